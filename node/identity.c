@@ -1,0 +1,142 @@
+/* vocfed: key file handling (SPEC 7). */
+#include "node/identity.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int
+s_path(const char *dir, char *path, size_t cap)
+{
+    int n = snprintf(path, cap, "%s/%s", dir, NODE_KEY_FILE);
+    return n < 0 || (size_t)n >= cap ? VOCFED_ETOOLARGE : VOCFED_OK;
+}
+
+int
+node_identity_create(const char *dir, uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    char path[4096];
+    int rc = s_path(dir, path, sizeof path);
+    if (rc)
+        return rc;
+    if (sodium_init() < 0)
+        return VOCFED_ENOMEM;
+    uint8_t *sk = sodium_malloc(PROTO_SECKEY_LEN);
+    if (!sk)
+        return VOCFED_ENOMEM;
+    crypto_sign_keypair(pk, sk);
+
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = errno == EEXIST ? VOCFED_EEXISTS : -errno;
+        goto done;
+    }
+    size_t off = 0;
+    while (off < PROTO_SECKEY_LEN) {
+        ssize_t w = write(fd, sk + off, PROTO_SECKEY_LEN - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = w < 0 ? -errno : VOCFED_ESTORAGEFULL;
+            break;
+        }
+        off += (size_t)w;
+    }
+    if (rc == VOCFED_OK && fsync(fd) != 0)
+        rc = -errno;
+    close(fd);
+    if (rc)
+        unlink(path);
+done:
+    sodium_free(sk); /* wipes */
+    return rc;
+}
+
+int
+node_identity_load(const char *dir, const uint8_t *expected_pk, uint8_t **out)
+{
+    char path[4096];
+    struct stat st;
+    uint8_t *sk = NULL;
+    int rc = s_path(dir, path, sizeof path);
+    if (rc)
+        return rc;
+    if (sodium_init() < 0)
+        return VOCFED_ENOMEM;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? VOCFED_ENOTFOUND : -errno;
+    if (fstat(fd, &st) != 0) {
+        rc = -errno;
+        goto done;
+    }
+    /* Like ssh: a key others can read is no longer a secret. */
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 077) ||
+        st.st_size != PROTO_SECKEY_LEN) {
+        rc = VOCFED_EKEY;
+        goto done;
+    }
+    sk = sodium_malloc(PROTO_SECKEY_LEN);
+    if (!sk) {
+        rc = VOCFED_ENOMEM;
+        goto done;
+    }
+    size_t off = 0;
+    while (off < PROTO_SECKEY_LEN) {
+        ssize_t r = read(fd, sk + off, PROTO_SECKEY_LEN - off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            rc = r < 0 ? -errno : VOCFED_EKEY;
+            goto done;
+        }
+        off += (size_t)r;
+    }
+    /* The public half is stored in the secret key; check it is really
+     * the pair of the seed, and the key the store expects. */
+    uint8_t pk[PROTO_PUBKEY_LEN];
+    if (crypto_sign_ed25519_sk_to_pk(pk, sk) != 0) {
+        rc = VOCFED_EKEY;
+        goto done;
+    }
+    {
+        uint8_t seed[crypto_sign_SEEDBYTES], pk2[PROTO_PUBKEY_LEN];
+        uint8_t *sk2 = sodium_malloc(PROTO_SECKEY_LEN);
+        if (!sk2) {
+            rc = VOCFED_ENOMEM;
+            goto done;
+        }
+        crypto_sign_ed25519_sk_to_seed(seed, sk);
+        crypto_sign_seed_keypair(pk2, sk2, seed);
+        sodium_memzero(seed, sizeof seed);
+        sodium_free(sk2);
+        if (sodium_memcmp(pk, pk2, PROTO_PUBKEY_LEN) != 0)
+            rc = VOCFED_EKEY;
+    }
+    if (!rc && expected_pk &&
+        sodium_memcmp(pk, expected_pk, PROTO_PUBKEY_LEN) != 0)
+        rc = VOCFED_EKEY;
+    if (!rc) {
+        sodium_mprotect_readonly(sk);
+        *out = sk;
+        sk = NULL;
+    }
+done:
+    if (sk)
+        sodium_free(sk);
+    close(fd);
+    return rc;
+}
+
+void
+node_identity_free(uint8_t **sk)
+{
+    if (sk && *sk) {
+        sodium_free(*sk);
+        *sk = NULL;
+    }
+}

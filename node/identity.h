@@ -1,0 +1,33 @@
+/* vocfed: the node's Ed25519 identity (SPEC 7).
+ *
+ * The secret key lives in DIR/node.key: the 64-byte libsodium secret key,
+ * raw, mode 0600, created with O_EXCL so an existing key is never
+ * overwritten. In memory it sits in sodium_malloc'd, read-only pages and
+ * is wiped when freed. It is never printed or logged. */
+#ifndef VOCFED_NODE_IDENTITY_H
+#define VOCFED_NODE_IDENTITY_H
+
+#include "protocol/checkpoint.h"
+#include "protocol/status.h"
+
+#include <stdint.h>
+
+#define NODE_KEY_FILE "node.key"
+
+/* Makes a new key pair and writes DIR/node.key. Returns 0 with the
+ * public key in pk, VOCFED_EEXISTS if the file exists, or -errno. */
+int node_identity_create(const char *dir,
+                         uint8_t pk[PROTO_PUBKEY_LEN]) VOCFED_WUR;
+
+/* Loads DIR/node.key into guarded memory (*sk, owned by the caller: free
+ * with node_identity_free). Refuses (VOCFED_EKEY) a file that is not
+ * exactly one key, is readable by group or others, or whose public half
+ * is not expected_pk (when not NULL). Returns 0, VOCFED_EKEY,
+ * VOCFED_ENOTFOUND or -errno. */
+int node_identity_load(const char *dir, const uint8_t *expected_pk,
+                       uint8_t **sk) VOCFED_WUR;
+
+/* Wipes and frees a key from node_identity_load; NULLs *sk. */
+void node_identity_free(uint8_t **sk);
+
+#endif

@@ -1,0 +1,48 @@
+/* vocfed: a growable byte buffer, the output of every encoder. */
+#ifndef VOCFED_PROTOCOL_BUF_H
+#define VOCFED_PROTOCOL_BUF_H
+
+#include "protocol/status.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <string.h>
+
+typedef struct {
+    uint8_t *data; /* owned; NULL until the first write */
+    size_t len;    /* bytes used */
+    size_t cap;    /* bytes allocated */
+} proto_buf_t;
+
+/* An empty buffer; allocates nothing. */
+void proto_buf_init(proto_buf_t *b);
+
+/* Frees the bytes and leaves an empty buffer. */
+void proto_buf_release(proto_buf_t *b);
+
+/* Forgets the contents, keeps the allocation. */
+void proto_buf_reset(proto_buf_t *b);
+
+/* Appends len bytes, growing the buffer. Returns 0 or VOCFED_ENOMEM. */
+int proto_buf_append_slow(proto_buf_t *b, const void *data,
+                          size_t len) VOCFED_WUR;
+
+/* Appends len bytes. Returns 0 or VOCFED_ENOMEM. Inline: encoders call it
+ * for every few bytes. */
+static inline int VOCFED_WUR
+proto_buf_append(proto_buf_t *b, const void *data, size_t len)
+{
+    if (len <= b->cap - b->len) {
+        if (len)
+            memcpy(b->data + b->len, data, len);
+        b->len += len;
+        return VOCFED_OK;
+    }
+    return proto_buf_append_slow(b, data, len);
+}
+
+/* msgpack-c write callback: data is a proto_buf_t *. */
+int proto_buf_msgpack_write(void *data, const char *buf, size_t len);
+
+#endif

@@ -1,0 +1,193 @@
+/* vocfed: signed checkpoints (SPEC 4). */
+#include "protocol/checkpoint.h"
+#include "protocol/mpack.h"
+
+#include <msgpack.h>
+#include <sodium.h>
+#include <string.h>
+
+#define S_BODY_MAX 160 /* a body is at most ~130 bytes */
+
+/* Splits the signed form into body and signature without trusting it. */
+static int
+s_split(const uint8_t *data, size_t len, const uint8_t **body, size_t *body_len,
+        const uint8_t **sig)
+{
+    proto_rd_t r;
+    uint32_t n;
+    size_t sig_len;
+    int rc;
+    if (len > PROTO_CHECKPOINT_MAX)
+        return VOCFED_ETOOLARGE;
+    proto_rd_init(&r, data, len);
+    if ((rc = proto_rd_array(&r, &n)))
+        return rc;
+    if (n != 2)
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_bin(&r, body, body_len)) ||
+        (rc = proto_rd_bin(&r, sig, &sig_len)))
+        return rc;
+    if (*body_len > S_BODY_MAX)
+        return VOCFED_ETOOLARGE;
+    if (sig_len != PROTO_SIG_LEN || !proto_rd_done(&r))
+        return VOCFED_EMALFORMED;
+    return VOCFED_OK;
+}
+
+/* The signed message: domain, a NUL, then the body. */
+static size_t
+s_message(const uint8_t *body, size_t body_len, uint8_t *msg)
+{
+    size_t d = sizeof PROTO_CHECKPOINT_SIG_DOMAIN; /* includes the NUL */
+    memcpy(msg, PROTO_CHECKPOINT_SIG_DOMAIN, d);
+    memcpy(msg + d, body, body_len);
+    return d + body_len;
+}
+
+static int
+s_decode_body(const uint8_t *body, size_t len, proto_checkpoint_t *out)
+{
+    proto_rd_t r;
+    uint32_t n;
+    const char *author;
+    size_t author_len, root_len, prev_len;
+    const uint8_t *root, *prev;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    proto_rd_init(&r, body, len);
+    if ((rc = proto_rd_array(&r, &n)))
+        return rc;
+    if (n < 1)
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_uint(&r, &out->version)))
+        return rc;
+    if (out->version != PROTO_CHECKPOINT_VERSION)
+        return VOCFED_EVERSION;
+    if (n != 6)
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_str(&r, &author, &author_len)) ||
+        (rc = proto_rd_uint(&r, &out->size)) ||
+        (rc = proto_rd_bin(&r, &root, &root_len)) ||
+        (rc = proto_rd_uint(&r, &out->time_ms)) ||
+        (rc = proto_rd_bin(&r, &prev, &prev_len)))
+        return rc;
+    if (!proto_id_valid(author, author_len) || root_len != PROTO_HASH_LEN ||
+        prev_len != PROTO_HASH_LEN || !proto_rd_done(&r))
+        return VOCFED_EMALFORMED;
+    memcpy(out->author, author, author_len);
+    out->author[author_len] = '\0';
+    memcpy(out->root, root, PROTO_HASH_LEN);
+    memcpy(out->prev, prev, PROTO_HASH_LEN);
+    return VOCFED_OK;
+}
+
+int
+proto_checkpoint_sign(const proto_checkpoint_t *cp,
+                      const uint8_t sk[PROTO_SECKEY_LEN], proto_buf_t *out)
+{
+    size_t alen = strnlen(cp->author, sizeof cp->author);
+    if (cp->version != PROTO_CHECKPOINT_VERSION ||
+        !proto_id_valid(cp->author, alen))
+        return VOCFED_EINVALID;
+
+    proto_buf_t body;
+    proto_buf_init(&body);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &body, proto_buf_msgpack_write);
+    int rc = VOCFED_ENOMEM;
+    if (msgpack_pack_array(&pk, 6) || msgpack_pack_uint64(&pk, cp->version) ||
+        msgpack_pack_str(&pk, alen) ||
+        msgpack_pack_str_body(&pk, cp->author, alen) ||
+        msgpack_pack_uint64(&pk, cp->size) ||
+        msgpack_pack_bin(&pk, PROTO_HASH_LEN) ||
+        msgpack_pack_bin_body(&pk, cp->root, PROTO_HASH_LEN) ||
+        msgpack_pack_uint64(&pk, cp->time_ms) ||
+        msgpack_pack_bin(&pk, PROTO_HASH_LEN) ||
+        msgpack_pack_bin_body(&pk, cp->prev, PROTO_HASH_LEN))
+        goto done;
+
+    uint8_t msg[sizeof PROTO_CHECKPOINT_SIG_DOMAIN + S_BODY_MAX];
+    uint8_t sig[PROTO_SIG_LEN];
+    size_t msg_len = s_message(body.data, body.len, msg);
+    crypto_sign_detached(sig, NULL, msg, msg_len, sk);
+
+    size_t start = out->len;
+    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
+    if (msgpack_pack_array(&pk, 2) || msgpack_pack_bin(&pk, body.len) ||
+        msgpack_pack_bin_body(&pk, body.data, body.len) ||
+        msgpack_pack_bin(&pk, PROTO_SIG_LEN) ||
+        msgpack_pack_bin_body(&pk, sig, PROTO_SIG_LEN)) {
+        out->len = start;
+        goto done;
+    }
+    rc = VOCFED_OK;
+done:
+    proto_buf_release(&body);
+    return rc;
+}
+
+int
+proto_checkpoint_open(const uint8_t *data, size_t len,
+                      const uint8_t pk[PROTO_PUBKEY_LEN],
+                      proto_checkpoint_t *out)
+{
+    const uint8_t *body, *sig;
+    size_t body_len;
+    int rc = s_split(data, len, &body, &body_len, &sig);
+    if (rc)
+        return rc;
+    uint8_t msg[sizeof PROTO_CHECKPOINT_SIG_DOMAIN + S_BODY_MAX];
+    size_t msg_len = s_message(body, body_len, msg);
+    if (crypto_sign_verify_detached(sig, msg, msg_len, pk) != 0)
+        return VOCFED_EBADSIG;
+    return s_decode_body(body, body_len, out);
+}
+
+int
+proto_checkpoint_verify(const uint8_t *data, size_t len,
+                        const uint8_t pk[PROTO_PUBKEY_LEN], const char *author,
+                        uint64_t size, const uint8_t root[PROTO_HASH_LEN],
+                        proto_checkpoint_t *out)
+{
+    int rc = proto_checkpoint_open(data, len, pk, out);
+    if (rc)
+        return rc;
+    if (strcmp(out->author, author) != 0)
+        return VOCFED_EAUTHOR;
+    if (out->size != size)
+        return VOCFED_ESEQGAP;
+    if (sodium_memcmp(out->root, root, PROTO_HASH_LEN) != 0)
+        return VOCFED_EROOT;
+    return VOCFED_OK;
+}
+
+int
+proto_checkpoint_peek(const uint8_t *data, size_t len, proto_checkpoint_t *out)
+{
+    const uint8_t *body, *sig;
+    size_t body_len;
+    int rc = s_split(data, len, &body, &body_len, &sig);
+    if (rc)
+        return rc;
+    return s_decode_body(body, body_len, out);
+}
+
+int
+proto_checkpoint_hash(const uint8_t *data, size_t len,
+                      uint8_t out[PROTO_HASH_LEN])
+{
+    const uint8_t *body, *sig;
+    size_t body_len;
+    int rc = s_split(data, len, &body, &body_len, &sig);
+    if (rc)
+        return rc;
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, PROTO_HASH_LEN);
+    crypto_generichash_update(&st,
+                              (const uint8_t *)PROTO_CHECKPOINT_HASH_DOMAIN,
+                              sizeof PROTO_CHECKPOINT_HASH_DOMAIN);
+    crypto_generichash_update(&st, body, body_len);
+    crypto_generichash_final(&st, out, PROTO_HASH_LEN);
+    return VOCFED_OK;
+}

@@ -1,0 +1,350 @@
+/* vocfed: entry and body encoding (SPEC 3). */
+#include "protocol/entry.h"
+
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const s_op_names[] = {"put", "del"};
+
+const char *
+proto_op_name(proto_op_t op)
+{
+    return op == PROTO_OP_DEL ? s_op_names[1] : s_op_names[0];
+}
+
+/* Character classes of names (SPEC 3.2), one table lookup per byte. */
+enum {
+    S_LOWER = 1, /* a-z */
+    S_DIGIT = 2, /* 0-9 */
+    S_UNDER = 4, /* _ */
+    S_IDSYM = 8, /* - . (author ids only) */
+};
+
+static const uint8_t s_class[256] = {
+    ['a'] = S_LOWER, ['b'] = S_LOWER, ['c'] = S_LOWER, ['d'] = S_LOWER,
+    ['e'] = S_LOWER, ['f'] = S_LOWER, ['g'] = S_LOWER, ['h'] = S_LOWER,
+    ['i'] = S_LOWER, ['j'] = S_LOWER, ['k'] = S_LOWER, ['l'] = S_LOWER,
+    ['m'] = S_LOWER, ['n'] = S_LOWER, ['o'] = S_LOWER, ['p'] = S_LOWER,
+    ['q'] = S_LOWER, ['r'] = S_LOWER, ['s'] = S_LOWER, ['t'] = S_LOWER,
+    ['u'] = S_LOWER, ['v'] = S_LOWER, ['w'] = S_LOWER, ['x'] = S_LOWER,
+    ['y'] = S_LOWER, ['z'] = S_LOWER, ['0'] = S_DIGIT, ['1'] = S_DIGIT,
+    ['2'] = S_DIGIT, ['3'] = S_DIGIT, ['4'] = S_DIGIT, ['5'] = S_DIGIT,
+    ['6'] = S_DIGIT, ['7'] = S_DIGIT, ['8'] = S_DIGIT, ['9'] = S_DIGIT,
+    ['_'] = S_UNDER, ['-'] = S_IDSYM, ['.'] = S_IDSYM,
+};
+
+/* True when s[0] is in first and every later byte is in rest. */
+static bool
+s_name_valid(const char *s, size_t len, size_t max, uint8_t first, uint8_t rest)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    if (len == 0 || len > max || !(s_class[p[0]] & first))
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!(s_class[p[i]] & rest))
+            return false;
+    return true;
+}
+
+bool
+proto_id_valid(const char *s, size_t len)
+{
+    return s_name_valid(s, len, PROTO_ID_MAX, S_LOWER | S_DIGIT,
+                        S_LOWER | S_DIGIT | S_UNDER | S_IDSYM);
+}
+
+bool
+proto_kind_valid(const char *s, size_t len)
+{
+    return s_name_valid(s, len, PROTO_KIND_MAX, S_LOWER,
+                        S_LOWER | S_DIGIT | S_UNDER);
+}
+
+bool
+proto_field_name_valid(const char *s, size_t len)
+{
+    return s_name_valid(s, len, PROTO_FIELD_MAX, S_LOWER,
+                        S_LOWER | S_DIGIT | S_UNDER);
+}
+
+bool
+proto_key_valid(const char *s, size_t len)
+{
+    if (len == 0 || len > PROTO_KEY_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+    }
+    return proto_utf8_valid(s, len);
+}
+
+/* Canonical order of names: bytewise, a prefix before its extensions. */
+static int
+s_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c)
+        return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+static int
+s_field_cmp(const void *pa, const void *pb)
+{
+    const proto_field_t *a = pa, *b = pb;
+    return s_name_cmp(a->name, a->name_len, b->name, b->name_len);
+}
+
+static bool
+s_value_valid(const proto_value_t *v)
+{
+    switch (v->type) {
+    case PROTO_VAL_NIL:
+    case PROTO_VAL_BOOL:
+    case PROTO_VAL_INT:
+        return true;
+    case PROTO_VAL_STR:
+        return v->slen <= PROTO_STR_MAX && (v->slen == 0 || v->s) &&
+               proto_utf8_valid(v->s, v->slen);
+    }
+    return false;
+}
+
+static int
+s_pack_value(msgpack_packer *pk, const proto_value_t *v)
+{
+    switch (v->type) {
+    case PROTO_VAL_NIL:
+        return msgpack_pack_nil(pk);
+    case PROTO_VAL_BOOL:
+        return v->b ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+    case PROTO_VAL_INT:
+        return msgpack_pack_int64(pk, v->i);
+    case PROTO_VAL_STR:
+        if (msgpack_pack_str(pk, v->slen))
+            return -1;
+        return msgpack_pack_str_body(pk, v->s, v->slen);
+    }
+    return -1;
+}
+
+int
+proto_body_encode(proto_field_t *fields, size_t n, proto_buf_t *out)
+{
+    if (n > PROTO_FIELDS_MAX)
+        return VOCFED_ETOOLARGE;
+    for (size_t i = 0; i < n; i++)
+        if (!proto_field_name_valid(fields[i].name, fields[i].name_len) ||
+            !s_value_valid(&fields[i].value))
+            return VOCFED_EINVALID;
+    if (n > 1)
+        qsort(fields, n, sizeof *fields, s_field_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (s_field_cmp(&fields[i - 1], &fields[i]) == 0)
+            return VOCFED_EINVALID;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
+    if (msgpack_pack_map(&pk, n))
+        return VOCFED_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (msgpack_pack_str(&pk, fields[i].name_len) ||
+            msgpack_pack_str_body(&pk, fields[i].name, fields[i].name_len) ||
+            s_pack_value(&pk, &fields[i].value))
+            return VOCFED_ENOMEM;
+    }
+    return VOCFED_OK;
+}
+
+/* Reads and checks one body from the cursor (SPEC 3.3). */
+static int
+s_read_body(proto_rd_t *r)
+{
+    uint32_t n;
+    int rc = proto_rd_map(r, &n);
+    if (rc)
+        return rc;
+    if (n > PROTO_FIELDS_MAX)
+        return VOCFED_ETOOLARGE;
+    const char *prev = NULL;
+    size_t prev_len = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *name;
+        size_t name_len;
+        proto_value_t v;
+        if ((rc = proto_rd_str(r, &name, &name_len)))
+            return rc;
+        if (!proto_field_name_valid(name, name_len))
+            return VOCFED_EMALFORMED;
+        if (prev && s_name_cmp(prev, prev_len, name, name_len) >= 0)
+            return VOCFED_ENONCANONICAL;
+        prev = name;
+        prev_len = name_len;
+        if ((rc = proto_rd_value(r, &v)))
+            return rc;
+        if (v.type == PROTO_VAL_STR && v.slen > PROTO_STR_MAX)
+            return VOCFED_ETOOLARGE;
+    }
+    return VOCFED_OK;
+}
+
+int
+proto_body_validate(const uint8_t *body, size_t len)
+{
+    proto_rd_t r;
+    proto_rd_init(&r, body, len);
+    int rc = s_read_body(&r);
+    if (rc)
+        return rc;
+    return proto_rd_done(&r) ? VOCFED_OK : VOCFED_EMALFORMED;
+}
+
+int
+proto_entry_encode(const proto_entry_t *e, proto_buf_t *out)
+{
+    if (e->version != PROTO_ENTRY_VERSION)
+        return VOCFED_EINVALID;
+    if (!proto_id_valid(e->author, e->author_len) || e->seq == 0 ||
+        !proto_kind_valid(e->kind, e->kind_len) ||
+        !proto_key_valid(e->key, e->key_len) ||
+        (e->op != PROTO_OP_PUT && e->op != PROTO_OP_DEL))
+        return VOCFED_EINVALID;
+    if (e->op == PROTO_OP_PUT) {
+        if (!e->body)
+            return VOCFED_EINVALID;
+        int rc = proto_body_validate(e->body, e->body_len);
+        if (rc)
+            return rc == VOCFED_ETOOLARGE ? rc : VOCFED_EINVALID;
+    } else if (e->body) {
+        return VOCFED_EINVALID;
+    }
+    size_t start = out->len;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
+    const char *op = proto_op_name(e->op);
+    int fail = msgpack_pack_array(&pk, 8) ||
+               msgpack_pack_uint64(&pk, e->version) ||
+               msgpack_pack_str(&pk, e->author_len) ||
+               msgpack_pack_str_body(&pk, e->author, e->author_len) ||
+               msgpack_pack_uint64(&pk, e->seq) ||
+               msgpack_pack_uint64(&pk, e->time_ms) ||
+               msgpack_pack_str(&pk, 3) || msgpack_pack_str_body(&pk, op, 3) ||
+               msgpack_pack_str(&pk, e->kind_len) ||
+               msgpack_pack_str_body(&pk, e->kind, e->kind_len) ||
+               msgpack_pack_str(&pk, e->key_len) ||
+               msgpack_pack_str_body(&pk, e->key, e->key_len);
+    if (!fail)
+        fail = e->op == PROTO_OP_PUT
+                   ? proto_buf_append(out, e->body, e->body_len) != 0
+                   : msgpack_pack_nil(&pk);
+    if (fail) {
+        out->len = start;
+        return VOCFED_ENOMEM;
+    }
+    if (out->len - start > PROTO_ENTRY_MAX) {
+        out->len = start;
+        return VOCFED_ETOOLARGE;
+    }
+    return VOCFED_OK;
+}
+
+int
+proto_entry_decode(const uint8_t *data, size_t len, proto_entry_t *out)
+{
+    proto_rd_t r;
+    uint32_t n;
+    int rc;
+    const char *op;
+    size_t op_len;
+    bool is_nil;
+
+    if (len > PROTO_ENTRY_MAX)
+        return VOCFED_ETOOLARGE;
+    memset(out, 0, sizeof *out);
+    proto_rd_init(&r, data, len);
+    if ((rc = proto_rd_array(&r, &n)))
+        return rc;
+    /* SPEC 3.1: the version comes first and is checked first. */
+    if (n < 1)
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_uint(&r, &out->version)))
+        return rc;
+    if (out->version != PROTO_ENTRY_VERSION)
+        return VOCFED_EVERSION;
+    if (n != 8)
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_str(&r, &out->author, &out->author_len)) ||
+        (rc = proto_rd_uint(&r, &out->seq)) ||
+        (rc = proto_rd_uint(&r, &out->time_ms)) ||
+        (rc = proto_rd_str(&r, &op, &op_len)) ||
+        (rc = proto_rd_str(&r, &out->kind, &out->kind_len)) ||
+        (rc = proto_rd_str(&r, &out->key, &out->key_len)))
+        return rc;
+    if (!proto_id_valid(out->author, out->author_len) || out->seq == 0 ||
+        !proto_kind_valid(out->kind, out->kind_len) ||
+        !proto_key_valid(out->key, out->key_len))
+        return VOCFED_EMALFORMED;
+    if (op_len == 3 && memcmp(op, "put", 3) == 0)
+        out->op = PROTO_OP_PUT;
+    else if (op_len == 3 && memcmp(op, "del", 3) == 0)
+        out->op = PROTO_OP_DEL;
+    else
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_nil(&r, &is_nil)))
+        return rc;
+    if (out->op == PROTO_OP_DEL) {
+        if (!is_nil)
+            return VOCFED_EMALFORMED;
+    } else {
+        if (is_nil)
+            return VOCFED_EMALFORMED;
+        const uint8_t *body = r.p;
+        if ((rc = s_read_body(&r)))
+            return rc;
+        out->body = body;
+        out->body_len = (size_t)(r.p - body);
+    }
+    return proto_rd_done(&r) ? VOCFED_OK : VOCFED_EMALFORMED;
+}
+
+int
+proto_body_iter_init(proto_body_iter_t *it, const uint8_t *body, size_t len)
+{
+    proto_rd_init(&it->rd, body, len);
+    return proto_rd_map(&it->rd, &it->remaining);
+}
+
+int
+proto_body_iter_next(proto_body_iter_t *it, proto_field_t *out)
+{
+    if (it->remaining == 0)
+        return 0;
+    int rc = proto_rd_str(&it->rd, &out->name, &out->name_len);
+    if (!rc)
+        rc = proto_rd_value(&it->rd, &out->value);
+    if (rc)
+        return rc;
+    it->remaining--;
+    return 1;
+}
+
+int
+proto_body_get(const uint8_t *body, size_t len, const char *name,
+               proto_value_t *out)
+{
+    proto_body_iter_t it;
+    proto_field_t f;
+    size_t name_len = strlen(name);
+    int rc = proto_body_iter_init(&it, body, len);
+    if (rc)
+        return rc;
+    while ((rc = proto_body_iter_next(&it, &f)) == 1) {
+        if (f.name_len == name_len && memcmp(f.name, name, name_len) == 0) {
+            *out = f.value;
+            return VOCFED_OK;
+        }
+    }
+    return rc < 0 ? rc : VOCFED_ENOTFOUND;
+}

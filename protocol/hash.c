@@ -1,0 +1,85 @@
+/* vocfed: tree hashing with domain separation (SPEC 2). */
+#include "protocol/hash.h"
+#include "protocol/status.h"
+
+#include <sodium.h>
+#include <string.h>
+
+void
+proto_hash(proto_hash_alg_t alg, const uint8_t *data, size_t len,
+           uint8_t out[PROTO_HASH_LEN])
+{
+    if (alg == PROTO_HASH_SHA256)
+        crypto_hash_sha256(out, data, len);
+    else
+        crypto_generichash(out, PROTO_HASH_LEN, data, len, NULL, 0);
+}
+
+void
+proto_hash_leaf(proto_hash_alg_t alg, const uint8_t *data, size_t len,
+                uint8_t out[PROTO_HASH_LEN])
+{
+    static const uint8_t prefix = 0x00;
+    if (alg == PROTO_HASH_SHA256) {
+        crypto_hash_sha256_state st;
+        crypto_hash_sha256_init(&st);
+        crypto_hash_sha256_update(&st, &prefix, 1);
+        crypto_hash_sha256_update(&st, data, len);
+        crypto_hash_sha256_final(&st, out);
+    } else {
+        crypto_generichash_state st;
+        crypto_generichash_init(&st, NULL, 0, PROTO_HASH_LEN);
+        crypto_generichash_update(&st, &prefix, 1);
+        crypto_generichash_update(&st, data, len);
+        crypto_generichash_final(&st, out, PROTO_HASH_LEN);
+    }
+}
+
+void
+proto_hash_node(proto_hash_alg_t alg, const uint8_t left[PROTO_HASH_LEN],
+                const uint8_t right[PROTO_HASH_LEN],
+                uint8_t out[PROTO_HASH_LEN])
+{
+    uint8_t buf[1 + 2 * PROTO_HASH_LEN];
+    buf[0] = 0x01;
+    memcpy(buf + 1, left, PROTO_HASH_LEN);
+    memcpy(buf + 1 + PROTO_HASH_LEN, right, PROTO_HASH_LEN);
+    proto_hash(alg, buf, sizeof buf, out);
+}
+
+void
+proto_hex(const uint8_t *bin, size_t len, char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        hex[2 * i] = digits[bin[i] >> 4];
+        hex[2 * i + 1] = digits[bin[i] & 15];
+    }
+    hex[2 * len] = '\0';
+}
+
+static int
+s_nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int
+proto_unhex(const char *hex, uint8_t *bin, size_t len)
+{
+    if (strlen(hex) != 2 * len)
+        return VOCFED_EMALFORMED;
+    for (size_t i = 0; i < len; i++) {
+        int hi = s_nibble(hex[2 * i]), lo = s_nibble(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return VOCFED_EMALFORMED;
+        bin[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return VOCFED_OK;
+}

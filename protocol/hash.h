@@ -1,0 +1,37 @@
+/* vocfed: the tree hash (SPEC 2). BLAKE2b-256 in production; SHA-256 only
+ * so the tree code can be checked against RFC 6962's published vectors. */
+#ifndef VOCFED_PROTOCOL_HASH_H
+#define VOCFED_PROTOCOL_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_HASH_LEN 32
+
+typedef enum {
+    PROTO_HASH_BLAKE2B256 = 0, /* vocfed's tree hash */
+    PROTO_HASH_SHA256 = 1,     /* RFC 6962's, for the test vectors */
+} proto_hash_alg_t;
+
+/* out = H(data). */
+void proto_hash(proto_hash_alg_t alg, const uint8_t *data, size_t len,
+                uint8_t out[PROTO_HASH_LEN]);
+
+/* out = H(0x00 || data): the hash of a leaf (RFC 6962 2.1). */
+void proto_hash_leaf(proto_hash_alg_t alg, const uint8_t *data, size_t len,
+                     uint8_t out[PROTO_HASH_LEN]);
+
+/* out = H(0x01 || left || right): an interior node. out may alias
+ * left or right. */
+void proto_hash_node(proto_hash_alg_t alg, const uint8_t left[PROTO_HASH_LEN],
+                     const uint8_t right[PROTO_HASH_LEN],
+                     uint8_t out[PROTO_HASH_LEN]);
+
+/* Writes 2*len lowercase hex digits and a NUL into hex (2*len+1 bytes). */
+void proto_hex(const uint8_t *bin, size_t len, char *hex);
+
+/* Parses exactly 2*len hex digits. Returns 0, or VOCFED_EMALFORMED. */
+int proto_unhex(const char *hex, uint8_t *bin, size_t len)
+    __attribute__((warn_unused_result));
+
+#endif

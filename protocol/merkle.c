@@ -1,0 +1,365 @@
+/* vocfed: the per-author Merkle tree, RFC 6962 shape (SPEC 2).
+ *
+ * Every hash the tree needs is a fold of perfect subtrees: a tree or
+ * subtree of n leaves that starts on a boundary RFC 6962 would put it on
+ * is the perfect subtrees named by the set bits of n, joined right to
+ * left. So roots and proofs read O(log n) stored nodes and never recurse
+ * through the callbacks. */
+#include "protocol/merkle.h"
+
+#include <assert.h>
+#include <string.h>
+
+/* A run of leaves [start, start + count) that is a node of some RFC 6962
+ * tree: start is a multiple of the smallest power of two >= count. */
+typedef struct {
+    uint64_t start; /* first leaf */
+    uint64_t count; /* number of leaves, >= 1 */
+} s_range_t;
+
+/* The largest power of two strictly below n (n >= 2): RFC 6962's k. */
+static uint64_t
+s_split(uint64_t n)
+{
+    assert(n >= 2);
+    return (uint64_t)1 << (63 - __builtin_clzll(n - 1));
+}
+
+/* out = MTH(D[r.start : r.start + r.count]) read from source. The set
+ * bits of count, lowest first, name the perfect subtrees from the right
+ * end; RFC 6962's recursive split yields the same tree because the left
+ * part of every split is a power of two. */
+static int
+s_range_hash(proto_hash_alg_t alg, s_range_t r, proto_node_source_fn source,
+             void *ctx, uint8_t out[PROTO_HASH_LEN])
+{
+    assert(r.count >= 1);
+    uint64_t pos = r.start + r.count;
+    uint8_t node[PROTO_HASH_LEN];
+    int have = 0;
+    for (unsigned level = 0; level < PROTO_MERKLE_MAX_LEVELS; level++) {
+        uint64_t width = (uint64_t)1 << level;
+        if (!(r.count & width))
+            continue;
+        pos -= width;
+        /* A misaligned range would name the wrong subtree; only a bug in
+         * this file can produce one. */
+        assert((pos & (width - 1)) == 0);
+        int rc = source(ctx, level, pos >> level, have ? node : out);
+        if (rc != 0)
+            return rc;
+        if (have)
+            proto_hash_node(alg, node, out, out);
+        have = 1;
+    }
+    return VOCFED_OK;
+}
+
+void
+proto_frontier_init(proto_frontier_t *f, proto_hash_alg_t alg)
+{
+    assert(f);
+    memset(f, 0, sizeof *f);
+    f->alg = alg;
+}
+
+int
+proto_frontier_append(proto_frontier_t *f, const uint8_t leaf[PROTO_HASH_LEN],
+                      proto_node_sink_fn sink, void *ctx)
+{
+    assert(f && leaf);
+    /* Leaf 2^64 - 1 would need a level-64 node: the tree is full. */
+    if (f->size == UINT64_MAX)
+        return VOCFED_ETOOLARGE;
+
+    /* Carry into a temporary so a refusing sink leaves f as it was. */
+    uint8_t carry[PROTO_HASH_LEN];
+    memcpy(carry, leaf, PROTO_HASH_LEN);
+    if (sink) {
+        int rc = sink(ctx, 0, f->size, carry);
+        if (rc != 0)
+            return rc;
+    }
+    unsigned level = 0;
+    while (f->size & ((uint64_t)1 << level)) {
+        proto_hash_node(f->alg, f->hash[level], carry, carry);
+        level++;
+        if (sink) {
+            int rc = sink(ctx, level, f->size >> level, carry);
+            if (rc != 0)
+                return rc;
+        }
+    }
+
+    /* The carried levels are no longer part of the right edge; zero them
+     * so two frontiers of one tree compare equal byte for byte. */
+    memset(f->hash, 0, (size_t)level * PROTO_HASH_LEN);
+    memcpy(f->hash[level], carry, PROTO_HASH_LEN);
+    f->size++;
+    return VOCFED_OK;
+}
+
+void
+proto_frontier_root(const proto_frontier_t *f, uint8_t out[PROTO_HASH_LEN])
+{
+    assert(f && out);
+    if (f->size == 0) {
+        static const uint8_t empty[1];
+        proto_hash(f->alg, empty, 0, out);
+        return;
+    }
+    int have = 0;
+    for (unsigned level = 0; level < PROTO_MERKLE_MAX_LEVELS; level++) {
+        if (!(f->size & ((uint64_t)1 << level)))
+            continue;
+        if (have)
+            proto_hash_node(f->alg, f->hash[level], out, out);
+        else
+            memcpy(out, f->hash[level], PROTO_HASH_LEN);
+        have = 1;
+    }
+}
+
+int
+proto_frontier_load(proto_frontier_t *f, proto_hash_alg_t alg, uint64_t size,
+                    proto_node_source_fn source, void *ctx)
+{
+    assert(f && source);
+    /* Fill a copy so a failing source leaves f as it was. */
+    proto_frontier_t tmp;
+    proto_frontier_init(&tmp, alg);
+    for (unsigned level = 0; level < PROTO_MERKLE_MAX_LEVELS; level++) {
+        if (!(size & ((uint64_t)1 << level)))
+            continue;
+        int rc = source(ctx, level, (size >> level) - 1, tmp.hash[level]);
+        if (rc != 0)
+            return rc;
+    }
+    tmp.size = size;
+    *f = tmp;
+    return VOCFED_OK;
+}
+
+int
+proto_merkle_root(proto_hash_alg_t alg, uint64_t size,
+                  proto_node_source_fn source, void *ctx,
+                  uint8_t out[PROTO_HASH_LEN])
+{
+    assert(source && out);
+    if (size == 0) {
+        static const uint8_t empty[1];
+        proto_hash(alg, empty, 0, out);
+        return VOCFED_OK;
+    }
+    s_range_t all = {0, size};
+    return s_range_hash(alg, all, source, ctx, out);
+}
+
+/* Reads each range's hash into out, last range first: the walks below
+ * find siblings root-down, RFC 6962 lists them leaf-up. */
+static int
+s_emit_reversed(proto_hash_alg_t alg, const s_range_t *ranges, size_t n,
+                proto_node_source_fn source, void *ctx, proto_proof_t *out)
+{
+    assert(out->len + n <= PROTO_MERKLE_MAX_PROOF);
+    for (size_t i = 0; i < n; i++) {
+        int rc = s_range_hash(alg, ranges[n - 1 - i], source, ctx,
+                              out->hash[out->len]);
+        if (rc != 0)
+            return rc;
+        out->len++;
+    }
+    return VOCFED_OK;
+}
+
+/* RFC 6962 2.1.1: PATH(m, D[n]) is PATH of the half holding m, then the
+ * other half's MTH. Walked from the root down, so siblings come out in
+ * reverse. */
+int
+proto_merkle_inclusion_proof(proto_hash_alg_t alg, uint64_t index,
+                             uint64_t size, proto_node_source_fn source,
+                             void *ctx, proto_proof_t *out)
+{
+    assert(source && out);
+    out->len = 0;
+    if (index >= size)
+        return VOCFED_EINVALID;
+
+    s_range_t sib[PROTO_MERKLE_MAX_LEVELS];
+    size_t depth = 0;
+    uint64_t a = 0, n = size;
+    while (n > 1) {
+        /* Each step at least halves n, so depth stays below 64. */
+        assert(depth < PROTO_MERKLE_MAX_LEVELS);
+        uint64_t k = s_split(n);
+        if (index < a + k) {
+            sib[depth++] = (s_range_t){a + k, n - k};
+            n = k;
+        } else {
+            sib[depth++] = (s_range_t){a, k};
+            a += k;
+            n -= k;
+        }
+    }
+    int rc = s_emit_reversed(alg, sib, depth, source, ctx, out);
+    if (rc != 0)
+        out->len = 0;
+    return rc;
+}
+
+/* RFC 6962 2.1.2: SUBPROOF(m, D[n], b). Walked from the root down: m is
+ * the old tree's leaves within the current subtree, have_root is b. The
+ * walk stops at the subtree that equals the old tree's last piece; that
+ * piece is listed first unless it is the whole old tree. */
+int
+proto_merkle_consistency_proof(proto_hash_alg_t alg, uint64_t old_size,
+                               uint64_t new_size, proto_node_source_fn source,
+                               void *ctx, proto_proof_t *out)
+{
+    assert(source && out);
+    out->len = 0;
+    if (old_size > new_size)
+        return VOCFED_EINVALID;
+    if (old_size == 0 || old_size == new_size)
+        return VOCFED_OK;
+
+    s_range_t sib[PROTO_MERKLE_MAX_LEVELS];
+    size_t depth = 0;
+    uint64_t a = 0, n = new_size, m = old_size;
+    int have_root = 1;
+    while (m != n) {
+        /* 0 < m < n here, so n >= 2 and each step at least halves n. */
+        assert(depth < PROTO_MERKLE_MAX_LEVELS);
+        uint64_t k = s_split(n);
+        if (m <= k) {
+            sib[depth++] = (s_range_t){a + k, n - k};
+            n = k;
+        } else {
+            sib[depth++] = (s_range_t){a, k};
+            a += k;
+            n -= k;
+            m -= k;
+            have_root = 0;
+        }
+    }
+    int rc = VOCFED_OK;
+    if (!have_root) {
+        s_range_t last = {a, n};
+        rc = s_range_hash(alg, last, source, ctx, out->hash[0]);
+        if (rc != 0)
+            goto done;
+        out->len = 1;
+    }
+    rc = s_emit_reversed(alg, sib, depth, source, ctx, out);
+done:
+    if (rc != 0)
+        out->len = 0;
+    return rc;
+}
+
+/* RFC 9162 2.1.3.2. fn walks the leaf's position and sn the tree's last
+ * position up the tree; the proof must run out exactly when sn reaches
+ * 0, which rejects any proof of the wrong length. */
+int
+proto_merkle_verify_inclusion(proto_hash_alg_t alg, uint64_t index,
+                              uint64_t size, const uint8_t leaf[PROTO_HASH_LEN],
+                              const proto_proof_t *proof,
+                              const uint8_t root[PROTO_HASH_LEN])
+{
+    assert(leaf && proof && root);
+    if (proof->len > PROTO_MERKLE_MAX_PROOF || index >= size)
+        return VOCFED_EPROOF;
+
+    uint64_t fn = index, sn = size - 1;
+    uint8_t r[PROTO_HASH_LEN];
+    memcpy(r, leaf, PROTO_HASH_LEN);
+    for (size_t i = 0; i < proof->len; i++) {
+        if (sn == 0)
+            return VOCFED_EPROOF;
+        if ((fn & 1) || fn == sn) {
+            proto_hash_node(alg, proof->hash[i], r, r);
+            /* Skip the levels where this node is promoted unpaired. */
+            while (!(fn & 1) && fn != 0) {
+                fn >>= 1;
+                sn >>= 1;
+            }
+        } else {
+            proto_hash_node(alg, r, proof->hash[i], r);
+        }
+        fn >>= 1;
+        sn >>= 1;
+    }
+    if (sn != 0 || memcmp(r, root, PROTO_HASH_LEN) != 0)
+        return VOCFED_EPROOF;
+    return VOCFED_OK;
+}
+
+/* Element i of RFC 9162's consistency_path after its step 2: when the
+ * old size is a power of two the old root is itself a node of the new
+ * tree, the proof omits it and the verifier puts it first. Indexing
+ * around it saves copying the proof. */
+static const uint8_t *
+s_cons_elem(const proto_proof_t *proof, int prepend,
+            const uint8_t old_root[PROTO_HASH_LEN], size_t i)
+{
+    if (!prepend)
+        return proof->hash[i];
+    return i == 0 ? old_root : proof->hash[i - 1];
+}
+
+/* RFC 9162 2.1.4.2. fr rebuilds the old root from the proof's left-hand
+ * nodes, sr the new root from all of them; as in inclusion, the proof
+ * must run out exactly when sn reaches 0. */
+int
+proto_merkle_verify_consistency(proto_hash_alg_t alg, uint64_t old_size,
+                                uint64_t new_size,
+                                const uint8_t old_root[PROTO_HASH_LEN],
+                                const uint8_t new_root[PROTO_HASH_LEN],
+                                const proto_proof_t *proof)
+{
+    assert(old_root && new_root && proof);
+    if (proof->len > PROTO_MERKLE_MAX_PROOF || old_size > new_size)
+        return VOCFED_EPROOF;
+    if (old_size == new_size) {
+        if (proof->len != 0 || memcmp(old_root, new_root, PROTO_HASH_LEN) != 0)
+            return VOCFED_EPROOF;
+        return VOCFED_OK;
+    }
+    /* RFC 6962 2.1.2: PROOF(0, D[n]) is empty; anything else is forged. */
+    if (old_size == 0)
+        return proof->len == 0 ? VOCFED_OK : VOCFED_EPROOF;
+    if (proof->len == 0)
+        return VOCFED_EPROOF;
+
+    int prepend = (old_size & (old_size - 1)) == 0;
+    size_t total = proof->len + (prepend ? 1 : 0);
+    uint64_t fn = old_size - 1, sn = new_size - 1;
+    while (fn & 1) {
+        fn >>= 1;
+        sn >>= 1;
+    }
+    uint8_t fr[PROTO_HASH_LEN], sr[PROTO_HASH_LEN];
+    memcpy(fr, s_cons_elem(proof, prepend, old_root, 0), PROTO_HASH_LEN);
+    memcpy(sr, fr, PROTO_HASH_LEN);
+    for (size_t i = 1; i < total; i++) {
+        const uint8_t *c = s_cons_elem(proof, prepend, old_root, i);
+        if (sn == 0)
+            return VOCFED_EPROOF;
+        if ((fn & 1) || fn == sn) {
+            proto_hash_node(alg, c, fr, fr);
+            proto_hash_node(alg, c, sr, sr);
+            while (!(fn & 1) && fn != 0) {
+                fn >>= 1;
+                sn >>= 1;
+            }
+        } else {
+            proto_hash_node(alg, sr, c, sr);
+        }
+        fn >>= 1;
+        sn >>= 1;
+    }
+    if (sn != 0 || memcmp(fr, old_root, PROTO_HASH_LEN) != 0 ||
+        memcmp(sr, new_root, PROTO_HASH_LEN) != 0)
+        return VOCFED_EPROOF;
+    return VOCFED_OK;
+}

@@ -1,0 +1,343 @@
+/* vocfed: canonical msgpack cursor (SPEC 1). */
+#include "protocol/mpack.h"
+
+#include <string.h>
+
+void
+proto_rd_init(proto_rd_t *r, const uint8_t *data, size_t len)
+{
+    r->p = data;
+    r->end = data + len;
+}
+
+bool
+proto_rd_done(const proto_rd_t *r)
+{
+    return r->p == r->end;
+}
+
+static size_t
+s_left(const proto_rd_t *r)
+{
+    return (size_t)(r->end - r->p);
+}
+
+/* Big-endian unsigned of n bytes (1, 2, 4, 8), after a check of length. */
+static int
+s_be(proto_rd_t *r, size_t n, uint64_t *v)
+{
+    if (s_left(r) < n)
+        return VOCFED_EMALFORMED;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++)
+        x = x << 8 | r->p[i];
+    r->p += n;
+    *v = x;
+    return VOCFED_OK;
+}
+
+static int
+s_byte(proto_rd_t *r, uint8_t *b)
+{
+    if (s_left(r) < 1)
+        return VOCFED_EMALFORMED;
+    *b = *r->p++;
+    return VOCFED_OK;
+}
+
+/* Reads a container header: fix form below fix_limit, else 16 or 32. */
+static int
+s_container(proto_rd_t *r, uint8_t fix_base, uint8_t op16, uint8_t op32,
+            uint32_t *count)
+{
+    uint8_t b;
+    uint64_t n;
+    int rc = s_byte(r, &b);
+    if (rc)
+        return rc;
+    if ((b & 0xf0) == fix_base) {
+        *count = b & 0x0f;
+        return VOCFED_OK;
+    }
+    if (b == op16) {
+        if ((rc = s_be(r, 2, &n)))
+            return rc;
+        if (n < 16)
+            return VOCFED_ENONCANONICAL;
+    } else if (b == op32) {
+        if ((rc = s_be(r, 4, &n)))
+            return rc;
+        if (n < 65536)
+            return VOCFED_ENONCANONICAL;
+    } else {
+        return VOCFED_EMALFORMED;
+    }
+    /* Every element needs at least one byte: reject counts that cannot
+     * fit before anyone allocates for them. */
+    if (n > s_left(r))
+        return VOCFED_EMALFORMED;
+    *count = (uint32_t)n;
+    return VOCFED_OK;
+}
+
+int
+proto_rd_array(proto_rd_t *r, uint32_t *count)
+{
+    return s_container(r, 0x90, 0xdc, 0xdd, count);
+}
+
+int
+proto_rd_map(proto_rd_t *r, uint32_t *count)
+{
+    int rc = s_container(r, 0x80, 0xde, 0xdf, count);
+    if (rc == VOCFED_OK && *count > s_left(r) / 2)
+        return VOCFED_EMALFORMED;
+    return rc;
+}
+
+/* Any integer form; *neg tells whether the value is negative (then
+ * *mag holds the int64 value's bits). Checks minimality. */
+static int
+s_integer(proto_rd_t *r, bool *neg, uint64_t *u, int64_t *s)
+{
+    uint8_t b;
+    uint64_t v;
+    int rc = s_byte(r, &b);
+    if (rc)
+        return rc;
+    *neg = false;
+    if (b <= 0x7f) {
+        *u = b;
+        return VOCFED_OK;
+    }
+    if (b >= 0xe0) {
+        *neg = true;
+        *s = (int8_t)b;
+        return VOCFED_OK;
+    }
+    switch (b) {
+    case 0xcc:
+    case 0xcd:
+    case 0xce:
+    case 0xcf: {
+        static const uint64_t min[] = {0x80, 0x100, 0x10000, 0x100000000ull};
+        size_t n = (size_t)1 << (b - 0xcc);
+        if ((rc = s_be(r, n, &v)))
+            return rc;
+        if (v < min[b - 0xcc])
+            return VOCFED_ENONCANONICAL;
+        *u = v;
+        return VOCFED_OK;
+    }
+    case 0xd0:
+    case 0xd1:
+    case 0xd2:
+    case 0xd3: {
+        /* Signed forms are canonical only for values below the next
+         * shorter signed form (non-negative values use uint forms). */
+        static const int64_t lim[] = {-32, -128, -32768, -2147483648ll};
+        size_t n = (size_t)1 << (b - 0xd0);
+        if ((rc = s_be(r, n, &v)))
+            return rc;
+        int64_t x;
+        if (n == 1)
+            x = (int8_t)v;
+        else if (n == 2)
+            x = (int16_t)v;
+        else if (n == 4)
+            x = (int32_t)v;
+        else
+            x = (int64_t)v;
+        if (x >= lim[b - 0xd0])
+            return VOCFED_ENONCANONICAL;
+        *neg = true;
+        *s = x;
+        return VOCFED_OK;
+    }
+    default:
+        r->p--;
+        return VOCFED_EMALFORMED;
+    }
+}
+
+int
+proto_rd_uint(proto_rd_t *r, uint64_t *v)
+{
+    bool neg;
+    int64_t s;
+    int rc = s_integer(r, &neg, v, &s);
+    if (rc)
+        return rc;
+    return neg ? VOCFED_EMALFORMED : VOCFED_OK;
+}
+
+int
+proto_rd_int(proto_rd_t *r, int64_t *v)
+{
+    bool neg;
+    uint64_t u;
+    int rc = s_integer(r, &neg, &u, v);
+    if (rc)
+        return rc;
+    if (!neg) {
+        if (u > INT64_MAX)
+            return VOCFED_ETOOLARGE;
+        *v = (int64_t)u;
+    }
+    return VOCFED_OK;
+}
+
+int
+proto_rd_str(proto_rd_t *r, const char **s, size_t *len)
+{
+    uint8_t b;
+    uint64_t n;
+    int rc = s_byte(r, &b);
+    if (rc)
+        return rc;
+    if ((b & 0xe0) == 0xa0) {
+        n = b & 0x1f;
+    } else if (b == 0xd9) {
+        if ((rc = s_be(r, 1, &n)))
+            return rc;
+        if (n < 32)
+            return VOCFED_ENONCANONICAL;
+    } else if (b == 0xda) {
+        if ((rc = s_be(r, 2, &n)))
+            return rc;
+        if (n < 256)
+            return VOCFED_ENONCANONICAL;
+    } else if (b == 0xdb) {
+        if ((rc = s_be(r, 4, &n)))
+            return rc;
+        if (n < 65536)
+            return VOCFED_ENONCANONICAL;
+    } else {
+        r->p--;
+        return VOCFED_EMALFORMED;
+    }
+    if (n > s_left(r))
+        return VOCFED_EMALFORMED;
+    if (!proto_utf8_valid((const char *)r->p, (size_t)n))
+        return VOCFED_ENONCANONICAL;
+    *s = (const char *)r->p;
+    *len = (size_t)n;
+    r->p += n;
+    return VOCFED_OK;
+}
+
+int
+proto_rd_bin(proto_rd_t *r, const uint8_t **p, size_t *len)
+{
+    uint8_t b;
+    uint64_t n;
+    int rc = s_byte(r, &b);
+    if (rc)
+        return rc;
+    if (b == 0xc4) {
+        rc = s_be(r, 1, &n);
+    } else if (b == 0xc5) {
+        if (!(rc = s_be(r, 2, &n)) && n < 256)
+            return VOCFED_ENONCANONICAL;
+    } else if (b == 0xc6) {
+        if (!(rc = s_be(r, 4, &n)) && n < 65536)
+            return VOCFED_ENONCANONICAL;
+    } else {
+        r->p--;
+        return VOCFED_EMALFORMED;
+    }
+    if (rc)
+        return rc;
+    if (n > s_left(r))
+        return VOCFED_EMALFORMED;
+    *p = r->p;
+    *len = (size_t)n;
+    r->p += n;
+    return VOCFED_OK;
+}
+
+int
+proto_rd_nil(proto_rd_t *r, bool *is_nil)
+{
+    if (s_left(r) < 1)
+        return VOCFED_EMALFORMED;
+    *is_nil = *r->p == 0xc0;
+    if (*is_nil)
+        r->p++;
+    return VOCFED_OK;
+}
+
+int
+proto_rd_value(proto_rd_t *r, proto_value_t *v)
+{
+    if (s_left(r) < 1)
+        return VOCFED_EMALFORMED;
+    uint8_t b = *r->p;
+    memset(v, 0, sizeof *v);
+    if (b == 0xc0) {
+        r->p++;
+        v->type = PROTO_VAL_NIL;
+        return VOCFED_OK;
+    }
+    if (b == 0xc2 || b == 0xc3) {
+        r->p++;
+        v->type = PROTO_VAL_BOOL;
+        v->b = b == 0xc3;
+        return VOCFED_OK;
+    }
+    if ((b & 0xe0) == 0xa0 || (b >= 0xd9 && b <= 0xdb)) {
+        v->type = PROTO_VAL_STR;
+        return proto_rd_str(r, &v->s, &v->slen);
+    }
+    v->type = PROTO_VAL_INT;
+    return proto_rd_int(r, &v->i);
+}
+
+bool
+proto_utf8_valid(const char *str, size_t len)
+{
+    const uint8_t *s = (const uint8_t *)str, *end = s + len;
+    while (s < end) {
+        /* Most text is ASCII: skip it eight bytes at a time. */
+        while (end - s >= 8) {
+            uint64_t w;
+            memcpy(&w, s, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+            s += 8;
+        }
+        if (s == end)
+            break;
+        uint8_t c = *s;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 2;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 3;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 4;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if ((size_t)(end - s) < n)
+            return false;
+        for (size_t i = 1; i < n; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        s += n;
+    }
+    return true;
+}

@@ -1,0 +1,171 @@
+/* vocfed: the node's LMDB store (SPEC 5).
+ *
+ * One LMDB environment per node holds every log the node has: entries by
+ * (author, seq), the Merkle nodes of each author's tree, the signed
+ * checkpoints, the current-record index, and meta data. A write of
+ * entries, their tree nodes, the index and the checkpoint is one LMDB
+ * transaction: after a crash either all of it is there or none of it.
+ * When the map fills the store grows it and retries the transaction, so
+ * MDB_MAP_FULL is never an error for the caller.
+ *
+ * A store_t is used by one thread at a time. Several processes may open
+ * the same store: LMDB serialises their writers. */
+#ifndef VOCFED_STORAGE_STORE_H
+#define VOCFED_STORAGE_STORE_H
+
+#include "protocol/buf.h"
+#include "protocol/checkpoint.h"
+#include "protocol/entry.h"
+#include "protocol/hash.h"
+#include "protocol/merkle.h"
+#include "protocol/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_FORMAT_VERSION 1
+#define STORE_DEFAULT_MAP_SIZE ((size_t)256 << 20)
+/* Perfect subtrees below this level are not stored but recomputed from
+ * the leaf hashes kept with the entries (at most 8 of them). SPEC 5.1 */
+#define STORE_NODE_MIN_LEVEL 4
+
+typedef struct store_t store_t;
+
+/* How to open a store. Zero-initialise for the defaults. */
+typedef struct {
+    bool create;             /* make the folder's store if there is none */
+    size_t map_size;         /* initial map size in bytes; 0 = the larger of
+                                STORE_DEFAULT_MAP_SIZE and the file's size */
+    uint64_t *found_version; /* if not NULL, receives the format version
+                        found in the folder (0 if none), also when
+                        store_open fails with VOCFED_EVERSION */
+} store_opts_t;
+
+/* One record to append: a put (body) or a del (body NULL). */
+typedef struct {
+    proto_op_t op;       /* put or del */
+    const char *kind;    /* NUL-terminated kind */
+    const char *key;     /* NUL-terminated natural key */
+    const uint8_t *body; /* canonical body (proto_body_encode), or NULL */
+    size_t body_len;     /* its length */
+} store_record_t;
+
+/* The head of one author's log: its latest checkpoint. */
+typedef struct {
+    uint64_t size;                /* entries, seq 1..size; 0 if none */
+    uint8_t root[PROTO_HASH_LEN]; /* tree root at size */
+    uint64_t time_ms;             /* checkpoint time; 0 if none */
+} store_head_t;
+
+/* Called once per entry by store_scan_entries. data is valid only
+ * during the call. Return 0 to go on, anything else to stop (and that
+ * value is returned by the scan). */
+typedef int (*store_entry_fn)(void *ctx, uint64_t seq, const uint8_t *data,
+                              size_t len);
+
+/* Called once per author by store_scan_authors. */
+typedef int (*store_author_fn)(void *ctx, const char *id,
+                               const uint8_t pk[PROTO_PUBKEY_LEN]);
+
+/* Opens (or with opts->create, creates) the store in dir. Returns 0,
+ * VOCFED_ENOTFOUND (no store), VOCFED_EVERSION (another format version:
+ * the store is left untouched), VOCFED_ELOCKED, or another status. opts
+ * may be NULL. On success *out is owned by the caller. */
+int store_open(const char *dir, const store_opts_t *opts,
+               store_t **out) VOCFED_WUR;
+
+/* Closes the store and NULLs *self. Accepts NULL and *self == NULL. */
+void store_destroy(store_t **self);
+
+/* Meta values (SPEC 5.2) are short strings. Returns 0 or
+ * VOCFED_ENOTFOUND. out must hold cap bytes; VOCFED_ETOOLARGE if not. */
+int store_meta_get(store_t *self, const char *name, char *out,
+                   size_t cap) VOCFED_WUR;
+int store_meta_set(store_t *self, const char *name,
+                   const char *value) VOCFED_WUR;
+
+/* Registers an author and the public key its checkpoints are verified
+ * with. Returns 0, VOCFED_EEXISTS (known with another key) or another
+ * status. Registering the same key again is 0. */
+int store_author_add(store_t *self, const char *id,
+                     const uint8_t pk[PROTO_PUBKEY_LEN]) VOCFED_WUR;
+
+/* The key of a known author. Returns 0 or VOCFED_ENOTFOUND. */
+int store_author_key(store_t *self, const char *id,
+                     uint8_t pk[PROTO_PUBKEY_LEN]) VOCFED_WUR;
+
+/* Calls fn for every known author, in registration order. */
+int store_scan_authors(store_t *self, store_author_fn fn, void *ctx) VOCFED_WUR;
+
+/* Appends n records to author's log as entries size+1..size+n, with
+ * their tree nodes, index updates and one checkpoint signed with sk, all
+ * in one transaction (SPEC 5.3). time_ms 0 means now. A del of a record
+ * that does not exist fails the whole batch with VOCFED_ENOTFOUND and
+ * *bad set to its position (bad may be NULL). head, if not NULL,
+ * receives the new head. Returns 0, VOCFED_ENOTFOUND, VOCFED_EINVALID,
+ * VOCFED_ETOOLARGE, VOCFED_ESTORAGEFULL or another status; on error
+ * nothing was written. */
+int store_append(store_t *self, const char *author,
+                 const uint8_t sk[PROTO_SECKEY_LEN], const store_record_t *recs,
+                 size_t n, uint64_t time_ms, store_head_t *head,
+                 size_t *bad) VOCFED_WUR;
+
+/* The author's head. An author with no checkpoint has size 0 and the
+ * empty tree's root. Returns 0 or VOCFED_ENOTFOUND (unknown author). */
+int store_head(store_t *self, const char *author, store_head_t *out) VOCFED_WUR;
+
+/* Copies entry seq of author into out (appending). Returns 0 or
+ * VOCFED_ENOTFOUND. */
+int store_entry_get(store_t *self, const char *author, uint64_t seq,
+                    proto_buf_t *out) VOCFED_WUR;
+
+/* Copies the entry that holds the current record (author, kind, key)
+ * into out (appending) and sets *seq. Returns 0 or VOCFED_ENOTFOUND. */
+int store_record_get(store_t *self, const char *author, const char *kind,
+                     const char *key, proto_buf_t *out,
+                     uint64_t *seq) VOCFED_WUR;
+
+/* Copies the author's latest signed checkpoint into out. Returns 0 or
+ * VOCFED_ENOTFOUND. */
+int store_checkpoint_latest(store_t *self, const char *author,
+                            proto_buf_t *out) VOCFED_WUR;
+
+/* Calls fn for the author's entries from seq from on, in seq order, in
+ * one read snapshot. Returns 0, fn's non-zero value, or a status. */
+int store_scan_entries(store_t *self, const char *author, uint64_t from,
+                       store_entry_fn fn, void *ctx) VOCFED_WUR;
+
+/* Inclusion proof of entry seq in the tree of size leaves (from the
+ * stored nodes). Returns 0, VOCFED_EINVALID or VOCFED_ENOTFOUND. */
+int store_inclusion_proof(store_t *self, const char *author, uint64_t seq,
+                          uint64_t size, proto_proof_t *out) VOCFED_WUR;
+
+/* Consistency proof between two sizes of the author's tree. */
+int store_consistency_proof(store_t *self, const char *author,
+                            uint64_t old_size, uint64_t new_size,
+                            proto_proof_t *out) VOCFED_WUR;
+
+/* The map size in bytes now (it grows as needed). */
+size_t store_map_size(const store_t *self);
+
+/* Test hooks: write raw bytes where the store keeps them, bypassing every
+ * check, to prove that verification catches what they do. Never used by
+ * the program itself. */
+typedef enum {
+    STORE_RAW_ENTRY = 0,      /* key: seq; the entry bytes (the stored
+                                 leaf hash in front of them is kept) */
+    STORE_RAW_CHECKPOINT = 1, /* key: tree size */
+    STORE_RAW_NODE = 2,       /* key: level << 56 | index; only levels
+                                 >= STORE_NODE_MIN_LEVEL are stored */
+    STORE_RAW_RECORD = 3,     /* key: unused; name: kind "\0" key */
+    STORE_RAW_LEAF = 4,       /* key: seq; the 32-byte leaf hash stored in
+                                 front of the entry */
+} store_raw_t;
+
+/* Replaces (data != NULL) or deletes (data == NULL) one stored value. */
+int store_raw_put(store_t *self, store_raw_t what, const char *author,
+                  uint64_t key, const char *name, size_t name_len,
+                  const uint8_t *data, size_t len) VOCFED_WUR;
+
+#endif
