@@ -174,7 +174,7 @@ s_read_body(proto_rd_t *r)
         const char *name;
         size_t name_len;
         proto_value_t v;
-        if ((rc = proto_rd_str(r, &name, &name_len)))
+        if ((rc = proto_rd_name(r, &name, &name_len)))
             return rc;
         if (!proto_field_name_valid(name, name_len))
             return VOCFED_EMALFORMED;
@@ -275,17 +275,19 @@ proto_entry_decode(const uint8_t *data, size_t len, proto_entry_t *out)
         return VOCFED_EVERSION;
     if (n != 8)
         return VOCFED_EMALFORMED;
-    if ((rc = proto_rd_str(&r, &out->author, &out->author_len)) ||
+    if ((rc = proto_rd_name(&r, &out->author, &out->author_len)) ||
         (rc = proto_rd_uint(&r, &out->seq)) ||
         (rc = proto_rd_uint(&r, &out->time_ms)) ||
-        (rc = proto_rd_str(&r, &op, &op_len)) ||
-        (rc = proto_rd_str(&r, &out->kind, &out->kind_len)) ||
-        (rc = proto_rd_str(&r, &out->key, &out->key_len)))
+        (rc = proto_rd_name(&r, &op, &op_len)) ||
+        (rc = proto_rd_name(&r, &out->kind, &out->kind_len)) ||
+        (rc = proto_rd_name(&r, &out->key, &out->key_len)))
         return rc;
     if (!proto_id_valid(out->author, out->author_len) || out->seq == 0 ||
-        !proto_kind_valid(out->kind, out->kind_len) ||
-        !proto_key_valid(out->key, out->key_len))
+        !proto_kind_valid(out->kind, out->kind_len))
         return VOCFED_EMALFORMED;
+    if (!proto_key_valid(out->key, out->key_len))
+        return proto_utf8_valid(out->key, out->key_len) ? VOCFED_EMALFORMED
+                                                        : VOCFED_ENONCANONICAL;
     if (op_len == 3 && memcmp(op, "put", 3) == 0)
         out->op = PROTO_OP_PUT;
     else if (op_len == 3 && memcmp(op, "del", 3) == 0)

@@ -187,8 +187,8 @@ proto_rd_int(proto_rd_t *r, int64_t *v)
     return VOCFED_OK;
 }
 
-int
-proto_rd_str(proto_rd_t *r, const char **s, size_t *len)
+static int
+s_str(proto_rd_t *r, const char **s, size_t *len, bool utf8)
 {
     uint8_t b;
     uint64_t n;
@@ -218,12 +218,24 @@ proto_rd_str(proto_rd_t *r, const char **s, size_t *len)
     }
     if (n > s_left(r))
         return VOCFED_EMALFORMED;
-    if (!proto_utf8_valid((const char *)r->p, (size_t)n))
+    if (utf8 && !proto_utf8_valid((const char *)r->p, (size_t)n))
         return VOCFED_ENONCANONICAL;
     *s = (const char *)r->p;
     *len = (size_t)n;
     r->p += n;
     return VOCFED_OK;
+}
+
+int
+proto_rd_str(proto_rd_t *r, const char **s, size_t *len)
+{
+    return s_str(r, s, len, true);
+}
+
+int
+proto_rd_name(proto_rd_t *r, const char **s, size_t *len)
+{
+    return s_str(r, s, len, false);
 }
 
 int
@@ -296,6 +308,10 @@ proto_rd_value(proto_rd_t *r, proto_value_t *v)
 bool
 proto_utf8_valid(const char *str, size_t len)
 {
+    /* Empty is valid, and str may then be NULL (an empty value string):
+     * NULL + 0 below would be undefined behaviour. */
+    if (len == 0)
+        return true;
     const uint8_t *s = (const uint8_t *)str, *end = s + len;
     while (s < end) {
         /* Most text is ASCII: skip it eight bytes at a time. */

@@ -49,6 +49,10 @@ int proto_rd_map(proto_rd_t *r, uint32_t *count) VOCFED_WUR;
 int proto_rd_uint(proto_rd_t *r, uint64_t *v) VOCFED_WUR;
 int proto_rd_int(proto_rd_t *r, int64_t *v) VOCFED_WUR;
 int proto_rd_str(proto_rd_t *r, const char **s, size_t *len) VOCFED_WUR;
+/* A string the caller validates itself against a rule that implies valid
+ * UTF-8 (names, ids, keys): the same as proto_rd_str without the UTF-8
+ * pass, which the caller's check makes redundant. */
+int proto_rd_name(proto_rd_t *r, const char **s, size_t *len) VOCFED_WUR;
 int proto_rd_bin(proto_rd_t *r, const uint8_t **p, size_t *len) VOCFED_WUR;
 /* Reads nil (sets *is_nil) or leaves the cursor for the next reader. */
 int proto_rd_nil(proto_rd_t *r, bool *is_nil) VOCFED_WUR;

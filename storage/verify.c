@@ -3,13 +3,15 @@
 #include "storage/store_internal.h"
 #include "protocol/merkle.h"
 
+#include <czmq.h>
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define S_PROGRESS_EVERY 65536
+#define S_BATCH 4096 /* entries decoded and hashed per round */
 
 /* ---- the rebuilt record index: kind 0x00 key -> seq ------------------ */
 
@@ -126,6 +128,58 @@ s_index_set(s_index_t *ix, const uint8_t *name, size_t len, uint64_t seq)
     }
     s->seq = seq;
     return VOCFED_OK;
+}
+
+/* ---- decoding and hashing in parallel --------------------------------- */
+
+/* One entry on its way through verification. value points into the read
+ * snapshot, which outlives the batch. */
+typedef struct {
+    uint64_t seq;                 /* seq of its key */
+    const uint8_t *value;         /* stored value: leaf hash || entry */
+    size_t len;                   /* its length */
+    int status;                   /* decode result; ECORRUPT if truncated */
+    proto_entry_t e;              /* the decoded entry (borrows value) */
+    uint8_t leaf[PROTO_HASH_LEN]; /* leaf hash recomputed from the bytes */
+} s_item_t;
+
+/* The work on one entry that depends on nothing else: decode, hash. */
+static void
+s_prepare(s_item_t *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        s_item_t *it = &items[i];
+        if (it->len < PROTO_HASH_LEN) {
+            it->status = VOCFED_ECORRUPT;
+            continue;
+        }
+        const uint8_t *bytes = it->value + PROTO_HASH_LEN;
+        size_t nbytes = it->len - PROTO_HASH_LEN;
+        it->status = proto_entry_decode(bytes, nbytes, &it->e);
+        proto_hash_leaf(PROTO_HASH_BLAKE2B256, bytes, nbytes, it->leaf);
+    }
+}
+
+/* A second core decodes and hashes half of each batch. Messages on the
+ * pipe: "WORK" items count, answered by a signal when done. */
+static void
+s_worker(zsock_t *pipe, void *args)
+{
+    (void)args;
+    zsock_signal(pipe, 0);
+    for (;;) {
+        char *cmd = NULL;
+        void *items = NULL;
+        uint64_t n = 0;
+        if (zsock_recv(pipe, "sp8", &cmd, &items, &n) != 0 || !cmd)
+            break;
+        bool work = streq(cmd, "WORK");
+        zstr_free(&cmd);
+        if (!work)
+            break; /* $TERM */
+        s_prepare(items, (size_t)n);
+        zsock_signal(pipe, 0);
+    }
 }
 
 /* ---- one author's verification -------------------------------------- */
@@ -322,6 +376,8 @@ s_verify_author(store_t *store, MDB_txn *txn, const char *author,
     proto_frontier_t fr;
     s_index_t ix;
     size_t author_len = strlen(author);
+    s_item_t *items = NULL;
+    zactor_t *worker = NULL;
 
     if ((rc = s_index_init(&ix)))
         return rc;
@@ -370,87 +426,117 @@ s_verify_author(store_t *store, MDB_txn *txn, const char *author,
                                store_i_rd32(ck.mv_data) != a.authno))
         crc = MDB_NOTFOUND;
 
-    for (; erc == MDB_SUCCESS; erc = mdb_cursor_get(ecur, &ek, &ev, MDB_NEXT)) {
-        if (ek.mv_size != STORE_KEY_ENTRY_LEN ||
-            store_i_rd32(ek.mv_data) != a.authno)
-            break;
-        uint64_t seq = store_i_rd64((uint8_t *)ek.mv_data + 4);
-        proto_entry_t e;
-        if (seq != expected) {
-            rc = s_fail(res, author, expected, VOCFED_ESEQGAP,
-                        seq > expected ? "entry is missing"
-                                       : "entry key out of order");
-            goto done;
+    items = malloc(S_BATCH * sizeof *items);
+    if (!items) {
+        rc = VOCFED_ENOMEM;
+        goto done;
+    }
+    while (erc == MDB_SUCCESS) {
+        /* Collect a batch of entries (pointers into the snapshot). */
+        size_t n = 0;
+        while (erc == MDB_SUCCESS && n < S_BATCH) {
+            if (ek.mv_size != STORE_KEY_ENTRY_LEN ||
+                store_i_rd32(ek.mv_data) != a.authno) {
+                erc = MDB_NOTFOUND;
+                break;
+            }
+            items[n].seq = store_i_rd64((uint8_t *)ek.mv_data + 4);
+            items[n].value = ev.mv_data;
+            items[n].len = ev.mv_size;
+            n++;
+            erc = mdb_cursor_get(ecur, &ek, &ev, MDB_NEXT);
         }
-        if (ev.mv_size < PROTO_HASH_LEN) {
-            rc = s_fail(res, author, seq, VOCFED_ECORRUPT,
-                        "stored entry is truncated");
-            goto done;
+        /* Decode and hash in parallel: the second half on the worker. */
+        size_t half = n;
+        if (n == S_BATCH && !worker)
+            worker = zactor_new(s_worker, NULL);
+        if (worker && n >= 2) {
+            half = n / 2;
+            zsock_send(worker, "sp8", "WORK", (void *)(items + half),
+                       (uint64_t)(n - half));
         }
-        /* SPEC 5.1: the value is leaf hash || entry bytes. */
-        const uint8_t *stored_leaf = ev.mv_data;
-        const uint8_t *bytes = stored_leaf + PROTO_HASH_LEN;
-        size_t nbytes = ev.mv_size - PROTO_HASH_LEN;
-        if ((rc = proto_entry_decode(bytes, nbytes, &e))) {
-            rc = s_fail(res, author, seq, rc, "entry does not decode: %s",
-                        vocfed_strerror(rc));
-            goto done;
-        }
-        if (e.author_len != author_len ||
-            memcmp(e.author, author, author_len) != 0) {
-            rc = s_fail(res, author, seq, VOCFED_EAUTHOR,
-                        "entry names author %.*s", (int)e.author_len, e.author);
-            goto done;
-        }
-        if (e.seq != seq) {
-            rc = s_fail(res, author, seq, VOCFED_ESEQGAP,
-                        "entry stored at seq %" PRIu64 " holds seq %" PRIu64
-                        " (reordered)",
-                        seq, e.seq);
-            goto done;
-        }
-        uint8_t leaf[PROTO_HASH_LEN];
-        proto_hash_leaf(PROTO_HASH_BLAKE2B256, bytes, nbytes, leaf);
-        if (memcmp(leaf, stored_leaf, PROTO_HASH_LEN) != 0) {
-            rc = s_fail(res, author, seq, VOCFED_ECORRUPT,
-                        "entry does not match its stored leaf hash");
-            goto done;
-        }
-        if ((rc = proto_frontier_append(&fr, leaf, s_check_node, &a)))
-            goto done;
+        s_prepare(items, half);
+        if (worker && n >= 2)
+            zsock_wait(worker);
 
-        uint8_t name[PROTO_KIND_MAX + 1 + PROTO_KEY_MAX];
-        memcpy(name, e.kind, e.kind_len);
-        name[e.kind_len] = 0;
-        memcpy(name + e.kind_len + 1, e.key, e.key_len);
-        if ((rc = s_index_set(&ix, name, e.kind_len + 1 + e.key_len,
-                              e.op == PROTO_OP_PUT ? seq : 0)))
-            goto done;
-        res->entries++;
-        expected++;
-
-        /* A checkpoint at this size must sign the root of entries 1..seq. */
-        if (crc == MDB_SUCCESS) {
-            uint64_t cp_size = store_i_rd64((uint8_t *)ck.mv_data + 4);
-            if (cp_size < seq) {
-                rc = s_fail(res, author, prev_size + 1, VOCFED_ECORRUPT,
-                            "checkpoint at size %" PRIu64 " is out of place",
-                            cp_size);
+        /* Then, in seq order, everything that depends on what came before. */
+        for (size_t i = 0; i < n; i++) {
+            s_item_t *it = &items[i];
+            uint64_t seq = it->seq;
+            const proto_entry_t *e = &it->e;
+            if (seq != expected) {
+                rc = s_fail(res, author, expected, VOCFED_ESEQGAP,
+                            seq > expected ? "entry is missing"
+                                           : "entry key out of order");
                 goto done;
             }
-            if (cp_size == seq) {
-                if ((rc = s_check_cp(&a, pk, &cv, cp_size, &fr, prev,
-                                     prev_size)))
+            if (it->status == VOCFED_ECORRUPT) {
+                rc = s_fail(res, author, seq, VOCFED_ECORRUPT,
+                            "stored entry is truncated");
+                goto done;
+            }
+            if (it->status) {
+                rc = s_fail(res, author, seq, it->status,
+                            "entry does not decode: %s",
+                            vocfed_strerror(it->status));
+                goto done;
+            }
+            if (e->author_len != author_len ||
+                memcmp(e->author, author, author_len) != 0) {
+                rc = s_fail(res, author, seq, VOCFED_EAUTHOR,
+                            "entry names author %.*s", (int)e->author_len,
+                            e->author);
+                goto done;
+            }
+            if (e->seq != seq) {
+                rc = s_fail(res, author, seq, VOCFED_ESEQGAP,
+                            "entry stored at seq %" PRIu64
+                            " holds seq %" PRIu64 " (reordered)",
+                            seq, e->seq);
+                goto done;
+            }
+            if (memcmp(it->leaf, it->value, PROTO_HASH_LEN) != 0) {
+                rc = s_fail(res, author, seq, VOCFED_ECORRUPT,
+                            "entry does not match its stored leaf hash");
+                goto done;
+            }
+            if ((rc = proto_frontier_append(&fr, it->leaf, s_check_node, &a)))
+                goto done;
+
+            uint8_t name[PROTO_KIND_MAX + 1 + PROTO_KEY_MAX];
+            memcpy(name, e->kind, e->kind_len);
+            name[e->kind_len] = 0;
+            memcpy(name + e->kind_len + 1, e->key, e->key_len);
+            if ((rc = s_index_set(&ix, name, e->kind_len + 1 + e->key_len,
+                                  e->op == PROTO_OP_PUT ? seq : 0)))
+                goto done;
+            res->entries++;
+            expected++;
+
+            /* A checkpoint at this size must sign the root of 1..seq. */
+            if (crc == MDB_SUCCESS) {
+                uint64_t cp_size = store_i_rd64((uint8_t *)ck.mv_data + 4);
+                if (cp_size < seq) {
+                    rc = s_fail(res, author, prev_size + 1, VOCFED_ECORRUPT,
+                                "checkpoint at size %" PRIu64
+                                " is out of place",
+                                cp_size);
                     goto done;
-                prev_size = cp_size;
-                crc = mdb_cursor_get(ccur, &ck, &cv, MDB_NEXT);
-                if (crc == MDB_SUCCESS &&
-                    (ck.mv_size != STORE_KEY_CP_LEN ||
-                     store_i_rd32(ck.mv_data) != a.authno))
-                    crc = MDB_NOTFOUND;
+                }
+                if (cp_size == seq) {
+                    if ((rc = s_check_cp(&a, pk, &cv, cp_size, &fr, prev,
+                                         prev_size)))
+                        goto done;
+                    prev_size = cp_size;
+                    crc = mdb_cursor_get(ccur, &ck, &cv, MDB_NEXT);
+                    if (crc == MDB_SUCCESS &&
+                        (ck.mv_size != STORE_KEY_CP_LEN ||
+                         store_i_rd32(ck.mv_data) != a.authno))
+                        crc = MDB_NOTFOUND;
+                }
             }
         }
-        if (progress && res->entries % S_PROGRESS_EVERY == 0)
+        if (progress)
             progress(pctx, res->entries, total);
     }
     if (erc != MDB_SUCCESS && erc != MDB_NOTFOUND) {
@@ -472,8 +558,6 @@ s_verify_author(store_t *store, MDB_txn *txn, const char *author,
                     prev_size + 1, expected - 1);
         goto done;
     }
-    if (progress)
-        progress(pctx, res->entries, total);
     rc = s_check_records(&a, &ix);
 done:
     for (unsigned l = 0; l < PROTO_MERKLE_MAX_LEVELS; l++)
@@ -481,6 +565,8 @@ done:
             mdb_cursor_close(a.levels[l].cur);
     mdb_cursor_close(ecur);
     mdb_cursor_close(ccur);
+    zactor_destroy(&worker);
+    free(items);
     s_index_release(&ix);
     if (rc && res->status == VOCFED_OK)
         s_fail(res, author, 0, rc, "%s", vocfed_strerror(rc));
