@@ -174,7 +174,7 @@ s_write(store_t *self, s_txn_fn fn, void *ctx)
             return VOCFED_ESTORAGEFULL;
         }
         self->map_size = next;
-        zsys_info("store: map grown to %zu MiB", next >> 20);
+        zsys_info("store: map grown to %zu KiB", next >> 10);
     }
 }
 
@@ -956,6 +956,19 @@ done:
     return store_i_status(rc);
 }
 
+/* A proof is asked of a tree the log has: size within the head. A larger
+ * size is the caller's mistake (VOCFED_EINVALID), not a missing node
+ * (which s_node_source reports as VOCFED_ECORRUPT). */
+static int
+s_tree_has(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t size)
+{
+    store_head_t head;
+    int rc = s_head(self, txn, authno, &head, NULL);
+    if (rc == MDB_SUCCESS && size > head.size)
+        rc = VOCFED_EINVALID;
+    return rc;
+}
+
 int
 store_inclusion_proof(store_t *self, const char *author, uint64_t seq,
                       uint64_t size, proto_proof_t *out)
@@ -968,7 +981,8 @@ store_inclusion_proof(store_t *self, const char *author, uint64_t seq,
     tree.txn = txn;
     if (seq == 0)
         rc = VOCFED_EINVALID;
-    else if (!(rc = store_i_authno(txn, self, author, &tree.authno)))
+    else if (!(rc = store_i_authno(txn, self, author, &tree.authno)) &&
+             !(rc = s_tree_has(self, txn, tree.authno, size)))
         rc = proto_merkle_inclusion_proof(PROTO_HASH_BLAKE2B256, seq - 1, size,
                                           s_node_source, &tree, out);
     mdb_txn_abort(txn);
@@ -985,7 +999,8 @@ store_consistency_proof(store_t *self, const char *author, uint64_t old_size,
     if (rc)
         return store_i_status(rc);
     tree.txn = txn;
-    if (!(rc = store_i_authno(txn, self, author, &tree.authno)))
+    if (!(rc = store_i_authno(txn, self, author, &tree.authno)) &&
+        !(rc = s_tree_has(self, txn, tree.authno, new_size)))
         rc =
             proto_merkle_consistency_proof(PROTO_HASH_BLAKE2B256, old_size,
                                            new_size, s_node_source, &tree, out);

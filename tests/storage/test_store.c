@@ -1,0 +1,875 @@
+/* Tests for storage/store (SPEC 5): opening and format versions, meta,
+ * authors, appends of puts and dels (all or nothing), heads and
+ * checkpoints against a tree recomputed here from the raw entries,
+ * proofs, map growth from a tiny map, and two processes appending to one
+ * store. */
+#include "helpers.h"
+
+#include "protocol/checkpoint.h"
+#include "protocol/merkle.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define S_SMALL_MAP ((size_t)64 << 10) /* 64 KiB: a few records fill it */
+
+/* ---- helpers --------------------------------------------------------- */
+
+/* Checks head against the tree recomputed from store_scan_entries. */
+static void
+s_check_head(store_t *s, const store_head_t *head)
+{
+    th_log_t log;
+    uint8_t root[PROTO_HASH_LEN];
+    store_head_t now;
+    assert_int_equal(th_log_scan(s, &log), VOCFED_OK);
+    assert_true(log.contiguous);
+    assert_true(log.decoded);
+    assert_int_equal(log.fr.size, head->size);
+    proto_frontier_root(&log.fr, root);
+    assert_memory_equal(root, head->root, PROTO_HASH_LEN);
+    assert_int_equal(store_head(s, TH_AUTHOR, &now), VOCFED_OK);
+    assert_int_equal(now.size, head->size);
+    assert_memory_equal(now.root, head->root, PROTO_HASH_LEN);
+}
+
+/* Verifies the latest checkpoint against head and that it chains to the
+ * previous one (whose hash is in prev, zeros for the first); then
+ * replaces prev with this checkpoint's hash. */
+static void
+s_check_checkpoint(store_t *s, const th_keys_t *k, const store_head_t *head,
+                   uint8_t prev[PROTO_HASH_LEN])
+{
+    proto_buf_t cp;
+    proto_checkpoint_t c;
+    proto_buf_init(&cp);
+    assert_int_equal(store_checkpoint_latest(s, TH_AUTHOR, &cp), VOCFED_OK);
+    assert_int_equal(proto_checkpoint_verify(cp.data, cp.len, k->pk, TH_AUTHOR,
+                                             head->size, head->root, &c),
+                     VOCFED_OK);
+    assert_memory_equal(c.prev, prev, PROTO_HASH_LEN);
+    assert_int_equal(c.time_ms, head->time_ms);
+    assert_int_equal(proto_checkpoint_hash(cp.data, cp.len, prev), VOCFED_OK);
+    proto_buf_release(&cp);
+}
+
+/* The seq and bytes of the current record key (VOCFED_ENOTFOUND if
+ * none); the entry is checked to be the one stored at that seq. */
+static int
+s_record(store_t *s, const char *key, uint64_t *seq, proto_entry_t *e,
+         proto_buf_t *buf)
+{
+    proto_buf_t ent;
+    proto_buf_reset(buf);
+    int rc = store_record_get(s, TH_AUTHOR, TH_KIND, key, buf, seq);
+    if (rc)
+        return rc;
+    proto_buf_init(&ent);
+    assert_int_equal(store_entry_get(s, TH_AUTHOR, *seq, &ent), VOCFED_OK);
+    assert_int_equal(ent.len, buf->len);
+    assert_memory_equal(ent.data, buf->data, ent.len);
+    proto_buf_release(&ent);
+    assert_int_equal(proto_entry_decode(buf->data, buf->len, e), VOCFED_OK);
+    assert_int_equal(e->seq, *seq);
+    assert_int_equal(e->key_len, strlen(key));
+    assert_memory_equal(e->key, key, e->key_len);
+    return VOCFED_OK;
+}
+
+static void
+s_verify_ok(store_t *s, uint64_t entries, uint64_t records)
+{
+    store_verify_result_t res;
+    int rc = store_verify(s, NULL, &res, NULL, NULL);
+    if (rc)
+        fail_msg("verify: %s seq %llu: %s", res.author,
+                 (unsigned long long)res.seq, res.what);
+    assert_int_equal(res.status, VOCFED_OK);
+    assert_int_equal(res.entries, entries);
+    assert_int_equal(res.records, records);
+}
+
+/* ---- open, meta ------------------------------------------------------ */
+
+static void
+test_open(void **state)
+{
+    const char *dir = *state;
+    char missing[96], value[64];
+    uint64_t found = 99;
+    store_opts_t o = {.found_version = &found};
+    store_t *s = NULL;
+
+    /* No folder, and a folder with no store: both "not found". */
+    snprintf(missing, sizeof missing, "%s/none", dir);
+    assert_int_equal(store_open(missing, &o, &s), VOCFED_ENOTFOUND);
+    assert_null(s);
+    assert_int_equal(found, 0);
+    assert_int_equal(store_open(dir, NULL, &s), VOCFED_ENOTFOUND);
+    assert_null(s);
+
+    /* Create in a folder that does not exist yet. */
+    o.create = true;
+    assert_int_equal(store_open(missing, &o, &s), VOCFED_OK);
+    assert_non_null(s);
+    assert_int_equal(found, STORE_FORMAT_VERSION);
+    assert_int_equal(store_meta_get(s, "format_version", value, sizeof value),
+                     VOCFED_OK);
+    assert_string_equal(value, "1");
+    assert_int_equal(store_meta_set(s, "node_name", "Anqing Vocational"),
+                     VOCFED_OK);
+    assert_int_equal(store_meta_set(s, "node_name", "Anqing Vocational 2"),
+                     VOCFED_OK);
+    assert_int_equal(store_meta_set(s, "format_version", "7"), VOCFED_EINVALID);
+    assert_int_equal(store_meta_set(s, "", "x"), VOCFED_EINVALID);
+    assert_int_equal(store_meta_get(s, "node_role", value, sizeof value),
+                     VOCFED_ENOTFOUND);
+    store_destroy(&s);
+    assert_null(s);
+    store_destroy(&s);
+    store_destroy(NULL);
+
+    /* Reopen (without create) sees what was written, also through the
+     * handles that the found_version read touched. */
+    o.create = false;
+    found = 0;
+    assert_int_equal(store_open(missing, &o, &s), VOCFED_OK);
+    assert_int_equal(found, STORE_FORMAT_VERSION);
+    assert_int_equal(store_meta_get(s, "node_name", value, sizeof value),
+                     VOCFED_OK);
+    assert_string_equal(value, "Anqing Vocational 2");
+    assert_int_equal(store_meta_get(s, "node_name", value, 19),
+                     VOCFED_ETOOLARGE);
+    assert_int_equal(store_meta_get(s, "node_name", value, 20), VOCFED_OK);
+    assert_int_equal(store_meta_get(s, "format_version", value, sizeof value),
+                     VOCFED_OK);
+    assert_string_equal(value, "1");
+    store_destroy(&s);
+
+    /* Creating over an existing store opens it and keeps its content. */
+    o.create = true;
+    assert_int_equal(store_open(missing, &o, &s), VOCFED_OK);
+    assert_int_equal(store_meta_get(s, "node_name", value, sizeof value),
+                     VOCFED_OK);
+    assert_string_equal(value, "Anqing Vocational 2");
+    store_destroy(&s);
+}
+
+/* Writes meta format_version = value with LMDB directly, as a future
+ * (or past) version of the program would. */
+static void
+s_set_version_raw(const char *dir, const char *value)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val k = {sizeof "format_version" - 1, (void *)"format_version"};
+    MDB_val d = {strlen(value), (void *)value};
+    assert_int_equal(mdb_env_create(&env), MDB_SUCCESS);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), MDB_SUCCESS);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0600), MDB_SUCCESS);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), MDB_SUCCESS);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), MDB_SUCCESS);
+    assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), MDB_SUCCESS);
+    assert_int_equal(mdb_txn_commit(txn), MDB_SUCCESS);
+    mdb_env_close(env);
+}
+
+static void
+test_format_version(void **state)
+{
+    const char *dir = *state;
+    char path[96];
+    th_keys_t k;
+    uint64_t found = 0;
+    size_t before_len, after_len;
+    store_t *s;
+    store_head_t head;
+    th_keys(1, &k);
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+
+    assert_non_null(s = th_create(dir, &k, 0));
+    assert_int_equal(th_append_puts(s, TH_AUTHOR, &k, "p", 1, 3, 10, &head),
+                     VOCFED_OK);
+    store_destroy(&s);
+    s_set_version_raw(dir, "2");
+
+    uint8_t *before = th_read_file(path, &before_len);
+    assert_non_null(before);
+    for (int create = 0; create <= 1; create++) {
+        store_opts_t o = {.create = create, .found_version = &found};
+        found = 0;
+        assert_int_equal(store_open(dir, &o, &s), VOCFED_EVERSION);
+        assert_null(s);
+        assert_int_equal(found, 2);
+        uint8_t *after = th_read_file(path, &after_len);
+        assert_non_null(after);
+        assert_int_equal(after_len, before_len);
+        assert_memory_equal(after, before, before_len);
+        free(after);
+    }
+    free(before);
+
+    /* Not a number at all: refused as corrupt, not as another version. */
+    s_set_version_raw(dir, "one");
+    assert_int_equal(store_open(dir, NULL, &s), VOCFED_ECORRUPT);
+
+    /* Back to 1: the store opens and still holds its log. */
+    s_set_version_raw(dir, "1");
+    assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
+    assert_int_equal(store_head(s, TH_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 3);
+    s_verify_ok(s, 3, 3);
+    store_destroy(&s);
+}
+
+/* ---- authors --------------------------------------------------------- */
+
+typedef struct {
+    char ids[4][PROTO_ID_MAX + 1];    /* ids seen, in order */
+    uint8_t pks[4][PROTO_PUBKEY_LEN]; /* their keys */
+    size_t n;                         /* how many */
+} s_authors_t;
+
+static int
+s_author_cb(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    s_authors_t *a = ctx;
+    if (a->n == 4)
+        return -1;
+    snprintf(a->ids[a->n], sizeof a->ids[a->n], "%s", id);
+    memcpy(a->pks[a->n], pk, PROTO_PUBKEY_LEN);
+    a->n++;
+    return 0;
+}
+
+static int
+s_entry_never(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    (void)seq;
+    (void)data;
+    (void)len;
+    return -1;
+}
+
+static void
+test_authors(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k1, k2;
+    uint8_t pk[PROTO_PUBKEY_LEN];
+    store_head_t head;
+    proto_buf_t buf;
+    proto_proof_t proof;
+    uint64_t seq;
+    size_t bad = 77;
+    s_authors_t seen = {0};
+    store_t *s;
+    th_keys(1, &k1);
+    th_keys(2, &k2);
+    proto_buf_init(&buf);
+
+    assert_non_null(s = th_open(dir, true, 0, NULL));
+    assert_int_equal(store_author_add(s, TH_AUTHOR, k1.pk), VOCFED_OK);
+    assert_int_equal(store_author_add(s, TH_AUTHOR, k1.pk), VOCFED_OK);
+    assert_int_equal(store_author_add(s, TH_AUTHOR, k2.pk), VOCFED_EEXISTS);
+    assert_int_equal(store_author_add(s, "coord", k2.pk), VOCFED_OK);
+    assert_int_equal(store_author_add(s, "Bad!", k2.pk), VOCFED_EINVALID);
+    assert_int_equal(store_author_add(s, "", k2.pk), VOCFED_EINVALID);
+    assert_int_equal(store_author_key(s, TH_AUTHOR, pk), VOCFED_OK);
+    assert_memory_equal(pk, k1.pk, PROTO_PUBKEY_LEN);
+    assert_int_equal(store_author_key(s, "coord", pk), VOCFED_OK);
+    assert_memory_equal(pk, k2.pk, PROTO_PUBKEY_LEN);
+    assert_int_equal(store_scan_authors(s, s_author_cb, &seen), VOCFED_OK);
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.ids[0], TH_AUTHOR);
+    assert_memory_equal(seen.pks[0], k1.pk, PROTO_PUBKEY_LEN);
+    assert_string_equal(seen.ids[1], "coord");
+    assert_memory_equal(seen.pks[1], k2.pk, PROTO_PUBKEY_LEN);
+
+    /* A known author with no log yet: the empty tree, no checkpoint. */
+    uint8_t empty[PROTO_HASH_LEN];
+    proto_hash(PROTO_HASH_BLAKE2B256, NULL, 0, empty);
+    assert_int_equal(store_head(s, TH_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 0);
+    assert_int_equal(head.time_ms, 0);
+    assert_memory_equal(head.root, empty, PROTO_HASH_LEN);
+    assert_int_equal(store_checkpoint_latest(s, TH_AUTHOR, &buf),
+                     VOCFED_ENOTFOUND);
+    assert_int_equal(store_entry_get(s, TH_AUTHOR, 1, &buf), VOCFED_ENOTFOUND);
+    assert_int_equal(store_scan_entries(s, TH_AUTHOR, 1, s_entry_never, NULL),
+                     VOCFED_OK);
+
+    /* Unknown (and invalid) authors: not found everywhere. */
+    const char *unknown[] = {"nobody", "Not-An-Id!"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *u = unknown[i];
+        assert_int_equal(store_author_key(s, u, pk), VOCFED_ENOTFOUND);
+        assert_int_equal(store_head(s, u, &head), VOCFED_ENOTFOUND);
+        assert_int_equal(store_entry_get(s, u, 1, &buf), VOCFED_ENOTFOUND);
+        assert_int_equal(store_record_get(s, u, TH_KIND, "p1", &buf, &seq),
+                         VOCFED_ENOTFOUND);
+        assert_int_equal(store_checkpoint_latest(s, u, &buf), VOCFED_ENOTFOUND);
+        assert_int_equal(store_scan_entries(s, u, 1, s_entry_never, NULL),
+                         VOCFED_ENOTFOUND);
+        assert_int_equal(store_inclusion_proof(s, u, 1, 1, &proof),
+                         VOCFED_ENOTFOUND);
+        assert_int_equal(store_consistency_proof(s, u, 1, 1, &proof),
+                         VOCFED_ENOTFOUND);
+    }
+    th_batch_t b;
+    th_batch_init(&b, 1);
+    assert_int_equal(th_batch_put(&b, "p1", 2025, 0), VOCFED_OK);
+    assert_int_equal(
+        store_append(s, "nobody", k1.sk, th_batch_recs(&b), 1, 0, &head, &bad),
+        VOCFED_ENOTFOUND);
+    assert_int_equal(store_append(s, "Not-An-Id!", k1.sk, th_batch_recs(&b), 1,
+                                  0, &head, &bad),
+                     VOCFED_EINVALID);
+    th_batch_release(&b);
+    store_verify_result_t res;
+    assert_int_not_equal(store_verify(s, "nobody", &res, NULL, NULL),
+                         VOCFED_OK);
+    assert_int_not_equal(res.status, VOCFED_OK);
+    assert_int_equal(store_verify(s, NULL, &res, NULL, NULL), VOCFED_OK);
+    assert_int_equal(res.entries, 0);
+
+    proto_buf_release(&buf);
+    store_destroy(&s);
+}
+
+/* ---- append ---------------------------------------------------------- */
+
+static void
+test_append(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k, other;
+    store_head_t head, before;
+    uint8_t prev[PROTO_HASH_LEN] = {0};
+    proto_buf_t buf;
+    proto_entry_t e;
+    proto_value_t v;
+    uint64_t seq;
+    size_t bad;
+    th_batch_t b;
+    store_t *s;
+    th_keys(1, &k);
+    th_keys(2, &other);
+    proto_buf_init(&buf);
+    assert_non_null(s = th_create(dir, &k, 0));
+
+    /* Batch 1: five puts, p1..p5, with a given time. */
+    assert_int_equal(th_append_puts(s, TH_AUTHOR, &k, "p", 1, 5, 20, &head),
+                     VOCFED_OK);
+    assert_int_equal(head.size, 5);
+    assert_int_equal(head.time_ms, TH_TIME_MS + 1);
+    s_check_head(s, &head);
+    s_check_checkpoint(s, &k, &head, prev);
+    assert_int_equal(s_record(s, "p3", &seq, &e, &buf), VOCFED_OK);
+    assert_int_equal(seq, 3);
+    assert_int_equal(e.op, PROTO_OP_PUT);
+    assert_int_equal(e.time_ms, TH_TIME_MS + 1);
+    assert_int_equal(e.author_len, strlen(TH_AUTHOR));
+    assert_memory_equal(e.author, TH_AUTHOR, e.author_len);
+
+    /* Batch 2: p1 replaced, p2 deleted, time 0 = now. */
+    th_batch_init(&b, 8);
+    assert_int_equal(th_batch_put(&b, "p1", 2030, 0), VOCFED_OK);
+    assert_int_equal(th_batch_del(&b, "p2"), VOCFED_OK);
+    assert_int_equal(store_append(s, TH_AUTHOR, k.sk, th_batch_recs(&b), b.n, 0,
+                                  &head, &bad),
+                     VOCFED_OK);
+    th_batch_release(&b);
+    assert_int_equal(head.size, 7);
+    assert_true(head.time_ms > TH_TIME_MS);
+    s_check_head(s, &head);
+    s_check_checkpoint(s, &k, &head, prev);
+    assert_int_equal(s_record(s, "p1", &seq, &e, &buf), VOCFED_OK);
+    assert_int_equal(seq, 6);
+    assert_int_equal(proto_body_get(e.body, e.body_len, "intake_year", &v),
+                     VOCFED_OK);
+    assert_int_equal(v.i, 2030);
+    assert_int_equal(s_record(s, "p2", &seq, &e, &buf), VOCFED_ENOTFOUND);
+    proto_buf_reset(&buf);
+    assert_int_equal(store_entry_get(s, TH_AUTHOR, 7, &buf), VOCFED_OK);
+    assert_int_equal(proto_entry_decode(buf.data, buf.len, &e), VOCFED_OK);
+    assert_int_equal(e.op, PROTO_OP_DEL);
+    assert_null(e.body);
+    assert_int_equal(e.key_len, 2);
+    assert_memory_equal(e.key, "p2", 2);
+
+    /* Batch 3 dels p2 again (gone) at position 2: nothing of it lands,
+     * not even the put and the valid del before it. */
+    before = head;
+    th_batch_init(&b, 8);
+    assert_int_equal(th_batch_put(&b, "p9", 2025, 0), VOCFED_OK);
+    assert_int_equal(th_batch_del(&b, "p3"), VOCFED_OK);
+    assert_int_equal(th_batch_del(&b, "p2"), VOCFED_OK);
+    assert_int_equal(th_batch_put(&b, "p10", 2025, 0), VOCFED_OK);
+    bad = 99;
+    memset(&head, 0xee, sizeof head);
+    assert_int_equal(store_append(s, TH_AUTHOR, k.sk, th_batch_recs(&b), b.n, 0,
+                                  &head, &bad),
+                     VOCFED_ENOTFOUND);
+    th_batch_release(&b);
+    assert_int_equal(bad, 2);
+    assert_int_equal(store_head(s, TH_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, before.size);
+    assert_memory_equal(head.root, before.root, PROTO_HASH_LEN);
+    assert_int_equal(head.time_ms, before.time_ms);
+    proto_buf_reset(&buf);
+    assert_int_equal(store_entry_get(s, TH_AUTHOR, 8, &buf), VOCFED_ENOTFOUND);
+    assert_int_equal(s_record(s, "p9", &seq, &e, &buf), VOCFED_ENOTFOUND);
+    assert_int_equal(s_record(s, "p3", &seq, &e, &buf), VOCFED_OK);
+    assert_int_equal(seq, 3);
+    s_check_head(s, &head);
+
+    /* Invalid records: refused with their position, nothing written. */
+    th_batch_init(&b, 8);
+    assert_int_equal(th_batch_put(&b, "p11", 2025, 0), VOCFED_OK);
+    assert_int_equal(th_batch_put(&b, "p12", 2025, 0), VOCFED_OK);
+    th_batch_recs(&b);
+    store_record_t *recs = b.recs; /* changed below */
+    recs[1].kind = "Bad Kind";
+    bad = 99;
+    assert_int_equal(store_append(s, TH_AUTHOR, k.sk, recs, 2, 0, &head, &bad),
+                     VOCFED_EINVALID);
+    assert_int_equal(bad, 1);
+    recs[1].kind = NULL;
+    bad = 99;
+    assert_int_equal(store_append(s, TH_AUTHOR, k.sk, recs, 2, 0, &head, &bad),
+                     VOCFED_EINVALID);
+    assert_int_equal(bad, 1);
+    recs[1].kind = TH_KIND;
+    recs[1].key = "bad\nkey";
+    assert_int_equal(store_append(s, TH_AUTHOR, k.sk, recs, 2, 0, &head, &bad),
+                     VOCFED_EINVALID);
+    assert_int_equal(store_append(s, TH_AUTHOR, k.sk, recs, 0, 0, &head, &bad),
+                     VOCFED_EINVALID);
+    th_batch_release(&b);
+    assert_int_equal(store_head(s, TH_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, before.size);
+
+    /* A put then a del of one key inside one batch: the record is gone,
+     * the log has both entries. */
+    th_batch_init(&b, 8);
+    assert_int_equal(th_batch_put(&b, "q1", 2025, 0), VOCFED_OK);
+    assert_int_equal(th_batch_del(&b, "q1"), VOCFED_OK);
+    assert_int_equal(th_batch_put(&b, "q2", 2025, 0), VOCFED_OK);
+    assert_int_equal(th_batch_del(&b, "p4"), VOCFED_OK);
+    assert_int_equal(th_batch_put(&b, "p4", 2031, 0), VOCFED_OK);
+    assert_int_equal(store_append(s, TH_AUTHOR, k.sk, th_batch_recs(&b), b.n,
+                                  TH_TIME_MS + 100, &head, &bad),
+                     VOCFED_OK);
+    th_batch_release(&b);
+    assert_int_equal(head.size, 12);
+    s_check_head(s, &head);
+    s_check_checkpoint(s, &k, &head, prev);
+    assert_int_equal(s_record(s, "q1", &seq, &e, &buf), VOCFED_ENOTFOUND);
+    assert_int_equal(s_record(s, "q2", &seq, &e, &buf), VOCFED_OK);
+    assert_int_equal(seq, 10);
+    assert_int_equal(s_record(s, "p4", &seq, &e, &buf), VOCFED_OK);
+    assert_int_equal(seq, 12);
+
+    /* A put of a deleted key brings it back. */
+    th_batch_init(&b, 1);
+    assert_int_equal(th_batch_put(&b, "p2", 2032, 3), VOCFED_OK);
+    assert_int_equal(store_append(s, TH_AUTHOR, k.sk, th_batch_recs(&b), b.n,
+                                  TH_TIME_MS + 200, &head, &bad),
+                     VOCFED_OK);
+    th_batch_release(&b);
+    s_check_head(s, &head);
+    s_check_checkpoint(s, &k, &head, prev);
+    assert_int_equal(s_record(s, "p2", &seq, &e, &buf), VOCFED_OK);
+    assert_int_equal(seq, 13);
+
+    /* Another author's log is separate, and each checkpoint is signed by
+     * its own author only. */
+    assert_int_equal(store_author_add(s, "coord", other.pk), VOCFED_OK);
+    th_batch_init(&b, 2);
+    assert_int_equal(th_batch_put(&b, "p1", 1999, 0), VOCFED_OK);
+    assert_int_equal(store_append(s, "coord", other.sk, th_batch_recs(&b), 1,
+                                  TH_TIME_MS, &head, &bad),
+                     VOCFED_OK);
+    th_batch_release(&b);
+    assert_int_equal(head.size, 1);
+    proto_buf_reset(&buf);
+    assert_int_equal(store_checkpoint_latest(s, "coord", &buf), VOCFED_OK);
+    proto_checkpoint_t c;
+    assert_int_equal(proto_checkpoint_verify(buf.data, buf.len, other.pk,
+                                             "coord", 1, head.root, &c),
+                     VOCFED_OK);
+    assert_int_equal(proto_checkpoint_verify(buf.data, buf.len, k.pk, "coord",
+                                             1, head.root, &c),
+                     VOCFED_EBADSIG);
+    assert_int_equal(s_record(s, "p1", &seq, &e, &buf), VOCFED_OK);
+    assert_int_equal(seq, 6);
+
+    /* Our log continues after theirs was written. */
+    assert_int_equal(th_append_puts(s, TH_AUTHOR, &k, "r", 1, 3, 0, &head),
+                     VOCFED_OK);
+    assert_int_equal(head.size, 16);
+    s_check_head(s, &head);
+    s_check_checkpoint(s, &k, &head, prev);
+
+    /* p1 p2 p3 p4 p5 q2 r1 r2 r3, and coord's p1. */
+    s_verify_ok(s, 17, 10);
+    store_destroy(&s);
+
+    /* All of it is still there after a reopen. */
+    assert_non_null(s = th_open(dir, false, 0, NULL));
+    assert_int_equal(store_head(s, TH_AUTHOR, &before), VOCFED_OK);
+    assert_int_equal(before.size, 16);
+    assert_memory_equal(before.root, head.root, PROTO_HASH_LEN);
+    s_check_head(s, &before);
+    s_verify_ok(s, 17, 10);
+    store_destroy(&s);
+    proto_buf_release(&buf);
+}
+
+/* ---- proofs ---------------------------------------------------------- */
+
+static void
+test_proofs(void **state)
+{
+    const char *dir = *state;
+    /* Batch sizes: heads at 1 2 4 7 12 20 33 34 41 64 65. */
+    static const size_t batches[] = {1, 1, 2, 3, 5, 8, 13, 1, 7, 23, 1};
+    enum { NB = sizeof batches / sizeof batches[0] };
+    th_keys_t k;
+    store_head_t heads[NB];
+    proto_proof_t proof;
+    proto_buf_t buf;
+    uint8_t leaf[PROTO_HASH_LEN];
+    uint64_t first = 1;
+    store_t *s;
+    th_keys(1, &k);
+    proto_buf_init(&buf);
+    assert_non_null(s = th_create(dir, &k, 0));
+    for (size_t i = 0; i < NB; i++) {
+        assert_int_equal(th_append_puts(s, TH_AUTHOR, &k, "p", first,
+                                        batches[i], 5, &heads[i]),
+                         VOCFED_OK);
+        first += batches[i];
+        assert_int_equal(heads[i].size, first - 1);
+    }
+    s_check_head(s, &heads[NB - 1]);
+
+    for (size_t h = 0; h < NB; h++) {
+        uint64_t size = heads[h].size;
+        for (uint64_t seq = 1; seq <= size; seq++) {
+            proto_buf_reset(&buf);
+            assert_int_equal(store_entry_get(s, TH_AUTHOR, seq, &buf),
+                             VOCFED_OK);
+            proto_hash_leaf(PROTO_HASH_BLAKE2B256, buf.data, buf.len, leaf);
+            assert_int_equal(
+                store_inclusion_proof(s, TH_AUTHOR, seq, size, &proof),
+                VOCFED_OK);
+            assert_int_equal(proto_merkle_verify_inclusion(
+                                 PROTO_HASH_BLAKE2B256, seq - 1, size, leaf,
+                                 &proof, heads[h].root),
+                             VOCFED_OK);
+            /* The same proof does not prove another place, nor a
+             * changed entry. */
+            if (size > 1)
+                assert_int_equal(proto_merkle_verify_inclusion(
+                                     PROTO_HASH_BLAKE2B256, seq % size, size,
+                                     leaf, &proof, heads[h].root),
+                                 VOCFED_EPROOF);
+            leaf[0] ^= 1;
+            assert_int_equal(proto_merkle_verify_inclusion(
+                                 PROTO_HASH_BLAKE2B256, seq - 1, size, leaf,
+                                 &proof, heads[h].root),
+                             VOCFED_EPROOF);
+        }
+        assert_int_equal(store_inclusion_proof(s, TH_AUTHOR, 0, size, &proof),
+                         VOCFED_EINVALID);
+        assert_int_equal(
+            store_inclusion_proof(s, TH_AUTHOR, size + 1, size, &proof),
+            VOCFED_EINVALID);
+        for (size_t o = 0; o <= h; o++) {
+            uint64_t old = heads[o].size;
+            assert_int_equal(
+                store_consistency_proof(s, TH_AUTHOR, old, size, &proof),
+                VOCFED_OK);
+            assert_int_equal(proto_merkle_verify_consistency(
+                                 PROTO_HASH_BLAKE2B256, old, size,
+                                 heads[o].root, heads[h].root, &proof),
+                             VOCFED_OK);
+            if (o < h) {
+                /* Not consistent with a root it does not extend. */
+                assert_int_equal(proto_merkle_verify_consistency(
+                                     PROTO_HASH_BLAKE2B256, old, size,
+                                     heads[h].root, heads[h].root, &proof),
+                                 VOCFED_EPROOF);
+                assert_int_equal(
+                    store_consistency_proof(s, TH_AUTHOR, size, old, &proof),
+                    VOCFED_EINVALID);
+            }
+        }
+    }
+    /* Trees the store does not have are the caller's mistake, not
+     * corruption. */
+    uint64_t top = heads[NB - 1].size;
+    assert_int_equal(store_inclusion_proof(s, TH_AUTHOR, 1, top + 1, &proof),
+                     VOCFED_EINVALID);
+    assert_int_equal(
+        store_consistency_proof(s, TH_AUTHOR, 1, top + 1000, &proof),
+        VOCFED_EINVALID);
+    proto_buf_release(&buf);
+    store_destroy(&s);
+}
+
+/* ---- map growth ------------------------------------------------------ */
+
+static void
+test_map_growth(void **state)
+{
+    const char *dir = *state;
+    char path[96];
+    th_keys_t k;
+    store_head_t head, again;
+    proto_buf_t buf;
+    proto_entry_t e;
+    uint64_t seq;
+    struct stat st;
+    store_t *s;
+    th_keys(1, &k);
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    proto_buf_init(&buf);
+
+    assert_non_null(s = th_create(dir, &k, S_SMALL_MAP));
+    /* ~200-byte entries: 20,000 in one batch, then more batches. */
+    assert_int_equal(
+        th_append_puts(s, TH_AUTHOR, &k, "p", 1, 20000, 150, &head), VOCFED_OK);
+    assert_int_equal(head.size, 20000);
+    for (uint64_t first = 20001; first < 40000; first += 5000) {
+        assert_int_equal(
+            th_append_puts(s, TH_AUTHOR, &k, "p", first, 5000, 150, &head),
+            VOCFED_OK);
+        assert_int_equal(head.size, first + 4999);
+    }
+    proto_buf_reset(&buf);
+    assert_int_equal(store_entry_get(s, TH_AUTHOR, 1, &buf), VOCFED_OK);
+    assert_in_range(buf.len, 190, 230);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size > (off_t)(8 << 20));
+    assert_true(store_map_size(s) > S_SMALL_MAP);
+    assert_true(store_map_size(s) >= (size_t)st.st_size);
+    s_check_head(s, &head);
+    s_verify_ok(s, 40000, 40000);
+    store_destroy(&s);
+
+    /* Reopen with the tiny map again (LMDB takes at least the file) and
+     * with the default: all of it is there, and it grows again. */
+    for (int pass = 0; pass < 2; pass++) {
+        assert_non_null(s = th_open(dir, false, pass ? 0 : S_SMALL_MAP, NULL));
+        assert_int_equal(store_head(s, TH_AUTHOR, &again), VOCFED_OK);
+        assert_int_equal(again.size, head.size);
+        assert_memory_equal(again.root, head.root, PROTO_HASH_LEN);
+        assert_int_equal(s_record(s, "p39999", &seq, &e, &buf), VOCFED_OK);
+        assert_int_equal(seq, 39999);
+        size_t map = store_map_size(s);
+        assert_int_equal(th_append_puts(s, TH_AUTHOR, &k, "p", head.size + 1,
+                                        20000, 150, &head),
+                         VOCFED_OK);
+        if (pass == 0)
+            assert_true(store_map_size(s) > map);
+        s_check_head(s, &head);
+        store_destroy(&s);
+    }
+    assert_non_null(s = th_open(dir, false, 0, NULL));
+    s_verify_ok(s, 80000, 80000);
+    store_destroy(&s);
+    proto_buf_release(&buf);
+}
+
+/* ---- two writers ----------------------------------------------------- */
+
+#define S_ROUNDS 12 /* batches each writer appends in each phase */
+
+/* One batch as a writer saw it: its entries are seq first..last. */
+typedef struct {
+    uint64_t first; /* first seq of the batch */
+    uint64_t last;  /* last seq: the head size after it */
+} s_range_t;
+
+static int
+s_read_full(int fd, void *p, size_t n)
+{
+    uint8_t *b = p;
+    while (n) {
+        ssize_t r = read(fd, b, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        b += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static int
+s_write_full(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n) {
+        ssize_t r = write(fd, b, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        b += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* One writer: a phase of strictly alternating batches (it waits for the
+ * token on tok_in, appends, passes the token on tok_out), then a phase of
+ * batches as fast as it can, while the other writer does the same. Each
+ * batch's range goes to ranges (an array of 2 * S_ROUNDS). Returns 0 or
+ * the first failing status. */
+static int
+s_writer(const char *dir, const th_keys_t *k, const char *prefix, int tok_in,
+         int tok_out, bool starts, s_range_t *ranges)
+{
+    store_head_t head;
+    uint8_t token = 1;
+    int rc;
+    store_t *s = th_open(dir, false, S_SMALL_MAP, &rc);
+    if (!s)
+        return rc;
+    for (size_t i = 0; i < 2 * S_ROUNDS; i++) {
+        bool alternate = i < S_ROUNDS;
+        size_t n = 1 + (i * 37) % 150;
+        /* The starter waits for the other's last alternating batch
+         * too, so the alternating phase ends before the free one. */
+        bool wait = alternate ? !(starts && i == 0) : starts && i == S_ROUNDS;
+        if (wait && s_read_full(tok_in, &token, 1) != 0) {
+            rc = VOCFED_EINTERRUPTED;
+            break;
+        }
+        rc = th_append_puts(s, TH_AUTHOR, k, prefix, 1000 * i, n, 60, &head);
+        if (rc)
+            break;
+        ranges[i].first = head.size - n + 1;
+        ranges[i].last = head.size;
+        if (alternate && s_write_full(tok_out, &token, 1) != 0) {
+            rc = VOCFED_EINTERRUPTED;
+            break;
+        }
+    }
+    store_destroy(&s);
+    return rc;
+}
+
+static int
+s_range_cmp(const void *a, const void *b)
+{
+    const s_range_t *x = a, *y = b;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static void
+test_two_writers(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k;
+    int to_child[2], to_parent[2], results[2], status;
+    s_range_t ranges[4 * S_ROUNDS];
+    store_head_t head;
+    store_t *s;
+    th_keys(1, &k);
+
+    /* LMDB forbids one environment open twice in one process (closing
+     * one drops the other's POSIX locks), so the second writer is a
+     * forked child with its own handle. Both start from a 64 KiB map, so
+     * each must grow it and adopt the other's growth. */
+    assert_non_null(s = th_create(dir, &k, S_SMALL_MAP));
+    store_destroy(&s);
+    assert_int_equal(pipe(to_child), 0);
+    assert_int_equal(pipe(to_parent), 0);
+    assert_int_equal(pipe(results), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(to_child[1]);
+        close(to_parent[0]);
+        close(results[0]);
+        int rc = s_writer(dir, &k, "c", to_child[0], to_parent[1], false,
+                          ranges + 2 * S_ROUNDS);
+        if (s_write_full(results[1], &rc, sizeof rc) != 0 ||
+            s_write_full(results[1], ranges + 2 * S_ROUNDS,
+                         2 * S_ROUNDS * sizeof *ranges) != 0)
+            _exit(3);
+        _exit(rc ? 1 : 0);
+    }
+    close(to_child[0]);
+    close(to_parent[1]);
+    close(results[1]);
+    int rc = s_writer(dir, &k, "p", to_parent[0], to_child[1], true, ranges);
+    close(to_child[1]); /* unblocks the child if we stopped early */
+    int child_rc = VOCFED_EINTERRUPTED;
+    bool got = s_read_full(results[0], &child_rc, sizeof child_rc) == 0 &&
+               s_read_full(results[0], ranges + 2 * S_ROUNDS,
+                           2 * S_ROUNDS * sizeof *ranges) == 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    close(to_parent[0]);
+    close(results[0]);
+    assert_int_equal(rc, VOCFED_OK);
+    assert_true(got);
+    assert_int_equal(child_rc, VOCFED_OK);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* The alternating phase: each batch starts right after the other
+     * writer's last one. */
+    for (size_t i = 0; i < S_ROUNDS; i++) {
+        assert_int_equal(ranges[i].first,
+                         i ? ranges[2 * S_ROUNDS + i - 1].last + 1 : 1);
+        assert_int_equal(ranges[2 * S_ROUNDS + i].first, ranges[i].last + 1);
+    }
+    /* All batches together tile 1..N exactly. */
+    qsort(ranges, 4 * S_ROUNDS, sizeof *ranges, s_range_cmp);
+    uint64_t next = 1;
+    for (size_t i = 0; i < 4 * S_ROUNDS; i++) {
+        assert_int_equal(ranges[i].first, next);
+        assert_true(ranges[i].last >= ranges[i].first);
+        next = ranges[i].last + 1;
+    }
+
+    assert_non_null(s = th_open(dir, false, 0, NULL));
+    assert_int_equal(store_head(s, TH_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, next - 1);
+    s_check_head(s, &head);
+    s_verify_ok(s, head.size, head.size); /* every key is unique */
+    store_destroy(&s);
+}
+
+int
+main(void)
+{
+#define S_T(f) cmocka_unit_test_setup_teardown(f, th_dir_setup, th_dir_teardown)
+    const struct CMUnitTest tests[] = {
+        S_T(test_open),        S_T(test_format_version), S_T(test_authors),
+        S_T(test_append),      S_T(test_proofs),         S_T(test_map_growth),
+        S_T(test_two_writers),
+    };
+#undef S_T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
