@@ -130,15 +130,10 @@ store_i_read_begin(store_t *self, MDB_txn **txn)
     return rc;
 }
 
-/* Work done inside a write transaction. Returns an LMDB code or a vocfed
- * status; it may run more than once (after a map resize), so it must
- * have no effect outside the transaction. */
-typedef int (*s_txn_fn)(store_t *self, MDB_txn *txn, void *ctx);
-
 /* Runs fn in a write transaction and commits, growing the map and
  * retrying when it fills (SPEC 5.4). */
-static int
-s_write(store_t *self, s_txn_fn fn, void *ctx)
+int
+store_i_write(store_t *self, store_i_txn_fn fn, void *ctx)
 {
     for (;;) {
         MDB_txn *txn;
@@ -191,7 +186,8 @@ s_open_dbis(store_t *self, MDB_txn *txn, unsigned flags)
         {"nodes", &self->nodes},       {"checkpoints", &self->checkpoints},
         {"records", &self->records},   {"figures", &self->figures},
         {"peers", &self->peers},       {"roster", &self->roster},
-        {"evidence", &self->evidence},
+        {"evidence", &self->evidence}, {"pending", &self->pending},
+        {"alarms", &self->alarms},
     };
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         int rc = mdb_dbi_open(txn, dbs[i].name, flags, dbs[i].dbi);
@@ -293,7 +289,7 @@ store_open(const char *dir, const store_opts_t *opts, store_t **out)
 
     bool create = opts->create;
     if (create) {
-        rc = s_write(self, s_init_txn, &create);
+        rc = store_i_write(self, s_init_txn, &create);
     } else {
         /* Read-only opening: a reader never takes the writer's lock. */
         MDB_txn *txn;
@@ -386,7 +382,7 @@ store_meta_set(store_t *self, const char *name, const char *value)
     if (!*name || strcmp(name, "format_version") == 0)
         return VOCFED_EINVALID;
     s_meta_ctx_t m = {name, value};
-    return s_write(self, s_meta_set_txn, &m);
+    return store_i_write(self, s_meta_set_txn, &m);
 }
 
 /* ---- authors --------------------------------------------------------- */
@@ -476,7 +472,7 @@ store_author_add(store_t *self, const char *id,
     if (!proto_id_valid(id, strlen(id)))
         return VOCFED_EINVALID;
     s_author_ctx_t a = {id, pk};
-    return s_write(self, s_author_add_txn, &a);
+    return store_i_write(self, s_author_add_txn, &a);
 }
 
 int
@@ -539,20 +535,14 @@ store_scan_authors(store_t *self, store_author_fn fn, void *ctx)
 
 /* ---- tree nodes ------------------------------------------------------ */
 
-typedef struct {
-    store_t *self;   /* the store */
-    MDB_txn *txn;    /* the transaction to read or write in */
-    uint32_t authno; /* whose tree */
-} s_tree_ctx_t;
-
 /* SPEC 5.1: a leaf hash is kept in front of its entry; subtrees below
  * STORE_NODE_MIN_LEVEL are recomputed from leaves (at most 2^3 of them),
  * higher ones are read from the nodes database. */
-static int
-s_node_source(void *ctx, unsigned level, uint64_t index,
-              uint8_t out[PROTO_HASH_LEN])
+int
+store_i_node_source(void *ctx, unsigned level, uint64_t index,
+                    uint8_t out[PROTO_HASH_LEN])
 {
-    s_tree_ctx_t *t = ctx;
+    store_i_tree_t *t = ctx;
     MDB_val d;
     int rc;
     if (level == 0) {
@@ -565,8 +555,8 @@ s_node_source(void *ctx, unsigned level, uint64_t index,
             return VOCFED_ECORRUPT;
     } else if (level < STORE_NODE_MIN_LEVEL) {
         uint8_t left[PROTO_HASH_LEN], right[PROTO_HASH_LEN];
-        if ((rc = s_node_source(ctx, level - 1, 2 * index, left)) ||
-            (rc = s_node_source(ctx, level - 1, 2 * index + 1, right)))
+        if ((rc = store_i_node_source(ctx, level - 1, 2 * index, left)) ||
+            (rc = store_i_node_source(ctx, level - 1, 2 * index + 1, right)))
             return rc;
         proto_hash_node(PROTO_HASH_BLAKE2B256, left, right, out);
         return MDB_SUCCESS;
@@ -583,11 +573,11 @@ s_node_source(void *ctx, unsigned level, uint64_t index,
     return MDB_SUCCESS;
 }
 
-static int
-s_node_sink(void *ctx, unsigned level, uint64_t index,
-            const uint8_t hash[PROTO_HASH_LEN])
+int
+store_i_node_sink(void *ctx, unsigned level, uint64_t index,
+                  const uint8_t hash[PROTO_HASH_LEN])
 {
-    s_tree_ctx_t *t = ctx;
+    store_i_tree_t *t = ctx;
     if (level < STORE_NODE_MIN_LEVEL)
         return MDB_SUCCESS; /* the leaf went in with its entry */
     uint8_t k[STORE_KEY_NODE_LEN];
@@ -600,8 +590,8 @@ s_node_sink(void *ctx, unsigned level, uint64_t index,
 
 /* The latest checkpoint of authno in txn: raw bytes (borrowed) or
  * MDB_NOTFOUND. */
-static int
-s_latest_cp(store_t *self, MDB_txn *txn, uint32_t authno, MDB_val *out)
+int
+store_i_latest_cp(store_t *self, MDB_txn *txn, uint32_t authno, MDB_val *out)
 {
     MDB_cursor *cur;
     uint8_t k[STORE_KEY_CP_LEN];
@@ -627,31 +617,60 @@ s_latest_cp(store_t *self, MDB_txn *txn, uint32_t authno, MDB_val *out)
     return rc;
 }
 
-static int
-s_head(store_t *self, MDB_txn *txn, uint32_t authno, store_head_t *out,
-       uint8_t prev_hash[PROTO_HASH_LEN])
+int
+store_i_log_size(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t *size)
 {
-    MDB_val cp;
-    int rc = s_latest_cp(self, txn, authno, &cp);
-    memset(out, 0, sizeof *out);
-    if (rc == MDB_NOTFOUND) {
-        proto_hash(PROTO_HASH_BLAKE2B256, NULL, 0, out->root);
-        if (prev_hash)
-            memset(prev_hash, 0, PROTO_HASH_LEN);
-        return MDB_SUCCESS;
-    }
+    MDB_cursor *cur;
+    uint8_t k[STORE_KEY_ENTRY_LEN];
+    MDB_val key = {sizeof k, k}, d;
+    int rc = mdb_cursor_open(txn, self->entries, &cur);
     if (rc)
         return rc;
-    proto_checkpoint_t c;
-    if (proto_checkpoint_peek(cp.mv_data, cp.mv_size, &c) != VOCFED_OK)
-        return VOCFED_ECORRUPT;
-    out->size = c.size;
-    out->time_ms = c.time_ms;
-    memcpy(out->root, c.root, PROTO_HASH_LEN);
-    if (prev_hash &&
-        proto_checkpoint_hash(cp.mv_data, cp.mv_size, prev_hash) != VOCFED_OK)
-        return VOCFED_ECORRUPT;
-    return MDB_SUCCESS;
+    store_i_key_entry(k, authno, UINT64_MAX);
+    rc = mdb_cursor_get(cur, &key, &d, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_cursor_get(cur, &key, &d, MDB_PREV);
+    else if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(cur, &key, &d, MDB_LAST);
+    *size = 0;
+    if (rc == MDB_SUCCESS && key.mv_size == STORE_KEY_ENTRY_LEN &&
+        store_i_rd32(key.mv_data) == authno)
+        *size = store_i_rd64((uint8_t *)key.mv_data + 4);
+    mdb_cursor_close(cur);
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+int
+store_i_head(store_t *self, MDB_txn *txn, uint32_t authno, store_head_t *out,
+             uint8_t prev_hash[PROTO_HASH_LEN])
+{
+    MDB_val cp;
+    proto_checkpoint_t c = {0};
+    int rc = store_i_latest_cp(self, txn, authno, &cp);
+    memset(out, 0, sizeof *out);
+    if (prev_hash)
+        memset(prev_hash, 0, PROTO_HASH_LEN);
+    if (rc == MDB_SUCCESS) {
+        if (proto_checkpoint_peek(cp.mv_data, cp.mv_size, &c) != VOCFED_OK)
+            return VOCFED_ECORRUPT;
+        if (prev_hash && proto_checkpoint_hash(cp.mv_data, cp.mv_size,
+                                               prev_hash) != VOCFED_OK)
+            return VOCFED_ECORRUPT;
+        out->time_ms = c.time_ms;
+    } else if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    /* A replica may hold entries beyond its latest checkpoint (a large
+     * transaction arriving in batches, SPEC 8.4): the head is the log. */
+    if ((rc = store_i_log_size(self, txn, authno, &out->size)))
+        return rc;
+    if (out->size == c.size && c.size > 0) {
+        memcpy(out->root, c.root, PROTO_HASH_LEN);
+        return MDB_SUCCESS;
+    }
+    store_i_tree_t tree = {self, txn, authno};
+    return proto_merkle_root(PROTO_HASH_BLAKE2B256, out->size,
+                             store_i_node_source, &tree, out->root);
 }
 
 int
@@ -663,7 +682,7 @@ store_head(store_t *self, const char *author, store_head_t *out)
     if (rc)
         return store_i_status(rc);
     if (!(rc = store_i_authno(txn, self, author, &no)))
-        rc = s_head(self, txn, no, out, NULL);
+        rc = store_i_head(self, txn, no, out, NULL);
     mdb_txn_abort(txn);
     return store_i_status(rc);
 }
@@ -681,8 +700,8 @@ typedef struct {
     proto_buf_t buf;            /* scratch for encodings */
 } s_append_ctx_t;
 
-static uint64_t
-s_now_ms(void)
+uint64_t
+store_i_now_ms(void)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -693,7 +712,7 @@ static int
 s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
 {
     s_append_ctx_t *a = ctx;
-    s_tree_ctx_t tree = {self, txn, 0};
+    store_i_tree_t tree = {self, txn, 0};
     store_head_t head;
     uint8_t prev[PROTO_HASH_LEN];
     proto_frontier_t fr;
@@ -702,10 +721,10 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
     int rc;
 
     if ((rc = store_i_authno(txn, self, a->author, &tree.authno)) ||
-        (rc = s_head(self, txn, tree.authno, &head, prev)))
+        (rc = store_i_head(self, txn, tree.authno, &head, prev)))
         return rc;
     if ((rc = proto_frontier_load(&fr, PROTO_HASH_BLAKE2B256, head.size,
-                                  s_node_source, &tree)))
+                                  store_i_node_source, &tree)))
         return rc;
     /* The stored nodes must give the root the last checkpoint signed. */
     uint8_t root[PROTO_HASH_LEN];
@@ -766,7 +785,7 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
             goto done;
         }
 
-        if ((rc = proto_frontier_append(&fr, leaf, s_node_sink, &tree)))
+        if ((rc = proto_frontier_append(&fr, leaf, store_i_node_sink, &tree)))
             goto done;
 
         uint8_t rk[STORE_KEY_RECORD_MAX], sv[8];
@@ -823,9 +842,9 @@ store_append(store_t *self, const char *author,
                         .sk = sk,
                         .recs = recs,
                         .n = n,
-                        .time_ms = time_ms ? time_ms : s_now_ms()};
+                        .time_ms = time_ms ? time_ms : store_i_now_ms()};
     proto_buf_init(&a.buf);
-    int rc = s_write(self, s_append_txn, &a);
+    int rc = store_i_write(self, s_append_txn, &a);
     proto_buf_release(&a.buf);
     if (rc == VOCFED_OK && head)
         *head = a.head;
@@ -912,7 +931,7 @@ store_checkpoint_latest(store_t *self, const char *author, proto_buf_t *out)
     if (rc)
         return store_i_status(rc);
     if (!(rc = store_i_authno(txn, self, author, &no)) &&
-        !(rc = s_latest_cp(self, txn, no, &d)))
+        !(rc = store_i_latest_cp(self, txn, no, &d)))
         rc = proto_buf_append(out, d.mv_data, d.mv_size);
     mdb_txn_abort(txn);
     return store_i_status(rc);
@@ -943,10 +962,15 @@ store_scan_entries(store_t *self, const char *author, uint64_t from,
             rc = VOCFED_ECORRUPT;
             goto done;
         }
-        if ((rc = fn(ctx, store_i_rd64((uint8_t *)key.mv_data + 4),
-                     (const uint8_t *)d.mv_data + PROTO_HASH_LEN,
-                     d.mv_size - PROTO_HASH_LEN)))
-            goto done;
+        int stop = fn(ctx, store_i_rd64((uint8_t *)key.mv_data + 4),
+                      (const uint8_t *)d.mv_data + PROTO_HASH_LEN,
+                      d.mv_size - PROTO_HASH_LEN);
+        if (stop) {
+            /* The callback's own value goes back untranslated. */
+            mdb_cursor_close(cur);
+            mdb_txn_abort(txn);
+            return stop;
+        }
     }
     if (rc == MDB_NOTFOUND || rc == 0)
         rc = MDB_SUCCESS;
@@ -958,12 +982,12 @@ done:
 
 /* A proof is asked of a tree the log has: size within the head. A larger
  * size is the caller's mistake (VOCFED_EINVALID), not a missing node
- * (which s_node_source reports as VOCFED_ECORRUPT). */
+ * (which store_i_node_source reports as VOCFED_ECORRUPT). */
 static int
 s_tree_has(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t size)
 {
     store_head_t head;
-    int rc = s_head(self, txn, authno, &head, NULL);
+    int rc = store_i_head(self, txn, authno, &head, NULL);
     if (rc == MDB_SUCCESS && size > head.size)
         rc = VOCFED_EINVALID;
     return rc;
@@ -974,7 +998,7 @@ store_inclusion_proof(store_t *self, const char *author, uint64_t seq,
                       uint64_t size, proto_proof_t *out)
 {
     MDB_txn *txn;
-    s_tree_ctx_t tree = {self, NULL, 0};
+    store_i_tree_t tree = {self, NULL, 0};
     int rc = store_i_read_begin(self, &txn);
     if (rc)
         return store_i_status(rc);
@@ -984,7 +1008,7 @@ store_inclusion_proof(store_t *self, const char *author, uint64_t seq,
     else if (!(rc = store_i_authno(txn, self, author, &tree.authno)) &&
              !(rc = s_tree_has(self, txn, tree.authno, size)))
         rc = proto_merkle_inclusion_proof(PROTO_HASH_BLAKE2B256, seq - 1, size,
-                                          s_node_source, &tree, out);
+                                          store_i_node_source, &tree, out);
     mdb_txn_abort(txn);
     return store_i_status(rc);
 }
@@ -994,16 +1018,16 @@ store_consistency_proof(store_t *self, const char *author, uint64_t old_size,
                         uint64_t new_size, proto_proof_t *out)
 {
     MDB_txn *txn;
-    s_tree_ctx_t tree = {self, NULL, 0};
+    store_i_tree_t tree = {self, NULL, 0};
     int rc = store_i_read_begin(self, &txn);
     if (rc)
         return store_i_status(rc);
     tree.txn = txn;
     if (!(rc = store_i_authno(txn, self, author, &tree.authno)) &&
         !(rc = s_tree_has(self, txn, tree.authno, new_size)))
-        rc =
-            proto_merkle_consistency_proof(PROTO_HASH_BLAKE2B256, old_size,
-                                           new_size, s_node_source, &tree, out);
+        rc = proto_merkle_consistency_proof(PROTO_HASH_BLAKE2B256, old_size,
+                                            new_size, store_i_node_source,
+                                            &tree, out);
     mdb_txn_abort(txn);
     return store_i_status(rc);
 }
@@ -1106,5 +1130,5 @@ store_raw_put(store_t *self, store_raw_t what, const char *author, uint64_t key,
               size_t len)
 {
     s_raw_ctx_t r = {what, author, key, name, name_len, data, len};
-    return s_write(self, s_raw_txn, &r);
+    return store_i_write(self, s_raw_txn, &r);
 }

@@ -5,6 +5,8 @@
 
 #include "storage/store.h"
 
+#include "protocol/merkle.h"
+
 #include <lmdb.h>
 
 #define STORE_KEY_ENTRY_LEN 12 /* authno u32 | seq u64 */
@@ -24,6 +26,8 @@ struct store_t {
     MDB_dbi peers;       /* peer | author -> cursor, receipt (issue 3) */
     MDB_dbi roster;      /* member id -> key and state (issue 3) */
     MDB_dbi evidence;    /* author | n -> conflicting checkpoints */
+    MDB_dbi pending;     /* authno -> covering checkpoint + range proof */
+    MDB_dbi alarms;      /* time | n -> alarm record */
     size_t map_size;     /* current map size in bytes */
 };
 
@@ -48,6 +52,47 @@ int store_i_read_begin(store_t *self, MDB_txn **txn);
 
 /* The author's number. Returns 0, VOCFED_ENOTFOUND, or an LMDB code. */
 int store_i_authno(MDB_txn *txn, store_t *self, const char *id, uint32_t *no);
+
+/* Work done inside a write transaction. Returns an LMDB code or a vocfed
+ * status; it may run more than once (after a map resize), so it must
+ * have no effect outside the transaction. */
+typedef int (*store_i_txn_fn)(store_t *self, MDB_txn *txn, void *ctx);
+
+/* Runs fn in a write transaction and commits, growing the map and
+ * retrying when it fills (SPEC 5.4). Returns a vocfed status. */
+int store_i_write(store_t *self, store_i_txn_fn fn, void *ctx);
+
+/* One author's tree inside one transaction, for the node callbacks. */
+typedef struct {
+    store_t *self;   /* the store */
+    MDB_txn *txn;    /* the transaction to read or write in */
+    uint32_t authno; /* whose tree */
+} store_i_tree_t;
+
+/* proto_node_source_fn / proto_node_sink_fn over the store (ctx is a
+ * store_i_tree_t): leaves live with their entries, levels below
+ * STORE_NODE_MIN_LEVEL are recomputed, the rest are in nodes. */
+int store_i_node_source(void *ctx, unsigned level, uint64_t index,
+                        uint8_t out[PROTO_HASH_LEN]);
+int store_i_node_sink(void *ctx, unsigned level, uint64_t index,
+                      const uint8_t hash[PROTO_HASH_LEN]);
+
+/* The latest checkpoint of authno (borrowed bytes) or MDB_NOTFOUND. */
+int store_i_latest_cp(store_t *self, MDB_txn *txn, uint32_t authno,
+                      MDB_val *out);
+
+/* The number of entries held of authno (its last seq). */
+int store_i_log_size(store_t *self, MDB_txn *txn, uint32_t authno,
+                     uint64_t *size);
+
+/* The head: size of the log held, its root, the latest checkpoint's time;
+ * prev_hash (may be NULL) gets the latest checkpoint's hash, zeros if
+ * none. */
+int store_i_head(store_t *self, MDB_txn *txn, uint32_t authno,
+                 store_head_t *out, uint8_t prev_hash[PROTO_HASH_LEN]);
+
+/* Milliseconds since the epoch. */
+uint64_t store_i_now_ms(void);
 
 /* Translates an LMDB or vocfed code into a vocfed status, logging the
  * LMDB text. */

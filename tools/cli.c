@@ -1,0 +1,393 @@
+/* vocfed: what every subcommand shares (see cli.h). */
+#include "tools/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int
+cli_exit_code(int status)
+{
+    switch (status) {
+    case VOCFED_OK:
+        return CLI_EXIT_OK;
+    /* Something wrong with the data or the request itself. */
+    case VOCFED_EMALFORMED:
+    case VOCFED_ENONCANONICAL:
+    case VOCFED_ETOOLARGE:
+    case VOCFED_EBADSIG:
+    case VOCFED_ESEQGAP:
+    case VOCFED_ECORRUPT:
+    case VOCFED_ENOTFOUND:
+    case VOCFED_EINVALID:
+    case VOCFED_EROOT:
+    case VOCFED_EPROOF:
+    case VOCFED_EAUTHOR:
+        return CLI_EXIT_FAIL;
+    /* The environment: VOCFED_EVERSION, VOCFED_ESTORAGEFULL,
+     * VOCFED_EINTERRUPTED, VOCFED_EEXISTS, VOCFED_ELOCKED, VOCFED_ENOMEM,
+     * VOCFED_ESTORE, VOCFED_EKEY, -errno and anything unknown. */
+    default:
+        return CLI_EXIT_ENV;
+    }
+}
+
+static void s_verror(const char *fmt, va_list ap, const char *suffix)
+    __attribute__((format(printf, 1, 0)));
+
+static void
+s_verror(const char *fmt, va_list ap, const char *suffix)
+{
+    fputs("vocfed: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    if (suffix)
+        fprintf(stderr, ": %s", suffix);
+    fputc('\n', stderr);
+}
+
+void
+cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_verror(fmt, ap, NULL);
+    va_end(ap);
+}
+
+int
+cli_fail(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_verror(fmt, ap, vocfed_strerror(status));
+    va_end(ap);
+    return cli_exit_code(status);
+}
+
+int
+cli_usage_error(const cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_verror(fmt, ap, NULL);
+    va_end(ap);
+    if (cli && cli->cmd)
+        fprintf(stderr, "Try 'vocfed %s --help'.\n", cli->cmd->name);
+    else
+        fputs("Try 'vocfed --help'.\n", stderr);
+    return CLI_EXIT_USAGE;
+}
+
+void
+cli_print_usage(const cli_cmd_t *cmd, FILE *out)
+{
+    fputs(cmd->usage, out);
+}
+
+void
+cli_getopt_reset(void)
+{
+    /* glibc and musl reinitialise everything, the permutation state
+     * included, when optind is 0; the BSDs want optreset. */
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) ||      \
+    defined(__NetBSD__)
+    optreset = 1;
+    optind = 1;
+#else
+    optind = 0;
+#endif
+    opterr = 0; /* we print our own messages */
+}
+
+int
+cli_opt_common(cli_t *cli, int c, char **argv)
+{
+    /* After an option, argv[optind - 1] is the element that held it. */
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    switch (c) {
+    case CLI_OPT_DIR:
+        if (optarg[0] == '\0')
+            return cli_usage_error(cli, "--dir needs a folder");
+        cli->dir = optarg;
+        return CLI_GO_ON;
+    case 'h':
+        if (cli->cmd)
+            cli_print_usage(cli->cmd, stdout);
+        return CLI_EXIT_OK;
+    case ':':
+        return cli_usage_error(cli, "option '%s' needs a value", arg);
+    default:
+        /* getopt_long sets optopt to the option's value when a long
+         * option that takes none was given one ("--json=x"). */
+        if (optopt >= CLI_OPT_DIR)
+            return cli_usage_error(cli, "option '%s' takes no value", arg);
+        if (optopt > 0 && optopt < 128 && optopt != '?')
+            return cli_usage_error(cli, "unknown option '-%c'", optopt);
+        return cli_usage_error(cli, "unknown option '%s'", arg);
+    }
+}
+
+bool
+cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    /* strtoull accepts spaces and a sign; a count does not. */
+    if (s[0] < '0' || s[0] > '9')
+        return false;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno == ERANGE || *end != '\0' || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+int
+cli_check_id(const cli_t *cli, const char *opt, const char *id)
+{
+    if (proto_id_valid(id, strlen(id)))
+        return CLI_GO_ON;
+    return cli_usage_error(cli,
+                           "%s '%s' is not a valid node id (a-z or 0-9, then "
+                           "also '_', '.', '-'; at most %d bytes)",
+                           opt, id, PROTO_ID_MAX);
+}
+
+int
+cli_store_open(const cli_t *cli, bool create, store_t **out)
+{
+    uint64_t found = 0;
+    store_opts_t opts = {.create = create, .found_version = &found};
+    const char *ms = getenv("VOCFED_MAP_SIZE");
+    if (ms && ms[0] != '\0') {
+        uint64_t v;
+        if (!cli_parse_u64(ms, 1, SIZE_MAX, &v)) {
+            cli_error("VOCFED_MAP_SIZE='%s' is not a size in bytes", ms);
+            return CLI_EXIT_USAGE;
+        }
+        opts.map_size = (size_t)v;
+    }
+    int rc = store_open(cli->dir, &opts, out);
+    switch (rc) {
+    case VOCFED_OK:
+        return CLI_EXIT_OK;
+    case VOCFED_ENOTFOUND:
+    case -ENOENT:
+        cli_error("cannot open store %s: not found (run 'vocfed init' first)",
+                  cli->dir);
+        break;
+    case VOCFED_EVERSION:
+        cli_error("cannot open store %s: %s (found version %llu, this vocfed "
+                  "supports version %d)",
+                  cli->dir, vocfed_strerror(rc), (unsigned long long)found,
+                  STORE_FORMAT_VERSION);
+        break;
+    default:
+        cli_error("cannot %s store %s: %s", create ? "create" : "open",
+                  cli->dir, vocfed_strerror(rc));
+        break;
+    }
+    return CLI_EXIT_ENV;
+}
+
+/* Reads one meta value that init must have written. */
+static int
+s_meta(const cli_t *cli, store_t *store, const char *name, char *out,
+       size_t cap)
+{
+    int rc = store_meta_get(store, name, out, cap);
+    if (rc == VOCFED_OK)
+        return CLI_EXIT_OK;
+    if (rc == VOCFED_ENOTFOUND)
+        cli_error("store %s has no %s: it has no node identity (was it "
+                  "made by 'vocfed init'?)",
+                  cli->dir, name);
+    else
+        cli_error("cannot read %s from store %s: %s", name, cli->dir,
+                  vocfed_strerror(rc));
+    return CLI_EXIT_ENV;
+}
+
+int
+cli_identity_load(const cli_t *cli, store_t *store, cli_identity_t *out)
+{
+    int rc;
+    if ((rc = s_meta(cli, store, "node_id", out->id, sizeof out->id)) ||
+        (rc = s_meta(cli, store, "node_name", out->name, sizeof out->name)) ||
+        (rc = s_meta(cli, store, "node_role", out->role, sizeof out->role)) ||
+        (rc = s_meta(cli, store, "node_pubkey", out->pubkey_hex,
+                     sizeof out->pubkey_hex)))
+        return rc;
+    /* What init checked, checked again: these go to a terminal. */
+    if (!proto_id_valid(out->id, strlen(out->id)) ||
+        !proto_key_valid(out->name, strlen(out->name)) ||
+        !proto_kind_valid(out->role, strlen(out->role))) {
+        cli_error("store %s: node_id, node_name or node_role is not valid",
+                  cli->dir);
+        return CLI_EXIT_ENV;
+    }
+    if (strlen(out->pubkey_hex) != 2 * PROTO_PUBKEY_LEN ||
+        proto_unhex(out->pubkey_hex, out->pubkey, PROTO_PUBKEY_LEN) != 0) {
+        cli_error("store %s: node_pubkey is not a public key in hex", cli->dir);
+        return CLI_EXIT_ENV;
+    }
+    return CLI_EXIT_OK;
+}
+
+int
+cli_author(const cli_t *cli, store_t *store, const char *opt,
+           char out[PROTO_ID_MAX + 1])
+{
+    if (!opt)
+        return s_meta(cli, store, "node_id", out, PROTO_ID_MAX + 1);
+    int n = snprintf(out, PROTO_ID_MAX + 1, "%s", opt);
+    if (n < 0 || n > PROTO_ID_MAX) /* cli_check_id lets none through */
+        return cli_usage_error(cli, "author id '%s' is too long", opt);
+    uint8_t pk[PROTO_PUBKEY_LEN];
+    int rc = store_author_key(store, out, pk);
+    if (rc == VOCFED_ENOTFOUND) {
+        cli_error("unknown author %s", out);
+        return CLI_EXIT_FAIL;
+    }
+    if (rc)
+        return cli_fail(rc, "cannot look up author %s", out);
+    return CLI_EXIT_OK;
+}
+
+void
+cli_format_time(uint64_t time_ms, char *out, size_t cap)
+{
+    struct tm tm;
+    char date[64];
+    time_t secs = (time_t)(time_ms / 1000);
+    int n = -1;
+    if (time_ms / 1000 <= (uint64_t)INT64_MAX &&
+        (uint64_t)secs == time_ms / 1000 && gmtime_r(&secs, &tm) &&
+        strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm) > 0)
+        n = snprintf(out, cap, "%s.%03uZ", date, (unsigned)(time_ms % 1000));
+    if ((n < 0 || (size_t)n >= cap) && cap >= 2)
+        snprintf(out, cap, "?");
+}
+
+/* One scalar as JSON; NULL when out of memory. */
+static json_t *
+s_value_json(const proto_value_t *v)
+{
+    switch (v->type) {
+    case PROTO_VAL_NIL:
+        return json_null();
+    case PROTO_VAL_BOOL:
+        return json_boolean(v->b);
+    case PROTO_VAL_INT:
+        return json_integer((json_int_t)v->i);
+    case PROTO_VAL_STR:
+        return json_stringn(v->slen ? v->s : "", v->slen);
+    }
+    return NULL;
+}
+
+int
+cli_body_json(const uint8_t *body, size_t len, json_t **out)
+{
+    if (!body) {
+        *out = json_null();
+        return VOCFED_OK;
+    }
+    /* The body may come straight from the disk: check it first. */
+    int rc = proto_body_validate(body, len);
+    if (rc)
+        return rc;
+    json_t *obj = json_object();
+    if (!obj)
+        return VOCFED_ENOMEM;
+    proto_body_iter_t it;
+    proto_field_t f;
+    if ((rc = proto_body_iter_init(&it, body, len)))
+        goto fail;
+    while ((rc = proto_body_iter_next(&it, &f)) == 1) {
+        char name[PROTO_FIELD_MAX + 1];
+        if (f.name_len > PROTO_FIELD_MAX) {
+            rc = VOCFED_ETOOLARGE;
+            goto fail;
+        }
+        memcpy(name, f.name, f.name_len);
+        name[f.name_len] = '\0';
+        /* json_object_set_new takes the value, also on failure. */
+        if (json_object_set_new(obj, name, s_value_json(&f.value))) {
+            rc = VOCFED_ENOMEM;
+            goto fail;
+        }
+    }
+    if (rc < 0)
+        goto fail;
+    *out = obj;
+    return VOCFED_OK;
+fail:
+    json_decref(obj);
+    return rc;
+}
+
+int
+cli_entry_json(const uint8_t *data, size_t len, unsigned flags,
+               proto_entry_t *e, json_t **out)
+{
+    proto_entry_t local;
+    if (!e)
+        e = &local;
+    int rc = proto_entry_decode(data, len, e);
+    if (rc)
+        return rc;
+    json_t *body = NULL;
+    if ((rc = cli_body_json(e->body, e->body_len, &body)))
+        return rc;
+    json_t *obj = json_object();
+    if (!obj) {
+        json_decref(body);
+        return VOCFED_ENOMEM;
+    }
+    char when[64];
+    cli_format_time(e->time_ms, when, sizeof when);
+    /* Each set takes its value, also on failure (and NULL fails). */
+    int fail = 0;
+    fail |= json_object_set_new(obj, "author",
+                                json_stringn(e->author, e->author_len));
+    fail |= json_object_set_new(obj, "seq", json_integer((json_int_t)e->seq));
+    fail |= json_object_set_new(obj, "time_ms",
+                                json_integer((json_int_t)e->time_ms));
+    fail |= json_object_set_new(obj, "time", json_string(when));
+    if (flags & CLI_ENTRY_OP)
+        fail |=
+            json_object_set_new(obj, "op", json_string(proto_op_name(e->op)));
+    fail |=
+        json_object_set_new(obj, "kind", json_stringn(e->kind, e->kind_len));
+    fail |= json_object_set_new(obj, "key", json_stringn(e->key, e->key_len));
+    fail |= json_object_set_new(obj, "body", body);
+    if (flags & CLI_ENTRY_LEAF) {
+        uint8_t leaf[PROTO_HASH_LEN];
+        char hex[2 * PROTO_HASH_LEN + 1];
+        proto_hash_leaf(PROTO_HASH_BLAKE2B256, data, len, leaf);
+        proto_hex(leaf, sizeof leaf, hex);
+        fail |= json_object_set_new(obj, "leaf", json_string(hex));
+    }
+    if (fail) {
+        json_decref(obj);
+        return VOCFED_ENOMEM;
+    }
+    *out = obj;
+    return VOCFED_OK;
+}
+
+int
+cli_json_print(const json_t *j)
+{
+    if (json_dumpf(j, stdout, JSON_COMPACT) != 0 ||
+        fputc('\n', stdout) == EOF) {
+        cli_error("cannot write output: %s", strerror(errno));
+        return CLI_EXIT_ENV;
+    }
+    return CLI_EXIT_OK;
+}
