@@ -363,3 +363,101 @@ proto_merkle_verify_consistency(proto_hash_alg_t alg, uint64_t old_size,
         return VOCFED_EPROOF;
     return VOCFED_OK;
 }
+
+/* The level of the next block of the compact range [begin, end), begin <
+ * end (SPEC 2, compact ranges): the largest width that divides begin
+ * (any, when begin is 0) and fits in what is left. */
+static unsigned
+s_range_level(uint64_t begin, uint64_t end)
+{
+    assert(begin < end);
+    unsigned fit = 63 - (unsigned)__builtin_clzll(end - begin);
+    if (begin == 0)
+        return fit;
+    unsigned align = (unsigned)__builtin_ctzll(begin);
+    return align < fit ? align : fit;
+}
+
+int
+proto_merkle_compact_range(proto_hash_alg_t alg, uint64_t begin, uint64_t end,
+                           proto_node_source_fn source, void *ctx,
+                           proto_proof_t *out)
+{
+    (void)alg; /* every block is a stored node: nothing to hash */
+    assert(source && out);
+    out->len = 0;
+    if (begin > end)
+        return VOCFED_EINVALID;
+    while (begin < end) {
+        unsigned level = s_range_level(begin, end);
+        /* Levels rise while begin aligns, then fall while the rest
+         * shrinks: at most 64 of each, within the proof's 128. */
+        assert(out->len < PROTO_MERKLE_MAX_PROOF);
+        int rc = source(ctx, level, begin >> level, out->hash[out->len]);
+        if (rc != 0) {
+            out->len = 0;
+            return rc;
+        }
+        out->len++;
+        begin += (uint64_t)1 << level;
+    }
+    return VOCFED_OK;
+}
+
+int
+proto_frontier_append_node(proto_frontier_t *f, unsigned level,
+                           const uint8_t hash[PROTO_HASH_LEN])
+{
+    assert(f && hash);
+    if (level >= PROTO_MERKLE_MAX_LEVELS)
+        return VOCFED_EINVALID;
+    uint64_t width = (uint64_t)1 << level;
+    if (f->size & (width - 1))
+        return VOCFED_EINVALID;
+    /* The same bound as a leaf append: at most 2^64 - 1 leaves, so the
+     * carry below never reaches level 64. */
+    if (width > UINT64_MAX - f->size)
+        return VOCFED_ETOOLARGE;
+
+    uint8_t carry[PROTO_HASH_LEN];
+    memcpy(carry, hash, PROTO_HASH_LEN);
+    unsigned top = level;
+    while (f->size & ((uint64_t)1 << top)) {
+        proto_hash_node(f->alg, f->hash[top], carry, carry);
+        top++;
+    }
+    /* As in proto_frontier_append: carried levels are zeroed so two
+     * frontiers of one tree compare equal byte for byte. */
+    memset(f->hash[level], 0, (size_t)(top - level) * PROTO_HASH_LEN);
+    memcpy(f->hash[top], carry, PROTO_HASH_LEN);
+    f->size += width;
+    return VOCFED_OK;
+}
+
+/* Appends the peer's blocks to a copy of the receiver's frontier in the
+ * order compact_range lists them; each is aligned by construction, so
+ * the append cannot refuse. The hashes must run out exactly at size. */
+int
+proto_merkle_verify_range(proto_hash_alg_t alg, const proto_frontier_t *f,
+                          uint64_t size, const proto_proof_t *right,
+                          const uint8_t root[PROTO_HASH_LEN])
+{
+    assert(f && right && root);
+    if (f->alg != alg || size < f->size || right->len > PROTO_MERKLE_MAX_PROOF)
+        return VOCFED_EPROOF;
+    proto_frontier_t tmp = *f;
+    size_t used = 0;
+    while (tmp.size < size) {
+        if (used == right->len)
+            return VOCFED_EPROOF;
+        unsigned level = s_range_level(tmp.size, size);
+        if (proto_frontier_append_node(&tmp, level, right->hash[used]) != 0)
+            return VOCFED_EPROOF;
+        used++;
+    }
+    if (used != right->len)
+        return VOCFED_EPROOF;
+    uint8_t got[PROTO_HASH_LEN];
+    proto_frontier_root(&tmp, got);
+    return memcmp(got, root, PROTO_HASH_LEN) == 0 ? VOCFED_OK : VOCFED_EPROOF;
+}

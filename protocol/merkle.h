@@ -100,4 +100,33 @@ int proto_merkle_verify_consistency(proto_hash_alg_t alg, uint64_t old_size,
                                     const uint8_t new_root[PROTO_HASH_LEN],
                                     const proto_proof_t *proof) VOCFED_WUR;
 
+/* The perfect subtrees that tile leaves [begin, end), left to right
+ * (SPEC 2, compact ranges): at each step the largest block that starts at begin
+ * on a multiple of its own width and does not pass end. Empty when begin ==
+ * end; at most 2 * 64 hashes. Together with the frontier of the first
+ * begin leaves they give the root of the tree of end leaves
+ * (proto_merkle_verify_range). Returns 0, VOCFED_EINVALID if begin > end,
+ * or the source's status (then out is empty). */
+int proto_merkle_compact_range(proto_hash_alg_t alg, uint64_t begin,
+                               uint64_t end, proto_node_source_fn source,
+                               void *ctx, proto_proof_t *out) VOCFED_WUR;
+
+/* Appends a whole perfect subtree of 2^level leaves whose hash is given,
+ * carrying like proto_frontier_append (no sink: the nodes it completes
+ * are not the caller's to store). Returns 0, VOCFED_EINVALID if level >=
+ * 64 or f->size is not a multiple of 2^level, or VOCFED_ETOOLARGE if the
+ * tree would pass 2^64 - 1 leaves; on error f is unchanged. */
+int proto_frontier_append_node(proto_frontier_t *f, unsigned level,
+                               const uint8_t hash[PROTO_HASH_LEN]) VOCFED_WUR;
+
+/* Checks that the tree of the frontier's f->size leaves, extended by the
+ * compact range [f->size, size) in right (proto_merkle_compact_range),
+ * has the given root. The receiver builds f itself from entries it has
+ * verified; right comes from the peer. Returns 0, or VOCFED_EPROOF when
+ * size < f->size, alg is not f's, right holds more or fewer hashes than
+ * the range has subtrees, or the root differs. f is not changed. */
+int proto_merkle_verify_range(proto_hash_alg_t alg, const proto_frontier_t *f,
+                              uint64_t size, const proto_proof_t *right,
+                              const uint8_t root[PROTO_HASH_LEN]) VOCFED_WUR;
+
 #endif

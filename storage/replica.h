@@ -15,28 +15,35 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* A batch as it arrived (borrowed from the message). */
+/* A batch as it arrived (borrowed from the message, SPEC 8.3). */
 typedef struct {
-    const char *author;            /* whose log (NUL-terminated) */
-    uint64_t first_seq;            /* seq of entries[0] */
-    size_t count;                  /* number of entries */
-    const uint8_t *const *entries; /* entry bytes */
-    const size_t *lens;            /* their lengths */
-    const uint8_t *checkpoint;     /* signed checkpoint covering the batch */
-    size_t checkpoint_len;         /* its length */
-    uint64_t old_size;             /* receiver's checkpoint the proof starts at */
-    const proto_proof_t *consistency; /* old_size -> checkpoint size */
-    const proto_proof_t *range;    /* compact range [last seq, cp size) */
+    const char *author;               /* whose log (NUL-terminated) */
+    uint64_t first_seq;               /* seq of entries[0] */
+    size_t count;                     /* number of entries, >= 1 */
+    const uint8_t *const *entries;    /* entry bytes */
+    const size_t *lens;               /* their lengths */
+    size_t ncp;                       /* number of checkpoints, >= 1 */
+    const uint8_t *const *cps;        /* signed checkpoints, ascending size:
+                                         every one of the author's checkpoints
+                                         with size in [first_seq, last seq],
+                                         then, if the last seq is not at a
+                                         checkpoint, the one that covers it */
+    const size_t *cp_lens;            /* their lengths */
+    uint64_t old_size;                /* receiver's latest checkpoint size, the
+                                         start of the consistency proof */
+    const proto_proof_t *consistency; /* old_size -> last checkpoint */
+    const proto_proof_t *range;       /* compact range [last seq, size of the
+                                         last checkpoint); empty if equal */
 } store_batch_t;
 
 /* What an ingest did. */
 typedef struct {
-    uint64_t applied;              /* new entries written */
-    uint64_t skipped;              /* entries already held, identical */
-    store_head_t head;             /* the author's log after it */
-    uint64_t cp_size;              /* latest checkpoint held after it */
-    bool equivocation;             /* the refusal is proof of it */
-    char what[160];                /* why it was refused */
+    uint64_t applied;  /* new entries written */
+    uint64_t skipped;  /* entries already held, identical */
+    store_head_t head; /* the author's log after it */
+    uint64_t cp_size;  /* latest checkpoint held after it */
+    bool equivocation; /* the refusal is proof of it */
+    char what[160];    /* why it was refused */
 } store_ingest_result_t;
 
 /* Verifies and commits a batch of author's entries (SPEC 8.4): the author
@@ -51,99 +58,94 @@ typedef struct {
  * (VOCFED_EBADSIG, VOCFED_EROOT, VOCFED_ESEQGAP, VOCFED_EAUTHOR,
  * VOCFED_EMALFORMED, VOCFED_EPROOF, VOCFED_ELOCKED (quarantined), ...);
  * on refusal nothing of the batch is written. */
-int
-store_ingest(store_t *self, const store_batch_t *batch,
-             store_ingest_result_t *res) VOCFED_WUR;
+int store_ingest(store_t *self, const store_batch_t *batch,
+                 store_ingest_result_t *res) VOCFED_WUR;
 
 /* The author's latest checkpoint size held (0 for none). */
-int
-store_checkpoint_size(store_t *self, const char *author,
-                      uint64_t *size) VOCFED_WUR;
+int store_checkpoint_size(store_t *self, const char *author,
+                          uint64_t *size) VOCFED_WUR;
 
 /* The smallest held checkpoint of author with size >= min: its bytes are
  * appended to out and its size set. VOCFED_ENOTFOUND if none. */
-int
-store_checkpoint_covering(store_t *self, const char *author, uint64_t min,
-                          proto_buf_t *out, uint64_t *size) VOCFED_WUR;
+int store_checkpoint_covering(store_t *self, const char *author, uint64_t min,
+                              proto_buf_t *out, uint64_t *size) VOCFED_WUR;
 
 /* The largest held checkpoint size of author that is <= max (0 if none). */
-int
-store_checkpoint_at_or_below(store_t *self, const char *author, uint64_t max,
-                             uint64_t *size) VOCFED_WUR;
+int store_checkpoint_at_or_below(store_t *self, const char *author,
+                                 uint64_t max, uint64_t *size) VOCFED_WUR;
 
 /* Root of the first size entries of author's log. */
-int
-store_root_at(store_t *self, const char *author, uint64_t size,
-              uint8_t root[PROTO_HASH_LEN]) VOCFED_WUR;
+int store_root_at(store_t *self, const char *author, uint64_t size,
+                  uint8_t root[PROTO_HASH_LEN]) VOCFED_WUR;
 
 /* Compact range [begin, end) of author's tree (SPEC 2). */
-int
-store_compact_range(store_t *self, const char *author, uint64_t begin,
-                    uint64_t end, proto_proof_t *out) VOCFED_WUR;
+int store_compact_range(store_t *self, const char *author, uint64_t begin,
+                        uint64_t end, proto_proof_t *out) VOCFED_WUR;
 
 /* Whether author is quarantined (after equivocation). */
-bool
-store_quarantined(store_t *self, const char *author);
+bool store_quarantined(store_t *self, const char *author);
+
+/* Calls fn for the current record of each key of one kind in author's
+ * log, in key order: key (NUL-terminated), its seq and the entry bytes
+ * holding it (valid during the call). fn's non-zero value stops the scan
+ * and is returned. */
+typedef int (*store_record_fn)(void *ctx, const char *key, uint64_t seq,
+                               const uint8_t *entry, size_t len);
+int store_scan_records(store_t *self, const char *author, const char *kind,
+                       store_record_fn fn, void *ctx) VOCFED_WUR;
 
 /* ---- peers ------------------------------------------------------------ */
 
 /* What this node knows of one peer's copy of one log. */
 typedef struct {
-    uint64_t acked;                /* size the peer's last receipt states */
-    uint8_t root[PROTO_HASH_LEN];  /* root that receipt states */
-    uint64_t time_ms;              /* when it came */
+    uint64_t acked;               /* size the peer's last receipt states */
+    uint8_t root[PROTO_HASH_LEN]; /* root that receipt states */
+    uint64_t time_ms;             /* when it came */
 } store_ack_t;
 
 /* One peer's connection state. */
 typedef struct {
-    char id[PROTO_ID_MAX + 1];     /* the peer's node id */
-    bool connected;                /* a daemon of ours is connected to it */
-    int pid;                       /* that daemon's process id */
-    uint64_t last_contact_ms;      /* last message from it */
-    uint64_t refused;              /* batches it refused or we refused */
-    uint64_t malformed;            /* malformed messages */
+    char id[PROTO_ID_MAX + 1]; /* the peer's node id */
+    bool connected;            /* a daemon of ours is connected to it */
+    int pid;                   /* that daemon's process id */
+    uint64_t last_contact_ms;  /* last message from it */
+    uint64_t refused;          /* batches it refused or we refused */
+    uint64_t malformed;        /* malformed messages */
 } store_peer_t;
 
 /* Records a receipt (and the raw signed bytes) from peer for author. */
-int
-store_peer_ack(store_t *self, const char *peer, const char *author,
-               const store_ack_t *ack, const uint8_t *receipt,
-               size_t receipt_len) VOCFED_WUR;
+int store_peer_ack(store_t *self, const char *peer, const char *author,
+                   const store_ack_t *ack, const uint8_t *receipt,
+                   size_t receipt_len) VOCFED_WUR;
 
 /* Reads the last receipt from peer for author; VOCFED_ENOTFOUND if none. */
-int
-store_peer_ack_get(store_t *self, const char *peer, const char *author,
-                   store_ack_t *out) VOCFED_WUR;
+int store_peer_ack_get(store_t *self, const char *peer, const char *author,
+                       store_ack_t *out) VOCFED_WUR;
 
 /* Replaces a peer's connection state. */
-int
-store_peer_set(store_t *self, const store_peer_t *peer) VOCFED_WUR;
+int store_peer_set(store_t *self, const store_peer_t *peer) VOCFED_WUR;
 
 /* Calls fn for every peer known. */
 typedef int (*store_peer_fn)(void *ctx, const store_peer_t *peer);
-int
-store_scan_peers(store_t *self, store_peer_fn fn, void *ctx) VOCFED_WUR;
+int store_scan_peers(store_t *self, store_peer_fn fn, void *ctx) VOCFED_WUR;
 
 /* Calls fn for every ack held from peer. */
 typedef int (*store_ack_fn)(void *ctx, const char *author,
                             const store_ack_t *ack);
-int
-store_scan_acks(store_t *self, const char *peer, store_ack_fn fn,
-                void *ctx) VOCFED_WUR;
+int store_scan_acks(store_t *self, const char *peer, store_ack_fn fn,
+                    void *ctx) VOCFED_WUR;
 
 /* ---- alarms ------------------------------------------------------------ */
 
 /* Appends an alarm an operator must see (refused batch, bad receipt,
  * quarantine). text is one line. */
-int
-store_alarm(store_t *self, const char *kind, const char *peer,
-            const char *author, uint64_t seq, const char *text) VOCFED_WUR;
+int store_alarm(store_t *self, const char *kind, const char *peer,
+                const char *author, uint64_t seq, const char *text) VOCFED_WUR;
 
 typedef int (*store_alarm_fn)(void *ctx, uint64_t time_ms, const char *kind,
                               const char *peer, const char *author,
                               uint64_t seq, const char *text);
 /* Calls fn for each alarm, oldest first. */
-int
-store_scan_alarms(store_t *self, store_alarm_fn fn, void *ctx) VOCFED_WUR;
+int store_scan_alarms(store_t *self, store_alarm_fn fn, void *ctx) VOCFED_WUR;
 
 #endif
