@@ -140,3 +140,24 @@ node_identity_free(uint8_t **sk)
         *sk = NULL;
     }
 }
+
+int
+node_identity_curve(const uint8_t *sk, uint8_t curve_pk[PROTO_PUBKEY_LEN],
+                    uint8_t *curve_sk)
+{
+    uint8_t pk[PROTO_PUBKEY_LEN];
+    if (crypto_sign_ed25519_sk_to_pk(pk, sk) != 0 ||
+        crypto_sign_ed25519_pk_to_curve25519(curve_pk, pk) != 0 ||
+        crypto_sign_ed25519_sk_to_curve25519(curve_sk, sk) != 0)
+        return VOCFED_EKEY;
+    return VOCFED_OK;
+}
+
+int
+node_pubkey_curve(const uint8_t ed_pk[PROTO_PUBKEY_LEN],
+                  uint8_t curve_pk[PROTO_PUBKEY_LEN])
+{
+    return crypto_sign_ed25519_pk_to_curve25519(curve_pk, ed_pk) == 0
+               ? VOCFED_OK
+               : VOCFED_EKEY;
+}

@@ -27,6 +27,18 @@ int node_identity_create(const char *dir,
 int node_identity_load(const char *dir, const uint8_t *expected_pk,
                        uint8_t **sk) VOCFED_WUR;
 
+/* The X25519 key pair CURVE uses, derived from the Ed25519 secret key sk
+ * (libsodium's ed25519 -> curve25519 conversion), so a node has one
+ * identity for signing and for transport. curve_sk must be guarded
+ * memory the caller wipes. Returns 0 or VOCFED_EKEY. */
+int node_identity_curve(const uint8_t *sk, uint8_t curve_pk[PROTO_PUBKEY_LEN],
+                        uint8_t *curve_sk) VOCFED_WUR;
+
+/* The X25519 public key of an Ed25519 public key. Returns 0 or
+ * VOCFED_EKEY (not a valid Ed25519 point). */
+int node_pubkey_curve(const uint8_t ed_pk[PROTO_PUBKEY_LEN],
+                      uint8_t curve_pk[PROTO_PUBKEY_LEN]) VOCFED_WUR;
+
 /* Wipes and frees a key from node_identity_load; NULLs *sk. */
 void node_identity_free(uint8_t **sk);
 

@@ -520,6 +520,44 @@ done:
 }
 
 int
+store_scan_checkpoints(store_t *self, const char *author, uint64_t min,
+                       uint64_t max, store_cp_fn fn, void *ctx)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur = NULL;
+    uint32_t no;
+    int rc = store_i_read_begin(self, &txn);
+    if (rc)
+        return store_i_status(rc);
+    if ((rc = store_i_authno(txn, self, author, &no)) ||
+        (rc = mdb_cursor_open(txn, self->checkpoints, &cur)))
+        goto done;
+    uint8_t k[STORE_KEY_CP_LEN];
+    store_i_key_cp(k, no, min);
+    MDB_val key = {sizeof k, k}, d;
+    for (rc = mdb_cursor_get(cur, &key, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &d, MDB_NEXT)) {
+        if (key.mv_size != STORE_KEY_CP_LEN || store_i_rd32(key.mv_data) != no)
+            break;
+        uint64_t size = store_i_rd64((uint8_t *)key.mv_data + 4);
+        if (size > max)
+            break;
+        int stop = fn(ctx, size, d.mv_data, d.mv_size);
+        if (stop) {
+            mdb_cursor_close(cur);
+            mdb_txn_abort(txn);
+            return stop;
+        }
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = MDB_SUCCESS;
+done:
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return store_i_status(rc);
+}
+
+int
 store_root_at(store_t *self, const char *author, uint64_t size,
               uint8_t root[PROTO_HASH_LEN])
 {

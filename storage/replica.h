@@ -74,6 +74,14 @@ int store_checkpoint_covering(store_t *self, const char *author, uint64_t min,
 int store_checkpoint_at_or_below(store_t *self, const char *author,
                                  uint64_t max, uint64_t *size) VOCFED_WUR;
 
+/* Calls fn for each of author's checkpoints with min <= size <= max, in
+ * size order; bytes are valid during the call. fn's non-zero value stops
+ * the scan and is returned. */
+typedef int (*store_cp_fn)(void *ctx, uint64_t size, const uint8_t *cp,
+                           size_t len);
+int store_scan_checkpoints(store_t *self, const char *author, uint64_t min,
+                           uint64_t max, store_cp_fn fn, void *ctx) VOCFED_WUR;
+
 /* Root of the first size entries of author's log. */
 int store_root_at(store_t *self, const char *author, uint64_t size,
                   uint8_t root[PROTO_HASH_LEN]) VOCFED_WUR;

@@ -1,6 +1,8 @@
 /* vocfed: what every subcommand shares (see cli.h). */
 #include "tools/cli.h"
 
+#include "node/identity.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -155,6 +157,37 @@ cli_check_id(const cli_t *cli, const char *opt, const char *id)
                            "%s '%s' is not a valid node id (a-z or 0-9, then "
                            "also '_', '.', '-'; at most %d bytes)",
                            opt, id, PROTO_ID_MAX);
+}
+
+/* The roles of DESIGN 6 (member profile), plus the two node roles. */
+static const char *const s_roles[] = {
+    "lead",       "backbone",      "consortium",         "enterprise",
+    "government", "industry_body", "research",           "county_school",
+    "school",     "member",        CLI_ROLE_COORDINATOR,
+};
+
+bool
+cli_role_valid(const char *role)
+{
+    for (size_t i = 0; i < sizeof s_roles / sizeof s_roles[0]; i++)
+        if (strcmp(s_roles[i], role) == 0)
+            return true;
+    return false;
+}
+
+int
+cli_parse_pubkey(const cli_t *cli, const char *opt, const char *hex,
+                 uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    uint8_t curve[PROTO_PUBKEY_LEN];
+    if (strlen(hex) != 2 * PROTO_PUBKEY_LEN ||
+        proto_unhex(hex, pk, PROTO_PUBKEY_LEN) != 0)
+        return cli_usage_error(cli, "%s '%s' is not %d hex digits", opt, hex,
+                               2 * PROTO_PUBKEY_LEN);
+    if (node_pubkey_curve(pk, curve) != 0)
+        return cli_usage_error(cli, "%s '%s' is not a valid Ed25519 public key",
+                               opt, hex);
+    return CLI_GO_ON;
 }
 
 int

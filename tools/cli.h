@@ -57,8 +57,10 @@ enum {
 
 /* A node's display name: printable UTF-8, at most this many bytes. */
 #define CLI_NAME_MAX PROTO_KEY_MAX
-/* A role name (see cmd_init.c), at most this many bytes. */
+/* A role name (see cli_role_valid), at most this many bytes. */
 #define CLI_ROLE_MAX 32
+/* The node_role of the node that keeps the roster (DESIGN 1). */
+#define CLI_ROLE_COORDINATOR "coordinator"
 
 typedef struct cli cli_t;
 
@@ -104,6 +106,7 @@ extern const cli_cmd_t cmd_del;
 extern const cli_cmd_t cmd_get;
 extern const cli_cmd_t cmd_log;
 extern const cli_cmd_t cmd_verify;
+extern const cli_cmd_t cmd_members;
 
 /* The exit code for a status that ended a command: 0 for 0, 1 for a
  * failure found in the data or a refused request (malformed, bad
@@ -146,6 +149,17 @@ bool cli_parse_u64(const char *s, uint64_t min, uint64_t max,
 /* Checks an author id given on the command line (--author, --id).
  * Returns CLI_GO_ON if valid, else prints and returns CLI_EXIT_USAGE. */
 int cli_check_id(const cli_t *cli, const char *opt, const char *id) VOCFED_WUR;
+
+/* True when role is one of the roles of DESIGN 6 (member profile) or a
+ * node role ("member", "coordinator"); the list is in the usage texts of
+ * init and members. */
+bool cli_role_valid(const char *role);
+
+/* Parses an Ed25519 public key given on the command line (opt names it
+ * in the message): 64 hex digits of a valid curve point. Returns
+ * CLI_GO_ON with pk set, else prints and returns CLI_EXIT_USAGE. */
+int cli_parse_pubkey(const cli_t *cli, const char *opt, const char *hex,
+                     uint8_t pk[PROTO_PUBKEY_LEN]) VOCFED_WUR;
 
 /* Opens the store in cli->dir (creating it when create is true), with
  * the map size from $VOCFED_MAP_SIZE if set. Returns 0 with *out owned

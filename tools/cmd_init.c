@@ -1,4 +1,7 @@
-/* vocfed init: makes a node's store and Ed25519 identity. */
+/* vocfed init: makes a node's store and Ed25519 identity, and its
+ * settings file (DIR/vocfed.cfg) when told where its coordinator is or
+ * where it listens. */
+#include "node/config.h"
 #include "node/identity.h"
 #include "tools/cli.h"
 
@@ -9,22 +12,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-/* The roles of DESIGN 6 (member profile), plus the two node roles. */
-static const char *const s_roles[] = {
-    "lead",       "backbone",      "consortium",  "enterprise",
-    "government", "industry_body", "research",    "county_school",
-    "school",     "member",        "coordinator",
-};
-
-static bool
-s_role_valid(const char *role)
-{
-    for (size_t i = 0; i < sizeof s_roles / sizeof s_roles[0]; i++)
-        if (strcmp(s_roles[i], role) == 0)
-            return true;
-    return false;
-}
 
 /* mkdir -p with mode 0700 for every folder it makes. Returns 0 or
  * -errno (-ENOTDIR if dir exists but is not a folder). */
@@ -149,21 +136,166 @@ s_unlink_key(const cli_t *cli)
         (void)unlink(path);
 }
 
+/* What init was told besides the identity. */
+typedef struct {
+    bool coordinator;     /* --coordinator without a value: be one */
+    const char *endpoint; /* --coordinator ENDPOINT: where to dial */
+    const char *key;      /* --coordinator-key HEX */
+    const char *coord_id; /* --coordinator-id ID */
+    const char *listen;   /* --listen ENDPOINT */
+    const char *role;     /* --role, NULL if not given */
+    node_config_t cfg;    /* the settings to write, once checked */
+    bool write_cfg;       /* there are settings to write */
+} s_opts_t;
+
+/* Checks the node role and the settings options together, works out the
+ * role and fills o->cfg. Returns CLI_GO_ON or an exit code after
+ * printing what was wrong. */
+static int
+s_check_settings(const cli_t *cli, s_opts_t *o, const char **role)
+{
+    int rc;
+    if (o->role && !cli_role_valid(o->role))
+        return cli_usage_error(cli, "unknown role '%s'", o->role);
+    bool coord = o->coordinator ||
+                 (o->role && strcmp(o->role, CLI_ROLE_COORDINATOR) == 0);
+    if (o->coordinator && o->role && strcmp(o->role, CLI_ROLE_COORDINATOR) != 0)
+        return cli_usage_error(cli,
+                               "--coordinator makes a coordinator node: leave "
+                               "out --role %s",
+                               o->role);
+    *role = coord ? CLI_ROLE_COORDINATOR : o->role ? o->role : "member";
+    if (coord && (o->endpoint || o->key || o->coord_id))
+        return cli_usage_error(cli, "--coordinator ENDPOINT, "
+                                    "--coordinator-key and --coordinator-id "
+                                    "are for a member node, not a "
+                                    "coordinator");
+    if (!coord && o->listen)
+        return cli_usage_error(cli, "--listen is for a coordinator node "
+                                    "(init --coordinator)");
+    if (!o->endpoint != !o->key)
+        return cli_usage_error(cli, "--coordinator ENDPOINT and "
+                                    "--coordinator-key HEX go together");
+    if (o->coord_id && !o->endpoint)
+        return cli_usage_error(cli, "--coordinator-id needs --coordinator "
+                                    "ENDPOINT and --coordinator-key HEX");
+
+    node_config_t *cfg = &o->cfg;
+    memset(cfg, 0, sizeof *cfg);
+    if (o->endpoint) {
+        uint8_t pk[PROTO_PUBKEY_LEN];
+        if ((rc = cli_parse_pubkey(cli, "--coordinator-key", o->key, pk)) !=
+            CLI_GO_ON)
+            return rc;
+        proto_hex(pk, sizeof pk, cfg->coordinator_key);
+        if (o->coord_id && (rc = cli_check_id(cli, "--coordinator-id",
+                                              o->coord_id)) != CLI_GO_ON)
+            return rc;
+        if (o->coord_id)
+            snprintf(cfg->coordinator_id, sizeof cfg->coordinator_id, "%s",
+                     o->coord_id);
+    }
+    int n1 = snprintf(cfg->coordinator, sizeof cfg->coordinator, "%s",
+                      o->endpoint ? o->endpoint : "");
+    int n2 = snprintf(cfg->listen, sizeof cfg->listen, "%s",
+                      o->listen ? o->listen : "");
+    if ((o->endpoint && (n1 <= 0 || (size_t)n1 >= sizeof cfg->coordinator)) ||
+        (o->listen && (n2 <= 0 || (size_t)n2 >= sizeof cfg->listen)) ||
+        !node_config_valid(cfg, NULL))
+        return cli_usage_error(
+            cli,
+            "%s '%s' is not an endpoint (transport://address, e.g. "
+            "tcp://192.0.2.7:7700; printable ASCII without spaces, quotes, "
+            "'#' or '$'; 1 to %d bytes)",
+            o->endpoint ? "--coordinator" : "--listen",
+            o->endpoint ? o->endpoint : o->listen, NODE_ENDPOINT_MAX - 1);
+    o->write_cfg = o->endpoint || o->listen;
+    return CLI_GO_ON;
+}
+
+/* Writes the settings into DIR/vocfed.cfg, over any settings file there
+ * (kept in *old for s_cfg_undo). Returns 0 or an exit code. */
+static int
+s_cfg_write(const cli_t *cli, const s_opts_t *o, node_config_t *old,
+            bool *had_old)
+{
+    node_config_t cfg;
+    int rc = node_config_load(cli->dir, old);
+    if (rc) {
+        cli_error("cannot read %s/%s: %s", cli->dir, NODE_CONFIG_FILE,
+                  vocfed_strerror(rc));
+        return CLI_EXIT_ENV;
+    }
+    *had_old = old->coordinator[0] || old->coordinator_key[0] ||
+               old->coordinator_id[0] || old->listen[0];
+    /* The options replace what they name: the coordinator's endpoint, key
+     * and id as one. */
+    cfg = *old;
+    if (o->endpoint) {
+        memcpy(cfg.coordinator, o->cfg.coordinator, sizeof cfg.coordinator);
+        memcpy(cfg.coordinator_key, o->cfg.coordinator_key,
+               sizeof cfg.coordinator_key);
+        memcpy(cfg.coordinator_id, o->cfg.coordinator_id,
+               sizeof cfg.coordinator_id);
+    }
+    if (o->listen)
+        memcpy(cfg.listen, o->cfg.listen, sizeof cfg.listen);
+    if ((rc = node_config_save(cli->dir, &cfg))) {
+        cli_error("cannot write %s/%s: %s", cli->dir, NODE_CONFIG_FILE,
+                  vocfed_strerror(rc));
+        return CLI_EXIT_ENV;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Puts back the settings file as it was before s_cfg_write. */
+static void
+s_cfg_undo(const cli_t *cli, const node_config_t *old, bool had_old)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/%s", cli->dir, NODE_CONFIG_FILE);
+    if (had_old) {
+        if (node_config_save(cli->dir, old) != 0)
+            cli_error("could not put back %s", path);
+    } else if (n > 0 && (size_t)n < sizeof path) {
+        (void)unlink(path);
+    }
+}
+
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
-    enum { OPT_ID = CLI_OPT_DIR + 1, OPT_NAME, OPT_ROLE, OPT_JSON };
+    enum {
+        OPT_ID = CLI_OPT_DIR + 1,
+        OPT_NAME,
+        OPT_ROLE,
+        OPT_JSON,
+        OPT_COORDINATOR,
+        OPT_COORDINATOR_KEY,
+        OPT_COORDINATOR_ID,
+        OPT_LISTEN,
+    };
     static const struct option longopts[] = {
         {"id", required_argument, NULL, OPT_ID},
         {"name", required_argument, NULL, OPT_NAME},
         {"role", required_argument, NULL, OPT_ROLE},
         {"json", no_argument, NULL, OPT_JSON},
+        {"coordinator", optional_argument, NULL, OPT_COORDINATOR},
+        {"coordinator-key", required_argument, NULL, OPT_COORDINATOR_KEY},
+        {"coordinator-id", required_argument, NULL, OPT_COORDINATOR_ID},
+        {"listen", required_argument, NULL, OPT_LISTEN},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
-    const char *id = NULL, *name = NULL, *role = "member";
-    bool json = false;
+    const char *id = NULL, *name = NULL, *role = NULL, *what = "";
+    s_opts_t o;
+    node_config_t old;
+    bool json = false, had_old = false;
+    store_t *store = NULL;
+    uint8_t pk[PROTO_PUBKEY_LEN];
     int c, rc;
+    memset(&o, 0, sizeof o);
+    memset(&old, 0, sizeof old);
     while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
                             NULL)) != -1) {
         switch (c) {
@@ -174,10 +306,32 @@ s_run(cli_t *cli, int argc, char **argv)
             name = optarg;
             break;
         case OPT_ROLE:
-            role = optarg;
+            o.role = optarg;
             break;
         case OPT_JSON:
             json = true;
+            break;
+        case OPT_COORDINATOR:
+            /* "--coordinator" alone makes a coordinator; followed by a
+             * word that is not an option ("--coordinator tcp://...") or
+             * given one ("--coordinator=tcp://...") it is a member's
+             * coordinator. Taking the next word is what getopt_long does
+             * for a required value. */
+            if (optarg)
+                o.endpoint = optarg;
+            else if (optind < argc && argv[optind][0] != '-')
+                o.endpoint = argv[optind++];
+            else
+                o.coordinator = true;
+            break;
+        case OPT_COORDINATOR_KEY:
+            o.key = optarg;
+            break;
+        case OPT_COORDINATOR_ID:
+            o.coord_id = optarg;
+            break;
+        case OPT_LISTEN:
+            o.listen = optarg;
             break;
         default:
             if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
@@ -196,8 +350,8 @@ s_run(cli_t *cli, int argc, char **argv)
                                "--name must be printable UTF-8 of 1 to %d "
                                "bytes",
                                CLI_NAME_MAX);
-    if (!s_role_valid(role))
-        return cli_usage_error(cli, "unknown role '%s'", role);
+    if ((rc = s_check_settings(cli, &o, &role)) != CLI_GO_ON)
+        return rc;
 
     if ((rc = s_mkdirs(cli->dir))) {
         cli_error("cannot make folder %s: %s", cli->dir, strerror(-rc));
@@ -206,14 +360,17 @@ s_run(cli_t *cli, int argc, char **argv)
     if ((rc = s_check_empty(cli)))
         return rc;
 
-    uint8_t pk[PROTO_PUBKEY_LEN];
+    /* The settings first: if they cannot be written, nothing else is
+     * made, and if a later step fails they are put back as they were. */
+    if (o.write_cfg && (rc = s_cfg_write(cli, &o, &old, &had_old)))
+        return rc;
+
     if ((rc = node_identity_create(cli->dir, pk))) {
         cli_error("cannot make the node key in %s: %s", cli->dir,
                   vocfed_strerror(rc));
-        return CLI_EXIT_ENV;
+        rc = CLI_EXIT_ENV;
+        goto undo_cfg;
     }
-    store_t *store = NULL;
-    const char *what = "";
     rc = cli_store_open(cli, true, &store);
     if (rc)
         goto undo_key;
@@ -235,6 +392,9 @@ undo_key:
     /* The key was never shown to anyone: do not leave it behind to block
      * the next attempt. */
     s_unlink_key(cli);
+undo_cfg:
+    if (o.write_cfg)
+        s_cfg_undo(cli, &old, had_old);
     return rc;
 }
 
@@ -242,7 +402,11 @@ const cli_cmd_t cmd_init = {
     .name = "init",
     .summary = "make this node's store and key pair",
     .usage =
-        "Usage: vocfed init --id ID --name NAME [--role ROLE] [--json]\n"
+        "Usage: vocfed init --id ID --name NAME [--role ROLE]\n"
+        "                   [--coordinator ENDPOINT --coordinator-key HEX\n"
+        "                    [--coordinator-id ID]] [--json]\n"
+        "       vocfed init --coordinator --id ID --name NAME\n"
+        "                   [--listen ENDPOINT] [--json]\n"
         "\n"
         "Makes the store folder (mode 0700, with its parents), a new Ed25519\n"
         "key pair in DIR/node.key (mode 0600) and the store, and records the\n"
@@ -250,6 +414,16 @@ const cli_cmd_t cmd_init = {
         "in hex.\n"
         "Refuses to touch a folder that already holds a store or a "
         "node.key.\n"
+        "\n"
+        "The first form makes a member node; given its coordinator, it "
+        "writes the\n"
+        "endpoint, key and id into DIR/vocfed.cfg (mode 0600). The second "
+        "form makes\n"
+        "the coordinator node (role coordinator), which keeps the roster "
+        "('vocfed\n"
+        "members'); --listen is written into DIR/vocfed.cfg. Settings "
+        "already in\n"
+        "DIR/vocfed.cfg that no option names are kept.\n"
         "\n"
         "Options:\n"
         "  --id ID       node id: a-z or 0-9, then also '_', '.', '-'; at "
@@ -260,14 +434,32 @@ const cli_cmd_t cmd_init = {
         "government,\n"
         "                industry_body, research, county_school, school, "
         "member,\n"
-        "                coordinator (default member)\n"
+        "                coordinator (default member; coordinator is the "
+        "same as\n"
+        "                --coordinator alone)\n"
+        "  --coordinator\n"
+        "                alone (followed by another option or nothing): make "
+        "the\n"
+        "                coordinator node\n"
+        "  --coordinator ENDPOINT, --coordinator=ENDPOINT\n"
+        "                where this member dials its coordinator, e.g.\n"
+        "                tcp://192.0.2.7:7700 (with --coordinator-key)\n"
+        "  --coordinator-key HEX\n"
+        "                the coordinator's Ed25519 public key, 64 hex digits "
+        "(what\n"
+        "                'vocfed whoami' prints on the coordinator)\n"
+        "  --coordinator-id ID\n"
+        "                the coordinator's node id\n"
+        "  --listen ENDPOINT\n"
+        "                where the coordinator binds, e.g. "
+        "tcp://0.0.0.0:7700\n"
         "  --json        print {\"id\": ..., \"pubkey\": ...} instead\n"
         "  --dir DIR     the store folder (default $VOCFED_DIR, then "
         "./vocfed-data)\n"
         "  -h, --help    print this help\n"
         "\n"
-        "Exit status: 0 made, 2 usage error, 3 a store or key already "
-        "there, or\n"
-        "the folder cannot be written.\n",
+        "Exit status: 0 made, 2 usage error (also a bad endpoint or key), 3 "
+        "a store\n"
+        "or key already there, or the folder cannot be written.\n",
     .run = s_run,
 };

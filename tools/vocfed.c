@@ -10,7 +10,8 @@
 #include <string.h>
 
 static const cli_cmd_t *const s_cmds[] = {
-    &cmd_init, &cmd_whoami, &cmd_put, &cmd_del, &cmd_get, &cmd_log, &cmd_verify,
+    &cmd_init, &cmd_whoami, &cmd_put,    &cmd_del,
+    &cmd_get,  &cmd_log,    &cmd_verify, &cmd_members,
 };
 
 static void

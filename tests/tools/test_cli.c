@@ -2,6 +2,7 @@
  * temporary folder and checks exit codes, stdout and stderr. */
 #define _XOPEN_SOURCE 700 /* nftw */
 
+#include "node/config.h"
 #include "protocol/entry.h"
 #include "protocol/hash.h"
 #include "protocol/merkle.h"
@@ -308,8 +309,9 @@ s_lines(char *text, char **lines, size_t max)
 
 /* ---- tests ----------------------------------------------------------- */
 
-static const char *const s_commands[] = {"init", "whoami", "put",   "del",
-                                         "get",  "log",    "verify"};
+static const char *const s_commands[] = {"init", "whoami", "put",    "del",
+                                         "get",  "log",    "verify", "members"};
+#define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
 
 static void
 test_help(void **state)
@@ -322,7 +324,7 @@ test_help(void **state)
         s_exec(&r, NULL, forms[f]);
         assert_int_equal(r.status, 0);
         assert_non_null(strstr(r.out, "Usage: vocfed"));
-        for (size_t i = 0; i < 7; i++) {
+        for (size_t i = 0; i < S_NCOMMANDS; i++) {
             char line[32];
             snprintf(line, sizeof line, "\n  %s ", s_commands[i]);
             assert_non_null(strstr(r.out, line));
@@ -335,7 +337,7 @@ test_help(void **state)
     assert_true(strncmp(r.out, "vocfed ", 7) == 0);
     s_run_free(&r);
 
-    for (size_t i = 0; i < 7; i++) {
+    for (size_t i = 0; i < S_NCOMMANDS; i++) {
         char want[64];
         snprintf(want, sizeof want, "Usage: vocfed %s", s_commands[i]);
         /* No store is needed for help, and --help wins over the rest. */
@@ -448,6 +450,7 @@ test_store_missing(void **state)
         S_ARGV("--dir", d, "get", "member", "profile"),
         S_ARGV("--dir", d, "log"),
         S_ARGV("--dir", d, "verify"),
+        S_ARGV("--dir", d, "members", "list"),
         S_ARGV("--dir", st->root, "verify"), /* a folder, but no store */
         S_ARGV("whoami"), /* ./vocfed-data in the test's folder */
     };
@@ -950,6 +953,377 @@ test_map_growth(void **state)
     s_assert_no_secret(st);
 }
 
+/* The pubkey a node's whoami --json prints. */
+static void
+s_pubkey(const char *dir, char out[65])
+{
+    s_run_t r;
+    S_RUN(&r, "--dir", dir, "whoami", "--json");
+    assert_int_equal(r.status, 0);
+    json_t *j = s_json(r.out);
+    assert_true(s_is_hex(s_str(j, "pubkey"), 64));
+    snprintf(out, 65, "%s", s_str(j, "pubkey"));
+    json_decref(j);
+    s_run_free(&r);
+}
+
+/* Terminal columns of [s, end): two for each 3-byte UTF-8 character
+ * (the CJK names of the tests), one for ASCII. */
+static size_t
+s_cols(const char *s, const char *end)
+{
+    size_t cols = 0;
+    assert_non_null(end);
+    for (const unsigned char *p = (const unsigned char *)s;
+         p < (const unsigned char *)end; p++) {
+        if (*p < 0x80)
+            cols++;
+        else if (*p >= 0xe0 && *p < 0xf0)
+            cols += 2;
+    }
+    return cols;
+}
+
+/* members list --json, parsed: an array whose i-th element is returned
+ * (NULL past the end); *n receives its size. The caller json_decrefs
+ * *all. */
+static json_t *
+s_members_json(const char *dir, json_t **all, size_t *n)
+{
+    s_run_t r;
+    json_error_t e;
+    S_RUN(&r, "--dir", dir, "members", "list", "--json");
+    if (r.status != 0)
+        print_error("%s", r.err);
+    assert_int_equal(r.status, 0);
+    *all = json_loads(r.out, 0, &e);
+    if (!*all)
+        print_error("bad JSON (%s): %s\n", e.text, r.out);
+    assert_non_null(*all);
+    assert_true(json_is_array(*all));
+    *n = json_array_size(*all);
+    s_run_free(&r);
+    return json_array_get(*all, 0);
+}
+
+/* init --coordinator, init of a member that names it, and the roster:
+ * add, list, suspend, activate, revoke; members on a member node. */
+static void
+test_members(void **state)
+{
+    s_state_t *st = *state;
+    const char *c = st->dir; /* the coordinator */
+    char m[160], m2[160], coord_pk[65], member_pk[65], other_pk[65];
+    s_run_t r;
+    json_t *all, *j;
+    size_t n;
+    node_config_t cfg;
+    snprintf(m, sizeof m, "%s/member", st->root);
+    snprintf(m2, sizeof m2, "%s/member2", st->root);
+
+    S_EXPECT(0, "--dir", c, "init", "--coordinator", "--id", "anqing", "--name",
+             "安庆市职业教育集团", "--listen", "tcp://127.0.0.1:7700");
+    S_RUN(&r, "--dir", c, "whoami", "--json");
+    j = s_json(r.out);
+    assert_string_equal(s_str(j, "role"), "coordinator");
+    json_decref(j);
+    s_run_free(&r);
+    s_pubkey(c, coord_pk);
+    assert_int_equal(node_config_load(c, &cfg), 0);
+    assert_string_equal(cfg.listen, "tcp://127.0.0.1:7700");
+    assert_string_equal(cfg.coordinator, "");
+    char cfg_path[200];
+    struct stat sb;
+    snprintf(cfg_path, sizeof cfg_path, "%s/vocfed.cfg", c);
+    assert_int_equal(stat(cfg_path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+
+    /* A member that knows its coordinator (the key in upper case is the
+     * same key). */
+    char upper[65];
+    snprintf(upper, sizeof upper, "%s", coord_pk);
+    for (char *p = upper; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    S_EXPECT(0, "--dir", m, "init", "--id", "aqvtc", "--name", S_NAME_ZH,
+             "--role", "school", "--coordinator", "tcp://127.0.0.1:7700",
+             "--coordinator-key", upper, "--coordinator-id", "anqing");
+    assert_int_equal(node_config_load(m, &cfg), 0);
+    assert_string_equal(cfg.coordinator, "tcp://127.0.0.1:7700");
+    assert_string_equal(cfg.coordinator_key, coord_pk);
+    assert_string_equal(cfg.coordinator_id, "anqing");
+    assert_string_equal(cfg.listen, "");
+    s_pubkey(m, member_pk);
+    /* A member with no settings has no settings file; "=" works too. */
+    S_EXPECT(0, "--dir", m2, "init", "--id", "tlxx", "--name", "n");
+    snprintf(cfg_path, sizeof cfg_path, "%s/vocfed.cfg", m2);
+    assert_int_equal(stat(cfg_path, &sb), -1);
+    s_pubkey(m2, other_pk);
+
+    /* An empty roster. */
+    assert_null(s_members_json(c, &all, &n));
+    assert_int_equal(n, 0);
+    json_decref(all);
+
+    S_RUN(&r, "--dir", c, "members", "add", "aqvtc", member_pk, "--name",
+          S_NAME_ZH, "--role", "school");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "added aqvtc seq=1\n");
+    s_run_free(&r);
+    S_RUN(&r, "--dir", c, "members", "add", "aqvtc", member_pk);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "already on the roster"));
+    assert_int_equal(r.out_len, 0);
+    s_run_free(&r);
+    /* One key, one member; the coordinator's own id and key. */
+    S_RUN(&r, "--dir", c, "members", "add", "copy", member_pk);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "member aqvtc's already"));
+    s_run_free(&r);
+    S_RUN(&r, "--dir", c, "members", "add", "anqing", other_pk);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "own id"));
+    s_run_free(&r);
+    S_RUN(&r, "--dir", c, "members", "add", "self", coord_pk);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "coordinator's own"));
+    s_run_free(&r);
+
+    S_RUN(&r, "--dir", c, "members", "add", "tlxx", other_pk, "--json");
+    assert_int_equal(r.status, 0);
+    j = s_json(r.out);
+    assert_string_equal(s_str(j, "id"), "tlxx");
+    assert_string_equal(s_str(j, "status"), "active");
+    assert_string_equal(s_str(j, "role"), "member");
+    assert_string_equal(s_str(j, "name"), "");
+    assert_int_equal(s_int(j, "seq"), 2);
+    json_decref(j);
+    s_run_free(&r);
+
+    j = s_members_json(c, &all, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(s_str(j, "id"), "aqvtc");
+    assert_string_equal(s_str(j, "pubkey"), member_pk);
+    assert_string_equal(s_str(j, "name"), S_NAME_ZH);
+    assert_string_equal(s_str(j, "role"), "school");
+    assert_string_equal(s_str(j, "status"), "active");
+    assert_int_equal(s_int(j, "seq"), 1);
+    assert_int_equal(json_object_size(j), 6);
+    j = json_array_get(all, 1);
+    assert_string_equal(s_str(j, "id"), "tlxx");
+    assert_string_equal(s_str(j, "pubkey"), other_pk);
+    json_decref(all);
+
+    /* The table. */
+    char *lines[8];
+    S_RUN(&r, "--dir", c, "members", "list");
+    assert_int_equal(r.status, 0);
+    assert_int_equal(s_lines(r.out, lines, 8), 3);
+    assert_true(strncmp(lines[0], "id ", 3) == 0);
+    assert_non_null(strstr(lines[0], "status"));
+    assert_non_null(strstr(lines[0], "pubkey"));
+    assert_true(strncmp(lines[1], "aqvtc  active ", 14) == 0);
+    assert_non_null(strstr(lines[1], " school "));
+    assert_non_null(strstr(lines[1], S_NAME_ZH));
+    assert_non_null(strstr(lines[1], member_pk));
+    assert_true(strncmp(lines[2], "tlxx ", 5) == 0);
+    assert_non_null(strstr(lines[2], other_pk));
+    /* The columns line up on a terminal, Chinese names included. */
+    assert_int_equal(s_cols(lines[0], strstr(lines[0], "pubkey")),
+                     s_cols(lines[1], strstr(lines[1], member_pk)));
+    assert_int_equal(s_cols(lines[1], strstr(lines[1], member_pk)),
+                     s_cols(lines[2], strstr(lines[2], other_pk)));
+    s_run_free(&r);
+
+    /* suspend, activate, revoke; revoked is final. */
+    S_RUN(&r, "--dir", c, "members", "suspend", "aqvtc");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "suspended aqvtc seq=3\n");
+    s_run_free(&r);
+    j = s_members_json(c, &all, &n);
+    assert_string_equal(s_str(j, "status"), "suspended");
+    assert_int_equal(s_int(j, "seq"), 3);
+    assert_string_equal(s_str(j, "name"), S_NAME_ZH);
+    assert_string_equal(s_str(j, "pubkey"), member_pk);
+    json_decref(all);
+    S_RUN(&r, "--dir", c, "members", "activate", "aqvtc");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "activated aqvtc seq=4\n");
+    s_run_free(&r);
+    S_RUN(&r, "--dir", c, "members", "revoke", "aqvtc", "--json");
+    assert_int_equal(r.status, 0);
+    j = s_json(r.out);
+    assert_string_equal(s_str(j, "status"), "revoked");
+    assert_int_equal(s_int(j, "seq"), 5);
+    json_decref(j);
+    s_run_free(&r);
+    const char *after_revoke[] = {"revoke", "suspend", "activate"};
+    for (size_t i = 0; i < 3; i++) {
+        S_RUN(&r, "--dir", c, "members", after_revoke[i], "aqvtc");
+        assert_int_equal(r.status, 1);
+        assert_non_null(strstr(r.err, "revoked is final"));
+        s_run_free(&r);
+    }
+    j = s_members_json(c, &all, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(s_str(j, "status"), "revoked");
+    assert_int_equal(s_int(j, "seq"), 5);
+    assert_string_equal(s_str(json_array_get(all, 1), "status"), "active");
+    json_decref(all);
+    S_RUN(&r, "--dir", c, "members", "suspend", "nobody");
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "no member nobody"));
+    s_run_free(&r);
+
+    /* Bad command lines. */
+    S_EXPECT(2, "--dir", c, "members");
+    S_EXPECT(2, "--dir", c, "members", "frob");
+    S_EXPECT(2, "--dir", c, "members", "add", "x");
+    S_EXPECT(2, "--dir", c, "members", "add", "x", other_pk, "extra");
+    S_EXPECT(2, "--dir", c, "members", "add", "Bad!", other_pk);
+    S_EXPECT(2, "--dir", c, "members", "add", "x", "abcd");
+    S_EXPECT(2, "--dir", c, "members", "add", "x",
+             "000000000000000000000000000000000000000000000000000000000000000"
+             "0");
+    S_EXPECT(2, "--dir", c, "members", "add", "x", other_pk, "--role", "king");
+    S_EXPECT(2, "--dir", c, "members", "add", "x", other_pk, "--name",
+             "tab\there");
+    S_EXPECT(2, "--dir", c, "members", "list", "extra");
+    S_EXPECT(2, "--dir", c, "members", "list", "--name", "x");
+    S_EXPECT(2, "--dir", c, "members", "suspend");
+    S_EXPECT(2, "--dir", c, "members", "revoke", "a", "b");
+
+    /* The roster log verifies, and every entry is the coordinator's. */
+    S_RUN(&r, "--dir", c, "verify");
+    assert_int_equal(r.status, 0);
+    assert_true(strncmp(r.out, "ok: 5 entries, 5 checkpoints, 2 records", 39) ==
+                0);
+    s_run_free(&r);
+
+    /* members on a member node: a usage error, and nothing written. */
+    const char *const *on_member[] = {
+        S_ARGV("--dir", m, "members", "list"),
+        S_ARGV("--dir", m, "members", "list", "--json"),
+        S_ARGV("--dir", m, "members", "add", "tlxx", other_pk),
+        S_ARGV("--dir", m, "members", "revoke", "tlxx"),
+    };
+    for (size_t i = 0; i < sizeof on_member / sizeof on_member[0]; i++) {
+        s_exec(&r, NULL, on_member[i]);
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, "not the coordinator"));
+        assert_int_equal(r.out_len, 0);
+        s_run_free(&r);
+    }
+    S_RUN(&r, "--dir", m, "verify");
+    assert_int_equal(r.status, 0);
+    assert_true(strncmp(r.out, "ok: 0 entries", 13) == 0);
+    s_run_free(&r);
+
+    s_assert_no_secret(st);
+}
+
+/* init's settings options: each mistake is a usage error that makes
+ * nothing; a refused init leaves the settings file alone. */
+static void
+test_init_settings(void **state)
+{
+    s_state_t *st = *state;
+    const char *d = st->dir;
+    char pk[65], other[160], cfg_path[200];
+    struct stat sb;
+    s_run_t r;
+    node_config_t cfg;
+    snprintf(other, sizeof other, "%s/other", st->root);
+    S_EXPECT(0, "--dir", other, "init", "--id", "c", "--name", "c");
+    s_pubkey(other, pk);
+
+    S_EXPECT(2, "--dir", d, "init", "--coordinator", "--id", "c", "--name", "c",
+             "--role", "school");
+    S_EXPECT(2, "--dir", d, "init", "--coordinator", "--id", "c", "--name", "c",
+             "--coordinator-key", pk);
+    S_EXPECT(2, "--dir", d, "init", "--coordinator", "--id", "c", "--name", "c",
+             "--coordinator", "tcp://h:1");
+    S_EXPECT(2, "--dir", d, "init", "--role", "coordinator", "--id", "c",
+             "--name", "c", "--coordinator", "tcp://h:1", "--coordinator-key",
+             pk);
+    S_EXPECT(2, "--dir", d, "init", "--id", "m", "--name", "m", "--listen",
+             "tcp://*:1");
+    S_EXPECT(2, "--dir", d, "init", "--id", "m", "--name", "m", "--coordinator",
+             "tcp://h:1");
+    S_EXPECT(2, "--dir", d, "init", "--id", "m", "--name", "m",
+             "--coordinator-key", pk);
+    S_EXPECT(2, "--dir", d, "init", "--id", "m", "--name", "m",
+             "--coordinator-id", "c");
+    S_EXPECT(2, "--dir", d, "init", "--id", "m", "--name", "m", "--coordinator",
+             "tcp://h:1", "--coordinator-key", "abcd");
+    S_EXPECT(2, "--dir", d, "init", "--id", "m", "--name", "m", "--coordinator",
+             "tcp://h:1", "--coordinator-key",
+             "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+             "ff");
+    S_EXPECT(2, "--dir", d, "init", "--id", "m", "--name", "m", "--coordinator",
+             "tcp://h:1", "--coordinator-key", pk, "--coordinator-id", "Bad");
+    S_EXPECT(2, "--dir", d, "init", "--id", "m", "--name", "m", "--coordinator",
+             "h:1", "--coordinator-key", pk);
+    S_EXPECT(2, "--dir", d, "init", "--id", "m", "--name", "m",
+             "--coordinator=", "--coordinator-key", pk);
+    S_EXPECT(2, "--dir", d, "init", "--coordinator", "--id", "c", "--name", "c",
+             "--listen", "tcp://a b:1");
+    S_RUN(&r, "--dir", d, "init", "--id", "m", "--name", "m", "--listen",
+          "tcp://*:1");
+    assert_non_null(strstr(r.err, "--listen is for a coordinator"));
+    s_run_free(&r);
+    assert_int_equal(stat(d, &sb), -1);
+
+    /* --role coordinator is --coordinator. */
+    S_EXPECT(0, "--dir", d, "init", "--role", "coordinator", "--id", "c",
+             "--name", "c", "--listen", "tcp://*:7700");
+    S_EXPECT(0, "--dir", d, "members", "list");
+
+    /* A refused init (a store is there) does not touch vocfed.cfg. */
+    snprintf(cfg_path, sizeof cfg_path, "%s/vocfed.cfg", other);
+    assert_int_equal(stat(cfg_path, &sb), -1);
+    S_EXPECT(3, "--dir", other, "init", "--id", "m", "--name", "m",
+             "--coordinator", "tcp://h:1", "--coordinator-key", pk);
+    assert_int_equal(stat(cfg_path, &sb), -1);
+
+    /* A settings file init cannot read: nothing is made. */
+    char broken[160], path[200];
+    snprintf(broken, sizeof broken, "%s/broken", st->root);
+    assert_int_equal(mkdir(broken, 0700), 0);
+    snprintf(cfg_path, sizeof cfg_path, "%s/vocfed.cfg", broken);
+    FILE *f = fopen(cfg_path, "w");
+    assert_non_null(f);
+    fputs("node\n    coordinator = \"unterminated\n", f);
+    fclose(f);
+    S_RUN(&r, "--dir", broken, "init", "--id", "m", "--name", "m",
+          "--coordinator", "tcp://h:1", "--coordinator-key", pk);
+    assert_int_equal(r.status, 3);
+    assert_non_null(strstr(r.err, "vocfed.cfg"));
+    s_run_free(&r);
+    snprintf(path, sizeof path, "%s/node.key", broken);
+    assert_int_equal(stat(path, &sb), -1);
+    snprintf(path, sizeof path, "%s/data.mdb", broken);
+    assert_int_equal(stat(path, &sb), -1);
+
+    /* Settings already in a new node's folder that no option names are
+     * kept; the ones named are replaced. */
+    char fresh[160];
+    snprintf(fresh, sizeof fresh, "%s/fresh", st->root);
+    assert_int_equal(mkdir(fresh, 0700), 0);
+    memset(&cfg, 0, sizeof cfg);
+    snprintf(cfg.listen, sizeof cfg.listen, "tcp://*:9");
+    snprintf(cfg.coordinator, sizeof cfg.coordinator, "tcp://old:1");
+    snprintf(cfg.coordinator_id, sizeof cfg.coordinator_id, "old");
+    assert_int_equal(node_config_save(fresh, &cfg), 0);
+    S_EXPECT(0, "--dir", fresh, "init", "--id", "m", "--name", "m",
+             "--coordinator=tcp://new:2", "--coordinator-key", pk);
+    assert_int_equal(node_config_load(fresh, &cfg), 0);
+    assert_string_equal(cfg.coordinator, "tcp://new:2");
+    assert_string_equal(cfg.coordinator_key, pk);
+    assert_string_equal(cfg.coordinator_id, "");
+    assert_string_equal(cfg.listen, "tcp://*:9");
+}
+
 int
 main(void)
 {
@@ -966,6 +1340,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_tamper, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_map_growth, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_members, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_init_settings, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

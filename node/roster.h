@@ -1,0 +1,82 @@
+/* vocfed: the group's roster, kept by the coordinator (SPEC 10.1).
+ *
+ * The roster is the coordinator's own signed log, kind "member_key": key
+ * = member id, body {pubkey: 64 hex digits, name, role, status: active |
+ * suspended | revoked}. Members and auditors replicate and check it like
+ * any other log. Adding a member also registers it as an author in the
+ * coordinator's store, so its checkpoints can be verified. */
+#ifndef VOCFED_NODE_ROSTER_H
+#define VOCFED_NODE_ROSTER_H
+
+#include "protocol/checkpoint.h"
+#include "storage/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NODE_ROSTER_KIND "member_key"
+#define NODE_NAME_MAX 256 /* bytes of a display name */
+
+typedef enum {
+    NODE_MEMBER_ACTIVE = 0,    /* may connect and send */
+    NODE_MEMBER_SUSPENDED = 1, /* refused for now; may be reactivated */
+    NODE_MEMBER_REVOKED = 2,   /* refused for good */
+} node_member_status_t;
+
+/* One member as the roster states it. */
+typedef struct {
+    char id[PROTO_ID_MAX + 1];          /* member id */
+    uint8_t pk[PROTO_PUBKEY_LEN];       /* its Ed25519 public key */
+    uint8_t curve_pk[PROTO_PUBKEY_LEN]; /* the same key as X25519 (CURVE) */
+    char name[NODE_NAME_MAX + 1];       /* display name, may be empty */
+    char role[PROTO_KIND_MAX + 1];      /* role, may be empty */
+    node_member_status_t status;        /* what it may do */
+    uint64_t seq;                       /* roster entry that says so */
+} node_member_t;
+
+/* The roster at one moment. */
+typedef struct {
+    node_member_t *members; /* sorted by id; owned */
+    size_t count;           /* how many */
+} node_roster_t;
+
+/* Appends a member_key entry for a new member (signed with sk, the
+ * coordinator's key) and registers it as an author. Returns 0,
+ * VOCFED_EEXISTS (the id is on the roster already, or known to the store
+ * with another key; or pk is already another member's or the
+ * coordinator's), VOCFED_EINVALID (a bad id, name or role, id ==
+ * coord_id, pk not a valid Ed25519 key) or another status. The entry is
+ * written before the registration; the same add run again after it
+ * stopped between the two completes it and returns 0. */
+int node_roster_add(store_t *store, const char *coord_id, const uint8_t *sk,
+                    const char *id, const uint8_t pk[PROTO_PUBKEY_LEN],
+                    const char *name, const char *role) VOCFED_WUR;
+
+/* Changes a member's status (a new signed entry). Revoked is final:
+ * VOCFED_EINVALID for any change after it. VOCFED_ENOTFOUND if not on
+ * the roster. */
+int node_roster_set_status(store_t *store, const char *coord_id,
+                           const uint8_t *sk, const char *id,
+                           node_member_status_t status) VOCFED_WUR;
+
+/* Reads the roster from coord_id's log in store. out is replaced; free
+ * with node_roster_release. */
+int node_roster_load(store_t *store, const char *coord_id,
+                     node_roster_t *out) VOCFED_WUR;
+
+/* Frees what node_roster_load allocated; leaves an empty roster. */
+void node_roster_release(node_roster_t *r);
+
+/* The member with this id, or NULL. */
+const node_member_t *node_roster_find(const node_roster_t *r, const char *id);
+
+/* The member whose CURVE public key this is, or NULL. */
+const node_member_t *
+node_roster_find_curve(const node_roster_t *r,
+                       const uint8_t curve_pk[PROTO_PUBKEY_LEN]);
+
+/* "active", "suspended", "revoked". */
+const char *node_member_status_name(node_member_status_t s);
+
+#endif

@@ -1,0 +1,606 @@
+/* vocfed: replication messages (SPEC 8). */
+#include "protocol/msg.h"
+#include "protocol/checkpoint.h"
+#include "protocol/entry.h"
+#include "protocol/receipt.h"
+
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Fewest bytes one element can take, to check a count against the bytes
+ * left before walking it: a head is a 1-byte id, a fixarray, a fixint
+ * and a bin8 of 32; an entry or checkpoint a bin8 of one byte; a hash a
+ * bin8 of 32. */
+#define S_HEAD_MIN (2 + 1 + 1 + 2 + PROTO_HASH_LEN)
+#define S_BIN_MIN 3
+#define S_HASH_BYTES (2 + PROTO_HASH_LEN)
+
+/* Wire names and element counts, indexed by proto_msg_type_t. */
+static const struct {
+    const char *name; /* type on the wire */
+    uint32_t fields;  /* elements of the top-level array */
+} s_types[] = {
+    [PROTO_MSG_HELLO] = {"hello", 4},  [PROTO_MSG_HEADS] = {"heads", 4},
+    [PROTO_MSG_BATCH] = {"batch", 10}, [PROTO_MSG_RECEIPT] = {"receipt", 3},
+    [PROTO_MSG_PULL] = {"pull", 4},    [PROTO_MSG_ERROR] = {"error", 6},
+};
+#define S_NTYPES (sizeof s_types / sizeof s_types[0])
+
+const char *
+proto_msg_type_name(proto_msg_type_t type)
+{
+    if ((unsigned)type < S_NTYPES && s_types[type].name)
+        return s_types[type].name;
+    return "?";
+}
+
+/* Canonical order of ids: bytewise, a prefix before its extensions
+ * (SPEC 3.3's order for field names). */
+static int
+s_id_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c)
+        return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+/* An error code (SPEC 8.8): 1-32 bytes of [a-z0-9-]. */
+static bool
+s_code_valid(const char *s, size_t len)
+{
+    if (len == 0 || len > PROTO_MSG_CODE_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* An error text (SPEC 8.8): UTF-8 without control characters, so a
+ * peer's words cannot forge a log line. Length is checked apart. */
+static bool
+s_text_valid(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+    }
+    return proto_utf8_valid(s, len);
+}
+
+/* ---- encoding ----------------------------------------------------------- */
+
+static int
+s_pack_str(msgpack_packer *pk, const char *s, size_t len)
+{
+    return msgpack_pack_str(pk, len) || msgpack_pack_str_body(pk, s, len);
+}
+
+static int
+s_pack_bin(msgpack_packer *pk, const void *p, size_t len)
+{
+    return msgpack_pack_bin(pk, len) || msgpack_pack_bin_body(pk, p, len);
+}
+
+/* [1, type, ...: the first two elements of every message. */
+static int
+s_pack_head(msgpack_packer *pk, proto_msg_type_t type)
+{
+    const char *name = s_types[type].name;
+    return msgpack_pack_array(pk, s_types[type].fields) ||
+           msgpack_pack_uint64(pk, PROTO_MSG_VERSION) ||
+           s_pack_str(pk, name, strlen(name));
+}
+
+static int
+s_pack_proof(msgpack_packer *pk, const proto_proof_t *p)
+{
+    if (msgpack_pack_array(pk, p->len))
+        return -1;
+    for (size_t i = 0; i < p->len; i++)
+        if (s_pack_bin(pk, p->hash[i], PROTO_HASH_LEN))
+            return -1;
+    return 0;
+}
+
+/* Ends an encoder: on failure drops what it appended. */
+static int
+s_finish(proto_buf_t *out, size_t start, int fail)
+{
+    if (fail) {
+        out->len = start;
+        return VOCFED_ENOMEM;
+    }
+    if (out->len - start > PROTO_MSG_MAX) {
+        out->len = start;
+        return VOCFED_ETOOLARGE;
+    }
+    return VOCFED_OK;
+}
+
+static int
+s_head_cmp(const void *pa, const void *pb)
+{
+    const proto_head_t *a = pa, *b = pb;
+    return s_id_cmp(a->author, a->author_len, b->author, b->author_len);
+}
+
+static int
+s_encode_heads(proto_msg_type_t type, const char *node_id, proto_head_t *heads,
+               size_t n, proto_buf_t *out)
+{
+    if (!node_id || !proto_id_valid(node_id, strlen(node_id)) ||
+        (n > 0 && !heads))
+        return VOCFED_EINVALID;
+    if (n > PROTO_MSG_MAX_HEADS)
+        return VOCFED_ETOOLARGE;
+    for (size_t i = 0; i < n; i++)
+        if (!proto_id_valid(heads[i].author, heads[i].author_len))
+            return VOCFED_EINVALID;
+    if (n > 1)
+        qsort(heads, n, sizeof *heads, s_head_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (s_head_cmp(&heads[i - 1], &heads[i]) == 0)
+            return VOCFED_EINVALID;
+
+    size_t start = out->len;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
+    int fail = s_pack_head(&pk, type) ||
+               s_pack_str(&pk, node_id, strlen(node_id)) ||
+               msgpack_pack_map(&pk, n);
+    for (size_t i = 0; i < n && !fail; i++)
+        fail = s_pack_str(&pk, heads[i].author, heads[i].author_len) ||
+               msgpack_pack_array(&pk, 2) ||
+               msgpack_pack_uint64(&pk, heads[i].size) ||
+               s_pack_bin(&pk, heads[i].root, PROTO_HASH_LEN);
+    return s_finish(out, start, fail);
+}
+
+int
+proto_msg_encode_hello(const char *node_id, proto_head_t *heads, size_t n,
+                       proto_buf_t *out)
+{
+    return s_encode_heads(PROTO_MSG_HELLO, node_id, heads, n, out);
+}
+
+int
+proto_msg_encode_heads(const char *node_id, proto_head_t *heads, size_t n,
+                       proto_buf_t *out)
+{
+    return s_encode_heads(PROTO_MSG_HEADS, node_id, heads, n, out);
+}
+
+/* Each of n byte strings is 1..max bytes; adds their lengths to total. */
+static int
+s_bytes_check(const proto_bytes_t *v, size_t n, size_t max, size_t *total)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].len == 0 || !v[i].data)
+            return VOCFED_EINVALID;
+        if (v[i].len > max)
+            return VOCFED_ETOOLARGE;
+        *total += v[i].len;
+    }
+    return VOCFED_OK;
+}
+
+int
+proto_msg_encode_batch(const proto_msg_batch_in_t *b, proto_buf_t *out)
+{
+    if (!b->author || !proto_id_valid(b->author, strlen(b->author)) ||
+        b->first_seq == 0 || b->count == 0 || !b->entries || b->ncp == 0 ||
+        !b->checkpoints || !b->consistency || !b->range)
+        return VOCFED_EINVALID;
+    if (b->count > PROTO_MSG_MAX_ENTRIES ||
+        b->ncp > PROTO_MSG_MAX_CHECKPOINTS ||
+        b->consistency->len > PROTO_MERKLE_MAX_PROOF ||
+        b->range->len > PROTO_MERKLE_MAX_PROOF)
+        return VOCFED_ETOOLARGE;
+    /* The last entry's seq must exist; at most one checkpoint per entry
+     * and one past them (SPEC 8.3). */
+    if (b->first_seq - 1 > UINT64_MAX - b->count || b->ncp > b->count + 1)
+        return VOCFED_EINVALID;
+    /* At most 4096 entries of 64 KiB and 4097 checkpoints of 256 bytes:
+     * the sum cannot overflow. */
+    size_t total = 0;
+    int rc;
+    if ((rc = s_bytes_check(b->entries, b->count, PROTO_ENTRY_MAX, &total)) ||
+        (rc = s_bytes_check(b->checkpoints, b->ncp, PROTO_CHECKPOINT_MAX,
+                            &total)))
+        return rc;
+    if (total > PROTO_MSG_MAX)
+        return VOCFED_ETOOLARGE;
+
+    size_t start = out->len;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
+    int fail = s_pack_head(&pk, PROTO_MSG_BATCH) ||
+               s_pack_str(&pk, b->author, strlen(b->author)) ||
+               msgpack_pack_uint64(&pk, b->first_seq) ||
+               msgpack_pack_array(&pk, b->count);
+    for (size_t i = 0; i < b->count && !fail; i++)
+        fail = s_pack_bin(&pk, b->entries[i].data, b->entries[i].len);
+    if (!fail)
+        fail = msgpack_pack_array(&pk, b->ncp);
+    for (size_t i = 0; i < b->ncp && !fail; i++)
+        fail = s_pack_bin(&pk, b->checkpoints[i].data, b->checkpoints[i].len);
+    if (!fail)
+        fail = msgpack_pack_uint64(&pk, b->old_size) ||
+               s_pack_proof(&pk, b->consistency) || s_pack_proof(&pk, b->range);
+    return s_finish(out, start, fail);
+}
+
+int
+proto_msg_encode_receipt(const uint8_t *receipt, size_t len, proto_buf_t *out)
+{
+    if (!receipt || len == 0)
+        return VOCFED_EINVALID;
+    if (len > PROTO_RECEIPT_MAX)
+        return VOCFED_ETOOLARGE;
+    size_t start = out->len;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
+    int fail =
+        s_pack_head(&pk, PROTO_MSG_RECEIPT) || s_pack_bin(&pk, receipt, len);
+    return s_finish(out, start, fail);
+}
+
+int
+proto_msg_encode_pull(const char *author, uint64_t from_seq, proto_buf_t *out)
+{
+    if (!author || !proto_id_valid(author, strlen(author)) || from_seq == 0)
+        return VOCFED_EINVALID;
+    size_t start = out->len;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
+    int fail = s_pack_head(&pk, PROTO_MSG_PULL) ||
+               s_pack_str(&pk, author, strlen(author)) ||
+               msgpack_pack_uint64(&pk, from_seq);
+    return s_finish(out, start, fail);
+}
+
+int
+proto_msg_encode_error(const char *code, const char *text, const char *author,
+                       uint64_t seq, proto_buf_t *out)
+{
+    if (!code || !text || !s_code_valid(code, strlen(code)) ||
+        (author && !proto_id_valid(author, strlen(author))))
+        return VOCFED_EINVALID;
+    size_t text_len = strlen(text);
+    if (text_len > PROTO_MSG_TEXT_MAX)
+        return VOCFED_ETOOLARGE;
+    if (!s_text_valid(text, text_len))
+        return VOCFED_EINVALID;
+    size_t start = out->len;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
+    int fail = s_pack_head(&pk, PROTO_MSG_ERROR) ||
+               s_pack_str(&pk, code, strlen(code)) ||
+               s_pack_str(&pk, text, text_len);
+    if (!fail)
+        fail = author ? s_pack_str(&pk, author, strlen(author))
+                      : msgpack_pack_nil(&pk);
+    if (!fail)
+        fail = msgpack_pack_uint64(&pk, seq);
+    return s_finish(out, start, fail);
+}
+
+/* ---- decoding ----------------------------------------------------------- */
+
+static size_t
+s_left(const proto_rd_t *r)
+{
+    return (size_t)(r->end - r->p);
+}
+
+/* An id (SPEC 3.2); invalid UTF-8 is non-canonical as everywhere. */
+static int
+s_read_id(proto_rd_t *r, const char **s, size_t *len)
+{
+    int rc = proto_rd_name(r, s, len);
+    if (rc)
+        return rc;
+    if (!proto_id_valid(*s, *len))
+        return proto_utf8_valid(*s, *len) ? VOCFED_EMALFORMED
+                                          : VOCFED_ENONCANONICAL;
+    return VOCFED_OK;
+}
+
+/* A bin of 1..max bytes: an entry, a signed checkpoint or a receipt. */
+static int
+s_read_blob(proto_rd_t *r, size_t max, const uint8_t **p, size_t *len)
+{
+    int rc = proto_rd_bin(r, p, len);
+    if (rc)
+        return rc;
+    if (*len > max)
+        return VOCFED_ETOOLARGE;
+    return *len == 0 ? VOCFED_EMALFORMED : VOCFED_OK;
+}
+
+/* One head: id -> [size, bin 32]. */
+static int
+s_read_head(proto_rd_t *r, proto_head_t *out)
+{
+    uint32_t n;
+    const uint8_t *root;
+    size_t root_len;
+    int rc;
+    if ((rc = s_read_id(r, &out->author, &out->author_len)) ||
+        (rc = proto_rd_array(r, &n)))
+        return rc;
+    if (n != 2)
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_uint(r, &out->size)) ||
+        (rc = proto_rd_bin(r, &root, &root_len)))
+        return rc;
+    if (root_len != PROTO_HASH_LEN)
+        return VOCFED_EMALFORMED;
+    memcpy(out->root, root, PROTO_HASH_LEN);
+    return VOCFED_OK;
+}
+
+/* The heads map (SPEC 8.2): capped, sorted, unique. */
+static int
+s_read_heads(proto_rd_t *r, proto_msg_list_t *out)
+{
+    uint32_t n;
+    int rc = proto_rd_map(r, &n);
+    if (rc)
+        return rc;
+    if (n > PROTO_MSG_MAX_HEADS)
+        return VOCFED_ETOOLARGE;
+    if (n > s_left(r) / S_HEAD_MIN)
+        return VOCFED_EMALFORMED;
+    out->data = r->p;
+    out->count = n;
+    proto_head_t prev = {0}, h;
+    for (uint32_t i = 0; i < n; i++) {
+        if ((rc = s_read_head(r, &h)))
+            return rc;
+        if (i > 0 &&
+            s_id_cmp(prev.author, prev.author_len, h.author, h.author_len) >= 0)
+            return VOCFED_ENONCANONICAL;
+        prev = h;
+    }
+    out->len = (size_t)(r->p - out->data);
+    return VOCFED_OK;
+}
+
+/* A batch's entries or checkpoints (SPEC 8.3): 1..max_n bins of
+ * 1..max_len bytes. */
+static int
+s_read_bins(proto_rd_t *r, uint32_t max_n, size_t max_len,
+            proto_msg_list_t *out)
+{
+    uint32_t n;
+    int rc = proto_rd_array(r, &n);
+    if (rc)
+        return rc;
+    if (n > max_n)
+        return VOCFED_ETOOLARGE;
+    if (n == 0 || n > s_left(r) / S_BIN_MIN)
+        return VOCFED_EMALFORMED;
+    out->data = r->p;
+    out->count = n;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *p;
+        size_t len;
+        if ((rc = s_read_blob(r, max_len, &p, &len)))
+            return rc;
+    }
+    out->len = (size_t)(r->p - out->data);
+    return VOCFED_OK;
+}
+
+/* A proof (SPEC 8.3): at most 128 bins of exactly 32 bytes. */
+static int
+s_read_hashes(proto_rd_t *r, proto_msg_list_t *out)
+{
+    uint32_t n;
+    int rc = proto_rd_array(r, &n);
+    if (rc)
+        return rc;
+    if (n > PROTO_MERKLE_MAX_PROOF)
+        return VOCFED_ETOOLARGE;
+    if (n > s_left(r) / S_HASH_BYTES)
+        return VOCFED_EMALFORMED;
+    out->data = r->p;
+    out->count = n;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *p;
+        size_t len;
+        if ((rc = proto_rd_bin(r, &p, &len)))
+            return rc;
+        if (len != PROTO_HASH_LEN)
+            return VOCFED_EMALFORMED;
+    }
+    out->len = (size_t)(r->p - out->data);
+    return VOCFED_OK;
+}
+
+static int
+s_decode_batch(proto_rd_t *r, proto_msg_batch_t *b)
+{
+    int rc;
+    if ((rc = s_read_id(r, &b->author, &b->author_len)) ||
+        (rc = proto_rd_uint(r, &b->first_seq)))
+        return rc;
+    if (b->first_seq == 0)
+        return VOCFED_EMALFORMED;
+    if ((rc = s_read_bins(r, PROTO_MSG_MAX_ENTRIES, PROTO_ENTRY_MAX,
+                          &b->entries)))
+        return rc;
+    /* The last entry's seq must exist. */
+    if (b->first_seq - 1 > UINT64_MAX - b->entries.count)
+        return VOCFED_EMALFORMED;
+    if ((rc = s_read_bins(r, PROTO_MSG_MAX_CHECKPOINTS, PROTO_CHECKPOINT_MAX,
+                          &b->checkpoints)))
+        return rc;
+    /* At most one checkpoint per entry and the one past them. */
+    if (b->checkpoints.count > b->entries.count + 1)
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_uint(r, &b->old_size)) ||
+        (rc = s_read_hashes(r, &b->consistency)) ||
+        (rc = s_read_hashes(r, &b->range)))
+        return rc;
+    return VOCFED_OK;
+}
+
+static int
+s_decode_error(proto_rd_t *r, proto_msg_error_t *e)
+{
+    bool is_nil;
+    int rc;
+    if ((rc = proto_rd_name(r, &e->code, &e->code_len)))
+        return rc;
+    if (!s_code_valid(e->code, e->code_len))
+        return proto_utf8_valid(e->code, e->code_len) ? VOCFED_EMALFORMED
+                                                      : VOCFED_ENONCANONICAL;
+    if ((rc = proto_rd_str(r, &e->text, &e->text_len)))
+        return rc;
+    if (e->text_len > PROTO_MSG_TEXT_MAX)
+        return VOCFED_ETOOLARGE;
+    if (!s_text_valid(e->text, e->text_len))
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_nil(r, &is_nil)))
+        return rc;
+    if (is_nil) {
+        e->author = NULL;
+        e->author_len = 0;
+    } else if ((rc = s_read_id(r, &e->author, &e->author_len))) {
+        return rc;
+    }
+    return proto_rd_uint(r, &e->seq);
+}
+
+int
+proto_msg_decode(const uint8_t *data, size_t len, proto_msg_t *out)
+{
+    proto_rd_t r;
+    uint32_t n;
+    uint64_t version;
+    const char *name;
+    size_t name_len;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (len > PROTO_MSG_MAX)
+        return VOCFED_ETOOLARGE;
+    proto_rd_init(&r, data, len);
+    if ((rc = proto_rd_array(&r, &n)))
+        return rc;
+    /* SPEC 8.1: the version comes first and is checked first. */
+    if (n < 1)
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_uint(&r, &version)))
+        return rc;
+    if (version != PROTO_MSG_VERSION)
+        return VOCFED_EVERSION;
+    if (n < 2)
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_name(&r, &name, &name_len)))
+        return rc;
+    for (unsigned t = 0; t < S_NTYPES; t++) {
+        const char *tn = s_types[t].name;
+        if (tn && strlen(tn) == name_len && memcmp(tn, name, name_len) == 0)
+            out->type = (proto_msg_type_t)t;
+    }
+    if (out->type == 0 || n != s_types[out->type].fields)
+        return VOCFED_EMALFORMED;
+
+    switch (out->type) {
+    case PROTO_MSG_HELLO:
+    case PROTO_MSG_HEADS:
+        /* hello and heads share one layout (and one union member). */
+        if ((rc =
+                 s_read_id(&r, &out->heads.node_id, &out->heads.node_id_len)) ||
+            (rc = s_read_heads(&r, &out->heads.heads)))
+            return rc;
+        break;
+    case PROTO_MSG_BATCH:
+        if ((rc = s_decode_batch(&r, &out->batch)))
+            return rc;
+        break;
+    case PROTO_MSG_RECEIPT:
+        if ((rc = s_read_blob(&r, PROTO_RECEIPT_MAX, &out->receipt.receipt,
+                              &out->receipt.receipt_len)))
+            return rc;
+        break;
+    case PROTO_MSG_PULL:
+        if ((rc = s_read_id(&r, &out->pull.author, &out->pull.author_len)) ||
+            (rc = proto_rd_uint(&r, &out->pull.from_seq)))
+            return rc;
+        if (out->pull.from_seq == 0)
+            return VOCFED_EMALFORMED;
+        break;
+    case PROTO_MSG_ERROR:
+        if ((rc = s_decode_error(&r, &out->error)))
+            return rc;
+        break;
+    }
+    return proto_rd_done(&r) ? VOCFED_OK : VOCFED_EMALFORMED;
+}
+
+/* ---- lists -------------------------------------------------------------- */
+
+void
+proto_msg_iter_init(proto_msg_iter_t *it, const proto_msg_list_t *list)
+{
+    proto_rd_init(&it->rd, list->data, list->len);
+    it->remaining = list->count;
+}
+
+int
+proto_msg_next_bin(proto_msg_iter_t *it, const uint8_t **p, size_t *len)
+{
+    if (it->remaining == 0)
+        return 0;
+    int rc = proto_rd_bin(&it->rd, p, len);
+    if (rc)
+        return rc;
+    it->remaining--;
+    return 1;
+}
+
+int
+proto_msg_next_head(proto_msg_iter_t *it, proto_head_t *out)
+{
+    if (it->remaining == 0)
+        return 0;
+    int rc = s_read_head(&it->rd, out);
+    if (rc)
+        return rc;
+    it->remaining--;
+    return 1;
+}
+
+int
+proto_msg_proof(const proto_msg_list_t *list, proto_proof_t *out)
+{
+    proto_msg_iter_t it;
+    out->len = 0;
+    if (list->count > PROTO_MERKLE_MAX_PROOF)
+        return VOCFED_ETOOLARGE;
+    proto_msg_iter_init(&it, list);
+    for (uint32_t i = 0; i < list->count; i++) {
+        const uint8_t *p;
+        size_t len;
+        int rc = proto_rd_bin(&it.rd, &p, &len);
+        if (!rc && len != PROTO_HASH_LEN)
+            rc = VOCFED_EMALFORMED;
+        if (rc) {
+            out->len = 0;
+            return rc;
+        }
+        memcpy(out->hash[i], p, PROTO_HASH_LEN);
+        out->len = i + 1;
+    }
+    return VOCFED_OK;
+}
