@@ -107,6 +107,10 @@ extern const cli_cmd_t cmd_get;
 extern const cli_cmd_t cmd_log;
 extern const cli_cmd_t cmd_verify;
 extern const cli_cmd_t cmd_members;
+extern const cli_cmd_t cmd_coordinator;
+extern const cli_cmd_t cmd_node;
+extern const cli_cmd_t cmd_sync;
+extern const cli_cmd_t cmd_status;
 
 /* The exit code for a status that ended a command: 0 for 0, 1 for a
  * failure found in the data or a refused request (malformed, bad

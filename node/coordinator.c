@@ -1,0 +1,521 @@
+/* vocfed: the coordinator daemon (SPEC 10.2). */
+#include "node/coordinator.h"
+#include "node/daemon.h"
+#include "node/identity.h"
+#include "node/replicate.h"
+#include "node/roster.h"
+#include "protocol/msg.h"
+
+#include <czmq.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <string.h>
+
+#define S_INTERVAL_MS 10000   /* abuse is logged once per interval */
+#define S_PERSIST_MS 1000     /* peer state is written at most this often */
+#define S_MAX_SESSIONS 100000 /* members connected at once */
+
+/* One connected member. */
+typedef struct {
+    char id[PROTO_ID_MAX + 1]; /* member id, bound by ZAP */
+    zframe_t *routing;         /* ROUTER routing id of its connection */
+    uint64_t last_contact_ms;  /* last message */
+    uint64_t refused;          /* batches refused */
+    uint64_t malformed;        /* messages that did not decode */
+    uint64_t abuse_logged;     /* abuse counted since the last log line */
+    uint64_t next_log_ms;      /* when abuse may be logged again */
+    bool dirty;                /* state to persist */
+} s_session_t;
+
+typedef struct {
+    store_t *st;               /* the coordinator's store */
+    uint8_t *sk;               /* its Ed25519 secret key (guarded) */
+    char id[PROTO_ID_MAX + 1]; /* its node id */
+    node_roster_t roster;      /* who may connect */
+    zhashx_t *sessions;        /* member id -> s_session_t */
+    zsock_t *router;           /* the members' socket */
+    zsock_t *zap;              /* ZAP handler socket */
+    uint64_t own_size;         /* size of our own log last seen */
+    proto_buf_t out;           /* scratch for replies */
+    uint64_t zap_refused;      /* connections refused at ZAP */
+    uint64_t zap_next_log_ms;  /* ZAP refusals: rate limit */
+    uint64_t zap_logged;       /* refusals since the last line */
+    bool verbose;              /* log every batch */
+} s_coord_t;
+
+static void
+s_session_free(void **item)
+{
+    s_session_t *s = *item;
+    if (s) {
+        zframe_destroy(&s->routing);
+        free(s);
+        *item = NULL;
+    }
+}
+
+/* ---- ZAP: who may connect -------------------------------------------- */
+
+/* ZAP 1.0 (RFC 27): only active roster keys, only our domain. */
+static void
+s_zap(s_coord_t *c)
+{
+    zmsg_t *req = zmsg_recv(c->zap);
+    if (!req)
+        return;
+    char *version = zmsg_popstr(req);
+    char *request_id = zmsg_popstr(req);
+    char *domain = zmsg_popstr(req);
+    char *address = zmsg_popstr(req);
+    zframe_t *identity = zmsg_pop(req);
+    char *mechanism = zmsg_popstr(req);
+    zframe_t *key = zmsg_pop(req);
+
+    const char *status = "400", *text = "not on the roster", *user = "";
+    const node_member_t *m = NULL;
+    if (!version || strcmp(version, "1.0") != 0) {
+        text = "bad ZAP version";
+    } else if (!domain || strcmp(domain, NODE_ZAP_DOMAIN) != 0) {
+        text = "wrong ZAP domain";
+    } else if (!mechanism || strcmp(mechanism, "CURVE") != 0 || !key ||
+               zframe_size(key) != PROTO_PUBKEY_LEN) {
+        text = "CURVE is required";
+    } else if (!(m = node_roster_find_curve(&c->roster, zframe_data(key)))) {
+        text = "not on the roster";
+    } else if (m->status != NODE_MEMBER_ACTIVE) {
+        text = node_member_status_name(m->status);
+    } else {
+        status = "200";
+        text = "OK";
+        user = m->id;
+    }
+    if (strcmp(status, "200") != 0) {
+        c->zap_refused++;
+        c->zap_logged++;
+        uint64_t now = node_mono_ms();
+        if (now >= c->zap_next_log_ms) {
+            zsys_warning("coordinator: connection refused from %s: %s "
+                         "(%" PRIu64 " refused in the last interval)",
+                         address ? address : "?", text, c->zap_logged);
+            c->zap_logged = 0;
+            c->zap_next_log_ms = now + S_INTERVAL_MS;
+        }
+    }
+    zmsg_t *rep = zmsg_new();
+    zmsg_addstr(rep, "1.0");
+    zmsg_addstr(rep, request_id ? request_id : "");
+    zmsg_addstr(rep, status);
+    zmsg_addstr(rep, text);
+    zmsg_addstr(rep, user);
+    zmsg_addmem(rep, "", 0);
+    zmsg_send(&rep, c->zap);
+
+    zstr_free(&version);
+    zstr_free(&request_id);
+    zstr_free(&domain);
+    zstr_free(&address);
+    zframe_destroy(&identity);
+    zstr_free(&mechanism);
+    zframe_destroy(&key);
+    zmsg_destroy(&req);
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+static int
+s_send(s_coord_t *c, s_session_t *s, const proto_buf_t *payload)
+{
+    zmsg_t *msg = zmsg_new();
+    zmsg_append(msg, &(zframe_t *){zframe_dup(s->routing)});
+    zmsg_addmem(msg, payload->data, payload->len);
+    int rc = zmsg_send(&msg, c->router);
+    zmsg_destroy(&msg);
+    return rc;
+}
+
+static void
+s_send_error(s_coord_t *c, s_session_t *s, int status, const char *text,
+             const char *author, uint64_t seq)
+{
+    proto_buf_reset(&c->out);
+    if (proto_msg_encode_error(vocfed_status_token(status), text, author, seq,
+                               &c->out) == VOCFED_OK)
+        s_send(c, s, &c->out);
+}
+
+/* Abuse is counted always and logged once per interval (SPEC 10.5). */
+static void
+s_abuse(s_coord_t *c, s_session_t *s, const char *what)
+{
+    (void)c;
+    s->abuse_logged++;
+    s->dirty = true;
+    uint64_t now = node_mono_ms();
+    if (now >= s->next_log_ms) {
+        zsys_warning("coordinator: refused member=%s reason=%s (%" PRIu64
+                     " refusals in the last interval)",
+                     s->id, what, s->abuse_logged);
+        s->abuse_logged = 0;
+        s->next_log_ms = now + S_INTERVAL_MS;
+    }
+}
+
+static void
+s_heads(s_coord_t *c, s_session_t *s)
+{
+    const char *authors[2] = {s->id, c->id};
+    proto_buf_reset(&c->out);
+    if (node_heads_encode(c->st, c->id, false, authors, 2, &c->out) ==
+        VOCFED_OK)
+        s_send(c, s, &c->out);
+}
+
+/* ---- members' messages ------------------------------------------------- */
+
+static void
+s_on_batch(s_coord_t *c, s_session_t *s, const proto_msg_batch_t *b)
+{
+    char author[PROTO_ID_MAX + 1];
+    snprintf(author, sizeof author, "%.*s", (int)b->author_len, b->author);
+    if (b->author_len > PROTO_ID_MAX || strcmp(author, s->id) != 0) {
+        /* Ownership: a member sends its own log, nobody else's. */
+        s->refused++;
+        s_abuse(c, s, "wrong-author");
+        if (store_alarm(c->st, "refused", s->id, author, b->first_seq,
+                        "batch claims another member's log")) {
+        }
+        s_send_error(c, s, VOCFED_EAUTHOR, "a member may only send its own log",
+                     author, b->first_seq);
+        return;
+    }
+    store_ingest_result_t res;
+    proto_buf_reset(&c->out);
+    int rc = node_batch_accept(c->st, c->id, c->sk, b, &c->out, &res);
+    if (rc == VOCFED_OK) {
+        if (res.applied && c->verbose)
+            zsys_info("coordinator: member=%s +%" PRIu64
+                      " entries, size=%" PRIu64,
+                      s->id, res.applied, res.head.size);
+    } else {
+        s->refused++;
+        s->dirty = true;
+        if (res.equivocation)
+            zsys_error("coordinator: quarantined member=%s reason=%s", s->id,
+                       res.what);
+        else
+            zsys_warning("coordinator: batch refused member=%s seq=%" PRIu64
+                         " reason=%s: %s",
+                         s->id, b->first_seq, vocfed_status_token(rc),
+                         res.what);
+        if (store_alarm(c->st, res.equivocation ? "quarantine" : "refused",
+                        s->id, author, b->first_seq,
+                        res.what[0] ? res.what : vocfed_strerror(rc))) {
+        }
+    }
+    if (c->out.len)
+        s_send(c, s, &c->out);
+}
+
+static void
+s_on_pull(s_coord_t *c, s_session_t *s, const proto_msg_pull_t *p)
+{
+    char author[PROTO_ID_MAX + 1];
+    snprintf(author, sizeof author, "%.*s", (int)p->author_len, p->author);
+    if (p->author_len > PROTO_ID_MAX || strcmp(author, c->id) != 0) {
+        /* Members see the coordinator's log, not each other's records. */
+        s_send_error(c, s, VOCFED_ENOTFOUND,
+                     "only the coordinator's own log can be pulled", author,
+                     p->from_seq);
+        return;
+    }
+    uint64_t last;
+    proto_buf_reset(&c->out);
+    int rc = node_batch_build(c->st, c->id, p->from_seq - 1, NODE_BATCH_ENTRIES,
+                              NODE_BATCH_BYTES, &c->out, &last);
+    if (rc == VOCFED_OK)
+        s_send(c, s, &c->out);
+    else if (rc == VOCFED_ENOTFOUND)
+        s_heads(c, s); /* nothing new: say where we stand */
+    else
+        s_send_error(c, s, rc, vocfed_strerror(rc), author, p->from_seq);
+}
+
+static void
+s_on_receipt(s_coord_t *c, s_session_t *s, const proto_msg_receipt_t *r)
+{
+    const node_member_t *m = node_roster_find(&c->roster, s->id);
+    char author[PROTO_ID_MAX + 1] = "";
+    store_ack_t ack;
+    if (!m)
+        return;
+    int rc = node_receipt_check(c->st, s->id, m->pk, r->receipt, r->receipt_len,
+                                author, &ack);
+    if (rc == VOCFED_EROOT) {
+        zsys_error("coordinator: member=%s holds another log of %s at size "
+                   "%" PRIu64,
+                   s->id, author, ack.acked);
+        if (store_alarm(c->st, "bad-receipt", s->id, author, ack.acked,
+                        "receipt states a root that is not ours")) {
+        }
+    } else if (rc) {
+        s_abuse(c, s, vocfed_status_token(rc));
+    }
+}
+
+static void
+s_on_message(s_coord_t *c)
+{
+    zmsg_t *msg = zmsg_recv(c->router);
+    if (!msg)
+        return;
+    zframe_t *routing = zmsg_pop(msg);
+    zframe_t *payload = zmsg_pop(msg);
+    const char *user = payload ? zframe_meta(payload, "User-Id") : NULL;
+    if (!routing || !payload || !user || !*user || zmsg_size(msg) != 0)
+        goto done;
+
+    s_session_t *s = zhashx_lookup(c->sessions, user);
+    if (!s) {
+        if (zhashx_size(c->sessions) >= S_MAX_SESSIONS)
+            goto done;
+        s = calloc(1, sizeof *s);
+        if (!s)
+            goto done;
+        snprintf(s->id, sizeof s->id, "%s", user);
+        zhashx_insert(c->sessions, user, s);
+        zsys_info("coordinator: connected member=%s", user);
+    }
+    if (!s->routing || !zframe_eq(s->routing, routing)) {
+        zframe_destroy(&s->routing);
+        s->routing = zframe_dup(routing);
+    }
+    s->last_contact_ms = node_now_ms();
+    s->dirty = true;
+
+    /* Suspended or revoked after connecting: refused from now on. */
+    const node_member_t *m = node_roster_find(&c->roster, s->id);
+    if (!m || m->status != NODE_MEMBER_ACTIVE) {
+        s_send_error(c, s, VOCFED_ELOCKED,
+                     m ? node_member_status_name(m->status)
+                       : "not on the roster",
+                     NULL, 0);
+        goto done;
+    }
+
+    proto_msg_t mm;
+    int rc = proto_msg_decode(zframe_data(payload), zframe_size(payload), &mm);
+    if (rc) {
+        s->malformed++;
+        s_abuse(c, s, "malformed");
+        s_send_error(c, s, rc, "message does not decode", NULL, 0);
+        goto done;
+    }
+    switch (mm.type) {
+    case PROTO_MSG_HELLO:
+        if (mm.hello.node_id_len != strlen(s->id) ||
+            memcmp(mm.hello.node_id, s->id, mm.hello.node_id_len) != 0) {
+            s_abuse(c, s, "wrong-id");
+            s_send_error(c, s, VOCFED_EAUTHOR, "hello names another node", NULL,
+                         0);
+            break;
+        }
+        zsys_info("coordinator: hello member=%s", s->id);
+        s_heads(c, s);
+        break;
+    case PROTO_MSG_BATCH:
+        s_on_batch(c, s, &mm.batch);
+        break;
+    case PROTO_MSG_PULL:
+        s_on_pull(c, s, &mm.pull);
+        break;
+    case PROTO_MSG_RECEIPT:
+        s_on_receipt(c, s, &mm.receipt);
+        break;
+    case PROTO_MSG_ERROR:
+        zsys_warning("coordinator: member=%s refused our batch: %.*s: %.*s",
+                     s->id, (int)mm.error.code_len, mm.error.code,
+                     (int)mm.error.text_len, mm.error.text);
+        if (store_alarm(c->st, "refused-by-peer", s->id, c->id, mm.error.seq,
+                        "member refused the coordinator's log")) {
+        }
+        break;
+    case PROTO_MSG_HEADS:
+        break;
+    }
+done:
+    zframe_destroy(&routing);
+    zframe_destroy(&payload);
+    zmsg_destroy(&msg);
+}
+
+/* ---- our own log changed ------------------------------------------------ */
+
+static void
+s_on_commit(s_coord_t *c)
+{
+    store_head_t h;
+    if (store_head(c->st, c->id, &h) || h.size == c->own_size)
+        return;
+    c->own_size = h.size;
+    /* The roster is part of our log: reload it, then tell every member. */
+    node_roster_t r = {0};
+    if (node_roster_load(c->st, c->id, &r) == VOCFED_OK) {
+        node_roster_release(&c->roster);
+        c->roster = r;
+    }
+    for (s_session_t *s = zhashx_first(c->sessions); s;
+         s = zhashx_next(c->sessions))
+        if (s->routing)
+            s_heads(c, s);
+}
+
+static void
+s_persist(s_coord_t *c, bool all_disconnected)
+{
+    for (s_session_t *s = zhashx_first(c->sessions); s;
+         s = zhashx_next(c->sessions)) {
+        if (!s->dirty && !all_disconnected)
+            continue;
+        store_peer_t p = {.connected = !all_disconnected,
+                          .pid = (int)getpid(),
+                          .last_contact_ms = s->last_contact_ms,
+                          .refused = s->refused,
+                          .malformed = s->malformed};
+        snprintf(p.id, sizeof p.id, "%s", s->id);
+        if (store_peer_set(c->st, &p) == VOCFED_OK)
+            s->dirty = false;
+    }
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static int
+s_setup_router(s_coord_t *c, const char *listen)
+{
+    uint8_t cpk[PROTO_PUBKEY_LEN];
+    uint8_t *csk = sodium_malloc(PROTO_PUBKEY_LEN);
+    if (!csk)
+        return VOCFED_ENOMEM;
+    int rc = node_identity_curve(c->sk, cpk, csk);
+    if (rc) {
+        sodium_free(csk);
+        return rc;
+    }
+    c->router = zsock_new(ZMQ_ROUTER);
+    if (!c->router) {
+        sodium_free(csk);
+        return VOCFED_ENOMEM;
+    }
+    zsock_set_zap_domain(c->router, NODE_ZAP_DOMAIN);
+    zsock_set_curve_server(c->router, 1);
+    zsock_set_curve_secretkey_bin(c->router, csk);
+    sodium_free(csk); /* wiped */
+    zsock_set_maxmsgsize(c->router, PROTO_MSG_MAX);
+    zsock_set_sndhwm(c->router, 1000);
+    zsock_set_rcvhwm(c->router, 1000);
+    zsock_set_linger(c->router, 0);
+    zsock_set_router_mandatory(c->router, 1);
+    zsock_set_heartbeat_ivl(c->router, 1000);
+    zsock_set_heartbeat_timeout(c->router, 5000);
+    zsock_set_heartbeat_ttl(c->router, 10000);
+    if (zsock_bind(c->router, "%s", listen) < 0)
+        return -(errno ? errno : EADDRINUSE);
+    return VOCFED_OK;
+}
+
+int
+node_coordinator_run(const node_coordinator_opts_t *o)
+{
+    s_coord_t c = {0};
+    int lock = -1, watch = -1, holder = 0, rc;
+    char pkhex[2 * PROTO_PUBKEY_LEN + 1];
+    uint8_t pk[PROTO_PUBKEY_LEN];
+    proto_buf_init(&c.out);
+
+    lock = node_daemon_lock(o->dir, &holder);
+    if (lock < 0) {
+        if (lock == VOCFED_ELOCKED)
+            zsys_error("coordinator: store %s is held by another daemon "
+                       "(pid %d)",
+                       o->dir, holder);
+        return lock;
+    }
+    store_opts_t so = {0};
+    if ((rc = store_open(o->dir, &so, &c.st)))
+        goto done;
+    if ((rc = store_meta_get(c.st, "node_id", c.id, sizeof c.id)) ||
+        (rc = store_meta_get(c.st, "node_pubkey", pkhex, sizeof pkhex)) ||
+        (rc = proto_unhex(pkhex, pk, sizeof pk)) ||
+        (rc = node_identity_load(o->dir, pk, &c.sk)))
+        goto done;
+    if ((rc = node_roster_load(c.st, c.id, &c.roster)))
+        goto done;
+    c.verbose = o->verbose;
+    c.sessions = zhashx_new();
+    zhashx_set_destructor(c.sessions, s_session_free);
+    node_daemon_signals();
+
+    /* The ZAP handler must exist before the CURVE socket binds. */
+    c.zap = zsock_new_rep("inproc://zeromq.zap.01");
+    if (!c.zap) {
+        rc = VOCFED_EEXISTS;
+        goto done;
+    }
+    if ((rc = s_setup_router(&c, o->listen))) {
+        zsys_error("coordinator: cannot listen on %s: %s", o->listen,
+                   vocfed_strerror(rc));
+        goto done;
+    }
+    if ((watch = node_daemon_watch(o->dir)) < 0) {
+        rc = watch;
+        goto done;
+    }
+    store_head_t h;
+    if (store_head(c.st, c.id, &h) == VOCFED_OK)
+        c.own_size = h.size;
+    zsys_info("coordinator: id=%s listening on %s, %zu members on the roster",
+              c.id, o->listen, c.roster.count);
+
+    uint64_t next_persist = node_mono_ms() + S_PERSIST_MS;
+    while (!node_daemon_stopping()) {
+        zmq_pollitem_t items[] = {
+            {zsock_resolve(c.router), 0, ZMQ_POLLIN, 0},
+            {zsock_resolve(c.zap), 0, ZMQ_POLLIN, 0},
+            {NULL, watch, ZMQ_POLLIN, 0},
+        };
+        int n = zmq_poll(items, 3, S_PERSIST_MS);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = -errno;
+            break;
+        }
+        if (items[1].revents & ZMQ_POLLIN)
+            s_zap(&c);
+        /* Take what is waiting, but let ZAP and commits in between. */
+        for (int i = 0; i < 64 && (zsock_events(c.router) & ZMQ_POLLIN); i++)
+            s_on_message(&c);
+        if (items[2].revents & ZMQ_POLLIN) {
+            node_daemon_watch_drain(watch);
+            s_on_commit(&c);
+        }
+        if (node_mono_ms() >= next_persist) {
+            s_persist(&c, false);
+            next_persist = node_mono_ms() + S_PERSIST_MS;
+        }
+    }
+    s_persist(&c, true);
+    zsys_info("coordinator: stopped");
+done:
+    if (watch >= 0)
+        close(watch);
+    zsock_destroy(&c.router);
+    zsock_destroy(&c.zap);
+    zhashx_destroy(&c.sessions);
+    node_roster_release(&c.roster);
+    node_identity_free(&c.sk);
+    store_destroy(&c.st);
+    proto_buf_release(&c.out);
+    node_daemon_unlock(lock);
+    return rc;
+}

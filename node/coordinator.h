@@ -1,0 +1,27 @@
+/* vocfed: the coordinator daemon (SPEC 10.2).
+ *
+ * A ROUTER socket with CURVE on, whose key is the coordinator's Ed25519
+ * identity converted to X25519. A ZAP handler in the same loop admits
+ * only active roster keys, in the "vocfed" domain, and names each
+ * connection by its member id. Every batch is verified and committed
+ * before a signed receipt goes back; members pull the coordinator's own
+ * log (roster, targets, figures) the same way. One thread, one store. */
+#ifndef VOCFED_NODE_COORDINATOR_H
+#define VOCFED_NODE_COORDINATOR_H
+
+#include <stdbool.h>
+
+#define NODE_ZAP_DOMAIN "vocfed"
+#define NODE_DEFAULT_LISTEN "tcp://127.0.0.1:7700"
+
+typedef struct {
+    const char *dir;    /* the coordinator's store */
+    const char *listen; /* endpoint to bind, e.g. tcp://127.0.0.1:7700 */
+    bool verbose;       /* log every batch taken in */
+} node_coordinator_opts_t;
+
+/* Runs until SIGINT/SIGTERM. Returns 0 after a clean stop, or a status
+ * (VOCFED_ELOCKED: another daemon has the store; -errno: cannot bind). */
+int node_coordinator_run(const node_coordinator_opts_t *o);
+
+#endif

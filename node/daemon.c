@@ -1,0 +1,124 @@
+/* vocfed: daemon plumbing (SPEC 10.4). */
+#include "node/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t s_stop;
+
+static void
+s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+void
+node_daemon_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: a blocking poll returns EINTR and the loop stops. */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+bool
+node_daemon_stopping(void)
+{
+    return s_stop != 0;
+}
+
+int
+node_daemon_lock(const char *dir, int *holder)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/daemon.lock", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return -ENAMETOOLONG;
+    *holder = 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        char buf[32] = {0};
+        if (pread(fd, buf, sizeof buf - 1, 0) > 0)
+            *holder = (int)strtol(buf, NULL, 10);
+        close(fd);
+        return err == EWOULDBLOCK ? VOCFED_ELOCKED : -err;
+    }
+    char buf[32];
+    n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+void
+node_daemon_unlock(int fd)
+{
+    if (fd >= 0) {
+        if (ftruncate(fd, 0) != 0) {
+            /* the lock goes with the descriptor anyway */
+        }
+        close(fd);
+    }
+}
+
+int
+node_daemon_watch(const char *dir)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return -ENAMETOOLONG;
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (inotify_add_watch(fd, path, IN_MODIFY | IN_CLOSE_WRITE) < 0) {
+        int err = errno;
+        close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+void
+node_daemon_watch_drain(int fd)
+{
+    char buf[4096];
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+}
+
+uint64_t
+node_now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+uint64_t
+node_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}

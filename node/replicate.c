@@ -1,0 +1,372 @@
+/* vocfed: the replication engine (SPEC 8). */
+#include "node/replicate.h"
+#include "protocol/receipt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+static uint64_t
+s_now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+/* ---- building batches ------------------------------------------------- */
+
+/* Byte strings copied out of a read snapshot, back to back. */
+typedef struct {
+    proto_buf_t data; /* the bytes */
+    size_t *offs;     /* where each starts */
+    size_t *lens;     /* how long each is */
+    uint64_t *keys;   /* seq or size of each */
+    size_t n, cap;    /* used, allocated */
+    size_t max_n;     /* stop after this many */
+    size_t max_bytes; /* or once this many bytes are held */
+} s_list_t;
+
+static void
+s_list_release(s_list_t *l)
+{
+    proto_buf_release(&l->data);
+    free(l->offs);
+    free(l->lens);
+    free(l->keys);
+    memset(l, 0, sizeof *l);
+}
+
+/* Store scan callback: copies one value; 1 stops the scan. */
+static int
+s_list_add(void *ctx, uint64_t key, const uint8_t *p, size_t len)
+{
+    s_list_t *l = ctx;
+    if (l->n > 0 && (l->n >= l->max_n || l->data.len + len > l->max_bytes))
+        return 1;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        size_t *o = realloc(l->offs, cap * sizeof *o);
+        if (o)
+            l->offs = o;
+        size_t *n = realloc(l->lens, cap * sizeof *n);
+        if (n)
+            l->lens = n;
+        uint64_t *k = realloc(l->keys, cap * sizeof *k);
+        if (k)
+            l->keys = k;
+        if (!o || !n || !k)
+            return VOCFED_ENOMEM;
+        l->cap = cap;
+    }
+    l->offs[l->n] = l->data.len;
+    l->lens[l->n] = len;
+    l->keys[l->n] = key;
+    if (proto_buf_append(&l->data, p, len))
+        return VOCFED_ENOMEM;
+    l->n++;
+    return 0;
+}
+
+static int
+s_cp_add(void *ctx, uint64_t size, const uint8_t *cp, size_t len)
+{
+    return s_list_add(ctx, size, cp, len);
+}
+
+static proto_bytes_t *
+s_list_bytes(const s_list_t *l)
+{
+    proto_bytes_t *b = calloc(l->n ? l->n : 1, sizeof *b);
+    if (!b)
+        return NULL;
+    for (size_t i = 0; i < l->n; i++) {
+        b[i].data = l->data.data + l->offs[i];
+        b[i].len = l->lens[i];
+    }
+    return b;
+}
+
+int
+node_batch_build(store_t *st, const char *author, uint64_t held,
+                 size_t max_entries, size_t max_bytes, proto_buf_t *out,
+                 uint64_t *last)
+{
+    s_list_t ents = {.max_n = max_entries, .max_bytes = max_bytes};
+    s_list_t cps = {.max_n = SIZE_MAX, .max_bytes = SIZE_MAX};
+    proto_bytes_t *eb = NULL, *cb = NULL;
+    proto_proof_t *cons = NULL, *range = NULL;
+    store_head_t head;
+    int rc;
+
+    if (max_entries > PROTO_MSG_MAX_ENTRIES)
+        max_entries = ents.max_n = PROTO_MSG_MAX_ENTRIES;
+    if ((rc = store_head(st, author, &head)))
+        return rc;
+    if (held >= head.size)
+        return VOCFED_ENOTFOUND;
+    rc = store_scan_entries(st, author, held + 1, s_list_add, &ents);
+    if (rc != 0 && rc != 1)
+        goto done;
+    if (ents.n == 0 || ents.keys[0] != held + 1) {
+        rc = VOCFED_ECORRUPT;
+        goto done;
+    }
+    *last = held + ents.n;
+    if (ents.keys[ents.n - 1] != *last) {
+        rc = VOCFED_ECORRUPT;
+        goto done;
+    }
+
+    /* Every checkpoint the entries reach, then the one that covers the
+     * last entry if it is not at a checkpoint. */
+    if ((rc = store_scan_checkpoints(st, author, held + 1, *last, s_cp_add,
+                                     &cps)))
+        goto done;
+    uint64_t final_size = cps.n ? cps.keys[cps.n - 1] : 0;
+    if (final_size != *last) {
+        proto_buf_t cov;
+        proto_buf_init(&cov);
+        rc =
+            store_checkpoint_covering(st, author, *last + 1, &cov, &final_size);
+        if (rc == VOCFED_OK)
+            rc = s_list_add(&cps, final_size, cov.data, cov.len);
+        proto_buf_release(&cov);
+        if (rc)
+            goto done;
+    }
+    cons = calloc(1, sizeof *cons);
+    range = calloc(1, sizeof *range);
+    eb = s_list_bytes(&ents);
+    cb = s_list_bytes(&cps);
+    if (!cons || !range || !eb || !cb) {
+        rc = VOCFED_ENOMEM;
+        goto done;
+    }
+    /* The receiver's latest checkpoint is ours at or below what it holds:
+     * it stores every checkpoint it reaches. */
+    uint64_t old_size = 0;
+    if ((rc = store_checkpoint_at_or_below(st, author, held, &old_size)))
+        goto done;
+    if (old_size > 0 &&
+        (rc = store_consistency_proof(st, author, old_size, final_size, cons)))
+        goto done;
+    if (final_size > *last &&
+        (rc = store_compact_range(st, author, *last, final_size, range)))
+        goto done;
+
+    proto_msg_batch_in_t in = {
+        .author = author,
+        .first_seq = held + 1,
+        .entries = eb,
+        .count = ents.n,
+        .checkpoints = cb,
+        .ncp = cps.n,
+        .old_size = old_size,
+        .consistency = cons,
+        .range = range,
+    };
+    rc = proto_msg_encode_batch(&in, out);
+done:
+    free(eb);
+    free(cb);
+    free(cons);
+    free(range);
+    s_list_release(&ents);
+    s_list_release(&cps);
+    return rc;
+}
+
+/* ---- taking batches in ------------------------------------------------ */
+
+/* Copies a decoded list of 32-byte hashes into a proof. */
+static int
+s_proof(const proto_msg_list_t *list, proto_proof_t *out)
+{
+    proto_msg_iter_t it;
+    const uint8_t *p;
+    size_t len;
+    int rc;
+    if (list->count > PROTO_MERKLE_MAX_PROOF)
+        return VOCFED_ETOOLARGE;
+    out->len = 0;
+    proto_msg_iter_init(&it, list);
+    while ((rc = proto_msg_next_bin(&it, &p, &len)) == 1) {
+        if (len != PROTO_HASH_LEN)
+            return VOCFED_EMALFORMED;
+        memcpy(out->hash[out->len++], p, PROTO_HASH_LEN);
+    }
+    return rc;
+}
+
+/* Copies a decoded list of byte strings into pointer and length arrays
+ * (borrowing the bytes). */
+static int
+s_bins(const proto_msg_list_t *list, const uint8_t ***ptrs, size_t **lens)
+{
+    proto_msg_iter_t it;
+    size_t n = 0;
+    int rc;
+    *ptrs = calloc(list->count ? list->count : 1, sizeof **ptrs);
+    *lens = calloc(list->count ? list->count : 1, sizeof **lens);
+    if (!*ptrs || !*lens)
+        return VOCFED_ENOMEM;
+    proto_msg_iter_init(&it, list);
+    while (n < list->count &&
+           (rc = proto_msg_next_bin(&it, &(*ptrs)[n], &(*lens)[n])) == 1)
+        n++;
+    return n == list->count ? VOCFED_OK : VOCFED_EMALFORMED;
+}
+
+int
+node_batch_accept(store_t *st, const char *self_id, const uint8_t *sk,
+                  const proto_msg_batch_t *m, proto_buf_t *reply,
+                  store_ingest_result_t *res)
+{
+    char author[PROTO_ID_MAX + 1];
+    const uint8_t **ents = NULL, **cps = NULL;
+    size_t *elens = NULL, *clens = NULL;
+    proto_proof_t *cons = calloc(1, sizeof *cons);
+    proto_proof_t *range = calloc(1, sizeof *range);
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    if (!cons || !range) {
+        rc = VOCFED_ENOMEM;
+        goto done;
+    }
+    if (m->author_len > PROTO_ID_MAX) {
+        rc = VOCFED_EMALFORMED;
+        goto done;
+    }
+    memcpy(author, m->author, m->author_len);
+    author[m->author_len] = 0;
+    if ((rc = s_bins(&m->entries, &ents, &elens)) ||
+        (rc = s_bins(&m->checkpoints, &cps, &clens)) ||
+        (rc = s_proof(&m->consistency, cons)) ||
+        (rc = s_proof(&m->range, range))) {
+        snprintf(res->what, sizeof res->what, "batch lists are malformed");
+        goto reply;
+    }
+    store_batch_t b = {
+        .author = author,
+        .first_seq = m->first_seq,
+        .count = m->entries.count,
+        .entries = ents,
+        .lens = elens,
+        .ncp = m->checkpoints.count,
+        .cps = cps,
+        .cp_lens = clens,
+        .old_size = m->old_size,
+        .consistency = cons,
+        .range = range,
+    };
+    rc = store_ingest(st, &b, res);
+reply:
+    if (rc == VOCFED_OK) {
+        proto_receipt_t r = {.version = PROTO_RECEIPT_VERSION,
+                             .size = res->head.size,
+                             .time_ms = s_now_ms()};
+        snprintf(r.issuer, sizeof r.issuer, "%s", self_id);
+        snprintf(r.author, sizeof r.author, "%s", author);
+        memcpy(r.root, res->head.root, PROTO_HASH_LEN);
+        proto_buf_t signed_r;
+        proto_buf_init(&signed_r);
+        int erc = proto_receipt_sign(&r, sk, &signed_r);
+        if (!erc)
+            erc = proto_msg_encode_receipt(signed_r.data, signed_r.len, reply);
+        proto_buf_release(&signed_r);
+        if (erc)
+            rc = erc;
+    } else if (rc != VOCFED_ENOMEM) {
+        const char *what = res->what[0] ? res->what : vocfed_strerror(rc);
+        if (proto_msg_encode_error(vocfed_status_token(rc), what, author,
+                                   m->first_seq, reply))
+            proto_buf_reset(reply);
+    }
+done:
+    free(ents);
+    free(elens);
+    free(cps);
+    free(clens);
+    free(cons);
+    free(range);
+    return rc;
+}
+
+/* ---- receipts --------------------------------------------------------- */
+
+int
+node_receipt_check(store_t *st, const char *peer,
+                   const uint8_t peer_pk[PROTO_PUBKEY_LEN],
+                   const uint8_t *receipt, size_t len, char *author,
+                   store_ack_t *ack)
+{
+    proto_receipt_t r;
+    uint8_t root[PROTO_HASH_LEN];
+    int rc = proto_receipt_open(receipt, len, peer_pk, &r);
+    if (rc)
+        return rc;
+    if (strcmp(r.issuer, peer) != 0)
+        return VOCFED_EAUTHOR;
+    snprintf(author, PROTO_ID_MAX + 1, "%s", r.author);
+    ack->acked = r.size;
+    ack->time_ms = r.time_ms;
+    memcpy(ack->root, r.root, PROTO_HASH_LEN);
+    /* The receipt must state our own root at that size (SPEC 8.5). */
+    if ((rc = store_root_at(st, r.author, r.size, root)))
+        return rc == VOCFED_EINVALID ? VOCFED_EROOT : rc;
+    if (memcmp(root, r.root, PROTO_HASH_LEN) != 0)
+        return VOCFED_EROOT;
+    return store_peer_ack(st, peer, r.author, ack, receipt, len);
+}
+
+/* ---- heads ------------------------------------------------------------ */
+
+int
+node_heads_encode(store_t *st, const char *self_id, bool hello,
+                  const char *const *authors, size_t n, proto_buf_t *out)
+{
+    proto_head_t *h = calloc(n ? n : 1, sizeof *h);
+    if (!h)
+        return VOCFED_ENOMEM;
+    int rc = VOCFED_OK;
+    for (size_t i = 0; i < n; i++) {
+        store_head_t sh;
+        h[i].author = authors[i];
+        h[i].author_len = strlen(authors[i]);
+        rc = store_head(st, authors[i], &sh);
+        if (rc == VOCFED_ENOTFOUND) {
+            h[i].size = 0;
+            proto_hash(PROTO_HASH_BLAKE2B256, NULL, 0, h[i].root);
+            rc = VOCFED_OK;
+        } else if (rc) {
+            break;
+        } else {
+            h[i].size = sh.size;
+            memcpy(h[i].root, sh.root, PROTO_HASH_LEN);
+        }
+    }
+    if (!rc)
+        rc = hello ? proto_msg_encode_hello(self_id, h, n, out)
+                   : proto_msg_encode_heads(self_id, h, n, out);
+    free(h);
+    return rc;
+}
+
+int
+node_heads_find(const proto_msg_heads_t *h, const char *author,
+                proto_head_t *out)
+{
+    proto_msg_iter_t it;
+    size_t alen = strlen(author);
+    int rc;
+    memset(out, 0, sizeof *out);
+    proto_msg_iter_init(&it, &h->heads);
+    while ((rc = proto_msg_next_head(&it, out)) == 1)
+        if (out->author_len == alen && memcmp(out->author, author, alen) == 0)
+            return VOCFED_OK;
+    memset(out, 0, sizeof *out);
+    return rc < 0 ? rc : VOCFED_OK;
+}

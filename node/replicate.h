@@ -1,0 +1,60 @@
+/* vocfed: the replication engine every role shares (SPEC 8).
+ *
+ * A sender builds batches of one author's log for a receiver that holds
+ * a given number of its entries; a receiver takes a batch in (verify,
+ * commit) and answers with a signed receipt or an error; the sender
+ * checks the receipt against its own tree. No sockets here: messages are
+ * bytes in and bytes out, so the coordinator, the member daemon, `vocfed
+ * sync` and the tests use the same code. */
+#ifndef VOCFED_NODE_REPLICATE_H
+#define VOCFED_NODE_REPLICATE_H
+
+#include "protocol/msg.h"
+#include "storage/replica.h"
+#include "storage/store.h"
+
+#include <stdint.h>
+
+#define NODE_BATCH_ENTRIES 1000            /* entries per batch */
+#define NODE_BATCH_BYTES (4 * 1024 * 1024) /* entry bytes per batch */
+
+/* Appends to out the next batch message of author's log for a receiver
+ * that holds `held` entries of it: at most max_entries entries and about
+ * max_bytes of them (at least one), with every checkpoint they reach and
+ * the proofs (SPEC 8.4). *last gets the last seq in it. Returns 0,
+ * VOCFED_ENOTFOUND when the receiver has everything, or another status. */
+int node_batch_build(store_t *st, const char *author, uint64_t held,
+                     size_t max_entries, size_t max_bytes, proto_buf_t *out,
+                     uint64_t *last) VOCFED_WUR;
+
+/* Takes in a batch from a peer that may send that author's log: ingests
+ * it and appends to reply either a receipt signed by self_id's key sk or
+ * an error message. res (not NULL) tells what happened. Returns the
+ * ingest status (0 when committed). */
+int node_batch_accept(store_t *st, const char *self_id, const uint8_t *sk,
+                      const proto_msg_batch_t *m, proto_buf_t *reply,
+                      store_ingest_result_t *res) VOCFED_WUR;
+
+/* Checks a signed receipt from peer (issuer must be peer, signature by
+ * peer_pk) against this node's own copy of the author's log, and records
+ * it as the peer's ack. author (PROTO_ID_MAX + 1 bytes) and ack get what
+ * it states. Returns 0; VOCFED_EROOT when the stated root is not ours at
+ * that size (an alarm: the peer holds another log than ours);
+ * VOCFED_EBADSIG, VOCFED_EAUTHOR or a decode error otherwise. */
+int node_receipt_check(store_t *st, const char *peer,
+                       const uint8_t peer_pk[PROTO_PUBKEY_LEN],
+                       const uint8_t *receipt, size_t len, char *author,
+                       store_ack_t *ack) VOCFED_WUR;
+
+/* Appends a hello (hello true) or heads message from self_id stating
+ * this node's heads of the n given authors (authors it does not know are
+ * stated as size 0). */
+int node_heads_encode(store_t *st, const char *self_id, bool hello,
+                      const char *const *authors, size_t n,
+                      proto_buf_t *out) VOCFED_WUR;
+
+/* Finds author's head in a decoded hello/heads; size 0 if absent. */
+int node_heads_find(const proto_msg_heads_t *h, const char *author,
+                    proto_head_t *out) VOCFED_WUR;
+
+#endif

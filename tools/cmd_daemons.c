@@ -1,0 +1,319 @@
+/* vocfed coordinator, vocfed node and vocfed sync: the replication roles
+ * (SPEC 10). They share how the coordinator's address and key are found:
+ * options first, then DIR/vocfed.cfg. */
+#include "node/config.h"
+#include "node/coordinator.h"
+#include "node/member.h"
+#include "tools/cli.h"
+
+#include <czmq.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+enum {
+    OPT_LISTEN = CLI_OPT_DIR + 1,
+    OPT_COORD,
+    OPT_COORD_KEY,
+    OPT_ONCE,
+    OPT_TIMEOUT,
+    OPT_VERBOSE,
+};
+
+/* Options of the three commands; each takes the ones it needs. */
+typedef struct {
+    const char *listen;      /* --listen */
+    const char *coordinator; /* --coordinator */
+    const char *key;         /* --coordinator-key */
+    uint64_t timeout_s;      /* --timeout */
+    bool verbose;            /* --verbose */
+} s_opts_t;
+
+static int
+s_parse(cli_t *cli, int argc, char **argv, bool member, s_opts_t *o)
+{
+    static const struct option coord_opts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"verbose", no_argument, NULL, OPT_VERBOSE},
+        CLI_COMMON_LONGOPTS,
+        {NULL, 0, NULL, 0},
+    };
+    static const struct option member_opts[] = {
+        {"coordinator", required_argument, NULL, OPT_COORD},
+        {"coordinator-key", required_argument, NULL, OPT_COORD_KEY},
+        {"once", no_argument, NULL, OPT_ONCE},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"verbose", no_argument, NULL, OPT_VERBOSE},
+        CLI_COMMON_LONGOPTS,
+        {NULL, 0, NULL, 0},
+    };
+    int c, rc;
+    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS,
+                            member ? member_opts : coord_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_LISTEN:
+            o->listen = optarg;
+            break;
+        case OPT_COORD:
+            o->coordinator = optarg;
+            break;
+        case OPT_COORD_KEY:
+            o->key = optarg;
+            break;
+        case OPT_ONCE:
+            break; /* sync always runs once; the daemon is `vocfed node` */
+        case OPT_TIMEOUT:
+            if (!cli_parse_u64(optarg, 1, 86400, &o->timeout_s))
+                return cli_usage_error(cli,
+                                       "--timeout takes 1 to 86400 "
+                                       "seconds, not '%s'",
+                                       optarg);
+            break;
+        case OPT_VERBOSE:
+            o->verbose = true;
+            break;
+        default:
+            if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
+                return rc;
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+    return CLI_GO_ON;
+}
+
+/* Checks the store is a node of the right role. */
+static int
+s_check_role(const cli_t *cli, bool coordinator)
+{
+    store_t *store = NULL;
+    cli_identity_t me;
+    int rc = cli_store_open(cli, false, &store);
+    if (rc)
+        return rc;
+    rc = cli_identity_load(cli, store, &me);
+    store_destroy(&store);
+    if (rc)
+        return rc;
+    bool is_coord = strcmp(me.role, CLI_ROLE_COORDINATOR) == 0;
+    if (coordinator && !is_coord) {
+        cli_error("%s is not a coordinator node (made by 'vocfed init "
+                  "--coordinator')",
+                  cli->dir);
+        return CLI_EXIT_USAGE;
+    }
+    if (!coordinator && is_coord) {
+        cli_error("%s is a coordinator node: run 'vocfed coordinator'",
+                  cli->dir);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_GO_ON;
+}
+
+static int
+s_load_config(const cli_t *cli, node_config_t *cfg)
+{
+    int rc = node_config_load(cli->dir, cfg);
+    if (rc)
+        return cli_fail(rc, "cannot read %s/%s", cli->dir, NODE_CONFIG_FILE);
+    return CLI_GO_ON;
+}
+
+static int
+s_run_coordinator(cli_t *cli, int argc, char **argv)
+{
+    s_opts_t o = {0};
+    node_config_t cfg;
+    int rc;
+    if ((rc = s_parse(cli, argc, argv, false, &o)) != CLI_GO_ON ||
+        (rc = s_check_role(cli, true)) != CLI_GO_ON ||
+        (rc = s_load_config(cli, &cfg)) != CLI_GO_ON)
+        return rc;
+    node_coordinator_opts_t co = {
+        .dir = cli->dir,
+        .verbose = o.verbose,
+        .listen = o.listen        ? o.listen
+                  : cfg.listen[0] ? cfg.listen
+                                  : NODE_DEFAULT_LISTEN,
+    };
+    rc = node_coordinator_run(&co);
+    if (rc == VOCFED_ELOCKED)
+        return cli_fail(rc, "another daemon is running on %s", cli->dir);
+    if (rc)
+        return cli_fail(rc, "coordinator on %s stopped", co.listen);
+    return CLI_EXIT_OK;
+}
+
+/* Where the coordinator is: options, then the config file. */
+static int
+s_member_opts(cli_t *cli, const s_opts_t *o, node_member_opts_t *mo)
+{
+    node_config_t cfg;
+    int rc = s_load_config(cli, &cfg);
+    if (rc != CLI_GO_ON)
+        return rc;
+    mo->dir = cli->dir;
+    mo->coordinator = o->coordinator       ? o->coordinator
+                      : cfg.coordinator[0] ? cfg.coordinator
+                                           : NULL;
+    const char *key = o->key                   ? o->key
+                      : cfg.coordinator_key[0] ? cfg.coordinator_key
+                                               : NULL;
+    if (!mo->coordinator || !key)
+        return cli_usage_error(cli, "where is the coordinator? give "
+                                    "--coordinator ENDPOINT and "
+                                    "--coordinator-key HEX (or save them "
+                                    "with 'vocfed init')");
+    return cli_parse_pubkey(cli, "--coordinator-key", key, mo->coordinator_pk);
+}
+
+static int
+s_run_node(cli_t *cli, int argc, char **argv)
+{
+    s_opts_t o = {0};
+    node_member_opts_t mo = {0};
+    int rc;
+    if ((rc = s_parse(cli, argc, argv, true, &o)) != CLI_GO_ON ||
+        (rc = s_check_role(cli, false)) != CLI_GO_ON ||
+        (rc = s_member_opts(cli, &o, &mo)) != CLI_GO_ON)
+        return rc;
+    rc = node_member_run(&mo, NULL);
+    if (rc == VOCFED_ELOCKED)
+        return cli_fail(rc, "another daemon is running on %s", cli->dir);
+    if (rc)
+        return cli_fail(rc, "node stopped");
+    return CLI_EXIT_OK;
+}
+
+static int
+s_run_sync(cli_t *cli, int argc, char **argv)
+{
+    s_opts_t o = {.timeout_s = 60};
+    node_member_opts_t mo = {0};
+    node_member_stats_t st;
+    int rc;
+    if ((rc = s_parse(cli, argc, argv, true, &o)) != CLI_GO_ON ||
+        (rc = s_check_role(cli, false)) != CLI_GO_ON ||
+        (rc = s_member_opts(cli, &o, &mo)) != CLI_GO_ON)
+        return rc;
+    mo.once = true;
+    mo.timeout_ms = o.timeout_s * 1000;
+    rc = node_member_run(&mo, &st);
+    if (rc == VOCFED_OK) {
+        printf("sync: level with %s: %" PRIu64 " entries sent, %" PRIu64
+               " received\n",
+               mo.coordinator, st.sent, st.received);
+        return CLI_EXIT_OK;
+    }
+    if (rc == VOCFED_EINTERRUPTED) {
+        cli_error("sync: not level with %s after %" PRIu64 " s (%" PRIu64
+                  " entries sent, %" PRIu64 " received)",
+                  mo.coordinator, o.timeout_s, st.sent, st.received);
+        return CLI_EXIT_ENV;
+    }
+    if (rc == VOCFED_ELOCKED && st.sent == 0 && st.received == 0) {
+        /* Either our store has another daemon or the coordinator's ZAP
+         * handler refused us: node_member_run logged which. */
+        cli_error("sync: refused (see the message above)");
+        return CLI_EXIT_FAIL;
+    }
+    cli_error("sync: the coordinator refused something: %s (%s)",
+              vocfed_strerror(rc), vocfed_status_token(rc));
+    return CLI_EXIT_FAIL;
+}
+
+const cli_cmd_t cmd_coordinator = {
+    .name = "coordinator",
+    .summary = "run the coordinator daemon (members replicate to it)",
+    .usage =
+        "Usage: vocfed coordinator [--listen ENDPOINT] [--verbose]\n"
+        "\n"
+        "Runs the group's coordinator on a node made by 'vocfed init "
+        "--coordinator'.\n"
+        "Members on the roster ('vocfed members') connect with CURVE; any "
+        "other key\n"
+        "is refused before its connection reaches the program. Every batch "
+        "is\n"
+        "verified against the member's signed checkpoints and committed "
+        "before a\n"
+        "signed receipt goes back. Stops cleanly on SIGINT or SIGTERM.\n"
+        "\n"
+        "Options:\n"
+        "  --listen ENDPOINT  where to listen (default: 'listen' in "
+        "DIR/vocfed.cfg,\n"
+        "                     then tcp://127.0.0.1:7700)\n"
+        "  --verbose          log every batch\n"
+        "  --dir DIR          the store folder (default $VOCFED_DIR, then "
+        "./vocfed-data)\n"
+        "  -h, --help         print this help\n"
+        "\n"
+        "Exit status: 0 stopped cleanly, 2 usage error (or not a "
+        "coordinator),\n"
+        "3 environment (store missing or held by another daemon, address in "
+        "use).\n",
+    .run = s_run_coordinator,
+};
+
+const cli_cmd_t cmd_node = {
+    .name = "node",
+    .summary = "run the member daemon (replicates to the coordinator)",
+    .usage = "Usage: vocfed node [--coordinator ENDPOINT] [--coordinator-key "
+             "HEX]\n"
+             "\n"
+             "Runs a member node: dials the coordinator with CURVE, sends this "
+             "node's\n"
+             "signed log from where the coordinator's copy stands, in batches "
+             "within a\n"
+             "window of bytes in flight, checks every receipt, pulls the "
+             "coordinator's\n"
+             "own log (roster, targets, figures), and sends new entries within "
+             "moments\n"
+             "of their commit by any process. Resumes after any disconnection. "
+             "Stops\n"
+             "cleanly on SIGINT or SIGTERM.\n"
+             "\n"
+             "Options:\n"
+             "  --coordinator ENDPOINT  e.g. tcp://127.0.0.1:7700 (default: "
+             "DIR/vocfed.cfg)\n"
+             "  --coordinator-key HEX   the coordinator's public key, 64 hex "
+             "digits\n"
+             "                          (default: DIR/vocfed.cfg)\n"
+             "  --dir DIR               the store folder (default $VOCFED_DIR, "
+             "then\n"
+             "                          ./vocfed-data)\n"
+             "  -h, --help              print this help\n"
+             "\n"
+             "Exit status: 0 stopped cleanly, 2 usage error, 3 environment.\n",
+    .run = s_run_node,
+};
+
+const cli_cmd_t cmd_sync = {
+    .name = "sync",
+    .summary = "bring this node and the coordinator level once, then exit",
+    .usage =
+        "Usage: vocfed sync [--coordinator ENDPOINT] [--coordinator-key HEX]"
+        " [--once]\n"
+        "                   [--timeout SECONDS]\n"
+        "\n"
+        "Connects to the coordinator, sends what it lacks of this node's "
+        "log, takes\n"
+        "what this node lacks of the coordinator's log, and exits when both "
+        "sides\n"
+        "are level (for cron and scripts). --once is accepted and is what "
+        "sync\n"
+        "always does; the long-running form is 'vocfed node'.\n"
+        "\n"
+        "Options:\n"
+        "  --coordinator ENDPOINT  e.g. tcp://127.0.0.1:7700 (default: "
+        "DIR/vocfed.cfg)\n"
+        "  --coordinator-key HEX   its public key (default: DIR/vocfed.cfg)\n"
+        "  --timeout SECONDS       give up after this long (default 60)\n"
+        "  --dir DIR               the store folder\n"
+        "  -h, --help              print this help\n"
+        "\n"
+        "Exit status: 0 level, 1 the coordinator refused something (or this"
+        " node),\n"
+        "2 usage error, 3 environment (unreachable, timeout, store).\n",
+    .run = s_run_sync,
+};

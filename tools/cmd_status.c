@@ -1,0 +1,248 @@
+/* vocfed status: what this node holds and how its peers stand (SPEC 10). */
+#include "storage/replica.h"
+#include "tools/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Everything status gathers, as one JSON object; printed as JSON or as a
+ * report. */
+typedef struct {
+    store_t *store; /* the store */
+    json_t *logs;   /* author -> {size, root, checkpoint_size} */
+    json_t *peers;  /* peer -> {...} */
+    json_t *alarms; /* [ {...} ] */
+    int rc;         /* first failure */
+} s_status_t;
+
+static int
+s_author(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    s_status_t *s = ctx;
+    store_head_t h;
+    uint64_t cp = 0;
+    char root[2 * PROTO_HASH_LEN + 1];
+    (void)pk;
+    int rc = store_head(s->store, id, &h);
+    if (!rc)
+        rc = store_checkpoint_size(s->store, id, &cp);
+    if (rc)
+        return rc;
+    proto_hex(h.root, PROTO_HASH_LEN, root);
+    json_object_set_new(
+        s->logs, id,
+        json_pack("{s:I, s:s, s:I, s:b}", "size", (json_int_t)h.size, "root",
+                  root, "checkpoint_size", (json_int_t)cp, "quarantined",
+                  store_quarantined(s->store, id)));
+    return 0;
+}
+
+typedef struct {
+    s_status_t *s; /* the whole status */
+    json_t *acked; /* author -> size */
+    json_t *lag;   /* author -> entries the peer lacks */
+} s_acks_t;
+
+static int
+s_ack(void *ctx, const char *author, const store_ack_t *ack)
+{
+    s_acks_t *a = ctx;
+    json_object_set_new(a->acked, author, json_integer((json_int_t)ack->acked));
+    json_t *log = json_object_get(a->s->logs, author);
+    json_t *size = log ? json_object_get(log, "size") : NULL;
+    if (size) {
+        json_int_t lag = json_integer_value(size) - (json_int_t)ack->acked;
+        json_object_set_new(a->lag, author, json_integer(lag > 0 ? lag : 0));
+    }
+    return 0;
+}
+
+/* A daemon that said it was connected is believed only while it lives. */
+static bool
+s_alive(int pid)
+{
+    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+static int
+s_peer(void *ctx, const store_peer_t *p)
+{
+    s_status_t *s = ctx;
+    char when[40];
+    s_acks_t a = {s, json_object(), json_object()};
+    int rc = store_scan_acks(s->store, p->id, s_ack, &a);
+    if (rc) {
+        json_decref(a.acked);
+        json_decref(a.lag);
+        return rc;
+    }
+    cli_format_time(p->last_contact_ms, when, sizeof when);
+    json_object_set_new(
+        s->peers, p->id,
+        json_pack("{s:b, s:s, s:I, s:o, s:o, s:I, s:I}", "connected",
+                  p->connected && s_alive(p->pid), "last_contact",
+                  p->last_contact_ms ? when : "", "last_contact_ms",
+                  (json_int_t)p->last_contact_ms, "acked", a.acked, "lag",
+                  a.lag, "refused", (json_int_t)p->refused, "malformed",
+                  (json_int_t)p->malformed));
+    return 0;
+}
+
+static int
+s_alarm(void *ctx, uint64_t time_ms, const char *kind, const char *peer,
+        const char *author, uint64_t seq, const char *text)
+{
+    s_status_t *s = ctx;
+    char when[40];
+    cli_format_time(time_ms, when, sizeof when);
+    json_array_append_new(
+        s->alarms, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "time", when,
+                             "kind", kind, "peer", peer, "author", author,
+                             "seq", (json_int_t)seq, "text", text));
+    return 0;
+}
+
+static void
+s_print(const cli_identity_t *me, json_t *j)
+{
+    const char *key;
+    json_t *v;
+    printf("node %s (%s, %s)\n\nlogs held:\n", me->id, me->name, me->role);
+    printf("  %-20s %10s %10s  %s\n", "author", "size", "signed at", "root");
+    json_object_foreach(json_object_get(j, "logs"), key, v)
+    {
+        printf("  %-20s %10" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT
+               "  %.16s…%s\n",
+               key, json_integer_value(json_object_get(v, "size")),
+               json_integer_value(json_object_get(v, "checkpoint_size")),
+               json_string_value(json_object_get(v, "root")),
+               json_is_true(json_object_get(v, "quarantined")) ? "  QUARANTINED"
+                                                               : "");
+    }
+    json_t *peers = json_object_get(j, "peers");
+    printf("\npeers:%s\n", json_object_size(peers) ? "" : " none yet");
+    json_object_foreach(peers, key, v)
+    {
+        printf("  %-20s %-13s last contact %s, refused %" JSON_INTEGER_FORMAT
+               ", malformed %" JSON_INTEGER_FORMAT "\n",
+               key,
+               json_is_true(json_object_get(v, "connected")) ? "connected"
+                                                             : "not connected",
+               json_string_length(json_object_get(v, "last_contact"))
+                   ? json_string_value(json_object_get(v, "last_contact"))
+                   : "never",
+               json_integer_value(json_object_get(v, "refused")),
+               json_integer_value(json_object_get(v, "malformed")));
+        const char *author;
+        json_t *n;
+        json_object_foreach(json_object_get(v, "acked"), author, n)
+        {
+            json_t *lag = json_object_get(json_object_get(v, "lag"), author);
+            printf("      acked %-14s %10" JSON_INTEGER_FORMAT, author,
+                   json_integer_value(n));
+            if (lag)
+                printf("   lag %" JSON_INTEGER_FORMAT, json_integer_value(lag));
+            printf("\n");
+        }
+    }
+    json_t *alarms = json_object_get(j, "alarms");
+    printf("\nalarms:%s\n", json_array_size(alarms) ? "" : " none");
+    size_t i;
+    json_array_foreach(alarms, i, v)
+    {
+        printf("  %s %-16s peer=%s author=%s seq=%" JSON_INTEGER_FORMAT
+               ": %s\n",
+               json_string_value(json_object_get(v, "time")),
+               json_string_value(json_object_get(v, "kind")),
+               json_string_value(json_object_get(v, "peer")),
+               json_string_value(json_object_get(v, "author")),
+               json_integer_value(json_object_get(v, "seq")),
+               json_string_value(json_object_get(v, "text")));
+    }
+}
+
+static int
+s_run(cli_t *cli, int argc, char **argv)
+{
+    enum { OPT_JSON = CLI_OPT_DIR + 1 };
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, OPT_JSON},
+        CLI_COMMON_LONGOPTS,
+        {NULL, 0, NULL, 0},
+    };
+    bool json = false;
+    int c, rc;
+    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
+                            NULL)) != -1) {
+        if (c == OPT_JSON)
+            json = true;
+        else if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+
+    store_t *store = NULL;
+    cli_identity_t me;
+    if ((rc = cli_store_open(cli, false, &store)))
+        return rc;
+    if ((rc = cli_identity_load(cli, store, &me))) {
+        store_destroy(&store);
+        return rc;
+    }
+    s_status_t s = {store, json_object(), json_object(), json_array(), 0};
+    json_t *j =
+        json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", me.id, "role", me.role,
+                  "logs", s.logs, "peers", s.peers, "alarms", s.alarms);
+    if ((rc = store_scan_authors(store, s_author, &s)) ||
+        (rc = store_scan_peers(store, s_peer, &s)) ||
+        (rc = store_scan_alarms(store, s_alarm, &s))) {
+        json_decref(j);
+        store_destroy(&store);
+        return cli_fail(rc, "cannot read the status of %s", cli->dir);
+    }
+    store_destroy(&store);
+    if (json)
+        rc = cli_json_print(j);
+    else
+        s_print(&me, j);
+    json_decref(j);
+    return rc;
+}
+
+const cli_cmd_t cmd_status = {
+    .name = "status",
+    .summary = "show the logs held, the peers and the alarms",
+    .usage =
+        "Usage: vocfed status [--json]\n"
+        "\n"
+        "For each log this node holds: its size, the size its latest "
+        "checkpoint\n"
+        "signs, and its root. For each peer: connected or not (a daemon of "
+        "this\n"
+        "node is connected to it now), last contact, what the peer has "
+        "acknowledged\n"
+        "of each log and how far behind that is, refusals and malformed "
+        "messages.\n"
+        "Then the alarms: refused batches, receipts whose root is not ours,\n"
+        "quarantines.\n"
+        "\n"
+        "Options:\n"
+        "  --json        one JSON object: id, role, logs.<author>.{size, "
+        "root,\n"
+        "                checkpoint_size, quarantined}, peers.<peer>."
+        "{connected,\n"
+        "                last_contact, acked.<author>, lag.<author>, "
+        "refused,\n"
+        "                malformed}, alarms (a list)\n"
+        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
+        "./vocfed-data)\n"
+        "  -h, --help    print this help\n"
+        "\n"
+        "Exit status: 0 ok, 2 usage error, 3 no store.\n",
+    .run = s_run,
+};
