@@ -16,6 +16,7 @@
 #include "storage/verify.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <lmdb.h>
 #include <sodium.h>
@@ -195,13 +196,15 @@ main(int argc, char **argv)
     size_t n = 100000;
     int runs = 5;
     const char *tmp = "/tmp";
+    bool keep = false;
     static const struct option opts[] = {{"records", required_argument, 0, 'n'},
                                          {"runs", required_argument, 0, 'r'},
                                          {"dir", required_argument, 0, 'd'},
                                          {"help", no_argument, 0, 'h'},
+                                         {"keep", no_argument, 0, 'k'},
                                          {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "n:r:d:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:r:d:hk", opts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'n':
@@ -221,8 +224,12 @@ main(int argc, char **argv)
         case 'd':
             tmp = optarg;
             break;
+        case 'k':
+            keep = true;
+            break;
         default:
-            printf("usage: bench_log [--records N] [--runs R] [--dir TMP]\n");
+            printf("usage: bench_log [--records N] [--runs R] [--dir TMP] "
+                   "[--keep]\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -276,7 +283,10 @@ main(int argc, char **argv)
         if (store_scan_entries(st, "bench", 1, s_count_bytes, &entry_bytes))
             return 1;
         store_destroy(&st);
-        s_rmrf(dir);
+        if (keep && r == runs - 1)
+            fprintf(stderr, "bench_log: kept the store in %s\n", dir);
+        else
+            s_rmrf(dir);
 
         size_t avg = entry_bytes / n;
         snprintf(dir, sizeof dir, "%s/vocfed-bench-raw-%d-%d", tmp,

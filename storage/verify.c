@@ -4,6 +4,7 @@
 #include "protocol/merkle.h"
 
 #include <czmq.h>
+#include <sodium.h>
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -15,48 +16,56 @@
 
 /* ---- the rebuilt record index: kind 0x00 key -> seq ------------------ */
 
+/* A record name is known by its 128-bit SipHash under a key drawn for each
+ * run: no log can be made to collide (2^-128 by chance), and the table
+ * needs neither the names nor a second memory access to compare them. */
+#define S_SEEN (UINT64_C(1) << 63)
+
 typedef struct {
-    uint64_t hash; /* FNV-1a of the name; 0 marks an empty slot */
-    uint64_t seq;  /* seq of the current put; 0 when deleted */
-    size_t off;    /* name's offset in the arena */
-    uint32_t len;  /* name's length */
-    bool seen;     /* matched by a stored index entry */
+    uint64_t h[2]; /* the name's hash; {0, 0} marks an empty slot */
+    uint64_t seq;  /* seq of the current put, 0 when deleted; S_SEEN set
+                      once a stored index row matched it */
 } s_slot_t;
 
 typedef struct {
-    s_slot_t *slots;   /* open addressing, linear probing */
-    size_t cap;        /* power of two */
-    size_t used;       /* occupied slots */
-    proto_buf_t arena; /* names, back to back */
+    s_slot_t *slots; /* open addressing, linear probing */
+    size_t cap;      /* power of two */
+    size_t used;     /* occupied slots */
 } s_index_t;
 
-/* A fast non-cryptographic hash for the table (8 bytes per step); the
- * table compares names byte for byte, so collisions only cost time. */
-static uint64_t
-s_fnv(const uint8_t *p, size_t n)
+static uint8_t s_hash_key[crypto_shorthash_siphashx24_KEYBYTES];
+
+static void
+s_name_hash(const char *kind, size_t kind_len, const char *key, size_t key_len,
+            uint64_t h[2])
 {
-    uint64_t h = 0xcbf29ce484222325ull ^ n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-        h ^= h >> 29;
-        p += 8;
-        n -= 8;
-    }
-    while (n--)
-        h = (h ^ *p++) * 0x100000001b3ull;
-    h ^= h >> 32;
-    return h ? h : 1;
+    uint8_t name[PROTO_KIND_MAX + 1 + PROTO_KEY_MAX];
+    if (kind_len > PROTO_KIND_MAX)
+        kind_len = PROTO_KIND_MAX;
+    if (key_len > PROTO_KEY_MAX)
+        key_len = PROTO_KEY_MAX;
+    memcpy(name, kind, kind_len);
+    name[kind_len] = 0;
+    memcpy(name + kind_len + 1, key, key_len);
+    uint8_t out[crypto_shorthash_siphashx24_BYTES];
+    crypto_shorthash_siphashx24(out, name, kind_len + 1 + key_len, s_hash_key);
+    memcpy(h, out, sizeof out);
+    if (h[0] == 0 && h[1] == 0)
+        h[0] = 1;
 }
 
+/* Sized for about `expected` names up front: growing a large table as it
+ * fills costs more than the lookups. */
 static int
-s_index_init(s_index_t *ix)
+s_index_init(s_index_t *ix, uint64_t expected)
 {
+    if (expected > (UINT64_C(1) << 26))
+        expected = UINT64_C(1) << 26;
     ix->cap = 1024;
+    while (ix->cap * 3 < expected * 4)
+        ix->cap *= 2;
     ix->used = 0;
     ix->slots = calloc(ix->cap, sizeof *ix->slots);
-    proto_buf_init(&ix->arena);
     return ix->slots ? VOCFED_OK : VOCFED_ENOMEM;
 }
 
@@ -65,17 +74,16 @@ s_index_release(s_index_t *ix)
 {
     free(ix->slots);
     ix->slots = NULL;
-    proto_buf_release(&ix->arena);
 }
 
+/* The slot of the name with hash h, or the empty slot where it would go. */
 static s_slot_t *
-s_index_find(s_index_t *ix, const uint8_t *name, size_t len, uint64_t h)
+s_index_find(s_index_t *ix, const uint64_t h[2])
 {
     size_t mask = ix->cap - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
+    for (size_t i = h[1] & mask;; i = (i + 1) & mask) {
         s_slot_t *s = &ix->slots[i];
-        if (s->hash == 0 || (s->hash == h && s->len == len &&
-                             memcmp(ix->arena.data + s->off, name, len) == 0))
+        if ((s->h[0] == h[0] && s->h[1] == h[1]) || (!s->h[0] && !s->h[1]))
             return s;
     }
 }
@@ -92,38 +100,27 @@ s_index_grow(s_index_t *ix)
         ix->cap = old_cap;
         return VOCFED_ENOMEM;
     }
-    for (size_t i = 0; i < old_cap; i++) {
-        if (!old[i].hash)
-            continue;
-        size_t mask = ix->cap - 1, j = old[i].hash & mask;
-        while (ix->slots[j].hash)
-            j = (j + 1) & mask;
-        ix->slots[j] = old[i];
-    }
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].h[0] || old[i].h[1])
+            *s_index_find(ix, old[i].h) = old[i];
     free(old);
     return VOCFED_OK;
 }
 
-/* Records that name's current state is seq (0: deleted). */
+/* Records that the current state of the name with hash h is seq (0:
+ * deleted). */
 static int
-s_index_set(s_index_t *ix, const uint8_t *name, size_t len, uint64_t seq)
+s_index_set(s_index_t *ix, const uint64_t h[2], uint64_t seq)
 {
     if ((ix->used + 1) * 4 > ix->cap * 3) {
         int rc = s_index_grow(ix);
         if (rc)
             return rc;
     }
-    uint64_t h = s_fnv(name, len);
-    s_slot_t *s = s_index_find(ix, name, len, h);
-    if (!s->hash) {
-        s->hash = h;
-        s->off = ix->arena.len;
-        s->len = (uint32_t)len;
-        int rc = proto_buf_append(&ix->arena, name, len);
-        if (rc) {
-            s->hash = 0;
-            return rc;
-        }
+    s_slot_t *s = s_index_find(ix, h);
+    if (!s->h[0] && !s->h[1]) {
+        s->h[0] = h[0];
+        s->h[1] = h[1];
         ix->used++;
     }
     s->seq = seq;
@@ -141,6 +138,7 @@ typedef struct {
     int status;                   /* decode result; ECORRUPT if truncated */
     proto_entry_t e;              /* the decoded entry (borrows value) */
     uint8_t leaf[PROTO_HASH_LEN]; /* leaf hash recomputed from the bytes */
+    uint64_t name_hash[2];        /* s_name_hash of its kind and key */
 } s_item_t;
 
 /* The work on one entry that depends on nothing else: decode, hash. */
@@ -157,6 +155,9 @@ s_prepare(s_item_t *items, size_t n)
         size_t nbytes = it->len - PROTO_HASH_LEN;
         it->status = proto_entry_decode(bytes, nbytes, &it->e);
         proto_hash_leaf(PROTO_HASH_BLAKE2B256, bytes, nbytes, it->leaf);
+        if (it->status == VOCFED_OK)
+            s_name_hash(it->e.kind, it->e.kind_len, it->e.key, it->e.key_len,
+                        it->name_hash);
     }
 }
 
@@ -299,13 +300,46 @@ s_check_cp(s_author_ctx_t *a, const uint8_t pk[PROTO_PUBKEY_LEN],
 }
 
 /* Compares the stored record index with the one rebuilt from the log. */
+/* One stored index row waiting for its table slot (prefetched). */
+typedef struct {
+    const char *kind; /* kind, then 0x00 and key (borrowed) */
+    size_t len;       /* bytes of kind 0x00 key */
+    uint64_t seq;     /* what the row says */
+    uint64_t h[2];    /* hash of the name */
+} s_row_t;
+
+/* Checks one stored index row against the rebuilt index. */
+static int
+s_check_row(s_author_ctx_t *a, s_index_t *ix, const s_row_t *r)
+{
+    size_t kind_len = strnlen(r->kind, r->len);
+    const char *rkey = kind_len < r->len ? r->kind + kind_len + 1 : "";
+    int klen = kind_len < r->len ? (int)(r->len - kind_len - 1) : 0;
+    s_slot_t *s = s_index_find(ix, r->h);
+    bool known = s->h[0] || s->h[1];
+    uint64_t live = s->seq & ~S_SEEN;
+    if (!known || live == 0 || live != r->seq)
+        return s_fail(a->res, a->author, known && live ? live : r->seq,
+                      VOCFED_ECORRUPT,
+                      "record index for %.*s/%.*s says seq %" PRIu64
+                      " but the log says %s%" PRIu64,
+                      (int)kind_len, r->kind, klen, rkey, r->seq,
+                      known && live ? "seq " : "deleted at/absent ", live);
+    s->seq |= S_SEEN;
+    a->res->records++;
+    return VOCFED_OK;
+}
+
+#define S_AHEAD 16 /* rows whose slots are fetched ahead */
+
 static int
 s_check_records(s_author_ctx_t *a, s_index_t *ix)
 {
     MDB_cursor *cur;
     uint8_t k[4];
     MDB_val key = {sizeof k, k}, d;
-    size_t matched = 0;
+    s_row_t ring[S_AHEAD];
+    size_t n = 0;
     int rc;
     store_i_be32(k, a->authno);
     if ((rc = mdb_cursor_open(a->txn, a->store->records, &cur)))
@@ -314,48 +348,49 @@ s_check_records(s_author_ctx_t *a, s_index_t *ix)
          rc = mdb_cursor_get(cur, &key, &d, MDB_NEXT)) {
         if (key.mv_size < 4 || store_i_rd32(key.mv_data) != a->authno)
             break;
-        const uint8_t *name = (const uint8_t *)key.mv_data + 4;
-        size_t len = key.mv_size - 4;
-        uint64_t seq = d.mv_size == 8 ? store_i_rd64(d.mv_data) : 0;
-        s_slot_t *s = s_index_find(ix, name, len, s_fnv(name, len));
-        const char *kind = (const char *)name;
-        size_t kind_len = strnlen(kind, len);
-        const char *rkey = kind_len < len ? kind + kind_len + 1 : "";
-        int klen = kind_len < len ? (int)(len - kind_len - 1) : 0;
-        if (!s->hash || s->seq == 0 || s->seq != seq) {
-            uint64_t at = s->hash && s->seq ? s->seq : seq;
-            rc = s_fail(a->res, a->author, at, VOCFED_ECORRUPT,
-                        "record index for %.*s/%.*s says seq %" PRIu64
-                        " but the log says %s%" PRIu64,
-                        (int)kind_len, kind, klen, rkey, seq,
-                        s->hash && s->seq ? "seq " : "deleted at/absent ",
-                        s->hash ? s->seq : 0);
+        s_row_t *r = &ring[n % S_AHEAD];
+        if (n >= S_AHEAD && (rc = s_check_row(a, ix, r)))
             goto done;
-        }
-        s->seen = true;
-        matched++;
-        a->res->records++;
+        r->kind = (const char *)key.mv_data + 4;
+        r->len = key.mv_size - 4;
+        r->seq = d.mv_size == 8 ? store_i_rd64(d.mv_data) : 0;
+        size_t kind_len = strnlen(r->kind, r->len);
+        size_t klen = kind_len < r->len ? r->len - kind_len - 1 : 0;
+        s_name_hash(r->kind, kind_len, r->kind + kind_len + (klen ? 1 : 0),
+                    klen, r->h);
+        __builtin_prefetch(&ix->slots[r->h[1] & (ix->cap - 1)], 1);
+        n++;
     }
     if (rc != MDB_NOTFOUND && rc != 0) {
         rc = store_i_status(rc);
         goto done;
     }
+    for (size_t i = n > S_AHEAD ? n - S_AHEAD : 0; i < n; i++)
+        if ((rc = s_check_row(a, ix, &ring[i % S_AHEAD])))
+            goto done;
     rc = VOCFED_OK;
     /* Every live record of the log must be in the stored index. */
     for (size_t i = 0; i < ix->cap; i++) {
         s_slot_t *s = &ix->slots[i];
-        if (s->hash && s->seq && !s->seen) {
-            const char *kind = (const char *)ix->arena.data + s->off;
-            size_t kind_len = strnlen(kind, s->len);
+        if ((s->h[0] || s->h[1]) && s->seq && !(s->seq & S_SEEN)) {
+            char what[PROTO_KIND_MAX + PROTO_KEY_MAX + 2] = "?";
+            uint8_t ek[STORE_KEY_ENTRY_LEN];
+            store_i_key_entry(ek, a->authno, s->seq);
+            MDB_val ekey = {sizeof ek, ek}, ev;
+            proto_entry_t e;
+            if (mdb_get(a->txn, a->store->entries, &ekey, &ev) == 0 &&
+                ev.mv_size > PROTO_HASH_LEN &&
+                proto_entry_decode((uint8_t *)ev.mv_data + PROTO_HASH_LEN,
+                                   ev.mv_size - PROTO_HASH_LEN, &e) == 0)
+                snprintf(what, sizeof what, "%.*s/%.*s", (int)e.kind_len,
+                         e.kind, (int)e.key_len, e.key);
             rc = s_fail(a->res, a->author, s->seq, VOCFED_ECORRUPT,
-                        "record %.*s/%.*s (seq %" PRIu64
+                        "record %s (seq %" PRIu64
                         ") is missing from the record index",
-                        (int)kind_len, kind, (int)(s->len - kind_len - 1),
-                        kind + kind_len + 1, s->seq);
+                        what, s->seq);
             break;
         }
     }
-    (void)matched;
 done:
     mdb_cursor_close(cur);
     return rc;
@@ -413,13 +448,11 @@ s_verify_author(store_t *store, MDB_txn *txn, const char *author,
     MDB_val ek, ev, ck, cv;
     int erc, crc, rc;
     proto_frontier_t fr;
-    s_index_t ix;
+    s_index_t ix = {0};
     size_t author_len = strlen(author);
     s_item_t *items = NULL;
     zactor_t *worker = NULL;
 
-    if ((rc = s_index_init(&ix)))
-        return rc;
     if ((rc = store_i_authno(txn, store, author, &a.authno)))
         goto done;
     {
@@ -454,6 +487,8 @@ s_verify_author(store_t *store, MDB_txn *txn, const char *author,
             store_i_rd32(ck.mv_data) == a.authno)
             total = store_i_rd64((uint8_t *)ck.mv_data + 4);
     }
+    if ((rc = s_index_init(&ix, total)))
+        goto done;
 
     uint8_t k0[STORE_KEY_ENTRY_LEN];
     store_i_key_entry(k0, a.authno, 0);
@@ -501,6 +536,11 @@ s_verify_author(store_t *store, MDB_txn *txn, const char *author,
         /* Then, in seq order, everything that depends on what came before. */
         for (size_t i = 0; i < n; i++) {
             s_item_t *it = &items[i];
+            /* The table is larger than the caches: ask for the slot a
+             * few entries ahead so the misses overlap. */
+            if (i + 8 < n)
+                __builtin_prefetch(
+                    &ix.slots[items[i + 8].name_hash[1] & (ix.cap - 1)], 1);
             uint64_t seq = it->seq;
             const proto_entry_t *e = &it->e;
             if (seq != expected) {
@@ -542,11 +582,7 @@ s_verify_author(store_t *store, MDB_txn *txn, const char *author,
             if ((rc = proto_frontier_append(&fr, it->leaf, s_check_node, &a)))
                 goto done;
 
-            uint8_t name[PROTO_KIND_MAX + 1 + PROTO_KEY_MAX];
-            memcpy(name, e->kind, e->kind_len);
-            name[e->kind_len] = 0;
-            memcpy(name + e->kind_len + 1, e->key, e->key_len);
-            if ((rc = s_index_set(&ix, name, e->kind_len + 1 + e->key_len,
+            if ((rc = s_index_set(&ix, it->name_hash,
                                   e->op == PROTO_OP_PUT ? seq : 0)))
                 goto done;
             res->entries++;
@@ -644,6 +680,7 @@ store_verify(store_t *store, const char *author, store_verify_result_t *res,
     MDB_txn *txn = NULL;
     int rc;
     memset(res, 0, sizeof *res);
+    randombytes_buf(s_hash_key, sizeof s_hash_key);
     if (author) {
         rc = s_collect(&ids, author, NULL);
     } else {
