@@ -14,6 +14,7 @@
 #define S_INTERVAL_MS 10000   /* abuse is logged once per interval */
 #define S_PERSIST_MS 1000     /* peer state is written at most this often */
 #define S_MAX_SESSIONS 100000 /* members connected at once */
+#define S_OVERSIZE_MARGIN (1024 * 1024) /* refused by us, not by libzmq */
 
 /* One connected member. */
 typedef struct {
@@ -410,7 +411,10 @@ s_setup_router(s_coord_t *c, const char *listen)
     zsock_set_curve_server(c->router, 1);
     zsock_set_curve_secretkey_bin(c->router, csk);
     sodium_free(csk); /* wiped */
-    zsock_set_maxmsgsize(c->router, PROTO_MSG_MAX);
+    /* libzmq drops a connection whose message passes this cap before
+     * anything is allocated for it; between PROTO_MSG_MAX and the cap the
+     * program itself refuses (and counts) the message. */
+    zsock_set_maxmsgsize(c->router, PROTO_MSG_MAX + S_OVERSIZE_MARGIN);
     zsock_set_sndhwm(c->router, 1000);
     zsock_set_rcvhwm(c->router, 1000);
     zsock_set_linger(c->router, 0);

@@ -1,5 +1,6 @@
 /* vocfed put / del: append a signed entry to the node's own log. */
 #include "node/identity.h"
+#include "node/roster.h"
 #include "tools/cli.h"
 
 #include <errno.h>
@@ -152,6 +153,13 @@ s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
                                "kind '%s' is not valid ([a-z][a-z0-9_]*, at "
                                "most %d bytes)",
                                kind, PROTO_KIND_MAX);
+    /* The roster is written only through `vocfed members`, which checks
+     * ids, keys and that revocation is final (SPEC 10.1). */
+    if (strcmp(kind, NODE_ROSTER_KIND) == 0)
+        return cli_usage_error(cli,
+                               "kind '%s' is the roster: use 'vocfed "
+                               "members'",
+                               kind);
     if (!proto_key_valid(key, strlen(key)))
         return cli_usage_error(cli,
                                "key '%s' is not valid (printable UTF-8, 1 to "

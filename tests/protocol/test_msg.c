@@ -1604,7 +1604,7 @@ test_caps(void **state)
         size_t n = PROTO_MSG_MAX_HEADS + (over ? 1 : 0);
         s_put_map(&b, n);
         for (size_t i = 0; i < n; i++) {
-            char id[16];
+            char id[32];
             snprintf(id, sizeof id, "m%05zu", i);
             if (over == 2) {
                 s_put_hex(&b, S_HASH S_HASH);
