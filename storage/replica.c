@@ -275,6 +275,8 @@ s_ingest_txn(store_t *self, MDB_txn *txn, void *ctx)
     }
 
     /* Step 3: the entries, in order, building the tree. */
+    if ((rc = store_i_hook_begin(self, txn)))
+        return rc;
     if ((rc = proto_frontier_load(&fr, PROTO_HASH_BLAKE2B256, head.size,
                                   store_i_node_source, &tree)))
         return rc;
@@ -332,17 +334,8 @@ s_ingest_txn(store_t *self, MDB_txn *txn, void *ctx)
         if ((rc = proto_frontier_append(&fr, in->buf.data, store_i_node_sink,
                                         &tree)))
             return rc;
-        uint8_t rk[STORE_KEY_RECORD_MAX], sv[8];
-        size_t rlen = store_i_key_record(rk, tree.authno, e.kind, e.kind_len,
-                                         e.key, e.key_len);
-        MDB_val rkey = {rlen, rk}, rval = {8, sv};
-        store_i_be64(sv, seq);
-        if (e.op == PROTO_OP_PUT)
-            rc = mdb_put(txn, self->records, &rkey, &rval, 0);
-        else if ((rc = mdb_del(txn, self->records, &rkey, NULL)) ==
-                 MDB_NOTFOUND)
-            rc = MDB_SUCCESS; /* the author's business, not ours */
-        if (rc)
+        if ((rc = store_i_apply(self, txn, tree.authno, b->author, &e, seq,
+                                true)))
             return rc;
         res->applied++;
 
@@ -379,6 +372,9 @@ s_ingest_txn(store_t *self, MDB_txn *txn, void *ctx)
             next_cp++;
         }
     }
+
+    if ((rc = store_i_hook_end(self, txn)))
+        return rc;
 
     /* Step 4: a batch that ends inside a checkpoint's range is proved by
      * the compact range up to it, which is kept for verify. */

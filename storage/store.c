@@ -329,6 +329,7 @@ store_destroy(store_t **self)
     if (!self || !*self)
         return;
     mdb_env_close((*self)->env);
+    proto_buf_release(&(*self)->scratch);
     free(*self);
     *self = NULL;
 }
@@ -733,6 +734,10 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
         return VOCFED_ECORRUPT;
     if ((rc = mdb_cursor_open(txn, self->entries, &cur)))
         return rc;
+    if ((rc = store_i_hook_begin(self, txn))) {
+        mdb_cursor_close(cur);
+        return rc;
+    }
 
     size_t author_len = strlen(a->author);
     for (size_t i = 0; i < a->n; i++) {
@@ -788,21 +793,12 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
         if ((rc = proto_frontier_append(&fr, leaf, store_i_node_sink, &tree)))
             goto done;
 
-        uint8_t rk[STORE_KEY_RECORD_MAX], sv[8];
-        size_t rlen = store_i_key_record(rk, tree.authno, e.kind, e.kind_len,
-                                         e.key, e.key_len);
-        MDB_val rkey = {rlen, rk}, rval = {8, sv};
-        store_i_be64(sv, seq);
-        if (r->op == PROTO_OP_PUT) {
-            rc = mdb_put(txn, self->records, &rkey, &rval, 0);
-        } else {
-            rc = mdb_del(txn, self->records, &rkey, NULL);
-            if (rc == MDB_NOTFOUND)
-                rc = VOCFED_ENOTFOUND;
-        }
-        if (rc)
+        if ((rc = store_i_apply(self, txn, tree.authno, a->author, &e, seq,
+                                false)))
             goto done;
     }
+    if ((rc = store_i_hook_end(self, txn)))
+        goto done;
 
     /* SPEC 4: one checkpoint for the whole transaction. */
     proto_checkpoint_t cp = {.version = PROTO_CHECKPOINT_VERSION,
@@ -1131,4 +1127,277 @@ store_raw_put(store_t *self, store_raw_t what, const char *author, uint64_t key,
 {
     s_raw_ctx_t r = {what, author, key, name, name_len, data, len};
     return store_i_write(self, s_raw_txn, &r);
+}
+
+/* ---- the apply hook (SPEC 5.5) ------------------------------------------ */
+
+void
+store_set_hook(store_t *self, const store_hook_t *hook)
+{
+    self->has_hook = hook != NULL;
+    if (hook)
+        self->hook = *hook;
+}
+
+int
+store_i_hook_begin(store_t *self, MDB_txn *txn)
+{
+    store_txn_t t = {self, txn};
+    return self->has_hook && self->hook.begin
+               ? self->hook.begin(self->hook.ctx, &t)
+               : MDB_SUCCESS;
+}
+
+int
+store_i_hook_end(store_t *self, MDB_txn *txn)
+{
+    store_txn_t t = {self, txn};
+    return self->has_hook && self->hook.end ? self->hook.end(self->hook.ctx, &t)
+                                            : MDB_SUCCESS;
+}
+
+/* The body of the entry at seq of authno (borrowed), NULL for a del. */
+static int
+s_entry_body(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t seq,
+             const uint8_t **body, size_t *len)
+{
+    uint8_t k[STORE_KEY_ENTRY_LEN];
+    store_i_key_entry(k, authno, seq);
+    MDB_val key = {sizeof k, k}, d;
+    proto_entry_t e;
+    int rc = mdb_get(txn, self->entries, &key, &d);
+    if (rc)
+        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+    if (d.mv_size < PROTO_HASH_LEN ||
+        proto_entry_decode((uint8_t *)d.mv_data + PROTO_HASH_LEN,
+                           d.mv_size - PROTO_HASH_LEN, &e) != VOCFED_OK)
+        return VOCFED_ECORRUPT;
+    *body = e.body;
+    *len = e.body_len;
+    return MDB_SUCCESS;
+}
+
+int
+store_i_apply(store_t *self, MDB_txn *txn, uint32_t authno, const char *author,
+              const proto_entry_t *e, uint64_t seq, bool missing_del_ok)
+{
+    uint8_t rk[STORE_KEY_RECORD_MAX], sv[8];
+    size_t rlen = store_i_key_record(rk, authno, e->kind, e->kind_len, e->key,
+                                     e->key_len);
+    MDB_val rkey = {rlen, rk}, rval = {8, sv}, old;
+    const uint8_t *old_body = NULL;
+    size_t old_len = 0;
+    int rc;
+    if (self->has_hook) {
+        /* The hook needs the record this entry replaces. */
+        rc = mdb_get(txn, self->records, &rkey, &old);
+        if (rc == MDB_SUCCESS) {
+            if (old.mv_size != 8)
+                return VOCFED_ECORRUPT;
+            if ((rc = s_entry_body(self, txn, authno, store_i_rd64(old.mv_data),
+                                   &old_body, &old_len)))
+                return rc;
+        } else if (rc != MDB_NOTFOUND) {
+            return rc;
+        }
+    }
+    store_i_be64(sv, seq);
+    if (e->op == PROTO_OP_PUT) {
+        rc = mdb_put(txn, self->records, &rkey, &rval, 0);
+    } else {
+        rc = mdb_del(txn, self->records, &rkey, NULL);
+        if (rc == MDB_NOTFOUND)
+            rc = missing_del_ok ? MDB_SUCCESS : VOCFED_ENOTFOUND;
+    }
+    if (rc || !self->has_hook || !self->hook.entry)
+        return rc;
+    /* LMDB's pointers may not outlive the next write: hand over a copy. */
+    proto_buf_reset(&self->scratch);
+    if (old_body &&
+        (rc = proto_buf_append(&self->scratch, old_body, old_len)))
+        return rc;
+    store_txn_t t = {self, txn};
+    return self->hook.entry(self->hook.ctx, &t, author, e,
+                            old_body ? self->scratch.data : NULL, old_len);
+}
+
+int
+store_txn_counter_get(store_txn_t *t, const void *key, size_t len,
+                      int64_t *value)
+{
+    MDB_val k = {len, (void *)key}, d;
+    int rc = mdb_get(t->txn, t->self->figures, &k, &d);
+    *value = 0;
+    if (rc == MDB_NOTFOUND)
+        return VOCFED_OK;
+    if (rc)
+        return store_i_status(rc);
+    if (d.mv_size != 8)
+        return VOCFED_ECORRUPT;
+    *value = (int64_t)store_i_rd64(d.mv_data);
+    return VOCFED_OK;
+}
+
+int
+store_txn_counter_set(store_txn_t *t, const void *key, size_t len,
+                      int64_t value)
+{
+    if (len == 0 || len > 511)
+        return VOCFED_EINVALID;
+    MDB_val k = {len, (void *)key};
+    if (value == 0) {
+        int rc = mdb_del(t->txn, t->self->figures, &k, NULL);
+        return rc == MDB_NOTFOUND ? VOCFED_OK : rc;
+    }
+    uint8_t v[8];
+    store_i_be64(v, (uint64_t)value);
+    MDB_val d = {8, v};
+    return mdb_put(t->txn, t->self->figures, &k, &d, 0);
+}
+
+int
+store_txn_counters_clear(store_txn_t *t)
+{
+    return mdb_drop(t->txn, t->self->figures, 0);
+}
+
+int
+store_scan_counters(store_t *self, store_txn_t *t, const void *prefix,
+                    size_t plen, store_counter_fn fn, void *ctx)
+{
+    MDB_txn *txn = t ? t->txn : NULL;
+    MDB_cursor *cur = NULL;
+    int rc;
+    if (!txn && (rc = store_i_read_begin(self, &txn)))
+        return store_i_status(rc);
+    if ((rc = mdb_cursor_open(txn, self->figures, &cur)))
+        goto done;
+    MDB_val key = {plen, (void *)prefix}, d;
+    for (rc = mdb_cursor_get(cur, &key, &d, plen ? MDB_SET_RANGE : MDB_FIRST);
+         rc == 0; rc = mdb_cursor_get(cur, &key, &d, MDB_NEXT)) {
+        if (key.mv_size < plen || memcmp(key.mv_data, prefix, plen))
+            break;
+        if (d.mv_size != 8) {
+            rc = VOCFED_ECORRUPT;
+            goto done;
+        }
+        int stop =
+            fn(ctx, key.mv_data, key.mv_size, (int64_t)store_i_rd64(d.mv_data));
+        if (stop) {
+            rc = stop;
+            goto done;
+        }
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = MDB_SUCCESS;
+done:
+    mdb_cursor_close(cur);
+    if (!t)
+        mdb_txn_abort(txn);
+    return rc > 0 || (rc <= -9000 && rc > -9100) || rc == 0
+               ? rc
+               : store_i_status(rc);
+}
+
+int
+store_txn_record(store_txn_t *t, const char *author, const char *kind,
+                 const char *key, proto_buf_t *out)
+{
+    uint32_t no;
+    size_t kl = strlen(kind), keyl = strlen(key);
+    if (!proto_kind_valid(kind, kl) || !proto_key_valid(key, keyl))
+        return VOCFED_ENOTFOUND;
+    int rc = store_i_authno(t->txn, t->self, author, &no);
+    if (rc)
+        return store_i_status(rc);
+    uint8_t rk[STORE_KEY_RECORD_MAX];
+    MDB_val rkey = {store_i_key_record(rk, no, kind, kl, key, keyl), rk}, d;
+    if ((rc = mdb_get(t->txn, t->self->records, &rkey, &d)))
+        return store_i_status(rc);
+    if (d.mv_size != 8)
+        return VOCFED_ECORRUPT;
+    const uint8_t *body;
+    size_t len;
+    if ((rc = s_entry_body(t->self, t->txn, no, store_i_rd64(d.mv_data), &body,
+                           &len)))
+        return store_i_status(rc);
+    return proto_buf_append(out, body, len);
+}
+
+int
+store_txn_scan_records(store_txn_t *t, const char *author, const char *kind,
+                       store_txn_record_fn fn, void *ctx)
+{
+    uint32_t no;
+    MDB_cursor *cur = NULL;
+    int rc = store_i_authno(t->txn, t->self, author, &no);
+    if (rc)
+        return store_i_status(rc);
+    uint8_t prefix[4 + PROTO_KIND_MAX + 1];
+    size_t plen = 4;
+    store_i_be32(prefix, no);
+    if (kind) {
+        size_t kl = strlen(kind);
+        if (kl > PROTO_KIND_MAX)
+            return VOCFED_EINVALID;
+        memcpy(prefix + 4, kind, kl);
+        prefix[4 + kl] = 0;
+        plen += kl + 1;
+    }
+    if ((rc = mdb_cursor_open(t->txn, t->self->records, &cur)))
+        return store_i_status(rc);
+    MDB_val key = {plen, prefix}, d;
+    for (rc = mdb_cursor_get(cur, &key, &d, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &d, MDB_NEXT)) {
+        if (key.mv_size <= plen || memcmp(key.mv_data, prefix, plen))
+            break;
+        const char *name = (const char *)key.mv_data + 4;
+        size_t nlen = key.mv_size - 4, klen = strnlen(name, nlen);
+        if (klen >= nlen || klen > PROTO_KIND_MAX ||
+            nlen - klen - 1 > PROTO_KEY_MAX || d.mv_size != 8) {
+            rc = VOCFED_ECORRUPT;
+            break;
+        }
+        char kbuf[PROTO_KIND_MAX + 1], keybuf[PROTO_KEY_MAX + 1];
+        memcpy(kbuf, name, klen);
+        kbuf[klen] = 0;
+        memcpy(keybuf, name + klen + 1, nlen - klen - 1);
+        keybuf[nlen - klen - 1] = 0;
+        const uint8_t *body;
+        size_t blen;
+        if ((rc = s_entry_body(t->self, t->txn, no, store_i_rd64(d.mv_data),
+                               &body, &blen)))
+            break;
+        if ((rc = fn(ctx, kbuf, keybuf, body, blen)))
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND)
+        rc = MDB_SUCCESS;
+    return rc > 0 ? store_i_status(rc) : rc;
+}
+
+typedef struct {
+    store_txn_fn fn; /* the work */
+    void *ctx;       /* its context */
+} s_with_t;
+
+static int
+s_with_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_with_t *w = ctx;
+    store_txn_t t = {self, txn};
+    int rc = store_i_hook_begin(self, txn);
+    if (!rc)
+        rc = w->fn(w->ctx, &t);
+    if (!rc)
+        rc = store_i_hook_end(self, txn);
+    return rc;
+}
+
+int
+store_with_txn(store_t *self, store_txn_fn fn, void *ctx)
+{
+    s_with_t w = {fn, ctx};
+    return store_i_write(self, s_with_txn, &w);
 }

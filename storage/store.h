@@ -149,6 +149,65 @@ int store_consistency_proof(store_t *self, const char *author,
 /* The map size in bytes now (it grows as needed). */
 size_t store_map_size(const store_t *self);
 
+/* ---- derived data kept in the same transaction (SPEC 5.5) -------------- */
+
+/* A write transaction as the apply hook sees it. */
+typedef struct store_txn store_txn_t;
+
+/* Called inside every write transaction that changes current records
+ * (local appends and replicated batches): begin once, entry for each
+ * applied entry with the body of the record it replaces (NULL if there
+ * was none), end before the commit. Any non-zero return aborts the
+ * transaction with that status. A transaction may be retried (map
+ * growth): begin is then called again. */
+typedef struct {
+    int (*begin)(void *ctx, store_txn_t *txn);
+    int (*entry)(void *ctx, store_txn_t *txn, const char *author,
+                 const proto_entry_t *e, const uint8_t *old_body,
+                 size_t old_len);
+    int (*end)(void *ctx, store_txn_t *txn);
+    void *ctx; /* passed to each */
+} store_hook_t;
+
+/* Installs (or with NULL removes) the apply hook for this handle. */
+void store_set_hook(store_t *self, const store_hook_t *hook);
+
+/* Counters in the figures database, within a hook's transaction. A
+ * missing counter reads as 0; setting 0 deletes it. */
+int store_txn_counter_get(store_txn_t *txn, const void *key, size_t len,
+                          int64_t *value) VOCFED_WUR;
+int store_txn_counter_set(store_txn_t *txn, const void *key, size_t len,
+                          int64_t value) VOCFED_WUR;
+
+/* Calls fn for each counter whose key starts with prefix (in key order),
+ * in the hook's transaction or (txn NULL) in a read snapshot of self. */
+typedef int (*store_counter_fn)(void *ctx, const void *key, size_t len,
+                                int64_t value);
+int store_scan_counters(store_t *self, store_txn_t *txn, const void *prefix,
+                        size_t plen, store_counter_fn fn, void *ctx) VOCFED_WUR;
+
+/* The current record (author, kind, key) inside the hook's transaction:
+ * its body is appended to out (empty for a record without fields).
+ * VOCFED_ENOTFOUND if there is none. */
+int store_txn_record(store_txn_t *txn, const char *author, const char *kind,
+                     const char *key, proto_buf_t *out) VOCFED_WUR;
+
+/* Calls fn(ctx, key, body) for each current record of author (all kinds
+ * when kind is NULL) inside the hook's transaction. */
+typedef int (*store_txn_record_fn)(void *ctx, const char *kind, const char *key,
+                                   const uint8_t *body, size_t len);
+int store_txn_scan_records(store_txn_t *txn, const char *author,
+                           const char *kind, store_txn_record_fn fn,
+                           void *ctx) VOCFED_WUR;
+
+/* Removes every counter (for a rebuild). */
+int store_txn_counters_clear(store_txn_t *txn) VOCFED_WUR;
+
+/* Runs the hook's begin, then fn, then end, in one write transaction:
+ * for work on counters outside an append (e.g. rebuilding the figures). */
+typedef int (*store_txn_fn)(void *ctx, store_txn_t *txn);
+int store_with_txn(store_t *self, store_txn_fn fn, void *ctx) VOCFED_WUR;
+
 /* Test hooks: write raw bytes where the store keeps them, bypassing every
  * check, to prove that verification catches what they do. Never used by
  * the program itself. */

@@ -29,7 +29,27 @@ struct store_t {
     MDB_dbi pending;     /* authno -> covering checkpoint + range proof */
     MDB_dbi alarms;      /* time | n -> alarm record */
     size_t map_size;     /* current map size in bytes */
+    store_hook_t hook;   /* derived data kept with the records */
+    bool has_hook;       /* hook is set */
+    proto_buf_t scratch; /* copy of a replaced record for the hook */
 };
+
+/* What the hook's callbacks get: one write transaction. */
+struct store_txn {
+    store_t *self; /* the store */
+    MDB_txn *txn;  /* the LMDB transaction */
+};
+
+/* Updates the current-record index for entry e (seq) of authno and calls
+ * the hook's entry callback with the record it replaces. missing_del_ok:
+ * a del of an absent record is not an error (replicas). */
+int store_i_apply(store_t *self, MDB_txn *txn, uint32_t authno,
+                  const char *author, const proto_entry_t *e, uint64_t seq,
+                  bool missing_del_ok);
+
+/* Calls the hook's begin / end (no-ops without a hook). */
+int store_i_hook_begin(store_t *self, MDB_txn *txn);
+int store_i_hook_end(store_t *self, MDB_txn *txn);
 
 /* Big-endian helpers for keys: keys sort as numbers. */
 void store_i_be32(uint8_t *p, uint32_t v);

@@ -1,0 +1,522 @@
+/* vocfed: the record kinds table (DESIGN 6, SPEC 11). */
+#include "protocol/kinds.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define ENUM(name, req, vals, zh, en)                                          \
+    {                                                                          \
+        name, PROTO_FT_ENUM, req, vals, 0, 0, zh, en                           \
+    }
+#define STR(name, req, zh, en)                                                 \
+    {                                                                          \
+        name, PROTO_FT_STR, req, NULL, 0, 0, zh, en                            \
+    }
+#define INT(name, req, lo, hi, zh, en)                                         \
+    {                                                                          \
+        name, PROTO_FT_INT, req, NULL, lo, hi, zh, en                          \
+    }
+#define TYPED(name, type, req, zh, en)                                         \
+    {                                                                          \
+        name, type, req, NULL, 0, 0, zh, en                                    \
+    }
+
+/* ---- enumerations ----------------------------------------------------- */
+
+static const char *const s_roles[] = {
+    "lead",          "backbone", "consortium",    "enterprise", "government",
+    "industry_body", "research", "county_school", "school",     NULL};
+static const char *const s_major_level[] = {"secondary", "higher",
+                                            "undergraduate", NULL};
+static const char *const s_major_status[] = {"active", "closed", NULL};
+static const char *const s_pathway[] = {"regular", "three_plus_two",
+                                        "five_year", "apprenticeship", NULL};
+static const char *const s_student_status[] = {
+    "enrolled", "suspended", "graduated", "withdrawn", "transferred", NULL};
+static const char *const s_destination[] = {
+    "employed",   "flexible", "self_employed", "further_study", "army",
+    "unemployed", NULL};
+static const char *const s_staff_category[] = {
+    "fulltime_teacher", "enterprise_adjunct", "admin", NULL};
+static const char *const s_course_type[] = {"public", "professional", NULL};
+static const char *const s_post[] = {"authorised", "self_hired", "contract",
+                                     NULL};
+static const char *const s_dual[] = {"none", "junior", "mid", "senior", NULL};
+static const char *const s_training_type[] = {
+    "enterprise_staff", "continuing_ed", "pre_job", "upskilling",
+    "certification",    "rural",         NULL};
+static const char *const s_coop_kind[] = {"order", "named", "apprenticeship",
+                                          NULL};
+static const char *const s_coop_status[] = {"active", "completed", "dissolved",
+                                            NULL};
+static const char *const s_college_level[] = {"none", "municipal", "provincial",
+                                              "national", NULL};
+static const char *const s_consortium_level[] = {
+    "county", "municipal", "provincial", "national", NULL};
+static const char *const s_member_status[] = {"active", "suspended", "revoked",
+                                              NULL};
+
+/* ---- kinds -------------------------------------------------------------- */
+
+static const proto_field_def_t s_member[] = {
+    STR("name_zh", true, "中文名称", "name (Chinese)"),
+    STR("name_en", false, "英文名称", "name (English)"),
+    ENUM("role", true, s_roles, "成员类型", "role"),
+    STR("original_affiliation", true, "原隶属关系", "original affiliation"),
+    STR("unit_nature", false, "单位性质", "unit nature"),
+    STR("funding_channel", false, "经费渠道", "funding channel"),
+    TYPED("region_code", PROTO_FT_REGION, true, "行政区划代码", "region code"),
+    TYPED("parents", PROTO_FT_LIST, false, "所属联合体", "parent members"),
+};
+static const proto_field_def_t s_major[] = {
+    STR("name", true, "专业名称", "name"),
+    ENUM("level", true, s_major_level, "层次", "level"),
+    TYPED("industries", PROTO_FT_LIST, false, "对接主导产业", "industries"),
+    ENUM("status", true, s_major_status, "状态", "status"),
+};
+static const proto_field_def_t s_student[] = {
+    ENUM("level", true, s_major_level, "层次", "level"),
+    STR("major", false, "专业代码", "major"),
+    ENUM("pathway", false, s_pathway, "培养路径", "pathway"),
+    TYPED("intake_year", PROTO_FT_YEAR, true, "入学年份", "intake year"),
+    ENUM("status", true, s_student_status, "学籍状态", "status"),
+    STR("source_school", false, "生源学校", "source school"),
+    TYPED("origin_region", PROTO_FT_REGION, false, "生源地区划",
+          "origin region"),
+    STR("coop_class", false, "校企合作班", "cooperation class"),
+};
+static const proto_field_def_t s_graduate[] = {
+    ENUM("level", true, s_major_level, "层次", "level"),
+    STR("major", false, "专业代码", "major"),
+    TYPED("grad_year", PROTO_FT_YEAR, true, "毕业年份", "graduation year"),
+    ENUM("destination", true, s_destination, "去向", "destination"),
+    TYPED("workplace_region", PROTO_FT_REGION, false, "就业地区划",
+          "workplace region"),
+};
+static const proto_field_def_t s_staff[] = {
+    ENUM("category", true, s_staff_category, "人员类别", "category"),
+    ENUM("course_type", false, s_course_type, "课程类型", "course type"),
+    ENUM("post", false, s_post, "编制类型", "post"),
+    ENUM("dual_qualified", false, s_dual, "双师型等级", "dual-qualified"),
+    INT("practice_days_5y", false, 0, 1826, "五年企业实践天数",
+        "practice days in 5 years"),
+};
+static const proto_field_def_t s_posts[] = {
+    INT("authorised_posts", true, 0, 100000, "核定编制数", "authorised posts"),
+    INT("self_hired_posts", true, 0, 100000, "自主招聘数", "self-hired posts"),
+};
+static const proto_field_def_t s_training[] = {
+    ENUM("type", true, s_training_type, "培训类型", "type"),
+    TYPED("year", PROTO_FT_YEAR, true, "年度", "year"),
+    INT("completed", true, 0, 10000000, "完成人次", "person-times"),
+    STR("co_providers", false, "合作举办方", "co-providers"),
+    TYPED("online", PROTO_FT_BOOL, false, "线上", "online"),
+};
+static const proto_field_def_t s_coop_class[] = {
+    STR("enterprise", true, "合作企业", "enterprise"),
+    STR("major", false, "专业代码", "major"),
+    TYPED("cohort_year", PROTO_FT_YEAR, true, "开班年份", "cohort year"),
+    INT("students_at_start", true, 0, 10000, "开班人数", "students at start"),
+    ENUM("kind", true, s_coop_kind, "班型", "kind"),
+    ENUM("status", false, s_coop_status, "状态", "status"),
+};
+static const proto_field_def_t s_industry_college[] = {
+    STR("name", true, "名称", "name"),
+    STR("industry", false, "对接产业", "industry"),
+    ENUM("level", true, s_college_level, "认定级别", "level"),
+    TYPED("recognised_year", PROTO_FT_YEAR, false, "认定年份",
+          "recognised year"),
+};
+static const proto_field_def_t s_consortium[] = {
+    STR("name", true, "名称", "name"),
+    STR("park", false, "园区", "park"),
+    ENUM("level", true, s_consortium_level, "认定级别", "level"),
+    TYPED("recognised_year", PROTO_FT_YEAR, false, "认定年份",
+          "recognised year"),
+};
+static const proto_field_def_t s_industry[] = {
+    STR("name_zh", true, "产业名称", "name (Chinese)"),
+    STR("name_en", false, "英文名称", "name (English)"),
+    TYPED("leading", PROTO_FT_BOOL, true, "主导产业", "leading"),
+};
+static const proto_field_def_t s_target[] = {
+    TYPED("value", PROTO_FT_DECIMAL, true, "目标值", "target value"),
+};
+static const proto_field_def_t s_subsidy_rule[] = {
+    INT("amount", true, 0, 100000000, "金额（元）", "amount (yuan)"),
+    INT("threshold", false, 0, 100000, "门槛", "threshold"),
+    INT("budget", false, 0, 1000000000, "年度预算（元）", "budget (yuan)"),
+};
+static const proto_field_def_t s_member_key[] = {
+    STR("pubkey", true, "公钥", "public key"),
+    STR("name", false, "名称", "name"),
+    STR("role", false, "成员类型", "role"),
+    ENUM("status", true, s_member_status, "状态", "status"),
+};
+
+static const proto_kind_def_t s_kinds[] = {
+    {"member", "profile", "成员档案", "member profile", false, s_member,
+     N(s_member)},
+    {"major", "code", "专业", "major", false, s_major, N(s_major)},
+    {"student", "pseudo_id", "学生", "student", false, s_student, N(s_student)},
+    {"graduate", "pseudo_id:grad_year", "毕业生", "graduate", false, s_graduate,
+     N(s_graduate)},
+    {"staff", "pseudo_id", "教职工", "staff", false, s_staff, N(s_staff)},
+    {"posts", "year", "编制", "posts", false, s_posts, N(s_posts)},
+    {"training", "activity code", "培训", "training", false, s_training,
+     N(s_training)},
+    {"coop_class", "code", "校企合作班", "cooperation class", false,
+     s_coop_class, N(s_coop_class)},
+    {"industry_college", "code", "产业学院", "industry college", false,
+     s_industry_college, N(s_industry_college)},
+    {"consortium", "code", "产教联合体", "industry-education consortium", false,
+     s_consortium, N(s_consortium)},
+    {"industry", "code", "主导产业", "leading industry", true, s_industry,
+     N(s_industry)},
+    {"target", "figure id:year", "目标", "target", true, s_target, N(s_target)},
+    {"subsidy_rule", "figure id", "奖补规则", "subsidy rule", true,
+     s_subsidy_rule, N(s_subsidy_rule)},
+    {"member_key", "member id", "成员密钥", "member key", true, s_member_key,
+     N(s_member_key)},
+};
+
+/* Chinese names of enumeration values, for reports. */
+static const struct {
+    const char *value; /* enumeration value */
+    const char *zh;    /* its display name */
+} s_enum_zh[] = {
+    {"lead", "龙头"},
+    {"backbone", "骨干"},
+    {"consortium", "产教联合体"},
+    {"enterprise", "企业"},
+    {"government", "政府部门"},
+    {"industry_body", "行业组织"},
+    {"research", "科研院所"},
+    {"county_school", "县域中职"},
+    {"school", "学校"},
+    {"secondary", "中职"},
+    {"higher", "高职"},
+    {"undergraduate", "职业本科"},
+    {"enrolled", "在校"},
+    {"graduated", "毕业"},
+    {"suspended", "休学"},
+    {"withdrawn", "退学"},
+    {"transferred", "转出"},
+    {"employed", "就业"},
+    {"flexible", "灵活就业"},
+    {"self_employed", "自主创业"},
+    {"further_study", "升学"},
+    {"army", "参军"},
+    {"unemployed", "待就业"},
+    {"provincial", "省级"},
+    {"national", "国家级"},
+    {"municipal", "市级"},
+    {"county", "县级"},
+};
+
+const proto_kind_def_t *
+proto_kinds(size_t *n)
+{
+    *n = N(s_kinds);
+    return s_kinds;
+}
+
+const proto_kind_def_t *
+proto_kind_find(const char *name)
+{
+    for (size_t i = 0; i < N(s_kinds); i++)
+        if (strcmp(s_kinds[i].name, name) == 0)
+            return &s_kinds[i];
+    return NULL;
+}
+
+const proto_field_def_t *
+proto_kind_field(const proto_kind_def_t *k, const char *name, size_t len)
+{
+    for (size_t i = 0; i < k->nfields; i++)
+        if (strlen(k->fields[i].name) == len &&
+            memcmp(k->fields[i].name, name, len) == 0)
+            return &k->fields[i];
+    return NULL;
+}
+
+const char *
+proto_enum_zh(const char *value)
+{
+    for (size_t i = 0; i < N(s_enum_zh); i++)
+        if (strcmp(s_enum_zh[i].value, value) == 0)
+            return s_enum_zh[i].zh;
+    return value;
+}
+
+/* ---- reading text values ------------------------------------------------ */
+
+static int s_refuse(proto_kind_error_t *err, const char *field,
+                    const char *value, const char *zh, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int
+s_refuse(proto_kind_error_t *err, const char *field, const char *value,
+         const char *zh, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err)
+        return VOCFED_EINVALID;
+    snprintf(err->field, sizeof err->field, "%s", field);
+    snprintf(err->value, sizeof err->value, "%s", value);
+    va_start(ap, fmt);
+    vsnprintf(err->reason_en, sizeof err->reason_en, fmt, ap);
+    va_end(ap);
+    snprintf(err->reason_zh, sizeof err->reason_zh, "%s", zh);
+    return VOCFED_EINVALID;
+}
+
+static bool
+s_digits(const char *s, size_t min, size_t max)
+{
+    size_t n = strlen(s);
+    if (n < min || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* A whole number exactly as written: optional '-', digits, no leading
+ * zeros (so "007" is refused rather than silently changed). */
+static bool
+s_int(const char *s, int64_t *out)
+{
+    const char *p = *s == '-' ? s + 1 : s;
+    if (!*p || !s_digits(p, 1, 19) || (p[0] == '0' && p[1]))
+        return false;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool
+s_decimal(const char *s)
+{
+    const char *dot = strchr(s, '.');
+    if (!dot)
+        return s_digits(s, 1, 15);
+    size_t ilen = (size_t)(dot - s);
+    char ipart[20];
+    if (ilen < 1 || ilen >= sizeof ipart)
+        return false;
+    memcpy(ipart, s, ilen);
+    ipart[ilen] = 0;
+    return s_digits(ipart, 1, 15) && s_digits(dot + 1, 1, 6);
+}
+
+static bool
+s_list_valid(const char *s)
+{
+    /* tokens of printable text without spaces at their ends; empty ones
+     * (";;") are refused */
+    if (!*s)
+        return true;
+    const char *p = s;
+    for (;;) {
+        const char *q = strchr(p, ';');
+        size_t n = q ? (size_t)(q - p) : strlen(p);
+        if (n == 0 || p[0] == ' ' || p[n - 1] == ' ')
+            return false;
+        if (!q)
+            return true;
+        p = q + 1;
+    }
+}
+
+static void
+s_allowed(const char *const *values, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (size_t i = 0; values[i] && used < cap; i++) {
+        int n =
+            snprintf(out + used, cap - used, "%s%s", i ? ", " : "", values[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+/* Parses one value of field f into v (strings borrow text). */
+static int
+s_value(const proto_field_def_t *f, const char *text, proto_value_t *v,
+        proto_kind_error_t *err)
+{
+    size_t len = strlen(text);
+    memset(v, 0, sizeof *v);
+    switch (f->type) {
+    case PROTO_FT_STR:
+    case PROTO_FT_LIST:
+    case PROTO_FT_DECIMAL:
+    case PROTO_FT_REGION:
+        if (len > PROTO_STR_MAX || !proto_utf8_valid(text, len))
+            return s_refuse(err, f->name, text, "不是有效的 UTF-8 文本或过长",
+                            "not valid UTF-8 text of at most %d bytes",
+                            PROTO_STR_MAX);
+        for (size_t i = 0; i < len; i++)
+            if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+                return s_refuse(err, f->name, text, "含有控制字符",
+                                "contains a control character");
+        if (f->type == PROTO_FT_REGION && !s_digits(text, 6, 6))
+            return s_refuse(err, f->name, text,
+                            "应为 6 位行政区划代码（GB/T 2260），如 340803",
+                            "expected a 6-digit GB/T 2260 region code, "
+                            "e.g. 340803");
+        if (f->type == PROTO_FT_DECIMAL && !s_decimal(text))
+            return s_refuse(err, f->name, text,
+                            "应为十进制数，如 14000 或 0.45",
+                            "expected a decimal number, e.g. 14000 or 0.45");
+        if (f->type == PROTO_FT_LIST && !s_list_valid(text))
+            return s_refuse(err, f->name, text, "应为以分号分隔的非空项",
+                            "expected non-empty items separated by ';'");
+        v->type = PROTO_VAL_STR;
+        v->s = text;
+        v->slen = len;
+        return VOCFED_OK;
+    case PROTO_FT_INT:
+    case PROTO_FT_YEAR: {
+        int64_t lo = f->type == PROTO_FT_YEAR ? 2000 : f->min;
+        int64_t hi = f->type == PROTO_FT_YEAR ? 2100 : f->max;
+        int64_t x;
+        if (!s_int(text, &x) || x < lo || x > hi)
+            return s_refuse(err, f->name, text, "应为整数且在允许范围内",
+                            "expected a whole number from %lld to %lld",
+                            (long long)lo, (long long)hi);
+        v->type = PROTO_VAL_INT;
+        v->i = x;
+        return VOCFED_OK;
+    }
+    case PROTO_FT_BOOL:
+        if (!strcmp(text, "true") || !strcmp(text, "1") ||
+            !strcmp(text, "yes") || !strcmp(text, "是")) {
+            v->type = PROTO_VAL_BOOL;
+            v->b = true;
+            return VOCFED_OK;
+        }
+        if (!strcmp(text, "false") || !strcmp(text, "0") ||
+            !strcmp(text, "no") || !strcmp(text, "否")) {
+            v->type = PROTO_VAL_BOOL;
+            v->b = false;
+            return VOCFED_OK;
+        }
+        return s_refuse(err, f->name, text, "应为 true/false（是/否）",
+                        "expected true or false (also 1/0, yes/no, 是/否)");
+    case PROTO_FT_ENUM:
+        for (size_t i = 0; f->values[i]; i++)
+            if (strcmp(f->values[i], text) == 0) {
+                v->type = PROTO_VAL_STR;
+                v->s = f->values[i];
+                v->slen = len;
+                return VOCFED_OK;
+            }
+        {
+            char allowed[200];
+            s_allowed(f->values, allowed, sizeof allowed);
+            return s_refuse(err, f->name, text, "不是允许的取值",
+                            "not one of: %s", allowed);
+        }
+    }
+    return VOCFED_EINVALID;
+}
+
+int
+proto_kind_check_key(const proto_kind_def_t *k, const char *key,
+                     proto_kind_error_t *err)
+{
+    size_t len = strlen(key);
+    if (!proto_key_valid(key, len))
+        return s_refuse(err, "", key, "键无效（1–256 字节可打印 UTF-8）",
+                        "not a valid key (printable UTF-8, 1-256 bytes)");
+    if (!strcmp(k->name, "posts")) {
+        int64_t y;
+        if (!s_int(key, &y) || y < 2000 || y > 2100)
+            return s_refuse(err, "", key, "编制记录的键应为年份",
+                            "the key of posts is a year (2000-2100)");
+    } else if (!strcmp(k->name, "member") && strcmp(key, "profile") != 0) {
+        return s_refuse(err, "", key, "成员档案的键应为 profile",
+                        "the key of member is 'profile'");
+    } else if (!strcmp(k->name, "graduate")) {
+        const char *colon = strchr(key, ':');
+        int64_t y;
+        if (!colon || colon == key || !s_int(colon + 1, &y) || y < 2000 ||
+            y > 2100)
+            return s_refuse(err, "", key,
+                            "毕业生记录的键应为 pseudo_id:毕业年份",
+                            "the key of graduate is pseudo_id:grad_year");
+    }
+    return VOCFED_OK;
+}
+
+int
+proto_kind_body(const proto_kind_def_t *k, const char *const *names,
+                const char *const *values, size_t n, proto_buf_t *out,
+                proto_kind_error_t *err)
+{
+    proto_field_t fields[64];
+    size_t nf = 0;
+    bool seen[64] = {false};
+    if (k->nfields > 64 || n > 64)
+        return s_refuse(err, "", "", "字段过多", "too many fields");
+    for (size_t i = 0; i < n; i++) {
+        const proto_field_def_t *f =
+            proto_kind_field(k, names[i], strlen(names[i]));
+        if (!f) {
+            char allowed[400];
+            size_t used = 0;
+            allowed[0] = 0;
+            for (size_t j = 0; j < k->nfields && used < sizeof allowed; j++) {
+                int w = snprintf(allowed + used, sizeof allowed - used, "%s%s",
+                                 j ? ", " : "", k->fields[j].name);
+                if (w < 0)
+                    break;
+                used += (size_t)w;
+            }
+            return s_refuse(err, names[i], values[i], "不是该类记录的字段",
+                            "%s has no field '%s'; its fields: %s", k->name,
+                            names[i], allowed);
+        }
+        size_t idx = (size_t)(f - k->fields);
+        if (seen[idx])
+            return s_refuse(err, names[i], values[i], "字段重复",
+                            "field given twice");
+        seen[idx] = true;
+        if (!values[i][0])
+            continue; /* empty: absent */
+        int rc = s_value(f, values[i], &fields[nf].value, err);
+        if (rc)
+            return rc;
+        fields[nf].name = f->name;
+        fields[nf].name_len = strlen(f->name);
+        nf++;
+    }
+    for (size_t j = 0; j < k->nfields; j++) {
+        bool present = false;
+        for (size_t i = 0; i < nf; i++)
+            if (fields[i].name == k->fields[j].name)
+                present = true;
+        if (k->fields[j].required && !present)
+            return s_refuse(err, k->fields[j].name, "", "缺少必填字段",
+                            "required field is missing");
+    }
+    int rc = proto_body_encode(fields, nf, out);
+    if (rc)
+        return s_refuse(err, "", "", "记录无法编码",
+                        "the record cannot be encoded: %s",
+                        vocfed_strerror(rc));
+    return VOCFED_OK;
+}

@@ -1,0 +1,89 @@
+/* vocfed: the record kinds, one table (DESIGN 6, SPEC 11).
+ *
+ * Every kind a node may write, its fields with their types, enumerations,
+ * whether they are required, and display names in zh-CN and English.
+ * `vocfed put` and `vocfed import` turn text values into a typed, canonical
+ * body through proto_kind_body(), which refuses a bad value naming the
+ * field, the value and what is allowed. */
+#ifndef VOCFED_PROTOCOL_KINDS_H
+#define VOCFED_PROTOCOL_KINDS_H
+
+#include "protocol/buf.h"
+#include "protocol/entry.h"
+#include "protocol/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    PROTO_FT_STR = 0, /* printable UTF-8 text */
+    PROTO_FT_INT,     /* a whole number in [min, max] */
+    PROTO_FT_BOOL,    /* true/false (also 1/0, yes/no, 是/否) */
+    PROTO_FT_ENUM,    /* one of values[] */
+    PROTO_FT_REGION,  /* GB/T 2260 code: 6 digits, stored as text */
+    PROTO_FT_YEAR,    /* 2000..2100, stored as an integer */
+    PROTO_FT_LIST,    /* ;-separated tokens, stored as text */
+    PROTO_FT_DECIMAL, /* a decimal like 14000 or 0.45, stored as text */
+} proto_field_type_t;
+
+/* One field of a kind. */
+typedef struct {
+    const char *name;          /* field name, also the CSV column */
+    proto_field_type_t type;   /* how its text is read */
+    bool required;             /* must be present and non-empty */
+    const char *const *values; /* PROTO_FT_ENUM: NULL-terminated list */
+    int64_t min, max;          /* PROTO_FT_INT: range */
+    const char *zh;            /* display name, zh-CN */
+    const char *en;            /* display name, English */
+} proto_field_def_t;
+
+/* One kind of record. */
+typedef struct {
+    const char *name;                /* kind name */
+    const char *key;                 /* what its natural key is */
+    const char *zh;                  /* display name, zh-CN */
+    const char *en;                  /* display name, English */
+    bool coordinator_only;           /* only the coordinator writes it */
+    const proto_field_def_t *fields; /* its fields */
+    size_t nfields;                  /* how many */
+} proto_kind_def_t;
+
+/* Why a value was refused. */
+typedef struct {
+    char field[PROTO_FIELD_MAX + 1]; /* the field ("" for the key) */
+    char value[128];                 /* the value (cut if long) */
+    char reason_en[256];             /* what is wrong, what is allowed */
+    char reason_zh[256];             /* the same in Chinese */
+} proto_kind_error_t;
+
+/* The kind named name, or NULL. */
+const proto_kind_def_t *proto_kind_find(const char *name);
+
+/* All kinds, for help texts; *n gets their number. */
+const proto_kind_def_t *proto_kinds(size_t *n);
+
+/* The field of k named name, or NULL. */
+const proto_field_def_t *proto_kind_field(const proto_kind_def_t *k,
+                                          const char *name, size_t len);
+
+/* Display name of an enumeration value ("enrolled" -> 在校/enrolled);
+ * returns value itself when there is no special name. */
+const char *proto_enum_zh(const char *value);
+
+/* Checks a natural key for kind k (e.g. a year for posts, a pseudo_id
+ * of 64 hex digits for student/staff, pseudo_id:grad_year for
+ * graduate). Returns 0 or VOCFED_EINVALID with err filled. */
+int proto_kind_check_key(const proto_kind_def_t *k, const char *key,
+                         proto_kind_error_t *err) VOCFED_WUR;
+
+/* Builds the canonical body of a record of kind k from n (name, text
+ * value) pairs. An empty value means "absent" for an optional field.
+ * Unknown fields, missing required ones, and values not of their type
+ * are refused: VOCFED_EINVALID with err filled (the first problem).
+ * Appends to out. */
+int proto_kind_body(const proto_kind_def_t *k, const char *const *names,
+                    const char *const *values, size_t n, proto_buf_t *out,
+                    proto_kind_error_t *err) VOCFED_WUR;
+
+#endif
