@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config
       libzmq3-dev libczmq-dev liblmdb-dev libsodium-dev libmsgpack-dev
-      libcmocka-dev libjansson-dev libcsv-dev lmdb-utils clang-format)
+      libcmocka-dev libjansson-dev libcsv-dev libxlsxwriter-dev lmdb-utils clang-format)
 if [ "${1:-}" = "--fuzz" ]; then
     pkgs+=(clang-14 libclang-rt-14-dev)
 fi

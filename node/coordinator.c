@@ -1,6 +1,7 @@
 /* vocfed: the coordinator daemon (SPEC 10.2). */
 #include "node/coordinator.h"
 #include "node/daemon.h"
+#include "node/figures.h"
 #include "node/identity.h"
 #include "node/replicate.h"
 #include "node/roster.h"
@@ -445,7 +446,8 @@ node_coordinator_run(const node_coordinator_opts_t *o)
         return lock;
     }
     store_opts_t so = {0};
-    if ((rc = store_open(o->dir, &so, &c.st)))
+    if ((rc = store_open(o->dir, &so, &c.st)) ||
+        (rc = node_figures_attach_store(c.st)))
         goto done;
     if ((rc = store_meta_get(c.st, "node_id", c.id, sizeof c.id)) ||
         (rc = store_meta_get(c.st, "node_pubkey", pkhex, sizeof pkhex)) ||

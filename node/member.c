@@ -2,6 +2,7 @@
 #include "node/member.h"
 #include "node/coordinator.h"
 #include "node/daemon.h"
+#include "node/figures.h"
 #include "node/identity.h"
 #include "node/replicate.h"
 #include "protocol/msg.h"
@@ -458,7 +459,8 @@ node_member_run(const node_member_opts_t *o, node_member_stats_t *stats)
         return lock;
     }
     store_opts_t so = {0};
-    if ((rc = store_open(o->dir, &so, &m.st)))
+    if ((rc = store_open(o->dir, &so, &m.st)) ||
+        (rc = node_figures_attach_store(m.st)))
         goto done;
     if ((rc = store_meta_get(m.st, "node_id", m.id, sizeof m.id)) ||
         (rc = store_meta_get(m.st, "node_pubkey", pkhex, sizeof pkhex)) ||

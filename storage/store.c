@@ -1142,18 +1142,22 @@ store_set_hook(store_t *self, const store_hook_t *hook)
 int
 store_i_hook_begin(store_t *self, MDB_txn *txn)
 {
-    store_txn_t t = {self, txn};
+    /* The hook may keep this pointer until end: it lives in the store. */
+    self->htxn.self = self;
+    self->htxn.txn = txn;
     return self->has_hook && self->hook.begin
-               ? self->hook.begin(self->hook.ctx, &t)
+               ? self->hook.begin(self->hook.ctx, &self->htxn)
                : MDB_SUCCESS;
 }
 
 int
 store_i_hook_end(store_t *self, MDB_txn *txn)
 {
-    store_txn_t t = {self, txn};
-    return self->has_hook && self->hook.end ? self->hook.end(self->hook.ctx, &t)
-                                            : MDB_SUCCESS;
+    self->htxn.self = self;
+    self->htxn.txn = txn;
+    return self->has_hook && self->hook.end
+               ? self->hook.end(self->hook.ctx, &self->htxn)
+               : MDB_SUCCESS;
 }
 
 /* The body of the entry at seq of authno (borrowed), NULL for a del. */
@@ -1213,11 +1217,11 @@ store_i_apply(store_t *self, MDB_txn *txn, uint32_t authno, const char *author,
         return rc;
     /* LMDB's pointers may not outlive the next write: hand over a copy. */
     proto_buf_reset(&self->scratch);
-    if (old_body &&
-        (rc = proto_buf_append(&self->scratch, old_body, old_len)))
+    if (old_body && (rc = proto_buf_append(&self->scratch, old_body, old_len)))
         return rc;
-    store_txn_t t = {self, txn};
-    return self->hook.entry(self->hook.ctx, &t, author, e,
+    self->htxn.self = self;
+    self->htxn.txn = txn;
+    return self->hook.entry(self->hook.ctx, &self->htxn, author, e,
                             old_body ? self->scratch.data : NULL, old_len);
 }
 
@@ -1386,10 +1390,9 @@ static int
 s_with_txn(store_t *self, MDB_txn *txn, void *ctx)
 {
     s_with_t *w = ctx;
-    store_txn_t t = {self, txn};
     int rc = store_i_hook_begin(self, txn);
     if (!rc)
-        rc = w->fn(w->ctx, &t);
+        rc = w->fn(w->ctx, &self->htxn);
     if (!rc)
         rc = store_i_hook_end(self, txn);
     return rc;
@@ -1400,4 +1403,30 @@ store_with_txn(store_t *self, store_txn_fn fn, void *ctx)
 {
     s_with_t w = {fn, ctx};
     return store_i_write(self, s_with_txn, &w);
+}
+
+int
+store_txn_blob_get(store_txn_t *t, const void *key, size_t klen,
+                   proto_buf_t *out)
+{
+    MDB_val k = {klen, (void *)key}, d;
+    int rc = mdb_get(t->txn, t->self->figures, &k, &d);
+    if (rc)
+        return store_i_status(rc);
+    return proto_buf_append(out, d.mv_data, d.mv_size);
+}
+
+int
+store_txn_blob_set(store_txn_t *t, const void *key, size_t klen,
+                   const void *data, size_t len)
+{
+    if (klen == 0 || klen > 511)
+        return VOCFED_EINVALID;
+    MDB_val k = {klen, (void *)key};
+    if (len == 0) {
+        int rc = mdb_del(t->txn, t->self->figures, &k, NULL);
+        return rc == MDB_NOTFOUND ? VOCFED_OK : store_i_status(rc);
+    }
+    MDB_val d = {len, (void *)data};
+    return store_i_status(mdb_put(t->txn, t->self->figures, &k, &d, 0));
 }

@@ -200,6 +200,14 @@ int store_txn_scan_records(store_txn_t *txn, const char *author,
                            const char *kind, store_txn_record_fn fn,
                            void *ctx) VOCFED_WUR;
 
+/* Opaque byte values in the figures database (keys must not collide with
+ * counters: callers use their own prefixes). get appends to out and
+ * returns VOCFED_ENOTFOUND if absent; set with len 0 deletes. */
+int store_txn_blob_get(store_txn_t *txn, const void *key, size_t klen,
+                       proto_buf_t *out) VOCFED_WUR;
+int store_txn_blob_set(store_txn_t *txn, const void *key, size_t klen,
+                       const void *data, size_t len) VOCFED_WUR;
+
 /* Removes every counter (for a rebuild). */
 int store_txn_counters_clear(store_txn_t *txn) VOCFED_WUR;
 

@@ -32,12 +32,10 @@ struct store_t {
     store_hook_t hook;   /* derived data kept with the records */
     bool has_hook;       /* hook is set */
     proto_buf_t scratch; /* copy of a replaced record for the hook */
-};
-
-/* What the hook's callbacks get: one write transaction. */
-struct store_txn {
-    store_t *self; /* the store */
-    MDB_txn *txn;  /* the LMDB transaction */
+    struct store_txn {
+        store_t *self; /* the store */
+        MDB_txn *txn;  /* the LMDB transaction */
+    } htxn;            /* what the hook sees during a write */
 };
 
 /* Updates the current-record index for entry e (seq) of authno and calls

@@ -1,7 +1,9 @@
 /* vocfed: what every subcommand shares (see cli.h). */
 #include "tools/cli.h"
+#include "node/figures.h"
 
 #include "node/identity.h"
+#include "node/roster.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -88,6 +90,8 @@ void
 cli_print_usage(const cli_cmd_t *cmd, FILE *out)
 {
     fputs(cmd->usage, out);
+    if (cmd->usage_more)
+        cmd->usage_more(out);
 }
 
 void
@@ -190,6 +194,146 @@ cli_parse_pubkey(const cli_t *cli, const char *opt, const char *hex,
     return CLI_GO_ON;
 }
 
+/* The kinds a command may be asked to write, comma-separated. */
+static void
+s_kind_names(char *out, size_t cap)
+{
+    size_t n, used = 0;
+    const proto_kind_def_t *k = proto_kinds(&n);
+    out[0] = '\0';
+    for (size_t i = 0; i < n && used < cap; i++) {
+        if (strcmp(k[i].name, NODE_ROSTER_KIND) == 0)
+            continue;
+        int w = snprintf(out + used, cap - used, "%s%s", used ? ", " : "",
+                         k[i].name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
+int
+cli_kind_find(const cli_t *cli, const char *name, const proto_kind_def_t **out)
+{
+    char names[512];
+    /* The roster is written only through `vocfed members`, which checks
+     * ids, keys and that revocation is final (SPEC 10.1). */
+    if (strcmp(name, NODE_ROSTER_KIND) == 0)
+        return cli_usage_error(cli,
+                               "kind '%s' is the roster: use 'vocfed "
+                               "members'",
+                               name);
+    *out = proto_kind_find(name);
+    if (*out)
+        return CLI_GO_ON;
+    s_kind_names(names, sizeof names);
+    return cli_usage_error(cli, "unknown kind '%s'; the kinds are: %s", name,
+                           names);
+}
+
+int
+cli_kind_role_check(const cli_identity_t *me, const proto_kind_def_t *k)
+{
+    bool coordinator = strcmp(me->role, CLI_ROLE_COORDINATOR) == 0;
+    if (k->coordinator_only && !coordinator) {
+        cli_error("%s (%s) records are the coordinator's: %s is a %s node",
+                  k->name, k->zh, me->id, me->role);
+        return CLI_EXIT_USAGE;
+    }
+    if (!k->coordinator_only && coordinator) {
+        cli_error("%s (%s) records are the members' own: %s is the "
+                  "coordinator (DESIGN 2.5)",
+                  k->name, k->zh, me->id);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_GO_ON;
+}
+
+int
+cli_kind_refused(const char *what, const proto_kind_error_t *err)
+{
+    if (err->field[0])
+        cli_error("%s refused: 字段 field %s, 值 value '%s': %s; %s", what,
+                  err->field, err->value, err->reason_zh, err->reason_en);
+    else
+        cli_error("%s refused: 键 key '%s': %s; %s", what, err->value,
+                  err->reason_zh, err->reason_en);
+    return CLI_EXIT_FAIL;
+}
+
+/* A field's type for the help text: "year", "a|b|c", ... */
+static void
+s_field_type(const proto_field_def_t *f, char *out, size_t cap)
+{
+    size_t used = 0;
+    switch (f->type) {
+    case PROTO_FT_STR:
+        snprintf(out, cap, "text");
+        return;
+    case PROTO_FT_INT:
+        snprintf(out, cap, "%lld..%lld", (long long)f->min, (long long)f->max);
+        return;
+    case PROTO_FT_BOOL:
+        snprintf(out, cap, "true|false");
+        return;
+    case PROTO_FT_REGION:
+        snprintf(out, cap, "region code");
+        return;
+    case PROTO_FT_YEAR:
+        snprintf(out, cap, "year");
+        return;
+    case PROTO_FT_LIST:
+        snprintf(out, cap, "a;b;...");
+        return;
+    case PROTO_FT_DECIMAL:
+        snprintf(out, cap, "decimal");
+        return;
+    case PROTO_FT_ENUM:
+        out[0] = '\0';
+        for (size_t i = 0; f->values[i] && used < cap; i++) {
+            int w = snprintf(out + used, cap - used, "%s%s", i ? "|" : "",
+                             f->values[i]);
+            if (w < 0)
+                break;
+            used += (size_t)w;
+        }
+        return;
+    }
+    snprintf(out, cap, "?");
+}
+
+void
+cli_print_kinds(FILE *out)
+{
+    size_t n;
+    const proto_kind_def_t *k = proto_kinds(&n);
+    fputs("\nKinds (KIND: KEY; FIELD=TYPE, '*' required):\n", out);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(k[i].name, NODE_ROSTER_KIND) == 0)
+            continue;
+        fprintf(out, "  %s: %s  (%s, %s%s)\n", k[i].name, k[i].key, k[i].zh,
+                k[i].en, k[i].coordinator_only ? "; coordinator only" : "");
+        /* The fields, wrapped below 80 columns. */
+        size_t col = 0;
+        for (size_t j = 0; j < k[i].nfields; j++) {
+            const proto_field_def_t *f = &k[i].fields[j];
+            char type[400], item[480];
+            s_field_type(f, type, sizeof type);
+            int w = snprintf(item, sizeof item, "%s%s=%s", f->name,
+                             f->required ? "*" : "", type);
+            if (w < 0)
+                continue;
+            if (col > 0 && col + 1 + (size_t)w > 76) {
+                fputc('\n', out);
+                col = 0;
+            }
+            fprintf(out, "%s%s", col ? " " : "      ", item);
+            col += (col ? 1 : 6) + (size_t)w;
+        }
+        fputc('\n', out);
+    }
+}
+
 int
 cli_store_open(const cli_t *cli, bool create, store_t **out)
 {
@@ -207,6 +351,11 @@ cli_store_open(const cli_t *cli, bool create, store_t **out)
     int rc = store_open(cli->dir, &opts, out);
     switch (rc) {
     case VOCFED_OK:
+        /* Every write keeps the figures in its own transaction (SPEC 12). */
+        if ((rc = node_figures_attach_store(*out)) != VOCFED_OK) {
+            store_destroy(out);
+            return cli_fail(rc, "cannot keep the figures of %s", cli->dir);
+        }
         return CLI_EXIT_OK;
     case VOCFED_ENOTFOUND:
     case -ENOENT:

@@ -1,6 +1,7 @@
 /* vocfed verify: re-checks every byte of the store (storage/verify.h). */
 #include "storage/verify.h"
 #include "tools/cli.h"
+#include "node/figures.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -81,16 +82,17 @@ s_print_json(const store_verify_result_t *res, const char *author)
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
-    enum { OPT_AUTHOR = CLI_OPT_DIR + 1, OPT_JSON, OPT_QUIET };
+    enum { OPT_AUTHOR = CLI_OPT_DIR + 1, OPT_JSON, OPT_QUIET, OPT_FIGURES };
     static const struct option longopts[] = {
         {"author", required_argument, NULL, OPT_AUTHOR},
         {"json", no_argument, NULL, OPT_JSON},
         {"quiet", no_argument, NULL, OPT_QUIET},
+        {"figures", no_argument, NULL, OPT_FIGURES},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     const char *author_opt = NULL;
-    bool json = false, quiet = false;
+    bool json = false, quiet = false, figures = false;
     int c, rc;
     while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "q", longopts,
                             NULL)) != -1) {
@@ -104,6 +106,9 @@ s_run(cli_t *cli, int argc, char **argv)
             json = true;
             break;
         case 'q':
+        case OPT_FIGURES:
+            figures = true;
+            break;
         case OPT_QUIET:
             quiet = true;
             break;
@@ -132,6 +137,26 @@ s_run(cli_t *cli, int argc, char **argv)
         fputs("\r\033[K", stderr); /* stderr is a terminal */
     if (rc && rc != res.status)    /* the contract says they agree */
         res.status = rc;
+    if (!rc && figures) {
+        /* SPEC 12.4: every kept figure must equal a recomputation from
+         * the records. */
+        char coord[PROTO_ID_MAX + 1] = "", role[64] = "";
+        if (store_meta_get(store, "node_role", role, sizeof role) ==
+                VOCFED_OK &&
+            !strcmp(role, CLI_ROLE_COORDINATOR) &&
+            store_meta_get(store, "node_id", coord, sizeof coord))
+            coord[0] = 0;
+        rc = node_figures_check(store, coord[0] ? coord : NULL, res.what,
+                                sizeof res.what);
+        if (rc) {
+            res.status = rc;
+            snprintf(res.author, sizeof res.author, "%s", "figures");
+        } else {
+            snprintf(res.what, sizeof res.what, "%s",
+                     "figures equal a "
+                     "recomputation");
+        }
+    }
     rc = cli_exit_code(res.status);
     /* Trouble reading the store is not a verdict on its content. */
     if (rc == CLI_EXIT_ENV)
@@ -141,13 +166,14 @@ s_run(cli_t *cli, int argc, char **argv)
         if (prc)
             rc = prc;
     } else if (rc == CLI_EXIT_OK && !quiet) {
-        printf("ok: %llu %s, %llu %s, %llu %s verified\n",
+        printf("ok: %llu %s, %llu %s, %llu %s verified%s\n",
                (unsigned long long)res.entries,
                s_plural(res.entries, "entry", "entries"),
                (unsigned long long)res.checkpoints,
                s_plural(res.checkpoints, "checkpoint", "checkpoints"),
                (unsigned long long)res.records,
-               s_plural(res.records, "record", "records"));
+               s_plural(res.records, "record", "records"),
+               figures ? "; figures equal a recomputation" : "");
     } else if (rc == CLI_EXIT_FAIL && !quiet) {
         printf("FAILED: author=%s seq=%llu: %s (%s)\n", res.author,
                (unsigned long long)res.seq, res.what,
@@ -162,7 +188,7 @@ const cli_cmd_t cmd_verify = {
     .name = "verify",
     .summary = "re-check every entry, tree node, checkpoint and record",
     .usage =
-        "Usage: vocfed verify [--author ID] [--json | --quiet]\n"
+        "Usage: vocfed verify [--author ID] [--figures] [--json | --quiet]\n"
         "\n"
         "Re-reads every entry of every log in the store (or of one author), "
         "checks\n"
@@ -179,6 +205,11 @@ const cli_cmd_t cmd_verify = {
         "\n"
         "Options:\n"
         "  --author ID   verify only that author's log\n"
+        "  --figures     also recompute every figure from the records and "
+        "compare\n"
+        "                with the figures kept incrementally (exit 1 naming "
+        "the first\n"
+        "                that differs)\n"
         "  --json        print {\"ok\", \"author\", \"seq\", \"what\", "
         "\"status\", \"entries\",\n"
         "                \"checkpoints\", \"records\"} on one line\n"
