@@ -1,0 +1,434 @@
+/* Tests of the figures (DESIGN 7): known answers computed by hand, the
+ * edge cases the policy turns on, and random changes checked against a
+ * full recomputation and against the members' own shares. */
+#include "node/figures.h"
+#include "protocol/kinds.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+typedef struct {
+    char id[PROTO_ID_MAX + 1]; /* author id */
+    uint8_t pk[32];            /* its key */
+    uint8_t sk[64];            /* its secret key */
+} s_author_t;
+
+typedef struct {
+    char dir[64]; /* temp folder */
+    store_t *st;  /* the store */
+} s_node_t;
+
+static void
+s_node_open(s_node_t *n, const char *coord)
+{
+    snprintf(n->dir, sizeof n->dir, "/tmp/vocfed-fig-XXXXXX");
+    assert_non_null(mkdtemp(n->dir));
+    store_opts_t o = {.create = true};
+    assert_int_equal(store_open(n->dir, &o, &n->st), 0);
+    assert_int_equal(node_figures_attach(n->st, coord), 0);
+}
+
+static void
+s_node_close(s_node_t *n)
+{
+    char cmd[400];
+    store_destroy(&n->st);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", n->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void
+s_author(s_author_t *a, const char *id, uint8_t seed_byte)
+{
+    uint8_t seed[32];
+    memset(seed, seed_byte, sizeof seed);
+    snprintf(a->id, sizeof a->id, "%s", id);
+    crypto_sign_seed_keypair(a->pk, a->sk, seed);
+}
+
+static void
+s_register(s_node_t *n, const s_author_t *a)
+{
+    assert_int_equal(store_author_add(n->st, a->id, a->pk), 0);
+}
+
+/* put KIND KEY "f=v" ... NULL, through the kinds table. */
+static void
+s_put(s_node_t *n, const s_author_t *a, const char *kind, const char *key, ...)
+{
+    const char *names[32], *values[32];
+    char buf[32][256];
+    size_t k = 0;
+    va_list ap;
+    va_start(ap, key);
+    for (const char *fv = va_arg(ap, const char *); fv;
+         fv = va_arg(ap, const char *)) {
+        snprintf(buf[k], sizeof buf[k], "%s", fv);
+        char *eq = strchr(buf[k], '=');
+        assert_non_null(eq);
+        *eq = 0;
+        names[k] = buf[k];
+        values[k] = eq + 1;
+        k++;
+    }
+    va_end(ap);
+    const proto_kind_def_t *def = proto_kind_find(kind);
+    assert_non_null(def);
+    proto_buf_t body;
+    proto_kind_error_t err;
+    proto_buf_init(&body);
+    int rc = proto_kind_body(def, names, values, k, &body, &err);
+    if (rc)
+        fprintf(stderr, "kind %s field %s value %s: %s\n", kind, err.field,
+                err.value, err.reason_en);
+    assert_int_equal(rc, 0);
+    store_record_t r = {PROTO_OP_PUT, kind, key, body.data, body.len};
+    assert_int_equal(store_append(n->st, a->id, a->sk, &r, 1, 0, NULL, NULL),
+                     0);
+    proto_buf_release(&body);
+}
+
+static void
+s_del(s_node_t *n, const s_author_t *a, const char *kind, const char *key)
+{
+    store_record_t r = {PROTO_OP_DEL, kind, key, NULL, 0};
+    assert_int_equal(store_append(n->st, a->id, a->sk, &r, 1, 0, NULL, NULL),
+                     0);
+}
+
+static json_t *
+s_figs(s_node_t *n, const char *coord)
+{
+    json_t *j = NULL;
+    assert_int_equal(node_figures_json(n->st, coord, 0, &j), 0);
+    return j;
+}
+
+/* figures.<id>[.by_year.<y>].<field> as an integer or a real. */
+static double
+s_num(json_t *j, const char *id, const char *year, const char *field)
+{
+    json_t *f = json_object_get(json_object_get(j, "figures"), id);
+    if (year)
+        f = json_object_get(json_object_get(f, "by_year"), year);
+    json_t *v = json_object_get(f, field);
+    assert_non_null(v);
+    return json_number_value(v);
+}
+
+static double
+s_sub(json_t *j, const char *id, const char *year, const char *dim,
+      const char *bucket)
+{
+    json_t *f = json_object_get(json_object_get(j, "figures"), id);
+    if (year)
+        f = json_object_get(json_object_get(f, "by_year"), year);
+    json_t *v = json_object_get(json_object_get(f, dim), bucket);
+    return v ? json_number_value(json_is_object(v) ? json_object_get(v, "value")
+                                                   : v)
+             : 0;
+}
+
+static void
+s_check(s_node_t *n, const char *coord)
+{
+    char what[256] = "";
+    int rc = node_figures_check(n->st, coord, what, sizeof what);
+    if (rc)
+        fprintf(stderr, "figures differ: %s\n", what);
+    assert_int_equal(rc, 0);
+}
+
+#define PID(c)                                                                 \
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" c
+
+/* The group of the known-answer test: a coordinator with targets and
+ * rules, two members in two counties. */
+typedef struct {
+    s_node_t n;
+    s_author_t coord, m1, m2;
+} s_group_t;
+
+static void
+s_group(s_group_t *g)
+{
+    s_author(&g->coord, "coord", 1);
+    s_author(&g->m1, "m1", 2);
+    s_author(&g->m2, "m2", 3);
+    s_node_open(&g->n, "coord");
+    s_register(&g->n, &g->coord);
+    s_register(&g->n, &g->m1);
+    s_register(&g->n, &g->m2);
+    s_put(&g->n, &g->coord, "target", "hv_enrolled:2027", "value=14000", NULL);
+    s_put(&g->n, &g->coord, "target", "training_person_times:2025",
+          "value=40000", NULL);
+    s_put(&g->n, &g->coord, "target", "local_retention:2025", "value=0.42",
+          NULL);
+    s_put(&g->n, &g->coord, "subsidy_rule", "coop_class_subsidy",
+          "amount=100000", "threshold=20", NULL);
+    s_put(&g->n, &g->coord, "subsidy_rule", "source_school_incentive",
+          "amount=500", NULL);
+    s_put(&g->n, &g->coord, "subsidy_rule", "cross_city_incentive",
+          "amount=1000", NULL);
+    s_put(&g->n, &g->coord, "industry", "auto", "name_zh=汽车", "leading=true",
+          NULL);
+    s_put(&g->n, &g->coord, "industry", "chem", "name_zh=化工", "leading=true",
+          NULL);
+    s_put(&g->n, &g->coord, "industry", "food", "name_zh=食品", "leading=false",
+          NULL);
+    s_put(&g->n, &g->m1, "member", "profile", "name_zh=职院", "role=lead",
+          "original_affiliation=市政府", "region_code=340803", NULL);
+    s_put(&g->n, &g->m2, "member", "profile", "name_zh=县中职",
+          "role=county_school", "original_affiliation=县政府",
+          "region_code=340826", NULL);
+}
+
+static void
+test_known_answers(void **state)
+{
+    (void)state;
+    s_group_t g;
+    s_group(&g);
+    s_node_t *n = &g.n;
+
+    /* People: p1 at both members (3+2) counts once; p2 deleted; p3
+     * changed from enrolled to graduated. */
+    s_put(n, &g.m1, "student", PID("1"), "level=higher", "status=enrolled",
+          "intake_year=2024", NULL);
+    s_put(n, &g.m2, "student", PID("1"), "level=higher", "status=enrolled",
+          "intake_year=2024", NULL);
+    s_put(n, &g.m1, "student", PID("2"), "level=higher", "status=enrolled",
+          "intake_year=2024", NULL);
+    s_del(n, &g.m1, "student", PID("2"));
+    s_put(n, &g.m1, "student", PID("3"), "level=higher", "status=enrolled",
+          "intake_year=2023", NULL);
+    s_put(n, &g.m1, "student", PID("3"), "level=higher", "status=graduated",
+          "intake_year=2023", NULL);
+    /* Secondary intake 2025 by origin: 340800 and 340803 are local (3408),
+     * 340100 is not. */
+    s_put(n, &g.m2, "student", PID("4"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340800", "source_school=jh1",
+          NULL);
+    s_put(n, &g.m2, "student", PID("5"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340803", "source_school=jh1",
+          NULL);
+    s_put(n, &g.m2, "student", PID("6"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340100", "source_school=jh9",
+          NULL);
+    /* Cooperation classes of exactly 20 and of 19. */
+    s_put(n, &g.m1, "coop_class", "c20", "enterprise=江淮", "cohort_year=2025",
+          "students_at_start=20", "kind=order", NULL);
+    s_put(n, &g.m1, "coop_class", "c19", "enterprise=江淮", "cohort_year=2025",
+          "students_at_start=19", "kind=order", NULL);
+    /* Training: one activity co-reported by both members counts once. */
+    s_put(n, &g.m1, "training", "t1", "type=upskilling", "year=2025",
+          "completed=300", NULL);
+    s_put(n, &g.m2, "training", "t1", "type=upskilling", "year=2025",
+          "completed=300", NULL);
+    s_put(n, &g.m2, "training", "t2", "type=rural", "year=2025", "completed=50",
+          NULL);
+    /* Graduates of 2025: local employed, non-local employed, further
+     * study (not in the denominator). */
+    s_put(n, &g.m1, "graduate", PID("7") ":2025", "level=higher",
+          "grad_year=2025", "destination=employed", "workplace_region=340803",
+          NULL);
+    s_put(n, &g.m1, "graduate", PID("8") ":2025", "level=higher",
+          "grad_year=2025", "destination=employed", "workplace_region=320100",
+          NULL);
+    s_put(n, &g.m1, "graduate", PID("9") ":2025", "level=higher",
+          "grad_year=2025", "destination=further_study", NULL);
+    /* Majors: auto covered, chem not; food (not leading) ignored. */
+    s_put(n, &g.m1, "major", "460104", "name=汽车", "level=higher",
+          "industries=auto;food", "status=active", NULL);
+    s_put(n, &g.m2, "major", "660301", "name=化工", "level=secondary",
+          "industries=chem", "status=closed", NULL);
+
+    json_t *j = s_figs(n, "coord");
+    assert_int_equal(s_num(j, "hv_enrolled", NULL, "value"), 1);
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_member", "m1"), 1);
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_member", "m2"), 1);
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_county", "340803"), 1);
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_county", "340826"), 1);
+    assert_int_equal(s_num(j, "sv_enrolled", NULL, "value"), 3);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(j, "figures"), "hv_enrolled"),
+            "status")),
+        "behind");
+    assert_int_equal(s_num(j, "source_school_incentive", "2025", "count"), 2);
+    assert_int_equal(s_num(j, "source_school_incentive", "2025", "value"),
+                     1000);
+    assert_int_equal(
+        s_sub(j, "source_school_incentive", "2025", "by_payee", "jh1"), 1000);
+    assert_int_equal(s_num(j, "cross_city_incentive", "2025", "value"), 1000);
+    assert_int_equal(s_num(j, "coop_class_subsidy", "2025", "count"), 1);
+    assert_int_equal(s_num(j, "coop_class_subsidy", "2025", "value"), 100000);
+    assert_int_equal(s_num(j, "training_person_times", "2025", "value"), 350);
+    assert_int_equal(
+        s_sub(j, "training_person_times", "2025", "by_member", "m1"), 300);
+    assert_int_equal(s_num(j, "local_retention", "2025", "numerator"), 1);
+    assert_int_equal(s_num(j, "local_retention", "2025", "denominator"), 2);
+    assert_true(s_num(j, "local_retention", "2025", "value") > 0.49 &&
+                s_num(j, "local_retention", "2025", "value") < 0.51);
+    assert_int_equal(s_num(j, "industry_coverage", NULL, "numerator"), 1);
+    assert_int_equal(s_num(j, "industry_coverage", NULL, "denominator"), 2);
+    assert_int_equal(s_num(j, "subsidy_total", "2025", "value"),
+                     100000 + 1000 + 1000);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(j, "multi_member_people"), "people")),
+                     1);
+    json_decref(j);
+    s_check(n, "coord");
+
+    /* Back out: p1 leaves m2 (still at m1: still 1), the class of 19
+     * grows to 20, p6 moves to a local origin. */
+    s_del(n, &g.m2, "student", PID("1"));
+    s_put(n, &g.m1, "coop_class", "c19", "enterprise=江淮", "cohort_year=2025",
+          "students_at_start=20", "kind=order", NULL);
+    s_put(n, &g.m2, "student", PID("6"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340800", "source_school=jh9",
+          NULL);
+    j = s_figs(n, "coord");
+    assert_int_equal(s_num(j, "hv_enrolled", NULL, "value"), 1);
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_member", "m2"), 0);
+    assert_int_equal(s_num(j, "coop_class_subsidy", "2025", "count"), 2);
+    assert_int_equal(s_num(j, "cross_city_incentive", "2025", "value"), 0);
+    assert_int_equal(s_num(j, "source_school_incentive", "2025", "count"), 3);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(j, "multi_member_people"), "people")),
+                     0);
+    json_decref(j);
+    s_check(n, "coord");
+
+    /* A member's profile moves county: its people move with it. */
+    s_put(n, &g.m1, "member", "profile", "name_zh=职院", "role=lead",
+          "original_affiliation=省政府", "region_code=340811", NULL);
+    j = s_figs(n, "coord");
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_county", "340803"), 0);
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_county", "340811"), 1);
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_affiliation", "省政府"),
+                     1);
+    json_decref(j);
+    s_check(n, "coord");
+    s_node_close(n);
+}
+
+/* A kept counter changed behind the figures' back is found. */
+static int
+s_poke(void *ctx, store_txn_t *txn)
+{
+    (void)ctx;
+    return store_txn_counter_set(txn, "f|hv|0|g|", 9, 7);
+}
+
+static void
+test_check_catches(void **state)
+{
+    (void)state;
+    s_group_t g;
+    s_group(&g);
+    s_put(&g.n, &g.m1, "student", PID("1"), "level=higher", "status=enrolled",
+          "intake_year=2024", NULL);
+    s_check(&g.n, "coord");
+    assert_int_equal(store_with_txn(g.n.st, s_poke, NULL), 0);
+    char what[256] = "";
+    assert_int_equal(node_figures_check(g.n.st, "coord", what, sizeof what),
+                     VOCFED_ECORRUPT);
+    assert_non_null(strstr(what, "f|hv|0|g|"));
+    assert_int_equal(node_figures_rebuild(g.n.st, "coord"), 0);
+    s_check(&g.n, "coord");
+    s_node_close(&g.n);
+}
+
+/* Random puts, changes and deletes at three members: the coordinator's
+ * kept figures equal a full recomputation, and each member's own store
+ * (its share) equals the coordinator's by_member where shares add. */
+static void
+test_random(void **state)
+{
+    (void)state;
+    s_group_t g;
+    s_group(&g);
+    s_author_t m3;
+    s_author(&m3, "m3", 4);
+    s_register(&g.n, &m3);
+    s_author_t *ms[3] = {&g.m1, &g.m2, &m3};
+    s_node_t own[3];
+    for (int i = 0; i < 3; i++) {
+        s_node_open(&own[i], NULL);
+        s_register(&own[i], ms[i]);
+    }
+    static const char *const levels[] = {"higher", "secondary"};
+    static const char *const status[] = {"enrolled", "graduated", "withdrawn"};
+    static const char *const regions[] = {"340800", "340803", "340100",
+                                          "320500"};
+    srand(7);
+    for (int step = 0; step < 600; step++) {
+        int m = rand() % 3, p = rand() % 40;
+        char pid[80], lv[32], st[32], rg[32], yr[32];
+        snprintf(pid, sizeof pid, "%064x", p);
+        snprintf(lv, sizeof lv, "level=%s", levels[rand() % 2]);
+        snprintf(st, sizeof st, "status=%s", status[rand() % 3]);
+        snprintf(rg, sizeof rg, "origin_region=%s", regions[rand() % 4]);
+        snprintf(yr, sizeof yr, "intake_year=%d", 2024 + rand() % 3);
+        int what = rand() % 10;
+        s_node_t *targets[2] = {&g.n, &own[m]};
+        for (int t = 0; t < 2; t++) {
+            proto_buf_t b;
+            uint64_t seq;
+            proto_buf_init(&b);
+            bool exists = store_record_get(targets[t]->st, ms[m]->id, "student",
+                                           pid, &b, &seq) == 0;
+            proto_buf_release(&b);
+            if (what == 0 && exists)
+                s_del(targets[t], ms[m], "student", pid);
+            else if (what != 0)
+                s_put(targets[t], ms[m], "student", pid, lv, st, yr, rg,
+                      "source_school=jh", NULL);
+        }
+    }
+    s_check(&g.n, "coord");
+    json_t *j = s_figs(&g.n, "coord");
+    int64_t sum_people = 0;
+    for (int i = 0; i < 3; i++) {
+        s_check(&own[i], NULL);
+        json_t *mine = s_figs(&own[i], NULL);
+        /* Per member counts at the coordinator are the member's own. */
+        assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_member", ms[i]->id),
+                         s_num(mine, "hv_enrolled", NULL, "value"));
+        assert_int_equal(s_sub(j, "sv_enrolled", NULL, "by_member", ms[i]->id),
+                         s_num(mine, "sv_enrolled", NULL, "value"));
+        assert_int_equal(
+            s_sub(j, "cross_city_incentive", "2025", "by_member", ms[i]->id),
+            s_num(mine, "cross_city_incentive", "2025", "value"));
+        sum_people += (int64_t)s_num(mine, "hv_enrolled", NULL, "value");
+        json_decref(mine);
+        s_node_close(&own[i]);
+    }
+    /* People at several members are counted once: the group is at most
+     * the sum of the shares. */
+    assert_true(s_num(j, "hv_enrolled", NULL, "value") <= sum_people);
+    json_decref(j);
+    s_node_close(&g.n);
+}
+
+int
+main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_known_answers),
+        cmocka_unit_test(test_check_catches),
+        cmocka_unit_test(test_random),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
