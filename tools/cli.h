@@ -10,6 +10,7 @@
 
 #include "protocol/entry.h"
 #include "protocol/hash.h"
+#include "protocol/kinds.h"
 #include "protocol/status.h"
 #include "storage/store.h"
 
@@ -70,10 +71,12 @@ typedef int (*cli_run_fn)(cli_t *cli, int argc, char **argv);
 
 /* One subcommand. */
 typedef struct {
-    const char *name;    /* what the user types: "put" */
-    const char *summary; /* one line for `vocfed --help` */
-    const char *usage;   /* the full `vocfed put --help` text */
-    cli_run_fn run;      /* does the work */
+    const char *name;              /* what the user types: "put" */
+    const char *summary;           /* one line for `vocfed --help` */
+    const char *usage;             /* the full `vocfed put --help` text */
+    cli_run_fn run;                /* does the work */
+    void (*usage_more)(FILE *out); /* prints more help after usage (e.g.
+                                      from a table), or NULL */
 } cli_cmd_t;
 
 /* The state of one vocfed run. */
@@ -111,6 +114,9 @@ extern const cli_cmd_t cmd_coordinator;
 extern const cli_cmd_t cmd_node;
 extern const cli_cmd_t cmd_sync;
 extern const cli_cmd_t cmd_status;
+extern const cli_cmd_t cmd_import;
+extern const cli_cmd_t cmd_linkage_key;
+extern const cli_cmd_t cmd_report;
 
 /* The exit code for a status that ended a command: 0 for 0, 1 for a
  * failure found in the data or a refused request (malformed, bad
@@ -164,6 +170,31 @@ bool cli_role_valid(const char *role);
  * CLI_GO_ON with pk set, else prints and returns CLI_EXIT_USAGE. */
 int cli_parse_pubkey(const cli_t *cli, const char *opt, const char *hex,
                      uint8_t pk[PROTO_PUBKEY_LEN]) VOCFED_WUR;
+
+/* ---- record kinds (protocol/kinds.h) --------------------------------- */
+
+/* The kind a command is asked to write. Returns CLI_GO_ON with *out
+ * set, or CLI_EXIT_USAGE after printing why: an unknown kind (the
+ * message lists the kinds) or the roster's kind (written by 'vocfed
+ * members' only). */
+int cli_kind_find(const cli_t *cli, const char *name,
+                  const proto_kind_def_t **out) VOCFED_WUR;
+
+/* Whether this node may write kind k: the coordinator's kinds
+ * (industry, target, subsidy_rule) only on the coordinator, the others
+ * only on members. Returns CLI_GO_ON, or CLI_EXIT_USAGE after printing
+ * why. */
+int cli_kind_role_check(const cli_identity_t *me,
+                        const proto_kind_def_t *k) VOCFED_WUR;
+
+/* Prints "vocfed: WHAT refused: ..." for a key or value the kinds table
+ * refused (field, value, the reason in Chinese and English) on stderr;
+ * returns CLI_EXIT_FAIL. */
+int cli_kind_refused(const char *what, const proto_kind_error_t *err);
+
+/* Prints the kinds table for help texts: each kind, its key, and its
+ * fields with their types ('*' marks a required field). */
+void cli_print_kinds(FILE *out);
 
 /* Opens the store in cli->dir (creating it when create is true), with
  * the map size from $VOCFED_MAP_SIZE if set. Returns 0 with *out owned

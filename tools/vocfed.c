@@ -10,9 +10,9 @@
 #include <string.h>
 
 static const cli_cmd_t *const s_cmds[] = {
-    &cmd_init,        &cmd_whoami, &cmd_put,    &cmd_del,
-    &cmd_get,         &cmd_log,    &cmd_verify, &cmd_members,
-    &cmd_coordinator, &cmd_node,   &cmd_sync,   &cmd_status,
+    &cmd_init, &cmd_whoami, &cmd_put,     &cmd_del,         &cmd_get,
+    &cmd_log,  &cmd_verify, &cmd_members, &cmd_coordinator, &cmd_node,
+    &cmd_sync, &cmd_status, &cmd_import,  &cmd_linkage_key, &cmd_report,
 };
 
 static void
@@ -23,8 +23,8 @@ s_usage(FILE *out)
           "Commands:\n",
           out);
     for (size_t i = 0; i < sizeof s_cmds / sizeof s_cmds[0]; i++)
-        fprintf(out, "  %-8s %s\n", s_cmds[i]->name, s_cmds[i]->summary);
-    fputs("  help     print this list, or 'vocfed help COMMAND' for one\n"
+        fprintf(out, "  %-11s %s\n", s_cmds[i]->name, s_cmds[i]->summary);
+    fputs("  help        print this list, or 'vocfed help COMMAND' for one\n"
           "\n"
           "Options (also accepted after the command):\n"
           "  --dir DIR     the node's store folder (default $VOCFED_DIR, "

@@ -1,0 +1,954 @@
+/* Tests of `vocfed report`: the renderers (tools/report_render.h) on a
+ * fixture of the figures object, the display width of CJK text
+ * (tools/textwidth.h), and the command on a real coordinator store. */
+#include "tests/harness.h"
+#include "tools/report_render.h"
+#include "tools/textwidth.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <setjmp.h> /* cmocka needs these first */
+
+#include <cmocka.h>
+#include <jansson.h>
+
+/* The shape node_figures_json() returns (SPEC 12.3), with names that
+ * need care: CJK (2 columns each), HTML specials, a CSV comma and quote,
+ * a would-be spreadsheet formula, a control character. */
+static const char s_fixture[] =
+    "{\"group\": \"coord\", \"as_of\": \"2026-11-29T05:33:04.123Z\","
+    " \"year\": 2026,"
+    " \"members\": {"
+    "  \"aqvtc\": {\"name_zh\": \"安庆职业技术学院\", \"name_en\":"
+    "   \"Anqing Vocational and Technical College\", \"role\": \"lead\","
+    "   \"original_affiliation\": \"市政府\", \"region_code\": \"340803\","
+    "   \"size\": 123456, \"root\":"
+    "   \"3f9a1c2d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789abcdef\","
+    "   \"checkpoint_time\": \"2026-11-29T05:30:00.000Z\", \"behind\": false},"
+    "  \"aqjs\": {\"name_zh\": \"安庆技师学院\", \"name_en\":"
+    "   \"Anqing Technician College\", \"role\": \"backbone\","
+    "   \"original_affiliation\": \"市人社局, \\\"直属\\\"\","
+    "   \"region_code\": \"340811\", \"size\": 9, \"root\": \"aa01\","
+    "   \"checkpoint_time\": \"2026-11-28T01:00:00.000Z\", \"behind\": true},"
+    "  \"aqis\": {\"name_zh\": \"安庆工业学校<东校区> & \\\"新\\\"\\u0007\","
+    "   \"name_en\": \"Anqing \\\"Industrial\\\" School, <East>\","
+    "   \"role\": \"backbone\", \"original_affiliation\": \"=HYPERLINK(1)\","
+    "   \"region_code\": \"340825\", \"size\": 77, \"root\": \"bb02\","
+    "   \"checkpoint_time\": \"2026-11-29T04:00:00.000Z\", \"behind\": false}"
+    " },"
+    " \"figures\": {"
+    "  \"sv_enrolled\": {\"zh\": \"集团中职在校生\", \"en\":"
+    "   \"secondary-vocational students in school\", \"unit\": \"people\","
+    "   \"value\": 10500, \"target\": 10000, \"target_year\": 2027,"
+    "   \"attainment\": 1.05, \"status\": \"met\","
+    "   \"by_member\": {\"aqjs\": 4000, \"aqis\": 6500},"
+    "   \"by_affiliation\": {\"市人社局, \\\"直属\\\"\": 4000,"
+    "    \"=HYPERLINK(1)\": 6500},"
+    "   \"by_county\": {\"340811\": 4000, \"340825\": 6500}},"
+    "  \"hv_enrolled\": {\"zh\": \"集团高职在校生\", \"en\":"
+    "   \"higher-vocational students in school\", \"unit\": \"people\","
+    "   \"value\": 12345, \"target\": 14000, \"target_year\": 2027,"
+    "   \"attainment\": 0.8818, \"status\": \"behind\","
+    "   \"by_member\": {\"aqvtc\": 12000, \"aqjs\": 345},"
+    "   \"by_affiliation\": {\"市政府\": 12000, \"市人社局, \\\"直属\\\"\": "
+    "345},"
+    "   \"by_county\": {\"340803\": 12000, \"340811\": 345}},"
+    "  \"dual_qualified_share\": {\"zh\": \"双师型教师占比\", \"en\":"
+    "   \"dual-qualified teachers\", \"unit\": \"rate\", \"value\": 0.4526,"
+    "   \"target\": null, \"target_year\": null, \"attainment\": null,"
+    "   \"status\": \"no_target\", \"numerator\": 453, \"denominator\": 1001,"
+    "   \"by_member\": {"
+    "    \"aqvtc\": {\"value\": 0.5, \"numerator\": 400, \"denominator\": 800},"
+    "    \"aqis\": {\"value\": 0.2637, \"numerator\": 53,"
+    "     \"denominator\": 201}},"
+    "   \"by_affiliation\": {\"市政府\": {\"value\": 0.5, \"numerator\": 400,"
+    "    \"denominator\": 800}},"
+    "   \"by_county\": {\"340803\": {\"value\": 0.5, \"numerator\": 400,"
+    "    \"denominator\": 800}}},"
+    "  \"local_retention\": {\"zh\": \"留地就业率\", \"en\":"
+    "   \"local employment retention\", \"unit\": \"rate\", \"by_year\": {"
+    "   \"2026\": {\"value\": 0.47, \"target\": 0.45, \"target_year\": 2026,"
+    "    \"attainment\": 1.0444, \"status\": \"met\", \"numerator\": 470,"
+    "    \"denominator\": 1000, \"all_graduates\": {\"value\": 0.4,"
+    "    \"numerator\": 470, \"denominator\": 1175},"
+    "    \"by_member\": {\"aqvtc\": {\"value\": 0.47,"
+    "    \"numerator\": 470, \"denominator\": 1000}}},"
+    "   \"2025\": {\"value\": 0.4, \"target\": 0.42, \"target_year\": 2025,"
+    "    \"attainment\": 0.9524, \"status\": \"behind\", \"numerator\": 400,"
+    "    \"denominator\": 1000}}},"
+    "  \"training_person_times\": {\"zh\": \"职业技能培训\", \"en\":"
+    "   \"training person-times\", \"unit\": \"person-times\", \"by_year\": {"
+    "   \"2026\": {\"value\": 41000, \"target\": 40000, \"target_year\": 2026,"
+    "    \"attainment\": 1.025, \"status\": \"met\","
+    "    \"by_member\": {\"aqvtc\": 30000, \"aqjs\": 11000}}}},"
+    "  \"coop_class_subsidy\": {\"zh\": \"校企合作班补助\", \"en\":"
+    "   \"cooperation-class subsidy\", \"unit\": \"yuan\", \"by_year\": {"
+    "   \"2026\": {\"value\": 300000, \"target\": null, \"status\":"
+    "    \"no_target\", \"count\": 3, \"amount\": 100000,"
+    "    \"by_payee\": {\"aqvtc\": 200000, \"aqjs\": 100000},"
+    "    \"by_member\": {\"aqvtc\": 200000, \"aqjs\": 100000}}}},"
+    "  \"subsidy_total\": {\"zh\": \"补助合计\", \"en\": \"all subsidies\","
+    "   \"unit\": \"yuan\", \"by_year\": {"
+    "   \"2026\": {\"value\": 5300000, \"budget\": 5000000}}},"
+    "  \"self_hired_share\": {\"zh\": \"自主招聘教师比例\", \"en\":"
+    "   \"self-hired posts\", \"unit\": \"rate\", \"by_year\": {"
+    "   \"2026\": {\"value\": 0.21, \"numerator\": 21, \"denominator\": 100,"
+    "    \"target\": 0.2, \"target_year\": 2026, \"attainment\": 1.05,"
+    "    \"status\": \"met\", \"by_member\": {"
+    "    \"aqvtc\": {\"value\": 0.25, \"numerator\": 15,"
+    "     \"denominator\": 60, \"meets\": true},"
+    "    \"aqjs\": {\"value\": 0.15, \"numerator\": 6,"
+    "     \"denominator\": 40, \"meets\": false}}}}},"
+    "  \"consortium_award\": {\"zh\": \"产教联合体奖补\", \"en\":"
+    "   \"consortium award\", \"unit\": \"yuan\", \"by_year\": {"
+    "   \"2026\": {\"value\": 5000000, \"national\": {\"value\": 5000000,"
+    "    \"count\": 5, \"amount\": 1000000}}}},"
+    "  \"x_extra\": {\"zh\": \"\", \"en\": \"\"}"
+    " },"
+    " \"subsidies\": ["
+    "  {\"figure\": \"coop_class_subsidy\", \"year\": 2026, \"payee\":"
+    "   \"aqvtc\", \"payee_name\": \"安庆职业技术学院\", \"count\": 2,"
+    "   \"amount\": 100000, \"total\": 200000},"
+    "  {\"figure\": \"consortium_award_national\", \"year\": 2026, \"payee\":"
+    "   \"park1\", \"payee_name\": \"开发区产教联合体 <A&B>\", \"count\": 5,"
+    "   \"amount\": 1000000, \"total\": 5000000}],"
+    " \"subsidy_total\": {\"2026\": {\"value\": 5300000,"
+    "  \"budget\": 5000000, \"status\": \"over\"}},"
+    " \"multi_member_people\": {\"people\": 16, \"students\": 12,"
+    "  \"graduates\": 3, \"staff\": 1}}";
+
+static json_t *
+s_report(void)
+{
+    json_error_t err;
+    json_t *j = json_loads(s_fixture, 0, &err);
+    if (!j)
+        fail_msg("fixture: %s at line %d col %d", err.text, err.line,
+                 err.column);
+    return j;
+}
+
+/* Renders report in fmt into a malloc'd, NUL-terminated string. */
+static char *
+s_render(const json_t *report, cmd_report_format_t fmt, bool pretty,
+         size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    assert_non_null(f);
+    assert_int_equal(cmd_report_write(report, fmt, pretty, f), 0);
+    assert_int_equal(fclose(f), 0);
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static size_t
+s_width(const char *s)
+{
+    return cli_text_width(s, strlen(s));
+}
+
+/* Whether hay holds needle, ignoring ASCII case. */
+static bool
+s_has_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = hay; *p; p++)
+        if (strncasecmp(p, needle, n) == 0)
+            return true;
+    return false;
+}
+
+/* Whether the n bytes of hay hold needle. */
+static bool
+s_has_bytes(const uint8_t *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; k <= n && i <= n - k; i++)
+        if (memcmp(hay + i, needle, k) == 0)
+            return true;
+    return false;
+}
+
+static size_t
+s_count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* ---- display width --------------------------------------------------- */
+
+static void
+test_width(void **state)
+{
+    (void)state;
+    assert_int_equal(s_width(""), 0);
+    assert_int_equal(s_width("abc 12,345"), 10);
+    assert_int_equal(s_width("安庆"), 4);
+    assert_int_equal(s_width("集团高职在校生 hv"), 17);
+    assert_int_equal(s_width("ＡＢ"), 4);             /* fullwidth forms */
+    assert_int_equal(s_width("，。"), 4);             /* CJK punctuation */
+    assert_int_equal(s_width("한국"), 4);             /* hangul */
+    assert_int_equal(s_width("\xF0\x9F\x98\x80"), 2); /* emoji U+1F600 */
+    assert_int_equal(s_width("\xF0\xA0\x80\x80"), 2); /* U+20000, ext B */
+    assert_int_equal(s_width("e\xCC\x81"), 1);        /* e + combining acute */
+    assert_int_equal(s_width("a\xE2\x80\x8B"
+                             "b"),
+                     2);                            /* zero-width space */
+    assert_int_equal(s_width("\t\x1b"), 0);         /* controls */
+    assert_int_equal(s_width("\xC3\xA9"), 1);       /* é */
+    assert_int_equal(s_width("\xFF"), 1);           /* not UTF-8 */
+    assert_int_equal(s_width("\xE5\xAE"), 2);       /* cut short: 2 bytes */
+    assert_int_equal(s_width("\xC0\xAF"), 2);       /* overlong '/' */
+    assert_int_equal(s_width("\xED\xA0\x80"), 3);   /* a surrogate */
+    assert_int_equal(cli_text_width("安庆", 3), 2); /* len counts */
+    uint32_t cp;
+    assert_int_equal(cli_utf8_decode("\xE5\xAE\x89", 3, &cp), 3);
+    assert_int_equal(cp, 0x5B89); /* 安 */
+    assert_int_equal(cli_utf8_decode("\xF4\x90\x80\x80", 4, &cp), 0);
+}
+
+static void
+test_format_parse(void **state)
+{
+    (void)state;
+    const char *names[] = {"table", "json", "csv", "html", "xlsx"};
+    for (size_t i = 0; i < 5; i++) {
+        cmd_report_format_t f;
+        assert_true(cmd_report_format_parse(names[i], &f));
+        assert_string_equal(cmd_report_format_name(f), names[i]);
+    }
+    cmd_report_format_t f;
+    assert_false(cmd_report_format_parse("TABLE", &f));
+    assert_false(cmd_report_format_parse("", &f));
+    assert_false(cmd_report_format_parse("pdf", &f));
+}
+
+/* ---- table ------------------------------------------------------------- */
+
+/* Splits text into lines (in place); returns how many. */
+static size_t
+s_lines(char *text, char **lines, size_t max)
+{
+    size_t n = 0;
+    for (char *p = text; *p && n < max;) {
+        char *nl = strchr(p, '\n');
+        assert_non_null(nl); /* every line ends with a newline */
+        *nl = '\0';
+        lines[n++] = p;
+        p = nl + 1;
+    }
+    return n;
+}
+
+static bool
+s_is_rule(const char *line)
+{
+    if (!line[0])
+        return false;
+    for (const char *p = line; *p; p++)
+        if (*p != '-')
+            return false;
+    return true;
+}
+
+/* Checks every table of a table report: a header, a rule, rows up to a
+ * blank line (or the note under the as-of table), each line as wide on
+ * screen as the rule. Returns how many tables. Splits text in place. */
+static size_t
+s_check_tables(char *text)
+{
+    char *lines[1024];
+    size_t n = s_lines(text, lines, 1024), tables = 0;
+    assert_true(n < 1024);
+    for (size_t i = 1; i < n; i++) {
+        if (!s_is_rule(lines[i]))
+            continue;
+        size_t w = strlen(lines[i]), rows = 0;
+        assert_int_equal(s_width(lines[i - 1]), w);
+        for (size_t k = i + 1; k < n && lines[k][0]; k++) {
+            if (strncmp(lines[k], "落后成员", strlen("落后成员")) == 0)
+                break;
+            if (s_width(lines[k]) != w)
+                fail_msg("line %zu is %zu columns, not %zu: '%s'", k,
+                         s_width(lines[k]), w, lines[k]);
+            rows++;
+        }
+        assert_true(rows > 0);
+        tables++;
+    }
+    return tables;
+}
+
+static void
+test_table(void **state)
+{
+    (void)state;
+    json_t *rep = s_report();
+    char *text = s_render(rep, CMD_REPORT_TABLE, false, NULL);
+    /* What people look for. */
+    assert_non_null(strstr(text, "集团高职在校生 higher-vocational students "
+                                 "in school"));
+    assert_non_null(strstr(text, "12,345 人"));
+    assert_non_null(strstr(text, "14,000 (2027)"));
+    assert_non_null(strstr(text, "88.2%"));
+    assert_non_null(strstr(text, "落后 behind"));
+    assert_non_null(strstr(text, "已达标 met"));
+    assert_non_null(strstr(text, "45.3%"));       /* a rate, one decimal */
+    assert_non_null(strstr(text, "453 / 1,001")); /* and what it is of */
+    assert_non_null(strstr(text, "41,000 人次"));
+    assert_non_null(strstr(text, "5,300,000"));
+    assert_non_null(strstr(text, "5,000,000"));
+    assert_non_null(strstr(text, "超预算 over budget"));
+    assert_non_null(strstr(text, "-300,000")); /* left of the budget */
+    assert_non_null(strstr(text, "开发区产教联合体 <A&B>"));
+    assert_non_null(strstr(text, "3f9a1c2d4e5f6071")); /* root prefix */
+    assert_null(strstr(text, "3f9a1c2d4e5f60718"));    /* only a prefix */
+    assert_non_null(
+        strstr(text, "落后成员 Members behind: aqjs (安庆技师学院)"));
+    assert_non_null(strstr(text, "学生 students"));
+    assert_non_null(strstr(text, "人员 people"));
+    assert_non_null(strstr(text, "local employment retention: 全体毕业生 all "
+                                 "graduates"));
+    /* A subsidy line of a part of a figure. */
+    assert_non_null(strstr(text, "产教联合体奖补 consortium award (national)"));
+    assert_non_null(strstr(text, "x_extra")); /* an unknown figure, by id */
+    /* Figures in DESIGN 7 order, whatever the object's order. */
+    assert_true(strstr(text, "集团高职在校生") <
+                strstr(text, "集团中职在校生"));
+    /* No control character from a name reaches the terminal. */
+    assert_null(strchr(text, '\a'));
+
+    /* figures, subsidies, totals, as of, people */
+    assert_int_equal(s_check_tables(text), 5);
+    free(text);
+    json_decref(rep);
+}
+
+/* ---- CSV --------------------------------------------------------------- */
+
+/* Parses RFC 4180 CSV: records end with CRLF; fields[r][f] malloc'd.
+ * Fails the test on anything else. Returns the records. */
+static size_t
+s_csv_parse(const char *p, char ***fields, size_t *nfields, size_t max)
+{
+    size_t nrec = 0;
+    while (*p) {
+        assert_true(nrec < max);
+        char **rec = calloc(32, sizeof *rec);
+        size_t nf = 0;
+        for (;;) {
+            char *f = malloc(strlen(p) + 1), *o = f;
+            if (*p == '"') {
+                for (p++;; p++) {
+                    assert_true(*p != '\0');
+                    if (*p == '"' && p[1] == '"')
+                        *o++ = *p++;
+                    else if (*p == '"')
+                        break;
+                    else
+                        *o++ = *p;
+                }
+                p++;
+            } else {
+                while (*p && *p != ',' && *p != '\r' && *p != '\n') {
+                    assert_true(*p != '"'); /* a quote only quoted */
+                    *o++ = *p++;
+                }
+            }
+            *o = '\0';
+            assert_true(nf < 32);
+            rec[nf++] = f;
+            if (*p == ',') {
+                p++;
+                continue;
+            }
+            assert_true(p[0] == '\r' && p[1] == '\n');
+            p += 2;
+            break;
+        }
+        fields[nrec] = rec;
+        nfields[nrec++] = nf;
+    }
+    return nrec;
+}
+
+/* The record whose first six fields are these; NULL when none. */
+static char **
+s_csv_find(char ***recs, size_t n, const char *fig, const char *year,
+           const char *breakdown, const char *bucket)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(recs[i][0], fig) == 0 && strcmp(recs[i][3], year) == 0 &&
+            strcmp(recs[i][4], breakdown) == 0 &&
+            strcmp(recs[i][5], bucket) == 0)
+            return recs[i];
+    return NULL;
+}
+
+static void
+test_csv(void **state)
+{
+    (void)state;
+    json_t *rep = s_report();
+    size_t len;
+    char *text = s_render(rep, CMD_REPORT_CSV, false, &len);
+    assert_true(len > 3);
+    assert_memory_equal(text, "\xEF\xBB\xBF", 3); /* the BOM */
+    const char *head = "figure,zh,en,year,breakdown,bucket,value,numerator,"
+                       "denominator,target,status\r\n";
+    assert_memory_equal(text + 3, head, strlen(head));
+    /* RFC 4180: a comma and quotes inside a field. */
+    assert_non_null(strstr(text, ",\"市人社局, \"\"直属\"\"\","));
+    /* A formula is not run by a spreadsheet. */
+    assert_non_null(strstr(text, ",\"'=HYPERLINK(1)\","));
+    assert_null(strstr(text, ",=HYPERLINK"));
+
+    char **recs[256];
+    size_t nf[256];
+    size_t n = s_csv_parse(text + 3, recs, nf, 256);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(nf[i], 11);
+    char **r = s_csv_find(recs, n, "hv_enrolled", "2026", "group", "");
+    assert_non_null(r);
+    assert_string_equal(r[1], "集团高职在校生");
+    assert_string_equal(r[2], "higher-vocational students in school");
+    assert_string_equal(r[6], "12345");
+    assert_string_equal(r[9], "14000");
+    assert_string_equal(r[10], "behind");
+    r = s_csv_find(recs, n, "hv_enrolled", "2026", "affiliation",
+                   "市人社局, \"直属\"");
+    assert_non_null(r);
+    assert_string_equal(r[6], "345");
+    r = s_csv_find(recs, n, "dual_qualified_share", "2026", "member", "aqis");
+    assert_non_null(r);
+    assert_string_equal(r[6], "0.2637");
+    assert_string_equal(r[7], "53");
+    assert_string_equal(r[8], "201");
+    r = s_csv_find(recs, n, "local_retention", "2025", "group", "");
+    assert_non_null(r);
+    assert_string_equal(r[6], "0.4");
+    assert_string_equal(r[9], "0.42");
+    r = s_csv_find(recs, n, "coop_class_subsidy", "2026", "payee", "aqjs");
+    assert_non_null(r);
+    assert_string_equal(r[6], "100000");
+    r = s_csv_find(recs, n, "subsidy_total", "2026", "group", "");
+    assert_non_null(r);
+    assert_string_equal(r[9], "5000000"); /* the budget */
+    assert_string_equal(r[10], "over");
+    /* Parts of a figure: retention over all graduates beside it. */
+    r = s_csv_find(recs, n, "local_retention", "2026", "part", "all_graduates");
+    assert_non_null(r);
+    assert_string_equal(r[6], "0.4");
+    assert_string_equal(r[8], "1175");
+    assert_non_null(
+        s_csv_find(recs, n, "consortium_award", "2026", "part", "national"));
+    /* A member's own target: self-hired posts, each school. */
+    r = s_csv_find(recs, n, "self_hired_share", "2026", "member", "aqjs");
+    assert_non_null(r);
+    assert_string_equal(r[6], "0.15");
+    assert_string_equal(r[10], "behind");
+    r = s_csv_find(recs, n, "self_hired_share", "2026", "member", "aqvtc");
+    assert_non_null(r);
+    assert_string_equal(r[10], "met");
+    r = s_csv_find(recs, n, "x_extra", "2026", "group", "");
+    assert_non_null(r);
+    assert_string_equal(r[6], "");
+    /* Members in roster order. */
+    size_t a = 0, b = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(recs[i][0], "hv_enrolled") || strcmp(recs[i][4], "member"))
+            continue;
+        if (strcmp(recs[i][5], "aqvtc") == 0)
+            a = i;
+        if (strcmp(recs[i][5], "aqjs") == 0)
+            b = i;
+    }
+    assert_true(a && b && a < b);
+    /* The header, then: hv 1+2+2+2, sv 1+2+2+2, training 1+2,
+     * retention 2+1+1 (all_graduates), dual 1+2+1+1, self-hired 1+2,
+     * coop 1+2+2, consortium 1+1 (national), total 1, x_extra 1. */
+    assert_int_equal(n, 1 + 7 + 7 + 3 + 4 + 5 + 3 + 5 + 2 + 1 + 1);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < nf[i]; k++)
+            free(recs[i][k]);
+        free(recs[i]);
+    }
+    free(text);
+    json_decref(rep);
+}
+
+/* ---- HTML -------------------------------------------------------------- */
+
+/* Checks that the tags nest: every opened element closed in order, void
+ * elements and self-closed ones excepted; no '<' that starts no tag. */
+static void
+s_html_nesting(const char *html)
+{
+    static const char *const voids[] = {"meta", "br",   "hr",
+                                        "img",  "link", "input"};
+    char stack[256][16];
+    size_t depth = 0;
+    const char *p = html;
+    assert_memory_equal(p, "<!DOCTYPE html>", 15);
+    p += 15;
+    while ((p = strchr(p, '<'))) {
+        const char *end = strchr(p, '>');
+        assert_non_null(end);
+        bool closing = p[1] == '/';
+        const char *name = p + 1 + closing;
+        size_t nlen = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789");
+        assert_true(nlen > 0 && nlen < 16);
+        /* No '<' inside a tag: text was escaped. */
+        assert_true(memchr(p + 1, '<', (size_t)(end - p - 1)) == NULL);
+        bool self = end[-1] == '/';
+        bool is_void = false;
+        for (size_t i = 0; i < sizeof voids / sizeof voids[0]; i++)
+            if (strlen(voids[i]) == nlen && !memcmp(voids[i], name, nlen))
+                is_void = true;
+        if (closing) {
+            assert_true(depth > 0);
+            depth--;
+            if (strlen(stack[depth]) != nlen ||
+                memcmp(stack[depth], name, nlen) != 0)
+                fail_msg("</%.*s> closes <%s>", (int)nlen, name, stack[depth]);
+        } else if (!self && !is_void) {
+            assert_true(depth < 256);
+            memcpy(stack[depth], name, nlen);
+            stack[depth++][nlen] = '\0';
+        }
+        p = end + 1;
+    }
+    assert_int_equal(depth, 0);
+}
+
+static void
+test_html(void **state)
+{
+    (void)state;
+    json_t *rep = s_report();
+    char *html = s_render(rep, CMD_REPORT_HTML, false, NULL);
+    assert_non_null(strstr(html, "<html lang=\"zh-CN\">"));
+    assert_non_null(strstr(html, "<meta charset=\"utf-8\">"));
+    /* Self-contained: nothing fetched from anywhere. */
+    assert_false(s_has_nocase(html, "http"));
+    assert_false(s_has_nocase(html, "<script"));
+    assert_false(s_has_nocase(html, "src="));
+    assert_false(s_has_nocase(html, "url("));
+    assert_false(s_has_nocase(html, "@import"));
+    assert_false(s_has_nocase(html, "<link"));
+    /* One chart per figure (x_extra has no value: none). */
+    assert_int_equal(s_count(html, "<svg "), 9);
+    assert_int_equal(s_count(html, "</svg>"), 9);
+    /* Targets drawn on the group's bars: hv, sv, 2 retention years,
+     * training, self-hired, subsidy_total's budget; and a legend in each
+     * chart. On member bars only for a rate (retention's one member,
+     * self-hired's two). */
+    assert_int_equal(s_count(html, "<line class=\"t\""), 7 + 9);
+    assert_int_equal(s_count(html, "<line class=\"tm\""), 3);
+    /* Names escaped, in text and in attributes. */
+    assert_non_null(
+        strstr(html, "安庆工业学校&lt;东校区&gt; &amp; &quot;新&quot;"));
+    assert_null(strstr(html, "<东校区>"));
+    assert_non_null(strstr(html, "开发区产教联合体 &lt;A&amp;B&gt;"));
+    assert_null(strchr(html, '\a'));
+    assert_non_null(strstr(html, "超预算 over budget"));
+    assert_non_null(strstr(html, "aqjs (安庆技师学院)"));
+    s_html_nesting(html);
+    free(html);
+    json_decref(rep);
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static void
+test_json(void **state)
+{
+    (void)state;
+    json_t *rep = s_report();
+    char *one = s_render(rep, CMD_REPORT_JSON, false, NULL);
+    char *nl = strchr(one, '\n');
+    assert_non_null(nl);
+    assert_int_equal(nl[1], '\0');                  /* one line */
+    assert_non_null(strstr(one, "集团高职在校生")); /* UTF-8, not \u escapes */
+    json_t *back = th_json(one);
+    assert_true(json_equal(back, rep));
+    json_decref(back);
+    char *pretty = s_render(rep, CMD_REPORT_JSON, true, NULL);
+    assert_true(s_count(pretty, "\n") > 20);
+    back = th_json(pretty);
+    assert_true(json_equal(back, rep));
+    json_decref(back);
+    free(one);
+    free(pretty);
+    json_decref(rep);
+}
+
+/* ---- xlsx -------------------------------------------------------------- */
+
+static const char *const s_sheets[] = {
+    "总览 Overview",    "按成员 By member", "按隶属 By affiliation",
+    "按区县 By county", "补助 Subsidies",   "数据截至 As of",
+};
+
+/* Runs a shell command; its stdout, malloc'd. */
+static char *
+s_popen(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    th_text_t t = {0};
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+        th_text_add(&t, buf, n);
+    th_text_add(&t, "", 0);
+    assert_int_equal(pclose(p), 0);
+    return t.data;
+}
+
+static void
+test_xlsx(void **state)
+{
+    (void)state;
+    char dir[64], path[128], cmd[512];
+    th_tmpdir(dir);
+    snprintf(path, sizeof path, "%s/report.xlsx", dir);
+    json_t *rep = s_report();
+    assert_int_equal(cmd_report_xlsx(rep, path), 0);
+    size_t len;
+    uint8_t *data = th_read_file(path, &len);
+    assert_non_null(data);
+    assert_true(len > 1000);
+    assert_memory_equal(data, "PK\x03\x04", 4);
+    /* Six sheets; their files' names are in the zip's central directory,
+     * uncompressed. */
+    for (int i = 1; i <= 6; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "xl/worksheets/sheet%d.xml", i);
+        assert_true(s_has_bytes(data, len, name));
+    }
+    assert_false(s_has_bytes(data, len, "sheet7.xml"));
+    if (system("command -v unzip >/dev/null 2>&1") == 0) {
+        snprintf(cmd, sizeof cmd, "unzip -l '%s'", path);
+        char *list = s_popen(cmd);
+        assert_non_null(strstr(list, "xl/worksheets/sheet6.xml"));
+        free(list);
+        /* The sheets' names, in order. */
+        snprintf(cmd, sizeof cmd, "unzip -p '%s' xl/workbook.xml", path);
+        char *wb = s_popen(cmd);
+        const char *at = wb;
+        for (size_t i = 0; i < 6; i++) {
+            char want[96];
+            snprintf(want, sizeof want, "name=\"%s\"", s_sheets[i]);
+            const char *hit = strstr(at, want);
+            if (!hit)
+                fail_msg("no sheet %s in %s", s_sheets[i], wb);
+            at = hit;
+        }
+        free(wb);
+        /* Numbers as numbers: 12345 is a value, not a shared string. */
+        snprintf(cmd, sizeof cmd, "unzip -p '%s' xl/worksheets/sheet1.xml",
+                 path);
+        char *s1 = s_popen(cmd);
+        assert_non_null(strstr(s1, "<v>12345</v>"));
+        free(s1);
+        snprintf(cmd, sizeof cmd, "unzip -p '%s' xl/styles.xml", path);
+        char *st = s_popen(cmd);
+        assert_non_null(strstr(st, "0.0%"));
+        assert_non_null(strstr(st, "<b/>"));
+        free(st);
+        snprintf(cmd, sizeof cmd, "unzip -p '%s' xl/sharedStrings.xml", path);
+        char *ss = s_popen(cmd);
+        assert_non_null(strstr(ss, "安庆工业学校&lt;东校区&gt;"));
+        assert_non_null(strstr(ss, "集团高职在校生"));
+        free(ss);
+    } else {
+        print_message("unzip not found: checked the central directory only\n");
+    }
+    free(data);
+    json_decref(rep);
+    th_rmdir(dir);
+}
+
+/* ---- errors and odd shapes --------------------------------------------- */
+
+static void
+test_errors(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    assert_non_null(f);
+    json_t *bad = json_pack("{s:i}", "year", 2026);
+    assert_int_equal(cmd_report_write(bad, CMD_REPORT_TABLE, false, f),
+                     VOCFED_EINVALID);
+    assert_int_equal(cmd_report_write(NULL, CMD_REPORT_CSV, false, f),
+                     VOCFED_EINVALID);
+    json_t *rep = s_report();
+    assert_int_equal(cmd_report_write(rep, CMD_REPORT_XLSX, false, f),
+                     VOCFED_EINVALID);
+    assert_int_equal(cmd_report_xlsx(bad, "/nonexistent/x.xlsx"),
+                     VOCFED_EINVALID);
+    fclose(f);
+    free(buf);
+
+    /* A full disk is an error, not a short report. */
+    FILE *full = fopen("/dev/full", "w");
+    if (full) {
+        for (int fmt = CMD_REPORT_TABLE; fmt <= CMD_REPORT_HTML; fmt++)
+            assert_true(cmd_report_write(rep, (cmd_report_format_t)fmt, false,
+                                         full) < 0);
+        fclose(full);
+    }
+    assert_true(cmd_report_xlsx(rep, "/nonexistent/dir/x.xlsx") < 0);
+
+    /* Bare and empty shapes render without a fuss. */
+    const char *odd[] = {
+        "{\"figures\": {}}",
+        "{\"figures\": {\"hv_enrolled\": {}}, \"members\": 3}",
+        "{\"figures\": {\"a\": {\"by_year\": {}}, \"b\": {\"by_year\":"
+        " {\"x\": 1, \"2026\": {\"value\": \"?\", \"by_member\": [1]}}}},"
+        " \"subsidies\": {}, \"subsidy_total\": [], \"year\": -1}",
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        json_t *j = th_json(odd[i]);
+        for (int fmt = CMD_REPORT_TABLE; fmt <= CMD_REPORT_HTML; fmt++) {
+            char *out = s_render(j, (cmd_report_format_t)fmt, false, NULL);
+            if (fmt == CMD_REPORT_HTML)
+                s_html_nesting(out);
+            free(out);
+        }
+        char dir[64], path[128];
+        th_tmpdir(dir);
+        snprintf(path, sizeof path, "%s/r.xlsx", dir);
+        assert_int_equal(cmd_report_xlsx(j, path), 0);
+        th_rmdir(dir);
+        json_decref(j);
+    }
+    json_decref(bad);
+    json_decref(rep);
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+/* Runs vocfed ARGS in the network's folder; fails unless it exits with
+ * want. The run is the caller's (th_run_free). */
+static th_run_t
+s_net_run(th_net_t *net, int want, const char *const *args)
+{
+    th_run_t r = th_net_run(net, args);
+    if (r.status != want)
+        fail_msg("exit %d, not %d\nstdout: %s\nstderr: %s", r.status, want,
+                 r.out, r.err);
+    return r;
+}
+
+/* The number at a path of up to four keys (NULL ends it early). */
+static json_int_t
+s_jnum(json_t *j, const char *a, const char *b, const char *c, const char *d)
+{
+    json_t *v = th_jget(j, a, b, c, d, NULL);
+    if (!json_is_number(v))
+        fail_msg("no number at %s.%s.%s.%s", a, b ? b : "", c ? c : "",
+                 d ? d : "");
+    return (json_int_t)json_number_value(v);
+}
+
+static int
+s_net_setup(void **state)
+{
+    th_net_t *net = calloc(1, sizeof *net);
+    *state = net;
+    return net ? 0 : -1;
+}
+
+/* Stops the daemons and removes the folder, also after a failure. */
+static int
+s_net_teardown(void **state)
+{
+    th_net_release(*state);
+    free(*state);
+    return 0;
+}
+
+/* `vocfed report` on a coordinator that holds one member's records, and
+ * on that member. */
+static void
+test_command(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "aqvtc", true);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "put", "member", "profile",
+                          "name_zh=安庆职业技术学院",
+                          "name_en=Anqing Vocational and Technical College",
+                          "role=lead", "original_affiliation=市政府",
+                          "region_code=340803"));
+    const char *students[] = {"p1", "p2", "p3"};
+    for (size_t i = 0; i < 3; i++)
+        th_net_expect(net, 0,
+                      TH_ARGS("--dir", m->dir, "put", "student", students[i],
+                              "level=higher", "intake_year=2025",
+                              "status=enrolled"));
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "put", "coop_class", "c1",
+                          "enterprise=安庆某企业", "cohort_year=2026",
+                          "students_at_start=25", "kind=order"));
+    th_coord_start(net);
+    th_run_t r = th_sync(net, m, 30);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+
+    /* JSON, one line, the shape of SPEC 12.3. */
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "report", "--format", "json",
+                          "--year", "2026"));
+    assert_non_null(strchr(r.out, '\n'));
+    assert_int_equal(strchr(r.out, '\n')[1], '\0');
+    json_t *j = th_json(r.out);
+    th_run_free(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "group")),
+                        "coord");
+    assert_int_equal(th_jint(j, "year", NULL), 2026);
+    assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "value", NULL), 3);
+    assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "target", NULL),
+                     14000);
+    assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "by_member", "aqvtc"),
+                     3);
+    assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "by_county", "340803"),
+                     3);
+    assert_int_equal(
+        s_jnum(j, "figures", "hv_enrolled", "by_affiliation", "市政府"), 3);
+    assert_string_equal(
+        json_string_value(th_jget(j, "members", "aqvtc", "name_zh", NULL)),
+        "安庆职业技术学院");
+    assert_true(s_jnum(j, "members", "aqvtc", "size", NULL) >= 5);
+    assert_int_equal(
+        json_string_length(th_jget(j, "members", "aqvtc", "root", NULL)), 64);
+    json_t *coop =
+        th_jget(j, "figures", "coop_class_subsidy", "by_year", "2026", NULL);
+    assert_int_equal(s_jnum(coop, "value", NULL, NULL, NULL), 100000);
+    assert_string_equal(
+        json_string_value(th_jget(j, "subsidy_total", "2026", "status", NULL)),
+        "within");
+    json_decref(j);
+
+    /* The table, aligned with the Chinese names in it. */
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "report", "--year", "2026"));
+    assert_non_null(strstr(r.out, "集团高职在校生"));
+    assert_non_null(strstr(r.out, "安庆职业技术学院"));
+    assert_non_null(strstr(r.out, "100,000"));
+    /* The payee named by its member profile. */
+    const char *subs = strstr(r.out, "补助 Subsidies\n");
+    assert_non_null(subs);
+    const char *payee = strstr(subs, "安庆职业技术学院");
+    assert_non_null(payee);
+    assert_true(payee < strstr(subs, "补助合计"));
+    assert_true(s_check_tables(r.out) >= 4);
+    th_run_free(&r);
+
+    /* html to a file; xlsx by default to report.xlsx in the current
+     * folder (the network's); csv to stdout. */
+    char path[256];
+    snprintf(path, sizeof path, "%s/r.html", net->root);
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "report", "--format", "html",
+                          "--out", path));
+    th_run_free(&r);
+    size_t len;
+    char *html = (char *)th_read_file(path, &len);
+    assert_non_null(html);
+    assert_false(s_has_nocase(html, "http"));
+    assert_non_null(strstr(html, "安庆职业技术学院"));
+    s_html_nesting(html);
+    free(html);
+    r = s_net_run(
+        net, 0, TH_ARGS("--dir", net->coord.dir, "report", "--format", "xlsx"));
+    th_run_free(&r);
+    snprintf(path, sizeof path, "%s/report.xlsx", net->root);
+    uint8_t *x = th_read_file(path, &len);
+    assert_non_null(x);
+    assert_memory_equal(x, "PK", 2);
+    free(x);
+    r = s_net_run(
+        net, 0, TH_ARGS("--dir", net->coord.dir, "report", "--format", "csv"));
+    assert_memory_equal(r.out,
+                        "\xEF\xBB\xBF"
+                        "figure,",
+                        10);
+    assert_non_null(strstr(r.out, "\r\nhv_enrolled,集团高职在校生,"));
+    th_run_free(&r);
+
+    /* On the member: its own share, the coordinator found as the author
+     * it replicates (no settings file names it). */
+    r = s_net_run(
+        net, 0,
+        TH_ARGS("--dir", m->dir, "report", "--format", "json", "--pretty"));
+    j = th_json(r.out);
+    th_run_free(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "group")),
+                        "coord");
+    assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "value", NULL), 3);
+    assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "target", NULL),
+                     14000);
+    json_decref(j);
+
+    /* Usage and environment errors. */
+    r = s_net_run(
+        net, 2, TH_ARGS("--dir", net->coord.dir, "report", "--format", "pdf"));
+    th_run_free(&r);
+    r = s_net_run(net, 2,
+                  TH_ARGS("--dir", net->coord.dir, "report", "--pretty"));
+    th_run_free(&r);
+    r = s_net_run(net, 2,
+                  TH_ARGS("--dir", net->coord.dir, "report", "--year", "x"));
+    th_run_free(&r);
+    r = s_net_run(net, 2,
+                  TH_ARGS("--dir", net->coord.dir, "report", "--format", "xlsx",
+                          "--out", "-"));
+    th_run_free(&r);
+    snprintf(path, sizeof path, "%s/none", net->root);
+    r = s_net_run(net, 3, TH_ARGS("--dir", path, "report"));
+    th_run_free(&r);
+    snprintf(path, sizeof path, "%s/no/such/folder/r.csv", net->root);
+    r = s_net_run(net, 3,
+                  TH_ARGS("--dir", net->coord.dir, "report", "--format", "csv",
+                          "--out", path));
+    th_run_free(&r);
+    net->passed = true;
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_width),
+        cmocka_unit_test(test_format_parse),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_html),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_xlsx),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test_setup_teardown(test_command, s_net_setup,
+                                        s_net_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
