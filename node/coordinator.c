@@ -40,10 +40,19 @@ typedef struct {
     uint64_t own_size;         /* size of our own log last seen */
     proto_buf_t out;           /* scratch for replies */
     uint64_t zap_refused;      /* connections refused at ZAP */
-    uint64_t zap_next_log_ms;  /* ZAP refusals: rate limit */
+    uint64_t zap_next_log_ms;  /* ZAP refusals of unknown keys: rate limit */
     uint64_t zap_logged;       /* refusals since the last line */
+    zhashx_t *zap_members;     /* roster member id -> when its refusal may be
+                                  logged again (uint64_t ms) */
     bool verbose;              /* log every batch */
 } s_coord_t;
+
+static void
+s_free(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
 
 static void
 s_session_free(void **item)
@@ -94,13 +103,24 @@ s_zap(s_coord_t *c)
     if (strcmp(status, "200") != 0) {
         c->zap_refused++;
         c->zap_logged++;
-        uint64_t now = node_mono_ms();
-        if (now >= c->zap_next_log_ms) {
-            zsys_warning("coordinator: connection refused from %s: %s "
-                         "(%" PRIu64 " refused in the last interval)",
-                         address ? address : "?", text, c->zap_logged);
+        /* A member on the roster (suspended, revoked) is named, once per
+         * interval for each; unknown keys share one interval. */
+        uint64_t now = node_mono_ms(), *next = NULL;
+        if (m && !(next = zhashx_lookup(c->zap_members, m->id)) &&
+            (next = calloc(1, sizeof *next)) &&
+            zhashx_insert(c->zap_members, m->id, next) != 0) {
+            free(next);
+            next = NULL;
+        }
+        if (!next)
+            next = &c->zap_next_log_ms;
+        if (now >= *next) {
+            zsys_warning("coordinator: connection refused from %s%s%s: %s "
+                         "(%" PRIu64 " refused since the last such line)",
+                         address ? address : "?", m ? " member=" : "",
+                         m ? m->id : "", text, c->zap_logged);
             c->zap_logged = 0;
-            c->zap_next_log_ms = now + S_INTERVAL_MS;
+            *next = now + S_INTERVAL_MS;
         }
     }
     zmsg_t *rep = zmsg_new();
@@ -459,6 +479,8 @@ node_coordinator_run(const node_coordinator_opts_t *o)
     c.verbose = o->verbose;
     c.sessions = zhashx_new();
     zhashx_set_destructor(c.sessions, s_session_free);
+    c.zap_members = zhashx_new();
+    zhashx_set_destructor(c.zap_members, s_free);
     node_daemon_signals();
 
     /* The ZAP handler must exist before the CURVE socket binds. */
@@ -498,8 +520,11 @@ node_coordinator_run(const node_coordinator_opts_t *o)
         }
         if (items[1].revents & ZMQ_POLLIN)
             s_zap(&c);
-        /* Take what is waiting, but let ZAP and commits in between. */
-        for (int i = 0; i < 64 && (zsock_events(c.router) & ZMQ_POLLIN); i++)
+        /* Take what is waiting, but let ZAP and commits in between; a stop
+         * is honoured between two messages. */
+        for (int i = 0; i < 64 && !node_daemon_stopping() &&
+                        (zsock_events(c.router) & ZMQ_POLLIN);
+             i++)
             s_on_message(&c);
         if (items[2].revents & ZMQ_POLLIN) {
             node_daemon_watch_drain(watch);
@@ -518,6 +543,7 @@ done:
     zsock_destroy(&c.router);
     zsock_destroy(&c.zap);
     zhashx_destroy(&c.sessions);
+    zhashx_destroy(&c.zap_members);
     node_roster_release(&c.roster);
     node_identity_free(&c.sk);
     store_destroy(&c.st);

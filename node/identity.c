@@ -17,27 +17,15 @@ s_path(const char *dir, char *path, size_t cap)
 }
 
 int
-node_identity_create(const char *dir, uint8_t pk[PROTO_PUBKEY_LEN])
+node_secret_write(const char *path, const uint8_t *data, size_t len)
 {
-    char path[4096];
-    int rc = s_path(dir, path, sizeof path);
-    if (rc)
-        return rc;
-    if (sodium_init() < 0)
-        return VOCFED_ENOMEM;
-    uint8_t *sk = sodium_malloc(PROTO_SECKEY_LEN);
-    if (!sk)
-        return VOCFED_ENOMEM;
-    crypto_sign_keypair(pk, sk);
-
+    int rc = VOCFED_OK;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = errno == EEXIST ? VOCFED_EEXISTS : -errno;
-        goto done;
-    }
+    if (fd < 0)
+        return errno == EEXIST ? VOCFED_EEXISTS : -errno;
     size_t off = 0;
-    while (off < PROTO_SECKEY_LEN) {
-        ssize_t w = write(fd, sk + off, PROTO_SECKEY_LEN - off);
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
@@ -51,22 +39,14 @@ node_identity_create(const char *dir, uint8_t pk[PROTO_PUBKEY_LEN])
     close(fd);
     if (rc)
         unlink(path);
-done:
-    sodium_free(sk); /* wipes */
     return rc;
 }
 
 int
-node_identity_load(const char *dir, const uint8_t *expected_pk, uint8_t **out)
+node_secret_read(const char *path, uint8_t *out, size_t len)
 {
-    char path[4096];
     struct stat st;
-    uint8_t *sk = NULL;
-    int rc = s_path(dir, path, sizeof path);
-    if (rc)
-        return rc;
-    if (sodium_init() < 0)
-        return VOCFED_ENOMEM;
+    int rc = VOCFED_OK;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? VOCFED_ENOTFOUND : -errno;
@@ -76,18 +56,13 @@ node_identity_load(const char *dir, const uint8_t *expected_pk, uint8_t **out)
     }
     /* Like ssh: a key others can read is no longer a secret. */
     if (!S_ISREG(st.st_mode) || (st.st_mode & 077) ||
-        st.st_size != PROTO_SECKEY_LEN) {
+        (uint64_t)st.st_size != (uint64_t)len) {
         rc = VOCFED_EKEY;
         goto done;
     }
-    sk = sodium_malloc(PROTO_SECKEY_LEN);
-    if (!sk) {
-        rc = VOCFED_ENOMEM;
-        goto done;
-    }
     size_t off = 0;
-    while (off < PROTO_SECKEY_LEN) {
-        ssize_t r = read(fd, sk + off, PROTO_SECKEY_LEN - off);
+    while (off < len) {
+        ssize_t r = read(fd, out + off, len - off);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
@@ -96,6 +71,44 @@ node_identity_load(const char *dir, const uint8_t *expected_pk, uint8_t **out)
         }
         off += (size_t)r;
     }
+done:
+    close(fd);
+    return rc;
+}
+
+int
+node_identity_create(const char *dir, uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    char path[4096];
+    int rc = s_path(dir, path, sizeof path);
+    if (rc)
+        return rc;
+    if (sodium_init() < 0)
+        return VOCFED_ENOMEM;
+    uint8_t *sk = sodium_malloc(PROTO_SECKEY_LEN);
+    if (!sk)
+        return VOCFED_ENOMEM;
+    crypto_sign_keypair(pk, sk);
+    rc = node_secret_write(path, sk, PROTO_SECKEY_LEN);
+    sodium_free(sk); /* wipes */
+    return rc;
+}
+
+int
+node_identity_load(const char *dir, const uint8_t *expected_pk, uint8_t **out)
+{
+    char path[4096];
+    uint8_t *sk = NULL;
+    int rc = s_path(dir, path, sizeof path);
+    if (rc)
+        return rc;
+    if (sodium_init() < 0)
+        return VOCFED_ENOMEM;
+    sk = sodium_malloc(PROTO_SECKEY_LEN);
+    if (!sk)
+        return VOCFED_ENOMEM;
+    if ((rc = node_secret_read(path, sk, PROTO_SECKEY_LEN)))
+        goto done;
     /* The public half is stored in the secret key; check it is really
      * the pair of the seed, and the key the store expects. */
     uint8_t pk[PROTO_PUBKEY_LEN];
@@ -128,7 +141,6 @@ node_identity_load(const char *dir, const uint8_t *expected_pk, uint8_t **out)
 done:
     if (sk)
         sodium_free(sk);
-    close(fd);
     return rc;
 }
 

@@ -299,8 +299,8 @@ s_on_error(s_member_t *m, const proto_msg_error_t *e)
     if (store_alarm(m->st, "refused-by-peer", m->coord_id, m->id, e->seq,
                     text)) {
     }
-    if (!m->refusal)
-        m->refusal = VOCFED_EBADSIG;
+    if (!m->refusal) /* the coordinator's reason, not another */
+        m->refusal = vocfed_status_from_token(e->code, e->code_len);
     if (m->stats)
         m->stats->refused++;
     m->backoff_until_ms = node_mono_ms() + S_BACKOFF_MS;
@@ -495,7 +495,10 @@ node_member_run(const node_member_opts_t *o, node_member_stats_t *stats)
         }
         if (items[1].revents & ZMQ_POLLIN)
             s_on_monitor(&m);
-        for (int i = 0; i < 64 && (zsock_events(m.dealer) & ZMQ_POLLIN); i++)
+        /* A stop is honoured between two messages. */
+        for (int i = 0; i < 64 && !node_daemon_stopping() &&
+                        (zsock_events(m.dealer) & ZMQ_POLLIN);
+             i++)
             s_on_message(&m);
         if (items[2].revents & ZMQ_POLLIN) {
             node_daemon_watch_drain(watch);
@@ -508,6 +511,10 @@ node_member_run(const node_member_opts_t *o, node_member_stats_t *stats)
         if (m.connected && !m.level_known && !m.awaiting_heads &&
             now >= m.backoff_until_ms && !(o->once && m.refusal))
             s_hello(&m);
+        /* Heads may have come during a back-off (the coordinator's log
+         * grew): nothing else wakes the sender when the back-off ends. */
+        if (m.level_known && now >= m.backoff_until_ms)
+            s_pump(&m);
         if (m.nflight && node_now_ms() - m.last_rx_ms > S_STALL_MS)
             s_resync(&m, "no receipt");
         if (m.dirty && now >= next_persist) {

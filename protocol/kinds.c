@@ -434,6 +434,18 @@ s_value(const proto_field_def_t *f, const char *text, proto_value_t *v,
     return VOCFED_EINVALID;
 }
 
+/* 64 lowercase hex digits: what node_pseudo_id makes. */
+static bool
+s_pseudo_id(const char *s, size_t len)
+{
+    if (len != 64)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
 int
 proto_kind_check_key(const proto_kind_def_t *k, const char *key,
                      proto_kind_error_t *err)
@@ -453,11 +465,23 @@ proto_kind_check_key(const proto_kind_def_t *k, const char *key,
     } else if (!strcmp(k->name, "graduate")) {
         const char *colon = strchr(key, ':');
         int64_t y;
-        if (!colon || colon == key || !s_int(colon + 1, &y) || y < 2000 ||
-            y > 2100)
+        if (!colon || !s_pseudo_id(key, (size_t)(colon - key)) ||
+            !s_int(colon + 1, &y) || y < 2000 || y > 2100)
             return s_refuse(err, "", key,
                             "毕业生记录的键应为 pseudo_id:毕业年份",
-                            "the key of graduate is pseudo_id:grad_year");
+                            "the key of graduate is pseudo_id:grad_year "
+                            "(pseudo_id: 64 hex digits)");
+    } else if (!strcmp(k->name, "student") || !strcmp(k->name, "staff")) {
+        /* People are known by pseudonyms only: an ID-card number or a
+         * name must never be a key (DESIGN 2, invariant 5). */
+        if (!s_pseudo_id(key, len))
+            return s_refuse(err, "", key,
+                            "人员记录的键应为 pseudo_id（64 位十六进制，由 "
+                            "vocfed import 从身份证号生成）",
+                            "the key of %s is a pseudo_id: 64 lowercase hex "
+                            "digits (vocfed import makes it from the ID "
+                            "number)",
+                            k->name);
     }
     return VOCFED_OK;
 }

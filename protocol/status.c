@@ -62,3 +62,13 @@ vocfed_status_token(int status)
         return "system";
     return "unknown";
 }
+
+int
+vocfed_status_from_token(const char *token, size_t len)
+{
+    for (size_t i = 0; i < sizeof s_descs / sizeof s_descs[0]; i++)
+        if (s_descs[i].code != VOCFED_OK && strlen(s_descs[i].token) == len &&
+            memcmp(s_descs[i].token, token, len) == 0)
+            return s_descs[i].code;
+    return VOCFED_EINVALID;
+}

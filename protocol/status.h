@@ -8,6 +8,8 @@
 #ifndef VOCFED_PROTOCOL_STATUS_H
 #define VOCFED_PROTOCOL_STATUS_H
 
+#include <stddef.h>
+
 #define VOCFED_WUR __attribute__((warn_unused_result))
 
 typedef enum {
@@ -40,5 +42,11 @@ const char *vocfed_strerror(int status);
 /* Returns a short stable token for log lines and JSON ("bad-signature").
  * Never NULL. */
 const char *vocfed_status_token(int status);
+
+/* The status a token of vocfed_status_token names (len bytes, not
+ * NUL-terminated, e.g. the code of a peer's error message, SPEC 8.8).
+ * VOCFED_EINVALID for "ok" and for a token this version does not know:
+ * what it refuses is still a refusal. */
+int vocfed_status_from_token(const char *token, size_t len);
 
 #endif

@@ -328,6 +328,7 @@ store_destroy(store_t **self)
 {
     if (!self || !*self)
         return;
+    store_set_hook(*self, NULL);
     mdb_env_close((*self)->env);
     proto_buf_release(&(*self)->scratch);
     free(*self);
@@ -1134,6 +1135,8 @@ store_raw_put(store_t *self, store_raw_t what, const char *author, uint64_t key,
 void
 store_set_hook(store_t *self, const store_hook_t *hook)
 {
+    if (self->has_hook && self->hook.destroy)
+        self->hook.destroy(self->hook.ctx);
     self->has_hook = hook != NULL;
     if (hook)
         self->hook = *hook;

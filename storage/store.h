@@ -166,10 +166,14 @@ typedef struct {
                  const proto_entry_t *e, const uint8_t *old_body,
                  size_t old_len);
     int (*end)(void *ctx, store_txn_t *txn);
-    void *ctx; /* passed to each */
+    void (*destroy)(void *ctx); /* frees ctx: when the hook is replaced or
+                                   the store closed; may be NULL */
+    void *ctx;                  /* passed to each */
 } store_hook_t;
 
-/* Installs (or with NULL removes) the apply hook for this handle. */
+/* Installs (or with NULL removes) the apply hook for this handle; the
+ * store owns it from now on (destroy is called for the one it replaces
+ * and at store_destroy). */
 void store_set_hook(store_t *self, const store_hook_t *hook);
 
 /* Counters in the figures database, within a hook's transaction. A

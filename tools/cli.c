@@ -277,7 +277,7 @@ s_field_type(const proto_field_def_t *f, char *out, size_t cap)
         snprintf(out, cap, "true|false");
         return;
     case PROTO_FT_REGION:
-        snprintf(out, cap, "region code");
+        snprintf(out, cap, "region");
         return;
     case PROTO_FT_YEAR:
         snprintf(out, cap, "year");

@@ -147,19 +147,20 @@ s_run_coordinator(cli_t *cli, int argc, char **argv)
 
 /* Where the coordinator is: options, then the config file. */
 static int
-s_member_opts(cli_t *cli, const s_opts_t *o, node_member_opts_t *mo)
+s_member_opts(cli_t *cli, const s_opts_t *o, node_config_t *cfg,
+              node_member_opts_t *mo)
 {
-    node_config_t cfg;
-    int rc = s_load_config(cli, &cfg);
+    /* mo points into cfg: the caller keeps it alive. */
+    int rc = s_load_config(cli, cfg);
     if (rc != CLI_GO_ON)
         return rc;
     mo->dir = cli->dir;
-    mo->coordinator = o->coordinator       ? o->coordinator
-                      : cfg.coordinator[0] ? cfg.coordinator
-                                           : NULL;
-    const char *key = o->key                   ? o->key
-                      : cfg.coordinator_key[0] ? cfg.coordinator_key
-                                               : NULL;
+    mo->coordinator = o->coordinator        ? o->coordinator
+                      : cfg->coordinator[0] ? cfg->coordinator
+                                            : NULL;
+    const char *key = o->key                    ? o->key
+                      : cfg->coordinator_key[0] ? cfg->coordinator_key
+                                                : NULL;
     if (!mo->coordinator || !key)
         return cli_usage_error(cli, "where is the coordinator? give "
                                     "--coordinator ENDPOINT and "
@@ -173,10 +174,11 @@ s_run_node(cli_t *cli, int argc, char **argv)
 {
     s_opts_t o = {0};
     node_member_opts_t mo = {0};
+    node_config_t cfg;
     int rc;
     if ((rc = s_parse(cli, argc, argv, true, &o)) != CLI_GO_ON ||
         (rc = s_check_role(cli, false)) != CLI_GO_ON ||
-        (rc = s_member_opts(cli, &o, &mo)) != CLI_GO_ON)
+        (rc = s_member_opts(cli, &o, &cfg, &mo)) != CLI_GO_ON)
         return rc;
     rc = node_member_run(&mo, NULL);
     if (rc == VOCFED_ELOCKED)
@@ -192,10 +194,11 @@ s_run_sync(cli_t *cli, int argc, char **argv)
     s_opts_t o = {.timeout_s = 60};
     node_member_opts_t mo = {0};
     node_member_stats_t st;
+    node_config_t cfg;
     int rc;
     if ((rc = s_parse(cli, argc, argv, true, &o)) != CLI_GO_ON ||
         (rc = s_check_role(cli, false)) != CLI_GO_ON ||
-        (rc = s_member_opts(cli, &o, &mo)) != CLI_GO_ON)
+        (rc = s_member_opts(cli, &o, &cfg, &mo)) != CLI_GO_ON)
         return rc;
     mo.once = true;
     mo.timeout_ms = o.timeout_s * 1000;

@@ -3,6 +3,7 @@
  * where it listens. */
 #include "node/config.h"
 #include "node/identity.h"
+#include "node/seed.h"
 #include "tools/cli.h"
 
 #include <errno.h>
@@ -107,6 +108,23 @@ s_write_meta(store_t *store, const char *id, const char *name, const char *role,
     }
     *what = "the author key";
     return store_author_add(store, id, pk);
+}
+
+/* Writes the coordinator's seed records (node/seed.c) in one append.
+ * Returns 0 or a status after printing why. */
+static int
+s_seed(const cli_t *cli, store_t *store, const char *id,
+       const uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    uint8_t *sk = NULL;
+    int rc = node_identity_load(cli->dir, pk, &sk);
+    if (rc == VOCFED_OK)
+        rc = node_seed_coordinator(store, id, sk, NULL);
+    node_identity_free(&sk);
+    if (rc)
+        cli_error("cannot write the coordinator's targets and rules: %s",
+                  vocfed_strerror(rc));
+    return rc;
 }
 
 /* Prints the new node's public key. Returns an exit code. */
@@ -383,6 +401,15 @@ s_run(cli_t *cli, int argc, char **argv)
         rc = CLI_EXIT_ENV;
         goto undo_store;
     }
+    /* A coordinator's log starts with the policy's defaults. */
+    if (strcmp(role, CLI_ROLE_COORDINATOR) == 0 &&
+        (rc = s_seed(cli, store, id, pk))) {
+        cli_error("the store in %s is incomplete: remove it and run "
+                  "'vocfed init' again",
+                  cli->dir);
+        rc = CLI_EXIT_ENV;
+        goto undo_store;
+    }
     store_destroy(&store);
     return s_print(id, pk, json);
 
@@ -421,7 +448,11 @@ const cli_cmd_t cmd_init = {
         "form makes\n"
         "the coordinator node (role coordinator), which keeps the roster "
         "('vocfed\n"
-        "members'); --listen is written into DIR/vocfed.cfg. Settings "
+        "members'); its log starts with the default leading industries, the "
+        "policy's\n"
+        "targets and its subsidy amounts (one signed append; change them "
+        "with 'vocfed\n"
+        "put'); --listen is written into DIR/vocfed.cfg. Settings "
         "already in\n"
         "DIR/vocfed.cfg that no option names are kept.\n"
         "\n"

@@ -3,44 +3,23 @@
 #include "node/roster.h"
 #include "tools/cli.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(sizeof(long long) == sizeof(int64_t),
-               "strtoll must parse exactly int64_t");
+/* FIELD=VALUE arguments split: the names copied (NUL-terminated), the
+ * values pointing into argv. */
+typedef struct {
+    char (*names)[PROTO_FIELD_MAX + 1]; /* n names */
+    const char **name_ptrs;             /* names[i], for the kinds table */
+    const char **values;                /* n values */
+} s_fields_t;
 
-/* True when s is an integer as vocfed writes one: an optional '-', then
- * digits without a leading zero (except "0" itself), within int64. Such
- * text prints back exactly as it was typed, so storing it as an integer
- * loses nothing; anything else ("007", "-0", "1e3") stays a string. */
-static bool
-s_parse_int(const char *s, int64_t *out)
-{
-    const char *d = s[0] == '-' ? s + 1 : s;
-    if (d[0] == '\0')
-        return false;
-    for (const char *p = d; *p; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    if (d[0] == '0' && (d[1] != '\0' || d != s))
-        return false;
-    errno = 0;
-    char *end = NULL;
-    long long v = strtoll(s, &end, 10);
-    if (errno == ERANGE || *end != '\0')
-        return false;
-    *out = (int64_t)v;
-    return true;
-}
-
-/* Parses FIELD=VALUE arguments into fields (n of them). Returns
- * CLI_GO_ON or an exit code after printing what was wrong. */
+/* Parses FIELD=VALUE arguments into f (n of them). Returns CLI_GO_ON or
+ * an exit code after printing what was wrong. */
 static int
-s_parse_fields(const cli_t *cli, char **args, size_t n, proto_field_t *fields)
+s_parse_fields(const cli_t *cli, char **args, size_t n, s_fields_t *f)
 {
     for (size_t i = 0; i < n; i++) {
         const char *arg = args[i];
@@ -48,39 +27,20 @@ s_parse_fields(const cli_t *cli, char **args, size_t n, proto_field_t *fields)
         if (!eq)
             return cli_usage_error(cli, "argument '%s' is not FIELD=VALUE",
                                    arg);
-        proto_field_t *f = &fields[i];
-        f->name = arg;
-        f->name_len = (size_t)(eq - arg);
-        if (!proto_field_name_valid(f->name, f->name_len))
+        size_t len = (size_t)(eq - arg);
+        if (!proto_field_name_valid(arg, len))
             return cli_usage_error(cli,
                                    "field name '%.*s' is not valid "
                                    "([a-z][a-z0-9_]*, at most %d bytes)",
-                                   (int)f->name_len, f->name, PROTO_FIELD_MAX);
+                                   (int)len, arg, PROTO_FIELD_MAX);
+        memcpy(f->names[i], arg, len);
+        f->names[i][len] = '\0';
         for (size_t j = 0; j < i; j++)
-            if (fields[j].name_len == f->name_len &&
-                memcmp(fields[j].name, f->name, f->name_len) == 0)
-                return cli_usage_error(cli, "field '%.*s' is given twice",
-                                       (int)f->name_len, f->name);
-        const char *val = eq + 1;
-        size_t len = strlen(val);
-        memset(&f->value, 0, sizeof f->value);
-        if (s_parse_int(val, &f->value.i)) {
-            f->value.type = PROTO_VAL_INT;
-            continue;
-        }
-        if (len > PROTO_STR_MAX)
-            return cli_usage_error(cli,
-                                   "value of field '%.*s' is too long (%zu "
-                                   "bytes, at most %d)",
-                                   (int)f->name_len, f->name, len,
-                                   PROTO_STR_MAX);
-        if (!proto_utf8_valid(val, len))
-            return cli_usage_error(cli,
-                                   "value of field '%.*s' is not valid UTF-8",
-                                   (int)f->name_len, f->name);
-        f->value.type = PROTO_VAL_STR;
-        f->value.s = val;
-        f->value.slen = len;
+            if (strcmp(f->names[j], f->names[i]) == 0)
+                return cli_usage_error(cli, "field '%s' is given twice",
+                                       f->names[i]);
+        f->name_ptrs[i] = f->names[i];
+        f->values[i] = eq + 1;
     }
     return CLI_GO_ON;
 }
@@ -148,18 +108,14 @@ s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
     if (nargs < 2)
         return cli_usage_error(cli, "%s needs KIND and KEY", cli->cmd->name);
     const char *kind = args[0], *key = args[1];
+    const proto_kind_def_t *k = NULL;
     if (!proto_kind_valid(kind, strlen(kind)))
         return cli_usage_error(cli,
                                "kind '%s' is not valid ([a-z][a-z0-9_]*, at "
                                "most %d bytes)",
                                kind, PROTO_KIND_MAX);
-    /* The roster is written only through `vocfed members`, which checks
-     * ids, keys and that revocation is final (SPEC 10.1). */
-    if (strcmp(kind, NODE_ROSTER_KIND) == 0)
-        return cli_usage_error(cli,
-                               "kind '%s' is the roster: use 'vocfed "
-                               "members'",
-                               kind);
+    if ((rc = cli_kind_find(cli, kind, &k)) != CLI_GO_ON)
+        return rc;
     if (!proto_key_valid(key, strlen(key)))
         return cli_usage_error(cli,
                                "key '%s' is not valid (printable UTF-8, 1 to "
@@ -173,24 +129,37 @@ s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
                                PROTO_FIELDS_MAX);
 
     store_record_t rec = {.op = op, .kind = kind, .key = key};
-    proto_field_t *fields = NULL;
+    s_fields_t f = {NULL, NULL, NULL};
     proto_buf_t body;
+    proto_kind_error_t err;
     store_t *store = NULL;
     cli_identity_t me;
+    char what[PROTO_KIND_MAX + PROTO_KEY_MAX + 16];
+    snprintf(what, sizeof what, "%s %s %s", proto_op_name(op), kind, key);
     proto_buf_init(&body);
     if (n > 0) {
-        fields = calloc(n, sizeof *fields);
-        if (!fields)
-            return cli_fail(VOCFED_ENOMEM, "cannot read the fields");
+        f.names = calloc(n, sizeof *f.names);
+        f.name_ptrs = calloc(n, sizeof *f.name_ptrs);
+        f.values = calloc(n, sizeof *f.values);
+        if (!f.names || !f.name_ptrs || !f.values) {
+            rc = cli_fail(VOCFED_ENOMEM, "cannot read the fields");
+            goto done;
+        }
     }
-    if ((rc = s_parse_fields(cli, args + 2, n, fields)) != CLI_GO_ON)
+    if ((rc = s_parse_fields(cli, args + 2, n, &f)) != CLI_GO_ON)
         goto done;
-    if (op == PROTO_OP_PUT && (rc = proto_body_encode(fields, n, &body))) {
-        rc = cli_fail(rc, "cannot encode the record");
+    /* A put goes through the kinds table (SPEC 11); a del does not, so
+     * that a record the table would now refuse can still be removed. */
+    if (op == PROTO_OP_PUT &&
+        (proto_kind_check_key(k, key, &err) ||
+         proto_kind_body(k, f.name_ptrs, f.values, n, &body, &err))) {
+        rc = cli_kind_refused(what, &err);
         goto done;
     }
     if ((rc = cli_store_open(cli, false, &store)) ||
         (rc = cli_identity_load(cli, store, &me)))
+        goto done;
+    if ((rc = cli_kind_role_check(&me, k)) != CLI_GO_ON)
         goto done;
     /* A del has no body; a put's is never empty (an empty map is one
      * byte). */
@@ -200,7 +169,9 @@ s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
 done:
     store_destroy(&store);
     proto_buf_release(&body);
-    free(fields);
+    free(f.names);
+    free(f.name_ptrs);
+    free(f.values);
     return rc;
 }
 
@@ -226,17 +197,16 @@ const cli_cmd_t cmd_put = {
         "KIND KEY\n"
         "whole with the given fields, and prints 'put KIND KEY seq=N "
         "root=HEX'.\n"
-        "A VALUE that is an integer (optional '-', digits, no leading zero, "
-        "fits\n"
-        "64 bits) is stored as an integer; anything else, 'FIELD=' too, as "
-        "a string.\n"
+        "The record must fit the kinds table below: a known KIND, a KEY of "
+        "its form,\n"
+        "its required fields, and each VALUE of its field's type (an empty "
+        "VALUE is\n"
+        "an absent field). The coordinator writes industry, target and "
+        "subsidy_rule;\n"
+        "members write the other kinds. People's records (student, staff, "
+        "graduate)\n"
+        "are keyed by pseudo_id (see 'vocfed import', which makes them).\n"
         "Put '--' before KIND if KIND or KEY starts with '-'.\n"
-        "\n"
-        "  KIND          [a-z][a-z0-9_]*, at most 32 bytes (e.g. student)\n"
-        "  KEY           printable UTF-8, 1 to 256 bytes\n"
-        "  FIELD         [a-z][a-z0-9_]*, at most 64 bytes, each at most "
-        "once\n"
-        "  VALUE         UTF-8, at most 4096 bytes\n"
         "\n"
         "Options:\n"
         "  --json        print {\"seq\", \"size\", \"root\"} on one line\n"
@@ -244,9 +214,13 @@ const cli_cmd_t cmd_put = {
         "./vocfed-data)\n"
         "  -h, --help    print this help\n"
         "\n"
-        "Exit status: 0 written, 1 refused by the store, 2 usage error, 3 "
-        "no store,\n"
-        "bad key file or disk full.\n",
+        "Exit status: 0 written, 1 a record refused (a bad key or value: "
+        "the field,\n"
+        "the value and why are printed), 2 usage error (also an unknown "
+        "kind, or a\n"
+        "kind this node does not write), 3 no store, bad key file or disk "
+        "full.\n",
+    .usage_more = cli_print_kinds,
     .run = s_put,
 };
 

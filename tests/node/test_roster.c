@@ -7,6 +7,7 @@
 
 #include "../storage/helpers.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -9,8 +9,8 @@
 #include "protocol/merkle.h"
 #include "storage/store.h"
 #include "storage/verify.h"
+#include "tests/harness.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,43 +41,6 @@ th_keys(uint8_t seed_byte, th_keys_t *k)
     crypto_sign_seed_keypair(k->pk, k->sk, seed);
 }
 
-/* Makes a fresh folder under /tmp; dir must hold 64 bytes. Aborts on
- * failure: no test can run without it. */
-static inline void
-th_tmpdir(char dir[64])
-{
-    snprintf(dir, 64, "/tmp/vocfed-test-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        abort();
-    }
-}
-
-/* Removes a folder made by th_tmpdir and everything in it. */
-static inline void
-th_rmdir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            char path[512];
-            struct stat st;
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            if (n < 0 || (size_t)n >= sizeof path)
-                continue;
-            if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-                th_rmdir(path);
-            else
-                unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 /* cmocka setup: *state is a fresh folder (a char[64]) under /tmp. */
 static inline int
 th_dir_setup(void **state)
@@ -97,22 +60,6 @@ th_dir_teardown(void **state)
     th_rmdir(*state);
     free(*state);
     return 0;
-}
-
-/* Reads a whole file into a malloc'd buffer; NULL if it cannot. */
-static inline uint8_t *
-th_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *p = NULL;
-    struct stat st;
-    *len = 0;
-    if (!f)
-        return NULL;
-    if (fstat(fileno(f), &st) == 0 && (p = malloc((size_t)st.st_size + 1)))
-        *len = fread(p, 1, (size_t)st.st_size, f);
-    fclose(f);
-    return p;
 }
 
 /* Opens dir's store, creating it if create; NULL on failure (the status

@@ -800,7 +800,11 @@ test_command(void **state)
                           "name_en=Anqing Vocational and Technical College",
                           "role=lead", "original_affiliation=市政府",
                           "region_code=340803"));
-    const char *students[] = {"p1", "p2", "p3"};
+    /* People are keyed by pseudo_id (64 hex digits). */
+    const char *students[] = {
+        "1111111111111111111111111111111111111111111111111111111111111111",
+        "2222222222222222222222222222222222222222222222222222222222222222",
+        "3333333333333333333333333333333333333333333333333333333333333333"};
     for (size_t i = 0; i < 3; i++)
         th_net_expect(net, 0,
                       TH_ARGS("--dir", m->dir, "put", "student", students[i],

@@ -1,0 +1,115 @@
+/* vocfed: bulk import of records from a CSV file (DESIGN 6, 8; SPEC 11.4).
+ *
+ * One file holds records of one kind: a header row of column names (the
+ * field names of the kinds table), then one record per row. People's
+ * ID-card numbers (column id_number) become pseudo_ids through the group
+ * linkage key and their names (column name) are dropped: neither is ever
+ * stored. Every row is checked first; if any is bad nothing is written
+ * and every bad row is reported. Otherwise the rows that differ from the
+ * current records (and, with sync, deletions of the records the file no
+ * longer has) are appended in one store_append: one transaction, one
+ * checkpoint. Rows equal to the current record write nothing, so
+ * importing the same file twice adds no entry. */
+#ifndef VOCFED_NODE_IMPORT_H
+#define VOCFED_NODE_IMPORT_H
+
+#include "protocol/checkpoint.h"
+#include "protocol/entry.h"
+#include "protocol/status.h"
+#include "storage/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NODE_IMPORT_FILE_MAX ((size_t)1 << 30) /* bytes of one CSV file */
+
+/* How the file's bytes are read. */
+typedef enum {
+    NODE_ENC_AUTO = 0, /* valid UTF-8 is UTF-8, anything else GB18030 */
+    NODE_ENC_UTF8,     /* UTF-8 (a BOM is skipped) */
+    NODE_ENC_GB18030,  /* GB18030, converted with iconv */
+} node_encoding_t;
+
+/* What an import is doing, for a progress display. */
+typedef enum {
+    NODE_IMPORT_VALIDATING = 0, /* reading and checking rows */
+    NODE_IMPORT_WRITING = 1,    /* the one append */
+} node_import_phase_t;
+
+/* Called now and then with how far a phase is (done of total, in bytes
+ * of the file while validating, in records while writing). */
+typedef void (*node_import_progress_fn)(void *ctx, node_import_phase_t phase,
+                                        uint64_t done, uint64_t total);
+
+/* What to import, and how. Zero-initialise for the defaults. */
+typedef struct {
+    const char *kind;                 /* record kind (of the kinds table) */
+    node_encoding_t encoding;         /* how to read the bytes */
+    bool check;                       /* check and count only, write nothing */
+    bool sync;                        /* also delete this kind's records that
+                                         the file does not have */
+    const uint8_t *linkage_key;       /* NODE_LINKAGE_KEY_LEN bytes, or NULL
+                                         (then an id_number column is refused) */
+    node_import_progress_fn progress; /* or NULL */
+    void *progress_ctx;               /* passed to progress */
+} node_import_opts_t;
+
+/* One bad row (or a bad header, or a file that cannot be read). */
+typedef struct {
+    size_t line;                      /* 1-based line of the file */
+    char column[PROTO_FIELD_MAX + 1]; /* column name, "" for the row */
+    char value[128];                  /* the value (cut if long) */
+    char reason_en[256];              /* what is wrong, what is allowed */
+    char reason_zh[256];              /* the same in Chinese */
+} node_import_error_t;
+
+/* What an import found and did. */
+typedef struct {
+    node_encoding_t encoding;    /* how the file was read */
+    bool bom;                    /* it started with a byte order mark */
+    bool dropped_name;           /* a name column was dropped */
+    size_t rows;                 /* data rows read */
+    size_t added;                /* records that did not exist */
+    size_t changed;              /* records whose body changes */
+    size_t unchanged;            /* rows equal to the current record */
+    size_t deleted;              /* records deleted (sync) */
+    uint64_t first_seq;          /* first entry written (0 if none) */
+    uint64_t last_seq;           /* last entry written (0 if none) */
+    store_head_t head;           /* the log's head afterwards (size 0
+                                    and zero root when nothing was
+                                    written) */
+    node_import_error_t *errors; /* bad rows, in line order; owned */
+    size_t nerrors;              /* how many */
+} node_import_result_t;
+
+/* Imports the CSV text data (len bytes) into author's log in store,
+ * signing with sk (may be NULL with opts->check). res is filled (free
+ * with node_import_result_release), also on failure. Returns 0 (written,
+ * or with check: all rows good), VOCFED_EINVALID (bad rows: res->errors;
+ * nothing written), VOCFED_ENOTFOUND (opts->kind is not a kind),
+ * VOCFED_EKEY (an id_number column and no linkage key), or a store
+ * status (nothing written). */
+int node_import(store_t *store, const char *author, const uint8_t *sk,
+                const node_import_opts_t *opts, const uint8_t *data, size_t len,
+                node_import_result_t *res) VOCFED_WUR;
+
+/* node_import on the file at path (at most NODE_IMPORT_FILE_MAX bytes).
+ * Also returns VOCFED_ETOOLARGE, or -errno when the file cannot be
+ * read. */
+int node_import_file(store_t *store, const char *author, const uint8_t *sk,
+                     const node_import_opts_t *opts, const char *path,
+                     node_import_result_t *res) VOCFED_WUR;
+
+/* Frees what an import allocated in res and zeroes it. */
+void node_import_result_release(node_import_result_t *res);
+
+/* Whether records of kind are keyed by pseudo_id (student, staff,
+ * graduate): only their files may have an id_number column, which needs
+ * the linkage key. */
+bool node_import_people(const char *kind);
+
+/* "utf-8" or "gb18030" (auto: "auto"). */
+const char *node_encoding_name(node_encoding_t e);
+
+#endif

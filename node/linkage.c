@@ -1,0 +1,259 @@
+/* vocfed: the group linkage key and pseudonyms (see linkage.h). */
+#include "node/linkage.h"
+
+#include "node/identity.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+_Static_assert(NODE_LINKAGE_KEY_LEN >= crypto_generichash_KEYBYTES_MIN &&
+                   NODE_LINKAGE_KEY_LEN <= crypto_generichash_KEYBYTES_MAX,
+               "the linkage key is a BLAKE2b key");
+
+/* The largest hex key file read: the 64 digits and some white space. */
+#define S_HEX_FILE_MAX 256
+
+static int
+s_path(const char *dir, const char *name, char *path, size_t cap)
+{
+    int n = snprintf(path, cap, "%s/%s", dir, name);
+    return n < 0 || (size_t)n >= cap ? VOCFED_ETOOLARGE : VOCFED_OK;
+}
+
+static uint8_t *
+s_alloc(void)
+{
+    if (sodium_init() < 0)
+        return NULL;
+    return sodium_malloc(NODE_LINKAGE_KEY_LEN);
+}
+
+int
+node_linkage_generate(uint8_t **key)
+{
+    uint8_t *k = s_alloc();
+    if (!k)
+        return VOCFED_ENOMEM;
+    randombytes_buf(k, NODE_LINKAGE_KEY_LEN);
+    *key = k;
+    return VOCFED_OK;
+}
+
+int
+node_linkage_read_hex(const char *path, uint8_t **key)
+{
+    struct stat st;
+    int rc = VOCFED_OK;
+    char *text = NULL;
+    uint8_t *k = NULL;
+    size_t len = 0, bin_len = 0;
+    const char *end = NULL;
+    if (sodium_init() < 0)
+        return VOCFED_ENOMEM;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? VOCFED_ENOTFOUND : -errno;
+    if (fstat(fd, &st) != 0) {
+        rc = -errno;
+        goto done;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > S_HEX_FILE_MAX) {
+        rc = VOCFED_EKEY;
+        goto done;
+    }
+    /* The text is the secret too: guarded memory, wiped when freed. */
+    if (!(text = sodium_malloc(S_HEX_FILE_MAX + 1)) || !(k = s_alloc())) {
+        rc = VOCFED_ENOMEM;
+        goto done;
+    }
+    for (;;) {
+        ssize_t r = read(fd, text + len, S_HEX_FILE_MAX + 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = -errno;
+            goto done;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+        if (len > S_HEX_FILE_MAX) {
+            rc = VOCFED_EKEY;
+            goto done;
+        }
+    }
+    /* sodium_hex2bin runs in constant time, unlike a table lookup. */
+    if (sodium_hex2bin(k, NODE_LINKAGE_KEY_LEN, text, len, NULL, &bin_len,
+                       &end) != 0 ||
+        bin_len != NODE_LINKAGE_KEY_LEN) {
+        rc = VOCFED_EKEY;
+        goto done;
+    }
+    for (const char *p = end; p < text + len; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+            rc = VOCFED_EKEY;
+            goto done;
+        }
+    *key = k;
+    k = NULL;
+done:
+    if (text)
+        sodium_free(text);
+    if (k)
+        sodium_free(k);
+    close(fd);
+    return rc;
+}
+
+int
+node_linkage_store(const char *dir, const uint8_t *key, bool replace)
+{
+    char path[4096], tmp[4096];
+    int rc;
+    if ((rc = s_path(dir, NODE_LINKAGE_FILE, path, sizeof path)) ||
+        (rc = s_path(dir, NODE_LINKAGE_FILE ".new", tmp, sizeof tmp)))
+        return rc;
+    if (!replace)
+        return node_secret_write(path, key, NODE_LINKAGE_KEY_LEN);
+    /* A .new left by a run that died is ours to remove. */
+    if (unlink(tmp) != 0 && errno != ENOENT)
+        return -errno;
+    if ((rc = node_secret_write(tmp, key, NODE_LINKAGE_KEY_LEN)))
+        return rc;
+    if (rename(tmp, path) != 0) {
+        rc = -errno;
+        unlink(tmp);
+        return rc;
+    }
+    /* The rename itself must survive a crash. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    rc = fsync(dfd) != 0 ? -errno : VOCFED_OK;
+    close(dfd);
+    return rc;
+}
+
+int
+node_linkage_load(const char *dir, uint8_t **key)
+{
+    char path[4096];
+    int rc = s_path(dir, NODE_LINKAGE_FILE, path, sizeof path);
+    if (rc)
+        return rc;
+    uint8_t *k = s_alloc();
+    if (!k)
+        return VOCFED_ENOMEM;
+    if ((rc = node_secret_read(path, k, NODE_LINKAGE_KEY_LEN))) {
+        sodium_free(k);
+        return rc;
+    }
+    sodium_mprotect_readonly(k);
+    *key = k;
+    return VOCFED_OK;
+}
+
+void
+node_linkage_free(uint8_t **key)
+{
+    if (key && *key) {
+        sodium_free(*key);
+        *key = NULL;
+    }
+}
+
+void
+node_linkage_fingerprint(const uint8_t *key, char out[NODE_LINKAGE_FPR_HEX + 1])
+{
+    /* Keyed with the key over a fixed text that no normalised ID number
+     * can be (it has spaces), so it is no one's pseudo_id. */
+    static const char label[] = "vocfed linkage key fingerprint";
+    uint8_t h[crypto_generichash_BYTES];
+    crypto_generichash(h, sizeof h, (const uint8_t *)label, sizeof label - 1,
+                       key, NODE_LINKAGE_KEY_LEN);
+    sodium_bin2hex(out, NODE_LINKAGE_FPR_HEX + 1, h, NODE_LINKAGE_FPR_HEX / 2);
+}
+
+static bool
+s_alnum(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+           (c >= 'a' && c <= 'z');
+}
+
+/* GB 11643-1999: the check digit of an 18-character resident ID number
+ * (ISO 7064 MOD 11-2 over the first 17 digits). */
+static char
+s_check_digit(const char *id)
+{
+    static const int w[17] = {7, 9, 10, 5,  8, 4, 2, 1, 6,
+                              3, 7, 9,  10, 5, 8, 4, 2};
+    int sum = 0;
+    for (int i = 0; i < 17; i++)
+        sum += (id[i] - '0') * w[i];
+    return "10X98765432"[sum % 11];
+}
+
+int
+node_id_number_normalise(const char *id_number,
+                         char out[NODE_ID_NUMBER_MAX + 1])
+{
+    const char *b = id_number, *e = id_number + strlen(id_number);
+    while (b < e && (*b == ' ' || *b == '\t'))
+        b++;
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    size_t n = (size_t)(e - b);
+    if (n == 0 || n > NODE_ID_NUMBER_MAX)
+        return VOCFED_EINVALID;
+    for (size_t i = 0; i < n; i++) {
+        if (!s_alnum(b[i]))
+            return VOCFED_EINVALID;
+        out[i] = b[i];
+    }
+    out[n] = '\0';
+    if (out[n - 1] == 'x')
+        out[n - 1] = 'X';
+    /* A resident ID number: its check digit catches a mistyped digit,
+     * which would otherwise make a different person silently. */
+    bool resident = n == 18;
+    for (size_t i = 0; resident && i < 17; i++)
+        resident = out[i] >= '0' && out[i] <= '9';
+    resident =
+        resident && ((out[17] >= '0' && out[17] <= '9') || out[17] == 'X');
+    if (resident && s_check_digit(out) != out[17])
+        return VOCFED_EINVALID;
+    return VOCFED_OK;
+}
+
+int
+node_pseudo_id(const uint8_t *key, const char *id_number,
+               char out_hex[NODE_PSEUDO_ID_HEX + 1])
+{
+    char norm[NODE_ID_NUMBER_MAX + 1];
+    uint8_t h[NODE_PSEUDO_ID_HEX / 2];
+    int rc = node_id_number_normalise(id_number, norm);
+    if (rc == VOCFED_OK) {
+        crypto_generichash(h, sizeof h, (const uint8_t *)norm, strlen(norm),
+                           key, NODE_LINKAGE_KEY_LEN);
+        sodium_bin2hex(out_hex, NODE_PSEUDO_ID_HEX + 1, h, sizeof h);
+    }
+    sodium_memzero(norm, sizeof norm);
+    return rc;
+}
+
+bool
+node_pseudo_id_valid(const char *s, size_t len)
+{
+    if (len != NODE_PSEUDO_ID_HEX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}

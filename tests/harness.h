@@ -1,0 +1,188 @@
+/* vocfed: what the test programs share (linked into every one of them).
+ *
+ * Temporary folders; running the vocfed binary (VOCFED_BINARY) and
+ * capturing what it prints; daemons started with their output in a log
+ * file and stopped by pid (SIGTERM, then SIGKILL after a deadline,
+ * always reaped); free TCP ports on 127.0.0.1; waiting on a condition
+ * with a deadline; and a small replication network (a coordinator and
+ * its members, each a store in one test folder) for the node tests.
+ *
+ * Failures inside the helpers are cmocka failures of the running test:
+ * the helpers are only called from test functions. */
+#ifndef VOCFED_TESTS_HARNESS_H
+#define VOCFED_TESTS_HARNESS_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+/* ---- folders and files ------------------------------------------------ */
+
+/* Makes a fresh folder under /tmp; dir must hold 64 bytes. Aborts on
+ * failure: no test can run without it. */
+void th_tmpdir(char dir[64]);
+
+/* Removes a folder and everything in it. */
+void th_rmdir(const char *dir);
+
+/* Reads a whole file into a malloc'd, NUL-terminated buffer (the NUL is
+ * not counted in *len); NULL if it cannot. */
+uint8_t *th_read_file(const char *path, size_t *len);
+
+/* ---- running vocfed --------------------------------------------------- */
+
+/* Bytes collected from a run, NUL-terminated. */
+typedef struct {
+    char *data; /* NULL until something is added */
+    size_t len; /* bytes, the NUL not counted */
+} th_text_t;
+
+/* Appends n bytes to t. */
+void th_text_add(th_text_t *t, const void *p, size_t n);
+
+/* Frees t's bytes and empties it. */
+void th_text_free(th_text_t *t);
+
+/* What one run of the binary did. */
+typedef struct {
+    int status;     /* exit code; -1 if it did not exit normally */
+    char *out;      /* stdout, NUL-terminated */
+    size_t out_len; /* its length */
+    char *err;      /* stderr, NUL-terminated */
+    size_t err_len; /* its length */
+} th_run_t;
+
+/* Runs VOCFED_BINARY with argv (NULL-terminated, argv[0] included) in
+ * folder cwd (or the test's own when NULL), with VOCFED_DIR and
+ * VOCFED_MAP_SIZE unset and env ("NAME=VALUE" strings, NULL-terminated,
+ * or NULL) added, and waits for it to exit. Everything it prints is also
+ * appended to transcript when not NULL. r's buffers are the caller's:
+ * th_run_free. */
+void th_exec(th_run_t *r, const char *cwd, const char *const *env,
+             const char *const *argv, th_text_t *transcript);
+
+/* Frees r's buffers. */
+void th_run_free(th_run_t *r);
+
+/* ---- daemons ------------------------------------------------------------ */
+
+/* A process started by th_spawn. */
+typedef struct {
+    pid_t pid;      /* 0 when not running (never started, or reaped) */
+    char log[256];  /* its stdout and stderr, appended across restarts */
+    long log_start; /* size of the log when it was last started */
+    int code;       /* once reaped: exit code, or 128 + the signal */
+} th_proc_t;
+
+/* Starts VOCFED_BINARY with argv in folder cwd, its stdout and stderr
+ * appended to p->log (set by the caller), stdin /dev/null. The child is
+ * killed if the test program dies. */
+void th_spawn(th_proc_t *p, const char *cwd, const char *const *argv);
+
+/* Sends sig to p (if running), waits up to deadline_ms for it to exit,
+ * then SIGKILLs it; always reaps it. Returns the exit code, or
+ * 128 + the signal that ended it, or -1 if it was not running. */
+int th_stop(th_proc_t *p, int sig, int deadline_ms);
+
+/* Whether p is still running (reaps it if it exited, setting
+ * p->code). */
+bool th_running(th_proc_t *p);
+
+/* Whether p's log, since its last start, holds needle. */
+bool th_proc_log_has(const th_proc_t *p, const char *needle);
+
+/* ---- waiting, ports, JSON --------------------------------------------- */
+
+/* A condition to wait for. */
+typedef bool (*th_cond_fn)(void *ctx);
+
+/* Calls cond every 20 ms until it is true (returns true) or deadline_ms
+ * passed (returns false, after one last call). */
+bool th_wait(th_cond_fn cond, void *ctx, int deadline_ms);
+
+/* Milliseconds on a monotonic clock. */
+uint64_t th_now_ms(void);
+
+/* A TCP port on 127.0.0.1 nobody listened on a moment ago (bind port 0,
+ * read it, close). */
+int th_free_port(void);
+
+/* Parses one JSON object (a cmocka failure if it is not one). */
+json_t *th_json(const char *text);
+
+/* The value at a path of object keys (NULL-terminated), or NULL. */
+json_t *th_jget(json_t *j, ...);
+
+/* The integer at a path, or -1 when absent or not an integer. */
+long long th_jint(json_t *j, ...);
+
+/* ---- a replication network -------------------------------------------- */
+
+#define TH_NET_MAX 8 /* members in one network */
+
+/* One node: a store and, while it runs, its daemon. */
+typedef struct {
+    char id[33];    /* node id */
+    char dir[128];  /* its store folder */
+    char pk[65];    /* its Ed25519 public key, hex */
+    th_proc_t proc; /* its daemon (vocfed coordinator or vocfed node) */
+} th_node_t;
+
+/* A coordinator on 127.0.0.1 and its members, all in one folder. */
+typedef struct {
+    char root[64];                 /* mkdtemp folder, removed at the end */
+    char endpoint[64];             /* tcp://127.0.0.1:PORT */
+    th_node_t coord;               /* the coordinator ("coord") */
+    th_node_t members[TH_NET_MAX]; /* the members */
+    size_t n;                      /* members made */
+    th_text_t commands;            /* every command run and its output */
+    bool passed;                   /* the test reached its end */
+} th_net_t;
+
+/* Makes the folder, picks a port and makes the coordinator's store
+ * (not started). */
+void th_net_init(th_net_t *net);
+
+/* Stops every daemon (SIGTERM, SIGKILL after 5 s), prints the daemons'
+ * logs and the commands run when the test did not pass, and removes
+ * the folder. */
+void th_net_release(th_net_t *net);
+
+/* Makes a member store with this id; with admit, adds it to the
+ * coordinator's roster. */
+th_node_t *th_net_member(th_net_t *net, const char *id, bool admit);
+
+/* Runs vocfed with the arguments (NULL-terminated, after the binary) in
+ * the network's folder, logs it in net->commands, and returns the run
+ * (th_run_free it). */
+th_run_t th_net_run(th_net_t *net, const char *const *args);
+
+/* Runs vocfed ARGS and fails the test if its exit code is not want. */
+void th_net_expect(th_net_t *net, int want, const char *const *args);
+
+/* Starts the coordinator daemon and waits (10 s at most) until it
+ * listens. */
+void th_coord_start(th_net_t *net);
+
+/* Starts `vocfed node` for member m. */
+void th_member_start(th_net_t *net, th_node_t *m);
+
+/* Runs `vocfed --dir m sync` against the coordinator (timeout_s) and
+ * returns the run. */
+th_run_t th_sync(th_net_t *net, const th_node_t *m, int timeout_s);
+
+/* `vocfed --dir dir status --json`, parsed (json_decref it). */
+json_t *th_status(th_net_t *net, const char *dir);
+
+/* Appends a printf-formatted line to net->commands (a note for the log
+ * printed on failure). */
+void th_net_note(th_net_t *net, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define TH_ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+#endif

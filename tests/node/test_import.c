@@ -1,0 +1,845 @@
+/* Tests of CSV import and the linkage key (node/import.c, node/linkage.c,
+ * vocfed import, vocfed linkage-key; SPEC 11). */
+#define _XOPEN_SOURCE 700 /* posix_openpt and its friends */
+#include "node/import.h"
+#include "node/linkage.h"
+#include "protocol/entry.h"
+#include "protocol/hash.h"
+#include "storage/replica.h"
+#include "storage/store.h"
+#include "tests/harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <setjmp.h> /* cmocka needs these first */
+
+#include <cmocka.h>
+
+#define S_AUTHOR "aqvtc"
+
+/* One member store made through the API (no binary needed). */
+typedef struct {
+    char dir[128];                /* its folder */
+    store_t *store;               /* open */
+    uint8_t pk[PROTO_PUBKEY_LEN]; /* its key pair */
+    uint8_t sk[PROTO_SECKEY_LEN];
+} s_node_t;
+
+/* Per-test state. */
+typedef struct {
+    char root[64];                     /* mkdtemp folder */
+    uint8_t key[NODE_LINKAGE_KEY_LEN]; /* a linkage key */
+    s_node_t a, b;                     /* two members */
+} s_state_t;
+
+static void
+s_node_open(s_state_t *st, s_node_t *n, const char *name)
+{
+    store_opts_t opts = {.create = true};
+    snprintf(n->dir, sizeof n->dir, "%s/%s", st->root, name);
+    assert_int_equal(mkdir(n->dir, 0700), 0);
+    assert_int_equal(store_open(n->dir, &opts, &n->store), 0);
+    crypto_sign_keypair(n->pk, n->sk);
+    assert_int_equal(store_author_add(n->store, S_AUTHOR, n->pk), 0);
+}
+
+static int
+s_setup(void **state)
+{
+    s_state_t *st = calloc(1, sizeof *st);
+    if (!st || sodium_init() < 0)
+        return -1;
+    th_tmpdir(st->root);
+    randombytes_buf(st->key, sizeof st->key);
+    s_node_open(st, &st->a, "a");
+    s_node_open(st, &st->b, "b");
+    *state = st;
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    s_state_t *st = *state;
+    store_destroy(&st->a.store);
+    store_destroy(&st->b.store);
+    th_rmdir(st->root);
+    free(st);
+    return 0;
+}
+
+/* An 18-digit resident ID number with the right GB 11643 check digit,
+ * from a 17-digit stem. */
+static void
+s_id(const char *stem, char out[19])
+{
+    static const int w[17] = {7, 9, 10, 5,  8, 4, 2, 1, 6,
+                              3, 7, 9,  10, 5, 8, 4, 2};
+    int sum = 0;
+    assert_int_equal(strlen(stem), 17);
+    for (int i = 0; i < 17; i++)
+        sum += (stem[i] - '0') * w[i];
+    snprintf(out, 19, "%s%c", stem, "10X98765432"[sum % 11]);
+}
+
+/* Imports text (NUL-terminated) of kind into n. */
+static int
+s_import(s_state_t *st, s_node_t *n, const char *kind, const char *text,
+         size_t len, bool check, bool sync, node_import_result_t *res)
+{
+    node_import_opts_t opts = {
+        .kind = kind, .check = check, .sync = sync, .linkage_key = st->key};
+    return node_import(n->store, S_AUTHOR, n->sk, &opts, (const uint8_t *)text,
+                       len ? len : strlen(text), res);
+}
+
+static uint64_t
+s_size(s_node_t *n)
+{
+    store_head_t h;
+    assert_int_equal(store_head(n->store, S_AUTHOR, &h), 0);
+    return h.size;
+}
+
+/* The body of the current record (kind, key) of n, into out; false if
+ * there is none. */
+static bool
+s_body(s_node_t *n, const char *kind, const char *key, proto_buf_t *out)
+{
+    proto_buf_t e;
+    proto_entry_t d;
+    uint64_t seq;
+    proto_buf_init(&e);
+    int rc = store_record_get(n->store, S_AUTHOR, kind, key, &e, &seq);
+    if (rc == VOCFED_ENOTFOUND) {
+        proto_buf_release(&e);
+        return false;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(proto_entry_decode(e.data, e.len, &d), 0);
+    proto_buf_reset(out);
+    assert_int_equal(proto_buf_append(out, d.body, d.body_len), 0);
+    proto_buf_release(&e);
+    return true;
+}
+
+/* A student file: a header and rows made from 17-digit stems. */
+static const char *const s_stems[] = {
+    "34080320050101001", "34080320050101002", "34080320050101003",
+    "34080320050101004", "34080320050101005", "34080320050101006",
+};
+#define S_NSTEMS (sizeof s_stems / sizeof s_stems[0])
+
+static char *
+s_students(const char *status_at_4, const char *year_at_6, bool dup_at_8)
+{
+    static char buf[4096];
+    size_t used = 0;
+    used += (size_t)snprintf(buf + used, sizeof buf - used,
+                             "id_number,name,level,major,intake_year,status,"
+                             "origin_region\n");
+    for (size_t i = 0; i < S_NSTEMS; i++) {
+        char id[19];
+        size_t line = i + 2;
+        s_id(s_stems[i], id);
+        used += (size_t)snprintf(buf + used, sizeof buf - used,
+                                 "%s,学生%zu,higher,460104,%s,%s,340803\n", id,
+                                 i, line == 6 ? year_at_6 : "2024",
+                                 line == 4 ? status_at_4 : "enrolled");
+    }
+    if (dup_at_8) {
+        char id[19];
+        s_id(s_stems[0], id);
+        used += (size_t)snprintf(buf + used, sizeof buf - used,
+                                 "%s,某某,secondary,,2023,enrolled,\n", id);
+    }
+    return buf;
+}
+
+/* Whether needle (n bytes) is in [hay, hay + len). */
+static bool
+s_has(const void *hay, size_t len, const void *needle, size_t n)
+{
+    const uint8_t *h = hay;
+    for (size_t i = 0; n <= len && i <= len - n; i++)
+        if (h[i] == *(const uint8_t *)needle && memcmp(h + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+/* Bad rows in the middle: nothing written, each one named; --check finds
+ * the same. */
+static void
+test_bad_rows(void **state)
+{
+    s_state_t *st = *state;
+    node_import_result_t res, chk;
+    char id[19];
+    s_id(s_stems[0], id);
+
+    const char *csv = s_students("enroled", "2024", false);
+    assert_int_equal(
+        s_import(st, &st->a, "student", csv, 0, false, false, &res),
+        VOCFED_EINVALID);
+    assert_int_equal(res.nerrors, 1);
+    assert_int_equal(res.errors[0].line, 4);
+    assert_string_equal(res.errors[0].column, "status");
+    assert_string_equal(res.errors[0].value, "enroled");
+    assert_non_null(strstr(res.errors[0].reason_en, "enrolled, suspended"));
+    assert_true(strlen(res.errors[0].reason_zh) > 0);
+    assert_int_equal(res.rows, S_NSTEMS);
+    assert_int_equal(s_size(&st->a), 0);
+    node_import_result_release(&res);
+
+    /* Every bad row, in line order, and the same with check. */
+    csv = s_students("enroled", "1999", true);
+    assert_int_equal(
+        s_import(st, &st->a, "student", csv, 0, false, false, &res),
+        VOCFED_EINVALID);
+    assert_int_equal(s_import(st, &st->a, "student", csv, 0, true, false, &chk),
+                     VOCFED_EINVALID);
+    assert_int_equal(res.nerrors, 3);
+    assert_int_equal(chk.nerrors, 3);
+    size_t lines[3] = {4, 6, 8};
+    const char *cols[3] = {"status", "intake_year", "id_number"};
+    const char *vals[3] = {"enroled", "1999", id};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(res.errors[i].line, lines[i]);
+        assert_string_equal(res.errors[i].column, cols[i]);
+        assert_string_equal(res.errors[i].value, vals[i]);
+        assert_int_equal(chk.errors[i].line, res.errors[i].line);
+        assert_string_equal(chk.errors[i].column, res.errors[i].column);
+        assert_string_equal(chk.errors[i].value, res.errors[i].value);
+        assert_string_equal(chk.errors[i].reason_en, res.errors[i].reason_en);
+    }
+    assert_non_null(strstr(res.errors[2].reason_en, "line 2"));
+    assert_int_equal(s_size(&st->a), 0);
+    node_import_result_release(&res);
+    node_import_result_release(&chk);
+
+    /* A good file with check: counted, not written. */
+    csv = s_students("enrolled", "2024", false);
+    assert_int_equal(s_import(st, &st->a, "student", csv, 0, true, false, &chk),
+                     0);
+    assert_int_equal(chk.nerrors, 0);
+    assert_int_equal(chk.added, S_NSTEMS);
+    assert_int_equal(chk.last_seq, 0);
+    assert_int_equal(s_size(&st->a), 0);
+    node_import_result_release(&chk);
+
+    /* A bad ID number (wrong check digit), a bad header. */
+    char bad[128];
+    snprintf(bad, sizeof bad,
+             "id_number,level,intake_year,status\n%.17s%c,higher,2024,"
+             "enrolled\n",
+             id, id[17] == '0' ? '1' : '0');
+    assert_int_equal(
+        s_import(st, &st->a, "student", bad, 0, false, false, &res),
+        VOCFED_EINVALID);
+    assert_int_equal(res.nerrors, 1);
+    assert_int_equal(res.errors[0].line, 2);
+    assert_string_equal(res.errors[0].column, "id_number");
+    node_import_result_release(&res);
+    assert_int_equal(s_import(st, &st->a, "student", "pseudo_id,level,colour\n",
+                              0, false, false, &res),
+                     VOCFED_EINVALID);
+    /* colour unknown; intake_year and status missing */
+    assert_int_equal(res.nerrors, 3);
+    assert_int_equal(res.errors[0].line, 1);
+    assert_string_equal(res.errors[0].column, "colour");
+    node_import_result_release(&res);
+    /* A pseudo_id column takes pseudonyms only, never an ID number. */
+    snprintf(bad, sizeof bad,
+             "pseudo_id,level,intake_year,status\n%s,higher,2024,enrolled\n",
+             id);
+    assert_int_equal(
+        s_import(st, &st->a, "student", bad, 0, false, false, &res),
+        VOCFED_EINVALID);
+    assert_string_equal(res.errors[0].column, "pseudo_id");
+    node_import_result_release(&res);
+    /* No linkage key: an id_number column cannot be read. */
+    node_import_opts_t opts = {.kind = "student"};
+    assert_int_equal(node_import(st->a.store, S_AUTHOR, st->a.sk, &opts,
+                                 (const uint8_t *)csv, strlen(csv), &res),
+                     VOCFED_EKEY);
+    node_import_result_release(&res);
+    assert_int_equal(s_size(&st->a), 0);
+}
+
+/* The file's text converted with iconv (to is "GB18030"); malloc'd. */
+static char *
+s_iconv(const char *text, const char *to, size_t *olen)
+{
+    iconv_t cd = iconv_open(to, "UTF-8");
+    assert_true(cd != (iconv_t)-1);
+    size_t inleft = strlen(text), cap = 2 * inleft + 16, oleft = cap;
+    char *out = malloc(cap), *o = out, *in = (char *)text;
+    assert_non_null(out);
+    assert_true(iconv(cd, &in, &inleft, &o, &oleft) != (size_t)-1);
+    iconv_close(cd);
+    *olen = cap - oleft;
+    return out;
+}
+
+static const char s_majors[] =
+    "code,name,level,industries,status\n"
+    "460104,机电一体化技术,higher,equipment;auto,active\n"
+    "\"470206\",\"化工智能制造技术\",higher,chemical,active\n"
+    "510201,\"计算机应用技术，含“引号”\",secondary,digital,closed\n";
+
+/* GB18030 and a BOM read like plain UTF-8: the same records. */
+static void
+test_encodings(void **state)
+{
+    s_state_t *st = *state;
+    node_import_result_t res;
+    size_t glen;
+    char *gb = s_iconv(s_majors, "GB18030", &glen);
+    assert_true(glen != strlen(s_majors)); /* really another encoding */
+    assert_false(s_has(gb, glen, "机电", strlen("机电")));
+
+    assert_int_equal(
+        s_import(st, &st->a, "major", s_majors, 0, false, false, &res), 0);
+    assert_int_equal(res.encoding, NODE_ENC_UTF8);
+    assert_false(res.bom);
+    assert_int_equal(res.added, 3);
+    node_import_result_release(&res);
+    assert_int_equal(
+        s_import(st, &st->b, "major", gb, glen, false, false, &res), 0);
+    assert_int_equal(res.encoding, NODE_ENC_GB18030);
+    assert_int_equal(res.added, 3);
+    node_import_result_release(&res);
+
+    const char *keys[] = {"460104", "470206", "510201"};
+    proto_buf_t x, y;
+    proto_buf_init(&x);
+    proto_buf_init(&y);
+    for (size_t i = 0; i < 3; i++) {
+        assert_true(s_body(&st->a, "major", keys[i], &x));
+        assert_true(s_body(&st->b, "major", keys[i], &y));
+        assert_int_equal(x.len, y.len);
+        assert_memory_equal(x.data, y.data, x.len);
+    }
+    proto_value_t v;
+    assert_true(s_body(&st->b, "major", "510201", &y));
+    assert_int_equal(proto_body_get(y.data, y.len, "name", &v), 0);
+    assert_int_equal(v.slen, strlen("计算机应用技术，含“引号”"));
+    assert_memory_equal(v.s, "计算机应用技术，含“引号”", v.slen);
+
+    /* A UTF-8 BOM: the same records again, so nothing to write. */
+    char bom[sizeof s_majors + 3];
+    snprintf(bom, sizeof bom, "\xef\xbb\xbf%s", s_majors);
+    assert_int_equal(s_import(st, &st->a, "major", bom, 0, false, false, &res),
+                     0);
+    assert_true(res.bom);
+    assert_int_equal(res.unchanged, 3);
+    assert_int_equal(res.added + res.changed, 0);
+    node_import_result_release(&res);
+    /* GB18030's own BOM. */
+    char *gbom = malloc(glen + 4);
+    assert_non_null(gbom);
+    memcpy(gbom, "\x84\x31\x95\x33", 4);
+    memcpy(gbom + 4, gb, glen);
+    assert_int_equal(
+        s_import(st, &st->b, "major", gbom, glen + 4, false, false, &res), 0);
+    assert_true(res.bom);
+    assert_int_equal(res.unchanged, 3);
+    node_import_result_release(&res);
+    free(gbom);
+
+    /* Forced to UTF-8, the GB18030 file is bad at its second line. */
+    node_import_opts_t opts = {.kind = "major", .encoding = NODE_ENC_UTF8};
+    assert_int_equal(node_import(st->b.store, S_AUTHOR, st->b.sk, &opts,
+                                 (const uint8_t *)gb, glen, &res),
+                     VOCFED_EINVALID);
+    assert_int_equal(res.nerrors, 1);
+    assert_int_equal(res.errors[0].line, 2);
+    node_import_result_release(&res);
+    /* CRLF line ends read the same. */
+    char crlf[512];
+    size_t n = 0;
+    for (const char *p = s_majors; *p; p++) {
+        if (*p == '\n')
+            crlf[n++] = '\r';
+        crlf[n++] = *p;
+    }
+    crlf[n] = '\0';
+    assert_int_equal(s_import(st, &st->a, "major", crlf, 0, false, false, &res),
+                     0);
+    assert_int_equal(res.unchanged, 3);
+    node_import_result_release(&res);
+
+    proto_buf_release(&x);
+    proto_buf_release(&y);
+    free(gb);
+}
+
+/* Re-importing adds nothing; a change writes one entry; --sync deletes;
+ * each import is one append. */
+static void
+test_reimport_sync(void **state)
+{
+    s_state_t *st = *state;
+    node_import_result_t res;
+    assert_int_equal(
+        s_import(st, &st->a, "major", s_majors, 0, false, false, &res), 0);
+    assert_int_equal(res.first_seq, 1);
+    assert_int_equal(res.last_seq, 3);
+    assert_int_equal(res.head.size, 3);
+    node_import_result_release(&res);
+    proto_buf_t cp;
+    proto_buf_init(&cp);
+    assert_int_equal(store_checkpoint_latest(st->a.store, S_AUTHOR, &cp), 0);
+    proto_buf_release(&cp);
+
+    assert_int_equal(
+        s_import(st, &st->a, "major", s_majors, 0, false, false, &res), 0);
+    assert_int_equal(res.rows, 3);
+    assert_int_equal(res.unchanged, 3);
+    assert_int_equal(res.last_seq, 0);
+    assert_int_equal(s_size(&st->a), 3);
+    node_import_result_release(&res);
+
+    /* One row changed, one gone: without sync the gone one stays. */
+    static const char two[] =
+        "code,name,level,industries,status\n"
+        "460104,机电一体化技术,higher,equipment;auto,closed\n"
+        "470206,化工智能制造技术,higher,chemical,active\n";
+    assert_int_equal(s_import(st, &st->a, "major", two, 0, false, false, &res),
+                     0);
+    assert_int_equal(res.changed, 1);
+    assert_int_equal(res.unchanged, 1);
+    assert_int_equal(res.deleted, 0);
+    assert_int_equal(res.first_seq, 4);
+    assert_int_equal(res.last_seq, 4);
+    node_import_result_release(&res);
+    proto_buf_t b;
+    proto_buf_init(&b);
+    assert_true(s_body(&st->a, "major", "510201", &b));
+
+    /* --check --sync counts the deletion and writes nothing. */
+    assert_int_equal(s_import(st, &st->a, "major", two, 0, true, true, &res),
+                     0);
+    assert_int_equal(res.deleted, 1);
+    assert_int_equal(s_size(&st->a), 4);
+    node_import_result_release(&res);
+    assert_int_equal(s_import(st, &st->a, "major", two, 0, false, true, &res),
+                     0);
+    assert_int_equal(res.deleted, 1);
+    assert_int_equal(res.unchanged, 2);
+    assert_int_equal(res.first_seq, 5);
+    assert_int_equal(res.last_seq, 5);
+    node_import_result_release(&res);
+    assert_false(s_body(&st->a, "major", "510201", &b));
+    /* Again: in sync, nothing to do. */
+    assert_int_equal(s_import(st, &st->a, "major", two, 0, false, true, &res),
+                     0);
+    assert_int_equal(res.deleted + res.added + res.changed, 0);
+    assert_int_equal(s_size(&st->a), 5);
+    node_import_result_release(&res);
+    /* Other kinds are not touched by a sync. */
+    assert_int_equal(s_import(st, &st->a, "posts",
+                              "year,authorised_posts,self_hired_posts\n"
+                              "2024,120,24\n",
+                              0, false, false, &res),
+                     0);
+    node_import_result_release(&res);
+    assert_int_equal(s_import(st, &st->a, "major", two, 0, false, true, &res),
+                     0);
+    assert_int_equal(res.deleted, 0);
+    node_import_result_release(&res);
+    assert_true(s_body(&st->a, "posts", "2024", &b));
+    proto_buf_release(&b);
+}
+
+/* Called for every entry: fails the test if it holds needle. */
+typedef struct {
+    const char *needle[16]; /* what must not be there */
+    size_t n;               /* how many */
+    size_t entries;         /* entries seen */
+} s_scan_t;
+
+static int
+s_no_needle(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
+{
+    s_scan_t *sc = ctx;
+    (void)seq;
+    sc->entries++;
+    for (size_t i = 0; i < sc->n; i++)
+        assert_false(s_has(data, len, sc->needle[i], strlen(sc->needle[i])));
+    return 0;
+}
+
+/* Direct identifiers stay on the member: ID numbers become pseudo_ids,
+ * names are dropped; neither is anywhere in the store. */
+static void
+test_no_identifiers(void **state)
+{
+    s_state_t *st = *state;
+    node_import_result_t res;
+    const char *csv = s_students("enrolled", "2024", false);
+    assert_int_equal(
+        s_import(st, &st->a, "student", csv, 0, false, false, &res), 0);
+    assert_int_equal(res.added, S_NSTEMS);
+    assert_true(res.dropped_name);
+    node_import_result_release(&res);
+
+    s_scan_t sc = {.n = 0};
+    static char ids[S_NSTEMS][19];
+    for (size_t i = 0; i < S_NSTEMS; i++) {
+        s_id(s_stems[i], ids[i]);
+        sc.needle[sc.n++] = ids[i];
+        /* The record is there under the pseudo_id of the number. */
+        char pid[NODE_PSEUDO_ID_HEX + 1];
+        proto_buf_t b;
+        proto_value_t v;
+        proto_buf_init(&b);
+        assert_int_equal(node_pseudo_id(st->key, ids[i], pid), 0);
+        assert_true(s_body(&st->a, "student", pid, &b));
+        assert_int_equal(proto_body_get(b.data, b.len, "name", &v),
+                         VOCFED_ENOTFOUND);
+        assert_int_equal(proto_body_get(b.data, b.len, "level", &v), 0);
+        proto_buf_release(&b);
+    }
+    sc.needle[sc.n++] = "学生";
+    sc.needle[sc.n++] = "34080320050101"; /* any stem, any ID */
+    assert_int_equal(
+        store_scan_entries(st->a.store, S_AUTHOR, 1, s_no_needle, &sc), 0);
+    assert_int_equal(sc.entries, S_NSTEMS);
+
+    /* Nor in the store's files, indexes and free pages included. */
+    store_destroy(&st->a.store);
+    char path[256];
+    size_t len;
+    snprintf(path, sizeof path, "%s/data.mdb", st->a.dir);
+    uint8_t *file = th_read_file(path, &len);
+    assert_non_null(file);
+    for (size_t i = 0; i < sc.n; i++)
+        assert_false(s_has(file, len, sc.needle[i], strlen(sc.needle[i])));
+    free(file);
+}
+
+/* Two members with the same linkage key give one person one pseudo_id;
+ * the key file's rules. */
+static void
+test_linkage(void **state)
+{
+    s_state_t *st = *state;
+    node_import_result_t res;
+    uint8_t *ka = NULL, *kb = NULL, *k2 = NULL;
+    char id[19], csv[512], pa[NODE_PSEUDO_ID_HEX + 1], pb[65], fa[17], fb[17];
+    struct stat sb;
+    char path[256];
+
+    assert_int_equal(node_linkage_load(st->a.dir, &ka), VOCFED_ENOTFOUND);
+    assert_int_equal(node_linkage_store(st->a.dir, st->key, false), 0);
+    assert_int_equal(node_linkage_store(st->b.dir, st->key, false), 0);
+    assert_int_equal(node_linkage_store(st->b.dir, st->key, false),
+                     VOCFED_EEXISTS);
+    snprintf(path, sizeof path, "%s/linkage.key", st->a.dir);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(sb.st_size, NODE_LINKAGE_KEY_LEN);
+    assert_int_equal(node_linkage_load(st->a.dir, &ka), 0);
+    assert_int_equal(node_linkage_load(st->b.dir, &kb), 0);
+    assert_memory_equal(ka, st->key, NODE_LINKAGE_KEY_LEN);
+    node_linkage_fingerprint(ka, fa);
+    node_linkage_fingerprint(kb, fb);
+    assert_string_equal(fa, fb);
+    assert_int_equal(strlen(fa), 16);
+
+    /* The same person: at a with a lower-case x and spaces, at b as a
+     * graduate. */
+    s_id("11010519491231002", id); /* check digit X */
+    assert_int_equal(id[17], 'X');
+    char lower[24];
+    snprintf(lower, sizeof lower, "  %.17sx ", id);
+    assert_int_equal(node_pseudo_id(ka, lower, pa), 0);
+    assert_int_equal(node_pseudo_id(kb, id, pb), 0);
+    assert_string_equal(pa, pb);
+    assert_true(node_pseudo_id_valid(pa, strlen(pa)));
+    /* It is the keyed BLAKE2b-256 of the number (SPEC 11.3). */
+    uint8_t h[32];
+    char hex[65];
+    crypto_generichash(h, sizeof h, (const uint8_t *)id, 18, st->key,
+                       NODE_LINKAGE_KEY_LEN);
+    proto_hex(h, sizeof h, hex);
+    assert_string_equal(pa, hex);
+
+    snprintf(csv, sizeof csv,
+             "id_number,level,intake_year,status\n\"%s\",higher,2024,"
+             "enrolled\n",
+             lower);
+    node_import_opts_t opts = {.kind = "student", .linkage_key = ka};
+    assert_int_equal(node_import(st->a.store, S_AUTHOR, st->a.sk, &opts,
+                                 (const uint8_t *)csv, strlen(csv), &res),
+                     0);
+    node_import_result_release(&res);
+    snprintf(csv, sizeof csv,
+             "id_number,level,grad_year,destination,workplace_region\n"
+             "%s,higher,2024,employed,340803\n",
+             id);
+    opts = (node_import_opts_t){.kind = "graduate", .linkage_key = kb};
+    assert_int_equal(node_import(st->b.store, S_AUTHOR, st->b.sk, &opts,
+                                 (const uint8_t *)csv, strlen(csv), &res),
+                     0);
+    node_import_result_release(&res);
+    proto_buf_t b;
+    char gkey[80];
+    proto_buf_init(&b);
+    assert_true(s_body(&st->a, "student", pa, &b));
+    snprintf(gkey, sizeof gkey, "%s:2024", pb);
+    assert_true(s_body(&st->b, "graduate", gkey, &b));
+    proto_buf_release(&b);
+
+    /* Another key gives another pseudo_id; --replace swaps the file. */
+    assert_int_equal(node_linkage_generate(&k2), 0);
+    assert_int_equal(node_pseudo_id(k2, id, pb), 0);
+    assert_string_not_equal(pa, pb);
+    assert_int_equal(node_linkage_store(st->a.dir, k2, true), 0);
+    node_linkage_free(&ka);
+    assert_int_equal(node_linkage_load(st->a.dir, &ka), 0);
+    assert_memory_equal(ka, k2, NODE_LINKAGE_KEY_LEN);
+    /* An unsafe key file is refused. */
+    assert_int_equal(chmod(path, 0640), 0);
+    node_linkage_free(&ka);
+    assert_int_equal(node_linkage_load(st->a.dir, &ka), VOCFED_EKEY);
+    assert_null(ka);
+
+    /* Numbers that are not numbers. */
+    assert_int_equal(node_pseudo_id(kb, "", pb), VOCFED_EINVALID);
+    assert_int_equal(node_pseudo_id(kb, "   ", pb), VOCFED_EINVALID);
+    assert_int_equal(node_pseudo_id(kb, "3408 0320", pb), VOCFED_EINVALID);
+    assert_int_equal(node_pseudo_id(kb, "34080319490101001", pb), 0);
+    node_linkage_free(&kb);
+    node_linkage_free(&k2);
+    node_linkage_free(&ka);
+    node_linkage_free(&ka); /* NULL again: fine */
+}
+
+/* Runs vocfed with stdout on a pseudo-terminal; returns the exit code
+ * and what it printed there. */
+static int
+s_run_tty(const char *const *argv, char *out, size_t cap)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    assert_true(m >= 0);
+    assert_int_equal(grantpt(m), 0);
+    assert_int_equal(unlockpt(m), 0);
+    int s = open(ptsname(m), O_RDWR | O_NOCTTY);
+    assert_true(s >= 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (dup2(s, STDOUT_FILENO) < 0 || null < 0 ||
+            dup2(null, STDERR_FILENO) < 0)
+            _exit(126);
+        execv(VOCFED_BINARY, (char *const *)argv);
+        _exit(127);
+    }
+    close(s);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    ssize_t n = read(m, out, cap - 1);
+    out[n > 0 ? n : 0] = '\0';
+    close(m);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The commands: linkage-key generate / import (refused on the
+ * coordinator), and vocfed import end to end. */
+static void
+test_commands(void **state)
+{
+    s_state_t *st = *state;
+    char c[128], m[128], keyfile[160], csv[160], path[200], out[256];
+    th_run_t r;
+    struct stat sb;
+    snprintf(c, sizeof c, "%s/coord", st->root);
+    snprintf(m, sizeof m, "%s/member", st->root);
+    snprintf(keyfile, sizeof keyfile, "%s/group.key", st->root);
+    snprintf(csv, sizeof csv, "%s/students.csv", st->root);
+
+    /* generate: 64 hex digits and a newline, into a file; never on a
+     * terminal without --force. */
+    th_exec(&r, st->root, NULL,
+            TH_ARGS(VOCFED_BINARY, "linkage-key", "generate"), NULL);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.out_len, 65);
+    assert_int_equal(r.out[64], '\n');
+    for (size_t i = 0; i < 64; i++)
+        assert_non_null(strchr("0123456789abcdef", r.out[i]));
+    FILE *f = fopen(keyfile, "w");
+    assert_non_null(f);
+    fputs(r.out, f);
+    fclose(f);
+    th_run_free(&r);
+    assert_int_equal(
+        s_run_tty(TH_ARGS(VOCFED_BINARY, "linkage-key", "generate"), out,
+                  sizeof out),
+        2);
+    assert_int_equal(strlen(out), 0);
+    assert_int_equal(
+        s_run_tty(TH_ARGS(VOCFED_BINARY, "linkage-key", "generate", "--force"),
+                  out, sizeof out),
+        0);
+    assert_true(strlen(out) >= 64);
+
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", c, "init", "--coordinator", "--id",
+                    "anqing", "--name", "集团"),
+            NULL);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "init", "--id", S_AUTHOR,
+                    "--name", "学院", "--role", "school"),
+            NULL);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+
+    /* The coordinator must never hold the key. */
+    th_exec(
+        &r, NULL, NULL,
+        TH_ARGS(VOCFED_BINARY, "--dir", c, "linkage-key", "import", keyfile),
+        NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "must never hold"));
+    th_run_free(&r);
+    snprintf(path, sizeof path, "%s/linkage.key", c);
+    assert_int_equal(stat(path, &sb), -1);
+    assert_int_equal(errno, ENOENT);
+
+    /* A member: no key yet, so an id_number column is refused (3). */
+    f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs(s_students("enrolled", "2024", false), f);
+    fclose(f);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "student", csv), NULL);
+    assert_int_equal(r.status, 3);
+    assert_non_null(strstr(r.err, "linkage-key import"));
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "linkage-key", "import", keyfile,
+                    "--json"),
+            NULL);
+    assert_int_equal(r.status, 0);
+    json_t *j = th_json(r.out);
+    assert_true(json_is_true(th_jget(j, "changed", NULL)));
+    json_decref(j);
+    th_run_free(&r);
+    snprintf(path, sizeof path, "%s/linkage.key", m);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "linkage-key", "import", csv),
+            NULL);
+    assert_int_equal(r.status, 1); /* not a key */
+    th_run_free(&r);
+
+    /* import: --check, then for real, then again (nothing to write). */
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "student", csv,
+                    "--check", "--json"),
+            NULL);
+    assert_int_equal(r.status, 0);
+    j = th_json(r.out);
+    assert_int_equal(th_jint(j, "new", NULL), S_NSTEMS);
+    assert_int_equal(th_jint(j, "last_seq", NULL), 0);
+    json_decref(j);
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "student", csv), NULL);
+    if (r.status != 0)
+        print_error("%s%s", r.out, r.err);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "seq 1..6"));
+    assert_non_null(strstr(r.out, "name column dropped"));
+    th_run_free(&r);
+    th_exec(
+        &r, NULL, NULL,
+        TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "student", csv, "--json"),
+        NULL);
+    assert_int_equal(r.status, 0);
+    j = th_json(r.out);
+    assert_int_equal(th_jint(j, "unchanged", NULL), S_NSTEMS);
+    assert_int_equal(th_jint(j, "first_seq", NULL), 0);
+    json_decref(j);
+    th_run_free(&r);
+
+    /* A bad row: exit 1, the row on stdout, nothing written. */
+    f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs(s_students("enroled", "2024", false), f);
+    fclose(f);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "student", csv), NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "line 4"));
+    assert_non_null(strstr(r.out, "status"));
+    assert_non_null(strstr(r.out, "\"enroled\""));
+    assert_non_null(strstr(r.err, "nothing written"));
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "student", csv,
+                    "--check", "--json"),
+            NULL);
+    assert_int_equal(r.status, 1);
+    j = th_json(r.out);
+    json_t *e = json_array_get(th_jget(j, "errors", NULL), 0);
+    assert_int_equal(th_jint(e, "line", NULL), 4);
+    assert_string_equal(json_string_value(th_jget(e, "value", NULL)),
+                        "enroled");
+    json_decref(j);
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL, TH_ARGS(VOCFED_BINARY, "--dir", m, "verify"), NULL);
+    assert_int_equal(r.status, 0);
+    assert_true(strncmp(r.out, "ok: 6 entries, 1 checkpoint", 27) == 0);
+    th_run_free(&r);
+
+    /* Usage: an unknown kind, a coordinator's kind on a member. */
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "pupil", csv), NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "student"));
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "target", csv), NULL);
+    assert_int_equal(r.status, 2);
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "student", csv,
+                    "--encoding", "latin1"),
+            NULL);
+    assert_int_equal(r.status, 2);
+    th_run_free(&r);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_bad_rows, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_encodings, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_reimport_sync, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_no_identifiers, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_linkage, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_commands, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
