@@ -750,8 +750,17 @@ test_small_round_trips(void **state)
             assert_int_equal(m.error.author_len, 0);
         }
         assert_true(m.error.seq == seq);
+        /* The receiver gets the sender's status back from the code; "ok"
+         * and codes it does not know are still refusals. */
+        int back = vocfed_status_from_token(m.error.code, m.error.code_len);
+        if (codes[i] == VOCFED_OK || codes[i] == -5 || codes[i] == 12345)
+            assert_int_equal(back, VOCFED_EINVALID);
+        else
+            assert_int_equal(back, codes[i]);
         free(copy);
     }
+    assert_int_equal(vocfed_status_from_token("bad-root", 7), VOCFED_EINVALID);
+    assert_int_equal(vocfed_status_from_token("bad-rootx", 9), VOCFED_EINVALID);
     proto_buf_reset(&b);
     memset(text, 'x', PROTO_MSG_TEXT_MAX + 1);
     text[PROTO_MSG_TEXT_MAX + 1] = '\0';
