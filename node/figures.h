@@ -24,30 +24,25 @@
 /* Keeps the figures of store up to date from now on (sets the apply
  * hook). coord_id is the coordinator's author id (its log carries the
  * targets and rules, not figures), or NULL if not known yet. */
-int
-node_figures_attach(store_t *st, const char *coord_id) VOCFED_WUR;
+int node_figures_attach(store_t *st, const char *coord_id) VOCFED_WUR;
 
 /* node_figures_attach with the coordinator's id when the store is a
  * coordinator's (meta node_role), else NULL. */
-int
-node_figures_attach_store(store_t *st) VOCFED_WUR;
+int node_figures_attach_store(store_t *st) VOCFED_WUR;
 
 /* Rebuilds every counter from the current records, in one transaction
  * (after an upgrade, or when the figures were never kept). */
-int
-node_figures_rebuild(store_t *st, const char *coord_id) VOCFED_WUR;
+int node_figures_rebuild(store_t *st, const char *coord_id) VOCFED_WUR;
 
 /* Recomputes every counter from the records and compares with the kept
  * ones. Returns 0 when equal; VOCFED_ECORRUPT with what[] naming the
  * first difference; or an environment status. */
-int
-node_figures_check(store_t *st, const char *coord_id, char *what,
-                   size_t cap) VOCFED_WUR;
+int node_figures_check(store_t *st, const char *coord_id, char *what,
+                       size_t cap) VOCFED_WUR;
 
 /* The figures as one JSON object (shape in SPEC 12.3), for `vocfed
  * report`; year 0 means every year. *out is owned by the caller. */
-int
-node_figures_json(store_t *st, const char *coord_id, int year,
-                  json_t **out) VOCFED_WUR;
+int node_figures_json(store_t *st, const char *coord_id, int year,
+                      json_t **out) VOCFED_WUR;
 
 #endif
