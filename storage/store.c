@@ -1426,10 +1426,13 @@ store_txn_blob_set(store_txn_t *t, const void *key, size_t klen,
     if (klen == 0 || klen > 511)
         return VOCFED_EINVALID;
     MDB_val k = {klen, (void *)key};
+    /* Raw LMDB codes, as in store_txn_counter_set: MDB_MAP_FULL must
+     * reach store_i_write unchanged so that it grows the map and retries
+     * (SPEC 5.4); translated, it would be a "storage full" refusal. */
     if (len == 0) {
         int rc = mdb_del(t->txn, t->self->figures, &k, NULL);
-        return rc == MDB_NOTFOUND ? VOCFED_OK : store_i_status(rc);
+        return rc == MDB_NOTFOUND ? VOCFED_OK : rc;
     }
     MDB_val d = {len, (void *)data};
-    return store_i_status(mdb_put(t->txn, t->self->figures, &k, &d, 0));
+    return mdb_put(t->txn, t->self->figures, &k, &d, 0);
 }

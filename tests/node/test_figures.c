@@ -420,6 +420,36 @@ test_random(void **state)
     s_node_close(&g.n);
 }
 
+/* A map that fills while the figures are written grows and the write
+ * succeeds (SPEC 5.4): the figures' writes must hand MDB_MAP_FULL back. */
+static void
+test_map_growth(void **state)
+{
+    (void)state;
+    s_node_t n;
+    s_author_t a;
+    s_author(&a, "m1", 9);
+    snprintf(n.dir, sizeof n.dir, "/tmp/vocfed-fig-XXXXXX");
+    assert_non_null(mkdtemp(n.dir));
+    store_opts_t o = {.create = true, .map_size = 64 * 1024};
+    assert_int_equal(store_open(n.dir, &o, &n.st), 0);
+    assert_int_equal(node_figures_attach(n.st, NULL), 0);
+    s_register(&n, &a);
+    size_t before = store_map_size(n.st);
+    for (int i = 0; i < 3000; i++) {
+        char pid[80];
+        snprintf(pid, sizeof pid, "%064x", i);
+        s_put(&n, &a, "student", pid, "level=higher", "status=enrolled",
+              "intake_year=2025", "origin_region=340100", NULL);
+    }
+    assert_true(store_map_size(n.st) > before);
+    json_t *j = s_figs(&n, NULL);
+    assert_int_equal(s_num(j, "hv_enrolled", NULL, "value"), 3000);
+    json_decref(j);
+    s_check(&n, NULL);
+    s_node_close(&n);
+}
+
 int
 main(void)
 {
@@ -429,6 +459,7 @@ main(void)
         cmocka_unit_test(test_known_answers),
         cmocka_unit_test(test_check_catches),
         cmocka_unit_test(test_random),
+        cmocka_unit_test(test_map_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
