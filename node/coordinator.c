@@ -528,7 +528,9 @@ node_coordinator_run(const node_coordinator_opts_t *o)
             s_on_message(&c);
         if (items[2].revents & ZMQ_POLLIN) {
             node_daemon_watch_drain(watch);
-            s_on_commit(&c);
+            /* The event can come just before the commit is visible. */
+            if (store_sync_point(c.st) == VOCFED_OK)
+                s_on_commit(&c);
         }
         if (node_mono_ms() >= next_persist) {
             s_persist(&c, false);

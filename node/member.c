@@ -502,7 +502,9 @@ node_member_run(const node_member_opts_t *o, node_member_stats_t *stats)
             s_on_message(&m);
         if (items[2].revents & ZMQ_POLLIN) {
             node_daemon_watch_drain(watch);
-            s_pump(&m);
+            /* The event can come just before the commit is visible. */
+            if (store_sync_point(m.st) == VOCFED_OK)
+                s_pump(&m);
         }
         uint64_t now = node_mono_ms();
         if (m.connected && m.awaiting_heads &&

@@ -146,6 +146,13 @@ int store_consistency_proof(store_t *self, const char *author,
                             uint64_t old_size, uint64_t new_size,
                             proto_proof_t *out) VOCFED_WUR;
 
+/* Waits until no other process is in the middle of a commit: takes and
+ * releases the writer's lock. A commit's last file write (which wakes
+ * inotify watchers) comes a few microseconds before readers can see it;
+ * a watcher calls this before reading the new head. Returns 0 or a
+ * status. */
+int store_sync_point(store_t *self) VOCFED_WUR;
+
 /* The map size in bytes now (it grows as needed). */
 size_t store_map_size(const store_t *self);
 
