@@ -15,6 +15,7 @@
 #define S_INTERVAL_MS 10000   /* abuse is logged once per interval */
 #define S_PERSIST_MS 1000     /* peer state is written at most this often */
 #define S_MAX_SESSIONS 100000 /* members connected at once */
+#define S_GROUP 16            /* batches committed together (one fsync) */
 #define S_OVERSIZE_MARGIN (1024 * 1024) /* refused by us, not by libzmq */
 
 /* One connected member. */
@@ -45,6 +46,12 @@ typedef struct {
     zhashx_t *zap_members;     /* roster member id -> when its refusal may be
                                   logged again (uint64_t ms) */
     bool verbose;              /* log every batch */
+    struct {
+        zframe_t *payload;             /* the message (owns the bytes) */
+        char member[PROTO_ID_MAX + 1]; /* who sent it */
+        proto_msg_t msg;               /* decoded (borrows payload) */
+    } group[S_GROUP];                  /* batches waiting for one commit */
+    size_t ngroup;                     /* how many */
 } s_coord_t;
 
 static void
@@ -210,32 +217,68 @@ s_on_batch(s_coord_t *c, s_session_t *s, const proto_msg_batch_t *b)
                      author, b->first_seq);
         return;
     }
-    store_ingest_result_t res;
-    proto_buf_reset(&c->out);
-    int rc = node_batch_accept(c->st, c->id, c->sk, b, &c->out, &res);
+    /* Verified and committed with the other batches waiting (group
+     * commit): the receipt goes out only after the commit. */
+    (void)b;
+}
+
+static void
+s_after_batch(s_coord_t *c, s_session_t *s, const proto_msg_batch_t *b, int rc,
+              const store_ingest_result_t *res, proto_buf_t *reply)
+{
+    char author[PROTO_ID_MAX + 1];
+    snprintf(author, sizeof author, "%.*s", (int)b->author_len, b->author);
     if (rc == VOCFED_OK) {
-        if (res.applied && c->verbose)
+        if (res->applied && c->verbose)
             zsys_info("coordinator: member=%s +%" PRIu64
                       " entries, size=%" PRIu64,
-                      s->id, res.applied, res.head.size);
+                      s->id, res->applied, res->head.size);
     } else {
         s->refused++;
         s->dirty = true;
-        if (res.equivocation)
+        if (res->equivocation)
             zsys_error("coordinator: quarantined member=%s reason=%s", s->id,
-                       res.what);
+                       res->what);
         else
             zsys_warning("coordinator: batch refused member=%s seq=%" PRIu64
                          " reason=%s: %s",
                          s->id, b->first_seq, vocfed_status_token(rc),
-                         res.what);
-        if (store_alarm(c->st, res.equivocation ? "quarantine" : "refused",
+                         res->what);
+        if (store_alarm(c->st, res->equivocation ? "quarantine" : "refused",
                         s->id, author, b->first_seq,
-                        res.what[0] ? res.what : vocfed_strerror(rc))) {
+                        res->what[0] ? res->what : vocfed_strerror(rc))) {
         }
     }
-    if (c->out.len)
-        s_send(c, s, &c->out);
+    if (reply->len)
+        s_send(c, s, reply);
+}
+
+/* Commits the waiting batches together, then answers each. */
+static void
+s_flush_group(s_coord_t *c)
+{
+    size_t n = c->ngroup;
+    if (n == 0)
+        return;
+    const proto_msg_batch_t *m[S_GROUP];
+    proto_buf_t replies[S_GROUP];
+    store_ingest_result_t res[S_GROUP];
+    int rcs[S_GROUP];
+    for (size_t i = 0; i < n; i++) {
+        m[i] = &c->group[i].msg.batch;
+        proto_buf_init(&replies[i]);
+    }
+    if (node_batch_accept_many(c->st, c->id, c->sk, m, n, replies, res, rcs)) {
+        /* every batch carries the storage status in rcs */
+    }
+    for (size_t i = 0; i < n; i++) {
+        s_session_t *s = zhashx_lookup(c->sessions, c->group[i].member);
+        if (s)
+            s_after_batch(c, s, m[i], rcs[i], &res[i], &replies[i]);
+        proto_buf_release(&replies[i]);
+        zframe_destroy(&c->group[i].payload);
+    }
+    c->ngroup = 0;
 }
 
 static void
@@ -332,6 +375,9 @@ s_on_message(s_coord_t *c)
         s_send_error(c, s, rc, "message does not decode", NULL, 0);
         goto done;
     }
+    /* Answer in order: what waits for the group commit goes first. */
+    if (mm.type != PROTO_MSG_BATCH)
+        s_flush_group(c);
     switch (mm.type) {
     case PROTO_MSG_HELLO:
         if (mm.hello.node_id_len != strlen(s->id) ||
@@ -346,6 +392,17 @@ s_on_message(s_coord_t *c)
         break;
     case PROTO_MSG_BATCH:
         s_on_batch(c, s, &mm.batch);
+        if (!(mm.batch.author_len == strlen(s->id) &&
+              memcmp(mm.batch.author, s->id, mm.batch.author_len) == 0))
+            break; /* refused at once */
+        if (c->ngroup == S_GROUP)
+            s_flush_group(c);
+        c->group[c->ngroup].payload = payload; /* the group owns it now */
+        payload = NULL;
+        snprintf(c->group[c->ngroup].member, sizeof c->group[0].member, "%s",
+                 s->id);
+        c->group[c->ngroup].msg = mm;
+        c->ngroup++;
         break;
     case PROTO_MSG_PULL:
         s_on_pull(c, s, &mm.pull);
@@ -526,6 +583,7 @@ node_coordinator_run(const node_coordinator_opts_t *o)
                         (zsock_events(c.router) & ZMQ_POLLIN);
              i++)
             s_on_message(&c);
+        s_flush_group(&c);
         if (items[2].revents & ZMQ_POLLIN) {
             node_daemon_watch_drain(watch);
             /* The event can come just before the commit is visible. */
@@ -537,6 +595,7 @@ node_coordinator_run(const node_coordinator_opts_t *o)
             next_persist = node_mono_ms() + S_PERSIST_MS;
         }
     }
+    s_flush_group(&c);
     s_persist(&c, true);
     zsys_info("coordinator: stopped");
 done:

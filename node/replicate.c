@@ -219,57 +219,79 @@ s_bins(const proto_msg_list_t *list, const uint8_t ***ptrs, size_t **lens)
     return n == list->count ? VOCFED_OK : VOCFED_EMALFORMED;
 }
 
-int
-node_batch_accept(store_t *st, const char *self_id, const uint8_t *sk,
-                  const proto_msg_batch_t *m, proto_buf_t *reply,
-                  store_ingest_result_t *res)
-{
-    char author[PROTO_ID_MAX + 1];
-    const uint8_t **ents = NULL, **cps = NULL;
-    size_t *elens = NULL, *clens = NULL;
-    proto_proof_t *cons = calloc(1, sizeof *cons);
-    proto_proof_t *range = calloc(1, sizeof *range);
-    int rc;
+/* A batch message turned into what store_ingest takes (owning the
+ * pointer arrays; the bytes stay borrowed from the message). */
+typedef struct {
+    char author[PROTO_ID_MAX + 1]; /* NUL-terminated author */
+    const uint8_t **ents, **cps;   /* entries, checkpoints */
+    size_t *elens, *clens;         /* their lengths */
+    proto_proof_t *cons, *range;   /* proofs */
+    store_batch_t b;               /* the batch */
+    uint64_t first_seq;            /* for the reply */
+} s_prepared_t;
 
+static void
+s_prepared_release(s_prepared_t *p)
+{
+    free(p->ents);
+    free(p->elens);
+    free(p->cps);
+    free(p->clens);
+    free(p->cons);
+    free(p->range);
+    memset(p, 0, sizeof *p);
+}
+
+static int
+s_prepare(const proto_msg_batch_t *m, s_prepared_t *p,
+          store_ingest_result_t *res)
+{
+    int rc;
+    memset(p, 0, sizeof *p);
     memset(res, 0, sizeof *res);
-    if (!cons || !range) {
-        rc = VOCFED_ENOMEM;
-        goto done;
-    }
-    if (m->author_len > PROTO_ID_MAX) {
-        rc = VOCFED_EMALFORMED;
-        goto done;
-    }
-    memcpy(author, m->author, m->author_len);
-    author[m->author_len] = 0;
-    if ((rc = s_bins(&m->entries, &ents, &elens)) ||
-        (rc = s_bins(&m->checkpoints, &cps, &clens)) ||
-        (rc = s_proof(&m->consistency, cons)) ||
-        (rc = s_proof(&m->range, range))) {
+    p->first_seq = m->first_seq;
+    p->cons = calloc(1, sizeof *p->cons);
+    p->range = calloc(1, sizeof *p->range);
+    if (!p->cons || !p->range)
+        return VOCFED_ENOMEM;
+    if (m->author_len > PROTO_ID_MAX)
+        return VOCFED_EMALFORMED;
+    memcpy(p->author, m->author, m->author_len);
+    p->author[m->author_len] = 0;
+    if ((rc = s_bins(&m->entries, &p->ents, &p->elens)) ||
+        (rc = s_bins(&m->checkpoints, &p->cps, &p->clens)) ||
+        (rc = s_proof(&m->consistency, p->cons)) ||
+        (rc = s_proof(&m->range, p->range))) {
         snprintf(res->what, sizeof res->what, "batch lists are malformed");
-        goto reply;
+        return rc;
     }
-    store_batch_t b = {
-        .author = author,
+    p->b = (store_batch_t){
+        .author = p->author,
         .first_seq = m->first_seq,
         .count = m->entries.count,
-        .entries = ents,
-        .lens = elens,
+        .entries = p->ents,
+        .lens = p->elens,
         .ncp = m->checkpoints.count,
-        .cps = cps,
-        .cp_lens = clens,
+        .cps = p->cps,
+        .cp_lens = p->clens,
         .old_size = m->old_size,
-        .consistency = cons,
-        .range = range,
+        .consistency = p->cons,
+        .range = p->range,
     };
-    rc = store_ingest(st, &b, res);
-reply:
+    return VOCFED_OK;
+}
+
+/* The answer to one batch: a receipt signed by self_id, or an error. */
+static int
+s_reply(const char *self_id, const uint8_t *sk, const s_prepared_t *p, int rc,
+        store_ingest_result_t *res, proto_buf_t *reply)
+{
     if (rc == VOCFED_OK) {
         proto_receipt_t r = {.version = PROTO_RECEIPT_VERSION,
                              .size = res->head.size,
                              .time_ms = s_now_ms()};
         snprintf(r.issuer, sizeof r.issuer, "%s", self_id);
-        snprintf(r.author, sizeof r.author, "%s", author);
+        snprintf(r.author, sizeof r.author, "%s", p->author);
         memcpy(r.root, res->head.root, PROTO_HASH_LEN);
         proto_buf_t signed_r;
         proto_buf_init(&signed_r);
@@ -277,21 +299,72 @@ reply:
         if (!erc)
             erc = proto_msg_encode_receipt(signed_r.data, signed_r.len, reply);
         proto_buf_release(&signed_r);
-        if (erc)
-            rc = erc;
-    } else if (rc != VOCFED_ENOMEM) {
+        return erc ? erc : rc;
+    }
+    if (rc != VOCFED_ENOMEM) {
         const char *what = res->what[0] ? res->what : vocfed_strerror(rc);
-        if (proto_msg_encode_error(vocfed_status_token(rc), what, author,
-                                   m->first_seq, reply))
+        if (proto_msg_encode_error(vocfed_status_token(rc), what, p->author,
+                                   p->first_seq, reply))
             proto_buf_reset(reply);
     }
+    return rc;
+}
+
+int
+node_batch_accept(store_t *st, const char *self_id, const uint8_t *sk,
+                  const proto_msg_batch_t *m, proto_buf_t *reply,
+                  store_ingest_result_t *res)
+{
+    s_prepared_t p;
+    int rc = s_prepare(m, &p, res);
+    if (rc == VOCFED_OK)
+        rc = store_ingest(st, &p.b, res);
+    rc = s_reply(self_id, sk, &p, rc, res, reply);
+    s_prepared_release(&p);
+    return rc;
+}
+
+int
+node_batch_accept_many(store_t *st, const char *self_id, const uint8_t *sk,
+                       const proto_msg_batch_t *const *m, size_t n,
+                       proto_buf_t *replies, store_ingest_result_t *res,
+                       int *rcs)
+{
+    s_prepared_t *p = calloc(n ? n : 1, sizeof *p);
+    const store_batch_t **bs = calloc(n ? n : 1, sizeof *bs);
+    store_ingest_result_t *r2 = calloc(n ? n : 1, sizeof *r2);
+    size_t *idx = calloc(n ? n : 1, sizeof *idx);
+    int *rc2 = calloc(n ? n : 1, sizeof *rc2);
+    int rc = VOCFED_OK;
+    if (!p || !bs || !r2 || !idx || !rc2) {
+        rc = VOCFED_ENOMEM;
+        goto done;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        rcs[i] = s_prepare(m[i], &p[i], &res[i]);
+        if (rcs[i] == VOCFED_OK) {
+            bs[k] = &p[i].b;
+            idx[k++] = i;
+        }
+    }
+    if (k) {
+        rc = store_ingest_many(st, bs, k, r2, rc2);
+        for (size_t j = 0; j < k; j++) {
+            res[idx[j]] = r2[j];
+            rcs[idx[j]] = rc ? rc : rc2[j];
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        rcs[i] = s_reply(self_id, sk, &p[i], rcs[i], &res[i], &replies[i]);
 done:
-    free(ents);
-    free(elens);
-    free(cps);
-    free(clens);
-    free(cons);
-    free(range);
+    for (size_t i = 0; p && i < n; i++)
+        s_prepared_release(&p[i]);
+    free(p);
+    free(bs);
+    free(r2);
+    free(idx);
+    free(rc2);
     return rc;
 }
 

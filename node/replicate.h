@@ -35,6 +35,17 @@ int node_batch_accept(store_t *st, const char *self_id, const uint8_t *sk,
                       const proto_msg_batch_t *m, proto_buf_t *reply,
                       store_ingest_result_t *res) VOCFED_WUR;
 
+/* node_batch_accept for n batches (possibly of several authors) committed
+ * together in one durable transaction: each in its own nested
+ * transaction, so a refused batch leaves nothing and the others still go
+ * in. replies[i] (caller's buffers), res[i] and rcs[i] tell each batch's
+ * fate. Returns 0, or a storage status (then every batch was refused with
+ * it). */
+int node_batch_accept_many(store_t *st, const char *self_id, const uint8_t *sk,
+                           const proto_msg_batch_t *const *m, size_t n,
+                           proto_buf_t *replies, store_ingest_result_t *res,
+                           int *rcs) VOCFED_WUR;
+
 /* Checks a signed receipt from peer (issuer must be peer, signature by
  * peer_pk) against this node's own copy of the author's log, and records
  * it as the peer's ack. author (PROTO_ID_MAX + 1 bytes) and ack get what

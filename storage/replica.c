@@ -440,6 +440,75 @@ store_ingest(store_t *self, const store_batch_t *b, store_ingest_result_t *res)
     return rc;
 }
 
+typedef struct {
+    const store_batch_t *const *b; /* the batches */
+    size_t n;                      /* how many */
+    store_ingest_result_t *res;    /* per batch */
+    int *rcs;                      /* per batch */
+} s_many_t;
+
+static bool
+s_is_refusal(int rc)
+{
+    return rc <= -9000 && rc > -9100;
+}
+
+static int
+s_many_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_many_t *m = ctx;
+    for (size_t i = 0; i < m->n; i++) {
+        const store_batch_t *b = m->b[i];
+        store_ingest_result_t *res = &m->res[i];
+        memset(res, 0, sizeof *res);
+        if (!b->author || !proto_id_valid(b->author, strlen(b->author)) ||
+            b->count == 0 || b->ncp == 0 || b->first_seq == 0 ||
+            b->first_seq > UINT64_MAX - b->count || !b->consistency ||
+            !b->range) {
+            s_what(res, "batch is malformed");
+            m->rcs[i] = VOCFED_EMALFORMED;
+            continue;
+        }
+        s_ingest_t in = {.b = b, .res = res};
+        in.cps = calloc(b->ncp, sizeof *in.cps);
+        if (!in.cps)
+            return VOCFED_ENOMEM;
+        proto_buf_init(&in.buf);
+        MDB_txn *child;
+        int rc = mdb_txn_begin(self->env, txn, 0, &child);
+        if (rc == MDB_SUCCESS) {
+            rc = s_ingest_txn(self, child, &in);
+            if (rc == MDB_SUCCESS)
+                rc = mdb_txn_commit(child);
+            else
+                mdb_txn_abort(child);
+        }
+        proto_buf_release(&in.buf);
+        free(in.cps);
+        res->equivocation = in.equivocation;
+        if (rc == MDB_SUCCESS) {
+            m->rcs[i] = in.refusal;
+        } else if (s_is_refusal(rc)) {
+            m->rcs[i] = rc; /* this batch only */
+        } else {
+            return rc; /* map full (grow and redo all) or storage trouble */
+        }
+    }
+    return MDB_SUCCESS;
+}
+
+int
+store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
+                  store_ingest_result_t *res, int *rcs)
+{
+    s_many_t m = {b, n, res, rcs};
+    int rc = store_i_write(self, s_many_txn, &m);
+    if (rc)
+        for (size_t i = 0; i < n; i++)
+            rcs[i] = rc;
+    return rc;
+}
+
 /* ---- reads for senders ------------------------------------------------ */
 
 int

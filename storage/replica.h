@@ -61,6 +61,14 @@ typedef struct {
 int store_ingest(store_t *self, const store_batch_t *batch,
                  store_ingest_result_t *res) VOCFED_WUR;
 
+/* store_ingest for n batches in one durable commit: each batch in its own
+ * nested transaction, so a refused one leaves nothing and does not stop
+ * the others; one fsync for all (SPEC 8.4, group commit). rcs[i] and
+ * res[i] tell each batch's fate. Returns 0 when the commit went through,
+ * else a storage status (nothing was written). */
+int store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
+                      store_ingest_result_t *res, int *rcs) VOCFED_WUR;
+
 /* The author's latest checkpoint size held (0 for none). */
 int store_checkpoint_size(store_t *self, const char *author,
                           uint64_t *size) VOCFED_WUR;
