@@ -1,49 +1,12 @@
 /* vocfed: signed receipts (SPEC 9). */
 #include "protocol/receipt.h"
 #include "protocol/mpack.h"
+#include "protocol/signed.h"
 
 #include <msgpack.h>
 #include <sodium.h>
 #include <string.h>
 
-#define S_BODY_MAX 160 /* a body is at most 122 bytes */
-
-/* Splits the signed form into body and signature without trusting it
- * (SPEC 9.2). */
-static int
-s_split(const uint8_t *data, size_t len, const uint8_t **body, size_t *body_len,
-        const uint8_t **sig)
-{
-    proto_rd_t r;
-    uint32_t n;
-    size_t sig_len;
-    int rc;
-    if (len > PROTO_RECEIPT_MAX)
-        return VOCFED_ETOOLARGE;
-    proto_rd_init(&r, data, len);
-    if ((rc = proto_rd_array(&r, &n)))
-        return rc;
-    if (n != 2)
-        return VOCFED_EMALFORMED;
-    if ((rc = proto_rd_bin(&r, body, body_len)) ||
-        (rc = proto_rd_bin(&r, sig, &sig_len)))
-        return rc;
-    if (*body_len > S_BODY_MAX)
-        return VOCFED_ETOOLARGE;
-    if (sig_len != PROTO_SIG_LEN || !proto_rd_done(&r))
-        return VOCFED_EMALFORMED;
-    return VOCFED_OK;
-}
-
-/* The signed message: domain, a NUL, then the body. */
-static size_t
-s_message(const uint8_t *body, size_t body_len, uint8_t *msg)
-{
-    size_t d = sizeof PROTO_RECEIPT_SIG_DOMAIN; /* includes the NUL */
-    memcpy(msg, PROTO_RECEIPT_SIG_DOMAIN, d);
-    memcpy(msg + d, body, body_len);
-    return d + body_len;
-}
 
 /* Reads an id (SPEC 3.2) into a NUL-terminated array of PROTO_ID_MAX+1. */
 static int
@@ -123,21 +86,8 @@ proto_receipt_sign(const proto_receipt_t *rcpt,
         msgpack_pack_uint64(&pk, rcpt->time_ms))
         goto done;
 
-    uint8_t msg[sizeof PROTO_RECEIPT_SIG_DOMAIN + S_BODY_MAX];
-    uint8_t sig[PROTO_SIG_LEN];
-    size_t msg_len = s_message(body.data, body.len, msg);
-    crypto_sign_detached(sig, NULL, msg, msg_len, sk);
-
-    size_t start = out->len;
-    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
-    if (msgpack_pack_array(&pk, 2) || msgpack_pack_bin(&pk, body.len) ||
-        msgpack_pack_bin_body(&pk, body.data, body.len) ||
-        msgpack_pack_bin(&pk, PROTO_SIG_LEN) ||
-        msgpack_pack_bin_body(&pk, sig, PROTO_SIG_LEN)) {
-        out->len = start;
-        goto done;
-    }
-    rc = VOCFED_OK;
+    rc = proto_signed_wrap(PROTO_RECEIPT_SIG_DOMAIN, body.data, body.len, sk,
+                           out);
 done:
     proto_buf_release(&body);
     return rc;
@@ -149,13 +99,13 @@ proto_receipt_open(const uint8_t *data, size_t len,
 {
     const uint8_t *body, *sig;
     size_t body_len;
-    int rc = s_split(data, len, &body, &body_len, &sig);
+    int rc = proto_signed_split(data, len, PROTO_RECEIPT_MAX, &body, &body_len,
+                                &sig);
     if (rc)
         return rc;
-    uint8_t msg[sizeof PROTO_RECEIPT_SIG_DOMAIN + S_BODY_MAX];
-    size_t msg_len = s_message(body, body_len, msg);
-    if (crypto_sign_verify_detached(sig, msg, msg_len, pk) != 0)
-        return VOCFED_EBADSIG;
+    if ((rc = proto_signed_verify(PROTO_RECEIPT_SIG_DOMAIN, body, body_len, sig,
+                                  pk)))
+        return rc;
     return s_decode_body(body, body_len, out);
 }
 
@@ -182,7 +132,8 @@ proto_receipt_peek(const uint8_t *data, size_t len, proto_receipt_t *out)
 {
     const uint8_t *body, *sig;
     size_t body_len;
-    int rc = s_split(data, len, &body, &body_len, &sig);
+    int rc = proto_signed_split(data, len, PROTO_RECEIPT_MAX, &body, &body_len,
+                                &sig);
     if (rc)
         return rc;
     return s_decode_body(body, body_len, out);

@@ -1,0 +1,82 @@
+/* vocfed: the signed envelope (SPEC 4.2, 9.2). */
+#include "protocol/signed.h"
+#include "protocol/mpack.h"
+
+#include <msgpack.h>
+#include <sodium.h>
+#include <string.h>
+
+#define S_DOMAIN_MAX 64 /* bytes of a domain string */
+#define S_SIG_LEN 64    /* Ed25519 */
+
+int
+proto_signed_split(const uint8_t *data, size_t len, size_t max,
+                   const uint8_t **body, size_t *body_len, const uint8_t **sig)
+{
+    proto_rd_t r;
+    uint32_t n;
+    size_t sig_len;
+    int rc;
+    if (len > max)
+        return VOCFED_ETOOLARGE;
+    proto_rd_init(&r, data, len);
+    if ((rc = proto_rd_array(&r, &n)))
+        return rc;
+    if (n != 2)
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_bin(&r, body, body_len)) ||
+        (rc = proto_rd_bin(&r, sig, &sig_len)))
+        return rc;
+    if (*body_len > PROTO_SIGNED_BODY_MAX)
+        return VOCFED_ETOOLARGE;
+    if (sig_len != S_SIG_LEN || !proto_rd_done(&r))
+        return VOCFED_EMALFORMED;
+    return VOCFED_OK;
+}
+
+/* The signed message: domain, a NUL, then the body. */
+static size_t
+s_message(const char *domain, const uint8_t *body, size_t body_len,
+          uint8_t *msg)
+{
+    size_t d = strnlen(domain, S_DOMAIN_MAX - 1) + 1; /* with the NUL */
+    memcpy(msg, domain, d - 1);
+    msg[d - 1] = 0;
+    memcpy(msg + d, body, body_len);
+    return d + body_len;
+}
+
+int
+proto_signed_verify(const char *domain, const uint8_t *body, size_t body_len,
+                    const uint8_t *sig, const uint8_t *pk)
+{
+    uint8_t msg[S_DOMAIN_MAX + PROTO_SIGNED_BODY_MAX];
+    if (body_len > PROTO_SIGNED_BODY_MAX)
+        return VOCFED_ETOOLARGE;
+    size_t msg_len = s_message(domain, body, body_len, msg);
+    return crypto_sign_verify_detached(sig, msg, msg_len, pk) == 0
+               ? VOCFED_OK
+               : VOCFED_EBADSIG;
+}
+
+int
+proto_signed_wrap(const char *domain, const uint8_t *body, size_t body_len,
+                  const uint8_t *sk, proto_buf_t *out)
+{
+    uint8_t msg[S_DOMAIN_MAX + PROTO_SIGNED_BODY_MAX], sig[S_SIG_LEN];
+    if (body_len > PROTO_SIGNED_BODY_MAX)
+        return VOCFED_ETOOLARGE;
+    size_t msg_len = s_message(domain, body, body_len, msg);
+    crypto_sign_detached(sig, NULL, msg, msg_len, sk);
+    size_t start = out->len;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
+    if (msgpack_pack_array(&pk, 2) || msgpack_pack_bin(&pk, body_len) ||
+        msgpack_pack_bin_body(&pk, body, body_len) ||
+        msgpack_pack_bin(&pk, S_SIG_LEN) ||
+        msgpack_pack_bin_body(&pk, sig, S_SIG_LEN)) {
+        out->len = start;
+        return VOCFED_ENOMEM;
+    }
+    return VOCFED_OK;
+}
