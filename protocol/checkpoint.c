@@ -7,7 +7,6 @@
 #include <sodium.h>
 #include <string.h>
 
-
 static int
 s_decode_body(const uint8_t *body, size_t len, proto_checkpoint_t *out)
 {

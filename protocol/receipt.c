@@ -7,7 +7,6 @@
 #include <sodium.h>
 #include <string.h>
 
-
 /* Reads an id (SPEC 3.2) into a NUL-terminated array of PROTO_ID_MAX+1. */
 static int
 s_read_id(proto_rd_t *r, char *out)
