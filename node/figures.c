@@ -1003,13 +1003,16 @@ s_years(json_t *c, const char *fig, int *years, size_t *n, size_t cap)
     json_t *v;
     json_object_foreach(json_object_get(c, fig), y, v)
     {
-        int yy = atoi(y);
+        char *end;
+        long yy = strtol(y, &end, 10);
+        if (*end || yy <= 0 || yy > 65535)
+            continue;
         bool seen = false;
         for (size_t i = 0; i < *n; i++)
             if (years[i] == yy)
                 seen = true;
-        if (!seen && *n < cap && yy > 0)
-            years[(*n)++] = yy;
+        if (!seen && *n < cap)
+            years[(*n)++] = (int)yy;
     }
 }
 
