@@ -12,22 +12,70 @@
 #include <sodium.h>
 #include <string.h>
 
-#define S_INTERVAL_MS 10000   /* abuse is logged once per interval */
 #define S_PERSIST_MS 1000     /* peer state is written at most this often */
 #define S_MAX_SESSIONS 100000 /* members connected at once */
 #define S_GROUP 16            /* batches committed together (one fsync) */
 #define S_OVERSIZE_MARGIN (1024 * 1024) /* refused by us, not by libzmq */
+/* Per member: messages and bytes a second, and the bursts allowed. An
+ * honest member sends at most S_MAX_FLIGHT (256) batches in a 16 MiB
+ * window, then one batch per receipt; these are far above that. */
+#define S_RATE_MSGS 2000.0
+#define S_BURST_MSGS 4000.0
+#define S_RATE_BYTES (64.0 * 1024 * 1024)
+#define S_BURST_BYTES (96.0 * 1024 * 1024)
+/* Messages queued for one member / from one member inside libzmq. With
+ * the transport's size cap this bounds the memory one member can make
+ * the coordinator hold (SPEC 10.5). */
+#define S_SNDHWM 64
+/* Abuses in one interval before a member is throttled for the rest of it.
+ * An honest member's worst case is a window of batches already taken
+ * when its connection broke: at most 256 replays (member.c S_MAX_FLIGHT). */
+#define S_TOLERANCE 512
+#define S_RCVHWM 32
+
+/* Kinds of abuse from an admitted member (SPEC 10.5). */
+typedef enum {
+    S_AB_MALFORMED, /* does not decode */
+    S_AB_TOO_LARGE, /* over a cap of SPEC 8.9 */
+    S_AB_REFUSED,   /* batch refused (signature, root, author, ...) */
+    S_AB_REPLAYED,  /* batch of entries already held */
+    S_AB_SEQ_GAP,   /* batch starts past the held log */
+    S_AB_FLOODED,   /* over the rate limit: dropped unread */
+    S_AB_UNREAD,    /* reply dropped: the member does not read */
+    S_AB_OTHER,     /* wrong id in hello, bad receipt */
+    S_AB_KINDS
+} s_abuse_t;
+
+static const char *const s_abuse_names[S_AB_KINDS] = {
+    "malformed", "too-large", "refused", "replayed",
+    "seq-gap",   "flooded",   "unread",  "other"};
+
+/* A token bucket: capacity `burst`, refilled at `rate` per second. */
+typedef struct {
+    double tokens;  /* available now */
+    uint64_t at_ms; /* when last refilled */
+} s_bucket_t;
 
 /* One connected member. */
 typedef struct {
-    char id[PROTO_ID_MAX + 1]; /* member id, bound by ZAP */
-    zframe_t *routing;         /* ROUTER routing id of its connection */
-    uint64_t last_contact_ms;  /* last message */
-    uint64_t refused;          /* batches refused */
-    uint64_t malformed;        /* messages that did not decode */
-    uint64_t abuse_logged;     /* abuse counted since the last log line */
-    uint64_t next_log_ms;      /* when abuse may be logged again */
-    bool dirty;                /* state to persist */
+    char id[PROTO_ID_MAX + 1];   /* member id, bound by ZAP */
+    zframe_t *routing;           /* ROUTER routing id of its connection */
+    uint64_t last_contact_ms;    /* last message */
+    uint64_t count[S_AB_KINDS];  /* abuse counted, since the daemon began
+                                    or as persisted before */
+    uint64_t logged[S_AB_KINDS]; /* count[] when the last line was logged */
+    uint64_t next_log_ms;        /* when abuse may be logged again */
+    uint64_t next_detail_ms[S_AB_KINDS]; /* when a kind's details may be
+                                            logged (and alarmed) again */
+    uint64_t window_start_ms;            /* start of the current abuse window */
+    uint64_t window_abuse;               /* abuse counted in it */
+    uint64_t throttled_until_ms; /* everything dropped unread until then */
+    uint64_t next_hello_log_ms;  /* when a hello may be logged again */
+    uint64_t messages_in;        /* messages received */
+    uint64_t bytes_in;           /* their bytes */
+    s_bucket_t msgs;             /* message rate limit */
+    s_bucket_t bytes;            /* byte rate limit */
+    bool dirty;                  /* state to persist */
 } s_session_t;
 
 typedef struct {
@@ -46,6 +94,8 @@ typedef struct {
     zhashx_t *zap_members;     /* roster member id -> when its refusal may be
                                   logged again (uint64_t ms) */
     bool verbose;              /* log every batch */
+    uint64_t interval_ms;      /* abuse: logged once, tolerated S_TOLERANCE
+                                  times per interval */
     struct {
         zframe_t *payload;             /* the message (owns the bytes) */
         char member[PROTO_ID_MAX + 1]; /* who sent it */
@@ -127,7 +177,7 @@ s_zap(s_coord_t *c)
                          address ? address : "?", m ? " member=" : "",
                          m ? m->id : "", text, c->zap_logged);
             c->zap_logged = 0;
-            *next = now + S_INTERVAL_MS;
+            *next = now + c->interval_ms;
         }
     }
     zmsg_t *rep = zmsg_new();
@@ -151,6 +201,93 @@ s_zap(s_coord_t *c)
 
 /* ---- sending ------------------------------------------------------------ */
 
+/* Abuse is counted always and logged once per interval per member, with
+ * every kind counted since the last line (SPEC 10.5). */
+static void
+s_abuse_log(s_coord_t *c, s_session_t *s, uint64_t now)
+{
+    char line[256];
+    size_t used = 0;
+    for (int k = 0; k < S_AB_KINDS; k++) {
+        uint64_t d = s->count[k] - s->logged[k];
+        if (d == 0)
+            continue;
+        int n = snprintf(line + used, sizeof line - used, " %s=%" PRIu64,
+                         s_abuse_names[k], d);
+        if (n > 0 && (size_t)n < sizeof line - used)
+            used += (size_t)n;
+        s->logged[k] = s->count[k];
+    }
+    if (used == 0)
+        return;
+    zsys_warning("coordinator: abuse member=%s in the last %" PRIu64 " s:%s",
+                 s->id, c->interval_ms / 1000, line);
+    s->next_log_ms = now + c->interval_ms;
+}
+
+/* Counts one abuse; true when this kind's details may be logged (and an
+ * alarm written) now, once per interval per member and kind. A member
+ * over S_TOLERANCE abuses in one interval is throttled: whatever it sends
+ * is dropped unread until the interval ends, so that abuse costs the
+ * coordinator no decoding and no verification. */
+static bool
+s_abuse(s_coord_t *c, s_session_t *s, s_abuse_t kind)
+{
+    s->count[kind]++;
+    s->dirty = true;
+    uint64_t now = node_mono_ms();
+    if (kind != S_AB_FLOODED) {
+        if (now >= s->window_start_ms + c->interval_ms) {
+            s->window_start_ms = now;
+            s->window_abuse = 0;
+        }
+        if (++s->window_abuse == S_TOLERANCE) {
+            s->throttled_until_ms = s->window_start_ms + c->interval_ms;
+            zsys_warning("coordinator: throttled member=%s for %" PRIu64
+                         " ms: %d abuses in one interval",
+                         s->id, s->throttled_until_ms - now, S_TOLERANCE);
+        }
+    }
+    if (now >= s->next_log_ms)
+        s_abuse_log(c, s, now);
+    if (now < s->next_detail_ms[kind])
+        return false;
+    s->next_detail_ms[kind] = now + c->interval_ms;
+    return true;
+}
+
+/* Lines held back by the interval go out once it has passed. */
+static void
+s_abuse_flush(s_coord_t *c)
+{
+    uint64_t now = node_mono_ms();
+    for (s_session_t *s = zhashx_first(c->sessions); s;
+         s = zhashx_next(c->sessions))
+        if (now >= s->next_log_ms)
+            s_abuse_log(c, s, now);
+}
+
+/* Takes cost from b if it holds that much; false (nothing taken) when the
+ * member is over its rate. */
+static bool
+s_bucket_take(s_bucket_t *b, double cost, double rate, double burst,
+              uint64_t now)
+{
+    if (b->at_ms == 0)
+        b->tokens = burst;
+    else if (now > b->at_ms)
+        b->tokens += rate * (double)(now - b->at_ms) / 1000.0;
+    if (b->tokens > burst)
+        b->tokens = burst;
+    b->at_ms = now;
+    if (b->tokens < cost && b->tokens < burst)
+        return false;
+    b->tokens -= cost;
+    return true;
+}
+
+/* Never blocks: a member that does not read loses the reply (counted), and
+ * nobody else waits for it. */
 static int
 s_send(s_coord_t *c, s_session_t *s, const proto_buf_t *payload)
 {
@@ -158,6 +295,8 @@ s_send(s_coord_t *c, s_session_t *s, const proto_buf_t *payload)
     zmsg_append(msg, &(zframe_t *){zframe_dup(s->routing)});
     zmsg_addmem(msg, payload->data, payload->len);
     int rc = zmsg_send(&msg, c->router);
+    if (rc != 0 && errno == EAGAIN)
+        s_abuse(c, s, S_AB_UNREAD);
     zmsg_destroy(&msg);
     return rc;
 }
@@ -170,23 +309,6 @@ s_send_error(s_coord_t *c, s_session_t *s, int status, const char *text,
     if (proto_msg_encode_error(vocfed_status_token(status), text, author, seq,
                                &c->out) == VOCFED_OK)
         s_send(c, s, &c->out);
-}
-
-/* Abuse is counted always and logged once per interval (SPEC 10.5). */
-static void
-s_abuse(s_coord_t *c, s_session_t *s, const char *what)
-{
-    (void)c;
-    s->abuse_logged++;
-    s->dirty = true;
-    uint64_t now = node_mono_ms();
-    if (now >= s->next_log_ms) {
-        zsys_warning("coordinator: refused member=%s reason=%s (%" PRIu64
-                     " refusals in the last interval)",
-                     s->id, what, s->abuse_logged);
-        s->abuse_logged = 0;
-        s->next_log_ms = now + S_INTERVAL_MS;
-    }
 }
 
 static void
@@ -208,10 +330,13 @@ s_on_batch(s_coord_t *c, s_session_t *s, const proto_msg_batch_t *b)
     snprintf(author, sizeof author, "%.*s", (int)b->author_len, b->author);
     if (b->author_len > PROTO_ID_MAX || strcmp(author, s->id) != 0) {
         /* Ownership: a member sends its own log, nobody else's. */
-        s->refused++;
-        s_abuse(c, s, "wrong-author");
-        if (store_alarm(c->st, "refused", s->id, author, b->first_seq,
-                        "batch claims another member's log")) {
+        if (s_abuse(c, s, S_AB_REFUSED)) {
+            zsys_warning("coordinator: batch refused member=%s seq=%" PRIu64
+                         " reason=wrong-author: it claims the log of %s",
+                         s->id, b->first_seq, author);
+            if (store_alarm(c->st, "refused", s->id, author, b->first_seq,
+                            "batch claims another member's log")) {
+            }
         }
         s_send_error(c, s, VOCFED_EAUTHOR, "a member may only send its own log",
                      author, b->first_seq);
@@ -229,22 +354,27 @@ s_after_batch(s_coord_t *c, s_session_t *s, const proto_msg_batch_t *b, int rc,
     char author[PROTO_ID_MAX + 1];
     snprintf(author, sizeof author, "%.*s", (int)b->author_len, b->author);
     if (rc == VOCFED_OK) {
+        if (res->applied == 0 && res->skipped > 0)
+            s_abuse(c, s, S_AB_REPLAYED); /* also after a lost receipt */
         if (res->applied && c->verbose)
             zsys_info("coordinator: member=%s +%" PRIu64
                       " entries, size=%" PRIu64,
                       s->id, res->applied, res->head.size);
     } else {
-        s->refused++;
-        s->dirty = true;
+        /* Details and an alarm once per interval: a member sending bad
+         * batches in a loop must not fill the log or the store. */
+        bool first =
+            s_abuse(c, s, rc == VOCFED_ESEQGAP ? S_AB_SEQ_GAP : S_AB_REFUSED);
         if (res->equivocation)
             zsys_error("coordinator: quarantined member=%s reason=%s", s->id,
                        res->what);
-        else
+        else if (first)
             zsys_warning("coordinator: batch refused member=%s seq=%" PRIu64
                          " reason=%s: %s",
                          s->id, b->first_seq, vocfed_status_token(rc),
                          res->what);
-        if (store_alarm(c->st, res->equivocation ? "quarantine" : "refused",
+        if ((first || res->equivocation) &&
+            store_alarm(c->st, res->equivocation ? "quarantine" : "refused",
                         s->id, author, b->first_seq,
                         res->what[0] ? res->what : vocfed_strerror(rc))) {
         }
@@ -323,8 +453,27 @@ s_on_receipt(s_coord_t *c, s_session_t *s, const proto_msg_receipt_t *r)
                         "receipt states a root that is not ours")) {
         }
     } else if (rc) {
-        s_abuse(c, s, vocfed_status_token(rc));
+        s_abuse(c, s, S_AB_OTHER);
     }
+}
+
+/* Counters go on across restarts of the daemon: start from the stored. */
+static void
+s_session_restore(s_coord_t *c, s_session_t *s)
+{
+    store_peer_t p;
+    if (store_peer_get(c->st, s->id, &p) != VOCFED_OK)
+        return;
+    s->count[S_AB_REFUSED] = p.refused;
+    s->count[S_AB_MALFORMED] = p.malformed;
+    s->count[S_AB_TOO_LARGE] = p.too_large;
+    s->count[S_AB_REPLAYED] = p.replayed;
+    s->count[S_AB_SEQ_GAP] = p.seq_gaps;
+    s->count[S_AB_FLOODED] = p.flooded;
+    s->count[S_AB_UNREAD] = p.unread;
+    s->messages_in = p.messages_in;
+    s->bytes_in = p.bytes_in;
+    memcpy(s->logged, s->count, sizeof s->logged);
 }
 
 static void
@@ -347,6 +496,7 @@ s_on_message(s_coord_t *c)
         if (!s)
             goto done;
         snprintf(s->id, sizeof s->id, "%s", user);
+        s_session_restore(c, s);
         zhashx_insert(c->sessions, user, s);
         zsys_info("coordinator: connected member=%s", user);
     }
@@ -356,6 +506,18 @@ s_on_message(s_coord_t *c)
     }
     s->last_contact_ms = node_now_ms();
     s->dirty = true;
+    s->messages_in++;
+    s->bytes_in += zframe_size(payload);
+
+    /* A flood is dropped unread: no decoding, no reply. */
+    uint64_t now = node_mono_ms();
+    if (now < s->throttled_until_ms ||
+        !s_bucket_take(&s->msgs, 1, S_RATE_MSGS, S_BURST_MSGS, now) ||
+        !s_bucket_take(&s->bytes, (double)zframe_size(payload), S_RATE_BYTES,
+                       S_BURST_BYTES, now)) {
+        s_abuse(c, s, S_AB_FLOODED);
+        goto done;
+    }
 
     /* Suspended or revoked after connecting: refused from now on. */
     const node_member_t *m = node_roster_find(&c->roster, s->id);
@@ -370,8 +532,7 @@ s_on_message(s_coord_t *c)
     proto_msg_t mm;
     int rc = proto_msg_decode(zframe_data(payload), zframe_size(payload), &mm);
     if (rc) {
-        s->malformed++;
-        s_abuse(c, s, "malformed");
+        s_abuse(c, s, rc == VOCFED_ETOOLARGE ? S_AB_TOO_LARGE : S_AB_MALFORMED);
         s_send_error(c, s, rc, "message does not decode", NULL, 0);
         goto done;
     }
@@ -382,12 +543,17 @@ s_on_message(s_coord_t *c)
     case PROTO_MSG_HELLO:
         if (mm.hello.node_id_len != strlen(s->id) ||
             memcmp(mm.hello.node_id, s->id, mm.hello.node_id_len) != 0) {
-            s_abuse(c, s, "wrong-id");
+            s_abuse(c, s, S_AB_OTHER);
             s_send_error(c, s, VOCFED_EAUTHOR, "hello names another node", NULL,
                          0);
             break;
         }
-        zsys_info("coordinator: hello member=%s", s->id);
+        /* A member says hello on every (re)connection; a flood of them
+         * must not flood the log. */
+        if (node_mono_ms() >= s->next_hello_log_ms) {
+            zsys_info("coordinator: hello member=%s", s->id);
+            s->next_hello_log_ms = node_mono_ms() + c->interval_ms;
+        }
         s_heads(c, s);
         break;
     case PROTO_MSG_BATCH:
@@ -458,8 +624,16 @@ s_persist(s_coord_t *c, bool all_disconnected)
         store_peer_t p = {.connected = !all_disconnected,
                           .pid = (int)getpid(),
                           .last_contact_ms = s->last_contact_ms,
-                          .refused = s->refused,
-                          .malformed = s->malformed};
+                          .refused = s->count[S_AB_REFUSED],
+                          .malformed =
+                              s->count[S_AB_MALFORMED] + s->count[S_AB_OTHER],
+                          .too_large = s->count[S_AB_TOO_LARGE],
+                          .replayed = s->count[S_AB_REPLAYED],
+                          .seq_gaps = s->count[S_AB_SEQ_GAP],
+                          .flooded = s->count[S_AB_FLOODED],
+                          .unread = s->count[S_AB_UNREAD],
+                          .messages_in = s->messages_in,
+                          .bytes_in = s->bytes_in};
         snprintf(p.id, sizeof p.id, "%s", s->id);
         if (store_peer_set(c->st, &p) == VOCFED_OK)
             s->dirty = false;
@@ -493,8 +667,9 @@ s_setup_router(s_coord_t *c, const char *listen)
      * anything is allocated for it; between PROTO_MSG_MAX and the cap the
      * program itself refuses (and counts) the message. */
     zsock_set_maxmsgsize(c->router, PROTO_MSG_MAX + S_OVERSIZE_MARGIN);
-    zsock_set_sndhwm(c->router, 1000);
-    zsock_set_rcvhwm(c->router, 1000);
+    zsock_set_sndhwm(c->router, S_SNDHWM);
+    zsock_set_rcvhwm(c->router, S_RCVHWM);
+    zsock_set_sndtimeo(c->router, 0); /* never wait for a slow reader */
     zsock_set_linger(c->router, 0);
     zsock_set_router_mandatory(c->router, 1);
     zsock_set_heartbeat_ivl(c->router, 1000);
@@ -534,6 +709,8 @@ node_coordinator_run(const node_coordinator_opts_t *o)
     if ((rc = node_roster_load(c.st, c.id, &c.roster)))
         goto done;
     c.verbose = o->verbose;
+    c.interval_ms =
+        o->abuse_interval_ms ? o->abuse_interval_ms : NODE_ABUSE_INTERVAL_MS;
     c.sessions = zhashx_new();
     zhashx_set_destructor(c.sessions, s_session_free);
     c.zap_members = zhashx_new();
@@ -591,6 +768,7 @@ node_coordinator_run(const node_coordinator_opts_t *o)
                 s_on_commit(&c);
         }
         if (node_mono_ms() >= next_persist) {
+            s_abuse_flush(&c);
             s_persist(&c, false);
             next_persist = node_mono_ms() + S_PERSIST_MS;
         }

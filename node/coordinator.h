@@ -10,14 +10,20 @@
 #define VOCFED_NODE_COORDINATOR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define NODE_ZAP_DOMAIN "vocfed"
 #define NODE_DEFAULT_LISTEN "tcp://127.0.0.1:7700"
+#define NODE_ABUSE_INTERVAL_MS 10000 /* SPEC 10.5 */
 
 typedef struct {
     const char *dir;    /* the coordinator's store */
     const char *listen; /* endpoint to bind, e.g. tcp://127.0.0.1:7700 */
     bool verbose;       /* log every batch taken in */
+    uint64_t abuse_interval_ms; /* a member's abuse is logged once per
+                                   interval, and over 512 abuses in one it
+                                   is throttled to its end (SPEC 10.5);
+                                   0: NODE_ABUSE_INTERVAL_MS */
 } node_coordinator_opts_t;
 
 /* Runs until SIGINT/SIGTERM. Returns 0 after a clean stop, or a status

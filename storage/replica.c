@@ -808,17 +808,86 @@ store_peer_ack_get(store_t *self, const char *peer, const char *author,
     return store_i_status(rc);
 }
 
+/* A peer's state (SPEC 5.1): connected u8, then u64s: pid, last contact,
+ * refused, malformed, too_large, replayed, seq_gaps, flooded, unread,
+ * messages_in, bytes_in. Stores written before the abuse counters hold the
+ * first four u64s only (33 bytes); they read as zero counters. */
+#define S_PEER_COUNTERS 11
+#define S_PEER_LEN (1 + 8 * S_PEER_COUNTERS)
+#define S_PEER_LEN_V0 33
+
+static bool
+s_peer_len_ok(size_t len)
+{
+    return len == S_PEER_LEN || len == S_PEER_LEN_V0;
+}
+
+/* Decodes a value whose length s_peer_len_ok accepted; p->id is left. */
+static void
+s_peer_decode(const MDB_val *d, store_peer_t *p)
+{
+    const uint8_t *v = d->mv_data;
+    uint64_t n[S_PEER_COUNTERS] = {0};
+    for (size_t i = 0; 1 + 8 * (i + 1) <= d->mv_size; i++)
+        n[i] = store_i_rd64(v + 1 + 8 * i);
+    p->connected = v[0] != 0;
+    p->pid = (int)(int64_t)n[0];
+    p->last_contact_ms = n[1];
+    p->refused = n[2];
+    p->malformed = n[3];
+    p->too_large = n[4];
+    p->replayed = n[5];
+    p->seq_gaps = n[6];
+    p->flooded = n[7];
+    p->unread = n[8];
+    p->messages_in = n[9];
+    p->bytes_in = n[10];
+}
+
+int
+store_peer_get(store_t *self, const char *id, store_peer_t *out)
+{
+    if (!proto_id_valid(id, strlen(id)))
+        return VOCFED_ENOTFOUND;
+    MDB_txn *txn;
+    uint8_t k[1 + PROTO_ID_MAX];
+    MDB_val key = {s_key_tagged(k, 'p', id), k}, d;
+    int rc = store_i_read_begin(self, &txn);
+    if (rc)
+        return store_i_status(rc);
+    if (!(rc = mdb_get(txn, self->peers, &key, &d))) {
+        if (s_peer_len_ok(d.mv_size)) {
+            *out = (store_peer_t){0};
+            snprintf(out->id, sizeof out->id, "%s", id);
+            s_peer_decode(&d, out);
+        } else {
+            rc = VOCFED_ECORRUPT;
+        }
+    }
+    mdb_txn_abort(txn);
+    return store_i_status(rc);
+}
+
 int
 store_peer_set(store_t *self, const store_peer_t *peer)
 {
     if (!proto_id_valid(peer->id, strlen(peer->id)))
         return VOCFED_EINVALID;
-    uint8_t k[1 + PROTO_ID_MAX], v[33];
+    uint8_t k[1 + PROTO_ID_MAX], v[S_PEER_LEN];
+    const uint64_t n[] = {(uint64_t)(int64_t)peer->pid,
+                          peer->last_contact_ms,
+                          peer->refused,
+                          peer->malformed,
+                          peer->too_large,
+                          peer->replayed,
+                          peer->seq_gaps,
+                          peer->flooded,
+                          peer->unread,
+                          peer->messages_in,
+                          peer->bytes_in};
     v[0] = peer->connected;
-    store_i_be64(v + 1, (uint64_t)(int64_t)peer->pid);
-    store_i_be64(v + 9, peer->last_contact_ms);
-    store_i_be64(v + 17, peer->refused);
-    store_i_be64(v + 25, peer->malformed);
+    for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
+        store_i_be64(v + 1 + 8 * i, n[i]);
     s_put_t p = {{s_key_tagged(k, 'p', peer->id), k}, {sizeof v, v}};
     return store_i_write(self, s_put_txn, &p);
 }
@@ -840,18 +909,13 @@ store_scan_peers(store_t *self, store_peer_fn fn, void *ctx)
         const uint8_t *kk = key.mv_data;
         if (key.mv_size < 2 || kk[0] != 'p')
             break;
-        if (key.mv_size - 1 > PROTO_ID_MAX || d.mv_size != 33) {
+        if (key.mv_size - 1 > PROTO_ID_MAX || !s_peer_len_ok(d.mv_size)) {
             rc = VOCFED_ECORRUPT;
             goto done;
         }
         store_peer_t p = {0};
         memcpy(p.id, kk + 1, key.mv_size - 1);
-        const uint8_t *v = d.mv_data;
-        p.connected = v[0] != 0;
-        p.pid = (int)(int64_t)store_i_rd64(v + 1);
-        p.last_contact_ms = store_i_rd64(v + 9);
-        p.refused = store_i_rd64(v + 17);
-        p.malformed = store_i_rd64(v + 25);
+        s_peer_decode(&d, &p);
         int stop = fn(ctx, &p);
         if (stop) {
             mdb_cursor_close(cur);

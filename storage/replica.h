@@ -127,6 +127,15 @@ typedef struct {
     uint64_t last_contact_ms;  /* last message from it */
     uint64_t refused;          /* batches it refused or we refused */
     uint64_t malformed;        /* malformed messages */
+    /* Abuse from an admitted member, counted by the coordinator (SPEC
+     * 10.5); zero at a member. */
+    uint64_t too_large;   /* messages over a cap (SPEC 8.9) */
+    uint64_t replayed;    /* batches of entries already held */
+    uint64_t seq_gaps;    /* batches starting past the held log */
+    uint64_t flooded;     /* messages dropped over the rate limit */
+    uint64_t unread;      /* replies dropped: the member does not read */
+    uint64_t messages_in; /* messages received from it */
+    uint64_t bytes_in;    /* their bytes */
 } store_peer_t;
 
 /* Records a receipt (and the raw signed bytes) from peer for author. */
@@ -140,6 +149,9 @@ int store_peer_ack_get(store_t *self, const char *peer, const char *author,
 
 /* Replaces a peer's connection state. */
 int store_peer_set(store_t *self, const store_peer_t *peer) VOCFED_WUR;
+
+/* Reads one peer's state into out. VOCFED_ENOTFOUND if none is kept. */
+int store_peer_get(store_t *self, const char *id, store_peer_t *out) VOCFED_WUR;
 
 /* Calls fn for every peer known. */
 typedef int (*store_peer_fn)(void *ctx, const store_peer_t *peer);

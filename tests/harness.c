@@ -495,11 +495,22 @@ s_listening(void *ctx)
 void
 th_coord_start(th_net_t *net)
 {
+    th_coord_start_with(net, NULL);
+}
+
+void
+th_coord_start_with(th_net_t *net, const char *const *extra)
+{
     th_node_t *c = &net->coord;
+    const char *argv[32] = {VOCFED_BINARY, "--dir",    c->dir,
+                            "coordinator", "--listen", net->endpoint};
+    size_t n = 6;
+    for (size_t i = 0; extra && extra[i]; i++) {
+        assert_true(n + 1 < sizeof argv / sizeof argv[0]);
+        argv[n++] = extra[i];
+    }
     th_net_note(net, "[start coordinator on %s]", net->endpoint);
-    th_spawn(&c->proc, net->root,
-             TH_ARGS(VOCFED_BINARY, "--dir", c->dir, "coordinator", "--listen",
-                     net->endpoint));
+    th_spawn(&c->proc, net->root, argv);
     assert_true(th_wait(s_listening, &c->proc, 10000));
     assert_true(th_running(&c->proc));
 }

@@ -168,6 +168,10 @@ void th_net_expect(th_net_t *net, int want, const char *const *args);
  * listens. */
 void th_coord_start(th_net_t *net);
 
+/* The same, with more arguments for `vocfed coordinator` (NULL-terminated;
+ * TH_ARGS). */
+void th_coord_start_with(th_net_t *net, const char *const *extra);
+
 /* Starts `vocfed node` for member m. */
 void th_member_start(th_net_t *net, th_node_t *m);
 

@@ -19,6 +19,7 @@ enum {
     OPT_ONCE,
     OPT_TIMEOUT,
     OPT_VERBOSE,
+    OPT_ABUSE_INTERVAL,
 };
 
 /* Options of the three commands; each takes the ones it needs. */
@@ -28,6 +29,7 @@ typedef struct {
     const char *key;         /* --coordinator-key */
     uint64_t timeout_s;      /* --timeout */
     bool verbose;            /* --verbose */
+    uint64_t abuse_s;        /* --abuse-interval */
 } s_opts_t;
 
 static int
@@ -35,6 +37,7 @@ s_parse(cli_t *cli, int argc, char **argv, bool member, s_opts_t *o)
 {
     static const struct option coord_opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
+        {"abuse-interval", required_argument, NULL, OPT_ABUSE_INTERVAL},
         {"verbose", no_argument, NULL, OPT_VERBOSE},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -72,6 +75,13 @@ s_parse(cli_t *cli, int argc, char **argv, bool member, s_opts_t *o)
             break;
         case OPT_VERBOSE:
             o->verbose = true;
+            break;
+        case OPT_ABUSE_INTERVAL:
+            if (!cli_parse_u64(optarg, 1, 3600, &o->abuse_s))
+                return cli_usage_error(cli,
+                                       "--abuse-interval takes 1 to 3600 "
+                                       "seconds, not '%s'",
+                                       optarg);
             break;
         default:
             if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
@@ -133,6 +143,7 @@ s_run_coordinator(cli_t *cli, int argc, char **argv)
     node_coordinator_opts_t co = {
         .dir = cli->dir,
         .verbose = o.verbose,
+        .abuse_interval_ms = o.abuse_s * 1000,
         .listen = o.listen        ? o.listen
                   : cfg.listen[0] ? cfg.listen
                                   : NODE_DEFAULT_LISTEN,
@@ -230,7 +241,9 @@ const cli_cmd_t cmd_coordinator = {
     .name = "coordinator",
     .summary = "run the coordinator daemon (members replicate to it)",
     .usage =
-        "Usage: vocfed coordinator [--listen ENDPOINT] [--verbose]\n"
+        "Usage: vocfed coordinator [--listen ENDPOINT] [--abuse-interval "
+        "SECONDS]\n"
+        "                          [--verbose]\n"
         "\n"
         "Runs the group's coordinator on a node made by 'vocfed init "
         "--coordinator'.\n"
@@ -246,6 +259,17 @@ const cli_cmd_t cmd_coordinator = {
         "  --listen ENDPOINT  where to listen (default: 'listen' in "
         "DIR/vocfed.cfg,\n"
         "                     then tcp://127.0.0.1:7700)\n"
+        "  --abuse-interval SECONDS\n"
+        "                     a member's abuse (malformed, oversized, "
+        "replayed or\n"
+        "                     refused batches, floods, replies it does not "
+        "read) is\n"
+        "                     counted always, logged once per interval, and "
+        "over 512\n"
+        "                     in one interval the member is throttled (all "
+        "it sends\n"
+        "                     dropped unread) until the interval ends; "
+        "default 10\n"
         "  --verbose          log every batch\n"
         "  --dir DIR          the store folder (default $VOCFED_DIR, then "
         "./vocfed-data)\n"

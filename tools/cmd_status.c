@@ -81,14 +81,22 @@ s_peer(void *ctx, const store_peer_t *p)
         return rc;
     }
     cli_format_time(p->last_contact_ms, when, sizeof when);
+    /* What the coordinator counted of this member (SPEC 10.5). */
+    json_t *abuse = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "refused",
+        (json_int_t)p->refused, "malformed", (json_int_t)p->malformed,
+        "too_large", (json_int_t)p->too_large, "replayed",
+        (json_int_t)p->replayed, "seq_gaps", (json_int_t)p->seq_gaps, "flooded",
+        (json_int_t)p->flooded, "unread", (json_int_t)p->unread, "messages_in",
+        (json_int_t)p->messages_in, "bytes_in", (json_int_t)p->bytes_in);
     json_object_set_new(
         s->peers, p->id,
-        json_pack("{s:b, s:s, s:I, s:o, s:o, s:I, s:I}", "connected",
+        json_pack("{s:b, s:s, s:I, s:o, s:o, s:I, s:I, s:o}", "connected",
                   p->connected && s_alive(p->pid), "last_contact",
                   p->last_contact_ms ? when : "", "last_contact_ms",
                   (json_int_t)p->last_contact_ms, "acked", a.acked, "lag",
                   a.lag, "refused", (json_int_t)p->refused, "malformed",
-                  (json_int_t)p->malformed));
+                  (json_int_t)p->malformed, "abuse", abuse));
     return 0;
 }
 
@@ -137,6 +145,20 @@ s_print(const cli_identity_t *me, json_t *j)
                    : "never",
                json_integer_value(json_object_get(v, "refused")),
                json_integer_value(json_object_get(v, "malformed")));
+        json_t *ab = json_object_get(v, "abuse");
+        static const char *const kinds[] = {"too_large", "replayed", "seq_gaps",
+                                            "flooded", "unread"};
+        bool any = false;
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+            json_int_t n = json_integer_value(json_object_get(ab, kinds[i]));
+            if (n) {
+                printf("%s %s %" JSON_INTEGER_FORMAT,
+                       any ? "," : "      abuse:", kinds[i], n);
+                any = true;
+            }
+        }
+        if (any)
+            printf("\n");
         const char *author;
         json_t *n;
         json_object_foreach(json_object_get(v, "acked"), author, n)
@@ -227,7 +249,12 @@ const cli_cmd_t cmd_status = {
         "node is connected to it now), last contact, what the peer has "
         "acknowledged\n"
         "of each log and how far behind that is, refusals and malformed "
-        "messages.\n"
+        "messages,\n"
+        "and at a coordinator what it counted of each member's abuse: "
+        "messages over\n"
+        "a size cap, replayed batches, batches past a sequence gap, messages "
+        "dropped\n"
+        "over the rate limit, replies it did not read.\n"
         "Then the alarms: refused batches, receipts whose root is not ours,\n"
         "quarantines.\n"
         "\n"
@@ -238,7 +265,11 @@ const cli_cmd_t cmd_status = {
         "{connected,\n"
         "                last_contact, acked.<author>, lag.<author>, "
         "refused,\n"
-        "                malformed}, alarms (a list)\n"
+        "                malformed, abuse.{refused, malformed, too_large, "
+        "replayed,\n"
+        "                seq_gaps, flooded, unread, messages_in, "
+        "bytes_in}},\n"
+        "                alarms (a list)\n"
         "  --dir DIR     the store folder (default $VOCFED_DIR, then "
         "./vocfed-data)\n"
         "  -h, --help    print this help\n"

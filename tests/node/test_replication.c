@@ -674,8 +674,12 @@ test_wrong_author(void **state)
     proto_buf_release(&batch);
     proto_buf_release(&forged);
 
-    s_log_wait_t w = {&net->coord.proc, "refused member=alice "
-                                        "reason=wrong-author"};
+    /* One line for the interval's abuse, the first refusal's details. */
+    s_log_wait_t w = {&net->coord.proc, "batch refused member=alice "};
+    assert_true(th_wait(s_log_has, &w, S_DEADLINE_MS));
+    w.needle = "reason=wrong-author";
+    assert_true(th_wait(s_log_has, &w, S_DEADLINE_MS));
+    w.needle = "abuse member=alice in the last 10 s: refused=1";
     assert_true(th_wait(s_log_has, &w, S_DEADLINE_MS));
     s_count_t n = {net, "alice", "refused", 2, 0};
     if (!th_wait(s_counted, &n, S_DEADLINE_MS))
@@ -765,7 +769,7 @@ test_malformed(void **state)
     malformed++;
     s_expect_error(&c, big, PROTO_MSG_MAX + 1, code, sizeof code);
     assert_string_equal(code, vocfed_status_token(VOCFED_ETOOLARGE));
-    malformed++;
+    /* counted apart: abuse.too_large */
     /* Over the cap, libzmq drops the connection when the frame's header
      * states its size, before anything is allocated for it: the program
      * never sees it (nor counts it). The client connects again. */
@@ -792,14 +796,21 @@ test_malformed(void **state)
         fail_msg("malformed messages of alice: %lld of %lld", n.seen,
                  malformed);
     assert_int_equal(n.seen, malformed);
-    s_log_wait_t w = {&net->coord.proc, "refused member=alice "
-                                        "reason=malformed"};
+    json_t *cs = th_status(net, net->coord.dir);
+    assert_int_equal(th_jint(cs, "peers", "alice", "abuse", "too_large", NULL),
+                     1);
+    assert_int_equal(th_jint(cs, "peers", "alice", "abuse", "malformed", NULL),
+                     malformed);
+    json_decref(cs);
+    /* Logged once for the interval, not once per message. */
+    s_log_wait_t w = {&net->coord.proc, "abuse member=alice in the last 10 s: "
+                                        "malformed=1"};
     assert_true(th_wait(s_log_has, &w, S_DEADLINE_MS));
 
     /* bob's sync went through. */
     assert_true(th_wait(s_exited, &bob->proc, S_DEADLINE_MS));
     assert_int_equal(bob->proc.code, 0);
-    json_t *cs = th_status(net, net->coord.dir);
+    cs = th_status(net, net->coord.dir);
     assert_int_equal(th_jint(cs, "logs", "bob", "size", NULL), 2);
     assert_int_equal(th_jint(cs, "logs", "alice", "size", NULL), 1);
     assert_int_equal(th_jint(cs, "peers", "bob", "malformed", NULL), 0);
