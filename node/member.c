@@ -134,6 +134,29 @@ s_pump(s_member_t *m)
     }
 }
 
+/* The coordinator holds `size` entries of our log but its receipt for
+ * them never came (the link broke after its commit): nothing is left to
+ * send, so nothing would bring one. The entry at `size` is sent again,
+ * alone; the coordinator skips it (SPEC 8.4 step 2) and answers with its
+ * receipt for everything it holds. */
+static void
+s_ask_receipt(s_member_t *m, uint64_t size)
+{
+    store_ack_t ack;
+    uint64_t last;
+    if (size == 0 || m->nflight == S_MAX_FLIGHT ||
+        (store_peer_ack_get(m->st, m->coord_id, m->id, &ack) == VOCFED_OK &&
+         ack.acked >= size))
+        return;
+    proto_buf_reset(&m->out);
+    if (node_batch_build(m->st, m->id, size - 1, 1, NODE_BATCH_BYTES, &m->out,
+                         &last) != VOCFED_OK ||
+        s_send(m) != 0)
+        return;
+    m->flight[m->nflight++] = (s_flight_t){last, m->out.len};
+    m->inflight_bytes += m->out.len;
+}
+
 static void
 s_pull(s_member_t *m)
 {
@@ -212,6 +235,7 @@ s_on_heads(s_member_t *m, const proto_msg_heads_t *h)
         if (mine.size < head.size)
             zsys_info("member: resuming at seq %" PRIu64 " of %" PRIu64,
                       mine.size + 1, head.size);
+        s_ask_receipt(m, mine.size);
         s_persist(m);
     }
     m->pulling = false;
