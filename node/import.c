@@ -5,6 +5,7 @@
 #include "protocol/kinds.h"
 #include "storage/replica.h"
 
+#include <assert.h>
 #include <csv.h>
 #include <czmq.h>
 #include <errno.h>
@@ -64,6 +65,7 @@ typedef struct {
     size_t cell_off[S_COLUMNS_MAX + 1]; /* where each starts */
     size_t ncells;                      /* how many so far */
     bool too_many;                      /* more than S_COLUMNS_MAX */
+    bool extra_text; /* a cell past S_COLUMNS_MAX (not kept) had text */
     /* the header */
     s_col_t cols[S_COLUMNS_MAX]; /* its columns */
     size_t ncols;                /* how many; 0 until it is read */
@@ -313,6 +315,15 @@ s_header(s_import_t *im)
     size_t line = im->row_line;
     bool has_key = false, has_natural = false, has_id = false;
     char allowed[600];
+    /* Only S_COLUMNS_MAX cells of a row are kept. */
+    if (im->too_many) {
+        char got[32];
+        snprintf(got, sizeof got, "%zu", im->ncells);
+        s_error(im, line, "", got, "表头列数过多",
+                "the header has more than %d columns", S_COLUMNS_MAX);
+        im->header_bad = true;
+        return;
+    }
     s_columns_allowed(im, allowed, sizeof allowed);
     im->ncols = im->ncells;
     for (size_t i = 0; i < im->ncells; i++) {
@@ -469,9 +480,9 @@ s_row(s_import_t *im)
     proto_kind_error_t err;
 
     /* Rows of empty cells (what spreadsheets leave at the end) are not
-     * rows. */
-    bool empty = true;
-    for (size_t i = 0; i < im->ncells && empty; i++)
+     * rows. Only the first S_COLUMNS_MAX cells are kept. */
+    bool empty = !im->extra_text;
+    for (size_t i = 0; i < im->ncells && i < S_COLUMNS_MAX && empty; i++)
         empty = s_cell(im, i)[0] == '\0';
     if (empty)
         return;
@@ -480,8 +491,8 @@ s_row(s_import_t *im)
         char got[32];
         snprintf(got, sizeof got, "%zu", im->ncells);
         s_error(im, line, "", got, "列数与表头不一致",
-                "the row has %s%zu cells, the header %zu columns",
-                im->too_many ? "more than " : "", im->ncells, im->ncols);
+                "the row has %zu cells, the header %zu columns", im->ncells,
+                im->ncols);
         return;
     }
     for (size_t i = 0; i < im->ncols; i++) {
@@ -559,6 +570,7 @@ s_on_field(void *s, size_t len, void *data)
     s_import_t *im = data;
     if (im->ncells >= S_COLUMNS_MAX) {
         im->too_many = true;
+        im->extra_text |= len > 0;
         im->ncells++;
         return;
     }
@@ -584,6 +596,7 @@ s_on_row(int c, void *data)
     proto_buf_reset(&im->cells);
     im->ncells = 0;
     im->too_many = false;
+    im->extra_text = false;
     im->in_row = false;
 }
 
@@ -759,10 +772,12 @@ done:
 /* ---- the whole --------------------------------------------------------------
  */
 
-int
-node_import(store_t *store, const char *author, const uint8_t *sk,
-            const node_import_opts_t *opts, const uint8_t *data, size_t len,
-            node_import_result_t *res)
+/* Reads and checks the whole file (SPEC 11.4 steps 1-5); with store, then
+ * compares and writes (step 6). */
+static int
+s_import(store_t *store, const char *author, const uint8_t *sk,
+         const node_import_opts_t *opts, const uint8_t *data, size_t len,
+         node_import_result_t *res)
 {
     s_import_t im = {.opts = opts, .res = res};
     uint8_t *utf8 = NULL;
@@ -799,7 +814,8 @@ node_import(store_t *store, const char *author, const uint8_t *sk,
         rc = VOCFED_EINVALID;
         goto done;
     }
-    rc = s_write(&im, store, author, sk);
+    if (store)
+        rc = s_write(&im, store, author, sk);
 done:
     /* A hard failure has the last word over the rows' errors only when
      * it is about the environment (no key, no memory). */
@@ -812,6 +828,22 @@ done:
     proto_buf_release(&im.bodies);
     free(utf8);
     return rc;
+}
+
+int
+node_import(store_t *store, const char *author, const uint8_t *sk,
+            const node_import_opts_t *opts, const uint8_t *data, size_t len,
+            node_import_result_t *res)
+{
+    assert(store != NULL); /* node_import_parse is the one without */
+    return s_import(store, author, sk, opts, data, len, res);
+}
+
+int
+node_import_parse(const node_import_opts_t *opts, const uint8_t *data,
+                  size_t len, node_import_result_t *res)
+{
+    return s_import(NULL, NULL, NULL, opts, data, len, res);
 }
 
 int

@@ -94,6 +94,16 @@ int node_import(store_t *store, const char *author, const uint8_t *sk,
                 const node_import_opts_t *opts, const uint8_t *data, size_t len,
                 node_import_result_t *res) VOCFED_WUR;
 
+/* Reads and checks the CSV text data (len bytes) as node_import does
+ * (encoding, header, every row, keys given twice), without a store:
+ * nothing is compared with current records or written, so res tells
+ * the rows read and the bad ones, not what would change. For callers
+ * that only check a file's form, and for the fuzzer. Returns 0 (all rows
+ * good), VOCFED_EINVALID (res->errors), VOCFED_ENOTFOUND (opts->kind is
+ * not a kind), VOCFED_EKEY or VOCFED_ENOMEM. */
+int node_import_parse(const node_import_opts_t *opts, const uint8_t *data,
+                      size_t len, node_import_result_t *res) VOCFED_WUR;
+
 /* node_import on the file at path (at most NODE_IMPORT_FILE_MAX bytes).
  * Also returns VOCFED_ETOOLARGE, or -errno when the file cannot be
  * read. */

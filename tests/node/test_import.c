@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <iconv.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,80 @@ test_bad_rows(void **state)
                      VOCFED_EKEY);
     node_import_result_release(&res);
     assert_int_equal(s_size(&st->a), 0);
+}
+
+/* Appends to text (cap bytes, NUL-terminated) what fmt says. */
+static void s_cat(char *text, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+s_cat(char *text, size_t cap, const char *fmt, ...)
+{
+    size_t used = strlen(text);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text + used, cap - used, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0 && (size_t)n < cap - used);
+}
+
+/* More cells than the 64 columns a file may have. Found by
+ * tests/fuzz/fuzz_import_csv: a header of 65 or more cells wrote and read
+ * past the arrays of 64 columns and cells, and so did the check for a row
+ * of empty cells. A header of 66 columns is bad; a row of 66 cells has
+ * the wrong count, even with text only in its last; a row of 66 empty
+ * cells is no row. */
+static void
+test_many_columns(void **state)
+{
+    (void)state;
+    static const char head[] = "code,name,level,status";
+    node_import_opts_t opts = {.kind = "major"};
+    node_import_result_t res;
+    char text[1024] = "";
+
+    s_cat(text, sizeof text, "%s", head);
+    for (int i = 4; i < 66; i++)
+        s_cat(text, sizeof text, ",x%02d", i);
+    s_cat(text, sizeof text, "\n510201,a,higher,active\n");
+    assert_int_equal(
+        node_import_parse(&opts, (const uint8_t *)text, strlen(text), &res),
+        VOCFED_EINVALID);
+    assert_int_equal(res.nerrors, 1);
+    assert_int_equal(res.errors[0].line, 1);
+    assert_string_equal(res.errors[0].value, "66");
+    assert_non_null(strstr(res.errors[0].reason_en, "more than 64 columns"));
+    assert_int_equal(res.rows, 0);
+    node_import_result_release(&res);
+
+    for (int last = 0; last < 2; last++) {
+        snprintf(text, sizeof text, "%s\n510201,a,higher,active\n", head);
+        s_cat(text, sizeof text, "%s", last ? "" : "510202,b,higher,active");
+        for (int i = last ? 1 : 4; i < 66; i++)
+            s_cat(text, sizeof text, ",");
+        s_cat(text, sizeof text, "%s\n", last ? "x" : "");
+        assert_int_equal(
+            node_import_parse(&opts, (const uint8_t *)text, strlen(text), &res),
+            VOCFED_EINVALID);
+        assert_int_equal(res.rows, 2);
+        assert_int_equal(res.nerrors, 1);
+        assert_int_equal(res.errors[0].line, 3);
+        assert_string_equal(res.errors[0].value, "66");
+        assert_string_equal(res.errors[0].reason_en,
+                            "the row has 66 cells, the header 4 columns");
+        node_import_result_release(&res);
+    }
+
+    snprintf(text, sizeof text, "%s\n510201,a,higher,active\n", head);
+    for (int i = 1; i < 66; i++)
+        s_cat(text, sizeof text, ",");
+    s_cat(text, sizeof text, "\n");
+    assert_int_equal(
+        node_import_parse(&opts, (const uint8_t *)text, strlen(text), &res),
+        VOCFED_OK);
+    assert_int_equal(res.rows, 1);
+    assert_int_equal(res.nerrors, 0);
+    node_import_result_release(&res);
 }
 
 /* The file's text converted with iconv (to is "GB18030"); malloc'd. */
@@ -834,6 +909,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bad_rows, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_encodings, s_setup, s_teardown),
+        cmocka_unit_test(test_many_columns),
         cmocka_unit_test_setup_teardown(test_reimport_sync, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_no_identifiers, s_setup,
