@@ -81,19 +81,67 @@ s_get(zconfig_t *root, const char *name, char *out, size_t cap)
 }
 
 int
+node_config_parse(const char *text, size_t len, node_config_t *cfg)
+{
+    char *copy = NULL;
+    zconfig_t *root = NULL;
+    int rc;
+    memset(cfg, 0, sizeof *cfg);
+    if (len > S_FILE_MAX)
+        return VOCFED_EMALFORMED;
+    /* A NUL would end the text early: what follows would go unread. */
+    if (len && memchr(text, '\0', len))
+        return VOCFED_EMALFORMED;
+    /* zconfig reads a NUL-terminated string. */
+    copy = malloc(len + 1);
+    if (!copy)
+        return VOCFED_ENOMEM;
+    if (len)
+        memcpy(copy, text, len);
+    copy[len] = '\0';
+    root = zconfig_str_load(copy);
+    if (!root) {
+        rc = VOCFED_EMALFORMED;
+        goto done;
+    }
+    if ((rc = s_get(root, "coordinator", cfg->coordinator,
+                    sizeof cfg->coordinator)) ||
+        (rc = s_get(root, "coordinator_key", cfg->coordinator_key,
+                    sizeof cfg->coordinator_key)) ||
+        (rc = s_get(root, "coordinator_id", cfg->coordinator_id,
+                    sizeof cfg->coordinator_id)) ||
+        (rc = s_get(root, "listen", cfg->listen, sizeof cfg->listen)))
+        goto done;
+    if (!node_config_valid(cfg, NULL)) {
+        rc = VOCFED_EMALFORMED;
+        goto done;
+    }
+    /* One key, one spelling. */
+    for (char *p = cfg->coordinator_key; *p; p++)
+        if (*p >= 'A' && *p <= 'F')
+            *p = (char)(*p - 'A' + 'a');
+done:
+    zconfig_destroy(&root);
+    free(copy);
+    if (rc)
+        memset(cfg, 0, sizeof *cfg);
+    return rc;
+}
+
+int
 node_config_load(const char *dir, node_config_t *cfg)
 {
     char path[4096];
     struct stat st;
     char *text = NULL;
-    zconfig_t *root = NULL;
     memset(cfg, 0, sizeof *cfg);
     int rc = s_path(dir, "", path, sizeof path);
     if (rc)
         return rc;
-    /* Read through our own bounded read, then zconfig_str_load:
-     * zconfig_load says NULL both for "no file" and "cannot parse", and
-     * leaks its file handle on the second (czmq 4.2.1). */
+    /* Read through our own bounded read, then node_config_parse
+     * (zconfig_str_load): zconfig_load says NULL both for "no file" and
+     * "cannot parse", and leaks its file handle on the second (czmq
+     * 4.2.1). */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? VOCFED_OK : -errno;
@@ -131,35 +179,8 @@ node_config_load(const char *dir, node_config_t *cfg)
             goto done;
         }
     }
-    text[len] = '\0';
-    /* A NUL would end the text early: what follows would go unread. */
-    if (memchr(text, '\0', len)) {
-        rc = VOCFED_EMALFORMED;
-        goto done;
-    }
-    root = zconfig_str_load(text);
-    if (!root) {
-        rc = VOCFED_EMALFORMED;
-        goto done;
-    }
-    if ((rc = s_get(root, "coordinator", cfg->coordinator,
-                    sizeof cfg->coordinator)) ||
-        (rc = s_get(root, "coordinator_key", cfg->coordinator_key,
-                    sizeof cfg->coordinator_key)) ||
-        (rc = s_get(root, "coordinator_id", cfg->coordinator_id,
-                    sizeof cfg->coordinator_id)) ||
-        (rc = s_get(root, "listen", cfg->listen, sizeof cfg->listen)))
-        goto done;
-    if (!node_config_valid(cfg, NULL)) {
-        rc = VOCFED_EMALFORMED;
-        goto done;
-    }
-    /* One key, one spelling. */
-    for (char *p = cfg->coordinator_key; *p; p++)
-        if (*p >= 'A' && *p <= 'F')
-            *p = (char)(*p - 'A' + 'a');
+    rc = node_config_parse(text, len, cfg);
 done:
-    zconfig_destroy(&root);
     free(text);
     close(fd);
     if (rc)

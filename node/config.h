@@ -30,6 +30,13 @@ typedef struct {
  * -errno. */
 int node_config_load(const char *dir, node_config_t *cfg) VOCFED_WUR;
 
+/* Reads settings from text, the len bytes of a settings file (need not
+ * be NUL-terminated), into cfg. Returns 0, VOCFED_EMALFORMED (over
+ * 64 KiB, a NUL byte, not ZPL, a value too long or not of its form) or
+ * VOCFED_ENOMEM; on error cfg is all empty. */
+int node_config_parse(const char *text, size_t len,
+                      node_config_t *cfg) VOCFED_WUR;
+
 /* True when every value of cfg is "" (unset) or of its form: an endpoint
  * is "transport://address" in printable ASCII without spaces, quotes,
  * '#' or '$', shorter than NODE_ENDPOINT_MAX; a key is 64 hex digits; an
