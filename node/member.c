@@ -157,6 +157,23 @@ s_ask_receipt(s_member_t *m, uint64_t size)
     m->inflight_bytes += m->out.len;
 }
 
+/* Our receipt for the coordinator's log, given again at the start of a
+ * session when we hold all it has: the one sent with its last batch may
+ * have been lost with a connection, and nothing else would bring it
+ * (SPEC 10.3). */
+static void
+s_restate_receipt(s_member_t *m)
+{
+    store_head_t held;
+    if (!m->coord_id[0] || store_head(m->st, m->coord_id, &held) != VOCFED_OK ||
+        held.size == 0 || held.size < m->coord_head)
+        return;
+    proto_buf_reset(&m->out);
+    if (node_receipt_encode(m->st, m->id, m->sk, m->coord_id, &m->out) ==
+        VOCFED_OK)
+        s_send(m);
+}
+
 static void
 s_pull(s_member_t *m)
 {
@@ -236,6 +253,7 @@ s_on_heads(s_member_t *m, const proto_msg_heads_t *h)
             zsys_info("member: resuming at seq %" PRIu64 " of %" PRIu64,
                       mine.size + 1, head.size);
         s_ask_receipt(m, mine.size);
+        s_restate_receipt(m);
         s_persist(m);
     }
     m->pulling = false;

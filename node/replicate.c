@@ -281,24 +281,34 @@ s_prepare(const proto_msg_batch_t *m, s_prepared_t *p,
     return VOCFED_OK;
 }
 
+/* Appends a receipt message signed by self_id: it holds author's log at
+ * head (SPEC 8.6, 9). */
+static int
+s_receipt_msg(const char *self_id, const uint8_t *sk, const char *author,
+              const store_head_t *head, proto_buf_t *out)
+{
+    proto_receipt_t r = {.version = PROTO_RECEIPT_VERSION,
+                         .size = head->size,
+                         .time_ms = s_now_ms()};
+    snprintf(r.issuer, sizeof r.issuer, "%s", self_id);
+    snprintf(r.author, sizeof r.author, "%s", author);
+    memcpy(r.root, head->root, PROTO_HASH_LEN);
+    proto_buf_t signed_r;
+    proto_buf_init(&signed_r);
+    int rc = proto_receipt_sign(&r, sk, &signed_r);
+    if (!rc)
+        rc = proto_msg_encode_receipt(signed_r.data, signed_r.len, out);
+    proto_buf_release(&signed_r);
+    return rc;
+}
+
 /* The answer to one batch: a receipt signed by self_id, or an error. */
 static int
 s_reply(const char *self_id, const uint8_t *sk, const s_prepared_t *p, int rc,
         store_ingest_result_t *res, proto_buf_t *reply)
 {
     if (rc == VOCFED_OK) {
-        proto_receipt_t r = {.version = PROTO_RECEIPT_VERSION,
-                             .size = res->head.size,
-                             .time_ms = s_now_ms()};
-        snprintf(r.issuer, sizeof r.issuer, "%s", self_id);
-        snprintf(r.author, sizeof r.author, "%s", p->author);
-        memcpy(r.root, res->head.root, PROTO_HASH_LEN);
-        proto_buf_t signed_r;
-        proto_buf_init(&signed_r);
-        int erc = proto_receipt_sign(&r, sk, &signed_r);
-        if (!erc)
-            erc = proto_msg_encode_receipt(signed_r.data, signed_r.len, reply);
-        proto_buf_release(&signed_r);
+        int erc = s_receipt_msg(self_id, sk, p->author, &res->head, reply);
         return erc ? erc : rc;
     }
     if (rc != VOCFED_ENOMEM) {
@@ -369,6 +379,19 @@ done:
 }
 
 /* ---- receipts --------------------------------------------------------- */
+
+int
+node_receipt_encode(store_t *st, const char *self_id, const uint8_t *sk,
+                    const char *author, proto_buf_t *out)
+{
+    store_head_t head;
+    int rc = store_head(st, author, &head);
+    if (rc)
+        return rc;
+    if (head.size == 0)
+        return VOCFED_ENOTFOUND;
+    return s_receipt_msg(self_id, sk, author, &head, out);
+}
 
 int
 node_receipt_check(store_t *st, const char *peer,

@@ -57,6 +57,13 @@ int node_receipt_check(store_t *st, const char *peer,
                        const uint8_t *receipt, size_t len, char *author,
                        store_ack_t *ack) VOCFED_WUR;
 
+/* Appends a receipt message signed by self_id's key sk for its head of
+ * author's log (SPEC 8.6): a receipt given again, when the one sent with
+ * a batch may have been lost. Returns 0, VOCFED_ENOTFOUND when it holds
+ * none of that log, or another status. */
+int node_receipt_encode(store_t *st, const char *self_id, const uint8_t *sk,
+                        const char *author, proto_buf_t *out) VOCFED_WUR;
+
 /* Appends a hello (hello true) or heads message from self_id stating
  * this node's heads of the n given authors (authors it does not know are
  * stated as size 0). */

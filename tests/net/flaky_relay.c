@@ -101,6 +101,9 @@ static const char *s_usage =
     "                                 stop forwarding that way, on every\n"
     "                                 connection, new ones too, until release\n"
     "                        release  forward again\n"
+    "                        delay client|target|both MS\n"
+    "                                 every chunk that way waits MS more\n"
+    "                                 (0: no more; order is kept)\n"
     "                        calm     no new random faults (those under way\n"
     "                                 finish)\n"
     "                        rough    random faults again\n"
@@ -183,6 +186,7 @@ typedef struct {
     s_conn_t conns[S_MAX_CONNS]; /* the connections */
     uint64_t next_id;            /* id of the next connection */
     bool hold[2];                /* --control: a direction held */
+    uint64_t delay[2];           /* --control: ms added to every chunk */
     bool calm;                   /* --control: no new random faults */
     bool ctl_open;               /* stdin still open (--control) */
     char ctl[256];               /* a command line being read */
@@ -631,7 +635,7 @@ s_read(s_relay_t *r, s_conn_t *c, int from, uint64_t now)
         s_close(r, c, false, strerror(saved));
         return;
     }
-    uint64_t due = now;
+    uint64_t due = now + r->delay[from];
     if (!r->calm && s_chance(r, r->o.delay_rate)) {
         due += s_between(r, 0, r->o.delay_max);
         r->stats.delays++;
@@ -777,6 +781,19 @@ s_command(s_relay_t *r, const char *cmd)
         r->hold[0] = r->hold[1] = true;
     } else if (strcmp(cmd, "release") == 0) {
         r->hold[0] = r->hold[1] = false;
+    } else if (strncmp(cmd, "delay ", 6) == 0) {
+        const char *arg = cmd + 6, *sp = strchr(arg, ' ');
+        uint64_t ms;
+        size_t n = sp ? (size_t)(sp - arg) : 0;
+        ok = sp && s_u64(sp + 1, 0, 86400000, &ms);
+        if (ok && n == 6 && strncmp(arg, "client", 6) == 0)
+            r->delay[1] = ms;
+        else if (ok && n == 6 && strncmp(arg, "target", 6) == 0)
+            r->delay[0] = ms;
+        else if (ok && n == 4 && strncmp(arg, "both", 4) == 0)
+            r->delay[0] = r->delay[1] = ms;
+        else
+            ok = false;
     } else if (strcmp(cmd, "calm") == 0) {
         r->calm = true;
     } else if (strcmp(cmd, "rough") == 0) {

@@ -18,7 +18,11 @@
  *    coordinator commits a put (then a bulk, then a put), and cuts the
  *    link: the receipt is lost, and when the member reconnects the
  *    coordinator already holds everything. The member must still get a
- *    receipt for all of its log (found by these tests: it did not).
+ *    receipt for all of its log. Then the other way: the relay delays
+ *    what goes to the coordinator by 3 s while the coordinator's log
+ *    grows, and cuts once the member took it in: the member's receipt is
+ *    lost, and the coordinator must still get one. (Both found by these
+ *    tests: neither receipt ever came.)
  * 3. coordinator_paused: the coordinator is stopped with SIGSTOP until
  *    the member's heartbeat timeout has dropped the connection, records
  *    are written at the member meanwhile, then SIGCONT: the same daemon
@@ -34,9 +38,11 @@
  *     VOCFED_NET_SECONDS=600 build/tests/test_network
  *
  * writes through the relay for that many seconds (default 12) and keeps
- * each pause that long (default 8 s; at least until the heartbeat drops
- * the connection). VOCFED_NET_SEED=N fixes the relay's seed in test 1
- * (default: from the clock); the seed is printed either way.
+ * each pause 60 s (8 s in the short version; VOCFED_NET_PAUSE=S sets it;
+ * the coordinator's pause lasts at least until the member's heartbeat
+ * timeout dropped the connection). VOCFED_NET_SEED=N fixes the relay's
+ * seed in test 1 (default: from the clock); the seed is printed either
+ * way.
  * VOCFED_NET_TEST=NAME runs only the tests matching NAME (a cmocka
  * pattern, e.g. test_flaky_link); VOCFED_NET_LOGS=1 prints the daemons'
  * and the relay's logs even when a test passes. Each test prints its
@@ -49,6 +55,8 @@
 #include "storage/store.h"
 
 #include "tests/harness.h"
+
+#include <sodium.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,14 +75,15 @@
 
 #include <cmocka.h>
 
-#define S_SECONDS 12         /* writing through the relay, short run */
-#define S_PAUSE_MS 8000      /* a pause, short run */
-#define S_BULK 2000          /* entries of one bulk transaction */
-#define S_BULK_EVERY_MS 3000 /* a bulk this often */
-#define S_PUT_EVERY_MS 100   /* a put this often (at most) */
-#define S_PAD 300            /* padding of a bulk entry's body */
-#define S_CONVERGE_MS 180000 /* deadline to converge after the writes */
-#define S_SETTLE_MS 30000    /* deadline for anything else */
+#define S_SECONDS 12          /* writing through the relay, short run */
+#define S_PAUSE_MS 8000       /* a pause, short run */
+#define S_LONG_PAUSE_MS 60000 /* a pause, long run */
+#define S_BULK 2000           /* entries of one bulk transaction */
+#define S_BULK_EVERY_MS 3000  /* a bulk this often */
+#define S_PUT_EVERY_MS 100    /* a put this often (at most) */
+#define S_PAD 300             /* padding of a bulk entry's body */
+#define S_CONVERGE_MS 180000  /* deadline to converge after the writes */
+#define S_SETTLE_MS 30000     /* deadline for anything else */
 
 /* ---- settings from the environment ------------------------------------ */
 
@@ -99,6 +108,16 @@ static uint64_t
 s_seconds(void)
 {
     return s_env_u64("VOCFED_NET_SECONDS", 1, 86400, S_SECONDS);
+}
+
+/* How long a side stays paused: VOCFED_NET_PAUSE seconds; by default
+ * S_PAUSE_MS, or S_LONG_PAUSE_MS in the long version (past the
+ * heartbeat TTL and the handshake interval too). */
+static uint64_t
+s_pause_ms(void)
+{
+    uint64_t def = getenv("VOCFED_NET_SECONDS") ? S_LONG_PAUSE_MS : S_PAUSE_MS;
+    return s_env_u64("VOCFED_NET_PAUSE", 1, 86400, def / 1000) * 1000;
 }
 
 /* ---- fixtures ----------------------------------------------------------- */
@@ -237,6 +256,8 @@ typedef struct {
     long long puts;    /* of which by `vocfed put` */
     long long bulks;   /* bulk transactions */
     uint64_t next_key; /* key of the next bulk entry */
+    bool grow_coord;   /* s_write_for also adds to the coordinator's log */
+    long long extras;  /* members it added to the roster */
 } s_writer_t;
 
 /* `vocfed put student P level=higher intake_year=2025 status=enrolled
@@ -312,6 +333,23 @@ s_bulk(s_writer_t *w, size_t n)
     assert_int_equal(head.size, (uint64_t)w->written);
 }
 
+/* The coordinator's own log grows by one entry: a member added to its
+ * roster (a fresh key, never started). Members pull it. */
+static void
+s_grow_coord(s_writer_t *w)
+{
+    uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    char id[32], hex[2 * crypto_sign_PUBLICKEYBYTES + 1];
+    crypto_sign_keypair(pk, sk);
+    sodium_memzero(sk, sizeof sk);
+    proto_hex(pk, sizeof pk, hex);
+    snprintf(id, sizeof id, "extra_%lld", w->extras);
+    th_net_expect(
+        w->net, 0,
+        TH_ARGS("--dir", w->net->coord.dir, "members", "add", id, hex));
+    w->extras++;
+}
+
 /* Pacing of the writes (not a synchronisation: nothing waits on it). */
 static void
 s_pace(uint64_t ms)
@@ -330,6 +368,8 @@ s_write_for(s_writer_t *w, uint64_t ms)
         uint64_t t = th_now_ms();
         if (t >= next_bulk) {
             s_bulk(w, S_BULK);
+            if (w->grow_coord)
+                s_grow_coord(w);
             next_bulk = t + S_BULK_EVERY_MS;
         }
         s_put(w);
@@ -348,20 +388,22 @@ typedef struct {
     long long want;     /* entries the member wrote */
     long long at_coord; /* the coordinator's copy, last seen */
     long long acked;    /* the member's receipt from the coordinator */
+    long long coord;    /* the coordinator's own log, last seen */
     char why[256];      /* what was not level yet */
 } s_level_t;
 
 /* The coordinator's copy of the member's log is the member's (size and
  * root: the same entries in the same order, each once) and the member
- * holds the coordinator's receipt for all of it. Read from the stores
- * directly (read transactions; much lighter than `vocfed status`). */
+ * holds the coordinator's receipt for all of it; the same the other way
+ * for the coordinator's own log. Read from the stores directly (read
+ * transactions; much lighter than `vocfed status`). */
 static bool
 s_level(void *ctx)
 {
     s_level_t *l = ctx;
     store_t *cs = NULL, *ms = NULL;
-    store_head_t theirs = {0}, mine = {0};
-    store_ack_t ack = {0};
+    store_head_t theirs = {0}, mine = {0}, own = {0}, copy = {0};
+    store_ack_t ack = {0}, cack = {0};
     bool ok = false;
     if (store_open(l->net->coord.dir, NULL, &cs) != VOCFED_OK ||
         store_open(l->m->dir, NULL, &ms) != VOCFED_OK) {
@@ -393,6 +435,27 @@ s_level(void *ctx)
                  "coordinator holds all %llu entries, but the member's "
                  "receipt says %llu",
                  (unsigned long long)mine.size, (unsigned long long)ack.acked);
+        goto done;
+    }
+    const char *cid = l->net->coord.id;
+    if (store_head(cs, cid, &own) != VOCFED_OK ||
+        store_head(ms, cid, &copy) != VOCFED_OK)
+        own.size = copy.size + 1;
+    l->coord = (long long)own.size;
+    if (copy.size != own.size ||
+        memcmp(copy.root, own.root, PROTO_HASH_LEN) != 0) {
+        snprintf(l->why, sizeof l->why,
+                 "member holds %llu of the coordinator's %llu entries",
+                 (unsigned long long)copy.size, (unsigned long long)own.size);
+        goto done;
+    }
+    if (store_peer_ack_get(cs, l->m->id, cid, &cack) != VOCFED_OK)
+        cack.acked = 0;
+    if (cack.acked != own.size) {
+        snprintf(l->why, sizeof l->why,
+                 "member holds all %llu of the coordinator's entries, but "
+                 "its receipt says %llu",
+                 (unsigned long long)own.size, (unsigned long long)cack.acked);
         goto done;
     }
     ok = true;
@@ -534,7 +597,7 @@ test_flaky_link(void **state)
         seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
     th_net_init(net);
     th_node_t *m = th_net_member(net, "flaky", true);
-    s_writer_t w = {.net = net, .m = m};
+    s_writer_t w = {.net = net, .m = m, .grow_coord = true};
     th_coord_start(net);
     s_through_relay(net, m, seed,
                     TH_ARGS("--delay-rate", "0.3", "--delay-max", "200",
@@ -562,10 +625,11 @@ test_flaky_link(void **state)
     print_message(
         "flaky link, seed %llu: %llu s of writes, level %.1f s later; "
         "%lld entries (%lld puts, %lld bulks of %d), coordinator holds "
-        "%lld, lost %lld\n",
+        "%lld, lost %lld; coordinator's log %lld entries (%lld added), "
+        "level at the member\n",
         (unsigned long long)seed, (unsigned long long)seconds,
         (double)(t2 - t1) / 1000.0, w.written, w.puts, w.bulks, S_BULK,
-        l.at_coord, w.written - l.at_coord);
+        l.at_coord, w.written - l.at_coord, l.coord, w.extras);
     print_message("relay: %.1f s, connections %lld, cuts %lld (resets "
                   "%lld), stalls %lld (%lld ms), delays %lld, splits %lld "
                   "(%lld pieces), bytes to the coordinator %lld, to the "
@@ -612,11 +676,35 @@ s_coord_holds(void *ctx)
     return l->at_coord >= l->want;
 }
 
+/* The member's copy of the coordinator's log. */
+typedef struct {
+    th_net_t *net;  /* the network */
+    th_node_t *m;   /* the member */
+    long long want; /* entries it must hold */
+    long long held; /* entries it held, last seen */
+} s_member_copy_t;
+
+static bool
+s_member_holds(void *ctx)
+{
+    s_member_copy_t *c = ctx;
+    store_t *st = NULL;
+    store_head_t h = {0};
+    if (store_open(c->m->dir, NULL, &st) != VOCFED_OK)
+        return false;
+    if (store_head(st, c->net->coord.id, &h) != VOCFED_OK)
+        h.size = 0;
+    store_destroy(&st);
+    c->held = (long long)h.size;
+    return c->held >= c->want;
+}
+
 /* The coordinator commits a batch, and the link breaks before its
  * receipt reaches the member: the relay holds what goes to the member,
  * then cuts. When the member reconnects, the coordinator holds all of
  * its log: the member must still end up with a receipt for all of it
- * (its evidence of what the coordinator took, SPEC 9). */
+ * (its evidence of what the coordinator took, SPEC 9). The same for the
+ * member's receipt for the coordinator's log. */
 static void
 test_receipt_lost(void **state)
 {
@@ -648,15 +736,32 @@ test_receipt_lost(void **state)
         s_relay_cmd(net, "release");
         s_converge(&l, S_SETTLE_MS);
     }
+    /* The other way: the member takes in the coordinator's log and its
+     * receipt is lost. */
+    for (int round = 0; round < 2; round++) {
+        /* The member's pull gets through, late; its receipt is still in
+         * the relay when the cut comes. */
+        s_relay_cmd(net, "delay target 3000");
+        long long before = l.coord;
+        s_grow_coord(&w);
+        s_member_copy_t c = {net, m, before + 1, 0};
+        if (!th_wait(s_member_holds, &c, S_SETTLE_MS))
+            fail_msg("the member holds %lld of the coordinator's %lld", c.held,
+                     c.want);
+        s_relay_cmd(net, "cut");
+        s_relay_cmd(net, "delay target 0");
+        s_converge(&l, S_SETTLE_MS);
+        assert_int_equal(l.coord, before + 1);
+    }
     assert_true(th_running(&m->proc));
     assert_int_equal(th_stop(&s_relay, SIGTERM, 10000), 0);
     json_t *rs = s_relay_stats(stats);
     assert_non_null(rs);
-    print_message("receipts lost: %lld cuts, %lld bytes to the member "
-                  "dropped; %lld entries, lost %lld\n",
+    print_message("receipts lost: %lld cuts, %lld bytes dropped; %lld "
+                  "entries, lost %lld; coordinator's log %lld entries\n",
                   th_jint(rs, "cuts", NULL), th_jint(rs, "bytes_dropped", NULL),
-                  w.written, w.written - l.at_coord);
-    assert_true(th_jint(rs, "cuts", NULL) >= 3);
+                  w.written, w.written - l.at_coord, l.coord);
+    assert_true(th_jint(rs, "cuts", NULL) >= 5);
     json_decref(rs);
     s_check_stores(net, m, w.written);
     assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
@@ -677,9 +782,7 @@ static void
 test_coordinator_paused(void **state)
 {
     th_net_t *net = *state;
-    uint64_t pause_ms = s_env_u64("VOCFED_NET_SECONDS", 1, 86400, 0) * 1000;
-    if (!pause_ms)
-        pause_ms = S_PAUSE_MS;
+    uint64_t pause_ms = s_pause_ms();
     th_net_init(net);
     th_node_t *m = th_net_member(net, "paused", true);
     s_writer_t w = {.net = net, .m = m};
@@ -721,7 +824,6 @@ test_coordinator_paused(void **state)
     /* The same daemon, reconnected and resumed, not restarted. */
     assert_true(th_running(&m->proc));
     assert_int_equal(m->proc.pid, member);
-    assert_true(th_proc_log_has(&m->proc, "resuming at seq"));
     /* It was level before the pause: the resumption came after. */
     assert_true(th_proc_log_has(&m->proc, "resuming at seq"));
     int sessions = s_log_count(&m->proc, "member: connected to");
@@ -748,9 +850,7 @@ static void
 test_member_paused(void **state)
 {
     th_net_t *net = *state;
-    uint64_t pause_ms = s_env_u64("VOCFED_NET_SECONDS", 1, 86400, 0) * 1000;
-    if (!pause_ms)
-        pause_ms = S_PAUSE_MS;
+    uint64_t pause_ms = s_pause_ms();
     th_net_init(net);
     th_node_t *m = th_net_member(net, "sleepy", true);
     s_writer_t w = {.net = net, .m = m};
