@@ -437,6 +437,8 @@ store_ingest(store_t *self, const store_batch_t *b, store_ingest_result_t *res)
     res->equivocation = in.equivocation;
     if (rc == VOCFED_OK && in.refusal)
         rc = in.refusal;
+    if (rc == VOCFED_ESTORAGEFULL)
+        s_what(res, "no space left to store it; nothing of it was kept");
     return rc;
 }
 
@@ -503,9 +505,33 @@ store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
 {
     s_many_t m = {b, n, res, rcs};
     int rc = store_i_write(self, s_many_txn, &m);
+    if (rc == VOCFED_ESTORAGEFULL && n > 1) {
+        /* The group does not fit on the disk: take in, in order, the
+         * batches that do, each in its own commit, so that a disk with
+         * room for less than a group still fills up and its senders see
+         * how far it got. From the first that does not fit on, every
+         * batch is refused (a later one of the same log would be a gap). */
+        bool full = false;
+        for (size_t i = 0; i < n; i++) {
+            if (full) {
+                memset(&res[i], 0, sizeof res[i]);
+                rcs[i] = VOCFED_ESTORAGEFULL;
+                s_what(&res[i], "no space left to store it; nothing of it "
+                                "was kept");
+                continue;
+            }
+            rcs[i] = store_ingest(self, b[i], &res[i]);
+            full = rcs[i] == VOCFED_ESTORAGEFULL;
+        }
+        return VOCFED_OK; /* rcs[i] tells each batch's fate */
+    }
     if (rc)
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             rcs[i] = rc;
+            if (rc == VOCFED_ESTORAGEFULL)
+                s_what(&res[i], "no space left to store it; nothing of it "
+                                "was kept");
+        }
     return rc;
 }
 

@@ -63,9 +63,11 @@ int store_ingest(store_t *self, const store_batch_t *batch,
 
 /* store_ingest for n batches in one durable commit: each batch in its own
  * nested transaction, so a refused one leaves nothing and does not stop
- * the others; one fsync for all (SPEC 8.4, group commit). rcs[i] and
- * res[i] tell each batch's fate. Returns 0 when the commit went through,
- * else a storage status (nothing was written). */
+ * the others; one fsync for all (SPEC 8.4, group commit). When the group
+ * does not fit on the disk, the batches are taken in one commit each, in
+ * order, up to the first that does not fit (VOCFED_ESTORAGEFULL for it
+ * and every later one). rcs[i] and res[i] tell each batch's fate. Returns
+ * 0 when they do, else a storage status (nothing was written). */
 int store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
                       store_ingest_result_t *res, int *rcs) VOCFED_WUR;
 

@@ -4,12 +4,20 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 
 #define S_MAX_MAP_SIZE ((size_t)1 << 40) /* 1 TiB: beyond it, "full" */
+/* LMDB reports a short write as EIO: with less than this free on the file
+ * system, that is the disk filling up, not a failing one. */
+#define S_FULL_SLACK ((uint64_t)1 << 20)
+#define S_FULL_LOG_MS 10000 /* "storage full" logged at most this often */
 
 /* ---- keys ------------------------------------------------------------ */
 
@@ -115,10 +123,16 @@ store_i_status(int rc)
 
 /* ---- transactions ---------------------------------------------------- */
 
+static int s_reopen(store_t *self);
+
 int
 store_i_read_begin(store_t *self, MDB_txn **txn)
 {
+    if (!self->env)
+        return VOCFED_ESTORE; /* a reopen failed: see the log */
     int rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
+    if (rc == MDB_PANIC && (rc = s_reopen(self)) == MDB_SUCCESS)
+        rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
     if (rc == MDB_MAP_RESIZED) {
         /* Another process grew the map: adopt its size and retry. */
         if ((rc = mdb_env_set_mapsize(self->env, 0)) == MDB_SUCCESS)
@@ -130,14 +144,112 @@ store_i_read_begin(store_t *self, MDB_txn **txn)
     return rc;
 }
 
+static uint64_t
+s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Bytes this process may still write on the file system holding dir
+ * (root may use the blocks reserved for it); UINT64_MAX if unknown. */
+static uint64_t
+s_free_bytes(const char *dir)
+{
+    struct statvfs v;
+    if (statvfs(dir, &v) != 0)
+        return UINT64_MAX;
+    fsblkcnt_t blocks = geteuid() == 0 ? v.f_bfree : v.f_bavail;
+    return (uint64_t)blocks * v.f_frsize;
+}
+
+/* Cuts data.mdb back to the pages of the last commit, under the writer's
+ * lock. The pages after it belong to no snapshot (a failed commit wrote
+ * them, and the next one rewrites them), and LMDB never shrinks its file:
+ * without this a commit that did not fit would keep the space it took
+ * and leave the disk full for every other program. Returns the bytes
+ * given back. */
+static uint64_t
+s_give_back(store_t *self)
+{
+    MDB_txn *txn;
+    MDB_envinfo info;
+    MDB_stat st;
+    mdb_filehandle_t fd;
+    struct stat fs;
+    uint64_t freed = 0;
+    if (mdb_txn_begin(self->env, NULL, 0, &txn) != MDB_SUCCESS)
+        return 0;
+    if (mdb_env_info(self->env, &info) == MDB_SUCCESS &&
+        mdb_env_stat(self->env, &st) == MDB_SUCCESS &&
+        mdb_env_get_fd(self->env, &fd) == MDB_SUCCESS && fstat(fd, &fs) == 0) {
+        off_t keep = (off_t)(info.me_last_pgno + 1) * (off_t)st.ms_psize;
+        if (fs.st_size > keep && ftruncate(fd, keep) == 0)
+            freed = (uint64_t)(fs.st_size - keep);
+    }
+    mdb_txn_abort(txn);
+    return freed;
+}
+
+/* The status of a write transaction that failed with rc (an LMDB code, an
+ * errno or a vocfed status). A want of disk space is VOCFED_ESTORAGEFULL
+ * (SPEC 5.4), logged with the folder and what is free, at most once per
+ * S_FULL_LOG_MS: a daemon whose peers retry must not flood its log. */
+static int
+s_write_failed(store_t *self, int rc)
+{
+    if (rc != ENOSPC && rc != EDQUOT && rc != EIO)
+        return store_i_status(rc);
+    uint64_t avail = s_free_bytes(self->dir);
+    if (rc == EIO && avail >= S_FULL_SLACK) {
+        /* A failing disk, not a full one. */
+        zsys_error("store: %s: a write failed: %s", self->dir,
+                   mdb_strerror(rc));
+        return store_i_status(rc);
+    }
+    uint64_t freed = s_give_back(self);
+    uint64_t now = s_mono_ms();
+    if (now >= self->full_log_ms) {
+        char tail[64] = "";
+        if (self->full_unlogged)
+            snprintf(tail, sizeof tail, " (%" PRIu64 " more since)",
+                     self->full_unlogged);
+        zsys_error(
+            "store: %s: storage full: a write failed (%s) with %" PRIu64
+            " KiB free on its file system; nothing of it was kept, %" PRIu64
+            " KiB given back%s",
+            self->dir, rc == EIO ? "short write" : mdb_strerror(rc),
+            avail == UINT64_MAX ? 0 : avail >> 10, freed >> 10, tail);
+        self->full_unlogged = 0;
+        self->full_log_ms = now + S_FULL_LOG_MS;
+    } else {
+        self->full_unlogged++;
+    }
+    return VOCFED_ESTORAGEFULL;
+}
+
 /* Runs fn in a write transaction and commits, growing the map and
- * retrying when it fills (SPEC 5.4). */
+ * retrying when it fills (SPEC 5.4). Growing the map allocates nothing on
+ * disk: a full disk shows up when the commit writes its pages. */
 int
 store_i_write(store_t *self, store_i_txn_fn fn, void *ctx)
 {
+    bool reopened = false;
     for (;;) {
         MDB_txn *txn;
+        if (!self->env)
+            return VOCFED_ESTORE; /* a reopen failed: see the log */
         int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+        if (rc == MDB_PANIC && !reopened) {
+            /* A commit failed after it began to write its meta page (an
+             * I/O error, or no space on a copy-on-write file system):
+             * LMDB refuses this environment from then on. What is on disk
+             * is the last good commit; open it again. */
+            reopened = true;
+            if ((rc = s_reopen(self)) == MDB_SUCCESS)
+                continue;
+        }
         if (rc == MDB_MAP_RESIZED) {
             if ((rc = mdb_env_set_mapsize(self->env, 0)) != MDB_SUCCESS)
                 return store_i_status(rc);
@@ -147,14 +259,16 @@ store_i_write(store_t *self, store_i_txn_fn fn, void *ctx)
             continue;
         }
         if (rc)
-            return store_i_status(rc);
+            return s_write_failed(self, rc);
         rc = fn(self, txn, ctx);
         if (rc == MDB_SUCCESS)
             rc = mdb_txn_commit(txn); /* frees txn either way */
         else
             mdb_txn_abort(txn);
+        if (rc == MDB_SUCCESS)
+            return VOCFED_OK;
         if (rc != MDB_MAP_FULL)
-            return store_i_status(rc);
+            return s_write_failed(self, rc);
         /* Grow and redo the whole transaction: nothing of it was kept. */
         MDB_envinfo info;
         if (mdb_env_info(self->env, &info) == MDB_SUCCESS)
@@ -245,6 +359,67 @@ s_init_txn(store_t *self, MDB_txn *txn, void *ctx)
     return s_open_dbis(self, txn, create ? MDB_CREATE : 0);
 }
 
+/* Creates and opens self->env on self->dir with self->map_size (LMDB
+ * takes at least the file's size). */
+static int
+s_env_open(store_t *self)
+{
+    int rc;
+    if ((rc = mdb_env_create(&self->env)) ||
+        (rc = mdb_env_set_maxdbs(self->env, 16)) ||
+        (rc = mdb_env_set_mapsize(self->env, self->map_size)) ||
+        (rc = mdb_env_open(self->env, self->dir, MDB_NOTLS, 0600)))
+        return rc;
+    MDB_envinfo info;
+    if (mdb_env_info(self->env, &info) == MDB_SUCCESS &&
+        info.me_mapsize > self->map_size)
+        self->map_size = info.me_mapsize;
+    return MDB_SUCCESS;
+}
+
+/* Checks the format version and opens the named databases in a read
+ * snapshot: a reader never takes the writer's lock. */
+static int
+s_open_read(store_t *self)
+{
+    MDB_txn *txn;
+    bool create = false;
+    int rc = store_i_read_begin(self, &txn);
+    if (rc)
+        return rc;
+    rc = s_init_txn(self, txn, &create);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_txn_commit(txn); /* keeps the dbi handles */
+    else
+        mdb_txn_abort(txn);
+    return rc;
+}
+
+/* Closes an environment LMDB has marked failed (MDB_PANIC) and opens it
+ * again from the file: what is there is the last commit that went
+ * through. Returns an LMDB code; on failure self->env is NULL and every
+ * later call fails with VOCFED_ESTORE. */
+static int
+s_reopen(store_t *self)
+{
+    zsys_warning("store: %s: a failed commit left the environment unusable "
+                 "(%s): reopening it",
+                 self->dir, mdb_strerror(MDB_PANIC));
+    mdb_env_close(self->env);
+    self->env = NULL;
+    int rc = s_env_open(self);
+    if (rc == MDB_SUCCESS)
+        rc = s_open_read(self);
+    if (rc) {
+        zsys_error("store: %s: cannot reopen: %s", self->dir,
+                   rc <= -9000 && rc > -9100 ? vocfed_strerror(rc)
+                                             : mdb_strerror(rc));
+        mdb_env_close(self->env);
+        self->env = NULL;
+    }
+    return rc;
+}
+
 int
 store_open(const char *dir, const store_opts_t *opts, store_t **out)
 {
@@ -268,39 +443,22 @@ store_open(const char *dir, const store_opts_t *opts, store_t **out)
         return -errno;
 
     store_t *self = calloc(1, sizeof *self);
-    if (!self)
+    if (!self || !(self->dir = strdup(dir))) {
+        free(self);
         return VOCFED_ENOMEM;
+    }
     size_t map = opts->map_size ? opts->map_size : STORE_DEFAULT_MAP_SIZE;
     if (exists && !opts->map_size && (size_t)st.st_size > map)
         map = (size_t)st.st_size;
     self->map_size = map;
 
-    if ((rc = mdb_env_create(&self->env)) ||
-        (rc = mdb_env_set_maxdbs(self->env, 16)) ||
-        (rc = mdb_env_set_mapsize(self->env, map)))
+    if ((rc = s_env_open(self)))
         goto fail;
-    rc = mdb_env_open(self->env, dir, MDB_NOTLS, 0600);
-    if (rc)
-        goto fail;
-    MDB_envinfo info;
-    if (mdb_env_info(self->env, &info) == MDB_SUCCESS &&
-        info.me_mapsize > self->map_size)
-        self->map_size = info.me_mapsize;
-
     bool create = opts->create;
-    if (create) {
+    if (create)
         rc = store_i_write(self, s_init_txn, &create);
-    } else {
-        /* Read-only opening: a reader never takes the writer's lock. */
-        MDB_txn *txn;
-        if (!(rc = store_i_read_begin(self, &txn))) {
-            rc = s_init_txn(self, txn, &create);
-            if (rc == MDB_SUCCESS)
-                rc = mdb_txn_commit(txn); /* keeps the dbi handles */
-            else
-                mdb_txn_abort(txn);
-        }
-    }
+    else
+        rc = s_open_read(self);
     if (opts->found_version) {
         MDB_txn *txn;
         uint64_t v = 0;
@@ -319,6 +477,7 @@ fail:
     rc = store_i_status(rc);
     if (self->env)
         mdb_env_close(self->env);
+    free(self->dir);
     free(self);
     return rc;
 }
@@ -331,6 +490,7 @@ store_destroy(store_t **self)
     store_set_hook(*self, NULL);
     mdb_env_close((*self)->env);
     proto_buf_release(&(*self)->scratch);
+    free((*self)->dir);
     free(*self);
     *self = NULL;
 }

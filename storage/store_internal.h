@@ -15,23 +15,27 @@
 #define STORE_KEY_RECORD_MAX (4 + PROTO_KIND_MAX + 1 + PROTO_KEY_MAX)
 
 struct store_t {
-    MDB_env *env;        /* the environment (one per node) */
-    MDB_dbi meta;        /* name -> short string */
-    MDB_dbi authors;     /* 'i' id -> authno; 'n' authno -> pk | id */
-    MDB_dbi entries;     /* authno | seq -> entry bytes */
-    MDB_dbi nodes;       /* authno | level | index -> 32-byte hash */
-    MDB_dbi checkpoints; /* authno | size -> signed checkpoint */
-    MDB_dbi records;     /* authno | kind 0x00 key -> seq u64 */
-    MDB_dbi figures;     /* figure id | breakdown -> value (issue 4) */
-    MDB_dbi peers;       /* peer | author -> cursor, receipt (issue 3) */
-    MDB_dbi roster;      /* member id -> key and state (issue 3) */
-    MDB_dbi evidence;    /* author | n -> conflicting checkpoints */
-    MDB_dbi pending;     /* authno -> covering checkpoint + range proof */
-    MDB_dbi alarms;      /* time | n -> alarm record */
-    size_t map_size;     /* current map size in bytes */
-    store_hook_t hook;   /* derived data kept with the records */
-    bool has_hook;       /* hook is set */
-    proto_buf_t scratch; /* copy of a replaced record for the hook */
+    MDB_env *env;           /* the environment (one per node) */
+    MDB_dbi meta;           /* name -> short string */
+    MDB_dbi authors;        /* 'i' id -> authno; 'n' authno -> pk | id */
+    MDB_dbi entries;        /* authno | seq -> entry bytes */
+    MDB_dbi nodes;          /* authno | level | index -> 32-byte hash */
+    MDB_dbi checkpoints;    /* authno | size -> signed checkpoint */
+    MDB_dbi records;        /* authno | kind 0x00 key -> seq u64 */
+    MDB_dbi figures;        /* figure id | breakdown -> value (issue 4) */
+    MDB_dbi peers;          /* peer | author -> cursor, receipt (issue 3) */
+    MDB_dbi roster;         /* member id -> key and state (issue 3) */
+    MDB_dbi evidence;       /* author | n -> conflicting checkpoints */
+    MDB_dbi pending;        /* authno -> covering checkpoint + range proof */
+    MDB_dbi alarms;         /* time | n -> alarm record */
+    size_t map_size;        /* current map size in bytes */
+    char *dir;              /* the folder (statfs and log lines) */
+    uint64_t full_log_ms;   /* monotonic ms when "storage full" may be
+                               logged again */
+    uint64_t full_unlogged; /* storage-full failures not logged since */
+    store_hook_t hook;      /* derived data kept with the records */
+    bool has_hook;          /* hook is set */
+    proto_buf_t scratch;    /* copy of a replaced record for the hook */
     struct store_txn {
         store_t *self; /* the store */
         MDB_txn *txn;  /* the LMDB transaction */
@@ -65,7 +69,9 @@ size_t store_i_key_record(uint8_t k[STORE_KEY_RECORD_MAX], uint32_t a,
                           const char *kind, size_t kind_len, const char *key,
                           size_t key_len);
 
-/* Begins a read snapshot, absorbing a map grown by another process. */
+/* Begins a read snapshot, absorbing a map grown by another process, and
+ * reopening the environment if a failed commit left it unusable
+ * (MDB_PANIC; SPEC 5.4): no other transaction of self may be open then. */
 int store_i_read_begin(store_t *self, MDB_txn **txn);
 
 /* The author's number. Returns 0, VOCFED_ENOTFOUND, or an LMDB code. */
@@ -77,7 +83,10 @@ int store_i_authno(MDB_txn *txn, store_t *self, const char *id, uint32_t *no);
 typedef int (*store_i_txn_fn)(store_t *self, MDB_txn *txn, void *ctx);
 
 /* Runs fn in a write transaction and commits, growing the map and
- * retrying when it fills (SPEC 5.4). Returns a vocfed status. */
+ * retrying when it fills (SPEC 5.4). A write that fails for want of disk
+ * space (ENOSPC, EDQUOT, or LMDB's EIO for a short write on a file system
+ * that is full) is VOCFED_ESTORAGEFULL: nothing of it is kept and the
+ * file is cut back to the last commit's pages. Returns a vocfed status. */
 int store_i_write(store_t *self, store_i_txn_fn fn, void *ctx);
 
 /* One author's tree inside one transaction, for the node callbacks. */

@@ -236,6 +236,14 @@ s_run(cli_t *cli, int argc, char **argv)
                   file);
         rc = CLI_EXIT_ENV;
         break;
+    case VOCFED_ESTORAGEFULL:
+        /* SPEC 5.4: the transaction was dropped whole. */
+        cli_error("cannot import %s: storage full: no space left on the disk "
+                  "of %s; nothing was written (free some space, then run the "
+                  "same import again)",
+                  file, cli->dir);
+        rc = CLI_EXIT_ENV;
+        break;
     default:
         rc = cli_fail(rc, "cannot import %s", file);
         break;
