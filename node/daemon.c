@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,30 @@ node_daemon_lock(const char *dir, int *holder)
         return -err;
     }
     return fd;
+}
+
+int
+node_daemon_holder(const char *dir)
+{
+    char path[4096], buf[32] = {0};
+    int n = snprintf(path, sizeof path, "%s/daemon.lock", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0; /* never locked */
+    int holder = 0;
+    if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+        holder = -1;
+        if (pread(fd, buf, sizeof buf - 1, 0) > 0) {
+            char *end;
+            long pid = strtol(buf, &end, 10);
+            if (end != buf && pid > 0 && pid <= INT_MAX)
+                holder = (int)pid;
+        }
+    }
+    close(fd); /* and the shared lock with it */
+    return holder;
 }
 
 void

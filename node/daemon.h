@@ -15,6 +15,11 @@
  * -errno. */
 int node_daemon_lock(const char *dir, int *holder);
 
+/* The pid of the daemon that holds DIR/daemon.lock now, -1 if one holds
+ * it but its pid cannot be read, 0 if none does. For messages after a
+ * refusal: the answer may be stale by the time it is read. */
+int node_daemon_holder(const char *dir);
+
 /* Releases the lock taken by node_daemon_lock. */
 void node_daemon_unlock(int fd);
 

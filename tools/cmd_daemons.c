@@ -3,6 +3,7 @@
  * options first, then DIR/vocfed.cfg. */
 #include "node/config.h"
 #include "node/coordinator.h"
+#include "node/daemon.h"
 #include "node/member.h"
 #include "tools/cli.h"
 
@@ -227,9 +228,22 @@ s_run_sync(cli_t *cli, int argc, char **argv)
         return CLI_EXIT_ENV;
     }
     if (rc == VOCFED_ELOCKED && st.sent == 0 && st.received == 0) {
-        /* Either our store has another daemon or the coordinator's ZAP
-         * handler refused us: node_member_run logged which. */
+        /* Either our store has another daemon (the environment, SPEC
+         * 10.4) or the coordinator's ZAP handler refused us. */
+        int holder = node_daemon_holder(cli->dir);
+        if (holder != 0)
+            return cli_fail(rc,
+                            "sync: another daemon (pid %d) is running on %s "
+                            "and replicates it already",
+                            holder, cli->dir);
         cli_error("sync: refused (see the message above)");
+        return CLI_EXIT_FAIL;
+    }
+    if (rc == VOCFED_ESTORAGEFULL) {
+        /* Ours or the coordinator's: the lines above say whose. */
+        cli_error("sync: storage full (this node's or the coordinator's, see "
+                  "above): nothing that was not stored was acknowledged; run "
+                  "sync again once there is room");
         return CLI_EXIT_FAIL;
     }
     cli_error("sync: the coordinator refused something: %s (%s)",
