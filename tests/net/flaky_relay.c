@@ -635,6 +635,9 @@ s_read(s_relay_t *r, s_conn_t *c, int from, uint64_t now)
         s_close(r, c, false, strerror(saved));
         return;
     }
+    s_chunk_t *fit = realloc(k, sizeof *k + (size_t)n);
+    if (fit)
+        k = fit; /* small reads hold little: the cap counts bytes */
     uint64_t due = now + r->delay[from];
     if (!r->calm && s_chance(r, r->o.delay_rate)) {
         due += s_between(r, 0, r->o.delay_max);

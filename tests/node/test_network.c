@@ -249,15 +249,16 @@ s_relay_stats(const char *path)
 /* ---- writing at the member ----------------------------------------- */
 
 /* What the test wrote at one member. */
-typedef struct {
-    th_net_t *net;     /* the network */
-    th_node_t *m;      /* the member */
-    long long written; /* entries, all told */
-    long long puts;    /* of which by `vocfed put` */
-    long long bulks;   /* bulk transactions */
-    uint64_t next_key; /* key of the next bulk entry */
-    bool grow_coord;   /* s_write_for also adds to the coordinator's log */
-    long long extras;  /* members it added to the roster */
+typedef struct s_writer {
+    th_net_t *net;          /* the network */
+    th_node_t *m;           /* the member */
+    long long written;      /* entries, all told */
+    long long puts;         /* of which by `vocfed put` */
+    long long bulks;        /* bulk transactions */
+    uint64_t next_key;      /* key of the next bulk entry */
+    bool grow_coord;        /* s_write_for also adds to the coordinator's log */
+    long long extras;       /* members it added to the roster */
+    struct s_writer *other; /* s_write_for puts there too, if not NULL */
 } s_writer_t;
 
 /* `vocfed put student P level=higher intake_year=2025 status=enrolled
@@ -373,6 +374,8 @@ s_write_for(s_writer_t *w, uint64_t ms)
             next_bulk = t + S_BULK_EVERY_MS;
         }
         s_put(w);
+        if (w->other)
+            s_put(w->other);
         uint64_t spent = th_now_ms() - t;
         if (spent < S_PUT_EVERY_MS)
             s_pace(S_PUT_EVERY_MS - spent);
@@ -473,36 +476,47 @@ s_converge(s_level_t *l, int deadline_ms)
 }
 
 /* `vocfed verify` at the coordinator counts every entry once (its own
- * log and the member's copy), at the member too; no alarm either side. */
+ * log and its copy of each of the n members' logs, written[i] entries
+ * each), at each member too (its own log and the coordinator's); no
+ * alarm anywhere. */
 static void
-s_check_stores(th_net_t *net, th_node_t *m, long long written)
+s_check_stores(th_net_t *net, th_node_t *const *m, const long long *written,
+               size_t n)
 {
     json_t *cs = th_status(net, net->coord.dir);
     long long own = th_jint(cs, "logs", net->coord.id, "size", NULL);
-    assert_int_equal(th_jint(cs, "logs", m->id, "size", NULL), written);
-    assert_int_equal(th_jint(cs, "logs", m->id, "checkpoint_size", NULL),
-                     written);
-    size_t calarms = json_array_size(json_object_get(cs, "alarms"));
+    long long all = own;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(th_jint(cs, "logs", m[i]->id, "size", NULL),
+                         written[i]);
+        assert_int_equal(th_jint(cs, "logs", m[i]->id, "checkpoint_size", NULL),
+                         written[i]);
+        all += written[i];
+    }
+    size_t alarms = json_array_size(json_object_get(cs, "alarms"));
     json_decref(cs);
+    if (alarms)
+        fail_msg("%zu alarms at the coordinator", alarms);
     th_run_t r =
         th_net_run(net, TH_ARGS("--dir", net->coord.dir, "verify", "--json"));
     assert_int_equal(r.status, 0);
     json_t *j = th_json(r.out);
-    assert_int_equal(th_jint(j, "entries", NULL), written + own);
+    assert_int_equal(th_jint(j, "entries", NULL), all);
     json_decref(j);
     th_run_free(&r);
-    r = th_net_run(net, TH_ARGS("--dir", m->dir, "verify", "--json"));
-    assert_int_equal(r.status, 0);
-    j = th_json(r.out);
-    assert_int_equal(th_jint(j, "entries", NULL), written + own);
-    json_decref(j);
-    th_run_free(&r);
-    json_t *ms = th_status(net, m->dir);
-    size_t malarms = json_array_size(json_object_get(ms, "alarms"));
-    json_decref(ms);
-    if (calarms || malarms)
-        fail_msg("alarms: %zu at the coordinator, %zu at the member", calarms,
-                 malarms);
+    for (size_t i = 0; i < n; i++) {
+        r = th_net_run(net, TH_ARGS("--dir", m[i]->dir, "verify", "--json"));
+        assert_int_equal(r.status, 0);
+        j = th_json(r.out);
+        assert_int_equal(th_jint(j, "entries", NULL), written[i] + own);
+        json_decref(j);
+        th_run_free(&r);
+        json_t *ms = th_status(net, m[i]->dir);
+        alarms = json_array_size(json_object_get(ms, "alarms"));
+        json_decref(ms);
+        if (alarms)
+            fail_msg("%zu alarms at member %s", alarms, m[i]->id);
+    }
 }
 
 /* How many times needle is in p's log since its last start. */
@@ -597,8 +611,12 @@ test_flaky_link(void **state)
         seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
     th_net_init(net);
     th_node_t *m = th_net_member(net, "flaky", true);
-    s_writer_t w = {.net = net, .m = m, .grow_coord = true};
+    /* Another member on a good link, served all the while. */
+    th_node_t *steady = th_net_member(net, "steady", true);
+    s_writer_t ws = {.net = net, .m = steady};
+    s_writer_t w = {.net = net, .m = m, .grow_coord = true, .other = &ws};
     th_coord_start(net);
+    th_member_start(net, steady);
     s_through_relay(net, m, seed,
                     TH_ARGS("--delay-rate", "0.3", "--delay-max", "200",
                             "--split-rate", "0.2", "--split-max", "64",
@@ -613,7 +631,10 @@ test_flaky_link(void **state)
     s_level_t l = {.net = net, .m = m, .want = w.written};
     s_converge(&l, S_CONVERGE_MS);
     uint64_t t2 = th_now_ms();
+    s_level_t ls = {.net = net, .m = steady, .want = ws.written};
+    s_converge(&ls, S_SETTLE_MS);
     assert_true(th_running(&m->proc));
+    assert_true(th_running(&steady->proc));
     assert_true(th_running(&net->coord.proc));
 
     /* The relay's figures, then it goes. */
@@ -641,9 +662,22 @@ test_flaky_link(void **state)
                   th_jint(rs, "bytes_to_target", NULL),
                   th_jint(rs, "bytes_to_client", NULL),
                   th_jint(rs, "bytes_dropped", NULL));
-    print_message("member: %d connections, %d sessions resumed\n",
+    print_message("member: %d connections, %d sessions resumed, %d "
+                  "resynchronisations for want of a receipt; the steady "
+                  "member: %lld entries, %d connections\n",
                   s_log_count(&m->proc, "member: connected to"),
-                  s_log_count(&m->proc, "resuming at seq"));
+                  s_log_count(&m->proc, "resuming at seq"),
+                  s_log_count(&m->proc, ": no receipt"), ws.written,
+                  s_log_count(&steady->proc, "member: connected to"));
+    /* What the coordinator counted against the honest member on the
+     * flaky link (batches it already held, sent again after a cut). */
+    json_t *cs = th_status(net, net->coord.dir);
+    char *abuse = json_dumps(th_jget(cs, "peers", m->id, "abuse", NULL),
+                             JSON_SORT_KEYS | JSON_COMPACT);
+    print_message("coordinator's abuse counters of the flaky member: %s\n",
+                  abuse ? abuse : "none");
+    free(abuse);
+    json_decref(cs);
     th_net_note(net, "[%lld entries in %llu ms, level %llu ms later]",
                 w.written, (unsigned long long)(t1 - t0),
                 (unsigned long long)(t2 - t1));
@@ -652,8 +686,10 @@ test_flaky_link(void **state)
     assert_true(cuts >= 1);
     json_decref(rs);
 
-    s_check_stores(net, m, w.written);
+    s_check_stores(net, (th_node_t *[]){m, steady},
+                   (long long[]){w.written, ws.written}, 2);
     assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
+    assert_int_equal(th_stop(&steady->proc, SIGTERM, 10000), 0);
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
     net->passed = true;
 }
@@ -763,7 +799,7 @@ test_receipt_lost(void **state)
                   w.written, w.written - l.at_coord, l.coord);
     assert_true(th_jint(rs, "cuts", NULL) >= 5);
     json_decref(rs);
-    s_check_stores(net, m, w.written);
+    s_check_stores(net, &m, &w.written, 1);
     assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
     net->passed = true;
@@ -840,7 +876,7 @@ test_coordinator_paused(void **state)
                   "%d connections of the member, lost %lld\n",
                   (double)paused / 1000.0, (double)noticed / 1000.0, w.written,
                   (double)(t2 - t1) / 1000.0, sessions, w.written - l.at_coord);
-    s_check_stores(net, m, w.written);
+    s_check_stores(net, &m, &w.written, 1);
     assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
     net->passed = true;
@@ -892,7 +928,7 @@ test_member_paused(void **state)
                   "SIGCONT, %d connections of the member, lost %lld\n",
                   (double)paused / 1000.0, w.written,
                   (double)(t2 - t1) / 1000.0, sessions, w.written - l.at_coord);
-    s_check_stores(net, m, w.written);
+    s_check_stores(net, &m, &w.written, 1);
     assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
     net->passed = true;
