@@ -56,6 +56,7 @@
 #define S_DEFAULT_CONVERGE_S 180 /* to converge once the writing stops */
 #define S_SHORT_DOWN_MS 400      /* a killed node is mostly down this long */
 #define S_MAX_DOWN_MS 3000       /* and at most this long */
+#define S_STARTING_MS 300        /* a node killed as it starts: when */
 #define S_COORD_WRITE_MS 3000    /* the coordinator writes this often */
 #define S_GET_SAMPLES 8          /* `vocfed get` checks per member and site */
 #define S_RECEIPTS_MS 20000      /* receipts follow level logs within this */
@@ -163,6 +164,7 @@ typedef struct {
     uint64_t coord_writes;       /* coordinator's own records written */
     uint64_t violations;         /* acknowledgements lost around kills */
     uint64_t max_down;           /* most nodes down at once */
+    uint64_t starting_kills;     /* kills of a node as it started */
     uint64_t busy_kills;         /* kills while entries were on their
                                     way to the coordinator */
     uint64_t receipts_missing;   /* logs level, receipt short of it */
@@ -486,22 +488,34 @@ s_member_kill(s_run_t *r, size_t mi)
 }
 
 /* Kills target t (0 the coordinator, 1.. the members). One that is down
- * is started first and killed as it starts: the targets depend on the
- * seed only, not on the timing. */
+ * is started first and killed a random moment later, as it starts: the
+ * targets depend on the seed only, not on the timing. */
 static void
 s_kill(s_run_t *r, size_t t)
 {
+    th_net_t *net = r->net;
+    uint64_t ms = s_range(&r->krng, 0, S_STARTING_MS);
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
     if (t == 0) {
         if (r->coord_down) {
-            th_coord_start(r->net);
+            /* Not waiting until it listens: the kill may land anywhere
+             * in its start. */
+            th_net_note(net, "[start coordinator, killed while starting]");
+            th_spawn(&net->coord.proc, net->root,
+                     TH_ARGS(VOCFED_BINARY, "--dir", net->coord.dir,
+                             "coordinator", "--listen", net->endpoint));
             r->coord_down = false;
+            r->starting_kills++;
+            nanosleep(&ts, NULL);
         }
         s_coord_kill(r);
     } else {
         s_member_t *m = &r->m[t - 1];
         if (m->down) {
-            th_member_start(r->net, m->node);
+            th_member_start(net, m->node);
             m->down = false;
+            r->starting_kills++;
+            nanosleep(&ts, NULL);
         }
         s_member_kill(r, t - 1);
     }
@@ -953,6 +967,29 @@ test_crash_loop(void **state)
         acked += m->acked;
         failed += m->failed;
     }
+    /* What the coordinator counted against these honest members. */
+    char counted[512] = "";
+    size_t used = 0;
+    long long bad_counts = 0;
+    for (size_t i = 0; i < S_MEMBERS; i++) {
+        static const char *const kinds[] = {"refused", "malformed", "too_large",
+                                            "flooded", "unread",    "replayed",
+                                            "seq_gaps"};
+        json_t *ab = th_jget(cs, "peers", r->m[i].node->id, "abuse", NULL);
+        int n = snprintf(counted + used, sizeof counted - used,
+                         "%s%s:", i ? "; " : "", r->m[i].node->id);
+        used += n > 0 && (size_t)n < sizeof counted - used ? (size_t)n : 0;
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            long long v = th_jint(ab, kinds[k], NULL);
+            n = snprintf(counted + used, sizeof counted - used, " %s %lld",
+                         kinds[k], v);
+            used += n > 0 && (size_t)n < sizeof counted - used ? (size_t)n : 0;
+            /* Replays and stale batches are what a crash leaves; the
+             * rest is abuse an honest member never commits. */
+            if (k < 5 && v != 0)
+                bad_counts++;
+        }
+    }
     long long coord_own = s_size(cs, "coord");
     json_t *alarms = json_object_get(cs, "alarms");
     size_t nalarms = json_array_size(alarms);
@@ -983,30 +1020,32 @@ test_crash_loop(void **state)
     uint64_t total_kills = 0;
     for (size_t t = 0; t < S_TARGETS; t++)
         total_kills += r->kills[t];
-    printf("crashloop: seed=%" PRIu64 "\n"
-           "crashloop: kills %" PRIu64 " (coordinator %" PRIu64 ", %s %" PRIu64
-           ", %s %" PRIu64 ", %s %" PRIu64 "), %" PRIu64
-           " of them while entries were on their way, at "
-           "most %" PRIu64 " nodes down at once\n"
-           "crashloop: writes acknowledged %" PRIu64 " (%" PRIu64
-           " imports), failed %" PRIu64 "; coordinator's own records %" PRIu64
-           "\n"
-           "crashloop: entries %" PRIu64 " in the members' logs, %lld in the "
-           "coordinator's own, %lld verified at the coordinator\n"
-           "crashloop: seconds %.1f (kills %.1f, converging %.1f)\n"
-           "crashloop: alarms %zu, receipts not covered by their issuer's "
-           "store %" PRIu64 ", receipts gone back %" PRIu64
-           ", receipts missing at the end %" PRIu64
-           ", entries not acknowledged %" PRIu64 "\n"
-           "crashloop: entries lost %" PRIu64 "\n",
-           r->seed, total_kills, r->kills[0], r->m[0].node->id, r->kills[1],
-           r->m[1].node->id, r->kills[2], r->m[2].node->id, r->kills[3],
-           r->busy_kills, r->max_down, acked,
-           r->m[0].imports + r->m[1].imports + r->m[2].imports, failed,
-           r->coord_writes, entries, coord_own, coord_entries,
-           (double)(th_now_ms() - t0) / 1000.0, (double)kill_phase_ms / 1000.0,
-           (double)converge_ms / 1000.0, nalarms, r->violations,
-           r->receipts_regressed, r->receipts_missing, extra_total, lost);
+    printf(
+        "crashloop: seed=%" PRIu64 "\n"
+        "crashloop: kills %" PRIu64 " (coordinator %" PRIu64 ", %s %" PRIu64
+        ", %s %" PRIu64 ", %s %" PRIu64 "), %" PRIu64
+        " of them while entries were on their way, at "
+        "most %" PRIu64 " nodes down at once, %" PRIu64
+        " killed as they started\n"
+        "crashloop: writes acknowledged %" PRIu64 " (%" PRIu64
+        " imports), failed %" PRIu64 "; coordinator's own records %" PRIu64 "\n"
+        "crashloop: entries %" PRIu64 " in the members' logs, %lld in the "
+        "coordinator's own, %lld verified at the coordinator\n"
+        "crashloop: seconds %.1f (kills %.1f, converging %.1f)\n"
+        "crashloop: alarms %zu, receipts not covered by their issuer's "
+        "store %" PRIu64 ", receipts gone back %" PRIu64
+        ", receipts missing at the end %" PRIu64
+        ", entries not acknowledged %" PRIu64 "\n"
+        "crashloop: counted by the coordinator: %s\n"
+        "crashloop: entries lost %" PRIu64 "\n",
+        r->seed, total_kills, r->kills[0], r->m[0].node->id, r->kills[1],
+        r->m[1].node->id, r->kills[2], r->m[2].node->id, r->kills[3],
+        r->busy_kills, r->max_down, r->starting_kills, acked,
+        r->m[0].imports + r->m[1].imports + r->m[2].imports, failed,
+        r->coord_writes, entries, coord_own, coord_entries,
+        (double)(th_now_ms() - t0) / 1000.0, (double)kill_phase_ms / 1000.0,
+        (double)converge_ms / 1000.0, nalarms, r->violations,
+        r->receipts_regressed, r->receipts_missing, extra_total, counted, lost);
     fflush(stdout);
     for (size_t i = 0; i < S_MEMBERS; i++) {
         json_decref(r->m[i].expect);
@@ -1018,6 +1057,7 @@ test_crash_loop(void **state)
     assert_int_equal(r->receipts_missing, 0);
     assert_int_equal(failed, 0);
     assert_int_equal(cw_failed, 0);
+    assert_int_equal(bad_counts, 0);
     net->passed = true;
 }
 
