@@ -75,6 +75,8 @@ typedef struct {
     uint64_t bytes_in;           /* their bytes */
     s_bucket_t msgs;             /* message rate limit */
     s_bucket_t bytes;            /* byte rate limit */
+    uint64_t full_seq;           /* first seq refused as storage full, 0
+                                    once a batch is stored again */
     bool dirty;                  /* state to persist */
 } s_session_t;
 
@@ -94,6 +96,7 @@ typedef struct {
     zhashx_t *zap_members;     /* roster member id -> when its refusal may be
                                   logged again (uint64_t ms) */
     bool verbose;              /* log every batch */
+    uint64_t full_next_log_ms; /* when "storage full" may be logged again */
     uint64_t interval_ms;      /* abuse: logged once, tolerated S_TOLERANCE
                                   times per interval */
     struct {
@@ -354,12 +357,29 @@ s_after_batch(s_coord_t *c, s_session_t *s, const proto_msg_batch_t *b, int rc,
     char author[PROTO_ID_MAX + 1];
     snprintf(author, sizeof author, "%.*s", (int)b->author_len, b->author);
     if (rc == VOCFED_OK) {
+        s->full_seq = 0;
         if (res->applied == 0 && res->skipped > 0)
             s_abuse(c, s, S_AB_REPLAYED); /* also after a lost receipt */
         if (res->applied && c->verbose)
             zsys_info("coordinator: member=%s +%" PRIu64
                       " entries, size=%" PRIu64,
                       s->id, res->applied, res->head.size);
+    } else if (rc == VOCFED_ESTORAGEFULL ||
+               (rc == VOCFED_ESEQGAP && s->full_seq &&
+                b->first_seq > s->full_seq)) {
+        /* Our disk, not the member's doing (SPEC 5.4): no abuse, no
+         * receipt; the member backs off and sends again. The rest of its
+         * window comes as gaps behind the batch we could not store. */
+        if (rc == VOCFED_ESTORAGEFULL && !s->full_seq)
+            s->full_seq = b->first_seq;
+        uint64_t now = node_mono_ms();
+        if (now >= c->full_next_log_ms) {
+            zsys_error("coordinator: storage full: member=%s seq=%" PRIu64
+                       " not stored and not acknowledged; it will be sent "
+                       "again once the store's disk has room",
+                       s->id, b->first_seq);
+            c->full_next_log_ms = now + c->interval_ms;
+        }
     } else {
         /* Details and an alarm once per interval: a member sending bad
          * batches in a loop must not fill the log or the store. */

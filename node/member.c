@@ -321,6 +321,12 @@ s_on_batch(s_member_t *m, const proto_msg_batch_t *b)
         }
         if (!m->refusal)
             m->refusal = rc;
+        if (rc == VOCFED_ESTORAGEFULL) {
+            /* Our disk, not their log: pull again after the back-off (a
+             * hello, its heads, then s_pull), when there may be room. */
+            m->backoff_until_ms = node_mono_ms() + S_BACKOFF_MS;
+            m->level_known = false;
+        }
         return;
     }
     if (m->stats)

@@ -353,6 +353,12 @@ test_coordinator_full(void **state)
     assert_int_equal(s_verify(net, net->coord.dir), coord_own + S_ROWS);
     assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
+    /* The coordinator's full disk is not the member's abuse (SPEC 10.5):
+     * neither the refusals nor the gaps behind them are counted. */
+    j = th_status(net, net->coord.dir);
+    assert_int_equal(th_jint(j, "peers", m->id, "abuse", "refused", NULL), 0);
+    assert_int_equal(th_jint(j, "peers", m->id, "abuse", "seq_gaps", NULL), 0);
+    json_decref(j);
     net->passed = true;
 }
 
@@ -391,13 +397,21 @@ test_member_pull_full(void **state)
     assert_true(
         th_proc_log_has(&net->coord.proc, "refused our batch: storage-full"));
 
+    /* The member daemon meets the full disk too, and is still running
+     * when room comes back: it pulls again (after its back-off) without a
+     * restart. */
+    th_member_start(net, m);
+    assert_true(th_wait(s_refused_full, &m->proc, 30000));
     assert_int_equal(unlink(st->filler[0]), 0);
+    s_wait_t w = {net, m, net->coord.id, m->dir, theirs, false};
+    assert_true(th_wait(s_caught_up, &w, 30000));
+    assert_true(th_running(&m->proc));
+    assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
+    s_verify(net, m->dir);
+    /* And `vocfed sync` finds nothing left to do. */
     r = th_sync(net, m, 30);
     assert_int_equal(r.status, 0);
     th_run_free(&r);
-    s_wait_t w = {net, m, net->coord.id, m->dir, theirs, false};
-    assert_true(s_caught_up(&w));
-    s_verify(net, m->dir);
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
     net->passed = true;
 }
