@@ -14,8 +14,9 @@
  * acknowledged of the coordinator's log must be in the member's store;
  * the receipt each side keeps never goes back to a smaller size.
  * At the end the writing stops, everything must converge (the
- * coordinator's copy of each log equals the member's, size and root, and
- * each side holds the other's receipt for all of it), `vocfed verify`
+ * coordinator's copy of each log equals the member's, size and root,
+ * each side holds the other's receipt for all of it and says it is
+ * connected to the other), `vocfed verify`
  * and `vocfed verify --figures` pass at every store, and the daemons stop
  * cleanly.
  *
@@ -125,26 +126,28 @@ typedef enum {
 
 /* One member: its writes and what they must have left. */
 typedef struct {
-    th_node_t *node;       /* the member */
-    s_rng_t rng;           /* its writes */
-    th_proc_t w;           /* the write running, if any */
-    s_wkind_t wkind;       /* what it is */
-    uint64_t serial;       /* writes started */
-    char key[65];          /* put/update/del: its key */
-    char major[48];        /* put/update: the value written */
-    char csv[160];         /* import: the file */
-    size_t rows;           /* import: rows in it */
-    json_t *expect;        /* key -> major (a put acknowledged last) or null (a
-                              del acknowledged last) */
-    char (*keys)[65];      /* every key ever acknowledged, for picks */
-    size_t nkeys, cap;     /* used, allocated */
-    uint64_t acked;        /* writes acknowledged */
-    uint64_t rows_in;      /* entries those writes made */
-    uint64_t failed;       /* writes that exited non-zero */
-    uint64_t imports;      /* imports acknowledged */
-    bool down;             /* its daemon is killed, not started yet */
-    uint64_t up_at_ms;     /* when to start it again */
-    long long max_receipt; /* greatest coordinator receipt it held */
+    th_node_t *node;   /* the member */
+    s_rng_t rng;       /* its writes */
+    th_proc_t w;       /* the write running, if any */
+    s_wkind_t wkind;   /* what it is */
+    uint64_t serial;   /* writes started */
+    char key[65];      /* put/update/del: its key */
+    char major[48];    /* put/update: the value written */
+    char csv[160];     /* import: the file */
+    size_t rows;       /* import: rows in it */
+    json_t *expect;    /* key -> major (a put acknowledged last) or null (a
+                          del acknowledged last) */
+    char (*keys)[65];  /* every key ever acknowledged, for picks */
+    size_t nkeys, cap; /* used, allocated */
+    uint64_t acked;    /* writes acknowledged */
+    uint64_t rows_in;  /* entries those writes made */
+    uint64_t failed;   /* writes that exited non-zero */
+    uint64_t imports;  /* imports acknowledged */
+    bool down;         /* its daemon is killed, not started yet */
+    uint64_t up_at_ms; /* when to start it again */
+    long long acked_at_kill;     /* what the coordinator had acknowledged
+                                    when it was last killed */
+    long long max_receipt;       /* greatest coordinator receipt it held */
     long long max_coord_receipt; /* greatest receipt of it the
                                     coordinator held */
 } s_member_t;
@@ -452,6 +455,7 @@ s_coord_kill(s_run_t *r)
         s_receipt_seen(r, id, id, after[i], &m->max_receipt);
         long long held = s_read(net->coord.dir, id, id).size;
         long long acked = after[i] > before[i] ? after[i] : before[i];
+        m->acked_at_kill = acked;
         if (held < acked)
             s_violation(r,
                         "coordinator killed: it had acknowledged %lld entries "
@@ -532,6 +536,16 @@ s_restarts(s_run_t *r, bool all_now)
     if (r->coord_down && (all_now || now >= r->coord_up_at_ms)) {
         th_coord_start(net);
         r->coord_down = false;
+        /* Started again, it still holds what it had acknowledged. */
+        for (size_t i = 0; i < S_MEMBERS; i++) {
+            const char *id = r->m[i].node->id;
+            long long held = s_read(net->coord.dir, id, id).size;
+            if (held < r->m[i].acked_at_kill)
+                s_violation(r,
+                            "coordinator restarted: it had acknowledged %lld "
+                            "entries of %s, it holds %lld",
+                            r->m[i].acked_at_kill, id, held);
+        }
     }
     if (!r->coord_down && !th_running(&net->coord.proc)) {
         print_error("the coordinator exited by itself (code %d)\n",
@@ -560,7 +574,8 @@ s_restarts(s_run_t *r, bool all_now)
 
 /* Every member's log is at the coordinator (size and root), the
  * coordinator's own log is at every member; with receipts, each side
- * also holds the other's receipt for all of it. */
+ * also holds the other's receipt for all of it and says it is connected
+ * to the other. */
 static bool
 s_level(s_run_t *r, bool receipts)
 {
@@ -605,6 +620,17 @@ s_level(s_run_t *r, bool receipts)
                      "entries; the coordinator %s's for %lld of %lld",
                      id, s_acked(ms, "coord", id), size, id,
                      s_acked(cs, id, "coord"), csize);
+            level = false;
+        } else if (level && receipts &&
+                   (!json_is_true(
+                        th_jget(ms, "peers", "coord", "connected", NULL)) ||
+                    !json_is_true(
+                        th_jget(cs, "peers", id, "connected", NULL)))) {
+            /* What each side says of the other after all the restarts. */
+            snprintf(r->why, sizeof r->why,
+                     "%s and the coordinator do not both say they are "
+                     "connected",
+                     id);
             level = false;
         }
         ok = ok && level;
