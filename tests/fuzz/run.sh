@@ -66,7 +66,7 @@ echo "== fuzzing ${#targets[@]} targets, $each s each; work folder $work"
 # The dictionary a target's inputs are written in, if any.
 dict_of() {
     case $1 in
-    entry | checkpoint | receipt | msg_*) echo tests/fuzz/msgpack.dict ;;
+    entry | checkpoint | receipt | msg_* | ingest) echo tests/fuzz/msgpack.dict ;;
     import_csv | kinds) echo tests/fuzz/csv.dict ;;
     config) echo tests/fuzz/config.dict ;;
     esac
@@ -82,8 +82,10 @@ for t in "${targets[@]}"; do
     log=$work/$t.log
     mkdir -p "$corpus" "$crashes"
     cp -n tests/fuzz/corpus/"$t"/* "$corpus"/ 2>/dev/null || true
+    # -close_fd_mask=1: the targets' stdout (zconfig prints every syntax
+    # error there); libFuzzer reports on stderr.
     args=(-max_total_time="$each" -print_final_stats=1 -timeout=10
-          -rss_limit_mb=2048 -artifact_prefix="$crashes"/)
+          -rss_limit_mb=2048 -close_fd_mask=1 -artifact_prefix="$crashes"/)
     dict=$(dict_of "$t")
     [ -n "$dict" ] && [ -f "$dict" ] && args+=(-dict="$dict")
     dirs=("$corpus")

@@ -14,6 +14,7 @@
  * kinds table, and the bytes CSV files are made of. Exits 0, or 1 with a
  * message. */
 #include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fz_log.h"
 
 #include "node/linkage.h"
 #include "protocol/checkpoint.h"
@@ -250,107 +251,43 @@ s_entries(void)
     proto_buf_release(&body);
 }
 
-/* ---- an in-memory log: entries, tree, checkpoints ----------------------- */
+/* ---- checkpoints and batches of an in-memory log (fz_log.h) ------------ */
 
-#define S_LOG_MAX 64
-
-/* One author's log, signed with the golden checkpoint key. */
-typedef struct {
-    proto_buf_t entries[S_LOG_MAX];            /* encoded entries */
-    uint8_t leaves[S_LOG_MAX][PROTO_HASH_LEN]; /* their leaf hashes */
-    size_t n;                                  /* how many */
-} s_log_t;
-
-/* The perfect subtree (level, index) of the log's leaves. */
-static int
-s_source(void *ctx, unsigned level, uint64_t index, uint8_t out[PROTO_HASH_LEN])
-{
-    const s_log_t *log = ctx;
-    uint64_t first = index << level, width = (uint64_t)1 << level;
-    if (first + width > log->n)
-        return VOCFED_ENOTFOUND;
-    if (level == 0) {
-        memcpy(out, log->leaves[first], PROTO_HASH_LEN);
-        return VOCFED_OK;
-    }
-    uint8_t l[PROTO_HASH_LEN], r[PROTO_HASH_LEN];
-    int rc = s_source(ctx, level - 1, 2 * index, l);
-    if (!rc)
-        rc = s_source(ctx, level - 1, 2 * index + 1, r);
-    if (!rc)
-        proto_hash_node(PROTO_HASH_BLAKE2B256, l, r, out);
-    return rc;
-}
-
-/* A log of n entries of author: puts of student keys, every third a
- * del of the one before. */
-static void
-s_log(s_log_t *log, const char *author, size_t n)
-{
-    proto_field_t f[2];
-    proto_buf_t body;
-    proto_buf_init(&body);
-    memset(log, 0, sizeof *log);
-    for (size_t i = 0; i < n; i++) {
-        char key[32];
-        snprintf(key, sizeof key, "p%zu", i % 3 == 2 ? i - 1 : i);
-        f[0] = s_int_field("intake_year", 2024);
-        f[1] = s_str_field("level", "higher", 6);
-        proto_buf_reset(&body);
-        s_ok(proto_body_encode(f, 2, &body), "body");
-        proto_buf_init(&log->entries[i]);
-        s_entry(author, i + 1, S_TIME + i, "student", key,
-                i % 3 == 2 ? NULL : &body, &log->entries[i]);
-        proto_hash_leaf(PROTO_HASH_BLAKE2B256, log->entries[i].data,
-                        log->entries[i].len, log->leaves[i]);
-    }
-    log->n = n;
-    proto_buf_release(&body);
-}
+/* The author's checkpoints: 3 is what fuzz_ingest's receiver holds. */
+static const uint64_t s_sizes[] = {3, 7, 8, 10, 11, 12, 13, 16, 24, 40};
+#define S_NSIZES (sizeof s_sizes / sizeof s_sizes[0])
 
 static void
-s_log_release(s_log_t *log)
+s_make_log(fz_log_t *log, unsigned variant, size_t shared)
 {
-    for (size_t i = 0; i < log->n; i++)
-        proto_buf_release(&log->entries[i]);
+    s_ok(fz_log_make(log, 40, s_sizes, S_NSIZES, variant, shared), "log");
 }
 
-/* Appends the signed checkpoint of the log's first size entries, prev
- * the hash of the one at prev_size (0: none), to out. */
+/* Writes the batch message of log's entries first .. first + count - 1
+ * for a receiver at checkpoint old_size. */
 static void
-s_checkpoint(s_log_t *log, const char *author, uint64_t size,
-             uint64_t prev_size, proto_buf_t *out)
+s_batch(const char *target, const char *name, const fz_log_t *log,
+        uint64_t first, size_t count, uint64_t old_size)
 {
-    proto_checkpoint_t cp = {.version = PROTO_CHECKPOINT_VERSION,
-                             .size = size,
-                             .time_ms = S_TIME + size};
-    snprintf(cp.author, sizeof cp.author, "%s", author);
-    s_ok(proto_merkle_root(PROTO_HASH_BLAKE2B256, size, s_source, log, cp.root),
-         "root");
-    if (prev_size) {
-        proto_buf_t prev;
-        proto_buf_init(&prev);
-        s_checkpoint(log, author, prev_size, 0, &prev);
-        s_ok(proto_checkpoint_hash(prev.data, prev.len, cp.prev), "hash");
-        proto_buf_release(&prev);
-    }
-    s_ok(proto_checkpoint_sign(&cp, fz_checkpoint_sk(), out), "sign");
+    proto_buf_t b;
+    proto_buf_init(&b);
+    s_ok(fz_log_batch(log, first, count, old_size, &b), name);
+    s_write_buf(target, name, &b);
+    proto_buf_release(&b);
 }
 
 static void
 s_checkpoints(void)
 {
     proto_buf_t b;
-    s_log_t log;
+    fz_log_t log;
     proto_buf_init(&b);
     s_vector("checkpoint.hex", &b);
     s_write_buf("checkpoint", "golden", &b);
 
-    s_log(&log, "aqvtc", 5);
-    proto_buf_reset(&b);
-    s_checkpoint(&log, "aqvtc", 5, 2, &b);
-    s_write_buf("checkpoint", "chained", &b);
-    s_log_release(&log);
+    s_make_log(&log, 0, 0);
+    s_write_buf("checkpoint", "chained", &log.cps[1]);
+    fz_log_release(&log);
 
     /* The first of an empty log; the largest numbers and author. */
     proto_checkpoint_t cp = {.version = PROTO_CHECKPOINT_VERSION};
@@ -438,74 +375,49 @@ s_heads_msgs(void)
     proto_buf_release(&b);
 }
 
-/* Writes a batch of log's entries [first, first + count) with the
- * checkpoints at the sizes in cps (ncp of them, ascending), the
- * consistency proof from old_size and the range to the last one. */
-static void
-s_batch(s_log_t *log, const char *name, uint64_t first, size_t count,
-        const uint64_t *cps, size_t ncp, uint64_t old_size)
-{
-    proto_bytes_t e[S_LOG_MAX], c[S_LOG_MAX];
-    proto_buf_t cpb[S_LOG_MAX], b;
-    static proto_proof_t consistency, range;
-    uint64_t last = cps[ncp - 1];
-    for (size_t i = 0; i < count; i++)
-        e[i] = (proto_bytes_t){.data = log->entries[first - 1 + i].data,
-                               .len = log->entries[first - 1 + i].len};
-    for (size_t i = 0; i < ncp; i++) {
-        proto_buf_init(&cpb[i]);
-        s_checkpoint(log, "aqvtc", cps[i], i ? cps[i - 1] : old_size, &cpb[i]);
-        c[i] = (proto_bytes_t){.data = cpb[i].data, .len = cpb[i].len};
-    }
-    s_ok(proto_merkle_consistency_proof(PROTO_HASH_BLAKE2B256, old_size, last,
-                                        s_source, log, &consistency),
-         "consistency");
-    s_ok(proto_merkle_compact_range(PROTO_HASH_BLAKE2B256, first - 1 + count,
-                                    last, s_source, log, &range),
-         "range");
-    proto_msg_batch_in_t in = {.author = "aqvtc",
-                               .first_seq = first,
-                               .entries = e,
-                               .count = count,
-                               .checkpoints = c,
-                               .ncp = ncp,
-                               .old_size = old_size,
-                               .consistency = &consistency,
-                               .range = &range};
-    proto_buf_init(&b);
-    s_ok(proto_msg_encode_batch(&in, &b), "batch");
-    s_write_buf("msg_batch", name, &b);
-    proto_buf_release(&b);
-    for (size_t i = 0; i < ncp; i++)
-        proto_buf_release(&cpb[i]);
-}
-
 static void
 s_batches(void)
 {
     proto_buf_t b;
-    s_log_t log;
+    fz_log_t log;
     proto_buf_init(&b);
     s_vector("msg_batch.hex", &b);
     s_write_buf("msg_batch", "golden", &b);
     s_vector("msg_batch_part.hex", &b);
     s_write_buf("msg_batch", "golden_part", &b);
-    proto_buf_release(&b);
 
-    s_log(&log, "aqvtc", 40);
+    s_make_log(&log, 0, 0);
     /* From a receiver at checkpoint 3: entries 4..7, checkpoint 7. */
-    static const uint64_t at7[] = {7};
-    s_batch(&log, "consistency", 4, 4, at7, 1, 3);
-    /* Entries 1..5 of a checkpoint at 13: the range [5, 13). */
-    static const uint64_t at13[] = {13};
-    s_batch(&log, "range", 1, 5, at13, 1, 0);
-    /* 20 entries (an array16), checkpoints at 8, 16 and 24. */
-    static const uint64_t at24[] = {8, 16, 24};
-    s_batch(&log, "array16", 5, 20, at24, 3, 4);
-    /* Every checkpoint of the entries and one past them (count + 1). */
-    static const uint64_t each[] = {10, 11, 12, 40};
-    s_batch(&log, "count_plus_one", 10, 3, each, 4, 9);
-    s_log_release(&log);
+    s_batch("msg_batch", "consistency", &log, 4, 4, 3);
+    /* Entries 1..5: checkpoint 3, then 7 and the range [5, 7). */
+    s_batch("msg_batch", "range", &log, 1, 5, 0);
+    /* 20 entries (an array16) and 8 checkpoints. */
+    s_batch("msg_batch", "array16", &log, 5, 20, 3);
+    /* Every entry at a checkpoint. */
+    s_batch("msg_batch", "each_at_one", &log, 10, 4, 8);
+    fz_log_release(&log);
+
+    /* fuzz_ingest's receiver holds entries 1..3 and checkpoint 3. */
+    s_make_log(&log, 0, 0);
+    s_batch("ingest", "continue", &log, 4, 4, 3);
+    s_batch("ingest", "overlap", &log, 2, 7, 3);
+    s_batch("ingest", "range", &log, 4, 6, 3);
+    s_batch("ingest", "to_the_end", &log, 4, 37, 3);
+    s_batch("ingest", "held", &log, 1, 3, 3);
+    s_batch("ingest", "stale_old_size", &log, 4, 4, 0);
+    s_batch("ingest", "gap", &log, 5, 3, 3);
+    fz_log_release(&log);
+    /* Another history after entry 3 (accepted: the receiver holds only
+     * 3), and one that differs at 3 (equivocation). */
+    s_make_log(&log, 1, 3);
+    s_batch("ingest", "fork_after_3", &log, 4, 4, 3);
+    fz_log_release(&log);
+    s_make_log(&log, 1, 2);
+    s_batch("ingest", "fork_at_3", &log, 3, 5, 3);
+    fz_log_release(&log);
+    s_vector("msg_batch.hex", &b);
+    s_write_buf("ingest", "golden", &b);
+    proto_buf_release(&b);
 }
 
 static void

@@ -1,0 +1,170 @@
+/* vocfed: an author's log made in memory (fz_log.h). */
+#include "tests/fuzz/fz_log.h"
+#include "tests/fuzz/fuzz.h"
+
+#include "protocol/checkpoint.h"
+#include "protocol/entry.h"
+#include "protocol/merkle.h"
+#include "protocol/msg.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#define S_TIME 1767225600000ull /* 2026-01-01T00:00:00Z, the vectors' */
+
+/* The perfect subtree (level, index) of the log's leaves. */
+static int
+s_source(void *ctx, unsigned level, uint64_t index, uint8_t out[PROTO_HASH_LEN])
+{
+    const fz_log_t *log = ctx;
+    if (level >= 8 || index >= FZ_LOG_MAX)
+        return VOCFED_ENOTFOUND;
+    uint64_t first = index << level, width = (uint64_t)1 << level;
+    if (first + width > log->n)
+        return VOCFED_ENOTFOUND;
+    if (level == 0) {
+        memcpy(out, log->leaves[first], PROTO_HASH_LEN);
+        return VOCFED_OK;
+    }
+    uint8_t l[PROTO_HASH_LEN], r[PROTO_HASH_LEN];
+    int rc = s_source(ctx, level - 1, 2 * index, l);
+    if (!rc)
+        rc = s_source(ctx, level - 1, 2 * index + 1, r);
+    if (!rc)
+        proto_hash_node(PROTO_HASH_BLAKE2B256, l, r, out);
+    return rc;
+}
+
+/* Entry i (seq i + 1): a put of student p<i>, every third a del of the
+ * one before; other keys (q<i>) past `shared` in a variant. */
+static int
+s_entry(fz_log_t *log, size_t i, unsigned variant, size_t shared)
+{
+    char key[32];
+    bool del = i % 3 == 2;
+    proto_buf_t body;
+    proto_field_t f[2] = {
+        {.name = "intake_year",
+         .name_len = 11,
+         .value = {.type = PROTO_VAL_INT, .i = 2024}},
+        {.name = "level",
+         .name_len = 5,
+         .value = {.type = PROTO_VAL_STR, .s = "higher", .slen = 6}},
+    };
+    snprintf(key, sizeof key, "%c%zu", variant && i >= shared ? 'q' : 'p',
+             del ? i - 1 : i);
+    proto_buf_init(&body);
+    int rc = proto_body_encode(f, 2, &body);
+    proto_entry_t e = {.version = PROTO_ENTRY_VERSION,
+                       .author = FZ_LOG_AUTHOR,
+                       .author_len = strlen(FZ_LOG_AUTHOR),
+                       .seq = i + 1,
+                       .time_ms = S_TIME + i,
+                       .op = del ? PROTO_OP_DEL : PROTO_OP_PUT,
+                       .kind = "student",
+                       .kind_len = 7,
+                       .key = key,
+                       .key_len = strlen(key),
+                       .body = del ? NULL : body.data,
+                       .body_len = del ? 0 : body.len};
+    if (!rc)
+        rc = proto_entry_encode(&e, &log->entries[i]);
+    if (!rc)
+        proto_hash_leaf(PROTO_HASH_BLAKE2B256, log->entries[i].data,
+                        log->entries[i].len, log->leaves[i]);
+    proto_buf_release(&body);
+    return rc;
+}
+
+int
+fz_log_make(fz_log_t *log, size_t n, const uint64_t *sizes, size_t ncp,
+            unsigned variant, size_t shared)
+{
+    int rc = VOCFED_OK;
+    memset(log, 0, sizeof *log);
+    for (size_t i = 0; i < FZ_LOG_MAX; i++) {
+        proto_buf_init(&log->entries[i]);
+        proto_buf_init(&log->cps[i]);
+    }
+    if (n > FZ_LOG_MAX || ncp > FZ_LOG_MAX)
+        return VOCFED_EINVALID;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = s_entry(log, i, variant, shared);
+    log->n = n;
+    for (size_t i = 0; i < ncp && !rc; i++) {
+        proto_checkpoint_t cp = {.version = PROTO_CHECKPOINT_VERSION,
+                                 .size = sizes[i],
+                                 .time_ms = S_TIME + sizes[i]};
+        snprintf(cp.author, sizeof cp.author, "%s", FZ_LOG_AUTHOR);
+        /* A variant's own checkpoints are signed at other times. */
+        if (variant && sizes[i] > shared)
+            cp.time_ms += 1000 * (uint64_t)variant;
+        if (sizes[i] < 1 || sizes[i] > n || (i && sizes[i] <= sizes[i - 1]))
+            return VOCFED_EINVALID;
+        rc = proto_merkle_root(PROTO_HASH_BLAKE2B256, sizes[i], s_source, log,
+                               cp.root);
+        if (!rc && i)
+            rc = proto_checkpoint_hash(log->cps[i - 1].data,
+                                       log->cps[i - 1].len, cp.prev);
+        if (!rc)
+            rc = proto_checkpoint_sign(&cp, fz_checkpoint_sk(), &log->cps[i]);
+        log->sizes[i] = sizes[i];
+        log->ncp = i + 1;
+    }
+    return rc;
+}
+
+void
+fz_log_release(fz_log_t *log)
+{
+    for (size_t i = 0; i < FZ_LOG_MAX; i++) {
+        proto_buf_release(&log->entries[i]);
+        proto_buf_release(&log->cps[i]);
+    }
+    memset(log, 0, sizeof *log);
+}
+
+int
+fz_log_batch(const fz_log_t *log, uint64_t first, size_t count,
+             uint64_t old_size, proto_buf_t *out)
+{
+    proto_bytes_t e[FZ_LOG_MAX], c[FZ_LOG_MAX];
+    static proto_proof_t consistency, range;
+    size_t ncp = 0;
+    uint64_t last = first + count - 1;
+    if (first < 1 || count < 1 || last > log->n)
+        return VOCFED_EINVALID;
+    for (size_t i = 0; i < count; i++)
+        e[i] = (proto_bytes_t){.data = log->entries[first - 1 + i].data,
+                               .len = log->entries[first - 1 + i].len};
+    /* The checkpoints within the batch, then the one covering its end. */
+    uint64_t n = 0;
+    for (size_t i = 0; i < log->ncp && n < last; i++) {
+        if (log->sizes[i] < first)
+            continue;
+        c[ncp++] =
+            (proto_bytes_t){.data = log->cps[i].data, .len = log->cps[i].len};
+        n = log->sizes[i];
+    }
+    if (n < last)
+        return VOCFED_EINVALID;
+    int rc =
+        proto_merkle_consistency_proof(PROTO_HASH_BLAKE2B256, old_size, n,
+                                       s_source, (void *)log, &consistency);
+    if (!rc)
+        rc = proto_merkle_compact_range(PROTO_HASH_BLAKE2B256, last, n,
+                                        s_source, (void *)log, &range);
+    if (rc)
+        return rc;
+    proto_msg_batch_in_t in = {.author = FZ_LOG_AUTHOR,
+                               .first_seq = first,
+                               .entries = e,
+                               .count = count,
+                               .checkpoints = c,
+                               .ncp = ncp,
+                               .old_size = old_size,
+                               .consistency = &consistency,
+                               .range = &range};
+    return proto_msg_encode_batch(&in, out);
+}

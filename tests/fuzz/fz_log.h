@@ -1,0 +1,55 @@
+/* vocfed: an author's log made in memory for the fuzz targets' seeds and
+ * receivers (tests/fuzz/README.md).
+ *
+ * FZ_LOG_AUTHOR's entries (puts and dels of student records), their tree,
+ * a chain of checkpoints signed with the golden checkpoint key
+ * (fz_checkpoint_sk), and batch messages cut from it the way a sender
+ * cuts them (SPEC 8.3). seeds.c writes the batch seeds with it, and
+ * fuzz_ingest builds its receiver's store from the same log, so that the
+ * seeds continue what the receiver holds. Deterministic: the same call
+ * makes the same bytes. */
+#ifndef VOCFED_TESTS_FUZZ_FZ_LOG_H
+#define VOCFED_TESTS_FUZZ_FZ_LOG_H
+
+#include "protocol/buf.h"
+#include "protocol/hash.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FZ_LOG_AUTHOR "aqvtc"
+#define FZ_LOG_MAX 64 /* entries and checkpoints of one log */
+
+typedef struct {
+    proto_buf_t entries[FZ_LOG_MAX];            /* encoded, seq i + 1 */
+    uint8_t leaves[FZ_LOG_MAX][PROTO_HASH_LEN]; /* their leaf hashes */
+    size_t n;                                   /* entries */
+    uint64_t sizes[FZ_LOG_MAX];                 /* checkpoint sizes, rising */
+    proto_buf_t cps[FZ_LOG_MAX];                /* signed, each chained to
+                                                   the one before */
+    size_t ncp;                                 /* checkpoints */
+} fz_log_t;
+
+/* Makes a log of n entries with checkpoints at the ncp sizes given
+ * (rising, each 1..n). A variant other than 0 makes another history
+ * that shares the first `shared` entries and the checkpoints up to them
+ * with variant 0 (other keys after them, other times of the checkpoints
+ * after them). Returns 0 or a status; release
+ * with fz_log_release either way. */
+int fz_log_make(fz_log_t *log, size_t n, const uint64_t *sizes, size_t ncp,
+                unsigned variant, size_t shared);
+
+/* Frees what fz_log_make allocated. */
+void fz_log_release(fz_log_t *log);
+
+/* Appends to out the batch message of entries first .. first + count - 1
+ * for a receiver whose latest checkpoint is old_size: every checkpoint
+ * at a seq of the batch, then the first one past the last entry when
+ * that entry is at none, PROOF(old_size, the last one's size) and the
+ * compact range from the last entry to it (SPEC 8.3). Returns 0,
+ * VOCFED_EINVALID (no checkpoint covers the last entry, or the entries
+ * are not in the log) or another status. */
+int fz_log_batch(const fz_log_t *log, uint64_t first, size_t count,
+                 uint64_t old_size, proto_buf_t *out);
+
+#endif
