@@ -31,6 +31,7 @@
  * An honest member's worst case is a window of batches already taken
  * when its connection broke: at most 256 replays (member.c S_MAX_FLIGHT). */
 #define S_TOLERANCE 512
+#define S_IO_THREADS 2 /* libzmq I/O threads (CURVE, framing) */
 #define S_RCVHWM 32
 
 /* Kinds of abuse from an admitted member (SPEC 10.5). */
@@ -709,6 +710,10 @@ node_coordinator_run(const node_coordinator_opts_t *o)
     uint8_t pk[PROTO_PUBKEY_LEN];
     proto_buf_init(&c.out);
 
+    /* Two I/O threads: CURVE decryption happens there, and one member's
+     * large messages must not hold up every other member's (SPEC 10.5).
+     * Only takes effect before the first socket; none exists yet. */
+    zmq_ctx_set(zsys_init(), ZMQ_IO_THREADS, S_IO_THREADS);
     lock = node_daemon_lock(o->dir, &holder);
     if (lock < 0) {
         if (lock == VOCFED_ELOCKED)

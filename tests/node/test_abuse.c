@@ -49,7 +49,7 @@
 #include <cmocka.h>
 
 #define S_EVIL_ENTRIES 3000         /* the abuser's own log */
-#define S_LATENCY_MAX 4096          /* samples kept per phase */
+#define S_LATENCY_MAX 65536         /* samples kept per phase */
 #define S_VISIBLE_DEADLINE_MS 60000 /* an honest entry must arrive by then */
 /* The coordinator's memory bound: its receive queue per member (32
  * messages of at most PROTO_MSG_MAX + 1 MiB), its send queue (64 replies
