@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <lmdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -73,6 +74,24 @@ th_read_file(const char *path, size_t *len)
     }
     fclose(f);
     return p;
+}
+
+void
+th_lmdb_put(const char *dir, const char *db, const void *key, size_t key_len,
+            const void *value, size_t value_len)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val k = {key_len, (void *)key}, v = {value_len, (void *)value};
+    assert_int_equal(mdb_env_create(&env), MDB_SUCCESS);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), MDB_SUCCESS);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0600), MDB_SUCCESS);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), MDB_SUCCESS);
+    assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), MDB_SUCCESS);
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), MDB_SUCCESS);
+    assert_int_equal(mdb_txn_commit(txn), MDB_SUCCESS);
+    mdb_env_close(env);
 }
 
 /* ---- running vocfed --------------------------------------------------- */

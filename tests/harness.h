@@ -33,6 +33,12 @@ void th_rmdir(const char *dir);
  * not counted in *len); NULL if it cannot. */
 uint8_t *th_read_file(const char *path, size_t *len);
 
+/* Puts key = value into the named database of the LMDB environment in
+ * dir, below the store, as another version of the program (or a broken
+ * one) would have written it. No store may be open in this process. */
+void th_lmdb_put(const char *dir, const char *db, const void *key,
+                 size_t key_len, const void *value, size_t value_len);
+
 /* ---- running vocfed --------------------------------------------------- */
 
 /* Bytes collected from a run, NUL-terminated. */

@@ -6,7 +6,6 @@
 
 #include "storage/replica.h"
 
-#include <lmdb.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,21 +19,10 @@
 static void
 s_put_raw(const char *dir, const char *id, const void *value, size_t len)
 {
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
     uint8_t k[1 + PROTO_ID_MAX];
     k[0] = 'p';
     memcpy(k + 1, id, strlen(id));
-    MDB_val key = {1 + strlen(id), k}, d = {len, (void *)value};
-    assert_int_equal(mdb_env_create(&env), MDB_SUCCESS);
-    assert_int_equal(mdb_env_set_maxdbs(env, 16), MDB_SUCCESS);
-    assert_int_equal(mdb_env_open(env, dir, 0, 0600), MDB_SUCCESS);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), MDB_SUCCESS);
-    assert_int_equal(mdb_dbi_open(txn, "peers", 0, &dbi), MDB_SUCCESS);
-    assert_int_equal(mdb_put(txn, dbi, &key, &d, 0), MDB_SUCCESS);
-    assert_int_equal(mdb_txn_commit(txn), MDB_SUCCESS);
-    mdb_env_close(env);
+    th_lmdb_put(dir, "peers", k, 1 + strlen(id), value, len);
 }
 
 static const store_opts_t s_create = {.create = true};

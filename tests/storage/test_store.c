@@ -9,7 +9,6 @@
 #include "protocol/merkle.h"
 
 #include <errno.h>
-#include <lmdb.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -172,19 +171,8 @@ test_open(void **state)
 static void
 s_set_version_raw(const char *dir, const char *value)
 {
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    MDB_val k = {sizeof "format_version" - 1, (void *)"format_version"};
-    MDB_val d = {strlen(value), (void *)value};
-    assert_int_equal(mdb_env_create(&env), MDB_SUCCESS);
-    assert_int_equal(mdb_env_set_maxdbs(env, 16), MDB_SUCCESS);
-    assert_int_equal(mdb_env_open(env, dir, 0, 0600), MDB_SUCCESS);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), MDB_SUCCESS);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), MDB_SUCCESS);
-    assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), MDB_SUCCESS);
-    assert_int_equal(mdb_txn_commit(txn), MDB_SUCCESS);
-    mdb_env_close(env);
+    th_lmdb_put(dir, "meta", "format_version", sizeof "format_version" - 1,
+                value, strlen(value));
 }
 
 static void

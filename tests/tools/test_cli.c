@@ -24,7 +24,6 @@
 
 #include <cmocka.h>
 #include <jansson.h>
-#include <lmdb.h>
 
 #define S_NAME_ZH "安庆职业技术学院"
 /* A record every member may put: KIND KEY FIELD=VALUE... */
@@ -368,19 +367,8 @@ test_store_version(void **state)
     s_init(st);
     /* The store refuses to write its own version: go below it, as
      * tests/storage does. */
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    MDB_val k = {sizeof "format_version" - 1, (void *)"format_version"};
-    MDB_val v = {1, (void *)"2"};
-    assert_int_equal(mdb_env_create(&env), MDB_SUCCESS);
-    assert_int_equal(mdb_env_set_maxdbs(env, 16), MDB_SUCCESS);
-    assert_int_equal(mdb_env_open(env, st->dir, 0, 0600), MDB_SUCCESS);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), MDB_SUCCESS);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), MDB_SUCCESS);
-    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), MDB_SUCCESS);
-    assert_int_equal(mdb_txn_commit(txn), MDB_SUCCESS);
-    mdb_env_close(env);
+    th_lmdb_put(st->dir, "meta", "format_version", sizeof "format_version" - 1,
+                "2", 1);
 
     S_RUN(&r, "--dir", st->dir, "whoami");
     assert_int_equal(r.status, 3);
