@@ -11,6 +11,9 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
+static void s_what(store_ingest_result_t *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 s_what(store_ingest_result_t *res, const char *fmt, ...)
 {
@@ -437,6 +440,8 @@ store_ingest(store_t *self, const store_batch_t *b, store_ingest_result_t *res)
     res->equivocation = in.equivocation;
     if (rc == VOCFED_OK && in.refusal)
         rc = in.refusal;
+    if (rc != VOCFED_OK)
+        res->applied = res->skipped = 0; /* nothing of it was written */
     if (rc == VOCFED_ESTORAGEFULL)
         s_what(res, "no space left to store it; nothing of it was kept");
     return rc;
@@ -495,6 +500,8 @@ s_many_txn(store_t *self, MDB_txn *txn, void *ctx)
         } else {
             return rc; /* map full (grow and redo all) or storage trouble */
         }
+        if (m->rcs[i] != VOCFED_OK)
+            res->applied = res->skipped = 0; /* nothing of it was written */
     }
     return MDB_SUCCESS;
 }

@@ -200,6 +200,10 @@ typedef struct {
     s_level_t levels[PROTO_MERKLE_MAX_LEVELS]; /* node cursors */
 } s_author_ctx_t;
 
+static int s_fail(store_verify_result_t *res, const char *author, uint64_t seq,
+                  int status, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 static int
 s_fail(store_verify_result_t *res, const char *author, uint64_t seq, int status,
        const char *fmt, ...)

@@ -155,7 +155,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  memcmp(res.head.root, head.root, PROTO_HASH_LEN) == 0);
         s_check_receipt(&reply, &head);
     } else {
-        /* Refused whole: nothing of it written, an error in reply. */
+        /* Refused whole: nothing of it written (nor said to be), an
+         * error in reply. */
+        FZ_CHECK(res.applied == 0 && res.skipped == 0);
         FZ_CHECK(head.size == s_rx.head.size &&
                  memcmp(head.root, s_rx.head.root, PROTO_HASH_LEN) == 0);
         proto_msg_t e;
