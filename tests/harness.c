@@ -1,5 +1,8 @@
 /* vocfed: what the test programs share. */
 #include "tests/harness.h"
+#include "node/identity.h"
+#include "protocol/entry.h"
+#include "protocol/hash.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -74,6 +77,47 @@ th_read_file(const char *path, size_t *len)
     }
     fclose(f);
     return p;
+}
+
+void
+th_students(store_t *st, const char *author, const uint8_t *sk, uint64_t first,
+            size_t n, size_t pad, store_head_t *head)
+{
+    static char x[4096];
+    store_head_t h;
+    store_record_t *recs = calloc(n, sizeof *recs);
+    size_t *offs = calloc(n, sizeof *offs);
+    char(*keys)[65] = calloc(n, sizeof *keys);
+    proto_buf_t bodies;
+    proto_buf_init(&bodies);
+    assert_true(recs && offs && keys && pad >= 1 && pad <= sizeof x);
+    memset(x, 'x', sizeof x);
+    for (size_t i = 0; i < n; i++) {
+        proto_field_t f[4] = {
+            {"intake_year",
+             11,
+             {.type = PROTO_VAL_INT, .i = 2020 + (int64_t)(i % 8)}},
+            {"level", 5, {.type = PROTO_VAL_STR, .s = "higher", .slen = 6}},
+            {"major", 5, {.type = PROTO_VAL_STR, .s = x, .slen = pad}},
+            {"status", 6, {.type = PROTO_VAL_STR, .s = "enrolled", .slen = 8}},
+        };
+        offs[i] = bodies.len;
+        assert_int_equal(proto_body_encode(f, 4, &bodies), VOCFED_OK);
+        snprintf(keys[i], sizeof keys[i], "%064llx",
+                 (unsigned long long)(first + i));
+        recs[i] = (store_record_t){
+            .op = PROTO_OP_PUT, .kind = "student", .key = keys[i]};
+    }
+    for (size_t i = 0; i < n; i++) {
+        recs[i].body = bodies.data + offs[i];
+        recs[i].body_len = (i + 1 < n ? offs[i + 1] : bodies.len) - offs[i];
+    }
+    int rc = store_append(st, author, sk, recs, n, 0, head ? head : &h, NULL);
+    proto_buf_release(&bodies);
+    free(keys);
+    free(offs);
+    free(recs);
+    assert_int_equal(rc, VOCFED_OK);
 }
 
 void
@@ -395,6 +439,23 @@ th_jint(json_t *j, ...)
 }
 
 /* ---- a replication network -------------------------------------------- */
+
+uint64_t
+th_bulk(const th_node_t *m, uint64_t first, size_t n, size_t pad, char root[65])
+{
+    uint8_t pk[PROTO_PUBKEY_LEN], *sk = NULL;
+    store_t *st = NULL;
+    store_head_t head;
+    assert_int_equal(proto_unhex(m->pk, pk, sizeof pk), VOCFED_OK);
+    assert_int_equal(store_open(m->dir, NULL, &st), VOCFED_OK);
+    assert_int_equal(node_identity_load(m->dir, pk, &sk), VOCFED_OK);
+    th_students(st, m->id, sk, first, n, pad, &head);
+    node_identity_free(&sk);
+    store_destroy(&st);
+    if (root)
+        proto_hex(head.root, PROTO_HASH_LEN, root);
+    return head.size;
+}
 
 void
 th_net_note(th_net_t *net, const char *fmt, ...)

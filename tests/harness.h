@@ -20,6 +20,8 @@
 
 #include <jansson.h>
 
+#include "storage/store.h"
+
 /* ---- folders and files ------------------------------------------------ */
 
 /* Makes a fresh folder under /tmp; dir must hold 64 bytes. Aborts on
@@ -32,6 +34,15 @@ void th_rmdir(const char *dir);
 /* Reads a whole file into a malloc'd, NUL-terminated buffer (the NUL is
  * not counted in *len); NULL if it cannot. */
 uint8_t *th_read_file(const char *path, size_t *len);
+
+/* Appends n students to author's log in st, in one transaction signed with
+ * sk (one checkpoint), as `vocfed put` would: keys first .. first + n - 1
+ * as 64 hex digits (pseudo_ids); bodies {intake_year 2020 + i % 8, level
+ * higher, major: pad bytes of 'x' (1 to 4096), status enrolled}. head
+ * (may be NULL) gets the log's head after it. A daemon may hold the store
+ * meanwhile: LMDB serialises the writers. */
+void th_students(store_t *st, const char *author, const uint8_t *sk,
+                 uint64_t first, size_t n, size_t pad, store_head_t *head);
 
 /* Puts key = value into the named database of the LMDB environment in
  * dir, below the store, as another version of the program (or a broken
@@ -187,6 +198,11 @@ th_run_t th_sync(th_net_t *net, const th_node_t *m, int timeout_s);
 
 /* `vocfed --dir dir status --json`, parsed (json_decref it). */
 json_t *th_status(th_net_t *net, const char *dir);
+
+/* th_students on node m's own store with its own key; root (may be NULL)
+ * gets the new root in hex. Returns the log's size after it. */
+uint64_t th_bulk(const th_node_t *m, uint64_t first, size_t n, size_t pad,
+                 char root[65]);
 
 /* Appends a printf-formatted line to net->commands (a note for the log
  * printed on failure). */

@@ -122,36 +122,7 @@ static void
 s_append(store_t *st, const char *id, const uint8_t *sk, uint64_t first,
          size_t n)
 {
-    proto_buf_t bodies;
-    proto_buf_init(&bodies);
-    store_record_t *recs = calloc(n, sizeof *recs);
-    size_t *offs = calloc(n, sizeof *offs);
-    char(*keys)[65] = calloc(n, sizeof *keys);
-    assert_true(recs && offs && keys);
-    for (size_t i = 0; i < n; i++) {
-        proto_field_t f[4] = {
-            {"intake_year", 11, {.type = PROTO_VAL_INT, .i = 2024}},
-            {"level", 5, {.type = PROTO_VAL_STR, .s = "higher", .slen = 6}},
-            {"major", 5, {.type = PROTO_VAL_STR, .s = "460104", .slen = 6}},
-            {"status", 6, {.type = PROTO_VAL_STR, .s = "enrolled", .slen = 8}},
-        };
-        offs[i] = bodies.len;
-        assert_int_equal(proto_body_encode(f, 4, &bodies), VOCFED_OK);
-        snprintf(keys[i], sizeof keys[i], "%064" PRIx64, first + i);
-        recs[i] = (store_record_t){
-            .op = PROTO_OP_PUT, .kind = "student", .key = keys[i]};
-    }
-    for (size_t i = 0; i < n; i++) {
-        recs[i].body = bodies.data + offs[i];
-        recs[i].body_len = (i + 1 < n ? offs[i + 1] : bodies.len) - offs[i];
-    }
-    store_head_t head;
-    assert_int_equal(store_append(st, id, sk, recs, n, 0, &head, NULL),
-                     VOCFED_OK);
-    proto_buf_release(&bodies);
-    free(keys);
-    free(offs);
-    free(recs);
+    th_students(st, id, sk, first, n, 6, NULL);
 }
 
 /* Size of the coordinator's copy of a member's log (0 if none yet). */

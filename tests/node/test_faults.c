@@ -79,49 +79,7 @@ s_teardown(void **state)
 static void
 s_bulk(th_node_t *m, size_t n, char root[2 * PROTO_HASH_LEN + 1])
 {
-    uint8_t pk[PROTO_PUBKEY_LEN], *sk = NULL;
-    store_t *st = NULL;
-    store_head_t head;
-    static char pad[S_PAD];
-    store_record_t *recs = calloc(n, sizeof *recs);
-    size_t *offs = calloc(n, sizeof *offs);
-    char(*keys)[2 * PROTO_HASH_LEN + 1] = calloc(n, sizeof *keys);
-    proto_buf_t bodies;
-    proto_buf_init(&bodies);
-    assert_true(recs && offs && keys);
-    memset(pad, 'x', sizeof pad);
-    for (size_t i = 0; i < n; i++) {
-        proto_field_t f[4] = {
-            {"intake_year",
-             11,
-             {.type = PROTO_VAL_INT, .i = 2020 + (int64_t)(i % 8)}},
-            {"level", 5, {.type = PROTO_VAL_STR, .s = "higher", .slen = 6}},
-            {"major", 5, {.type = PROTO_VAL_STR, .s = pad, .slen = S_PAD}},
-            {"status", 6, {.type = PROTO_VAL_STR, .s = "enrolled", .slen = 8}},
-        };
-        offs[i] = bodies.len;
-        assert_int_equal(proto_body_encode(f, 4, &bodies), VOCFED_OK);
-        snprintf(keys[i], sizeof keys[i], "%064zx", i); /* a pseudo_id */
-        recs[i] = (store_record_t){
-            .op = PROTO_OP_PUT, .kind = "student", .key = keys[i]};
-    }
-    for (size_t i = 0; i < n; i++) {
-        recs[i].body = bodies.data + offs[i];
-        recs[i].body_len = (i + 1 < n ? offs[i + 1] : bodies.len) - offs[i];
-    }
-    assert_int_equal(proto_unhex(m->pk, pk, sizeof pk), VOCFED_OK);
-    assert_int_equal(store_open(m->dir, NULL, &st), VOCFED_OK);
-    assert_int_equal(node_identity_load(m->dir, pk, &sk), VOCFED_OK);
-    int rc = store_append(st, m->id, sk, recs, n, 0, &head, NULL);
-    node_identity_free(&sk);
-    store_destroy(&st);
-    proto_buf_release(&bodies);
-    free(keys);
-    free(offs);
-    free(recs);
-    assert_int_equal(rc, VOCFED_OK);
-    assert_int_equal(head.size, n);
-    proto_hex(head.root, PROTO_HASH_LEN, root);
+    assert_int_equal(th_bulk(m, 0, n, S_PAD, root), n);
 }
 
 /* The size of the coordinator's copy of the member's log, read from its
