@@ -8,6 +8,9 @@
 #ifndef VOCFED_TESTS_FUZZ_FUZZ_H
 #define VOCFED_TESTS_FUZZ_FUZZ_H
 
+#include "protocol/status.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +30,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
             abort();                                                           \
         }                                                                      \
     } while (0)
+
+/* Whether rc is one of the statuses a decoder of a signed object (a
+ * checkpoint or a receipt, protocol/signed.c) may give for any input. */
+static inline bool
+fz_signed_decode_status(int rc)
+{
+    return rc == VOCFED_OK || rc == VOCFED_EMALFORMED ||
+           rc == VOCFED_ENONCANONICAL || rc == VOCFED_ETOOLARGE ||
+           rc == VOCFED_EVERSION;
+}
 
 /* The Ed25519 key pairs of the golden vectors (tests/vectors/README.md):
  * the checkpoint's (seed bytes 00 01 .. 1f) and the receipt's (seed

@@ -11,14 +11,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-static bool
-s_decode_status(int rc)
-{
-    return rc == VOCFED_OK || rc == VOCFED_EMALFORMED ||
-           rc == VOCFED_ENONCANONICAL || rc == VOCFED_ETOOLARGE ||
-           rc == VOCFED_EVERSION;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -27,14 +19,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *pk = fz_checkpoint_pk();
 
     int prc = proto_checkpoint_peek(data, size, &peek);
-    FZ_CHECK(s_decode_status(prc));
+    FZ_CHECK(fz_signed_decode_status(prc));
     int hrc = proto_checkpoint_hash(data, size, hash);
-    FZ_CHECK(s_decode_status(hrc));
+    FZ_CHECK(fz_signed_decode_status(hrc));
     /* The hash needs the envelope only, the peek the body too. */
     FZ_CHECK(prc != VOCFED_OK || hrc == VOCFED_OK);
 
     int orc = proto_checkpoint_open(data, size, pk, &open);
-    FZ_CHECK(s_decode_status(orc) || orc == VOCFED_EBADSIG);
+    FZ_CHECK(fz_signed_decode_status(orc) || orc == VOCFED_EBADSIG);
     if (orc == VOCFED_OK) {
         proto_checkpoint_t v;
         FZ_CHECK(prc == VOCFED_OK && memcmp(&open, &peek, sizeof open) == 0);

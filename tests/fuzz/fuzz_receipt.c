@@ -10,14 +10,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-static bool
-s_decode_status(int rc)
-{
-    return rc == VOCFED_OK || rc == VOCFED_EMALFORMED ||
-           rc == VOCFED_ENONCANONICAL || rc == VOCFED_ETOOLARGE ||
-           rc == VOCFED_EVERSION;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,9 +17,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *pk = fz_receipt_pk();
 
     int prc = proto_receipt_peek(data, size, &peek);
-    FZ_CHECK(s_decode_status(prc));
+    FZ_CHECK(fz_signed_decode_status(prc));
     int orc = proto_receipt_open(data, size, pk, &open);
-    FZ_CHECK(s_decode_status(orc) || orc == VOCFED_EBADSIG);
+    FZ_CHECK(fz_signed_decode_status(orc) || orc == VOCFED_EBADSIG);
     if (orc == VOCFED_OK) {
         proto_receipt_t v;
         FZ_CHECK(prc == VOCFED_OK && memcmp(&open, &peek, sizeof open) == 0);
