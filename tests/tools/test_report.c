@@ -751,6 +751,100 @@ test_errors(void **state)
     json_decref(rep);
 }
 
+/* ---- the same bytes as before ------------------------------------------ */
+
+/* The fixtures of the golden files: the report above and the odd shapes
+ * of test_errors, in this order. */
+static const char *const s_golden_odd[] = {
+    "{\"figures\": {}}",
+    "{\"figures\": {\"hv_enrolled\": {}}, \"members\": 3}",
+    "{\"figures\": {\"a\": {\"by_year\": {}}, \"b\": {\"by_year\":"
+    " {\"x\": 1, \"2026\": {\"value\": \"?\", \"by_member\": [1]}}}},"
+    " \"subsidies\": {}, \"subsidy_total\": [], \"year\": -1}",
+};
+
+/* The workbook's parts that do not hold the time it was made. */
+static const char s_xlsx_parts[] =
+    "xl/workbook.xml xl/worksheets/sheet1.xml xl/worksheets/sheet2.xml "
+    "xl/worksheets/sheet3.xml xl/worksheets/sheet4.xml "
+    "xl/worksheets/sheet5.xml xl/worksheets/sheet6.xml "
+    "xl/sharedStrings.xml xl/styles.xml";
+
+/* Renders report in fmt (CMD_REPORT_XLSX: the parts above, through
+ * unzip) and appends it to t after a heading line. */
+static void
+s_golden_add(th_text_t *t, const json_t *report, cmd_report_format_t fmt,
+             size_t which)
+{
+    char head[64], *out;
+    size_t len;
+    snprintf(head, sizeof head, "== fixture %zu ==\n", which);
+    th_text_add(t, head, strlen(head));
+    if (fmt != CMD_REPORT_XLSX) {
+        out = s_render(report, fmt, false, &len);
+    } else {
+        char dir[64], path[128], cmd[640];
+        th_tmpdir(dir);
+        snprintf(path, sizeof path, "%s/g.xlsx", dir);
+        assert_int_equal(cmd_report_xlsx(report, path), 0);
+        snprintf(cmd, sizeof cmd, "unzip -p '%s' %s", path, s_xlsx_parts);
+        out = s_popen(cmd);
+        len = strlen(out);
+        th_rmdir(dir);
+    }
+    th_text_add(t, out, len);
+    free(out);
+}
+
+/* Every format renders the fixtures to the bytes it rendered before the
+ * renderers were split (tests/tools/golden/report.*.golden). With
+ * VOCFED_GOLDEN_WRITE=1 in the environment, writes the files instead. */
+static void
+test_golden(void **state)
+{
+    (void)state;
+    static const cmd_report_format_t fmts[] = {
+        CMD_REPORT_TABLE, CMD_REPORT_JSON, CMD_REPORT_CSV, CMD_REPORT_HTML,
+        CMD_REPORT_XLSX};
+    bool write = getenv("VOCFED_GOLDEN_WRITE") != NULL;
+    bool unzip = system("command -v unzip >/dev/null 2>&1") == 0;
+    if (!unzip)
+        print_message("unzip not found: the workbook is not compared\n");
+    for (size_t f = 0; f < sizeof fmts / sizeof fmts[0]; f++) {
+        if (fmts[f] == CMD_REPORT_XLSX && !unzip)
+            continue;
+        th_text_t t = {0};
+        json_t *rep = s_report();
+        s_golden_add(&t, rep, fmts[f], 0);
+        json_decref(rep);
+        for (size_t i = 0; i < sizeof s_golden_odd / sizeof s_golden_odd[0];
+             i++) {
+            json_t *j = th_json(s_golden_odd[i]);
+            s_golden_add(&t, j, fmts[f], i + 1);
+            json_decref(j);
+        }
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tests/tools/golden/report.%s.golden",
+                 VOCFED_SOURCE_DIR, cmd_report_format_name(fmts[f]));
+        if (write) {
+            FILE *o = fopen(path, "wb");
+            assert_non_null(o);
+            assert_int_equal(fwrite(t.data, 1, t.len, o), t.len);
+            assert_int_equal(fclose(o), 0);
+        } else {
+            size_t len;
+            uint8_t *want = th_read_file(path, &len);
+            if (!want)
+                fail_msg("no golden file %s", path);
+            if (len != t.len || memcmp(want, t.data, len) != 0)
+                fail_msg("%s: the output differs (%zu bytes, want %zu)", path,
+                         t.len, len);
+            free(want);
+        }
+        free(t.data);
+    }
+}
+
 /* ---- the command -------------------------------------------------------- */
 
 /* Runs vocfed ARGS in the network's folder; fails unless it exits with
@@ -958,6 +1052,7 @@ main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_xlsx),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_golden),
         cmocka_unit_test_setup_teardown(test_command, s_net_setup,
                                         s_net_teardown),
     };
