@@ -20,9 +20,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-/* The shape node_figures_json() returns (SPEC 12.3), with names that
- * need care: CJK (2 columns each), HTML specials, a CSV comma and quote,
- * a would-be spreadsheet formula, a control character. */
+/* The shape node_figures_json() returns (SPEC 12.3), figures in DESIGN 7
+ * order as it lists them, and kinds of people with labels of their own
+ * beside the plain count of "people"; with names that need care: CJK (2 columns
+ * each), HTML specials, a CSV comma and quote, a would-be spreadsheet formula,
+ * a control character. */
 static const char s_fixture[] =
     "{\"group\": \"coord\", \"as_of\": \"2026-11-29T05:33:04.123Z\","
     " \"year\": 2026,"
@@ -45,14 +47,6 @@ static const char s_fixture[] =
     "   \"checkpoint_time\": \"2026-11-29T04:00:00.000Z\", \"behind\": false}"
     " },"
     " \"figures\": {"
-    "  \"sv_enrolled\": {\"zh\": \"集团中职在校生\", \"en\":"
-    "   \"secondary-vocational students in school\", \"unit\": \"people\","
-    "   \"value\": 10500, \"target\": 10000, \"target_year\": 2027,"
-    "   \"attainment\": 1.05, \"status\": \"met\","
-    "   \"by_member\": {\"aqjs\": 4000, \"aqis\": 6500},"
-    "   \"by_affiliation\": {\"市人社局, \\\"直属\\\"\": 4000,"
-    "    \"=HYPERLINK(1)\": 6500},"
-    "   \"by_county\": {\"340811\": 4000, \"340825\": 6500}},"
     "  \"hv_enrolled\": {\"zh\": \"集团高职在校生\", \"en\":"
     "   \"higher-vocational students in school\", \"unit\": \"people\","
     "   \"value\": 12345, \"target\": 14000, \"target_year\": 2027,"
@@ -61,6 +55,30 @@ static const char s_fixture[] =
     "   \"by_affiliation\": {\"市政府\": 12000, \"市人社局, \\\"直属\\\"\": "
     "345},"
     "   \"by_county\": {\"340803\": 12000, \"340811\": 345}},"
+    "  \"sv_enrolled\": {\"zh\": \"集团中职在校生\", \"en\":"
+    "   \"secondary-vocational students in school\", \"unit\": \"people\","
+    "   \"value\": 10500, \"target\": 10000, \"target_year\": 2027,"
+    "   \"attainment\": 1.05, \"status\": \"met\","
+    "   \"by_member\": {\"aqjs\": 4000, \"aqis\": 6500},"
+    "   \"by_affiliation\": {\"市人社局, \\\"直属\\\"\": 4000,"
+    "    \"=HYPERLINK(1)\": 6500},"
+    "   \"by_county\": {\"340811\": 4000, \"340825\": 6500}},"
+    "  \"training_person_times\": {\"zh\": \"职业技能培训\", \"en\":"
+    "   \"training person-times\", \"unit\": \"person-times\", \"by_year\": {"
+    "   \"2026\": {\"value\": 41000, \"target\": 40000, \"target_year\": 2026,"
+    "    \"attainment\": 1.025, \"status\": \"met\","
+    "    \"by_member\": {\"aqvtc\": 30000, \"aqjs\": 11000}}}},"
+    "  \"local_retention\": {\"zh\": \"留地就业率\", \"en\":"
+    "   \"local employment retention\", \"unit\": \"rate\", \"by_year\": {"
+    "   \"2026\": {\"value\": 0.47, \"target\": 0.45, \"target_year\": 2026,"
+    "    \"attainment\": 1.0444, \"status\": \"met\", \"numerator\": 470,"
+    "    \"denominator\": 1000, \"all_graduates\": {\"value\": 0.4,"
+    "    \"numerator\": 470, \"denominator\": 1175},"
+    "    \"by_member\": {\"aqvtc\": {\"value\": 0.47,"
+    "    \"numerator\": 470, \"denominator\": 1000}}},"
+    "   \"2025\": {\"value\": 0.4, \"target\": 0.42, \"target_year\": 2025,"
+    "    \"attainment\": 0.9524, \"status\": \"behind\", \"numerator\": 400,"
+    "    \"denominator\": 1000}}},"
     "  \"dual_qualified_share\": {\"zh\": \"双师型教师占比\", \"en\":"
     "   \"dual-qualified teachers\", \"unit\": \"rate\", \"value\": 0.4526,"
     "   \"target\": null, \"target_year\": null, \"attainment\": null,"
@@ -73,31 +91,6 @@ static const char s_fixture[] =
     "    \"denominator\": 800}},"
     "   \"by_county\": {\"340803\": {\"value\": 0.5, \"numerator\": 400,"
     "    \"denominator\": 800}}},"
-    "  \"local_retention\": {\"zh\": \"留地就业率\", \"en\":"
-    "   \"local employment retention\", \"unit\": \"rate\", \"by_year\": {"
-    "   \"2026\": {\"value\": 0.47, \"target\": 0.45, \"target_year\": 2026,"
-    "    \"attainment\": 1.0444, \"status\": \"met\", \"numerator\": 470,"
-    "    \"denominator\": 1000, \"all_graduates\": {\"value\": 0.4,"
-    "    \"numerator\": 470, \"denominator\": 1175},"
-    "    \"by_member\": {\"aqvtc\": {\"value\": 0.47,"
-    "    \"numerator\": 470, \"denominator\": 1000}}},"
-    "   \"2025\": {\"value\": 0.4, \"target\": 0.42, \"target_year\": 2025,"
-    "    \"attainment\": 0.9524, \"status\": \"behind\", \"numerator\": 400,"
-    "    \"denominator\": 1000}}},"
-    "  \"training_person_times\": {\"zh\": \"职业技能培训\", \"en\":"
-    "   \"training person-times\", \"unit\": \"person-times\", \"by_year\": {"
-    "   \"2026\": {\"value\": 41000, \"target\": 40000, \"target_year\": 2026,"
-    "    \"attainment\": 1.025, \"status\": \"met\","
-    "    \"by_member\": {\"aqvtc\": 30000, \"aqjs\": 11000}}}},"
-    "  \"coop_class_subsidy\": {\"zh\": \"校企合作班补助\", \"en\":"
-    "   \"cooperation-class subsidy\", \"unit\": \"yuan\", \"by_year\": {"
-    "   \"2026\": {\"value\": 300000, \"target\": null, \"status\":"
-    "    \"no_target\", \"count\": 3, \"amount\": 100000,"
-    "    \"by_payee\": {\"aqvtc\": 200000, \"aqjs\": 100000},"
-    "    \"by_member\": {\"aqvtc\": 200000, \"aqjs\": 100000}}}},"
-    "  \"subsidy_total\": {\"zh\": \"补助合计\", \"en\": \"all subsidies\","
-    "   \"unit\": \"yuan\", \"by_year\": {"
-    "   \"2026\": {\"value\": 5300000, \"budget\": 5000000}}},"
     "  \"self_hired_share\": {\"zh\": \"自主招聘教师比例\", \"en\":"
     "   \"self-hired posts\", \"unit\": \"rate\", \"by_year\": {"
     "   \"2026\": {\"value\": 0.21, \"numerator\": 21, \"denominator\": 100,"
@@ -107,10 +100,19 @@ static const char s_fixture[] =
     "     \"denominator\": 60, \"meets\": true},"
     "    \"aqjs\": {\"value\": 0.15, \"numerator\": 6,"
     "     \"denominator\": 40, \"meets\": false}}}}},"
+    "  \"coop_class_subsidy\": {\"zh\": \"校企合作班补助\", \"en\":"
+    "   \"cooperation-class subsidy\", \"unit\": \"yuan\", \"by_year\": {"
+    "   \"2026\": {\"value\": 300000, \"target\": null, \"status\":"
+    "    \"no_target\", \"count\": 3, \"amount\": 100000,"
+    "    \"by_payee\": {\"aqvtc\": 200000, \"aqjs\": 100000},"
+    "    \"by_member\": {\"aqvtc\": 200000, \"aqjs\": 100000}}}},"
     "  \"consortium_award\": {\"zh\": \"产教联合体奖补\", \"en\":"
     "   \"consortium award\", \"unit\": \"yuan\", \"by_year\": {"
     "   \"2026\": {\"value\": 5000000, \"national\": {\"value\": 5000000,"
     "    \"count\": 5, \"amount\": 1000000}}}},"
+    "  \"subsidy_total\": {\"zh\": \"补助合计\", \"en\": \"all subsidies\","
+    "   \"unit\": \"yuan\", \"by_year\": {"
+    "   \"2026\": {\"value\": 5300000, \"budget\": 5000000}}},"
     "  \"x_extra\": {\"zh\": \"\", \"en\": \"\"}"
     " },"
     " \"subsidies\": ["
@@ -122,8 +124,11 @@ static const char s_fixture[] =
     "   \"amount\": 1000000, \"total\": 5000000}],"
     " \"subsidy_total\": {\"2026\": {\"value\": 5300000,"
     "  \"budget\": 5000000, \"status\": \"over\"}},"
-    " \"multi_member_people\": {\"people\": 16, \"students\": 12,"
-    "  \"graduates\": 3, \"staff\": 1}}";
+    " \"multi_member_people\": {\"people\": 16,"
+    "  \"students\": {\"value\": 12, \"zh\": \"学生\", \"en\": \"students\"},"
+    "  \"graduates\": {\"value\": 3, \"zh\": \"毕业生\","
+    "   \"en\": \"graduates\"},"
+    "  \"staff\": {\"value\": 1, \"zh\": \"教职工\", \"en\": \"staff\"}}}";
 
 static json_t *
 s_report(void)
@@ -333,9 +338,20 @@ test_table(void **state)
     /* A subsidy line of a part of a figure. */
     assert_non_null(strstr(text, "产教联合体奖补 consortium award (national)"));
     assert_non_null(strstr(text, "x_extra")); /* an unknown figure, by id */
-    /* Figures in DESIGN 7 order, whatever the object's order. */
+    /* Figures in the object's order (DESIGN 7's, as node/figures lists
+     * them): the renderer keeps no list of its own. */
     assert_true(strstr(text, "集团高职在校生") <
                 strstr(text, "集团中职在校生"));
+    json_t *swapped = json_deep_copy(rep);
+    json_t *figs = json_object_get(swapped, "figures");
+    json_t *hv = json_incref(json_object_get(figs, "hv_enrolled"));
+    assert_int_equal(json_object_del(figs, "hv_enrolled"), 0);
+    assert_int_equal(json_object_set_new(figs, "hv_enrolled", hv), 0);
+    char *text2 = s_render(swapped, CMD_REPORT_TABLE, false, NULL);
+    assert_true(strstr(text2, "集团中职在校生") <
+                strstr(text2, "集团高职在校生"));
+    free(text2);
+    json_decref(swapped);
     /* No control character from a name reaches the terminal. */
     assert_null(strchr(text, '\a'));
 
