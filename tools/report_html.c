@@ -502,8 +502,6 @@ static void
 s_html_subsidies(FILE *out, const json_t *report)
 {
     json_t *list = json_object_get(report, "subsidies");
-    size_t i;
-    json_t *s;
     fputs("<h2>补助 <span class=\"en\">Subsidies</span></h2>\n", out);
     if (json_array_size(list) == 0) {
         fputs("<p>无 none</p>\n", out);
@@ -514,10 +512,8 @@ s_html_subsidies(FILE *out, const json_t *report)
           "<th>单价 Amount (元)</th><th>合计 Total (元)</th></tr></thead>"
           "<tbody>\n",
           out);
-    json_array_foreach(list, i, s)
-    {
-        s_html_line(out, report, s);
-    }
+    for (size_t i = 0; i < json_array_size(list); i++)
+        s_html_line(out, report, json_array_get(list, i));
     fputs("</tbody></table>\n", out);
 }
 

@@ -210,10 +210,10 @@ s_table_subsidies(const json_t *report, FILE *out)
 static int
 s_table_totals(const json_t *report, FILE *out)
 {
+    s_table_t t;
     json_t *totals = json_object_get(report, "subsidy_total");
     const char *year;
     json_t *v;
-    s_table_t t;
     if (json_object_size(totals) == 0)
         return 0;
     fputs("补助合计 Subsidy totals, 年度奖补预算 against the annual award "
