@@ -905,6 +905,40 @@ s_net_teardown(void **state)
 
 /* `vocfed report` on a coordinator that holds one member's records, and
  * on that member. */
+/* Checks that figures lists the figures in DESIGN 7's order, the order
+ * the report shows them in (the renderers follow the object). */
+static void
+s_check_design7_order(json_t *figures)
+{
+    static const char *const order[] = {
+        "hv_enrolled",
+        "sv_enrolled",
+        "training_person_times",
+        "local_retention",
+        "industry_coverage",
+        "dual_qualified_share",
+        "self_hired_share",
+        "coop_class_subsidy",
+        "source_school_incentive",
+        "cross_city_incentive",
+        "industry_college_award",
+        "consortium_award",
+        "subsidy_total",
+    };
+    size_t n = sizeof order / sizeof order[0], at = 0, seen = 0;
+    const char *id;
+    json_t *f;
+    json_object_foreach(figures, id, f)
+    {
+        while (at < n && strcmp(order[at], id) != 0)
+            at++;
+        if (at == n)
+            fail_msg("figure %s out of DESIGN 7 order", id);
+        seen++;
+    }
+    assert_int_equal(seen, n);
+}
+
 static void
 test_command(void **state)
 {
@@ -947,6 +981,7 @@ test_command(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "group")),
                         "coord");
     assert_int_equal(th_jint(j, "year", NULL), 2026);
+    s_check_design7_order(json_object_get(j, "figures"));
     assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "value", NULL), 3);
     assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "target", NULL),
                      14000);
