@@ -176,11 +176,16 @@ s_xoverview(s_xlsx_t *x)
     return report_walk(x->rep, REPORT_GROUP | REPORT_PART, s_xoverview_row, &s);
 }
 
+/* The sheet of breakdown report_bds[k], named "按成员 By member". */
 static int
-s_xbreakdown(s_xlsx_t *x, const char *name, unsigned kind, const char *col)
+s_xbreakdown(s_xlsx_t *x, size_t k)
 {
+    const report_bd_t *bd = &report_bds[k];
+    unsigned kind = 2u << k;
+    char name[64];
+    snprintf(name, sizeof name, "%s %s", bd->zh, bd->en);
     const char *heads[9] = {"指标代码 Figure id", "指标 Figure",
-                            "Figure (English)", "年度 Year", col};
+                            "Figure (English)", "年度 Year", bd->col};
     double widths[9] = {22, 24, 36, 10, 22};
     size_t n = 5;
     if (kind == REPORT_MEMBER) {
@@ -356,12 +361,11 @@ cmd_report_xlsx(const json_t *report, const char *path)
     format_set_num_format(x.num, "#,##0");
     int rc = s_xoverview(&x);
     if (!rc)
-        rc = s_xbreakdown(&x, "按成员 By member", REPORT_MEMBER, "成员 Member");
+        rc = s_xbreakdown(&x, 0); /* by member */
     if (!rc)
-        rc = s_xbreakdown(&x, "按隶属 By affiliation", REPORT_AFFIL,
-                          "隶属 Affiliation");
+        rc = s_xbreakdown(&x, 1); /* by affiliation */
     if (!rc)
-        rc = s_xbreakdown(&x, "按区县 By county", REPORT_COUNTY, "区县 County");
+        rc = s_xbreakdown(&x, 2); /* by county */
     if (!rc) {
         s_xsubsidies(&x);
         s_xasof(&x);
