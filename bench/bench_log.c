@@ -52,11 +52,14 @@ s_median(double *v, int n)
 static void
 s_rmrf(const char *dir)
 {
+    static const char *const files[] = {"data.mdb", "lock.mdb"};
     char path[4096];
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", dir);
-    unlink(path);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        /* A truncated name would be another file: leave it. */
+        int n = snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (n > 0 && (size_t)n < sizeof path)
+            unlink(path);
+    }
     rmdir(dir);
 }
 

@@ -1513,6 +1513,13 @@ node_figures_json(store_t *st, const char *coord, int year, json_t **out)
     json_object_set_new(dq, "status", json_string("no_target"));
     s_rate_breakdowns(dq, c, "dqn", "dqd", 0);
     json_object_set_new(figs, "dual_qualified_share", dq);
+    /* In DESIGN 7's order, which the report shows (tools/report_model.h):
+     * the per-year figures from self_hired_share on come after these. */
+    for (int i = 2; i < 9; i++) {
+        json_t *f = json_incref(json_object_get(figs, ids[i]));
+        json_object_del(figs, ids[i]);
+        json_object_set_new(figs, ids[i], f);
+    }
 
     s_mem_t mem = {st, json_object(), coord};
     if (!rc)

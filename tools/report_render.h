@@ -9,7 +9,8 @@
  * Needs no store: the tests feed it fixtures.
  *
  * Renderers are lenient about the object: a missing field is shown
- * empty (a dash), an unknown figure after the known ones. Text from the
+ * empty (a dash). Figures come in the object's order, with its labels
+ * (report_model.h); one file per format, report_<format>.c. Text from the
  * object is escaped for its output (HTML, CSV) or, in the table, has its
  * control characters replaced, since member names come from records. */
 #ifndef VOCFED_TOOLS_REPORT_RENDER_H

@@ -20,9 +20,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-/* The shape node_figures_json() returns (SPEC 12.3), with names that
- * need care: CJK (2 columns each), HTML specials, a CSV comma and quote,
- * a would-be spreadsheet formula, a control character. */
+/* The shape node_figures_json() returns (SPEC 12.3), figures in DESIGN 7
+ * order as it lists them, and kinds of people with labels of their own
+ * beside the plain count of "people"; with names that need care: CJK (2 columns
+ * each), HTML specials, a CSV comma and quote, a would-be spreadsheet formula,
+ * a control character. */
 static const char s_fixture[] =
     "{\"group\": \"coord\", \"as_of\": \"2026-11-29T05:33:04.123Z\","
     " \"year\": 2026,"
@@ -45,14 +47,6 @@ static const char s_fixture[] =
     "   \"checkpoint_time\": \"2026-11-29T04:00:00.000Z\", \"behind\": false}"
     " },"
     " \"figures\": {"
-    "  \"sv_enrolled\": {\"zh\": \"集团中职在校生\", \"en\":"
-    "   \"secondary-vocational students in school\", \"unit\": \"people\","
-    "   \"value\": 10500, \"target\": 10000, \"target_year\": 2027,"
-    "   \"attainment\": 1.05, \"status\": \"met\","
-    "   \"by_member\": {\"aqjs\": 4000, \"aqis\": 6500},"
-    "   \"by_affiliation\": {\"市人社局, \\\"直属\\\"\": 4000,"
-    "    \"=HYPERLINK(1)\": 6500},"
-    "   \"by_county\": {\"340811\": 4000, \"340825\": 6500}},"
     "  \"hv_enrolled\": {\"zh\": \"集团高职在校生\", \"en\":"
     "   \"higher-vocational students in school\", \"unit\": \"people\","
     "   \"value\": 12345, \"target\": 14000, \"target_year\": 2027,"
@@ -61,6 +55,30 @@ static const char s_fixture[] =
     "   \"by_affiliation\": {\"市政府\": 12000, \"市人社局, \\\"直属\\\"\": "
     "345},"
     "   \"by_county\": {\"340803\": 12000, \"340811\": 345}},"
+    "  \"sv_enrolled\": {\"zh\": \"集团中职在校生\", \"en\":"
+    "   \"secondary-vocational students in school\", \"unit\": \"people\","
+    "   \"value\": 10500, \"target\": 10000, \"target_year\": 2027,"
+    "   \"attainment\": 1.05, \"status\": \"met\","
+    "   \"by_member\": {\"aqjs\": 4000, \"aqis\": 6500},"
+    "   \"by_affiliation\": {\"市人社局, \\\"直属\\\"\": 4000,"
+    "    \"=HYPERLINK(1)\": 6500},"
+    "   \"by_county\": {\"340811\": 4000, \"340825\": 6500}},"
+    "  \"training_person_times\": {\"zh\": \"职业技能培训\", \"en\":"
+    "   \"training person-times\", \"unit\": \"person-times\", \"by_year\": {"
+    "   \"2026\": {\"value\": 41000, \"target\": 40000, \"target_year\": 2026,"
+    "    \"attainment\": 1.025, \"status\": \"met\","
+    "    \"by_member\": {\"aqvtc\": 30000, \"aqjs\": 11000}}}},"
+    "  \"local_retention\": {\"zh\": \"留地就业率\", \"en\":"
+    "   \"local employment retention\", \"unit\": \"rate\", \"by_year\": {"
+    "   \"2026\": {\"value\": 0.47, \"target\": 0.45, \"target_year\": 2026,"
+    "    \"attainment\": 1.0444, \"status\": \"met\", \"numerator\": 470,"
+    "    \"denominator\": 1000, \"all_graduates\": {\"value\": 0.4,"
+    "    \"numerator\": 470, \"denominator\": 1175},"
+    "    \"by_member\": {\"aqvtc\": {\"value\": 0.47,"
+    "    \"numerator\": 470, \"denominator\": 1000}}},"
+    "   \"2025\": {\"value\": 0.4, \"target\": 0.42, \"target_year\": 2025,"
+    "    \"attainment\": 0.9524, \"status\": \"behind\", \"numerator\": 400,"
+    "    \"denominator\": 1000}}},"
     "  \"dual_qualified_share\": {\"zh\": \"双师型教师占比\", \"en\":"
     "   \"dual-qualified teachers\", \"unit\": \"rate\", \"value\": 0.4526,"
     "   \"target\": null, \"target_year\": null, \"attainment\": null,"
@@ -73,31 +91,6 @@ static const char s_fixture[] =
     "    \"denominator\": 800}},"
     "   \"by_county\": {\"340803\": {\"value\": 0.5, \"numerator\": 400,"
     "    \"denominator\": 800}}},"
-    "  \"local_retention\": {\"zh\": \"留地就业率\", \"en\":"
-    "   \"local employment retention\", \"unit\": \"rate\", \"by_year\": {"
-    "   \"2026\": {\"value\": 0.47, \"target\": 0.45, \"target_year\": 2026,"
-    "    \"attainment\": 1.0444, \"status\": \"met\", \"numerator\": 470,"
-    "    \"denominator\": 1000, \"all_graduates\": {\"value\": 0.4,"
-    "    \"numerator\": 470, \"denominator\": 1175},"
-    "    \"by_member\": {\"aqvtc\": {\"value\": 0.47,"
-    "    \"numerator\": 470, \"denominator\": 1000}}},"
-    "   \"2025\": {\"value\": 0.4, \"target\": 0.42, \"target_year\": 2025,"
-    "    \"attainment\": 0.9524, \"status\": \"behind\", \"numerator\": 400,"
-    "    \"denominator\": 1000}}},"
-    "  \"training_person_times\": {\"zh\": \"职业技能培训\", \"en\":"
-    "   \"training person-times\", \"unit\": \"person-times\", \"by_year\": {"
-    "   \"2026\": {\"value\": 41000, \"target\": 40000, \"target_year\": 2026,"
-    "    \"attainment\": 1.025, \"status\": \"met\","
-    "    \"by_member\": {\"aqvtc\": 30000, \"aqjs\": 11000}}}},"
-    "  \"coop_class_subsidy\": {\"zh\": \"校企合作班补助\", \"en\":"
-    "   \"cooperation-class subsidy\", \"unit\": \"yuan\", \"by_year\": {"
-    "   \"2026\": {\"value\": 300000, \"target\": null, \"status\":"
-    "    \"no_target\", \"count\": 3, \"amount\": 100000,"
-    "    \"by_payee\": {\"aqvtc\": 200000, \"aqjs\": 100000},"
-    "    \"by_member\": {\"aqvtc\": 200000, \"aqjs\": 100000}}}},"
-    "  \"subsidy_total\": {\"zh\": \"补助合计\", \"en\": \"all subsidies\","
-    "   \"unit\": \"yuan\", \"by_year\": {"
-    "   \"2026\": {\"value\": 5300000, \"budget\": 5000000}}},"
     "  \"self_hired_share\": {\"zh\": \"自主招聘教师比例\", \"en\":"
     "   \"self-hired posts\", \"unit\": \"rate\", \"by_year\": {"
     "   \"2026\": {\"value\": 0.21, \"numerator\": 21, \"denominator\": 100,"
@@ -107,10 +100,19 @@ static const char s_fixture[] =
     "     \"denominator\": 60, \"meets\": true},"
     "    \"aqjs\": {\"value\": 0.15, \"numerator\": 6,"
     "     \"denominator\": 40, \"meets\": false}}}}},"
+    "  \"coop_class_subsidy\": {\"zh\": \"校企合作班补助\", \"en\":"
+    "   \"cooperation-class subsidy\", \"unit\": \"yuan\", \"by_year\": {"
+    "   \"2026\": {\"value\": 300000, \"target\": null, \"status\":"
+    "    \"no_target\", \"count\": 3, \"amount\": 100000,"
+    "    \"by_payee\": {\"aqvtc\": 200000, \"aqjs\": 100000},"
+    "    \"by_member\": {\"aqvtc\": 200000, \"aqjs\": 100000}}}},"
     "  \"consortium_award\": {\"zh\": \"产教联合体奖补\", \"en\":"
     "   \"consortium award\", \"unit\": \"yuan\", \"by_year\": {"
     "   \"2026\": {\"value\": 5000000, \"national\": {\"value\": 5000000,"
     "    \"count\": 5, \"amount\": 1000000}}}},"
+    "  \"subsidy_total\": {\"zh\": \"补助合计\", \"en\": \"all subsidies\","
+    "   \"unit\": \"yuan\", \"by_year\": {"
+    "   \"2026\": {\"value\": 5300000, \"budget\": 5000000}}},"
     "  \"x_extra\": {\"zh\": \"\", \"en\": \"\"}"
     " },"
     " \"subsidies\": ["
@@ -122,8 +124,11 @@ static const char s_fixture[] =
     "   \"amount\": 1000000, \"total\": 5000000}],"
     " \"subsidy_total\": {\"2026\": {\"value\": 5300000,"
     "  \"budget\": 5000000, \"status\": \"over\"}},"
-    " \"multi_member_people\": {\"people\": 16, \"students\": 12,"
-    "  \"graduates\": 3, \"staff\": 1}}";
+    " \"multi_member_people\": {\"people\": 16,"
+    "  \"students\": {\"value\": 12, \"zh\": \"学生\", \"en\": \"students\"},"
+    "  \"graduates\": {\"value\": 3, \"zh\": \"毕业生\","
+    "   \"en\": \"graduates\"},"
+    "  \"staff\": {\"value\": 1, \"zh\": \"教职工\", \"en\": \"staff\"}}}";
 
 static json_t *
 s_report(void)
@@ -147,9 +152,16 @@ s_render(const json_t *report, cmd_report_format_t fmt, bool pretty,
     assert_non_null(f);
     assert_int_equal(cmd_report_write(report, fmt, pretty, f), 0);
     assert_int_equal(fclose(f), 0);
+    /* A copy made here, so the result is plainly heap memory: gcc 12 at
+     * -O3 cannot tell that open_memstream() did not point buf at itself
+     * and sees a dangling pointer to this frame (-Wdangling-pointer). */
+    char *text = malloc(n + 1);
+    assert_non_null(text);
+    memcpy(text, buf, n + 1);
+    free(buf);
     if (len)
         *len = n;
-    return buf;
+    return text;
 }
 
 static size_t
@@ -326,9 +338,20 @@ test_table(void **state)
     /* A subsidy line of a part of a figure. */
     assert_non_null(strstr(text, "产教联合体奖补 consortium award (national)"));
     assert_non_null(strstr(text, "x_extra")); /* an unknown figure, by id */
-    /* Figures in DESIGN 7 order, whatever the object's order. */
+    /* Figures in the object's order (DESIGN 7's, as node/figures lists
+     * them): the renderer keeps no list of its own. */
     assert_true(strstr(text, "集团高职在校生") <
                 strstr(text, "集团中职在校生"));
+    json_t *swapped = json_deep_copy(rep);
+    json_t *figs = json_object_get(swapped, "figures");
+    json_t *hv = json_incref(json_object_get(figs, "hv_enrolled"));
+    assert_int_equal(json_object_del(figs, "hv_enrolled"), 0);
+    assert_int_equal(json_object_set_new(figs, "hv_enrolled", hv), 0);
+    char *text2 = s_render(swapped, CMD_REPORT_TABLE, false, NULL);
+    assert_true(strstr(text2, "集团中职在校生") <
+                strstr(text2, "集团高职在校生"));
+    free(text2);
+    json_decref(swapped);
     /* No control character from a name reaches the terminal. */
     assert_null(strchr(text, '\a'));
 
@@ -744,6 +767,100 @@ test_errors(void **state)
     json_decref(rep);
 }
 
+/* ---- the same bytes as before ------------------------------------------ */
+
+/* The fixtures of the golden files: the report above and the odd shapes
+ * of test_errors, in this order. */
+static const char *const s_golden_odd[] = {
+    "{\"figures\": {}}",
+    "{\"figures\": {\"hv_enrolled\": {}}, \"members\": 3}",
+    "{\"figures\": {\"a\": {\"by_year\": {}}, \"b\": {\"by_year\":"
+    " {\"x\": 1, \"2026\": {\"value\": \"?\", \"by_member\": [1]}}}},"
+    " \"subsidies\": {}, \"subsidy_total\": [], \"year\": -1}",
+};
+
+/* The workbook's parts that do not hold the time it was made. */
+static const char s_xlsx_parts[] =
+    "xl/workbook.xml xl/worksheets/sheet1.xml xl/worksheets/sheet2.xml "
+    "xl/worksheets/sheet3.xml xl/worksheets/sheet4.xml "
+    "xl/worksheets/sheet5.xml xl/worksheets/sheet6.xml "
+    "xl/sharedStrings.xml xl/styles.xml";
+
+/* Renders report in fmt (CMD_REPORT_XLSX: the parts above, through
+ * unzip) and appends it to t after a heading line. */
+static void
+s_golden_add(th_text_t *t, const json_t *report, cmd_report_format_t fmt,
+             size_t which)
+{
+    char head[64], *out;
+    size_t len;
+    snprintf(head, sizeof head, "== fixture %zu ==\n", which);
+    th_text_add(t, head, strlen(head));
+    if (fmt != CMD_REPORT_XLSX) {
+        out = s_render(report, fmt, false, &len);
+    } else {
+        char dir[64], path[128], cmd[640];
+        th_tmpdir(dir);
+        snprintf(path, sizeof path, "%s/g.xlsx", dir);
+        assert_int_equal(cmd_report_xlsx(report, path), 0);
+        snprintf(cmd, sizeof cmd, "unzip -p '%s' %s", path, s_xlsx_parts);
+        out = s_popen(cmd);
+        len = strlen(out);
+        th_rmdir(dir);
+    }
+    th_text_add(t, out, len);
+    free(out);
+}
+
+/* Every format renders the fixtures to the bytes it rendered before the
+ * renderers were split (tests/tools/golden/report.*.golden). With
+ * VOCFED_GOLDEN_WRITE=1 in the environment, writes the files instead. */
+static void
+test_golden(void **state)
+{
+    (void)state;
+    static const cmd_report_format_t fmts[] = {
+        CMD_REPORT_TABLE, CMD_REPORT_JSON, CMD_REPORT_CSV, CMD_REPORT_HTML,
+        CMD_REPORT_XLSX};
+    bool write = getenv("VOCFED_GOLDEN_WRITE") != NULL;
+    bool unzip = system("command -v unzip >/dev/null 2>&1") == 0;
+    if (!unzip)
+        print_message("unzip not found: the workbook is not compared\n");
+    for (size_t f = 0; f < sizeof fmts / sizeof fmts[0]; f++) {
+        if (fmts[f] == CMD_REPORT_XLSX && !unzip)
+            continue;
+        th_text_t t = {0};
+        json_t *rep = s_report();
+        s_golden_add(&t, rep, fmts[f], 0);
+        json_decref(rep);
+        for (size_t i = 0; i < sizeof s_golden_odd / sizeof s_golden_odd[0];
+             i++) {
+            json_t *j = th_json(s_golden_odd[i]);
+            s_golden_add(&t, j, fmts[f], i + 1);
+            json_decref(j);
+        }
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tests/tools/golden/report.%s.golden",
+                 VOCFED_SOURCE_DIR, cmd_report_format_name(fmts[f]));
+        if (write) {
+            FILE *o = fopen(path, "wb");
+            assert_non_null(o);
+            assert_int_equal(fwrite(t.data, 1, t.len, o), t.len);
+            assert_int_equal(fclose(o), 0);
+        } else {
+            size_t len;
+            uint8_t *want = th_read_file(path, &len);
+            if (!want)
+                fail_msg("no golden file %s", path);
+            if (len != t.len || memcmp(want, t.data, len) != 0)
+                fail_msg("%s: the output differs (%zu bytes, want %zu)", path,
+                         t.len, len);
+            free(want);
+        }
+        free(t.data);
+    }
+}
+
 /* ---- the command -------------------------------------------------------- */
 
 /* Runs vocfed ARGS in the network's folder; fails unless it exits with
@@ -788,6 +905,40 @@ s_net_teardown(void **state)
 
 /* `vocfed report` on a coordinator that holds one member's records, and
  * on that member. */
+/* Checks that figures lists the figures in DESIGN 7's order, the order
+ * the report shows them in (the renderers follow the object). */
+static void
+s_check_design7_order(json_t *figures)
+{
+    static const char *const order[] = {
+        "hv_enrolled",
+        "sv_enrolled",
+        "training_person_times",
+        "local_retention",
+        "industry_coverage",
+        "dual_qualified_share",
+        "self_hired_share",
+        "coop_class_subsidy",
+        "source_school_incentive",
+        "cross_city_incentive",
+        "industry_college_award",
+        "consortium_award",
+        "subsidy_total",
+    };
+    size_t n = sizeof order / sizeof order[0], at = 0, seen = 0;
+    const char *id;
+    json_t *f;
+    json_object_foreach(figures, id, f)
+    {
+        while (at < n && strcmp(order[at], id) != 0)
+            at++;
+        if (at == n)
+            fail_msg("figure %s out of DESIGN 7 order", id);
+        seen++;
+    }
+    assert_int_equal(seen, n);
+}
+
 static void
 test_command(void **state)
 {
@@ -830,6 +981,7 @@ test_command(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "group")),
                         "coord");
     assert_int_equal(th_jint(j, "year", NULL), 2026);
+    s_check_design7_order(json_object_get(j, "figures"));
     assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "value", NULL), 3);
     assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "target", NULL),
                      14000);
@@ -951,6 +1103,7 @@ main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_xlsx),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_golden),
         cmocka_unit_test_setup_teardown(test_command, s_net_setup,
                                         s_net_teardown),
     };

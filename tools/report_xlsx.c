@@ -1,0 +1,383 @@
+/* vocfed: the report as an Excel workbook (cmd_report_xlsx() of
+ * report_render.h): numbers as numbers with their formats, a frozen
+ * bold header row per sheet, text cleaned to valid UTF-8. */
+#include "tools/report_model.h"
+#include "tools/report_render.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xlsxwriter.h>
+
+/* One workbook being written. */
+typedef struct {
+    lxw_workbook *wb;  /* the workbook */
+    lxw_format *bold;  /* header cells */
+    lxw_format *pct;   /* rates: 45.3% */
+    lxw_format *num;   /* counts and yuan: 1,234 */
+    lxw_error err;     /* first libxlsxwriter failure */
+    bool oom;          /* out of memory */
+    const json_t *rep; /* the report */
+} s_xlsx_t;
+
+static void
+s_xerr(s_xlsx_t *x, lxw_error e)
+{
+    if (e != LXW_NO_ERROR && x->err == LXW_NO_ERROR)
+        x->err = e;
+}
+
+/* Writes text (cleaned to valid UTF-8 without controls); nothing for
+ * NULL or "". */
+static void
+s_xstr(s_xlsx_t *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
+       lxw_format *f)
+{
+    if (!s || !s[0])
+        return;
+    char *clean = report_clean(s, "\xEF\xBF\xBD");
+    if (!clean) {
+        x->oom = true;
+        return;
+    }
+    s_xerr(x, worksheet_write_string(ws, r, c, clean, f));
+    free(clean);
+}
+
+/* Writes a JSON number as a number; nothing for anything else. */
+static void
+s_xnum(s_xlsx_t *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
+       const json_t *v, lxw_format *f)
+{
+    if (json_is_number(v) && isfinite(json_number_value(v)))
+        s_xerr(x, worksheet_write_number(ws, r, c, json_number_value(v), f));
+}
+
+/* Writes a year as a number when it is one, else as text. */
+static void
+s_xyear(s_xlsx_t *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
+        const char *year)
+{
+    char *end = NULL;
+    errno = 0;
+    long y = year[0] ? strtol(year, &end, 10) : 0;
+    if (year[0] && !errno && end && *end == '\0')
+        s_xerr(x, worksheet_write_number(ws, r, c, (double)y, NULL));
+    else
+        s_xstr(x, ws, r, c, year, NULL);
+}
+
+/* A sheet with a bold header row (frozen) and column widths. */
+static lxw_worksheet *
+s_xsheet(s_xlsx_t *x, const char *name, const char *const *heads,
+         const double *widths, size_t n)
+{
+    lxw_worksheet *ws = workbook_add_worksheet(x->wb, name);
+    if (!ws) {
+        s_xerr(x, LXW_ERROR_MEMORY_MALLOC_FAILED);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s_xstr(x, ws, 0, (lxw_col_t)i, heads[i], x->bold);
+        s_xerr(x, worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i,
+                                       widths[i], NULL));
+    }
+    worksheet_freeze_panes(ws, 1, 0);
+    return ws;
+}
+
+/* The format for a value of unit. */
+static lxw_format *
+s_xfmt(s_xlsx_t *x, const char *unit)
+{
+    return report_is_rate(unit) ? x->pct : x->num;
+}
+
+/* State of filling one sheet from report_walk. */
+typedef struct {
+    s_xlsx_t *x;       /* the workbook */
+    lxw_worksheet *ws; /* the sheet */
+    lxw_row_t row;     /* the next row */
+    unsigned kind;     /* the breakdown shown (REPORT_MEMBER...) */
+} s_xsheet_t;
+
+static int
+s_xoverview_row(void *ctx, const report_row_t *row)
+{
+    s_xsheet_t *s = ctx;
+    s_xlsx_t *x = s->x;
+    lxw_row_t r = s->row++;
+    lxw_format *vf = s_xfmt(x, row->unit);
+    if (row->kind == &report_part) {
+        /* "local_retention/all_graduates" */
+        size_t n = strlen(row->id) + strlen(row->bucket) + 2;
+        char *id = malloc(n);
+        if (!id)
+            return VOCFED_ENOMEM;
+        snprintf(id, n, "%s/%s", row->id, row->bucket);
+        s_xstr(x, s->ws, r, 0, id, NULL);
+        free(id);
+    } else {
+        s_xstr(x, s->ws, r, 0, row->id, NULL);
+    }
+    s_xstr(x, s->ws, r, 1, row->zh, NULL);
+    s_xstr(x, s->ws, r, 2, row->en, NULL);
+    s_xstr(x, s->ws, r, 3, row->unit, NULL);
+    s_xyear(x, s->ws, r, 4, row->year);
+    s_xnum(x, s->ws, r, 5, report_cell_get(row->cell, "value"), vf);
+    s_xnum(x, s->ws, r, 6, report_cell_get(row->cell, "numerator"), x->num);
+    s_xnum(x, s->ws, r, 7, report_cell_get(row->cell, "denominator"), x->num);
+    s_xnum(x, s->ws, r, 8, row->target, vf);
+    s_xnum(x, s->ws, r, 9, report_cell_get(row->cell, "target_year"), NULL);
+    s_xnum(x, s->ws, r, 10, report_cell_get(row->cell, "attainment"), x->pct);
+    if (row->status)
+        s_xstr(x, s->ws, r, 11, report_status_label(row->status), NULL);
+    return x->oom ? VOCFED_ENOMEM : 0;
+}
+
+static int
+s_xbucket_row(void *ctx, const report_row_t *row)
+{
+    s_xsheet_t *s = ctx;
+    s_xlsx_t *x = s->x;
+    lxw_row_t r = s->row++;
+    lxw_col_t c = 5;
+    s_xstr(x, s->ws, r, 0, row->id, NULL);
+    s_xstr(x, s->ws, r, 1, row->zh, NULL);
+    s_xstr(x, s->ws, r, 2, row->en, NULL);
+    s_xyear(x, s->ws, r, 3, row->year);
+    s_xstr(x, s->ws, r, 4, row->bucket, NULL);
+    if (s->kind == REPORT_MEMBER)
+        s_xstr(x, s->ws, r, c++, report_member_name(x->rep, row->bucket), NULL);
+    s_xnum(x, s->ws, r, c++, report_cell_get(row->cell, "value"),
+           s_xfmt(x, row->unit));
+    s_xnum(x, s->ws, r, c++, report_cell_get(row->cell, "numerator"), x->num);
+    s_xnum(x, s->ws, r, c, report_cell_get(row->cell, "denominator"), x->num);
+    return x->oom ? VOCFED_ENOMEM : 0;
+}
+
+static int
+s_xoverview(s_xlsx_t *x)
+{
+    static const char *const heads[] = {
+        "指标代码 Figure id", "指标 Figure",
+        "Figure (English)",   "单位 Unit",
+        "年度 Year",          "数值 Value",
+        "分子 Numerator",     "分母 Denominator",
+        "目标 Target",        "目标年度 Target year",
+        "完成度 Attainment",  "状态 Status",
+    };
+    static const double widths[] = {22, 24, 36, 12, 10, 14,
+                                    14, 14, 14, 12, 14, 18};
+    s_xsheet_t s = {x, s_xsheet(x, "总览 Overview", heads, widths, 12), 1, 0};
+    if (!s.ws)
+        return 0;
+    return report_walk(x->rep, REPORT_GROUP | REPORT_PART, s_xoverview_row, &s);
+}
+
+/* The sheet of breakdown report_bds[k], named "按成员 By member". */
+static int
+s_xbreakdown(s_xlsx_t *x, size_t k)
+{
+    const report_bd_t *bd = &report_bds[k];
+    unsigned kind = 2u << k;
+    char name[64];
+    snprintf(name, sizeof name, "%s %s", bd->zh, bd->en);
+    const char *heads[9] = {"指标代码 Figure id", "指标 Figure",
+                            "Figure (English)", "年度 Year", bd->col};
+    double widths[9] = {22, 24, 36, 10, 22};
+    size_t n = 5;
+    if (kind == REPORT_MEMBER) {
+        heads[n] = "名称 Name";
+        widths[n++] = 28;
+    }
+    heads[n] = "数值 Value";
+    widths[n++] = 14;
+    heads[n] = "分子 Numerator";
+    widths[n++] = 14;
+    heads[n] = "分母 Denominator";
+    widths[n++] = 14;
+    s_xsheet_t s = {x, s_xsheet(x, name, heads, widths, n), 1, kind};
+    if (!s.ws)
+        return 0;
+    return report_walk(x->rep, kind, s_xbucket_row, &s);
+}
+
+static void
+s_xsubsidies(s_xlsx_t *x)
+{
+    static const char *const heads[] = {
+        "补助代码 Subsidy id", "补助 Subsidy",          "Subsidy (English)",
+        "年度 Year",           "收款方 Payee",          "收款方名称 Payee name",
+        "数量 Count",          "单价 Amount (元 yuan)", "合计 Total (元 yuan)",
+    };
+    static const double widths[] = {24, 24, 36, 10, 18, 28, 12, 18, 18};
+    lxw_worksheet *ws = s_xsheet(x, "补助 Subsidies", heads, widths, 9);
+    json_t *list = json_object_get(x->rep, "subsidies");
+    lxw_row_t r = 1;
+    size_t i;
+    json_t *s;
+    if (!ws)
+        return;
+    json_array_foreach(list, i, s)
+    {
+        const char *rest;
+        json_t *f =
+            report_subsidy_figure(x->rep, report_str(s, "figure"), &rest);
+        s_xstr(x, ws, r, 0, report_str(s, "figure"), NULL);
+        s_xstr(x, ws, r, 1, report_str(f, "zh"), NULL);
+        s_xstr(x, ws, r, 2, report_str(f, "en"), NULL);
+        s_xnum(x, ws, r, 3, json_object_get(s, "year"), NULL);
+        s_xstr(x, ws, r, 4, report_str(s, "payee"), NULL);
+        s_xstr(x, ws, r, 5, report_payee_name(x->rep, s), NULL);
+        s_xnum(x, ws, r, 6, json_object_get(s, "count"), x->num);
+        s_xnum(x, ws, r, 7, json_object_get(s, "amount"), x->num);
+        s_xnum(x, ws, r, 8, json_object_get(s, "total"), x->num);
+        r++;
+    }
+    /* The totals against the budget, under the lines. */
+    json_t *totals = json_object_get(x->rep, "subsidy_total");
+    const char *year;
+    json_t *v;
+    if (json_object_size(totals) == 0)
+        return;
+    r++;
+    static const char *const th[] = {"年度 Year", "合计 Total (元 yuan)",
+                                     "预算 Budget (元 yuan)", "状态 Status"};
+    for (lxw_col_t c = 0; c < 4; c++)
+        s_xstr(x, ws, r, c, th[c], x->bold);
+    r++;
+    json_object_foreach(totals, year, v)
+    {
+        s_xyear(x, ws, r, 0, year);
+        s_xnum(x, ws, r, 1, json_object_get(v, "value"), x->num);
+        s_xnum(x, ws, r, 2, json_object_get(v, "budget"), x->num);
+        s_xstr(x, ws, r, 3,
+               report_status_label(
+                   json_string_value(json_object_get(v, "status"))),
+               NULL);
+        r++;
+    }
+}
+
+/* A sheet being filled row by row. */
+typedef struct {
+    s_xlsx_t *x;       /* the workbook */
+    lxw_worksheet *ws; /* the sheet */
+    lxw_row_t r;       /* the next row */
+} s_xrows_t;
+
+/* One row of people found at several members (report_people callback). */
+static int
+s_xperson(void *ctx, const char *label, const json_t *n)
+{
+    s_xrows_t *s = ctx;
+    s_xstr(s->x, s->ws, s->r, 0, label, NULL);
+    s_xnum(s->x, s->ws, s->r++, 1, n, s->x->num);
+    return 0;
+}
+
+/* Under the members: what the whole report is of, and the people found
+ * at several members. */
+static void
+s_xasof_footer(s_xlsx_t *x, lxw_worksheet *ws, lxw_row_t r)
+{
+    char ryear[32];
+    report_year(x->rep, ryear, sizeof ryear);
+    s_xstr(x, ws, r, 0, "集团 Group", x->bold);
+    s_xstr(x, ws, r++, 1, report_str(x->rep, "group"), NULL);
+    s_xstr(x, ws, r, 0, "报告年度 Report year", x->bold);
+    s_xyear(x, ws, r++, 1, ryear[0] ? ryear : "全部 all");
+    s_xstr(x, ws, r, 0, "截至 As of", x->bold);
+    s_xstr(x, ws, r++, 1, report_str(x->rep, "as_of"), NULL);
+    r++;
+    s_xstr(x, ws, r++, 0, "多个成员处的人员 People at more than one member",
+           x->bold);
+    s_xrows_t s = {x, ws, r};
+    if (report_people(x->rep, s_xperson, &s))
+        x->oom = true;
+}
+
+static void
+s_xasof(s_xlsx_t *x)
+{
+    static const char *const heads[] = {
+        "成员 Member",
+        "中文名称 Name (zh)",
+        "英文名称 Name (en)",
+        "角色 Role",
+        "隶属 Affiliation",
+        "区县 County",
+        "条目 Entries",
+        "根 Root",
+        "检查点时间 Checkpoint time",
+        "状态 State",
+    };
+    static const char *const texts[] = {
+        "name_zh", "name_en", "role", "original_affiliation", "region_code",
+    };
+    static const double widths[] = {14, 28, 40, 14, 24, 12, 12, 68, 26, 14};
+    lxw_worksheet *ws = s_xsheet(x, "数据截至 As of", heads, widths, 10);
+    json_t *members = json_object_get(x->rep, "members");
+    lxw_row_t r = 1;
+    const char *id;
+    json_t *m;
+    if (!ws)
+        return;
+    json_object_foreach(members, id, m)
+    {
+        bool behind = json_is_true(json_object_get(m, "behind"));
+        s_xstr(x, ws, r, 0, id, NULL);
+        for (lxw_col_t c = 0; c < 5; c++)
+            s_xstr(x, ws, r, c + 1, report_str(m, texts[c]), NULL);
+        s_xnum(x, ws, r, 6, json_object_get(m, "size"), x->num);
+        s_xstr(x, ws, r, 7, report_str(m, "root"), NULL);
+        s_xstr(x, ws, r, 8, report_str(m, "checkpoint_time"), NULL);
+        s_xstr(x, ws, r, 9, behind ? "落后 behind" : "最新 current", NULL);
+        r++;
+    }
+    s_xasof_footer(x, ws, r + 1);
+}
+
+int
+cmd_report_xlsx(const json_t *report, const char *path)
+{
+    if (!report_is_report(report))
+        return VOCFED_EINVALID;
+    s_xlsx_t x = {.rep = report};
+    x.wb = workbook_new(path);
+    if (!x.wb)
+        return VOCFED_ENOMEM;
+    x.bold = workbook_add_format(x.wb);
+    x.pct = workbook_add_format(x.wb);
+    x.num = workbook_add_format(x.wb);
+    if (!x.bold || !x.pct || !x.num) {
+        workbook_close(x.wb);
+        return VOCFED_ENOMEM;
+    }
+    format_set_bold(x.bold);
+    format_set_num_format(x.pct, "0.0%");
+    format_set_num_format(x.num, "#,##0");
+    int rc = s_xoverview(&x);
+    if (!rc)
+        rc = s_xbreakdown(&x, 0); /* by member */
+    if (!rc)
+        rc = s_xbreakdown(&x, 1); /* by affiliation */
+    if (!rc)
+        rc = s_xbreakdown(&x, 2); /* by county */
+    if (!rc) {
+        s_xsubsidies(&x);
+        s_xasof(&x);
+    }
+    /* Close always: it frees the workbook (and writes the file). */
+    lxw_error cerr = workbook_close(x.wb);
+    if (rc)
+        return rc;
+    if (x.oom || x.err == LXW_ERROR_MEMORY_MALLOC_FAILED ||
+        cerr == LXW_ERROR_MEMORY_MALLOC_FAILED)
+        return VOCFED_ENOMEM;
+    if (x.err != LXW_NO_ERROR || cerr != LXW_NO_ERROR)
+        return -EIO;
+    return 0;
+}
