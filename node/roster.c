@@ -12,6 +12,7 @@
  * registration and succeeds. The other order would leave a key the store
  * accepts signatures from that no roster entry vouches for. */
 #include "node/roster.h"
+#include "node/node.h"
 
 #include "node/identity.h"
 #include "storage/replica.h"
@@ -163,7 +164,8 @@ s_append(store_t *store, const char *coord_id, const uint8_t *sk,
                               .key = id,
                               .body = body.data,
                               .body_len = body.len};
-        rc = store_append(store, coord_id, sk, &rec, 1, 0, NULL, NULL);
+        /* The roster's kind is the coordinator's (node_append_as). */
+        rc = node_append_as(store, coord_id, sk, true, &rec, 1, 0, NULL, NULL);
     }
     proto_buf_release(&body);
     return rc;

@@ -12,8 +12,11 @@
 #include "protocol/hash.h"
 #include "protocol/kinds.h"
 #include "protocol/status.h"
+#include "node/meta.h"
+#include "node/node.h"
 #include "storage/store.h"
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -61,13 +64,24 @@ enum {
 /* A role name (see cli_role_valid), at most this many bytes. */
 #define CLI_ROLE_MAX 32
 /* The node_role of the node that keeps the roster (DESIGN 1). */
-#define CLI_ROLE_COORDINATOR "coordinator"
+#define CLI_ROLE_COORDINATOR NODE_ROLE_COORDINATOR
 
 typedef struct cli cli_t;
 
 /* Runs a command on argv[0..argc) (argv[0] is the command name). Returns
  * an exit code. */
 typedef int (*cli_run_fn)(cli_t *cli, int argc, char **argv);
+
+/* What a command needs of the node (git's RUN_SETUP): cli_node opens it
+ * so, once the command has checked its command line, and vocfed.c closes
+ * it after the command ran. */
+enum {
+    CLI_NEEDS_STORE = 1 << 0,    /* the store, figures attached */
+    CLI_NEEDS_IDENTITY = 1 << 1, /* and the identity init wrote */
+    CLI_NEEDS_KEY = 1 << 2,      /* and the secret key (cli_node_key) */
+    CLI_NEEDS_SETTINGS = 1 << 3, /* and vocfed.cfg, the coordinator found */
+    CLI_NEEDS_CREATE = 1 << 4,   /* make the store if there is none */
+};
 
 /* One subcommand. */
 typedef struct {
@@ -77,22 +91,39 @@ typedef struct {
     cli_run_fn run;                /* does the work */
     void (*usage_more)(FILE *out); /* prints more help after usage (e.g.
                                       from a table), or NULL */
+    unsigned needs;                /* CLI_NEEDS_*: what cli_node opens */
 } cli_cmd_t;
 
 /* The state of one vocfed run. */
 struct cli {
     const char *dir;      /* store folder: --dir, $VOCFED_DIR, or default */
     const cli_cmd_t *cmd; /* the command running, for its messages */
+    node_t *node;         /* the node cli_node opened, or NULL; owned */
 };
 
-/* The node's identity as init wrote it into the store's meta data. */
+/* How cli_parse treats one option. */
+typedef enum {
+    CLI_ARG_FLAG, /* target is a bool *: set to true */
+    CLI_ARG_STR,  /* target is a const char **: the value (argv's) */
+    CLI_ARG_ID,   /* as STR, checked with cli_check_id first */
+    CLI_ARG_FN,   /* fn(cli, value, target) handles it */
+} cli_arg_t;
+
+/* Handles one option for cli_parse: value is optarg (NULL for none).
+ * Returns CLI_GO_ON, or an exit code after printing why. */
+typedef int (*cli_opt_fn)(cli_t *cli, const char *value, void *target);
+
+/* One option of a command, for cli_parse. A table ends with name NULL.
+ * --dir and --help are every command's and need no entry. The usage
+ * text of the command (cli_cmd_t) is the option's help. */
 typedef struct {
-    char id[PROTO_ID_MAX + 1];                 /* node_id */
-    char name[CLI_NAME_MAX + 1];               /* node_name */
-    char role[CLI_ROLE_MAX + 1];               /* node_role */
-    char pubkey_hex[2 * PROTO_PUBKEY_LEN + 1]; /* node_pubkey, as stored */
-    uint8_t pubkey[PROTO_PUBKEY_LEN];          /* node_pubkey, decoded */
-} cli_identity_t;
+    const char *name; /* the long name without "--" */
+    char letter;      /* the short option (-q), or 0 */
+    int has_arg;      /* no_argument, required_argument, optional_argument */
+    cli_arg_t how;    /* what to do with it */
+    void *target;     /* where it goes (see cli_arg_t) */
+    cli_opt_fn fn;    /* CLI_ARG_FN: the handler */
+} cli_opt_t;
 
 /* What cli_entry_json puts in the object besides author, seq, time_ms,
  * time, kind, key and body. */
@@ -145,6 +176,16 @@ void cli_print_usage(const cli_cmd_t *cmd, FILE *out);
  * state, which optind = 1 alone does not reset with glibc). */
 void cli_getopt_reset(void);
 
+/* Parses the options of argv (argv[0] is the command's name) by the
+ * table opts (ending with a NULL name), with --dir and --help, in the
+ * order given. Options and arguments may mix; "--" ends the options.
+ * With first NULL any argument is refused ("unexpected argument");
+ * else *first is the index of the first argument in the permuted argv.
+ * Returns CLI_GO_ON, CLI_EXIT_OK after printing the help, or an exit
+ * code after printing what was wrong. */
+int cli_parse(cli_t *cli, const cli_opt_t *opts, int argc, char **argv,
+              int *first) VOCFED_WUR;
+
 /* Handles what getopt_long returned for an option every command shares
  * (--dir, --help) or an error (':' and '?'). Returns CLI_GO_ON when
  * parsing goes on (--dir), CLI_EXIT_OK after printing the help, or
@@ -181,11 +222,11 @@ int cli_parse_pubkey(const cli_t *cli, const char *opt, const char *hex,
 int cli_kind_find(const cli_t *cli, const char *name,
                   const proto_kind_def_t **out) VOCFED_WUR;
 
-/* Whether this node may write kind k: the coordinator's kinds
- * (industry, target, subsidy_rule) only on the coordinator, the others
- * only on members. Returns CLI_GO_ON, or CLI_EXIT_USAGE after printing
- * why. */
-int cli_kind_role_check(const cli_identity_t *me,
+/* Whether this node may write kind k (node_kind_allowed): the
+ * coordinator's kinds (industry, target, subsidy_rule) only on the
+ * coordinator, the others only on members. Returns CLI_GO_ON, or
+ * CLI_EXIT_USAGE after printing why. */
+int cli_kind_role_check(const node_t *node,
                         const proto_kind_def_t *k) VOCFED_WUR;
 
 /* Prints "vocfed: WHAT refused: ..." for a key or value the kinds table
@@ -197,23 +238,29 @@ int cli_kind_refused(const char *what, const proto_kind_error_t *err);
  * fields with their types ('*' marks a required field). */
 void cli_print_kinds(FILE *out);
 
-/* Opens the store in cli->dir (creating it when create is true), with
- * the map size from $VOCFED_MAP_SIZE if set. Returns 0 with *out owned
- * by the caller (store_destroy), or an exit code after printing why:
+/* Opens the node in cli->dir as cli->cmd->needs says (CLI_NEEDS_*; the
+ * key is left to cli_node_key), with the map size from $VOCFED_MAP_SIZE
+ * if set, once: later calls give the same node. Returns 0 with *out
+ * owned by cli (vocfed.c closes it), or an exit code after printing why:
  * CLI_EXIT_USAGE for a bad $VOCFED_MAP_SIZE, CLI_EXIT_ENV for a store
- * that is missing, locked, of another format version, or unreadable. */
-int cli_store_open(const cli_t *cli, bool create, store_t **out) VOCFED_WUR;
+ * that is missing, locked, of another format version or unreadable, no
+ * identity in it, or unreadable settings. */
+int cli_node(cli_t *cli, node_t **out) VOCFED_WUR;
 
-/* Reads the node's identity from the store's meta data. Returns 0, or
- * CLI_EXIT_ENV after printing why (no identity: not made by init). */
-int cli_identity_load(const cli_t *cli, store_t *store,
-                      cli_identity_t *out) VOCFED_WUR;
+/* Loads the node's secret key (CLI_NEEDS_KEY) into the node cli_node
+ * opened, for a command ready to sign. Returns 0, or CLI_EXIT_ENV after
+ * printing why. */
+int cli_node_key(cli_t *cli) VOCFED_WUR;
+
+/* Closes the node cli_node opened, if any (before a daemon opens the
+ * store itself). */
+void cli_node_close(cli_t *cli);
 
 /* The author a command reads: opt (already checked with cli_check_id)
  * if not NULL, else the node's own id from the meta data. Returns 0, or
  * an exit code after printing why: CLI_EXIT_FAIL when the store does not
- * know author opt. */
-int cli_author(const cli_t *cli, store_t *store, const char *opt,
+ * know author opt, CLI_EXIT_ENV when the store has no node_id. */
+int cli_author(const cli_t *cli, const node_t *node, const char *opt,
                char out[PROTO_ID_MAX + 1]) VOCFED_WUR;
 
 /* Writes time_ms (ms since the Unix epoch) as ISO 8601 UTC with

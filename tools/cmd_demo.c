@@ -7,8 +7,8 @@
  * (one transaction, one signature per member); every node started as its
  * own process; wait until the coordinator is level with every member;
  * the report printed and written as report.html; everything stopped. */
-#include "node/figures.h"
-#include "node/identity.h"
+#include "node/node.h"
+#include "protocol/clock.h"
 #include "protocol/kinds.h"
 #include "storage/store.h"
 #include "tools/cli.h"
@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <sodium.h>
@@ -295,12 +294,11 @@ s_pseudo(const uint8_t key[32], const char *id_number, char out[65])
     proto_hex(h, 32, out);
 }
 
-/* Everything one member records: profile, majors, students, graduates,
- * teachers, posts, training, cooperation classes, colleges, consortia. */
+/* The member's profile and, at a school, its majors. */
 static int
-s_fill(const s_member_t *m, int index, const uint8_t link[32], s_batch_t *b)
+s_fill_profile(const s_member_t *m, int index, s_batch_t *b)
 {
-    char k[80], pid[65], idn[40], v[8][96];
+    char k[80], v[5][96];
     int rc = s_rec(
         b, "member", "profile",
         (snprintf(v[0], 96, "name_zh=%s", m->name_zh), v[0]),
@@ -321,9 +319,18 @@ s_fill(const s_member_t *m, int index, const uint8_t link[32], s_batch_t *b)
                         "status=active", NULL)))
             return rc;
     }
-    /* Students. The first 300 secondary students of the industrial
-     * school are also enrolled at the lead college (five-year pathway):
-     * the same person at two members, counted once in each figure. */
+    return VOCFED_OK;
+}
+
+/* The students. The first 300 secondary students of the industrial
+ * school are also enrolled at the lead college (five-year pathway): the
+ * same person at two members, counted once in each figure. */
+static int
+s_fill_students(const s_member_t *m, int index, const uint8_t link[32],
+                s_batch_t *b)
+{
+    char pid[65], idn[40], v[4][96];
+    int rc;
     for (int i = 0; i < m->higher + m->secondary; i++) {
         bool higher = i < m->higher;
         int shared = !strcmp(m->id, "aqvtc") && i < 300;
@@ -345,17 +352,27 @@ s_fill(const s_member_t *m, int index, const uint8_t link[32], s_batch_t *b)
                         "status=enrolled", v[0], v[1], v[2], NULL)))
             return rc;
     }
-    snprintf(v[7], 96, "intake_year=%d", s_year - 2);
-    if (!strcmp(m->id, "aqis"))
-        for (int i = 0; i < 300; i++) {
-            snprintf(idn, sizeof idn, "3408001999%04d%04d", 2, i);
-            s_pseudo(link, idn, pid);
-            if ((rc =
-                     s_rec(b, "student", pid, "level=secondary",
-                           "pathway=five_year", "status=enrolled", v[7],
-                           "origin_region=340803", "source_school=jh01", NULL)))
-                return rc;
-        }
+    snprintf(v[3], 96, "intake_year=%d", s_year - 2);
+    if (strcmp(m->id, "aqis") != 0)
+        return VOCFED_OK;
+    for (int i = 0; i < 300; i++) {
+        snprintf(idn, sizeof idn, "3408001999%04d%04d", 2, i);
+        s_pseudo(link, idn, pid);
+        if ((rc = s_rec(b, "student", pid, "level=secondary",
+                        "pathway=five_year", "status=enrolled", v[3],
+                        "origin_region=340803", "source_school=jh01", NULL)))
+            return rc;
+    }
+    return VOCFED_OK;
+}
+
+/* The graduates, the teachers and the posts. */
+static int
+s_fill_staff(const s_member_t *m, int index, const uint8_t link[32],
+             s_batch_t *b)
+{
+    char k[80], pid[65], idn[40], v[2][96];
+    int rc;
     for (int i = 0; i < m->graduates; i++) {
         snprintf(idn, sizeof idn, "3408001998%04d%04d", index, i);
         s_pseudo(link, idn, pid);
@@ -382,13 +399,20 @@ s_fill(const s_member_t *m, int index, const uint8_t link[32], s_batch_t *b)
                  i % 4 ? "post=authorised" : "post=self_hired", dual, NULL)))
             return rc;
     }
-    if (m->teachers) {
-        snprintf(v[0], 96, "authorised_posts=%d", m->teachers * 3 / 4);
-        snprintf(v[1], 96, "self_hired_posts=%d", m->teachers / 4);
-        snprintf(k, sizeof k, "%d", s_year);
-        if ((rc = s_rec(b, "posts", k, v[0], v[1], NULL)))
-            return rc;
-    }
+    if (!m->teachers)
+        return VOCFED_OK;
+    snprintf(v[0], 96, "authorised_posts=%d", m->teachers * 3 / 4);
+    snprintf(v[1], 96, "self_hired_posts=%d", m->teachers / 4);
+    snprintf(k, sizeof k, "%d", s_year);
+    return s_rec(b, "posts", k, v[0], v[1], NULL);
+}
+
+/* Training, cooperation classes, industry colleges and consortia. */
+static int
+s_fill_work(const s_member_t *m, s_batch_t *b)
+{
+    char k[80], v[4][96];
+    int rc;
     for (int done = 0, i = 0; done < m->training; i++) {
         int n = m->training - done < 500 ? m->training - done : 500;
         snprintf(k, sizeof k, "%s-%d-%03d", m->id, s_year, i);
@@ -409,24 +433,36 @@ s_fill(const s_member_t *m, int index, const uint8_t link[32], s_batch_t *b)
                         "kind=order", NULL)))
             return rc;
     }
-    snprintf(v[5], 96, "recognised_year=%d", s_year);
-    snprintf(v[6], 96, "recognised_year=%d", s_year - 1);
-    if (!strcmp(m->id, "aqvtc")) {
-        if ((rc = s_rec(b, "industry_college", "auto", "name=汽车产业学院",
-                        "industry=auto", "level=provincial", v[5], NULL)) ||
-            (rc = s_rec(b, "industry_college", "chemical", "name=化工产业学院",
-                        "industry=chemical", "level=provincial", v[6], NULL)) ||
-            (rc = s_rec(b, "industry_college", "digital", "name=数字产业学院",
-                        "industry=digital", "level=municipal", v[5], NULL)))
-            return rc;
-    }
+    snprintf(v[2], 96, "recognised_year=%d", s_year);
+    snprintf(v[3], 96, "recognised_year=%d", s_year - 1);
+    if (!strcmp(m->id, "aqvtc") &&
+        ((rc = s_rec(b, "industry_college", "auto", "name=汽车产业学院",
+                     "industry=auto", "level=provincial", v[2], NULL)) ||
+         (rc = s_rec(b, "industry_college", "chemical", "name=化工产业学院",
+                     "industry=chemical", "level=provincial", v[3], NULL)) ||
+         (rc = s_rec(b, "industry_college", "digital", "name=数字产业学院",
+                     "industry=digital", "level=municipal", v[2], NULL))))
+        return rc;
     if (!strcmp(m->role, "consortium"))
-        if ((rc = s_rec(b, "consortium", m->id,
-                        (snprintf(v[0], 96, "name=%s", m->name_zh), v[0]),
-                        !strcmp(m->id, "etdz") ? "level=provincial"
-                                               : "level=municipal",
-                        v[5], NULL)))
-            return rc;
+        return s_rec(b, "consortium", m->id,
+                     (snprintf(v[0], 96, "name=%s", m->name_zh), v[0]),
+                     !strcmp(m->id, "etdz") ? "level=provincial"
+                                            : "level=municipal",
+                     v[2], NULL);
+    return VOCFED_OK;
+}
+
+/* Everything one member records: profile, majors, students, graduates,
+ * teachers, posts, training, cooperation classes, colleges, consortia.
+ * The order of the calls is the order of the synthetic data. */
+static int
+s_fill(const s_member_t *m, int index, const uint8_t link[32], s_batch_t *b)
+{
+    int rc;
+    if ((rc = s_fill_profile(m, index, b)) ||
+        (rc = s_fill_students(m, index, link, b)) ||
+        (rc = s_fill_staff(m, index, link, b)) || (rc = s_fill_work(m, b)))
+        return rc;
     for (size_t i = 0; i < b->n; i++)
         b->recs[i].key = b->keys[i];
     return VOCFED_OK;
@@ -434,32 +470,21 @@ s_fill(const s_member_t *m, int index, const uint8_t link[32], s_batch_t *b)
 
 /* ---- the run ---------------------------------------------------------- */
 
+/* Writes member m's records in one signed append, through its node. */
 static int
 s_write_member(const char *dir, const s_member_t *m, int index,
                const uint8_t link[32], size_t *count)
 {
-    store_t *st = NULL;
-    uint8_t *sk = NULL, pk[32];
-    char hex[65];
+    node_t *node = NULL;
     s_batch_t b = {0};
-    store_opts_t o = {0};
-    int rc = store_open(dir, &o, &st);
-    if (!rc)
-        rc = node_figures_attach_store(st);
-    if (!rc)
-        rc = store_meta_get(st, "node_pubkey", hex, sizeof hex);
-    if (!rc)
-        rc = proto_unhex(hex, pk, sizeof pk);
-    if (!rc)
-        rc = node_identity_load(dir, pk, &sk);
+    int rc = node_open(dir, NODE_OPEN_KEY, &node);
     if (!rc)
         rc = s_fill(m, index, link, &b);
     if (!rc)
-        rc = store_append(st, m->id, sk, b.recs, b.n, 0, NULL, NULL);
+        rc = node_append(node, b.recs, b.n, 0, NULL, NULL);
     *count = b.n;
     s_batch_release(&b);
-    node_identity_free(&sk);
-    store_destroy(&st);
+    node_close(&node);
     return rc;
 }
 
@@ -467,159 +492,163 @@ s_write_member(const char *dir, const s_member_t *m, int index,
 static bool
 s_level(const char *coord_dir, char dirs[][300], size_t n, uint64_t *behind)
 {
-    store_t *cs = NULL;
-    store_opts_t o = {0};
+    node_t *cn = NULL;
     bool level = true;
     *behind = 0;
-    if (store_open(coord_dir, &o, &cs))
+    if (node_open(coord_dir, NODE_OPEN_READONLY, &cn))
         return false;
     for (size_t i = 0; i < n; i++) {
-        store_t *ms = NULL;
+        node_t *mn = NULL;
         store_head_t mh, ch;
-        if (store_open(dirs[i], &o, &ms) ||
-            store_head(ms, s_group[i].id, &mh)) {
+        if (node_open(dirs[i], NODE_OPEN_READONLY, &mn) ||
+            store_head(node_store(mn), s_group[i].id, &mh)) {
             level = false;
-            store_destroy(&ms);
+            node_close(&mn);
             continue;
         }
-        store_destroy(&ms);
-        if (store_head(cs, s_group[i].id, &ch) || ch.size != mh.size ||
-            memcmp(ch.root, mh.root, 32) != 0) {
+        node_close(&mn);
+        if (store_head(node_store(cn), s_group[i].id, &ch) ||
+            ch.size != mh.size || memcmp(ch.root, mh.root, 32) != 0) {
             level = false;
             *behind += mh.size - (ch.size < mh.size ? ch.size : 0);
         }
     }
-    store_destroy(&cs);
+    node_close(&cn);
     return level;
 }
 
-static int
-s_run(cli_t *cli, int argc, char **argv)
-{
-    enum { OPT_KEEP = CLI_OPT_DIR + 1, OPT_OUT, OPT_TIMEOUT };
-    static const struct option longopts[] = {
-        {"keep", no_argument, NULL, OPT_KEEP},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
-    bool keep = false;
-    const char *html = "report.html";
-    uint64_t timeout = 120;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-                            NULL)) != -1) {
-        if (c == OPT_KEEP)
-            keep = true;
-        else if (c == OPT_OUT)
-            html = optarg;
-        else if (c == OPT_TIMEOUT) {
-            if (!cli_parse_u64(optarg, 5, 3600, &timeout))
-                return cli_usage_error(cli, "--timeout takes 5 to 3600 s");
-        } else if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-            return rc;
-    }
-    if (optind < argc)
-        return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+/* One demo run. */
+typedef struct {
+    bool keep;                     /* --keep, or kept for a look */
+    const char *html;              /* --out */
+    uint64_t timeout;              /* --timeout, seconds */
+    char self[4096];               /* this program's path */
+    char root[32];                 /* the temporary folder */
+    char coord[300];               /* the coordinator's folder */
+    char dirs[S_MEMBERS][300];     /* the members' folders */
+    char logs[S_MEMBERS + 1][300]; /* the daemons' logs */
+    char endpoint[64];             /* where the coordinator listens */
+    char ckey[65];                 /* its public key, hex */
+    pid_t pids[S_MEMBERS + 1];     /* the daemons, 0 when stopped */
+    size_t total;                  /* records written */
+    char out[8192];                /* a command's output */
+} s_demo_t;
 
+/* --timeout S */
+static int
+s_opt_timeout(cli_t *cli, const char *value, void *target)
+{
+    if (!cli_parse_u64(value, 5, 3600, target))
+        return cli_usage_error(cli, "--timeout takes 5 to 3600 s");
+    return CLI_GO_ON;
+}
+
+/* The year, this program's path, the temporary folder and a port.
+ * Returns 0 or an exit code after printing why. */
+static int
+s_setup(s_demo_t *d)
+{
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     s_year = tm.tm_year + 1900;
-    static char self[4096];
-    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+    ssize_t sl = readlink("/proc/self/exe", d->self, sizeof d->self - 1);
     if (sl <= 0)
         return cli_fail(-errno, "cannot find this program");
-    self[sl] = 0;
-    s_self = self;
-
-    char root[] = "/tmp/vocfed-demo-XXXXXX";
-    if (!mkdtemp(root))
+    d->self[sl] = 0;
+    s_self = d->self;
+    snprintf(d->root, sizeof d->root, "/tmp/vocfed-demo-XXXXXX");
+    if (!mkdtemp(d->root))
         return cli_fail(-errno, "cannot make a temporary folder");
-    char coord[300], dirs[S_MEMBERS][300], logs[S_MEMBERS + 1][300];
-    char out[8192], endpoint[64], ckey[65];
-    pid_t pids[S_MEMBERS + 1] = {0};
-    snprintf(coord, sizeof coord, "%s/coordinator", root);
-    int port = s_free_port();
-    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    snprintf(d->coord, sizeof d->coord, "%s/coordinator", d->root);
+    snprintf(d->endpoint, sizeof d->endpoint, "tcp://127.0.0.1:%d",
+             s_free_port());
+    return CLI_EXIT_OK;
+}
 
-    printf("vocfed demo: a 1+2+2+N group in %s\n\n", root);
+/* Step 1: the coordinator. Returns 0 or an exit code. */
+static int
+s_make_coordinator(s_demo_t *d)
+{
+    printf("vocfed demo: a 1+2+2+N group in %s\n\n", d->root);
     printf(
         "1. the coordinator (集团秘书处) and its signed log: roster, leading "
         "industries,\n   targets and subsidy rules of the policy\n");
-    rc =
-        s_vocfed(coord, NULL, 0, "init", "--coordinator", "--id", "secretariat",
-                 "--name", "安庆职教集团秘书处", "--listen", endpoint, NULL);
+    int rc = s_vocfed(d->coord, NULL, 0, "init", "--coordinator", "--id",
+                      "secretariat", "--name", "安庆职教集团秘书处", "--listen",
+                      d->endpoint, NULL);
     if (!rc)
-        rc = s_vocfed(coord, out, sizeof out, "whoami", "--json", NULL);
-    json_t *who = rc ? NULL : json_loads(out, 0, NULL);
+        rc =
+            s_vocfed(d->coord, d->out, sizeof d->out, "whoami", "--json", NULL);
+    json_t *who = rc ? NULL : json_loads(d->out, 0, NULL);
     const char *pk =
         who ? json_string_value(json_object_get(who, "pubkey")) : NULL;
     if (!pk) {
-        rc = rc ? rc : CLI_EXIT_ENV;
+        json_decref(who);
         cli_error("demo: cannot make the coordinator");
-        goto done;
+        return rc ? rc : CLI_EXIT_ENV;
     }
-    snprintf(ckey, sizeof ckey, "%s", pk);
+    snprintf(d->ckey, sizeof d->ckey, "%s", pk);
     json_decref(who);
+    return CLI_EXIT_OK;
+}
 
-    uint8_t link[32];
-    randombytes_buf(link, sizeof link); /* the group linkage key */
-    printf("2. nine members, each with its own key and store, admitted to "
-           "the roster:\n");
-    size_t total = 0;
-    for (int i = 0; i < S_MEMBERS; i++) {
-        const s_member_t *m = &s_group[i];
-        snprintf(dirs[i], sizeof dirs[i], "%s/%s", root, m->id);
-        size_t n = 0;
-        if ((rc = s_vocfed(dirs[i], out, sizeof out, "init", "--id", m->id,
-                           "--name", m->name_zh, "--role", m->role,
-                           "--coordinator", endpoint, "--coordinator-key", ckey,
-                           "--coordinator-id", "secretariat", NULL))) {
-            cli_error("demo: cannot make member %s", m->id);
-            goto done;
-        }
-        out[strcspn(out, "\n")] = 0;
-        char pubkey[65];
-        snprintf(pubkey, sizeof pubkey, "%.64s", out);
-        if ((rc = s_vocfed(coord, NULL, 0, "members", "add", m->id, pubkey,
-                           "--name", m->name_zh, "--role", m->role, NULL))) {
-            cli_error("demo: cannot admit %s", m->id);
-            goto done;
-        }
-        if ((rc = s_write_member(dirs[i], m, i, link, &n))) {
-            cli_fail(rc, "demo: cannot write the records of %s", m->id);
-            rc = CLI_EXIT_ENV;
-            goto done;
-        }
-        total += n;
-        int pad = 30 - (int)cli_text_width(m->name_zh, strlen(m->name_zh));
-        printf("   %-10s %s%*s %7zu records, one signed checkpoint\n", m->id,
-               m->name_zh, pad > 0 ? pad : 0, "", n);
+/* Step 2: member i made, admitted to the roster, its records written.
+ * Returns 0 or an exit code. */
+static int
+s_make_member(s_demo_t *d, int i, const uint8_t link[32])
+{
+    const s_member_t *m = &s_group[i];
+    size_t n = 0;
+    int rc;
+    snprintf(d->dirs[i], sizeof d->dirs[i], "%s/%s", d->root, m->id);
+    if ((rc = s_vocfed(d->dirs[i], d->out, sizeof d->out, "init", "--id", m->id,
+                       "--name", m->name_zh, "--role", m->role, "--coordinator",
+                       d->endpoint, "--coordinator-key", d->ckey,
+                       "--coordinator-id", "secretariat", NULL))) {
+        cli_error("demo: cannot make member %s", m->id);
+        return rc;
     }
+    d->out[strcspn(d->out, "\n")] = 0;
+    char pubkey[65];
+    snprintf(pubkey, sizeof pubkey, "%.64s", d->out);
+    if ((rc = s_vocfed(d->coord, NULL, 0, "members", "add", m->id, pubkey,
+                       "--name", m->name_zh, "--role", m->role, NULL))) {
+        cli_error("demo: cannot admit %s", m->id);
+        return rc;
+    }
+    if ((rc = s_write_member(d->dirs[i], m, i, link, &n))) {
+        cli_fail(rc, "demo: cannot write the records of %s", m->id);
+        return CLI_EXIT_ENV;
+    }
+    d->total += n;
+    int pad = 30 - (int)cli_text_width(m->name_zh, strlen(m->name_zh));
+    printf("   %-10s %s%*s %7zu records, one signed checkpoint\n", m->id,
+           m->name_zh, pad > 0 ? pad : 0, "", n);
+    return CLI_EXIT_OK;
+}
 
+/* Steps 3 and 4: every node started, then waiting until the coordinator
+ * is level. Returns 0 or an exit code. */
+static int
+s_replicate(s_demo_t *d)
+{
     printf("3. every node as its own process on 127.0.0.1 (CURVE, roster "
            "keys only)\n");
-    snprintf(logs[S_MEMBERS], sizeof logs[0], "%s/coordinator.log", root);
+    snprintf(d->logs[S_MEMBERS], sizeof d->logs[0], "%s/coordinator.log",
+             d->root);
     const char *cargs[] = {"coordinator", NULL};
-    pids[S_MEMBERS] = s_spawn(coord, logs[S_MEMBERS], cargs);
+    d->pids[S_MEMBERS] = s_spawn(d->coord, d->logs[S_MEMBERS], cargs);
     for (int i = 0; i < S_MEMBERS; i++) {
-        snprintf(logs[i], sizeof logs[i], "%s/%s.log", root, s_group[i].id);
+        snprintf(d->logs[i], sizeof d->logs[i], "%s/%s.log", d->root,
+                 s_group[i].id);
         const char *margs[] = {"node", NULL};
-        pids[i] = s_spawn(dirs[i], logs[i], margs);
+        d->pids[i] = s_spawn(d->dirs[i], d->logs[i], margs);
     }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    uint64_t behind = total;
+    uint64_t t0 = proto_mono_ms(), behind = d->total;
     bool level = false;
-    while (!level) {
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double el = (double)(t1.tv_sec - t0.tv_sec) +
-                    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-        if (el > (double)timeout)
-            break;
-        level = s_level(coord, dirs, S_MEMBERS, &behind);
+    while (!level && proto_mono_ms() - t0 <= d->timeout * 1000) {
+        level = s_level(d->coord, d->dirs, S_MEMBERS, &behind);
         if (!level) {
             if (isatty(STDOUT_FILENO))
                 printf("\r   replicating… %" PRIu64 " entries to go   ",
@@ -629,59 +658,97 @@ s_run(cli_t *cli, int argc, char **argv)
             nanosleep(&ts, NULL); /* a progress display, not a handshake */
         }
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double el = (double)(t1.tv_sec - t0.tv_sec) +
-                (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double el = (double)(proto_mono_ms() - t0) / 1e3;
     if (!level) {
         cli_error("demo: the coordinator is not level after %" PRIu64
                   " s (logs in %s)",
-                  timeout, root);
-        keep = true;
-        rc = CLI_EXIT_ENV;
-        goto done;
+                  d->timeout, d->root);
+        d->keep = true;
+        return CLI_EXIT_ENV;
     }
     printf("%s4. the coordinator is level with all nine members: %zu entries "
            "verified\n   and committed in %.1f s\n\n",
-           isatty(STDOUT_FILENO) ? "\r" : "", total, el);
+           isatty(STDOUT_FILENO) ? "\r" : "", d->total, el);
+    return CLI_EXIT_OK;
+}
 
-    s_stop(pids, S_MEMBERS + 1);
-    rc = s_vocfed(coord, out, sizeof out, "verify", "--figures", NULL);
-    printf("5. vocfed verify --figures at the coordinator: %s", out);
-    if (rc) {
-        rc = CLI_EXIT_FAIL;
-        goto done;
-    }
+/* Steps 5 and 6: the figures verified, the report printed and written.
+ * Returns 0 or an exit code. */
+static int
+s_report(s_demo_t *d)
+{
+    s_stop(d->pids, S_MEMBERS + 1);
+    int rc =
+        s_vocfed(d->coord, d->out, sizeof d->out, "verify", "--figures", NULL);
+    printf("5. vocfed verify --figures at the coordinator: %s", d->out);
+    if (rc)
+        return CLI_EXIT_FAIL;
     printf("\n6. the report (vocfed report):\n\n");
     fflush(stdout);
-    const char *rargs[] = {"report", NULL};
     pid_t rp = fork();
     if (rp == 0) {
-        const char *argv2[] = {s_self, "--dir", coord, rargs[0], NULL};
+        const char *argv2[] = {s_self, "--dir", d->coord, "report", NULL};
         execv(s_self, (char *const *)argv2);
         _exit(127);
     }
     int status;
     waitpid(rp, &status, 0);
     char abs_html[4400];
-    if (html[0] == '/')
-        snprintf(abs_html, sizeof abs_html, "%s", html);
+    if (d->html[0] == '/')
+        snprintf(abs_html, sizeof abs_html, "%s", d->html);
     else if (getcwd(abs_html, 4096))
         snprintf(abs_html + strlen(abs_html),
-                 sizeof abs_html - strlen(abs_html), "/%s", html);
-    rc = s_vocfed(coord, NULL, 0, "report", "--format", "html", "--out",
+                 sizeof abs_html - strlen(abs_html), "/%s", d->html);
+    rc = s_vocfed(d->coord, NULL, 0, "report", "--format", "html", "--out",
                   abs_html, NULL);
     if (rc == 0)
         printf("\nThe same report as one self-contained page: %s\n", abs_html);
+    return rc;
+}
+
+static int
+s_run(cli_t *cli, int argc, char **argv)
+{
+    s_demo_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return cli_fail(VOCFED_ENOMEM, "demo");
+    d->html = "report.html";
+    d->timeout = 120;
+    const cli_opt_t opts[] = {
+        {"keep", 0, no_argument, CLI_ARG_FLAG, &d->keep, NULL},
+        {"out", 0, required_argument, CLI_ARG_STR, &d->html, NULL},
+        {"timeout", 0, required_argument, CLI_ARG_FN, &d->timeout,
+         s_opt_timeout},
+        {NULL, 0, 0, 0, NULL, NULL},
+    };
+    int rc;
+    if ((rc = cli_parse(cli, opts, argc, argv, NULL)) != CLI_GO_ON ||
+        (rc = s_setup(d))) {
+        free(d);
+        return rc;
+    }
+    uint8_t link[32];
+    randombytes_buf(link, sizeof link); /* the group linkage key */
+    if ((rc = s_make_coordinator(d)))
+        goto done;
+    printf("2. nine members, each with its own key and store, admitted to "
+           "the roster:\n");
+    for (int i = 0; i < S_MEMBERS; i++)
+        if ((rc = s_make_member(d, i, link)))
+            goto done;
+    if ((rc = s_replicate(d)) == CLI_EXIT_OK)
+        rc = s_report(d);
 done:
-    s_stop(pids, S_MEMBERS + 1);
-    if (keep) {
-        printf("The group's folders are kept in %s\n", root);
+    s_stop(d->pids, S_MEMBERS + 1);
+    if (d->keep) {
+        printf("The group's folders are kept in %s\n", d->root);
     } else {
         char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->root);
         if (system(cmd) != 0)
-            cli_error("demo: could not remove %s", root);
+            cli_error("demo: could not remove %s", d->root);
     }
+    free(d);
     return rc;
 }
 

@@ -4,7 +4,6 @@
 #include "tools/cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,24 +54,21 @@ s_generate(cli_t *cli, bool force)
 static int
 s_import(cli_t *cli, const char *file, bool replace, bool json)
 {
-    store_t *store = NULL;
-    cli_identity_t me;
+    node_t *node;
     uint8_t *key = NULL, *old = NULL;
     char fpr[NODE_LINKAGE_FPR_HEX + 1];
     bool same = false;
     int rc;
-    if ((rc = cli_store_open(cli, false, &store)) ||
-        (rc = cli_identity_load(cli, store, &me)))
-        goto done;
+    if ((rc = cli_node(cli, &node)))
+        return rc;
     /* DESIGN 11: the coordinator sees pseudonyms and nothing it could
      * reverse; with the key it could test guesses of ID numbers. */
-    if (strcmp(me.role, CLI_ROLE_COORDINATOR) == 0) {
+    if (node_is_coordinator(node)) {
         cli_error("%s is the coordinator: the coordinator must never hold "
                   "the group linkage key (DESIGN 11); import it at the "
                   "members",
-                  me.id);
-        rc = CLI_EXIT_USAGE;
-        goto done;
+                  node_id(node));
+        return CLI_EXIT_USAGE;
     }
     rc = node_linkage_read_hex(file, &key);
     if (rc == VOCFED_EKEY) {
@@ -121,36 +117,24 @@ s_import(cli_t *cli, const char *file, bool replace, bool json)
 done:
     node_linkage_free(&key);
     node_linkage_free(&old);
-    store_destroy(&store);
     return rc;
 }
 
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
-    enum { OPT_FORCE = CLI_OPT_DIR + 1, OPT_REPLACE, OPT_JSON };
-    static const struct option longopts[] = {
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"replace", no_argument, NULL, OPT_REPLACE},
-        {"json", no_argument, NULL, OPT_JSON},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
     bool force = false, replace = false, json = false;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-                            NULL)) != -1) {
-        if (c == OPT_FORCE)
-            force = true;
-        else if (c == OPT_REPLACE)
-            replace = true;
-        else if (c == OPT_JSON)
-            json = true;
-        else if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-            return rc;
-    }
-    char **args = argv + optind;
-    size_t nargs = (size_t)(argc - optind);
+    const cli_opt_t opts[] = {
+        {"force", 0, no_argument, CLI_ARG_FLAG, &force, NULL},
+        {"replace", 0, no_argument, CLI_ARG_FLAG, &replace, NULL},
+        {"json", 0, no_argument, CLI_ARG_FLAG, &json, NULL},
+        {NULL, 0, 0, 0, NULL, NULL},
+    };
+    int first, rc;
+    if ((rc = cli_parse(cli, opts, argc, argv, &first)) != CLI_GO_ON)
+        return rc;
+    char **args = argv + first;
+    size_t nargs = (size_t)(argc - first);
     if (nargs == 0)
         return cli_usage_error(cli, "linkage-key needs generate or import");
     if (strcmp(args[0], "generate") == 0) {
@@ -216,4 +200,5 @@ const cli_cmd_t cmd_linkage_key = {
         "there, or the\n"
         "key cannot be written.\n",
     .run = s_run,
+    .needs = CLI_NEEDS_IDENTITY,
 };

@@ -1,9 +1,7 @@
 /* vocfed put / del: append a signed entry to the node's own log. */
-#include "node/identity.h"
 #include "node/roster.h"
 #include "tools/cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,20 +45,14 @@ s_parse_fields(const cli_t *cli, char **args, size_t n, s_fields_t *f)
 
 /* Signs and appends one record. Returns an exit code. */
 static int
-s_append(const cli_t *cli, store_t *store, const cli_identity_t *me,
-         const store_record_t *rec, bool json)
+s_append(cli_t *cli, node_t *node, const store_record_t *rec, bool json)
 {
     const char *op = proto_op_name(rec->op);
-    uint8_t *sk = NULL;
     store_head_t head;
-    int rc = node_identity_load(cli->dir, me->pubkey, &sk);
-    if (rc) {
-        cli_error("cannot load the node key %s/%s: %s", cli->dir, NODE_KEY_FILE,
-                  vocfed_strerror(rc));
-        return CLI_EXIT_ENV;
-    }
-    rc = store_append(store, me->id, sk, rec, 1, 0, &head, NULL);
-    node_identity_free(&sk);
+    int rc = cli_node_key(cli);
+    if (rc)
+        return rc;
+    rc = node_append(node, rec, 1, 0, &head, NULL);
     if (rc == VOCFED_ENOTFOUND && rec->op == PROTO_OP_DEL) {
         cli_error("no such record: %s %s", rec->kind, rec->key);
         return CLI_EXIT_FAIL;
@@ -88,23 +80,16 @@ s_append(const cli_t *cli, store_t *store, const cli_identity_t *me,
 static int
 s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
 {
-    enum { OPT_JSON = CLI_OPT_DIR + 1 };
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
     bool json = false;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-                            NULL)) != -1) {
-        if (c == OPT_JSON)
-            json = true;
-        else if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-            return rc;
-    }
-    char **args = argv + optind;
-    size_t nargs = (size_t)(argc - optind);
+    const cli_opt_t opts[] = {
+        {"json", 0, no_argument, CLI_ARG_FLAG, &json, NULL},
+        {NULL, 0, 0, 0, NULL, NULL},
+    };
+    int first, rc;
+    if ((rc = cli_parse(cli, opts, argc, argv, &first)) != CLI_GO_ON)
+        return rc;
+    char **args = argv + first;
+    size_t nargs = (size_t)(argc - first);
     if (nargs < 2)
         return cli_usage_error(cli, "%s needs KIND and KEY", cli->cmd->name);
     const char *kind = args[0], *key = args[1];
@@ -132,8 +117,7 @@ s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
     s_fields_t f = {NULL, NULL, NULL};
     proto_buf_t body;
     proto_kind_error_t err;
-    store_t *store = NULL;
-    cli_identity_t me;
+    node_t *node = NULL;
     char what[PROTO_KIND_MAX + PROTO_KEY_MAX + 16];
     snprintf(what, sizeof what, "%s %s %s", proto_op_name(op), kind, key);
     proto_buf_init(&body);
@@ -156,18 +140,16 @@ s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
         rc = cli_kind_refused(what, &err);
         goto done;
     }
-    if ((rc = cli_store_open(cli, false, &store)) ||
-        (rc = cli_identity_load(cli, store, &me)))
+    if ((rc = cli_node(cli, &node)))
         goto done;
-    if ((rc = cli_kind_role_check(&me, k)) != CLI_GO_ON)
+    if ((rc = cli_kind_role_check(node, k)) != CLI_GO_ON)
         goto done;
     /* A del has no body; a put's is never empty (an empty map is one
      * byte). */
     rec.body = body.data;
     rec.body_len = body.len;
-    rc = s_append(cli, store, &me, &rec, json);
+    rc = s_append(cli, node, &rec, json);
 done:
-    store_destroy(&store);
     proto_buf_release(&body);
     free(f.names);
     free(f.name_ptrs);
@@ -222,6 +204,7 @@ const cli_cmd_t cmd_put = {
         "full.\n",
     .usage_more = cli_print_kinds,
     .run = s_put,
+    .needs = CLI_NEEDS_KEY,
 };
 
 const cli_cmd_t cmd_del = {
@@ -245,4 +228,5 @@ const cli_cmd_t cmd_del = {
         "store, bad\n"
         "key file or disk full.\n",
     .run = s_del,
+    .needs = CLI_NEEDS_KEY,
 };

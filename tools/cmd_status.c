@@ -3,7 +3,6 @@
 #include "tools/cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -115,11 +114,12 @@ s_alarm(void *ctx, uint64_t time_ms, const char *kind, const char *peer,
 }
 
 static void
-s_print(const cli_identity_t *me, json_t *j)
+s_print(const node_t *node, json_t *j)
 {
     const char *key;
     json_t *v;
-    printf("node %s (%s, %s)\n\nlogs held:\n", me->id, me->name, me->role);
+    printf("node %s (%s, %s)\n\nlogs held:\n", node_id(node), node_name(node),
+           node_role(node));
     printf("  %-20s %10s %10s  %s\n", "author", "size", "signed at", "root");
     json_object_foreach(json_object_get(j, "logs"), key, v)
     {
@@ -190,48 +190,31 @@ s_print(const cli_identity_t *me, json_t *j)
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
-    enum { OPT_JSON = CLI_OPT_DIR + 1 };
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
     bool json = false;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-                            NULL)) != -1) {
-        if (c == OPT_JSON)
-            json = true;
-        else if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-            return rc;
-    }
-    if (optind < argc)
-        return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-
-    store_t *store = NULL;
-    cli_identity_t me;
-    if ((rc = cli_store_open(cli, false, &store)))
+    const cli_opt_t opts[] = {
+        {"json", 0, no_argument, CLI_ARG_FLAG, &json, NULL},
+        {NULL, 0, 0, 0, NULL, NULL},
+    };
+    node_t *node;
+    int rc;
+    if ((rc = cli_parse(cli, opts, argc, argv, NULL)) != CLI_GO_ON ||
+        (rc = cli_node(cli, &node)))
         return rc;
-    if ((rc = cli_identity_load(cli, store, &me))) {
-        store_destroy(&store);
-        return rc;
-    }
+    store_t *store = node_store(node);
     s_status_t s = {store, json_object(), json_object(), json_array(), 0};
-    json_t *j =
-        json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", me.id, "role", me.role,
-                  "logs", s.logs, "peers", s.peers, "alarms", s.alarms);
+    json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", node_id(node),
+                          "role", node_role(node), "logs", s.logs, "peers",
+                          s.peers, "alarms", s.alarms);
     if ((rc = store_scan_authors(store, s_author, &s)) ||
         (rc = store_scan_peers(store, s_peer, &s)) ||
         (rc = store_scan_alarms(store, s_alarm, &s))) {
         json_decref(j);
-        store_destroy(&store);
         return cli_fail(rc, "cannot read the status of %s", cli->dir);
     }
-    store_destroy(&store);
     if (json)
         rc = cli_json_print(j);
     else
-        s_print(&me, j);
+        s_print(node, j);
     json_decref(j);
     return rc;
 }
@@ -276,4 +259,5 @@ const cli_cmd_t cmd_status = {
         "\n"
         "Exit status: 0 ok, 2 usage error, 3 no store.\n",
     .run = s_run,
+    .needs = CLI_NEEDS_IDENTITY,
 };

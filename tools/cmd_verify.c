@@ -3,7 +3,6 @@
 #include "tools/cli.h"
 #include "node/figures.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -82,55 +81,31 @@ s_print_json(const store_verify_result_t *res, const char *author)
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
-    enum { OPT_AUTHOR = CLI_OPT_DIR + 1, OPT_JSON, OPT_QUIET, OPT_FIGURES };
-    static const struct option longopts[] = {
-        {"author", required_argument, NULL, OPT_AUTHOR},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"quiet", no_argument, NULL, OPT_QUIET},
-        {"figures", no_argument, NULL, OPT_FIGURES},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
     const char *author_opt = NULL;
     bool json = false, quiet = false, figures = false;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "q", longopts,
-                            NULL)) != -1) {
-        switch (c) {
-        case OPT_AUTHOR:
-            if ((rc = cli_check_id(cli, "--author", optarg)) != CLI_GO_ON)
-                return rc;
-            author_opt = optarg;
-            break;
-        case OPT_JSON:
-            json = true;
-            break;
-        case 'q':
-        case OPT_FIGURES:
-            figures = true;
-            break;
-        case OPT_QUIET:
-            quiet = true;
-            break;
-        default:
-            if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-                return rc;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+    const cli_opt_t opts[] = {
+        {"author", 0, required_argument, CLI_ARG_ID, &author_opt, NULL},
+        {"json", 0, no_argument, CLI_ARG_FLAG, &json, NULL},
+        {"quiet", 0, no_argument, CLI_ARG_FLAG, &quiet, NULL},
+        {"figures", 'q', no_argument, CLI_ARG_FLAG, &figures, NULL},
+        {NULL, 0, 0, 0, NULL, NULL},
+    };
+    int rc;
+    if ((rc = cli_parse(cli, opts, argc, argv, NULL)) != CLI_GO_ON)
+        return rc;
     if (json && quiet)
         return cli_usage_error(cli, "--json and --quiet exclude each other");
 
-    store_t *store = NULL;
+    node_t *node;
     char author[PROTO_ID_MAX + 1];
     store_verify_result_t res = {0};
     s_progress_t progress = {0};
     bool bar = !quiet && isatty(STDERR_FILENO);
-    if ((rc = cli_store_open(cli, false, &store)))
+    if ((rc = cli_node(cli, &node)))
         return rc;
-    if (author_opt && (rc = cli_author(cli, store, author_opt, author)))
-        goto done;
+    if (author_opt && (rc = cli_author(cli, node, author_opt, author)))
+        return rc;
+    store_t *store = node_store(node);
     rc = store_verify(store, author_opt ? author : NULL, &res,
                       bar ? s_progress : NULL, &progress);
     if (progress.shown)
@@ -140,13 +115,7 @@ s_run(cli_t *cli, int argc, char **argv)
     if (!rc && figures) {
         /* SPEC 12.4: every kept figure must equal a recomputation from
          * the records. */
-        char coord[PROTO_ID_MAX + 1] = "", role[64] = "";
-        if (store_meta_get(store, "node_role", role, sizeof role) ==
-                VOCFED_OK &&
-            !strcmp(role, CLI_ROLE_COORDINATOR) &&
-            store_meta_get(store, "node_id", coord, sizeof coord))
-            coord[0] = 0;
-        rc = node_figures_check(store, coord[0] ? coord : NULL, res.what,
+        rc = node_figures_check(store, node_coordinator_id(node), res.what,
                                 sizeof res.what);
         if (rc) {
             res.status = rc;
@@ -179,8 +148,6 @@ s_run(cli_t *cli, int argc, char **argv)
                (unsigned long long)res.seq, res.what,
                vocfed_strerror(res.status));
     }
-done:
-    store_destroy(&store);
     return rc;
 }
 
@@ -222,4 +189,5 @@ const cli_cmd_t cmd_verify = {
         "author),\n"
         "2 usage error, 3 the store cannot be opened or read.\n",
     .run = s_run,
+    .needs = CLI_NEEDS_STORE,
 };
