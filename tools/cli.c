@@ -138,6 +138,16 @@ cli_opt_common(cli_t *cli, int c, char **argv)
     }
 }
 
+int
+cli_opt_seconds(cli_t *cli, const cli_opt_t *opt, const char *value)
+{
+    if (!cli_parse_u64(value, opt->min, opt->max, opt->target))
+        return cli_usage_error(cli, "--%s takes %llu to %llu seconds, not '%s'",
+                               opt->name, (unsigned long long)opt->min,
+                               (unsigned long long)opt->max, value);
+    return CLI_GO_ON;
+}
+
 /* At most this many options in one command's table. */
 #define S_OPTS_MAX 24
 
@@ -160,7 +170,7 @@ s_opt_apply(cli_t *cli, const cli_opt_t *o, const char *value)
         *(const char **)o->target = value;
         return CLI_GO_ON;
     case CLI_ARG_FN:
-        return o->fn(cli, value, o->target);
+        return o->fn(cli, o, value);
     }
     return CLI_GO_ON;
 }
@@ -679,4 +689,14 @@ cli_json_print(const json_t *j)
         return CLI_EXIT_ENV;
     }
     return CLI_EXIT_OK;
+}
+
+int
+cli_json_emit(json_t *j, const char *what)
+{
+    if (!j)
+        return cli_fail(VOCFED_ENOMEM, "cannot print %s", what);
+    int rc = cli_json_print(j);
+    json_decref(j);
+    return rc;
 }

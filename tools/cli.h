@@ -106,24 +106,62 @@ typedef enum {
     CLI_ARG_FLAG, /* target is a bool *: set to true */
     CLI_ARG_STR,  /* target is a const char **: the value (argv's) */
     CLI_ARG_ID,   /* as STR, checked with cli_check_id first */
-    CLI_ARG_FN,   /* fn(cli, value, target) handles it */
+    CLI_ARG_FN,   /* fn(cli, opt, value) handles it */
 } cli_arg_t;
 
-/* Handles one option for cli_parse: value is optarg (NULL for none).
- * Returns CLI_GO_ON, or an exit code after printing why. */
-typedef int (*cli_opt_fn)(cli_t *cli, const char *value, void *target);
+typedef struct cli_opt cli_opt_t;
 
-/* One option of a command, for cli_parse. A table ends with name NULL.
- * --dir and --help are every command's and need no entry. The usage
- * text of the command (cli_cmd_t) is the option's help. */
-typedef struct {
+/* Handles one option for cli_parse: value is optarg (NULL for none),
+ * opt->target where it goes. Returns CLI_GO_ON, or an exit code after
+ * printing why. */
+typedef int (*cli_opt_fn)(cli_t *cli, const cli_opt_t *opt, const char *value);
+
+/* One option of a command, for cli_parse (git's struct option). A table
+ * ends with CLI_END. --dir and --help are every command's and need no
+ * entry; the usage text of the command (cli_cmd_t) is the options' help. */
+struct cli_opt {
     const char *name; /* the long name without "--" */
     char letter;      /* the short option (-q), or 0 */
     int has_arg;      /* no_argument, required_argument, optional_argument */
     cli_arg_t how;    /* what to do with it */
     void *target;     /* where it goes (see cli_arg_t) */
     cli_opt_fn fn;    /* CLI_ARG_FN: the handler */
-} cli_opt_t;
+    uint64_t min;     /* CLI_ARG_FN: a number's range, for fn */
+    uint64_t max;     /* (cli_opt_seconds) */
+};
+
+/* Table entries: a flag, a string, a node id, a handler, the end. */
+#define CLI_FLAG(name, target)                                                 \
+    {                                                                          \
+        (name), 0, no_argument, CLI_ARG_FLAG, (target), NULL, 0, 0             \
+    }
+#define CLI_STR(name, target)                                                  \
+    {                                                                          \
+        (name), 0, required_argument, CLI_ARG_STR, (target), NULL, 0, 0        \
+    }
+#define CLI_ID(name, target)                                                   \
+    {                                                                          \
+        (name), 0, required_argument, CLI_ARG_ID, (target), NULL, 0, 0         \
+    }
+#define CLI_FN(name, target, fn)                                               \
+    {                                                                          \
+        (name), 0, required_argument, CLI_ARG_FN, (target), (fn), 0, 0         \
+    }
+#define CLI_SECONDS(name, target, min, max)                                    \
+    {                                                                          \
+        (name), 0, required_argument, CLI_ARG_FN, (target), cli_opt_seconds,   \
+            (min), (max)                                                       \
+    }
+#define CLI_END                                                                \
+    {                                                                          \
+        NULL, 0, 0, 0, NULL, NULL, 0, 0                                        \
+    }
+
+/* A handler for a number of seconds in [opt->min, opt->max] into the
+ * uint64_t opt->target; refuses anything else with "--NAME takes MIN to
+ * MAX seconds, not 'VALUE'". */
+int cli_opt_seconds(cli_t *cli, const cli_opt_t *opt,
+                    const char *value) VOCFED_WUR;
 
 /* What cli_entry_json puts in the object besides author, seq, time_ms,
  * time, kind, key and body. */
@@ -286,5 +324,9 @@ int cli_entry_json(const uint8_t *data, size_t len, unsigned flags,
 /* Prints j compactly on one line of stdout. Returns 0, or an exit code
  * after printing why. Does not take j. */
 int cli_json_print(const json_t *j);
+
+/* cli_json_print, then json_decref: takes j. A NULL j (out of memory)
+ * prints "cannot print WHAT" and returns the exit code. */
+int cli_json_emit(json_t *j, const char *what);
 
 #endif

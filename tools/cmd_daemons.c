@@ -22,50 +22,23 @@ typedef struct {
     uint64_t abuse_s;        /* --abuse-interval */
 } s_opts_t;
 
-/* --timeout S */
-static int
-s_opt_timeout(cli_t *cli, const char *value, void *target)
-{
-    if (!cli_parse_u64(value, 1, 86400, target))
-        return cli_usage_error(cli,
-                               "--timeout takes 1 to 86400 seconds, not "
-                               "'%s'",
-                               value);
-    return CLI_GO_ON;
-}
-
-/* --abuse-interval S */
-static int
-s_opt_abuse(cli_t *cli, const char *value, void *target)
-{
-    if (!cli_parse_u64(value, 1, 3600, target))
-        return cli_usage_error(cli,
-                               "--abuse-interval takes 1 to 3600 "
-                               "seconds, not '%s'",
-                               value);
-    return CLI_GO_ON;
-}
-
 static int
 s_parse(cli_t *cli, int argc, char **argv, bool member, s_opts_t *o)
 {
     bool once = false; /* sync always runs once; the daemon is `vocfed node` */
     const cli_opt_t coord_opts[] = {
-        {"listen", 0, required_argument, CLI_ARG_STR, &o->listen, NULL},
-        {"abuse-interval", 0, required_argument, CLI_ARG_FN, &o->abuse_s,
-         s_opt_abuse},
-        {"verbose", 0, no_argument, CLI_ARG_FLAG, &o->verbose, NULL},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_STR("listen", &o->listen),
+        CLI_SECONDS("abuse-interval", &o->abuse_s, 1, 3600),
+        CLI_FLAG("verbose", &o->verbose),
+        CLI_END,
     };
     const cli_opt_t member_opts[] = {
-        {"coordinator", 0, required_argument, CLI_ARG_STR, &o->coordinator,
-         NULL},
-        {"coordinator-key", 0, required_argument, CLI_ARG_STR, &o->key, NULL},
-        {"once", 0, no_argument, CLI_ARG_FLAG, &once, NULL},
-        {"timeout", 0, required_argument, CLI_ARG_FN, &o->timeout_s,
-         s_opt_timeout},
-        {"verbose", 0, no_argument, CLI_ARG_FLAG, &o->verbose, NULL},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_STR("coordinator", &o->coordinator),
+        CLI_STR("coordinator-key", &o->key),
+        CLI_FLAG("once", &once),
+        CLI_SECONDS("timeout", &o->timeout_s, 1, 86400),
+        CLI_FLAG("verbose", &o->verbose),
+        CLI_END,
     };
     return cli_parse(cli, member ? member_opts : coord_opts, argc, argv, NULL);
 }

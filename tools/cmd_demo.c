@@ -536,8 +536,9 @@ typedef struct {
 
 /* --timeout S */
 static int
-s_opt_timeout(cli_t *cli, const char *value, void *target)
+s_opt_timeout(cli_t *cli, const cli_opt_t *opt, const char *value)
 {
+    void *target = opt->target;
     if (!cli_parse_u64(value, 5, 3600, target))
         return cli_usage_error(cli, "--timeout takes 5 to 3600 s");
     return CLI_GO_ON;
@@ -715,11 +716,10 @@ s_run(cli_t *cli, int argc, char **argv)
     d->html = "report.html";
     d->timeout = 120;
     const cli_opt_t opts[] = {
-        {"keep", 0, no_argument, CLI_ARG_FLAG, &d->keep, NULL},
-        {"out", 0, required_argument, CLI_ARG_STR, &d->html, NULL},
-        {"timeout", 0, required_argument, CLI_ARG_FN, &d->timeout,
-         s_opt_timeout},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_FLAG("keep", &d->keep),
+        CLI_STR("out", &d->html),
+        CLI_FN("timeout", &d->timeout, s_opt_timeout),
+        CLI_END,
     };
     int rc;
     if ((rc = cli_parse(cli, opts, argc, argv, NULL)) != CLI_GO_ON ||

@@ -9,8 +9,8 @@ s_run(cli_t *cli, int argc, char **argv)
 {
     const char *author_opt = NULL;
     const cli_opt_t opts[] = {
-        {"author", 0, required_argument, CLI_ARG_ID, &author_opt, NULL},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_ID("author", &author_opt),
+        CLI_END,
     };
     int first, rc;
     if ((rc = cli_parse(cli, opts, argc, argv, &first)) != CLI_GO_ON)

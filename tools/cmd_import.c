@@ -80,11 +80,7 @@ s_print_json(const char *kind, const char *file, bool check,
         "deleted", (json_int_t)res->deleted, "first_seq",
         (json_int_t)res->first_seq, "last_seq", (json_int_t)res->last_seq,
         "name_dropped", res->dropped_name, "errors", errors);
-    if (!j)
-        return cli_fail(VOCFED_ENOMEM, "cannot print the result");
-    int rc = cli_json_print(j);
-    json_decref(j);
-    return rc;
+    return cli_json_emit(j, "the result");
 }
 
 static void
@@ -123,8 +119,9 @@ s_print_summary(const char *kind, const char *file, bool check,
 
 /* --encoding utf-8|gb18030 */
 static int
-s_opt_encoding(cli_t *cli, const char *value, void *target)
+s_opt_encoding(cli_t *cli, const cli_opt_t *opt, const char *value)
 {
+    void *target = opt->target;
     node_encoding_t *enc = target;
     if (strcmp(value, "utf-8") == 0 || strcmp(value, "utf8") == 0)
         *enc = NODE_ENC_UTF8;
@@ -205,12 +202,11 @@ s_run(cli_t *cli, int argc, char **argv)
     s_bar_t bar = {.last_phase = -1, .last_percent = -1};
     bool json = false;
     const cli_opt_t table[] = {
-        {"check", 0, no_argument, CLI_ARG_FLAG, &opts.check, NULL},
-        {"sync", 0, no_argument, CLI_ARG_FLAG, &opts.sync, NULL},
-        {"json", 0, no_argument, CLI_ARG_FLAG, &json, NULL},
-        {"encoding", 0, required_argument, CLI_ARG_FN, &opts.encoding,
-         s_opt_encoding},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_FLAG("check", &opts.check),
+        CLI_FLAG("sync", &opts.sync),
+        CLI_FLAG("json", &json),
+        CLI_FN("encoding", &opts.encoding, s_opt_encoding),
+        CLI_END,
     };
     int first, rc;
     if ((rc = cli_parse(cli, table, argc, argv, &first)) != CLI_GO_ON)

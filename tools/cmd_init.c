@@ -136,11 +136,7 @@ s_print(const char *id, const uint8_t pk[PROTO_PUBKEY_LEN], bool json)
         return CLI_EXIT_OK;
     }
     json_t *j = json_pack("{s:s, s:s}", "id", id, "pubkey", hex);
-    if (!j)
-        return cli_fail(VOCFED_ENOMEM, "cannot print the result");
-    int rc = cli_json_print(j);
-    json_decref(j);
-    return rc;
+    return cli_json_emit(j, "the result");
 }
 
 static void
@@ -282,9 +278,9 @@ s_cfg_undo(const cli_t *cli, const node_config_t *old, bool had_old)
 
 /* --coordinator [ENDPOINT] */
 static int
-s_opt_coordinator(cli_t *cli, const char *value, void *target)
+s_opt_coordinator(cli_t *cli, const cli_opt_t *opt, const char *value)
 {
-    s_opts_t *o = target;
+    s_opts_t *o = opt->target;
     (void)cli;
     /* "--coordinator" alone makes a coordinator; followed by a word that
      * is not an option ("--coordinator tcp://...") or given one
@@ -316,16 +312,16 @@ s_parse(cli_t *cli, int argc, char **argv, s_ident_t *me, s_opts_t *o)
     o->argc = argc;
     o->argv = argv;
     const cli_opt_t opts[] = {
-        {"id", 0, required_argument, CLI_ARG_STR, &me->id, NULL},
-        {"name", 0, required_argument, CLI_ARG_STR, &me->name, NULL},
-        {"role", 0, required_argument, CLI_ARG_STR, &o->role, NULL},
-        {"json", 0, no_argument, CLI_ARG_FLAG, &me->json, NULL},
-        {"coordinator", 0, optional_argument, CLI_ARG_FN, o, s_opt_coordinator},
-        {"coordinator-key", 0, required_argument, CLI_ARG_STR, &o->key, NULL},
-        {"coordinator-id", 0, required_argument, CLI_ARG_STR, &o->coord_id,
-         NULL},
-        {"listen", 0, required_argument, CLI_ARG_STR, &o->listen, NULL},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_STR("id", &me->id),
+        CLI_STR("name", &me->name),
+        CLI_STR("role", &o->role),
+        CLI_FLAG("json", &me->json),
+        {"coordinator", 0, optional_argument, CLI_ARG_FN, o, s_opt_coordinator,
+         0, 0},
+        CLI_STR("coordinator-key", &o->key),
+        CLI_STR("coordinator-id", &o->coord_id),
+        CLI_STR("listen", &o->listen),
+        CLI_END,
     };
     int rc;
     if ((rc = cli_parse(cli, opts, argc, argv, NULL)) != CLI_GO_ON)

@@ -106,9 +106,7 @@ s_import(cli_t *cli, const char *file, bool replace, bool json)
     if (json) {
         json_t *j = json_pack("{s:s, s:s, s:b}", "file", NODE_LINKAGE_FILE,
                               "fingerprint", fpr, "changed", !same);
-        rc = j ? cli_json_print(j)
-               : cli_fail(VOCFED_ENOMEM, "cannot print the result");
-        json_decref(j);
+        rc = cli_json_emit(j, "the result");
     } else {
         printf("%s %s/%s fingerprint=%s\n", same ? "unchanged" : "stored",
                cli->dir, NODE_LINKAGE_FILE, fpr);
@@ -125,10 +123,10 @@ s_run(cli_t *cli, int argc, char **argv)
 {
     bool force = false, replace = false, json = false;
     const cli_opt_t opts[] = {
-        {"force", 0, no_argument, CLI_ARG_FLAG, &force, NULL},
-        {"replace", 0, no_argument, CLI_ARG_FLAG, &replace, NULL},
-        {"json", 0, no_argument, CLI_ARG_FLAG, &json, NULL},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_FLAG("force", &force),
+        CLI_FLAG("replace", &replace),
+        CLI_FLAG("json", &json),
+        CLI_END,
     };
     int first, rc;
     if ((rc = cli_parse(cli, opts, argc, argv, &first)) != CLI_GO_ON)

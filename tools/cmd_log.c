@@ -92,8 +92,9 @@ s_entry(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
 
 /* --from SEQ */
 static int
-s_opt_from(cli_t *cli, const char *value, void *target)
+s_opt_from(cli_t *cli, const cli_opt_t *opt, const char *value)
 {
+    void *target = opt->target;
     if (!cli_parse_u64(value, 1, UINT64_MAX, target))
         return cli_usage_error(cli, "--from '%s' is not a seq (1, 2, 3...)",
                                value);
@@ -107,10 +108,10 @@ s_run(cli_t *cli, int argc, char **argv)
     uint64_t from = 1;
     s_log_t log = {0};
     const cli_opt_t opts[] = {
-        {"author", 0, required_argument, CLI_ARG_ID, &author_opt, NULL},
-        {"from", 0, required_argument, CLI_ARG_FN, &from, s_opt_from},
-        {"json", 0, no_argument, CLI_ARG_FLAG, &log.json, NULL},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_ID("author", &author_opt),
+        CLI_FN("from", &from, s_opt_from),
+        CLI_FLAG("json", &log.json),
+        CLI_END,
     };
     node_t *node;
     char author[PROTO_ID_MAX + 1];

@@ -161,9 +161,7 @@ s_report(const cli_t *cli, store_t *store, const char *coord_id,
                       id);
     } else if (json) {
         json_t *j = s_member_json(m);
-        rc = j ? cli_json_print(j)
-               : cli_fail(VOCFED_ENOMEM, "cannot print the result");
-        json_decref(j);
+        rc = cli_json_emit(j, "the result");
     } else {
         printf("%s %s seq=%llu\n", verb, m->id, (unsigned long long)m->seq);
         rc = CLI_EXIT_OK;
@@ -220,10 +218,10 @@ s_parse(cli_t *cli, int argc, char **argv, s_req_t *req)
 {
     memset(req, 0, sizeof *req);
     const cli_opt_t opts[] = {
-        {"json", 0, no_argument, CLI_ARG_FLAG, &req->json, NULL},
-        {"name", 0, required_argument, CLI_ARG_STR, &req->name, NULL},
-        {"role", 0, required_argument, CLI_ARG_STR, &req->role, NULL},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_FLAG("json", &req->json),
+        CLI_STR("name", &req->name),
+        CLI_STR("role", &req->role),
+        CLI_END,
     };
     node_member_status_t st;
     int first, rc;

@@ -70,11 +70,7 @@ s_append(cli_t *cli, node_t *node, const store_record_t *rec, bool json)
     /* One record per append: its seq is the new size of the log. */
     json_t *j = json_pack("{s:I, s:I, s:s}", "seq", (json_int_t)head.size,
                           "size", (json_int_t)head.size, "root", root);
-    if (!j)
-        return cli_fail(VOCFED_ENOMEM, "cannot print the result");
-    rc = cli_json_print(j);
-    json_decref(j);
-    return rc;
+    return cli_json_emit(j, "the result");
 }
 
 static int
@@ -82,8 +78,8 @@ s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
 {
     bool json = false;
     const cli_opt_t opts[] = {
-        {"json", 0, no_argument, CLI_ARG_FLAG, &json, NULL},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_FLAG("json", &json),
+        CLI_END,
     };
     int first, rc;
     if ((rc = cli_parse(cli, opts, argc, argv, &first)) != CLI_GO_ON)

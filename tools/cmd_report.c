@@ -77,8 +77,9 @@ s_write_file(const json_t *report, const s_opts_t *o, const char *path)
 
 /* --year Y */
 static int
-s_opt_year(cli_t *cli, const char *value, void *target)
+s_opt_year(cli_t *cli, const cli_opt_t *opt, const char *value)
 {
+    void *target = opt->target;
     uint64_t y;
     if (!cli_parse_u64(value, 1, 9999, &y))
         return cli_usage_error(cli, "--year '%s' is not a year", value);
@@ -88,8 +89,9 @@ s_opt_year(cli_t *cli, const char *value, void *target)
 
 /* --format table|json|csv|html|xlsx */
 static int
-s_opt_format(cli_t *cli, const char *value, void *target)
+s_opt_format(cli_t *cli, const cli_opt_t *opt, const char *value)
 {
+    void *target = opt->target;
     if (!cmd_report_format_parse(value, target))
         return cli_usage_error(cli,
                                "--format '%s' is not one of table, json, "
@@ -100,8 +102,9 @@ s_opt_format(cli_t *cli, const char *value, void *target)
 
 /* --out FILE */
 static int
-s_opt_out(cli_t *cli, const char *value, void *target)
+s_opt_out(cli_t *cli, const cli_opt_t *opt, const char *value)
 {
+    void *target = opt->target;
     if (value[0] == '\0')
         return cli_usage_error(cli, "--out needs a file");
     *(const char **)target = value;
@@ -113,11 +116,11 @@ s_parse(cli_t *cli, int argc, char **argv, s_opts_t *o)
 {
     *o = (s_opts_t){.fmt = CMD_REPORT_TABLE};
     const cli_opt_t opts[] = {
-        {"year", 0, required_argument, CLI_ARG_FN, &o->year, s_opt_year},
-        {"format", 0, required_argument, CLI_ARG_FN, &o->fmt, s_opt_format},
-        {"out", 0, required_argument, CLI_ARG_FN, &o->out, s_opt_out},
-        {"pretty", 0, no_argument, CLI_ARG_FLAG, &o->pretty, NULL},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_FN("year", &o->year, s_opt_year),
+        CLI_FN("format", &o->fmt, s_opt_format),
+        CLI_FN("out", &o->out, s_opt_out),
+        CLI_FLAG("pretty", &o->pretty),
+        CLI_END,
     };
     int rc = cli_parse(cli, opts, argc, argv, NULL);
     if (rc != CLI_GO_ON)

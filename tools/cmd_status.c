@@ -192,8 +192,8 @@ s_run(cli_t *cli, int argc, char **argv)
 {
     bool json = false;
     const cli_opt_t opts[] = {
-        {"json", 0, no_argument, CLI_ARG_FLAG, &json, NULL},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_FLAG("json", &json),
+        CLI_END,
     };
     node_t *node;
     int rc;

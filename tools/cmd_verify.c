@@ -84,11 +84,11 @@ s_run(cli_t *cli, int argc, char **argv)
     const char *author_opt = NULL;
     bool json = false, quiet = false, figures = false;
     const cli_opt_t opts[] = {
-        {"author", 0, required_argument, CLI_ARG_ID, &author_opt, NULL},
-        {"json", 0, no_argument, CLI_ARG_FLAG, &json, NULL},
-        {"quiet", 0, no_argument, CLI_ARG_FLAG, &quiet, NULL},
-        {"figures", 'q', no_argument, CLI_ARG_FLAG, &figures, NULL},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_ID("author", &author_opt),
+        CLI_FLAG("json", &json),
+        CLI_FLAG("quiet", &quiet),
+        {"figures", 'q', no_argument, CLI_ARG_FLAG, &figures, NULL, 0, 0},
+        CLI_END,
     };
     int rc;
     if ((rc = cli_parse(cli, opts, argc, argv, NULL)) != CLI_GO_ON)

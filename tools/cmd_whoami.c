@@ -8,8 +8,8 @@ s_run(cli_t *cli, int argc, char **argv)
 {
     bool json = false;
     const cli_opt_t opts[] = {
-        {"json", 0, no_argument, CLI_ARG_FLAG, &json, NULL},
-        {NULL, 0, 0, 0, NULL, NULL},
+        CLI_FLAG("json", &json),
+        CLI_END,
     };
     node_t *node;
     int rc;
@@ -28,11 +28,8 @@ s_run(cli_t *cli, int argc, char **argv)
     json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "id", node_id(node), "name",
                           node_name(node), "role", node_role(node), "pubkey",
                           node_pubkey_hex(node));
-    if (!j) /* also a name that is not UTF-8: init never writes one */
-        return cli_fail(VOCFED_ENOMEM, "cannot print the identity");
-    rc = cli_json_print(j);
-    json_decref(j);
-    return rc;
+    /* NULL also for a name that is not UTF-8: init never writes one */
+    return cli_json_emit(j, "the identity");
 }
 
 const cli_cmd_t cmd_whoami = {
