@@ -189,7 +189,8 @@ s_opt_find(const cli_opt_t *opts, size_t n, int c)
 }
 
 int
-cli_parse(cli_t *cli, const cli_opt_t *opts, int argc, char **argv, int *first)
+cli_parse(cli_t *cli, const cli_opt_t *opts, int argc, char **argv,
+          cli_args_t *args)
 {
     struct option longopts[S_OPTS_MAX + 3];
     char shorts[3 * S_OPTS_MAX + sizeof CLI_COMMON_SHORTOPTS];
@@ -219,11 +220,23 @@ cli_parse(cli_t *cli, const cli_opt_t *opts, int argc, char **argv, int *first)
         if (rc != CLI_GO_ON)
             return rc;
     }
-    if (first)
-        *first = optind;
-    else if (optind < argc)
+    if (args) {
+        args->v = argv + optind;
+        args->n = (size_t)(argc - optind);
+    } else if (optind < argc) {
         return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+    }
     return CLI_GO_ON;
+}
+
+int
+cli_parse_json(cli_t *cli, int argc, char **argv, bool *json, node_t **node)
+{
+    const cli_opt_t opts[] = {CLI_FLAG("json", json), CLI_END};
+    int rc = cli_parse(cli, opts, argc, argv, NULL);
+    if (rc != CLI_GO_ON)
+        return rc;
+    return (rc = cli_node(cli, node)) ? rc : CLI_GO_ON;
 }
 
 bool

@@ -59,6 +59,13 @@ enum {
 /* The default store folder when neither --dir nor $VOCFED_DIR is given. */
 #define CLI_DEFAULT_DIR "./vocfed-data"
 
+/* The help lines of --dir and --help, as most usage texts end their
+ * options. */
+#define CLI_HELP_COMMON                                                        \
+    "  --dir DIR     the store folder (default $VOCFED_DIR, then "             \
+    "./vocfed-data)\n"                                                         \
+    "  -h, --help    print this help\n"
+
 /* A node's display name: printable UTF-8, at most this many bytes. */
 #define CLI_NAME_MAX PROTO_KEY_MAX
 /* A role name (see cli_role_valid), at most this many bytes. */
@@ -214,15 +221,26 @@ void cli_print_usage(const cli_cmd_t *cmd, FILE *out);
  * state, which optind = 1 alone does not reset with glibc). */
 void cli_getopt_reset(void);
 
+/* The arguments left after the options. */
+typedef struct {
+    char **v; /* the first; points into argv */
+    size_t n; /* how many */
+} cli_args_t;
+
 /* Parses the options of argv (argv[0] is the command's name) by the
- * table opts (ending with a NULL name), with --dir and --help, in the
- * order given. Options and arguments may mix; "--" ends the options.
- * With first NULL any argument is refused ("unexpected argument");
- * else *first is the index of the first argument in the permuted argv.
- * Returns CLI_GO_ON, CLI_EXIT_OK after printing the help, or an exit
- * code after printing what was wrong. */
+ * table opts (ending with CLI_END), with --dir and --help, in the order
+ * given. Options and arguments may mix; "--" ends the options. With args
+ * NULL any argument is refused ("unexpected argument"); else *args are
+ * the arguments (argv permuted). Returns CLI_GO_ON, CLI_EXIT_OK after
+ * printing the help, or an exit code after printing what was wrong. */
 int cli_parse(cli_t *cli, const cli_opt_t *opts, int argc, char **argv,
-              int *first) VOCFED_WUR;
+              cli_args_t *args) VOCFED_WUR;
+
+/* For the commands that take --json and nothing else and read the node
+ * (whoami, status): cli_parse, then cli_node. Returns CLI_GO_ON with
+ * *json and *node set, or an exit code after printing why. */
+int cli_parse_json(cli_t *cli, int argc, char **argv, bool *json,
+                   node_t **node) VOCFED_WUR;
 
 /* Handles what getopt_long returned for an option every command shares
  * (--dir, --help) or an error (':' and '?'). Returns CLI_GO_ON when

@@ -12,14 +12,14 @@ s_run(cli_t *cli, int argc, char **argv)
         CLI_ID("author", &author_opt),
         CLI_END,
     };
-    int first, rc;
-    if ((rc = cli_parse(cli, opts, argc, argv, &first)) != CLI_GO_ON)
+    cli_args_t a;
+    int rc = cli_parse(cli, opts, argc, argv, &a);
+    if (rc != CLI_GO_ON)
         return rc;
-    if (argc - first != 2)
-        return cli_usage_error(cli, argc - first < 2
-                                        ? "get needs KIND and KEY"
-                                        : "get takes only KIND and KEY");
-    const char *kind = argv[first], *key = argv[first + 1];
+    if (a.n != 2)
+        return cli_usage_error(cli, a.n < 2 ? "get needs KIND and KEY"
+                                            : "get takes only KIND and KEY");
+    const char *kind = a.v[0], *key = a.v[1];
     if (!proto_kind_valid(kind, strlen(kind)))
         return cli_usage_error(cli, "kind '%s' is not valid", kind);
     if (!proto_key_valid(key, strlen(key)))
@@ -71,11 +71,7 @@ const cli_cmd_t cmd_get = {
         "\n"
         "Options:\n"
         "  --author ID   read another author's record (default: this node's "
-        "own)\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "own)\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 found, 1 no such record or author (or the record does "
         "not\n"
         "decode), 2 usage error, 3 no store.\n",

@@ -208,12 +208,13 @@ s_run(cli_t *cli, int argc, char **argv)
         CLI_FN("encoding", &opts.encoding, s_opt_encoding),
         CLI_END,
     };
-    int first, rc;
-    if ((rc = cli_parse(cli, table, argc, argv, &first)) != CLI_GO_ON)
+    cli_args_t a;
+    int rc = cli_parse(cli, table, argc, argv, &a);
+    if (rc != CLI_GO_ON)
         return rc;
-    if (argc - first != 2)
+    if (a.n != 2)
         return cli_usage_error(cli, "import needs KIND and FILE");
-    const char *kind = argv[first], *file = argv[first + 1];
+    const char *kind = a.v[0], *file = a.v[1];
     const proto_kind_def_t *k = NULL;
     if ((rc = cli_kind_find(cli, kind, &k)) != CLI_GO_ON)
         return rc;
@@ -280,11 +281,7 @@ const cli_cmd_t cmd_import = {
         "  --json        print the summary and the bad rows as one JSON "
         "object\n"
         "  --encoding E  read FILE as utf-8 or gb18030 instead of finding "
-        "out\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "out\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 imported (or, with --check, every row good), 1 bad "
         "rows\n"
         "(nothing written), 2 usage error (also an unknown kind, or a kind "

@@ -476,11 +476,8 @@ const cli_cmd_t cmd_init = {
         "  --listen ENDPOINT\n"
         "                where the coordinator binds, e.g. "
         "tcp://0.0.0.0:7700\n"
-        "  --json        print {\"id\": ..., \"pubkey\": ...} instead\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "  --json        print {\"id\": ..., \"pubkey\": ...} "
+        "instead\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 made, 2 usage error (also a bad endpoint or key), 3 "
         "a store\n"
         "or key already there, or the folder cannot be written.\n",

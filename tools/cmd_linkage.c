@@ -128,11 +128,12 @@ s_run(cli_t *cli, int argc, char **argv)
         CLI_FLAG("json", &json),
         CLI_END,
     };
-    int first, rc;
-    if ((rc = cli_parse(cli, opts, argc, argv, &first)) != CLI_GO_ON)
+    cli_args_t a;
+    int rc = cli_parse(cli, opts, argc, argv, &a);
+    if (rc != CLI_GO_ON)
         return rc;
-    char **args = argv + first;
-    size_t nargs = (size_t)(argc - first);
+    char **args = a.v;
+    size_t nargs = a.n;
     if (nargs == 0)
         return cli_usage_error(cli, "linkage-key needs generate or import");
     if (strcmp(args[0], "generate") == 0) {
@@ -187,11 +188,7 @@ const cli_cmd_t cmd_linkage_key = {
         "  --force       generate: print even on a terminal\n"
         "  --replace     import: replace a different key already there\n"
         "  --json        import: print {\"file\", \"fingerprint\", "
-        "\"changed\"}\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "\"changed\"}\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 done, 1 FILE is not a key, 2 usage error (also "
         "import on the\n"
         "coordinator, generate on a terminal), 3 no store, another key "

@@ -159,11 +159,7 @@ const cli_cmd_t cmd_log = {
         "                kind, key, body, leaf (hex of the entry's BLAKE2b "
         "leaf hash);\n"
         "                an unreadable entry gives {author, seq, error, "
-        "status}\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "status}\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 ok, 1 unknown author or an entry could not be read, "
         "2 usage\n"
         "error, 3 no store.\n",

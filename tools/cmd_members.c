@@ -224,11 +224,12 @@ s_parse(cli_t *cli, int argc, char **argv, s_req_t *req)
         CLI_END,
     };
     node_member_status_t st;
-    int first, rc;
-    if ((rc = cli_parse(cli, opts, argc, argv, &first)) != CLI_GO_ON)
+    cli_args_t a;
+    int rc = cli_parse(cli, opts, argc, argv, &a);
+    if (rc != CLI_GO_ON)
         return rc;
-    char **args = argv + first;
-    size_t nargs = (size_t)(argc - first);
+    char **args = a.v;
+    size_t nargs = a.n;
     if (nargs == 0)
         return cli_usage_error(cli, "members needs add, list, suspend, "
                                     "activate or revoke");
@@ -368,11 +369,7 @@ const cli_cmd_t cmd_members = {
         "                coordinator (add; default member)\n"
         "  --json        print JSON: the member after add, suspend, activate "
         "and\n"
-        "                revoke, the array for list\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "                revoke, the array for list\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 done, 1 refused (no such member, already on the "
         "roster, id\n"
         "known with another key, revoked), 2 usage error or not a "

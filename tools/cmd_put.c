@@ -81,11 +81,12 @@ s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
         CLI_FLAG("json", &json),
         CLI_END,
     };
-    int first, rc;
-    if ((rc = cli_parse(cli, opts, argc, argv, &first)) != CLI_GO_ON)
+    cli_args_t a;
+    int rc = cli_parse(cli, opts, argc, argv, &a);
+    if (rc != CLI_GO_ON)
         return rc;
-    char **args = argv + first;
-    size_t nargs = (size_t)(argc - first);
+    char **args = a.v;
+    size_t nargs = a.n;
     if (nargs < 2)
         return cli_usage_error(cli, "%s needs KIND and KEY", cli->cmd->name);
     const char *kind = args[0], *key = args[1];
@@ -187,11 +188,8 @@ const cli_cmd_t cmd_put = {
         "Put '--' before KIND if KIND or KEY starts with '-'.\n"
         "\n"
         "Options:\n"
-        "  --json        print {\"seq\", \"size\", \"root\"} on one line\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "  --json        print {\"seq\", \"size\", \"root\"} on one "
+        "line\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 written, 1 a record refused (a bad key or value: "
         "the field,\n"
         "the value and why are printed), 2 usage error (also an unknown "
@@ -215,11 +213,8 @@ const cli_cmd_t cmd_del = {
         "root=HEX'.\n"
         "\n"
         "Options:\n"
-        "  --json        print {\"seq\", \"size\", \"root\"} on one line\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "  --json        print {\"seq\", \"size\", \"root\"} on one "
+        "line\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 deleted, 1 no such record, 2 usage error, 3 no "
         "store, bad\n"
         "key file or disk full.\n",

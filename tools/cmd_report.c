@@ -229,10 +229,7 @@ const cli_cmd_t cmd_report = {
         "                '-'); html and xlsx go to report.html and "
         "report.xlsx\n"
         "                in the current folder\n"
-        "  --pretty      indent the JSON (--format json only)\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
+        "  --pretty      indent the JSON (--format json only)\n" CLI_HELP_COMMON
         "\n"
         "Exit status: 0 ok, 1 the figures could not be computed from the "
         "records,\n"

@@ -191,14 +191,9 @@ static int
 s_run(cli_t *cli, int argc, char **argv)
 {
     bool json = false;
-    const cli_opt_t opts[] = {
-        CLI_FLAG("json", &json),
-        CLI_END,
-    };
     node_t *node;
-    int rc;
-    if ((rc = cli_parse(cli, opts, argc, argv, NULL)) != CLI_GO_ON ||
-        (rc = cli_node(cli, &node)))
+    int rc = cli_parse_json(cli, argc, argv, &json, &node);
+    if (rc != CLI_GO_ON)
         return rc;
     store_t *store = node_store(node);
     s_status_t s = {store, json_object(), json_object(), json_array(), 0};
@@ -252,11 +247,7 @@ const cli_cmd_t cmd_status = {
         "replayed,\n"
         "                seq_gaps, flooded, unread, messages_in, "
         "bytes_in}},\n"
-        "                alarms (a list)\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "                alarms (a list)\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 ok, 2 usage error, 3 no store.\n",
     .run = s_run,
     .needs = CLI_NEEDS_IDENTITY,

@@ -180,11 +180,8 @@ const cli_cmd_t cmd_verify = {
         "  --json        print {\"ok\", \"author\", \"seq\", \"what\", "
         "\"status\", \"entries\",\n"
         "                \"checkpoints\", \"records\"} on one line\n"
-        "  -q, --quiet   print nothing on stdout; the exit status tells\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "  -q, --quiet   print nothing on stdout; the exit status "
+        "tells\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 intact, 1 tampering or damage found (or an unknown "
         "author),\n"
         "2 usage error, 3 the store cannot be opened or read.\n",

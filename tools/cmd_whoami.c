@@ -7,14 +7,9 @@ static int
 s_run(cli_t *cli, int argc, char **argv)
 {
     bool json = false;
-    const cli_opt_t opts[] = {
-        CLI_FLAG("json", &json),
-        CLI_END,
-    };
     node_t *node;
-    int rc;
-    if ((rc = cli_parse(cli, opts, argc, argv, NULL)) != CLI_GO_ON ||
-        (rc = cli_node(cli, &node)))
+    int rc = cli_parse_json(cli, argc, argv, &json, &node);
+    if (rc != CLI_GO_ON)
         return rc;
     if (!json) {
         printf("id:      %s\n"
@@ -43,11 +38,7 @@ const cli_cmd_t cmd_whoami = {
              "\n"
              "Options:\n"
              "  --json        print {\"id\", \"name\", \"role\", \"pubkey\"} "
-             "on one line\n"
-             "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-             "./vocfed-data)\n"
-             "  -h, --help    print this help\n"
-             "\n"
+             "on one line\n" CLI_HELP_COMMON "\n"
              "Exit status: 0 ok, 2 usage error, 3 no store or no identity in "
              "it.\n",
     .run = s_run,
