@@ -50,13 +50,29 @@ s_generate(cli_t *cli, bool force)
     return rc;
 }
 
+/* Prints what import did with key: stored, or unchanged (same). Returns
+ * an exit code. */
+static int
+s_imported(const cli_t *cli, const uint8_t *key, bool same, bool json)
+{
+    char fpr[NODE_LINKAGE_FPR_HEX + 1];
+    node_linkage_fingerprint(key, fpr);
+    if (json) {
+        json_t *j = json_pack("{s:s, s:s, s:b}", "file", NODE_LINKAGE_FILE,
+                              "fingerprint", fpr, "changed", !same);
+        return cli_json_emit(j, "the result");
+    }
+    printf("%s %s/%s fingerprint=%s\n", same ? "unchanged" : "stored", cli->dir,
+           NODE_LINKAGE_FILE, fpr);
+    return CLI_EXIT_OK;
+}
+
 /* vocfed linkage-key import FILE [--replace] */
 static int
 s_import(cli_t *cli, const char *file, bool replace, bool json)
 {
     node_t *node;
     uint8_t *key = NULL, *old = NULL;
-    char fpr[NODE_LINKAGE_FPR_HEX + 1];
     bool same = false;
     int rc;
     if ((rc = cli_node(cli, &node)))
@@ -102,16 +118,7 @@ s_import(cli_t *cli, const char *file, bool replace, bool json)
         rc = cli_fail(rc, "cannot write %s/%s", cli->dir, NODE_LINKAGE_FILE);
         goto done;
     }
-    node_linkage_fingerprint(key, fpr);
-    if (json) {
-        json_t *j = json_pack("{s:s, s:s, s:b}", "file", NODE_LINKAGE_FILE,
-                              "fingerprint", fpr, "changed", !same);
-        rc = cli_json_emit(j, "the result");
-    } else {
-        printf("%s %s/%s fingerprint=%s\n", same ? "unchanged" : "stored",
-               cli->dir, NODE_LINKAGE_FILE, fpr);
-        rc = CLI_EXIT_OK;
-    }
+    rc = s_imported(cli, key, same, json);
 done:
     node_linkage_free(&key);
     node_linkage_free(&old);

@@ -73,51 +73,52 @@ s_append(cli_t *cli, node_t *node, const store_record_t *rec, bool json)
     return cli_json_emit(j, "the result");
 }
 
+/* Checks KIND, KEY and the number of fields; sets *k. Returns CLI_GO_ON
+ * or an exit code after printing what was wrong. */
 static int
-s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
+s_check_args(const cli_t *cli, proto_op_t op, const cli_args_t *a,
+             const proto_kind_def_t **k)
 {
-    bool json = false;
-    const cli_opt_t opts[] = {
-        CLI_FLAG("json", &json),
-        CLI_END,
-    };
-    cli_args_t a;
-    int rc = cli_parse(cli, opts, argc, argv, &a);
-    if (rc != CLI_GO_ON)
-        return rc;
-    char **args = a.v;
-    size_t nargs = a.n;
-    if (nargs < 2)
+    if (a->n < 2)
         return cli_usage_error(cli, "%s needs KIND and KEY", cli->cmd->name);
-    const char *kind = args[0], *key = args[1];
-    const proto_kind_def_t *k = NULL;
+    const char *kind = a->v[0], *key = a->v[1];
+    int rc;
     if (!proto_kind_valid(kind, strlen(kind)))
         return cli_usage_error(cli,
                                "kind '%s' is not valid ([a-z][a-z0-9_]*, at "
                                "most %d bytes)",
                                kind, PROTO_KIND_MAX);
-    if ((rc = cli_kind_find(cli, kind, &k)) != CLI_GO_ON)
+    if ((rc = cli_kind_find(cli, kind, k)) != CLI_GO_ON)
         return rc;
     if (!proto_key_valid(key, strlen(key)))
         return cli_usage_error(cli,
                                "key '%s' is not valid (printable UTF-8, 1 to "
                                "%d bytes)",
                                key, PROTO_KEY_MAX);
-    size_t n = nargs - 2;
+    size_t n = a->n - 2;
     if (op == PROTO_OP_DEL && n > 0)
-        return cli_usage_error(cli, "unexpected argument '%s'", args[2]);
+        return cli_usage_error(cli, "unexpected argument '%s'", a->v[2]);
     if (n > PROTO_FIELDS_MAX)
         return cli_usage_error(cli, "too many fields (%zu, at most %d)", n,
                                PROTO_FIELDS_MAX);
+    return CLI_GO_ON;
+}
 
-    store_record_t rec = {.op = op, .kind = kind, .key = key};
+/* The body of rec from the FIELD=VALUE arguments: a put's through the
+ * kinds table (SPEC 11); a del has none, and is not checked, so that a
+ * record the table would now refuse can still be removed. Returns
+ * CLI_GO_ON or an exit code after printing why. */
+static int
+s_body(const cli_t *cli, const proto_kind_def_t *k, const store_record_t *rec,
+       const cli_args_t *a, proto_buf_t *body)
+{
+    size_t n = a->n - 2;
     s_fields_t f = {NULL, NULL, NULL};
-    proto_buf_t body;
     proto_kind_error_t err;
-    node_t *node = NULL;
     char what[PROTO_KIND_MAX + PROTO_KEY_MAX + 16];
-    snprintf(what, sizeof what, "%s %s %s", proto_op_name(op), kind, key);
-    proto_buf_init(&body);
+    int rc;
+    snprintf(what, sizeof what, "%s %s %s", proto_op_name(rec->op), rec->kind,
+             rec->key);
     if (n > 0) {
         f.names = calloc(n, sizeof *f.names);
         f.name_ptrs = calloc(n, sizeof *f.name_ptrs);
@@ -127,19 +128,39 @@ s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
             goto done;
         }
     }
-    if ((rc = s_parse_fields(cli, args + 2, n, &f)) != CLI_GO_ON)
+    if ((rc = s_parse_fields(cli, a->v + 2, n, &f)) != CLI_GO_ON)
         goto done;
-    /* A put goes through the kinds table (SPEC 11); a del does not, so
-     * that a record the table would now refuse can still be removed. */
-    if (op == PROTO_OP_PUT &&
-        (proto_kind_check_key(k, key, &err) ||
-         proto_kind_body(k, f.name_ptrs, f.values, n, &body, &err))) {
+    if (rec->op == PROTO_OP_PUT &&
+        (proto_kind_check_key(k, rec->key, &err) ||
+         proto_kind_body(k, f.name_ptrs, f.values, n, body, &err)))
         rc = cli_kind_refused(what, &err);
-        goto done;
-    }
-    if ((rc = cli_node(cli, &node)))
-        goto done;
-    if ((rc = cli_kind_role_check(node, k)) != CLI_GO_ON)
+done:
+    free(f.names);
+    free(f.name_ptrs);
+    free(f.values);
+    return rc;
+}
+
+static int
+s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
+{
+    bool json = false;
+    const cli_opt_t opts[] = {
+        CLI_FLAG("json", &json),
+        CLI_END,
+    };
+    const proto_kind_def_t *k = NULL;
+    node_t *node = NULL;
+    proto_buf_t body;
+    cli_args_t a;
+    int rc = cli_parse(cli, opts, argc, argv, &a);
+    if (rc != CLI_GO_ON || (rc = s_check_args(cli, op, &a, &k)) != CLI_GO_ON)
+        return rc;
+    store_record_t rec = {.op = op, .kind = a.v[0], .key = a.v[1]};
+    proto_buf_init(&body);
+    if ((rc = s_body(cli, k, &rec, &a, &body)) != CLI_GO_ON ||
+        (rc = cli_node(cli, &node)) ||
+        (rc = cli_kind_role_check(node, k)) != CLI_GO_ON)
         goto done;
     /* A del has no body; a put's is never empty (an empty map is one
      * byte). */
@@ -148,9 +169,6 @@ s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
     rc = s_append(cli, node, &rec, json);
 done:
     proto_buf_release(&body);
-    free(f.names);
-    free(f.name_ptrs);
-    free(f.values);
     return rc;
 }
 

@@ -113,6 +113,47 @@ s_alarm(void *ctx, uint64_t time_ms, const char *kind, const char *peer,
     return 0;
 }
 
+/* One peer of the report: its state, abuse and acknowledgements. */
+static void
+s_print_peer(const char *key, json_t *v)
+{
+    printf("  %-20s %-13s last contact %s, refused %" JSON_INTEGER_FORMAT
+           ", malformed %" JSON_INTEGER_FORMAT "\n",
+           key,
+           json_is_true(json_object_get(v, "connected")) ? "connected"
+                                                         : "not connected",
+           json_string_length(json_object_get(v, "last_contact"))
+               ? json_string_value(json_object_get(v, "last_contact"))
+               : "never",
+           json_integer_value(json_object_get(v, "refused")),
+           json_integer_value(json_object_get(v, "malformed")));
+    json_t *ab = json_object_get(v, "abuse");
+    static const char *const kinds[] = {"too_large", "replayed", "seq_gaps",
+                                        "flooded", "unread"};
+    bool any = false;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        json_int_t n = json_integer_value(json_object_get(ab, kinds[i]));
+        if (n) {
+            printf("%s %s %" JSON_INTEGER_FORMAT,
+                   any ? "," : "      abuse:", kinds[i], n);
+            any = true;
+        }
+    }
+    if (any)
+        printf("\n");
+    const char *author;
+    json_t *n;
+    json_object_foreach(json_object_get(v, "acked"), author, n)
+    {
+        json_t *lag = json_object_get(json_object_get(v, "lag"), author);
+        printf("      acked %-14s %10" JSON_INTEGER_FORMAT, author,
+               json_integer_value(n));
+        if (lag)
+            printf("   lag %" JSON_INTEGER_FORMAT, json_integer_value(lag));
+        printf("\n");
+    }
+}
+
 static void
 s_print(const node_t *node, json_t *j)
 {
@@ -135,41 +176,7 @@ s_print(const node_t *node, json_t *j)
     printf("\npeers:%s\n", json_object_size(peers) ? "" : " none yet");
     json_object_foreach(peers, key, v)
     {
-        printf("  %-20s %-13s last contact %s, refused %" JSON_INTEGER_FORMAT
-               ", malformed %" JSON_INTEGER_FORMAT "\n",
-               key,
-               json_is_true(json_object_get(v, "connected")) ? "connected"
-                                                             : "not connected",
-               json_string_length(json_object_get(v, "last_contact"))
-                   ? json_string_value(json_object_get(v, "last_contact"))
-                   : "never",
-               json_integer_value(json_object_get(v, "refused")),
-               json_integer_value(json_object_get(v, "malformed")));
-        json_t *ab = json_object_get(v, "abuse");
-        static const char *const kinds[] = {"too_large", "replayed", "seq_gaps",
-                                            "flooded", "unread"};
-        bool any = false;
-        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-            json_int_t n = json_integer_value(json_object_get(ab, kinds[i]));
-            if (n) {
-                printf("%s %s %" JSON_INTEGER_FORMAT,
-                       any ? "," : "      abuse:", kinds[i], n);
-                any = true;
-            }
-        }
-        if (any)
-            printf("\n");
-        const char *author;
-        json_t *n;
-        json_object_foreach(json_object_get(v, "acked"), author, n)
-        {
-            json_t *lag = json_object_get(json_object_get(v, "lag"), author);
-            printf("      acked %-14s %10" JSON_INTEGER_FORMAT, author,
-                   json_integer_value(n));
-            if (lag)
-                printf("   lag %" JSON_INTEGER_FORMAT, json_integer_value(lag));
-            printf("\n");
-        }
+        s_print_peer(key, v);
     }
     json_t *alarms = json_object_get(j, "alarms");
     printf("\nalarms:%s\n", json_array_size(alarms) ? "" : " none");

@@ -78,6 +78,35 @@ s_print_json(const store_verify_result_t *res, const char *author)
     return rc;
 }
 
+/* Prints the verdict of res as asked; returns the exit code. */
+static int
+s_verdict(const cli_t *cli, const store_verify_result_t *r,
+          const char *author_opt, bool json, bool quiet, bool figures)
+{
+    int rc = cli_exit_code(r->status);
+    /* Trouble reading the store is not a verdict on its content. */
+    if (rc == CLI_EXIT_ENV)
+        cli_fail(r->status, "cannot verify the store in %s", cli->dir);
+    if (json) {
+        int prc = s_print_json(r, author_opt);
+        if (prc)
+            rc = prc;
+    } else if (rc == CLI_EXIT_OK && !quiet) {
+        printf("ok: %llu %s, %llu %s, %llu %s verified%s\n",
+               (unsigned long long)r->entries,
+               s_plural(r->entries, "entry", "entries"),
+               (unsigned long long)r->checkpoints,
+               s_plural(r->checkpoints, "checkpoint", "checkpoints"),
+               (unsigned long long)r->records,
+               s_plural(r->records, "record", "records"),
+               figures ? "; figures equal a recomputation" : "");
+    } else if (rc == CLI_EXIT_FAIL && !quiet) {
+        printf("FAILED: author=%s seq=%llu: %s (%s)\n", r->author,
+               (unsigned long long)r->seq, r->what, vocfed_strerror(r->status));
+    }
+    return rc;
+}
+
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
@@ -126,29 +155,7 @@ s_run(cli_t *cli, int argc, char **argv)
                      "recomputation");
         }
     }
-    rc = cli_exit_code(res.status);
-    /* Trouble reading the store is not a verdict on its content. */
-    if (rc == CLI_EXIT_ENV)
-        cli_fail(res.status, "cannot verify the store in %s", cli->dir);
-    if (json) {
-        int prc = s_print_json(&res, author_opt);
-        if (prc)
-            rc = prc;
-    } else if (rc == CLI_EXIT_OK && !quiet) {
-        printf("ok: %llu %s, %llu %s, %llu %s verified%s\n",
-               (unsigned long long)res.entries,
-               s_plural(res.entries, "entry", "entries"),
-               (unsigned long long)res.checkpoints,
-               s_plural(res.checkpoints, "checkpoint", "checkpoints"),
-               (unsigned long long)res.records,
-               s_plural(res.records, "record", "records"),
-               figures ? "; figures equal a recomputation" : "");
-    } else if (rc == CLI_EXIT_FAIL && !quiet) {
-        printf("FAILED: author=%s seq=%llu: %s (%s)\n", res.author,
-               (unsigned long long)res.seq, res.what,
-               vocfed_strerror(res.status));
-    }
-    return rc;
+    return s_verdict(cli, &res, author_opt, json, quiet, figures);
 }
 
 const cli_cmd_t cmd_verify = {
