@@ -167,10 +167,7 @@ node_linkage_load(const char *dir, uint8_t **key)
 void
 node_linkage_free(uint8_t **key)
 {
-    if (key && *key) {
-        sodium_free(*key);
-        *key = NULL;
-    }
+    node_secret_free(key);
 }
 
 void

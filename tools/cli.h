@@ -1,10 +1,12 @@
 /* vocfed: what every subcommand of the vocfed command shares (DESIGN 8).
  *
  * The exit codes and the mapping from vocfed statuses to them, the error
- * messages, option parsing helpers, opening the store, reading the node's
- * identity from the store's meta data, and the conversion of entries and
+ * messages, the table-driven option parser (cli_parse), opening the node
+ * a command declares it needs (cli_cmd_t.needs, cli_node: node_open with
+ * the messages of the command line), and the conversion of entries and
  * record bodies to JSON. Each subcommand lives in tools/cmd_<name>.c and
- * exports one cli_cmd_t; tools/vocfed.c dispatches to them. */
+ * exports one cli_cmd_t; tools/vocfed.c dispatches to them and closes the
+ * node after the command ran. */
 #ifndef VOCFED_TOOLS_CLI_H
 #define VOCFED_TOOLS_CLI_H
 
