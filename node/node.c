@@ -293,7 +293,7 @@ const char *
 node_coordinator_key(const node_t *node)
 {
     if (node_is_coordinator(node))
-        return node->pubkey_hex;
+        return node->has_identity ? node->pubkey_hex : "";
     return node->cfg.coordinator_key;
 }
 
