@@ -204,23 +204,15 @@ s_write_all(int fd, const char *text, size_t len)
     return 0;
 }
 
-int
-node_config_save(const char *dir, const node_config_t *cfg)
+/* cfg as the text of a settings file; NULL when out of memory. Free
+ * with free(). */
+static char *
+s_config_text(const node_config_t *cfg)
 {
-    char path[4096], tmp[4096];
     char *text = NULL;
-    int fd = -1, rc;
-    if (!node_config_valid(cfg, NULL))
-        return VOCFED_EINVALID;
-    if ((rc = s_path(dir, "", path, sizeof path)) ||
-        (rc = s_path(dir, ".XXXXXX", tmp, sizeof tmp)))
-        return rc;
-
     zconfig_t *root = zconfig_new("root", NULL);
-    if (!root || !zconfig_new("node", root)) {
-        rc = VOCFED_ENOMEM;
+    if (!root || !zconfig_new("node", root))
         goto done;
-    }
     zconfig_set_comment(root, " vocfed node settings (see 'vocfed init "
                               "--help'); written by vocfed");
     const char *const items[][2] = {
@@ -233,17 +225,22 @@ node_config_save(const char *dir, const node_config_t *cfg)
         if (items[i][1][0])
             zconfig_put(root, items[i][0], items[i][1]);
     text = zconfig_str_save(root);
-    if (!text) {
-        rc = VOCFED_ENOMEM;
-        goto done;
-    }
+done:
+    zconfig_destroy(&root);
+    return text;
+}
 
+/* Writes text to path atomically: a temporary file tmp (a mkstemp
+ * template) written, synced and renamed over path, then dir synced.
+ * Returns 0 or -errno; on error tmp is removed. */
+static int
+s_replace_file(const char *dir, const char *path, char *tmp, const char *text)
+{
+    int rc;
     /* mkstemp makes the file with mode 0600, O_EXCL. */
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = -errno;
-        goto done;
-    }
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return -errno;
     if ((rc = s_write_all(fd, text, strlen(text))))
         goto unlink;
     if (fchmod(fd, 0600) != 0 || fsync(fd) != 0) {
@@ -266,14 +263,29 @@ node_config_save(const char *dir, const node_config_t *cfg)
         rc = -errno;
     if (dfd >= 0)
         close(dfd);
-    goto done;
+    return rc;
 
 unlink:
     if (fd >= 0)
         close(fd);
     unlink(tmp);
-done:
+    return rc;
+}
+
+int
+node_config_save(const char *dir, const node_config_t *cfg)
+{
+    char path[4096], tmp[4096];
+    int rc;
+    if (!node_config_valid(cfg, NULL))
+        return VOCFED_EINVALID;
+    if ((rc = s_path(dir, "", path, sizeof path)) ||
+        (rc = s_path(dir, ".XXXXXX", tmp, sizeof tmp)))
+        return rc;
+    char *text = s_config_text(cfg);
+    if (!text)
+        return VOCFED_ENOMEM;
+    rc = s_replace_file(dir, path, tmp, text);
     free(text);
-    zconfig_destroy(&root);
     return rc;
 }

@@ -145,12 +145,18 @@ done:
 }
 
 void
+node_secret_free(uint8_t **p)
+{
+    if (p && *p) {
+        sodium_free(*p); /* wipes */
+        *p = NULL;
+    }
+}
+
+void
 node_identity_free(uint8_t **sk)
 {
-    if (sk && *sk) {
-        sodium_free(*sk);
-        *sk = NULL;
-    }
+    node_secret_free(sk);
 }
 
 int

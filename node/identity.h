@@ -57,4 +57,8 @@ int node_secret_write(const char *path, const uint8_t *data,
                       size_t len) VOCFED_WUR;
 int node_secret_read(const char *path, uint8_t *out, size_t len) VOCFED_WUR;
 
+/* Wipes and frees guarded memory (sodium_malloc: a key) and NULLs *p;
+ * accepts NULL and *p NULL. */
+void node_secret_free(uint8_t **p);
+
 #endif

@@ -44,6 +44,26 @@ node_linkage_generate(uint8_t **key)
     return VOCFED_OK;
 }
 
+/* Reads all of fd into text (S_HEX_FILE_MAX + 1 bytes); sets *len.
+ * Returns 0, VOCFED_EKEY (longer than S_HEX_FILE_MAX) or -errno. */
+static int
+s_read_text(int fd, char *text, size_t *len)
+{
+    *len = 0;
+    for (;;) {
+        ssize_t r = read(fd, text + *len, S_HEX_FILE_MAX + 1 - *len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -errno;
+        if (r == 0)
+            return VOCFED_OK;
+        *len += (size_t)r;
+        if (*len > S_HEX_FILE_MAX)
+            return VOCFED_EKEY;
+    }
+}
+
 int
 node_linkage_read_hex(const char *path, uint8_t **key)
 {
@@ -71,22 +91,8 @@ node_linkage_read_hex(const char *path, uint8_t **key)
         rc = VOCFED_ENOMEM;
         goto done;
     }
-    for (;;) {
-        ssize_t r = read(fd, text + len, S_HEX_FILE_MAX + 1 - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = -errno;
-            goto done;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-        if (len > S_HEX_FILE_MAX) {
-            rc = VOCFED_EKEY;
-            goto done;
-        }
-    }
+    if ((rc = s_read_text(fd, text, &len)))
+        goto done;
     /* sodium_hex2bin runs in constant time, unlike a table lookup. */
     if (sodium_hex2bin(k, NODE_LINKAGE_KEY_LEN, text, len, NULL, &bin_len,
                        &end) != 0 ||
@@ -161,10 +167,7 @@ node_linkage_load(const char *dir, uint8_t **key)
 void
 node_linkage_free(uint8_t **key)
 {
-    if (key && *key) {
-        sodium_free(*key);
-        *key = NULL;
-    }
+    node_secret_free(key);
 }
 
 void

@@ -12,6 +12,7 @@
  * registration and succeeds. The other order would leave a key the store
  * accepts signatures from that no roster entry vouches for. */
 #include "node/roster.h"
+#include "node/node.h"
 
 #include "node/identity.h"
 #include "storage/replica.h"
@@ -163,7 +164,8 @@ s_append(store_t *store, const char *coord_id, const uint8_t *sk,
                               .key = id,
                               .body = body.data,
                               .body_len = body.len};
-        rc = store_append(store, coord_id, sk, &rec, 1, 0, NULL, NULL);
+        /* The roster's kind is the coordinator's (node_append_as). */
+        rc = node_append_as(store, coord_id, sk, true, &rec, 1, 0, NULL, NULL);
     }
     proto_buf_release(&body);
     return rc;
@@ -198,28 +200,19 @@ s_key_unused(store_t *store, const char *coord_id,
     return rc;
 }
 
-int
-node_roster_add(store_t *store, const char *coord_id, const uint8_t *sk,
-                const char *id, const uint8_t pk[PROTO_PUBKEY_LEN],
-                const char *name, const char *role)
+/* An add of id that may have run before: VOCFED_ENOTFOUND when id is
+ * not on the roster (the add goes on), VOCFED_OK when this same add
+ * stopped between its two writes and is now complete, VOCFED_EEXISTS
+ * when id is on the roster, or another status. */
+static int
+s_add_again(store_t *store, const char *coord_id, const char *id,
+            const uint8_t pk[PROTO_PUBKEY_LEN], const char *name,
+            const char *role)
 {
-    assert(store && coord_id && sk && id && pk);
-    uint8_t curve[PROTO_PUBKEY_LEN], known[PROTO_PUBKEY_LEN];
-    char hex[2 * PROTO_PUBKEY_LEN + 1];
+    uint8_t known[PROTO_PUBKEY_LEN];
     node_member_t cur;
     proto_buf_t entry;
     int rc;
-    name = name ? name : "";
-    role = role ? role : "";
-    if (!proto_id_valid(coord_id, strlen(coord_id)) ||
-        !proto_id_valid(id, strlen(id)) || strcmp(id, coord_id) == 0 ||
-        !s_name_valid(name, strlen(name)) || !s_role_valid(role, strlen(role)))
-        return VOCFED_EINVALID;
-    /* Not a point of the curve (or of small order): no one could sign
-     * with it, and CURVE could not use it. */
-    if (node_pubkey_curve(pk, curve))
-        return VOCFED_EINVALID;
-
     proto_buf_init(&entry);
     rc = s_member_get(store, coord_id, id, &cur, &entry);
     proto_buf_release(&entry);
@@ -242,7 +235,31 @@ node_roster_add(store_t *store, const char *coord_id, const uint8_t *sk,
         }
         return VOCFED_EEXISTS;
     }
-    if (rc != VOCFED_ENOTFOUND)
+    return rc;
+}
+
+int
+node_roster_add(store_t *store, const char *coord_id, const uint8_t *sk,
+                const char *id, const uint8_t pk[PROTO_PUBKEY_LEN],
+                const char *name, const char *role)
+{
+    assert(store && coord_id && sk && id && pk);
+    uint8_t curve[PROTO_PUBKEY_LEN], known[PROTO_PUBKEY_LEN];
+    char hex[2 * PROTO_PUBKEY_LEN + 1];
+    int rc;
+    name = name ? name : "";
+    role = role ? role : "";
+    if (!proto_id_valid(coord_id, strlen(coord_id)) ||
+        !proto_id_valid(id, strlen(id)) || strcmp(id, coord_id) == 0 ||
+        !s_name_valid(name, strlen(name)) || !s_role_valid(role, strlen(role)))
+        return VOCFED_EINVALID;
+    /* Not a point of the curve (or of small order): no one could sign
+     * with it, and CURVE could not use it. */
+    if (node_pubkey_curve(pk, curve))
+        return VOCFED_EINVALID;
+
+    if ((rc = s_add_again(store, coord_id, id, pk, name, role)) !=
+        VOCFED_ENOTFOUND)
         return rc;
 
     /* An id the store knows with another key (a log it replicates, made

@@ -1,10 +1,11 @@
 /* vocfed: what every subcommand shares (see cli.h). */
 #include "tools/cli.h"
-#include "node/figures.h"
 
+#include "node/config.h"
 #include "node/identity.h"
 #include "node/roster.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -137,6 +138,107 @@ cli_opt_common(cli_t *cli, int c, char **argv)
     }
 }
 
+int
+cli_opt_seconds(cli_t *cli, const cli_opt_t *opt, const char *value)
+{
+    if (!cli_parse_u64(value, opt->min, opt->max, opt->target))
+        return cli_usage_error(cli, "--%s takes %llu to %llu seconds, not '%s'",
+                               opt->name, (unsigned long long)opt->min,
+                               (unsigned long long)opt->max, value);
+    return CLI_GO_ON;
+}
+
+/* At most this many options in one command's table. */
+#define S_OPTS_MAX 24
+
+/* Does what option o says with value. */
+static int
+s_opt_apply(cli_t *cli, const cli_opt_t *o, const char *value)
+{
+    char name[64];
+    switch (o->how) {
+    case CLI_ARG_FLAG:
+        *(bool *)o->target = true;
+        return CLI_GO_ON;
+    case CLI_ARG_ID:
+        snprintf(name, sizeof name, "--%s", o->name);
+        if (cli_check_id(cli, name, value) != CLI_GO_ON)
+            return CLI_EXIT_USAGE;
+        *(const char **)o->target = value;
+        return CLI_GO_ON;
+    case CLI_ARG_STR:
+        *(const char **)o->target = value;
+        return CLI_GO_ON;
+    case CLI_ARG_FN:
+        return o->fn(cli, o, value);
+    }
+    return CLI_GO_ON;
+}
+
+/* The entry of opts that getopt_long's value c stands for, or NULL (a
+ * common option or an error). */
+static const cli_opt_t *
+s_opt_find(const cli_opt_t *opts, size_t n, int c)
+{
+    if (c > CLI_OPT_DIR && c <= CLI_OPT_DIR + (int)n)
+        return &opts[c - CLI_OPT_DIR - 1];
+    for (size_t i = 0; c > 0 && c < 128 && i < n; i++)
+        if (opts[i].letter == c)
+            return &opts[i];
+    return NULL;
+}
+
+int
+cli_parse(cli_t *cli, const cli_opt_t *opts, int argc, char **argv,
+          cli_args_t *args)
+{
+    struct option longopts[S_OPTS_MAX + 3];
+    char shorts[3 * S_OPTS_MAX + sizeof CLI_COMMON_SHORTOPTS];
+    size_t n = 0, ns = sizeof CLI_COMMON_SHORTOPTS - 1;
+    int c, rc;
+    memcpy(shorts, CLI_COMMON_SHORTOPTS, ns);
+    for (; opts && opts[n].name; n++) {
+        assert(n < S_OPTS_MAX); /* a programmer's error */
+        longopts[n] = (struct option){opts[n].name, opts[n].has_arg, NULL,
+                                      CLI_OPT_DIR + 1 + (int)n};
+        if (!opts[n].letter)
+            continue;
+        shorts[ns++] = opts[n].letter;
+        if (opts[n].has_arg != no_argument)
+            shorts[ns++] = ':';
+        if (opts[n].has_arg == optional_argument)
+            shorts[ns++] = ':';
+    }
+    shorts[ns] = '\0';
+    longopts[n] = (struct option){"dir", required_argument, NULL, CLI_OPT_DIR};
+    longopts[n + 1] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[n + 2] = (struct option){NULL, 0, NULL, 0};
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+        const cli_opt_t *o = s_opt_find(opts, n, c);
+        rc = o ? s_opt_apply(cli, o, optarg) : cli_opt_common(cli, c, argv);
+        if (rc != CLI_GO_ON)
+            return rc;
+    }
+    if (args) {
+        args->v = argv + optind;
+        args->n = (size_t)(argc - optind);
+    } else if (optind < argc) {
+        return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+    }
+    return CLI_GO_ON;
+}
+
+int
+cli_parse_json(cli_t *cli, int argc, char **argv, bool *json, node_t **node)
+{
+    const cli_opt_t opts[] = {CLI_FLAG("json", json), CLI_END};
+    int rc = cli_parse(cli, opts, argc, argv, NULL);
+    if (rc != CLI_GO_ON)
+        return rc;
+    return (rc = cli_node(cli, node)) ? rc : CLI_GO_ON;
+}
+
 bool
 cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -232,21 +334,19 @@ cli_kind_find(const cli_t *cli, const char *name, const proto_kind_def_t **out)
 }
 
 int
-cli_kind_role_check(const cli_identity_t *me, const proto_kind_def_t *k)
+cli_kind_role_check(const node_t *node, const proto_kind_def_t *k)
 {
-    bool coordinator = strcmp(me->role, CLI_ROLE_COORDINATOR) == 0;
-    if (k->coordinator_only && !coordinator) {
+    bool coordinator = node_is_coordinator(node);
+    if (node_kind_allowed(coordinator, k))
+        return CLI_GO_ON;
+    if (!coordinator)
         cli_error("%s (%s) records are the coordinator's: %s is a %s node",
-                  k->name, k->zh, me->id, me->role);
-        return CLI_EXIT_USAGE;
-    }
-    if (!k->coordinator_only && coordinator) {
+                  k->name, k->zh, node_id(node), node_role(node));
+    else
         cli_error("%s (%s) records are the members' own: %s is the "
                   "coordinator (DESIGN 2.5)",
-                  k->name, k->zh, me->id);
-        return CLI_EXIT_USAGE;
-    }
-    return CLI_GO_ON;
+                  k->name, k->zh, node_id(node));
+    return CLI_EXIT_USAGE;
 }
 
 int
@@ -334,11 +434,71 @@ cli_print_kinds(FILE *out)
     }
 }
 
-int
-cli_store_open(const cli_t *cli, bool create, store_t **out)
+/* Prints why node_open failed at info->step; returns the exit code. */
+static int
+s_open_failed(const cli_t *cli, int rc, const node_open_info_t *info,
+              bool create)
 {
-    uint64_t found = 0;
-    store_opts_t opts = {.create = create, .found_version = &found};
+    switch (info->step) {
+    case NODE_STEP_STORE:
+        if (rc == VOCFED_ENOTFOUND || rc == -ENOENT)
+            cli_error("cannot open store %s: not found (run 'vocfed init' "
+                      "first)",
+                      cli->dir);
+        else if (rc == VOCFED_EVERSION)
+            cli_error("cannot open store %s: %s (found version %llu, this "
+                      "vocfed supports version %d)",
+                      cli->dir, vocfed_strerror(rc),
+                      (unsigned long long)info->found_version,
+                      STORE_FORMAT_VERSION);
+        else
+            cli_error("cannot %s store %s: %s", create ? "create" : "open",
+                      cli->dir, vocfed_strerror(rc));
+        return CLI_EXIT_ENV;
+    case NODE_STEP_FIGURES:
+        return cli_fail(rc, "cannot keep the figures of %s", cli->dir);
+    case NODE_STEP_META:
+        if (rc == VOCFED_ENOTFOUND)
+            cli_error("store %s has no %s: it has no node identity (was it "
+                      "made by 'vocfed init'?)",
+                      cli->dir, info->meta);
+        else
+            cli_error("cannot read %s from store %s: %s", info->meta, cli->dir,
+                      vocfed_strerror(rc));
+        return CLI_EXIT_ENV;
+    case NODE_STEP_IDENTITY:
+        cli_error("store %s: " NODE_META_ID ", " NODE_META_NAME
+                  " or " NODE_META_ROLE " is not valid",
+                  cli->dir);
+        return CLI_EXIT_ENV;
+    case NODE_STEP_PUBKEY:
+        cli_error("store %s: " NODE_META_PUBKEY " is not a public key in hex",
+                  cli->dir);
+        return CLI_EXIT_ENV;
+    case NODE_STEP_KEY:
+        cli_error("cannot load the node key %s/%s: %s", cli->dir, NODE_KEY_FILE,
+                  vocfed_strerror(rc));
+        return CLI_EXIT_ENV;
+    case NODE_STEP_SETTINGS:
+        cli_error("cannot read %s/%s: %s", cli->dir, NODE_CONFIG_FILE,
+                  vocfed_strerror(rc));
+        return CLI_EXIT_ENV;
+    case NODE_STEP_AUTHORS:
+        return cli_fail(rc, "cannot read the authors of %s", cli->dir);
+    }
+    return cli_fail(rc, "cannot open %s", cli->dir);
+}
+
+int
+cli_node(cli_t *cli, node_t **out)
+{
+    unsigned needs = cli->cmd ? cli->cmd->needs : CLI_NEEDS_STORE;
+    unsigned flags = 0;
+    node_open_info_t info = {0};
+    if (cli->node) {
+        *out = cli->node;
+        return CLI_EXIT_OK;
+    }
     const char *ms = getenv("VOCFED_MAP_SIZE");
     if (ms && ms[0] != '\0') {
         uint64_t v;
@@ -346,91 +506,61 @@ cli_store_open(const cli_t *cli, bool create, store_t **out)
             cli_error("VOCFED_MAP_SIZE='%s' is not a size in bytes", ms);
             return CLI_EXIT_USAGE;
         }
-        opts.map_size = (size_t)v;
+        info.map_size = (size_t)v;
     }
-    int rc = store_open(cli->dir, &opts, out);
-    switch (rc) {
-    case VOCFED_OK:
-        /* Every write keeps the figures in its own transaction (SPEC 12). */
-        if ((rc = node_figures_attach_store(*out)) != VOCFED_OK) {
-            store_destroy(out);
-            return cli_fail(rc, "cannot keep the figures of %s", cli->dir);
-        }
-        return CLI_EXIT_OK;
-    case VOCFED_ENOTFOUND:
-    case -ENOENT:
-        cli_error("cannot open store %s: not found (run 'vocfed init' first)",
-                  cli->dir);
-        break;
-    case VOCFED_EVERSION:
-        cli_error("cannot open store %s: %s (found version %llu, this vocfed "
-                  "supports version %d)",
-                  cli->dir, vocfed_strerror(rc), (unsigned long long)found,
-                  STORE_FORMAT_VERSION);
-        break;
-    default:
-        cli_error("cannot %s store %s: %s", create ? "create" : "open",
-                  cli->dir, vocfed_strerror(rc));
-        break;
-    }
-    return CLI_EXIT_ENV;
-}
-
-/* Reads one meta value that init must have written. */
-static int
-s_meta(const cli_t *cli, store_t *store, const char *name, char *out,
-       size_t cap)
-{
-    int rc = store_meta_get(store, name, out, cap);
-    if (rc == VOCFED_OK)
-        return CLI_EXIT_OK;
-    if (rc == VOCFED_ENOTFOUND)
-        cli_error("store %s has no %s: it has no node identity (was it "
-                  "made by 'vocfed init'?)",
-                  cli->dir, name);
-    else
-        cli_error("cannot read %s from store %s: %s", name, cli->dir,
-                  vocfed_strerror(rc));
-    return CLI_EXIT_ENV;
+    if (needs & CLI_NEEDS_CREATE)
+        flags |= NODE_OPEN_CREATE;
+    if (needs & (CLI_NEEDS_IDENTITY | CLI_NEEDS_KEY))
+        flags |= NODE_OPEN_IDENTITY;
+    if (needs & CLI_NEEDS_SETTINGS)
+        flags |= NODE_OPEN_SETTINGS;
+    if (!(needs & (CLI_NEEDS_KEY | CLI_NEEDS_CREATE)))
+        flags |= NODE_OPEN_READONLY;
+    int rc = node_open_info(cli->dir, flags, &info, &cli->node);
+    if (rc)
+        return s_open_failed(cli, rc, &info, (needs & CLI_NEEDS_CREATE) != 0);
+    *out = cli->node;
+    return CLI_EXIT_OK;
 }
 
 int
-cli_identity_load(const cli_t *cli, store_t *store, cli_identity_t *out)
+cli_node_key(cli_t *cli)
 {
-    int rc;
-    if ((rc = s_meta(cli, store, "node_id", out->id, sizeof out->id)) ||
-        (rc = s_meta(cli, store, "node_name", out->name, sizeof out->name)) ||
-        (rc = s_meta(cli, store, "node_role", out->role, sizeof out->role)) ||
-        (rc = s_meta(cli, store, "node_pubkey", out->pubkey_hex,
-                     sizeof out->pubkey_hex)))
-        return rc;
-    /* What init checked, checked again: these go to a terminal. */
-    if (!proto_id_valid(out->id, strlen(out->id)) ||
-        !proto_key_valid(out->name, strlen(out->name)) ||
-        !proto_kind_valid(out->role, strlen(out->role))) {
-        cli_error("store %s: node_id, node_name or node_role is not valid",
-                  cli->dir);
-        return CLI_EXIT_ENV;
-    }
-    if (strlen(out->pubkey_hex) != 2 * PROTO_PUBKEY_LEN ||
-        proto_unhex(out->pubkey_hex, out->pubkey, PROTO_PUBKEY_LEN) != 0) {
-        cli_error("store %s: node_pubkey is not a public key in hex", cli->dir);
+    assert(cli->node && cli->cmd && (cli->cmd->needs & CLI_NEEDS_KEY));
+    int rc = node_key_load(cli->node);
+    if (rc) {
+        cli_error("cannot load the node key %s/%s: %s", cli->dir, NODE_KEY_FILE,
+                  vocfed_strerror(rc));
         return CLI_EXIT_ENV;
     }
     return CLI_EXIT_OK;
 }
 
+void
+cli_node_close(cli_t *cli)
+{
+    node_close(&cli->node);
+}
+
 int
-cli_author(const cli_t *cli, store_t *store, const char *opt,
+cli_author(const cli_t *cli, const node_t *node, const char *opt,
            char out[PROTO_ID_MAX + 1])
 {
-    if (!opt)
-        return s_meta(cli, store, "node_id", out, PROTO_ID_MAX + 1);
+    if (!opt && !node_id(node)) {
+        cli_error("store %s has no %s: it has no node identity (was it "
+                  "made by 'vocfed init'?)",
+                  cli->dir, NODE_META_ID);
+        return CLI_EXIT_ENV;
+    }
+    if (!opt) {
+        snprintf(out, PROTO_ID_MAX + 1, "%s", node_id(node));
+        return CLI_EXIT_OK;
+    }
     int n = snprintf(out, PROTO_ID_MAX + 1, "%s", opt);
     if (n < 0 || n > PROTO_ID_MAX) /* cli_check_id lets none through */
         return cli_usage_error(cli, "author id '%s' is too long", opt);
     uint8_t pk[PROTO_PUBKEY_LEN];
-    int rc = store_author_key(store, out, pk);
+    int rc = store_author_key(node_store(node), out, pk);
     if (rc == VOCFED_ENOTFOUND) {
         cli_error("unknown author %s", out);
         return CLI_EXIT_FAIL;
@@ -572,4 +702,14 @@ cli_json_print(const json_t *j)
         return CLI_EXIT_ENV;
     }
     return CLI_EXIT_OK;
+}
+
+int
+cli_json_emit(json_t *j, const char *what)
+{
+    if (!j)
+        return cli_fail(VOCFED_ENOMEM, "cannot print %s", what);
+    int rc = cli_json_print(j);
+    json_decref(j);
+    return rc;
 }

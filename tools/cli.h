@@ -1,10 +1,12 @@
 /* vocfed: what every subcommand of the vocfed command shares (DESIGN 8).
  *
  * The exit codes and the mapping from vocfed statuses to them, the error
- * messages, option parsing helpers, opening the store, reading the node's
- * identity from the store's meta data, and the conversion of entries and
+ * messages, the table-driven option parser (cli_parse), opening the node
+ * a command declares it needs (cli_cmd_t.needs, cli_node: node_open with
+ * the messages of the command line), and the conversion of entries and
  * record bodies to JSON. Each subcommand lives in tools/cmd_<name>.c and
- * exports one cli_cmd_t; tools/vocfed.c dispatches to them. */
+ * exports one cli_cmd_t; tools/vocfed.c dispatches to them and closes the
+ * node after the command ran. */
 #ifndef VOCFED_TOOLS_CLI_H
 #define VOCFED_TOOLS_CLI_H
 
@@ -12,8 +14,11 @@
 #include "protocol/hash.h"
 #include "protocol/kinds.h"
 #include "protocol/status.h"
+#include "node/meta.h"
+#include "node/node.h"
 #include "storage/store.h"
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,18 +61,36 @@ enum {
 /* The default store folder when neither --dir nor $VOCFED_DIR is given. */
 #define CLI_DEFAULT_DIR "./vocfed-data"
 
+/* The help lines of --dir and --help, as most usage texts end their
+ * options. */
+#define CLI_HELP_COMMON                                                        \
+    "  --dir DIR     the store folder (default $VOCFED_DIR, then "             \
+    "./vocfed-data)\n"                                                         \
+    "  -h, --help    print this help\n"
+
 /* A node's display name: printable UTF-8, at most this many bytes. */
 #define CLI_NAME_MAX PROTO_KEY_MAX
 /* A role name (see cli_role_valid), at most this many bytes. */
 #define CLI_ROLE_MAX 32
 /* The node_role of the node that keeps the roster (DESIGN 1). */
-#define CLI_ROLE_COORDINATOR "coordinator"
+#define CLI_ROLE_COORDINATOR NODE_ROLE_COORDINATOR
 
 typedef struct cli cli_t;
 
 /* Runs a command on argv[0..argc) (argv[0] is the command name). Returns
  * an exit code. */
 typedef int (*cli_run_fn)(cli_t *cli, int argc, char **argv);
+
+/* What a command needs of the node (git's RUN_SETUP): cli_node opens it
+ * so, once the command has checked its command line, and vocfed.c closes
+ * it after the command ran. */
+enum {
+    CLI_NEEDS_STORE = 1 << 0,    /* the store, figures attached */
+    CLI_NEEDS_IDENTITY = 1 << 1, /* and the identity init wrote */
+    CLI_NEEDS_KEY = 1 << 2,      /* and the secret key (cli_node_key) */
+    CLI_NEEDS_SETTINGS = 1 << 3, /* and vocfed.cfg, the coordinator found */
+    CLI_NEEDS_CREATE = 1 << 4,   /* make the store if there is none */
+};
 
 /* One subcommand. */
 typedef struct {
@@ -77,22 +100,77 @@ typedef struct {
     cli_run_fn run;                /* does the work */
     void (*usage_more)(FILE *out); /* prints more help after usage (e.g.
                                       from a table), or NULL */
+    unsigned needs;                /* CLI_NEEDS_*: what cli_node opens */
 } cli_cmd_t;
 
 /* The state of one vocfed run. */
 struct cli {
     const char *dir;      /* store folder: --dir, $VOCFED_DIR, or default */
     const cli_cmd_t *cmd; /* the command running, for its messages */
+    node_t *node;         /* the node cli_node opened, or NULL; owned */
 };
 
-/* The node's identity as init wrote it into the store's meta data. */
-typedef struct {
-    char id[PROTO_ID_MAX + 1];                 /* node_id */
-    char name[CLI_NAME_MAX + 1];               /* node_name */
-    char role[CLI_ROLE_MAX + 1];               /* node_role */
-    char pubkey_hex[2 * PROTO_PUBKEY_LEN + 1]; /* node_pubkey, as stored */
-    uint8_t pubkey[PROTO_PUBKEY_LEN];          /* node_pubkey, decoded */
-} cli_identity_t;
+/* How cli_parse treats one option. */
+typedef enum {
+    CLI_ARG_FLAG, /* target is a bool *: set to true */
+    CLI_ARG_STR,  /* target is a const char **: the value (argv's) */
+    CLI_ARG_ID,   /* as STR, checked with cli_check_id first */
+    CLI_ARG_FN,   /* fn(cli, opt, value) handles it */
+} cli_arg_t;
+
+typedef struct cli_opt cli_opt_t;
+
+/* Handles one option for cli_parse: value is optarg (NULL for none),
+ * opt->target where it goes. Returns CLI_GO_ON, or an exit code after
+ * printing why. */
+typedef int (*cli_opt_fn)(cli_t *cli, const cli_opt_t *opt, const char *value);
+
+/* One option of a command, for cli_parse (git's struct option). A table
+ * ends with CLI_END. --dir and --help are every command's and need no
+ * entry; the usage text of the command (cli_cmd_t) is the options' help. */
+struct cli_opt {
+    const char *name; /* the long name without "--" */
+    char letter;      /* the short option (-q), or 0 */
+    int has_arg;      /* no_argument, required_argument, optional_argument */
+    cli_arg_t how;    /* what to do with it */
+    void *target;     /* where it goes (see cli_arg_t) */
+    cli_opt_fn fn;    /* CLI_ARG_FN: the handler */
+    uint64_t min;     /* CLI_ARG_FN: a number's range, for fn */
+    uint64_t max;     /* (cli_opt_seconds) */
+};
+
+/* Table entries: a flag, a string, a node id, a handler, the end. */
+#define CLI_FLAG(name, target)                                                 \
+    {                                                                          \
+        (name), 0, no_argument, CLI_ARG_FLAG, (target), NULL, 0, 0             \
+    }
+#define CLI_STR(name, target)                                                  \
+    {                                                                          \
+        (name), 0, required_argument, CLI_ARG_STR, (target), NULL, 0, 0        \
+    }
+#define CLI_ID(name, target)                                                   \
+    {                                                                          \
+        (name), 0, required_argument, CLI_ARG_ID, (target), NULL, 0, 0         \
+    }
+#define CLI_FN(name, target, fn)                                               \
+    {                                                                          \
+        (name), 0, required_argument, CLI_ARG_FN, (target), (fn), 0, 0         \
+    }
+#define CLI_SECONDS(name, target, min, max)                                    \
+    {                                                                          \
+        (name), 0, required_argument, CLI_ARG_FN, (target), cli_opt_seconds,   \
+            (min), (max)                                                       \
+    }
+#define CLI_END                                                                \
+    {                                                                          \
+        NULL, 0, 0, 0, NULL, NULL, 0, 0                                        \
+    }
+
+/* A handler for a number of seconds in [opt->min, opt->max] into the
+ * uint64_t opt->target; refuses anything else with "--NAME takes MIN to
+ * MAX seconds, not 'VALUE'". */
+int cli_opt_seconds(cli_t *cli, const cli_opt_t *opt,
+                    const char *value) VOCFED_WUR;
 
 /* What cli_entry_json puts in the object besides author, seq, time_ms,
  * time, kind, key and body. */
@@ -145,6 +223,27 @@ void cli_print_usage(const cli_cmd_t *cmd, FILE *out);
  * state, which optind = 1 alone does not reset with glibc). */
 void cli_getopt_reset(void);
 
+/* The arguments left after the options. */
+typedef struct {
+    char **v; /* the first; points into argv */
+    size_t n; /* how many */
+} cli_args_t;
+
+/* Parses the options of argv (argv[0] is the command's name) by the
+ * table opts (ending with CLI_END), with --dir and --help, in the order
+ * given. Options and arguments may mix; "--" ends the options. With args
+ * NULL any argument is refused ("unexpected argument"); else *args are
+ * the arguments (argv permuted). Returns CLI_GO_ON, CLI_EXIT_OK after
+ * printing the help, or an exit code after printing what was wrong. */
+int cli_parse(cli_t *cli, const cli_opt_t *opts, int argc, char **argv,
+              cli_args_t *args) VOCFED_WUR;
+
+/* For the commands that take --json and nothing else and read the node
+ * (whoami, status): cli_parse, then cli_node. Returns CLI_GO_ON with
+ * *json and *node set, or an exit code after printing why. */
+int cli_parse_json(cli_t *cli, int argc, char **argv, bool *json,
+                   node_t **node) VOCFED_WUR;
+
 /* Handles what getopt_long returned for an option every command shares
  * (--dir, --help) or an error (':' and '?'). Returns CLI_GO_ON when
  * parsing goes on (--dir), CLI_EXIT_OK after printing the help, or
@@ -181,11 +280,11 @@ int cli_parse_pubkey(const cli_t *cli, const char *opt, const char *hex,
 int cli_kind_find(const cli_t *cli, const char *name,
                   const proto_kind_def_t **out) VOCFED_WUR;
 
-/* Whether this node may write kind k: the coordinator's kinds
- * (industry, target, subsidy_rule) only on the coordinator, the others
- * only on members. Returns CLI_GO_ON, or CLI_EXIT_USAGE after printing
- * why. */
-int cli_kind_role_check(const cli_identity_t *me,
+/* Whether this node may write kind k (node_kind_allowed): the
+ * coordinator's kinds (industry, target, subsidy_rule) only on the
+ * coordinator, the others only on members. Returns CLI_GO_ON, or
+ * CLI_EXIT_USAGE after printing why. */
+int cli_kind_role_check(const node_t *node,
                         const proto_kind_def_t *k) VOCFED_WUR;
 
 /* Prints "vocfed: WHAT refused: ..." for a key or value the kinds table
@@ -197,23 +296,29 @@ int cli_kind_refused(const char *what, const proto_kind_error_t *err);
  * fields with their types ('*' marks a required field). */
 void cli_print_kinds(FILE *out);
 
-/* Opens the store in cli->dir (creating it when create is true), with
- * the map size from $VOCFED_MAP_SIZE if set. Returns 0 with *out owned
- * by the caller (store_destroy), or an exit code after printing why:
+/* Opens the node in cli->dir as cli->cmd->needs says (CLI_NEEDS_*; the
+ * key is left to cli_node_key), with the map size from $VOCFED_MAP_SIZE
+ * if set, once: later calls give the same node. Returns 0 with *out
+ * owned by cli (vocfed.c closes it), or an exit code after printing why:
  * CLI_EXIT_USAGE for a bad $VOCFED_MAP_SIZE, CLI_EXIT_ENV for a store
- * that is missing, locked, of another format version, or unreadable. */
-int cli_store_open(const cli_t *cli, bool create, store_t **out) VOCFED_WUR;
+ * that is missing, locked, of another format version or unreadable, no
+ * identity in it, or unreadable settings. */
+int cli_node(cli_t *cli, node_t **out) VOCFED_WUR;
 
-/* Reads the node's identity from the store's meta data. Returns 0, or
- * CLI_EXIT_ENV after printing why (no identity: not made by init). */
-int cli_identity_load(const cli_t *cli, store_t *store,
-                      cli_identity_t *out) VOCFED_WUR;
+/* Loads the node's secret key (CLI_NEEDS_KEY) into the node cli_node
+ * opened, for a command ready to sign. Returns 0, or CLI_EXIT_ENV after
+ * printing why. */
+int cli_node_key(cli_t *cli) VOCFED_WUR;
+
+/* Closes the node cli_node opened, if any (before a daemon opens the
+ * store itself). */
+void cli_node_close(cli_t *cli);
 
 /* The author a command reads: opt (already checked with cli_check_id)
  * if not NULL, else the node's own id from the meta data. Returns 0, or
  * an exit code after printing why: CLI_EXIT_FAIL when the store does not
- * know author opt. */
-int cli_author(const cli_t *cli, store_t *store, const char *opt,
+ * know author opt, CLI_EXIT_ENV when the store has no node_id. */
+int cli_author(const cli_t *cli, const node_t *node, const char *opt,
                char out[PROTO_ID_MAX + 1]) VOCFED_WUR;
 
 /* Writes time_ms (ms since the Unix epoch) as ISO 8601 UTC with
@@ -239,5 +344,9 @@ int cli_entry_json(const uint8_t *data, size_t len, unsigned flags,
 /* Prints j compactly on one line of stdout. Returns 0, or an exit code
  * after printing why. Does not take j. */
 int cli_json_print(const json_t *j);
+
+/* cli_json_print, then json_decref: takes j. A NULL j (out of memory)
+ * prints "cannot print WHAT" and returns the exit code. */
+int cli_json_emit(json_t *j, const char *what);
 
 #endif

@@ -8,20 +8,9 @@
 #include "tools/cli.h"
 
 #include <czmq.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-
-enum {
-    OPT_LISTEN = CLI_OPT_DIR + 1,
-    OPT_COORD,
-    OPT_COORD_KEY,
-    OPT_ONCE,
-    OPT_TIMEOUT,
-    OPT_VERBOSE,
-    OPT_ABUSE_INTERVAL,
-};
 
 /* Options of the three commands; each takes the ones it needs. */
 typedef struct {
@@ -36,78 +25,36 @@ typedef struct {
 static int
 s_parse(cli_t *cli, int argc, char **argv, bool member, s_opts_t *o)
 {
-    static const struct option coord_opts[] = {
-        {"listen", required_argument, NULL, OPT_LISTEN},
-        {"abuse-interval", required_argument, NULL, OPT_ABUSE_INTERVAL},
-        {"verbose", no_argument, NULL, OPT_VERBOSE},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
+    bool once = false; /* sync always runs once; the daemon is `vocfed node` */
+    const cli_opt_t coord_opts[] = {
+        CLI_STR("listen", &o->listen),
+        CLI_SECONDS("abuse-interval", &o->abuse_s, 1, 3600),
+        CLI_FLAG("verbose", &o->verbose),
+        CLI_END,
     };
-    static const struct option member_opts[] = {
-        {"coordinator", required_argument, NULL, OPT_COORD},
-        {"coordinator-key", required_argument, NULL, OPT_COORD_KEY},
-        {"once", no_argument, NULL, OPT_ONCE},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"verbose", no_argument, NULL, OPT_VERBOSE},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
+    const cli_opt_t member_opts[] = {
+        CLI_STR("coordinator", &o->coordinator),
+        CLI_STR("coordinator-key", &o->key),
+        CLI_FLAG("once", &once),
+        CLI_SECONDS("timeout", &o->timeout_s, 1, 86400),
+        CLI_FLAG("verbose", &o->verbose),
+        CLI_END,
     };
-    int c, rc;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS,
-                            member ? member_opts : coord_opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_LISTEN:
-            o->listen = optarg;
-            break;
-        case OPT_COORD:
-            o->coordinator = optarg;
-            break;
-        case OPT_COORD_KEY:
-            o->key = optarg;
-            break;
-        case OPT_ONCE:
-            break; /* sync always runs once; the daemon is `vocfed node` */
-        case OPT_TIMEOUT:
-            if (!cli_parse_u64(optarg, 1, 86400, &o->timeout_s))
-                return cli_usage_error(cli,
-                                       "--timeout takes 1 to 86400 "
-                                       "seconds, not '%s'",
-                                       optarg);
-            break;
-        case OPT_VERBOSE:
-            o->verbose = true;
-            break;
-        case OPT_ABUSE_INTERVAL:
-            if (!cli_parse_u64(optarg, 1, 3600, &o->abuse_s))
-                return cli_usage_error(cli,
-                                       "--abuse-interval takes 1 to 3600 "
-                                       "seconds, not '%s'",
-                                       optarg);
-            break;
-        default:
-            if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-                return rc;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-    return CLI_GO_ON;
+    return cli_parse(cli, member ? member_opts : coord_opts, argc, argv, NULL);
 }
 
 /* Checks the store is a node of the right role. */
 static int
-s_check_role(const cli_t *cli, bool coordinator)
+s_check_role(cli_t *cli, bool coordinator)
 {
-    store_t *store = NULL;
-    cli_identity_t me;
-    int rc = cli_store_open(cli, false, &store);
+    node_t *node;
+    int rc = cli_node(cli, &node);
     if (rc)
         return rc;
-    rc = cli_identity_load(cli, store, &me);
-    store_destroy(&store);
-    if (rc)
-        return rc;
-    bool is_coord = strcmp(me.role, CLI_ROLE_COORDINATOR) == 0;
+    bool is_coord = node_is_coordinator(node);
+    /* The daemon opens the store itself: one LMDB environment per
+     * process. */
+    cli_node_close(cli);
     if (coordinator && !is_coord) {
         cli_error("%s is not a coordinator node (made by 'vocfed init "
                   "--coordinator')",
@@ -294,6 +241,7 @@ const cli_cmd_t cmd_coordinator = {
         "3 environment (store missing or held by another daemon, address in "
         "use).\n",
     .run = s_run_coordinator,
+    .needs = CLI_NEEDS_IDENTITY,
 };
 
 const cli_cmd_t cmd_node = {
@@ -327,6 +275,7 @@ const cli_cmd_t cmd_node = {
              "\n"
              "Exit status: 0 stopped cleanly, 2 usage error, 3 environment.\n",
     .run = s_run_node,
+    .needs = CLI_NEEDS_IDENTITY,
 };
 
 const cli_cmd_t cmd_sync = {
@@ -357,4 +306,5 @@ const cli_cmd_t cmd_sync = {
         " node),\n"
         "2 usage error, 3 environment (unreachable, timeout, store).\n",
     .run = s_run_sync,
+    .needs = CLI_NEEDS_IDENTITY,
 };

@@ -1,51 +1,40 @@
 /* vocfed get: prints one current record as JSON. */
 #include "tools/cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
-    enum { OPT_AUTHOR = CLI_OPT_DIR + 1 };
-    static const struct option longopts[] = {
-        {"author", required_argument, NULL, OPT_AUTHOR},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
     const char *author_opt = NULL;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-                            NULL)) != -1) {
-        if (c == OPT_AUTHOR) {
-            if ((rc = cli_check_id(cli, "--author", optarg)) != CLI_GO_ON)
-                return rc;
-            author_opt = optarg;
-        } else if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON) {
-            return rc;
-        }
-    }
-    if (argc - optind != 2)
-        return cli_usage_error(cli, argc - optind < 2
-                                        ? "get needs KIND and KEY"
-                                        : "get takes only KIND and KEY");
-    const char *kind = argv[optind], *key = argv[optind + 1];
+    const cli_opt_t opts[] = {
+        CLI_ID("author", &author_opt),
+        CLI_END,
+    };
+    cli_args_t a;
+    int rc = cli_parse(cli, opts, argc, argv, &a);
+    if (rc != CLI_GO_ON)
+        return rc;
+    if (a.n != 2)
+        return cli_usage_error(cli, a.n < 2 ? "get needs KIND and KEY"
+                                            : "get takes only KIND and KEY");
+    const char *kind = a.v[0], *key = a.v[1];
     if (!proto_kind_valid(kind, strlen(kind)))
         return cli_usage_error(cli, "kind '%s' is not valid", kind);
     if (!proto_key_valid(key, strlen(key)))
         return cli_usage_error(cli, "key '%s' is not valid", key);
 
-    store_t *store = NULL;
+    node_t *node = NULL;
     proto_buf_t entry;
     json_t *j = NULL;
     char author[PROTO_ID_MAX + 1];
     uint64_t seq = 0;
     proto_buf_init(&entry);
-    if ((rc = cli_store_open(cli, false, &store)) ||
-        (rc = cli_author(cli, store, author_opt, author)))
+    if ((rc = cli_node(cli, &node)) ||
+        (rc = cli_author(cli, node, author_opt, author)))
         goto done;
-    rc = store_record_get(store, author, kind, key, &entry, &seq);
+    rc = store_record_get(node_store(node), author, kind, key, &entry, &seq);
     if (rc == VOCFED_ENOTFOUND) {
         cli_error("no record %s %s of author %s", kind, key, author);
         rc = CLI_EXIT_FAIL;
@@ -65,7 +54,6 @@ s_run(cli_t *cli, int argc, char **argv)
 done:
     json_decref(j);
     proto_buf_release(&entry);
-    store_destroy(&store);
     return rc;
 }
 
@@ -83,13 +71,10 @@ const cli_cmd_t cmd_get = {
         "\n"
         "Options:\n"
         "  --author ID   read another author's record (default: this node's "
-        "own)\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "own)\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 found, 1 no such record or author (or the record does "
         "not\n"
         "decode), 2 usage error, 3 no store.\n",
     .run = s_run,
+    .needs = CLI_NEEDS_STORE,
 };

@@ -1,12 +1,10 @@
 /* vocfed import: records of one kind from a CSV file, all or nothing
  * (DESIGN 8; SPEC 11.4). The work is node/import.c; this is the command
  * line, the progress bar and the report. */
-#include "node/identity.h"
 #include "node/import.h"
 #include "node/linkage.h"
 #include "tools/cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,11 +80,7 @@ s_print_json(const char *kind, const char *file, bool check,
         "deleted", (json_int_t)res->deleted, "first_seq",
         (json_int_t)res->first_seq, "last_seq", (json_int_t)res->last_seq,
         "name_dropped", res->dropped_name, "errors", errors);
-    if (!j)
-        return cli_fail(VOCFED_ENOMEM, "cannot print the result");
-    int rc = cli_json_print(j);
-    json_decref(j);
-    return rc;
+    return cli_json_emit(j, "the result");
 }
 
 static void
@@ -123,136 +117,124 @@ s_print_summary(const char *kind, const char *file, bool check,
            res->dropped_name ? ", name column dropped" : "");
 }
 
+/* --encoding utf-8|gb18030 */
 static int
-s_run(cli_t *cli, int argc, char **argv)
+s_opt_encoding(cli_t *cli, const cli_opt_t *opt, const char *value)
 {
-    enum {
-        OPT_CHECK = CLI_OPT_DIR + 1,
-        OPT_SYNC,
-        OPT_JSON,
-        OPT_ENCODING,
-    };
-    static const struct option longopts[] = {
-        {"check", no_argument, NULL, OPT_CHECK},
-        {"sync", no_argument, NULL, OPT_SYNC},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"encoding", required_argument, NULL, OPT_ENCODING},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
-    node_import_opts_t opts = {.encoding = NODE_ENC_AUTO};
-    node_import_result_t res;
-    s_bar_t bar = {.last_phase = -1, .last_percent = -1};
-    bool json = false;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-                            NULL)) != -1) {
-        switch (c) {
-        case OPT_CHECK:
-            opts.check = true;
-            break;
-        case OPT_SYNC:
-            opts.sync = true;
-            break;
-        case OPT_JSON:
-            json = true;
-            break;
-        case OPT_ENCODING:
-            if (strcmp(optarg, "utf-8") == 0 || strcmp(optarg, "utf8") == 0)
-                opts.encoding = NODE_ENC_UTF8;
-            else if (strcmp(optarg, "gb18030") == 0)
-                opts.encoding = NODE_ENC_GB18030;
-            else
-                return cli_usage_error(cli,
-                                       "--encoding '%s' is not utf-8 or "
-                                       "gb18030",
-                                       optarg);
-            break;
-        default:
-            if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-                return rc;
-        }
-    }
-    if (argc - optind != 2)
-        return cli_usage_error(cli, "import needs KIND and FILE");
-    const char *kind = argv[optind], *file = argv[optind + 1];
-    const proto_kind_def_t *k = NULL;
-    if ((rc = cli_kind_find(cli, kind, &k)) != CLI_GO_ON)
-        return rc;
-    opts.kind = k->name;
+    void *target = opt->target;
+    node_encoding_t *enc = target;
+    if (strcmp(value, "utf-8") == 0 || strcmp(value, "utf8") == 0)
+        *enc = NODE_ENC_UTF8;
+    else if (strcmp(value, "gb18030") == 0)
+        *enc = NODE_ENC_GB18030;
+    else
+        return cli_usage_error(cli, "--encoding '%s' is not utf-8 or gb18030",
+                               value);
+    return CLI_GO_ON;
+}
 
-    store_t *store = NULL;
-    cli_identity_t me;
-    uint8_t *sk = NULL, *linkage = NULL;
-    memset(&res, 0, sizeof res);
-    if ((rc = cli_store_open(cli, false, &store)) ||
-        (rc = cli_identity_load(cli, store, &me)))
-        goto done;
-    if ((rc = cli_kind_role_check(&me, k)) != CLI_GO_ON)
-        goto done;
-    /* The linkage key, if this member has one, for people's records:
-     * only an id_number column needs it, and node_import says so. */
-    rc = node_import_people(k->name) ? node_linkage_load(cli->dir, &linkage)
-                                     : VOCFED_ENOTFOUND;
-    if (rc && rc != VOCFED_ENOTFOUND) {
-        cli_error("cannot load the linkage key %s/%s: %s", cli->dir,
-                  NODE_LINKAGE_FILE, vocfed_strerror(rc));
-        rc = CLI_EXIT_ENV;
-        goto done;
-    }
-    opts.linkage_key = linkage;
-    if (!opts.check && (rc = node_identity_load(cli->dir, me.pubkey, &sk))) {
-        cli_error("cannot load the node key %s/%s: %s", cli->dir, NODE_KEY_FILE,
-                  vocfed_strerror(rc));
-        rc = CLI_EXIT_ENV;
-        goto done;
-    }
-    if (isatty(STDERR_FILENO)) {
-        opts.progress = s_bar;
-        opts.progress_ctx = &bar;
-    }
-    rc = node_import_file(store, me.id, sk, &opts, file, &res);
-    s_bar_clear(&bar);
+/* Says how node_import_file ended (rc); returns the exit code. */
+static int
+s_result(const cli_t *cli, int rc, const char *kind, const char *file,
+         bool json, bool check, const node_import_result_t *res)
+{
     switch (rc) {
     case VOCFED_OK:
         if (json)
-            rc = s_print_json(kind, file, opts.check, &res);
-        else
-            s_print_summary(kind, file, opts.check, &res);
-        break;
+            return s_print_json(kind, file, check, res);
+        s_print_summary(kind, file, check, res);
+        return CLI_EXIT_OK;
     case VOCFED_EINVALID:
-        if (json) {
-            (void)s_print_json(kind, file, opts.check, &res);
-        } else {
-            s_print_errors(&res);
-        }
+        if (json)
+            (void)s_print_json(kind, file, check, res);
+        else
+            s_print_errors(res);
         cli_error("%s %s: %zu bad row%s (of %zu), nothing written", file, kind,
-                  res.nerrors, res.nerrors == 1 ? "" : "s", res.rows);
-        rc = CLI_EXIT_FAIL;
-        break;
+                  res->nerrors, res->nerrors == 1 ? "" : "s", res->rows);
+        return CLI_EXIT_FAIL;
     case VOCFED_EKEY:
         cli_error("%s has an id_number column but this node has no group "
                   "linkage key: run 'vocfed linkage-key import FILE' first",
                   file);
-        rc = CLI_EXIT_ENV;
-        break;
+        return CLI_EXIT_ENV;
     case VOCFED_ESTORAGEFULL:
         /* SPEC 5.4: the transaction was dropped whole. */
         cli_error("cannot import %s: storage full: no space left on the disk "
                   "of %s; nothing was written (free some space, then run the "
                   "same import again)",
                   file, cli->dir);
-        rc = CLI_EXIT_ENV;
-        break;
+        return CLI_EXIT_ENV;
     default:
-        rc = cli_fail(rc, "cannot import %s", file);
-        break;
+        return cli_fail(rc, "cannot import %s", file);
     }
-done:
+}
+
+/* Opens the node for kind k and gets what the import needs: the
+ * linkage key for people's records, the secret key unless --check.
+ * Returns 0 or an exit code after printing why. */
+static int
+s_prepare(cli_t *cli, const proto_kind_def_t *k, node_import_opts_t *opts,
+          node_t **node, uint8_t **linkage)
+{
+    int rc;
+    if ((rc = cli_node(cli, node)))
+        return rc;
+    if ((rc = cli_kind_role_check(*node, k)) != CLI_GO_ON)
+        return rc;
+    /* The linkage key, if this member has one, for people's records:
+     * only an id_number column needs it, and node_import says so. */
+    rc = node_import_people(k->name) ? node_linkage_load(cli->dir, linkage)
+                                     : VOCFED_ENOTFOUND;
+    if (rc && rc != VOCFED_ENOTFOUND) {
+        cli_error("cannot load the linkage key %s/%s: %s", cli->dir,
+                  NODE_LINKAGE_FILE, vocfed_strerror(rc));
+        return CLI_EXIT_ENV;
+    }
+    opts->linkage_key = *linkage;
+    return opts->check ? CLI_EXIT_OK : cli_node_key(cli);
+}
+
+static int
+s_run(cli_t *cli, int argc, char **argv)
+{
+    node_import_opts_t opts = {.encoding = NODE_ENC_AUTO};
+    node_import_result_t res;
+    s_bar_t bar = {.last_phase = -1, .last_percent = -1};
+    bool json = false;
+    const cli_opt_t table[] = {
+        CLI_FLAG("check", &opts.check),
+        CLI_FLAG("sync", &opts.sync),
+        CLI_FLAG("json", &json),
+        CLI_FN("encoding", &opts.encoding, s_opt_encoding),
+        CLI_END,
+    };
+    cli_args_t a;
+    int rc = cli_parse(cli, table, argc, argv, &a);
+    if (rc != CLI_GO_ON)
+        return rc;
+    if (a.n != 2)
+        return cli_usage_error(cli, "import needs KIND and FILE");
+    const char *kind = a.v[0], *file = a.v[1];
+    const proto_kind_def_t *k = NULL;
+    if ((rc = cli_kind_find(cli, kind, &k)) != CLI_GO_ON)
+        return rc;
+    opts.kind = k->name;
+
+    node_t *node = NULL;
+    uint8_t *linkage = NULL;
+    memset(&res, 0, sizeof res);
+    if ((rc = s_prepare(cli, k, &opts, &node, &linkage)) == CLI_EXIT_OK) {
+        if (isatty(STDERR_FILENO)) {
+            opts.progress = s_bar;
+            opts.progress_ctx = &bar;
+        }
+        rc = node_import_file(node_store(node), node_id(node), node_sk(node),
+                              &opts, file, &res);
+        s_bar_clear(&bar);
+        rc = s_result(cli, rc, kind, file, json, opts.check, &res);
+    }
     node_import_result_release(&res);
-    node_identity_free(&sk);
     node_linkage_free(&linkage);
-    store_destroy(&store);
     return rc;
 }
 
@@ -299,11 +281,7 @@ const cli_cmd_t cmd_import = {
         "  --json        print the summary and the bad rows as one JSON "
         "object\n"
         "  --encoding E  read FILE as utf-8 or gb18030 instead of finding "
-        "out\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "out\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 imported (or, with --check, every row good), 1 bad "
         "rows\n"
         "(nothing written), 2 usage error (also an unknown kind, or a kind "
@@ -313,4 +291,5 @@ const cli_cmd_t cmd_import = {
         "or disk full.\n",
     .usage_more = cli_print_kinds,
     .run = s_run,
+    .needs = CLI_NEEDS_KEY,
 };

@@ -4,14 +4,13 @@
 #include "node/config.h"
 #include "node/identity.h"
 #include "node/seed.h"
+#include "protocol/clock.h"
 #include "tools/cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* mkdir -p with mode 0700 for every folder it makes. Returns 0 or
@@ -46,15 +45,15 @@ s_mkdirs(const char *dir)
 static int
 s_check_empty(const cli_t *cli)
 {
-    uint64_t found = 0;
-    store_opts_t opts = {.create = false, .found_version = &found};
-    store_t *store = NULL;
-    int rc = store_open(cli->dir, &opts, &store);
-    store_destroy(&store);
-    if (rc == VOCFED_OK || rc == VOCFED_EVERSION) {
+    node_open_info_t info = {0};
+    node_t *node = NULL;
+    int rc = node_open_info(cli->dir, NODE_OPEN_READONLY, &info, &node);
+    node_close(&node);
+    if (rc == VOCFED_OK || rc == VOCFED_EVERSION ||
+        info.step != NODE_STEP_STORE) {
         cli_error("a store already exists in %s (format version %llu): "
                   "refusing to make another",
-                  cli->dir, (unsigned long long)found);
+                  cli->dir, (unsigned long long)info.found_version);
         return CLI_EXIT_ENV;
     }
     if (rc != VOCFED_ENOTFOUND && rc != -ENOENT) {
@@ -87,19 +86,18 @@ s_write_meta(store_t *store, const char *id, const char *name, const char *role,
 {
     char hex[2 * PROTO_PUBKEY_LEN + 1];
     char created[32];
-    struct timespec ts;
     int rc;
     proto_hex(pk, PROTO_PUBKEY_LEN, hex);
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+    uint64_t now = proto_now_ms();
+    if (now == 0)
         return -errno;
-    int n = snprintf(created, sizeof created, "%llu",
-                     (unsigned long long)ts.tv_sec * 1000u +
-                         (unsigned long long)ts.tv_nsec / 1000000u);
+    int n = snprintf(created, sizeof created, "%llu", (unsigned long long)now);
     if (n < 0 || (size_t)n >= sizeof created)
         return VOCFED_EINVALID;
     const char *const meta[][2] = {
-        {"node_id", id},      {"node_name", name},     {"node_role", role},
-        {"node_pubkey", hex}, {"created_ms", created},
+        {NODE_META_ID, id},           {NODE_META_NAME, name},
+        {NODE_META_ROLE, role},       {NODE_META_PUBKEY, hex},
+        {NODE_META_CREATED, created},
     };
     for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
         *what = meta[i][0];
@@ -138,11 +136,7 @@ s_print(const char *id, const uint8_t pk[PROTO_PUBKEY_LEN], bool json)
         return CLI_EXIT_OK;
     }
     json_t *j = json_pack("{s:s, s:s}", "id", id, "pubkey", hex);
-    if (!j)
-        return cli_fail(VOCFED_ENOMEM, "cannot print the result");
-    int rc = cli_json_print(j);
-    json_decref(j);
-    return rc;
+    return cli_json_emit(j, "the result");
 }
 
 static void
@@ -156,6 +150,8 @@ s_unlink_key(const cli_t *cli)
 
 /* What init was told besides the identity. */
 typedef struct {
+    int argc;             /* the command line, for --coordinator */
+    char **argv;          /* (argv[optind] may be its value) */
     bool coordinator;     /* --coordinator without a value: be one */
     const char *endpoint; /* --coordinator ENDPOINT: where to dial */
     const char *key;      /* --coordinator-key HEX */
@@ -182,7 +178,7 @@ s_check_settings(const cli_t *cli, s_opts_t *o, const char **role)
                                "--coordinator makes a coordinator node: leave "
                                "out --role %s",
                                o->role);
-    *role = coord ? CLI_ROLE_COORDINATOR : o->role ? o->role : "member";
+    *role = coord ? CLI_ROLE_COORDINATOR : o->role ? o->role : NODE_ROLE_MEMBER;
     if (coord && (o->endpoint || o->key || o->coord_id))
         return cli_usage_error(cli, "--coordinator ENDPOINT, "
                                     "--coordinator-key and --coordinator-id "
@@ -280,95 +276,112 @@ s_cfg_undo(const cli_t *cli, const node_config_t *old, bool had_old)
     }
 }
 
+/* --coordinator [ENDPOINT] */
 static int
-s_run(cli_t *cli, int argc, char **argv)
+s_opt_coordinator(cli_t *cli, const cli_opt_t *opt, const char *value)
 {
-    enum {
-        OPT_ID = CLI_OPT_DIR + 1,
-        OPT_NAME,
-        OPT_ROLE,
-        OPT_JSON,
-        OPT_COORDINATOR,
-        OPT_COORDINATOR_KEY,
-        OPT_COORDINATOR_ID,
-        OPT_LISTEN,
+    s_opts_t *o = opt->target;
+    (void)cli;
+    /* "--coordinator" alone makes a coordinator; followed by a word that
+     * is not an option ("--coordinator tcp://...") or given one
+     * ("--coordinator=tcp://...") it is a member's coordinator. Taking
+     * the next word is what getopt_long does for a required value. */
+    if (value)
+        o->endpoint = value;
+    else if (optind < o->argc && o->argv[optind][0] != '-')
+        o->endpoint = o->argv[optind++];
+    else
+        o->coordinator = true;
+    return CLI_GO_ON;
+}
+
+/* The identity init was asked to make. */
+typedef struct {
+    const char *id;   /* --id */
+    const char *name; /* --name */
+    const char *role; /* the role worked out by s_check_settings */
+    bool json;        /* --json */
+} s_ident_t;
+
+/* Parses and checks the command line. Returns CLI_GO_ON or an exit code
+ * after printing what was wrong. */
+static int
+s_parse(cli_t *cli, int argc, char **argv, s_ident_t *me, s_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->argc = argc;
+    o->argv = argv;
+    const cli_opt_t opts[] = {
+        CLI_STR("id", &me->id),
+        CLI_STR("name", &me->name),
+        CLI_STR("role", &o->role),
+        CLI_FLAG("json", &me->json),
+        {"coordinator", 0, optional_argument, CLI_ARG_FN, o, s_opt_coordinator,
+         0, 0},
+        CLI_STR("coordinator-key", &o->key),
+        CLI_STR("coordinator-id", &o->coord_id),
+        CLI_STR("listen", &o->listen),
+        CLI_END,
     };
-    static const struct option longopts[] = {
-        {"id", required_argument, NULL, OPT_ID},
-        {"name", required_argument, NULL, OPT_NAME},
-        {"role", required_argument, NULL, OPT_ROLE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"coordinator", optional_argument, NULL, OPT_COORDINATOR},
-        {"coordinator-key", required_argument, NULL, OPT_COORDINATOR_KEY},
-        {"coordinator-id", required_argument, NULL, OPT_COORDINATOR_ID},
-        {"listen", required_argument, NULL, OPT_LISTEN},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
-    const char *id = NULL, *name = NULL, *role = NULL, *what = "";
-    s_opts_t o;
-    node_config_t old;
-    bool json = false, had_old = false;
-    store_t *store = NULL;
-    uint8_t pk[PROTO_PUBKEY_LEN];
-    int c, rc;
-    memset(&o, 0, sizeof o);
-    memset(&old, 0, sizeof old);
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-                            NULL)) != -1) {
-        switch (c) {
-        case OPT_ID:
-            id = optarg;
-            break;
-        case OPT_NAME:
-            name = optarg;
-            break;
-        case OPT_ROLE:
-            o.role = optarg;
-            break;
-        case OPT_JSON:
-            json = true;
-            break;
-        case OPT_COORDINATOR:
-            /* "--coordinator" alone makes a coordinator; followed by a
-             * word that is not an option ("--coordinator tcp://...") or
-             * given one ("--coordinator=tcp://...") it is a member's
-             * coordinator. Taking the next word is what getopt_long does
-             * for a required value. */
-            if (optarg)
-                o.endpoint = optarg;
-            else if (optind < argc && argv[optind][0] != '-')
-                o.endpoint = argv[optind++];
-            else
-                o.coordinator = true;
-            break;
-        case OPT_COORDINATOR_KEY:
-            o.key = optarg;
-            break;
-        case OPT_COORDINATOR_ID:
-            o.coord_id = optarg;
-            break;
-        case OPT_LISTEN:
-            o.listen = optarg;
-            break;
-        default:
-            if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-                return rc;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-    if (!id || !name)
+    int rc;
+    if ((rc = cli_parse(cli, opts, argc, argv, NULL)) != CLI_GO_ON)
+        return rc;
+    if (!me->id || !me->name)
         return cli_usage_error(cli, "init needs --id ID and --name NAME");
-    if ((rc = cli_check_id(cli, "--id", id)) != CLI_GO_ON)
+    if ((rc = cli_check_id(cli, "--id", me->id)) != CLI_GO_ON)
         return rc;
     /* A name follows the rule of a natural key: printable UTF-8. */
-    if (!proto_key_valid(name, strlen(name)))
+    if (!proto_key_valid(me->name, strlen(me->name)))
         return cli_usage_error(cli,
                                "--name must be printable UTF-8 of 1 to %d "
                                "bytes",
                                CLI_NAME_MAX);
-    if ((rc = s_check_settings(cli, &o, &role)) != CLI_GO_ON)
+    return s_check_settings(cli, o, &me->role);
+}
+
+/* Makes the store and writes the identity (and a coordinator's seed)
+ * into it. Returns 0 or an exit code after printing why. */
+static int
+s_make_store(cli_t *cli, const s_ident_t *me,
+             const uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    node_t *node;
+    const char *what = "";
+    int rc = cli_node(cli, &node);
+    if (rc)
+        return rc;
+    store_t *store = node_store(node);
+    if ((rc = s_write_meta(store, me->id, me->name, me->role, pk, &what))) {
+        cli_error("cannot write %s into the new store: %s", what,
+                  vocfed_strerror(rc));
+        cli_error("the store in %s is incomplete: remove it and run "
+                  "'vocfed init' again",
+                  cli->dir);
+        return CLI_EXIT_ENV;
+    }
+    /* A coordinator's log starts with the policy's defaults. */
+    if (strcmp(me->role, CLI_ROLE_COORDINATOR) == 0 &&
+        (rc = s_seed(cli, store, me->id, pk))) {
+        cli_error("the store in %s is incomplete: remove it and run "
+                  "'vocfed init' again",
+                  cli->dir);
+        return CLI_EXIT_ENV;
+    }
+    cli_node_close(cli);
+    return CLI_EXIT_OK;
+}
+
+static int
+s_run(cli_t *cli, int argc, char **argv)
+{
+    s_ident_t me = {NULL, NULL, NULL, false};
+    s_opts_t o;
+    node_config_t old;
+    bool had_old = false;
+    uint8_t pk[PROTO_PUBKEY_LEN];
+    int rc;
+    memset(&old, 0, sizeof old);
+    if ((rc = s_parse(cli, argc, argv, &me, &o)) != CLI_GO_ON)
         return rc;
 
     if ((rc = s_mkdirs(cli->dir))) {
@@ -389,33 +402,12 @@ s_run(cli_t *cli, int argc, char **argv)
         rc = CLI_EXIT_ENV;
         goto undo_cfg;
     }
-    rc = cli_store_open(cli, true, &store);
-    if (rc)
+    if ((rc = s_make_store(cli, &me, pk)))
         goto undo_key;
-    if ((rc = s_write_meta(store, id, name, role, pk, &what))) {
-        cli_error("cannot write %s into the new store: %s", what,
-                  vocfed_strerror(rc));
-        cli_error("the store in %s is incomplete: remove it and run "
-                  "'vocfed init' again",
-                  cli->dir);
-        rc = CLI_EXIT_ENV;
-        goto undo_store;
-    }
-    /* A coordinator's log starts with the policy's defaults. */
-    if (strcmp(role, CLI_ROLE_COORDINATOR) == 0 &&
-        (rc = s_seed(cli, store, id, pk))) {
-        cli_error("the store in %s is incomplete: remove it and run "
-                  "'vocfed init' again",
-                  cli->dir);
-        rc = CLI_EXIT_ENV;
-        goto undo_store;
-    }
-    store_destroy(&store);
-    return s_print(id, pk, json);
+    return s_print(me.id, pk, me.json);
 
-undo_store:
-    store_destroy(&store);
 undo_key:
+    cli_node_close(cli);
     /* The key was never shown to anyone: do not leave it behind to block
      * the next attempt. */
     s_unlink_key(cli);
@@ -484,13 +476,11 @@ const cli_cmd_t cmd_init = {
         "  --listen ENDPOINT\n"
         "                where the coordinator binds, e.g. "
         "tcp://0.0.0.0:7700\n"
-        "  --json        print {\"id\": ..., \"pubkey\": ...} instead\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "  --json        print {\"id\": ..., \"pubkey\": ...} "
+        "instead\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 made, 2 usage error (also a bad endpoint or key), 3 "
         "a store\n"
         "or key already there, or the folder cannot be written.\n",
     .run = s_run,
+    .needs = CLI_NEEDS_CREATE,
 };

@@ -4,7 +4,6 @@
 #include "tools/cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,28 +50,41 @@ s_generate(cli_t *cli, bool force)
     return rc;
 }
 
+/* Prints what import did with key: stored, or unchanged (same). Returns
+ * an exit code. */
+static int
+s_imported(const cli_t *cli, const uint8_t *key, bool same, bool json)
+{
+    char fpr[NODE_LINKAGE_FPR_HEX + 1];
+    node_linkage_fingerprint(key, fpr);
+    if (json) {
+        json_t *j = json_pack("{s:s, s:s, s:b}", "file", NODE_LINKAGE_FILE,
+                              "fingerprint", fpr, "changed", !same);
+        return cli_json_emit(j, "the result");
+    }
+    printf("%s %s/%s fingerprint=%s\n", same ? "unchanged" : "stored", cli->dir,
+           NODE_LINKAGE_FILE, fpr);
+    return CLI_EXIT_OK;
+}
+
 /* vocfed linkage-key import FILE [--replace] */
 static int
 s_import(cli_t *cli, const char *file, bool replace, bool json)
 {
-    store_t *store = NULL;
-    cli_identity_t me;
+    node_t *node;
     uint8_t *key = NULL, *old = NULL;
-    char fpr[NODE_LINKAGE_FPR_HEX + 1];
     bool same = false;
     int rc;
-    if ((rc = cli_store_open(cli, false, &store)) ||
-        (rc = cli_identity_load(cli, store, &me)))
-        goto done;
+    if ((rc = cli_node(cli, &node)))
+        return rc;
     /* DESIGN 11: the coordinator sees pseudonyms and nothing it could
      * reverse; with the key it could test guesses of ID numbers. */
-    if (strcmp(me.role, CLI_ROLE_COORDINATOR) == 0) {
+    if (node_is_coordinator(node)) {
         cli_error("%s is the coordinator: the coordinator must never hold "
                   "the group linkage key (DESIGN 11); import it at the "
                   "members",
-                  me.id);
-        rc = CLI_EXIT_USAGE;
-        goto done;
+                  node_id(node));
+        return CLI_EXIT_USAGE;
     }
     rc = node_linkage_read_hex(file, &key);
     if (rc == VOCFED_EKEY) {
@@ -106,51 +118,29 @@ s_import(cli_t *cli, const char *file, bool replace, bool json)
         rc = cli_fail(rc, "cannot write %s/%s", cli->dir, NODE_LINKAGE_FILE);
         goto done;
     }
-    node_linkage_fingerprint(key, fpr);
-    if (json) {
-        json_t *j = json_pack("{s:s, s:s, s:b}", "file", NODE_LINKAGE_FILE,
-                              "fingerprint", fpr, "changed", !same);
-        rc = j ? cli_json_print(j)
-               : cli_fail(VOCFED_ENOMEM, "cannot print the result");
-        json_decref(j);
-    } else {
-        printf("%s %s/%s fingerprint=%s\n", same ? "unchanged" : "stored",
-               cli->dir, NODE_LINKAGE_FILE, fpr);
-        rc = CLI_EXIT_OK;
-    }
+    rc = s_imported(cli, key, same, json);
 done:
     node_linkage_free(&key);
     node_linkage_free(&old);
-    store_destroy(&store);
     return rc;
 }
 
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
-    enum { OPT_FORCE = CLI_OPT_DIR + 1, OPT_REPLACE, OPT_JSON };
-    static const struct option longopts[] = {
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"replace", no_argument, NULL, OPT_REPLACE},
-        {"json", no_argument, NULL, OPT_JSON},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
     bool force = false, replace = false, json = false;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-                            NULL)) != -1) {
-        if (c == OPT_FORCE)
-            force = true;
-        else if (c == OPT_REPLACE)
-            replace = true;
-        else if (c == OPT_JSON)
-            json = true;
-        else if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-            return rc;
-    }
-    char **args = argv + optind;
-    size_t nargs = (size_t)(argc - optind);
+    const cli_opt_t opts[] = {
+        CLI_FLAG("force", &force),
+        CLI_FLAG("replace", &replace),
+        CLI_FLAG("json", &json),
+        CLI_END,
+    };
+    cli_args_t a;
+    int rc = cli_parse(cli, opts, argc, argv, &a);
+    if (rc != CLI_GO_ON)
+        return rc;
+    char **args = a.v;
+    size_t nargs = a.n;
     if (nargs == 0)
         return cli_usage_error(cli, "linkage-key needs generate or import");
     if (strcmp(args[0], "generate") == 0) {
@@ -205,15 +195,12 @@ const cli_cmd_t cmd_linkage_key = {
         "  --force       generate: print even on a terminal\n"
         "  --replace     import: replace a different key already there\n"
         "  --json        import: print {\"file\", \"fingerprint\", "
-        "\"changed\"}\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "\"changed\"}\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 done, 1 FILE is not a key, 2 usage error (also "
         "import on the\n"
         "coordinator, generate on a terminal), 3 no store, another key "
         "there, or the\n"
         "key cannot be written.\n",
     .run = s_run,
+    .needs = CLI_NEEDS_IDENTITY,
 };

@@ -1,7 +1,6 @@
 /* vocfed log: lists an author's log entries. */
 #include "tools/cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,54 +90,39 @@ s_entry(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
     return rc;
 }
 
+/* --from SEQ */
+static int
+s_opt_from(cli_t *cli, const cli_opt_t *opt, const char *value)
+{
+    void *target = opt->target;
+    if (!cli_parse_u64(value, 1, UINT64_MAX, target))
+        return cli_usage_error(cli, "--from '%s' is not a seq (1, 2, 3...)",
+                               value);
+    return CLI_GO_ON;
+}
+
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
-    enum { OPT_AUTHOR = CLI_OPT_DIR + 1, OPT_FROM, OPT_JSON };
-    static const struct option longopts[] = {
-        {"author", required_argument, NULL, OPT_AUTHOR},
-        {"from", required_argument, NULL, OPT_FROM},
-        {"json", no_argument, NULL, OPT_JSON},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
     const char *author_opt = NULL;
     uint64_t from = 1;
     s_log_t log = {0};
-    int c, rc;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-                            NULL)) != -1) {
-        switch (c) {
-        case OPT_AUTHOR:
-            if ((rc = cli_check_id(cli, "--author", optarg)) != CLI_GO_ON)
-                return rc;
-            author_opt = optarg;
-            break;
-        case OPT_FROM:
-            if (!cli_parse_u64(optarg, 1, UINT64_MAX, &from))
-                return cli_usage_error(cli,
-                                       "--from '%s' is not a seq (1, "
-                                       "2, 3...)",
-                                       optarg);
-            break;
-        case OPT_JSON:
-            log.json = true;
-            break;
-        default:
-            if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-                return rc;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-
-    store_t *store = NULL;
+    const cli_opt_t opts[] = {
+        CLI_ID("author", &author_opt),
+        CLI_FN("from", &from, s_opt_from),
+        CLI_FLAG("json", &log.json),
+        CLI_END,
+    };
+    node_t *node;
     char author[PROTO_ID_MAX + 1];
-    if ((rc = cli_store_open(cli, false, &store)) ||
-        (rc = cli_author(cli, store, author_opt, author)))
-        goto done;
+    int rc;
+    if ((rc = cli_parse(cli, opts, argc, argv, NULL)) != CLI_GO_ON)
+        return rc;
+    if ((rc = cli_node(cli, &node)) ||
+        (rc = cli_author(cli, node, author_opt, author)))
+        return rc;
     log.author = author;
-    rc = store_scan_entries(store, author, from, s_entry, &log);
+    rc = store_scan_entries(node_store(node), author, from, s_entry, &log);
     if (log.stopped) {
         rc = log.exit;
     } else if (rc) {
@@ -149,8 +133,6 @@ s_run(cli_t *cli, int argc, char **argv)
                   author);
         rc = CLI_EXIT_FAIL;
     }
-done:
-    store_destroy(&store);
     return rc;
 }
 
@@ -177,13 +159,10 @@ const cli_cmd_t cmd_log = {
         "                kind, key, body, leaf (hex of the entry's BLAKE2b "
         "leaf hash);\n"
         "                an unreadable entry gives {author, seq, error, "
-        "status}\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "status}\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 ok, 1 unknown author or an entry could not be read, "
         "2 usage\n"
         "error, 3 no store.\n",
     .run = s_run,
+    .needs = CLI_NEEDS_STORE,
 };

@@ -4,7 +4,6 @@
 #include "node/roster.h"
 #include "tools/cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,9 +161,7 @@ s_report(const cli_t *cli, store_t *store, const char *coord_id,
                       id);
     } else if (json) {
         json_t *j = s_member_json(m);
-        rc = j ? cli_json_print(j)
-               : cli_fail(VOCFED_ENOMEM, "cannot print the result");
-        json_decref(j);
+        rc = cli_json_emit(j, "the result");
     } else {
         printf("%s %s seq=%llu\n", verb, m->id, (unsigned long long)m->seq);
         rc = CLI_EXIT_OK;
@@ -176,14 +173,13 @@ s_report(const cli_t *cli, store_t *store, const char *coord_id,
 /* Why node_roster_add or node_roster_set_status refused req: reads the
  * roster to say it precisely. Returns an exit code. */
 static int
-s_refused(store_t *store, const cli_identity_t *me, const s_req_t *req,
-          int status)
+s_refused(const node_t *node, const s_req_t *req, int status)
 {
     node_roster_t r;
     const node_member_t *m = NULL, *same_key = NULL;
     /* A roster that cannot be read is left empty: the message is then the
      * plain one. */
-    if (node_roster_load(store, me->id, &r) == VOCFED_OK)
+    if (node_roster_load(node_store(node), node_id(node), &r) == VOCFED_OK)
         m = node_roster_find(&r, req->id);
     for (size_t i = 0; i < r.count && !m; i++)
         if (memcmp(r.members[i].pk, req->pk, sizeof req->pk) == 0)
@@ -198,7 +194,7 @@ s_refused(store_t *store, const cli_identity_t *me, const s_req_t *req,
                   "one member",
                   same_key->id, node_member_status_name(same_key->status));
     else if (status == VOCFED_EEXISTS &&
-             memcmp(me->pubkey, req->pk, sizeof req->pk) == 0)
+             memcmp(node_pubkey(node), req->pk, sizeof req->pk) == 0)
         cli_error("that public key is this coordinator's own");
     else if (status == VOCFED_EEXISTS)
         cli_error("%s is known to this store with another public key: "
@@ -220,36 +216,20 @@ s_refused(store_t *store, const cli_identity_t *me, const s_req_t *req,
 static int
 s_parse(cli_t *cli, int argc, char **argv, s_req_t *req)
 {
-    enum { OPT_JSON = CLI_OPT_DIR + 1, OPT_NAME, OPT_ROLE };
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"name", required_argument, NULL, OPT_NAME},
-        {"role", required_argument, NULL, OPT_ROLE},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
+    memset(req, 0, sizeof *req);
+    const cli_opt_t opts[] = {
+        CLI_FLAG("json", &req->json),
+        CLI_STR("name", &req->name),
+        CLI_STR("role", &req->role),
+        CLI_END,
     };
     node_member_status_t st;
-    int c, rc;
-    memset(req, 0, sizeof *req);
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-                            NULL)) != -1) {
-        switch (c) {
-        case OPT_JSON:
-            req->json = true;
-            break;
-        case OPT_NAME:
-            req->name = optarg;
-            break;
-        case OPT_ROLE:
-            req->role = optarg;
-            break;
-        default:
-            if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-                return rc;
-        }
-    }
-    char **args = argv + optind;
-    size_t nargs = (size_t)(argc - optind);
+    cli_args_t a;
+    int rc = cli_parse(cli, opts, argc, argv, &a);
+    if (rc != CLI_GO_ON)
+        return rc;
+    char **args = a.v;
+    size_t nargs = a.n;
     if (nargs == 0)
         return cli_usage_error(cli, "members needs add, list, suspend, "
                                     "activate or revoke");
@@ -297,66 +277,52 @@ static int
 s_run(cli_t *cli, int argc, char **argv)
 {
     s_req_t req;
-    store_t *store = NULL;
-    uint8_t *sk = NULL;
-    cli_identity_t me;
+    node_t *node;
     node_member_status_t status = NODE_MEMBER_ACTIVE;
     int rc;
-    if ((rc = s_parse(cli, argc, argv, &req)) != CLI_GO_ON)
+    if ((rc = s_parse(cli, argc, argv, &req)) != CLI_GO_ON ||
+        (rc = cli_node(cli, &node)))
         return rc;
-    if ((rc = cli_store_open(cli, false, &store)) ||
-        (rc = cli_identity_load(cli, store, &me)))
-        goto done;
-    if (strcmp(me.role, CLI_ROLE_COORDINATOR) != 0) {
+    store_t *store = node_store(node);
+    const char *me = node_id(node);
+    if (!node_is_coordinator(node)) {
         cli_error("%s is a %s node, not the coordinator: the roster is kept "
                   "by the coordinator (made with 'vocfed init "
                   "--coordinator')",
-                  me.id, me.role);
-        rc = CLI_EXIT_USAGE;
-        goto done;
+                  me, node_role(node));
+        return CLI_EXIT_USAGE;
     }
 
     if (strcmp(req.sub, "list") == 0) {
         node_roster_t r;
-        if ((rc = node_roster_load(store, me.id, &r))) {
-            rc = cli_fail(rc, "cannot read the roster of %s in %s", me.id,
-                          cli->dir);
-            goto done;
-        }
+        if ((rc = node_roster_load(store, me, &r)))
+            return cli_fail(rc, "cannot read the roster of %s in %s", me,
+                            cli->dir);
         rc = s_list(&r, req.json);
         node_roster_release(&r);
-        goto done;
+        return rc;
     }
 
-    if (strcmp(req.id, me.id) == 0) {
+    if (strcmp(req.id, me) == 0) {
         cli_error("%s is this coordinator's own id, not a member", req.id);
-        rc = CLI_EXIT_FAIL;
-        goto done;
+        return CLI_EXIT_FAIL;
     }
-    if ((rc = node_identity_load(cli->dir, me.pubkey, &sk))) {
-        cli_error("cannot load the node key %s/%s: %s", cli->dir, NODE_KEY_FILE,
-                  vocfed_strerror(rc));
-        rc = CLI_EXIT_ENV;
-        goto done;
-    }
+    if ((rc = cli_node_key(cli)))
+        return rc;
     const char *verb;
     if (strcmp(req.sub, "add") == 0) {
         verb = "added";
-        rc = node_roster_add(store, me.id, sk, req.id, req.pk,
+        rc = node_roster_add(store, me, node_sk(node), req.id, req.pk,
                              req.name ? req.name : "", req.role);
     } else {
         (void)s_sub_status(req.sub, &status);
         verb = status == NODE_MEMBER_SUSPENDED ? "suspended"
                : status == NODE_MEMBER_REVOKED ? "revoked"
                                                : "activated";
-        rc = node_roster_set_status(store, me.id, sk, req.id, status);
+        rc = node_roster_set_status(store, me, node_sk(node), req.id, status);
     }
-    node_identity_free(&sk);
-    rc = rc ? s_refused(store, &me, &req, rc)
-            : s_report(cli, store, me.id, verb, req.id, req.json);
-done:
-    store_destroy(&store);
-    return rc;
+    return rc ? s_refused(node, &req, rc)
+              : s_report(cli, store, me, verb, req.id, req.json);
 }
 
 const cli_cmd_t cmd_members = {
@@ -403,15 +369,12 @@ const cli_cmd_t cmd_members = {
         "                coordinator (add; default member)\n"
         "  --json        print JSON: the member after add, suspend, activate "
         "and\n"
-        "                revoke, the array for list\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "                revoke, the array for list\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 done, 1 refused (no such member, already on the "
         "roster, id\n"
         "known with another key, revoked), 2 usage error or not a "
         "coordinator node,\n"
         "3 no store, bad key file or disk full.\n",
     .run = s_run,
+    .needs = CLI_NEEDS_KEY,
 };

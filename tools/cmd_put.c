@@ -1,9 +1,7 @@
 /* vocfed put / del: append a signed entry to the node's own log. */
-#include "node/identity.h"
 #include "node/roster.h"
 #include "tools/cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,20 +45,14 @@ s_parse_fields(const cli_t *cli, char **args, size_t n, s_fields_t *f)
 
 /* Signs and appends one record. Returns an exit code. */
 static int
-s_append(const cli_t *cli, store_t *store, const cli_identity_t *me,
-         const store_record_t *rec, bool json)
+s_append(cli_t *cli, node_t *node, const store_record_t *rec, bool json)
 {
     const char *op = proto_op_name(rec->op);
-    uint8_t *sk = NULL;
     store_head_t head;
-    int rc = node_identity_load(cli->dir, me->pubkey, &sk);
-    if (rc) {
-        cli_error("cannot load the node key %s/%s: %s", cli->dir, NODE_KEY_FILE,
-                  vocfed_strerror(rc));
-        return CLI_EXIT_ENV;
-    }
-    rc = store_append(store, me->id, sk, rec, 1, 0, &head, NULL);
-    node_identity_free(&sk);
+    int rc = cli_node_key(cli);
+    if (rc)
+        return rc;
+    rc = node_append(node, rec, 1, 0, &head, NULL);
     if (rc == VOCFED_ENOTFOUND && rec->op == PROTO_OP_DEL) {
         cli_error("no such record: %s %s", rec->kind, rec->key);
         return CLI_EXIT_FAIL;
@@ -78,65 +70,55 @@ s_append(const cli_t *cli, store_t *store, const cli_identity_t *me,
     /* One record per append: its seq is the new size of the log. */
     json_t *j = json_pack("{s:I, s:I, s:s}", "seq", (json_int_t)head.size,
                           "size", (json_int_t)head.size, "root", root);
-    if (!j)
-        return cli_fail(VOCFED_ENOMEM, "cannot print the result");
-    rc = cli_json_print(j);
-    json_decref(j);
-    return rc;
+    return cli_json_emit(j, "the result");
 }
 
+/* Checks KIND, KEY and the number of fields; sets *k. Returns CLI_GO_ON
+ * or an exit code after printing what was wrong. */
 static int
-s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
+s_check_args(const cli_t *cli, proto_op_t op, const cli_args_t *a,
+             const proto_kind_def_t **k)
 {
-    enum { OPT_JSON = CLI_OPT_DIR + 1 };
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
-    bool json = false;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-                            NULL)) != -1) {
-        if (c == OPT_JSON)
-            json = true;
-        else if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-            return rc;
-    }
-    char **args = argv + optind;
-    size_t nargs = (size_t)(argc - optind);
-    if (nargs < 2)
+    if (a->n < 2)
         return cli_usage_error(cli, "%s needs KIND and KEY", cli->cmd->name);
-    const char *kind = args[0], *key = args[1];
-    const proto_kind_def_t *k = NULL;
+    const char *kind = a->v[0], *key = a->v[1];
+    int rc;
     if (!proto_kind_valid(kind, strlen(kind)))
         return cli_usage_error(cli,
                                "kind '%s' is not valid ([a-z][a-z0-9_]*, at "
                                "most %d bytes)",
                                kind, PROTO_KIND_MAX);
-    if ((rc = cli_kind_find(cli, kind, &k)) != CLI_GO_ON)
+    if ((rc = cli_kind_find(cli, kind, k)) != CLI_GO_ON)
         return rc;
     if (!proto_key_valid(key, strlen(key)))
         return cli_usage_error(cli,
                                "key '%s' is not valid (printable UTF-8, 1 to "
                                "%d bytes)",
                                key, PROTO_KEY_MAX);
-    size_t n = nargs - 2;
+    size_t n = a->n - 2;
     if (op == PROTO_OP_DEL && n > 0)
-        return cli_usage_error(cli, "unexpected argument '%s'", args[2]);
+        return cli_usage_error(cli, "unexpected argument '%s'", a->v[2]);
     if (n > PROTO_FIELDS_MAX)
         return cli_usage_error(cli, "too many fields (%zu, at most %d)", n,
                                PROTO_FIELDS_MAX);
+    return CLI_GO_ON;
+}
 
-    store_record_t rec = {.op = op, .kind = kind, .key = key};
+/* The body of rec from the FIELD=VALUE arguments: a put's through the
+ * kinds table (SPEC 11); a del has none, and is not checked, so that a
+ * record the table would now refuse can still be removed. Returns
+ * CLI_GO_ON or an exit code after printing why. */
+static int
+s_body(const cli_t *cli, const proto_kind_def_t *k, const store_record_t *rec,
+       const cli_args_t *a, proto_buf_t *body)
+{
+    size_t n = a->n - 2;
     s_fields_t f = {NULL, NULL, NULL};
-    proto_buf_t body;
     proto_kind_error_t err;
-    store_t *store = NULL;
-    cli_identity_t me;
     char what[PROTO_KIND_MAX + PROTO_KEY_MAX + 16];
-    snprintf(what, sizeof what, "%s %s %s", proto_op_name(op), kind, key);
-    proto_buf_init(&body);
+    int rc;
+    snprintf(what, sizeof what, "%s %s %s", proto_op_name(rec->op), rec->kind,
+             rec->key);
     if (n > 0) {
         f.names = calloc(n, sizeof *f.names);
         f.name_ptrs = calloc(n, sizeof *f.name_ptrs);
@@ -146,32 +128,47 @@ s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
             goto done;
         }
     }
-    if ((rc = s_parse_fields(cli, args + 2, n, &f)) != CLI_GO_ON)
+    if ((rc = s_parse_fields(cli, a->v + 2, n, &f)) != CLI_GO_ON)
         goto done;
-    /* A put goes through the kinds table (SPEC 11); a del does not, so
-     * that a record the table would now refuse can still be removed. */
-    if (op == PROTO_OP_PUT &&
-        (proto_kind_check_key(k, key, &err) ||
-         proto_kind_body(k, f.name_ptrs, f.values, n, &body, &err))) {
+    if (rec->op == PROTO_OP_PUT &&
+        (proto_kind_check_key(k, rec->key, &err) ||
+         proto_kind_body(k, f.name_ptrs, f.values, n, body, &err)))
         rc = cli_kind_refused(what, &err);
-        goto done;
-    }
-    if ((rc = cli_store_open(cli, false, &store)) ||
-        (rc = cli_identity_load(cli, store, &me)))
-        goto done;
-    if ((rc = cli_kind_role_check(&me, k)) != CLI_GO_ON)
+done:
+    free(f.names);
+    free(f.name_ptrs);
+    free(f.values);
+    return rc;
+}
+
+static int
+s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
+{
+    bool json = false;
+    const cli_opt_t opts[] = {
+        CLI_FLAG("json", &json),
+        CLI_END,
+    };
+    const proto_kind_def_t *k = NULL;
+    node_t *node = NULL;
+    proto_buf_t body;
+    cli_args_t a;
+    int rc = cli_parse(cli, opts, argc, argv, &a);
+    if (rc != CLI_GO_ON || (rc = s_check_args(cli, op, &a, &k)) != CLI_GO_ON)
+        return rc;
+    store_record_t rec = {.op = op, .kind = a.v[0], .key = a.v[1]};
+    proto_buf_init(&body);
+    if ((rc = s_body(cli, k, &rec, &a, &body)) != CLI_GO_ON ||
+        (rc = cli_node(cli, &node)) ||
+        (rc = cli_kind_role_check(node, k)) != CLI_GO_ON)
         goto done;
     /* A del has no body; a put's is never empty (an empty map is one
      * byte). */
     rec.body = body.data;
     rec.body_len = body.len;
-    rc = s_append(cli, store, &me, &rec, json);
+    rc = s_append(cli, node, &rec, json);
 done:
-    store_destroy(&store);
     proto_buf_release(&body);
-    free(f.names);
-    free(f.name_ptrs);
-    free(f.values);
     return rc;
 }
 
@@ -209,11 +206,8 @@ const cli_cmd_t cmd_put = {
         "Put '--' before KIND if KIND or KEY starts with '-'.\n"
         "\n"
         "Options:\n"
-        "  --json        print {\"seq\", \"size\", \"root\"} on one line\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "  --json        print {\"seq\", \"size\", \"root\"} on one "
+        "line\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 written, 1 a record refused (a bad key or value: "
         "the field,\n"
         "the value and why are printed), 2 usage error (also an unknown "
@@ -222,6 +216,7 @@ const cli_cmd_t cmd_put = {
         "full.\n",
     .usage_more = cli_print_kinds,
     .run = s_put,
+    .needs = CLI_NEEDS_KEY,
 };
 
 const cli_cmd_t cmd_del = {
@@ -236,13 +231,11 @@ const cli_cmd_t cmd_del = {
         "root=HEX'.\n"
         "\n"
         "Options:\n"
-        "  --json        print {\"seq\", \"size\", \"root\"} on one line\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "  --json        print {\"seq\", \"size\", \"root\"} on one "
+        "line\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 deleted, 1 no such record, 2 usage error, 3 no "
         "store, bad\n"
         "key file or disk full.\n",
     .run = s_del,
+    .needs = CLI_NEEDS_KEY,
 };

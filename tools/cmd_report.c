@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,75 +20,6 @@ typedef struct {
     const char *out;         /* --out, or NULL */
     bool pretty;             /* --pretty */
 } s_opts_t;
-
-/* State of looking for the coordinator among the store's authors. */
-typedef struct {
-    const char *self;             /* this node's id: not it */
-    const uint8_t *key;           /* its public key if known, or NULL */
-    char found[PROTO_ID_MAX + 1]; /* the author found */
-    size_t others;                /* authors other than self */
-    char other[PROTO_ID_MAX + 1]; /* the last of them */
-} s_find_t;
-
-static int
-s_find_author(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
-{
-    s_find_t *f = ctx;
-    if (strcmp(id, f->self) == 0)
-        return 0;
-    if (f->key && memcmp(pk, f->key, PROTO_PUBKEY_LEN) == 0)
-        snprintf(f->found, sizeof f->found, "%s", id);
-    f->others++;
-    snprintf(f->other, sizeof f->other, "%s", id);
-    return 0;
-}
-
-/* The coordinator's id, whose log holds the targets and the subsidy
- * rules: this node's own on a coordinator; on a member the one its
- * settings name (coordinator_id, else the author with coordinator_key),
- * else the one other author it replicates. "" when not known yet (the
- * coordinator's log has not arrived). Returns 0 or an exit code. */
-static int
-s_coordinator(const cli_t *cli, store_t *store, const cli_identity_t *me,
-              char out[PROTO_ID_MAX + 1])
-{
-    node_config_t cfg;
-    uint8_t key[PROTO_PUBKEY_LEN];
-    out[0] = '\0';
-    if (strcmp(me->role, CLI_ROLE_COORDINATOR) == 0) {
-        snprintf(out, PROTO_ID_MAX + 1, "%s", me->id);
-        return CLI_EXIT_OK;
-    }
-    int rc = node_config_load(cli->dir, &cfg);
-    if (rc) {
-        cli_error("cannot read %s/%s: %s", cli->dir, NODE_CONFIG_FILE,
-                  vocfed_strerror(rc));
-        return CLI_EXIT_ENV;
-    }
-    s_find_t f = {.self = me->id};
-    if (cfg.coordinator_key[0] &&
-        proto_unhex(cfg.coordinator_key, key, sizeof key) == 0)
-        f.key = key;
-    if ((rc = store_scan_authors(store, s_find_author, &f)))
-        return cli_fail(rc, "cannot read the authors of %s", cli->dir);
-    if (cfg.coordinator_id[0]) {
-        uint8_t pk[PROTO_PUBKEY_LEN];
-        /* Named but its log not here yet: the same as not known. */
-        if (store_author_key(store, cfg.coordinator_id, pk) == VOCFED_OK)
-            snprintf(out, PROTO_ID_MAX + 1, "%s", cfg.coordinator_id);
-    } else if (f.found[0]) {
-        snprintf(out, PROTO_ID_MAX + 1, "%s", f.found);
-    } else if (!f.key && f.others == 1) {
-        snprintf(out, PROTO_ID_MAX + 1, "%s", f.other);
-    }
-    if (!out[0])
-        fprintf(stderr,
-                "vocfed: note: the coordinator's log is not in %s "
-                "yet (run 'vocfed sync'): the figures are this "
-                "member's share, without the group's targets\n",
-                cli->dir);
-    return CLI_EXIT_OK;
-}
 
 /* Writes the report to path through a temporary file in the same folder,
  * renamed over path once complete and on disk: a reader never sees half
@@ -145,57 +75,56 @@ s_write_file(const json_t *report, const s_opts_t *o, const char *path)
     return CLI_EXIT_OK;
 }
 
+/* --year Y */
+static int
+s_opt_year(cli_t *cli, const cli_opt_t *opt, const char *value)
+{
+    void *target = opt->target;
+    uint64_t y;
+    if (!cli_parse_u64(value, 1, 9999, &y))
+        return cli_usage_error(cli, "--year '%s' is not a year", value);
+    *(int *)target = (int)y;
+    return CLI_GO_ON;
+}
+
+/* --format table|json|csv|html|xlsx */
+static int
+s_opt_format(cli_t *cli, const cli_opt_t *opt, const char *value)
+{
+    void *target = opt->target;
+    if (!cmd_report_format_parse(value, target))
+        return cli_usage_error(cli,
+                               "--format '%s' is not one of table, json, "
+                               "csv, html, xlsx",
+                               value);
+    return CLI_GO_ON;
+}
+
+/* --out FILE */
+static int
+s_opt_out(cli_t *cli, const cli_opt_t *opt, const char *value)
+{
+    void *target = opt->target;
+    if (value[0] == '\0')
+        return cli_usage_error(cli, "--out needs a file");
+    *(const char **)target = value;
+    return CLI_GO_ON;
+}
+
 static int
 s_parse(cli_t *cli, int argc, char **argv, s_opts_t *o)
 {
-    enum {
-        OPT_YEAR = CLI_OPT_DIR + 1,
-        OPT_FORMAT,
-        OPT_OUT,
-        OPT_PRETTY,
-    };
-    static const struct option longopts[] = {
-        {"year", required_argument, NULL, OPT_YEAR},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"pretty", no_argument, NULL, OPT_PRETTY},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
-    int c, rc;
-    uint64_t y;
     *o = (s_opts_t){.fmt = CMD_REPORT_TABLE};
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-                            NULL)) != -1) {
-        switch (c) {
-        case OPT_YEAR:
-            if (!cli_parse_u64(optarg, 1, 9999, &y))
-                return cli_usage_error(cli, "--year '%s' is not a year",
-                                       optarg);
-            o->year = (int)y;
-            break;
-        case OPT_FORMAT:
-            if (!cmd_report_format_parse(optarg, &o->fmt))
-                return cli_usage_error(cli,
-                                       "--format '%s' is not one of table, "
-                                       "json, csv, html, xlsx",
-                                       optarg);
-            break;
-        case OPT_OUT:
-            if (optarg[0] == '\0')
-                return cli_usage_error(cli, "--out needs a file");
-            o->out = optarg;
-            break;
-        case OPT_PRETTY:
-            o->pretty = true;
-            break;
-        default:
-            if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-                return rc;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+    const cli_opt_t opts[] = {
+        CLI_FN("year", &o->year, s_opt_year),
+        CLI_FN("format", &o->fmt, s_opt_format),
+        CLI_FN("out", &o->out, s_opt_out),
+        CLI_FLAG("pretty", &o->pretty),
+        CLI_END,
+    };
+    int rc = cli_parse(cli, opts, argc, argv, NULL);
+    if (rc != CLI_GO_ON)
+        return rc;
     if (o->pretty && o->fmt != CMD_REPORT_JSON)
         return cli_usage_error(cli, "--pretty is for --format json");
     if (o->fmt == CMD_REPORT_XLSX && o->out && strcmp(o->out, "-") == 0)
@@ -212,23 +141,25 @@ s_run(cli_t *cli, int argc, char **argv)
     if (rc != CLI_GO_ON)
         return rc;
 
-    store_t *store = NULL;
-    cli_identity_t me;
-    char coord[PROTO_ID_MAX + 1];
+    node_t *node;
     json_t *report = NULL;
     int frc;
-    if ((rc = cli_store_open(cli, false, &store)))
+    if ((rc = cli_node(cli, &node)))
         return rc;
-    if ((rc = cli_identity_load(cli, store, &me)) ||
-        (rc = s_coordinator(cli, store, &me, coord)))
-        goto done;
-    frc = node_figures_json(store, coord[0] ? coord : NULL, o.year, &report);
+    const char *coord = node_coordinator_id(node);
+    if (!coord)
+        fprintf(stderr,
+                "vocfed: note: the coordinator's log is not in %s "
+                "yet (run 'vocfed sync'): the figures are this "
+                "member's share, without the group's targets\n",
+                cli->dir);
+    frc = node_figures_json(node_store(node), coord, o.year, &report);
     if (frc) {
         rc = cli_fail(frc, "cannot compute the figures of %s", cli->dir);
         goto done;
     }
     /* The figures are in memory: let other commands at the store. */
-    store_destroy(&store);
+    cli_node_close(cli);
 
     const char *path = o.out;
     if (!path && o.fmt == CMD_REPORT_HTML)
@@ -246,7 +177,6 @@ s_run(cli_t *cli, int argc, char **argv)
     }
 done:
     json_decref(report);
-    store_destroy(&store);
     return rc;
 }
 
@@ -299,13 +229,11 @@ const cli_cmd_t cmd_report = {
         "                '-'); html and xlsx go to report.html and "
         "report.xlsx\n"
         "                in the current folder\n"
-        "  --pretty      indent the JSON (--format json only)\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
+        "  --pretty      indent the JSON (--format json only)\n" CLI_HELP_COMMON
         "\n"
         "Exit status: 0 ok, 1 the figures could not be computed from the "
         "records,\n"
         "2 usage error, 3 no store, or the report could not be written.\n",
     .run = s_run,
+    .needs = CLI_NEEDS_IDENTITY | CLI_NEEDS_SETTINGS,
 };

@@ -3,7 +3,6 @@
 #include "tools/cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -114,12 +113,54 @@ s_alarm(void *ctx, uint64_t time_ms, const char *kind, const char *peer,
     return 0;
 }
 
+/* One peer of the report: its state, abuse and acknowledgements. */
 static void
-s_print(const cli_identity_t *me, json_t *j)
+s_print_peer(const char *key, json_t *v)
+{
+    printf("  %-20s %-13s last contact %s, refused %" JSON_INTEGER_FORMAT
+           ", malformed %" JSON_INTEGER_FORMAT "\n",
+           key,
+           json_is_true(json_object_get(v, "connected")) ? "connected"
+                                                         : "not connected",
+           json_string_length(json_object_get(v, "last_contact"))
+               ? json_string_value(json_object_get(v, "last_contact"))
+               : "never",
+           json_integer_value(json_object_get(v, "refused")),
+           json_integer_value(json_object_get(v, "malformed")));
+    json_t *ab = json_object_get(v, "abuse");
+    static const char *const kinds[] = {"too_large", "replayed", "seq_gaps",
+                                        "flooded", "unread"};
+    bool any = false;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        json_int_t n = json_integer_value(json_object_get(ab, kinds[i]));
+        if (n) {
+            printf("%s %s %" JSON_INTEGER_FORMAT,
+                   any ? "," : "      abuse:", kinds[i], n);
+            any = true;
+        }
+    }
+    if (any)
+        printf("\n");
+    const char *author;
+    json_t *n;
+    json_object_foreach(json_object_get(v, "acked"), author, n)
+    {
+        json_t *lag = json_object_get(json_object_get(v, "lag"), author);
+        printf("      acked %-14s %10" JSON_INTEGER_FORMAT, author,
+               json_integer_value(n));
+        if (lag)
+            printf("   lag %" JSON_INTEGER_FORMAT, json_integer_value(lag));
+        printf("\n");
+    }
+}
+
+static void
+s_print(const node_t *node, json_t *j)
 {
     const char *key;
     json_t *v;
-    printf("node %s (%s, %s)\n\nlogs held:\n", me->id, me->name, me->role);
+    printf("node %s (%s, %s)\n\nlogs held:\n", node_id(node), node_name(node),
+           node_role(node));
     printf("  %-20s %10s %10s  %s\n", "author", "size", "signed at", "root");
     json_object_foreach(json_object_get(j, "logs"), key, v)
     {
@@ -135,41 +176,7 @@ s_print(const cli_identity_t *me, json_t *j)
     printf("\npeers:%s\n", json_object_size(peers) ? "" : " none yet");
     json_object_foreach(peers, key, v)
     {
-        printf("  %-20s %-13s last contact %s, refused %" JSON_INTEGER_FORMAT
-               ", malformed %" JSON_INTEGER_FORMAT "\n",
-               key,
-               json_is_true(json_object_get(v, "connected")) ? "connected"
-                                                             : "not connected",
-               json_string_length(json_object_get(v, "last_contact"))
-                   ? json_string_value(json_object_get(v, "last_contact"))
-                   : "never",
-               json_integer_value(json_object_get(v, "refused")),
-               json_integer_value(json_object_get(v, "malformed")));
-        json_t *ab = json_object_get(v, "abuse");
-        static const char *const kinds[] = {"too_large", "replayed", "seq_gaps",
-                                            "flooded", "unread"};
-        bool any = false;
-        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-            json_int_t n = json_integer_value(json_object_get(ab, kinds[i]));
-            if (n) {
-                printf("%s %s %" JSON_INTEGER_FORMAT,
-                       any ? "," : "      abuse:", kinds[i], n);
-                any = true;
-            }
-        }
-        if (any)
-            printf("\n");
-        const char *author;
-        json_t *n;
-        json_object_foreach(json_object_get(v, "acked"), author, n)
-        {
-            json_t *lag = json_object_get(json_object_get(v, "lag"), author);
-            printf("      acked %-14s %10" JSON_INTEGER_FORMAT, author,
-                   json_integer_value(n));
-            if (lag)
-                printf("   lag %" JSON_INTEGER_FORMAT, json_integer_value(lag));
-            printf("\n");
-        }
+        s_print_peer(key, v);
     }
     json_t *alarms = json_object_get(j, "alarms");
     printf("\nalarms:%s\n", json_array_size(alarms) ? "" : " none");
@@ -190,48 +197,26 @@ s_print(const cli_identity_t *me, json_t *j)
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
-    enum { OPT_JSON = CLI_OPT_DIR + 1 };
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
     bool json = false;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts,
-                            NULL)) != -1) {
-        if (c == OPT_JSON)
-            json = true;
-        else if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-            return rc;
-    }
-    if (optind < argc)
-        return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-
-    store_t *store = NULL;
-    cli_identity_t me;
-    if ((rc = cli_store_open(cli, false, &store)))
+    node_t *node;
+    int rc = cli_parse_json(cli, argc, argv, &json, &node);
+    if (rc != CLI_GO_ON)
         return rc;
-    if ((rc = cli_identity_load(cli, store, &me))) {
-        store_destroy(&store);
-        return rc;
-    }
+    store_t *store = node_store(node);
     s_status_t s = {store, json_object(), json_object(), json_array(), 0};
-    json_t *j =
-        json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", me.id, "role", me.role,
-                  "logs", s.logs, "peers", s.peers, "alarms", s.alarms);
+    json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", node_id(node),
+                          "role", node_role(node), "logs", s.logs, "peers",
+                          s.peers, "alarms", s.alarms);
     if ((rc = store_scan_authors(store, s_author, &s)) ||
         (rc = store_scan_peers(store, s_peer, &s)) ||
         (rc = store_scan_alarms(store, s_alarm, &s))) {
         json_decref(j);
-        store_destroy(&store);
         return cli_fail(rc, "cannot read the status of %s", cli->dir);
     }
-    store_destroy(&store);
     if (json)
         rc = cli_json_print(j);
     else
-        s_print(&me, j);
+        s_print(node, j);
     json_decref(j);
     return rc;
 }
@@ -269,11 +254,8 @@ const cli_cmd_t cmd_status = {
         "replayed,\n"
         "                seq_gaps, flooded, unread, messages_in, "
         "bytes_in}},\n"
-        "                alarms (a list)\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "                alarms (a list)\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 ok, 2 usage error, 3 no store.\n",
     .run = s_run,
+    .needs = CLI_NEEDS_IDENTITY,
 };

@@ -3,7 +3,6 @@
 #include "tools/cli.h"
 #include "node/figures.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -79,58 +78,63 @@ s_print_json(const store_verify_result_t *res, const char *author)
     return rc;
 }
 
+/* Prints the verdict of res as asked; returns the exit code. */
+static int
+s_verdict(const cli_t *cli, const store_verify_result_t *r,
+          const char *author_opt, bool json, bool quiet, bool figures)
+{
+    int rc = cli_exit_code(r->status);
+    /* Trouble reading the store is not a verdict on its content. */
+    if (rc == CLI_EXIT_ENV)
+        cli_fail(r->status, "cannot verify the store in %s", cli->dir);
+    if (json) {
+        int prc = s_print_json(r, author_opt);
+        if (prc)
+            rc = prc;
+    } else if (rc == CLI_EXIT_OK && !quiet) {
+        printf("ok: %llu %s, %llu %s, %llu %s verified%s\n",
+               (unsigned long long)r->entries,
+               s_plural(r->entries, "entry", "entries"),
+               (unsigned long long)r->checkpoints,
+               s_plural(r->checkpoints, "checkpoint", "checkpoints"),
+               (unsigned long long)r->records,
+               s_plural(r->records, "record", "records"),
+               figures ? "; figures equal a recomputation" : "");
+    } else if (rc == CLI_EXIT_FAIL && !quiet) {
+        printf("FAILED: author=%s seq=%llu: %s (%s)\n", r->author,
+               (unsigned long long)r->seq, r->what, vocfed_strerror(r->status));
+    }
+    return rc;
+}
+
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
-    enum { OPT_AUTHOR = CLI_OPT_DIR + 1, OPT_JSON, OPT_QUIET, OPT_FIGURES };
-    static const struct option longopts[] = {
-        {"author", required_argument, NULL, OPT_AUTHOR},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"quiet", no_argument, NULL, OPT_QUIET},
-        {"figures", no_argument, NULL, OPT_FIGURES},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
-    };
     const char *author_opt = NULL;
     bool json = false, quiet = false, figures = false;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "q", longopts,
-                            NULL)) != -1) {
-        switch (c) {
-        case OPT_AUTHOR:
-            if ((rc = cli_check_id(cli, "--author", optarg)) != CLI_GO_ON)
-                return rc;
-            author_opt = optarg;
-            break;
-        case OPT_JSON:
-            json = true;
-            break;
-        case 'q':
-        case OPT_FIGURES:
-            figures = true;
-            break;
-        case OPT_QUIET:
-            quiet = true;
-            break;
-        default:
-            if ((rc = cli_opt_common(cli, c, argv)) != CLI_GO_ON)
-                return rc;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+    const cli_opt_t opts[] = {
+        CLI_ID("author", &author_opt),
+        CLI_FLAG("json", &json),
+        CLI_FLAG("quiet", &quiet),
+        {"figures", 'q', no_argument, CLI_ARG_FLAG, &figures, NULL, 0, 0},
+        CLI_END,
+    };
+    int rc;
+    if ((rc = cli_parse(cli, opts, argc, argv, NULL)) != CLI_GO_ON)
+        return rc;
     if (json && quiet)
         return cli_usage_error(cli, "--json and --quiet exclude each other");
 
-    store_t *store = NULL;
+    node_t *node;
     char author[PROTO_ID_MAX + 1];
     store_verify_result_t res = {0};
     s_progress_t progress = {0};
     bool bar = !quiet && isatty(STDERR_FILENO);
-    if ((rc = cli_store_open(cli, false, &store)))
+    if ((rc = cli_node(cli, &node)))
         return rc;
-    if (author_opt && (rc = cli_author(cli, store, author_opt, author)))
-        goto done;
+    if (author_opt && (rc = cli_author(cli, node, author_opt, author)))
+        return rc;
+    store_t *store = node_store(node);
     rc = store_verify(store, author_opt ? author : NULL, &res,
                       bar ? s_progress : NULL, &progress);
     if (progress.shown)
@@ -140,13 +144,7 @@ s_run(cli_t *cli, int argc, char **argv)
     if (!rc && figures) {
         /* SPEC 12.4: every kept figure must equal a recomputation from
          * the records. */
-        char coord[PROTO_ID_MAX + 1] = "", role[64] = "";
-        if (store_meta_get(store, "node_role", role, sizeof role) ==
-                VOCFED_OK &&
-            !strcmp(role, CLI_ROLE_COORDINATOR) &&
-            store_meta_get(store, "node_id", coord, sizeof coord))
-            coord[0] = 0;
-        rc = node_figures_check(store, coord[0] ? coord : NULL, res.what,
+        rc = node_figures_check(store, node_coordinator_id(node), res.what,
                                 sizeof res.what);
         if (rc) {
             res.status = rc;
@@ -157,31 +155,7 @@ s_run(cli_t *cli, int argc, char **argv)
                      "recomputation");
         }
     }
-    rc = cli_exit_code(res.status);
-    /* Trouble reading the store is not a verdict on its content. */
-    if (rc == CLI_EXIT_ENV)
-        cli_fail(res.status, "cannot verify the store in %s", cli->dir);
-    if (json) {
-        int prc = s_print_json(&res, author_opt);
-        if (prc)
-            rc = prc;
-    } else if (rc == CLI_EXIT_OK && !quiet) {
-        printf("ok: %llu %s, %llu %s, %llu %s verified%s\n",
-               (unsigned long long)res.entries,
-               s_plural(res.entries, "entry", "entries"),
-               (unsigned long long)res.checkpoints,
-               s_plural(res.checkpoints, "checkpoint", "checkpoints"),
-               (unsigned long long)res.records,
-               s_plural(res.records, "record", "records"),
-               figures ? "; figures equal a recomputation" : "");
-    } else if (rc == CLI_EXIT_FAIL && !quiet) {
-        printf("FAILED: author=%s seq=%llu: %s (%s)\n", res.author,
-               (unsigned long long)res.seq, res.what,
-               vocfed_strerror(res.status));
-    }
-done:
-    store_destroy(&store);
-    return rc;
+    return s_verdict(cli, &res, author_opt, json, quiet, figures);
 }
 
 const cli_cmd_t cmd_verify = {
@@ -213,13 +187,11 @@ const cli_cmd_t cmd_verify = {
         "  --json        print {\"ok\", \"author\", \"seq\", \"what\", "
         "\"status\", \"entries\",\n"
         "                \"checkpoints\", \"records\"} on one line\n"
-        "  -q, --quiet   print nothing on stdout; the exit status tells\n"
-        "  --dir DIR     the store folder (default $VOCFED_DIR, then "
-        "./vocfed-data)\n"
-        "  -h, --help    print this help\n"
-        "\n"
+        "  -q, --quiet   print nothing on stdout; the exit status "
+        "tells\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 intact, 1 tampering or damage found (or an unknown "
         "author),\n"
         "2 usage error, 3 the store cannot be opened or read.\n",
     .run = s_run,
+    .needs = CLI_NEEDS_STORE,
 };

@@ -82,7 +82,7 @@ s_run(int argc, char **argv)
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
-    cli_t cli = {.dir = CLI_DEFAULT_DIR, .cmd = NULL};
+    cli_t cli = {.dir = CLI_DEFAULT_DIR, .cmd = NULL, .node = NULL};
     const char *env = getenv("VOCFED_DIR");
     if (env && env[0] != '\0')
         cli.dir = env;
@@ -115,7 +115,11 @@ s_run(int argc, char **argv)
     if (!cli.cmd)
         return cli_usage_error(&cli, "unknown command '%s'", cargv[0]);
     cli_getopt_reset();
-    return cli.cmd->run(&cli, cargc, cargv);
+    /* The command opens the node it declared (cli_node) once it has
+     * checked its command line; it is closed here, the key wiped. */
+    rc = cli.cmd->run(&cli, cargc, cargv);
+    cli_node_close(&cli);
+    return rc;
 }
 
 /* czmq logs to stdout unless told otherwise, and stdout carries results
