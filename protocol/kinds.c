@@ -158,30 +158,44 @@ static const proto_field_def_t s_member_key[] = {
     ENUM("status", true, s_member_status, "状态", "status"),
 };
 
+/* KIND(name, key help, zh, en, coordinator_only, fields, form, fixed,
+ * year field, CSV key column, person) */
+#define KIND(name, key, zh, en, coord, fields, form, fixed, year, col, person) \
+    {                                                                          \
+        name, key, zh, en, coord, fields, N(fields), form, fixed, year, col,   \
+            person                                                             \
+    }
+
 static const proto_kind_def_t s_kinds[] = {
-    {"member", "profile", "成员档案", "member profile", false, s_member,
-     N(s_member)},
-    {"major", "code", "专业", "major", false, s_major, N(s_major)},
-    {"student", "pseudo_id", "学生", "student", false, s_student, N(s_student)},
-    {"graduate", "pseudo_id:grad_year", "毕业生", "graduate", false, s_graduate,
-     N(s_graduate)},
-    {"staff", "pseudo_id", "教职工", "staff", false, s_staff, N(s_staff)},
-    {"posts", "year", "编制", "posts", false, s_posts, N(s_posts)},
-    {"training", "activity code", "培训", "training", false, s_training,
-     N(s_training)},
-    {"coop_class", "code", "校企合作班", "cooperation class", false,
-     s_coop_class, N(s_coop_class)},
-    {"industry_college", "code", "产业学院", "industry college", false,
-     s_industry_college, N(s_industry_college)},
-    {"consortium", "code", "产教联合体", "industry-education consortium", false,
-     s_consortium, N(s_consortium)},
-    {"industry", "code", "主导产业", "leading industry", true, s_industry,
-     N(s_industry)},
-    {"target", "figure id:year", "目标", "target", true, s_target, N(s_target)},
-    {"subsidy_rule", "figure id", "奖补规则", "subsidy rule", true,
-     s_subsidy_rule, N(s_subsidy_rule)},
-    {"member_key", "member id", "成员密钥", "member key", true, s_member_key,
-     N(s_member_key)},
+    KIND("member", "profile", "成员档案", "member profile", false, s_member,
+         PROTO_KEY_FIXED, "profile", NULL, NULL, false),
+    KIND("major", "code", "专业", "major", false, s_major, PROTO_KEY_TEXT, NULL,
+         NULL, "code", false),
+    KIND("student", "pseudo_id", "学生", "student", false, s_student,
+         PROTO_KEY_PSEUDO, NULL, NULL, "pseudo_id", true),
+    KIND("graduate", "pseudo_id:grad_year", "毕业生", "graduate", false,
+         s_graduate, PROTO_KEY_PSEUDO_YEAR, NULL, "grad_year", "pseudo_id",
+         true),
+    KIND("staff", "pseudo_id", "教职工", "staff", false, s_staff,
+         PROTO_KEY_PSEUDO, NULL, NULL, "pseudo_id", true),
+    KIND("posts", "year", "编制", "posts", false, s_posts, PROTO_KEY_YEAR, NULL,
+         NULL, "year", false),
+    KIND("training", "activity code", "培训", "training", false, s_training,
+         PROTO_KEY_TEXT, NULL, NULL, "code", false),
+    KIND("coop_class", "code", "校企合作班", "cooperation class", false,
+         s_coop_class, PROTO_KEY_TEXT, NULL, NULL, "code", false),
+    KIND("industry_college", "code", "产业学院", "industry college", false,
+         s_industry_college, PROTO_KEY_TEXT, NULL, NULL, "code", false),
+    KIND("consortium", "code", "产教联合体", "industry-education consortium",
+         false, s_consortium, PROTO_KEY_TEXT, NULL, NULL, "code", false),
+    KIND("industry", "code", "主导产业", "leading industry", true, s_industry,
+         PROTO_KEY_TEXT, NULL, NULL, "code", false),
+    KIND("target", "figure id:year", "目标", "target", true, s_target,
+         PROTO_KEY_TEXT, NULL, NULL, NULL, false),
+    KIND("subsidy_rule", "figure id", "奖补规则", "subsidy rule", true,
+         s_subsidy_rule, PROTO_KEY_TEXT, NULL, NULL, NULL, false),
+    KIND("member_key", "member id", "成员密钥", "member key", true,
+         s_member_key, PROTO_KEY_TEXT, NULL, NULL, NULL, false),
 };
 
 /* Chinese names of enumeration values, for reports. */
@@ -446,42 +460,74 @@ s_pseudo_id(const char *s, size_t len)
     return true;
 }
 
+size_t
+proto_kind_person_len(const proto_kind_def_t *k, const char *key)
+{
+    if (!k->person)
+        return 0;
+    const char *colon =
+        k->key_form == PROTO_KEY_PSEUDO_YEAR ? strchr(key, ':') : NULL;
+    return colon ? (size_t)(colon - key) : strlen(key);
+}
+
+/* The year that ends a key (2000..2100). */
+static bool
+s_key_year(const char *s)
+{
+    int64_t y;
+    return s_int(s, &y) && y >= 2000 && y <= 2100;
+}
+
 int
 proto_kind_check_key(const proto_kind_def_t *k, const char *key,
                      proto_kind_error_t *err)
 {
     size_t len = strlen(key);
+    const char *colon;
+    const proto_field_def_t *yf;
+    char zh[160];
     if (!proto_key_valid(key, len))
         return s_refuse(err, "", key, "键无效（1–256 字节可打印 UTF-8）",
                         "not a valid key (printable UTF-8, 1-256 bytes)");
-    if (!strcmp(k->name, "posts")) {
-        int64_t y;
-        if (!s_int(key, &y) || y < 2000 || y > 2100)
-            return s_refuse(err, "", key, "编制记录的键应为年份",
-                            "the key of posts is a year (2000-2100)");
-    } else if (!strcmp(k->name, "member") && strcmp(key, "profile") != 0) {
-        return s_refuse(err, "", key, "成员档案的键应为 profile",
-                        "the key of member is 'profile'");
-    } else if (!strcmp(k->name, "graduate")) {
-        const char *colon = strchr(key, ':');
-        int64_t y;
-        if (!colon || !s_pseudo_id(key, (size_t)(colon - key)) ||
-            !s_int(colon + 1, &y) || y < 2000 || y > 2100)
-            return s_refuse(err, "", key,
-                            "毕业生记录的键应为 pseudo_id:毕业年份",
-                            "the key of graduate is pseudo_id:grad_year "
-                            "(pseudo_id: 64 hex digits)");
-    } else if (!strcmp(k->name, "student") || !strcmp(k->name, "staff")) {
+    switch (k->key_form) {
+    case PROTO_KEY_TEXT:
+        break;
+    case PROTO_KEY_YEAR:
+        if (s_key_year(key))
+            break;
+        snprintf(zh, sizeof zh, "%s记录的键应为年份", k->zh);
+        return s_refuse(err, "", key, zh, "the key of %s is a year (2000-2100)",
+                        k->name);
+    case PROTO_KEY_FIXED:
+        if (strcmp(key, k->key_fixed) == 0)
+            break;
+        snprintf(zh, sizeof zh, "%s的键应为 %s", k->zh, k->key_fixed);
+        return s_refuse(err, "", key, zh, "the key of %s is '%s'", k->name,
+                        k->key_fixed);
+    case PROTO_KEY_PSEUDO_YEAR:
+        colon = strchr(key, ':');
+        if (colon && s_pseudo_id(key, (size_t)(colon - key)) &&
+            s_key_year(colon + 1))
+            break;
+        yf = proto_kind_field(k, k->key_year, strlen(k->key_year));
+        snprintf(zh, sizeof zh, "%s记录的键应为 pseudo_id:%s", k->zh,
+                 yf ? yf->zh : k->key_year);
+        return s_refuse(err, "", key, zh,
+                        "the key of %s is pseudo_id:%s "
+                        "(pseudo_id: 64 hex digits)",
+                        k->name, k->key_year);
+    case PROTO_KEY_PSEUDO:
         /* People are known by pseudonyms only: an ID-card number or a
          * name must never be a key (DESIGN 2, invariant 5). */
-        if (!s_pseudo_id(key, len))
-            return s_refuse(err, "", key,
-                            "人员记录的键应为 pseudo_id（64 位十六进制，由 "
-                            "vocfed import 从身份证号生成）",
-                            "the key of %s is a pseudo_id: 64 lowercase hex "
-                            "digits (vocfed import makes it from the ID "
-                            "number)",
-                            k->name);
+        if (s_pseudo_id(key, len))
+            break;
+        return s_refuse(err, "", key,
+                        "人员记录的键应为 pseudo_id（64 位十六进制，由 "
+                        "vocfed import 从身份证号生成）",
+                        "the key of %s is a pseudo_id: 64 lowercase hex "
+                        "digits (vocfed import makes it from the ID "
+                        "number)",
+                        k->name);
     }
     return VOCFED_OK;
 }
