@@ -41,12 +41,67 @@ s_columns_allowed(const node_import_i_t *im, char *out, size_t cap)
     }
 }
 
+/* Column i of the header: its role (seen[role] set), or an error. */
+static void
+s_header_column(node_import_i_t *im, size_t i, const char *allowed, bool *seen)
+{
+    const proto_kind_def_t *k = im->kind;
+    size_t line = im->row_line;
+    const char *name = node_import_i_cell(im, i);
+    node_import_i_col_t *c = &im->cols[i];
+    node_import_i_copy_utf8(c->name, sizeof c->name, name);
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(im->cols[j].name, name) == 0) {
+            node_import_i_error(im, line, name, name, "列名重复",
+                                "column given twice");
+            im->header_bad = true;
+        }
+    if (proto_kind_field(k, name, strlen(name))) {
+        c->role = NODE_IMPORT_COL_FIELD;
+    } else if (strcmp(name, "key") == 0) {
+        c->role = NODE_IMPORT_COL_KEY;
+    } else if (k->key_column && strcmp(name, k->key_column) == 0) {
+        c->role = NODE_IMPORT_COL_NATURAL;
+    } else if (k->person && strcmp(name, "id_number") == 0) {
+        c->role = NODE_IMPORT_COL_ID_NUMBER;
+    } else if (k->person && strcmp(name, "name") == 0) {
+        c->role = NODE_IMPORT_COL_DROP;
+        im->res->dropped_name = true;
+    } else {
+        node_import_i_error(im, line, name, name, "未知列",
+                            "%s has no column '%s'; its columns: %s", k->name,
+                            name, allowed);
+        im->header_bad = true;
+        return;
+    }
+    seen[c->role] = true;
+}
+
+/* Every required field of the kind has a column. */
+static void
+s_header_required(node_import_i_t *im)
+{
+    const proto_kind_def_t *k = im->kind;
+    for (size_t j = 0; j < k->nfields; j++) {
+        bool present = false;
+        for (size_t i = 0; i < im->ncols; i++)
+            present |= im->cols[i].role == NODE_IMPORT_COL_FIELD &&
+                       strcmp(im->cols[i].name, k->fields[j].name) == 0;
+        if (k->fields[j].required && !present) {
+            node_import_i_error(im, im->row_line, k->fields[j].name, "",
+                                "缺少必填列", "required column is missing");
+            im->header_bad = true;
+        }
+    }
+}
+
 void
 node_import_i_header(node_import_i_t *im)
 {
     const proto_kind_def_t *k = im->kind;
     size_t line = im->row_line;
-    bool has_key = false, has_natural = false, has_id = false;
+    bool has_key, has_natural, has_id;
+    bool seen[NODE_IMPORT_COL_DROP + 1] = {false};
     char allowed[600];
     /* Only NODE_IMPORT_COLUMNS_MAX cells of a row are kept. */
     if (im->too_many) {
@@ -60,39 +115,11 @@ node_import_i_header(node_import_i_t *im)
     }
     s_columns_allowed(im, allowed, sizeof allowed);
     im->ncols = im->ncells;
-    for (size_t i = 0; i < im->ncells; i++) {
-        const char *name = node_import_i_cell(im, i);
-        size_t len = strlen(name);
-        node_import_i_col_t *c = &im->cols[i];
-        node_import_i_copy_utf8(c->name, sizeof c->name, name);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(im->cols[j].name, name) == 0) {
-                node_import_i_error(im, line, name, name, "列名重复",
-                                    "column given twice");
-                im->header_bad = true;
-            }
-        if (proto_kind_field(k, name, len)) {
-            c->role = NODE_IMPORT_COL_FIELD;
-        } else if (strcmp(name, "key") == 0) {
-            c->role = NODE_IMPORT_COL_KEY;
-            has_key = true;
-        } else if (im->kind->key_column &&
-                   strcmp(name, im->kind->key_column) == 0) {
-            c->role = NODE_IMPORT_COL_NATURAL;
-            has_natural = true;
-        } else if (im->kind->person && strcmp(name, "id_number") == 0) {
-            c->role = NODE_IMPORT_COL_ID_NUMBER;
-            has_id = true;
-        } else if (im->kind->person && strcmp(name, "name") == 0) {
-            c->role = NODE_IMPORT_COL_DROP;
-            im->res->dropped_name = true;
-        } else {
-            node_import_i_error(im, line, name, name, "未知列",
-                                "%s has no column '%s'; its columns: %s",
-                                k->name, name, allowed);
-            im->header_bad = true;
-        }
-    }
+    for (size_t i = 0; i < im->ncells; i++)
+        s_header_column(im, i, allowed, seen);
+    has_key = seen[NODE_IMPORT_COL_KEY];
+    has_natural = seen[NODE_IMPORT_COL_NATURAL];
+    has_id = seen[NODE_IMPORT_COL_ID_NUMBER];
     if (has_key + has_natural + has_id > 1) {
         node_import_i_error(im, line, has_key ? "key" : im->kind->key_column,
                             "", "键列只能有一个",
@@ -111,17 +138,7 @@ node_import_i_header(node_import_i_t *im)
                             im->kind->person ? ", id_number" : "");
         im->header_bad = true;
     }
-    for (size_t j = 0; j < k->nfields; j++) {
-        bool present = false;
-        for (size_t i = 0; i < im->ncols; i++)
-            present |= im->cols[i].role == NODE_IMPORT_COL_FIELD &&
-                       strcmp(im->cols[i].name, k->fields[j].name) == 0;
-        if (k->fields[j].required && !present) {
-            node_import_i_error(im, line, k->fields[j].name, "", "缺少必填列",
-                                "required column is missing");
-            im->header_bad = true;
-        }
-    }
+    s_header_required(im);
     if (has_id && !im->opts->linkage_key && im->status == VOCFED_OK)
         im->status = VOCFED_EKEY;
 }
@@ -197,79 +214,79 @@ s_key(const node_import_i_t *im, size_t n, const char *const *names,
 }
 
 /* Checks one data row and keeps it if good. */
-void
-node_import_i_row(node_import_i_t *im)
-{
-    const proto_kind_def_t *k = im->kind;
-    size_t line = im->row_line;
-    const char *names[NODE_IMPORT_COLUMNS_MAX],
-        *values[NODE_IMPORT_COLUMNS_MAX];
-    const char *keycol = "", *keyval = "";
-    node_import_i_role_t keyrole = NODE_IMPORT_COL_DROP; /* none */
-    char key[PROTO_KEY_MAX + 1];
-    size_t n = 0;
-    proto_kind_error_t err;
+/* One row's cells split by role: the fields, and the key's cell. */
+typedef struct {
+    const char *names[NODE_IMPORT_COLUMNS_MAX];  /* field names */
+    const char *values[NODE_IMPORT_COLUMNS_MAX]; /* their values */
+    size_t n;                                    /* how many */
+    const char *keycol;                          /* the key's column, "" */
+    const char *keyval;                          /* its value, "" */
+    node_import_i_role_t keyrole; /* its role; NODE_IMPORT_COL_DROP: none */
+} s_cells_t;
 
-    /* Rows of empty cells (what spreadsheets leave at the end) are not
-     * rows. Only the first NODE_IMPORT_COLUMNS_MAX cells are kept. */
+/* Whether the current row is there: rows of empty cells (what
+ * spreadsheets leave at the end) are not rows, and a row must have the
+ * header's number of cells (recorded as an error otherwise). */
+static bool
+s_row_present(node_import_i_t *im)
+{
+    /* Only the first NODE_IMPORT_COLUMNS_MAX cells are kept. */
     bool empty = !im->extra_text;
     for (size_t i = 0; i < im->ncells && i < NODE_IMPORT_COLUMNS_MAX && empty;
          i++)
         empty = node_import_i_cell(im, i)[0] == '\0';
     if (empty)
-        return;
+        return false;
     im->res->rows++;
     if (im->too_many || im->ncells != im->ncols) {
         char got[32];
         snprintf(got, sizeof got, "%zu", im->ncells);
-        node_import_i_error(im, line, "", got, "列数与表头不一致",
+        node_import_i_error(im, im->row_line, "", got, "列数与表头不一致",
                             "the row has %zu cells, the header %zu columns",
                             im->ncells, im->ncols);
-        return;
+        return false;
     }
+    return true;
+}
+
+static void
+s_row_cells(const node_import_i_t *im, s_cells_t *c)
+{
+    *c = (s_cells_t){
+        .keycol = "", .keyval = "", .keyrole = NODE_IMPORT_COL_DROP};
     for (size_t i = 0; i < im->ncols; i++) {
         const char *v = node_import_i_cell(im, i);
         switch (im->cols[i].role) {
         case NODE_IMPORT_COL_FIELD:
-            names[n] = im->cols[i].name;
-            values[n++] = v;
+            c->names[c->n] = im->cols[i].name;
+            c->values[c->n++] = v;
             break;
         case NODE_IMPORT_COL_KEY:
         case NODE_IMPORT_COL_NATURAL:
         case NODE_IMPORT_COL_ID_NUMBER:
-            keycol = im->cols[i].name;
-            keyval = v;
-            keyrole = im->cols[i].role;
+            c->keycol = im->cols[i].name;
+            c->keyval = v;
+            c->keyrole = im->cols[i].role;
             break;
         case NODE_IMPORT_COL_DROP:
             break;
         }
     }
-    size_t body_off = im->bodies.len;
-    if (proto_kind_body(k, names, values, n, &im->bodies, &err)) {
-        im->bodies.len = body_off;
-        node_import_i_error(im, line, err.field, err.value, err.reason_zh, "%s",
-                            err.reason_en);
-        return;
-    }
+}
 
-    /* The key. */
-    int rc = s_key(im, n, names, values, keyrole, keyval, key, &err);
-    if (rc) {
-        im->bodies.len = body_off;
-        node_import_i_error(im, line, keycol, keyval, err.reason_zh, "%s",
-                            err.reason_en);
-        return;
-    }
-
-    /* Once per file. */
+/* Keeps a good row (its body is at body_off of the body arena) unless
+ * its key was in the file already. */
+static void
+s_row_keep(node_import_i_t *im, const s_cells_t *c, const char *key,
+           size_t body_off)
+{
     uintptr_t first = (uintptr_t)zhashx_lookup(im->seen, key);
     if (first) {
         char zh[64];
         size_t other = im->rows[first - 1].line;
         im->bodies.len = body_off;
         snprintf(zh, sizeof zh, "与第 %zu 行的键重复", other);
-        node_import_i_error(im, line, keycol, keyval, zh,
+        node_import_i_error(im, im->row_line, c->keycol, c->keyval, zh,
                             "the same key as line %zu", other);
         return;
     }
@@ -284,7 +301,7 @@ node_import_i_row(node_import_i_t *im)
         im->rowcap = cap;
     }
     node_import_i_row_t *r = &im->rows[im->nrows];
-    *r = (node_import_i_row_t){.line = line,
+    *r = (node_import_i_row_t){.line = im->row_line,
                                .key_off = im->keys.len,
                                .body_off = body_off,
                                .body_len = im->bodies.len - body_off};
@@ -294,4 +311,29 @@ node_import_i_row(node_import_i_t *im)
         return;
     }
     im->nrows++;
+}
+
+void
+node_import_i_row(node_import_i_t *im)
+{
+    s_cells_t c;
+    char key[PROTO_KEY_MAX + 1];
+    proto_kind_error_t err;
+    if (!s_row_present(im))
+        return;
+    s_row_cells(im, &c);
+    size_t body_off = im->bodies.len;
+    if (proto_kind_body(im->kind, c.names, c.values, c.n, &im->bodies, &err)) {
+        im->bodies.len = body_off;
+        node_import_i_error(im, im->row_line, err.field, err.value,
+                            err.reason_zh, "%s", err.reason_en);
+        return;
+    }
+    if (s_key(im, c.n, c.names, c.values, c.keyrole, c.keyval, key, &err)) {
+        im->bodies.len = body_off;
+        node_import_i_error(im, im->row_line, c.keycol, c.keyval, err.reason_zh,
+                            "%s", err.reason_en);
+        return;
+    }
+    s_row_keep(im, &c, key, body_off);
 }
