@@ -97,21 +97,30 @@ s_decimal(const char *s)
     return strtod(s, NULL);
 }
 
+/* The coordinator's record kind/key, decoded into *e (pointing into b).
+ * Returns whether it is there. */
+static bool
+s_coord_record(store_t *st, const char *coord, const char *kind,
+               const char *key, proto_buf_t *b, proto_entry_t *e)
+{
+    uint64_t seq;
+    return coord && coord[0] &&
+           store_record_get(st, coord, kind, key, b, &seq) == VOCFED_OK &&
+           proto_entry_decode(b->data, b->len, e) == VOCFED_OK;
+}
+
+/* The target "<fig>:<year>" into *out. Returns whether there is one. */
 static bool
 s_target(store_t *st, const char *coord, const char *fig, int year, double *out)
 {
     char key[96];
     proto_buf_t b;
-    uint64_t seq;
     proto_entry_t e;
     proto_value_t v;
     bool ok = false;
-    if (!coord || !coord[0])
-        return false;
     snprintf(key, sizeof key, "%s:%d", fig, year);
     proto_buf_init(&b);
-    if (store_record_get(st, coord, "target", key, &b, &seq) == VOCFED_OK &&
-        proto_entry_decode(b.data, b.len, &e) == VOCFED_OK &&
+    if (s_coord_record(st, coord, "target", key, &b, &e) &&
         proto_body_get(e.body, e.body_len, "value", &v) == VOCFED_OK &&
         v.type == PROTO_VAL_STR && v.slen < 32) {
         char t[32];
@@ -124,20 +133,16 @@ s_target(store_t *st, const char *coord, const char *fig, int year, double *out)
     return ok;
 }
 
+/* A field of the subsidy rule id, or fallback. */
 static int64_t
 s_rule(store_t *st, const char *coord, const char *id, const char *field,
        int64_t fallback)
 {
     proto_buf_t b;
-    uint64_t seq;
     proto_entry_t e;
     int64_t x = fallback;
-    if (!coord || !coord[0])
-        return fallback;
     proto_buf_init(&b);
-    if (store_record_get(st, coord, "subsidy_rule", id, &b, &seq) ==
-            VOCFED_OK &&
-        proto_entry_decode(b.data, b.len, &e) == VOCFED_OK)
+    if (s_coord_record(st, coord, "subsidy_rule", id, &b, &e))
         node_fig_body_int(e.body, e.body_len, field, &x);
     proto_buf_release(&b);
     return x;

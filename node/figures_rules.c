@@ -197,30 +197,30 @@ s_coop_class(s_rec_t *r)
         s_add(r, NODE_C_COOP, year, r->member, 1);
 }
 
+/* Counter c for a record recognised at level, in its recognised_year. */
+static void
+s_recognised(s_rec_t *r, const char *level, node_counter_t c)
+{
+    char got[32];
+    int64_t year;
+    STR(r, "level", got);
+    if (!strcmp(got, level) && INT(r, "recognised_year", &year))
+        s_add(r, c, year, r->member, 1);
+}
+
 /* icol: an industry college recognised at provincial level. */
 static void
 s_industry_college(s_rec_t *r)
 {
-    char level[32];
-    int64_t year;
-    STR(r, "level", level);
-    if (!strcmp(level, "provincial") && INT(r, "recognised_year", &year))
-        s_add(r, NODE_C_ICOL, year, r->member, 1);
+    s_recognised(r, "provincial", NODE_C_ICOL);
 }
 
 /* consp, consn: a consortium recognised at provincial or national level. */
 static void
 s_consortium(s_rec_t *r)
 {
-    char level[32];
-    int64_t year;
-    STR(r, "level", level);
-    if (!INT(r, "recognised_year", &year))
-        return;
-    if (!strcmp(level, "provincial"))
-        s_add(r, NODE_C_CONSP, year, r->member, 1);
-    else if (!strcmp(level, "national"))
-        s_add(r, NODE_C_CONSN, year, r->member, 1);
+    s_recognised(r, "provincial", NODE_C_CONSP);
+    s_recognised(r, "national", NODE_C_CONSN);
 }
 
 /* ---- the table -------------------------------------------------------------
