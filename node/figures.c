@@ -212,8 +212,8 @@ s_profile(s_fig_ctx_t *f, const char *member)
     if (f->txn) {
         proto_buf_t b;
         proto_buf_init(&b);
-        if (store_txn_record(f->txn, member, "member", "profile", &b) ==
-            VOCFED_OK)
+        if (store_txn_record(f->txn, member, NODE_FIG_PROFILE_KIND,
+                             NODE_FIG_PROFILE_KEY, &b) == VOCFED_OK)
             s_profile_from(b.data, b.len, p);
         proto_buf_release(&b);
     }
@@ -532,7 +532,8 @@ s_hook_entry(void *ctx, store_txn_t *txn, const char *author,
     snprintf(key, sizeof key, "%.*s", (int)e->key_len, e->key);
     const uint8_t *nb = e->op == PROTO_OP_PUT ? e->body : NULL;
     size_t nl = e->op == PROTO_OP_PUT ? e->body_len : 0;
-    if (!strcmp(kind, "member") && !strcmp(key, "profile"))
+    if (!strcmp(kind, NODE_FIG_PROFILE_KIND) &&
+        !strcmp(key, NODE_FIG_PROFILE_KEY))
         return s_profile_change(f, author, old_body, old_len, nb, nl);
     return s_record(f, author, kind, key, nb, nl);
 }
@@ -609,7 +610,7 @@ s_recompute_one(void *ctx, const char *kind, const char *key,
                 const uint8_t *body, size_t len)
 {
     s_recompute_t *r = ctx;
-    if (!strcmp(kind, "member"))
+    if (!strcmp(kind, NODE_FIG_PROFILE_KIND))
         return VOCFED_OK;
     return s_record(r->f, r->member, kind, key, body, len);
 }

@@ -328,8 +328,8 @@ s_member_info(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
         return VOCFED_OK;
     memset(f, 0, sizeof f);
     proto_buf_init(&b);
-    if (store_record_get(m->st, id, "member", "profile", &b, &seq) ==
-            VOCFED_OK &&
+    if (store_record_get(m->st, id, NODE_FIG_PROFILE_KIND, NODE_FIG_PROFILE_KEY,
+                         &b, &seq) == VOCFED_OK &&
         proto_entry_decode(b.data, b.len, &e) == VOCFED_OK)
         for (int i = 0; i < 5; i++)
             node_fig_body_str(e.body, e.body_len, names[i], f[i], sizeof f[i]);

@@ -22,6 +22,11 @@
 /* Local region codes start with this (Anqing, DESIGN 7). */
 #define NODE_LOCAL_REGION "3408"
 
+/* The record that gives a member its original affiliation and county
+ * (the a and c dimensions, SPEC 12.1); it yields no items. */
+#define NODE_FIG_PROFILE_KIND "member"
+#define NODE_FIG_PROFILE_KEY "profile"
+
 /* Items one record may yield. */
 #define NODE_FIG_ITEMS_MAX 64
 

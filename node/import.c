@@ -64,6 +64,39 @@ s_on_current(void *ctx, const char *key, uint64_t seq, const uint8_t *entry,
     return proto_buf_append(&sc->delkeys, key, strlen(key) + 1);
 }
 
+/* The records to append (recs has room for every row and deletion):
+ * the rows that are new or changed, then the deletions; counts them in
+ * im->res. Returns how many. */
+static size_t
+s_changes(node_import_i_t *im, const s_scan_t *sc, store_record_t *recs)
+{
+    node_import_result_t *res = im->res;
+    size_t n = 0;
+    for (size_t i = 0; i < im->nrows; i++) {
+        const node_import_i_row_t *r = &im->rows[i];
+        if (r->state == NODE_IMPORT_ROW_UNCHANGED) {
+            res->unchanged++;
+            continue;
+        }
+        if (r->state == NODE_IMPORT_ROW_NEW)
+            res->added++;
+        else
+            res->changed++;
+        recs[n++] =
+            (store_record_t){.op = PROTO_OP_PUT,
+                             .kind = im->kind->name,
+                             .key = (const char *)im->keys.data + r->key_off,
+                             .body = im->bodies.data + r->body_off,
+                             .body_len = r->body_len};
+    }
+    for (size_t i = 0; i < sc->ndels; i++) {
+        recs[n] = sc->dels[i];
+        recs[n++].key =
+            (const char *)sc->delkeys.data + (uintptr_t)sc->dels[i].key;
+    }
+    return n;
+}
+
 /* Compares the rows with the current records and writes what differs. */
 static int
 s_write(node_import_i_t *im, store_t *store, const char *author,
@@ -85,28 +118,7 @@ s_write(node_import_i_t *im, store_t *store, const char *author,
         rc = VOCFED_ENOMEM;
         goto done;
     }
-    for (size_t i = 0; i < im->nrows; i++) {
-        const node_import_i_row_t *r = &im->rows[i];
-        if (r->state == NODE_IMPORT_ROW_UNCHANGED) {
-            res->unchanged++;
-            continue;
-        }
-        if (r->state == NODE_IMPORT_ROW_NEW)
-            res->added++;
-        else
-            res->changed++;
-        recs[n++] =
-            (store_record_t){.op = PROTO_OP_PUT,
-                             .kind = im->kind->name,
-                             .key = (const char *)im->keys.data + r->key_off,
-                             .body = im->bodies.data + r->body_off,
-                             .body_len = r->body_len};
-    }
-    for (size_t i = 0; i < sc.ndels; i++) {
-        recs[n] = sc.dels[i];
-        recs[n++].key =
-            (const char *)sc.delkeys.data + (uintptr_t)sc.dels[i].key;
-    }
+    n = s_changes(im, &sc, recs);
     res->deleted = sc.ndels;
     if (im->opts->check || n == 0)
         goto done;

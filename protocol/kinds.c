@@ -366,6 +366,71 @@ s_allowed(const char *const *values, char *out, size_t cap)
     }
 }
 
+/* A text value (STR, LIST, DECIMAL, REGION) of field f. */
+static int
+s_value_text(const proto_field_def_t *f, const char *text, size_t len,
+             proto_value_t *v, proto_kind_error_t *err)
+{
+    if (len > PROTO_STR_MAX || !proto_utf8_valid(text, len))
+        return s_refuse(err, f->name, text, "不是有效的 UTF-8 文本或过长",
+                        "not valid UTF-8 text of at most %d bytes",
+                        PROTO_STR_MAX);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+            return s_refuse(err, f->name, text, "含有控制字符",
+                            "contains a control character");
+    if (f->type == PROTO_FT_REGION && !s_digits(text, 6, 6))
+        return s_refuse(err, f->name, text,
+                        "应为 6 位行政区划代码（GB/T 2260），如 340803",
+                        "expected a 6-digit GB/T 2260 region code, "
+                        "e.g. 340803");
+    if (f->type == PROTO_FT_DECIMAL && !s_decimal(text))
+        return s_refuse(err, f->name, text, "应为十进制数，如 14000 或 0.45",
+                        "expected a decimal number, e.g. 14000 or 0.45");
+    if (f->type == PROTO_FT_LIST && !s_list_valid(text))
+        return s_refuse(err, f->name, text, "应为以分号分隔的非空项",
+                        "expected non-empty items separated by ';'");
+    v->type = PROTO_VAL_STR;
+    v->s = text;
+    v->slen = len;
+    return VOCFED_OK;
+}
+
+/* A boolean value of field f. */
+static int
+s_value_bool(const proto_field_def_t *f, const char *text, proto_value_t *v,
+             proto_kind_error_t *err)
+{
+    static const char *const yes[] = {"true", "1", "yes", "是"};
+    static const char *const no[] = {"false", "0", "no", "否"};
+    for (size_t i = 0; i < N(yes); i++)
+        if (!strcmp(text, yes[i]) || !strcmp(text, no[i])) {
+            v->type = PROTO_VAL_BOOL;
+            v->b = !strcmp(text, yes[i]);
+            return VOCFED_OK;
+        }
+    return s_refuse(err, f->name, text, "应为 true/false（是/否）",
+                    "expected true or false (also 1/0, yes/no, 是/否)");
+}
+
+/* An enumeration value of field f (v borrows the table's string). */
+static int
+s_value_enum(const proto_field_def_t *f, const char *text, size_t len,
+             proto_value_t *v, proto_kind_error_t *err)
+{
+    char allowed[200];
+    for (size_t i = 0; f->values[i]; i++)
+        if (strcmp(f->values[i], text) == 0) {
+            v->type = PROTO_VAL_STR;
+            v->s = f->values[i];
+            v->slen = len;
+            return VOCFED_OK;
+        }
+    s_allowed(f->values, allowed, sizeof allowed);
+    return s_refuse(err, f->name, text, "不是允许的取值", "not one of: %s",
+                    allowed);
+}
+
 /* Parses one value of field f into v (strings borrow text). */
 static int
 s_value(const proto_field_def_t *f, const char *text, proto_value_t *v,
@@ -378,30 +443,7 @@ s_value(const proto_field_def_t *f, const char *text, proto_value_t *v,
     case PROTO_FT_LIST:
     case PROTO_FT_DECIMAL:
     case PROTO_FT_REGION:
-        if (len > PROTO_STR_MAX || !proto_utf8_valid(text, len))
-            return s_refuse(err, f->name, text, "不是有效的 UTF-8 文本或过长",
-                            "not valid UTF-8 text of at most %d bytes",
-                            PROTO_STR_MAX);
-        for (size_t i = 0; i < len; i++)
-            if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
-                return s_refuse(err, f->name, text, "含有控制字符",
-                                "contains a control character");
-        if (f->type == PROTO_FT_REGION && !s_digits(text, 6, 6))
-            return s_refuse(err, f->name, text,
-                            "应为 6 位行政区划代码（GB/T 2260），如 340803",
-                            "expected a 6-digit GB/T 2260 region code, "
-                            "e.g. 340803");
-        if (f->type == PROTO_FT_DECIMAL && !s_decimal(text))
-            return s_refuse(err, f->name, text,
-                            "应为十进制数，如 14000 或 0.45",
-                            "expected a decimal number, e.g. 14000 or 0.45");
-        if (f->type == PROTO_FT_LIST && !s_list_valid(text))
-            return s_refuse(err, f->name, text, "应为以分号分隔的非空项",
-                            "expected non-empty items separated by ';'");
-        v->type = PROTO_VAL_STR;
-        v->s = text;
-        v->slen = len;
-        return VOCFED_OK;
+        return s_value_text(f, text, len, v, err);
     case PROTO_FT_INT:
     case PROTO_FT_YEAR: {
         int64_t lo = f->type == PROTO_FT_YEAR ? 2000 : f->min;
@@ -416,34 +458,9 @@ s_value(const proto_field_def_t *f, const char *text, proto_value_t *v,
         return VOCFED_OK;
     }
     case PROTO_FT_BOOL:
-        if (!strcmp(text, "true") || !strcmp(text, "1") ||
-            !strcmp(text, "yes") || !strcmp(text, "是")) {
-            v->type = PROTO_VAL_BOOL;
-            v->b = true;
-            return VOCFED_OK;
-        }
-        if (!strcmp(text, "false") || !strcmp(text, "0") ||
-            !strcmp(text, "no") || !strcmp(text, "否")) {
-            v->type = PROTO_VAL_BOOL;
-            v->b = false;
-            return VOCFED_OK;
-        }
-        return s_refuse(err, f->name, text, "应为 true/false（是/否）",
-                        "expected true or false (also 1/0, yes/no, 是/否)");
+        return s_value_bool(f, text, v, err);
     case PROTO_FT_ENUM:
-        for (size_t i = 0; f->values[i]; i++)
-            if (strcmp(f->values[i], text) == 0) {
-                v->type = PROTO_VAL_STR;
-                v->s = f->values[i];
-                v->slen = len;
-                return VOCFED_OK;
-            }
-        {
-            char allowed[200];
-            s_allowed(f->values, allowed, sizeof allowed);
-            return s_refuse(err, f->name, text, "不是允许的取值",
-                            "not one of: %s", allowed);
-        }
+        return s_value_enum(f, text, len, v, err);
     }
     return VOCFED_EINVALID;
 }
