@@ -8,18 +8,22 @@
  * cover the group; at a member, its own share. node_figures_json() turns
  * the counters, the coordinator's targets and subsidy rules into the
  * report's figures without rescanning records; node_figures_check()
- * recomputes everything from the records and compares. */
+ * recomputes everything from the records and compares.
+ *
+ * The parts: node/figures_catalogue.h (the figures, one table),
+ * node/figures_rules.h (what each kind's record yields), this engine
+ * (node/figures.c: the hook, counters, rebuild, check) and the report
+ * model (node/figures_report.h: counters, targets and rules to JSON). */
 #ifndef VOCFED_NODE_FIGURES_H
 #define VOCFED_NODE_FIGURES_H
 
+#include "node/figures_report.h"
+#include "node/figures_rules.h"
 #include "storage/store.h"
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-/* Local region codes start with this (Anqing, DESIGN 7). */
-#define NODE_LOCAL_REGION "3408"
 
 /* Keeps the figures of store up to date from now on (sets the apply
  * hook). coord_id is the coordinator's author id (its log carries the
@@ -39,10 +43,5 @@ int node_figures_rebuild(store_t *st, const char *coord_id) VOCFED_WUR;
  * first difference; or an environment status. */
 int node_figures_check(store_t *st, const char *coord_id, char *what,
                        size_t cap) VOCFED_WUR;
-
-/* The figures as one JSON object (shape in SPEC 12.3), for `vocfed
- * report`; year 0 means every year. *out is owned by the caller. */
-int node_figures_json(store_t *st, const char *coord_id, int year,
-                      json_t **out) VOCFED_WUR;
 
 #endif

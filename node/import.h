@@ -114,11 +114,6 @@ int node_import_file(store_t *store, const char *author, const uint8_t *sk,
 /* Frees what an import allocated in res and zeroes it. */
 void node_import_result_release(node_import_result_t *res);
 
-/* Whether records of kind are keyed by pseudo_id (student, staff,
- * graduate): only their files may have an id_number column, which needs
- * the linkage key. */
-bool node_import_people(const char *kind);
-
 /* "utf-8" or "gb18030" (auto: "auto"). */
 const char *node_encoding_name(node_encoding_t e);
 

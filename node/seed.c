@@ -1,148 +1,164 @@
 /* vocfed: the coordinator's seed records (see seed.h). */
 #include "node/seed.h"
 
+#include "node/figures_catalogue.h"
 #include "protocol/kinds.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define S_FIELDS_MAX 3
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* One seed record: kind, key, and up to S_FIELDS_MAX (field, text
- * value) pairs, read through the kinds table like `vocfed put`. */
+/* One leading industry of the default list. */
 typedef struct {
-    const char *kind;                        /* record kind */
-    const char *key;                         /* its natural key */
-    const char *fields[S_FIELDS_MAX + 1][2]; /* {name, value}, {NULL} ends */
-} s_seed_t;
+    const char *code; /* the `industry` record's key */
+    const char *zh;   /* name_zh */
+    const char *en;   /* name_en */
+} s_industry_t;
 
-#define INDUSTRY(code, zh, en)                                                 \
-    {                                                                          \
-        "industry", code,                                                      \
-        {                                                                      \
-            {"name_zh", zh}, {"name_en", en}, {"leading", "true"},             \
-            {                                                                  \
-                NULL                                                           \
-            }                                                                  \
-        }                                                                      \
-    }
-#define TARGET(key, value)                                                     \
-    {                                                                          \
-        "target", key,                                                         \
-        {                                                                      \
-            {"value", value},                                                  \
-            {                                                                  \
-                NULL                                                           \
-            }                                                                  \
-        }                                                                      \
-    }
-#define RULE(key, ...)                                                         \
-    {                                                                          \
-        "subsidy_rule", key,                                                   \
-        {                                                                      \
-            __VA_ARGS__,                                                       \
-            {                                                                  \
-                NULL                                                           \
-            }                                                                  \
-        }                                                                      \
-    }
-
-static const s_seed_t s_seeds[] = {
-    /* The city's leading industries: the policy asks for majors covering
-     * all of them (主要目标, 措施 13, 16) without listing them; this is
-     * the default list, which the secretariat edits with `vocfed put
-     * industry CODE ...`. */
-    INDUSTRY("auto", "汽车及零部件", "automobiles and parts"),
-    INDUSTRY("chemical", "化工新材料", "chemicals and new materials"),
-    INDUSTRY("equipment", "高端装备制造", "high-end equipment manufacturing"),
-    INDUSTRY("digital", "新一代信息技术",
-             "new-generation information technology"),
-    INDUSTRY("textile", "纺织服装", "textiles and garments"),
-    INDUSTRY("biomed", "生物医药", "biomedicine"),
-    INDUSTRY("new_energy", "新能源", "new energy"),
-    INDUSTRY("food", "绿色食品", "green food"),
-
-    /* Targets, key "<figure id>:<year>" (DESIGN 7). 主要目标: 1.4万
-     * higher-vocational and 1万 secondary-vocational students in school
-     * by 2027, 4万 training person-times a year, majors covering every
-     * leading industry. */
-    TARGET("hv_enrolled:2027", "14000"),
-    TARGET("sv_enrolled:2027", "10000"),
-    TARGET("training_person_times:2024", "40000"),
-    TARGET("training_person_times:2025", "40000"),
-    TARGET("training_person_times:2026", "40000"),
-    TARGET("training_person_times:2027", "40000"),
-    /* 措施 16: local employment retention 40% (2024), 42%, 45%, 50%
-     * (2027). */
-    TARGET("local_retention:2024", "0.40"),
-    TARGET("local_retention:2025", "0.42"),
-    TARGET("local_retention:2026", "0.45"),
-    TARGET("local_retention:2027", "0.50"),
-    TARGET("industry_coverage:2027", "1"),
-    /* 措施 12: each school may self-hire on 20% of its authorised posts. */
-    TARGET("self_hired_share:2024", "0.20"),
-    TARGET("self_hired_share:2025", "0.20"),
-    TARGET("self_hired_share:2026", "0.20"),
-    TARGET("self_hired_share:2027", "0.20"),
-
-    /* Amounts in yuan, key "<figure id>". */
-    /* 措施 11: 10万 per school-enterprise class of 20 students or more. */
-    RULE("coop_class_subsidy", {"amount", "100000"}, {"threshold", "20"}),
-    /* 措施 10: 30万 for an industry college built to provincial level. */
-    RULE("industry_college_award", {"amount", "300000"}),
-    /* 措施 9: 50万 / 100万 for a provincial / national consortium. */
-    RULE("consortium_award_provincial", {"amount", "500000"}),
-    RULE("consortium_award_national", {"amount", "1000000"}),
-    /* 措施 15: 500 per student to a source school in the city, 1000 per
-     * student recruited from outside the city. */
-    RULE("source_school_incentive", {"amount", "500"}),
-    RULE("cross_city_incentive", {"amount", "1000"}),
-    /* 保障措施（二）: the annual award budget, 500万 (2024-2027). */
-    RULE("subsidy_total", {"amount", "0"}, {"budget", "5000000"}),
+/* The city's leading industries: the policy asks for majors covering all
+ * of them (主要目标, 措施 13, 16) without listing them; this is the
+ * default list, which the secretariat edits with `vocfed put industry
+ * CODE ...`. The targets and amounts come from the figure catalogue
+ * (node/figures_catalogue.c), which cites the measures. */
+static const s_industry_t s_industries[] = {
+    {"auto", "汽车及零部件", "automobiles and parts"},
+    {"chemical", "化工新材料", "chemicals and new materials"},
+    {"equipment", "高端装备制造", "high-end equipment manufacturing"},
+    {"digital", "新一代信息技术", "new-generation information technology"},
+    {"textile", "纺织服装", "textiles and garments"},
+    {"biomed", "生物医药", "biomedicine"},
+    {"new_energy", "新能源", "new energy"},
+    {"food", "绿色食品", "green food"},
 };
 
-#define S_N (sizeof s_seeds / sizeof s_seeds[0])
+/* The records being made: their keys and bodies in two arenas, pointed
+ * at once the arenas stop moving. */
+typedef struct {
+    store_record_t *recs; /* the records (key and body: offsets first) */
+    size_t n;             /* how many so far */
+    proto_buf_t keys;     /* their keys, NUL-terminated */
+    proto_buf_t bodies;   /* their bodies */
+} s_seed_t;
 
 size_t
 node_seed_count(void)
 {
-    return S_N;
+    size_t n = N(s_industries), nf;
+    const node_fig_def_t *f = node_figcat(&nf);
+    for (size_t i = 0; i < nf; i++)
+        n += f[i].ntargets + f[i].nrules;
+    return n;
+}
+
+/* Adds the record kind/key with n (field, text value) pairs, read
+ * through the kinds table like `vocfed put`. Returns 0, VOCFED_EINVALID
+ * (the seed does not pass the kinds table: a bug) or VOCFED_ENOMEM. */
+static int
+s_add(s_seed_t *s, const char *kind, const char *key, const char *const *names,
+      const char *const *values, size_t n)
+{
+    const proto_kind_def_t *k = proto_kind_find(kind);
+    size_t key_off = s->keys.len, body_off = s->bodies.len;
+    if (!k || proto_kind_check_key(k, key, NULL) ||
+        proto_kind_body(k, names, values, n, &s->bodies, NULL))
+        return VOCFED_EINVALID;
+    if (proto_buf_append(&s->keys, key, strlen(key) + 1))
+        return VOCFED_ENOMEM;
+    s->recs[s->n++] =
+        (store_record_t){.op = PROTO_OP_PUT,
+                         .kind = k->name,
+                         .key = (const char *)(uintptr_t)key_off,
+                         .body = (const uint8_t *)(uintptr_t)body_off,
+                         .body_len = s->bodies.len - body_off};
+    return VOCFED_OK;
+}
+
+static int
+s_industries_add(s_seed_t *s)
+{
+    static const char *const names[] = {"name_zh", "name_en", "leading"};
+    int rc = VOCFED_OK;
+    for (size_t i = 0; i < N(s_industries) && !rc; i++) {
+        const char *values[] = {s_industries[i].zh, s_industries[i].en, "true"};
+        rc = s_add(s, "industry", s_industries[i].code, names, values, 3);
+    }
+    return rc;
+}
+
+/* The catalogue's targets, key "<figure id>:<year>" (DESIGN 7). */
+static int
+s_targets_add(s_seed_t *s)
+{
+    static const char *const names[] = {"value"};
+    size_t nf;
+    const node_fig_def_t *f = node_figcat(&nf);
+    int rc = VOCFED_OK;
+    for (size_t i = 0; i < nf; i++)
+        for (size_t j = 0; j < f[i].ntargets && !rc; j++) {
+            char key[PROTO_KEY_MAX + 1];
+            const char *values[] = {f[i].targets[j].value};
+            snprintf(key, sizeof key, "%s:%d", f[i].id, f[i].targets[j].year);
+            rc = s_add(s, "target", key, names, values, 1);
+        }
+    return rc;
+}
+
+/* The catalogue's subsidy rules, key "<rule id>": the amount, and the
+ * threshold and budget where the rule has one. */
+static int
+s_rules_add(s_seed_t *s)
+{
+    size_t nf;
+    const node_fig_def_t *f = node_figcat(&nf);
+    int rc = VOCFED_OK;
+    for (size_t i = 0; i < nf; i++)
+        for (size_t j = 0; j < f[i].nrules && !rc; j++) {
+            const node_fig_rule_t *r = &f[i].rules[j];
+            char text[3][24];
+            const char *names[3], *values[3];
+            size_t n = 0;
+            int64_t v[3] = {r->amount, r->threshold, r->budget};
+            static const char *const fields[3] = {"amount", "threshold",
+                                                  "budget"};
+            for (size_t k = 0; k < 3; k++) {
+                if (k > 0 && v[k] == 0)
+                    continue;
+                snprintf(text[n], sizeof text[n], "%" PRId64, v[k]);
+                names[n] = fields[k];
+                values[n] = text[n];
+                n++;
+            }
+            rc = s_add(s, "subsidy_rule", r->id, names, values, n);
+        }
+    return rc;
 }
 
 int
 node_seed_coordinator(store_t *store, const char *author,
                       const uint8_t sk[PROTO_SECKEY_LEN], store_head_t *head)
 {
-    store_record_t recs[S_N];
-    size_t off[S_N];
-    proto_buf_t bodies;
-    int rc = VOCFED_OK;
-    proto_buf_init(&bodies);
-    for (size_t i = 0; i < S_N; i++) {
-        const s_seed_t *s = &s_seeds[i];
-        const proto_kind_def_t *k = proto_kind_find(s->kind);
-        const char *names[S_FIELDS_MAX], *values[S_FIELDS_MAX];
-        size_t n = 0;
-        for (; n < S_FIELDS_MAX && s->fields[n][0]; n++) {
-            names[n] = s->fields[n][0];
-            values[n] = s->fields[n][1];
-        }
-        off[i] = bodies.len;
-        if (!k || proto_kind_check_key(k, s->key, NULL) ||
-            proto_kind_body(k, names, values, n, &bodies, NULL)) {
-            rc = VOCFED_EINVALID;
-            goto done;
-        }
-        recs[i] = (store_record_t){.op = PROTO_OP_PUT,
-                                   .kind = s->kind,
-                                   .key = s->key,
-                                   .body_len = bodies.len - off[i]};
+    size_t total = node_seed_count();
+    s_seed_t s = {.recs = calloc(total, sizeof *s.recs)};
+    int rc = VOCFED_ENOMEM;
+    proto_buf_init(&s.keys);
+    proto_buf_init(&s.bodies);
+    if (!s.recs)
+        goto done;
+    if ((rc = s_industries_add(&s)) || (rc = s_targets_add(&s)) ||
+        (rc = s_rules_add(&s)))
+        goto done;
+    /* The arenas have stopped moving: point at the keys and bodies. */
+    for (size_t i = 0; i < s.n; i++) {
+        s.recs[i].key = (const char *)s.keys.data + (uintptr_t)s.recs[i].key;
+        s.recs[i].body = s.bodies.data + (uintptr_t)s.recs[i].body;
     }
-    /* The buffer has stopped moving: point at the bodies now. */
-    for (size_t i = 0; i < S_N; i++)
-        recs[i].body = bodies.data + off[i];
-    rc = store_append(store, author, sk, recs, S_N, 0, head, NULL);
+    rc = store_append(store, author, sk, s.recs, s.n, 0, head, NULL);
 done:
-    proto_buf_release(&bodies);
+    free(s.recs);
+    proto_buf_release(&s.keys);
+    proto_buf_release(&s.bodies);
     return rc;
 }

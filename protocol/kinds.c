@@ -158,30 +158,44 @@ static const proto_field_def_t s_member_key[] = {
     ENUM("status", true, s_member_status, "状态", "status"),
 };
 
+/* KIND(name, key help, zh, en, coordinator_only, fields, form, fixed,
+ * year field, CSV key column, person) */
+#define KIND(name, key, zh, en, coord, fields, form, fixed, year, col, person) \
+    {                                                                          \
+        name, key, zh, en, coord, fields, N(fields), form, fixed, year, col,   \
+            person                                                             \
+    }
+
 static const proto_kind_def_t s_kinds[] = {
-    {"member", "profile", "成员档案", "member profile", false, s_member,
-     N(s_member)},
-    {"major", "code", "专业", "major", false, s_major, N(s_major)},
-    {"student", "pseudo_id", "学生", "student", false, s_student, N(s_student)},
-    {"graduate", "pseudo_id:grad_year", "毕业生", "graduate", false, s_graduate,
-     N(s_graduate)},
-    {"staff", "pseudo_id", "教职工", "staff", false, s_staff, N(s_staff)},
-    {"posts", "year", "编制", "posts", false, s_posts, N(s_posts)},
-    {"training", "activity code", "培训", "training", false, s_training,
-     N(s_training)},
-    {"coop_class", "code", "校企合作班", "cooperation class", false,
-     s_coop_class, N(s_coop_class)},
-    {"industry_college", "code", "产业学院", "industry college", false,
-     s_industry_college, N(s_industry_college)},
-    {"consortium", "code", "产教联合体", "industry-education consortium", false,
-     s_consortium, N(s_consortium)},
-    {"industry", "code", "主导产业", "leading industry", true, s_industry,
-     N(s_industry)},
-    {"target", "figure id:year", "目标", "target", true, s_target, N(s_target)},
-    {"subsidy_rule", "figure id", "奖补规则", "subsidy rule", true,
-     s_subsidy_rule, N(s_subsidy_rule)},
-    {"member_key", "member id", "成员密钥", "member key", true, s_member_key,
-     N(s_member_key)},
+    KIND("member", "profile", "成员档案", "member profile", false, s_member,
+         PROTO_KEY_FIXED, "profile", NULL, NULL, false),
+    KIND("major", "code", "专业", "major", false, s_major, PROTO_KEY_TEXT, NULL,
+         NULL, "code", false),
+    KIND("student", "pseudo_id", "学生", "student", false, s_student,
+         PROTO_KEY_PSEUDO, NULL, NULL, "pseudo_id", true),
+    KIND("graduate", "pseudo_id:grad_year", "毕业生", "graduate", false,
+         s_graduate, PROTO_KEY_PSEUDO_YEAR, NULL, "grad_year", "pseudo_id",
+         true),
+    KIND("staff", "pseudo_id", "教职工", "staff", false, s_staff,
+         PROTO_KEY_PSEUDO, NULL, NULL, "pseudo_id", true),
+    KIND("posts", "year", "编制", "posts", false, s_posts, PROTO_KEY_YEAR, NULL,
+         NULL, "year", false),
+    KIND("training", "activity code", "培训", "training", false, s_training,
+         PROTO_KEY_TEXT, NULL, NULL, "code", false),
+    KIND("coop_class", "code", "校企合作班", "cooperation class", false,
+         s_coop_class, PROTO_KEY_TEXT, NULL, NULL, "code", false),
+    KIND("industry_college", "code", "产业学院", "industry college", false,
+         s_industry_college, PROTO_KEY_TEXT, NULL, NULL, "code", false),
+    KIND("consortium", "code", "产教联合体", "industry-education consortium",
+         false, s_consortium, PROTO_KEY_TEXT, NULL, NULL, "code", false),
+    KIND("industry", "code", "主导产业", "leading industry", true, s_industry,
+         PROTO_KEY_TEXT, NULL, NULL, "code", false),
+    KIND("target", "figure id:year", "目标", "target", true, s_target,
+         PROTO_KEY_TEXT, NULL, NULL, NULL, false),
+    KIND("subsidy_rule", "figure id", "奖补规则", "subsidy rule", true,
+         s_subsidy_rule, PROTO_KEY_TEXT, NULL, NULL, NULL, false),
+    KIND("member_key", "member id", "成员密钥", "member key", true,
+         s_member_key, PROTO_KEY_TEXT, NULL, NULL, NULL, false),
 };
 
 /* Chinese names of enumeration values, for reports. */
@@ -352,6 +366,71 @@ s_allowed(const char *const *values, char *out, size_t cap)
     }
 }
 
+/* A text value (STR, LIST, DECIMAL, REGION) of field f. */
+static int
+s_value_text(const proto_field_def_t *f, const char *text, size_t len,
+             proto_value_t *v, proto_kind_error_t *err)
+{
+    if (len > PROTO_STR_MAX || !proto_utf8_valid(text, len))
+        return s_refuse(err, f->name, text, "不是有效的 UTF-8 文本或过长",
+                        "not valid UTF-8 text of at most %d bytes",
+                        PROTO_STR_MAX);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+            return s_refuse(err, f->name, text, "含有控制字符",
+                            "contains a control character");
+    if (f->type == PROTO_FT_REGION && !s_digits(text, 6, 6))
+        return s_refuse(err, f->name, text,
+                        "应为 6 位行政区划代码（GB/T 2260），如 340803",
+                        "expected a 6-digit GB/T 2260 region code, "
+                        "e.g. 340803");
+    if (f->type == PROTO_FT_DECIMAL && !s_decimal(text))
+        return s_refuse(err, f->name, text, "应为十进制数，如 14000 或 0.45",
+                        "expected a decimal number, e.g. 14000 or 0.45");
+    if (f->type == PROTO_FT_LIST && !s_list_valid(text))
+        return s_refuse(err, f->name, text, "应为以分号分隔的非空项",
+                        "expected non-empty items separated by ';'");
+    v->type = PROTO_VAL_STR;
+    v->s = text;
+    v->slen = len;
+    return VOCFED_OK;
+}
+
+/* A boolean value of field f. */
+static int
+s_value_bool(const proto_field_def_t *f, const char *text, proto_value_t *v,
+             proto_kind_error_t *err)
+{
+    static const char *const yes[] = {"true", "1", "yes", "是"};
+    static const char *const no[] = {"false", "0", "no", "否"};
+    for (size_t i = 0; i < N(yes); i++)
+        if (!strcmp(text, yes[i]) || !strcmp(text, no[i])) {
+            v->type = PROTO_VAL_BOOL;
+            v->b = !strcmp(text, yes[i]);
+            return VOCFED_OK;
+        }
+    return s_refuse(err, f->name, text, "应为 true/false（是/否）",
+                    "expected true or false (also 1/0, yes/no, 是/否)");
+}
+
+/* An enumeration value of field f (v borrows the table's string). */
+static int
+s_value_enum(const proto_field_def_t *f, const char *text, size_t len,
+             proto_value_t *v, proto_kind_error_t *err)
+{
+    char allowed[200];
+    for (size_t i = 0; f->values[i]; i++)
+        if (strcmp(f->values[i], text) == 0) {
+            v->type = PROTO_VAL_STR;
+            v->s = f->values[i];
+            v->slen = len;
+            return VOCFED_OK;
+        }
+    s_allowed(f->values, allowed, sizeof allowed);
+    return s_refuse(err, f->name, text, "不是允许的取值", "not one of: %s",
+                    allowed);
+}
+
 /* Parses one value of field f into v (strings borrow text). */
 static int
 s_value(const proto_field_def_t *f, const char *text, proto_value_t *v,
@@ -364,30 +443,7 @@ s_value(const proto_field_def_t *f, const char *text, proto_value_t *v,
     case PROTO_FT_LIST:
     case PROTO_FT_DECIMAL:
     case PROTO_FT_REGION:
-        if (len > PROTO_STR_MAX || !proto_utf8_valid(text, len))
-            return s_refuse(err, f->name, text, "不是有效的 UTF-8 文本或过长",
-                            "not valid UTF-8 text of at most %d bytes",
-                            PROTO_STR_MAX);
-        for (size_t i = 0; i < len; i++)
-            if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
-                return s_refuse(err, f->name, text, "含有控制字符",
-                                "contains a control character");
-        if (f->type == PROTO_FT_REGION && !s_digits(text, 6, 6))
-            return s_refuse(err, f->name, text,
-                            "应为 6 位行政区划代码（GB/T 2260），如 340803",
-                            "expected a 6-digit GB/T 2260 region code, "
-                            "e.g. 340803");
-        if (f->type == PROTO_FT_DECIMAL && !s_decimal(text))
-            return s_refuse(err, f->name, text,
-                            "应为十进制数，如 14000 或 0.45",
-                            "expected a decimal number, e.g. 14000 or 0.45");
-        if (f->type == PROTO_FT_LIST && !s_list_valid(text))
-            return s_refuse(err, f->name, text, "应为以分号分隔的非空项",
-                            "expected non-empty items separated by ';'");
-        v->type = PROTO_VAL_STR;
-        v->s = text;
-        v->slen = len;
-        return VOCFED_OK;
+        return s_value_text(f, text, len, v, err);
     case PROTO_FT_INT:
     case PROTO_FT_YEAR: {
         int64_t lo = f->type == PROTO_FT_YEAR ? 2000 : f->min;
@@ -402,34 +458,9 @@ s_value(const proto_field_def_t *f, const char *text, proto_value_t *v,
         return VOCFED_OK;
     }
     case PROTO_FT_BOOL:
-        if (!strcmp(text, "true") || !strcmp(text, "1") ||
-            !strcmp(text, "yes") || !strcmp(text, "是")) {
-            v->type = PROTO_VAL_BOOL;
-            v->b = true;
-            return VOCFED_OK;
-        }
-        if (!strcmp(text, "false") || !strcmp(text, "0") ||
-            !strcmp(text, "no") || !strcmp(text, "否")) {
-            v->type = PROTO_VAL_BOOL;
-            v->b = false;
-            return VOCFED_OK;
-        }
-        return s_refuse(err, f->name, text, "应为 true/false（是/否）",
-                        "expected true or false (also 1/0, yes/no, 是/否)");
+        return s_value_bool(f, text, v, err);
     case PROTO_FT_ENUM:
-        for (size_t i = 0; f->values[i]; i++)
-            if (strcmp(f->values[i], text) == 0) {
-                v->type = PROTO_VAL_STR;
-                v->s = f->values[i];
-                v->slen = len;
-                return VOCFED_OK;
-            }
-        {
-            char allowed[200];
-            s_allowed(f->values, allowed, sizeof allowed);
-            return s_refuse(err, f->name, text, "不是允许的取值",
-                            "not one of: %s", allowed);
-        }
+        return s_value_enum(f, text, len, v, err);
     }
     return VOCFED_EINVALID;
 }
@@ -446,42 +477,74 @@ s_pseudo_id(const char *s, size_t len)
     return true;
 }
 
+size_t
+proto_kind_person_len(const proto_kind_def_t *k, const char *key)
+{
+    if (!k->person)
+        return 0;
+    const char *colon =
+        k->key_form == PROTO_KEY_PSEUDO_YEAR ? strchr(key, ':') : NULL;
+    return colon ? (size_t)(colon - key) : strlen(key);
+}
+
+/* The year that ends a key (2000..2100). */
+static bool
+s_key_year(const char *s)
+{
+    int64_t y;
+    return s_int(s, &y) && y >= 2000 && y <= 2100;
+}
+
 int
 proto_kind_check_key(const proto_kind_def_t *k, const char *key,
                      proto_kind_error_t *err)
 {
     size_t len = strlen(key);
+    const char *colon;
+    const proto_field_def_t *yf;
+    char zh[160];
     if (!proto_key_valid(key, len))
         return s_refuse(err, "", key, "键无效（1–256 字节可打印 UTF-8）",
                         "not a valid key (printable UTF-8, 1-256 bytes)");
-    if (!strcmp(k->name, "posts")) {
-        int64_t y;
-        if (!s_int(key, &y) || y < 2000 || y > 2100)
-            return s_refuse(err, "", key, "编制记录的键应为年份",
-                            "the key of posts is a year (2000-2100)");
-    } else if (!strcmp(k->name, "member") && strcmp(key, "profile") != 0) {
-        return s_refuse(err, "", key, "成员档案的键应为 profile",
-                        "the key of member is 'profile'");
-    } else if (!strcmp(k->name, "graduate")) {
-        const char *colon = strchr(key, ':');
-        int64_t y;
-        if (!colon || !s_pseudo_id(key, (size_t)(colon - key)) ||
-            !s_int(colon + 1, &y) || y < 2000 || y > 2100)
-            return s_refuse(err, "", key,
-                            "毕业生记录的键应为 pseudo_id:毕业年份",
-                            "the key of graduate is pseudo_id:grad_year "
-                            "(pseudo_id: 64 hex digits)");
-    } else if (!strcmp(k->name, "student") || !strcmp(k->name, "staff")) {
+    switch (k->key_form) {
+    case PROTO_KEY_TEXT:
+        break;
+    case PROTO_KEY_YEAR:
+        if (s_key_year(key))
+            break;
+        snprintf(zh, sizeof zh, "%s记录的键应为年份", k->zh);
+        return s_refuse(err, "", key, zh, "the key of %s is a year (2000-2100)",
+                        k->name);
+    case PROTO_KEY_FIXED:
+        if (strcmp(key, k->key_fixed) == 0)
+            break;
+        snprintf(zh, sizeof zh, "%s的键应为 %s", k->zh, k->key_fixed);
+        return s_refuse(err, "", key, zh, "the key of %s is '%s'", k->name,
+                        k->key_fixed);
+    case PROTO_KEY_PSEUDO_YEAR:
+        colon = strchr(key, ':');
+        if (colon && s_pseudo_id(key, (size_t)(colon - key)) &&
+            s_key_year(colon + 1))
+            break;
+        yf = proto_kind_field(k, k->key_year, strlen(k->key_year));
+        snprintf(zh, sizeof zh, "%s记录的键应为 pseudo_id:%s", k->zh,
+                 yf ? yf->zh : k->key_year);
+        return s_refuse(err, "", key, zh,
+                        "the key of %s is pseudo_id:%s "
+                        "(pseudo_id: 64 hex digits)",
+                        k->name, k->key_year);
+    case PROTO_KEY_PSEUDO:
         /* People are known by pseudonyms only: an ID-card number or a
          * name must never be a key (DESIGN 2, invariant 5). */
-        if (!s_pseudo_id(key, len))
-            return s_refuse(err, "", key,
-                            "人员记录的键应为 pseudo_id（64 位十六进制，由 "
-                            "vocfed import 从身份证号生成）",
-                            "the key of %s is a pseudo_id: 64 lowercase hex "
-                            "digits (vocfed import makes it from the ID "
-                            "number)",
-                            k->name);
+        if (s_pseudo_id(key, len))
+            break;
+        return s_refuse(err, "", key,
+                        "人员记录的键应为 pseudo_id（64 位十六进制，由 "
+                        "vocfed import 从身份证号生成）",
+                        "the key of %s is a pseudo_id: 64 lowercase hex "
+                        "digits (vocfed import makes it from the ID "
+                        "number)",
+                        k->name);
     }
     return VOCFED_OK;
 }

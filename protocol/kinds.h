@@ -38,15 +38,37 @@ typedef struct {
     const char *en;            /* display name, English */
 } proto_field_def_t;
 
-/* One kind of record. */
+/* The form of a kind's natural key (SPEC 11.2), checked by
+ * proto_kind_check_key. */
+typedef enum {
+    PROTO_KEY_TEXT = 0,    /* any valid key: a code, an id, a figure id */
+    PROTO_KEY_FIXED,       /* exactly key_fixed (member: "profile") */
+    PROTO_KEY_YEAR,        /* a year, 2000..2100 (posts) */
+    PROTO_KEY_PSEUDO,      /* a pseudo_id: 64 lower-case hex digits */
+    PROTO_KEY_PSEUDO_YEAR, /* pseudo_id:<the year in field key_year> */
+} proto_key_form_t;
+
+/* One kind of record: its fields and the rules every writer (put,
+ * import, the figures, the report, ingest) reads from here instead of
+ * testing the kind's name. Adding a kind is adding one row to the table
+ * in kinds.c. */
 typedef struct {
     const char *name;                /* kind name */
-    const char *key;                 /* what its natural key is */
+    const char *key;                 /* what its natural key is (help) */
     const char *zh;                  /* display name, zh-CN */
     const char *en;                  /* display name, English */
     bool coordinator_only;           /* only the coordinator writes it */
     const proto_field_def_t *fields; /* its fields */
     size_t nfields;                  /* how many */
+    proto_key_form_t key_form;       /* what its key must look like */
+    const char *key_fixed;  /* PROTO_KEY_FIXED: the one key, else NULL */
+    const char *key_year;   /* PROTO_KEY_PSEUDO_YEAR: the field whose year
+                               ends the key ("grad_year"), else NULL */
+    const char *key_column; /* the CSV column that holds the natural key
+                               (besides "key"), or NULL */
+    bool person;            /* a person known by pseudo_id (student, staff,
+                               graduate): imports may carry id_number and name
+                               columns; the figures count each person once */
 } proto_kind_def_t;
 
 /* Why a value was refused. */
@@ -67,13 +89,18 @@ const proto_kind_def_t *proto_kinds(size_t *n);
 const proto_field_def_t *proto_kind_field(const proto_kind_def_t *k,
                                           const char *name, size_t len);
 
+/* The length of the pseudo_id that starts key, for a person's kind
+ * (the part before ':' for PROTO_KEY_PSEUDO_YEAR); 0 for other kinds. */
+size_t proto_kind_person_len(const proto_kind_def_t *k, const char *key);
+
 /* Display name of an enumeration value ("enrolled" -> 在校/enrolled);
  * returns value itself when there is no special name. */
 const char *proto_enum_zh(const char *value);
 
-/* Checks a natural key for kind k (e.g. a year for posts, a pseudo_id
- * of 64 hex digits for student/staff, pseudo_id:grad_year for
- * graduate). Returns 0 or VOCFED_EINVALID with err filled. */
+/* Checks a natural key against k->key_form (e.g. a year for posts, a
+ * pseudo_id of 64 hex digits for student/staff, pseudo_id:grad_year for
+ * graduate). Returns 0 or VOCFED_EINVALID with err filled (err may be
+ * NULL). */
 int proto_kind_check_key(const proto_kind_def_t *k, const char *key,
                          proto_kind_error_t *err) VOCFED_WUR;
 

@@ -183,8 +183,7 @@ s_prepare(cli_t *cli, const proto_kind_def_t *k, node_import_opts_t *opts,
         return rc;
     /* The linkage key, if this member has one, for people's records:
      * only an id_number column needs it, and node_import says so. */
-    rc = node_import_people(k->name) ? node_linkage_load(cli->dir, linkage)
-                                     : VOCFED_ENOTFOUND;
+    rc = k->person ? node_linkage_load(cli->dir, linkage) : VOCFED_ENOTFOUND;
     if (rc && rc != VOCFED_ENOTFOUND) {
         cli_error("cannot load the linkage key %s/%s: %s", cli->dir,
                   NODE_LINKAGE_FILE, vocfed_strerror(rc));

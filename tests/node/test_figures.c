@@ -2,6 +2,8 @@
  * edge cases the policy turns on, and random changes checked against a
  * full recomputation and against the members' own shares. */
 #include "node/figures.h"
+#include "node/figures_catalogue.h"
+#include "node/seed.h"
 #include "protocol/kinds.h"
 
 #include <setjmp.h>
@@ -450,6 +452,107 @@ test_map_growth(void **state)
     s_node_close(&n);
 }
 
+/* The catalogue is the one list of figures: the JSON has its figures in
+ * its order, the seed writes its targets and subsidy rules, every counter
+ * has one short key, and the report lists figures in the catalogue's
+ * order (DESIGN 7's). */
+static void
+test_catalogue(void **state)
+{
+    (void)state;
+    size_t n;
+    const node_fig_def_t *cat = node_figcat(&n);
+    for (int c = 0; c < NODE_C_COUNT; c++) {
+        assert_non_null(node_counter_key((node_counter_t)c));
+        for (int d = 0; d < c; d++)
+            assert_string_not_equal(node_counter_key((node_counter_t)c),
+                                    node_counter_key((node_counter_t)d));
+    }
+    assert_null(node_counter_key(NODE_C_COUNT));
+    assert_string_equal(node_counter_key(NODE_C_HV), "hv");
+    /* DESIGN 7's order, which the JSON and the report follow. */
+    static const char *const design7[] = {
+        "hv_enrolled",
+        "sv_enrolled",
+        "training_person_times",
+        "local_retention",
+        "industry_coverage",
+        "dual_qualified_share",
+        "self_hired_share",
+        "coop_class_subsidy",
+        "source_school_incentive",
+        "cross_city_incentive",
+        "industry_college_award",
+        "consortium_award",
+        "subsidy_total",
+    };
+    assert_int_equal(n, sizeof design7 / sizeof design7[0]);
+    for (size_t r = 0; r < n; r++)
+        assert_string_equal(cat[r].id, design7[r]);
+    assert_ptr_equal(node_figcat_find("hv_enrolled"), &cat[0]);
+    assert_null(node_figcat_find("nothing"));
+    assert_int_equal(node_figcat_rule("coop_class_subsidy")->threshold, 20);
+
+    s_node_t node;
+    s_author_t coord;
+    s_author(&coord, "coord", 1);
+    s_node_open(&node, "coord");
+    s_register(&node, &coord);
+    assert_int_equal(node_seed_coordinator(node.st, coord.id, coord.sk, NULL),
+                     0);
+    json_t *j = s_figs(&node, "coord");
+    const char *id;
+    json_t *v;
+    size_t i = 0;
+    json_object_foreach(json_object_get(j, "figures"), id, v)
+    {
+        assert_true(i < n);
+        assert_string_equal(id, cat[i].id);
+        i++;
+    }
+    assert_int_equal(i, n);
+    json_decref(j);
+
+    size_t records = 0;
+    for (i = 0; i < n; i++) {
+        for (size_t t = 0; t < cat[i].ntargets; t++, records++) {
+            char key[96], text[32];
+            proto_buf_t b;
+            proto_entry_t e;
+            proto_value_t val;
+            uint64_t seq;
+            snprintf(key, sizeof key, "%s:%d", cat[i].id,
+                     cat[i].targets[t].year);
+            proto_buf_init(&b);
+            assert_int_equal(
+                store_record_get(node.st, "coord", "target", key, &b, &seq), 0);
+            assert_int_equal(proto_entry_decode(b.data, b.len, &e), 0);
+            assert_int_equal(proto_body_get(e.body, e.body_len, "value", &val),
+                             0);
+            snprintf(text, sizeof text, "%.*s", (int)val.slen, val.s);
+            assert_string_equal(text, cat[i].targets[t].value);
+            proto_buf_release(&b);
+        }
+        for (size_t r = 0; r < cat[i].nrules; r++, records++) {
+            proto_buf_t b;
+            proto_entry_t e;
+            proto_value_t val;
+            uint64_t seq;
+            proto_buf_init(&b);
+            assert_int_equal(store_record_get(node.st, "coord", "subsidy_rule",
+                                              cat[i].rules[r].id, &b, &seq),
+                             0);
+            assert_int_equal(proto_entry_decode(b.data, b.len, &e), 0);
+            assert_int_equal(proto_body_get(e.body, e.body_len, "amount", &val),
+                             0);
+            assert_int_equal(val.i, cat[i].rules[r].amount);
+            proto_buf_release(&b);
+        }
+    }
+    assert_true(records > 0 && records < node_seed_count());
+    s_node_close(&node);
+}
+
 int
 main(void)
 {
@@ -460,6 +563,7 @@ main(void)
         cmocka_unit_test(test_check_catches),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_map_growth),
+        cmocka_unit_test(test_catalogue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include "node/linkage.h"
 #include "protocol/entry.h"
 #include "protocol/hash.h"
+#include "protocol/kinds.h"
 #include "storage/replica.h"
 #include "storage/store.h"
 #include "tests/harness.h"
@@ -903,6 +904,79 @@ test_commands(void **state)
     th_run_free(&r);
 }
 
+/* The kinds table carries each kind's import rules: people's kinds take
+ * id_number and name columns and a pseudo_id key, the others refuse
+ * them; a kind with one fixed key needs no key column; graduate's key
+ * ends with the year of its key_year field. */
+static void
+test_kind_rules(void **state)
+{
+    (void)state;
+    size_t n;
+    const proto_kind_def_t *k = proto_kinds(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (k[i].person) {
+            assert_string_equal(k[i].key_column, "pseudo_id");
+            assert_true(k[i].key_form == PROTO_KEY_PSEUDO ||
+                        k[i].key_form == PROTO_KEY_PSEUDO_YEAR);
+        }
+        if (k[i].key_form == PROTO_KEY_FIXED)
+            assert_non_null(k[i].key_fixed);
+        if (k[i].key_form == PROTO_KEY_PSEUDO_YEAR) {
+            const proto_field_def_t *f =
+                proto_kind_field(&k[i], k[i].key_year, strlen(k[i].key_year));
+            assert_non_null(f);
+            assert_int_equal(f->type, PROTO_FT_YEAR);
+            assert_true(f->required);
+        }
+    }
+    assert_true(proto_kind_find("student")->person);
+    assert_true(proto_kind_find("staff")->person);
+    assert_true(proto_kind_find("graduate")->person);
+    assert_false(proto_kind_find("major")->person);
+
+    node_import_opts_t o = {.kind = "major"};
+    node_import_result_t res;
+    const char *csv = "id_number,name,level,status\n1,x,higher,active\n";
+    assert_int_equal(
+        node_import_parse(&o, (const uint8_t *)csv, strlen(csv), &res),
+        VOCFED_EINVALID);
+    assert_true(res.nerrors >= 1);
+    assert_string_equal(res.errors[0].column, "id_number");
+    node_import_result_release(&res);
+
+    o.kind = "member";
+    csv = "name_zh,role,original_affiliation,region_code\n"
+          "职院,lead,市政府,340803\n";
+    assert_int_equal(
+        node_import_parse(&o, (const uint8_t *)csv, strlen(csv), &res), 0);
+    assert_int_equal(res.rows, 1);
+    node_import_result_release(&res);
+
+    o.kind = "graduate";
+    csv = "pseudo_id,level,grad_year,destination\n"
+          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,"
+          "higher,2025,employed\n";
+    assert_int_equal(
+        node_import_parse(&o, (const uint8_t *)csv, strlen(csv), &res), 0);
+    node_import_result_release(&res);
+
+    proto_kind_error_t err;
+    assert_int_equal(
+        proto_kind_check_key(proto_kind_find("graduate"), "abc", &err),
+        VOCFED_EINVALID);
+    assert_non_null(strstr(err.reason_en, "pseudo_id:grad_year"));
+    assert_non_null(strstr(err.reason_zh, "毕业年份"));
+    assert_int_equal(
+        proto_kind_check_key(proto_kind_find("posts"), "20x5", &err),
+        VOCFED_EINVALID);
+    assert_string_equal(err.reason_zh, "编制记录的键应为年份");
+    assert_int_equal(
+        proto_kind_check_key(proto_kind_find("member"), "other", &err),
+        VOCFED_EINVALID);
+    assert_string_equal(err.reason_en, "the key of member is 'profile'");
+}
+
 int
 main(void)
 {
@@ -910,6 +984,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_bad_rows, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_encodings, s_setup, s_teardown),
         cmocka_unit_test(test_many_columns),
+        cmocka_unit_test(test_kind_rules),
         cmocka_unit_test_setup_teardown(test_reimport_sync, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_no_identifiers, s_setup,

@@ -1,0 +1,286 @@
+/* vocfed: what each kind's record contributes (see figures_rules.h;
+ * SPEC 12.1). */
+#include "node/figures_rules.h"
+
+#include "protocol/kinds.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t
+node_fig_cat(char *dst, size_t cap, ...)
+{
+    va_list ap;
+    size_t n = 0;
+    va_start(ap, cap);
+    for (const char *p = va_arg(ap, const char *); p;
+         p = va_arg(ap, const char *)) {
+        size_t l = strlen(p);
+        if (l > cap - 1 - n)
+            l = cap - 1 - n;
+        memcpy(dst + n, p, l);
+        n += l;
+    }
+    va_end(ap);
+    dst[n] = 0;
+    return n;
+}
+
+bool
+node_fig_body_str(const uint8_t *body, size_t len, const char *name, char *out,
+                  size_t cap)
+{
+    proto_value_t v;
+    out[0] = 0;
+    if (!body || proto_body_get(body, len, name, &v) ||
+        v.type != PROTO_VAL_STR || v.slen >= cap)
+        return false;
+    memcpy(out, v.s, v.slen);
+    out[v.slen] = 0;
+    return v.slen > 0;
+}
+
+bool
+node_fig_body_int(const uint8_t *body, size_t len, const char *name,
+                  int64_t *out)
+{
+    proto_value_t v;
+    *out = 0;
+    if (!body || proto_body_get(body, len, name, &v) || v.type != PROTO_VAL_INT)
+        return false;
+    *out = v.i;
+    return true;
+}
+
+/* ---- the rules' parts -----------------------------------------------------
+ */
+
+/* One record being read. */
+typedef struct {
+    const char *member;     /* its author */
+    const char *key;        /* its natural key */
+    const uint8_t *b;       /* its body */
+    size_t len;             /* the body's length */
+    node_fig_item_t *items; /* where its items go */
+    size_t n;               /* how many so far */
+} s_rec_t;
+
+#define STR(r, name, buf)                                                      \
+    node_fig_body_str((r)->b, (r)->len, name, buf, sizeof buf)
+#define INT(r, name, out) node_fig_body_int((r)->b, (r)->len, name, out)
+
+static bool
+s_local(const char *region)
+{
+    return strncmp(region, NODE_LOCAL_REGION, strlen(NODE_LOCAL_REGION)) == 0;
+}
+
+static void
+s_add(s_rec_t *r, node_counter_t c, int64_t year, const char *payee,
+      int64_t value)
+{
+    if (r->n >= NODE_FIG_ITEMS_MAX || year < 0 || year > 65535)
+        return;
+    node_fig_item_t *it = &r->items[r->n++];
+    it->fig = (uint8_t)c;
+    it->year = (uint16_t)year;
+    node_fig_cat(it->member, sizeof it->member, r->member, NULL);
+    node_fig_cat(it->payee, sizeof it->payee, payee ? payee : "", NULL);
+    it->value = value;
+}
+
+/* ---- one rule per kind ----------------------------------------------------
+ */
+
+/* hv, sv: enrolled people; ssi, cci: secondary intake by origin. */
+static void
+s_student(s_rec_t *r)
+{
+    char level[32], status[32], origin[PROTO_KEY_MAX + 1],
+        school[PROTO_KEY_MAX + 1];
+    int64_t year;
+    STR(r, "level", level);
+    STR(r, "status", status);
+    if (!strcmp(status, "enrolled") && !strcmp(level, "higher"))
+        s_add(r, NODE_C_HV, 0, NULL, 1);
+    if (!strcmp(status, "enrolled") && !strcmp(level, "secondary"))
+        s_add(r, NODE_C_SV, 0, NULL, 1);
+    if (strcmp(level, "secondary") != 0 || !INT(r, "intake_year", &year) ||
+        !STR(r, "origin_region", origin))
+        return;
+    if (s_local(origin) && STR(r, "source_school", school))
+        s_add(r, NODE_C_SSI, year, school, 1);
+    if (!s_local(origin))
+        s_add(r, NODE_C_CCI, year, r->member, 1);
+}
+
+/* lra, lrd, lrn: higher-vocational graduates of a cohort, employed, and
+ * employed locally. */
+static void
+s_graduate(s_rec_t *r)
+{
+    char level[32], dest[32], region[PROTO_KEY_MAX + 1];
+    int64_t year;
+    STR(r, "level", level);
+    if (strcmp(level, "higher") != 0 || !INT(r, "grad_year", &year))
+        return;
+    s_add(r, NODE_C_LRA, year, NULL, 1);
+    STR(r, "destination", dest);
+    if (strcmp(dest, "employed") && strcmp(dest, "flexible") &&
+        strcmp(dest, "self_employed"))
+        return;
+    s_add(r, NODE_C_LRD, year, NULL, 1);
+    if (STR(r, "workplace_region", region) && s_local(region))
+        s_add(r, NODE_C_LRN, year, NULL, 1);
+}
+
+/* dqd, dqn: professional full-time teachers, and the dual-qualified. */
+static void
+s_staff(s_rec_t *r)
+{
+    char category[32], course[32], dual[PROTO_KEY_MAX + 1];
+    STR(r, "category", category);
+    STR(r, "course_type", course);
+    if (strcmp(category, "fulltime_teacher") || strcmp(course, "professional"))
+        return;
+    s_add(r, NODE_C_DQD, 0, NULL, 1);
+    if (STR(r, "dual_qualified", dual) && strcmp(dual, "none") != 0)
+        s_add(r, NODE_C_DQN, 0, NULL, 1);
+}
+
+/* ind: an active major, once per industry it serves. */
+static void
+s_major(s_rec_t *r)
+{
+    char status[32], list[PROTO_KEY_MAX + 1];
+    STR(r, "status", status);
+    if (strcmp(status, "active") != 0 || !STR(r, "industries", list))
+        return;
+    for (char *tok = list, *semi; tok && *tok; tok = semi) {
+        semi = strchr(tok, ';');
+        if (semi)
+            *semi++ = 0;
+        if (*tok)
+            s_add(r, NODE_C_IND, 0, tok, 1);
+    }
+}
+
+/* shn, shd: the year's self-hired and authorised posts (key: the year). */
+static void
+s_posts(s_rec_t *r)
+{
+    int64_t y = strtoll(r->key, NULL, 10), x;
+    if (INT(r, "self_hired_posts", &x))
+        s_add(r, NODE_C_SHN, y, NULL, x);
+    if (INT(r, "authorised_posts", &x))
+        s_add(r, NODE_C_SHD, y, NULL, x);
+}
+
+/* tpt: person-times of an activity in its year. */
+static void
+s_training(s_rec_t *r)
+{
+    int64_t year, x;
+    if (INT(r, "year", &year) && INT(r, "completed", &x))
+        s_add(r, NODE_C_TPT, year, NULL, x);
+}
+
+/* coop: a class at the subsidy rule's threshold (措施 11). */
+static void
+s_coop_class(s_rec_t *r)
+{
+    const node_fig_rule_t *rule = node_figcat_rule("coop_class_subsidy");
+    int64_t x, year;
+    if (INT(r, "students_at_start", &x) && x >= rule->threshold &&
+        INT(r, "cohort_year", &year))
+        s_add(r, NODE_C_COOP, year, r->member, 1);
+}
+
+/* Counter c for a record recognised at level, in its recognised_year. */
+static void
+s_recognised(s_rec_t *r, const char *level, node_counter_t c)
+{
+    char got[32];
+    int64_t year;
+    STR(r, "level", got);
+    if (!strcmp(got, level) && INT(r, "recognised_year", &year))
+        s_add(r, c, year, r->member, 1);
+}
+
+/* icol: an industry college recognised at provincial level. */
+static void
+s_industry_college(s_rec_t *r)
+{
+    s_recognised(r, "provincial", NODE_C_ICOL);
+}
+
+/* consp, consn: a consortium recognised at provincial or national level. */
+static void
+s_consortium(s_rec_t *r)
+{
+    s_recognised(r, "provincial", NODE_C_CONSP);
+    s_recognised(r, "national", NODE_C_CONSN);
+}
+
+/* ---- the table -------------------------------------------------------------
+ */
+
+/* What is counted once. */
+typedef enum {
+    S_ID_PERSON = 0, /* "p:" the person's pseudo_id (a person's kind) */
+    S_ID_ACTIVITY,   /* "t:" the key: co-providers report one activity */
+    S_ID_RECORD,     /* "u:" member/kind/key: the record itself */
+} s_identity_t;
+
+static const struct {
+    const char *kind;       /* record kind */
+    s_identity_t identity;  /* what it counts once */
+    void (*fn)(s_rec_t *r); /* its items */
+} s_rules[] = {
+    {"student", S_ID_PERSON, s_student},
+    {"graduate", S_ID_PERSON, s_graduate},
+    {"staff", S_ID_PERSON, s_staff},
+    {"major", S_ID_RECORD, s_major},
+    {"posts", S_ID_RECORD, s_posts},
+    {"training", S_ID_ACTIVITY, s_training},
+    {"coop_class", S_ID_RECORD, s_coop_class},
+    {"industry_college", S_ID_RECORD, s_industry_college},
+    {"consortium", S_ID_RECORD, s_consortium},
+};
+
+size_t
+node_figrules_items(const char *member, const char *kind, const char *key,
+                    const uint8_t *body, size_t len, char *identity,
+                    size_t icap, node_fig_item_t *items)
+{
+    size_t i = 0, nrules = sizeof s_rules / sizeof s_rules[0], plen;
+    const proto_kind_def_t *k;
+    identity[0] = 0;
+    while (i < nrules && strcmp(s_rules[i].kind, kind) != 0)
+        i++;
+    if (i == nrules)
+        return 0;
+    switch (s_rules[i].identity) {
+    case S_ID_PERSON:
+        k = proto_kind_find(kind);
+        plen = k ? proto_kind_person_len(k, key) : strlen(key);
+        if (plen > icap - 3)
+            plen = icap - 3;
+        memcpy(identity, "p:", 2);
+        memcpy(identity + 2, key, plen);
+        identity[2 + plen] = 0;
+        break;
+    case S_ID_ACTIVITY:
+        node_fig_cat(identity, icap, "t:", key, NULL);
+        break;
+    case S_ID_RECORD:
+        node_fig_cat(identity, icap, "u:", member, "/", kind, "/", key, NULL);
+        break;
+    }
+    if (!body)
+        return 0;
+    s_rec_t r = {member, key, body, len, items, 0};
+    s_rules[i].fn(&r);
+    return r.n;
+}

@@ -1,0 +1,119 @@
+/* vocfed: the parts of an import, shared by its files (not a public
+ * header: only node/import*.c include it).
+ *
+ * node/import_text.c reads the file: bytes to UTF-8, libcsv, the errors;
+ * node/import_rows.c maps the header and each row to a record (the key
+ * from the kind's rules, the body through the kinds table);
+ * node/import.c compares the rows with the store and writes them in one
+ * append. Each row is checked against the kind's definition
+ * (proto_kind_def_t): its key column, key form and whether it is a
+ * person. */
+#ifndef VOCFED_NODE_IMPORT_I_H
+#define VOCFED_NODE_IMPORT_I_H
+
+#include "node/import.h"
+#include "protocol/buf.h"
+#include "protocol/kinds.h"
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NODE_IMPORT_COLUMNS_MAX 64 /* columns of one file */
+
+/* What a column of the file is. */
+typedef enum {
+    NODE_IMPORT_COL_FIELD = 0, /* a field of the kind */
+    NODE_IMPORT_COL_KEY,       /* "key": the natural key as it is */
+    NODE_IMPORT_COL_NATURAL, /* the kind's key column (code, year, pseudo_id) */
+    NODE_IMPORT_COL_ID_NUMBER, /* id_number: becomes the pseudo_id, never stored
+                                */
+    NODE_IMPORT_COL_DROP,      /* name of a person: dropped, never stored */
+} node_import_i_role_t;
+
+/* One column of the header. */
+typedef struct {
+    char name[PROTO_FIELD_MAX + 1]; /* as written in the header */
+    node_import_i_role_t role;      /* what it is */
+} node_import_i_col_t;
+
+/* One good row, kept until the write. */
+typedef struct {
+    size_t line;     /* where it is in the file */
+    size_t key_off;  /* its key in the key arena (NUL-terminated) */
+    size_t body_off; /* its canonical body in the body arena */
+    size_t body_len; /* its length */
+    uint8_t state;   /* NODE_IMPORT_ROW_* once compared with the store */
+} node_import_i_row_t;
+
+enum {
+    NODE_IMPORT_ROW_NEW = 0,
+    NODE_IMPORT_ROW_CHANGED,
+    NODE_IMPORT_ROW_UNCHANGED
+};
+
+/* The state of one import. */
+typedef struct {
+    const node_import_opts_t *opts; /* what to do */
+    const proto_kind_def_t *kind;   /* the kind's table entry */
+    node_import_result_t *res;      /* what is found */
+    int status;                     /* first hard failure (ENOMEM, EKEY) */
+    size_t line;                    /* the line being fed to the parser */
+    size_t row_line;                /* the line the current row began on */
+    bool in_row;                    /* a row has begun and not ended */
+    size_t errcap;                  /* errors allocated */
+    /* the current row's fields */
+    proto_buf_t cells; /* their bytes, each NUL-terminated */
+    size_t cell_off[NODE_IMPORT_COLUMNS_MAX + 1]; /* where each starts */
+    size_t ncells;                                /* how many so far */
+    bool too_many;   /* more than NODE_IMPORT_COLUMNS_MAX */
+    bool extra_text; /* a cell past NODE_IMPORT_COLUMNS_MAX (not kept) had text
+                      */
+    /* the header */
+    node_import_i_col_t cols[NODE_IMPORT_COLUMNS_MAX]; /* its columns */
+    size_t ncols;    /* how many; 0 until it is read */
+    bool header_bad; /* it has errors: rows are skipped */
+    /* the good rows */
+    node_import_i_row_t *rows; /* in file order */
+    size_t nrows, rowcap;      /* used, allocated */
+    proto_buf_t keys;          /* their keys */
+    proto_buf_t bodies;        /* their bodies */
+    zhashx_t *seen;            /* key -> row index + 1 */
+} node_import_i_t;
+
+/* Records one bad row in im->res (sets im->status on ENOMEM). */
+void node_import_i_error(node_import_i_t *im, size_t line, const char *column,
+                         const char *value, const char *zh, const char *fmt,
+                         ...) __attribute__((format(printf, 6, 7)));
+
+/* Copies src into dst (cap bytes), cut at a UTF-8 character boundary. */
+void node_import_i_copy_utf8(char *dst, size_t cap, const char *src);
+
+/* Calls the caller's progress function, if any. */
+void node_import_i_progress(node_import_i_t *im, node_import_phase_t phase,
+                            uint64_t done, uint64_t total);
+
+/* Decodes the file's bytes into UTF-8 text: *text points into data, or
+ * into *buf (malloc'd, the caller frees it) after a conversion. Returns 0,
+ * or VOCFED_EINVALID after recording why, or an environment status. */
+int node_import_i_decode(node_import_i_t *im, const uint8_t *data, size_t len,
+                         uint8_t **buf, const uint8_t **text,
+                         size_t *tlen) VOCFED_WUR;
+
+/* Feeds the text to libcsv: the first row to node_import_i_header, the
+ * others to node_import_i_row. Returns 0, VOCFED_EINVALID (not CSV,
+ * recorded) or VOCFED_ENOMEM. */
+int node_import_i_parse(node_import_i_t *im, const uint8_t *text,
+                        size_t len) VOCFED_WUR;
+
+/* The i-th cell of the current row (NUL-terminated, in im->cells). */
+const char *node_import_i_cell(const node_import_i_t *im, size_t i);
+
+/* Reads the header row from the current cells: each column's role. */
+void node_import_i_header(node_import_i_t *im);
+
+/* Checks the current data row and keeps it (key, body) if good. */
+void node_import_i_row(node_import_i_t *im);
+
+#endif
