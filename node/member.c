@@ -56,7 +56,8 @@ struct node_member_daemon_t {
     int refusal;                     /* first refusal (once mode) */
     bool refused_at_transport;       /* ZAP said no */
     bool dirty;                      /* peer state to persist */
-    bool stop;                       /* end the loop at the next event */
+    bool stop;                       /* end the loop (node_member_stop) */
+    bool yield;                      /* end it once (the observer asked) */
     bool done;                       /* once: finished, with rc */
     int rc;                          /* once: the result */
     proto_buf_t out;                 /* scratch */
@@ -174,7 +175,7 @@ s_enter(node_member_daemon_t *m, node_member_state_t to, const char *why,
         zsys_debug("member: state %s -> %s: %s", s_state_names[from],
                    s_state_names[to], why);
     if (m->on_state && m->on_state(m->on_state_arg, from, to) == -1)
-        m->stop = true;
+        m->yield = true;
 }
 
 /* Sends batches while the window allows (SPEC 8.4: credit in bytes). */
@@ -543,6 +544,10 @@ s_once_over(node_member_daemon_t *m)
 static int
 s_next(node_member_daemon_t *m)
 {
+    if (m->yield) {
+        m->yield = false; /* the caller may run the loop again */
+        return -1;
+    }
     return m->stop || node_daemon_stopping() || s_once_over(m) ? -1 : 0;
 }
 
@@ -552,8 +557,9 @@ s_dealer_ready(zloop_t *loop, zsock_t *sock, void *arg)
     (void)loop;
     node_member_daemon_t *m = arg;
     /* A stop is honoured between two messages. */
-    for (int i = 0; i < 64 && !m->stop && !node_daemon_stopping() &&
-                    (zsock_events(sock) & ZMQ_POLLIN);
+    for (int i = 0;
+         i < 64 && !m->stop && !m->yield && !node_daemon_stopping() &&
+         (zsock_events(sock) & ZMQ_POLLIN);
          i++)
         s_on_message(m);
     return s_next(m);
@@ -589,9 +595,10 @@ static int
 s_hello_due(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
-    (void)timer_id;
     node_member_daemon_t *m = arg;
-    m->hello_timer = -1; /* it fired once, and is gone */
+    if (timer_id != m->hello_timer)
+        return s_next(m); /* ended after it was due */
+    m->hello_timer = -1;  /* it fired once, and is gone */
     if (m->state == NODE_MEMBER_HELLO_SENT && m->connected)
         s_hello(m);
     return s_next(m);
@@ -601,8 +608,9 @@ static int
 s_backoff_over(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
-    (void)timer_id;
     node_member_daemon_t *m = arg;
+    if (timer_id != m->backoff_timer)
+        return s_next(m); /* ended after it was due */
     m->backoff_timer = -1;
     /* Without the link, its CONNECTED event says hello. */
     if (m->state == NODE_MEMBER_BACKOFF && m->connected &&
