@@ -41,8 +41,8 @@ struct node_member_daemon_t {
     node_member_state_t state;       /* where the session is */
     node_member_state_fn on_state;   /* told of each change, or NULL */
     void *on_state_arg;              /* its argument */
-    int hello_timer;                 /* hello again, or -1 */
-    int backoff_timer;               /* back-off over, or -1 */
+    int timer;                       /* the state's one-shot timer (hello
+                                        again, back-off over), or -1 */
     bool connected;                  /* transport is up */
     uint64_t remote_size;            /* coordinator's copy of our log */
     uint64_t next_from;              /* next seq to send */
@@ -78,8 +78,7 @@ static const bool s_moves[NODE_MEMBER_STATES][NODE_MEMBER_STATES] = {
     [NODE_MEMBER_BACKOFF] = {[NODE_MEMBER_HELLO_SENT] = true},
 };
 
-static int s_hello_due(zloop_t *loop, int timer_id, void *arg);
-static int s_backoff_over(zloop_t *loop, int timer_id, void *arg);
+static int s_timer_due(zloop_t *loop, int timer_id, void *arg);
 
 /* ---- sending ------------------------------------------------------------ */
 
@@ -108,14 +107,15 @@ s_send(node_member_daemon_t *m)
                : -1;
 }
 
+/* Arms the state's timer (delay 0: none), ending the one before. */
 static void
-s_timer(node_member_daemon_t *m, int *timer, uint64_t delay_ms,
-        zloop_timer_fn *fn)
+s_timer(node_member_daemon_t *m, uint64_t delay_ms)
 {
-    if (*timer >= 0 && m->loop)
-        zloop_timer_end(m->loop, *timer);
-    *timer =
-        m->loop && delay_ms ? zloop_timer(m->loop, delay_ms, 1, fn, m) : -1;
+    if (m->timer >= 0 && m->loop)
+        zloop_timer_end(m->loop, m->timer);
+    m->timer = m->loop && delay_ms
+                   ? zloop_timer(m->loop, delay_ms, 1, s_timer_due, m)
+                   : -1;
 }
 
 /* Says hello; again after S_HELLO_RETRY_MS when no heads come back, or
@@ -130,16 +130,14 @@ s_hello(node_member_daemon_t *m)
     bool sent = node_heads_encode(m->st, m->id, true, authors, n, &m->out) ==
                     VOCFED_OK &&
                 s_send(m) == 0;
-    s_timer(m, &m->hello_timer, sent ? S_HELLO_RETRY_MS : S_HELLO_AGAIN_MS,
-            s_hello_due);
+    s_timer(m, sent ? S_HELLO_RETRY_MS : S_HELLO_AGAIN_MS);
 }
 
 static void
-s_forget_flight(node_member_daemon_t *m)
+s_resync_log(node_member_daemon_t *m, const char *why)
 {
-    m->nflight = 0;
-    m->inflight_bytes = 0;
-    m->pulling = false;
+    zsys_info("member: resynchronising with %s: %s",
+              m->coord_id[0] ? m->coord_id : "coordinator", why);
 }
 
 /* ---- the state machine -------------------------------------------------- */
@@ -160,15 +158,16 @@ s_enter(node_member_daemon_t *m, node_member_state_t to, const char *why,
     }
     m->state = to;
     m->dirty = true;
-    s_timer(m, &m->hello_timer, 0, NULL);
-    s_timer(m, &m->backoff_timer, 0, NULL);
-    if (to == NODE_MEMBER_HELLO_SENT) {
-        s_forget_flight(m);
-        s_hello(m);
-    } else if (to == NODE_MEMBER_BACKOFF) {
-        s_forget_flight(m);
-        s_timer(m, &m->backoff_timer, delay_ms, s_backoff_over);
+    s_timer(m, 0);
+    if (to == NODE_MEMBER_HELLO_SENT || to == NODE_MEMBER_BACKOFF) {
+        m->nflight = 0; /* a new session starts from its heads */
+        m->inflight_bytes = 0;
+        m->pulling = false;
     }
+    if (to == NODE_MEMBER_HELLO_SENT)
+        s_hello(m);
+    else if (to == NODE_MEMBER_BACKOFF)
+        s_timer(m, delay_ms);
     if (from == to)
         return;
     if (m->o->debug)
@@ -485,8 +484,7 @@ s_on_link(node_member_daemon_t *m, const char *event)
     if (streq(event, "CONNECTED")) {
         m->connected = true;
         zsys_info("member: connected to %s", m->o->coordinator);
-        zsys_info("member: resynchronising with %s: connected",
-                  m->coord_id[0] ? m->coord_id : "coordinator");
+        s_resync_log(m, "connected");
         s_enter(m, NODE_MEMBER_HELLO_SENT, "connected", 0);
     } else if (streq(event, "DISCONNECTED")) {
         if (m->connected)
@@ -591,30 +589,20 @@ s_watch_ready(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return s_next(m);
 }
 
+/* The state's timer: in hello-sent, hello again; in back-off, hello
+ * when linked (else its CONNECTED event will). */
 static int
-s_hello_due(zloop_t *loop, int timer_id, void *arg)
+s_timer_due(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     node_member_daemon_t *m = arg;
-    if (timer_id != m->hello_timer)
+    if (timer_id != m->timer)
         return s_next(m); /* ended after it was due */
-    m->hello_timer = -1;  /* it fired once, and is gone */
+    m->timer = -1;        /* it fired once, and is gone */
     if (m->state == NODE_MEMBER_HELLO_SENT && m->connected)
         s_hello(m);
-    return s_next(m);
-}
-
-static int
-s_backoff_over(zloop_t *loop, int timer_id, void *arg)
-{
-    (void)loop;
-    node_member_daemon_t *m = arg;
-    if (timer_id != m->backoff_timer)
-        return s_next(m); /* ended after it was due */
-    m->backoff_timer = -1;
-    /* Without the link, its CONNECTED event says hello. */
-    if (m->state == NODE_MEMBER_BACKOFF && m->connected &&
-        !(m->o->once && m->refusal))
+    else if (m->state == NODE_MEMBER_BACKOFF && m->connected &&
+             !(m->o->once && m->refusal))
         s_enter(m, NODE_MEMBER_HELLO_SENT, "back-off over", 0);
     return s_next(m);
 }
@@ -626,8 +614,7 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     node_member_daemon_t *m = arg;
     if (m->nflight && node_now_ms() - m->last_rx_ms > S_STALL_MS) {
-        zsys_info("member: resynchronising with %s: no receipt",
-                  m->coord_id[0] ? m->coord_id : "coordinator");
+        s_resync_log(m, "no receipt");
         s_enter(m, NODE_MEMBER_HELLO_SENT, "no receipt", 0);
     }
     if (m->dirty)
@@ -700,11 +687,7 @@ node_member_new(const node_member_opts_t *o, node_member_daemon_t **out)
     node_member_daemon_t *m = calloc(1, sizeof *m);
     if (!m)
         return VOCFED_ENOMEM;
-    *m = (node_member_daemon_t){.o = o,
-                                .lock = -1,
-                                .watch = -1,
-                                .hello_timer = -1,
-                                .backoff_timer = -1};
+    *m = (node_member_daemon_t){.o = o, .lock = -1, .watch = -1, .timer = -1};
     proto_buf_init(&m->out);
     int rc = m->lock = node_daemon_take("member", o->dir);
     if (rc < 0 || (rc = s_open(m, o->dir)))
@@ -773,7 +756,7 @@ node_member_loop(node_member_daemon_t *self)
         rc = node_daemon_loop(loop);
     zloop_destroy(&loop);
     self->loop = NULL;
-    self->hello_timer = self->backoff_timer = -1;
+    self->timer = -1;
     if (rc || !self->o->once)
         return rc;
     if (!s_once_over(self)) /* stopped (a signal, node_member_stop) */
