@@ -434,9 +434,7 @@ s_watch_ready(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     s_coord_t *c = arg;
-    node_daemon_watch_drain(item->fd);
-    /* The event can come just before the commit is visible. */
-    if (store_sync_point(c->st) == VOCFED_OK)
+    if (node_daemon_watch_commit(item->fd, c->st))
         s_on_commit(c);
     return node_daemon_go_on();
 }

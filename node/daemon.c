@@ -145,6 +145,13 @@ node_daemon_watch_drain(int fd)
     }
 }
 
+bool
+node_daemon_watch_commit(int fd, store_t *st)
+{
+    node_daemon_watch_drain(fd);
+    return store_sync_point(st) == VOCFED_OK;
+}
+
 uint64_t
 node_now_ms(void)
 {

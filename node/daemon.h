@@ -6,6 +6,7 @@
 #define VOCFED_NODE_DAEMON_H
 
 #include "protocol/status.h"
+#include "storage/store.h"
 
 #include <czmq.h>
 #include <stdbool.h>
@@ -43,6 +44,11 @@ int node_daemon_watch(const char *dir);
 
 /* Reads and discards pending notifications. */
 void node_daemon_watch_drain(int fd);
+
+/* After node_daemon_watch's fd became readable: drains it, and returns
+ * true once st sees the latest commit (the event can come just before
+ * the commit is visible: store_sync_point). */
+bool node_daemon_watch_commit(int fd, store_t *st);
 
 /* A socket of type (ZMQ_ROUTER, ZMQ_DEALER) that speaks CURVE with this
  * node's key pair (the X25519 form of its Ed25519 secret key sk), with

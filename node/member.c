@@ -101,10 +101,9 @@ static int
 s_send(node_member_daemon_t *m)
 {
     /* One frame; never blocks (ZMQ_IMMEDIATE: no peer, no queueing). */
-    return zmq_send(zsock_resolve(m->dealer), m->out.data, m->out.len,
-                    ZMQ_DONTWAIT) == (int)m->out.len
-               ? 0
-               : -1;
+    int n = zmq_send(zsock_resolve(m->dealer), m->out.data, m->out.len,
+                     ZMQ_DONTWAIT);
+    return n == (int)m->out.len ? 0 : -1;
 }
 
 /* Arms the state's timer (delay 0: none), ending the one before. */
@@ -131,13 +130,6 @@ s_hello(node_member_daemon_t *m)
                     VOCFED_OK &&
                 s_send(m) == 0;
     s_timer(m, sent ? S_HELLO_RETRY_MS : S_HELLO_AGAIN_MS);
-}
-
-static void
-s_resync_log(node_member_daemon_t *m, const char *why)
-{
-    zsys_info("member: resynchronising with %s: %s",
-              m->coord_id[0] ? m->coord_id : "coordinator", why);
 }
 
 /* ---- the state machine -------------------------------------------------- */
@@ -484,7 +476,8 @@ s_on_link(node_member_daemon_t *m, const char *event)
     if (streq(event, "CONNECTED")) {
         m->connected = true;
         zsys_info("member: connected to %s", m->o->coordinator);
-        s_resync_log(m, "connected");
+        zsys_info("member: resynchronising with %s: connected",
+                  m->coord_id[0] ? m->coord_id : "coordinator");
         s_enter(m, NODE_MEMBER_HELLO_SENT, "connected", 0);
     } else if (streq(event, "DISCONNECTED")) {
         if (m->connected)
@@ -493,9 +486,8 @@ s_on_link(node_member_daemon_t *m, const char *event)
         m->dirty = true;
         if (m->state != NODE_MEMBER_DISCONNECTED)
             s_enter(m, NODE_MEMBER_BACKOFF, "link lost", 0);
-    } else if (streq(event, "HANDSHAKE_FAILED_AUTH") ||
-               streq(event, "HANDSHAKE_FAILED_PROTOCOL") ||
-               streq(event, "HANDSHAKE_FAILED_NO_DETAIL")) {
+    } else if (strncmp(event, "HANDSHAKE_FAILED_", 17) == 0) {
+        /* _AUTH, _PROTOCOL, _NO_DETAIL */
         if (!m->refused_at_transport)
             zsys_error("member: the coordinator at %s refused this node "
                        "(%s): not on its roster, suspended, revoked, or a "
@@ -582,9 +574,7 @@ s_watch_ready(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     node_member_daemon_t *m = arg;
-    node_daemon_watch_drain(item->fd);
-    /* The event can come just before the commit is visible. */
-    if (store_sync_point(m->st) == VOCFED_OK)
+    if (node_daemon_watch_commit(item->fd, m->st))
         s_pump(m);
     return s_next(m);
 }
@@ -614,7 +604,8 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     node_member_daemon_t *m = arg;
     if (m->nflight && node_now_ms() - m->last_rx_ms > S_STALL_MS) {
-        s_resync_log(m, "no receipt");
+        zsys_info("member: resynchronising with %s: no receipt",
+                  m->coord_id[0] ? m->coord_id : "coordinator");
         s_enter(m, NODE_MEMBER_HELLO_SENT, "no receipt", 0);
     }
     if (m->dirty)
@@ -713,10 +704,9 @@ node_member_destroy(node_member_daemon_t **self)
     node_member_daemon_t *m = *self;
     if (!m)
         return;
-    if (m->st && m->dealer) {
-        m->connected = false;
+    m->connected = false; /* the coordinator: recorded disconnected */
+    if (m->st && m->dealer)
         s_persist(m);
-    }
     if (m->watch >= 0)
         close(m->watch);
     zactor_destroy(&m->monitor);
@@ -734,10 +724,9 @@ node_member_attach(node_member_daemon_t *self, zloop_t *loop)
 {
     zmq_pollitem_t watch = {NULL, self->watch, ZMQ_POLLIN, 0};
     self->loop = loop;
-    if (zloop_reader(loop, zactor_sock(self->monitor), s_monitor_ready, self) !=
-            0 ||
-        zloop_reader(loop, self->dealer, s_dealer_ready, self) != 0 ||
-        zloop_poller(loop, &watch, s_watch_ready, self) != 0 ||
+    if (zloop_reader(loop, zactor_sock(self->monitor), s_monitor_ready, self) ||
+        zloop_reader(loop, self->dealer, s_dealer_ready, self) ||
+        zloop_poller(loop, &watch, s_watch_ready, self) ||
         zloop_timer(loop, S_TICK_MS, 0, s_tick, self) < 0 ||
         (self->o->once && self->o->timeout_ms &&
          zloop_timer(loop, self->o->timeout_ms, 1, s_timeout, self) < 0))
