@@ -123,6 +123,8 @@ s_batch_refused(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b,
                       b->first_seq,
                       res->what[0] ? res->what : vocfed_strerror(rc)};
     if (res->equivocation) {
+        /* told now, and it counts as this interval's details */
+        (void)node_alarm_due(&s->detail[kind], c->interval_ms);
         a.level = NODE_ALARM_ERROR;
         a.kind = "quarantine";
         node_alarm(c->st, NULL, 0, &a,
