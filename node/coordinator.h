@@ -1,18 +1,18 @@
 /* vocfed: the coordinator daemon (SPEC 10.2).
  *
  * A ROUTER socket with CURVE on, whose key is the coordinator's Ed25519
- * identity converted to X25519. A ZAP handler in the same loop admits
- * only active roster keys, in the "vocfed" domain, and names each
- * connection by its member id. Every batch is verified and committed
- * before a signed receipt goes back; members pull the coordinator's own
- * log (roster, targets, figures) the same way. One thread, one store. */
+ * identity converted to X25519. A ZAP handler in the same loop (zap.h)
+ * admits only active roster keys, in the "vocfed" domain, and names each
+ * connection by its member id; what is kept per member is a session
+ * (session.h). Every batch is verified and committed, in groups, before
+ * a signed receipt goes back; members pull the coordinator's own log
+ * (roster, targets, figures) the same way. One thread, one store. */
 #ifndef VOCFED_NODE_COORDINATOR_H
 #define VOCFED_NODE_COORDINATOR_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#define NODE_ZAP_DOMAIN "vocfed"
 #define NODE_DEFAULT_LISTEN "tcp://127.0.0.1:7700"
 #define NODE_ABUSE_INTERVAL_MS 10000 /* SPEC 10.5 */
 

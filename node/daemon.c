@@ -1,5 +1,6 @@
 /* vocfed: daemon plumbing (SPEC 10.4). */
 #include "node/daemon.h"
+#include "node/identity.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sodium.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,6 +97,17 @@ node_daemon_holder(const char *dir)
     return holder;
 }
 
+int
+node_daemon_take(const char *who, const char *dir)
+{
+    int holder = 0;
+    int fd = node_daemon_lock(dir, &holder);
+    if (fd == VOCFED_ELOCKED)
+        zsys_error("%s: store %s is held by another daemon (pid %d)", who, dir,
+                   holder);
+    return fd;
+}
+
 void
 node_daemon_unlock(int fd)
 {
@@ -132,6 +145,13 @@ node_daemon_watch_drain(int fd)
     }
 }
 
+bool
+node_daemon_watch_commit(int fd, store_t *st)
+{
+    node_daemon_watch_drain(fd);
+    return store_sync_point(st) == VOCFED_OK;
+}
+
 uint64_t
 node_now_ms(void)
 {
@@ -146,4 +166,52 @@ node_mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+node_daemon_socket(int type, const uint8_t *sk, zsock_t **out)
+{
+    uint8_t cpk[PROTO_PUBKEY_LEN];
+    uint8_t *csk = sodium_malloc(PROTO_PUBKEY_LEN);
+    if (!csk)
+        return VOCFED_ENOMEM;
+    int rc = node_identity_curve(sk, cpk, csk);
+    zsock_t *sock = rc ? NULL : zsock_new(type);
+    if (!rc && !sock)
+        rc = VOCFED_ENOMEM;
+    if (sock) {
+        zsock_set_curve_publickey_bin(sock, cpk);
+        zsock_set_curve_secretkey_bin(sock, csk);
+        zsock_set_linger(sock, 0);
+        zsock_set_sndtimeo(sock, 0); /* never wait for a slow reader */
+        zsock_set_heartbeat_ivl(sock, 1000);
+        zsock_set_heartbeat_timeout(sock, 5000);
+        zsock_set_heartbeat_ttl(sock, 10000);
+        *out = sock;
+    }
+    sodium_free(csk); /* wiped */
+    return rc;
+}
+
+int
+node_daemon_go_on(void)
+{
+    return node_daemon_stopping() ? -1 : 0;
+}
+
+int
+node_daemon_loop(zloop_t *loop)
+{
+    while (!node_daemon_stopping()) {
+        errno = 0;
+        if (zloop_start(loop) == -1)
+            return VOCFED_OK; /* a handler ended it */
+        /* zloop returns 0 when its poll failed (EINTR: a signal, the
+         * stop when it is ours) or czmq's own handler saw SIGINT. */
+        if (zsys_interrupted || errno == 0)
+            return VOCFED_OK;
+        if (errno != EINTR)
+            return -errno;
+    }
+    return VOCFED_OK;
 }

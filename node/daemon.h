@@ -1,11 +1,14 @@
-/* vocfed: what every long-running role needs (SPEC 10.4): one daemon per
- * store, a clean stop on SIGINT/SIGTERM, and a wake-up when another
- * process commits to the store. */
+/* vocfed: what every long-running role needs (SPEC 10.2, 10.4): one
+ * daemon per store, a clean stop on SIGINT/SIGTERM, a wake-up when another
+ * process commits to the store, the transport's CURVE sockets, and a czmq
+ * zloop that honours the stop. */
 #ifndef VOCFED_NODE_DAEMON_H
 #define VOCFED_NODE_DAEMON_H
 
 #include "protocol/status.h"
+#include "storage/store.h"
 
+#include <czmq.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,6 +22,11 @@ int node_daemon_lock(const char *dir, int *holder);
  * it but its pid cannot be read, 0 if none does. For messages after a
  * refusal: the answer may be stale by the time it is read. */
 int node_daemon_holder(const char *dir);
+
+/* node_daemon_lock, and when another daemon holds the store, the line
+ * "WHO: store DIR is held by another daemon (pid N)" in the log. Returns
+ * the descriptor, VOCFED_ELOCKED or -errno. */
+int node_daemon_take(const char *who, const char *dir);
 
 /* Releases the lock taken by node_daemon_lock. */
 void node_daemon_unlock(int fd);
@@ -36,6 +44,27 @@ int node_daemon_watch(const char *dir);
 
 /* Reads and discards pending notifications. */
 void node_daemon_watch_drain(int fd);
+
+/* After node_daemon_watch's fd became readable: drains it, and returns
+ * true once st sees the latest commit (the event can come just before
+ * the commit is visible: store_sync_point). */
+bool node_daemon_watch_commit(int fd, store_t *st);
+
+/* A socket of type (ZMQ_ROUTER, ZMQ_DEALER) that speaks CURVE with this
+ * node's key pair (the X25519 form of its Ed25519 secret key sk), with
+ * the transport's settings both roles share (SPEC 10.2): ZMTP heartbeats
+ * (1 s, timeout 5 s, TTL 10 s), no linger and no blocking send. *out is
+ * the caller's. Returns 0, VOCFED_EKEY or VOCFED_ENOMEM. */
+int node_daemon_socket(int type, const uint8_t *sk, zsock_t **out) VOCFED_WUR;
+
+/* Runs loop until a handler ends it (returns -1) or SIGINT/SIGTERM
+ * arrives (node_daemon_signals). Returns 0, or -errno when polling
+ * failed. */
+int node_daemon_loop(zloop_t *loop);
+
+/* What a zloop handler returns to go on: 0, or -1 once a stop signal
+ * arrived (the loop ends between two events). */
+int node_daemon_go_on(void);
 
 /* Milliseconds since the epoch; and on a monotonic clock. */
 uint64_t node_now_ms(void);

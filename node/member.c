@@ -1,23 +1,24 @@
-/* vocfed: the member daemon and `vocfed sync` (SPEC 10.3). */
+/* vocfed: the member daemon and `vocfed sync` (SPEC 10.3), as a state
+ * machine: s_enter is the one place the state changes. */
 #include "node/member.h"
-#include "node/coordinator.h"
+#include "node/alarm.h"
 #include "node/daemon.h"
 #include "node/figures.h"
 #include "node/identity.h"
 #include "node/replicate.h"
 #include "protocol/msg.h"
 
-#include <czmq.h>
+#include <assert.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <string.h>
 
 #define S_MAX_FLIGHT 256                    /* batches in flight */
 #define S_DEFAULT_WINDOW (16 * 1024 * 1024) /* bytes in flight */
 #define S_HELLO_RETRY_MS 3000               /* heads not back: again */
+#define S_HELLO_AGAIN_MS 200                /* hello not sent: again */
 #define S_STALL_MS 30000                    /* receipts not back: resync */
 #define S_BACKOFF_MS 2000                   /* after a refusal */
-#define S_PERSIST_MS 1000                   /* peer state written */
+#define S_TICK_MS 1000 /* peer state written, stall checked */
 
 /* A batch on its way. */
 typedef struct {
@@ -25,19 +26,24 @@ typedef struct {
     size_t bytes;  /* its size */
 } s_flight_t;
 
-typedef struct {
-    const node_member_opts_t *o;     /* how we were started */
-    node_member_stats_t *stats;      /* what happened */
+struct node_member_daemon_t {
+    const node_member_opts_t *o;     /* how we were started (borrowed) */
+    node_member_stats_t stats;       /* what happened */
     store_t *st;                     /* our store */
     uint8_t *sk;                     /* our Ed25519 secret key (guarded) */
     char id[PROTO_ID_MAX + 1];       /* our node id */
     char coord_id[PROTO_ID_MAX + 1]; /* the coordinator's, once known */
+    int lock;                        /* the daemon lock, or -1 */
+    int watch;                       /* inotify on our store, or -1 */
     zsock_t *dealer;                 /* to the coordinator */
     zactor_t *monitor;               /* connection events */
+    zloop_t *loop;                   /* the loop attached to, not owned */
+    node_member_state_t state;       /* where the session is */
+    node_member_state_fn on_state;   /* told of each change, or NULL */
+    void *on_state_arg;              /* its argument */
+    int timer;                       /* the state's one-shot timer (hello
+                                        again, back-off over), or -1 */
     bool connected;                  /* transport is up */
-    bool awaiting_heads;             /* hello sent, answer not yet back */
-    bool level_known;                /* we know the coordinator's copy */
-    uint64_t hello_sent_ms;          /* when */
     uint64_t remote_size;            /* coordinator's copy of our log */
     uint64_t next_from;              /* next seq to send */
     s_flight_t flight[S_MAX_FLIGHT]; /* batches in flight, oldest first */
@@ -46,20 +52,43 @@ typedef struct {
     uint64_t coord_head;             /* coordinator's own log, per heads */
     bool pulling;                    /* a pull is on its way */
     uint64_t last_rx_ms;             /* last message from the coordinator */
-    uint64_t backoff_until_ms;       /* no sending before */
     uint64_t refused;                /* refusals either way */
     int refusal;                     /* first refusal (once mode) */
     bool refused_at_transport;       /* ZAP said no */
     bool dirty;                      /* peer state to persist */
+    bool stop;                       /* end the loop (node_member_stop) */
+    bool yield;                      /* end it once (the observer asked) */
+    bool done;                       /* once: finished, with rc */
+    int rc;                          /* once: the result */
     proto_buf_t out;                 /* scratch */
-} s_member_t;
+};
+
+static const char *const s_state_names[NODE_MEMBER_STATES] = {
+    "disconnected", "hello-sent", "level", "back-off"};
+
+/* Which changes of state there are (from, to). DISCONNECTED is only the
+ * start: a lost link is a back-off, libzmq redialling meanwhile. */
+static const bool s_moves[NODE_MEMBER_STATES][NODE_MEMBER_STATES] = {
+    [NODE_MEMBER_DISCONNECTED] =
+        {[NODE_MEMBER_HELLO_SENT] = true, [NODE_MEMBER_BACKOFF] = true},
+    [NODE_MEMBER_HELLO_SENT] =
+        {[NODE_MEMBER_LEVEL] = true, [NODE_MEMBER_BACKOFF] = true},
+    [NODE_MEMBER_LEVEL] =
+        {[NODE_MEMBER_HELLO_SENT] = true, [NODE_MEMBER_BACKOFF] = true},
+    [NODE_MEMBER_BACKOFF] = {[NODE_MEMBER_HELLO_SENT] = true},
+};
+
+static int s_timer_due(zloop_t *loop, int timer_id, void *arg);
+
+/* ---- sending ------------------------------------------------------------ */
 
 static void
-s_persist(s_member_t *m)
+s_persist(node_member_daemon_t *m)
 {
     if (!m->coord_id[0])
         return;
-    store_peer_t p = {.connected = m->connected && m->level_known,
+    store_peer_t p = {.connected =
+                          m->connected && m->state == NODE_MEMBER_LEVEL,
                       .pid = (int)getpid(),
                       .last_contact_ms = m->last_rx_ms,
                       .refused = m->refused};
@@ -69,48 +98,84 @@ s_persist(s_member_t *m)
 }
 
 static int
-s_send(s_member_t *m)
+s_send(node_member_daemon_t *m)
 {
     /* One frame; never blocks (ZMQ_IMMEDIATE: no peer, no queueing). */
-    return zmq_send(zsock_resolve(m->dealer), m->out.data, m->out.len,
-                    ZMQ_DONTWAIT) == (int)m->out.len
-               ? 0
-               : -1;
+    int n = zmq_send(zsock_resolve(m->dealer), m->out.data, m->out.len,
+                     ZMQ_DONTWAIT);
+    return n == (int)m->out.len ? 0 : -1;
 }
 
+/* Arms the state's timer (delay 0: none), ending the one before. */
 static void
-s_hello(s_member_t *m)
+s_timer(node_member_daemon_t *m, uint64_t delay_ms)
+{
+    if (m->timer >= 0 && m->loop)
+        zloop_timer_end(m->loop, m->timer);
+    m->timer = m->loop && delay_ms
+                   ? zloop_timer(m->loop, delay_ms, 1, s_timer_due, m)
+                   : -1;
+}
+
+/* Says hello; again after S_HELLO_RETRY_MS when no heads come back, or
+ * soon when it could not be sent (the link's handshake may not be done
+ * when its CONNECTED event is read). */
+static void
+s_hello(node_member_daemon_t *m)
 {
     const char *authors[2] = {m->id, m->coord_id};
     size_t n = m->coord_id[0] ? 2 : 1;
     proto_buf_reset(&m->out);
-    if (node_heads_encode(m->st, m->id, true, authors, n, &m->out) == 0 &&
-        s_send(m) == 0) {
-        m->awaiting_heads = true;
-        m->hello_sent_ms = node_mono_ms();
-    }
+    bool sent = node_heads_encode(m->st, m->id, true, authors, n, &m->out) ==
+                    VOCFED_OK &&
+                s_send(m) == 0;
+    s_timer(m, sent ? S_HELLO_RETRY_MS : S_HELLO_AGAIN_MS);
 }
 
+/* ---- the state machine -------------------------------------------------- */
+
+/* The one place the state changes (or is entered again: a hello said
+ * again, a back-off started over). delay_ms: of a back-off (0: only the
+ * link is waited for). */
 static void
-s_resync(s_member_t *m, const char *why)
+s_enter(node_member_daemon_t *m, node_member_state_t to, const char *why,
+        uint64_t delay_ms)
 {
-    zsys_info("member: resynchronising with %s: %s",
-              m->coord_id[0] ? m->coord_id : "coordinator", why);
-    m->level_known = false;
-    m->nflight = 0;
-    m->inflight_bytes = 0;
-    m->pulling = false;
-    if (m->connected)
+    node_member_state_t from = m->state;
+    if (from != to && !s_moves[from][to]) {
+        zsys_error("member: no way from state %s to %s (%s)",
+                   s_state_names[from], s_state_names[to], why);
+        assert(!"a move the state machine does not have");
+        return;
+    }
+    m->state = to;
+    m->dirty = true;
+    s_timer(m, 0);
+    if (to == NODE_MEMBER_HELLO_SENT || to == NODE_MEMBER_BACKOFF) {
+        m->nflight = 0; /* a new session starts from its heads */
+        m->inflight_bytes = 0;
+        m->pulling = false;
+    }
+    if (to == NODE_MEMBER_HELLO_SENT)
         s_hello(m);
+    else if (to == NODE_MEMBER_BACKOFF)
+        s_timer(m, delay_ms);
+    if (from == to)
+        return;
+    if (m->o->debug)
+        zsys_debug("member: state %s -> %s: %s", s_state_names[from],
+                   s_state_names[to], why);
+    if (m->on_state && m->on_state(m->on_state_arg, from, to) == -1)
+        m->yield = true;
 }
 
 /* Sends batches while the window allows (SPEC 8.4: credit in bytes). */
 static void
-s_pump(s_member_t *m)
+s_pump(node_member_daemon_t *m)
 {
     store_head_t head;
-    if (!m->level_known || !m->connected ||
-        node_mono_ms() < m->backoff_until_ms || store_head(m->st, m->id, &head))
+    if (m->state != NODE_MEMBER_LEVEL || !m->connected ||
+        store_head(m->st, m->id, &head))
         return;
     size_t window = m->o->window ? m->o->window : S_DEFAULT_WINDOW;
     while (m->nflight < S_MAX_FLIGHT && m->inflight_bytes < window &&
@@ -123,7 +188,8 @@ s_pump(s_member_t *m)
         if (rc) {
             zsys_error("member: cannot build a batch from seq %" PRIu64 ": %s",
                        m->next_from, vocfed_strerror(rc));
-            m->backoff_until_ms = node_mono_ms() + S_BACKOFF_MS;
+            s_enter(m, NODE_MEMBER_BACKOFF, "cannot build a batch",
+                    S_BACKOFF_MS);
             return;
         }
         if (s_send(m) != 0)
@@ -140,7 +206,7 @@ s_pump(s_member_t *m)
  * alone; the coordinator skips it (SPEC 8.4 step 2) and answers with its
  * receipt for everything it holds. */
 static void
-s_ask_receipt(s_member_t *m, uint64_t size)
+s_ask_receipt(node_member_daemon_t *m, uint64_t size)
 {
     store_ack_t ack;
     uint64_t last;
@@ -162,7 +228,7 @@ s_ask_receipt(s_member_t *m, uint64_t size)
  * have been lost with a connection, and nothing else would bring it
  * (SPEC 10.3). */
 static void
-s_restate_receipt(s_member_t *m)
+s_restate_receipt(node_member_daemon_t *m)
 {
     store_head_t held;
     if (!m->coord_id[0] || store_head(m->st, m->coord_id, &held) != VOCFED_OK ||
@@ -175,7 +241,7 @@ s_restate_receipt(s_member_t *m)
 }
 
 static void
-s_pull(s_member_t *m)
+s_pull(node_member_daemon_t *m)
 {
     store_head_t held = {0};
     if (!m->coord_id[0] || m->pulling || !m->connected)
@@ -192,13 +258,56 @@ s_pull(s_member_t *m)
 
 /* ---- the coordinator's messages ---------------------------------------- */
 
+/* The heads answering our hello: where the coordinator's copy of our log
+ * stands. Level from there, unless it holds more than we do. */
 static void
-s_on_heads(s_member_t *m, const proto_msg_heads_t *h)
+s_level_start(node_member_daemon_t *m, const proto_msg_heads_t *h)
+{
+    store_head_t head;
+    proto_head_t mine;
+    if (node_heads_find(h, m->id, &mine) || store_head(m->st, m->id, &head))
+        return; /* the hello is said again */
+    if (mine.size > head.size) {
+        node_alarm(m->st, NULL, 0,
+                   &(node_alarm_t){NODE_ALARM_ERROR, "ahead", m->coord_id,
+                                   m->id, mine.size,
+                                   "coordinator holds more of our log than "
+                                   "we do"},
+                   "member: the coordinator holds %" PRIu64
+                   " of our entries but we hold %" PRIu64,
+                   mine.size, head.size);
+        m->refusal = VOCFED_ECORRUPT;
+        s_enter(m, NODE_MEMBER_BACKOFF, "coordinator ahead", S_BACKOFF_MS);
+        return;
+    }
+    uint8_t root[PROTO_HASH_LEN];
+    if (store_root_at(m->st, m->id, mine.size, root) == VOCFED_OK &&
+        memcmp(root, mine.root, PROTO_HASH_LEN) != 0)
+        node_alarm(m->st, NULL, 0,
+                   &(node_alarm_t){NODE_ALARM_ERROR, "bad-head", m->coord_id,
+                                   m->id, mine.size,
+                                   "coordinator's copy of our log differs"},
+                   "member: the coordinator's copy of our log differs at "
+                   "size %" PRIu64,
+                   mine.size);
+    m->remote_size = mine.size;
+    m->next_from = mine.size + 1;
+    s_enter(m, NODE_MEMBER_LEVEL, "heads", 0);
+    if (mine.size < head.size)
+        zsys_info("member: resuming at seq %" PRIu64 " of %" PRIu64,
+                  mine.size + 1, head.size);
+    s_ask_receipt(m, mine.size);
+    s_restate_receipt(m);
+    s_persist(m);
+}
+
+/* Learns (first contact) or checks the coordinator's id. */
+static int
+s_coordinator_is(node_member_daemon_t *m, const proto_msg_heads_t *h)
 {
     char cid[PROTO_ID_MAX + 1];
-    proto_head_t mine, theirs;
     if (h->node_id_len > PROTO_ID_MAX)
-        return;
+        return VOCFED_EMALFORMED;
     snprintf(cid, sizeof cid, "%.*s", (int)h->node_id_len, h->node_id);
     if (!m->coord_id[0]) {
         /* First contact: the coordinator's log is verified with the key
@@ -207,54 +316,30 @@ s_on_heads(s_member_t *m, const proto_msg_heads_t *h)
         if (rc) {
             zsys_error("member: coordinator %s: %s", cid, vocfed_strerror(rc));
             m->refusal = rc;
-            return;
+            return rc;
         }
         snprintf(m->coord_id, sizeof m->coord_id, "%s", cid);
     } else if (strcmp(cid, m->coord_id) != 0) {
         zsys_error("member: the coordinator now says it is %s, not %s", cid,
                    m->coord_id);
         m->refusal = VOCFED_EAUTHOR;
-        return;
+        return VOCFED_EAUTHOR;
     }
+    return VOCFED_OK;
+}
+
+static void
+s_on_heads(node_member_daemon_t *m, const proto_msg_heads_t *h)
+{
+    proto_head_t theirs;
+    if (s_coordinator_is(m, h))
+        return;
     if (node_heads_find(h, m->coord_id, &theirs) == VOCFED_OK)
         m->coord_head = theirs.size;
-    if (m->awaiting_heads) {
-        store_head_t head;
-        if (node_heads_find(h, m->id, &mine) || store_head(m->st, m->id, &head))
+    if (m->state == NODE_MEMBER_HELLO_SENT) {
+        s_level_start(m, h);
+        if (m->state != NODE_MEMBER_LEVEL)
             return;
-        m->awaiting_heads = false;
-        if (mine.size > head.size) {
-            zsys_error("member: the coordinator holds %" PRIu64
-                       " of our entries but we hold %" PRIu64,
-                       mine.size, head.size);
-            if (store_alarm(m->st, "ahead", m->coord_id, m->id, mine.size,
-                            "coordinator holds more of our log than we do")) {
-            }
-            m->refusal = VOCFED_ECORRUPT;
-            return;
-        }
-        uint8_t root[PROTO_HASH_LEN];
-        if (store_root_at(m->st, m->id, mine.size, root) == VOCFED_OK &&
-            memcmp(root, mine.root, PROTO_HASH_LEN) != 0) {
-            zsys_error("member: the coordinator's copy of our log differs at "
-                       "size %" PRIu64,
-                       mine.size);
-            if (store_alarm(m->st, "bad-head", m->coord_id, m->id, mine.size,
-                            "coordinator's copy of our log differs")) {
-            }
-        }
-        m->remote_size = mine.size;
-        m->next_from = mine.size + 1;
-        m->nflight = 0;
-        m->inflight_bytes = 0;
-        m->level_known = true;
-        m->dirty = true;
-        if (mine.size < head.size)
-            zsys_info("member: resuming at seq %" PRIu64 " of %" PRIu64,
-                      mine.size + 1, head.size);
-        s_ask_receipt(m, mine.size);
-        s_restate_receipt(m);
-        s_persist(m);
     }
     m->pulling = false;
     s_pump(m);
@@ -262,7 +347,7 @@ s_on_heads(s_member_t *m, const proto_msg_heads_t *h)
 }
 
 static void
-s_on_receipt(s_member_t *m, const proto_msg_receipt_t *r)
+s_on_receipt(node_member_daemon_t *m, const proto_msg_receipt_t *r)
 {
     char author[PROTO_ID_MAX + 1] = "";
     store_ack_t ack;
@@ -271,12 +356,14 @@ s_on_receipt(s_member_t *m, const proto_msg_receipt_t *r)
     int rc = node_receipt_check(m->st, m->coord_id, m->o->coordinator_pk,
                                 r->receipt, r->receipt_len, author, &ack);
     if (rc == VOCFED_EROOT) {
-        zsys_error("member: receipt from %s states root at %" PRIu64
+        node_alarm(m->st, NULL, 0,
+                   &(node_alarm_t){NODE_ALARM_ERROR, "bad-receipt", m->coord_id,
+                                   author, ack.acked,
+                                   "receipt root is not our root at that "
+                                   "size"},
+                   "member: receipt from %s states root at %" PRIu64
                    " that is not ours",
                    m->coord_id, ack.acked);
-        if (store_alarm(m->st, "bad-receipt", m->coord_id, author, ack.acked,
-                        "receipt root is not our root at that size")) {
-        }
         return;
     }
     if (rc || strcmp(author, m->id) != 0)
@@ -289,15 +376,14 @@ s_on_receipt(s_member_t *m, const proto_msg_receipt_t *r)
     memmove(m->flight, m->flight + k, (m->nflight - k) * sizeof *m->flight);
     m->nflight -= k;
     if (ack.acked > m->remote_size) {
-        if (m->stats)
-            m->stats->sent += ack.acked - m->remote_size;
+        m->stats.sent += ack.acked - m->remote_size;
         m->remote_size = ack.acked;
     }
     s_pump(m);
 }
 
 static void
-s_on_batch(s_member_t *m, const proto_msg_batch_t *b)
+s_on_batch(node_member_daemon_t *m, const proto_msg_batch_t *b)
 {
     store_ingest_result_t res;
     m->pulling = false;
@@ -311,54 +397,46 @@ s_on_batch(s_member_t *m, const proto_msg_batch_t *b)
     int rc = node_batch_accept(m->st, m->id, m->sk, b, &m->out, &res);
     if (m->out.len)
         s_send(m);
-    if (rc) {
-        m->refused++;
-        zsys_warning("member: refused the coordinator's batch seq=%" PRIu64
-                     " reason=%s: %s",
-                     b->first_seq, vocfed_status_token(rc), res.what);
-        if (store_alarm(m->st, "refused", m->coord_id, m->coord_id,
-                        b->first_seq, res.what)) {
-        }
-        if (!m->refusal)
-            m->refusal = rc;
-        if (rc == VOCFED_ESTORAGEFULL) {
-            /* Our disk, not their log: pull again after the back-off (a
-             * hello, its heads, then s_pull), when there may be room. */
-            m->backoff_until_ms = node_mono_ms() + S_BACKOFF_MS;
-            m->level_known = false;
-        }
+    if (rc == VOCFED_OK) {
+        m->stats.received += res.applied;
+        s_pull(m);
         return;
     }
-    if (m->stats)
-        m->stats->received += res.applied;
-    s_pull(m);
+    m->refused++;
+    node_alarm(m->st, NULL, 0,
+               &(node_alarm_t){NODE_ALARM_WARNING, "refused", m->coord_id,
+                               m->coord_id, b->first_seq, res.what},
+               "member: refused the coordinator's batch seq=%" PRIu64
+               " reason=%s: %s",
+               b->first_seq, vocfed_status_token(rc), res.what);
+    if (!m->refusal)
+        m->refusal = rc;
+    /* Our disk, not their log: pull again after the back-off (a hello,
+     * its heads, then s_pull), when there may be room. */
+    if (rc == VOCFED_ESTORAGEFULL)
+        s_enter(m, NODE_MEMBER_BACKOFF, "storage full", S_BACKOFF_MS);
 }
 
 static void
-s_on_error(s_member_t *m, const proto_msg_error_t *e)
+s_on_error(node_member_daemon_t *m, const proto_msg_error_t *e)
 {
     m->refused++;
-    m->dirty = true;
-    zsys_warning("member: the coordinator refused seq=%" PRIu64
-                 " reason=%.*s: %.*s",
-                 e->seq, (int)e->code_len, e->code, (int)e->text_len, e->text);
     char text[PROTO_MSG_TEXT_MAX + 1];
     snprintf(text, sizeof text, "%.*s", (int)e->text_len, e->text);
-    if (store_alarm(m->st, "refused-by-peer", m->coord_id, m->id, e->seq,
-                    text)) {
-    }
+    node_alarm(m->st, NULL, 0,
+               &(node_alarm_t){NODE_ALARM_WARNING, "refused-by-peer",
+                               m->coord_id, m->id, e->seq, text},
+               "member: the coordinator refused seq=%" PRIu64
+               " reason=%.*s: %.*s",
+               e->seq, (int)e->code_len, e->code, (int)e->text_len, e->text);
     if (!m->refusal) /* the coordinator's reason, not another */
         m->refusal = vocfed_status_from_token(e->code, e->code_len);
-    if (m->stats)
-        m->stats->refused++;
-    m->backoff_until_ms = node_mono_ms() + S_BACKOFF_MS;
-    m->level_known = false;
-    m->nflight = 0;
-    m->inflight_bytes = 0;
+    m->stats.refused++;
+    s_enter(m, NODE_MEMBER_BACKOFF, "refused", S_BACKOFF_MS);
 }
 
 static void
-s_on_message(s_member_t *m)
+s_on_message(node_member_daemon_t *m)
 {
     zmsg_t *msg = zmsg_recv(m->dealer);
     if (!msg)
@@ -393,28 +471,23 @@ s_on_message(s_member_t *m)
 }
 
 static void
-s_on_monitor(s_member_t *m)
+s_on_link(node_member_daemon_t *m, const char *event)
 {
-    char *event = NULL, *value = NULL, *endpoint = NULL;
-    if (zstr_recvx(m->monitor, &event, &value, &endpoint, NULL) < 1)
-        return;
     if (streq(event, "CONNECTED")) {
         m->connected = true;
         zsys_info("member: connected to %s", m->o->coordinator);
-        s_resync(m, "connected");
+        zsys_info("member: resynchronising with %s: connected",
+                  m->coord_id[0] ? m->coord_id : "coordinator");
+        s_enter(m, NODE_MEMBER_HELLO_SENT, "connected", 0);
     } else if (streq(event, "DISCONNECTED")) {
         if (m->connected)
             zsys_info("member: disconnected from %s", m->o->coordinator);
         m->connected = false;
-        m->level_known = false;
-        m->awaiting_heads = false;
-        m->nflight = 0;
-        m->inflight_bytes = 0;
-        m->pulling = false;
         m->dirty = true;
-    } else if (streq(event, "HANDSHAKE_FAILED_AUTH") ||
-               streq(event, "HANDSHAKE_FAILED_PROTOCOL") ||
-               streq(event, "HANDSHAKE_FAILED_NO_DETAIL")) {
+        if (m->state != NODE_MEMBER_DISCONNECTED)
+            s_enter(m, NODE_MEMBER_BACKOFF, "link lost", 0);
+    } else if (strncmp(event, "HANDSHAKE_FAILED_", 17) == 0) {
+        /* _AUTH, _PROTOCOL, _NO_DETAIL */
         if (!m->refused_at_transport)
             zsys_error("member: the coordinator at %s refused this node "
                        "(%s): not on its roster, suspended, revoked, or a "
@@ -422,48 +495,172 @@ s_on_monitor(s_member_t *m)
                        m->o->coordinator, event);
         m->refused_at_transport = true;
     }
+}
+
+/* ---- the loop's handlers ------------------------------------------------ */
+
+static bool
+s_level(node_member_daemon_t *m)
+{
+    store_head_t mine, held = {0};
+    if (m->state != NODE_MEMBER_LEVEL || m->nflight || m->pulling ||
+        store_head(m->st, m->id, &mine))
+        return false;
+    if (m->coord_id[0] && store_head(m->st, m->coord_id, &held))
+        held.size = 0;
+    return m->remote_size == mine.size && m->next_from > mine.size &&
+           held.size >= m->coord_head;
+}
+
+/* With once: whether the run is over, and how (m->rc). */
+static bool
+s_once_over(node_member_daemon_t *m)
+{
+    if (!m->o->once || m->done)
+        return m->done;
+    if (m->refusal)
+        m->rc = m->refusal;
+    else if (m->refused_at_transport)
+        m->rc = VOCFED_ELOCKED;
+    else if (s_level(m))
+        m->rc = VOCFED_OK;
+    else
+        return false;
+    m->done = true;
+    return true;
+}
+
+/* What every handler returns: -1 ends the loop. */
+static int
+s_next(node_member_daemon_t *m)
+{
+    if (m->yield) {
+        m->yield = false; /* the caller may run the loop again */
+        return -1;
+    }
+    return m->stop || node_daemon_stopping() || s_once_over(m) ? -1 : 0;
+}
+
+static int
+s_dealer_ready(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    node_member_daemon_t *m = arg;
+    /* A stop is honoured between two messages. */
+    for (int i = 0;
+         i < 64 && !m->stop && !m->yield && !node_daemon_stopping() &&
+         (zsock_events(sock) & ZMQ_POLLIN);
+         i++)
+        s_on_message(m);
+    return s_next(m);
+}
+
+static int
+s_monitor_ready(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    node_member_daemon_t *m = arg;
+    char *event = NULL, *value = NULL, *endpoint = NULL;
+    if (zstr_recvx(sock, &event, &value, &endpoint, NULL) >= 1)
+        s_on_link(m, event);
     zstr_free(&event);
     zstr_free(&value);
     zstr_free(&endpoint);
+    return s_next(m);
 }
 
-/* ---- the loop ----------------------------------------------------------- */
+static int
+s_watch_ready(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    node_member_daemon_t *m = arg;
+    if (node_daemon_watch_commit(item->fd, m->st))
+        s_pump(m);
+    return s_next(m);
+}
+
+/* The state's timer: in hello-sent, hello again; in back-off, hello
+ * when linked (else its CONNECTED event will). */
+static int
+s_timer_due(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    node_member_daemon_t *m = arg;
+    if (timer_id != m->timer)
+        return s_next(m); /* ended after it was due */
+    m->timer = -1;        /* it fired once, and is gone */
+    if (m->state == NODE_MEMBER_HELLO_SENT && m->connected)
+        s_hello(m);
+    else if (m->state == NODE_MEMBER_BACKOFF && m->connected &&
+             !(m->o->once && m->refusal))
+        s_enter(m, NODE_MEMBER_HELLO_SENT, "back-off over", 0);
+    return s_next(m);
+}
 
 static int
-s_setup(s_member_t *m)
+s_tick(zloop_t *loop, int timer_id, void *arg)
 {
-    uint8_t cpk[PROTO_PUBKEY_LEN], server[PROTO_PUBKEY_LEN];
-    uint8_t *csk = sodium_malloc(PROTO_PUBKEY_LEN);
-    if (!csk)
-        return VOCFED_ENOMEM;
-    int rc = node_identity_curve(m->sk, cpk, csk);
-    if (!rc)
-        rc = node_pubkey_curve(m->o->coordinator_pk, server);
-    if (rc) {
-        sodium_free(csk);
+    (void)loop;
+    (void)timer_id;
+    node_member_daemon_t *m = arg;
+    if (m->nflight && node_now_ms() - m->last_rx_ms > S_STALL_MS) {
+        zsys_info("member: resynchronising with %s: no receipt",
+                  m->coord_id[0] ? m->coord_id : "coordinator");
+        s_enter(m, NODE_MEMBER_HELLO_SENT, "no receipt", 0);
+    }
+    if (m->dirty)
+        s_persist(m);
+    return s_next(m);
+}
+
+static int
+s_timeout(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    node_member_daemon_t *m = arg;
+    if (!s_once_over(m)) {
+        m->rc = VOCFED_EINTERRUPTED;
+        m->done = true;
+    }
+    return -1;
+}
+
+/* ---- life --------------------------------------------------------------- */
+
+/* The store with the figures, our id and our secret key. The place of
+ * node_open(). */
+static int
+s_open(node_member_daemon_t *m, const char *dir)
+{
+    char pkhex[2 * PROTO_PUBKEY_LEN + 1];
+    uint8_t pk[PROTO_PUBKEY_LEN];
+    store_opts_t so = {0};
+    int rc;
+    if ((rc = store_open(dir, &so, &m->st)) ||
+        (rc = node_figures_attach_store(m->st)) ||
+        (rc = store_meta_get(m->st, "node_id", m->id, sizeof m->id)) ||
+        (rc = store_meta_get(m->st, "node_pubkey", pkhex, sizeof pkhex)) ||
+        (rc = proto_unhex(pkhex, pk, sizeof pk)))
         return rc;
-    }
-    m->dealer = zsock_new(ZMQ_DEALER);
-    if (!m->dealer) {
-        sodium_free(csk);
-        return VOCFED_ENOMEM;
-    }
+    return node_identity_load(dir, pk, &m->sk);
+}
+
+/* The CURVE client to the coordinator, and its connection events. */
+static int
+s_dial(node_member_daemon_t *m)
+{
+    uint8_t server[PROTO_PUBKEY_LEN];
+    int rc = node_pubkey_curve(m->o->coordinator_pk, server);
+    if (rc || (rc = node_daemon_socket(ZMQ_DEALER, m->sk, &m->dealer)))
+        return rc;
     zsock_set_curve_serverkey_bin(m->dealer, server);
-    zsock_set_curve_publickey_bin(m->dealer, cpk);
-    zsock_set_curve_secretkey_bin(m->dealer, csk);
-    sodium_free(csk); /* wiped */
     zsock_set_maxmsgsize(m->dealer, PROTO_MSG_MAX);
     zsock_set_sndhwm(m->dealer, S_MAX_FLIGHT + 16);
     zsock_set_rcvhwm(m->dealer, 1000);
-    zsock_set_linger(m->dealer, 0);
     zsock_set_immediate(m->dealer, 1);
-    zsock_set_sndtimeo(m->dealer, 0);
     zsock_set_reconnect_ivl(m->dealer, 100);
     zsock_set_reconnect_ivl_max(m->dealer, 2000);
-    zsock_set_heartbeat_ivl(m->dealer, 1000);
-    zsock_set_heartbeat_timeout(m->dealer, 5000);
-    zsock_set_heartbeat_ttl(m->dealer, 10000);
-
     m->monitor = zactor_new(zmonitor, m->dealer);
     if (!m->monitor)
         return VOCFED_ENOMEM;
@@ -475,133 +672,132 @@ s_setup(s_member_t *m)
     return VOCFED_OK;
 }
 
-static bool
-s_level(s_member_t *m)
+int
+node_member_new(const node_member_opts_t *o, node_member_daemon_t **out)
 {
-    store_head_t mine, held = {0};
-    if (!m->level_known || m->nflight || m->pulling || m->awaiting_heads ||
-        store_head(m->st, m->id, &mine))
-        return false;
-    if (m->coord_id[0] && store_head(m->st, m->coord_id, &held))
-        held.size = 0;
-    return m->remote_size == mine.size && m->next_from > mine.size &&
-           held.size >= m->coord_head;
+    node_member_daemon_t *m = calloc(1, sizeof *m);
+    if (!m)
+        return VOCFED_ENOMEM;
+    *m = (node_member_daemon_t){.o = o, .lock = -1, .watch = -1, .timer = -1};
+    proto_buf_init(&m->out);
+    int rc = m->lock = node_daemon_take("member", o->dir);
+    if (rc < 0 || (rc = s_open(m, o->dir)))
+        goto fail;
+    if ((rc = s_dial(m))) {
+        zsys_error("member: cannot dial %s: %s", o->coordinator,
+                   vocfed_strerror(rc));
+        goto fail;
+    }
+    if ((rc = m->watch = node_daemon_watch(o->dir)) < 0)
+        goto fail;
+    zsys_info("member: id=%s dialling %s", m->id, o->coordinator);
+    *out = m;
+    return VOCFED_OK;
+fail:
+    node_member_destroy(&m);
+    return rc;
+}
+
+void
+node_member_destroy(node_member_daemon_t **self)
+{
+    node_member_daemon_t *m = *self;
+    if (!m)
+        return;
+    m->connected = false; /* the coordinator: recorded disconnected */
+    if (m->st && m->dealer)
+        s_persist(m);
+    if (m->watch >= 0)
+        close(m->watch);
+    zactor_destroy(&m->monitor);
+    zsock_destroy(&m->dealer);
+    node_identity_free(&m->sk);
+    store_destroy(&m->st);
+    proto_buf_release(&m->out);
+    node_daemon_unlock(m->lock);
+    free(m);
+    *self = NULL;
+}
+
+int
+node_member_attach(node_member_daemon_t *self, zloop_t *loop)
+{
+    zmq_pollitem_t watch = {NULL, self->watch, ZMQ_POLLIN, 0};
+    self->loop = loop;
+    if (zloop_reader(loop, zactor_sock(self->monitor), s_monitor_ready, self) ||
+        zloop_reader(loop, self->dealer, s_dealer_ready, self) ||
+        zloop_poller(loop, &watch, s_watch_ready, self) ||
+        zloop_timer(loop, S_TICK_MS, 0, s_tick, self) < 0 ||
+        (self->o->once && self->o->timeout_ms &&
+         zloop_timer(loop, self->o->timeout_ms, 1, s_timeout, self) < 0))
+        return VOCFED_ENOMEM;
+    return VOCFED_OK;
+}
+
+int
+node_member_loop(node_member_daemon_t *self)
+{
+    zloop_t *loop = zloop_new();
+    if (!loop)
+        return VOCFED_ENOMEM;
+    int rc = node_member_attach(self, loop);
+    if (rc == VOCFED_OK)
+        rc = node_daemon_loop(loop);
+    zloop_destroy(&loop);
+    self->loop = NULL;
+    self->timer = -1;
+    if (rc || !self->o->once)
+        return rc;
+    if (!s_once_over(self)) /* stopped (a signal, node_member_stop) */
+        return VOCFED_EINTERRUPTED;
+    return self->rc;
+}
+
+void
+node_member_stop(node_member_daemon_t *self)
+{
+    self->stop = true;
+}
+
+node_member_state_t
+node_member_state(const node_member_daemon_t *self)
+{
+    return self->state;
+}
+
+const char *
+node_member_state_name(node_member_state_t state)
+{
+    return state < NODE_MEMBER_STATES ? s_state_names[state] : "?";
+}
+
+void
+node_member_on_state(node_member_daemon_t *self, node_member_state_fn fn,
+                     void *arg)
+{
+    self->on_state = fn;
+    self->on_state_arg = arg;
+}
+
+const node_member_stats_t *
+node_member_stats(const node_member_daemon_t *self)
+{
+    return &self->stats;
 }
 
 int
 node_member_run(const node_member_opts_t *o, node_member_stats_t *stats)
 {
-    s_member_t m = {.o = o, .stats = stats};
-    int lock = -1, watch = -1, holder = 0, rc;
-    char pkhex[2 * PROTO_PUBKEY_LEN + 1];
-    uint8_t pk[PROTO_PUBKEY_LEN];
-    proto_buf_init(&m.out);
+    node_member_daemon_t *m = NULL;
     if (stats)
         memset(stats, 0, sizeof *stats);
-
-    lock = node_daemon_lock(o->dir, &holder);
-    if (lock < 0) {
-        if (lock == VOCFED_ELOCKED)
-            zsys_error("member: store %s is held by another daemon (pid %d)",
-                       o->dir, holder);
-        return lock;
-    }
-    store_opts_t so = {0};
-    if ((rc = store_open(o->dir, &so, &m.st)) ||
-        (rc = node_figures_attach_store(m.st)))
-        goto done;
-    if ((rc = store_meta_get(m.st, "node_id", m.id, sizeof m.id)) ||
-        (rc = store_meta_get(m.st, "node_pubkey", pkhex, sizeof pkhex)) ||
-        (rc = proto_unhex(pkhex, pk, sizeof pk)) ||
-        (rc = node_identity_load(o->dir, pk, &m.sk)))
-        goto done;
     node_daemon_signals();
-    if ((rc = s_setup(&m))) {
-        zsys_error("member: cannot dial %s: %s", o->coordinator,
-                   vocfed_strerror(rc));
-        goto done;
-    }
-    if ((watch = node_daemon_watch(o->dir)) < 0) {
-        rc = watch;
-        goto done;
-    }
-    zsys_info("member: id=%s dialling %s", m.id, o->coordinator);
-    uint64_t start = node_mono_ms(), next_persist = start + S_PERSIST_MS;
-    rc = VOCFED_OK;
-    while (!node_daemon_stopping()) {
-        zmq_pollitem_t items[] = {
-            {zsock_resolve(m.dealer), 0, ZMQ_POLLIN, 0},
-            {zsock_resolve(m.monitor), 0, ZMQ_POLLIN, 0},
-            {NULL, watch, ZMQ_POLLIN, 0},
-        };
-        int n = zmq_poll(items, 3, 200);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = -errno;
-            break;
-        }
-        if (items[1].revents & ZMQ_POLLIN)
-            s_on_monitor(&m);
-        /* A stop is honoured between two messages. */
-        for (int i = 0; i < 64 && !node_daemon_stopping() &&
-                        (zsock_events(m.dealer) & ZMQ_POLLIN);
-             i++)
-            s_on_message(&m);
-        if (items[2].revents & ZMQ_POLLIN) {
-            node_daemon_watch_drain(watch);
-            /* The event can come just before the commit is visible. */
-            if (store_sync_point(m.st) == VOCFED_OK)
-                s_pump(&m);
-        }
-        uint64_t now = node_mono_ms();
-        if (m.connected && m.awaiting_heads &&
-            now - m.hello_sent_ms > S_HELLO_RETRY_MS)
-            s_hello(&m);
-        if (m.connected && !m.level_known && !m.awaiting_heads &&
-            now >= m.backoff_until_ms && !(o->once && m.refusal))
-            s_hello(&m);
-        /* Heads may have come during a back-off (the coordinator's log
-         * grew): nothing else wakes the sender when the back-off ends. */
-        if (m.level_known && now >= m.backoff_until_ms)
-            s_pump(&m);
-        if (m.nflight && node_now_ms() - m.last_rx_ms > S_STALL_MS)
-            s_resync(&m, "no receipt");
-        if (m.dirty && now >= next_persist) {
-            s_persist(&m);
-            next_persist = now + S_PERSIST_MS;
-        }
-        if (o->once) {
-            if (m.refusal) {
-                rc = m.refusal;
-                break;
-            }
-            if (m.refused_at_transport) {
-                rc = VOCFED_ELOCKED;
-                break;
-            }
-            if (s_level(&m)) {
-                rc = VOCFED_OK;
-                break;
-            }
-            if (o->timeout_ms && now - start > o->timeout_ms) {
-                rc = VOCFED_EINTERRUPTED;
-                break;
-            }
-        }
-    }
-    if (node_daemon_stopping() && o->once && rc == VOCFED_OK && !s_level(&m))
-        rc = VOCFED_EINTERRUPTED;
-    m.connected = false;
-    s_persist(&m);
-done:
-    if (watch >= 0)
-        close(watch);
-    zactor_destroy(&m.monitor);
-    zsock_destroy(&m.dealer);
-    node_identity_free(&m.sk);
-    store_destroy(&m.st);
-    proto_buf_release(&m.out);
-    node_daemon_unlock(lock);
+    int rc = node_member_new(o, &m);
+    if (rc)
+        return rc;
+    rc = node_member_loop(m);
+    if (stats)
+        *stats = m->stats;
+    node_member_destroy(&m);
     return rc;
 }

@@ -6,12 +6,19 @@
  * coordinator's copy of our log stands, and from there it sends batches
  * within a window of bytes in flight, checking each receipt against its
  * own tree. It pulls the coordinator's own log the same way. Local
- * commits (by any process) wake it through inotify. */
+ * commits (by any process) wake it through inotify.
+ *
+ * The session is an explicit state machine (node_member_state_t), driven
+ * by a czmq zloop: readers for the socket, its connection events and the
+ * store, timers for the hello's answer, the back-off and the stall. A
+ * member runs as a daemon (node_member_run), or in a caller's process and
+ * loop (node_member_new, node_member_attach), as the tests do. */
 #ifndef VOCFED_NODE_MEMBER_H
 #define VOCFED_NODE_MEMBER_H
 
 #include "protocol/checkpoint.h"
 
+#include <czmq.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +30,7 @@ typedef struct {
     bool once;           /* stop when both sides are level */
     uint64_t timeout_ms; /* once: give up after this long */
     size_t window;       /* bytes in flight; 0 = default */
+    bool debug;          /* log each change of state (zsys_debug) */
 } node_member_opts_t;
 
 /* What `sync --once` saw. */
@@ -32,10 +40,74 @@ typedef struct {
     uint64_t refused;  /* refusals from either side */
 } node_member_stats_t;
 
-/* Runs the member. As a daemon: until SIGINT/SIGTERM, returns 0. With
- * once: returns 0 when level, VOCFED_EBADSIG/... (the refusal) when the
+/* The states of the member's session (SPEC 10.3). */
+typedef enum {
+    NODE_MEMBER_DISCONNECTED, /* dialling: no link yet since it started */
+    NODE_MEMBER_HELLO_SENT,   /* linked; hello sent (or about to be sent
+                                 again), its answer not back */
+    NODE_MEMBER_LEVEL,        /* both sides' heads known: sending our log
+                                 and pulling the coordinator's */
+    NODE_MEMBER_BACKOFF,      /* the session ended (a refusal, a lost link,
+                                 a store error): waiting out the delay and
+                                 for the link, then hello again */
+    NODE_MEMBER_STATES
+} node_member_state_t;
+
+/* A member: its store, its socket and its session. */
+typedef struct node_member_daemon_t node_member_daemon_t;
+
+/* Told of each change of state, after it. Returns 0, or -1 to end the
+ * loop that runs the member (like a zloop handler). */
+typedef int (*node_member_state_fn)(void *arg, node_member_state_t from,
+                                    node_member_state_t to);
+
+/* Takes the store's daemon lock, opens it and dials o->coordinator (the
+ * link comes up in the loop). o is borrowed for the member's life.
+ * Returns 0, VOCFED_ELOCKED (another daemon has the store), -errno or
+ * another status. */
+int node_member_new(const node_member_opts_t *o,
+                    node_member_daemon_t **out) VOCFED_WUR;
+
+/* Records the coordinator as disconnected, closes everything, releases
+ * the lock; NULLs *self; accepts NULL. */
+void node_member_destroy(node_member_daemon_t **self);
+
+/* Puts the member's readers and timers on loop (the caller's, once; it
+ * must outlive the member's use of it). A handler of the member returns
+ * -1, ending the loop, after node_member_stop, when the state observer
+ * asks, on SIGINT/SIGTERM (node_daemon_signals), and with once: when
+ * level, refused, or out of time. Returns 0 or VOCFED_ENOMEM. */
+int node_member_attach(node_member_daemon_t *self, zloop_t *loop) VOCFED_WUR;
+
+/* Runs the member in a loop of its own until it ends (see
+ * node_member_attach). Returns 0; with once: 0 when level, the refusal
+ * (VOCFED_EBADSIG, ...), VOCFED_ELOCKED when the coordinator refused the
+ * link, VOCFED_EINTERRUPTED on timeout or stop; -errno when polling
+ * failed. */
+int node_member_loop(node_member_daemon_t *self);
+
+/* Ends the loop after the event being handled. From the loop's thread
+ * (a handler or an observer); a member is not shared between threads. */
+void node_member_stop(node_member_daemon_t *self);
+
+/* The state now, and its name ("disconnected", "hello-sent", "level",
+ * "back-off"). */
+node_member_state_t node_member_state(const node_member_daemon_t *self);
+const char *node_member_state_name(node_member_state_t state);
+
+/* Calls fn(arg, from, to) after each change of state (NULL: none). */
+void node_member_on_state(node_member_daemon_t *self, node_member_state_fn fn,
+                          void *arg);
+
+/* What happened so far (owned by the member). */
+const node_member_stats_t *node_member_stats(const node_member_daemon_t *self);
+
+/* Runs the member as a daemon: SIGINT/SIGTERM handlers, then new, loop,
+ * destroy. As a daemon: until SIGINT/SIGTERM, returns 0. With once:
+ * returns 0 when level, VOCFED_EBADSIG/... (the refusal) when the
  * coordinator refused something, VOCFED_EINTERRUPTED on timeout or
- * signal. VOCFED_ELOCKED when another daemon has the store. */
+ * signal. VOCFED_ELOCKED when another daemon has the store. stats (may be
+ * NULL) gets what happened. */
 int node_member_run(const node_member_opts_t *o, node_member_stats_t *stats);
 
 #endif

@@ -1,0 +1,249 @@
+/* vocfed: the coordinator's sessions (SPEC 10.5). */
+#include "node/session.h"
+#include "node/daemon.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Per member: messages and bytes a second, and the bursts allowed. An
+ * honest member sends at most 256 batches in a 16 MiB window, then one
+ * batch per receipt; these are far above that. */
+#define S_RATE_MSGS 2000.0
+#define S_BURST_MSGS 4000.0
+#define S_RATE_BYTES (64.0 * 1024 * 1024)
+#define S_BURST_BYTES (96.0 * 1024 * 1024)
+
+struct node_sessions_t {
+    zhashx_t *table;      /* member id -> node_session_t (owned) */
+    size_t max;           /* sessions at most */
+    uint64_t interval_ms; /* abuse: logged once, tolerated
+                             NODE_ABUSE_TOLERANCE times per interval */
+};
+
+static const char *const s_abuse_names[NODE_ABUSE_KINDS] = {
+    "malformed", "too-large", "refused", "replayed",
+    "seq-gap",   "flooded",   "unread",  "other"};
+
+static void
+s_session_free(void **item)
+{
+    node_session_t *s = *item;
+    if (s) {
+        zframe_destroy(&s->routing);
+        free(s);
+        *item = NULL;
+    }
+}
+
+int
+node_sessions_new(size_t max, uint64_t interval_ms, node_sessions_t **out)
+{
+    node_sessions_t *self = calloc(1, sizeof *self);
+    if (!self || !(self->table = zhashx_new())) {
+        free(self);
+        return VOCFED_ENOMEM;
+    }
+    zhashx_set_destructor(self->table, s_session_free);
+    self->max = max;
+    self->interval_ms = interval_ms;
+    *out = self;
+    return VOCFED_OK;
+}
+
+void
+node_sessions_destroy(node_sessions_t **self)
+{
+    if (*self) {
+        zhashx_destroy(&(*self)->table);
+        free(*self);
+        *self = NULL;
+    }
+}
+
+/* Counters go on across restarts of the daemon: start from the stored. */
+static void
+s_restore(node_session_t *s, store_t *st)
+{
+    store_peer_t p;
+    if (store_peer_get(st, s->id, &p) != VOCFED_OK)
+        return;
+    s->count[NODE_ABUSE_REFUSED] = p.refused;
+    s->count[NODE_ABUSE_MALFORMED] = p.malformed;
+    s->count[NODE_ABUSE_TOO_LARGE] = p.too_large;
+    s->count[NODE_ABUSE_REPLAYED] = p.replayed;
+    s->count[NODE_ABUSE_SEQ_GAP] = p.seq_gaps;
+    s->count[NODE_ABUSE_FLOODED] = p.flooded;
+    s->count[NODE_ABUSE_UNREAD] = p.unread;
+    s->messages_in = p.messages_in;
+    s->bytes_in = p.bytes_in;
+    memcpy(s->logged, s->count, sizeof s->logged);
+}
+
+node_session_t *
+node_sessions_get(node_sessions_t *self, store_t *st, const char *id,
+                  bool *made)
+{
+    node_session_t *s = zhashx_lookup(self->table, id);
+    *made = false;
+    if (s)
+        return s;
+    if (zhashx_size(self->table) >= self->max || strlen(id) > PROTO_ID_MAX ||
+        !(s = calloc(1, sizeof *s)))
+        return NULL;
+    snprintf(s->id, sizeof s->id, "%s", id);
+    s_restore(s, st);
+    if (zhashx_insert(self->table, id, s) != 0) {
+        free(s);
+        return NULL;
+    }
+    *made = true;
+    return s;
+}
+
+node_session_t *
+node_sessions_find(node_sessions_t *self, const char *id)
+{
+    return zhashx_lookup(self->table, id);
+}
+
+node_session_t *
+node_sessions_first(node_sessions_t *self)
+{
+    return zhashx_first(self->table);
+}
+
+node_session_t *
+node_sessions_next(node_sessions_t *self)
+{
+    return zhashx_next(self->table);
+}
+
+uint64_t
+node_sessions_interval(const node_sessions_t *self)
+{
+    return self->interval_ms;
+}
+
+/* Takes cost from b if it holds that much; false (nothing taken) when the
+ * member is over its rate. */
+static bool
+s_bucket_take(node_bucket_t *b, double cost, double rate, double burst,
+              uint64_t now)
+{
+    if (b->at_ms == 0)
+        b->tokens = burst;
+    else if (now > b->at_ms)
+        b->tokens += rate * (double)(now - b->at_ms) / 1000.0;
+    if (b->tokens > burst)
+        b->tokens = burst;
+    b->at_ms = now;
+    if (b->tokens < cost && b->tokens < burst)
+        return false;
+    b->tokens -= cost;
+    return true;
+}
+
+bool
+node_session_admit(node_sessions_t *self, node_session_t *s, size_t bytes)
+{
+    s->last_contact_ms = node_now_ms();
+    s->dirty = true;
+    s->messages_in++;
+    s->bytes_in += bytes;
+    uint64_t now = node_mono_ms();
+    if (now < s->throttled_until_ms ||
+        !s_bucket_take(&s->msgs, 1, S_RATE_MSGS, S_BURST_MSGS, now) ||
+        !s_bucket_take(&s->bytes, (double)bytes, S_RATE_BYTES, S_BURST_BYTES,
+                       now)) {
+        node_session_abuse(self, s, NODE_ABUSE_FLOODED);
+        return false;
+    }
+    return true;
+}
+
+/* Abuse is counted always and logged once per interval per member, with
+ * every kind counted since the last line (SPEC 10.5). */
+static void
+s_abuse_log(node_sessions_t *self, node_session_t *s, uint64_t now)
+{
+    char line[256];
+    size_t used = 0;
+    for (int k = 0; k < NODE_ABUSE_KINDS; k++) {
+        uint64_t d = s->count[k] - s->logged[k];
+        if (d == 0)
+            continue;
+        int n = snprintf(line + used, sizeof line - used, " %s=%" PRIu64,
+                         s_abuse_names[k], d);
+        if (n > 0 && (size_t)n < sizeof line - used)
+            used += (size_t)n;
+        s->logged[k] = s->count[k];
+    }
+    if (used == 0)
+        return;
+    zsys_warning("coordinator: abuse member=%s in the last %" PRIu64 " s:%s",
+                 s->id, self->interval_ms / 1000, line);
+    s->next_log_ms = now + self->interval_ms;
+}
+
+void
+node_session_abuse(node_sessions_t *self, node_session_t *s, node_abuse_t kind)
+{
+    s->count[kind]++;
+    s->dirty = true;
+    uint64_t now = node_mono_ms();
+    if (kind != NODE_ABUSE_FLOODED) {
+        if (now >= s->window_start_ms + self->interval_ms) {
+            s->window_start_ms = now;
+            s->window_abuse = 0;
+        }
+        if (++s->window_abuse == NODE_ABUSE_TOLERANCE) {
+            s->throttled_until_ms = s->window_start_ms + self->interval_ms;
+            zsys_warning("coordinator: throttled member=%s for %" PRIu64
+                         " ms: %d abuses in one interval",
+                         s->id, s->throttled_until_ms - now,
+                         NODE_ABUSE_TOLERANCE);
+        }
+    }
+    if (now >= s->next_log_ms)
+        s_abuse_log(self, s, now);
+}
+
+void
+node_sessions_log_abuse(node_sessions_t *self)
+{
+    uint64_t now = node_mono_ms();
+    for (node_session_t *s = zhashx_first(self->table); s;
+         s = zhashx_next(self->table))
+        if (now >= s->next_log_ms)
+            s_abuse_log(self, s, now);
+}
+
+void
+node_sessions_persist(node_sessions_t *self, store_t *st, bool all_disconnected)
+{
+    for (node_session_t *s = zhashx_first(self->table); s;
+         s = zhashx_next(self->table)) {
+        if (!s->dirty && !all_disconnected)
+            continue;
+        const uint64_t *n = s->count;
+        store_peer_t p = {.connected = !all_disconnected,
+                          .pid = (int)getpid(),
+                          .last_contact_ms = s->last_contact_ms,
+                          .refused = n[NODE_ABUSE_REFUSED],
+                          .malformed =
+                              n[NODE_ABUSE_MALFORMED] + n[NODE_ABUSE_OTHER],
+                          .too_large = n[NODE_ABUSE_TOO_LARGE],
+                          .replayed = n[NODE_ABUSE_REPLAYED],
+                          .seq_gaps = n[NODE_ABUSE_SEQ_GAP],
+                          .flooded = n[NODE_ABUSE_FLOODED],
+                          .unread = n[NODE_ABUSE_UNREAD],
+                          .messages_in = s->messages_in,
+                          .bytes_in = s->bytes_in};
+        snprintf(p.id, sizeof p.id, "%s", s->id);
+        if (store_peer_set(st, &p) == VOCFED_OK)
+            s->dirty = false;
+    }
+}

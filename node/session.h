@@ -1,0 +1,120 @@
+/* vocfed: what the coordinator keeps about each member it hears from
+ * (SPEC 10.5): its connection, its rate limits (token buckets), its abuse
+ * counters, when to log them and when to throttle it, and the counters'
+ * persistence in the store's `peers` (so they go on across restarts).
+ *
+ * The sessions are a table keyed by member id that owns every session
+ * and its routing frame; a session pointer stays valid until the table is
+ * destroyed. Nothing here sends or decodes messages. */
+#ifndef VOCFED_NODE_SESSION_H
+#define VOCFED_NODE_SESSION_H
+
+#include "node/alarm.h"
+#include "protocol/entry.h"
+#include "storage/store.h"
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Abuses in one interval before a member is throttled for the rest of it.
+ * An honest member's worst case is a window of batches already taken
+ * when its connection broke: at most 256 replays (member.c S_MAX_FLIGHT). */
+#define NODE_ABUSE_TOLERANCE 512
+
+/* Kinds of abuse from an admitted member (SPEC 10.5). */
+typedef enum {
+    NODE_ABUSE_MALFORMED, /* does not decode */
+    NODE_ABUSE_TOO_LARGE, /* over a cap of SPEC 8.9 */
+    NODE_ABUSE_REFUSED,   /* batch refused (signature, root, author, ...) */
+    NODE_ABUSE_REPLAYED,  /* batch of entries already held */
+    NODE_ABUSE_SEQ_GAP,   /* batch starts past the held log */
+    NODE_ABUSE_FLOODED,   /* over the rate limit: dropped unread */
+    NODE_ABUSE_UNREAD,    /* reply dropped: the member does not read */
+    NODE_ABUSE_OTHER,     /* wrong id in hello, bad receipt */
+    NODE_ABUSE_KINDS
+} node_abuse_t;
+
+/* A token bucket: capacity `burst`, refilled at `rate` per second. */
+typedef struct {
+    double tokens;  /* available now */
+    uint64_t at_ms; /* when last refilled */
+} node_bucket_t;
+
+/* One member the coordinator has heard from. */
+typedef struct {
+    char id[PROTO_ID_MAX + 1];         /* member id, bound by ZAP */
+    zframe_t *routing;                 /* ROUTER routing id of its connection
+                                          (owned), NULL until it sends */
+    uint64_t last_contact_ms;          /* last message (ms since 1970) */
+    uint64_t count[NODE_ABUSE_KINDS];  /* abuse counted, since the daemon
+                                          began or as persisted before */
+    uint64_t logged[NODE_ABUSE_KINDS]; /* count[] when last logged */
+    uint64_t next_log_ms;              /* when abuse may be logged again */
+    node_alarm_limit_t detail[NODE_ABUSE_KINDS]; /* a kind's details (and
+                                                    alarm): once an interval */
+    node_alarm_limit_t hello_log; /* a hello is logged once an interval */
+    uint64_t window_start_ms;     /* start of the current abuse window */
+    uint64_t window_abuse;        /* abuse counted in it */
+    uint64_t throttled_until_ms;  /* everything dropped unread until then */
+    uint64_t messages_in;         /* messages received */
+    uint64_t bytes_in;            /* their bytes */
+    node_bucket_t msgs;           /* message rate limit */
+    node_bucket_t bytes;          /* byte rate limit */
+    uint64_t full_seq;            /* first seq refused as storage full, 0
+                                     once a batch is stored again */
+    bool dirty;                   /* state to persist */
+} node_session_t;
+
+/* All sessions. */
+typedef struct node_sessions_t node_sessions_t;
+
+/* A table for at most max sessions; abuse is logged once, and tolerated
+ * NODE_ABUSE_TOLERANCE times, per interval_ms. Returns 0 or
+ * VOCFED_ENOMEM. */
+int node_sessions_new(size_t max, uint64_t interval_ms,
+                      node_sessions_t **out) VOCFED_WUR;
+
+/* Frees the table and every session in it; NULLs *self; accepts NULL. */
+void node_sessions_destroy(node_sessions_t **self);
+
+/* The session of member id, made (its counters read back from st) when it
+ * has none; *made tells which. NULL when the table is full, the id too
+ * long, or memory short. */
+node_session_t *node_sessions_get(node_sessions_t *self, store_t *st,
+                                  const char *id, bool *made);
+
+/* The session of member id, or NULL. */
+node_session_t *node_sessions_find(node_sessions_t *self, const char *id);
+
+/* Iteration (not reentrant): the first session, then the next; NULL at
+ * the end. */
+node_session_t *node_sessions_first(node_sessions_t *self);
+node_session_t *node_sessions_next(node_sessions_t *self);
+
+/* The abuse interval (ms). */
+uint64_t node_sessions_interval(const node_sessions_t *self);
+
+/* A message of `bytes` from s: counted, and stamped with its time. Returns
+ * true when it may be read; false when s is throttled or over its rate
+ * (SPEC 10.5: 2,000 messages/s, burst 4,000; 64 MiB/s, burst 96 MiB),
+ * then it was counted as flooded and must be dropped unread. */
+bool node_session_admit(node_sessions_t *self, node_session_t *s, size_t bytes);
+
+/* Counts one abuse of s. Logged with the others once per interval; a
+ * member over NODE_ABUSE_TOLERANCE in one interval (flooding aside) is
+ * throttled until it ends, so that abuse costs no decoding and no
+ * verification. */
+void node_session_abuse(node_sessions_t *self, node_session_t *s,
+                        node_abuse_t kind);
+
+/* Logs the abuse lines the interval held back, once it has passed. */
+void node_sessions_log_abuse(node_sessions_t *self);
+
+/* Writes the state of the sessions that changed to st's peers (every one,
+ * marked disconnected, with all_disconnected: the daemon stops). */
+void node_sessions_persist(node_sessions_t *self, store_t *st,
+                           bool all_disconnected);
+
+#endif

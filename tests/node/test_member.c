@@ -1,0 +1,226 @@
+/* Tests of node/member.c as a state machine (SPEC 10.3): the member runs
+ * in this process, on this test's zloop; the coordinator is a real
+ * `vocfed coordinator` on 127.0.0.1, killed and started again. The member
+ * goes disconnected -> hello-sent -> level, into back-off when the
+ * coordinator dies, and level again once it is back; what it put
+ * meanwhile reaches the coordinator. */
+#include "node/member.h"
+#include "protocol/hash.h"
+
+#include "tests/harness.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <setjmp.h> /* cmocka needs these first */
+
+#include <cmocka.h>
+
+#define S_DEADLINE_MS 30000 /* for any one change of state */
+#define S_MOVES_MAX 64      /* changes of state recorded */
+
+/* The changes of state the member went through. */
+typedef struct {
+    node_member_state_t to[S_MOVES_MAX]; /* in order */
+    size_t n;                            /* how many */
+    node_member_state_t until;           /* end the loop on reaching it */
+    bool reached;                        /* it was reached */
+} s_moves_t;
+
+static int
+s_on_state(void *arg, node_member_state_t from, node_member_state_t to)
+{
+    s_moves_t *w = arg;
+    (void)from;
+    if (w->n < S_MOVES_MAX)
+        w->to[w->n++] = to;
+    if (to != w->until)
+        return 0;
+    w->reached = true;
+    return -1;
+}
+
+static int
+s_deadline(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    (void)arg;
+    return -1;
+}
+
+/* Runs loop until the member enters `until` (true), or deadline_ms
+ * passed (false). */
+static bool
+s_run_until(zloop_t *loop, s_moves_t *w, node_member_state_t until,
+            int deadline_ms)
+{
+    w->until = until;
+    w->reached = false;
+    int timer = zloop_timer(loop, (size_t)deadline_ms, 1, s_deadline, NULL);
+    assert_true(timer >= 0);
+    zloop_start(loop);
+    zloop_timer_end(loop, timer);
+    return w->reached;
+}
+
+/* The recorded changes from index `from` on are exactly the given states
+ * (NODE_MEMBER_STATES ends the list). */
+static void
+s_expect(const s_moves_t *w, size_t from, ...)
+{
+    va_list ap;
+    va_start(ap, from);
+    size_t i = from;
+    for (int s = va_arg(ap, int); s != NODE_MEMBER_STATES;
+         s = va_arg(ap, int), i++) {
+        if (i >= w->n || w->to[i] != (node_member_state_t)s)
+            fail_msg("change %zu: %s, expected %s", i,
+                     i < w->n ? node_member_state_name(w->to[i]) : "none",
+                     node_member_state_name((node_member_state_t)s));
+    }
+    va_end(ap);
+    assert_int_equal(i, w->n);
+}
+
+/* A condition checked while the member's loop runs. */
+typedef struct {
+    th_net_t *net;  /* the network */
+    const char *id; /* the member */
+    long long size; /* the coordinator's copy of its log has this size */
+    bool met;       /* it was seen */
+} s_copy_t;
+
+static int
+s_copy_check(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_copy_t *z = arg;
+    json_t *cs = th_status(z->net, z->net->coord.dir);
+    z->met = th_jint(cs, "logs", z->id, "size", NULL) == z->size;
+    json_decref(cs);
+    return z->met ? -1 : 0;
+}
+
+/* Runs loop (the member works) until the coordinator holds z->size
+ * entries of the member's log (true) or deadline_ms passed (false). */
+static bool
+s_run_until_copied(zloop_t *loop, s_copy_t *z, int deadline_ms)
+{
+    z->met = false;
+    int check = zloop_timer(loop, 100, 0, s_copy_check, z);
+    int timer = zloop_timer(loop, (size_t)deadline_ms, 1, s_deadline, NULL);
+    assert_true(check >= 0 && timer >= 0);
+    zloop_start(loop);
+    zloop_timer_end(loop, check);
+    zloop_timer_end(loop, timer);
+    return z->met;
+}
+
+/* `vocfed put` of one student (a process of its own). */
+static void
+s_put(th_net_t *net, const th_node_t *m, const char *name)
+{
+    uint8_t h[PROTO_HASH_LEN];
+    char key[2 * PROTO_HASH_LEN + 1];
+    proto_hash(PROTO_HASH_BLAKE2B256, (const uint8_t *)name, strlen(name), h);
+    proto_hex(h, sizeof h, key);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "put", "student", key,
+                          "level=higher", "intake_year=2025", "status=enrolled",
+                          "major=maths"));
+}
+
+static void
+test_states(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "inproc", true);
+    long long size = (long long)th_bulk(m, 1, 3, 16, NULL);
+    th_coord_start(net);
+
+    node_member_opts_t o = {
+        .dir = m->dir, .coordinator = net->endpoint, .debug = true};
+    assert_int_equal(
+        proto_unhex(net->coord.pk, o.coordinator_pk, sizeof o.coordinator_pk),
+        0);
+    node_member_daemon_t *member = NULL;
+    assert_int_equal(node_member_new(&o, &member), 0);
+    assert_int_equal(node_member_state(member), NODE_MEMBER_DISCONNECTED);
+    s_moves_t w = {0};
+    node_member_on_state(member, s_on_state, &w);
+    zloop_t *loop = zloop_new();
+    assert_non_null(loop);
+    assert_int_equal(node_member_attach(member, loop), 0);
+
+    /* Dialled, said hello, heard where the coordinator stands; then
+     * delivered its log. */
+    assert_true(s_run_until(loop, &w, NODE_MEMBER_LEVEL, S_DEADLINE_MS));
+    s_expect(&w, 0, NODE_MEMBER_HELLO_SENT, NODE_MEMBER_LEVEL,
+             NODE_MEMBER_STATES);
+    s_copy_t z = {net, m->id, size, false};
+    assert_true(s_run_until_copied(loop, &z, S_DEADLINE_MS));
+    assert_int_equal(node_member_state(member), NODE_MEMBER_LEVEL);
+
+    /* The coordinator dies: the link is lost, the member backs off. */
+    th_stop(&net->coord.proc, SIGKILL, 5000);
+    size_t mark = w.n;
+    assert_true(s_run_until(loop, &w, NODE_MEMBER_BACKOFF, S_DEADLINE_MS));
+    s_expect(&w, mark, NODE_MEMBER_BACKOFF, NODE_MEMBER_STATES);
+    assert_int_equal(node_member_state(member), NODE_MEMBER_BACKOFF);
+
+    /* Back: hello again, level again, and what was put meanwhile (by
+     * other processes, as `vocfed put` does) goes. */
+    s_put(net, m, "d4");
+    s_put(net, m, "d5");
+    json_t *ms = th_status(net, m->dir);
+    long long more = th_jint(ms, "logs", m->id, "size", NULL);
+    json_decref(ms);
+    assert_int_equal(more, size + 2);
+    th_coord_start(net);
+    mark = w.n;
+    assert_true(s_run_until(loop, &w, NODE_MEMBER_LEVEL, S_DEADLINE_MS));
+    s_expect(&w, mark, NODE_MEMBER_HELLO_SENT, NODE_MEMBER_LEVEL,
+             NODE_MEMBER_STATES);
+    z.size = more;
+    assert_true(s_run_until_copied(loop, &z, S_DEADLINE_MS));
+    assert_int_equal(node_member_stats(member)->sent, (uint64_t)more);
+    node_member_on_state(member, NULL, NULL);
+    zloop_destroy(&loop);
+    node_member_destroy(&member);
+    assert_null(member);
+    net->passed = true;
+}
+
+static int
+s_setup(void **state)
+{
+    th_net_t *net = calloc(1, sizeof *net);
+    if (!net)
+        return -1;
+    *state = net;
+    return 0;
+}
+
+static int
+s_teardown(void **state)
+{
+    th_net_t *net = *state;
+    th_net_release(net);
+    free(net);
+    return 0;
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_states, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
