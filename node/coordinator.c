@@ -4,8 +4,7 @@
 #include "node/coordinator.h"
 #include "node/alarm.h"
 #include "node/daemon.h"
-#include "node/figures.h"
-#include "node/identity.h"
+#include "node/node.h"
 #include "node/replicate.h"
 #include "node/roster.h"
 #include "node/session.h"
@@ -29,9 +28,11 @@
 #define S_IO_THREADS 2 /* libzmq I/O threads (CURVE, framing) */
 
 typedef struct {
-    store_t *st;                 /* the coordinator's store */
-    uint8_t *sk;                 /* its Ed25519 secret key (guarded) */
-    char id[PROTO_ID_MAX + 1];   /* its node id */
+    node_t *node;                /* the node opened (node_open): owns what
+                                    the next three borrow */
+    store_t *st;                 /* the coordinator's store, figures attached */
+    const uint8_t *sk;           /* its Ed25519 secret key (guarded) */
+    const char *id;              /* its node id */
     node_roster_t roster;        /* who may connect */
     node_sessions_t *sessions;   /* what we keep per member */
     node_zap_t *zap;             /* who may connect, asked by libzmq */
@@ -459,17 +460,13 @@ s_persist_due(zloop_t *loop, int timer_id, void *arg)
 static int
 s_open(s_coord_t *c, const char *dir)
 {
-    char pkhex[2 * PROTO_PUBKEY_LEN + 1];
-    uint8_t pk[PROTO_PUBKEY_LEN];
-    store_opts_t so = {0};
-    int rc;
-    if ((rc = store_open(dir, &so, &c->st)) ||
-        (rc = node_figures_attach_store(c->st)) ||
-        (rc = store_meta_get(c->st, "node_id", c->id, sizeof c->id)) ||
-        (rc = store_meta_get(c->st, "node_pubkey", pkhex, sizeof pkhex)) ||
-        (rc = proto_unhex(pkhex, pk, sizeof pk)))
+    int rc = node_open(dir, NODE_OPEN_KEY, &c->node);
+    if (rc)
         return rc;
-    return node_identity_load(dir, pk, &c->sk);
+    c->st = node_store(c->node);
+    c->sk = node_sk(c->node);
+    c->id = node_id(c->node);
+    return VOCFED_OK;
 }
 
 /* The CURVE server members connect to; ZAP must be bound before. */
@@ -566,8 +563,7 @@ done:
     node_zap_destroy(&c.zap);
     node_sessions_destroy(&c.sessions);
     node_roster_release(&c.roster);
-    node_identity_free(&c.sk);
-    store_destroy(&c.st);
+    node_close(&c.node);
     proto_buf_release(&c.out);
     node_daemon_unlock(lock);
     return rc;

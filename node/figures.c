@@ -12,6 +12,7 @@
  * set of counters and lists, rebuilding and checking; the report model
  * is node/figures_report.c. */
 #include "node/figures.h"
+#include "node/meta.h"
 
 #include "node/figures_rules.h"
 #include "protocol/entry.h"
@@ -741,9 +742,9 @@ int
 node_figures_attach_store(store_t *st)
 {
     char role[64] = "", id[PROTO_ID_MAX + 1] = "";
-    if (store_meta_get(st, "node_role", role, sizeof role) != VOCFED_OK ||
-        store_meta_get(st, "node_id", id, sizeof id) != VOCFED_OK)
+    if (store_meta_get(st, NODE_META_ROLE, role, sizeof role) != VOCFED_OK ||
+        store_meta_get(st, NODE_META_ID, id, sizeof id) != VOCFED_OK)
         return node_figures_attach(st, NULL);
-    return node_figures_attach(st,
-                               strcmp(role, "coordinator") == 0 ? id : NULL);
+    return node_figures_attach(
+        st, strcmp(role, NODE_ROLE_COORDINATOR) == 0 ? id : NULL);
 }

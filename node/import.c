@@ -1,6 +1,7 @@
 /* vocfed: bulk import of records from CSV (see import.h; SPEC 11.4):
  * the whole run, and comparing and writing against the store. */
 #include "node/import.h"
+#include "node/node.h"
 
 #include "node/import_i.h"
 #include "storage/replica.h"
@@ -127,7 +128,8 @@ s_write(node_import_i_t *im, store_t *store, const char *author,
         goto done;
     }
     node_import_i_progress(im, NODE_IMPORT_WRITING, 0, n);
-    rc = store_append(store, author, sk, recs, n, 0, &res->head, NULL);
+    rc = node_append_as(store, author, sk, im->opts->coordinator, recs, n, 0,
+                        &res->head, NULL);
     if (rc == VOCFED_OK) {
         res->last_seq = res->head.size;
         res->first_seq = res->head.size - n + 1;

@@ -51,6 +51,9 @@ typedef struct {
                                          the file does not have */
     const uint8_t *linkage_key;       /* NODE_LINKAGE_KEY_LEN bytes, or NULL
                                          (then an id_number column is refused) */
+    bool coordinator;                 /* the importing node is the
+                                         coordinator (node_append's role
+                                         rule) */
     node_import_progress_fn progress; /* or NULL */
     void *progress_ctx;               /* passed to progress */
 } node_import_opts_t;

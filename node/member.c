@@ -3,8 +3,8 @@
 #include "node/member.h"
 #include "node/alarm.h"
 #include "node/daemon.h"
-#include "node/figures.h"
 #include "node/identity.h"
+#include "node/node.h"
 #include "node/replicate.h"
 #include "protocol/msg.h"
 
@@ -29,9 +29,11 @@ typedef struct {
 struct node_member_daemon_t {
     const node_member_opts_t *o;     /* how we were started (borrowed) */
     node_member_stats_t stats;       /* what happened */
-    store_t *st;                     /* our store */
-    uint8_t *sk;                     /* our Ed25519 secret key (guarded) */
-    char id[PROTO_ID_MAX + 1];       /* our node id */
+    node_t *node;                    /* the node opened (node_open): owns what
+                                        the next three borrow */
+    store_t *st;                     /* our store, figures attached */
+    const uint8_t *sk;               /* our Ed25519 secret key (guarded) */
+    const char *id;                  /* our node id */
     char coord_id[PROTO_ID_MAX + 1]; /* the coordinator's, once known */
     int lock;                        /* the daemon lock, or -1 */
     int watch;                       /* inotify on our store, or -1 */
@@ -633,17 +635,13 @@ s_timeout(zloop_t *loop, int timer_id, void *arg)
 static int
 s_open(node_member_daemon_t *m, const char *dir)
 {
-    char pkhex[2 * PROTO_PUBKEY_LEN + 1];
-    uint8_t pk[PROTO_PUBKEY_LEN];
-    store_opts_t so = {0};
-    int rc;
-    if ((rc = store_open(dir, &so, &m->st)) ||
-        (rc = node_figures_attach_store(m->st)) ||
-        (rc = store_meta_get(m->st, "node_id", m->id, sizeof m->id)) ||
-        (rc = store_meta_get(m->st, "node_pubkey", pkhex, sizeof pkhex)) ||
-        (rc = proto_unhex(pkhex, pk, sizeof pk)))
+    int rc = node_open(dir, NODE_OPEN_KEY, &m->node);
+    if (rc)
         return rc;
-    return node_identity_load(dir, pk, &m->sk);
+    m->st = node_store(m->node);
+    m->sk = node_sk(m->node);
+    m->id = node_id(m->node);
+    return VOCFED_OK;
 }
 
 /* The CURVE client to the coordinator, and its connection events. */
@@ -711,8 +709,7 @@ node_member_destroy(node_member_daemon_t **self)
         close(m->watch);
     zactor_destroy(&m->monitor);
     zsock_destroy(&m->dealer);
-    node_identity_free(&m->sk);
-    store_destroy(&m->st);
+    node_close(&m->node);
     proto_buf_release(&m->out);
     node_daemon_unlock(m->lock);
     free(m);

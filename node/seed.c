@@ -1,5 +1,6 @@
 /* vocfed: the coordinator's seed records (see seed.h). */
 #include "node/seed.h"
+#include "node/node.h"
 
 #include "node/figures_catalogue.h"
 #include "protocol/kinds.h"
@@ -155,7 +156,7 @@ node_seed_coordinator(store_t *store, const char *author,
         s.recs[i].key = (const char *)s.keys.data + (uintptr_t)s.recs[i].key;
         s.recs[i].body = s.bodies.data + (uintptr_t)s.recs[i].body;
     }
-    rc = store_append(store, author, sk, s.recs, s.n, 0, head, NULL);
+    rc = node_append_as(store, author, sk, true, s.recs, s.n, 0, head, NULL);
 done:
     free(s.recs);
     proto_buf_release(&s.keys);

@@ -190,6 +190,7 @@ s_prepare(cli_t *cli, const proto_kind_def_t *k, node_import_opts_t *opts,
         return CLI_EXIT_ENV;
     }
     opts->linkage_key = *linkage;
+    opts->coordinator = node_is_coordinator(*node);
     return opts->check ? CLI_EXIT_OK : cli_node_key(cli);
 }
 
