@@ -18,25 +18,27 @@ store_set_hook(store_t *self, const store_hook_t *hook)
         self->hook = *hook;
 }
 
-int
-store_i_hook_begin(store_t *self, MDB_txn *txn)
+/* Points the hook's transaction at txn, then calls fn (the hook's begin
+ * or end) when there is a hook and it has one. */
+static int
+s_hook_call(store_t *self, MDB_txn *txn, int (*fn)(void *, store_txn_t *))
 {
     /* The hook may keep this pointer until end: it lives in the store. */
     self->htxn.self = self;
     self->htxn.txn = txn;
-    return self->has_hook && self->hook.begin
-               ? self->hook.begin(self->hook.ctx, &self->htxn)
-               : MDB_SUCCESS;
+    return self->has_hook && fn ? fn(self->hook.ctx, &self->htxn) : MDB_SUCCESS;
+}
+
+int
+store_i_hook_begin(store_t *self, MDB_txn *txn)
+{
+    return s_hook_call(self, txn, self->hook.begin);
 }
 
 int
 store_i_hook_end(store_t *self, MDB_txn *txn)
 {
-    self->htxn.self = self;
-    self->htxn.txn = txn;
-    return self->has_hook && self->hook.end
-               ? self->hook.end(self->hook.ctx, &self->htxn)
-               : MDB_SUCCESS;
+    return s_hook_call(self, txn, self->hook.end);
 }
 
 /* The body of the entry at seq of authno (borrowed), NULL for a del. */

@@ -85,6 +85,15 @@ store_i_key_record(uint8_t k[STORE_KEY_RECORD_MAX], uint32_t a,
     return 5 + kind_len + key_len;
 }
 
+size_t
+store_i_key_tagged(uint8_t *k, char tag, const char *id)
+{
+    size_t n = strlen(id);
+    k[0] = (uint8_t)tag;
+    memcpy(k + 1, id, n);
+    return n + 1;
+}
+
 /* ---- status ---------------------------------------------------------- */
 
 int

@@ -27,17 +27,9 @@ s_what(store_ingest_result_t *res, const char *fmt, ...)
 
 /* ---- evidence and quarantine (SPEC 8.5) ------------------------------- */
 
-/* Evidence key: 'e' || author || 0x00 || time. Quarantine: 'q' || author. */
-static size_t
-s_key_tagged(uint8_t *k, char tag, const char *author)
-{
-    size_t n = strlen(author);
-    k[0] = (uint8_t)tag;
-    memcpy(k + 1, author, n);
-    return n + 1;
-}
-
-/* Keeps two signed checkpoints that cannot both be honest, and
+/* Evidence key: 'e' || author || 0x00 || time. Quarantine: 'q' || author.
+ *
+ * Keeps two signed checkpoints that cannot both be honest, and
  * quarantines their author (SPEC 8.5). Runs inside the ingest txn. */
 static int
 s_equivocation(store_t *self, MDB_txn *txn, const char *author,
@@ -45,7 +37,7 @@ s_equivocation(store_t *self, MDB_txn *txn, const char *author,
                const char *reason)
 {
     uint8_t k[2 + PROTO_ID_MAX + 8];
-    size_t n = s_key_tagged(k, 'e', author);
+    size_t n = store_i_key_tagged(k, 'e', author);
     k[n++] = 0;
     store_i_be64(k + n, store_i_now_ms());
     n += 8;
@@ -64,7 +56,7 @@ s_equivocation(store_t *self, MDB_txn *txn, const char *author,
     MDB_val key = {n, k}, d = {v.len, v.data};
     if ((rc = mdb_put(txn, self->evidence, &key, &d, 0)))
         goto done;
-    n = s_key_tagged(k, 'q', author);
+    n = store_i_key_tagged(k, 'q', author);
     MDB_val qkey = {n, k}, qd = {rlen, (void *)reason};
     rc = mdb_put(txn, self->evidence, &qkey, &qd, 0);
 done:
@@ -76,7 +68,7 @@ static bool
 s_quarantined(store_t *self, MDB_txn *txn, const char *author)
 {
     uint8_t k[1 + PROTO_ID_MAX];
-    size_t n = s_key_tagged(k, 'q', author);
+    size_t n = store_i_key_tagged(k, 'q', author);
     MDB_val key = {n, k}, d;
     return mdb_get(txn, self->evidence, &key, &d) == MDB_SUCCESS;
 }

@@ -240,14 +240,22 @@ store_i_node_sink(void *ctx, unsigned level, uint64_t index,
 
 /* ---- entries and checkpoints of one author ---------------------------- */
 
+/* The row keyed authno | n (entries, checkpoints) of dbi, borrowed. */
+static int
+s_get_numbered(MDB_txn *txn, MDB_dbi dbi, uint32_t authno, uint64_t n,
+               MDB_val *out)
+{
+    uint8_t k[STORE_KEY_ENTRY_LEN];
+    store_i_key_entry(k, authno, n);
+    MDB_val key = {sizeof k, k};
+    return mdb_get(txn, dbi, &key, out);
+}
+
 int
 store_i_entry_value(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t seq,
                     MDB_val *out)
 {
-    uint8_t k[STORE_KEY_ENTRY_LEN];
-    store_i_key_entry(k, authno, seq);
-    MDB_val key = {sizeof k, k};
-    int rc = mdb_get(txn, self->entries, &key, out);
+    int rc = s_get_numbered(txn, self->entries, authno, seq, out);
     if (rc)
         return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
     return out->mv_size < PROTO_HASH_LEN ? VOCFED_ECORRUPT : MDB_SUCCESS;
@@ -266,10 +274,7 @@ int
 store_i_cp_at(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t size,
               MDB_val *out)
 {
-    uint8_t k[STORE_KEY_CP_LEN];
-    store_i_key_cp(k, authno, size);
-    MDB_val key = {sizeof k, k};
-    return mdb_get(txn, self->checkpoints, &key, out);
+    return s_get_numbered(txn, self->checkpoints, authno, size, out);
 }
 
 int

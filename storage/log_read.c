@@ -16,6 +16,7 @@ typedef struct {
     store_entry_fn fn; /* a scan's callback, or NULL */
     void *ctx;         /* its context */
     int stop;          /* its non-zero value, if it stopped the scan */
+    int op;            /* for roots and proofs: an s_tree_op_t */
 } s_ask_t;
 
 static int
@@ -153,107 +154,95 @@ store_checkpoint_covering(store_t *self, const char *author, uint64_t min,
 
 /* ---- roots and proofs (SPEC 2) ------------------------------------------ */
 
-/* A proof is asked of a tree the log has: size within the log held. A
- * larger size is the caller's mistake (VOCFED_EINVALID), not a missing
- * node (which store_i_node_source reports as VOCFED_ECORRUPT). */
+/* What is asked of one author's tree. */
+typedef enum {
+    S_ROOT,        /* root of the first a entries */
+    S_INCLUSION,   /* inclusion of entry a in the tree of size b */
+    S_CONSISTENCY, /* consistency between sizes a and b */
+    S_RANGE,       /* compact range [a, b) */
+} s_tree_op_t;
+
+/* A root or proof is asked of a tree the log has: every size within the
+ * log held. A larger size is the caller's mistake (VOCFED_EINVALID), not
+ * a missing node (which store_i_node_source reports as VOCFED_ECORRUPT). */
 static int
-s_tree_has(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t size)
+s_tree_op(store_t *self, MDB_txn *txn, uint32_t authno, s_tree_op_t op,
+          uint64_t a, uint64_t b, void *out)
 {
+    store_i_tree_t tree = {self, txn, authno};
     uint64_t held;
     int rc = store_i_log_size(self, txn, authno, &held);
-    return rc == MDB_SUCCESS && size > held ? VOCFED_EINVALID : rc;
+    if (rc)
+        return rc;
+    if ((op == S_ROOT ? a : b) > held)
+        return VOCFED_EINVALID;
+    switch (op) {
+    case S_ROOT:
+        return proto_merkle_root(PROTO_HASH_BLAKE2B256, a, store_i_node_source,
+                                 &tree, out);
+    case S_INCLUSION:
+        return proto_merkle_inclusion_proof(PROTO_HASH_BLAKE2B256, a - 1, b,
+                                            store_i_node_source, &tree, out);
+    case S_CONSISTENCY:
+        return proto_merkle_consistency_proof(PROTO_HASH_BLAKE2B256, a, b,
+                                              store_i_node_source, &tree, out);
+    default:
+        return proto_merkle_compact_range(PROTO_HASH_BLAKE2B256, a, b,
+                                          store_i_node_source, &tree, out);
+    }
 }
 
 int
 store_i_consistency(store_t *self, MDB_txn *txn, uint32_t authno,
                     uint64_t old_size, uint64_t new_size, proto_proof_t *out)
 {
-    store_i_tree_t tree = {self, txn, authno};
-    int rc = s_tree_has(self, txn, authno, new_size);
-    return rc ? rc
-              : proto_merkle_consistency_proof(PROTO_HASH_BLAKE2B256, old_size,
-                                               new_size, store_i_node_source,
-                                               &tree, out);
+    return s_tree_op(self, txn, authno, S_CONSISTENCY, old_size, new_size, out);
 }
 
 int
 store_i_compact_range(store_t *self, MDB_txn *txn, uint32_t authno,
                       uint64_t begin, uint64_t end, proto_proof_t *out)
 {
-    store_i_tree_t tree = {self, txn, authno};
-    int rc = s_tree_has(self, txn, authno, end);
-    return rc ? rc
-              : proto_merkle_compact_range(PROTO_HASH_BLAKE2B256, begin, end,
-                                           store_i_node_source, &tree, out);
+    return s_tree_op(self, txn, authno, S_RANGE, begin, end, out);
 }
 
 static int
-s_inclusion_txn(store_t *self, MDB_txn *txn, uint32_t no, void *ctx)
+s_tree_txn(store_t *self, MDB_txn *txn, uint32_t no, void *ctx)
 {
     s_ask_t *q = ctx;
-    store_i_tree_t tree = {self, txn, no};
-    int rc = s_tree_has(self, txn, no, q->b);
-    return rc ? rc
-              : proto_merkle_inclusion_proof(PROTO_HASH_BLAKE2B256, q->a - 1,
-                                             q->b, store_i_node_source, &tree,
-                                             q->out);
+    return s_tree_op(self, txn, no, q->op, q->a, q->b, q->out);
 }
 
 int
 store_inclusion_proof(store_t *self, const char *author, uint64_t seq,
                       uint64_t size, proto_proof_t *out)
 {
-    s_ask_t q = {.a = seq, .b = size, .out = out};
+    s_ask_t q = {.op = S_INCLUSION, .a = seq, .b = size, .out = out};
     if (seq == 0)
         return VOCFED_EINVALID;
-    return store_i_read_author(self, author, s_inclusion_txn, &q);
-}
-
-static int
-s_consistency_txn(store_t *self, MDB_txn *txn, uint32_t no, void *ctx)
-{
-    s_ask_t *q = ctx;
-    return store_i_consistency(self, txn, no, q->a, q->b, q->out);
+    return store_i_read_author(self, author, s_tree_txn, &q);
 }
 
 int
 store_consistency_proof(store_t *self, const char *author, uint64_t old_size,
                         uint64_t new_size, proto_proof_t *out)
 {
-    s_ask_t q = {.a = old_size, .b = new_size, .out = out};
-    return store_i_read_author(self, author, s_consistency_txn, &q);
-}
-
-static int
-s_compact_range_txn(store_t *self, MDB_txn *txn, uint32_t no, void *ctx)
-{
-    s_ask_t *q = ctx;
-    return store_i_compact_range(self, txn, no, q->a, q->b, q->out);
+    s_ask_t q = {.op = S_CONSISTENCY, .a = old_size, .b = new_size, .out = out};
+    return store_i_read_author(self, author, s_tree_txn, &q);
 }
 
 int
 store_compact_range(store_t *self, const char *author, uint64_t begin,
                     uint64_t end, proto_proof_t *out)
 {
-    s_ask_t q = {.a = begin, .b = end, .out = out};
-    return store_i_read_author(self, author, s_compact_range_txn, &q);
-}
-
-static int
-s_root_at_txn(store_t *self, MDB_txn *txn, uint32_t no, void *ctx)
-{
-    s_ask_t *q = ctx;
-    store_i_tree_t tree = {self, txn, no};
-    int rc = s_tree_has(self, txn, no, q->a);
-    return rc ? rc
-              : proto_merkle_root(PROTO_HASH_BLAKE2B256, q->a,
-                                  store_i_node_source, &tree, q->out);
+    s_ask_t q = {.op = S_RANGE, .a = begin, .b = end, .out = out};
+    return store_i_read_author(self, author, s_tree_txn, &q);
 }
 
 int
 store_root_at(store_t *self, const char *author, uint64_t size,
               uint8_t root[PROTO_HASH_LEN])
 {
-    s_ask_t q = {.a = size, .out = root};
-    return store_i_read_author(self, author, s_root_at_txn, &q);
+    s_ask_t q = {.op = S_ROOT, .a = size, .out = root};
+    return store_i_read_author(self, author, s_tree_txn, &q);
 }

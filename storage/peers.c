@@ -12,19 +12,9 @@
 
 /* Peer keys in the peers database: 'p' || peer; 'a' || peer 0x00 author. */
 static size_t
-s_key_tagged(uint8_t *k, char tag, const char *id)
-{
-    size_t n = strlen(id);
-    k[0] = (uint8_t)tag;
-    memcpy(k + 1, id, n);
-    return n + 1;
-}
-
-/* Peer keys in the peers database: 'p' || peer; 'a' || peer 0x00 author. */
-static size_t
 s_key_ack(uint8_t *k, const char *peer, const char *author)
 {
-    size_t n = s_key_tagged(k, 'a', peer);
+    size_t n = store_i_key_tagged(k, 'a', peer);
     k[n++] = 0;
     size_t alen = strlen(author);
     memcpy(k + n, author, alen);
@@ -164,7 +154,7 @@ store_peer_get(store_t *self, const char *id, store_peer_t *out)
     uint8_t k[1 + PROTO_ID_MAX];
     store_peer_t p = {0};
     snprintf(p.id, sizeof p.id, "%s", id);
-    s_get_t g = {{s_key_tagged(k, 'p', id), k}, s_peer_decode_any, &p};
+    s_get_t g = {{store_i_key_tagged(k, 'p', id), k}, s_peer_decode_any, &p};
     int rc = store_i_read(self, s_get_txn, &g);
     if (rc == VOCFED_OK)
         *out = p;
@@ -191,7 +181,7 @@ store_peer_set(store_t *self, const store_peer_t *peer)
     v[0] = peer->connected;
     for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
         store_i_be64(v + 1 + 8 * i, n[i]);
-    s_put_t p = {{s_key_tagged(k, 'p', peer->id), k}, {sizeof v, v}};
+    s_put_t p = {{store_i_key_tagged(k, 'p', peer->id), k}, {sizeof v, v}};
     return store_i_write(self, s_put_txn, &p);
 }
 
@@ -271,7 +261,7 @@ store_scan_acks(store_t *self, const char *peer, store_ack_fn fn, void *ctx)
     if (!proto_id_valid(peer, strlen(peer)))
         return VOCFED_ENOTFOUND;
     uint8_t prefix[PROTO_ID_MAX + 2];
-    size_t plen = s_key_tagged(prefix, 'a', peer);
+    size_t plen = store_i_key_tagged(prefix, 'a', peer);
     prefix[plen++] = 0;
     s_scan_t s = {.dbi = self->peers,
                   .start = prefix,

@@ -73,6 +73,11 @@ size_t store_i_key_record(uint8_t k[STORE_KEY_RECORD_MAX], uint32_t a,
                           const char *kind, size_t kind_len, const char *key,
                           size_t key_len);
 
+/* tag || id (not NUL-terminated), for keys named by an author or peer:
+ * evidence, quarantine, peers, acks. id must be valid. Returns the key
+ * length. */
+size_t store_i_key_tagged(uint8_t *k, char tag, const char *id);
+
 /* ---- status and time --------------------------------------------------- */
 
 /* Whether rc is already a vocfed status (the -9000 block). */
