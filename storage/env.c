@@ -444,6 +444,15 @@ s_reopen(store_t *self)
     return rc;
 }
 
+/* The format version in the folder, for store_open's caller: also when
+ * the store could not be opened (another version). */
+static int
+s_found_version_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    int rc = mdb_dbi_open(txn, "meta", 0, &self->meta);
+    return rc ? rc : s_read_version(self, txn, ctx);
+}
+
 int
 store_open(const char *dir, const store_opts_t *opts, store_t **out)
 {
@@ -483,16 +492,9 @@ store_open(const char *dir, const store_opts_t *opts, store_t **out)
         rc = store_i_write(self, s_init_txn, &create);
     else
         rc = s_open_read(self);
-    if (opts->found_version) {
-        MDB_txn *txn;
-        uint64_t v = 0;
-        if (store_i_read_begin(self, &txn) == MDB_SUCCESS) {
-            if (mdb_dbi_open(txn, "meta", 0, &self->meta) == MDB_SUCCESS &&
-                s_read_version(self, txn, &v) == MDB_SUCCESS)
-                *opts->found_version = v;
-            mdb_txn_abort(txn);
-        }
-    }
+    if (opts->found_version &&
+        store_i_read(self, s_found_version_txn, opts->found_version))
+        *opts->found_version = 0;
     if (rc)
         goto fail;
     *out = self;
