@@ -1,11 +1,14 @@
-/* vocfed: taking in another node's signed log, and what a node knows of
- * its peers (SPEC 8, 10).
+/* vocfed: replication's side of the store: batches out and in, and what
+ * a node knows of its peers (SPEC 8, 10).
  *
- * store_ingest is the receiving half of replication: it verifies a batch
- * of entries against the author's signed checkpoint and commits it in one
- * transaction, or refuses it and leaves the store as it was. The peers
- * API keeps, per peer, the receipts and cursors that make replication
- * resumable, and the alarms an operator must see. */
+ * store_batch_collect is the sending half (storage/batch.c): it reads a
+ * batch in one snapshot. store_ingest is the receiving half
+ * (storage/ingest.c): it verifies a batch of entries against the author's
+ * signed checkpoint and commits it in one transaction, or refuses it and
+ * leaves the store as it was. The peers API (storage/peers.c) keeps, per
+ * peer, the receipts and cursors that make replication resumable, and the
+ * alarms an operator must see. The checkpoint and proof reads below are
+ * the log's (storage/log_read.c). */
 #ifndef VOCFED_STORAGE_REPLICA_H
 #define VOCFED_STORAGE_REPLICA_H
 

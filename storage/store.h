@@ -9,7 +9,11 @@
  * MDB_MAP_FULL is never an error for the caller.
  *
  * A store_t is used by one thread at a time. Several processes may open
- * the same store: LMDB serialises their writers. */
+ * the same store: LMDB serialises their writers.
+ *
+ * Implemented by layer: env.c (open, transactions, meta), log.c and
+ * log_read.c (authors, append, reads, proofs), derived.c (the hook, the
+ * record index, counters, blobs); storage/store_internal.h maps them. */
 #ifndef VOCFED_STORAGE_STORE_H
 #define VOCFED_STORAGE_STORE_H
 
