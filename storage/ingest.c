@@ -513,19 +513,18 @@ s_malformed(const store_batch_t *b, store_ingest_result_t *res)
     return true;
 }
 
-/* Runs one batch in txn (a whole write, or a nested one). Returns an
- * LMDB code or status from the transaction; *refusal gets the refusal to
- * report when it committed. */
+/* Runs one batch in a write of its own (parent NULL) or in a transaction
+ * nested in parent, with cps (b->ncp of them) for its opened
+ * checkpoints. Returns an LMDB code or status from the transaction;
+ * *refusal gets the refusal to report when it committed. */
 static int
 s_ingest_one(store_t *self, MDB_txn *parent, const store_batch_t *b,
-             store_ingest_result_t *res, int *refusal)
+             proto_checkpoint_t *cps, store_ingest_result_t *res, int *refusal)
 {
-    s_ingest_t in = {.b = b, .res = res, .author_len = strlen(b->author)};
+    s_ingest_t in = {
+        .b = b, .res = res, .cps = cps, .author_len = strlen(b->author)};
     MDB_txn *child = NULL;
     int rc;
-    in.cps = calloc(b->ncp, sizeof *in.cps);
-    if (!in.cps)
-        return VOCFED_ENOMEM;
     proto_buf_init(&in.buf);
     if (!parent) {
         rc = store_i_write(self, s_ingest_txn, &in);
@@ -538,7 +537,6 @@ s_ingest_one(store_t *self, MDB_txn *parent, const store_batch_t *b,
             mdb_txn_abort(child);
     }
     proto_buf_release(&in.buf);
-    free(in.cps);
     res->equivocation = in.equivocation;
     *refusal = in.refusal;
     return rc;
@@ -551,7 +549,11 @@ store_ingest(store_t *self, const store_batch_t *b, store_ingest_result_t *res)
     memset(res, 0, sizeof *res);
     if (s_malformed(b, res))
         return VOCFED_EMALFORMED;
-    int rc = s_ingest_one(self, NULL, b, res, &refusal);
+    proto_checkpoint_t *cps = calloc(b->ncp, sizeof *cps);
+    if (!cps)
+        return VOCFED_ENOMEM;
+    int rc = s_ingest_one(self, NULL, b, cps, res, &refusal);
+    free(cps);
     if (rc == VOCFED_OK && refusal)
         rc = refusal;
     if (rc != VOCFED_OK)
@@ -580,7 +582,11 @@ s_many_txn(store_t *self, MDB_txn *txn, void *ctx)
             m->rcs[i] = VOCFED_EMALFORMED;
             continue;
         }
-        int rc = s_ingest_one(self, txn, m->b[i], res, &refusal);
+        proto_checkpoint_t *cps = calloc(m->b[i]->ncp, sizeof *cps);
+        if (!cps)
+            return VOCFED_ENOMEM;
+        int rc = s_ingest_one(self, txn, m->b[i], cps, res, &refusal);
+        free(cps);
         if (rc == MDB_SUCCESS)
             m->rcs[i] = refusal;
         else if (store_i_is_status(rc))
