@@ -552,8 +552,9 @@ store_i_scan(MDB_txn *txn, MDB_dbi dbi, const void *start, size_t slen,
         return rc;
     for (rc = mdb_cursor_get(cur, &key, &d, slen ? MDB_SET_RANGE : MDB_FIRST);
          rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &key, &d, MDB_NEXT)) {
-        if (key.mv_size < plen || memcmp(key.mv_data, start, plen) != 0)
-            break;
+        if (plen &&
+            (key.mv_size < plen || memcmp(key.mv_data, start, plen) != 0))
+            break; /* (start may be NULL when plen is 0) */
         if ((rc = fn(ctx, &key, &d)))
             break;
     }
