@@ -17,164 +17,20 @@ s_now_ms(void)
 
 /* ---- building batches ------------------------------------------------- */
 
-/* Byte strings copied out of a read snapshot, back to back. */
-typedef struct {
-    proto_buf_t data; /* the bytes */
-    size_t *offs;     /* where each starts */
-    size_t *lens;     /* how long each is */
-    uint64_t *keys;   /* seq or size of each */
-    size_t n, cap;    /* used, allocated */
-    size_t max_n;     /* stop after this many */
-    size_t max_bytes; /* or once this many bytes are held */
-} s_list_t;
-
-static void
-s_list_release(s_list_t *l)
-{
-    proto_buf_release(&l->data);
-    free(l->offs);
-    free(l->lens);
-    free(l->keys);
-    memset(l, 0, sizeof *l);
-}
-
-/* Store scan callback: copies one value; 1 stops the scan. */
-static int
-s_list_add(void *ctx, uint64_t key, const uint8_t *p, size_t len)
-{
-    s_list_t *l = ctx;
-    if (l->n > 0 && (l->n >= l->max_n || l->data.len + len > l->max_bytes))
-        return 1;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        size_t *o = realloc(l->offs, cap * sizeof *o);
-        if (o)
-            l->offs = o;
-        size_t *n = realloc(l->lens, cap * sizeof *n);
-        if (n)
-            l->lens = n;
-        uint64_t *k = realloc(l->keys, cap * sizeof *k);
-        if (k)
-            l->keys = k;
-        if (!o || !n || !k)
-            return VOCFED_ENOMEM;
-        l->cap = cap;
-    }
-    l->offs[l->n] = l->data.len;
-    l->lens[l->n] = len;
-    l->keys[l->n] = key;
-    if (proto_buf_append(&l->data, p, len))
-        return VOCFED_ENOMEM;
-    l->n++;
-    return 0;
-}
-
-static int
-s_cp_add(void *ctx, uint64_t size, const uint8_t *cp, size_t len)
-{
-    return s_list_add(ctx, size, cp, len);
-}
-
-static proto_bytes_t *
-s_list_bytes(const s_list_t *l)
-{
-    proto_bytes_t *b = calloc(l->n ? l->n : 1, sizeof *b);
-    if (!b)
-        return NULL;
-    for (size_t i = 0; i < l->n; i++) {
-        b[i].data = l->data.data + l->offs[i];
-        b[i].len = l->lens[i];
-    }
-    return b;
-}
-
 int
 node_batch_build(store_t *st, const char *author, uint64_t held,
                  size_t max_entries, size_t max_bytes, proto_buf_t *out,
                  uint64_t *last)
 {
-    s_list_t ents = {.max_n = max_entries, .max_bytes = max_bytes};
-    s_list_t cps = {.max_n = SIZE_MAX, .max_bytes = SIZE_MAX};
-    proto_bytes_t *eb = NULL, *cb = NULL;
-    proto_proof_t *cons = NULL, *range = NULL;
-    store_head_t head;
-    int rc;
-
+    store_batch_out_t b;
     if (max_entries > PROTO_MSG_MAX_ENTRIES)
-        max_entries = ents.max_n = PROTO_MSG_MAX_ENTRIES;
-    if ((rc = store_head(st, author, &head)))
+        max_entries = PROTO_MSG_MAX_ENTRIES;
+    int rc = store_batch_collect(st, author, held, max_entries, max_bytes, &b);
+    if (rc)
         return rc;
-    if (held >= head.size)
-        return VOCFED_ENOTFOUND;
-    rc = store_scan_entries(st, author, held + 1, s_list_add, &ents);
-    if (rc != 0 && rc != 1)
-        goto done;
-    if (ents.n == 0 || ents.keys[0] != held + 1) {
-        rc = VOCFED_ECORRUPT;
-        goto done;
-    }
-    *last = held + ents.n;
-    if (ents.keys[ents.n - 1] != *last) {
-        rc = VOCFED_ECORRUPT;
-        goto done;
-    }
-
-    /* Every checkpoint the entries reach, then the one that covers the
-     * last entry if it is not at a checkpoint. */
-    if ((rc = store_scan_checkpoints(st, author, held + 1, *last, s_cp_add,
-                                     &cps)))
-        goto done;
-    uint64_t final_size = cps.n ? cps.keys[cps.n - 1] : 0;
-    if (final_size != *last) {
-        proto_buf_t cov;
-        proto_buf_init(&cov);
-        rc =
-            store_checkpoint_covering(st, author, *last + 1, &cov, &final_size);
-        if (rc == VOCFED_OK)
-            rc = s_list_add(&cps, final_size, cov.data, cov.len);
-        proto_buf_release(&cov);
-        if (rc)
-            goto done;
-    }
-    cons = calloc(1, sizeof *cons);
-    range = calloc(1, sizeof *range);
-    eb = s_list_bytes(&ents);
-    cb = s_list_bytes(&cps);
-    if (!cons || !range || !eb || !cb) {
-        rc = VOCFED_ENOMEM;
-        goto done;
-    }
-    /* The receiver's latest checkpoint is ours at or below what it holds:
-     * it stores every checkpoint it reaches. */
-    uint64_t old_size = 0;
-    if ((rc = store_checkpoint_at_or_below(st, author, held, &old_size)))
-        goto done;
-    if (old_size > 0 &&
-        (rc = store_consistency_proof(st, author, old_size, final_size, cons)))
-        goto done;
-    if (final_size > *last &&
-        (rc = store_compact_range(st, author, *last, final_size, range)))
-        goto done;
-
-    proto_msg_batch_in_t in = {
-        .author = author,
-        .first_seq = held + 1,
-        .entries = eb,
-        .count = ents.n,
-        .checkpoints = cb,
-        .ncp = cps.n,
-        .old_size = old_size,
-        .consistency = cons,
-        .range = range,
-    };
-    rc = proto_msg_encode_batch(&in, out);
-done:
-    free(eb);
-    free(cb);
-    free(cons);
-    free(range);
-    s_list_release(&ents);
-    s_list_release(&cps);
+    *last = held + b.batch.count;
+    rc = proto_msg_encode_batch(&b.batch, out);
+    store_batch_out_release(&b);
     return rc;
 }
 
@@ -200,21 +56,20 @@ s_proof(const proto_msg_list_t *list, proto_proof_t *out)
     return rc;
 }
 
-/* Copies a decoded list of byte strings into pointer and length arrays
- * (borrowing the bytes). */
+/* Copies a decoded list of byte strings into an array (borrowing the
+ * bytes). */
 static int
-s_bins(const proto_msg_list_t *list, const uint8_t ***ptrs, size_t **lens)
+s_bins(const proto_msg_list_t *list, proto_bytes_t **out)
 {
     proto_msg_iter_t it;
     size_t n = 0;
     int rc;
-    *ptrs = calloc(list->count ? list->count : 1, sizeof **ptrs);
-    *lens = calloc(list->count ? list->count : 1, sizeof **lens);
-    if (!*ptrs || !*lens)
+    *out = calloc(list->count ? list->count : 1, sizeof **out);
+    if (!*out)
         return VOCFED_ENOMEM;
     proto_msg_iter_init(&it, list);
     while (n < list->count &&
-           (rc = proto_msg_next_bin(&it, &(*ptrs)[n], &(*lens)[n])) == 1)
+           (rc = proto_msg_next_bin(&it, &(*out)[n].data, &(*out)[n].len)) == 1)
         n++;
     return n == list->count ? VOCFED_OK : VOCFED_EMALFORMED;
 }
@@ -223,8 +78,7 @@ s_bins(const proto_msg_list_t *list, const uint8_t ***ptrs, size_t **lens)
  * pointer arrays; the bytes stay borrowed from the message). */
 typedef struct {
     char author[PROTO_ID_MAX + 1]; /* NUL-terminated author */
-    const uint8_t **ents, **cps;   /* entries, checkpoints */
-    size_t *elens, *clens;         /* their lengths */
+    proto_bytes_t *ents, *cps;     /* entries, checkpoints */
     proto_proof_t *cons, *range;   /* proofs */
     store_batch_t b;               /* the batch */
     uint64_t first_seq;            /* for the reply */
@@ -234,9 +88,7 @@ static void
 s_prepared_release(s_prepared_t *p)
 {
     free(p->ents);
-    free(p->elens);
     free(p->cps);
-    free(p->clens);
     free(p->cons);
     free(p->range);
     memset(p, 0, sizeof *p);
@@ -258,8 +110,8 @@ s_prepare(const proto_msg_batch_t *m, s_prepared_t *p,
         return VOCFED_EMALFORMED;
     memcpy(p->author, m->author, m->author_len);
     p->author[m->author_len] = 0;
-    if ((rc = s_bins(&m->entries, &p->ents, &p->elens)) ||
-        (rc = s_bins(&m->checkpoints, &p->cps, &p->clens)) ||
+    if ((rc = s_bins(&m->entries, &p->ents)) ||
+        (rc = s_bins(&m->checkpoints, &p->cps)) ||
         (rc = s_proof(&m->consistency, p->cons)) ||
         (rc = s_proof(&m->range, p->range))) {
         snprintf(res->what, sizeof res->what, "batch lists are malformed");
@@ -268,12 +120,10 @@ s_prepare(const proto_msg_batch_t *m, s_prepared_t *p,
     p->b = (store_batch_t){
         .author = p->author,
         .first_seq = m->first_seq,
-        .count = m->entries.count,
         .entries = p->ents,
-        .lens = p->elens,
+        .count = m->entries.count,
+        .checkpoints = p->cps,
         .ncp = m->checkpoints.count,
-        .cps = p->cps,
-        .cp_lens = p->clens,
         .old_size = m->old_size,
         .consistency = p->cons,
         .range = p->range,

@@ -1,40 +1,71 @@
-/* vocfed: taking in another node's signed log, and what a node knows of
- * its peers (SPEC 8, 10).
+/* vocfed: replication's side of the store: batches out and in, and what
+ * a node knows of its peers (SPEC 8, 10).
  *
- * store_ingest is the receiving half of replication: it verifies a batch
- * of entries against the author's signed checkpoint and commits it in one
- * transaction, or refuses it and leaves the store as it was. The peers
- * API keeps, per peer, the receipts and cursors that make replication
- * resumable, and the alarms an operator must see. */
+ * store_batch_collect is the sending half (storage/batch.c): it reads a
+ * batch in one snapshot. store_ingest is the receiving half
+ * (storage/ingest.c): it verifies a batch of entries against the author's
+ * signed checkpoint and commits it in one transaction, or refuses it and
+ * leaves the store as it was. The peers API (storage/peers.c) keeps, per
+ * peer, the receipts and cursors that make replication resumable, and the
+ * alarms an operator must see. The checkpoint and proof reads below are
+ * the log's (storage/log_read.c). */
 #ifndef VOCFED_STORAGE_REPLICA_H
 #define VOCFED_STORAGE_REPLICA_H
 
 #include "protocol/merkle.h"
+#include "protocol/msg.h"
 #include "storage/store.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-/* A batch as it arrived (borrowed from the message, SPEC 8.3). */
+/* A batch of one author's log (SPEC 8.3), the one struct both sides use:
+ * the sender fills it from its store (store_batch_collect) and hands it to
+ * proto_msg_encode_batch; the receiver fills it from a decoded message
+ * (proto_msg_batch_t is only the wire decoder's view of the lists) and
+ * hands it to store_ingest. Its fields (see protocol/msg.h):
+ *   author       whose log (NUL-terminated)
+ *   first_seq    seq of entries[0]
+ *   entries      count encoded entries, in seq order (borrowed)
+ *   checkpoints  ncp signed checkpoints, ascending size: every one of the
+ *                author's with size in [first_seq, last seq], then, if the
+ *                last seq is not at a checkpoint, the one that covers it
+ *   old_size     receiver's latest checkpoint size, where the consistency
+ *                proof starts (0: none)
+ *   consistency  old_size -> last checkpoint
+ *   range        compact range [last seq, size of the last checkpoint);
+ *                empty if equal
+ * It lives in protocol/ because the encoder takes it, and protocol/ may
+ * not know storage types. */
+typedef proto_msg_batch_in_t store_batch_t;
+
+/* A batch read by store_batch_collect, with the memory it points into:
+ * the caller owns it and frees it with store_batch_out_release. */
 typedef struct {
-    const char *author;               /* whose log (NUL-terminated) */
-    uint64_t first_seq;               /* seq of entries[0] */
-    size_t count;                     /* number of entries, >= 1 */
-    const uint8_t *const *entries;    /* entry bytes */
-    const size_t *lens;               /* their lengths */
-    size_t ncp;                       /* number of checkpoints, >= 1 */
-    const uint8_t *const *cps;        /* signed checkpoints, ascending size:
-                                         every one of the author's checkpoints
-                                         with size in [first_seq, last seq],
-                                         then, if the last seq is not at a
-                                         checkpoint, the one that covers it */
-    const size_t *cp_lens;            /* their lengths */
-    uint64_t old_size;                /* receiver's latest checkpoint size, the
-                                         start of the consistency proof */
-    const proto_proof_t *consistency; /* old_size -> last checkpoint */
-    const proto_proof_t *range;       /* compact range [last seq, size of the
-                                         last checkpoint); empty if equal */
-} store_batch_t;
+    store_batch_t batch;           /* the batch; points into the rest */
+    char author[PROTO_ID_MAX + 1]; /* its author */
+    proto_buf_t bytes;             /* entries, then checkpoints */
+    proto_bytes_t *items;          /* batch.count entries, then batch.ncp
+                                      checkpoints, pointing into bytes */
+    size_t *offs;                  /* where each item starts in bytes */
+    size_t n, cap;                 /* items used, allocated */
+    proto_proof_t consistency;     /* batch.consistency points here */
+    proto_proof_t range;           /* batch.range points here */
+} store_batch_out_t;
+
+/* Reads, in one read snapshot, the batch of author's log for a receiver
+ * that holds `held` entries of it: at most max_entries entries and about
+ * max_bytes of them (at least one), every checkpoint they reach, the one
+ * that covers the last entry if it is not at a checkpoint, and the proofs
+ * (SPEC 8.4). out need not be initialised; on success the caller releases
+ * it. Returns 0, VOCFED_ENOTFOUND when the receiver holds everything (or
+ * the author is unknown), or another status (out is then released). */
+int store_batch_collect(store_t *self, const char *author, uint64_t held,
+                        size_t max_entries, size_t max_bytes,
+                        store_batch_out_t *out) VOCFED_WUR;
+
+/* Frees what store_batch_collect read and zeroes out. Accepts NULL. */
+void store_batch_out_release(store_batch_out_t *out);
 
 /* What an ingest did. */
 typedef struct {

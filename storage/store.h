@@ -9,7 +9,11 @@
  * MDB_MAP_FULL is never an error for the caller.
  *
  * A store_t is used by one thread at a time. Several processes may open
- * the same store: LMDB serialises their writers. */
+ * the same store: LMDB serialises their writers.
+ *
+ * Implemented by layer: env.c (open, transactions, meta), log.c and
+ * log_read.c (authors, append, reads, proofs), derived.c (the hook, the
+ * record index, counters, blobs); storage/store_internal.h maps them. */
 #ifndef VOCFED_STORAGE_STORE_H
 #define VOCFED_STORAGE_STORE_H
 
@@ -227,23 +231,6 @@ int store_txn_counters_clear(store_txn_t *txn) VOCFED_WUR;
 typedef int (*store_txn_fn)(void *ctx, store_txn_t *txn);
 int store_with_txn(store_t *self, store_txn_fn fn, void *ctx) VOCFED_WUR;
 
-/* Test hooks: write raw bytes where the store keeps them, bypassing every
- * check, to prove that verification catches what they do. Never used by
- * the program itself. */
-typedef enum {
-    STORE_RAW_ENTRY = 0,      /* key: seq; the entry bytes (the stored
-                                 leaf hash in front of them is kept) */
-    STORE_RAW_CHECKPOINT = 1, /* key: tree size */
-    STORE_RAW_NODE = 2,       /* key: level << 56 | index; only levels
-                                 >= STORE_NODE_MIN_LEVEL are stored */
-    STORE_RAW_RECORD = 3,     /* key: unused; name: kind "\0" key */
-    STORE_RAW_LEAF = 4,       /* key: seq; the 32-byte leaf hash stored in
-                                 front of the entry */
-} store_raw_t;
-
-/* Replaces (data != NULL) or deletes (data == NULL) one stored value. */
-int store_raw_put(store_t *self, store_raw_t what, const char *author,
-                  uint64_t key, const char *name, size_t name_len,
-                  const uint8_t *data, size_t len) VOCFED_WUR;
+/* Raw writes for tests: storage/store_test.h (vocfed_storage_test). */
 
 #endif

@@ -1,5 +1,18 @@
-/* vocfed: the store's LMDB layout, shared by store.c and verify.c only.
- * Nothing outside storage/ includes this file (SPEC 5.1). */
+/* vocfed: the store's LMDB layout and its environment layer, shared by
+ * the files of storage/ only (SPEC 5.1). Nothing outside storage/ (and
+ * its test-only library) includes this file.
+ *
+ * The layers, bottom up, each a file with one job:
+ *   env.c      environment, transactions (store_i_write, store_i_read),
+ *              the prefix scan, keys and status codes      (this header)
+ *   log.c      authors, append, entry and checkpoint reads, proofs,
+ *              heads                                       (log_internal.h)
+ *   derived.c  the apply hook, the record index, counters, blobs
+ *   ingest.c   taking in a batch (store_ingest, store_ingest_many)
+ *   batch.c    reading a batch to send (store_batch_collect)
+ *   peers.c    peers, receipts, alarms
+ *   verify.c   full verification
+ *   store_test.c  raw writes for tests (a library of its own) */
 #ifndef VOCFED_STORAGE_STORE_INTERNAL_H
 #define VOCFED_STORAGE_STORE_INTERNAL_H
 
@@ -7,6 +20,7 @@
 
 #include "protocol/merkle.h"
 
+#include <limits.h>
 #include <lmdb.h>
 
 #define STORE_KEY_ENTRY_LEN 12 /* authno u32 | seq u64 */
@@ -18,7 +32,7 @@ struct store_t {
     MDB_env *env;           /* the environment (one per node) */
     MDB_dbi meta;           /* name -> short string */
     MDB_dbi authors;        /* 'i' id -> authno; 'n' authno -> pk | id */
-    MDB_dbi entries;        /* authno | seq -> entry bytes */
+    MDB_dbi entries;        /* authno | seq -> leaf hash | entry bytes */
     MDB_dbi nodes;          /* authno | level | index -> 32-byte hash */
     MDB_dbi checkpoints;    /* authno | size -> signed checkpoint */
     MDB_dbi records;        /* authno | kind 0x00 key -> seq u64 */
@@ -42,18 +56,8 @@ struct store_t {
     } htxn;            /* what the hook sees during a write */
 };
 
-/* Updates the current-record index for entry e (seq) of authno and calls
- * the hook's entry callback with the record it replaces. missing_del_ok:
- * a del of an absent record is not an error (replicas). */
-int store_i_apply(store_t *self, MDB_txn *txn, uint32_t authno,
-                  const char *author, const proto_entry_t *e, uint64_t seq,
-                  bool missing_del_ok);
+/* ---- keys (big-endian: keys sort as numbers) --------------------------- */
 
-/* Calls the hook's begin / end (no-ops without a hook). */
-int store_i_hook_begin(store_t *self, MDB_txn *txn);
-int store_i_hook_end(store_t *self, MDB_txn *txn);
-
-/* Big-endian helpers for keys: keys sort as numbers. */
 void store_i_be32(uint8_t *p, uint32_t v);
 void store_i_be64(uint8_t *p, uint64_t v);
 uint32_t store_i_rd32(const uint8_t *p);
@@ -69,17 +73,34 @@ size_t store_i_key_record(uint8_t k[STORE_KEY_RECORD_MAX], uint32_t a,
                           const char *kind, size_t kind_len, const char *key,
                           size_t key_len);
 
+/* tag || id (not NUL-terminated), for keys named by an author or peer:
+ * evidence, quarantine, peers, acks. id must be valid. Returns the key
+ * length. */
+size_t store_i_key_tagged(uint8_t *k, char tag, const char *id);
+
+/* ---- status and time --------------------------------------------------- */
+
+/* Whether rc is already a vocfed status (the -9000 block). */
+bool store_i_is_status(int rc);
+
+/* Translates an LMDB or vocfed code into a vocfed status, logging the
+ * LMDB text. */
+int store_i_status(int rc);
+
+/* Milliseconds since the epoch. */
+uint64_t store_i_now_ms(void);
+
+/* ---- transactions ------------------------------------------------------ */
+
 /* Begins a read snapshot, absorbing a map grown by another process, and
  * reopening the environment if a failed commit left it unusable
- * (MDB_PANIC; SPEC 5.4): no other transaction of self may be open then. */
+ * (MDB_PANIC; SPEC 5.4): no other transaction of self may be open then.
+ * Returns an LMDB code. */
 int store_i_read_begin(store_t *self, MDB_txn **txn);
 
-/* The author's number. Returns 0, VOCFED_ENOTFOUND, or an LMDB code. */
-int store_i_authno(MDB_txn *txn, store_t *self, const char *id, uint32_t *no);
-
-/* Work done inside a write transaction. Returns an LMDB code or a vocfed
- * status; it may run more than once (after a map resize), so it must
- * have no effect outside the transaction. */
+/* Work done inside a transaction. Returns an LMDB code or a vocfed
+ * status; in a write it may run more than once (after a map resize), so
+ * it must have no effect outside the transaction. */
 typedef int (*store_i_txn_fn)(store_t *self, MDB_txn *txn, void *ctx);
 
 /* Runs fn in a write transaction and commits, growing the map and
@@ -89,40 +110,34 @@ typedef int (*store_i_txn_fn)(store_t *self, MDB_txn *txn, void *ctx);
  * file is cut back to the last commit's pages. Returns a vocfed status. */
 int store_i_write(store_t *self, store_i_txn_fn fn, void *ctx);
 
-/* One author's tree inside one transaction, for the node callbacks. */
-typedef struct {
-    store_t *self;   /* the store */
-    MDB_txn *txn;    /* the transaction to read or write in */
-    uint32_t authno; /* whose tree */
-} store_i_tree_t;
+/* Runs fn in one read snapshot and ends it. Returns fn's value
+ * translated by store_i_status (0, or a vocfed status). A scan that must
+ * hand a callback's own value back keeps it in its ctx. */
+int store_i_read(store_t *self, store_i_txn_fn fn, void *ctx);
 
-/* proto_node_source_fn / proto_node_sink_fn over the store (ctx is a
- * store_i_tree_t): leaves live with their entries, levels below
- * STORE_NODE_MIN_LEVEL are recomputed, the rest are in nodes. */
-int store_i_node_source(void *ctx, unsigned level, uint64_t index,
-                        uint8_t out[PROTO_HASH_LEN]);
-int store_i_node_sink(void *ctx, unsigned level, uint64_t index,
-                      const uint8_t hash[PROTO_HASH_LEN]);
+/* ---- scans ------------------------------------------------------------- */
 
-/* The latest checkpoint of authno (borrowed bytes) or MDB_NOTFOUND. */
-int store_i_latest_cp(store_t *self, MDB_txn *txn, uint32_t authno,
-                      MDB_val *out);
+/* Returned by a store_i_row_fn: the rows of interest are over (not an
+ * error); store_i_scan then returns MDB_SUCCESS. */
+#define STORE_I_END INT_MIN
 
-/* The number of entries held of authno (its last seq). */
-int store_i_log_size(store_t *self, MDB_txn *txn, uint32_t authno,
-                     uint64_t *size);
+/* Called for each row of a scan; key and val are valid during the call.
+ * Returns 0 to go on, STORE_I_END to end, anything else to stop the scan
+ * with that value. */
+typedef int (*store_i_row_fn)(void *ctx, const MDB_val *key,
+                              const MDB_val *val);
 
-/* The head: size of the log held, its root, the latest checkpoint's time;
- * prev_hash (may be NULL) gets the latest checkpoint's hash, zeros if
- * none. */
-int store_i_head(store_t *self, MDB_txn *txn, uint32_t authno,
-                 store_head_t *out, uint8_t prev_hash[PROTO_HASH_LEN]);
+/* Calls fn for each row of dbi in key order, from the first key >= start
+ * (from the first row when slen is 0), while the key begins with the
+ * first plen bytes of start (plen <= slen). Returns MDB_SUCCESS when the
+ * rows are over, fn's stop value, or an LMDB code. */
+int store_i_scan(MDB_txn *txn, MDB_dbi dbi, const void *start, size_t slen,
+                 size_t plen, store_i_row_fn fn, void *ctx);
 
-/* Milliseconds since the epoch. */
-uint64_t store_i_now_ms(void);
-
-/* Translates an LMDB or vocfed code into a vocfed status, logging the
- * LMDB text. */
-int store_i_status(int rc);
+/* The last row of dbi whose key is <= k (klen bytes) and begins with
+ * the first plen bytes of k: key and val are borrowed from txn. Returns
+ * MDB_SUCCESS, MDB_NOTFOUND or an LMDB code. */
+int store_i_seek_last(MDB_txn *txn, MDB_dbi dbi, const uint8_t *k, size_t klen,
+                      size_t plen, MDB_val *key, MDB_val *val);
 
 #endif

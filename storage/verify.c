@@ -1,6 +1,6 @@
 /* vocfed: full verification of a store (SPEC 6). */
 #include "storage/verify.h"
-#include "storage/store_internal.h"
+#include "storage/log_internal.h"
 #include "protocol/merkle.h"
 
 #include <czmq.h>
@@ -196,8 +196,26 @@ typedef struct {
     MDB_txn *txn;               /* one read snapshot for everything */
     uint32_t authno;            /* the author's number */
     const char *author;         /* its id */
+    size_t author_len;          /* its length */
     store_verify_result_t *res; /* where failures go */
     s_level_t levels[PROTO_MERKLE_MAX_LEVELS]; /* node cursors */
+    uint8_t pk[PROTO_PUBKEY_LEN];              /* the author's key */
+    uint8_t prev[PROTO_HASH_LEN];      /* hash of the last checkpoint checked */
+    uint64_t prev_size;                /* its size, 0 before the first */
+    uint64_t expected;                 /* the next seq the log must have */
+    uint64_t total;                    /* size of the latest checkpoint */
+    MDB_cursor *ecur;                  /* on the author's entries */
+    MDB_val ek, ev;                    /* the entry it points at */
+    int erc;                           /* MDB_NOTFOUND past the last one */
+    MDB_cursor *ccur;                  /* on the author's checkpoints */
+    MDB_val ck, cv;                    /* the checkpoint it points at */
+    int crc;                           /* MDB_NOTFOUND past the last one */
+    proto_frontier_t fr;               /* the tree recomputed so far */
+    s_index_t ix;                      /* the record index rebuilt so far */
+    s_item_t *items;                   /* a batch of entries (S_BATCH) */
+    zactor_t *worker;                  /* the second core, once needed */
+    store_verify_progress_fn progress; /* progress bar, or NULL */
+    void *pctx;                        /* its context */
 } s_author_ctx_t;
 
 static int s_fail(store_verify_result_t *res, const char *author, uint64_t seq,
@@ -314,12 +332,12 @@ typedef struct {
 
 /* Checks one stored index row against the rebuilt index. */
 static int
-s_check_row(s_author_ctx_t *a, s_index_t *ix, const s_row_t *r)
+s_check_row(s_author_ctx_t *a, const s_row_t *r)
 {
     size_t kind_len = strnlen(r->kind, r->len);
     const char *rkey = kind_len < r->len ? r->kind + kind_len + 1 : "";
     int klen = kind_len < r->len ? (int)(r->len - kind_len - 1) : 0;
-    s_slot_t *s = s_index_find(ix, r->h);
+    s_slot_t *s = s_index_find(&a->ix, r->h);
     bool known = s->h[0] || s->h[1];
     uint64_t live = s->seq & ~S_SEEN;
     if (!known || live == 0 || live != r->seq)
@@ -336,76 +354,83 @@ s_check_row(s_author_ctx_t *a, s_index_t *ix, const s_row_t *r)
 
 #define S_AHEAD 16 /* rows whose slots are fetched ahead */
 
+/* The stored index rows on their way to s_check_row, S_AHEAD behind
+ * the scan so that their slots are in the cache when checked. */
+typedef struct {
+    s_author_ctx_t *a;     /* the author */
+    s_row_t ring[S_AHEAD]; /* rows read, not yet checked */
+    size_t n;              /* rows read */
+} s_rows_t;
+
 static int
-s_check_records(s_author_ctx_t *a, s_index_t *ix)
+s_index_row(void *ctx, const MDB_val *key, const MDB_val *d)
 {
-    MDB_cursor *cur;
+    s_rows_t *rows = ctx;
+    s_index_t *ix = &rows->a->ix;
+    s_row_t *r = &rows->ring[rows->n % S_AHEAD];
+    int rc;
+    if (rows->n >= S_AHEAD && (rc = s_check_row(rows->a, r)))
+        return rc;
+    r->kind = (const char *)key->mv_data + 4;
+    r->len = key->mv_size - 4;
+    r->seq = d->mv_size == 8 ? store_i_rd64(d->mv_data) : 0;
+    size_t kind_len = strnlen(r->kind, r->len);
+    size_t klen = kind_len < r->len ? r->len - kind_len - 1 : 0;
+    s_name_hash(r->kind, kind_len, r->kind + kind_len + (klen ? 1 : 0), klen,
+                r->h);
+    __builtin_prefetch(&ix->slots[r->h[1] & (ix->cap - 1)], 1);
+    rows->n++;
+    return 0;
+}
+
+/* Every live record of the log must be in the stored index. */
+static int
+s_check_missing(s_author_ctx_t *a)
+{
+    for (size_t i = 0; i < a->ix.cap; i++) {
+        s_slot_t *s = &a->ix.slots[i];
+        if (!(s->h[0] || s->h[1]) || !s->seq || (s->seq & S_SEEN))
+            continue;
+        char what[PROTO_KIND_MAX + PROTO_KEY_MAX + 2] = "?";
+        MDB_val ev;
+        proto_entry_t e;
+        if (store_i_entry_value(a->store, a->txn, a->authno, s->seq, &ev) ==
+                0 &&
+            ev.mv_size > PROTO_HASH_LEN &&
+            proto_entry_decode((uint8_t *)ev.mv_data + PROTO_HASH_LEN,
+                               ev.mv_size - PROTO_HASH_LEN, &e) == 0)
+            snprintf(what, sizeof what, "%.*s/%.*s", (int)e.kind_len, e.kind,
+                     (int)e.key_len, e.key);
+        return s_fail(a->res, a->author, s->seq, VOCFED_ECORRUPT,
+                      "record %s (seq %" PRIu64
+                      ") is missing from the record index",
+                      what, s->seq);
+    }
+    return VOCFED_OK;
+}
+
+static int
+s_check_records(s_author_ctx_t *a)
+{
     uint8_t k[4];
-    MDB_val key = {sizeof k, k}, d;
-    s_row_t ring[S_AHEAD];
-    size_t n = 0;
+    s_rows_t rows = {.a = a};
     int rc;
     store_i_be32(k, a->authno);
-    if ((rc = mdb_cursor_open(a->txn, a->store->records, &cur)))
-        return store_i_status(rc);
-    for (rc = mdb_cursor_get(cur, &key, &d, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &key, &d, MDB_NEXT)) {
-        if (key.mv_size < 4 || store_i_rd32(key.mv_data) != a->authno)
-            break;
-        s_row_t *r = &ring[n % S_AHEAD];
-        if (n >= S_AHEAD && (rc = s_check_row(a, ix, r)))
-            goto done;
-        r->kind = (const char *)key.mv_data + 4;
-        r->len = key.mv_size - 4;
-        r->seq = d.mv_size == 8 ? store_i_rd64(d.mv_data) : 0;
-        size_t kind_len = strnlen(r->kind, r->len);
-        size_t klen = kind_len < r->len ? r->len - kind_len - 1 : 0;
-        s_name_hash(r->kind, kind_len, r->kind + kind_len + (klen ? 1 : 0),
-                    klen, r->h);
-        __builtin_prefetch(&ix->slots[r->h[1] & (ix->cap - 1)], 1);
-        n++;
-    }
-    if (rc != MDB_NOTFOUND && rc != 0) {
-        rc = store_i_status(rc);
-        goto done;
-    }
-    for (size_t i = n > S_AHEAD ? n - S_AHEAD : 0; i < n; i++)
-        if ((rc = s_check_row(a, ix, &ring[i % S_AHEAD])))
-            goto done;
-    rc = VOCFED_OK;
-    /* Every live record of the log must be in the stored index. */
-    for (size_t i = 0; i < ix->cap; i++) {
-        s_slot_t *s = &ix->slots[i];
-        if ((s->h[0] || s->h[1]) && s->seq && !(s->seq & S_SEEN)) {
-            char what[PROTO_KIND_MAX + PROTO_KEY_MAX + 2] = "?";
-            uint8_t ek[STORE_KEY_ENTRY_LEN];
-            store_i_key_entry(ek, a->authno, s->seq);
-            MDB_val ekey = {sizeof ek, ek}, ev;
-            proto_entry_t e;
-            if (mdb_get(a->txn, a->store->entries, &ekey, &ev) == 0 &&
-                ev.mv_size > PROTO_HASH_LEN &&
-                proto_entry_decode((uint8_t *)ev.mv_data + PROTO_HASH_LEN,
-                                   ev.mv_size - PROTO_HASH_LEN, &e) == 0)
-                snprintf(what, sizeof what, "%.*s/%.*s", (int)e.kind_len,
-                         e.kind, (int)e.key_len, e.key);
-            rc = s_fail(a->res, a->author, s->seq, VOCFED_ECORRUPT,
-                        "record %s (seq %" PRIu64
-                        ") is missing from the record index",
-                        what, s->seq);
-            break;
-        }
-    }
-done:
-    mdb_cursor_close(cur);
-    return rc;
+    rc = store_i_scan(a->txn, a->store->records, k, sizeof k, sizeof k,
+                      s_index_row, &rows);
+    if (rc)
+        return store_i_is_status(rc) ? rc : store_i_status(rc);
+    for (size_t i = rows.n > S_AHEAD ? rows.n - S_AHEAD : 0; i < rows.n; i++)
+        if ((rc = s_check_row(a, &rows.ring[i % S_AHEAD])))
+            return rc;
+    return s_check_missing(a);
 }
 
 /* A replica may hold the first part of a large transaction: entries past
  * its latest checkpoint, proved by the checkpoint that covers them and
  * the compact range to it, both kept at ingest (SPEC 8.4). */
 static int
-s_check_pending(s_author_ctx_t *a, const uint8_t pk[PROTO_PUBKEY_LEN],
-                const proto_frontier_t *fr)
+s_check_pending(s_author_ctx_t *a)
 {
     uint8_t k[4];
     store_i_be32(k, a->authno);
@@ -430,13 +455,201 @@ s_check_pending(s_author_ctx_t *a, const uint8_t pk[PROTO_PUBKEY_LEN],
             return VOCFED_ECORRUPT;
         memcpy(range.hash[i], h, PROTO_HASH_LEN);
     }
-    if (!proto_rd_done(&r) || proto_checkpoint_open(cp, cp_len, pk, &c) ||
-        strcmp(c.author, a->author) != 0 || c.size <= fr->size)
+    if (!proto_rd_done(&r) || proto_checkpoint_open(cp, cp_len, a->pk, &c) ||
+        strcmp(c.author, a->author) != 0 || c.size <= a->fr.size)
         return VOCFED_ECORRUPT;
-    if (proto_merkle_verify_range(PROTO_HASH_BLAKE2B256, fr, c.size, &range,
+    if (proto_merkle_verify_range(PROTO_HASH_BLAKE2B256, &a->fr, c.size, &range,
                                   c.root) != VOCFED_OK)
         return VOCFED_EROOT;
     return VOCFED_OK;
+}
+
+/* Steps the checkpoint cursor on; MDB_NOTFOUND past the author's last. */
+static void
+s_next_cp(s_author_ctx_t *a, MDB_cursor_op op)
+{
+    a->crc = mdb_cursor_get(a->ccur, &a->ck, &a->cv, op);
+    if (a->crc == MDB_SUCCESS && (a->ck.mv_size != STORE_KEY_CP_LEN ||
+                                  store_i_rd32(a->ck.mv_data) != a->authno))
+        a->crc = MDB_NOTFOUND;
+}
+
+/* The author's key, cursors on its entries and checkpoints, and a
+ * rebuilt index sized for its latest checkpoint. */
+static int
+s_open_author(s_author_ctx_t *a)
+{
+    int rc;
+    if ((rc = store_i_authno(a->txn, a->store, a->author, &a->authno)))
+        return rc;
+    if (store_i_author_pk(a->txn, a->store, a->authno, a->pk))
+        return s_fail(a->res, a->author, 0, VOCFED_ECORRUPT,
+                      "author has no public key");
+    proto_frontier_init(&a->fr, PROTO_HASH_BLAKE2B256);
+    if ((rc = store_i_cp_at_or_below(a->store, a->txn, a->authno, UINT64_MAX,
+                                     &a->total)) ||
+        (rc = mdb_cursor_open(a->txn, a->store->entries, &a->ecur)) ||
+        (rc = mdb_cursor_open(a->txn, a->store->checkpoints, &a->ccur)))
+        return store_i_status(rc);
+    if ((rc = s_index_init(&a->ix, a->total)))
+        return rc;
+    uint8_t k0[STORE_KEY_ENTRY_LEN];
+    store_i_key_entry(k0, a->authno, 0);
+    a->ek.mv_size = a->ck.mv_size = sizeof k0;
+    a->ek.mv_data = a->ck.mv_data = k0;
+    a->erc = mdb_cursor_get(a->ecur, &a->ek, &a->ev, MDB_SET_RANGE);
+    s_next_cp(a, MDB_SET_RANGE);
+    a->items = malloc(S_BATCH * sizeof *a->items);
+    return a->items ? VOCFED_OK : VOCFED_ENOMEM;
+}
+
+/* Collects the next batch of entries (pointers into the snapshot) and
+ * decodes and hashes them in parallel: the second half on the worker.
+ * Returns how many. */
+static size_t
+s_next_batch(s_author_ctx_t *a)
+{
+    s_item_t *items = a->items;
+    size_t n = 0;
+    while (a->erc == MDB_SUCCESS && n < S_BATCH) {
+        if (a->ek.mv_size != STORE_KEY_ENTRY_LEN ||
+            store_i_rd32(a->ek.mv_data) != a->authno) {
+            a->erc = MDB_NOTFOUND;
+            break;
+        }
+        items[n].seq = store_i_rd64((uint8_t *)a->ek.mv_data + 4);
+        items[n].value = a->ev.mv_data;
+        items[n].len = a->ev.mv_size;
+        n++;
+        a->erc = mdb_cursor_get(a->ecur, &a->ek, &a->ev, MDB_NEXT);
+    }
+    size_t half = n;
+    if (n == S_BATCH && !a->worker)
+        a->worker = zactor_new(s_worker, NULL);
+    if (a->worker && n >= 2) {
+        half = n / 2;
+        zsock_send(a->worker, "sp8", "WORK", (void *)(items + half),
+                   (uint64_t)(n - half));
+    }
+    s_prepare(items, half);
+    if (a->worker && n >= 2)
+        zsock_wait(a->worker);
+    return n;
+}
+
+/* One entry, decoded: in its place, naming its author and seq, matching
+ * its stored leaf hash. */
+static int
+s_check_entry(s_author_ctx_t *a, const s_item_t *it)
+{
+    uint64_t seq = it->seq;
+    const proto_entry_t *e = &it->e;
+    if (seq != a->expected)
+        return s_fail(a->res, a->author, a->expected, VOCFED_ESEQGAP,
+                      seq > a->expected ? "entry is missing"
+                                        : "entry key out of order");
+    if (it->status == VOCFED_ECORRUPT)
+        return s_fail(a->res, a->author, seq, VOCFED_ECORRUPT,
+                      "stored entry is truncated");
+    if (it->status)
+        return s_fail(a->res, a->author, seq, it->status,
+                      "entry does not decode: %s", vocfed_strerror(it->status));
+    if (e->author_len != a->author_len ||
+        memcmp(e->author, a->author, a->author_len) != 0)
+        return s_fail(a->res, a->author, seq, VOCFED_EAUTHOR,
+                      "entry names author %.*s", (int)e->author_len, e->author);
+    if (e->seq != seq)
+        return s_fail(a->res, a->author, seq, VOCFED_ESEQGAP,
+                      "entry stored at seq %" PRIu64 " holds seq %" PRIu64
+                      " (reordered)",
+                      seq, e->seq);
+    if (memcmp(it->leaf, it->value, PROTO_HASH_LEN) != 0)
+        return s_fail(a->res, a->author, seq, VOCFED_ECORRUPT,
+                      "entry does not match its stored leaf hash");
+    return VOCFED_OK;
+}
+
+/* A checkpoint at size seq must sign the root of 1..seq. */
+static int
+s_check_cp_at(s_author_ctx_t *a, uint64_t seq)
+{
+    if (a->crc != MDB_SUCCESS)
+        return VOCFED_OK;
+    uint64_t cp_size = store_i_rd64((uint8_t *)a->ck.mv_data + 4);
+    if (cp_size < seq)
+        return s_fail(a->res, a->author, a->prev_size + 1, VOCFED_ECORRUPT,
+                      "checkpoint at size %" PRIu64 " is out of place",
+                      cp_size);
+    if (cp_size > seq)
+        return VOCFED_OK;
+    int rc =
+        s_check_cp(a, a->pk, &a->cv, cp_size, &a->fr, a->prev, a->prev_size);
+    if (rc)
+        return rc;
+    a->prev_size = cp_size;
+    s_next_cp(a, MDB_NEXT);
+    return VOCFED_OK;
+}
+
+/* In seq order, everything that depends on what came before: the tree,
+ * the index, the checkpoints. */
+static int
+s_check_batch(s_author_ctx_t *a, size_t n)
+{
+    s_item_t *items = a->items;
+    int rc;
+    for (size_t i = 0; i < n; i++) {
+        s_item_t *it = &items[i];
+        /* The table is larger than the caches: ask for the slot a few
+         * entries ahead so the misses overlap. */
+        if (i + 8 < n)
+            __builtin_prefetch(
+                &a->ix.slots[items[i + 8].name_hash[1] & (a->ix.cap - 1)], 1);
+        if ((rc = s_check_entry(a, it)) ||
+            (rc = proto_frontier_append(&a->fr, it->leaf, s_check_node, a)) ||
+            (rc = s_index_set(&a->ix, it->name_hash,
+                              it->e.op == PROTO_OP_PUT ? it->seq : 0)))
+            return rc;
+        a->res->entries++;
+        a->expected++;
+        if ((rc = s_check_cp_at(a, it->seq)))
+            return rc;
+    }
+    return VOCFED_OK;
+}
+
+/* After the last entry: no checkpoint past the log, entries past the
+ * last checkpoint proved by a kept range, the record index. */
+static int
+s_check_end(s_author_ctx_t *a)
+{
+    uint64_t last = a->expected - 1;
+    if (a->erc != MDB_SUCCESS && a->erc != MDB_NOTFOUND)
+        return store_i_status(a->erc);
+    if (a->crc == MDB_SUCCESS)
+        return s_fail(a->res, a->author, a->expected, VOCFED_ESEQGAP,
+                      "checkpoint at size %" PRIu64
+                      " but the log ends at %" PRIu64 " (entries lost)",
+                      store_i_rd64((uint8_t *)a->ck.mv_data + 4), last);
+    if (a->prev_size != last && s_check_pending(a) != VOCFED_OK)
+        return s_fail(a->res, a->author, a->prev_size + 1, VOCFED_EBADSIG,
+                      "entries %" PRIu64 "..%" PRIu64
+                      " are not covered by any checkpoint",
+                      a->prev_size + 1, last);
+    return s_check_records(a);
+}
+
+static void
+s_close_author(s_author_ctx_t *a)
+{
+    for (unsigned l = 0; l < PROTO_MERKLE_MAX_LEVELS; l++)
+        if (a->levels[l].cur)
+            mdb_cursor_close(a->levels[l].cur);
+    mdb_cursor_close(a->ecur);
+    mdb_cursor_close(a->ccur);
+    zactor_destroy(&a->worker);
+    free(a->items);
+    s_index_release(&a->ix);
 }
 
 static int
@@ -444,210 +657,23 @@ s_verify_author(store_t *store, MDB_txn *txn, const char *author,
                 store_verify_result_t *res, store_verify_progress_fn progress,
                 void *pctx)
 {
-    s_author_ctx_t a = {
-        .store = store, .txn = txn, .author = author, .res = res};
-    uint8_t pk[PROTO_PUBKEY_LEN], prev[PROTO_HASH_LEN] = {0};
-    uint64_t prev_size = 0, expected = 1, total = 0;
-    MDB_cursor *ecur = NULL, *ccur = NULL;
-    MDB_val ek, ev, ck, cv;
-    int erc, crc, rc;
-    proto_frontier_t fr;
-    s_index_t ix = {0};
-    size_t author_len = strlen(author);
-    s_item_t *items = NULL;
-    zactor_t *worker = NULL;
-
-    if ((rc = store_i_authno(txn, store, author, &a.authno)))
-        goto done;
-    {
-        uint8_t nk[5];
-        nk[0] = 'n';
-        store_i_be32(nk + 1, a.authno);
-        MDB_val key = {5, nk}, d;
-        if ((rc = mdb_get(txn, store->authors, &key, &d)) ||
-            d.mv_size < PROTO_PUBKEY_LEN) {
-            rc = s_fail(res, author, 0, VOCFED_ECORRUPT,
-                        "author has no public key");
-            goto done;
-        }
-        memcpy(pk, d.mv_data, PROTO_PUBKEY_LEN);
+    s_author_ctx_t a = {.store = store,
+                        .txn = txn,
+                        .author = author,
+                        .author_len = strlen(author),
+                        .res = res,
+                        .expected = 1,
+                        .progress = progress,
+                        .pctx = pctx};
+    int rc = s_open_author(&a);
+    while (rc == VOCFED_OK && a.erc == MDB_SUCCESS) {
+        rc = s_check_batch(&a, s_next_batch(&a));
+        if (rc == VOCFED_OK && progress)
+            progress(pctx, res->entries, a.total);
     }
-    proto_frontier_init(&fr, PROTO_HASH_BLAKE2B256);
-    if ((rc = mdb_cursor_open(txn, store->entries, &ecur)) ||
-        (rc = mdb_cursor_open(txn, store->checkpoints, &ccur))) {
-        rc = store_i_status(rc);
-        goto done;
-    }
-    {
-        MDB_val last;
-        uint8_t lk[STORE_KEY_CP_LEN];
-        store_i_key_cp(lk, a.authno, UINT64_MAX);
-        ck.mv_size = sizeof lk;
-        ck.mv_data = lk;
-        int r = mdb_cursor_get(ccur, &ck, &last, MDB_SET_RANGE);
-        r = r == MDB_SUCCESS ? mdb_cursor_get(ccur, &ck, &last, MDB_PREV)
-                             : mdb_cursor_get(ccur, &ck, &last, MDB_LAST);
-        if (r == MDB_SUCCESS && ck.mv_size == STORE_KEY_CP_LEN &&
-            store_i_rd32(ck.mv_data) == a.authno)
-            total = store_i_rd64((uint8_t *)ck.mv_data + 4);
-    }
-    if ((rc = s_index_init(&ix, total)))
-        goto done;
-
-    uint8_t k0[STORE_KEY_ENTRY_LEN];
-    store_i_key_entry(k0, a.authno, 0);
-    ek.mv_size = ck.mv_size = sizeof k0;
-    ek.mv_data = ck.mv_data = k0;
-    erc = mdb_cursor_get(ecur, &ek, &ev, MDB_SET_RANGE);
-    crc = mdb_cursor_get(ccur, &ck, &cv, MDB_SET_RANGE);
-    if (crc == MDB_SUCCESS && (ck.mv_size != STORE_KEY_CP_LEN ||
-                               store_i_rd32(ck.mv_data) != a.authno))
-        crc = MDB_NOTFOUND;
-
-    items = malloc(S_BATCH * sizeof *items);
-    if (!items) {
-        rc = VOCFED_ENOMEM;
-        goto done;
-    }
-    while (erc == MDB_SUCCESS) {
-        /* Collect a batch of entries (pointers into the snapshot). */
-        size_t n = 0;
-        while (erc == MDB_SUCCESS && n < S_BATCH) {
-            if (ek.mv_size != STORE_KEY_ENTRY_LEN ||
-                store_i_rd32(ek.mv_data) != a.authno) {
-                erc = MDB_NOTFOUND;
-                break;
-            }
-            items[n].seq = store_i_rd64((uint8_t *)ek.mv_data + 4);
-            items[n].value = ev.mv_data;
-            items[n].len = ev.mv_size;
-            n++;
-            erc = mdb_cursor_get(ecur, &ek, &ev, MDB_NEXT);
-        }
-        /* Decode and hash in parallel: the second half on the worker. */
-        size_t half = n;
-        if (n == S_BATCH && !worker)
-            worker = zactor_new(s_worker, NULL);
-        if (worker && n >= 2) {
-            half = n / 2;
-            zsock_send(worker, "sp8", "WORK", (void *)(items + half),
-                       (uint64_t)(n - half));
-        }
-        s_prepare(items, half);
-        if (worker && n >= 2)
-            zsock_wait(worker);
-
-        /* Then, in seq order, everything that depends on what came before. */
-        for (size_t i = 0; i < n; i++) {
-            s_item_t *it = &items[i];
-            /* The table is larger than the caches: ask for the slot a
-             * few entries ahead so the misses overlap. */
-            if (i + 8 < n)
-                __builtin_prefetch(
-                    &ix.slots[items[i + 8].name_hash[1] & (ix.cap - 1)], 1);
-            uint64_t seq = it->seq;
-            const proto_entry_t *e = &it->e;
-            if (seq != expected) {
-                rc = s_fail(res, author, expected, VOCFED_ESEQGAP,
-                            seq > expected ? "entry is missing"
-                                           : "entry key out of order");
-                goto done;
-            }
-            if (it->status == VOCFED_ECORRUPT) {
-                rc = s_fail(res, author, seq, VOCFED_ECORRUPT,
-                            "stored entry is truncated");
-                goto done;
-            }
-            if (it->status) {
-                rc = s_fail(res, author, seq, it->status,
-                            "entry does not decode: %s",
-                            vocfed_strerror(it->status));
-                goto done;
-            }
-            if (e->author_len != author_len ||
-                memcmp(e->author, author, author_len) != 0) {
-                rc = s_fail(res, author, seq, VOCFED_EAUTHOR,
-                            "entry names author %.*s", (int)e->author_len,
-                            e->author);
-                goto done;
-            }
-            if (e->seq != seq) {
-                rc = s_fail(res, author, seq, VOCFED_ESEQGAP,
-                            "entry stored at seq %" PRIu64 " holds seq %" PRIu64
-                            " (reordered)",
-                            seq, e->seq);
-                goto done;
-            }
-            if (memcmp(it->leaf, it->value, PROTO_HASH_LEN) != 0) {
-                rc = s_fail(res, author, seq, VOCFED_ECORRUPT,
-                            "entry does not match its stored leaf hash");
-                goto done;
-            }
-            if ((rc = proto_frontier_append(&fr, it->leaf, s_check_node, &a)))
-                goto done;
-
-            if ((rc = s_index_set(&ix, it->name_hash,
-                                  e->op == PROTO_OP_PUT ? seq : 0)))
-                goto done;
-            res->entries++;
-            expected++;
-
-            /* A checkpoint at this size must sign the root of 1..seq. */
-            if (crc == MDB_SUCCESS) {
-                uint64_t cp_size = store_i_rd64((uint8_t *)ck.mv_data + 4);
-                if (cp_size < seq) {
-                    rc =
-                        s_fail(res, author, prev_size + 1, VOCFED_ECORRUPT,
-                               "checkpoint at size %" PRIu64 " is out of place",
-                               cp_size);
-                    goto done;
-                }
-                if (cp_size == seq) {
-                    if ((rc = s_check_cp(&a, pk, &cv, cp_size, &fr, prev,
-                                         prev_size)))
-                        goto done;
-                    prev_size = cp_size;
-                    crc = mdb_cursor_get(ccur, &ck, &cv, MDB_NEXT);
-                    if (crc == MDB_SUCCESS &&
-                        (ck.mv_size != STORE_KEY_CP_LEN ||
-                         store_i_rd32(ck.mv_data) != a.authno))
-                        crc = MDB_NOTFOUND;
-                }
-            }
-        }
-        if (progress)
-            progress(pctx, res->entries, total);
-    }
-    if (erc != MDB_SUCCESS && erc != MDB_NOTFOUND) {
-        rc = store_i_status(erc);
-        goto done;
-    }
-    if (crc == MDB_SUCCESS) {
-        uint64_t cp_size = store_i_rd64((uint8_t *)ck.mv_data + 4);
-        rc = s_fail(res, author, expected, VOCFED_ESEQGAP,
-                    "checkpoint at size %" PRIu64
-                    " but the log ends at %" PRIu64 " (entries lost)",
-                    cp_size, expected - 1);
-        goto done;
-    }
-    if (prev_size != expected - 1 &&
-        s_check_pending(&a, pk, &fr) != VOCFED_OK) {
-        rc = s_fail(res, author, prev_size + 1, VOCFED_EBADSIG,
-                    "entries %" PRIu64 "..%" PRIu64
-                    " are not covered by any checkpoint",
-                    prev_size + 1, expected - 1);
-        goto done;
-    }
-    rc = s_check_records(&a, &ix);
-done:
-    for (unsigned l = 0; l < PROTO_MERKLE_MAX_LEVELS; l++)
-        if (a.levels[l].cur)
-            mdb_cursor_close(a.levels[l].cur);
-    mdb_cursor_close(ecur);
-    mdb_cursor_close(ccur);
-    zactor_destroy(&worker);
-    free(items);
-    s_index_release(&ix);
+    if (rc == VOCFED_OK)
+        rc = s_check_end(&a);
+    s_close_author(&a);
     if (rc && res->status == VOCFED_OK)
         s_fail(res, author, 0, rc, "%s", vocfed_strerror(rc));
     return rc;
@@ -676,32 +702,40 @@ s_collect(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
     return VOCFED_OK;
 }
 
+/* What store_verify reads in its one snapshot. */
+typedef struct {
+    s_ids_t ids;                       /* the authors to verify */
+    store_verify_result_t *res;        /* what was found */
+    store_verify_progress_fn progress; /* progress bar, or NULL */
+    void *ctx;                         /* its context */
+} s_verify_t;
+
+static int
+s_verify_txn(store_t *store, MDB_txn *txn, void *ctx)
+{
+    s_verify_t *v = ctx;
+    int rc = VOCFED_OK;
+    for (size_t i = 0; i < v->ids.n && rc == VOCFED_OK; i++)
+        rc = s_verify_author(store, txn, v->ids.ids[i], v->res, v->progress,
+                             v->ctx);
+    return rc;
+}
+
 int
 store_verify(store_t *store, const char *author, store_verify_result_t *res,
              store_verify_progress_fn progress, void *ctx)
 {
-    s_ids_t ids = {0};
-    MDB_txn *txn = NULL;
+    s_verify_t v = {.res = res, .progress = progress, .ctx = ctx};
     int rc;
     memset(res, 0, sizeof *res);
     randombytes_buf(s_hash_key, sizeof s_hash_key);
-    if (author) {
-        rc = s_collect(&ids, author, NULL);
-    } else {
-        rc = store_scan_authors(store, s_collect, &ids);
-    }
-    if (rc)
-        goto done;
-    if ((rc = store_i_read_begin(store, &txn))) {
-        rc = store_i_status(rc);
-        goto done;
-    }
-    for (size_t i = 0; i < ids.n && rc == VOCFED_OK; i++)
-        rc = s_verify_author(store, txn, ids.ids[i], res, progress, ctx);
-done:
-    if (txn)
-        mdb_txn_abort(txn);
-    free(ids.ids);
+    if (author)
+        rc = s_collect(&v.ids, author, NULL);
+    else
+        rc = store_scan_authors(store, s_collect, &v.ids);
+    if (rc == VOCFED_OK)
+        rc = store_i_read(store, s_verify_txn, &v);
+    free(v.ids.ids);
     if (rc && res->status == VOCFED_OK)
         res->status = rc;
     return rc;

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "storage/store.h"
+#include "storage/store_test.h" /* store_raw_put, for the tests */
 
 /* ---- folders and files ------------------------------------------------ */
 

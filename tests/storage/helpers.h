@@ -11,6 +11,7 @@
 #include "storage/verify.h"
 #include "tests/harness.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,25 @@ th_log_scan(store_t *s, th_log_t *l)
     l->contiguous = true;
     l->decoded = true;
     return store_scan_entries(s, TH_AUTHOR, 1, th_log_entry, l);
+}
+
+/* Reads (out false) or writes (out true) all n bytes of p on fd, through
+ * EINTR and short transfers: for the pipes between a test and the
+ * writer it forks. Returns 0, or -1 at an error or end of file. */
+static inline int
+th_fd_full(int fd, void *p, size_t n, bool out)
+{
+    uint8_t *b = p;
+    while (n) {
+        ssize_t r = out ? write(fd, b, n) : read(fd, b, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        b += r;
+        n -= (size_t)r;
+    }
+    return 0;
 }
 
 #endif

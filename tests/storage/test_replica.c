@@ -1,4 +1,4 @@
-/* Tests of what storage/replica.c keeps about peers (SPEC 5.1, 10.5): the
+/* Tests of what storage/peers.c keeps about peers (SPEC 5.1, 10.5): the
  * state and abuse counters of a peer round-trip, a value written before
  * the abuse counters existed (33 bytes) reads with those counters at
  * zero, and a value of any other length is corruption, not a guess. */

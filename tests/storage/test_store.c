@@ -696,38 +696,6 @@ typedef struct {
     uint64_t last;  /* last seq: the head size after it */
 } s_range_t;
 
-static int
-s_read_full(int fd, void *p, size_t n)
-{
-    uint8_t *b = p;
-    while (n) {
-        ssize_t r = read(fd, b, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        b += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
-static int
-s_write_full(int fd, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    while (n) {
-        ssize_t r = write(fd, b, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        b += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 /* One writer: a phase of strictly alternating batches (it waits for the
  * token on tok_in, appends, passes the token on tok_out), then a phase of
  * batches as fast as it can, while the other writer does the same. Each
@@ -749,7 +717,7 @@ s_writer(const char *dir, const th_keys_t *k, const char *prefix, int tok_in,
         /* The starter waits for the other's last alternating batch
          * too, so the alternating phase ends before the free one. */
         bool wait = alternate ? !(starts && i == 0) : starts && i == S_ROUNDS;
-        if (wait && s_read_full(tok_in, &token, 1) != 0) {
+        if (wait && th_fd_full(tok_in, &token, 1, false) != 0) {
             rc = VOCFED_EINTERRUPTED;
             break;
         }
@@ -758,7 +726,7 @@ s_writer(const char *dir, const th_keys_t *k, const char *prefix, int tok_in,
             break;
         ranges[i].first = head.size - n + 1;
         ranges[i].last = head.size;
-        if (alternate && s_write_full(tok_out, &token, 1) != 0) {
+        if (alternate && th_fd_full(tok_out, &token, 1, true) != 0) {
             rc = VOCFED_EINTERRUPTED;
             break;
         }
@@ -802,9 +770,9 @@ test_two_writers(void **state)
         close(results[0]);
         int rc = s_writer(dir, &k, "c", to_child[0], to_parent[1], false,
                           ranges + 2 * S_ROUNDS);
-        if (s_write_full(results[1], &rc, sizeof rc) != 0 ||
-            s_write_full(results[1], ranges + 2 * S_ROUNDS,
-                         2 * S_ROUNDS * sizeof *ranges) != 0)
+        if (th_fd_full(results[1], &rc, sizeof rc, true) != 0 ||
+            th_fd_full(results[1], ranges + 2 * S_ROUNDS,
+                       2 * S_ROUNDS * sizeof *ranges, true) != 0)
             _exit(3);
         _exit(rc ? 1 : 0);
     }
@@ -814,9 +782,9 @@ test_two_writers(void **state)
     int rc = s_writer(dir, &k, "p", to_parent[0], to_child[1], true, ranges);
     close(to_child[1]); /* unblocks the child if we stopped early */
     int child_rc = VOCFED_EINTERRUPTED;
-    bool got = s_read_full(results[0], &child_rc, sizeof child_rc) == 0 &&
-               s_read_full(results[0], ranges + 2 * S_ROUNDS,
-                           2 * S_ROUNDS * sizeof *ranges) == 0;
+    bool got = th_fd_full(results[0], &child_rc, sizeof child_rc, false) == 0 &&
+               th_fd_full(results[0], ranges + 2 * S_ROUNDS,
+                          2 * S_ROUNDS * sizeof *ranges, false) == 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     close(to_parent[0]);
     close(results[0]);

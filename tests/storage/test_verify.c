@@ -791,22 +791,6 @@ test_on_disk_flip(void **state)
 
 /* ---- kill -9 --------------------------------------------------------- */
 
-static int
-s_read_full(int fd, void *p, size_t n)
-{
-    uint8_t *b = p;
-    while (n) {
-        ssize_t r = read(fd, b, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        b += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 /* The writer: appends batches of S_KILL_BATCH records until killed,
  * reporting each new head size on fd after its commit. Never returns. */
 static void
@@ -864,7 +848,7 @@ test_kill9(void **state)
         close(fds[1]);
         /* No assertion until the child is dead and reaped. */
         while (reported < want) {
-            if (s_read_full(fds[0], &v, sizeof v) != 0) {
+            if (th_fd_full(fds[0], &v, sizeof v, false) != 0) {
                 died = true;
                 break;
             }
@@ -888,7 +872,7 @@ test_kill9(void **state)
         pid_t w = waitpid(pid, &status, 0);
         /* Reports the child wrote before it died but were not read yet:
          * those commits happened too. */
-        while (s_read_full(fds[0], &v, sizeof v) == 0)
+        while (th_fd_full(fds[0], &v, sizeof v, false) == 0)
             last = v;
         close(fds[0]);
         assert_int_equal(w, pid);

@@ -1,0 +1,433 @@
+/* vocfed: derived data kept in the log's own transactions (SPEC 5.5):
+ * the apply hook, the current-record index, and the counters and blobs
+ * of the figures database. */
+#include "storage/log_internal.h"
+#include "storage/replica.h"
+
+#include <string.h>
+
+/* ---- the apply hook (SPEC 5.5) ------------------------------------------ */
+
+void
+store_set_hook(store_t *self, const store_hook_t *hook)
+{
+    if (self->has_hook && self->hook.destroy)
+        self->hook.destroy(self->hook.ctx);
+    self->has_hook = hook != NULL;
+    if (hook)
+        self->hook = *hook;
+}
+
+/* Points the hook's transaction at txn, then calls fn (the hook's begin
+ * or end) when there is a hook and it has one. */
+static int
+s_hook_call(store_t *self, MDB_txn *txn, int (*fn)(void *, store_txn_t *))
+{
+    /* The hook may keep this pointer until end: it lives in the store. */
+    self->htxn.self = self;
+    self->htxn.txn = txn;
+    return self->has_hook && fn ? fn(self->hook.ctx, &self->htxn) : MDB_SUCCESS;
+}
+
+int
+store_i_hook_begin(store_t *self, MDB_txn *txn)
+{
+    return s_hook_call(self, txn, self->hook.begin);
+}
+
+int
+store_i_hook_end(store_t *self, MDB_txn *txn)
+{
+    return s_hook_call(self, txn, self->hook.end);
+}
+
+/* The body of the entry at seq of authno (borrowed), NULL for a del. */
+static int
+s_entry_body(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t seq,
+             const uint8_t **body, size_t *len)
+{
+    MDB_val d;
+    proto_entry_t e;
+    int rc = store_i_entry_value(self, txn, authno, seq, &d);
+    if (rc)
+        return rc;
+    if (proto_entry_decode((uint8_t *)d.mv_data + PROTO_HASH_LEN,
+                           d.mv_size - PROTO_HASH_LEN, &e) != VOCFED_OK)
+        return VOCFED_ECORRUPT;
+    *body = e.body;
+    *len = e.body_len;
+    return MDB_SUCCESS;
+}
+
+int
+store_i_apply(store_t *self, MDB_txn *txn, uint32_t authno, const char *author,
+              const proto_entry_t *e, uint64_t seq, bool missing_del_ok)
+{
+    uint8_t rk[STORE_KEY_RECORD_MAX], sv[8];
+    size_t rlen = store_i_key_record(rk, authno, e->kind, e->kind_len, e->key,
+                                     e->key_len);
+    MDB_val rkey = {rlen, rk}, rval = {8, sv}, old;
+    const uint8_t *old_body = NULL;
+    size_t old_len = 0;
+    int rc;
+    if (self->has_hook) {
+        /* The hook needs the record this entry replaces. */
+        rc = mdb_get(txn, self->records, &rkey, &old);
+        if (rc == MDB_SUCCESS) {
+            if (old.mv_size != 8)
+                return VOCFED_ECORRUPT;
+            if ((rc = s_entry_body(self, txn, authno, store_i_rd64(old.mv_data),
+                                   &old_body, &old_len)))
+                return rc;
+        } else if (rc != MDB_NOTFOUND) {
+            return rc;
+        }
+    }
+    store_i_be64(sv, seq);
+    if (e->op == PROTO_OP_PUT) {
+        rc = mdb_put(txn, self->records, &rkey, &rval, 0);
+    } else {
+        rc = mdb_del(txn, self->records, &rkey, NULL);
+        if (rc == MDB_NOTFOUND)
+            rc = missing_del_ok ? MDB_SUCCESS : VOCFED_ENOTFOUND;
+    }
+    if (rc || !self->has_hook || !self->hook.entry)
+        return rc;
+    /* LMDB's pointers may not outlive the next write: hand over a copy. */
+    proto_buf_reset(&self->scratch);
+    if (old_body && (rc = proto_buf_append(&self->scratch, old_body, old_len)))
+        return rc;
+    self->htxn.self = self;
+    self->htxn.txn = txn;
+    return self->hook.entry(self->hook.ctx, &self->htxn, author, e,
+                            old_body ? self->scratch.data : NULL, old_len);
+}
+
+/* ---- the record index ---------------------------------------------------- */
+
+/* One row of the record index as a scan hands it over. */
+typedef struct {
+    char kind[PROTO_KIND_MAX + 1]; /* its kind */
+    char key[PROTO_KEY_MAX + 1];   /* its natural key */
+    uint64_t seq;                  /* the entry holding the current record */
+    MDB_val entry;                 /* that entry's stored value (borrowed) */
+} s_record_t;
+
+typedef int (*s_record_fn)(void *ctx, const s_record_t *r);
+
+typedef struct {
+    store_t *self;   /* the store */
+    MDB_txn *txn;    /* the transaction */
+    uint32_t authno; /* whose records */
+    s_record_fn fn;  /* called per row */
+    void *ctx;       /* its context */
+    int stop;        /* fn's non-zero value, if it stopped the scan */
+} s_record_scan_t;
+
+static int
+s_record_row(void *ctx, const MDB_val *key, const MDB_val *d)
+{
+    s_record_scan_t *s = ctx;
+    s_record_t r;
+    const char *name = (const char *)key->mv_data + 4;
+    size_t nlen = key->mv_size - 4, klen = strnlen(name, nlen);
+    if (klen >= nlen || klen > PROTO_KIND_MAX ||
+        nlen - klen - 1 > PROTO_KEY_MAX || d->mv_size != 8)
+        return VOCFED_ECORRUPT;
+    memcpy(r.kind, name, klen);
+    r.kind[klen] = 0;
+    memcpy(r.key, name + klen + 1, nlen - klen - 1);
+    r.key[nlen - klen - 1] = 0;
+    r.seq = store_i_rd64(d->mv_data);
+    int rc = store_i_entry_value(s->self, s->txn, s->authno, r.seq, &r.entry);
+    return rc ? rc : (s->stop = s->fn(s->ctx, &r));
+}
+
+/* Calls fn for each current record of authno (of one kind, or all when
+ * kind is NULL) in key order. Returns MDB_SUCCESS, fn's value (also in
+ * s->stop), VOCFED_ECORRUPT or an LMDB code. */
+static int
+s_scan_records(s_record_scan_t *s, const char *kind)
+{
+    uint8_t prefix[4 + PROTO_KIND_MAX + 1];
+    size_t plen = 4;
+    store_i_be32(prefix, s->authno);
+    if (kind) {
+        size_t kl = strlen(kind);
+        if (kl > PROTO_KIND_MAX)
+            return VOCFED_EINVALID;
+        memcpy(prefix + 4, kind, kl);
+        prefix[4 + kl] = 0;
+        plen += kl + 1;
+    }
+    return store_i_scan(s->txn, s->self->records, prefix, plen, plen,
+                        s_record_row, s);
+}
+
+typedef struct {
+    const char *kind;   /* which kind */
+    store_record_fn fn; /* the caller's callback */
+    void *ctx;          /* its context */
+} s_by_kind_t;
+
+static int
+s_by_kind_row(void *ctx, const s_record_t *r)
+{
+    s_by_kind_t *k = ctx;
+    return k->fn(k->ctx, r->key, r->seq,
+                 (const uint8_t *)r->entry.mv_data + PROTO_HASH_LEN,
+                 r->entry.mv_size - PROTO_HASH_LEN);
+}
+
+static int
+s_scan_records_txn(store_t *self, MDB_txn *txn, uint32_t no, void *ctx)
+{
+    s_record_scan_t *s = ctx;
+    s->self = self;
+    s->txn = txn;
+    s->authno = no;
+    return s_scan_records(s, ((s_by_kind_t *)s->ctx)->kind);
+}
+
+int
+store_scan_records(store_t *self, const char *author, const char *kind,
+                   store_record_fn fn, void *ctx)
+{
+    if (!proto_kind_valid(kind, strlen(kind)))
+        return VOCFED_EINVALID;
+    s_by_kind_t k = {kind, fn, ctx};
+    s_record_scan_t s = {.fn = s_by_kind_row, .ctx = &k};
+    int rc = store_i_read_author(self, author, s_scan_records_txn, &s);
+    return s.stop ? s.stop : rc;
+}
+
+typedef struct {
+    store_txn_record_fn fn; /* the caller's callback */
+    void *ctx;              /* its context */
+} s_bodies_t;
+
+static int
+s_body_row(void *ctx, const s_record_t *r)
+{
+    s_bodies_t *b = ctx;
+    proto_entry_t e;
+    if (proto_entry_decode((uint8_t *)r->entry.mv_data + PROTO_HASH_LEN,
+                           r->entry.mv_size - PROTO_HASH_LEN, &e) != VOCFED_OK)
+        return VOCFED_ECORRUPT;
+    return b->fn(b->ctx, r->kind, r->key, e.body, e.body_len);
+}
+
+int
+store_txn_scan_records(store_txn_t *t, const char *author, const char *kind,
+                       store_txn_record_fn fn, void *ctx)
+{
+    s_bodies_t b = {fn, ctx};
+    s_record_scan_t s = {t->self, t->txn, 0, s_body_row, &b, 0};
+    int rc = store_i_authno(t->txn, t->self, author, &s.authno);
+    if (rc)
+        return store_i_status(rc);
+    rc = s_scan_records(&s, kind);
+    return rc > 0 ? store_i_status(rc) : rc;
+}
+
+/* The seq of the current record (authno, kind, key), and its entry's
+ * stored value. */
+static int
+s_record_at(store_t *self, MDB_txn *txn, uint32_t no, const char *kind,
+            const char *key, uint64_t *seq, MDB_val *entry)
+{
+    uint8_t rk[STORE_KEY_RECORD_MAX];
+    MDB_val rkey = {store_i_key_record(rk, no, kind, strlen(kind), key,
+                                       strlen(key)),
+                    rk},
+            d;
+    int rc = mdb_get(txn, self->records, &rkey, &d);
+    if (rc)
+        return rc;
+    if (d.mv_size != 8)
+        return VOCFED_ECORRUPT;
+    *seq = store_i_rd64(d.mv_data);
+    return store_i_entry_value(self, txn, no, *seq, entry);
+}
+
+typedef struct {
+    const char *kind, *key; /* the record */
+    proto_buf_t *out;       /* gets its entry */
+    uint64_t *seq;          /* gets its seq */
+} s_record_get_t;
+
+static int
+s_record_get_txn(store_t *self, MDB_txn *txn, uint32_t no, void *ctx)
+{
+    s_record_get_t *g = ctx;
+    MDB_val d;
+    int rc = s_record_at(self, txn, no, g->kind, g->key, g->seq, &d);
+    return rc ? rc
+              : proto_buf_append(g->out,
+                                 (const uint8_t *)d.mv_data + PROTO_HASH_LEN,
+                                 d.mv_size - PROTO_HASH_LEN);
+}
+
+int
+store_record_get(store_t *self, const char *author, const char *kind,
+                 const char *key, proto_buf_t *out, uint64_t *seq)
+{
+    if (!proto_kind_valid(kind, strlen(kind)) ||
+        !proto_key_valid(key, strlen(key)))
+        return VOCFED_ENOTFOUND;
+    s_record_get_t g = {kind, key, out, seq};
+    return store_i_read_author(self, author, s_record_get_txn, &g);
+}
+
+int
+store_txn_record(store_txn_t *t, const char *author, const char *kind,
+                 const char *key, proto_buf_t *out)
+{
+    uint32_t no;
+    uint64_t seq;
+    MDB_val d;
+    proto_entry_t e;
+    if (!proto_kind_valid(kind, strlen(kind)) ||
+        !proto_key_valid(key, strlen(key)))
+        return VOCFED_ENOTFOUND;
+    int rc = store_i_authno(t->txn, t->self, author, &no);
+    if (!rc)
+        rc = s_record_at(t->self, t->txn, no, kind, key, &seq, &d);
+    if (rc)
+        return store_i_status(rc);
+    if (proto_entry_decode((uint8_t *)d.mv_data + PROTO_HASH_LEN,
+                           d.mv_size - PROTO_HASH_LEN, &e) != VOCFED_OK)
+        return VOCFED_ECORRUPT;
+    return proto_buf_append(out, e.body, e.body_len);
+}
+
+/* ---- counters and blobs ------------------------------------------------ */
+
+int
+store_txn_counter_get(store_txn_t *t, const void *key, size_t len,
+                      int64_t *value)
+{
+    MDB_val k = {len, (void *)key}, d;
+    int rc = mdb_get(t->txn, t->self->figures, &k, &d);
+    *value = 0;
+    if (rc == MDB_NOTFOUND)
+        return VOCFED_OK;
+    if (rc)
+        return store_i_status(rc);
+    if (d.mv_size != 8)
+        return VOCFED_ECORRUPT;
+    *value = (int64_t)store_i_rd64(d.mv_data);
+    return VOCFED_OK;
+}
+
+int
+store_txn_counter_set(store_txn_t *t, const void *key, size_t len,
+                      int64_t value)
+{
+    if (len == 0 || len > 511)
+        return VOCFED_EINVALID;
+    MDB_val k = {len, (void *)key};
+    if (value == 0) {
+        int rc = mdb_del(t->txn, t->self->figures, &k, NULL);
+        return rc == MDB_NOTFOUND ? VOCFED_OK : rc;
+    }
+    uint8_t v[8];
+    store_i_be64(v, (uint64_t)value);
+    MDB_val d = {8, v};
+    return mdb_put(t->txn, t->self->figures, &k, &d, 0);
+}
+
+int
+store_txn_counters_clear(store_txn_t *t)
+{
+    return mdb_drop(t->txn, t->self->figures, 0);
+}
+
+typedef struct {
+    store_counter_fn fn; /* the caller's callback */
+    void *ctx;           /* its context */
+    const void *prefix;  /* the keys wanted begin with it */
+    size_t plen;         /* its length */
+    int stop;            /* fn's non-zero value, if it stopped the scan */
+} s_counters_t;
+
+static int
+s_counter_row(void *ctx, const MDB_val *key, const MDB_val *d)
+{
+    s_counters_t *c = ctx;
+    if (d->mv_size != 8)
+        return VOCFED_ECORRUPT;
+    return c->stop = c->fn(c->ctx, key->mv_data, key->mv_size,
+                           (int64_t)store_i_rd64(d->mv_data));
+}
+
+static int
+s_counters_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_counters_t *c = ctx;
+    return store_i_scan(txn, self->figures, c->prefix, c->plen, c->plen,
+                        s_counter_row, c);
+}
+
+int
+store_scan_counters(store_t *self, store_txn_t *t, const void *prefix,
+                    size_t plen, store_counter_fn fn, void *ctx)
+{
+    s_counters_t c = {fn, ctx, prefix, plen, 0};
+    int rc = t ? s_counters_txn(self, t->txn, &c)
+               : store_i_read(self, s_counters_txn, &c);
+    return c.stop ? c.stop : store_i_status(rc);
+}
+
+typedef struct {
+    store_txn_fn fn; /* the work */
+    void *ctx;       /* its context */
+} s_with_t;
+
+static int
+s_with_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_with_t *w = ctx;
+    int rc = store_i_hook_begin(self, txn);
+    if (!rc)
+        rc = w->fn(w->ctx, &self->htxn);
+    if (!rc)
+        rc = store_i_hook_end(self, txn);
+    return rc;
+}
+
+int
+store_with_txn(store_t *self, store_txn_fn fn, void *ctx)
+{
+    s_with_t w = {fn, ctx};
+    return store_i_write(self, s_with_txn, &w);
+}
+
+int
+store_txn_blob_get(store_txn_t *t, const void *key, size_t klen,
+                   proto_buf_t *out)
+{
+    MDB_val k = {klen, (void *)key}, d;
+    int rc = mdb_get(t->txn, t->self->figures, &k, &d);
+    if (rc)
+        return store_i_status(rc);
+    return proto_buf_append(out, d.mv_data, d.mv_size);
+}
+
+int
+store_txn_blob_set(store_txn_t *t, const void *key, size_t klen,
+                   const void *data, size_t len)
+{
+    if (klen == 0 || klen > 511)
+        return VOCFED_EINVALID;
+    MDB_val k = {klen, (void *)key};
+    /* Raw LMDB codes, as in store_txn_counter_set: MDB_MAP_FULL must
+     * reach store_i_write unchanged so that it grows the map and retries
+     * (SPEC 5.4); translated, it would be a "storage full" refusal. */
+    if (len == 0) {
+        int rc = mdb_del(t->txn, t->self->figures, &k, NULL);
+        return rc == MDB_NOTFOUND ? VOCFED_OK : rc;
+    }
+    MDB_val d = {len, (void *)data};
+    return mdb_put(t->txn, t->self->figures, &k, &d, 0);
+}

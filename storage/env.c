@@ -1,0 +1,655 @@
+/* vocfed: the store's environment and transaction runner (SPEC 5.4):
+ * open and close, map growth, a full disk, the read runner and the
+ * prefix scan, keys and status codes. */
+#include "storage/store_internal.h"
+#include "protocol/merkle.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_MAX_MAP_SIZE ((size_t)1 << 40) /* 1 TiB: beyond it, "full" */
+/* LMDB reports a short write as EIO: with less than this free on the file
+ * system, that is the disk filling up, not a failing one. */
+#define S_FULL_SLACK ((uint64_t)1 << 20)
+#define S_FULL_LOG_MS 10000 /* "storage full" logged at most this often */
+
+/* ---- keys ------------------------------------------------------------ */
+
+void
+store_i_be32(uint8_t *p, uint32_t v)
+{
+    for (int i = 3; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+void
+store_i_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+uint32_t
+store_i_rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           p[3];
+}
+
+uint64_t
+store_i_rd64(const uint8_t *p)
+{
+    return (uint64_t)store_i_rd32(p) << 32 | store_i_rd32(p + 4);
+}
+
+void
+store_i_key_entry(uint8_t k[STORE_KEY_ENTRY_LEN], uint32_t a, uint64_t seq)
+{
+    store_i_be32(k, a);
+    store_i_be64(k + 4, seq);
+}
+
+void
+store_i_key_node(uint8_t k[STORE_KEY_NODE_LEN], uint32_t a, unsigned level,
+                 uint64_t index)
+{
+    store_i_be32(k, a);
+    k[4] = (uint8_t)level;
+    store_i_be64(k + 5, index);
+}
+
+void
+store_i_key_cp(uint8_t k[STORE_KEY_CP_LEN], uint32_t a, uint64_t size)
+{
+    store_i_be32(k, a);
+    store_i_be64(k + 4, size);
+}
+
+size_t
+store_i_key_record(uint8_t k[STORE_KEY_RECORD_MAX], uint32_t a,
+                   const char *kind, size_t kind_len, const char *key,
+                   size_t key_len)
+{
+    store_i_be32(k, a);
+    memcpy(k + 4, kind, kind_len);
+    k[4 + kind_len] = 0;
+    memcpy(k + 5 + kind_len, key, key_len);
+    return 5 + kind_len + key_len;
+}
+
+size_t
+store_i_key_tagged(uint8_t *k, char tag, const char *id)
+{
+    size_t n = strlen(id);
+    k[0] = (uint8_t)tag;
+    memcpy(k + 1, id, n);
+    return n + 1;
+}
+
+/* ---- status ---------------------------------------------------------- */
+
+int
+store_i_status(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return VOCFED_OK;
+    case MDB_NOTFOUND:
+        return VOCFED_ENOTFOUND;
+    case MDB_KEYEXIST:
+        return VOCFED_EEXISTS;
+    case MDB_MAP_FULL:
+    case ENOSPC:
+    case EDQUOT:
+        return VOCFED_ESTORAGEFULL;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+        zsys_error("store: %s", mdb_strerror(rc));
+        return VOCFED_ECORRUPT;
+    case MDB_VERSION_MISMATCH:
+        return VOCFED_EVERSION;
+    case EAGAIN:
+    case EBUSY:
+        return VOCFED_ELOCKED;
+    case ENOMEM:
+        return VOCFED_ENOMEM;
+    default:
+        if (rc <= -9000 && rc > -9100)
+            return rc; /* already a vocfed status */
+        if (rc > 0)
+            return -rc; /* an errno from LMDB */
+        zsys_error("store: %s", mdb_strerror(rc));
+        return VOCFED_ESTORE;
+    }
+}
+
+/* ---- transactions ---------------------------------------------------- */
+
+static int s_reopen(store_t *self);
+bool
+store_i_is_status(int rc)
+{
+    return rc <= -9000 && rc > -9100;
+}
+
+uint64_t
+store_i_now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+int
+store_i_read_begin(store_t *self, MDB_txn **txn)
+{
+    if (!self->env)
+        return VOCFED_ESTORE; /* a reopen failed: see the log */
+    int rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
+    if (rc == MDB_PANIC && (rc = s_reopen(self)) == MDB_SUCCESS)
+        rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* Another process grew the map: adopt its size and retry. */
+        if ((rc = mdb_env_set_mapsize(self->env, 0)) == MDB_SUCCESS)
+            rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
+        MDB_envinfo info;
+        if (mdb_env_info(self->env, &info) == MDB_SUCCESS)
+            self->map_size = info.me_mapsize;
+    }
+    return rc;
+}
+
+static uint64_t
+s_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Bytes this process may still write on the file system holding dir
+ * (root may use the blocks reserved for it); UINT64_MAX if unknown. */
+static uint64_t
+s_free_bytes(const char *dir)
+{
+    struct statvfs v;
+    if (statvfs(dir, &v) != 0)
+        return UINT64_MAX;
+    fsblkcnt_t blocks = geteuid() == 0 ? v.f_bfree : v.f_bavail;
+    return (uint64_t)blocks * v.f_frsize;
+}
+
+/* Cuts data.mdb back to the pages of the last commit, under the writer's
+ * lock. The pages after it belong to no snapshot (a failed commit wrote
+ * them, and the next one rewrites them), and LMDB never shrinks its file:
+ * without this a commit that did not fit would keep the space it took
+ * and leave the disk full for every other program. Returns the bytes
+ * given back. */
+static uint64_t
+s_give_back(store_t *self)
+{
+    MDB_txn *txn;
+    MDB_envinfo info;
+    MDB_stat st;
+    mdb_filehandle_t fd;
+    struct stat fs;
+    uint64_t freed = 0;
+    if (mdb_txn_begin(self->env, NULL, 0, &txn) != MDB_SUCCESS)
+        return 0;
+    if (mdb_env_info(self->env, &info) == MDB_SUCCESS &&
+        mdb_env_stat(self->env, &st) == MDB_SUCCESS &&
+        mdb_env_get_fd(self->env, &fd) == MDB_SUCCESS && fstat(fd, &fs) == 0) {
+        off_t keep = (off_t)(info.me_last_pgno + 1) * (off_t)st.ms_psize;
+        if (fs.st_size > keep && ftruncate(fd, keep) == 0)
+            freed = (uint64_t)(fs.st_size - keep);
+    }
+    mdb_txn_abort(txn);
+    return freed;
+}
+
+/* The status of a write transaction that failed with rc (an LMDB code, an
+ * errno or a vocfed status). A want of disk space is VOCFED_ESTORAGEFULL
+ * (SPEC 5.4), logged with the folder and what is free, at most once per
+ * S_FULL_LOG_MS: a daemon whose peers retry must not flood its log. */
+static int
+s_write_failed(store_t *self, int rc)
+{
+    if (rc != ENOSPC && rc != EDQUOT && rc != EIO)
+        return store_i_status(rc);
+    uint64_t avail = s_free_bytes(self->dir);
+    if (rc == EIO && avail >= S_FULL_SLACK) {
+        /* A failing disk, not a full one. */
+        zsys_error("store: %s: a write failed: %s", self->dir,
+                   mdb_strerror(rc));
+        return store_i_status(rc);
+    }
+    uint64_t freed = s_give_back(self);
+    uint64_t now = s_mono_ms();
+    if (now >= self->full_log_ms) {
+        char tail[64] = "";
+        if (self->full_unlogged)
+            snprintf(tail, sizeof tail, " (%" PRIu64 " more since)",
+                     self->full_unlogged);
+        zsys_error(
+            "store: %s: storage full: a write failed (%s) with %" PRIu64
+            " KiB free on its file system; nothing of it was kept, %" PRIu64
+            " KiB given back%s",
+            self->dir, rc == EIO ? "short write" : mdb_strerror(rc),
+            avail == UINT64_MAX ? 0 : avail >> 10, freed >> 10, tail);
+        self->full_unlogged = 0;
+        self->full_log_ms = now + S_FULL_LOG_MS;
+    } else {
+        self->full_unlogged++;
+    }
+    return VOCFED_ESTORAGEFULL;
+}
+
+/* Runs fn in a write transaction and commits, growing the map and
+ * retrying when it fills (SPEC 5.4). Growing the map allocates nothing on
+ * disk: a full disk shows up when the commit writes its pages. */
+int
+store_i_write(store_t *self, store_i_txn_fn fn, void *ctx)
+{
+    bool reopened = false;
+    for (;;) {
+        MDB_txn *txn;
+        if (!self->env)
+            return VOCFED_ESTORE; /* a reopen failed: see the log */
+        int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+        if (rc == MDB_PANIC && !reopened) {
+            /* A commit failed after it began to write its meta page (an
+             * I/O error, or no space on a copy-on-write file system):
+             * LMDB refuses this environment from then on. What is on disk
+             * is the last good commit; open it again. */
+            reopened = true;
+            if ((rc = s_reopen(self)) == MDB_SUCCESS)
+                continue;
+        }
+        if (rc == MDB_MAP_RESIZED) {
+            if ((rc = mdb_env_set_mapsize(self->env, 0)) != MDB_SUCCESS)
+                return store_i_status(rc);
+            MDB_envinfo info;
+            if (mdb_env_info(self->env, &info) == MDB_SUCCESS)
+                self->map_size = info.me_mapsize;
+            continue;
+        }
+        if (rc)
+            return s_write_failed(self, rc);
+        rc = fn(self, txn, ctx);
+        if (rc == MDB_SUCCESS)
+            rc = mdb_txn_commit(txn); /* frees txn either way */
+        else
+            mdb_txn_abort(txn);
+        if (rc == MDB_SUCCESS)
+            return VOCFED_OK;
+        if (rc != MDB_MAP_FULL)
+            return s_write_failed(self, rc);
+        /* Grow and redo the whole transaction: nothing of it was kept. */
+        MDB_envinfo info;
+        if (mdb_env_info(self->env, &info) == MDB_SUCCESS)
+            self->map_size = info.me_mapsize;
+        size_t next = self->map_size * 2;
+        if (next > S_MAX_MAP_SIZE)
+            return VOCFED_ESTORAGEFULL;
+        rc = mdb_env_set_mapsize(self->env, next);
+        if (rc) {
+            zsys_error("store: cannot grow map to %zu bytes: %s", next,
+                       mdb_strerror(rc));
+            return VOCFED_ESTORAGEFULL;
+        }
+        self->map_size = next;
+        zsys_info("store: map grown to %zu KiB", next >> 10);
+    }
+}
+
+/* ---- open ------------------------------------------------------------ */
+
+static int
+s_open_dbis(store_t *self, MDB_txn *txn, unsigned flags)
+{
+    struct {
+        const char *name;
+        MDB_dbi *dbi;
+    } dbs[] = {
+        {"authors", &self->authors},   {"entries", &self->entries},
+        {"nodes", &self->nodes},       {"checkpoints", &self->checkpoints},
+        {"records", &self->records},   {"figures", &self->figures},
+        {"peers", &self->peers},       {"roster", &self->roster},
+        {"evidence", &self->evidence}, {"pending", &self->pending},
+        {"alarms", &self->alarms},
+    };
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        int rc = mdb_dbi_open(txn, dbs[i].name, flags, dbs[i].dbi);
+        if (rc)
+            return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+    }
+    return MDB_SUCCESS;
+}
+
+/* Reads meta "format_version"; 0 when absent. */
+static int
+s_read_version(store_t *self, MDB_txn *txn, uint64_t *v)
+{
+    MDB_val k = {sizeof "format_version" - 1, (void *)"format_version"}, d;
+    int rc = mdb_get(txn, self->meta, &k, &d);
+    *v = 0;
+    if (rc == MDB_NOTFOUND)
+        return MDB_SUCCESS;
+    if (rc)
+        return rc;
+    char buf[24];
+    if (d.mv_size == 0 || d.mv_size >= sizeof buf)
+        return VOCFED_ECORRUPT;
+    memcpy(buf, d.mv_data, d.mv_size);
+    buf[d.mv_size] = 0;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(buf, &end, 10);
+    if (errno || *end || end == buf)
+        return VOCFED_ECORRUPT;
+    *v = x;
+    return MDB_SUCCESS;
+}
+
+static int
+s_init_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    bool create = *(bool *)ctx;
+    uint64_t version;
+    int rc = mdb_dbi_open(txn, "meta", create ? MDB_CREATE : 0, &self->meta);
+    if (rc)
+        return rc == MDB_NOTFOUND ? VOCFED_ENOTFOUND : rc;
+    if ((rc = s_read_version(self, txn, &version)))
+        return rc;
+    if (version == 0 && create) {
+        char v[24];
+        snprintf(v, sizeof v, "%d", STORE_FORMAT_VERSION);
+        MDB_val k = {sizeof "format_version" - 1, (void *)"format_version"};
+        MDB_val d = {strlen(v), v};
+        if ((rc = mdb_put(txn, self->meta, &k, &d, 0)))
+            return rc;
+    } else if (version != STORE_FORMAT_VERSION) {
+        return version == 0 ? VOCFED_ENOTFOUND : VOCFED_EVERSION;
+    }
+    return s_open_dbis(self, txn, create ? MDB_CREATE : 0);
+}
+
+/* Creates and opens self->env on self->dir with self->map_size (LMDB
+ * takes at least the file's size). */
+static int
+s_env_open(store_t *self)
+{
+    int rc;
+    if ((rc = mdb_env_create(&self->env)) ||
+        (rc = mdb_env_set_maxdbs(self->env, 16)) ||
+        (rc = mdb_env_set_mapsize(self->env, self->map_size)) ||
+        (rc = mdb_env_open(self->env, self->dir, MDB_NOTLS, 0600)))
+        return rc;
+    MDB_envinfo info;
+    if (mdb_env_info(self->env, &info) == MDB_SUCCESS &&
+        info.me_mapsize > self->map_size)
+        self->map_size = info.me_mapsize;
+    return MDB_SUCCESS;
+}
+
+/* Checks the format version and opens the named databases in a read
+ * snapshot: a reader never takes the writer's lock. */
+static int
+s_open_read(store_t *self)
+{
+    MDB_txn *txn;
+    bool create = false;
+    int rc = store_i_read_begin(self, &txn);
+    if (rc)
+        return rc;
+    rc = s_init_txn(self, txn, &create);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_txn_commit(txn); /* keeps the dbi handles */
+    else
+        mdb_txn_abort(txn);
+    return rc;
+}
+
+/* Closes an environment LMDB has marked failed (MDB_PANIC) and opens it
+ * again from the file: what is there is the last commit that went
+ * through. Returns an LMDB code; on failure self->env is NULL and every
+ * later call fails with VOCFED_ESTORE. */
+static int
+s_reopen(store_t *self)
+{
+    zsys_warning("store: %s: a failed commit left the environment unusable "
+                 "(%s): reopening it",
+                 self->dir, mdb_strerror(MDB_PANIC));
+    mdb_env_close(self->env);
+    self->env = NULL;
+    int rc = s_env_open(self);
+    if (rc == MDB_SUCCESS)
+        rc = s_open_read(self);
+    if (rc) {
+        zsys_error("store: %s: cannot reopen: %s", self->dir,
+                   rc <= -9000 && rc > -9100 ? vocfed_strerror(rc)
+                                             : mdb_strerror(rc));
+        mdb_env_close(self->env);
+        self->env = NULL;
+    }
+    return rc;
+}
+
+/* The format version in the folder, for store_open's caller: also when
+ * the store could not be opened (another version). */
+static int
+s_found_version_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    int rc = mdb_dbi_open(txn, "meta", 0, &self->meta);
+    return rc ? rc : s_read_version(self, txn, ctx);
+}
+
+int
+store_open(const char *dir, const store_opts_t *opts, store_t **out)
+{
+    store_opts_t none = {0};
+    char path[4096];
+    struct stat st;
+    int rc;
+    if (!opts)
+        opts = &none;
+    if (opts->found_version)
+        *opts->found_version = 0;
+    *out = NULL;
+
+    int n = snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return VOCFED_ETOOLARGE;
+    bool exists = stat(path, &st) == 0;
+    if (!exists && !opts->create)
+        return VOCFED_ENOTFOUND;
+    if (!exists && mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -errno;
+
+    store_t *self = calloc(1, sizeof *self);
+    if (!self || !(self->dir = strdup(dir))) {
+        free(self);
+        return VOCFED_ENOMEM;
+    }
+    size_t map = opts->map_size ? opts->map_size : STORE_DEFAULT_MAP_SIZE;
+    if (exists && !opts->map_size && (size_t)st.st_size > map)
+        map = (size_t)st.st_size;
+    self->map_size = map;
+
+    if ((rc = s_env_open(self)))
+        goto fail;
+    bool create = opts->create;
+    if (create)
+        rc = store_i_write(self, s_init_txn, &create);
+    else
+        rc = s_open_read(self);
+    if (opts->found_version &&
+        store_i_read(self, s_found_version_txn, opts->found_version))
+        *opts->found_version = 0;
+    if (rc)
+        goto fail;
+    *out = self;
+    return VOCFED_OK;
+fail:
+    rc = store_i_status(rc);
+    if (self->env)
+        mdb_env_close(self->env);
+    free(self->dir);
+    free(self);
+    return rc;
+}
+
+void
+store_destroy(store_t **self)
+{
+    if (!self || !*self)
+        return;
+    store_set_hook(*self, NULL);
+    mdb_env_close((*self)->env);
+    proto_buf_release(&(*self)->scratch);
+    free((*self)->dir);
+    free(*self);
+    *self = NULL;
+}
+
+size_t
+store_map_size(const store_t *self)
+{
+    return self->map_size;
+}
+
+/* ---- the read runner and scans ------------------------------------------ */
+
+int
+store_i_read(store_t *self, store_i_txn_fn fn, void *ctx)
+{
+    MDB_txn *txn;
+    int rc = store_i_read_begin(self, &txn);
+    if (rc)
+        return store_i_status(rc);
+    rc = fn(self, txn, ctx);
+    mdb_txn_abort(txn);
+    return store_i_status(rc);
+}
+
+int
+store_i_scan(MDB_txn *txn, MDB_dbi dbi, const void *start, size_t slen,
+             size_t plen, store_i_row_fn fn, void *ctx)
+{
+    MDB_cursor *cur;
+    MDB_val key = {slen, (void *)start}, d;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc)
+        return rc;
+    for (rc = mdb_cursor_get(cur, &key, &d, slen ? MDB_SET_RANGE : MDB_FIRST);
+         rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &key, &d, MDB_NEXT)) {
+        if (plen &&
+            (key.mv_size < plen || memcmp(key.mv_data, start, plen) != 0))
+            break; /* (start may be NULL when plen is 0) */
+        if ((rc = fn(ctx, &key, &d)))
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND || rc == STORE_I_END ? MDB_SUCCESS : rc;
+}
+
+int
+store_i_seek_last(MDB_txn *txn, MDB_dbi dbi, const uint8_t *k, size_t klen,
+                  size_t plen, MDB_val *key, MDB_val *val)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc)
+        return rc;
+    /* Position at the first key >= k, then step back unless it is k. */
+    key->mv_size = klen;
+    key->mv_data = (void *)k;
+    rc = mdb_cursor_get(cur, key, val, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS &&
+        (key->mv_size != klen || memcmp(key->mv_data, k, klen) != 0))
+        rc = mdb_cursor_get(cur, key, val, MDB_PREV);
+    else if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(cur, key, val, MDB_LAST);
+    if (rc == MDB_SUCCESS &&
+        (key->mv_size < plen || memcmp(key->mv_data, k, plen) != 0))
+        rc = MDB_NOTFOUND;
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+/* ---- meta ------------------------------------------------------------ */
+
+typedef struct {
+    const char *name; /* meta key */
+    char *out;        /* where its value goes */
+    size_t cap;       /* bytes out holds */
+} s_meta_get_t;
+
+static int
+s_meta_get_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_meta_get_t *m = ctx;
+    MDB_val k = {strlen(m->name), (void *)m->name}, d;
+    int rc = mdb_get(txn, self->meta, &k, &d);
+    if (rc)
+        return rc;
+    if (d.mv_size >= m->cap)
+        return VOCFED_ETOOLARGE;
+    memcpy(m->out, d.mv_data, d.mv_size);
+    m->out[d.mv_size] = 0;
+    return MDB_SUCCESS;
+}
+
+int
+store_meta_get(store_t *self, const char *name, char *out, size_t cap)
+{
+    s_meta_get_t m = {name, out, cap};
+    return store_i_read(self, s_meta_get_txn, &m);
+}
+
+typedef struct {
+    const char *name;  /* meta key */
+    const char *value; /* meta value */
+} s_meta_ctx_t;
+
+static int
+s_meta_set_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_meta_ctx_t *m = ctx;
+    MDB_val k = {strlen(m->name), (void *)m->name};
+    MDB_val d = {strlen(m->value), (void *)m->value};
+    return mdb_put(txn, self->meta, &k, &d, 0);
+}
+
+int
+store_meta_set(store_t *self, const char *name, const char *value)
+{
+    if (!*name || strcmp(name, "format_version") == 0)
+        return VOCFED_EINVALID;
+    s_meta_ctx_t m = {name, value};
+    return store_i_write(self, s_meta_set_txn, &m);
+}
+
+static int
+s_nothing_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    (void)self;
+    (void)txn;
+    (void)ctx;
+    return MDB_SUCCESS; /* an empty commit writes nothing */
+}
+
+int
+store_sync_point(store_t *self)
+{
+    return store_i_write(self, s_nothing_txn, NULL);
+}

@@ -1,0 +1,641 @@
+/* vocfed: taking in another node's signed log (SPEC 8.4, 8.5): a batch
+ * is verified against the author's checkpoints and committed in one
+ * transaction, or refused with nothing of it written. */
+#include "storage/log_internal.h"
+#include "storage/replica.h"
+
+#include <inttypes.h>
+#include <msgpack.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_NO_SPACE "no space left to store it; nothing of it was kept"
+
+static void s_what(store_ingest_result_t *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+s_what(store_ingest_result_t *res, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->what, sizeof res->what, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- evidence and quarantine (SPEC 8.5) ------------------------------- */
+
+/* Evidence key: 'e' || author || 0x00 || time. Quarantine: 'q' || author.
+ *
+ * Keeps two signed checkpoints that cannot both be honest, and
+ * quarantines their author (SPEC 8.5). Runs inside the ingest txn. */
+static int
+s_equivocation(store_t *self, MDB_txn *txn, const char *author,
+               const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+               const char *reason)
+{
+    uint8_t k[2 + PROTO_ID_MAX + 8];
+    size_t n = store_i_key_tagged(k, 'e', author);
+    k[n++] = 0;
+    store_i_be64(k + n, store_i_now_ms());
+    n += 8;
+
+    proto_buf_t v;
+    proto_buf_init(&v);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &v, proto_buf_msgpack_write);
+    size_t rlen = strlen(reason);
+    int rc = VOCFED_ENOMEM;
+    if (msgpack_pack_array(&pk, 3) || msgpack_pack_bin(&pk, alen) ||
+        msgpack_pack_bin_body(&pk, a, alen) || msgpack_pack_bin(&pk, blen) ||
+        msgpack_pack_bin_body(&pk, b, blen) || msgpack_pack_str(&pk, rlen) ||
+        msgpack_pack_str_body(&pk, reason, rlen))
+        goto done;
+    MDB_val key = {n, k}, d = {v.len, v.data};
+    if ((rc = mdb_put(txn, self->evidence, &key, &d, 0)))
+        goto done;
+    n = store_i_key_tagged(k, 'q', author);
+    MDB_val qkey = {n, k}, qd = {rlen, (void *)reason};
+    rc = mdb_put(txn, self->evidence, &qkey, &qd, 0);
+done:
+    proto_buf_release(&v);
+    return rc;
+}
+
+static bool
+s_quarantined(store_t *self, MDB_txn *txn, const char *author)
+{
+    uint8_t k[1 + PROTO_ID_MAX];
+    size_t n = store_i_key_tagged(k, 'q', author);
+    MDB_val key = {n, k}, d;
+    return mdb_get(txn, self->evidence, &key, &d) == MDB_SUCCESS;
+}
+
+typedef struct {
+    const char *author; /* whose */
+    bool yes;           /* out: quarantined */
+} s_quarantine_t;
+
+static int
+s_quarantined_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_quarantine_t *q = ctx;
+    q->yes = s_quarantined(self, txn, q->author);
+    return MDB_SUCCESS;
+}
+
+bool
+store_quarantined(store_t *self, const char *author)
+{
+    s_quarantine_t q = {author, false};
+    if (!proto_id_valid(author, strlen(author)))
+        return false;
+    return store_i_read(self, s_quarantined_txn, &q) == VOCFED_OK && q.yes;
+}
+
+/* ---- one batch -------------------------------------------------------- */
+
+typedef struct {
+    const store_batch_t *b;     /* the batch */
+    store_ingest_result_t *res; /* what happened */
+    proto_checkpoint_t *cps;    /* the batch's checkpoints, opened */
+    proto_buf_t buf;            /* scratch: leaf || entry */
+    bool equivocation;          /* set when evidence was written */
+    int refusal;                /* the status to report after commit */
+    size_t author_len;          /* strlen(b->author) */
+    /* Set by each run of the transaction (it may run again): */
+    store_i_tree_t tree;               /* the author's tree in this txn */
+    uint8_t pk[PROTO_PUBKEY_LEN];      /* the author's key */
+    store_head_t head;                 /* the log held before the batch */
+    uint8_t prev_hash[PROTO_HASH_LEN]; /* hash of the latest checkpoint
+                                          held (zeros: none); moves on as
+                                          the batch's are stored */
+    MDB_val held_cp;                   /* that checkpoint (borrowed) */
+    uint64_t held_size;                /* its size, 0 if none */
+    uint8_t held_root[PROTO_HASH_LEN]; /* its root */
+    uint64_t last;                     /* the batch's last seq */
+    proto_frontier_t fr;               /* the tree as entries go in */
+} s_ingest_t;
+
+/* The author: known, not quarantined, and its key. */
+static int
+s_ingest_author(s_ingest_t *in)
+{
+    store_i_tree_t *t = &in->tree;
+    const char *author = in->b->author;
+    int rc = store_i_authno(t->txn, t->self, author, &t->authno);
+    if (rc) {
+        if (rc == VOCFED_ENOTFOUND)
+            s_what(in->res, "unknown author %s", author);
+        return rc;
+    }
+    if (s_quarantined(t->self, t->txn, author)) {
+        s_what(in->res, "author %s is quarantined", author);
+        return VOCFED_ELOCKED;
+    }
+    return store_i_author_pk(t->txn, t->self, t->authno, in->pk);
+}
+
+/* SPEC 8.4 step 1: every checkpoint is signed by the author, and their
+ * sizes fit the entries. */
+static int
+s_open_cps(s_ingest_t *in)
+{
+    const store_batch_t *b = in->b;
+    for (size_t i = 0; i < b->ncp; i++) {
+        const proto_checkpoint_t *c = &in->cps[i];
+        int rc = proto_checkpoint_open(
+            b->checkpoints[i].data, b->checkpoints[i].len, in->pk, &in->cps[i]);
+        if (rc) {
+            s_what(in->res, "checkpoint %zu of the batch: %s", i,
+                   vocfed_strerror(rc));
+            return rc;
+        }
+        if (strcmp(c->author, b->author) != 0) {
+            s_what(in->res, "checkpoint names author %s", c->author);
+            return VOCFED_EAUTHOR;
+        }
+        bool ok = i == 0 || c->size > in->cps[i - 1].size;
+        ok =
+            ok && (i + 1 == b->ncp ? c->size >= in->last : c->size <= in->last);
+        ok = ok && c->size >= b->first_seq;
+        if (!ok) {
+            s_what(in->res,
+                   "checkpoint sizes do not fit entries %" PRIu64 "..%" PRIu64,
+                   b->first_seq, in->last);
+            return VOCFED_EMALFORMED;
+        }
+    }
+    return MDB_SUCCESS;
+}
+
+/* What is held of the log: its head, and its latest checkpoint. */
+static int
+s_load_held(s_ingest_t *in)
+{
+    store_i_tree_t *t = &in->tree;
+    proto_checkpoint_t h;
+    int rc = store_i_head(t->self, t->txn, t->authno, &in->head, in->prev_hash);
+    if (rc)
+        return rc;
+    if (in->b->first_seq > in->head.size + 1) {
+        s_what(in->res,
+               "gap: %" PRIu64 " entries held, batch starts at %" PRIu64,
+               in->head.size, in->b->first_seq);
+        return VOCFED_ESEQGAP;
+    }
+    in->held_size = 0;
+    memset(in->held_root, 0, PROTO_HASH_LEN);
+    rc = store_i_latest_cp(t->self, t->txn, t->authno, &in->held_cp);
+    if (rc == MDB_NOTFOUND)
+        return MDB_SUCCESS;
+    if (rc)
+        return rc;
+    if (proto_checkpoint_peek(in->held_cp.mv_data, in->held_cp.mv_size, &h))
+        return VOCFED_ECORRUPT;
+    in->held_size = h.size;
+    memcpy(in->held_root, h.root, PROTO_HASH_LEN);
+    return MDB_SUCCESS;
+}
+
+/* Keeps the evidence of equivocation: held and the batch's checkpoint i,
+ * with res->what as the reason; the batch is refused with EPROOF, the
+ * evidence committed. */
+static int
+s_equivocated(s_ingest_t *in, const uint8_t *held, size_t held_len, size_t i)
+{
+    in->equivocation = true;
+    in->refusal = VOCFED_EPROOF;
+    return s_equivocation(in->tree.self, in->tree.txn, in->b->author, held,
+                          held_len, in->b->checkpoints[i].data,
+                          in->b->checkpoints[i].len, in->res->what);
+}
+
+/* Step 2 for the batch's checkpoints at sizes already held: each must be
+ * the one held; a different one of the same size is equivocation. */
+static int
+s_check_held_cps(s_ingest_t *in)
+{
+    const store_batch_t *b = in->b;
+    for (size_t i = 0; i < b->ncp && in->cps[i].size <= in->held_size; i++) {
+        MDB_val held;
+        int rc = store_i_cp_at(in->tree.self, in->tree.txn, in->tree.authno,
+                               in->cps[i].size, &held);
+        if (rc == MDB_NOTFOUND)
+            continue; /* a size we never held a checkpoint for */
+        if (rc)
+            return rc;
+        if (held.mv_size == b->checkpoints[i].len &&
+            memcmp(held.mv_data, b->checkpoints[i].data, held.mv_size) == 0)
+            continue;
+        /* Two valid signatures over different checkpoints of one size. */
+        s_what(in->res, "two different checkpoints signed at size %" PRIu64,
+               in->cps[i].size);
+        return s_equivocated(in, held.mv_data, held.mv_size, i);
+    }
+    return MDB_SUCCESS;
+}
+
+/* An entry the receiver holds must come again as the same bytes. */
+static int
+s_same_as_held(s_ingest_t *in, size_t i)
+{
+    MDB_val d;
+    uint64_t seq = in->b->first_seq + i;
+    const proto_bytes_t *e = &in->b->entries[i];
+    int rc = store_i_entry_value(in->tree.self, in->tree.txn, in->tree.authno,
+                                 seq, &d);
+    if (rc)
+        return rc;
+    if (d.mv_size != e->len + PROTO_HASH_LEN ||
+        memcmp((uint8_t *)d.mv_data + PROTO_HASH_LEN, e->data, e->len)) {
+        s_what(in->res, "entry %" PRIu64 " differs from the one held", seq);
+        return VOCFED_EEXISTS;
+    }
+    return MDB_SUCCESS;
+}
+
+/* Step 2 for a checkpoint past the one held: an honest author can always
+ * prove that its newer tree extends the one it signed before. */
+static int
+s_check_consistency(s_ingest_t *in)
+{
+    const store_batch_t *b = in->b;
+    const proto_checkpoint_t *fin = &in->cps[b->ncp - 1];
+    if (fin->size <= in->held_size || in->held_size == 0)
+        return MDB_SUCCESS;
+    if (b->old_size != in->held_size) {
+        s_what(in->res,
+               "stale: the receiver's checkpoint is at %" PRIu64
+               ", the batch proves from %" PRIu64,
+               in->held_size, b->old_size);
+        return VOCFED_ESEQGAP;
+    }
+    if (proto_merkle_verify_consistency(PROTO_HASH_BLAKE2B256, in->held_size,
+                                        fin->size, in->held_root, fin->root,
+                                        b->consistency) == VOCFED_OK)
+        return MDB_SUCCESS;
+    s_what(in->res,
+           "checkpoint at %" PRIu64 " is not consistent with the "
+           "one held at %" PRIu64,
+           fin->size, in->held_size);
+    return s_equivocated(in, in->held_cp.mv_data, in->held_cp.mv_size,
+                         b->ncp - 1);
+}
+
+/* Decodes entry i and checks it names the author and its seq. */
+static int
+s_decode_entry(s_ingest_t *in, size_t i, proto_entry_t *e)
+{
+    const store_batch_t *b = in->b;
+    uint64_t seq = b->first_seq + i;
+    size_t alen = in->author_len;
+    int rc = proto_entry_decode(b->entries[i].data, b->entries[i].len, e);
+    if (rc) {
+        s_what(in->res, "entry %" PRIu64 " does not decode: %s", seq,
+               vocfed_strerror(rc));
+        return rc;
+    }
+    if (e->author_len != alen || memcmp(e->author, b->author, alen)) {
+        s_what(in->res, "entry %" PRIu64 " is claimed by %.*s", seq,
+               (int)e->author_len, e->author);
+        return VOCFED_EAUTHOR;
+    }
+    if (e->seq != seq) {
+        s_what(in->res, "entry at %" PRIu64 " holds seq %" PRIu64, seq, e->seq);
+        return VOCFED_ESEQGAP;
+    }
+    return MDB_SUCCESS;
+}
+
+/* Step 3 for one new entry: its bytes, its tree nodes, the index. */
+static int
+s_take_entry(s_ingest_t *in, size_t i)
+{
+    static const uint8_t zero[PROTO_HASH_LEN];
+    store_i_tree_t *t = &in->tree;
+    const proto_bytes_t *bytes = &in->b->entries[i];
+    uint64_t seq = in->b->first_seq + i;
+    proto_entry_t e;
+    int rc = s_decode_entry(in, i, &e);
+    if (rc)
+        return rc;
+    proto_buf_reset(&in->buf);
+    if ((rc = proto_buf_append(&in->buf, zero, PROTO_HASH_LEN)) ||
+        (rc = proto_buf_append(&in->buf, bytes->data, bytes->len)))
+        return rc;
+    proto_hash_leaf(PROTO_HASH_BLAKE2B256, bytes->data, bytes->len,
+                    in->buf.data);
+    uint8_t ek[STORE_KEY_ENTRY_LEN];
+    store_i_key_entry(ek, t->authno, seq);
+    MDB_val key = {sizeof ek, ek}, d = {in->buf.len, in->buf.data};
+    if ((rc = mdb_put(t->txn, t->self->entries, &key, &d, MDB_NOOVERWRITE)))
+        return rc == MDB_KEYEXIST ? VOCFED_ECORRUPT : rc;
+    if ((rc = proto_frontier_append(&in->fr, in->buf.data, store_i_node_sink,
+                                    t)))
+        return rc;
+    return store_i_apply(t->self, t->txn, t->authno, in->b->author, &e, seq,
+                         true);
+}
+
+/* Step 3 at a checkpoint's size: it must sign the root of the entries so
+ * far and chain on to the one before; then it is stored. */
+static int
+s_take_cp(s_ingest_t *in, size_t j, uint64_t seq)
+{
+    const proto_checkpoint_t *c = &in->cps[j];
+    const proto_bytes_t *raw = &in->b->checkpoints[j];
+    uint8_t root[PROTO_HASH_LEN];
+    proto_frontier_root(&in->fr, root);
+    if (memcmp(root, c->root, PROTO_HASH_LEN) != 0) {
+        s_what(in->res,
+               "entries up to %" PRIu64 " do not give the root "
+               "signed at that size",
+               seq);
+        return VOCFED_EROOT;
+    }
+    if (memcmp(c->prev, in->prev_hash, PROTO_HASH_LEN) != 0) {
+        s_what(in->res,
+               "checkpoint at %" PRIu64 " does not chain to the "
+               "previous one",
+               seq);
+        return VOCFED_ECORRUPT;
+    }
+    uint8_t ck[STORE_KEY_CP_LEN];
+    store_i_key_cp(ck, in->tree.authno, seq);
+    MDB_val cpk = {sizeof ck, ck}, cpv = {raw->len, (void *)raw->data};
+    int rc = mdb_put(in->tree.txn, in->tree.self->checkpoints, &cpk, &cpv,
+                     MDB_NOOVERWRITE);
+    if (rc)
+        return rc == MDB_KEYEXIST ? VOCFED_ECORRUPT : rc;
+    if (proto_checkpoint_hash(raw->data, raw->len, in->prev_hash))
+        return VOCFED_ECORRUPT;
+    in->held_size = seq;
+    return MDB_SUCCESS;
+}
+
+/* Step 3: the entries, in order, building the tree; the checkpoints at
+ * their sizes. */
+static int
+s_take_entries(s_ingest_t *in)
+{
+    const store_batch_t *b = in->b;
+    store_i_tree_t *t = &in->tree;
+    int rc;
+    if ((rc = store_i_hook_begin(t->self, t->txn)) ||
+        (rc = proto_frontier_load(&in->fr, PROTO_HASH_BLAKE2B256, in->head.size,
+                                  store_i_node_source, t)))
+        return rc;
+    size_t next_cp = 0;
+    while (next_cp < b->ncp && in->cps[next_cp].size <= in->head.size)
+        next_cp++;
+    for (size_t i = 0; i < b->count; i++) {
+        uint64_t seq = b->first_seq + i;
+        if (seq <= in->head.size) {
+            if ((rc = s_same_as_held(in, i)))
+                return rc;
+            in->res->skipped++;
+            continue;
+        }
+        if ((rc = s_take_entry(in, i)))
+            return rc;
+        in->res->applied++;
+        if (next_cp < b->ncp && in->cps[next_cp].size == seq &&
+            (rc = s_take_cp(in, next_cp++, seq)))
+            return rc;
+    }
+    return store_i_hook_end(t->self, t->txn);
+}
+
+/* Step 4: a batch that ends inside a checkpoint's range is proved by the
+ * compact range up to it, which is kept for verify (SPEC 8.4); a batch
+ * that ends at a checkpoint drops what was kept. */
+static int
+s_keep_pending(s_ingest_t *in)
+{
+    const store_batch_t *b = in->b;
+    const proto_checkpoint_t *fin = &in->cps[b->ncp - 1];
+    const proto_bytes_t *raw = &b->checkpoints[b->ncp - 1];
+    MDB_txn *txn = in->tree.txn;
+    store_t *self = in->tree.self;
+    uint8_t pkey[4];
+    store_i_be32(pkey, in->tree.authno);
+    MDB_val key = {sizeof pkey, pkey};
+    int rc;
+    if (fin->size <= in->last) {
+        rc = mdb_del(txn, self->pending, &key, NULL);
+        return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+    }
+    if (proto_merkle_verify_range(PROTO_HASH_BLAKE2B256, &in->fr, fin->size,
+                                  b->range, fin->root) != VOCFED_OK) {
+        s_what(in->res,
+               "entries up to %" PRIu64 " are not in the tree "
+               "signed at %" PRIu64,
+               in->last, fin->size);
+        return VOCFED_EROOT;
+    }
+    proto_buf_reset(&in->buf);
+    msgpack_packer mp;
+    msgpack_packer_init(&mp, &in->buf, proto_buf_msgpack_write);
+    if (msgpack_pack_array(&mp, 2) || msgpack_pack_bin(&mp, raw->len) ||
+        msgpack_pack_bin_body(&mp, raw->data, raw->len) ||
+        msgpack_pack_array(&mp, b->range->len))
+        return VOCFED_ENOMEM;
+    for (size_t i = 0; i < b->range->len; i++)
+        if (msgpack_pack_bin(&mp, PROTO_HASH_LEN) ||
+            msgpack_pack_bin_body(&mp, b->range->hash[i], PROTO_HASH_LEN))
+            return VOCFED_ENOMEM;
+    MDB_val pv = {in->buf.len, in->buf.data};
+    return mdb_put(txn, self->pending, &key, &pv, 0);
+}
+
+/* A replay of what is held: the same bytes, nothing to write. */
+static int
+s_replay(s_ingest_t *in)
+{
+    for (size_t i = 0; i < in->b->count; i++) {
+        int rc = s_same_as_held(in, i);
+        if (rc)
+            return rc;
+    }
+    in->res->skipped = in->b->count;
+    in->res->head = in->head;
+    in->res->cp_size = in->held_size;
+    return MDB_SUCCESS;
+}
+
+/* SPEC 8.4, steps 1 to 4, inside one transaction (or a nested one of
+ * store_ingest_many). A refusal that must still commit (the evidence of
+ * equivocation) returns MDB_SUCCESS with in->refusal set. */
+static int
+s_ingest_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_ingest_t *in = ctx;
+    const store_batch_t *b = in->b;
+    store_ingest_result_t *res = in->res;
+    int rc;
+
+    in->equivocation = false;
+    in->refusal = VOCFED_OK;
+    in->tree = (store_i_tree_t){self, txn, 0};
+    in->last = b->first_seq + b->count - 1;
+    res->applied = res->skipped = 0;
+    res->what[0] = 0;
+    if ((rc = s_ingest_author(in)) || (rc = s_open_cps(in)) ||
+        (rc = s_load_held(in)) || (rc = s_check_held_cps(in)) ||
+        in->equivocation)
+        return rc;
+    if (in->last <= in->head.size)
+        return s_replay(in);
+    if ((rc = s_check_consistency(in)) || in->equivocation ||
+        (rc = s_take_entries(in)) || (rc = s_keep_pending(in)))
+        return rc;
+    const proto_checkpoint_t *fin = &in->cps[b->ncp - 1];
+    res->head.size = in->last;
+    proto_frontier_root(&in->fr, res->head.root);
+    res->head.time_ms = fin->size == in->last ? fin->time_ms : in->head.time_ms;
+    res->cp_size = in->held_size; /* the latest checkpoint now stored */
+    return MDB_SUCCESS;
+}
+
+/* ---- store_ingest and store_ingest_many -------------------------------- */
+
+static bool
+s_malformed(const store_batch_t *b, store_ingest_result_t *res)
+{
+    if (b->author && proto_id_valid(b->author, strlen(b->author)) &&
+        b->count > 0 && b->ncp > 0 && b->first_seq > 0 &&
+        b->first_seq <= UINT64_MAX - b->count && b->consistency && b->range)
+        return false;
+    s_what(res, "batch is malformed");
+    return true;
+}
+
+/* Runs one batch in a write of its own (parent NULL) or in a transaction
+ * nested in parent, with cps (b->ncp of them) for its opened
+ * checkpoints. Returns an LMDB code or status from the transaction;
+ * *refusal gets the refusal to report when it committed. */
+static int
+s_ingest_one(store_t *self, MDB_txn *parent, const store_batch_t *b,
+             proto_checkpoint_t *cps, store_ingest_result_t *res, int *refusal)
+{
+    s_ingest_t in = {
+        .b = b, .res = res, .cps = cps, .author_len = strlen(b->author)};
+    MDB_txn *child = NULL;
+    int rc;
+    proto_buf_init(&in.buf);
+    if (!parent) {
+        rc = store_i_write(self, s_ingest_txn, &in);
+    } else if ((rc = mdb_txn_begin(self->env, parent, 0, &child)) ==
+               MDB_SUCCESS) {
+        rc = s_ingest_txn(self, child, &in);
+        if (rc == MDB_SUCCESS)
+            rc = mdb_txn_commit(child);
+        else
+            mdb_txn_abort(child);
+    }
+    proto_buf_release(&in.buf);
+    res->equivocation = in.equivocation;
+    *refusal = in.refusal;
+    return rc;
+}
+
+int
+store_ingest(store_t *self, const store_batch_t *b, store_ingest_result_t *res)
+{
+    int refusal = VOCFED_OK;
+    memset(res, 0, sizeof *res);
+    if (s_malformed(b, res))
+        return VOCFED_EMALFORMED;
+    proto_checkpoint_t *cps = calloc(b->ncp, sizeof *cps);
+    if (!cps)
+        return VOCFED_ENOMEM;
+    int rc = s_ingest_one(self, NULL, b, cps, res, &refusal);
+    free(cps);
+    if (rc == VOCFED_OK && refusal)
+        rc = refusal;
+    if (rc != VOCFED_OK)
+        res->applied = res->skipped = 0; /* nothing of it was written */
+    if (rc == VOCFED_ESTORAGEFULL)
+        s_what(res, S_NO_SPACE);
+    return rc;
+}
+
+typedef struct {
+    const store_batch_t *const *b; /* the batches */
+    size_t n;                      /* how many */
+    store_ingest_result_t *res;    /* per batch */
+    int *rcs;                      /* per batch */
+} s_many_t;
+
+static int
+s_many_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_many_t *m = ctx;
+    for (size_t i = 0; i < m->n; i++) {
+        store_ingest_result_t *res = &m->res[i];
+        int refusal = VOCFED_OK;
+        memset(res, 0, sizeof *res);
+        if (s_malformed(m->b[i], res)) {
+            m->rcs[i] = VOCFED_EMALFORMED;
+            continue;
+        }
+        proto_checkpoint_t *cps = calloc(m->b[i]->ncp, sizeof *cps);
+        if (!cps)
+            return VOCFED_ENOMEM;
+        int rc = s_ingest_one(self, txn, m->b[i], cps, res, &refusal);
+        free(cps);
+        if (rc == MDB_SUCCESS)
+            m->rcs[i] = refusal;
+        else if (store_i_is_status(rc))
+            m->rcs[i] = rc; /* this batch only */
+        else
+            return rc; /* map full (grow and redo all) or storage trouble */
+        if (m->rcs[i] != VOCFED_OK)
+            res->applied = res->skipped = 0; /* nothing of it was written */
+    }
+    return MDB_SUCCESS;
+}
+
+/* The group does not fit on the disk: take in, in order, the batches
+ * that do, each in its own commit, so that a disk with room for less
+ * than a group still fills up and its senders see how far it got. From
+ * the first that does not fit on, every batch is refused (a later one of
+ * the same log would be a gap). */
+static void
+s_many_one_by_one(store_t *self, const store_batch_t *const *b, size_t n,
+                  store_ingest_result_t *res, int *rcs)
+{
+    bool full = false;
+    for (size_t i = 0; i < n; i++) {
+        if (full) {
+            memset(&res[i], 0, sizeof res[i]);
+            rcs[i] = VOCFED_ESTORAGEFULL;
+            s_what(&res[i], S_NO_SPACE);
+            continue;
+        }
+        rcs[i] = store_ingest(self, b[i], &res[i]);
+        full = rcs[i] == VOCFED_ESTORAGEFULL;
+    }
+}
+
+int
+store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
+                  store_ingest_result_t *res, int *rcs)
+{
+    s_many_t m = {b, n, res, rcs};
+    int rc = store_i_write(self, s_many_txn, &m);
+    if (rc == VOCFED_ESTORAGEFULL && n > 1) {
+        s_many_one_by_one(self, b, n, res, rcs);
+        return VOCFED_OK; /* rcs[i] tells each batch's fate */
+    }
+    if (rc)
+        for (size_t i = 0; i < n; i++) {
+            rcs[i] = rc;
+            if (rc == VOCFED_ESTORAGEFULL)
+                s_what(&res[i], S_NO_SPACE);
+        }
+    return rc;
+}

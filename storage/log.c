@@ -1,0 +1,589 @@
+/* vocfed: the log layer (SPEC 3, 4, 5.1, 5.3): authors, appending
+ * entries with their tree nodes and checkpoint, and reading entries,
+ * checkpoints, heads and proofs back. */
+#include "storage/log_internal.h"
+#include "protocol/merkle.h"
+
+#include <string.h>
+
+/* ---- authors --------------------------------------------------------- */
+
+int
+store_i_authno(MDB_txn *txn, store_t *self, const char *id, uint32_t *no)
+{
+    uint8_t k[1 + PROTO_ID_MAX];
+    size_t len = strlen(id);
+    if (!proto_id_valid(id, len))
+        return VOCFED_ENOTFOUND;
+    k[0] = 'i';
+    memcpy(k + 1, id, len);
+    MDB_val key = {1 + len, k}, d;
+    int rc = mdb_get(txn, self->authors, &key, &d);
+    if (rc == MDB_NOTFOUND)
+        return VOCFED_ENOTFOUND;
+    if (rc)
+        return rc;
+    if (d.mv_size != 4)
+        return VOCFED_ECORRUPT;
+    *no = store_i_rd32(d.mv_data);
+    return MDB_SUCCESS;
+}
+
+int
+store_i_author_pk(MDB_txn *txn, store_t *self, uint32_t no,
+                  uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    uint8_t nk[5];
+    nk[0] = 'n';
+    store_i_be32(nk + 1, no);
+    MDB_val key = {5, nk}, d;
+    int rc = mdb_get(txn, self->authors, &key, &d);
+    if (rc)
+        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+    if (d.mv_size < PROTO_PUBKEY_LEN)
+        return VOCFED_ECORRUPT;
+    memcpy(pk, d.mv_data, PROTO_PUBKEY_LEN);
+    return MDB_SUCCESS;
+}
+
+typedef struct {
+    const char *author;   /* whose log */
+    store_i_author_fn fn; /* the work on it */
+    void *ctx;            /* its context */
+} s_author_read_t;
+
+static int
+s_author_read_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_author_read_t *r = ctx;
+    uint32_t no;
+    int rc = store_i_authno(txn, self, r->author, &no);
+    return rc ? rc : r->fn(self, txn, no, r->ctx);
+}
+
+int
+store_i_read_author(store_t *self, const char *author, store_i_author_fn fn,
+                    void *ctx)
+{
+    s_author_read_t r = {author, fn, ctx};
+    return store_i_read(self, s_author_read_txn, &r);
+}
+
+typedef struct {
+    const char *id;    /* author id */
+    const uint8_t *pk; /* its key */
+} s_author_ctx_t;
+
+/* The number the next author gets: one after the last 'n' key ('n'
+ * sorts after 'i'). */
+static int
+s_next_authno(store_t *self, MDB_txn *txn, uint32_t *no)
+{
+    MDB_cursor *cur;
+    MDB_val key, d;
+    int rc = mdb_cursor_open(txn, self->authors, &cur);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_get(cur, &key, &d, MDB_LAST);
+    mdb_cursor_close(cur);
+    *no = 0;
+    if (rc == MDB_SUCCESS && key.mv_size == 5 &&
+        ((uint8_t *)key.mv_data)[0] == 'n')
+        *no = store_i_rd32((uint8_t *)key.mv_data + 1) + 1;
+    else if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND)
+        return rc;
+    return MDB_SUCCESS;
+}
+
+static int
+s_author_add_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_author_ctx_t *a = ctx;
+    uint8_t pk[PROTO_PUBKEY_LEN];
+    uint32_t no;
+    int rc = store_i_authno(txn, self, a->id, &no);
+    if (rc == MDB_SUCCESS) {
+        if ((rc = store_i_author_pk(txn, self, no, pk)))
+            return rc;
+        return memcmp(pk, a->pk, PROTO_PUBKEY_LEN) ? VOCFED_EEXISTS
+                                                   : MDB_SUCCESS;
+    }
+    if (rc != VOCFED_ENOTFOUND || (rc = s_next_authno(self, txn, &no)))
+        return rc;
+
+    size_t len = strlen(a->id);
+    uint8_t ik[1 + PROTO_ID_MAX], nk[5], nv[PROTO_PUBKEY_LEN + PROTO_ID_MAX],
+        iv[4];
+    ik[0] = 'i';
+    memcpy(ik + 1, a->id, len);
+    nk[0] = 'n';
+    store_i_be32(nk + 1, no);
+    store_i_be32(iv, no);
+    memcpy(nv, a->pk, PROTO_PUBKEY_LEN);
+    memcpy(nv + PROTO_PUBKEY_LEN, a->id, len);
+    MDB_val k1 = {1 + len, ik}, d1 = {4, iv};
+    MDB_val k2 = {5, nk}, d2 = {PROTO_PUBKEY_LEN + len, nv};
+    if ((rc = mdb_put(txn, self->authors, &k1, &d1, MDB_NOOVERWRITE)))
+        return rc;
+    return mdb_put(txn, self->authors, &k2, &d2, MDB_NOOVERWRITE);
+}
+
+int
+store_author_add(store_t *self, const char *id,
+                 const uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    if (!proto_id_valid(id, strlen(id)))
+        return VOCFED_EINVALID;
+    s_author_ctx_t a = {id, pk};
+    return store_i_write(self, s_author_add_txn, &a);
+}
+
+static int
+s_author_key_txn(store_t *self, MDB_txn *txn, uint32_t no, void *ctx)
+{
+    return store_i_author_pk(txn, self, no, ctx);
+}
+
+int
+store_author_key(store_t *self, const char *id, uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    return store_i_read_author(self, id, s_author_key_txn, pk);
+}
+
+typedef struct {
+    store_author_fn fn; /* the caller's callback */
+    void *ctx;          /* its context */
+    int stop;           /* its non-zero value, if it stopped the scan */
+} s_author_scan_t;
+
+static int
+s_author_row(void *ctx, const MDB_val *key, const MDB_val *d)
+{
+    s_author_scan_t *s = ctx;
+    char id[PROTO_ID_MAX + 1];
+    size_t len = d->mv_size - PROTO_PUBKEY_LEN;
+    if (key->mv_size != 5 || d->mv_size <= PROTO_PUBKEY_LEN ||
+        len > PROTO_ID_MAX)
+        return VOCFED_ECORRUPT;
+    memcpy(id, (uint8_t *)d->mv_data + PROTO_PUBKEY_LEN, len);
+    id[len] = 0;
+    return s->stop = s->fn(s->ctx, id, d->mv_data);
+}
+
+static int
+s_author_scan_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    /* 'n' keys: in registration order. */
+    return store_i_scan(txn, self->authors, "n", 1, 0, s_author_row, ctx);
+}
+
+int
+store_scan_authors(store_t *self, store_author_fn fn, void *ctx)
+{
+    s_author_scan_t s = {fn, ctx, 0};
+    int rc = store_i_read(self, s_author_scan_txn, &s);
+    return s.stop ? s.stop : rc;
+}
+
+/* ---- tree nodes ------------------------------------------------------ */
+
+/* SPEC 5.1: a leaf hash is kept in front of its entry; subtrees below
+ * STORE_NODE_MIN_LEVEL are recomputed from leaves (at most 2^3 of them),
+ * higher ones are read from the nodes database. */
+int
+store_i_node_source(void *ctx, unsigned level, uint64_t index,
+                    uint8_t out[PROTO_HASH_LEN])
+{
+    store_i_tree_t *t = ctx;
+    MDB_val d;
+    int rc;
+    if (level == 0) {
+        uint8_t k[STORE_KEY_ENTRY_LEN];
+        store_i_key_entry(k, t->authno, index + 1);
+        MDB_val key = {sizeof k, k};
+        if ((rc = mdb_get(t->txn, t->self->entries, &key, &d)))
+            return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+        if (d.mv_size < PROTO_HASH_LEN)
+            return VOCFED_ECORRUPT;
+    } else if (level < STORE_NODE_MIN_LEVEL) {
+        uint8_t left[PROTO_HASH_LEN], right[PROTO_HASH_LEN];
+        if ((rc = store_i_node_source(ctx, level - 1, 2 * index, left)) ||
+            (rc = store_i_node_source(ctx, level - 1, 2 * index + 1, right)))
+            return rc;
+        proto_hash_node(PROTO_HASH_BLAKE2B256, left, right, out);
+        return MDB_SUCCESS;
+    } else {
+        uint8_t k[STORE_KEY_NODE_LEN];
+        store_i_key_node(k, t->authno, level, index);
+        MDB_val key = {sizeof k, k};
+        if ((rc = mdb_get(t->txn, t->self->nodes, &key, &d)))
+            return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+        if (d.mv_size != PROTO_HASH_LEN)
+            return VOCFED_ECORRUPT;
+    }
+    memcpy(out, d.mv_data, PROTO_HASH_LEN);
+    return MDB_SUCCESS;
+}
+
+int
+store_i_node_sink(void *ctx, unsigned level, uint64_t index,
+                  const uint8_t hash[PROTO_HASH_LEN])
+{
+    store_i_tree_t *t = ctx;
+    if (level < STORE_NODE_MIN_LEVEL)
+        return MDB_SUCCESS; /* the leaf went in with its entry */
+    uint8_t k[STORE_KEY_NODE_LEN];
+    store_i_key_node(k, t->authno, level, index);
+    MDB_val key = {sizeof k, k}, d = {PROTO_HASH_LEN, (void *)hash};
+    return mdb_put(t->txn, t->self->nodes, &key, &d, 0);
+}
+
+/* ---- entries and checkpoints of one author ---------------------------- */
+
+/* The row keyed authno | n (entries, checkpoints) of dbi, borrowed. */
+static int
+s_get_numbered(MDB_txn *txn, MDB_dbi dbi, uint32_t authno, uint64_t n,
+               MDB_val *out)
+{
+    uint8_t k[STORE_KEY_ENTRY_LEN];
+    store_i_key_entry(k, authno, n);
+    MDB_val key = {sizeof k, k};
+    return mdb_get(txn, dbi, &key, out);
+}
+
+int
+store_i_entry_value(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t seq,
+                    MDB_val *out)
+{
+    int rc = s_get_numbered(txn, self->entries, authno, seq, out);
+    if (rc)
+        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+    return out->mv_size < PROTO_HASH_LEN ? VOCFED_ECORRUPT : MDB_SUCCESS;
+}
+
+int
+store_i_latest_cp(store_t *self, MDB_txn *txn, uint32_t authno, MDB_val *out)
+{
+    uint8_t k[STORE_KEY_CP_LEN];
+    MDB_val key;
+    store_i_key_cp(k, authno, UINT64_MAX);
+    return store_i_seek_last(txn, self->checkpoints, k, sizeof k, 4, &key, out);
+}
+
+int
+store_i_cp_at(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t size,
+              MDB_val *out)
+{
+    return s_get_numbered(txn, self->checkpoints, authno, size, out);
+}
+
+int
+store_i_cp_at_or_below(store_t *self, MDB_txn *txn, uint32_t authno,
+                       uint64_t max, uint64_t *size)
+{
+    uint8_t k[STORE_KEY_CP_LEN];
+    MDB_val key, d;
+    store_i_key_cp(k, authno, max);
+    int rc =
+        store_i_seek_last(txn, self->checkpoints, k, sizeof k, 4, &key, &d);
+    *size = 0;
+    if (rc == MDB_SUCCESS && key.mv_size == STORE_KEY_CP_LEN)
+        *size = store_i_rd64((uint8_t *)key.mv_data + 4);
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+/* The first row of the checkpoints at or after (authno, min) that is
+ * still authno's stops the scan. */
+static int
+s_first_cp(void *ctx, const MDB_val *key, const MDB_val *d)
+{
+    MDB_val *out = ctx;
+    if (key->mv_size != STORE_KEY_CP_LEN)
+        return STORE_I_END;
+    out[0] = *key;
+    out[1] = *d;
+    return 1;
+}
+
+int
+store_i_cp_covering(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t min,
+                    MDB_val *out, uint64_t *size)
+{
+    uint8_t k[STORE_KEY_CP_LEN];
+    MDB_val found[2];
+    store_i_key_cp(k, authno, min);
+    int rc =
+        store_i_scan(txn, self->checkpoints, k, sizeof k, 4, s_first_cp, found);
+    if (rc != 1)
+        return rc ? rc : MDB_NOTFOUND;
+    *size = store_i_rd64((uint8_t *)found[0].mv_data + 4);
+    *out = found[1];
+    return MDB_SUCCESS;
+}
+
+int
+store_i_log_size(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t *size)
+{
+    uint8_t k[STORE_KEY_ENTRY_LEN];
+    MDB_val key, d;
+    store_i_key_entry(k, authno, UINT64_MAX);
+    int rc = store_i_seek_last(txn, self->entries, k, sizeof k, 4, &key, &d);
+    *size = 0;
+    if (rc == MDB_SUCCESS && key.mv_size == STORE_KEY_ENTRY_LEN)
+        *size = store_i_rd64((uint8_t *)key.mv_data + 4);
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+/* A scan of one author's rows keyed authno | u64 (entries, checkpoints),
+ * handing the caller's callback the number and the bytes. */
+typedef struct {
+    store_entry_fn fn; /* the caller's callback */
+    void *ctx;         /* its context */
+    uint64_t max;      /* last number wanted */
+    size_t skip;       /* bytes of the value in front of what fn gets */
+    size_t klen;       /* the keys' length */
+} s_numbered_t;
+
+static int
+s_numbered_row(void *ctx, const MDB_val *key, const MDB_val *d)
+{
+    s_numbered_t *s = ctx;
+    if (key->mv_size != s->klen)
+        return STORE_I_END;
+    uint64_t n = store_i_rd64((uint8_t *)key->mv_data + 4);
+    if (n > s->max)
+        return STORE_I_END;
+    if (d->mv_size < s->skip)
+        return VOCFED_ECORRUPT;
+    return s->fn(s->ctx, n, (const uint8_t *)d->mv_data + s->skip,
+                 d->mv_size - s->skip);
+}
+
+int
+store_i_scan_entries(store_t *self, MDB_txn *txn, uint32_t authno,
+                     uint64_t from, store_entry_fn fn, void *ctx)
+{
+    uint8_t k[STORE_KEY_ENTRY_LEN];
+    s_numbered_t s = {fn, ctx, UINT64_MAX, PROTO_HASH_LEN, sizeof k};
+    store_i_key_entry(k, authno, from);
+    return store_i_scan(txn, self->entries, k, sizeof k, 4, s_numbered_row, &s);
+}
+
+int
+store_i_scan_cps(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t min,
+                 uint64_t max, store_i_cp_fn fn, void *ctx)
+{
+    uint8_t k[STORE_KEY_CP_LEN];
+    s_numbered_t s = {fn, ctx, max, 0, sizeof k};
+    store_i_key_cp(k, authno, min);
+    return store_i_scan(txn, self->checkpoints, k, sizeof k, 4, s_numbered_row,
+                        &s);
+}
+
+int
+store_i_head(store_t *self, MDB_txn *txn, uint32_t authno, store_head_t *out,
+             uint8_t prev_hash[PROTO_HASH_LEN])
+{
+    MDB_val cp;
+    proto_checkpoint_t c = {0};
+    int rc = store_i_latest_cp(self, txn, authno, &cp);
+    memset(out, 0, sizeof *out);
+    if (prev_hash)
+        memset(prev_hash, 0, PROTO_HASH_LEN);
+    if (rc == MDB_SUCCESS) {
+        if (proto_checkpoint_peek(cp.mv_data, cp.mv_size, &c) != VOCFED_OK)
+            return VOCFED_ECORRUPT;
+        if (prev_hash && proto_checkpoint_hash(cp.mv_data, cp.mv_size,
+                                               prev_hash) != VOCFED_OK)
+            return VOCFED_ECORRUPT;
+        out->time_ms = c.time_ms;
+    } else if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    /* A replica may hold entries beyond its latest checkpoint (a large
+     * transaction arriving in batches, SPEC 8.4): the head is the log. */
+    if ((rc = store_i_log_size(self, txn, authno, &out->size)))
+        return rc;
+    if (out->size == c.size && c.size > 0) {
+        memcpy(out->root, c.root, PROTO_HASH_LEN);
+        return MDB_SUCCESS;
+    }
+    store_i_tree_t tree = {self, txn, authno};
+    return proto_merkle_root(PROTO_HASH_BLAKE2B256, out->size,
+                             store_i_node_source, &tree, out->root);
+}
+
+/* ---- append (SPEC 5.3) ------------------------------------------------ */
+
+typedef struct {
+    const char *author;         /* whose log */
+    size_t author_len;          /* its length */
+    const uint8_t *sk;          /* its secret key */
+    const store_record_t *recs; /* what to append */
+    size_t n;                   /* how many */
+    uint64_t time_ms;           /* entry and checkpoint time */
+    store_head_t head;          /* out: the new head */
+    size_t bad;                 /* out: the record that failed */
+    proto_buf_t buf;            /* scratch for encodings */
+    store_i_tree_t tree;        /* the author's tree in this txn */
+    proto_frontier_t fr;        /* its frontier as entries go in */
+    MDB_cursor *cur;            /* on entries, for MDB_APPEND */
+    bool append_ok;             /* our entries sort last: MDB_APPEND works */
+} s_append_ctx_t;
+
+/* Loads the author's tree as held; the stored nodes must give the root
+ * the last checkpoint signed. */
+static int
+s_append_load(s_append_ctx_t *a, store_head_t *head,
+              uint8_t prev[PROTO_HASH_LEN])
+{
+    store_i_tree_t *t = &a->tree;
+    uint8_t root[PROTO_HASH_LEN];
+    int rc;
+    if ((rc = store_i_authno(t->txn, t->self, a->author, &t->authno)) ||
+        (rc = store_i_head(t->self, t->txn, t->authno, head, prev)) ||
+        (rc = proto_frontier_load(&a->fr, PROTO_HASH_BLAKE2B256, head->size,
+                                  store_i_node_source, t)))
+        return rc;
+    proto_frontier_root(&a->fr, root);
+    return memcmp(root, head->root, PROTO_HASH_LEN) ? VOCFED_ECORRUPT
+                                                    : MDB_SUCCESS;
+}
+
+/* Writes the stored value leaf hash || entry bytes (SPEC 5.1) at seq. */
+static int
+s_append_put(s_append_ctx_t *a, const proto_entry_t *e, uint64_t seq)
+{
+    static const uint8_t zero[PROTO_HASH_LEN];
+    store_i_tree_t *t = &a->tree;
+    int rc;
+    proto_buf_reset(&a->buf);
+    if ((rc = proto_buf_append(&a->buf, zero, sizeof zero)) ||
+        (rc = proto_entry_encode(e, &a->buf)))
+        return rc;
+    proto_hash_leaf(PROTO_HASH_BLAKE2B256, a->buf.data + PROTO_HASH_LEN,
+                    a->buf.len - PROTO_HASH_LEN, a->buf.data);
+    uint8_t ek[STORE_KEY_ENTRY_LEN];
+    store_i_key_entry(ek, t->authno, seq);
+    MDB_val key = {sizeof ek, ek}, d = {a->buf.len, a->buf.data};
+    rc = MDB_KEYEXIST;
+    if (a->append_ok) {
+        rc = mdb_cursor_put(a->cur, &key, &d, MDB_APPEND);
+        /* KEYEXIST: another author's entries sort after ours. */
+        a->append_ok = rc != MDB_KEYEXIST;
+    }
+    if (!a->append_ok)
+        rc = mdb_put(t->txn, t->self->entries, &key, &d, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST)
+        rc = VOCFED_ECORRUPT; /* an entry past the head */
+    return rc;
+}
+
+/* Appends record i as entry seq: its bytes, its tree nodes, the index. */
+static int
+s_append_one(s_append_ctx_t *a, size_t i, uint64_t seq)
+{
+    const store_record_t *r = &a->recs[i];
+    proto_entry_t e = {
+        .version = PROTO_ENTRY_VERSION,
+        .author = a->author,
+        .author_len = a->author_len,
+        .seq = seq,
+        .time_ms = a->time_ms,
+        .op = r->op,
+        .kind = r->kind,
+        .kind_len = r->kind ? strnlen(r->kind, PROTO_KIND_MAX + 1) : 0,
+        .key = r->key,
+        .key_len = r->key ? strnlen(r->key, PROTO_KEY_MAX + 1) : 0,
+        .body = r->op == PROTO_OP_PUT ? r->body : NULL,
+        .body_len = r->op == PROTO_OP_PUT ? r->body_len : 0,
+    };
+    int rc;
+    a->bad = i;
+    if (!r->kind || !r->key)
+        return VOCFED_EINVALID;
+    if ((rc = s_append_put(a, &e, seq)) ||
+        (rc = proto_frontier_append(&a->fr, a->buf.data, store_i_node_sink,
+                                    &a->tree)))
+        return rc;
+    return store_i_apply(a->tree.self, a->tree.txn, a->tree.authno, a->author,
+                         &e, seq, false);
+}
+
+/* SPEC 4: one checkpoint for the whole transaction, chained to prev. */
+static int
+s_append_checkpoint(s_append_ctx_t *a, uint64_t size,
+                    const uint8_t prev[PROTO_HASH_LEN])
+{
+    proto_checkpoint_t cp = {.version = PROTO_CHECKPOINT_VERSION,
+                             .size = size,
+                             .time_ms = a->time_ms};
+    memcpy(cp.author, a->author, a->author_len + 1);
+    proto_frontier_root(&a->fr, cp.root);
+    memcpy(cp.prev, prev, PROTO_HASH_LEN);
+    proto_buf_reset(&a->buf);
+    a->bad = a->n;
+    int rc = proto_checkpoint_sign(&cp, a->sk, &a->buf);
+    if (rc)
+        return rc;
+    uint8_t ck[STORE_KEY_CP_LEN];
+    store_i_key_cp(ck, a->tree.authno, cp.size);
+    MDB_val key = {sizeof ck, ck}, d = {a->buf.len, a->buf.data};
+    rc = mdb_put(a->tree.txn, a->tree.self->checkpoints, &key, &d,
+                 MDB_NOOVERWRITE);
+    if (rc)
+        return rc == MDB_KEYEXIST ? VOCFED_ECORRUPT : rc;
+    a->head.size = cp.size;
+    a->head.time_ms = cp.time_ms;
+    memcpy(a->head.root, cp.root, PROTO_HASH_LEN);
+    return MDB_SUCCESS;
+}
+
+static int
+s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_append_ctx_t *a = ctx;
+    store_head_t head;
+    uint8_t prev[PROTO_HASH_LEN];
+    int rc;
+    a->tree = (store_i_tree_t){self, txn, 0};
+    a->cur = NULL;
+    a->append_ok = true;
+    if ((rc = s_append_load(a, &head, prev)) ||
+        (rc = mdb_cursor_open(txn, self->entries, &a->cur)))
+        return rc;
+    if ((rc = store_i_hook_begin(self, txn)))
+        goto done;
+    for (size_t i = 0; i < a->n; i++)
+        if ((rc = s_append_one(a, i, head.size + 1 + i)))
+            goto done;
+    if ((rc = store_i_hook_end(self, txn)))
+        goto done;
+    rc = s_append_checkpoint(a, head.size + a->n, prev);
+done:
+    mdb_cursor_close(a->cur);
+    return rc;
+}
+
+int
+store_append(store_t *self, const char *author,
+             const uint8_t sk[PROTO_SECKEY_LEN], const store_record_t *recs,
+             size_t n, uint64_t time_ms, store_head_t *head, size_t *bad)
+{
+    if (n == 0 || !proto_id_valid(author, strlen(author)))
+        return VOCFED_EINVALID;
+    s_append_ctx_t a = {.author = author,
+                        .author_len = strlen(author),
+                        .sk = sk,
+                        .recs = recs,
+                        .n = n,
+                        .time_ms = time_ms ? time_ms : store_i_now_ms()};
+    proto_buf_init(&a.buf);
+    int rc = store_i_write(self, s_append_txn, &a);
+    proto_buf_release(&a.buf);
+    if (rc == VOCFED_OK && head)
+        *head = a.head;
+    if (rc != VOCFED_OK && bad)
+        *bad = a.bad;
+    return rc;
+}

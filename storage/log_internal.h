@@ -1,0 +1,113 @@
+/* vocfed: the log layer inside storage/ (log.c): authors, tree nodes,
+ * heads and the checkpoints of one author, read or written within a
+ * transaction someone else runs. Shared by the files of storage/ only.
+ *
+ * Every function here returns an LMDB code or a vocfed status (the
+ * caller translates with store_i_status); borrowed MDB_val bytes live
+ * until the transaction's next write or its end. */
+#ifndef VOCFED_STORAGE_LOG_INTERNAL_H
+#define VOCFED_STORAGE_LOG_INTERNAL_H
+
+#include "storage/store_internal.h"
+
+/* The author's number. Returns 0, VOCFED_ENOTFOUND, or an LMDB code. */
+int store_i_authno(MDB_txn *txn, store_t *self, const char *id, uint32_t *no);
+
+/* The public key of author number no. Returns 0, VOCFED_ECORRUPT (no
+ * key stored for a known number) or an LMDB code. */
+int store_i_author_pk(MDB_txn *txn, store_t *self, uint32_t no,
+                      uint8_t pk[PROTO_PUBKEY_LEN]);
+
+/* Work on one author's log inside a read snapshot. */
+typedef int (*store_i_author_fn)(store_t *self, MDB_txn *txn, uint32_t authno,
+                                 void *ctx);
+
+/* Begins a read snapshot, finds author's number, runs fn, ends the
+ * snapshot. Returns a vocfed status (VOCFED_ENOTFOUND for an unknown
+ * author); fn's value is translated by store_i_status. */
+int store_i_read_author(store_t *self, const char *author, store_i_author_fn fn,
+                        void *ctx);
+
+/* One author's tree inside one transaction, for the node callbacks. */
+typedef struct {
+    store_t *self;   /* the store */
+    MDB_txn *txn;    /* the transaction to read or write in */
+    uint32_t authno; /* whose tree */
+} store_i_tree_t;
+
+/* proto_node_source_fn / proto_node_sink_fn over the store (ctx is a
+ * store_i_tree_t): leaves live with their entries, levels below
+ * STORE_NODE_MIN_LEVEL are recomputed, the rest are in nodes. */
+int store_i_node_source(void *ctx, unsigned level, uint64_t index,
+                        uint8_t out[PROTO_HASH_LEN]);
+int store_i_node_sink(void *ctx, unsigned level, uint64_t index,
+                      const uint8_t hash[PROTO_HASH_LEN]);
+
+/* The stored value of entry seq of authno (leaf hash || entry bytes,
+ * borrowed). VOCFED_ECORRUPT when it is missing or too short to hold
+ * the leaf hash. */
+int store_i_entry_value(store_t *self, MDB_txn *txn, uint32_t authno,
+                        uint64_t seq, MDB_val *out);
+
+/* The latest checkpoint of authno (borrowed bytes) or MDB_NOTFOUND. */
+int store_i_latest_cp(store_t *self, MDB_txn *txn, uint32_t authno,
+                      MDB_val *out);
+
+/* The checkpoint of authno at exactly size (borrowed) or MDB_NOTFOUND. */
+int store_i_cp_at(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t size,
+                  MDB_val *out);
+
+/* The smallest checkpoint of authno with size >= min (borrowed) and its
+ * size, or MDB_NOTFOUND. */
+int store_i_cp_covering(store_t *self, MDB_txn *txn, uint32_t authno,
+                        uint64_t min, MDB_val *out, uint64_t *size);
+
+/* The largest checkpoint size of authno that is <= max (0 if none). */
+int store_i_cp_at_or_below(store_t *self, MDB_txn *txn, uint32_t authno,
+                           uint64_t max, uint64_t *size);
+
+/* The number of entries held of authno (its last seq). */
+int store_i_log_size(store_t *self, MDB_txn *txn, uint32_t authno,
+                     uint64_t *size);
+
+/* The head: size of the log held, its root, the latest checkpoint's time;
+ * prev_hash (may be NULL) gets the latest checkpoint's hash, zeros if
+ * none. */
+int store_i_head(store_t *self, MDB_txn *txn, uint32_t authno,
+                 store_head_t *out, uint8_t prev_hash[PROTO_HASH_LEN]);
+
+/* Proofs over authno's tree as it is held (SPEC 2): VOCFED_EINVALID when
+ * a size is past the log held. */
+int store_i_consistency(store_t *self, MDB_txn *txn, uint32_t authno,
+                        uint64_t old_size, uint64_t new_size,
+                        proto_proof_t *out);
+int store_i_compact_range(store_t *self, MDB_txn *txn, uint32_t authno,
+                          uint64_t begin, uint64_t end, proto_proof_t *out);
+
+/* Calls fn(ctx, seq, entry bytes) for authno's entries from seq from on
+ * (the same contract as store_scan_entries): returns MDB_SUCCESS, fn's
+ * non-zero value, or an LMDB code / vocfed status. */
+int store_i_scan_entries(store_t *self, MDB_txn *txn, uint32_t authno,
+                         uint64_t from, store_entry_fn fn, void *ctx);
+
+/* Calls fn(ctx, size, bytes) for authno's checkpoints with min <= size
+ * <= max, as store_i_scan_entries. */
+typedef int (*store_i_cp_fn)(void *ctx, uint64_t size, const uint8_t *cp,
+                             size_t len);
+int store_i_scan_cps(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t min,
+                     uint64_t max, store_i_cp_fn fn, void *ctx);
+
+/* ---- derived data (derived.c) ------------------------------------------ */
+
+/* Updates the current-record index for entry e (seq) of authno and calls
+ * the hook's entry callback with the record it replaces. missing_del_ok:
+ * a del of an absent record is not an error (replicas). */
+int store_i_apply(store_t *self, MDB_txn *txn, uint32_t authno,
+                  const char *author, const proto_entry_t *e, uint64_t seq,
+                  bool missing_del_ok);
+
+/* Calls the hook's begin / end (no-ops without a hook). */
+int store_i_hook_begin(store_t *self, MDB_txn *txn);
+int store_i_hook_end(store_t *self, MDB_txn *txn);
+
+#endif

@@ -1,0 +1,110 @@
+/* vocfed: raw writes below the store's checks, for tests only. */
+#include "storage/store_test.h"
+#include "storage/log_internal.h"
+
+#include <string.h>
+
+typedef struct {
+    store_raw_t what;    /* which database */
+    const char *author;  /* whose */
+    uint64_t key;        /* seq, size or level << 56 | index */
+    const char *name;    /* record kind 0x00 key */
+    size_t name_len;     /* its length */
+    const uint8_t *data; /* new value, or NULL to delete */
+    size_t len;          /* its length */
+} s_raw_ctx_t;
+
+/* Replaces one half of a stored entry value (leaf hash || entry bytes),
+ * keeping the other. */
+static int
+s_raw_entry(store_t *self, MDB_txn *txn, MDB_val *key, const s_raw_ctx_t *r)
+{
+    MDB_val old;
+    int rc = mdb_get(txn, self->entries, key, &old);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    uint8_t leaf[PROTO_HASH_LEN] = {0};
+    const uint8_t *bytes = NULL;
+    size_t nbytes = 0;
+    if (rc == MDB_SUCCESS && old.mv_size >= PROTO_HASH_LEN) {
+        memcpy(leaf, old.mv_data, PROTO_HASH_LEN);
+        bytes = (const uint8_t *)old.mv_data + PROTO_HASH_LEN;
+        nbytes = old.mv_size - PROTO_HASH_LEN;
+    }
+    if (r->what == STORE_RAW_LEAF) {
+        if (r->len != PROTO_HASH_LEN)
+            return VOCFED_EINVALID;
+        memcpy(leaf, r->data, PROTO_HASH_LEN);
+    } else {
+        bytes = r->data;
+        nbytes = r->len;
+    }
+    proto_buf_t v;
+    proto_buf_init(&v);
+    if ((rc = proto_buf_append(&v, leaf, PROTO_HASH_LEN)) ||
+        (rc = proto_buf_append(&v, bytes, nbytes))) {
+        proto_buf_release(&v);
+        return rc;
+    }
+    MDB_val d = {v.len, v.data};
+    rc = mdb_put(txn, self->entries, key, &d, 0);
+    proto_buf_release(&v);
+    return rc;
+}
+
+static int
+s_raw_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_raw_ctx_t *r = ctx;
+    uint32_t no;
+    uint8_t k[4 + STORE_KEY_RECORD_MAX];
+    MDB_val key = {0, k};
+    MDB_dbi dbi;
+    int rc = store_i_authno(txn, self, r->author, &no);
+    if (rc)
+        return rc;
+    switch (r->what) {
+    case STORE_RAW_ENTRY:
+    case STORE_RAW_LEAF:
+        store_i_key_entry(k, no, r->key);
+        key.mv_size = STORE_KEY_ENTRY_LEN;
+        dbi = self->entries;
+        if (r->data)
+            return s_raw_entry(self, txn, &key, r);
+        break;
+    case STORE_RAW_CHECKPOINT:
+        store_i_key_cp(k, no, r->key);
+        key.mv_size = STORE_KEY_CP_LEN;
+        dbi = self->checkpoints;
+        break;
+    case STORE_RAW_NODE:
+        store_i_key_node(k, no, (unsigned)(r->key >> 56),
+                         r->key & ((UINT64_C(1) << 56) - 1));
+        key.mv_size = STORE_KEY_NODE_LEN;
+        dbi = self->nodes;
+        break;
+    case STORE_RAW_RECORD:
+        if (r->name_len > STORE_KEY_RECORD_MAX - 4)
+            return VOCFED_EINVALID;
+        store_i_be32(k, no);
+        memcpy(k + 4, r->name, r->name_len);
+        key.mv_size = 4 + r->name_len;
+        dbi = self->records;
+        break;
+    default:
+        return VOCFED_EINVALID;
+    }
+    if (!r->data)
+        return mdb_del(txn, dbi, &key, NULL);
+    MDB_val d = {r->len, (void *)r->data};
+    return mdb_put(txn, dbi, &key, &d, 0);
+}
+
+int
+store_raw_put(store_t *self, store_raw_t what, const char *author, uint64_t key,
+              const char *name, size_t name_len, const uint8_t *data,
+              size_t len)
+{
+    s_raw_ctx_t r = {what, author, key, name, name_len, data, len};
+    return store_i_write(self, s_raw_txn, &r);
+}
