@@ -1,5 +1,6 @@
 /* vocfed: raising an alarm an operator must see (SPEC 10.5). */
 #include "node/alarm.h"
+#include "protocol/clock.h"
 #include "node/daemon.h"
 
 #include <czmq.h>
@@ -9,7 +10,7 @@
 bool
 node_alarm_due(node_alarm_limit_t *limit, uint64_t interval_ms)
 {
-    uint64_t now = node_mono_ms();
+    uint64_t now = proto_mono_ms();
     if (now < limit->next_ms)
         return false;
     limit->next_ms = now + interval_ms;

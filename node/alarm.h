@@ -22,7 +22,7 @@ typedef enum {
 
 /* At most one event per interval. Zeroed: the next one may go out. */
 typedef struct {
-    uint64_t next_ms; /* monotonic (node_mono_ms): none before this */
+    uint64_t next_ms; /* monotonic (proto_mono_ms): none before this */
 } node_alarm_limit_t;
 
 /* What the stored alarm says (store_alarm). The strings are borrowed. */

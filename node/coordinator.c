@@ -371,7 +371,7 @@ s_on_message(s_coord_t *c)
     /* Suspended or revoked after connecting: refused from now on. */
     const node_member_t *m = node_roster_find(&c->roster, s->id);
     if (!m || m->status != NODE_MEMBER_ACTIVE) {
-        s_send_error(c, s, VOCFED_ELOCKED,
+        s_send_error(c, s, m ? VOCFED_ESUSPENDED : VOCFED_EDENIED,
                      m ? node_member_status_name(m->status)
                        : "not on the roster",
                      NULL, 0);

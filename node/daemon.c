@@ -12,8 +12,6 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sodium.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t s_stop;
@@ -150,22 +148,6 @@ node_daemon_watch_commit(int fd, store_t *st)
 {
     node_daemon_watch_drain(fd);
     return store_sync_point(st) == VOCFED_OK;
-}
-
-uint64_t
-node_now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
-
-uint64_t
-node_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int

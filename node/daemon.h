@@ -66,8 +66,4 @@ int node_daemon_loop(zloop_t *loop);
  * arrived (the loop ends between two events). */
 int node_daemon_go_on(void);
 
-/* Milliseconds since the epoch; and on a monotonic clock. */
-uint64_t node_now_ms(void);
-uint64_t node_mono_ms(void);
-
 #endif

@@ -1,6 +1,7 @@
 /* vocfed: the member daemon and `vocfed sync` (SPEC 10.3), as a state
  * machine: s_enter is the one place the state changes. */
 #include "node/member.h"
+#include "protocol/clock.h"
 #include "node/alarm.h"
 #include "node/daemon.h"
 #include "node/identity.h"
@@ -445,7 +446,7 @@ s_on_message(node_member_daemon_t *m)
         return;
     zframe_t *f = zmsg_first(msg);
     proto_msg_t mm;
-    m->last_rx_ms = node_now_ms();
+    m->last_rx_ms = proto_now_ms();
     m->dirty = true;
     if (!f || zmsg_size(msg) != 1 ||
         proto_msg_decode(zframe_data(f), zframe_size(f), &mm) != VOCFED_OK) {
@@ -523,7 +524,7 @@ s_once_over(node_member_daemon_t *m)
     if (m->refusal)
         m->rc = m->refusal;
     else if (m->refused_at_transport)
-        m->rc = VOCFED_ELOCKED;
+        m->rc = VOCFED_EDENIED;
     else if (s_level(m))
         m->rc = VOCFED_OK;
     else
@@ -605,7 +606,7 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     node_member_daemon_t *m = arg;
-    if (m->nflight && node_now_ms() - m->last_rx_ms > S_STALL_MS) {
+    if (m->nflight && proto_now_ms() - m->last_rx_ms > S_STALL_MS) {
         zsys_info("member: resynchronising with %s: no receipt",
                   m->coord_id[0] ? m->coord_id : "coordinator");
         s_enter(m, NODE_MEMBER_HELLO_SENT, "no receipt", 0);

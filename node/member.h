@@ -81,7 +81,7 @@ int node_member_attach(node_member_daemon_t *self, zloop_t *loop) VOCFED_WUR;
 
 /* Runs the member in a loop of its own until it ends (see
  * node_member_attach). Returns 0; with once: 0 when level, the refusal
- * (VOCFED_EBADSIG, ...), VOCFED_ELOCKED when the coordinator refused the
+ * (VOCFED_EBADSIG, ...), VOCFED_EDENIED when the coordinator refused the
  * link, VOCFED_EINTERRUPTED on timeout or stop; -errno when polling
  * failed. */
 int node_member_loop(node_member_daemon_t *self);

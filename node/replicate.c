@@ -1,19 +1,11 @@
 /* vocfed: the replication engine (SPEC 8). */
 #include "node/replicate.h"
+#include "protocol/clock.h"
 #include "protocol/receipt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-
-static uint64_t
-s_now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
 
 /* ---- building batches ------------------------------------------------- */
 
@@ -139,7 +131,7 @@ s_receipt_msg(const char *self_id, const uint8_t *sk, const char *author,
 {
     proto_receipt_t r = {.version = PROTO_RECEIPT_VERSION,
                          .size = head->size,
-                         .time_ms = s_now_ms()};
+                         .time_ms = proto_now_ms()};
     snprintf(r.issuer, sizeof r.issuer, "%s", self_id);
     snprintf(r.author, sizeof r.author, "%s", author);
     memcpy(r.root, head->root, PROTO_HASH_LEN);

@@ -1,5 +1,6 @@
 /* vocfed: the coordinator's sessions (SPEC 10.5). */
 #include "node/session.h"
+#include "protocol/clock.h"
 #include "node/daemon.h"
 
 #include <inttypes.h>
@@ -149,11 +150,11 @@ s_bucket_take(node_bucket_t *b, double cost, double rate, double burst,
 bool
 node_session_admit(node_sessions_t *self, node_session_t *s, size_t bytes)
 {
-    s->last_contact_ms = node_now_ms();
+    s->last_contact_ms = proto_now_ms();
     s->dirty = true;
     s->messages_in++;
     s->bytes_in += bytes;
-    uint64_t now = node_mono_ms();
+    uint64_t now = proto_mono_ms();
     if (now < s->throttled_until_ms ||
         !s_bucket_take(&s->msgs, 1, S_RATE_MSGS, S_BURST_MSGS, now) ||
         !s_bucket_take(&s->bytes, (double)bytes, S_RATE_BYTES, S_BURST_BYTES,
@@ -193,7 +194,7 @@ node_session_abuse(node_sessions_t *self, node_session_t *s, node_abuse_t kind)
 {
     s->count[kind]++;
     s->dirty = true;
-    uint64_t now = node_mono_ms();
+    uint64_t now = proto_mono_ms();
     if (kind != NODE_ABUSE_FLOODED) {
         if (now >= s->window_start_ms + self->interval_ms) {
             s->window_start_ms = now;
@@ -214,7 +215,7 @@ node_session_abuse(node_sessions_t *self, node_session_t *s, node_abuse_t kind)
 void
 node_sessions_log_abuse(node_sessions_t *self)
 {
-    uint64_t now = node_mono_ms();
+    uint64_t now = proto_mono_ms();
     for (node_session_t *s = zhashx_first(self->table); s;
          s = zhashx_next(self->table))
         if (now >= s->next_log_ms)

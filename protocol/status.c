@@ -30,6 +30,11 @@ static const s_status_desc_t s_descs[] = {
     {VOCFED_ENOMEM, "no-memory", "out of memory"},
     {VOCFED_ESTORE, "store-error", "storage engine error"},
     {VOCFED_EKEY, "bad-key", "key file missing, unreadable or unsafe"},
+    {VOCFED_EQUARANTINED, "quarantined",
+     "author is quarantined: it signed two histories"},
+    {VOCFED_ESUSPENDED, "suspended", "member is suspended or revoked"},
+    {VOCFED_EDENIED, "denied",
+     "connection refused: not on the roster, not active, or a wrong key"},
 };
 
 static const s_status_desc_t *

@@ -25,7 +25,8 @@ typedef enum {
     VOCFED_EINTERRUPTED = -9008,  /* stopped by a signal or a request */
     VOCFED_ENOTFOUND = -9009,     /* no such record, author or file */
     VOCFED_EEXISTS = -9010,       /* already there */
-    VOCFED_ELOCKED = -9011,       /* another process holds the store */
+    VOCFED_ELOCKED = -9011,       /* another process holds the store, and
+                                     nothing else */
     VOCFED_EINVALID = -9012,      /* bad argument from the caller */
     VOCFED_EROOT = -9013,         /* Merkle root does not match */
     VOCFED_EPROOF = -9014,        /* inclusion/consistency proof fails */
@@ -33,6 +34,13 @@ typedef enum {
     VOCFED_ENOMEM = -9016,        /* out of memory */
     VOCFED_ESTORE = -9017,        /* unexpected storage engine error */
     VOCFED_EKEY = -9018,          /* key file missing, wrong or unsafe */
+    VOCFED_EQUARANTINED = -9019,  /* the author signed two histories
+                                     (SPEC 8.5): its batches are refused */
+    VOCFED_ESUSPENDED = -9020,    /* the member is suspended or revoked on
+                                     the roster (SPEC 10.2) */
+    VOCFED_EDENIED = -9021,       /* the transport refused the connection:
+                                     key not on the roster or not active,
+                                     or a wrong coordinator key (ZAP) */
 } vocfed_status_t;
 
 /* Returns a static English description of a vocfed status or -errno.

@@ -2,6 +2,7 @@
  * open and close, map growth, a full disk, the read runner and the
  * prefix scan, keys and status codes. */
 #include "storage/store_internal.h"
+#include "protocol/clock.h"
 #include "protocol/merkle.h"
 
 #include <czmq.h>
@@ -11,8 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #define S_MAX_MAP_SIZE ((size_t)1 << 40) /* 1 TiB: beyond it, "full" */
@@ -141,14 +140,6 @@ store_i_is_status(int rc)
     return rc <= -9000 && rc > -9100;
 }
 
-uint64_t
-store_i_now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
-
 int
 store_i_read_begin(store_t *self, MDB_txn **txn)
 {
@@ -166,14 +157,6 @@ store_i_read_begin(store_t *self, MDB_txn **txn)
             self->map_size = info.me_mapsize;
     }
     return rc;
-}
-
-static uint64_t
-s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Bytes this process may still write on the file system holding dir
@@ -233,7 +216,7 @@ s_write_failed(store_t *self, int rc)
         return store_i_status(rc);
     }
     uint64_t freed = s_give_back(self);
-    uint64_t now = s_mono_ms();
+    uint64_t now = proto_mono_ms();
     if (now >= self->full_log_ms) {
         char tail[64] = "";
         if (self->full_unlogged)

@@ -2,6 +2,7 @@
  * is verified against the author's checkpoints and committed in one
  * transaction, or refused with nothing of it written. */
 #include "storage/log_internal.h"
+#include "protocol/clock.h"
 #include "storage/replica.h"
 
 #include <inttypes.h>
@@ -39,7 +40,7 @@ s_equivocation(store_t *self, MDB_txn *txn, const char *author,
     uint8_t k[2 + PROTO_ID_MAX + 8];
     size_t n = store_i_key_tagged(k, 'e', author);
     k[n++] = 0;
-    store_i_be64(k + n, store_i_now_ms());
+    store_i_be64(k + n, proto_now_ms());
     n += 8;
 
     proto_buf_t v;
@@ -133,7 +134,7 @@ s_ingest_author(s_ingest_t *in)
     }
     if (s_quarantined(t->self, t->txn, author)) {
         s_what(in->res, "author %s is quarantined", author);
-        return VOCFED_ELOCKED;
+        return VOCFED_EQUARANTINED;
     }
     return store_i_author_pk(t->txn, t->self, t->authno, in->pk);
 }

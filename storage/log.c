@@ -2,6 +2,7 @@
  * entries with their tree nodes and checkpoint, and reading entries,
  * checkpoints, heads and proofs back. */
 #include "storage/log_internal.h"
+#include "protocol/clock.h"
 #include "protocol/merkle.h"
 
 #include <string.h>
@@ -577,7 +578,7 @@ store_append(store_t *self, const char *author,
                         .sk = sk,
                         .recs = recs,
                         .n = n,
-                        .time_ms = time_ms ? time_ms : store_i_now_ms()};
+                        .time_ms = time_ms ? time_ms : proto_now_ms()};
     proto_buf_init(&a.buf);
     int rc = store_i_write(self, s_append_txn, &a);
     proto_buf_release(&a.buf);

@@ -2,6 +2,7 @@
  * connection state and abuse counters, the receipts they gave for each
  * log, and the alarms an operator must see. */
 #include "storage/replica.h"
+#include "protocol/clock.h"
 #include "storage/store_internal.h"
 
 #include <msgpack.h>
@@ -320,7 +321,7 @@ store_alarm(store_t *self, const char *kind, const char *peer,
     msgpack_packer_init(&pk, &a.buf, proto_buf_msgpack_write);
     int rc = VOCFED_ENOMEM;
     if (!msgpack_pack_array(&pk, 6) &&
-        !msgpack_pack_uint64(&pk, store_i_now_ms()) && !s_pack_str(&pk, kind) &&
+        !msgpack_pack_uint64(&pk, proto_now_ms()) && !s_pack_str(&pk, kind) &&
         !s_pack_str(&pk, peer) && !s_pack_str(&pk, author) &&
         !msgpack_pack_uint64(&pk, seq) && !s_pack_str(&pk, text))
         rc = store_i_write(self, s_alarm_txn, &a);

@@ -87,7 +87,7 @@ typedef struct {
  * shown consistent with the held one is equivocation: both are kept as
  * evidence and the author is quarantined. Returns 0, or the refusal
  * (VOCFED_EBADSIG, VOCFED_EROOT, VOCFED_ESEQGAP, VOCFED_EAUTHOR,
- * VOCFED_EMALFORMED, VOCFED_EPROOF, VOCFED_ELOCKED (quarantined), ...);
+ * VOCFED_EMALFORMED, VOCFED_EPROOF, VOCFED_EQUARANTINED, ...);
  * on refusal nothing of the batch is written. */
 int store_ingest(store_t *self, const store_batch_t *batch,
                  store_ingest_result_t *res) VOCFED_WUR;

@@ -87,9 +87,6 @@ bool store_i_is_status(int rc);
  * LMDB text. */
 int store_i_status(int rc);
 
-/* Milliseconds since the epoch. */
-uint64_t store_i_now_ms(void);
-
 /* ---- transactions ------------------------------------------------------ */
 
 /* Begins a read snapshot, absorbing a map grown by another process, and

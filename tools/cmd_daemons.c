@@ -114,6 +114,7 @@ s_member_opts(cli_t *cli, const s_opts_t *o, node_config_t *cfg,
     if (rc != CLI_GO_ON)
         return rc;
     mo->dir = cli->dir;
+    mo->debug = o->verbose;
     mo->coordinator = o->coordinator        ? o->coordinator
                       : cfg->coordinator[0] ? cfg->coordinator
                                             : NULL;
@@ -174,15 +175,18 @@ s_run_sync(cli_t *cli, int argc, char **argv)
                   mo.coordinator, o.timeout_s, st.sent, st.received);
         return CLI_EXIT_ENV;
     }
-    if (rc == VOCFED_ELOCKED && st.sent == 0 && st.received == 0) {
-        /* Either our store has another daemon (the environment, SPEC
-         * 10.4) or the coordinator's ZAP handler refused us. */
+    if (rc == VOCFED_ELOCKED) {
+        /* Our store has another daemon (the environment, SPEC 10.4). */
         int holder = node_daemon_holder(cli->dir);
         if (holder != 0)
             return cli_fail(rc,
                             "sync: another daemon (pid %d) is running on %s "
                             "and replicates it already",
                             holder, cli->dir);
+        return cli_fail(rc, "sync: another daemon is running on %s", cli->dir);
+    }
+    if (rc == VOCFED_EDENIED) {
+        /* The coordinator's ZAP handler refused us (logged above). */
         cli_error("sync: refused (see the message above)");
         return CLI_EXIT_FAIL;
     }
@@ -247,33 +251,38 @@ const cli_cmd_t cmd_coordinator = {
 const cli_cmd_t cmd_node = {
     .name = "node",
     .summary = "run the member daemon (replicates to the coordinator)",
-    .usage = "Usage: vocfed node [--coordinator ENDPOINT] [--coordinator-key "
-             "HEX]\n"
-             "\n"
-             "Runs a member node: dials the coordinator with CURVE, sends this "
-             "node's\n"
-             "signed log from where the coordinator's copy stands, in batches "
-             "within a\n"
-             "window of bytes in flight, checks every receipt, pulls the "
-             "coordinator's\n"
-             "own log (roster, targets, figures), and sends new entries within "
-             "moments\n"
-             "of their commit by any process. Resumes after any disconnection. "
-             "Stops\n"
-             "cleanly on SIGINT or SIGTERM.\n"
-             "\n"
-             "Options:\n"
-             "  --coordinator ENDPOINT  e.g. tcp://127.0.0.1:7700 (default: "
-             "DIR/vocfed.cfg)\n"
-             "  --coordinator-key HEX   the coordinator's public key, 64 hex "
-             "digits\n"
-             "                          (default: DIR/vocfed.cfg)\n"
-             "  --dir DIR               the store folder (default $VOCFED_DIR, "
-             "then\n"
-             "                          ./vocfed-data)\n"
-             "  -h, --help              print this help\n"
-             "\n"
-             "Exit status: 0 stopped cleanly, 2 usage error, 3 environment.\n",
+    .usage =
+        "Usage: vocfed node [--coordinator ENDPOINT] [--coordinator-key "
+        "HEX]\n"
+        "                   [--verbose]\n"
+        "\n"
+        "Runs a member node: dials the coordinator with CURVE, sends this "
+        "node's\n"
+        "signed log from where the coordinator's copy stands, in batches "
+        "within a\n"
+        "window of bytes in flight, checks every receipt, pulls the "
+        "coordinator's\n"
+        "own log (roster, targets, figures), and sends new entries within "
+        "moments\n"
+        "of their commit by any process. Resumes after any disconnection. "
+        "Stops\n"
+        "cleanly on SIGINT or SIGTERM.\n"
+        "\n"
+        "Options:\n"
+        "  --coordinator ENDPOINT  e.g. tcp://127.0.0.1:7700 (default: "
+        "DIR/vocfed.cfg)\n"
+        "  --coordinator-key HEX   the coordinator's public key, 64 hex "
+        "digits\n"
+        "                          (default: DIR/vocfed.cfg)\n"
+        "  --verbose               log each change of the session's state\n"
+        "                          (disconnected, hello-sent, level, "
+        "back-off)\n"
+        "  --dir DIR               the store folder (default $VOCFED_DIR, "
+        "then\n"
+        "                          ./vocfed-data)\n"
+        "  -h, --help              print this help\n"
+        "\n"
+        "Exit status: 0 stopped cleanly, 2 usage error, 3 environment.\n",
     .run = s_run_node,
     .needs = CLI_NEEDS_IDENTITY,
 };
@@ -284,7 +293,7 @@ const cli_cmd_t cmd_sync = {
     .usage =
         "Usage: vocfed sync [--coordinator ENDPOINT] [--coordinator-key HEX]"
         " [--once]\n"
-        "                   [--timeout SECONDS]\n"
+        "                   [--timeout SECONDS] [--verbose]\n"
         "\n"
         "Connects to the coordinator, sends what it lacks of this node's "
         "log, takes\n"
@@ -299,6 +308,7 @@ const cli_cmd_t cmd_sync = {
         "DIR/vocfed.cfg)\n"
         "  --coordinator-key HEX   its public key (default: DIR/vocfed.cfg)\n"
         "  --timeout SECONDS       give up after this long (default 60)\n"
+        "  --verbose               log each change of the session's state\n"
         "  --dir DIR               the store folder\n"
         "  -h, --help              print this help\n"
         "\n"

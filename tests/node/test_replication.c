@@ -423,7 +423,7 @@ test_not_admitted(void **state)
     net->passed = true;
 }
 
-/* A member suspended while connected gets `locked` for everything it
+/* A member suspended while connected gets `suspended` for everything it
  * sends (SPEC 10.2), and sends again once it is activated. */
 typedef struct {
     th_net_t *net;    /* the network */

@@ -721,6 +721,9 @@ test_small_round_trips(void **state)
         VOCFED_ENOMEM,
         VOCFED_ESTORE,
         VOCFED_EKEY,
+        VOCFED_EQUARANTINED,
+        VOCFED_ESUSPENDED,
+        VOCFED_EDENIED,
         -5,
         12345,
     };
