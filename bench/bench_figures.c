@@ -90,7 +90,7 @@ static int
 s_open(const char *dir, bool figures, store_t **st, uint8_t pk[32],
        uint8_t sk[64], int authors)
 {
-    store_opts_t o = {.create = true};
+    store_opts_t o = {.create = true, .no_derived = !figures};
     if (store_open(dir, &o, st))
         return -1;
     if (figures && node_figures_attach(*st, "coord"))

@@ -397,6 +397,12 @@ s_with_txn(store_t *self, MDB_txn *txn, void *ctx)
 }
 
 int
+store_i_derived_ready(const store_t *self)
+{
+    return self->has_hook || self->no_derived ? VOCFED_OK : VOCFED_EINVALID;
+}
+
+int
 store_with_txn(store_t *self, store_txn_fn fn, void *ctx)
 {
     s_with_t w = {fn, ctx};

@@ -467,6 +467,7 @@ store_open(const char *dir, const store_opts_t *opts, store_t **out)
     if (exists && !opts->map_size && (size_t)st.st_size > map)
         map = (size_t)st.st_size;
     self->map_size = map;
+    self->no_derived = opts->no_derived;
 
     if ((rc = s_env_open(self)))
         goto fail;

@@ -550,6 +550,10 @@ store_ingest(store_t *self, const store_batch_t *b, store_ingest_result_t *res)
     memset(res, 0, sizeof *res);
     if (s_malformed(b, res))
         return VOCFED_EMALFORMED;
+    if (store_i_derived_ready(self)) {
+        s_what(res, "no derived data attached to the store");
+        return VOCFED_EINVALID;
+    }
     proto_checkpoint_t *cps = calloc(b->ncp, sizeof *cps);
     if (!cps)
         return VOCFED_ENOMEM;
@@ -627,7 +631,16 @@ store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
                   store_ingest_result_t *res, int *rcs)
 {
     s_many_t m = {b, n, res, rcs};
-    int rc = store_i_write(self, s_many_txn, &m);
+    int rc = store_i_derived_ready(self);
+    if (rc) {
+        for (size_t i = 0; i < n; i++) {
+            memset(&res[i], 0, sizeof res[i]);
+            s_what(&res[i], "no derived data attached to the store");
+            rcs[i] = rc;
+        }
+        return rc;
+    }
+    rc = store_i_write(self, s_many_txn, &m);
     if (rc == VOCFED_ESTORAGEFULL && n > 1) {
         s_many_one_by_one(self, b, n, res, rcs);
         return VOCFED_OK; /* rcs[i] tells each batch's fate */

@@ -571,7 +571,8 @@ store_append(store_t *self, const char *author,
              const uint8_t sk[PROTO_SECKEY_LEN], const store_record_t *recs,
              size_t n, uint64_t time_ms, store_head_t *head, size_t *bad)
 {
-    if (n == 0 || !proto_id_valid(author, strlen(author)))
+    if (n == 0 || !proto_id_valid(author, strlen(author)) ||
+        store_i_derived_ready(self))
         return VOCFED_EINVALID;
     s_append_ctx_t a = {.author = author,
                         .author_len = strlen(author),

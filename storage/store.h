@@ -44,6 +44,15 @@ typedef struct {
     uint64_t *found_version; /* if not NULL, receives the format version
                         found in the folder (0 if none), also when
                         store_open fails with VOCFED_EVERSION */
+    bool no_derived;         /* writes keep the log and the record index
+                                only. Without it a write that changes
+                                records (store_append, store_ingest*)
+                                is refused (VOCFED_EINVALID) until an
+                                apply hook is set (store_set_hook): a
+                                node's writes go through node_open, which
+                                attaches the figures, so none can forget
+                                them. For storage's own tests and the
+                                benches of the bare log. */
 } store_opts_t;
 
 /* One record to append: a put (body) or a del (body NULL). */

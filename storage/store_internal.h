@@ -49,6 +49,7 @@ struct store_t {
     uint64_t full_unlogged; /* storage-full failures not logged since */
     store_hook_t hook;      /* derived data kept with the records */
     bool has_hook;          /* hook is set */
+    bool no_derived;        /* store_opts_t.no_derived */
     proto_buf_t scratch;    /* copy of a replaced record for the hook */
     struct store_txn {
         store_t *self; /* the store */
@@ -86,6 +87,10 @@ bool store_i_is_status(int rc);
 /* Translates an LMDB or vocfed code into a vocfed status, logging the
  * LMDB text. */
 int store_i_status(int rc);
+
+/* VOCFED_EINVALID when a write that changes records would go without
+ * derived data (no hook, and the store not opened no_derived), else 0. */
+int store_i_derived_ready(const store_t *self);
 
 /* ---- transactions ------------------------------------------------------ */
 

@@ -1,5 +1,6 @@
 /* vocfed: what the test programs share. */
 #include "tests/harness.h"
+#include "node/figures.h"
 #include "node/identity.h"
 #include "protocol/entry.h"
 #include "protocol/hash.h"
@@ -448,6 +449,7 @@ th_bulk(const th_node_t *m, uint64_t first, size_t n, size_t pad, char root[65])
     store_head_t head;
     assert_int_equal(proto_unhex(m->pk, pk, sizeof pk), VOCFED_OK);
     assert_int_equal(store_open(m->dir, NULL, &st), VOCFED_OK);
+    assert_int_equal(node_figures_attach_store(st), VOCFED_OK);
     assert_int_equal(node_identity_load(m->dir, pk, &sk), VOCFED_OK);
     th_students(st, m->id, sk, first, n, pad, &head);
     node_identity_free(&sk);

@@ -86,7 +86,7 @@ s_make(void)
     snprintf(s_rx.dir, sizeof s_rx.dir, "%s/vocfed-fuzz-ingest.XXXXXX", base);
     FZ_CHECK(mkdtemp(s_rx.dir) != NULL);
     atexit(s_cleanup);
-    store_opts_t opts = {.create = true};
+    store_opts_t opts = {.create = true, .no_derived = true};
     FZ_CHECK(store_open(s_rx.dir, &opts, &st) == VOCFED_OK);
     FZ_CHECK(store_author_add(st, FZ_LOG_AUTHOR, fz_checkpoint_pk()) ==
              VOCFED_OK);
@@ -142,7 +142,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!s_rx.made)
         s_make();
     s_restore();
-    FZ_CHECK(store_open(s_rx.dir, NULL, &st) == VOCFED_OK);
+    store_opts_t opts = {.no_derived = true};
+    FZ_CHECK(store_open(s_rx.dir, &opts, &st) == VOCFED_OK);
     proto_buf_init(&reply);
 
     int rc =

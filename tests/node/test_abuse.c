@@ -27,6 +27,7 @@
  *
  * VOCFED_ABUSE_SECONDS sets the length of each phase (default 3; the long
  * run in tests/README.md used 60). */
+#include "node/figures.h"
 #include "node/identity.h"
 #include "node/replicate.h"
 #include "protocol/entry.h"
@@ -114,6 +115,7 @@ s_keys(th_node_t *m, store_t **st, uint8_t **sk)
     uint8_t pk[PROTO_PUBKEY_LEN];
     assert_int_equal(proto_unhex(m->pk, pk, sizeof pk), VOCFED_OK);
     assert_int_equal(store_open(m->dir, NULL, st), VOCFED_OK);
+    assert_int_equal(node_figures_attach_store(*st), VOCFED_OK);
     assert_int_equal(node_identity_load(m->dir, pk, sk), VOCFED_OK);
 }
 

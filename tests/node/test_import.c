@@ -46,7 +46,7 @@ typedef struct {
 static void
 s_node_open(s_state_t *st, s_node_t *n, const char *name)
 {
-    store_opts_t opts = {.create = true};
+    store_opts_t opts = {.create = true, .no_derived = true};
     snprintf(n->dir, sizeof n->dir, "%s/%s", st->root, name);
     assert_int_equal(mkdir(n->dir, 0700), 0);
     assert_int_equal(store_open(n->dir, &opts, &n->store), 0);

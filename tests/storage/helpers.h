@@ -64,11 +64,13 @@ th_dir_teardown(void **state)
 }
 
 /* Opens dir's store, creating it if create; NULL on failure (the status
- * goes to *rc if rc is not NULL). */
+ * goes to *rc if rc is not NULL). The bare log: no derived data
+ * (store_opts_t.no_derived), as storage's tests are about the log. */
 static inline store_t *
 th_open(const char *dir, bool create, size_t map_size, int *rc)
 {
-    store_opts_t o = {.create = create, .map_size = map_size};
+    store_opts_t o = {
+        .create = create, .map_size = map_size, .no_derived = true};
     store_t *s = NULL;
     int r = store_open(dir, &o, &s);
     if (rc)

@@ -45,7 +45,7 @@ s_setup(void **state)
     s_t *t = calloc(1, sizeof *t);
     assert_non_null(t);
     th_tmpdir(t->dir);
-    store_opts_t o = {.create = true};
+    store_opts_t o = {.create = true, .no_derived = true};
     assert_int_equal(store_open(t->dir, &o, &t->st), VOCFED_OK);
     assert_int_equal(store_author_add(t->st, FZ_LOG_AUTHOR, fz_checkpoint_pk()),
                      VOCFED_OK);

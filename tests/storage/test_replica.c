@@ -25,7 +25,7 @@ s_put_raw(const char *dir, const char *id, const void *value, size_t len)
     th_lmdb_put(dir, "peers", k, 1 + strlen(id), value, len);
 }
 
-static const store_opts_t s_create = {.create = true};
+static const store_opts_t s_create = {.create = true, .no_derived = true};
 
 static int
 s_count(void *ctx, const store_peer_t *p)

@@ -817,14 +817,58 @@ test_two_writers(void **state)
     store_destroy(&s);
 }
 
+/* A store opened without no_derived and without an apply hook refuses
+ * writes that change records, and writes nothing: a node's writes go
+ * through node_open, which attaches the figures, so none forgets them.
+ * Once a hook is set the same append goes in. */
+static int
+s_count_entry(void *ctx, store_txn_t *txn, const char *author,
+              const proto_entry_t *e, const uint8_t *old_body, size_t old_len)
+{
+    (void)txn, (void)author, (void)e, (void)old_body, (void)old_len;
+    (*(int *)ctx)++;
+    return VOCFED_OK;
+}
+
+static void
+test_derived_required(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k;
+    th_batch_t b;
+    store_head_t head;
+    store_t *s = NULL;
+    store_opts_t o = {.create = true};
+    int applied = 0;
+    th_keys(7, &k);
+    th_batch_init(&b, 2);
+    th_batch_put(&b, "p1", 2025, 0);
+    assert_int_equal(store_open(dir, &o, &s), VOCFED_OK);
+    assert_int_equal(store_author_add(s, TH_AUTHOR, k.pk), VOCFED_OK);
+    assert_int_equal(
+        store_append(s, TH_AUTHOR, k.sk, th_batch_recs(&b), 1, 0, &head, NULL),
+        VOCFED_EINVALID);
+    assert_int_equal(store_head(s, TH_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 0);
+    store_hook_t hook = {.entry = s_count_entry, .ctx = &applied};
+    store_set_hook(s, &hook);
+    assert_int_equal(
+        store_append(s, TH_AUTHOR, k.sk, th_batch_recs(&b), 1, 0, &head, NULL),
+        VOCFED_OK);
+    assert_int_equal(head.size, 1);
+    assert_int_equal(applied, 1);
+    store_destroy(&s);
+    th_batch_release(&b);
+}
+
 int
 main(void)
 {
 #define S_T(f) cmocka_unit_test_setup_teardown(f, th_dir_setup, th_dir_teardown)
     const struct CMUnitTest tests[] = {
-        S_T(test_open),        S_T(test_format_version), S_T(test_authors),
-        S_T(test_append),      S_T(test_proofs),         S_T(test_map_growth),
-        S_T(test_two_writers),
+        S_T(test_open),        S_T(test_format_version),   S_T(test_authors),
+        S_T(test_append),      S_T(test_proofs),           S_T(test_map_growth),
+        S_T(test_two_writers), S_T(test_derived_required),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);
