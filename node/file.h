@@ -2,7 +2,7 @@
  * written whole, renamed durably; secret files (node.key, linkage.key:
  * raw bytes, mode 0600, created with O_EXCL).
  *
- * Every function retries on EINTR, logs nothing, and returns what its
+ * Reads and writes retry on EINTR; nothing logs; each function returns what its
  * comment says; callers translate the statuses into their own. */
 #ifndef VOCFED_NODE_FILE_H
 #define VOCFED_NODE_FILE_H
