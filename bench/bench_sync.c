@@ -31,6 +31,7 @@
  * removed, also on failure. Usage: bench_sync --help; bench/README.md. */
 #define _XOPEN_SOURCE 700 /* nftw */
 
+#include "node/daemon.h"
 #include "node/figures.h"
 #include "node/identity.h"
 #include "node/replicate.h"
@@ -96,15 +97,6 @@ static struct {
     size_t cap;             /* allocated */
     struct rusage rusage;   /* of the child s_wait reaped last */
 } s_g;
-
-static volatile sig_atomic_t s_interrupted; /* SIGINT or SIGTERM seen */
-
-static void
-s_on_signal(int sig)
-{
-    (void)sig;
-    s_interrupted = 1;
-}
 
 static int
 s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -174,7 +166,7 @@ s_fail(const char *fmt, ...)
 static void
 s_check_interrupted(void)
 {
-    if (s_interrupted)
+    if (node_daemon_stopping())
         s_fail("interrupted");
 }
 
@@ -218,8 +210,9 @@ s_sleep_until(double t)
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000L;
     }
-    while (!s_interrupted && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
-                                             &ts, NULL) == EINTR) {
+    while (!node_daemon_stopping() &&
+           clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+               EINTR) {
     }
 }
 
@@ -344,7 +337,7 @@ s_wait(pid_t pid, double timeout, long sleep_ns)
         }
         if (r < 0 && errno != EINTR)
             s_fail("wait4 %d: %s", (int)pid, strerror(errno));
-        if (s_now() >= end || s_interrupted)
+        if (s_now() >= end || node_daemon_stopping())
             return -1;
         s_sleep_ns(sleep_ns);
     }
@@ -1349,7 +1342,7 @@ s_writer(void *arg)
     s_writer_t *w = arg;
     uint64_t slots = (uint64_t)w->seconds * S_RECORDS_RATE;
     double period = 1.0 / S_RECORDS_RATE;
-    for (uint64_t k = 0; k < slots && !s_interrupted; k++)
+    for (uint64_t k = 0; k < slots && !node_daemon_stopping(); k++)
         for (size_t i = w->first; i < w->m; i += w->step) {
             /* Member i's k-th record is due at an even spread over the
              * period, so the members do not all commit at once. */
@@ -1480,7 +1473,7 @@ s_bench_members(const s_conf_t *cf)
             s_fail("cannot start a thread");
     }
     /* Once a second: how far behind the coordinator is. */
-    for (unsigned s = 1; s <= cf->seconds && !s_interrupted; s++) {
+    for (unsigned s = 1; s <= cf->seconds && !node_daemon_stopping(); s++) {
         s_sleep_until(t0 + s);
         uint64_t lag = s_lag(cst, nodes, m, &mx, &behind, NULL);
         lags[samples++] = lag;
@@ -1730,13 +1723,9 @@ main(int argc, char **argv)
         return 3;
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    /* SIGINT and SIGTERM stop the runs (node_daemon_stopping); SIGPIPE is
+     * ignored. */
+    node_daemon_signals();
 
     char root[S_PATH_MAX], logs[S_PATH_MAX];
     int n = snprintf(root, sizeof root, "%s/vocfed-bench-sync-XXXXXX", cf.tmp);

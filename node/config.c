@@ -1,12 +1,12 @@
 /* vocfed: the node's settings file (config.h). */
 #include "node/config.h"
+#include "node/file.h"
 
 #include "protocol/entry.h"
 #include "protocol/hash.h"
 
 #include <czmq.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,19 +142,12 @@ node_config_load(const char *dir, node_config_t *cfg)
      * (zconfig_str_load): zconfig_load says NULL both for "no file" and
      * "cannot parse", and leaks its file handle on the second (czmq
      * 4.2.1). */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = node_file_open(path, &st);
     if (fd < 0)
-        return errno == ENOENT ? VOCFED_OK : -errno;
-    if (fstat(fd, &st) != 0) {
-        rc = -errno;
-        goto done;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = -EINVAL;
-        goto done;
-    }
-    if (st.st_size > S_FILE_MAX) {
-        rc = VOCFED_EMALFORMED;
+        return fd == -ENOENT ? VOCFED_OK : fd;
+    if ((rc = node_file_check(&st, S_FILE_MAX))) {
+        if (rc == VOCFED_ETOOLARGE)
+            rc = VOCFED_EMALFORMED;
         goto done;
     }
     text = malloc((size_t)st.st_size + 1);
@@ -163,21 +156,11 @@ node_config_load(const char *dir, node_config_t *cfg)
         goto done;
     }
     size_t len = 0;
-    for (;;) {
-        ssize_t got = read(fd, text + len, (size_t)st.st_size + 1 - len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            rc = -errno;
-            goto done;
-        }
-        if (got == 0)
-            break;
-        len += (size_t)got;
-        if (len > (size_t)st.st_size) { /* grew while read: too late */
-            rc = VOCFED_EMALFORMED;
-            goto done;
-        }
+    if ((rc = node_file_read(fd, text, (size_t)st.st_size + 1, &len)))
+        goto done;
+    if (len > (size_t)st.st_size) { /* grew while read: too late */
+        rc = VOCFED_EMALFORMED;
+        goto done;
     }
     rc = node_config_parse(text, len, cfg);
 done:
@@ -186,22 +169,6 @@ done:
     if (rc)
         memset(cfg, 0, sizeof *cfg);
     return rc;
-}
-
-/* Writes all of text to fd. Returns 0 or -errno. */
-static int
-s_write_all(int fd, const char *text, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, text, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 ? -errno : -EIO;
-        text += w;
-        len -= (size_t)w;
-    }
-    return 0;
 }
 
 /* cfg as the text of a settings file; NULL when out of memory. Free
@@ -241,8 +208,11 @@ s_replace_file(const char *dir, const char *path, char *tmp, const char *text)
     int fd = mkstemp(tmp);
     if (fd < 0)
         return -errno;
-    if ((rc = s_write_all(fd, text, strlen(text))))
+    if ((rc = node_file_write(fd, text, strlen(text)))) {
+        if (rc == VOCFED_ESTORAGEFULL) /* write() wrote nothing */
+            rc = -EIO;
         goto unlink;
+    }
     if (fchmod(fd, 0600) != 0 || fsync(fd) != 0) {
         rc = -errno;
         goto unlink;
@@ -252,18 +222,7 @@ s_replace_file(const char *dir, const char *path, char *tmp, const char *text)
         rc = -errno;
         goto unlink;
     }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        rc = -errno;
-        goto unlink;
-    }
-    /* The rename itself must survive a crash. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) != 0)
-        rc = -errno;
-    if (dfd >= 0)
-        close(dfd);
-    return rc;
+    return node_file_replace(tmp, path, dir);
 
 unlink:
     if (fd >= 0)

@@ -1,79 +1,14 @@
 /* vocfed: key file handling (SPEC 7). */
 #include "node/identity.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static int
 s_path(const char *dir, char *path, size_t cap)
 {
     int n = snprintf(path, cap, "%s/%s", dir, NODE_KEY_FILE);
     return n < 0 || (size_t)n >= cap ? VOCFED_ETOOLARGE : VOCFED_OK;
-}
-
-int
-node_secret_write(const char *path, const uint8_t *data, size_t len)
-{
-    int rc = VOCFED_OK;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return errno == EEXIST ? VOCFED_EEXISTS : -errno;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = w < 0 ? -errno : VOCFED_ESTORAGEFULL;
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (rc == VOCFED_OK && fsync(fd) != 0)
-        rc = -errno;
-    close(fd);
-    if (rc)
-        unlink(path);
-    return rc;
-}
-
-int
-node_secret_read(const char *path, uint8_t *out, size_t len)
-{
-    struct stat st;
-    int rc = VOCFED_OK;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? VOCFED_ENOTFOUND : -errno;
-    if (fstat(fd, &st) != 0) {
-        rc = -errno;
-        goto done;
-    }
-    /* Like ssh: a key others can read is no longer a secret. */
-    if (!S_ISREG(st.st_mode) || (st.st_mode & 077) ||
-        (uint64_t)st.st_size != (uint64_t)len) {
-        rc = VOCFED_EKEY;
-        goto done;
-    }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t r = read(fd, out + off, len - off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            rc = r < 0 ? -errno : VOCFED_EKEY;
-            goto done;
-        }
-        off += (size_t)r;
-    }
-done:
-    close(fd);
-    return rc;
 }
 
 int

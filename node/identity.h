@@ -7,6 +7,7 @@
 #ifndef VOCFED_NODE_IDENTITY_H
 #define VOCFED_NODE_IDENTITY_H
 
+#include "node/file.h"
 #include "protocol/checkpoint.h"
 #include "protocol/status.h"
 
@@ -43,19 +44,8 @@ int node_pubkey_curve(const uint8_t ed_pk[PROTO_PUBKEY_LEN],
 /* Wipes and frees a key from node_identity_load; NULLs *sk. */
 void node_identity_free(uint8_t **sk);
 
-/* Secret files (node.key, linkage.key): raw bytes, mode 0600.
- *
- * node_secret_write creates path with O_EXCL (an existing file is never
- * overwritten), writes the len bytes and fsyncs; on failure the file is
- * removed. Returns 0, VOCFED_EEXISTS, VOCFED_ESTORAGEFULL or -errno.
- *
- * node_secret_read reads exactly len bytes from path into out (memory
- * the caller guards and wipes). Refuses (VOCFED_EKEY) anything but a
- * regular file of exactly len bytes that group and others cannot read.
- * Returns 0, VOCFED_EKEY, VOCFED_ENOTFOUND or -errno. */
-int node_secret_write(const char *path, const uint8_t *data,
-                      size_t len) VOCFED_WUR;
-int node_secret_read(const char *path, uint8_t *out, size_t len) VOCFED_WUR;
+/* Secret files (node.key, linkage.key): node_secret_write and
+ * node_secret_read in node/file.h. */
 
 /* Wipes and frees guarded memory (sodium_malloc: a key) and NULLs *p;
  * accepts NULL and *p NULL. */

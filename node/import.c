@@ -1,14 +1,13 @@
 /* vocfed: bulk import of records from CSV (see import.h; SPEC 11.4):
  * the whole run, and comparing and writing against the store. */
 #include "node/import.h"
+#include "node/file.h"
 #include "node/node.h"
 
 #include "node/import_i.h"
 #include "storage/replica.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,38 +229,19 @@ node_import_file(store_t *store, const char *author, const uint8_t *sk,
     size_t len = 0;
     int rc = VOCFED_OK;
     memset(res, 0, sizeof *res);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = node_file_open(path, &st);
     if (fd < 0)
-        return -errno;
-    if (fstat(fd, &st) != 0) {
-        rc = -errno;
+        return fd;
+    if ((rc = node_file_check(&st, NODE_IMPORT_FILE_MAX)))
         goto done;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = -EINVAL;
-        goto done;
-    }
-    if ((uint64_t)st.st_size > NODE_IMPORT_FILE_MAX) {
-        rc = VOCFED_ETOOLARGE;
-        goto done;
-    }
     data = malloc((size_t)st.st_size + 1);
     if (!data) {
         rc = VOCFED_ENOMEM;
         goto done;
     }
-    while (len < (size_t)st.st_size) {
-        ssize_t r = read(fd, data + len, (size_t)st.st_size - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = -errno;
-            goto done;
-        }
-        if (r == 0)
-            break; /* it shrank: take what is there */
-        len += (size_t)r;
-    }
+    /* A file that shrank is taken as it is, one that grew as it was. */
+    if ((rc = node_file_read(fd, data, (size_t)st.st_size, &len)))
+        goto done;
     rc = node_import(store, author, sk, opts, data, len, res);
 done:
     free(data);

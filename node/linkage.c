@@ -1,14 +1,13 @@
 /* vocfed: the group linkage key and pseudonyms (see linkage.h). */
 #include "node/linkage.h"
 
+#include "node/file.h"
 #include "node/identity.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 _Static_assert(NODE_LINKAGE_KEY_LEN >= crypto_generichash_KEYBYTES_MIN &&
@@ -44,26 +43,6 @@ node_linkage_generate(uint8_t **key)
     return VOCFED_OK;
 }
 
-/* Reads all of fd into text (S_HEX_FILE_MAX + 1 bytes); sets *len.
- * Returns 0, VOCFED_EKEY (longer than S_HEX_FILE_MAX) or -errno. */
-static int
-s_read_text(int fd, char *text, size_t *len)
-{
-    *len = 0;
-    for (;;) {
-        ssize_t r = read(fd, text + *len, S_HEX_FILE_MAX + 1 - *len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -errno;
-        if (r == 0)
-            return VOCFED_OK;
-        *len += (size_t)r;
-        if (*len > S_HEX_FILE_MAX)
-            return VOCFED_EKEY;
-    }
-}
-
 int
 node_linkage_read_hex(const char *path, uint8_t **key)
 {
@@ -75,14 +54,10 @@ node_linkage_read_hex(const char *path, uint8_t **key)
     const char *end = NULL;
     if (sodium_init() < 0)
         return VOCFED_ENOMEM;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = node_file_open(path, &st);
     if (fd < 0)
-        return errno == ENOENT ? VOCFED_ENOTFOUND : -errno;
-    if (fstat(fd, &st) != 0) {
-        rc = -errno;
-        goto done;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > S_HEX_FILE_MAX) {
+        return fd == -ENOENT ? VOCFED_ENOTFOUND : fd;
+    if (node_file_check(&st, S_HEX_FILE_MAX) != VOCFED_OK) {
         rc = VOCFED_EKEY;
         goto done;
     }
@@ -91,8 +66,12 @@ node_linkage_read_hex(const char *path, uint8_t **key)
         rc = VOCFED_ENOMEM;
         goto done;
     }
-    if ((rc = s_read_text(fd, text, &len)))
+    if ((rc = node_file_read(fd, text, S_HEX_FILE_MAX + 1, &len)))
         goto done;
+    if (len > S_HEX_FILE_MAX) { /* grew while read */
+        rc = VOCFED_EKEY;
+        goto done;
+    }
     /* sodium_hex2bin runs in constant time, unlike a table lookup. */
     if (sodium_hex2bin(k, NODE_LINKAGE_KEY_LEN, text, len, NULL, &bin_len,
                        &end) != 0 ||
@@ -131,18 +110,7 @@ node_linkage_store(const char *dir, const uint8_t *key, bool replace)
         return -errno;
     if ((rc = node_secret_write(tmp, key, NODE_LINKAGE_KEY_LEN)))
         return rc;
-    if (rename(tmp, path) != 0) {
-        rc = -errno;
-        unlink(tmp);
-        return rc;
-    }
-    /* The rename itself must survive a crash. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return -errno;
-    rc = fsync(dfd) != 0 ? -errno : VOCFED_OK;
-    close(dfd);
-    return rc;
+    return node_file_replace(tmp, path, dir);
 }
 
 int

@@ -233,13 +233,27 @@ cli_parse(cli_t *cli, const cli_opt_t *opts, int argc, char **argv,
 }
 
 int
-cli_parse_json(cli_t *cli, int argc, char **argv, bool *json, node_t **node)
+cli_parse_sub(cli_t *cli, const cli_opt_t *opts, int argc, char **argv,
+              cli_args_t *args, const char *missing)
 {
-    const cli_opt_t opts[] = {CLI_FLAG("json", json), CLI_END};
+    int rc = cli_parse(cli, opts, argc, argv, args);
+    if (rc == CLI_GO_ON && args->n == 0)
+        return cli_usage_error(cli, "%s", missing);
+    return rc;
+}
+
+int
+cli_run_json(cli_t *cli, int argc, char **argv, cli_show_fn show)
+{
+    bool json = false;
+    node_t *node;
+    const cli_opt_t opts[] = {CLI_FLAG("json", &json), CLI_END};
     int rc = cli_parse(cli, opts, argc, argv, NULL);
     if (rc != CLI_GO_ON)
         return rc;
-    return (rc = cli_node(cli, node)) ? rc : CLI_GO_ON;
+    if ((rc = cli_node(cli, &node)))
+        return rc;
+    return show(cli, node, json);
 }
 
 bool

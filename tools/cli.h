@@ -81,6 +81,10 @@ typedef struct cli cli_t;
  * an exit code. */
 typedef int (*cli_run_fn)(cli_t *cli, int argc, char **argv);
 
+/* What a command that takes --json and nothing else does with its node:
+ * prints it (as JSON when json) and returns an exit code. */
+typedef int (*cli_show_fn)(cli_t *cli, node_t *node, bool json);
+
 /* What a command needs of the node (git's RUN_SETUP): cli_node opens it
  * so, once the command has checked its command line, and vocfed.c closes
  * it after the command ran. */
@@ -97,7 +101,10 @@ typedef struct {
     const char *name;              /* what the user types: "put" */
     const char *summary;           /* one line for `vocfed --help` */
     const char *usage;             /* the full `vocfed put --help` text */
-    cli_run_fn run;                /* does the work */
+    cli_run_fn run;                /* does the work; NULL with show */
+    cli_show_fn show;              /* or, for a command that takes --json
+                                      and nothing else, prints the node
+                                      (cli_run_json) */
     void (*usage_more)(FILE *out); /* prints more help after usage (e.g.
                                       from a table), or NULL */
     unsigned needs;                /* CLI_NEEDS_*: what cli_node opens */
@@ -238,11 +245,18 @@ typedef struct {
 int cli_parse(cli_t *cli, const cli_opt_t *opts, int argc, char **argv,
               cli_args_t *args) VOCFED_WUR;
 
-/* For the commands that take --json and nothing else and read the node
- * (whoami, status): cli_parse, then cli_node. Returns CLI_GO_ON with
- * *json and *node set, or an exit code after printing why. */
-int cli_parse_json(cli_t *cli, int argc, char **argv, bool *json,
-                   node_t **node) VOCFED_WUR;
+/* cli_parse for a command whose first argument names a subcommand
+ * (members add|list|..., linkage-key generate|import). Returns CLI_GO_ON
+ * with args->n >= 1, or an exit code after printing what was wrong: the
+ * usage error missing when there is no argument. */
+int cli_parse_sub(cli_t *cli, const cli_opt_t *opts, int argc, char **argv,
+                  cli_args_t *args, const char *missing) VOCFED_WUR;
+
+/* Runs a command with show (whoami, status): parses --json, opens the
+ * node (cli_node), then calls show. Returns what show returns, or an exit
+ * code after printing why it was not called. */
+int cli_run_json(cli_t *cli, int argc, char **argv,
+                 cli_show_fn show) VOCFED_WUR;
 
 /* Handles what getopt_long returned for an option every command shares
  * (--dir, --help) or an error (':' and '?'). Returns CLI_GO_ON when

@@ -12,6 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The --coordinator line of the help of node and sync. */
+#define S_HELP_COORDINATOR                                                     \
+    "  --coordinator ENDPOINT  e.g. tcp://127.0.0.1:7700 (default: "           \
+    "DIR/vocfed.cfg)\n"
+
 /* Options of the three commands; each takes the ones it needs. */
 typedef struct {
     const char *listen;      /* --listen */
@@ -104,104 +109,6 @@ s_run_coordinator(cli_t *cli, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
-/* Where the coordinator is: options, then the config file. */
-static int
-s_member_opts(cli_t *cli, const s_opts_t *o, node_config_t *cfg,
-              node_member_opts_t *mo)
-{
-    /* mo points into cfg: the caller keeps it alive. */
-    int rc = s_load_config(cli, cfg);
-    if (rc != CLI_GO_ON)
-        return rc;
-    mo->dir = cli->dir;
-    mo->debug = o->verbose;
-    mo->coordinator = o->coordinator        ? o->coordinator
-                      : cfg->coordinator[0] ? cfg->coordinator
-                                            : NULL;
-    const char *key = o->key                    ? o->key
-                      : cfg->coordinator_key[0] ? cfg->coordinator_key
-                                                : NULL;
-    if (!mo->coordinator || !key)
-        return cli_usage_error(cli, "where is the coordinator? give "
-                                    "--coordinator ENDPOINT and "
-                                    "--coordinator-key HEX (or save them "
-                                    "with 'vocfed init')");
-    return cli_parse_pubkey(cli, "--coordinator-key", key, mo->coordinator_pk);
-}
-
-static int
-s_run_node(cli_t *cli, int argc, char **argv)
-{
-    s_opts_t o = {0};
-    node_member_opts_t mo = {0};
-    node_config_t cfg;
-    int rc;
-    if ((rc = s_parse(cli, argc, argv, true, &o)) != CLI_GO_ON ||
-        (rc = s_check_role(cli, false)) != CLI_GO_ON ||
-        (rc = s_member_opts(cli, &o, &cfg, &mo)) != CLI_GO_ON)
-        return rc;
-    rc = node_member_run(&mo, NULL);
-    if (rc == VOCFED_ELOCKED)
-        return cli_fail(rc, "another daemon is running on %s", cli->dir);
-    if (rc)
-        return cli_fail(rc, "node stopped");
-    return CLI_EXIT_OK;
-}
-
-static int
-s_run_sync(cli_t *cli, int argc, char **argv)
-{
-    s_opts_t o = {.timeout_s = 60};
-    node_member_opts_t mo = {0};
-    node_member_stats_t st;
-    node_config_t cfg;
-    int rc;
-    if ((rc = s_parse(cli, argc, argv, true, &o)) != CLI_GO_ON ||
-        (rc = s_check_role(cli, false)) != CLI_GO_ON ||
-        (rc = s_member_opts(cli, &o, &cfg, &mo)) != CLI_GO_ON)
-        return rc;
-    mo.once = true;
-    mo.timeout_ms = o.timeout_s * 1000;
-    rc = node_member_run(&mo, &st);
-    if (rc == VOCFED_OK) {
-        printf("sync: level with %s: %" PRIu64 " entries sent, %" PRIu64
-               " received\n",
-               mo.coordinator, st.sent, st.received);
-        return CLI_EXIT_OK;
-    }
-    if (rc == VOCFED_EINTERRUPTED) {
-        cli_error("sync: not level with %s after %" PRIu64 " s (%" PRIu64
-                  " entries sent, %" PRIu64 " received)",
-                  mo.coordinator, o.timeout_s, st.sent, st.received);
-        return CLI_EXIT_ENV;
-    }
-    if (rc == VOCFED_ELOCKED) {
-        /* Our store has another daemon (the environment, SPEC 10.4). */
-        int holder = node_daemon_holder(cli->dir);
-        if (holder != 0)
-            return cli_fail(rc,
-                            "sync: another daemon (pid %d) is running on %s "
-                            "and replicates it already",
-                            holder, cli->dir);
-        return cli_fail(rc, "sync: another daemon is running on %s", cli->dir);
-    }
-    if (rc == VOCFED_EDENIED) {
-        /* The coordinator's ZAP handler refused us (logged above). */
-        cli_error("sync: refused (see the message above)");
-        return CLI_EXIT_FAIL;
-    }
-    if (rc == VOCFED_ESTORAGEFULL) {
-        /* Ours or the coordinator's: the lines above say whose. */
-        cli_error("sync: storage full (this node's or the coordinator's, see "
-                  "above): nothing that was not stored was acknowledged; run "
-                  "sync again once there is room");
-        return CLI_EXIT_FAIL;
-    }
-    cli_error("sync: the coordinator refused something: %s (%s)",
-              vocfed_strerror(rc), vocfed_status_token(rc));
-    return CLI_EXIT_FAIL;
-}
-
 const cli_cmd_t cmd_coordinator = {
     .name = "coordinator",
     .summary = "run the coordinator daemon (members replicate to it)",
@@ -248,6 +155,51 @@ const cli_cmd_t cmd_coordinator = {
     .needs = CLI_NEEDS_IDENTITY,
 };
 
+/* The start of node and sync: parses the options into o, checks the
+ * store is a member's, and finds where the coordinator is (options, then
+ * the config file). mo points into cfg: the caller keeps it alive. */
+static int
+s_member_opts(cli_t *cli, int argc, char **argv, s_opts_t *o,
+              node_config_t *cfg, node_member_opts_t *mo)
+{
+    int rc;
+    if ((rc = s_parse(cli, argc, argv, true, o)) != CLI_GO_ON ||
+        (rc = s_check_role(cli, false)) != CLI_GO_ON ||
+        (rc = s_load_config(cli, cfg)) != CLI_GO_ON)
+        return rc;
+    mo->dir = cli->dir;
+    mo->debug = o->verbose;
+    mo->coordinator = o->coordinator        ? o->coordinator
+                      : cfg->coordinator[0] ? cfg->coordinator
+                                            : NULL;
+    const char *key = o->key                    ? o->key
+                      : cfg->coordinator_key[0] ? cfg->coordinator_key
+                                                : NULL;
+    if (!mo->coordinator || !key)
+        return cli_usage_error(cli, "where is the coordinator? give "
+                                    "--coordinator ENDPOINT and "
+                                    "--coordinator-key HEX (or save them "
+                                    "with 'vocfed init')");
+    return cli_parse_pubkey(cli, "--coordinator-key", key, mo->coordinator_pk);
+}
+
+static int
+s_run_node(cli_t *cli, int argc, char **argv)
+{
+    s_opts_t o = {0};
+    node_member_opts_t mo = {0};
+    node_config_t cfg;
+    int rc = s_member_opts(cli, argc, argv, &o, &cfg, &mo);
+    if (rc != CLI_GO_ON)
+        return rc;
+    rc = node_member_run(&mo, NULL);
+    if (rc == VOCFED_ELOCKED)
+        return cli_fail(rc, "another daemon is running on %s", cli->dir);
+    if (rc)
+        return cli_fail(rc, "node stopped");
+    return CLI_EXIT_OK;
+}
+
 const cli_cmd_t cmd_node = {
     .name = "node",
     .summary = "run the member daemon (replicates to the coordinator)",
@@ -268,9 +220,7 @@ const cli_cmd_t cmd_node = {
         "Stops\n"
         "cleanly on SIGINT or SIGTERM.\n"
         "\n"
-        "Options:\n"
-        "  --coordinator ENDPOINT  e.g. tcp://127.0.0.1:7700 (default: "
-        "DIR/vocfed.cfg)\n"
+        "Options:\n" S_HELP_COORDINATOR
         "  --coordinator-key HEX   the coordinator's public key, 64 hex "
         "digits\n"
         "                          (default: DIR/vocfed.cfg)\n"
@@ -286,6 +236,58 @@ const cli_cmd_t cmd_node = {
     .run = s_run_node,
     .needs = CLI_NEEDS_IDENTITY,
 };
+
+static int
+s_run_sync(cli_t *cli, int argc, char **argv)
+{
+    s_opts_t o = {.timeout_s = 60};
+    node_member_opts_t mo = {0};
+    node_member_stats_t st;
+    node_config_t cfg;
+    int rc = s_member_opts(cli, argc, argv, &o, &cfg, &mo);
+    if (rc != CLI_GO_ON)
+        return rc;
+    mo.once = true;
+    mo.timeout_ms = o.timeout_s * 1000;
+    rc = node_member_run(&mo, &st);
+    if (rc == VOCFED_OK) {
+        printf("sync: level with %s: %" PRIu64 " entries sent, %" PRIu64
+               " received\n",
+               mo.coordinator, st.sent, st.received);
+        return CLI_EXIT_OK;
+    }
+    if (rc == VOCFED_EINTERRUPTED) {
+        cli_error("sync: not level with %s after %" PRIu64 " s (%" PRIu64
+                  " entries sent, %" PRIu64 " received)",
+                  mo.coordinator, o.timeout_s, st.sent, st.received);
+        return CLI_EXIT_ENV;
+    }
+    if (rc == VOCFED_ELOCKED) {
+        /* Our store has another daemon (the environment, SPEC 10.4). */
+        int holder = node_daemon_holder(cli->dir);
+        if (holder != 0)
+            return cli_fail(rc,
+                            "sync: another daemon (pid %d) is running on %s "
+                            "and replicates it already",
+                            holder, cli->dir);
+        return cli_fail(rc, "sync: another daemon is running on %s", cli->dir);
+    }
+    if (rc == VOCFED_EDENIED) {
+        /* The coordinator's ZAP handler refused us (logged above). */
+        cli_error("sync: refused (see the message above)");
+        return CLI_EXIT_FAIL;
+    }
+    if (rc == VOCFED_ESTORAGEFULL) {
+        /* Ours or the coordinator's: the lines above say whose. */
+        cli_error("sync: storage full (this node's or the coordinator's, see "
+                  "above): nothing that was not stored was acknowledged; run "
+                  "sync again once there is room");
+        return CLI_EXIT_FAIL;
+    }
+    cli_error("sync: the coordinator refused something: %s (%s)",
+              vocfed_strerror(rc), vocfed_status_token(rc));
+    return CLI_EXIT_FAIL;
+}
 
 const cli_cmd_t cmd_sync = {
     .name = "sync",
@@ -303,9 +305,7 @@ const cli_cmd_t cmd_sync = {
         "sync\n"
         "always does; the long-running form is 'vocfed node'.\n"
         "\n"
-        "Options:\n"
-        "  --coordinator ENDPOINT  e.g. tcp://127.0.0.1:7700 (default: "
-        "DIR/vocfed.cfg)\n"
+        "Options:\n" S_HELP_COORDINATOR
         "  --coordinator-key HEX   its public key (default: DIR/vocfed.cfg)\n"
         "  --timeout SECONDS       give up after this long (default 60)\n"
         "  --verbose               log each change of the session's state\n"

@@ -136,13 +136,12 @@ s_run(cli_t *cli, int argc, char **argv)
         CLI_END,
     };
     cli_args_t a;
-    int rc = cli_parse(cli, opts, argc, argv, &a);
+    int rc = cli_parse_sub(cli, opts, argc, argv, &a,
+                           "linkage-key needs generate or import");
     if (rc != CLI_GO_ON)
         return rc;
     char **args = a.v;
     size_t nargs = a.n;
-    if (nargs == 0)
-        return cli_usage_error(cli, "linkage-key needs generate or import");
     if (strcmp(args[0], "generate") == 0) {
         if (nargs > 1)
             return cli_usage_error(cli, "unexpected argument '%s'", args[1]);

@@ -225,14 +225,13 @@ s_parse(cli_t *cli, int argc, char **argv, s_req_t *req)
     };
     node_member_status_t st;
     cli_args_t a;
-    int rc = cli_parse(cli, opts, argc, argv, &a);
+    int rc = cli_parse_sub(cli, opts, argc, argv, &a,
+                           "members needs add, list, suspend, activate or "
+                           "revoke");
     if (rc != CLI_GO_ON)
         return rc;
     char **args = a.v;
     size_t nargs = a.n;
-    if (nargs == 0)
-        return cli_usage_error(cli, "members needs add, list, suspend, "
-                                    "activate or revoke");
     req->sub = args[0];
     bool add = strcmp(req->sub, "add") == 0;
     size_t want;

@@ -141,9 +141,11 @@ done:
     return rc;
 }
 
+/* put and del: the command running (cli->cmd) says which. */
 static int
-s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
+s_run(cli_t *cli, int argc, char **argv)
 {
+    proto_op_t op = cli->cmd == &cmd_del ? PROTO_OP_DEL : PROTO_OP_PUT;
     bool json = false;
     const cli_opt_t opts[] = {
         CLI_FLAG("json", &json),
@@ -170,18 +172,6 @@ s_run(cli_t *cli, int argc, char **argv, proto_op_t op)
 done:
     proto_buf_release(&body);
     return rc;
-}
-
-static int
-s_put(cli_t *cli, int argc, char **argv)
-{
-    return s_run(cli, argc, argv, PROTO_OP_PUT);
-}
-
-static int
-s_del(cli_t *cli, int argc, char **argv)
-{
-    return s_run(cli, argc, argv, PROTO_OP_DEL);
 }
 
 const cli_cmd_t cmd_put = {
@@ -215,7 +205,7 @@ const cli_cmd_t cmd_put = {
         "kind this node does not write), 3 no store, bad key file or disk "
         "full.\n",
     .usage_more = cli_print_kinds,
-    .run = s_put,
+    .run = s_run,
     .needs = CLI_NEEDS_KEY,
 };
 
@@ -236,6 +226,6 @@ const cli_cmd_t cmd_del = {
         "Exit status: 0 deleted, 1 no such record, 2 usage error, 3 no "
         "store, bad\n"
         "key file or disk full.\n",
-    .run = s_del,
+    .run = s_run,
     .needs = CLI_NEEDS_KEY,
 };

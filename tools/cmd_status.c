@@ -195,13 +195,9 @@ s_print(const node_t *node, json_t *j)
 }
 
 static int
-s_run(cli_t *cli, int argc, char **argv)
+s_show(cli_t *cli, node_t *node, bool json)
 {
-    bool json = false;
-    node_t *node;
-    int rc = cli_parse_json(cli, argc, argv, &json, &node);
-    if (rc != CLI_GO_ON)
-        return rc;
+    int rc;
     store_t *store = node_store(node);
     s_status_t s = {store, json_object(), json_object(), json_array(), 0};
     json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", node_id(node),
@@ -256,6 +252,6 @@ const cli_cmd_t cmd_status = {
         "bytes_in}},\n"
         "                alarms (a list)\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 ok, 2 usage error, 3 no store.\n",
-    .run = s_run,
+    .show = s_show,
     .needs = CLI_NEEDS_IDENTITY,
 };

@@ -4,13 +4,9 @@
 #include <stdio.h>
 
 static int
-s_run(cli_t *cli, int argc, char **argv)
+s_show(cli_t *cli, node_t *node, bool json)
 {
-    bool json = false;
-    node_t *node;
-    int rc = cli_parse_json(cli, argc, argv, &json, &node);
-    if (rc != CLI_GO_ON)
-        return rc;
+    (void)cli;
     if (!json) {
         printf("id:      %s\n"
                "name:    %s\n"
@@ -41,6 +37,6 @@ const cli_cmd_t cmd_whoami = {
              "on one line\n" CLI_HELP_COMMON "\n"
              "Exit status: 0 ok, 2 usage error, 3 no store or no identity in "
              "it.\n",
-    .run = s_run,
+    .show = s_show,
     .needs = CLI_NEEDS_IDENTITY,
 };

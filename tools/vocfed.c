@@ -117,7 +117,8 @@ s_run(int argc, char **argv)
     cli_getopt_reset();
     /* The command opens the node it declared (cli_node) once it has
      * checked its command line; it is closed here, the key wiped. */
-    rc = cli.cmd->run(&cli, cargc, cargv);
+    rc = cli.cmd->run ? cli.cmd->run(&cli, cargc, cargv)
+                      : cli_run_json(&cli, cargc, cargv, cli.cmd->show);
     cli_node_close(&cli);
     return rc;
 }
