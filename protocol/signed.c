@@ -2,6 +2,7 @@
 #include "protocol/signed.h"
 #include "protocol/mpack.h"
 
+#include <assert.h>
 #include <msgpack.h>
 #include <sodium.h>
 #include <string.h>
@@ -79,4 +80,48 @@ proto_signed_wrap(const char *domain, const uint8_t *body, size_t body_len,
         return VOCFED_ENOMEM;
     }
     return VOCFED_OK;
+}
+
+int
+proto_signed_sign(const proto_signed_form_t *form, const void *in,
+                  const uint8_t *sk, proto_buf_t *out)
+{
+    proto_buf_t body;
+    proto_buf_init(&body);
+    int rc = form->encode(in, &body);
+    if (rc == VOCFED_OK)
+        rc = proto_signed_wrap(form->domain, body.data, body.len, sk, out);
+    proto_buf_release(&body);
+    return rc;
+}
+
+/* Splits, verifies the signature unless pk is NULL (only
+ * proto_signed_peek passes NULL), decodes. */
+static int
+s_open(const proto_signed_form_t *form, const uint8_t *data, size_t len,
+       const uint8_t *pk, void *out)
+{
+    const uint8_t *body, *sig;
+    size_t body_len;
+    int rc = proto_signed_split(data, len, form->max, &body, &body_len, &sig);
+    if (rc)
+        return rc;
+    if (pk && (rc = proto_signed_verify(form->domain, body, body_len, sig, pk)))
+        return rc;
+    return form->decode(body, body_len, out);
+}
+
+int
+proto_signed_open(const proto_signed_form_t *form, const uint8_t *data,
+                  size_t len, const uint8_t *pk, void *out)
+{
+    assert(pk);
+    return s_open(form, data, len, pk, out);
+}
+
+int
+proto_signed_peek(const proto_signed_form_t *form, const uint8_t *data,
+                  size_t len, void *out)
+{
+    return s_open(form, data, len, NULL, out);
 }
