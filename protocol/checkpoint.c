@@ -66,10 +66,10 @@ s_encode_body(const void *in, proto_buf_t *body)
 }
 
 static const proto_signed_form_t s_form = {
-    PROTO_CHECKPOINT_SIG_DOMAIN,
-    PROTO_CHECKPOINT_MAX,
-    s_encode_body,
-    s_decode_body,
+    .domain = PROTO_CHECKPOINT_SIG_DOMAIN,
+    .max = PROTO_CHECKPOINT_MAX,
+    .encode = s_encode_body,
+    .decode = s_decode_body,
 };
 
 int
@@ -96,13 +96,8 @@ proto_checkpoint_verify(const uint8_t *data, size_t len,
     int rc = proto_checkpoint_open(data, len, pk, out);
     if (rc)
         return rc;
-    if (strcmp(out->author, author) != 0)
-        return VOCFED_EAUTHOR;
-    if (out->size != size)
-        return VOCFED_ESEQGAP;
-    if (sodium_memcmp(out->root, root, PROTO_HASH_LEN) != 0)
-        return VOCFED_EROOT;
-    return VOCFED_OK;
+    return proto_signed_expect(out->author, out->size, out->root, author, size,
+                               root);
 }
 
 int

@@ -210,6 +210,32 @@ s_walk(uint64_t size, uint64_t m, int to_leaf, s_walk_t *w)
     w->at = (s_range_t){a, n};
 }
 
+/* The proof of the walk towards leaf m - 1 of a tree of size leaves:
+ * PATH (to_leaf) or SUBPROOF(m, D[size], true) (SPEC 2). m is 0 only when
+ * an index + 1 wrapped. SUBPROOF lists first the old tree's last piece,
+ * where the walk stopped, unless it is the whole old tree (the walk never
+ * went right, RFC 6962's b). */
+static int
+s_prove(proto_hash_alg_t alg, uint64_t size, uint64_t m, int to_leaf,
+        proto_node_source_fn source, void *ctx, proto_proof_t *out)
+{
+    assert(source && out);
+    out->len = 0;
+    if (m > size || (to_leaf && m == 0))
+        return VOCFED_EINVALID;
+    if (!to_leaf && (m == 0 || m == size))
+        return VOCFED_OK;
+    s_walk_t w;
+    s_walk(size, m, to_leaf, &w);
+    if (!to_leaf && w.at.start != 0) {
+        int rc = s_range_hash(alg, w.at, source, ctx, out->hash[0]);
+        if (rc != 0)
+            return rc;
+        out->len = 1;
+    }
+    return s_emit_reversed(alg, w.sib, w.depth, source, ctx, out);
+}
+
 /* RFC 6962 2.1.1: PATH(m, D[n]) is PATH of the half holding m, then the
  * other half's MTH. */
 int
@@ -217,38 +243,16 @@ proto_merkle_inclusion_proof(proto_hash_alg_t alg, uint64_t index,
                              uint64_t size, proto_node_source_fn source,
                              void *ctx, proto_proof_t *out)
 {
-    assert(source && out);
-    out->len = 0;
-    if (index >= size)
-        return VOCFED_EINVALID;
-    s_walk_t w;
-    s_walk(size, index + 1, 1, &w);
-    return s_emit_reversed(alg, w.sib, w.depth, source, ctx, out);
+    return s_prove(alg, size, index + 1, 1, source, ctx, out);
 }
 
-/* RFC 6962 2.1.2: SUBPROOF(m, D[n], b). The walk stops at the subtree
- * that equals the old tree's last piece; that piece is listed first
- * unless it is the whole old tree (b: the walk never went right). */
+/* RFC 6962 2.1.2: PROOF(m, D[n]) is SUBPROOF(m, D[n], true). */
 int
 proto_merkle_consistency_proof(proto_hash_alg_t alg, uint64_t old_size,
                                uint64_t new_size, proto_node_source_fn source,
                                void *ctx, proto_proof_t *out)
 {
-    assert(source && out);
-    out->len = 0;
-    if (old_size > new_size)
-        return VOCFED_EINVALID;
-    if (old_size == 0 || old_size == new_size)
-        return VOCFED_OK;
-    s_walk_t w;
-    s_walk(new_size, old_size, 0, &w);
-    if (w.at.start != 0) {
-        int rc = s_range_hash(alg, w.at, source, ctx, out->hash[0]);
-        if (rc != 0)
-            return rc;
-        out->len = 1;
-    }
-    return s_emit_reversed(alg, w.sib, w.depth, source, ctx, out);
+    return s_prove(alg, new_size, old_size, 0, source, ctx, out);
 }
 
 /* RFC 9162 2.1.3.2. fn walks the leaf's position and sn the tree's last

@@ -84,6 +84,32 @@ s_pack_proof(msgpack_packer *pk, const proto_proof_t *p)
     return 0;
 }
 
+/* One message being appended to out. */
+typedef struct {
+    msgpack_packer pk; /* writes to out */
+    proto_buf_t *out;  /* where the message goes */
+    size_t start;      /* out->len before it */
+} s_enc_t;
+
+/* Starts a message of type at the end of out. Returns nonzero when a write
+ * failed. */
+static int
+s_begin(s_enc_t *e, proto_buf_t *out, proto_msg_type_t type)
+{
+    e->out = out;
+    e->start = out->len;
+    msgpack_packer_init(&e->pk, out, proto_buf_msgpack_write);
+    return s_pack_head(&e->pk, type);
+}
+
+/* Ends it: drops it when a write failed (fail) or when it is over
+ * PROTO_MSG_MAX. Returns 0, VOCFED_ENOMEM or VOCFED_ETOOLARGE. */
+static int
+s_end(s_enc_t *e, int fail)
+{
+    return proto_buf_finish(e->out, e->start, fail, PROTO_MSG_MAX);
+}
+
 static int
 s_head_cmp(const void *pa, const void *pb)
 {
@@ -109,18 +135,16 @@ s_encode_heads(proto_msg_type_t type, const char *node_id, proto_head_t *heads,
         if (s_head_cmp(&heads[i - 1], &heads[i]) == 0)
             return VOCFED_EINVALID;
 
-    size_t start = out->len;
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
-    int fail = s_pack_head(&pk, type) ||
-               s_pack_str(&pk, node_id, strlen(node_id)) ||
-               msgpack_pack_map(&pk, n);
+    s_enc_t e;
+    int fail = s_begin(&e, out, type) ||
+               s_pack_str(&e.pk, node_id, strlen(node_id)) ||
+               msgpack_pack_map(&e.pk, n);
     for (size_t i = 0; i < n && !fail; i++)
-        fail = s_pack_str(&pk, heads[i].author, heads[i].author_len) ||
-               msgpack_pack_array(&pk, 2) ||
-               msgpack_pack_uint64(&pk, heads[i].size) ||
-               s_pack_bin(&pk, heads[i].root, PROTO_HASH_LEN);
-    return proto_buf_finish(out, start, fail, PROTO_MSG_MAX);
+        fail = s_pack_str(&e.pk, heads[i].author, heads[i].author_len) ||
+               msgpack_pack_array(&e.pk, 2) ||
+               msgpack_pack_uint64(&e.pk, heads[i].size) ||
+               s_pack_bin(&e.pk, heads[i].root, PROTO_HASH_LEN);
+    return s_end(&e, fail);
 }
 
 int
@@ -178,23 +202,22 @@ proto_msg_encode_batch(const proto_msg_batch_in_t *b, proto_buf_t *out)
     if (total > PROTO_MSG_MAX)
         return VOCFED_ETOOLARGE;
 
-    size_t start = out->len;
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
-    int fail = s_pack_head(&pk, PROTO_MSG_BATCH) ||
-               s_pack_str(&pk, b->author, strlen(b->author)) ||
-               msgpack_pack_uint64(&pk, b->first_seq) ||
-               msgpack_pack_array(&pk, b->count);
+    s_enc_t e;
+    int fail = s_begin(&e, out, PROTO_MSG_BATCH) ||
+               s_pack_str(&e.pk, b->author, strlen(b->author)) ||
+               msgpack_pack_uint64(&e.pk, b->first_seq) ||
+               msgpack_pack_array(&e.pk, b->count);
     for (size_t i = 0; i < b->count && !fail; i++)
-        fail = s_pack_bin(&pk, b->entries[i].data, b->entries[i].len);
+        fail = s_pack_bin(&e.pk, b->entries[i].data, b->entries[i].len);
     if (!fail)
-        fail = msgpack_pack_array(&pk, b->ncp);
+        fail = msgpack_pack_array(&e.pk, b->ncp);
     for (size_t i = 0; i < b->ncp && !fail; i++)
-        fail = s_pack_bin(&pk, b->checkpoints[i].data, b->checkpoints[i].len);
+        fail = s_pack_bin(&e.pk, b->checkpoints[i].data, b->checkpoints[i].len);
     if (!fail)
-        fail = msgpack_pack_uint64(&pk, b->old_size) ||
-               s_pack_proof(&pk, b->consistency) || s_pack_proof(&pk, b->range);
-    return proto_buf_finish(out, start, fail, PROTO_MSG_MAX);
+        fail = msgpack_pack_uint64(&e.pk, b->old_size) ||
+               s_pack_proof(&e.pk, b->consistency) ||
+               s_pack_proof(&e.pk, b->range);
+    return s_end(&e, fail);
 }
 
 int
@@ -204,12 +227,10 @@ proto_msg_encode_receipt(const uint8_t *receipt, size_t len, proto_buf_t *out)
         return VOCFED_EINVALID;
     if (len > PROTO_RECEIPT_MAX)
         return VOCFED_ETOOLARGE;
-    size_t start = out->len;
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
+    s_enc_t e;
     int fail =
-        s_pack_head(&pk, PROTO_MSG_RECEIPT) || s_pack_bin(&pk, receipt, len);
-    return proto_buf_finish(out, start, fail, PROTO_MSG_MAX);
+        s_begin(&e, out, PROTO_MSG_RECEIPT) || s_pack_bin(&e.pk, receipt, len);
+    return s_end(&e, fail);
 }
 
 int
@@ -217,13 +238,11 @@ proto_msg_encode_pull(const char *author, uint64_t from_seq, proto_buf_t *out)
 {
     if (!author || !proto_id_valid(author, strlen(author)) || from_seq == 0)
         return VOCFED_EINVALID;
-    size_t start = out->len;
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
-    int fail = s_pack_head(&pk, PROTO_MSG_PULL) ||
-               s_pack_str(&pk, author, strlen(author)) ||
-               msgpack_pack_uint64(&pk, from_seq);
-    return proto_buf_finish(out, start, fail, PROTO_MSG_MAX);
+    s_enc_t e;
+    int fail = s_begin(&e, out, PROTO_MSG_PULL) ||
+               s_pack_str(&e.pk, author, strlen(author)) ||
+               msgpack_pack_uint64(&e.pk, from_seq);
+    return s_end(&e, fail);
 }
 
 int
@@ -238,18 +257,16 @@ proto_msg_encode_error(const char *code, const char *text, const char *author,
         return VOCFED_ETOOLARGE;
     if (!proto_text_valid(text, text_len))
         return VOCFED_EINVALID;
-    size_t start = out->len;
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
-    int fail = s_pack_head(&pk, PROTO_MSG_ERROR) ||
-               s_pack_str(&pk, code, strlen(code)) ||
-               s_pack_str(&pk, text, text_len);
+    s_enc_t e;
+    int fail = s_begin(&e, out, PROTO_MSG_ERROR) ||
+               s_pack_str(&e.pk, code, strlen(code)) ||
+               s_pack_str(&e.pk, text, text_len);
     if (!fail)
-        fail = author ? s_pack_str(&pk, author, strlen(author))
-                      : msgpack_pack_nil(&pk);
+        fail = author ? s_pack_str(&e.pk, author, strlen(author))
+                      : msgpack_pack_nil(&e.pk);
     if (!fail)
-        fail = msgpack_pack_uint64(&pk, seq);
-    return proto_buf_finish(out, start, fail, PROTO_MSG_MAX);
+        fail = msgpack_pack_uint64(&e.pk, seq);
+    return s_end(&e, fail);
 }
 
 /* ---- decoding ----------------------------------------------------------- */

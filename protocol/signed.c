@@ -1,5 +1,6 @@
 /* vocfed: the signed envelope (SPEC 4.2, 9.2). */
 #include "protocol/signed.h"
+#include "protocol/hash.h"
 #include "protocol/mpack.h"
 
 #include <assert.h>
@@ -124,4 +125,18 @@ proto_signed_peek(const proto_signed_form_t *form, const uint8_t *data,
                   size_t len, void *out)
 {
     return s_open(form, data, len, NULL, out);
+}
+
+int
+proto_signed_expect(const char *author, uint64_t size, const uint8_t *root,
+                    const char *want_author, uint64_t want_size,
+                    const uint8_t *want_root)
+{
+    if (strcmp(author, want_author) != 0)
+        return VOCFED_EAUTHOR;
+    if (size != want_size)
+        return VOCFED_ESEQGAP;
+    if (sodium_memcmp(root, want_root, PROTO_HASH_LEN) != 0)
+        return VOCFED_EROOT;
+    return VOCFED_OK;
 }

@@ -65,4 +65,12 @@ int proto_signed_open(const proto_signed_form_t *form, const uint8_t *data,
 int proto_signed_peek(const proto_signed_form_t *form, const uint8_t *data,
                       size_t len, void *out) VOCFED_WUR;
 
+/* What a verify checks after its open (SPEC 4, 9): that the opened form
+ * speaks of the log the caller expects, author's at size entries with
+ * root (PROTO_HASH_LEN bytes). Returns 0, VOCFED_EAUTHOR, VOCFED_ESEQGAP
+ * (size differs) or VOCFED_EROOT. */
+int proto_signed_expect(const char *author, uint64_t size, const uint8_t *root,
+                        const char *want_author, uint64_t want_size,
+                        const uint8_t *want_root) VOCFED_WUR;
+
 #endif
