@@ -4,8 +4,8 @@
  * signer signs, with Ed25519, domain || 0x00 || body. The envelope is
  * checked (and the signature verified over the exact received body bytes)
  * before anything of the body is decoded. A form (proto_signed_form_t)
- * holds what tells checkpoints and receipts apart; the functions that
- * take one are all of sign, open and peek for either. */
+ * holds what tells checkpoints and receipts apart; both sign, open and
+ * peek through the functions that take one. */
 #ifndef VOCFED_PROTOCOL_SIGNED_H
 #define VOCFED_PROTOCOL_SIGNED_H
 
