@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <string.h>
 
 typedef struct {
     uint8_t *data; /* owned; NULL until the first write */
@@ -40,6 +39,24 @@ proto_buf_append(proto_buf_t *b, const void *data, size_t len)
         return VOCFED_OK;
     }
     return proto_buf_append_slow(b, data, len);
+}
+
+/* Ends an encoder that appended to b from offset start: fail is nonzero
+ * when a write failed. On failure, or when the encoder appended more than
+ * max bytes, drops what it appended. Returns 0, VOCFED_ENOMEM or
+ * VOCFED_ETOOLARGE. */
+static inline int VOCFED_WUR
+proto_buf_finish(proto_buf_t *b, size_t start, int fail, size_t max)
+{
+    if (fail) {
+        b->len = start;
+        return VOCFED_ENOMEM;
+    }
+    if (b->len - start > max) {
+        b->len = start;
+        return VOCFED_ETOOLARGE;
+    }
+    return VOCFED_OK;
 }
 
 /* msgpack-c write callback: data is a proto_buf_t *. */

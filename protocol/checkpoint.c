@@ -7,9 +7,12 @@
 #include <sodium.h>
 #include <string.h>
 
+/* SPEC 4.1. The author is checked after every field is read, as it
+ * always was: a bad id before a bad field reports the field. */
 static int
-s_decode_body(const uint8_t *body, size_t len, proto_checkpoint_t *out)
+s_decode_body(const uint8_t *body, size_t len, void *dst)
 {
+    proto_checkpoint_t *out = dst;
     proto_rd_t r;
     uint32_t n;
     const char *author;
@@ -19,14 +22,8 @@ s_decode_body(const uint8_t *body, size_t len, proto_checkpoint_t *out)
 
     memset(out, 0, sizeof *out);
     proto_rd_init(&r, body, len);
-    if ((rc = proto_rd_array(&r, &n)))
+    if ((rc = proto_rd_record(&r, PROTO_CHECKPOINT_VERSION, &out->version, &n)))
         return rc;
-    if (n < 1)
-        return VOCFED_EMALFORMED;
-    if ((rc = proto_rd_uint(&r, &out->version)))
-        return rc;
-    if (out->version != PROTO_CHECKPOINT_VERSION)
-        return VOCFED_EVERSION;
     if (n != 6)
         return VOCFED_EMALFORMED;
     if ((rc = proto_rd_str(&r, &author, &author_len)) ||
@@ -45,20 +42,16 @@ s_decode_body(const uint8_t *body, size_t len, proto_checkpoint_t *out)
     return VOCFED_OK;
 }
 
-int
-proto_checkpoint_sign(const proto_checkpoint_t *cp,
-                      const uint8_t sk[PROTO_SECKEY_LEN], proto_buf_t *out)
+static int
+s_encode_body(const void *in, proto_buf_t *body)
 {
+    const proto_checkpoint_t *cp = in;
     size_t alen = strnlen(cp->author, sizeof cp->author);
     if (cp->version != PROTO_CHECKPOINT_VERSION ||
         !proto_id_valid(cp->author, alen))
         return VOCFED_EINVALID;
-
-    proto_buf_t body;
-    proto_buf_init(&body);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &body, proto_buf_msgpack_write);
-    int rc = VOCFED_ENOMEM;
+    msgpack_packer_init(&pk, body, proto_buf_msgpack_write);
     if (msgpack_pack_array(&pk, 6) || msgpack_pack_uint64(&pk, cp->version) ||
         msgpack_pack_str(&pk, alen) ||
         msgpack_pack_str_body(&pk, cp->author, alen) ||
@@ -68,13 +61,22 @@ proto_checkpoint_sign(const proto_checkpoint_t *cp,
         msgpack_pack_uint64(&pk, cp->time_ms) ||
         msgpack_pack_bin(&pk, PROTO_HASH_LEN) ||
         msgpack_pack_bin_body(&pk, cp->prev, PROTO_HASH_LEN))
-        goto done;
+        return VOCFED_ENOMEM;
+    return VOCFED_OK;
+}
 
-    rc = proto_signed_wrap(PROTO_CHECKPOINT_SIG_DOMAIN, body.data, body.len, sk,
-                           out);
-done:
-    proto_buf_release(&body);
-    return rc;
+static const proto_signed_form_t s_form = {
+    .domain = PROTO_CHECKPOINT_SIG_DOMAIN,
+    .max = PROTO_CHECKPOINT_MAX,
+    .encode = s_encode_body,
+    .decode = s_decode_body,
+};
+
+int
+proto_checkpoint_sign(const proto_checkpoint_t *cp,
+                      const uint8_t sk[PROTO_SECKEY_LEN], proto_buf_t *out)
+{
+    return proto_signed_sign(&s_form, cp, sk, out);
 }
 
 int
@@ -82,16 +84,7 @@ proto_checkpoint_open(const uint8_t *data, size_t len,
                       const uint8_t pk[PROTO_PUBKEY_LEN],
                       proto_checkpoint_t *out)
 {
-    const uint8_t *body, *sig;
-    size_t body_len;
-    int rc = proto_signed_split(data, len, PROTO_CHECKPOINT_MAX, &body,
-                                &body_len, &sig);
-    if (rc)
-        return rc;
-    if ((rc = proto_signed_verify(PROTO_CHECKPOINT_SIG_DOMAIN, body, body_len,
-                                  sig, pk)))
-        return rc;
-    return s_decode_body(body, body_len, out);
+    return proto_signed_open(&s_form, data, len, pk, out);
 }
 
 int
@@ -103,25 +96,14 @@ proto_checkpoint_verify(const uint8_t *data, size_t len,
     int rc = proto_checkpoint_open(data, len, pk, out);
     if (rc)
         return rc;
-    if (strcmp(out->author, author) != 0)
-        return VOCFED_EAUTHOR;
-    if (out->size != size)
-        return VOCFED_ESEQGAP;
-    if (sodium_memcmp(out->root, root, PROTO_HASH_LEN) != 0)
-        return VOCFED_EROOT;
-    return VOCFED_OK;
+    return proto_signed_expect(out->author, out->size, out->root, author, size,
+                               root);
 }
 
 int
 proto_checkpoint_peek(const uint8_t *data, size_t len, proto_checkpoint_t *out)
 {
-    const uint8_t *body, *sig;
-    size_t body_len;
-    int rc = proto_signed_split(data, len, PROTO_CHECKPOINT_MAX, &body,
-                                &body_len, &sig);
-    if (rc)
-        return rc;
-    return s_decode_body(body, body_len, out);
+    return proto_signed_peek(&s_form, data, len, out);
 }
 
 int

@@ -71,31 +71,23 @@ proto_field_name_valid(const char *s, size_t len)
 bool
 proto_key_valid(const char *s, size_t len)
 {
-    if (len == 0 || len > PROTO_KEY_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return false;
-    }
-    return proto_utf8_valid(s, len);
+    return len != 0 && len <= PROTO_KEY_MAX && proto_text_valid(s, len);
 }
 
-/* Canonical order of names: bytewise, a prefix before its extensions. */
-static int
-s_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+int
+proto_rd_id(proto_rd_t *r, const char **s, size_t *len)
 {
-    int c = memcmp(a, b, alen < blen ? alen : blen);
-    if (c)
-        return c;
-    return alen < blen ? -1 : alen > blen;
+    int rc = proto_rd_name(r, s, len);
+    if (rc)
+        return rc;
+    return proto_id_valid(*s, *len) ? VOCFED_OK : proto_rd_name_error(*s, *len);
 }
 
 static int
 s_field_cmp(const void *pa, const void *pb)
 {
     const proto_field_t *a = pa, *b = pb;
-    return s_name_cmp(a->name, a->name_len, b->name, b->name_len);
+    return proto_name_cmp(a->name, a->name_len, b->name, b->name_len);
 }
 
 static bool
@@ -178,7 +170,7 @@ s_read_body(proto_rd_t *r)
             return rc;
         if (!proto_field_name_valid(name, name_len))
             return VOCFED_EMALFORMED;
-        if (prev && s_name_cmp(prev, prev_len, name, name_len) >= 0)
+        if (prev && proto_name_cmp(prev, prev_len, name, name_len) >= 0)
             return VOCFED_ENONCANONICAL;
         prev = name;
         prev_len = name_len;
@@ -239,15 +231,7 @@ proto_entry_encode(const proto_entry_t *e, proto_buf_t *out)
         fail = e->op == PROTO_OP_PUT
                    ? proto_buf_append(out, e->body, e->body_len) != 0
                    : msgpack_pack_nil(&pk);
-    if (fail) {
-        out->len = start;
-        return VOCFED_ENOMEM;
-    }
-    if (out->len - start > PROTO_ENTRY_MAX) {
-        out->len = start;
-        return VOCFED_ETOOLARGE;
-    }
-    return VOCFED_OK;
+    return proto_buf_finish(out, start, fail, PROTO_ENTRY_MAX);
 }
 
 int
@@ -264,15 +248,8 @@ proto_entry_decode(const uint8_t *data, size_t len, proto_entry_t *out)
         return VOCFED_ETOOLARGE;
     memset(out, 0, sizeof *out);
     proto_rd_init(&r, data, len);
-    if ((rc = proto_rd_array(&r, &n)))
+    if ((rc = proto_rd_record(&r, PROTO_ENTRY_VERSION, &out->version, &n)))
         return rc;
-    /* SPEC 3.1: the version comes first and is checked first. */
-    if (n < 1)
-        return VOCFED_EMALFORMED;
-    if ((rc = proto_rd_uint(&r, &out->version)))
-        return rc;
-    if (out->version != PROTO_ENTRY_VERSION)
-        return VOCFED_EVERSION;
     if (n != 8)
         return VOCFED_EMALFORMED;
     if ((rc = proto_rd_name(&r, &out->author, &out->author_len)) ||
@@ -286,8 +263,7 @@ proto_entry_decode(const uint8_t *data, size_t len, proto_entry_t *out)
         !proto_kind_valid(out->kind, out->kind_len))
         return VOCFED_EMALFORMED;
     if (!proto_key_valid(out->key, out->key_len))
-        return proto_utf8_valid(out->key, out->key_len) ? VOCFED_EMALFORMED
-                                                        : VOCFED_ENONCANONICAL;
+        return proto_rd_name_error(out->key, out->key_len);
     if (op_len == 3 && memcmp(op, "put", 3) == 0)
         out->op = PROTO_OP_PUT;
     else if (op_len == 3 && memcmp(op, "del", 3) == 0)

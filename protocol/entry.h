@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PROTO_ENTRY_VERSION 1
 #define PROTO_ENTRY_MAX 65536 /* bytes of one encoded entry */
@@ -101,6 +102,24 @@ bool proto_id_valid(const char *s, size_t len);
 bool proto_kind_valid(const char *s, size_t len);
 bool proto_field_name_valid(const char *s, size_t len);
 bool proto_key_valid(const char *s, size_t len);
+
+/* Reads an author id (SPEC 3.2) borrowed from the cursor's bytes. Returns
+ * 0, a reader's error, or the status proto_rd_name_error gives for an
+ * invalid id. */
+int proto_rd_id(proto_rd_t *r, const char **s, size_t *len) VOCFED_WUR;
+
+/* The canonical order of names (SPEC 3.3), of field names and of the ids
+ * of a heads map (SPEC 8.2): bytewise, a prefix before its extensions.
+ * Returns <0, 0 or >0 as memcmp. Inline: body decoding compares every
+ * field name with the one before. */
+static inline int
+proto_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c)
+        return c;
+    return alen < blen ? -1 : alen > blen;
+}
 
 /* "put" or "del". */
 const char *proto_op_name(proto_op_t op);

@@ -155,8 +155,9 @@ proto_merkle_root(proto_hash_alg_t alg, uint64_t size,
     return s_range_hash(alg, all, source, ctx, out);
 }
 
-/* Reads each range's hash into out, last range first: the walks below
- * find siblings root-down, RFC 6962 lists them leaf-up. */
+/* Reads each range's hash into out after what it holds, last range
+ * first: the walks below find siblings root-down, RFC 6962 lists them
+ * leaf-up. On failure empties out. */
 static int
 s_emit_reversed(proto_hash_alg_t alg, const s_range_t *ranges, size_t n,
                 proto_node_source_fn source, void *ctx, proto_proof_t *out)
@@ -165,96 +166,93 @@ s_emit_reversed(proto_hash_alg_t alg, const s_range_t *ranges, size_t n,
     for (size_t i = 0; i < n; i++) {
         int rc = s_range_hash(alg, ranges[n - 1 - i], source, ctx,
                               out->hash[out->len]);
-        if (rc != 0)
+        if (rc != 0) {
+            out->len = 0;
             return rc;
+        }
         out->len++;
     }
     return VOCFED_OK;
 }
 
+/* RFC 6962's walk from the root of a tree of size leaves down towards the
+ * subtree whose last leaf is leaf m - 1 (1 <= m <= size), into the half
+ * that holds it at each split; every other half is a sibling. The walk
+ * stops at a single leaf (to_leaf: PATH) or at the first subtree that
+ * ends exactly at leaf m - 1 (SUBPROOF). */
+typedef struct {
+    s_range_t sib[PROTO_MERKLE_MAX_LEVELS]; /* siblings, root first */
+    size_t depth;                           /* siblings found */
+    s_range_t at;                           /* where the walk stopped */
+} s_walk_t;
+
+static void
+s_walk(uint64_t size, uint64_t m, int to_leaf, s_walk_t *w)
+{
+    uint64_t a = 0, n = size;
+    w->depth = 0;
+    /* 0 < m <= n throughout; a step is taken only with n >= 2 (with
+     * m < n when not to_leaf), and each at least halves n, so depth stays
+     * below 64. */
+    while (to_leaf ? n > 1 : m != n) {
+        assert(w->depth < PROTO_MERKLE_MAX_LEVELS);
+        uint64_t k = s_split(n);
+        if (m <= k) {
+            w->sib[w->depth++] = (s_range_t){a + k, n - k};
+            n = k;
+        } else {
+            w->sib[w->depth++] = (s_range_t){a, k};
+            a += k;
+            n -= k;
+            m -= k;
+        }
+    }
+    w->at = (s_range_t){a, n};
+}
+
+/* The proof of the walk towards leaf m - 1 of a tree of size leaves:
+ * PATH (to_leaf) or SUBPROOF(m, D[size], true) (SPEC 2). m is 0 only when
+ * an index + 1 wrapped. SUBPROOF lists first the old tree's last piece,
+ * where the walk stopped, unless it is the whole old tree (the walk never
+ * went right, RFC 6962's b). */
+static int
+s_prove(proto_hash_alg_t alg, uint64_t size, uint64_t m, int to_leaf,
+        proto_node_source_fn source, void *ctx, proto_proof_t *out)
+{
+    assert(source && out);
+    out->len = 0;
+    if (m > size || (to_leaf && m == 0))
+        return VOCFED_EINVALID;
+    if (!to_leaf && (m == 0 || m == size))
+        return VOCFED_OK;
+    s_walk_t w;
+    s_walk(size, m, to_leaf, &w);
+    if (!to_leaf && w.at.start != 0) {
+        int rc = s_range_hash(alg, w.at, source, ctx, out->hash[0]);
+        if (rc != 0)
+            return rc;
+        out->len = 1;
+    }
+    return s_emit_reversed(alg, w.sib, w.depth, source, ctx, out);
+}
+
 /* RFC 6962 2.1.1: PATH(m, D[n]) is PATH of the half holding m, then the
- * other half's MTH. Walked from the root down, so siblings come out in
- * reverse. */
+ * other half's MTH. */
 int
 proto_merkle_inclusion_proof(proto_hash_alg_t alg, uint64_t index,
                              uint64_t size, proto_node_source_fn source,
                              void *ctx, proto_proof_t *out)
 {
-    assert(source && out);
-    out->len = 0;
-    if (index >= size)
-        return VOCFED_EINVALID;
-
-    s_range_t sib[PROTO_MERKLE_MAX_LEVELS];
-    size_t depth = 0;
-    uint64_t a = 0, n = size;
-    while (n > 1) {
-        /* Each step at least halves n, so depth stays below 64. */
-        assert(depth < PROTO_MERKLE_MAX_LEVELS);
-        uint64_t k = s_split(n);
-        if (index < a + k) {
-            sib[depth++] = (s_range_t){a + k, n - k};
-            n = k;
-        } else {
-            sib[depth++] = (s_range_t){a, k};
-            a += k;
-            n -= k;
-        }
-    }
-    int rc = s_emit_reversed(alg, sib, depth, source, ctx, out);
-    if (rc != 0)
-        out->len = 0;
-    return rc;
+    return s_prove(alg, size, index + 1, 1, source, ctx, out);
 }
 
-/* RFC 6962 2.1.2: SUBPROOF(m, D[n], b). Walked from the root down: m is
- * the old tree's leaves within the current subtree, have_root is b. The
- * walk stops at the subtree that equals the old tree's last piece; that
- * piece is listed first unless it is the whole old tree. */
+/* RFC 6962 2.1.2: PROOF(m, D[n]) is SUBPROOF(m, D[n], true). */
 int
 proto_merkle_consistency_proof(proto_hash_alg_t alg, uint64_t old_size,
                                uint64_t new_size, proto_node_source_fn source,
                                void *ctx, proto_proof_t *out)
 {
-    assert(source && out);
-    out->len = 0;
-    if (old_size > new_size)
-        return VOCFED_EINVALID;
-    if (old_size == 0 || old_size == new_size)
-        return VOCFED_OK;
-
-    s_range_t sib[PROTO_MERKLE_MAX_LEVELS];
-    size_t depth = 0;
-    uint64_t a = 0, n = new_size, m = old_size;
-    int have_root = 1;
-    while (m != n) {
-        /* 0 < m < n here, so n >= 2 and each step at least halves n. */
-        assert(depth < PROTO_MERKLE_MAX_LEVELS);
-        uint64_t k = s_split(n);
-        if (m <= k) {
-            sib[depth++] = (s_range_t){a + k, n - k};
-            n = k;
-        } else {
-            sib[depth++] = (s_range_t){a, k};
-            a += k;
-            n -= k;
-            m -= k;
-            have_root = 0;
-        }
-    }
-    int rc = VOCFED_OK;
-    if (!have_root) {
-        s_range_t last = {a, n};
-        rc = s_range_hash(alg, last, source, ctx, out->hash[0]);
-        if (rc != 0)
-            goto done;
-        out->len = 1;
-    }
-    rc = s_emit_reversed(alg, sib, depth, source, ctx, out);
-done:
-    if (rc != 0)
-        out->len = 0;
-    return rc;
+    return s_prove(alg, new_size, old_size, 0, source, ctx, out);
 }
 
 /* RFC 9162 2.1.3.2. fn walks the leaf's position and sn the tree's last

@@ -95,13 +95,54 @@ proto_rd_map(proto_rd_t *r, uint32_t *count)
     return rc;
 }
 
-/* Any integer form; *neg tells whether the value is negative (then
- * *mag holds the int64 value's bits). Checks minimality. */
+/* uint 8, 16, 32, 64 (b is 0xcc..0xcf): canonical only for values the
+ * next shorter form cannot hold. */
+static inline int
+s_uint_form(proto_rd_t *r, uint8_t b, uint64_t *u)
+{
+    static const uint64_t min[] = {0x80, 0x100, 0x10000, 0x100000000ull};
+    uint64_t v;
+    int rc = s_be(r, (size_t)1 << (b - 0xcc), &v);
+    if (rc)
+        return rc;
+    if (v < min[b - 0xcc])
+        return VOCFED_ENONCANONICAL;
+    *u = v;
+    return VOCFED_OK;
+}
+
+/* int 8, 16, 32, 64 (b is 0xd0..0xd3): canonical only for values below
+ * the next shorter signed form (non-negative values use uint forms). */
+static inline int
+s_int_form(proto_rd_t *r, uint8_t b, int64_t *s)
+{
+    static const int64_t lim[] = {-32, -128, -32768, -2147483648ll};
+    size_t n = (size_t)1 << (b - 0xd0);
+    uint64_t v;
+    int rc = s_be(r, n, &v);
+    if (rc)
+        return rc;
+    int64_t x;
+    if (n == 1)
+        x = (int8_t)v;
+    else if (n == 2)
+        x = (int16_t)v;
+    else if (n == 4)
+        x = (int32_t)v;
+    else
+        x = (int64_t)v;
+    if (x >= lim[b - 0xd0])
+        return VOCFED_ENONCANONICAL;
+    *s = x;
+    return VOCFED_OK;
+}
+
+/* Any integer form; *neg tells whether the value is negative (then *s
+ * holds it, else *u). Checks minimality. */
 static int
 s_integer(proto_rd_t *r, bool *neg, uint64_t *u, int64_t *s)
 {
     uint8_t b;
-    uint64_t v;
     int rc = s_byte(r, &b);
     if (rc)
         return rc;
@@ -115,49 +156,16 @@ s_integer(proto_rd_t *r, bool *neg, uint64_t *u, int64_t *s)
         *s = (int8_t)b;
         return VOCFED_OK;
     }
-    switch (b) {
-    case 0xcc:
-    case 0xcd:
-    case 0xce:
-    case 0xcf: {
-        static const uint64_t min[] = {0x80, 0x100, 0x10000, 0x100000000ull};
-        size_t n = (size_t)1 << (b - 0xcc);
-        if ((rc = s_be(r, n, &v)))
+    if (b >= 0xcc && b <= 0xcf)
+        return s_uint_form(r, b, u);
+    if (b >= 0xd0 && b <= 0xd3) {
+        if ((rc = s_int_form(r, b, s)))
             return rc;
-        if (v < min[b - 0xcc])
-            return VOCFED_ENONCANONICAL;
-        *u = v;
-        return VOCFED_OK;
-    }
-    case 0xd0:
-    case 0xd1:
-    case 0xd2:
-    case 0xd3: {
-        /* Signed forms are canonical only for values below the next
-         * shorter signed form (non-negative values use uint forms). */
-        static const int64_t lim[] = {-32, -128, -32768, -2147483648ll};
-        size_t n = (size_t)1 << (b - 0xd0);
-        if ((rc = s_be(r, n, &v)))
-            return rc;
-        int64_t x;
-        if (n == 1)
-            x = (int8_t)v;
-        else if (n == 2)
-            x = (int16_t)v;
-        else if (n == 4)
-            x = (int32_t)v;
-        else
-            x = (int64_t)v;
-        if (x >= lim[b - 0xd0])
-            return VOCFED_ENONCANONICAL;
         *neg = true;
-        *s = x;
         return VOCFED_OK;
     }
-    default:
-        r->p--;
-        return VOCFED_EMALFORMED;
-    }
+    r->p--;
+    return VOCFED_EMALFORMED;
 }
 
 int
@@ -303,6 +311,23 @@ proto_rd_value(proto_rd_t *r, proto_value_t *v)
     }
     v->type = PROTO_VAL_INT;
     return proto_rd_int(r, &v->i);
+}
+
+int
+proto_rd_name_error(const char *s, size_t len)
+{
+    return proto_utf8_valid(s, len) ? VOCFED_EMALFORMED : VOCFED_ENONCANONICAL;
+}
+
+bool
+proto_text_valid(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+    }
+    return proto_utf8_valid(s, len);
 }
 
 bool

@@ -59,10 +59,41 @@ int proto_rd_nil(proto_rd_t *r, bool *is_nil) VOCFED_WUR;
 /* One scalar (nil, bool, int, str). */
 int proto_rd_value(proto_rd_t *r, proto_value_t *v) VOCFED_WUR;
 
+/* The status for a string read with proto_rd_name that breaks its
+ * caller's rule: VOCFED_ENONCANONICAL when it is not even valid UTF-8 (what
+ * proto_rd_str would have said), else VOCFED_EMALFORMED. */
+int proto_rd_name_error(const char *s, size_t len) VOCFED_WUR;
+
+/* Opens a versioned record, the array [version, ...] of entries,
+ * checkpoints, receipts and messages (SPEC 3.1, 4.1, 8.1, 9.1): reads the
+ * array header and the version into *version, and checks the version
+ * before anything else, the element count included. Returns 0 with *count
+ * the array's elements (at least 1), a reader's error, VOCFED_EMALFORMED
+ * (an empty array) or VOCFED_EVERSION (not want). Inline: every decoder
+ * on the hot path of ingest and verify starts with it. */
+static inline int VOCFED_WUR
+proto_rd_record(proto_rd_t *r, uint64_t want, uint64_t *version,
+                uint32_t *count)
+{
+    int rc = proto_rd_array(r, count);
+    if (rc)
+        return rc;
+    if (*count < 1)
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_uint(r, version)))
+        return rc;
+    return *version == want ? VOCFED_OK : VOCFED_EVERSION;
+}
+
 /* True when every byte has been consumed. */
 bool proto_rd_done(const proto_rd_t *r);
 
 /* True when [s, s+len) is valid UTF-8 (no overlongs, no surrogates). */
 bool proto_utf8_valid(const char *s, size_t len);
+
+/* True when [s, s+len) is valid UTF-8 without control characters (C0 and
+ * DEL), so that it cannot forge a log line: natural keys (SPEC 3.2) and
+ * error texts (SPEC 8.8). Length is the caller's to check. */
+bool proto_text_valid(const char *s, size_t len);
 
 #endif

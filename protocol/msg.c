@@ -35,17 +35,6 @@ proto_msg_type_name(proto_msg_type_t type)
     return "?";
 }
 
-/* Canonical order of ids: bytewise, a prefix before its extensions
- * (SPEC 3.3's order for field names). */
-static int
-s_id_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-    int c = memcmp(a, b, alen < blen ? alen : blen);
-    if (c)
-        return c;
-    return alen < blen ? -1 : alen > blen;
-}
-
 /* An error code (SPEC 8.8): 1-32 bytes of [a-z0-9-]. */
 static bool
 s_code_valid(const char *s, size_t len)
@@ -58,19 +47,6 @@ s_code_valid(const char *s, size_t len)
             return false;
     }
     return true;
-}
-
-/* An error text (SPEC 8.8): UTF-8 without control characters, so a
- * peer's words cannot forge a log line. Length is checked apart. */
-static bool
-s_text_valid(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return false;
-    }
-    return proto_utf8_valid(s, len);
 }
 
 /* ---- encoding ----------------------------------------------------------- */
@@ -108,26 +84,37 @@ s_pack_proof(msgpack_packer *pk, const proto_proof_t *p)
     return 0;
 }
 
-/* Ends an encoder: on failure drops what it appended. */
+/* One message being appended to out. */
+typedef struct {
+    msgpack_packer pk; /* writes to out */
+    proto_buf_t *out;  /* where the message goes */
+    size_t start;      /* out->len before it */
+} s_enc_t;
+
+/* Starts a message of type at the end of out. Returns nonzero when a write
+ * failed. */
 static int
-s_finish(proto_buf_t *out, size_t start, int fail)
+s_begin(s_enc_t *e, proto_buf_t *out, proto_msg_type_t type)
 {
-    if (fail) {
-        out->len = start;
-        return VOCFED_ENOMEM;
-    }
-    if (out->len - start > PROTO_MSG_MAX) {
-        out->len = start;
-        return VOCFED_ETOOLARGE;
-    }
-    return VOCFED_OK;
+    e->out = out;
+    e->start = out->len;
+    msgpack_packer_init(&e->pk, out, proto_buf_msgpack_write);
+    return s_pack_head(&e->pk, type);
+}
+
+/* Ends it: drops it when a write failed (fail) or when it is over
+ * PROTO_MSG_MAX. Returns 0, VOCFED_ENOMEM or VOCFED_ETOOLARGE. */
+static int
+s_end(s_enc_t *e, int fail)
+{
+    return proto_buf_finish(e->out, e->start, fail, PROTO_MSG_MAX);
 }
 
 static int
 s_head_cmp(const void *pa, const void *pb)
 {
     const proto_head_t *a = pa, *b = pb;
-    return s_id_cmp(a->author, a->author_len, b->author, b->author_len);
+    return proto_name_cmp(a->author, a->author_len, b->author, b->author_len);
 }
 
 static int
@@ -148,18 +135,16 @@ s_encode_heads(proto_msg_type_t type, const char *node_id, proto_head_t *heads,
         if (s_head_cmp(&heads[i - 1], &heads[i]) == 0)
             return VOCFED_EINVALID;
 
-    size_t start = out->len;
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
-    int fail = s_pack_head(&pk, type) ||
-               s_pack_str(&pk, node_id, strlen(node_id)) ||
-               msgpack_pack_map(&pk, n);
+    s_enc_t e;
+    int fail = s_begin(&e, out, type) ||
+               s_pack_str(&e.pk, node_id, strlen(node_id)) ||
+               msgpack_pack_map(&e.pk, n);
     for (size_t i = 0; i < n && !fail; i++)
-        fail = s_pack_str(&pk, heads[i].author, heads[i].author_len) ||
-               msgpack_pack_array(&pk, 2) ||
-               msgpack_pack_uint64(&pk, heads[i].size) ||
-               s_pack_bin(&pk, heads[i].root, PROTO_HASH_LEN);
-    return s_finish(out, start, fail);
+        fail = s_pack_str(&e.pk, heads[i].author, heads[i].author_len) ||
+               msgpack_pack_array(&e.pk, 2) ||
+               msgpack_pack_uint64(&e.pk, heads[i].size) ||
+               s_pack_bin(&e.pk, heads[i].root, PROTO_HASH_LEN);
+    return s_end(&e, fail);
 }
 
 int
@@ -217,23 +202,22 @@ proto_msg_encode_batch(const proto_msg_batch_in_t *b, proto_buf_t *out)
     if (total > PROTO_MSG_MAX)
         return VOCFED_ETOOLARGE;
 
-    size_t start = out->len;
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
-    int fail = s_pack_head(&pk, PROTO_MSG_BATCH) ||
-               s_pack_str(&pk, b->author, strlen(b->author)) ||
-               msgpack_pack_uint64(&pk, b->first_seq) ||
-               msgpack_pack_array(&pk, b->count);
+    s_enc_t e;
+    int fail = s_begin(&e, out, PROTO_MSG_BATCH) ||
+               s_pack_str(&e.pk, b->author, strlen(b->author)) ||
+               msgpack_pack_uint64(&e.pk, b->first_seq) ||
+               msgpack_pack_array(&e.pk, b->count);
     for (size_t i = 0; i < b->count && !fail; i++)
-        fail = s_pack_bin(&pk, b->entries[i].data, b->entries[i].len);
+        fail = s_pack_bin(&e.pk, b->entries[i].data, b->entries[i].len);
     if (!fail)
-        fail = msgpack_pack_array(&pk, b->ncp);
+        fail = msgpack_pack_array(&e.pk, b->ncp);
     for (size_t i = 0; i < b->ncp && !fail; i++)
-        fail = s_pack_bin(&pk, b->checkpoints[i].data, b->checkpoints[i].len);
+        fail = s_pack_bin(&e.pk, b->checkpoints[i].data, b->checkpoints[i].len);
     if (!fail)
-        fail = msgpack_pack_uint64(&pk, b->old_size) ||
-               s_pack_proof(&pk, b->consistency) || s_pack_proof(&pk, b->range);
-    return s_finish(out, start, fail);
+        fail = msgpack_pack_uint64(&e.pk, b->old_size) ||
+               s_pack_proof(&e.pk, b->consistency) ||
+               s_pack_proof(&e.pk, b->range);
+    return s_end(&e, fail);
 }
 
 int
@@ -243,12 +227,10 @@ proto_msg_encode_receipt(const uint8_t *receipt, size_t len, proto_buf_t *out)
         return VOCFED_EINVALID;
     if (len > PROTO_RECEIPT_MAX)
         return VOCFED_ETOOLARGE;
-    size_t start = out->len;
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
+    s_enc_t e;
     int fail =
-        s_pack_head(&pk, PROTO_MSG_RECEIPT) || s_pack_bin(&pk, receipt, len);
-    return s_finish(out, start, fail);
+        s_begin(&e, out, PROTO_MSG_RECEIPT) || s_pack_bin(&e.pk, receipt, len);
+    return s_end(&e, fail);
 }
 
 int
@@ -256,13 +238,11 @@ proto_msg_encode_pull(const char *author, uint64_t from_seq, proto_buf_t *out)
 {
     if (!author || !proto_id_valid(author, strlen(author)) || from_seq == 0)
         return VOCFED_EINVALID;
-    size_t start = out->len;
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
-    int fail = s_pack_head(&pk, PROTO_MSG_PULL) ||
-               s_pack_str(&pk, author, strlen(author)) ||
-               msgpack_pack_uint64(&pk, from_seq);
-    return s_finish(out, start, fail);
+    s_enc_t e;
+    int fail = s_begin(&e, out, PROTO_MSG_PULL) ||
+               s_pack_str(&e.pk, author, strlen(author)) ||
+               msgpack_pack_uint64(&e.pk, from_seq);
+    return s_end(&e, fail);
 }
 
 int
@@ -275,20 +255,18 @@ proto_msg_encode_error(const char *code, const char *text, const char *author,
     size_t text_len = strlen(text);
     if (text_len > PROTO_MSG_TEXT_MAX)
         return VOCFED_ETOOLARGE;
-    if (!s_text_valid(text, text_len))
+    if (!proto_text_valid(text, text_len))
         return VOCFED_EINVALID;
-    size_t start = out->len;
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
-    int fail = s_pack_head(&pk, PROTO_MSG_ERROR) ||
-               s_pack_str(&pk, code, strlen(code)) ||
-               s_pack_str(&pk, text, text_len);
+    s_enc_t e;
+    int fail = s_begin(&e, out, PROTO_MSG_ERROR) ||
+               s_pack_str(&e.pk, code, strlen(code)) ||
+               s_pack_str(&e.pk, text, text_len);
     if (!fail)
-        fail = author ? s_pack_str(&pk, author, strlen(author))
-                      : msgpack_pack_nil(&pk);
+        fail = author ? s_pack_str(&e.pk, author, strlen(author))
+                      : msgpack_pack_nil(&e.pk);
     if (!fail)
-        fail = msgpack_pack_uint64(&pk, seq);
-    return s_finish(out, start, fail);
+        fail = msgpack_pack_uint64(&e.pk, seq);
+    return s_end(&e, fail);
 }
 
 /* ---- decoding ----------------------------------------------------------- */
@@ -297,19 +275,6 @@ static size_t
 s_left(const proto_rd_t *r)
 {
     return (size_t)(r->end - r->p);
-}
-
-/* An id (SPEC 3.2); invalid UTF-8 is non-canonical as everywhere. */
-static int
-s_read_id(proto_rd_t *r, const char **s, size_t *len)
-{
-    int rc = proto_rd_name(r, s, len);
-    if (rc)
-        return rc;
-    if (!proto_id_valid(*s, *len))
-        return proto_utf8_valid(*s, *len) ? VOCFED_EMALFORMED
-                                          : VOCFED_ENONCANONICAL;
-    return VOCFED_OK;
 }
 
 /* A bin of 1..max bytes: an entry, a signed checkpoint or a receipt. */
@@ -324,25 +289,63 @@ s_read_blob(proto_rd_t *r, size_t max, const uint8_t **p, size_t *len)
     return *len == 0 ? VOCFED_EMALFORMED : VOCFED_OK;
 }
 
+/* A hash: a bin of exactly PROTO_HASH_LEN bytes. */
+static int
+s_read_hash(proto_rd_t *r, const uint8_t **p)
+{
+    size_t len;
+    int rc = proto_rd_bin(r, p, &len);
+    if (rc)
+        return rc;
+    return len == PROTO_HASH_LEN ? VOCFED_OK : VOCFED_EMALFORMED;
+}
+
 /* One head: id -> [size, bin 32]. */
 static int
 s_read_head(proto_rd_t *r, proto_head_t *out)
 {
     uint32_t n;
     const uint8_t *root;
-    size_t root_len;
     int rc;
-    if ((rc = s_read_id(r, &out->author, &out->author_len)) ||
+    if ((rc = proto_rd_id(r, &out->author, &out->author_len)) ||
         (rc = proto_rd_array(r, &n)))
         return rc;
     if (n != 2)
         return VOCFED_EMALFORMED;
-    if ((rc = proto_rd_uint(r, &out->size)) ||
-        (rc = proto_rd_bin(r, &root, &root_len)))
+    if ((rc = proto_rd_uint(r, &out->size)) || (rc = s_read_hash(r, &root)))
         return rc;
-    if (root_len != PROTO_HASH_LEN)
-        return VOCFED_EMALFORMED;
     memcpy(out->root, root, PROTO_HASH_LEN);
+    return VOCFED_OK;
+}
+
+/* What one list of a message may hold (SPEC 8.2, 8.3). */
+typedef struct {
+    uint32_t max_n;   /* most elements: more is VOCFED_ETOOLARGE */
+    uint32_t min_n;   /* fewest elements: fewer is VOCFED_EMALFORMED */
+    size_t min_bytes; /* fewest bytes one element takes */
+    size_t max_len;   /* s_read_bins: bins of 1..max_len bytes, or hashes
+                         (exactly PROTO_HASH_LEN bytes) when 0 */
+} s_list_t;
+
+static const s_list_t s_heads = {PROTO_MSG_MAX_HEADS, 0, S_HEAD_MIN, 0};
+static const s_list_t s_entries = {PROTO_MSG_MAX_ENTRIES, 1, S_BIN_MIN,
+                                   PROTO_ENTRY_MAX};
+static const s_list_t s_checkpoints = {PROTO_MSG_MAX_CHECKPOINTS, 1, S_BIN_MIN,
+                                       PROTO_CHECKPOINT_MAX};
+static const s_list_t s_proof = {PROTO_MERKLE_MAX_PROOF, 0, S_HASH_BYTES, 0};
+
+/* Starts a list whose header said n elements: checks n against the rule
+ * and the bytes left, before anything walks it. */
+static int
+s_list_begin(proto_rd_t *r, uint32_t n, const s_list_t *rule,
+             proto_msg_list_t *out)
+{
+    if (n > rule->max_n)
+        return VOCFED_ETOOLARGE;
+    if (n < rule->min_n || n > s_left(r) / rule->min_bytes)
+        return VOCFED_EMALFORMED;
+    out->data = r->p;
+    out->count = n;
     return VOCFED_OK;
 }
 
@@ -352,20 +355,14 @@ s_read_heads(proto_rd_t *r, proto_msg_list_t *out)
 {
     uint32_t n;
     int rc = proto_rd_map(r, &n);
-    if (rc)
+    if (rc || (rc = s_list_begin(r, n, &s_heads, out)))
         return rc;
-    if (n > PROTO_MSG_MAX_HEADS)
-        return VOCFED_ETOOLARGE;
-    if (n > s_left(r) / S_HEAD_MIN)
-        return VOCFED_EMALFORMED;
-    out->data = r->p;
-    out->count = n;
     proto_head_t prev = {0}, h;
     for (uint32_t i = 0; i < n; i++) {
         if ((rc = s_read_head(r, &h)))
             return rc;
-        if (i > 0 &&
-            s_id_cmp(prev.author, prev.author_len, h.author, h.author_len) >= 0)
+        if (i > 0 && proto_name_cmp(prev.author, prev.author_len, h.author,
+                                    h.author_len) >= 0)
             return VOCFED_ENONCANONICAL;
         prev = h;
     }
@@ -373,53 +370,22 @@ s_read_heads(proto_rd_t *r, proto_msg_list_t *out)
     return VOCFED_OK;
 }
 
-/* A batch's entries or checkpoints (SPEC 8.3): 1..max_n bins of
- * 1..max_len bytes. */
+/* A batch's entries or checkpoints, or a proof (SPEC 8.3): an array of
+ * bins as rule says. */
 static int
-s_read_bins(proto_rd_t *r, uint32_t max_n, size_t max_len,
-            proto_msg_list_t *out)
+s_read_bins(proto_rd_t *r, const s_list_t *rule, proto_msg_list_t *out)
 {
     uint32_t n;
     int rc = proto_rd_array(r, &n);
-    if (rc)
+    if (rc || (rc = s_list_begin(r, n, rule, out)))
         return rc;
-    if (n > max_n)
-        return VOCFED_ETOOLARGE;
-    if (n == 0 || n > s_left(r) / S_BIN_MIN)
-        return VOCFED_EMALFORMED;
-    out->data = r->p;
-    out->count = n;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *p;
         size_t len;
-        if ((rc = s_read_blob(r, max_len, &p, &len)))
+        rc = rule->max_len ? s_read_blob(r, rule->max_len, &p, &len)
+                           : s_read_hash(r, &p);
+        if (rc)
             return rc;
-    }
-    out->len = (size_t)(r->p - out->data);
-    return VOCFED_OK;
-}
-
-/* A proof (SPEC 8.3): at most 128 bins of exactly 32 bytes. */
-static int
-s_read_hashes(proto_rd_t *r, proto_msg_list_t *out)
-{
-    uint32_t n;
-    int rc = proto_rd_array(r, &n);
-    if (rc)
-        return rc;
-    if (n > PROTO_MERKLE_MAX_PROOF)
-        return VOCFED_ETOOLARGE;
-    if (n > s_left(r) / S_HASH_BYTES)
-        return VOCFED_EMALFORMED;
-    out->data = r->p;
-    out->count = n;
-    for (uint32_t i = 0; i < n; i++) {
-        const uint8_t *p;
-        size_t len;
-        if ((rc = proto_rd_bin(r, &p, &len)))
-            return rc;
-        if (len != PROTO_HASH_LEN)
-            return VOCFED_EMALFORMED;
     }
     out->len = (size_t)(r->p - out->data);
     return VOCFED_OK;
@@ -429,26 +395,24 @@ static int
 s_decode_batch(proto_rd_t *r, proto_msg_batch_t *b)
 {
     int rc;
-    if ((rc = s_read_id(r, &b->author, &b->author_len)) ||
+    if ((rc = proto_rd_id(r, &b->author, &b->author_len)) ||
         (rc = proto_rd_uint(r, &b->first_seq)))
         return rc;
     if (b->first_seq == 0)
         return VOCFED_EMALFORMED;
-    if ((rc = s_read_bins(r, PROTO_MSG_MAX_ENTRIES, PROTO_ENTRY_MAX,
-                          &b->entries)))
+    if ((rc = s_read_bins(r, &s_entries, &b->entries)))
         return rc;
     /* The last entry's seq must exist. */
     if (b->first_seq - 1 > UINT64_MAX - b->entries.count)
         return VOCFED_EMALFORMED;
-    if ((rc = s_read_bins(r, PROTO_MSG_MAX_CHECKPOINTS, PROTO_CHECKPOINT_MAX,
-                          &b->checkpoints)))
+    if ((rc = s_read_bins(r, &s_checkpoints, &b->checkpoints)))
         return rc;
     /* At most one checkpoint per entry and the one past them. */
     if (b->checkpoints.count > b->entries.count + 1)
         return VOCFED_EMALFORMED;
     if ((rc = proto_rd_uint(r, &b->old_size)) ||
-        (rc = s_read_hashes(r, &b->consistency)) ||
-        (rc = s_read_hashes(r, &b->range)))
+        (rc = s_read_bins(r, &s_proof, &b->consistency)) ||
+        (rc = s_read_bins(r, &s_proof, &b->range)))
         return rc;
     return VOCFED_OK;
 }
@@ -461,90 +425,90 @@ s_decode_error(proto_rd_t *r, proto_msg_error_t *e)
     if ((rc = proto_rd_name(r, &e->code, &e->code_len)))
         return rc;
     if (!s_code_valid(e->code, e->code_len))
-        return proto_utf8_valid(e->code, e->code_len) ? VOCFED_EMALFORMED
-                                                      : VOCFED_ENONCANONICAL;
+        return proto_rd_name_error(e->code, e->code_len);
     if ((rc = proto_rd_str(r, &e->text, &e->text_len)))
         return rc;
     if (e->text_len > PROTO_MSG_TEXT_MAX)
         return VOCFED_ETOOLARGE;
-    if (!s_text_valid(e->text, e->text_len))
+    if (!proto_text_valid(e->text, e->text_len))
         return VOCFED_EMALFORMED;
     if ((rc = proto_rd_nil(r, &is_nil)))
         return rc;
     if (is_nil) {
         e->author = NULL;
         e->author_len = 0;
-    } else if ((rc = s_read_id(r, &e->author, &e->author_len))) {
+    } else if ((rc = proto_rd_id(r, &e->author, &e->author_len))) {
         return rc;
     }
     return proto_rd_uint(r, &e->seq);
+}
+
+/* [1, type, ...] (SPEC 8.1): the version is checked first, then the type,
+ * then the element count the type has. */
+static int
+s_read_type(proto_rd_t *r, proto_msg_type_t *type)
+{
+    uint32_t n;
+    uint64_t version;
+    const char *name;
+    size_t name_len;
+    int rc;
+    if ((rc = proto_rd_record(r, PROTO_MSG_VERSION, &version, &n)))
+        return rc;
+    if (n < 2)
+        return VOCFED_EMALFORMED;
+    if ((rc = proto_rd_name(r, &name, &name_len)))
+        return rc;
+    for (unsigned t = 0; t < S_NTYPES; t++) {
+        const char *tn = s_types[t].name;
+        if (tn && strlen(tn) == name_len && memcmp(tn, name, name_len) == 0)
+            *type = (proto_msg_type_t)t;
+    }
+    if (*type == 0 || n != s_types[*type].fields)
+        return VOCFED_EMALFORMED;
+    return VOCFED_OK;
+}
+
+/* The elements after the type, as out->type says. */
+static int
+s_decode_fields(proto_rd_t *r, proto_msg_t *out)
+{
+    int rc;
+    switch (out->type) {
+    case PROTO_MSG_HELLO:
+    case PROTO_MSG_HEADS:
+        /* hello and heads share one layout (and one union member). */
+        if ((rc = proto_rd_id(r, &out->heads.node_id, &out->heads.node_id_len)))
+            return rc;
+        return s_read_heads(r, &out->heads.heads);
+    case PROTO_MSG_BATCH:
+        return s_decode_batch(r, &out->batch);
+    case PROTO_MSG_RECEIPT:
+        return s_read_blob(r, PROTO_RECEIPT_MAX, &out->receipt.receipt,
+                           &out->receipt.receipt_len);
+    case PROTO_MSG_PULL:
+        if ((rc = proto_rd_id(r, &out->pull.author, &out->pull.author_len)) ||
+            (rc = proto_rd_uint(r, &out->pull.from_seq)))
+            return rc;
+        return out->pull.from_seq == 0 ? VOCFED_EMALFORMED : VOCFED_OK;
+    case PROTO_MSG_ERROR:
+        return s_decode_error(r, &out->error);
+    }
+    return VOCFED_OK;
 }
 
 int
 proto_msg_decode(const uint8_t *data, size_t len, proto_msg_t *out)
 {
     proto_rd_t r;
-    uint32_t n;
-    uint64_t version;
-    const char *name;
-    size_t name_len;
     int rc;
 
     memset(out, 0, sizeof *out);
     if (len > PROTO_MSG_MAX)
         return VOCFED_ETOOLARGE;
     proto_rd_init(&r, data, len);
-    if ((rc = proto_rd_array(&r, &n)))
+    if ((rc = s_read_type(&r, &out->type)) || (rc = s_decode_fields(&r, out)))
         return rc;
-    /* SPEC 8.1: the version comes first and is checked first. */
-    if (n < 1)
-        return VOCFED_EMALFORMED;
-    if ((rc = proto_rd_uint(&r, &version)))
-        return rc;
-    if (version != PROTO_MSG_VERSION)
-        return VOCFED_EVERSION;
-    if (n < 2)
-        return VOCFED_EMALFORMED;
-    if ((rc = proto_rd_name(&r, &name, &name_len)))
-        return rc;
-    for (unsigned t = 0; t < S_NTYPES; t++) {
-        const char *tn = s_types[t].name;
-        if (tn && strlen(tn) == name_len && memcmp(tn, name, name_len) == 0)
-            out->type = (proto_msg_type_t)t;
-    }
-    if (out->type == 0 || n != s_types[out->type].fields)
-        return VOCFED_EMALFORMED;
-
-    switch (out->type) {
-    case PROTO_MSG_HELLO:
-    case PROTO_MSG_HEADS:
-        /* hello and heads share one layout (and one union member). */
-        if ((rc =
-                 s_read_id(&r, &out->heads.node_id, &out->heads.node_id_len)) ||
-            (rc = s_read_heads(&r, &out->heads.heads)))
-            return rc;
-        break;
-    case PROTO_MSG_BATCH:
-        if ((rc = s_decode_batch(&r, &out->batch)))
-            return rc;
-        break;
-    case PROTO_MSG_RECEIPT:
-        if ((rc = s_read_blob(&r, PROTO_RECEIPT_MAX, &out->receipt.receipt,
-                              &out->receipt.receipt_len)))
-            return rc;
-        break;
-    case PROTO_MSG_PULL:
-        if ((rc = s_read_id(&r, &out->pull.author, &out->pull.author_len)) ||
-            (rc = proto_rd_uint(&r, &out->pull.from_seq)))
-            return rc;
-        if (out->pull.from_seq == 0)
-            return VOCFED_EMALFORMED;
-        break;
-    case PROTO_MSG_ERROR:
-        if ((rc = s_decode_error(&r, &out->error)))
-            return rc;
-        break;
-    }
     return proto_rd_done(&r) ? VOCFED_OK : VOCFED_EMALFORMED;
 }
 
@@ -557,12 +521,10 @@ proto_msg_iter_init(proto_msg_iter_t *it, const proto_msg_list_t *list)
     it->remaining = list->count;
 }
 
-int
-proto_msg_next_bin(proto_msg_iter_t *it, const uint8_t **p, size_t *len)
+/* Ends an iterator's step whose read returned rc: 1 when it read one. */
+static int
+s_iter_step(proto_msg_iter_t *it, int rc)
 {
-    if (it->remaining == 0)
-        return 0;
-    int rc = proto_rd_bin(&it->rd, p, len);
     if (rc)
         return rc;
     it->remaining--;
@@ -570,15 +532,19 @@ proto_msg_next_bin(proto_msg_iter_t *it, const uint8_t **p, size_t *len)
 }
 
 int
+proto_msg_next_bin(proto_msg_iter_t *it, const uint8_t **p, size_t *len)
+{
+    if (it->remaining == 0)
+        return 0;
+    return s_iter_step(it, proto_rd_bin(&it->rd, p, len));
+}
+
+int
 proto_msg_next_head(proto_msg_iter_t *it, proto_head_t *out)
 {
     if (it->remaining == 0)
         return 0;
-    int rc = s_read_head(&it->rd, out);
-    if (rc)
-        return rc;
-    it->remaining--;
-    return 1;
+    return s_iter_step(it, s_read_head(&it->rd, out));
 }
 
 int
@@ -591,10 +557,7 @@ proto_msg_proof(const proto_msg_list_t *list, proto_proof_t *out)
     proto_msg_iter_init(&it, list);
     for (uint32_t i = 0; i < list->count; i++) {
         const uint8_t *p;
-        size_t len;
-        int rc = proto_rd_bin(&it.rd, &p, &len);
-        if (!rc && len != PROTO_HASH_LEN)
-            rc = VOCFED_EMALFORMED;
+        int rc = s_read_hash(&it.rd, &p);
         if (rc) {
             out->len = 0;
             return rc;

@@ -13,12 +13,9 @@ s_read_id(proto_rd_t *r, char *out)
 {
     const char *s;
     size_t len;
-    int rc = proto_rd_name(r, &s, &len);
+    int rc = proto_rd_id(r, &s, &len);
     if (rc)
         return rc;
-    if (!proto_id_valid(s, len))
-        return proto_utf8_valid(s, len) ? VOCFED_EMALFORMED
-                                        : VOCFED_ENONCANONICAL;
     memcpy(out, s, len);
     out[len] = '\0';
     return VOCFED_OK;
@@ -26,8 +23,9 @@ s_read_id(proto_rd_t *r, char *out)
 
 /* SPEC 9.1. */
 static int
-s_decode_body(const uint8_t *body, size_t len, proto_receipt_t *out)
+s_decode_body(const uint8_t *body, size_t len, void *dst)
 {
+    proto_receipt_t *out = dst;
     proto_rd_t r;
     uint32_t n;
     size_t root_len;
@@ -36,14 +34,8 @@ s_decode_body(const uint8_t *body, size_t len, proto_receipt_t *out)
 
     memset(out, 0, sizeof *out);
     proto_rd_init(&r, body, len);
-    if ((rc = proto_rd_array(&r, &n)))
+    if ((rc = proto_rd_record(&r, PROTO_RECEIPT_VERSION, &out->version, &n)))
         return rc;
-    if (n < 1)
-        return VOCFED_EMALFORMED;
-    if ((rc = proto_rd_uint(&r, &out->version)))
-        return rc;
-    if (out->version != PROTO_RECEIPT_VERSION)
-        return VOCFED_EVERSION;
     if (n != 6)
         return VOCFED_EMALFORMED;
     if ((rc = s_read_id(&r, out->issuer)) ||
@@ -58,22 +50,18 @@ s_decode_body(const uint8_t *body, size_t len, proto_receipt_t *out)
     return VOCFED_OK;
 }
 
-int
-proto_receipt_sign(const proto_receipt_t *rcpt,
-                   const uint8_t sk[PROTO_SECKEY_LEN], proto_buf_t *out)
+static int
+s_encode_body(const void *in, proto_buf_t *body)
 {
+    const proto_receipt_t *rcpt = in;
     size_t ilen = strnlen(rcpt->issuer, sizeof rcpt->issuer);
     size_t alen = strnlen(rcpt->author, sizeof rcpt->author);
     if (rcpt->version != PROTO_RECEIPT_VERSION ||
         !proto_id_valid(rcpt->issuer, ilen) ||
         !proto_id_valid(rcpt->author, alen))
         return VOCFED_EINVALID;
-
-    proto_buf_t body;
-    proto_buf_init(&body);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &body, proto_buf_msgpack_write);
-    int rc = VOCFED_ENOMEM;
+    msgpack_packer_init(&pk, body, proto_buf_msgpack_write);
     if (msgpack_pack_array(&pk, 6) || msgpack_pack_uint64(&pk, rcpt->version) ||
         msgpack_pack_str(&pk, ilen) ||
         msgpack_pack_str_body(&pk, rcpt->issuer, ilen) ||
@@ -83,29 +71,29 @@ proto_receipt_sign(const proto_receipt_t *rcpt,
         msgpack_pack_bin(&pk, PROTO_HASH_LEN) ||
         msgpack_pack_bin_body(&pk, rcpt->root, PROTO_HASH_LEN) ||
         msgpack_pack_uint64(&pk, rcpt->time_ms))
-        goto done;
+        return VOCFED_ENOMEM;
+    return VOCFED_OK;
+}
 
-    rc = proto_signed_wrap(PROTO_RECEIPT_SIG_DOMAIN, body.data, body.len, sk,
-                           out);
-done:
-    proto_buf_release(&body);
-    return rc;
+static const proto_signed_form_t s_form = {
+    .domain = PROTO_RECEIPT_SIG_DOMAIN,
+    .max = PROTO_RECEIPT_MAX,
+    .encode = s_encode_body,
+    .decode = s_decode_body,
+};
+
+int
+proto_receipt_sign(const proto_receipt_t *rcpt,
+                   const uint8_t sk[PROTO_SECKEY_LEN], proto_buf_t *out)
+{
+    return proto_signed_sign(&s_form, rcpt, sk, out);
 }
 
 int
 proto_receipt_open(const uint8_t *data, size_t len,
                    const uint8_t pk[PROTO_PUBKEY_LEN], proto_receipt_t *out)
 {
-    const uint8_t *body, *sig;
-    size_t body_len;
-    int rc = proto_signed_split(data, len, PROTO_RECEIPT_MAX, &body, &body_len,
-                                &sig);
-    if (rc)
-        return rc;
-    if ((rc = proto_signed_verify(PROTO_RECEIPT_SIG_DOMAIN, body, body_len, sig,
-                                  pk)))
-        return rc;
-    return s_decode_body(body, body_len, out);
+    return proto_signed_open(&s_form, data, len, pk, out);
 }
 
 int
@@ -117,23 +105,14 @@ proto_receipt_verify(const uint8_t *data, size_t len,
     int rc = proto_receipt_open(data, len, pk, out);
     if (rc)
         return rc;
-    if (strcmp(out->issuer, issuer) != 0 || strcmp(out->author, author) != 0)
+    if (strcmp(out->issuer, issuer) != 0)
         return VOCFED_EAUTHOR;
-    if (out->size != size)
-        return VOCFED_ESEQGAP;
-    if (sodium_memcmp(out->root, root, PROTO_HASH_LEN) != 0)
-        return VOCFED_EROOT;
-    return VOCFED_OK;
+    return proto_signed_expect(out->author, out->size, out->root, author, size,
+                               root);
 }
 
 int
 proto_receipt_peek(const uint8_t *data, size_t len, proto_receipt_t *out)
 {
-    const uint8_t *body, *sig;
-    size_t body_len;
-    int rc = proto_signed_split(data, len, PROTO_RECEIPT_MAX, &body, &body_len,
-                                &sig);
-    if (rc)
-        return rc;
-    return s_decode_body(body, body_len, out);
+    return proto_signed_peek(&s_form, data, len, out);
 }

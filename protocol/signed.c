@@ -1,7 +1,9 @@
 /* vocfed: the signed envelope (SPEC 4.2, 9.2). */
 #include "protocol/signed.h"
+#include "protocol/hash.h"
 #include "protocol/mpack.h"
 
+#include <assert.h>
 #include <msgpack.h>
 #include <sodium.h>
 #include <string.h>
@@ -78,5 +80,63 @@ proto_signed_wrap(const char *domain, const uint8_t *body, size_t body_len,
         out->len = start;
         return VOCFED_ENOMEM;
     }
+    return VOCFED_OK;
+}
+
+int
+proto_signed_sign(const proto_signed_form_t *form, const void *in,
+                  const uint8_t *sk, proto_buf_t *out)
+{
+    proto_buf_t body;
+    proto_buf_init(&body);
+    int rc = form->encode(in, &body);
+    if (rc == VOCFED_OK)
+        rc = proto_signed_wrap(form->domain, body.data, body.len, sk, out);
+    proto_buf_release(&body);
+    return rc;
+}
+
+/* Splits, verifies the signature unless pk is NULL (only
+ * proto_signed_peek passes NULL), decodes. */
+static int
+s_open(const proto_signed_form_t *form, const uint8_t *data, size_t len,
+       const uint8_t *pk, void *out)
+{
+    const uint8_t *body, *sig;
+    size_t body_len;
+    int rc = proto_signed_split(data, len, form->max, &body, &body_len, &sig);
+    if (rc)
+        return rc;
+    if (pk && (rc = proto_signed_verify(form->domain, body, body_len, sig, pk)))
+        return rc;
+    return form->decode(body, body_len, out);
+}
+
+int
+proto_signed_open(const proto_signed_form_t *form, const uint8_t *data,
+                  size_t len, const uint8_t *pk, void *out)
+{
+    assert(pk);
+    return s_open(form, data, len, pk, out);
+}
+
+int
+proto_signed_peek(const proto_signed_form_t *form, const uint8_t *data,
+                  size_t len, void *out)
+{
+    return s_open(form, data, len, NULL, out);
+}
+
+int
+proto_signed_expect(const char *author, uint64_t size, const uint8_t *root,
+                    const char *want_author, uint64_t want_size,
+                    const uint8_t *want_root)
+{
+    if (strcmp(author, want_author) != 0)
+        return VOCFED_EAUTHOR;
+    if (size != want_size)
+        return VOCFED_ESEQGAP;
+    if (sodium_memcmp(root, want_root, PROTO_HASH_LEN) != 0)
+        return VOCFED_EROOT;
     return VOCFED_OK;
 }
