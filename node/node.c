@@ -310,7 +310,8 @@ node_append_as(store_t *store, const char *author, const uint8_t *sk,
 {
     for (size_t i = 0; i < n; i++) {
         const proto_kind_def_t *k = proto_kind_find(recs[i].kind);
-        if (!k || !node_kind_allowed(coordinator, k)) {
+        if (!k || !node_kind_allowed(coordinator, k) ||
+            proto_kind_check_key(k, recs[i].key, NULL)) {
             if (bad)
                 *bad = i;
             return VOCFED_EINVALID;

@@ -109,6 +109,14 @@ test_member(void **state)
     assert_int_equal(node_append(n, recs, 2, 0, &head, &bad), VOCFED_EINVALID);
     assert_int_equal(bad, 1);
     assert_int_equal(s_size(n, "school1"), 0);
+    /* A key not of its kind's form: a student's is a pseudo_id. */
+    recs[1] = recs[0];
+    recs[1].kind = "student";
+    recs[1].key = "p1";
+    bad = 99;
+    assert_int_equal(node_append(n, recs, 2, 0, &head, &bad), VOCFED_EINVALID);
+    assert_int_equal(bad, 1);
+    assert_int_equal(s_size(n, "school1"), 0);
     assert_int_equal(node_append(n, recs, 1, 0, &head, NULL), 0);
     assert_int_equal(head.size, 1);
     proto_buf_release(&body);
