@@ -517,7 +517,9 @@ s_bodies_init(void)
             {"source_school",
              13,
              {.type = PROTO_VAL_STR, .s = "340803-jh-012", .slen = 13}},
-            {"origin_region", 13, {.type = PROTO_VAL_INT, .i = 340803}},
+            {"origin_region",
+             13,
+             {.type = PROTO_VAL_STR, .s = "340803", .slen = 6}},
             {"coop_class", 10, {.type = PROTO_VAL_STR, .s = "", .slen = 0}},
         };
         proto_buf_init(&s_bodies[i]);

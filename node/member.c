@@ -322,6 +322,7 @@ s_coordinator_is(node_member_daemon_t *m, const proto_msg_heads_t *h)
             return rc;
         }
         snprintf(m->coord_id, sizeof m->coord_id, "%s", cid);
+        store_set_coordinator(m->st, cid); /* the role rule, SPEC 8.4 */
     } else if (strcmp(cid, m->coord_id) != 0) {
         zsys_error("member: the coordinator now says it is %s, not %s", cid,
                    m->coord_id);

@@ -5,6 +5,7 @@
 #include "node/figures.h"
 #include "node/identity.h"
 #include "node/meta.h"
+#include "storage/replica.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,12 +153,12 @@ s_setup(node_t *n, unsigned flags, node_open_info_t *info)
     }
     /* A coordinator's own log holds the targets and rules; its settings
      * (where it listens) are its daemon's business. */
-    if (node_is_coordinator(n)) {
+    if (node_is_coordinator(n))
         snprintf(n->coord, sizeof n->coord, "%s", n->id);
-        return VOCFED_OK;
-    }
-    if (flags & NODE_OPEN_SETTINGS)
-        return s_find_coordinator(n, info);
+    else if ((flags & NODE_OPEN_SETTINGS) && (rc = s_find_coordinator(n, info)))
+        return rc;
+    /* Ingest's role rule (SPEC 8.4) needs to know whose log is whose. */
+    store_set_coordinator(n->store, n->coord);
     return VOCFED_OK;
 }
 

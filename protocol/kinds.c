@@ -269,30 +269,61 @@ proto_enum_zh(const char *value)
 
 /* ---- reading text values ------------------------------------------------ */
 
+static int s_refuse_n(proto_kind_error_t *err, const char *field,
+                      const char *value, size_t vlen, const char *zh,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 static int s_refuse(proto_kind_error_t *err, const char *field,
                     const char *value, const char *zh, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Fills err (when not NULL) and returns VOCFED_EINVALID: the field, the
+ * first vlen bytes of value (cut to fit), and why. */
+static int
+s_vrefuse(proto_kind_error_t *err, const char *field, const char *value,
+          size_t vlen, const char *zh, const char *fmt, va_list ap)
+{
+    if (!err)
+        return VOCFED_EINVALID;
+    snprintf(err->field, sizeof err->field, "%s", field);
+    if (vlen >= sizeof err->value)
+        vlen = sizeof err->value - 1;
+    memcpy(err->value, value, vlen);
+    err->value[vlen] = 0;
+    vsnprintf(err->reason_en, sizeof err->reason_en, fmt, ap);
+    snprintf(err->reason_zh, sizeof err->reason_zh, "%s", zh);
+    return VOCFED_EINVALID;
+}
+
+/* A refusal naming value, of vlen bytes. */
+static int
+s_refuse_n(proto_kind_error_t *err, const char *field, const char *value,
+           size_t vlen, const char *zh, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = s_vrefuse(err, field, value, vlen, zh, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* A refusal naming value, NUL-terminated. */
 static int
 s_refuse(proto_kind_error_t *err, const char *field, const char *value,
          const char *zh, const char *fmt, ...)
 {
     va_list ap;
-    if (!err)
-        return VOCFED_EINVALID;
-    snprintf(err->field, sizeof err->field, "%s", field);
-    snprintf(err->value, sizeof err->value, "%s", value);
     va_start(ap, fmt);
-    vsnprintf(err->reason_en, sizeof err->reason_en, fmt, ap);
+    int rc = s_vrefuse(err, field, value, strlen(value), zh, fmt, ap);
     va_end(ap);
-    snprintf(err->reason_zh, sizeof err->reason_zh, "%s", zh);
-    return VOCFED_EINVALID;
+    return rc;
 }
 
+/* The predicates below take a length: text values (NUL-terminated) and
+ * the values of an encoded body (not) go through the same ones. */
 static bool
-s_digits(const char *s, size_t min, size_t max)
+s_digits(const char *s, size_t n, size_t min, size_t max)
 {
-    size_t n = strlen(s);
     if (n < min || n > max)
         return false;
     for (size_t i = 0; i < n; i++)
@@ -307,7 +338,7 @@ static bool
 s_int(const char *s, int64_t *out)
 {
     const char *p = *s == '-' ? s + 1 : s;
-    if (!*p || !s_digits(p, 1, 19) || (p[0] == '0' && p[1]))
+    if (!*p || !s_digits(p, strlen(p), 1, 19) || (p[0] == '0' && p[1]))
         return false;
     errno = 0;
     char *end;
@@ -319,31 +350,26 @@ s_int(const char *s, int64_t *out)
 }
 
 static bool
-s_decimal(const char *s)
+s_decimal(const char *s, size_t n)
 {
-    const char *dot = strchr(s, '.');
+    const char *dot = memchr(s, '.', n);
     if (!dot)
-        return s_digits(s, 1, 15);
+        return s_digits(s, n, 1, 15);
     size_t ilen = (size_t)(dot - s);
-    char ipart[20];
-    if (ilen < 1 || ilen >= sizeof ipart)
-        return false;
-    memcpy(ipart, s, ilen);
-    ipart[ilen] = 0;
-    return s_digits(ipart, 1, 15) && s_digits(dot + 1, 1, 6);
+    return s_digits(s, ilen, 1, 15) && s_digits(dot + 1, n - ilen - 1, 1, 6);
 }
 
 static bool
-s_list_valid(const char *s)
+s_list_valid(const char *s, size_t len)
 {
     /* tokens of printable text without spaces at their ends; empty ones
      * (";;") are refused */
-    if (!*s)
+    const char *p = s, *end = s + len;
+    if (!len)
         return true;
-    const char *p = s;
     for (;;) {
-        const char *q = strchr(p, ';');
-        size_t n = q ? (size_t)(q - p) : strlen(p);
+        const char *q = memchr(p, ';', (size_t)(end - p));
+        size_t n = q ? (size_t)(q - p) : (size_t)(end - p);
         if (n == 0 || p[0] == ' ' || p[n - 1] == ' ')
             return false;
         if (!q)
@@ -372,24 +398,25 @@ s_value_text(const proto_field_def_t *f, const char *text, size_t len,
              proto_value_t *v, proto_kind_error_t *err)
 {
     if (len > PROTO_STR_MAX || !proto_utf8_valid(text, len))
-        return s_refuse(err, f->name, text, "不是有效的 UTF-8 文本或过长",
-                        "not valid UTF-8 text of at most %d bytes",
-                        PROTO_STR_MAX);
+        return s_refuse_n(
+            err, f->name, text, len, "不是有效的 UTF-8 文本或过长",
+            "not valid UTF-8 text of at most %d bytes", PROTO_STR_MAX);
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
-            return s_refuse(err, f->name, text, "含有控制字符",
-                            "contains a control character");
-    if (f->type == PROTO_FT_REGION && !s_digits(text, 6, 6))
-        return s_refuse(err, f->name, text,
-                        "应为 6 位行政区划代码（GB/T 2260），如 340803",
-                        "expected a 6-digit GB/T 2260 region code, "
-                        "e.g. 340803");
-    if (f->type == PROTO_FT_DECIMAL && !s_decimal(text))
-        return s_refuse(err, f->name, text, "应为十进制数，如 14000 或 0.45",
-                        "expected a decimal number, e.g. 14000 or 0.45");
-    if (f->type == PROTO_FT_LIST && !s_list_valid(text))
-        return s_refuse(err, f->name, text, "应为以分号分隔的非空项",
-                        "expected non-empty items separated by ';'");
+            return s_refuse_n(err, f->name, text, len, "含有控制字符",
+                              "contains a control character");
+    if (f->type == PROTO_FT_REGION && !s_digits(text, len, 6, 6))
+        return s_refuse_n(err, f->name, text, len,
+                          "应为 6 位行政区划代码（GB/T 2260），如 340803",
+                          "expected a 6-digit GB/T 2260 region code, "
+                          "e.g. 340803");
+    if (f->type == PROTO_FT_DECIMAL && !s_decimal(text, len))
+        return s_refuse_n(err, f->name, text, len,
+                          "应为十进制数，如 14000 或 0.45",
+                          "expected a decimal number, e.g. 14000 or 0.45");
+    if (f->type == PROTO_FT_LIST && !s_list_valid(text, len))
+        return s_refuse_n(err, f->name, text, len, "应为以分号分隔的非空项",
+                          "expected non-empty items separated by ';'");
     v->type = PROTO_VAL_STR;
     v->s = text;
     v->slen = len;
@@ -420,15 +447,15 @@ s_value_enum(const proto_field_def_t *f, const char *text, size_t len,
 {
     char allowed[200];
     for (size_t i = 0; f->values[i]; i++)
-        if (strcmp(f->values[i], text) == 0) {
+        if (strlen(f->values[i]) == len && !memcmp(f->values[i], text, len)) {
             v->type = PROTO_VAL_STR;
             v->s = f->values[i];
             v->slen = len;
             return VOCFED_OK;
         }
     s_allowed(f->values, allowed, sizeof allowed);
-    return s_refuse(err, f->name, text, "不是允许的取值", "not one of: %s",
-                    allowed);
+    return s_refuse_n(err, f->name, text, len, "不是允许的取值",
+                      "not one of: %s", allowed);
 }
 
 /* Parses one value of field f into v (strings borrow text). */
@@ -549,6 +576,26 @@ proto_kind_check_key(const proto_kind_def_t *k, const char *key,
     return VOCFED_OK;
 }
 
+/* The refusal of a field k does not have. */
+static int
+s_no_field(const proto_kind_def_t *k, const char *name, const char *value,
+           size_t vlen, proto_kind_error_t *err)
+{
+    char allowed[400];
+    size_t used = 0;
+    allowed[0] = 0;
+    for (size_t j = 0; j < k->nfields && used < sizeof allowed; j++) {
+        int w = snprintf(allowed + used, sizeof allowed - used, "%s%s",
+                         j ? ", " : "", k->fields[j].name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return s_refuse_n(err, name, value, vlen, "不是该类记录的字段",
+                      "%s has no field '%s'; its fields: %s", k->name, name,
+                      allowed);
+}
+
 int
 proto_kind_body(const proto_kind_def_t *k, const char *const *names,
                 const char *const *values, size_t n, proto_buf_t *out,
@@ -562,21 +609,8 @@ proto_kind_body(const proto_kind_def_t *k, const char *const *names,
     for (size_t i = 0; i < n; i++) {
         const proto_field_def_t *f =
             proto_kind_field(k, names[i], strlen(names[i]));
-        if (!f) {
-            char allowed[400];
-            size_t used = 0;
-            allowed[0] = 0;
-            for (size_t j = 0; j < k->nfields && used < sizeof allowed; j++) {
-                int w = snprintf(allowed + used, sizeof allowed - used, "%s%s",
-                                 j ? ", " : "", k->fields[j].name);
-                if (w < 0)
-                    break;
-                used += (size_t)w;
-            }
-            return s_refuse(err, names[i], values[i], "不是该类记录的字段",
-                            "%s has no field '%s'; its fields: %s", k->name,
-                            names[i], allowed);
-        }
+        if (!f)
+            return s_no_field(k, names[i], values[i], strlen(values[i]), err);
         size_t idx = (size_t)(f - k->fields);
         if (seen[idx])
             return s_refuse(err, names[i], values[i], "字段重复",
@@ -606,4 +640,149 @@ proto_kind_body(const proto_kind_def_t *k, const char *const *names,
                         "the record cannot be encoded: %s",
                         vocfed_strerror(rc));
     return VOCFED_OK;
+}
+
+/* ---- checking an encoded record ------------------------------------------ */
+
+/* A value of the body as text for a refusal: a str as it is, else its
+ * msgpack type and value. */
+static size_t
+s_shown(const proto_value_t *v, char *buf, size_t cap, const char **text)
+{
+    int n = 0;
+    *text = buf;
+    switch (v->type) {
+    case PROTO_VAL_STR:
+        *text = v->s;
+        return v->slen;
+    case PROTO_VAL_INT:
+        n = snprintf(buf, cap, "%lld", (long long)v->i);
+        break;
+    case PROTO_VAL_BOOL:
+        n = snprintf(buf, cap, "%s", v->b ? "true" : "false");
+        break;
+    case PROTO_VAL_NIL:
+        n = snprintf(buf, cap, "nil");
+        break;
+    }
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* One value of an encoded body against its field: of the msgpack type
+ * proto_kind_body stores for the field's type, and of its rule. A text
+ * value goes through the same checks as in proto_kind_body. */
+static int
+s_check_value(const proto_field_def_t *f, const proto_value_t *v,
+              proto_kind_error_t *err)
+{
+    char buf[32];
+    const char *text;
+    size_t len = s_shown(v, buf, sizeof buf, &text);
+    proto_value_t out;
+    bool is_int = f->type == PROTO_FT_INT || f->type == PROTO_FT_YEAR;
+    if (is_int) {
+        int64_t lo = f->type == PROTO_FT_YEAR ? 2000 : f->min;
+        int64_t hi = f->type == PROTO_FT_YEAR ? 2100 : f->max;
+        if (v->type == PROTO_VAL_INT && v->i >= lo && v->i <= hi)
+            return VOCFED_OK;
+        return s_refuse_n(err, f->name, text, len, "应为整数且在允许范围内",
+                          "expected a whole number from %lld to %lld",
+                          (long long)lo, (long long)hi);
+    }
+    if (f->type == PROTO_FT_BOOL) {
+        if (v->type == PROTO_VAL_BOOL)
+            return VOCFED_OK;
+        return s_refuse_n(err, f->name, text, len, "应为 true/false（是/否）",
+                          "expected true or false");
+    }
+    if (v->type != PROTO_VAL_STR)
+        return s_refuse_n(err, f->name, text, len, "应为文本",
+                          "expected text (a msgpack str)");
+    if (f->required && v->slen == 0)
+        return s_refuse_n(err, f->name, text, len, "必填字段为空",
+                          "required field is empty");
+    if (f->type == PROTO_FT_ENUM)
+        return s_value_enum(f, v->s, v->slen, &out, err);
+    return s_value_text(f, v->s, v->slen, &out, err);
+}
+
+/* The body of a put of kind k: a map of k's fields, each once, each of
+ * its type, every required one there. One pass. */
+static int
+s_check_body(const proto_kind_def_t *k, const uint8_t *body, size_t len,
+             proto_kind_error_t *err)
+{
+    proto_body_iter_t it;
+    proto_field_t fv;
+    uint64_t seen = 0;
+    int rc;
+    if (k->nfields > 64)
+        return s_refuse(err, "", "", "字段过多", "too many fields");
+    if (proto_body_iter_init(&it, body, len))
+        return s_refuse(err, "", "", "记录体不是映射", "the body is not a map");
+    while ((rc = proto_body_iter_next(&it, &fv)) == 1) {
+        const proto_field_def_t *f = proto_kind_field(k, fv.name, fv.name_len);
+        char buf[32];
+        const char *text;
+        size_t vlen = s_shown(&fv.value, buf, sizeof buf, &text);
+        if (!f) {
+            char name[PROTO_FIELD_MAX + 1];
+            size_t n =
+                fv.name_len < PROTO_FIELD_MAX ? fv.name_len : PROTO_FIELD_MAX;
+            memcpy(name, fv.name, n);
+            name[n] = 0;
+            return s_no_field(k, name, text, vlen, err);
+        }
+        uint64_t bit = (uint64_t)1 << (size_t)(f - k->fields);
+        if (seen & bit)
+            return s_refuse_n(err, f->name, text, vlen, "字段重复",
+                              "field given twice");
+        seen |= bit;
+        if ((rc = s_check_value(f, &fv.value, err)))
+            return rc;
+    }
+    if (rc < 0)
+        return s_refuse(err, "", "", "记录体无法读取",
+                        "the body does not decode");
+    for (size_t j = 0; j < k->nfields; j++)
+        if (k->fields[j].required && !(seen & ((uint64_t)1 << j)))
+            return s_refuse(err, k->fields[j].name, "", "缺少必填字段",
+                            "required field is missing");
+    return VOCFED_OK;
+}
+
+int
+proto_kind_check_entry(const proto_entry_t *e, proto_kind_error_t *err)
+{
+    char kind[PROTO_KIND_MAX + 1], key[PROTO_KEY_MAX + 1];
+    if (e->kind_len > PROTO_KIND_MAX || e->key_len > PROTO_KEY_MAX)
+        return s_refuse(err, "", "", "类型或键过长",
+                        "the kind or the key is too long");
+    memcpy(kind, e->kind, e->kind_len);
+    kind[e->kind_len] = 0;
+    memcpy(key, e->key, e->key_len);
+    key[e->key_len] = 0;
+    const proto_kind_def_t *k = proto_kind_find(kind);
+    if (!k)
+        return s_refuse(err, "", kind, "未知的记录类型（不在类型表中）",
+                        "kind '%s' is not in the kinds table", kind);
+    int rc = proto_kind_check_key(k, key, err);
+    if (rc && err) {
+        /* the key named in both languages: the field is "" */
+        char en[sizeof err->reason_en], zh[sizeof err->reason_zh];
+        memcpy(en, err->reason_en, sizeof en);
+        /* the zh reasons of a key are short: cut one only if it is not */
+        if (snprintf(zh, sizeof zh, "键：%.200s", err->reason_zh) < 0)
+            zh[0] = 0;
+        return s_refuse(err, "", key, zh, "key '%s': %.200s", key, en);
+    }
+    if (rc)
+        return rc;
+    if (e->op == PROTO_OP_DEL)
+        return e->body ? s_refuse(err, "", "", "删除记录不应有记录体",
+                                  "a del carries no body")
+                       : VOCFED_OK;
+    if (!e->body)
+        return s_refuse(err, "", "", "缺少记录体", "a put without a body");
+    return s_check_body(k, e->body, e->body_len, err);
 }

@@ -4,7 +4,9 @@
  * whether they are required, and display names in zh-CN and English.
  * `vocfed put` and `vocfed import` turn text values into a typed, canonical
  * body through proto_kind_body(), which refuses a bad value naming the
- * field, the value and what is allowed. */
+ * field, the value and what is allowed. Ingest checks every record it is
+ * sent, already encoded, with proto_kind_check_entry() against the same
+ * rules (SPEC 8.4, 11). */
 #ifndef VOCFED_PROTOCOL_KINDS_H
 #define VOCFED_PROTOCOL_KINDS_H
 
@@ -73,8 +75,10 @@ typedef struct {
 
 /* Why a value was refused. */
 typedef struct {
-    char field[PROTO_FIELD_MAX + 1]; /* the field ("" for the key) */
-    char value[128];                 /* the value (cut if long) */
+    char field[PROTO_FIELD_MAX + 1]; /* the field ("" for the key, and for
+                                        the kind or the body as a whole) */
+    char value[128];                 /* the value (cut if long, not always
+                                        valid UTF-8 then) */
     char reason_en[256];             /* what is wrong, what is allowed */
     char reason_zh[256];             /* the same in Chinese */
 } proto_kind_error_t;
@@ -112,5 +116,22 @@ int proto_kind_check_key(const proto_kind_def_t *k, const char *key,
 int proto_kind_body(const proto_kind_def_t *k, const char *const *names,
                     const char *const *values, size_t n, proto_buf_t *out,
                     proto_kind_error_t *err) VOCFED_WUR;
+
+/* Checks an encoded record, e.g. one decoded by proto_entry_decode from
+ * a peer's batch, against the kinds table (SPEC 8.4, 11): its kind is in
+ * the table; its key is of the kind's form (proto_kind_check_key); a del
+ * has no body; a put's body is a map of the kind's fields, each once and
+ * of the msgpack type proto_kind_body stores for its type (int and year
+ * an int in range, bool a bool, the others a str that passes the same
+ * text checks as proto_kind_body's), and every required field is there
+ * and not empty. It accepts what proto_kind_body makes, and also an
+ * empty str for an optional text or list field (absent, as the roster
+ * writes a member without a name). No allocation, one pass over the
+ * body. Returns 0 or VOCFED_EINVALID with err filled (err may be NULL):
+ * err->field is the field, or "" when the kind, the key or the body as
+ * a whole is refused, and then reason_en and reason_zh name it ("kind
+ * 'x' is not in the kinds table", "key 'p1': ..."). */
+int proto_kind_check_entry(const proto_entry_t *e,
+                           proto_kind_error_t *err) VOCFED_WUR;
 
 #endif

@@ -35,6 +35,7 @@ static const s_status_desc_t s_descs[] = {
     {VOCFED_ESUSPENDED, "suspended", "member is suspended or revoked"},
     {VOCFED_EDENIED, "denied",
      "connection refused: not on the roster, not active, or a wrong key"},
+    {VOCFED_EBADRECORD, "bad-record", "a record breaks the kinds table"},
 };
 
 static const s_status_desc_t *

@@ -41,6 +41,9 @@ typedef enum {
     VOCFED_EDENIED = -9021,       /* the transport refused the connection:
                                      key not on the roster or not active,
                                      or a wrong coordinator key (ZAP) */
+    VOCFED_EBADRECORD = -9022,    /* a record of a batch breaks the kinds
+                                     table, or its author's role may not
+                                     write its kind (SPEC 8.4) */
 } vocfed_status_t;
 
 /* Returns a static English description of a vocfed status or -errno.

@@ -3,6 +3,7 @@
  * transaction, or refused with nothing of it written. */
 #include "storage/log_internal.h"
 #include "protocol/clock.h"
+#include "protocol/kinds.h"
 #include "storage/replica.h"
 
 #include <inttypes.h>
@@ -311,6 +312,62 @@ s_decode_entry(s_ingest_t *in, size_t i, proto_entry_t *e)
     return MDB_SUCCESS;
 }
 
+/* Copies src into dst (cap bytes) as text an error message may carry
+ * (SPEC 8.8): valid UTF-8 kept, a control character or a broken
+ * sequence becomes '?'. */
+static void
+s_printable(char *dst, size_t cap, const char *src)
+{
+    size_t o = 0, n = strlen(src);
+    for (size_t i = 0; i < n && o + 1 < cap;) {
+        unsigned char c = (unsigned char)src[i];
+        size_t w = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        if (w > 1 && i + w <= n && o + w < cap &&
+            proto_utf8_valid(src + i, w)) {
+            memmove(dst + o, src + i, w); /* dst may be src */
+            o += w;
+            i += w;
+            continue;
+        }
+        dst[o++] = (w == 1 && c >= 0x20 && c != 0x7f) ? (char)c : '?';
+        i++;
+    }
+    dst[o] = 0;
+}
+
+/* The kinds table and the role rule for a new entry (SPEC 8.4 step 3):
+ * a coordinator-only kind only from the coordinator, any other only from
+ * a member; without a coordinator known to the store, the table alone. */
+static int
+s_check_record(s_ingest_t *in, const proto_entry_t *e, uint64_t seq)
+{
+    proto_kind_error_t err;
+    char value[sizeof err.value];
+    const char *coord = in->tree.self->coord;
+    int rc = proto_kind_check_entry(e, &err);
+    if (rc) {
+        s_printable(value, sizeof value, err.value);
+        if (err.field[0])
+            s_what(in->res, "entry %" PRIu64 ": field %s: '%s': %s", seq,
+                   err.field, value, err.reason_en);
+        else
+            s_what(in->res, "entry %" PRIu64 ": %s", seq, err.reason_en);
+    } else if (coord[0]) {
+        char kind[PROTO_KIND_MAX + 1];
+        snprintf(kind, sizeof kind, "%.*s", (int)e->kind_len, e->kind);
+        bool from_coord = strcmp(in->b->author, coord) == 0;
+        if (proto_kind_find(kind)->coordinator_only == from_coord)
+            return MDB_SUCCESS;
+        s_what(in->res, "entry %" PRIu64 ": kind %s is written by %s only", seq,
+               kind, from_coord ? "members" : "the coordinator");
+    } else {
+        return MDB_SUCCESS;
+    }
+    /* the reason may end in a value cut in the middle of a character */
+    s_printable(in->res->what, sizeof in->res->what, in->res->what);
+    return VOCFED_EBADRECORD;
+}
+
 /* Step 3 for one new entry: its bytes, its tree nodes, the index. */
 static int
 s_take_entry(s_ingest_t *in, size_t i)
@@ -321,7 +378,7 @@ s_take_entry(s_ingest_t *in, size_t i)
     uint64_t seq = in->b->first_seq + i;
     proto_entry_t e;
     int rc = s_decode_entry(in, i, &e);
-    if (rc)
+    if (rc || (rc = s_check_record(in, &e, seq)))
         return rc;
     proto_buf_reset(&in->buf);
     if ((rc = proto_buf_append(&in->buf, zero, PROTO_HASH_LEN)) ||
@@ -499,6 +556,13 @@ s_ingest_txn(store_t *self, MDB_txn *txn, void *ctx)
     res->head.time_ms = fin->size == in->last ? fin->time_ms : in->head.time_ms;
     res->cp_size = in->held_size; /* the latest checkpoint now stored */
     return MDB_SUCCESS;
+}
+
+void
+store_set_coordinator(store_t *self, const char *id)
+{
+    snprintf(self->coord, sizeof self->coord, "%s",
+             id && proto_id_valid(id, strlen(id)) ? id : "");
 }
 
 /* ---- store_ingest and store_ingest_many -------------------------------- */

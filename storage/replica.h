@@ -86,9 +86,14 @@ typedef struct {
  * checkpoint's size the checkpoint is stored. A checkpoint that cannot be
  * shown consistent with the held one is equivocation: both are kept as
  * evidence and the author is quarantined. Returns 0, or the refusal
- * (VOCFED_EBADSIG, VOCFED_EROOT, VOCFED_ESEQGAP, VOCFED_EAUTHOR,
- * VOCFED_EMALFORMED, VOCFED_EPROOF, VOCFED_EQUARANTINED, ...);
- * on refusal nothing of the batch is written. */
+ * Each new entry must also pass the kinds table (proto_kind_check_entry)
+ * and, when the store knows the coordinator (store_set_coordinator), the
+ * role rule: a coordinator-only kind only in the coordinator's log, any
+ * other kind only in a member's (VOCFED_EBADRECORD, res->what "entry SEQ:
+ * field F: 'value': why"). Returns 0, or the refusal (VOCFED_EBADSIG,
+ * VOCFED_EROOT, VOCFED_ESEQGAP, VOCFED_EAUTHOR, VOCFED_EMALFORMED,
+ * VOCFED_EPROOF, VOCFED_EQUARANTINED, VOCFED_EBADRECORD, ...); on refusal
+ * nothing of the batch is written. */
 int store_ingest(store_t *self, const store_batch_t *batch,
                  store_ingest_result_t *res) VOCFED_WUR;
 
@@ -101,6 +106,12 @@ int store_ingest(store_t *self, const store_batch_t *batch,
  * 0 when they do, else a storage status (nothing was written). */
 int store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
                       store_ingest_result_t *res, int *rcs) VOCFED_WUR;
+
+/* Tells ingest which author is the coordinator, for the role rule of
+ * SPEC 8.4 (node_open does it once it knows; a member's daemon when it
+ * learns the coordinator's id). id is copied; NULL, "" or an invalid id
+ * means not known: then only the kinds table is checked. */
+void store_set_coordinator(store_t *self, const char *id);
 
 /* The author's latest checkpoint size held (0 for none). */
 int store_checkpoint_size(store_t *self, const char *author,

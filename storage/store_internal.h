@@ -51,6 +51,8 @@ struct store_t {
     bool has_hook;          /* hook is set */
     bool no_derived;        /* store_opts_t.no_derived */
     proto_buf_t scratch;    /* copy of a replaced record for the hook */
+    char coord[PROTO_ID_MAX + 1]; /* the coordinator's id for ingest's role
+                                     rule, "" unknown (SPEC 8.4) */
     struct store_txn {
         store_t *self; /* the store */
         MDB_txn *txn;  /* the LMDB transaction */

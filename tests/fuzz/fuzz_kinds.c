@@ -44,6 +44,8 @@ s_entry(const proto_kind_def_t *k, const char *key, const proto_buf_t *body)
         FZ_CHECK(d.body_len == body->len &&
                  memcmp(d.body, body->data, body->len) == 0);
         FZ_CHECK(d.key_len == e.key_len && memcmp(d.key, key, e.key_len) == 0);
+        /* what put makes, ingest takes (SPEC 8.4) */
+        FZ_CHECK(proto_kind_check_entry(&d, NULL) == VOCFED_OK);
     }
     proto_buf_release(&out);
 }

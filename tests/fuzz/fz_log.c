@@ -36,44 +36,88 @@ s_source(void *ctx, unsigned level, uint64_t index, uint8_t out[PROTO_HASH_LEN])
     return rc;
 }
 
-/* Entry i (seq i + 1): a put of student p<i>, every third a del of the
- * one before; other keys (q<i>) past `shared` in a variant. */
+/* Sets entry i (seq i + 1) to a put of kind and key with body fields (n
+ * of them, sorted in place), or a del when fields is NULL. */
 static int
-s_entry(fz_log_t *log, size_t i, unsigned variant, size_t shared)
+s_set(fz_log_t *log, size_t i, const char *kind, const char *key,
+      proto_field_t *fields, size_t n)
 {
-    char key[32];
-    bool del = i % 3 == 2;
     proto_buf_t body;
-    proto_field_t f[2] = {
-        {.name = "intake_year",
-         .name_len = 11,
-         .value = {.type = PROTO_VAL_INT, .i = 2024}},
-        {.name = "level",
-         .name_len = 5,
-         .value = {.type = PROTO_VAL_STR, .s = "higher", .slen = 6}},
-    };
-    snprintf(key, sizeof key, "%c%zu", variant && i >= shared ? 'q' : 'p',
-             del ? i - 1 : i);
     proto_buf_init(&body);
-    int rc = proto_body_encode(f, 2, &body);
+    int rc = fields ? proto_body_encode(fields, n, &body) : VOCFED_OK;
     proto_entry_t e = {.version = PROTO_ENTRY_VERSION,
                        .author = FZ_LOG_AUTHOR,
                        .author_len = strlen(FZ_LOG_AUTHOR),
                        .seq = i + 1,
                        .time_ms = S_TIME + i,
-                       .op = del ? PROTO_OP_DEL : PROTO_OP_PUT,
-                       .kind = "student",
-                       .kind_len = 7,
+                       .op = fields ? PROTO_OP_PUT : PROTO_OP_DEL,
+                       .kind = kind,
+                       .kind_len = strlen(kind),
                        .key = key,
                        .key_len = strlen(key),
-                       .body = del ? NULL : body.data,
-                       .body_len = del ? 0 : body.len};
+                       .body = fields ? body.data : NULL,
+                       .body_len = fields ? body.len : 0};
+    proto_buf_reset(&log->entries[i]);
     if (!rc)
         rc = proto_entry_encode(&e, &log->entries[i]);
     if (!rc)
         proto_hash_leaf(PROTO_HASH_BLAKE2B256, log->entries[i].data,
                         log->entries[i].len, log->leaves[i]);
     proto_buf_release(&body);
+    return rc;
+}
+
+/* Entry i (seq i + 1): a put of a student, every third a del of the one
+ * before; its key is a pseudo_id made from the index, "a" then i in 63
+ * hex digits ("b" past `shared` in a variant), and its body passes the
+ * kinds table, as ingest wants (SPEC 8.4). */
+static int
+s_entry(fz_log_t *log, size_t i, unsigned variant, size_t shared)
+{
+    char key[PROTO_HASH_LEN * 2 + 1];
+    bool del = i % 3 == 2;
+    proto_field_t f[3] = {
+        {.name = "intake_year",
+         .name_len = 11,
+         .value = {.type = PROTO_VAL_INT, .i = 2024}},
+        {.name = "level",
+         .name_len = 5,
+         .value = {.type = PROTO_VAL_STR, .s = "higher", .slen = 6}},
+        {.name = "status",
+         .name_len = 6,
+         .value = {.type = PROTO_VAL_STR, .s = "enrolled", .slen = 8}},
+    };
+    snprintf(key, sizeof key, "%c%063zx", variant && i >= shared ? 'b' : 'a',
+             del ? i - 1 : i);
+    return s_set(log, i, "student", key, del ? NULL : f, 3);
+}
+
+/* Signs the checkpoints at log->sizes (ncp of them) over the entries. */
+static int
+s_sign(fz_log_t *log, size_t ncp, unsigned variant, size_t shared)
+{
+    int rc = VOCFED_OK;
+    for (size_t i = 0; i < ncp && !rc; i++) {
+        uint64_t size = log->sizes[i];
+        proto_checkpoint_t cp = {.version = PROTO_CHECKPOINT_VERSION,
+                                 .size = size,
+                                 .time_ms = S_TIME + size};
+        snprintf(cp.author, sizeof cp.author, "%s", FZ_LOG_AUTHOR);
+        /* A variant's own checkpoints are signed at other times. */
+        if (variant && size > shared)
+            cp.time_ms += 1000 * (uint64_t)variant;
+        if (size < 1 || size > log->n || (i && size <= log->sizes[i - 1]))
+            return VOCFED_EINVALID;
+        rc = proto_merkle_root(PROTO_HASH_BLAKE2B256, size, s_source, log,
+                               cp.root);
+        if (!rc && i)
+            rc = proto_checkpoint_hash(log->cps[i - 1].data,
+                                       log->cps[i - 1].len, cp.prev);
+        proto_buf_reset(&log->cps[i]);
+        if (!rc)
+            rc = proto_checkpoint_sign(&cp, fz_checkpoint_sk(), &log->cps[i]);
+        log->ncp = i + 1;
+    }
     return rc;
 }
 
@@ -92,27 +136,18 @@ fz_log_make(fz_log_t *log, size_t n, const uint64_t *sizes, size_t ncp,
     for (size_t i = 0; i < n && !rc; i++)
         rc = s_entry(log, i, variant, shared);
     log->n = n;
-    for (size_t i = 0; i < ncp && !rc; i++) {
-        proto_checkpoint_t cp = {.version = PROTO_CHECKPOINT_VERSION,
-                                 .size = sizes[i],
-                                 .time_ms = S_TIME + sizes[i]};
-        snprintf(cp.author, sizeof cp.author, "%s", FZ_LOG_AUTHOR);
-        /* A variant's own checkpoints are signed at other times. */
-        if (variant && sizes[i] > shared)
-            cp.time_ms += 1000 * (uint64_t)variant;
-        if (sizes[i] < 1 || sizes[i] > n || (i && sizes[i] <= sizes[i - 1]))
-            return VOCFED_EINVALID;
-        rc = proto_merkle_root(PROTO_HASH_BLAKE2B256, sizes[i], s_source, log,
-                               cp.root);
-        if (!rc && i)
-            rc = proto_checkpoint_hash(log->cps[i - 1].data,
-                                       log->cps[i - 1].len, cp.prev);
-        if (!rc)
-            rc = proto_checkpoint_sign(&cp, fz_checkpoint_sk(), &log->cps[i]);
-        log->sizes[i] = sizes[i];
-        log->ncp = i + 1;
-    }
-    return rc;
+    memcpy(log->sizes, sizes, ncp * sizeof *sizes);
+    return rc ? rc : s_sign(log, ncp, variant, shared);
+}
+
+int
+fz_log_set(fz_log_t *log, uint64_t seq, const char *kind, const char *key,
+           proto_field_t *fields, size_t n)
+{
+    if (seq < 1 || seq > log->n)
+        return VOCFED_EINVALID;
+    int rc = s_set(log, (size_t)seq - 1, kind, key, fields, n);
+    return rc ? rc : s_sign(log, log->ncp, 0, 0);
 }
 
 void

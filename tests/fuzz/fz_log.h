@@ -12,6 +12,7 @@
 #define VOCFED_TESTS_FUZZ_FZ_LOG_H
 
 #include "protocol/buf.h"
+#include "protocol/entry.h"
 #include "protocol/hash.h"
 
 #include <stddef.h>
@@ -38,6 +39,14 @@ typedef struct {
  * with fz_log_release either way. */
 int fz_log_make(fz_log_t *log, size_t n, const uint64_t *sizes, size_t ncp,
                 unsigned variant, size_t shared);
+
+/* Replaces entry seq (1..n) of a variant 0 log with a put of kind and
+ * key with body fields (n of them, sorted in place), or a del when
+ * fields is NULL, and signs its checkpoints again: a log whose records
+ * ingest's kinds check refuses, under a good signature. Returns 0 or a
+ * status. */
+int fz_log_set(fz_log_t *log, uint64_t seq, const char *kind, const char *key,
+               proto_field_t *fields, size_t n);
 
 /* Frees what fz_log_make allocated. */
 void fz_log_release(fz_log_t *log);

@@ -407,6 +407,16 @@ s_batches(void)
     s_batch("ingest", "stale_old_size", &log, 4, 4, 0);
     s_batch("ingest", "gap", &log, 5, 3, 3);
     fz_log_release(&log);
+    /* A record that breaks the kinds table at 5: bad-record (SPEC 8.4). */
+    s_make_log(&log, 0, 0);
+    proto_field_t bad[] = {
+        {"completed", 9, {.type = PROTO_VAL_INT, .i = -1000000}},
+        {"type", 4, {.type = PROTO_VAL_STR, .s = "rural", .slen = 5}},
+        {"year", 4, {.type = PROTO_VAL_INT, .i = 2024}},
+    };
+    s_ok(fz_log_set(&log, 5, "training", "t-1", bad, 3), "bad record");
+    s_batch("ingest", "bad_record", &log, 4, 4, 3);
+    fz_log_release(&log);
     /* Another history after entry 3 (accepted: the receiver holds only
      * 3), and one that differs at 3 (equivocation). */
     s_make_log(&log, 1, 3);

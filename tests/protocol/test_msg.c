@@ -724,6 +724,7 @@ test_small_round_trips(void **state)
         VOCFED_EQUARANTINED,
         VOCFED_ESUSPENDED,
         VOCFED_EDENIED,
+        VOCFED_EBADRECORD,
         -5,
         12345,
     };

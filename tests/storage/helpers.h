@@ -92,7 +92,7 @@ th_create(const char *dir, const th_keys_t *k, size_t map_size)
  * one array, so th_batch_recs fixes up the pointers after the last add. */
 typedef struct {
     store_record_t *recs; /* the records */
-    char (*keys)[32];     /* their keys */
+    char (*keys)[65];     /* their keys (a pseudo_id at most) */
     size_t *body_off;     /* offset of each body in bodies */
     size_t n;             /* records added */
     size_t cap;           /* records allocated */
@@ -123,22 +123,31 @@ th_batch_release(th_batch_t *b)
 }
 
 /* Adds a put of TH_KIND key with body {intake_year: year, level:
- * "higher", note: pad bytes of 'x'} (no note when pad is 0). Returns 0
- * or a status. */
+ * "higher", note: pad bytes of 'x'} (no note when pad is 0); with valid,
+ * a body that passes the kinds table, as ingest wants (SPEC 8.4): status
+ * "enrolled", and the pad in source_school. Returns 0 or a status. */
 static inline int
-th_batch_put(th_batch_t *b, const char *key, int64_t year, size_t pad)
+th_batch_put_as(th_batch_t *b, const char *key, int64_t year, size_t pad,
+                bool valid)
 {
     static char s_pad[TH_PAD_MAX];
-    proto_field_t f[3] = {
+    proto_field_t f[4] = {
         {"intake_year", 11, {.type = PROTO_VAL_INT, .i = year}},
         {"level", 5, {.type = PROTO_VAL_STR, .s = "higher", .slen = 6}},
         {"note", 4, {.type = PROTO_VAL_STR, .s = s_pad, .slen = pad}},
+        {"status", 6, {.type = PROTO_VAL_STR, .s = "enrolled", .slen = 8}},
     };
     if (b->n == b->cap || pad > TH_PAD_MAX)
         return VOCFED_EINVALID;
     memset(s_pad, 'x', sizeof s_pad);
+    if (valid) {
+        f[2].name = "source_school";
+        f[2].name_len = 13;
+        if (!pad)
+            f[2] = f[3];
+    }
     b->body_off[b->n] = b->bodies.len;
-    int rc = proto_body_encode(f, pad ? 3 : 2, &b->bodies);
+    int rc = proto_body_encode(f, (pad ? 3 : 2) + valid, &b->bodies);
     if (rc)
         return rc;
     store_record_t *r = &b->recs[b->n];
@@ -148,6 +157,12 @@ th_batch_put(th_batch_t *b, const char *key, int64_t year, size_t pad)
     r->body_len = b->bodies.len - b->body_off[b->n];
     b->n++;
     return VOCFED_OK;
+}
+
+static inline int
+th_batch_put(th_batch_t *b, const char *key, int64_t year, size_t pad)
+{
+    return th_batch_put_as(b, key, year, pad, false);
 }
 
 /* Adds a del of TH_KIND key. */
@@ -180,8 +195,10 @@ th_batch_recs(th_batch_t *b)
 }
 
 /* Appends n puts with keys "<prefix><first + i>" (pad bytes of note
- * each) to author's log as one batch, at time TH_TIME_MS + first.
- * Returns store_append's status. */
+ * each) to author's log as one batch, at time TH_TIME_MS + first; with
+ * prefix NULL, records another node's ingest takes (SPEC 8.4): keys are
+ * pseudo_ids, first + i in 64 hex digits, and bodies pass the kinds table
+ * (th_batch_put_as). Returns store_append's status. */
 static inline int
 th_append_puts(store_t *s, const char *author, const th_keys_t *k,
                const char *prefix, uint64_t first, size_t n, size_t pad,
@@ -191,10 +208,14 @@ th_append_puts(store_t *s, const char *author, const th_keys_t *k,
     int rc = VOCFED_OK;
     th_batch_init(&b, n);
     for (size_t i = 0; i < n && rc == VOCFED_OK; i++) {
-        char key[32];
-        snprintf(key, sizeof key, "%s%llu", prefix,
-                 (unsigned long long)(first + i));
-        rc = th_batch_put(&b, key, 2020 + (int64_t)(i % 8), pad);
+        char key[65];
+        if (prefix)
+            snprintf(key, sizeof key, "%s%llu", prefix,
+                     (unsigned long long)(first + i));
+        else
+            snprintf(key, sizeof key, "%064llx",
+                     (unsigned long long)(first + i));
+        rc = th_batch_put_as(&b, key, 2020 + (int64_t)(i % 8), pad, !prefix);
     }
     if (rc == VOCFED_OK)
         rc = store_append(s, author, k->sk, th_batch_recs(&b), b.n,

@@ -380,10 +380,11 @@ test_ingest_full(void **state)
     th_keys(6, &ck);
 
     /* The sender's log: one transaction, one checkpoint at the end, so
-     * every batch but the last is proved by a compact range. */
+     * every batch but the last is proved by a compact range; records the
+     * receiver's kinds check takes (prefix NULL). */
     snprintf(sender_dir, sizeof sender_dir, "%s/sender", st->root);
     assert_non_null(sender = th_create(sender_dir, &k, 0));
-    assert_int_equal(th_append_puts(sender, TH_AUTHOR, &k, "p", 1,
+    assert_int_equal(th_append_puts(sender, TH_AUTHOR, &k, NULL, 1,
                                     S_BATCHES * S_BATCH, S_PAD, &h),
                      VOCFED_OK);
     for (size_t i = 0; i < S_BATCHES; i++) {

@@ -1,4 +1,5 @@
-/* tests/storage/test_ingest.c: equivocation and quarantine (SPEC 8.5).
+/* tests/storage/test_ingest.c: equivocation and quarantine (SPEC 8.5),
+ * and records refused by the kinds table (SPEC 8.4).
  *
  * An author that signs two histories is caught by the second checkpoint
  * that cannot be shown to extend the first: the batch is refused with
@@ -140,12 +141,156 @@ test_equivocation_quarantines(void **state)
     assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
 }
 
+/* ---- records that break the kinds table (SPEC 8.4) ----------------------- */
+
+#define S_PSEUDO                                                               \
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define S_INT(v)                                                               \
+    {                                                                          \
+        .type = PROTO_VAL_INT, .i = (v)                                        \
+    }
+#define S_STR(v)                                                               \
+    {                                                                          \
+        .type = PROTO_VAL_STR, .s = (v), .slen = sizeof(v) - 1                 \
+    }
+
+/* A signed record ingest must refuse: where, and what the refusal says. */
+typedef struct {
+    uint64_t seq;        /* its seq in the batch 5..6 */
+    const char *kind;    /* its kind */
+    const char *key;     /* its key */
+    proto_field_t f[4];  /* its body */
+    size_t n;            /* fields */
+    const char *because; /* a part of res.what */
+} s_bad_t;
+
+static const s_bad_t s_bad[] = {
+    {5,
+     "training",
+     "t-1",
+     {{"completed", 9, S_INT(-1000000)},
+      {"type", 4, S_STR("rural")},
+      {"year", 4, S_INT(2024)}},
+     3,
+     "entry 5: field completed: '-1000000': expected a whole number"},
+    {5,
+     "student",
+     S_PSEUDO,
+     {{"intake_year", 11, S_INT(2024)},
+      {"level", 5, S_STR("higher")},
+      {"note", 4, S_STR("x")},
+      {"status", 6, S_STR("enrolled")}},
+     4,
+     "entry 5: field note: 'x': student has no field 'note'"},
+    {5,
+     "bogus",
+     "k",
+     {{"a", 1, S_INT(1)}},
+     1,
+     "entry 5: kind 'bogus' is not in the kinds table"},
+    {6,
+     "student",
+     "p1",
+     {{"intake_year", 11, S_INT(2024)},
+      {"level", 5, S_STR("higher")},
+      {"status", 6, S_STR("enrolled")}},
+     3,
+     "entry 6: key 'p1': the key of student is a pseudo_id"},
+    {5,
+     "student",
+     S_PSEUDO,
+     {{"intake_year", 11, S_INT(-5)},
+      {"level", 5, S_STR("higher")},
+      {"status", 6, S_STR("enrolled")}},
+     3,
+     "entry 5: field intake_year: '-5'"},
+    /* the receiver is the coordinator: a member may not write targets */
+    {6,
+     "target",
+     "students_enrolled:2026",
+     {{"value", 5, S_STR("1200")}},
+     1,
+     "entry 6: kind target is written by the coordinator only"},
+};
+
+/* The log with entry bad->seq replaced by bad's record, signed. */
+static void
+s_bad_log(fz_log_t *log, const s_bad_t *bad)
+{
+    static const uint64_t sizes[] = {4, 6, 8};
+    proto_field_t f[4];
+    memcpy(f, bad->f, sizeof f);
+    assert_int_equal(fz_log_make(log, 8, sizes, 3, 0, 0), VOCFED_OK);
+    assert_int_equal(fz_log_set(log, bad->seq, bad->kind, bad->key, f, bad->n),
+                     VOCFED_OK);
+}
+
+/* A member's batch holding one record that breaks the kinds table, or
+ * one of a coordinator's kind, is refused whole with bad-record naming
+ * the entry, the field and why; nothing of it is written, and the good
+ * batch after it is taken. */
+static void
+test_bad_record_refused(void **state)
+{
+    s_t *t = *state;
+    store_head_t head;
+    store_set_coordinator(t->st, S_SELF);
+    assert_int_equal(s_send(t, &t->honest, 1, 4, 0), VOCFED_OK);
+    for (size_t i = 0; i < sizeof s_bad / sizeof s_bad[0]; i++) {
+        fz_log_t bad;
+        proto_msg_t m;
+        s_bad_log(&bad, &s_bad[i]);
+        assert_int_equal(s_send(t, &bad, 5, 2, 4), VOCFED_EBADRECORD);
+        print_message("%s\n", t->res.what);
+        assert_non_null(strstr(t->res.what, s_bad[i].because));
+        assert_int_equal(t->res.applied, 0);
+        assert_false(t->res.equivocation);
+        s_assert_error(t, "bad-record");
+        assert_int_equal(proto_msg_decode(t->reply.data, t->reply.len, &m),
+                         VOCFED_OK);
+        assert_int_equal(m.error.seq, 5);
+        assert_true(m.error.text_len == strlen(t->res.what) &&
+                    !memcmp(m.error.text, t->res.what, m.error.text_len));
+        assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+        assert_int_equal(head.size, 4);
+        fz_log_release(&bad);
+    }
+    assert_string_equal(vocfed_status_token(VOCFED_EBADRECORD), "bad-record");
+    assert_int_equal(s_send(t, &t->honest, 5, 2, 4), VOCFED_OK);
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 6);
+    store_verify_result_t vr;
+    assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+}
+
+/* The role rule needs the coordinator known: the coordinator's log holds
+ * no member's kind; without one known, the kinds table alone applies. */
+static void
+test_role_rule(void **state)
+{
+    s_t *t = *state;
+    fz_log_t target;
+    s_bad_log(&target, &s_bad[sizeof s_bad / sizeof s_bad[0] - 1]);
+    /* the author is the coordinator: its students are refused */
+    store_set_coordinator(t->st, FZ_LOG_AUTHOR);
+    assert_int_equal(s_send(t, &target, 1, 4, 0), VOCFED_EBADRECORD);
+    assert_non_null(
+        strstr(t->res.what, "entry 1: kind student is written by members"));
+    /* not known: a member's target passes the table */
+    store_set_coordinator(t->st, NULL);
+    assert_int_equal(s_send(t, &target, 1, 6, 0), VOCFED_OK);
+    fz_log_release(&target);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_equivocation_quarantines, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_record_refused, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_role_rule, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

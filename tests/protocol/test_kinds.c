@@ -1,0 +1,360 @@
+/* tests/protocol/test_kinds.c: proto_kind_check_entry, the kinds table
+ * applied to an encoded record as ingest does (SPEC 8.4, 11).
+ *
+ * It must take every record proto_kind_body makes from valid text, for
+ * every kind, and refuse each way of breaking the table naming the field
+ * and why, in English and Chinese. */
+#include "protocol/entry.h"
+#include "protocol/kinds.h"
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define S_PSEUDO                                                               \
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* A valid text value of field f; variant 1 picks another one (the last
+ * enum value, the top of a range). */
+static const char *
+s_valid_text(const proto_field_def_t *f, int variant, char *buf, size_t cap)
+{
+    size_t n = 0;
+    switch (f->type) {
+    case PROTO_FT_STR:
+        return variant ? "职业学校 school" : "x";
+    case PROTO_FT_INT:
+        snprintf(buf, cap, "%lld", (long long)(variant ? f->max : f->min));
+        return buf;
+    case PROTO_FT_YEAR:
+        return variant ? "2100" : "2000";
+    case PROTO_FT_BOOL:
+        return variant ? "否" : "true";
+    case PROTO_FT_ENUM:
+        while (variant && f->values[n + 1])
+            n++;
+        return f->values[n];
+    case PROTO_FT_REGION:
+        return "340803";
+    case PROTO_FT_LIST:
+        return variant ? "a b;c" : "a";
+    case PROTO_FT_DECIMAL:
+        return variant ? "0.45" : "14000";
+    }
+    return "";
+}
+
+/* A key of k's form. */
+static const char *
+s_valid_key(const proto_kind_def_t *k)
+{
+    switch (k->key_form) {
+    case PROTO_KEY_FIXED:
+        return k->key_fixed;
+    case PROTO_KEY_YEAR:
+        return "2026";
+    case PROTO_KEY_PSEUDO:
+        return S_PSEUDO;
+    case PROTO_KEY_PSEUDO_YEAR:
+        return S_PSEUDO ":2026";
+    case PROTO_KEY_TEXT:
+        break;
+    }
+    return "k-1";
+}
+
+/* Encodes a put of k with body, decodes it again (as ingest has it) and
+ * checks it. */
+static int
+s_check_put(const proto_kind_def_t *k, const char *key, const proto_buf_t *body,
+            proto_kind_error_t *err)
+{
+    proto_buf_t bytes;
+    proto_entry_t e = {.version = PROTO_ENTRY_VERSION,
+                       .author = "aqvtc",
+                       .author_len = 5,
+                       .seq = 1,
+                       .time_ms = 1767225600000ull,
+                       .op = PROTO_OP_PUT,
+                       .kind = k->name,
+                       .kind_len = strlen(k->name),
+                       .key = key,
+                       .key_len = strlen(key),
+                       .body = body->data,
+                       .body_len = body->len},
+                  d;
+    proto_buf_init(&bytes);
+    assert_int_equal(proto_entry_encode(&e, &bytes), VOCFED_OK);
+    assert_int_equal(proto_entry_decode(bytes.data, bytes.len, &d), VOCFED_OK);
+    int rc = proto_kind_check_entry(&d, err);
+    proto_buf_release(&bytes);
+    return rc;
+}
+
+/* Every kind: all fields given, only the required ones, each with two
+ * different values: proto_kind_body's body passes; so does a del. */
+static void
+test_bodies_from_text_pass(void **state)
+{
+    (void)state;
+    size_t nk;
+    const proto_kind_def_t *kinds = proto_kinds(&nk);
+    assert_true(nk >= 14);
+    for (size_t i = 0; i < nk; i++) {
+        const proto_kind_def_t *k = &kinds[i];
+        for (int variant = 0; variant < 4; variant++) {
+            const char *names[64], *values[64];
+            char bufs[64][32];
+            size_t n = 0;
+            proto_buf_t body;
+            proto_kind_error_t err;
+            for (size_t j = 0; j < k->nfields; j++) {
+                const proto_field_def_t *f = &k->fields[j];
+                if (variant >= 2 && !f->required)
+                    continue;
+                names[n] = f->name;
+                values[n++] =
+                    s_valid_text(f, variant % 2, bufs[j], sizeof bufs[j]);
+            }
+            proto_buf_init(&body);
+            assert_int_equal(proto_kind_body(k, names, values, n, &body, &err),
+                             VOCFED_OK);
+            int rc = s_check_put(k, s_valid_key(k), &body, &err);
+            if (rc)
+                print_error("%s: %s: %s\n", k->name, err.field, err.reason_en);
+            assert_int_equal(rc, VOCFED_OK);
+            proto_buf_release(&body);
+        }
+        proto_entry_t del = {.version = PROTO_ENTRY_VERSION,
+                             .op = PROTO_OP_DEL,
+                             .kind = k->name,
+                             .kind_len = strlen(k->name),
+                             .key = s_valid_key(k),
+                             .key_len = strlen(s_valid_key(k))};
+        assert_int_equal(proto_kind_check_entry(&del, NULL), VOCFED_OK);
+    }
+}
+
+/* ---- refusals ------------------------------------------------------------ */
+
+#define S_I(v)                                                                 \
+    {                                                                          \
+        .type = PROTO_VAL_INT, .i = (v)                                        \
+    }
+#define S_S(v)                                                                 \
+    {                                                                          \
+        .type = PROTO_VAL_STR, .s = (v), .slen = sizeof(v) - 1                 \
+    }
+#define S_B(v)                                                                 \
+    {                                                                          \
+        .type = PROTO_VAL_BOOL, .b = (v)                                       \
+    }
+#define S_NIL                                                                  \
+    {                                                                          \
+        .type = PROTO_VAL_NIL                                                  \
+    }
+
+/* One way of being wrong: a record and what the refusal must say. */
+typedef struct {
+    const char *kind;    /* its kind */
+    const char *key;     /* its key */
+    proto_field_t f[8];  /* its body's fields */
+    size_t n;            /* how many */
+    const char *field;   /* the field the refusal names ("" none) */
+    const char *because; /* a part of its English reason */
+} s_case_t;
+
+#define S_STUDENT(name, value)                                                 \
+    {{"intake_year", 11, S_I(2024)},                                           \
+     {"level", 5, S_S("higher")},                                              \
+     {"status", 6, S_S("enrolled")},                                           \
+     {name, sizeof(name) - 1, value}},                                         \
+        4
+
+static const s_case_t s_cases[] = {
+    {"training",
+     "t-1",
+     {{"completed", 9, S_I(-1000000)},
+      {"type", 4, S_S("rural")},
+      {"year", 4, S_I(2024)}},
+     3,
+     "completed",
+     "from 0 to 10000000"},
+    {"training",
+     "t-1",
+     {{"completed", 9, S_I(INT64_MAX)},
+      {"type", 4, S_S("rural")},
+      {"year", 4, S_I(2024)}},
+     3,
+     "completed",
+     "whole number"},
+    {"training",
+     "t-1",
+     {{"completed", 9, S_S("5")},
+      {"type", 4, S_S("rural")},
+      {"year", 4, S_I(2024)}},
+     3,
+     "completed",
+     "whole number"},
+    {"training",
+     "t-1",
+     {{"completed", 9, S_I(5)},
+      {"type", 4, S_S("rural")},
+      {"year", 4, S_I(1000)}},
+     3,
+     "year",
+     "from 2000 to 2100"},
+    {"student",
+     S_PSEUDO,
+     {{"intake_year", 11, S_I(-5)},
+      {"level", 5, S_S("higher")},
+      {"status", 6, S_S("enrolled")}},
+     3,
+     "intake_year",
+     "from 2000 to 2100"},
+    {"student", S_PSEUDO, S_STUDENT("note", S_S("x")), "note", "has no field"},
+    {"student", S_PSEUDO, S_STUDENT("origin_region", S_S("34080")),
+     "origin_region", "region code"},
+    {"student", S_PSEUDO, S_STUDENT("pathway", S_S("bogus")), "pathway",
+     "not one of"},
+    {"student", S_PSEUDO, S_STUDENT("pathway", S_S("")), "pathway",
+     "not one of"},
+    {"student", S_PSEUDO, S_STUDENT("major", S_S("a\001b")), "major",
+     "control character"},
+    {"student", S_PSEUDO, S_STUDENT("major", S_I(7)), "major", "text"},
+    {"student", S_PSEUDO, S_STUDENT("major", S_NIL), "major", "text"},
+    {"student",
+     S_PSEUDO,
+     {{"intake_year", 11, S_I(2024)}, {"level", 5, S_S("higher")}},
+     2,
+     "status",
+     "required field is missing"},
+    {"student",
+     "p1",
+     {{"intake_year", 11, S_I(2024)},
+      {"level", 5, S_S("higher")},
+      {"status", 6, S_S("enrolled")}},
+     3,
+     "",
+     "key 'p1': the key of student is a pseudo_id"},
+    {"bogus", "k", {{"a", 1, S_I(1)}}, 1, "", "kind 'bogus' is not in"},
+    {"member",
+     "profile",
+     {{"name_zh", 7, S_S("")},
+      {"original_affiliation", 20, S_S("x")},
+      {"region_code", 11, S_S("340803")},
+      {"role", 4, S_S("lead")}},
+     4,
+     "name_zh",
+     "required field is empty"},
+    {"member",
+     "profile",
+     {{"name_zh", 7, S_S("x")},
+      {"original_affiliation", 20, S_S("x")},
+      {"parents", 7, S_S("a;;b")},
+      {"region_code", 11, S_S("340803")},
+      {"role", 4, S_S("lead")}},
+     5,
+     "parents",
+     "separated by ';'"},
+    {"member", "other", {{"name_zh", 7, S_S("x")}}, 1, "", "key 'other'"},
+    {"industry",
+     "c1",
+     {{"leading", 7, S_I(1)}, {"name_zh", 7, S_S("x")}},
+     2,
+     "leading",
+     "true or false"},
+    {"target",
+     "f:2026",
+     {{"value", 5, S_S("1.2.3")}},
+     1,
+     "value",
+     "decimal number"},
+    {"target", "f:2026", {{"value", 5, S_I(12)}}, 1, "value", "text"},
+    {"posts",
+     "20x6",
+     {{"authorised_posts", 16, S_I(1)}, {"self_hired_posts", 16, S_I(1)}},
+     2,
+     "",
+     "a year"},
+};
+
+static void
+test_each_wrong_refused(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof s_cases / sizeof s_cases[0]; i++) {
+        const s_case_t *c = &s_cases[i];
+        proto_field_t f[8];
+        proto_buf_t body;
+        proto_kind_error_t err;
+        memcpy(f, c->f, sizeof f);
+        proto_buf_init(&body);
+        assert_int_equal(proto_body_encode(f, c->n, &body), VOCFED_OK);
+        proto_entry_t e = {.version = PROTO_ENTRY_VERSION,
+                           .op = PROTO_OP_PUT,
+                           .kind = c->kind,
+                           .kind_len = strlen(c->kind),
+                           .key = c->key,
+                           .key_len = strlen(c->key),
+                           .body = body.data,
+                           .body_len = body.len};
+        memset(&err, 0x7f, sizeof err);
+        int rc = proto_kind_check_entry(&e, &err);
+        print_message("%s %s: %s: %s / %s (%s)\n", c->kind, c->key, err.field,
+                      err.reason_en, err.reason_zh, err.value);
+        assert_int_equal(rc, VOCFED_EINVALID);
+        assert_string_equal(err.field, c->field);
+        assert_non_null(strstr(err.reason_en, c->because));
+        assert_true(strlen(err.reason_zh) > 0);
+        /* the Chinese reason is Chinese */
+        bool zh = false;
+        for (size_t j = 0; err.reason_zh[j]; j++)
+            zh = zh || (unsigned char)err.reason_zh[j] >= 0x80;
+        assert_true(zh);
+        assert_int_equal(proto_kind_check_entry(&e, NULL), VOCFED_EINVALID);
+        proto_buf_release(&body);
+    }
+}
+
+/* A put needs a body, a del has none. */
+static void
+test_op_and_body(void **state)
+{
+    (void)state;
+    proto_kind_error_t err;
+    uint8_t map0 = 0x80;
+    proto_entry_t e = {.version = PROTO_ENTRY_VERSION,
+                       .op = PROTO_OP_PUT,
+                       .kind = "major",
+                       .kind_len = 5,
+                       .key = "m1",
+                       .key_len = 2};
+    assert_int_equal(proto_kind_check_entry(&e, &err), VOCFED_EINVALID);
+    assert_non_null(strstr(err.reason_en, "without a body"));
+    e.op = PROTO_OP_DEL;
+    e.body = &map0;
+    e.body_len = 1;
+    assert_int_equal(proto_kind_check_entry(&e, &err), VOCFED_EINVALID);
+    assert_non_null(strstr(err.reason_en, "no body"));
+    e.op = PROTO_OP_PUT; /* an empty map: every required field missing */
+    assert_int_equal(proto_kind_check_entry(&e, &err), VOCFED_EINVALID);
+    assert_string_equal(err.field, "name");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bodies_from_text_pass),
+        cmocka_unit_test(test_each_wrong_refused),
+        cmocka_unit_test(test_op_and_body),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
