@@ -276,6 +276,10 @@ static int s_refuse_n(proto_kind_error_t *err, const char *field,
 static int s_refuse(proto_kind_error_t *err, const char *field,
                     const char *value, const char *zh, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+static int s_vrefuse(proto_kind_error_t *err, const char *field,
+                     const char *value, size_t vlen, const char *zh,
+                     const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
 
 /* Fills err (when not NULL) and returns VOCFED_EINVALID: the field, the
  * first vlen bytes of value (cut to fit), and why. */
