@@ -643,6 +643,63 @@ s_print_log(const char *what, const char *path)
     free(text);
 }
 
+const char *const th_design7[TH_DESIGN7_N] = {
+    "hv_enrolled",
+    "sv_enrolled",
+    "training_person_times",
+    "local_retention",
+    "industry_coverage",
+    "dual_qualified_share",
+    "self_hired_share",
+    "coop_class_subsidy",
+    "source_school_incentive",
+    "cross_city_incentive",
+    "industry_college_award",
+    "consortium_award",
+    "subsidy_total",
+};
+
+bool
+th_counted(void *ctx)
+{
+    th_count_t *c = ctx;
+    json_t *cs = th_status(c->net, c->net->coord.dir);
+    c->seen = th_jint(cs, "peers", c->id, c->what, NULL);
+    json_decref(cs);
+    return c->seen >= c->n;
+}
+
+int
+th_net_setup(void **state)
+{
+    th_net_t *net = calloc(1, sizeof *net);
+    *state = net;
+    return net ? 0 : -1;
+}
+
+int
+th_net_teardown(void **state)
+{
+    th_net_release(*state);
+    free(*state);
+    return 0;
+}
+
+void
+th_put_student(th_net_t *net, const th_node_t *m, const char *name,
+               const char *major)
+{
+    uint8_t h[PROTO_HASH_LEN];
+    char key[2 * PROTO_HASH_LEN + 1], f[96];
+    proto_hash(PROTO_HASH_BLAKE2B256, (const uint8_t *)name, strlen(name), h);
+    proto_hex(h, sizeof h, key);
+    snprintf(f, sizeof f, "major=%s", major ? major : "");
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "put", "student", key,
+                          "level=higher", "intake_year=2025", "status=enrolled",
+                          major ? f : NULL));
+}
+
 void
 th_net_release(th_net_t *net)
 {

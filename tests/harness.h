@@ -170,6 +170,34 @@ void th_net_init(th_net_t *net);
  * the folder. */
 void th_net_release(th_net_t *net);
 
+/* The figures in DESIGN 7's order, which the catalogue, the figures' JSON
+ * and the report follow: TH_DESIGN7_N ids. */
+#define TH_DESIGN7_N 13
+extern const char *const th_design7[TH_DESIGN7_N];
+
+/* For th_wait(th_counted, &c, ...): the coordinator's status shows at
+ * least n of counter `what` ("refused", "malformed", ...) for member id. */
+typedef struct {
+    th_net_t *net;    /* the network */
+    const char *id;   /* the member */
+    const char *what; /* the counter of `vocfed status --json` peers.ID */
+    long long n;      /* at least this many */
+    long long seen;   /* last seen */
+} th_count_t;
+bool th_counted(void *ctx);
+
+/* cmocka setup and teardown of a test that takes a th_net_t as its state:
+ * allocates it zeroed (the test calls th_net_init); th_net_release and
+ * free. */
+int th_net_setup(void **state);
+int th_net_teardown(void **state);
+
+/* `vocfed put student P level=higher intake_year=2025 status=enrolled
+ * [major=MAJOR]` at m (exit 0 expected), P the pseudo_id (64 hex digits)
+ * made from name: what an honest member writes. major may be NULL. */
+void th_put_student(th_net_t *net, const th_node_t *m, const char *name,
+                    const char *major);
+
 /* Makes a member store with this id; with admit, adds it to the
  * coordinator's roster. */
 th_node_t *th_net_member(th_net_t *net, const char *id, bool admit);

@@ -791,22 +791,6 @@ s_get_samples(s_run_t *r, s_member_t *m, s_rng_t *g)
 
 /* ---- the test ------------------------------------------------------------ */
 
-static int
-s_setup(void **state)
-{
-    th_net_t *net = calloc(1, sizeof *net);
-    *state = net;
-    return net ? 0 : -1;
-}
-
-static int
-s_teardown(void **state)
-{
-    th_net_release(*state);
-    free(*state);
-    return 0;
-}
-
 static void
 test_crash_loop(void **state)
 {
@@ -1091,7 +1075,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_crash_loop, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_crash_loop, th_net_setup,
+                                        th_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,22 +55,6 @@ typedef struct {
     long long size;                    /* coordinator's copy, last seen */
 } s_ctx_t;
 
-static int
-s_setup(void **state)
-{
-    th_net_t *net = calloc(1, sizeof *net);
-    *state = net;
-    return net ? 0 : -1;
-}
-
-static int
-s_teardown(void **state)
-{
-    th_net_release(*state);
-    free(*state);
-    return 0;
-}
-
 /* Appends n students to m's log in one transaction, as `vocfed put`
  * would (the member's own key, one checkpoint), while no daemon holds the
  * store: keys 0 to n - 1 as 64 hex digits (pseudo_ids), bodies
@@ -234,10 +218,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_kill_coordinator, s_setup,
-                                        s_teardown),
-        cmocka_unit_test_setup_teardown(test_kill_member, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_cut_link, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_kill_coordinator, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_kill_member, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_cut_link, th_net_setup,
+                                        th_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include "node/figures_catalogue.h"
 #include "node/seed.h"
 #include "protocol/kinds.h"
+#include "tests/harness.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -471,24 +472,9 @@ test_catalogue(void **state)
     assert_null(node_counter_key(NODE_C_COUNT));
     assert_string_equal(node_counter_key(NODE_C_HV), "hv");
     /* DESIGN 7's order, which the JSON and the report follow. */
-    static const char *const design7[] = {
-        "hv_enrolled",
-        "sv_enrolled",
-        "training_person_times",
-        "local_retention",
-        "industry_coverage",
-        "dual_qualified_share",
-        "self_hired_share",
-        "coop_class_subsidy",
-        "source_school_incentive",
-        "cross_city_incentive",
-        "industry_college_award",
-        "consortium_award",
-        "subsidy_total",
-    };
-    assert_int_equal(n, sizeof design7 / sizeof design7[0]);
+    assert_int_equal(n, TH_DESIGN7_N);
     for (size_t r = 0; r < n; r++)
-        assert_string_equal(cat[r].id, design7[r]);
+        assert_string_equal(cat[r].id, th_design7[r]);
     assert_ptr_equal(node_figcat_find("hv_enrolled"), &cat[0]);
     assert_null(node_figcat_find("nothing"));
     assert_int_equal(node_figcat_rule("coop_class_subsidy")->threshold, 20);

@@ -25,37 +25,6 @@
 
 #define S_DEADLINE_MS 20000 /* for anything to settle */
 
-static int
-s_setup(void **state)
-{
-    th_net_t *net = calloc(1, sizeof *net);
-    *state = net;
-    return net ? 0 : -1;
-}
-
-static int
-s_teardown(void **state)
-{
-    th_net_release(*state);
-    free(*state);
-    return 0;
-}
-
-/* `vocfed put student P level=higher intake_year=2025 status=enrolled` at
- * m, P the pseudo_id made from name: what an honest member writes. */
-static void
-s_put(th_net_t *net, const th_node_t *m, const char *name)
-{
-    uint8_t h[PROTO_HASH_LEN];
-    char key[2 * PROTO_HASH_LEN + 1];
-    proto_hash(PROTO_HASH_BLAKE2B256, (const uint8_t *)name, strlen(name), h);
-    proto_hex(h, sizeof h, key);
-    th_net_expect(net, 0,
-                  TH_ARGS("--dir", m->dir, "put", "student", key,
-                          "level=higher", "intake_year=2025",
-                          "status=enrolled"));
-}
-
 /* Signs and appends one put of kind and key with body f (n fields) to
  * m's own log, below node_append (no kinds check, no role check), as
  * th_bulk writes: what a hostile member's own code would write. */
@@ -107,24 +76,6 @@ s_sync_refused(th_net_t *net, const th_node_t *m, const char *what)
     th_run_free(&r);
 }
 
-/* The coordinator persisted at least n refusals of member id. */
-typedef struct {
-    th_net_t *net;  /* the network */
-    const char *id; /* the member */
-    long long n;    /* at least this many */
-    long long seen; /* last seen */
-} s_count_t;
-
-static bool
-s_counted(void *ctx)
-{
-    s_count_t *c = ctx;
-    json_t *cs = th_status(c->net, c->net->coord.dir);
-    c->seen = th_jint(cs, "peers", c->id, "refused", NULL);
-    json_decref(cs);
-    return c->seen >= c->n;
-}
-
 #define S_INT(v)                                                               \
     {                                                                          \
         .type = PROTO_VAL_INT, .i = (v)                                        \
@@ -142,7 +93,7 @@ test_lying_member(void **state)
     th_node_t *liar = th_net_member(net, "liar", true);
     th_node_t *boss = th_net_member(net, "boss", true);
     th_node_t *honest = th_net_member(net, "honest", true);
-    s_put(net, liar, "l1");
+    th_put_student(net, liar, "l1", NULL);
     th_coord_start(net);
     th_run_t r = th_sync(net, liar, 20);
     assert_int_equal(r.status, 0);
@@ -155,12 +106,12 @@ test_lying_member(void **state)
                            {"type", 4, S_STR("rural")},
                            {"year", 4, S_INT(2025)}};
     s_lie(liar, "training", "t-1", neg, 3);
-    s_put(net, liar, "l2");
+    th_put_student(net, liar, "l2", NULL);
     s_sync_refused(net, liar, "entry 2: field completed");
     assert_int_equal(s_held(net, liar->id), 1);
     /* counted once, as the member's abuse */
-    s_count_t n = {net, liar->id, 1, 0};
-    if (!th_wait(s_counted, &n, S_DEADLINE_MS))
+    th_count_t n = {net, liar->id, "refused", 1, 0};
+    if (!th_wait(th_counted, &n, S_DEADLINE_MS))
         fail_msg("refusals of liar: %lld", n.seen);
     assert_int_equal(n.seen, 1);
 
@@ -171,8 +122,8 @@ test_lying_member(void **state)
     assert_true(s_held(net, boss->id) <= 0);
 
     /* An honest member is not held up by them. */
-    s_put(net, honest, "h1");
-    s_put(net, honest, "h2");
+    th_put_student(net, honest, "h1", NULL);
+    th_put_student(net, honest, "h2", NULL);
     r = th_sync(net, honest, 20);
     assert_int_equal(r.status, 0);
     th_run_free(&r);
@@ -185,7 +136,7 @@ test_lying_member(void **state)
 int
 main(void)
 {
-#define S_T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
+#define S_T(f) cmocka_unit_test_setup_teardown(f, th_net_setup, th_net_teardown)
     const struct CMUnitTest tests[] = {
         S_T(test_lying_member),
     };

@@ -197,30 +197,12 @@ test_states(void **state)
     net->passed = true;
 }
 
-static int
-s_setup(void **state)
-{
-    th_net_t *net = calloc(1, sizeof *net);
-    if (!net)
-        return -1;
-    *state = net;
-    return 0;
-}
-
-static int
-s_teardown(void **state)
-{
-    th_net_t *net = *state;
-    th_net_release(net);
-    free(net);
-    return 0;
-}
-
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_states, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_states, th_net_setup,
+                                        th_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

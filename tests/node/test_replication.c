@@ -27,30 +27,6 @@
 
 #define S_DEADLINE_MS 20000 /* for anything to settle */
 
-static int
-s_setup(void **state)
-{
-    th_net_t *net = calloc(1, sizeof *net);
-    *state = net;
-    return net ? 0 : -1;
-}
-
-/* `vocfed put student P level=higher intake_year=2025 status=enrolled
- * major=MAJOR` at m, P the pseudo_id (64 hex digits) made from name. */
-static void
-s_put(th_net_t *net, const th_node_t *m, const char *name, const char *major)
-{
-    uint8_t h[PROTO_HASH_LEN];
-    char key[2 * PROTO_HASH_LEN + 1], f[96];
-    proto_hash(PROTO_HASH_BLAKE2B256, (const uint8_t *)name, strlen(name), h);
-    proto_hex(h, sizeof h, key);
-    snprintf(f, sizeof f, "major=%s", major);
-    th_net_expect(net, 0,
-                  TH_ARGS("--dir", m->dir, "put", "student", key,
-                          "level=higher", "intake_year=2025", "status=enrolled",
-                          f));
-}
-
 /* The first alarm of status j whose kind is kind (and, if not NULL,
  * whose author is author), or NULL. */
 static json_t *
@@ -139,9 +115,7 @@ s_teardown(void **state)
 {
     if (s_live)
         s_client_close(s_live);
-    th_net_release(*state);
-    free(*state);
-    return 0;
+    return th_net_teardown(state);
 }
 
 /* Waits (deadline_ms at most) for the connection event named event;
@@ -299,7 +273,7 @@ test_three_members(void **state)
             char key[32], major[32];
             snprintf(key, sizeof key, "s%d", k);
             snprintf(major, sizeof major, "%s-%d", ids[i], k);
-            s_put(net, m[i], key, major);
+            th_put_student(net, m[i], key, major);
         }
     s_level_t l = {net, m, 3, 4, own, ""};
     if (!th_wait(s_level, &l, S_DEADLINE_MS))
@@ -309,7 +283,7 @@ test_three_members(void **state)
      * not started): it tells every member, and they pull it. One more
      * record at one member shows the sessions still carry batches. */
     th_net_member(net, "late", true);
-    s_put(net, m[1], "s4", "school-4");
+    th_put_student(net, m[1], "s4", "school-4");
     l.coord = own + 1;
     l.size = 5;
     l.m = &m[1];
@@ -384,7 +358,7 @@ test_not_admitted(void **state)
     th_node_t *ok = th_net_member(net, "ok", true);
     th_node_t *all[] = {stranger, susp, rev, ok};
     for (size_t i = 0; i < 4; i++)
-        s_put(net, all[i], "s1", "one");
+        th_put_student(net, all[i], "s1", "one");
     th_net_expect(
         net, 0, TH_ARGS("--dir", net->coord.dir, "members", "suspend", "susp"));
     th_net_expect(net, 0,
@@ -473,7 +447,7 @@ test_suspended_while_connected(void **state)
     th_net_t *net = *state;
     th_net_init(net);
     th_node_t *m = th_net_member(net, "late", true);
-    s_put(net, m, "s1", "one");
+    th_put_student(net, m, "s1", "one");
     th_coord_start(net);
     th_member_start(net, m);
     s_copy_t z = {net, m->id, 1};
@@ -487,7 +461,7 @@ test_suspended_while_connected(void **state)
     assert_true(th_wait(s_alarms, &a, S_DEADLINE_MS));
     /* A record put now is not taken: the member tries again after its
      * back-off and is refused again. */
-    s_put(net, m, "s2", "two");
+    th_put_student(net, m, "s2", "two");
     a.n = 2;
     assert_true(th_wait(s_alarms, &a, S_DEADLINE_MS));
     json_t *cs = th_status(net, net->coord.dir);
@@ -513,8 +487,8 @@ test_tampered_store(void **state)
     th_net_t *net = *state;
     th_net_init(net);
     th_node_t *m = th_net_member(net, "tamp", true);
-    s_put(net, m, "s1", "one");
-    s_put(net, m, "s2", "two");
+    th_put_student(net, m, "s1", "one");
+    th_put_student(net, m, "s2", "two");
     th_coord_start(net);
     th_run_t r = th_sync(net, m, 20);
     assert_int_equal(r.status, 0);
@@ -527,8 +501,8 @@ test_tampered_store(void **state)
 
     /* Two more entries, not sent yet; one byte of the first changes on
      * disk (a value of its body, so that it still decodes). */
-    s_put(net, m, "s3", "tamper-me");
-    s_put(net, m, "s4", "four");
+    th_put_student(net, m, "s3", "tamper-me");
+    th_put_student(net, m, "s4", "four");
     store_t *st = NULL;
     proto_buf_t e;
     proto_buf_init(&e);
@@ -621,25 +595,6 @@ s_reauthor(const proto_msg_batch_t *b, const char *author, proto_buf_t *out)
     free(range);
 }
 
-/* The coordinator persisted at least n refusals of member id. */
-typedef struct {
-    th_net_t *net;    /* the network */
-    const char *id;   /* the member */
-    const char *what; /* "refused" or "malformed" */
-    long long n;      /* at least this many */
-    long long seen;   /* last seen */
-} s_count_t;
-
-static bool
-s_counted(void *ctx)
-{
-    s_count_t *c = ctx;
-    json_t *cs = th_status(c->net, c->net->coord.dir);
-    c->seen = th_jint(cs, "peers", c->id, c->what, NULL);
-    json_decref(cs);
-    return c->seen >= c->n;
-}
-
 static void
 test_wrong_author(void **state)
 {
@@ -647,9 +602,9 @@ test_wrong_author(void **state)
     th_net_init(net);
     th_node_t *alice = th_net_member(net, "alice", true);
     th_node_t *bob = th_net_member(net, "bob", true);
-    s_put(net, bob, "s1", "one");
-    s_put(net, bob, "s2", "two");
-    s_put(net, bob, "s3", "three");
+    th_put_student(net, bob, "s1", "one");
+    th_put_student(net, bob, "s2", "two");
+    th_put_student(net, bob, "s3", "three");
     th_coord_start(net);
 
     proto_buf_t batch, forged;
@@ -681,8 +636,8 @@ test_wrong_author(void **state)
     assert_true(th_wait(s_log_has, &w, S_DEADLINE_MS));
     w.needle = "abuse member=alice in the last 10 s: refused=1";
     assert_true(th_wait(s_log_has, &w, S_DEADLINE_MS));
-    s_count_t n = {net, "alice", "refused", 2, 0};
-    if (!th_wait(s_counted, &n, S_DEADLINE_MS))
+    th_count_t n = {net, "alice", "refused", 2, 0};
+    if (!th_wait(th_counted, &n, S_DEADLINE_MS))
         fail_msg("refusals of alice: %lld", n.seen);
     json_t *cs = th_status(net, net->coord.dir);
     assert_int_equal(th_jint(cs, "logs", "bob", "size", NULL), 0);
@@ -718,9 +673,9 @@ test_malformed(void **state)
     th_net_init(net);
     th_node_t *alice = th_net_member(net, "alice", true);
     th_node_t *bob = th_net_member(net, "bob", true);
-    s_put(net, alice, "s1", "one");
-    s_put(net, bob, "s1", "one");
-    s_put(net, bob, "s2", "two");
+    th_put_student(net, alice, "s1", "one");
+    th_put_student(net, bob, "s1", "one");
+    th_put_student(net, bob, "s2", "two");
     th_coord_start(net);
 
     proto_buf_t batch;
@@ -791,8 +746,8 @@ test_malformed(void **state)
     proto_buf_release(&batch);
 
     /* Counted, and persisted within a second or so. */
-    s_count_t n = {net, "alice", "malformed", malformed, 0};
-    if (!th_wait(s_counted, &n, S_DEADLINE_MS))
+    th_count_t n = {net, "alice", "malformed", malformed, 0};
+    if (!th_wait(th_counted, &n, S_DEADLINE_MS))
         fail_msg("malformed messages of alice: %lld of %lld", n.seen,
                  malformed);
     assert_int_equal(n.seen, malformed);
@@ -825,7 +780,7 @@ main(void)
 {
     zsys_init();
     zsys_handler_set(NULL); /* cmocka and the tests own the signals */
-#define S_T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
+#define S_T(f) cmocka_unit_test_setup_teardown(f, th_net_setup, s_teardown)
     const struct CMUnitTest tests[] = {
         S_T(test_three_members),
         S_T(test_not_admitted),

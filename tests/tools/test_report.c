@@ -910,22 +910,8 @@ s_net_teardown(void **state)
 static void
 s_check_design7_order(json_t *figures)
 {
-    static const char *const order[] = {
-        "hv_enrolled",
-        "sv_enrolled",
-        "training_person_times",
-        "local_retention",
-        "industry_coverage",
-        "dual_qualified_share",
-        "self_hired_share",
-        "coop_class_subsidy",
-        "source_school_incentive",
-        "cross_city_incentive",
-        "industry_college_award",
-        "consortium_award",
-        "subsidy_total",
-    };
-    size_t n = sizeof order / sizeof order[0], at = 0, seen = 0;
+    const char *const *order = th_design7;
+    size_t n = TH_DESIGN7_N, at = 0, seen = 0;
     const char *id;
     json_t *f;
     json_object_foreach(figures, id, f)
