@@ -179,22 +179,29 @@ s_str_value(const char *s)
 }
 
 /* Returns 0 when no member on the roster (revoked ones included) and not
- * the coordinator has key pk, VOCFED_EEXISTS if one has, or a status. */
+ * the coordinator has key pk or a key of the same X25519 form (curve):
+ * an Ed25519 key and its negation (the sign bit of byte 31 flipped) are
+ * two keys with one X25519 key, so CURVE could not tell their holders
+ * apart. VOCFED_EEXISTS if one has, or a status. */
 static int
 s_key_unused(store_t *store, const char *coord_id,
-             const uint8_t pk[PROTO_PUBKEY_LEN])
+             const uint8_t pk[PROTO_PUBKEY_LEN],
+             const uint8_t curve[PROTO_PUBKEY_LEN])
 {
-    uint8_t own[PROTO_PUBKEY_LEN];
+    uint8_t own[PROTO_PUBKEY_LEN], own_curve[PROTO_PUBKEY_LEN];
     node_roster_t r;
     int rc = store_author_key(store, coord_id, own);
     if (rc)
         return rc;
-    if (memcmp(own, pk, PROTO_PUBKEY_LEN) == 0)
+    if (memcmp(own, pk, PROTO_PUBKEY_LEN) == 0 ||
+        (node_pubkey_curve(own, own_curve) == VOCFED_OK &&
+         memcmp(own_curve, curve, PROTO_PUBKEY_LEN) == 0))
         return VOCFED_EEXISTS;
     if ((rc = node_roster_load(store, coord_id, &r)))
         return rc;
     for (size_t i = 0; i < r.count && rc == VOCFED_OK; i++)
-        if (memcmp(r.members[i].pk, pk, PROTO_PUBKEY_LEN) == 0)
+        if (memcmp(r.members[i].pk, pk, PROTO_PUBKEY_LEN) == 0 ||
+            memcmp(r.members[i].curve_pk, curve, PROTO_PUBKEY_LEN) == 0)
             rc = VOCFED_EEXISTS;
     node_roster_release(&r);
     return rc;
@@ -274,7 +281,7 @@ node_roster_add(store_t *store, const char *coord_id, const uint8_t *sk,
     /* One key, one member: CURVE admits a connection by its key alone
      * (node_roster_find_curve), so a key shared by two ids, or with the
      * coordinator, or kept by a revoked member, would be ambiguous. */
-    if ((rc = s_key_unused(store, coord_id, pk)))
+    if ((rc = s_key_unused(store, coord_id, pk, curve)))
         return rc;
 
     proto_hex(pk, PROTO_PUBKEY_LEN, hex);
@@ -438,8 +445,12 @@ const node_member_t *
 node_roster_find_curve(const node_roster_t *r,
                        const uint8_t curve_pk[PROTO_PUBKEY_LEN])
 {
+    const node_member_t *found = NULL;
     for (size_t i = 0; i < r->count; i++)
-        if (memcmp(r->members[i].curve_pk, curve_pk, PROTO_PUBKEY_LEN) == 0)
-            return &r->members[i];
-    return NULL;
+        if (memcmp(r->members[i].curve_pk, curve_pk, PROTO_PUBKEY_LEN) == 0) {
+            if (found)
+                return NULL; /* two entries, one X25519 key: no one */
+            found = &r->members[i];
+        }
+    return found;
 }

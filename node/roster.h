@@ -71,7 +71,9 @@ void node_roster_release(node_roster_t *r);
 /* The member with this id, or NULL. */
 const node_member_t *node_roster_find(const node_roster_t *r, const char *id);
 
-/* The member whose CURVE public key this is, or NULL. */
+/* The member whose CURVE public key this is, or NULL: also when two
+ * roster entries share it (keys added before node_roster_add refused
+ * that), as a connection under it could be either's. */
 const node_member_t *
 node_roster_find_curve(const node_roster_t *r,
                        const uint8_t curve_pk[PROTO_PUBKEY_LEN]);

@@ -184,6 +184,15 @@ test_add_list(void **state)
     assert_null(node_roster_find_curve(&r, curve));
     /* The Ed25519 key is not the CURVE key. */
     assert_null(node_roster_find_curve(&r, st->keys[2].pk));
+    /* Two entries with one X25519 key (as a roster written before the
+     * add refused that could hold): the key admits neither. */
+    assert_int_equal(
+        crypto_sign_ed25519_pk_to_curve25519(curve, st->keys[1].pk), 0);
+    node_member_t keep = r.members[0];
+    memcpy(r.members[0].curve_pk, curve, PROTO_PUBKEY_LEN);
+    assert_null(node_roster_find_curve(&r, curve));
+    r.members[0] = keep;
+    assert_non_null(node_roster_find_curve(&r, curve));
     node_roster_release(&r);
     assert_null(r.members);
     assert_int_equal(r.count, 0);
@@ -243,6 +252,21 @@ test_duplicates(void **state)
     assert_int_equal(
         node_roster_add(st->store, S_COORD, sk, "b", st->keys[0].pk, "", ""),
         VOCFED_EEXISTS);
+    /* A key's negation (byte 31's sign bit flipped) is another Ed25519
+     * key with the same X25519 form: CURVE could not tell the two apart
+     * (issue 10). Taken too, for a member's key and the coordinator's. */
+    uint8_t neg[PROTO_PUBKEY_LEN], c1[PROTO_PUBKEY_LEN], c2[PROTO_PUBKEY_LEN];
+    for (int k = 1; k >= 0; k--) {
+        memcpy(neg, st->keys[k].pk, sizeof neg);
+        neg[31] ^= 0x80;
+        assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(c1, neg), 0);
+        assert_int_equal(
+            crypto_sign_ed25519_pk_to_curve25519(c2, st->keys[k].pk), 0);
+        assert_memory_equal(c1, c2, PROTO_PUBKEY_LEN);
+        assert_int_equal(
+            node_roster_add(st->store, S_COORD, sk, "b", neg, "", ""),
+            VOCFED_EEXISTS);
+    }
     assert_int_equal(s_size(st->store), 1);
     uint8_t known[PROTO_PUBKEY_LEN];
     assert_int_equal(store_author_key(st->store, "b", known), VOCFED_ENOTFOUND);
