@@ -36,6 +36,8 @@ static const s_status_desc_t s_descs[] = {
     {VOCFED_EDENIED, "denied",
      "connection refused: not on the roster, not active, or a wrong key"},
     {VOCFED_EBADRECORD, "bad-record", "a record breaks the kinds table"},
+    {VOCFED_EBADTIME, "bad-time",
+     "checkpoint dated before the previous one or too far in the future"},
 };
 
 static const s_status_desc_t *

@@ -44,6 +44,9 @@ typedef enum {
     VOCFED_EBADRECORD = -9022,    /* a record of a batch breaks the kinds
                                      table, or its author's role may not
                                      write its kind (SPEC 8.4) */
+    VOCFED_EBADTIME = -9023,      /* a checkpoint dated before the one
+                                     before it, or too far ahead of the
+                                     receiver's clock (SPEC 8.4) */
 } vocfed_status_t;
 
 /* Returns a static English description of a vocfed status or -errno.

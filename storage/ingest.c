@@ -368,6 +368,36 @@ s_check_record(s_ingest_t *in, const proto_entry_t *e, uint64_t seq)
     return VOCFED_EBADRECORD;
 }
 
+/* SPEC 8.4 step 2: the batch's new checkpoints are dated no earlier than
+ * the one before them (the latest held, then each other) and at most
+ * STORE_CLOCK_SKEW_MS ahead of this node's clock. */
+static int
+s_check_times(s_ingest_t *in)
+{
+    uint64_t prev = in->head.time_ms, now = proto_now_ms();
+    for (size_t i = 0; i < in->b->ncp; i++) {
+        const proto_checkpoint_t *c = &in->cps[i];
+        if (c->size <= in->held_size)
+            continue;
+        if (c->time_ms < prev) {
+            s_what(in->res,
+                   "checkpoint at size %" PRIu64 " is dated %" PRIu64
+                   ", before the one before it (%" PRIu64 ")",
+                   c->size, c->time_ms, prev);
+            return VOCFED_EBADTIME;
+        }
+        if (c->time_ms > now + STORE_CLOCK_SKEW_MS) {
+            s_what(in->res,
+                   "checkpoint at size %" PRIu64 " is dated %" PRIu64
+                   " ms ahead of this node's clock (at most %d)",
+                   c->size, c->time_ms - now, STORE_CLOCK_SKEW_MS);
+            return VOCFED_EBADTIME;
+        }
+        prev = c->time_ms;
+    }
+    return MDB_SUCCESS;
+}
+
 /* Step 3 for one new entry: its bytes, its tree nodes, the index. */
 static int
 s_take_entry(s_ingest_t *in, size_t i)
@@ -548,7 +578,8 @@ s_ingest_txn(store_t *self, MDB_txn *txn, void *ctx)
     if (in->last <= in->head.size)
         return s_replay(in);
     if ((rc = s_check_consistency(in)) || in->equivocation ||
-        (rc = s_take_entries(in)) || (rc = s_keep_pending(in)))
+        (rc = s_check_times(in)) || (rc = s_take_entries(in)) ||
+        (rc = s_keep_pending(in)))
         return rc;
     const proto_checkpoint_t *fin = &in->cps[b->ncp - 1];
     res->head.size = in->last;

@@ -511,14 +511,18 @@ s_append_one(s_append_ctx_t *a, size_t i, uint64_t seq)
                          &e, seq, false);
 }
 
-/* SPEC 4: one checkpoint for the whole transaction, chained to prev. */
+/* SPEC 4: one checkpoint for the whole transaction, chained to prev
+ * (the previous checkpoint's hash; prev_time its time). */
 static int
 s_append_checkpoint(s_append_ctx_t *a, uint64_t size,
-                    const uint8_t prev[PROTO_HASH_LEN])
+                    const uint8_t prev[PROTO_HASH_LEN], uint64_t prev_time)
 {
+    /* Never before the previous checkpoint (a clock set back): a
+     * receiver refuses that (SPEC 8.4). */
     proto_checkpoint_t cp = {.version = PROTO_CHECKPOINT_VERSION,
                              .size = size,
-                             .time_ms = a->time_ms};
+                             .time_ms = a->time_ms > prev_time ? a->time_ms
+                                                               : prev_time};
     memcpy(cp.author, a->author, a->author_len + 1);
     proto_frontier_root(&a->fr, cp.root);
     memcpy(cp.prev, prev, PROTO_HASH_LEN);
@@ -560,7 +564,7 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
             goto done;
     if ((rc = store_i_hook_end(self, txn)))
         goto done;
-    rc = s_append_checkpoint(a, head.size + a->n, prev);
+    rc = s_append_checkpoint(a, head.size + a->n, prev, head.time_ms);
 done:
     mdb_cursor_close(a->cur);
     return rc;

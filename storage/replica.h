@@ -77,6 +77,10 @@ typedef struct {
     char what[160];    /* why it was refused */
 } store_ingest_result_t;
 
+/* How far ahead of the receiver's clock a checkpoint may be dated (SPEC
+ * 8.4): ten minutes. */
+#define STORE_CLOCK_SKEW_MS (10 * 60 * 1000)
+
 /* Verifies and commits a batch of author's entries (SPEC 8.4): the author
  * must be known and not quarantined; entries continue the held log (those
  * already held must be byte-identical and are skipped); each decodes and

@@ -106,6 +106,8 @@ s_sign(fz_log_t *log, size_t ncp, unsigned variant, size_t shared)
         /* A variant's own checkpoints are signed at other times. */
         if (variant && size > shared)
             cp.time_ms += 1000 * (uint64_t)variant;
+        if (log->cp_time[i])
+            cp.time_ms = log->cp_time[i];
         if (size < 1 || size > log->n || (i && size <= log->sizes[i - 1]))
             return VOCFED_EINVALID;
         rc = proto_merkle_root(PROTO_HASH_BLAKE2B256, size, s_source, log,
@@ -148,6 +150,15 @@ fz_log_set(fz_log_t *log, uint64_t seq, const char *kind, const char *key,
         return VOCFED_EINVALID;
     int rc = s_set(log, (size_t)seq - 1, kind, key, fields, n);
     return rc ? rc : s_sign(log, log->ncp, 0, 0);
+}
+
+int
+fz_log_retime(fz_log_t *log, size_t j, uint64_t time_ms)
+{
+    if (j >= log->ncp || time_ms == 0)
+        return VOCFED_EINVALID;
+    log->cp_time[j] = time_ms;
+    return s_sign(log, log->ncp, 0, 0);
 }
 
 void

@@ -29,6 +29,8 @@ typedef struct {
     proto_buf_t cps[FZ_LOG_MAX];                /* signed, each chained to
                                                    the one before */
     size_t ncp;                                 /* checkpoints */
+    uint64_t cp_time[FZ_LOG_MAX];               /* checkpoint i's time
+                                                   when not 0 (retime) */
 } fz_log_t;
 
 /* Makes a log of n entries with checkpoints at the ncp sizes given
@@ -47,6 +49,11 @@ int fz_log_make(fz_log_t *log, size_t n, const uint64_t *sizes, size_t ncp,
  * status. */
 int fz_log_set(fz_log_t *log, uint64_t seq, const char *kind, const char *key,
                proto_field_t *fields, size_t n);
+
+/* Dates checkpoint j (0-based) of a variant 0 log time_ms and signs the
+ * checkpoints again (those after it chain to it). Returns 0 or a
+ * status. */
+int fz_log_retime(fz_log_t *log, size_t j, uint64_t time_ms);
 
 /* Frees what fz_log_make allocated. */
 void fz_log_release(fz_log_t *log);

@@ -725,6 +725,7 @@ test_small_round_trips(void **state)
         VOCFED_ESUSPENDED,
         VOCFED_EDENIED,
         VOCFED_EBADRECORD,
+        VOCFED_EBADTIME,
         -5,
         12345,
     };

@@ -10,6 +10,7 @@
  * logs are made in memory by tests/fuzz/fz_log.c, signed with the golden
  * checkpoint key. */
 #include "node/replicate.h"
+#include "protocol/clock.h"
 #include "protocol/msg.h"
 #include "storage/replica.h"
 #include "storage/store.h"
@@ -282,6 +283,51 @@ test_role_rule(void **state)
     fz_log_release(&target);
 }
 
+/* Checkpoint times (SPEC 8.4): a new checkpoint dated before the one
+ * before it, or more than STORE_CLOCK_SKEW_MS ahead of the receiver's
+ * clock, refuses the batch as bad-time with nothing written; a date
+ * equal to the previous one, or just within the window, is taken. */
+static void
+test_checkpoint_times(void **state)
+{
+    s_t *t = *state;
+    store_head_t head;
+    /* honest: checkpoints at 4, 6 and 8, dated S_TIME + size (2026). */
+    assert_int_equal(s_send(t, &t->honest, 1, 4, 0), VOCFED_OK);
+    uint64_t at4 = t->res.head.time_ms;
+    assert_true(at4 > 0);
+
+    /* The checkpoint at 6 dated before the one held at 4. */
+    assert_int_equal(fz_log_retime(&t->honest, 1, at4 - 1), VOCFED_OK);
+    assert_int_equal(s_send(t, &t->honest, 5, 2, 4), VOCFED_EBADTIME);
+    s_assert_error(t, "bad-time");
+    assert_non_null(strstr(t->res.what, "before the one before it"));
+    assert_int_equal(t->res.applied, 0);
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 4);
+
+    /* An hour ahead of this clock. */
+    uint64_t now = proto_now_ms();
+    assert_int_equal(fz_log_retime(&t->honest, 1, now + 3600 * 1000),
+                     VOCFED_OK);
+    assert_int_equal(s_send(t, &t->honest, 5, 2, 4), VOCFED_EBADTIME);
+    assert_non_null(strstr(t->res.what, "ahead of this node's clock"));
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 4);
+
+    /* The same time as the one before is not going back. */
+    assert_int_equal(fz_log_retime(&t->honest, 1, at4), VOCFED_OK);
+    assert_int_equal(s_send(t, &t->honest, 5, 2, 4), VOCFED_OK);
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 6);
+
+    /* Within the window ahead: taken. */
+    assert_int_equal(fz_log_retime(&t->honest, 2, now + 60 * 1000), VOCFED_OK);
+    assert_int_equal(s_send(t, &t->honest, 7, 2, 6), VOCFED_OK);
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 8);
+}
+
 int
 main(void)
 {
@@ -291,6 +337,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_bad_record_refused, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_role_rule, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_times, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

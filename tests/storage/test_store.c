@@ -861,14 +861,53 @@ test_derived_required(void **state)
     th_batch_release(&b);
 }
 
+/* A checkpoint is never dated before the previous one (a clock set
+ * back): a receiver would refuse it as bad-time (SPEC 8.4). Entries keep
+ * the time they were given. */
+static void
+test_checkpoint_time_never_back(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k;
+    th_batch_t b;
+    store_head_t head;
+    th_keys(8, &k);
+    th_batch_init(&b, 2);
+    th_batch_put(&b, "p1", 2025, 0);
+    store_t *s = th_create(dir, &k, 0);
+    assert_non_null(s);
+    assert_int_equal(store_append(s, TH_AUTHOR, k.sk, th_batch_recs(&b), 1,
+                                  TH_TIME_MS, &head, NULL),
+                     VOCFED_OK);
+    assert_int_equal(head.time_ms, TH_TIME_MS);
+    assert_int_equal(store_append(s, TH_AUTHOR, k.sk, th_batch_recs(&b), 1,
+                                  TH_TIME_MS - 60000, &head, NULL),
+                     VOCFED_OK);
+    assert_int_equal(head.size, 2);
+    assert_int_equal(head.time_ms, TH_TIME_MS);
+    assert_int_equal(store_append(s, TH_AUTHOR, k.sk, th_batch_recs(&b), 1,
+                                  TH_TIME_MS + 5, &head, NULL),
+                     VOCFED_OK);
+    assert_int_equal(head.time_ms, TH_TIME_MS + 5);
+    s_verify_ok(s, head.size, 1);
+    store_destroy(&s);
+    th_batch_release(&b);
+}
+
 int
 main(void)
 {
 #define S_T(f) cmocka_unit_test_setup_teardown(f, th_dir_setup, th_dir_teardown)
     const struct CMUnitTest tests[] = {
-        S_T(test_open),        S_T(test_format_version),   S_T(test_authors),
-        S_T(test_append),      S_T(test_proofs),           S_T(test_map_growth),
-        S_T(test_two_writers), S_T(test_derived_required),
+        S_T(test_open),
+        S_T(test_format_version),
+        S_T(test_authors),
+        S_T(test_append),
+        S_T(test_proofs),
+        S_T(test_map_growth),
+        S_T(test_two_writers),
+        S_T(test_derived_required),
+        S_T(test_checkpoint_time_never_back),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);
