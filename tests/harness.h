@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "protocol/entry.h"
 #include "storage/store.h"
 #include "storage/store_test.h" /* store_raw_put, for the tests */
 
@@ -169,6 +170,25 @@ void th_net_init(th_net_t *net);
  * logs and the commands run when the test did not pass, and removes
  * the folder. */
 void th_net_release(th_net_t *net);
+
+/* Initialisers of proto_value_t (protocol/entry.h) for the bodies a test
+ * builds by hand: an int, a string literal, a bool, nil. */
+#define TH_INT(v)                                                              \
+    {                                                                          \
+        .type = PROTO_VAL_INT, .i = (v)                                        \
+    }
+#define TH_STR(v)                                                              \
+    {                                                                          \
+        .type = PROTO_VAL_STR, .s = (v), .slen = sizeof(v) - 1                 \
+    }
+#define TH_BOOL(v)                                                             \
+    {                                                                          \
+        .type = PROTO_VAL_BOOL, .b = (v)                                       \
+    }
+#define TH_NIL                                                                 \
+    {                                                                          \
+        .type = PROTO_VAL_NIL                                                  \
+    }
 
 /* The figures in DESIGN 7's order, which the catalogue, the figures' JSON
  * and the report follow: TH_DESIGN7_N ids. */

@@ -76,15 +76,6 @@ s_sync_refused(th_net_t *net, const th_node_t *m, const char *what)
     th_run_free(&r);
 }
 
-#define S_INT(v)                                                               \
-    {                                                                          \
-        .type = PROTO_VAL_INT, .i = (v)                                        \
-    }
-#define S_STR(v)                                                               \
-    {                                                                          \
-        .type = PROTO_VAL_STR, .s = (v), .slen = sizeof(v) - 1                 \
-    }
-
 static void
 test_lying_member(void **state)
 {
@@ -102,9 +93,9 @@ test_lying_member(void **state)
 
     /* A training figure made negative, then an honest record: the batch
      * of both is refused whole. */
-    proto_field_t neg[] = {{"completed", 9, S_INT(-1000000)},
-                           {"type", 4, S_STR("rural")},
-                           {"year", 4, S_INT(2025)}};
+    proto_field_t neg[] = {{"completed", 9, TH_INT(-1000000)},
+                           {"type", 4, TH_STR("rural")},
+                           {"year", 4, TH_INT(2025)}};
     s_lie(liar, "training", "t-1", neg, 3);
     th_put_student(net, liar, "l2", NULL);
     s_sync_refused(net, liar, "entry 2: field completed");
@@ -116,7 +107,7 @@ test_lying_member(void **state)
     assert_int_equal(n.seen, 1);
 
     /* A member writing the coordinator's targets: the role rule. */
-    proto_field_t target[] = {{"value", 5, S_STR("1")}};
+    proto_field_t target[] = {{"value", 5, TH_STR("1")}};
     s_lie(boss, "target", "students_enrolled:2026", target, 1);
     s_sync_refused(net, boss, "kind target is written by the coordinator");
     assert_true(s_held(net, boss->id) <= 0);

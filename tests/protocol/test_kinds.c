@@ -6,6 +6,7 @@
  * and why, in English and Chinese. */
 #include "protocol/entry.h"
 #include "protocol/kinds.h"
+#include "tests/harness.h"
 
 #include <setjmp.h>
 #include <stdbool.h>
@@ -143,23 +144,6 @@ test_bodies_from_text_pass(void **state)
 
 /* ---- refusals ------------------------------------------------------------ */
 
-#define S_I(v)                                                                 \
-    {                                                                          \
-        .type = PROTO_VAL_INT, .i = (v)                                        \
-    }
-#define S_S(v)                                                                 \
-    {                                                                          \
-        .type = PROTO_VAL_STR, .s = (v), .slen = sizeof(v) - 1                 \
-    }
-#define S_B(v)                                                                 \
-    {                                                                          \
-        .type = PROTO_VAL_BOOL, .b = (v)                                       \
-    }
-#define S_NIL                                                                  \
-    {                                                                          \
-        .type = PROTO_VAL_NIL                                                  \
-    }
-
 /* One way of being wrong: a record and what the refusal must say. */
 typedef struct {
     const char *kind;    /* its kind */
@@ -171,115 +155,116 @@ typedef struct {
 } s_case_t;
 
 #define S_STUDENT(name, value)                                                 \
-    {{"intake_year", 11, S_I(2024)},                                           \
-     {"level", 5, S_S("higher")},                                              \
-     {"status", 6, S_S("enrolled")},                                           \
+    {{"intake_year", 11, TH_INT(2024)},                                        \
+     {"level", 5, TH_STR("higher")},                                           \
+     {"status", 6, TH_STR("enrolled")},                                        \
      {name, sizeof(name) - 1, value}},                                         \
         4
 
 static const s_case_t s_cases[] = {
     {"training",
      "t-1",
-     {{"completed", 9, S_I(-1000000)},
-      {"type", 4, S_S("rural")},
-      {"year", 4, S_I(2024)}},
+     {{"completed", 9, TH_INT(-1000000)},
+      {"type", 4, TH_STR("rural")},
+      {"year", 4, TH_INT(2024)}},
      3,
      "completed",
      "from 0 to 10000000"},
     {"training",
      "t-1",
-     {{"completed", 9, S_I(INT64_MAX)},
-      {"type", 4, S_S("rural")},
-      {"year", 4, S_I(2024)}},
+     {{"completed", 9, TH_INT(INT64_MAX)},
+      {"type", 4, TH_STR("rural")},
+      {"year", 4, TH_INT(2024)}},
      3,
      "completed",
      "whole number"},
     {"training",
      "t-1",
-     {{"completed", 9, S_S("5")},
-      {"type", 4, S_S("rural")},
-      {"year", 4, S_I(2024)}},
+     {{"completed", 9, TH_STR("5")},
+      {"type", 4, TH_STR("rural")},
+      {"year", 4, TH_INT(2024)}},
      3,
      "completed",
      "whole number"},
     {"training",
      "t-1",
-     {{"completed", 9, S_I(5)},
-      {"type", 4, S_S("rural")},
-      {"year", 4, S_I(1000)}},
+     {{"completed", 9, TH_INT(5)},
+      {"type", 4, TH_STR("rural")},
+      {"year", 4, TH_INT(1000)}},
      3,
      "year",
      "from 2000 to 2100"},
     {"student",
      S_PSEUDO,
-     {{"intake_year", 11, S_I(-5)},
-      {"level", 5, S_S("higher")},
-      {"status", 6, S_S("enrolled")}},
+     {{"intake_year", 11, TH_INT(-5)},
+      {"level", 5, TH_STR("higher")},
+      {"status", 6, TH_STR("enrolled")}},
      3,
      "intake_year",
      "from 2000 to 2100"},
-    {"student", S_PSEUDO, S_STUDENT("note", S_S("x")), "note", "has no field"},
-    {"student", S_PSEUDO, S_STUDENT("origin_region", S_S("34080")),
+    {"student", S_PSEUDO, S_STUDENT("note", TH_STR("x")), "note",
+     "has no field"},
+    {"student", S_PSEUDO, S_STUDENT("origin_region", TH_STR("34080")),
      "origin_region", "region code"},
-    {"student", S_PSEUDO, S_STUDENT("pathway", S_S("bogus")), "pathway",
+    {"student", S_PSEUDO, S_STUDENT("pathway", TH_STR("bogus")), "pathway",
      "not one of"},
-    {"student", S_PSEUDO, S_STUDENT("pathway", S_S("")), "pathway",
+    {"student", S_PSEUDO, S_STUDENT("pathway", TH_STR("")), "pathway",
      "not one of"},
-    {"student", S_PSEUDO, S_STUDENT("major", S_S("a\001b")), "major",
+    {"student", S_PSEUDO, S_STUDENT("major", TH_STR("a\001b")), "major",
      "control character"},
-    {"student", S_PSEUDO, S_STUDENT("major", S_I(7)), "major", "text"},
-    {"student", S_PSEUDO, S_STUDENT("major", S_NIL), "major", "text"},
+    {"student", S_PSEUDO, S_STUDENT("major", TH_INT(7)), "major", "text"},
+    {"student", S_PSEUDO, S_STUDENT("major", TH_NIL), "major", "text"},
     {"student",
      S_PSEUDO,
-     {{"intake_year", 11, S_I(2024)}, {"level", 5, S_S("higher")}},
+     {{"intake_year", 11, TH_INT(2024)}, {"level", 5, TH_STR("higher")}},
      2,
      "status",
      "required field is missing"},
     {"student",
      "p1",
-     {{"intake_year", 11, S_I(2024)},
-      {"level", 5, S_S("higher")},
-      {"status", 6, S_S("enrolled")}},
+     {{"intake_year", 11, TH_INT(2024)},
+      {"level", 5, TH_STR("higher")},
+      {"status", 6, TH_STR("enrolled")}},
      3,
      "",
      "key 'p1': the key of student is a pseudo_id"},
-    {"bogus", "k", {{"a", 1, S_I(1)}}, 1, "", "kind 'bogus' is not in"},
+    {"bogus", "k", {{"a", 1, TH_INT(1)}}, 1, "", "kind 'bogus' is not in"},
     {"member",
      "profile",
-     {{"name_zh", 7, S_S("")},
-      {"original_affiliation", 20, S_S("x")},
-      {"region_code", 11, S_S("340803")},
-      {"role", 4, S_S("lead")}},
+     {{"name_zh", 7, TH_STR("")},
+      {"original_affiliation", 20, TH_STR("x")},
+      {"region_code", 11, TH_STR("340803")},
+      {"role", 4, TH_STR("lead")}},
      4,
      "name_zh",
      "required field is empty"},
     {"member",
      "profile",
-     {{"name_zh", 7, S_S("x")},
-      {"original_affiliation", 20, S_S("x")},
-      {"parents", 7, S_S("a;;b")},
-      {"region_code", 11, S_S("340803")},
-      {"role", 4, S_S("lead")}},
+     {{"name_zh", 7, TH_STR("x")},
+      {"original_affiliation", 20, TH_STR("x")},
+      {"parents", 7, TH_STR("a;;b")},
+      {"region_code", 11, TH_STR("340803")},
+      {"role", 4, TH_STR("lead")}},
      5,
      "parents",
      "separated by ';'"},
-    {"member", "other", {{"name_zh", 7, S_S("x")}}, 1, "", "key 'other'"},
+    {"member", "other", {{"name_zh", 7, TH_STR("x")}}, 1, "", "key 'other'"},
     {"industry",
      "c1",
-     {{"leading", 7, S_I(1)}, {"name_zh", 7, S_S("x")}},
+     {{"leading", 7, TH_INT(1)}, {"name_zh", 7, TH_STR("x")}},
      2,
      "leading",
      "true or false"},
     {"target",
      "f:2026",
-     {{"value", 5, S_S("1.2.3")}},
+     {{"value", 5, TH_STR("1.2.3")}},
      1,
      "value",
      "decimal number"},
-    {"target", "f:2026", {{"value", 5, S_I(12)}}, 1, "value", "text"},
+    {"target", "f:2026", {{"value", 5, TH_INT(12)}}, 1, "value", "text"},
     {"posts",
      "20x6",
-     {{"authorised_posts", 16, S_I(1)}, {"self_hired_posts", 16, S_I(1)}},
+     {{"authorised_posts", 16, TH_INT(1)}, {"self_hired_posts", 16, TH_INT(1)}},
      2,
      "",
      "a year"},

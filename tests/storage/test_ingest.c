@@ -146,14 +146,6 @@ test_equivocation_quarantines(void **state)
 
 #define S_PSEUDO                                                               \
     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define S_INT(v)                                                               \
-    {                                                                          \
-        .type = PROTO_VAL_INT, .i = (v)                                        \
-    }
-#define S_STR(v)                                                               \
-    {                                                                          \
-        .type = PROTO_VAL_STR, .s = (v), .slen = sizeof(v) - 1                 \
-    }
 
 /* A signed record ingest must refuse: where, and what the refusal says. */
 typedef struct {
@@ -169,47 +161,47 @@ static const s_bad_t s_bad[] = {
     {5,
      "training",
      "t-1",
-     {{"completed", 9, S_INT(-1000000)},
-      {"type", 4, S_STR("rural")},
-      {"year", 4, S_INT(2024)}},
+     {{"completed", 9, TH_INT(-1000000)},
+      {"type", 4, TH_STR("rural")},
+      {"year", 4, TH_INT(2024)}},
      3,
      "entry 5: field completed: '-1000000': expected a whole number"},
     {5,
      "student",
      S_PSEUDO,
-     {{"intake_year", 11, S_INT(2024)},
-      {"level", 5, S_STR("higher")},
-      {"note", 4, S_STR("x")},
-      {"status", 6, S_STR("enrolled")}},
+     {{"intake_year", 11, TH_INT(2024)},
+      {"level", 5, TH_STR("higher")},
+      {"note", 4, TH_STR("x")},
+      {"status", 6, TH_STR("enrolled")}},
      4,
      "entry 5: field note: 'x': student has no field 'note'"},
     {5,
      "bogus",
      "k",
-     {{"a", 1, S_INT(1)}},
+     {{"a", 1, TH_INT(1)}},
      1,
      "entry 5: kind 'bogus' is not in the kinds table"},
     {6,
      "student",
      "p1",
-     {{"intake_year", 11, S_INT(2024)},
-      {"level", 5, S_STR("higher")},
-      {"status", 6, S_STR("enrolled")}},
+     {{"intake_year", 11, TH_INT(2024)},
+      {"level", 5, TH_STR("higher")},
+      {"status", 6, TH_STR("enrolled")}},
      3,
      "entry 6: key 'p1': the key of student is a pseudo_id"},
     {5,
      "student",
      S_PSEUDO,
-     {{"intake_year", 11, S_INT(-5)},
-      {"level", 5, S_STR("higher")},
-      {"status", 6, S_STR("enrolled")}},
+     {{"intake_year", 11, TH_INT(-5)},
+      {"level", 5, TH_STR("higher")},
+      {"status", 6, TH_STR("enrolled")}},
      3,
      "entry 5: field intake_year: '-5'"},
     /* the receiver is the coordinator: a member may not write targets */
     {6,
      "target",
      "students_enrolled:2026",
-     {{"value", 5, S_STR("1200")}},
+     {{"value", 5, TH_STR("1200")}},
      1,
      "entry 6: kind target is written by the coordinator only"},
 };
