@@ -672,6 +672,30 @@ s_shown(const proto_value_t *v, char *buf, size_t cap, const char **text)
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
+static int s_refuse_value(proto_kind_error_t *err, const char *field,
+                          const proto_value_t *v, const char *zh,
+                          const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* A refusal naming value v of an encoded body (shown as s_shown does):
+ * the text is made only here, never for a value that passes (ingest's
+ * hot path). */
+static int
+s_refuse_value(proto_kind_error_t *err, const char *field,
+               const proto_value_t *v, const char *zh, const char *fmt, ...)
+{
+    char buf[32];
+    const char *text;
+    if (!err)
+        return VOCFED_EINVALID;
+    size_t len = s_shown(v, buf, sizeof buf, &text);
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = s_vrefuse(err, field, text, len, zh, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 /* One value of an encoded body against its field: of the msgpack type
  * proto_kind_body stores for the field's type, and of its rule. A text
  * value goes through the same checks as in proto_kind_body. */
@@ -679,9 +703,6 @@ static int
 s_check_value(const proto_field_def_t *f, const proto_value_t *v,
               proto_kind_error_t *err)
 {
-    char buf[32];
-    const char *text;
-    size_t len = s_shown(v, buf, sizeof buf, &text);
     proto_value_t out;
     bool is_int = f->type == PROTO_FT_INT || f->type == PROTO_FT_YEAR;
     if (is_int) {
@@ -689,22 +710,22 @@ s_check_value(const proto_field_def_t *f, const proto_value_t *v,
         int64_t hi = f->type == PROTO_FT_YEAR ? 2100 : f->max;
         if (v->type == PROTO_VAL_INT && v->i >= lo && v->i <= hi)
             return VOCFED_OK;
-        return s_refuse_n(err, f->name, text, len, "应为整数且在允许范围内",
-                          "expected a whole number from %lld to %lld",
-                          (long long)lo, (long long)hi);
+        return s_refuse_value(err, f->name, v, "应为整数且在允许范围内",
+                              "expected a whole number from %lld to %lld",
+                              (long long)lo, (long long)hi);
     }
     if (f->type == PROTO_FT_BOOL) {
         if (v->type == PROTO_VAL_BOOL)
             return VOCFED_OK;
-        return s_refuse_n(err, f->name, text, len, "应为 true/false（是/否）",
-                          "expected true or false");
+        return s_refuse_value(err, f->name, v, "应为 true/false（是/否）",
+                              "expected true or false");
     }
     if (v->type != PROTO_VAL_STR)
-        return s_refuse_n(err, f->name, text, len, "应为文本",
-                          "expected text (a msgpack str)");
+        return s_refuse_value(err, f->name, v, "应为文本",
+                              "expected text (a msgpack str)");
     if (f->required && v->slen == 0)
-        return s_refuse_n(err, f->name, text, len, "必填字段为空",
-                          "required field is empty");
+        return s_refuse_value(err, f->name, v, "必填字段为空",
+                              "required field is empty");
     if (f->type == PROTO_FT_ENUM)
         return s_value_enum(f, v->s, v->slen, &out, err);
     return s_value_text(f, v->s, v->slen, &out, err);
@@ -726,11 +747,10 @@ s_check_body(const proto_kind_def_t *k, const uint8_t *body, size_t len,
         return s_refuse(err, "", "", "记录体不是映射", "the body is not a map");
     while ((rc = proto_body_iter_next(&it, &fv)) == 1) {
         const proto_field_def_t *f = proto_kind_field(k, fv.name, fv.name_len);
-        char buf[32];
-        const char *text;
-        size_t vlen = s_shown(&fv.value, buf, sizeof buf, &text);
         if (!f) {
-            char name[PROTO_FIELD_MAX + 1];
+            char name[PROTO_FIELD_MAX + 1], buf[32];
+            const char *text;
+            size_t vlen = s_shown(&fv.value, buf, sizeof buf, &text);
             size_t n =
                 fv.name_len < PROTO_FIELD_MAX ? fv.name_len : PROTO_FIELD_MAX;
             memcpy(name, fv.name, n);
@@ -739,8 +759,8 @@ s_check_body(const proto_kind_def_t *k, const uint8_t *body, size_t len,
         }
         uint64_t bit = (uint64_t)1 << (size_t)(f - k->fields);
         if (seen & bit)
-            return s_refuse_n(err, f->name, text, vlen, "字段重复",
-                              "field given twice");
+            return s_refuse_value(err, f->name, &fv.value, "字段重复",
+                                  "field given twice");
         seen |= bit;
         if ((rc = s_check_value(f, &fv.value, err)))
             return rc;
