@@ -748,3 +748,23 @@ node_figures_attach_store(store_t *st)
     return node_figures_attach(
         st, strcmp(role, NODE_ROLE_COORDINATOR) == 0 ? id : NULL);
 }
+
+/* Stubs until the claims engine lands (issue 10): nothing contested,
+ * nobody excluded. */
+int
+node_figures_conflicts(store_t *st, node_fig_conflict_fn fn, void *ctx)
+{
+    (void)st;
+    (void)fn;
+    (void)ctx;
+    return VOCFED_OK;
+}
+
+int
+node_figures_excluded(store_t *st, node_fig_excluded_fn fn, void *ctx)
+{
+    (void)st;
+    (void)fn;
+    (void)ctx;
+    return VOCFED_OK;
+}

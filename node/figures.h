@@ -44,4 +44,37 @@ int node_figures_rebuild(store_t *st, const char *coord_id) VOCFED_WUR;
 int node_figures_check(store_t *st, const char *coord_id, char *what,
                        size_t cap) VOCFED_WUR;
 
+/* One member's claim on a unit: a person (or activity, or record), a
+ * counter and a year (SPEC 12.2). */
+typedef struct {
+    const char *member; /* the claimant */
+    const char *payee;  /* the payee it names, "" for none */
+    int64_t value;      /* what it claims (1 for a person) */
+} node_fig_claim_t;
+
+/* A contested claim: a unit of a money counter claimed by two or more
+ * members. claims[0] is the one counted and paid (the first received by
+ * this node, SPEC 12.2); the others follow in the order received.
+ * identity is the unit's identity ("p:<pseudo_id>"). */
+typedef int (*node_fig_conflict_fn)(void *ctx, node_counter_t counter, int year,
+                                    const char *identity,
+                                    const node_fig_claim_t *claims, size_t n);
+
+/* Calls fn for every contested claim, in a read snapshot of st (in key
+ * order: identity, counter, year). Returns 0, fn's non-zero return, or a
+ * store status. */
+int node_figures_conflicts(store_t *st, node_fig_conflict_fn fn,
+                           void *ctx) VOCFED_WUR;
+
+/* A member whose records are kept out of the group's figures: why is
+ * "revoked" (from the roster entry that revoked it on). records is how
+ * many of its current records are held apart. */
+typedef int (*node_fig_excluded_fn)(void *ctx, const char *member,
+                                    const char *why, int64_t records);
+
+/* Calls fn for every excluded member, in id order, in a read snapshot of
+ * st. Returns 0, fn's non-zero return, or a store status. */
+int node_figures_excluded(store_t *st, node_fig_excluded_fn fn,
+                          void *ctx) VOCFED_WUR;
+
 #endif
