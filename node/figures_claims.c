@@ -764,9 +764,9 @@ node_figx_profile_change(node_figx_t *f, const char *member,
     const node_figx_profile_t *known = node_figx_profile(f, member);
     if (!known)
         return VOCFED_ENOMEM;
-    if (f->memory_only || !old_body)
-        before = *known;
-    else
+    if (f->memory_only)
+        before = *known; /* a replay: as it last saw it */
+    else /* the store already has the new record: the old one is given */
         s_profile_from(old_body, old_len, &before);
     s_profile_from(new_body, new_len, &after);
     if (strcmp(before.affiliation, after.affiliation) ||

@@ -105,8 +105,9 @@ int node_figx_change(node_figx_t *f, const char *member, const char *identity,
                      const char *rec, const node_fig_item_t *items,
                      size_t n) VOCFED_WUR;
 
-/* Member's profile record changed from old_body (NULL: as the figures
- * last saw it) to new_body (NULL: deleted). Costs what member holds,
+/* Member's profile record changed from old_body (NULL: there was none;
+ * ignored in a replay, which knows what it last saw) to new_body (NULL:
+ * deleted). Costs what member holds,
  * not its records. */
 int node_figx_profile_change(node_figx_t *f, const char *member,
                              const uint8_t *old_body, size_t old_len,

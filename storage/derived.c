@@ -199,7 +199,7 @@ int
 store_scan_records(store_t *self, const char *author, const char *kind,
                    store_record_fn fn, void *ctx)
 {
-    if (!proto_kind_valid(kind, strlen(kind)))
+    if (kind && !proto_kind_valid(kind, strlen(kind)))
         return VOCFED_EINVALID;
     s_by_kind_t k = {kind, fn, ctx};
     s_record_scan_t s = {.fn = s_by_kind_row, .ctx = &k};
