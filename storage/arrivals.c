@@ -4,9 +4,9 @@
  * ingested batch) notes each run of one author's consecutive seqs and
  * writes it at the end, under the next arrival number. The figures
  * decide contested claims by this order (the first claim received is
- * paid), so a rebuild replays the logs in it (store_txn_replay). A store
- * made before the table existed has none: its entries replay author by
- * author, in registration order, after the ones the table covers. */
+ * paid), so a rebuild replays the logs in it (store_txn_replay). Entries
+ * the table does not cover (a store made before it) replay first, author
+ * by author in registration order. */
 #include "storage/log_internal.h"
 
 #include <stdlib.h>
@@ -79,8 +79,10 @@ typedef struct {
     MDB_txn *txn;              /* the transaction */
     store_replay_fn fn;        /* the caller's callback */
     void *ctx;                 /* its context */
-    uint64_t *covered;         /* per authno: last seq the table covers */
-    size_t ncovered;           /* room in covered */
+    uint64_t *first;           /* per authno: first seq the table has */
+    uint64_t *last;            /* per authno: last seq the table has */
+    size_t nauthors;           /* room in both */
+    bool measure;              /* a pass that only fills first and last */
     char id[PROTO_ID_MAX + 1]; /* the author being replayed */
     uint64_t to;               /* last seq of the run */
     int stop;                  /* fn's non-zero value */
@@ -137,11 +139,15 @@ s_replay_row(void *ctx, const MDB_val *key, const MDB_val *d)
         return VOCFED_ECORRUPT;
     uint32_t no = store_i_rd32(v);
     uint64_t from = store_i_rd64(v + 4), to = store_i_rd64(v + 12);
-    if (no >= r->ncovered || from == 0 || to < from)
+    if (no >= r->nauthors || from == 0 || to < from)
         return VOCFED_ECORRUPT;
-    if (to > r->covered[no])
-        r->covered[no] = to;
-    return s_replay_span(r, no, from, to);
+    if (!r->measure)
+        return s_replay_span(r, no, from, to);
+    if (!r->first[no] || from < r->first[no])
+        r->first[no] = from;
+    if (to > r->last[no])
+        r->last[no] = to;
+    return MDB_SUCCESS;
 }
 
 /* The authors' numbers are 0..n-1 in registration order ('n' keys sort
@@ -162,6 +168,25 @@ s_count_authors(store_t *self, MDB_txn *txn, uint32_t *n)
     return rc == MDB_NOTFOUND || rc == MDB_SUCCESS ? MDB_SUCCESS : rc;
 }
 
+/* Replays, for each author, the entries the table does not cover: those
+ * before its first run (head) or after its last (tail). */
+static int
+s_replay_uncovered(s_replay_t *r, uint32_t n, bool head)
+{
+    int rc = MDB_SUCCESS;
+    for (uint32_t no = 0; no < n && !rc; no++) {
+        uint64_t size;
+        if ((rc = store_i_log_size(r->self, r->txn, no, &size)))
+            break;
+        uint64_t first = r->first[no] ? r->first[no] : size + 1;
+        if (head && first > 1)
+            rc = s_replay_span(r, no, 1, first - 1 < size ? first - 1 : size);
+        else if (!head && r->first[no] && size > r->last[no])
+            rc = s_replay_span(r, no, r->last[no] + 1, size);
+    }
+    return rc;
+}
+
 int
 store_txn_replay(store_txn_t *t, store_replay_fn fn, void *ctx)
 {
@@ -170,20 +195,28 @@ store_txn_replay(store_txn_t *t, store_replay_fn fn, void *ctx)
     int rc = s_count_authors(self, t->txn, &n);
     if (rc)
         return store_i_status(rc);
-    s_replay_t r = {self,      t->txn, fn, ctx, calloc((size_t)n + 1, 8),
-                    (size_t)n, "",     0,  0};
-    if (!r.covered)
-        return VOCFED_ENOMEM;
-    if (self->has_arrivals)
+    s_replay_t r = {.self = self,
+                    .txn = t->txn,
+                    .fn = fn,
+                    .ctx = ctx,
+                    .first = calloc((size_t)n + 1, 8),
+                    .last = calloc((size_t)n + 1, 8),
+                    .nauthors = n,
+                    .measure = true};
+    if (!r.first || !r.last)
+        rc = VOCFED_ENOMEM;
+    /* Entries older than the table first (it began later), then the
+     * table's runs in order, then anything past its last run. */
+    if (!rc && self->has_arrivals)
         rc = store_i_scan(t->txn, self->arrivals, NULL, 0, 0, s_replay_row, &r);
-    /* What the table does not cover (a store older than it). */
-    for (uint32_t no = 0; no < n && !rc; no++) {
-        uint64_t size;
-        if ((rc = store_i_log_size(self, t->txn, no, &size)))
-            break;
-        if (size > r.covered[no])
-            rc = s_replay_span(&r, no, r.covered[no] + 1, size);
-    }
-    free(r.covered);
+    r.measure = false;
+    if (!rc)
+        rc = s_replay_uncovered(&r, n, true);
+    if (!rc && self->has_arrivals)
+        rc = store_i_scan(t->txn, self->arrivals, NULL, 0, 0, s_replay_row, &r);
+    if (!rc)
+        rc = s_replay_uncovered(&r, n, false);
+    free(r.first);
+    free(r.last);
     return r.stop ? r.stop : store_i_status(rc);
 }
