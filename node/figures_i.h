@@ -2,6 +2,10 @@
  * (the hook, replay, rebuild, check, the read API) and
  * node/figures_claims.c (lists, claims, counters). Not a public header.
  *
+ * The parts: figures_set.c (this working set, the blobs' encodings),
+ * figures_claims.c (a record's items through lists and claims into
+ * counters), figures_members.c (profiles, exclusion).
+ *
  * The figures database holds (SPEC 12.2):
  *   f|<counter>|<year>|<dim>|<bucket>  counters (dims g m a c p q)
  *   H|<member>|<counter>|<year>        what member holds of the group's
@@ -121,6 +125,22 @@ int node_figx_exclude(node_figx_t *f, const char *member) VOCFED_WUR;
 /* Whether member is excluded. */
 int node_figx_excluded(node_figx_t *f, const char *member,
                        bool *yes) VOCFED_WUR;
+
+/* Member's list (blob b) into items (NODE_FIGX_LIST_MAX), each tagged
+ * with member; *n gets their number. VOCFED_ECORRUPT for a bad blob. */
+int node_figx_list_decode(const proto_buf_t *b, const char *member,
+                          node_fig_item_t *items, size_t *n) VOCFED_WUR;
+
+/* Items (n) into a list blob b (replaced). */
+int node_figx_list_encode(const node_fig_item_t *items, size_t n,
+                          proto_buf_t *b) VOCFED_WUR;
+
+/* Claims into a claims blob b (replaced). */
+int node_figx_claims_encode(const node_figx_claims_t *c,
+                            proto_buf_t *b) VOCFED_WUR;
+
+/* A new claim slot at the end of c (NULL: out of memory). */
+node_figx_claim_t *node_figx_claims_push(node_figx_claims_t *c);
 
 /* Decodes a claims blob into out (grown as needed). */
 int node_figx_claims_decode(const uint8_t *b, size_t len,
