@@ -86,7 +86,15 @@ s_holder(const node_figx_claims_t *c, const node_figx_claim_t *u, size_t *at)
 static void
 s_year_text(unsigned y, char buf[8])
 {
-    snprintf(buf, 8, "%u", y);
+    char tmp[8];
+    int i = 0;
+    do {
+        tmp[i++] = (char)('0' + y % 10);
+        y /= 10;
+    } while (y && i < 7);
+    for (int j = 0; j < i; j++)
+        buf[j] = tmp[i - 1 - j];
+    buf[i] = 0;
 }
 
 /* A counter key f|<counter>|<year>|<dim>|<bucket>. */
@@ -144,14 +152,14 @@ s_units(const node_fig_item_t *items, size_t n, const char *member,
                                .year = items[i].year,
                                .value = items[i].value};
         if (s_category(c.fig))
-            snprintf(c.cat, sizeof c.cat, "%s", items[i].payee);
+            node_fig_cat(c.cat, sizeof c.cat, items[i].payee, NULL);
         size_t j = 0;
         while (j < nu && !node_figx_same_unit(&u[j], &c))
             j++;
         if (j < nu && u[j].value >= c.value)
             continue;
-        snprintf(c.member, sizeof c.member, "%s", member);
-        snprintf(c.payee, sizeof c.payee, "%s", items[i].payee);
+        node_fig_cat(c.member, sizeof c.member, member, NULL);
+        node_fig_cat(c.payee, sizeof c.payee, items[i].payee, NULL);
         u[j] = c;
         nu += j == nu;
     }
@@ -260,7 +268,7 @@ s_claims_change(node_figx_t *f, const char *member, const char *identity,
         (rc = node_figx_claims_decode(v->blob.data, v->blob.len, &f->claims)))
         return rc;
     size_t members = s_claimants(&f->claims);
-    int64_t contested = s_contested(&f->claims);
+    int64_t contested = members >= 2 ? s_contested(&f->claims) : 0;
     for (size_t i = 0; i < no && !rc; i++)
         if (!s_unit_in(un, nn, &uo[i]))
             rc = s_unit_change(f, member, &uo[i], NULL);
@@ -271,10 +279,11 @@ s_claims_change(node_figx_t *f, const char *member, const char *identity,
     }
     if (rc)
         return rc;
-    node_fig_cat(key, sizeof key, "x|", identity, NULL);
-    if ((rc = node_figx_add(f, key, s_contested(&f->claims) - contested)))
-        return rc;
     size_t now = s_claimants(&f->claims);
+    int64_t dc = (now >= 2 ? s_contested(&f->claims) : 0) - contested;
+    node_fig_cat(key, sizeof key, "x|", identity, NULL);
+    if (dc && (rc = node_figx_add(f, key, dc)))
+        return rc;
     if (identity[0] == 'p' && (members >= 2) != (now >= 2) &&
         (rc = node_figx_add(f, "f|multi|0|g|", now >= 2 ? 1 : -1)))
         return rc;
