@@ -356,7 +356,8 @@ node_figx_change(node_figx_t *f, const char *member, const char *identity,
             f->new_list[nn++] = f->old_list[i];
     if (nn + n > NODE_FIGX_LIST_MAX)
         return VOCFED_EBADRECORD; /* the member's own records only */
-    memcpy(f->new_list + nn, items, n * sizeof *items);
+    if (n)
+        memcpy(f->new_list + nn, items, n * sizeof *items);
     nn += n;
     if ((rc = s_own(f, member, f->old_list, no, -1)) ||
         (rc = s_own(f, member, f->new_list, nn, 1)))
