@@ -1776,6 +1776,87 @@ test_unchecked_lists(void **state)
     assert_int_equal(proto_msg_next_bin(&it, &e, &len), VOCFED_EMALFORMED);
 }
 
+/* ---- SPEC 8.8's table of codes ------------------------------------------ */
+
+/* Appends to out (cap bytes, NUL-separated, counted in *n) each code of
+ * the first column of SPEC 8.8's table: a backticked token in a row. */
+static void
+s_spec_codes(char *out, size_t cap, size_t *n)
+{
+    char path[512], line[2048];
+    int w =
+        snprintf(path, sizeof path, "%s/protocol/SPEC.md", VOCFED_SOURCE_DIR);
+    assert_true(w > 0 && (size_t)w < sizeof path);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    bool in = false;
+    size_t used = 0;
+    *n = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "### ", 4) == 0)
+            in = strncmp(line, "### 8.8 ", 8) == 0;
+        if (!in || strncmp(line, "| `", 3) != 0)
+            continue;
+        /* the first cell: `a`, `b` and `c` */
+        char *end = strchr(line + 1, '|');
+        assert_non_null(end);
+        for (char *p = line + 1; (p = strchr(p, '`')) && p < end;) {
+            char *q = strchr(p + 1, '`');
+            assert_true(q && q < end);
+            size_t len = (size_t)(q - p - 1);
+            assert_true(used + len + 1 <= cap);
+            memcpy(out + used, p + 1, len);
+            out[used + len] = '\0';
+            used += len + 1;
+            ++*n;
+            p = q + 1;
+        }
+    }
+    fclose(f);
+}
+
+static bool
+s_has(const char *list, size_t n, const char *token)
+{
+    for (size_t i = 0; i < n; i++, list += strlen(list) + 1)
+        if (strcmp(list, token) == 0)
+            return true;
+    return false;
+}
+
+/* SPEC 8.8 lists every code protocol/status.c has, each once, and no
+ * other: what the code can send is what the page says. */
+static void
+test_spec_codes(void **state)
+{
+    (void)state;
+    static char spec[4096];
+    size_t n;
+    s_spec_codes(spec, sizeof spec, &n);
+    assert_true(n > 20);
+    /* every status of the project's block, -errno ("system") and a
+     * status without a token ("unknown") */
+    size_t seen = 0;
+    const char *list = spec;
+    for (size_t i = 0; i < n; i++, list += strlen(list) + 1)
+        assert_false(s_has(list + strlen(list) + 1, n - i - 1, list));
+    for (int code = -9099; code <= 0; code++) {
+        const char *t = vocfed_status_token(code);
+        if (code > -9000 && code < 0)
+            continue;
+        if (strcmp(t, "unknown") == 0)
+            continue;
+        if (!s_has(spec, n, t))
+            fail_msg("status %d (%s) is not in SPEC 8.8's table", code, t);
+        seen++;
+        if (code != VOCFED_OK)
+            assert_int_equal(vocfed_status_from_token(t, strlen(t)), code);
+    }
+    assert_true(s_has(spec, n, vocfed_status_token(-5)));    /* system */
+    assert_true(s_has(spec, n, vocfed_status_token(-9098))); /* unknown */
+    assert_int_equal(n, seen + 2);
+}
+
 /* ---- golden vectors ------------------------------------------------------ */
 
 /* What a receiver checks in a batch of one checkpoint before
@@ -1935,6 +2016,7 @@ main(void)
         cmocka_unit_test(test_type_names),
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_bit_flips),
+        cmocka_unit_test(test_spec_codes),
         cmocka_unit_test(test_hand_made),
         cmocka_unit_test(test_hand_made_fields),
         cmocka_unit_test(test_caps),
