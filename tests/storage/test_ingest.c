@@ -319,6 +319,20 @@ test_pending_reached(void **state)
     assert_int_equal(store_checkpoint_size(t->st, FZ_LOG_AUTHOR, &cp),
                      VOCFED_OK);
     assert_int_equal(cp, 4);
+    /* heads state both: 5 entries held, the latest checkpoint at 4, where
+     * the sender's consistency proof starts (SPEC 8.2, 8.3) */
+    const char *authors[] = {FZ_LOG_AUTHOR};
+    proto_msg_t m;
+    proto_head_t h;
+    proto_buf_reset(&t->reply);
+    assert_int_equal(
+        node_heads_encode(t->st, S_SELF, false, authors, 1, &t->reply),
+        VOCFED_OK);
+    assert_int_equal(proto_msg_decode(t->reply.data, t->reply.len, &m),
+                     VOCFED_OK);
+    assert_int_equal(node_heads_find(&m.heads, FZ_LOG_AUTHOR, &h), VOCFED_OK);
+    assert_int_equal(h.size, 5);
+    assert_int_equal(h.cp_size, 4);
     assert_int_equal(s_send(t, &x, 5, 1, 4), VOCFED_OK); /* a replay */
     assert_int_equal(s_send(t, &x, 6, 2, 4), VOCFED_OK);
     assert_int_equal(t->res.head.size, 7);
@@ -330,6 +344,103 @@ test_pending_reached(void **state)
     assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
     assert_false(store_quarantined(t->st, FZ_LOG_AUTHOR));
     fz_log_release(&x);
+}
+
+/* A perfect subtree of a log made in memory (proto_node_source_fn). */
+static int
+s_source(void *ctx, unsigned level, uint64_t index, uint8_t out[PROTO_HASH_LEN])
+{
+    const fz_log_t *log = ctx;
+    uint8_t l[PROTO_HASH_LEN], r[PROTO_HASH_LEN];
+    if (level == 0) {
+        memcpy(out, log->leaves[index], PROTO_HASH_LEN);
+        return VOCFED_OK;
+    }
+    int rc = s_source(ctx, level - 1, 2 * index, l);
+    if (!rc)
+        rc = s_source(ctx, level - 1, 2 * index + 1, r);
+    if (!rc)
+        proto_hash_node(PROTO_HASH_BLAKE2B256, l, r, out);
+    return rc;
+}
+
+/* Sends entries first..last of log with only checkpoint j (past last),
+ * proved from old_size: a batch that leaves out the checkpoints between
+ * (SPEC 8.3 says to carry them). */
+static int
+s_send_only(s_t *t, const fz_log_t *log, uint64_t first, uint64_t last,
+            size_t j, uint64_t old_size)
+{
+    static proto_proof_t cons, range;
+    proto_bytes_t e[FZ_LOG_MAX];
+    proto_bytes_t c = {log->cps[j].data, log->cps[j].len};
+    proto_msg_t m;
+    for (uint64_t s = first; s <= last; s++)
+        e[s - first] =
+            (proto_bytes_t){log->entries[s - 1].data, log->entries[s - 1].len};
+    assert_int_equal(proto_merkle_consistency_proof(
+                         PROTO_HASH_BLAKE2B256, old_size, log->sizes[j],
+                         s_source, (void *)log, &cons),
+                     VOCFED_OK);
+    assert_int_equal(proto_merkle_compact_range(PROTO_HASH_BLAKE2B256, last,
+                                                log->sizes[j], s_source,
+                                                (void *)log, &range),
+                     VOCFED_OK);
+    proto_msg_batch_in_t in = {.author = FZ_LOG_AUTHOR,
+                               .first_seq = first,
+                               .entries = e,
+                               .count = last - first + 1,
+                               .checkpoints = &c,
+                               .ncp = 1,
+                               .old_size = old_size,
+                               .consistency = &cons,
+                               .range = &range};
+    proto_buf_reset(&t->batch);
+    proto_buf_reset(&t->reply);
+    assert_int_equal(proto_msg_encode_batch(&in, &t->batch), VOCFED_OK);
+    assert_int_equal(proto_msg_decode(t->batch.data, t->batch.len, &m),
+                     VOCFED_OK);
+    return node_batch_accept(t->st, S_SELF, fz_receipt_sk(), &m.batch,
+                             &t->reply, &t->res);
+}
+
+/* A batch that passes the size of a checkpoint held pending without
+ * carrying it is held to it all the same (SPEC 8.4 step 3): the same
+ * history is taken and that checkpoint stored; another history is a
+ * wrong root there, refused without a receipt. */
+static void
+test_pending_without_its_checkpoint(void **state)
+{
+    s_t *t = *state;
+    static const uint64_t sizes[] = {4, 8, 10};
+    fz_log_t x, y;
+    uint64_t cp;
+    store_verify_result_t vr;
+    assert_int_equal(fz_log_make(&x, 10, sizes, 3, 0, 0), VOCFED_OK);
+    assert_int_equal(fz_log_make(&y, 10, sizes, 3, 1, 5), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 1, 4, 0), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 5, 1, 4), VOCFED_OK); /* 8 pending */
+
+    /* Y's entries 6..9 with Y's checkpoint at 10 only */
+    assert_int_equal(s_send_only(t, &y, 6, 9, 2, 4), VOCFED_EROOT);
+    s_assert_error(t, "bad-root");
+    assert_non_null(strstr(t->res.what, "held pending"));
+    assert_false(store_quarantined(t->st, FZ_LOG_AUTHOR));
+    assert_int_equal(store_checkpoint_size(t->st, FZ_LOG_AUTHOR, &cp),
+                     VOCFED_OK);
+    assert_int_equal(cp, 4);
+
+    /* X's, the same way: taken, X's checkpoint at 8 stored */
+    assert_int_equal(s_send_only(t, &x, 6, 9, 2, 4), VOCFED_OK);
+    assert_int_equal(t->res.head.size, 9);
+    assert_int_equal(store_checkpoint_size(t->st, FZ_LOG_AUTHOR, &cp),
+                     VOCFED_OK);
+    assert_int_equal(cp, 8);
+    assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 10, 1, 8), VOCFED_OK);
+    assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+    fz_log_release(&x);
+    fz_log_release(&y);
 }
 
 /* ---- records that break the kinds table (SPEC 8.4) ----------------------- */
@@ -529,6 +640,8 @@ main(void)
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_pending_reached, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_without_its_checkpoint,
+                                        s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
