@@ -173,9 +173,39 @@ s_check_held_root(s_ingest_t *in, size_t i)
     return VOCFED_EROOT;
 }
 
+/* The batch's checkpoint i against another one the receiver holds at its
+ * size (stored or pending, len bytes): the same bytes pass; another root
+ * or another prev is two signed histories (SPEC 8.5), kept as evidence
+ * with the author quarantined; the same root and prev signed again with
+ * another date is no second history, refused as bad-time. */
+static int
+s_against_held(s_ingest_t *in, const uint8_t *held, size_t len, size_t i,
+               const char *where)
+{
+    const proto_bytes_t *raw = &in->b->checkpoints[i];
+    const proto_checkpoint_t *c = &in->cps[i];
+    proto_checkpoint_t h;
+    if (len == raw->len && memcmp(held, raw->data, len) == 0)
+        return MDB_SUCCESS;
+    if (proto_checkpoint_peek(held, len, &h))
+        return VOCFED_ECORRUPT;
+    if (memcmp(h.root, c->root, PROTO_HASH_LEN) == 0 &&
+        memcmp(h.prev, c->prev, PROTO_HASH_LEN) == 0) {
+        s_what(in->res,
+               "checkpoint at size %" PRIu64 " signed again, dated %" PRIu64
+               " (the one held%s: %" PRIu64 ")",
+               c->size, c->time_ms, where, h.time_ms);
+        return VOCFED_EBADTIME;
+    }
+    /* Two valid signatures over two histories at one size. */
+    s_what(in->res, "two different checkpoints signed at size %" PRIu64 "%s",
+           c->size, where);
+    return s_equivocated(in, held, len, i);
+}
+
 /* Step 2 for the batch's checkpoints at sizes already held: each must be
- * the one stored there (a different one of the same size is
- * equivocation), or, where none is stored, sign the held root. */
+ * the one stored there (s_against_held), or, where none is stored, sign
+ * the held root. */
 static int
 s_check_held_cps(s_ingest_t *in)
 {
@@ -186,15 +216,10 @@ s_check_held_cps(s_ingest_t *in)
                                in->cps[i].size, &held);
         if (rc == MDB_NOTFOUND)
             rc = s_check_held_root(in, i);
-        if (rc)
+        else if (rc == MDB_SUCCESS)
+            rc = s_against_held(in, held.mv_data, held.mv_size, i, "");
+        if (rc || in->equivocation)
             return rc;
-        if (held.mv_size == b->checkpoints[i].len &&
-            memcmp(held.mv_data, b->checkpoints[i].data, held.mv_size) == 0)
-            continue;
-        /* Two valid signatures over different checkpoints of one size. */
-        s_what(in->res, "two different checkpoints signed at size %" PRIu64,
-               in->cps[i].size);
-        return s_equivocated(in, held.mv_data, held.mv_size, i);
     }
     return MDB_SUCCESS;
 }
@@ -209,9 +234,9 @@ s_batch_cp_at(const s_ingest_t *in, uint64_t size)
     return in->b->ncp;
 }
 
-/* One pending row past the held entries (SPEC 8.4 step 2): the batch's
- * checkpoint at its size must be that one; 1 stops the scan with the row
- * copied to in->pend (equivocation). A row the entries reach is noted. */
+/* One pending row past the held entries (SPEC 8.4 step 2): 1 stops the
+ * scan with the row copied to in->pend when the batch holds another
+ * checkpoint at its size. A row the entries reach is noted. */
 static int
 s_pending_row(void *ctx, const store_i_pending_t *p)
 {
@@ -229,7 +254,7 @@ s_pending_row(void *ctx, const store_i_pending_t *p)
 
 /* Step 2 for the checkpoints held pending (SPEC 8.4, 8.5): every validly
  * signed checkpoint the receiver was given is evidence; the batch's at
- * the size of one must be that one. */
+ * the size of one must be that one (s_against_held). */
 static int
 s_check_pending_cps(s_ingest_t *in)
 {
@@ -240,12 +265,8 @@ s_check_pending_cps(s_ingest_t *in)
                                   in->head.size + 1, top, s_pending_row, in);
     if (rc != 1)
         return rc;
-    s_what(in->res,
-           "two different checkpoints signed at size %" PRIu64
-           " (one held pending)",
-           in->pend.size);
-    return s_equivocated(in, in->pend.cp, in->pend.len,
-                         s_batch_cp_at(in, in->pend.size));
+    return s_against_held(in, in->pend.cp, in->pend.len,
+                          s_batch_cp_at(in, in->pend.size), ", pending");
 }
 
 /* An entry the receiver holds must come again as the same bytes. */

@@ -443,6 +443,50 @@ test_pending_without_its_checkpoint(void **state)
     fz_log_release(&y);
 }
 
+/* A checkpoint of a batch at a size whose entries are held but where
+ * none is stored must sign the held root there: the right one is taken
+ * (a replay with a receipt), a wrong one is bad-root, not quarantine. */
+static void
+test_checkpoint_at_a_held_size(void **state)
+{
+    s_t *t = *state;
+    static const uint64_t xs[] = {4, 8}, zs[] = {4, 5, 8};
+    fz_log_t x, z;
+    assert_int_equal(fz_log_make(&x, 8, xs, 2, 0, 0), VOCFED_OK);
+    assert_int_equal(fz_log_make(&z, 8, zs, 3, 0, 0), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 1, 4, 0), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 5, 1, 4), VOCFED_OK); /* 5 held, 8 */
+    /* the same entries, a checkpoint at 5 the receiver never had */
+    assert_int_equal(s_send(t, &z, 5, 1, 4), VOCFED_OK);
+    assert_int_equal(t->res.skipped, 1);
+    s_wrong_root(&z, 1);
+    assert_int_equal(s_send(t, &z, 5, 1, 4), VOCFED_EROOT);
+    s_assert_error(t, "bad-root");
+    assert_false(t->res.equivocation);
+    assert_false(store_quarantined(t->st, FZ_LOG_AUTHOR));
+    fz_log_release(&x);
+    fz_log_release(&z);
+}
+
+/* The checkpoint held at a size signed again over the same root and prev
+ * with another date is not two histories: bad-time, no quarantine. */
+static void
+test_checkpoint_signed_again(void **state)
+{
+    s_t *t = *state;
+    store_head_t head;
+    assert_int_equal(s_send(t, &t->honest, 1, 6, 0), VOCFED_OK);
+    uint64_t at6 = t->res.head.time_ms;
+    assert_int_equal(fz_log_retime(&t->honest, 1, at6 - 1), VOCFED_OK);
+    assert_int_equal(s_send(t, &t->honest, 5, 4, 6), VOCFED_EBADTIME);
+    s_assert_error(t, "bad-time");
+    assert_non_null(strstr(t->res.what, "signed again"));
+    assert_false(t->res.equivocation);
+    assert_false(store_quarantined(t->st, FZ_LOG_AUTHOR));
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 6);
+}
+
 /* ---- records that break the kinds table (SPEC 8.4) ----------------------- */
 
 #define S_PSEUDO                                                               \
@@ -642,6 +686,10 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_pending_without_its_checkpoint,
                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_at_a_held_size, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_signed_again, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
