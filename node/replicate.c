@@ -281,6 +281,11 @@ node_heads_encode(store_t *st, const char *self_id, bool hello,
             rc = VOCFED_OK;
         } else if (rc) {
             break;
+        } else if ((rc = store_checkpoint_at_or_below(st, authors[i], sh.size,
+                                                      &h[i].cp_size))) {
+            /* at or below the head read: a commit in between cannot make
+             * cp_size pass size */
+            break;
         } else {
             h[i].size = sh.size;
             memcpy(h[i].root, sh.root, PROTO_HASH_LEN);

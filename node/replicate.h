@@ -65,8 +65,9 @@ int node_receipt_encode(store_t *st, const char *self_id, const uint8_t *sk,
                         const char *author, proto_buf_t *out) VOCFED_WUR;
 
 /* Appends a hello (hello true) or heads message from self_id stating
- * this node's heads of the n given authors (authors it does not know are
- * stated as size 0). */
+ * this node's heads of the n given authors: entries held, their root and
+ * the size of the latest checkpoint held (SPEC 8.2; authors it does not
+ * know are stated as size 0). */
 int node_heads_encode(store_t *st, const char *self_id, bool hello,
                       const char *const *authors, size_t n,
                       proto_buf_t *out) VOCFED_WUR;

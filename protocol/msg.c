@@ -9,10 +9,10 @@
 #include <string.h>
 
 /* Fewest bytes one element can take, to check a count against the bytes
- * left before walking it: a head is a 1-byte id, a fixarray, a fixint
- * and a bin8 of 32; an entry or checkpoint a bin8 of one byte; a hash a
- * bin8 of 32. */
-#define S_HEAD_MIN (2 + 1 + 1 + 2 + PROTO_HASH_LEN)
+ * left before walking it: a head is a 1-byte id, a fixarray, a fixint,
+ * a bin8 of 32 and a fixint; an entry or checkpoint a bin8 of one byte; a
+ * hash a bin8 of 32. */
+#define S_HEAD_MIN (2 + 1 + 1 + 2 + PROTO_HASH_LEN + 1)
 #define S_BIN_MIN 3
 #define S_HASH_BYTES (2 + PROTO_HASH_LEN)
 
@@ -21,9 +21,9 @@ static const struct {
     const char *name; /* type on the wire */
     uint32_t fields;  /* elements of the top-level array */
 } s_types[] = {
-    [PROTO_MSG_HELLO] = {"hello", 4},  [PROTO_MSG_HEADS] = {"heads", 4},
-    [PROTO_MSG_BATCH] = {"batch", 10}, [PROTO_MSG_RECEIPT] = {"receipt", 3},
-    [PROTO_MSG_PULL] = {"pull", 4},    [PROTO_MSG_ERROR] = {"error", 6},
+    [PROTO_MSG_HELLO] = {"hello", 4}, [PROTO_MSG_HEADS] = {"heads", 4},
+    [PROTO_MSG_BATCH] = {"batch", 9}, [PROTO_MSG_RECEIPT] = {"receipt", 3},
+    [PROTO_MSG_PULL] = {"pull", 4},   [PROTO_MSG_ERROR] = {"error", 6},
 };
 #define S_NTYPES (sizeof s_types / sizeof s_types[0])
 
@@ -127,7 +127,8 @@ s_encode_heads(proto_msg_type_t type, const char *node_id, proto_head_t *heads,
     if (n > PROTO_MSG_MAX_HEADS)
         return VOCFED_ETOOLARGE;
     for (size_t i = 0; i < n; i++)
-        if (!proto_id_valid(heads[i].author, heads[i].author_len))
+        if (!proto_id_valid(heads[i].author, heads[i].author_len) ||
+            heads[i].cp_size > heads[i].size)
             return VOCFED_EINVALID;
     if (n > 1)
         qsort(heads, n, sizeof *heads, s_head_cmp);
@@ -141,9 +142,10 @@ s_encode_heads(proto_msg_type_t type, const char *node_id, proto_head_t *heads,
                msgpack_pack_map(&e.pk, n);
     for (size_t i = 0; i < n && !fail; i++)
         fail = s_pack_str(&e.pk, heads[i].author, heads[i].author_len) ||
-               msgpack_pack_array(&e.pk, 2) ||
+               msgpack_pack_array(&e.pk, 3) ||
                msgpack_pack_uint64(&e.pk, heads[i].size) ||
-               s_pack_bin(&e.pk, heads[i].root, PROTO_HASH_LEN);
+               s_pack_bin(&e.pk, heads[i].root, PROTO_HASH_LEN) ||
+               msgpack_pack_uint64(&e.pk, heads[i].cp_size);
     return s_end(&e, fail);
 }
 
@@ -300,7 +302,7 @@ s_read_hash(proto_rd_t *r, const uint8_t **p)
     return len == PROTO_HASH_LEN ? VOCFED_OK : VOCFED_EMALFORMED;
 }
 
-/* One head: id -> [size, bin 32]. */
+/* One head: id -> [size, bin 32, cp_size <= size] (SPEC 8.2). */
 static int
 s_read_head(proto_rd_t *r, proto_head_t *out)
 {
@@ -310,12 +312,13 @@ s_read_head(proto_rd_t *r, proto_head_t *out)
     if ((rc = proto_rd_id(r, &out->author, &out->author_len)) ||
         (rc = proto_rd_array(r, &n)))
         return rc;
-    if (n != 2)
+    if (n != 3)
         return VOCFED_EMALFORMED;
-    if ((rc = proto_rd_uint(r, &out->size)) || (rc = s_read_hash(r, &root)))
+    if ((rc = proto_rd_uint(r, &out->size)) || (rc = s_read_hash(r, &root)) ||
+        (rc = proto_rd_uint(r, &out->cp_size)))
         return rc;
     memcpy(out->root, root, PROTO_HASH_LEN);
-    return VOCFED_OK;
+    return out->cp_size <= out->size ? VOCFED_OK : VOCFED_EMALFORMED;
 }
 
 /* What one list of a message may hold (SPEC 8.2, 8.3). */

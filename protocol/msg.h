@@ -23,7 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_MSG_VERSION 1
+/* Version 2 (SPEC 8.1): a batch is an array of 9 (version 1 declared 10
+ * and carried 9, which no standard msgpack library reads) and a head
+ * carries the size of the latest checkpoint held. */
+#define PROTO_MSG_VERSION 2
 /* Bytes of one message: 16 MiB of entries and room for the rest. */
 #define PROTO_MSG_MAX (16 * 1024 * 1024 + 64 * 1024)
 #define PROTO_MSG_MAX_ENTRIES 4096 /* entries in one batch */
@@ -54,6 +57,8 @@ typedef struct {
     size_t author_len;            /* its length */
     uint64_t size;                /* entries held: seq 1..size */
     uint8_t root[PROTO_HASH_LEN]; /* tree root at size */
+    uint64_t cp_size;             /* size of the latest checkpoint held,
+                                     <= size; 0 for none (SPEC 8.2) */
 } proto_head_t;
 
 /* A list inside a decoded message, already checked element by element:
@@ -74,8 +79,8 @@ typedef struct {
 typedef struct {
     const char *node_id;    /* sender's id, not NUL-terminated */
     size_t node_id_len;     /* its length */
-    proto_msg_list_t heads; /* author -> [size, root], sorted; count is
-                               the number of authors */
+    proto_msg_list_t heads; /* author -> [size, root, cp_size], sorted;
+                               count is the number of authors */
 } proto_msg_heads_t;
 
 /* batch (SPEC 8.3). */
@@ -87,8 +92,9 @@ typedef struct {
                                      an encoded entry (not yet decoded) */
     proto_msg_list_t checkpoints; /* 1..count + 1 bins, each a signed
                                      checkpoint (not yet opened) */
-    uint64_t old_size;            /* receiver's checkpoint size the
-                                     consistency proof starts from */
+    uint64_t old_size;            /* receiver's latest checkpoint size
+                                     (its heads' cp_size), where the
+                                     consistency proof starts */
     proto_msg_list_t consistency; /* PROOF(old_size, last checkpoint's
                                      size) */
     proto_msg_list_t range;       /* compact range [first_seq - 1 + count,
@@ -158,7 +164,8 @@ const char *proto_msg_type_name(proto_msg_type_t type);
  * or VOCFED_ENOMEM. */
 
 /* hello and heads. heads (n of them, may be NULL when n is 0) is sorted
- * in place by author; two heads of one author are VOCFED_EINVALID. */
+ * in place by author; two heads of one author, or a head whose cp_size
+ * is over its size, are VOCFED_EINVALID. */
 int proto_msg_encode_hello(const char *node_id, proto_head_t *heads, size_t n,
                            proto_buf_t *out) VOCFED_WUR;
 int proto_msg_encode_heads(const char *node_id, proto_head_t *heads, size_t n,

@@ -2,8 +2,10 @@
  * is verified against the author's checkpoints and committed in one
  * transaction, or refused with nothing of it written. */
 #include "storage/log_internal.h"
+#include "storage/evidence.h"
 #include "protocol/clock.h"
 #include "protocol/kinds.h"
+#include "storage/pending.h"
 #include "storage/replica.h"
 
 #include <inttypes.h>
@@ -25,76 +27,6 @@ s_what(store_ingest_result_t *res, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(res->what, sizeof res->what, fmt, ap);
     va_end(ap);
-}
-
-/* ---- evidence and quarantine (SPEC 8.5) ------------------------------- */
-
-/* Evidence key: 'e' || author || 0x00 || time. Quarantine: 'q' || author.
- *
- * Keeps two signed checkpoints that cannot both be honest, and
- * quarantines their author (SPEC 8.5). Runs inside the ingest txn. */
-static int
-s_equivocation(store_t *self, MDB_txn *txn, const char *author,
-               const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
-               const char *reason)
-{
-    uint8_t k[2 + PROTO_ID_MAX + 8];
-    size_t n = store_i_key_tagged(k, 'e', author);
-    k[n++] = 0;
-    store_i_be64(k + n, proto_now_ms());
-    n += 8;
-
-    proto_buf_t v;
-    proto_buf_init(&v);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &v, proto_buf_msgpack_write);
-    size_t rlen = strlen(reason);
-    int rc = VOCFED_ENOMEM;
-    if (msgpack_pack_array(&pk, 3) || msgpack_pack_bin(&pk, alen) ||
-        msgpack_pack_bin_body(&pk, a, alen) || msgpack_pack_bin(&pk, blen) ||
-        msgpack_pack_bin_body(&pk, b, blen) || msgpack_pack_str(&pk, rlen) ||
-        msgpack_pack_str_body(&pk, reason, rlen))
-        goto done;
-    MDB_val key = {n, k}, d = {v.len, v.data};
-    if ((rc = mdb_put(txn, self->evidence, &key, &d, 0)))
-        goto done;
-    n = store_i_key_tagged(k, 'q', author);
-    MDB_val qkey = {n, k}, qd = {rlen, (void *)reason};
-    rc = mdb_put(txn, self->evidence, &qkey, &qd, 0);
-done:
-    proto_buf_release(&v);
-    return rc;
-}
-
-static bool
-s_quarantined(store_t *self, MDB_txn *txn, const char *author)
-{
-    uint8_t k[1 + PROTO_ID_MAX];
-    size_t n = store_i_key_tagged(k, 'q', author);
-    MDB_val key = {n, k}, d;
-    return mdb_get(txn, self->evidence, &key, &d) == MDB_SUCCESS;
-}
-
-typedef struct {
-    const char *author; /* whose */
-    bool yes;           /* out: quarantined */
-} s_quarantine_t;
-
-static int
-s_quarantined_txn(store_t *self, MDB_txn *txn, void *ctx)
-{
-    s_quarantine_t *q = ctx;
-    q->yes = s_quarantined(self, txn, q->author);
-    return MDB_SUCCESS;
-}
-
-bool
-store_quarantined(store_t *self, const char *author)
-{
-    s_quarantine_t q = {author, false};
-    if (!proto_id_valid(author, strlen(author)))
-        return false;
-    return store_i_read(self, s_quarantined_txn, &q) == VOCFED_OK && q.yes;
 }
 
 /* ---- one batch -------------------------------------------------------- */
@@ -119,6 +51,12 @@ typedef struct {
     uint8_t held_root[PROTO_HASH_LEN]; /* its root */
     uint64_t last;                     /* the batch's last seq */
     proto_frontier_t fr;               /* the tree as entries go in */
+    bool consistent;                   /* consistency proved (step 2) */
+    uint64_t *reach;                   /* sizes of pending checkpoints the
+                                          entries reach, rising (room for
+                                          count) */
+    size_t nreach;                     /* how many */
+    store_i_pending_t pend;            /* scratch: one pending row */
 } s_ingest_t;
 
 /* The author: known, not quarantined, and its key. */
@@ -133,7 +71,7 @@ s_ingest_author(s_ingest_t *in)
             s_what(in->res, "unknown author %s", author);
         return rc;
     }
-    if (s_quarantined(t->self, t->txn, author)) {
+    if (store_i_quarantined(t->self, t->txn, author)) {
         s_what(in->res, "author %s is quarantined", author);
         return VOCFED_EQUARANTINED;
     }
@@ -190,6 +128,8 @@ s_load_held(s_ingest_t *in)
     }
     in->held_size = 0;
     memset(in->held_root, 0, PROTO_HASH_LEN);
+    if ((rc = store_i_pending_migrate(t->self, t->txn, t->authno)))
+        return rc;
     rc = store_i_latest_cp(t->self, t->txn, t->authno, &in->held_cp);
     if (rc == MDB_NOTFOUND)
         return MDB_SUCCESS;
@@ -210,34 +150,123 @@ s_equivocated(s_ingest_t *in, const uint8_t *held, size_t held_len, size_t i)
 {
     in->equivocation = true;
     in->refusal = VOCFED_EPROOF;
-    return s_equivocation(in->tree.self, in->tree.txn, in->b->author, held,
-                          held_len, in->b->checkpoints[i].data,
-                          in->b->checkpoints[i].len, in->res->what);
+    return store_i_equivocation(in->tree.self, in->tree.txn, in->b->author,
+                                held, held_len, in->b->checkpoints[i].data,
+                                in->b->checkpoints[i].len, in->res->what);
+}
+
+/* Step 2 for a checkpoint of the batch at a size whose entries are held
+ * but that has no checkpoint stored: it must sign the root of the held
+ * tree there, else it is a wrong root (SPEC 8.4). */
+static int
+s_check_held_root(s_ingest_t *in, size_t i)
+{
+    uint8_t root[PROTO_HASH_LEN];
+    int rc = proto_merkle_root(PROTO_HASH_BLAKE2B256, in->cps[i].size,
+                               store_i_node_source, &in->tree, root);
+    if (rc || memcmp(root, in->cps[i].root, PROTO_HASH_LEN) == 0)
+        return rc;
+    s_what(in->res,
+           "entries held up to %" PRIu64 " do not give the root signed "
+           "at that size",
+           in->cps[i].size);
+    return VOCFED_EROOT;
+}
+
+/* The batch's checkpoint i against another one the receiver holds at its
+ * size (stored or pending, len bytes): the same bytes pass; another root
+ * or another prev is two signed histories (SPEC 8.5), kept as evidence
+ * with the author quarantined; the same root and prev signed again with
+ * another date is no second history, refused as bad-time. */
+static int
+s_against_held(s_ingest_t *in, const uint8_t *held, size_t len, size_t i,
+               const char *where)
+{
+    const proto_bytes_t *raw = &in->b->checkpoints[i];
+    const proto_checkpoint_t *c = &in->cps[i];
+    proto_checkpoint_t h;
+    if (len == raw->len && memcmp(held, raw->data, len) == 0)
+        return MDB_SUCCESS;
+    if (proto_checkpoint_peek(held, len, &h))
+        return VOCFED_ECORRUPT;
+    if (memcmp(h.root, c->root, PROTO_HASH_LEN) == 0 &&
+        memcmp(h.prev, c->prev, PROTO_HASH_LEN) == 0) {
+        s_what(in->res,
+               "checkpoint at size %" PRIu64 " signed again, dated %" PRIu64
+               " (the one held%s: %" PRIu64 ")",
+               c->size, c->time_ms, where, h.time_ms);
+        return VOCFED_EBADTIME;
+    }
+    /* Two valid signatures over two histories at one size. */
+    s_what(in->res, "two different checkpoints signed at size %" PRIu64 "%s",
+           c->size, where);
+    return s_equivocated(in, held, len, i);
 }
 
 /* Step 2 for the batch's checkpoints at sizes already held: each must be
- * the one held; a different one of the same size is equivocation. */
+ * the one stored there (s_against_held), or, where none is stored, sign
+ * the held root. */
 static int
 s_check_held_cps(s_ingest_t *in)
 {
     const store_batch_t *b = in->b;
-    for (size_t i = 0; i < b->ncp && in->cps[i].size <= in->held_size; i++) {
+    for (size_t i = 0; i < b->ncp && in->cps[i].size <= in->head.size; i++) {
         MDB_val held;
         int rc = store_i_cp_at(in->tree.self, in->tree.txn, in->tree.authno,
                                in->cps[i].size, &held);
         if (rc == MDB_NOTFOUND)
-            continue; /* a size we never held a checkpoint for */
-        if (rc)
+            rc = s_check_held_root(in, i);
+        else if (rc == MDB_SUCCESS)
+            rc = s_against_held(in, held.mv_data, held.mv_size, i, "");
+        if (rc || in->equivocation)
             return rc;
-        if (held.mv_size == b->checkpoints[i].len &&
-            memcmp(held.mv_data, b->checkpoints[i].data, held.mv_size) == 0)
-            continue;
-        /* Two valid signatures over different checkpoints of one size. */
-        s_what(in->res, "two different checkpoints signed at size %" PRIu64,
-               in->cps[i].size);
-        return s_equivocated(in, held.mv_data, held.mv_size, i);
     }
     return MDB_SUCCESS;
+}
+
+/* The batch's checkpoint at size, or b->ncp if none. */
+static size_t
+s_batch_cp_at(const s_ingest_t *in, uint64_t size)
+{
+    for (size_t i = 0; i < in->b->ncp; i++)
+        if (in->cps[i].size == size)
+            return i;
+    return in->b->ncp;
+}
+
+/* One pending row past the held entries (SPEC 8.4 step 2): 1 stops the
+ * scan with the row copied to in->pend when the batch holds another
+ * checkpoint at its size. A row the entries reach is noted. */
+static int
+s_pending_row(void *ctx, const store_i_pending_t *p)
+{
+    s_ingest_t *in = ctx;
+    size_t i = s_batch_cp_at(in, p->size);
+    if (i < in->b->ncp && (p->len != in->b->checkpoints[i].len ||
+                           memcmp(p->cp, in->b->checkpoints[i].data, p->len))) {
+        in->pend = *p;
+        return 1;
+    }
+    if (p->size <= in->last)
+        in->reach[in->nreach++] = p->size;
+    return MDB_SUCCESS;
+}
+
+/* Step 2 for the checkpoints held pending (SPEC 8.4, 8.5): every validly
+ * signed checkpoint the receiver was given is evidence; the batch's at
+ * the size of one must be that one (s_against_held). */
+static int
+s_check_pending_cps(s_ingest_t *in)
+{
+    const store_batch_t *b = in->b;
+    uint64_t top = in->cps[b->ncp - 1].size;
+    in->nreach = 0;
+    int rc = store_i_pending_scan(in->tree.self, in->tree.txn, in->tree.authno,
+                                  in->head.size + 1, top, s_pending_row, in);
+    if (rc != 1)
+        return rc;
+    return s_against_held(in, in->pend.cp, in->pend.len,
+                          s_batch_cp_at(in, in->pend.size), ", pending");
 }
 
 /* An entry the receiver holds must come again as the same bytes. */
@@ -259,13 +288,17 @@ s_same_as_held(s_ingest_t *in, size_t i)
     return MDB_SUCCESS;
 }
 
-/* Step 2 for a checkpoint past the one held: an honest author can always
- * prove that its newer tree extends the one it signed before. */
+/* Step 2 for a checkpoint past the one held: the batch proves from the
+ * receiver's latest stored checkpoint (else it is stale), and an honest
+ * sender can always prove that its newer tree extends it. Whether the
+ * proof holds is noted; it is judged after the roots (step 5): a proof
+ * is not signed, so one that fails is no evidence of two histories. */
 static int
 s_check_consistency(s_ingest_t *in)
 {
     const store_batch_t *b = in->b;
     const proto_checkpoint_t *fin = &in->cps[b->ncp - 1];
+    in->consistent = true;
     if (fin->size <= in->held_size || in->held_size == 0)
         return MDB_SUCCESS;
     if (b->old_size != in->held_size) {
@@ -275,16 +308,15 @@ s_check_consistency(s_ingest_t *in)
                in->held_size, b->old_size);
         return VOCFED_ESEQGAP;
     }
-    if (proto_merkle_verify_consistency(PROTO_HASH_BLAKE2B256, in->held_size,
-                                        fin->size, in->held_root, fin->root,
-                                        b->consistency) == VOCFED_OK)
-        return MDB_SUCCESS;
-    s_what(in->res,
-           "checkpoint at %" PRIu64 " is not consistent with the "
-           "one held at %" PRIu64,
-           fin->size, in->held_size);
-    return s_equivocated(in, in->held_cp.mv_data, in->held_cp.mv_size,
-                         b->ncp - 1);
+    in->consistent = proto_merkle_verify_consistency(
+                         PROTO_HASH_BLAKE2B256, in->held_size, fin->size,
+                         in->held_root, fin->root, b->consistency) == VOCFED_OK;
+    if (!in->consistent)
+        s_what(in->res,
+               "the consistency proof from %" PRIu64 " to %" PRIu64
+               " does not verify",
+               in->held_size, fin->size);
+    return MDB_SUCCESS;
 }
 
 /* Decodes entry i and checks it names the author and its seq. */
@@ -429,19 +461,21 @@ s_take_entry(s_ingest_t *in, size_t i)
 }
 
 /* Step 3 at a checkpoint's size: it must sign the root of the entries so
- * far and chain on to the one before; then it is stored. */
+ * far (else VOCFED_EROOT) and chain on to the one before (SPEC 4.3); then
+ * it is stored. c is opened from raw (len bytes); pending says it is one
+ * held pending, not the batch's. */
 static int
-s_take_cp(s_ingest_t *in, size_t j, uint64_t seq)
+s_store_cp(s_ingest_t *in, const proto_checkpoint_t *c, const uint8_t *raw,
+           size_t len, bool pending)
 {
-    const proto_checkpoint_t *c = &in->cps[j];
-    const proto_bytes_t *raw = &in->b->checkpoints[j];
+    uint64_t seq = c->size;
     uint8_t root[PROTO_HASH_LEN];
     proto_frontier_root(&in->fr, root);
     if (memcmp(root, c->root, PROTO_HASH_LEN) != 0) {
         s_what(in->res,
                "entries up to %" PRIu64 " do not give the root "
-               "signed at that size",
-               seq);
+               "signed at that size%s",
+               seq, pending ? " (a checkpoint held pending)" : "");
         return VOCFED_EROOT;
     }
     if (memcmp(c->prev, in->prev_hash, PROTO_HASH_LEN) != 0) {
@@ -449,19 +483,50 @@ s_take_cp(s_ingest_t *in, size_t j, uint64_t seq)
                "checkpoint at %" PRIu64 " does not chain to the "
                "previous one",
                seq);
-        return VOCFED_ECORRUPT;
+        return VOCFED_EPROOF;
     }
     uint8_t ck[STORE_KEY_CP_LEN];
     store_i_key_cp(ck, in->tree.authno, seq);
-    MDB_val cpk = {sizeof ck, ck}, cpv = {raw->len, (void *)raw->data};
+    MDB_val cpk = {sizeof ck, ck}, cpv = {len, (void *)raw};
     int rc = mdb_put(in->tree.txn, in->tree.self->checkpoints, &cpk, &cpv,
                      MDB_NOOVERWRITE);
     if (rc)
         return rc == MDB_KEYEXIST ? VOCFED_ECORRUPT : rc;
-    if (proto_checkpoint_hash(raw->data, raw->len, in->prev_hash))
+    if (proto_checkpoint_hash(raw, len, in->prev_hash))
         return VOCFED_ECORRUPT;
     in->held_size = seq;
     return MDB_SUCCESS;
+}
+
+/* Step 3 at seq: the batch's checkpoint there (next_cp, moved on), and a
+ * checkpoint held pending there (next_reach, moved on), which is then
+ * stored and dropped from `pending`: the batch's one is that one (step
+ * 2); a batch without it is checked against it all the same. */
+static int
+s_at_seq(s_ingest_t *in, uint64_t seq, size_t *next_cp, size_t *next_reach)
+{
+    const store_batch_t *b = in->b;
+    bool in_batch = *next_cp < b->ncp && in->cps[*next_cp].size == seq;
+    bool pending = *next_reach < in->nreach && in->reach[*next_reach] == seq;
+    int rc = MDB_SUCCESS;
+    if (in_batch) {
+        const proto_bytes_t *raw = &b->checkpoints[*next_cp];
+        rc = s_store_cp(in, &in->cps[*next_cp], raw->data, raw->len, false);
+        ++*next_cp;
+    } else if (pending) {
+        proto_checkpoint_t c;
+        store_i_pending_t *p = &in->pend;
+        if ((rc = store_i_pending_at(in->tree.self, in->tree.txn,
+                                     in->tree.authno, seq, p)) ||
+            (rc = proto_checkpoint_open(p->cp, p->len, in->pk, &c)))
+            return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+        rc = s_store_cp(in, &c, p->cp, p->len, true);
+    }
+    if (rc || !pending)
+        return rc;
+    ++*next_reach;
+    return store_i_pending_del(in->tree.self, in->tree.txn, in->tree.authno,
+                               seq);
 }
 
 /* Step 3: the entries, in order, building the tree; the checkpoints at
@@ -476,7 +541,7 @@ s_take_entries(s_ingest_t *in)
         (rc = proto_frontier_load(&in->fr, PROTO_HASH_BLAKE2B256, in->head.size,
                                   store_i_node_source, t)))
         return rc;
-    size_t next_cp = 0;
+    size_t next_cp = 0, next_reach = 0;
     while (next_cp < b->ncp && in->cps[next_cp].size <= in->head.size)
         next_cp++;
     for (size_t i = 0; i < b->count; i++) {
@@ -490,32 +555,23 @@ s_take_entries(s_ingest_t *in)
         if ((rc = s_take_entry(in, i)))
             return rc;
         in->res->applied++;
-        if (next_cp < b->ncp && in->cps[next_cp].size == seq &&
-            (rc = s_take_cp(in, next_cp++, seq)))
+        if ((rc = s_at_seq(in, seq, &next_cp, &next_reach)))
             return rc;
     }
     return store_i_hook_end(t->self, t->txn);
 }
 
 /* Step 4: a batch that ends inside a checkpoint's range is proved by the
- * compact range up to it, which is kept for verify (SPEC 8.4); a batch
- * that ends at a checkpoint drops what was kept. */
+ * compact range up to it; the checkpoint is kept in `pending` with the
+ * range (for verify), as evidence until the entries reach it (SPEC 8.4). */
 static int
 s_keep_pending(s_ingest_t *in)
 {
     const store_batch_t *b = in->b;
     const proto_checkpoint_t *fin = &in->cps[b->ncp - 1];
     const proto_bytes_t *raw = &b->checkpoints[b->ncp - 1];
-    MDB_txn *txn = in->tree.txn;
-    store_t *self = in->tree.self;
-    uint8_t pkey[4];
-    store_i_be32(pkey, in->tree.authno);
-    MDB_val key = {sizeof pkey, pkey};
-    int rc;
-    if (fin->size <= in->last) {
-        rc = mdb_del(txn, self->pending, &key, NULL);
-        return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
-    }
+    if (fin->size <= in->last)
+        return MDB_SUCCESS;
     if (proto_merkle_verify_range(PROTO_HASH_BLAKE2B256, &in->fr, fin->size,
                                   b->range, fin->root) != VOCFED_OK) {
         s_what(in->res,
@@ -524,19 +580,9 @@ s_keep_pending(s_ingest_t *in)
                in->last, fin->size);
         return VOCFED_EROOT;
     }
-    proto_buf_reset(&in->buf);
-    msgpack_packer mp;
-    msgpack_packer_init(&mp, &in->buf, proto_buf_msgpack_write);
-    if (msgpack_pack_array(&mp, 2) || msgpack_pack_bin(&mp, raw->len) ||
-        msgpack_pack_bin_body(&mp, raw->data, raw->len) ||
-        msgpack_pack_array(&mp, b->range->len))
-        return VOCFED_ENOMEM;
-    for (size_t i = 0; i < b->range->len; i++)
-        if (msgpack_pack_bin(&mp, PROTO_HASH_LEN) ||
-            msgpack_pack_bin_body(&mp, b->range->hash[i], PROTO_HASH_LEN))
-            return VOCFED_ENOMEM;
-    MDB_val pv = {in->buf.len, in->buf.data};
-    return mdb_put(txn, self->pending, &key, &pv, 0);
+    return store_i_pending_put(in->tree.self, in->tree.txn, in->tree.authno,
+                               fin->size, raw->data, raw->len, b->range,
+                               &in->buf);
 }
 
 /* A replay of what is held: the same bytes, nothing to write. */
@@ -573,14 +619,17 @@ s_ingest_txn(store_t *self, MDB_txn *txn, void *ctx)
     res->what[0] = 0;
     if ((rc = s_ingest_author(in)) || (rc = s_open_cps(in)) ||
         (rc = s_load_held(in)) || (rc = s_check_held_cps(in)) ||
-        in->equivocation)
+        in->equivocation || (rc = s_check_pending_cps(in)) || in->equivocation)
         return rc;
     if (in->last <= in->head.size)
         return s_replay(in);
-    if ((rc = s_check_consistency(in)) || in->equivocation ||
-        (rc = s_check_times(in)) || (rc = s_take_entries(in)) ||
-        (rc = s_keep_pending(in)))
+    if ((rc = s_check_consistency(in)) || (rc = s_check_times(in)) ||
+        (rc = s_take_entries(in)) || (rc = s_keep_pending(in)))
         return rc;
+    /* Step 5: the roots hold; a proof that does not is the sender's
+     * mistake, not evidence (SPEC 8.5). */
+    if (!in->consistent)
+        return VOCFED_EPROOF;
     const proto_checkpoint_t *fin = &in->cps[b->ncp - 1];
     res->head.size = in->last;
     proto_frontier_root(&in->fr, res->head.root);
@@ -622,7 +671,9 @@ s_ingest_one(store_t *self, MDB_txn *parent, const store_batch_t *b,
     MDB_txn *child = NULL;
     int rc;
     proto_buf_init(&in.buf);
-    if (!parent) {
+    if (!(in.reach = calloc(b->count, sizeof *in.reach))) {
+        rc = VOCFED_ENOMEM;
+    } else if (!parent) {
         rc = store_i_write(self, s_ingest_txn, &in);
     } else if ((rc = mdb_txn_begin(self->env, parent, 0, &child)) ==
                MDB_SUCCESS) {
@@ -633,6 +684,7 @@ s_ingest_one(store_t *self, MDB_txn *parent, const store_batch_t *b,
             mdb_txn_abort(child);
     }
     proto_buf_release(&in.buf);
+    free(in.reach);
     res->equivocation = in.equivocation;
     *refusal = in.refusal;
     return rc;

@@ -86,10 +86,14 @@ typedef struct {
  * already held must be byte-identical and are skipped); each decodes and
  * names the author and its seq; the checkpoint's signature verifies with
  * the author's key; the tree of the held log plus the batch plus the range
- * proof gives the checkpoint's root. When the batch reaches the
- * checkpoint's size the checkpoint is stored. A checkpoint that cannot be
- * shown consistent with the held one is equivocation: both are kept as
- * evidence and the author is quarantined. Returns 0, or the refusal
+ * proof gives the checkpoint's root, else VOCFED_EROOT. When the batch
+ * reaches a checkpoint's size the checkpoint is stored; one past the batch
+ * is kept in `pending` until the entries reach it, and is checked then.
+ * Two different checkpoints signed at one size (stored, held pending or
+ * in the batch) are equivocation: both are kept as evidence, the author
+ * is quarantined and the batch refused with VOCFED_EPROOF
+ * (res->equivocation). A consistency proof that fails under good roots is
+ * VOCFED_EPROOF without quarantine (a proof is not signed).
  * Each new entry must also pass the kinds table (proto_kind_check_entry)
  * and, when the store knows the coordinator (store_set_coordinator), the
  * role rule: a coordinator-only kind only in the coordinator's log, any
@@ -149,8 +153,20 @@ int store_compact_range(store_t *self, const char *author, uint64_t begin,
 /* Whether author is quarantined (after equivocation). */
 bool store_quarantined(store_t *self, const char *author);
 
+/* Calls fn for each piece of evidence kept against author (SPEC 8.5), in
+ * the order found: the two signed checkpoints that cannot both be honest
+ * (a held, b the one that contradicts it; bytes valid during the call)
+ * and the reason given then. fn's non-zero value stops the scan and is
+ * returned. Returns 0, VOCFED_EINVALID for an invalid id, or a status. */
+typedef int (*store_evidence_fn)(void *ctx, const uint8_t *a, size_t alen,
+                                 const uint8_t *b, size_t blen,
+                                 const char *reason);
+int store_scan_evidence(store_t *self, const char *author, store_evidence_fn fn,
+                        void *ctx) VOCFED_WUR;
+
 /* Calls fn for the current record of each key of one kind (of every kind
- * when kind is NULL) in author's log, in key order: key (NUL-terminated), its seq and the entry bytes
+ * when kind is NULL) in author's log, in key order: key (NUL-terminated),
+ * its seq and the entry bytes
  * holding it (valid during the call). fn's non-zero value stops the scan
  * and is returned. */
 typedef int (*store_record_fn)(void *ctx, const char *key, uint64_t seq,

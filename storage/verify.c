@@ -1,6 +1,7 @@
 /* vocfed: full verification of a store (SPEC 6). */
 #include "storage/verify.h"
 #include "storage/log_internal.h"
+#include "storage/pending.h"
 #include "protocol/merkle.h"
 
 #include <czmq.h>
@@ -426,41 +427,58 @@ s_check_records(s_author_ctx_t *a)
     return s_check_missing(a);
 }
 
+/* What the author's `pending` rows say (SPEC 5.1, 8.4). */
+typedef struct {
+    s_author_ctx_t *a; /* the author */
+    bool covers;       /* one proves the entries past the last checkpoint */
+    uint64_t bad;      /* size of a row that is not a checkpoint of the
+                          author past the log, 0 if none */
+} s_pending_t;
+
+/* One row: a checkpoint signed by the author, past the log; the one kept
+ * by the batch that ended the log proves, with its range, the entries
+ * past the last stored checkpoint. */
+static int
+s_pending_row(void *ctx, const store_i_pending_t *p)
+{
+    s_pending_t *q = ctx;
+    s_author_ctx_t *a = q->a;
+    proto_checkpoint_t c;
+    if (proto_checkpoint_open(p->cp, p->len, a->pk, &c) ||
+        strcmp(c.author, a->author) != 0 || c.size <= a->fr.size) {
+        q->bad = p->size ? p->size : 1;
+        return 1;
+    }
+    if (!q->covers &&
+        proto_merkle_verify_range(PROTO_HASH_BLAKE2B256, &a->fr, c.size,
+                                  &p->range, c.root) == VOCFED_OK)
+        q->covers = true;
+    return MDB_SUCCESS;
+}
+
 /* A replica may hold the first part of a large transaction: entries past
  * its latest checkpoint, proved by the checkpoint that covers them and
- * the compact range to it, both kept at ingest (SPEC 8.4). */
+ * the compact range to it, both kept at ingest (SPEC 8.4); and it keeps
+ * every other checkpoint it was given past its entries. */
 static int
-s_check_pending(s_author_ctx_t *a)
+s_check_pending(s_author_ctx_t *a, uint64_t last)
 {
-    uint8_t k[4];
-    store_i_be32(k, a->authno);
-    MDB_val key = {sizeof k, k}, d;
-    if (mdb_get(a->txn, a->store->pending, &key, &d) != MDB_SUCCESS)
-        return VOCFED_ENOTFOUND;
-    proto_rd_t r;
-    uint32_t n, count;
-    const uint8_t *cp;
-    size_t cp_len;
-    proto_proof_t range;
-    proto_checkpoint_t c;
-    proto_rd_init(&r, d.mv_data, d.mv_size);
-    if (proto_rd_array(&r, &n) || n != 2 || proto_rd_bin(&r, &cp, &cp_len) ||
-        proto_rd_array(&r, &count) || count > PROTO_MERKLE_MAX_PROOF)
-        return VOCFED_ECORRUPT;
-    range.len = count;
-    for (uint32_t i = 0; i < count; i++) {
-        const uint8_t *h;
-        size_t hl;
-        if (proto_rd_bin(&r, &h, &hl) || hl != PROTO_HASH_LEN)
-            return VOCFED_ECORRUPT;
-        memcpy(range.hash[i], h, PROTO_HASH_LEN);
-    }
-    if (!proto_rd_done(&r) || proto_checkpoint_open(cp, cp_len, a->pk, &c) ||
-        strcmp(c.author, a->author) != 0 || c.size <= a->fr.size)
-        return VOCFED_ECORRUPT;
-    if (proto_merkle_verify_range(PROTO_HASH_BLAKE2B256, &a->fr, c.size, &range,
-                                  c.root) != VOCFED_OK)
-        return VOCFED_EROOT;
+    s_pending_t q = {.a = a};
+    int rc = store_i_pending_scan(a->store, a->txn, a->authno, 0, UINT64_MAX,
+                                  s_pending_row, &q);
+    if (rc == 1 || rc == VOCFED_ECORRUPT)
+        return s_fail(a->res, a->author, last + 1, VOCFED_ECORRUPT,
+                      "a checkpoint held pending (size %" PRIu64
+                      ") is not one of the author's past the log, which "
+                      "ends at %" PRIu64,
+                      q.bad, last);
+    if (rc)
+        return store_i_is_status(rc) ? rc : store_i_status(rc);
+    if (a->prev_size != last && !q.covers)
+        return s_fail(a->res, a->author, a->prev_size + 1, VOCFED_EBADSIG,
+                      "entries %" PRIu64 "..%" PRIu64
+                      " are not covered by any checkpoint",
+                      a->prev_size + 1, last);
     return VOCFED_OK;
 }
 
@@ -631,12 +649,8 @@ s_check_end(s_author_ctx_t *a)
                       "checkpoint at size %" PRIu64
                       " but the log ends at %" PRIu64 " (entries lost)",
                       store_i_rd64((uint8_t *)a->ck.mv_data + 4), last);
-    if (a->prev_size != last && s_check_pending(a) != VOCFED_OK)
-        return s_fail(a->res, a->author, a->prev_size + 1, VOCFED_EBADSIG,
-                      "entries %" PRIu64 "..%" PRIu64
-                      " are not covered by any checkpoint",
-                      a->prev_size + 1, last);
-    return s_check_records(a);
+    int rc = s_check_pending(a, last);
+    return rc ? rc : s_check_records(a);
 }
 
 static void

@@ -240,6 +240,7 @@ s_heads_make(s_heads_t *h, size_t n)
         h->heads[i].author = id;
         h->heads[i].author_len = strlen(id);
         h->heads[i].size = k == 0 ? 0 : k == 1 ? UINT64_MAX : k * 1000003;
+        h->heads[i].cp_size = k == 1 ? UINT64_MAX : h->heads[i].size / 2;
         s_fill(h->heads[i].root, PROTO_HASH_LEN, k);
     }
 }
@@ -278,8 +279,8 @@ test_heads_round_trip(void **state)
             proto_buf_t want;
             proto_buf_init(&want);
             s_put_hex(&want, type == PROTO_MSG_HELLO
-                                 ? "94 01 a5 'hello' a5 'aqvtc'"
-                                 : "94 01 a5 'heads' a5 'coord'");
+                                 ? "94 02 a5 'hello' a5 'aqvtc'"
+                                 : "94 02 a5 'heads' a5 'coord'");
             s_put_map(&want, n);
             assert_true(b.len - 1 >= want.len);
             assert_memory_equal(b.data + 1, want.data, want.len);
@@ -304,6 +305,7 @@ test_heads_round_trip(void **state)
                 assert_memory_equal(got.author, h.heads[i].author,
                                     got.author_len);
                 assert_true(got.size == h.heads[i].size);
+                assert_true(got.cp_size == h.heads[i].cp_size);
                 assert_memory_equal(got.root, h.heads[i].root, PROTO_HASH_LEN);
             }
             assert_int_equal(proto_msg_next_head(&it, &got), 0);
@@ -539,10 +541,10 @@ test_batch_round_trip(void **state)
         proto_buf_init(&b);
         assert_int_equal(proto_msg_encode_batch(&s.in, &b), VOCFED_OK);
         assert_true(b.len <= PROTO_MSG_MAX);
-        /* Header by hand: array of 10, version, type, author. */
+        /* Header by hand: array of 9, version, type, author. */
         proto_buf_t want;
         proto_buf_init(&want);
-        s_put_hex(&want, "9a 01 a5 'batch' a5 'aqvtc'");
+        s_put_hex(&want, "99 02 a5 'batch' a5 'aqvtc'");
         s_put_uint(&want, cases[c].first_seq);
         s_put_array(&want, cases[c].count);
         s_put_bin_header(&want, s.entries[0].len);
@@ -682,7 +684,7 @@ test_small_round_trips(void **state)
                          VOCFED_OK);
         proto_buf_t want;
         proto_buf_init(&want);
-        s_put_hex(&want, "94 01 a4 'pull' a5 'coord'");
+        s_put_hex(&want, "94 02 a4 'pull' a5 'coord'");
         s_put_uint(&want, froms[i]);
         assert_int_equal(b.len, want.len);
         assert_memory_equal(b.data, want.data, want.len);
@@ -936,19 +938,19 @@ enum { S_HELLO, S_BATCH, S_RECEIPT, S_PULL, S_ERROR, S_KINDS };
 static const char *const s_default[S_KINDS][S_PARTS] = {
     [S_HELLO] =
         {
-            "94",                      /* 0 array of 4 */
-            "01",                      /* 1 version */
-            "a5 'hello'",              /* 2 type */
-            "a5 'aqvtc'",              /* 3 node id */
-            "82",                      /* 4 map of 2 */
-            "a5 'aqvtc' 92 02" S_HASH, /* 5 first head */
-            "a5 'coord' 92 00" S_HASH, /* 6 second head */
-            "",                        /* 7 after */
+            "94",                           /* 0 array of 4 */
+            "02",                           /* 1 version */
+            "a5 'hello'",                   /* 2 type */
+            "a5 'aqvtc'",                   /* 3 node id */
+            "82",                           /* 4 map of 2 */
+            "a5 'aqvtc' 93 02" S_HASH "02", /* 5 first head */
+            "a5 'coord' 93 00" S_HASH "00", /* 6 second head */
+            "",                             /* 7 after */
         },
     [S_BATCH] =
         {
-            "9a",                      /* 0 array of 10 */
-            "01",                      /* 1 version */
+            "99",                      /* 0 array of 9 */
+            "02",                      /* 1 version */
             "a5 'batch'",              /* 2 type */
             "a5 'aqvtc'",              /* 3 author */
             "05",                      /* 4 first_seq */
@@ -962,7 +964,7 @@ static const char *const s_default[S_KINDS][S_PARTS] = {
     [S_RECEIPT] =
         {
             "93",             /* 0 array of 3 */
-            "01",             /* 1 version */
+            "02",             /* 1 version */
             "a7 'receipt'",   /* 2 type */
             "c4 03 dd dd dd", /* 3 receipt */
             "",               /* 4 after */
@@ -970,7 +972,7 @@ static const char *const s_default[S_KINDS][S_PARTS] = {
     [S_PULL] =
         {
             "94",         /* 0 array of 4 */
-            "01",         /* 1 version */
+            "02",         /* 1 version */
             "a4 'pull'",  /* 2 type */
             "a5 'aqvtc'", /* 3 author */
             "cd 01 00",   /* 4 from_seq 256 */
@@ -979,7 +981,7 @@ static const char *const s_default[S_KINDS][S_PARTS] = {
     [S_ERROR] =
         {
             "96",            /* 0 array of 6 */
-            "01",            /* 1 version */
+            "02",            /* 1 version */
             "a5 'error'",    /* 2 type */
             "a7 'seq-gap'",  /* 3 code */
             "a8 'want 301'", /* 4 text */
@@ -1005,29 +1007,37 @@ static const s_case_t s_cases[] = {
     {"error", S_ERROR, {NULL}, VOCFED_OK},
 
     /* Version and type, checked in that order, before anything else. */
-    {"version 2", S_BATCH, {[1] = "02"}, VOCFED_EVERSION},
+    {"version 3", S_BATCH, {[1] = "03"}, VOCFED_EVERSION},
+    /* Version 1, whose batch declared 10 elements and carried 9: an old
+     * peer is told `version`, whatever it sends. */
+    {"version 1", S_BATCH, {[1] = "01"}, VOCFED_EVERSION},
+    {"version 1, its batch of 10 holding 9",
+     S_BATCH,
+     {[0] = "9a", [1] = "01"},
+     VOCFED_EVERSION},
+    {"version 1 hello", S_HELLO, {[1] = "01"}, VOCFED_EVERSION},
     {"version 0", S_PULL, {[1] = "00"}, VOCFED_EVERSION},
     {"version max",
      S_PULL,
      {[1] = "cf ff ff ff ff ff ff ff ff"},
      VOCFED_EVERSION},
-    {"version 2, nothing else",
+    {"version 3, nothing else",
      S_PULL,
-     {[0] = "91", [1] = "02", [2] = "", [3] = "", [4] = ""},
+     {[0] = "91", [1] = "03", [2] = "", [3] = "", [4] = ""},
      VOCFED_EVERSION},
-    {"version 2, unknown type",
+    {"version 3, unknown type",
      S_PULL,
-     {[1] = "02", [2] = "a4 'push'"},
+     {[1] = "03", [2] = "a4 'push'"},
      VOCFED_EVERSION},
-    {"version 2, a longer array",
+    {"version 3, a longer array",
      S_HELLO,
-     {[0] = "95", [1] = "02", [7] = "c0"},
+     {[0] = "95", [1] = "03", [7] = "c0"},
      VOCFED_EVERSION},
-    {"version 2, garbage after",
+    {"version 3, garbage after",
      S_PULL,
-     {[1] = "02", [3] = "c1"},
+     {[1] = "03", [3] = "c1"},
      VOCFED_EVERSION},
-    {"version uint8 1", S_PULL, {[1] = "cc 01"}, VOCFED_ENONCANONICAL},
+    {"version uint8 2", S_PULL, {[1] = "cc 02"}, VOCFED_ENONCANONICAL},
     {"version -1", S_PULL, {[1] = "ff"}, VOCFED_EMALFORMED},
     {"version a str", S_PULL, {[1] = "a1 '1'"}, VOCFED_EMALFORMED},
     {"version nil", S_PULL, {[1] = "c0"}, VOCFED_EMALFORMED},
@@ -1068,7 +1078,7 @@ static const s_case_t s_cases[] = {
     {"trailing byte", S_PULL, {[5] = "00"}, VOCFED_EMALFORMED},
     {"two messages",
      S_PULL,
-     {[5] = "94 01 a4 'pull' a5 'aqvtc' 01"},
+     {[5] = "94 02 a4 'pull' a5 'aqvtc' 01"},
      VOCFED_EMALFORMED},
 
     /* hello and heads */
@@ -1077,19 +1087,22 @@ static const s_case_t s_cases[] = {
     {"map16 of 2", S_HELLO, {[4] = "de 00 02"}, VOCFED_ENONCANONICAL},
     {"heads out of order",
      S_HELLO,
-     {[5] = "a5 'coord' 92 00" S_HASH, [6] = "a5 'aqvtc' 92 02" S_HASH},
+     {[5] = "a5 'coord' 93 00" S_HASH "00",
+      [6] = "a5 'aqvtc' 93 02" S_HASH "02"},
      VOCFED_ENONCANONICAL},
     {"a head twice",
      S_HELLO,
-     {[6] = "a5 'aqvtc' 92 00" S_HASH},
+     {[6] = "a5 'aqvtc' 93 00" S_HASH "00"},
      VOCFED_ENONCANONICAL},
     {"prefix second",
      S_HELLO,
-     {[5] = "a6 'aqvtcx' 92 00" S_HASH, [6] = "a5 'aqvtc' 92 00" S_HASH},
+     {[5] = "a6 'aqvtcx' 93 00" S_HASH "00",
+      [6] = "a5 'aqvtc' 93 00" S_HASH "00"},
      VOCFED_ENONCANONICAL},
     {"prefix first",
      S_HELLO,
-     {[5] = "a5 'aqvtc' 92 00" S_HASH, [6] = "a6 'aqvtcx' 92 00" S_HASH},
+     {[5] = "a5 'aqvtc' 93 00" S_HASH "00",
+      [6] = "a6 'aqvtcx' 93 00" S_HASH "00"},
      VOCFED_OK},
     {"node id empty", S_HELLO, {[3] = "a0"}, VOCFED_EMALFORMED},
     {"node id upper", S_HELLO, {[3] = "a5 'AQVTC'"}, VOCFED_EMALFORMED},
@@ -1097,16 +1110,20 @@ static const s_case_t s_cases[] = {
     {"node id bad utf8", S_HELLO, {[3] = "a2 ed a0"}, VOCFED_ENONCANONICAL},
     {"head key upper",
      S_HELLO,
-     {[6] = "a5 'Coord' 92 00" S_HASH},
+     {[6] = "a5 'Coord' 93 00" S_HASH "00"},
      VOCFED_EMALFORMED},
     {"head key a number",
      S_HELLO,
-     {[6] = "05 92 00" S_HASH},
+     {[6] = "05 93 00" S_HASH "00"},
      VOCFED_EMALFORMED},
     {"head of 1", S_HELLO, {[6] = "a5 'coord' 91 00"}, VOCFED_EMALFORMED},
-    {"head of 3",
+    {"head of 2 (version 1's)",
      S_HELLO,
-     {[6] = "a5 'coord' 93 00" S_HASH "00"},
+     {[6] = "a5 'coord' 92 00" S_HASH},
+     VOCFED_EMALFORMED},
+    {"head of 4",
+     S_HELLO,
+     {[6] = "a5 'coord' 94 00" S_HASH "00 00"},
      VOCFED_EMALFORMED},
     {"head says 1, holds 2",
      S_HELLO,
@@ -1116,29 +1133,49 @@ static const s_case_t s_cases[] = {
      S_HELLO,
      {[6] = "a5 'coord' 93 00" S_HASH},
      VOCFED_EMALFORMED},
+    {"head says 4, holds 3",
+     S_HELLO,
+     {[6] = "a5 'coord' 94 00" S_HASH "00"},
+     VOCFED_EMALFORMED},
+    {"head cp_size over size",
+     S_HELLO,
+     {[6] = "a5 'coord' 93 00" S_HASH "01"},
+     VOCFED_EMALFORMED},
+    {"head cp_size below size",
+     S_HELLO,
+     {[6] = "a5 'coord' 93 05" S_HASH "03"},
+     VOCFED_OK},
+    {"head cp_size uint16",
+     S_HELLO,
+     {[6] = "a5 'coord' 93 cd 01 00" S_HASH "cd 00 05"},
+     VOCFED_ENONCANONICAL},
+    {"head cp_size nil",
+     S_HELLO,
+     {[6] = "a5 'coord' 93 00" S_HASH "c0"},
+     VOCFED_EMALFORMED},
     {"head a map",
      S_HELLO,
      {[6] = "a5 'coord' 81 00" S_HASH},
      VOCFED_EMALFORMED},
     {"head size -1",
      S_HELLO,
-     {[6] = "a5 'coord' 92 ff" S_HASH},
+     {[6] = "a5 'coord' 93 ff" S_HASH "00"},
      VOCFED_EMALFORMED},
     {"head size uint16 2",
      S_HELLO,
-     {[6] = "a5 'coord' 92 cd 00 02" S_HASH},
+     {[6] = "a5 'coord' 93 cd 00 02" S_HASH "00"},
      VOCFED_ENONCANONICAL},
     {"head root of 31",
      S_HELLO,
-     {[6] = "a5 'coord' 92 00 c4 1f" S_H31(" 11")},
+     {[6] = "a5 'coord' 93 00 c4 1f" S_H31(" 11") " 00"},
      VOCFED_EMALFORMED},
     {"head root bin16",
      S_HELLO,
-     {[6] = "a5 'coord' 92 00 c5 00 20" S_H32(" 11")},
+     {[6] = "a5 'coord' 93 00 c5 00 20" S_H32(" 11") " 00"},
      VOCFED_ENONCANONICAL},
     {"head root nil",
      S_HELLO,
-     {[6] = "a5 'coord' 92 00 c0"},
+     {[6] = "a5 'coord' 93 00 c0 00"},
      VOCFED_EMALFORMED},
     {"map of 3, 2 heads", S_HELLO, {[4] = "83"}, VOCFED_EMALFORMED},
     {"map of 1, 2 heads", S_HELLO, {[4] = "81"}, VOCFED_EMALFORMED},
@@ -1232,10 +1269,11 @@ static const s_case_t s_cases[] = {
      {[8] = "dc 00 01" S_HASH},
      VOCFED_ENONCANONICAL},
     {"range of 2, one hash", S_BATCH, {[9] = "92" S_HASH}, VOCFED_EMALFORMED},
-    {"batch of 9", S_BATCH, {[0] = "99", [9] = ""}, VOCFED_EMALFORMED},
-    {"batch of 11", S_BATCH, {[0] = "9b", [10] = "90"}, VOCFED_EMALFORMED},
-    {"batch says 11, holds 10", S_BATCH, {[0] = "9b"}, VOCFED_EMALFORMED},
-    {"batch says 9, holds 10", S_BATCH, {[0] = "99"}, VOCFED_EMALFORMED},
+    {"batch of 8", S_BATCH, {[0] = "98", [9] = ""}, VOCFED_EMALFORMED},
+    {"batch of 10", S_BATCH, {[0] = "9a", [10] = "90"}, VOCFED_EMALFORMED},
+    /* Version 1's batch: it declared 10 and carried 9. */
+    {"batch says 10, holds 9", S_BATCH, {[0] = "9a"}, VOCFED_EMALFORMED},
+    {"batch says 8, holds 9", S_BATCH, {[0] = "98"}, VOCFED_EMALFORMED},
 
     /* receipt */
     {"receipt empty", S_RECEIPT, {[3] = "c4 00"}, VOCFED_EMALFORMED},
@@ -1455,7 +1493,7 @@ test_hand_made_fields(void **state)
 static void
 s_batch_prefix(proto_buf_t *b)
 {
-    s_put_hex(b, "9a 01 a5 'batch' a5 'aqvtc' 01");
+    s_put_hex(b, "99 02 a5 'batch' a5 'aqvtc' 01");
 }
 
 /* The tail after the entries: one checkpoint, old_size, two empty
@@ -1614,7 +1652,7 @@ test_caps(void **state)
      * claimed with garbage after; 4096 claimed with room for 10. */
     for (int over = 0; over < 3; over++) {
         proto_buf_reset(&b);
-        s_put_hex(&b, "94 01 a5 'hello' a5 'aqvtc'");
+        s_put_hex(&b, "94 02 a5 'hello' a5 'aqvtc'");
         size_t n = PROTO_MSG_MAX_HEADS + (over ? 1 : 0);
         s_put_map(&b, n);
         for (size_t i = 0; i < n; i++) {
@@ -1625,28 +1663,28 @@ test_caps(void **state)
                 continue;
             }
             s_put_str(&b, id);
-            s_put_hex(&b, "92 00" S_HASH);
+            s_put_hex(&b, "93 00" S_HASH "00");
         }
         assert_int_equal(s_decode_buf(&b), over ? VOCFED_ETOOLARGE : VOCFED_OK);
     }
     proto_buf_reset(&b);
-    s_put_hex(&b, "94 01 a5 'hello' a5 'aqvtc'");
+    s_put_hex(&b, "94 02 a5 'hello' a5 'aqvtc'");
     s_put_map(&b, PROTO_MSG_MAX_HEADS);
     for (size_t i = 0; i < 10; i++) {
         char id[16];
         snprintf(id, sizeof id, "m%05zu", i);
         s_put_str(&b, id);
-        s_put_hex(&b, "92 00" S_HASH);
+        s_put_hex(&b, "93 00" S_HASH "00");
     }
     assert_int_equal(s_decode_buf(&b), VOCFED_EMALFORMED);
     proto_buf_reset(&b);
-    s_put_hex(&b, "94 01 a5 'hello' a5 'aqvtc' df ff ff ff ff");
+    s_put_hex(&b, "94 02 a5 'hello' a5 'aqvtc' df ff ff ff ff");
     assert_int_equal(s_decode_buf(&b), VOCFED_EMALFORMED);
 
     /* A receipt of 257 bytes; 256 fine. */
     for (int over = 0; over < 2; over++) {
         proto_buf_reset(&b);
-        s_put_hex(&b, "93 01 a7 'receipt'");
+        s_put_hex(&b, "93 02 a7 'receipt'");
         size_t len = PROTO_RECEIPT_MAX + (size_t)over;
         s_put_bin_header(&b, len);
         for (size_t i = 0; i < len; i++)
@@ -1657,7 +1695,7 @@ test_caps(void **state)
     /* An error text of 513 bytes; 512 fine. */
     for (int over = 0; over < 2; over++) {
         proto_buf_reset(&b);
-        s_put_hex(&b, "96 01 a5 'error' a7 'seq-gap'");
+        s_put_hex(&b, "96 02 a5 'error' a7 'seq-gap'");
         size_t len = PROTO_MSG_TEXT_MAX + (size_t)over;
         s_put_tagged(&b, 0xda, len, 2);
         for (size_t i = 0; i < len; i++)
@@ -1738,6 +1776,87 @@ test_unchecked_lists(void **state)
     assert_int_equal(proto_msg_next_bin(&it, &e, &len), VOCFED_EMALFORMED);
 }
 
+/* ---- SPEC 8.8's table of codes ------------------------------------------ */
+
+/* Appends to out (cap bytes, NUL-separated, counted in *n) each code of
+ * the first column of SPEC 8.8's table: a backticked token in a row. */
+static void
+s_spec_codes(char *out, size_t cap, size_t *n)
+{
+    char path[512], line[2048];
+    int w =
+        snprintf(path, sizeof path, "%s/protocol/SPEC.md", VOCFED_SOURCE_DIR);
+    assert_true(w > 0 && (size_t)w < sizeof path);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    bool in = false;
+    size_t used = 0;
+    *n = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "### ", 4) == 0)
+            in = strncmp(line, "### 8.8 ", 8) == 0;
+        if (!in || strncmp(line, "| `", 3) != 0)
+            continue;
+        /* the first cell: `a`, `b` and `c` */
+        char *end = strchr(line + 1, '|');
+        assert_non_null(end);
+        for (char *p = line + 1; (p = strchr(p, '`')) && p < end;) {
+            char *q = strchr(p + 1, '`');
+            assert_true(q && q < end);
+            size_t len = (size_t)(q - p - 1);
+            assert_true(used + len + 1 <= cap);
+            memcpy(out + used, p + 1, len);
+            out[used + len] = '\0';
+            used += len + 1;
+            ++*n;
+            p = q + 1;
+        }
+    }
+    fclose(f);
+}
+
+static bool
+s_has(const char *list, size_t n, const char *token)
+{
+    for (size_t i = 0; i < n; i++, list += strlen(list) + 1)
+        if (strcmp(list, token) == 0)
+            return true;
+    return false;
+}
+
+/* SPEC 8.8 lists every code protocol/status.c has, each once, and no
+ * other: what the code can send is what the page says. */
+static void
+test_spec_codes(void **state)
+{
+    (void)state;
+    static char spec[4096];
+    size_t n;
+    s_spec_codes(spec, sizeof spec, &n);
+    assert_true(n > 20);
+    /* every status of the project's block, -errno ("system") and a
+     * status without a token ("unknown") */
+    size_t seen = 0;
+    const char *list = spec;
+    for (size_t i = 0; i < n; i++, list += strlen(list) + 1)
+        assert_false(s_has(list + strlen(list) + 1, n - i - 1, list));
+    for (int code = -9099; code <= 0; code++) {
+        const char *t = vocfed_status_token(code);
+        if (code > -9000 && code < 0)
+            continue;
+        if (strcmp(t, "unknown") == 0)
+            continue;
+        if (!s_has(spec, n, t))
+            fail_msg("status %d (%s) is not in SPEC 8.8's table", code, t);
+        seen++;
+        if (code != VOCFED_OK)
+            assert_int_equal(vocfed_status_from_token(t, strlen(t)), code);
+    }
+    assert_true(s_has(spec, n, vocfed_status_token(-5)));    /* system */
+    assert_true(s_has(spec, n, vocfed_status_token(-9098))); /* unknown */
+    assert_int_equal(n, seen + 2);
+}
+
 /* ---- golden vectors ------------------------------------------------------ */
 
 /* What a receiver checks in a batch of one checkpoint before
@@ -1814,10 +1933,10 @@ test_golden(void **state)
     /* msg_hello.hex: aqvtc holds its own log at the golden checkpoint
      * and nothing of coord's yet. */
     proto_head_t heads[2];
-    heads[0] = (proto_head_t){"coord", 5, 0, {0}};
+    heads[0] = (proto_head_t){"coord", 5, 0, {0}, 0};
     assert_int_equal(proto_unhex(s_empty_root, heads[0].root, PROTO_HASH_LEN),
                      VOCFED_OK);
-    heads[1] = (proto_head_t){"aqvtc", 5, 2, {0}};
+    heads[1] = (proto_head_t){"aqvtc", 5, 2, {0}, 2};
     assert_int_equal(proto_unhex(s_golden_root, heads[1].root, PROTO_HASH_LEN),
                      VOCFED_OK);
     uint8_t empty[PROTO_HASH_LEN];
@@ -1835,6 +1954,7 @@ test_golden(void **state)
     assert_int_equal(proto_msg_next_head(&it, &h), 1);
     s_assert_str(h.author, h.author_len, "aqvtc");
     assert_true(h.size == 2);
+    assert_true(h.cp_size == 2);
     assert_memory_equal(h.root, heads[0].root, PROTO_HASH_LEN);
     free(copy);
 
@@ -1896,6 +2016,7 @@ main(void)
         cmocka_unit_test(test_type_names),
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_bit_flips),
+        cmocka_unit_test(test_spec_codes),
         cmocka_unit_test(test_hand_made),
         cmocka_unit_test(test_hand_made_fields),
         cmocka_unit_test(test_caps),

@@ -142,6 +142,351 @@ test_equivocation_quarantines(void **state)
     assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
 }
 
+/* ---- a wrong root is bad-root; quarantine is for two histories -------- */
+
+/* Signs checkpoint j of log again with its root changed: a checkpoint
+ * the author signed over a root its entries do not give. */
+static void
+s_wrong_root(fz_log_t *log, size_t j)
+{
+    proto_checkpoint_t c;
+    assert_int_equal(proto_checkpoint_open(log->cps[j].data, log->cps[j].len,
+                                           fz_checkpoint_pk(), &c),
+                     VOCFED_OK);
+    c.root[7] ^= 0x10;
+    proto_buf_reset(&log->cps[j]);
+    assert_int_equal(
+        proto_checkpoint_sign(&c, fz_checkpoint_sk(), &log->cps[j]), VOCFED_OK);
+}
+
+/* A checkpoint whose signed root the entries do not give is bad-root
+ * (SPEC 8.4 steps 3 and 4), at its size or through a compact range: the
+ * batch is refused, nothing is written, and the author is not
+ * quarantined (one signed root is not two histories); its honest batch
+ * is taken after. Before issue 10 the failing consistency proof that
+ * comes with such a checkpoint quarantined the author. */
+static void
+test_wrong_root_is_bad_root(void **state)
+{
+    s_t *t = *state;
+    store_head_t head;
+    fz_log_t bad;
+    static const uint64_t sizes[] = {4, 6, 8};
+    assert_int_equal(fz_log_make(&bad, 8, sizes, 3, 0, 0), VOCFED_OK);
+    s_wrong_root(&bad, 1); /* the checkpoint at 6 */
+    assert_int_equal(s_send(t, &t->honest, 1, 4, 0), VOCFED_OK);
+
+    /* entries 5 and 6, the checkpoint at 6 over another root */
+    assert_int_equal(s_send(t, &bad, 5, 2, 4), VOCFED_EROOT);
+    s_assert_error(t, "bad-root");
+    assert_false(t->res.equivocation);
+    assert_non_null(strstr(t->res.what, "do not give the root"));
+    assert_false(store_quarantined(t->st, FZ_LOG_AUTHOR));
+    /* entry 5 only, proved by the range to the checkpoint at 6 */
+    assert_int_equal(s_send(t, &bad, 5, 1, 4), VOCFED_EROOT);
+    s_assert_error(t, "bad-root");
+    assert_false(t->res.equivocation);
+    assert_false(store_quarantined(t->st, FZ_LOG_AUTHOR));
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 4);
+
+    /* the honest history goes on */
+    assert_int_equal(s_send(t, &t->honest, 5, 4, 4), VOCFED_OK);
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 8);
+    store_verify_result_t vr;
+    assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+    fz_log_release(&bad);
+}
+
+/* A consistency proof that does not verify, under checkpoints whose roots
+ * the entries give, is the sender's mistake: bad-proof, nothing written,
+ * no quarantine (a proof is not signed). */
+static void
+test_bad_consistency_proof(void **state)
+{
+    s_t *t = *state;
+    proto_msg_t m;
+    assert_int_equal(s_send(t, &t->honest, 1, 4, 0), VOCFED_OK);
+    proto_buf_reset(&t->batch);
+    proto_buf_reset(&t->reply);
+    assert_int_equal(fz_log_batch(&t->honest, 5, 2, 4, &t->batch), VOCFED_OK);
+    assert_int_equal(proto_msg_decode(t->batch.data, t->batch.len, &m),
+                     VOCFED_OK);
+    assert_true(m.batch.consistency.count > 0);
+    /* the last byte of the first hash (after its c4 20 header) */
+    size_t at = (size_t)(m.batch.consistency.data - t->batch.data) + 2 + 31;
+    t->batch.data[at] ^= 0x01;
+    assert_int_equal(proto_msg_decode(t->batch.data, t->batch.len, &m),
+                     VOCFED_OK);
+    assert_int_equal(node_batch_accept(t->st, S_SELF, fz_receipt_sk(), &m.batch,
+                                       &t->reply, &t->res),
+                     VOCFED_EPROOF);
+    s_assert_error(t, "bad-proof");
+    assert_false(t->res.equivocation);
+    assert_false(store_quarantined(t->st, FZ_LOG_AUTHOR));
+    assert_non_null(strstr(t->res.what, "consistency proof"));
+    store_head_t head;
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 4);
+    assert_int_equal(s_send(t, &t->honest, 5, 2, 4), VOCFED_OK);
+}
+
+/* ---- checkpoints past the entries are evidence (SPEC 8.4, 8.5) -------- */
+
+/* Counts the evidence kept and checks it is two checkpoints of sizes
+ * want (both) that open with the author's key. */
+typedef struct {
+    int n;         /* pieces of evidence */
+    uint64_t want; /* the size both checkpoints must have */
+} s_ev_t;
+
+static int
+s_evidence(void *ctx, const uint8_t *a, size_t alen, const uint8_t *b,
+           size_t blen, const char *reason)
+{
+    s_ev_t *e = ctx;
+    proto_checkpoint_t ca, cb;
+    assert_int_equal(proto_checkpoint_open(a, alen, fz_checkpoint_pk(), &ca),
+                     VOCFED_OK);
+    assert_int_equal(proto_checkpoint_open(b, blen, fz_checkpoint_pk(), &cb),
+                     VOCFED_OK);
+    assert_true(ca.size == e->want && cb.size == e->want);
+    assert_memory_not_equal(ca.root, cb.root, PROTO_HASH_LEN);
+    assert_non_null(strstr(reason, "two different checkpoints"));
+    e->n++;
+    return 0;
+}
+
+/* Two signed histories at a size the receiver holds no entries of: the
+ * first batch (entries 1..5 of history X, proved by X's checkpoint at 8)
+ * is taken and X's checkpoint kept in `pending`; the other history's
+ * batch (entries 6..8 of Y, which shares 1..5, with Y's checkpoint at 8)
+ * is equivocation: quarantine, both checkpoints kept, no receipt. Before
+ * issue 10 the pending checkpoint was dropped and both got receipts. */
+static void
+test_two_histories_past_the_entries(void **state)
+{
+    s_t *t = *state;
+    static const uint64_t sizes[] = {4, 8};
+    fz_log_t x, y;
+    proto_msg_t m;
+    store_head_t head;
+    assert_int_equal(fz_log_make(&x, 8, sizes, 2, 0, 0), VOCFED_OK);
+    assert_int_equal(fz_log_make(&y, 8, sizes, 2, 1, 5), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 1, 4, 0), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 5, 1, 4), VOCFED_OK);
+    assert_int_equal(t->res.head.size, 5);
+
+    assert_int_equal(s_send(t, &y, 6, 3, 4), VOCFED_EPROOF);
+    assert_true(t->res.equivocation);
+    assert_int_equal(t->res.applied, 0);
+    s_assert_error(t, "bad-proof");
+    assert_int_equal(proto_msg_decode(t->reply.data, t->reply.len, &m),
+                     VOCFED_OK);
+    assert_int_not_equal(m.type, PROTO_MSG_RECEIPT);
+    assert_true(store_quarantined(t->st, FZ_LOG_AUTHOR));
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 5);
+    s_ev_t ev = {0, 8};
+    assert_int_equal(store_scan_evidence(t->st, FZ_LOG_AUTHOR, s_evidence, &ev),
+                     VOCFED_OK);
+    assert_int_equal(ev.n, 1);
+
+    /* X's own continuation is refused too: quarantined. */
+    assert_int_equal(s_send(t, &x, 6, 3, 4), VOCFED_EQUARANTINED);
+    store_verify_result_t vr;
+    assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+    fz_log_release(&x);
+    fz_log_release(&y);
+}
+
+/* The honest case: the checkpoint kept past the entries is stored in
+ * `checkpoints` when the entries reach it, and the store verifies at
+ * each step; a replay meanwhile still gets its receipt. */
+static void
+test_pending_reached(void **state)
+{
+    s_t *t = *state;
+    static const uint64_t sizes[] = {4, 8};
+    fz_log_t x;
+    uint64_t cp;
+    store_verify_result_t vr;
+    assert_int_equal(fz_log_make(&x, 8, sizes, 2, 0, 0), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 1, 4, 0), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 5, 1, 4), VOCFED_OK);
+    assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+    assert_int_equal(store_checkpoint_size(t->st, FZ_LOG_AUTHOR, &cp),
+                     VOCFED_OK);
+    assert_int_equal(cp, 4);
+    /* heads state both: 5 entries held, the latest checkpoint at 4, where
+     * the sender's consistency proof starts (SPEC 8.2, 8.3) */
+    const char *authors[] = {FZ_LOG_AUTHOR};
+    proto_msg_t m;
+    proto_head_t h;
+    proto_buf_reset(&t->reply);
+    assert_int_equal(
+        node_heads_encode(t->st, S_SELF, false, authors, 1, &t->reply),
+        VOCFED_OK);
+    assert_int_equal(proto_msg_decode(t->reply.data, t->reply.len, &m),
+                     VOCFED_OK);
+    assert_int_equal(node_heads_find(&m.heads, FZ_LOG_AUTHOR, &h), VOCFED_OK);
+    assert_int_equal(h.size, 5);
+    assert_int_equal(h.cp_size, 4);
+    assert_int_equal(s_send(t, &x, 5, 1, 4), VOCFED_OK); /* a replay */
+    assert_int_equal(s_send(t, &x, 6, 2, 4), VOCFED_OK);
+    assert_int_equal(t->res.head.size, 7);
+    assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 8, 1, 4), VOCFED_OK);
+    assert_int_equal(store_checkpoint_size(t->st, FZ_LOG_AUTHOR, &cp),
+                     VOCFED_OK);
+    assert_int_equal(cp, 8);
+    assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+    assert_false(store_quarantined(t->st, FZ_LOG_AUTHOR));
+    fz_log_release(&x);
+}
+
+/* A perfect subtree of a log made in memory (proto_node_source_fn). */
+static int
+s_source(void *ctx, unsigned level, uint64_t index, uint8_t out[PROTO_HASH_LEN])
+{
+    const fz_log_t *log = ctx;
+    uint8_t l[PROTO_HASH_LEN], r[PROTO_HASH_LEN];
+    if (level == 0) {
+        memcpy(out, log->leaves[index], PROTO_HASH_LEN);
+        return VOCFED_OK;
+    }
+    int rc = s_source(ctx, level - 1, 2 * index, l);
+    if (!rc)
+        rc = s_source(ctx, level - 1, 2 * index + 1, r);
+    if (!rc)
+        proto_hash_node(PROTO_HASH_BLAKE2B256, l, r, out);
+    return rc;
+}
+
+/* Sends entries first..last of log with only checkpoint j (past last),
+ * proved from old_size: a batch that leaves out the checkpoints between
+ * (SPEC 8.3 says to carry them). */
+static int
+s_send_only(s_t *t, const fz_log_t *log, uint64_t first, uint64_t last,
+            size_t j, uint64_t old_size)
+{
+    static proto_proof_t cons, range;
+    proto_bytes_t e[FZ_LOG_MAX];
+    proto_bytes_t c = {log->cps[j].data, log->cps[j].len};
+    proto_msg_t m;
+    for (uint64_t s = first; s <= last; s++)
+        e[s - first] =
+            (proto_bytes_t){log->entries[s - 1].data, log->entries[s - 1].len};
+    assert_int_equal(proto_merkle_consistency_proof(
+                         PROTO_HASH_BLAKE2B256, old_size, log->sizes[j],
+                         s_source, (void *)log, &cons),
+                     VOCFED_OK);
+    assert_int_equal(proto_merkle_compact_range(PROTO_HASH_BLAKE2B256, last,
+                                                log->sizes[j], s_source,
+                                                (void *)log, &range),
+                     VOCFED_OK);
+    proto_msg_batch_in_t in = {.author = FZ_LOG_AUTHOR,
+                               .first_seq = first,
+                               .entries = e,
+                               .count = last - first + 1,
+                               .checkpoints = &c,
+                               .ncp = 1,
+                               .old_size = old_size,
+                               .consistency = &cons,
+                               .range = &range};
+    proto_buf_reset(&t->batch);
+    proto_buf_reset(&t->reply);
+    assert_int_equal(proto_msg_encode_batch(&in, &t->batch), VOCFED_OK);
+    assert_int_equal(proto_msg_decode(t->batch.data, t->batch.len, &m),
+                     VOCFED_OK);
+    return node_batch_accept(t->st, S_SELF, fz_receipt_sk(), &m.batch,
+                             &t->reply, &t->res);
+}
+
+/* A batch that passes the size of a checkpoint held pending without
+ * carrying it is held to it all the same (SPEC 8.4 step 3): the same
+ * history is taken and that checkpoint stored; another history is a
+ * wrong root there, refused without a receipt. */
+static void
+test_pending_without_its_checkpoint(void **state)
+{
+    s_t *t = *state;
+    static const uint64_t sizes[] = {4, 8, 10};
+    fz_log_t x, y;
+    uint64_t cp;
+    store_verify_result_t vr;
+    assert_int_equal(fz_log_make(&x, 10, sizes, 3, 0, 0), VOCFED_OK);
+    assert_int_equal(fz_log_make(&y, 10, sizes, 3, 1, 5), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 1, 4, 0), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 5, 1, 4), VOCFED_OK); /* 8 pending */
+
+    /* Y's entries 6..9 with Y's checkpoint at 10 only */
+    assert_int_equal(s_send_only(t, &y, 6, 9, 2, 4), VOCFED_EROOT);
+    s_assert_error(t, "bad-root");
+    assert_non_null(strstr(t->res.what, "held pending"));
+    assert_false(store_quarantined(t->st, FZ_LOG_AUTHOR));
+    assert_int_equal(store_checkpoint_size(t->st, FZ_LOG_AUTHOR, &cp),
+                     VOCFED_OK);
+    assert_int_equal(cp, 4);
+
+    /* X's, the same way: taken, X's checkpoint at 8 stored */
+    assert_int_equal(s_send_only(t, &x, 6, 9, 2, 4), VOCFED_OK);
+    assert_int_equal(t->res.head.size, 9);
+    assert_int_equal(store_checkpoint_size(t->st, FZ_LOG_AUTHOR, &cp),
+                     VOCFED_OK);
+    assert_int_equal(cp, 8);
+    assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 10, 1, 8), VOCFED_OK);
+    assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+    fz_log_release(&x);
+    fz_log_release(&y);
+}
+
+/* A checkpoint of a batch at a size whose entries are held but where
+ * none is stored must sign the held root there: the right one is taken
+ * (a replay with a receipt), a wrong one is bad-root, not quarantine. */
+static void
+test_checkpoint_at_a_held_size(void **state)
+{
+    s_t *t = *state;
+    static const uint64_t xs[] = {4, 8}, zs[] = {4, 5, 8};
+    fz_log_t x, z;
+    assert_int_equal(fz_log_make(&x, 8, xs, 2, 0, 0), VOCFED_OK);
+    assert_int_equal(fz_log_make(&z, 8, zs, 3, 0, 0), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 1, 4, 0), VOCFED_OK);
+    assert_int_equal(s_send(t, &x, 5, 1, 4), VOCFED_OK); /* 5 held, 8 */
+    /* the same entries, a checkpoint at 5 the receiver never had */
+    assert_int_equal(s_send(t, &z, 5, 1, 4), VOCFED_OK);
+    assert_int_equal(t->res.skipped, 1);
+    s_wrong_root(&z, 1);
+    assert_int_equal(s_send(t, &z, 5, 1, 4), VOCFED_EROOT);
+    s_assert_error(t, "bad-root");
+    assert_false(t->res.equivocation);
+    assert_false(store_quarantined(t->st, FZ_LOG_AUTHOR));
+    fz_log_release(&x);
+    fz_log_release(&z);
+}
+
+/* The checkpoint held at a size signed again over the same root and prev
+ * with another date is not two histories: bad-time, no quarantine. */
+static void
+test_checkpoint_signed_again(void **state)
+{
+    s_t *t = *state;
+    store_head_t head;
+    assert_int_equal(s_send(t, &t->honest, 1, 6, 0), VOCFED_OK);
+    uint64_t at6 = t->res.head.time_ms;
+    assert_int_equal(fz_log_retime(&t->honest, 1, at6 - 1), VOCFED_OK);
+    assert_int_equal(s_send(t, &t->honest, 5, 4, 6), VOCFED_EBADTIME);
+    s_assert_error(t, "bad-time");
+    assert_non_null(strstr(t->res.what, "signed again"));
+    assert_false(t->res.equivocation);
+    assert_false(store_quarantined(t->st, FZ_LOG_AUTHOR));
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 6);
+}
+
 /* ---- records that break the kinds table (SPEC 8.4) ----------------------- */
 
 #define S_PSEUDO                                                               \
@@ -330,6 +675,20 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_role_rule, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_times, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_root_is_bad_root, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_consistency_proof, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_two_histories_past_the_entries,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_reached, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_pending_without_its_checkpoint,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_at_a_held_size, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_signed_again, s_setup,
                                         s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

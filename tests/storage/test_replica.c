@@ -1,15 +1,18 @@
 /* Tests of what storage/peers.c keeps about peers (SPEC 5.1, 10.5): the
  * state and abuse counters of a peer round-trip, a value written before
  * the abuse counters existed (33 bytes) reads with those counters at
- * zero, and a value of any other length is corruption, not a guess. */
+ * zero, and a value of any other length is corruption, not a guess. And
+ * SPEC 5.1 names every database a store has, and no other. */
 #include "helpers.h"
 
 #include "storage/replica.h"
 
+#include <lmdb.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -117,6 +120,87 @@ test_peer_bad_length(void **state)
     store_destroy(&s);
 }
 
+/* The names in the first column of SPEC 5.1's table, NUL-separated in
+ * out, counted in *n (a name on two rows counted once). */
+static void
+s_spec_dbs(char *out, size_t cap, size_t *n)
+{
+    char path[512], line[2048];
+    int w =
+        snprintf(path, sizeof path, "%s/protocol/SPEC.md", VOCFED_SOURCE_DIR);
+    assert_true(w > 0 && (size_t)w < sizeof path);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    bool in = false;
+    size_t used = 0;
+    *n = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "### ", 4) == 0)
+            in = strncmp(line, "### 5.1 ", 8) == 0;
+        if (!in || strncmp(line, "| `", 3) != 0)
+            continue;
+        char *end = strchr(line + 3, '`');
+        assert_non_null(end);
+        *end = 0;
+        const char *name = line + 3, *p = out;
+        bool seen = false;
+        for (size_t i = 0; i < *n; i++, p += strlen(p) + 1)
+            seen = seen || strcmp(p, name) == 0;
+        if (seen)
+            continue;
+        assert_true(used + strlen(name) + 1 <= cap);
+        memcpy(out + used, name, strlen(name) + 1);
+        used += strlen(name) + 1;
+        ++*n;
+    }
+    fclose(f);
+}
+
+/* Every named database of a new store is in SPEC 5.1's table, and every
+ * name there is a database of the store. */
+static void
+test_spec_databases(void **state)
+{
+    const char *dir = *state;
+    store_t *s;
+    char spec[1024];
+    size_t n, found = 0;
+    assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
+    store_destroy(&s);
+    s_spec_dbs(spec, sizeof spec, &n);
+    assert_true(n >= 10);
+
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi main_db;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    assert_int_equal(mdb_env_create(&env), MDB_SUCCESS);
+    assert_int_equal(mdb_env_set_maxdbs(env, 64), MDB_SUCCESS);
+    assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), MDB_SUCCESS);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), MDB_SUCCESS);
+    assert_int_equal(mdb_dbi_open(txn, NULL, 0, &main_db), MDB_SUCCESS);
+    assert_int_equal(mdb_cursor_open(txn, main_db, &cur), MDB_SUCCESS);
+    /* the unnamed database holds one key per named one */
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)k.mv_size,
+                 (const char *)k.mv_data);
+        bool listed = false;
+        const char *p = spec;
+        for (size_t i = 0; i < n; i++, p += strlen(p) + 1)
+            listed = listed || strcmp(p, name) == 0;
+        if (!listed)
+            fail_msg("database %s is not in SPEC 5.1", name);
+        found++;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    assert_int_equal(found, n);
+}
+
 int
 main(void)
 {
@@ -125,6 +209,7 @@ main(void)
         S_T(test_peer_roundtrip),
         S_T(test_peer_old_format),
         S_T(test_peer_bad_length),
+        S_T(test_spec_databases),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);
