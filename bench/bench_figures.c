@@ -6,6 +6,8 @@
  *   2. The report's figures (node_figures_json) at a store holding many
  *      records: they are read from the kept counters, so the time must not
  *      grow with the number of records.
+ *   3. 300 profile changes of a member with 20,000 students, one
+ *      transaction each: the cost must not grow with its records.
  * Usage: bench_figures [--rows 100000] [--records 10000000] [--runs 5]
  *                      [--dir /tmp] [--keep] */
 #include "node/figures.h"
@@ -102,6 +104,52 @@ s_open(const char *dir, bool figures, store_t **st, uint8_t pk[32],
             return -1;
     }
     (void)sk;
+    return 0;
+}
+
+/* 3. A member's profile changes (its county and affiliation) over its
+ * 20,000 students, each change its own transaction: the cost of one
+ * change, which must not grow with the member's records (issue 10). */
+static int
+s_profile_changes(const char *tmp, uint8_t pk[32], uint8_t sk[64],
+                  proto_buf_t *bodies, char (*keys)[72], store_record_t *recs)
+{
+    enum { S_STUDENTS = 20000, S_CHANGES = 300 };
+    char dir[4096];
+    store_t *st = NULL;
+    double ms[S_CHANGES];
+    snprintf(dir, sizeof dir, "%s/vocfed-bf-prof-%d", tmp, (int)getpid());
+    if (s_open(dir, true, &st, pk, sk, 1) ||
+        s_students(0, S_STUDENTS, 0, bodies, keys, recs) ||
+        store_append(st, "m0", sk, recs, S_STUDENTS, 0, NULL, NULL))
+        return 1;
+    for (int i = 0; i < S_CHANGES; i++) {
+        const char *names[] = {"name_zh", "role", "original_affiliation",
+                               "region_code"};
+        const char *values[] = {"x", "school", i % 2 ? "市政府" : "县政府",
+                                i % 2 ? "340803" : "340826"};
+        proto_kind_error_t err;
+        proto_buf_t b;
+        proto_buf_init(&b);
+        if (proto_kind_body(proto_kind_find("member"), names, values, 4, &b,
+                            &err))
+            return 1;
+        store_record_t r = {PROTO_OP_PUT, "member", "profile", b.data, b.len};
+        double a = s_now();
+        int rc = store_append(st, "m0", sk, &r, 1, 0, NULL, NULL);
+        ms[i] = (s_now() - a) * 1000;
+        proto_buf_release(&b);
+        if (rc)
+            return 1;
+    }
+    double total = 0;
+    for (int i = 0; i < S_CHANGES; i++)
+        total += ms[i];
+    printf("  %d profile changes over %d students: %.1f ms in all, "
+           "%.3f ms median per change\n",
+           S_CHANGES, S_STUDENTS, total, s_median(ms, S_CHANGES));
+    store_destroy(&st);
+    s_rmrf(dir);
     return 0;
 }
 
@@ -240,6 +288,8 @@ main(int argc, char **argv)
            "(target <= 50 ms); hv_enrolled = %" PRId64 "\n",
            records, s_median(rep, runs), hv);
     store_destroy(&st);
+    if (s_profile_changes(tmp, pk, sk, bodies, keys, recs))
+        return 1;
     if (keep)
         fprintf(stderr, "bench_figures: kept %s\n", dir);
     else

@@ -64,6 +64,7 @@ typedef struct {
     size_t len;             /* the body's length */
     node_fig_item_t *items; /* where its items go */
     size_t n;               /* how many so far */
+    bool overflow;          /* it yields more than NODE_FIG_ITEMS_MAX */
 } s_rec_t;
 
 #define STR(r, name, buf)                                                      \
@@ -80,8 +81,12 @@ static void
 s_add(s_rec_t *r, node_counter_t c, int64_t year, const char *payee,
       int64_t value)
 {
-    if (r->n >= NODE_FIG_ITEMS_MAX || year < 0 || year > 65535)
+    if (year < 0 || year > 65535)
+        return; /* the kinds table keeps years in 2000-2100 */
+    if (r->n >= NODE_FIG_ITEMS_MAX) {
+        r->overflow = true; /* refused, never cut (SPEC 12.1) */
         return;
+    }
     node_fig_item_t *it = &r->items[r->n++];
     it->fig = (uint8_t)c;
     it->year = (uint16_t)year;
@@ -249,18 +254,19 @@ static const struct {
     {"consortium", S_ID_RECORD, s_consortium},
 };
 
-size_t
+int
 node_figrules_items(const char *member, const char *kind, const char *key,
                     const uint8_t *body, size_t len, char *identity,
-                    size_t icap, node_fig_item_t *items)
+                    size_t icap, node_fig_item_t *items, size_t *nitems)
 {
     size_t i = 0, nrules = sizeof s_rules / sizeof s_rules[0], plen;
     const proto_kind_def_t *k;
     identity[0] = 0;
+    *nitems = 0;
     while (i < nrules && strcmp(s_rules[i].kind, kind) != 0)
         i++;
     if (i == nrules)
-        return 0;
+        return VOCFED_OK;
     switch (s_rules[i].identity) {
     case S_ID_PERSON:
         k = proto_kind_find(kind);
@@ -279,8 +285,9 @@ node_figrules_items(const char *member, const char *kind, const char *key,
         break;
     }
     if (!body)
-        return 0;
-    s_rec_t r = {member, key, body, len, items, 0};
+        return VOCFED_OK;
+    s_rec_t r = {member, key, body, len, items, 0, false};
     s_rules[i].fn(&r);
-    return r.n;
+    *nitems = r.overflow ? 0 : r.n;
+    return r.overflow ? VOCFED_EBADRECORD : VOCFED_OK;
 }

@@ -43,10 +43,14 @@ typedef struct {
 
 /* The identity of member's record kind/key into identity (icap bytes;
  * "" for kinds that feed no figure) and, when body is not NULL, its
- * items into items (NODE_FIG_ITEMS_MAX). Returns the number of items. */
-size_t node_figrules_items(const char *member, const char *kind,
-                           const char *key, const uint8_t *body, size_t len,
-                           char *identity, size_t icap, node_fig_item_t *items);
+ * items into items (NODE_FIG_ITEMS_MAX) and their number into *n.
+ * Returns 0, or VOCFED_EBADRECORD for a record that would yield more
+ * (e.g. a major serving more industries than that): it is refused, never
+ * cut short. */
+int node_figrules_items(const char *member, const char *kind, const char *key,
+                        const uint8_t *body, size_t len, char *identity,
+                        size_t icap, node_fig_item_t *items,
+                        size_t *n) VOCFED_WUR;
 
 /* The text field name of a canonical body into out (cap bytes; "" when
  * absent, not text or too long). Returns whether it is non-empty. */

@@ -32,12 +32,16 @@ s_hook_call(store_t *self, MDB_txn *txn, int (*fn)(void *, store_txn_t *))
 int
 store_i_hook_begin(store_t *self, MDB_txn *txn)
 {
+    store_i_arrival_reset(self);
     return s_hook_call(self, txn, self->hook.begin);
 }
 
 int
 store_i_hook_end(store_t *self, MDB_txn *txn)
 {
+    int rc = store_i_arrival_flush(self, txn);
+    if (rc)
+        return rc;
     return s_hook_call(self, txn, self->hook.end);
 }
 
@@ -69,7 +73,9 @@ store_i_apply(store_t *self, MDB_txn *txn, uint32_t authno, const char *author,
     MDB_val rkey = {rlen, rk}, rval = {8, sv}, old;
     const uint8_t *old_body = NULL;
     size_t old_len = 0;
-    int rc;
+    int rc = store_i_arrival_note(self, txn, authno, seq);
+    if (rc)
+        return rc;
     if (self->has_hook) {
         /* The hook needs the record this entry replaces. */
         rc = mdb_get(txn, self->records, &rkey, &old);
@@ -193,7 +199,7 @@ int
 store_scan_records(store_t *self, const char *author, const char *kind,
                    store_record_fn fn, void *ctx)
 {
-    if (!proto_kind_valid(kind, strlen(kind)))
+    if (kind && !proto_kind_valid(kind, strlen(kind)))
         return VOCFED_EINVALID;
     s_by_kind_t k = {kind, fn, ctx};
     s_record_scan_t s = {.fn = s_by_kind_row, .ctx = &k};
@@ -436,4 +442,46 @@ store_txn_blob_set(store_txn_t *t, const void *key, size_t klen,
     }
     MDB_val d = {len, (void *)data};
     return mdb_put(t->txn, t->self->figures, &k, &d, 0);
+}
+
+typedef struct {
+    store_blob_fn fn;   /* the caller's callback */
+    void *ctx;          /* its context */
+    const void *prefix; /* the keys wanted begin with it */
+    size_t plen;        /* its length */
+    int stop;           /* fn's non-zero value, if it stopped the scan */
+} s_blobs_t;
+
+static int
+s_blob_row(void *ctx, const MDB_val *key, const MDB_val *d)
+{
+    s_blobs_t *b = ctx;
+    return b->stop = b->fn(b->ctx, key->mv_data, key->mv_size, d->mv_data,
+                           d->mv_size);
+}
+
+static int
+s_blobs_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_blobs_t *b = ctx;
+    return store_i_scan(txn, self->figures, b->prefix, b->plen, b->plen,
+                        s_blob_row, b);
+}
+
+int
+store_txn_scan_blobs(store_txn_t *t, const void *prefix, size_t plen,
+                     store_blob_fn fn, void *ctx)
+{
+    s_blobs_t b = {fn, ctx, prefix, plen, 0};
+    int rc = s_blobs_txn(t->self, t->txn, &b);
+    return b.stop ? b.stop : store_i_status(rc);
+}
+
+int
+store_scan_blobs(store_t *self, const void *prefix, size_t plen,
+                 store_blob_fn fn, void *ctx)
+{
+    s_blobs_t b = {fn, ctx, prefix, plen, 0};
+    int rc = store_i_read(self, s_blobs_txn, &b);
+    return b.stop ? b.stop : rc;
 }

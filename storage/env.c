@@ -315,7 +315,10 @@ s_open_dbis(store_t *self, MDB_txn *txn, unsigned flags)
         if (rc)
             return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
     }
-    return MDB_SUCCESS;
+    /* A store made before the arrival table has none (SPEC 5.1). */
+    int rc = mdb_dbi_open(txn, "arrivals", flags, &self->arrivals);
+    self->has_arrivals = rc == MDB_SUCCESS;
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
 }
 
 /* Reads meta "format_version"; 0 when absent. */

@@ -149,8 +149,8 @@ int store_compact_range(store_t *self, const char *author, uint64_t begin,
 /* Whether author is quarantined (after equivocation). */
 bool store_quarantined(store_t *self, const char *author);
 
-/* Calls fn for the current record of each key of one kind in author's
- * log, in key order: key (NUL-terminated), its seq and the entry bytes
+/* Calls fn for the current record of each key of one kind (of every kind
+ * when kind is NULL) in author's log, in key order: key (NUL-terminated), its seq and the entry bytes
  * holding it (valid during the call). fn's non-zero value stops the scan
  * and is returned. */
 typedef int (*store_record_fn)(void *ctx, const char *key, uint64_t seq,

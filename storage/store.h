@@ -232,7 +232,29 @@ int store_txn_blob_get(store_txn_t *txn, const void *key, size_t klen,
 int store_txn_blob_set(store_txn_t *txn, const void *key, size_t klen,
                        const void *data, size_t len) VOCFED_WUR;
 
-/* Removes every counter (for a rebuild). */
+/* Calls fn for each blob whose key starts with prefix (in key order), in
+ * the hook's transaction. fn's non-zero value stops the scan and is
+ * returned. */
+typedef int (*store_blob_fn)(void *ctx, const void *key, size_t klen,
+                             const uint8_t *data, size_t len);
+int store_txn_scan_blobs(store_txn_t *txn, const void *prefix, size_t plen,
+                         store_blob_fn fn, void *ctx) VOCFED_WUR;
+
+/* The same in a read snapshot of self. */
+int store_scan_blobs(store_t *self, const void *prefix, size_t plen,
+                     store_blob_fn fn, void *ctx) VOCFED_WUR;
+
+/* Calls fn for every entry held, of every author, in the order the
+ * entries arrived (SPEC 5.1 `arrivals`): what a rebuild of derived data
+ * replays. Entries the table does not cover (a store older than it)
+ * come first, author by author in registration order. fn's non-zero value stops the
+ * replay and is returned. */
+typedef int (*store_replay_fn)(void *ctx, const char *author,
+                               const proto_entry_t *e);
+int store_txn_replay(store_txn_t *txn, store_replay_fn fn,
+                     void *ctx) VOCFED_WUR;
+
+/* Removes every counter and blob (for a rebuild). */
 int store_txn_counters_clear(store_txn_t *txn) VOCFED_WUR;
 
 /* Runs the hook's begin, then fn, then end, in one write transaction:

@@ -28,6 +28,14 @@
 #define STORE_KEY_CP_LEN 12    /* authno u32 | size u64 */
 #define STORE_KEY_RECORD_MAX (4 + PROTO_KIND_MAX + 1 + PROTO_KEY_MAX)
 
+/* A run of one author's consecutive seqs applied in a write. */
+typedef struct {
+    bool open;       /* a run is under way */
+    uint32_t authno; /* whose */
+    uint64_t from;   /* its first seq */
+    uint64_t to;     /* its last seq */
+} store_i_run_t;
+
 struct store_t {
     MDB_env *env;           /* the environment (one per node) */
     MDB_dbi meta;           /* name -> short string */
@@ -42,6 +50,11 @@ struct store_t {
     MDB_dbi evidence;       /* author | n -> conflicting checkpoints */
     MDB_dbi pending;        /* authno -> covering checkpoint + range proof */
     MDB_dbi alarms;         /* time | n -> alarm record */
+    MDB_dbi arrivals;       /* n -> authno | from | to (arrivals.c) */
+    bool has_arrivals;      /* arrivals is open (a store older than it
+                               has none) */
+    store_i_run_t run;      /* the run of entries this write has applied
+                               and not yet noted in arrivals */
     size_t map_size;        /* current map size in bytes */
     char *dir;              /* the folder (statfs and log lines) */
     uint64_t full_log_ms;   /* monotonic ms when "storage full" may be
@@ -93,6 +106,20 @@ int store_i_status(int rc);
 /* VOCFED_EINVALID when a write that changes records would go without
  * derived data (no hook, and the store not opened no_derived), else 0. */
 int store_i_derived_ready(const store_t *self);
+
+/* ---- arrival order (arrivals.c; SPEC 5.1) ---------------------------- */
+
+/* Notes that entry seq of authno was applied in txn; a run that ends
+ * here is written. Returns an LMDB code. */
+int store_i_arrival_note(store_t *self, MDB_txn *txn, uint32_t authno,
+                         uint64_t seq);
+
+/* Writes the run under way (at the end of a write that applied
+ * entries). Returns an LMDB code. */
+int store_i_arrival_flush(store_t *self, MDB_txn *txn);
+
+/* Forgets the run under way (a write begins, or is retried). */
+void store_i_arrival_reset(store_t *self);
 
 /* ---- transactions ------------------------------------------------------ */
 

@@ -265,7 +265,10 @@ test_known_answers(void **state)
     assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_member", "m1"), 1);
     assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_member", "m2"), 1);
     assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_county", "340803"), 1);
-    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_county", "340826"), 1);
+    /* The county and affiliation breakdowns follow the claim counted (the
+     * first received: m1's), so they add up to the group's figure; each
+     * member's own share still counts p1 (SPEC 12.2). */
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_county", "340826"), 0);
     assert_int_equal(s_num(j, "sv_enrolled", NULL, "value"), 3);
     assert_string_equal(
         json_string_value(json_object_get(
@@ -545,6 +548,380 @@ test_catalogue(void **state)
     s_node_close(&node);
 }
 
+/* ---- claims: each yuan owed once (issue 10) ----------------------------- */
+
+/* The contested claims node_figures_conflicts hands over. */
+typedef struct {
+    int n;                            /* how many */
+    char first[PROTO_ID_MAX + 1];     /* the paid claim's member */
+    char first_payee[64];             /* and payee */
+    char second[PROTO_ID_MAX + 1];    /* the next claim's member */
+    int counter, year;                /* the last one's unit */
+    char identity[PROTO_KEY_MAX + 1]; /* and identity */
+} s_conflicts_t;
+
+static int
+s_conflict(void *ctx, node_counter_t counter, int year, const char *identity,
+           const node_fig_claim_t *claims, size_t n)
+{
+    s_conflicts_t *c = ctx;
+    assert_true(n >= 2);
+    c->n++;
+    c->counter = (int)counter;
+    c->year = year;
+    snprintf(c->identity, sizeof c->identity, "%s", identity);
+    snprintf(c->first, sizeof c->first, "%s", claims[0].member);
+    snprintf(c->first_payee, sizeof c->first_payee, "%s", claims[0].payee);
+    snprintf(c->second, sizeof c->second, "%s", claims[1].member);
+    return 0;
+}
+
+static s_conflicts_t
+s_conflicts(s_node_t *n)
+{
+    s_conflicts_t c = {0};
+    assert_int_equal(node_figures_conflicts(n->st, s_conflict, &c), 0);
+    return c;
+}
+
+/* Every money figure's payee lines add up to its value, every year. */
+static void
+s_lines_add_up(json_t *j)
+{
+    size_t n;
+    const node_fig_def_t *cat = node_figcat(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (cat[i].shape != NODE_FIG_MONEY)
+            continue;
+        json_t *by = json_object_get(
+            json_object_get(json_object_get(j, "figures"), cat[i].id),
+            "by_year");
+        const char *y;
+        json_t *o;
+        json_object_foreach(by, y, o)
+        {
+            json_t *payees = json_object_get(o, "by_payee"), *v;
+            const char *p;
+            double sum = 0;
+            json_object_foreach(payees, p, v) sum += json_number_value(v);
+            if (payees && json_object_size(payees))
+                assert_int_equal(
+                    (int64_t)sum,
+                    (int64_t)json_number_value(json_object_get(o, "value")));
+        }
+    }
+}
+
+/* A second member entering another's student under a crony school: the
+ * first claim received is paid, once; the other is listed as contested;
+ * when the first is withdrawn the next is paid. */
+static void
+test_claims_paid_once(void **state)
+{
+    (void)state;
+    s_group_t g;
+    s_group(&g);
+    s_node_t *n = &g.n;
+    s_put(n, &g.m1, "student", PID("1"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340803", "source_school=jh1",
+          NULL);
+    s_put(n, &g.m2, "student", PID("1"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340803", "source_school=mal-crony",
+          NULL);
+    json_t *j = s_figs(n, "coord");
+    assert_int_equal(s_num(j, "source_school_incentive", "2025", "count"), 1);
+    assert_int_equal(
+        s_sub(j, "source_school_incentive", "2025", "by_payee", "jh1"), 500);
+    assert_int_equal(
+        s_sub(j, "source_school_incentive", "2025", "by_payee", "mal-crony"),
+        0);
+    /* The breakdowns follow the claim paid: m1's county only. */
+    assert_int_equal(s_sub(j, "sv_enrolled", NULL, "by_county", "340803"), 1);
+    assert_int_equal(s_sub(j, "sv_enrolled", NULL, "by_county", "340826"), 0);
+    /* Each member's own share still counts its people. */
+    assert_int_equal(s_sub(j, "sv_enrolled", NULL, "by_member", "m2"), 1);
+    s_lines_add_up(j);
+    json_decref(j);
+    s_conflicts_t c = s_conflicts(n);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.counter, NODE_C_SSI);
+    assert_int_equal(c.year, 2025);
+    assert_string_equal(c.identity, "p:" PID("1"));
+    assert_string_equal(c.first, "m1");
+    assert_string_equal(c.first_payee, "jh1");
+    assert_string_equal(c.second, "m2");
+    s_check(n, "coord");
+
+    /* m1 withdraws its claim: m2's is paid, nothing is contested. */
+    s_del(n, &g.m1, "student", PID("1"));
+    j = s_figs(n, "coord");
+    assert_int_equal(
+        s_sub(j, "source_school_incentive", "2025", "by_payee", "mal-crony"),
+        500);
+    assert_int_equal(
+        s_sub(j, "source_school_incentive", "2025", "by_payee", "jh1"), 0);
+    assert_int_equal(s_sub(j, "sv_enrolled", NULL, "by_county", "340826"), 1);
+    s_lines_add_up(j);
+    json_decref(j);
+    assert_int_equal(s_conflicts(n).n, 0);
+    s_check(n, "coord");
+    s_node_close(n);
+}
+
+/* One member's records about another's person cost that member only:
+ * 101 graduate rows (every valid year) for the victim's person leave the
+ * victim's writes and counts alone. */
+static void
+test_person_bounded_per_member(void **state)
+{
+    (void)state;
+    s_group_t g;
+    s_group(&g);
+    s_node_t *n = &g.n;
+    for (int y = 2000; y <= 2100; y++) {
+        char key[96], gy[32];
+        snprintf(key, sizeof key, "%s:%d", PID("1"), y);
+        snprintf(gy, sizeof gy, "grad_year=%d", y);
+        s_put(n, &g.m2, "graduate", key, "level=higher", gy,
+              "destination=employed", "workplace_region=340803", NULL);
+    }
+    s_put(n, &g.m1, "student", PID("1"), "level=higher", "status=enrolled",
+          "intake_year=2024", NULL);
+    s_put(n, &g.m1, "student", PID("2"), "level=higher", "status=enrolled",
+          "intake_year=2024", NULL);
+    json_t *j = s_figs(n, "coord");
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_member", "m1"), 2);
+    assert_int_equal(s_num(j, "hv_enrolled", NULL, "value"), 2);
+    json_decref(j);
+    s_check(n, "coord");
+    s_node_close(n);
+}
+
+/* A record that would yield more items than a record may is refused
+ * whole, never cut short: nothing of it is written. */
+static void
+test_too_many_items_refused(void **state)
+{
+    (void)state;
+    s_group_t g;
+    s_group(&g);
+    char list[512] = "";
+    for (int i = 0; i < NODE_FIG_ITEMS_MAX + 1; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%si%d",
+                 i ? ";" : "", i);
+    const char *names[] = {"name", "level", "industries", "status"};
+    const char *values[] = {"x", "higher", list, "active"};
+    proto_buf_t body;
+    proto_kind_error_t err;
+    proto_buf_init(&body);
+    int rc = proto_kind_body(proto_kind_find("major"), names, values, 4, &body,
+                             &err);
+    assert_int_equal(rc, 0); /* the kinds table takes it */
+    {
+        store_record_t r = {PROTO_OP_PUT, "major", "460104", body.data,
+                            body.len};
+        assert_int_equal(
+            store_append(g.n.st, g.m1.id, g.m1.sk, &r, 1, 0, NULL, NULL),
+            VOCFED_EBADRECORD);
+        proto_buf_t b;
+        uint64_t seq;
+        proto_buf_init(&b);
+        assert_int_equal(
+            store_record_get(g.n.st, g.m1.id, "major", "460104", &b, &seq),
+            VOCFED_ENOTFOUND);
+        proto_buf_release(&b);
+    }
+    proto_buf_release(&body);
+    s_check(&g.n, "coord");
+    s_node_close(&g.n);
+}
+
+/* A revoked member's records leave the group's figures (kept as
+ * evidence, listed as excluded); a suspended one keeps counting. */
+typedef struct {
+    int n;                     /* excluded members */
+    char id[PROTO_ID_MAX + 1]; /* the last one */
+    int64_t records;           /* its records */
+} s_excl_t;
+
+static int
+s_excl(void *ctx, const char *member, const char *why, int64_t records)
+{
+    s_excl_t *e = ctx;
+    assert_string_equal(why, "revoked");
+    e->n++;
+    snprintf(e->id, sizeof e->id, "%s", member);
+    e->records = records;
+    return 0;
+}
+
+static void
+s_status_put(s_group_t *g, const s_author_t *m, const char *status)
+{
+    char pk[80], st[40];
+    strcpy(pk, "pubkey=");
+    sodium_bin2hex(pk + 7, sizeof pk - 7, m->pk, 32);
+    snprintf(st, sizeof st, "status=%s", status);
+    s_put(&g->n, &g->coord, "member_key", m->id, pk, st, NULL);
+}
+
+static void
+test_revoked_excluded(void **state)
+{
+    (void)state;
+    s_group_t g;
+    s_group(&g);
+    s_node_t *n = &g.n;
+    s_put(n, &g.m2, "student", PID("1"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340803", "source_school=jh2",
+          NULL);
+    s_put(n, &g.m1, "student", PID("1"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340803", "source_school=jh1",
+          NULL);
+    s_put(n, &g.m2, "student", PID("2"), "level=higher", "status=enrolled",
+          "intake_year=2025", NULL);
+    s_status_put(&g, &g.m2, "suspended");
+    json_t *j = s_figs(n, "coord");
+    assert_int_equal(s_num(j, "hv_enrolled", NULL, "value"), 1);
+    assert_int_equal(
+        s_sub(j, "source_school_incentive", "2025", "by_payee", "jh2"), 500);
+    json_decref(j);
+    s_status_put(&g, &g.m2, "revoked");
+    j = s_figs(n, "coord");
+    assert_int_equal(s_num(j, "hv_enrolled", NULL, "value"), 0);
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_member", "m2"), 0);
+    /* m1's claim, second before, is now the one paid. */
+    assert_int_equal(
+        s_sub(j, "source_school_incentive", "2025", "by_payee", "jh1"), 500);
+    assert_int_equal(
+        s_sub(j, "source_school_incentive", "2025", "by_payee", "jh2"), 0);
+    s_lines_add_up(j);
+    json_decref(j);
+    s_excl_t e = {0};
+    assert_int_equal(node_figures_excluded(n->st, s_excl, &e), 0);
+    assert_int_equal(e.n, 1);
+    assert_string_equal(e.id, "m2");
+    assert_int_equal(e.records, 3); /* its profile and two students */
+    assert_int_equal(s_conflicts(n).n, 0);
+    s_check(n, "coord");
+    assert_int_equal(node_figures_rebuild(n->st, "coord"), 0);
+    s_check(n, "coord");
+    s_node_close(n);
+}
+
+/* A member's affiliation or county change moves what it holds from the
+ * old buckets to the new, and nothing else. */
+static void
+test_profile_change(void **state)
+{
+    (void)state;
+    s_group_t g;
+    s_group(&g);
+    s_node_t *n = &g.n;
+    for (int i = 0; i < 30; i++) {
+        char pid[80];
+        snprintf(pid, sizeof pid, "%064x", i);
+        s_put(n, i % 2 ? &g.m1 : &g.m2, "student", pid, "level=higher",
+              "status=enrolled", "intake_year=2025", NULL);
+    }
+    s_put(n, &g.m2, "member", "profile", "name_zh=县中职", "role=county_school",
+          "original_affiliation=市教育局", "region_code=340881", NULL);
+    json_t *j = s_figs(n, "coord");
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_county", "340826"), 0);
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_county", "340881"), 15);
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_county", "340803"), 15);
+    assert_int_equal(
+        s_sub(j, "hv_enrolled", NULL, "by_affiliation", "市教育局"), 15);
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_affiliation", "县政府"),
+                     0);
+    json_decref(j);
+    s_check(n, "coord");
+    s_node_close(n);
+}
+
+/* Property: random puts, changes and deletes of the same people by four
+ * members with different schools and regions, profile changes, and a
+ * revocation midway. After every round the payee lines of every subsidy
+ * and year add up to its value and the kept figures equal a replay; at
+ * the end they equal the figures of a store that only ever had the
+ * members that were not excluded (the same writes in the same order). */
+static void
+test_property_claims(void **state)
+{
+    (void)state;
+    s_group_t g, clean;
+    s_group(&g);
+    s_group(&clean);
+    s_author_t m3;
+    s_author(&m3, "m3", 4);
+    s_register(&g.n, &m3);
+    s_register(&clean.n, &m3);
+    s_author_t *ms[3] = {&g.m1, &g.m2, &m3};
+    static const char *const schools[] = {"jh1", "jh2", "mal-crony"};
+    static const char *const regions[] = {"340800", "340803", "340100"};
+    srand(11);
+    for (int step = 0; step < 400; step++) {
+        int m = rand() % 3, p = rand() % 12, what = rand() % 12;
+        char pid[80], sc[40], rg[40], yr[40];
+        snprintf(pid, sizeof pid, "%064x", p);
+        snprintf(sc, sizeof sc, "source_school=%s", schools[rand() % 3]);
+        snprintf(rg, sizeof rg, "origin_region=%s", regions[rand() % 3]);
+        snprintf(yr, sizeof yr, "intake_year=%d", 2025 + rand() % 2);
+        /* m2 (index 1) is revoked at step 200: clean never has it. */
+        bool to_clean = m != 1;
+        if (step == 200)
+            s_status_put(&g, &g.m2, "revoked");
+        if (step >= 200 && m == 1)
+            continue;
+        proto_buf_t b;
+        uint64_t seq;
+        proto_buf_init(&b);
+        bool exists =
+            store_record_get(g.n.st, ms[m]->id, "student", pid, &b, &seq) == 0;
+        proto_buf_release(&b);
+        if (what == 0 && exists) {
+            s_del(&g.n, ms[m], "student", pid);
+            if (to_clean)
+                s_del(&clean.n, ms[m], "student", pid);
+        } else if (what == 1) {
+            const char *rc =
+                rand() % 2 ? "region_code=340803" : "region_code=340826";
+            s_put(&g.n, ms[m], "member", "profile", "name_zh=x", "role=school",
+                  "original_affiliation=市政府", rc, NULL);
+            if (to_clean)
+                s_put(&clean.n, ms[m], "member", "profile", "name_zh=x",
+                      "role=school", "original_affiliation=市政府", rc, NULL);
+        } else if (what != 0) {
+            s_put(&g.n, ms[m], "student", pid, "level=secondary",
+                  "status=enrolled", yr, rg, sc, NULL);
+            if (to_clean)
+                s_put(&clean.n, ms[m], "student", pid, "level=secondary",
+                      "status=enrolled", yr, rg, sc, NULL);
+        }
+        if (step % 50 == 49) {
+            json_t *j = s_figs(&g.n, "coord");
+            s_lines_add_up(j);
+            json_decref(j);
+            s_check(&g.n, "coord");
+        }
+    }
+    json_t *a = s_figs(&g.n, "coord"), *b = s_figs(&clean.n, "coord");
+    json_t *fa = json_object_get(a, "figures"),
+           *fb = json_object_get(b, "figures");
+    char *ta = json_dumps(fa, JSON_SORT_KEYS | JSON_COMPACT);
+    char *tb = json_dumps(fb, JSON_SORT_KEYS | JSON_COMPACT);
+    if (strcmp(ta, tb))
+        fprintf(stderr, "with the revoked member: %s\nwithout: %s\n", ta, tb);
+    assert_string_equal(ta, tb);
+    free(ta);
+    free(tb);
+    json_decref(a);
+    json_decref(b);
+    s_check(&g.n, "coord");
+    s_node_close(&g.n);
+    s_node_close(&clean.n);
+}
+
 int
 main(void)
 {
@@ -556,6 +933,12 @@ main(void)
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_map_growth),
         cmocka_unit_test(test_catalogue),
+        cmocka_unit_test(test_claims_paid_once),
+        cmocka_unit_test(test_person_bounded_per_member),
+        cmocka_unit_test(test_too_many_items_refused),
+        cmocka_unit_test(test_revoked_excluded),
+        cmocka_unit_test(test_profile_change),
+        cmocka_unit_test(test_property_claims),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,12 +124,206 @@ test_lying_member(void **state)
     net->passed = true;
 }
 
+/* The pseudo_id th_put_student makes from name. */
+static void
+s_pid(const char *name, char key[2 * PROTO_HASH_LEN + 1])
+{
+    uint8_t h[PROTO_HASH_LEN];
+    proto_hash(PROTO_HASH_BLAKE2B256, (const uint8_t *)name, strlen(name), h);
+    proto_hex(h, sizeof h, key);
+}
+
+/* `vocfed put student` at m: a secondary student of name, intake 2025,
+ * from a local junior high school. */
+static void
+s_put_secondary(th_net_t *net, const th_node_t *m, const char *name,
+                const char *school)
+{
+    char key[2 * PROTO_HASH_LEN + 1], sc[96];
+    s_pid(name, key);
+    snprintf(sc, sizeof sc, "source_school=%s", school);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "put", "student", key,
+                          "level=secondary", "intake_year=2025",
+                          "status=enrolled", "origin_region=340803", sc));
+}
+
+static void
+s_sync_ok(th_net_t *net, const th_node_t *m)
+{
+    th_run_t r = th_sync(net, m, 60);
+    if (r.status != 0)
+        fail_msg("sync at %s: exit %d\n%s%s", m->id, r.status, r.out, r.err);
+    th_run_free(&r);
+}
+
+/* The report's figures at dir (json_decref them). */
+static json_t *
+s_report(th_net_t *net, const char *dir)
+{
+    th_run_t r =
+        th_net_run(net, TH_ARGS("--dir", dir, "report", "--format", "json"));
+    assert_int_equal(r.status, 0);
+    json_t *j = th_json(r.out);
+    th_run_free(&r);
+    assert_non_null(j);
+    return j;
+}
+
+/* figures.<id>[.by_year.<year>].<dim>.<bucket> (0 when absent). */
+static long long
+s_fig(json_t *j, const char *id, const char *year, const char *dim,
+      const char *bucket)
+{
+    json_t *f = th_jget(j, "figures", id, NULL);
+    if (year)
+        f = th_jget(f, "by_year", year, NULL);
+    json_t *v = dim ? th_jget(f, dim, bucket, NULL) : th_jget(f, "value", NULL);
+    if (json_is_object(v))
+        v = json_object_get(v, "value");
+    return v ? (long long)json_number_value(v) : 0;
+}
+
+/* What the coordinator's store lists as contested (opened beside the
+ * running daemon, as `vocfed report` is). */
+static int
+s_count_conflict(void *ctx, node_counter_t counter, int year,
+                 const char *identity, const node_fig_claim_t *claims, size_t n)
+{
+    json_t *list = ctx;
+    (void)counter;
+    (void)year;
+    (void)identity;
+    json_array_append_new(list,
+                          json_pack("{s:s, s:s, s:i}", "paid", claims[0].member,
+                                    "payee", claims[0].payee, "n", (int)n));
+    return 0;
+}
+
+static json_t *
+s_conflicts(th_net_t *net)
+{
+    store_t *st = NULL;
+    json_t *list = json_array();
+    assert_int_equal(store_open(net->coord.dir, NULL, &st), VOCFED_OK);
+    assert_int_equal(node_figures_conflicts(st, s_count_conflict, list), 0);
+    store_destroy(&st);
+    return list;
+}
+
+/* A member that claims another's people (issue 10): a second claim on
+ * the victim's student under a crony school, 101 graduate rows on the
+ * victim's person, 20,000 students and 300 profile changes, then its
+ * revocation. The victim is never refused, its claim is the one paid,
+ * the payment lines add up, the crony's claim is listed as contested,
+ * the victim's own count is the coordinator's count of it, and from the
+ * revocation the hostile member counts for nothing. */
+static void
+test_claiming_member(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *victim = th_net_member(net, "victim", true);
+    th_node_t *mal = th_net_member(net, "mal", true);
+    char pid[2 * PROTO_HASH_LEN + 1];
+    s_pid("v1", pid);
+    th_coord_start(net);
+    s_put_secondary(net, victim, "v1", "jh1");
+    s_sync_ok(net, victim);
+
+    /* The second claim, and the frozen-list attack: 101 graduate rows for
+     * the victim's person (each valid). */
+    proto_field_t crony[] = {{"intake_year", 11, TH_INT(2025)},
+                             {"level", 5, TH_STR("secondary")},
+                             {"origin_region", 13, TH_STR("340803")},
+                             {"source_school", 13, TH_STR("mal-crony")},
+                             {"status", 6, TH_STR("enrolled")}};
+    s_lie(mal, "student", pid, crony, 5);
+    for (int y = 2000; y <= 2100; y++) {
+        char key[96];
+        snprintf(key, sizeof key, "%s:%d", pid, y);
+        proto_field_t grad[] = {{"destination", 11, TH_STR("employed")},
+                                {"grad_year", 9, TH_INT(y)},
+                                {"level", 5, TH_STR("higher")},
+                                {"workplace_region", 16, TH_STR("340803")}};
+        s_lie(mal, "graduate", key, grad, 4);
+    }
+    s_sync_ok(net, mal);
+
+    /* 20,000 students and 300 profile changes: the coordinator keeps up
+     * (a profile change costs what the member holds, not its records). */
+    th_bulk(mal, 1, 20000, 8, NULL);
+    for (int i = 0; i < 300; i++) {
+        proto_field_t prof[] = {{"name_zh", 7, TH_STR("mal")},
+                                {"original_affiliation", 20, TH_STR("x")},
+                                {"region_code",
+                                 11,
+                                 {.type = PROTO_VAL_STR,
+                                  .s = i % 2 ? "340803" : "340826",
+                                  .slen = 6}},
+                                {"role", 4, TH_STR("school")}};
+        s_lie(mal, "member", "profile", prof, 4);
+    }
+    s_sync_ok(net, mal);
+
+    /* The victim is not frozen: more of its own records about v1. */
+    char gkey[96];
+    snprintf(gkey, sizeof gkey, "%s:2025", pid);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", victim->dir, "put", "graduate", gkey,
+                          "level=higher", "grad_year=2025",
+                          "destination=employed", "workplace_region=340803"));
+    s_put_secondary(net, victim, "v2", "jh1");
+    s_sync_ok(net, victim);
+
+    json_t *g = s_report(net, net->coord.dir),
+           *own = s_report(net, victim->dir);
+    /* Paid once, to the first claim's school. */
+    assert_int_equal(
+        s_fig(g, "source_school_incentive", "2025", "by_payee", "jh1"), 1000);
+    assert_int_equal(
+        s_fig(g, "source_school_incentive", "2025", "by_payee", "mal-crony"),
+        0);
+    assert_int_equal(s_fig(g, "source_school_incentive", "2025", NULL, NULL),
+                     1000);
+    /* The victim's people as its own report counts them. */
+    assert_int_equal(s_fig(g, "sv_enrolled", NULL, "by_member", "victim"),
+                     s_fig(own, "sv_enrolled", NULL, NULL, NULL));
+    assert_int_equal(s_fig(own, "sv_enrolled", NULL, NULL, NULL), 2);
+    json_decref(g);
+    json_decref(own);
+    json_t *c = s_conflicts(net);
+    assert_int_equal(json_array_size(c), 1);
+    assert_string_equal(
+        json_string_value(th_jget(json_array_get(c, 0), "paid", NULL)),
+        "victim");
+    json_decref(c);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "verify", "--figures"));
+
+    /* Revoked: its records leave the group's figures. */
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "members", "revoke", "mal"));
+    g = s_report(net, net->coord.dir);
+    assert_int_equal(s_fig(g, "hv_enrolled", NULL, NULL, NULL), 0);
+    assert_int_equal(s_fig(g, "sv_enrolled", NULL, NULL, NULL), 2);
+    assert_int_equal(s_fig(g, "sv_enrolled", NULL, "by_member", "mal"), 0);
+    json_decref(g);
+    c = s_conflicts(net);
+    assert_int_equal(json_array_size(c), 0);
+    json_decref(c);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "verify", "--figures"));
+    net->passed = true;
+}
+
 int
 main(void)
 {
 #define S_T(f) cmocka_unit_test_setup_teardown(f, th_net_setup, th_net_teardown)
     const struct CMUnitTest tests[] = {
         S_T(test_lying_member),
+        S_T(test_claiming_member),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,157 @@
+/* vocfed: the figures engine's working set, shared by node/figures.c
+ * (the hook, replay, rebuild, check, the read API) and
+ * node/figures_claims.c (lists, claims, counters). Not a public header.
+ *
+ * The parts: figures_set.c (this working set, the blobs' encodings),
+ * figures_claims.c (a record's items through lists and claims into
+ * counters), figures_members.c (profiles, exclusion).
+ *
+ * The figures database holds (SPEC 12.2):
+ *   f|<counter>|<year>|<dim>|<bucket>  counters (dims g m a c p q)
+ *   H|<member>|<counter>|<year>        what member holds of the group's
+ *                                      count (its claims that are paid)
+ *   x|<identity>                       contested units of an identity
+ *   e|<member>                         1: the member is excluded
+ *   i|<member>|<identity>              blob: member's items about it
+ *   h|<identity>                       blob: the claims on it, in the
+ *                                      order received */
+#ifndef VOCFED_NODE_FIGURES_I_H
+#define VOCFED_NODE_FIGURES_I_H
+
+#include "node/figures_rules.h"
+#include "storage/store.h"
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Items one member's records may yield about one identity: more than
+ * valid records can reach (a person's student, staff and 101 graduate
+ * records yield at most 309), so only a member's own invalid data can
+ * meet it, and its batch is refused (SPEC 12.2). */
+#define NODE_FIGX_LIST_MAX 512
+
+/* A counter, list or claims blob cached for the transaction. */
+typedef struct {
+    int64_t base;     /* as stored when first read */
+    int64_t cur;      /* as it is now */
+    proto_buf_t blob; /* lists and claims: as they are now */
+    bool blob_dirty;  /* blob changed */
+} node_figx_val_t;
+
+/* A member's attributes for the a and c dimensions. */
+typedef struct {
+    char affiliation[PROTO_KEY_MAX + 1]; /* original_affiliation */
+    char county[16];                     /* region_code */
+} node_figx_profile_t;
+
+/* One claim: a member's value for a unit (identity, counter, year, and
+ * for a category counter the category). */
+typedef struct {
+    uint8_t fig;                   /* node_counter_t */
+    uint16_t year;                 /* 0: no year */
+    int64_t value;                 /* the member's value for the unit */
+    char cat[PROTO_KEY_MAX + 1];   /* category (NODE_C_IND's industry) */
+    char member[PROTO_ID_MAX + 1]; /* the claimant */
+    char payee[PROTO_KEY_MAX + 1]; /* the payee its record names */
+} node_figx_claim_t;
+
+/* The claims of one identity, decoded. */
+typedef struct {
+    node_figx_claim_t *c; /* in the order received, per unit */
+    size_t n, cap;        /* used, allocated */
+} node_figx_claims_t;
+
+typedef struct {
+    store_t *st;                  /* the store */
+    store_txn_t *txn;             /* the transaction, or NULL */
+    char coord[PROTO_ID_MAX + 1]; /* the coordinator's id, "" unknown */
+    zhashx_t *vals;               /* key -> node_figx_val_t */
+    zhashx_t *profiles;           /* member -> node_figx_profile_t */
+    bool memory_only;             /* replay (check, rebuild): the state is
+                                     all in vals, nothing is read */
+    node_fig_item_t *rec_items;   /* scratch: one record's items */
+    node_fig_item_t *old_list;    /* scratch: a list before */
+    node_fig_item_t *new_list;    /* scratch: a list after */
+    node_figx_claim_t *units_old; /* scratch: a member's units before */
+    node_figx_claim_t *units_new; /* scratch: and after */
+    node_figx_claims_t claims;    /* scratch: one identity's claims */
+} node_figx_t;
+
+int node_figx_init(node_figx_t *f, store_t *st, const char *coord);
+void node_figx_release(node_figx_t *f);
+void node_figx_reset(node_figx_t *f);
+
+/* The cached value of key (a counter when counter, else a blob), read
+ * from the store the first time unless memory_only. NULL with *rc set
+ * on failure. */
+node_figx_val_t *node_figx_val(node_figx_t *f, const char *key, bool counter,
+                               int *rc);
+
+/* Adds delta to counter key. VOCFED_EBADRECORD when the sum would
+ * overflow (the record is refused, SPEC 12.2). */
+int node_figx_add(node_figx_t *f, const char *key, int64_t delta) VOCFED_WUR;
+
+/* Writes every changed value to the transaction (rebuild writes all). */
+int node_figx_flush(node_figx_t *f) VOCFED_WUR;
+
+/* Whether key names a counter (else a blob). */
+bool node_figx_is_counter(const char *key);
+
+/* member's profile as the figures know it. */
+const node_figx_profile_t *node_figx_profile(node_figx_t *f,
+                                             const char *member);
+
+/* Member's record rec (kind/key) now yields items (n of them, possibly
+ * none) under identity; rec NULL: every item member has there goes.
+ * Moves member's own buckets, its claims, and the group's counters. */
+int node_figx_change(node_figx_t *f, const char *member, const char *identity,
+                     const char *rec, const node_fig_item_t *items,
+                     size_t n) VOCFED_WUR;
+
+/* Member's profile record changed from old_body (NULL: there was none;
+ * ignored in a replay, which knows what it last saw) to new_body (NULL:
+ * deleted). Costs what member holds,
+ * not its records. */
+int node_figx_profile_change(node_figx_t *f, const char *member,
+                             const uint8_t *old_body, size_t old_len,
+                             const uint8_t *new_body,
+                             size_t new_len) VOCFED_WUR;
+
+/* Takes every item of member out of the figures and marks it excluded
+ * (a revoked member, SPEC 12.2). Does nothing if it is already. */
+int node_figx_exclude(node_figx_t *f, const char *member) VOCFED_WUR;
+
+/* Whether member is excluded. */
+int node_figx_excluded(node_figx_t *f, const char *member,
+                       bool *yes) VOCFED_WUR;
+
+/* Member's list (blob b) into items (NODE_FIGX_LIST_MAX), each tagged
+ * with member; *n gets their number. VOCFED_ECORRUPT for a bad blob. */
+int node_figx_list_decode(const proto_buf_t *b, const char *member,
+                          node_fig_item_t *items, size_t *n) VOCFED_WUR;
+
+/* Items (n) into a list blob b (replaced). */
+int node_figx_list_encode(const node_fig_item_t *items, size_t n,
+                          proto_buf_t *b) VOCFED_WUR;
+
+/* Claims into a claims blob b (replaced). */
+int node_figx_claims_encode(const node_figx_claims_t *c,
+                            proto_buf_t *b) VOCFED_WUR;
+
+/* A new claim slot at the end of c (NULL: out of memory). */
+node_figx_claim_t *node_figx_claims_push(node_figx_claims_t *c);
+
+/* Decodes a claims blob into out (grown as needed). */
+int node_figx_claims_decode(const uint8_t *b, size_t len,
+                            node_figx_claims_t *out) VOCFED_WUR;
+
+/* Whether the unit of claims c[i] (i the first claim on it) is contested:
+ * two or more members, and a money counter or claims that disagree. */
+bool node_figx_contested(const node_figx_claims_t *c, size_t i);
+
+/* Whether claims a and b are on the same unit. */
+bool node_figx_same_unit(const node_figx_claim_t *a,
+                         const node_figx_claim_t *b);
+
+#endif

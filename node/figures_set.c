@@ -1,0 +1,282 @@
+/* vocfed: the figures' working set and the encodings of the lists and
+ * claims kept in the figures database (see figures_i.h; SPEC 12.2). */
+#include "node/figures_i.h"
+
+#include "node/figures_catalogue.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the working set ----------------------------------------------------- */
+
+static void
+s_val_free(void **item)
+{
+    node_figx_val_t *v = *item;
+    if (v) {
+        proto_buf_release(&v->blob);
+        free(v);
+        *item = NULL;
+    }
+}
+
+int
+node_figx_init(node_figx_t *f, store_t *st, const char *coord)
+{
+    memset(f, 0, sizeof *f);
+    f->st = st;
+    snprintf(f->coord, sizeof f->coord, "%s", coord ? coord : "");
+    f->vals = zhashx_new();
+    f->profiles = zhashx_new();
+    f->rec_items = calloc(NODE_FIG_ITEMS_MAX, sizeof *f->rec_items);
+    f->old_list = calloc(NODE_FIGX_LIST_MAX, sizeof *f->old_list);
+    f->new_list = calloc(NODE_FIGX_LIST_MAX, sizeof *f->new_list);
+    f->units_old = calloc(NODE_FIGX_LIST_MAX, sizeof *f->units_old);
+    f->units_new = calloc(NODE_FIGX_LIST_MAX, sizeof *f->units_new);
+    if (!f->vals || !f->profiles || !f->rec_items || !f->old_list ||
+        !f->new_list || !f->units_old || !f->units_new)
+        return VOCFED_ENOMEM;
+    zhashx_set_destructor(f->vals, s_val_free);
+    zhashx_set_destructor(f->profiles, (zhashx_destructor_fn *)zstr_free);
+    return VOCFED_OK;
+}
+
+void
+node_figx_release(node_figx_t *f)
+{
+    zhashx_destroy(&f->vals);
+    zhashx_destroy(&f->profiles);
+    free(f->rec_items);
+    free(f->old_list);
+    free(f->new_list);
+    free(f->units_old);
+    free(f->units_new);
+    free(f->claims.c);
+    memset(f, 0, sizeof *f);
+}
+
+void
+node_figx_reset(node_figx_t *f)
+{
+    zhashx_purge(f->vals);
+    zhashx_purge(f->profiles);
+}
+
+bool
+node_figx_is_counter(const char *key)
+{
+    return key[0] == 'f' || key[0] == 'H' || key[0] == 'x' || key[0] == 'e';
+}
+
+node_figx_val_t *
+node_figx_val(node_figx_t *f, const char *key, bool counter, int *rc)
+{
+    node_figx_val_t *v = zhashx_lookup(f->vals, key);
+    *rc = VOCFED_OK;
+    if (v)
+        return v;
+    if (!(v = calloc(1, sizeof *v))) {
+        *rc = VOCFED_ENOMEM;
+        return NULL;
+    }
+    proto_buf_init(&v->blob);
+    if (!f->memory_only && f->txn) {
+        if (counter)
+            *rc = store_txn_counter_get(f->txn, key, strlen(key), &v->base);
+        else if ((*rc = store_txn_blob_get(f->txn, key, strlen(key),
+                                           &v->blob)) == VOCFED_ENOTFOUND)
+            *rc = VOCFED_OK;
+    }
+    if (*rc) {
+        s_val_free((void **)&v);
+        return NULL;
+    }
+    v->cur = v->base;
+    zhashx_insert(f->vals, key, v);
+    return v;
+}
+
+int
+node_figx_add(node_figx_t *f, const char *key, int64_t delta)
+{
+    int rc;
+    node_figx_val_t *v = node_figx_val(f, key, true, &rc);
+    if (!v)
+        return rc;
+    if (__builtin_add_overflow(v->cur, delta, &v->cur))
+        return VOCFED_EBADRECORD;
+    return VOCFED_OK;
+}
+
+int
+node_figx_flush(node_figx_t *f)
+{
+    for (node_figx_val_t *v = zhashx_first(f->vals); v;
+         v = zhashx_next(f->vals)) {
+        const char *key = zhashx_cursor(f->vals);
+        int rc = VOCFED_OK;
+        if (node_figx_is_counter(key) && v->cur != v->base)
+            rc = store_txn_counter_set(f->txn, key, strlen(key), v->cur);
+        else if (!node_figx_is_counter(key) && v->blob_dirty)
+            rc = store_txn_blob_set(f->txn, key, strlen(key), v->blob.data,
+                                    v->blob.len);
+        if (rc)
+            return rc;
+        v->base = v->cur;
+        v->blob_dirty = false;
+    }
+    return VOCFED_OK;
+}
+
+/* ---- lists ----------------------------------------------------------------
+ * Encoding (internal to the figures database): per item: fig u8, year
+ * u16, value i64, payee len u16 + bytes, rec len u16 + bytes. */
+
+static void
+s_be(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+static uint64_t
+s_rd(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* A length-prefixed string (u8 or u16 length) at *off into out (cap). */
+static int
+s_get_str(const uint8_t *b, size_t len, size_t *off, int lb, char *out,
+          size_t cap)
+{
+    if (len - *off < (size_t)lb)
+        return VOCFED_ECORRUPT;
+    size_t l = (size_t)s_rd(b + *off, lb);
+    *off += (size_t)lb;
+    if (l >= cap || len - *off < l)
+        return VOCFED_ECORRUPT;
+    memcpy(out, b + *off, l);
+    out[l] = 0;
+    *off += l;
+    return VOCFED_OK;
+}
+
+static int
+s_put_str(proto_buf_t *b, const char *s, int lb)
+{
+    uint8_t h[2];
+    size_t l = strlen(s);
+    s_be(h, l, lb);
+    int rc = proto_buf_append(b, h, (size_t)lb);
+    return rc ? rc : proto_buf_append(b, s, l);
+}
+
+int
+node_figx_list_decode(const proto_buf_t *b, const char *member,
+                      node_fig_item_t *items, size_t *n)
+{
+    size_t off = 0;
+    *n = 0;
+    while (off < b->len) {
+        if (*n >= NODE_FIGX_LIST_MAX || b->len - off < 11)
+            return VOCFED_ECORRUPT;
+        node_fig_item_t *it = &items[(*n)++];
+        it->fig = b->data[off];
+        it->year = (uint16_t)s_rd(b->data + off + 1, 2);
+        it->value = (int64_t)s_rd(b->data + off + 3, 8);
+        off += 11;
+        int rc;
+        if (it->fig >= NODE_C_COUNT ||
+            (rc = s_get_str(b->data, b->len, &off, 2, it->payee,
+                            sizeof it->payee)) ||
+            (rc = s_get_str(b->data, b->len, &off, 2, it->rec, sizeof it->rec)))
+            return VOCFED_ECORRUPT;
+        snprintf(it->member, sizeof it->member, "%s", member);
+    }
+    return VOCFED_OK;
+}
+
+int
+node_figx_list_encode(const node_fig_item_t *items, size_t n, proto_buf_t *b)
+{
+    proto_buf_reset(b);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t h[11];
+        h[0] = items[i].fig;
+        s_be(h + 1, items[i].year, 2);
+        s_be(h + 3, (uint64_t)items[i].value, 8);
+        int rc;
+        if ((rc = proto_buf_append(b, h, sizeof h)) ||
+            (rc = s_put_str(b, items[i].payee, 2)) ||
+            (rc = s_put_str(b, items[i].rec, 2)))
+            return rc;
+    }
+    return VOCFED_OK;
+}
+
+/* ---- claims ---------------------------------------------------------------
+ * Encoding: per claim: fig u8, year u16, value i64, cat len u16 + bytes,
+ * member len u8 + bytes, payee len u16 + bytes. */
+
+node_figx_claim_t *
+node_figx_claims_push(node_figx_claims_t *c)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        void *p = realloc(c->c, cap * sizeof *c->c);
+        if (!p)
+            return NULL;
+        c->c = p;
+        c->cap = cap;
+    }
+    return &c->c[c->n++];
+}
+
+int
+node_figx_claims_decode(const uint8_t *b, size_t len, node_figx_claims_t *out)
+{
+    size_t off = 0;
+    out->n = 0;
+    while (off < len) {
+        node_figx_claim_t *c = node_figx_claims_push(out);
+        if (!c)
+            return VOCFED_ENOMEM;
+        if (len - off < 11)
+            return VOCFED_ECORRUPT;
+        c->fig = b[off];
+        c->year = (uint16_t)s_rd(b + off + 1, 2);
+        c->value = (int64_t)s_rd(b + off + 3, 8);
+        off += 11;
+        if (c->fig >= NODE_C_COUNT ||
+            s_get_str(b, len, &off, 2, c->cat, sizeof c->cat) ||
+            s_get_str(b, len, &off, 1, c->member, sizeof c->member) ||
+            s_get_str(b, len, &off, 2, c->payee, sizeof c->payee))
+            return VOCFED_ECORRUPT;
+    }
+    return VOCFED_OK;
+}
+
+int
+node_figx_claims_encode(const node_figx_claims_t *c, proto_buf_t *b)
+{
+    proto_buf_reset(b);
+    for (size_t i = 0; i < c->n; i++) {
+        uint8_t h[11];
+        h[0] = c->c[i].fig;
+        s_be(h + 1, c->c[i].year, 2);
+        s_be(h + 3, (uint64_t)c->c[i].value, 8);
+        int rc;
+        if ((rc = proto_buf_append(b, h, sizeof h)) ||
+            (rc = s_put_str(b, c->c[i].cat, 2)) ||
+            (rc = s_put_str(b, c->c[i].member, 1)) ||
+            (rc = s_put_str(b, c->c[i].payee, 2)))
+            return rc;
+    }
+    return VOCFED_OK;
+}
