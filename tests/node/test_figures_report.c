@@ -416,6 +416,61 @@ test_roster_states(void **state)
     s_close(&g);
 }
 
+/* With the claims engine: a contested claim and a revoked member as the
+ * report lists them (first claim paid, the other listed; the revoked
+ * member excluded with its records, its roster state shown). */
+static void
+test_sections_from_engine(void **state)
+{
+    (void)state;
+    s_group_t g;
+    char pk[80];
+    s_open(&g);
+    S_PUT(&g, &g.coord, "school", "jh1", "name=一中", "region_code=340803");
+    S_PUT(&g, &g.m1, "student", PID("1"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340803", "source_school=jh1");
+    S_PUT(&g, &g.m2, "student", PID("1"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340803", "source_school=crony");
+    S_PUT(&g, &g.m2, "student", PID("2"), "level=higher", "status=enrolled",
+          "intake_year=2025");
+    json_t *j = s_report(&g);
+    json_t *c = json_array_get(json_object_get(j, "conflicts"), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "conflicts")), 1);
+    assert_string_equal(json_string_value(json_object_get(c, "figure")),
+                        "source_school_incentive");
+    assert_string_equal(json_string_value(json_object_get(c, "person")),
+                        PID("1"));
+    assert_string_equal(json_string_value(th_jget(c, "paid", "member", NULL)),
+                        "m1");
+    assert_string_equal(json_string_value(th_jget(c, "paid", "payee", NULL)),
+                        "jh1");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(c, "others"), 0), "member")),
+        "m2");
+    assert_int_equal(s_num(j, "source_school_incentive", "2025", "value"), 500);
+    assert_int_equal(json_array_size(json_object_get(j, "excluded")), 0);
+    json_decref(j);
+
+    /* m2 revoked: out of the figures, listed apart with its records. */
+    strcpy(pk, "pubkey=");
+    sodium_bin2hex(pk + 7, sizeof pk - 7, g.m2.pk, 32);
+    S_PUT(&g, &g.coord, "member_key", "m2", pk, "status=revoked");
+    j = s_report(&g);
+    json_t *x = json_array_get(json_object_get(j, "excluded"), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "excluded")), 1);
+    assert_string_equal(json_string_value(json_object_get(x, "member")), "m2");
+    assert_string_equal(json_string_value(json_object_get(x, "why")),
+                        "revoked");
+    assert_int_equal(json_integer_value(json_object_get(x, "records")), 2);
+    assert_string_equal(
+        json_string_value(th_jget(j, "members", "m2", "roster", NULL)),
+        "revoked");
+    assert_int_equal(json_array_size(json_object_get(j, "conflicts")), 0);
+    json_decref(j);
+    s_close(&g);
+}
+
 int
 main(void)
 {
@@ -425,6 +480,7 @@ main(void)
         cmocka_unit_test(test_school_pending),
         cmocka_unit_test(test_sections_json),
         cmocka_unit_test(test_roster_states),
+        cmocka_unit_test(test_sections_from_engine),
     };
     if (sodium_init() < 0)
         return 1;
