@@ -3,6 +3,7 @@
  * from. */
 #include "node/figures_catalogue.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -129,4 +130,92 @@ const char *
 node_counter_key(node_counter_t c)
 {
     return (unsigned)c < NODE_C_COUNT ? s_counter_key[c] : NULL;
+}
+
+bool
+node_figcat_key_year(const char *key, char *id, size_t cap, int *year)
+{
+    const char *colon = strrchr(key, ':');
+    size_t len = strlen(key);
+    *year = 0;
+    if (colon && strlen(colon + 1) == 4 && colon[1] >= '1' && colon[1] <= '9' &&
+        strspn(colon + 1, "0123456789") == 4) {
+        int y = 0;
+        for (int i = 1; i <= 4; i++)
+            y = y * 10 + (colon[i] - '0');
+        if (y >= 2000 && y <= 2100) {
+            *year = y;
+            len = (size_t)(colon - key);
+        }
+    }
+    if (len >= cap)
+        return false;
+    memcpy(id, key, len);
+    id[len] = 0;
+    return true;
+}
+
+/* Fills err (if any) for a key that does not name the catalogue. */
+static int
+s_check_refuse(proto_kind_error_t *err, const char *key, const char *zh,
+               const char *en)
+{
+    if (err) {
+        snprintf(err->field, sizeof err->field, "%s", "");
+        snprintf(err->value, sizeof err->value, "%.127s", key);
+        snprintf(err->reason_zh, sizeof err->reason_zh, "%s", zh);
+        snprintf(err->reason_en, sizeof err->reason_en, "%s", en);
+    }
+    return VOCFED_EINVALID;
+}
+
+int
+node_figcat_check(const char *kind, const char *key, proto_kind_error_t *err)
+{
+    char id[PROTO_KEY_MAX + 1];
+    int year;
+    bool target = strcmp(kind, "target") == 0;
+    if (!target && strcmp(kind, "subsidy_rule") != 0)
+        return VOCFED_OK;
+    if (!node_figcat_key_year(key, id, sizeof id, &year))
+        return s_check_refuse(err, key, "键过长", "the key is too long");
+    if (target && !year)
+        return s_check_refuse(err, key,
+                              "目标的键应为 指标代码:年份，如 "
+                              "hv_enrolled:2027",
+                              "the key of a target is <figure id>:<year> "
+                              "(2000-2100), e.g. hv_enrolled:2027");
+    if (target && !node_figcat_find(id))
+        return s_check_refuse(err, key,
+                              "不是指标目录中的指标（vocfed report 列出指标）",
+                              "not a figure of the catalogue: the figure "
+                              "ids are those of vocfed report "
+                              "(hv_enrolled, training_person_times...)");
+    if (!target && !node_figcat_rule(id))
+        return s_check_refuse(err, key, "不是指标目录中的奖补规则",
+                              "not a subsidy rule of the catalogue: "
+                              "<rule id> or <rule id>:<from year>, the rule "
+                              "ids being those seeded (coop_class_subsidy, "
+                              "source_school_incentive, subsidy_total...)");
+    return VOCFED_OK;
+}
+
+const char *
+node_figcat_payee_kind(node_counter_t c)
+{
+    return c == NODE_C_SSI ? "school" : NULL;
+}
+
+const node_fig_def_t *
+node_figcat_counter_figure(node_counter_t c)
+{
+    for (size_t i = 0; i < N(s_figs) && c != NODE_C_COUNT; i++) {
+        const node_fig_def_t *f = &s_figs[i];
+        if (f->num == c || f->den == c || f->all == c)
+            return f;
+        for (size_t j = 0; j < f->nrules; j++)
+            if (f->rules[j].counter == c)
+                return f;
+    }
+    return NULL;
 }

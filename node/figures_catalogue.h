@@ -17,6 +17,8 @@
 #ifndef VOCFED_NODE_FIGURES_CATALOGUE_H
 #define VOCFED_NODE_FIGURES_CATALOGUE_H
 
+#include "protocol/kinds.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -112,6 +114,32 @@ const node_fig_def_t *node_figcat_find(const char *id);
 
 /* The subsidy rule whose record key is id (of any figure), or NULL. */
 const node_fig_rule_t *node_figcat_rule(const char *id);
+
+/* Splits a coordinator's key "<id>:<year>" (SPEC 11.1): id gets the
+ * part before the last ':' and *year the year after it (2000-2100); a
+ * key without such a year is all id, with *year 0 (an older store's
+ * `subsidy_rule` key, which applies to every year). Returns false when
+ * the id does not fit in cap bytes. */
+bool node_figcat_key_year(const char *key, char *id, size_t cap, int *year);
+
+/* Checks that a coordinator's record of kind/key names the catalogue
+ * (SPEC 11.1): a `target` key is `<figure id>:<year>` of a figure in the
+ * catalogue, a `subsidy_rule` key `<rule id>` or `<rule id>:<from year>`
+ * of a rule in it; any other kind passes. For writes (node_append_as,
+ * `vocfed put`, `vocfed import`): ingest does not call it, so that a
+ * coordinator's history stays readable whatever the catalogue becomes.
+ * Returns 0 or VOCFED_EINVALID with err filled (err may be NULL). */
+int node_figcat_check(const char *kind, const char *key,
+                      proto_kind_error_t *err) VOCFED_WUR;
+
+/* The kind of record a payee of counter c must be registered as in the
+ * coordinator's log for its payment to be payable ("school" for the
+ * source-school incentive, SPEC 12.3), or NULL when any payee is. */
+const char *node_figcat_payee_kind(node_counter_t c);
+
+/* The figure a counter belongs to: the one it is the num, den or all
+ * counter of, or whose rule pays by it; NULL for none. */
+const node_fig_def_t *node_figcat_counter_figure(node_counter_t c);
 
 /* The short key of counter c in the stored counter keys ("hv"), or NULL
  * when c is not a counter. */

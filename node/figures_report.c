@@ -5,6 +5,7 @@
 
 #include "node/figures_catalogue.h"
 #include "node/figures_rules.h"
+#include "node/figures_sections.h"
 #include "protocol/entry.h"
 #include "storage/replica.h"
 
@@ -133,21 +134,6 @@ s_target(store_t *st, const char *coord, const char *fig, int year, double *out)
     return ok;
 }
 
-/* A field of the subsidy rule id, or fallback. */
-static int64_t
-s_rule(store_t *st, const char *coord, const char *id, const char *field,
-       int64_t fallback)
-{
-    proto_buf_t b;
-    proto_entry_t e;
-    int64_t x = fallback;
-    proto_buf_init(&b);
-    if (s_coord_record(st, coord, "subsidy_rule", id, &b, &e))
-        node_fig_body_int(e.body, e.body_len, field, &x);
-    proto_buf_release(&b);
-    return x;
-}
-
 static int
 s_this_year(void)
 {
@@ -253,37 +239,6 @@ s_set_target(json_t *o, double value, bool has, double target, int ty, int year,
 
 /* A snapshot count figure (people in school). */
 
-/* One year of a money figure: count x amount, by payee and by member. */
-static json_t *
-s_money_year(json_t *c, const char *fig, int year, int64_t amount,
-             json_t *subsidies, const char *id)
-{
-    int64_t n = s_c(c, fig, year, "g", "");
-    json_t *o = json_pack("{s:I, s:I, s:I}", "value", (json_int_t)(n * amount),
-                          "count", (json_int_t)n, "amount", (json_int_t)amount);
-    json_t *payees = json_object(), *members = json_object();
-    const char *b;
-    json_t *v;
-    json_object_foreach(s_dim(c, fig, year, "p"), b, v)
-    {
-        int64_t k = (int64_t)json_integer_value(v);
-        json_object_set_new(payees, b, json_integer(k * amount));
-        json_array_append_new(
-            subsidies,
-            json_pack("{s:s, s:i, s:s, s:I, s:I, s:I}", "figure", id, "year",
-                      year, "payee", b, "count", (json_int_t)k, "amount",
-                      (json_int_t)amount, "total", (json_int_t)(k * amount)));
-    }
-    json_object_foreach(s_dim(c, fig, year, "m"), b, v)
-    {
-        json_object_set_new(members, b,
-                            json_integer(json_integer_value(v) * amount));
-    }
-    json_object_set_new(o, "by_payee", payees);
-    json_object_set_new(o, "by_member", members);
-    return o;
-}
-
 typedef struct {
     json_t *leading; /* code -> name_zh of leading industries */
 } s_ind_t;
@@ -306,56 +261,6 @@ s_industry(void *ctx, const char *key, uint64_t seq, const uint8_t *entry,
     return VOCFED_OK;
 }
 
-typedef struct {
-    store_t *st;       /* the store */
-    json_t *members;   /* id -> {...} */
-    const char *coord; /* skip */
-} s_mem_t;
-
-static int
-s_member_info(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
-{
-    s_mem_t *m = ctx;
-    proto_buf_t b;
-    uint64_t seq;
-    proto_entry_t e;
-    store_head_t h;
-    char root[2 * PROTO_HASH_LEN + 1], f[5][PROTO_KEY_MAX + 1];
-    static const char *const names[5] = {"name_zh", "name_en", "role",
-                                         "original_affiliation", "region_code"};
-    (void)pk;
-    if (m->coord && !strcmp(id, m->coord))
-        return VOCFED_OK;
-    memset(f, 0, sizeof f);
-    proto_buf_init(&b);
-    if (store_record_get(m->st, id, NODE_FIG_PROFILE_KIND, NODE_FIG_PROFILE_KEY,
-                         &b, &seq) == VOCFED_OK &&
-        proto_entry_decode(b.data, b.len, &e) == VOCFED_OK)
-        for (int i = 0; i < 5; i++)
-            node_fig_body_str(e.body, e.body_len, names[i], f[i], sizeof f[i]);
-    proto_buf_release(&b);
-    if (store_head(m->st, id, &h))
-        return VOCFED_OK;
-    proto_hex(h.root, PROTO_HASH_LEN, root);
-    char when[32] = "";
-    if (h.time_ms) {
-        time_t t = (time_t)(h.time_ms / 1000);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
-    /* Behind: nothing signed by the member for a day. */
-    uint64_t now = (uint64_t)time(NULL) * 1000;
-    bool behind = h.size == 0 || now - h.time_ms > 24ull * 3600 * 1000;
-    json_object_set_new(
-        m->members, id,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:b}", "name_zh",
-                  f[0], "name_en", f[1], "role", f[2], "original_affiliation",
-                  f[3], "region_code", f[4], "size", (json_int_t)h.size, "root",
-                  root, "checkpoint_time", when, "behind", behind));
-    return VOCFED_OK;
-}
-
 /* ---- the model ------------------------------------------------------------
  */
 
@@ -369,6 +274,9 @@ typedef struct {
     json_t *subs;      /* the subsidies, one line per payee and year */
     json_t *totals;    /* subsidy_total per year */
     int64_t money;     /* the year's money figures so far */
+    json_t *rules;     /* the coordinator's subsidy rules (s_rule_rec) */
+    json_t *schools;   /* its registered schools: code -> name */
+    json_t *pending;   /* payment lines not payable yet (s_line) */
 } s_model_t;
 
 /* The short key of counter k (in the counters' tree). */
@@ -378,13 +286,106 @@ s_key(node_counter_t k)
     return node_counter_key(k);
 }
 
-/* A rule's field (amount, budget) from the coordinator's record, else
- * the catalogue's default. */
+/* A rule's field (amount, budget) in year y from the coordinator's
+ * record of that year (s_rule), else the catalogue's default. */
 static int64_t
-s_rule_value(const s_model_t *m, const node_fig_rule_t *r, const char *field)
+s_rule_value(const s_model_t *m, const node_fig_rule_t *r, const char *field,
+             int y)
 {
     int64_t fallback = strcmp(field, "budget") == 0 ? r->budget : r->amount;
-    return s_rule(m->st, m->coord, r->id, field, fallback);
+    return node_fig_rule_value(m->rules, r->id, y, field, fallback);
+}
+
+/* Whether a payee of rule r may be paid: any payee, or for a rule whose
+ * payees must be registered (node_figcat_payee_kind), one of the
+ * coordinator's records of that kind (SPEC 12.3). */
+static bool
+s_payable(const s_model_t *m, const node_fig_rule_t *r, const char *payee)
+{
+    return !node_figcat_payee_kind(r->counter) ||
+           json_object_get(m->schools, payee) != NULL;
+}
+
+/* One payment line: to the subsidies when payable, else to pending. */
+static void
+s_line(s_model_t *m, const node_fig_rule_t *r, int year, const char *payee,
+       int64_t k, int64_t amount, bool payable)
+{
+    json_t *line =
+        json_pack("{s:s, s:i, s:s, s:I, s:I, s:I}", "figure", r->id, "year",
+                  year, "payee", payee, "count", (json_int_t)k, "amount",
+                  (json_int_t)amount, "total", (json_int_t)(k * amount));
+    const char *name = json_string_value(json_object_get(m->schools, payee));
+    if (node_figcat_payee_kind(r->counter) && name)
+        json_object_set_new(line, "payee_name", json_string(name));
+    if (!payable)
+        json_object_set_new(line, "reason",
+                            json_string("source school not registered"));
+    json_array_append_new(payable ? m->subs : m->pending, line);
+}
+
+/* by_member of a rule whose payees must be registered: the payable
+ * member/payee buckets only. */
+static json_t *
+s_payable_by_member(const s_model_t *m, const node_fig_rule_t *r,
+                    const char *fig, int year, int64_t amount)
+{
+    json_t *members = json_object(), *v;
+    const char *b;
+    json_object_foreach(s_dim(m->c, fig, year, "q"), b, v)
+    {
+        const char *slash = strchr(b, '/');
+        char mem[PROTO_ID_MAX + 1];
+        if (!slash || (size_t)(slash - b) > PROTO_ID_MAX ||
+            !s_payable(m, r, slash + 1))
+            continue;
+        snprintf(mem, sizeof mem, "%.*s", (int)(slash - b), b);
+        json_t *cur = json_object_get(members, mem);
+        json_object_set_new(members, mem,
+                            json_integer(json_integer_value(cur) +
+                                         json_integer_value(v) * amount));
+    }
+    return members;
+}
+
+/* One year of a money figure's rule r: count x amount, by payee and by
+ * member; a payee that must be registered and is not is pending (listed
+ * apart, not counted). */
+static json_t *
+s_money_year(s_model_t *m, const node_fig_rule_t *r, int year, int64_t amount)
+{
+    const char *fig = s_key(r->counter), *b;
+    bool checked = node_figcat_payee_kind(r->counter) != NULL;
+    int64_t n = checked ? 0 : s_c(m->c, fig, year, "g", ""), pend = 0;
+    json_t *payees = json_object(), *pending = json_object(), *v;
+    json_object_foreach(s_dim(m->c, fig, year, "p"), b, v)
+    {
+        int64_t k = (int64_t)json_integer_value(v);
+        bool ok = s_payable(m, r, b);
+        json_object_set_new(ok ? payees : pending, b, json_integer(k * amount));
+        s_line(m, r, year, b, k, amount, ok);
+        n += checked && ok ? k : 0;
+        pend += ok ? 0 : k * amount;
+    }
+    json_t *o = json_pack("{s:I, s:I, s:I}", "value", (json_int_t)(n * amount),
+                          "count", (json_int_t)n, "amount", (json_int_t)amount);
+    json_object_set_new(o, "by_payee", payees);
+    if (checked) {
+        json_object_set_new(o, "by_member",
+                            s_payable_by_member(m, r, fig, year, amount));
+        json_object_set_new(o, "pending", pending);
+        json_object_set_new(o, "pending_value", json_integer(pend));
+        return o;
+    }
+    json_decref(pending);
+    json_t *members = json_object();
+    json_object_foreach(s_dim(m->c, fig, year, "m"), b, v)
+    {
+        json_object_set_new(members, b,
+                            json_integer(json_integer_value(v) * amount));
+    }
+    json_object_set_new(o, "by_member", members);
+    return o;
 }
 
 /* NODE_FIG_PEOPLE: a count now, against the target of target_year and
@@ -478,8 +479,7 @@ s_money_fig_year(s_model_t *m, const node_fig_def_t *fig, int y)
     size_t n = fig->nrules < 4 ? fig->nrules : 4;
     for (size_t i = 0; i < n; i++) {
         const node_fig_rule_t *r = &fig->rules[i];
-        parts[i] = s_money_year(m->c, s_key(r->counter), y,
-                                s_rule_value(m, r, "amount"), m->subs, r->id);
+        parts[i] = s_money_year(m, r, y, s_rule_value(m, r, "amount", y));
         value += json_integer_value(json_object_get(parts[i], "value"));
     }
     m->money += value;
@@ -494,10 +494,10 @@ s_money_fig_year(s_model_t *m, const node_fig_def_t *fig, int y)
 /* NODE_FIG_TOTAL, one year: the year's money figures against the budget;
  * also the report's subsidy_total for that year. */
 static json_t *
-s_total_year(s_model_t *m, const node_fig_def_t *fig, const char *ys)
+s_total_year(s_model_t *m, const node_fig_def_t *fig, int year, const char *ys)
 {
     int64_t budget =
-        fig->nrules ? s_rule_value(m, &fig->rules[0], "budget") : 0;
+        fig->nrules ? s_rule_value(m, &fig->rules[0], "budget", year) : 0;
     json_t *to = json_pack("{s:I, s:I, s:s}", "value", (json_int_t)m->money,
                            "budget", (json_int_t)budget, "status",
                            m->money <= budget ? "within" : "over");
@@ -517,7 +517,7 @@ s_figure_year(s_model_t *m, const node_fig_def_t *fig, int y, const char *ys)
     case NODE_FIG_MONEY:
         return s_money_fig_year(m, fig, y);
     case NODE_FIG_TOTAL:
-        return s_total_year(m, fig, ys);
+        return s_total_year(m, fig, y, ys);
     default:
         return json_object();
     }
@@ -668,6 +668,36 @@ s_fill_years(s_model_t *m, json_t *figs)
     }
 }
 
+/* Frees what a model holds. */
+static void
+s_model_release(s_model_t *m)
+{
+    json_decref(m->c);
+    json_decref(m->subs);
+    json_decref(m->totals);
+    json_decref(m->rules);
+    json_decref(m->schools);
+    json_decref(m->pending);
+}
+
+/* The report object of a model made (s_figures, s_fill_years) and the
+ * members read: takes figs and members. */
+static json_t *
+s_report(s_model_t *m, json_t *figs, json_t *members)
+{
+    char when[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_pack("{s:s, s:s, s:i, s:o, s:o, s:O, s:O, s:O, s:{s:I}}",
+                     "group", m->coord ? m->coord : "", "as_of", when, "year",
+                     m->now, "members", members, "figures", figs, "subsidies",
+                     m->subs, "pending", m->pending, "subsidy_total", m->totals,
+                     "multi_member_people", "people",
+                     (json_int_t)s_c(m->c, "multi", 0, "g", ""));
+}
+
 int
 node_figures_json(store_t *st, const char *coord, int year, json_t **out)
 {
@@ -677,34 +707,30 @@ node_figures_json(store_t *st, const char *coord, int year, json_t **out)
                    .year = year,
                    .now = year ? year : s_this_year(),
                    .subs = json_array(),
-                   .totals = json_object()};
-    json_t *figs = json_object();
-    s_mem_t mem = {st, json_object(), coord};
+                   .totals = json_object(),
+                   .rules = json_object(),
+                   .pending = json_array()};
+    json_t *figs = json_object(), *rep = NULL;
+    json_t *members = NULL;
     int rc = store_scan_counters(st, NULL, "f|", 2, s_read_counter, m.c);
-    if (!rc)
-        rc = s_figures(&m, figs);
-    if (!rc) {
+    if (!rc && !(rc = node_fig_rules(st, coord, m.rules)) &&
+        !(rc = node_fig_schools(st, coord, &m.schools)) &&
+        !(rc = s_figures(&m, figs))) {
         s_fill_years(&m, figs);
-        rc = store_scan_authors(st, s_member_info, &mem);
+        rc = node_fig_members(st, coord, &members);
     }
+    if (!rc) {
+        rep = s_report(&m, figs, members);
+        figs = members = NULL; /* taken, or freed on failure */
+        rc = rep ? node_fig_sections(st, coord, rep) : VOCFED_ENOMEM;
+    }
+    json_decref(members);
+    json_decref(figs);
+    s_model_release(&m);
     if (rc) {
-        json_decref(mem.members);
-        json_decref(m.c);
-        json_decref(figs);
-        json_decref(m.subs);
-        json_decref(m.totals);
+        json_decref(rep);
         return rc;
     }
-    char when[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    *out = json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:{s:I}}", "group",
-                     coord ? coord : "", "as_of", when, "year", m.now,
-                     "members", mem.members, "figures", figs, "subsidies",
-                     m.subs, "subsidy_total", m.totals, "multi_member_people",
-                     "people", (json_int_t)s_c(m.c, "multi", 0, "g", ""));
-    json_decref(m.c);
-    return *out ? VOCFED_OK : VOCFED_ENOMEM;
+    *out = rep;
+    return VOCFED_OK;
 }

@@ -4,6 +4,7 @@
  * steps 3-5). */
 #include "node/import_i.h"
 
+#include "node/figures_catalogue.h"
 #include "node/linkage.h"
 
 #include <sodium.h>
@@ -210,7 +211,9 @@ s_key(const node_import_i_t *im, size_t n, const char *const *names,
             return s_refuse(err, "pseudo_id 应为 64 位小写十六进制",
                             "a pseudo_id is 64 lower-case hex digits");
     }
-    return proto_kind_check_key(k, key, err);
+    if (proto_kind_check_key(k, key, err))
+        return VOCFED_EINVALID;
+    return node_figcat_check(k->name, key, err);
 }
 
 /* Checks one data row and keeps it if good. */

@@ -3,6 +3,7 @@
 
 #include "node/config.h"
 #include "node/figures.h"
+#include "node/figures_catalogue.h"
 #include "node/identity.h"
 #include "node/meta.h"
 #include "storage/replica.h"
@@ -312,7 +313,9 @@ node_append_as(store_t *store, const char *author, const uint8_t *sk,
     for (size_t i = 0; i < n; i++) {
         const proto_kind_def_t *k = proto_kind_find(recs[i].kind);
         if (!k || !node_kind_allowed(coordinator, k) ||
-            proto_kind_check_key(k, recs[i].key, NULL)) {
+            proto_kind_check_key(k, recs[i].key, NULL) ||
+            (recs[i].op == PROTO_OP_PUT &&
+             node_figcat_check(k->name, recs[i].key, NULL))) {
             if (bad)
                 *bad = i;
             return VOCFED_EINVALID;

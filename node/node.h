@@ -115,7 +115,9 @@ bool node_kind_allowed(bool coordinator, const proto_kind_def_t *k);
 /* Checks each record's kind against the kinds table and the role, and
  * its key against the kind's key form (an unknown kind, one this role
  * does not write, or a key not of its form: VOCFED_EINVALID with *bad
- * its index), then signs and appends them as store_append does
+ * its index; also a put of a `target` or `subsidy_rule` whose key does
+ * not name the figure catalogue, node_figcat_check), then signs and
+ * appends them as store_append does
  * (time_ms 0 = now; head, bad may be NULL). Returns 0, VOCFED_EINVALID
  * (also a node opened read-only or without its key), or what
  * store_append returns; on error nothing was written. */

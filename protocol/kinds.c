@@ -143,6 +143,12 @@ static const proto_field_def_t s_industry[] = {
     STR("name_en", false, "英文名称", "name (English)"),
     TYPED("leading", PROTO_FT_BOOL, true, "主导产业", "leading"),
 };
+/* A source school (junior high, or another school students come from):
+ * the payee the source-school incentive may name (措施 15, SPEC 12.3). */
+static const proto_field_def_t s_school[] = {
+    STR("name", true, "学校名称", "name"),
+    TYPED("region_code", PROTO_FT_REGION, true, "行政区划代码", "region code"),
+};
 static const proto_field_def_t s_target[] = {
     TYPED("value", PROTO_FT_DECIMAL, true, "目标值", "target value"),
 };
@@ -190,10 +196,12 @@ static const proto_kind_def_t s_kinds[] = {
          false, s_consortium, PROTO_KEY_TEXT, NULL, NULL, "code", false),
     KIND("industry", "code", "主导产业", "leading industry", true, s_industry,
          PROTO_KEY_TEXT, NULL, NULL, "code", false),
+    KIND("school", "school code", "生源学校", "source school", true, s_school,
+         PROTO_KEY_TEXT, NULL, NULL, "code", false),
     KIND("target", "figure id:year", "目标", "target", true, s_target,
          PROTO_KEY_TEXT, NULL, NULL, NULL, false),
-    KIND("subsidy_rule", "figure id", "奖补规则", "subsidy rule", true,
-         s_subsidy_rule, PROTO_KEY_TEXT, NULL, NULL, NULL, false),
+    KIND("subsidy_rule", "figure id[:from year]", "奖补规则", "subsidy rule",
+         true, s_subsidy_rule, PROTO_KEY_TEXT, NULL, NULL, NULL, false),
     KIND("member_key", "member id", "成员密钥", "member key", true,
          s_member_key, PROTO_KEY_TEXT, NULL, NULL, NULL, false),
 };

@@ -279,6 +279,34 @@ s_make_coordinator(s_demo_t *d)
     return CLI_EXIT_OK;
 }
 
+/* Step 1, then: the source schools registered at the coordinator with
+ * `vocfed import school` (a CSV file in the demo's folder). Returns 0 or
+ * an exit code. */
+static int
+s_register_schools(s_demo_t *d)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/schools.csv", d->root);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return cli_fail(-errno, "demo: cannot write %s", path);
+    fprintf(f, "code,name,region_code\n");
+    for (int i = 0; i < CMD_DEMO_SCHOOLS; i++)
+        fprintf(f, "%s,%s,%s\n", cmd_demo_schools[i].code,
+                cmd_demo_schools[i].name, cmd_demo_schools[i].region);
+    if (fclose(f))
+        return cli_fail(-errno, "demo: cannot write %s", path);
+    int rc = s_vocfed(d->coord, NULL, 0, "import", "school", path, NULL);
+    if (rc) {
+        cli_error("demo: cannot register the source schools");
+        return rc;
+    }
+    printf("   and %d source schools (junior highs) registered with vocfed "
+           "import school\n",
+           CMD_DEMO_SCHOOLS);
+    return CLI_EXIT_OK;
+}
+
 /* Step 2: member i made, admitted to the roster, its records written.
  * Returns 0 or an exit code. */
 static int
@@ -413,7 +441,7 @@ s_run(cli_t *cli, int argc, char **argv)
         free(d);
         return rc;
     }
-    if ((rc = s_make_coordinator(d)))
+    if ((rc = s_make_coordinator(d)) || (rc = s_register_schools(d)))
         goto done;
     printf("2. nine members, each with its own key and store, admitted to "
            "the roster:\n");

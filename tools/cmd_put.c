@@ -1,4 +1,5 @@
 /* vocfed put / del: append a signed entry to the node's own log. */
+#include "node/figures_catalogue.h"
 #include "node/roster.h"
 #include "tools/cli.h"
 
@@ -132,6 +133,7 @@ s_body(const cli_t *cli, const proto_kind_def_t *k, const store_record_t *rec,
         goto done;
     if (rec->op == PROTO_OP_PUT &&
         (proto_kind_check_key(k, rec->key, &err) ||
+         node_figcat_check(k->name, rec->key, &err) ||
          proto_kind_body(k, f.name_ptrs, f.values, n, body, &err)))
         rc = cli_kind_refused(what, &err);
 done:

@@ -11,6 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+const cmd_demo_school_t cmd_demo_schools[CMD_DEMO_SCHOOLS] = {
+    {"jh00", "怀宁县高河初级中学", "340822"},
+    {"jh01", "安庆市第十四中学", "340803"},
+    {"jh02", "怀宁县石牌初级中学", "340822"},
+    {"jh03", "桐城市第二初级中学", "340881"},
+    {"jh04", "桐城市范岗初级中学", "340881"},
+    {"jh05", "安庆市石化第一中学", "340803"},
+};
+
 const cmd_demo_member_t cmd_demo_group[CMD_DEMO_MEMBERS] = {
     {"aqvtc", "安庆职业技术学院", "Anqing Vocational and Technical College",
      "lead", "安庆市人民政府", "340803", 11000, 0, 3000, 420, 15000, 6},

@@ -34,6 +34,21 @@ typedef struct {
 /* The members, in the order they are made. */
 extern const cmd_demo_member_t cmd_demo_group[CMD_DEMO_MEMBERS];
 
+/* The source schools the demo's students come from (the junior highs
+ * source_school names: jh00..jh05), registered at the coordinator so
+ * that the source-school incentive is payable (SPEC 12.3). */
+#define CMD_DEMO_SCHOOLS 6
+
+/* One source school: a `school` record of the coordinator. */
+typedef struct {
+    const char *code;   /* its key, as students' source_school names it */
+    const char *name;   /* its name */
+    const char *region; /* its county (GB/T 2260) */
+} cmd_demo_school_t;
+
+/* The schools, as `vocfed import school` gets them. */
+extern const cmd_demo_school_t cmd_demo_schools[CMD_DEMO_SCHOOLS];
+
 /* A batch of records of one member, built through the kinds table. */
 typedef struct {
     store_record_t *recs; /* the records */

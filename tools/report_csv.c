@@ -1,11 +1,14 @@
 /* vocfed: the report as CSV (see report_format.h): UTF-8 with a BOM,
  * CRLF, RFC 4180 quoting; one row per figure x year x breakdown bucket,
- * numbers as numbers (rates as fractions). */
+ * numbers as numbers (rates as fractions); then, in the same columns,
+ * the sections beside the figures (SPEC 12.3): breakdown "pending",
+ * "conflict", "excluded" and "roster". */
 #include "tools/report_format.h"
 #include "tools/report_model.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +77,128 @@ s_csv_row(void *ctx, const report_row_t *row)
     return ferror(out) ? -EIO : 0;
 }
 
+/* One row of a section beside the figures, in the figures' columns:
+ * texts are figure, zh, en, year, breakdown, bucket; then value and
+ * numerator (JSON numbers or NULL), no denominator nor target, and
+ * status. */
+static int
+s_csv_extra(FILE *out, const char *const texts[6], const json_t *value,
+            const json_t *num, const char *status)
+{
+    int rc;
+    for (size_t i = 0; i < 6; i++) {
+        if ((rc = s_csv_text(out, texts[i])))
+            return rc;
+        fputc(',', out);
+    }
+    s_csv_num(out, value);
+    fputc(',', out);
+    s_csv_num(out, num);
+    fputs(",,,", out);
+    if ((rc = s_csv_text(out, status)))
+        return rc;
+    fputs("\r\n", out);
+    return ferror(out) ? -EIO : 0;
+}
+
+/* The pending payment lines: breakdown "pending", bucket the payee,
+ * value the total, numerator the count. */
+static int
+s_csv_pending(const json_t *report, FILE *out)
+{
+    json_t *l;
+    size_t i;
+    int rc = 0;
+    json_array_foreach(json_object_get(report, "pending"), i, l)
+    {
+        const char *rest, *id = report_str(l, "figure");
+        json_t *f = report_subsidy_figure(report, id, &rest);
+        report_line_text_t t;
+        report_line_text(l, &t);
+        const char *texts[6] = {
+            id,     report_str(f, "zh"), report_str(f, "en"),
+            t.year, "pending",           report_str(l, "payee")};
+        if ((rc = s_csv_extra(out, texts, json_object_get(l, "total"),
+                              json_object_get(l, "count"), "pending")))
+            break;
+    }
+    return rc;
+}
+
+/* The contested claims: breakdown "conflict", bucket the person, value
+ * the number of claims, status who is paid and the others. */
+static int
+s_csv_conflicts(const json_t *report, FILE *out)
+{
+    json_t *c;
+    size_t i;
+    int rc = 0;
+    json_array_foreach(json_object_get(report, "conflicts"), i, c)
+    {
+        report_conflict_text_t t;
+        json_t *f = json_object_get(json_object_get(report, "figures"),
+                                    report_str(c, "figure"));
+        rc = report_conflict_text(report, c, &t);
+        size_t cap = rc ? 0 : strlen(t.paid) + strlen(t.others) + 32;
+        char *status = rc ? NULL : malloc(cap);
+        if (status) {
+            snprintf(status, cap, "paid: %s; others: %s", t.paid, t.others);
+            const char *texts[6] = {report_str(c, "figure"),
+                                    report_str(f, "zh"),
+                                    report_str(f, "en"),
+                                    t.year,
+                                    "conflict",
+                                    t.person};
+            json_t *n = json_integer((json_int_t)t.nothers + 1);
+            rc = n ? s_csv_extra(out, texts, n, NULL, status) : VOCFED_ENOMEM;
+            json_decref(n);
+        } else {
+            rc = VOCFED_ENOMEM;
+        }
+        free(status);
+        report_conflict_text_release(&t);
+        if (rc)
+            break;
+    }
+    return rc;
+}
+
+/* The excluded members (value: their records, status: why) and the
+ * roster state of each member that has one. */
+static int
+s_csv_members(const json_t *report, FILE *out)
+{
+    json_t *x, *m;
+    size_t i;
+    const char *id;
+    int rc = 0;
+    json_array_foreach(json_object_get(report, "excluded"), i, x)
+    {
+        const char *texts[6] = {"", "",         "",
+                                "", "excluded", report_str(x, "member")};
+        if ((rc = s_csv_extra(out, texts, json_object_get(x, "records"), NULL,
+                              report_str(x, "why"))))
+            return rc;
+    }
+    json_object_foreach(json_object_get(report, "members"), id, m)
+    {
+        char state[64];
+        if (!json_object_get(m, "roster"))
+            continue;
+        snprintf(state, sizeof state, "%s%s",
+                 json_is_string(json_object_get(m, "roster"))
+                     ? report_str(m, "roster")
+                     : "none",
+                 json_is_true(json_object_get(m, "quarantined"))
+                     ? " quarantined"
+                     : "");
+        const char *texts[6] = {"", "", "", "", "roster", id};
+        if ((rc = s_csv_extra(out, texts, NULL, NULL, state)))
+            return rc;
+    }
+    return rc;
+}
+
 int
 report_csv_write(const json_t *report, FILE *out)
 {
@@ -82,5 +207,12 @@ report_csv_write(const json_t *report, FILE *out)
           "figure,zh,en,year,breakdown,bucket,value,numerator,denominator,"
           "target,status\r\n",
           out);
-    return report_walk(report, REPORT_ALL, s_csv_row, out);
+    int rc = report_walk(report, REPORT_ALL, s_csv_row, out);
+    if (!rc)
+        rc = s_csv_pending(report, out);
+    if (!rc)
+        rc = s_csv_conflicts(report, out);
+    if (!rc)
+        rc = s_csv_members(report, out);
+    return rc;
 }

@@ -517,6 +517,87 @@ s_html_subsidies(FILE *out, const json_t *report)
     fputs("</tbody></table>\n", out);
 }
 
+/* The pending payment lines (SPEC 12.3), when the report has them. */
+static void
+s_html_pending(FILE *out, const json_t *report)
+{
+    json_t *list = json_object_get(report, "pending");
+    if (!list)
+        return;
+    fputs("<h3>" REPORT_PENDING_ZH " <span class=\"en\">" REPORT_PENDING_EN
+          "</span></h3>\n",
+          out);
+    if (json_array_size(list) == 0) {
+        fputs("<p>无 none</p>\n", out);
+        return;
+    }
+    fputs("<table><thead><tr><th>补助 Subsidy</th><th>年度 Year</th>"
+          "<th>收款方 Payee</th><th>编号 Code</th><th>数量 Count</th>"
+          "<th>单价 Amount (元)</th><th>合计 Total (元)</th></tr></thead>"
+          "<tbody>\n",
+          out);
+    for (size_t i = 0; i < json_array_size(list); i++)
+        s_html_line(out, report, json_array_get(list, i));
+    fputs("</tbody></table>\n", out);
+}
+
+/* The contested claims, under the rule that settles them. Returns 0 or
+ * VOCFED_ENOMEM. */
+static int
+s_html_conflicts(FILE *out, const json_t *report)
+{
+    json_t *list = json_object_get(report, "conflicts");
+    int rc = 0;
+    if (!list)
+        return 0;
+    fputs("<h2>争议申报 <span class=\"en\">Contested claims</span></h2>\n"
+          "<p>" REPORT_CONFLICT_RULE_ZH
+          " <span class=\"en\">" REPORT_CONFLICT_RULE_EN "</span></p>\n",
+          out);
+    if (json_array_size(list) == 0) {
+        fputs("<p>无 none</p>\n", out);
+        return 0;
+    }
+    fputs("<table><thead><tr><th>指标 Figure</th><th>年度 Year</th>"
+          "<th>人员 Person</th><th>支付 Paid</th><th>其他申报 Others</th>"
+          "</tr></thead><tbody>\n",
+          out);
+    for (size_t i = 0; i < json_array_size(list) && !rc; i++) {
+        report_conflict_text_t t;
+        rc = report_conflict_text(report, json_array_get(list, i), &t);
+        if (!rc) {
+            const char *cells[] = {t.label, t.year, t.person, t.paid, t.others};
+            fputs("<tr>", out);
+            s_html_tds(out, cells, 5, 5);
+            fputs("</tr>\n", out);
+        }
+        report_conflict_text_release(&t);
+    }
+    fputs("</tbody></table>\n", out);
+    return rc;
+}
+
+/* The members kept out of the figures, one sentence each. */
+static void
+s_html_excluded(FILE *out, const json_t *report)
+{
+    json_t *list = json_object_get(report, "excluded");
+    if (!list)
+        return;
+    fputs("<h3>不计入集团指标的成员 <span class=\"en\">Members kept out of "
+          "the figures</span></h3>\n",
+          out);
+    if (json_array_size(list) == 0)
+        fputs("<p>无 none</p>\n", out);
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        char line[512];
+        report_excluded_text(json_array_get(list, i), line, sizeof line);
+        fputs("<p>", out);
+        s_html(out, line);
+        fputs("</p>\n", out);
+    }
+}
+
 static void
 s_html_totals(FILE *out, const json_t *report)
 {
@@ -550,6 +631,7 @@ static void
 s_html_member(FILE *out, const char *id, const json_t *m)
 {
     report_member_text_t t;
+    char roster[96];
     report_member_text(m, &t);
     fputs("<tr><td>", out);
     s_html(out, id);
@@ -566,9 +648,11 @@ s_html_member(FILE *out, const char *id, const json_t *m)
     s_html(out, t.root);
     fputs("</code></td><td>", out);
     s_html(out, report_str(m, "checkpoint_time"));
-    fprintf(out, "</td><td class=\"%s\">%s</td></tr>\n",
-            t.behind ? "behind" : "",
+    fprintf(out, "</td><td class=\"%s\">%s</td><td>", t.behind ? "behind" : "",
             t.behind ? "落后 behind" : "最新 current");
+    report_roster_text(m, roster, sizeof roster);
+    s_html(out, roster);
+    fputs("</td></tr>\n", out);
 }
 
 /* State of listing the members behind. */
@@ -600,7 +684,8 @@ s_html_asof(FILE *out, const json_t *report)
           "<table><thead><tr><th>成员 Member</th><th>名称 Name</th>"
           "<th>角色 Role</th><th>隶属 Affiliation</th><th>区县 County</th>"
           "<th>条目 Entries</th><th>根 Root</th><th>检查点时间 Checkpoint "
-          "time</th><th>状态 State</th></tr></thead><tbody>\n",
+          "time</th><th>状态 State</th><th>名册 Roster</th></tr></thead>"
+          "<tbody>\n",
           out);
     json_object_foreach(members, id, m)
     {
@@ -691,8 +776,12 @@ report_html_write(const json_t *report, FILE *out)
     if ((rc = s_html_figures(out, report, ryear)))
         return rc;
     s_html_subsidies(out, report);
+    s_html_pending(out, report);
     s_html_totals(out, report);
+    if ((rc = s_html_conflicts(out, report)))
+        return rc;
     s_html_asof(out, report);
+    s_html_excluded(out, report);
     if ((rc = s_html_people(out, report)))
         return rc;
     fputs("<p class=\"meta\">vocfed report</p>\n</body>\n</html>\n", out);

@@ -259,6 +259,48 @@ int report_people(const json_t *report,
                   int (*fn)(void *ctx, const char *label, const json_t *n),
                   void *ctx) VOCFED_WUR;
 
+/* ---- the sections beside the figures (report_sections.c; SPEC 12.3) ----- */
+
+/* The rule for contested claims, said where the conflicts are listed. */
+#define REPORT_CONFLICT_RULE_ZH                                                \
+    "协调方最先收到的申报予以支付，其余申报列出，由秘书处裁定"
+#define REPORT_CONFLICT_RULE_EN                                                \
+    "the first claim received by the coordinator is paid; the others are "     \
+    "listed for the secretariat to settle"
+
+/* What pending payment lines are (the report's "pending"). */
+#define REPORT_PENDING_ZH "待定补助（生源学校未登记，暂不支付）"
+#define REPORT_PENDING_EN                                                      \
+    "Pending payments (source school not registered: not payable yet)"
+
+/* One contested claim of the report's "conflicts", as text. */
+typedef struct {
+    char *label;        /* the figure's label (report_subsidy_label) */
+    char year[32];      /* its year, or "-" */
+    const char *person; /* the person (pseudo_id), borrowed */
+    char *paid;         /* the claim paid: "m1 (jh1)" */
+    char *others;       /* the others in order: "m2 (crony); m3" */
+    size_t nothers;     /* how many others */
+} report_conflict_text_t;
+
+/* Fills t from one contested claim c. The strings are malloc'd: free
+ * with report_conflict_text_release (also after a failure). Returns 0 or
+ * VOCFED_ENOMEM. */
+int report_conflict_text(const json_t *report, const json_t *c,
+                         report_conflict_text_t *t) VOCFED_WUR;
+
+/* Frees what report_conflict_text allocated. */
+void report_conflict_text_release(report_conflict_text_t *t);
+
+/* One member of the report's "excluded" as a sentence: "已排除：撤销成员
+ * m9，42 条记录 excluded: revoked member m9, 42 records". */
+void report_excluded_text(const json_t *x, char *out, size_t cap);
+
+/* A member's roster state for people: "在册 active", "暂停 suspended",
+ * "撤销 revoked" (an unknown token itself), "-" without one; then
+ * " 隔离 quarantined" when it is. */
+void report_roster_text(const json_t *member, char *out, size_t cap);
+
 /* The status of the writes to out: 0, or -errno (-EIO when errno says
  * nothing). */
 int report_out_status(FILE *out) VOCFED_WUR;

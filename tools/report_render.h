@@ -1,7 +1,8 @@
 /* vocfed: renders the group's figures for `vocfed report` (DESIGN 7, 8).
  *
  * Takes the JSON object node_figures_json() makes (group, as_of, year,
- * members, figures, subsidies, subsidy_total, multi_member_people) and
+ * members, figures, subsidies, pending, subsidy_total, conflicts,
+ * excluded, multi_member_people; SPEC 12.3) and
  * writes it for people or programs: an aligned table (Chinese labels
  * first, English beside them, widths counted in terminal columns), the
  * JSON itself, CSV (one row per figure x year x breakdown bucket), one

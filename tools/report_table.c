@@ -171,15 +171,16 @@ s_table_figures(const json_t *report, FILE *out)
     return s_table_end(&t, rc, out);
 }
 
+/* The payment lines of list (the report's "subsidies" or "pending")
+ * under title. */
 static int
-s_table_subsidies(const json_t *report, FILE *out)
+s_table_lines(const json_t *report, json_t *list, const char *title, FILE *out)
 {
-    json_t *list = json_object_get(report, "subsidies");
     s_table_t t;
     size_t i;
     json_t *s;
     int rc = 0;
-    fputs("补助 Subsidies\n", out);
+    fprintf(out, "%s\n", title);
     if (json_array_size(list) == 0) {
         fputs("无 none\n\n", out);
         return 0;
@@ -205,6 +206,77 @@ s_table_subsidies(const json_t *report, FILE *out)
         free(label);
     }
     return s_table_end(&t, rc, out);
+}
+
+static int
+s_table_subsidies(const json_t *report, FILE *out)
+{
+    int rc = s_table_lines(report, json_object_get(report, "subsidies"),
+                           "补助 Subsidies", out);
+    json_t *pending = json_object_get(report, "pending");
+    if (!rc && pending)
+        rc = s_table_lines(report, pending,
+                           REPORT_PENDING_ZH " " REPORT_PENDING_EN, out);
+    return rc;
+}
+
+/* Contested claims (SPEC 12.3), with the rule that settles them. */
+static int
+s_table_conflicts(const json_t *report, FILE *out)
+{
+    json_t *list = json_object_get(report, "conflicts"), *c;
+    s_table_t t;
+    size_t i;
+    int rc = 0;
+    if (!list)
+        return 0;
+    fputs("争议申报 Contested claims: " REPORT_CONFLICT_RULE_ZH
+          "; " REPORT_CONFLICT_RULE_EN "\n",
+          out);
+    if (json_array_size(list) == 0) {
+        fputs("无 none\n\n", out);
+        return 0;
+    }
+    s_table_init(&t, "lllll");
+    s_table_add(&t,
+                (const char *const[]){"指标 Figure", "年度 Year", "人员 Person",
+                                      "支付 Paid", "其他申报 Others"});
+    json_array_foreach(list, i, c)
+    {
+        report_conflict_text_t ct;
+        if (!(rc = report_conflict_text(report, c, &ct)))
+            s_table_add(&t, (const char *const[]){ct.label, ct.year, ct.person,
+                                                  ct.paid, ct.others});
+        report_conflict_text_release(&ct);
+        if (rc)
+            break;
+    }
+    return s_table_end(&t, rc, out);
+}
+
+/* Members kept out of the figures: one sentence each. */
+static int
+s_table_excluded(const json_t *report, FILE *out)
+{
+    json_t *list = json_object_get(report, "excluded"), *x;
+    size_t i;
+    if (!list)
+        return 0;
+    fputs("不计入集团指标的成员 Members kept out of the figures\n", out);
+    if (json_array_size(list) == 0)
+        fputs("无 none\n", out);
+    json_array_foreach(list, i, x)
+    {
+        char line[512];
+        report_excluded_text(x, line, sizeof line);
+        char *clean = report_clean(line, "?");
+        if (!clean)
+            return VOCFED_ENOMEM;
+        fprintf(out, "%s\n", clean);
+        free(clean);
+    }
+    fputc('\n', out);
+    return 0;
 }
 
 static int
@@ -269,22 +341,25 @@ s_table_asof(const json_t *report, FILE *out)
         fputs("无成员 no members yet\n\n", out);
         return 0;
     }
-    s_table_init(&t, "lllllrlll");
-    s_table_add(&t, (const char *const[]){
-                        "成员 Member", "名称 Name", "角色 Role",
-                        "隶属 Affiliation", "区县 County", "条目 Entries",
-                        "根 Root", "检查点时间 Checkpoint time", "状态 State"});
+    s_table_init(&t, "lllllrllll");
+    s_table_add(&t,
+                (const char *const[]){
+                    "成员 Member", "名称 Name", "角色 Role", "隶属 Affiliation",
+                    "区县 County", "条目 Entries", "根 Root",
+                    "检查点时间 Checkpoint time", "状态 State", "名册 Roster"});
     json_object_foreach(members, id, m)
     {
         report_member_text_t mt;
+        char roster[96];
         report_member_text(m, &mt);
-        s_table_add(&t, (const char *const[]){
-                            id, report_member_name(report, id),
-                            report_str(m, "role"),
-                            report_str(m, "original_affiliation"),
-                            report_str(m, "region_code"), mt.size, mt.root,
-                            report_str(m, "checkpoint_time"),
-                            mt.behind ? "落后 behind" : "最新 current"});
+        report_roster_text(m, roster, sizeof roster);
+        s_table_add(
+            &t, (const char *const[]){
+                    id, report_member_name(report, id), report_str(m, "role"),
+                    report_str(m, "original_affiliation"),
+                    report_str(m, "region_code"), mt.size, mt.root,
+                    report_str(m, "checkpoint_time"),
+                    mt.behind ? "落后 behind" : "最新 current", roster});
     }
     int rc = s_table_print(&t, out);
     s_table_release(&t);
@@ -351,6 +426,10 @@ report_table_write(const json_t *report, FILE *out)
         rc = s_table_subsidies(report, out);
     if (!rc)
         rc = s_table_totals(report, out);
+    if (!rc)
+        rc = s_table_conflicts(report, out);
+    if (!rc)
+        rc = s_table_excluded(report, out);
     if (!rc)
         rc = s_table_asof(report, out);
     if (!rc)

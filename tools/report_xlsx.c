@@ -204,22 +204,12 @@ s_xbreakdown(s_xlsx_t *x, size_t k)
     return report_walk(x->rep, kind, s_xbucket_row, &s);
 }
 
-static void
-s_xsubsidies(s_xlsx_t *x)
+/* Payment lines of list from row r on; returns the next row. */
+static lxw_row_t
+s_xlines(s_xlsx_t *x, lxw_worksheet *ws, json_t *list, lxw_row_t r)
 {
-    static const char *const heads[] = {
-        "补助代码 Subsidy id", "补助 Subsidy",          "Subsidy (English)",
-        "年度 Year",           "收款方 Payee",          "收款方名称 Payee name",
-        "数量 Count",          "单价 Amount (元 yuan)", "合计 Total (元 yuan)",
-    };
-    static const double widths[] = {24, 24, 36, 10, 18, 28, 12, 18, 18};
-    lxw_worksheet *ws = s_xsheet(x, "补助 Subsidies", heads, widths, 9);
-    json_t *list = json_object_get(x->rep, "subsidies");
-    lxw_row_t r = 1;
     size_t i;
     json_t *s;
-    if (!ws)
-        return;
     json_array_foreach(list, i, s)
     {
         const char *rest;
@@ -236,12 +226,18 @@ s_xsubsidies(s_xlsx_t *x)
         s_xnum(x, ws, r, 8, json_object_get(s, "total"), x->num);
         r++;
     }
-    /* The totals against the budget, under the lines. */
+    return r;
+}
+
+/* The totals against the budget from row r on; returns the next row. */
+static lxw_row_t
+s_xtotals(s_xlsx_t *x, lxw_worksheet *ws, lxw_row_t r)
+{
     json_t *totals = json_object_get(x->rep, "subsidy_total");
     const char *year;
     json_t *v;
     if (json_object_size(totals) == 0)
-        return;
+        return r;
     r++;
     static const char *const th[] = {"年度 Year", "合计 Total (元 yuan)",
                                      "预算 Budget (元 yuan)", "状态 Status"};
@@ -259,6 +255,65 @@ s_xsubsidies(s_xlsx_t *x)
                NULL);
         r++;
     }
+    return r;
+}
+
+/* The contested claims from row r on (SPEC 12.3), under the rule that
+ * settles them; returns the next row. */
+static lxw_row_t
+s_xconflicts(s_xlsx_t *x, lxw_worksheet *ws, lxw_row_t r)
+{
+    static const char *const th[] = {"指标 Figure", "年度 Year", "人员 Person",
+                                     "支付 Paid", "其他申报 Others"};
+    json_t *list = json_object_get(x->rep, "conflicts"), *c;
+    size_t i;
+    if (!list)
+        return r;
+    s_xstr(x, ws, ++r, 0, "争议申报 Contested claims", x->bold);
+    s_xstr(x, ws, r++, 1, REPORT_CONFLICT_RULE_ZH "; " REPORT_CONFLICT_RULE_EN,
+           NULL);
+    for (lxw_col_t k = 0; k < 5; k++)
+        s_xstr(x, ws, r, k, th[k], x->bold);
+    r++;
+    json_array_foreach(list, i, c)
+    {
+        report_conflict_text_t ct;
+        if (report_conflict_text(x->rep, c, &ct)) {
+            x->oom = true;
+        } else {
+            s_xstr(x, ws, r, 0, ct.label, NULL);
+            s_xyear(x, ws, r, 1, ct.year);
+            s_xstr(x, ws, r, 2, ct.person, NULL);
+            s_xstr(x, ws, r, 3, ct.paid, NULL);
+            s_xstr(x, ws, r++, 4, ct.others, NULL);
+        }
+        report_conflict_text_release(&ct);
+    }
+    return r;
+}
+
+/* The subsidies sheet: the payable lines, the totals, the pending lines
+ * and the contested claims. */
+static void
+s_xsubsidies(s_xlsx_t *x)
+{
+    static const char *const heads[] = {
+        "补助代码 Subsidy id", "补助 Subsidy",          "Subsidy (English)",
+        "年度 Year",           "收款方 Payee",          "收款方名称 Payee name",
+        "数量 Count",          "单价 Amount (元 yuan)", "合计 Total (元 yuan)",
+    };
+    static const double widths[] = {24, 24, 36, 10, 18, 28, 12, 18, 18};
+    lxw_worksheet *ws = s_xsheet(x, "补助 Subsidies", heads, widths, 9);
+    json_t *pending = json_object_get(x->rep, "pending");
+    if (!ws)
+        return;
+    lxw_row_t r = s_xlines(x, ws, json_object_get(x->rep, "subsidies"), 1);
+    r = s_xtotals(x, ws, r);
+    if (pending) {
+        s_xstr(x, ws, ++r, 0, REPORT_PENDING_ZH " " REPORT_PENDING_EN, x->bold);
+        r = s_xlines(x, ws, pending, r + 1);
+    }
+    s_xconflicts(x, ws, r);
 }
 
 /* A sheet being filled row by row. */
@@ -297,6 +352,19 @@ s_xasof_footer(s_xlsx_t *x, lxw_worksheet *ws, lxw_row_t r)
     s_xrows_t s = {x, ws, r};
     if (report_people(x->rep, s_xperson, &s))
         x->oom = true;
+    json_t *excluded = json_object_get(x->rep, "excluded"), *e;
+    size_t i;
+    if (!excluded)
+        return;
+    s_xstr(x, ws, ++s.r, 0,
+           "不计入集团指标的成员 Members kept out of the figures", x->bold);
+    s.r++;
+    json_array_foreach(excluded, i, e)
+    {
+        char line[512];
+        report_excluded_text(e, line, sizeof line);
+        s_xstr(x, ws, s.r++, 0, line, NULL);
+    }
 }
 
 static void
@@ -313,12 +381,13 @@ s_xasof(s_xlsx_t *x)
         "根 Root",
         "检查点时间 Checkpoint time",
         "状态 State",
+        "名册 Roster",
     };
     static const char *const texts[] = {
         "name_zh", "name_en", "role", "original_affiliation", "region_code",
     };
-    static const double widths[] = {14, 28, 40, 14, 24, 12, 12, 68, 26, 14};
-    lxw_worksheet *ws = s_xsheet(x, "数据截至 As of", heads, widths, 10);
+    static const double widths[] = {14, 28, 40, 14, 24, 12, 12, 68, 26, 14, 24};
+    lxw_worksheet *ws = s_xsheet(x, "数据截至 As of", heads, widths, 11);
     json_t *members = json_object_get(x->rep, "members");
     lxw_row_t r = 1;
     const char *id;
@@ -327,6 +396,7 @@ s_xasof(s_xlsx_t *x)
         return;
     json_object_foreach(members, id, m)
     {
+        char roster[96];
         bool behind = json_is_true(json_object_get(m, "behind"));
         s_xstr(x, ws, r, 0, id, NULL);
         for (lxw_col_t c = 0; c < 5; c++)
@@ -335,6 +405,8 @@ s_xasof(s_xlsx_t *x)
         s_xstr(x, ws, r, 7, report_str(m, "root"), NULL);
         s_xstr(x, ws, r, 8, report_str(m, "checkpoint_time"), NULL);
         s_xstr(x, ws, r, 9, behind ? "落后 behind" : "最新 current", NULL);
+        report_roster_text(m, roster, sizeof roster);
+        s_xstr(x, ws, r, 10, roster, NULL);
         r++;
     }
     s_xasof_footer(x, ws, r + 1);

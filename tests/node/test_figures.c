@@ -181,6 +181,16 @@ s_group(s_group_t *g)
           "amount=500", NULL);
     s_put(&g->n, &g->coord, "subsidy_rule", "cross_city_incentive",
           "amount=1000", NULL);
+    /* The source schools the incentive pays (SPEC 12.3: a school not
+     * registered is pending). */
+    s_put(&g->n, &g->coord, "school", "jh1", "name=一中", "region_code=340803",
+          NULL);
+    s_put(&g->n, &g->coord, "school", "jh9", "name=九中", "region_code=340803",
+          NULL);
+    s_put(&g->n, &g->coord, "school", "jh2", "name=二中", "region_code=340803",
+          NULL);
+    s_put(&g->n, &g->coord, "school", "mal-crony", "name=某校",
+          "region_code=340803", NULL);
     s_put(&g->n, &g->coord, "industry", "auto", "name_zh=汽车", "leading=true",
           NULL);
     s_put(&g->n, &g->coord, "industry", "chem", "name_zh=化工", "leading=true",

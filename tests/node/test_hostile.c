@@ -228,6 +228,11 @@ test_claiming_member(void **state)
     char pid[2 * PROTO_HASH_LEN + 1];
     s_pid("v1", pid);
     th_coord_start(net);
+    /* The victim's source school is registered (SPEC 12.3: else its line
+     * is pending); the crony school is not. */
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "put", "school", "jh1",
+                          "name=一中", "region_code=340803"));
     s_put_secondary(net, victim, "v1", "jh1");
     s_sync_ok(net, victim);
 

@@ -977,6 +977,103 @@ test_kind_rules(void **state)
     assert_string_equal(err.reason_en, "the key of member is 'profile'");
 }
 
+/* Writes text to path. */
+static void
+s_write(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* `vocfed import school` at the coordinator registers source schools;
+ * a member is refused with the reason; a target or rule whose id is not
+ * in the figure catalogue is refused by put and by import (SPEC 11.1). */
+static void
+test_schools_and_catalogue(void **state)
+{
+    s_state_t *st = *state;
+    char c[128], m[128], csv[160], bad[160], tcsv[160];
+    th_run_t r;
+    snprintf(c, sizeof c, "%s/coord2", st->root);
+    snprintf(m, sizeof m, "%s/member2", st->root);
+    snprintf(csv, sizeof csv, "%s/schools.csv", st->root);
+    snprintf(bad, sizeof bad, "%s/bad_schools.csv", st->root);
+    snprintf(tcsv, sizeof tcsv, "%s/targets.csv", st->root);
+    s_write(csv, "code,name,region_code\n"
+                 "jh01,安庆市第十四中学,340803\n"
+                 "jh02,怀宁县石牌初级中学,340822\n");
+    s_write(bad, "code,name,region_code\njh03,桐城二中,3408\n");
+    s_write(tcsv, "key,value\nhv_enrolled:2027,15000\n"
+                  "no_such_figure:2027,1\n");
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", c, "init", "--coordinator", "--id",
+                    "anqing", "--name", "集团"),
+            NULL);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "init", "--id", S_AUTHOR,
+                    "--name", "学院", "--role", "school"),
+            NULL);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", c, "import", "school", csv), NULL);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", c, "get", "school", "jh02"), NULL);
+    assert_int_equal(r.status, 0);
+    json_t *j = th_json(r.out);
+    assert_string_equal(
+        json_string_value(th_jget(j, "body", "region_code", NULL)), "340822");
+    json_decref(j);
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", c, "import", "school", bad), NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "region_code"));
+    th_run_free(&r);
+    /* A member does not register schools. */
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "school", csv), NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "school"));
+    assert_non_null(strstr(r.err, "coordinator's"));
+    th_run_free(&r);
+
+    /* Targets and rules name the catalogue. */
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", c, "import", "target", tcsv), NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "no_such_figure:2027"));
+    assert_non_null(strstr(r.out, "not a figure of the catalogue"));
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", c, "put", "target",
+                    "no_such_figure:2027", "value=1"),
+            NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "not a figure of the catalogue"));
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", c, "put", "subsidy_rule",
+                    "no_such_rule:2026", "amount=1"),
+            NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "not a subsidy rule"));
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", c, "put", "subsidy_rule",
+                    "coop_class_subsidy:2026", "amount=120000"),
+            NULL);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+}
+
 int
 main(void)
 {
@@ -991,6 +1088,8 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_linkage, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_commands, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_schools_and_catalogue, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

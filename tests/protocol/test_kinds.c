@@ -333,6 +333,37 @@ test_op_and_body(void **state)
     assert_string_equal(err.field, "name");
 }
 
+/* The source schools (issue 10 item 3, SPEC 11.1): the coordinator's
+ * kind, key a code, name and a GB/T 2260 region required. */
+static void
+test_school_kind(void **state)
+{
+    (void)state;
+    const proto_kind_def_t *k = proto_kind_find("school");
+    proto_buf_t body;
+    proto_kind_error_t err;
+    const char *names[] = {"name", "region_code"};
+    const char *good[] = {"安庆市第十四中学", "340803"};
+    const char *bad[] = {"安庆市第十四中学", "3408"};
+    assert_non_null(k);
+    assert_true(k->coordinator_only);
+    assert_false(k->person);
+    assert_string_equal(k->key_column, "code");
+    assert_int_equal(k->key_form, PROTO_KEY_TEXT);
+    proto_buf_init(&body);
+    assert_int_equal(proto_kind_body(k, names, good, 2, &body, &err), 0);
+    assert_int_equal(s_check_put(k, "jh01", &body, &err), 0);
+    proto_buf_reset(&body);
+    assert_int_equal(proto_kind_body(k, names, bad, 2, &body, &err),
+                     VOCFED_EINVALID);
+    assert_string_equal(err.field, "region_code");
+    proto_buf_reset(&body);
+    assert_int_equal(proto_kind_body(k, names + 1, good + 1, 1, &body, &err),
+                     VOCFED_EINVALID);
+    assert_string_equal(err.field, "name");
+    proto_buf_release(&body);
+}
+
 int
 main(void)
 {
@@ -340,6 +371,7 @@ main(void)
         cmocka_unit_test(test_bodies_from_text_pass),
         cmocka_unit_test(test_each_wrong_refused),
         cmocka_unit_test(test_op_and_body),
+        cmocka_unit_test(test_school_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -707,6 +707,121 @@ test_xlsx(void **state)
     th_rmdir(dir);
 }
 
+/* A report with the sections beside the figures (SPEC 12.3): a pending
+ * source-school line, a contested claim (paid, two others; a payee that
+ * needs escaping), an excluded member, and each member's roster state. */
+static const char s_fixture_sections[] =
+    "{\"group\": \"coord\", \"as_of\": \"2026-12-01T00:00:00Z\","
+    " \"year\": 2026,"
+    " \"members\": {"
+    "  \"m1\": {\"name_zh\": \"一校\", \"size\": 10, \"root\": \"aa\","
+    "   \"behind\": false, \"roster\": \"active\", \"quarantined\": false},"
+    "  \"m2\": {\"name_zh\": \"二校\", \"size\": 5, \"root\": \"bb\","
+    "   \"behind\": false, \"roster\": \"suspended\", \"quarantined\": true},"
+    "  \"m9\": {\"name_zh\": \"九校\", \"size\": 42, \"root\": \"cc\","
+    "   \"behind\": true, \"roster\": \"revoked\", \"quarantined\": false},"
+    "  \"m7\": {\"name_zh\": \"七校\", \"size\": 1, \"root\": \"dd\","
+    "   \"behind\": false, \"roster\": null, \"quarantined\": false}"
+    " },"
+    " \"figures\": {"
+    "  \"source_school_incentive\": {\"zh\": \"生源学校奖励\", \"en\":"
+    "   \"source-school incentive\", \"unit\": \"yuan\", \"by_year\": {"
+    "   \"2025\": {\"value\": 500, \"count\": 1, \"amount\": 500,"
+    "    \"by_payee\": {\"jh1\": 500}, \"by_member\": {\"m1\": 500},"
+    "    \"pending\": {\"crony\": 1000}, \"pending_value\": 1000}}},"
+    "  \"subsidy_total\": {\"zh\": \"奖补合计\", \"en\": \"subsidy total\","
+    "   \"unit\": \"yuan\", \"by_year\": {\"2025\": {\"value\": 500,"
+    "   \"budget\": 5000000, \"status\": \"within\"}}}"
+    " },"
+    " \"subsidies\": [{\"figure\": \"source_school_incentive\", \"year\":"
+    "  2025, \"payee\": \"jh1\", \"payee_name\": \"一中\", \"count\": 1,"
+    "  \"amount\": 500, \"total\": 500}],"
+    " \"pending\": [{\"figure\": \"source_school_incentive\", \"year\": 2025,"
+    "  \"payee\": \"crony\", \"count\": 2, \"amount\": 500, \"total\": 1000,"
+    "  \"reason\": \"source school not registered\"}],"
+    " \"subsidy_total\": {\"2025\": {\"value\": 500, \"budget\": 5000000,"
+    "  \"status\": \"within\"}},"
+    " \"conflicts\": [{\"figure\": \"source_school_incentive\", \"counter\":"
+    "  \"ssi\", \"year\": 2025, \"person\": \"abc123\", \"paid\":"
+    "  {\"member\": \"m1\", \"payee\": \"jh1\"}, \"others\": ["
+    "  {\"member\": \"m2\", \"payee\": \"<cr&ny>\"},"
+    "  {\"member\": \"m9\", \"payee\": \"\"}]}],"
+    " \"excluded\": [{\"member\": \"m9\", \"why\": \"revoked\","
+    "  \"records\": 42}],"
+    " \"multi_member_people\": {\"people\": 1}}";
+
+/* The sections in every format: the rule said, who is paid, the others
+ * in order, the pending line apart, the excluded sentence, the roster. */
+static void
+test_sections(void **state)
+{
+    (void)state;
+    json_t *rep = th_json(s_fixture_sections);
+    char *t = s_render(rep, CMD_REPORT_TABLE, false, NULL);
+    assert_non_null(strstr(t, "the first claim received by the coordinator "
+                              "is paid; the others are listed for the "
+                              "secretariat to settle"));
+    assert_non_null(strstr(t, "m1 (jh1)"));
+    assert_non_null(strstr(t, "m2 (<cr&ny>); m9"));
+    assert_non_null(strstr(t, "abc123"));
+    assert_non_null(strstr(t, "excluded: revoked member m9, 42 records"));
+    assert_non_null(strstr(t, "已排除：撤销成员 m9，42 条记录"));
+    assert_non_null(strstr(t, "Pending payments"));
+    assert_non_null(strstr(t, "crony"));
+    assert_non_null(strstr(t, "1,000"));
+    assert_non_null(strstr(t, "暂停 suspended 隔离 quarantined"));
+    assert_non_null(strstr(t, "撤销 revoked"));
+    assert_non_null(strstr(t, "在册 active"));
+    /* the pending line is not among the subsidies */
+    const char *sub = strstr(t, "补助 Subsidies\n");
+    const char *pend = strstr(t, "Pending payments");
+    assert_true(sub && pend && sub < pend);
+    char *subs = strndup(sub, (size_t)(pend - sub));
+    assert_non_null(subs);
+    assert_null(strstr(subs, "crony"));
+    free(subs);
+    assert_true(s_check_tables(t) >= 4);
+    free(t);
+
+    char *h = s_render(rep, CMD_REPORT_HTML, false, NULL);
+    s_html_nesting(h);
+    assert_non_null(strstr(h, "m2 (&lt;cr&amp;ny&gt;); m9"));
+    assert_non_null(strstr(h, "the first claim received by the coordinator"));
+    assert_non_null(strstr(h, "excluded: revoked member m9, 42 records"));
+    assert_non_null(strstr(h, "<th>名册 Roster</th>"));
+    assert_non_null(strstr(h, "暂停 suspended 隔离 quarantined"));
+    free(h);
+
+    char *c = s_render(rep, CMD_REPORT_CSV, false, NULL);
+    assert_non_null(strstr(c, "source_school_incentive,生源学校奖励,"
+                              "source-school incentive,2025,pending,crony,"
+                              "1000,2,,,pending\r\n"));
+    assert_non_null(strstr(c, ",2025,conflict,abc123,3,,,,"
+                              "paid: m1 (jh1); others: m2 (<cr&ny>); m9\r\n"));
+    assert_non_null(strstr(c, ",,,,excluded,m9,42,,,,revoked\r\n"));
+    assert_non_null(strstr(c, ",,,,roster,m2,,,,,suspended quarantined\r\n"));
+    assert_non_null(strstr(c, ",,,,roster,m7,,,,,none\r\n"));
+    free(c);
+
+    char dir[64], path[128], cmd[512];
+    th_tmpdir(dir);
+    snprintf(path, sizeof path, "%s/s.xlsx", dir);
+    assert_int_equal(cmd_report_xlsx(rep, path), 0);
+    if (system("command -v unzip >/dev/null 2>&1") == 0) {
+        snprintf(cmd, sizeof cmd, "unzip -p '%s' xl/sharedStrings.xml", path);
+        char *ss = s_popen(cmd);
+        assert_non_null(strstr(ss, "the first claim received by the "
+                                   "coordinator is paid"));
+        assert_non_null(strstr(ss, "m2 (&lt;cr&amp;ny&gt;); m9"));
+        assert_non_null(strstr(ss, "excluded: revoked member m9, 42 records"));
+        assert_non_null(strstr(ss, "Pending payments"));
+        assert_non_null(strstr(ss, "名册 Roster"));
+        free(ss);
+    }
+    th_rmdir(dir);
+    json_decref(rep);
+}
+
 /* ---- errors and odd shapes --------------------------------------------- */
 
 static void
@@ -769,14 +884,16 @@ test_errors(void **state)
 
 /* ---- the same bytes as before ------------------------------------------ */
 
-/* The fixtures of the golden files: the report above and the odd shapes
- * of test_errors, in this order. */
+/* The fixtures of the golden files: the report above, the odd shapes of
+ * test_errors and the report with the sections (s_fixture_sections), in
+ * this order. */
 static const char *const s_golden_odd[] = {
     "{\"figures\": {}}",
     "{\"figures\": {\"hv_enrolled\": {}}, \"members\": 3}",
     "{\"figures\": {\"a\": {\"by_year\": {}}, \"b\": {\"by_year\":"
     " {\"x\": 1, \"2026\": {\"value\": \"?\", \"by_member\": [1]}}}},"
     " \"subsidies\": {}, \"subsidy_total\": [], \"year\": -1}",
+    s_fixture_sections,
 };
 
 /* The workbook's parts that do not hold the time it was made. */
@@ -1090,6 +1207,7 @@ main(void)
         cmocka_unit_test(test_xlsx),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_golden),
+        cmocka_unit_test(test_sections),
         cmocka_unit_test_setup_teardown(test_command, s_net_setup,
                                         s_net_teardown),
     };

@@ -1,0 +1,488 @@
+/* Tests of the report model's rules (issue 10 items 3, 4, 5; SPEC 11.1,
+ * 12.3): subsidy rules by year, targets and rules that must name the
+ * figure catalogue, the source-school incentive payable only to a
+ * registered `school`, and the sections beside the figures (conflicts
+ * and exclusions fed by hand to the callbacks the engine calls; roster
+ * states). */
+#include "node/figures.h"
+#include "node/figures_catalogue.h"
+#include "node/figures_sections.h"
+#include "node/node.h"
+#include "node/roster.h"
+#include "protocol/kinds.h"
+#include "tests/harness.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+/* One author of the test store. */
+typedef struct {
+    char id[PROTO_ID_MAX + 1]; /* author id */
+    uint8_t pk[32];            /* its key */
+    uint8_t sk[64];            /* its secret key */
+} s_author_t;
+
+/* A coordinator's store with two members. */
+typedef struct {
+    char dir[64];             /* temp folder */
+    store_t *st;              /* the store */
+    s_author_t coord, m1, m2; /* the coordinator and two members */
+} s_group_t;
+
+static void
+s_author(s_author_t *a, const char *id, uint8_t seed_byte)
+{
+    uint8_t seed[32];
+    memset(seed, seed_byte, sizeof seed);
+    snprintf(a->id, sizeof a->id, "%s", id);
+    crypto_sign_seed_keypair(a->pk, a->sk, seed);
+}
+
+static void
+s_open(s_group_t *g)
+{
+    store_opts_t o = {.create = true};
+    th_tmpdir(g->dir);
+    assert_int_equal(store_open(g->dir, &o, &g->st), 0);
+    s_author(&g->coord, "coord", 1);
+    s_author(&g->m1, "m1", 2);
+    s_author(&g->m2, "m2", 3);
+    assert_int_equal(store_author_add(g->st, "coord", g->coord.pk), 0);
+    assert_int_equal(store_author_add(g->st, "m1", g->m1.pk), 0);
+    assert_int_equal(store_author_add(g->st, "m2", g->m2.pk), 0);
+    assert_int_equal(node_figures_attach(g->st, "coord"), 0);
+}
+
+static void
+s_close(s_group_t *g)
+{
+    store_destroy(&g->st);
+    th_rmdir(g->dir);
+}
+
+/* put KIND KEY "f=v" ... NULL by author a through node_append_as (the
+ * coordinator's role for the coordinator). Returns its status. */
+static int
+s_try(s_group_t *g, const s_author_t *a, const char *kind, const char *key, ...)
+{
+    const char *names[16], *values[16];
+    char buf[16][128];
+    size_t k = 0;
+    va_list ap;
+    va_start(ap, key);
+    for (const char *fv = va_arg(ap, const char *); fv;
+         fv = va_arg(ap, const char *)) {
+        snprintf(buf[k], sizeof buf[k], "%s", fv);
+        char *eq = strchr(buf[k], '=');
+        assert_non_null(eq);
+        *eq = 0;
+        names[k] = buf[k];
+        values[k++] = eq + 1;
+    }
+    va_end(ap);
+    proto_buf_t body;
+    proto_buf_init(&body);
+    assert_int_equal(
+        proto_kind_body(proto_kind_find(kind), names, values, k, &body, NULL),
+        0);
+    store_record_t r = {PROTO_OP_PUT, kind, key, body.data, body.len};
+    int rc = node_append_as(g->st, a->id, a->sk, a == &g->coord, &r, 1, 0, NULL,
+                            NULL);
+    proto_buf_release(&body);
+    return rc;
+}
+
+#define S_PUT(...) assert_int_equal(s_try(__VA_ARGS__, NULL), 0)
+
+#define PID(c)                                                                 \
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" c
+
+static json_t *
+s_report(s_group_t *g)
+{
+    json_t *j = NULL;
+    assert_int_equal(node_figures_json(g->st, "coord", 0, &j), 0);
+    return j;
+}
+
+/* figures.<id>.by_year.<year>.<field> as a number (0 when absent). */
+static double
+s_num(json_t *j, const char *id, const char *year, const char *field)
+{
+    return json_number_value(
+        th_jget(j, "figures", id, "by_year", year, field, NULL));
+}
+
+/* A subsidy rule applies from its year on; a key without a year to every
+ * year; without a record, the catalogue's default. */
+static void
+test_rules_by_year(void **state)
+{
+    (void)state;
+    s_group_t g;
+    s_open(&g);
+    S_PUT(&g, &g.coord, "subsidy_rule", "coop_class_subsidy", "amount=100000",
+          "threshold=20");
+    S_PUT(&g, &g.coord, "subsidy_rule", "coop_class_subsidy:2026",
+          "amount=120000", "threshold=20");
+    S_PUT(&g, &g.coord, "subsidy_rule", "subsidy_total:2025", "amount=0",
+          "budget=6000000");
+    S_PUT(&g, &g.coord, "subsidy_rule", "cross_city_incentive:2025",
+          "amount=800");
+    for (int y = 2024; y <= 2026; y++) {
+        char key[16], cohort[32];
+        snprintf(key, sizeof key, "c%d", y);
+        snprintf(cohort, sizeof cohort, "cohort_year=%d", y);
+        S_PUT(&g, &g.m1, "coop_class", key, "enterprise=江淮", cohort,
+              "students_at_start=20", "kind=order");
+    }
+    S_PUT(&g, &g.m1, "student", PID("1"), "level=secondary", "status=enrolled",
+          "intake_year=2024", "origin_region=340100");
+    S_PUT(&g, &g.m1, "student", PID("2"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340100");
+    json_t *j = s_report(&g);
+    assert_int_equal(s_num(j, "coop_class_subsidy", "2024", "value"), 100000);
+    assert_int_equal(s_num(j, "coop_class_subsidy", "2025", "value"), 100000);
+    assert_int_equal(s_num(j, "coop_class_subsidy", "2026", "value"), 120000);
+    assert_int_equal(s_num(j, "coop_class_subsidy", "2026", "amount"), 120000);
+    /* No rule before 2025: the catalogue's 1000; 800 from 2025. */
+    assert_int_equal(s_num(j, "cross_city_incentive", "2024", "value"), 1000);
+    assert_int_equal(s_num(j, "cross_city_incentive", "2025", "value"), 800);
+    assert_int_equal(s_num(j, "subsidy_total", "2024", "budget"), 5000000);
+    assert_int_equal(s_num(j, "subsidy_total", "2025", "budget"), 6000000);
+    assert_int_equal(s_num(j, "subsidy_total", "2026", "budget"), 6000000);
+    assert_int_equal(s_num(j, "subsidy_total", "2026", "value"), 120000);
+    json_decref(j);
+
+    /* Changing the 2026 amount does not reprice 2024. */
+    S_PUT(&g, &g.coord, "subsidy_rule", "coop_class_subsidy:2026",
+          "amount=150000");
+    j = s_report(&g);
+    assert_int_equal(s_num(j, "coop_class_subsidy", "2024", "value"), 100000);
+    assert_int_equal(s_num(j, "coop_class_subsidy", "2026", "value"), 150000);
+    json_decref(j);
+    s_close(&g);
+}
+
+/* A target or rule whose id is not in the catalogue is refused when the
+ * coordinator writes it, with a message; a del is not checked. */
+static void
+test_catalogue_keys(void **state)
+{
+    (void)state;
+    s_group_t g;
+    proto_kind_error_t err;
+    s_open(&g);
+    assert_int_equal(
+        s_try(&g, &g.coord, "target", "no_such:2027", "value=1", NULL),
+        VOCFED_EINVALID);
+    assert_int_equal(
+        s_try(&g, &g.coord, "target", "hv_enrolled", "value=1", NULL),
+        VOCFED_EINVALID);
+    assert_int_equal(
+        s_try(&g, &g.coord, "target", "hv_enrolled:1999", "value=1", NULL),
+        VOCFED_EINVALID);
+    assert_int_equal(
+        s_try(&g, &g.coord, "subsidy_rule", "no_such", "amount=1", NULL),
+        VOCFED_EINVALID);
+    assert_int_equal(
+        s_try(&g, &g.coord, "subsidy_rule", "no_such:2026", "amount=1", NULL),
+        VOCFED_EINVALID);
+    /* a figure id that is not a rule's */
+    assert_int_equal(s_try(&g, &g.coord, "subsidy_rule", "consortium_award",
+                           "amount=1", NULL),
+                     VOCFED_EINVALID);
+    S_PUT(&g, &g.coord, "target", "hv_enrolled:2027", "value=14000");
+    S_PUT(&g, &g.coord, "subsidy_rule", "consortium_award_national:2026",
+          "amount=1");
+    S_PUT(&g, &g.coord, "subsidy_rule", "subsidy_total", "amount=0",
+          "budget=1");
+
+    assert_int_equal(node_figcat_check("target", "no_such:2027", &err),
+                     VOCFED_EINVALID);
+    assert_string_equal(err.value, "no_such:2027");
+    assert_non_null(strstr(err.reason_en, "not a figure of the catalogue"));
+    assert_int_equal(node_figcat_check("target", "hv_enrolled", &err),
+                     VOCFED_EINVALID);
+    assert_non_null(strstr(err.reason_en, "<figure id>:<year>"));
+    assert_int_equal(node_figcat_check("subsidy_rule", "x:2026", &err),
+                     VOCFED_EINVALID);
+    assert_non_null(strstr(err.reason_en, "not a subsidy rule"));
+    assert_int_equal(node_figcat_check("student", "anything", &err), 0);
+
+    int year;
+    char id[64];
+    assert_true(node_figcat_key_year("a:b:2030", id, sizeof id, &year));
+    assert_string_equal(id, "a:b");
+    assert_int_equal(year, 2030);
+    assert_true(node_figcat_key_year("abc:0999", id, sizeof id, &year));
+    assert_string_equal(id, "abc:0999");
+    assert_int_equal(year, 0);
+    assert_false(node_figcat_key_year("abcdef", id, 3, &year));
+
+    /* A del of such a record is not checked: the store says it is not
+     * there, not that the key is refused. */
+    store_record_t del = {PROTO_OP_DEL, "target", "no_such:2027", NULL, 0};
+    assert_int_not_equal(
+        node_append_as(g.st, "coord", g.coord.sk, true, &del, 1, 0, NULL, NULL),
+        VOCFED_EINVALID);
+    s_close(&g);
+}
+
+/* The lines of figure id and year in the array arr: their sum. */
+static int64_t
+s_lines(json_t *arr, const char *id, int year, size_t *n)
+{
+    size_t i;
+    json_t *l;
+    int64_t sum = 0;
+    *n = 0;
+    json_array_foreach(arr, i, l)
+    {
+        if (strcmp(json_string_value(json_object_get(l, "figure")), id) ||
+            json_integer_value(json_object_get(l, "year")) != year)
+            continue;
+        sum += json_integer_value(json_object_get(l, "total"));
+        (*n)++;
+    }
+    return sum;
+}
+
+/* A source-school line whose school is not registered is pending: listed
+ * with its amount, counted neither in the figure nor in the total. */
+static void
+test_school_pending(void **state)
+{
+    (void)state;
+    s_group_t g;
+    size_t n;
+    s_open(&g);
+    const proto_kind_def_t *k = proto_kind_find("school");
+    assert_non_null(k);
+    assert_true(k->coordinator_only);
+    assert_int_equal(s_try(&g, &g.m1, "school", "jh1", "name=一中",
+                           "region_code=340803", NULL),
+                     VOCFED_EINVALID);
+    S_PUT(&g, &g.coord, "school", "jh1", "name=一中", "region_code=340803");
+    S_PUT(&g, &g.m1, "student", PID("1"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340803", "source_school=jh1");
+    S_PUT(&g, &g.m1, "student", PID("2"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340803", "source_school=crony");
+    S_PUT(&g, &g.m2, "student", PID("3"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340822", "source_school=crony");
+    json_t *j = s_report(&g);
+    const char *f = "source_school_incentive";
+    assert_int_equal(s_num(j, f, "2025", "value"), 500);
+    assert_int_equal(s_num(j, f, "2025", "count"), 1);
+    assert_int_equal(s_num(j, f, "2025", "pending_value"), 1000);
+    assert_int_equal(
+        json_integer_value(th_jget(j, "figures", f, "by_year", "2025",
+                                   "pending", "crony", NULL)),
+        1000);
+    assert_null(
+        th_jget(j, "figures", f, "by_year", "2025", "by_payee", "crony", NULL));
+    assert_int_equal(
+        json_integer_value(th_jget(j, "figures", f, "by_year", "2025",
+                                   "by_member", "m1", NULL)),
+        500);
+    assert_null(
+        th_jget(j, "figures", f, "by_year", "2025", "by_member", "m2", NULL));
+    assert_int_equal(s_num(j, "subsidy_total", "2025", "value"), 500);
+    /* the payable lines add up to the figure; the pending one is apart */
+    assert_int_equal(s_lines(json_object_get(j, "subsidies"), f, 2025, &n),
+                     500);
+    assert_int_equal(n, 1);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(j, "subsidies"), 0), "payee_name")),
+        "一中");
+    assert_int_equal(s_lines(json_object_get(j, "pending"), f, 2025, &n), 1000);
+    assert_int_equal(n, 1);
+    json_t *p = json_array_get(json_object_get(j, "pending"), 0);
+    assert_string_equal(json_string_value(json_object_get(p, "payee")),
+                        "crony");
+    assert_int_equal(json_integer_value(json_object_get(p, "count")), 2);
+    json_decref(j);
+
+    /* Registered: payable. */
+    S_PUT(&g, &g.coord, "school", "crony", "name=二中", "region_code=340822");
+    j = s_report(&g);
+    assert_int_equal(s_num(j, f, "2025", "value"), 1500);
+    assert_int_equal(s_num(j, f, "2025", "pending_value"), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "pending")), 0);
+    assert_int_equal(s_num(j, "subsidy_total", "2025", "value"), 1500);
+    json_decref(j);
+    s_close(&g);
+}
+
+/* The callbacks the engine calls, fed by hand: a contested claim and an
+ * excluded member as the report lists them. */
+static void
+test_sections_json(void **state)
+{
+    (void)state;
+    json_t *arr = json_array();
+    node_fig_claim_t claims[3] = {
+        {"m1", "jh1", 1}, {"m2", "crony", 1}, {"m3", "", 1}};
+    assert_int_equal(
+        node_fig_conflict_json(arr, NODE_C_SSI, 2025, "p:" PID("1"), claims, 3),
+        0);
+    assert_int_equal(
+        node_fig_conflict_json(arr, NODE_C_CCI, 2026, "u:x", claims, 2), 0);
+    assert_int_equal(json_array_size(arr), 2);
+    json_t *c = json_array_get(arr, 0);
+    assert_string_equal(json_string_value(json_object_get(c, "figure")),
+                        "source_school_incentive");
+    assert_string_equal(json_string_value(json_object_get(c, "counter")),
+                        "ssi");
+    assert_int_equal(json_integer_value(json_object_get(c, "year")), 2025);
+    assert_string_equal(json_string_value(json_object_get(c, "person")),
+                        PID("1"));
+    assert_string_equal(json_string_value(th_jget(c, "paid", "member", NULL)),
+                        "m1");
+    assert_string_equal(json_string_value(th_jget(c, "paid", "payee", NULL)),
+                        "jh1");
+    assert_int_equal(json_array_size(json_object_get(c, "others")), 2);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(c, "others"), 0), "payee")),
+        "crony");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(c, "others"), 1), "member")),
+        "m3");
+    c = json_array_get(arr, 1);
+    assert_string_equal(json_string_value(json_object_get(c, "figure")),
+                        "cross_city_incentive");
+    assert_string_equal(json_string_value(json_object_get(c, "person")), "u:x");
+    json_decref(arr);
+
+    arr = json_array();
+    assert_int_equal(node_fig_excluded_json(arr, "m9", "revoked", 42), 0);
+    c = json_array_get(arr, 0);
+    assert_string_equal(json_string_value(json_object_get(c, "member")), "m9");
+    assert_string_equal(json_string_value(json_object_get(c, "why")),
+                        "revoked");
+    assert_int_equal(json_integer_value(json_object_get(c, "records")), 42);
+    json_decref(arr);
+}
+
+/* Each member's roster state and quarantine; the conflicts and excluded
+ * sections are there (empty until the engine reports any). */
+static void
+test_roster_states(void **state)
+{
+    (void)state;
+    s_group_t g;
+    s_author_t m3;
+    s_open(&g);
+    s_author(&m3, "m3", 4);
+    assert_int_equal(
+        node_roster_add(g.st, "coord", g.coord.sk, "m3", m3.pk, "三", "school"),
+        0);
+    assert_int_equal(node_roster_add(g.st, "coord", g.coord.sk, "m4",
+                                     (s_author(&m3, "m4", 5), m3.pk), "四",
+                                     "school"),
+                     0);
+    assert_int_equal(node_roster_set_status(g.st, "coord", g.coord.sk, "m3",
+                                            NODE_MEMBER_SUSPENDED),
+                     0);
+    assert_int_equal(node_roster_set_status(g.st, "coord", g.coord.sk, "m4",
+                                            NODE_MEMBER_REVOKED),
+                     0);
+    json_t *j = s_report(&g);
+    assert_string_equal(
+        json_string_value(th_jget(j, "members", "m3", "roster", NULL)),
+        "suspended");
+    assert_string_equal(
+        json_string_value(th_jget(j, "members", "m4", "roster", NULL)),
+        "revoked");
+    /* registered as an author without a roster entry */
+    assert_true(json_is_null(th_jget(j, "members", "m1", "roster", NULL)));
+    assert_true(
+        json_is_false(th_jget(j, "members", "m3", "quarantined", NULL)));
+    assert_true(json_is_array(json_object_get(j, "conflicts")));
+    assert_true(json_is_array(json_object_get(j, "excluded")));
+    assert_true(json_is_array(json_object_get(j, "pending")));
+    json_decref(j);
+    s_close(&g);
+}
+
+/* With the claims engine: a contested claim and a revoked member as the
+ * report lists them (first claim paid, the other listed; the revoked
+ * member excluded with its records, its roster state shown). */
+static void
+test_sections_from_engine(void **state)
+{
+    (void)state;
+    s_group_t g;
+    char pk[80];
+    s_open(&g);
+    S_PUT(&g, &g.coord, "school", "jh1", "name=一中", "region_code=340803");
+    S_PUT(&g, &g.m1, "student", PID("1"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340803", "source_school=jh1");
+    S_PUT(&g, &g.m2, "student", PID("1"), "level=secondary", "status=enrolled",
+          "intake_year=2025", "origin_region=340803", "source_school=crony");
+    S_PUT(&g, &g.m2, "student", PID("2"), "level=higher", "status=enrolled",
+          "intake_year=2025");
+    json_t *j = s_report(&g);
+    json_t *c = json_array_get(json_object_get(j, "conflicts"), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "conflicts")), 1);
+    assert_string_equal(json_string_value(json_object_get(c, "figure")),
+                        "source_school_incentive");
+    assert_string_equal(json_string_value(json_object_get(c, "person")),
+                        PID("1"));
+    assert_string_equal(json_string_value(th_jget(c, "paid", "member", NULL)),
+                        "m1");
+    assert_string_equal(json_string_value(th_jget(c, "paid", "payee", NULL)),
+                        "jh1");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(c, "others"), 0), "member")),
+        "m2");
+    assert_int_equal(s_num(j, "source_school_incentive", "2025", "value"), 500);
+    assert_int_equal(json_array_size(json_object_get(j, "excluded")), 0);
+    json_decref(j);
+
+    /* m2 revoked: out of the figures, listed apart with its records. */
+    strcpy(pk, "pubkey=");
+    sodium_bin2hex(pk + 7, sizeof pk - 7, g.m2.pk, 32);
+    S_PUT(&g, &g.coord, "member_key", "m2", pk, "status=revoked");
+    j = s_report(&g);
+    json_t *x = json_array_get(json_object_get(j, "excluded"), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "excluded")), 1);
+    assert_string_equal(json_string_value(json_object_get(x, "member")), "m2");
+    assert_string_equal(json_string_value(json_object_get(x, "why")),
+                        "revoked");
+    assert_int_equal(json_integer_value(json_object_get(x, "records")), 2);
+    assert_string_equal(
+        json_string_value(th_jget(j, "members", "m2", "roster", NULL)),
+        "revoked");
+    assert_int_equal(json_array_size(json_object_get(j, "conflicts")), 0);
+    json_decref(j);
+    s_close(&g);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rules_by_year),
+        cmocka_unit_test(test_catalogue_keys),
+        cmocka_unit_test(test_school_pending),
+        cmocka_unit_test(test_sections_json),
+        cmocka_unit_test(test_roster_states),
+        cmocka_unit_test(test_sections_from_engine),
+    };
+    if (sodium_init() < 0)
+        return 1;
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
