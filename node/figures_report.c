@@ -14,7 +14,10 @@
 #include <string.h>
 #include <time.h>
 
-#define S_YEARS_MAX 64 /* years one report lists */
+#define S_YEARS_MAX                                                            \
+    128 /* years one report lists: more than the kinds                         \
+         * table allows (2000-2100), so no member can push                     \
+         * a year out */
 
 /* Counters read back: "f|fig|year|dim|bucket" -> value, kept as a JSON
  * tree fig -> year -> dim -> bucket -> value for easy lookup. */
