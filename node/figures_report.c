@@ -14,10 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#define S_YEARS_MAX                                                            \
-    128 /* years one report lists: more than the kinds                         \
-         * table allows (2000-2100), so no member can push                     \
-         * a year out */
+/* Years one report lists: more than the kinds table allows (2000-2100),
+ * so no member's years can push another's out. */
+#define S_YEARS_MAX 128
 
 /* Counters read back: "f|fig|year|dim|bucket" -> value, kept as a JSON
  * tree fig -> year -> dim -> bucket -> value for easy lookup. */
