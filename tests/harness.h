@@ -141,7 +141,7 @@ long long th_jint(json_t *j, ...);
 
 /* ---- a replication network -------------------------------------------- */
 
-#define TH_NET_MAX 8 /* members in one network */
+#define TH_NET_MAX 16 /* members in one network */
 
 /* One node: a store and, while it runs, its daemon. */
 typedef struct {

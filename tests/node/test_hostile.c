@@ -322,6 +322,124 @@ test_claiming_member(void **state)
     net->passed = true;
 }
 
+/* One lie of issue 10's list: what a member signs and what the
+ * coordinator's refusal names. */
+typedef struct {
+    const char *member; /* a liar of its own (its log stays stuck) */
+    const char *kind;   /* the record */
+    const char *key;    /* its key */
+    proto_field_t f[6]; /* its body */
+    size_t n;           /* fields */
+    const char *why;    /* in the refusal */
+} s_lie_t;
+
+/* Every lie about records: each refused whole with bad-record, nothing
+ * of it held, while an honest member keeps syncing and the figures
+ * verify. */
+static void
+test_bad_records(void **state)
+{
+    th_net_t *net = *state;
+    static const char pid[] =
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    const s_lie_t lies[] = {
+        {"wrap",
+         "training",
+         "t-max",
+         {{"completed", 9, TH_INT(INT64_MAX)},
+          {"type", 4, TH_STR("rural")},
+          {"year", 4, TH_INT(2025)}},
+         3,
+         "field completed"},
+        {"nokind", "bogus", "k1", {{"x", 1, TH_INT(1)}}, 1, "kind"},
+        {"rules",
+         "subsidy_rule",
+         "coop_class_subsidy",
+         {{"amount", 6, TH_INT(1)}},
+         1,
+         "written by the coordinator"},
+        {"noyear",
+         "student",
+         pid,
+         {{"level", 5, TH_STR("higher")}, {"status", 6, TH_STR("enrolled")}},
+         2,
+         "intake_year"},
+        {"negyear",
+         "student",
+         pid,
+         {{"intake_year", 11, TH_INT(-5)},
+          {"level", 5, TH_STR("higher")},
+          {"status", 6, TH_STR("enrolled")}},
+         3,
+         "intake_year"},
+        {"extra",
+         "student",
+         pid,
+         {{"bogus", 5, TH_INT(1)},
+          {"intake_year", 11, TH_INT(2025)},
+          {"level", 5, TH_STR("higher")},
+          {"status", 6, TH_STR("enrolled")}},
+         4,
+         "bogus"},
+        {"shortkey",
+         "student",
+         "p1",
+         {{"intake_year", 11, TH_INT(2025)},
+          {"level", 5, TH_STR("higher")},
+          {"status", 6, TH_STR("enrolled")}},
+         3,
+         "key"},
+        {"oldyear",
+         "training",
+         "t-1000",
+         {{"completed", 9, TH_INT(10)},
+          {"type", 4, TH_STR("rural")},
+          {"year", 4, TH_INT(1000)}},
+         3,
+         "field year"},
+    };
+    size_t nlies = sizeof lies / sizeof lies[0];
+    th_net_init(net);
+    th_node_t *honest = th_net_member(net, "honest", true);
+    th_coord_start(net);
+    for (size_t i = 0; i < nlies; i++) {
+        th_node_t *m = th_net_member(net, lies[i].member, true);
+        s_lie(m, lies[i].kind, lies[i].key, (proto_field_t *)lies[i].f,
+              lies[i].n);
+        s_sync_refused(net, m, lies[i].why);
+        assert_true(s_held(net, m->id) <= 0);
+        th_put_student(net, honest, lies[i].member, NULL);
+        th_run_t r = th_sync(net, honest, 20);
+        assert_int_equal(r.status, 0);
+        th_run_free(&r);
+    }
+    assert_int_equal(s_held(net, honest->id), (long long)nlies);
+    json_t *g = s_report(net, net->coord.dir),
+           *own = s_report(net, honest->dir);
+    assert_int_equal(s_fig(g, "hv_enrolled", NULL, NULL, NULL),
+                     s_fig(own, "hv_enrolled", NULL, NULL, NULL));
+    assert_int_equal(s_fig(g, "hv_enrolled", NULL, NULL, NULL),
+                     (long long)nlies);
+    json_decref(g);
+    json_decref(own);
+
+    /* A key whose X25519 form is the honest member's (its Ed25519 key
+     * negated): refused at `members add`, so it cannot take over the
+     * honest member's connections. */
+    uint8_t pk[PROTO_PUBKEY_LEN];
+    char neg[2 * PROTO_PUBKEY_LEN + 1];
+    assert_int_equal(proto_unhex(honest->pk, pk, sizeof pk), VOCFED_OK);
+    pk[31] ^= 0x80;
+    proto_hex(pk, sizeof pk, neg);
+    th_run_t r = th_net_run(
+        net, TH_ARGS("--dir", net->coord.dir, "members", "add", "twin", neg));
+    assert_int_not_equal(r.status, 0);
+    th_run_free(&r);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "verify", "--figures"));
+    net->passed = true;
+}
+
 int
 main(void)
 {
@@ -329,6 +447,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         S_T(test_lying_member),
         S_T(test_claiming_member),
+        S_T(test_bad_records),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);
