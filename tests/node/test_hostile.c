@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <setjmp.h> /* cmocka needs these first */
 
@@ -29,8 +30,8 @@
  * m's own log, below node_append (no kinds check, no role check), as
  * th_bulk writes: what a hostile member's own code would write. */
 static void
-s_lie(const th_node_t *m, const char *kind, const char *key, proto_field_t *f,
-      size_t n)
+s_lie_at(const th_node_t *m, const char *kind, const char *key,
+         proto_field_t *f, size_t n, uint64_t time_ms)
 {
     uint8_t pk[PROTO_PUBKEY_LEN], *sk = NULL;
     store_t *st = NULL;
@@ -47,11 +48,19 @@ s_lie(const th_node_t *m, const char *kind, const char *key, proto_field_t *f,
     assert_int_equal(store_open(m->dir, NULL, &st), VOCFED_OK);
     assert_int_equal(node_figures_attach_store(st), VOCFED_OK);
     assert_int_equal(node_identity_load(m->dir, pk, &sk), VOCFED_OK);
-    int rc = store_append(st, m->id, sk, &rec, 1, 0, &head, NULL);
+    int rc = store_append(st, m->id, sk, &rec, 1, time_ms, &head, NULL);
     node_identity_free(&sk);
     store_destroy(&st);
     proto_buf_release(&body);
     assert_int_equal(rc, VOCFED_OK);
+}
+
+/* s_lie, dated now. */
+static void
+s_lie(const th_node_t *m, const char *kind, const char *key, proto_field_t *f,
+      size_t n)
+{
+    s_lie_at(m, kind, key, f, n, 0);
 }
 
 /* The size of author's log at the coordinator (-1: absent). */
@@ -67,13 +76,29 @@ s_held(th_net_t *net, const char *author)
 /* `vocfed sync` at m is refused with bad-record: exit 1, and its last word
  * gives the coordinator's reason, with the entry and the field. */
 static void
-s_sync_refused(th_net_t *net, const th_node_t *m, const char *what)
+s_sync_refused_as(th_net_t *net, const th_node_t *m, const char *token,
+                  const char *what)
 {
     th_run_t r = th_sync(net, m, 20);
-    if (r.status != 1 || !strstr(r.err, "bad-record") || !strstr(r.err, what))
+    if (r.status != 1 || !strstr(r.err, token) || !strstr(r.err, what))
         fail_msg("sync at %s: exit %d\n%s%s", m->id, r.status, r.out, r.err);
     print_message("%s", r.err);
     th_run_free(&r);
+}
+
+static void
+s_sync_refused(th_net_t *net, const th_node_t *m, const char *what)
+{
+    s_sync_refused_as(net, m, "bad-record", what);
+}
+
+/* This machine's wall clock in ms. */
+static uint64_t
+s_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void
@@ -331,11 +356,12 @@ typedef struct {
     proto_field_t f[6]; /* its body */
     size_t n;           /* fields */
     const char *why;    /* in the refusal */
+    uint64_t ahead_ms;  /* its checkpoint dated this far in the future */
 } s_lie_t;
 
-/* Every lie about records: each refused whole with bad-record, nothing
- * of it held, while an honest member keeps syncing and the figures
- * verify. */
+/* Every lie about records, and a checkpoint dated an hour ahead: each
+ * refused whole (bad-record, bad-time), nothing of it held, while an honest
+ * member keeps syncing and the figures verify. */
 static void
 test_bad_records(void **state)
 {
@@ -350,20 +376,23 @@ test_bad_records(void **state)
           {"type", 4, TH_STR("rural")},
           {"year", 4, TH_INT(2025)}},
          3,
-         "field completed"},
-        {"nokind", "bogus", "k1", {{"x", 1, TH_INT(1)}}, 1, "kind"},
+         "field completed",
+         0},
+        {"nokind", "bogus", "k1", {{"x", 1, TH_INT(1)}}, 1, "kind", 0},
         {"rules",
          "subsidy_rule",
          "coop_class_subsidy",
          {{"amount", 6, TH_INT(1)}},
          1,
-         "written by the coordinator"},
+         "written by the coordinator",
+         0},
         {"noyear",
          "student",
          pid,
          {{"level", 5, TH_STR("higher")}, {"status", 6, TH_STR("enrolled")}},
          2,
-         "intake_year"},
+         "intake_year",
+         0},
         {"negyear",
          "student",
          pid,
@@ -371,7 +400,8 @@ test_bad_records(void **state)
           {"level", 5, TH_STR("higher")},
           {"status", 6, TH_STR("enrolled")}},
          3,
-         "intake_year"},
+         "intake_year",
+         0},
         {"extra",
          "student",
          pid,
@@ -380,7 +410,8 @@ test_bad_records(void **state)
           {"level", 5, TH_STR("higher")},
           {"status", 6, TH_STR("enrolled")}},
          4,
-         "bogus"},
+         "bogus",
+         0},
         {"shortkey",
          "student",
          "p1",
@@ -388,7 +419,8 @@ test_bad_records(void **state)
           {"level", 5, TH_STR("higher")},
           {"status", 6, TH_STR("enrolled")}},
          3,
-         "key"},
+         "key",
+         0},
         {"oldyear",
          "training",
          "t-1000",
@@ -396,7 +428,8 @@ test_bad_records(void **state)
           {"type", 4, TH_STR("rural")},
           {"year", 4, TH_INT(1000)}},
          3,
-         "field year"},
+         "field year",
+         0},
     };
     size_t nlies = sizeof lies / sizeof lies[0];
     th_net_init(net);
@@ -404,9 +437,13 @@ test_bad_records(void **state)
     th_coord_start(net);
     for (size_t i = 0; i < nlies; i++) {
         th_node_t *m = th_net_member(net, lies[i].member, true);
-        s_lie(m, lies[i].kind, lies[i].key, (proto_field_t *)lies[i].f,
-              lies[i].n);
-        s_sync_refused(net, m, lies[i].why);
+        s_lie_at(m, lies[i].kind, lies[i].key, (proto_field_t *)lies[i].f,
+                 lies[i].n,
+                 lies[i].ahead_ms ? s_wall_ms() + lies[i].ahead_ms : 0);
+        if (lies[i].ahead_ms)
+            s_sync_refused_as(net, m, "bad-time", "time");
+        else
+            s_sync_refused(net, m, lies[i].why);
         assert_true(s_held(net, m->id) <= 0);
         th_put_student(net, honest, lies[i].member, NULL);
         th_run_t r = th_sync(net, honest, 20);
