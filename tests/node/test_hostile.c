@@ -430,6 +430,15 @@ test_bad_records(void **state)
          3,
          "field year",
          0},
+        {"future",
+         "student",
+         "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
+         {{"intake_year", 11, TH_INT(2025)},
+          {"level", 5, TH_STR("higher")},
+          {"status", 6, TH_STR("enrolled")}},
+         3,
+         "bad-time",
+         3600 * 1000},
     };
     size_t nlies = sizeof lies / sizeof lies[0];
     th_net_init(net);
