@@ -126,8 +126,13 @@ s_log_held(fz_log_t *log, const char *author, const uint8_t *sk,
             values[k] = held[i].fields[2 * k + 1];
         }
         proto_buf_reset(&body);
-        FZ_CHECK(proto_kind_body(proto_kind_find(held[i].kind), names, values,
-                                 k, &body, &err) == VOCFED_OK);
+        /* A kinds table that refuses them needs new held records. */
+        int rc = proto_kind_body(proto_kind_find(held[i].kind), names, values,
+                                 k, &body, &err);
+        if (rc)
+            fprintf(stderr, "held %s %s: %s: %s\n", held[i].kind, held[i].key,
+                    err.field, err.reason_en);
+        FZ_CHECK(rc == VOCFED_OK);
         FZ_CHECK(fz_log_append_raw(log, false, held[i].kind,
                                    strlen(held[i].kind), held[i].key,
                                    strlen(held[i].key), body.data,
