@@ -102,7 +102,7 @@ for t in "${targets[@]}"; do
     if [ "$rc" -ne 0 ] && [ "$found" -eq 0 ]; then
         found=1 # it died without saving an input: see the log
     fi
-    summary+=("$(printf '%-12s %6s s %10s runs %8s exec/s %3s crashes' \
+    summary+=("$(printf '%-14s %6s s %10s runs %8s exec/s %3s crashes' \
         "$t" "$took" "${runs:-?}" "${rate:-?}" "$found")")
     if [ "$found" -gt 0 ]; then
         crashed=1
