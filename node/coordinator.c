@@ -12,19 +12,28 @@
 #include "protocol/msg.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define S_PERSIST_MS 1000     /* peer state is written at most this often */
+#define S_ZAP_TICK_MS 100     /* waiting ZAP requests looked at (zap.h) */
 #define S_MAX_SESSIONS 100000 /* members connected at once */
 #define S_GROUP 16            /* batches committed together (one fsync) */
 #define S_BURST 64 /* messages read before ZAP and commits get a turn */
 #define S_OVERSIZE_MARGIN (1024 * 1024) /* refused by us, not by libzmq */
-/* Messages queued for one member / from one member inside libzmq. With
- * the transport's size cap this bounds the memory one member can make
- * the coordinator hold (SPEC 10.5). */
+/* The largest frame libzmq takes from a member (ZMQ_MAXMSGSIZE). */
+#define S_FRAME_MAX (PROTO_MSG_MAX + S_OVERSIZE_MARGIN)
+/* Messages queued for one member / from one member inside libzmq. Large
+ * frames get a short queue: S_RCVHWM frames of at most S_FRAME_MAX are
+ * under 72 MiB. With one live connection per member this bounds the
+ * memory one member can make the coordinator hold (SPEC 10.2, 10.5). */
 #define S_SNDHWM 64
-#define S_RCVHWM 32
+#define S_RCVHWM 4
+_Static_assert((uint64_t)S_RCVHWM *S_FRAME_MAX <= 72ull * 1024 * 1024,
+               "a member's receive queue is bounded in bytes");
 #define S_IO_THREADS 2 /* libzmq I/O threads (CURVE, framing) */
 
 typedef struct {
@@ -345,6 +354,45 @@ s_dispatch(s_coord_t *c, node_session_t *s, zframe_t **payload)
     }
 }
 
+/* The number of a connection property of a message (decimal digits),
+ * or 0 when it has none or it does not read. */
+static uint64_t
+s_meta_number(zframe_t *frame, const char *property)
+{
+    const char *v = zframe_meta(frame, property);
+    char *end;
+    if (!v || *v < '0' || *v > '9')
+        return 0;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    return errno || *end ? 0 : (uint64_t)n;
+}
+
+/* One live connection per member (SPEC 10.2): a message of an older
+ * connection than the member's live one is dropped unread; one of a newer
+ * connection makes it the live one (the old one's socket is shut down).
+ * Returns whether the message may be read. */
+static bool
+s_connection(s_coord_t *c, node_session_t *s, zframe_t *payload)
+{
+    uint64_t conn = s_meta_number(payload, NODE_ZAP_CONN_PROPERTY);
+    /* libzmq's ZMQ_SRCFD, the socket the message came on */
+    uint64_t fd = s_meta_number(payload, "__fd");
+    if (fd > INT_MAX || !zframe_meta(payload, "__fd"))
+        fd = (uint64_t)-1;
+    switch (
+        node_session_connection(s, conn, fd == (uint64_t)-1 ? -1 : (int)fd)) {
+    case NODE_CONN_STALE:
+        return false;
+    case NODE_CONN_NEW:
+        node_zap_spoken(c->zap, s->id, conn);
+        return true;
+    case NODE_CONN_SAME:
+        break;
+    }
+    return true;
+}
+
 static void
 s_on_message(s_coord_t *c)
 {
@@ -361,6 +409,8 @@ s_on_message(s_coord_t *c)
         goto done;
     if (made)
         zsys_info("coordinator: connected member=%s", user);
+    if (!s_connection(c, s, payload))
+        goto done;
     if (!s->routing || !zframe_eq(s->routing, routing)) {
         zframe_destroy(&s->routing);
         s->routing = zframe_dup(routing);
@@ -406,6 +456,27 @@ s_on_commit(s_coord_t *c)
 }
 
 /* ---- the loop's handlers ------------------------------------------------ */
+
+/* A member's new connection was admitted: it replaces the live one,
+ * which is closed now, whatever it still holds (SPEC 10.2). */
+static void
+s_admitted(void *arg, const char *id)
+{
+    s_coord_t *c = arg;
+    node_session_t *s = node_sessions_find(c->sessions, id);
+    if (s)
+        node_session_close(s);
+}
+
+static int
+s_zap_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_coord_t *c = arg;
+    node_zap_tick(c->zap);
+    return node_daemon_go_on();
+}
 
 static int
 s_zap_ready(zloop_t *loop, zsock_t *sock, void *arg)
@@ -481,10 +552,13 @@ s_listen(s_coord_t *c, const char *listen)
     /* libzmq drops a connection whose message passes this cap before
      * anything is allocated for it; between PROTO_MSG_MAX and the cap the
      * program itself refuses (and counts) the message. */
-    zsock_set_maxmsgsize(c->router, PROTO_MSG_MAX + S_OVERSIZE_MARGIN);
+    zsock_set_maxmsgsize(c->router, S_FRAME_MAX);
     zsock_set_sndhwm(c->router, S_SNDHWM);
     zsock_set_rcvhwm(c->router, S_RCVHWM);
     zsock_set_router_mandatory(c->router, 1);
+    /* ZAP names each connection by its member id (zap.h): a member's new
+     * connection takes the place of its old one (SPEC 10.2). */
+    zsock_set_router_handover(c->router, 1);
     if (zsock_bind(c->router, "%s", listen) < 0)
         return -(errno ? errno : EADDRINUSE);
     return VOCFED_OK;
@@ -503,6 +577,7 @@ s_start(s_coord_t *c, const node_coordinator_opts_t *o)
              node_sessions_new(S_MAX_SESSIONS, c->interval_ms, &c->sessions)) ||
         (rc = node_zap_new(&c->roster, c->interval_ms, &c->zap)))
         return rc;
+    node_zap_on_admit(c->zap, s_admitted, c);
     node_daemon_signals();
     if ((rc = s_listen(c, o->listen))) {
         zsys_error("coordinator: cannot listen on %s: %s", o->listen,
@@ -529,7 +604,8 @@ s_loop(s_coord_t *c)
     if (zloop_reader(loop, node_zap_sock(c->zap), s_zap_ready, c) == 0 &&
         zloop_reader(loop, c->router, s_router_ready, c) == 0 &&
         zloop_poller(loop, &watch, s_watch_ready, c) == 0 &&
-        zloop_timer(loop, S_PERSIST_MS, 0, s_persist_due, c) >= 0)
+        zloop_timer(loop, S_PERSIST_MS, 0, s_persist_due, c) >= 0 &&
+        zloop_timer(loop, S_ZAP_TICK_MS, 0, s_zap_tick, c) >= 0)
         rc = node_daemon_loop(loop);
     zloop_destroy(&loop);
     return rc;
