@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 /* Per member: messages and bytes a second, and the bursts allowed. An
@@ -130,29 +129,6 @@ node_sessions_interval(const node_sessions_t *self)
     return self->interval_ms;
 }
 
-/* Whether fd is still the socket whose addresses s recorded. */
-static bool
-s_same_socket(const node_session_t *s)
-{
-    struct sockaddr_storage peer, local;
-    socklen_t pl = sizeof peer, ll = sizeof local;
-    return getpeername(s->fd, (struct sockaddr *)&peer, &pl) == 0 &&
-           getsockname(s->fd, (struct sockaddr *)&local, &ll) == 0 &&
-           pl == s->peer_len && ll == s->local_len &&
-           memcmp(&peer, &s->peer, pl) == 0 &&
-           memcmp(&local, &s->local, ll) == 0;
-}
-
-void
-node_session_close(node_session_t *s)
-{
-    /* shutdown, not close: the descriptor stays libzmq's, its I/O thread
-     * sees the end of the stream and closes it itself. */
-    if (s->fd >= 0 && s_same_socket(s))
-        (void)shutdown(s->fd, SHUT_RDWR);
-    s->fd = -1;
-}
-
 node_conn_t
 node_session_connection(node_session_t *s, uint64_t conn, int fd)
 {
@@ -160,15 +136,9 @@ node_session_connection(node_session_t *s, uint64_t conn, int fd)
         return NODE_CONN_STALE;
     if (conn == s->conn)
         return NODE_CONN_SAME;
-    node_session_close(s);
     s->conn = conn;
+    s->fd = fd;
     s->full_seq = 0; /* the member sends again from our size (SPEC 10.3) */
-    s->peer_len = sizeof s->peer;
-    s->local_len = sizeof s->local;
-    if (fd >= 0 &&
-        getpeername(fd, (struct sockaddr *)&s->peer, &s->peer_len) == 0 &&
-        getsockname(fd, (struct sockaddr *)&s->local, &s->local_len) == 0)
-        s->fd = fd;
     return NODE_CONN_NEW;
 }
 

@@ -15,7 +15,6 @@
 
 #include <czmq.h>
 #include <stdbool.h>
-#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,13 +66,8 @@ typedef struct {
                                      once a batch is stored again */
     bool dirty;                   /* state to persist */
     /* Its live connection (SPEC 10.2): one per member. */
-    uint64_t conn;                 /* its number given by ZAP, 0 before the
-                                      first message */
-    int fd;                        /* its socket in libzmq, -1 unknown */
-    struct sockaddr_storage peer;  /* the socket's peer address ... */
-    socklen_t peer_len;            /* ... of this length */
-    struct sockaddr_storage local; /* its local address ... */
-    socklen_t local_len;           /* ... of this length */
+    uint64_t conn; /* its number given by ZAP, 0 before the first message */
+    int fd;        /* its socket in libzmq while open, else -1 */
 } node_session_t;
 
 /* Where a message came from, against the member's live connection. */
@@ -120,16 +114,9 @@ bool node_session_admit(node_sessions_t *self, node_session_t *s, size_t bytes);
 
 /* A message of s came on connection number conn (ZAP's
  * NODE_ZAP_CONN_PROPERTY, 0 when it had none) over socket fd (libzmq's,
- * -1 unknown). A newer connection replaces the live one, whose socket is
- * shut down (node_session_close), and starts afresh what is kept per
- * connection. */
+ * -1 unknown). A newer connection becomes the live one and starts afresh
+ * what is kept per connection. */
 node_conn_t node_session_connection(node_session_t *s, uint64_t conn, int fd);
-
-/* Shuts down the socket of s's live connection, if it is known and still
- * the same socket (its addresses are checked first: libzmq may have
- * closed it and reused the descriptor), and forgets it. libzmq then
- * closes the connection and frees what it held for it (SPEC 10.2). */
-void node_session_close(node_session_t *s);
 
 /* Counts one abuse of s. Logged with the others once per interval; a
  * member over NODE_ABUSE_TOLERANCE in one interval (flooding aside) is

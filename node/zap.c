@@ -37,7 +37,7 @@ struct node_zap_t {
                                      (owned) */
     size_t waiting;               /* members with a request waiting */
     uint64_t conns;               /* connections admitted so far */
-    node_zap_admit_fn *on_admit;  /* told of each admission, or NULL */
+    node_zap_busy_fn *busy;       /* a member's connection still open? */
     void *arg;                    /* its argument */
 };
 
@@ -102,9 +102,9 @@ node_zap_destroy(node_zap_t **self)
 }
 
 void
-node_zap_on_admit(node_zap_t *self, node_zap_admit_fn *fn, void *arg)
+node_zap_on_busy(node_zap_t *self, node_zap_busy_fn *fn, void *arg)
 {
-    self->on_admit = fn;
+    self->busy = fn;
     self->arg = arg;
 }
 
@@ -192,9 +192,8 @@ s_property(uint8_t *buf, size_t at, const char *name, const char *value)
 }
 
 /* Sends the answer to one request: admitted (ms not NULL) or refused
- * with why. An admission's metadata (SPEC 10.2) makes the member id the
- * connection's routing id (libzmq takes the ZAP reply's Identity
- * property for it) and carries the connection's number. */
+ * with why. An admission's metadata (SPEC 10.2) carries the connection's
+ * number, which libzmq attaches to each of its messages. */
 static void
 s_answer(node_zap_t *self, zframe_t *peer, const char *request_id,
          s_member_t *ms, const char *why)
@@ -212,34 +211,33 @@ s_answer(node_zap_t *self, zframe_t *peer, const char *request_id,
         zmsg_send(&rep, self->sock);
         return;
     }
-    uint8_t meta[2 * (1 + 32 + 4) + PROTO_ID_MAX + 24];
+    uint8_t meta[1 + sizeof NODE_ZAP_CONN_PROPERTY + 4 + 24];
     char conn[24];
     ms->conn = ++self->conns;
     ms->admitted_ms = proto_mono_ms();
     ms->spoken = false;
     snprintf(conn, sizeof conn, "%" PRIu64, ms->conn);
-    size_t n = s_property(meta, 0, "Identity", ms->id);
-    n = s_property(meta, n, NODE_ZAP_CONN_PROPERTY, conn);
+    size_t n = s_property(meta, 0, NODE_ZAP_CONN_PROPERTY, conn);
     zmsg_addmem(rep, meta, n);
     zmsg_send(&rep, self->sock);
-    if (self->on_admit)
-        self->on_admit(self->arg, ms->id);
 }
 
-/* Whether a new connection of ms may be admitted now: its last admitted
- * connection has spoken, or had NODE_ZAP_SETUP_MS to (SPEC 10.2). */
+/* Whether a new connection of ms may be admitted now (SPEC 10.2): its
+ * last admitted connection has spoken, or had NODE_ZAP_SETUP_MS to, and
+ * no connection of it is open. */
 static bool
-s_may_admit(const s_member_t *ms)
+s_may_admit(node_zap_t *self, const s_member_t *ms)
 {
-    return !ms->conn || ms->spoken ||
-           proto_mono_ms() - ms->admitted_ms >= NODE_ZAP_SETUP_MS;
+    return (!ms->conn || ms->spoken ||
+            proto_mono_ms() - ms->admitted_ms >= NODE_ZAP_SETUP_MS) &&
+           !(self->busy && self->busy(self->arg, ms->id));
 }
 
 /* Admits ms's waiting request, if it has one and its time has come. */
 static void
 s_admit_waiting(node_zap_t *self, s_member_t *ms)
 {
-    if (!ms->waiting.peer || !s_may_admit(ms))
+    if (!ms->waiting.peer || !s_may_admit(self, ms))
         return;
     s_waiting_t w = ms->waiting;
     ms->waiting = (s_waiting_t){0};
@@ -255,7 +253,7 @@ s_admit_waiting(node_zap_t *self, s_member_t *ms)
 static void
 s_admit_or_wait(node_zap_t *self, s_member_t *ms, s_request_t *r)
 {
-    if (!ms->waiting.peer && s_may_admit(ms)) {
+    if (!ms->waiting.peer && s_may_admit(self, ms)) {
         s_answer(self, r->peer, r->request_id, ms, NULL);
         return;
     }

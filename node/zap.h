@@ -7,10 +7,9 @@
  * interval (per roster member, and once for all unknown keys).
  *
  * One live connection per member (SPEC 10.2): an admitted connection gets
- * the member id as its ROUTER routing id (the ZAP reply's `Identity`
- * property), so with ZMQ_ROUTER_HANDOVER a member's new connection takes
- * the place of its old one, and a number (`X-Vocfed-Conn`, counting
- * admissions from 1) that every message of it carries. While a member's
+ * a number (`X-Vocfed-Conn`, counting admissions from 1) that every
+ * message of it carries, so the coordinator tells a member's newest
+ * connection from its older ones. While a member's
  * last admitted connection has not spoken (for NODE_ZAP_SETUP_MS at most)
  * the answer to its next request waits: libzmq clients do not dial again
  * after a refusal, so an honest member must not be refused for this. */
@@ -28,12 +27,12 @@
 /* A member's connection that was admitted and has not spoken holds its
  * place this long: the answer to another one waits meanwhile (SPEC
  * 10.2). Under libzmq's handshake timeout (30 s). */
-#define NODE_ZAP_SETUP_MS 5000
+#define NODE_ZAP_SETUP_MS 10000
 
 typedef struct node_zap_t node_zap_t;
 
-/* Told of each admission, with the member's id, once it is answered. */
-typedef void(node_zap_admit_fn)(void *arg, const char *id);
+/* Whether member id still has a connection open (its next one waits). */
+typedef bool(node_zap_busy_fn)(void *arg, const char *id);
 
 /* Binds the handler. It must exist before a CURVE server socket binds,
  * and only one may exist per process. roster is borrowed for the
@@ -45,8 +44,9 @@ int node_zap_new(const node_roster_t *roster, uint64_t interval_ms,
 /* Unbinds and frees; NULLs *self; accepts NULL. */
 void node_zap_destroy(node_zap_t **self);
 
-/* Sets who is told of admissions (fn(arg, id)); fn NULL: nobody. */
-void node_zap_on_admit(node_zap_t *self, node_zap_admit_fn *fn, void *arg);
+/* Sets who tells whether a member still has a connection open
+ * (fn(arg, id)); fn NULL: nobody, never. */
+void node_zap_on_busy(node_zap_t *self, node_zap_busy_fn *fn, void *arg);
 
 /* The socket to poll for requests (owned by the handler). */
 zsock_t *node_zap_sock(node_zap_t *self);
