@@ -9,10 +9,11 @@
  * One live connection per member (SPEC 10.2): an admitted connection gets
  * a number (`X-Vocfed-Conn`, counting admissions from 1) that every
  * message of it carries, so the coordinator tells a member's newest
- * connection from its older ones. While a member's
- * last admitted connection has not spoken (for NODE_ZAP_SETUP_MS at most)
- * the answer to its next request waits: libzmq clients do not dial again
- * after a refusal, so an honest member must not be refused for this. */
+ * connection from its older ones. While a member's live connection is
+ * open (node_zap_on_busy), or its last admitted one has not spoken (for
+ * NODE_ZAP_SETUP_MS at most), the answer to its next request waits:
+ * libzmq clients do not dial again after a refusal, so an honest member
+ * must not be refused for this. */
 #ifndef VOCFED_NODE_ZAP_H
 #define VOCFED_NODE_ZAP_H
 
