@@ -29,13 +29,16 @@
 #define S_OVERSIZE_MARGIN (1024 * 1024) /* refused by us, not by libzmq */
 /* The largest frame libzmq takes from a member (ZMQ_MAXMSGSIZE). */
 #define S_FRAME_MAX (PROTO_MSG_MAX + S_OVERSIZE_MARGIN)
-/* Messages queued for one member / from one member inside libzmq. Large
- * frames get a short queue: S_RCVHWM frames of at most S_FRAME_MAX are
- * under 72 MiB. With one live connection per member this bounds the
- * memory one member can make the coordinator hold (SPEC 10.2, 10.5). */
+/* Messages queued for one member / from one member inside libzmq. With
+ * one live connection per member, S_RCVHWM frames of at most S_FRAME_MAX
+ * (under 280 MiB) bound the memory one member can make the coordinator
+ * hold (SPEC 10.2, 10.5). It is larger than the batches an honest member
+ * keeps in flight (12, node/member.c), so an honest member never fills
+ * its queue: libzmq 4.3.4 aborts when a heartbeat comes due on a full
+ * queue whose peer has closed (SPEC 10.2, known limit). */
 #define S_SNDHWM 64
-#define S_RCVHWM 4
-_Static_assert((uint64_t)S_RCVHWM *S_FRAME_MAX <= 72ull * 1024 * 1024,
+#define S_RCVHWM 16
+_Static_assert((uint64_t)S_RCVHWM *S_FRAME_MAX <= 280ull * 1024 * 1024,
                "a member's receive queue is bounded in bytes");
 #define S_IO_THREADS 2 /* libzmq I/O threads (CURVE, framing) */
 

@@ -50,7 +50,7 @@
  * live connection's queue (4), the frame libzmq's decoder holds and its
  * CURVE copy (2), and two for what glibc keeps of freed ones (SPEC 10.2
  * states the bound in general). */
-#define S_MEMBER_BOUND ((4L + 2 + 2) * S_TRANSPORT_MAX)
+#define S_MEMBER_BOUND ((16L + 2 + 2) * S_TRANSPORT_MAX)
 
 typedef struct {
     th_net_t net;                /* coordinator, good, multi */
