@@ -247,8 +247,8 @@ int store_scan_blobs(store_t *self, const void *prefix, size_t plen,
 /* Calls fn for every entry held, of every author, in the order the
  * entries arrived (SPEC 5.1 `arrivals`): what a rebuild of derived data
  * replays. Entries the table does not cover (a store older than it)
- * come first, author by author in registration order. fn's non-zero value stops the
- * replay and is returned. */
+ * come first, author by author in registration order. fn's non-zero value stops
+ * the replay and is returned. */
 typedef int (*store_replay_fn)(void *ctx, const char *author,
                                const proto_entry_t *e);
 int store_txn_replay(store_txn_t *txn, store_replay_fn fn,
