@@ -4,7 +4,8 @@
 # same N rows (see bench/README.md, "bench/peers").
 #
 #   compare.sh [--rows N] [--runs R] [--dir DIR] [--vocfed PATH]
-#              [--bench-log PATH] [--poll S] [--deadline S]
+#              [--bench-log PATH] [--pg-sub-commit off|on] [--poll S]
+#              [--deadline S]
 #
 # Writes one set of N student rows (gen_students.py: the CSV a school would
 # export for vocfed, and the same rows as pseudo_id + fields for
@@ -15,7 +16,9 @@
 #   vocfed import-to-receipt / PostgreSQL copy-to-subscriber   (target >= 5)
 #   vocfed import-to-figures / PostgreSQL copy-to-subscriber
 #   vocfed import-to-figures / raw LMDB durable append          (target >= 0.08)
-# Defaults: N = 100000, R = 3, under /tmp, build-bench's binaries.
+# Defaults: N = 100000, R = 3, under /tmp, build-bench's binaries, the
+# subscription's synchronous_commit off (PostgreSQL's default; see
+# pg_logical.sh).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +30,8 @@ VOCFED="$ROOT/build-bench/vocfed"
 BENCH_LOG="$ROOT/build-bench/bench/bench_log"
 POLL=0.05
 DEADLINE=900
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+PGSUB=off
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --rows) ROWS=$2; shift 2 ;;
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
     --dir) BASE=$2; shift 2 ;;
     --vocfed) VOCFED=$2; shift 2 ;;
     --bench-log) BENCH_LOG=$2; shift 2 ;;
+    --pg-sub-commit) PGSUB=$2; shift 2 ;;
     --poll) POLL=$2; shift 2 ;;
     --deadline) DEADLINE=$2; shift 2 ;;
     -h | --help) usage ;;
@@ -70,7 +75,8 @@ PG_REP="" PG_COPY="" VF_IMP="" VF_REC="" VF_FIG=""
 run_pg() {
     local l
     l=$(bash "$HERE/pg_logical.sh" --rows "$ROWS" --csv "$WORK/students_pg.csv" \
-        --dir "$BASE" --poll "$POLL" --deadline "$DEADLINE" 2>"$WORK/pg.err") ||
+        --dir "$BASE" --sub-commit "$PGSUB" --poll "$POLL" --deadline "$DEADLINE" \
+        2>"$WORK/pg.err") ||
         { cat "$WORK/pg.err" >&2; exit 1; }
     echo "  run $1: $l"
     PG_COPY+=" $(field copy_rps "$l")"

@@ -4,7 +4,7 @@
 # bench/README.md, "bench/peers").
 #
 #   pg_logical.sh [--rows N] [--csv FILE] [--dir DIR] [--pgbin DIR]
-#                 [--deadline S] [--poll S] [--keep]
+#                 [--sub-commit off|on] [--deadline S] [--poll S] [--keep]
 #
 # Setup (not timed): two new clusters (initdb, trust on loopback, UTF8, C
 # locale, every other setting the default: fsync on, synchronous_commit on;
@@ -13,6 +13,11 @@
 # `student` (pseudo_id text primary key and the student fields, as vocfed
 # stores a student) on both; CREATE PUBLICATION on the publisher, CREATE
 # SUBSCRIPTION on the subscriber, and its initial table sync finished.
+# --sub-commit is the subscription's synchronous_commit: off (PostgreSQL's
+# default for a subscription: the apply worker commits without waiting for
+# its WAL flush; the WAL writer flushes it within wal_writer_delay, 200 ms)
+# or on (each applied transaction flushed before it is acknowledged, as the
+# vocfed coordinator fsyncs before its receipt).
 # --csv is a file of rows without a header (pseudo_id,level,major,pathway,
 # intake_year,status,source_school,origin_region), by default N rows made
 # by gen_students.py. Timed from the start of `\copy student FROM FILE`
@@ -23,6 +28,7 @@
 # Both clusters are stopped and the folder removed at the end, also after
 # a failure (--keep leaves the folder). Prints a summary on stderr and:
 #   pg_logical rows=N copy_s=.. replicated_s=.. copy_rps=.. replicated_rps=..
+#   (and sub_commit=off|on).
 # Exit: 0, 1 a deadline passed or a check failed, 2 usage, 3 environment.
 set -euo pipefail
 
@@ -34,13 +40,15 @@ PGBIN=/usr/lib/postgresql/15/bin
 DEADLINE=900
 POLL=0.05
 KEEP=0
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+SUBCOMMIT=off
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --rows) ROWS=$2; shift 2 ;;
     --csv) CSV=$2; shift 2 ;;
     --dir) BASE=$2; shift 2 ;;
     --pgbin) PGBIN=$2; shift 2 ;;
+    --sub-commit) SUBCOMMIT=$2; shift 2 ;;
     --deadline) DEADLINE=$2; shift 2 ;;
     --poll) POLL=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
@@ -48,7 +56,7 @@ while [ $# -gt 0 ]; do
     *) echo "pg_logical: unknown argument $1" >&2; usage ;;
     esac
 done
-[[ "$ROWS" =~ ^[1-9][0-9]*$ ]] || usage
+[[ "$ROWS" =~ ^[1-9][0-9]*$ && "$SUBCOMMIT" =~ ^(on|off)$ ]] || usage
 for b in initdb pg_ctl; do
     [ -x "$PGBIN/$b" ] || { echo "pg_logical: no $PGBIN/$b" >&2; exit 3; }
 done
@@ -126,7 +134,8 @@ TABLE="CREATE TABLE student (
     source_school text, origin_region text);"
 pq "$PPORT" -c "$TABLE" -c "CREATE PUBLICATION pub FOR TABLE student;"
 pq "$SPORT" -c "$TABLE" -c "CREATE SUBSCRIPTION sub CONNECTION
-    'host=127.0.0.1 port=$PPORT user=bench dbname=postgres' PUBLICATION pub;"
+    'host=127.0.0.1 port=$PPORT user=bench dbname=postgres' PUBLICATION pub
+    WITH (synchronous_commit = '$SUBCOMMIT');"
 T0=$(now)
 until [ "$(pq "$SPORT" -Atc "SELECT count(*) FILTER (WHERE srsubstate <> 'r')
         + (count(*) = 0)::int FROM pg_subscription_rel")" = 0 ]; do
@@ -159,4 +168,4 @@ rps() { awk -v n="$ROWS" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
 echo "pg_logical: $ROWS rows: COPY at the publisher $COPY_S s ($(rps "$COPY_S") rows/s);" \
     "all at the subscriber $REP_S s ($(rps "$REP_S") rows/s)" >&2
 echo "pg_logical rows=$ROWS copy_s=$COPY_S replicated_s=$REP_S" \
-    "copy_rps=$(rps "$COPY_S") replicated_rps=$(rps "$REP_S")"
+    "copy_rps=$(rps "$COPY_S") replicated_rps=$(rps "$REP_S") sub_commit=$SUBCOMMIT"

@@ -101,35 +101,48 @@ MKEY=$(vf "$M" init --id school1 --name 学院 --role lead --coordinator "$EP" \
     --coordinator-key "$CKEY" --coordinator-id secretariat | head -1 | cut -c1-64)
 vf "$C" members add school1 "$MKEY" --name 学院 --role lead >/dev/null
 vf "$M" linkage-key import "$KEY" >/dev/null
-vf "$C" coordinator >"$WORK/coordinator.log" 2>&1 &
+# The daemons are started directly (not through a function, whose subshell
+# would be $!), so that their own PIDs are the ones stopped at the end.
+"$VOCFED" --dir "$C" coordinator >"$WORK/coordinator.log" 2>&1 &
 PIDS+=($!)
-vf "$M" node >"$WORK/node.log" 2>&1 &
+"$VOCFED" --dir "$M" node >"$WORK/node.log" 2>&1 &
 PIDS+=($!)
 
-# status --json at the member: "SIZE ACKED CONNECTED" of its own log.
+# status --json at the member: "SIZE ACKED CONNECTED" of its own log, or
+# "-1 -1 0" if the command failed (its errors are kept in poll.err).
 member_state() {
-    vf "$M" status --json 2>/dev/null | jq -r '[(.logs.school1.size // 0),
+    local out
+    out=$(vf "$M" status --json 2>>"$WORK/poll.err" | jq -r '[(.logs.school1.size // 0),
         (.peers.secretariat.acked.school1 // 0),
-        (if .peers.secretariat.connected then 1 else 0 end)] | @tsv'
+        (if .peers.secretariat.connected then 1 else 0 end)] | map(tostring) | join(" ")' \
+        2>>"$WORK/poll.err") || true
+    [[ "$out" =~ ^[0-9]+\ [0-9]+\ [01]$ ]] || out="-1 -1 0"
+    echo "$out"
 }
-# The coordinator's count of enrolled people, higher + secondary.
+# The coordinator's count of enrolled people, higher + secondary, or -1.
 coord_people() {
-    vf "$C" report --format json 2>/dev/null |
-        jq -r '(.figures.hv_enrolled.value // 0) + (.figures.sv_enrolled.value // 0)'
+    local out
+    out=$(vf "$C" report --format json 2>>"$WORK/poll.err" |
+        jq -r '(.figures.hv_enrolled.value // 0) + (.figures.sv_enrolled.value // 0)' \
+            2>>"$WORK/poll.err") || true
+    [[ "$out" =~ ^[0-9]+$ ]] || out=-1
+    echo "$out"
 }
 
 T0=$(now)
-until [ "$(member_state | cut -f3)" = 1 ]; do
+while read -r _ _ CONN < <(member_state); [ "$CONN" != 1 ]; do
     past "$T0" && { echo "vocfed_e2e: the member never connected" >&2; exit 1; }
     sleep "$POLL"
 done
 read -r BASE_SIZE _ _ < <(member_state)
+[ "$BASE_SIZE" != -1 ] || read -r BASE_SIZE _ _ < <(member_state)
+[ "$BASE_SIZE" != -1 ] || { echo "vocfed_e2e: vocfed status fails at the member" >&2; exit 1; }
 TARGET=$((BASE_SIZE + ROWS))
 echo "vocfed_e2e: member connected, its log at $BASE_SIZE entries; importing $ROWS rows" >&2
 
 # ---- timed -----------------------------------------------------------------
 T0=$(now)
-vf "$M" import student "$CSV" >"$WORK/import.out" 2>&1 &
+"$VOCFED" --dir "$M" import student "$CSV" >"$WORK/import.out" 2>&1 &
 IMP=$!
 PIDS+=("$IMP")
 T_IMPORT="" T_RECEIPT="" T_FIGURES=""
@@ -138,10 +151,14 @@ while [ -z "$T_IMPORT" ] || [ -z "$T_RECEIPT" ] || [ -z "$T_FIGURES" ]; do
         T_IMPORT=$(now)
         if ! wait "$IMP"; then
             echo "vocfed_e2e: the import failed:" >&2
-            tail -5 "$WORK/import.out" >&2
+            tail -n 5 "$WORK/import.out" >&2
             exit 1
         fi
-        read -r SIZE _ _ < <(member_state)
+        SIZE=-1
+        for _ in 1 2 3; do
+            read -r SIZE _ _ < <(member_state)
+            [ "$SIZE" = -1 ] || break
+        done
         if [ "$SIZE" != "$TARGET" ]; then
             echo "vocfed_e2e: after the import the member's log has $SIZE entries, not $TARGET" >&2
             exit 1
@@ -158,7 +175,7 @@ while [ -z "$T_IMPORT" ] || [ -z "$T_RECEIPT" ] || [ -z "$T_FIGURES" ]; do
     if past "$T0"; then
         echo "vocfed_e2e: deadline of $DEADLINE s passed (acked ${ACKED:-0} of $TARGET," \
             "counted ${PEOPLE:-0} of $ROWS); logs in $WORK" >&2
-        tail -5 "$WORK/coordinator.log" "$WORK/node.log" >&2
+        tail -n 5 "$WORK/coordinator.log" "$WORK/node.log" >&2
         exit 1
     fi
     [ -n "$T_FIGURES" ] || sleep "$POLL"
@@ -169,6 +186,10 @@ IMP_S=$(elapsed "$T0" "$T_IMPORT")
 REC_S=$(elapsed "$T0" "$T_RECEIPT")
 FIG_S=$(elapsed "$T0" "$T_FIGURES")
 rps() { awk -v n="$ROWS" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
+if [ -s "$WORK/poll.err" ]; then
+    echo "vocfed_e2e: some polls failed (retried), the last message:" >&2
+    tail -1 "$WORK/poll.err" >&2
+fi
 echo "vocfed_e2e: $ROWS rows: import $IMP_S s ($(rps "$IMP_S") rows/s);" \
     "to the coordinator's receipt $REC_S s ($(rps "$REC_S") rows/s);" \
     "to its figures $FIG_S s ($(rps "$FIG_S") rows/s)" >&2
