@@ -596,6 +596,7 @@ typedef struct {
     double at;         /* when store_append returned */
     uint64_t students; /* the member's students after it */
     bool counts;       /* it added students (a figure can show it) */
+    bool resyncing;    /* made while the re-sync was under way */
 } s_put_t;
 
 typedef enum {
@@ -655,14 +656,17 @@ typedef struct {
     char (*keys)[80];      /* and their keys */
     proto_buf_t out;       /* scratch: a message */
     s_vec_t rcpt;          /* put-to-receipt, s */
-    s_vec_t fig;           /* put-to-figure, s */
-    s_vec_t rss;           /* coordinator's VmRSS, MiB */
+    s_vec_t rcpt_rs; /* put-to-receipt of puts made during the re-sync, s */
+    s_vec_t fig_rs;  /* put-to-figure of those, s */
+    s_vec_t fig;     /* put-to-figure, s */
+    s_vec_t rss;     /* coordinator's VmRSS, MiB */
     s_vec_t anon;    /* its RssAnon (heap; the rest is the store mapped), MiB */
     s_vec_t lag;     /* entries written, not receipted */
     s_vec_t figtime; /* node_figures_json, s */
     uint64_t errors; /* refusals from the coordinator */
     double next_sample; /* when figures are sampled next */
     double next_proc;   /* when /proc is read next */
+    bool resyncing;     /* the re-sync is under way */
 } s_run_t;
 
 /* Fills r->recs[0..n) with member m's next n records (its profile first),
@@ -823,7 +827,8 @@ s_acked(s_run_t *r, s_member_t *m, uint64_t size, double now)
     memmove(m->fbytes, m->fbytes + k, (m->nflight - k) * sizeof *m->fbytes);
     m->nflight -= k;
     for (; m->rcpt_i < m->nputs && m->puts[m->rcpt_i].last <= size; m->rcpt_i++)
-        s_vec_push(&r->rcpt, now - m->puts[m->rcpt_i].at);
+        s_vec_push(m->puts[m->rcpt_i].resyncing ? &r->rcpt_rs : &r->rcpt,
+                   now - m->puts[m->rcpt_i].at);
 }
 
 static void
@@ -1004,7 +1009,8 @@ s_sample_figures(s_run_t *r)
         for (; m->fig_i < m->nputs && (int64_t)m->puts[m->fig_i].students <= c;
              m->fig_i++)
             if (m->puts[m->fig_i].counts)
-                s_vec_push(&r->fig, t - m->puts[m->fig_i].at);
+                s_vec_push(m->puts[m->fig_i].resyncing ? &r->fig_rs : &r->fig,
+                           t - m->puts[m->fig_i].at);
     }
     json_decref(rep);
     return all;
@@ -1229,8 +1235,8 @@ s_put(s_run_t *r, s_member_t *m)
         m->puts = p;
         m->cap = cap;
     }
-    m->puts[m->nputs++] =
-        (s_put_t){m->size, s_now(), m->students, m->students > before};
+    m->puts[m->nputs++] = (s_put_t){m->size, s_now(), m->students,
+                                    m->students > before, r->resyncing};
     m->next_put += r->cf->interval;
     s_pump(r, m);
 }
@@ -1278,8 +1284,10 @@ s_turn(s_run_t *r, double t0, bool writing, double *resync_done)
     }
     s_sample_proc(r, t0, "steady");
     s_member_t *rs = &r->m[r->n - 1];
-    if (!*resync_done && rs->acked == rs->size)
+    if (!*resync_done && rs->acked == rs->size) {
         *resync_done = now;
+        r->resyncing = false;
+    }
 }
 
 /* Part 2: steady appends everywhere, the last member re-syncing. */
@@ -1292,6 +1300,7 @@ s_steady(s_run_t *r)
     s_totals(r, false, &w0, &a0);
     s_span_t sp = s_span_start(r), all = sp;
     s_connect(r, &r->m[r->n - 1]);
+    r->resyncing = true;
     for (size_t i = 0; i + 1 < r->n; i++)
         r->m[i].next_put = sp.t0 + cf->interval * (double)i / (double)r->n;
     r->next_sample = sp.t0 + cf->sample;
@@ -1319,8 +1328,13 @@ s_steady(s_run_t *r)
         printf("  lag (written - receipted)  median %.0f, max %.0f entries "
                "(steady members, sampled each second)\n",
                s_percentile(r->lag.v, r->lag.n, 50), r->lag.v[r->lag.n - 1]);
-    s_vec_print("put to receipt", &r->rcpt);
-    s_vec_print("put to figure", &r->fig);
+    s_vec_print("put to receipt, re-sync on", &r->rcpt_rs);
+    s_vec_print("put to receipt, after it", &r->rcpt);
+    s_vec_print("put to figure, re-sync on", &r->fig_rs);
+    s_vec_print("put to figure, after it", &r->fig);
+    printf("  refusals                   %" PRIu64 " (each one: hello again, "
+           "resend from the coordinator's heads)\n",
+           r->errors);
 }
 
 /* Runs vocfed argv to the end (up to timeout s); returns its seconds,
@@ -1438,7 +1452,8 @@ s_run_all(const s_conf_t *cf, const char *mroot)
         sodium_memzero(r.m[i].sk, sizeof r.m[i].sk);
         free(r.m[i].puts);
     }
-    s_vec_t *vs[] = {&r.rcpt, &r.fig, &r.rss, &r.anon, &r.lag, &r.figtime};
+    s_vec_t *vs[] = {&r.rcpt, &r.fig,  &r.rcpt_rs, &r.fig_rs,
+                     &r.rss,  &r.anon, &r.lag,     &r.figtime};
     for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++)
         free(vs[i]->v);
     proto_buf_release(&r.out);
@@ -1505,6 +1520,46 @@ s_usage(FILE *f)
             VOCFED_BINARY);
 }
 
+/* One option c (its argument in optarg) into cf; false if it is bad. */
+static bool
+s_option(int c, s_conf_t *cf, bool *resync_set)
+{
+    switch (c) {
+    case 'm':
+        return s_parse_u64(optarg, 2, 1000, &cf->members);
+    case 'n':
+        return s_parse_u64(optarg, 1, 1000000000, &cf->records);
+    case 'r':
+        *resync_set = true;
+        return s_parse_u64(optarg, 1, 1000000000, &cf->resync);
+    case 'b':
+        return s_parse_u64(optarg, 1, 1000, &cf->batch);
+    case 'i':
+        return s_parse_secs(optarg, &cf->interval);
+    case 's':
+        return s_parse_u64(optarg, 1, 86400, &cf->seconds);
+    case 'S':
+        return s_parse_secs(optarg, &cf->sample);
+    case 'v':
+        cf->verify = true;
+        return true;
+    case 'd':
+        cf->tmp = optarg;
+        return true;
+    case 'D':
+        cf->mtmp = optarg;
+        return true;
+    case 'k':
+        s_g.keep = true;
+        return true;
+    case 'h':
+        s_usage(stdout);
+        exit(0);
+    default:
+        return false;
+    }
+}
+
 /* Reads the options into cf; false on a bad one. */
 static bool
 s_options(int argc, char **argv, s_conf_t *cf, bool *resync_set)
@@ -1524,52 +1579,11 @@ s_options(int argc, char **argv, s_conf_t *cf, bool *resync_set)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
-    bool ok = true;
-    while (ok && (c = getopt_long(argc, argv, "m:n:r:b:i:s:S:vd:D:kh", opts,
-                                  NULL)) != -1) {
-        switch (c) {
-        case 'm':
-            ok = s_parse_u64(optarg, 2, 1000, &cf->members);
-            break;
-        case 'n':
-            ok = s_parse_u64(optarg, 1, 1000000000, &cf->records);
-            break;
-        case 'r':
-            ok = s_parse_u64(optarg, 1, 1000000000, &cf->resync);
-            *resync_set = true;
-            break;
-        case 'b':
-            ok = s_parse_u64(optarg, 1, 1000, &cf->batch);
-            break;
-        case 'i':
-            ok = s_parse_secs(optarg, &cf->interval);
-            break;
-        case 's':
-            ok = s_parse_u64(optarg, 1, 86400, &cf->seconds);
-            break;
-        case 'S':
-            ok = s_parse_secs(optarg, &cf->sample);
-            break;
-        case 'v':
-            cf->verify = true;
-            break;
-        case 'd':
-            cf->tmp = optarg;
-            break;
-        case 'D':
-            cf->mtmp = optarg;
-            break;
-        case 'k':
-            s_g.keep = true;
-            break;
-        case 'h':
-            s_usage(stdout);
-            exit(0);
-        default:
-            ok = false;
-        }
-    }
-    return ok && optind == argc;
+    while ((c = getopt_long(argc, argv, "m:n:r:b:i:s:S:vd:D:kh", opts, NULL)) !=
+           -1)
+        if (!s_option(c, cf, resync_set))
+            return false;
+    return optind == argc;
 }
 
 /* Makes a temporary folder under parent into out. */
