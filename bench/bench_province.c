@@ -615,12 +615,14 @@ typedef struct {
     char pkhex[2 * PROTO_PUBKEY_LEN + 1]; /* pk in hex, for the roster */
     store_t *st;                          /* its store, open */
     zsock_t *dealer;                      /* its CURVE link, NULL while off */
-    s_state_t state;                      /* where its session is */
-    double hello_at;                      /* when its last hello went */
-    double rx_at;                  /* its last message from the coordinator */
-    uint64_t size;                 /* entries in its log */
-    uint64_t acked;                /* entries the coordinator receipted */
-    uint64_t next_from;            /* next seq to send */
+    zsock_t *monitor;   /* its link's events (DISCONNECTED), NULL while off */
+    uint64_t drops;     /* links it lost */
+    s_state_t state;    /* where its session is */
+    double hello_at;    /* when its last hello went */
+    double rx_at;       /* its last message from the coordinator */
+    uint64_t size;      /* entries in its log */
+    uint64_t acked;     /* entries the coordinator receipted */
+    uint64_t next_from; /* next seq to send */
     uint64_t flight[S_MAX_FLIGHT]; /* last seq of each batch in flight */
     size_t fbytes[S_MAX_FLIGHT];   /* and its bytes */
     size_t nflight;                /* batches in flight */
@@ -926,6 +928,42 @@ s_read(s_run_t *r, s_member_t *m)
     }
 }
 
+/* Watches m's link: its DISCONNECTED events are counted (a link lost
+ * loses the batches queued on it; the session starts again from a hello
+ * when the coordinator refuses what comes after the gap). */
+static void
+s_monitor(s_member_t *m)
+{
+    char ep[64], conn[72];
+    snprintf(ep, sizeof ep, "inproc://monitor-%s", m->id);
+    snprintf(conn, sizeof conn, ">%s", ep);
+    if (zmq_socket_monitor(zsock_resolve(m->dealer), ep,
+                           ZMQ_EVENT_DISCONNECTED) != 0 ||
+        !(m->monitor = zsock_new_pair(conn)))
+        s_fail("member %s: cannot watch its link", m->id);
+}
+
+/* Counts the links lost since the last look. */
+static uint64_t
+s_drops(s_run_t *r)
+{
+    uint64_t all = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        s_member_t *m = &r->m[i];
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        while (m->monitor && zmq_msg_recv(&msg, zsock_resolve(m->monitor),
+                                          ZMQ_DONTWAIT) >= 0) {
+            /* two frames per event: [event u16, value u32], endpoint */
+            if (zmq_msg_more(&msg) && zmq_msg_size(&msg) == 6)
+                m->drops++;
+        }
+        zmq_msg_close(&msg);
+        all += m->drops;
+    }
+    return all;
+}
+
 /* Dials the coordinator as member m (CURVE, its own key) and says hello:
  * libzmq queues it until the handshake is done. */
 static void
@@ -941,6 +979,7 @@ s_connect(s_run_t *r, s_member_t *m)
     zsock_set_rcvhwm(m->dealer, 1000);
     zsock_set_reconnect_ivl(m->dealer, 100);
     zsock_set_reconnect_ivl_max(m->dealer, 2000);
+    s_monitor(m);
     if (zsock_connect(m->dealer, "%s", r->endpoint) < 0)
         s_fail("member %s: cannot dial %s", m->id, r->endpoint);
     r->items[r->nitems] =
@@ -1043,6 +1082,7 @@ s_sample_proc(s_run_t *r, double t0, const char *phase)
     s_totals(r, true, &rw, &ra);
     s_vec_push(&r->rss, s_proc_mem(r->pid, "VmRSS"));
     s_vec_push(&r->anon, s_proc_mem(r->pid, "RssAnon"));
+    (void)s_drops(r);
     s_vec_push(&r->lag, (double)(w - a));
     s_watchdog(r, now);
     if ((r->rss.n % 10) == 0)
@@ -1332,9 +1372,10 @@ s_steady(s_run_t *r)
     s_vec_print("put to receipt, after it", &r->rcpt);
     s_vec_print("put to figure, re-sync on", &r->fig_rs);
     s_vec_print("put to figure, after it", &r->fig);
-    printf("  refusals                   %" PRIu64 " (each one: hello again, "
-           "resend from the coordinator's heads)\n",
-           r->errors);
+    printf("  refusals, links lost       %" PRIu64 " refusals (each: hello "
+           "again, resend from the coordinator's heads); %" PRIu64
+           " links lost (ZMQ_EVENT_DISCONNECTED), all parts\n",
+           r->errors, s_drops(r));
 }
 
 /* Runs vocfed argv to the end (up to timeout s); returns its seconds,
@@ -1448,6 +1489,7 @@ s_run_all(const s_conf_t *cf, const char *mroot)
     s_finish(&r);
     for (size_t i = 0; i < r.n; i++) {
         zsock_destroy(&r.m[i].dealer);
+        zsock_destroy(&r.m[i].monitor);
         store_destroy(&r.m[i].st);
         sodium_memzero(r.m[i].sk, sizeof r.m[i].sk);
         free(r.m[i].puts);
@@ -1622,7 +1664,7 @@ main(int argc, char **argv)
                 VOCFED_BINARY);
         return 3;
     }
-    zsys_set_max_sockets((size_t)cf.members + 64);
+    zsys_set_max_sockets(3 * (size_t)cf.members + 64); /* link, monitor */
     zsys_init();
     node_daemon_signals(); /* SIGINT/SIGTERM stop the run */
     s_mkdtemp(root, cf.tmp);
