@@ -71,8 +71,10 @@
 #define S_WINDOW (16 * 1024 * 1024) /* bytes in flight per member */
 #define S_HELLO_RETRY 3.0           /* s without heads: hello again */
 #define S_STALL 30.0                /* s without a receipt: hello again */
-#define S_DRAIN_TIMEOUT 600.0       /* s to wait for the last receipts */
-#define S_REPORT_RUNS 3             /* `vocfed report` runs at the end */
+#define S_BACKOFF_S 2.0       /* s after a refusal before hello (member.c) */
+#define S_WATCH_S 0.1         /* s between two looks at sessions and links */
+#define S_DRAIN_TIMEOUT 300.0 /* s to wait for the last receipts */
+#define S_REPORT_RUNS 3       /* `vocfed report` runs at the end */
 
 /* One child process still running. */
 typedef struct {
@@ -433,6 +435,29 @@ s_proc_mem(pid_t pid, const char *name)
     return mib;
 }
 
+/* A "name: N" line of /proc/pid/io (wchar: bytes passed to write calls;
+ * write_bytes: bytes this process caused to be sent to the disk). */
+static double
+s_proc_io(pid_t pid, const char *name)
+{
+    char path[64], line[256];
+    size_t len = strlen(name);
+    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+    FILE *f = fopen(path, "r");
+    double v = -1;
+    if (!f)
+        s_fail("cannot read %s: %s", path, strerror(errno));
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, name, len) == 0 && line[len] == ':') {
+            v = strtod(line + len + 1, NULL);
+            break;
+        }
+    fclose(f);
+    if (v < 0)
+        s_fail("no %s in %s", name, path);
+    return v;
+}
+
 /* ---- configuration ------------------------------------------------------- */
 
 typedef struct {
@@ -600,9 +625,10 @@ typedef struct {
 } s_put_t;
 
 typedef enum {
-    S_OFF,   /* not connected (yet) */
-    S_HELLO, /* hello sent, heads not back */
-    S_LEVEL, /* sending from the coordinator's heads on */
+    S_OFF,     /* not connected (yet) */
+    S_HELLO,   /* hello sent, heads not back */
+    S_LEVEL,   /* sending from the coordinator's heads on */
+    S_BACKOFF, /* refused, or the link lost: hello again at backoff_until */
 } s_state_t;
 
 /* One member this process speaks for. */
@@ -615,14 +641,15 @@ typedef struct {
     char pkhex[2 * PROTO_PUBKEY_LEN + 1]; /* pk in hex, for the roster */
     store_t *st;                          /* its store, open */
     zsock_t *dealer;                      /* its CURVE link, NULL while off */
-    zsock_t *monitor;   /* its link's events (DISCONNECTED), NULL while off */
-    uint64_t drops;     /* links it lost */
-    s_state_t state;    /* where its session is */
-    double hello_at;    /* when its last hello went */
-    double rx_at;       /* its last message from the coordinator */
-    uint64_t size;      /* entries in its log */
-    uint64_t acked;     /* entries the coordinator receipted */
-    uint64_t next_from; /* next seq to send */
+    zsock_t *monitor;     /* its link's events (DISCONNECTED), NULL while off */
+    uint64_t drops;       /* links it lost */
+    s_state_t state;      /* where its session is */
+    double hello_at;      /* when its last hello went */
+    double backoff_until; /* S_BACKOFF: when to say hello again */
+    double rx_at;         /* its last message from the coordinator */
+    uint64_t size;        /* entries in its log */
+    uint64_t acked;       /* entries the coordinator receipted */
+    uint64_t next_from;   /* next seq to send */
     uint64_t flight[S_MAX_FLIGHT]; /* last seq of each batch in flight */
     size_t fbytes[S_MAX_FLIGHT];   /* and its bytes */
     size_t nflight;                /* batches in flight */
@@ -668,6 +695,7 @@ typedef struct {
     uint64_t errors; /* refusals from the coordinator */
     double next_sample; /* when figures are sampled next */
     double next_proc;   /* when /proc is read next */
+    double next_watch;  /* when sessions and links are looked at next */
     bool resyncing;     /* the re-sync is under way */
 } s_run_t;
 
@@ -791,6 +819,21 @@ s_hello(s_run_t *r, s_member_t *m)
     m->inflight = 0;
 }
 
+/* As `vocfed node` does after a refusal or a lost link (member.c): the
+ * batches in flight are forgotten, nothing is sent for delay s, then a
+ * hello. A refusal during the back-off (the rest of the window arriving
+ * after a gap) starts no new one. */
+static void
+s_backoff(s_member_t *m, double delay)
+{
+    if (m->state == S_BACKOFF)
+        return;
+    m->state = S_BACKOFF;
+    m->backoff_until = s_now() + delay;
+    m->nflight = 0;
+    m->inflight = 0;
+}
+
 /* Sends batches while the window allows. */
 static void
 s_pump(s_run_t *r, s_member_t *m)
@@ -881,9 +924,7 @@ s_on_error(s_run_t *r, s_member_t *m, const proto_msg_error_t *e)
                 "%.*s\n",
                 m->id, e->seq, (int)e->code_len, e->code, (int)e->text_len,
                 e->text);
-    if (r->errors > 1000)
-        s_fail("over 1000 refusals");
-    s_hello(r, m); /* start again from the coordinator's heads */
+    s_backoff(m, S_BACKOFF_S); /* then again from the coordinator's heads */
 }
 
 /* One message from the coordinator to m. */
@@ -955,8 +996,10 @@ s_drops(s_run_t *r)
         while (m->monitor && zmq_msg_recv(&msg, zsock_resolve(m->monitor),
                                           ZMQ_DONTWAIT) >= 0) {
             /* two frames per event: [event u16, value u32], endpoint */
-            if (zmq_msg_more(&msg) && zmq_msg_size(&msg) == 6)
+            if (zmq_msg_more(&msg) && zmq_msg_size(&msg) == 6) {
                 m->drops++;
+                s_backoff(m, 0); /* hello once linked again */
+            }
         }
         zmq_msg_close(&msg);
         all += m->drops;
@@ -989,6 +1032,19 @@ s_connect(s_run_t *r, s_member_t *m)
     s_hello(r, m);
 }
 
+/* A hello not answered, receipts not back, or a back-off over: hello. */
+static void
+s_watchdog(s_run_t *r, double now)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        s_member_t *m = &r->m[i];
+        if ((m->state == S_HELLO && now - m->hello_at > S_HELLO_RETRY) ||
+            (m->state == S_LEVEL && m->nflight && now - m->rx_at > S_STALL) ||
+            (m->state == S_BACKOFF && now >= m->backoff_until))
+            s_hello(r, m);
+    }
+}
+
 /* Polls every link until `until` (at most 50 ms) and reads what came. */
 static void
 s_step(s_run_t *r, double until)
@@ -1002,17 +1058,11 @@ s_step(s_run_t *r, double until)
         if (r->items[i].revents & ZMQ_POLLIN)
             s_read(r, &r->m[r->item_of[i]]);
     s_check_daemons();
-}
-
-/* A hello not answered, or receipts not back: hello again. */
-static void
-s_watchdog(s_run_t *r, double now)
-{
-    for (size_t i = 0; i < r->n; i++) {
-        s_member_t *m = &r->m[i];
-        if ((m->state == S_HELLO && now - m->hello_at > S_HELLO_RETRY) ||
-            (m->state == S_LEVEL && m->nflight && now - m->rx_at > S_STALL))
-            s_hello(r, m);
+    double now = s_now();
+    if (now >= r->next_watch) {
+        r->next_watch = now + S_WATCH_S;
+        (void)s_drops(r);
+        s_watchdog(r, now);
     }
 }
 
@@ -1082,9 +1132,7 @@ s_sample_proc(s_run_t *r, double t0, const char *phase)
     s_totals(r, true, &rw, &ra);
     s_vec_push(&r->rss, s_proc_mem(r->pid, "VmRSS"));
     s_vec_push(&r->anon, s_proc_mem(r->pid, "RssAnon"));
-    (void)s_drops(r);
     s_vec_push(&r->lag, (double)(w - a));
-    s_watchdog(r, now);
     if ((r->rss.n % 10) == 0)
         printf("  [%s %5.0f s] receipted %" PRIu64 "/%" PRIu64
                " (re-sync %" PRIu64 "/%" PRIu64 "), coordinator RSS %.0f MiB\n",
@@ -1203,14 +1251,17 @@ s_du(const char *dir)
 
 /* A span of the run: its time and the coordinator's CPU. */
 typedef struct {
-    double t0;   /* start, s */
-    double cpu0; /* coordinator's utime + stime then */
+    double t0;    /* start, s */
+    double cpu0;  /* coordinator's utime + stime then */
+    double wchar; /* its wchar then */
+    double wdisk; /* its write_bytes then */
 } s_span_t;
 
 static s_span_t
 s_span_start(const s_run_t *r)
 {
-    return (s_span_t){s_now(), s_proc_cpu(r->pid)};
+    return (s_span_t){s_now(), s_proc_cpu(r->pid), s_proc_io(r->pid, "wchar"),
+                      s_proc_io(r->pid, "write_bytes")};
 }
 
 /* Prints "what: entries in T s = rate/s; CPU c s (p % of one core)". */
@@ -1222,6 +1273,11 @@ s_span_print(const s_run_t *r, const s_span_t *s, const char *what,
     printf("  %-26s %" PRIu64 " entries in %.1f s = %.0f entries/s; "
            "coordinator CPU %.1f s (%.0f%% of one core)\n",
            what, entries, t, (double)entries / t, cpu, 100.0 * cpu / t);
+    printf("  %-26s %.2f KB written (wchar), %.2f KB to the disk "
+           "(write_bytes) per entry\n",
+           "", (s_proc_io(r->pid, "wchar") - s->wchar) / 1e3 / (double)entries,
+           (s_proc_io(r->pid, "write_bytes") - s->wdisk) / 1e3 /
+               (double)entries);
 }
 
 /* Prints the coordinator's memory: peak so far and the RSS samples (all
