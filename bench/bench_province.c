@@ -1255,13 +1255,24 @@ typedef struct {
     double cpu0;  /* coordinator's utime + stime then */
     double wchar; /* its wchar then */
     double wdisk; /* its write_bytes then */
+    uint64_t in;  /* entries it had receipted then */
 } s_span_t;
+
+/* Entries the coordinator receipted, all members. */
+static uint64_t
+s_receipted(const s_run_t *r)
+{
+    uint64_t all = 0;
+    for (size_t i = 0; i < r->n; i++)
+        all += r->m[i].acked;
+    return all;
+}
 
 static s_span_t
 s_span_start(const s_run_t *r)
 {
     return (s_span_t){s_now(), s_proc_cpu(r->pid), s_proc_io(r->pid, "wchar"),
-                      s_proc_io(r->pid, "write_bytes")};
+                      s_proc_io(r->pid, "write_bytes"), s_receipted(r)};
 }
 
 /* Prints "what: entries in T s = rate/s; CPU c s (p % of one core)". */
@@ -1273,11 +1284,11 @@ s_span_print(const s_run_t *r, const s_span_t *s, const char *what,
     printf("  %-26s %" PRIu64 " entries in %.1f s = %.0f entries/s; "
            "coordinator CPU %.1f s (%.0f%% of one core)\n",
            what, entries, t, (double)entries / t, cpu, 100.0 * cpu / t);
-    printf("  %-26s %.2f KB written (wchar), %.2f KB to the disk "
-           "(write_bytes) per entry\n",
-           "", (s_proc_io(r->pid, "wchar") - s->wchar) / 1e3 / (double)entries,
-           (s_proc_io(r->pid, "write_bytes") - s->wdisk) / 1e3 /
-               (double)entries);
+    double in = (double)(s_receipted(r) - s->in);
+    printf("  %-26s %.0f entries taken in: %.2f KB written (wchar), %.2f KB "
+           "to the disk (write_bytes) per entry\n",
+           "", in, (s_proc_io(r->pid, "wchar") - s->wchar) / 1e3 / in,
+           (s_proc_io(r->pid, "write_bytes") - s->wdisk) / 1e3 / in);
 }
 
 /* Prints the coordinator's memory: peak so far and the RSS samples (all
