@@ -4,48 +4,67 @@
 #include "node/coordinator.h"
 #include "node/applier.h"
 #include "node/alarm.h"
+#include "node/conns.h"
 #include "node/daemon.h"
 #include "node/node.h"
 #include "node/replicate.h"
 #include "node/roster.h"
 #include "node/session.h"
 #include "node/zap.h"
+#include "protocol/clock.h"
 #include "protocol/msg.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define S_PERSIST_MS 1000     /* peer state is written at most this often */
+#define S_ZAP_TICK_MS 100     /* waiting ZAP requests looked at (zap.h) */
+#define S_SWEEP_DRAIN 4096    /* messages read before silent ones are shut */
 #define S_MAX_SESSIONS 100000 /* members connected at once */
 #define S_GROUP 16            /* batches committed together (one fsync) */
 #define S_BURST 64 /* messages read before ZAP and commits get a turn */
 #define S_OVERSIZE_MARGIN (1024 * 1024) /* refused by us, not by libzmq */
+/* The largest frame libzmq takes from a member (ZMQ_MAXMSGSIZE). */
+#define S_FRAME_MAX (PROTO_MSG_MAX + S_OVERSIZE_MARGIN)
 /* Messages queued for one member / from one member inside libzmq. With
- * the transport's size cap this bounds the memory one member can make
- * the coordinator hold (SPEC 10.5). */
+ * one live connection per member, S_RCVHWM frames of at most S_FRAME_MAX
+ * (under 280 MiB) bound the memory one member can make the coordinator
+ * hold (SPEC 10.2, 10.5). It is larger than the batches an honest member
+ * keeps in flight (12, node/member.c), so an honest member never fills
+ * its queue: libzmq 4.3.4 aborts when a heartbeat comes due on a full
+ * queue whose peer has closed (SPEC 10.2, known limit). */
 #define S_SNDHWM 64
-#define S_RCVHWM 32
+#define S_RCVHWM 16
+_Static_assert((uint64_t)S_RCVHWM *S_FRAME_MAX <= 280ull * 1024 * 1024,
+               "a member's receive queue is bounded in bytes");
 #define S_IO_THREADS 2 /* libzmq I/O threads (CURVE, framing) */
 
 typedef struct {
-    node_applier_t *applier;     /* applies the log behind it (SPEC 5.5) */
-    node_t *node;                /* the node opened (node_open): owns what
-                                    the next three borrow */
-    store_t *st;                 /* the coordinator's store, figures attached */
-    const uint8_t *sk;           /* its Ed25519 secret key (guarded) */
-    const char *id;              /* its node id */
-    node_roster_t roster;        /* who may connect */
-    node_sessions_t *sessions;   /* what we keep per member */
-    node_zap_t *zap;             /* who may connect, asked by libzmq */
-    zsock_t *router;             /* the members' socket */
-    int watch;                   /* inotify on our store, or -1 */
-    uint64_t own_size;           /* size of our own log last seen */
-    proto_buf_t out;             /* scratch for replies */
-    bool verbose;                /* log every batch */
-    node_alarm_limit_t full_log; /* "storage full" logged once an interval */
-    uint64_t interval_ms;        /* abuse: logged once, tolerated
-                                    NODE_ABUSE_TOLERANCE times per interval */
+    node_applier_t *applier;   /* applies the log behind it (SPEC 5.5) */
+    node_t *node;              /* the node opened (node_open): owns what
+                                  the next three borrow */
+    store_t *st;               /* the coordinator's store, figures attached */
+    const uint8_t *sk;         /* its Ed25519 secret key (guarded) */
+    const char *id;            /* its node id */
+    node_roster_t roster;      /* who may connect */
+    node_sessions_t *sessions; /* what we keep per member */
+    node_zap_t *zap;           /* who may connect, asked by libzmq */
+    zsock_t *router;           /* the members' socket */
+    zactor_t *monitor;         /* its connections' events (zmonitor) */
+    node_conns_t *conns;       /* its TCP connections (conns.h) */
+    node_alarm_limit_t sweep_log; /* silent connections closed: logged
+                                     once an interval */
+    int watch;                    /* inotify on our store, or -1 */
+    uint64_t own_size;            /* size of our own log last seen */
+    proto_buf_t out;              /* scratch for replies */
+    bool verbose;                 /* log every batch */
+    node_alarm_limit_t full_log;  /* "storage full" logged once an interval */
+    uint64_t interval_ms;         /* abuse: logged once, tolerated
+                                     NODE_ABUSE_TOLERANCE times per interval */
     struct {
         zframe_t *payload;             /* the message (owns the bytes) */
         char member[PROTO_ID_MAX + 1]; /* who sent it */
@@ -348,6 +367,49 @@ s_dispatch(s_coord_t *c, node_session_t *s, zframe_t **payload)
     }
 }
 
+/* The number of a connection property of a message (decimal digits),
+ * or 0 when it has none or it does not read. */
+static uint64_t
+s_meta_number(zframe_t *frame, const char *property)
+{
+    const char *v = zframe_meta(frame, property);
+    char *end;
+    if (!v || *v < '0' || *v > '9')
+        return 0;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    return errno || *end ? 0 : (uint64_t)n;
+}
+
+/* One live connection per member (SPEC 10.2): a message of an older
+ * connection than the member's live one is dropped unread; one of a newer
+ * connection makes it the live one. Returns whether the message may be
+ * read. */
+static bool
+s_connection(s_coord_t *c, node_session_t *s, zframe_t *payload)
+{
+    uint64_t conn = s_meta_number(payload, NODE_ZAP_CONN_PROPERTY);
+    /* libzmq's ZMQ_SRCFD, the socket the message came on */
+    uint64_t fd = s_meta_number(payload, "__fd");
+    if (fd > INT_MAX || !zframe_meta(payload, "__fd"))
+        fd = (uint64_t)-1;
+    int sock = fd == (uint64_t)-1 ? -1 : (int)fd;
+    switch (node_session_connection(s, conn, sock)) {
+    case NODE_CONN_STALE:
+        /* It spoke: not one for the sweep of silent connections. */
+        (void)node_conns_spoke(c->conns, sock, NULL, proto_mono_ms());
+        return false;
+    case NODE_CONN_NEW:
+        if (!node_conns_spoke(c->conns, sock, s->id, proto_mono_ms()))
+            s->fd = -1; /* closed already */
+        node_zap_spoken(c->zap, s->id, conn);
+        return true;
+    case NODE_CONN_SAME:
+        break;
+    }
+    return true;
+}
+
 static void
 s_on_message(s_coord_t *c)
 {
@@ -364,6 +426,8 @@ s_on_message(s_coord_t *c)
         goto done;
     if (made)
         zsys_info("coordinator: connected member=%s", user);
+    if (!s_connection(c, s, payload))
+        goto done;
     if (!s->routing || !zframe_eq(s->routing, routing)) {
         zframe_destroy(&s->routing);
         s->routing = zframe_dup(routing);
@@ -412,6 +476,66 @@ s_on_commit(s_coord_t *c)
 
 /* ---- the loop's handlers ------------------------------------------------ */
 
+/* Whether member id still has a connection open: its next one waits
+ * (SPEC 10.2). */
+static bool
+s_busy(void *arg, const char *id)
+{
+    s_coord_t *c = arg;
+    node_session_t *s = node_sessions_find(c->sessions, id);
+    if (s && s->fd >= 0 && !node_conns_open(c->conns, s->fd))
+        s->fd = -1; /* its DISCONNECTED event was missed */
+    return s && s->fd >= 0;
+}
+
+static int
+s_zap_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_coord_t *c = arg;
+    node_zap_tick(c->zap);
+    return node_daemon_go_on();
+}
+
+/* libzmq closed the connection of socket fd: if it was a member's live
+ * one, the member may connect again (its waiting ZAP request is
+ * answered at the next tick). */
+static void
+s_gone(s_coord_t *c, int fd)
+{
+    char id[PROTO_ID_MAX + 1];
+    node_session_t *s = node_conns_gone(c->conns, fd, id)
+                            ? node_sessions_find(c->sessions, id)
+                            : NULL;
+    if (s && s->fd == fd)
+        s->fd = -1;
+}
+
+/* The ROUTER's connections come and go (SPEC 10.2: a silent one is shut
+ * down, conns.h). */
+static int
+s_monitor_ready(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    s_coord_t *c = arg;
+    char *event = NULL, *value = NULL, *endpoint = NULL;
+    if (zstr_recvx(sock, &event, &value, &endpoint, NULL) >= 2) {
+        char *end;
+        long fd = strtol(value, &end, 10);
+        if (*end == '\0' && fd >= 0 && fd <= INT_MAX) {
+            if (streq(event, "ACCEPTED"))
+                node_conns_accepted(c->conns, (int)fd, proto_mono_ms());
+            else if (streq(event, "DISCONNECTED"))
+                s_gone(c, (int)fd);
+        }
+    }
+    zstr_free(&event);
+    zstr_free(&value);
+    zstr_free(&endpoint);
+    return node_daemon_go_on();
+}
+
 static int
 s_zap_ready(zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -455,6 +579,18 @@ s_persist_due(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     s_coord_t *c = arg;
+    /* What is queued is read first: a connection swept has nothing
+     * queued, so libzmq has not stopped its input (SPEC 10.2). */
+    for (int i = 0; i < S_SWEEP_DRAIN && !node_daemon_stopping() &&
+                    (zsock_events(c->router) & ZMQ_POLLIN);
+         i++)
+        s_on_message(c);
+    s_flush_group(c);
+    uint64_t silent = node_conns_sweep(c->conns, proto_mono_ms());
+    if (silent && node_alarm_due(&c->sweep_log, c->interval_ms))
+        zsys_warning("coordinator: closed %" PRIu64 " connections that said "
+                     "nothing for %d s",
+                     silent, NODE_CONNS_SILENT_MS / 1000);
     node_sessions_log_abuse(c->sessions);
     node_sessions_persist(c->sessions, c->st, false);
     return node_daemon_go_on();
@@ -490,10 +626,16 @@ s_listen(s_coord_t *c, const char *listen)
     /* libzmq drops a connection whose message passes this cap before
      * anything is allocated for it; between PROTO_MSG_MAX and the cap the
      * program itself refuses (and counts) the message. */
-    zsock_set_maxmsgsize(c->router, PROTO_MSG_MAX + S_OVERSIZE_MARGIN);
+    zsock_set_maxmsgsize(c->router, S_FRAME_MAX);
     zsock_set_sndhwm(c->router, S_SNDHWM);
     zsock_set_rcvhwm(c->router, S_RCVHWM);
     zsock_set_router_mandatory(c->router, 1);
+    /* Each connection's socket, from before its first byte. */
+    if (!(c->monitor = zactor_new(zmonitor, c->router)))
+        return VOCFED_ENOMEM;
+    zstr_sendx(c->monitor, "LISTEN", "ACCEPTED", "DISCONNECTED", NULL);
+    zstr_sendx(c->monitor, "START", NULL);
+    zsock_wait(c->monitor);
     if (zsock_bind(c->router, "%s", listen) < 0)
         return -(errno ? errno : EADDRINUSE);
     return VOCFED_OK;
@@ -512,8 +654,10 @@ s_start(s_coord_t *c, const node_coordinator_opts_t *o)
         (rc = node_roster_load(c->st, c->id, &c->roster)) ||
         (rc =
              node_sessions_new(S_MAX_SESSIONS, c->interval_ms, &c->sessions)) ||
-        (rc = node_zap_new(&c->roster, c->interval_ms, &c->zap)))
+        (rc = node_zap_new(&c->roster, c->interval_ms, &c->zap)) ||
+        (rc = node_conns_new(&c->conns)))
         return rc;
+    node_zap_on_busy(c->zap, s_busy, c);
     node_daemon_signals();
     if ((rc = s_listen(c, o->listen))) {
         zsys_error("coordinator: cannot listen on %s: %s", o->listen,
@@ -539,8 +683,10 @@ s_loop(s_coord_t *c)
     int rc = VOCFED_ENOMEM;
     if (zloop_reader(loop, node_zap_sock(c->zap), s_zap_ready, c) == 0 &&
         zloop_reader(loop, c->router, s_router_ready, c) == 0 &&
+        zloop_reader(loop, zactor_sock(c->monitor), s_monitor_ready, c) == 0 &&
         zloop_poller(loop, &watch, s_watch_ready, c) == 0 &&
-        zloop_timer(loop, S_PERSIST_MS, 0, s_persist_due, c) >= 0)
+        zloop_timer(loop, S_PERSIST_MS, 0, s_persist_due, c) >= 0 &&
+        zloop_timer(loop, S_ZAP_TICK_MS, 0, s_zap_tick, c) >= 0)
         rc = node_daemon_loop(loop);
     zloop_destroy(&loop);
     return rc;
@@ -570,8 +716,10 @@ node_coordinator_run(const node_coordinator_opts_t *o)
 done:
     if (c.watch >= 0)
         close(c.watch);
+    zactor_destroy(&c.monitor);
     zsock_destroy(&c.router);
     node_applier_stop(&c.applier);
+    node_conns_destroy(&c.conns);
     node_zap_destroy(&c.zap);
     node_sessions_destroy(&c.sessions);
     node_roster_release(&c.roster);

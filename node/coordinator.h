@@ -3,10 +3,11 @@
  * A ROUTER socket with CURVE on, whose key is the coordinator's Ed25519
  * identity converted to X25519. A ZAP handler in the same loop (zap.h)
  * admits only active roster keys, in the "vocfed" domain, and names each
- * connection by its member id; what is kept per member is a session
- * (session.h). Every batch is verified and committed, in groups, before
- * a signed receipt goes back; members pull the coordinator's own log
- * (roster, targets, figures) the same way. One thread, one store. */
+ * connection by its member id, one connection per member at a time; the
+ * sockets of the connections are watched (conns.h); what is kept per
+ * member is a session (session.h). Every batch is verified and committed, in
+ * groups, before a signed receipt goes back; members pull the coordinator's own
+ * log (roster, targets, figures) the same way. One thread, one store. */
 #ifndef VOCFED_NODE_COORDINATOR_H
 #define VOCFED_NODE_COORDINATOR_H
 

@@ -14,7 +14,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#define S_MAX_FLIGHT 256                    /* batches in flight */
+#define S_MAX_FLIGHT                                                           \
+    12 /* batches in flight: fewer than the coordinator queues (SPEC 10.2) */
 #define S_DEFAULT_WINDOW (16 * 1024 * 1024) /* bytes in flight */
 #define S_HELLO_RETRY_MS 3000               /* heads not back: again */
 #define S_HELLO_AGAIN_MS 200                /* hello not sent: again */

@@ -10,7 +10,11 @@
  * cannot verify yet (fails safe: its batches are refused as from an
  * unknown author), and running the same add again finishes the
  * registration and succeeds. The other order would leave a key the store
- * accepts signatures from that no roster entry vouches for. */
+ * accepts signatures from that no roster entry vouches for.
+ *
+ * The checks (id free, key unused) read the store before the append's
+ * write transaction: two changes at once in two processes would both
+ * pass them. Callers hold node_roster_lock around the whole change. */
 #include "node/roster.h"
 #include "node/node.h"
 
@@ -19,8 +23,13 @@
 
 #include <assert.h>
 #include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 static const char *const s_status_names[] = {
     [NODE_MEMBER_ACTIVE] = "active",
@@ -34,6 +43,34 @@ const char *
 node_member_status_name(node_member_status_t s)
 {
     return (unsigned)s < S_NSTATUS ? s_status_names[s] : "unknown";
+}
+
+int
+node_roster_lock(const char *dir, int *fd)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/roster.lock", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return VOCFED_EINVALID;
+    int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0)
+        return -errno;
+    /* Held for a check and one append: the wait is short. */
+    while (flock(lock, LOCK_EX) != 0)
+        if (errno != EINTR) {
+            int err = errno;
+            close(lock);
+            return -err;
+        }
+    *fd = lock;
+    return VOCFED_OK;
+}
+
+void
+node_roster_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* releases the flock */
 }
 
 /* True when [s, s + len) is exactly the NUL-terminated string z. */

@@ -4,7 +4,12 @@
  * = member id, body {pubkey: 64 hex digits, name, role, status: active |
  * suspended | revoked}. Members and auditors replicate and check it like
  * any other log. Adding a member also registers it as an author in the
- * coordinator's store, so its checkpoints can be verified. */
+ * coordinator's store, so its checkpoints can be verified.
+ *
+ * A roster change checks the roster, then appends to it, in separate
+ * transactions: a process changes the roster only while it holds
+ * node_roster_lock (SPEC 10.1), so two changes at the same instant, in
+ * two processes, are serialised. */
 #ifndef VOCFED_NODE_ROSTER_H
 #define VOCFED_NODE_ROSTER_H
 
@@ -40,6 +45,15 @@ typedef struct {
     node_member_t *members; /* sorted by id; owned */
     size_t count;           /* how many */
 } node_roster_t;
+
+/* Takes DIR/roster.lock (flock, exclusive; waits while another roster
+ * change holds it) for a check and an append that must be one step.
+ * *fd gets the descriptor to give node_roster_unlock. Returns 0 or
+ * -errno (VOCFED_EINVALID: a path too long). */
+int node_roster_lock(const char *dir, int *fd) VOCFED_WUR;
+
+/* Releases node_roster_lock's lock (fd < 0: nothing). */
+void node_roster_unlock(int fd);
 
 /* Appends a member_key entry for a new member (signed with sk, the
  * coordinator's key) and registers it as an author. Returns 0,

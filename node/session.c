@@ -95,6 +95,7 @@ node_sessions_get(node_sessions_t *self, store_t *st, const char *id,
         !(s = calloc(1, sizeof *s)))
         return NULL;
     snprintf(s->id, sizeof s->id, "%s", id);
+    s->fd = -1;
     s_restore(s, st);
     if (zhashx_insert(self->table, id, s) != 0) {
         free(s);
@@ -126,6 +127,19 @@ uint64_t
 node_sessions_interval(const node_sessions_t *self)
 {
     return self->interval_ms;
+}
+
+node_conn_t
+node_session_connection(node_session_t *s, uint64_t conn, int fd)
+{
+    if (conn == 0 || conn < s->conn)
+        return NODE_CONN_STALE;
+    if (conn == s->conn)
+        return NODE_CONN_SAME;
+    s->conn = conn;
+    s->fd = fd;
+    s->full_seq = 0; /* the member sends again from our size (SPEC 10.3) */
+    return NODE_CONN_NEW;
 }
 
 /* Takes cost from b if it holds that much; false (nothing taken) when the

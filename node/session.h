@@ -65,7 +65,17 @@ typedef struct {
     uint64_t full_seq;            /* first seq refused as storage full, 0
                                      once a batch is stored again */
     bool dirty;                   /* state to persist */
+    /* Its live connection (SPEC 10.2): one per member. */
+    uint64_t conn; /* its number given by ZAP, 0 before the first message */
+    int fd;        /* its socket in libzmq while open, else -1 */
 } node_session_t;
+
+/* Where a message came from, against the member's live connection. */
+typedef enum {
+    NODE_CONN_SAME, /* the live connection */
+    NODE_CONN_NEW,  /* a newer one: it is the live one now */
+    NODE_CONN_STALE /* an older one (or unnumbered): drop the message */
+} node_conn_t;
 
 /* All sessions. */
 typedef struct node_sessions_t node_sessions_t;
@@ -101,6 +111,12 @@ uint64_t node_sessions_interval(const node_sessions_t *self);
  * (SPEC 10.5: 2,000 messages/s, burst 4,000; 64 MiB/s, burst 96 MiB),
  * then it was counted as flooded and must be dropped unread. */
 bool node_session_admit(node_sessions_t *self, node_session_t *s, size_t bytes);
+
+/* A message of s came on connection number conn (ZAP's
+ * NODE_ZAP_CONN_PROPERTY, 0 when it had none) over socket fd (libzmq's,
+ * -1 unknown). A newer connection becomes the live one and starts afresh
+ * what is kept per connection. */
+node_conn_t node_session_connection(node_session_t *s, uint64_t conn, int fd);
 
 /* Counts one abuse of s. Logged with the others once per interval; a
  * member over NODE_ABUSE_TOLERANCE in one interval (flooding aside) is

@@ -1,24 +1,49 @@
 /* vocfed: the coordinator's ZAP handler (SPEC 10.2). */
 #include "node/zap.h"
 #include "node/alarm.h"
+#include "protocol/clock.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A request whose answer waits (SPEC 10.2): libzmq holds the connection
+ * in its handshake meanwhile. */
+typedef struct {
+    zframe_t *peer;   /* the ZAP client's routing id on our ROUTER */
+    char *request_id; /* echoed back */
+} s_waiting_t;
+
+/* What the handler keeps per roster member it was asked about. */
+typedef struct {
+    char id[PROTO_ID_MAX + 1]; /* the member */
+    node_alarm_limit_t limit;  /* its refusals: logged once an interval */
+    uint64_t conn;             /* number of its last admitted connection,
+                                  0 before the first */
+    uint64_t admitted_ms;      /* when (monotonic ms) */
+    bool spoken;               /* that connection delivered a message */
+    s_waiting_t waiting;       /* its newest request not answered yet
+                                  (peer NULL when none) */
+} s_member_t;
+
 struct node_zap_t {
-    zsock_t *sock;                /* REP on inproc://zeromq.zap.01 */
+    zsock_t *sock;                /* ROUTER on inproc://zeromq.zap.01 */
     const node_roster_t *roster;  /* who may connect (borrowed) */
     uint64_t interval_ms;         /* refusals logged once per interval */
     uint64_t refused;             /* connections refused */
     uint64_t logged;              /* refusals since the last line */
     node_alarm_limit_t strangers; /* unknown keys share one limit */
-    zhashx_t *members;            /* roster member id -> its limit
-                                     (node_alarm_limit_t, owned) */
+    zhashx_t *members;            /* roster member id -> s_member_t
+                                     (owned) */
+    size_t waiting;               /* members with a request waiting */
+    uint64_t conns;               /* connections admitted so far */
+    node_zap_busy_fn *busy;       /* a member's connection still open? */
+    void *arg;                    /* its argument */
 };
 
-/* One request's frames (RFC 27). */
+/* One request's frames (RFC 27), after the ROUTER's envelope. */
 typedef struct {
+    zframe_t *peer;     /* the ZAP client's routing id */
     char *version;      /* "1.0" */
     char *request_id;   /* echoed back */
     char *domain;       /* ZAP domain of the socket */
@@ -29,10 +54,15 @@ typedef struct {
 } s_request_t;
 
 static void
-s_free(void **item)
+s_member_free(void **item)
 {
-    free(*item);
-    *item = NULL;
+    s_member_t *ms = *item;
+    if (ms) {
+        zframe_destroy(&ms->waiting.peer);
+        zstr_free(&ms->waiting.request_id);
+        free(ms);
+        *item = NULL;
+    }
 }
 
 int
@@ -49,8 +79,9 @@ node_zap_new(const node_roster_t *roster, uint64_t interval_ms,
         free(self);
         return VOCFED_ENOMEM;
     }
-    zhashx_set_destructor(self->members, s_free);
-    self->sock = zsock_new_rep("inproc://zeromq.zap.01");
+    zhashx_set_destructor(self->members, s_member_free);
+    /* A ROUTER, not a REP: an answer may wait while others are given. */
+    self->sock = zsock_new_router("inproc://zeromq.zap.01");
     if (!self->sock) {
         node_zap_destroy(&self);
         return VOCFED_EEXISTS;
@@ -70,6 +101,13 @@ node_zap_destroy(node_zap_t **self)
     }
 }
 
+void
+node_zap_on_busy(node_zap_t *self, node_zap_busy_fn *fn, void *arg)
+{
+    self->busy = fn;
+    self->arg = arg;
+}
+
 zsock_t *
 node_zap_sock(node_zap_t *self)
 {
@@ -82,13 +120,26 @@ node_zap_refused(const node_zap_t *self)
     return self->refused;
 }
 
-/* The answer to a request: "200" and the member id, or "400" and why.
- * *m gets the roster member the key is, if it is one. */
-static const char *
-s_decide(node_zap_t *self, const s_request_t *r, const node_member_t **m,
-         const char **user)
+/* The handler's record of member id, made when it has none; NULL when
+ * memory is short. */
+static s_member_t *
+s_member(node_zap_t *self, const char *id)
 {
-    *user = "";
+    s_member_t *ms = zhashx_lookup(self->members, id);
+    if (ms || !(ms = calloc(1, sizeof *ms)))
+        return ms;
+    snprintf(ms->id, sizeof ms->id, "%s", id);
+    if (zhashx_insert(self->members, id, ms) != 0) {
+        free(ms);
+        return NULL;
+    }
+    return ms;
+}
+
+/* The answer to a request: NULL (admit *m) or why not. */
+static const char *
+s_decide(node_zap_t *self, const s_request_t *r, const node_member_t **m)
+{
     *m = NULL;
     if (!r->version || strcmp(r->version, "1.0") != 0)
         return "bad ZAP version";
@@ -101,34 +152,123 @@ s_decide(node_zap_t *self, const s_request_t *r, const node_member_t **m,
         return "not on the roster";
     if ((*m)->status != NODE_MEMBER_ACTIVE)
         return node_member_status_name((*m)->status);
-    *user = (*m)->id;
+    if (!s_member(self, (*m)->id))
+        return "out of memory";
     return NULL;
 }
 
 /* A member on the roster (suspended, revoked) is named, once per interval
  * for each; unknown keys share one interval. */
 static void
-s_log_refusal(node_zap_t *self, const s_request_t *r, const node_member_t *m,
+s_log_refusal(node_zap_t *self, const char *address, const node_member_t *m,
               const char *text)
 {
     self->refused++;
     self->logged++;
-    node_alarm_limit_t *limit = NULL;
-    if (m && !(limit = zhashx_lookup(self->members, m->id)) &&
-        (limit = calloc(1, sizeof *limit)) &&
-        zhashx_insert(self->members, m->id, limit) != 0) {
-        free(limit);
-        limit = NULL;
-    }
-    if (!limit)
-        limit = &self->strangers;
+    s_member_t *ms = m ? s_member(self, m->id) : NULL;
+    node_alarm_limit_t *limit = ms ? &ms->limit : &self->strangers;
     if (!node_alarm_due(limit, self->interval_ms))
         return;
     zsys_warning("coordinator: connection refused from %s%s%s: %s "
                  "(%" PRIu64 " refused since the last such line)",
-                 r->address ? r->address : "?", m ? " member=" : "",
-                 m ? m->id : "", text, self->logged);
+                 address ? address : "?", m ? " member=" : "", m ? m->id : "",
+                 text, self->logged);
     self->logged = 0;
+}
+
+/* Appends one ZMTP metadata property (RFC 23: name length u8, name,
+ * value length u32 big-endian, value) to buf at `at`; buf has room. */
+static size_t
+s_property(uint8_t *buf, size_t at, const char *name, const char *value)
+{
+    size_t n = strlen(name), v = strlen(value);
+    buf[at++] = (uint8_t)n;
+    memcpy(buf + at, name, n);
+    at += n;
+    for (int shift = 24; shift >= 0; shift -= 8)
+        buf[at++] = (uint8_t)(v >> shift);
+    memcpy(buf + at, value, v);
+    return at + v;
+}
+
+/* Sends the answer to one request: admitted (ms not NULL) or refused
+ * with why. An admission's metadata (SPEC 10.2) carries the connection's
+ * number, which libzmq attaches to each of its messages. */
+static void
+s_answer(node_zap_t *self, zframe_t *peer, const char *request_id,
+         s_member_t *ms, const char *why)
+{
+    zmsg_t *rep = zmsg_new();
+    zmsg_append(rep, &(zframe_t *){zframe_dup(peer)});
+    zmsg_addmem(rep, "", 0);
+    zmsg_addstr(rep, "1.0");
+    zmsg_addstr(rep, request_id ? request_id : "");
+    zmsg_addstr(rep, ms ? "200" : "400");
+    zmsg_addstr(rep, ms ? "OK" : why);
+    zmsg_addstr(rep, ms ? ms->id : "");
+    if (!ms) {
+        zmsg_addmem(rep, "", 0);
+        zmsg_send(&rep, self->sock);
+        return;
+    }
+    uint8_t meta[1 + sizeof NODE_ZAP_CONN_PROPERTY + 4 + 24];
+    char conn[24];
+    ms->conn = ++self->conns;
+    ms->admitted_ms = proto_mono_ms();
+    ms->spoken = false;
+    snprintf(conn, sizeof conn, "%" PRIu64, ms->conn);
+    size_t n = s_property(meta, 0, NODE_ZAP_CONN_PROPERTY, conn);
+    zmsg_addmem(rep, meta, n);
+    zmsg_send(&rep, self->sock);
+}
+
+/* Whether a new connection of ms may be admitted now (SPEC 10.2): its
+ * last admitted connection has spoken, or had NODE_ZAP_SETUP_MS to, and
+ * no connection of it is open. */
+static bool
+s_may_admit(node_zap_t *self, const s_member_t *ms)
+{
+    return (!ms->conn || ms->spoken ||
+            proto_mono_ms() - ms->admitted_ms >= NODE_ZAP_SETUP_MS) &&
+           !(self->busy && self->busy(self->arg, ms->id));
+}
+
+/* Admits ms's waiting request, if it has one and its time has come. */
+static void
+s_admit_waiting(node_zap_t *self, s_member_t *ms)
+{
+    if (!ms->waiting.peer || !s_may_admit(self, ms))
+        return;
+    s_waiting_t w = ms->waiting;
+    ms->waiting = (s_waiting_t){0};
+    self->waiting--;
+    s_answer(self, w.peer, w.request_id, ms, NULL);
+    zframe_destroy(&w.peer);
+    zstr_free(&w.request_id);
+}
+
+/* An admissible request of member ms: answered now, or made to wait for
+ * the member's last connection (a waiting older one is refused: the same
+ * key has dialled again since). */
+static void
+s_admit_or_wait(node_zap_t *self, s_member_t *ms, s_request_t *r)
+{
+    if (!ms->waiting.peer && s_may_admit(self, ms)) {
+        s_answer(self, r->peer, r->request_id, ms, NULL);
+        return;
+    }
+    if (ms->waiting.peer) {
+        s_answer(self, ms->waiting.peer, ms->waiting.request_id, NULL,
+                 "replaced by a newer connection");
+        zframe_destroy(&ms->waiting.peer);
+        zstr_free(&ms->waiting.request_id);
+        self->waiting--;
+    }
+    ms->waiting.peer = r->peer;
+    ms->waiting.request_id = r->request_id;
+    r->peer = NULL;
+    r->request_id = NULL;
+    self->waiting++;
 }
 
 void
@@ -137,28 +277,28 @@ node_zap_handle(node_zap_t *self)
     zmsg_t *req = zmsg_recv(self->sock);
     if (!req)
         return;
-    s_request_t r = {.version = zmsg_popstr(req),
-                     .request_id = zmsg_popstr(req),
-                     .domain = zmsg_popstr(req),
-                     .address = zmsg_popstr(req),
-                     .identity = zmsg_pop(req),
-                     .mechanism = zmsg_popstr(req),
-                     .key = zmsg_pop(req)};
-    const node_member_t *m;
-    const char *user;
-    const char *why = s_decide(self, &r, &m, &user);
-    if (why)
-        s_log_refusal(self, &r, m, why);
-
-    zmsg_t *rep = zmsg_new();
-    zmsg_addstr(rep, "1.0");
-    zmsg_addstr(rep, r.request_id ? r.request_id : "");
-    zmsg_addstr(rep, why ? "400" : "200");
-    zmsg_addstr(rep, why ? why : "OK");
-    zmsg_addstr(rep, user);
-    zmsg_addmem(rep, "", 0);
-    zmsg_send(&rep, self->sock);
-
+    s_request_t r = {.peer = zmsg_pop(req)};
+    zframe_t *empty = zmsg_pop(req);
+    r.version = zmsg_popstr(req);
+    r.request_id = zmsg_popstr(req);
+    r.domain = zmsg_popstr(req);
+    r.address = zmsg_popstr(req);
+    r.identity = zmsg_pop(req);
+    r.mechanism = zmsg_popstr(req);
+    r.key = zmsg_pop(req);
+    const node_member_t *m = NULL;
+    const char *why = r.peer && empty && zframe_size(empty) == 0
+                          ? s_decide(self, &r, &m)
+                          : "bad ZAP envelope";
+    if (why) {
+        s_log_refusal(self, r.address, m, why);
+        if (r.peer)
+            s_answer(self, r.peer, r.request_id, NULL, why);
+    } else {
+        s_admit_or_wait(self, s_member(self, m->id), &r);
+    }
+    zframe_destroy(&r.peer);
+    zframe_destroy(&empty);
     zstr_free(&r.version);
     zstr_free(&r.request_id);
     zstr_free(&r.domain);
@@ -167,4 +307,24 @@ node_zap_handle(node_zap_t *self)
     zstr_free(&r.mechanism);
     zframe_destroy(&r.key);
     zmsg_destroy(&req);
+}
+
+void
+node_zap_spoken(node_zap_t *self, const char *id, uint64_t conn)
+{
+    s_member_t *ms = zhashx_lookup(self->members, id);
+    if (!ms || ms->conn != conn)
+        return;
+    ms->spoken = true;
+    s_admit_waiting(self, ms);
+}
+
+void
+node_zap_tick(node_zap_t *self)
+{
+    if (self->waiting == 0)
+        return;
+    for (s_member_t *ms = zhashx_first(self->members); ms;
+         ms = zhashx_next(self->members))
+        s_admit_waiting(self, ms);
 }

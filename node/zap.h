@@ -4,7 +4,16 @@
  * the coordinator's own loop: 200 with User-Id = member id only for
  * mechanism CURVE, domain NODE_ZAP_DOMAIN and a key that is on the roster
  * and active; 400 otherwise. Refusals are counted and logged once per
- * interval (per roster member, and once for all unknown keys). */
+ * interval (per roster member, and once for all unknown keys).
+ *
+ * One live connection per member (SPEC 10.2): an admitted connection gets
+ * a number (`X-Vocfed-Conn`, counting admissions from 1) that every
+ * message of it carries, so the coordinator tells a member's newest
+ * connection from its older ones. While a member's live connection is
+ * open (node_zap_on_busy), or its last admitted one has not spoken (for
+ * NODE_ZAP_SETUP_MS at most), the answer to its next request waits:
+ * libzmq clients do not dial again after a refusal, so an honest member
+ * must not be refused for this. */
 #ifndef VOCFED_NODE_ZAP_H
 #define VOCFED_NODE_ZAP_H
 
@@ -14,8 +23,17 @@
 #include <stdint.h>
 
 #define NODE_ZAP_DOMAIN "vocfed"
+/* Message property: the number ZAP gave the connection (SPEC 10.2). */
+#define NODE_ZAP_CONN_PROPERTY "X-Vocfed-Conn"
+/* A member's connection that was admitted and has not spoken holds its
+ * place this long: the answer to another one waits meanwhile (SPEC
+ * 10.2). Under libzmq's handshake timeout (30 s). */
+#define NODE_ZAP_SETUP_MS 10000
 
 typedef struct node_zap_t node_zap_t;
+
+/* Whether member id still has a connection open (its next one waits). */
+typedef bool(node_zap_busy_fn)(void *arg, const char *id);
 
 /* Binds the handler. It must exist before a CURVE server socket binds,
  * and only one may exist per process. roster is borrowed for the
@@ -27,11 +45,25 @@ int node_zap_new(const node_roster_t *roster, uint64_t interval_ms,
 /* Unbinds and frees; NULLs *self; accepts NULL. */
 void node_zap_destroy(node_zap_t **self);
 
+/* Sets who tells whether a member still has a connection open
+ * (fn(arg, id)); fn NULL: nobody, never. */
+void node_zap_on_busy(node_zap_t *self, node_zap_busy_fn *fn, void *arg);
+
 /* The socket to poll for requests (owned by the handler). */
 zsock_t *node_zap_sock(node_zap_t *self);
 
-/* Reads one request (if one is waiting) and answers it. */
+/* Reads one request (if one is waiting) and answers it, or keeps it
+ * waiting (at most one per member: an older one is refused). */
 void node_zap_handle(node_zap_t *self);
+
+/* Tells the handler that member id's connection number conn (its
+ * NODE_ZAP_CONN_PROPERTY) delivered a message: the member's waiting
+ * request, if any, is admitted now. */
+void node_zap_spoken(node_zap_t *self, const char *id, uint64_t conn);
+
+/* Admits the waiting requests whose time has come; call it often (every
+ * 100 ms or so). */
+void node_zap_tick(node_zap_t *self);
 
 /* Connections refused so far. */
 uint64_t node_zap_refused(const node_zap_t *self);

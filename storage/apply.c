@@ -12,6 +12,9 @@
  *
  * The `applied` database of the derived environment holds:
  *   "n"               u64: the last arrival applied whole
+ *   "t"               that arrival's row and its author's tree root at
+ *                     the run's last seq: derived data is of this log
+ *                     only if the log gives the same there
  *   'a' | authno u32  u64: the last seq of that author applied (a run
  *                     may be applied in parts) */
 #include "storage/log_internal.h"
@@ -173,13 +176,88 @@ s_apply_row(void *ctx, const MDB_val *key, const MDB_val *d)
     return MDB_SUCCESS;
 }
 
+/* What names arrival n of the log: its row, then the root of its
+ * author's tree at the run's last seq (out: S_ARRIVAL_LEN +
+ * PROTO_HASH_LEN bytes). MDB_NOTFOUND if the log has no such arrival. */
+static int
+s_arrival(store_t *self, MDB_txn *log, uint64_t n, uint8_t *out)
+{
+    uint8_t k[8];
+    store_i_be64(k, n);
+    MDB_val key = {sizeof k, k}, d;
+    int rc = mdb_get(log, self->arrivals, &key, &d);
+    if (rc)
+        return rc;
+    if (d.mv_size != S_ARRIVAL_LEN)
+        return VOCFED_ECORRUPT;
+    memcpy(out, d.mv_data, S_ARRIVAL_LEN);
+    store_i_tree_t tree = {self, log, store_i_rd32(out)};
+    return proto_merkle_root(PROTO_HASH_BLAKE2B256, store_i_rd64(out + 12),
+                             store_i_node_source, &tree, out + S_ARRIVAL_LEN);
+}
+
+/* Whether the derived data (dtxn) is of this log (log): the arrival it
+ * last applied whole ("t": its row and its author's root at the run's
+ * last seq) must be what the log has at that number. A log put back from
+ * a copy, or another log's derived.mdb, is not. */
+static int
+s_same(store_t *self, MDB_txn *dtxn, MDB_txn *log, uint64_t point, bool *same)
+{
+    MDB_val key = {1, "t"}, mine;
+    uint8_t theirs[S_ARRIVAL_LEN + PROTO_HASH_LEN];
+    *same = true;
+    if (point == 0)
+        return MDB_SUCCESS;
+    int rc = mdb_get(dtxn, self->applied, &key, &mine);
+    int lrc = s_arrival(self, log, point, theirs);
+    if ((rc && rc != MDB_NOTFOUND) || (lrc && lrc != MDB_NOTFOUND))
+        return rc ? rc : lrc;
+    *same = !rc && !lrc && mine.mv_size == sizeof theirs &&
+            memcmp(mine.mv_data, theirs, sizeof theirs) == 0;
+    return MDB_SUCCESS;
+}
+
+/* Derived data not of this log is dropped and applied again from the
+ * start. */
+static int
+s_same_log(store_t *self, s_apply_t *a)
+{
+    bool same;
+    int rc = s_same(self, a->t->txn, a->t->log, a->point, &same);
+    if (rc || same)
+        return rc;
+    zsys_warning("store: %s: the derived data is not of this log (applied "
+                 "up to arrival %" PRIu64 "): applied again from the logs",
+                 self->dir, a->point);
+    a->point = 0;
+    if ((rc = mdb_drop(a->t->txn, self->records, 0)) ||
+        (rc = mdb_drop(a->t->txn, self->figures, 0)))
+        return rc;
+    return mdb_drop(a->t->txn, self->applied, 0);
+}
+
+/* Notes the point reached and a copy of its arrival row. */
+static int
+s_put_point(store_t *self, s_apply_t *a)
+{
+    uint8_t t[S_ARRIVAL_LEN + PROTO_HASH_LEN];
+    MDB_val key = {1, "t"}, d = {sizeof t, t};
+    int rc = s_put_u64(self, a->t->txn, "n", 1, a->point);
+    if (rc || a->point == 0)
+        return rc;
+    if ((rc = s_arrival(self, a->t->log, a->point, t)))
+        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+    return mdb_put(a->t->txn, self->applied, &key, &d, 0);
+}
+
 static int
 s_apply_run(store_t *self, s_apply_t *a)
 {
     uint8_t k[8];
     int rc;
     if ((rc = s_get_u64(self, a->t->txn, "n", 1, &a->point)) ||
-        (rc = s_log_arrivals(self, a->t->log, &a->end)))
+        (rc = s_log_arrivals(self, a->t->log, &a->end)) ||
+        (rc = s_same_log(self, a)))
         return rc;
     if (a->point >= a->end)
         return MDB_SUCCESS;
@@ -193,7 +271,7 @@ s_apply_run(store_t *self, s_apply_t *a)
     if (rc == MDB_SUCCESS && self->has_hook && self->hook.end)
         rc = self->hook.end(self->hook.ctx, a->t);
     if (rc == MDB_SUCCESS)
-        rc = s_put_u64(self, a->t->txn, "n", 1, a->point);
+        rc = s_put_point(self, a);
     return rc;
 }
 
@@ -253,10 +331,13 @@ s_lag_txn(store_t *self, MDB_txn *log, void *ctx)
 {
     uint64_t *v = ctx;
     MDB_txn *dtxn;
+    bool same;
     int rc = s_log_arrivals(self, log, &v[0]);
     if (rc || (rc = store_i_dread_begin(self, &dtxn)))
         return rc;
-    rc = s_get_u64(self, dtxn, "n", 1, &v[1]);
+    if ((rc = s_get_u64(self, dtxn, "n", 1, &v[1])) == MDB_SUCCESS &&
+        (rc = s_same(self, dtxn, log, v[1], &same)) == MDB_SUCCESS && !same)
+        v[1] = UINT64_MAX; /* none of it is this log's */
     mdb_txn_abort(dtxn);
     return rc;
 }
@@ -287,7 +368,9 @@ store_catch_up(store_t *self, size_t max_entries)
 {
     uint64_t target, point;
     int rc = store_apply_lag(self, &target, &point);
-    while (rc == VOCFED_OK && point < target) {
+    bool ahead = point > target; /* not this log's: s_same_log redoes it */
+    while (rc == VOCFED_OK && (point < target || ahead)) {
+        ahead = false;
         size_t n;
         uint64_t end;
         rc = s_apply(self, max_entries ? max_entries : S_CHUNK, &n, &point,

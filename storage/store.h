@@ -202,7 +202,9 @@ int store_catch_up(store_t *self, size_t max_entries) VOCFED_WUR;
 int store_applied(store_t *self, const char *author, uint64_t *seq) VOCFED_WUR;
 
 /* The arrival order's length in the log and how much of it is applied
- * (SPEC 5.1 `arrivals`, `applied`). Returns a status. */
+ * (SPEC 5.1 `arrivals`, `applied`): *applied_n is UINT64_MAX when the
+ * derived data is not of this log (the next apply redoes it from the
+ * start). Returns a status. */
 int store_apply_lag(store_t *self, uint64_t *log_n,
                     uint64_t *applied_n) VOCFED_WUR;
 

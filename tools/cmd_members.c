@@ -308,6 +308,11 @@ s_run(cli_t *cli, int argc, char **argv)
     }
     if ((rc = cli_node_key(cli)))
         return rc;
+    /* Check and append as one step: another `members` run waits
+     * (SPEC 10.1). */
+    int lock;
+    if ((rc = node_roster_lock(node_dir(node), &lock)))
+        return cli_fail(rc, "cannot lock the roster in %s", cli->dir);
     const char *verb;
     if (strcmp(req.sub, "add") == 0) {
         verb = "added";
@@ -320,6 +325,7 @@ s_run(cli_t *cli, int argc, char **argv)
                                                : "activated";
         rc = node_roster_set_status(store, me, node_sk(node), req.id, status);
     }
+    node_roster_unlock(lock);
     return rc ? s_refused(node, &req, rc)
               : s_report(cli, store, me, verb, req.id, req.json);
 }

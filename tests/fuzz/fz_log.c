@@ -7,6 +7,8 @@
 #include "protocol/merkle.h"
 #include "protocol/msg.h"
 
+#include <msgpack.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,8 +48,8 @@ s_set(fz_log_t *log, size_t i, const char *kind, const char *key,
     proto_buf_init(&body);
     int rc = fields ? proto_body_encode(fields, n, &body) : VOCFED_OK;
     proto_entry_t e = {.version = PROTO_ENTRY_VERSION,
-                       .author = FZ_LOG_AUTHOR,
-                       .author_len = strlen(FZ_LOG_AUTHOR),
+                       .author = log->author,
+                       .author_len = strlen(log->author),
                        .seq = i + 1,
                        .time_ms = S_TIME + i,
                        .op = fields ? PROTO_OP_PUT : PROTO_OP_DEL,
@@ -102,7 +104,7 @@ s_sign(fz_log_t *log, size_t ncp, unsigned variant, size_t shared)
         proto_checkpoint_t cp = {.version = PROTO_CHECKPOINT_VERSION,
                                  .size = size,
                                  .time_ms = S_TIME + size};
-        snprintf(cp.author, sizeof cp.author, "%s", FZ_LOG_AUTHOR);
+        snprintf(cp.author, sizeof cp.author, "%s", log->author);
         /* A variant's own checkpoints are signed at other times. */
         if (variant && size > shared)
             cp.time_ms += 1000 * (uint64_t)variant;
@@ -117,22 +119,33 @@ s_sign(fz_log_t *log, size_t ncp, unsigned variant, size_t shared)
                                        log->cps[i - 1].len, cp.prev);
         proto_buf_reset(&log->cps[i]);
         if (!rc)
-            rc = proto_checkpoint_sign(&cp, fz_checkpoint_sk(), &log->cps[i]);
+            rc = proto_checkpoint_sign(&cp, log->sk, &log->cps[i]);
         log->ncp = i + 1;
     }
     return rc;
 }
 
 int
-fz_log_make(fz_log_t *log, size_t n, const uint64_t *sizes, size_t ncp,
-            unsigned variant, size_t shared)
+fz_log_init(fz_log_t *log, const char *author, const uint8_t *sk)
 {
-    int rc = VOCFED_OK;
     memset(log, 0, sizeof *log);
     for (size_t i = 0; i < FZ_LOG_MAX; i++) {
         proto_buf_init(&log->entries[i]);
         proto_buf_init(&log->cps[i]);
     }
+    int w = snprintf(log->author, sizeof log->author, "%s", author);
+    log->sk = sk;
+    return w < 0 || (size_t)w >= sizeof log->author ? VOCFED_EINVALID
+                                                    : VOCFED_OK;
+}
+
+int
+fz_log_make(fz_log_t *log, size_t n, const uint64_t *sizes, size_t ncp,
+            unsigned variant, size_t shared)
+{
+    int rc = fz_log_init(log, FZ_LOG_AUTHOR, fz_checkpoint_sk());
+    if (rc)
+        return rc;
     if (n > FZ_LOG_MAX || ncp > FZ_LOG_MAX)
         return VOCFED_EINVALID;
     for (size_t i = 0; i < n && !rc; i++)
@@ -159,6 +172,51 @@ fz_log_retime(fz_log_t *log, size_t j, uint64_t time_ms)
         return VOCFED_EINVALID;
     log->cp_time[j] = time_ms;
     return s_sign(log, log->ncp, 0, 0);
+}
+
+int
+fz_log_append_raw(fz_log_t *log, bool del, const char *kind, size_t kind_len,
+                  const char *key, size_t key_len, const uint8_t *body,
+                  size_t body_len)
+{
+    if (log->n >= FZ_LOG_MAX)
+        return VOCFED_ETOOLARGE;
+    size_t i = log->n, alen = strlen(log->author);
+    proto_buf_t *out = &log->entries[i];
+    const char *op = del ? "del" : "put";
+    msgpack_packer pk;
+    proto_buf_reset(out);
+    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
+    int fail = msgpack_pack_array(&pk, 8) ||
+               msgpack_pack_uint64(&pk, PROTO_ENTRY_VERSION) ||
+               msgpack_pack_str(&pk, alen) ||
+               msgpack_pack_str_body(&pk, log->author, alen) ||
+               msgpack_pack_uint64(&pk, i + 1) ||
+               msgpack_pack_uint64(&pk, S_TIME + i) ||
+               msgpack_pack_str(&pk, 3) || msgpack_pack_str_body(&pk, op, 3) ||
+               msgpack_pack_str(&pk, kind_len) ||
+               msgpack_pack_str_body(&pk, kind, kind_len) ||
+               msgpack_pack_str(&pk, key_len) ||
+               msgpack_pack_str_body(&pk, key, key_len);
+    if (!fail)
+        fail = del ? msgpack_pack_nil(&pk)
+                   : proto_buf_append(out, body, body_len) != 0;
+    int rc = proto_buf_finish(out, 0, fail, PROTO_ENTRY_MAX);
+    if (rc)
+        return rc;
+    proto_hash_leaf(PROTO_HASH_BLAKE2B256, out->data, out->len, log->leaves[i]);
+    log->n++;
+    return VOCFED_OK;
+}
+
+int
+fz_log_seal(fz_log_t *log)
+{
+    if (log->ncp >= FZ_LOG_MAX || log->n == 0 ||
+        (log->ncp && log->sizes[log->ncp - 1] >= log->n))
+        return VOCFED_EINVALID;
+    log->sizes[log->ncp] = log->n;
+    return s_sign(log, log->ncp + 1, 0, 0);
 }
 
 void
@@ -203,7 +261,7 @@ fz_log_batch(const fz_log_t *log, uint64_t first, size_t count,
                                         s_source, (void *)log, &range);
     if (rc)
         return rc;
-    proto_msg_batch_in_t in = {.author = FZ_LOG_AUTHOR,
+    proto_msg_batch_in_t in = {.author = log->author,
                                .first_seq = first,
                                .entries = e,
                                .count = count,

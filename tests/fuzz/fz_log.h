@@ -15,6 +15,7 @@
 #include "protocol/entry.h"
 #include "protocol/hash.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,11 @@ typedef struct {
     size_t ncp;                                 /* checkpoints */
     uint64_t cp_time[FZ_LOG_MAX];               /* checkpoint i's time
                                                    when not 0 (retime) */
+    char author[PROTO_ID_MAX + 1];              /* whose log: FZ_LOG_AUTHOR
+                                                   unless fz_log_init */
+    const uint8_t *sk;                          /* its checkpoint key:
+                                                   fz_checkpoint_sk unless
+                                                   fz_log_init */
 } fz_log_t;
 
 /* Makes a log of n entries with checkpoints at the ncp sizes given
@@ -54,6 +60,29 @@ int fz_log_set(fz_log_t *log, uint64_t seq, const char *kind, const char *key,
  * checkpoints again (those after it chain to it). Returns 0 or a
  * status. */
 int fz_log_retime(fz_log_t *log, size_t j, uint64_t time_ms);
+
+/* Starts an empty log of author, its checkpoints signed with sk (which
+ * the caller keeps alive): entries come from fz_log_append_raw, a
+ * checkpoint from fz_log_seal. Returns 0 or VOCFED_EINVALID (an author id
+ * too long); release with fz_log_release either way. */
+int fz_log_init(fz_log_t *log, const char *author, const uint8_t *sk);
+
+/* Appends an entry as it is sent, whatever its parts: [version, author,
+ * the next seq, time, op, kind, key, body] with the log's author, "del"
+ * and nil for a del, else "put" and body's bytes as they are (not checked:
+ * not msgpack, not a map, trailing bytes), kind and key as str of the
+ * bytes given (not checked either). fuzz_ingest_records signs such
+ * entries into a batch, to feed the receiver's decoder, kinds check and
+ * figures hostile records. Returns 0, VOCFED_ETOOLARGE (the entry would
+ * pass PROTO_ENTRY_MAX, or the log FZ_LOG_MAX) or another status. */
+int fz_log_append_raw(fz_log_t *log, bool del, const char *kind,
+                      size_t kind_len, const char *key, size_t key_len,
+                      const uint8_t *body, size_t body_len);
+
+/* Signs a checkpoint at the log's size, chained to the last one (all
+ * of them signed again). Returns 0, VOCFED_EINVALID (no entry since the
+ * last checkpoint) or another status. */
+int fz_log_seal(fz_log_t *log);
 
 /* Frees what fz_log_make allocated. */
 void fz_log_release(fz_log_t *log);

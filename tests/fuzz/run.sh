@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]
 #
 # SECONDS (default 60) is the whole budget, split evenly between the
-# targets (each gets at least 1 s): 60 s over 12 targets is 5 s each.
+# targets (each gets at least 1 s): 60 s over 14 targets is 4 s each.
 # TARGETs (e.g. msg_batch import_csv) limit the run to those.
 #
 # Builds build-fuzz (-DVOCFED_FUZZ=ON), copies each target's committed
@@ -66,7 +66,8 @@ echo "== fuzzing ${#targets[@]} targets, $each s each; work folder $work"
 # The dictionary a target's inputs are written in, if any.
 dict_of() {
     case $1 in
-    entry | checkpoint | receipt | msg_* | ingest) echo tests/fuzz/msgpack.dict ;;
+    entry | checkpoint | receipt | msg_* | ingest | ingest_records)
+        echo tests/fuzz/msgpack.dict ;;
     import_csv | kinds) echo tests/fuzz/csv.dict ;;
     config) echo tests/fuzz/config.dict ;;
     esac
@@ -101,7 +102,7 @@ for t in "${targets[@]}"; do
     if [ "$rc" -ne 0 ] && [ "$found" -eq 0 ]; then
         found=1 # it died without saving an input: see the log
     fi
-    summary+=("$(printf '%-12s %6s s %10s runs %8s exec/s %3s crashes' \
+    summary+=("$(printf '%-14s %6s s %10s runs %8s exec/s %3s crashes' \
         "$t" "$took" "${runs:-?}" "${rate:-?}" "$found")")
     if [ "$found" -gt 0 ]; then
         crashed=1

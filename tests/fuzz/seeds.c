@@ -15,6 +15,7 @@
  * message. */
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/fz_log.h"
+#include "tests/fuzz/fz_records.h"
 
 #include "node/linkage.h"
 #include "protocol/checkpoint.h"
@@ -884,6 +885,7 @@ main(int argc, char **argv)
     s_kinds(pid);
     s_csvs(pid, pid2);
     s_configs();
+    fz_rec_seeds(s_write_buf);
     if (argc == 4)
         s_csv_dict(argv[3]);
     proto_buf_release(&receipt);
