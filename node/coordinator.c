@@ -2,6 +2,7 @@
  * dispatch of members' messages and the group commit. What it keeps per
  * member is in session.c, who may connect in zap.c. */
 #include "node/coordinator.h"
+#include "node/applier.h"
 #include "node/alarm.h"
 #include "node/conns.h"
 #include "node/daemon.h"
@@ -43,6 +44,7 @@ _Static_assert((uint64_t)S_RCVHWM *S_FRAME_MAX <= 280ull * 1024 * 1024,
 #define S_IO_THREADS 2 /* libzmq I/O threads (CURVE, framing) */
 
 typedef struct {
+    node_applier_t *applier;   /* applies the log behind it (SPEC 5.5) */
     node_t *node;              /* the node opened (node_open): owns what
                                   the next three borrow */
     store_t *st;               /* the coordinator's store, figures attached */
@@ -200,6 +202,7 @@ s_flush_group(s_coord_t *c)
     }
     int rc =
         node_batch_accept_many(c->st, c->id, c->sk, m, n, replies, res, rcs);
+    node_applier_kick(c->applier); /* the log moved (SPEC 5.5) */
     if (rc && c->verbose) /* every batch carries the status in rcs too */
         zsys_info("coordinator: %zu batches not committed: %s", n,
                   vocfed_strerror(rc));
@@ -457,9 +460,11 @@ s_on_commit(s_coord_t *c)
     if (store_head(c->st, c->id, &h) || h.size == c->own_size)
         return;
     c->own_size = h.size;
-    /* The roster is part of our log: reload it, then tell every member. */
+    /* The roster is part of our log: reload it, applied (the writer may
+     * not have applied it yet), then tell every member. */
     node_roster_t r = {0};
-    if (node_roster_load(c->st, c->id, &r) == VOCFED_OK) {
+    if (store_catch_up(c->st, 0) == VOCFED_OK &&
+        node_roster_load(c->st, c->id, &r) == VOCFED_OK) {
         node_roster_release(&c->roster);
         c->roster = r;
     }
@@ -561,8 +566,10 @@ s_watch_ready(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     s_coord_t *c = arg;
-    if (node_daemon_watch_commit(item->fd, c->st))
+    if (node_daemon_watch_commit(item->fd, c->st)) {
+        node_applier_kick(c->applier); /* another process wrote */
         s_on_commit(c);
+    }
     return node_daemon_go_on();
 }
 
@@ -596,8 +603,10 @@ s_persist_due(zloop_t *loop, int timer_id, void *arg)
 static int
 s_open(s_coord_t *c, const char *dir)
 {
-    int rc = node_open(dir, NODE_OPEN_KEY, &c->node);
-    if (rc)
+    /* The receipts wait for the log only; the applier thread, with a
+     * handle of its own, applies the log to the figures (SPEC 5.5). */
+    int rc = node_open(dir, NODE_OPEN_KEY | NODE_OPEN_ASYNC_APPLY, &c->node);
+    if (rc || (rc = node_applier_start(dir, &c->applier)))
         return rc;
     c->st = node_store(c->node);
     c->sk = node_sk(c->node);
@@ -640,7 +649,9 @@ s_start(s_coord_t *c, const node_coordinator_opts_t *o)
     c->verbose = o->verbose;
     c->interval_ms =
         o->abuse_interval_ms ? o->abuse_interval_ms : NODE_ABUSE_INTERVAL_MS;
-    if ((rc = node_roster_load(c->st, c->id, &c->roster)) ||
+    /* The roster is records of our log: read it applied (SPEC 5.5). */
+    if ((rc = store_catch_up(c->st, 0)) ||
+        (rc = node_roster_load(c->st, c->id, &c->roster)) ||
         (rc =
              node_sessions_new(S_MAX_SESSIONS, c->interval_ms, &c->sessions)) ||
         (rc = node_zap_new(&c->roster, c->interval_ms, &c->zap)) ||
@@ -707,6 +718,7 @@ done:
         close(c.watch);
     zactor_destroy(&c.monitor);
     zsock_destroy(&c.router);
+    node_applier_stop(&c.applier);
     node_conns_destroy(&c.conns);
     node_zap_destroy(&c.zap);
     node_sessions_destroy(&c.sessions);

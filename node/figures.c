@@ -113,6 +113,28 @@ s_hook_end(void *ctx, store_txn_t *txn)
     return rc;
 }
 
+/* What the figures would refuse of an entry whatever came before it (a
+ * record yielding too many items): refused in the log's write, before
+ * the log holds it (SPEC 12.2). Uses the context's check scratch only:
+ * the applier of another handle may be applying meanwhile. */
+static int
+s_hook_check(void *ctx, const char *author, const proto_entry_t *e)
+{
+    node_figx_t *f = ctx;
+    char kind[PROTO_KIND_MAX + 1], key[PROTO_KEY_MAX + 1];
+    char id[PROTO_KEY_MAX + PROTO_ID_MAX + 32];
+    size_t n;
+    if (e->op != PROTO_OP_PUT || (f->coord[0] && !strcmp(author, f->coord)))
+        return VOCFED_OK;
+    snprintf(kind, sizeof kind, "%.*s", (int)e->kind_len, e->kind);
+    snprintf(key, sizeof key, "%.*s", (int)e->key_len, e->key);
+    if (!strcmp(kind, NODE_FIG_PROFILE_KIND) &&
+        !strcmp(key, NODE_FIG_PROFILE_KEY))
+        return VOCFED_OK;
+    return node_figrules_items(author, kind, key, e->body, e->body_len, id,
+                               sizeof id, f->check_items, &n);
+}
+
 static void
 s_hook_destroy(void *ctx)
 {
@@ -132,8 +154,8 @@ node_figures_attach(store_t *st, const char *coord_id)
         free(f);
         return VOCFED_ENOMEM;
     }
-    store_hook_t h = {s_hook_begin, s_hook_entry, s_hook_end, s_hook_destroy,
-                      f};
+    store_hook_t h = {s_hook_begin, s_hook_entry, s_hook_end, s_hook_destroy, f,
+                      s_hook_check};
     store_set_hook(st, &h);
     return VOCFED_OK;
 }

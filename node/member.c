@@ -1,6 +1,7 @@
 /* vocfed: the member daemon and `vocfed sync` (SPEC 10.3), as a state
  * machine: s_enter is the one place the state changes. */
 #include "node/member.h"
+#include "node/applier.h"
 #include "protocol/clock.h"
 #include "node/alarm.h"
 #include "node/daemon.h"
@@ -31,6 +32,8 @@ typedef struct {
 struct node_member_daemon_t {
     const node_member_opts_t *o;     /* how we were started (borrowed) */
     node_member_stats_t stats;       /* what happened */
+    node_applier_t *applier;         /* applies the log behind it (SPEC
+                                        5.5); NULL once */
     node_t *node;                    /* the node opened (node_open): owns what
                                         the next three borrow */
     store_t *st;                     /* our store, figures attached */
@@ -400,6 +403,7 @@ s_on_batch(node_member_daemon_t *m, const proto_msg_batch_t *b)
     }
     proto_buf_reset(&m->out);
     int rc = node_batch_accept(m->st, m->id, m->sk, b, &m->out, &res);
+    node_applier_kick(m->applier); /* the log may have moved */
     if (m->out.len)
         s_send(m);
     if (rc == VOCFED_OK) {
@@ -638,8 +642,11 @@ s_timeout(zloop_t *loop, int timer_id, void *arg)
 static int
 s_open(node_member_daemon_t *m, const char *dir)
 {
-    int rc = node_open(dir, NODE_OPEN_KEY, &m->node);
-    if (rc)
+    /* A long-running member applies the coordinator's log behind it on
+     * a thread of its own (SPEC 5.5); `vocfed sync` (once) at once. */
+    unsigned async = m->o->once ? 0 : NODE_OPEN_ASYNC_APPLY;
+    int rc = node_open(dir, NODE_OPEN_KEY | async, &m->node);
+    if (rc || (async && (rc = node_applier_start(dir, &m->applier))))
         return rc;
     m->st = node_store(m->node);
     m->sk = node_sk(m->node);
@@ -712,6 +719,7 @@ node_member_destroy(node_member_daemon_t **self)
         close(m->watch);
     zactor_destroy(&m->monitor);
     zsock_destroy(&m->dealer);
+    node_applier_stop(&m->applier);
     node_close(&m->node);
     proto_buf_release(&m->out);
     node_daemon_unlock(m->lock);

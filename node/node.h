@@ -24,13 +24,17 @@ typedef struct node node_t;
 /* What node_open does besides opening the store and attaching the
  * figures (or them together). */
 enum {
-    NODE_OPEN_CREATE = 1 << 0,   /* make the store if there is none (init) */
-    NODE_OPEN_READONLY = 1 << 1, /* no writes: node_append refuses */
-    NODE_OPEN_IDENTITY = 1 << 2, /* node_id, node_name, node_role and
-                                    node_pubkey must be there and valid */
-    NODE_OPEN_KEY = 1 << 3,      /* load DIR/node.key (implies IDENTITY) */
-    NODE_OPEN_SETTINGS = 1 << 4, /* a member: read DIR/vocfed.cfg and find
-                                    its coordinator among the authors */
+    NODE_OPEN_CREATE = 1 << 0,      /* make the store if there is none (init) */
+    NODE_OPEN_READONLY = 1 << 1,    /* no writes: node_append refuses */
+    NODE_OPEN_IDENTITY = 1 << 2,    /* node_id, node_name, node_role and
+                                       node_pubkey must be there and valid */
+    NODE_OPEN_KEY = 1 << 3,         /* load DIR/node.key (implies IDENTITY) */
+    NODE_OPEN_SETTINGS = 1 << 4,    /* a member: read DIR/vocfed.cfg and find
+                                       its coordinator among the authors */
+    NODE_OPEN_ASYNC_APPLY = 1 << 5, /* a daemon's store: writes commit the
+                                       log only; its applier thread
+                                       (node/applier.h) applies them
+                                       (store_opts_t.async_apply) */
 };
 
 /* The step of node_open that failed, for the caller's message. */

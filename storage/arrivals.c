@@ -188,15 +188,33 @@ s_replay_uncovered(s_replay_t *r, uint32_t n, bool head)
 }
 
 int
+store_i_arrivals_create(store_t *self, MDB_txn *txn, void *ctx)
+{
+    uint32_t n;
+    (void)ctx;
+    int rc = mdb_dbi_open(txn, "arrivals", MDB_CREATE, &self->arrivals);
+    if (rc || (rc = s_count_authors(self, txn, &n)))
+        return rc;
+    for (uint32_t no = 0; no < n && !rc; no++) {
+        uint64_t size;
+        if ((rc = store_i_log_size(self, txn, no, &size)) == MDB_SUCCESS &&
+            size > 0)
+            rc = s_put_span(self, txn, no, 1, size);
+    }
+    self->has_arrivals = rc == MDB_SUCCESS;
+    return rc;
+}
+
+int
 store_txn_replay(store_txn_t *t, store_replay_fn fn, void *ctx)
 {
     store_t *self = t->self;
     uint32_t n;
-    int rc = s_count_authors(self, t->txn, &n);
+    int rc = s_count_authors(self, t->log, &n);
     if (rc)
         return store_i_status(rc);
     s_replay_t r = {.self = self,
-                    .txn = t->txn,
+                    .txn = t->log, /* the log's snapshot */
                     .fn = fn,
                     .ctx = ctx,
                     .first = calloc((size_t)n + 1, 8),
@@ -208,12 +226,12 @@ store_txn_replay(store_txn_t *t, store_replay_fn fn, void *ctx)
     /* Entries older than the table first (it began later), then the
      * table's runs in order, then anything past its last run. */
     if (!rc && self->has_arrivals)
-        rc = store_i_scan(t->txn, self->arrivals, NULL, 0, 0, s_replay_row, &r);
+        rc = store_i_scan(t->log, self->arrivals, NULL, 0, 0, s_replay_row, &r);
     r.measure = false;
     if (!rc)
         rc = s_replay_uncovered(&r, n, true);
     if (!rc && self->has_arrivals)
-        rc = store_i_scan(t->txn, self->arrivals, NULL, 0, 0, s_replay_row, &r);
+        rc = store_i_scan(t->log, self->arrivals, NULL, 0, 0, s_replay_row, &r);
     if (!rc)
         rc = s_replay_uncovered(&r, n, false);
     free(r.first);

@@ -18,41 +18,15 @@ store_set_hook(store_t *self, const store_hook_t *hook)
         self->hook = *hook;
 }
 
-/* Points the hook's transaction at txn, then calls fn (the hook's begin
- * or end) when there is a hook and it has one. */
+/* The body of the entry at seq of authno (borrowed from the log's
+ * snapshot), NULL for a del. */
 static int
-s_hook_call(store_t *self, MDB_txn *txn, int (*fn)(void *, store_txn_t *))
-{
-    /* The hook may keep this pointer until end: it lives in the store. */
-    self->htxn.self = self;
-    self->htxn.txn = txn;
-    return self->has_hook && fn ? fn(self->hook.ctx, &self->htxn) : MDB_SUCCESS;
-}
-
-int
-store_i_hook_begin(store_t *self, MDB_txn *txn)
-{
-    store_i_arrival_reset(self);
-    return s_hook_call(self, txn, self->hook.begin);
-}
-
-int
-store_i_hook_end(store_t *self, MDB_txn *txn)
-{
-    int rc = store_i_arrival_flush(self, txn);
-    if (rc)
-        return rc;
-    return s_hook_call(self, txn, self->hook.end);
-}
-
-/* The body of the entry at seq of authno (borrowed), NULL for a del. */
-static int
-s_entry_body(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t seq,
+s_entry_body(store_t *self, MDB_txn *log, uint32_t authno, uint64_t seq,
              const uint8_t **body, size_t *len)
 {
     MDB_val d;
     proto_entry_t e;
-    int rc = store_i_entry_value(self, txn, authno, seq, &d);
+    int rc = store_i_entry_value(self, log, authno, seq, &d);
     if (rc)
         return rc;
     if (proto_entry_decode((uint8_t *)d.mv_data + PROTO_HASH_LEN,
@@ -64,8 +38,17 @@ s_entry_body(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t seq,
 }
 
 int
-store_i_apply(store_t *self, MDB_txn *txn, uint32_t authno, const char *author,
-              const proto_entry_t *e, uint64_t seq, bool missing_del_ok)
+store_i_check(store_t *self, const char *author, const proto_entry_t *e)
+{
+    if (!self->has_hook || !self->hook.check)
+        return MDB_SUCCESS;
+    return self->hook.check(self->hook.ctx, author, e);
+}
+
+int
+store_i_apply(store_t *self, store_txn_t *t, uint32_t authno,
+              const char *author, const proto_entry_t *e, uint64_t seq,
+              bool hook)
 {
     uint8_t rk[STORE_KEY_RECORD_MAX], sv[8];
     size_t rlen = store_i_key_record(rk, authno, e->kind, e->kind_len, e->key,
@@ -73,17 +56,17 @@ store_i_apply(store_t *self, MDB_txn *txn, uint32_t authno, const char *author,
     MDB_val rkey = {rlen, rk}, rval = {8, sv}, old;
     const uint8_t *old_body = NULL;
     size_t old_len = 0;
-    int rc = store_i_arrival_note(self, txn, authno, seq);
-    if (rc)
-        return rc;
-    if (self->has_hook) {
+    int rc;
+    hook = hook && self->has_hook && self->hook.entry;
+    if (hook) {
         /* The hook needs the record this entry replaces. */
-        rc = mdb_get(txn, self->records, &rkey, &old);
+        rc = mdb_get(t->txn, self->records, &rkey, &old);
         if (rc == MDB_SUCCESS) {
             if (old.mv_size != 8)
                 return VOCFED_ECORRUPT;
-            if ((rc = s_entry_body(self, txn, authno, store_i_rd64(old.mv_data),
-                                   &old_body, &old_len)))
+            if ((rc = s_entry_body(self, t->log, authno,
+                                   store_i_rd64(old.mv_data), &old_body,
+                                   &old_len)))
                 return rc;
         } else if (rc != MDB_NOTFOUND) {
             return rc;
@@ -91,22 +74,18 @@ store_i_apply(store_t *self, MDB_txn *txn, uint32_t authno, const char *author,
     }
     store_i_be64(sv, seq);
     if (e->op == PROTO_OP_PUT) {
-        rc = mdb_put(txn, self->records, &rkey, &rval, 0);
+        rc = mdb_put(t->txn, self->records, &rkey, &rval, 0);
     } else {
-        rc = mdb_del(txn, self->records, &rkey, NULL);
+        /* A del of an absent record: a replica's (SPEC 8.4), or a local
+         * one the append checked. */
+        rc = mdb_del(t->txn, self->records, &rkey, NULL);
         if (rc == MDB_NOTFOUND)
-            rc = missing_del_ok ? MDB_SUCCESS : VOCFED_ENOTFOUND;
+            rc = MDB_SUCCESS;
     }
-    if (rc || !self->has_hook || !self->hook.entry)
+    if (rc || !hook)
         return rc;
-    /* LMDB's pointers may not outlive the next write: hand over a copy. */
-    proto_buf_reset(&self->scratch);
-    if (old_body && (rc = proto_buf_append(&self->scratch, old_body, old_len)))
-        return rc;
-    self->htxn.self = self;
-    self->htxn.txn = txn;
-    return self->hook.entry(self->hook.ctx, &self->htxn, author, e,
-                            old_body ? self->scratch.data : NULL, old_len);
+    /* The log snapshot's bytes live as long as it: no copy needed. */
+    return self->hook.entry(self->hook.ctx, t, author, e, old_body, old_len);
 }
 
 /* ---- the record index ---------------------------------------------------- */
@@ -122,12 +101,14 @@ typedef struct {
 typedef int (*s_record_fn)(void *ctx, const s_record_t *r);
 
 typedef struct {
-    store_t *self;   /* the store */
-    MDB_txn *txn;    /* the transaction */
-    uint32_t authno; /* whose records */
-    s_record_fn fn;  /* called per row */
-    void *ctx;       /* its context */
-    int stop;        /* fn's non-zero value, if it stopped the scan */
+    store_t *self;      /* the store */
+    MDB_txn *txn;       /* the derived transaction (the index) */
+    MDB_txn *log;       /* the log's snapshot beside it (the entries) */
+    uint32_t authno;    /* whose records */
+    const char *author; /* whose records, by id */
+    s_record_fn fn;     /* called per row */
+    void *ctx;          /* its context */
+    int stop;           /* fn's non-zero value, if it stopped the scan */
 } s_record_scan_t;
 
 static int
@@ -145,7 +126,7 @@ s_record_row(void *ctx, const MDB_val *key, const MDB_val *d)
     memcpy(r.key, name + klen + 1, nlen - klen - 1);
     r.key[nlen - klen - 1] = 0;
     r.seq = store_i_rd64(d->mv_data);
-    int rc = store_i_entry_value(s->self, s->txn, s->authno, r.seq, &r.entry);
+    int rc = store_i_entry_value(s->self, s->log, s->authno, r.seq, &r.entry);
     return rc ? rc : (s->stop = s->fn(s->ctx, &r));
 }
 
@@ -186,13 +167,14 @@ s_by_kind_row(void *ctx, const s_record_t *r)
 }
 
 static int
-s_scan_records_txn(store_t *self, MDB_txn *txn, uint32_t no, void *ctx)
+s_scan_records_txn(store_t *self, store_txn_t *t, void *ctx)
 {
     s_record_scan_t *s = ctx;
     s->self = self;
-    s->txn = txn;
-    s->authno = no;
-    return s_scan_records(s, ((s_by_kind_t *)s->ctx)->kind);
+    s->txn = t->txn;
+    s->log = t->log;
+    int rc = store_i_authno(t->log, self, s->author, &s->authno);
+    return rc ? rc : s_scan_records(s, ((s_by_kind_t *)s->ctx)->kind);
 }
 
 int
@@ -202,8 +184,8 @@ store_scan_records(store_t *self, const char *author, const char *kind,
     if (kind && !proto_kind_valid(kind, strlen(kind)))
         return VOCFED_EINVALID;
     s_by_kind_t k = {kind, fn, ctx};
-    s_record_scan_t s = {.fn = s_by_kind_row, .ctx = &k};
-    int rc = store_i_read_author(self, author, s_scan_records_txn, &s);
+    s_record_scan_t s = {.fn = s_by_kind_row, .ctx = &k, .author = author};
+    int rc = store_i_read_both(self, s_scan_records_txn, &s);
     return s.stop ? s.stop : rc;
 }
 
@@ -228,8 +210,8 @@ store_txn_scan_records(store_txn_t *t, const char *author, const char *kind,
                        store_txn_record_fn fn, void *ctx)
 {
     s_bodies_t b = {fn, ctx};
-    s_record_scan_t s = {t->self, t->txn, 0, s_body_row, &b, 0};
-    int rc = store_i_authno(t->txn, t->self, author, &s.authno);
+    s_record_scan_t s = {t->self, t->txn, t->log, 0, author, s_body_row, &b, 0};
+    int rc = store_i_authno(t->log, t->self, author, &s.authno);
     if (rc)
         return store_i_status(rc);
     rc = s_scan_records(&s, kind);
@@ -239,7 +221,7 @@ store_txn_scan_records(store_txn_t *t, const char *author, const char *kind,
 /* The seq of the current record (authno, kind, key), and its entry's
  * stored value. */
 static int
-s_record_at(store_t *self, MDB_txn *txn, uint32_t no, const char *kind,
+s_record_at(store_t *self, const store_txn_t *t, uint32_t no, const char *kind,
             const char *key, uint64_t *seq, MDB_val *entry)
 {
     uint8_t rk[STORE_KEY_RECORD_MAX];
@@ -247,27 +229,31 @@ s_record_at(store_t *self, MDB_txn *txn, uint32_t no, const char *kind,
                                        strlen(key)),
                     rk},
             d;
-    int rc = mdb_get(txn, self->records, &rkey, &d);
+    int rc = mdb_get(t->txn, self->records, &rkey, &d);
     if (rc)
         return rc;
     if (d.mv_size != 8)
         return VOCFED_ECORRUPT;
     *seq = store_i_rd64(d.mv_data);
-    return store_i_entry_value(self, txn, no, *seq, entry);
+    return store_i_entry_value(self, t->log, no, *seq, entry);
 }
 
 typedef struct {
+    const char *author;     /* whose */
     const char *kind, *key; /* the record */
     proto_buf_t *out;       /* gets its entry */
     uint64_t *seq;          /* gets its seq */
 } s_record_get_t;
 
 static int
-s_record_get_txn(store_t *self, MDB_txn *txn, uint32_t no, void *ctx)
+s_record_get_txn(store_t *self, store_txn_t *t, void *ctx)
 {
     s_record_get_t *g = ctx;
     MDB_val d;
-    int rc = s_record_at(self, txn, no, g->kind, g->key, g->seq, &d);
+    uint32_t no;
+    int rc = store_i_authno(t->log, self, g->author, &no);
+    if (!rc)
+        rc = s_record_at(self, t, no, g->kind, g->key, g->seq, &d);
     return rc ? rc
               : proto_buf_append(g->out,
                                  (const uint8_t *)d.mv_data + PROTO_HASH_LEN,
@@ -281,8 +267,8 @@ store_record_get(store_t *self, const char *author, const char *kind,
     if (!proto_kind_valid(kind, strlen(kind)) ||
         !proto_key_valid(key, strlen(key)))
         return VOCFED_ENOTFOUND;
-    s_record_get_t g = {kind, key, out, seq};
-    return store_i_read_author(self, author, s_record_get_txn, &g);
+    s_record_get_t g = {author, kind, key, out, seq};
+    return store_i_read_both(self, s_record_get_txn, &g);
 }
 
 int
@@ -296,9 +282,9 @@ store_txn_record(store_txn_t *t, const char *author, const char *kind,
     if (!proto_kind_valid(kind, strlen(kind)) ||
         !proto_key_valid(key, strlen(key)))
         return VOCFED_ENOTFOUND;
-    int rc = store_i_authno(t->txn, t->self, author, &no);
+    int rc = store_i_authno(t->log, t->self, author, &no);
     if (!rc)
-        rc = s_record_at(t->self, t->txn, no, kind, key, &seq, &d);
+        rc = s_record_at(t->self, t, no, kind, key, &seq, &d);
     if (rc)
         return store_i_status(rc);
     if (proto_entry_decode((uint8_t *)d.mv_data + PROTO_HASH_LEN,
@@ -381,38 +367,14 @@ store_scan_counters(store_t *self, store_txn_t *t, const void *prefix,
 {
     s_counters_t c = {fn, ctx, prefix, plen, 0};
     int rc = t ? s_counters_txn(self, t->txn, &c)
-               : store_i_read(self, s_counters_txn, &c);
+               : store_i_read_derived(self, s_counters_txn, &c);
     return c.stop ? c.stop : store_i_status(rc);
-}
-
-typedef struct {
-    store_txn_fn fn; /* the work */
-    void *ctx;       /* its context */
-} s_with_t;
-
-static int
-s_with_txn(store_t *self, MDB_txn *txn, void *ctx)
-{
-    s_with_t *w = ctx;
-    int rc = store_i_hook_begin(self, txn);
-    if (!rc)
-        rc = w->fn(w->ctx, &self->htxn);
-    if (!rc)
-        rc = store_i_hook_end(self, txn);
-    return rc;
 }
 
 int
 store_i_derived_ready(const store_t *self)
 {
     return self->has_hook || self->no_derived ? VOCFED_OK : VOCFED_EINVALID;
-}
-
-int
-store_with_txn(store_t *self, store_txn_fn fn, void *ctx)
-{
-    s_with_t w = {fn, ctx};
-    return store_i_write(self, s_with_txn, &w);
 }
 
 int
@@ -482,6 +444,6 @@ store_scan_blobs(store_t *self, const void *prefix, size_t plen,
                  store_blob_fn fn, void *ctx)
 {
     s_blobs_t b = {fn, ctx, prefix, plen, 0};
-    int rc = store_i_read(self, s_blobs_txn, &b);
+    int rc = store_i_read_derived(self, s_blobs_txn, &b);
     return b.stop ? b.stop : rc;
 }

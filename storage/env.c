@@ -133,30 +133,56 @@ store_i_status(int rc)
 
 /* ---- transactions ---------------------------------------------------- */
 
-static int s_reopen(store_t *self);
+static int s_reopen(store_t *self, bool derived);
+
+/* The environment a write or read is on: the log's or the derived one. */
+static MDB_env *
+s_env(const store_t *self, bool derived)
+{
+    return derived ? self->denv : self->env;
+}
+
+static size_t *
+s_map(store_t *self, bool derived)
+{
+    return derived ? &self->dmap_size : &self->map_size;
+}
 bool
 store_i_is_status(int rc)
 {
     return rc <= -9000 && rc > -9100;
 }
 
+static int
+s_read_begin(store_t *self, bool derived, MDB_txn **txn)
+{
+    if (!s_env(self, derived))
+        return VOCFED_ESTORE; /* a reopen failed: see the log */
+    int rc = mdb_txn_begin(s_env(self, derived), NULL, MDB_RDONLY, txn);
+    if (rc == MDB_PANIC && (rc = s_reopen(self, derived)) == MDB_SUCCESS)
+        rc = mdb_txn_begin(s_env(self, derived), NULL, MDB_RDONLY, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* Another process grew the map: adopt its size and retry. */
+        MDB_env *env = s_env(self, derived);
+        if ((rc = mdb_env_set_mapsize(env, 0)) == MDB_SUCCESS)
+            rc = mdb_txn_begin(env, NULL, MDB_RDONLY, txn);
+        MDB_envinfo info;
+        if (mdb_env_info(env, &info) == MDB_SUCCESS)
+            *s_map(self, derived) = info.me_mapsize;
+    }
+    return rc;
+}
+
 int
 store_i_read_begin(store_t *self, MDB_txn **txn)
 {
-    if (!self->env)
-        return VOCFED_ESTORE; /* a reopen failed: see the log */
-    int rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
-    if (rc == MDB_PANIC && (rc = s_reopen(self)) == MDB_SUCCESS)
-        rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
-    if (rc == MDB_MAP_RESIZED) {
-        /* Another process grew the map: adopt its size and retry. */
-        if ((rc = mdb_env_set_mapsize(self->env, 0)) == MDB_SUCCESS)
-            rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
-        MDB_envinfo info;
-        if (mdb_env_info(self->env, &info) == MDB_SUCCESS)
-            self->map_size = info.me_mapsize;
-    }
-    return rc;
+    return s_read_begin(self, false, txn);
+}
+
+int
+store_i_dread_begin(store_t *self, MDB_txn **txn)
+{
+    return s_read_begin(self, true, txn);
 }
 
 /* Bytes this process may still write on the file system holding dir
@@ -178,7 +204,7 @@ s_free_bytes(const char *dir)
  * and leave the disk full for every other program. Returns the bytes
  * given back. */
 static uint64_t
-s_give_back(store_t *self)
+s_give_back(MDB_env *env)
 {
     MDB_txn *txn;
     MDB_envinfo info;
@@ -186,11 +212,11 @@ s_give_back(store_t *self)
     mdb_filehandle_t fd;
     struct stat fs;
     uint64_t freed = 0;
-    if (mdb_txn_begin(self->env, NULL, 0, &txn) != MDB_SUCCESS)
+    if (mdb_txn_begin(env, NULL, 0, &txn) != MDB_SUCCESS)
         return 0;
-    if (mdb_env_info(self->env, &info) == MDB_SUCCESS &&
-        mdb_env_stat(self->env, &st) == MDB_SUCCESS &&
-        mdb_env_get_fd(self->env, &fd) == MDB_SUCCESS && fstat(fd, &fs) == 0) {
+    if (mdb_env_info(env, &info) == MDB_SUCCESS &&
+        mdb_env_stat(env, &st) == MDB_SUCCESS &&
+        mdb_env_get_fd(env, &fd) == MDB_SUCCESS && fstat(fd, &fs) == 0) {
         off_t keep = (off_t)(info.me_last_pgno + 1) * (off_t)st.ms_psize;
         if (fs.st_size > keep && ftruncate(fd, keep) == 0)
             freed = (uint64_t)(fs.st_size - keep);
@@ -204,7 +230,7 @@ s_give_back(store_t *self)
  * (SPEC 5.4), logged with the folder and what is free, at most once per
  * S_FULL_LOG_MS: a daemon whose peers retry must not flood its log. */
 static int
-s_write_failed(store_t *self, int rc)
+s_write_failed(store_t *self, bool derived, int rc)
 {
     if (rc != ENOSPC && rc != EDQUOT && rc != EIO)
         return store_i_status(rc);
@@ -215,7 +241,7 @@ s_write_failed(store_t *self, int rc)
                    mdb_strerror(rc));
         return store_i_status(rc);
     }
-    uint64_t freed = s_give_back(self);
+    uint64_t freed = s_give_back(s_env(self, derived));
     uint64_t now = proto_mono_ms();
     if (now >= self->full_log_ms) {
         char tail[64] = "";
@@ -236,37 +262,64 @@ s_write_failed(store_t *self, int rc)
     return VOCFED_ESTORAGEFULL;
 }
 
-/* Runs fn in a write transaction and commits, growing the map and
- * retrying when it fills (SPEC 5.4). Growing the map allocates nothing on
- * disk: a full disk shows up when the commit writes its pages. */
-int
-store_i_write(store_t *self, store_i_txn_fn fn, void *ctx)
+/* Grows the map of a write that filled it. Returns 0 or
+ * VOCFED_ESTORAGEFULL. */
+static int
+s_grow(store_t *self, bool derived)
+{
+    MDB_env *env = s_env(self, derived);
+    size_t *map = s_map(self, derived);
+    MDB_envinfo info;
+    if (mdb_env_info(env, &info) == MDB_SUCCESS)
+        *map = info.me_mapsize;
+    size_t next = *map * 2;
+    if (next > S_MAX_MAP_SIZE)
+        return VOCFED_ESTORAGEFULL;
+    int rc = mdb_env_set_mapsize(env, next);
+    if (rc) {
+        zsys_error("store: cannot grow map to %zu bytes: %s", next,
+                   mdb_strerror(rc));
+        return VOCFED_ESTORAGEFULL;
+    }
+    *map = next;
+    zsys_info("store: %s map grown to %zu KiB", derived ? "derived" : "log",
+              next >> 10);
+    return VOCFED_OK;
+}
+
+/* Runs fn in a write transaction of the log's environment or the
+ * derived one and commits, growing the map and retrying when it fills
+ * (SPEC 5.4). Growing the map allocates nothing on disk: a full disk
+ * shows up when the commit writes its pages. */
+static int
+s_write(store_t *self, bool derived, store_i_txn_fn fn, void *ctx)
 {
     bool reopened = false;
     for (;;) {
         MDB_txn *txn;
-        if (!self->env)
+        MDB_env *env = s_env(self, derived);
+        if (!env)
             return VOCFED_ESTORE; /* a reopen failed: see the log */
-        int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+        int rc = mdb_txn_begin(env, NULL, 0, &txn);
         if (rc == MDB_PANIC && !reopened) {
             /* A commit failed after it began to write its meta page (an
              * I/O error, or no space on a copy-on-write file system):
              * LMDB refuses this environment from then on. What is on disk
              * is the last good commit; open it again. */
             reopened = true;
-            if ((rc = s_reopen(self)) == MDB_SUCCESS)
+            if ((rc = s_reopen(self, derived)) == MDB_SUCCESS)
                 continue;
         }
         if (rc == MDB_MAP_RESIZED) {
-            if ((rc = mdb_env_set_mapsize(self->env, 0)) != MDB_SUCCESS)
+            if ((rc = mdb_env_set_mapsize(env, 0)) != MDB_SUCCESS)
                 return store_i_status(rc);
             MDB_envinfo info;
-            if (mdb_env_info(self->env, &info) == MDB_SUCCESS)
-                self->map_size = info.me_mapsize;
+            if (mdb_env_info(env, &info) == MDB_SUCCESS)
+                *s_map(self, derived) = info.me_mapsize;
             continue;
         }
         if (rc)
-            return s_write_failed(self, rc);
+            return s_write_failed(self, derived, rc);
         rc = fn(self, txn, ctx);
         if (rc == MDB_SUCCESS)
             rc = mdb_txn_commit(txn); /* frees txn either way */
@@ -275,23 +328,23 @@ store_i_write(store_t *self, store_i_txn_fn fn, void *ctx)
         if (rc == MDB_SUCCESS)
             return VOCFED_OK;
         if (rc != MDB_MAP_FULL)
-            return s_write_failed(self, rc);
+            return s_write_failed(self, derived, rc);
         /* Grow and redo the whole transaction: nothing of it was kept. */
-        MDB_envinfo info;
-        if (mdb_env_info(self->env, &info) == MDB_SUCCESS)
-            self->map_size = info.me_mapsize;
-        size_t next = self->map_size * 2;
-        if (next > S_MAX_MAP_SIZE)
-            return VOCFED_ESTORAGEFULL;
-        rc = mdb_env_set_mapsize(self->env, next);
-        if (rc) {
-            zsys_error("store: cannot grow map to %zu bytes: %s", next,
-                       mdb_strerror(rc));
-            return VOCFED_ESTORAGEFULL;
-        }
-        self->map_size = next;
-        zsys_info("store: map grown to %zu KiB", next >> 10);
+        if ((rc = s_grow(self, derived)))
+            return rc;
     }
+}
+
+int
+store_i_write(store_t *self, store_i_txn_fn fn, void *ctx)
+{
+    return s_write(self, false, fn, ctx);
+}
+
+int
+store_i_dwrite(store_t *self, store_i_txn_fn fn, void *ctx)
+{
+    return s_write(self, true, fn, ctx);
 }
 
 /* ---- open ------------------------------------------------------------ */
@@ -305,7 +358,6 @@ s_open_dbis(store_t *self, MDB_txn *txn, unsigned flags)
     } dbs[] = {
         {"authors", &self->authors},   {"entries", &self->entries},
         {"nodes", &self->nodes},       {"checkpoints", &self->checkpoints},
-        {"records", &self->records},   {"figures", &self->figures},
         {"peers", &self->peers},       {"roster", &self->roster},
         {"evidence", &self->evidence}, {"pending", &self->pending},
         {"alarms", &self->alarms},
@@ -405,27 +457,85 @@ s_open_read(store_t *self)
     return rc;
 }
 
+/* Creates and opens self->denv, the derived environment: the file
+ * derived.mdb in the folder, with its own lock file (SPEC 5.1). */
+static int
+s_denv_open(store_t *self)
+{
+    char path[4096];
+    int rc, n = snprintf(path, sizeof path, "%s/derived.mdb", self->dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return VOCFED_ETOOLARGE;
+    if ((rc = mdb_env_create(&self->denv)) ||
+        (rc = mdb_env_set_maxdbs(self->denv, 8)) ||
+        (rc = mdb_env_set_mapsize(self->denv, self->dmap_size)) ||
+        (rc = mdb_env_open(self->denv, path, MDB_NOTLS | MDB_NOSUBDIR, 0600)))
+        return rc;
+    MDB_envinfo info;
+    if (mdb_env_info(self->denv, &info) == MDB_SUCCESS &&
+        info.me_mapsize > self->dmap_size)
+        self->dmap_size = info.me_mapsize;
+    return MDB_SUCCESS;
+}
+
+/* Opens (create: creates) the derived databases in txn. */
+static int
+s_dinit_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    unsigned flags = *(bool *)ctx ? MDB_CREATE : 0;
+    int rc;
+    if ((rc = mdb_dbi_open(txn, "records", flags, &self->records)) ||
+        (rc = mdb_dbi_open(txn, "figures", flags, &self->figures)) ||
+        (rc = mdb_dbi_open(txn, "applied", flags, &self->applied)))
+        return rc;
+    return MDB_SUCCESS;
+}
+
+/* Opens the derived databases, in a read snapshot when they are there
+ * (a reader never takes the writer's lock), else creating them: the
+ * derived data of a folder without it is rebuilt from the logs by the
+ * applier. */
+static int
+s_dopen(store_t *self)
+{
+    MDB_txn *txn;
+    bool create = false;
+    int rc = store_i_dread_begin(self, &txn);
+    if (rc)
+        return rc;
+    rc = s_dinit_txn(self, txn, &create);
+    if (rc == MDB_SUCCESS)
+        return mdb_txn_commit(txn); /* keeps the dbi handles */
+    mdb_txn_abort(txn);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    create = true;
+    return store_i_dwrite(self, s_dinit_txn, &create);
+}
+
 /* Closes an environment LMDB has marked failed (MDB_PANIC) and opens it
  * again from the file: what is there is the last commit that went
- * through. Returns an LMDB code; on failure self->env is NULL and every
- * later call fails with VOCFED_ESTORE. */
+ * through. Returns an LMDB code; on failure the environment is NULL and
+ * every later call on it fails with VOCFED_ESTORE. */
 static int
-s_reopen(store_t *self)
+s_reopen(store_t *self, bool derived)
 {
-    zsys_warning("store: %s: a failed commit left the environment unusable "
-                 "(%s): reopening it",
-                 self->dir, mdb_strerror(MDB_PANIC));
-    mdb_env_close(self->env);
-    self->env = NULL;
-    int rc = s_env_open(self);
+    zsys_warning("store: %s: a failed commit left the %s environment "
+                 "unusable (%s): reopening it",
+                 self->dir, derived ? "derived" : "log",
+                 mdb_strerror(MDB_PANIC));
+    MDB_env **env = derived ? &self->denv : &self->env;
+    mdb_env_close(*env);
+    *env = NULL;
+    int rc = derived ? s_denv_open(self) : s_env_open(self);
     if (rc == MDB_SUCCESS)
-        rc = s_open_read(self);
+        rc = derived ? s_dopen(self) : s_open_read(self);
     if (rc) {
         zsys_error("store: %s: cannot reopen: %s", self->dir,
                    rc <= -9000 && rc > -9100 ? vocfed_strerror(rc)
                                              : mdb_strerror(rc));
-        mdb_env_close(self->env);
-        self->env = NULL;
+        mdb_env_close(*env);
+        *env = NULL;
     }
     return rc;
 }
@@ -437,6 +547,25 @@ s_found_version_txn(store_t *self, MDB_txn *txn, void *ctx)
 {
     int rc = mdb_dbi_open(txn, "meta", 0, &self->meta);
     return rc ? rc : s_read_version(self, txn, ctx);
+}
+
+/* The options about derived data, and the derived map's first size: as
+ * the log's, or derived.mdb's size. */
+static int
+s_derived_opts(store_t *self, const store_opts_t *opts)
+{
+    self->no_derived = opts->no_derived;
+    self->async_apply = opts->async_apply;
+    char path[4096];
+    struct stat st;
+    int n = snprintf(path, sizeof path, "%s/derived.mdb", self->dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return VOCFED_ETOOLARGE;
+    size_t map = opts->map_size ? opts->map_size : STORE_DEFAULT_MAP_SIZE;
+    if (!opts->map_size && stat(path, &st) == 0 && (size_t)st.st_size > map)
+        map = (size_t)st.st_size;
+    self->dmap_size = map;
+    return MDB_SUCCESS;
 }
 
 int
@@ -470,7 +599,8 @@ store_open(const char *dir, const store_opts_t *opts, store_t **out)
     if (exists && !opts->map_size && (size_t)st.st_size > map)
         map = (size_t)st.st_size;
     self->map_size = map;
-    self->no_derived = opts->no_derived;
+    if ((rc = s_derived_opts(self, opts)))
+        goto fail;
 
     if ((rc = s_env_open(self)))
         goto fail;
@@ -482,7 +612,9 @@ store_open(const char *dir, const store_opts_t *opts, store_t **out)
     if (opts->found_version &&
         store_i_read(self, s_found_version_txn, opts->found_version))
         *opts->found_version = 0;
-    if (rc)
+    if (rc == MDB_SUCCESS && !self->has_arrivals)
+        rc = store_i_write(self, store_i_arrivals_create, NULL);
+    if (rc || (rc = s_denv_open(self)) || (rc = s_dopen(self)))
         goto fail;
     *out = self;
     return VOCFED_OK;
@@ -490,6 +622,8 @@ fail:
     rc = store_i_status(rc);
     if (self->env)
         mdb_env_close(self->env);
+    if (self->denv)
+        mdb_env_close(self->denv);
     free(self->dir);
     free(self);
     return rc;
@@ -502,6 +636,7 @@ store_destroy(store_t **self)
         return;
     store_set_hook(*self, NULL);
     mdb_env_close((*self)->env);
+    mdb_env_close((*self)->denv);
     proto_buf_release(&(*self)->scratch);
     free((*self)->dir);
     free(*self);

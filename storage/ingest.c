@@ -430,7 +430,7 @@ s_check_times(s_ingest_t *in)
     return MDB_SUCCESS;
 }
 
-/* Step 3 for one new entry: its bytes, its tree nodes, the index. */
+/* Step 3 for one new entry: its bytes, its tree nodes, its arrival. */
 static int
 s_take_entry(s_ingest_t *in, size_t i)
 {
@@ -442,6 +442,10 @@ s_take_entry(s_ingest_t *in, size_t i)
     int rc = s_decode_entry(in, i, &e);
     if (rc || (rc = s_check_record(in, &e, seq)))
         return rc;
+    if ((rc = store_i_check(t->self, in->b->author, &e))) {
+        s_what(in->res, "entry %" PRIu64 ": %s", seq, vocfed_strerror(rc));
+        return rc;
+    }
     proto_buf_reset(&in->buf);
     if ((rc = proto_buf_append(&in->buf, zero, PROTO_HASH_LEN)) ||
         (rc = proto_buf_append(&in->buf, bytes->data, bytes->len)))
@@ -456,8 +460,8 @@ s_take_entry(s_ingest_t *in, size_t i)
     if ((rc = proto_frontier_append(&in->fr, in->buf.data, store_i_node_sink,
                                     t)))
         return rc;
-    return store_i_apply(t->self, t->txn, t->authno, in->b->author, &e, seq,
-                         true);
+    /* The record index and the figures follow from the log (apply.c). */
+    return store_i_arrival_note(t->self, t->txn, t->authno, seq);
 }
 
 /* Step 3 at a checkpoint's size: it must sign the root of the entries so
@@ -537,8 +541,8 @@ s_take_entries(s_ingest_t *in)
     const store_batch_t *b = in->b;
     store_i_tree_t *t = &in->tree;
     int rc;
-    if ((rc = store_i_hook_begin(t->self, t->txn)) ||
-        (rc = proto_frontier_load(&in->fr, PROTO_HASH_BLAKE2B256, in->head.size,
+    store_i_arrival_reset(t->self);
+    if ((rc = proto_frontier_load(&in->fr, PROTO_HASH_BLAKE2B256, in->head.size,
                                   store_i_node_source, t)))
         return rc;
     size_t next_cp = 0, next_reach = 0;
@@ -558,7 +562,7 @@ s_take_entries(s_ingest_t *in)
         if ((rc = s_at_seq(in, seq, &next_cp, &next_reach)))
             return rc;
     }
-    return store_i_hook_end(t->self, t->txn);
+    return store_i_arrival_flush(t->self, t->txn);
 }
 
 /* Step 4: a batch that ends inside a checkpoint's range is proved by the
@@ -706,6 +710,8 @@ store_ingest(store_t *self, const store_batch_t *b, store_ingest_result_t *res)
         return VOCFED_ENOMEM;
     int rc = s_ingest_one(self, NULL, b, cps, res, &refusal);
     free(cps);
+    if (rc == VOCFED_OK)
+        store_i_sync_apply(self);
     if (rc == VOCFED_OK && refusal)
         rc = refusal;
     if (rc != VOCFED_OK)
@@ -788,6 +794,8 @@ store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
         return rc;
     }
     rc = store_i_write(self, s_many_txn, &m);
+    if (rc == VOCFED_OK)
+        store_i_sync_apply(self);
     if (rc == VOCFED_ESTORAGEFULL && n > 1) {
         s_many_one_by_one(self, b, n, res, rcs);
         return VOCFED_OK; /* rcs[i] tells each batch's fate */

@@ -5,6 +5,8 @@
 #include "protocol/clock.h"
 #include "protocol/merkle.h"
 
+#include <czmq.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- authors --------------------------------------------------------- */
@@ -416,6 +418,10 @@ store_i_head(store_t *self, MDB_txn *txn, uint32_t authno, store_head_t *out,
 
 /* ---- append (SPEC 5.3) ------------------------------------------------ */
 
+/* Log entries only: the record index and the figures are derived by
+ * store_apply, after the commit (synchronously unless the store was
+ * opened async_apply). */
+
 typedef struct {
     const char *author;         /* whose log */
     size_t author_len;          /* its length */
@@ -430,7 +436,15 @@ typedef struct {
     proto_frontier_t fr;        /* its frontier as entries go in */
     MDB_cursor *cur;            /* on entries, for MDB_APPEND */
     bool append_ok;             /* our entries sort last: MDB_APPEND works */
+    bool has_del;               /* the batch deletes: dels are checked */
+    MDB_txn *dtxn;              /* derived snapshot for the del check */
+    zhashx_t *seen;             /* kind 0x1f key -> S_LIVE / S_GONE, the
+                                   batch's own records so far */
 } s_append_ctx_t;
+
+#define S_LIVE ((void *)1) /* the batch put the record */
+#define S_GONE ((void *)2) /* the batch deleted it */
+#define S_RETRIES 8        /* catch-ups before a del check gives up */
 
 /* Loads the author's tree as held; the stored nodes must give the root
  * the last checkpoint signed. */
@@ -480,7 +494,36 @@ s_append_put(s_append_ctx_t *a, const proto_entry_t *e, uint64_t seq)
     return rc;
 }
 
-/* Appends record i as entry seq: its bytes, its tree nodes, the index. */
+/* A del must name a record that exists (SPEC 5.3): one the batch put
+ * before it, else one in the derived index, which s_append_txn found
+ * caught up with the author's log. Puts are noted for the dels after
+ * them. */
+static int
+s_append_check(s_append_ctx_t *a, const proto_entry_t *e)
+{
+    char name[PROTO_KIND_MAX + PROTO_KEY_MAX + 2];
+    snprintf(name, sizeof name, "%.*s\x1f%.*s", (int)e->kind_len, e->kind,
+             (int)e->key_len, e->key);
+    void *was = zhashx_lookup(a->seen, name);
+    bool put = e->op == PROTO_OP_PUT;
+    if (!put && !was) {
+        uint8_t rk[STORE_KEY_RECORD_MAX];
+        MDB_val key = {store_i_key_record(rk, a->tree.authno, e->kind,
+                                          e->kind_len, e->key, e->key_len),
+                       rk},
+                d;
+        int rc = mdb_get(a->dtxn, a->tree.self->records, &key, &d);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+        was = rc == MDB_SUCCESS ? S_LIVE : S_GONE;
+    }
+    if (!put && was == S_GONE)
+        return VOCFED_ENOTFOUND;
+    zhashx_update(a->seen, name, put ? S_LIVE : S_GONE);
+    return MDB_SUCCESS;
+}
+
+/* Appends record i as entry seq: its bytes, its tree nodes, its arrival. */
 static int
 s_append_one(s_append_ctx_t *a, size_t i, uint64_t seq)
 {
@@ -503,12 +546,14 @@ s_append_one(s_append_ctx_t *a, size_t i, uint64_t seq)
     a->bad = i;
     if (!r->kind || !r->key)
         return VOCFED_EINVALID;
-    if ((rc = s_append_put(a, &e, seq)) ||
+    if ((a->has_del && (rc = s_append_check(a, &e))) ||
+        (rc = store_i_check(a->tree.self, a->author, &e)) ||
+        (rc = s_append_put(a, &e, seq)) ||
         (rc = proto_frontier_append(&a->fr, a->buf.data, store_i_node_sink,
                                     &a->tree)))
         return rc;
-    return store_i_apply(a->tree.self, a->tree.txn, a->tree.authno, a->author,
-                         &e, seq, false);
+    /* The record index and the figures follow from the log (apply.c). */
+    return store_i_arrival_note(a->tree.self, a->tree.txn, a->tree.authno, seq);
 }
 
 /* SPEC 4: one checkpoint for the whole transaction, chained to prev
@@ -544,6 +589,25 @@ s_append_checkpoint(s_append_ctx_t *a, uint64_t size,
     return MDB_SUCCESS;
 }
 
+/* For a batch with dels: a derived snapshot that has applied the
+ * author's whole log (size entries), else VOCFED_EINTERRUPTED (catch up
+ * and try again). */
+static int
+s_append_dels_ready(s_append_ctx_t *a, uint64_t size)
+{
+    uint64_t applied;
+    zhashx_purge(a->seen);
+    int rc = store_i_dread_begin(a->tree.self, &a->dtxn);
+    if (rc) {
+        a->dtxn = NULL;
+        return rc;
+    }
+    rc = store_i_applied_seq(a->tree.self, a->dtxn, a->tree.authno, &applied);
+    if (rc == MDB_SUCCESS && applied != size)
+        rc = VOCFED_EINTERRUPTED;
+    return rc;
+}
+
 static int
 s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
 {
@@ -554,18 +618,22 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
     a->tree = (store_i_tree_t){self, txn, 0};
     a->cur = NULL;
     a->append_ok = true;
+    a->dtxn = NULL;
+    store_i_arrival_reset(self);
     if ((rc = s_append_load(a, &head, prev)) ||
         (rc = mdb_cursor_open(txn, self->entries, &a->cur)))
         return rc;
-    if ((rc = store_i_hook_begin(self, txn)))
+    if (a->has_del && (rc = s_append_dels_ready(a, head.size)))
         goto done;
     for (size_t i = 0; i < a->n; i++)
         if ((rc = s_append_one(a, i, head.size + 1 + i)))
             goto done;
-    if ((rc = store_i_hook_end(self, txn)))
+    if ((rc = store_i_arrival_flush(self, txn)))
         goto done;
     rc = s_append_checkpoint(a, head.size + a->n, prev, head.time_ms);
 done:
+    if (a->dtxn)
+        mdb_txn_abort(a->dtxn);
     mdb_cursor_close(a->cur);
     return rc;
 }
@@ -584,9 +652,25 @@ store_append(store_t *self, const char *author,
                         .recs = recs,
                         .n = n,
                         .time_ms = time_ms ? time_ms : proto_now_ms()};
+    for (size_t i = 0; i < n && !a.has_del; i++)
+        a.has_del = recs[i].op != PROTO_OP_PUT;
+    if (a.has_del && !(a.seen = zhashx_new()))
+        return VOCFED_ENOMEM;
     proto_buf_init(&a.buf);
-    int rc = store_i_write(self, s_append_txn, &a);
+    int rc = VOCFED_EINTERRUPTED;
+    for (int i = 0; i < S_RETRIES && rc == VOCFED_EINTERRUPTED; i++) {
+        /* A del is checked against the derived index: bring it up to the
+         * log first (a log has one writer, so it stays there). */
+        if (a.has_del && (rc = store_catch_up(self, 0)))
+            break;
+        rc = store_i_write(self, s_append_txn, &a);
+    }
+    if (rc == VOCFED_EINTERRUPTED)
+        rc = VOCFED_ELOCKED; /* another writer kept moving the log */
+    if (rc == VOCFED_OK)
+        store_i_sync_apply(self);
     proto_buf_release(&a.buf);
+    zhashx_destroy(&a.seen);
     if (rc == VOCFED_OK && head)
         *head = a.head;
     if (rc != VOCFED_OK && bad)

@@ -97,17 +97,4 @@ typedef int (*store_i_cp_fn)(void *ctx, uint64_t size, const uint8_t *cp,
 int store_i_scan_cps(store_t *self, MDB_txn *txn, uint32_t authno, uint64_t min,
                      uint64_t max, store_i_cp_fn fn, void *ctx);
 
-/* ---- derived data (derived.c) ------------------------------------------ */
-
-/* Updates the current-record index for entry e (seq) of authno and calls
- * the hook's entry callback with the record it replaces. missing_del_ok:
- * a del of an absent record is not an error (replicas). */
-int store_i_apply(store_t *self, MDB_txn *txn, uint32_t authno,
-                  const char *author, const proto_entry_t *e, uint64_t seq,
-                  bool missing_del_ok);
-
-/* Calls the hook's begin / end (no-ops without a hook). */
-int store_i_hook_begin(store_t *self, MDB_txn *txn);
-int store_i_hook_end(store_t *self, MDB_txn *txn);
-
 #endif

@@ -1,12 +1,16 @@
 /* vocfed: the node's LMDB store (SPEC 5).
  *
- * One LMDB environment per node holds every log the node has: entries by
- * (author, seq), the Merkle nodes of each author's tree, the signed
- * checkpoints, the current-record index, and meta data. A write of
- * entries, their tree nodes, the index and the checkpoint is one LMDB
- * transaction: after a crash either all of it is there or none of it.
- * When the map fills the store grows it and retries the transaction, so
- * MDB_MAP_FULL is never an error for the caller.
+ * Two LMDB environments per node. The log's (data.mdb) holds every log
+ * the node has: entries by (author, seq), the Merkle nodes of each
+ * author's tree, the signed checkpoints, the order entries arrived in,
+ * and meta data. A write of entries, their tree nodes and the checkpoint
+ * is one transaction of it: after a crash either all of it is there or
+ * none of it. The derived environment (derived.mdb) holds what follows
+ * from the logs (the current-record index, the figures) with the point
+ * of the arrival order it has applied, in the same transaction:
+ * store_apply takes it forward, behind the log and without its writer's
+ * lock (SPEC 5.5). When a map fills the store grows it and retries the
+ * transaction, so MDB_MAP_FULL is never an error for the caller.
  *
  * A store_t is used by one thread at a time. Several processes may open
  * the same store: LMDB serialises their writers.
@@ -53,6 +57,14 @@ typedef struct {
                                 attaches the figures, so none can forget
                                 them. For storage's own tests and the
                                 benches of the bare log. */
+    bool async_apply;        /* writes commit the log only and leave the
+                                derived data to store_apply (a daemon's
+                                applier thread); reads of derived data
+                                do not catch up first. Without it every
+                                write applies what it wrote before it
+                                returns, and reads of derived data
+                                (records, counters, blobs) first apply
+                                whatever the log holds beyond them. */
 } store_opts_t;
 
 /* One record to append: a put (body) or a del (body NULL). */
@@ -112,9 +124,10 @@ int store_author_key(store_t *self, const char *id,
 int store_scan_authors(store_t *self, store_author_fn fn, void *ctx) VOCFED_WUR;
 
 /* Appends n records to author's log as entries size+1..size+n, with
- * their tree nodes, index updates and one checkpoint signed with sk, all
- * in one transaction (SPEC 5.3). time_ms 0 means now. A del of a record
- * that does not exist fails the whole batch with VOCFED_ENOTFOUND and
+ * their tree nodes and one checkpoint signed with sk, all in one
+ * transaction (SPEC 5.3); then, unless the store was opened async_apply,
+ * applies them to the derived data (store_apply). time_ms 0 means now. A del of
+ * a record that does not exist fails the whole batch with VOCFED_ENOTFOUND and
  * *bad set to its position (bad may be NULL). head, if not NULL,
  * receives the new head. Returns 0, VOCFED_ENOTFOUND, VOCFED_EINVALID,
  * VOCFED_ETOOLARGE, VOCFED_ESTORAGEFULL or another status; on error
@@ -169,17 +182,45 @@ int store_sync_point(store_t *self) VOCFED_WUR;
 /* The map size in bytes now (it grows as needed). */
 size_t store_map_size(const store_t *self);
 
-/* ---- derived data kept in the same transaction (SPEC 5.5) -------------- */
+/* ---- the applier (SPEC 5.5) -------------------------------------------- */
+
+/* Applies up to max_entries entries (0: no limit) the log holds beyond
+ * the derived data, in arrival order, in one transaction of the derived
+ * environment: the record index, the apply hook, and how far it got.
+ * Safe to call from several processes at once (each entry is applied
+ * once) and after a crash (it resumes). *done (may be NULL) gets the
+ * number applied, 0 when the derived data was up to date. Returns a
+ * status. */
+int store_apply(store_t *self, size_t max_entries, size_t *done) VOCFED_WUR;
+
+/* Applies until the derived data has every entry the log held when it
+ * was called, in chunks of max_entries (0: a default). Returns a status. */
+int store_catch_up(store_t *self, size_t max_entries) VOCFED_WUR;
+
+/* How far the derived data is: *seq gets the last seq of author applied
+ * (0: none). Returns 0 or VOCFED_ENOTFOUND (unknown author). */
+int store_applied(store_t *self, const char *author, uint64_t *seq) VOCFED_WUR;
+
+/* The arrival order's length in the log and how much of it is applied
+ * (SPEC 5.1 `arrivals`, `applied`): *applied_n is UINT64_MAX when the
+ * derived data is not of this log (the next apply redoes it from the
+ * start). Returns a status. */
+int store_apply_lag(store_t *self, uint64_t *log_n,
+                    uint64_t *applied_n) VOCFED_WUR;
+
+/* ---- derived data (SPEC 5.5) ------------------------------------------- */
 
 /* A write transaction as the apply hook sees it. */
 typedef struct store_txn store_txn_t;
 
-/* Called inside every write transaction that changes current records
- * (local appends and replicated batches): begin once, entry for each
- * applied entry with the body of the record it replaces (NULL if there
- * was none), end before the commit. Any non-zero return aborts the
- * transaction with that status. A transaction may be retried (map
- * growth): begin is then called again. */
+/* Called inside every transaction of store_apply: begin once, entry for
+ * each applied entry (in arrival order) with the body of the record it
+ * replaces (NULL if there was none), end before the commit. Any
+ * non-zero return aborts the transaction with that status. A
+ * transaction may be retried (map growth): begin is then called again.
+ * The log holds an entry before the hook sees it: an entry whose entry
+ * callback refuses it with VOCFED_EBADRECORD is applied to the record
+ * index without the hook (logged); check refuses what it can before. */
 typedef struct {
     int (*begin)(void *ctx, store_txn_t *txn);
     int (*entry)(void *ctx, store_txn_t *txn, const char *author,
@@ -189,6 +230,12 @@ typedef struct {
     void (*destroy)(void *ctx); /* frees ctx: when the hook is replaced or
                                    the store closed; may be NULL */
     void *ctx;                  /* passed to each */
+    int (*check)(void *ctx, const char *author,
+                 const proto_entry_t *e); /* may be NULL: called in the
+                            log's write for each new entry, before the
+                            derived data sees it; what it refuses (a
+                            non-zero status) refuses the write. It must
+                            depend on the entry alone. */
 } store_hook_t;
 
 /* Installs (or with NULL removes) the apply hook for this handle; the
@@ -257,8 +304,10 @@ int store_txn_replay(store_txn_t *txn, store_replay_fn fn,
 /* Removes every counter and blob (for a rebuild). */
 int store_txn_counters_clear(store_txn_t *txn) VOCFED_WUR;
 
-/* Runs the hook's begin, then fn, then end, in one write transaction:
- * for work on counters outside an append (e.g. rebuilding the figures). */
+/* In one write transaction of the derived environment: applies what the
+ * log holds beyond it (the hook's begin, entries, end), then runs fn:
+ * for work on counters outside an apply (e.g. rebuilding or checking
+ * the figures against a replay of the log: both see the same entries). */
 typedef int (*store_txn_fn)(void *ctx, store_txn_t *txn);
 int store_with_txn(store_t *self, store_txn_fn fn, void *ctx) VOCFED_WUR;
 

@@ -37,25 +37,32 @@ typedef struct {
 } store_i_run_t;
 
 struct store_t {
-    MDB_env *env;           /* the environment (one per node) */
+    MDB_env *env;           /* the log's environment (data.mdb) */
     MDB_dbi meta;           /* name -> short string */
     MDB_dbi authors;        /* 'i' id -> authno; 'n' authno -> pk | id */
     MDB_dbi entries;        /* authno | seq -> leaf hash | entry bytes */
     MDB_dbi nodes;          /* authno | level | index -> 32-byte hash */
     MDB_dbi checkpoints;    /* authno | size -> signed checkpoint */
-    MDB_dbi records;        /* authno | kind 0x00 key -> seq u64 */
-    MDB_dbi figures;        /* figure id | breakdown -> value (issue 4) */
     MDB_dbi peers;          /* peer | author -> cursor, receipt (issue 3) */
     MDB_dbi roster;         /* member id -> key and state (issue 3) */
     MDB_dbi evidence;       /* author | n -> conflicting checkpoints */
     MDB_dbi pending;        /* authno -> covering checkpoint + range proof */
     MDB_dbi alarms;         /* time | n -> alarm record */
     MDB_dbi arrivals;       /* n -> authno | from | to (arrivals.c) */
-    bool has_arrivals;      /* arrivals is open (a store older than it
-                               has none) */
+    bool has_arrivals;      /* arrivals is open (always, once open) */
     store_i_run_t run;      /* the run of entries this write has applied
                                and not yet noted in arrivals */
-    size_t map_size;        /* current map size in bytes */
+    size_t map_size;        /* current map size of env in bytes */
+    MDB_env *denv;          /* the derived environment (derived.mdb,
+                               SPEC 5.1), applied behind the log */
+    MDB_dbi records;        /* denv: authno | kind 0x00 key -> seq u64 */
+    MDB_dbi figures;        /* denv: figure id | breakdown -> value */
+    MDB_dbi applied;        /* denv: what is applied (apply.c) */
+    size_t dmap_size;       /* current map size of denv in bytes */
+    bool async_apply;       /* store_opts_t.async_apply */
+    uint32_t skip_authno;   /* the entry the hook refused (EBADRECORD):
+                               applied without it */
+    uint64_t skip_seq;      /* its seq; 0 none */
     char *dir;              /* the folder (statfs and log lines) */
     uint64_t full_log_ms;   /* monotonic ms when "storage full" may be
                                logged again */
@@ -68,8 +75,9 @@ struct store_t {
                                      rule, "" unknown (SPEC 8.4) */
     struct store_txn {
         store_t *self; /* the store */
-        MDB_txn *txn;  /* the LMDB transaction */
-    } htxn;            /* what the hook sees during a write */
+        MDB_txn *txn;  /* the derived environment's transaction */
+        MDB_txn *log;  /* a read snapshot of the log beside it */
+    } htxn;            /* what the hook sees during an apply */
 };
 
 /* ---- keys (big-endian: keys sort as numbers) --------------------------- */
@@ -107,6 +115,26 @@ int store_i_status(int rc);
  * derived data (no hook, and the store not opened no_derived), else 0. */
 int store_i_derived_ready(const store_t *self);
 
+/* ---- the applier (apply.c) -------------------------------------------- */
+
+/* Applies one entry to the derived data in t (t->txn a write of denv):
+ * the record index, and when hook the hook's entry callback. */
+int store_i_apply(store_t *self, store_txn_t *t, uint32_t authno,
+                  const char *author, const proto_entry_t *e, uint64_t seq,
+                  bool hook);
+
+/* The hook's check of a new entry in the log's write (0 without one). */
+int store_i_check(store_t *self, const char *author, const proto_entry_t *e);
+
+/* The last seq of authno applied, read in dtxn (0: none). */
+int store_i_applied_seq(store_t *self, MDB_txn *dtxn, uint32_t authno,
+                        uint64_t *seq);
+
+/* Catches the derived data up with the log when the store applies
+ * synchronously (not async_apply); a no-op otherwise. A failure is
+ * logged: the log holds the entries, the next apply takes them. */
+void store_i_sync_apply(store_t *self);
+
 /* ---- arrival order (arrivals.c; SPEC 5.1) ---------------------------- */
 
 /* Notes that entry seq of authno was applied in txn; a run that ends
@@ -117,6 +145,11 @@ int store_i_arrival_note(store_t *self, MDB_txn *txn, uint32_t authno,
 /* Writes the run under way (at the end of a write that applied
  * entries). Returns an LMDB code. */
 int store_i_arrival_flush(store_t *self, MDB_txn *txn);
+
+/* Creates the arrivals table in a store made before it, with one run
+ * per author for the entries held, in registration order (the order a
+ * replay gave them). A store_i_txn_fn. */
+int store_i_arrivals_create(store_t *self, MDB_txn *txn, void *ctx);
 
 /* Forgets the run under way (a write begins, or is retried). */
 void store_i_arrival_reset(store_t *self);
@@ -140,6 +173,28 @@ typedef int (*store_i_txn_fn)(store_t *self, MDB_txn *txn, void *ctx);
  * that is full) is VOCFED_ESTORAGEFULL: nothing of it is kept and the
  * file is cut back to the last commit's pages. Returns a vocfed status. */
 int store_i_write(store_t *self, store_i_txn_fn fn, void *ctx);
+
+/* The same on the derived environment (denv). */
+int store_i_dwrite(store_t *self, store_i_txn_fn fn, void *ctx);
+
+/* Begins a read snapshot of the derived environment. Returns an LMDB
+ * code. */
+int store_i_dread_begin(store_t *self, MDB_txn **txn);
+
+/* Work on derived data: t->txn is a transaction of denv, t->log a read
+ * snapshot of the log begun after it (every seq the derived data names
+ * is in it). */
+typedef int (*store_i_both_fn)(store_t *self, store_txn_t *t, void *ctx);
+
+/* Runs fn on a read snapshot of each environment (a store not opened
+ * async_apply first applies what the log holds beyond the derived
+ * data). Returns a vocfed status. */
+int store_i_read_both(store_t *self, store_i_both_fn fn, void *ctx);
+
+/* Runs fn in one read snapshot of the derived environment (a store not
+ * opened async_apply first applies what the log holds beyond it).
+ * Returns a vocfed status. */
+int store_i_read_derived(store_t *self, store_i_txn_fn fn, void *ctx);
 
 /* Runs fn in one read snapshot and ends it. Returns fn's value
  * translated by store_i_status (0, or a vocfed status). A scan that must

@@ -83,14 +83,6 @@ s_raw_txn(store_t *self, MDB_txn *txn, void *ctx)
         key.mv_size = STORE_KEY_NODE_LEN;
         dbi = self->nodes;
         break;
-    case STORE_RAW_RECORD:
-        if (r->name_len > STORE_KEY_RECORD_MAX - 4)
-            return VOCFED_EINVALID;
-        store_i_be32(k, no);
-        memcpy(k + 4, r->name, r->name_len);
-        key.mv_size = 4 + r->name_len;
-        dbi = self->records;
-        break;
     default:
         return VOCFED_EINVALID;
     }
@@ -100,11 +92,42 @@ s_raw_txn(store_t *self, MDB_txn *txn, void *ctx)
     return mdb_put(txn, dbi, &key, &d, 0);
 }
 
+/* A row of the record index (derived environment); ctx's key is the
+ * author's number, found in the log first. */
+static int
+s_raw_record_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_raw_ctx_t *r = ctx;
+    uint8_t k[4 + STORE_KEY_RECORD_MAX];
+    if (r->name_len > STORE_KEY_RECORD_MAX - 4)
+        return VOCFED_EINVALID;
+    store_i_be32(k, (uint32_t)r->key);
+    memcpy(k + 4, r->name, r->name_len);
+    MDB_val key = {4 + r->name_len, k};
+    if (!r->data)
+        return mdb_del(txn, self->records, &key, NULL);
+    MDB_val d = {r->len, (void *)r->data};
+    return mdb_put(txn, self->records, &key, &d, 0);
+}
+
+static int
+s_raw_authno_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_raw_ctx_t *r = ctx;
+    uint32_t no;
+    int rc = store_i_authno(txn, self, r->author, &no);
+    r->key = no;
+    return rc;
+}
+
 int
 store_raw_put(store_t *self, store_raw_t what, const char *author, uint64_t key,
               const char *name, size_t name_len, const uint8_t *data,
               size_t len)
 {
     s_raw_ctx_t r = {what, author, key, name, name_len, data, len};
-    return store_i_write(self, s_raw_txn, &r);
+    if (what != STORE_RAW_RECORD)
+        return store_i_write(self, s_raw_txn, &r);
+    int rc = store_i_read(self, s_raw_authno_txn, &r);
+    return rc ? rc : store_i_dwrite(self, s_raw_record_txn, &r);
 }

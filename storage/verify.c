@@ -195,6 +195,8 @@ typedef struct {
 typedef struct {
     store_t *store;             /* the store */
     MDB_txn *txn;               /* one read snapshot for everything */
+    MDB_txn *dtxn;              /* the derived snapshot (begun before) */
+    uint64_t applied;           /* the last seq it has applied */
     uint32_t authno;            /* the author's number */
     const char *author;         /* its id */
     size_t author_len;          /* its length */
@@ -417,7 +419,7 @@ s_check_records(s_author_ctx_t *a)
     s_rows_t rows = {.a = a};
     int rc;
     store_i_be32(k, a->authno);
-    rc = store_i_scan(a->txn, a->store->records, k, sizeof k, sizeof k,
+    rc = store_i_scan(a->dtxn, a->store->records, k, sizeof k, sizeof k,
                       s_index_row, &rows);
     if (rc)
         return store_i_is_status(rc) ? rc : store_i_status(rc);
@@ -498,8 +500,9 @@ static int
 s_open_author(s_author_ctx_t *a)
 {
     int rc;
-    if ((rc = store_i_authno(a->txn, a->store, a->author, &a->authno)))
-        return rc;
+    if ((rc = store_i_authno(a->txn, a->store, a->author, &a->authno)) ||
+        (rc = store_i_applied_seq(a->store, a->dtxn, a->authno, &a->applied)))
+        return store_i_is_status(rc) ? rc : store_i_status(rc);
     if (store_i_author_pk(a->txn, a->store, a->authno, a->pk))
         return s_fail(a->res, a->author, 0, VOCFED_ECORRUPT,
                       "author has no public key");
@@ -625,8 +628,10 @@ s_check_batch(s_author_ctx_t *a, size_t n)
                 &a->ix.slots[items[i + 8].name_hash[1] & (a->ix.cap - 1)], 1);
         if ((rc = s_check_entry(a, it)) ||
             (rc = proto_frontier_append(&a->fr, it->leaf, s_check_node, a)) ||
-            (rc = s_index_set(&a->ix, it->name_hash,
-                              it->e.op == PROTO_OP_PUT ? it->seq : 0)))
+            /* the index as applied: the log up to a->applied */
+            (it->seq <= a->applied &&
+             (rc = s_index_set(&a->ix, it->name_hash,
+                               it->e.op == PROTO_OP_PUT ? it->seq : 0))))
             return rc;
         a->res->entries++;
         a->expected++;
@@ -667,12 +672,13 @@ s_close_author(s_author_ctx_t *a)
 }
 
 static int
-s_verify_author(store_t *store, MDB_txn *txn, const char *author,
+s_verify_author(store_t *store, MDB_txn *txn, MDB_txn *dtxn, const char *author,
                 store_verify_result_t *res, store_verify_progress_fn progress,
                 void *pctx)
 {
     s_author_ctx_t a = {.store = store,
                         .txn = txn,
+                        .dtxn = dtxn,
                         .author = author,
                         .author_len = strlen(author),
                         .res = res,
@@ -722,6 +728,7 @@ typedef struct {
     store_verify_result_t *res;        /* what was found */
     store_verify_progress_fn progress; /* progress bar, or NULL */
     void *ctx;                         /* its context */
+    MDB_txn *dtxn;                     /* the derived snapshot */
 } s_verify_t;
 
 static int
@@ -730,8 +737,8 @@ s_verify_txn(store_t *store, MDB_txn *txn, void *ctx)
     s_verify_t *v = ctx;
     int rc = VOCFED_OK;
     for (size_t i = 0; i < v->ids.n && rc == VOCFED_OK; i++)
-        rc = s_verify_author(store, txn, v->ids.ids[i], v->res, v->progress,
-                             v->ctx);
+        rc = s_verify_author(store, txn, v->dtxn, v->ids.ids[i], v->res,
+                             v->progress, v->ctx);
     return rc;
 }
 
@@ -747,8 +754,15 @@ store_verify(store_t *store, const char *author, store_verify_result_t *res,
         rc = s_collect(&v.ids, author, NULL);
     else
         rc = store_scan_authors(store, s_collect, &v.ids);
-    if (rc == VOCFED_OK)
+    /* The derived snapshot first: the log's, begun after it, holds every
+     * entry it has applied; the index is checked against those. */
+    store_i_sync_apply(store);
+    if (rc == VOCFED_OK &&
+        (rc = store_i_status(store_i_dread_begin(store, &v.dtxn))) ==
+            VOCFED_OK) {
         rc = store_i_read(store, s_verify_txn, &v);
+        mdb_txn_abort(v.dtxn);
+    }
     free(v.ids.ids);
     if (rc && res->status == VOCFED_OK)
         res->status = rc;

@@ -23,20 +23,23 @@ s_author(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
 {
     s_status_t *s = ctx;
     store_head_t h;
-    uint64_t cp = 0;
+    uint64_t cp = 0, applied = 0;
     char root[2 * PROTO_HASH_LEN + 1];
     (void)pk;
     int rc = store_head(s->store, id, &h);
     if (!rc)
         rc = store_checkpoint_size(s->store, id, &cp);
+    if (!rc) /* how far the record index and figures are (SPEC 5.5) */
+        rc = store_applied(s->store, id, &applied);
     if (rc)
         return rc;
     proto_hex(h.root, PROTO_HASH_LEN, root);
     json_object_set_new(
         s->logs, id,
-        json_pack("{s:I, s:s, s:I, s:b}", "size", (json_int_t)h.size, "root",
-                  root, "checkpoint_size", (json_int_t)cp, "quarantined",
-                  store_quarantined(s->store, id)));
+        json_pack("{s:I, s:s, s:I, s:b, s:I}", "size", (json_int_t)h.size,
+                  "root", root, "checkpoint_size", (json_int_t)cp,
+                  "quarantined", store_quarantined(s->store, id), "applied",
+                  (json_int_t)applied));
     return 0;
 }
 
@@ -161,13 +164,15 @@ s_print(const node_t *node, json_t *j)
     json_t *v;
     printf("node %s (%s, %s)\n\nlogs held:\n", node_id(node), node_name(node),
            node_role(node));
-    printf("  %-20s %10s %10s  %s\n", "author", "size", "signed at", "root");
+    printf("  %-20s %10s %10s %10s  %s\n", "author", "size", "signed at",
+           "applied", "root");
     json_object_foreach(json_object_get(j, "logs"), key, v)
     {
         printf("  %-20s %10" JSON_INTEGER_FORMAT " %10" JSON_INTEGER_FORMAT
-               "  %.16s…%s\n",
+               " %10" JSON_INTEGER_FORMAT "  %.16s…%s\n",
                key, json_integer_value(json_object_get(v, "size")),
                json_integer_value(json_object_get(v, "checkpoint_size")),
+               json_integer_value(json_object_get(v, "applied")),
                json_string_value(json_object_get(v, "root")),
                json_is_true(json_object_get(v, "quarantined")) ? "  QUARANTINED"
                                                                : "");
@@ -225,7 +230,10 @@ const cli_cmd_t cmd_status = {
         "\n"
         "For each log this node holds: its size, the size its latest "
         "checkpoint\n"
-        "signs, and its root. For each peer: connected or not (a daemon of "
+        "signs, up to which seq its records and figures are applied (a "
+        "daemon\n"
+        "applies them behind the log), and its root. For each peer: connected "
+        "or not (a daemon of "
         "this\n"
         "node is connected to it now), last contact, what the peer has "
         "acknowledged\n"
@@ -242,7 +250,8 @@ const cli_cmd_t cmd_status = {
         "Options:\n"
         "  --json        one JSON object: id, role, logs.<author>.{size, "
         "root,\n"
-        "                checkpoint_size, quarantined}, peers.<peer>."
+        "                checkpoint_size, quarantined, applied}, "
+        "peers.<peer>."
         "{connected,\n"
         "                last_contact, acked.<author>, lag.<author>, "
         "refused,\n"

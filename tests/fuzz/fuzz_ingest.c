@@ -50,6 +50,10 @@ s_cleanup(void)
     unlink(path);
     snprintf(path, sizeof path, "%s/lock.mdb", s_rx.dir);
     unlink(path);
+    snprintf(path, sizeof path, "%s/derived.mdb", s_rx.dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/derived.mdb-lock", s_rx.dir);
+    unlink(path);
     rmdir(s_rx.dir);
     free(s_rx.data);
 }

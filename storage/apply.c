@@ -1,0 +1,481 @@
+/* vocfed: the applier (SPEC 5.5): derived data behind the log.
+ *
+ * Writes commit the log only (entries, tree nodes, checkpoints, and the
+ * runs of entries in the order they arrived: arrivals.c). store_apply
+ * takes the arrivals after the point the derived environment has
+ * applied and, in one write transaction of that environment, updates
+ * the record index, calls the apply hook (the figures) and moves the
+ * point on: after a crash the derived data and its point agree, and the
+ * next apply resumes there. The point is read inside the write
+ * transaction, and LMDB serialises the writers of one environment across
+ * processes: two appliers apply each entry once.
+ *
+ * The `applied` database of the derived environment holds:
+ *   "n"               u64: the last arrival applied whole
+ *   "t"               that arrival's row and its author's tree root at
+ *                     the run's last seq: derived data is of this log
+ *                     only if the log gives the same there
+ *   'a' | authno u32  u64: the last seq of that author applied (a run
+ *                     may be applied in parts) */
+#include "storage/log_internal.h"
+
+#include <czmq.h>
+#include <inttypes.h>
+#include <string.h>
+
+#define S_CHUNK 65536 /* entries per transaction of store_catch_up */
+#define S_ARRIVAL_LEN 20
+
+/* ---- the point reached ------------------------------------------------- */
+
+/* A u64 value of the applied database (0 when absent). */
+static int
+s_get_u64(store_t *self, MDB_txn *dtxn, const void *k, size_t klen, uint64_t *v)
+{
+    MDB_val key = {klen, (void *)k}, d;
+    int rc = mdb_get(dtxn, self->applied, &key, &d);
+    *v = 0;
+    if (rc == MDB_NOTFOUND)
+        return MDB_SUCCESS;
+    if (rc)
+        return rc;
+    if (d.mv_size != 8)
+        return VOCFED_ECORRUPT;
+    *v = store_i_rd64(d.mv_data);
+    return MDB_SUCCESS;
+}
+
+static int
+s_put_u64(store_t *self, MDB_txn *dtxn, const void *k, size_t klen, uint64_t v)
+{
+    uint8_t b[8];
+    store_i_be64(b, v);
+    MDB_val key = {klen, (void *)k}, d = {8, b};
+    return mdb_put(dtxn, self->applied, &key, &d, 0);
+}
+
+int
+store_i_applied_seq(store_t *self, MDB_txn *dtxn, uint32_t authno,
+                    uint64_t *seq)
+{
+    uint8_t k[5] = {'a'};
+    store_i_be32(k + 1, authno);
+    return s_get_u64(self, dtxn, k, sizeof k, seq);
+}
+
+static int
+s_set_applied_seq(store_t *self, MDB_txn *dtxn, uint32_t authno, uint64_t seq)
+{
+    uint8_t k[5] = {'a'};
+    store_i_be32(k + 1, authno);
+    return s_put_u64(self, dtxn, k, sizeof k, seq);
+}
+
+/* The last arrival number the log holds (0: none). */
+static int
+s_log_arrivals(store_t *self, MDB_txn *log, uint64_t *n)
+{
+    MDB_cursor *c;
+    MDB_val k, d;
+    int rc = mdb_cursor_open(log, self->arrivals, &c);
+    *n = 0;
+    if (rc)
+        return rc;
+    rc = mdb_cursor_get(c, &k, &d, MDB_LAST);
+    if (rc == MDB_SUCCESS && k.mv_size == 8)
+        *n = store_i_rd64(k.mv_data);
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+/* ---- one apply --------------------------------------------------------- */
+
+typedef struct {
+    store_t *self;             /* the store */
+    store_txn_t *t;            /* derived write + log snapshot */
+    size_t budget;             /* entries still allowed */
+    size_t done;               /* entries applied */
+    uint64_t point;            /* last arrival applied whole */
+    uint64_t end;              /* the log's last arrival */
+    char id[PROTO_ID_MAX + 1]; /* the author of the run */
+    uint32_t authno;           /* its number */
+    uint64_t to;               /* the run's last seq */
+    uint64_t last;             /* the last seq of it applied */
+    uint64_t failed;           /* the seq the hook refused, 0 none */
+} s_apply_t;
+
+static int
+s_author_id(store_t *self, MDB_txn *log, uint32_t no, char id[PROTO_ID_MAX + 1])
+{
+    uint8_t nk[5] = {'n'};
+    store_i_be32(nk + 1, no);
+    MDB_val key = {5, nk}, d;
+    int rc = mdb_get(log, self->authors, &key, &d);
+    if (rc)
+        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+    size_t len = d.mv_size - PROTO_PUBKEY_LEN;
+    if (d.mv_size <= PROTO_PUBKEY_LEN || len > PROTO_ID_MAX)
+        return VOCFED_ECORRUPT;
+    memcpy(id, (uint8_t *)d.mv_data + PROTO_PUBKEY_LEN, len);
+    id[len] = 0;
+    return MDB_SUCCESS;
+}
+
+static int
+s_apply_entry(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
+{
+    s_apply_t *a = ctx;
+    proto_entry_t e;
+    if (seq > a->to || a->budget == 0)
+        return STORE_I_END;
+    if (seq != a->last + 1 || proto_entry_decode(data, len, &e) != VOCFED_OK)
+        return VOCFED_ECORRUPT;
+    store_t *self = a->self;
+    bool skip = self->skip_seq == seq && self->skip_authno == a->authno;
+    int rc = store_i_apply(self, a->t, a->authno, a->id, &e, seq, !skip);
+    if (rc) {
+        a->failed = seq;
+        return rc;
+    }
+    a->last = seq;
+    a->budget--;
+    a->done++;
+    return MDB_SUCCESS;
+}
+
+/* One arrival: the seqs of its run not yet applied, as far as the
+ * budget goes. */
+static int
+s_apply_row(void *ctx, const MDB_val *key, const MDB_val *d)
+{
+    s_apply_t *a = ctx;
+    store_t *self = a->self;
+    const uint8_t *v = d->mv_data;
+    if (key->mv_size != 8 || d->mv_size != S_ARRIVAL_LEN)
+        return VOCFED_ECORRUPT;
+    uint64_t n = store_i_rd64(key->mv_data), from = store_i_rd64(v + 4);
+    a->authno = store_i_rd32(v);
+    a->to = store_i_rd64(v + 12);
+    if (a->budget == 0 || n > a->end)
+        return STORE_I_END;
+    int rc = store_i_applied_seq(self, a->t->txn, a->authno, &a->last);
+    if (rc)
+        return rc;
+    if (a->last + 1 < from)
+        return VOCFED_ECORRUPT; /* a hole in what was applied */
+    if (a->last < a->to) {
+        if ((rc = s_author_id(self, a->t->log, a->authno, a->id)) ||
+            (rc = store_i_scan_entries(self, a->t->log, a->authno, a->last + 1,
+                                       s_apply_entry, a)) ||
+            (rc = s_set_applied_seq(self, a->t->txn, a->authno, a->last)))
+            return rc;
+        if (a->last < a->to)
+            return STORE_I_END; /* the budget ran out inside the run */
+    }
+    a->point = n;
+    return MDB_SUCCESS;
+}
+
+/* What names arrival n of the log: its row, then the root of its
+ * author's tree at the run's last seq (out: S_ARRIVAL_LEN +
+ * PROTO_HASH_LEN bytes). MDB_NOTFOUND if the log has no such arrival. */
+static int
+s_arrival(store_t *self, MDB_txn *log, uint64_t n, uint8_t *out)
+{
+    uint8_t k[8];
+    store_i_be64(k, n);
+    MDB_val key = {sizeof k, k}, d;
+    int rc = mdb_get(log, self->arrivals, &key, &d);
+    if (rc)
+        return rc;
+    if (d.mv_size != S_ARRIVAL_LEN)
+        return VOCFED_ECORRUPT;
+    memcpy(out, d.mv_data, S_ARRIVAL_LEN);
+    store_i_tree_t tree = {self, log, store_i_rd32(out)};
+    return proto_merkle_root(PROTO_HASH_BLAKE2B256, store_i_rd64(out + 12),
+                             store_i_node_source, &tree, out + S_ARRIVAL_LEN);
+}
+
+/* Whether the derived data (dtxn) is of this log (log): the arrival it
+ * last applied whole ("t": its row and its author's root at the run's
+ * last seq) must be what the log has at that number. A log put back from
+ * a copy, or another log's derived.mdb, is not. */
+static int
+s_same(store_t *self, MDB_txn *dtxn, MDB_txn *log, uint64_t point, bool *same)
+{
+    MDB_val key = {1, "t"}, mine;
+    uint8_t theirs[S_ARRIVAL_LEN + PROTO_HASH_LEN];
+    *same = true;
+    if (point == 0)
+        return MDB_SUCCESS;
+    int rc = mdb_get(dtxn, self->applied, &key, &mine);
+    int lrc = s_arrival(self, log, point, theirs);
+    if ((rc && rc != MDB_NOTFOUND) || (lrc && lrc != MDB_NOTFOUND))
+        return rc ? rc : lrc;
+    *same = !rc && !lrc && mine.mv_size == sizeof theirs &&
+            memcmp(mine.mv_data, theirs, sizeof theirs) == 0;
+    return MDB_SUCCESS;
+}
+
+/* Derived data not of this log is dropped and applied again from the
+ * start. */
+static int
+s_same_log(store_t *self, s_apply_t *a)
+{
+    bool same;
+    int rc = s_same(self, a->t->txn, a->t->log, a->point, &same);
+    if (rc || same)
+        return rc;
+    zsys_warning("store: %s: the derived data is not of this log (applied "
+                 "up to arrival %" PRIu64 "): applied again from the logs",
+                 self->dir, a->point);
+    a->point = 0;
+    if ((rc = mdb_drop(a->t->txn, self->records, 0)) ||
+        (rc = mdb_drop(a->t->txn, self->figures, 0)))
+        return rc;
+    return mdb_drop(a->t->txn, self->applied, 0);
+}
+
+/* Notes the point reached and a copy of its arrival row. */
+static int
+s_put_point(store_t *self, s_apply_t *a)
+{
+    uint8_t t[S_ARRIVAL_LEN + PROTO_HASH_LEN];
+    MDB_val key = {1, "t"}, d = {sizeof t, t};
+    int rc = s_put_u64(self, a->t->txn, "n", 1, a->point);
+    if (rc || a->point == 0)
+        return rc;
+    if ((rc = s_arrival(self, a->t->log, a->point, t)))
+        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+    return mdb_put(a->t->txn, self->applied, &key, &d, 0);
+}
+
+static int
+s_apply_run(store_t *self, s_apply_t *a)
+{
+    uint8_t k[8];
+    int rc;
+    if ((rc = s_get_u64(self, a->t->txn, "n", 1, &a->point)) ||
+        (rc = s_log_arrivals(self, a->t->log, &a->end)) ||
+        (rc = s_same_log(self, a)))
+        return rc;
+    if (a->point >= a->end)
+        return MDB_SUCCESS;
+    self->htxn = *a->t;
+    if (self->has_hook && self->hook.begin &&
+        (rc = self->hook.begin(self->hook.ctx, a->t)))
+        return rc;
+    store_i_be64(k, a->point + 1);
+    rc =
+        store_i_scan(a->t->log, self->arrivals, k, sizeof k, 0, s_apply_row, a);
+    if (rc == MDB_SUCCESS && self->has_hook && self->hook.end)
+        rc = self->hook.end(self->hook.ctx, a->t);
+    if (rc == MDB_SUCCESS)
+        rc = s_put_point(self, a);
+    return rc;
+}
+
+/* The apply's write transaction: a log snapshot begun after it (so it
+ * holds every seq the derived data names), then s_apply_run. */
+static int
+s_apply_txn(store_t *self, MDB_txn *dtxn, void *ctx)
+{
+    s_apply_t *a = ctx;
+    store_txn_t t = {self, dtxn, NULL};
+    size_t budget = a->budget;
+    a->done = 0; /* the transaction may run again (map growth) */
+    a->failed = 0;
+    int rc = store_i_read_begin(self, &t.log);
+    if (rc)
+        return rc;
+    a->t = &t;
+    rc = s_apply_run(self, a);
+    mdb_txn_abort(t.log);
+    a->t = NULL;
+    a->budget = budget;
+    return rc;
+}
+
+/* One apply; *point gets the arrival applied up to, *end the log's. */
+static int
+s_apply(store_t *self, size_t max_entries, size_t *done, uint64_t *point,
+        uint64_t *end)
+{
+    s_apply_t a = {.self = self,
+                   .budget = max_entries ? max_entries : SIZE_MAX};
+    int rc = store_i_dwrite(self, s_apply_txn, &a);
+    while (rc == VOCFED_EBADRECORD && a.failed &&
+           (a.failed != self->skip_seq || a.authno != self->skip_authno)) {
+        /* The log holds it already: the record index takes it, the hook
+         * (the figures) does not. What was applied in the transaction
+         * was rolled back: do it again without that entry's hook. */
+        zsys_error("store: %s: apply: author %s seq %" PRIu64
+                   " refused by the derived data (%s): applied without it",
+                   self->dir, a.id, a.failed, vocfed_strerror(rc));
+        self->skip_authno = a.authno;
+        self->skip_seq = a.failed;
+        a.failed = 0;
+        rc = store_i_dwrite(self, s_apply_txn, &a);
+    }
+    *done = rc == VOCFED_OK ? a.done : 0;
+    *point = a.point;
+    *end = a.end;
+    return rc;
+}
+
+/* ---- the public calls -------------------------------------------------- */
+
+/* The point applied and the log's last arrival, in two snapshots. */
+static int
+s_lag_txn(store_t *self, MDB_txn *log, void *ctx)
+{
+    uint64_t *v = ctx;
+    MDB_txn *dtxn;
+    bool same;
+    int rc = s_log_arrivals(self, log, &v[0]);
+    if (rc || (rc = store_i_dread_begin(self, &dtxn)))
+        return rc;
+    if ((rc = s_get_u64(self, dtxn, "n", 1, &v[1])) == MDB_SUCCESS &&
+        (rc = s_same(self, dtxn, log, v[1], &same)) == MDB_SUCCESS && !same)
+        v[1] = UINT64_MAX; /* none of it is this log's */
+    mdb_txn_abort(dtxn);
+    return rc;
+}
+
+int
+store_apply_lag(store_t *self, uint64_t *log_n, uint64_t *applied_n)
+{
+    uint64_t v[2] = {0, 0};
+    int rc = store_i_read(self, s_lag_txn, v);
+    *log_n = v[0];
+    *applied_n = v[1];
+    return rc;
+}
+
+int
+store_apply(store_t *self, size_t max_entries, size_t *done)
+{
+    size_t n;
+    uint64_t point, end;
+    int rc = s_apply(self, max_entries, &n, &point, &end);
+    if (done)
+        *done = n;
+    return rc;
+}
+
+int
+store_catch_up(store_t *self, size_t max_entries)
+{
+    uint64_t target, point;
+    int rc = store_apply_lag(self, &target, &point);
+    bool ahead = point > target; /* not this log's: s_same_log redoes it */
+    while (rc == VOCFED_OK && (point < target || ahead)) {
+        ahead = false;
+        size_t n;
+        uint64_t end;
+        rc = s_apply(self, max_entries ? max_entries : S_CHUNK, &n, &point,
+                     &end);
+    }
+    return rc;
+}
+
+void
+store_i_sync_apply(store_t *self)
+{
+    if (self->async_apply)
+        return;
+    int rc = store_catch_up(self, 0);
+    if (rc)
+        zsys_error("store: %s: applying to the derived data failed: %s "
+                   "(the log holds the entries; the next apply retries)",
+                   self->dir, vocfed_strerror(rc));
+}
+
+typedef struct {
+    const char *author; /* whose */
+    uint64_t *seq;      /* gets the last seq applied */
+} s_applied_t;
+
+static int
+s_applied_txn(store_t *self, MDB_txn *log, void *ctx)
+{
+    s_applied_t *q = ctx;
+    MDB_txn *dtxn;
+    uint32_t no;
+    int rc = store_i_authno(log, self, q->author, &no);
+    if (rc || (rc = store_i_dread_begin(self, &dtxn)))
+        return rc;
+    rc = store_i_applied_seq(self, dtxn, no, q->seq);
+    mdb_txn_abort(dtxn);
+    return rc;
+}
+
+int
+store_applied(store_t *self, const char *author, uint64_t *seq)
+{
+    s_applied_t q = {author, seq};
+    *seq = 0;
+    return store_i_read(self, s_applied_txn, &q);
+}
+
+/* ---- reads and work on derived data ----------------------------------- */
+
+int
+store_i_read_both(store_t *self, store_i_both_fn fn, void *ctx)
+{
+    store_txn_t t = {self, NULL, NULL};
+    store_i_sync_apply(self);
+    int rc = store_i_dread_begin(self, &t.txn);
+    if (rc)
+        return store_i_status(rc);
+    if ((rc = store_i_read_begin(self, &t.log)) == MDB_SUCCESS) {
+        rc = fn(self, &t, ctx);
+        mdb_txn_abort(t.log);
+    }
+    mdb_txn_abort(t.txn);
+    return store_i_status(rc);
+}
+
+int
+store_i_read_derived(store_t *self, store_i_txn_fn fn, void *ctx)
+{
+    MDB_txn *txn;
+    store_i_sync_apply(self);
+    int rc = store_i_dread_begin(self, &txn);
+    if (rc)
+        return store_i_status(rc);
+    rc = fn(self, txn, ctx);
+    mdb_txn_abort(txn);
+    return store_i_status(rc);
+}
+
+typedef struct {
+    store_txn_fn fn; /* the work */
+    void *ctx;       /* its context */
+} s_with_t;
+
+/* Applies everything the log snapshot holds, then runs the work: a
+ * replay of that snapshot sees what the derived data has applied. */
+static int
+s_with_txn(store_t *self, MDB_txn *dtxn, void *ctx)
+{
+    s_with_t *w = ctx;
+    store_txn_t t = {self, dtxn, NULL};
+    s_apply_t a = {.self = self, .budget = SIZE_MAX, .t = &t};
+    int rc = store_i_read_begin(self, &t.log);
+    if (rc)
+        return rc;
+    if ((rc = s_apply_run(self, &a)) == MDB_SUCCESS) {
+        self->htxn = t;
+        rc = w->fn(w->ctx, &self->htxn);
+    }
+    mdb_txn_abort(t.log);
+    return rc;
+}
+
+int
+store_with_txn(store_t *self, store_txn_fn fn, void *ctx)
+{
+    s_with_t w = {fn, ctx};
+    return store_i_dwrite(self, s_with_txn, &w);
+}

@@ -1,0 +1,325 @@
+/* vocfed: the applier (storage/apply.c, SPEC 5.5): derived data applied
+ * behind the log, in its own environment, once per entry.
+ *
+ * The hook here counts: each entry it sees adds 1 to the counter "n" and
+ * to "n|<seq>" in the derived environment, in the apply's transaction.
+ * So a lost entry shows as a missing "n|<seq>", a double-counted one as
+ * a value of 2, and "n" must equal the log's size. */
+#include "tests/storage/helpers.h"
+
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+/* What the counting hook does besides counting. */
+typedef struct {
+    int fail_at; /* the nth entry it sees fails (once), 0 never */
+    int exit_at; /* the nth entry it sees ends the process (_exit) */
+    int seen;    /* entries seen, in this process */
+} s_hook_ctx_t;
+
+static int
+s_hook_entry(void *ctx, store_txn_t *txn, const char *author,
+             const proto_entry_t *e, const uint8_t *old_body, size_t old_len)
+{
+    s_hook_ctx_t *h = ctx;
+    char k[32];
+    int64_t v;
+    int rc;
+    (void)author, (void)old_body, (void)old_len;
+    h->seen++;
+    if (h->exit_at && h->seen == h->exit_at)
+        _exit(0); /* a kill in the middle of a chunk: nothing committed */
+    if (h->fail_at && h->seen == h->fail_at) {
+        h->fail_at = 0;
+        return VOCFED_ESTORE; /* a crash between the log and the apply */
+    }
+    snprintf(k, sizeof k, "n|%" PRIu64, e->seq);
+    if ((rc = store_txn_counter_get(txn, k, strlen(k), &v)) ||
+        (rc = store_txn_counter_set(txn, k, strlen(k), v + 1)) ||
+        (rc = store_txn_counter_get(txn, "n", 1, &v)))
+        return rc;
+    return store_txn_counter_set(txn, "n", 1, v + 1);
+}
+
+/* Opens dir's store (creating it with TH_AUTHOR), the counting hook on. */
+static store_t *
+s_open(const char *dir, const th_keys_t *k, bool async, s_hook_ctx_t *h)
+{
+    store_opts_t o = {.create = true, .async_apply = async};
+    store_t *s = NULL;
+    assert_int_equal(store_open(dir, &o, &s), VOCFED_OK);
+    assert_int_equal(store_author_add(s, TH_AUTHOR, k->pk), VOCFED_OK);
+    store_hook_t hook = {.entry = s_hook_entry, .ctx = h};
+    store_set_hook(s, &hook);
+    return s;
+}
+
+/* Appends n puts p<first>..p<first+n-1> in one write. */
+static void
+s_puts(store_t *s, const th_keys_t *k, int first, int n)
+{
+    th_batch_t b;
+    char key[16];
+    th_batch_init(&b, (size_t)n);
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "p%d", first + i);
+        assert_int_equal(th_batch_put(&b, key, 2025, 0), 0);
+    }
+    assert_int_equal(store_append(s, TH_AUTHOR, k->sk, th_batch_recs(&b),
+                                  (size_t)n, 0, NULL, NULL),
+                     VOCFED_OK);
+    th_batch_release(&b);
+}
+
+typedef struct {
+    int64_t total; /* "n" */
+    int64_t keys;  /* "n|…" counters */
+    int64_t max;   /* the largest of them */
+} s_counts_t;
+
+static int
+s_count_row(void *ctx, const void *key, size_t len, int64_t value)
+{
+    s_counts_t *c = ctx;
+    (void)key;
+    if (len == 1) {
+        c->total = value;
+        return 0;
+    }
+    c->keys++;
+    if (value > c->max)
+        c->max = value;
+    return 0;
+}
+
+/* Every entry 1..size counted exactly once, and nothing else; verify
+ * finds records current records. */
+static void
+s_assert_once(store_t *s, uint64_t size, uint64_t records)
+{
+    s_counts_t c = {0};
+    uint64_t applied;
+    store_verify_result_t res;
+    assert_int_equal(store_scan_counters(s, NULL, "n", 1, s_count_row, &c), 0);
+    assert_int_equal(c.total, (int64_t)size);
+    assert_int_equal(c.keys, (int64_t)size);
+    assert_int_equal(c.max, size ? 1 : 0);
+    assert_int_equal(store_applied(s, TH_AUTHOR, &applied), 0);
+    assert_int_equal(applied, size);
+    if (store_verify(s, NULL, &res, NULL, NULL) != VOCFED_OK)
+        fail_msg("verify: %s at %" PRIu64 ": %s", res.author, res.seq,
+                 res.what);
+    assert_int_equal(res.records, records);
+}
+
+/* The apply fails after the log committed (as a crash there would stop
+ * it): the append still holds (the log has it), nothing of the apply is
+ * kept, and the next apply takes every entry once. */
+static void
+test_apply_fails_after_commit(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k;
+    s_hook_ctx_t h = {.fail_at = 3};
+    uint64_t applied, log_n, applied_n;
+    store_head_t head;
+    th_keys(21, &k);
+    store_t *s = s_open(dir, &k, false, &h);
+    s_puts(s, &k, 1, 5); /* the apply fails at its third entry */
+    assert_int_equal(store_head(s, TH_AUTHOR, &head), 0);
+    assert_int_equal(head.size, 5);
+    assert_int_equal(store_applied(s, TH_AUTHOR, &applied), 0);
+    assert_int_equal(applied, 0);
+    assert_int_equal(store_apply_lag(s, &log_n, &applied_n), 0);
+    assert_int_equal(log_n, 1);
+    assert_int_equal(applied_n, 0);
+    /* a read of derived data catches up first (a store opened by a
+     * command): the count is now exact */
+    s_assert_once(s, 5, 5);
+    s_puts(s, &k, 6, 2);
+    s_assert_once(s, 7, 7);
+    store_destroy(&s);
+}
+
+/* async_apply: a write commits the log only; store_apply takes it in
+ * chunks (a run applied in parts resumes where it stopped), and a del
+ * of a record put but not yet applied is taken (the append catches the
+ * index up first), a del of one that does not exist refused. */
+static void
+test_async_chunks(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k;
+    s_hook_ctx_t h = {0};
+    uint64_t applied;
+    size_t done;
+    proto_buf_t e;
+    uint64_t seq;
+    th_keys(22, &k);
+    store_t *s = s_open(dir, &k, true, &h);
+    s_puts(s, &k, 1, 5);
+    assert_int_equal(store_applied(s, TH_AUTHOR, &applied), 0);
+    assert_int_equal(applied, 0);
+    proto_buf_init(&e);
+    assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, "p1", &e, &seq),
+                     VOCFED_ENOTFOUND); /* not applied yet */
+    assert_int_equal(store_apply(s, 2, &done), 0);
+    assert_int_equal(done, 2);
+    assert_int_equal(store_applied(s, TH_AUTHOR, &applied), 0);
+    assert_int_equal(applied, 2);
+    assert_int_equal(store_apply(s, 2, &done), 0);
+    assert_int_equal(done, 2);
+    assert_int_equal(store_apply(s, 0, &done), 0);
+    assert_int_equal(done, 1);
+    assert_int_equal(store_apply(s, 0, &done), 0);
+    assert_int_equal(done, 0);
+    assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, "p1", &e, &seq),
+                     VOCFED_OK);
+    assert_int_equal(seq, 1);
+
+    s_puts(s, &k, 6, 1); /* p6, not applied */
+    th_batch_t b;
+    size_t bad = 99;
+    th_batch_init(&b, 3);
+    th_batch_del(&b, "p6");
+    th_batch_put(&b, "p7", 2025, 0);
+    th_batch_del(&b, "p7"); /* put and del in one batch */
+    assert_int_equal(
+        store_append(s, TH_AUTHOR, k.sk, th_batch_recs(&b), 3, 0, NULL, NULL),
+        VOCFED_OK);
+    th_batch_release(&b);
+    th_batch_init(&b, 2);
+    th_batch_del(&b, "p1");
+    th_batch_del(&b, "p1"); /* the second: p1 is gone by then */
+    assert_int_equal(
+        store_append(s, TH_AUTHOR, k.sk, th_batch_recs(&b), 2, 0, NULL, &bad),
+        VOCFED_ENOTFOUND);
+    assert_int_equal(bad, 1);
+    th_batch_release(&b);
+    assert_int_equal(store_catch_up(s, 3), 0);
+    s_assert_once(s, 9, 5);
+    assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, "p6", &e, &seq),
+                     VOCFED_ENOTFOUND);
+    proto_buf_release(&e);
+    store_destroy(&s);
+}
+
+/* Forks a child that opens the store async and applies in chunks of
+ * chunk; with exit_at it dies in its hook at that entry. Returns its
+ * pid. */
+static pid_t
+s_child(const char *dir, const th_keys_t *k, size_t chunk, int exit_at)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid > 0)
+        return pid;
+    s_hook_ctx_t h = {.exit_at = exit_at};
+    store_t *s = s_open(dir, k, true, &h);
+    size_t done;
+    int rc;
+    while ((rc = store_apply(s, chunk, &done)) == VOCFED_OK && done > 0)
+        ;
+    store_destroy(&s);
+    _exit(rc == VOCFED_OK ? 0 : 1);
+}
+
+static void
+s_reap(pid_t pid)
+{
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* A process killed in the middle of a chunk (its transaction never
+ * committed), then two processes applying at once in small chunks: each
+ * entry is applied once. */
+static void
+test_processes(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k;
+    s_hook_ctx_t h = {0};
+    th_keys(23, &k);
+    store_t *s = s_open(dir, &k, true, &h);
+    for (int i = 0; i < 40; i++)
+        s_puts(s, &k, 1 + 50 * i, 50); /* 40 arrivals of 50 */
+    store_destroy(&s);
+
+    s_reap(s_child(dir, &k, 0, 777)); /* dies inside its one chunk */
+    s = s_open(dir, &k, true, &h);
+    uint64_t applied;
+    assert_int_equal(store_applied(s, TH_AUTHOR, &applied), 0);
+    assert_int_equal(applied, 0);
+    store_destroy(&s);
+
+    pid_t a = s_child(dir, &k, 7, 0), b = s_child(dir, &k, 13, 0);
+    s_reap(a);
+    s_reap(b);
+    s = s_open(dir, &k, false, &h);
+    s_assert_once(s, 2000, 2000);
+    store_destroy(&s);
+}
+
+/* A data.mdb put back from a copy, then written again: the derived data
+ * (ahead of it, of another history with the same arrival rows) is not
+ * of this log, and is applied again from the start. */
+static void
+test_log_put_back(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k;
+    s_hook_ctx_t h = {0};
+    char path[128];
+    size_t len;
+    proto_buf_t e;
+    uint64_t seq;
+    th_keys(24, &k);
+    store_t *s = s_open(dir, &k, false, &h);
+    s_puts(s, &k, 1, 3);
+    store_destroy(&s);
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    uint8_t *copy = th_read_file(path, &len);
+    assert_non_null(copy);
+    s = s_open(dir, &k, false, &h);
+    s_puts(s, &k, 4, 2); /* p4, p5: applied */
+    store_destroy(&s);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(copy, 1, len, f), len);
+    fclose(f);
+    free(copy);
+    s = s_open(dir, &k, false, &h);
+    s_puts(s, &k, 100, 2); /* seqs 4 and 5 again, other records */
+    s_assert_once(s, 5, 5);
+    proto_buf_init(&e);
+    assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, "p4", &e, &seq),
+                     VOCFED_ENOTFOUND);
+    assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, "p101", &e, &seq),
+                     VOCFED_OK);
+    assert_int_equal(seq, 5);
+    proto_buf_release(&e);
+    store_destroy(&s);
+}
+
+int
+main(void)
+{
+#define S_T(f) cmocka_unit_test_setup_teardown(f, th_dir_setup, th_dir_teardown)
+    const struct CMUnitTest tests[] = {
+        S_T(test_apply_fails_after_commit),
+        S_T(test_async_chunks),
+        S_T(test_processes),
+        S_T(test_log_put_back),
+    };
+#undef S_T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
