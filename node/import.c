@@ -32,7 +32,7 @@ s_on_current(void *ctx, const char *key, uint64_t seq, const uint8_t *entry,
     s_scan_t *sc = ctx;
     node_import_i_t *im = sc->im;
     (void)seq;
-    uintptr_t idx = (uintptr_t)zhashx_lookup(im->seen, key);
+    size_t idx = node_import_i_seen_find(im, key);
     if (idx) {
         proto_entry_t e;
         node_import_i_row_t *r = &im->rows[idx - 1];
@@ -166,10 +166,6 @@ s_import(store_t *store, const char *author, const uint8_t *sk,
     im.kind = proto_kind_find(opts->kind);
     if (!im.kind)
         return VOCFED_ENOTFOUND;
-    if (!(im.seen = zhashx_new())) {
-        rc = VOCFED_ENOMEM;
-        goto done;
-    }
     if ((rc = node_import_i_decode(&im, data, len, &utf8, &text, &tlen)))
         goto done;
     rc = node_import_i_parse(&im, text, tlen);
@@ -194,7 +190,7 @@ done:
      * it is about the environment (no key, no memory). */
     if (im.status && rc != im.status)
         rc = im.status;
-    zhashx_destroy(&im.seen);
+    node_import_i_seen_release(&im);
     free(im.rows);
     proto_buf_release(&im.cells);
     proto_buf_release(&im.keys);

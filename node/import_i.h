@@ -79,7 +79,9 @@ typedef struct {
     size_t nrows, rowcap;      /* used, allocated */
     proto_buf_t keys;          /* their keys */
     proto_buf_t bodies;        /* their bodies */
-    zhashx_t *seen;            /* key -> row index + 1 */
+    uint64_t *seen; /* open addressing over the key arena, no copies: each
+                       slot (hash >> 32) << 32 | (row index + 1), 0 empty */
+    size_t seencap; /* slots (a power of two), 0 before the first row */
 } node_import_i_t;
 
 /* Records one bad row in im->res (sets im->status on ENOMEM). */
@@ -112,6 +114,12 @@ const char *node_import_i_cell(const node_import_i_t *im, size_t i);
 
 /* Reads the header row from the current cells: each column's role. */
 void node_import_i_header(node_import_i_t *im);
+
+/* The row of the file whose key is key: its index + 1, or 0 if none. */
+size_t node_import_i_seen_find(const node_import_i_t *im, const char *key);
+
+/* Frees the key set. */
+void node_import_i_seen_release(node_import_i_t *im);
 
 /* Checks the current data row and keeps it (key, body) if good. */
 void node_import_i_row(node_import_i_t *im);
