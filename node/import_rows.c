@@ -363,6 +363,38 @@ node_import_i_seen_release(node_import_i_t *im)
     im->seencap = 0;
 }
 
+void
+node_import_i_digest(const uint8_t *body, size_t len,
+                     uint8_t out[NODE_IMPORT_DIGEST_LEN])
+{
+    crypto_generichash(out, NODE_IMPORT_DIGEST_LEN, body, len, NULL, 0);
+}
+
+/* A row kept in lean mode: its digest instead of its body. */
+static void
+s_row_lean(node_import_i_t *im, node_import_i_row_t *r)
+{
+    node_import_i_digest(im->bodies.data + r->body_off, r->body_len, r->digest);
+    im->bodies.len = r->body_off;
+    r->body_off = 0;
+}
+
+/* Past the budget: every row kept so far gets its digest, and the
+ * bodies go (the write pass makes them again). */
+static void
+s_go_lean(node_import_i_t *im)
+{
+    for (size_t i = 0; i < im->nrows; i++) {
+        node_import_i_row_t *r = &im->rows[i];
+        node_import_i_digest(im->bodies.data + r->body_off, r->body_len,
+                             r->digest);
+        r->body_off = 0;
+    }
+    proto_buf_release(&im->bodies);
+    proto_buf_init(&im->bodies);
+    im->lean = true;
+}
+
 /* Keeps a good row (its body is at body_off of the body arena) unless
  * its key was in the file already. */
 static void
@@ -400,6 +432,10 @@ s_row_keep(node_import_i_t *im, const s_cells_t *c, const char *key,
         return;
     }
     im->nrows++;
+    if (!im->lean && im->bodies.len > im->body_budget)
+        s_go_lean(im);
+    else if (im->lean)
+        s_row_lean(im, r);
 }
 
 void
@@ -424,5 +460,8 @@ node_import_i_row(node_import_i_t *im)
                             "%s", err.reason_en);
         return;
     }
-    s_row_keep(im, &c, key, body_off);
+    if (im->emit)
+        im->emit(im, key, body_off);
+    else
+        s_row_keep(im, &c, key, body_off);
 }
