@@ -1162,6 +1162,56 @@ test_chunks(void **state)
     proto_buf_release(&y);
 }
 
+/* A progress function that, as the write begins, changes the file in
+ * place (the first row's intake_year 2024 to 2023): a lean import, which
+ * reads it again, must notice. */
+static void
+s_change_file(void *ctx, node_import_phase_t phase, uint64_t done,
+              uint64_t total)
+{
+    const char *path = ctx;
+    (void)total;
+    if (phase != NODE_IMPORT_WRITING || done != 0)
+        return;
+    size_t len;
+    char *text = (char *)th_read_file(path, &len);
+    assert_non_null(text);
+    char *at = strstr(text, ",2024,");
+    assert_non_null(at);
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "3", 1, (off_t)(at - text) + 4), 1);
+    close(fd);
+    free(text);
+}
+
+/* A lean import whose file changes between the check and the write:
+ * refused at the row that changed, nothing after it written. */
+static void
+test_changed_file(void **state)
+{
+    s_state_t *st = *state;
+    char csv[160];
+    snprintf(csv, sizeof csv, "%s/many.csv", st->root);
+    s_many_csv(csv, 0);
+    node_import_opts_t opts = {.kind = "student",
+                               .linkage_key = st->key,
+                               .chunk_rows = 7,
+                               .body_budget = 1,
+                               .progress = s_change_file,
+                               .progress_ctx = csv};
+    node_import_result_t res;
+    assert_int_equal(
+        node_import_file(st->a.store, S_AUTHOR, st->a.sk, &opts, csv, &res),
+        VOCFED_EINVALID);
+    assert_int_equal(res.nerrors, 1);
+    assert_int_equal(res.errors[0].line, 2);
+    assert_non_null(strstr(res.errors[0].reason_en, "the file changed"));
+    assert_int_equal(res.last_seq, 0);
+    node_import_result_release(&res);
+    assert_int_equal(s_size(&st->a), 0);
+}
+
 /* The progress function of an import that dies right after its first
  * chunk is committed, as a kill would land. */
 static void
@@ -1297,6 +1347,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_linkage, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_commands, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_chunks, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_changed_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_interrupted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_schools_and_catalogue, s_setup,
                                         s_teardown),
