@@ -1250,6 +1250,25 @@ s_import_killed(const char *dir, const char *csv, bool lean)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* A member node at dir m with the linkage key in keyfile. */
+static void
+s_member_init(const char *m, const char *keyfile)
+{
+    th_run_t r;
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "init", "--id", S_AUTHOR,
+                    "--name", "学院", "--role", "school"),
+            NULL);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+    th_exec(
+        &r, NULL, NULL,
+        TH_ARGS(VOCFED_BINARY, "--dir", m, "linkage-key", "import", keyfile),
+        NULL);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+}
+
 /* An import of S_MANY rows in chunks of 10, killed after the first
  * chunk's commit, then run again: every row once, `verify --figures`
  * ok. Lean and not. */
@@ -1273,19 +1292,7 @@ test_interrupted(void **state)
     for (int lean = 0; lean < 2; lean++) {
         char m[128], want[64];
         snprintf(m, sizeof m, "%s/m%d", st->root, lean);
-        th_exec(&r, NULL, NULL,
-                TH_ARGS(VOCFED_BINARY, "--dir", m, "init", "--id", S_AUTHOR,
-                        "--name", "学院", "--role", "school"),
-                NULL);
-        assert_int_equal(r.status, 0);
-        th_run_free(&r);
-        th_exec(&r, NULL, NULL,
-                TH_ARGS(VOCFED_BINARY, "--dir", m, "linkage-key", "import",
-                        keyfile),
-                NULL);
-        assert_int_equal(r.status, 0);
-        th_run_free(&r);
-
+        s_member_init(m, keyfile);
         assert_int_equal(s_import_killed(m, csv, lean), 42);
         /* the first chunk is there, the rest not */
         th_exec(&r, NULL, NULL, TH_ARGS(VOCFED_BINARY, "--dir", m, "verify"),
