@@ -164,8 +164,16 @@ s_result(const cli_t *cli, int rc, const char *kind, const char *file,
             (void)s_print_json(kind, file, check, res);
         else
             s_print_errors(res);
-        cli_error("%s %s: %zu bad row%s (of %zu), nothing written", file, kind,
-                  res->nerrors, res->nerrors == 1 ? "" : "s", res->rows);
+        if (res->last_seq) /* the file changed while it was written */
+            cli_error("%s %s: %zu bad row%s (of %zu); seq %llu..%llu were "
+                      "written before",
+                      file, kind, res->nerrors, res->nerrors == 1 ? "" : "s",
+                      res->rows, (unsigned long long)res->first_seq,
+                      (unsigned long long)res->last_seq);
+        else
+            cli_error("%s %s: %zu bad row%s (of %zu), nothing written", file,
+                      kind, res->nerrors, res->nerrors == 1 ? "" : "s",
+                      res->rows);
         return CLI_EXIT_FAIL;
     case VOCFED_EKEY:
         cli_error("%s has an id_number column but this node has no group "
