@@ -23,6 +23,7 @@
 
 #define S_PERSIST_MS 1000     /* peer state is written at most this often */
 #define S_ZAP_TICK_MS 100     /* waiting ZAP requests looked at (zap.h) */
+#define S_DUE_MS 5            /* messages over their member's rate looked at */
 #define S_SWEEP_DRAIN 4096    /* messages read before silent ones are shut */
 #define S_MAX_SESSIONS 100000 /* members connected at once */
 #define S_GROUP 16            /* batches committed together (one fsync) */
@@ -400,6 +401,8 @@ s_connection(s_coord_t *c, node_session_t *s, zframe_t *payload)
         (void)node_conns_spoke(c->conns, sock, NULL, proto_mono_ms());
         return false;
     case NODE_CONN_NEW:
+        /* what waited from the old one: the member sends again (10.3) */
+        node_session_defer_clear(c->sessions, s);
         if (!node_conns_spoke(c->conns, sock, s->id, proto_mono_ms()))
             s->fd = -1; /* closed already */
         node_zap_spoken(c->zap, s->id, conn);
@@ -408,6 +411,36 @@ s_connection(s_coord_t *c, node_session_t *s, zframe_t *payload)
         break;
     }
     return true;
+}
+
+/* Reads an admitted message of s. */
+static void
+s_read(s_coord_t *c, node_session_t *s, zframe_t **payload)
+{
+    /* Suspended or revoked after connecting: refused from now on. */
+    const node_member_t *m = node_roster_find(&c->roster, s->id);
+    if (!m || m->status != NODE_MEMBER_ACTIVE) {
+        s_send_error(c, s, m ? VOCFED_ESUSPENDED : VOCFED_EDENIED,
+                     m ? node_member_status_name(m->status)
+                       : "not on the roster",
+                     NULL, 0);
+        return;
+    }
+    s_dispatch(c, s, payload);
+}
+
+/* Reads the messages that waited for their members' rate and now may. */
+static void
+s_on_due(s_coord_t *c)
+{
+    node_session_t *s;
+    zframe_t *f;
+    int n = 0;
+    while (n++ < S_BURST && !node_daemon_stopping() &&
+           (f = node_sessions_due(c->sessions, &s))) {
+        s_read(c, s, &f);
+        zframe_destroy(&f);
+    }
 }
 
 static void
@@ -432,19 +465,10 @@ s_on_message(s_coord_t *c)
         zframe_destroy(&s->routing);
         s->routing = zframe_dup(routing);
     }
-    /* A flood is dropped unread: no decoding, no reply. */
-    if (!node_session_admit(c->sessions, s, zframe_size(payload)))
-        goto done;
-    /* Suspended or revoked after connecting: refused from now on. */
-    const node_member_t *m = node_roster_find(&c->roster, s->id);
-    if (!m || m->status != NODE_MEMBER_ACTIVE) {
-        s_send_error(c, s, m ? VOCFED_ESUSPENDED : VOCFED_EDENIED,
-                     m ? node_member_status_name(m->status)
-                       : "not on the roster",
-                     NULL, 0);
-        goto done;
-    }
-    s_dispatch(c, s, &payload);
+    /* Over its rate: it waits its turn (s_on_due); a flood is dropped
+     * unread: no decoding, no reply (SPEC 10.5). */
+    if (node_session_admit(c->sessions, s, &payload) == NODE_ADMIT_READ)
+        s_read(c, s, &payload);
 done:
     zframe_destroy(&routing);
     zframe_destroy(&payload);
@@ -553,11 +577,26 @@ s_router_ready(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     s_coord_t *c = arg;
+    s_on_due(c); /* what waited goes first */
     for (int i = 0; i < S_BURST && !node_daemon_stopping() &&
                     (zsock_events(sock) & ZMQ_POLLIN);
          i++)
         s_on_message(c);
     s_flush_group(c);
+    return node_daemon_go_on();
+}
+
+/* Messages over their member's rate are read as its rate allows. */
+static int
+s_due_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_coord_t *c = arg;
+    if (node_sessions_waiting(c->sessions)) {
+        s_on_due(c);
+        s_flush_group(c);
+    }
     return node_daemon_go_on();
 }
 
@@ -686,6 +725,7 @@ s_loop(s_coord_t *c)
         zloop_reader(loop, zactor_sock(c->monitor), s_monitor_ready, c) == 0 &&
         zloop_poller(loop, &watch, s_watch_ready, c) == 0 &&
         zloop_timer(loop, S_PERSIST_MS, 0, s_persist_due, c) >= 0 &&
+        zloop_timer(loop, S_DUE_MS, 0, s_due_tick, c) >= 0 &&
         zloop_timer(loop, S_ZAP_TICK_MS, 0, s_zap_tick, c) >= 0)
         rc = node_daemon_loop(loop);
     zloop_destroy(&loop);

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +28,18 @@ typedef struct {
     proto_buf_t delkeys;  /* their keys */
 } s_scan_t;
 
+/* Whether r's body is body (of r->body_len bytes). */
+static bool
+s_same_body(const node_import_i_t *im, const node_import_i_row_t *r,
+            const uint8_t *body)
+{
+    uint8_t d[NODE_IMPORT_DIGEST_LEN];
+    if (!im->lean)
+        return memcmp(body, im->bodies.data + r->body_off, r->body_len) == 0;
+    node_import_i_digest(body, r->body_len, d);
+    return memcmp(d, r->digest, sizeof d) == 0;
+}
+
 static int
 s_on_current(void *ctx, const char *key, uint64_t seq, const uint8_t *entry,
              size_t len)
@@ -32,16 +47,14 @@ s_on_current(void *ctx, const char *key, uint64_t seq, const uint8_t *entry,
     s_scan_t *sc = ctx;
     node_import_i_t *im = sc->im;
     (void)seq;
-    uintptr_t idx = (uintptr_t)zhashx_lookup(im->seen, key);
+    size_t idx = node_import_i_seen_find(im, key);
     if (idx) {
         proto_entry_t e;
         node_import_i_row_t *r = &im->rows[idx - 1];
         int rc = proto_entry_decode(entry, len, &e);
         if (rc)
             return rc == VOCFED_ENOMEM ? rc : VOCFED_ECORRUPT;
-        r->state = e.body_len == r->body_len &&
-                           memcmp(e.body, im->bodies.data + r->body_off,
-                                  r->body_len) == 0
+        r->state = e.body_len == r->body_len && s_same_body(im, r, e.body)
                        ? NODE_IMPORT_ROW_UNCHANGED
                        : NODE_IMPORT_ROW_CHANGED;
         return 0;
@@ -64,48 +77,174 @@ s_on_current(void *ctx, const char *key, uint64_t seq, const uint8_t *entry,
     return proto_buf_append(&sc->delkeys, key, strlen(key) + 1);
 }
 
-/* The records to append (recs has room for every row and deletion):
- * the rows that are new or changed, then the deletions; counts them in
- * im->res. Returns how many. */
-static size_t
-s_changes(node_import_i_t *im, const s_scan_t *sc, store_record_t *recs)
+/* ---- writing, chunk by chunk ------------------------------------------ */
+
+/* The records of one transaction being gathered. A put's body is its
+ * offset in *bodies until the chunk is written. */
+typedef struct {
+    node_import_i_t *im;     /* the import */
+    store_t *store;          /* where */
+    const char *author;      /* whose log */
+    const uint8_t *sk;       /* signing key */
+    store_record_t *recs;    /* the chunk's records */
+    size_t n, cap;           /* used, room (opts->chunk_rows) */
+    const proto_buf_t *body; /* the arena the bodies are in */
+    size_t bytes;            /* bodies in the chunk */
+    uint64_t done, total;    /* records written, to write */
+} s_writer_t;
+
+/* Appends the chunk: one transaction, one checkpoint. */
+static int
+s_flush(s_writer_t *w)
+{
+    node_import_i_t *im = w->im;
+    node_import_result_t *res = im->res;
+    if (w->n == 0)
+        return VOCFED_OK;
+    for (size_t i = 0; i < w->n; i++)
+        if (w->recs[i].op == PROTO_OP_PUT)
+            w->recs[i].body = w->body->data + (uintptr_t)w->recs[i].body;
+    int rc = node_append_as(w->store, w->author, w->sk, im->opts->coordinator,
+                            w->recs, w->n, 0, &res->head, NULL);
+    if (rc)
+        return rc;
+    if (!res->first_seq)
+        res->first_seq = res->head.size - w->n + 1;
+    res->last_seq = res->head.size;
+    w->done += w->n;
+    w->n = 0;
+    w->bytes = 0;
+    node_import_i_progress(im, NODE_IMPORT_WRITING, w->done, w->total);
+    return VOCFED_OK;
+}
+
+/* Adds a record (a put's body: len bytes at offset off of w->body) and
+ * writes the chunk once full. */
+static int
+s_add(s_writer_t *w, store_record_t rec, size_t off, size_t len)
+{
+    if (rec.op == PROTO_OP_PUT) {
+        rec.body = (const uint8_t *)(uintptr_t)off;
+        rec.body_len = len;
+        w->bytes += len;
+    }
+    w->recs[w->n++] = rec;
+    return w->n == w->cap || w->bytes >= NODE_IMPORT_CHUNK_BYTES ? s_flush(w)
+                                                                 : VOCFED_OK;
+}
+
+static store_record_t
+s_put(const node_import_i_t *im, const node_import_i_row_t *r)
+{
+    return (store_record_t){.op = PROTO_OP_PUT,
+                            .kind = im->kind->name,
+                            .key = (const char *)im->keys.data + r->key_off};
+}
+
+/* The write pass of a lean import (node_import_i_emit_fn): the file read
+ * again gives each row's body back; the row must be the one checked. */
+static void
+s_emit(node_import_i_t *im, const char *key, size_t body_off)
+{
+    s_writer_t *w = im->emit_ctx;
+    size_t k = im->wrow++, len = im->bodies.len - body_off;
+    uint8_t d[NODE_IMPORT_DIGEST_LEN];
+    node_import_i_digest(im->bodies.data + body_off, len, d);
+    const node_import_i_row_t *r = k < im->nrows ? &im->rows[k] : NULL;
+    if (!r || r->body_len != len || memcmp(d, r->digest, sizeof d) != 0 ||
+        strcmp(key, (const char *)im->keys.data + r->key_off) != 0) {
+        im->bodies.len = body_off;
+        node_import_i_error(im, im->row_line, "", "", "文件在导入过程中被修改",
+                            "the file changed while it was imported");
+        im->status = VOCFED_EINVALID;
+        return;
+    }
+    if (r->state == NODE_IMPORT_ROW_UNCHANGED) {
+        im->bodies.len = body_off;
+        return;
+    }
+    int rc = s_add(w, s_put(im, r), body_off, len);
+    if (w->n == 0)
+        im->bodies.len = 0; /* written: the arena starts afresh */
+    if (rc)
+        im->status = rc;
+}
+
+/* Reads the text again (a lean import) and writes the rows that differ. */
+static int
+s_write_lean(s_writer_t *w, const uint8_t *text, size_t tlen)
+{
+    node_import_i_t *im = w->im;
+    size_t rows = im->res->rows;
+    proto_buf_reset(&im->cells);
+    proto_buf_reset(&im->bodies);
+    im->ncells = im->ncols = 0;
+    im->header_bad = im->in_row = im->too_many = im->extra_text = false;
+    im->emit = s_emit;
+    im->emit_ctx = w;
+    w->body = &im->bodies;
+    int rc = node_import_i_parse(im, text, tlen);
+    im->emit = NULL;
+    im->res->rows = rows;
+    if (!rc && !im->status && im->wrow != im->nrows) {
+        node_import_i_error(im, im->line, "", "", "文件在导入过程中被修改",
+                            "the file changed while it was imported");
+        rc = VOCFED_EINVALID;
+    }
+    return rc ? rc : im->status;
+}
+
+/* Writes the rows that differ (from the arena, or by reading the text
+ * again when lean), then the deletions, in chunks. */
+static int
+s_write_all(s_writer_t *w, const s_scan_t *sc, const uint8_t *text, size_t tlen)
+{
+    node_import_i_t *im = w->im;
+    int rc = VOCFED_OK;
+    if (im->lean) {
+        rc = s_write_lean(w, text, tlen);
+    } else {
+        w->body = &im->bodies;
+        for (size_t i = 0; i < im->nrows && !rc; i++) {
+            const node_import_i_row_t *r = &im->rows[i];
+            if (r->state != NODE_IMPORT_ROW_UNCHANGED)
+                rc = s_add(w, s_put(im, r), r->body_off, r->body_len);
+        }
+    }
+    for (size_t i = 0; i < sc->ndels && !rc; i++) {
+        store_record_t d = sc->dels[i];
+        d.key = (const char *)sc->delkeys.data + (uintptr_t)sc->dels[i].key;
+        rc = s_add(w, d, 0, 0);
+    }
+    return rc ? rc : s_flush(w);
+}
+
+/* Counts what the rows do; returns how many records to write. */
+static uint64_t
+s_count(node_import_i_t *im, const s_scan_t *sc)
 {
     node_import_result_t *res = im->res;
-    size_t n = 0;
     for (size_t i = 0; i < im->nrows; i++) {
-        const node_import_i_row_t *r = &im->rows[i];
-        if (r->state == NODE_IMPORT_ROW_UNCHANGED) {
+        uint8_t state = im->rows[i].state;
+        if (state == NODE_IMPORT_ROW_UNCHANGED)
             res->unchanged++;
-            continue;
-        }
-        if (r->state == NODE_IMPORT_ROW_NEW)
+        else if (state == NODE_IMPORT_ROW_NEW)
             res->added++;
         else
             res->changed++;
-        recs[n++] =
-            (store_record_t){.op = PROTO_OP_PUT,
-                             .kind = im->kind->name,
-                             .key = (const char *)im->keys.data + r->key_off,
-                             .body = im->bodies.data + r->body_off,
-                             .body_len = r->body_len};
     }
-    for (size_t i = 0; i < sc->ndels; i++) {
-        recs[n] = sc->dels[i];
-        recs[n++].key =
-            (const char *)sc->delkeys.data + (uintptr_t)sc->dels[i].key;
-    }
-    return n;
+    res->deleted = sc->ndels;
+    return res->added + res->changed + res->deleted;
 }
 
 /* Compares the rows with the current records and writes what differs. */
 static int
 s_write(node_import_i_t *im, store_t *store, const char *author,
-        const uint8_t *sk)
+        const uint8_t *sk, const uint8_t *text, size_t tlen)
 {
     node_import_result_t *res = im->res;
     s_scan_t sc = {.im = im};
-    store_record_t *recs = NULL;
-    size_t n = 0;
+    s_writer_t w = {.im = im, .store = store, .author = author, .sk = sk};
     proto_buf_init(&sc.delkeys);
     int rc =
         store_scan_records(store, author, im->kind->name, s_on_current, &sc);
@@ -113,32 +252,25 @@ s_write(node_import_i_t *im, store_t *store, const char *author,
         rc = VOCFED_OK;
     if (rc)
         goto done;
-    recs = malloc((im->nrows + sc.ndels + 1) * sizeof *recs);
-    if (!recs) {
-        rc = VOCFED_ENOMEM;
-        goto done;
-    }
-    n = s_changes(im, &sc, recs);
-    res->deleted = sc.ndels;
-    if (im->opts->check || n == 0)
+    w.total = s_count(im, &sc);
+    if (im->opts->check || w.total == 0)
         goto done;
     if (!sk) {
         rc = VOCFED_EKEY;
         goto done;
     }
-    node_import_i_progress(im, NODE_IMPORT_WRITING, 0, n);
-    rc = node_append_as(store, author, sk, im->opts->coordinator, recs, n, 0,
-                        &res->head, NULL);
-    if (rc == VOCFED_OK) {
-        res->last_seq = res->head.size;
-        res->first_seq = res->head.size - n + 1;
-        node_import_i_progress(im, NODE_IMPORT_WRITING, n, n);
+    w.cap =
+        im->opts->chunk_rows ? im->opts->chunk_rows : NODE_IMPORT_CHUNK_ROWS;
+    if (!(w.recs = malloc(w.cap * sizeof *w.recs))) {
+        rc = VOCFED_ENOMEM;
+        goto done;
     }
+    node_import_i_progress(im, NODE_IMPORT_WRITING, 0, w.total);
+    rc = s_write_all(&w, &sc, text, tlen);
 done:
-    if (rc) {
+    if (rc) /* what was written, if anything, stays in first/last_seq */
         res->added = res->changed = res->unchanged = res->deleted = 0;
-    }
-    free(recs);
+    free(w.recs);
     free(sc.dels);
     proto_buf_release(&sc.delkeys);
     return rc;
@@ -154,7 +286,11 @@ s_import(store_t *store, const char *author, const uint8_t *sk,
          const node_import_opts_t *opts, const uint8_t *data, size_t len,
          node_import_result_t *res)
 {
-    node_import_i_t im = {.opts = opts, .res = res};
+    node_import_i_t im = {.opts = opts,
+                          .res = res,
+                          .body_budget = opts->body_budget
+                                             ? opts->body_budget
+                                             : NODE_IMPORT_BODY_BUDGET};
     uint8_t *utf8 = NULL;
     const uint8_t *text = NULL;
     size_t tlen = 0;
@@ -166,10 +302,6 @@ s_import(store_t *store, const char *author, const uint8_t *sk,
     im.kind = proto_kind_find(opts->kind);
     if (!im.kind)
         return VOCFED_ENOTFOUND;
-    if (!(im.seen = zhashx_new())) {
-        rc = VOCFED_ENOMEM;
-        goto done;
-    }
     if ((rc = node_import_i_decode(&im, data, len, &utf8, &text, &tlen)))
         goto done;
     rc = node_import_i_parse(&im, text, tlen);
@@ -188,13 +320,13 @@ s_import(store_t *store, const char *author, const uint8_t *sk,
         goto done;
     }
     if (store)
-        rc = s_write(&im, store, author, sk);
+        rc = s_write(&im, store, author, sk, text, tlen);
 done:
     /* A hard failure has the last word over the rows' errors only when
      * it is about the environment (no key, no memory). */
     if (im.status && rc != im.status)
         rc = im.status;
-    zhashx_destroy(&im.seen);
+    node_import_i_seen_release(&im);
     free(im.rows);
     proto_buf_release(&im.cells);
     proto_buf_release(&im.keys);
@@ -225,7 +357,7 @@ node_import_file(store_t *store, const char *author, const uint8_t *sk,
                  node_import_result_t *res)
 {
     struct stat st;
-    uint8_t *data = NULL;
+    void *map = NULL;
     size_t len = 0;
     int rc = VOCFED_OK;
     memset(res, 0, sizeof *res);
@@ -234,17 +366,26 @@ node_import_file(store_t *store, const char *author, const uint8_t *sk,
         return fd;
     if ((rc = node_file_check(&st, NODE_IMPORT_FILE_MAX)))
         goto done;
-    data = malloc((size_t)st.st_size + 1);
-    if (!data) {
-        rc = VOCFED_ENOMEM;
+    if ((uint64_t)st.st_size > SIZE_MAX) {
+        rc = VOCFED_ETOOLARGE;
         goto done;
     }
-    /* A file that shrank is taken as it is, one that grew as it was. */
-    if ((rc = node_file_read(fd, data, (size_t)st.st_size, &len)))
-        goto done;
-    rc = node_import(store, author, sk, opts, data, len, res);
+    /* Mapped, not read: the file may be larger than memory. The text is
+     * read once to check it (and once more to write, when lean). */
+    len = (size_t)st.st_size;
+    if (len) {
+        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED) {
+            map = NULL;
+            rc = errno == ENOMEM ? VOCFED_ENOMEM : -errno;
+            goto done;
+        }
+        (void)madvise(map, len, MADV_SEQUENTIAL);
+    }
+    rc = node_import(store, author, sk, opts, map ? map : "", len, res);
 done:
-    free(data);
+    if (map)
+        munmap(map, len);
     close(fd);
     return rc;
 }

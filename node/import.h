@@ -7,9 +7,20 @@
  * stored. Every row is checked first; if any is bad nothing is written
  * and every bad row is reported. Otherwise the rows that differ from the
  * current records (and, with sync, deletions of the records the file no
- * longer has) are appended in one store_append: one transaction, one
- * checkpoint. Rows equal to the current record write nothing, so
- * importing the same file twice adds no entry. */
+ * longer has) are appended in chunks of opts->chunk_rows records (and
+ * NODE_IMPORT_CHUNK_BYTES of bodies): one transaction and one checkpoint
+ * each. Rows equal to the current record write nothing, so importing the
+ * same file twice adds no entry, and an import interrupted after some
+ * chunks, run again, writes the rest and completes it.
+ *
+ * Memory: the file is mapped, not read into memory; each good row keeps
+ * its key (~65 bytes for a person), a 64-byte row and a 16-byte slot of
+ * the duplicate-key set. Bodies are kept while they total at most
+ * opts->body_budget bytes; past it the import goes lean: each row keeps a
+ * 16-byte digest of its body instead, and the write reads the file again
+ * and makes the bodies of one chunk at a time (a file changed in between
+ * is refused from that row on: VOCFED_EINVALID, "the file changed"). A
+ * GB18030 file is converted to UTF-8 in memory whole. */
 #ifndef VOCFED_NODE_IMPORT_H
 #define VOCFED_NODE_IMPORT_H
 
@@ -22,7 +33,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NODE_IMPORT_FILE_MAX ((size_t)1 << 30) /* bytes of one CSV file */
+#define NODE_IMPORT_FILE_MAX ((uint64_t)1 << 40) /* bytes of one CSV file */
+#define NODE_IMPORT_CHUNK_ROWS 100000 /* records of one transaction */
+/* Bytes of bodies kept before an import goes lean (import.h above). */
+#define NODE_IMPORT_BODY_BUDGET ((size_t)256 * 1024 * 1024)
 
 /* How the file's bytes are read. */
 typedef enum {
@@ -34,7 +48,7 @@ typedef enum {
 /* What an import is doing, for a progress display. */
 typedef enum {
     NODE_IMPORT_VALIDATING = 0, /* reading and checking rows */
-    NODE_IMPORT_WRITING = 1,    /* the one append */
+    NODE_IMPORT_WRITING = 1,    /* the appends, chunk by chunk */
 } node_import_phase_t;
 
 /* Called now and then with how far a phase is (done of total, in bytes
@@ -54,6 +68,10 @@ typedef struct {
     bool coordinator;                 /* the importing node is the
                                          coordinator (node_append's role
                                          rule) */
+    size_t chunk_rows;                /* records of one transaction; 0:
+                                         NODE_IMPORT_CHUNK_ROWS */
+    size_t body_budget;               /* bytes of bodies kept; 0:
+                                         NODE_IMPORT_BODY_BUDGET */
     node_import_progress_fn progress; /* or NULL */
     void *progress_ctx;               /* passed to progress */
 } node_import_opts_t;
@@ -92,7 +110,8 @@ typedef struct {
  * or with check: all rows good), VOCFED_EINVALID (bad rows: res->errors;
  * nothing written), VOCFED_ENOTFOUND (opts->kind is not a kind),
  * VOCFED_EKEY (an id_number column and no linkage key), or a store
- * status (nothing written). */
+ * status: nothing more written, though the chunks before may have been
+ * (then res->first_seq..last_seq; the same import again completes it). */
 int node_import(store_t *store, const char *author, const uint8_t *sk,
                 const node_import_opts_t *opts, const uint8_t *data, size_t len,
                 node_import_result_t *res) VOCFED_WUR;

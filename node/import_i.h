@@ -21,6 +21,9 @@
 #include <stdint.h>
 
 #define NODE_IMPORT_COLUMNS_MAX 64 /* columns of one file */
+#define NODE_IMPORT_DIGEST_LEN 16  /* a row's body digest (lean mode) */
+/* Bodies of one transaction at most (besides opts->chunk_rows rows). */
+#define NODE_IMPORT_CHUNK_BYTES ((size_t)64 * 1024 * 1024)
 
 /* What a column of the file is. */
 typedef enum {
@@ -45,6 +48,8 @@ typedef struct {
     size_t body_off; /* its canonical body in the body arena */
     size_t body_len; /* its length */
     uint8_t state;   /* NODE_IMPORT_ROW_* once compared with the store */
+    uint8_t digest[NODE_IMPORT_DIGEST_LEN]; /* of its body, in lean mode
+                                               (the body is not kept) */
 } node_import_i_row_t;
 
 enum {
@@ -53,8 +58,15 @@ enum {
     NODE_IMPORT_ROW_UNCHANGED
 };
 
+typedef struct node_import_i_s node_import_i_t;
+
+/* In the write pass of a lean import: a good row (key, body at body_off
+ * of the body arena to its end), in file order. */
+typedef void (*node_import_i_emit_fn)(node_import_i_t *im, const char *key,
+                                      size_t body_off);
+
 /* The state of one import. */
-typedef struct {
+struct node_import_i_s {
     const node_import_opts_t *opts; /* what to do */
     const proto_kind_def_t *kind;   /* the kind's table entry */
     node_import_result_t *res;      /* what is found */
@@ -79,8 +91,22 @@ typedef struct {
     size_t nrows, rowcap;      /* used, allocated */
     proto_buf_t keys;          /* their keys */
     proto_buf_t bodies;        /* their bodies */
-    zhashx_t *seen;            /* key -> row index + 1 */
-} node_import_i_t;
+    uint64_t *seen; /* open addressing over the key arena, no copies: each
+                       slot (hash >> 32) << 32 | (row index + 1), 0 empty */
+    size_t seencap; /* slots (a power of two), 0 before the first row */
+    /* Past body_budget bytes of bodies the import goes lean: each row
+     * keeps a digest of its body instead, and the write reads the file
+     * again (node_import.h). */
+    size_t body_budget;         /* bytes of bodies kept at most */
+    bool lean;                  /* bodies dropped, digests kept */
+    node_import_i_emit_fn emit; /* the write pass: rows go there, not kept */
+    void *emit_ctx;             /* for emit */
+    size_t wrow;                /* the write pass: good rows seen */
+};
+
+/* The digest of a row's body (lean mode). */
+void node_import_i_digest(const uint8_t *body, size_t len,
+                          uint8_t out[NODE_IMPORT_DIGEST_LEN]);
 
 /* Records one bad row in im->res (sets im->status on ENOMEM). */
 void node_import_i_error(node_import_i_t *im, size_t line, const char *column,
@@ -112,6 +138,12 @@ const char *node_import_i_cell(const node_import_i_t *im, size_t i);
 
 /* Reads the header row from the current cells: each column's role. */
 void node_import_i_header(node_import_i_t *im);
+
+/* The row of the file whose key is key: its index + 1, or 0 if none. */
+size_t node_import_i_seen_find(const node_import_i_t *im, const char *key);
+
+/* Frees the key set. */
+void node_import_i_seen_release(node_import_i_t *im);
 
 /* Checks the current data row and keeps it (key, body) if good. */
 void node_import_i_row(node_import_i_t *im);

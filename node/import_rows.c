@@ -277,13 +277,131 @@ s_row_cells(const node_import_i_t *im, s_cells_t *c)
     }
 }
 
+/* ---- the keys given so far ---------------------------------------------
+ * A set of row indexes hashed by their keys in the key arena: one
+ * uint64_t a slot and no copy of a key (a zhashx made one per row). */
+
+static uint64_t
+s_key_hash(const char *key)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, 64 bits */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    return h ^ (h >> 29);
+}
+
+/* The slot for key: the one holding it, or the empty one it would take. */
+static size_t
+s_seen_slot(const node_import_i_t *im, const char *key, uint64_t tag)
+{
+    size_t mask = im->seencap - 1;
+    for (size_t i = (size_t)(tag >> 32) & mask;; i = (i + 1) & mask) {
+        uint64_t v = im->seen[i];
+        if (v == 0)
+            return i;
+        if ((v >> 32) == (tag >> 32) &&
+            strcmp((const char *)im->keys.data +
+                       im->rows[(uint32_t)v - 1].key_off,
+                   key) == 0)
+            return i;
+    }
+}
+
+size_t
+node_import_i_seen_find(const node_import_i_t *im, const char *key)
+{
+    if (!im->seencap)
+        return 0;
+    uint64_t tag = s_key_hash(key);
+    return (uint32_t)im->seen[s_seen_slot(im, key, tag)];
+}
+
+/* Doubles the set (at least 2048 slots). Returns 0 or VOCFED_ENOMEM. */
+static int
+s_seen_grow(node_import_i_t *im)
+{
+    size_t cap = im->seencap ? 2 * im->seencap : 2048;
+    uint64_t *old = im->seen;
+    size_t oldcap = im->seencap;
+    if (!(im->seen = calloc(cap, sizeof *im->seen))) {
+        im->seen = old;
+        return VOCFED_ENOMEM;
+    }
+    im->seencap = cap;
+    for (size_t i = 0; i < oldcap; i++) {
+        if (!old[i])
+            continue;
+        size_t j = (size_t)(old[i] >> 32) & (cap - 1);
+        while (im->seen[j])
+            j = (j + 1) & (cap - 1);
+        im->seen[j] = old[i];
+    }
+    free(old);
+    return VOCFED_OK;
+}
+
+/* Adds row (its key already in the arena), not in the set yet. */
+static int
+s_seen_add(node_import_i_t *im, size_t row)
+{
+    if (row >= UINT32_MAX - 1)
+        return VOCFED_ENOMEM;
+    if ((im->nrows + 1) * 2 > im->seencap && s_seen_grow(im))
+        return VOCFED_ENOMEM;
+    const char *key = (const char *)im->keys.data + im->rows[row].key_off;
+    uint64_t h = s_key_hash(key);
+    size_t i = s_seen_slot(im, key, h);
+    im->seen[i] = (h & 0xffffffff00000000ull) | (uint64_t)(row + 1);
+    return VOCFED_OK;
+}
+
+void
+node_import_i_seen_release(node_import_i_t *im)
+{
+    free(im->seen);
+    im->seen = NULL;
+    im->seencap = 0;
+}
+
+void
+node_import_i_digest(const uint8_t *body, size_t len,
+                     uint8_t out[NODE_IMPORT_DIGEST_LEN])
+{
+    crypto_generichash(out, NODE_IMPORT_DIGEST_LEN, body, len, NULL, 0);
+}
+
+/* A row kept in lean mode: its digest instead of its body. */
+static void
+s_row_lean(node_import_i_t *im, node_import_i_row_t *r)
+{
+    node_import_i_digest(im->bodies.data + r->body_off, r->body_len, r->digest);
+    im->bodies.len = r->body_off;
+    r->body_off = 0;
+}
+
+/* Past the budget: every row kept so far gets its digest, and the
+ * bodies go (the write pass makes them again). */
+static void
+s_go_lean(node_import_i_t *im)
+{
+    for (size_t i = 0; i < im->nrows; i++) {
+        node_import_i_row_t *r = &im->rows[i];
+        node_import_i_digest(im->bodies.data + r->body_off, r->body_len,
+                             r->digest);
+        r->body_off = 0;
+    }
+    proto_buf_release(&im->bodies);
+    proto_buf_init(&im->bodies);
+    im->lean = true;
+}
+
 /* Keeps a good row (its body is at body_off of the body arena) unless
  * its key was in the file already. */
 static void
 s_row_keep(node_import_i_t *im, const s_cells_t *c, const char *key,
            size_t body_off)
 {
-    uintptr_t first = (uintptr_t)zhashx_lookup(im->seen, key);
+    size_t first = node_import_i_seen_find(im, key);
     if (first) {
         char zh[64];
         size_t other = im->rows[first - 1].line;
@@ -309,11 +427,15 @@ s_row_keep(node_import_i_t *im, const s_cells_t *c, const char *key,
                                .body_off = body_off,
                                .body_len = im->bodies.len - body_off};
     if (proto_buf_append(&im->keys, key, strlen(key) + 1) ||
-        zhashx_insert(im->seen, key, (void *)(uintptr_t)(im->nrows + 1))) {
+        s_seen_add(im, im->nrows)) {
         im->status = VOCFED_ENOMEM;
         return;
     }
     im->nrows++;
+    if (!im->lean && im->bodies.len > im->body_budget)
+        s_go_lean(im);
+    else if (im->lean)
+        s_row_lean(im, r);
 }
 
 void
@@ -338,5 +460,8 @@ node_import_i_row(node_import_i_t *im)
                             "%s", err.reason_en);
         return;
     }
-    s_row_keep(im, &c, key, body_off);
+    if (im->emit)
+        im->emit(im, key, body_off);
+    else
+        s_row_keep(im, &c, key, body_off);
 }

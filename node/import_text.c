@@ -194,6 +194,9 @@ void
 node_import_i_progress(node_import_i_t *im, node_import_phase_t phase,
                        uint64_t done, uint64_t total)
 {
+    /* the write pass of a lean import reads the file again, silently */
+    if (im->emit && phase == NODE_IMPORT_VALIDATING)
+        return;
     if (im->opts->progress)
         im->opts->progress(im->opts->progress_ctx, phase, done, total);
 }

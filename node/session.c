@@ -18,10 +18,15 @@
 #define S_BURST_BYTES (96.0 * 1024 * 1024)
 
 struct node_sessions_t {
-    zhashx_t *table;      /* member id -> node_session_t (owned) */
-    size_t max;           /* sessions at most */
-    uint64_t interval_ms; /* abuse: logged once, tolerated
-                             NODE_ABUSE_TOLERANCE times per interval */
+    zhashx_t *table;                /* member id -> node_session_t (owned) */
+    size_t max;                     /* sessions at most */
+    uint64_t interval_ms;           /* abuse: logged once, tolerated
+                                       NODE_ABUSE_TOLERANCE times per interval */
+    double rate_msgs, burst_msgs;   /* messages a second, burst */
+    double rate_bytes, burst_bytes; /* bytes a second, burst */
+    node_session_t **waiting;       /* sessions with messages waiting */
+    size_t nwaiting;                /* how many */
+    size_t waiting_bytes;           /* bytes waiting in all */
 };
 
 static const char *const s_abuse_names[NODE_ABUSE_KINDS] = {
@@ -33,10 +38,24 @@ s_session_free(void **item)
 {
     node_session_t *s = *item;
     if (s) {
+        for (size_t i = 0; i < s->dn; i++)
+            zframe_destroy(&s->deferred[(s->dhead + i) % NODE_DEFER_MSGS]);
         zframe_destroy(&s->routing);
         free(s);
         *item = NULL;
     }
+}
+
+/* A rate from the environment (a positive number), or dflt. */
+static double
+s_env_rate(const char *name, double dflt)
+{
+    const char *v = getenv(name);
+    char *end;
+    if (!v || !*v)
+        return dflt;
+    double r = strtod(v, &end);
+    return *end == '\0' && r >= 1.0 && r <= 1e12 ? r : dflt;
 }
 
 int
@@ -48,6 +67,16 @@ node_sessions_new(size_t max, uint64_t interval_ms, node_sessions_t **out)
         return VOCFED_ENOMEM;
     }
     zhashx_set_destructor(self->table, s_session_free);
+    self->waiting = calloc(max ? max : 1, sizeof *self->waiting);
+    if (!self->waiting) {
+        zhashx_destroy(&self->table);
+        free(self);
+        return VOCFED_ENOMEM;
+    }
+    self->rate_msgs = s_env_rate("VOCFED_RATE_MSGS", S_RATE_MSGS);
+    self->burst_msgs = self->rate_msgs * S_BURST_MSGS / S_RATE_MSGS;
+    self->rate_bytes = s_env_rate("VOCFED_RATE_BYTES", S_RATE_BYTES);
+    self->burst_bytes = self->rate_bytes * S_BURST_BYTES / S_RATE_BYTES;
     self->max = max;
     self->interval_ms = interval_ms;
     *out = self;
@@ -59,6 +88,7 @@ node_sessions_destroy(node_sessions_t **self)
 {
     if (*self) {
         zhashx_destroy(&(*self)->table);
+        free((*self)->waiting);
         free(*self);
         *self = NULL;
     }
@@ -142,11 +172,9 @@ node_session_connection(node_session_t *s, uint64_t conn, int fd)
     return NODE_CONN_NEW;
 }
 
-/* Takes cost from b if it holds that much; false (nothing taken) when the
- * member is over its rate. */
-static bool
-s_bucket_take(node_bucket_t *b, double cost, double rate, double burst,
-              uint64_t now)
+/* Refills b to now. */
+static void
+s_bucket_fill(node_bucket_t *b, double rate, double burst, uint64_t now)
 {
     if (b->at_ms == 0)
         b->tokens = burst;
@@ -155,28 +183,127 @@ s_bucket_take(node_bucket_t *b, double cost, double rate, double burst,
     if (b->tokens > burst)
         b->tokens = burst;
     b->at_ms = now;
-    if (b->tokens < cost && b->tokens < burst)
+}
+
+/* Whether b holds cost (a full bucket takes any one message). */
+static bool
+s_bucket_has(const node_bucket_t *b, double cost, double burst)
+{
+    return b->tokens >= cost || b->tokens >= burst;
+}
+
+/* Whether a message of bytes from s is within its rate now; if so, it is
+ * taken from both buckets. */
+static bool
+s_within_rate(node_sessions_t *self, node_session_t *s, size_t bytes,
+              uint64_t now)
+{
+    s_bucket_fill(&s->msgs, self->rate_msgs, self->burst_msgs, now);
+    s_bucket_fill(&s->bytes, self->rate_bytes, self->burst_bytes, now);
+    if (!s_bucket_has(&s->msgs, 1, self->burst_msgs) ||
+        !s_bucket_has(&s->bytes, (double)bytes, self->burst_bytes))
         return false;
-    b->tokens -= cost;
+    s->msgs.tokens -= 1;
+    s->bytes.tokens -= (double)bytes;
     return true;
 }
 
-bool
-node_session_admit(node_sessions_t *self, node_session_t *s, size_t bytes)
+/* Takes *payload into s's waiting messages. */
+static void
+s_defer(node_sessions_t *self, node_session_t *s, zframe_t **payload)
 {
+    size_t bytes = zframe_size(*payload);
+    if (s->dn == 0)
+        self->waiting[self->nwaiting++] = s;
+    s->deferred[(s->dhead + s->dn++) % NODE_DEFER_MSGS] = *payload;
+    *payload = NULL;
+    s->dbytes += bytes;
+    self->waiting_bytes += bytes;
+    s->slowed++;
+}
+
+node_admit_t
+node_session_admit(node_sessions_t *self, node_session_t *s, zframe_t **payload)
+{
+    size_t bytes = zframe_size(*payload);
     s->last_contact_ms = proto_now_ms();
     s->dirty = true;
     s->messages_in++;
     s->bytes_in += bytes;
     uint64_t now = proto_mono_ms();
-    if (now < s->throttled_until_ms ||
-        !s_bucket_take(&s->msgs, 1, S_RATE_MSGS, S_BURST_MSGS, now) ||
-        !s_bucket_take(&s->bytes, (double)bytes, S_RATE_BYTES, S_BURST_BYTES,
-                       now)) {
-        node_session_abuse(self, s, NODE_ABUSE_FLOODED);
-        return false;
+    if (now >= s->throttled_until_ms) {
+        if (s->dn == 0 && s_within_rate(self, s, bytes, now))
+            return NODE_ADMIT_READ;
+        /* Credit, not refusal: it waits its turn (SPEC 10.5). */
+        if (s->dn < NODE_DEFER_MSGS && s->dbytes + bytes <= NODE_DEFER_BYTES &&
+            self->waiting_bytes + bytes <= NODE_DEFER_TOTAL) {
+            s_defer(self, s, payload);
+            return NODE_ADMIT_DEFER;
+        }
     }
-    return true;
+    node_session_abuse(self, s, NODE_ABUSE_FLOODED);
+    return NODE_ADMIT_DROP;
+}
+
+/* The oldest waiting message of s, taken out (the caller owns it). */
+static zframe_t *
+s_pop(node_sessions_t *self, node_session_t *s)
+{
+    zframe_t *f = s->deferred[s->dhead];
+    s->deferred[s->dhead] = NULL;
+    s->dhead = (s->dhead + 1) % NODE_DEFER_MSGS;
+    s->dn--;
+    s->dbytes -= zframe_size(f);
+    self->waiting_bytes -= zframe_size(f);
+    if (s->dn == 0) {
+        s->dhead = 0;
+        for (size_t i = 0; i < self->nwaiting; i++)
+            if (self->waiting[i] == s) {
+                self->waiting[i] = self->waiting[--self->nwaiting];
+                break;
+            }
+    }
+    return f;
+}
+
+void
+node_session_defer_clear(node_sessions_t *self, node_session_t *s)
+{
+    while (s->dn) {
+        zframe_t *f = s_pop(self, s);
+        zframe_destroy(&f);
+    }
+}
+
+zframe_t *
+node_sessions_due(node_sessions_t *self, node_session_t **s)
+{
+    uint64_t now = proto_mono_ms();
+    size_t i = 0;
+    while (i < self->nwaiting) {
+        node_session_t *w = self->waiting[i];
+        if (now < w->throttled_until_ms) {
+            /* dropped unread; w's place then holds another session */
+            while (w->dn) {
+                zframe_t *f = s_pop(self, w);
+                zframe_destroy(&f);
+                node_session_abuse(self, w, NODE_ABUSE_FLOODED);
+            }
+            continue;
+        }
+        if (s_within_rate(self, w, zframe_size(w->deferred[w->dhead]), now)) {
+            *s = w;
+            return s_pop(self, w);
+        }
+        i++;
+    }
+    return NULL;
+}
+
+bool
+node_sessions_waiting(const node_sessions_t *self)
+{
+    return self->nwaiting > 0;
 }
 
 /* Abuse is counted always and logged once per interval per member, with

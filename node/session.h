@@ -11,6 +11,7 @@
 
 #include "node/alarm.h"
 #include "protocol/entry.h"
+#include "protocol/msg.h"
 #include "storage/store.h"
 
 #include <czmq.h>
@@ -35,6 +36,15 @@ typedef enum {
     NODE_ABUSE_OTHER,     /* wrong id in hello, bad receipt */
     NODE_ABUSE_KINDS
 } node_abuse_t;
+
+/* Messages over its rate one member may have waiting (SPEC 10.5): more
+ * than an honest member keeps in flight (12 batches, a 16 MiB window, and
+ * a hello or a receipt), so an honest member is slowed, never dropped. */
+#define NODE_DEFER_MSGS 32
+#define NODE_DEFER_BYTES (2 * (size_t)PROTO_MSG_MAX)
+/* Bytes waiting from all members at once; past it, a message over its
+ * member's rate is dropped (flooded). */
+#define NODE_DEFER_TOTAL ((size_t)256 * 1024 * 1024)
 
 /* A token bucket: capacity `burst`, refilled at `rate` per second. */
 typedef struct {
@@ -62,9 +72,16 @@ typedef struct {
     uint64_t bytes_in;            /* their bytes */
     node_bucket_t msgs;           /* message rate limit */
     node_bucket_t bytes;          /* byte rate limit */
-    uint64_t full_seq;            /* first seq refused as storage full, 0
-                                     once a batch is stored again */
-    bool dirty;                   /* state to persist */
+    /* Messages that came over its rate, read in order as its rate allows
+     * (SPEC 10.5: credit). A ring of frames (owned). */
+    zframe_t *deferred[NODE_DEFER_MSGS]; /* the messages, oldest at dhead */
+    size_t dhead;                        /* the oldest */
+    size_t dn;                           /* how many */
+    size_t dbytes;                       /* their bytes */
+    uint64_t slowed;                     /* messages made to wait, all told */
+    uint64_t full_seq;                   /* first seq refused as storage full, 0
+                                            once a batch is stored again */
+    bool dirty;                          /* state to persist */
     /* Its live connection (SPEC 10.2): one per member. */
     uint64_t conn; /* its number given by ZAP, 0 before the first message */
     int fd;        /* its socket in libzmq while open, else -1 */
@@ -106,11 +123,35 @@ node_session_t *node_sessions_next(node_sessions_t *self);
 /* The abuse interval (ms). */
 uint64_t node_sessions_interval(const node_sessions_t *self);
 
-/* A message of `bytes` from s: counted, and stamped with its time. Returns
- * true when it may be read; false when s is throttled or over its rate
- * (SPEC 10.5: 2,000 messages/s, burst 4,000; 64 MiB/s, burst 96 MiB),
- * then it was counted as flooded and must be dropped unread. */
-bool node_session_admit(node_sessions_t *self, node_session_t *s, size_t bytes);
+/* What to do with a message just received. */
+typedef enum {
+    NODE_ADMIT_READ = 0, /* read it now */
+    NODE_ADMIT_DEFER,    /* over the member's rate: the session holds it,
+                            node_sessions_due gives it back in turn */
+    NODE_ADMIT_DROP      /* counted as flooded: drop it unread */
+} node_admit_t;
+
+/* A message *payload from s: counted, and stamped with its time. Within
+ * its rate (SPEC 10.5: 2,000 messages/s, burst 4,000; 64 MiB/s, burst 96
+ * MiB; VOCFED_RATE_MSGS and VOCFED_RATE_BYTES set others, bursts twice
+ * and 1.5 times them, for tests) and with nothing waiting: READ. Over its
+ * rate, or behind what waits, with room (NODE_DEFER_*): DEFER, and s has
+ * taken *payload (NULLed). Throttled, or no room: DROP, counted as
+ * flooded. */
+node_admit_t node_session_admit(node_sessions_t *self, node_session_t *s,
+                                zframe_t **payload);
+
+/* The next waiting message whose member's rate now allows it: the frame
+ * (the caller owns it), its session in *s; NULL when none is due. A
+ * throttled member's waiting messages are dropped (flooded). */
+zframe_t *node_sessions_due(node_sessions_t *self, node_session_t **s);
+
+/* Whether any message waits. */
+bool node_sessions_waiting(const node_sessions_t *self);
+
+/* Drops s's waiting messages (not counted: they came on a connection the
+ * member has left, SPEC 10.3). */
+void node_session_defer_clear(node_sessions_t *self, node_session_t *s);
 
 /* A message of s came on connection number conn (ZAP's
  * NODE_ZAP_CONN_PROPERTY, 0 when it had none) over socket fd (libzmq's,

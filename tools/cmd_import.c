@@ -133,6 +133,21 @@ s_opt_encoding(cli_t *cli, const cli_opt_t *opt, const char *value)
     return CLI_GO_ON;
 }
 
+/* --chunk ROWS */
+static int
+s_opt_chunk(cli_t *cli, const cli_opt_t *opt, const char *value)
+{
+    size_t *chunk = opt->target;
+    uint64_t v;
+    if (!cli_parse_u64(value, 1, 100000000, &v))
+        return cli_usage_error(cli,
+                               "--chunk '%s' is not a number of rows "
+                               "from 1 to 100000000",
+                               value);
+    *chunk = (size_t)v;
+    return CLI_GO_ON;
+}
+
 /* Says how node_import_file ended (rc); returns the exit code. */
 static int
 s_result(const cli_t *cli, int rc, const char *kind, const char *file,
@@ -149,8 +164,16 @@ s_result(const cli_t *cli, int rc, const char *kind, const char *file,
             (void)s_print_json(kind, file, check, res);
         else
             s_print_errors(res);
-        cli_error("%s %s: %zu bad row%s (of %zu), nothing written", file, kind,
-                  res->nerrors, res->nerrors == 1 ? "" : "s", res->rows);
+        if (res->last_seq) /* the file changed while it was written */
+            cli_error("%s %s: %zu bad row%s (of %zu); seq %llu..%llu were "
+                      "written before",
+                      file, kind, res->nerrors, res->nerrors == 1 ? "" : "s",
+                      res->rows, (unsigned long long)res->first_seq,
+                      (unsigned long long)res->last_seq);
+        else
+            cli_error("%s %s: %zu bad row%s (of %zu), nothing written", file,
+                      kind, res->nerrors, res->nerrors == 1 ? "" : "s",
+                      res->rows);
         return CLI_EXIT_FAIL;
     case VOCFED_EKEY:
         cli_error("%s has an id_number column but this node has no group "
@@ -159,12 +182,25 @@ s_result(const cli_t *cli, int rc, const char *kind, const char *file,
         return CLI_EXIT_ENV;
     case VOCFED_ESTORAGEFULL:
         /* SPEC 5.4: the transaction was dropped whole. */
-        cli_error("cannot import %s: storage full: no space left on the disk "
-                  "of %s; nothing was written (free some space, then run the "
-                  "same import again)",
-                  file, cli->dir);
+        if (res->last_seq)
+            cli_error("cannot import %s: storage full: no space left on the "
+                      "disk of %s; seq %llu..%llu were written, the rest not "
+                      "(free some space, then run the same import again: it "
+                      "completes it)",
+                      file, cli->dir, (unsigned long long)res->first_seq,
+                      (unsigned long long)res->last_seq);
+        else
+            cli_error("cannot import %s: storage full: no space left on the "
+                      "disk of %s; nothing was written (free some space, "
+                      "then run the same import again)",
+                      file, cli->dir);
         return CLI_EXIT_ENV;
     default:
+        if (res->last_seq)
+            cli_error("%s: seq %llu..%llu were written before it stopped; "
+                      "the same import again completes it",
+                      file, (unsigned long long)res->first_seq,
+                      (unsigned long long)res->last_seq);
         return cli_fail(rc, "cannot import %s", file);
     }
 }
@@ -206,6 +242,7 @@ s_run(cli_t *cli, int argc, char **argv)
         CLI_FLAG("sync", &opts.sync),
         CLI_FLAG("json", &json),
         CLI_FN("encoding", &opts.encoding, s_opt_encoding),
+        CLI_FN("chunk", &opts.chunk_rows, s_opt_chunk),
         CLI_END,
     };
     cli_args_t a;
@@ -243,7 +280,7 @@ const cli_cmd_t cmd_import = {
     .summary = "import records of one kind from a CSV file, all or nothing",
     .usage =
         "Usage: vocfed import KIND FILE.csv [--check] [--sync] [--json]\n"
-        "                     [--encoding utf-8|gb18030]\n"
+        "                     [--encoding utf-8|gb18030] [--chunk ROWS]\n"
         "\n"
         "Reads records of KIND from FILE: a header row of column names "
         "(the kind's\n"
@@ -263,9 +300,19 @@ const cli_cmd_t cmd_import = {
         "and each\n"
         "bad row is listed (line, column, value, why). Otherwise the rows "
         "that differ\n"
-        "from the current records are written in one signed append; rows "
-        "equal to\n"
-        "the current record write nothing. The file is UTF-8 (with or "
+        "from the current records are written in signed appends of 100,000 "
+        "records\n"
+        "(--chunk), each one transaction under its own checkpoint; rows "
+        "equal to the\n"
+        "current record write nothing. So an import that was interrupted "
+        "(killed,\n"
+        "disk full) after some chunks, run again with the same file, writes "
+        "only the\n"
+        "rest and completes it. The file is mapped, not read into memory; "
+        "past 256 MiB\n"
+        "of records it is read a second time to write, a chunk at a time, "
+        "so files\n"
+        "larger than memory import too. The file is UTF-8 (with or "
         "without a BOM)\n"
         "or GB18030 (what Excel saves as CSV on a Chinese system), found "
         "out by\n"
@@ -281,7 +328,9 @@ const cli_cmd_t cmd_import = {
         "  --json        print the summary and the bad rows as one JSON "
         "object\n"
         "  --encoding E  read FILE as utf-8 or gb18030 instead of finding "
-        "out\n" CLI_HELP_COMMON "\n"
+        "out\n"
+        "  --chunk ROWS  records in each transaction (default "
+        "100000)\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 imported (or, with --check, every row good), 1 bad "
         "rows\n"
         "(nothing written), 2 usage error (also an unknown kind, or a kind "

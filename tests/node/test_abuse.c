@@ -525,6 +525,71 @@ test_abuse(void **state)
     t->net.passed = true;
 }
 
+/* ---- credit: a fast honest member is slowed, never dropped ------------- */
+
+#define S_CREDIT_ENTRIES 6000 /* the fast member's log */
+#define S_CREDIT_PAD 1000     /* bytes of padding in each: ~6.5 MB in all */
+#define S_CREDIT_RATE 1048576 /* the coordinator's rate: bytes/s */
+
+typedef struct {
+    th_net_t *net; /* the network */
+    store_t *st;   /* the coordinator's store */
+} s_credit_t;
+
+static bool
+s_credit_level(void *ctx)
+{
+    s_credit_t *c = ctx;
+    store_head_t h;
+    return store_head(c->st, "fast", &h) == VOCFED_OK &&
+           h.size == S_CREDIT_ENTRIES;
+}
+
+/* A member whose whole log, many times the coordinator's byte rate and
+ * burst, comes at once (SPEC 10.5): it is slowed to the rate, and ends
+ * with its whole log at the coordinator, nothing dropped as flooded and
+ * no batch refused for a gap. */
+static void
+test_credit(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "fast", true);
+    assert_int_equal(th_bulk(m, 0, S_CREDIT_ENTRIES, S_CREDIT_PAD, NULL),
+                     S_CREDIT_ENTRIES);
+    char rate[32];
+    snprintf(rate, sizeof rate, "%d", S_CREDIT_RATE);
+    assert_int_equal(setenv("VOCFED_RATE_BYTES", rate, 1), 0);
+    th_coord_start(net);
+    assert_int_equal(unsetenv("VOCFED_RATE_BYTES"), 0);
+    s_credit_t c = {net, NULL};
+    assert_int_equal(store_open(net->coord.dir, NULL, &c.st), VOCFED_OK);
+    uint64_t t0 = th_now_ms();
+    th_member_start(net, m);
+    assert_true(th_wait(s_credit_level, &c, 120000));
+    uint64_t ms = th_now_ms() - t0;
+    /* Its counters are written when the coordinator stops. */
+    assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
+    store_peer_t p;
+    assert_int_equal(store_peer_get(c.st, "fast", &p), VOCFED_OK);
+    printf("credit: %d entries, %" PRIu64 " bytes in %" PRIu64 " messages "
+           "at a rate of %d bytes/s: level in %" PRIu64 " ms; flooded %" PRIu64
+           ", seq_gaps %" PRIu64 ", replayed %" PRIu64 "\n",
+           S_CREDIT_ENTRIES, p.bytes_in, p.messages_in, S_CREDIT_RATE, ms,
+           p.flooded, p.seq_gaps, p.replayed);
+    /* It did send faster than the rate (more than the burst of 1.5 times
+     * the rate), and was slowed to it. */
+    assert_true(p.bytes_in > 3 * (uint64_t)S_CREDIT_RATE);
+    assert_true(ms * (uint64_t)S_CREDIT_RATE / 1000 >=
+                (p.bytes_in - 3 * (uint64_t)S_CREDIT_RATE / 2) / 2);
+    assert_int_equal(p.flooded, 0);
+    assert_int_equal(p.seq_gaps, 0);
+    store_destroy(&c.st);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "verify", "--figures"));
+    net->passed = true;
+}
+
 static int
 s_setup(void **state)
 {
@@ -564,6 +629,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_abuse, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_credit, th_net_setup,
+                                        th_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 #define _XOPEN_SOURCE 700 /* posix_openpt and its friends */
 #include "node/import.h"
 #include "node/linkage.h"
+#include "node/node.h"
 #include "protocol/entry.h"
 #include "protocol/hash.h"
 #include "protocol/kinds.h"
@@ -1074,6 +1075,270 @@ test_schools_and_catalogue(void **state)
     th_run_free(&r);
 }
 
+/* ---- in chunks, lean, interrupted ---------------------------------------
+ */
+
+#define S_MANY 50 /* rows of the chunked imports */
+
+/* A student file of S_MANY rows; with bump, row `bump` has another
+ * status. */
+static void
+s_many_csv(const char *path, size_t bump)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("id_number,name,level,major,intake_year,status,origin_region\n", f);
+    for (size_t i = 0; i < S_MANY; i++) {
+        char stem[18], id[19];
+        snprintf(stem, sizeof stem, "340803200501%05zu", i);
+        s_id(stem, id);
+        fprintf(f, "%s,学生%zu,higher,460104,2024,%s,340803\n", id, i,
+                bump && i == bump ? "graduated" : "enrolled");
+    }
+    fclose(f);
+}
+
+/* Rows written in chunks of 7 (8 transactions, 8 checkpoints), kept
+ * whole or lean (a body budget of one byte: digests, and the file read
+ * again to write): the same log either way; a re-import writes nothing,
+ * one changed row writes one entry. */
+static void
+test_chunks(void **state)
+{
+    s_state_t *st = *state;
+    char csv[160];
+    snprintf(csv, sizeof csv, "%s/many.csv", st->root);
+    s_many_csv(csv, 0);
+    s_node_t *nodes[2] = {&st->a, &st->b};
+    store_head_t heads[2];
+    for (int lean = 0; lean < 2; lean++) {
+        s_node_t *n = nodes[lean];
+        node_import_opts_t opts = {.kind = "student",
+                                   .linkage_key = st->key,
+                                   .chunk_rows = 7,
+                                   .body_budget = lean ? 1 : 0};
+        node_import_result_t res;
+        assert_int_equal(
+            node_import_file(n->store, S_AUTHOR, n->sk, &opts, csv, &res), 0);
+        assert_int_equal(res.added, S_MANY);
+        assert_int_equal(res.first_seq, 1);
+        assert_int_equal(res.last_seq, S_MANY);
+        heads[lean] = res.head;
+        node_import_result_release(&res);
+        assert_int_equal(s_size(n), S_MANY);
+        /* the same file again: nothing */
+        assert_int_equal(
+            node_import_file(n->store, S_AUTHOR, n->sk, &opts, csv, &res), 0);
+        assert_int_equal(res.unchanged, S_MANY);
+        assert_int_equal(res.last_seq, 0);
+        node_import_result_release(&res);
+        /* one row changed: one entry */
+        s_many_csv(csv, 33);
+        assert_int_equal(
+            node_import_file(n->store, S_AUTHOR, n->sk, &opts, csv, &res), 0);
+        assert_int_equal(res.changed, 1);
+        assert_int_equal(res.unchanged, S_MANY - 1);
+        assert_int_equal(res.first_seq, S_MANY + 1);
+        assert_int_equal(res.last_seq, S_MANY + 1);
+        node_import_result_release(&res);
+        s_many_csv(csv, 0);
+    }
+    /* Both logs hold the same records (signed by different keys). */
+    proto_buf_t x, y;
+    proto_buf_init(&x);
+    proto_buf_init(&y);
+    assert_int_equal(heads[0].size, heads[1].size);
+    for (size_t i = 0; i < S_MANY; i++) {
+        char stem[18], id[19], key[NODE_PSEUDO_ID_HEX + 1];
+        snprintf(stem, sizeof stem, "340803200501%05zu", i);
+        s_id(stem, id);
+        assert_int_equal(node_pseudo_id(st->key, id, key), 0);
+        assert_true(s_body(&st->a, "student", key, &x));
+        assert_true(s_body(&st->b, "student", key, &y));
+        assert_int_equal(x.len, y.len);
+        assert_memory_equal(x.data, y.data, x.len);
+    }
+    proto_buf_release(&x);
+    proto_buf_release(&y);
+}
+
+/* A progress function that, as the write begins, changes the file in
+ * place (the first row's intake_year 2024 to 2023): a lean import, which
+ * reads it again, must notice. */
+static void
+s_change_file(void *ctx, node_import_phase_t phase, uint64_t done,
+              uint64_t total)
+{
+    const char *path = ctx;
+    (void)total;
+    if (phase != NODE_IMPORT_WRITING || done != 0)
+        return;
+    size_t len;
+    char *text = (char *)th_read_file(path, &len);
+    assert_non_null(text);
+    char *at = strstr(text, ",2024,");
+    assert_non_null(at);
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "3", 1, (off_t)(at - text) + 4), 1);
+    close(fd);
+    free(text);
+}
+
+/* A lean import whose file changes between the check and the write:
+ * refused at the row that changed, nothing after it written. */
+static void
+test_changed_file(void **state)
+{
+    s_state_t *st = *state;
+    char csv[160];
+    snprintf(csv, sizeof csv, "%s/many.csv", st->root);
+    s_many_csv(csv, 0);
+    node_import_opts_t opts = {.kind = "student",
+                               .linkage_key = st->key,
+                               .chunk_rows = 7,
+                               .body_budget = 1,
+                               .progress = s_change_file,
+                               .progress_ctx = csv};
+    node_import_result_t res;
+    assert_int_equal(
+        node_import_file(st->a.store, S_AUTHOR, st->a.sk, &opts, csv, &res),
+        VOCFED_EINVALID);
+    assert_int_equal(res.nerrors, 1);
+    assert_int_equal(res.errors[0].line, 2);
+    assert_non_null(strstr(res.errors[0].reason_en, "the file changed"));
+    assert_int_equal(res.last_seq, 0);
+    node_import_result_release(&res);
+    assert_int_equal(s_size(&st->a), 0);
+}
+
+/* The progress function of an import that dies right after its first
+ * chunk is committed, as a kill would land. */
+static void
+s_die_after_first(void *ctx, node_import_phase_t phase, uint64_t done,
+                  uint64_t total)
+{
+    (void)ctx;
+    if (phase == NODE_IMPORT_WRITING && done > 0 && done < total)
+        _exit(42);
+}
+
+/* Imports csv at the member dir in a child that dies after the first
+ * chunk (lean or not); returns how it ended. */
+static int
+s_import_killed(const char *dir, const char *csv, bool lean)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        node_t *node = NULL;
+        uint8_t *lk = NULL;
+        node_import_result_t res;
+        if (node_open(dir, NODE_OPEN_KEY, &node) || node_linkage_load(dir, &lk))
+            _exit(1);
+        node_import_opts_t opts = {.kind = "student",
+                                   .linkage_key = lk,
+                                   .chunk_rows = 10,
+                                   .body_budget = lean ? 1 : 0,
+                                   .progress = s_die_after_first};
+        int rc = node_import_file(node_store(node), node_id(node),
+                                  node_sk(node), &opts, csv, &res);
+        _exit(rc == 0 ? 0 : 2);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A member node at dir m with the linkage key in keyfile. */
+static void
+s_member_init(const char *m, const char *keyfile)
+{
+    th_run_t r;
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "init", "--id", S_AUTHOR,
+                    "--name", "学院", "--role", "school"),
+            NULL);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+    th_exec(
+        &r, NULL, NULL,
+        TH_ARGS(VOCFED_BINARY, "--dir", m, "linkage-key", "import", keyfile),
+        NULL);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+}
+
+/* An import of S_MANY rows in chunks of 10, killed after the first
+ * chunk's commit, then run again: every row once, `verify --figures`
+ * ok. Lean and not. */
+static void
+test_interrupted(void **state)
+{
+    s_state_t *st = *state;
+    char keyfile[160], csv[160];
+    snprintf(keyfile, sizeof keyfile, "%s/group.key", st->root);
+    snprintf(csv, sizeof csv, "%s/many.csv", st->root);
+    s_many_csv(csv, 0);
+    th_run_t r;
+    th_exec(&r, st->root, NULL,
+            TH_ARGS(VOCFED_BINARY, "linkage-key", "generate"), NULL);
+    assert_int_equal(r.status, 0);
+    FILE *f = fopen(keyfile, "w");
+    assert_non_null(f);
+    fputs(r.out, f);
+    fclose(f);
+    th_run_free(&r);
+    for (int lean = 0; lean < 2; lean++) {
+        char m[128], want[64];
+        snprintf(m, sizeof m, "%s/m%d", st->root, lean);
+        s_member_init(m, keyfile);
+        assert_int_equal(s_import_killed(m, csv, lean), 42);
+        /* the first chunk is there, the rest not */
+        th_exec(&r, NULL, NULL, TH_ARGS(VOCFED_BINARY, "--dir", m, "verify"),
+                NULL);
+        assert_int_equal(r.status, 0);
+        assert_true(strncmp(r.out, "ok: 10 entries, 1 checkpoint", 28) == 0);
+        th_run_free(&r);
+
+        /* run again: it completes */
+        th_exec(&r, NULL, NULL,
+                TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "student", csv,
+                        "--chunk", "10", "--json"),
+                NULL);
+        if (r.status != 0)
+            print_error("%s%s", r.out, r.err);
+        assert_int_equal(r.status, 0);
+        json_t *j = th_json(r.out);
+        assert_int_equal(th_jint(j, "unchanged", NULL), 10);
+        assert_int_equal(th_jint(j, "new", NULL), S_MANY - 10);
+        assert_int_equal(th_jint(j, "first_seq", NULL), 11);
+        assert_int_equal(th_jint(j, "last_seq", NULL), S_MANY);
+        json_decref(j);
+        th_run_free(&r);
+        th_exec(&r, NULL, NULL,
+                TH_ARGS(VOCFED_BINARY, "--dir", m, "verify", "--figures"),
+                NULL);
+        if (r.status != 0)
+            print_error("%s%s", r.out, r.err);
+        assert_int_equal(r.status, 0);
+        snprintf(want, sizeof want, "ok: %d entries, 5 checkpoints", S_MANY);
+        assert_true(strncmp(r.out, want, strlen(want)) == 0);
+        th_run_free(&r);
+        /* and once more: nothing */
+        th_exec(&r, NULL, NULL,
+                TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "student", csv,
+                        "--json"),
+                NULL);
+        assert_int_equal(r.status, 0);
+        j = th_json(r.out);
+        assert_int_equal(th_jint(j, "unchanged", NULL), S_MANY);
+        assert_int_equal(th_jint(j, "last_seq", NULL), 0);
+        json_decref(j);
+        th_run_free(&r);
+    }
+}
+
 int
 main(void)
 {
@@ -1088,6 +1353,9 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_linkage, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_commands, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_chunks, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_changed_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_interrupted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_schools_and_catalogue, s_setup,
                                         s_teardown),
     };
