@@ -105,23 +105,6 @@ typedef struct {
 } s_apply_t;
 
 static int
-s_author_id(store_t *self, MDB_txn *log, uint32_t no, char id[PROTO_ID_MAX + 1])
-{
-    uint8_t nk[5] = {'n'};
-    store_i_be32(nk + 1, no);
-    MDB_val key = {5, nk}, d;
-    int rc = mdb_get(log, self->authors, &key, &d);
-    if (rc)
-        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
-    size_t len = d.mv_size - PROTO_PUBKEY_LEN;
-    if (d.mv_size <= PROTO_PUBKEY_LEN || len > PROTO_ID_MAX)
-        return VOCFED_ECORRUPT;
-    memcpy(id, (uint8_t *)d.mv_data + PROTO_PUBKEY_LEN, len);
-    id[len] = 0;
-    return MDB_SUCCESS;
-}
-
-static int
 s_apply_entry(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
 {
     s_apply_t *a = ctx;
@@ -164,7 +147,7 @@ s_apply_row(void *ctx, const MDB_val *key, const MDB_val *d)
     if (a->last + 1 < from)
         return VOCFED_ECORRUPT; /* a hole in what was applied */
     if (a->last < a->to) {
-        if ((rc = s_author_id(self, a->t->log, a->authno, a->id)) ||
+        if ((rc = store_i_author_id(a->t->log, self, a->authno, a->id)) ||
             (rc = store_i_scan_entries(self, a->t->log, a->authno, a->last + 1,
                                        s_apply_entry, a)) ||
             (rc = s_set_applied_seq(self, a->t->txn, a->authno, a->last)))

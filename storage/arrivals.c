@@ -89,24 +89,6 @@ typedef struct {
 } s_replay_t;
 
 static int
-s_author_id(store_t *self, MDB_txn *txn, uint32_t no, char id[PROTO_ID_MAX + 1])
-{
-    uint8_t nk[5];
-    nk[0] = 'n';
-    store_i_be32(nk + 1, no);
-    MDB_val key = {5, nk}, d;
-    int rc = mdb_get(txn, self->authors, &key, &d);
-    if (rc)
-        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
-    size_t len = d.mv_size - PROTO_PUBKEY_LEN;
-    if (d.mv_size <= PROTO_PUBKEY_LEN || len > PROTO_ID_MAX)
-        return VOCFED_ECORRUPT;
-    memcpy(id, (uint8_t *)d.mv_data + PROTO_PUBKEY_LEN, len);
-    id[len] = 0;
-    return MDB_SUCCESS;
-}
-
-static int
 s_replay_entry(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
 {
     s_replay_t *r = ctx;
@@ -122,7 +104,7 @@ s_replay_entry(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
 static int
 s_replay_span(s_replay_t *r, uint32_t authno, uint64_t from, uint64_t to)
 {
-    int rc = s_author_id(r->self, r->txn, authno, r->id);
+    int rc = store_i_author_id(r->txn, r->self, authno, r->id);
     if (rc)
         return rc;
     r->to = to;
@@ -150,24 +132,6 @@ s_replay_row(void *ctx, const MDB_val *key, const MDB_val *d)
     return MDB_SUCCESS;
 }
 
-/* The authors' numbers are 0..n-1 in registration order ('n' keys sort
- * last in authors). */
-static int
-s_count_authors(store_t *self, MDB_txn *txn, uint32_t *n)
-{
-    MDB_cursor *c;
-    MDB_val k, d;
-    int rc = mdb_cursor_open(txn, self->authors, &c);
-    *n = 0;
-    if (rc)
-        return rc;
-    rc = mdb_cursor_get(c, &k, &d, MDB_LAST);
-    if (rc == MDB_SUCCESS && k.mv_size == 5 && ((uint8_t *)k.mv_data)[0] == 'n')
-        *n = store_i_rd32((uint8_t *)k.mv_data + 1) + 1;
-    mdb_cursor_close(c);
-    return rc == MDB_NOTFOUND || rc == MDB_SUCCESS ? MDB_SUCCESS : rc;
-}
-
 /* Replays, for each author, the entries the table does not cover: those
  * before its first run (head) or after its last (tail). */
 static int
@@ -193,7 +157,7 @@ store_i_arrivals_create(store_t *self, MDB_txn *txn, void *ctx)
     uint32_t n;
     (void)ctx;
     int rc = mdb_dbi_open(txn, "arrivals", MDB_CREATE, &self->arrivals);
-    if (rc || (rc = s_count_authors(self, txn, &n)))
+    if (rc || (rc = store_i_author_count(self, txn, &n)))
         return rc;
     for (uint32_t no = 0; no < n && !rc; no++) {
         uint64_t size;
@@ -210,7 +174,7 @@ store_txn_replay(store_txn_t *t, store_replay_fn fn, void *ctx)
 {
     store_t *self = t->self;
     uint32_t n;
-    int rc = s_count_authors(self, t->log, &n);
+    int rc = store_i_author_count(self, t->log, &n);
     if (rc)
         return store_i_status(rc);
     s_replay_t r = {.self = self,

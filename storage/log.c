@@ -49,6 +49,24 @@ store_i_author_pk(MDB_txn *txn, store_t *self, uint32_t no,
     return MDB_SUCCESS;
 }
 
+int
+store_i_author_id(MDB_txn *txn, store_t *self, uint32_t no,
+                  char id[PROTO_ID_MAX + 1])
+{
+    uint8_t nk[5] = {'n'};
+    store_i_be32(nk + 1, no);
+    MDB_val key = {5, nk}, d;
+    int rc = mdb_get(txn, self->authors, &key, &d);
+    if (rc)
+        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+    size_t len = d.mv_size - PROTO_PUBKEY_LEN;
+    if (d.mv_size <= PROTO_PUBKEY_LEN || len > PROTO_ID_MAX)
+        return VOCFED_ECORRUPT;
+    memcpy(id, (uint8_t *)d.mv_data + PROTO_PUBKEY_LEN, len);
+    id[len] = 0;
+    return MDB_SUCCESS;
+}
+
 typedef struct {
     const char *author;   /* whose log */
     store_i_author_fn fn; /* the work on it */
@@ -77,10 +95,8 @@ typedef struct {
     const uint8_t *pk; /* its key */
 } s_author_ctx_t;
 
-/* The number the next author gets: one after the last 'n' key ('n'
- * sorts after 'i'). */
-static int
-s_next_authno(store_t *self, MDB_txn *txn, uint32_t *no)
+int
+store_i_author_count(store_t *self, MDB_txn *txn, uint32_t *no)
 {
     MDB_cursor *cur;
     MDB_val key, d;
@@ -111,7 +127,7 @@ s_author_add_txn(store_t *self, MDB_txn *txn, void *ctx)
         return memcmp(pk, a->pk, PROTO_PUBKEY_LEN) ? VOCFED_EEXISTS
                                                    : MDB_SUCCESS;
     }
-    if (rc != VOCFED_ENOTFOUND || (rc = s_next_authno(self, txn, &no)))
+    if (rc != VOCFED_ENOTFOUND || (rc = store_i_author_count(self, txn, &no)))
         return rc;
 
     size_t len = strlen(a->id);

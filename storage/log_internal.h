@@ -18,6 +18,16 @@ int store_i_authno(MDB_txn *txn, store_t *self, const char *id, uint32_t *no);
 int store_i_author_pk(MDB_txn *txn, store_t *self, uint32_t no,
                       uint8_t pk[PROTO_PUBKEY_LEN]);
 
+/* The id of author number no into id. Returns 0, VOCFED_ECORRUPT (no
+ * such number, or a bad row) or an LMDB code. */
+int store_i_author_id(MDB_txn *txn, store_t *self, uint32_t no,
+                      char id[PROTO_ID_MAX + 1]);
+
+/* How many authors are registered: their numbers are 0..*n-1, in
+ * registration order ('n' keys sort last in authors), and *n is the
+ * number the next one gets. Returns an LMDB code. */
+int store_i_author_count(store_t *self, MDB_txn *txn, uint32_t *n);
+
 /* Work on one author's log inside a read snapshot. */
 typedef int (*store_i_author_fn)(store_t *self, MDB_txn *txn, uint32_t authno,
                                  void *ctx);
