@@ -287,6 +287,43 @@ s_grow(store_t *self, bool derived)
     return VOCFED_OK;
 }
 
+size_t
+store_i_write_need(size_t n, size_t bytes)
+{
+    /* Entry bytes with their leaf hash and key, a node every 8 entries,
+     * and B-tree pages copied on write: about three times the data. */
+    return 3 * (bytes + n * (PROTO_HASH_LEN + STORE_KEY_ENTRY_LEN + 16)) +
+           (1u << 20);
+}
+
+int
+store_i_reserve(store_t *self, bool derived, size_t need)
+{
+    MDB_env *env = s_env(self, derived);
+    size_t *map = s_map(self, derived);
+    MDB_envinfo info;
+    MDB_stat st;
+    if (!env || mdb_env_info(env, &info) || mdb_env_stat(env, &st))
+        return VOCFED_OK; /* the write itself will say what is wrong */
+    *map = info.me_mapsize;
+    size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+    if (used + need <= *map)
+        return VOCFED_OK;
+    size_t next = *map;
+    while (next < used + need && next <= S_MAX_MAP_SIZE / 2)
+        next *= 2;
+    if (next < used + need)
+        return VOCFED_OK; /* past the largest map: the write finds out */
+    int rc = mdb_env_set_mapsize(env, next);
+    if (rc) /* e.g. a transaction of this process is open: grow later */
+        return VOCFED_OK;
+    *map = next;
+    self->reserved++;
+    zsys_info("store: %s map grown to %zu KiB before a write of ~%zu KiB",
+              derived ? "derived" : "log", next >> 10, need >> 10);
+    return VOCFED_OK;
+}
+
 /* Runs fn in a write transaction of the log's environment or the
  * derived one and commits, growing the map and retrying when it fills
  * (SPEC 5.4). Growing the map allocates nothing on disk: a full disk
@@ -330,6 +367,7 @@ s_write(store_t *self, bool derived, store_i_txn_fn fn, void *ctx)
         if (rc != MDB_MAP_FULL)
             return s_write_failed(self, derived, rc);
         /* Grow and redo the whole transaction: nothing of it was kept. */
+        self->redone += !derived;
         if ((rc = s_grow(self, derived)))
             return rc;
     }

@@ -708,6 +708,10 @@ store_ingest(store_t *self, const store_batch_t *b, store_ingest_result_t *res)
     proto_checkpoint_t *cps = calloc(b->ncp, sizeof *cps);
     if (!cps)
         return VOCFED_ENOMEM;
+    size_t bytes = 0;
+    for (size_t k = 0; k < b->count; k++)
+        bytes += b->entries[k].len;
+    (void)store_i_reserve(self, false, store_i_write_need(b->count, bytes));
     int rc = s_ingest_one(self, NULL, b, cps, res, &refusal);
     free(cps);
     if (rc == VOCFED_OK)
@@ -793,6 +797,11 @@ store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
         }
         return rc;
     }
+    size_t entries = 0, bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; b[i] && k < b[i]->count; k++, entries++)
+            bytes += b[i]->entries[k].len;
+    (void)store_i_reserve(self, false, store_i_write_need(entries, bytes));
     rc = store_i_write(self, s_many_txn, &m);
     if (rc == VOCFED_OK)
         store_i_sync_apply(self);

@@ -673,6 +673,11 @@ store_append(store_t *self, const char *author,
     if (a.has_del && !(a.seen = zhashx_new()))
         return VOCFED_ENOMEM;
     proto_buf_init(&a.buf);
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += (recs[i].kind ? strlen(recs[i].kind) : 0) +
+                 (recs[i].key ? strlen(recs[i].key) : 0) + recs[i].body_len;
+    (void)store_i_reserve(self, false, store_i_write_need(n, bytes));
     int rc = VOCFED_EINTERRUPTED;
     for (int i = 0; i < S_RETRIES && rc == VOCFED_EINTERRUPTED; i++) {
         /* A del is checked against the derived index: bring it up to the

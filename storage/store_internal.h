@@ -67,6 +67,9 @@ struct store_t {
     uint64_t full_log_ms;   /* monotonic ms when "storage full" may be
                                logged again */
     uint64_t full_unlogged; /* storage-full failures not logged since */
+    uint64_t reserved;      /* maps grown before a write (store_i_reserve) */
+    uint64_t redone;        /* writes of the log run again after filling
+                               its map */
     store_hook_t hook;      /* derived data kept with the records */
     bool has_hook;          /* hook is set */
     bool no_derived;        /* store_opts_t.no_derived */
@@ -173,6 +176,18 @@ typedef int (*store_i_txn_fn)(store_t *self, MDB_txn *txn, void *ctx);
  * that is full) is VOCFED_ESTORAGEFULL: nothing of it is kept and the
  * file is cut back to the last commit's pages. Returns a vocfed status. */
 int store_i_write(store_t *self, store_i_txn_fn fn, void *ctx);
+
+/* Grows the map of the log's environment (or the derived one) before a
+ * write that needs about need bytes of new pages, so that it does not
+ * fill the map midway and run again (SPEC 5.4). Best effort: returns 0;
+ * a write that still fills the map grows it and runs again. No
+ * transaction of self may be open. */
+int store_i_reserve(store_t *self, bool derived, size_t need);
+
+/* What a write of n records of `bytes` bytes of kinds, keys and bodies
+ * needs in new pages, about: the entries, their leaves and tree nodes,
+ * the B-trees' copied pages. */
+size_t store_i_write_need(size_t n, size_t bytes);
 
 /* The same on the derived environment (denv). */
 int store_i_dwrite(store_t *self, store_i_txn_fn fn, void *ctx);

@@ -131,3 +131,10 @@ store_raw_put(store_t *self, store_raw_t what, const char *author, uint64_t key,
     int rc = store_i_read(self, s_raw_authno_txn, &r);
     return rc ? rc : store_i_dwrite(self, s_raw_record_txn, &r);
 }
+
+void
+store_test_map_stats(const store_t *self, uint64_t *reserved, uint64_t *redone)
+{
+    *reserved = self->reserved;
+    *redone = self->redone;
+}

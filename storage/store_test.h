@@ -24,4 +24,10 @@ int store_raw_put(store_t *self, store_raw_t what, const char *author,
                   uint64_t key, const char *name, size_t name_len,
                   const uint8_t *data, size_t len) VOCFED_WUR;
 
+/* How many times self grew its map before a write (store_i_reserve) and
+ * how many writes of its log ran again after filling the map (SPEC
+ * 5.4). */
+void store_test_map_stats(const store_t *self, uint64_t *reserved,
+                          uint64_t *redone);
+
 #endif
