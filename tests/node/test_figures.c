@@ -763,8 +763,10 @@ static void
 s_status_put(s_group_t *g, const s_author_t *m, const char *status)
 {
     char pk[80], st[40];
-    strcpy(pk, "pubkey=");
-    sodium_bin2hex(pk + 7, sizeof pk - 7, m->pk, 32);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, m->pk, 32);
+    int n = snprintf(pk, sizeof pk, "pubkey=%s", hex);
+    assert_true(n > 0 && (size_t)n < sizeof pk);
     snprintf(st, sizeof st, "status=%s", status);
     s_put(&g->n, &g->coord, "member_key", m->id, pk, st, NULL);
 }

@@ -453,8 +453,10 @@ test_sections_from_engine(void **state)
     json_decref(j);
 
     /* m2 revoked: out of the figures, listed apart with its records. */
-    strcpy(pk, "pubkey=");
-    sodium_bin2hex(pk + 7, sizeof pk - 7, g.m2.pk, 32);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, g.m2.pk, 32);
+    int n = snprintf(pk, sizeof pk, "pubkey=%s", hex);
+    assert_true(n > 0 && (size_t)n < sizeof pk);
     S_PUT(&g, &g.coord, "member_key", "m2", pk, "status=revoked");
     j = s_report(&g);
     json_t *x = json_array_get(json_object_get(j, "excluded"), 0);
