@@ -196,7 +196,7 @@ s_compare_counter(void *ctx, const void *key, size_t len, int64_t value)
         return VOCFED_ECORRUPT;
     memcpy(k, key, len);
     k[len] = 0;
-    node_figx_val_t *v = zhashx_lookup(j->f->vals, k);
+    node_figx_val_t *v = node_figx_map_get(j->f->vals, k);
     j->seen++;
     if (v && v->cur == value)
         return VOCFED_OK;
@@ -216,7 +216,7 @@ s_compare_blob(void *ctx, const void *key, size_t klen, const uint8_t *data,
         return VOCFED_ECORRUPT;
     memcpy(k, key, klen);
     k[klen] = 0;
-    node_figx_val_t *v = zhashx_lookup(j->f->vals, k);
+    node_figx_val_t *v = node_figx_map_get(j->f->vals, k);
     j->seen++;
     if (v && v->blob.len == len && !memcmp(v->blob.data, data, len))
         return VOCFED_OK;
@@ -237,9 +237,9 @@ s_compare(s_job_t *j, store_txn_t *txn)
     for (size_t i = 0; i < 2 && !rc; i++)
         rc = store_txn_scan_blobs(txn, blobs[i], 2, s_compare_blob, j);
     size_t want = 0;
-    for (node_figx_val_t *v = zhashx_first(j->f->vals); v && !rc;
-         v = zhashx_next(j->f->vals)) {
-        const char *key = zhashx_cursor(j->f->vals);
+    for (size_t i = 0; i < node_figx_map_size(j->f->vals) && !rc; i++) {
+        const char *key;
+        node_figx_val_t *v = node_figx_map_at(j->f->vals, i, &key);
         bool counter = node_figx_is_counter(key);
         if ((counter && v->cur) || (!counter && v->blob.len))
             if (++want > j->seen)

@@ -18,6 +18,7 @@
 #ifndef VOCFED_NODE_FIGURES_I_H
 #define VOCFED_NODE_FIGURES_I_H
 
+#include "node/figures_map.h"
 #include "node/figures_rules.h"
 #include "storage/store.h"
 
@@ -30,14 +31,6 @@
  * records yield at most 309), so only a member's own invalid data can
  * meet it, and its batch is refused (SPEC 12.2). */
 #define NODE_FIGX_LIST_MAX 512
-
-/* A counter, list or claims blob cached for the transaction. */
-typedef struct {
-    int64_t base;     /* as stored when first read */
-    int64_t cur;      /* as it is now */
-    proto_buf_t blob; /* lists and claims: as they are now */
-    bool blob_dirty;  /* blob changed */
-} node_figx_val_t;
 
 /* A member's attributes for the a and c dimensions. */
 typedef struct {
@@ -66,7 +59,7 @@ typedef struct {
     store_t *st;                  /* the store */
     store_txn_t *txn;             /* the transaction, or NULL */
     char coord[PROTO_ID_MAX + 1]; /* the coordinator's id, "" unknown */
-    zhashx_t *vals;               /* key -> node_figx_val_t */
+    node_figx_map_t *vals;        /* key -> cached value */
     zhashx_t *profiles;           /* member -> node_figx_profile_t */
     bool memory_only;             /* replay (check, rebuild): the state is
                                      all in vals, nothing is read */

@@ -64,15 +64,15 @@ s_cached(node_figx_t *f, const char *prefix, size_t plen, store_counter_fn fn,
     int rc = keys ? VOCFED_OK : VOCFED_ENOMEM;
     if (keys)
         zlist_autofree(keys);
-    for (node_figx_val_t *v = zhashx_first(f->vals); v && !rc;
-         v = zhashx_next(f->vals)) {
-        const char *k = zhashx_cursor(f->vals);
+    for (size_t i = 0; i < node_figx_map_size(f->vals) && !rc; i++) {
+        const char *k;
+        node_figx_val_t *v = node_figx_map_at(f->vals, i, &k);
         if (!strncmp(k, prefix, plen) && (v->cur || v->blob.len))
             rc = zlist_append(keys, (void *)k) ? VOCFED_ENOMEM : VOCFED_OK;
     }
     for (const char *k = keys ? zlist_first(keys) : NULL; k && !rc;
          k = zlist_next(keys)) {
-        node_figx_val_t *v = zhashx_lookup(f->vals, k);
+        node_figx_val_t *v = node_figx_map_get(f->vals, k);
         rc = fn(ctx, k, strlen(k), v ? v->cur : 0);
     }
     zlist_destroy(&keys);

@@ -11,24 +11,13 @@
 
 /* ---- the working set ----------------------------------------------------- */
 
-static void
-s_val_free(void **item)
-{
-    node_figx_val_t *v = *item;
-    if (v) {
-        proto_buf_release(&v->blob);
-        free(v);
-        *item = NULL;
-    }
-}
-
 int
 node_figx_init(node_figx_t *f, store_t *st, const char *coord)
 {
     memset(f, 0, sizeof *f);
     f->st = st;
     snprintf(f->coord, sizeof f->coord, "%s", coord ? coord : "");
-    f->vals = zhashx_new();
+    f->vals = node_figx_map_new();
     f->profiles = zhashx_new();
     f->rec_items = calloc(NODE_FIG_ITEMS_MAX, sizeof *f->rec_items);
     f->check_items = calloc(NODE_FIG_ITEMS_MAX, sizeof *f->check_items);
@@ -39,7 +28,6 @@ node_figx_init(node_figx_t *f, store_t *st, const char *coord)
     if (!f->vals || !f->profiles || !f->rec_items || !f->check_items ||
         !f->old_list || !f->new_list || !f->units_old || !f->units_new)
         return VOCFED_ENOMEM;
-    zhashx_set_destructor(f->vals, s_val_free);
     zhashx_set_destructor(f->profiles, (zhashx_destructor_fn *)zstr_free);
     return VOCFED_OK;
 }
@@ -47,7 +35,7 @@ node_figx_init(node_figx_t *f, store_t *st, const char *coord)
 void
 node_figx_release(node_figx_t *f)
 {
-    zhashx_destroy(&f->vals);
+    node_figx_map_destroy(&f->vals);
     zhashx_destroy(&f->profiles);
     free(f->rec_items);
     free(f->check_items);
@@ -62,7 +50,7 @@ node_figx_release(node_figx_t *f)
 void
 node_figx_reset(node_figx_t *f)
 {
-    zhashx_purge(f->vals);
+    node_figx_map_reset(f->vals);
     zhashx_purge(f->profiles);
 }
 
@@ -75,15 +63,14 @@ node_figx_is_counter(const char *key)
 node_figx_val_t *
 node_figx_val(node_figx_t *f, const char *key, bool counter, int *rc)
 {
-    node_figx_val_t *v = zhashx_lookup(f->vals, key);
+    node_figx_val_t *v = node_figx_map_get(f->vals, key);
     *rc = VOCFED_OK;
     if (v)
         return v;
-    if (!(v = calloc(1, sizeof *v))) {
+    if (!(v = node_figx_map_add(f->vals, key))) {
         *rc = VOCFED_ENOMEM;
         return NULL;
     }
-    proto_buf_init(&v->blob);
     if (!f->memory_only && f->txn) {
         if (counter)
             *rc = store_txn_counter_get(f->txn, key, strlen(key), &v->base);
@@ -91,12 +78,9 @@ node_figx_val(node_figx_t *f, const char *key, bool counter, int *rc)
                                            &v->blob)) == VOCFED_ENOTFOUND)
             *rc = VOCFED_OK;
     }
-    if (*rc) {
-        s_val_free((void **)&v);
-        return NULL;
-    }
+    if (*rc)
+        return NULL; /* the transaction fails: the map is reset */
     v->cur = v->base;
-    zhashx_insert(f->vals, key, v);
     return v;
 }
 
@@ -112,24 +96,55 @@ node_figx_add(node_figx_t *f, const char *key, int64_t delta)
     return VOCFED_OK;
 }
 
+/* A changed value and its key, for sorting. */
+typedef struct {
+    const char *key;    /* its key */
+    node_figx_val_t *v; /* the value */
+} s_dirty_t;
+
+static int
+s_dirty_cmp(const void *a, const void *b)
+{
+    return strcmp(((const s_dirty_t *)a)->key, ((const s_dirty_t *)b)->key);
+}
+
+/* Writes one cached value if it changed. */
+static int
+s_flush_one(node_figx_t *f, const char *key, node_figx_val_t *v)
+{
+    int rc = VOCFED_OK;
+    if (node_figx_is_counter(key) && v->cur != v->base)
+        rc = store_txn_counter_set(f->txn, key, strlen(key), v->cur);
+    else if (!node_figx_is_counter(key) && v->blob_dirty)
+        rc = store_txn_blob_set(f->txn, key, strlen(key), v->blob.data,
+                                v->blob.len);
+    v->base = v->cur;
+    v->blob_dirty = false;
+    return rc;
+}
+
+/* The changed values are written in key order: each page of the
+ * figures database is then touched once, and LMDB's dirty list grows in
+ * order (issue 11). */
 int
 node_figx_flush(node_figx_t *f)
 {
-    for (node_figx_val_t *v = zhashx_first(f->vals); v;
-         v = zhashx_next(f->vals)) {
-        const char *key = zhashx_cursor(f->vals);
-        int rc = VOCFED_OK;
-        if (node_figx_is_counter(key) && v->cur != v->base)
-            rc = store_txn_counter_set(f->txn, key, strlen(key), v->cur);
-        else if (!node_figx_is_counter(key) && v->blob_dirty)
-            rc = store_txn_blob_set(f->txn, key, strlen(key), v->blob.data,
-                                    v->blob.len);
-        if (rc)
-            return rc;
-        v->base = v->cur;
-        v->blob_dirty = false;
+    size_t n = 0, cap = node_figx_map_size(f->vals);
+    s_dirty_t *d = malloc((cap ? cap : 1) * sizeof *d);
+    if (!d)
+        return VOCFED_ENOMEM;
+    for (size_t i = 0; i < cap; i++) {
+        const char *key;
+        node_figx_val_t *v = node_figx_map_at(f->vals, i, &key);
+        if (v->cur != v->base || v->blob_dirty)
+            d[n++] = (s_dirty_t){key, v};
     }
-    return VOCFED_OK;
+    qsort(d, n, sizeof *d, s_dirty_cmp);
+    int rc = VOCFED_OK;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = s_flush_one(f, d[i].key, d[i].v);
+    free(d);
+    return rc;
 }
 
 /* ---- lists ----------------------------------------------------------------

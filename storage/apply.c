@@ -17,7 +17,7 @@
  *                     only if the log gives the same there
  *   'a' | authno u32  u64: the last seq of that author applied (a run
  *                     may be applied in parts) */
-#include "storage/log_internal.h"
+#include "storage/apply_i.h"
 
 #include <czmq.h>
 #include <inttypes.h>
@@ -100,12 +100,14 @@ typedef struct {
     char id[PROTO_ID_MAX + 1]; /* the author of the run */
     uint32_t authno;           /* its number */
     uint64_t to;               /* the run's last seq */
-    uint64_t last;             /* the last seq of it applied */
+    uint64_t last;             /* the last seq of it gathered */
     uint64_t failed;           /* the seq the hook refused, 0 none */
+    store_i_chunk_t chunk;     /* the entries gathered */
 } s_apply_t;
 
+/* Gathers one entry of the run into the chunk. */
 static int
-s_apply_entry(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
+s_gather_entry(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
 {
     s_apply_t *a = ctx;
     proto_entry_t e;
@@ -113,13 +115,9 @@ s_apply_entry(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
         return STORE_I_END;
     if (seq != a->last + 1 || proto_entry_decode(data, len, &e) != VOCFED_OK)
         return VOCFED_ECORRUPT;
-    store_t *self = a->self;
-    bool skip = self->skip_seq == seq && self->skip_authno == a->authno;
-    int rc = store_i_apply(self, a->t, a->authno, a->id, &e, seq, !skip);
-    if (rc) {
-        a->failed = seq;
+    int rc = store_i_chunk_add(&a->chunk, a->authno, a->id, seq, &e);
+    if (rc)
         return rc;
-    }
     a->last = seq;
     a->budget--;
     a->done++;
@@ -127,9 +125,10 @@ s_apply_entry(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
 }
 
 /* One arrival: the seqs of its run not yet applied, as far as the
- * budget goes. */
+ * budget goes, into the chunk; the author's applied seq moves with it
+ * (the same transaction applies the chunk, or none of it stays). */
 static int
-s_apply_row(void *ctx, const MDB_val *key, const MDB_val *d)
+s_gather_row(void *ctx, const MDB_val *key, const MDB_val *d)
 {
     s_apply_t *a = ctx;
     store_t *self = a->self;
@@ -149,7 +148,7 @@ s_apply_row(void *ctx, const MDB_val *key, const MDB_val *d)
     if (a->last < a->to) {
         if ((rc = store_i_author_id(a->t->log, self, a->authno, a->id)) ||
             (rc = store_i_scan_entries(self, a->t->log, a->authno, a->last + 1,
-                                       s_apply_entry, a)) ||
+                                       s_gather_entry, a)) ||
             (rc = s_set_applied_seq(self, a->t->txn, a->authno, a->last)))
             return rc;
         if (a->last < a->to)
@@ -249,8 +248,19 @@ s_apply_run(store_t *self, s_apply_t *a)
         (rc = self->hook.begin(self->hook.ctx, a->t)))
         return rc;
     store_i_be64(k, a->point + 1);
-    rc =
-        store_i_scan(a->t->log, self->arrivals, k, sizeof k, 0, s_apply_row, a);
+    store_i_chunk_reset(&a->chunk);
+    rc = store_i_scan(a->t->log, self->arrivals, k, sizeof k, 0, s_gather_row,
+                      a);
+    if (rc == MDB_SUCCESS) {
+        size_t bad;
+        rc = store_i_chunk_apply(self, a->t, &a->chunk, &bad);
+        if (rc && bad != SIZE_MAX) {
+            const store_i_chunk_entry_t *x = &a->chunk.e[bad];
+            a->failed = x->seq;
+            a->authno = a->chunk.ids[x->author].authno;
+            memcpy(a->id, a->chunk.ids[x->author].id, sizeof a->id);
+        }
+    }
     if (rc == MDB_SUCCESS && self->has_hook && self->hook.end)
         rc = self->hook.end(self->hook.ctx, a->t);
     if (rc == MDB_SUCCESS)
@@ -279,6 +289,28 @@ s_apply_txn(store_t *self, MDB_txn *dtxn, void *ctx)
     return rc;
 }
 
+bool
+store_i_skipped(const store_t *self, uint32_t authno, uint64_t seq)
+{
+    for (size_t i = 0; i < self->nskips; i++)
+        if (self->skips[i].seq == seq && self->skips[i].authno == authno)
+            return true;
+    return false;
+}
+
+/* Leaves the entry the hook refused out of the hook from now on. */
+static int
+s_skip(store_t *self, uint32_t authno, uint64_t seq)
+{
+    void *p = realloc(self->skips, (self->nskips + 1) * sizeof *self->skips);
+    if (!p)
+        return VOCFED_ENOMEM;
+    self->skips = p;
+    self->skips[self->nskips].authno = authno;
+    self->skips[self->nskips++].seq = seq;
+    return VOCFED_OK;
+}
+
 /* One apply; *point gets the arrival applied up to, *end the log's. */
 static int
 s_apply(store_t *self, size_t max_entries, size_t *done, uint64_t *point,
@@ -286,20 +318,22 @@ s_apply(store_t *self, size_t max_entries, size_t *done, uint64_t *point,
 {
     s_apply_t a = {.self = self,
                    .budget = max_entries ? max_entries : SIZE_MAX};
+    store_i_chunk_init(&a.chunk);
     int rc = store_i_dwrite(self, s_apply_txn, &a);
     while (rc == VOCFED_EBADRECORD && a.failed &&
-           (a.failed != self->skip_seq || a.authno != self->skip_authno)) {
+           !store_i_skipped(self, a.authno, a.failed)) {
         /* The log holds it already: the record index takes it, the hook
          * (the figures) does not. What was applied in the transaction
          * was rolled back: do it again without that entry's hook. */
         zsys_error("store: %s: apply: author %s seq %" PRIu64
                    " refused by the derived data (%s): applied without it",
                    self->dir, a.id, a.failed, vocfed_strerror(rc));
-        self->skip_authno = a.authno;
-        self->skip_seq = a.failed;
+        if ((rc = s_skip(self, a.authno, a.failed)))
+            break;
         a.failed = 0;
         rc = store_i_dwrite(self, s_apply_txn, &a);
     }
+    store_i_chunk_release(&a.chunk);
     *done = rc == VOCFED_OK ? a.done : 0;
     *point = a.point;
     *end = a.end;
@@ -448,10 +482,12 @@ s_with_txn(store_t *self, MDB_txn *dtxn, void *ctx)
     int rc = store_i_read_begin(self, &t.log);
     if (rc)
         return rc;
+    store_i_chunk_init(&a.chunk);
     if ((rc = s_apply_run(self, &a)) == MDB_SUCCESS) {
         self->htxn = t;
         rc = w->fn(w->ctx, &self->htxn);
     }
+    store_i_chunk_release(&a.chunk);
     mdb_txn_abort(t.log);
     return rc;
 }

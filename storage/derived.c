@@ -18,74 +18,12 @@ store_set_hook(store_t *self, const store_hook_t *hook)
         self->hook = *hook;
 }
 
-/* The body of the entry at seq of authno (borrowed from the log's
- * snapshot), NULL for a del. */
-static int
-s_entry_body(store_t *self, MDB_txn *log, uint32_t authno, uint64_t seq,
-             const uint8_t **body, size_t *len)
-{
-    MDB_val d;
-    proto_entry_t e;
-    int rc = store_i_entry_value(self, log, authno, seq, &d);
-    if (rc)
-        return rc;
-    if (proto_entry_decode((uint8_t *)d.mv_data + PROTO_HASH_LEN,
-                           d.mv_size - PROTO_HASH_LEN, &e) != VOCFED_OK)
-        return VOCFED_ECORRUPT;
-    *body = e.body;
-    *len = e.body_len;
-    return MDB_SUCCESS;
-}
-
 int
 store_i_check(store_t *self, const char *author, const proto_entry_t *e)
 {
     if (!self->has_hook || !self->hook.check)
         return MDB_SUCCESS;
     return self->hook.check(self->hook.ctx, author, e);
-}
-
-int
-store_i_apply(store_t *self, store_txn_t *t, uint32_t authno,
-              const char *author, const proto_entry_t *e, uint64_t seq,
-              bool hook)
-{
-    uint8_t rk[STORE_KEY_RECORD_MAX], sv[8];
-    size_t rlen = store_i_key_record(rk, authno, e->kind, e->kind_len, e->key,
-                                     e->key_len);
-    MDB_val rkey = {rlen, rk}, rval = {8, sv}, old;
-    const uint8_t *old_body = NULL;
-    size_t old_len = 0;
-    int rc;
-    hook = hook && self->has_hook && self->hook.entry;
-    if (hook) {
-        /* The hook needs the record this entry replaces. */
-        rc = mdb_get(t->txn, self->records, &rkey, &old);
-        if (rc == MDB_SUCCESS) {
-            if (old.mv_size != 8)
-                return VOCFED_ECORRUPT;
-            if ((rc = s_entry_body(self, t->log, authno,
-                                   store_i_rd64(old.mv_data), &old_body,
-                                   &old_len)))
-                return rc;
-        } else if (rc != MDB_NOTFOUND) {
-            return rc;
-        }
-    }
-    store_i_be64(sv, seq);
-    if (e->op == PROTO_OP_PUT) {
-        rc = mdb_put(t->txn, self->records, &rkey, &rval, 0);
-    } else {
-        /* A del of an absent record: a replica's (SPEC 8.4), or a local
-         * one the append checked. */
-        rc = mdb_del(t->txn, self->records, &rkey, NULL);
-        if (rc == MDB_NOTFOUND)
-            rc = MDB_SUCCESS;
-    }
-    if (rc || !hook)
-        return rc;
-    /* The log snapshot's bytes live as long as it: no copy needed. */
-    return self->hook.entry(self->hook.ctx, t, author, e, old_body, old_len);
 }
 
 /* ---- the record index ---------------------------------------------------- */

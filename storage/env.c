@@ -676,6 +676,7 @@ store_destroy(store_t **self)
     mdb_env_close((*self)->env);
     mdb_env_close((*self)->denv);
     proto_buf_release(&(*self)->scratch);
+    free((*self)->skips);
     free((*self)->dir);
     free(*self);
     *self = NULL;

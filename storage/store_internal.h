@@ -60,9 +60,11 @@ struct store_t {
     MDB_dbi applied;        /* denv: what is applied (apply.c) */
     size_t dmap_size;       /* current map size of denv in bytes */
     bool async_apply;       /* store_opts_t.async_apply */
-    uint32_t skip_authno;   /* the entry the hook refused (EBADRECORD):
-                               applied without it */
-    uint64_t skip_seq;      /* its seq; 0 none */
+    struct {
+        uint32_t authno;    /* an entry the hook refused (EBADRECORD): */
+        uint64_t seq;       /* applied without it (apply.c) */
+    } *skips;
+    size_t nskips;          /* how many */
     char *dir;              /* the folder (statfs and log lines) */
     uint64_t full_log_ms;   /* monotonic ms when "storage full" may be
                                logged again */
@@ -119,12 +121,6 @@ int store_i_status(int rc);
 int store_i_derived_ready(const store_t *self);
 
 /* ---- the applier (apply.c) -------------------------------------------- */
-
-/* Applies one entry to the derived data in t (t->txn a write of denv):
- * the record index, and when hook the hook's entry callback. */
-int store_i_apply(store_t *self, store_txn_t *t, uint32_t authno,
-                  const char *author, const proto_entry_t *e, uint64_t seq,
-                  bool hook);
 
 /* The hook's check of a new entry in the log's write (0 without one). */
 int store_i_check(store_t *self, const char *author, const proto_entry_t *e);

@@ -1,0 +1,195 @@
+/* vocfed: the figures' working set map (see figures_map.h). */
+#include "node/figures_map.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S_PAGE_BITS 12
+#define S_PAGE (1u << S_PAGE_BITS) /* values per page */
+
+typedef struct {
+    node_figx_val_t v; /* the value */
+    uint64_t hash;     /* its key's hash */
+    size_t koff;       /* its key in the arena */
+} s_slot_t;
+
+struct node_figx_map {
+    s_slot_t **pages;   /* values, in the order added */
+    size_t npages;      /* pages allocated */
+    size_t n;           /* values in use */
+    size_t nused_ever;  /* values whose blob was ever initialised */
+    uint32_t *table;    /* 1 + value index, 0: empty */
+    size_t tcap;        /* table slots (a power of 2) */
+    char *keys;         /* the key arena */
+    size_t kused, kcap; /* used, allocated */
+};
+
+static uint64_t
+s_hash(const char *key, size_t *len)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    const char *p = key;
+    for (; *p; p++)
+        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    *len = (size_t)(p - key);
+    return h ^ (h >> 29);
+}
+
+static s_slot_t *
+s_slot(const node_figx_map_t *self, size_t i)
+{
+    return &self->pages[i >> S_PAGE_BITS][i & (S_PAGE - 1)];
+}
+
+node_figx_map_t *
+node_figx_map_new(void)
+{
+    node_figx_map_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->tcap = 1024;
+    self->table = calloc(self->tcap, sizeof *self->table);
+    if (!self->table) {
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+node_figx_map_destroy(node_figx_map_t **self)
+{
+    if (!self || !*self)
+        return;
+    node_figx_map_t *m = *self;
+    for (size_t i = 0; i < m->nused_ever; i++)
+        proto_buf_release(&s_slot(m, i)->v.blob);
+    for (size_t i = 0; i < m->npages; i++)
+        free(m->pages[i]);
+    free(m->pages);
+    free(m->table);
+    free(m->keys);
+    free(m);
+    *self = NULL;
+}
+
+void
+node_figx_map_reset(node_figx_map_t *self)
+{
+    if (self->n)
+        memset(self->table, 0, self->tcap * sizeof *self->table);
+    self->n = 0;
+    self->kused = 0;
+}
+
+size_t
+node_figx_map_size(const node_figx_map_t *self)
+{
+    return self->n;
+}
+
+static bool
+s_eq(const node_figx_map_t *self, const s_slot_t *s, uint64_t h,
+     const char *key, size_t len)
+{
+    return s->hash == h && !memcmp(self->keys + s->koff, key, len + 1);
+}
+
+node_figx_val_t *
+node_figx_map_get(node_figx_map_t *self, const char *key)
+{
+    size_t len;
+    uint64_t h = s_hash(key, &len);
+    for (size_t i = h & (self->tcap - 1);; i = (i + 1) & (self->tcap - 1)) {
+        uint32_t x = self->table[i];
+        if (!x)
+            return NULL;
+        s_slot_t *s = s_slot(self, x - 1);
+        if (s_eq(self, s, h, key, len))
+            return &s->v;
+    }
+}
+
+/* Doubles the table and places every value again. */
+static int
+s_grow_table(node_figx_map_t *self)
+{
+    size_t cap = self->tcap * 2;
+    uint32_t *t = calloc(cap, sizeof *t);
+    if (!t)
+        return -1;
+    for (size_t v = 0; v < self->n; v++) {
+        size_t i = s_slot(self, v)->hash & (cap - 1);
+        while (t[i])
+            i = (i + 1) & (cap - 1);
+        t[i] = (uint32_t)v + 1;
+    }
+    free(self->table);
+    self->table = t;
+    self->tcap = cap;
+    return 0;
+}
+
+/* Room for one more value and len + 1 bytes of key. */
+static int
+s_room(node_figx_map_t *self, size_t len)
+{
+    if (self->n >= UINT32_MAX - 1)
+        return -1;
+    if (2 * (self->n + 1) > self->tcap && s_grow_table(self))
+        return -1;
+    if ((self->n >> S_PAGE_BITS) >= self->npages) {
+        s_slot_t **p = realloc(self->pages, (self->npages + 1) * sizeof *p);
+        if (!p)
+            return -1;
+        self->pages = p;
+        if (!(p[self->npages] = malloc(S_PAGE * sizeof **p)))
+            return -1;
+        self->npages++;
+    }
+    if (self->kcap - self->kused < len + 1) {
+        size_t cap = self->kcap ? 2 * self->kcap : 1 << 16;
+        while (cap - self->kused < len + 1)
+            cap *= 2;
+        char *k = realloc(self->keys, cap);
+        if (!k)
+            return -1;
+        self->keys = k;
+        self->kcap = cap;
+    }
+    return 0;
+}
+
+node_figx_val_t *
+node_figx_map_add(node_figx_map_t *self, const char *key)
+{
+    size_t len;
+    uint64_t h = s_hash(key, &len);
+    if (s_room(self, len))
+        return NULL;
+    s_slot_t *s = s_slot(self, self->n);
+    if (self->n == self->nused_ever) {
+        proto_buf_init(&s->v.blob);
+        self->nused_ever++;
+    }
+    proto_buf_t blob = s->v.blob;
+    proto_buf_reset(&blob);
+    s->v = (node_figx_val_t){.blob = blob};
+    s->hash = h;
+    s->koff = self->kused;
+    memcpy(self->keys + self->kused, key, len + 1);
+    self->kused += len + 1;
+    size_t i = h & (self->tcap - 1);
+    while (self->table[i])
+        i = (i + 1) & (self->tcap - 1);
+    self->table[i] = (uint32_t)++self->n;
+    return &s->v;
+}
+
+node_figx_val_t *
+node_figx_map_at(node_figx_map_t *self, size_t i, const char **key)
+{
+    s_slot_t *s = s_slot(self, i);
+    *key = self->keys + s->koff;
+    return &s->v;
+}

@@ -1,0 +1,283 @@
+/* vocfed: one chunk of the applier (SPEC 5.5): the entries of a run of
+ * arrivals, applied to the record index and the hook in four steps so
+ * that every table is walked once, in key order, with one cursor:
+ *
+ *   1. gather  the chunk's entries in arrival order (their bytes stay in
+ *              the log's snapshot: nothing is copied);
+ *   2. read    the record index for each distinct record key, in key
+ *              order: what each entry replaces is either there or the
+ *              entry before it in the chunk with the same key;
+ *   3. hook    the figures see each entry in arrival order, with the body
+ *              it replaces (they keep their own changes in memory and
+ *              write them, sorted, at the end: node/figures_set.c);
+ *   4. write   the record index's final value per key, in key order.
+ *
+ * Nothing is written to the index before step 4, so the reads of step 2
+ * and the figures' reads of step 3 see clean pages. */
+#include "storage/apply_i.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One record key of the chunk, for sorting. */
+typedef struct {
+    const uint8_t *k; /* its bytes (in the chunk's key arena) */
+    uint32_t len;     /* their length */
+    uint32_t i;       /* the entry */
+} s_key_t;
+
+void
+store_i_chunk_init(store_i_chunk_t *c)
+{
+    memset(c, 0, sizeof *c);
+}
+
+void
+store_i_chunk_release(store_i_chunk_t *c)
+{
+    free(c->e);
+    free(c->keys);
+    free(c->ids);
+    memset(c, 0, sizeof *c);
+}
+
+void
+store_i_chunk_reset(store_i_chunk_t *c)
+{
+    c->n = 0;
+    c->kused = 0;
+    c->nids = 0;
+}
+
+/* The chunk's number for author (authno, id): the last one if it is the
+ * same, else a new one. */
+static int
+s_author(store_i_chunk_t *c, uint32_t authno, const char *id, uint32_t *out)
+{
+    if (c->nids && c->ids[c->nids - 1].authno == authno) {
+        *out = (uint32_t)c->nids - 1;
+        return MDB_SUCCESS;
+    }
+    if (c->nids == c->idcap) {
+        size_t cap = c->idcap ? 2 * c->idcap : 64;
+        void *p = realloc(c->ids, cap * sizeof *c->ids);
+        if (!p)
+            return VOCFED_ENOMEM;
+        c->ids = p;
+        c->idcap = cap;
+    }
+    c->ids[c->nids].authno = authno;
+    memcpy(c->ids[c->nids].id, id, sizeof c->ids[c->nids].id);
+    *out = (uint32_t)c->nids++;
+    return MDB_SUCCESS;
+}
+
+static int
+s_grow(store_i_chunk_t *c, size_t klen)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 4096;
+        void *p = realloc(c->e, cap * sizeof *c->e);
+        if (!p)
+            return VOCFED_ENOMEM;
+        c->e = p;
+        c->cap = cap;
+    }
+    if (c->kcap - c->kused < klen) {
+        size_t cap = c->kcap ? 2 * c->kcap : 1 << 20;
+        while (cap - c->kused < klen)
+            cap *= 2;
+        void *p = realloc(c->keys, cap);
+        if (!p)
+            return VOCFED_ENOMEM;
+        c->keys = p;
+        c->kcap = cap;
+    }
+    return MDB_SUCCESS;
+}
+
+int
+store_i_chunk_add(store_i_chunk_t *c, uint32_t authno, const char *id,
+                  uint64_t seq, const proto_entry_t *e)
+{
+    uint8_t k[STORE_KEY_RECORD_MAX];
+    size_t klen =
+        store_i_key_record(k, authno, e->kind, e->kind_len, e->key, e->key_len);
+    uint32_t a;
+    int rc = s_author(c, authno, id, &a);
+    if (rc || (rc = s_grow(c, klen)))
+        return rc;
+    store_i_chunk_entry_t *x = &c->e[c->n++];
+    memset(x, 0, sizeof *x);
+    x->author = a;
+    x->seq = seq;
+    x->e = *e;
+    x->koff = c->kused;
+    x->klen = (uint32_t)klen;
+    memcpy(c->keys + c->kused, k, klen);
+    c->kused += klen;
+    return MDB_SUCCESS;
+}
+
+static int
+s_key_cmp(const void *a, const void *b)
+{
+    const s_key_t *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int d = memcmp(x->k, y->k, n);
+    if (d)
+        return d;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The chunk's keys sorted (by key, then arrival). */
+static s_key_t *
+s_sorted(const store_i_chunk_t *c)
+{
+    s_key_t *v = malloc((c->n ? c->n : 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < c->n; i++)
+        v[i] = (s_key_t){c->keys + c->e[i].koff, c->e[i].klen, (uint32_t)i};
+    qsort(v, c->n, sizeof *v, s_key_cmp);
+    return v;
+}
+
+static bool
+s_same_key(const s_key_t *a, const s_key_t *b)
+{
+    return a->len == b->len && memcmp(a->k, b->k, a->len) == 0;
+}
+
+/* Step 2: what each entry replaces. The first entry of a key replaces
+ * what the index holds (old_seq, 0: nothing); a later one the entry
+ * before it in the chunk (prev). */
+static int
+s_read_index(store_t *self, MDB_txn *txn, store_i_chunk_t *c, const s_key_t *v)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->records, &cur);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < c->n && !rc; i++) {
+        store_i_chunk_entry_t *x = &c->e[v[i].i];
+        if (i > 0 && s_same_key(&v[i - 1], &v[i])) {
+            x->prev = v[i - 1].i + 1;
+            continue;
+        }
+        MDB_val key = {v[i].len, (void *)v[i].k}, d;
+        rc = mdb_cursor_get(cur, &key, &d, MDB_SET_KEY);
+        if (rc == MDB_NOTFOUND) {
+            rc = MDB_SUCCESS;
+        } else if (rc == MDB_SUCCESS) {
+            if (d.mv_size != 8)
+                rc = VOCFED_ECORRUPT;
+            else
+                x->old_seq = store_i_rd64(d.mv_data);
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+/* Step 4: the last entry of each key decides the index. */
+static int
+s_write_index(store_t *self, MDB_txn *txn, const store_i_chunk_t *c,
+              const s_key_t *v)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->records, &cur);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < c->n && !rc; i++) {
+        if (i + 1 < c->n && s_same_key(&v[i], &v[i + 1]))
+            continue;
+        const store_i_chunk_entry_t *x = &c->e[v[i].i];
+        MDB_val key = {v[i].len, (void *)v[i].k}, d;
+        if (x->e.op == PROTO_OP_PUT) {
+            uint8_t sv[8];
+            store_i_be64(sv, x->seq);
+            d = (MDB_val){8, sv};
+            rc = mdb_cursor_put(cur, &key, &d, 0);
+        } else if ((rc = mdb_cursor_get(cur, &key, &d, MDB_SET)) ==
+                   MDB_SUCCESS) {
+            rc = mdb_cursor_del(cur, 0);
+        } else if (rc == MDB_NOTFOUND) {
+            rc = MDB_SUCCESS; /* a del of an absent record (SPEC 8.4) */
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+/* The body entry x replaces (NULL: none). */
+static int
+s_old_body(store_t *self, MDB_txn *log, const store_i_chunk_t *c,
+           const store_i_chunk_entry_t *x, const uint8_t **body, size_t *len)
+{
+    *body = NULL;
+    *len = 0;
+    if (x->prev) {
+        const proto_entry_t *p = &c->e[x->prev - 1].e;
+        if (p->op == PROTO_OP_PUT) {
+            *body = p->body;
+            *len = p->body_len;
+        }
+        return MDB_SUCCESS;
+    }
+    if (!x->old_seq)
+        return MDB_SUCCESS;
+    MDB_val d;
+    proto_entry_t e;
+    int rc = store_i_entry_value(self, log, c->ids[x->author].authno,
+                                 x->old_seq, &d);
+    if (rc)
+        return rc;
+    if (proto_entry_decode((uint8_t *)d.mv_data + PROTO_HASH_LEN,
+                           d.mv_size - PROTO_HASH_LEN, &e) != VOCFED_OK)
+        return VOCFED_ECORRUPT;
+    *body = e.body;
+    *len = e.body_len;
+    return MDB_SUCCESS;
+}
+
+/* Step 3: the hook, in arrival order. *failed gets the entry it refused. */
+static int
+s_hook(store_t *self, store_txn_t *t, const store_i_chunk_t *c, size_t *failed)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const store_i_chunk_entry_t *x = &c->e[i];
+        uint32_t authno = c->ids[x->author].authno;
+        if (store_i_skipped(self, authno, x->seq))
+            continue;
+        const uint8_t *old;
+        size_t olen;
+        int rc = s_old_body(self, t->log, c, x, &old, &olen);
+        if (rc == MDB_SUCCESS)
+            rc = self->hook.entry(self->hook.ctx, t, c->ids[x->author].id,
+                                  &x->e, old, olen);
+        if (rc) {
+            *failed = i;
+            return rc;
+        }
+    }
+    return MDB_SUCCESS;
+}
+
+int
+store_i_chunk_apply(store_t *self, store_txn_t *t, store_i_chunk_t *c,
+                    size_t *failed)
+{
+    bool hook = self->has_hook && self->hook.entry;
+    s_key_t *v = s_sorted(c);
+    int rc = v ? MDB_SUCCESS : VOCFED_ENOMEM;
+    *failed = SIZE_MAX;
+    if (!rc && hook && (rc = s_read_index(self, t->txn, c, v)) == MDB_SUCCESS)
+        rc = s_hook(self, t, c, failed);
+    if (!rc)
+        rc = s_write_index(self, t->txn, c, v);
+    free(v);
+    return rc;
+}
