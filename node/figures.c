@@ -191,11 +191,9 @@ static int
 s_compare_counter(void *ctx, const void *key, size_t len, int64_t value)
 {
     s_job_t *j = ctx;
-    char k[600], a[32], b[32];
-    if (len >= sizeof k)
+    char k[NODE_FIGX_KEY_MAX], a[32], b[32];
+    if (node_figx_key_text(key, len, k, sizeof k))
         return VOCFED_ECORRUPT;
-    memcpy(k, key, len);
-    k[len] = 0;
     node_figx_val_t *v = node_figx_map_get(j->f->vals, k);
     j->seen++;
     if (v && v->cur == value)
@@ -211,11 +209,9 @@ s_compare_blob(void *ctx, const void *key, size_t klen, const uint8_t *data,
                size_t len)
 {
     s_job_t *j = ctx;
-    char k[600];
-    if (klen >= sizeof k)
+    char k[NODE_FIGX_KEY_MAX];
+    if (node_figx_key_text(key, klen, k, sizeof k))
         return VOCFED_ECORRUPT;
-    memcpy(k, key, klen);
-    k[klen] = 0;
     node_figx_val_t *v = node_figx_map_get(j->f->vals, k);
     j->seen++;
     if (v && v->blob.len == len && !memcmp(v->blob.data, data, len))
@@ -320,6 +316,7 @@ typedef struct {
     void *ctx;               /* its context */
     node_figx_claims_t c;    /* one identity's claims */
     node_fig_claim_t *out;   /* one unit's, as handed over */
+    size_t klen;             /* the length of the h| key scanned for */
 } s_conflicts_t;
 
 /* Hands over each contested unit of one identity's claims. */
@@ -353,11 +350,12 @@ s_conflict_row(void *ctx, const void *key, size_t klen, const uint8_t *data,
                size_t len)
 {
     s_conflicts_t *s = ctx;
-    char identity[PROTO_KEY_MAX + PROTO_ID_MAX + 32];
-    if (klen < 2 || klen - 2 >= sizeof identity)
+    char k[NODE_FIGX_KEY_MAX];
+    if (klen != s->klen)
+        return VOCFED_OK; /* another identity that begins with this one */
+    if (klen < 2 || node_figx_key_text(key, klen, k, sizeof k))
         return VOCFED_ECORRUPT;
-    memcpy(identity, (const char *)key + 2, klen - 2);
-    identity[klen - 2] = 0;
+    const char *identity = k + 2;
     int rc = node_figx_claims_decode(data, len, &s->c);
     return rc ? rc : s_conflict_units(s, identity);
 }
@@ -367,28 +365,29 @@ static int
 s_contested_id(void *ctx, const void *key, size_t len, int64_t value)
 {
     zlist_t *ids = ctx;
-    char k[PROTO_KEY_MAX + PROTO_ID_MAX + 40];
+    char k[NODE_FIGX_KEY_MAX];
     if (value <= 0)
         return VOCFED_OK;
-    if (len < 2 || len >= sizeof k)
+    if (len < 2 || node_figx_key_text(key, len, k, sizeof k))
         return VOCFED_ECORRUPT;
-    memcpy(k, "h|", 2);
-    memcpy(k + 2, (const char *)key + 2, len - 2);
-    k[len] = 0;
+    k[0] = 'h';
     return zlist_append(ids, k) ? VOCFED_ENOMEM : VOCFED_OK;
 }
 
 int
 node_figures_conflicts(store_t *st, node_fig_conflict_fn fn, void *ctx)
 {
-    s_conflicts_t s = {fn, ctx, {0}, NULL};
+    s_conflicts_t s = {fn, ctx, {0}, NULL, 0};
     zlist_t *ids = zlist_new();
     if (!ids)
         return VOCFED_ENOMEM;
     zlist_autofree(ids);
     int rc = store_scan_counters(st, NULL, "x|", 2, s_contested_id, ids);
-    for (const char *k = zlist_first(ids); k && !rc; k = zlist_next(ids))
-        rc = store_scan_blobs(st, k, strlen(k), s_conflict_row, &s);
+    for (const char *k = zlist_first(ids); k && !rc; k = zlist_next(ids)) {
+        uint8_t dk[NODE_FIGX_KEY_MAX];
+        s.klen = node_figx_key_disk(k, dk);
+        rc = store_scan_blobs(st, dk, s.klen, s_conflict_row, &s);
+    }
     zlist_destroy(&ids);
     free(s.c.c);
     free(s.out);

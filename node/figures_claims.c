@@ -347,7 +347,8 @@ node_figx_change(node_figx_t *f, const char *member, const char *identity,
     int rc;
     node_fig_cat(key, sizeof key, "i|", member, "|", identity, NULL);
     node_figx_val_t *v = node_figx_val(f, key, false, &rc);
-    if (!v || (rc = node_figx_list_decode(&v->blob, member, f->old_list, &no)))
+    if (!v || (rc = node_figx_list_decode(&v->blob, member, identity,
+                                          f->old_list, &no)))
         return rc;
     if (no == 0 && n == 0)
         return VOCFED_OK;
@@ -368,5 +369,5 @@ node_figx_change(node_figx_t *f, const char *member, const char *identity,
                               f->units_new, un)))
         return rc;
     v->blob_dirty = true;
-    return node_figx_list_encode(f->new_list, nn, &v->blob);
+    return node_figx_list_encode(f->new_list, nn, identity, &v->blob);
 }

@@ -90,6 +90,18 @@ int node_figx_add(node_figx_t *f, const char *key, int64_t delta) VOCFED_WUR;
 /* Writes every changed value to the transaction (rebuild writes all). */
 int node_figx_flush(node_figx_t *f) VOCFED_WUR;
 
+/* The stored form of a working-set key (SPEC 12.2): a person's
+ * identity "p:<64 hex>" at its end becomes NODE_FIGX_PSEUDO and 32
+ * bytes. Returns its length (out: NODE_FIGX_KEY_MAX bytes). */
+#define NODE_FIGX_PSEUDO 0x01
+#define NODE_FIGX_KEY_MAX 600
+size_t node_figx_key_disk(const char *key, uint8_t out[NODE_FIGX_KEY_MAX]);
+
+/* A stored key (len bytes) back into text (out, cap bytes).
+ * VOCFED_ECORRUPT when it is malformed or does not fit. */
+int node_figx_key_text(const void *k, size_t len, char *out,
+                       size_t cap) VOCFED_WUR;
+
 /* Whether key names a counter (else a blob). */
 bool node_figx_is_counter(const char *key);
 
@@ -121,14 +133,16 @@ int node_figx_exclude(node_figx_t *f, const char *member) VOCFED_WUR;
 int node_figx_excluded(node_figx_t *f, const char *member,
                        bool *yes) VOCFED_WUR;
 
-/* Member's list (blob b) into items (NODE_FIGX_LIST_MAX), each tagged
- * with member; *n gets their number. VOCFED_ECORRUPT for a bad blob. */
+/* Member's list (blob b) about identity into items
+ * (NODE_FIGX_LIST_MAX), each tagged with member; *n gets their number.
+ * VOCFED_ECORRUPT for a bad blob. */
 int node_figx_list_decode(const proto_buf_t *b, const char *member,
-                          node_fig_item_t *items, size_t *n) VOCFED_WUR;
+                          const char *identity, node_fig_item_t *items,
+                          size_t *n) VOCFED_WUR;
 
-/* Items (n) into a list blob b (replaced). */
+/* Items (n) about identity into a list blob b (replaced). */
 int node_figx_list_encode(const node_fig_item_t *items, size_t n,
-                          proto_buf_t *b) VOCFED_WUR;
+                          const char *identity, proto_buf_t *b) VOCFED_WUR;
 
 /* Claims into a claims blob b (replaced). */
 int node_figx_claims_encode(const node_figx_claims_t *c,

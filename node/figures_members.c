@@ -171,13 +171,11 @@ static int
 s_list_row(void *ctx, const void *key, size_t len, int64_t value)
 {
     s_lists_t *l = ctx;
-    char id[PROTO_KEY_MAX + PROTO_ID_MAX + 40];
+    char k[NODE_FIGX_KEY_MAX];
     (void)value;
-    if (len <= l->plen || len - l->plen >= sizeof id)
+    if (len <= l->plen || node_figx_key_text(key, len, k, sizeof k))
         return VOCFED_ECORRUPT;
-    memcpy(id, (const char *)key + l->plen, len - l->plen);
-    id[len - l->plen] = 0;
-    return zlist_append(l->ids, id) ? VOCFED_ENOMEM : VOCFED_OK;
+    return zlist_append(l->ids, k + l->plen) ? VOCFED_ENOMEM : VOCFED_OK;
 }
 
 static int

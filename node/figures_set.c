@@ -60,6 +60,78 @@ node_figx_is_counter(const char *key)
     return key[0] == 'f' || key[0] == 'H' || key[0] == 'x' || key[0] == 'e';
 }
 
+/* ---- keys as stored (SPEC 12.2) ------------------------------------------
+ * A person's identity "p:<64 hex>" ends the h|, x| and i|<member>| keys;
+ * stored, it is NODE_FIGX_PSEUDO and its 32 bytes (a member id and the
+ * other identities are printable, so the byte cannot be anything
+ * else). */
+
+static int
+s_hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
+}
+
+/* Where the identity of key begins (0: key has none). */
+static size_t
+s_identity_at(const char *key, size_t len)
+{
+    if (len > 2 && (key[0] == 'h' || key[0] == 'x') && key[1] == '|')
+        return 2;
+    if (len > 2 && key[0] == 'i' && key[1] == '|') {
+        const char *bar = memchr(key + 2, '|', len - 2);
+        return bar ? (size_t)(bar - key) + 1 : 0;
+    }
+    return 0;
+}
+
+size_t
+node_figx_key_disk(const char *key, uint8_t out[NODE_FIGX_KEY_MAX])
+{
+    size_t len = strnlen(key, NODE_FIGX_KEY_MAX);
+    size_t at = s_identity_at(key, len);
+    bool pseudo = at && len - at == 66 && key[at] == 'p' && key[at + 1] == ':';
+    for (size_t i = at + 2; pseudo && i < len; i++)
+        pseudo = s_hexval(key[i]) >= 0;
+    if (!pseudo) {
+        memcpy(out, key, len);
+        return len;
+    }
+    memcpy(out, key, at);
+    out[at] = NODE_FIGX_PSEUDO;
+    for (size_t i = 0; i < 32; i++)
+        out[at + 1 + i] = (uint8_t)(s_hexval(key[at + 2 + 2 * i]) << 4 |
+                                    s_hexval(key[at + 3 + 2 * i]));
+    return at + 33;
+}
+
+int
+node_figx_key_text(const void *k, size_t len, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *b = k;
+    const uint8_t *p = memchr(b, NODE_FIGX_PSEUDO, len);
+    size_t at = p ? (size_t)(p - b) : len;
+    if (p && len - at != 33)
+        return VOCFED_ECORRUPT;
+    if (at + (p ? 66 : 0) >= cap)
+        return VOCFED_ECORRUPT;
+    memcpy(out, b, at);
+    if (p) {
+        out[at] = 'p';
+        out[at + 1] = ':';
+        for (size_t i = 0; i < 32; i++) {
+            out[at + 2 + 2 * i] = hex[b[at + 1 + i] >> 4];
+            out[at + 3 + 2 * i] = hex[b[at + 1 + i] & 15];
+        }
+        at += 66;
+    }
+    out[at] = 0;
+    return VOCFED_OK;
+}
+
 node_figx_val_t *
 node_figx_val(node_figx_t *f, const char *key, bool counter, int *rc)
 {
@@ -72,10 +144,12 @@ node_figx_val(node_figx_t *f, const char *key, bool counter, int *rc)
         return NULL;
     }
     if (!f->memory_only && f->txn) {
+        uint8_t k[NODE_FIGX_KEY_MAX];
+        size_t kl = node_figx_key_disk(key, k);
         if (counter)
-            *rc = store_txn_counter_get(f->txn, key, strlen(key), &v->base);
-        else if ((*rc = store_txn_blob_get(f->txn, key, strlen(key),
-                                           &v->blob)) == VOCFED_ENOTFOUND)
+            *rc = store_txn_counter_get(f->txn, k, kl, &v->base);
+        else if ((*rc = store_txn_blob_get(f->txn, k, kl, &v->blob)) ==
+                 VOCFED_ENOTFOUND)
             *rc = VOCFED_OK;
     }
     if (*rc)
@@ -113,11 +187,12 @@ static int
 s_flush_one(node_figx_t *f, const char *key, node_figx_val_t *v)
 {
     int rc = VOCFED_OK;
+    uint8_t k[NODE_FIGX_KEY_MAX];
+    size_t kl = node_figx_key_disk(key, k);
     if (node_figx_is_counter(key) && v->cur != v->base)
-        rc = store_txn_counter_set(f->txn, key, strlen(key), v->cur);
+        rc = store_txn_counter_set(f->txn, k, kl, v->cur);
     else if (!node_figx_is_counter(key) && v->blob_dirty)
-        rc = store_txn_blob_set(f->txn, key, strlen(key), v->blob.data,
-                                v->blob.len);
+        rc = store_txn_blob_set(f->txn, k, kl, v->blob.data, v->blob.len);
     v->base = v->cur;
     v->blob_dirty = false;
     return rc;
@@ -194,9 +269,40 @@ s_put_str(proto_buf_t *b, const char *s, int lb)
     return rc ? rc : proto_buf_append(b, s, l);
 }
 
+/* A list item's record (kind/key) as stored: a key that begins with
+ * the identity's pseudo_id has it as one NODE_FIGX_PSEUDO byte (SPEC
+ * 12.2). */
+static void
+s_rec_pack(const char *rec, const char *identity, char *out, size_t cap)
+{
+    const char *slash = strchr(rec, '/');
+    if (slash && !strncmp(identity, "p:", 2) && strlen(identity) == 66 &&
+        !strncmp(slash + 1, identity + 2, 64)) {
+        snprintf(out, cap, "%.*s%c%s", (int)(slash - rec + 1), rec,
+                 NODE_FIGX_PSEUDO, slash + 65);
+        return;
+    }
+    snprintf(out, cap, "%s", rec);
+}
+
+static int
+s_rec_unpack(char *rec, size_t cap, const char *identity)
+{
+    char *mark = strchr(rec, NODE_FIGX_PSEUDO), rest[PROTO_KEY_MAX + 2];
+    if (!mark)
+        return VOCFED_OK;
+    if (strncmp(identity, "p:", 2) || strlen(identity) != 66 || mark == rec ||
+        mark[-1] != '/')
+        return VOCFED_ECORRUPT;
+    snprintf(rest, sizeof rest, "%s", mark + 1);
+    size_t at = (size_t)(mark - rec);
+    int n = snprintf(mark, cap - at, "%s%s", identity + 2, rest);
+    return n < 0 || (size_t)n >= cap - at ? VOCFED_ECORRUPT : VOCFED_OK;
+}
+
 int
 node_figx_list_decode(const proto_buf_t *b, const char *member,
-                      node_fig_item_t *items, size_t *n)
+                      const char *identity, node_fig_item_t *items, size_t *n)
 {
     size_t off = 0;
     *n = 0;
@@ -212,7 +318,9 @@ node_figx_list_decode(const proto_buf_t *b, const char *member,
         if (it->fig >= NODE_C_COUNT ||
             (rc = s_get_str(b->data, b->len, &off, 2, it->payee,
                             sizeof it->payee)) ||
-            (rc = s_get_str(b->data, b->len, &off, 2, it->rec, sizeof it->rec)))
+            (rc = s_get_str(b->data, b->len, &off, 2, it->rec,
+                            sizeof it->rec)) ||
+            (rc = s_rec_unpack(it->rec, sizeof it->rec, identity)))
             return VOCFED_ECORRUPT;
         snprintf(it->member, sizeof it->member, "%s", member);
     }
@@ -220,10 +328,13 @@ node_figx_list_decode(const proto_buf_t *b, const char *member,
 }
 
 int
-node_figx_list_encode(const node_fig_item_t *items, size_t n, proto_buf_t *b)
+node_figx_list_encode(const node_fig_item_t *items, size_t n,
+                      const char *identity, proto_buf_t *b)
 {
     proto_buf_reset(b);
     for (size_t i = 0; i < n; i++) {
+        char rec[sizeof items[i].rec];
+        s_rec_pack(items[i].rec, identity, rec, sizeof rec);
         uint8_t h[11];
         h[0] = items[i].fig;
         s_be(h + 1, items[i].year, 2);
@@ -231,7 +342,7 @@ node_figx_list_encode(const node_fig_item_t *items, size_t n, proto_buf_t *b)
         int rc;
         if ((rc = proto_buf_append(b, h, sizeof h)) ||
             (rc = s_put_str(b, items[i].payee, 2)) ||
-            (rc = s_put_str(b, items[i].rec, 2)))
+            (rc = s_put_str(b, rec, 2)))
             return rc;
     }
     return VOCFED_OK;

@@ -15,6 +15,7 @@
  *   "t"               that arrival's row and its author's tree root at
  *                     the run's last seq: derived data is of this log
  *                     only if the log gives the same there
+ *   "v"               u64: the layout of the derived data (S_FORMAT)
  *   'a' | authno u32  u64: the last seq of that author applied (a run
  *                     may be applied in parts) */
 #include "storage/apply_i.h"
@@ -25,6 +26,11 @@
 
 #define S_CHUNK 65536 /* entries per transaction of store_catch_up */
 #define S_ARRIVAL_LEN 20
+/* The derived layout (SPEC 5.5). Derived data of another layout is
+ * dropped and applied again from the logs: 2 = pseudo_ids as 32 bytes
+ * in the record index and the figures' keys, list items without the
+ * pseudo_id again. */
+#define S_FORMAT 2
 
 /* ---- the point reached ------------------------------------------------- */
 
@@ -187,10 +193,16 @@ s_same(store_t *self, MDB_txn *dtxn, MDB_txn *log, uint64_t point, bool *same)
 {
     MDB_val key = {1, "t"}, mine;
     uint8_t theirs[S_ARRIVAL_LEN + PROTO_HASH_LEN];
+    uint64_t format;
     *same = true;
     if (point == 0)
         return MDB_SUCCESS;
-    int rc = mdb_get(dtxn, self->applied, &key, &mine);
+    int rc = s_get_u64(self, dtxn, "v", 1, &format);
+    if (rc || format != S_FORMAT) {
+        *same = false; /* an older layout: applied again */
+        return rc;
+    }
+    rc = mdb_get(dtxn, self->applied, &key, &mine);
     int lrc = s_arrival(self, log, point, theirs);
     if ((rc && rc != MDB_NOTFOUND) || (lrc && lrc != MDB_NOTFOUND))
         return rc ? rc : lrc;
@@ -208,7 +220,8 @@ s_same_log(store_t *self, s_apply_t *a)
     int rc = s_same(self, a->t->txn, a->t->log, a->point, &same);
     if (rc || same)
         return rc;
-    zsys_warning("store: %s: the derived data is not of this log (applied "
+    zsys_warning("store: %s: the derived data is not of this log or of an "
+                 "older layout (applied "
                  "up to arrival %" PRIu64 "): applied again from the logs",
                  self->dir, a->point);
     a->point = 0;
@@ -225,7 +238,8 @@ s_put_point(store_t *self, s_apply_t *a)
     uint8_t t[S_ARRIVAL_LEN + PROTO_HASH_LEN];
     MDB_val key = {1, "t"}, d = {sizeof t, t};
     int rc = s_put_u64(self, a->t->txn, "n", 1, a->point);
-    if (rc || a->point == 0)
+    if (rc || a->point == 0 ||
+        (rc = s_put_u64(self, a->t->txn, "v", 1, S_FORMAT)))
         return rc;
     if ((rc = s_arrival(self, a->t->log, a->point, t)))
         return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;

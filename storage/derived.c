@@ -56,15 +56,16 @@ s_record_row(void *ctx, const MDB_val *key, const MDB_val *d)
     s_record_t r;
     const char *name = (const char *)key->mv_data + 4;
     size_t nlen = key->mv_size - 4, klen = strnlen(name, nlen);
-    if (klen >= nlen || klen > PROTO_KIND_MAX ||
-        nlen - klen - 1 > PROTO_KEY_MAX || d->mv_size != 8)
+    if (klen >= nlen || klen > PROTO_KIND_MAX || d->mv_size != 8)
         return VOCFED_ECORRUPT;
     memcpy(r.kind, name, klen);
     r.kind[klen] = 0;
-    memcpy(r.key, name + klen + 1, nlen - klen - 1);
-    r.key[nlen - klen - 1] = 0;
+    int rc = store_i_key_record_text((const uint8_t *)name + klen + 1,
+                                     nlen - klen - 1, r.key, sizeof r.key);
+    if (rc)
+        return rc;
     r.seq = store_i_rd64(d->mv_data);
-    int rc = store_i_entry_value(s->self, s->log, s->authno, r.seq, &r.entry);
+    rc = store_i_entry_value(s->self, s->log, s->authno, r.seq, &r.entry);
     return rc ? rc : (s->stop = s->fn(s->ctx, &r));
 }
 

@@ -72,16 +72,68 @@ store_i_key_cp(uint8_t k[STORE_KEY_CP_LEN], uint32_t a, uint64_t size)
     store_i_be64(k + 4, size);
 }
 
+static int
+s_hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
+}
+
+/* Whether key begins with a pseudo_id (64 lowercase hex digits) that
+ * ends there or at a ':'. */
+static bool
+s_pseudo_prefix(const char *key, size_t len)
+{
+    if (len < 64 || (len > 64 && key[64] != ':'))
+        return false;
+    for (size_t i = 0; i < 64; i++)
+        if (s_hexval(key[i]) < 0)
+            return false;
+    return true;
+}
+
 size_t
 store_i_key_record(uint8_t k[STORE_KEY_RECORD_MAX], uint32_t a,
                    const char *kind, size_t kind_len, const char *key,
                    size_t key_len)
 {
+    size_t off = 5 + kind_len;
     store_i_be32(k, a);
     memcpy(k + 4, kind, kind_len);
     k[4 + kind_len] = 0;
-    memcpy(k + 5 + kind_len, key, key_len);
-    return 5 + kind_len + key_len;
+    if (s_pseudo_prefix(key, key_len)) {
+        /* SPEC 5.1: a pseudo_id as its 32 bytes after a 0x01 (a key is
+         * printable, so it never begins with one). */
+        k[off++] = STORE_KEY_PSEUDO;
+        for (size_t i = 0; i < 32; i++)
+            k[off++] =
+                (uint8_t)(s_hexval(key[2 * i]) << 4 | s_hexval(key[2 * i + 1]));
+        key += 64;
+        key_len -= 64;
+    }
+    memcpy(k + off, key, key_len);
+    return off + key_len;
+}
+
+int
+store_i_key_record_text(const uint8_t *k, size_t len, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0, i = 0;
+    if (len && k[0] == STORE_KEY_PSEUDO) {
+        if (len < 33 || cap < 65)
+            return VOCFED_ECORRUPT;
+        for (i = 1; i < 33; i++) {
+            out[o++] = hex[k[i] >> 4];
+            out[o++] = hex[k[i] & 15];
+        }
+    }
+    if (len - i >= cap - o)
+        return VOCFED_ECORRUPT;
+    memcpy(out + o, k + i, len - i);
+    out[o + len - i] = 0;
+    return MDB_SUCCESS;
 }
 
 size_t

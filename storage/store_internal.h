@@ -37,33 +37,33 @@ typedef struct {
 } store_i_run_t;
 
 struct store_t {
-    MDB_env *env;           /* the log's environment (data.mdb) */
-    MDB_dbi meta;           /* name -> short string */
-    MDB_dbi authors;        /* 'i' id -> authno; 'n' authno -> pk | id */
-    MDB_dbi entries;        /* authno | seq -> leaf hash | entry bytes */
-    MDB_dbi nodes;          /* authno | level | index -> 32-byte hash */
-    MDB_dbi checkpoints;    /* authno | size -> signed checkpoint */
-    MDB_dbi peers;          /* peer | author -> cursor, receipt (issue 3) */
-    MDB_dbi roster;         /* member id -> key and state (issue 3) */
-    MDB_dbi evidence;       /* author | n -> conflicting checkpoints */
-    MDB_dbi pending;        /* authno -> covering checkpoint + range proof */
-    MDB_dbi alarms;         /* time | n -> alarm record */
-    MDB_dbi arrivals;       /* n -> authno | from | to (arrivals.c) */
-    bool has_arrivals;      /* arrivals is open (always, once open) */
-    store_i_run_t run;      /* the run of entries this write has applied
-                               and not yet noted in arrivals */
-    size_t map_size;        /* current map size of env in bytes */
-    MDB_env *denv;          /* the derived environment (derived.mdb,
-                               SPEC 5.1), applied behind the log */
-    MDB_dbi records;        /* denv: authno | kind 0x00 key -> seq u64 */
-    MDB_dbi figures;        /* denv: figure id | breakdown -> value */
-    MDB_dbi applied;        /* denv: what is applied (apply.c) */
-    size_t dmap_size;       /* current map size of denv in bytes */
-    bool async_apply;       /* store_opts_t.async_apply */
+    MDB_env *env;        /* the log's environment (data.mdb) */
+    MDB_dbi meta;        /* name -> short string */
+    MDB_dbi authors;     /* 'i' id -> authno; 'n' authno -> pk | id */
+    MDB_dbi entries;     /* authno | seq -> leaf hash | entry bytes */
+    MDB_dbi nodes;       /* authno | level | index -> 32-byte hash */
+    MDB_dbi checkpoints; /* authno | size -> signed checkpoint */
+    MDB_dbi peers;       /* peer | author -> cursor, receipt (issue 3) */
+    MDB_dbi roster;      /* member id -> key and state (issue 3) */
+    MDB_dbi evidence;    /* author | n -> conflicting checkpoints */
+    MDB_dbi pending;     /* authno -> covering checkpoint + range proof */
+    MDB_dbi alarms;      /* time | n -> alarm record */
+    MDB_dbi arrivals;    /* n -> authno | from | to (arrivals.c) */
+    bool has_arrivals;   /* arrivals is open (always, once open) */
+    store_i_run_t run;   /* the run of entries this write has applied
+                            and not yet noted in arrivals */
+    size_t map_size;     /* current map size of env in bytes */
+    MDB_env *denv;       /* the derived environment (derived.mdb,
+                            SPEC 5.1), applied behind the log */
+    MDB_dbi records;     /* denv: authno | kind 0x00 key -> seq u64 */
+    MDB_dbi figures;     /* denv: figure id | breakdown -> value */
+    MDB_dbi applied;     /* denv: what is applied (apply.c) */
+    size_t dmap_size;    /* current map size of denv in bytes */
+    bool async_apply;    /* store_opts_t.async_apply */
     struct {
-        uint32_t authno;    /* an entry the hook refused (EBADRECORD): */
-        uint64_t seq;       /* applied without it (apply.c) */
-    } *skips;
+        uint32_t authno; /* an entry the hook refused (EBADRECORD): */
+        uint64_t seq;    /* applied without it (apply.c) */
+    } * skips;
     size_t nskips;          /* how many */
     char *dir;              /* the folder (statfs and log lines) */
     uint64_t full_log_ms;   /* monotonic ms when "storage full" may be
@@ -97,10 +97,20 @@ void store_i_key_entry(uint8_t k[STORE_KEY_ENTRY_LEN], uint32_t a,
 void store_i_key_node(uint8_t k[STORE_KEY_NODE_LEN], uint32_t a, unsigned level,
                       uint64_t index);
 void store_i_key_cp(uint8_t k[STORE_KEY_CP_LEN], uint32_t a, uint64_t size);
-/* Returns the key length. kind and key must be valid (bounded). */
+/* A record index key: authno | kind | 0x00 | key, where a key that
+ * begins with a pseudo_id has it as STORE_KEY_PSEUDO and its 32 bytes
+ * (SPEC 5.1). Returns the key length. kind and key must be valid
+ * (bounded). */
+#define STORE_KEY_PSEUDO 0x01
 size_t store_i_key_record(uint8_t k[STORE_KEY_RECORD_MAX], uint32_t a,
                           const char *kind, size_t kind_len, const char *key,
                           size_t key_len);
+
+/* The key part of a record index key (what follows kind's 0x00), len
+ * bytes, back into text (out, cap bytes, NUL-terminated).
+ * VOCFED_ECORRUPT when it does not fit or is malformed. */
+int store_i_key_record_text(const uint8_t *k, size_t len, char *out,
+                            size_t cap);
 
 /* tag || id (not NUL-terminated), for keys named by an author or peer:
  * evidence, quarantine, peers, acks. id must be valid. Returns the key

@@ -98,12 +98,15 @@ static int
 s_raw_record_txn(store_t *self, MDB_txn *txn, void *ctx)
 {
     s_raw_ctx_t *r = ctx;
-    uint8_t k[4 + STORE_KEY_RECORD_MAX];
-    if (r->name_len > STORE_KEY_RECORD_MAX - 4)
+    uint8_t k[STORE_KEY_RECORD_MAX];
+    size_t kl = strnlen(r->name, r->name_len);
+    if (kl >= r->name_len || kl > PROTO_KIND_MAX ||
+        r->name_len - kl - 1 > PROTO_KEY_MAX)
         return VOCFED_EINVALID;
-    store_i_be32(k, (uint32_t)r->key);
-    memcpy(k + 4, r->name, r->name_len);
-    MDB_val key = {4 + r->name_len, k};
+    /* Encoded as the index encodes it (SPEC 5.1). */
+    MDB_val key = {store_i_key_record(k, (uint32_t)r->key, r->name, kl,
+                                      r->name + kl + 1, r->name_len - kl - 1),
+                   k};
     if (!r->data)
         return mdb_del(txn, self->records, &key, NULL);
     MDB_val d = {r->len, (void *)r->data};

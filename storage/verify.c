@@ -327,10 +327,11 @@ s_check_cp(s_author_ctx_t *a, const uint8_t pk[PROTO_PUBKEY_LEN],
 /* Compares the stored record index with the one rebuilt from the log. */
 /* One stored index row waiting for its table slot (prefetched). */
 typedef struct {
-    const char *kind; /* kind, then 0x00 and key (borrowed) */
+    const char *kind; /* kind, then 0x00 and key (in name) */
     size_t len;       /* bytes of kind 0x00 key */
-    uint64_t seq;     /* what the row says */
-    uint64_t h[2];    /* hash of the name */
+    char name[PROTO_KIND_MAX + PROTO_KEY_MAX + 2]; /* as text (SPEC 5.1) */
+    uint64_t seq;                                  /* what the row says */
+    uint64_t h[2];                                 /* hash of the name */
 } s_row_t;
 
 /* Checks one stored index row against the rebuilt index. */
@@ -374,11 +375,20 @@ s_index_row(void *ctx, const MDB_val *key, const MDB_val *d)
     int rc;
     if (rows->n >= S_AHEAD && (rc = s_check_row(rows->a, r)))
         return rc;
-    r->kind = (const char *)key->mv_data + 4;
-    r->len = key->mv_size - 4;
+    const char *name = (const char *)key->mv_data + 4;
+    size_t nlen = key->mv_size - 4, kind_len = strnlen(name, nlen), klen = 0;
     r->seq = d->mv_size == 8 ? store_i_rd64(d->mv_data) : 0;
-    size_t kind_len = strnlen(r->kind, r->len);
-    size_t klen = kind_len < r->len ? r->len - kind_len - 1 : 0;
+    if (kind_len > PROTO_KIND_MAX)
+        kind_len = PROTO_KIND_MAX;
+    memcpy(r->name, name, kind_len);
+    r->name[kind_len] = 0;
+    r->kind = r->name;
+    if (kind_len < nlen &&
+        store_i_key_record_text((const uint8_t *)name + kind_len + 1,
+                                nlen - kind_len - 1, r->name + kind_len + 1,
+                                sizeof r->name - kind_len - 1) == MDB_SUCCESS)
+        klen = strlen(r->name + kind_len + 1);
+    r->len = kind_len + (klen ? 1 + klen : 0);
     s_name_hash(r->kind, kind_len, r->kind + kind_len + (klen ? 1 : 0), klen,
                 r->h);
     __builtin_prefetch(&ix->slots[r->h[1] & (ix->cap - 1)], 1);
