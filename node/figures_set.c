@@ -66,12 +66,25 @@ node_figx_is_counter(const char *key)
  * other identities are printable, so the byte cannot be anything
  * else). */
 
-static int
-s_hexval(char c)
+/* 1 + a lowercase hex digit's value, 0 for any other byte. */
+static const uint8_t s_hex[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
+
+/* The 32 bytes of 64 lowercase hex digits at hex into out; false (out
+ * undefined) when they are not that. */
+static bool
+s_unhex32(const char *hex, uint8_t out[32])
 {
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                  : -1;
+    unsigned bad = 0;
+    for (size_t i = 0; i < 32; i++) {
+        unsigned hi = s_hex[(uint8_t)hex[2 * i]];
+        unsigned lo = s_hex[(uint8_t)hex[2 * i + 1]];
+        bad |= (hi == 0) | (lo == 0);
+        out[i] = (uint8_t)((hi - 1) << 4 | ((lo - 1) & 15));
+    }
+    return !bad;
 }
 
 /* Where the identity of key begins (0: key has none). */
@@ -92,19 +105,14 @@ node_figx_key_disk(const char *key, uint8_t out[NODE_FIGX_KEY_MAX])
 {
     size_t len = strnlen(key, NODE_FIGX_KEY_MAX);
     size_t at = s_identity_at(key, len);
-    bool pseudo = at && len - at == 66 && key[at] == 'p' && key[at + 1] == ':';
-    for (size_t i = at + 2; pseudo && i < len; i++)
-        pseudo = s_hexval(key[i]) >= 0;
-    if (!pseudo) {
-        memcpy(out, key, len);
-        return len;
+    if (at && len - at == 66 && key[at] == 'p' && key[at + 1] == ':' &&
+        s_unhex32(key + at + 2, out + at + 1)) {
+        memcpy(out, key, at);
+        out[at] = NODE_FIGX_PSEUDO;
+        return at + 33;
     }
-    memcpy(out, key, at);
-    out[at] = NODE_FIGX_PSEUDO;
-    for (size_t i = 0; i < 32; i++)
-        out[at + 1 + i] = (uint8_t)(s_hexval(key[at + 2 + 2 * i]) << 4 |
-                                    s_hexval(key[at + 3 + 2 * i]));
-    return at + 33;
+    memcpy(out, key, len);
+    return len;
 }
 
 int

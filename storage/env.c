@@ -72,25 +72,25 @@ store_i_key_cp(uint8_t k[STORE_KEY_CP_LEN], uint32_t a, uint64_t size)
     store_i_be64(k + 4, size);
 }
 
-static int
-s_hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                  : -1;
-}
+/* 1 + a lowercase hex digit's value, 0 for any other byte. */
+static const uint8_t s_hex[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
 
-/* Whether key begins with a pseudo_id (64 lowercase hex digits) that
- * ends there or at a ':'. */
+/* The 32 bytes of 64 lowercase hex digits at hex into out; false (out
+ * undefined) when they are not that. */
 static bool
-s_pseudo_prefix(const char *key, size_t len)
+s_unhex32(const char *hex, uint8_t out[32])
 {
-    if (len < 64 || (len > 64 && key[64] != ':'))
-        return false;
-    for (size_t i = 0; i < 64; i++)
-        if (s_hexval(key[i]) < 0)
-            return false;
-    return true;
+    unsigned bad = 0;
+    for (size_t i = 0; i < 32; i++) {
+        unsigned hi = s_hex[(uint8_t)hex[2 * i]];
+        unsigned lo = s_hex[(uint8_t)hex[2 * i + 1]];
+        bad |= (hi == 0) | (lo == 0);
+        out[i] = (uint8_t)((hi - 1) << 4 | ((lo - 1) & 15));
+    }
+    return !bad;
 }
 
 size_t
@@ -102,13 +102,13 @@ store_i_key_record(uint8_t k[STORE_KEY_RECORD_MAX], uint32_t a,
     store_i_be32(k, a);
     memcpy(k + 4, kind, kind_len);
     k[4 + kind_len] = 0;
-    if (s_pseudo_prefix(key, key_len)) {
-        /* SPEC 5.1: a pseudo_id as its 32 bytes after a 0x01 (a key is
-         * printable, so it never begins with one). */
-        k[off++] = STORE_KEY_PSEUDO;
-        for (size_t i = 0; i < 32; i++)
-            k[off++] =
-                (uint8_t)(s_hexval(key[2 * i]) << 4 | s_hexval(key[2 * i + 1]));
+    /* SPEC 5.1: a key that begins with a pseudo_id (64 lowercase hex
+     * digits, then the end or a ':') has it as 0x01 and its 32 bytes (a
+     * key is printable, so it never begins with 0x01). */
+    if (key_len >= 64 && (key_len == 64 || key[64] == ':') &&
+        s_unhex32(key, k + off + 1)) {
+        k[off] = STORE_KEY_PSEUDO;
+        off += 33;
         key += 64;
         key_len -= 64;
     }
