@@ -37,11 +37,11 @@ static const node_config_key_t s_keys[] = {
     {"coordinator", "member", "tcp://HOST:PORT",
      "where the coordinator listens; the member dials it"},
     {"coordinator_key", "member", "64 hex digits",
-     "the coordinator's Ed25519 public key ('vocfed whoami' there)"},
+     "the coordinator's public key ('vocfed whoami' on it)"},
     {"coordinator_id", "member", "node id",
-     "the coordinator's node id (optional: found at the first sync)"},
+     "the coordinator's id (optional: else found by its key)"},
     {"listen", "coordinator", "tcp://HOST:PORT",
-     "where the coordinator listens (HOST '*' or 0.0.0.0: every interface)"},
+     "where to listen (HOST '*': every interface)"},
 };
 static const size_t s_offsets[] = {
     offsetof(node_config_t, coordinator),
@@ -297,7 +297,7 @@ s_config_text(const node_config_t *cfg)
     zconfig_t *root = zconfig_new("root", NULL);
     if (!root || !zconfig_new("node", root))
         goto done;
-    zconfig_set_comment(root, " vocfed node settings (see 'vocfed init "
+    zconfig_set_comment(root, " vocfed node settings (see 'vocfed config "
                               "--help'); written by vocfed");
     const char *const items[][2] = {
         {"node/coordinator", cfg->coordinator},

@@ -189,6 +189,7 @@ enum {
 
 /* The commands (one per tools/cmd_<name>.c). */
 extern const cli_cmd_t cmd_init;
+extern const cli_cmd_t cmd_config;
 extern const cli_cmd_t cmd_whoami;
 extern const cli_cmd_t cmd_put;
 extern const cli_cmd_t cmd_del;
