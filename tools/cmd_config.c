@@ -155,11 +155,11 @@ s_usage_more(FILE *out)
     for (size_t i = 0; i < n; i++)
         fprintf(out, "  %-16s %s, read by a %s node:\n  %-16s %s\n",
                 keys[i].name, keys[i].form, keys[i].role, "", keys[i].help);
-    fputs("\nExit status: 0 ok, 1 get: the key is not set, or the file does "
-          "not check\nout (what is wrong is said; set does not write over "
-          "it), 2 usage error (unknown "
-          "key, a value not of\nits form, a key the node's role does not "
-          "read), 3 environment (no store,\ncannot write the file).\n",
+    fputs("\nExit status: 0 ok, 1 get: the key is not set; or the file does "
+          "not check out\n(what is wrong is said; set does not write over "
+          "it), 2 usage error\n(unknown key, a value not of its form, a key "
+          "the node's role does not\nread), 3 environment (no store, cannot "
+          "write the file).\n",
           out);
 }
 
