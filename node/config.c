@@ -5,6 +5,7 @@
 #include "protocol/entry.h"
 #include "protocol/hash.h"
 
+#include <assert.h>
 #include <czmq.h>
 #include <errno.h>
 #include <stdio.h>
@@ -23,23 +24,6 @@ s_path(const char *dir, const char *suffix, char *path, size_t cap)
     return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : VOCFED_OK;
 }
 
-/* A ZeroMQ endpoint as we accept one: "transport://address", printable
- * ASCII without spaces, quotes, '#' or '$' (which ZPL or a shell would
- * read as something else). The size of the field it sits in keeps it
- * shorter than NODE_ENDPOINT_MAX. */
-static bool
-s_endpoint_valid(const char *s)
-{
-    const char *sep = strstr(s, "://");
-    if (!sep || sep == s || sep[3] == '\0')
-        return false;
-    for (const char *p = s; *p; p++)
-        if (*p <= ' ' || *p > '~' || *p == '"' || *p == '\'' || *p == '#' ||
-            *p == '$')
-            return false;
-    return true;
-}
-
 /* 64 hex digits of an Ed25519 public key. */
 static bool
 s_key_valid(const char *s)
@@ -48,50 +32,177 @@ s_key_valid(const char *s)
     return strlen(s) == S_KEY_HEX && proto_unhex(s, pk, sizeof pk) == 0;
 }
 
-bool
-node_config_valid(const node_config_t *cfg, const char **bad)
+/* The keys: node_config_keys() and where each sits in node_config_t. */
+static const node_config_key_t s_keys[] = {
+    {"coordinator", "member", "tcp://HOST:PORT",
+     "where the coordinator listens; the member dials it"},
+    {"coordinator_key", "member", "64 hex digits",
+     "the coordinator's public key ('vocfed whoami' on it)"},
+    {"coordinator_id", "member", "node id",
+     "the coordinator's id (optional: else found by its key)"},
+    {"listen", "coordinator", "tcp://HOST:PORT",
+     "where to listen (HOST '*': every interface)"},
+};
+static const size_t s_offsets[] = {
+    offsetof(node_config_t, coordinator),
+    offsetof(node_config_t, coordinator_key),
+    offsetof(node_config_t, coordinator_id),
+    offsetof(node_config_t, listen),
+};
+static const size_t s_sizes[] = {
+    sizeof(((node_config_t *)0)->coordinator),
+    sizeof(((node_config_t *)0)->coordinator_key),
+    sizeof(((node_config_t *)0)->coordinator_id),
+    sizeof(((node_config_t *)0)->listen),
+};
+#define S_NKEYS (sizeof s_keys / sizeof s_keys[0])
+
+const node_config_key_t *
+node_config_keys(size_t *n)
 {
-    const char *what = NULL;
-    if (cfg->coordinator[0] && !s_endpoint_valid(cfg->coordinator))
-        what = "coordinator";
-    else if (cfg->coordinator_key[0] && !s_key_valid(cfg->coordinator_key))
-        what = "coordinator_key";
-    else if (cfg->coordinator_id[0] &&
-             !proto_id_valid(cfg->coordinator_id, strlen(cfg->coordinator_id)))
-        what = "coordinator_id";
-    else if (cfg->listen[0] && !s_endpoint_valid(cfg->listen))
-        what = "listen";
-    if (bad)
-        *bad = what;
-    return what == NULL;
+    *n = S_NKEYS;
+    return s_keys;
 }
 
-/* Copies node/name from the tree into out (cap bytes). A value that does
- * not fit is malformed. */
 static int
-s_get(zconfig_t *root, const char *name, char *out, size_t cap)
+s_key_index(const char *key)
 {
-    char path[64];
-    snprintf(path, sizeof path, "node/%s", name);
-    const char *v = zconfig_get(root, path, NULL);
-    if (!v)
-        v = "";
-    int n = snprintf(out, cap, "%s", v);
-    return n < 0 || (size_t)n >= cap ? VOCFED_EMALFORMED : VOCFED_OK;
+    for (size_t i = 0; i < S_NKEYS; i++)
+        if (strcmp(s_keys[i].name, key) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Checks value (not "") as key number i's value. Returns 0 or
+ * VOCFED_EINVALID with why. */
+static int
+s_value_check(size_t i, const char *value, char *why, size_t cap)
+{
+    if (strlen(value) >= s_sizes[i]) {
+        if (why && cap)
+            snprintf(why, cap, "longer than %zu bytes", s_sizes[i] - 1);
+        return VOCFED_EINVALID;
+    }
+    if (s_offsets[i] == offsetof(node_config_t, coordinator))
+        return node_endpoint_check(value, NODE_ENDPOINT_DIAL, NULL, why, cap);
+    if (s_offsets[i] == offsetof(node_config_t, listen))
+        return node_endpoint_check(value, NODE_ENDPOINT_BIND, NULL, why, cap);
+    bool ok = s_offsets[i] == offsetof(node_config_t, coordinator_key)
+                  ? s_key_valid(value)
+                  : proto_id_valid(value, strlen(value));
+    if (!ok && why && cap)
+        snprintf(why, cap, "not %s", s_keys[i].form);
+    return ok ? VOCFED_OK : VOCFED_EINVALID;
+}
+
+const char *
+node_config_get(const node_config_t *cfg, const char *key)
+{
+    int i = s_key_index(key);
+    return i < 0 ? NULL : (const char *)cfg + s_offsets[i];
 }
 
 int
-node_config_parse(const char *text, size_t len, node_config_t *cfg)
+node_config_set(node_config_t *cfg, const char *key, const char *value,
+                char *why, size_t cap)
+{
+    int i = s_key_index(key);
+    if (i < 0)
+        return VOCFED_ENOTFOUND;
+    int rc;
+    if (value[0] && (rc = s_value_check((size_t)i, value, why, cap)))
+        return rc;
+    char *field = (char *)cfg + s_offsets[i];
+    int n = snprintf(field, s_sizes[i], "%s", value);
+    assert(n >= 0 && (size_t)n < s_sizes[i]); /* checked above */
+    (void)n;
+    /* One key, one spelling. */
+    for (char *p = cfg->coordinator_key; *p; p++)
+        if (*p >= 'A' && *p <= 'F')
+            *p = (char)(*p - 'A' + 'a');
+    return VOCFED_OK;
+}
+
+int
+node_config_check(const node_config_t *cfg, const char **bad, char *why,
+                  size_t cap)
+{
+    if (bad)
+        *bad = NULL;
+    for (size_t i = 0; i < S_NKEYS; i++) {
+        const char *v = (const char *)cfg + s_offsets[i];
+        /* A field not NUL-terminated is not a value of its form. */
+        if (!memchr(v, '\0', s_sizes[i]) ||
+            (v[0] && s_value_check(i, v, why, cap))) {
+            if (bad)
+                *bad = s_keys[i].name;
+            return VOCFED_EINVALID;
+        }
+    }
+    return VOCFED_OK;
+}
+
+bool
+node_config_valid(const node_config_t *cfg, const char **bad)
+{
+    return node_config_check(cfg, bad, NULL, 0) == VOCFED_OK;
+}
+
+/* Writes why (if any); returns VOCFED_EMALFORMED. */
+static int
+s_malformed(char *why, size_t cap, const char *what)
+{
+    if (why && cap)
+        snprintf(why, cap, "%s", what);
+    return VOCFED_EMALFORMED;
+}
+
+/* Copies node/<key i> from the tree into cfg. A value that does not fit
+ * is malformed. */
+static int
+s_get(zconfig_t *root, size_t i, node_config_t *cfg, char *why, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof path, "node/%s", s_keys[i].name);
+    const char *v = zconfig_get(root, path, NULL);
+    if (!v)
+        v = "";
+    char *out = (char *)cfg + s_offsets[i];
+    int n = snprintf(out, s_sizes[i], "%s", v);
+    if (n >= 0 && (size_t)n < s_sizes[i])
+        return VOCFED_OK;
+    if (why && cap)
+        snprintf(why, cap, "%s: longer than %zu bytes", s_keys[i].name,
+                 s_sizes[i] - 1);
+    return VOCFED_EMALFORMED;
+}
+
+/* Checks the values read; says which is bad and why. */
+static int
+s_parsed_check(node_config_t *cfg, char *why, size_t cap)
+{
+    const char *bad = NULL;
+    char reason[192] = "";
+    if (node_config_check(cfg, &bad, reason, sizeof reason) == VOCFED_OK)
+        return VOCFED_OK;
+    if (why && cap)
+        snprintf(why, cap, "%s '%s': %s", bad, node_config_get(cfg, bad),
+                 reason);
+    return VOCFED_EMALFORMED;
+}
+
+static int
+s_parse(const char *text, size_t len, node_config_t *cfg, char *why, size_t cap)
 {
     char *copy = NULL;
     zconfig_t *root = NULL;
-    int rc;
+    int rc = VOCFED_OK;
     memset(cfg, 0, sizeof *cfg);
     if (len > S_FILE_MAX)
-        return VOCFED_EMALFORMED;
+        return s_malformed(why, cap, "over 64 KiB");
     /* A NUL would end the text early: what follows would go unread. */
     if (len && memchr(text, '\0', len))
-        return VOCFED_EMALFORMED;
+        return s_malformed(why, cap, "a NUL byte in the text");
     /* zconfig reads a NUL-terminated string. */
     copy = malloc(len + 1);
     if (!copy)
@@ -101,21 +212,15 @@ node_config_parse(const char *text, size_t len, node_config_t *cfg)
     copy[len] = '\0';
     root = zconfig_str_load(copy);
     if (!root) {
-        rc = VOCFED_EMALFORMED;
+        rc = s_malformed(why, cap,
+                         "not ZPL (a 'node' section of "
+                         "'key = \"value\"' lines)");
         goto done;
     }
-    if ((rc = s_get(root, "coordinator", cfg->coordinator,
-                    sizeof cfg->coordinator)) ||
-        (rc = s_get(root, "coordinator_key", cfg->coordinator_key,
-                    sizeof cfg->coordinator_key)) ||
-        (rc = s_get(root, "coordinator_id", cfg->coordinator_id,
-                    sizeof cfg->coordinator_id)) ||
-        (rc = s_get(root, "listen", cfg->listen, sizeof cfg->listen)))
-        goto done;
-    if (!node_config_valid(cfg, NULL)) {
-        rc = VOCFED_EMALFORMED;
-        goto done;
-    }
+    for (size_t i = 0; i < S_NKEYS && rc == VOCFED_OK; i++)
+        rc = s_get(root, i, cfg, why, cap);
+    if (rc == VOCFED_OK)
+        rc = s_parsed_check(cfg, why, cap);
     /* One key, one spelling. */
     for (char *p = cfg->coordinator_key; *p; p++)
         if (*p >= 'A' && *p <= 'F')
@@ -129,7 +234,13 @@ done:
 }
 
 int
-node_config_load(const char *dir, node_config_t *cfg)
+node_config_parse(const char *text, size_t len, node_config_t *cfg)
+{
+    return s_parse(text, len, cfg, NULL, 0);
+}
+
+int
+node_config_load_why(const char *dir, node_config_t *cfg, char *why, size_t cap)
 {
     char path[4096];
     struct stat st;
@@ -147,7 +258,7 @@ node_config_load(const char *dir, node_config_t *cfg)
         return fd == -ENOENT ? VOCFED_OK : fd;
     if ((rc = node_file_check(&st, S_FILE_MAX))) {
         if (rc == VOCFED_ETOOLARGE)
-            rc = VOCFED_EMALFORMED;
+            rc = s_malformed(why, cap, "over 64 KiB");
         goto done;
     }
     text = malloc((size_t)st.st_size + 1);
@@ -159,16 +270,22 @@ node_config_load(const char *dir, node_config_t *cfg)
     if ((rc = node_file_read(fd, text, (size_t)st.st_size + 1, &len)))
         goto done;
     if (len > (size_t)st.st_size) { /* grew while read: too late */
-        rc = VOCFED_EMALFORMED;
+        rc = s_malformed(why, cap, "changed while read");
         goto done;
     }
-    rc = node_config_parse(text, len, cfg);
+    rc = s_parse(text, len, cfg, why, cap);
 done:
     free(text);
     close(fd);
     if (rc)
         memset(cfg, 0, sizeof *cfg);
     return rc;
+}
+
+int
+node_config_load(const char *dir, node_config_t *cfg)
+{
+    return node_config_load_why(dir, cfg, NULL, 0);
 }
 
 /* cfg as the text of a settings file; NULL when out of memory. Free
@@ -180,7 +297,7 @@ s_config_text(const node_config_t *cfg)
     zconfig_t *root = zconfig_new("root", NULL);
     if (!root || !zconfig_new("node", root))
         goto done;
-    zconfig_set_comment(root, " vocfed node settings (see 'vocfed init "
+    zconfig_set_comment(root, " vocfed node settings (see 'vocfed config "
                               "--help'); written by vocfed");
     const char *const items[][2] = {
         {"node/coordinator", cfg->coordinator},

@@ -6,17 +6,19 @@
  *       coordinator_id = "coord"                (its node id)
  *       listen = "tcp://127.0.0.1:7700"         (coordinators: where to bind)
  *
- * Command-line options override the file. */
+ * Command-line options override the file. The keys and what each means
+ * are node_config_keys(); `vocfed config` reads and writes them. */
 #ifndef VOCFED_NODE_CONFIG_H
 #define VOCFED_NODE_CONFIG_H
 
+#include "node/endpoint.h"
 #include "protocol/checkpoint.h"
 #include "protocol/status.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define NODE_CONFIG_FILE "vocfed.cfg"
-#define NODE_ENDPOINT_MAX 256
 
 typedef struct {
     char coordinator[NODE_ENDPOINT_MAX];            /* endpoint, "" if unset */
@@ -38,12 +40,46 @@ int node_config_parse(const char *text, size_t len,
                       node_config_t *cfg) VOCFED_WUR;
 
 /* True when every value of cfg is "" (unset) or of its form: an endpoint
- * is "transport://address" in printable ASCII without spaces, quotes,
- * '#' or '$', shorter than NODE_ENDPOINT_MAX; a key is 64 hex digits; an
- * id is a node id (SPEC 3.2). Otherwise false, with *bad (if not NULL)
- * the name of the first bad value ("coordinator", "coordinator_key",
- * "coordinator_id", "listen"). */
+ * is tcp://HOST:PORT (node_endpoint_check: coordinator dials, listen
+ * binds); a key is 64 hex digits; an id is a node id (SPEC 3.2).
+ * Otherwise false, with *bad (if not NULL) the name of the first bad
+ * value ("coordinator", "coordinator_key", "coordinator_id", "listen"). */
 bool node_config_valid(const node_config_t *cfg, const char **bad);
+
+/* node_config_valid, saying why: returns 0, or VOCFED_EINVALID with *bad
+ * (if not NULL) the first bad key and why (cap bytes, if not NULL) what
+ * is wrong with its value. */
+int node_config_check(const node_config_t *cfg, const char **bad, char *why,
+                      size_t cap) VOCFED_WUR;
+
+/* node_config_load, saying why (cap bytes, if not NULL) when it returns
+ * VOCFED_EMALFORMED: which key is bad and how, or that the file is not
+ * ZPL or too large. */
+int node_config_load_why(const char *dir, node_config_t *cfg, char *why,
+                         size_t cap) VOCFED_WUR;
+
+/* One key of the settings file (the table `vocfed config` and its help
+ * print). */
+typedef struct {
+    const char *name; /* as in the file: "coordinator" */
+    const char *role; /* the node that reads it: "member", "coordinator" */
+    const char *form; /* its form: "tcp://HOST:PORT", "64 hex digits" */
+    const char *help; /* what it is, one line */
+} node_config_key_t;
+
+/* The keys, in file order; *n set to how many. Static, never NULL. */
+const node_config_key_t *node_config_keys(size_t *n);
+
+/* The value of key in cfg ("" when unset), or NULL when there is no
+ * such key. Points into cfg. */
+const char *node_config_get(const node_config_t *cfg, const char *key);
+
+/* Sets key in cfg to value, checked as loading checks it ("" unsets it;
+ * a key's hex digits are kept in lower case). Returns 0,
+ * VOCFED_ENOTFOUND for an unknown key, or VOCFED_EINVALID with why (cap
+ * bytes, if not NULL) what is wrong; cfg is unchanged on error. */
+int node_config_set(node_config_t *cfg, const char *key, const char *value,
+                    char *why, size_t cap) VOCFED_WUR;
 
 /* Writes cfg to DIR/vocfed.cfg atomically (temporary file, fsync,
  * rename), mode 0600; "" values are left out. Returns 0,

@@ -284,6 +284,17 @@ cli_check_id(const cli_t *cli, const char *opt, const char *id)
                            opt, id, PROTO_ID_MAX);
 }
 
+int
+cli_check_endpoint(const cli_t *cli, const char *opt, const char *s,
+                   node_endpoint_use_t use)
+{
+    char why[256];
+    if (node_endpoint_check(s, use, NULL, why, sizeof why) == VOCFED_OK)
+        return CLI_GO_ON;
+    return cli_usage_error(cli, "%s '%s' is not a valid endpoint: %s", opt, s,
+                           why);
+}
+
 /* The roles of DESIGN 6 (member profile), plus the two node roles. */
 static const char *const s_roles[] = {
     "lead",       "backbone",      "consortium",         "enterprise",

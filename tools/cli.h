@@ -14,6 +14,7 @@
 #include "protocol/hash.h"
 #include "protocol/kinds.h"
 #include "protocol/status.h"
+#include "node/endpoint.h"
 #include "node/meta.h"
 #include "node/node.h"
 #include "storage/store.h"
@@ -188,6 +189,7 @@ enum {
 
 /* The commands (one per tools/cmd_<name>.c). */
 extern const cli_cmd_t cmd_init;
+extern const cli_cmd_t cmd_config;
 extern const cli_cmd_t cmd_whoami;
 extern const cli_cmd_t cmd_put;
 extern const cli_cmd_t cmd_del;
@@ -273,6 +275,13 @@ bool cli_parse_u64(const char *s, uint64_t min, uint64_t max,
 /* Checks an author id given on the command line (--author, --id).
  * Returns CLI_GO_ON if valid, else prints and returns CLI_EXIT_USAGE. */
 int cli_check_id(const cli_t *cli, const char *opt, const char *id) VOCFED_WUR;
+
+/* Checks an endpoint given on the command line (opt names it in the
+ * message) with node_endpoint_check. Returns CLI_GO_ON if it is
+ * tcp://HOST:PORT fit for use, else prints why and returns
+ * CLI_EXIT_USAGE. */
+int cli_check_endpoint(const cli_t *cli, const char *opt, const char *s,
+                       node_endpoint_use_t use) VOCFED_WUR;
 
 /* True when role is one of the roles of DESIGN 6 (member profile) or a
  * node role ("member", "coordinator"); the list is in the usage texts of

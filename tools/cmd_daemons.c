@@ -74,12 +74,35 @@ s_check_role(cli_t *cli, bool coordinator)
     return CLI_GO_ON;
 }
 
+/* Reads DIR/vocfed.cfg; a value not of its form is a usage error that
+ * names the key (and 'vocfed config set' to fix it). */
 static int
 s_load_config(const cli_t *cli, node_config_t *cfg)
 {
-    int rc = node_config_load(cli->dir, cfg);
+    char why[320] = "";
+    int rc = node_config_load_why(cli->dir, cfg, why, sizeof why);
+    if (rc == VOCFED_EMALFORMED) {
+        cli_error("%s/%s: %s (see 'vocfed config --help')", cli->dir,
+                  NODE_CONFIG_FILE, why);
+        return CLI_EXIT_USAGE;
+    }
     if (rc)
         return cli_fail(rc, "cannot read %s/%s", cli->dir, NODE_CONFIG_FILE);
+    return CLI_GO_ON;
+}
+
+/* Checks the endpoint options given: before the store is opened. */
+static int
+s_check_endpoints(cli_t *cli, const s_opts_t *o)
+{
+    int rc;
+    if (o->listen && (rc = cli_check_endpoint(cli, "--listen", o->listen,
+                                              NODE_ENDPOINT_BIND)) != CLI_GO_ON)
+        return rc;
+    if (o->coordinator &&
+        (rc = cli_check_endpoint(cli, "--coordinator", o->coordinator,
+                                 NODE_ENDPOINT_DIAL)) != CLI_GO_ON)
+        return rc;
     return CLI_GO_ON;
 }
 
@@ -90,6 +113,7 @@ s_run_coordinator(cli_t *cli, int argc, char **argv)
     node_config_t cfg;
     int rc;
     if ((rc = s_parse(cli, argc, argv, false, &o)) != CLI_GO_ON ||
+        (rc = s_check_endpoints(cli, &o)) != CLI_GO_ON ||
         (rc = s_check_role(cli, true)) != CLI_GO_ON ||
         (rc = s_load_config(cli, &cfg)) != CLI_GO_ON)
         return rc;
@@ -164,6 +188,7 @@ s_member_opts(cli_t *cli, int argc, char **argv, s_opts_t *o,
 {
     int rc;
     if ((rc = s_parse(cli, argc, argv, true, o)) != CLI_GO_ON ||
+        (rc = s_check_endpoints(cli, o)) != CLI_GO_ON ||
         (rc = s_check_role(cli, false)) != CLI_GO_ON ||
         (rc = s_load_config(cli, cfg)) != CLI_GO_ON)
         return rc;

@@ -194,6 +194,13 @@ s_check_settings(const cli_t *cli, s_opts_t *o, const char **role)
         return cli_usage_error(cli, "--coordinator-id needs --coordinator "
                                     "ENDPOINT and --coordinator-key HEX");
 
+    if ((o->endpoint &&
+         (rc = cli_check_endpoint(cli, "--coordinator", o->endpoint,
+                                  NODE_ENDPOINT_DIAL)) != CLI_GO_ON) ||
+        (o->listen &&
+         (rc = cli_check_endpoint(cli, "--listen", o->listen,
+                                  NODE_ENDPOINT_BIND)) != CLI_GO_ON))
+        return rc;
     node_config_t *cfg = &o->cfg;
     memset(cfg, 0, sizeof *cfg);
     if (o->endpoint) {
@@ -209,20 +216,12 @@ s_check_settings(const cli_t *cli, s_opts_t *o, const char **role)
             snprintf(cfg->coordinator_id, sizeof cfg->coordinator_id, "%s",
                      o->coord_id);
     }
-    int n1 = snprintf(cfg->coordinator, sizeof cfg->coordinator, "%s",
-                      o->endpoint ? o->endpoint : "");
-    int n2 = snprintf(cfg->listen, sizeof cfg->listen, "%s",
-                      o->listen ? o->listen : "");
-    if ((o->endpoint && (n1 <= 0 || (size_t)n1 >= sizeof cfg->coordinator)) ||
-        (o->listen && (n2 <= 0 || (size_t)n2 >= sizeof cfg->listen)) ||
-        !node_config_valid(cfg, NULL))
-        return cli_usage_error(
-            cli,
-            "%s '%s' is not an endpoint (transport://address, e.g. "
-            "tcp://192.0.2.7:7700; printable ASCII without spaces, quotes, "
-            "'#' or '$'; 1 to %d bytes)",
-            o->endpoint ? "--coordinator" : "--listen",
-            o->endpoint ? o->endpoint : o->listen, NODE_ENDPOINT_MAX - 1);
+    /* Checked above: they fit and are of their form. */
+    snprintf(cfg->coordinator, sizeof cfg->coordinator, "%s",
+             o->endpoint ? o->endpoint : "");
+    snprintf(cfg->listen, sizeof cfg->listen, "%s", o->listen ? o->listen : "");
+    if (!node_config_valid(cfg, NULL))
+        return cli_usage_error(cli, "the settings do not check out");
     o->write_cfg = o->endpoint || o->listen;
     return CLI_GO_ON;
 }
@@ -446,7 +445,9 @@ const cli_cmd_t cmd_init = {
         "with 'vocfed\n"
         "put'); --listen is written into DIR/vocfed.cfg. Settings "
         "already in\n"
-        "DIR/vocfed.cfg that no option names are kept.\n"
+        "DIR/vocfed.cfg that no option names are kept; 'vocfed config' "
+        "changes them\n"
+        "later.\n"
         "\n"
         "Options:\n"
         "  --id ID       node id: a-z or 0-9, then also '_', '.', '-'; at "

@@ -81,7 +81,8 @@ s_import(cli_t *cli, const char *file, bool replace, bool json)
      * reverse; with the key it could test guesses of ID numbers. */
     if (node_is_coordinator(node)) {
         cli_error("%s is the coordinator: the coordinator must never hold "
-                  "the group linkage key (DESIGN 11); import it at the "
+                  "the group linkage key (with it, it could test guesses of ID "
+                  "numbers); import it at the "
                   "members",
                   node_id(node));
         return CLI_EXIT_USAGE;
@@ -172,7 +173,7 @@ const cli_cmd_t cmd_linkage_key = {
         "nobody without\n"
         "the key can tell who it is. Every member holds the same key; the "
         "coordinator\n"
-        "never does (DESIGN 11).\n"
+        "never does (with it, it could test guesses of ID numbers).\n"
         "\n"
         "generate prints a new random 32-byte key as 64 hex digits and "
         "nothing else.\n"

@@ -1,5 +1,6 @@
 /* vocfed: the command's entry point; dispatches to tools/cmd_<name>.c
  * (DESIGN 8). */
+#include "node/log.h"
 #include "tools/cli.h"
 
 #include <czmq.h>
@@ -10,10 +11,10 @@
 #include <string.h>
 
 static const cli_cmd_t *const s_cmds[] = {
-    &cmd_init,        &cmd_whoami,      &cmd_put,    &cmd_del,
-    &cmd_get,         &cmd_log,         &cmd_verify, &cmd_members,
-    &cmd_coordinator, &cmd_node,        &cmd_sync,   &cmd_status,
-    &cmd_import,      &cmd_linkage_key, &cmd_report, &cmd_demo,
+    &cmd_init, &cmd_whoami, &cmd_put,     &cmd_del,         &cmd_get,
+    &cmd_log,  &cmd_verify, &cmd_members, &cmd_coordinator, &cmd_node,
+    &cmd_sync, &cmd_status, &cmd_import,  &cmd_linkage_key, &cmd_report,
+    &cmd_demo, &cmd_config,
 };
 
 static void
@@ -125,15 +126,18 @@ s_run(int argc, char **argv)
 
 /* czmq logs to stdout unless told otherwise, and stdout carries results
  * that scripts parse (--json): send log lines (e.g. the store's "map
- * grown") to stderr. Setting the stream starts czmq; keep the default
- * SIGINT/SIGTERM action while doing so, since no command here polls
- * zsys_interrupted (unless the user's environment says otherwise). */
+ * grown") to stderr, dated in UTC or left to the journal (node/log.h).
+ * Setting the stream starts czmq; keep the default SIGINT/SIGTERM action
+ * while doing so, since no command here polls zsys_interrupted (unless
+ * the user's environment says otherwise). */
 static void
 s_logging(void)
 {
     if (setenv("ZSYS_SIGHANDLER", "false", 0) != 0)
         return;
-    zsys_set_logstream(stderr);
+    if (node_log_init() != 0)
+        cli_error("log lines keep czmq's local-time dates: cannot make the "
+                  "log stream");
 }
 
 int
