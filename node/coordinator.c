@@ -259,6 +259,22 @@ s_on_batch(s_coord_t *c, node_session_t *s, const proto_msg_t *mm,
 
 /* ---- the other messages ------------------------------------------------- */
 
+/* What the member says it holds of its own log, kept when it changes:
+ * the report's "behind" counts what it holds and we do not (SPEC 12.3). */
+static void
+s_said(s_coord_t *c, node_session_t *s, const proto_msg_heads_t *h)
+{
+    proto_head_t mine;
+    uint64_t now = proto_mono_ms();
+    if (node_heads_find(h, s->id, &mine) != VOCFED_OK || mine.size == s->said ||
+        now - s->said_ms < S_PERSIST_MS)
+        return; /* a member changing it in a loop costs one write a second */
+    store_said_t said = {mine.size, proto_now_ms()};
+    s->said_ms = now;
+    if (store_peer_said_set(c->st, s->id, s->id, &said) == VOCFED_OK)
+        s->said = mine.size;
+}
+
 static void
 s_on_hello(s_coord_t *c, node_session_t *s, const proto_msg_heads_t *h)
 {
@@ -272,6 +288,7 @@ s_on_hello(s_coord_t *c, node_session_t *s, const proto_msg_heads_t *h)
      * not flood the log. */
     if (node_alarm_due(&s->hello_log, c->interval_ms))
         zsys_info("coordinator: hello member=%s", s->id);
+    s_said(c, s, h);
     s_heads(c, s);
 }
 
@@ -350,6 +367,7 @@ s_on_ping(s_coord_t *c, node_session_t *s, const proto_msg_heads_t *h)
     if (!s->daemon)
         s->dirty = true;
     s->daemon = true;
+    s_said(c, s, h);
     s_heads(c, s);
 }
 

@@ -83,11 +83,14 @@ typedef struct {
                                             once a batch is stored again */
     bool dirty;                          /* state to persist */
     /* Its live connection (SPEC 10.2): one per member. */
-    uint64_t conn; /* its number given by ZAP, 0 before the first message */
-    int fd;        /* its socket in libzmq while open, else -1 */
-    bool daemon;   /* the live connection sent heads: a daemon's heartbeat
-                      (`vocfed sync` never does, SPEC 10.3) */
-    bool shown;    /* connected, as last written to the store */
+    uint64_t conn;    /* its number given by ZAP, 0 before the first message */
+    int fd;           /* its socket in libzmq while open, else -1 */
+    bool daemon;      /* the live connection sent heads: a daemon's heartbeat
+                         (`vocfed sync` never does, SPEC 10.3) */
+    bool shown;       /* connected, as last written to the store */
+    uint64_t said;    /* the size of its log it said it holds, as last
+                         written to the store (SPEC 12.3); 0 before */
+    uint64_t said_ms; /* when (monotonic): at most one write a second */
 } node_session_t;
 
 /* Where a message came from, against the member's live connection. */

@@ -100,6 +100,56 @@ store_peer_ack_get(store_t *self, const char *peer, const char *author,
     return store_i_read(self, s_get_txn, &g);
 }
 
+/* ---- what a peer said it holds ------------------------------------------ */
+
+/* 'h' || peer 0x00 author -> size u64, time u64. */
+static size_t
+s_key_said(uint8_t *k, const char *peer, const char *author)
+{
+    size_t n = store_i_key_tagged(k, 'h', peer);
+    k[n++] = 0;
+    size_t alen = strlen(author);
+    memcpy(k + n, author, alen);
+    return n + alen;
+}
+
+int
+store_peer_said_set(store_t *self, const char *peer, const char *author,
+                    const store_said_t *said)
+{
+    if (!proto_id_valid(peer, strlen(peer)) ||
+        !proto_id_valid(author, strlen(author)))
+        return VOCFED_EINVALID;
+    uint8_t k[2 * PROTO_ID_MAX + 2], v[16];
+    store_i_be64(v, said->size);
+    store_i_be64(v + 8, said->time_ms);
+    s_put_t p = {{s_key_said(k, peer, author), k}, {sizeof v, v}};
+    return store_i_write(self, s_put_txn, &p);
+}
+
+static int
+s_said_decode(const MDB_val *d, void *out)
+{
+    store_said_t *said = out;
+    if (d->mv_size != 16)
+        return VOCFED_ECORRUPT;
+    said->size = store_i_rd64(d->mv_data);
+    said->time_ms = store_i_rd64((const uint8_t *)d->mv_data + 8);
+    return VOCFED_OK;
+}
+
+int
+store_peer_said_get(store_t *self, const char *peer, const char *author,
+                    store_said_t *out)
+{
+    if (!proto_id_valid(peer, strlen(peer)) ||
+        !proto_id_valid(author, strlen(author)))
+        return VOCFED_ENOTFOUND;
+    uint8_t k[2 * PROTO_ID_MAX + 2];
+    s_get_t g = {{s_key_said(k, peer, author), k}, s_said_decode, out};
+    return store_i_read(self, s_get_txn, &g);
+}
+
 /* A peer's state (SPEC 5.1): link u8 (bit 0 connected, bit 1 the
  * session was a one-shot `vocfed sync`), then u64s: pid, last contact,
  * refused, malformed, too_large, replayed, seq_gaps, flooded, unread,

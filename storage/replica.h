@@ -213,6 +213,22 @@ int store_peer_ack(store_t *self, const char *peer, const char *author,
 int store_peer_ack_get(store_t *self, const char *peer, const char *author,
                        store_ack_t *out) VOCFED_WUR;
 
+/* What a peer last said it holds of one log (its hello or heads, SPEC
+ * 8.2), kept by the coordinator so that the report can tell a member's
+ * entries it never received (SPEC 12.3). */
+typedef struct {
+    uint64_t size;    /* entries the peer said it holds */
+    uint64_t time_ms; /* when it said so (this node's clock) */
+} store_said_t;
+
+/* Records what peer said it holds of author's log. */
+int store_peer_said_set(store_t *self, const char *peer, const char *author,
+                        const store_said_t *said) VOCFED_WUR;
+
+/* Reads it; VOCFED_ENOTFOUND if the peer never said. */
+int store_peer_said_get(store_t *self, const char *peer, const char *author,
+                        store_said_t *out) VOCFED_WUR;
+
 /* Replaces a peer's connection state. */
 int store_peer_set(store_t *self, const store_peer_t *peer) VOCFED_WUR;
 

@@ -11,7 +11,10 @@
  *    0 once `members activate` clears it.
  * 4. A wrong coordinator key and a key not on the roster: at most one
  *    log line per back-off step (2 s, 4 s, ...), the cause in the
- *    member's status; with the right key the alarm clears. */
+ *    member's status; with the right key the alarm clears.
+ * 5. "Behind" in the report: a receipt missing for the coordinator's log
+ *    or entries the member said it holds and the coordinator lacks. */
+#include "storage/replica.h"
 #include "tests/harness.h"
 
 #include <signal.h>
@@ -315,6 +318,94 @@ test_wrong_key(void **state)
     net->passed = true;
 }
 
+/* The report at the coordinator, parsed. */
+static json_t *
+s_report(th_net_t *net)
+{
+    th_run_t r = th_net_run(
+        net, TH_ARGS("--dir", net->coord.dir, "report", "--format", "json"));
+    assert_int_equal(r.status, 0);
+    json_t *j = th_json(r.out);
+    th_run_free(&r);
+    return j;
+}
+
+/* Member id in the report is behind (or not) as want. */
+typedef struct {
+    th_net_t *net;    /* the network */
+    const char *id;   /* the member */
+    bool want;        /* behind or not */
+    bool receipt;     /* receipt_missing seen */
+    long long unsent; /* unsent seen */
+} s_behind_t;
+
+static bool
+s_behind_is(void *ctx)
+{
+    s_behind_t *b = ctx;
+    json_t *j = s_report(b->net);
+    json_t *m = th_jget(j, "members", b->id, NULL);
+    bool behind = json_is_true(json_object_get(m, "behind"));
+    b->receipt = json_is_true(json_object_get(m, "receipt_missing"));
+    b->unsent = th_jint(m, "unsent", NULL);
+    assert_true(th_jint(m, "signed_age_s", NULL) >= 0);
+    json_decref(j);
+    return behind == b->want;
+}
+
+static void
+s_wait_behind(s_behind_t *b, bool want)
+{
+    b->want = want;
+    if (!th_wait(s_behind_is, b, S_DEADLINE_MS))
+        fail_msg("member %s is%s behind (receipt missing %d, unsent %lld)",
+                 b->id, want ? " not" : "", b->receipt, b->unsent);
+}
+
+/* Behind means entries the coordinator lacks or a missing receipt, not
+ * time since the last signed entry (SPEC 12.3). */
+static void
+test_behind(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "monthly", true);
+    th_node_t *late = th_net_member(net, "late", false);
+    th_coord_start(net);
+    th_put_student(net, m, "s1", NULL);
+    th_run_t r = th_sync(net, m, 30);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+    s_behind_t b = {.net = net, .id = m->id};
+    s_wait_behind(&b, false);
+    assert_int_equal(b.unsent, 0);
+    /* The coordinator's log grows (a roster entry): until the member
+     * acknowledges it, it is behind. */
+    th_net_expect(
+        net, 0,
+        TH_ARGS("--dir", net->coord.dir, "members", "add", late->id, late->pk));
+    s_wait_behind(&b, true);
+    assert_true(b.receipt);
+    assert_int_equal(b.unsent, 0);
+    r = th_sync(net, m, 30);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+    s_wait_behind(&b, false);
+    /* It said (hello, heartbeat) it holds five more than arrived. */
+    assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
+    store_t *st;
+    store_head_t h;
+    assert_int_equal(store_open(net->coord.dir, NULL, &st), VOCFED_OK);
+    assert_int_equal(store_head(st, m->id, &h), VOCFED_OK);
+    store_said_t said = {h.size + 5, 1};
+    assert_int_equal(store_peer_said_set(st, m->id, m->id, &said), VOCFED_OK);
+    store_destroy(&st);
+    s_wait_behind(&b, true);
+    assert_false(b.receipt);
+    assert_int_equal(b.unsent, 5);
+    net->passed = true;
+}
+
 int
 main(void)
 {
@@ -326,6 +417,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_alarm_clears, th_net_setup,
                                         th_net_teardown),
         cmocka_unit_test_setup_teardown(test_wrong_key, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_behind, th_net_setup,
                                         th_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
