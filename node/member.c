@@ -80,6 +80,8 @@ struct node_member_daemon_t {
     uint64_t coord_head;             /* coordinator's own log, per heads */
     bool pulling;                    /* a pull is on its way */
     uint64_t last_rx_ms;             /* last message from the coordinator */
+    uint64_t last_rx_mono;           /* the same, monotonic (silences are
+                                        timed on it: the clock may jump) */
     uint64_t refused;                /* refusals either way */
     int refusal;                     /* first refusal (once mode) */
     bool refused_at_transport;       /* the handshake failed */
@@ -203,18 +205,21 @@ static void
 s_link_failed(node_member_daemon_t *m, const char *cause, uint64_t next_ms)
 {
     bool same = strcmp(cause, m->cause) == 0;
+    char next[48] = "";
+    if (next_ms) /* 0: no next try (`vocfed sync` stops here) */
+        snprintf(next, sizeof next, "; next try in %" PRIu64 " s",
+                 (next_ms + 999) / 1000);
     snprintf(m->cause, sizeof m->cause, "%s", cause);
     if (same) {
-        zsys_warning("member: cannot connect to %s: %s; next try in %" PRIu64
-                     " s",
-                     m->o->coordinator, cause, (next_ms + 999) / 1000);
+        zsys_warning("member: cannot connect to %s: %s%s", m->o->coordinator,
+                     cause, next);
         return;
     }
     node_alarm(m->st, NULL, 0,
                &(node_alarm_t){NODE_ALARM_ERROR, "connection", s_peer_name(m),
                                NULL, 0, cause},
-               "member: cannot connect to %s: %s; next try in %" PRIu64 " s",
-               m->o->coordinator, cause, (next_ms + 999) / 1000);
+               "member: cannot connect to %s: %s%s", m->o->coordinator, cause,
+               next);
 }
 
 /* The session is level with the coordinator: the link works, and what
@@ -560,6 +565,7 @@ s_on_message(node_member_daemon_t *m)
     zframe_t *f = zmsg_first(msg);
     proto_msg_t mm;
     m->last_rx_ms = proto_now_ms();
+    m->last_rx_mono = proto_mono_ms();
     m->dirty = true;
     if (!f || zmsg_size(msg) != 1 ||
         proto_msg_decode(zframe_data(f), zframe_size(f), &mm) != VOCFED_OK) {
@@ -641,7 +647,7 @@ s_handshake_failed(node_member_daemon_t *m, const char *event,
     uint64_t delay = s_backoff_next(m);
     (void)zsock_disconnect(m->dealer, "%s", m->o->coordinator);
     m->redial_timer = zloop_timer(m->loop, delay, 1, s_redial, m);
-    s_link_failed(m, cause, delay);
+    s_link_failed(m, cause, m->o->once ? 0 : delay);
 }
 
 static int
@@ -807,7 +813,7 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     node_member_daemon_t *m = arg;
-    uint64_t silent = proto_now_ms() - m->last_rx_ms;
+    uint64_t silent = proto_mono_ms() - m->last_rx_mono;
     if (m->nflight && silent > S_STALL_MS) {
         zsys_info("member: resynchronising with %s: no receipt",
                   s_peer_name(m));
