@@ -4,6 +4,7 @@
 #include "node/daemon.h"
 
 #include <czmq.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -37,4 +38,21 @@ node_alarm(store_t *st, node_alarm_limit_t *limit, uint64_t interval_ms,
         zsys_warning("alarm: cannot store the %s alarm about %s: %s", a->kind,
                      a->peer, vocfed_strerror(rc));
     return true;
+}
+
+uint64_t
+node_alarm_clear(store_t *st, const char *kind, const char *peer,
+                 const char *author, uint64_t upto_seq)
+{
+    uint64_t n = 0;
+    int rc = store_alarm_clear(st, kind, peer, author, upto_seq, &n);
+    if (rc)
+        zsys_warning("alarm: cannot clear the %s alarms about %s: %s", kind,
+                     peer, vocfed_strerror(rc));
+    else if (n)
+        zsys_info("alarm: cleared %" PRIu64 " %s alarm%s about %s%s%s: its "
+                  "cause is gone",
+                  n, kind, n == 1 ? "" : "s", peer, author ? " log " : "",
+                  author ? author : "");
+    return n;
 }

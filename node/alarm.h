@@ -1,10 +1,12 @@
 /* vocfed: raising an alarm an operator must see (SPEC 10.5).
  *
- * One call logs the line, appends the alarm to the store's `alarms`
- * (store_alarm) and, when the caller gives a limit, lets at most one such
- * alarm through per interval: a peer that sends bad data in a loop fills
+ * One call logs the line, appends the alarm, raised, to the store's
+ * `alarms` (store_alarm) and, when the caller gives a limit, lets at most one
+ * such alarm through per interval: a peer that sends bad data in a loop fills
  * neither the log nor the store. The caller owns every limit (one per
- * kind of alarm, per peer where peers must not hide each other). */
+ * kind of alarm, per peer where peers must not hide each other). The
+ * code that raises an alarm also clears it when its cause goes away
+ * (node_alarm_clear; SPEC 10.5 lists which event clears which). */
 #ifndef VOCFED_NODE_ALARM_H
 #define VOCFED_NODE_ALARM_H
 
@@ -47,5 +49,14 @@ bool node_alarm_due(node_alarm_limit_t *limit, uint64_t interval_ms);
 bool node_alarm(store_t *st, node_alarm_limit_t *limit, uint64_t interval_ms,
                 const node_alarm_t *a, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* Clears the raised alarms of kind about peer and author (NULL: none)
+ * once their cause is gone: when every one of them is about a seq at most
+ * upto_seq (UINT64_MAX: any seq), store_alarm_clear. Logs one line when
+ * any was cleared; a store that cannot clear is logged, never fails the
+ * caller. Costs one lookup when nothing is raised. Returns how many were
+ * cleared. */
+uint64_t node_alarm_clear(store_t *st, const char *kind, const char *peer,
+                          const char *author, uint64_t upto_seq);
 
 #endif

@@ -64,8 +64,11 @@ typedef struct {
     proto_buf_t out;              /* scratch for replies */
     bool verbose;                 /* log every batch */
     node_alarm_limit_t full_log;  /* "storage full" logged once an interval */
-    uint64_t interval_ms;         /* abuse: logged once, tolerated
-                                     NODE_ABUSE_TOLERANCE times per interval */
+    node_alarm_limit_t handshake_log; /* failed handshakes: logged once an
+                                         interval, with their count */
+    uint64_t handshakes_failed;       /* since the last such line */
+    uint64_t interval_ms;             /* abuse: logged once, tolerated
+                                         NODE_ABUSE_TOLERANCE times per interval */
     struct {
         zframe_t *payload;             /* the message (owns the bytes) */
         char member[PROTO_ID_MAX + 1]; /* who sent it */
@@ -168,6 +171,8 @@ s_after_batch(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b,
 {
     if (rc == VOCFED_OK) {
         s->full_seq = 0;
+        /* its log got past what was refused (SPEC 10.5) */
+        node_alarm_clear(c->st, "refused", s->id, s->id, res->head.size);
         /* All held already: a replay, or a resend after a lost receipt. */
         if (res->applied == 0 && res->skipped > 0)
             node_session_abuse(c->sessions, s, NODE_ABUSE_REPLAYED);
@@ -254,6 +259,22 @@ s_on_batch(s_coord_t *c, node_session_t *s, const proto_msg_t *mm,
 
 /* ---- the other messages ------------------------------------------------- */
 
+/* What the member says it holds of its own log, kept when it changes:
+ * the report's "behind" counts what it holds and we do not (SPEC 12.3). */
+static void
+s_said(s_coord_t *c, node_session_t *s, const proto_msg_heads_t *h)
+{
+    proto_head_t mine;
+    uint64_t now = proto_mono_ms();
+    if (node_heads_find(h, s->id, &mine) != VOCFED_OK || mine.size == s->said ||
+        now - s->said_ms < S_PERSIST_MS)
+        return; /* a member changing it in a loop costs one write a second */
+    store_said_t said = {mine.size, proto_now_ms()};
+    s->said_ms = now;
+    if (store_peer_said_set(c->st, s->id, s->id, &said) == VOCFED_OK)
+        s->said = mine.size;
+}
+
 static void
 s_on_hello(s_coord_t *c, node_session_t *s, const proto_msg_heads_t *h)
 {
@@ -267,6 +288,7 @@ s_on_hello(s_coord_t *c, node_session_t *s, const proto_msg_heads_t *h)
      * not flood the log. */
     if (node_alarm_due(&s->hello_log, c->interval_ms))
         zsys_info("coordinator: hello member=%s", s->id);
+    s_said(c, s, h);
     s_heads(c, s);
 }
 
@@ -314,6 +336,10 @@ s_on_receipt(s_coord_t *c, node_session_t *s, const proto_msg_receipt_t *r)
                    s->id, author, ack.acked);
     else if (rc)
         node_session_abuse(c->sessions, s, NODE_ABUSE_OTHER);
+    else {
+        node_alarm_clear(c->st, "bad-receipt", s->id, author, ack.acked);
+        node_alarm_clear(c->st, "refused-by-peer", s->id, author, ack.acked);
+    }
 }
 
 static void
@@ -325,6 +351,24 @@ s_on_refusal(s_coord_t *c, node_session_t *s, const proto_msg_error_t *e)
                                "member refused the coordinator's log"},
                "coordinator: member=%s refused our batch: %.*s: %.*s", s->id,
                (int)e->code_len, e->code, (int)e->text_len, e->text);
+}
+
+/* A member's heads after its hello: a daemon's heartbeat (SPEC 10.3).
+ * Answered with ours, so that the member hears from us as often. */
+static void
+s_on_ping(s_coord_t *c, node_session_t *s, const proto_msg_heads_t *h)
+{
+    if (h->node_id_len != strlen(s->id) ||
+        memcmp(h->node_id, s->id, h->node_id_len) != 0) {
+        node_session_abuse(c->sessions, s, NODE_ABUSE_OTHER);
+        s_send_error(c, s, VOCFED_EAUTHOR, "heads names another node", NULL, 0);
+        return;
+    }
+    if (!s->daemon)
+        s->dirty = true;
+    s->daemon = true;
+    s_said(c, s, h);
+    s_heads(c, s);
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -364,6 +408,7 @@ s_dispatch(s_coord_t *c, node_session_t *s, zframe_t **payload)
         s_on_refusal(c, s, &mm.error);
         break;
     case PROTO_MSG_HEADS:
+        s_on_ping(c, s, &mm.heads);
         break;
     }
 }
@@ -536,6 +581,23 @@ s_gone(s_coord_t *c, int fd)
         s->fd = -1;
 }
 
+/* Told once an interval, with how many since the last line: the client
+ * cannot be named (its key is in the part of the handshake that failed),
+ * and one dialling in a loop must not flood the log. */
+static void
+s_handshake_failed(s_coord_t *c, const char *event)
+{
+    c->handshakes_failed++;
+    if (!node_alarm_due(&c->handshake_log, c->interval_ms))
+        return;
+    zsys_warning("coordinator: %" PRIu64 " handshake%s failed (%s) since the "
+                 "last such line: a member dialling with another coordinator "
+                 "key, or not a vocfed member",
+                 c->handshakes_failed, c->handshakes_failed == 1 ? "" : "s",
+                 event + 17);
+    c->handshakes_failed = 0;
+}
+
 /* The ROUTER's connections come and go (SPEC 10.2: a silent one is shut
  * down, conns.h). */
 static int
@@ -553,6 +615,11 @@ s_monitor_ready(zloop_t *loop, zsock_t *sock, void *arg)
             else if (streq(event, "DISCONNECTED"))
                 s_gone(c, (int)fd);
         }
+        /* A CURVE handshake that failed before ZAP was asked: a client
+         * with another coordinator key (or not speaking CURVE). Its value
+         * is an errno or a code, not a socket. */
+        if (!strncmp(event, "HANDSHAKE_FAILED_", 17))
+            s_handshake_failed(c, event);
     }
     zstr_free(&event);
     zstr_free(&value);
@@ -672,7 +739,9 @@ s_listen(s_coord_t *c, const char *listen)
     /* Each connection's socket, from before its first byte. */
     if (!(c->monitor = zactor_new(zmonitor, c->router)))
         return VOCFED_ENOMEM;
-    zstr_sendx(c->monitor, "LISTEN", "ACCEPTED", "DISCONNECTED", NULL);
+    /* (A ZAP refusal, HANDSHAKE_FAILED_AUTH, is told by zap.c.) */
+    zstr_sendx(c->monitor, "LISTEN", "ACCEPTED", "DISCONNECTED",
+               "HANDSHAKE_FAILED_NO_DETAIL", "HANDSHAKE_FAILED_PROTOCOL", NULL);
     zstr_sendx(c->monitor, "START", NULL);
     zsock_wait(c->monitor);
     if (zsock_bind(c->router, "%s", listen) < 0)
@@ -696,6 +765,7 @@ s_start(s_coord_t *c, const node_coordinator_opts_t *o)
         (rc = node_zap_new(&c->roster, c->interval_ms, &c->zap)) ||
         (rc = node_conns_new(&c->conns)))
         return rc;
+    node_sessions_heartbeat(c->sessions, o->heartbeat_ms);
     node_zap_on_busy(c->zap, s_busy, c);
     node_daemon_signals();
     if ((rc = s_listen(c, o->listen))) {

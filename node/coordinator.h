@@ -25,6 +25,8 @@ typedef struct {
                                    interval, and over 512 abuses in one it
                                    is throttled to its end (SPEC 10.5);
                                    0: NODE_ABUSE_INTERVAL_MS */
+    uint64_t heartbeat_ms;      /* members' heartbeat interval: one silent for
+                                   three is not connected (SPEC 10.3); 0: 5 s */
 } node_coordinator_opts_t;
 
 /* Runs until SIGINT/SIGTERM. Returns 0 after a clean stop, or a status

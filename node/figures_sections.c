@@ -5,6 +5,7 @@
 #include "node/figures_catalogue.h"
 #include "node/figures_rules.h"
 #include "node/roster.h"
+#include "protocol/clock.h"
 #include "protocol/entry.h"
 #include "storage/replica.h"
 
@@ -119,6 +120,39 @@ typedef struct {
     const char *coord; /* skip */
 } s_mem_t;
 
+/* How far a member is from the coordinator (SPEC 12.3). */
+typedef struct {
+    uint64_t unsent;      /* its entries the coordinator does not hold */
+    bool receipt_missing; /* no receipt from it for the coordinator's log
+                             as it stands */
+} s_lag_t;
+
+/* At the coordinator: what the member last said it holds of its log
+ * (hello, heartbeat) beyond what we hold, and whether its receipt for our
+ * log is behind our log. At the member itself (the coordinator's receipt
+ * for its log is kept): what the coordinator has not acknowledged. */
+static void
+s_member_lag(const s_mem_t *m, const char *id, uint64_t held, s_lag_t *out)
+{
+    store_said_t said;
+    store_ack_t ack;
+    store_head_t own;
+    *out = (s_lag_t){0};
+    if (!m->coord)
+        return;
+    if (store_peer_ack_get(m->st, m->coord, id, &ack) == VOCFED_OK) {
+        out->unsent = held > ack.acked ? held - ack.acked : 0;
+        return; /* we are that member */
+    }
+    if (store_peer_said_get(m->st, id, id, &said) == VOCFED_OK &&
+        said.size > held)
+        out->unsent = said.size - held;
+    if (store_head(m->st, m->coord, &own) == VOCFED_OK && own.size > 0)
+        out->receipt_missing =
+            store_peer_ack_get(m->st, id, m->coord, &ack) != VOCFED_OK ||
+            ack.acked < own.size;
+}
+
 static int
 s_member_info(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
 {
@@ -151,15 +185,22 @@ s_member_info(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
         gmtime_r(&t, &tm);
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
-    /* Behind: nothing signed by the member for a day. */
-    uint64_t now = (uint64_t)time(NULL) * 1000;
-    bool behind = h.size == 0 || now - h.time_ms > 24ull * 3600 * 1000;
+    s_lag_t lag;
+    s_member_lag(m, id, h.size, &lag);
+    uint64_t now = proto_now_ms();
+    json_int_t age = !h.time_ms         ? -1
+                     : now >= h.time_ms ? (json_int_t)((now - h.time_ms) / 1000)
+                                        : 0;
     json_object_set_new(
         m->members, id,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:b}", "name_zh",
-                  f[0], "name_en", f[1], "role", f[2], "original_affiliation",
-                  f[3], "region_code", f[4], "size", (json_int_t)h.size, "root",
-                  root, "checkpoint_time", when, "behind", behind));
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:b, "
+                  "s:b}",
+                  "name_zh", f[0], "name_en", f[1], "role", f[2],
+                  "original_affiliation", f[3], "region_code", f[4], "size",
+                  (json_int_t)h.size, "root", root, "checkpoint_time", when,
+                  "signed_age_s", age, "unsent", (json_int_t)lag.unsent,
+                  "receipt_missing", lag.receipt_missing, "behind",
+                  lag.unsent > 0 || lag.receipt_missing));
     return VOCFED_OK;
 }
 

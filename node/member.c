@@ -20,8 +20,15 @@
 #define S_HELLO_RETRY_MS 3000               /* heads not back: again */
 #define S_HELLO_AGAIN_MS 200                /* hello not sent: again */
 #define S_STALL_MS 30000                    /* receipts not back: resync */
-#define S_BACKOFF_MS 2000                   /* after a refusal */
-#define S_TICK_MS 1000 /* peer state written, stall checked */
+#define S_BACKOFF_MS 2000                   /* after a refusal: the first */
+#define S_BACKOFF_MAX_MS 60000 /* refusals and failed handshakes: at most */
+#define S_TICK_MS 1000        /* peer state written, stall checked, heartbeat */
+#define S_HEARTBEAT_MS 5000   /* default heartbeat interval (SPEC 10.3) */
+#define S_HEARTBEATS_LOST 3   /* intervals of silence: the link is lost */
+#define S_REDIAL_MS 1000      /* libzmq's first redial, doubling ... */
+#define S_REDIAL_MAX_MS 60000 /* ... to this */
+#define S_CONNECT_TIMEOUT_MS 10000   /* a TCP connect not done: timed out */
+#define S_PEER_UNKNOWN "coordinator" /* alarms' peer before its id is known */
 
 /* A batch on its way. */
 typedef struct {
@@ -50,7 +57,21 @@ struct node_member_daemon_t {
     void *on_state_arg;              /* its argument */
     int timer;                       /* the state's one-shot timer (hello
                                         again, back-off over), or -1 */
-    bool connected;                  /* transport is up */
+    bool connected;                  /* transport is up: CURVE handshake
+                                        done (HANDSHAKE_SUCCEEDED) */
+    bool tcp_up;                     /* TCP connected, handshake not done */
+    bool attempt_closed;             /* a TCP connect failed (CLOSED) and
+                                        its retry is not told yet */
+    uint64_t hb_ms;                  /* heartbeat interval */
+    uint64_t last_ping_ms;           /* our last heads (monotonic) */
+    uint64_t dial_ms;                /* when the TCP connect under way
+                                        began (monotonic), 0 if none */
+    uint64_t backoff_ms;             /* the back-off step after a refusal
+                                        or a failed handshake; 0: none */
+    int redial_timer;                /* our redial after a failed
+                                        handshake (libzmq does not), or -1 */
+    char cause[200];                 /* why the link fails, as alarmed;
+                                        "" while it works */
     uint64_t remote_size;            /* coordinator's copy of our log */
     uint64_t next_from;              /* next seq to send */
     s_flight_t flight[S_MAX_FLIGHT]; /* batches in flight, oldest first */
@@ -59,9 +80,11 @@ struct node_member_daemon_t {
     uint64_t coord_head;             /* coordinator's own log, per heads */
     bool pulling;                    /* a pull is on its way */
     uint64_t last_rx_ms;             /* last message from the coordinator */
+    uint64_t last_rx_mono;           /* the same, monotonic (silences are
+                                        timed on it: the clock may jump) */
     uint64_t refused;                /* refusals either way */
     int refusal;                     /* first refusal (once mode) */
-    bool refused_at_transport;       /* ZAP said no */
+    bool refused_at_transport;       /* the handshake failed */
     bool dirty;                      /* peer state to persist */
     bool stop;                       /* end the loop (node_member_stop) */
     bool yield;                      /* end it once (the observer asked) */
@@ -96,6 +119,7 @@ s_persist(node_member_daemon_t *m)
         return;
     store_peer_t p = {.connected =
                           m->connected && m->state == NODE_MEMBER_LEVEL,
+                      .once = m->o->once,
                       .pid = (int)getpid(),
                       .last_contact_ms = m->last_rx_ms,
                       .refused = m->refused};
@@ -137,6 +161,76 @@ s_hello(node_member_daemon_t *m)
                     VOCFED_OK &&
                 s_send(m) == 0;
     s_timer(m, sent ? S_HELLO_RETRY_MS : S_HELLO_AGAIN_MS);
+}
+
+/* The peer our alarms about the coordinator name. */
+static const char *
+s_peer_name(const node_member_daemon_t *m)
+{
+    return m->coord_id[0] ? m->coord_id : S_PEER_UNKNOWN;
+}
+
+/* Our heads again, as a heartbeat (SPEC 10.3): the coordinator answers
+ * with its heads, so each side hears from the other every interval
+ * while idle. A daemon sends them once level and then every interval;
+ * `vocfed sync` never does, which is how the coordinator tells the two
+ * apart. */
+static void
+s_ping(node_member_daemon_t *m)
+{
+    const char *authors[2] = {m->id, m->coord_id};
+    if (m->o->once || !m->coord_id[0])
+        return;
+    proto_buf_reset(&m->out);
+    if (node_heads_encode(m->st, m->id, false, authors, 2, &m->out) ==
+            VOCFED_OK &&
+        s_send(m) == 0)
+        m->last_ping_ms = proto_mono_ms();
+}
+
+/* The next back-off step after a refusal or a failed handshake: the
+ * first, then twice the last, up to S_BACKOFF_MAX_MS (SPEC 10.3). */
+static uint64_t
+s_backoff_next(node_member_daemon_t *m)
+{
+    m->backoff_ms = m->backoff_ms ? 2 * m->backoff_ms : S_BACKOFF_MS;
+    if (m->backoff_ms > S_BACKOFF_MAX_MS)
+        m->backoff_ms = S_BACKOFF_MAX_MS;
+    return m->backoff_ms;
+}
+
+/* The link failed for `cause`: one log line (each back-off step comes
+ * here once), and an alarm when the cause is new (SPEC 10.5). */
+static void
+s_link_failed(node_member_daemon_t *m, const char *cause, uint64_t next_ms)
+{
+    bool same = strcmp(cause, m->cause) == 0;
+    char next[48] = "";
+    if (next_ms) /* 0: no next try (`vocfed sync` stops here) */
+        snprintf(next, sizeof next, "; next try in %" PRIu64 " s",
+                 (next_ms + 999) / 1000);
+    snprintf(m->cause, sizeof m->cause, "%s", cause);
+    if (same) {
+        zsys_warning("member: cannot connect to %s: %s%s", m->o->coordinator,
+                     cause, next);
+        return;
+    }
+    node_alarm(m->st, NULL, 0,
+               &(node_alarm_t){NODE_ALARM_ERROR, "connection", s_peer_name(m),
+                               NULL, 0, cause},
+               "member: cannot connect to %s: %s%s", m->o->coordinator, cause,
+               next);
+}
+
+/* The session is level with the coordinator: the link works, and what
+ * it held of our log is past every refusal at or below `coord_size`. */
+static void
+s_link_works(node_member_daemon_t *m, uint64_t coord_size)
+{
+    node_alarm_clear(m->st, "connection", S_PEER_UNKNOWN, NULL, UINT64_MAX);
+    node_alarm_clear(m->st, "connection", m->coord_id, NULL, UINT64_MAX);
+    node_alarm_clear(m->st, "refused-by-peer", m->coord_id, m->id, coord_size);
+    m->cause[0] = 0;
 }
 
 /* ---- the state machine -------------------------------------------------- */
@@ -196,7 +290,7 @@ s_pump(node_member_daemon_t *m)
             zsys_error("member: cannot build a batch from seq %" PRIu64 ": %s",
                        m->next_from, vocfed_strerror(rc));
             s_enter(m, NODE_MEMBER_BACKOFF, "cannot build a batch",
-                    S_BACKOFF_MS);
+                    s_backoff_next(m));
             return;
         }
         if (s_send(m) != 0)
@@ -275,6 +369,7 @@ s_level_start(node_member_daemon_t *m, const proto_msg_heads_t *h)
     if (node_heads_find(h, m->id, &mine) || store_head(m->st, m->id, &head))
         return; /* the hello is said again */
     if (mine.size > head.size) {
+        s_link_works(m, 0);
         node_alarm(m->st, NULL, 0,
                    &(node_alarm_t){NODE_ALARM_ERROR, "ahead", m->coord_id,
                                    m->id, mine.size,
@@ -284,12 +379,16 @@ s_level_start(node_member_daemon_t *m, const proto_msg_heads_t *h)
                    " of our entries but we hold %" PRIu64,
                    mine.size, head.size);
         m->refusal = VOCFED_ECORRUPT;
-        s_enter(m, NODE_MEMBER_BACKOFF, "coordinator ahead", S_BACKOFF_MS);
+        s_enter(m, NODE_MEMBER_BACKOFF, "coordinator ahead", s_backoff_next(m));
         return;
     }
+    node_alarm_clear(m->st, "ahead", m->coord_id, m->id, UINT64_MAX);
     uint8_t root[PROTO_HASH_LEN];
-    if (store_root_at(m->st, m->id, mine.size, root) == VOCFED_OK &&
-        memcmp(root, mine.root, PROTO_HASH_LEN) != 0)
+    bool same = store_root_at(m->st, m->id, mine.size, root) != VOCFED_OK ||
+                memcmp(root, mine.root, PROTO_HASH_LEN) == 0;
+    if (same)
+        node_alarm_clear(m->st, "bad-head", m->coord_id, m->id, UINT64_MAX);
+    else
         node_alarm(m->st, NULL, 0,
                    &(node_alarm_t){NODE_ALARM_ERROR, "bad-head", m->coord_id,
                                    m->id, mine.size,
@@ -299,7 +398,11 @@ s_level_start(node_member_daemon_t *m, const proto_msg_heads_t *h)
                    mine.size);
     m->remote_size = mine.size;
     m->next_from = mine.size + 1;
+    s_link_works(m, mine.size);
+    if (mine.size == head.size)
+        m->backoff_ms = 0; /* nothing to send: nothing left to refuse */
     s_enter(m, NODE_MEMBER_LEVEL, "heads", 0);
+    s_ping(m); /* a daemon's, at once (SPEC 10.3) */
     if (mine.size < head.size)
         zsys_info("member: resuming at seq %" PRIu64 " of %" PRIu64,
                   mine.size + 1, head.size);
@@ -376,6 +479,9 @@ s_on_receipt(node_member_daemon_t *m, const proto_msg_receipt_t *r)
     }
     if (rc || strcmp(author, m->id) != 0)
         return;
+    m->backoff_ms = 0; /* the coordinator takes our log */
+    node_alarm_clear(m->st, "bad-receipt", m->coord_id, m->id, ack.acked);
+    node_alarm_clear(m->st, "refused-by-peer", m->coord_id, m->id, ack.acked);
     size_t k = 0;
     while (k < m->nflight && m->flight[k].last <= ack.acked) {
         m->inflight_bytes -= m->flight[k].bytes;
@@ -408,6 +514,8 @@ s_on_batch(node_member_daemon_t *m, const proto_msg_batch_t *b)
         s_send(m);
     if (rc == VOCFED_OK) {
         m->stats.received += res.applied;
+        node_alarm_clear(m->st, "refused", m->coord_id, m->coord_id,
+                         res.head.size);
         s_pull(m);
         return;
     }
@@ -423,7 +531,7 @@ s_on_batch(node_member_daemon_t *m, const proto_msg_batch_t *b)
     /* Our disk, not their log: pull again after the back-off (a hello,
      * its heads, then s_pull), when there may be room. */
     if (rc == VOCFED_ESTORAGEFULL)
-        s_enter(m, NODE_MEMBER_BACKOFF, "storage full", S_BACKOFF_MS);
+        s_enter(m, NODE_MEMBER_BACKOFF, "storage full", s_backoff_next(m));
 }
 
 static void
@@ -432,16 +540,20 @@ s_on_error(node_member_daemon_t *m, const proto_msg_error_t *e)
     m->refused++;
     char text[PROTO_MSG_TEXT_MAX + 1];
     snprintf(text, sizeof text, "%.*s", (int)e->text_len, e->text);
+    /* One line (and alarm) per back-off step: a suspended member is
+     * refused at each hello, and the steps double to a minute. */
+    uint64_t delay = s_backoff_next(m);
     node_alarm(m->st, NULL, 0,
                &(node_alarm_t){NODE_ALARM_WARNING, "refused-by-peer",
-                               m->coord_id, m->id, e->seq, text},
+                               s_peer_name(m), m->id, e->seq, text},
                "member: the coordinator refused seq=%" PRIu64
-               " reason=%.*s: %.*s",
-               e->seq, (int)e->code_len, e->code, (int)e->text_len, e->text);
+               " reason=%.*s: %.*s; hello again in %" PRIu64 " s",
+               e->seq, (int)e->code_len, e->code, (int)e->text_len, e->text,
+               (delay + 999) / 1000);
     if (!m->refusal) /* the coordinator's reason, not another */
         m->refusal = vocfed_status_from_token(e->code, e->code_len);
     m->stats.refused++;
-    s_enter(m, NODE_MEMBER_BACKOFF, "refused", S_BACKOFF_MS);
+    s_enter(m, NODE_MEMBER_BACKOFF, "refused", delay);
 }
 
 static void
@@ -453,6 +565,7 @@ s_on_message(node_member_daemon_t *m)
     zframe_t *f = zmsg_first(msg);
     proto_msg_t mm;
     m->last_rx_ms = proto_now_ms();
+    m->last_rx_mono = proto_mono_ms();
     m->dirty = true;
     if (!f || zmsg_size(msg) != 1 ||
         proto_msg_decode(zframe_data(f), zframe_size(f), &mm) != VOCFED_OK) {
@@ -479,30 +592,118 @@ s_on_message(node_member_daemon_t *m)
     zmsg_destroy(&msg);
 }
 
+static int s_redial(zloop_t *loop, int timer_id, void *arg);
+
+/* A TCP connect failed; libzmq tries again after `value` ms, doubling
+ * the wait up to S_REDIAL_MAX_MS (CONNECT_RETRIED, one per step). A
+ * connect that took the whole S_CONNECT_TIMEOUT_MS timed out; one that
+ * failed at once was refused. */
 static void
-s_on_link(node_member_daemon_t *m, const char *event)
+s_connect_failed(node_member_daemon_t *m, const char *value)
 {
-    if (streq(event, "CONNECTED")) {
+    char cause[160];
+    uint64_t next = value ? strtoull(value, NULL, 10) : 0;
+    uint64_t took = m->dial_ms ? proto_mono_ms() - m->dial_ms : 0;
+    m->dial_ms = 0;
+    if (took >= S_CONNECT_TIMEOUT_MS * 9 / 10)
+        snprintf(cause, sizeof cause,
+                 "the connection timed out after %" PRIu64
+                 " s (a wrong address, or a firewall in the way?)",
+                 took / 1000);
+    else
+        snprintf(cause, sizeof cause,
+                 "the connection was refused (is the coordinator running "
+                 "and listening there?)");
+    s_link_failed(m, cause, next);
+}
+
+/* The CURVE handshake failed. libzmq would dial again at once after a
+ * closed handshake (a wrong key: several times a second) and never after
+ * a ZAP refusal, so the member stops its dialling and dials again itself
+ * after the next back-off step (SPEC 10.3). */
+static void
+s_handshake_failed(node_member_daemon_t *m, const char *event,
+                   const char *value)
+{
+    char cause[200];
+    if (m->redial_timer >= 0 || !m->loop)
+        return; /* this attempt is told already */
+    m->refused_at_transport = true;
+    m->connected = false;
+    if (streq(event, "HANDSHAKE_FAILED_AUTH"))
+        snprintf(cause, sizeof cause,
+                 "the coordinator refused this node's key (ZAP status %s): "
+                 "not on its roster, suspended or revoked",
+                 value ? value : "?");
+    else if (streq(event, "HANDSHAKE_FAILED_PROTOCOL"))
+        snprintf(cause, sizeof cause,
+                 "the handshake broke the protocol (error %s): is it a "
+                 "vocfed coordinator?",
+                 value ? value : "?");
+    else
+        snprintf(cause, sizeof cause,
+                 "the coordinator closed the connection during the CURVE "
+                 "handshake: most likely a wrong --coordinator-key");
+    uint64_t delay = s_backoff_next(m);
+    (void)zsock_disconnect(m->dealer, "%s", m->o->coordinator);
+    m->redial_timer = zloop_timer(m->loop, delay, 1, s_redial, m);
+    s_link_failed(m, cause, m->o->once ? 0 : delay);
+}
+
+static int
+s_redial(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    node_member_daemon_t *m = arg;
+    m->redial_timer = -1;
+    m->dial_ms = proto_mono_ms();
+    if (zsock_connect(m->dealer, "%s", m->o->coordinator) < 0)
+        zsys_error("member: cannot dial %s again", m->o->coordinator);
+    return 0;
+}
+
+static void
+s_on_link(node_member_daemon_t *m, const char *event, const char *value)
+{
+    if (m->redial_timer >= 0 &&
+        (streq(event, "CLOSED") || streq(event, "CONNECT_RETRIED")))
+        return; /* the dialling we stopped: we dial again ourselves */
+    if (streq(event, "CONNECT_DELAYED")) {
+        m->dial_ms = proto_mono_ms();
+    } else if (streq(event, "CLOSED")) {
+        m->attempt_closed = true; /* a connect that failed */
+    } else if (streq(event, "CONNECT_RETRIED")) {
+        /* Also sent when libzmq only schedules its first try after a
+         * link was lost: no attempt failed then, nothing to tell. */
+        if (m->attempt_closed)
+            s_connect_failed(m, value);
+        m->attempt_closed = false;
+    } else if (streq(event, "CONNECTED")) {
+        m->dial_ms = 0; /* TCP is up; the handshake follows */
+        m->tcp_up = true;
+    } else if (streq(event, "HANDSHAKE_SUCCEEDED")) {
+        m->tcp_up = false;
         m->connected = true;
+        m->refused_at_transport = false;
         zsys_info("member: connected to %s", m->o->coordinator);
-        zsys_info("member: resynchronising with %s: connected",
-                  m->coord_id[0] ? m->coord_id : "coordinator");
         s_enter(m, NODE_MEMBER_HELLO_SENT, "connected", 0);
+    } else if (strncmp(event, "HANDSHAKE_FAILED_", 17) == 0) {
+        m->tcp_up = false;
+        s_handshake_failed(m, event, value);
     } else if (streq(event, "DISCONNECTED")) {
+        /* Closed before its handshake was done, with no HANDSHAKE_FAILED
+         * event: the same as one. */
+        if (m->tcp_up && !m->connected)
+            s_handshake_failed(m, "HANDSHAKE_FAILED_NO_DETAIL", value);
+        m->tcp_up = false;
         if (m->connected)
             zsys_info("member: disconnected from %s", m->o->coordinator);
         m->connected = false;
         m->dirty = true;
-        if (m->state != NODE_MEMBER_DISCONNECTED)
+        if (m->state != NODE_MEMBER_DISCONNECTED &&
+            m->state != NODE_MEMBER_BACKOFF)
             s_enter(m, NODE_MEMBER_BACKOFF, "link lost", 0);
-    } else if (strncmp(event, "HANDSHAKE_FAILED_", 17) == 0) {
-        /* _AUTH, _PROTOCOL, _NO_DETAIL */
-        if (!m->refused_at_transport)
-            zsys_error("member: the coordinator at %s refused this node "
-                       "(%s): not on its roster, suspended, revoked, or a "
-                       "wrong coordinator key",
-                       m->o->coordinator, event);
-        m->refused_at_transport = true;
     }
 }
 
@@ -571,7 +772,7 @@ s_monitor_ready(zloop_t *loop, zsock_t *sock, void *arg)
     node_member_daemon_t *m = arg;
     char *event = NULL, *value = NULL, *endpoint = NULL;
     if (zstr_recvx(sock, &event, &value, &endpoint, NULL) >= 1)
-        s_on_link(m, event);
+        s_on_link(m, event, value);
     zstr_free(&event);
     zstr_free(&value);
     zstr_free(&endpoint);
@@ -612,11 +813,22 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     node_member_daemon_t *m = arg;
-    if (m->nflight && proto_now_ms() - m->last_rx_ms > S_STALL_MS) {
+    uint64_t silent = proto_mono_ms() - m->last_rx_mono;
+    if (m->nflight && silent > S_STALL_MS) {
         zsys_info("member: resynchronising with %s: no receipt",
-                  m->coord_id[0] ? m->coord_id : "coordinator");
+                  s_peer_name(m));
         s_enter(m, NODE_MEMBER_HELLO_SENT, "no receipt", 0);
+    } else if (!m->o->once && m->state == NODE_MEMBER_LEVEL &&
+               silent > S_HEARTBEATS_LOST * m->hb_ms) {
+        /* Its heartbeats stopped: not connected, whatever TCP says. */
+        zsys_warning("member: nothing from %s for %" PRIu64
+                     " s: taken as not connected; hello again",
+                     s_peer_name(m), silent / 1000);
+        s_enter(m, NODE_MEMBER_HELLO_SENT, "no heartbeat", 0);
     }
+    if (m->state == NODE_MEMBER_LEVEL && m->connected &&
+        proto_mono_ms() - m->last_ping_ms >= m->hb_ms)
+        s_ping(m);
     if (m->dirty)
         s_persist(m);
     return s_next(m);
@@ -667,8 +879,11 @@ s_dial(node_member_daemon_t *m)
     zsock_set_sndhwm(m->dealer, S_MAX_FLIGHT + 16);
     zsock_set_rcvhwm(m->dealer, 1000);
     zsock_set_immediate(m->dealer, 1);
-    zsock_set_reconnect_ivl(m->dealer, 100);
-    zsock_set_reconnect_ivl_max(m->dealer, 2000);
+    /* libzmq's own back-off for connects that fail (SPEC 10.2); a failed
+     * handshake is ours (s_handshake_failed). */
+    zsock_set_reconnect_ivl(m->dealer, S_REDIAL_MS);
+    zsock_set_reconnect_ivl_max(m->dealer, S_REDIAL_MAX_MS);
+    zsock_set_connect_timeout(m->dealer, S_CONNECT_TIMEOUT_MS);
     m->monitor = zactor_new(zmonitor, m->dealer);
     if (!m->monitor)
         return VOCFED_ENOMEM;
@@ -686,7 +901,13 @@ node_member_new(const node_member_opts_t *o, node_member_daemon_t **out)
     node_member_daemon_t *m = calloc(1, sizeof *m);
     if (!m)
         return VOCFED_ENOMEM;
-    *m = (node_member_daemon_t){.o = o, .lock = -1, .watch = -1, .timer = -1};
+    *m = (node_member_daemon_t){.o = o,
+                                .lock = -1,
+                                .watch = -1,
+                                .timer = -1,
+                                .redial_timer = -1,
+                                .hb_ms = o->heartbeat_ms ? o->heartbeat_ms
+                                                         : S_HEARTBEAT_MS};
     proto_buf_init(&m->out);
     int rc = m->lock = node_daemon_take("member", o->dir);
     if (rc < 0 || (rc = s_open(m, o->dir)))
@@ -715,6 +936,10 @@ node_member_destroy(node_member_daemon_t **self)
     m->connected = false; /* the coordinator: recorded disconnected */
     if (m->st && m->dealer)
         s_persist(m);
+    if (m->loop && m->timer >= 0)
+        zloop_timer_end(m->loop, m->timer);
+    if (m->loop && m->redial_timer >= 0)
+        zloop_timer_end(m->loop, m->redial_timer);
     if (m->watch >= 0)
         close(m->watch);
     zactor_destroy(&m->monitor);
@@ -754,6 +979,10 @@ node_member_loop(node_member_daemon_t *self)
     zloop_destroy(&loop);
     self->loop = NULL;
     self->timer = -1;
+    if (self->redial_timer >= 0) { /* its timer went with the loop */
+        self->redial_timer = -1;
+        (void)zsock_connect(self->dealer, "%s", self->o->coordinator);
+    }
     if (rc || !self->o->once)
         return rc;
     if (!s_once_over(self)) /* stopped (a signal, node_member_stop) */

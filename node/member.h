@@ -8,6 +8,13 @@
  * own tree. It pulls the coordinator's own log the same way. Local
  * commits (by any process) wake it through inotify.
  *
+ * Once level, a daemon sends its heads every heartbeat interval and the
+ * coordinator answers (SPEC 10.3): silent for three, the coordinator is
+ * taken as not connected. A connection that fails is told once per
+ * back-off step with its cause and raised as a `connection` alarm until
+ * a session is level; after a failed handshake the member dials again
+ * itself, 2 s, 4 s, ... up to 60 s later.
+ *
  * The session is an explicit state machine (node_member_state_t), driven
  * by a czmq zloop: readers for the socket, its connection events and the
  * store, timers for the hello's answer, the back-off and the stall. A
@@ -27,10 +34,12 @@ typedef struct {
     const char *dir;                          /* the member's store */
     const char *coordinator;                  /* endpoint to dial */
     uint8_t coordinator_pk[PROTO_PUBKEY_LEN]; /* its Ed25519 key */
-    bool once;           /* stop when both sides are level */
-    uint64_t timeout_ms; /* once: give up after this long */
-    size_t window;       /* bytes in flight; 0 = default */
-    bool debug;          /* log each change of state (zsys_debug) */
+    bool once;             /* stop when both sides are level */
+    uint64_t timeout_ms;   /* once: give up after this long */
+    size_t window;         /* bytes in flight; 0 = default */
+    bool debug;            /* log each change of state (zsys_debug) */
+    uint64_t heartbeat_ms; /* a daemon's heartbeat interval (SPEC 10.3);
+                              0 = 5 s. Silent for three: not connected */
 } node_member_opts_t;
 
 /* What `sync --once` saw. */

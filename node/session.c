@@ -16,6 +16,8 @@
 #define S_BURST_MSGS 4000.0
 #define S_RATE_BYTES (64.0 * 1024 * 1024)
 #define S_BURST_BYTES (96.0 * 1024 * 1024)
+#define S_HEARTBEAT_MS 5000 /* default heartbeat interval (SPEC 10.3) */
+#define S_HEARTBEATS_LOST 3 /* intervals of silence: not connected */
 
 struct node_sessions_t {
     zhashx_t *table;                /* member id -> node_session_t (owned) */
@@ -27,6 +29,7 @@ struct node_sessions_t {
     node_session_t **waiting;       /* sessions with messages waiting */
     size_t nwaiting;                /* how many */
     size_t waiting_bytes;           /* bytes waiting in all */
+    uint64_t heartbeat_ms;          /* members' heartbeat interval */
 };
 
 static const char *const s_abuse_names[NODE_ABUSE_KINDS] = {
@@ -79,6 +82,7 @@ node_sessions_new(size_t max, uint64_t interval_ms, node_sessions_t **out)
     self->burst_bytes = self->rate_bytes * S_BURST_BYTES / S_RATE_BYTES;
     self->max = max;
     self->interval_ms = interval_ms;
+    self->heartbeat_ms = S_HEARTBEAT_MS;
     *out = self;
     return VOCFED_OK;
 }
@@ -168,6 +172,8 @@ node_session_connection(node_session_t *s, uint64_t conn, int fd)
         return NODE_CONN_SAME;
     s->conn = conn;
     s->fd = fd;
+    s->daemon = false; /* until this connection's first heartbeat */
+    s->dirty = true;
     s->full_seq = 0; /* the member sends again from our size (SPEC 10.3) */
     return NODE_CONN_NEW;
 }
@@ -364,14 +370,46 @@ node_sessions_log_abuse(node_sessions_t *self)
 }
 
 void
+node_sessions_heartbeat(node_sessions_t *self, uint64_t interval_ms)
+{
+    self->heartbeat_ms = interval_ms ? interval_ms : S_HEARTBEAT_MS;
+}
+
+bool
+node_session_connected(const node_sessions_t *self, const node_session_t *s)
+{
+    uint64_t now = proto_now_ms();
+    return s->conn && s->fd >= 0 && s->last_contact_ms &&
+           now - s->last_contact_ms <= S_HEARTBEATS_LOST * self->heartbeat_ms;
+}
+
+/* The session's connected state now; a change is told once and makes
+ * the session's row change. */
+static bool
+s_connected_now(node_sessions_t *self, node_session_t *s)
+{
+    bool now = node_session_connected(self, s);
+    if (now == s->shown)
+        return now;
+    if (!now && s->daemon)
+        zsys_info("coordinator: member=%s not connected: %s", s->id,
+                  s->fd < 0 ? "its connection closed"
+                            : "no heartbeat for three intervals");
+    s->dirty = true;
+    return now;
+}
+
+void
 node_sessions_persist(node_sessions_t *self, store_t *st, bool all_disconnected)
 {
     for (node_session_t *s = zhashx_first(self->table); s;
          s = zhashx_next(self->table)) {
+        bool connected = !all_disconnected && s_connected_now(self, s);
         if (!s->dirty && !all_disconnected)
             continue;
         const uint64_t *n = s->count;
-        store_peer_t p = {.connected = !all_disconnected,
+        store_peer_t p = {.connected = connected,
+                          .once = !s->daemon,
                           .pid = (int)getpid(),
                           .last_contact_ms = s->last_contact_ms,
                           .refused = n[NODE_ABUSE_REFUSED],
@@ -385,7 +423,9 @@ node_sessions_persist(node_sessions_t *self, store_t *st, bool all_disconnected)
                           .messages_in = s->messages_in,
                           .bytes_in = s->bytes_in};
         snprintf(p.id, sizeof p.id, "%s", s->id);
-        if (store_peer_set(st, &p) == VOCFED_OK)
+        if (store_peer_set(st, &p) == VOCFED_OK) {
             s->dirty = false;
+            s->shown = connected;
+        }
     }
 }

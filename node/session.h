@@ -83,8 +83,14 @@ typedef struct {
                                             once a batch is stored again */
     bool dirty;                          /* state to persist */
     /* Its live connection (SPEC 10.2): one per member. */
-    uint64_t conn; /* its number given by ZAP, 0 before the first message */
-    int fd;        /* its socket in libzmq while open, else -1 */
+    uint64_t conn;    /* its number given by ZAP, 0 before the first message */
+    int fd;           /* its socket in libzmq while open, else -1 */
+    bool daemon;      /* the live connection sent heads: a daemon's heartbeat
+                         (`vocfed sync` never does, SPEC 10.3) */
+    bool shown;       /* connected, as last written to the store */
+    uint64_t said;    /* the size of its log it said it holds, as last
+                         written to the store (SPEC 12.3); 0 before */
+    uint64_t said_ms; /* when (monotonic): at most one write a second */
 } node_session_t;
 
 /* Where a message came from, against the member's live connection. */
@@ -169,8 +175,19 @@ void node_session_abuse(node_sessions_t *self, node_session_t *s,
 /* Logs the abuse lines the interval held back, once it has passed. */
 void node_sessions_log_abuse(node_sessions_t *self);
 
+/* Sets the heartbeat interval (default 5 s): a member is connected while
+ * its live connection is open and it was heard from in the last three. */
+void node_sessions_heartbeat(node_sessions_t *self, uint64_t interval_ms);
+
+/* Whether s is connected now: its live connection open, a message from
+ * it in the last three heartbeat intervals (SPEC 10.5). */
+bool node_session_connected(const node_sessions_t *self,
+                            const node_session_t *s);
+
 /* Writes the state of the sessions that changed to st's peers (every one,
- * marked disconnected, with all_disconnected: the daemon stops). */
+ * marked disconnected, with all_disconnected: the daemon stops). A
+ * session whose connected state changed since it was last written has
+ * changed (and a line says a member went away). */
 void node_sessions_persist(node_sessions_t *self, store_t *st,
                            bool all_disconnected);
 

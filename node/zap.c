@@ -2,10 +2,16 @@
 #include "node/zap.h"
 #include "node/alarm.h"
 #include "protocol/clock.h"
+#include "protocol/hash.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Unknown keys whose refusals are told apart, once an interval each;
+ * past these, the rest share one limit (a flood of new keys must not
+ * grow the table). */
+#define S_STRANGERS_MAX 1024
 
 /* A request whose answer waits (SPEC 10.2): libzmq holds the connection
  * in its handshake meanwhile. */
@@ -32,7 +38,11 @@ struct node_zap_t {
     uint64_t interval_ms;         /* refusals logged once per interval */
     uint64_t refused;             /* connections refused */
     uint64_t logged;              /* refusals since the last line */
-    node_alarm_limit_t strangers; /* unknown keys share one limit */
+    node_alarm_limit_t strangers; /* unknown keys past S_STRANGERS_MAX
+                                     share one limit */
+    zhashx_t *stranger_keys;      /* hex of an unknown key ->
+                                     node_alarm_limit_t (owned): each is
+                                     told once an interval */
     zhashx_t *members;            /* roster member id -> s_member_t
                                      (owned) */
     size_t waiting;               /* members with a request waiting */
@@ -65,6 +75,34 @@ s_member_free(void **item)
     }
 }
 
+static void
+s_limit_free(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+/* The limit of the refusals of an unknown key (its X25519 form), made
+ * when it has none; the shared one when the table is full or the key
+ * cannot be read. */
+static node_alarm_limit_t *
+s_stranger(node_zap_t *self, zframe_t *key)
+{
+    char hex[2 * PROTO_PUBKEY_LEN + 1];
+    if (!key || zframe_size(key) != PROTO_PUBKEY_LEN)
+        return &self->strangers;
+    proto_hex(zframe_data(key), PROTO_PUBKEY_LEN, hex);
+    node_alarm_limit_t *l = zhashx_lookup(self->stranger_keys, hex);
+    if (l || zhashx_size(self->stranger_keys) >= S_STRANGERS_MAX ||
+        !(l = calloc(1, sizeof *l)))
+        return l ? l : &self->strangers;
+    if (zhashx_insert(self->stranger_keys, hex, l) != 0) {
+        free(l);
+        return &self->strangers;
+    }
+    return l;
+}
+
 int
 node_zap_new(const node_roster_t *roster, uint64_t interval_ms,
              node_zap_t **out)
@@ -80,6 +118,12 @@ node_zap_new(const node_roster_t *roster, uint64_t interval_ms,
         return VOCFED_ENOMEM;
     }
     zhashx_set_destructor(self->members, s_member_free);
+    self->stranger_keys = zhashx_new();
+    if (!self->stranger_keys) {
+        node_zap_destroy(&self);
+        return VOCFED_ENOMEM;
+    }
+    zhashx_set_destructor(self->stranger_keys, s_limit_free);
     /* A ROUTER, not a REP: an answer may wait while others are given. */
     self->sock = zsock_new_router("inproc://zeromq.zap.01");
     if (!self->sock) {
@@ -96,6 +140,7 @@ node_zap_destroy(node_zap_t **self)
     if (*self) {
         zsock_destroy(&(*self)->sock);
         zhashx_destroy(&(*self)->members);
+        zhashx_destroy(&(*self)->stranger_keys);
         free(*self);
         *self = NULL;
     }
@@ -158,15 +203,16 @@ s_decide(node_zap_t *self, const s_request_t *r, const node_member_t **m)
 }
 
 /* A member on the roster (suspended, revoked) is named, once per interval
- * for each; unknown keys share one interval. */
+ * for each; an unknown key is told once per interval per key. */
 static void
-s_log_refusal(node_zap_t *self, const char *address, const node_member_t *m,
+s_log_refusal(node_zap_t *self, const s_request_t *r, const node_member_t *m,
               const char *text)
 {
+    const char *address = r->address;
     self->refused++;
     self->logged++;
     s_member_t *ms = m ? s_member(self, m->id) : NULL;
-    node_alarm_limit_t *limit = ms ? &ms->limit : &self->strangers;
+    node_alarm_limit_t *limit = ms ? &ms->limit : s_stranger(self, r->key);
     if (!node_alarm_due(limit, self->interval_ms))
         return;
     zsys_warning("coordinator: connection refused from %s%s%s: %s "
@@ -291,7 +337,7 @@ node_zap_handle(node_zap_t *self)
                           ? s_decide(self, &r, &m)
                           : "bad ZAP envelope";
     if (why) {
-        s_log_refusal(self, r.address, m, why);
+        s_log_refusal(self, &r, m, why);
         if (r.peer)
             s_answer(self, r.peer, r.request_id, NULL, why);
     } else {

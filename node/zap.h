@@ -4,7 +4,8 @@
  * the coordinator's own loop: 200 with User-Id = member id only for
  * mechanism CURVE, domain NODE_ZAP_DOMAIN and a key that is on the roster
  * and active; 400 otherwise. Refusals are counted and logged once per
- * interval (per roster member, and once for all unknown keys).
+ * interval (per roster member, and per unknown key: the first 1,024 keys
+ * apart, the rest together).
  *
  * One live connection per member (SPEC 10.2): an admitted connection gets
  * a number (`X-Vocfed-Conn`, counting admissions from 1) that every

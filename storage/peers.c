@@ -1,11 +1,10 @@
 /* vocfed: what a node knows of its peers (SPEC 8.6, 10): their
- * connection state and abuse counters, the receipts they gave for each
- * log, and the alarms an operator must see. */
+ * connection state and abuse counters, and the receipts they gave for
+ * each log. The alarms are in alarms.c. */
 #include "storage/replica.h"
 #include "protocol/clock.h"
 #include "storage/store_internal.h"
 
-#include <msgpack.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -101,7 +100,58 @@ store_peer_ack_get(store_t *self, const char *peer, const char *author,
     return store_i_read(self, s_get_txn, &g);
 }
 
-/* A peer's state (SPEC 5.1): connected u8, then u64s: pid, last contact,
+/* ---- what a peer said it holds ------------------------------------------ */
+
+/* 'h' || peer 0x00 author -> size u64, time u64. */
+static size_t
+s_key_said(uint8_t *k, const char *peer, const char *author)
+{
+    size_t n = store_i_key_tagged(k, 'h', peer);
+    k[n++] = 0;
+    size_t alen = strlen(author);
+    memcpy(k + n, author, alen);
+    return n + alen;
+}
+
+int
+store_peer_said_set(store_t *self, const char *peer, const char *author,
+                    const store_said_t *said)
+{
+    if (!proto_id_valid(peer, strlen(peer)) ||
+        !proto_id_valid(author, strlen(author)))
+        return VOCFED_EINVALID;
+    uint8_t k[2 * PROTO_ID_MAX + 2], v[16];
+    store_i_be64(v, said->size);
+    store_i_be64(v + 8, said->time_ms);
+    s_put_t p = {{s_key_said(k, peer, author), k}, {sizeof v, v}};
+    return store_i_write(self, s_put_txn, &p);
+}
+
+static int
+s_said_decode(const MDB_val *d, void *out)
+{
+    store_said_t *said = out;
+    if (d->mv_size != 16)
+        return VOCFED_ECORRUPT;
+    said->size = store_i_rd64(d->mv_data);
+    said->time_ms = store_i_rd64((const uint8_t *)d->mv_data + 8);
+    return VOCFED_OK;
+}
+
+int
+store_peer_said_get(store_t *self, const char *peer, const char *author,
+                    store_said_t *out)
+{
+    if (!proto_id_valid(peer, strlen(peer)) ||
+        !proto_id_valid(author, strlen(author)))
+        return VOCFED_ENOTFOUND;
+    uint8_t k[2 * PROTO_ID_MAX + 2];
+    s_get_t g = {{s_key_said(k, peer, author), k}, s_said_decode, out};
+    return store_i_read(self, s_get_txn, &g);
+}
+
+/* A peer's state (SPEC 5.1): link u8 (bit 0 connected, bit 1 the
+ * session was a one-shot `vocfed sync`), then u64s: pid, last contact,
  * refused, malformed, too_large, replayed, seq_gaps, flooded, unread,
  * messages_in, bytes_in. Stores written before the abuse counters hold the
  * first four u64s only (33 bytes); they read as zero counters. */
@@ -123,7 +173,8 @@ s_peer_decode(const MDB_val *d, store_peer_t *p)
     uint64_t n[S_PEER_COUNTERS] = {0};
     for (size_t i = 0; 1 + 8 * (i + 1) <= d->mv_size; i++)
         n[i] = store_i_rd64(v + 1 + 8 * i);
-    p->connected = v[0] != 0;
+    p->connected = (v[0] & 1) != 0;
+    p->once = (v[0] & 2) != 0;
     p->pid = (int)(int64_t)n[0];
     p->last_contact_ms = n[1];
     p->refused = n[2];
@@ -179,24 +230,23 @@ store_peer_set(store_t *self, const store_peer_t *peer)
                           peer->unread,
                           peer->messages_in,
                           peer->bytes_in};
-    v[0] = peer->connected;
+    v[0] = (uint8_t)((peer->connected ? 1 : 0) | (peer->once ? 2 : 0));
     for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
         store_i_be64(v + 1 + 8 * i, n[i]);
     s_put_t p = {{store_i_key_tagged(k, 'p', peer->id), k}, {sizeof v, v}};
     return store_i_write(self, s_put_txn, &p);
 }
 
-/* A scan of the peers or alarms database for a caller's callback. */
+/* A scan of the peers database for a caller's callback. */
 typedef struct {
-    MDB_dbi dbi;             /* which database */
-    const uint8_t *start;    /* first key (prefix of every key wanted) */
-    size_t slen;             /* its length; 0: from the first row */
-    store_i_row_fn row;      /* turns a row into the caller's call */
-    store_peer_fn peer_fn;   /* the caller's callback: peers, */
-    store_ack_fn ack_fn;     /* acks */
-    store_alarm_fn alarm_fn; /* or alarms */
-    void *ctx;               /* its context */
-    int stop;                /* fn's non-zero value, if it stopped the scan */
+    MDB_dbi dbi;           /* which database */
+    const uint8_t *start;  /* first key (prefix of every key wanted) */
+    size_t slen;           /* its length; 0: from the first row */
+    store_i_row_fn row;    /* turns a row into the caller's call */
+    store_peer_fn peer_fn; /* the caller's callback: peers */
+    store_ack_fn ack_fn;   /* or acks */
+    void *ctx;             /* its context */
+    int stop;              /* fn's non-zero value, if it stopped the scan */
 } s_scan_t;
 
 static int
@@ -270,95 +320,5 @@ store_scan_acks(store_t *self, const char *peer, store_ack_fn fn, void *ctx)
                   .row = s_ack_row,
                   .ack_fn = fn,
                   .ctx = ctx};
-    return s_scan(self, &s);
-}
-
-/* ---- alarms ----------------------------------------------------------- */
-
-typedef struct {
-    const char *kind, *peer, *author, *text; /* the alarm */
-    uint64_t seq;                            /* its seq, 0 if none */
-    proto_buf_t buf;                         /* its encoding */
-} s_alarm_t;
-
-static int
-s_alarm_txn(store_t *self, MDB_txn *txn, void *ctx)
-{
-    s_alarm_t *a = ctx;
-    MDB_cursor *cur;
-    MDB_val key, d;
-    uint64_t n = 0;
-    int rc = mdb_cursor_open(txn, self->alarms, &cur);
-    if (rc)
-        return rc;
-    if (mdb_cursor_get(cur, &key, &d, MDB_LAST) == MDB_SUCCESS &&
-        key.mv_size == 8)
-        n = store_i_rd64(key.mv_data) + 1;
-    mdb_cursor_close(cur);
-    uint8_t k[8];
-    store_i_be64(k, n);
-    key.mv_size = 8;
-    key.mv_data = k;
-    d.mv_size = a->buf.len;
-    d.mv_data = a->buf.data;
-    return mdb_put(txn, self->alarms, &key, &d, MDB_APPEND);
-}
-
-static int
-s_pack_str(msgpack_packer *pk, const char *s)
-{
-    size_t n = s ? strnlen(s, 512) : 0;
-    return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, s ? s : "", n);
-}
-
-int
-store_alarm(store_t *self, const char *kind, const char *peer,
-            const char *author, uint64_t seq, const char *text)
-{
-    s_alarm_t a = {kind, peer, author, text, seq, {0}};
-    proto_buf_init(&a.buf);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &a.buf, proto_buf_msgpack_write);
-    int rc = VOCFED_ENOMEM;
-    if (!msgpack_pack_array(&pk, 6) &&
-        !msgpack_pack_uint64(&pk, proto_now_ms()) && !s_pack_str(&pk, kind) &&
-        !s_pack_str(&pk, peer) && !s_pack_str(&pk, author) &&
-        !msgpack_pack_uint64(&pk, seq) && !s_pack_str(&pk, text))
-        rc = store_i_write(self, s_alarm_txn, &a);
-    proto_buf_release(&a.buf);
-    return rc;
-}
-
-static int
-s_alarm_row(void *ctx, const MDB_val *key, const MDB_val *d)
-{
-    s_scan_t *s = ctx;
-    proto_rd_t r;
-    uint32_t n;
-    uint64_t time_ms, seq;
-    const char *str[4];
-    size_t l[4];
-    char buf[4][513];
-    (void)key;
-    proto_rd_init(&r, d->mv_data, d->mv_size);
-    if (proto_rd_array(&r, &n) || n != 6 || proto_rd_uint(&r, &time_ms) ||
-        proto_rd_str(&r, &str[0], &l[0]) || proto_rd_str(&r, &str[1], &l[1]) ||
-        proto_rd_str(&r, &str[2], &l[2]) || proto_rd_uint(&r, &seq) ||
-        proto_rd_str(&r, &str[3], &l[3]))
-        return VOCFED_ECORRUPT;
-    for (int i = 0; i < 4; i++) {
-        size_t m = l[i] < 512 ? l[i] : 512;
-        memcpy(buf[i], str[i], m);
-        buf[i][m] = 0;
-    }
-    return s->stop = s->alarm_fn(s->ctx, time_ms, buf[0], buf[1], buf[2], seq,
-                                 buf[3]);
-}
-
-int
-store_scan_alarms(store_t *self, store_alarm_fn fn, void *ctx)
-{
-    s_scan_t s = {
-        .dbi = self->alarms, .row = s_alarm_row, .alarm_fn = fn, .ctx = ctx};
     return s_scan(self, &s);
 }

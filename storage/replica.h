@@ -187,6 +187,8 @@ typedef struct {
 typedef struct {
     char id[PROTO_ID_MAX + 1]; /* the peer's node id */
     bool connected;            /* a daemon of ours is connected to it */
+    bool once;                 /* its last session was a one-shot run
+                                  (`vocfed sync`), not a daemon's */
     int pid;                   /* that daemon's process id */
     uint64_t last_contact_ms;  /* last message from it */
     uint64_t refused;          /* batches it refused or we refused */
@@ -211,6 +213,22 @@ int store_peer_ack(store_t *self, const char *peer, const char *author,
 int store_peer_ack_get(store_t *self, const char *peer, const char *author,
                        store_ack_t *out) VOCFED_WUR;
 
+/* What a peer last said it holds of one log (its hello or heads, SPEC
+ * 8.2), kept by the coordinator so that the report can tell a member's
+ * entries it never received (SPEC 12.3). */
+typedef struct {
+    uint64_t size;    /* entries the peer said it holds */
+    uint64_t time_ms; /* when it said so (this node's clock) */
+} store_said_t;
+
+/* Records what peer said it holds of author's log. */
+int store_peer_said_set(store_t *self, const char *peer, const char *author,
+                        const store_said_t *said) VOCFED_WUR;
+
+/* Reads it; VOCFED_ENOTFOUND if the peer never said. */
+int store_peer_said_get(store_t *self, const char *peer, const char *author,
+                        store_said_t *out) VOCFED_WUR;
+
 /* Replaces a peer's connection state. */
 int store_peer_set(store_t *self, const store_peer_t *peer) VOCFED_WUR;
 
@@ -229,15 +247,41 @@ int store_scan_acks(store_t *self, const char *peer, store_ack_fn fn,
 
 /* ---- alarms ------------------------------------------------------------ */
 
+/* Strings of an alarm are kept to this many bytes. */
+#define STORE_ALARM_STR_MAX 512
+
+/* One alarm (SPEC 5.1, 10.5): an event an operator must see, raised until
+ * its cause goes away (store_alarm_clear). */
+typedef struct {
+    uint64_t n;                           /* its number: the order written */
+    uint64_t time_ms;                     /* when it was raised */
+    uint64_t cleared_ms;                  /* when its cause went away; 0
+                                             while it is raised */
+    char kind[STORE_ALARM_STR_MAX + 1];   /* "refused", "connection", ... */
+    char peer[STORE_ALARM_STR_MAX + 1];   /* the node it is about */
+    char author[STORE_ALARM_STR_MAX + 1]; /* the log it is about, or "" */
+    uint64_t seq;                         /* the entry, 0 for none */
+    char text[STORE_ALARM_STR_MAX + 1];   /* one line for people */
+} store_alarm_t;
+
 /* Appends an alarm an operator must see (refused batch, bad receipt,
- * quarantine). text is one line. */
+ * quarantine, a connection that fails), raised. text is one line; author
+ * may be NULL (stored as ""). */
 int store_alarm(store_t *self, const char *kind, const char *peer,
                 const char *author, uint64_t seq, const char *text) VOCFED_WUR;
 
-typedef int (*store_alarm_fn)(void *ctx, uint64_t time_ms, const char *kind,
-                              const char *peer, const char *author,
-                              uint64_t seq, const char *text);
-/* Calls fn for each alarm, oldest first. */
+/* Clears the raised alarms of this kind, peer and author (NULL: "") when
+ * their cause went away: when every one of them has a seq at most
+ * upto_seq (UINT64_MAX: whatever their seq), each is marked cleared now;
+ * otherwise none is. *cleared (may be NULL) gets how many were. A store
+ * with no such alarm raised is only read (a lookup, SPEC 5.1). Returns 0
+ * or a store status. */
+int store_alarm_clear(store_t *self, const char *kind, const char *peer,
+                      const char *author, uint64_t upto_seq,
+                      uint64_t *cleared) VOCFED_WUR;
+
+/* Calls fn for each alarm, oldest first (a is valid during the call). */
+typedef int (*store_alarm_fn)(void *ctx, const store_alarm_t *a);
 int store_scan_alarms(store_t *self, store_alarm_fn fn, void *ctx) VOCFED_WUR;
 
 #endif

@@ -622,10 +622,12 @@ th_status(th_net_t *net, const char *dir)
     th_run_t r;
     th_exec(&r, net->root, NULL,
             TH_ARGS(VOCFED_BINARY, "--dir", dir, "status", "--json"), NULL);
-    if (r.status != 0)
+    /* 1: an alarm is raised; the JSON is printed the same (tests that
+     * care about the exit status check alarms_raised or run status). */
+    if (r.status != 0 && r.status != 1)
         print_error("status of %s: exit %d\n%s%s\n", dir, r.status, r.out,
                     r.err);
-    assert_int_equal(r.status, 0);
+    assert_true(r.status == 0 || r.status == 1);
     json_t *j = th_json(r.out);
     th_run_free(&r);
     return j;

@@ -245,7 +245,8 @@ void th_member_start(th_net_t *net, th_node_t *m);
  * returns the run. */
 th_run_t th_sync(th_net_t *net, const th_node_t *m, int timeout_s);
 
-/* `vocfed --dir dir status --json`, parsed (json_decref it). */
+/* `vocfed --dir dir status --json`, parsed (json_decref it); exit 0 or 1
+ * (an alarm raised: its alarms_raised says how many). */
 json_t *th_status(th_net_t *net, const char *dir);
 
 /* th_students on node m's own store with its own key; root (may be NULL)

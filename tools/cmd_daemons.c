@@ -25,6 +25,8 @@ typedef struct {
     uint64_t timeout_s;      /* --timeout */
     bool verbose;            /* --verbose */
     uint64_t abuse_s;        /* --abuse-interval */
+    uint64_t heartbeat_s;    /* --heartbeat (the daemons) */
+    bool daemon;             /* node, not sync: takes --heartbeat */
 } s_opts_t;
 
 static int
@@ -34,6 +36,7 @@ s_parse(cli_t *cli, int argc, char **argv, bool member, s_opts_t *o)
     const cli_opt_t coord_opts[] = {
         CLI_STR("listen", &o->listen),
         CLI_SECONDS("abuse-interval", &o->abuse_s, 1, 3600),
+        CLI_SECONDS("heartbeat", &o->heartbeat_s, 1, 600),
         CLI_FLAG("verbose", &o->verbose),
         CLI_END,
     };
@@ -45,7 +48,18 @@ s_parse(cli_t *cli, int argc, char **argv, bool member, s_opts_t *o)
         CLI_FLAG("verbose", &o->verbose),
         CLI_END,
     };
-    return cli_parse(cli, member ? member_opts : coord_opts, argc, argv, NULL);
+    const cli_opt_t node_opts[] = {
+        CLI_STR("coordinator", &o->coordinator),
+        CLI_STR("coordinator-key", &o->key),
+        CLI_SECONDS("heartbeat", &o->heartbeat_s, 1, 600),
+        CLI_FLAG("verbose", &o->verbose),
+        CLI_END,
+    };
+    return cli_parse(cli,
+                     !member     ? coord_opts
+                     : o->daemon ? node_opts
+                                 : member_opts,
+                     argc, argv, NULL);
 }
 
 /* Checks the store is a node of the right role. */
@@ -121,6 +135,7 @@ s_run_coordinator(cli_t *cli, int argc, char **argv)
         .dir = cli->dir,
         .verbose = o.verbose,
         .abuse_interval_ms = o.abuse_s * 1000,
+        .heartbeat_ms = o.heartbeat_s * 1000,
         .listen = o.listen        ? o.listen
                   : cfg.listen[0] ? cfg.listen
                                   : NODE_DEFAULT_LISTEN,
@@ -139,7 +154,7 @@ const cli_cmd_t cmd_coordinator = {
     .usage =
         "Usage: vocfed coordinator [--listen ENDPOINT] [--abuse-interval "
         "SECONDS]\n"
-        "                          [--verbose]\n"
+        "                          [--heartbeat SECONDS] [--verbose]\n"
         "\n"
         "Runs the group's coordinator on a node made by 'vocfed init "
         "--coordinator'.\n"
@@ -166,6 +181,13 @@ const cli_cmd_t cmd_coordinator = {
         "it sends\n"
         "                     dropped unread) until the interval ends; "
         "default 10\n"
+        "  --heartbeat SECONDS\n"
+        "                     the members' heartbeat interval (give them the "
+        "same):\n"
+        "                     a member not heard from for three intervals, "
+        "or whose\n"
+        "                     connection closed, is shown not connected; "
+        "default 5\n"
         "  --verbose          log every batch\n"
         "  --dir DIR          the store folder (default $VOCFED_DIR, then "
         "./vocfed-data)\n"
@@ -194,6 +216,7 @@ s_member_opts(cli_t *cli, int argc, char **argv, s_opts_t *o,
         return rc;
     mo->dir = cli->dir;
     mo->debug = o->verbose;
+    mo->heartbeat_ms = o->heartbeat_s * 1000;
     mo->coordinator = o->coordinator        ? o->coordinator
                       : cfg->coordinator[0] ? cfg->coordinator
                                             : NULL;
@@ -211,7 +234,7 @@ s_member_opts(cli_t *cli, int argc, char **argv, s_opts_t *o,
 static int
 s_run_node(cli_t *cli, int argc, char **argv)
 {
-    s_opts_t o = {0};
+    s_opts_t o = {.daemon = true};
     node_member_opts_t mo = {0};
     node_config_t cfg;
     int rc = s_member_opts(cli, argc, argv, &o, &cfg, &mo);
@@ -231,7 +254,7 @@ const cli_cmd_t cmd_node = {
     .usage =
         "Usage: vocfed node [--coordinator ENDPOINT] [--coordinator-key "
         "HEX]\n"
-        "                   [--verbose]\n"
+        "                   [--heartbeat SECONDS] [--verbose]\n"
         "\n"
         "Runs a member node: dials the coordinator with CURVE, sends this "
         "node's\n"
@@ -245,10 +268,25 @@ const cli_cmd_t cmd_node = {
         "Stops\n"
         "cleanly on SIGINT or SIGTERM.\n"
         "\n"
+        "Each side hears from the other at least once a heartbeat interval; "
+        "a\n"
+        "coordinator not heard from for three is taken as not connected. A "
+        "connection\n"
+        "that fails (refused, timed out, a refused handshake: a wrong "
+        "coordinator\n"
+        "key, or this node not on the roster or suspended) is logged once "
+        "per try,\n"
+        "with its cause, the tries spaced 1, 2, 4, ... up to 60 s apart; the "
+        "cause is\n"
+        "an alarm in 'vocfed status' until the connection works.\n"
+        "\n"
         "Options:\n" S_HELP_COORDINATOR
         "  --coordinator-key HEX   the coordinator's public key, 64 hex "
         "digits\n"
         "                          (default: DIR/vocfed.cfg)\n"
+        "  --heartbeat SECONDS     the heartbeat interval (default 5; the "
+        "same as\n"
+        "                          the coordinator's)\n"
         "  --verbose               log each change of the session's state\n"
         "                          (disconnected, hello-sent, level, "
         "back-off)\n"

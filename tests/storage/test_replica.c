@@ -1,8 +1,11 @@
 /* Tests of what storage/peers.c keeps about peers (SPEC 5.1, 10.5): the
- * state and abuse counters of a peer round-trip, a value written before
+ * state and abuse counters of a peer round-trip (the link's one-shot bit
+ * too), a value written before
  * the abuse counters existed (33 bytes) reads with those counters at
  * zero, and a value of any other length is corruption, not a guess. And
- * SPEC 5.1 names every database a store has, and no other. */
+ * SPEC 5.1 names every database a store has, and no other. The alarms
+ * of storage/alarms.c: raised, cleared by their own cause only, old rows
+ * read as history. */
 #include "helpers.h"
 
 #include "storage/replica.h"
@@ -66,10 +69,12 @@ test_peer_roundtrip(void **state)
     /* Counters go up, and the newest value is the one kept. */
     p.flooded = 600;
     p.connected = false;
+    p.once = true; /* a `vocfed sync`, SPEC 10.5 */
     assert_int_equal(store_peer_set(s, &p), VOCFED_OK);
     assert_int_equal(store_peer_get(s, "aqvtc", &q), VOCFED_OK);
     assert_int_equal(q.flooded, 600);
     assert_false(q.connected);
+    assert_true(q.once);
     assert_int_equal(store_peer_get(s, "nobody", &q), VOCFED_ENOTFOUND);
     assert_int_equal(store_peer_get(s, "not an id!", &q), VOCFED_ENOTFOUND);
     int n = 0;
@@ -117,6 +122,135 @@ test_peer_bad_length(void **state)
     assert_int_equal(store_peer_get(s, "odd", &q), VOCFED_ECORRUPT);
     int n = 0;
     assert_int_equal(store_scan_peers(s, s_count, &n), VOCFED_ECORRUPT);
+    store_destroy(&s);
+}
+
+/* ---- alarms (SPEC 5.1, 10.5) ------------------------------------------- */
+
+typedef struct {
+    size_t n, raised;   /* alarms seen, raised */
+    store_alarm_t a[8]; /* the first ones */
+} s_alarms_t;
+
+static int
+s_alarm(void *ctx, const store_alarm_t *a)
+{
+    s_alarms_t *x = ctx;
+    if (x->n < 8)
+        x->a[x->n] = *a;
+    x->n++;
+    x->raised += a->cleared_ms == 0;
+    return 0;
+}
+
+static s_alarms_t *
+s_alarms(store_t *s)
+{
+    static s_alarms_t x;
+    memset(&x, 0, sizeof x);
+    assert_int_equal(store_scan_alarms(s, s_alarm, &x), VOCFED_OK);
+    return &x;
+}
+
+/* Raised, then cleared only by their own cause: kind, peer and author
+ * alike, every seq at most the one given; cleared ones stay as history,
+ * and a clear with nothing raised clears nothing. */
+static void
+test_alarm_clear(void **state)
+{
+    const char *dir = *state;
+    store_t *s;
+    uint64_t n = 99;
+    assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
+    assert_int_equal(store_alarm_clear(s, "refused", "m1", "m1", 100, &n),
+                     VOCFED_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_alarm(s, "refused", "m1", "m1", 5, "bad sig"),
+                     VOCFED_OK);
+    assert_int_equal(store_alarm(s, "refused", "m2", "m2", 5, "other peer"),
+                     VOCFED_OK);
+    assert_int_equal(store_alarm(s, "quarantine", "m1", "m1", 5, "kept"),
+                     VOCFED_OK);
+    assert_int_equal(store_alarm(s, "refused", "m1", "m1", 9, "again"),
+                     VOCFED_OK);
+    assert_int_equal(store_alarm(s, "connection", "coord", NULL, 0, "gone"),
+                     VOCFED_OK);
+    s_alarms_t *x = s_alarms(s);
+    assert_int_equal(x->n, 5);
+    assert_int_equal(x->raised, 5);
+    assert_string_equal(x->a[4].author, "");
+    /* seq 9 is past 7: none of m1's refusals clears */
+    assert_int_equal(store_alarm_clear(s, "refused", "m1", "m1", 7, &n),
+                     VOCFED_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(s_alarms(s)->raised, 5);
+    assert_int_equal(store_alarm_clear(s, "refused", "m1", "m1", 9, &n),
+                     VOCFED_OK);
+    assert_int_equal(n, 2);
+    x = s_alarms(s);
+    assert_int_equal(x->n, 5);
+    assert_int_equal(x->raised, 3);
+    assert_true(x->a[0].cleared_ms >= x->a[0].time_ms);
+    assert_int_equal(x->a[1].cleared_ms, 0); /* m2's */
+    assert_int_equal(x->a[2].cleared_ms, 0); /* the quarantine */
+    assert_true(x->a[3].cleared_ms > 0);
+    assert_string_equal(x->a[3].text, "again");
+    assert_int_equal(x->a[3].seq, 9);
+    /* cleared once; raised again later, cleared again */
+    assert_int_equal(store_alarm_clear(s, "refused", "m1", "m1", 9, &n),
+                     VOCFED_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_alarm(s, "refused", "m1", "m1", 12, "third"),
+                     VOCFED_OK);
+    assert_int_equal(s_alarms(s)->raised, 4);
+    assert_int_equal(
+        store_alarm_clear(s, "connection", "coord", NULL, UINT64_MAX, &n),
+        VOCFED_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(
+        store_alarm_clear(s, "refused", "m1", "m1", UINT64_MAX, &n), VOCFED_OK);
+    assert_int_equal(n, 1);
+    x = s_alarms(s);
+    assert_int_equal(x->n, 6);
+    assert_int_equal(x->raised, 2);
+    store_destroy(&s);
+}
+
+/* An alarm row written before alarms were cleared (6 elements) reads as
+ * history (cleared at its own time), since nothing would ever clear it;
+ * a row that is not an alarm is corruption. */
+static void
+test_alarm_old_format(void **state)
+{
+    const char *dir = *state;
+    store_t *s;
+    /* [1000, "refused", "p", "a", 3, "t"] */
+    const uint8_t v0[] = {0x96, 0xcd, 0x03, 0xe8, 0xa7, 'r',  'e',
+                          'f',  'u',  's',  'e',  'd',  0xa1, 'p',
+                          0xa1, 'a',  0x03, 0xa1, 't'};
+    const uint8_t k0[8] = {0}, k1[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
+    store_destroy(&s);
+    th_lmdb_put(dir, "alarms", k0, sizeof k0, v0, sizeof v0);
+    assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
+    s_alarms_t *x = s_alarms(s);
+    assert_int_equal(x->n, 1);
+    assert_int_equal(x->raised, 0);
+    assert_int_equal(x->a[0].time_ms, 1000);
+    assert_int_equal(x->a[0].cleared_ms, 1000);
+    assert_string_equal(x->a[0].kind, "refused");
+    assert_int_equal(x->a[0].seq, 3);
+    /* a new alarm goes after it, raised */
+    assert_int_equal(store_alarm(s, "refused", "p", "a", 4, "new"), VOCFED_OK);
+    x = s_alarms(s);
+    assert_int_equal(x->n, 2);
+    assert_int_equal(x->raised, 1);
+    assert_int_equal(x->a[1].n, 1);
+    store_destroy(&s);
+    th_lmdb_put(dir, "alarms", k1, sizeof k1, "\x93\x01", 2);
+    assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
+    s_alarms_t y = {0};
+    assert_int_equal(store_scan_alarms(s, s_alarm, &y), VOCFED_ECORRUPT);
     store_destroy(&s);
 }
 
@@ -225,10 +359,9 @@ main(void)
 {
 #define S_T(f) cmocka_unit_test_setup_teardown(f, th_dir_setup, th_dir_teardown)
     const struct CMUnitTest tests[] = {
-        S_T(test_peer_roundtrip),
-        S_T(test_peer_old_format),
-        S_T(test_peer_bad_length),
-        S_T(test_spec_databases),
+        S_T(test_peer_roundtrip),   S_T(test_peer_old_format),
+        S_T(test_peer_bad_length),  S_T(test_alarm_clear),
+        S_T(test_alarm_old_format), S_T(test_spec_databases),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);
