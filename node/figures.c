@@ -113,6 +113,41 @@ s_hook_end(void *ctx, store_txn_t *txn)
     return rc;
 }
 
+/* What an entry of author will read: its member's list and the claims
+ * on its identity, named so that the chunk reads them in key order. */
+static int
+s_hook_prefetch(void *ctx, store_txn_t *txn, const char *author,
+                const proto_entry_t *e)
+{
+    node_figx_t *f = ctx;
+    char kind[PROTO_KIND_MAX + 1], key[PROTO_KEY_MAX + 1];
+    char id[PROTO_KEY_MAX + PROTO_ID_MAX + 32];
+    char k[PROTO_KEY_MAX + 2 * PROTO_ID_MAX + 40];
+    size_t n;
+    (void)txn;
+    if (f->coord[0] && !strcmp(author, f->coord))
+        return VOCFED_OK;
+    snprintf(kind, sizeof kind, "%.*s", (int)e->kind_len, e->kind);
+    snprintf(key, sizeof key, "%.*s", (int)e->key_len, e->key);
+    if (node_figrules_items(author, kind, key, NULL, 0, id, sizeof id, NULL,
+                            &n) ||
+        !id[0])
+        return VOCFED_OK; /* no identity: nothing to read ahead */
+    int rc;
+    node_fig_cat(k, sizeof k, "i|", author, "|", id, NULL);
+    if ((rc = node_figx_name(f, k)))
+        return rc;
+    node_fig_cat(k, sizeof k, "h|", id, NULL);
+    return node_figx_name(f, k);
+}
+
+static int
+s_hook_prefetched(void *ctx, store_txn_t *txn)
+{
+    (void)txn;
+    return node_figx_load_named(ctx);
+}
+
 /* What the figures would refuse of an entry whatever came before it (a
  * record yielding too many items): refused in the log's write, before
  * the log holds it (SPEC 12.2). Uses the context's check scratch only:
@@ -154,8 +189,9 @@ node_figures_attach(store_t *st, const char *coord_id)
         free(f);
         return VOCFED_ENOMEM;
     }
-    store_hook_t h = {s_hook_begin, s_hook_entry, s_hook_end, s_hook_destroy, f,
-                      s_hook_check};
+    store_hook_t h = {
+        s_hook_begin, s_hook_entry,    s_hook_end,       s_hook_destroy, f,
+        s_hook_check, s_hook_prefetch, s_hook_prefetched};
     store_set_hook(st, &h);
     return VOCFED_OK;
 }

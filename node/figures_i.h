@@ -83,6 +83,13 @@ void node_figx_reset(node_figx_t *f);
 node_figx_val_t *node_figx_val(node_figx_t *f, const char *key, bool counter,
                                int *rc);
 
+/* Names key as one the chunk will read (a prefetch): it is read with
+ * the others, in key order, by node_figx_load_named. */
+int node_figx_name(node_figx_t *f, const char *key) VOCFED_WUR;
+
+/* Reads every named value not read yet, in key order. */
+int node_figx_load_named(node_figx_t *f) VOCFED_WUR;
+
 /* Adds delta to counter key. VOCFED_EBADRECORD when the sum would
  * overflow (the record is refused, SPEC 12.2). */
 int node_figx_add(node_figx_t *f, const char *key, int64_t delta) VOCFED_WUR;

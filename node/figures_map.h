@@ -19,6 +19,8 @@ typedef struct {
     int64_t cur;      /* as it is now */
     proto_buf_t blob; /* lists and claims: as they are now */
     bool blob_dirty;  /* blob changed */
+    bool loaded;      /* base and blob are as stored (else only named,
+                         by a prefetch) */
 } node_figx_val_t;
 
 typedef struct node_figx_map node_figx_map_t;

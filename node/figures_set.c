@@ -140,30 +140,60 @@ node_figx_key_text(const void *k, size_t len, char *out, size_t cap)
     return VOCFED_OK;
 }
 
+/* Reads v (key) as stored, through cur when not NULL. */
+static int
+s_load(node_figx_t *f, store_fcursor_t *cur, const char *key,
+       node_figx_val_t *v)
+{
+    uint8_t k[NODE_FIGX_KEY_MAX];
+    size_t kl = node_figx_key_disk(key, k);
+    int rc = VOCFED_OK;
+    v->loaded = true;
+    if (f->memory_only || !f->txn)
+        return VOCFED_OK;
+    proto_buf_reset(&v->blob);
+    if (cur)
+        rc = store_fcursor_get(cur, k, kl, &v->blob);
+    else
+        rc = store_txn_blob_get(f->txn, k, kl, &v->blob);
+    if (rc == VOCFED_ENOTFOUND) {
+        proto_buf_reset(&v->blob);
+        rc = VOCFED_OK;
+    } else if (rc == VOCFED_OK && node_figx_is_counter(key)) {
+        if (v->blob.len != 8)
+            return VOCFED_ECORRUPT;
+        int64_t x = 0;
+        for (size_t i = 0; i < 8; i++)
+            x = (int64_t)((uint64_t)x << 8 | v->blob.data[i]);
+        v->base = v->cur = x;
+        proto_buf_reset(&v->blob);
+    }
+    return rc;
+}
+
 node_figx_val_t *
 node_figx_val(node_figx_t *f, const char *key, bool counter, int *rc)
 {
     node_figx_val_t *v = node_figx_map_get(f->vals, key);
+    (void)counter;
     *rc = VOCFED_OK;
-    if (v)
+    if (v && v->loaded)
         return v;
-    if (!(v = node_figx_map_add(f->vals, key))) {
+    if (!v && !(v = node_figx_map_add(f->vals, key))) {
         *rc = VOCFED_ENOMEM;
         return NULL;
     }
-    if (!f->memory_only && f->txn) {
-        uint8_t k[NODE_FIGX_KEY_MAX];
-        size_t kl = node_figx_key_disk(key, k);
-        if (counter)
-            *rc = store_txn_counter_get(f->txn, k, kl, &v->base);
-        else if ((*rc = store_txn_blob_get(f->txn, k, kl, &v->blob)) ==
-                 VOCFED_ENOTFOUND)
-            *rc = VOCFED_OK;
-    }
-    if (*rc)
+    if ((*rc = s_load(f, NULL, key, v)))
         return NULL; /* the transaction fails: the map is reset */
-    v->cur = v->base;
     return v;
+}
+
+int
+node_figx_name(node_figx_t *f, const char *key)
+{
+    if (node_figx_map_get(f->vals, key))
+        return VOCFED_OK;
+    return node_figx_map_add(f->vals, key) ? VOCFED_OK : VOCFED_ENOMEM;
 }
 
 int
@@ -178,55 +208,141 @@ node_figx_add(node_figx_t *f, const char *key, int64_t delta)
     return VOCFED_OK;
 }
 
-/* A changed value and its key, for sorting. */
+/* Values of the map with their stored keys, sorted as LMDB sorts them. */
 typedef struct {
     const char *key;    /* its key */
     node_figx_val_t *v; /* the value */
+    const uint8_t *k;   /* its stored key (in the arena) */
+    size_t koff, klen;  /* where there, and its length */
 } s_dirty_t;
+
+typedef struct {
+    s_dirty_t *d;  /* the values picked */
+    size_t n;      /* how many */
+    uint8_t *keys; /* their stored keys */
+} s_sorted_t;
 
 static int
 s_dirty_cmp(const void *a, const void *b)
 {
-    return strcmp(((const s_dirty_t *)a)->key, ((const s_dirty_t *)b)->key);
+    const s_dirty_t *x = a, *y = b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(x->k, y->k, n);
+    return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
 }
 
-/* Writes one cached value if it changed. */
+/* The stored keys of s's values into its arena. */
 static int
-s_flush_one(node_figx_t *f, const char *key, node_figx_val_t *v)
+s_disk_keys(s_sorted_t *s)
 {
-    int rc = VOCFED_OK;
-    uint8_t k[NODE_FIGX_KEY_MAX];
-    size_t kl = node_figx_key_disk(key, k);
-    if (node_figx_is_counter(key) && v->cur != v->base)
-        rc = store_txn_counter_set(f->txn, k, kl, v->cur);
-    else if (!node_figx_is_counter(key) && v->blob_dirty)
-        rc = store_txn_blob_set(f->txn, k, kl, v->blob.data, v->blob.len);
+    size_t room = s->n * 64 + NODE_FIGX_KEY_MAX, used = 0;
+    if (!(s->keys = malloc(room)))
+        return VOCFED_ENOMEM;
+    for (size_t i = 0; i < s->n; i++) {
+        if (room - used < NODE_FIGX_KEY_MAX) {
+            uint8_t *k = realloc(s->keys, room *= 2);
+            if (!k)
+                return VOCFED_ENOMEM;
+            s->keys = k;
+        }
+        s->d[i].koff = used;
+        s->d[i].klen = node_figx_key_disk(s->d[i].key, s->keys + used);
+        used += s->d[i].klen;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        s->d[i].k = s->keys + s->d[i].koff;
+    return VOCFED_OK;
+}
+
+/* The values of the map that pick says, sorted by stored key. */
+static int
+s_pick(node_figx_t *f, bool (*pick)(const node_figx_val_t *v), s_sorted_t *s)
+{
+    size_t cap = node_figx_map_size(f->vals);
+    s->n = 0;
+    s->keys = NULL;
+    if (!(s->d = malloc((cap ? cap : 1) * sizeof *s->d)))
+        return VOCFED_ENOMEM;
+    for (size_t i = 0; i < cap; i++) {
+        const char *key;
+        node_figx_val_t *v = node_figx_map_at(f->vals, i, &key);
+        if (pick(v))
+            s->d[s->n++] = (s_dirty_t){key, v, NULL, 0, 0};
+    }
+    int rc = s_disk_keys(s);
+    if (rc == VOCFED_OK)
+        qsort(s->d, s->n, sizeof *s->d, s_dirty_cmp);
+    return rc;
+}
+
+static void
+s_sorted_free(s_sorted_t *s)
+{
+    free(s->d);
+    free(s->keys);
+}
+
+static bool
+s_unloaded(const node_figx_val_t *v)
+{
+    return !v->loaded;
+}
+
+int
+node_figx_load_named(node_figx_t *f)
+{
+    s_sorted_t s;
+    store_fcursor_t *cur = NULL;
+    int rc = s_pick(f, s_unloaded, &s);
+    if (!rc && s.n && !f->memory_only && f->txn)
+        rc = store_fcursor_open(f->txn, &cur);
+    for (size_t i = 0; i < s.n && !rc; i++)
+        rc = s_load(f, cur, s.d[i].key, s.d[i].v);
+    store_fcursor_close(&cur);
+    s_sorted_free(&s);
+    return rc;
+}
+
+static bool
+s_changed(const node_figx_val_t *v)
+{
+    return v->loaded && (v->cur != v->base || v->blob_dirty);
+}
+
+/* Writes one changed value. */
+static int
+s_flush_one(store_fcursor_t *cur, const uint8_t *k, size_t kl, const char *key,
+            node_figx_val_t *v)
+{
+    int rc;
+    if (node_figx_is_counter(key)) {
+        uint8_t b[8];
+        for (size_t i = 0; i < 8; i++)
+            b[i] = (uint8_t)((uint64_t)v->cur >> (56 - 8 * i));
+        rc = store_fcursor_set(cur, k, kl, b, v->cur ? 8 : 0);
+    } else {
+        rc = store_fcursor_set(cur, k, kl, v->blob.data, v->blob.len);
+    }
     v->base = v->cur;
     v->blob_dirty = false;
     return rc;
 }
 
-/* The changed values are written in key order: each page of the
- * figures database is then touched once, and LMDB's dirty list grows in
- * order (issue 11). */
+/* The changed values are written in key order with one cursor: each page
+ * of the figures database is then touched once, LMDB finds each key
+ * next to the last, and its dirty list grows in order (issue 11). */
 int
 node_figx_flush(node_figx_t *f)
 {
-    size_t n = 0, cap = node_figx_map_size(f->vals);
-    s_dirty_t *d = malloc((cap ? cap : 1) * sizeof *d);
-    if (!d)
-        return VOCFED_ENOMEM;
-    for (size_t i = 0; i < cap; i++) {
-        const char *key;
-        node_figx_val_t *v = node_figx_map_at(f->vals, i, &key);
-        if (v->cur != v->base || v->blob_dirty)
-            d[n++] = (s_dirty_t){key, v};
-    }
-    qsort(d, n, sizeof *d, s_dirty_cmp);
-    int rc = VOCFED_OK;
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = s_flush_one(f, d[i].key, d[i].v);
-    free(d);
+    s_sorted_t s;
+    store_fcursor_t *cur = NULL;
+    int rc = s_pick(f, s_changed, &s);
+    if (!rc && s.n)
+        rc = store_fcursor_open(f->txn, &cur);
+    for (size_t i = 0; i < s.n && !rc; i++)
+        rc = s_flush_one(cur, s.d[i].k, s.d[i].klen, s.d[i].key, s.d[i].v);
+    store_fcursor_close(&cur);
+    s_sorted_free(&s);
     return rc;
 }
 

@@ -243,10 +243,33 @@ s_old_body(store_t *self, MDB_txn *log, const store_i_chunk_t *c,
     return MDB_SUCCESS;
 }
 
-/* Step 3: the hook, in arrival order. *failed gets the entry it refused. */
+/* Step 3a: the hook names what the chunk's entries will read, and reads
+ * it in key order. */
+static int
+s_prefetch(store_t *self, store_txn_t *t, const store_i_chunk_t *c)
+{
+    int rc = MDB_SUCCESS;
+    if (!self->hook.prefetch)
+        return rc;
+    for (size_t i = 0; i < c->n && !rc; i++) {
+        const store_i_chunk_entry_t *x = &c->e[i];
+        if (!store_i_skipped(self, c->ids[x->author].authno, x->seq))
+            rc = self->hook.prefetch(self->hook.ctx, t, c->ids[x->author].id,
+                                     &x->e);
+    }
+    if (!rc && self->hook.prefetched)
+        rc = self->hook.prefetched(self->hook.ctx, t);
+    return rc;
+}
+
+/* Step 3b: the hook, in arrival order. *failed gets the entry it
+ * refused. */
 static int
 s_hook(store_t *self, store_txn_t *t, const store_i_chunk_t *c, size_t *failed)
 {
+    int rc = s_prefetch(self, t, c);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < c->n; i++) {
         const store_i_chunk_entry_t *x = &c->e[i];
         uint32_t authno = c->ids[x->author].authno;
@@ -254,7 +277,7 @@ s_hook(store_t *self, store_txn_t *t, const store_i_chunk_t *c, size_t *failed)
             continue;
         const uint8_t *old;
         size_t olen;
-        int rc = s_old_body(self, t->log, c, x, &old, &olen);
+        rc = s_old_body(self, t->log, c, x, &old, &olen);
         if (rc == MDB_SUCCESS)
             rc = self->hook.entry(self->hook.ctx, t, c->ids[x->author].id,
                                   &x->e, old, olen);

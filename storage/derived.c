@@ -4,6 +4,7 @@
 #include "storage/log_internal.h"
 #include "storage/replica.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- the apply hook (SPEC 5.5) ------------------------------------------ */
@@ -385,4 +386,65 @@ store_scan_blobs(store_t *self, const void *prefix, size_t plen,
     s_blobs_t b = {fn, ctx, prefix, plen, 0};
     int rc = store_i_read_derived(self, s_blobs_txn, &b);
     return b.stop ? b.stop : rc;
+}
+
+/* ---- a cursor on the figures database ----------------------------------- */
+
+struct store_fcursor {
+    MDB_cursor *cur; /* on t->self->figures */
+};
+
+int
+store_fcursor_open(store_txn_t *t, store_fcursor_t **out)
+{
+    store_fcursor_t *c = calloc(1, sizeof *c);
+    *out = NULL;
+    if (!c)
+        return VOCFED_ENOMEM;
+    int rc = mdb_cursor_open(t->txn, t->self->figures, &c->cur);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    *out = c;
+    return MDB_SUCCESS;
+}
+
+void
+store_fcursor_close(store_fcursor_t **self)
+{
+    if (!self || !*self)
+        return;
+    mdb_cursor_close((*self)->cur);
+    free(*self);
+    *self = NULL;
+}
+
+int
+store_fcursor_get(store_fcursor_t *self, const void *key, size_t klen,
+                  proto_buf_t *out)
+{
+    MDB_val k = {klen, (void *)key}, d;
+    int rc = mdb_cursor_get(self->cur, &k, &d, MDB_SET_KEY);
+    if (rc)
+        return store_i_status(rc);
+    return proto_buf_append(out, d.mv_data, d.mv_size);
+}
+
+int
+store_fcursor_set(store_fcursor_t *self, const void *key, size_t klen,
+                  const void *data, size_t len)
+{
+    if (klen == 0 || klen > 511)
+        return VOCFED_EINVALID;
+    MDB_val k = {klen, (void *)key}, d;
+    /* Raw LMDB codes, as in store_txn_blob_set (map growth). */
+    if (len == 0) {
+        int rc = mdb_cursor_get(self->cur, &k, &d, MDB_SET);
+        if (rc == MDB_NOTFOUND)
+            return VOCFED_OK;
+        return rc ? rc : mdb_cursor_del(self->cur, 0);
+    }
+    d = (MDB_val){len, (void *)data};
+    return mdb_cursor_put(self->cur, &k, &d, 0);
 }

@@ -236,6 +236,13 @@ typedef struct {
                             derived data sees it; what it refuses (a
                             non-zero status) refuses the write. It must
                             depend on the entry alone. */
+    int (*prefetch)(void *ctx, store_txn_t *txn, const char *author,
+                    const proto_entry_t *e);        /* may be NULL: called for
+                                   each entry of a chunk before entry is called
+                                   for any, to name what the entries will read */
+    int (*prefetched)(void *ctx, store_txn_t *txn); /* may be NULL: after
+                            the prefetches of a chunk (reads in key
+                            order) */
 } store_hook_t;
 
 /* Installs (or with NULL removes) the apply hook for this handle; the
@@ -278,6 +285,19 @@ int store_txn_blob_get(store_txn_t *txn, const void *key, size_t klen,
                        proto_buf_t *out) VOCFED_WUR;
 int store_txn_blob_set(store_txn_t *txn, const void *key, size_t klen,
                        const void *data, size_t len) VOCFED_WUR;
+
+/* A cursor on the figures database inside the hook's transaction, for
+ * many reads or writes in key order: LMDB then finds a key next to the
+ * last one without descending the tree again. Open returns
+ * VOCFED_ENOMEM or an LMDB status; close accepts NULL. get appends the
+ * value to out (VOCFED_ENOTFOUND if absent); set with len 0 deletes. */
+typedef struct store_fcursor store_fcursor_t;
+int store_fcursor_open(store_txn_t *txn, store_fcursor_t **out) VOCFED_WUR;
+void store_fcursor_close(store_fcursor_t **self);
+int store_fcursor_get(store_fcursor_t *self, const void *key, size_t klen,
+                      proto_buf_t *out) VOCFED_WUR;
+int store_fcursor_set(store_fcursor_t *self, const void *key, size_t klen,
+                      const void *data, size_t len) VOCFED_WUR;
 
 /* Calls fn for each blob whose key starts with prefix (in key order), in
  * the hook's transaction. fn's non-zero value stops the scan and is
