@@ -548,18 +548,24 @@ s_open_read(store_t *self)
 }
 
 /* Creates and opens self->denv, the derived environment: the file
- * derived.mdb in the folder, with its own lock file (SPEC 5.1). */
+ * derived.mdb in the folder, with its own lock file (SPEC 5.1), written
+ * without sync behind its guard (dguard.c, SPEC 5.5). */
 static int
 s_denv_open(store_t *self)
 {
     char path[4096];
+    bool nosync;
     int rc, n = snprintf(path, sizeof path, "%s/derived.mdb", self->dir);
     if (n < 0 || (size_t)n >= sizeof path)
         return VOCFED_ETOOLARGE;
+    if ((rc = store_i_derived_guard(self->dir, NULL, &nosync)))
+        return rc;
     if ((rc = mdb_env_create(&self->denv)) ||
         (rc = mdb_env_set_maxdbs(self->denv, 8)) ||
         (rc = mdb_env_set_mapsize(self->denv, self->dmap_size)) ||
-        (rc = mdb_env_open(self->denv, path, MDB_NOTLS | MDB_NOSUBDIR, 0600)))
+        (rc = mdb_env_open(self->denv, path,
+                           MDB_NOTLS | MDB_NOSUBDIR | (nosync ? MDB_NOSYNC : 0),
+                           0600)))
         return rc;
     MDB_envinfo info;
     if (mdb_env_info(self->denv, &info) == MDB_SUCCESS &&

@@ -132,6 +132,14 @@ int store_i_derived_ready(const store_t *self);
 
 /* ---- the applier (apply.c) -------------------------------------------- */
 
+/* The guard of derived.mdb against a machine crash (dguard.c, SPEC
+ * 5.5): removes a derived.mdb written without sync in another boot, and
+ * notes this boot in DIR/derived.boot. *nosync says whether derived.mdb
+ * may be written without sync (false when the boot id is unknown).
+ * boot_path: where the boot id is read (NULL: the kernel's). Returns 0
+ * or an errno / vocfed status. */
+int store_i_derived_guard(const char *dir, const char *boot_path, bool *nosync);
+
 /* The hook's check of a new entry in the log's write (0 without one). */
 int store_i_check(store_t *self, const char *author, const proto_entry_t *e);
 
