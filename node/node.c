@@ -184,6 +184,7 @@ node_open_info(const char *dir, unsigned flags, node_open_info_t *info,
     }
     store_opts_t so = {.create = (flags & NODE_OPEN_CREATE) != 0,
                        .async_apply = (flags & NODE_OPEN_ASYNC_APPLY) != 0,
+                       .lazy_apply = (flags & NODE_OPEN_LAZY_APPLY) != 0,
                        .map_size = info->map_size,
                        .found_version = &info->found_version};
     int rc = store_open(dir, &so, &n->store);

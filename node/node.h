@@ -35,6 +35,10 @@ enum {
                                        log only; its applier thread
                                        (node/applier.h) applies them
                                        (store_opts_t.async_apply) */
+    NODE_OPEN_LAZY_APPLY = 1 << 6,  /* a command's store: writes commit
+                                       the log only, reads of derived data
+                                       apply the backlog first
+                                       (store_opts_t.lazy_apply) */
 };
 
 /* The step of node_open that failed, for the caller's message. */

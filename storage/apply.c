@@ -411,7 +411,7 @@ store_catch_up(store_t *self, size_t max_entries)
 }
 
 void
-store_i_sync_apply(store_t *self)
+store_i_read_apply(store_t *self)
 {
     if (self->async_apply)
         return;
@@ -420,6 +420,13 @@ store_i_sync_apply(store_t *self)
         zsys_error("store: %s: applying to the derived data failed: %s "
                    "(the log holds the entries; the next apply retries)",
                    self->dir, vocfed_strerror(rc));
+}
+
+void
+store_i_sync_apply(store_t *self)
+{
+    if (!self->lazy_apply)
+        store_i_read_apply(self);
 }
 
 typedef struct {
@@ -455,7 +462,7 @@ int
 store_i_read_both(store_t *self, store_i_both_fn fn, void *ctx)
 {
     store_txn_t t = {self, NULL, NULL};
-    store_i_sync_apply(self);
+    store_i_read_apply(self);
     int rc = store_i_dread_begin(self, &t.txn);
     if (rc)
         return store_i_status(rc);
@@ -471,7 +478,7 @@ int
 store_i_read_derived(store_t *self, store_i_txn_fn fn, void *ctx)
 {
     MDB_txn *txn;
-    store_i_sync_apply(self);
+    store_i_read_apply(self);
     int rc = store_i_dread_begin(self, &txn);
     if (rc)
         return store_i_status(rc);

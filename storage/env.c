@@ -652,6 +652,7 @@ s_derived_opts(store_t *self, const store_opts_t *opts)
 {
     self->no_derived = opts->no_derived;
     self->async_apply = opts->async_apply;
+    self->lazy_apply = opts->lazy_apply;
     char path[4096];
     struct stat st;
     int n = snprintf(path, sizeof path, "%s/derived.mdb", self->dir);

@@ -65,6 +65,12 @@ typedef struct {
                                 returns, and reads of derived data
                                 (records, counters, blobs) first apply
                                 whatever the log holds beyond them. */
+    bool lazy_apply;         /* writes commit the log only, as with
+                                async_apply, but reads of derived data
+                                first apply what the log holds beyond
+                                them: a command's store (its receipt is
+                                the log's commit; a daemon's applier, or
+                                the next read, applies it). */
 } store_opts_t;
 
 /* One record to append: a put (body) or a del (body NULL). */

@@ -60,6 +60,7 @@ struct store_t {
     MDB_dbi applied;     /* denv: what is applied (apply.c) */
     size_t dmap_size;    /* current map size of denv in bytes */
     bool async_apply;    /* store_opts_t.async_apply */
+    bool lazy_apply;     /* store_opts_t.lazy_apply */
     struct {
         uint32_t authno; /* an entry the hook refused (EBADRECORD): */
         uint64_t seq;    /* applied without it (apply.c) */
@@ -147,10 +148,13 @@ int store_i_check(store_t *self, const char *author, const proto_entry_t *e);
 int store_i_applied_seq(store_t *self, MDB_txn *dtxn, uint32_t authno,
                         uint64_t *seq);
 
-/* Catches the derived data up with the log when the store applies
- * synchronously (not async_apply); a no-op otherwise. A failure is
- * logged: the log holds the entries, the next apply takes them. */
+/* Catches the derived data up with the log after a write when the
+ * store applies synchronously (neither async_apply nor lazy_apply), and
+ * (read_apply) before a read of derived data unless async_apply; a
+ * no-op otherwise. A failure is logged: the log holds the entries, the
+ * next apply takes them. */
 void store_i_sync_apply(store_t *self);
+void store_i_read_apply(store_t *self);
 
 /* ---- arrival order (arrivals.c; SPEC 5.1) ---------------------------- */
 

@@ -766,7 +766,7 @@ store_verify(store_t *store, const char *author, store_verify_result_t *res,
         rc = store_scan_authors(store, s_collect, &v.ids);
     /* The derived snapshot first: the log's, begun after it, holds every
      * entry it has applied; the index is checked against those. */
-    store_i_sync_apply(store);
+    store_i_read_apply(store);
     if (rc == VOCFED_OK &&
         (rc = store_i_status(store_i_dread_begin(store, &v.dtxn))) ==
             VOCFED_OK) {

@@ -523,7 +523,9 @@ int
 cli_node(cli_t *cli, node_t **out)
 {
     unsigned needs = cli->cmd ? cli->cmd->needs : CLI_NEEDS_STORE;
-    unsigned flags = 0;
+    /* Writes return once the log holds them (issue 11): the daemon's
+     * applier, or the next read, applies them. */
+    unsigned flags = NODE_OPEN_LAZY_APPLY;
     node_open_info_t info = {0};
     if (cli->node) {
         *out = cli->node;
