@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_CHUNK (64 * 1024)    /* read from the pipe at a time */
-#define S_TELL (1024 * 1024)   /* progress about every MiB */
+#define S_CHUNK (64 * 1024)     /* read from the pipe at a time */
+#define S_TELL (1024 * 1024)    /* progress about every MiB */
 #define S_COPY_MAP (1ull << 40) /* the copy's map when fenced: 1 TiB */
 
 /* The copying thread: LMDB writes the compacted copy into a pipe. */

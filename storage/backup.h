@@ -26,10 +26,10 @@ typedef void (*store_backup_fn)(void *ctx, uint64_t done, uint64_t most);
 
 /* Copies self's log into the folder dest (which must exist and hold no
  * data.mdb), compacted, from one read snapshot, and fences the copy with
- * why (NULL: no fence). progress (may be NULL) is called about every MiB written. The
- * copy is synced to disk before it returns. Returns 0, VOCFED_EEXISTS
- * (dest holds a data.mdb), VOCFED_ESTORAGEFULL, -errno or another
- * status; on failure the partial copy is removed. */
+ * why (NULL: no fence). progress (may be NULL) is called about every MiB
+ * written. The copy is synced to disk before it returns. Returns 0,
+ * VOCFED_EEXISTS (dest holds a data.mdb), VOCFED_ESTORAGEFULL, -errno or
+ * another status; on failure the partial copy is removed. */
 int store_backup(store_t *self, const char *dest, const char *why,
                  store_backup_fn progress, void *ctx) VOCFED_WUR;
 

@@ -81,8 +81,7 @@ s_path(char *out, size_t cap, const char *dir, const char *name)
  * (a key may be among them). A file that is not there is skipped (*copied
  * false). Returns 0 or a status. */
 static int
-s_copy_file(const char *dir, const char *dest, const char *name,
-            bool *copied)
+s_copy_file(const char *dir, const char *dest, const char *name, bool *copied)
 {
     char from[PATH_MAX], to[PATH_MAX];
     struct stat st;
