@@ -91,11 +91,107 @@ test_backup(void **state)
     net->passed = true;
 }
 
+/* Where m's coordinator is, in its vocfed.cfg (put's own session and
+ * the daemon read it). */
+static void
+s_config(th_net_t *net, const th_node_t *m)
+{
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator",
+                          net->endpoint));
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator_key",
+                          net->coord.pk));
+}
+
+/* The size of author's log at the store in dir (`status --json`). */
+typedef struct {
+    th_net_t *net;      /* the network */
+    const char *dir;    /* whose store */
+    const char *author; /* which log */
+    long long want;     /* at least this many entries */
+} s_size_t;
+
+static long long
+s_size(th_net_t *net, const char *dir, const char *author)
+{
+    json_t *j = th_status(net, dir);
+    long long n = th_jint(j, "logs", author, "size", NULL);
+    json_decref(j);
+    return n;
+}
+
+static bool
+s_size_reached(void *ctx)
+{
+    s_size_t *s = ctx;
+    return s_size(s->net, s->dir, s->author) >= s->want;
+}
+
+/* Replaces m's store with the copy in from (its node.key kept). */
+static void
+s_put_back(th_net_t *net, const th_node_t *m, const char *from)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "cp %s/node.key %s/key.tmp && rm -rf %s && cp -a %s %s && "
+             "mv %s/key.tmp %s/node.key",
+             m->dir, net->root, m->dir, from, m->dir, net->root, m->dir);
+    th_net_note(net, "[%s]", cmd);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Issue 12's first scenario: a member put back from its backup signs
+ * no second history: its put fetches first, then signs. */
+static void
+test_put_back(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "aqvtc", true);
+    s_config(net, m);
+    th_coord_start(net);
+    th_put_student(net, m, "s1", NULL);
+    th_member_start(net, m);
+    s_size_t sz = {net, net->coord.dir, m->id, 1};
+    assert_true(th_wait(s_size_reached, &sz, S_DEADLINE_MS));
+    char bk[160];
+    snprintf(bk, sizeof bk, "%s/bk", net->root);
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "backup", bk));
+    th_put_student(net, m, "s2", NULL); /* after the backup */
+    sz.want = s_size(net, m->dir, m->id);
+    assert_true(th_wait(s_size_reached, &sz, S_DEADLINE_MS));
+    long long before = sz.want;
+    assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
+    s_put_back(net, m, bk);
+    assert_true(s_size(net, m->dir, m->id) < before);
+    /* The put fetches what the coordinator holds first: s2 comes back,
+     * and s3 is signed after it. */
+    th_put_student(net, m, "s3", NULL);
+    assert_int_equal(s_size(net, m->dir, m->id), before + 1);
+    th_member_start(net, m);
+    sz.want = before + 1;
+    assert_true(th_wait(s_size_reached, &sz, S_DEADLINE_MS));
+    th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "verify"));
+    json_t *j = th_status(net, net->coord.dir);
+    assert_int_equal(th_jint(j, "alarms_raised", NULL), 0);
+    json_decref(j);
+    th_run_t r = th_net_run(
+        net, TH_ARGS("--dir", net->coord.dir, "members", "list", "--json"));
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.out, "\"quarantined\":true"));
+    th_run_free(&r);
+    net->passed = true;
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_backup, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_put_back, th_net_setup,
                                         th_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
