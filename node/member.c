@@ -406,8 +406,9 @@ s_fetch_own(node_member_daemon_t *m, uint64_t ours, uint64_t theirs)
 
 /* Whether the coordinator's copy of our log is ours at its size; when it
  * is not, an alarm, the fence, and nothing sent: the store holds another
- * history than the one the coordinator took, which `vocfed restore
- * --from` mends (SPEC 10.6). When it is, the fence goes. */
+ * history than the one the coordinator took: only a rebuild from the
+ * coordinator's copy mends it (SPEC 10.6; `vocfed restore` is not built
+ * yet). When it is, the fence goes. */
 static bool
 s_same_head(node_member_daemon_t *m, const proto_head_t *mine)
 {
@@ -420,17 +421,17 @@ s_same_head(node_member_daemon_t *m, const proto_head_t *mine)
             zsys_error("member: cannot lift the store's fence");
         return true;
     }
-    if (store_fence_set(m->st,
-                        "the coordinator holds another history of "
-                        "this node's log: run vocfed restore") != VOCFED_OK)
+    if (store_fence_set(m->st, "the coordinator holds another history of "
+                               "this node's log: rebuild it from the "
+                               "coordinator's copy") != VOCFED_OK)
         zsys_error("member: cannot fence the store");
     s_link_works(m, 0);
     node_alarm(m->st, NULL, 0,
                &(node_alarm_t){NODE_ALARM_ERROR, "bad-head", m->coord_id, m->id,
                                mine->size,
                                "coordinator's copy of our log differs: "
-                               "nothing sent; vocfed restore --from mends "
-                               "it"},
+                               "nothing sent until it is rebuilt from "
+                               "the coordinator's copy"},
                "member: the coordinator's copy of our log differs at "
                "size %" PRIu64 ": sending nothing",
                mine->size);
