@@ -297,17 +297,22 @@ s_on_pull(s_coord_t *c, node_session_t *s, const proto_msg_pull_t *p)
 {
     char author[PROTO_ID_MAX + 1];
     snprintf(author, sizeof author, "%.*s", (int)p->author_len, p->author);
-    if (p->author_len > PROTO_ID_MAX || strcmp(author, c->id) != 0) {
-        /* Members see the coordinator's log, not each other's records. */
+    /* Members see the coordinator's log and their own, never each
+     * other's records: a member put back from a copy fetches its own
+     * log's entries it lacks before it signs again (SPEC 8.7). */
+    bool own = p->author_len <= PROTO_ID_MAX && strcmp(author, s->id) == 0;
+    if (p->author_len > PROTO_ID_MAX || (strcmp(author, c->id) != 0 && !own)) {
         s_send_error(c, s, VOCFED_ENOTFOUND,
-                     "only the coordinator's own log can be pulled", author,
-                     p->from_seq);
+                     "only the coordinator's log and the member's own can "
+                     "be pulled",
+                     author, p->from_seq);
         return;
     }
     uint64_t last;
     proto_buf_reset(&c->out);
-    int rc = node_batch_build(c->st, c->id, p->from_seq - 1, NODE_BATCH_ENTRIES,
-                              NODE_BATCH_BYTES, &c->out, &last);
+    int rc =
+        node_batch_build(c->st, author, p->from_seq - 1, NODE_BATCH_ENTRIES,
+                         NODE_BATCH_BYTES, &c->out, &last);
     if (rc == VOCFED_OK)
         s_send(c, s, &c->out);
     else if (rc == VOCFED_ENOTFOUND)

@@ -9,6 +9,7 @@
 #include "node/node.h"
 #include "node/replicate.h"
 #include "protocol/msg.h"
+#include "storage/backup.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -79,6 +80,11 @@ struct node_member_daemon_t {
     size_t inflight_bytes;           /* their bytes */
     uint64_t coord_head;             /* coordinator's own log, per heads */
     bool pulling;                    /* a pull is on its way */
+    uint64_t own_target;             /* the coordinator holds our log up to
+                                        this size, past ours: fetching it
+                                        (SPEC 10.6); 0 when not */
+    bool own_pulling;                /* a pull of our own log is on its
+                                        way */
     uint64_t last_rx_ms;             /* last message from the coordinator */
     uint64_t last_rx_mono;           /* the same, monotonic (silences are
                                         timed on it: the clock may jump) */
@@ -256,6 +262,8 @@ s_enter(node_member_daemon_t *m, node_member_state_t to, const char *why,
         m->nflight = 0; /* a new session starts from its heads */
         m->inflight_bytes = 0;
         m->pulling = false;
+        m->own_pulling = false;
+        m->own_target = 0;
     }
     if (to == NODE_MEMBER_HELLO_SENT)
         s_hello(m);
@@ -275,7 +283,7 @@ static void
 s_pump(node_member_daemon_t *m)
 {
     store_head_t head;
-    if (m->state != NODE_MEMBER_LEVEL || !m->connected ||
+    if (m->state != NODE_MEMBER_LEVEL || !m->connected || m->own_target ||
         store_head(m->st, m->id, &head))
         return;
     size_t window = m->o->window ? m->o->window : S_DEFAULT_WINDOW;
@@ -359,8 +367,120 @@ s_pull(node_member_daemon_t *m)
 
 /* ---- the coordinator's messages ---------------------------------------- */
 
+static void
+s_pull_own(node_member_daemon_t *m)
+{
+    store_head_t held;
+    if (m->own_pulling || !m->connected ||
+        store_head(m->st, m->id, &held) != VOCFED_OK)
+        return;
+    proto_buf_reset(&m->out);
+    if (proto_msg_encode_pull(m->id, held.size + 1, &m->out) == 0 &&
+        s_send(m) == 0)
+        m->own_pulling = true;
+}
+
+/* The coordinator holds `theirs` entries of our log, we `ours`: we were
+ * put back from a copy, or lost a commit. Signing now would sign a
+ * second history, so we sign nothing (the fence) and fetch them first,
+ * verified against our own key (SPEC 10.6). */
+static void
+s_fetch_own(node_member_daemon_t *m, uint64_t ours, uint64_t theirs)
+{
+    s_link_works(m, 0);
+    if (store_fence_set(m->st, "the coordinator holds more of this node's "
+                               "log than it does: fetching it") != VOCFED_OK)
+        zsys_error("member: cannot fence the store");
+    node_alarm(m->st, NULL, 0,
+               &(node_alarm_t){NODE_ALARM_WARNING, "ahead", m->coord_id, m->id,
+                               theirs,
+                               "coordinator holds more of our log than we "
+                               "do: fetching it before we sign again"},
+               "member: the coordinator holds %" PRIu64
+               " of our entries but we hold %" PRIu64 ": fetching them",
+               theirs, ours);
+    m->own_target = theirs;
+    s_enter(m, NODE_MEMBER_LEVEL, "fetching our own log", 0);
+    s_pull_own(m);
+}
+
+/* Whether the coordinator's copy of our log is ours at its size; when it
+ * is not, an alarm, the fence, and nothing sent: the store holds another
+ * history than the one the coordinator took: only a rebuild from the
+ * coordinator's copy mends it (SPEC 10.6; `vocfed restore` is not built
+ * yet). When it is, the fence goes. */
+static bool
+s_same_head(node_member_daemon_t *m, const proto_head_t *mine)
+{
+    uint8_t root[PROTO_HASH_LEN];
+    bool same = store_root_at(m->st, m->id, mine->size, root) != VOCFED_OK ||
+                memcmp(root, mine->root, PROTO_HASH_LEN) == 0;
+    if (same) {
+        node_alarm_clear(m->st, "bad-head", m->coord_id, m->id, UINT64_MAX);
+        if (store_fence_clear(m->st) != VOCFED_OK)
+            zsys_error("member: cannot lift the store's fence");
+        return true;
+    }
+    if (store_fence_set(m->st, "the coordinator holds another history of "
+                               "this node's log: rebuild it from the "
+                               "coordinator's copy") != VOCFED_OK)
+        zsys_error("member: cannot fence the store");
+    s_link_works(m, 0);
+    node_alarm(m->st, NULL, 0,
+               &(node_alarm_t){NODE_ALARM_ERROR, "bad-head", m->coord_id, m->id,
+                               mine->size,
+                               "coordinator's copy of our log differs: "
+                               "nothing sent until it is rebuilt from "
+                               "the coordinator's copy"},
+               "member: the coordinator's copy of our log differs at "
+               "size %" PRIu64 ": sending nothing",
+               mine->size);
+    if (!m->refusal)
+        m->refusal = VOCFED_EROOT;
+    s_enter(m, NODE_MEMBER_BACKOFF, "another history at the coordinator",
+            s_backoff_next(m));
+    return false;
+}
+
+/* A batch of our own log, fetched from the coordinator: taken in like
+ * any (verified against our key, SPEC 8.4), no receipt sent. */
+static void
+s_on_own_batch(node_member_daemon_t *m, const proto_msg_batch_t *b)
+{
+    store_ingest_result_t res;
+    m->own_pulling = false;
+    if (!m->own_target)
+        return; /* not asked for */
+    proto_buf_reset(&m->out);
+    int rc = node_batch_accept(m->st, m->id, m->sk, b, &m->out, &res);
+    node_applier_kick(m->applier);
+    if (rc) {
+        m->refused++;
+        node_alarm(m->st, NULL, 0,
+                   &(node_alarm_t){NODE_ALARM_ERROR, "refused", m->coord_id,
+                                   m->id, b->first_seq, res.what},
+                   "member: refused the coordinator's copy of our log "
+                   "seq=%" PRIu64 " reason=%s: %s",
+                   b->first_seq, vocfed_status_token(rc), res.what);
+        if (!m->refusal)
+            m->refusal = rc;
+        s_enter(m, NODE_MEMBER_BACKOFF, "our log refused", s_backoff_next(m));
+        return;
+    }
+    m->stats.received += res.applied;
+    if (res.head.size < m->own_target) {
+        s_pull_own(m);
+        return;
+    }
+    zsys_info("member: fetched our log from the coordinator up to seq %" PRIu64,
+              res.head.size);
+    node_alarm_clear(m->st, "ahead", m->coord_id, m->id, UINT64_MAX);
+    s_enter(m, NODE_MEMBER_HELLO_SENT, "our log fetched", 0);
+}
+
 /* The heads answering our hello: where the coordinator's copy of our log
- * stands. Level from there, unless it holds more than we do. */
+ * stands. Level from there, unless it holds more than we do (fetched
+ * first) or another history of it (nothing sent). */
 static void
 s_level_start(node_member_daemon_t *m, const proto_msg_heads_t *h)
 {
@@ -369,33 +489,12 @@ s_level_start(node_member_daemon_t *m, const proto_msg_heads_t *h)
     if (node_heads_find(h, m->id, &mine) || store_head(m->st, m->id, &head))
         return; /* the hello is said again */
     if (mine.size > head.size) {
-        s_link_works(m, 0);
-        node_alarm(m->st, NULL, 0,
-                   &(node_alarm_t){NODE_ALARM_ERROR, "ahead", m->coord_id,
-                                   m->id, mine.size,
-                                   "coordinator holds more of our log than "
-                                   "we do"},
-                   "member: the coordinator holds %" PRIu64
-                   " of our entries but we hold %" PRIu64,
-                   mine.size, head.size);
-        m->refusal = VOCFED_ECORRUPT;
-        s_enter(m, NODE_MEMBER_BACKOFF, "coordinator ahead", s_backoff_next(m));
+        s_fetch_own(m, head.size, mine.size);
         return;
     }
     node_alarm_clear(m->st, "ahead", m->coord_id, m->id, UINT64_MAX);
-    uint8_t root[PROTO_HASH_LEN];
-    bool same = store_root_at(m->st, m->id, mine.size, root) != VOCFED_OK ||
-                memcmp(root, mine.root, PROTO_HASH_LEN) == 0;
-    if (same)
-        node_alarm_clear(m->st, "bad-head", m->coord_id, m->id, UINT64_MAX);
-    else
-        node_alarm(m->st, NULL, 0,
-                   &(node_alarm_t){NODE_ALARM_ERROR, "bad-head", m->coord_id,
-                                   m->id, mine.size,
-                                   "coordinator's copy of our log differs"},
-                   "member: the coordinator's copy of our log differs at "
-                   "size %" PRIu64,
-                   mine.size);
+    if (!s_same_head(m, &mine))
+        return;
     m->remote_size = mine.size;
     m->next_from = mine.size + 1;
     s_link_works(m, mine.size);
@@ -500,6 +599,11 @@ static void
 s_on_batch(node_member_daemon_t *m, const proto_msg_batch_t *b)
 {
     store_ingest_result_t res;
+    if (b->author_len == strlen(m->id) &&
+        memcmp(b->author, m->id, b->author_len) == 0) {
+        s_on_own_batch(m, b);
+        return;
+    }
     m->pulling = false;
     if (!m->coord_id[0] || b->author_len != strlen(m->coord_id) ||
         memcmp(b->author, m->coord_id, b->author_len) != 0) {
@@ -714,7 +818,7 @@ s_level(node_member_daemon_t *m)
 {
     store_head_t mine, held = {0};
     if (m->state != NODE_MEMBER_LEVEL || m->nflight || m->pulling ||
-        store_head(m->st, m->id, &mine))
+        m->own_target || store_head(m->st, m->id, &mine))
         return false;
     if (m->coord_id[0] && store_head(m->st, m->coord_id, &held))
         held.size = 0;

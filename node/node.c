@@ -1,5 +1,6 @@
 /* vocfed: one node opened (see node.h). */
 #include "node/node.h"
+#include "storage/backup.h"
 
 #include "node/config.h"
 #include "node/figures.h"
@@ -330,8 +331,14 @@ int
 node_append(node_t *node, const store_record_t *recs, size_t n,
             uint64_t time_ms, store_head_t *head, size_t *bad)
 {
+    char why[2];
     if ((node->flags & NODE_OPEN_READONLY) || !node->sk || !node->has_id)
         return VOCFED_EINVALID;
+    /* A node that may lack entries of its own log signs nothing: it
+     * would sign a second history (SPEC 5.2 fence, 10.6). */
+    int rc = store_fence_get(node->store, why, sizeof why);
+    if (rc != VOCFED_ENOTFOUND)
+        return rc == VOCFED_OK || rc == VOCFED_ETOOLARGE ? VOCFED_EFENCED : rc;
     return node_append_as(node->store, node->id, node->sk,
                           node_is_coordinator(node), recs, n, time_ms, head,
                           bad);

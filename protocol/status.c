@@ -38,6 +38,9 @@ static const s_status_desc_t s_descs[] = {
     {VOCFED_EBADRECORD, "bad-record", "a record breaks the kinds table"},
     {VOCFED_EBADTIME, "bad-time",
      "checkpoint dated before the previous one or too far in the future"},
+    {VOCFED_EFENCED, "fenced",
+     "the store may lack entries of its own log that the coordinator "
+     "holds: it signs nothing until a session fetched them"},
 };
 
 static const s_status_desc_t *

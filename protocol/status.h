@@ -47,6 +47,10 @@ typedef enum {
     VOCFED_EBADTIME = -9023,      /* a checkpoint dated before the one
                                      before it, or too far ahead of the
                                      receiver's clock (SPEC 8.4) */
+    VOCFED_EFENCED = -9024,       /* the node may lack entries of its own
+                                     log that the coordinator holds: it
+                                     signs nothing until it fetched them
+                                     (SPEC 5.2 fence, 10.6) */
 } vocfed_status_t;
 
 /* Returns a static English description of a vocfed status or -errno.

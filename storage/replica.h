@@ -154,14 +154,30 @@ int store_compact_range(store_t *self, const char *author, uint64_t begin,
 bool store_quarantined(store_t *self, const char *author);
 
 /* Calls fn for each piece of evidence kept against author (SPEC 8.5), in
- * the order found: the two signed checkpoints that cannot both be honest
- * (a held, b the one that contradicts it; bytes valid during the call)
- * and the reason given then. fn's non-zero value stops the scan and is
- * returned. Returns 0, VOCFED_EINVALID for an invalid id, or a status. */
-typedef int (*store_evidence_fn)(void *ctx, const uint8_t *a, size_t alen,
-                                 const uint8_t *b, size_t blen,
+ * the order kept: when (ms since 1970), the two signed checkpoints that
+ * cannot both be honest (a held, b the one that contradicts it; bytes
+ * valid during the call) and the reason given then. fn's non-zero value
+ * stops the scan and is returned. Returns 0, VOCFED_EINVALID for an
+ * invalid id, or a status. */
+typedef int (*store_evidence_fn)(void *ctx, uint64_t time_ms, const uint8_t *a,
+                                 size_t alen, const uint8_t *b, size_t blen,
                                  const char *reason);
 int store_scan_evidence(store_t *self, const char *author, store_evidence_fn fn,
+                        void *ctx) VOCFED_WUR;
+
+/* Lifts author's quarantine (SPEC 8.5, an operator's act): the mark goes,
+ * the evidence stays, and a release row (when, note: one line) is kept
+ * beside it. Returns 0, VOCFED_ENOTFOUND when author is not quarantined,
+ * VOCFED_EINVALID for an invalid id or a note over 200 bytes, or a
+ * status. */
+int store_release(store_t *self, const char *author,
+                  const char *note) VOCFED_WUR;
+
+/* Calls fn(ctx, time_ms, note) for each release of author's quarantine,
+ * oldest first. fn's non-zero value stops the scan and is returned.
+ * Returns 0, VOCFED_EINVALID, or a status. */
+typedef int (*store_release_fn)(void *ctx, uint64_t time_ms, const char *note);
+int store_scan_releases(store_t *self, const char *author, store_release_fn fn,
                         void *ctx) VOCFED_WUR;
 
 /* Calls fn for the current record of each key of one kind (of every kind

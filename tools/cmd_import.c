@@ -4,6 +4,7 @@
 #include "node/import.h"
 #include "node/linkage.h"
 #include "tools/cli.h"
+#include "tools/cli_fence.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -217,6 +218,8 @@ s_prepare(cli_t *cli, const proto_kind_def_t *k, node_import_opts_t *opts,
         return rc;
     if ((rc = cli_kind_role_check(*node, k)) != CLI_GO_ON)
         return rc;
+    if (!opts->check && (rc = cli_unfence(cli, node)))
+        return rc; /* a fenced store fetches its own log first */
     /* The linkage key, if this member has one, for people's records:
      * only an id_number column needs it, and node_import says so. */
     rc = k->person ? node_linkage_load(cli->dir, linkage) : VOCFED_ENOTFOUND;

@@ -4,17 +4,22 @@
 #include "node/roster.h"
 #include "tools/cli.h"
 
+#include "storage/replica.h"
+#include "tools/members_evidence.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* What one run was asked to do. */
 typedef struct {
-    const char *sub;              /* add | list | suspend | activate | revoke */
+    const char *sub;              /* add | list | suspend | activate | revoke
+                                     | evidence | release */
     const char *id;               /* the member, NULL for list */
     const char *name;             /* --name (add), NULL if not given */
     const char *role;             /* --role (add), NULL if not given */
     uint8_t pk[PROTO_PUBKEY_LEN]; /* PUBKEY (add) */
+    const char *note;             /* --note (release), or NULL */
     bool json;                    /* --json */
 } s_req_t;
 
@@ -38,17 +43,29 @@ s_sub_status(const char *sub, node_member_status_t *out)
     return false;
 }
 
-/* One member as JSON, as list --json prints it; NULL when out of
- * memory. */
+/* One member as JSON, as list --json prints it (quarantined: its
+ * batches refused after equivocation, SPEC 8.5, whatever its roster
+ * status); NULL when out of memory. */
 static json_t *
-s_member_json(const node_member_t *m)
+s_member_json(store_t *st, const node_member_t *m)
 {
     char hex[2 * PROTO_PUBKEY_LEN + 1];
     proto_hex(m->pk, sizeof m->pk, hex);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", m->id, "pubkey",
-                     hex, "name", m->name, "role", m->role, "status",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "id", m->id,
+                     "pubkey", hex, "name", m->name, "role", m->role, "status",
                      node_member_status_name(m->status), "seq",
-                     (json_int_t)m->seq);
+                     (json_int_t)m->seq, "quarantined",
+                     store_quarantined(st, m->id));
+}
+
+/* The status column: the roster's, and quarantined before it. */
+static const char *
+s_status_text(store_t *st, const node_member_t *m, char *buf, size_t cap)
+{
+    if (!store_quarantined(st, m->id))
+        return node_member_status_name(m->status);
+    snprintf(buf, cap, "quarantined (%s)", node_member_status_name(m->status));
+    return buf;
 }
 
 /* Columns a terminal gives to a valid UTF-8 string: two for the East
@@ -91,13 +108,14 @@ s_cell(const char *s, size_t width)
 
 /* The roster as a table (or JSON array). Returns an exit code. */
 static int
-s_list(const node_roster_t *r, bool json)
+s_list(store_t *st, const node_roster_t *r, bool json)
 {
+    char sbuf[48];
     if (json) {
         json_t *a = json_array();
         int fail = !a;
         for (size_t i = 0; !fail && i < r->count; i++)
-            fail = json_array_append_new(a, s_member_json(&r->members[i]));
+            fail = json_array_append_new(a, s_member_json(st, &r->members[i]));
         if (fail) {
             json_decref(a);
             return cli_fail(VOCFED_ENOMEM, "cannot print the roster");
@@ -116,7 +134,7 @@ s_list(const node_roster_t *r, bool json)
         size_t w;
         if ((w = strlen(m->id)) > wid)
             wid = w;
-        if ((w = strlen(node_member_status_name(m->status))) > wst)
+        if ((w = strlen(s_status_text(st, m, sbuf, sizeof sbuf))) > wst)
             wst = w;
         if ((w = s_width(m->role[0] ? m->role : "-")) > wrole)
             wrole = w;
@@ -133,7 +151,7 @@ s_list(const node_roster_t *r, bool json)
         char hex[2 * PROTO_PUBKEY_LEN + 1];
         proto_hex(m->pk, sizeof m->pk, hex);
         s_cell(m->id, wid);
-        s_cell(node_member_status_name(m->status), wst);
+        s_cell(s_status_text(st, m, sbuf, sizeof sbuf), wst);
         s_cell(m->role[0] ? m->role : "-", wrole);
         s_cell(m->name[0] ? m->name : "-", wname);
         printf("%s\n", hex);
@@ -160,7 +178,7 @@ s_report(const cli_t *cli, store_t *store, const char *coord_id,
                       "the write",
                       id);
     } else if (json) {
-        json_t *j = s_member_json(m);
+        json_t *j = s_member_json(store, m);
         rc = cli_json_emit(j, "the result");
     } else {
         printf("%s %s seq=%llu\n", verb, m->id, (unsigned long long)m->seq);
@@ -221,13 +239,14 @@ s_parse(cli_t *cli, int argc, char **argv, s_req_t *req)
         CLI_FLAG("json", &req->json),
         CLI_STR("name", &req->name),
         CLI_STR("role", &req->role),
+        CLI_STR("note", &req->note),
         CLI_END,
     };
     node_member_status_t st;
     cli_args_t a;
     int rc = cli_parse_sub(cli, opts, argc, argv, &a,
-                           "members needs add, list, suspend, activate or "
-                           "revoke");
+                           "members needs add, list, suspend, activate, "
+                           "revoke, evidence or release");
     if (rc != CLI_GO_ON)
         return rc;
     char **args = a.v;
@@ -239,7 +258,8 @@ s_parse(cli_t *cli, int argc, char **argv, s_req_t *req)
         want = 3;
     else if (strcmp(req->sub, "list") == 0)
         want = 1;
-    else if (s_sub_status(req->sub, &st))
+    else if (s_sub_status(req->sub, &st) || strcmp(req->sub, "evidence") == 0 ||
+             strcmp(req->sub, "release") == 0)
         want = 2;
     else
         return cli_usage_error(cli, "unknown members command '%s'", req->sub);
@@ -250,6 +270,8 @@ s_parse(cli_t *cli, int argc, char **argv, s_req_t *req)
         return cli_usage_error(cli, "unexpected argument '%s'", args[want]);
     if (!add && (req->name || req->role))
         return cli_usage_error(cli, "--name and --role are for members add");
+    if (req->note && strcmp(req->sub, "release") != 0)
+        return cli_usage_error(cli, "--note is for members release");
     if (want >= 2) {
         req->id = args[1];
         if ((rc = cli_check_id(cli, "member id", req->id)) != CLI_GO_ON)
@@ -297,11 +319,17 @@ s_run(cli_t *cli, int argc, char **argv)
         if ((rc = node_roster_load(store, me, &r)))
             return cli_fail(rc, "cannot read the roster of %s in %s", me,
                             cli->dir);
-        rc = s_list(&r, req.json);
+        rc = s_list(store, &r, req.json);
         node_roster_release(&r);
         return rc;
     }
 
+    /* The evidence and its release are this store's, not the roster's:
+     * no key, no roster lock (SPEC 8.5). */
+    if (strcmp(req.sub, "evidence") == 0)
+        return cli_members_evidence(node, req.id, req.json);
+    if (strcmp(req.sub, "release") == 0)
+        return cli_members_release(node, req.id, req.note, req.json);
     if (strcmp(req.id, me) == 0) {
         cli_error("%s is this coordinator's own id, not a member", req.id);
         return CLI_EXIT_FAIL;
@@ -340,6 +368,8 @@ const cli_cmd_t cmd_members = {
         "       vocfed members suspend ID [--json]\n"
         "       vocfed members activate ID [--json]\n"
         "       vocfed members revoke ID [--json]\n"
+        "       vocfed members evidence ID [--json]\n"
+        "       vocfed members release ID [--note TEXT] [--json]\n"
         "\n"
         "The roster is the coordinator's own signed log (kind member_key): "
         "which\n"
@@ -358,6 +388,21 @@ const cli_cmd_t cmd_members = {
         "  suspend   refuses member ID for now (activate takes it back)\n"
         "  activate  lets a suspended member send again\n"
         "  revoke    refuses member ID for good: revoked is final\n"
+        "  evidence  what member ID's quarantine rests on: each pair of "
+        "checkpoints it\n"
+        "            signed at one size (size, root, when signed, bytes), "
+        "when it was\n"
+        "            kept and why, and each release so far\n"
+        "  release   lifts member ID's quarantine once you have looked at "
+        "the evidence\n"
+        "            and the member's store holds one history again; the "
+        "evidence\n"
+        "            stays, with the release's time and --note\n"
+        "\n"
+        "  list shows a quarantined member's status as 'quarantined "
+        "(active)': the\n"
+        "  coordinator refuses its batches whatever its roster status until "
+        "a release.\n"
         "\n"
         "  ID        member id: a-z or 0-9, then also '_', '.', '-'; at most "
         "32 bytes\n"
@@ -372,12 +417,17 @@ const cli_cmd_t cmd_members = {
         "                industry_body, research, county_school, school, "
         "member,\n"
         "                coordinator (add; default member)\n"
+        "  --note TEXT   one line kept with a release (why, who looked)\n"
         "  --json        print JSON: the member after add, suspend, activate "
         "and\n"
-        "                revoke, the array for list\n" CLI_HELP_COMMON "\n"
+        "                revoke (with \"quarantined\"), the array for list, "
+        "{\"id\",\n"
+        "                \"quarantined\", \"evidence\", \"releases\"} for "
+        "evidence and release\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 done, 1 refused (no such member, already on the "
         "roster, id\n"
-        "known with another key, revoked), 2 usage error or not a "
+        "known with another key, revoked, release of a member not "
+        "quarantined), 2 usage error or not a "
         "coordinator node,\n"
         "3 no store, bad key file or disk full.\n",
     .run = s_run,

@@ -2,6 +2,7 @@
 #include "node/figures_catalogue.h"
 #include "node/roster.h"
 #include "tools/cli.h"
+#include "tools/cli_fence.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,7 +165,8 @@ s_run(cli_t *cli, int argc, char **argv)
     proto_buf_init(&body);
     if ((rc = s_body(cli, k, &rec, &a, &body)) != CLI_GO_ON ||
         (rc = cli_node(cli, &node)) ||
-        (rc = cli_kind_role_check(node, k)) != CLI_GO_ON)
+        (rc = cli_kind_role_check(node, k)) != CLI_GO_ON ||
+        (rc = cli_unfence(cli, &node)))
         goto done;
     /* A del has no body; a put's is never empty (an empty map is one
      * byte). */

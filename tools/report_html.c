@@ -649,7 +649,7 @@ s_html_member(FILE *out, const char *id, const json_t *m)
     fputs("</code></td><td>", out);
     s_html(out, report_str(m, "checkpoint_time"));
     fprintf(out, "</td><td class=\"%s\">%s</td><td>", t.behind ? "behind" : "",
-            t.behind ? "落后 behind" : "最新 current");
+            t.state);
     report_roster_text(m, roster, sizeof roster);
     s_html(out, roster);
     fputs("</td></tr>\n", out);

@@ -620,6 +620,12 @@ report_member_text(const json_t *member, report_member_text_t *t)
                      sizeof t->size);
     snprintf(t->root, sizeof t->root, "%s", report_str(member, "root"));
     t->behind = json_is_true(json_object_get(member, "behind"));
+    /* A quarantined member is never current: the coordinator refuses its
+     * log until an operator releases it (SPEC 8.5). */
+    t->state = json_is_true(json_object_get(member, "quarantined"))
+                   ? "隔离 quarantined"
+               : t->behind ? "落后 behind"
+                           : "最新 current";
 }
 
 int

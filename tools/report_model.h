@@ -235,9 +235,11 @@ void report_total_text(const json_t *year, report_total_text_t *t);
 
 /* One member of "members", as text. */
 typedef struct {
-    char size[48]; /* entries, with separators */
-    char root[17]; /* the first 16 characters of its root */
-    bool behind;   /* its checkpoint is behind */
+    char size[48];     /* entries, with separators */
+    char root[17];     /* the first 16 characters of its root */
+    bool behind;       /* its checkpoint is behind */
+    const char *state; /* "隔离 quarantined" (its batches refused, SPEC
+                          8.5), "落后 behind" or "最新 current" */
 } report_member_text_t;
 
 /* Fills t from one member of the report's "members". */

@@ -358,8 +358,7 @@ s_table_asof(const json_t *report, FILE *out)
                     id, report_member_name(report, id), report_str(m, "role"),
                     report_str(m, "original_affiliation"),
                     report_str(m, "region_code"), mt.size, mt.root,
-                    report_str(m, "checkpoint_time"),
-                    mt.behind ? "落后 behind" : "最新 current", roster});
+                    report_str(m, "checkpoint_time"), mt.state, roster});
     }
     int rc = s_table_print(&t, out);
     s_table_release(&t);

@@ -397,14 +397,15 @@ s_xasof(s_xlsx_t *x)
     json_object_foreach(members, id, m)
     {
         char roster[96];
-        bool behind = json_is_true(json_object_get(m, "behind"));
+        report_member_text_t mt;
+        report_member_text(m, &mt);
         s_xstr(x, ws, r, 0, id, NULL);
         for (lxw_col_t c = 0; c < 5; c++)
             s_xstr(x, ws, r, c + 1, report_str(m, texts[c]), NULL);
         s_xnum(x, ws, r, 6, json_object_get(m, "size"), x->num);
         s_xstr(x, ws, r, 7, report_str(m, "root"), NULL);
         s_xstr(x, ws, r, 8, report_str(m, "checkpoint_time"), NULL);
-        s_xstr(x, ws, r, 9, behind ? "落后 behind" : "最新 current", NULL);
+        s_xstr(x, ws, r, 9, mt.state, NULL);
         report_roster_text(m, roster, sizeof roster);
         s_xstr(x, ws, r, 10, roster, NULL);
         r++;

@@ -1958,6 +1958,20 @@ test_golden(void **state)
     assert_memory_equal(h.root, heads[0].root, PROTO_HASH_LEN);
     free(copy);
 
+    /* msg_pull_own.hex: aqvtc asks the coordinator for its own log
+     * from seq 3 on (SPEC 8.7: a member put back from a copy). */
+    proto_buf_reset(&b);
+    assert_int_equal(proto_msg_encode_pull("aqvtc", 3, &b), VOCFED_OK);
+    n = s_read_vector("msg_pull_own.hex", file, sizeof file);
+    assert_int_equal(n, 14);
+    assert_int_equal(b.len, n);
+    assert_memory_equal(b.data, file, n);
+    assert_int_equal(s_decode(file, n, &m, &copy), VOCFED_OK);
+    assert_int_equal(m.type, PROTO_MSG_PULL);
+    s_assert_str(m.pull.author, m.pull.author_len, "aqvtc");
+    assert_true(m.pull.from_seq == 3);
+    free(copy);
+
     /* msg_batch.hex: both golden entries and the checkpoint that covers
      * them; nothing to prove beyond them. */
     static proto_proof_t none, rest;

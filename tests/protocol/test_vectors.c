@@ -32,6 +32,7 @@ typedef enum {
     S_SIGNED,  /* a signed checkpoint or receipt (SPEC 4.2, 9.2) */
     S_HELLO,   /* a hello message (SPEC 8.2) */
     S_BATCH,   /* a batch message (SPEC 8.3) */
+    S_PULL,    /* a pull message (SPEC 8.7) */
     S_RAW_KEY, /* 32 raw bytes of a public key, not msgpack */
     S_BODY,    /* the body inside a signed form: an array of 6 */
 } s_what_t;
@@ -45,7 +46,7 @@ static const struct {
     {"checkpoint.hex", S_SIGNED},    {"checkpoint_pubkey.hex", S_RAW_KEY},
     {"receipt.hex", S_SIGNED},       {"receipt_pubkey.hex", S_RAW_KEY},
     {"msg_hello.hex", S_HELLO},      {"msg_batch.hex", S_BATCH},
-    {"msg_batch_part.hex", S_BATCH},
+    {"msg_batch_part.hex", S_BATCH}, {"msg_pull_own.hex", S_PULL},
 };
 #define S_NFILES (sizeof s_files / sizeof s_files[0])
 
@@ -174,6 +175,12 @@ s_check_object(const char *name, s_what_t what, const msgpack_object *o)
                        v[8].type == MSGPACK_OBJECT_ARRAY
                    ? 0
                    : -1;
+    case S_PULL:
+        /* [2, "pull", author, from_seq] */
+        return s_array(name, o, 4) || v[2].type != MSGPACK_OBJECT_STR ||
+                       v[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER
+                   ? -1
+                   : 0;
     case S_BODY:
         return s_array(name, o, 6);
     case S_RAW_KEY:

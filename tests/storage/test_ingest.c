@@ -242,10 +242,11 @@ typedef struct {
 } s_ev_t;
 
 static int
-s_evidence(void *ctx, const uint8_t *a, size_t alen, const uint8_t *b,
-           size_t blen, const char *reason)
+s_evidence(void *ctx, uint64_t time_ms, const uint8_t *a, size_t alen,
+           const uint8_t *b, size_t blen, const char *reason)
 {
     s_ev_t *e = ctx;
+    assert_true(time_ms > 0);
     proto_checkpoint_t ca, cb;
     assert_int_equal(proto_checkpoint_open(a, alen, fz_checkpoint_pk(), &ca),
                      VOCFED_OK);

@@ -1104,7 +1104,8 @@ test_members(void **state)
     assert_string_equal(s_str(j, "role"), "school");
     assert_string_equal(s_str(j, "status"), "active");
     assert_int_equal(s_int(j, "seq"), S_SEED + 1);
-    assert_int_equal(json_object_size(j), 6);
+    assert_true(json_is_false(json_object_get(j, "quarantined")));
+    assert_int_equal(json_object_size(j), 7);
     j = json_array_get(all, 1);
     assert_string_equal(s_str(j, "id"), "tlxx");
     assert_string_equal(s_str(j, "pubkey"), other_pk);

@@ -1,0 +1,17 @@
+/* vocfed: before a command signs (put, del, import), a fenced store
+ * fetches from the coordinator the entries of its own log it lacks
+ * (SPEC 5.2 fence, 10.6): with no daemon on the store by a one-shot
+ * session of its own, else by waiting for the daemon to do it. */
+#ifndef VOCFED_TOOLS_CLI_FENCE_H
+#define VOCFED_TOOLS_CLI_FENCE_H
+
+#include "tools/cli.h"
+
+/* Nothing when *node's store is not fenced. Else closes the node, runs a
+ * one-shot session with the coordinator of DIR/vocfed.cfg (30 s at most;
+ * or waits as long for the daemon that holds the store) and opens the
+ * node again into *node. Returns 0 when the store is no longer fenced,
+ * or an exit code after saying why. */
+int cli_unfence(cli_t *cli, node_t **node) VOCFED_WUR;
+
+#endif

@@ -1,0 +1,237 @@
+/* vocfed backup: a hot, consistent, compacted copy of the store
+ * (storage/backup.h, SPEC 5.6). */
+#include "node/file.h"
+#include "node/linkage.h"
+#include "protocol/clock.h"
+#include "storage/backup.h"
+#include "tools/cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_FILE_MAX (1024 * 1024) /* vocfed.cfg and the keys: at most */
+#define S_TELL_MS 2000           /* a progress line at most this often */
+
+/* The progress lines of a long copy on stderr. */
+typedef struct {
+    uint64_t start_ms; /* when the copy began (monotonic) */
+    uint64_t told_ms;  /* the last line, or 0 */
+} s_progress_t;
+
+static void
+s_progress(void *ctx, uint64_t done, uint64_t most)
+{
+    s_progress_t *p = ctx;
+    uint64_t now = proto_mono_ms();
+    if (now - (p->told_ms ? p->told_ms : p->start_ms) < S_TELL_MS)
+        return;
+    p->told_ms = now;
+    fprintf(stderr,
+            "vocfed: backup: %llu MiB written (the log uses %llu MiB "
+            "before compaction), %llu s\n",
+            (unsigned long long)(done >> 20), (unsigned long long)(most >> 20),
+            (unsigned long long)((now - p->start_ms) / 1000));
+}
+
+/* Whether dest can take the copy: absent (made here, 0700) or an empty
+ * folder. *made tells which. Returns 0 or an exit code after saying
+ * why. */
+static int
+s_dest_ready(const char *dest, bool *made)
+{
+    *made = false;
+    if (mkdir(dest, 0700) == 0) {
+        *made = true;
+        return 0;
+    }
+    if (errno != EEXIST)
+        return cli_fail(-errno, "cannot make %s", dest);
+    DIR *d = opendir(dest);
+    if (!d)
+        return cli_fail(-errno, "cannot read %s", dest);
+    struct dirent *e;
+    bool empty = true;
+    while (empty && (e = readdir(d)))
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    if (!empty) {
+        cli_error("%s is not empty: a backup goes into a new or empty folder",
+                  dest);
+        return CLI_EXIT_FAIL;
+    }
+    return 0;
+}
+
+static int
+s_path(char *out, size_t cap, const char *dir, const char *name)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+    return n < 0 || (size_t)n >= cap ? VOCFED_ETOOLARGE : 0;
+}
+
+/* Copies DIR/name into dest/name (mode 0600, O_EXCL), in guarded memory
+ * (a key may be among them). A file that is not there is skipped (*copied
+ * false). Returns 0 or a status. */
+static int
+s_copy_file(const char *dir, const char *dest, const char *name, bool *copied)
+{
+    char from[PATH_MAX], to[PATH_MAX];
+    struct stat st;
+    size_t len = 0;
+    *copied = false;
+    int rc = s_path(from, sizeof from, dir, name);
+    if (rc || (rc = s_path(to, sizeof to, dest, name)))
+        return rc;
+    int fd = node_file_open(from, &st);
+    if (fd == -ENOENT)
+        return 0;
+    if (fd < 0)
+        return fd;
+    uint8_t *buf = sodium_malloc(S_FILE_MAX);
+    if (!buf)
+        rc = VOCFED_ENOMEM;
+    else if (!(rc = node_file_check(&st, S_FILE_MAX)) &&
+             !(rc = node_file_read(fd, buf, S_FILE_MAX, &len)))
+        rc = node_secret_write(to, buf, len);
+    close(fd);
+    sodium_free(buf); /* wipes */
+    *copied = rc == 0;
+    return rc;
+}
+
+/* Removes what a failed backup left in dest, and dest if it made it. */
+static void
+s_undo(const char *dest, bool made)
+{
+    static const char *const names[] = {"data.mdb", "lock.mdb", "vocfed.cfg",
+                                        "node.key", NODE_LINKAGE_FILE};
+    char p[PATH_MAX];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (s_path(p, sizeof p, dest, names[i]) == 0)
+            unlink(p);
+    if (made)
+        rmdir(dest);
+}
+
+/* The files beside the log: the settings, and the secrets when asked;
+ * what was copied is added to list (", name" each). */
+static int
+s_copy_files(cli_t *cli, const char *dest, bool with_key, char *list,
+             size_t cap)
+{
+    const char *names[] = {"vocfed.cfg", "node.key", NODE_LINKAGE_FILE};
+    size_t n = with_key ? 3 : 1;
+    for (size_t i = 0; i < n; i++) {
+        bool copied;
+        int rc = s_copy_file(cli->dir, dest, names[i], &copied);
+        if (rc)
+            return rc;
+        size_t used = strlen(list);
+        if (copied)
+            snprintf(list + used, cap - used, ", %s", names[i]);
+    }
+    return 0;
+}
+
+static int
+s_backup(cli_t *cli, node_t *node, const char *dest, bool with_key)
+{
+    char why[96], list[64] = "";
+    bool made;
+    int rc = s_dest_ready(dest, &made);
+    if (rc)
+        return rc;
+    time_t t = time(NULL);
+    struct tm tm;
+    char when[32] = "";
+    if (gmtime_r(&t, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(why, sizeof why, "a copy made by vocfed backup at %s", when);
+    s_progress_t p = {proto_mono_ms(), 0};
+    /* The coordinator's copy carries no fence: nothing would lift it
+     * (its recovery from the members is not built yet, SPEC 5.6). */
+    rc = store_backup(node_store(node), dest,
+                      node_is_coordinator(node) ? NULL : why, s_progress, &p);
+    if (!rc)
+        rc = s_copy_files(cli, dest, with_key, list, sizeof list);
+    if (rc) {
+        if (rc != VOCFED_EEXISTS)
+            s_undo(dest, made);
+        return cli_fail(rc, "cannot back up %s into %s", cli->dir, dest);
+    }
+    struct stat st;
+    char path[PATH_MAX];
+    if (s_path(path, sizeof path, dest, "data.mdb") || stat(path, &st) != 0)
+        st.st_size = 0;
+    printf("backup: %s: the log (%llu bytes)%s%s\n", dest,
+           (unsigned long long)st.st_size, list,
+           with_key ? "" : "; not the secret keys (--with-key)");
+    return CLI_EXIT_OK;
+}
+
+static int
+s_run(cli_t *cli, int argc, char **argv)
+{
+    bool with_key = false;
+    const cli_opt_t opts[] = {CLI_FLAG("with-key", &with_key), CLI_END};
+    cli_args_t args;
+    node_t *node;
+    int rc = cli_parse(cli, opts, argc, argv, &args);
+    if (rc != CLI_GO_ON)
+        return rc;
+    if (args.n != 1)
+        return cli_usage_error(cli, "backup takes one folder, DEST");
+    if ((rc = cli_node(cli, &node)))
+        return rc;
+    return s_backup(cli, node, args.v[0], with_key);
+}
+
+const cli_cmd_t cmd_backup = {
+    .name = "backup",
+    .summary = "a consistent, compacted copy of the store, while it runs",
+    .usage =
+        "Usage: vocfed backup [--with-key] DEST\n"
+        "\n"
+        "Copies the store's log (data.mdb) into the folder DEST from one "
+        "consistent\n"
+        "snapshot, compacted, while daemons and commands go on writing; "
+        "and DIR/vocfed.cfg\n"
+        "beside it. derived.mdb is not copied: it follows from the log and "
+        "is rebuilt\n"
+        "when the copy is opened. DEST must not exist (it is made, mode "
+        "0700) or be an\n"
+        "empty folder. A copy that takes more than 2 s prints a progress "
+        "line on\n"
+        "stderr every 2 s. 'vocfed --dir DEST verify' checks the copy.\n"
+        "\n"
+        "A member's copy is fenced: put back in place of the store, it "
+        "signs nothing\n"
+        "(put, import) until it has fetched from the coordinator the "
+        "entries of its\n"
+        "own log written after the copy: the daemon or 'vocfed sync' does "
+        "that first,\n"
+        "and put and import run a sync themselves when no daemon runs. So "
+        "a member put\n"
+        "back from a copy never signs a second history. A coordinator's "
+        "copy is not\n"
+        "fenced (docs/ADMIN.md says what a restored coordinator needs).\n"
+        "\n"
+        "Options:\n"
+        "  --with-key    also copy the secret keys, node.key and "
+        "linkage.key (without\n"
+        "                it, keep node.key safe apart: the copy is of no "
+        "use without it)\n" CLI_HELP_COMMON "\n"
+        "Exit status: 0 copied, 1 DEST not empty, 2 usage error, 3 the "
+        "store cannot\n"
+        "be read or the copy written (nothing is left in DEST then).\n",
+    .run = s_run,
+    .needs = CLI_NEEDS_STORE,
+};
