@@ -33,11 +33,14 @@ typedef enum {
     NODE_IMPORT_COL_ID_NUMBER, /* id_number: becomes the pseudo_id, never stored
                                 */
     NODE_IMPORT_COL_DROP,      /* name of a person: dropped, never stored */
+    NODE_IMPORT_COL_NONE,      /* no header (what spreadsheets leave at the
+                                  right): its cells must be empty */
 } node_import_i_role_t;
 
 /* One column of the header. */
 typedef struct {
-    char name[PROTO_FIELD_MAX + 1]; /* as written in the header */
+    char name[PROTO_FIELD_MAX + 1]; /* as written in the header (trimmed) */
+    const proto_field_def_t *field; /* NODE_IMPORT_COL_FIELD: which */
     node_import_i_role_t role;      /* what it is */
 } node_import_i_col_t;
 
@@ -85,6 +88,7 @@ struct node_import_i_s {
     /* the header */
     node_import_i_col_t cols[NODE_IMPORT_COLUMNS_MAX]; /* its columns */
     size_t ncols;    /* how many; 0 until it is read */
+    size_t nnamed;   /* columns up to the last one with a name */
     bool header_bad; /* it has errors: rows are skipped */
     /* the good rows */
     node_import_i_row_t *rows; /* in file order */

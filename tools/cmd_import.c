@@ -80,6 +80,15 @@ s_print_json(const char *kind, const char *file, bool check,
         "deleted", (json_int_t)res->deleted, "first_seq",
         (json_int_t)res->first_seq, "last_seq", (json_int_t)res->last_seq,
         "name_dropped", res->dropped_name, "errors", errors);
+    if (j && res->del_keys) {
+        json_t *d = json_array();
+        const char *k = res->del_keys;
+        for (size_t i = 0; d && i < res->deleted; i++, k += strlen(k) + 1)
+            json_array_append_new(d, json_string(k));
+        json_object_set_new(j, "deletions", d);
+    }
+    if (j)
+        json_object_set_new(j, "header_bad", json_boolean(res->header_bad));
     return cli_json_emit(j, "the result");
 }
 
@@ -88,6 +97,10 @@ s_print_errors(const node_import_result_t *res)
 {
     for (size_t i = 0; i < res->nerrors; i++) {
         const node_import_error_t *e = &res->errors[i];
+        if (e->line == 0) { /* about the whole file */
+            printf("%s\n%s\n", e->reason_zh, e->reason_en);
+            continue;
+        }
         printf("第 %zu 行 line %zu", e->line, e->line);
         if (e->column[0])
             printf("  列 column %s", e->column);
@@ -115,6 +128,74 @@ s_print_summary(const char *kind, const char *file, bool check,
     printf(" [%s%s%s]\n", node_encoding_name(res->encoding),
            res->bom ? ", BOM" : "",
            res->dropped_name ? ", name column dropped" : "");
+}
+
+/* The keys a sync deletes (or would): up to 20, then how many more. */
+static void
+s_print_deletions(const node_import_result_t *res, bool done)
+{
+    const char *k = res->del_keys;
+    size_t n = res->deleted;
+    if (!k || !n)
+        return;
+    printf("%s %s:\n", done ? "已删除" : "将删除",
+           done ? "deleted" : "would delete");
+    for (size_t i = 0; i < n && i < 20; i++) {
+        printf("  %s\n", k);
+        k += strlen(k) + 1;
+    }
+    if (n > 20)
+        printf("  …另有 %zu 条 and %zu more\n", n - 20, n - 20);
+}
+
+/* How many distinct lines the errors are on. */
+static size_t
+s_bad_rows(const node_import_result_t *res)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < res->nerrors; i++)
+        n += i == 0 || res->errors[i].line != res->errors[i - 1].line;
+    return n;
+}
+
+/* The last line of a refusal for bad rows or a bad header, both
+ * languages. */
+static void
+s_print_refusal(const char *file, const char *kind,
+                const node_import_result_t *res)
+{
+    size_t n = res->nerrors, bad = s_bad_rows(res);
+    if (res->header_bad) {
+        cli_error("%s %s: 表头有 %zu 处问题，未读取数据行，未写入; the header "
+                  "has %zu problem%s, no row was read, nothing written",
+                  file, kind, n, n, n == 1 ? "" : "s");
+    } else if (res->last_seq) { /* the file changed while it was written */
+        cli_error("%s %s: %zu 行中有 %zu 行有误（%zu 处问题）; %zu bad row%s "
+                  "of %zu (%zu problem%s); seq %llu..%llu were written before",
+                  file, kind, res->rows, bad, n, bad, bad == 1 ? "" : "s",
+                  res->rows, n, n == 1 ? "" : "s",
+                  (unsigned long long)res->first_seq,
+                  (unsigned long long)res->last_seq);
+    } else {
+        cli_error("%s %s: %zu 行中有 %zu 行有误（%zu 处问题），未写入; %zu bad "
+                  "row%s of %zu (%zu problem%s), nothing written",
+                  file, kind, res->rows, bad, n, bad, bad == 1 ? "" : "s",
+                  res->rows, n, n == 1 ? "" : "s");
+    }
+}
+
+/* --allow-delete N */
+static int
+s_opt_allow_delete(cli_t *cli, const cli_opt_t *opt, const char *value)
+{
+    node_import_opts_t *o = opt->target;
+    if (!cli_parse_u64(value, 0, UINT64_MAX - 1, &o->allow_delete))
+        return cli_usage_error(cli,
+                               "--allow-delete '%s' is not a number of "
+                               "records",
+                               value);
+    o->allow_delete_set = true;
+    return CLI_GO_ON;
 }
 
 /* --encoding utf-8|gb18030 */
@@ -158,22 +239,26 @@ s_result(const cli_t *cli, int rc, const char *kind, const char *file,
         if (json)
             return s_print_json(kind, file, check, res);
         s_print_summary(kind, file, check, res);
+        s_print_deletions(res, !check);
         return CLI_EXIT_OK;
     case VOCFED_EINVALID:
         if (json)
             (void)s_print_json(kind, file, check, res);
         else
             s_print_errors(res);
-        if (res->last_seq) /* the file changed while it was written */
-            cli_error("%s %s: %zu bad row%s (of %zu); seq %llu..%llu were "
-                      "written before",
-                      file, kind, res->nerrors, res->nerrors == 1 ? "" : "s",
-                      res->rows, (unsigned long long)res->first_seq,
-                      (unsigned long long)res->last_seq);
-        else
-            cli_error("%s %s: %zu bad row%s (of %zu), nothing written", file,
-                      kind, res->nerrors, res->nerrors == 1 ? "" : "s",
-                      res->rows);
+        s_print_refusal(file, kind, res);
+        return CLI_EXIT_FAIL;
+    case VOCFED_EDENIED: /* a sync that would delete too much */
+        if (json) {
+            (void)s_print_json(kind, file, check, res);
+        } else {
+            s_print_summary(kind, file, true, res);
+            s_print_deletions(res, false);
+            s_print_errors(res);
+        }
+        cli_error("%s %s: --sync 删除过多，未写入; --sync would delete too "
+                  "many records, nothing written",
+                  file, kind);
         return CLI_EXIT_FAIL;
     case VOCFED_EKEY:
         cli_error("%s has an id_number column but this node has no group "
@@ -243,6 +328,7 @@ s_run(cli_t *cli, int argc, char **argv)
         CLI_FLAG("json", &json),
         CLI_FN("encoding", &opts.encoding, s_opt_encoding),
         CLI_FN("chunk", &opts.chunk_rows, s_opt_chunk),
+        CLI_FN("allow-delete", &opts, s_opt_allow_delete),
         CLI_END,
     };
     cli_args_t a;
