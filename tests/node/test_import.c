@@ -789,6 +789,73 @@ s_run_tty(const char *const *argv, char *out, size_t cap)
 
 /* The commands: linkage-key generate / import (refused on the
  * coordinator), and vocfed import end to end. */
+/* get and del by ID number (issue 13): the pseudo_id is made locally;
+ * the number is never printed; a raw number as KEY gets the way to look
+ * it up. m holds the students of s_students and the linkage key. */
+static void
+s_id_commands(s_state_t *st, const char *m)
+{
+    th_run_t r;
+    char id[19], pid[NODE_PSEUDO_ID_HEX + 1];
+    uint8_t *lk = NULL;
+    (void)st;
+    s_id(s_stems[1], id);
+    assert_int_equal(node_linkage_load(m, &lk), 0);
+    assert_int_equal(node_pseudo_id(lk, id, pid), 0);
+    node_linkage_free(&lk);
+    th_exec(
+        &r, NULL, NULL,
+        TH_ARGS(VOCFED_BINARY, "--dir", m, "get", "student", "--id-number", id),
+        NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, pid));
+    assert_null(strstr(r.out, id));
+    th_run_free(&r);
+    /* the number as KEY: no record, and how to look it up */
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "get", "student", id), NULL);
+    assert_int_equal(r.status, 1);
+    assert_null(strstr(r.err, id));
+    assert_non_null(strstr(r.err, "it looks like an ID-card number"));
+    assert_non_null(strstr(r.err, "vocfed get student --id-number NUMBER"));
+    assert_non_null(strstr(r.err, "vocfed get student --id-number 身份证号"));
+    th_run_free(&r);
+    /* a graduate needs its year; a kind of no person none */
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "get", "graduate", "--id-number",
+                    id),
+            NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--grad-year"));
+    th_run_free(&r);
+    th_exec(
+        &r, NULL, NULL,
+        TH_ARGS(VOCFED_BINARY, "--dir", m, "get", "major", "--id-number", id),
+        NULL);
+    assert_int_equal(r.status, 2);
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "del", "student", id), NULL);
+    assert_int_equal(r.status, 2);
+    assert_null(strstr(r.err, id));
+    assert_non_null(strstr(r.err, "--id-number"));
+    th_run_free(&r);
+    th_exec(
+        &r, NULL, NULL,
+        TH_ARGS(VOCFED_BINARY, "--dir", m, "del", "student", "--id-number", id),
+        NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, pid));
+    th_run_free(&r);
+    th_exec(
+        &r, NULL, NULL,
+        TH_ARGS(VOCFED_BINARY, "--dir", m, "get", "student", "--id-number", id),
+        NULL);
+    assert_int_equal(r.status, 1);
+    assert_null(strstr(r.err, id));
+    th_run_free(&r);
+}
+
 static void
 test_commands(void **state)
 {
@@ -955,6 +1022,7 @@ test_commands(void **state)
             NULL);
     assert_int_equal(r.status, 2);
     th_run_free(&r);
+    s_id_commands(st, m);
 }
 
 /* The kinds table carries each kind's import rules: people's kinds take
