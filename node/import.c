@@ -332,6 +332,58 @@ done:
 /* ---- the whole --------------------------------------------------------------
  */
 
+/* The refusal of a whole file (line 0: no line of it). */
+static int
+s_file_refused(node_import_i_t *im, const char *zh, const char *en)
+{
+    node_import_i_error(im, 0, "", "", zh, "%s", en);
+    im->res->header_bad = true;
+    return VOCFED_EINVALID;
+}
+
+/* Opens the file: a workbook's sheet read into im->sheet, or CSV bytes
+ * decoded into text (SPEC 11.4 step 1). Returns 0, VOCFED_EINVALID
+ * (recorded), or an environment status. */
+static int
+s_open(node_import_i_t *im, const uint8_t *data, size_t len, uint8_t **utf8,
+       const uint8_t **text, size_t *tlen)
+{
+    node_sheet_format_t f = node_sheet_sniff(data, len);
+    node_sheet_error_t err;
+    char en[400], zh[400];
+    im->res->format = (int)f;
+    if (f == NODE_SHEET_TEXT) {
+        if (im->opts->sheet)
+            return s_file_refused(im,
+                                  "--sheet 仅用于 Excel 工作簿，此文件是 "
+                                  "CSV 文本",
+                                  "--sheet is for Excel workbooks; this file "
+                                  "is CSV text");
+        return node_import_i_decode(im, data, len, utf8, text, tlen);
+    }
+    if (im->opts->encoding != NODE_ENC_AUTO) {
+        snprintf(en, sizeof en,
+                 "this file is an Excel workbook (.%s), not CSV text: "
+                 "--encoding is for CSV files; import the workbook without "
+                 "it",
+                 node_sheet_format_name(f));
+        snprintf(zh, sizeof zh,
+                 "此文件是 Excel 工作簿（.%s），不是 CSV 文本：--encoding 仅"
+                 "用于 CSV 文件，导入工作簿时请去掉该选项",
+                 node_sheet_format_name(f));
+        return s_file_refused(im, zh, en);
+    }
+    int rc = node_sheet_read(f, data, len, im->opts->sheet, &im->sheet, &err);
+    if (rc == VOCFED_EINVALID) {
+        snprintf(en, sizeof en, "Excel workbook (.%s): %s",
+                 node_sheet_format_name(f), err.en);
+        snprintf(zh, sizeof zh, "Excel 工作簿（.%s）：%s",
+                 node_sheet_format_name(f), err.zh);
+        return s_file_refused(im, zh, en);
+    }
+    return rc;
+}
+
 /* Reads and checks the whole file (SPEC 11.4 steps 1-5); with store, then
  * compares and writes (step 6). */
 static int
@@ -355,7 +407,7 @@ s_import(store_t *store, const char *author, const uint8_t *sk,
     im.kind = proto_kind_find(opts->kind);
     if (!im.kind)
         return VOCFED_ENOTFOUND;
-    if ((rc = node_import_i_decode(&im, data, len, &utf8, &text, &tlen)))
+    if ((rc = s_open(&im, data, len, &utf8, &text, &tlen)))
         goto done;
     rc = node_import_i_parse(&im, text, tlen);
     if (im.status) {
@@ -368,7 +420,7 @@ s_import(store_t *store, const char *author, const uint8_t *sk,
         node_import_i_error(&im, 1, "", "", "文件为空（没有表头）",
                             "the file is empty: no header row");
     }
-    res->header_bad = im.header_bad || !im.ncols;
+    res->header_bad |= im.header_bad || !im.ncols;
     if (res->nerrors) {
         rc = VOCFED_EINVALID;
         goto done;
@@ -381,6 +433,7 @@ done:
     if (im.status && rc != im.status)
         rc = im.status;
     node_import_i_seen_release(&im);
+    node_sheet_destroy(&im.sheet);
     free(im.rows);
     proto_buf_release(&im.cells);
     proto_buf_release(&im.keys);

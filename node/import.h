@@ -1,7 +1,12 @@
-/* vocfed: bulk import of records from a CSV file (DESIGN 6, 8; SPEC 11.4).
+/* vocfed: bulk import of records from a CSV file or an Excel workbook
+ * (DESIGN 6, 8; SPEC 11.4; issue 13).
  *
  * One file holds records of one kind: a header row of column names (the
- * field names of the kinds table), then one record per row. People's
+ * field names of the kinds table, or their Chinese names), then one
+ * record per row. A file that starts like an .xlsx (zip) or an .xls
+ * (OLE2) is read as a workbook: the first sheet, or opts->sheet, read
+ * whole into memory (node/sheet.h), its rows numbered as the sheet
+ * numbers them. People's
  * ID-card numbers (column id_number) become pseudo_ids through the group
  * linkage key and their names (column name) are dropped: neither is ever
  * stored. Every row is checked first; if any is bad nothing is written
@@ -65,7 +70,9 @@ typedef void (*node_import_progress_fn)(void *ctx, node_import_phase_t phase,
 /* What to import, and how. Zero-initialise for the defaults. */
 typedef struct {
     const char *kind;                 /* record kind (of the kinds table) */
-    node_encoding_t encoding;         /* how to read the bytes */
+    node_encoding_t encoding;         /* how to read the bytes (CSV) */
+    const char *sheet;                /* a workbook's sheet to read, or
+                                         NULL: the first */
     bool check;                       /* check and count only, write nothing */
     bool sync;                        /* also delete this kind's records that
                                          the file does not have */
@@ -99,7 +106,10 @@ typedef struct {
 
 /* What an import found and did. */
 typedef struct {
-    node_encoding_t encoding;    /* how the file was read */
+    int format;                  /* what the file is: a
+                                    node_sheet_format_t (CSV text, xlsx,
+                                    xls) */
+    node_encoding_t encoding;    /* how the file was read (CSV) */
     bool bom;                    /* it started with a byte order mark */
     bool dropped_name;           /* a name column was dropped */
     size_t rows;                 /* data rows read */

@@ -12,6 +12,7 @@
 #define VOCFED_NODE_IMPORT_I_H
 
 #include "node/import.h"
+#include "node/sheet.h"
 #include "protocol/buf.h"
 #include "protocol/kinds.h"
 
@@ -74,6 +75,7 @@ struct node_import_i_s {
     const proto_kind_def_t *kind;   /* the kind's table entry */
     node_import_result_t *res;      /* what is found */
     int status;                     /* first hard failure (ENOMEM, EKEY) */
+    node_sheet_t *sheet;            /* a workbook's sheet, or NULL (CSV) */
     size_t line;                    /* the line being fed to the parser */
     size_t row_line;                /* the line the current row began on */
     bool in_row;                    /* a row has begun and not ended */
@@ -131,9 +133,9 @@ int node_import_i_decode(node_import_i_t *im, const uint8_t *data, size_t len,
                          uint8_t **buf, const uint8_t **text,
                          size_t *tlen) VOCFED_WUR;
 
-/* Feeds the text to libcsv: the first row to node_import_i_header, the
- * others to node_import_i_row. Returns 0, VOCFED_EINVALID (not CSV,
- * recorded) or VOCFED_ENOMEM. */
+/* Feeds the text to libcsv (or, with im->sheet, the sheet's rows): the
+ * first row to node_import_i_header, the others to node_import_i_row.
+ * Returns 0, VOCFED_EINVALID (not CSV, recorded) or VOCFED_ENOMEM. */
 int node_import_i_parse(node_import_i_t *im, const uint8_t *text,
                         size_t len) VOCFED_WUR;
 
