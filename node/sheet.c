@@ -1,6 +1,7 @@
 /* vocfed: a worksheet in memory (see sheet.h). */
 #include "node/sheet.h"
 #include "protocol/buf.h"
+#include "protocol/entry.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -163,6 +164,31 @@ node_sheet_row(const node_sheet_t *s, size_t i, size_t *line,
     *cells = m->view;
     *extra = r->extra;
     return r->ncells;
+}
+
+/* Copies src into dst (cap bytes) whole or cut at a character boundary;
+ * false if src is not UTF-8. */
+static bool
+s_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    for (int i = 0; i < 4 && n > 0 && !proto_utf8_valid(dst, n); i++)
+        n--;
+    dst[n] = 0;
+    return proto_utf8_valid(dst, n);
+}
+
+void
+node_sheet_i_err(node_sheet_error_t *err, const char *en, const char *zh)
+{
+    if (!s_copy(err->en, sizeof err->en, en) ||
+        !s_copy(err->zh, sizeof err->zh, zh)) {
+        s_copy(err->en, sizeof err->en, "the workbook does not read");
+        s_copy(err->zh, sizeof err->zh, "工作簿无法读取");
+    }
 }
 
 void

@@ -82,6 +82,10 @@ node_sheet_t *node_sheet_i_new(void);
 int node_sheet_i_set(node_sheet_t *s, size_t line, size_t col, const char *text,
                      size_t len) VOCFED_WUR;
 
+/* Fills err with en and zh, each cut to fit at a character boundary (a
+ * text that is not UTF-8 becomes a plain "the workbook does not read"). */
+void node_sheet_i_err(node_sheet_error_t *err, const char *en, const char *zh);
+
 /* Writes a number as a spreadsheet shows it in General format into out
  * (cap >= 32). */
 void node_sheet_i_number(double v, char *out, size_t cap);

@@ -58,8 +58,7 @@ s_fail(s_st_t *st, int rc, const char *en, const char *zh)
     if (st->rc)
         return;
     st->rc = rc;
-    snprintf(st->err->en, sizeof st->err->en, "%s", en);
-    snprintf(st->err->zh, sizeof st->err->zh, "%s", zh);
+    node_sheet_i_err(st->err, en, zh);
     if (st->parser)
         XML_StopParser(st->parser, XML_FALSE);
 }
@@ -481,10 +480,12 @@ s_pick(s_st_t *st, const char *name)
             break;
         used += (size_t)n;
     }
-    snprintf(en, sizeof en, "the workbook has no sheet '%.60s'; its sheets: %s",
-             name, list);
-    snprintf(zh, sizeof zh, "工作簿中没有名为“%.60s”的工作表；现有：%s", name,
-             list);
+    if (snprintf(en, sizeof en,
+                 "the workbook has no sheet '%s'; its sheets: %s", name,
+                 list) < 0 ||
+        snprintf(zh, sizeof zh, "工作簿中没有名为“%s”的工作表；现有：%s", name,
+                 list) < 0)
+        en[0] = zh[0] = 0;
     s_fail(st, VOCFED_EINVALID, en, zh);
     return st->rc;
 }
