@@ -264,7 +264,6 @@ s_result(const cli_t *cli, int rc, const char *kind, const char *file,
         if (json) {
             (void)s_print_json(kind, file, check, res);
         } else {
-            s_print_summary(kind, file, true, res);
             s_print_deletions(res, false);
             s_print_errors(res);
         }
