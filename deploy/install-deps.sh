@@ -5,7 +5,8 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config
       libzmq3-dev libczmq-dev liblmdb-dev libsodium-dev libmsgpack-dev
-      libcmocka-dev libjansson-dev libcsv-dev libxlsxwriter-dev lmdb-utils clang-format
+      libcmocka-dev libjansson-dev libcsv-dev libxlsxwriter-dev
+      libzip-dev libexpat1-dev libfreexl-dev lmdb-utils clang-format
       man-db systemd)   # man -l and systemd-analyze verify: tests/install.sh
 if [ "${1:-}" = "--fuzz" ]; then
     pkgs+=(clang-14 libclang-rt-14-dev)

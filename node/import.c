@@ -48,6 +48,8 @@ s_on_current(void *ctx, const char *key, uint64_t seq, const uint8_t *entry,
     node_import_i_t *im = sc->im;
     (void)seq;
     size_t idx = node_import_i_seen_find(im, key);
+    if (idx && im->opts->sync)
+        im->res->current++;
     if (idx) {
         proto_entry_t e;
         node_import_i_row_t *r = &im->rows[idx - 1];
@@ -61,6 +63,7 @@ s_on_current(void *ctx, const char *key, uint64_t seq, const uint8_t *entry,
     }
     if (!im->opts->sync)
         return 0;
+    im->res->current++;
     if (sc->ndels == sc->delcap) {
         size_t cap = sc->delcap ? 2 * sc->delcap : 64;
         store_record_t *d = realloc(sc->dels, cap * sizeof *d);
@@ -105,7 +108,7 @@ s_flush(s_writer_t *w)
         if (w->recs[i].op == PROTO_OP_PUT)
             w->recs[i].body = w->body->data + (uintptr_t)w->recs[i].body;
     int rc = node_append_as(w->store, w->author, w->sk, im->opts->coordinator,
-                            w->recs, w->n, 0, &res->head, NULL);
+                            w->recs, w->n, im->opts->time_ms, &res->head, NULL);
     if (rc)
         return rc;
     if (!res->first_seq)
@@ -237,6 +240,48 @@ s_count(node_import_i_t *im, const s_scan_t *sc)
     return res->added + res->changed + res->deleted;
 }
 
+/* Keeps the keys a sync deletes in res (NUL-separated). Returns 0 or
+ * VOCFED_ENOMEM. */
+static int
+s_del_keys(node_import_i_t *im, const s_scan_t *sc)
+{
+    const proto_buf_t *k = &sc->delkeys;
+    if (!sc->ndels)
+        return VOCFED_OK;
+    if (!(im->res->del_keys = malloc(k->len)))
+        return VOCFED_ENOMEM;
+    memcpy(im->res->del_keys, k->data, k->len);
+    return VOCFED_OK;
+}
+
+/* Whether a sync may delete what it would (NODE_IMPORT_SYNC_SHARE);
+ * if not, records why. */
+static bool
+s_sync_allowed(node_import_i_t *im, size_t ndels)
+{
+    const node_import_opts_t *o = im->opts;
+    size_t cur = im->res->current, rows = im->res->rows;
+    if (!ndels || (o->allow_delete_set && o->allow_delete >= ndels))
+        return true;
+    if (rows && (uint64_t)ndels * 100 <= (uint64_t)cur * NODE_IMPORT_SYNC_SHARE)
+        return true;
+    char zh[PROTO_REASON_MAX];
+    snprintf(zh, sizeof zh,
+             "--sync 将删除现有 %zu 条%s记录中的 %zu 条（%s）：未写入任何记录。"
+             "请核对文件是否完整；确需删除，请加 --allow-delete %zu 再运行",
+             cur, im->kind->zh, ndels, rows ? "超过 10%" : "文件中没有数据行",
+             ndels);
+    node_import_i_error(
+        im, 0, "", "", zh,
+        "--sync would delete %zu of the %zu %s records (%s): nothing "
+        "written. Check that the file is whole; to delete them, run it again "
+        "with --allow-delete %zu",
+        ndels, cur, im->kind->name,
+        rows ? "more than 10%" : "the file has no rows", ndels);
+    im->res->delete_refused = true;
+    return false;
+}
+
 /* Compares the rows with the current records and writes what differs. */
 static int
 s_write(node_import_i_t *im, store_t *store, const char *author,
@@ -253,6 +298,12 @@ s_write(node_import_i_t *im, store_t *store, const char *author,
     if (rc)
         goto done;
     w.total = s_count(im, &sc);
+    if ((rc = s_del_keys(im, &sc)))
+        goto done;
+    if (!s_sync_allowed(im, sc.ndels)) {
+        rc = VOCFED_EDENIED;
+        goto done;
+    }
     if (im->opts->check || w.total == 0)
         goto done;
     if (!sk) {
@@ -268,7 +319,9 @@ s_write(node_import_i_t *im, store_t *store, const char *author,
     node_import_i_progress(im, NODE_IMPORT_WRITING, 0, w.total);
     rc = s_write_all(&w, &sc, text, tlen);
 done:
-    if (rc) /* what was written, if anything, stays in first/last_seq */
+    /* what was written, if anything, stays in first/last_seq; a refused
+     * sync keeps its counts (what would have been done) */
+    if (rc && rc != VOCFED_EDENIED)
         res->added = res->changed = res->unchanged = res->deleted = 0;
     free(w.recs);
     free(sc.dels);
@@ -278,6 +331,58 @@ done:
 
 /* ---- the whole --------------------------------------------------------------
  */
+
+/* The refusal of a whole file (line 0: no line of it). */
+static int
+s_file_refused(node_import_i_t *im, const char *zh, const char *en)
+{
+    node_import_i_error(im, 0, "", "", zh, "%s", en);
+    im->res->header_bad = true;
+    return VOCFED_EINVALID;
+}
+
+/* Opens the file: a workbook's sheet read into im->sheet, or CSV bytes
+ * decoded into text (SPEC 11.4 step 1). Returns 0, VOCFED_EINVALID
+ * (recorded), or an environment status. */
+static int
+s_open(node_import_i_t *im, const uint8_t *data, size_t len, uint8_t **utf8,
+       const uint8_t **text, size_t *tlen)
+{
+    node_sheet_format_t f = node_sheet_sniff(data, len);
+    node_sheet_error_t err;
+    char en[400], zh[400];
+    im->res->format = (int)f;
+    if (f == NODE_SHEET_TEXT) {
+        if (im->opts->sheet)
+            return s_file_refused(im,
+                                  "--sheet 仅用于 Excel 工作簿，此文件是 "
+                                  "CSV 文本",
+                                  "--sheet is for Excel workbooks; this file "
+                                  "is CSV text");
+        return node_import_i_decode(im, data, len, utf8, text, tlen);
+    }
+    if (im->opts->encoding != NODE_ENC_AUTO) {
+        snprintf(en, sizeof en,
+                 "this file is an Excel workbook (.%s), not CSV text: "
+                 "--encoding is for CSV files; import the workbook without "
+                 "it",
+                 node_sheet_format_name(f));
+        snprintf(zh, sizeof zh,
+                 "此文件是 Excel 工作簿（.%s），不是 CSV 文本：--encoding 仅"
+                 "用于 CSV 文件，导入工作簿时请去掉该选项",
+                 node_sheet_format_name(f));
+        return s_file_refused(im, zh, en);
+    }
+    int rc = node_sheet_read(f, data, len, im->opts->sheet, &im->sheet, &err);
+    if (rc == VOCFED_EINVALID) {
+        snprintf(en, sizeof en, "Excel workbook (.%s): %s",
+                 node_sheet_format_name(f), err.en);
+        snprintf(zh, sizeof zh, "Excel 工作簿（.%s）：%s",
+                 node_sheet_format_name(f), err.zh);
+        return s_file_refused(im, zh, en);
+    }
+    return rc;
+}
 
 /* Reads and checks the whole file (SPEC 11.4 steps 1-5); with store, then
  * compares and writes (step 6). */
@@ -302,7 +407,7 @@ s_import(store_t *store, const char *author, const uint8_t *sk,
     im.kind = proto_kind_find(opts->kind);
     if (!im.kind)
         return VOCFED_ENOTFOUND;
-    if ((rc = node_import_i_decode(&im, data, len, &utf8, &text, &tlen)))
+    if ((rc = s_open(&im, data, len, &utf8, &text, &tlen)))
         goto done;
     rc = node_import_i_parse(&im, text, tlen);
     if (im.status) {
@@ -315,6 +420,7 @@ s_import(store_t *store, const char *author, const uint8_t *sk,
         node_import_i_error(&im, 1, "", "", "文件为空（没有表头）",
                             "the file is empty: no header row");
     }
+    res->header_bad |= im.header_bad || !im.ncols;
     if (res->nerrors) {
         rc = VOCFED_EINVALID;
         goto done;
@@ -327,6 +433,7 @@ done:
     if (im.status && rc != im.status)
         rc = im.status;
     node_import_i_seen_release(&im);
+    node_sheet_destroy(&im.sheet);
     free(im.rows);
     proto_buf_release(&im.cells);
     proto_buf_release(&im.keys);
@@ -396,6 +503,7 @@ node_import_result_release(node_import_result_t *res)
     if (!res)
         return;
     free(res->errors);
+    free(res->del_keys);
     memset(res, 0, sizeof *res);
 }
 

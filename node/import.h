@@ -1,7 +1,12 @@
-/* vocfed: bulk import of records from a CSV file (DESIGN 6, 8; SPEC 11.4).
+/* vocfed: bulk import of records from a CSV file or an Excel workbook
+ * (DESIGN 6, 8; SPEC 11.4; issue 13).
  *
  * One file holds records of one kind: a header row of column names (the
- * field names of the kinds table), then one record per row. People's
+ * field names of the kinds table, or their Chinese names), then one
+ * record per row. A file that starts like an .xlsx (zip) or an .xls
+ * (OLE2) is read as a workbook: the first sheet, or opts->sheet, read
+ * whole into memory (node/sheet.h), its rows numbered as the sheet
+ * numbers them. People's
  * ID-card numbers (column id_number) become pseudo_ids through the group
  * linkage key and their names (column name) are dropped: neither is ever
  * stored. Every row is checked first; if any is bad nothing is written
@@ -26,6 +31,7 @@
 
 #include "protocol/checkpoint.h"
 #include "protocol/entry.h"
+#include "protocol/kinds.h"
 #include "protocol/status.h"
 #include "storage/store.h"
 
@@ -35,6 +41,11 @@
 
 #define NODE_IMPORT_FILE_MAX ((uint64_t)1 << 40) /* bytes of one CSV file */
 #define NODE_IMPORT_CHUNK_ROWS 100000 /* records of one transaction */
+/* A sync deletes at most this percentage of the kind's current records,
+ * and none when the file has no rows, unless opts->allow_delete is at
+ * least the number it would delete: a file cut short or of the wrong
+ * export must not wipe a school (issue 13). */
+#define NODE_IMPORT_SYNC_SHARE 10
 /* Bytes of bodies kept before an import goes lean (import.h above). */
 #define NODE_IMPORT_BODY_BUDGET ((size_t)256 * 1024 * 1024)
 
@@ -59,10 +70,15 @@ typedef void (*node_import_progress_fn)(void *ctx, node_import_phase_t phase,
 /* What to import, and how. Zero-initialise for the defaults. */
 typedef struct {
     const char *kind;                 /* record kind (of the kinds table) */
-    node_encoding_t encoding;         /* how to read the bytes */
+    node_encoding_t encoding;         /* how to read the bytes (CSV) */
+    const char *sheet;                /* a workbook's sheet to read, or
+                                         NULL: the first */
     bool check;                       /* check and count only, write nothing */
     bool sync;                        /* also delete this kind's records that
                                          the file does not have */
+    bool allow_delete_set;            /* allow_delete was given */
+    uint64_t allow_delete;            /* sync: deletions allowed (see
+                                         NODE_IMPORT_SYNC_SHARE) */
     const uint8_t *linkage_key;       /* NODE_LINKAGE_KEY_LEN bytes, or NULL
                                          (then an id_number column is refused) */
     bool coordinator;                 /* the importing node is the
@@ -72,6 +88,9 @@ typedef struct {
                                          NODE_IMPORT_CHUNK_ROWS */
     size_t body_budget;               /* bytes of bodies kept; 0:
                                          NODE_IMPORT_BODY_BUDGET */
+    uint64_t time_ms;                 /* the entries' time (ms since the
+                                         epoch); 0: now. Tests fix it to
+                                         compare roots. */
     node_import_progress_fn progress; /* or NULL */
     void *progress_ctx;               /* passed to progress */
 } node_import_opts_t;
@@ -81,13 +100,16 @@ typedef struct {
     size_t line;                      /* 1-based line of the file */
     char column[PROTO_FIELD_MAX + 1]; /* column name, "" for the row */
     char value[128];                  /* the value (cut if long) */
-    char reason_en[256];              /* what is wrong, what is allowed */
-    char reason_zh[256];              /* the same in Chinese */
+    char reason_en[PROTO_REASON_MAX]; /* what is wrong, what is allowed */
+    char reason_zh[PROTO_REASON_MAX]; /* the same in Chinese */
 } node_import_error_t;
 
 /* What an import found and did. */
 typedef struct {
-    node_encoding_t encoding;    /* how the file was read */
+    int format;                  /* what the file is: a
+                                    node_sheet_format_t (CSV text, xlsx,
+                                    xls) */
+    node_encoding_t encoding;    /* how the file was read (CSV) */
     bool bom;                    /* it started with a byte order mark */
     bool dropped_name;           /* a name column was dropped */
     size_t rows;                 /* data rows read */
@@ -95,6 +117,15 @@ typedef struct {
     size_t changed;              /* records whose body changes */
     size_t unchanged;            /* rows equal to the current record */
     size_t deleted;              /* records deleted (sync) */
+    size_t current;              /* the kind's records before (sync) */
+    char *del_keys;              /* sync: the keys deleted (or that would
+                                    be, or were refused), each
+                                    NUL-terminated, one after another;
+                                    owned */
+    bool delete_refused;         /* sync: too many deletions, nothing
+                                    written (errors say why) */
+    bool header_bad;             /* the errors are the header's: no row
+                                    was read */
     uint64_t first_seq;          /* first entry written (0 if none) */
     uint64_t last_seq;           /* last entry written (0 if none) */
     store_head_t head;           /* the log's head afterwards (size 0
@@ -109,7 +140,12 @@ typedef struct {
  * with node_import_result_release), also on failure. Returns 0 (written,
  * or with check: all rows good), VOCFED_EINVALID (bad rows: res->errors;
  * nothing written), VOCFED_ENOTFOUND (opts->kind is not a kind),
- * VOCFED_EKEY (an id_number column and no linkage key), or a store
+ * VOCFED_EKEY (an id_number column and no linkage key),
+ * VOCFED_EDENIED (sync would delete more than NODE_IMPORT_SYNC_SHARE per
+ * cent of the records, or any from a file of no rows, and
+ * opts->allow_delete does not allow as many: res->delete_refused, one
+ * error saying so, res->deleted and res->del_keys what would go;
+ * nothing written), or a store
  * status: nothing more written, though the chunks before may have been
  * (then res->first_seq..last_seq; the same import again completes it). */
 int node_import(store_t *store, const char *author, const uint8_t *sk,

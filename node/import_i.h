@@ -12,6 +12,7 @@
 #define VOCFED_NODE_IMPORT_I_H
 
 #include "node/import.h"
+#include "node/sheet.h"
 #include "protocol/buf.h"
 #include "protocol/kinds.h"
 
@@ -33,11 +34,14 @@ typedef enum {
     NODE_IMPORT_COL_ID_NUMBER, /* id_number: becomes the pseudo_id, never stored
                                 */
     NODE_IMPORT_COL_DROP,      /* name of a person: dropped, never stored */
+    NODE_IMPORT_COL_NONE,      /* no header (what spreadsheets leave at the
+                                  right): its cells must be empty */
 } node_import_i_role_t;
 
 /* One column of the header. */
 typedef struct {
-    char name[PROTO_FIELD_MAX + 1]; /* as written in the header */
+    char name[PROTO_FIELD_MAX + 1]; /* as written in the header (trimmed) */
+    const proto_field_def_t *field; /* NODE_IMPORT_COL_FIELD: which */
     node_import_i_role_t role;      /* what it is */
 } node_import_i_col_t;
 
@@ -71,6 +75,7 @@ struct node_import_i_s {
     const proto_kind_def_t *kind;   /* the kind's table entry */
     node_import_result_t *res;      /* what is found */
     int status;                     /* first hard failure (ENOMEM, EKEY) */
+    node_sheet_t *sheet;            /* a workbook's sheet, or NULL (CSV) */
     size_t line;                    /* the line being fed to the parser */
     size_t row_line;                /* the line the current row began on */
     bool in_row;                    /* a row has begun and not ended */
@@ -85,6 +90,7 @@ struct node_import_i_s {
     /* the header */
     node_import_i_col_t cols[NODE_IMPORT_COLUMNS_MAX]; /* its columns */
     size_t ncols;    /* how many; 0 until it is read */
+    size_t nnamed;   /* columns up to the last one with a name */
     bool header_bad; /* it has errors: rows are skipped */
     /* the good rows */
     node_import_i_row_t *rows; /* in file order */
@@ -127,9 +133,9 @@ int node_import_i_decode(node_import_i_t *im, const uint8_t *data, size_t len,
                          uint8_t **buf, const uint8_t **text,
                          size_t *tlen) VOCFED_WUR;
 
-/* Feeds the text to libcsv: the first row to node_import_i_header, the
- * others to node_import_i_row. Returns 0, VOCFED_EINVALID (not CSV,
- * recorded) or VOCFED_ENOMEM. */
+/* Feeds the text to libcsv (or, with im->sheet, the sheet's rows): the
+ * first row to node_import_i_header, the others to node_import_i_row.
+ * Returns 0, VOCFED_EINVALID (not CSV, recorded) or VOCFED_ENOMEM. */
 int node_import_i_parse(node_import_i_t *im, const uint8_t *text,
                         size_t len) VOCFED_WUR;
 

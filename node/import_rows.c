@@ -21,60 +21,234 @@ node_import_i_cell(const node_import_i_t *im, size_t i)
     return (const char *)im->cells.data + im->cell_off[i];
 }
 
-/* Lists the columns a file of this kind may have, for a message. */
+/* Appends the first name of text ('|'-separated) to out (cap bytes,
+ * *used so far); nothing if it does not fit whole. */
 static void
-s_columns_allowed(const node_import_i_t *im, char *out, size_t cap)
+s_put(char *out, size_t cap, size_t *used, const char *text)
 {
-    size_t used = 0;
-    int n = snprintf(out, cap, "key");
-    used = n > 0 ? (size_t)n : 0;
-    if (im->kind->key_column && used < cap) {
-        n = snprintf(out + used, cap - used, ", %s", im->kind->key_column);
-        used += n > 0 ? (size_t)n : 0;
+    size_t n = strcspn(text, "|");
+    if (*used + n + 1 > cap)
+        return;
+    memcpy(out + *used, text, n);
+    *used += n;
+    out[*used] = 0;
+}
+
+/* Lists the columns a file of this kind may have, for a message: in
+ * English (en) and by their Chinese names (zh). */
+static void
+s_columns_allowed(const node_import_i_t *im, char *en, size_t encap, char *zh,
+                  size_t zhcap)
+{
+    const proto_kind_def_t *k = im->kind;
+    size_t ue = 0, uz = 0;
+    en[0] = zh[0] = 0;
+    s_put(en, encap, &ue, "key");
+    s_put(zh, zhcap, &uz, PROTO_KEY_ZH);
+    if (k->key_column) {
+        s_put(en, encap, &ue, ", ");
+        s_put(en, encap, &ue, k->key_column);
+        s_put(zh, zhcap, &uz, "、");
+        s_put(zh, zhcap, &uz, k->person ? k->key_column : k->key_column_zh);
     }
-    if (im->kind->person && used < cap) {
-        n = snprintf(out + used, cap - used, ", id_number, name (dropped)");
-        used += n > 0 ? (size_t)n : 0;
+    if (k->person) {
+        s_put(en, encap, &ue, ", id_number, name (dropped)");
+        s_put(zh, zhcap, &uz, "、身份证号、姓名（不保存）");
     }
-    for (size_t i = 0; i < im->kind->nfields && used < cap; i++) {
-        n = snprintf(out + used, cap - used, ", %s", im->kind->fields[i].name);
-        used += n > 0 ? (size_t)n : 0;
+    for (size_t i = 0; i < k->nfields; i++) {
+        s_put(en, encap, &ue, ", ");
+        s_put(en, encap, &ue, k->fields[i].name);
+        s_put(zh, zhcap, &uz, "、");
+        s_put(zh, zhcap, &uz, k->fields[i].zh);
     }
+}
+
+/* Code points of UTF-8 s into out (at most cap); returns how many. */
+static size_t
+s_points(const char *s, uint32_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && n < cap;) {
+        uint32_t c = *p++;
+        int more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+        c &= more ? 0x3fu >> more : 0x7fu;
+        for (; more && (*p & 0xc0) == 0x80; more--)
+            c = (c << 6) | (*p++ & 0x3fu);
+        out[n++] = c >= 'A' && c <= 'Z' ? c + 32 : c;
+    }
+    return n;
+}
+
+/* The edit distance between a and b, in characters (case ignored). */
+static size_t
+s_distance(const char *a, const char *b)
+{
+    uint32_t pa[64], pb[64];
+    size_t na = s_points(a, pa, 64), nb = s_points(b, pb, 64);
+    size_t row[65];
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (pa[i - 1] != pb[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb];
+}
+
+/* Keeps cand (or each of its '|'-separated names) as *best when it is
+ * nearer to name than *dist. */
+static void
+s_nearer(const char *name, const char *cand, char *best, size_t cap,
+         size_t *dist)
+{
+    char one[PROTO_FIELD_MAX * 4 + 1];
+    for (const char *p = cand; p && *p;) {
+        size_t n = strcspn(p, "|");
+        if (n < sizeof one) {
+            memcpy(one, p, n);
+            one[n] = 0;
+            size_t d = s_distance(name, one);
+            if (d < *dist) {
+                *dist = d;
+                snprintf(best, cap, "%s", one);
+            }
+        }
+        p = p[n] ? p + n + 1 : NULL;
+    }
+}
+
+/* The known column name nearest to name, if near enough to be a slip
+ * (at most a third of its characters, at least 1, at most 3, differ);
+ * "" if none. */
+static void
+s_nearest(const proto_kind_def_t *k, const char *name, char *best, size_t cap)
+{
+    uint32_t pts[64];
+    size_t len = s_points(name, pts, 64), dist = SIZE_MAX;
+    size_t limit = len / 3 < 1 ? 1 : len / 3 > 3 ? 3 : len / 3;
+    best[0] = 0;
+    s_nearer(name, "key", best, cap, &dist);
+    s_nearer(name, k->key_column, best, cap, &dist);
+    s_nearer(name, k->key_column_zh, best, cap, &dist);
+    if (k->person) {
+        s_nearer(name, "id_number|name", best, cap, &dist);
+        s_nearer(name, PROTO_ID_NUMBER_ZH "|" PROTO_PERSON_NAME_ZH, best, cap,
+                 &dist);
+    }
+    for (size_t i = 0; i < k->nfields; i++) {
+        s_nearer(name, k->fields[i].name, best, cap, &dist);
+        s_nearer(name, k->fields[i].zh, best, cap, &dist);
+        s_nearer(name, k->fields[i].zh_alt, best, cap, &dist);
+    }
+    if (dist > limit)
+        best[0] = 0;
+}
+
+/* The refusal of a column the kind does not have. */
+static void
+s_header_unknown(node_import_i_t *im, const char *name)
+{
+    char en[600], zh[600], near[PROTO_FIELD_MAX * 4 + 1];
+    char why_zh[PROTO_REASON_MAX], hint_en[300] = "", hint_zh[300] = "";
+    s_columns_allowed(im, en, sizeof en, zh, sizeof zh);
+    s_nearest(im->kind, name, near, sizeof near);
+    if (near[0]) {
+        snprintf(hint_en, sizeof hint_en, " (did you mean '%s'?)", near);
+        snprintf(hint_zh, sizeof hint_zh, "（是否应为“%s”？）", near);
+    }
+    snprintf(why_zh, sizeof why_zh, "%s没有“%s”这一列%s；可用的列：%s",
+             im->kind->zh, name, hint_zh, zh);
+    node_import_i_error(im, im->row_line, name, name, why_zh,
+                        "%s has no column '%s'%s; its columns: %s",
+                        im->kind->name, name, hint_en, en);
+    im->header_bad = true;
+}
+
+/* The role of the header name (len bytes) in a file of kind k;
+ * *field gets the field of a NODE_IMPORT_COL_FIELD. Returns false if the
+ * kind has no such column. */
+static bool
+s_header_role(const proto_kind_def_t *k, const char *name, size_t len,
+              node_import_i_role_t *role, const proto_field_def_t **field)
+{
+    *field = NULL;
+    if (len == 0)
+        *role = NODE_IMPORT_COL_NONE;
+    else if ((*field = proto_kind_field_by_header(k, name, len)))
+        *role = NODE_IMPORT_COL_FIELD;
+    else if ((len == 3 && !memcmp(name, "key", 3)) ||
+             proto_names_has(PROTO_KEY_ZH, name, len))
+        *role = NODE_IMPORT_COL_KEY;
+    else if (k->key_column && ((strlen(k->key_column) == len &&
+                                !memcmp(name, k->key_column, len)) ||
+                               proto_names_has(k->key_column_zh, name, len)))
+        *role = NODE_IMPORT_COL_NATURAL;
+    else if (k->person && ((len == 9 && !memcmp(name, "id_number", 9)) ||
+                           proto_names_has(PROTO_ID_NUMBER_ZH, name, len)))
+        *role = NODE_IMPORT_COL_ID_NUMBER;
+    else if (k->person && ((len == 4 && !memcmp(name, "name", 4)) ||
+                           proto_names_has(PROTO_PERSON_NAME_ZH, name, len)))
+        *role = NODE_IMPORT_COL_DROP;
+    else
+        return false;
+    return true;
+}
+
+/* The header cell i without the spaces around it (in place). */
+static const char *
+s_header_text(node_import_i_t *im, size_t i, size_t *len)
+{
+    char *s = (char *)im->cells.data + im->cell_off[i];
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = 0;
+    while (*s == ' ' || *s == '\t') {
+        s++;
+        n--;
+    }
+    *len = n;
+    return s;
 }
 
 /* Column i of the header: its role (seen[role] set), or an error. */
 static void
-s_header_column(node_import_i_t *im, size_t i, const char *allowed, bool *seen)
+s_header_column(node_import_i_t *im, size_t i, bool *seen)
 {
-    const proto_kind_def_t *k = im->kind;
-    size_t line = im->row_line;
-    const char *name = node_import_i_cell(im, i);
+    size_t len;
+    const char *name = s_header_text(im, i, &len);
     node_import_i_col_t *c = &im->cols[i];
     node_import_i_copy_utf8(c->name, sizeof c->name, name);
-    for (size_t j = 0; j < i; j++)
-        if (strcmp(im->cols[j].name, name) == 0) {
-            node_import_i_error(im, line, name, name, "列名重复",
-                                "column given twice");
-            im->header_bad = true;
-        }
-    if (proto_kind_field(k, name, strlen(name))) {
-        c->role = NODE_IMPORT_COL_FIELD;
-    } else if (strcmp(name, "key") == 0) {
-        c->role = NODE_IMPORT_COL_KEY;
-    } else if (k->key_column && strcmp(name, k->key_column) == 0) {
-        c->role = NODE_IMPORT_COL_NATURAL;
-    } else if (k->person && strcmp(name, "id_number") == 0) {
-        c->role = NODE_IMPORT_COL_ID_NUMBER;
-    } else if (k->person && strcmp(name, "name") == 0) {
-        c->role = NODE_IMPORT_COL_DROP;
-        im->res->dropped_name = true;
-    } else {
-        node_import_i_error(im, line, name, name, "未知列",
-                            "%s has no column '%s'; its columns: %s", k->name,
-                            name, allowed);
-        im->header_bad = true;
+    if (!s_header_role(im->kind, name, len, &c->role, &c->field)) {
+        s_header_unknown(im, c->name);
         return;
     }
+    if (c->role == NODE_IMPORT_COL_NONE)
+        return;
+    im->nnamed = i + 1;
+    for (size_t j = 0; j < i; j++) {
+        const node_import_i_col_t *o = &im->cols[j];
+        if (o->role == c->role && o->field == c->field &&
+            c->role != NODE_IMPORT_COL_DROP) {
+            char zh[200];
+            snprintf(zh, sizeof zh, "列名重复（与“%s”是同一列）", o->name);
+            node_import_i_error(im, im->row_line, c->name, c->name, zh,
+                                "column given twice (the same as '%s')",
+                                o->name);
+            im->header_bad = true;
+        }
+    }
+    if (c->role == NODE_IMPORT_COL_DROP)
+        im->res->dropped_name = true;
     seen[c->role] = true;
 }
 
@@ -86,61 +260,77 @@ s_header_required(node_import_i_t *im)
     for (size_t j = 0; j < k->nfields; j++) {
         bool present = false;
         for (size_t i = 0; i < im->ncols; i++)
-            present |= im->cols[i].role == NODE_IMPORT_COL_FIELD &&
-                       strcmp(im->cols[i].name, k->fields[j].name) == 0;
+            present |= im->cols[i].field == &k->fields[j];
         if (k->fields[j].required && !present) {
-            node_import_i_error(im, im->row_line, k->fields[j].name, "",
-                                "缺少必填列", "required column is missing");
+            char zh[200];
+            snprintf(zh, sizeof zh, "缺少必填列“%s”（%s）", k->fields[j].zh,
+                     k->fields[j].name);
+            node_import_i_error(im, im->row_line, k->fields[j].name, "", zh,
+                                "required column '%s' (%s) is missing",
+                                k->fields[j].name, k->fields[j].zh);
             im->header_bad = true;
         }
+    }
+}
+
+/* The header has too many columns, or two key columns, or none. */
+static void
+s_header_keys(node_import_i_t *im, const bool *seen)
+{
+    const proto_kind_def_t *k = im->kind;
+    size_t line = im->row_line;
+    bool has_key = seen[NODE_IMPORT_COL_KEY];
+    bool has_natural = seen[NODE_IMPORT_COL_NATURAL];
+    bool has_id = seen[NODE_IMPORT_COL_ID_NUMBER];
+    const char *col = k->key_column ? k->key_column : "";
+    if (has_key + has_natural + has_id > 1) {
+        char zh[200];
+        snprintf(zh, sizeof zh, "键只能在一列中给出（键、%s%s）", col,
+                 k->person ? "或身份证号" : "");
+        node_import_i_error(im, line, has_key ? "key" : col, "", zh,
+                            "give the key in one column only (key, %s%s)", col,
+                            k->person ? " or id_number" : "");
+        im->header_bad = true;
+    }
+    /* A kind with one fixed key (member: "profile") needs no key column;
+     * every other kind names its key in a column. */
+    if (!has_key && !has_natural && !has_id && k->key_form != PROTO_KEY_FIXED) {
+        char zh[200];
+        snprintf(zh, sizeof zh, "缺少键列：应有 键%s%s%s 之一",
+                 col[0] ? "、" : "", col, k->person ? "、身份证号" : "");
+        node_import_i_error(
+            im, line, "", "", zh, "no key column: give one of key%s%s%s",
+            col[0] ? ", " : "", col, k->person ? ", id_number" : "");
+        im->header_bad = true;
     }
 }
 
 void
 node_import_i_header(node_import_i_t *im)
 {
-    const proto_kind_def_t *k = im->kind;
-    size_t line = im->row_line;
-    bool has_key, has_natural, has_id;
-    bool seen[NODE_IMPORT_COL_DROP + 1] = {false};
-    char allowed[600];
+    bool seen[NODE_IMPORT_COL_NONE + 1] = {false};
     /* Only NODE_IMPORT_COLUMNS_MAX cells of a row are kept. */
-    if (im->too_many) {
+    if (im->too_many && im->extra_text) {
         char got[32];
         snprintf(got, sizeof got, "%zu", im->ncells);
-        node_import_i_error(im, line, "", got, "表头列数过多",
+        node_import_i_error(im, im->row_line, "", got, "表头超过 64 列",
                             "the header has more than %d columns",
                             NODE_IMPORT_COLUMNS_MAX);
         im->header_bad = true;
         return;
     }
-    s_columns_allowed(im, allowed, sizeof allowed);
-    im->ncols = im->ncells;
-    for (size_t i = 0; i < im->ncells; i++)
-        s_header_column(im, i, allowed, seen);
-    has_key = seen[NODE_IMPORT_COL_KEY];
-    has_natural = seen[NODE_IMPORT_COL_NATURAL];
-    has_id = seen[NODE_IMPORT_COL_ID_NUMBER];
-    if (has_key + has_natural + has_id > 1) {
-        node_import_i_error(im, line, has_key ? "key" : im->kind->key_column,
-                            "", "键列只能有一个",
-                            "give the key in one column only (key, %s%s)",
-                            im->kind->key_column ? im->kind->key_column : "",
-                            im->kind->person ? " or id_number" : "");
-        im->header_bad = true;
+    im->ncols = im->too_many ? NODE_IMPORT_COLUMNS_MAX : im->ncells;
+    im->nnamed = 0;
+    for (size_t i = 0; i < im->ncols; i++)
+        s_header_column(im, i, seen);
+    if (!im->nnamed && !im->header_bad) {
+        im->ncols = 0; /* a row of empty cells: not the header yet */
+        return;
     }
-    /* A kind with one fixed key (member: "profile") needs no key column;
-     * every other kind names its key in a column. */
-    if (!has_key && !has_natural && !has_id && k->key_form != PROTO_KEY_FIXED) {
-        node_import_i_error(im, line, "", "", "缺少键列",
-                            "no key column: give one of key%s%s%s",
-                            im->kind->key_column ? ", " : "",
-                            im->kind->key_column ? im->kind->key_column : "",
-                            im->kind->person ? ", id_number" : "");
-        im->header_bad = true;
-    }
+    s_header_keys(im, seen);
     s_header_required(im);
-    if (has_id && !im->opts->linkage_key && im->status == VOCFED_OK)
+    if (seen[NODE_IMPORT_COL_ID_NUMBER] && !im->opts->linkage_key &&
+        im->status == VOCFED_OK)
         im->status = VOCFED_EKEY;
 }
 
@@ -162,6 +352,20 @@ s_refuse(proto_kind_error_t *err, const char *zh, const char *fmt, ...)
     return VOCFED_EINVALID;
 }
 
+/* Whether an ID number is what Excel makes of one it stores as a number:
+ * 3.40882E+17, 3.40882200803137E+17, or 18 digits ending in 000 that
+ * fail their check digit (Excel keeps 15 significant digits). */
+static bool
+s_excel_number(const char *v)
+{
+    size_t n = strlen(v), digits = strspn(v, "0123456789");
+    char norm[NODE_ID_NUMBER_MAX + 1];
+    if (digits && (v[digits] == 'E' || v[digits] == 'e' || v[digits] == '.'))
+        return strchr(v, 'E') || strchr(v, 'e');
+    return n == 18 && digits == 18 && !strcmp(v + 15, "000") &&
+           node_id_number_normalise(v, norm) != VOCFED_OK;
+}
+
 /* Makes a row's natural key (SPEC 11.2) from its key cell (keyval, in a
  * column of role keyrole; NODE_IMPORT_COL_DROP for none) and its fields.
  * Returns 0 with key filled, or VOCFED_EINVALID with err's reasons filled. */
@@ -179,9 +383,19 @@ s_key(const node_import_i_t *im, size_t n, const char *const *names,
     else if (!keyval[0])
         return s_refuse(err, "缺少键", "the key is missing");
     if (keyrole == NODE_IMPORT_COL_ID_NUMBER) {
+        if (s_excel_number(keyval))
+            return s_refuse(err,
+                            "身份证号被 Excel 存成了数字，末几位已丢失：请把"
+                            "该列设置为“文本”格式（设置单元格格式 → 文本），"
+                            "再重新填入号码",
+                            "the ID number was stored by Excel as a number "
+                            "and lost its last digits: format the column as "
+                            "text (Format Cells -> Text) and enter the "
+                            "numbers again");
         if (node_pseudo_id(im->opts->linkage_key, keyval, pseudo))
             return s_refuse(err,
-                            "不是有效的身份证号（18 位号码的校验位须正确）",
+                            "不是有效的身份证号（字母和数字；18 位号码的校验位"
+                            "须正确）",
                             "not a valid ID-card number (letters and "
                             "digits; an 18-digit number must have its "
                             "right check digit)");
@@ -190,11 +404,12 @@ s_key(const node_import_i_t *im, size_t n, const char *const *names,
         pid = keyval;
     }
     if (pid && k->key_form == PROTO_KEY_PSEUDO_YEAR) {
-        const char *year = "";
+        int64_t year = 0;
         for (size_t i = 0; i < n; i++)
-            if (strcmp(names[i], k->key_year) == 0)
-                year = values[i];
-        w = snprintf(key, PROTO_KEY_MAX + 1, "%s:%s", pid, year);
+            if (strcmp(names[i], k->key_year) == 0 &&
+                !proto_kind_year(values[i], &year))
+                year = 0;
+        w = snprintf(key, PROTO_KEY_MAX + 1, "%s:%lld", pid, (long long)year);
     } else {
         w = snprintf(key, PROTO_KEY_MAX + 1, "%s", pid ? pid : keyval);
     }
@@ -219,37 +434,58 @@ s_key(const node_import_i_t *im, size_t n, const char *const *names,
 /* Checks one data row and keeps it if good. */
 /* One row's cells split by role: the fields, and the key's cell. */
 typedef struct {
-    const char *names[NODE_IMPORT_COLUMNS_MAX];  /* field names */
-    const char *values[NODE_IMPORT_COLUMNS_MAX]; /* their values */
-    size_t n;                                    /* how many */
-    const char *keycol;                          /* the key's column, "" */
-    const char *keyval;                          /* its value, "" */
+    const char *headers[NODE_IMPORT_COLUMNS_MAX]; /* their headers */
+    const char *names[NODE_IMPORT_COLUMNS_MAX];   /* field names */
+    const char *values[NODE_IMPORT_COLUMNS_MAX];  /* their values */
+    size_t n;                                     /* how many */
+    const char *keycol;                           /* the key's column, "" */
+    const char *keyval;                           /* its value, "" */
     node_import_i_role_t keyrole; /* its role; NODE_IMPORT_COL_DROP: none */
 } s_cells_t;
 
 /* Whether the current row is there: rows of empty cells (what
- * spreadsheets leave at the end) are not rows, and a row must have the
- * header's number of cells (recorded as an error otherwise). */
+ * spreadsheets leave at the end) are not rows; a row must have a cell
+ * for each named column, and text in no column without a name (each
+ * recorded as an error otherwise). */
 static bool
 s_row_present(node_import_i_t *im)
 {
     /* Only the first NODE_IMPORT_COLUMNS_MAX cells are kept. */
-    bool empty = !im->extra_text;
-    for (size_t i = 0; i < im->ncells && i < NODE_IMPORT_COLUMNS_MAX && empty;
-         i++)
-        empty = node_import_i_cell(im, i)[0] == '\0';
-    if (empty)
+    size_t kept = im->ncells < NODE_IMPORT_COLUMNS_MAX
+                      ? im->ncells
+                      : NODE_IMPORT_COLUMNS_MAX;
+    size_t last = 0; /* cells up to the last one with text */
+    for (size_t i = 0; i < kept; i++)
+        if (node_import_i_cell(im, i)[0])
+            last = i + 1;
+    if (!last && !im->extra_text)
         return false;
     im->res->rows++;
-    if (im->too_many || im->ncells != im->ncols) {
-        char got[32];
+    if (im->ncells < im->nnamed || im->extra_text || last > im->ncols) {
+        char got[32], zh[96];
         snprintf(got, sizeof got, "%zu", im->ncells);
-        node_import_i_error(im, im->row_line, "", got, "列数与表头不一致",
+        snprintf(zh, sizeof zh, "该行有 %zu 个单元格，表头有 %zu 列",
+                 im->ncells, im->nnamed);
+        node_import_i_error(im, im->row_line, "", got, zh,
                             "the row has %zu cells, the header %zu columns",
-                            im->ncells, im->ncols);
+                            im->ncells, im->nnamed);
         return false;
     }
-    return true;
+    bool ok = true;
+    for (size_t i = 0; i < last; i++)
+        if (im->cols[i].role == NODE_IMPORT_COL_NONE &&
+            node_import_i_cell(im, i)[0]) {
+            char col[32], zh[96];
+            snprintf(col, sizeof col, "#%zu", i + 1);
+            snprintf(zh, sizeof zh, "第 %zu 列没有表头（列名），却有值", i + 1);
+            node_import_i_error(im, im->row_line, col,
+                                node_import_i_cell(im, i), zh,
+                                "column %zu has no name in the header but "
+                                "this row has a value there",
+                                i + 1);
+            ok = false;
+        }
+    return ok;
 }
 
 static void
@@ -257,11 +493,12 @@ s_row_cells(const node_import_i_t *im, s_cells_t *c)
 {
     *c = (s_cells_t){
         .keycol = "", .keyval = "", .keyrole = NODE_IMPORT_COL_DROP};
-    for (size_t i = 0; i < im->ncols; i++) {
+    for (size_t i = 0; i < im->ncols && i < im->ncells; i++) {
         const char *v = node_import_i_cell(im, i);
         switch (im->cols[i].role) {
         case NODE_IMPORT_COL_FIELD:
-            c->names[c->n] = im->cols[i].name;
+            c->headers[c->n] = im->cols[i].name;
+            c->names[c->n] = im->cols[i].field->name;
             c->values[c->n++] = v;
             break;
         case NODE_IMPORT_COL_KEY:
@@ -272,6 +509,7 @@ s_row_cells(const node_import_i_t *im, s_cells_t *c)
             c->keyrole = im->cols[i].role;
             break;
         case NODE_IMPORT_COL_DROP:
+        case NODE_IMPORT_COL_NONE:
             break;
         }
     }
@@ -438,26 +676,58 @@ s_row_keep(node_import_i_t *im, const s_cells_t *c, const char *key,
         s_row_lean(im, r);
 }
 
+/* The header of the column that holds field (its name if none). */
+static const char *
+s_header_of(const s_cells_t *c, const char *field)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->names[i], field) == 0)
+            return c->headers[i];
+    return field;
+}
+
+/* Checks the row's values: every problem recorded. Returns false if
+ * any; *year_bad tells whether the field that ends the key is one. */
+static bool
+s_row_body(node_import_i_t *im, const s_cells_t *c, bool *year_bad)
+{
+    proto_kind_error_t errs[NODE_IMPORT_COLUMNS_MAX];
+    size_t ne = 0;
+    *year_bad = false;
+    if (!proto_kind_body_all(im->kind, c->names, c->values, c->n, &im->bodies,
+                             errs, NODE_IMPORT_COLUMNS_MAX, &ne))
+        return true;
+    for (size_t i = 0; i < ne; i++) {
+        const proto_kind_error_t *e = &errs[i];
+        *year_bad |=
+            im->kind->key_year && !strcmp(e->field, im->kind->key_year);
+        node_import_i_error(im, im->row_line,
+                            e->field[0] ? s_header_of(c, e->field) : "",
+                            e->value, e->reason_zh, "%s", e->reason_en);
+    }
+    return false;
+}
+
 void
 node_import_i_row(node_import_i_t *im)
 {
     s_cells_t c;
     char key[PROTO_KEY_MAX + 1];
     proto_kind_error_t err;
+    bool year_bad;
     if (!s_row_present(im))
         return;
     s_row_cells(im, &c);
     size_t body_off = im->bodies.len;
-    if (proto_kind_body(im->kind, c.names, c.values, c.n, &im->bodies, &err)) {
-        im->bodies.len = body_off;
-        node_import_i_error(im, im->row_line, err.field, err.value,
-                            err.reason_zh, "%s", err.reason_en);
-        return;
-    }
-    if (s_key(im, c.n, c.names, c.values, c.keyrole, c.keyval, key, &err)) {
-        im->bodies.len = body_off;
+    bool good = s_row_body(im, &c, &year_bad);
+    if (!year_bad &&
+        s_key(im, c.n, c.names, c.values, c.keyrole, c.keyval, key, &err)) {
         node_import_i_error(im, im->row_line, c.keycol, c.keyval, err.reason_zh,
                             "%s", err.reason_en);
+        good = false;
+    }
+    if (!good) {
+        im->bodies.len = body_off;
         return;
     }
     if (im->emit)

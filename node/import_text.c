@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #define S_PROGRESS_EVERY 1024 /* rows between progress calls */
@@ -237,12 +238,50 @@ s_on_row(int c, void *data)
     im->in_row = false;
 }
 
+/* Feeds the rows of a workbook's sheet, as libcsv would the rows of a
+ * file: each numbered as the sheet numbers it. */
+static int
+s_parse_sheet(node_import_i_t *im)
+{
+    size_t n = node_sheet_nrows(im->sheet);
+    for (size_t i = 0; i < n && im->status == VOCFED_OK; i++) {
+        size_t line;
+        const char *const *cells;
+        bool extra, valid = true;
+        size_t nc = node_sheet_row(im->sheet, i, &line, &cells, &extra);
+        im->line = im->row_line = line;
+        for (size_t c = 0; c < nc; c++) {
+            size_t len = strlen(cells[c]);
+            valid &= proto_utf8_valid(cells[c], len);
+            s_on_field((void *)(uintptr_t)cells[c], len, im);
+        }
+        im->too_many |= extra;
+        im->extra_text |= extra;
+        if (!valid) {
+            node_import_i_error(im, line, "", "", "含有无效的 UTF-8 文本",
+                                "holds text that is not valid UTF-8");
+            im->header_bad |= !im->ncols;
+            proto_buf_reset(&im->cells);
+            im->ncells = 0;
+            im->too_many = im->extra_text = false;
+            continue;
+        }
+        s_on_row(0, im);
+        if (im->opts->progress && i % S_PROGRESS_EVERY == 0)
+            node_import_i_progress(im, NODE_IMPORT_VALIDATING, i, n);
+    }
+    node_import_i_progress(im, NODE_IMPORT_VALIDATING, n, n);
+    return VOCFED_OK;
+}
+
 /* Feeds the text to libcsv a line at a time, so that each row knows the
  * line it began on. */
 int
 node_import_i_parse(node_import_i_t *im, const uint8_t *text, size_t len)
 {
     struct csv_parser p;
+    if (im->sheet)
+        return s_parse_sheet(im);
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
         return VOCFED_ENOMEM;
     size_t off = 0;

@@ -6,204 +6,292 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-#define ENUM(name, req, vals, zh, en)                                          \
+#define ENUM(n_, r_, v_, z_, a_, e_)                                           \
     {                                                                          \
-        name, PROTO_FT_ENUM, req, vals, 0, 0, zh, en                           \
+        .name = n_, .type = PROTO_FT_ENUM, .required = r_, .values = v_,       \
+        .values_zh = v_##_zh, .zh = z_, .zh_alt = a_, .en = e_                 \
     }
-#define STR(name, req, zh, en)                                                 \
+#define STR(n_, r_, z_, a_, e_)                                                \
     {                                                                          \
-        name, PROTO_FT_STR, req, NULL, 0, 0, zh, en                            \
+        .name = n_, .type = PROTO_FT_STR, .required = r_, .zh = z_,            \
+        .zh_alt = a_, .en = e_                                                 \
     }
-#define INT(name, req, lo, hi, zh, en)                                         \
+#define INT(n_, r_, lo_, hi_, z_, a_, e_)                                      \
     {                                                                          \
-        name, PROTO_FT_INT, req, NULL, lo, hi, zh, en                          \
+        .name = n_, .type = PROTO_FT_INT, .required = r_, .min = lo_,          \
+        .max = hi_, .zh = z_, .zh_alt = a_, .en = e_                           \
     }
-#define TYPED(name, type, req, zh, en)                                         \
+#define TYPED(n_, t_, r_, z_, a_, e_)                                          \
     {                                                                          \
-        name, type, req, NULL, 0, 0, zh, en                                    \
+        .name = n_, .type = t_, .required = r_, .zh = z_, .zh_alt = a_,        \
+        .en = e_                                                               \
     }
 
-/* ---- enumerations ----------------------------------------------------- */
+/* ---- enumerations -----------------------------------------------------
+ * Each list of values has its Chinese names beside it (NAME_zh, one entry
+ * per value, '|'-separated, the first the display name), taken from the
+ * national student-status system (学籍), the education statistics forms
+ * (教育统计报表) and the HR forms schools fill in. Import and put take
+ * either; what is stored is the English value. */
 
 static const char *const s_roles[] = {
     "lead",          "backbone", "consortium",    "enterprise", "government",
     "industry_body", "research", "county_school", "school",     NULL};
+static const char *const s_roles_zh[] = {
+    "龙头|牵头单位", "骨干",     "产教联合体",      "企业", "政府部门|政府",
+    "行业组织",      "科研院所", "县域中职|县中职", "学校", NULL};
 static const char *const s_major_level[] = {"secondary", "higher",
                                             "undergraduate", NULL};
+static const char *const s_major_level_zh[] = {
+    "中职|中等职业教育|中专|中职层次",
+    "高职|高职专科|专科|高等职业教育|高职层次",
+    "本科|职业本科|本科层次职业教育", NULL};
 static const char *const s_major_status[] = {"active", "closed", NULL};
+static const char *const s_major_status_zh[] = {"在招|招生|正常",
+                                                "停招|撤销|停办", NULL};
 static const char *const s_pathway[] = {"regular", "three_plus_two",
                                         "five_year", "apprenticeship", NULL};
+static const char *const s_pathway_zh[] = {
+    "普通|常规|三年制", "三二分段|3+2|三加二", "五年一贯制|五年制",
+    "现代学徒制|学徒制", NULL};
 static const char *const s_student_status[] = {
     "enrolled", "suspended", "graduated", "withdrawn", "transferred", NULL};
+static const char *const s_student_status_zh[] = {
+    "在籍|在校|在读|正常", "休学", "毕业|已毕业", "退学", "转学|转出", NULL};
 static const char *const s_destination[] = {
     "employed",   "flexible", "self_employed", "further_study", "army",
     "unemployed", NULL};
+static const char *const s_destination_zh[] = {
+    "就业|协议就业|签约就业|单位就业",
+    "灵活就业",
+    "自主创业|创业",
+    "升学|继续升学|升学深造",
+    "参军|入伍|应征入伍",
+    "待就业|未就业",
+    NULL};
 static const char *const s_staff_category[] = {
     "fulltime_teacher", "enterprise_adjunct", "admin", NULL};
+static const char *const s_staff_category_zh[] = {
+    "专任教师", "企业兼职教师|兼职教师|产业导师", "行政人员|管理人员|教辅人员",
+    NULL};
 static const char *const s_course_type[] = {"public", "professional", NULL};
+static const char *const s_course_type_zh[] = {"公共基础课|公共课",
+                                               "专业课|专业（技能）课", NULL};
 static const char *const s_post[] = {"authorised", "self_hired", "contract",
                                      NULL};
+static const char *const s_post_zh[] = {
+    "编制内|在编|事业编制", "自主招聘|备案制", "合同制|聘用|编外", NULL};
 static const char *const s_dual[] = {"none", "junior", "mid", "senior", NULL};
+static const char *const s_dual_zh[] = {"无|否|非双师型", "初级", "中级",
+                                        "高级", NULL};
 static const char *const s_training_type[] = {
     "enterprise_staff", "continuing_ed", "pre_job", "upskilling",
     "certification",    "rural",         NULL};
+static const char *const s_training_type_zh[] = {
+    "企业职工培训",
+    "继续教育",
+    "岗前培训",
+    "技能提升培训|技能提升",
+    "职业技能等级认定|技能鉴定|考证培训",
+    "农村劳动力培训|乡村振兴培训",
+    NULL};
 static const char *const s_coop_kind[] = {"order", "named", "apprenticeship",
                                           NULL};
+static const char *const s_coop_kind_zh[] = {"订单班", "冠名班",
+                                             "现代学徒制班|学徒制班", NULL};
 static const char *const s_coop_status[] = {"active", "completed", "dissolved",
                                             NULL};
+static const char *const s_coop_status_zh[] = {"在办|进行中", "结业|已完成",
+                                               "解散|终止", NULL};
 static const char *const s_college_level[] = {"none", "municipal", "provincial",
                                               "national", NULL};
+static const char *const s_college_level_zh[] = {"无|未认定", "市级", "省级",
+                                                 "国家级", NULL};
 static const char *const s_consortium_level[] = {
     "county", "municipal", "provincial", "national", NULL};
+static const char *const s_consortium_level_zh[] = {"县级", "市级", "省级",
+                                                    "国家级", NULL};
 static const char *const s_member_status[] = {"active", "suspended", "revoked",
                                               NULL};
+static const char *const s_member_status_zh[] = {"正常|有效", "暂停",
+                                                 "撤销|吊销", NULL};
 
-/* ---- kinds -------------------------------------------------------------- */
+/* ---- kinds --------------------------------------------------------------
+ * Each field: its name, its Chinese display name and other Chinese header
+ * names ('|'-separated, NULL for none), its English display name. */
 
 static const proto_field_def_t s_member[] = {
-    STR("name_zh", true, "中文名称", "name (Chinese)"),
-    STR("name_en", false, "英文名称", "name (English)"),
-    ENUM("role", true, s_roles, "成员类型", "role"),
-    STR("original_affiliation", true, "原隶属关系", "original affiliation"),
-    STR("unit_nature", false, "单位性质", "unit nature"),
-    STR("funding_channel", false, "经费渠道", "funding channel"),
-    TYPED("region_code", PROTO_FT_REGION, true, "行政区划代码", "region code"),
-    TYPED("parents", PROTO_FT_LIST, false, "所属联合体", "parent members"),
+    STR("name_zh", true, "中文名称", "单位名称|名称", "name (Chinese)"),
+    STR("name_en", false, "英文名称", NULL, "name (English)"),
+    ENUM("role", true, s_roles, "成员类型", "成员类别", "role"),
+    STR("original_affiliation", true, "原隶属关系", "隶属关系|举办者",
+        "original affiliation"),
+    STR("unit_nature", false, "单位性质", NULL, "unit nature"),
+    STR("funding_channel", false, "经费渠道", "经费来源", "funding channel"),
+    TYPED("region_code", PROTO_FT_REGION, true, "行政区划代码",
+          "所在地区划|区划代码", "region code"),
+    TYPED("parents", PROTO_FT_LIST, false, "所属联合体", NULL,
+          "parent members"),
 };
 static const proto_field_def_t s_major[] = {
-    STR("name", true, "专业名称", "name"),
-    ENUM("level", true, s_major_level, "层次", "level"),
-    TYPED("industries", PROTO_FT_LIST, false, "对接主导产业", "industries"),
-    ENUM("status", true, s_major_status, "状态", "status"),
+    STR("name", true, "专业名称", NULL, "name"),
+    ENUM("level", true, s_major_level, "层次", "培养层次|办学层次", "level"),
+    TYPED("industries", PROTO_FT_LIST, false, "对接主导产业", "对接产业",
+          "industries"),
+    ENUM("status", true, s_major_status, "状态", "专业状态|招生状态", "status"),
 };
 static const proto_field_def_t s_student[] = {
-    ENUM("level", true, s_major_level, "层次", "level"),
-    STR("major", false, "专业代码", "major"),
-    ENUM("pathway", false, s_pathway, "培养路径", "pathway"),
-    TYPED("intake_year", PROTO_FT_YEAR, true, "入学年份", "intake year"),
-    ENUM("status", true, s_student_status, "学籍状态", "status"),
-    STR("source_school", false, "生源学校", "source school"),
+    ENUM("level", true, s_major_level, "层次", "培养层次|办学层次|学历层次",
+         "level"),
+    STR("major", false, "专业代码", "专业", "major"),
+    ENUM("pathway", false, s_pathway, "培养路径", "培养模式|学制类型",
+         "pathway"),
+    TYPED("intake_year", PROTO_FT_YEAR, true, "入学年份",
+          "入学年度|入学年月|入学时间|入学日期", "intake year"),
+    ENUM("status", true, s_student_status, "学籍状态", "在校状态|学生状态",
+         "status"),
+    STR("source_school", false, "生源学校", "毕业学校|初中毕业学校",
+        "source school"),
     TYPED("origin_region", PROTO_FT_REGION, false, "生源地区划",
-          "origin region"),
-    STR("coop_class", false, "校企合作班", "cooperation class"),
+          "生源地|生源地代码|生源地区划代码", "origin region"),
+    STR("coop_class", false, "校企合作班", "合作班级", "cooperation class"),
 };
 static const proto_field_def_t s_graduate[] = {
-    ENUM("level", true, s_major_level, "层次", "level"),
-    STR("major", false, "专业代码", "major"),
-    TYPED("grad_year", PROTO_FT_YEAR, true, "毕业年份", "graduation year"),
-    ENUM("destination", true, s_destination, "去向", "destination"),
+    ENUM("level", true, s_major_level, "层次", "培养层次|办学层次|学历层次",
+         "level"),
+    STR("major", false, "专业代码", "专业", "major"),
+    TYPED("grad_year", PROTO_FT_YEAR, true, "毕业年份",
+          "毕业年度|毕业年月|毕业时间|毕业日期|毕业届别", "graduation year"),
+    ENUM("destination", true, s_destination, "毕业去向", "去向|就业去向",
+         "destination"),
     TYPED("workplace_region", PROTO_FT_REGION, false, "就业地区划",
-          "workplace region"),
+          "就业地|就业地区|就业地区代码", "workplace region"),
 };
 static const proto_field_def_t s_staff[] = {
-    ENUM("category", true, s_staff_category, "人员类别", "category"),
-    ENUM("course_type", false, s_course_type, "课程类型", "course type"),
-    ENUM("post", false, s_post, "编制类型", "post"),
-    ENUM("dual_qualified", false, s_dual, "双师型等级", "dual-qualified"),
+    ENUM("category", true, s_staff_category, "人员类别", "教职工类别|人员类型",
+         "category"),
+    ENUM("course_type", false, s_course_type, "课程类型", "任教课程类型",
+         "course type"),
+    ENUM("post", false, s_post, "编制类型", "编制情况|用人形式", "post"),
+    ENUM("dual_qualified", false, s_dual, "双师型等级", "双师型|双师型教师",
+         "dual-qualified"),
     INT("practice_days_5y", false, 0, 1826, "五年企业实践天数",
-        "practice days in 5 years"),
+        "近五年企业实践天数|企业实践天数", "practice days in 5 years"),
 };
 static const proto_field_def_t s_posts[] = {
-    INT("authorised_posts", true, 0, 100000, "核定编制数", "authorised posts"),
-    INT("self_hired_posts", true, 0, 100000, "自主招聘数", "self-hired posts"),
+    INT("authorised_posts", true, 0, 100000, "核定编制数", "编制数",
+        "authorised posts"),
+    INT("self_hired_posts", true, 0, 100000, "自主招聘数", NULL,
+        "self-hired posts"),
 };
 static const proto_field_def_t s_training[] = {
-    ENUM("type", true, s_training_type, "培训类型", "type"),
-    TYPED("year", PROTO_FT_YEAR, true, "年度", "year"),
-    INT("completed", true, 0, 10000000, "完成人次", "person-times"),
-    STR("co_providers", false, "合作举办方", "co-providers"),
-    TYPED("online", PROTO_FT_BOOL, false, "线上", "online"),
+    ENUM("type", true, s_training_type, "培训类型", "培训类别", "type"),
+    TYPED("year", PROTO_FT_YEAR, true, "年度", "年份|培训年度", "year"),
+    INT("completed", true, 0, 10000000, "完成人次", "培训人次", "person-times"),
+    STR("co_providers", false, "合作举办方", "合作单位", "co-providers"),
+    TYPED("online", PROTO_FT_BOOL, false, "线上", "是否线上", "online"),
 };
 static const proto_field_def_t s_coop_class[] = {
-    STR("enterprise", true, "合作企业", "enterprise"),
-    STR("major", false, "专业代码", "major"),
-    TYPED("cohort_year", PROTO_FT_YEAR, true, "开班年份", "cohort year"),
-    INT("students_at_start", true, 0, 10000, "开班人数", "students at start"),
-    ENUM("kind", true, s_coop_kind, "班型", "kind"),
-    ENUM("status", false, s_coop_status, "状态", "status"),
+    STR("enterprise", true, "合作企业", "企业名称", "enterprise"),
+    STR("major", false, "专业代码", "专业", "major"),
+    TYPED("cohort_year", PROTO_FT_YEAR, true, "开班年份", "开班年度",
+          "cohort year"),
+    INT("students_at_start", true, 0, 10000, "开班人数", "学生人数",
+        "students at start"),
+    ENUM("kind", true, s_coop_kind, "班型", "合作班类型", "kind"),
+    ENUM("status", false, s_coop_status, "状态", NULL, "status"),
 };
 static const proto_field_def_t s_industry_college[] = {
-    STR("name", true, "名称", "name"),
-    STR("industry", false, "对接产业", "industry"),
-    ENUM("level", true, s_college_level, "认定级别", "level"),
-    TYPED("recognised_year", PROTO_FT_YEAR, false, "认定年份",
+    STR("name", true, "名称", "产业学院名称", "name"),
+    STR("industry", false, "对接产业", NULL, "industry"),
+    ENUM("level", true, s_college_level, "认定级别", "级别", "level"),
+    TYPED("recognised_year", PROTO_FT_YEAR, false, "认定年份", "认定年度",
           "recognised year"),
 };
 static const proto_field_def_t s_consortium[] = {
-    STR("name", true, "名称", "name"),
-    STR("park", false, "园区", "park"),
-    ENUM("level", true, s_consortium_level, "认定级别", "level"),
-    TYPED("recognised_year", PROTO_FT_YEAR, false, "认定年份",
+    STR("name", true, "名称", "联合体名称", "name"),
+    STR("park", false, "园区", NULL, "park"),
+    ENUM("level", true, s_consortium_level, "认定级别", "级别", "level"),
+    TYPED("recognised_year", PROTO_FT_YEAR, false, "认定年份", "认定年度",
           "recognised year"),
 };
 static const proto_field_def_t s_industry[] = {
-    STR("name_zh", true, "产业名称", "name (Chinese)"),
-    STR("name_en", false, "英文名称", "name (English)"),
-    TYPED("leading", PROTO_FT_BOOL, true, "主导产业", "leading"),
+    STR("name_zh", true, "产业名称", NULL, "name (Chinese)"),
+    STR("name_en", false, "英文名称", NULL, "name (English)"),
+    TYPED("leading", PROTO_FT_BOOL, true, "主导产业", "是否主导产业",
+          "leading"),
 };
 /* A source school (junior high, or another school students come from):
  * the payee the source-school incentive may name (措施 15, SPEC 12.3). */
 static const proto_field_def_t s_school[] = {
-    STR("name", true, "学校名称", "name"),
-    TYPED("region_code", PROTO_FT_REGION, true, "行政区划代码", "region code"),
+    STR("name", true, "学校名称", NULL, "name"),
+    TYPED("region_code", PROTO_FT_REGION, true, "行政区划代码",
+          "区划代码|所在地区划", "region code"),
 };
 static const proto_field_def_t s_target[] = {
-    TYPED("value", PROTO_FT_DECIMAL, true, "目标值", "target value"),
+    TYPED("value", PROTO_FT_DECIMAL, true, "目标值", NULL, "target value"),
 };
 static const proto_field_def_t s_subsidy_rule[] = {
-    INT("amount", true, 0, 100000000, "金额（元）", "amount (yuan)"),
-    INT("threshold", false, 0, 100000, "门槛", "threshold"),
-    INT("budget", false, 0, 1000000000, "年度预算（元）", "budget (yuan)"),
+    INT("amount", true, 0, 100000000, "金额（元）", "金额", "amount (yuan)"),
+    INT("threshold", false, 0, 100000, "门槛", NULL, "threshold"),
+    INT("budget", false, 0, 1000000000, "年度预算（元）", "年度预算",
+        "budget (yuan)"),
 };
 static const proto_field_def_t s_member_key[] = {
-    STR("pubkey", true, "公钥", "public key"),
-    STR("name", false, "名称", "name"),
-    STR("role", false, "成员类型", "role"),
-    ENUM("status", true, s_member_status, "状态", "status"),
+    STR("pubkey", true, "公钥", NULL, "public key"),
+    STR("name", false, "名称", NULL, "name"),
+    STR("role", false, "成员类型", NULL, "role"),
+    ENUM("status", true, s_member_status, "状态", NULL, "status"),
 };
 
 /* KIND(name, key help, zh, en, coordinator_only, fields, form, fixed,
- * year field, CSV key column, person) */
-#define KIND(name, key, zh, en, coord, fields, form, fixed, year, col, person) \
+ * year field, CSV key column, its Chinese names, person) */
+#define KIND(n_, k_, z_, e_, c_, f_, form_, fix_, y_, col_, colzh_, p_)        \
     {                                                                          \
-        name, key, zh, en, coord, fields, N(fields), form, fixed, year, col,   \
-            person                                                             \
+        .name = n_, .key = k_, .zh = z_, .en = e_, .coordinator_only = c_,     \
+        .fields = f_, .nfields = N(f_), .key_form = form_, .key_fixed = fix_,  \
+        .key_year = y_, .key_column = col_, .key_column_zh = colzh_,           \
+        .person = p_                                                           \
     }
 
 static const proto_kind_def_t s_kinds[] = {
     KIND("member", "profile", "成员档案", "member profile", false, s_member,
-         PROTO_KEY_FIXED, "profile", NULL, NULL, false),
+         PROTO_KEY_FIXED, "profile", NULL, NULL, NULL, false),
     KIND("major", "code", "专业", "major", false, s_major, PROTO_KEY_TEXT, NULL,
-         NULL, "code", false),
+         NULL, "code", "专业代码|代码", false),
     KIND("student", "pseudo_id", "学生", "student", false, s_student,
-         PROTO_KEY_PSEUDO, NULL, NULL, "pseudo_id", true),
+         PROTO_KEY_PSEUDO, NULL, NULL, "pseudo_id", NULL, true),
     KIND("graduate", "pseudo_id:grad_year", "毕业生", "graduate", false,
          s_graduate, PROTO_KEY_PSEUDO_YEAR, NULL, "grad_year", "pseudo_id",
-         true),
+         NULL, true),
     KIND("staff", "pseudo_id", "教职工", "staff", false, s_staff,
-         PROTO_KEY_PSEUDO, NULL, NULL, "pseudo_id", true),
+         PROTO_KEY_PSEUDO, NULL, NULL, "pseudo_id", NULL, true),
     KIND("posts", "year", "编制", "posts", false, s_posts, PROTO_KEY_YEAR, NULL,
-         NULL, "year", false),
+         NULL, "year", "年度|年份", false),
     KIND("training", "activity code", "培训", "training", false, s_training,
-         PROTO_KEY_TEXT, NULL, NULL, "code", false),
+         PROTO_KEY_TEXT, NULL, NULL, "code", "项目代码|培训项目代码|代码",
+         false),
     KIND("coop_class", "code", "校企合作班", "cooperation class", false,
-         s_coop_class, PROTO_KEY_TEXT, NULL, NULL, "code", false),
+         s_coop_class, PROTO_KEY_TEXT, NULL, NULL, "code", "班级代码|代码",
+         false),
     KIND("industry_college", "code", "产业学院", "industry college", false,
-         s_industry_college, PROTO_KEY_TEXT, NULL, NULL, "code", false),
+         s_industry_college, PROTO_KEY_TEXT, NULL, NULL, "code", "代码", false),
     KIND("consortium", "code", "产教联合体", "industry-education consortium",
-         false, s_consortium, PROTO_KEY_TEXT, NULL, NULL, "code", false),
+         false, s_consortium, PROTO_KEY_TEXT, NULL, NULL, "code", "代码",
+         false),
     KIND("industry", "code", "主导产业", "leading industry", true, s_industry,
-         PROTO_KEY_TEXT, NULL, NULL, "code", false),
+         PROTO_KEY_TEXT, NULL, NULL, "code", "产业代码|代码", false),
     KIND("school", "school code", "生源学校", "source school", true, s_school,
-         PROTO_KEY_TEXT, NULL, NULL, "code", false),
+         PROTO_KEY_TEXT, NULL, NULL, "code", "学校代码|学校标识码|代码", false),
     KIND("target", "figure id:year", "目标", "target", true, s_target,
-         PROTO_KEY_TEXT, NULL, NULL, NULL, false),
+         PROTO_KEY_TEXT, NULL, NULL, NULL, NULL, false),
     KIND("subsidy_rule", "figure id[:from year]", "奖补规则", "subsidy rule",
-         true, s_subsidy_rule, PROTO_KEY_TEXT, NULL, NULL, NULL, false),
+         true, s_subsidy_rule, PROTO_KEY_TEXT, NULL, NULL, NULL, NULL, false),
     KIND("member_key", "member id", "成员密钥", "member key", true,
-         s_member_key, PROTO_KEY_TEXT, NULL, NULL, NULL, false),
+         s_member_key, PROTO_KEY_TEXT, NULL, NULL, NULL, NULL, false),
 };
 
 /* Chinese names of enumeration values, for reports. */
@@ -390,18 +478,119 @@ s_list_valid(const char *s, size_t len)
     }
 }
 
+/* Appends len bytes of text to out (cap bytes, used so far *used);
+ * nothing if they do not fit whole (no character is cut). */
 static void
-s_allowed(const char *const *values, char *out, size_t cap)
+s_add(char *out, size_t cap, size_t *used, const char *text, size_t len)
 {
-    size_t used = 0;
-    out[0] = 0;
-    for (size_t i = 0; values[i] && used < cap; i++) {
-        int n =
-            snprintf(out + used, cap - used, "%s%s", i ? ", " : "", values[i]);
-        if (n < 0)
-            break;
-        used += (size_t)n;
+    if (*used + len + 1 > cap)
+        return;
+    memcpy(out + *used, text, len);
+    *used += len;
+    out[*used] = 0;
+}
+
+/* The allowed values of an enumeration, English and Chinese (each
+ * value's display name), for a refusal in either language. */
+static void
+s_allowed(const proto_field_def_t *f, char *en, size_t encap, char *zh,
+          size_t zhcap)
+{
+    size_t ue = 0, uz = 0;
+    en[0] = zh[0] = 0;
+    for (size_t i = 0; f->values[i]; i++) {
+        const char *z = f->values_zh ? f->values_zh[i] : f->values[i];
+        size_t zl = strcspn(z, "|");
+        s_add(en, encap, &ue, ", ", i ? 2 : 0);
+        s_add(en, encap, &ue, f->values[i], strlen(f->values[i]));
+        s_add(zh, zhcap, &uz, "、", i ? strlen("、") : 0);
+        s_add(zh, zhcap, &uz, z, zl);
     }
+}
+
+bool
+proto_names_has(const char *list, const char *s, size_t len)
+{
+    if (!list || !len)
+        return false;
+    for (const char *p = list;;) {
+        size_t n = strcspn(p, "|");
+        if (n == len && memcmp(p, s, len) == 0)
+            return true;
+        if (!p[n])
+            return false;
+        p += n + 1;
+    }
+}
+
+const proto_field_def_t *
+proto_kind_field_by_header(const proto_kind_def_t *k, const char *header,
+                           size_t len)
+{
+    const proto_field_def_t *f = proto_kind_field(k, header, len);
+    for (size_t i = 0; !f && i < k->nfields; i++) {
+        const proto_field_def_t *g = &k->fields[i];
+        if (proto_names_has(g->zh, header, len) ||
+            proto_names_has(g->zh_alt, header, len) ||
+            (strlen(g->en) == len && strncasecmp(g->en, header, len) == 0))
+            f = g;
+    }
+    return f;
+}
+
+/* Reads 1 or 2 digits from *p (a month or a day) in [1, max]. */
+static bool
+s_small(const char **p, int max)
+{
+    int v = 0, n = 0;
+    while (n < 2 && **p >= '0' && **p <= '9') {
+        v = v * 10 + (**p - '0');
+        (*p)++;
+        n++;
+    }
+    return n > 0 && v >= 1 && v <= max;
+}
+
+/* What may follow the year: "年[M月[D日]]" or "-M[-D]" ("/" and "."). */
+static bool
+s_year_rest(const char *p)
+{
+    static const char nian[] = "年", yue[] = "月", ri[] = "日";
+    if (!strncmp(p, nian, strlen(nian))) {
+        p += strlen(nian);
+        if (!*p)
+            return true;
+        if (!s_small(&p, 12) || strncmp(p, yue, strlen(yue)))
+            return false;
+        p += strlen(yue);
+        if (!*p)
+            return true;
+        return s_small(&p, 31) && !strcmp(p, ri);
+    }
+    char sep = *p;
+    if (sep != '-' && sep != '/' && sep != '.')
+        return false;
+    p++;
+    if (!s_small(&p, 12))
+        return false;
+    if (!*p)
+        return true;
+    if (*p++ != sep || !s_small(&p, 31))
+        return false;
+    /* a date-time as spreadsheets write it: "2024-09-01 00:00:00" */
+    return !*p || *p == ' ' || *p == 'T';
+}
+
+bool
+proto_kind_year(const char *text, int64_t *year)
+{
+    if (!s_digits(text, 4, 4, 4))
+        return false;
+    if (text[4] && !s_year_rest(text + 4))
+        return false;
+    *year = (text[0] - '0') * 1000 + (text[1] - '0') * 100 +
+            (text[2] - '0') * 10 + (text[3] - '0');
+    return true;
 }
 
 /* A text value (STR, LIST, DECIMAL, REGION) of field f. */
@@ -409,10 +598,14 @@ static int
 s_value_text(const proto_field_def_t *f, const char *text, size_t len,
              proto_value_t *v, proto_kind_error_t *err)
 {
-    if (len > PROTO_STR_MAX || !proto_utf8_valid(text, len))
-        return s_refuse_n(
-            err, f->name, text, len, "不是有效的 UTF-8 文本或过长",
-            "not valid UTF-8 text of at most %d bytes", PROTO_STR_MAX);
+    if (len > PROTO_STR_MAX || !proto_utf8_valid(text, len)) {
+        char zh[96];
+        snprintf(zh, sizeof zh, "不是有效的 UTF-8 文本，或超过 %d 字节",
+                 PROTO_STR_MAX);
+        return s_refuse_n(err, f->name, text, len, zh,
+                          "not valid UTF-8 text of at most %d bytes",
+                          PROTO_STR_MAX);
+    }
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
             return s_refuse_n(err, f->name, text, len, "含有控制字符",
@@ -427,7 +620,8 @@ s_value_text(const proto_field_def_t *f, const char *text, size_t len,
                           "应为十进制数，如 14000 或 0.45",
                           "expected a decimal number, e.g. 14000 or 0.45");
     if (f->type == PROTO_FT_LIST && !s_list_valid(text, len))
-        return s_refuse_n(err, f->name, text, len, "应为以分号分隔的非空项",
+        return s_refuse_n(err, f->name, text, len,
+                          "应为以分号（;）分隔的非空项",
                           "expected non-empty items separated by ';'");
     v->type = PROTO_VAL_STR;
     v->s = text;
@@ -448,26 +642,60 @@ s_value_bool(const proto_field_def_t *f, const char *text, proto_value_t *v,
             v->b = !strcmp(text, yes[i]);
             return VOCFED_OK;
         }
-    return s_refuse(err, f->name, text, "应为 true/false（是/否）",
+    return s_refuse(err, f->name, text,
+                    "应为 true 或 false（也可填 1/0、yes/no、是/否）",
                     "expected true or false (also 1/0, yes/no, 是/否)");
 }
 
-/* An enumeration value of field f (v borrows the table's string). */
+/* An enumeration value of field f, English or one of its Chinese names
+ * (v borrows the table's English string). */
 static int
 s_value_enum(const proto_field_def_t *f, const char *text, size_t len,
-             proto_value_t *v, proto_kind_error_t *err)
+             bool zh_ok, proto_value_t *v, proto_kind_error_t *err)
 {
-    char allowed[200];
+    char en[240], zh[240], why[PROTO_REASON_MAX];
     for (size_t i = 0; f->values[i]; i++)
-        if (strlen(f->values[i]) == len && !memcmp(f->values[i], text, len)) {
+        if ((strlen(f->values[i]) == len && !memcmp(f->values[i], text, len)) ||
+            (zh_ok && f->values_zh &&
+             proto_names_has(f->values_zh[i], text, len))) {
             v->type = PROTO_VAL_STR;
             v->s = f->values[i];
-            v->slen = len;
+            v->slen = strlen(f->values[i]);
             return VOCFED_OK;
         }
-    s_allowed(f->values, allowed, sizeof allowed);
-    return s_refuse_n(err, f->name, text, len, "不是允许的取值",
-                      "not one of: %s", allowed);
+    s_allowed(f, en, sizeof en, zh, sizeof zh);
+    snprintf(why, sizeof why, "不是允许的取值，应为：%s（或 %s）", zh, en);
+    return s_refuse_n(err, f->name, text, len, why, "not one of: %s (or %s)",
+                      en, zh);
+}
+
+/* A whole number or a year of field f. */
+static int
+s_value_int(const proto_field_def_t *f, const char *text, proto_value_t *v,
+            proto_kind_error_t *err)
+{
+    char zh[PROTO_REASON_MAX];
+    int64_t x;
+    if (f->type == PROTO_FT_YEAR) {
+        if (proto_kind_year(text, &x) && x >= 2000 && x <= 2100)
+            goto ok;
+        return s_refuse(err, f->name, text,
+                        "应为 2000 至 2100 之间的年份（可填 2024、2024年、"
+                        "2024-09-01 或 2024/9/1）",
+                        "expected a year from 2000 to 2100 (2024, 2024年, "
+                        "2024-09-01 or 2024/9/1)");
+    }
+    if (s_int(text, &x) && x >= f->min && x <= f->max)
+        goto ok;
+    snprintf(zh, sizeof zh, "应为 %lld 至 %lld 之间的整数", (long long)f->min,
+             (long long)f->max);
+    return s_refuse(err, f->name, text, zh,
+                    "expected a whole number from %lld to %lld",
+                    (long long)f->min, (long long)f->max);
+ok:
+    v->type = PROTO_VAL_INT;
+    v->i = x;
+    return VOCFED_OK;
 }
 
 /* Parses one value of field f into v (strings borrow text). */
@@ -484,22 +712,12 @@ s_value(const proto_field_def_t *f, const char *text, proto_value_t *v,
     case PROTO_FT_REGION:
         return s_value_text(f, text, len, v, err);
     case PROTO_FT_INT:
-    case PROTO_FT_YEAR: {
-        int64_t lo = f->type == PROTO_FT_YEAR ? 2000 : f->min;
-        int64_t hi = f->type == PROTO_FT_YEAR ? 2100 : f->max;
-        int64_t x;
-        if (!s_int(text, &x) || x < lo || x > hi)
-            return s_refuse(err, f->name, text, "应为整数且在允许范围内",
-                            "expected a whole number from %lld to %lld",
-                            (long long)lo, (long long)hi);
-        v->type = PROTO_VAL_INT;
-        v->i = x;
-        return VOCFED_OK;
-    }
+    case PROTO_FT_YEAR:
+        return s_value_int(f, text, v, err);
     case PROTO_FT_BOOL:
         return s_value_bool(f, text, v, err);
     case PROTO_FT_ENUM:
-        return s_value_enum(f, text, len, v, err);
+        return s_value_enum(f, text, len, true, v, err);
     }
     return VOCFED_EINVALID;
 }
@@ -593,19 +811,97 @@ static int
 s_no_field(const proto_kind_def_t *k, const char *name, const char *value,
            size_t vlen, proto_kind_error_t *err)
 {
-    char allowed[400];
-    size_t used = 0;
-    allowed[0] = 0;
-    for (size_t j = 0; j < k->nfields && used < sizeof allowed; j++) {
-        int w = snprintf(allowed + used, sizeof allowed - used, "%s%s",
-                         j ? ", " : "", k->fields[j].name);
-        if (w < 0)
-            break;
-        used += (size_t)w;
+    char en[400], zh[PROTO_REASON_MAX];
+    size_t ue = 0, uz = 0;
+    en[0] = zh[0] = 0;
+    for (size_t j = 0; j < k->nfields; j++) {
+        const proto_field_def_t *f = &k->fields[j];
+        s_add(en, sizeof en, &ue, ", ", j ? 2 : 0);
+        s_add(en, sizeof en, &ue, f->name, strlen(f->name));
+        s_add(zh, sizeof zh, &uz, "、", j ? strlen("、") : 0);
+        s_add(zh, sizeof zh, &uz, f->zh, strlen(f->zh));
     }
-    return s_refuse_n(err, name, value, vlen, "不是该类记录的字段",
+    char why[PROTO_REASON_MAX];
+    snprintf(why, sizeof why, "%s没有字段“%s”，其字段为：%s", k->zh, name, zh);
+    return s_refuse_n(err, name, value, vlen, why,
                       "%s has no field '%s'; its fields: %s", k->name, name,
-                      allowed);
+                      en);
+}
+
+/* Records a problem in errs[*n] while there is room; counts it. */
+static void
+s_note(proto_kind_error_t *errs, size_t errcap, size_t *n,
+       const proto_kind_error_t *e)
+{
+    if (*n < errcap) {
+        if (errs)
+            errs[*n] = *e;
+        (*n)++;
+    }
+}
+
+int
+proto_kind_body_all(const proto_kind_def_t *k, const char *const *names,
+                    const char *const *values, size_t n, proto_buf_t *out,
+                    proto_kind_error_t *errs, size_t errcap, size_t *nerrs)
+{
+    proto_field_t fields[64];
+    proto_kind_error_t e;
+    size_t nf = 0, ne = 0;
+    bool seen[64] = {false}, bad[64] = {false};
+    *nerrs = 0;
+    if (k->nfields > 64 || n > 64) {
+        (void)s_refuse(&e, "", "", "字段过多（最多 64 个）",
+                       "too many fields (at most 64)");
+        s_note(errs, errcap, nerrs, &e);
+        return VOCFED_EINVALID;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const proto_field_def_t *f =
+            proto_kind_field(k, names[i], strlen(names[i]));
+        if (!f) {
+            (void)s_no_field(k, names[i], values[i], strlen(values[i]), &e);
+            s_note(errs, errcap, &ne, &e);
+            continue;
+        }
+        size_t idx = (size_t)(f - k->fields);
+        if (seen[idx]) {
+            (void)s_refuse(&e, names[i], values[i], "字段重复",
+                           "field given twice");
+            s_note(errs, errcap, &ne, &e);
+            continue;
+        }
+        seen[idx] = true;
+        if (!values[i][0])
+            continue; /* empty: absent */
+        if (s_value(f, values[i], &fields[nf].value, &e)) {
+            s_note(errs, errcap, &ne, &e);
+            bad[idx] = true;
+            continue;
+        }
+        fields[nf].name = f->name;
+        fields[nf].name_len = strlen(f->name);
+        nf++;
+    }
+    for (size_t j = 0; j < k->nfields; j++) {
+        size_t i = 0;
+        while (i < nf && fields[i].name != k->fields[j].name)
+            i++;
+        if (k->fields[j].required && i == nf && !bad[j]) {
+            char zh[160];
+            snprintf(zh, sizeof zh, "缺少必填字段（%s）", k->fields[j].zh);
+            (void)s_refuse(&e, k->fields[j].name, "", zh,
+                           "required field is missing");
+            s_note(errs, errcap, &ne, &e);
+        }
+    }
+    if (!ne && proto_body_encode(fields, nf, out)) {
+        (void)s_refuse(&e, "", "", "记录无法编码",
+                       "the record cannot be encoded");
+        s_note(errs, errcap, &ne, &e);
+    }
+    *nerrs = ne;
+    return ne ? VOCFED_EINVALID : VOCFED_OK;
 }
 
 int
@@ -613,45 +909,12 @@ proto_kind_body(const proto_kind_def_t *k, const char *const *names,
                 const char *const *values, size_t n, proto_buf_t *out,
                 proto_kind_error_t *err)
 {
-    proto_field_t fields[64];
-    size_t nf = 0;
-    bool seen[64] = {false};
-    if (k->nfields > 64 || n > 64)
-        return s_refuse(err, "", "", "字段过多", "too many fields");
-    for (size_t i = 0; i < n; i++) {
-        const proto_field_def_t *f =
-            proto_kind_field(k, names[i], strlen(names[i]));
-        if (!f)
-            return s_no_field(k, names[i], values[i], strlen(values[i]), err);
-        size_t idx = (size_t)(f - k->fields);
-        if (seen[idx])
-            return s_refuse(err, names[i], values[i], "字段重复",
-                            "field given twice");
-        seen[idx] = true;
-        if (!values[i][0])
-            continue; /* empty: absent */
-        int rc = s_value(f, values[i], &fields[nf].value, err);
-        if (rc)
-            return rc;
-        fields[nf].name = f->name;
-        fields[nf].name_len = strlen(f->name);
-        nf++;
-    }
-    for (size_t j = 0; j < k->nfields; j++) {
-        bool present = false;
-        for (size_t i = 0; i < nf; i++)
-            if (fields[i].name == k->fields[j].name)
-                present = true;
-        if (k->fields[j].required && !present)
-            return s_refuse(err, k->fields[j].name, "", "缺少必填字段",
-                            "required field is missing");
-    }
-    int rc = proto_body_encode(fields, nf, out);
-    if (rc)
-        return s_refuse(err, "", "", "记录无法编码",
-                        "the record cannot be encoded: %s",
-                        vocfed_strerror(rc));
-    return VOCFED_OK;
+    size_t ne;
+    proto_kind_error_t e;
+    int rc = proto_kind_body_all(k, names, values, n, out, &e, 1, &ne);
+    if (rc && err)
+        *err = e;
+    return rc;
 }
 
 /* ---- checking an encoded record ------------------------------------------ */
@@ -718,7 +981,10 @@ s_check_value(const proto_field_def_t *f, const proto_value_t *v,
         int64_t hi = f->type == PROTO_FT_YEAR ? 2100 : f->max;
         if (v->type == PROTO_VAL_INT && v->i >= lo && v->i <= hi)
             return VOCFED_OK;
-        return s_refuse_value(err, f->name, v, "应为整数且在允许范围内",
+        char zh[PROTO_REASON_MAX];
+        snprintf(zh, sizeof zh, "应为 %lld 至 %lld 之间的整数", (long long)lo,
+                 (long long)hi);
+        return s_refuse_value(err, f->name, v, zh,
                               "expected a whole number from %lld to %lld",
                               (long long)lo, (long long)hi);
     }
@@ -735,7 +1001,7 @@ s_check_value(const proto_field_def_t *f, const proto_value_t *v,
         return s_refuse_value(err, f->name, v, "必填字段为空",
                               "required field is empty");
     if (f->type == PROTO_FT_ENUM)
-        return s_value_enum(f, v->s, v->slen, &out, err);
+        return s_value_enum(f, v->s, v->slen, false, &out, err);
     return s_value_text(f, v->s, v->slen, &out, err);
 }
 

@@ -31,14 +31,27 @@ typedef enum {
 
 /* One field of a kind. */
 typedef struct {
-    const char *name;          /* field name, also the CSV column */
-    proto_field_type_t type;   /* how its text is read */
-    bool required;             /* must be present and non-empty */
-    const char *const *values; /* PROTO_FT_ENUM: NULL-terminated list */
-    int64_t min, max;          /* PROTO_FT_INT: range */
-    const char *zh;            /* display name, zh-CN */
-    const char *en;            /* display name, English */
+    const char *name;             /* field name, also the CSV column */
+    proto_field_type_t type;      /* how its text is read */
+    bool required;                /* must be present and non-empty */
+    const char *const *values;    /* PROTO_FT_ENUM: NULL-terminated list */
+    const char *const *values_zh; /* PROTO_FT_ENUM: beside values, each
+                                     value's Chinese names, '|'-separated,
+                                     the display name first */
+    int64_t min, max;             /* PROTO_FT_INT: range */
+    const char *zh;               /* display name, zh-CN; also a header name */
+    const char *zh_alt; /* other Chinese header names, '|'-separated, or
+                           NULL */
+    const char *en;     /* display name, English */
 } proto_field_def_t;
+
+/* The Chinese header names of the columns that are not fields: the key,
+ * a person's ID-card number and name ('|'-separated; the student-status
+ * system's 身份证件号, the census forms' 公民身份号码). */
+#define PROTO_KEY_ZH "键"
+#define PROTO_ID_NUMBER_ZH                                                     \
+    "身份证号|公民身份号码|身份证件号|身份证件号码|身份证号码|证件号码"
+#define PROTO_PERSON_NAME_ZH "姓名"
 
 /* The form of a kind's natural key (SPEC 11.2), checked by
  * proto_kind_check_key. */
@@ -63,24 +76,28 @@ typedef struct {
     const proto_field_def_t *fields; /* its fields */
     size_t nfields;                  /* how many */
     proto_key_form_t key_form;       /* what its key must look like */
-    const char *key_fixed;  /* PROTO_KEY_FIXED: the one key, else NULL */
-    const char *key_year;   /* PROTO_KEY_PSEUDO_YEAR: the field whose year
-                               ends the key ("grad_year"), else NULL */
-    const char *key_column; /* the CSV column that holds the natural key
-                               (besides "key"), or NULL */
-    bool person;            /* a person known by pseudo_id (student, staff,
-                               graduate): imports may carry id_number and name
-                               columns; the figures count each person once */
+    const char *key_fixed;     /* PROTO_KEY_FIXED: the one key, else NULL */
+    const char *key_year;      /* PROTO_KEY_PSEUDO_YEAR: the field whose year
+                                  ends the key ("grad_year"), else NULL */
+    const char *key_column;    /* the CSV column that holds the natural key
+                                  (besides "key"), or NULL */
+    const char *key_column_zh; /* its Chinese header names, '|'-separated,
+                                  or NULL */
+    bool person;               /* a person known by pseudo_id (student, staff,
+                                  graduate): imports may carry id_number and name
+                                  columns; the figures count each person once */
 } proto_kind_def_t;
+
+#define PROTO_REASON_MAX 512 /* bytes of a refusal's reason, each language */
 
 /* Why a value was refused. */
 typedef struct {
-    char field[PROTO_FIELD_MAX + 1]; /* the field ("" for the key, and for
-                                        the kind or the body as a whole) */
-    char value[128];                 /* the value (cut if long, not always
-                                        valid UTF-8 then) */
-    char reason_en[256];             /* what is wrong, what is allowed */
-    char reason_zh[256];             /* the same in Chinese */
+    char field[PROTO_FIELD_MAX + 1];  /* the field ("" for the key, and for
+                                         the kind or the body as a whole) */
+    char value[128];                  /* the value (cut if long, not always
+                                         valid UTF-8 then) */
+    char reason_en[PROTO_REASON_MAX]; /* what is wrong, what is allowed */
+    char reason_zh[PROTO_REASON_MAX]; /* the same in Chinese: all of it */
 } proto_kind_error_t;
 
 /* The kind named name, or NULL. */
@@ -97,6 +114,23 @@ const proto_field_def_t *proto_kind_field(const proto_kind_def_t *k,
  * (the part before ':' for PROTO_KEY_PSEUDO_YEAR); 0 for other kinds. */
 size_t proto_kind_person_len(const proto_kind_def_t *k, const char *key);
 
+/* Whether s (len bytes) is one of the names of list ('|'-separated;
+ * NULL: none). */
+bool proto_names_has(const char *list, const char *s, size_t len);
+
+/* The field of k whose header is header (len bytes): its name, its
+ * Chinese display name or another of its Chinese header names, or its
+ * English display name (any case). NULL if none. */
+const proto_field_def_t *proto_kind_field_by_header(const proto_kind_def_t *k,
+                                                    const char *header,
+                                                    size_t len);
+
+/* Reads a year as registrars write it: 2024, 2024年, 2024-09-01,
+ * 2024/9/1, 2024-09, 2024.9, 2024年9月, 2024年9月1日 (a month 1-12 and a
+ * day 1-31 when given). Returns true with *year set (not range-checked),
+ * or false. */
+bool proto_kind_year(const char *text, int64_t *year);
+
 /* Display name of an enumeration value ("enrolled" -> 在校/enrolled);
  * returns value itself when there is no special name. */
 const char *proto_enum_zh(const char *value);
@@ -109,13 +143,24 @@ int proto_kind_check_key(const proto_kind_def_t *k, const char *key,
                          proto_kind_error_t *err) VOCFED_WUR;
 
 /* Builds the canonical body of a record of kind k from n (name, text
- * value) pairs. An empty value means "absent" for an optional field.
- * Unknown fields, missing required ones, and values not of their type
- * are refused: VOCFED_EINVALID with err filled (the first problem).
- * Appends to out. */
+ * value) pairs. An empty value means "absent" for an optional field. An
+ * enumeration takes its English value or one of its Chinese names, a
+ * year any form proto_kind_year reads; what is stored is the English
+ * value and the year. Unknown fields, missing required ones, and values
+ * not of their type are refused: VOCFED_EINVALID with err filled (the
+ * first problem). Appends to out. */
 int proto_kind_body(const proto_kind_def_t *k, const char *const *names,
                     const char *const *values, size_t n, proto_buf_t *out,
                     proto_kind_error_t *err) VOCFED_WUR;
+
+/* proto_kind_body, reporting every problem: up to errcap of them in
+ * errs (*nerrs gets how many were found, at most errcap). Returns 0
+ * (then *nerrs is 0) or VOCFED_EINVALID; nothing is appended to out on
+ * failure. */
+int proto_kind_body_all(const proto_kind_def_t *k, const char *const *names,
+                        const char *const *values, size_t n, proto_buf_t *out,
+                        proto_kind_error_t *errs, size_t errcap,
+                        size_t *nerrs) VOCFED_WUR;
 
 /* Checks an encoded record, e.g. one decoded by proto_entry_decode from
  * a peer's batch, against the kinds table (SPEC 8.4, 11): its kind is in

@@ -3,6 +3,7 @@
  * line, the progress bar and the report. */
 #include "node/import.h"
 #include "node/linkage.h"
+#include "node/sheet.h"
 #include "tools/cli.h"
 #include "tools/cli_fence.h"
 
@@ -81,6 +82,19 @@ s_print_json(const char *kind, const char *file, bool check,
         "deleted", (json_int_t)res->deleted, "first_seq",
         (json_int_t)res->first_seq, "last_seq", (json_int_t)res->last_seq,
         "name_dropped", res->dropped_name, "errors", errors);
+    if (j && res->del_keys) {
+        json_t *d = json_array();
+        const char *k = res->del_keys;
+        for (size_t i = 0; d && i < res->deleted; i++, k += strlen(k) + 1)
+            json_array_append_new(d, json_string(k));
+        json_object_set_new(j, "deletions", d);
+    }
+    if (j) {
+        json_object_set_new(j, "header_bad", json_boolean(res->header_bad));
+        json_object_set_new(j, "format",
+                            json_string(node_sheet_format_name(
+                                (node_sheet_format_t)res->format)));
+    }
     return cli_json_emit(j, "the result");
 }
 
@@ -89,6 +103,10 @@ s_print_errors(const node_import_result_t *res)
 {
     for (size_t i = 0; i < res->nerrors; i++) {
         const node_import_error_t *e = &res->errors[i];
+        if (e->line == 0) { /* about the whole file */
+            printf("%s\n%s\n", e->reason_zh, e->reason_en);
+            continue;
+        }
         printf("第 %zu 行 line %zu", e->line, e->line);
         if (e->column[0])
             printf("  列 column %s", e->column);
@@ -113,9 +131,84 @@ s_print_summary(const char *kind, const char *file, bool check,
                (unsigned long long)res->last_seq);
     else
         printf(" (无变化 nothing to write)");
-    printf(" [%s%s%s]\n", node_encoding_name(res->encoding),
+    printf(" [%s%s%s]\n",
+           res->format == NODE_SHEET_TEXT
+               ? node_encoding_name(res->encoding)
+               : node_sheet_format_name((node_sheet_format_t)res->format),
            res->bom ? ", BOM" : "",
            res->dropped_name ? ", name column dropped" : "");
+}
+
+/* The keys a sync deletes (or would): up to 20, then how many more. */
+static void
+s_print_deletions(const node_import_result_t *res, bool done)
+{
+    const char *k = res->del_keys;
+    size_t n = res->deleted;
+    if (!k || !n)
+        return;
+    printf("%s %s:\n", done ? "已删除" : "将删除",
+           done ? "deleted" : "would delete");
+    for (size_t i = 0; i < n && i < 20; i++) {
+        printf("  %s\n", k);
+        k += strlen(k) + 1;
+    }
+    if (n > 20)
+        printf("  …另有 %zu 条 and %zu more\n", n - 20, n - 20);
+}
+
+/* How many distinct lines the errors are on. */
+static size_t
+s_bad_rows(const node_import_result_t *res)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < res->nerrors; i++)
+        n += i == 0 || res->errors[i].line != res->errors[i - 1].line;
+    return n;
+}
+
+/* The last line of a refusal for bad rows or a bad header, both
+ * languages. */
+static void
+s_print_refusal(const char *file, const char *kind,
+                const node_import_result_t *res)
+{
+    size_t n = res->nerrors, bad = s_bad_rows(res);
+    if (n == 1 && res->errors[0].line == 0) {
+        cli_error("%s %s: 文件未能读取，未写入; the file was not read, "
+                  "nothing written",
+                  file, kind);
+    } else if (res->header_bad) {
+        cli_error("%s %s: 表头有 %zu 处问题，未读取数据行，未写入; the header "
+                  "has %zu problem%s, no row was read, nothing written",
+                  file, kind, n, n, n == 1 ? "" : "s");
+    } else if (res->last_seq) { /* the file changed while it was written */
+        cli_error("%s %s: %zu 行中有 %zu 行有误（%zu 处问题）; %zu bad row%s "
+                  "of %zu (%zu problem%s); seq %llu..%llu were written before",
+                  file, kind, res->rows, bad, n, bad, bad == 1 ? "" : "s",
+                  res->rows, n, n == 1 ? "" : "s",
+                  (unsigned long long)res->first_seq,
+                  (unsigned long long)res->last_seq);
+    } else {
+        cli_error("%s %s: %zu 行中有 %zu 行有误（%zu 处问题），未写入; %zu bad "
+                  "row%s of %zu (%zu problem%s), nothing written",
+                  file, kind, res->rows, bad, n, bad, bad == 1 ? "" : "s",
+                  res->rows, n, n == 1 ? "" : "s");
+    }
+}
+
+/* --allow-delete N */
+static int
+s_opt_allow_delete(cli_t *cli, const cli_opt_t *opt, const char *value)
+{
+    node_import_opts_t *o = opt->target;
+    if (!cli_parse_u64(value, 0, UINT64_MAX - 1, &o->allow_delete))
+        return cli_usage_error(cli,
+                               "--allow-delete '%s' is not a number of "
+                               "records",
+                               value);
+    o->allow_delete_set = true;
+    return CLI_GO_ON;
 }
 
 /* --encoding utf-8|gb18030 */
@@ -159,22 +252,25 @@ s_result(const cli_t *cli, int rc, const char *kind, const char *file,
         if (json)
             return s_print_json(kind, file, check, res);
         s_print_summary(kind, file, check, res);
+        s_print_deletions(res, !check);
         return CLI_EXIT_OK;
     case VOCFED_EINVALID:
         if (json)
             (void)s_print_json(kind, file, check, res);
         else
             s_print_errors(res);
-        if (res->last_seq) /* the file changed while it was written */
-            cli_error("%s %s: %zu bad row%s (of %zu); seq %llu..%llu were "
-                      "written before",
-                      file, kind, res->nerrors, res->nerrors == 1 ? "" : "s",
-                      res->rows, (unsigned long long)res->first_seq,
-                      (unsigned long long)res->last_seq);
-        else
-            cli_error("%s %s: %zu bad row%s (of %zu), nothing written", file,
-                      kind, res->nerrors, res->nerrors == 1 ? "" : "s",
-                      res->rows);
+        s_print_refusal(file, kind, res);
+        return CLI_EXIT_FAIL;
+    case VOCFED_EDENIED: /* a sync that would delete too much */
+        if (json) {
+            (void)s_print_json(kind, file, check, res);
+        } else {
+            s_print_deletions(res, false);
+            s_print_errors(res);
+        }
+        cli_error("%s %s: --sync 删除过多，未写入; --sync would delete too "
+                  "many records, nothing written",
+                  file, kind);
         return CLI_EXIT_FAIL;
     case VOCFED_EKEY:
         cli_error("%s has an id_number column but this node has no group "
@@ -246,6 +342,8 @@ s_run(cli_t *cli, int argc, char **argv)
         CLI_FLAG("json", &json),
         CLI_FN("encoding", &opts.encoding, s_opt_encoding),
         CLI_FN("chunk", &opts.chunk_rows, s_opt_chunk),
+        CLI_FN("allow-delete", &opts, s_opt_allow_delete),
+        CLI_STR("sheet", &opts.sheet),
         CLI_END,
     };
     cli_args_t a;
@@ -280,54 +378,93 @@ s_run(cli_t *cli, int argc, char **argv)
 
 const cli_cmd_t cmd_import = {
     .name = "import",
-    .summary = "import records of one kind from a CSV file, all or nothing",
+    .summary = "import records of one kind from a CSV file or a workbook",
     .usage =
-        "Usage: vocfed import KIND FILE.csv [--check] [--sync] [--json]\n"
+        "Usage: vocfed import KIND FILE.csv|FILE.xlsx|FILE.xls [--check] "
+        "[--sync]\n"
+        "                     [--allow-delete N] [--sheet NAME] [--json]\n"
         "                     [--encoding utf-8|gb18030] [--chunk ROWS]\n"
         "\n"
-        "Reads records of KIND from FILE: a header row of column names "
-        "(the kind's\n"
-        "field names, below), then one record per row. The key comes from a "
-        "'key'\n"
-        "column or the kind's key column (code, year or pseudo_id); member "
-        "has one\n"
-        "record, 'profile'. For student, staff and graduate an id_number "
-        "column (the\n"
-        "ID-card number) becomes the pseudo_id through the group linkage "
-        "key ('vocfed\n"
-        "linkage-key'), and a name column is dropped: neither is stored. A "
-        "graduate's\n"
-        "key is pseudo_id:grad_year.\n"
+        "Reads records of KIND from FILE: a header row of column names, "
+        "then one\n"
+        "record per row. A column is named by its field name (below) or its "
+        "Chinese\n"
+        "name (入学年份, 学籍状态 ...; also the names the student-status and "
+        "statistics\n"
+        "forms use, e.g. 入学年度, 培养层次); enumeration values may be "
+        "written in\n"
+        "Chinese (在籍, 中职, 灵活就业 ...) and years as 2024, 2024年, "
+        "2024-09-01 or\n"
+        "2024/9/1. What is stored is the English value and the year. The key "
+        "comes\n"
+        "from a 'key' (键) column or the kind's key column (code, year or "
+        "pseudo_id);\n"
+        "member has one record, 'profile'. For student, staff and graduate "
+        "an\n"
+        "id_number (身份证号, 公民身份号码) column becomes the pseudo_id "
+        "through the\n"
+        "group linkage key ('vocfed linkage-key'), and a name (姓名) column is "
+        "dropped:\n"
+        "neither is stored. A graduate's key is pseudo_id:grad_year. Columns "
+        "without\n"
+        "a name and empty cells right of the last one are ignored.\n"
+        "\n"
+        "FILE may be an Excel workbook (.xlsx, or .xls of Excel 97-2003), "
+        "found out\n"
+        "from its first bytes: the first sheet is read (--sheet another), "
+        "lines are\n"
+        "its row numbers, date cells become years where the field is a year. "
+        "An ID\n"
+        "number Excel stored as a number has lost digits: it is refused; "
+        "format the\n"
+        "column as text and enter the numbers again.\n"
         "\n"
         "Every row is checked first. If any row is bad nothing is written, "
-        "and each\n"
-        "bad row is listed (line, column, value, why). Otherwise the rows "
-        "that differ\n"
-        "from the current records are written in signed appends of 100,000 "
-        "records\n"
-        "(--chunk), each one transaction under its own checkpoint; rows "
-        "equal to the\n"
-        "current record write nothing. So an import that was interrupted "
-        "(killed,\n"
-        "disk full) after some chunks, run again with the same file, writes "
-        "only the\n"
-        "rest and completes it. The file is mapped, not read into memory; "
-        "past 256 MiB\n"
-        "of records it is read a second time to write, a chunk at a time, "
-        "so files\n"
-        "larger than memory import too. The file is UTF-8 (with or "
-        "without a BOM)\n"
-        "or GB18030 (what Excel saves as CSV on a Chinese system), found "
-        "out by\n"
-        "itself. Prints rows read, new, changed, unchanged, deleted and the "
-        "seqs\n"
-        "written. A progress bar goes to stderr when it is a terminal.\n"
+        "and every\n"
+        "bad value is listed (line, column, value, why, in Chinese and "
+        "English); a\n"
+        "bad header is reported as such, with the nearest known column name. "
+        "Otherwise\n"
+        "the rows that differ from the current records are written in signed "
+        "appends\n"
+        "of 100,000 records (--chunk), each one transaction under its own "
+        "checkpoint;\n"
+        "rows equal to the current record write nothing. So an import that "
+        "was\n"
+        "interrupted (killed, disk full) after some chunks, run again with "
+        "the same\n"
+        "file, writes only the rest and completes it. A CSV file is mapped, "
+        "not read\n"
+        "into memory; past 256 MiB of records it is read a second time to "
+        "write, a\n"
+        "chunk at a time, so files larger than memory import too (a "
+        "workbook's sheet\n"
+        "is read into memory). A CSV file is UTF-8 (with or without a BOM) "
+        "or GB18030\n"
+        "(what Excel saves as CSV on a Chinese system), found out by itself. "
+        "Prints\n"
+        "rows read, new, changed, unchanged, deleted and the seqs written. A "
+        "progress\n"
+        "bar goes to stderr when it is a terminal.\n"
+        "\n"
+        "--sync also deletes the records of KIND the file does not have, but "
+        "never\n"
+        "more than 10% of them, nor any when the file has no rows, unless "
+        "--allow-delete\n"
+        "N allows at least as many: a file cut short must not wipe a school. "
+        "With\n"
+        "--check it lists what would go.\n"
         "\n"
         "Options:\n"
         "  --check       check every row and count what would change; "
         "write nothing\n"
         "  --sync        also delete the records of KIND the file no longer "
         "has\n"
+        "  --allow-delete N  let --sync delete up to N records (past 10%, or "
+        "from a\n"
+        "                file with no rows)\n"
+        "  --sheet NAME  the sheet of a workbook to read (default: the "
+        "first)\n"
         "  --json        print the summary and the bad rows as one JSON "
         "object\n"
         "  --encoding E  read FILE as utf-8 or gb18030 instead of finding "
@@ -336,7 +473,8 @@ const cli_cmd_t cmd_import = {
         "100000)\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 imported (or, with --check, every row good), 1 bad "
         "rows\n"
-        "(nothing written), 2 usage error (also an unknown kind, or a kind "
+        "or a refused --sync (nothing written), 2 usage error (also an unknown "
+        "kind, or a kind "
         "this node\n"
         "does not write), 3 no store, FILE unreadable, no linkage key, bad "
         "key file\n"

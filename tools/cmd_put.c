@@ -3,6 +3,7 @@
 #include "node/roster.h"
 #include "tools/cli.h"
 #include "tools/cli_fence.h"
+#include "tools/person.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,16 @@ s_append(cli_t *cli, node_t *node, const store_record_t *rec, bool json)
     if (rc)
         return rc;
     rc = node_append(node, rec, 1, 0, &head, NULL);
+    const proto_kind_def_t *k = proto_kind_find(rec->kind);
+    if (rc == VOCFED_ENOTFOUND && rec->op == PROTO_OP_DEL && k &&
+        cmd_person_looks_raw(k, rec->key)) {
+        /* never echo an ID number */
+        cli_error("no such record %s under that key: it looks like an "
+                  "ID-card number",
+                  rec->kind);
+        cmd_person_hint(cli, k);
+        return CLI_EXIT_FAIL;
+    }
     if (rc == VOCFED_ENOTFOUND && rec->op == PROTO_OP_DEL) {
         cli_error("no such record: %s %s", rec->kind, rec->key);
         return CLI_EXIT_FAIL;
@@ -84,6 +95,13 @@ s_check_args(const cli_t *cli, proto_op_t op, const cli_args_t *a,
     if (a->n < 2)
         return cli_usage_error(cli, "%s needs KIND and KEY", cli->cmd->name);
     const char *kind = a->v[0], *key = a->v[1];
+    if (op == PROTO_OP_DEL && (*k = proto_kind_find(kind)) &&
+        cmd_person_looks_raw(*k, key))
+        return cli_usage_error(cli,
+                               "that KEY looks like an ID-card number; %s "
+                               "records are keyed by pseudo_id: use 'vocfed "
+                               "del %s --id-number N'",
+                               kind, kind);
     int rc;
     if (!proto_kind_valid(kind, strlen(kind)))
         return cli_usage_error(cli,
@@ -144,22 +162,58 @@ done:
     return rc;
 }
 
+/* del KIND --id-number N: the key computed into pkey; a then holds
+ * KIND and pkey in v (argv is not touched). Returns CLI_GO_ON or an exit
+ * code. */
+static int
+s_id_key(const cli_t *cli, cli_args_t *a, const char *id_number,
+         const char *grad_year, char pkey[PROTO_KEY_MAX + 1], char *v[2])
+{
+    const proto_kind_def_t *k;
+    if (a->n != 1)
+        return cli_usage_error(cli, "del KIND --id-number N takes no KEY");
+    if (!(k = proto_kind_find(a->v[0])))
+        return cli_usage_error(cli, "unknown kind '%s'", a->v[0]);
+    int rc = cmd_person_key(cli, k, id_number, grad_year, pkey);
+    if (rc != CLI_GO_ON)
+        return rc;
+    v[0] = a->v[0];
+    v[1] = pkey;
+    a->v = v;
+    a->n = 2;
+    return CLI_GO_ON;
+}
+
 /* put and del: the command running (cli->cmd) says which. */
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
     proto_op_t op = cli->cmd == &cmd_del ? PROTO_OP_DEL : PROTO_OP_PUT;
     bool json = false;
-    const cli_opt_t opts[] = {
+    const char *id_number = NULL, *grad_year = NULL;
+    const cli_opt_t put_opts[] = {
         CLI_FLAG("json", &json),
+        CLI_END,
+    };
+    const cli_opt_t del_opts[] = {
+        CLI_FLAG("json", &json),
+        CLI_STR("id-number", &id_number),
+        CLI_STR("grad-year", &grad_year),
         CLI_END,
     };
     const proto_kind_def_t *k = NULL;
     node_t *node = NULL;
     proto_buf_t body;
     cli_args_t a;
-    int rc = cli_parse(cli, opts, argc, argv, &a);
-    if (rc != CLI_GO_ON || (rc = s_check_args(cli, op, &a, &k)) != CLI_GO_ON)
+    char pkey[PROTO_KEY_MAX + 1], *v[2];
+    int rc = cli_parse(cli, op == PROTO_OP_DEL ? del_opts : put_opts, argc,
+                       argv, &a);
+    if (rc != CLI_GO_ON)
+        return rc;
+    if (id_number &&
+        (rc = s_id_key(cli, &a, id_number, grad_year, pkey, v)) != CLI_GO_ON)
+        return rc;
+    if ((rc = s_check_args(cli, op, &a, &k)) != CLI_GO_ON)
         return rc;
     store_record_t rec = {.op = op, .kind = a.v[0], .key = a.v[1]};
     proto_buf_init(&body);
@@ -218,6 +272,8 @@ const cli_cmd_t cmd_del = {
     .summary = "delete a record of this node (a signed tombstone)",
     .usage =
         "Usage: vocfed del KIND KEY [--json]\n"
+        "       vocfed del student|staff|graduate --id-number N "
+        "[--grad-year Y] [--json]\n"
         "\n"
         "Appends a signed tombstone to this node's log: the record KIND KEY "
         "no longer\n"
@@ -226,7 +282,15 @@ const cli_cmd_t cmd_del = {
         "\n"
         "Options:\n"
         "  --json        print {\"seq\", \"size\", \"root\"} on one "
-        "line\n" CLI_HELP_COMMON "\n"
+        "line\n"
+        "  --id-number N the person with this ID-card number: the pseudo_id "
+        "is\n"
+        "                computed here through the group linkage key; the "
+        "number is\n"
+        "                never stored, logged or printed ('-': read it from "
+        "stdin)\n"
+        "  --grad-year Y with --id-number for a graduate (key "
+        "pseudo_id:YEAR)\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 deleted, 1 no such record, 2 usage error, 3 no "
         "store, bad\n"
         "key file or disk full.\n",

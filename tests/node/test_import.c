@@ -330,15 +330,21 @@ test_many_columns(void **state)
         for (int i = last ? 1 : 4; i < 66; i++)
             s_cat(text, sizeof text, ",");
         s_cat(text, sizeof text, "%s\n", last ? "x" : "");
+        /* empty cells past the header's columns are what spreadsheets
+         * leave: ignored; text there is not */
         assert_int_equal(
             node_import_parse(&opts, (const uint8_t *)text, strlen(text), &res),
-            VOCFED_EINVALID);
+            last ? VOCFED_EINVALID : VOCFED_OK);
         assert_int_equal(res.rows, 2);
-        assert_int_equal(res.nerrors, 1);
-        assert_int_equal(res.errors[0].line, 3);
-        assert_string_equal(res.errors[0].value, "66");
-        assert_string_equal(res.errors[0].reason_en,
-                            "the row has 66 cells, the header 4 columns");
+        assert_int_equal(res.nerrors, (size_t)last);
+        if (last) {
+            assert_int_equal(res.errors[0].line, 3);
+            assert_string_equal(res.errors[0].value, "66");
+            assert_string_equal(res.errors[0].reason_en,
+                                "the row has 66 cells, the header 4 columns");
+            assert_string_equal(res.errors[0].reason_zh,
+                                "该行有 66 个单元格，表头有 4 列");
+        }
         node_import_result_release(&res);
     }
 
@@ -505,13 +511,59 @@ test_reimport_sync(void **state)
     proto_buf_init(&b);
     assert_true(s_body(&st->a, "major", "510201", &b));
 
-    /* --check --sync counts the deletion and writes nothing. */
-    assert_int_equal(s_import(st, &st->a, "major", two, 0, true, true, &res),
+    /* --check --sync counts the deletion and writes nothing; 1 of 3 is
+     * more than 10%: refused, with or without check, unless allowed. */
+    for (int check = 1; check >= 0; check--) {
+        assert_int_equal(
+            s_import(st, &st->a, "major", two, 0, check, true, &res),
+            VOCFED_EDENIED);
+        assert_true(res.delete_refused);
+        assert_int_equal(res.deleted, 1);
+        assert_int_equal(res.current, 3);
+        assert_string_equal(res.del_keys, "510201");
+        assert_int_equal(res.nerrors, 1);
+        assert_int_equal(res.errors[0].line, 0);
+        assert_string_equal(
+            res.errors[0].reason_en,
+            "--sync would delete 1 of the 3 major records (more than 10%): "
+            "nothing written. Check that the file is whole; to delete them, "
+            "run it again with --allow-delete 1");
+        assert_string_equal(
+            res.errors[0].reason_zh,
+            "--sync 将删除现有 3 条专业记录中的 1 条（超过 10%）：未写入任何"
+            "记录。请核对文件是否完整；确需删除，请加 --allow-delete 1 再运行");
+        assert_int_equal(s_size(&st->a), 4);
+        node_import_result_release(&res);
+    }
+    node_import_opts_t allow = {.kind = "major",
+                                .check = true,
+                                .sync = true,
+                                .allow_delete_set = true,
+                                .allow_delete = 1};
+    assert_int_equal(node_import(st->a.store, S_AUTHOR, st->a.sk, &allow,
+                                 (const uint8_t *)two, strlen(two), &res),
                      0);
     assert_int_equal(res.deleted, 1);
+    assert_string_equal(res.del_keys, "510201");
     assert_int_equal(s_size(&st->a), 4);
     node_import_result_release(&res);
-    assert_int_equal(s_import(st, &st->a, "major", two, 0, false, true, &res),
+    /* A header-only file may not delete anything at all. */
+    allow.allow_delete = 2;
+    allow.check = false;
+    static const char none[] = "code,name,level,industries,status\n";
+    assert_int_equal(node_import(st->a.store, S_AUTHOR, st->a.sk, &allow,
+                                 (const uint8_t *)none, strlen(none), &res),
+                     VOCFED_EDENIED);
+    assert_int_equal(res.deleted, 3);
+    assert_non_null(strstr(res.errors[0].reason_en,
+                           "delete 3 of the 3 major records (the file has no "
+                           "rows)"));
+    assert_non_null(strstr(res.errors[0].reason_zh, "文件中没有数据行"));
+    assert_int_equal(s_size(&st->a), 4);
+    node_import_result_release(&res);
+    allow.allow_delete = 1;
+    assert_int_equal(node_import(st->a.store, S_AUTHOR, st->a.sk, &allow,
+                                 (const uint8_t *)two, strlen(two), &res),
                      0);
     assert_int_equal(res.deleted, 1);
     assert_int_equal(res.unchanged, 2);
@@ -737,6 +789,73 @@ s_run_tty(const char *const *argv, char *out, size_t cap)
 
 /* The commands: linkage-key generate / import (refused on the
  * coordinator), and vocfed import end to end. */
+/* get and del by ID number (issue 13): the pseudo_id is made locally;
+ * the number is never printed; a raw number as KEY gets the way to look
+ * it up. m holds the students of s_students and the linkage key. */
+static void
+s_id_commands(s_state_t *st, const char *m)
+{
+    th_run_t r;
+    char id[19], pid[NODE_PSEUDO_ID_HEX + 1];
+    uint8_t *lk = NULL;
+    (void)st;
+    s_id(s_stems[1], id);
+    assert_int_equal(node_linkage_load(m, &lk), 0);
+    assert_int_equal(node_pseudo_id(lk, id, pid), 0);
+    node_linkage_free(&lk);
+    th_exec(
+        &r, NULL, NULL,
+        TH_ARGS(VOCFED_BINARY, "--dir", m, "get", "student", "--id-number", id),
+        NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, pid));
+    assert_null(strstr(r.out, id));
+    th_run_free(&r);
+    /* the number as KEY: no record, and how to look it up */
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "get", "student", id), NULL);
+    assert_int_equal(r.status, 1);
+    assert_null(strstr(r.err, id));
+    assert_non_null(strstr(r.err, "it looks like an ID-card number"));
+    assert_non_null(strstr(r.err, "vocfed get student --id-number NUMBER"));
+    assert_non_null(strstr(r.err, "vocfed get student --id-number 身份证号"));
+    th_run_free(&r);
+    /* a graduate needs its year; a kind of no person none */
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "get", "graduate", "--id-number",
+                    id),
+            NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--grad-year"));
+    th_run_free(&r);
+    th_exec(
+        &r, NULL, NULL,
+        TH_ARGS(VOCFED_BINARY, "--dir", m, "get", "major", "--id-number", id),
+        NULL);
+    assert_int_equal(r.status, 2);
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "del", "student", id), NULL);
+    assert_int_equal(r.status, 2);
+    assert_null(strstr(r.err, id));
+    assert_non_null(strstr(r.err, "--id-number"));
+    th_run_free(&r);
+    th_exec(
+        &r, NULL, NULL,
+        TH_ARGS(VOCFED_BINARY, "--dir", m, "del", "student", "--id-number", id),
+        NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, pid));
+    th_run_free(&r);
+    th_exec(
+        &r, NULL, NULL,
+        TH_ARGS(VOCFED_BINARY, "--dir", m, "get", "student", "--id-number", id),
+        NULL);
+    assert_int_equal(r.status, 1);
+    assert_null(strstr(r.err, id));
+    th_run_free(&r);
+}
+
 static void
 test_commands(void **state)
 {
@@ -903,6 +1022,7 @@ test_commands(void **state)
             NULL);
     assert_int_equal(r.status, 2);
     th_run_free(&r);
+    s_id_commands(st, m);
 }
 
 /* The kinds table carries each kind's import rules: people's kinds take
@@ -1339,12 +1459,210 @@ test_interrupted(void **state)
     }
 }
 
+/* The same students with English headers and values, with Chinese ones
+ * (UTF-8, and GB18030 with years as dates), import to the same records:
+ * the same root from a fresh store each, at a fixed time. */
+static void
+test_chinese(void **state)
+{
+    s_state_t *st = *state;
+    char en[1024] = "", zh[1024] = "", id[3][19];
+    static const char *const lv[] = {"secondary", "higher", "undergraduate"};
+    static const char *const lvz[] = {"中职", "高职专科", "本科"};
+    static const char *const stz[] = {"在籍", "休学", "转学"};
+    static const char *const sten[] = {"enrolled", "suspended", "transferred"};
+    static const char *const yz[] = {"2024-09-01", "2023年", "2022/9/1"};
+    s_cat(en, sizeof en, "id_number,name,level,intake_year,status,pathway\n");
+    s_cat(zh, sizeof zh,
+          "姓名,公民身份号码,培养层次,入学年月,学籍状态,"
+          "培养模式,,\n");
+    for (int i = 0; i < 3; i++) {
+        s_id(s_stems[i], id[i]);
+        s_cat(en, sizeof en, "%s,n%d,%s,%d,%s,five_year\n", id[i], i, lv[i],
+              2024 - i, sten[i]);
+        s_cat(zh, sizeof zh, "某%d,%s,%s,%s,%s,五年一贯制,,\n", i, id[i],
+              lvz[i], yz[i], stz[i]);
+    }
+    s_cat(zh, sizeof zh, ",,,,,,,\n,,,,,,,\n");
+    node_import_result_t res;
+    store_head_t ha, hb;
+    node_import_opts_t o = {
+        .kind = "student", .linkage_key = st->key, .time_ms = 1767225600000};
+    assert_int_equal(node_import(st->a.store, S_AUTHOR, st->a.sk, &o,
+                                 (const uint8_t *)en, strlen(en), &res),
+                     0);
+    assert_int_equal(res.added, 3);
+    ha = res.head;
+    node_import_result_release(&res);
+    size_t glen;
+    char *gb = s_iconv(zh, "GB18030", &glen);
+    assert_int_equal(node_import(st->b.store, S_AUTHOR, st->b.sk, &o,
+                                 (const uint8_t *)gb, glen, &res),
+                     0);
+    free(gb);
+    assert_int_equal(res.encoding, NODE_ENC_GB18030);
+    assert_int_equal(res.added, 3);
+    assert_true(res.dropped_name);
+    hb = res.head;
+    node_import_result_release(&res);
+    assert_int_equal(ha.size, 3);
+    assert_int_equal(hb.size, 3);
+    assert_memory_equal(ha.root, hb.root, sizeof ha.root);
+    /* UTF-8 Chinese into the store of the English one: nothing changes */
+    assert_int_equal(node_import(st->a.store, S_AUTHOR, st->a.sk, &o,
+                                 (const uint8_t *)zh, strlen(zh), &res),
+                     0);
+    assert_int_equal(res.unchanged, 3);
+    assert_int_equal(res.rows, 3);
+    node_import_result_release(&res);
+}
+
+/* Every bad value of a row is reported, each in both languages with the
+ * same content; a bad header is the header's problem, with the nearest
+ * column name. */
+static void
+test_refusals(void **state)
+{
+    s_state_t *st = *state;
+    node_import_result_t res;
+    char csv[512], id[19];
+    s_id(s_stems[0], id);
+    snprintf(csv, sizeof csv,
+             "id_number,level,intake_year,status,pathway\n"
+             "%s,中专x,1999,enrolled,regular\n"
+             "3.40803E+17,higher,2024,在籍,\n",
+             id);
+    assert_int_equal(s_import(st, &st->a, "student", csv, 0, true, false, &res),
+                     VOCFED_EINVALID);
+    assert_false(res.header_bad);
+    assert_int_equal(res.rows, 2);
+    assert_int_equal(res.nerrors, 3);
+    assert_int_equal(res.errors[0].line, 2);
+    assert_string_equal(res.errors[0].column, "level");
+    assert_string_equal(res.errors[0].value, "中专x");
+    assert_string_equal(res.errors[0].reason_en,
+                        "not one of: secondary, higher, undergraduate (or "
+                        "中职、高职、本科)");
+    assert_string_equal(res.errors[0].reason_zh,
+                        "不是允许的取值，应为：中职、高职、本科（或 "
+                        "secondary, higher, undergraduate）");
+    assert_int_equal(res.errors[1].line, 2);
+    assert_string_equal(res.errors[1].column, "intake_year");
+    assert_string_equal(res.errors[1].reason_en,
+                        "expected a year from 2000 to 2100 (2024, 2024年, "
+                        "2024-09-01 or 2024/9/1)");
+    assert_string_equal(res.errors[1].reason_zh,
+                        "应为 2000 至 2100 之间的年份（可填 2024、2024年、"
+                        "2024-09-01 或 2024/9/1）");
+    assert_int_equal(res.errors[2].line, 3);
+    assert_string_equal(res.errors[2].column, "id_number");
+    assert_string_equal(res.errors[2].reason_en,
+                        "the ID number was stored by Excel as a number and "
+                        "lost its last digits: format the column as text "
+                        "(Format Cells -> Text) and enter the numbers again");
+    assert_string_equal(res.errors[2].reason_zh,
+                        "身份证号被 Excel 存成了数字，末几位已丢失：请把该列"
+                        "设置为“文本”格式（设置单元格格式 → 文本），再重新"
+                        "填入号码");
+    node_import_result_release(&res);
+
+    /* a whole number: the range in both languages */
+    assert_int_equal(s_import(st, &st->a, "posts",
+                              "年度,核定编制数,自主招聘数\n2024,-1,5\n", 0,
+                              true, false, &res),
+                     VOCFED_EINVALID);
+    assert_int_equal(res.nerrors, 1);
+    assert_string_equal(res.errors[0].column, "核定编制数");
+    assert_string_equal(res.errors[0].reason_en,
+                        "expected a whole number from 0 to 100000");
+    assert_string_equal(res.errors[0].reason_zh, "应为 0 至 100000 之间的整数");
+    node_import_result_release(&res);
+
+    /* a misspelt column: the header's problem, the nearest name */
+    assert_int_equal(s_import(st, &st->a, "student",
+                              "身份证号,层次,入学年分,学籍状态\n", 0, true,
+                              false, &res),
+                     VOCFED_EINVALID);
+    assert_true(res.header_bad);
+    assert_int_equal(res.rows, 0);
+    assert_int_equal(res.nerrors, 2);
+    assert_string_equal(res.errors[0].column, "入学年分");
+    assert_string_equal(
+        res.errors[0].reason_en,
+        "student has no column '入学年分' (did you mean '入学年份'?); its "
+        "columns: key, pseudo_id, id_number, name (dropped), level, major, "
+        "pathway, intake_year, status, source_school, origin_region, "
+        "coop_class");
+    assert_string_equal(
+        res.errors[0].reason_zh,
+        "学生没有“入学年分”这一列（是否应为“入学年份”？）；可用的列：键、"
+        "pseudo_id、身份证号、姓名（不保存）、层次、专业代码、培养路径、入学"
+        "年份、学籍状态、生源学校、生源地区划、校企合作班");
+    assert_string_equal(res.errors[1].reason_en,
+                        "required column 'intake_year' (入学年份) is missing");
+    assert_string_equal(res.errors[1].reason_zh,
+                        "缺少必填列“入学年份”（intake_year）");
+    node_import_result_release(&res);
+    /* two headers for one field */
+    assert_int_equal(s_import(st, &st->a, "student",
+                              "身份证号,层次,入学年份,status,学籍状态\n", 0,
+                              true, false, &res),
+                     VOCFED_EINVALID);
+    assert_true(res.header_bad);
+    assert_int_equal(res.nerrors, 1);
+    assert_string_equal(res.errors[0].column, "学籍状态");
+    assert_string_equal(res.errors[0].reason_en,
+                        "column given twice (the same as 'status')");
+    assert_string_equal(res.errors[0].reason_zh,
+                        "列名重复（与“status”是同一列）");
+    node_import_result_release(&res);
+    /* text under a column without a name */
+    snprintf(csv, sizeof csv,
+             "id_number,level,intake_year,status,,\n"
+             "%s,higher,2024,enrolled,,x\n",
+             id);
+    assert_int_equal(s_import(st, &st->a, "student", csv, 0, true, false, &res),
+                     VOCFED_EINVALID);
+    assert_int_equal(res.nerrors, 1);
+    assert_string_equal(res.errors[0].column, "#6");
+    assert_string_equal(res.errors[0].reason_en,
+                        "column 6 has no name in the header but this row "
+                        "has a value there");
+    assert_string_equal(res.errors[0].reason_zh,
+                        "第 6 列没有表头（列名），却有值");
+    node_import_result_release(&res);
+}
+
+/* Years as registrars write them. */
+static void
+test_years(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "2024",    "2024年",    "2024-09-01",   "2024/9/1",           "2024-9",
+        "2024.09", "2024年9月", "2024年9月1日", "2024-09-01 00:00:00"};
+    static const char *const bad[] = {"24",         "2024-13-01", "2024/9/32",
+                                      "2024-09/01", "2024年13月", "二〇二四",
+                                      "20245",      "2024-",      "2024年9"};
+    int64_t y;
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        y = 0;
+        assert_true(proto_kind_year(good[i], &y));
+        assert_int_equal(y, 2024);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_false(proto_kind_year(bad[i], &y));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bad_rows, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_encodings, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_chinese, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, s_setup, s_teardown),
+        cmocka_unit_test(test_years),
         cmocka_unit_test(test_many_columns),
         cmocka_unit_test(test_kind_rules),
         cmocka_unit_test_setup_teardown(test_reimport_sync, s_setup,

@@ -364,6 +364,68 @@ test_school_kind(void **state)
     proto_buf_release(&body);
 }
 
+/* Every enumeration value has Chinese names beside it, each taken in
+ * place of the English value (the stored body is the same); a body that
+ * holds a Chinese value is refused at ingest: only English is stored. */
+static void
+test_chinese_values(void **state)
+{
+    (void)state;
+    size_t nk;
+    const proto_kind_def_t *kinds = proto_kinds(&nk);
+    proto_buf_t en, zh, raw;
+    proto_kind_error_t err;
+    proto_buf_init(&en);
+    proto_buf_init(&zh);
+    proto_buf_init(&raw);
+    for (size_t i = 0; i < nk; i++)
+        for (size_t j = 0; j < kinds[i].nfields; j++) {
+            const proto_field_def_t *f = &kinds[i].fields[j];
+            assert_non_null(f->zh);
+            if (f->type != PROTO_FT_ENUM)
+                continue;
+            assert_non_null(f->values_zh);
+            for (size_t v = 0; f->values[v]; v++) {
+                const char *z = f->values_zh[v];
+                assert_non_null(z);
+                char one[64];
+                size_t n = strcspn(z, "|");
+                assert_true(n > 0 && n < sizeof one);
+                memcpy(one, z, n);
+                one[n] = 0;
+                const char *nm[1] = {f->name};
+                const char *ve[1] = {f->values[v]}, *vz[1] = {one};
+                proto_buf_reset(&en);
+                proto_buf_reset(&zh);
+                proto_kind_def_t k1 = kinds[i];
+                k1.fields = f;
+                k1.nfields = 1;
+                assert_int_equal(proto_kind_body(&k1, nm, ve, 1, &en, &err), 0);
+                assert_int_equal(proto_kind_body(&k1, nm, vz, 1, &zh, &err), 0);
+                assert_int_equal(en.len, zh.len);
+                assert_memory_equal(en.data, zh.data, en.len);
+            }
+            /* beside values: as many names as values */
+            size_t nv = 0;
+            while (f->values[nv])
+                nv++;
+            assert_null(f->values_zh[nv]);
+        }
+    /* stored: the English value only */
+    const proto_kind_def_t *st = proto_kind_find("student");
+    proto_field_t fl[3] = {
+        {"level", 5, {.type = PROTO_VAL_STR, .s = "中职", .slen = 6}},
+        {"intake_year", 11, {.type = PROTO_VAL_INT, .i = 2024}},
+        {"status", 6, {.type = PROTO_VAL_STR, .s = "enrolled", .slen = 8}},
+    };
+    assert_int_equal(proto_body_encode(fl, 3, &raw), 0);
+    assert_int_equal(s_check_put(st, S_PSEUDO, &raw, &err), VOCFED_EINVALID);
+    assert_string_equal(err.field, "level");
+    proto_buf_release(&en);
+    proto_buf_release(&zh);
+    proto_buf_release(&raw);
+}
+
 int
 main(void)
 {
@@ -372,6 +434,7 @@ main(void)
         cmocka_unit_test(test_each_wrong_refused),
         cmocka_unit_test(test_op_and_body),
         cmocka_unit_test(test_school_kind),
+        cmocka_unit_test(test_chinese_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
