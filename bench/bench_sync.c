@@ -29,8 +29,7 @@
  *      with the member's own (size and root).
  * Every child is stopped (SIGTERM, then SIGKILL) and the temporary folders
  * removed, also on failure. Usage: bench_sync --help; bench/README.md. */
-#define _XOPEN_SOURCE 700 /* nftw */
-
+#include "bench/bench_proc.h"
 #include "node/daemon.h"
 #include "node/figures.h"
 #include "node/identity.h"
@@ -40,33 +39,24 @@
 #include "protocol/msg.h"
 #include "storage/store.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <lmdb.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
-#define S_PATH_MAX 512
 #define S_FILL_TXN 100000      /* records per transaction when filling */
 #define S_BIG_TXN 1000000      /* raw LMDB "1 txn": LMDB's dirty page cap */
 #define S_RECORDS_RATE 10      /* records/s per member in part 3 */
@@ -75,131 +65,11 @@
 #define S_WARMUP_PUTS 5        /* untimed puts before the latency runs */
 #define S_VISIBLE_TIMEOUT 30.0 /* s for one put to reach the coordinator */
 #define S_STUCK_S 5.0          /* s before a put is poked (store kept open) */
-#define S_STOP_TIMEOUT 10.0    /* s between SIGTERM and SIGKILL */
 #define S_PER_WRITER 8         /* part 3: members per appending thread */
-
-/* ---- what must be undone on any exit ----------------------------------- */
-
-/* One child process still running. */
-typedef struct {
-    pid_t pid;            /* its process id */
-    char log[S_PATH_MAX]; /* where its stdout and stderr go */
-    char what[64];        /* for messages: "coordinator", "node m0001" */
-    bool daemon;          /* must not exit before we stop it */
-} s_child_t;
-
-static struct {
-    char root[S_PATH_MAX];  /* the temporary folder, "" before it exists */
-    char mroot[S_PATH_MAX]; /* part 3's member stores, "" if none */
-    bool keep;              /* --keep: leave it */
-    s_child_t *children;    /* running children */
-    size_t nchildren;       /* how many */
-    size_t cap;             /* allocated */
-    struct rusage rusage;   /* of the child s_wait reaped last */
-} s_g;
-
-static int
-s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void
-s_rmrf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) == 0 &&
-        nftw(path, s_rm, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        fprintf(stderr, "bench_sync: could not remove all of %s\n", path);
-}
-
-static void s_stop_all(void);
-
-/* atexit: children first (they hold files in the folder), then the folder. */
-static void
-s_cleanup(void)
-{
-    s_stop_all();
-    for (int i = 0; i < 2; i++) {
-        const char *dir = i ? s_g.mroot : s_g.root;
-        if (!dir[0])
-            continue;
-        if (s_g.keep)
-            fprintf(stderr, "bench_sync: kept %s\n", dir);
-        else
-            s_rmrf(dir);
-    }
-}
-
-/* Prints the last lines of a child's log (the why of most failures). */
-static void
-s_tail(const char *log)
-{
-    FILE *f = fopen(log, "r");
-    if (!f)
-        return;
-    char buf[4096];
-    if (fseek(f, -(long)sizeof buf + 1, SEEK_END) != 0)
-        rewind(f);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    fprintf(stderr, "---- end of %s ----\n%s%s----\n", log, buf,
-            n && buf[n - 1] != '\n' ? "\n" : "");
-}
-
-static void __attribute__((format(printf, 1, 2), noreturn))
-s_fail(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "bench_sync: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    exit(1);
-}
-
-static void
-s_check_interrupted(void)
-{
-    if (node_daemon_stopping())
-        s_fail("interrupted");
-}
-
-/* snprintf into a path buffer, failing on truncation. */
-static void __attribute__((format(printf, 2, 3)))
-s_path(char out[S_PATH_MAX], const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(out, S_PATH_MAX, fmt, ap);
-    va_end(ap);
-    if (n < 0 || n >= S_PATH_MAX)
-        s_fail("path too long under %s", s_g.root);
-}
 
 /* ---- time and statistics ----------------------------------------------- */
 
-static double
-s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-s_sleep_ns(long ns)
-{
-    struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Sleeps until s_now() is t (or a signal comes). */
+/* Sleeps until bench_now() is t (or a signal comes). */
 static void
 s_sleep_until(double t)
 {
@@ -216,33 +86,6 @@ s_sleep_until(double t)
     }
 }
 
-static int
-s_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double
-s_median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, s_cmp);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* Nearest-rank percentile of sorted v: the smallest value with at least
- * p % of the values at or below it. */
-static double
-s_percentile(const double *v, size_t n, double p)
-{
-    size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-    if (rank < 1)
-        rank = 1;
-    if (rank > n)
-        rank = n;
-    return v[rank - 1];
-}
-
 /* Fixed-seed xorshift64*: the waits between puts are the same every run. */
 static uint64_t s_rng = 0x9e3779b97f4a7c15u;
 
@@ -253,241 +96,6 @@ s_rand(uint32_t lo, uint32_t hi)
     s_rng ^= s_rng << 25;
     s_rng ^= s_rng >> 27;
     return lo + (uint32_t)((s_rng * 0x2545f4914f6cdd1du) >> 33) % (hi - lo + 1);
-}
-
-/* ---- child processes ---------------------------------------------------- */
-
-/* Starts VOCFED_BINARY with argv (argv[0] included, NULL-terminated), its
- * stdout and stderr appended to log. It gets SIGTERM if we die. A daemon
- * that exits before s_stop is a failure (s_check_daemons). */
-static pid_t
-s_spawn(const char *const *argv, const char *log, const char *what, bool daemon)
-{
-    if (s_g.nchildren == s_g.cap) {
-        size_t cap = s_g.cap ? 2 * s_g.cap : 16;
-        s_child_t *c = realloc(s_g.children, cap * sizeof *c);
-        if (!c)
-            s_fail("out of memory");
-        s_g.children = c;
-        s_g.cap = cap;
-    }
-    pid_t parent = getpid();
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        s_fail("fork: %s", strerror(errno));
-    if (pid == 0) {
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
-            _exit(126);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || null < 0 || dup2(null, STDIN_FILENO) < 0 ||
-            dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
-            _exit(126);
-        signal(SIGPIPE, SIG_DFL); /* ignored here, and that survives exec */
-        unsetenv("VOCFED_DIR");
-        unsetenv("VOCFED_MAP_SIZE");
-        execv(VOCFED_BINARY, (char *const *)argv);
-        _exit(127);
-    }
-    s_child_t *c = &s_g.children[s_g.nchildren++];
-    c->pid = pid;
-    snprintf(c->log, sizeof c->log, "%s", log);
-    snprintf(c->what, sizeof c->what, "%s", what);
-    c->daemon = daemon;
-    return pid;
-}
-
-static s_child_t *
-s_child(pid_t pid)
-{
-    for (size_t i = 0; i < s_g.nchildren; i++)
-        if (s_g.children[i].pid == pid)
-            return &s_g.children[i];
-    return NULL;
-}
-
-static void
-s_forget(pid_t pid)
-{
-    s_child_t *c = s_child(pid);
-    if (c)
-        *c = s_g.children[--s_g.nchildren];
-}
-
-/* Exit code of a wait status; 128 + signal if it was killed. */
-static int
-s_status(int ws)
-{
-    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-}
-
-/* Waits up to timeout seconds for pid, looking every sleep_ns. Returns
- * its exit code (s_status), or -1 if it is still running. */
-static int
-s_wait(pid_t pid, double timeout, long sleep_ns)
-{
-    double end = s_now() + timeout;
-    for (;;) {
-        int ws;
-        pid_t r = wait4(pid, &ws, WNOHANG, &s_g.rusage);
-        if (r == pid) {
-            s_forget(pid);
-            return s_status(ws);
-        }
-        if (r < 0 && errno != EINTR)
-            s_fail("wait4 %d: %s", (int)pid, strerror(errno));
-        if (s_now() >= end || node_daemon_stopping())
-            return -1;
-        s_sleep_ns(sleep_ns);
-    }
-}
-
-/* Fails the bench if a daemon has exited (crashed, refused to start):
- * waiting for it to replicate would only time out. Looks at most every
- * 50 ms. */
-static void
-s_check_daemons(void)
-{
-    static double next;
-    double now = s_now();
-    if (now < next)
-        return;
-    next = now + 0.05;
-    for (size_t i = 0; i < s_g.nchildren; i++) {
-        s_child_t *c = &s_g.children[i];
-        int ws;
-        if (c->daemon && waitpid(c->pid, &ws, WNOHANG) == c->pid) {
-            char what[64];
-            snprintf(what, sizeof what, "%s", c->what);
-            s_tail(c->log);
-            s_forget(c->pid);
-            s_fail("the %s exited with %d", what, s_status(ws));
-        }
-    }
-    s_check_interrupted();
-}
-
-/* SIGTERM, then SIGKILL after S_STOP_TIMEOUT. Returns the exit code. */
-static int
-s_stop(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    int rc = -1;
-    double end = s_now() + S_STOP_TIMEOUT;
-    while (rc < 0 && s_now() < end) {
-        int ws;
-        pid_t r = waitpid(pid, &ws, WNOHANG);
-        if (r == pid)
-            rc = s_status(ws);
-        else if (r < 0 && errno != EINTR)
-            break;
-        else
-            s_sleep_ns(5000000);
-    }
-    if (rc < 0) {
-        int ws;
-        kill(pid, SIGKILL);
-        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-        }
-        rc = 128 + SIGKILL;
-    }
-    s_forget(pid);
-    return rc;
-}
-
-/* Every child still running: SIGTERM to all, then wait for all. */
-static void
-s_stop_all(void)
-{
-    for (size_t i = 0; i < s_g.nchildren; i++)
-        kill(s_g.children[i].pid, SIGTERM);
-    while (s_g.nchildren)
-        (void)s_stop(s_g.children[s_g.nchildren - 1].pid);
-}
-
-/* Runs vocfed to the end; fails the bench unless it exits 0. */
-static void
-s_run(const char *const *argv, const char *log, const char *what)
-{
-    pid_t pid = s_spawn(argv, log, what, false);
-    int rc = s_wait(pid, 120, 200000);
-    if (rc != 0) {
-        if (rc < 0)
-            (void)s_stop(pid);
-        s_tail(log);
-        s_fail("%s: vocfed %s %s", what, argv[3],
-               rc < 0 ? "did not finish" : "failed");
-    }
-}
-
-/* ---- /proc --------------------------------------------------------------- */
-
-/* utime + stime of pid, in seconds. */
-static double
-s_proc_cpu(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        s_fail("cannot read %s: %s", path, strerror(errno));
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    /* Fields after the command name, which may hold spaces: state is the
-     * 3rd field, utime the 14th, stime the 15th (proc(5)). */
-    const char *p = strrchr(buf, ')');
-    unsigned long ut, st;
-    if (!p ||
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-               &ut, &st) != 2)
-        s_fail("cannot parse %s", path);
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* A "Name:   N kB" line of /proc/pid/status, in MiB. */
-static double
-s_proc_mem(pid_t pid, const char *name)
-{
-    char path[64], line[256];
-    size_t len = strlen(name);
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        s_fail("cannot read %s: %s", path, strerror(errno));
-    double mib = -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, name, len) == 0 && line[len] == ':') {
-            mib = strtod(line + len + 1, NULL) / 1024.0;
-            break;
-        }
-    fclose(f);
-    if (mib < 0)
-        s_fail("no %s in %s", name, path);
-    return mib;
-}
-
-/* The wchar line of /proc/pid/io: bytes the process passed to write
- * calls (pwrite included), whether or not they reached the disk yet. */
-static double
-s_proc_wchar(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
-    FILE *f = fopen(path, "r");
-    double v = -1;
-    if (!f)
-        s_fail("cannot read %s: %s", path, strerror(errno));
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "wchar:", 6) == 0) {
-            v = strtod(line + 6, NULL);
-            break;
-        }
-    fclose(f);
-    if (v < 0)
-        s_fail("no wchar in %s", path);
-    return v;
 }
 
 /* ---- synthetic student records ------------------------------------------ */
@@ -524,7 +132,7 @@ s_bodies_init(void)
         };
         proto_buf_init(&s_bodies[i]);
         if (proto_body_encode(f, sizeof f / sizeof f[0], &s_bodies[i]))
-            s_fail("cannot encode a record body");
+            bench_fail("cannot encode a record body");
     }
 }
 
@@ -548,9 +156,9 @@ s_record(uint64_t i, char key[72])
 
 /* One node of a part: its store, key and daemon. */
 typedef struct {
-    char dir[S_PATH_MAX];                 /* its store folder */
-    char data[S_PATH_MAX];                /* dir/data.mdb */
-    char log[S_PATH_MAX];                 /* its commands' and daemon's log */
+    char dir[BENCH_PATH_MAX];             /* its store folder */
+    char data[BENCH_PATH_MAX];            /* dir/data.mdb */
+    char log[BENCH_PATH_MAX];             /* its commands' and daemon's log */
     char id[PROTO_ID_MAX + 1];            /* node id */
     char pkhex[2 * PROTO_PUBKEY_LEN + 1]; /* public key, hex */
     uint8_t pk[PROTO_PUBKEY_LEN];         /* public key */
@@ -569,20 +177,21 @@ s_node_init(s_node_t *n, const char *part, const char *id, bool coordinator)
     store_t *st = NULL;
     memset(n, 0, sizeof *n);
     snprintf(n->id, sizeof n->id, "%s", id);
-    s_path(n->dir, "%s/%s", part, id);
-    s_path(n->data, "%s/data.mdb", n->dir);
-    s_path(n->log, "%s/logs/%s-%s.log", s_g.root, strrchr(part, '/') + 1, id);
+    bench_path(n->dir, "%s/%s", part, id);
+    bench_path(n->data, "%s/data.mdb", n->dir);
+    bench_path(n->log, "%s/logs/%s-%s.log", bench_g.root,
+               strrchr(part, '/') + 1, id);
     snprintf(name, sizeof name, "bench %s", id);
     const char *argv[] = {
         VOCFED_BINARY, "--dir", n->dir,
         "init",        "--id",  id,
         "--name",      name,    coordinator ? "--coordinator" : NULL,
         NULL};
-    s_run(argv, n->log, id);
+    bench_run(argv, n->log, id);
     if (store_open(n->dir, NULL, &st) ||
         store_meta_get(st, "node_pubkey", n->pkhex, sizeof n->pkhex) ||
         proto_unhex(n->pkhex, n->pk, sizeof n->pk))
-        s_fail("cannot read the key of %s", n->dir);
+        bench_fail("cannot read the key of %s", n->dir);
     store_destroy(&st);
 }
 
@@ -596,7 +205,7 @@ s_node_open(s_node_t *n, bool with_key)
     if (!rc && with_key && !(rc = node_figures_attach_store(n->st)))
         rc = node_identity_load(n->dir, n->pk, &n->sk);
     if (rc)
-        s_fail("cannot open %s: %s", n->dir, vocfed_strerror(rc));
+        bench_fail("cannot open %s: %s", n->dir, vocfed_strerror(rc));
 }
 
 static void
@@ -642,34 +251,7 @@ s_admit(const s_node_t *coord, const s_node_t *m)
 {
     const char *argv[] = {VOCFED_BINARY, "--dir", coord->dir, "members",
                           "add",         m->id,   m->pkhex,   NULL};
-    s_run(argv, coord->log, "members add");
-}
-
-static int
-s_free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof a;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        s_fail("cannot find a free port: %s", strerror(errno));
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static bool
-s_port_open(int port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
+    bench_run(argv, coord->log, "members add");
 }
 
 /* Starts `vocfed coordinator` on a free loopback port; returns when the
@@ -677,28 +259,7 @@ s_port_open(int port)
 static void
 s_coordinator_start(s_node_t *c, char endpoint[64])
 {
-    for (int attempt = 0; attempt < 5; attempt++) {
-        int port = s_free_port();
-        snprintf(endpoint, 64, "tcp://127.0.0.1:%d", port);
-        const char *argv[] = {VOCFED_BINARY, "--dir",  c->dir, "coordinator",
-                              "--listen",    endpoint, NULL};
-        c->pid = s_spawn(argv, c->log, "coordinator", false);
-        double end = s_now() + 10;
-        while (s_now() < end) {
-            s_check_interrupted();
-            if (s_port_open(port)) {
-                s_child(c->pid)->daemon = true;
-                return;
-            }
-            if (s_wait(c->pid, 0, 0) >= 0)
-                break; /* exited: the port was taken meanwhile? */
-            s_sleep_ns(2000000);
-        }
-        if (s_child(c->pid))
-            (void)s_stop(c->pid);
-    }
-    s_tail(c->log);
-    s_fail("the coordinator did not start");
+    c->pid = bench_coordinator_start(c->dir, c->log, endpoint, 64);
 }
 
 /* Starts `vocfed node` for member m. */
@@ -716,7 +277,7 @@ s_node_start(s_node_t *m, const char *endpoint, const s_node_t *coord)
                           "--coordinator-key",
                           coord->pkhex,
                           NULL};
-    m->pid = s_spawn(argv, m->log, what, true);
+    m->pid = bench_spawn(argv, m->log, what, true);
 }
 
 /* Stops a daemon; a daemon that does not stop cleanly is worth a line. */
@@ -725,11 +286,11 @@ s_daemon_stop(s_node_t *n)
 {
     if (!n->pid)
         return;
-    int rc = s_stop(n->pid);
+    int rc = bench_stop(n->pid);
     if (rc != 0) {
         fprintf(stderr, "bench_sync: the daemon of %s exited with %d\n", n->id,
                 rc);
-        s_tail(n->log);
+        bench_tail(n->log);
     }
     n->pid = 0;
 }
@@ -740,19 +301,19 @@ static double
 s_wait_visible(store_t *coord, const char *author, uint64_t size,
                double timeout)
 {
-    double t0 = s_now();
+    double t0 = bench_now();
     for (;;) {
         store_head_t h;
         int rc = store_head(coord, author, &h);
-        double t = s_now();
+        double t = bench_now();
         if (rc && rc != VOCFED_ENOTFOUND)
-            s_fail("coordinator store: %s", vocfed_strerror(rc));
+            bench_fail("coordinator store: %s", vocfed_strerror(rc));
         if (!rc && h.size >= size)
             return t - t0;
         if (t - t0 > timeout)
             return -1;
-        s_check_daemons();
-        s_sleep_ns(S_POLL_NS);
+        bench_check_daemons();
+        bench_sleep_ns(S_POLL_NS);
     }
 }
 
@@ -785,39 +346,39 @@ s_raw_lmdb(const char *dir, size_t n, size_t len, size_t per_txn, bool index)
     if (!val || mkdir(dir, 0700) != 0 || mdb_env_create(&env) ||
         mdb_env_set_mapsize(env, (size_t)1 << 36) ||
         mdb_env_set_maxdbs(env, 4) || mdb_env_open(env, dir, MDB_NOTLS, 0600))
-        s_fail("raw lmdb: cannot open %s", dir);
-    double t0 = s_now();
+        bench_fail("raw lmdb: cannot open %s", dir);
+    double t0 = bench_now();
     for (size_t i = 0; i < n; i++) {
         if (!txn && (mdb_txn_begin(env, NULL, 0, &txn) ||
                      mdb_dbi_open(txn, "entries", MDB_CREATE, &dbi) ||
                      mdb_dbi_open(txn, "index", MDB_CREATE, &idx) ||
                      mdb_cursor_open(txn, dbi, &cur)))
-            s_fail("raw lmdb: cannot begin");
+            bench_fail("raw lmdb: cannot begin");
         uint8_t k[12] = {0};
         for (int j = 11; j >= 4; j--)
             k[j] = (uint8_t)((i + 1) >> (8 * (11 - j)));
         val[0] = (uint8_t)i;
         MDB_val key = {sizeof k, k}, d = {len, val};
         if (mdb_cursor_put(cur, &key, &d, MDB_APPEND))
-            s_fail("raw lmdb: put failed");
+            bench_fail("raw lmdb: put failed");
         if (index) {
             char pid[72];
             s_key(i, pid);
             MDB_val ik = {64, pid}, iv = {8, k + 4};
             if (mdb_put(txn, idx, &ik, &iv, 0))
-                s_fail("raw lmdb: index put failed");
+                bench_fail("raw lmdb: index put failed");
         }
         if ((i + 1) % per_txn == 0 || i + 1 == n) {
             mdb_cursor_close(cur);
             if (mdb_txn_commit(txn))
-                s_fail("raw lmdb: commit failed");
+                bench_fail("raw lmdb: commit failed");
             txn = NULL;
         }
     }
-    double t1 = s_now();
+    double t1 = bench_now();
     mdb_env_close(env);
     free(val);
-    s_rmrf(dir);
+    bench_rmrf(dir);
     return (double)n / (t1 - t0);
 }
 
@@ -826,14 +387,14 @@ s_raw_blake2b(size_t n, size_t len)
 {
     uint8_t *val = calloc(1, len), out[32];
     if (!val)
-        s_fail("out of memory");
-    double t0 = s_now();
+        bench_fail("out of memory");
+    double t0 = bench_now();
     for (size_t i = 0; i < n; i++) {
         val[0] = (uint8_t)i;
         proto_hash_leaf(PROTO_HASH_BLAKE2B256, val, len, out);
         val[1] ^= out[0];
     }
-    double t1 = s_now();
+    double t1 = bench_now();
     free(val);
     return (double)n / (t1 - t0);
 }
@@ -910,27 +471,28 @@ s_raw_zmq(const uint8_t *msg, size_t len, size_t count)
         zmq_setsockopt(r, ZMQ_RCVTIMEO, &timeo, sizeof timeo) ||
         zmq_bind(r, "tcp://127.0.0.1:*") ||
         zmq_getsockopt(r, ZMQ_LAST_ENDPOINT, z.endpoint, &elen))
-        s_fail("raw zmq: cannot set up the ROUTER: %s", zmq_strerror(errno));
+        bench_fail("raw zmq: cannot set up the ROUTER: %s",
+                   zmq_strerror(errno));
     if (pthread_create(&th, NULL, s_zsend, &z))
-        s_fail("raw zmq: cannot start a thread");
+        bench_fail("raw zmq: cannot start a thread");
     zmq_msg_init(&id);
     zmq_msg_init(&m);
     if (zmq_msg_recv(&id, r, 0) < 0 || zmq_msg_recv(&m, r, 0) != 1)
-        s_fail("raw zmq: no ready from the DEALER");
-    double t0 = s_now();
+        bench_fail("raw zmq: no ready from the DEALER");
+    double t0 = bench_now();
     if (zmq_send(r, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE) < 0 ||
         zmq_send(r, "g", 1, 0) != 1)
-        s_fail("raw zmq: cannot send go");
+        bench_fail("raw zmq: cannot send go");
     for (size_t i = 0; i < count; i++)
         if (zmq_msg_recv(&id, r, 0) < 0 || zmq_msg_recv(&m, r, 0) != (int)len)
-            s_fail("raw zmq: message %zu of %zu did not come", i, count);
-    double t1 = s_now();
+            bench_fail("raw zmq: message %zu of %zu did not come", i, count);
+    double t1 = bench_now();
     if (zmq_send(r, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE) < 0 ||
         zmq_send(r, "d", 1, 0) != 1)
-        s_fail("raw zmq: cannot send done");
+        bench_fail("raw zmq: cannot send done");
     pthread_join(th, NULL);
     if (z.error)
-        s_fail("raw zmq: %s", z.error);
+        bench_fail("raw zmq: %s", z.error);
     zmq_msg_close(&id);
     zmq_msg_close(&m);
     zmq_close(r);
@@ -964,18 +526,18 @@ s_fill(s_node_t *m, uint64_t n)
     char(*keys)[72] = calloc(per, sizeof *keys);
     store_record_t *recs = calloc(per, sizeof *recs);
     if (!keys || !recs)
-        s_fail("out of memory");
+        bench_fail("out of memory");
     double spent = 0;
     for (uint64_t done = 0; done < n;) {
         size_t k = n - done < per ? (size_t)(n - done) : per;
         for (size_t i = 0; i < k; i++)
             recs[i] = s_record(done + i, keys[i]);
-        s_check_interrupted();
-        double t0 = s_now();
+        bench_check_interrupted();
+        double t0 = bench_now();
         int rc = store_append(m->st, m->id, m->sk, recs, k, 0, NULL, NULL);
-        spent += s_now() - t0;
+        spent += bench_now() - t0;
         if (rc)
-            s_fail("filling %s: %s", m->id, vocfed_strerror(rc));
+            bench_fail("filling %s: %s", m->id, vocfed_strerror(rc));
         done += k;
     }
     m->next = n;
@@ -1013,12 +575,12 @@ s_bench_sync(const s_conf_t *cf)
     size_t msg_len = 0, msg_entries = 0;
     if (!sync || !fill || !zmsgs || !lmdb1 || !lmdbb || !lmdbi || !blake ||
         !ccpu || !cwrite || !scpu)
-        s_fail("out of memory");
+        bench_fail("out of memory");
 
     for (unsigned r = 0; r < runs; r++) {
-        char part[S_PATH_MAX], endpoint[64], timeout[32];
+        char part[BENCH_PATH_MAX], endpoint[64], timeout[32];
         s_node_t coord, m;
-        s_path(part, "%s/sync-%u", s_g.root, r + 1);
+        bench_path(part, "%s/sync-%u", bench_g.root, r + 1);
         fprintf(stderr,
                 "bench_sync: sync run %u/%u: filling %" PRIu64 " entries\n",
                 r + 1, runs, n);
@@ -1036,7 +598,7 @@ s_bench_sync(const s_conf_t *cf)
         if (store_scan_entries(m.st, m.id, 1, s_count_bytes, &entry_bytes) ||
             node_batch_build(m.st, m.id, 0, NODE_BATCH_ENTRIES,
                              NODE_BATCH_BYTES, &batch, &last))
-            s_fail("cannot read back the member's log");
+            bench_fail("cannot read back the member's log");
         msg_len = batch.len;
         msg_entries = (size_t)last;
         s_node_close(&m);
@@ -1057,25 +619,26 @@ s_bench_sync(const s_conf_t *cf)
                               NULL};
         fprintf(stderr, "bench_sync: sync run %u/%u: vocfed sync\n", r + 1,
                 runs);
-        double ccpu0 = s_proc_cpu(coord.pid), cw0 = s_proc_wchar(coord.pid);
-        double t0 = s_now();
-        pid_t pid = s_spawn(argv, m.log, "vocfed sync", false);
+        double ccpu0 = bench_proc_cpu(coord.pid),
+               cw0 = bench_proc_io(coord.pid, "wchar");
+        double t0 = bench_now();
+        pid_t pid = bench_spawn(argv, m.log, "vocfed sync", false);
         int rc;
-        while ((rc = s_wait(pid, 0.05, 1000000)) < 0)
-            s_check_daemons();
-        double t1 = s_now();
+        while ((rc = bench_wait(pid, 0.05, 1000000)) < 0)
+            bench_check_daemons();
+        double t1 = bench_now();
         if (rc != 0) {
-            s_tail(coord.log);
-            s_tail(m.log);
-            s_fail("vocfed sync exited with %d", rc);
+            bench_tail(coord.log);
+            bench_tail(m.log);
+            bench_fail("vocfed sync exited with %d", rc);
         }
         sync[r] = (double)n / (t1 - t0);
-        ccpu[r] = (s_proc_cpu(coord.pid) - ccpu0) / (t1 - t0);
-        cwrite[r] = (s_proc_wchar(coord.pid) - cw0) / (double)n;
-        scpu[r] = (double)s_g.rusage.ru_utime.tv_sec +
-                  (double)s_g.rusage.ru_utime.tv_usec / 1e6 +
-                  (double)s_g.rusage.ru_stime.tv_sec +
-                  (double)s_g.rusage.ru_stime.tv_usec / 1e6;
+        ccpu[r] = (bench_proc_cpu(coord.pid) - ccpu0) / (t1 - t0);
+        cwrite[r] = (bench_proc_io(coord.pid, "wchar") - cw0) / (double)n;
+        scpu[r] = (double)bench_g.rusage.ru_utime.tv_sec +
+                  (double)bench_g.rusage.ru_utime.tv_usec / 1e6 +
+                  (double)bench_g.rusage.ru_stime.tv_sec +
+                  (double)bench_g.rusage.ru_stime.tv_usec / 1e6;
         s_daemon_stop(&coord);
 
         store_t *cst = NULL;
@@ -1083,33 +646,33 @@ s_bench_sync(const s_conf_t *cf)
         s_node_open(&m, false);
         if (store_open(coord.dir, NULL, &cst) || !s_same_head(cst, &m, &mine) ||
             mine.size != n)
-            s_fail("after sync the coordinator does not hold the member's "
-                   "head (%" PRIu64 " entries)",
-                   n);
+            bench_fail("after sync the coordinator does not hold the member's "
+                       "head (%" PRIu64 " entries)",
+                       n);
         store_destroy(&cst);
         s_node_close(&m);
-        if (!s_g.keep || r + 1 < runs)
-            s_rmrf(part);
+        if (!bench_g.keep || r + 1 < runs)
+            bench_rmrf(part);
 
         /* The raw limits, on the same machine, in the same run. */
-        char dir[S_PATH_MAX];
+        char dir[BENCH_PATH_MAX];
         size_t avg = (size_t)(entry_bytes / n);
         size_t nmsg = (size_t)((n + msg_entries - 1) / msg_entries);
         fprintf(stderr, "bench_sync: sync run %u/%u: raw limits\n", r + 1,
                 runs);
         zmsgs[r] = s_raw_zmq(batch.data, msg_len, nmsg);
         proto_buf_release(&batch);
-        s_path(dir, "%s/raw-lmdb", s_g.root);
+        bench_path(dir, "%s/raw-lmdb", bench_g.root);
         lmdb1[r] = s_raw_lmdb(dir, (size_t)n, avg, S_BIG_TXN, false);
         lmdbb[r] = s_raw_lmdb(dir, (size_t)n, avg, msg_entries, false);
         lmdbi[r] = s_raw_lmdb(dir, (size_t)n, avg, msg_entries, true);
         blake[r] = s_raw_blake2b((size_t)n, avg);
     }
 
-    double m_sync = s_median(sync, runs), m_fill = s_median(fill, runs);
-    double m_zmsg = s_median(zmsgs, runs), m_l1 = s_median(lmdb1, runs);
-    double m_lb = s_median(lmdbb, runs), m_li = s_median(lmdbi, runs);
-    double m_blake = s_median(blake, runs);
+    double m_sync = bench_median(sync, runs), m_fill = bench_median(fill, runs);
+    double m_zmsg = bench_median(zmsgs, runs), m_l1 = bench_median(lmdb1, runs);
+    double m_lb = bench_median(lmdbb, runs), m_li = bench_median(lmdbi, runs);
+    double m_blake = bench_median(blake, runs);
     double m_zent = m_zmsg * (double)msg_entries;
     printf("bench_sync: initial sync of %" PRIu64 " entries, %" PRIu64
            " bytes per entry on average, batches of %zu entries (%zu bytes); "
@@ -1141,8 +704,8 @@ s_bench_sync(const s_conf_t *cf)
            m_sync / m_blake);
     printf("    coordinator busy %.0f %% of the sync (utime+stime), wrote "
            "%.0f bytes per entry (wchar); vocfed sync used %.2f s of CPU\n",
-           100 * s_median(ccpu, runs), s_median(cwrite, runs),
-           s_median(scpu, runs));
+           100 * bench_median(ccpu, runs), bench_median(cwrite, runs),
+           bench_median(scpu, runs));
     fflush(stdout);
     free(sync);
     free(fill);
@@ -1161,15 +724,15 @@ s_bench_sync(const s_conf_t *cf)
 static void
 s_print_latency(const char *what, double *v, size_t n)
 {
-    qsort(v, n, sizeof *v, s_cmp);
+    qsort(v, n, sizeof *v, bench_cmp_double);
     double sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += v[i];
     printf("  %-34s median %7.2f ms  p90 %7.2f  p99 %7.2f  max %7.2f  "
            "mean %7.2f  (n=%zu)\n",
-           what, 1e3 * s_percentile(v, n, 50), 1e3 * s_percentile(v, n, 90),
-           1e3 * s_percentile(v, n, 99), 1e3 * v[n - 1], 1e3 * sum / (double)n,
-           n);
+           what, 1e3 * bench_percentile(v, n, 50),
+           1e3 * bench_percentile(v, n, 90), 1e3 * bench_percentile(v, n, 99),
+           1e3 * v[n - 1], 1e3 * sum / (double)n, n);
 }
 
 /* One put and its wait; returns the seconds from the append's return
@@ -1184,9 +747,9 @@ s_timed_put(s_node_t *m, store_t *cst, bool reopen, const char *what,
     if (reopen)
         s_node_open(m, true);
     int rc = s_node_put(m);
-    double t0 = s_now();
+    double t0 = bench_now();
     if (rc)
-        s_fail("put on %s: %s", m->id, vocfed_strerror(rc));
+        bench_fail("put on %s: %s", m->id, vocfed_strerror(rc));
     if (reopen)
         s_node_close(m);
     double w = s_wait_visible(cst, m->id, m->size,
@@ -1194,22 +757,23 @@ s_timed_put(s_node_t *m, store_t *cst, bool reopen, const char *what,
     if (w < 0 && !reopen) {
         (*stuck)++;
         if (s_node_poke(m))
-            s_fail("cannot open %s", m->data);
+            bench_fail("cannot open %s", m->data);
         w = s_wait_visible(cst, m->id, m->size, S_VISIBLE_TIMEOUT);
     }
     if (w < 0) {
-        s_tail(coord->log);
-        s_tail(m->log);
-        s_fail("%s: seq %" PRIu64 " did not reach the coordinator in %.0f s",
-               what, (uint64_t)m->size, S_VISIBLE_TIMEOUT);
+        bench_tail(coord->log);
+        bench_tail(m->log);
+        bench_fail("%s: seq %" PRIu64
+                   " did not reach the coordinator in %.0f s",
+                   what, (uint64_t)m->size, S_VISIBLE_TIMEOUT);
     }
-    return s_now() - t0;
+    return bench_now() - t0;
 }
 
 static void
 s_bench_latency(const s_conf_t *cf)
 {
-    char part[S_PATH_MAX], endpoint[64];
+    char part[BENCH_PATH_MAX], endpoint[64];
     s_node_t coord, m;
     store_t *cst = NULL;
     size_t k = cf->puts;
@@ -1219,16 +783,16 @@ s_bench_latency(const s_conf_t *cf)
     double *e2e = calloc(S_E2E_PUTS, sizeof(double));
     double *proc = calloc(S_E2E_PUTS, sizeof(double));
     if (!lat || !kept || !e2e || !proc)
-        s_fail("out of memory");
+        bench_fail("out of memory");
     fprintf(stderr, "bench_sync: latency: %zu puts\n", k);
-    s_path(part, "%s/latency", s_g.root);
+    bench_path(part, "%s/latency", bench_g.root);
     s_node_init(&coord, part, "coord", true);
     s_node_init(&m, part, "m1", false);
     s_admit(&coord, &m);
     s_coordinator_start(&coord, endpoint);
     s_node_start(&m, endpoint, &coord);
     if (store_open(coord.dir, NULL, &cst))
-        s_fail("cannot open the coordinator's store");
+        bench_fail("cannot open the coordinator's store");
 
     /* Untimed: the first waits for the connection. */
     for (int i = 0; i < S_WARMUP_PUTS; i++)
@@ -1236,16 +800,16 @@ s_bench_latency(const s_conf_t *cf)
     /* As `vocfed put` does it, without the process: open the store, load
      * the key, append one record under one checkpoint, close. */
     for (size_t i = 0; i < k; i++) {
-        s_sleep_ns(1000000L * s_rand(5, 20));
-        s_check_interrupted();
+        bench_sleep_ns(1000000L * s_rand(5, 20));
+        bench_check_interrupted();
         lat[i] = s_timed_put(&m, cst, true, "put", &coord, NULL);
     }
     /* A writer that keeps the store open (an importer, a service): the
      * same append, no open or close around it. */
     s_node_open(&m, true);
     for (size_t i = 0; i < S_E2E_PUTS; i++) {
-        s_sleep_ns(1000000L * s_rand(5, 20));
-        s_check_interrupted();
+        bench_sleep_ns(1000000L * s_rand(5, 20));
+        bench_check_interrupted();
         kept[i] =
             s_timed_put(&m, cst, false, "put, store kept open", &coord, &stuck);
     }
@@ -1255,8 +819,8 @@ s_bench_latency(const s_conf_t *cf)
      * load, the append, its exit; then the same wait. */
     for (size_t i = 0; i < S_E2E_PUTS; i++) {
         char key[72];
-        s_sleep_ns(1000000L * s_rand(5, 20));
-        s_check_interrupted();
+        bench_sleep_ns(1000000L * s_rand(5, 20));
+        bench_check_interrupted();
         s_key(1000000000u + i, key);
         const char *argv[] = {VOCFED_BINARY,
                               "--dir",
@@ -1273,22 +837,22 @@ s_bench_latency(const s_conf_t *cf)
                               "origin_region=340803",
                               "coop_class=",
                               NULL};
-        double t0 = s_now();
-        pid_t pid = s_spawn(argv, m.log, "vocfed put", false);
-        int rc = s_wait(pid, S_VISIBLE_TIMEOUT, 50000);
-        double t1 = s_now();
+        double t0 = bench_now();
+        pid_t pid = bench_spawn(argv, m.log, "vocfed put", false);
+        int rc = bench_wait(pid, S_VISIBLE_TIMEOUT, 50000);
+        double t1 = bench_now();
         if (rc != 0) {
             if (rc < 0)
-                (void)s_stop(pid);
-            s_tail(m.log);
-            s_fail("vocfed put exited with %d", rc);
+                (void)bench_stop(pid);
+            bench_tail(m.log);
+            bench_fail("vocfed put exited with %d", rc);
         }
         atomic_fetch_add(&m.size, 1);
         double w = s_wait_visible(cst, m.id, m.size, S_VISIBLE_TIMEOUT);
         if (w < 0) {
-            s_tail(coord.log);
-            s_tail(m.log);
-            s_fail("vocfed put %zu did not reach the coordinator", i + 1);
+            bench_tail(coord.log);
+            bench_tail(m.log);
+            bench_fail("vocfed put %zu did not reach the coordinator", i + 1);
         }
         proc[i] = t1 - t0;
         e2e[i] = t1 - t0 + w;
@@ -1296,7 +860,7 @@ s_bench_latency(const s_conf_t *cf)
     store_head_t mine;
     s_node_open(&m, false);
     if (!s_same_head(cst, &m, &mine))
-        s_fail("the coordinator's copy of %s differs from it", m.id);
+        bench_fail("the coordinator's copy of %s differs from it", m.id);
     store_destroy(&cst);
     s_node_close(&m);
     s_daemon_stop(&m);
@@ -1329,7 +893,7 @@ typedef struct {
     size_t m;          /* how many */
     size_t first;      /* its first member */
     size_t step;       /* stride between its members */
-    double t0;         /* window start (s_now) */
+    double t0;         /* window start (bench_now) */
     unsigned seconds;  /* window length */
     double late_max;   /* worst delay of an append behind its schedule */
     double busy;       /* seconds spent in appends */
@@ -1351,14 +915,14 @@ s_writer(void *arg)
             double due =
                 w->t0 + ((double)k + (double)i / (double)w->m) * period;
             s_sleep_until(due);
-            double late = s_now() - due;
+            double late = bench_now() - due;
             if (late > w->late_max)
                 w->late_max = late;
-            double t = s_now();
+            double t = bench_now();
             if ((w->rc = s_node_put(&w->nodes[i])) ||
                 (w->rc = s_node_poke(&w->nodes[i])))
                 return NULL;
-            w->busy += s_now() - t;
+            w->busy += bench_now() - t;
             w->appended++;
         }
     return NULL;
@@ -1396,7 +960,7 @@ s_lag(store_t *cst, s_node_t *nodes, size_t m, uint64_t *max, size_t *behind,
 static void
 s_bench_members(const s_conf_t *cf)
 {
-    char part[S_PATH_MAX], endpoint[64];
+    char part[BENCH_PATH_MAX], endpoint[64];
     size_t m = cf->members;
     s_node_t coord;
     s_node_t *nodes = calloc(m, sizeof *nodes);
@@ -1407,63 +971,63 @@ s_bench_members(const s_conf_t *cf)
     uint64_t mx, held0, held1;
     size_t behind;
     if (!nodes || !w || !lags)
-        s_fail("out of memory");
-    char mpart[S_PATH_MAX];
+        bench_fail("out of memory");
+    char mpart[BENCH_PATH_MAX];
     /* The members' stores stand for other machines: by default on tmpfs,
      * so that their commits do not queue on the coordinator's disk. */
-    int n = snprintf(s_g.mroot, sizeof s_g.mroot,
+    int n = snprintf(bench_g.mroot, sizeof bench_g.mroot,
                      "%s/vocfed-bench-sync-members-XXXXXX", cf->mtmp);
-    if (n < 0 || (size_t)n >= sizeof s_g.mroot || !mkdtemp(s_g.mroot)) {
-        s_g.mroot[0] = '\0';
-        s_fail("cannot make a folder in %s", cf->mtmp);
+    if (n < 0 || (size_t)n >= sizeof bench_g.mroot || !mkdtemp(bench_g.mroot)) {
+        bench_g.mroot[0] = '\0';
+        bench_fail("cannot make a folder in %s", cf->mtmp);
     }
     fprintf(stderr, "bench_sync: members: making %zu member stores in %s\n", m,
-            s_g.mroot);
-    s_path(part, "%s/members", s_g.root);
-    s_path(mpart, "%s/members", s_g.mroot);
+            bench_g.mroot);
+    bench_path(part, "%s/members", bench_g.root);
+    bench_path(mpart, "%s/members", bench_g.mroot);
     s_node_init(&coord, part, "coord", true);
     for (size_t i = 0; i < m; i++) {
         char id[16];
         snprintf(id, sizeof id, "m%04zu", i + 1);
         s_node_init(&nodes[i], mpart, id, false);
         s_admit(&coord, &nodes[i]);
-        s_check_interrupted();
+        bench_check_interrupted();
     }
     s_coordinator_start(&coord, endpoint);
     if (store_open(coord.dir, NULL, &cst))
-        s_fail("cannot open the coordinator's store");
+        bench_fail("cannot open the coordinator's store");
 
     /* Startup: every node dials, is admitted, says hello, pulls the
      * roster; its first record reaching the coordinator ends it. */
     fprintf(stderr, "bench_sync: members: starting %zu nodes\n", m);
-    double t_start = s_now();
+    double t_start = bench_now();
     for (size_t i = 0; i < m; i++)
         s_node_start(&nodes[i], endpoint, &coord);
     for (size_t i = 0; i < m; i++) {
         int rc;
         s_node_open(&nodes[i], true);
         if ((rc = s_node_put(&nodes[i])) || (rc = s_node_poke(&nodes[i])))
-            s_fail("put on %s: %s", nodes[i].id, vocfed_strerror(rc));
+            bench_fail("put on %s: %s", nodes[i].id, vocfed_strerror(rc));
     }
     for (size_t i = 0; i < m; i++)
         if (s_wait_visible(cst, nodes[i].id, 1, S_VISIBLE_TIMEOUT + (double)m) <
             0) {
-            s_tail(coord.log);
-            s_tail(nodes[i].log);
-            s_fail("%s's first record did not reach the coordinator",
-                   nodes[i].id);
+            bench_tail(coord.log);
+            bench_tail(nodes[i].log);
+            bench_fail("%s's first record did not reach the coordinator",
+                       nodes[i].id);
         }
-    double startup = s_now() - t_start;
+    double startup = bench_now() - t_start;
 
     fprintf(stderr, "bench_sync: members: %u s window\n", cf->seconds);
     double nodes_cpu0 = 0, lag_sum = 0;
     uint64_t lag_max = 0;
     unsigned samples = 0;
     for (size_t i = 0; i < m; i++)
-        nodes_cpu0 += s_proc_cpu(nodes[i].pid);
+        nodes_cpu0 += bench_proc_cpu(nodes[i].pid);
     (void)s_lag(cst, nodes, m, &mx, &behind, &held0);
-    double t0 = s_now() + 0.05;
-    double cpu0 = s_proc_cpu(coord.pid), self0 = s_proc_cpu(getpid());
+    double t0 = bench_now() + 0.05;
+    double cpu0 = bench_proc_cpu(coord.pid), self0 = bench_proc_cpu(getpid());
     for (size_t j = 0; j < nw; j++) {
         w[j] = (s_writer_t){.nodes = nodes,
                             .m = m,
@@ -1472,7 +1036,7 @@ s_bench_members(const s_conf_t *cf)
                             .t0 = t0,
                             .seconds = cf->seconds};
         if (pthread_create(&w[j].th, NULL, s_writer, &w[j]))
-            s_fail("cannot start a thread");
+            bench_fail("cannot start a thread");
     }
     /* Once a second: how far behind the coordinator is. */
     for (unsigned s = 1; s <= cf->seconds && !node_daemon_stopping(); s++) {
@@ -1495,39 +1059,39 @@ s_bench_members(const s_conf_t *cf)
         if (w[j].rc && !rc)
             rc = w[j].rc;
     }
-    double t1 = s_now();
-    double cpu1 = s_proc_cpu(coord.pid), self1 = s_proc_cpu(getpid());
-    double hwm = s_proc_mem(coord.pid, "VmHWM");
-    double rss = s_proc_mem(coord.pid, "VmRSS");
-    double anon = s_proc_mem(coord.pid, "RssAnon");
+    double t1 = bench_now();
+    double cpu1 = bench_proc_cpu(coord.pid), self1 = bench_proc_cpu(getpid());
+    double hwm = bench_proc_mem(coord.pid, "VmHWM");
+    double rss = bench_proc_mem(coord.pid, "VmRSS");
+    double anon = bench_proc_mem(coord.pid, "RssAnon");
     double nodes_cpu1 = 0;
     for (size_t i = 0; i < m; i++)
-        nodes_cpu1 += s_proc_cpu(nodes[i].pid);
-    s_check_interrupted();
+        nodes_cpu1 += bench_proc_cpu(nodes[i].pid);
+    bench_check_interrupted();
     if (rc)
-        s_fail("an append failed: %s", vocfed_strerror(rc));
+        bench_fail("an append failed: %s", vocfed_strerror(rc));
     uint64_t end_max;
     size_t end_behind;
     uint64_t end_lag = s_lag(cst, nodes, m, &end_max, &end_behind, &held1);
 
     /* Then every log must arrive whole. */
-    double drain = -1, td = s_now();
+    double drain = -1, td = bench_now();
     double drain_max = 60 + (double)m + 4 * (double)cf->seconds;
-    while (s_now() - td < drain_max) {
+    while (bench_now() - td < drain_max) {
         if (s_lag(cst, nodes, m, &mx, &behind, NULL) == 0) {
-            drain = s_now() - td;
+            drain = bench_now() - td;
             break;
         }
-        s_check_daemons();
-        s_sleep_ns(1000000);
+        bench_check_daemons();
+        bench_sleep_ns(1000000);
     }
-    double coord_cpu_after = s_proc_cpu(coord.pid);
+    double coord_cpu_after = bench_proc_cpu(coord.pid);
     size_t differ = 0;
     for (size_t i = 0; drain >= 0 && i < m; i++) {
         store_head_t mine;
         if (!s_same_head(cst, &nodes[i], &mine)) {
             if (!differ)
-                s_tail(nodes[i].log);
+                bench_tail(nodes[i].log);
             differ++;
             fprintf(stderr, "bench_sync: %s: the coordinator's copy differs\n",
                     nodes[i].id);
@@ -1578,9 +1142,10 @@ s_bench_members(const s_conf_t *cf)
            end_lag, end_behind, end_max);
     fflush(stdout);
     if (drain < 0)
-        s_fail("the coordinator did not catch up within %.0f s", drain_max);
+        bench_fail("the coordinator did not catch up within %.0f s", drain_max);
     if (differ)
-        s_fail("%zu of %zu members' logs differ at the coordinator", differ, m);
+        bench_fail("%zu of %zu members' logs differ at the coordinator", differ,
+                   m);
     printf("  caught up %.3f s after the window (coordinator CPU meanwhile "
            "%.2f s); every member's log at the coordinator equals its own "
            "(size and root)\n",
@@ -1705,7 +1270,7 @@ main(int argc, char **argv)
             cf.mtmp = optarg;
             break;
         case 'k':
-            s_g.keep = true;
+            bench_g.keep = true;
             break;
         case 'h':
             s_usage(stdout);
@@ -1728,18 +1293,18 @@ main(int argc, char **argv)
     /* SIGINT and SIGTERM stop the runs (node_daemon_stopping); SIGPIPE is
      * ignored. */
     node_daemon_signals();
+    bench_proc_init("bench_sync"); /* children and folders go at exit */
 
-    char root[S_PATH_MAX], logs[S_PATH_MAX];
+    char root[BENCH_PATH_MAX], logs[BENCH_PATH_MAX];
     int n = snprintf(root, sizeof root, "%s/vocfed-bench-sync-XXXXXX", cf.tmp);
     if (n < 0 || (size_t)n >= sizeof root || !mkdtemp(root)) {
         fprintf(stderr, "bench_sync: cannot make a folder in %s\n", cf.tmp);
         return 3;
     }
-    snprintf(s_g.root, sizeof s_g.root, "%s", root);
-    atexit(s_cleanup);
-    s_path(logs, "%s/logs", s_g.root);
+    snprintf(bench_g.root, sizeof bench_g.root, "%s", root);
+    bench_path(logs, "%s/logs", bench_g.root);
     if (mkdir(logs, 0700) != 0)
-        s_fail("cannot make %s", logs);
+        bench_fail("cannot make %s", logs);
     s_bodies_init();
 
     if (!cf.skip_sync)

@@ -279,6 +279,7 @@ typedef struct {
     json_t *rules;     /* the coordinator's subsidy rules (s_rule_rec) */
     json_t *schools;   /* its registered schools: code -> name */
     json_t *pending;   /* payment lines not payable yet (s_line) */
+    json_t *applied;   /* the point the counters are of (SPEC 12.3) */
 } s_model_t;
 
 /* The short key of counter k (in the counters' tree). */
@@ -680,6 +681,7 @@ s_model_release(s_model_t *m)
     json_decref(m->rules);
     json_decref(m->schools);
     json_decref(m->pending);
+    json_decref(m->applied);
 }
 
 /* The report object of a model made (s_figures, s_fill_years) and the
@@ -692,10 +694,11 @@ s_report(s_model_t *m, json_t *figs, json_t *members)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_pack("{s:s, s:s, s:i, s:o, s:o, s:O, s:O, s:O, s:{s:I}}",
+    return json_pack("{s:s, s:s, s:i, s:O, s:o, s:o, s:O, s:O, s:O, s:{s:I}}",
                      "group", m->coord ? m->coord : "", "as_of", when, "year",
-                     m->now, "members", members, "figures", figs, "subsidies",
-                     m->subs, "pending", m->pending, "subsidy_total", m->totals,
+                     m->now, "applied", m->applied, "members", members,
+                     "figures", figs, "subsidies", m->subs, "pending",
+                     m->pending, "subsidy_total", m->totals,
                      "multi_member_people", "people",
                      (json_int_t)s_c(m->c, "multi", 0, "g", ""));
 }
@@ -711,10 +714,15 @@ node_figures_json(store_t *st, const char *coord, int year, json_t **out)
                    .subs = json_array(),
                    .totals = json_object(),
                    .rules = json_object(),
-                   .pending = json_array()};
+                   .pending = json_array(),
+                   .applied = node_fig_applied_new(store_catches_up(st))};
     json_t *figs = json_object(), *rep = NULL;
     json_t *members = NULL;
-    int rc = store_scan_counters(st, NULL, "f|", 2, s_read_counter, m.c);
+    /* The counters and the point they are of, in one snapshot. */
+    int rc = m.applied ? store_scan_as_of(st, "f|", 2, s_read_counter, m.c,
+                                          node_fig_applied_add, m.applied)
+                       : VOCFED_ENOMEM;
+    node_fig_applied_end(m.applied);
     if (!rc && !(rc = node_fig_rules(st, coord, m.rules)) &&
         !(rc = node_fig_schools(st, coord, &m.schools)) &&
         !(rc = s_figures(&m, figs))) {

@@ -218,6 +218,51 @@ node_fig_members(store_t *st, const char *coord, json_t **out)
     return VOCFED_OK;
 }
 
+/* ---- the point the figures are of --------------------------------------- */
+
+/* ms since 1970 as "2026-03-01T08:00:00Z", "" for 0. */
+static void
+s_utc(uint64_t ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    out[0] = '\0';
+    if (ms && gmtime_r(&t, &tm))
+        strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+json_t *
+node_fig_applied_new(bool caught_up)
+{
+    return json_pack("{s:b, s:b, s:I, s:{}}", "caught_up", caught_up,
+                     "complete", true, "unapplied", (json_int_t)0, "logs");
+}
+
+int
+node_fig_applied_add(void *ctx, const store_as_of_t *a)
+{
+    json_t *applied = ctx;
+    char when[32];
+    s_utc(a->applied_ms, when, sizeof when);
+    json_t *one =
+        json_pack("{s:I, s:I, s:s}", "applied", (json_int_t)a->applied, "size",
+                  (json_int_t)a->size, "applied_time", when);
+    if (!one ||
+        json_object_set_new(json_object_get(applied, "logs"), a->id, one))
+        return VOCFED_ENOMEM;
+    json_t *n = json_object_get(applied, "unapplied");
+    json_int_t lag = (json_int_t)(a->size - a->applied);
+    return json_integer_set(n, json_integer_value(n) + lag) ? VOCFED_ENOMEM
+                                                            : VOCFED_OK;
+}
+
+void
+node_fig_applied_end(json_t *applied)
+{
+    json_int_t n = json_integer_value(json_object_get(applied, "unapplied"));
+    json_object_set_new(applied, "complete", json_boolean(n == 0));
+}
+
 /* ---- conflicts and exclusions ------------------------------------------- */
 
 /* One claim as {member, payee}. */

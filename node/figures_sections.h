@@ -57,6 +57,19 @@ int node_fig_conflict_json(void *ctx, node_counter_t counter, int year,
 int node_fig_excluded_json(void *ctx, const char *member, const char *why,
                            int64_t records) VOCFED_WUR;
 
+/* The point the figures are of (SPEC 12.3 `applied`): made empty by
+ * node_fig_applied_new, filled per author by node_fig_applied_add (a
+ * store_as_of_fn; ctx the object), closed by node_fig_applied_end.
+ * {caught_up, complete, unapplied, logs: author -> {applied, size,
+ * applied_time}}: caught_up whether the report applied what the log
+ * held before it read, unapplied the entries held and not yet in the
+ * figures (complete when 0), applied_time the time of the author's
+ * latest checkpoint at or below applied ("" none). NULL when out of
+ * memory. */
+json_t *node_fig_applied_new(bool caught_up);
+int node_fig_applied_add(void *ctx, const store_as_of_t *a) VOCFED_WUR;
+void node_fig_applied_end(json_t *applied);
+
 /* Adds the sections to report (an object with "members"): "conflicts"
  * and "excluded" (arrays, from the engine), and to each member its
  * "roster" state (active, suspended, revoked, from the coordinator's

@@ -270,6 +270,34 @@ typedef int (*store_counter_fn)(void *ctx, const void *key, size_t len,
 int store_scan_counters(store_t *self, store_txn_t *txn, const void *prefix,
                         size_t plen, store_counter_fn fn, void *ctx) VOCFED_WUR;
 
+/* How far the derived data is for one author (storage/as_of.c). */
+typedef struct {
+    const char *id;      /* the author (valid during the call) */
+    uint64_t size;       /* entries its log holds */
+    uint64_t applied;    /* its last seq in the derived data (0: none) */
+    uint64_t applied_ms; /* the time of its latest checkpoint at or below
+                            applied (0: none) */
+} store_as_of_t;
+
+/* Called per author by store_scan_as_of; non-zero stops the scan. */
+typedef int (*store_as_of_fn)(void *ctx, const store_as_of_t *a);
+
+/* In one read snapshot of the derived environment (and one of the log
+ * begun after it): calls count, unless NULL, for each counter whose key
+ * starts with prefix (as store_scan_counters), then as_of for every
+ * author in registration order with the point that snapshot is of. So
+ * the counters read and the point they are of agree. A store opened
+ * async_apply reads the derived data as it is; any other first applies
+ * what the log holds (store_catches_up). Returns 0, a callback's
+ * non-zero value, or a status. */
+int store_scan_as_of(store_t *self, const void *prefix, size_t plen,
+                     store_counter_fn count, void *cctx, store_as_of_fn as_of,
+                     void *actx) VOCFED_WUR;
+
+/* Whether reads of derived data first apply what the log holds (a store
+ * not opened async_apply). */
+bool store_catches_up(const store_t *self);
+
 /* The current record (author, kind, key) inside the hook's transaction:
  * its body is appended to out (empty for a record without fields).
  * VOCFED_ENOTFOUND if there is none. */

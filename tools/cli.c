@@ -548,6 +548,7 @@ cli_node(cli_t *cli, node_t **out)
         flags |= NODE_OPEN_SETTINGS;
     if (!(needs & (CLI_NEEDS_KEY | CLI_NEEDS_CREATE)))
         flags |= NODE_OPEN_READONLY;
+    flags |= cli->open_flags;
     int rc = node_open_info(cli->dir, flags, &info, &cli->node);
     if (rc)
         return s_open_failed(cli, rc, &info, (needs & CLI_NEEDS_CREATE) != 0);

@@ -116,6 +116,8 @@ struct cli {
     const char *dir;      /* store folder: --dir, $VOCFED_DIR, or default */
     const cli_cmd_t *cmd; /* the command running, for its messages */
     node_t *node;         /* the node cli_node opened, or NULL; owned */
+    unsigned open_flags;  /* NODE_OPEN_* cli_node adds (a command's
+                             option: report --no-catch-up) */
 };
 
 /* How cli_parse treats one option. */

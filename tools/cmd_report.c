@@ -19,6 +19,7 @@ typedef struct {
     cmd_report_format_t fmt; /* --format */
     const char *out;         /* --out, or NULL */
     bool pretty;             /* --pretty */
+    bool no_catch_up;        /* --no-catch-up */
 } s_opts_t;
 
 /* Writes the report to path through a temporary file in the same folder,
@@ -75,6 +76,24 @@ s_write_file(const json_t *report, const s_opts_t *o, const char *path)
     return CLI_EXIT_OK;
 }
 
+/* Says on stderr when the figures leave out entries the logs hold
+ * (SPEC 12.3 `applied`): the report says it too, in every format. */
+static void
+s_note_unapplied(const json_t *report)
+{
+    json_t *a = json_object_get(report, "applied");
+    json_int_t n = json_integer_value(json_object_get(a, "unapplied"));
+    if (n <= 0)
+        return;
+    fprintf(stderr,
+            "vocfed: note: %" JSON_INTEGER_FORMAT " entries the logs hold "
+            "are not in these figures yet (%s)\n",
+            n,
+            json_is_true(json_object_get(a, "caught_up"))
+                ? "they arrived while the report was made"
+                : "--no-catch-up: the applier has not reached them");
+}
+
 /* --year Y */
 static int
 s_opt_year(cli_t *cli, const cli_opt_t *opt, const char *value)
@@ -120,6 +139,7 @@ s_parse(cli_t *cli, int argc, char **argv, s_opts_t *o)
         CLI_FN("format", &o->fmt, s_opt_format),
         CLI_FN("out", &o->out, s_opt_out),
         CLI_FLAG("pretty", &o->pretty),
+        CLI_FLAG("no-catch-up", &o->no_catch_up),
         CLI_END,
     };
     int rc = cli_parse(cli, opts, argc, argv, NULL);
@@ -144,6 +164,8 @@ s_run(cli_t *cli, int argc, char **argv)
     node_t *node;
     json_t *report = NULL;
     int frc;
+    if (o.no_catch_up) /* reads take the derived data as it is */
+        cli->open_flags |= NODE_OPEN_ASYNC_APPLY;
     if ((rc = cli_node(cli, &node)))
         return rc;
     const char *coord = node_coordinator_id(node);
@@ -160,6 +182,7 @@ s_run(cli_t *cli, int argc, char **argv)
     }
     /* The figures are in memory: let other commands at the store. */
     cli_node_close(cli);
+    s_note_unapplied(report);
 
     const char *path = o.out;
     if (!path && o.fmt == CMD_REPORT_HTML)
@@ -185,7 +208,7 @@ const cli_cmd_t cmd_report = {
     .summary = "the group's figures against the policy's targets",
     .usage =
         "Usage: vocfed report [--year Y] [--format table|json|csv|html|xlsx]\n"
-        "                     [--out FILE] [--pretty]\n"
+        "                     [--out FILE] [--pretty] [--no-catch-up]\n"
         "\n"
         "The figures (docs/FIGURES.md) from the records this node holds: on "
         "the\n"
@@ -204,6 +227,19 @@ const cli_cmd_t cmd_report = {
         "at more than one member (a count only). Figures come per member,\n"
         "per original affiliation and per county (region code) in csv, html\n"
         "and xlsx.\n"
+        "\n"
+        "Every format says what the figures are as of: for each log, the "
+        "last\n"
+        "seq applied to them against the entries the log holds, and the "
+        "time of\n"
+        "the latest checkpoint applied. The report first applies what the "
+        "logs\n"
+        "hold beyond the figures (a daemon applies behind its log), so "
+        "that\n"
+        "nothing held is left out; with --no-catch-up it reads them as they "
+        "are,\n"
+        "at once, and says how many entries are not in them yet (also on\n"
+        "stderr).\n"
         "\n"
         "Options:\n"
         "  --year Y      the report year (per-year figures of that year "
@@ -233,8 +269,11 @@ const cli_cmd_t cmd_report = {
         "                '-'); html and xlsx go to report.html and "
         "report.xlsx\n"
         "                in the current folder\n"
-        "  --pretty      indent the JSON (--format json only)\n" CLI_HELP_COMMON
-        "\n"
+        "  --pretty      indent the JSON (--format json only)\n"
+        "  --no-catch-up do not apply what the logs hold beyond the "
+        "figures\n"
+        "                first: report them as the applier has left "
+        "them\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 ok, 1 the figures could not be computed from the "
         "records,\n"
         "2 usage error, 3 no store, or the report could not be written.\n",

@@ -199,6 +199,35 @@ s_csv_members(const json_t *report, FILE *out)
     return rc;
 }
 
+/* How far into each log the figures are: breakdown "applied", bucket the
+ * author, value the last seq applied, numerator the entries its log
+ * holds, status the time of the latest checkpoint applied; then
+ * breakdown "unapplied": value the entries held and not in the figures,
+ * status complete, or why not. */
+static int
+s_csv_applied(const json_t *report, FILE *out)
+{
+    json_t *a = json_object_get(report, "applied"), *l;
+    const char *id;
+    int rc;
+    if (!a)
+        return 0;
+    json_object_foreach(json_object_get(a, "logs"), id, l)
+    {
+        const char *texts[6] = {"", "", "", "", "applied", id};
+        if ((rc = s_csv_extra(out, texts, json_object_get(l, "applied"),
+                              json_object_get(l, "size"),
+                              report_str(l, "applied_time"))))
+            return rc;
+    }
+    const char *texts[6] = {"", "", "", "", "unapplied", ""};
+    const char *why = report_applied_complete(report) ? "complete"
+                      : json_is_true(json_object_get(a, "caught_up"))
+                          ? "arrived while the report was made"
+                          : "made without catching up";
+    return s_csv_extra(out, texts, json_object_get(a, "unapplied"), NULL, why);
+}
+
 int
 report_csv_write(const json_t *report, FILE *out)
 {
@@ -214,5 +243,7 @@ report_csv_write(const json_t *report, FILE *out)
         rc = s_csv_conflicts(report, out);
     if (!rc)
         rc = s_csv_members(report, out);
+    if (!rc)
+        rc = s_csv_applied(report, out);
     return rc;
 }

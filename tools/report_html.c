@@ -697,6 +697,40 @@ s_html_asof(FILE *out, const json_t *report)
         fputs(b.n ? "</p>\n" : " 无 none</p>\n", out);
 }
 
+/* How far into each log the figures are, when the report says. */
+static void
+s_html_applied(FILE *out, const json_t *report)
+{
+    json_t *logs = json_object_get(json_object_get(report, "applied"), "logs");
+    const char *id;
+    json_t *l;
+    char line[512];
+    if (!json_object_get(report, "applied"))
+        return;
+    fputs("<h3>计入进度 <span class=\"en\">" REPORT_APPLIED_EN "</span></h3>\n"
+          "<table><thead><tr><th>日志 Log</th><th>已计入 Applied</th>"
+          "<th>条目 Entries</th><th>未计入 Not yet</th><th>检查点时间 "
+          "Checkpoint time</th></tr></thead><tbody>\n",
+          out);
+    json_object_foreach(logs, id, l)
+    {
+        report_log_text_t t;
+        report_log_text(l, &t);
+        fprintf(out, "<tr%s><td>", t.behind ? " class=\"behind\"" : "");
+        s_html(out, id);
+        fputs("</td>", out);
+        const char *cells[] = {t.applied, t.size, t.left, t.time};
+        s_html_tds(out, cells, 3, 0); /* numbers */
+        s_html_tds(out, cells + 3, 1, 1);
+        fputs("</tr>\n", out);
+    }
+    report_applied_text(report, line, sizeof line);
+    fprintf(out, "</tbody></table>\n<p class=\"%s\">",
+            report_applied_complete(report) ? "" : "behind");
+    s_html(out, line);
+    fputs("</p>\n", out);
+}
+
 static int
 s_html_person(void *ctx, const char *label, const json_t *n)
 {
@@ -781,6 +815,7 @@ report_html_write(const json_t *report, FILE *out)
     if ((rc = s_html_conflicts(out, report)))
         return rc;
     s_html_asof(out, report);
+    s_html_applied(out, report);
     s_html_excluded(out, report);
     if ((rc = s_html_people(out, report)))
         return rc;

@@ -303,6 +303,34 @@ void report_excluded_text(const json_t *x, char *out, size_t cap);
  * " 隔离 quarantined" when it is. */
 void report_roster_text(const json_t *member, char *out, size_t cap);
 
+/* ---- the point the figures are of (report_sections.c; SPEC 12.3) ------ */
+
+/* The heading of the "applied" section. */
+#define REPORT_APPLIED_ZH "计入进度：各日志已计入指标的位置"
+#define REPORT_APPLIED_EN "Applied: how far into each log the figures are"
+
+/* One log of the report's "applied" as text. */
+typedef struct {
+    char applied[48]; /* the last seq in the figures, with separators */
+    char size[48];    /* the entries the log holds */
+    char left[48];    /* how many of them are not in the figures yet */
+    const char *time; /* the latest checkpoint applied ("-" none) */
+    bool behind;      /* some of the log is not in the figures */
+} report_log_text_t;
+
+/* Fills t from one member of the report's "applied"."logs". */
+void report_log_text(const json_t *log, report_log_text_t *t);
+
+/* Whether every entry the logs hold is in the figures: "applied" says
+ * so, or the report has no "applied" (made before it existed). */
+bool report_applied_complete(const json_t *report);
+
+/* One sentence on what the figures leave out, Chinese first: "全部条目
+ * 已计入 every entry held is in the figures", or the entries held that
+ * are not, and why (the report was made with --no-catch-up, or they
+ * arrived while it was made). */
+void report_applied_text(const json_t *report, char *out, size_t cap);
+
 /* The status of the writes to out: 0, or -errno (-EIO when errno says
  * nothing). */
 int report_out_status(FILE *out) VOCFED_WUR;

@@ -1,6 +1,7 @@
 /* vocfed: the text of the report's sections beside the figures (see
- * report_model.h; SPEC 12.3): contested claims, excluded members and
- * roster states, shared by every format. */
+ * report_model.h; SPEC 12.3): contested claims, excluded members,
+ * roster states and the point the figures are of, shared by every
+ * format. */
 #include "tools/report_model.h"
 
 #include <stdio.h>
@@ -108,4 +109,56 @@ report_roster_text(const json_t *member, char *out, size_t cap)
         w = snprintf(out, cap, "%s", state);
     if (q && w > 0 && (size_t)w < cap)
         snprintf(out + w, cap - (size_t)w, " 隔离 quarantined");
+}
+
+void
+report_log_text(const json_t *log, report_log_text_t *t)
+{
+    json_t *applied = json_object_get(log, "applied");
+    json_t *size = json_object_get(log, "size");
+    report_fmt_value("", applied, false, t->applied, sizeof t->applied);
+    report_fmt_value("", size, false, t->size, sizeof t->size);
+    t->behind = false;
+    if (json_is_integer(applied) && json_is_integer(size)) {
+        json_int_t left =
+            json_integer_value(size) - json_integer_value(applied);
+        t->behind = left > 0;
+        report_fmt_int((double)(left > 0 ? left : 0), t->left, sizeof t->left);
+    } else {
+        snprintf(t->left, sizeof t->left, "-");
+    }
+    t->time = report_str(log, "applied_time");
+    if (!t->time[0])
+        t->time = "-";
+}
+
+bool
+report_applied_complete(const json_t *report)
+{
+    json_t *a = json_object_get(report, "applied");
+    return !a || json_integer_value(json_object_get(a, "unapplied")) <= 0;
+}
+
+void
+report_applied_text(const json_t *report, char *out, size_t cap)
+{
+    json_t *a = json_object_get(report, "applied");
+    char n[48];
+    if (report_applied_complete(report)) {
+        snprintf(out, cap, "全部条目已计入 every entry held is in the figures");
+        return;
+    }
+    report_fmt_value("", json_object_get(a, "unapplied"), false, n, sizeof n);
+    if (json_is_true(json_object_get(a, "caught_up")))
+        snprintf(out, cap,
+                 "尚有 %s 条未计入（报告生成期间到达） %s entries held are "
+                 "not in the figures yet (they arrived while the report "
+                 "was made)",
+                 n, n);
+    else
+        snprintf(out, cap,
+                 "尚有 %s 条未计入（报告未先计入日志） %s entries held are "
+                 "not in the figures yet (the report was made without "
+                 "catching up)",
+                 n, n);
 }

@@ -372,6 +372,40 @@ s_table_asof(const json_t *report, FILE *out)
     return 0;
 }
 
+/* How far into each log the figures are, when the report says: a
+ * sentence on what they leave out, then a row per log. */
+static int
+s_table_applied(const json_t *report, FILE *out)
+{
+    json_t *logs = json_object_get(json_object_get(report, "applied"), "logs");
+    const char *id;
+    json_t *l;
+    s_table_t t;
+    char line[512];
+    if (!json_object_get(report, "applied"))
+        return 0;
+    report_applied_text(report, line, sizeof line);
+    fprintf(out, REPORT_APPLIED_ZH " " REPORT_APPLIED_EN "\n%s\n", line);
+    if (json_object_size(logs) == 0) {
+        fputs("\n", out);
+        return 0;
+    }
+    s_table_init(&t, "lrrrll");
+    s_table_add(&t, (const char *const[]){"日志 Log", "已计入 Applied",
+                                          "条目 Entries", "未计入 Not yet",
+                                          "检查点时间 Checkpoint time",
+                                          "状态 State"});
+    json_object_foreach(logs, id, l)
+    {
+        report_log_text_t lt;
+        report_log_text(l, &lt);
+        s_table_add(&t, (const char *const[]){
+                            id, lt.applied, lt.size, lt.left, lt.time,
+                            lt.behind ? "未全部计入 behind" : "全部 all"});
+    }
+    return s_table_end(&t, 0, out);
+}
+
 /* Adds a row of people found at several members (report_people
  * callback). */
 static int
@@ -431,6 +465,8 @@ report_table_write(const json_t *report, FILE *out)
         rc = s_table_excluded(report, out);
     if (!rc)
         rc = s_table_asof(report, out);
+    if (!rc)
+        rc = s_table_applied(report, out);
     if (!rc)
         rc = s_table_multi(report, out);
 done:

@@ -333,8 +333,46 @@ s_xperson(void *ctx, const char *label, const json_t *n)
     return 0;
 }
 
-/* Under the members: what the whole report is of, and the people found
- * at several members. */
+/* How far into each log the figures are, when the report says: a
+ * sentence, then a row per log from row r. Returns the next free row. */
+static lxw_row_t
+s_xapplied(s_xlsx_t *x, lxw_worksheet *ws, lxw_row_t r)
+{
+    json_t *a = json_object_get(x->rep, "applied"), *l;
+    static const char *const heads[] = {"日志 Log", "已计入 Applied",
+                                        "条目 Entries", "未计入 Not yet",
+                                        "检查点时间 Checkpoint time"};
+    const char *id;
+    char line[512];
+    if (!a)
+        return r;
+    s_xstr(x, ws, r, 0, "计入进度 Applied", x->bold);
+    report_applied_text(x->rep, line, sizeof line);
+    s_xstr(x, ws, r++, 1, line, NULL);
+    for (lxw_col_t c = 0; c < 5; c++)
+        s_xstr(x, ws, r, c, heads[c], x->bold);
+    r++;
+    json_object_foreach(json_object_get(a, "logs"), id, l)
+    {
+        report_log_text_t t;
+        report_log_text(l, &t);
+        json_t *left =
+            json_integer(json_integer_value(json_object_get(l, "size")) -
+                         json_integer_value(json_object_get(l, "applied")));
+        if (!left)
+            x->oom = true;
+        s_xstr(x, ws, r, 0, id, NULL);
+        s_xnum(x, ws, r, 1, json_object_get(l, "applied"), x->num);
+        s_xnum(x, ws, r, 2, json_object_get(l, "size"), x->num);
+        s_xnum(x, ws, r, 3, left, x->num);
+        s_xstr(x, ws, r++, 4, t.time, NULL);
+        json_decref(left);
+    }
+    return r + 1;
+}
+
+/* Under the members: what the whole report is of, how far into each log
+ * it is, and the people found at several members. */
 static void
 s_xasof_footer(s_xlsx_t *x, lxw_worksheet *ws, lxw_row_t r)
 {
@@ -347,6 +385,7 @@ s_xasof_footer(s_xlsx_t *x, lxw_worksheet *ws, lxw_row_t r)
     s_xstr(x, ws, r, 0, "截至 As of", x->bold);
     s_xstr(x, ws, r++, 1, report_str(x->rep, "as_of"), NULL);
     r++;
+    r = s_xapplied(x, ws, r);
     s_xstr(x, ws, r++, 0, "多个成员处的人员 People at more than one member",
            x->bold);
     s_xrows_t s = {x, ws, r};

@@ -14,8 +14,14 @@
 #   import      until the import process exits (its rows committed, fsync);
 #   receipt     until the member holds the coordinator's receipt (acked in
 #               `vocfed status --json`) covering its whole log;
-#   figures     until `vocfed report --format json` at the coordinator
-#               counts every row (hv_enrolled + sv_enrolled == N).
+#   figures     until `vocfed status --json` at the coordinator shows the
+#               member's log applied to its figures up to the last seq
+#               (logs.school1.applied: the daemon's applier has counted
+#               every row); status reads that point and does no applying
+#               (`vocfed report` would apply what is left itself, and time
+#               its own work). Then, not timed, `vocfed report --format
+#               json --no-catch-up` must count every row (hv_enrolled +
+#               sv_enrolled == N) with nothing left unapplied.
 # Polls every --poll seconds (default 0.05; 1/200 of the time elapsed when
 # that is longer) up to --deadline (default 900 s), from the import's exit
 # (no receipt can cover rows not yet committed).
@@ -33,7 +39,7 @@ KEY=""
 DEADLINE=900
 POLL=0.05
 KEEP=0
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --rows) ROWS=$2; shift 2 ;;
@@ -124,13 +130,24 @@ member_state() {
     [[ "$out" =~ ^[0-9]+\ [0-9]+\ [01]$ ]] || out="-1 -1 0"
     echo "$out"
 }
-# The coordinator's count of enrolled people, higher + secondary, or -1.
+# How far the coordinator's applier is in the member's log (status reads
+# the point, it applies nothing), or -1.
+coord_applied() {
+    local out
+    out=$(vf "$C" status --json 2>>"$WORK/poll.err" |
+        jq -r '.logs.school1.applied // 0' 2>>"$WORK/poll.err") || true
+    [[ "$out" =~ ^[0-9]+$ ]] || out=-1
+    echo "$out"
+}
+# The coordinator's figures as they are (no catching up): "PEOPLE UNAPPLIED",
+# people the enrolled ones, higher + secondary; or "-1 -1".
 coord_people() {
     local out
-    out=$(vf "$C" report --format json 2>>"$WORK/poll.err" |
-        jq -r '(.figures.hv_enrolled.value // 0) + (.figures.sv_enrolled.value // 0)' \
+    out=$(vf "$C" report --format json --no-catch-up 2>>"$WORK/poll.err" |
+        jq -r '[(.figures.hv_enrolled.value // 0) + (.figures.sv_enrolled.value // 0),
+            (.applied.unapplied // -1)] | map(tostring) | join(" ")' \
             2>>"$WORK/poll.err") || true
-    [[ "$out" =~ ^[0-9]+$ ]] || out=-1
+    [[ "$out" =~ ^[0-9]+\ -?[0-9]+$ ]] || out="-1 -1"
     echo "$out"
 }
 
@@ -167,25 +184,27 @@ if [ "$SIZE" != "$TARGET" ]; then
     echo "vocfed_e2e: after the import the member's log has $SIZE entries, not $TARGET" >&2
     exit 1
 fi
-T_RECEIPT="" T_FIGURES="" ACKED=0 PEOPLE=0
+T_RECEIPT="" T_FIGURES="" ACKED=0 APPLIED=0
 while [ -z "$T_FIGURES" ]; do
     if [ -z "$T_RECEIPT" ]; then
         read -r _ ACKED _ < <(member_state)
         [ "$ACKED" -ge "$TARGET" ] && T_RECEIPT=$(now)
     fi
     if [ -n "$T_RECEIPT" ]; then
-        PEOPLE=$(coord_people)
-        [ "$PEOPLE" -ge "$ROWS" ] && T_FIGURES=$(now)
+        APPLIED=$(coord_applied)
+        [ "$APPLIED" -ge "$TARGET" ] && T_FIGURES=$(now)
     fi
     if past "$T0"; then
         echo "vocfed_e2e: deadline of $DEADLINE s passed (acked $ACKED of $TARGET," \
-            "counted $PEOPLE of $ROWS); logs in $WORK" >&2
+            "applied $APPLIED of $TARGET); logs in $WORK" >&2
         tail -n 5 "$WORK/coordinator.log" "$WORK/node.log" >&2
         exit 1
     fi
     [ -n "$T_FIGURES" ] || sleep "$(interval "$T0")"
 done
+read -r PEOPLE UNAPPLIED < <(coord_people)
 [ "$PEOPLE" = "$ROWS" ] || { echo "vocfed_e2e: the coordinator counts $PEOPLE people, not $ROWS" >&2; exit 1; }
+[ "$UNAPPLIED" = 0 ] || { echo "vocfed_e2e: the coordinator's report leaves $UNAPPLIED entries out" >&2; exit 1; }
 
 IMP_S=$(elapsed "$T0" "$T_IMPORT")
 REC_S=$(elapsed "$T0" "$T_RECEIPT")

@@ -1,7 +1,10 @@
 /* Tests of `vocfed report`: the renderers (tools/report_render.h) on a
  * fixture of the figures object, the display width of CJK text
  * (tools/textwidth.h), and the command on a real coordinator store. */
+#include "node/figures.h"
+#include "node/identity.h"
 #include "tests/harness.h"
+#include "tools/report_model.h"
 #include "tools/report_render.h"
 #include "tools/textwidth.h"
 
@@ -748,6 +751,13 @@ static const char s_fixture_sections[] =
     "  {\"member\": \"m9\", \"payee\": \"\"}]}],"
     " \"excluded\": [{\"member\": \"m9\", \"why\": \"revoked\","
     "  \"records\": 42}],"
+    " \"applied\": {\"caught_up\": false, \"complete\": false,"
+    "  \"unapplied\": 1234, \"logs\": {"
+    "  \"coord\": {\"applied\": 40, \"size\": 40, \"applied_time\":"
+    "   \"2026-11-30T08:00:00Z\"},"
+    "  \"m1\": {\"applied\": 8766, \"size\": 10000, \"applied_time\":"
+    "   \"2026-11-30T09:00:00Z\"},"
+    "  \"m7\": {\"applied\": 0, \"size\": 0, \"applied_time\": \"\"}}},"
     " \"multi_member_people\": {\"people\": 1}}";
 
 /* The sections in every format: the rule said, who is paid, the others
@@ -780,7 +790,19 @@ test_sections(void **state)
     assert_non_null(subs);
     assert_null(strstr(subs, "crony"));
     free(subs);
-    assert_true(s_check_tables(t) >= 4);
+    /* how far into each log the figures are, and what they leave out */
+    assert_non_null(strstr(t, REPORT_APPLIED_ZH
+                           " " REPORT_APPLIED_EN "\n"
+                           "尚有 1,234 条未计入（报告未先计入日志） 1,234 "
+                           "entries held are not in the figures yet (the "
+                           "report was made without catching up)\n"));
+    assert_non_null(strstr(t, "\nm1                 8,766        10,000    "
+                              "       1,234  2026-11-30T09:00:00Z        "
+                              "未全部计入 behind\n"));
+    assert_non_null(strstr(t, "\nm7                     0             0    "
+                              "           0  -                           "
+                              "全部 all         \n"));
+    assert_true(s_check_tables(t) >= 5);
     free(t);
 
     char *h = s_render(rep, CMD_REPORT_HTML, false, NULL);
@@ -790,6 +812,11 @@ test_sections(void **state)
     assert_non_null(strstr(h, "excluded: revoked member m9, 42 records"));
     assert_non_null(strstr(h, "<th>名册 Roster</th>"));
     assert_non_null(strstr(h, "暂停 suspended 隔离 quarantined"));
+    assert_non_null(strstr(h, "<tr class=\"behind\"><td>m1</td><td "
+                              "class=\"n\">8,766</td><td class=\"n\">10,000"
+                              "</td><td class=\"n\">1,234</td><td>2026-11-"
+                              "30T09:00:00Z</td></tr>"));
+    assert_non_null(strstr(h, "<p class=\"behind\">尚有 1,234 条未计入"));
     free(h);
 
     char *c = s_render(rep, CMD_REPORT_CSV, false, NULL);
@@ -801,7 +828,33 @@ test_sections(void **state)
     assert_non_null(strstr(c, ",,,,excluded,m9,42,,,,revoked\r\n"));
     assert_non_null(strstr(c, ",,,,roster,m2,,,,,suspended quarantined\r\n"));
     assert_non_null(strstr(c, ",,,,roster,m7,,,,,none\r\n"));
+    assert_non_null(
+        strstr(c, ",,,,applied,m1,8766,10000,,,2026-11-30T09:00:00Z\r\n"));
+    assert_non_null(strstr(c, ",,,,applied,m7,0,0,,,\r\n"));
+    assert_non_null(
+        strstr(c, ",,,,unapplied,,1234,,,,made without catching up\r\n"));
     free(c);
+
+    /* all of it in: said so, in every format */
+    json_t *all = json_object_get(rep, "applied");
+    json_object_set_new(all, "unapplied", json_integer(0));
+    json_object_set_new(all, "complete", json_true());
+    json_object_set_new(all, "caught_up", json_true());
+    json_object_set_new(th_jget(all, "logs", "m1", NULL), "applied",
+                        json_integer(10000));
+    t = s_render(rep, CMD_REPORT_TABLE, false, NULL);
+    assert_non_null(strstr(t, "全部条目已计入 every entry held is in the "
+                              "figures\n"));
+    assert_null(strstr(t, "behind\n"));
+    free(t);
+    c = s_render(rep, CMD_REPORT_CSV, false, NULL);
+    assert_non_null(strstr(c, ",,,,unapplied,,0,,,,complete\r\n"));
+    free(c);
+    h = s_render(rep, CMD_REPORT_HTML, false, NULL);
+    assert_null(strstr(h, "<tr class=\"behind\"><td>m1"));
+    free(h);
+    json_decref(rep);
+    rep = th_json(s_fixture_sections);
 
     char dir[64], path[128], cmd[512];
     th_tmpdir(dir);
@@ -816,6 +869,10 @@ test_sections(void **state)
         assert_non_null(strstr(ss, "excluded: revoked member m9, 42 records"));
         assert_non_null(strstr(ss, "Pending payments"));
         assert_non_null(strstr(ss, "名册 Roster"));
+        assert_non_null(strstr(ss, "计入进度 Applied"));
+        assert_non_null(strstr(ss, "1,234 entries held are not in the "
+                                   "figures yet"));
+        assert_non_null(strstr(ss, "2026-11-30T09:00:00Z"));
         free(ss);
     }
     th_rmdir(dir);
@@ -1003,6 +1060,70 @@ s_jnum(json_t *j, const char *a, const char *b, const char *c, const char *d)
     return (json_int_t)json_number_value(v);
 }
 
+/* Entries in m's log that its applier has not reached, as a daemon's
+ * store leaves them (written here through a store opened async_apply):
+ * report --no-catch-up gives the figures without them and says how
+ * many, in the object and on stderr; a report that catches up has them
+ * (SPEC 12.3 `applied`). */
+static void
+s_command_unapplied(th_net_t *net, const th_node_t *m)
+{
+    store_t *st;
+    uint8_t pk[PROTO_PUBKEY_LEN], *sk;
+    store_opts_t o = {.async_apply = true};
+    assert_int_equal(proto_unhex(m->pk, pk, sizeof pk), VOCFED_OK);
+    assert_int_equal(store_open(m->dir, &o, &st), VOCFED_OK);
+    assert_int_equal(node_figures_attach_store(st), VOCFED_OK);
+    assert_int_equal(node_identity_load(m->dir, pk, &sk), VOCFED_OK);
+    store_head_t h;
+    th_students(st, "aqvtc", sk, 100, 4, 6, &h);
+    store_destroy(&st);
+    node_identity_free(&sk);
+
+    /* status shows the applied point without doing the applier's work
+     * (bench/peers/vocfed_e2e.sh polls it) */
+    th_run_t r =
+        s_net_run(net, 0, TH_ARGS("--dir", m->dir, "status", "--json"));
+    json_t *j = th_json(r.out);
+    th_run_free(&r);
+    assert_int_equal(s_jnum(j, "logs", "aqvtc", "size", NULL),
+                     (json_int_t)h.size);
+    assert_int_equal(s_jnum(j, "logs", "aqvtc", "applied", NULL),
+                     (json_int_t)h.size - 4);
+    json_decref(j);
+
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", m->dir, "report", "--format", "json",
+                          "--no-catch-up"));
+    j = th_json(r.out);
+    assert_non_null(strstr(r.err, "4 entries the logs hold are not in these "
+                                  "figures yet (--no-catch-up"));
+    th_run_free(&r);
+    assert_false(json_is_true(th_jget(j, "applied", "caught_up", NULL)));
+    assert_int_equal(s_jnum(j, "applied", "unapplied", NULL, NULL), 4);
+    assert_int_equal(s_jnum(j, "applied", "logs", "aqvtc", "size"),
+                     (json_int_t)h.size);
+    assert_int_equal(s_jnum(j, "applied", "logs", "aqvtc", "applied"),
+                     (json_int_t)h.size - 4);
+    assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "value", NULL), 3);
+    json_decref(j);
+    r = s_net_run(net, 0, TH_ARGS("--dir", m->dir, "report", "--no-catch-up"));
+    assert_non_null(strstr(r.out, "尚有 4 条未计入"));
+    th_run_free(&r);
+
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", m->dir, "report", "--format", "json"));
+    j = th_json(r.out);
+    assert_null(strstr(r.err, "not in these figures"));
+    th_run_free(&r);
+    assert_true(json_is_true(th_jget(j, "applied", "caught_up", NULL)));
+    assert_true(json_is_true(th_jget(j, "applied", "complete", NULL)));
+    assert_int_equal(s_jnum(j, "applied", "logs", "aqvtc", "applied"),
+                     (json_int_t)h.size);
+    assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "value", NULL), 7);
+    json_decref(j);
+}
+
 static int
 s_net_setup(void **state)
 {
@@ -1168,6 +1289,7 @@ test_command(void **state)
     assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "target", NULL),
                      14000);
     json_decref(j);
+    s_command_unapplied(net, m);
 
     /* Usage and environment errors. */
     r = s_net_run(
