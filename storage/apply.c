@@ -332,8 +332,16 @@ s_apply(store_t *self, size_t max_entries, size_t *done, uint64_t *point,
 {
     s_apply_t a = {.self = self,
                    .budget = max_entries ? max_entries : SIZE_MAX};
+    /* Without the figures an apply would move the applied point past
+     * entries it never counted (only a store opened no_derived applies
+     * the record index alone). */
+    int rc = store_i_derived_ready(self);
+    *done = 0;
+    *point = *end = 0;
+    if (rc)
+        return rc;
     store_i_chunk_init(&a.chunk);
-    int rc = store_i_dwrite(self, s_apply_txn, &a);
+    rc = store_i_dwrite(self, s_apply_txn, &a);
     while (rc == VOCFED_EBADRECORD && a.failed &&
            !store_i_skipped(self, a.authno, a.failed)) {
         /* The log holds it already: the record index takes it, the hook
@@ -413,8 +421,8 @@ store_catch_up(store_t *self, size_t max_entries)
 void
 store_i_read_apply(store_t *self)
 {
-    if (self->async_apply)
-        return;
+    if (self->async_apply || store_i_derived_ready(self) != VOCFED_OK)
+        return; /* a store without its figures reads what is applied */
     int rc = store_catch_up(self, 0);
     if (rc)
         zsys_error("store: %s: applying to the derived data failed: %s "
@@ -517,5 +525,6 @@ int
 store_with_txn(store_t *self, store_txn_fn fn, void *ctx)
 {
     s_with_t w = {fn, ctx};
-    return store_i_dwrite(self, s_with_txn, &w);
+    int rc = store_i_derived_ready(self);
+    return rc ? rc : store_i_dwrite(self, s_with_txn, &w);
 }

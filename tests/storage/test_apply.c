@@ -369,6 +369,41 @@ test_derived_guard(void **state)
     store_destroy(&s);
 }
 
+/* A store opened without its apply hook (and not no_derived) applies
+ * nothing: not on a read, not when asked. Had it applied, the applied
+ * point would have moved past entries the hook never counted. */
+static void
+test_no_hook_applies_nothing(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k;
+    s_hook_ctx_t h = {0};
+    uint64_t log_n, applied_n, seq;
+    size_t done = 1;
+    proto_buf_t e;
+    th_keys(26, &k);
+    store_t *s = s_open(dir, &k, true, &h); /* writes the log only */
+    s_puts(s, &k, 1, 3);
+    store_destroy(&s);
+    store_opts_t o = {0};
+    assert_int_equal(store_open(dir, &o, &s), VOCFED_OK);
+    proto_buf_init(&e);
+    assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, "p1", &e, &seq),
+                     VOCFED_ENOTFOUND);
+    assert_int_equal(store_apply(s, 0, &done), VOCFED_EINVALID);
+    assert_int_equal(done, 0);
+    assert_int_equal(store_apply_lag(s, &log_n, &applied_n), 0);
+    assert_int_equal(applied_n, 0);
+    assert_true(log_n > 0);
+    store_destroy(&s);
+    s = s_open(dir, &k, false, &h); /* with the hook: each entry once */
+    s_assert_once(s, 3, 3);
+    assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, "p1", &e, &seq),
+                     VOCFED_OK);
+    proto_buf_release(&e);
+    store_destroy(&s);
+}
+
 int
 main(void)
 {
@@ -379,6 +414,7 @@ main(void)
         S_T(test_processes),
         S_T(test_log_put_back),
         S_T(test_derived_guard),
+        S_T(test_no_hook_applies_nothing),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);
