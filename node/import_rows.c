@@ -166,8 +166,11 @@ s_header_unknown(node_import_i_t *im, const char *name)
         snprintf(hint_en, sizeof hint_en, " (did you mean '%s'?)", near);
         snprintf(hint_zh, sizeof hint_zh, "（是否应为“%s”？）", near);
     }
-    snprintf(why_zh, sizeof why_zh, "%s没有“%s”这一列%s；可用的列：%s",
-             im->kind->zh, name, hint_zh, zh);
+    int n = snprintf(why_zh, sizeof why_zh, "%s没有“%s”这一列%s；可用的列：%s",
+                     im->kind->zh, name, hint_zh, zh);
+    if (n < 0 || (size_t)n >= sizeof why_zh) /* the list cut: name it */
+        snprintf(why_zh, sizeof why_zh, "%s没有“%.64s”这一列%s", im->kind->zh,
+                 name, hint_zh);
     node_import_i_error(im, im->row_line, name, name, why_zh,
                         "%s has no column '%s'%s; its columns: %s",
                         im->kind->name, name, hint_en, en);

@@ -664,7 +664,11 @@ s_value_enum(const proto_field_def_t *f, const char *text, size_t len,
             return VOCFED_OK;
         }
     s_allowed(f, en, sizeof en, zh, sizeof zh);
-    snprintf(why, sizeof why, "不是允许的取值，应为：%s（或 %s）", zh, en);
+    int n =
+        snprintf(why, sizeof why, "不是允许的取值，应为：%s（或 %s）", zh, en);
+    if (n < 0 || (size_t)n >= sizeof why)
+        why[0] = 0; /* cannot happen with the table's values; the English
+                       half still says it */
     return s_refuse_n(err, f->name, text, len, why, "not one of: %s (or %s)",
                       en, zh);
 }
@@ -822,7 +826,10 @@ s_no_field(const proto_kind_def_t *k, const char *name, const char *value,
         s_add(zh, sizeof zh, &uz, f->zh, strlen(f->zh));
     }
     char why[PROTO_REASON_MAX];
-    snprintf(why, sizeof why, "%s没有字段“%s”，其字段为：%s", k->zh, name, zh);
+    int n = snprintf(why, sizeof why, "%s没有字段“%s”，其字段为：%s", k->zh,
+                     name, zh);
+    if (n < 0 || (size_t)n >= sizeof why)
+        snprintf(why, sizeof why, "%s没有字段“%.64s”", k->zh, name);
     return s_refuse_n(err, name, value, vlen, why,
                       "%s has no field '%s'; its fields: %s", k->name, name,
                       en);
