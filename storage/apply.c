@@ -526,5 +526,10 @@ store_with_txn(store_t *self, store_txn_fn fn, void *ctx)
 {
     s_with_t w = {fn, ctx};
     int rc = store_i_derived_ready(self);
+    /* The backlog first, in chunks: what s_with_txn still applies in
+     * its one transaction is then only what arrived meanwhile (its
+     * chunk is held in memory whole). */
+    if (rc == VOCFED_OK)
+        rc = store_catch_up(self, 0);
     return rc ? rc : store_i_dwrite(self, s_with_txn, &w);
 }
