@@ -289,7 +289,9 @@ test_restore_lost(void **state)
 /* The whole folder lost; the key and settings given; --from an old
  * backup with s2, which the coordinator never got: s2 arrives as a new
  * entry, s1 is not signed again. Another node's store as OLD, and a
- * coordinator that does not answer, leave nothing behind. */
+ * coordinator that does not answer, leave nothing behind. Then s1 is
+ * changed and sent, the store lost again, and restore --from the same
+ * backup signs nothing again. */
 static void
 test_restore_from(void **state)
 {
@@ -338,6 +340,22 @@ test_restore_from(void **state)
     assert_int_equal(s_record_seq(net, net->coord.dir, m, "s2"), n1 + 1);
     assert_true(s_record_seq(net, net->coord.dir, m, "s1") > 0);
     s_all_well(net, m);
+    /* s1 changed and sent after the backup; the store lost again: the
+     * backup's s1 (received, older) and s2 (the same value signed again)
+     * are not signed again. */
+    th_put_student(net, m, "s1", "x");
+    s_sync(net, m);
+    long long n2 = s_size(net, net->coord.dir, m->id);
+    long long s1 = s_record_seq(net, net->coord.dir, m, "s1");
+    assert_int_equal(s1, n2);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", m->dir);
+    assert_int_equal(system(cmd), 0);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "restore", "--key", key, "--config",
+                          cfg, "--from", bk));
+    assert_int_equal(s_size(net, m->dir, m->id), n2);
+    assert_int_equal(s_record_seq(net, m->dir, m, "s1"), s1);
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "verify"));
     net->passed = true;
 }
 
