@@ -407,8 +407,8 @@ s_fetch_own(node_member_daemon_t *m, uint64_t ours, uint64_t theirs)
 /* Whether the coordinator's copy of our log is ours at its size; when it
  * is not, an alarm, the fence, and nothing sent: the store holds another
  * history than the one the coordinator took: only a rebuild from the
- * coordinator's copy mends it (SPEC 10.6; `vocfed restore` is not built
- * yet). When it is, the fence goes. */
+ * coordinator's copy mends it (SPEC 10.6; `vocfed restore --from`, SPEC
+ * 5.6). When it is, the fence goes. */
 static bool
 s_same_head(node_member_daemon_t *m, const proto_head_t *mine)
 {

@@ -60,6 +60,21 @@ s_wait_daemon(cli_t *cli, node_t **node)
 }
 
 int
+cli_member_once(cli_t *cli, uint64_t timeout_ms, node_member_stats_t *stats,
+                int *status)
+{
+    node_config_t cfg;
+    node_member_opts_t mo = {0};
+    int rc = s_where(cli, &cfg, &mo);
+    if (rc)
+        return rc;
+    mo.timeout_ms = timeout_ms;
+    cli_node_close(cli);
+    *status = node_member_run(&mo, stats);
+    return CLI_EXIT_OK;
+}
+
+int
 cli_unfence(cli_t *cli, node_t **node)
 {
     char why[256];

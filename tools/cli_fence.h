@@ -5,6 +5,7 @@
 #ifndef VOCFED_TOOLS_CLI_FENCE_H
 #define VOCFED_TOOLS_CLI_FENCE_H
 
+#include "node/member.h"
 #include "tools/cli.h"
 
 /* Nothing when *node's store is not fenced. Else closes the node, runs a
@@ -13,5 +14,14 @@
  * node again into *node. Returns 0 when the store is no longer fenced,
  * or an exit code after saying why. */
 int cli_unfence(cli_t *cli, node_t **node) VOCFED_WUR;
+
+/* Closes cli's node and runs one session of the member in cli->dir with
+ * the coordinator of DIR/vocfed.cfg until both sides are level (at most
+ * timeout_ms); *status gets what node_member_run returned, stats (may
+ * be NULL) what happened. Returns 0, or an exit code after saying why
+ * the session could not start (vocfed.cfg unreadable or without the
+ * coordinator). */
+int cli_member_once(cli_t *cli, uint64_t timeout_ms, node_member_stats_t *stats,
+                    int *status) VOCFED_WUR;
 
 #endif

@@ -10,6 +10,7 @@
  *    re-appended from the old store (--from).
  * 4. A real fork quarantines; `members evidence` shows it and `members
  *    release` lifts the quarantine, the evidence kept. */
+#include "protocol/hash.h"
 #include "storage/backup.h"
 #include "tests/harness.h"
 
@@ -185,6 +186,179 @@ test_put_back(void **state)
     net->passed = true;
 }
 
+/* The pseudo_id th_put_student writes for name. */
+static void
+s_pid(const char *name, char key[2 * PROTO_HASH_LEN + 1])
+{
+    uint8_t h[PROTO_HASH_LEN];
+    proto_hash(PROTO_HASH_BLAKE2B256, (const uint8_t *)name, strlen(name), h);
+    proto_hex(h, PROTO_HASH_LEN, key);
+}
+
+/* The seq of m's record student `name` at the store in dir, 0 when it
+ * has none. */
+static long long
+s_record_seq(th_net_t *net, const char *dir, const th_node_t *m,
+             const char *name)
+{
+    char key[2 * PROTO_HASH_LEN + 1];
+    s_pid(name, key);
+    th_run_t r = th_net_run(
+        net, TH_ARGS("--dir", dir, "get", "student", key, "--author", m->id));
+    long long seq = 0;
+    if (r.status == 0) {
+        json_t *j = json_loads(r.out, 0, NULL);
+        assert_non_null(j);
+        seq = th_jint(j, "seq", NULL);
+        json_decref(j);
+    }
+    th_run_free(&r);
+    return seq;
+}
+
+/* Syncs m once (exit 0). */
+static void
+s_sync(th_net_t *net, const th_node_t *m)
+{
+    th_run_t r = th_sync(net, m, 30);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+}
+
+/* Removes the store files of dir, the key and settings left. */
+static void
+s_lose_store(th_net_t *net, const char *dir)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "rm -f %s/data.mdb %s/lock.mdb %s/derived.mdb "
+             "%s/derived.mdb-lock %s/derived.boot",
+             dir, dir, dir, dir, dir);
+    th_net_note(net, "[%s]", cmd);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* No alarm and no quarantine at the coordinator, verify at both ends. */
+static void
+s_all_well(th_net_t *net, const th_node_t *m)
+{
+    th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "verify"));
+    json_t *j = th_status(net, net->coord.dir);
+    assert_int_equal(th_jint(j, "alarms_raised", NULL), 0);
+    json_decref(j);
+    th_run_t r = th_net_run(
+        net, TH_ARGS("--dir", net->coord.dir, "members", "list", "--json"));
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.out, "\"quarantined\":true"));
+    th_run_free(&r);
+}
+
+/* The brief's scenario: put, sync, the store deleted (node.key and
+ * vocfed.cfg kept), restore, put, sync: both records at the coordinator,
+ * nothing quarantined. Refusals first: no id, a store already there. */
+static void
+test_restore_lost(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "aqvtc", true);
+    s_config(net, m);
+    th_coord_start(net);
+    th_put_student(net, m, "s1", NULL);
+    s_sync(net, m);
+    long long n1 = s_size(net, net->coord.dir, m->id);
+    assert_true(n1 >= 1);
+    th_net_expect(net, 2, TH_ARGS("--dir", m->dir, "restore"));
+    th_net_expect(net, 3, TH_ARGS("--dir", m->dir, "restore", "--id", m->id));
+    s_lose_store(net, m->dir);
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "restore", "--id", m->id));
+    assert_int_equal(s_size(net, m->dir, m->id), n1);
+    assert_int_equal(s_record_seq(net, m->dir, m, "s1"),
+                     s_record_seq(net, net->coord.dir, m, "s1"));
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "whoami"));
+    th_put_student(net, m, "s2", NULL);
+    s_sync(net, m);
+    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 1);
+    assert_true(s_record_seq(net, net->coord.dir, m, "s1") > 0);
+    assert_int_equal(s_record_seq(net, net->coord.dir, m, "s2"), n1 + 1);
+    s_all_well(net, m);
+    net->passed = true;
+}
+
+/* The whole folder lost; the key and settings given; --from an old
+ * backup with s2, which the coordinator never got: s2 arrives as a new
+ * entry, s1 is not signed again. Another node's store as OLD, and a
+ * coordinator that does not answer, leave nothing behind. Then s1 is
+ * changed and sent, the store lost again, and restore --from the same
+ * backup signs nothing again. */
+static void
+test_restore_from(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "aqvtc", true);
+    th_node_t *o = th_net_member(net, "other", true);
+    s_config(net, m);
+    th_put_student(net, o, "x1", NULL);
+    char bk[160], key[160], cfg[160], cmd[800];
+    snprintf(bk, sizeof bk, "%s/bk", net->root);
+    snprintf(key, sizeof key, "%s/saved.key", net->root);
+    snprintf(cfg, sizeof cfg, "%s/saved.cfg", net->root);
+    snprintf(cmd, sizeof cmd, "cp -p %s/node.key %s && cp -p %s/vocfed.cfg %s",
+             m->dir, key, m->dir, cfg);
+    assert_int_equal(system(cmd), 0);
+    th_coord_start(net);
+    th_put_student(net, m, "s1", NULL);
+    s_sync(net, m);
+    long long n1 = s_size(net, net->coord.dir, m->id);
+    th_put_student(net, m, "s2", NULL); /* never sent */
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "backup", bk));
+    snprintf(cmd, sizeof cmd, "rm -rf %s", m->dir);
+    assert_int_equal(system(cmd), 0);
+    /* Another node's store as OLD: refused, nothing left. */
+    th_net_expect(net, 1,
+                  TH_ARGS("--dir", m->dir, "restore", "--key", key, "--config",
+                          cfg, "--from", o->dir));
+    assert_false(s_exists(m->dir, "data.mdb"));
+    assert_false(s_exists(m->dir, "node.key"));
+    /* The coordinator away: the session times out, nothing left. */
+    assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
+    th_net_expect(net, 3,
+                  TH_ARGS("--dir", m->dir, "restore", "--key", key, "--config",
+                          cfg, "--from", bk, "--timeout", "2"));
+    assert_false(s_exists(m->dir, "data.mdb"));
+    assert_false(s_exists(m->dir, "vocfed.cfg"));
+    th_coord_start(net);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "restore", "--key", key, "--config",
+                          cfg, "--from", bk));
+    assert_int_equal(s_size(net, m->dir, m->id), n1 + 1);
+    assert_int_equal(s_record_seq(net, m->dir, m, "s2"), n1 + 1);
+    s_sync(net, m);
+    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 1);
+    assert_int_equal(s_record_seq(net, net->coord.dir, m, "s2"), n1 + 1);
+    assert_true(s_record_seq(net, net->coord.dir, m, "s1") > 0);
+    s_all_well(net, m);
+    /* s1 changed and sent after the backup; the store lost again: the
+     * backup's s1 (received, older) and s2 (the same value signed again)
+     * are not signed again. */
+    th_put_student(net, m, "s1", "x");
+    s_sync(net, m);
+    long long n2 = s_size(net, net->coord.dir, m->id);
+    long long s1 = s_record_seq(net, net->coord.dir, m, "s1");
+    assert_int_equal(s1, n2);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", m->dir);
+    assert_int_equal(system(cmd), 0);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "restore", "--key", key, "--config",
+                          cfg, "--from", bk));
+    assert_int_equal(s_size(net, m->dir, m->id), n2);
+    assert_int_equal(s_record_seq(net, m->dir, m, "s1"), s1);
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "verify"));
+    net->passed = true;
+}
+
 int
 main(void)
 {
@@ -192,6 +366,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_backup, th_net_setup,
                                         th_net_teardown),
         cmocka_unit_test_setup_teardown(test_put_back, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_restore_lost, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_restore_from, th_net_setup,
                                         th_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
