@@ -96,8 +96,8 @@ s_slurp(const char *path, size_t *len)
 /* Imports data into a fresh store; returns the import's status, *head
  * the log's head after it, res (released by the caller) what it found. */
 static int
-s_fresh(s_state_t *st, const char *sheet, const uint8_t *data, size_t len,
-        node_import_result_t *res)
+s_fresh_kind(s_state_t *st, const char *kind, const char *sheet,
+             const uint8_t *data, size_t len, node_import_result_t *res)
 {
     char dir[128];
     store_t *store = NULL;
@@ -108,13 +108,21 @@ s_fresh(s_state_t *st, const char *sheet, const uint8_t *data, size_t len,
     assert_int_equal(store_open(dir, &so, &store), 0);
     crypto_sign_keypair(pk, sk);
     assert_int_equal(store_author_add(store, S_AUTHOR, pk), 0);
-    node_import_opts_t o = {.kind = "student",
+    node_import_opts_t o = {.kind = kind,
                             .linkage_key = st->key,
                             .time_ms = S_TIME,
                             .sheet = sheet};
     int rc = node_import(store, S_AUTHOR, sk, &o, data, len, res);
     store_destroy(&store);
     return rc;
+}
+
+/* s_fresh_kind for students. */
+static int
+s_fresh(s_state_t *st, const char *sheet, const uint8_t *data, size_t len,
+        node_import_result_t *res)
+{
+    return s_fresh_kind(st, "student", sheet, data, len, res);
 }
 
 /* Imports data into a fresh store: it must give the records of the
@@ -482,6 +490,64 @@ s_fill(const char *sheet)
     return out;
 }
 
+/* The template of every kind, both formats, is a header import reads
+ * with no problem and no rows; what is not a template is refused. */
+static void
+test_template_kinds(void **state)
+{
+    s_state_t *st = *state;
+    size_t nk;
+    const proto_kind_def_t *k = proto_kinds(&nk);
+    for (size_t i = 0; i < nk; i++) {
+        if (!strcmp(k[i].name, "member_key"))
+            continue; /* the roster's kind: no command imports it */
+        for (int x = 0; x < 2; x++) {
+            char path[192];
+            snprintf(path, sizeof path, "%s/t_%s.%s", st->root, k[i].name,
+                     x ? "xlsx" : "csv");
+            const char *argv[] = {"vocfed", "import", "--template", k[i].name,
+                                  "--out",  path,     NULL};
+            th_run_t r;
+            th_exec(&r, st->root, NULL, argv, NULL);
+            if (r.status != 0)
+                fail_msg("template %s: %s", path, r.err);
+            th_run_free(&r);
+            size_t len;
+            uint8_t *data = s_slurp(path, &len);
+            node_import_result_t res;
+            int rc = s_fresh_kind(st, k[i].name, NULL, data, len, &res);
+            if (rc || res.rows != 0 || res.nerrors)
+                fail_msg("template %s: rc %d, %zu rows, %zu errors: %s", path,
+                         rc, res.rows, res.nerrors,
+                         res.nerrors ? res.errors[0].reason_en : "");
+            node_import_result_release(&res);
+            free(data);
+        }
+    }
+    static const struct {
+        const char *argv[8];
+        const char *err;
+    } bad[] = {
+        {{"vocfed", "import", "--template", "student", "--format", "ods", NULL},
+         "--format 'ods' is not csv or xlsx"},
+        {{"vocfed", "import", "--template", "student", "x.csv", NULL},
+         "--template KIND takes no FILE"},
+        {{"vocfed", "import", "--template", "pupil", NULL},
+         "unknown kind 'pupil'"},
+        {{"vocfed", "import", "--format", "xlsx", "student", "x.csv", NULL},
+         "--format and --out go with --template KIND"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        th_run_t r;
+        th_exec(&r, st->root, NULL, bad[i].argv, NULL);
+        assert_int_equal(r.status, 2);
+        if (!strstr(r.err, bad[i].err))
+            fail_msg("%s: %s", bad[i].err, r.err);
+        assert_int_equal(r.out_len, 0);
+        th_run_free(&r);
+    }
+}
+
 /* `vocfed import --template student`: the CSV's header, the workbook's
  * lists and limits, filled by a script and imported: the records of the
  * English CSV of the same rows. */
@@ -554,6 +620,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_other_zips, s_setup, s_teardown),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test_setup_teardown(test_template, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_template_kinds, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
