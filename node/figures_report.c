@@ -591,8 +591,18 @@ s_coverage(const s_model_t *m, const node_fig_def_t *fig, json_t *o)
 /* ---- the whole ------------------------------------------------------------
  */
 
-/* The years the per-year figures list: those their counters have, then
- * the policy's years up to this one; later ones only with data. */
+static int
+s_int_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* The years the per-year figures list, in order: those their counters
+ * have, and the policy's years up to this one; later ones only with data.
+ * In order because every list of years the report prints (a figure's
+ * years, the subsidies, the totals) follows this one: the counters give
+ * theirs in the order they were found (2025, 2026, 2024 ...). */
 static size_t
 s_report_years(const s_model_t *m, int *years)
 {
@@ -619,6 +629,7 @@ s_report_years(const s_model_t *m, int *years)
         if (!seen && n < S_YEARS_MAX)
             years[n++] = y;
     }
+    qsort(years, n, sizeof *years, s_int_cmp);
     return n;
 }
 

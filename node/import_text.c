@@ -255,6 +255,10 @@ s_parse_sheet(node_import_i_t *im)
             valid &= proto_utf8_valid(cells[c], len);
             s_on_field((void *)(uintptr_t)cells[c], len, im);
         }
+        /* A workbook keeps no cell for an empty one: a row whose last
+         * columns are empty ends early, and is not short for that. */
+        for (size_t c = nc; im->ncols && c < im->nnamed; c++)
+            s_on_field((void *)(uintptr_t) "", 0, im);
         im->too_many |= extra;
         im->extra_text |= extra;
         if (!valid) {

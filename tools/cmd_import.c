@@ -6,9 +6,14 @@
 #include "node/sheet.h"
 #include "tools/cli.h"
 #include "tools/cli_fence.h"
+#include "tools/import_template.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The progress bar's state (stderr on a terminal only). */
@@ -329,6 +334,125 @@ s_prepare(cli_t *cli, const proto_kind_def_t *k, node_import_opts_t *opts,
     return opts->check ? CLI_EXIT_OK : cli_node_key(cli);
 }
 
+/* What --template asks for. */
+typedef struct {
+    const char *kind;   /* --template KIND, or NULL */
+    const char *format; /* --format csv|xlsx, or NULL */
+    const char *out;    /* --out FILE, or NULL for stdout */
+} s_tmpl_t;
+
+/* Copies the file at path to stdout. Returns 0 or -errno. */
+static int
+s_cat(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -errno;
+    char buf[65536];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        if (fwrite(buf, 1, n, stdout) != n) {
+            rc = -EIO;
+            break;
+        }
+    if (!rc && ferror(f))
+        rc = -EIO;
+    fclose(f);
+    return rc;
+}
+
+/* Writes the template into the new file tmp (fd open on it). */
+static int
+s_template_to(const proto_kind_def_t *k, bool xlsx, int fd, const char *tmp)
+{
+    int rc = 0;
+    if (xlsx) {
+        rc = cmd_template_xlsx(k, tmp);
+        if (!rc && fsync(fd) != 0)
+            rc = -errno;
+        close(fd);
+        return rc;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        return -errno;
+    }
+    rc = cmd_template_csv(k, f);
+    if (!rc && fsync(fileno(f)) != 0)
+        rc = -errno;
+    if (fclose(f) != 0 && !rc)
+        rc = -EIO;
+    return rc;
+}
+
+/* Writes the template through a temporary file: linked as t->out (never
+ * over an existing file: it may be a filled sheet), or copied to stdout
+ * and removed. Returns 0 or -errno. */
+static int
+s_template_write(const proto_kind_def_t *k, bool xlsx, const s_tmpl_t *t)
+{
+    char tmp[4096];
+    const char *dir = getenv("TMPDIR");
+    int n = t->out ? snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", t->out)
+                   : snprintf(tmp, sizeof tmp, "%s/vocfed-template-XXXXXX",
+                              dir && *dir ? dir : "/tmp");
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return -ENAMETOOLONG;
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return -errno;
+    mode_t mask = umask(0);
+    umask(mask);
+    int rc = fchmod(fd, 0666 & ~mask) != 0 ? -errno : 0;
+    if (rc)
+        close(fd);
+    else
+        rc = s_template_to(k, xlsx, fd, tmp);
+    if (!rc && t->out && link(tmp, t->out) != 0)
+        rc = -errno;
+    if (!rc && !t->out)
+        rc = s_cat(tmp);
+    unlink(tmp);
+    return rc;
+}
+
+/* vocfed import --template KIND [--format csv|xlsx] [--out FILE] */
+static int
+s_template(cli_t *cli, const s_tmpl_t *t, size_t nargs)
+{
+    const proto_kind_def_t *k = NULL;
+    int rc;
+    if (nargs != 0)
+        return cli_usage_error(cli, "--template KIND takes no FILE: use "
+                                    "--out FILE, or > FILE");
+    if ((rc = cli_kind_find(cli, t->kind, &k)) != CLI_GO_ON)
+        return rc;
+    const char *fmt = t->format;
+    size_t ol = t->out ? strlen(t->out) : 0;
+    if (!fmt)
+        fmt = ol > 5 && !strcmp(t->out + ol - 5, ".xlsx") ? "xlsx" : "csv";
+    bool xlsx = !strcmp(fmt, "xlsx");
+    if (!xlsx && strcmp(fmt, "csv") != 0)
+        return cli_usage_error(cli, "--format '%s' is not csv or xlsx", fmt);
+    if (xlsx && !t->out && isatty(STDOUT_FILENO))
+        return cli_usage_error(cli, "a workbook is not for a terminal: use "
+                                    "--out FILE.xlsx, or > FILE.xlsx");
+    if ((rc = s_template_write(k, xlsx, t)) == -EEXIST) {
+        cli_error("%s exists (a filled sheet, maybe): not replaced; remove "
+                  "it or choose another name",
+                  t->out);
+        return CLI_EXIT_ENV;
+    }
+    if (rc)
+        return cli_fail(rc, "cannot write the template of %s to %s", k->name,
+                        t->out ? t->out : "stdout");
+    if (t->out)
+        printf("模板已写入 template written to %s\n", t->out);
+    return CLI_EXIT_OK;
+}
+
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
@@ -336,6 +460,7 @@ s_run(cli_t *cli, int argc, char **argv)
     node_import_result_t res;
     s_bar_t bar = {.last_phase = -1, .last_percent = -1};
     bool json = false;
+    s_tmpl_t tmpl = {0};
     const cli_opt_t table[] = {
         CLI_FLAG("check", &opts.check),
         CLI_FLAG("sync", &opts.sync),
@@ -344,12 +469,20 @@ s_run(cli_t *cli, int argc, char **argv)
         CLI_FN("chunk", &opts.chunk_rows, s_opt_chunk),
         CLI_FN("allow-delete", &opts, s_opt_allow_delete),
         CLI_STR("sheet", &opts.sheet),
+        CLI_STR("template", &tmpl.kind),
+        CLI_STR("format", &tmpl.format),
+        CLI_STR("out", &tmpl.out),
         CLI_END,
     };
     cli_args_t a;
     int rc = cli_parse(cli, table, argc, argv, &a);
     if (rc != CLI_GO_ON)
         return rc;
+    if (tmpl.kind)
+        return s_template(cli, &tmpl, a.n);
+    if (tmpl.format || tmpl.out)
+        return cli_usage_error(cli, "--format and --out go with --template "
+                                    "KIND");
     if (a.n != 2)
         return cli_usage_error(cli, "import needs KIND and FILE");
     const char *kind = a.v[0], *file = a.v[1];
@@ -384,6 +517,8 @@ const cli_cmd_t cmd_import = {
         "[--sync]\n"
         "                     [--allow-delete N] [--sheet NAME] [--json]\n"
         "                     [--encoding utf-8|gb18030] [--chunk ROWS]\n"
+        "       vocfed import --template KIND [--format csv|xlsx] [--out "
+        "FILE]\n"
         "\n"
         "Reads records of KIND from FILE: a header row of column names, "
         "then one\n"
@@ -455,6 +590,27 @@ const cli_cmd_t cmd_import = {
         "With\n"
         "--check it lists what would go.\n"
         "\n"
+        "--template KIND writes an empty sheet to fill in, to stdout or "
+        "--out FILE\n"
+        "(never over an existing file; no store needed): the columns import "
+        "reads for\n"
+        "KIND, headed by their Chinese names (for student, staff and graduate "
+        "身份证号\n"
+        "and 姓名 first). --format csv (the default, unless FILE ends in "
+        ".xlsx) is the\n"
+        "header row only, UTF-8 with a byte order mark so that Excel on a "
+        "Chinese\n"
+        "system opens it as UTF-8. --format xlsx is a workbook: the sheet to "
+        "fill\n"
+        "(required columns' headers yellow, a drop-down list of the Chinese "
+        "values\n"
+        "under every enumeration, number and year limits, ID numbers and codes "
+        "as\n"
+        "text), and a second sheet, 填表说明, explaining each column in "
+        "Chinese and\n"
+        "English: meaning, required, type, range or allowed values, other "
+        "names.\n"
+        "\n"
         "Options:\n"
         "  --check       check every row and count what would change; "
         "write nothing\n"
@@ -470,7 +626,12 @@ const cli_cmd_t cmd_import = {
         "  --encoding E  read FILE as utf-8 or gb18030 instead of finding "
         "out\n"
         "  --chunk ROWS  records in each transaction (default "
-        "100000)\n" CLI_HELP_COMMON "\n"
+        "100000)\n"
+        "  --template KIND  write an empty sheet for KIND instead of "
+        "importing\n"
+        "  --format F    the template as csv or xlsx\n"
+        "  --out FILE    write the template to FILE (not "
+        "stdout)\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 imported (or, with --check, every row good), 1 bad "
         "rows\n"
         "or a refused --sync (nothing written), 2 usage error (also an unknown "

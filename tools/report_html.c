@@ -3,6 +3,7 @@
  * chart (the group against its target, then each member) and its
  * breakdowns, folded; the subsidies, the members' checkpoints and the
  * people found at several members. Text from the report is escaped. */
+#include "protocol/region.h"
 #include "tools/report_format.h"
 #include "tools/report_model.h"
 #include "tools/textwidth.h"
@@ -343,6 +344,7 @@ typedef struct {
     const json_t *report; /* for the members' names */
     const char *unit;     /* the figure's unit */
     bool member;          /* a by_member table: names shown */
+    bool county;          /* a by_county table: codes with their names */
 } s_html_bd_t;
 
 static int
@@ -356,8 +358,10 @@ s_html_bucket(void *ctx, const char *bucket, json_t *cell)
                      sizeof num);
     report_fmt_value("", report_cell_get(cell, "denominator"), false, den,
                      sizeof den);
+    char region[64];
     fputs("<tr><td>", h->out);
-    s_html(h->out, bucket);
+    s_html(h->out, h->county ? proto_region_label(bucket, region, sizeof region)
+                             : bucket);
     if (h->member) {
         fputs("</td><td>", h->out);
         s_html(h->out, report_member_name(h->report, bucket));
@@ -399,6 +403,7 @@ s_html_breakdown(s_html_bd_t *h, const report_frame_t *frame, size_t k)
     fprintf(out, "%s <span class=\"en\">%s</span></h4>\n", report_bds[k].zh,
             report_bds[k].en);
     h->member = k == 0;
+    h->county = k == 2;
     fprintf(out,
             "<table><thead><tr><th>%s</th>%s<th>数值 Value</th>"
             "<th>分子 Numerator</th><th>分母 Denominator</th>"
@@ -420,7 +425,7 @@ s_html_breakdowns(FILE *out, const json_t *report, const report_fig_t *f,
     fputs("<details><summary>明细 Breakdown: 按成员 by member, 按隶属 by "
           "affiliation, 按区县 by county</summary>\n",
           out);
-    s_html_bd_t h = {out, report, report_str(f->fig, "unit"), false};
+    s_html_bd_t h = {out, report, report_str(f->fig, "unit"), false, false};
     int rc = 0;
     for (size_t i = 0; !rc && i < nframes; i++)
         for (size_t k = 0; !rc && k < REPORT_NBDS; k++)
@@ -640,9 +645,11 @@ s_html_member(FILE *out, const char *id, const json_t *m)
     fputs(" <span class=\"en\">", out);
     s_html(out, report_str(m, "name_en"));
     fputs("</span></td>", out);
-    const char *cells[] = {report_str(m, "role"),
-                           report_str(m, "original_affiliation"),
-                           report_str(m, "region_code"), t.size};
+    char region[64];
+    const char *cells[] = {
+        report_str(m, "role"), report_str(m, "original_affiliation"),
+        proto_region_label(report_str(m, "region_code"), region, sizeof region),
+        t.size};
     s_html_tds(out, cells, 4, 3);
     fputs("<td><code>", out);
     s_html(out, t.root);

@@ -1,6 +1,7 @@
 /* vocfed: the report as aligned text for a terminal (see report_format.h):
  * Chinese labels first, English beside them, widths counted in terminal
  * columns, control characters of names replaced. */
+#include "protocol/region.h"
 #include "tools/report_format.h"
 #include "tools/report_model.h"
 #include "tools/textwidth.h"
@@ -350,15 +351,16 @@ s_table_asof(const json_t *report, FILE *out)
     json_object_foreach(members, id, m)
     {
         report_member_text_t mt;
-        char roster[96];
+        char roster[96], region[64];
         report_member_text(m, &mt);
         report_roster_text(m, roster, sizeof roster);
-        s_table_add(
-            &t, (const char *const[]){
-                    id, report_member_name(report, id), report_str(m, "role"),
-                    report_str(m, "original_affiliation"),
-                    report_str(m, "region_code"), mt.size, mt.root,
-                    report_str(m, "checkpoint_time"), mt.state, roster});
+        proto_region_label(report_str(m, "region_code"), region, sizeof region);
+        s_table_add(&t, (const char *const[]){
+                            id, report_member_name(report, id),
+                            report_str(m, "role"),
+                            report_str(m, "original_affiliation"), region,
+                            mt.size, mt.root, report_str(m, "checkpoint_time"),
+                            mt.state, roster});
     }
     int rc = s_table_print(&t, out);
     s_table_release(&t);

@@ -1,6 +1,7 @@
 /* vocfed: the report as an Excel workbook (cmd_report_xlsx() of
  * report_render.h): numbers as numbers with their formats, a frozen
  * bold header row per sheet, text cleaned to valid UTF-8. */
+#include "protocol/region.h"
 #include "tools/report_model.h"
 #include "tools/report_render.h"
 
@@ -147,7 +148,12 @@ s_xbucket_row(void *ctx, const report_row_t *row)
     s_xstr(x, s->ws, r, 1, row->zh, NULL);
     s_xstr(x, s->ws, r, 2, row->en, NULL);
     s_xyear(x, s->ws, r, 3, row->year);
-    s_xstr(x, s->ws, r, 4, row->bucket, NULL);
+    char region[64];
+    s_xstr(x, s->ws, r, 4,
+           s->kind == REPORT_COUNTY
+               ? proto_region_label(row->bucket, region, sizeof region)
+               : row->bucket,
+           NULL);
     if (s->kind == REPORT_MEMBER)
         s_xstr(x, s->ws, r, c++, report_member_name(x->rep, row->bucket), NULL);
     s_xnum(x, s->ws, r, c++, report_cell_get(row->cell, "value"),
@@ -423,7 +429,10 @@ s_xasof(s_xlsx_t *x)
         "名册 Roster",
     };
     static const char *const texts[] = {
-        "name_zh", "name_en", "role", "original_affiliation", "region_code",
+        "name_zh",
+        "name_en",
+        "role",
+        "original_affiliation",
     };
     static const double widths[] = {14, 28, 40, 14, 24, 12, 12, 68, 26, 14, 24};
     lxw_worksheet *ws = s_xsheet(x, "数据截至 As of", heads, widths, 11);
@@ -439,8 +448,13 @@ s_xasof(s_xlsx_t *x)
         report_member_text_t mt;
         report_member_text(m, &mt);
         s_xstr(x, ws, r, 0, id, NULL);
-        for (lxw_col_t c = 0; c < 5; c++)
+        char region[64];
+        for (lxw_col_t c = 0; c < 4; c++)
             s_xstr(x, ws, r, c + 1, report_str(m, texts[c]), NULL);
+        s_xstr(x, ws, r, 5,
+               proto_region_label(report_str(m, "region_code"), region,
+                                  sizeof region),
+               NULL);
         s_xnum(x, ws, r, 6, json_object_get(m, "size"), x->num);
         s_xstr(x, ws, r, 7, report_str(m, "root"), NULL);
         s_xstr(x, ws, r, 8, report_str(m, "checkpoint_time"), NULL);

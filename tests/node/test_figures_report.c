@@ -121,6 +121,60 @@ s_num(json_t *j, const char *id, const char *year, const char *field)
         th_jget(j, "figures", id, "by_year", year, field, NULL));
 }
 
+/* Whether the keys of obj (years) come in order, as jansson keeps them:
+ * the order every renderer prints them in. At least min of them. */
+static void
+s_years_in_order(const json_t *obj, size_t min)
+{
+    const char *key, *prev = NULL;
+    json_t *v;
+    size_t n = 0;
+    assert_true(json_is_object(obj));
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        if (prev && strcmp(prev, key) >= 0)
+            fail_msg("years out of order: %s after %s", key, prev);
+        prev = key;
+        n++;
+    }
+    assert_true(n >= min);
+}
+
+/* Years in order in every list of them (issue 13 item 7): with data in
+ * 2026 and 2025 only, the counters gave 2026, 2025 and the policy's 2024
+ * came last. */
+static void
+test_years_in_order(void **state)
+{
+    (void)state;
+    s_group_t g;
+    s_open(&g);
+    S_PUT(&g, &g.coord, "subsidy_rule", "cross_city_incentive:2025",
+          "amount=800");
+    for (int y = 2026; y >= 2025; y--) {
+        char key[16], cohort[32];
+        snprintf(key, sizeof key, "c%d", y);
+        snprintf(cohort, sizeof cohort, "cohort_year=%d", y);
+        S_PUT(&g, &g.m1, "coop_class", key, "enterprise=江淮", cohort,
+              "students_at_start=20", "kind=order");
+    }
+    json_t *j = s_report(&g);
+    /* years in order (issue 13 item 7: they came 2025, 2026, 2024) */
+    s_years_in_order(json_object_get(j, "subsidy_total"), 3);
+    s_years_in_order(
+        th_jget(j, "figures", "coop_class_subsidy", "by_year", NULL), 3);
+    s_years_in_order(
+        th_jget(j, "figures", "cross_city_incentive", "by_year", NULL), 3);
+    const json_t *subs = json_object_get(j, "subsidies");
+    for (size_t i = 1; i < json_array_size(subs); i++)
+        assert_true(json_integer_value(
+                        json_object_get(json_array_get(subs, i - 1), "year")) <=
+                    json_integer_value(
+                        json_object_get(json_array_get(subs, i), "year")));
+    json_decref(j);
+    s_close(&g);
+}
+
 /* A subsidy rule applies from its year on; a key without a year to every
  * year; without a record, the catalogue's default. */
 static void
@@ -566,6 +620,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_by_year),
+        cmocka_unit_test(test_years_in_order),
         cmocka_unit_test(test_catalogue_keys),
         cmocka_unit_test(test_school_pending),
         cmocka_unit_test(test_sections_json),

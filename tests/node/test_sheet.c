@@ -96,8 +96,8 @@ s_slurp(const char *path, size_t *len)
 /* Imports data into a fresh store; returns the import's status, *head
  * the log's head after it, res (released by the caller) what it found. */
 static int
-s_fresh(s_state_t *st, const char *sheet, const uint8_t *data, size_t len,
-        node_import_result_t *res)
+s_fresh_kind(s_state_t *st, const char *kind, const char *sheet,
+             const uint8_t *data, size_t len, node_import_result_t *res)
 {
     char dir[128];
     store_t *store = NULL;
@@ -108,13 +108,21 @@ s_fresh(s_state_t *st, const char *sheet, const uint8_t *data, size_t len,
     assert_int_equal(store_open(dir, &so, &store), 0);
     crypto_sign_keypair(pk, sk);
     assert_int_equal(store_author_add(store, S_AUTHOR, pk), 0);
-    node_import_opts_t o = {.kind = "student",
+    node_import_opts_t o = {.kind = kind,
                             .linkage_key = st->key,
                             .time_ms = S_TIME,
                             .sheet = sheet};
     int rc = node_import(store, S_AUTHOR, sk, &o, data, len, res);
     store_destroy(&store);
     return rc;
+}
+
+/* s_fresh_kind for students. */
+static int
+s_fresh(s_state_t *st, const char *sheet, const uint8_t *data, size_t len,
+        node_import_result_t *res)
+{
+    return s_fresh_kind(st, "student", sheet, data, len, res);
 }
 
 /* Imports data into a fresh store: it must give the records of the
@@ -178,25 +186,19 @@ s_make_xlsx(const char *path, bool numeric_ids)
     assert_int_equal(workbook_close(wb), LXW_NO_ERROR);
 }
 
-/* The same students, every way a registrar may have them. */
-static void
-test_same_records(void **state)
+/* The students as a UTF-8 CSV with English headers into a fresh store:
+ * the head every other way of writing them must give. en (1024 bytes)
+ * gets the CSV. */
+static store_head_t
+s_english(s_state_t *st, char *en)
 {
-    s_state_t *st = *state;
-    char en[1024] = "", zh[1024] = "", path[160];
-    int n = snprintf(en, sizeof en,
-                     "id_number,name,level,intake_year,status,pathway\n");
-    int m = snprintf(zh, sizeof zh,
-                     "姓名,公民身份号码,培养层次,入学年度,学籍状态,培养模式\n");
+    int n =
+        snprintf(en, 1024, "id_number,name,level,intake_year,status,pathway\n");
     for (int i = 0; i < 3; i++) {
         char id[19];
         s_id(s_stems[i], id);
-        n += snprintf(en + n, sizeof en - (size_t)n,
-                      "%s,n%d,%s,%d,%s,five_year\n", id, i, s_level_en[i],
-                      s_year[i], s_status_en[i]);
-        m += snprintf(zh + m, sizeof zh - (size_t)m,
-                      "某%d,%s,%s,%d年,%s,五年一贯制\n", i, id, s_level_zh[i],
-                      s_year[i], s_status_zh[i]);
+        n += snprintf(en + n, 1024 - (size_t)n, "%s,n%d,%s,%d,%s,five_year\n",
+                      id, i, s_level_en[i], s_year[i], s_status_en[i]);
     }
     node_import_result_t res;
     assert_int_equal(s_fresh(st, NULL, (const uint8_t *)en, strlen(en), &res),
@@ -204,6 +206,25 @@ test_same_records(void **state)
     store_head_t want = res.head;
     assert_int_equal(want.size, 3);
     node_import_result_release(&res);
+    return want;
+}
+
+/* The same students, every way a registrar may have them. */
+static void
+test_same_records(void **state)
+{
+    s_state_t *st = *state;
+    char en[1024] = "", zh[1024] = "", path[160];
+    int m = snprintf(zh, sizeof zh,
+                     "姓名,公民身份号码,培养层次,入学年度,学籍状态,培养模式\n");
+    for (int i = 0; i < 3; i++) {
+        char id[19];
+        s_id(s_stems[i], id);
+        m += snprintf(zh + m, sizeof zh - (size_t)m,
+                      "某%d,%s,%s,%d年,%s,五年一贯制\n", i, id, s_level_zh[i],
+                      s_year[i], s_status_zh[i]);
+    }
+    store_head_t want = s_english(st, en);
 
     /* GB18030, Chinese headers and values */
     iconv_t cd = iconv_open("GB18030", "UTF-8");
@@ -393,6 +414,203 @@ test_numbers(void **state)
     assert_false(node_sheet_i_date(1e12, false, b, sizeof b));
 }
 
+/* ---- templates (issue 13 item 3) ---------------------------------------- */
+
+/* The columns of the student template, in order: a script filling it
+ * relies on them. */
+#define S_TMPL_HEAD                                                                                \
+    "身份证号,姓名,层次,专业代码,培养路径,入学年份,学籍状态,生源学校," \
+    "生源地区划,校企合作班"
+
+/* Member name of the zip at path (malloc'd, NUL-terminated). */
+static char *
+s_zip_read(const char *path, const char *name)
+{
+    int err = 0;
+    zip_t *z = zip_open(path, ZIP_RDONLY, &err);
+    assert_non_null(z);
+    zip_stat_t zs;
+    assert_int_equal(zip_stat(z, name, 0, &zs), 0);
+    char *buf = malloc(zs.size + 1);
+    assert_non_null(buf);
+    zip_file_t *f = zip_fopen(z, name, 0);
+    assert_non_null(f);
+    assert_int_equal(zip_fread(f, buf, zs.size), (zip_int64_t)zs.size);
+    buf[zs.size] = 0;
+    zip_fclose(f);
+    zip_discard(z);
+    return buf;
+}
+
+/* Replaces member name of the zip at path with text. */
+static void
+s_zip_write(const char *path, const char *name, const char *text)
+{
+    int err = 0;
+    zip_t *z = zip_open(path, 0, &err);
+    assert_non_null(z);
+    zip_source_t *src = zip_source_buffer(z, text, strlen(text), 0);
+    assert_non_null(src);
+    assert_true(
+        zip_file_add(z, name, src, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8) >= 0);
+    assert_int_equal(zip_close(z), 0);
+}
+
+/* The template's first sheet filled as a script would: the students'
+ * rows before </sheetData>, inline strings, the year a number, the name
+ * and the optional columns left as they are. Returns the new XML. */
+static char *
+s_fill(const char *sheet)
+{
+    const char *end = strstr(sheet, "</sheetData>");
+    assert_non_null(end);
+    size_t cap = strlen(sheet) + 4096, n = (size_t)(end - sheet);
+    char *out = malloc(cap);
+    assert_non_null(out);
+    memcpy(out, sheet, n);
+    for (int i = 0; i < 3; i++) {
+        char id[19];
+        s_id(s_stems[i], id);
+        int r = i + 2,
+            w = snprintf(
+                out + n, cap - n,
+                "<row r=\"%d\"><c r=\"A%d\" "
+                "t=\"inlineStr\"><is><t>%s</t></is></c>"
+                "<c r=\"B%d\" t=\"inlineStr\"><is><t>某%d</t></is></c>"
+                "<c r=\"C%d\" t=\"inlineStr\"><is><t>%s</t></is></c>"
+                "<c r=\"E%d\" t=\"inlineStr\"><is><t>五年一贯制</t></is></c>"
+                "<c r=\"F%d\"><v>%d</v></c>"
+                "<c r=\"G%d\" t=\"inlineStr\"><is><t>%s</t></is></c></row>",
+                r, r, id, r, i, r, s_level_zh[i], r, r, s_year[i], r,
+                s_status_zh[i]);
+        assert_true(w > 0 && (size_t)w < cap - n);
+        n += (size_t)w;
+    }
+    snprintf(out + n, cap - n, "%s", end);
+    return out;
+}
+
+/* The template of every kind, both formats, is a header import reads
+ * with no problem and no rows; what is not a template is refused. */
+static void
+test_template_kinds(void **state)
+{
+    s_state_t *st = *state;
+    size_t nk;
+    const proto_kind_def_t *k = proto_kinds(&nk);
+    for (size_t i = 0; i < nk; i++) {
+        if (!strcmp(k[i].name, "member_key"))
+            continue; /* the roster's kind: no command imports it */
+        for (int x = 0; x < 2; x++) {
+            char path[192];
+            snprintf(path, sizeof path, "%s/t_%s.%s", st->root, k[i].name,
+                     x ? "xlsx" : "csv");
+            const char *argv[] = {"vocfed", "import", "--template", k[i].name,
+                                  "--out",  path,     NULL};
+            th_run_t r;
+            th_exec(&r, st->root, NULL, argv, NULL);
+            if (r.status != 0)
+                fail_msg("template %s: %s", path, r.err);
+            th_run_free(&r);
+            size_t len;
+            uint8_t *data = s_slurp(path, &len);
+            node_import_result_t res;
+            int rc = s_fresh_kind(st, k[i].name, NULL, data, len, &res);
+            if (rc || res.rows != 0 || res.nerrors)
+                fail_msg("template %s: rc %d, %zu rows, %zu errors: %s", path,
+                         rc, res.rows, res.nerrors,
+                         res.nerrors ? res.errors[0].reason_en : "");
+            node_import_result_release(&res);
+            free(data);
+        }
+    }
+    static const struct {
+        const char *argv[8];
+        const char *err;
+    } bad[] = {
+        {{"vocfed", "import", "--template", "student", "--format", "ods", NULL},
+         "--format 'ods' is not csv or xlsx"},
+        {{"vocfed", "import", "--template", "student", "x.csv", NULL},
+         "--template KIND takes no FILE"},
+        {{"vocfed", "import", "--template", "pupil", NULL},
+         "unknown kind 'pupil'"},
+        {{"vocfed", "import", "--format", "xlsx", "student", "x.csv", NULL},
+         "--format and --out go with --template KIND"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        th_run_t r;
+        th_exec(&r, st->root, NULL, bad[i].argv, NULL);
+        assert_int_equal(r.status, 2);
+        if (!strstr(r.err, bad[i].err))
+            fail_msg("%s: %s", bad[i].err, r.err);
+        assert_int_equal(r.out_len, 0);
+        th_run_free(&r);
+    }
+}
+
+/* `vocfed import --template student`: the CSV's header, the workbook's
+ * lists and limits, filled by a script and imported: the records of the
+ * English CSV of the same rows. */
+static void
+test_template(void **state)
+{
+    s_state_t *st = *state;
+    char en[1024], path[160];
+    th_run_t r;
+    const char *csv_argv[] = {"vocfed", "import", "--template", "student",
+                              NULL};
+    th_exec(&r, st->root, NULL, csv_argv, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "\xEF\xBB\xBF" S_TMPL_HEAD "\r\n");
+    th_run_free(&r);
+
+    snprintf(path, sizeof path, "%s/tmpl.xlsx", st->root);
+    const char *argv[] = {"vocfed",  "import",   "--template",
+                          "student", "--format", "xlsx",
+                          "--out",   path,       NULL};
+    th_exec(&r, st->root, NULL, argv, NULL);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+    /* never over a file that is there: it may be a filled sheet */
+    th_exec(&r, st->root, NULL, argv, NULL);
+    assert_int_equal(r.status, 3);
+    assert_non_null(strstr(r.err, "exists"));
+    th_run_free(&r);
+
+    char *wbx = s_zip_read(path, "xl/workbook.xml");
+    assert_non_null(strstr(wbx, "name=\"学生\""));
+    assert_non_null(strstr(wbx, "name=\"填表说明\""));
+    free(wbx);
+    char *sheet = s_zip_read(path, "xl/worksheets/sheet1.xml");
+    assert_non_null(strstr(sheet, "<formula1>\"中职,高职,本科\"</formula1>"));
+    assert_non_null(strstr(sheet, "<formula1>\"在籍,休学,毕业,退学,转学\""));
+    assert_non_null(strstr(sheet, "<formula1>\"普通,三二分段,五年一贯制,"));
+    assert_non_null(strstr(sheet, "<formula1>2000</formula1>"
+                                  "<formula2>2100</formula2>"));
+    char *styles = s_zip_read(path, "xl/styles.xml");
+    assert_non_null(strstr(styles, "formatCode=\"@\""));
+    free(styles);
+
+    /* the empty template: a header and no rows */
+    size_t len;
+    uint8_t *x = s_slurp(path, &len);
+    node_import_result_t res;
+    assert_int_equal(s_fresh(st, NULL, x, len, &res), 0);
+    assert_int_equal(res.rows, 0);
+    assert_int_equal(res.head.size, 0);
+    node_import_result_release(&res);
+    free(x);
+
+    store_head_t want = s_english(st, en);
+    char *filled = s_fill(sheet);
+    s_zip_write(path, "xl/worksheets/sheet1.xml", filled);
+    x = s_slurp(path, &len);
+    s_same(st, "filled template", NULL, x, len, &want);
+    free(x);
+    free(filled);
+    free(sheet);
+}
+
 int
 main(void)
 {
@@ -401,6 +619,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_refusals, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_other_zips, s_setup, s_teardown),
         cmocka_unit_test(test_numbers),
+        cmocka_unit_test_setup_teardown(test_template, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_template_kinds, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
