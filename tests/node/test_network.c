@@ -447,8 +447,12 @@ s_fault_alarms(json_t *j)
     {
         const char *k = json_string_value(json_object_get(a, "kind"));
         if (json_is_true(json_object_get(a, "raised")) || !k ||
-            strcmp(k, "connection") != 0)
+            strcmp(k, "connection") != 0) {
+            char *text = json_dumps(a, JSON_COMPACT);
+            print_message("alarm: %s\n", text ? text : "?");
+            free(text);
             n++;
+        }
     }
     return n;
 }
