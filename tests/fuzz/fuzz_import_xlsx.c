@@ -9,7 +9,15 @@
  *
  * Input: byte 0 bit 0 reads the sheet named "学生" instead of the first,
  * bit 1 gives a linkage key, bit 2 reads the bytes as .xls; then the
- * file. */
+ * file.
+ *
+ * Under libFuzzer the .xls path is left out: it runs libfreexl in a
+ * child process (node/sheet_xls.c) because libfreexl 1.0.6 overruns the
+ * stack on hostile files, and a child forked from libFuzzer reports that
+ * crash as the target's own (22 "crashes" in 5 s in CI). The replay
+ * build (ctest) still reads .xls inputs, the known crashing one among
+ * them (regressions/import_xlsx), and checks that the parent survives
+ * it. */
 #include "tests/fuzz/fuzz.h"
 
 #include "node/import.h"
@@ -68,6 +76,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *name = data[0] & 1 ? "学生" : NULL;
     node_sheet_format_t f = data[0] & 4 ? NODE_SHEET_XLS : NODE_SHEET_XLSX;
     size_t len = size - 1;
+#ifdef VOCFED_LIBFUZZER
+    if (f == NODE_SHEET_XLS ||
+        node_sheet_sniff(data + 1, len) == NODE_SHEET_XLS)
+        return 0;
+#endif
     uint8_t *file = malloc(len ? len : 1);
     FZ_CHECK(file != NULL);
     if (len)
