@@ -3,6 +3,7 @@
 #include "node/figures_i.h"
 
 #include "node/figures_catalogue.h"
+#include "protocol/hash.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -66,27 +67,6 @@ node_figx_is_counter(const char *key)
  * other identities are printable, so the byte cannot be anything
  * else). */
 
-/* 1 + a lowercase hex digit's value, 0 for any other byte. */
-static const uint8_t s_hex[256] = {
-    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
-    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
-    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
-
-/* The 32 bytes of 64 lowercase hex digits at hex into out; false (out
- * undefined) when they are not that. */
-static bool
-s_unhex32(const char *hex, uint8_t out[32])
-{
-    unsigned bad = 0;
-    for (size_t i = 0; i < 32; i++) {
-        unsigned hi = s_hex[(uint8_t)hex[2 * i]];
-        unsigned lo = s_hex[(uint8_t)hex[2 * i + 1]];
-        bad |= (hi == 0) | (lo == 0);
-        out[i] = (uint8_t)((hi - 1) << 4 | ((lo - 1) & 15));
-    }
-    return !bad;
-}
-
 /* Where the identity of key begins (0: key has none). */
 static size_t
 s_identity_at(const char *key, size_t len)
@@ -106,7 +86,7 @@ node_figx_key_disk(const char *key, uint8_t out[NODE_FIGX_KEY_MAX])
     size_t len = strnlen(key, NODE_FIGX_KEY_MAX);
     size_t at = s_identity_at(key, len);
     if (at && len - at == 66 && key[at] == 'p' && key[at + 1] == ':' &&
-        s_unhex32(key + at + 2, out + at + 1)) {
+        proto_unhex_lower(key + at + 2, out + at + 1, 32)) {
         memcpy(out, key, at);
         out[at] = NODE_FIGX_PSEUDO;
         return at + 33;
@@ -118,7 +98,6 @@ node_figx_key_disk(const char *key, uint8_t out[NODE_FIGX_KEY_MAX])
 int
 node_figx_key_text(const void *k, size_t len, char *out, size_t cap)
 {
-    static const char hex[] = "0123456789abcdef";
     const uint8_t *b = k;
     const uint8_t *p = memchr(b, NODE_FIGX_PSEUDO, len);
     size_t at = p ? (size_t)(p - b) : len;
@@ -130,10 +109,7 @@ node_figx_key_text(const void *k, size_t len, char *out, size_t cap)
     if (p) {
         out[at] = 'p';
         out[at + 1] = ':';
-        for (size_t i = 0; i < 32; i++) {
-            out[at + 2 + 2 * i] = hex[b[at + 1 + i] >> 4];
-            out[at + 3 + 2 * i] = hex[b[at + 1 + i] & 15];
-        }
+        proto_hex(b + at + 1, 32, out + at + 2);
         at += 66;
     }
     out[at] = 0;

@@ -58,6 +58,25 @@ proto_hex(const uint8_t *bin, size_t len, char *hex)
     hex[2 * len] = '\0';
 }
 
+/* 1 + a lowercase hex digit's value, 0 for any other byte. */
+static const uint8_t s_lower[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
+
+bool
+proto_unhex_lower(const char *hex, uint8_t *bin, size_t len)
+{
+    unsigned bad = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned hi = s_lower[(uint8_t)hex[2 * i]];
+        unsigned lo = s_lower[(uint8_t)hex[2 * i + 1]];
+        bad |= (hi == 0) | (lo == 0);
+        bin[i] = (uint8_t)((hi - 1) << 4 | ((lo - 1) & 15));
+    }
+    return !bad;
+}
+
 static int
 s_nibble(char c)
 {

@@ -3,6 +3,7 @@
 #ifndef VOCFED_PROTOCOL_HASH_H
 #define VOCFED_PROTOCOL_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,12 @@ void proto_hash_node(proto_hash_alg_t alg, const uint8_t left[PROTO_HASH_LEN],
 
 /* Writes 2*len lowercase hex digits and a NUL into hex (2*len+1 bytes). */
 void proto_hex(const uint8_t *bin, size_t len, char *hex);
+
+/* Reads the 2*len lowercase hex digits at hex (the caller makes sure
+ * that many bytes are there; what follows them is not looked at) into
+ * bin. Returns false, bin undefined, when any is not one. Table-driven:
+ * the applier turns every pseudo_id it stores into bytes this way. */
+bool proto_unhex_lower(const char *hex, uint8_t *bin, size_t len);
 
 /* Parses exactly 2*len hex digits. Returns 0, or VOCFED_EMALFORMED. */
 int proto_unhex(const char *hex, uint8_t *bin, size_t len)

@@ -3,6 +3,7 @@
  * prefix scan, keys and status codes. */
 #include "storage/store_internal.h"
 #include "protocol/clock.h"
+#include "protocol/hash.h"
 #include "protocol/merkle.h"
 
 #include <czmq.h>
@@ -72,27 +73,6 @@ store_i_key_cp(uint8_t k[STORE_KEY_CP_LEN], uint32_t a, uint64_t size)
     store_i_be64(k + 4, size);
 }
 
-/* 1 + a lowercase hex digit's value, 0 for any other byte. */
-static const uint8_t s_hex[256] = {
-    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
-    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
-    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
-
-/* The 32 bytes of 64 lowercase hex digits at hex into out; false (out
- * undefined) when they are not that. */
-static bool
-s_unhex32(const char *hex, uint8_t out[32])
-{
-    unsigned bad = 0;
-    for (size_t i = 0; i < 32; i++) {
-        unsigned hi = s_hex[(uint8_t)hex[2 * i]];
-        unsigned lo = s_hex[(uint8_t)hex[2 * i + 1]];
-        bad |= (hi == 0) | (lo == 0);
-        out[i] = (uint8_t)((hi - 1) << 4 | ((lo - 1) & 15));
-    }
-    return !bad;
-}
-
 size_t
 store_i_key_record(uint8_t k[STORE_KEY_RECORD_MAX], uint32_t a,
                    const char *kind, size_t kind_len, const char *key,
@@ -106,7 +86,7 @@ store_i_key_record(uint8_t k[STORE_KEY_RECORD_MAX], uint32_t a,
      * digits, then the end or a ':') has it as 0x01 and its 32 bytes (a
      * key is printable, so it never begins with 0x01). */
     if (key_len >= 64 && (key_len == 64 || key[64] == ':') &&
-        s_unhex32(key, k + off + 1)) {
+        proto_unhex_lower(key, k + off + 1, 32)) {
         k[off] = STORE_KEY_PSEUDO;
         off += 33;
         key += 64;
@@ -119,15 +99,13 @@ store_i_key_record(uint8_t k[STORE_KEY_RECORD_MAX], uint32_t a,
 int
 store_i_key_record_text(const uint8_t *k, size_t len, char *out, size_t cap)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t o = 0, i = 0;
     if (len && k[0] == STORE_KEY_PSEUDO) {
         if (len < 33 || cap < 65)
             return VOCFED_ECORRUPT;
-        for (i = 1; i < 33; i++) {
-            out[o++] = hex[k[i] >> 4];
-            out[o++] = hex[k[i] & 15];
-        }
+        proto_hex(k + 1, 32, out);
+        o = 64;
+        i = 33;
     }
     if (len - i >= cap - o)
         return VOCFED_ECORRUPT;

@@ -1946,10 +1946,38 @@ test_range_garbage(void **state)
     }
 }
 
+/* proto_unhex_lower: lowercase hex only (a stored pseudo_id must give
+ * back the same text), the bytes after the digits never read, and the
+ * round trip with proto_hex. */
+static void
+test_unhex_lower(void **state)
+{
+    (void)state;
+    uint8_t bin[32], all[256];
+    char hex[65];
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)i;
+    for (int off = 0; off < 256; off += 32) {
+        proto_hex(all + off, 32, hex);
+        assert_true(proto_unhex_lower(hex, bin, 32));
+        assert_memory_equal(bin, all + off, 32);
+    }
+    proto_hex(all, 32, hex);
+    char bad[] = "0123456789abcdeF:2025";
+    assert_false(proto_unhex_lower(bad, bin, 8)); /* an upper-case digit */
+    assert_true(proto_unhex_lower(bad, bin, 7));  /* the part before it */
+    for (int c = 0; c < 256; c++) {
+        char one[3] = {'0', (char)c, 0};
+        bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        assert_int_equal(proto_unhex_lower(one, bin, 1), ok);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unhex_lower),
         cmocka_unit_test(test_rfc6962_roots),
         cmocka_unit_test(test_rfc6962_inclusion),
         cmocka_unit_test(test_rfc6962_consistency),
