@@ -40,38 +40,6 @@ typedef struct {
     store_record_t *recs;
 } s_bench_t;
 
-/* S_BATCH student records of member m from row first: a pseudo_id each,
- * three intake years, 17 source schools. */
-static int
-s_students(s_bench_t *b, size_t first, int m)
-{
-    static const char *const levels[] = {"higher", "secondary"};
-    static const char *const regions[] = {"340803", "340822", "340100"};
-    for (size_t i = 0; i < S_BATCH; i++) {
-        uint64_t x = (uint64_t)m << 40 | (first + i);
-        uint8_t h[32];
-        crypto_generichash(h, sizeof h, (uint8_t *)&x, sizeof x, NULL, 0);
-        for (int k = 0; k < 32; k++)
-            snprintf(b->keys[i] + 2 * k, 3, "%02x", h[k]);
-        char year[16], school[16];
-        snprintf(year, sizeof year, "%d", 2024 + (int)((first + i) % 3));
-        snprintf(school, sizeof school, "jh%02d", (int)((first + i) % 17));
-        const char *names[] = {"level",         "status",        "intake_year",
-                               "origin_region", "source_school", "pathway"};
-        const char *values[] = {
-            levels[(first + i) % 2],  "enrolled", year,
-            regions[(first + i) % 3], school,     "regular"};
-        proto_kind_error_t err;
-        proto_buf_reset(&b->bodies[i]);
-        if (proto_kind_body(proto_kind_find("student"), names, values, 6,
-                            &b->bodies[i], &err))
-            return -1;
-        b->recs[i] = (store_record_t){PROTO_OP_PUT, "student", b->keys[i],
-                                      b->bodies[i].data, b->bodies[i].len};
-    }
-    return 0;
-}
-
 /* The log: entries records round-robin over the members, log only. */
 static int
 s_fill(s_bench_t *b, store_t *st, const uint8_t *sk, double *rate)
@@ -81,7 +49,7 @@ s_fill(s_bench_t *b, store_t *st, const uint8_t *sk, double *rate)
         for (int m = 0; m < b->members && done < b->entries; m++) {
             char id[16];
             snprintf(id, sizeof id, "m%d", m);
-            if (s_students(b, row, m) ||
+            if (bench_students(row, S_BATCH, m, b->bodies, b->keys, b->recs) ||
                 store_append(st, id, sk, b->recs, S_BATCH, 0, NULL, NULL))
                 return -1;
             done += S_BATCH;

@@ -10,6 +10,7 @@
  *      transaction each: the cost must not grow with its records.
  * Usage: bench_figures [--rows 100000] [--records 10000000] [--runs 5]
  *                      [--dir /tmp] [--keep] */
+#include "bench/bench_raw.h"
 #include "node/figures.h"
 #include "protocol/kinds.h"
 #include "storage/store.h"
@@ -56,38 +57,6 @@ s_rmrf(const char *dir)
         fprintf(stderr, "bench_figures: could not remove %s\n", dir);
 }
 
-/* n student records of member number m, from row first. */
-static int
-s_students(size_t first, size_t n, int m, proto_buf_t *bodies, char (*keys)[72],
-           store_record_t *recs)
-{
-    static const char *const levels[] = {"higher", "secondary"};
-    static const char *const regions[] = {"340803", "340822", "340100"};
-    for (size_t i = 0; i < n; i++) {
-        uint64_t x = (uint64_t)m << 40 | (first + i);
-        uint8_t h[32];
-        crypto_generichash(h, sizeof h, (uint8_t *)&x, sizeof x, NULL, 0);
-        for (int k = 0; k < 32; k++)
-            snprintf(keys[i] + 2 * k, 3, "%02x", h[k]);
-        char year[16], school[16];
-        snprintf(year, sizeof year, "%d", 2024 + (int)((first + i) % 3));
-        snprintf(school, sizeof school, "jh%02d", (int)((first + i) % 17));
-        const char *names[] = {"level",         "status",        "intake_year",
-                               "origin_region", "source_school", "pathway"};
-        const char *values[] = {
-            levels[(first + i) % 2],  "enrolled", year,
-            regions[(first + i) % 3], school,     "regular"};
-        proto_kind_error_t err;
-        proto_buf_reset(&bodies[i]);
-        if (proto_kind_body(proto_kind_find("student"), names, values, 6,
-                            &bodies[i], &err))
-            return -1;
-        recs[i] = (store_record_t){PROTO_OP_PUT, "student", keys[i],
-                                   bodies[i].data, bodies[i].len};
-    }
-    return 0;
-}
-
 static int
 s_open(const char *dir, bool figures, store_t **st, uint8_t pk[32],
        uint8_t sk[64], int authors)
@@ -120,7 +89,7 @@ s_profile_changes(const char *tmp, uint8_t pk[32], uint8_t sk[64],
     double ms[S_CHANGES];
     snprintf(dir, sizeof dir, "%s/vocfed-bf-prof-%d", tmp, (int)getpid());
     if (s_open(dir, true, &st, pk, sk, 1) ||
-        s_students(0, S_STUDENTS, 0, bodies, keys, recs) ||
+        bench_students(0, S_STUDENTS, 0, bodies, keys, recs) ||
         store_append(st, "m0", sk, recs, S_STUDENTS, 0, NULL, NULL))
         return 1;
     for (int i = 0; i < S_CHANGES; i++) {
@@ -215,7 +184,7 @@ main(int argc, char **argv)
 
     /* 1. Appending rows with and without the figures. */
     size_t n1 = rows < chunk ? rows : chunk;
-    if (s_students(0, n1, 0, bodies, keys, recs))
+    if (bench_students(0, n1, 0, bodies, keys, recs))
         return 1;
     for (int r = 0; r < runs; r++) {
         for (int f = 0; f < 2; f++) {
@@ -255,7 +224,7 @@ main(int argc, char **argv)
         int m = (int)((done / chunk) % 10);
         char id[16];
         snprintf(id, sizeof id, "m%d", m);
-        if (s_students(done, n, m, bodies, keys, recs) ||
+        if (bench_students(done, n, m, bodies, keys, recs) ||
             store_append(st, id, sk, recs, n, 0, NULL, NULL)) {
             fprintf(stderr, "bench_figures: cannot write records\n");
             return 1;

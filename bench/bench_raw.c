@@ -1,6 +1,10 @@
 /* vocfed bench: shared helpers and raw limits (see bench_raw.h). */
 #include "bench/bench_raw.h"
 
+#include "protocol/kinds.h"
+
+#include <sodium.h>
+
 #include <errno.h>
 #include <lmdb.h>
 #include <stdint.h>
@@ -100,4 +104,35 @@ done:
     free(val);
     bench_rmrf(dir);
     return rate;
+}
+
+int
+bench_students(size_t first, size_t n, int m, proto_buf_t *bodies,
+               char (*keys)[72], store_record_t *recs)
+{
+    static const char *const levels[] = {"higher", "secondary"};
+    static const char *const regions[] = {"340803", "340822", "340100"};
+    for (size_t i = 0; i < n; i++) {
+        uint64_t x = (uint64_t)m << 40 | (first + i);
+        uint8_t h[32];
+        crypto_generichash(h, sizeof h, (uint8_t *)&x, sizeof x, NULL, 0);
+        for (int k = 0; k < 32; k++)
+            snprintf(keys[i] + 2 * k, 3, "%02x", h[k]);
+        char year[16], school[16];
+        snprintf(year, sizeof year, "%d", 2024 + (int)((first + i) % 3));
+        snprintf(school, sizeof school, "jh%02d", (int)((first + i) % 17));
+        const char *names[] = {"level",         "status",        "intake_year",
+                               "origin_region", "source_school", "pathway"};
+        const char *values[] = {
+            levels[(first + i) % 2],  "enrolled", year,
+            regions[(first + i) % 3], school,     "regular"};
+        proto_kind_error_t err;
+        proto_buf_reset(&bodies[i]);
+        if (proto_kind_body(proto_kind_find("student"), names, values, 6,
+                            &bodies[i], &err))
+            return -1;
+        recs[i] = (store_record_t){PROTO_OP_PUT, "student", keys[i],
+                                   bodies[i].data, bodies[i].len};
+    }
+    return 0;
 }
