@@ -746,3 +746,21 @@ cli_json_emit(json_t *j, const char *what)
     json_decref(j);
     return rc;
 }
+
+int
+cli_no_store(const cli_t *cli, const char *refusal)
+{
+    node_open_info_t info = {0};
+    node_t *node = NULL;
+    int rc = node_open_info(cli->dir, NODE_OPEN_READONLY, &info, &node);
+    node_close(&node);
+    if (rc == VOCFED_OK || rc == VOCFED_EVERSION ||
+        info.step != NODE_STEP_STORE) {
+        cli_error("a store already exists in %s (format version %llu): %s",
+                  cli->dir, (unsigned long long)info.found_version, refusal);
+        return CLI_EXIT_ENV;
+    }
+    if (rc != VOCFED_ENOTFOUND && rc != -ENOENT)
+        return cli_fail(rc, "cannot check %s for a store", cli->dir);
+    return CLI_EXIT_OK;
+}

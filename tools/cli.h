@@ -219,6 +219,11 @@ int cli_exit_code(int status);
 /* Prints "vocfed: MESSAGE" and a newline on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* 0 when cli->dir holds no store; else says "a store already exists in
+ * DIR (format version N): refusal" (or why it could not look) and
+ * returns the exit code. For the commands that make a store. */
+int cli_no_store(const cli_t *cli, const char *refusal);
+
 /* Prints "vocfed: MESSAGE: <vocfed_strerror(status)>" on stderr and
  * returns cli_exit_code(status). */
 int cli_fail(int status, const char *fmt, ...)

@@ -45,22 +45,9 @@ s_mkdirs(const char *dir)
 static int
 s_check_empty(const cli_t *cli)
 {
-    node_open_info_t info = {0};
-    node_t *node = NULL;
-    int rc = node_open_info(cli->dir, NODE_OPEN_READONLY, &info, &node);
-    node_close(&node);
-    if (rc == VOCFED_OK || rc == VOCFED_EVERSION ||
-        info.step != NODE_STEP_STORE) {
-        cli_error("a store already exists in %s (format version %llu): "
-                  "refusing to make another",
-                  cli->dir, (unsigned long long)info.found_version);
-        return CLI_EXIT_ENV;
-    }
-    if (rc != VOCFED_ENOTFOUND && rc != -ENOENT) {
-        cli_error("cannot check %s for a store: %s", cli->dir,
-                  vocfed_strerror(rc));
-        return CLI_EXIT_ENV;
-    }
+    int rc = cli_no_store(cli, "refusing to make another");
+    if (rc)
+        return rc;
     char path[4096];
     struct stat st;
     int n = snprintf(path, sizeof path, "%s/%s", cli->dir, NODE_KEY_FILE);

@@ -94,26 +94,6 @@ s_undo(cli_t *cli, const s_opts_t *o)
         unlink(p);
 }
 
-/* Refuses a DIR that holds a store: restore makes a new one only. */
-static int
-s_no_store(const cli_t *cli)
-{
-    node_open_info_t info = {0};
-    node_t *node = NULL;
-    int rc = node_open_info(cli->dir, NODE_OPEN_READONLY, &info, &node);
-    node_close(&node);
-    if (rc == VOCFED_OK || rc == VOCFED_EVERSION ||
-        info.step != NODE_STEP_STORE) {
-        cli_error("a store already exists in %s: restore makes a new store "
-                  "only (move the old one aside, and give it with --from)",
-                  cli->dir);
-        return CLI_EXIT_ENV;
-    }
-    if (rc != VOCFED_ENOTFOUND && rc != -ENOENT)
-        return cli_fail(rc, "cannot check %s for a store", cli->dir);
-    return 0;
-}
-
 /* DIR/node.key (copied in from --key first): its public half into
  * o->pk. Returns 0 or an exit code after saying why. */
 static int
@@ -355,7 +335,8 @@ s_run(cli_t *cli, int argc, char **argv)
                                     "whose id it takes)");
     if (mkdir(cli->dir, 0700) != 0 && errno != EEXIST)
         return cli_fail(-errno, "cannot make %s", cli->dir);
-    if ((rc = s_no_store(cli)))
+    if ((rc = cli_no_store(cli, "restore makes a new store only (move the "
+                                "old one aside, and give it with --from)")))
         return rc;
     if (!(rc = s_key(cli, &o)) && !(rc = s_config(cli, &o)) &&
         (!o.from || !(rc = s_old(&o))) && !(rc = s_make(cli, &o)))
