@@ -19,6 +19,7 @@
  *   'a' | authno u32  u64: the last seq of that author applied (a run
  *                     may be applied in parts) */
 #include "storage/apply_i.h"
+#include "storage/persons.h"
 
 #include <czmq.h>
 #include <inttypes.h>
@@ -29,8 +30,8 @@
 /* The derived layout (SPEC 5.5). Derived data of another layout is
  * dropped and applied again from the logs: 2 = pseudo_ids as 32 bytes
  * in the record index and the figures' keys, list items without the
- * pseudo_id again. */
-#define S_FORMAT 2
+ * pseudo_id again; 3 = persons by number (persons.c). */
+#define S_FORMAT 3
 
 /* ---- the point reached ------------------------------------------------- */
 
@@ -226,7 +227,8 @@ s_same_log(store_t *self, s_apply_t *a)
                  self->dir, a->point);
     a->point = 0;
     if ((rc = mdb_drop(a->t->txn, self->records, 0)) ||
-        (rc = mdb_drop(a->t->txn, self->figures, 0)))
+        (rc = mdb_drop(a->t->txn, self->figures, 0)) ||
+        (rc = store_i_persons_drop(self, a->t->txn)))
         return rc;
     return mdb_drop(a->t->txn, self->applied, 0);
 }

@@ -15,6 +15,7 @@
  * Nothing is written to the index before step 4, so the reads of step 2
  * and the figures' reads of step 3 see clean pages. */
 #include "storage/apply_i.h"
+#include "storage/persons.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -289,13 +290,57 @@ s_hook(store_t *self, store_txn_t *t, const store_i_chunk_t *c, size_t *failed)
     return MDB_SUCCESS;
 }
 
+static int
+s_pid_cmp(const void *a, const void *b)
+{
+    return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, 32);
+}
+
+/* The person in record key k (len bytes), or NULL (SPEC 5.1). */
+static const uint8_t *
+s_pid(const uint8_t *k, size_t len)
+{
+    const uint8_t *m = len > 4 ? memchr(k + 4, STORE_KEY_PSEUDO, len - 4) : 0;
+    return m && len - (size_t)(m - k) - 1 >= 32 ? m + 1 : NULL;
+}
+
+/* Step 1b: the chunk's persons get their numbers, in pseudo_id order with
+ * one cursor (persons.c), and its record keys their stored form. */
+static int
+s_persons(store_t *self, MDB_txn *txn, store_i_chunk_t *c)
+{
+    const uint8_t **p = malloc((c->n ? c->n : 1) * sizeof *p);
+    size_t n = 0, d = 0;
+    if (!p)
+        return VOCFED_ENOMEM;
+    for (size_t i = 0; i < c->n; i++)
+        if ((p[n] = s_pid(c->keys + c->e[i].koff, c->e[i].klen)))
+            n++;
+    qsort(p, n, sizeof *p, s_pid_cmp);
+    for (size_t i = 0; i < n; i++)
+        if (!d || memcmp(p[d - 1], p[i], 32))
+            p[d++] = p[i];
+    int rc = store_i_persons_resolve(self, txn, p, d);
+    free(p);
+    for (size_t i = 0; i < c->n && !rc; i++) {
+        uint8_t *k = c->keys + c->e[i].koff;
+        size_t len;
+        if ((rc = store_i_pkey(self, txn, k, c->e[i].klen, 4, false, k, &len)))
+            break;
+        c->e[i].klen = (uint32_t)len;
+    }
+    return rc;
+}
+
 int
 store_i_chunk_apply(store_t *self, store_txn_t *t, store_i_chunk_t *c,
                     size_t *failed)
 {
     bool hook = self->has_hook && self->hook.entry;
-    s_key_t *v = s_sorted(c);
-    int rc = v ? MDB_SUCCESS : VOCFED_ENOMEM;
+    int rc = s_persons(self, t->txn, c);
+    s_key_t *v = rc ? NULL : s_sorted(c);
+    if (!rc && !v)
+        rc = VOCFED_ENOMEM;
     *failed = SIZE_MAX;
     if (!rc && hook && (rc = s_read_index(self, t->txn, c, v)) == MDB_SUCCESS)
         rc = s_hook(self, t, c, failed);

@@ -2,6 +2,7 @@
  * the apply hook, the current-record index, and the counters and blobs
  * of the figures database. */
 #include "storage/log_internal.h"
+#include "storage/persons.h"
 #include "storage/replica.h"
 
 #include <stdlib.h>
@@ -55,14 +56,20 @@ s_record_row(void *ctx, const MDB_val *key, const MDB_val *d)
 {
     s_record_scan_t *s = ctx;
     s_record_t r;
-    const char *name = (const char *)key->mv_data + 4;
-    size_t nlen = key->mv_size - 4, klen = strnlen(name, nlen);
+    uint8_t kb[STORE_KEY_RECORD_MAX];
+    size_t kblen;
+    int rc = store_i_punkey(s->self, s->txn, key->mv_data, key->mv_size, 4, kb,
+                            sizeof kb, &kblen);
+    if (rc)
+        return rc;
+    const char *name = (const char *)kb + 4;
+    size_t nlen = kblen - 4, klen = strnlen(name, nlen);
     if (klen >= nlen || klen > PROTO_KIND_MAX || d->mv_size != 8)
         return VOCFED_ECORRUPT;
     memcpy(r.kind, name, klen);
     r.kind[klen] = 0;
-    int rc = store_i_key_record_text((const uint8_t *)name + klen + 1,
-                                     nlen - klen - 1, r.key, sizeof r.key);
+    rc = store_i_key_record_text((const uint8_t *)name + klen + 1,
+                                 nlen - klen - 1, r.key, sizeof r.key);
     if (rc)
         return rc;
     r.seq = store_i_rd64(d->mv_data);
@@ -165,11 +172,12 @@ s_record_at(store_t *self, const store_txn_t *t, uint32_t no, const char *kind,
             const char *key, uint64_t *seq, MDB_val *entry)
 {
     uint8_t rk[STORE_KEY_RECORD_MAX];
-    MDB_val rkey = {store_i_key_record(rk, no, kind, strlen(kind), key,
-                                       strlen(key)),
-                    rk},
-            d;
-    int rc = mdb_get(t->txn, self->records, &rkey, &d);
+    size_t len =
+        store_i_key_record(rk, no, kind, strlen(kind), key, strlen(key));
+    int rc = store_i_pkey(self, t->txn, rk, len, 4, false, rk, &len);
+    MDB_val rkey = {len, rk}, d;
+    if (rc == MDB_SUCCESS)
+        rc = mdb_get(t->txn, self->records, &rkey, &d);
     if (rc)
         return rc;
     if (d.mv_size != 8)
@@ -235,12 +243,28 @@ store_txn_record(store_txn_t *t, const char *author, const char *kind,
 
 /* ---- counters and blobs ------------------------------------------------ */
 
+#define S_FKEY_MAX 511 /* the longest key of the figures database */
+
+/* The stored form of a figures key (persons.c); create: a person new to
+ * this store gets its number (a put). */
+static int
+s_fkey(store_t *self, MDB_txn *txn, const void *key, size_t len, bool create,
+       uint8_t out[S_FKEY_MAX], size_t *olen)
+{
+    if (len == 0 || len > S_FKEY_MAX)
+        return VOCFED_EINVALID;
+    return store_i_pkey(self, txn, key, len, 0, create, out, olen);
+}
+
 int
 store_txn_counter_get(store_txn_t *t, const void *key, size_t len,
                       int64_t *value)
 {
-    MDB_val k = {len, (void *)key}, d;
-    int rc = mdb_get(t->txn, t->self->figures, &k, &d);
+    uint8_t kb[S_FKEY_MAX];
+    MDB_val k = {0, kb}, d;
+    int rc = s_fkey(t->self, t->txn, key, len, false, kb, &k.mv_size);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_get(t->txn, t->self->figures, &k, &d);
     *value = 0;
     if (rc == MDB_NOTFOUND)
         return VOCFED_OK;
@@ -256,11 +280,13 @@ int
 store_txn_counter_set(store_txn_t *t, const void *key, size_t len,
                       int64_t value)
 {
-    if (len == 0 || len > 511)
-        return VOCFED_EINVALID;
-    MDB_val k = {len, (void *)key};
+    uint8_t kb[S_FKEY_MAX];
+    MDB_val k = {0, kb};
+    int rc = s_fkey(t->self, t->txn, key, len, value != 0, kb, &k.mv_size);
+    if (rc)
+        return rc == MDB_NOTFOUND ? VOCFED_OK : rc;
     if (value == 0) {
-        int rc = mdb_del(t->txn, t->self->figures, &k, NULL);
+        rc = mdb_del(t->txn, t->self->figures, &k, NULL);
         return rc == MDB_NOTFOUND ? VOCFED_OK : rc;
     }
     uint8_t v[8];
@@ -275,39 +301,60 @@ store_txn_counters_clear(store_txn_t *t)
     return mdb_drop(t->txn, t->self->figures, 0);
 }
 
+/* A prefix scan of the figures database in logical keys (persons.c):
+ * the prefix turned into its stored form, each row's key back. */
 typedef struct {
-    store_counter_fn fn; /* the caller's callback */
+    store_t *self;       /* the store */
+    MDB_txn *txn;        /* the transaction scanned */
+    store_counter_fn fn; /* the caller's callback (counters) */
+    store_blob_fn bfn;   /* or this one (blobs) */
     void *ctx;           /* its context */
     const void *prefix;  /* the keys wanted begin with it */
     size_t plen;         /* its length */
     int stop;            /* fn's non-zero value, if it stopped the scan */
-} s_counters_t;
+} s_fscan_t;
 
 static int
-s_counter_row(void *ctx, const MDB_val *key, const MDB_val *d)
+s_fscan_row(void *ctx, const MDB_val *key, const MDB_val *d)
 {
-    s_counters_t *c = ctx;
+    s_fscan_t *c = ctx;
+    uint8_t kb[S_FKEY_MAX + STORE_PERSON_SHRINK];
+    size_t kl;
+    int rc = store_i_punkey(c->self, c->txn, key->mv_data, key->mv_size, 0, kb,
+                            sizeof kb, &kl);
+    if (rc)
+        return rc;
+    if (c->bfn)
+        return c->stop = c->bfn(c->ctx, kb, kl, d->mv_data, d->mv_size);
     if (d->mv_size != 8)
         return VOCFED_ECORRUPT;
-    return c->stop = c->fn(c->ctx, key->mv_data, key->mv_size,
-                           (int64_t)store_i_rd64(d->mv_data));
+    return c->stop = c->fn(c->ctx, kb, kl, (int64_t)store_i_rd64(d->mv_data));
 }
 
 static int
-s_counters_txn(store_t *self, MDB_txn *txn, void *ctx)
+s_fscan_txn(store_t *self, MDB_txn *txn, void *ctx)
 {
-    s_counters_t *c = ctx;
-    return store_i_scan(txn, self->figures, c->prefix, c->plen, c->plen,
-                        s_counter_row, c);
+    s_fscan_t *c = ctx;
+    uint8_t pb[S_FKEY_MAX];
+    size_t pl = 0;
+    int rc = MDB_SUCCESS;
+    c->self = self;
+    c->txn = txn;
+    if (c->plen)
+        rc = s_fkey(self, txn, c->prefix, c->plen, false, pb, &pl);
+    if (rc == MDB_NOTFOUND)
+        return MDB_SUCCESS; /* a person this store never saw: no rows */
+    return rc ? rc
+              : store_i_scan(txn, self->figures, pb, pl, pl, s_fscan_row, c);
 }
 
 int
 store_scan_counters(store_t *self, store_txn_t *t, const void *prefix,
                     size_t plen, store_counter_fn fn, void *ctx)
 {
-    s_counters_t c = {fn, ctx, prefix, plen, 0};
-    int rc = t ? s_counters_txn(self, t->txn, &c)
-               : store_i_read_derived(self, s_counters_txn, &c);
+    s_fscan_t c = {.fn = fn, .ctx = ctx, .prefix = prefix, .plen = plen};
+    int rc = t ? s_fscan_txn(self, t->txn, &c)
+               : store_i_read_derived(self, s_fscan_txn, &c);
     return c.stop ? c.stop : store_i_status(rc);
 }
 
@@ -321,8 +368,11 @@ int
 store_txn_blob_get(store_txn_t *t, const void *key, size_t klen,
                    proto_buf_t *out)
 {
-    MDB_val k = {klen, (void *)key}, d;
-    int rc = mdb_get(t->txn, t->self->figures, &k, &d);
+    uint8_t kb[S_FKEY_MAX];
+    MDB_val k = {0, kb}, d;
+    int rc = s_fkey(t->self, t->txn, key, klen, false, kb, &k.mv_size);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_get(t->txn, t->self->figures, &k, &d);
     if (rc)
         return store_i_status(rc);
     return proto_buf_append(out, d.mv_data, d.mv_size);
@@ -332,50 +382,28 @@ int
 store_txn_blob_set(store_txn_t *t, const void *key, size_t klen,
                    const void *data, size_t len)
 {
-    if (klen == 0 || klen > 511)
-        return VOCFED_EINVALID;
-    MDB_val k = {klen, (void *)key};
+    uint8_t kb[S_FKEY_MAX];
+    MDB_val k = {0, kb};
+    int rc = s_fkey(t->self, t->txn, key, klen, len != 0, kb, &k.mv_size);
+    if (rc)
+        return rc == MDB_NOTFOUND ? VOCFED_OK : rc;
     /* Raw LMDB codes, as in store_txn_counter_set: MDB_MAP_FULL must
      * reach store_i_write unchanged so that it grows the map and retries
      * (SPEC 5.4); translated, it would be a "storage full" refusal. */
     if (len == 0) {
-        int rc = mdb_del(t->txn, t->self->figures, &k, NULL);
+        rc = mdb_del(t->txn, t->self->figures, &k, NULL);
         return rc == MDB_NOTFOUND ? VOCFED_OK : rc;
     }
     MDB_val d = {len, (void *)data};
     return mdb_put(t->txn, t->self->figures, &k, &d, 0);
 }
 
-typedef struct {
-    store_blob_fn fn;   /* the caller's callback */
-    void *ctx;          /* its context */
-    const void *prefix; /* the keys wanted begin with it */
-    size_t plen;        /* its length */
-    int stop;           /* fn's non-zero value, if it stopped the scan */
-} s_blobs_t;
-
-static int
-s_blob_row(void *ctx, const MDB_val *key, const MDB_val *d)
-{
-    s_blobs_t *b = ctx;
-    return b->stop = b->fn(b->ctx, key->mv_data, key->mv_size, d->mv_data,
-                           d->mv_size);
-}
-
-static int
-s_blobs_txn(store_t *self, MDB_txn *txn, void *ctx)
-{
-    s_blobs_t *b = ctx;
-    return store_i_scan(txn, self->figures, b->prefix, b->plen, b->plen,
-                        s_blob_row, b);
-}
-
 int
 store_txn_scan_blobs(store_txn_t *t, const void *prefix, size_t plen,
                      store_blob_fn fn, void *ctx)
 {
-    s_blobs_t b = {fn, ctx, prefix, plen, 0};
-    int rc = s_blobs_txn(t->self, t->txn, &b);
+    s_fscan_t b = {.bfn = fn, .ctx = ctx, .prefix = prefix, .plen = plen};
+    int rc = s_fscan_txn(t->self, t->txn, &b);
     return b.stop ? b.stop : store_i_status(rc);
 }
 
@@ -383,8 +411,8 @@ int
 store_scan_blobs(store_t *self, const void *prefix, size_t plen,
                  store_blob_fn fn, void *ctx)
 {
-    s_blobs_t b = {fn, ctx, prefix, plen, 0};
-    int rc = store_i_read_derived(self, s_blobs_txn, &b);
+    s_fscan_t b = {.bfn = fn, .ctx = ctx, .prefix = prefix, .plen = plen};
+    int rc = store_i_read_derived(self, s_fscan_txn, &b);
     return b.stop ? b.stop : rc;
 }
 
@@ -392,6 +420,8 @@ store_scan_blobs(store_t *self, const void *prefix, size_t plen,
 
 struct store_fcursor {
     MDB_cursor *cur; /* on t->self->figures */
+    store_t *self;   /* the store */
+    MDB_txn *txn;    /* t->txn */
 };
 
 int
@@ -406,6 +436,8 @@ store_fcursor_open(store_txn_t *t, store_fcursor_t **out)
         free(c);
         return rc;
     }
+    c->self = t->self;
+    c->txn = t->txn;
     *out = c;
     return MDB_SUCCESS;
 }
@@ -424,8 +456,11 @@ int
 store_fcursor_get(store_fcursor_t *self, const void *key, size_t klen,
                   proto_buf_t *out)
 {
-    MDB_val k = {klen, (void *)key}, d;
-    int rc = mdb_cursor_get(self->cur, &k, &d, MDB_SET_KEY);
+    uint8_t kb[S_FKEY_MAX];
+    MDB_val k = {0, kb}, d;
+    int rc = s_fkey(self->self, self->txn, key, klen, false, kb, &k.mv_size);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_cursor_get(self->cur, &k, &d, MDB_SET_KEY);
     if (rc)
         return store_i_status(rc);
     return proto_buf_append(out, d.mv_data, d.mv_size);
@@ -435,12 +470,14 @@ int
 store_fcursor_set(store_fcursor_t *self, const void *key, size_t klen,
                   const void *data, size_t len)
 {
-    if (klen == 0 || klen > 511)
-        return VOCFED_EINVALID;
-    MDB_val k = {klen, (void *)key}, d;
+    uint8_t kb[S_FKEY_MAX];
+    MDB_val k = {0, kb}, d;
+    int rc = s_fkey(self->self, self->txn, key, klen, len != 0, kb, &k.mv_size);
+    if (rc)
+        return rc == MDB_NOTFOUND ? VOCFED_OK : rc;
     /* Raw LMDB codes, as in store_txn_blob_set (map growth). */
     if (len == 0) {
-        int rc = mdb_cursor_get(self->cur, &k, &d, MDB_SET);
+        rc = mdb_cursor_get(self->cur, &k, &d, MDB_SET);
         if (rc == MDB_NOTFOUND)
             return VOCFED_OK;
         return rc ? rc : mdb_cursor_del(self->cur, 0);

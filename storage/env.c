@@ -1,6 +1,7 @@
 /* vocfed: the store's environment and transaction runner (SPEC 5.4):
  * open and close, map growth, a full disk, the read runner and the
  * prefix scan, keys and status codes. */
+#include "storage/persons.h"
 #include "storage/store_internal.h"
 #include "protocol/clock.h"
 #include "protocol/hash.h"
@@ -387,11 +388,15 @@ s_write(store_t *self, bool derived, store_i_txn_fn fn, void *ctx)
         }
         if (rc)
             return s_write_failed(self, derived, rc);
+        if (derived)
+            store_i_persons_begin(self, txn);
         rc = fn(self, txn, ctx);
         if (rc == MDB_SUCCESS)
             rc = mdb_txn_commit(txn); /* frees txn either way */
         else
             mdb_txn_abort(txn);
+        if (derived)
+            store_i_persons_begin(self, NULL); /* txn is no more */
         if (rc == MDB_SUCCESS)
             return VOCFED_OK;
         if (rc != MDB_MAP_FULL)
@@ -560,7 +565,8 @@ s_dinit_txn(store_t *self, MDB_txn *txn, void *ctx)
     int rc;
     if ((rc = mdb_dbi_open(txn, "records", flags, &self->records)) ||
         (rc = mdb_dbi_open(txn, "figures", flags, &self->figures)) ||
-        (rc = mdb_dbi_open(txn, "applied", flags, &self->applied)))
+        (rc = mdb_dbi_open(txn, "applied", flags, &self->applied)) ||
+        (rc = store_i_persons_open(self, txn, flags != 0)))
         return rc;
     return MDB_SUCCESS;
 }
@@ -713,6 +719,7 @@ store_destroy(store_t **self)
     mdb_env_close((*self)->env);
     mdb_env_close((*self)->denv);
     proto_buf_release(&(*self)->scratch);
+    store_i_persons_free(*self);
     free((*self)->skips);
     free((*self)->dir);
     free(*self);

@@ -2,6 +2,7 @@
  * entries with their tree nodes and checkpoint, and reading entries,
  * checkpoints, heads and proofs back. */
 #include "storage/log_internal.h"
+#include "storage/persons.h"
 #include "protocol/clock.h"
 #include "protocol/merkle.h"
 
@@ -524,11 +525,13 @@ s_append_check(s_append_ctx_t *a, const proto_entry_t *e)
     bool put = e->op == PROTO_OP_PUT;
     if (!put && !was) {
         uint8_t rk[STORE_KEY_RECORD_MAX];
-        MDB_val key = {store_i_key_record(rk, a->tree.authno, e->kind,
-                                          e->kind_len, e->key, e->key_len),
-                       rk},
-                d;
-        int rc = mdb_get(a->dtxn, a->tree.self->records, &key, &d);
+        size_t len = store_i_key_record(rk, a->tree.authno, e->kind,
+                                        e->kind_len, e->key, e->key_len);
+        int rc =
+            store_i_pkey(a->tree.self, a->dtxn, rk, len, 4, false, rk, &len);
+        MDB_val key = {len, rk}, d;
+        if (rc == MDB_SUCCESS)
+            rc = mdb_get(a->dtxn, a->tree.self->records, &key, &d);
         if (rc && rc != MDB_NOTFOUND)
             return rc;
         was = rc == MDB_SUCCESS ? S_LIVE : S_GONE;

@@ -181,7 +181,9 @@ int store_scan_releases(store_t *self, const char *author, store_release_fn fn,
                         void *ctx) VOCFED_WUR;
 
 /* Calls fn for the current record of each key of one kind (of every kind
- * when kind is NULL) in author's log, in key order: key (NUL-terminated),
+ * when kind is NULL) in author's log, in the index's order (keys of
+ * persons by person number, the order this node first met them; other
+ * keys in byte order: SPEC 5.1): key (NUL-terminated),
  * its seq and the entry bytes
  * holding it (valid during the call). fn's non-zero value stops the scan
  * and is returned. */

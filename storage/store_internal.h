@@ -58,9 +58,12 @@ struct store_t {
     MDB_dbi records;     /* denv: authno | kind 0x00 key -> seq u64 */
     MDB_dbi figures;     /* denv: figure id | breakdown -> value */
     MDB_dbi applied;     /* denv: what is applied (apply.c) */
-    size_t dmap_size;    /* current map size of denv in bytes */
-    bool async_apply;    /* store_opts_t.async_apply */
-    bool lazy_apply;     /* store_opts_t.lazy_apply */
+    MDB_dbi persons;     /* denv: pseudo_id -> person number u32 */
+    MDB_dbi pnums;       /* denv: person number u32 -> pseudo_id */
+    struct store_i_persons *pcache; /* numbers of this write (persons.c) */
+    size_t dmap_size;               /* current map size of denv in bytes */
+    bool async_apply;               /* store_opts_t.async_apply */
+    bool lazy_apply;                /* store_opts_t.lazy_apply */
     struct {
         uint32_t authno; /* an entry the hook refused (EBADRECORD): */
         uint64_t seq;    /* applied without it (apply.c) */

@@ -1,6 +1,7 @@
 /* vocfed: raw writes below the store's checks, for tests only. */
 #include "storage/store_test.h"
 #include "storage/log_internal.h"
+#include "storage/persons.h"
 
 #include <string.h>
 
@@ -104,9 +105,12 @@ s_raw_record_txn(store_t *self, MDB_txn *txn, void *ctx)
         r->name_len - kl - 1 > PROTO_KEY_MAX)
         return VOCFED_EINVALID;
     /* Encoded as the index encodes it (SPEC 5.1). */
-    MDB_val key = {store_i_key_record(k, (uint32_t)r->key, r->name, kl,
-                                      r->name + kl + 1, r->name_len - kl - 1),
-                   k};
+    size_t len = store_i_key_record(k, (uint32_t)r->key, r->name, kl,
+                                    r->name + kl + 1, r->name_len - kl - 1);
+    int rc = store_i_pkey(self, txn, k, len, 4, r->data != NULL, k, &len);
+    MDB_val key = {len, k};
+    if (rc)
+        return rc;
     if (!r->data)
         return mdb_del(txn, self->records, &key, NULL);
     MDB_val d = {r->len, (void *)r->data};
@@ -140,4 +144,70 @@ store_test_map_stats(const store_t *self, uint64_t *reserved, uint64_t *redone)
 {
     *reserved = self->reserved;
     *redone = self->redone;
+}
+
+/* ---- person numbers ------------------------------------------------- */
+
+typedef struct {
+    const uint8_t *pids;
+    size_t n;
+    bool fail;
+    uint32_t *nos;
+} s_give_t;
+
+static int
+s_give_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_give_t *g = ctx;
+    for (size_t i = 0; i < g->n; i++) {
+        uint8_t k[35] = {'h', '|', STORE_KEY_PSEUDO}, out[35];
+        size_t len;
+        memcpy(k + 3, g->pids + 32 * i, 32);
+        int rc = store_i_pkey(self, txn, k, sizeof k, 0, true, out, &len);
+        if (rc)
+            return rc;
+        if (len != 7 || out[2] != STORE_KEY_PSEUDO)
+            return VOCFED_ECORRUPT;
+        g->nos[i] = store_i_rd32(out + 3);
+    }
+    return g->fail ? VOCFED_ESTORE : MDB_SUCCESS;
+}
+
+int
+store_test_persons_give(store_t *self, const uint8_t *pids, size_t n, bool fail,
+                        uint32_t *nos)
+{
+    s_give_t g = {pids, n, fail, nos};
+    return store_i_status(store_i_dwrite(self, s_give_txn, &g));
+}
+
+typedef struct {
+    const uint8_t *pid;
+    uint32_t *no;
+    uint64_t *count;
+} s_person_t;
+
+static int
+s_person_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_person_t *p = ctx;
+    MDB_val k = {32, (void *)p->pid}, d;
+    MDB_stat a, b;
+    int rc = mdb_get(txn, self->persons, &k, &d);
+    *p->no = rc == MDB_SUCCESS && d.mv_size == 4 ? store_i_rd32(d.mv_data) : 0;
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    if ((rc = mdb_stat(txn, self->persons, &a)) ||
+        (rc = mdb_stat(txn, self->pnums, &b)))
+        return rc;
+    *p->count = a.ms_entries;
+    return a.ms_entries == b.ms_entries ? MDB_SUCCESS : VOCFED_ECORRUPT;
+}
+
+int
+store_test_person(store_t *self, const uint8_t pid[32], uint32_t *no,
+                  uint64_t *count)
+{
+    s_person_t p = {pid, no, count};
+    return store_i_status(store_i_read_derived(self, s_person_txn, &p));
 }

@@ -30,4 +30,19 @@ int store_raw_put(store_t *self, store_raw_t what, const char *author,
 void store_test_map_stats(const store_t *self, uint64_t *reserved,
                           uint64_t *redone);
 
+/* Person numbers (SPEC 5.1, storage/persons.c). In one write of the
+ * derived environment, the stored form of the figures key "h|" 0x01
+ * pid of each of the n pseudo_ids at pids (32 bytes each) is made, each
+ * person without a number given the next; nos[i] gets the number (0:
+ * none). With fail the write is aborted after it (VOCFED_ESTORE).
+ * Returns a status. */
+int store_test_persons_give(store_t *self, const uint8_t *pids, size_t n,
+                            bool fail, uint32_t *nos) VOCFED_WUR;
+
+/* The number stored for pid (0: none), and how many persons the
+ * derived environment numbers (the rows of `persons`, which must equal
+ * those of `pnums`, else VOCFED_ECORRUPT). */
+int store_test_person(store_t *self, const uint8_t pid[32], uint32_t *no,
+                      uint64_t *count) VOCFED_WUR;
+
 #endif

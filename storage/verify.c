@@ -1,6 +1,7 @@
 /* vocfed: full verification of a store (SPEC 6). */
 #include "storage/verify.h"
 #include "storage/log_internal.h"
+#include "storage/persons.h"
 #include "storage/pending.h"
 #include "protocol/merkle.h"
 
@@ -375,8 +376,13 @@ s_index_row(void *ctx, const MDB_val *key, const MDB_val *d)
     int rc;
     if (rows->n >= S_AHEAD && (rc = s_check_row(rows->a, r)))
         return rc;
-    const char *name = (const char *)key->mv_data + 4;
-    size_t nlen = key->mv_size - 4, kind_len = strnlen(name, nlen), klen = 0;
+    uint8_t kb[STORE_KEY_RECORD_MAX];
+    size_t kbl;
+    if ((rc = store_i_punkey(rows->a->store, rows->a->dtxn, key->mv_data,
+                             key->mv_size, 4, kb, sizeof kb, &kbl)))
+        return rc;
+    const char *name = (const char *)kb + 4;
+    size_t nlen = kbl - 4, kind_len = strnlen(name, nlen), klen = 0;
     r->seq = d->mv_size == 8 ? store_i_rd64(d->mv_data) : 0;
     if (kind_len > PROTO_KIND_MAX)
         kind_len = PROTO_KIND_MAX;

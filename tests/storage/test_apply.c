@@ -7,6 +7,9 @@
  * a value of 2, and "n" must equal the log's size. */
 #include "tests/storage/helpers.h"
 
+#include "storage/replica.h"
+#include "storage/store_test.h"
+
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -404,6 +407,97 @@ test_no_hook_applies_nothing(void **state)
     store_destroy(&s);
 }
 
+typedef struct {
+    int n;         /* records seen */
+    char last[65]; /* the last key */
+    bool ordered;  /* each key after the one before */
+} s_keys_t;
+
+static int
+s_key_row(void *ctx, const char *key, uint64_t seq, const uint8_t *body,
+          size_t len)
+{
+    s_keys_t *k = ctx;
+    (void)seq, (void)body, (void)len;
+    if (strlen(key) != 64 || (k->n && strcmp(k->last, key) >= 0))
+        k->ordered = false;
+    snprintf(k->last, sizeof k->last, "%s", key);
+    k->n++;
+    return 0;
+}
+
+/* The pseudo_id th_append_puts gives record i. */
+static void
+s_pid(uint64_t i, uint8_t pid[32])
+{
+    memset(pid, 0, 32);
+    for (int b = 0; b < 8; b++)
+        pid[31 - b] = (uint8_t)(i >> (8 * b));
+}
+
+/* Person numbers (SPEC 5.1): each person numbered once, in pseudo_id
+ * order within a write and growing with arrival; a write that was
+ * aborted leaves no number behind; the record index, read through the
+ * numbers, gives pseudo_ids back. */
+static void
+test_person_numbers(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k;
+    s_hook_ctx_t h = {0};
+    uint8_t pids[4][32], pid[32];
+    uint32_t nos[4], no;
+    uint64_t count, seq;
+    proto_buf_t e;
+    th_keys(27, &k);
+    for (int i = 0; i < 4; i++)
+        memset(pids[i], 0xa0 + i, 32);
+    store_t *s = s_open(dir, &k, false, &h);
+    assert_int_equal(store_test_persons_give(s, pids[0], 2, false, nos), 0);
+    assert_int_equal(nos[0], 1);
+    assert_int_equal(nos[1], 2);
+    assert_int_equal(store_test_persons_give(s, pids[2], 2, true, nos),
+                     VOCFED_ESTORE);
+    assert_int_equal(nos[1], 4); /* given inside the write, then aborted */
+    assert_int_equal(store_test_persons_give(s, pids[3], 1, false, nos), 0);
+    assert_int_equal(nos[0], 3); /* the aborted numbers were not kept */
+    assert_int_equal(store_test_persons_give(s, pids[1], 1, false, nos), 0);
+    assert_int_equal(nos[0], 2); /* known: the same number */
+    assert_int_equal(store_test_person(s, pids[2], &no, &count), 0);
+    assert_int_equal(no, 0);
+    assert_int_equal(count, 3);
+
+    /* 300 people through the applier, 100 of them put twice. */
+    assert_int_equal(th_append_puts(s, TH_AUTHOR, &k, NULL, 1, 200, 0, NULL),
+                     0);
+    assert_int_equal(th_append_puts(s, TH_AUTHOR, &k, NULL, 101, 200, 0, NULL),
+                     0);
+    s_pid(1, pid);
+    assert_int_equal(store_test_person(s, pid, &no, &count), 0);
+    assert_int_equal(count, 303);
+    assert_int_equal(no, 4);
+    s_pid(300, pid);
+    assert_int_equal(store_test_person(s, pid, &no, &count), 0);
+    assert_int_equal(no, 303);
+    s_assert_once(s, 400, 300);
+
+    char key[65];
+    snprintf(key, sizeof key, "%064x", 150);
+    proto_buf_init(&e);
+    assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, key, &e, &seq), 0);
+    assert_int_equal(seq, 250);              /* the second put of it */
+    snprintf(key, sizeof key, "%064x", 301); /* a person never seen */
+    assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, key, &e, &seq),
+                     VOCFED_ENOTFOUND);
+    proto_buf_release(&e);
+    s_keys_t keys = {.ordered = true};
+    assert_int_equal(
+        store_scan_records(s, TH_AUTHOR, TH_KIND, s_key_row, &keys), 0);
+    assert_int_equal(keys.n, 300);
+    assert_true(keys.ordered);
+    store_destroy(&s);
+}
+
 int
 main(void)
 {
@@ -415,6 +509,7 @@ main(void)
         S_T(test_log_put_back),
         S_T(test_derived_guard),
         S_T(test_no_hook_applies_nothing),
+        S_T(test_person_numbers),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);

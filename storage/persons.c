@@ -1,0 +1,267 @@
+/* vocfed: person numbers (see persons.h, SPEC 5.1). */
+#include "storage/persons.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint8_t pid[32]; /* the pseudo_id */
+    uint32_t no;     /* its number */
+    uint32_t gen;    /* valid when the cache's generation */
+} s_slot_t;
+
+struct store_i_persons {
+    s_slot_t *slots; /* open addressing (cap a power of 2) */
+    size_t cap, n;   /* slots, valid ones */
+    uint32_t gen;    /* the current generation (never 0) */
+    MDB_txn *txn;    /* the write transaction cached */
+    uint32_t next;   /* the next number to give (0: not read yet) */
+};
+
+static uint64_t
+s_hash(const uint8_t pid[32])
+{
+    uint64_t h; /* a pseudo_id is a keyed hash: its bytes are uniform */
+    memcpy(&h, pid, sizeof h);
+    return h;
+}
+
+static s_slot_t *
+s_find(struct store_i_persons *p, const uint8_t pid[32])
+{
+    if (!p->cap)
+        return NULL;
+    for (size_t i = s_hash(pid) & (p->cap - 1);; i = (i + 1) & (p->cap - 1)) {
+        s_slot_t *s = &p->slots[i];
+        if (s->gen != p->gen)
+            return NULL;
+        if (!memcmp(s->pid, pid, 32))
+            return s;
+    }
+}
+
+static void
+s_place(s_slot_t *slots, size_t cap, uint32_t gen, const uint8_t pid[32],
+        uint32_t no)
+{
+    size_t i = s_hash(pid) & (cap - 1);
+    while (slots[i].gen == gen)
+        i = (i + 1) & (cap - 1);
+    memcpy(slots[i].pid, pid, 32);
+    slots[i].no = no;
+    slots[i].gen = gen;
+}
+
+/* Notes (pid, no) in the cache, growing it at half full. */
+static int
+s_cache(struct store_i_persons *p, const uint8_t pid[32], uint32_t no)
+{
+    if (2 * (p->n + 1) > p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 4096;
+        s_slot_t *s = calloc(cap, sizeof *s);
+        if (!s)
+            return VOCFED_ENOMEM;
+        for (size_t i = 0; i < p->cap; i++)
+            if (p->slots[i].gen == p->gen)
+                s_place(s, cap, 1, p->slots[i].pid, p->slots[i].no);
+        free(p->slots);
+        p->slots = s;
+        p->cap = cap;
+        p->gen = 1;
+    }
+    s_place(p->slots, p->cap, p->gen, pid, no);
+    p->n++;
+    return MDB_SUCCESS;
+}
+
+void
+store_i_persons_begin(store_t *self, MDB_txn *txn)
+{
+    struct store_i_persons *p = self->pcache;
+    if (!p && !(p = self->pcache = calloc(1, sizeof *p)))
+        return;          /* no cache: every lookup reads the tables */
+    if (++p->gen == 0) { /* wrapped: clear the slots once */
+        if (p->slots)
+            memset(p->slots, 0, p->cap * sizeof *p->slots);
+        p->gen = 1;
+    }
+    p->n = 0;
+    p->txn = txn;
+    p->next = 0;
+}
+
+void
+store_i_persons_free(store_t *self)
+{
+    if (!self->pcache)
+        return;
+    free(self->pcache->slots);
+    free(self->pcache);
+    self->pcache = NULL;
+}
+
+int
+store_i_persons_open(store_t *self, MDB_txn *txn, bool create)
+{
+    unsigned flags = create ? MDB_CREATE : 0;
+    int rc = mdb_dbi_open(txn, "persons", flags, &self->persons);
+    return rc ? rc : mdb_dbi_open(txn, "pnums", flags, &self->pnums);
+}
+
+int
+store_i_persons_drop(store_t *self, MDB_txn *txn)
+{
+    int rc = mdb_drop(txn, self->persons, 0);
+    return rc ? rc : mdb_drop(txn, self->pnums, 0);
+}
+
+/* The cache of txn, or NULL (another transaction: a reader). */
+static struct store_i_persons *
+s_cache_of(store_t *self, MDB_txn *txn)
+{
+    struct store_i_persons *p = self->pcache;
+    return p && p->txn == txn ? p : NULL;
+}
+
+/* Gives pid the next number (persons through pcur when not NULL). */
+static int
+s_give(store_t *self, MDB_txn *txn, MDB_cursor *pcur, const uint8_t pid[32],
+       uint32_t *no)
+{
+    struct store_i_persons *p = self->pcache;
+    int rc;
+    if (!p || p->txn != txn)
+        return VOCFED_EINVALID; /* numbers are given in a write only */
+    if (!p->next) {
+        MDB_cursor *c;
+        MDB_val k, d;
+        if ((rc = mdb_cursor_open(txn, self->pnums, &c)))
+            return rc;
+        rc = mdb_cursor_get(c, &k, &d, MDB_LAST);
+        mdb_cursor_close(c);
+        if (rc == MDB_NOTFOUND)
+            p->next = 1;
+        else if (rc)
+            return rc;
+        else if (k.mv_size != 4)
+            return VOCFED_ECORRUPT;
+        else
+            p->next = store_i_rd32(k.mv_data) + 1;
+        if (!p->next)
+            return VOCFED_ETOOLARGE; /* 2^32 - 1 persons */
+    }
+    uint8_t nb[4];
+    store_i_be32(nb, p->next);
+    MDB_val pk = {32, (void *)pid}, pv = {4, nb}, nk = {4, nb},
+            nv = {32, (void *)pid};
+    rc = pcur ? mdb_cursor_put(pcur, &pk, &pv, MDB_NOOVERWRITE)
+              : mdb_put(txn, self->persons, &pk, &pv, MDB_NOOVERWRITE);
+    if (rc || (rc = mdb_put(txn, self->pnums, &nk, &nv, MDB_APPEND)))
+        return rc == MDB_KEYEXIST ? VOCFED_ECORRUPT : rc;
+    *no = p->next++;
+    return s_cache(p, pid, *no);
+}
+
+/* pid's number: the cache, else persons, else (create) the next. */
+static int
+s_number(store_t *self, MDB_txn *txn, const uint8_t pid[32], bool create,
+         uint32_t *no)
+{
+    struct store_i_persons *p = s_cache_of(self, txn);
+    s_slot_t *s = p ? s_find(p, pid) : NULL;
+    if (s) {
+        *no = s->no;
+        return MDB_SUCCESS;
+    }
+    MDB_val k = {32, (void *)pid}, d;
+    int rc = mdb_get(txn, self->persons, &k, &d);
+    if (rc == MDB_SUCCESS) {
+        if (d.mv_size != 4)
+            return VOCFED_ECORRUPT;
+        *no = store_i_rd32(d.mv_data);
+        return p ? s_cache(p, pid, *no) : MDB_SUCCESS;
+    }
+    if (rc != MDB_NOTFOUND || !create)
+        return rc;
+    return s_give(self, txn, NULL, pid, no);
+}
+
+int
+store_i_pkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
+             size_t from, bool create, uint8_t *out, size_t *olen)
+{
+    const uint8_t *m =
+        from < len ? memchr(k + from, STORE_KEY_PSEUDO, len - from) : NULL;
+    if (!m) {
+        memcpy(out, k, len);
+        *olen = len;
+        return MDB_SUCCESS;
+    }
+    size_t at = (size_t)(m - k);
+    if (len - at - 1 < 32)
+        return VOCFED_EINVALID;
+    uint32_t no;
+    int rc = s_number(self, txn, m + 1, create, &no);
+    if (rc)
+        return rc;
+    memmove(out, k, at + 1);
+    store_i_be32(out + at + 1, no);
+    memmove(out + at + 5, k + at + 33, len - at - 33);
+    *olen = len - STORE_PERSON_SHRINK;
+    return MDB_SUCCESS;
+}
+
+int
+store_i_punkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
+               size_t from, uint8_t *out, size_t cap, size_t *olen)
+{
+    const uint8_t *m =
+        from < len ? memchr(k + from, STORE_KEY_PSEUDO, len - from) : NULL;
+    if (len + (m ? STORE_PERSON_SHRINK : 0) > cap)
+        return VOCFED_ECORRUPT;
+    if (!m) {
+        memcpy(out, k, len);
+        *olen = len;
+        return MDB_SUCCESS;
+    }
+    size_t at = (size_t)(m - k);
+    if (len - at - 1 < 4)
+        return VOCFED_ECORRUPT;
+    MDB_val nk = {4, (void *)(m + 1)}, d;
+    int rc = mdb_get(txn, self->pnums, &nk, &d);
+    if (rc)
+        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+    if (d.mv_size != 32)
+        return VOCFED_ECORRUPT;
+    memmove(out + at + 33, k + at + 5, len - at - 5);
+    memmove(out, k, at + 1);
+    memcpy(out + at + 1, d.mv_data, 32);
+    *olen = len + STORE_PERSON_SHRINK;
+    return MDB_SUCCESS;
+}
+
+int
+store_i_persons_resolve(store_t *self, MDB_txn *txn, const uint8_t *const *pids,
+                        size_t n)
+{
+    struct store_i_persons *p = s_cache_of(self, txn);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->persons, &cur);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (p && s_find(p, pids[i]))
+            continue;
+        MDB_val k = {32, (void *)pids[i]}, d;
+        uint32_t no;
+        rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY);
+        if (rc == MDB_SUCCESS)
+            rc = d.mv_size != 4 ? VOCFED_ECORRUPT
+                 : p            ? s_cache(p, pids[i], store_i_rd32(d.mv_data))
+                                : MDB_SUCCESS;
+        else if (rc == MDB_NOTFOUND)
+            rc = s_give(self, txn, cur, pids[i], &no);
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}

@@ -1,0 +1,62 @@
+/* vocfed: person numbers (SPEC 5.1). Inside storage/ only.
+ *
+ * The derived data names a person by a number given at first sight, not
+ * by the 32 bytes of its pseudo_id: `persons` maps the pseudo_id to the
+ * number and `pnums` the number back. Numbers grow with arrival, so a
+ * new person (the bulk of any import) lands at the end of every table
+ * keyed by person, and only `persons` takes a random insert.
+ *
+ * Callers above storage/ never see numbers: they give and get keys in
+ * their logical form, where a person is STORE_KEY_PSEUDO and the 32
+ * bytes; the functions here turn one form into the other at the
+ * boundary. In the stored form a person is STORE_KEY_PSEUDO and the
+ * number, 4 bytes big-endian.
+ *
+ * Within a write transaction of the derived environment numbers are
+ * cached (store_i_persons_begin names the transaction; an aborted one
+ * leaves nothing behind, since the next begin forgets the cache). */
+#ifndef VOCFED_STORAGE_PERSONS_H
+#define VOCFED_STORAGE_PERSONS_H
+
+#include "storage/store_internal.h"
+
+/* The stored form is this much shorter than the logical one. */
+#define STORE_PERSON_SHRINK (32 - 4)
+
+/* Forgets the cache; txn (a write transaction of the derived
+ * environment) is the one numbers may be given and cached in. */
+void store_i_persons_begin(store_t *self, MDB_txn *txn);
+
+/* Frees the cache (store_close). */
+void store_i_persons_free(store_t *self);
+
+/* Opens (create: creates) the two databases in txn. */
+int store_i_persons_open(store_t *self, MDB_txn *txn, bool create);
+
+/* Empties both (the derived data dropped, apply.c). */
+int store_i_persons_drop(store_t *self, MDB_txn *txn);
+
+/* The stored form of key k (len bytes) into out (len bytes at least):
+ * the first STORE_KEY_PSEUDO at or after from, with 32 bytes after it,
+ * becomes STORE_KEY_PSEUDO and the person's number, the bytes after the
+ * 32 unchanged; a key without it is copied. create: a pseudo_id without
+ * a number gets the next one (txn must be the one of
+ * store_i_persons_begin). Returns MDB_SUCCESS, MDB_NOTFOUND (no number
+ * and !create: no stored key can hold this person), VOCFED_EINVALID (a
+ * mark with fewer than 32 bytes after it) or an LMDB code. */
+int store_i_pkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
+                 size_t from, bool create, uint8_t *out, size_t *olen);
+
+/* The logical form of stored key k (len bytes) into out (cap bytes).
+ * Returns MDB_SUCCESS, VOCFED_ECORRUPT (a number without a person, or
+ * more than cap bytes) or an LMDB code. */
+int store_i_punkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
+                   size_t from, uint8_t *out, size_t cap, size_t *olen);
+
+/* Numbers for the n pseudo_ids at pids (32 bytes each, sorted, distinct),
+ * given to those without one in this order, with one cursor: afterwards
+ * store_i_pkey finds each of them in the cache. txn as for create. */
+int store_i_persons_resolve(store_t *self, MDB_txn *txn,
+                            const uint8_t *const *pids, size_t n);
+
+#endif
