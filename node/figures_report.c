@@ -7,6 +7,7 @@
 #include "node/figures_rules.h"
 #include "node/figures_sections.h"
 #include "protocol/entry.h"
+#include "protocol/region.h"
 #include "storage/replica.h"
 
 #include <stdio.h>
@@ -714,6 +715,47 @@ s_report(s_model_t *m, json_t *figs, json_t *members)
                      (json_int_t)s_c(m->c, "multi", 0, "g", ""));
 }
 
+/* The names of the region codes in by_county (a frame of a figure). */
+static void
+s_region_names(json_t *names, json_t *frame)
+{
+    const char *code;
+    json_t *v;
+    json_object_foreach(json_object_get(frame, "by_county"), code, v)
+    {
+        const char *name = proto_region_name(code);
+        if (name)
+            json_object_set_new(names, code, json_string(name));
+    }
+}
+
+/* The report's "regions" (SPEC 12.3): code -> Chinese name of every
+ * region code it shows (the figures' by_county buckets, the members'
+ * region_code) that GB/T 2260's table names (protocol/region.h). */
+static int
+s_regions(json_t *rep)
+{
+    json_t *names = json_object(), *f, *y, *mem;
+    const char *k, *ys;
+    if (!names)
+        return VOCFED_ENOMEM;
+    json_object_foreach(json_object_get(rep, "figures"), k, f)
+    {
+        s_region_names(names, f);
+        json_object_foreach(json_object_get(f, "by_year"), ys, y)
+            s_region_names(names, y);
+    }
+    json_object_foreach(json_object_get(rep, "members"), k, mem)
+    {
+        const char *code =
+            json_string_value(json_object_get(mem, "region_code"));
+        const char *name = proto_region_name(code);
+        if (name)
+            json_object_set_new(names, code, json_string(name));
+    }
+    return json_object_set_new(rep, "regions", names) ? VOCFED_ENOMEM : 0;
+}
+
 int
 node_figures_json(store_t *st, const char *coord, int year, json_t **out)
 {
@@ -745,6 +787,8 @@ node_figures_json(store_t *st, const char *coord, int year, json_t **out)
         figs = members = NULL; /* taken, or freed on failure */
         rc = rep ? node_fig_sections(st, coord, rep) : VOCFED_ENOMEM;
     }
+    if (!rc)
+        rc = s_regions(rep);
     json_decref(members);
     json_decref(figs);
     s_model_release(&m);

@@ -7,6 +7,7 @@
 #include "node/roster.h"
 #include "protocol/clock.h"
 #include "protocol/entry.h"
+#include "protocol/region.h"
 #include "storage/replica.h"
 
 #include <stdio.h>
@@ -193,12 +194,14 @@ s_member_info(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
                                         : 0;
     json_object_set_new(
         m->members, id,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:b, "
-                  "s:b}",
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, "
+                  "s:b, s:b}",
                   "name_zh", f[0], "name_en", f[1], "role", f[2],
-                  "original_affiliation", f[3], "region_code", f[4], "size",
-                  (json_int_t)h.size, "root", root, "checkpoint_time", when,
-                  "signed_age_s", age, "unsent", (json_int_t)lag.unsent,
+                  "original_affiliation", f[3], "region_code", f[4],
+                  "region_name",
+                  proto_region_name(f[4]) ? proto_region_name(f[4]) : "",
+                  "size", (json_int_t)h.size, "root", root, "checkpoint_time",
+                  when, "signed_age_s", age, "unsent", (json_int_t)lag.unsent,
                   "receipt_missing", lag.receipt_missing, "behind",
                   lag.unsent > 0 || lag.receipt_missing));
     return VOCFED_OK;

@@ -434,8 +434,8 @@ test_csv(void **state)
     char *text = s_render(rep, CMD_REPORT_CSV, false, &len);
     assert_true(len > 3);
     assert_memory_equal(text, "\xEF\xBB\xBF", 3); /* the BOM */
-    const char *head = "figure,zh,en,year,breakdown,bucket,value,numerator,"
-                       "denominator,target,status\r\n";
+    const char *head = "figure,zh,en,year,breakdown,bucket,bucket_name,"
+                       "value,numerator,denominator,target,status\r\n";
     assert_memory_equal(text + 3, head, strlen(head));
     /* RFC 4180: a comma and quotes inside a field. */
     assert_non_null(strstr(text, ",\"市人社局, \"\"直属\"\"\","));
@@ -447,52 +447,60 @@ test_csv(void **state)
     size_t nf[256];
     size_t n = s_csv_parse(text + 3, recs, nf, 256);
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(nf[i], 11);
+        assert_int_equal(nf[i], 12);
     char **r = s_csv_find(recs, n, "hv_enrolled", "2026", "group", "");
     assert_non_null(r);
     assert_string_equal(r[1], "集团高职在校生");
     assert_string_equal(r[2], "higher-vocational students in school");
-    assert_string_equal(r[6], "12345");
-    assert_string_equal(r[9], "14000");
-    assert_string_equal(r[10], "behind");
+    assert_string_equal(r[7], "12345");
+    assert_string_equal(r[10], "14000");
+    assert_string_equal(r[11], "behind");
     r = s_csv_find(recs, n, "hv_enrolled", "2026", "affiliation",
                    "市人社局, \"直属\"");
     assert_non_null(r);
-    assert_string_equal(r[6], "345");
+    assert_string_equal(r[7], "345");
+    /* A county's name and a member's beside the code. */
+    r = s_csv_find(recs, n, "hv_enrolled", "2026", "county", "340803");
+    assert_non_null(r);
+    assert_string_equal(r[6], "大观区");
+    assert_string_equal(r[7], "12000");
+    r = s_csv_find(recs, n, "hv_enrolled", "2026", "member", "aqvtc");
+    assert_non_null(r);
+    assert_string_equal(r[6], "安庆职业技术学院");
     r = s_csv_find(recs, n, "dual_qualified_share", "2026", "member", "aqis");
     assert_non_null(r);
-    assert_string_equal(r[6], "0.2637");
-    assert_string_equal(r[7], "53");
-    assert_string_equal(r[8], "201");
+    assert_string_equal(r[7], "0.2637");
+    assert_string_equal(r[8], "53");
+    assert_string_equal(r[9], "201");
     r = s_csv_find(recs, n, "local_retention", "2025", "group", "");
     assert_non_null(r);
-    assert_string_equal(r[6], "0.4");
-    assert_string_equal(r[9], "0.42");
+    assert_string_equal(r[7], "0.4");
+    assert_string_equal(r[10], "0.42");
     r = s_csv_find(recs, n, "coop_class_subsidy", "2026", "payee", "aqjs");
     assert_non_null(r);
-    assert_string_equal(r[6], "100000");
+    assert_string_equal(r[7], "100000");
     r = s_csv_find(recs, n, "subsidy_total", "2026", "group", "");
     assert_non_null(r);
-    assert_string_equal(r[9], "5000000"); /* the budget */
-    assert_string_equal(r[10], "over");
+    assert_string_equal(r[10], "5000000"); /* the budget */
+    assert_string_equal(r[11], "over");
     /* Parts of a figure: retention over all graduates beside it. */
     r = s_csv_find(recs, n, "local_retention", "2026", "part", "all_graduates");
     assert_non_null(r);
-    assert_string_equal(r[6], "0.4");
-    assert_string_equal(r[8], "1175");
+    assert_string_equal(r[7], "0.4");
+    assert_string_equal(r[9], "1175");
     assert_non_null(
         s_csv_find(recs, n, "consortium_award", "2026", "part", "national"));
     /* A member's own target: self-hired posts, each school. */
     r = s_csv_find(recs, n, "self_hired_share", "2026", "member", "aqjs");
     assert_non_null(r);
-    assert_string_equal(r[6], "0.15");
-    assert_string_equal(r[10], "behind");
+    assert_string_equal(r[7], "0.15");
+    assert_string_equal(r[11], "behind");
     r = s_csv_find(recs, n, "self_hired_share", "2026", "member", "aqvtc");
     assert_non_null(r);
-    assert_string_equal(r[10], "met");
+    assert_string_equal(r[11], "met");
     r = s_csv_find(recs, n, "x_extra", "2026", "group", "");
     assert_non_null(r);
-    assert_string_equal(r[6], "");
+    assert_string_equal(r[7], "");
     /* Members in roster order. */
     size_t a = 0, b = 0;
     for (size_t i = 0; i < n; i++) {
@@ -821,18 +829,19 @@ test_sections(void **state)
 
     char *c = s_render(rep, CMD_REPORT_CSV, false, NULL);
     assert_non_null(strstr(c, "source_school_incentive,生源学校奖励,"
-                              "source-school incentive,2025,pending,crony,"
+                              "source-school incentive,2025,pending,crony,,"
                               "1000,2,,,pending\r\n"));
-    assert_non_null(strstr(c, ",2025,conflict,abc123,3,,,,"
+    assert_non_null(strstr(c, ",2025,conflict,abc123,,3,,,,"
                               "paid: m1 (jh1); others: m2 (<cr&ny>); m9\r\n"));
-    assert_non_null(strstr(c, ",,,,excluded,m9,42,,,,revoked\r\n"));
-    assert_non_null(strstr(c, ",,,,roster,m2,,,,,suspended quarantined\r\n"));
-    assert_non_null(strstr(c, ",,,,roster,m7,,,,,none\r\n"));
-    assert_non_null(
-        strstr(c, ",,,,applied,m1,8766,10000,,,2026-11-30T09:00:00Z\r\n"));
-    assert_non_null(strstr(c, ",,,,applied,m7,0,0,,,\r\n"));
-    assert_non_null(
-        strstr(c, ",,,,unapplied,,1234,,,,made without catching up\r\n"));
+    assert_non_null(strstr(c, ",,,,excluded,m9,九校,42,,,,revoked\r\n"));
+    assert_non_null(strstr(c, ",,,,roster,m2,二校,,,,,suspended "
+                              "quarantined\r\n"));
+    assert_non_null(strstr(c, ",,,,roster,m7,七校,,,,,none\r\n"));
+    assert_non_null(strstr(c, ",,,,applied,m1,一校,8766,10000,,,"
+                              "2026-11-30T09:00:00Z\r\n"));
+    assert_non_null(strstr(c, ",,,,applied,m7,七校,0,0,,,\r\n"));
+    assert_non_null(strstr(c, ",,,,unapplied,,,1234,,,,made without catching "
+                              "up\r\n"));
     free(c);
 
     /* all of it in: said so, in every format */
@@ -848,7 +857,7 @@ test_sections(void **state)
     assert_null(strstr(t, "behind\n"));
     free(t);
     c = s_render(rep, CMD_REPORT_CSV, false, NULL);
-    assert_non_null(strstr(c, ",,,,unapplied,,0,,,,complete\r\n"));
+    assert_non_null(strstr(c, ",,,,unapplied,,,0,,,,complete\r\n"));
     free(c);
     h = s_render(rep, CMD_REPORT_HTML, false, NULL);
     assert_null(strstr(h, "<tr class=\"behind\"><td>m1"));
@@ -1218,6 +1227,13 @@ test_command(void **state)
     assert_string_equal(
         json_string_value(th_jget(j, "members", "aqvtc", "name_zh", NULL)),
         "安庆职业技术学院");
+    /* Region names beside the codes (SPEC 12.3). */
+    assert_string_equal(
+        json_string_value(th_jget(j, "members", "aqvtc", "region_name", NULL)),
+        "大观区");
+    assert_string_equal(
+        json_string_value(th_jget(j, "regions", "340803", NULL)), "大观区");
+    assert_int_equal(json_object_size(json_object_get(j, "regions")), 1);
     assert_true(s_jnum(j, "members", "aqvtc", "size", NULL) >= 5);
     assert_int_equal(
         json_string_length(th_jget(j, "members", "aqvtc", "root", NULL)), 64);
