@@ -104,6 +104,10 @@ typedef struct {
     size_t nrules;                    /* how many */
     const node_fig_target_t *targets; /* the policy's targets (seed) */
     size_t ntargets;                  /* how many */
+    bool stock;                       /* a stock, counted at a moment (for
+                                         a past year: its census date,
+                                         SPEC 12.5); else a flow, counted
+                                         by the year it belongs to */
 } node_fig_def_t;
 
 /* The catalogue, in the figures' JSON order; *n gets its size. */

@@ -119,6 +119,7 @@ typedef struct {
     store_t *st;       /* the store */
     json_t *members;   /* id -> {...} */
     const char *coord; /* skip */
+    uint64_t now_ms;   /* the moment ages are counted to */
 } s_mem_t;
 
 /* How far a member is from the coordinator (SPEC 12.3). */
@@ -188,7 +189,7 @@ s_member_info(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
     }
     s_lag_t lag;
     s_member_lag(m, id, h.size, &lag);
-    uint64_t now = proto_now_ms();
+    uint64_t now = m->now_ms;
     json_int_t age = !h.time_ms         ? -1
                      : now >= h.time_ms ? (json_int_t)((now - h.time_ms) / 1000)
                                         : 0;
@@ -208,9 +209,9 @@ s_member_info(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
 }
 
 int
-node_fig_members(store_t *st, const char *coord, json_t **out)
+node_fig_members(store_t *st, const char *coord, uint64_t now_ms, json_t **out)
 {
-    s_mem_t m = {st, json_object(), coord};
+    s_mem_t m = {st, json_object(), coord, now_ms};
     int rc =
         m.members ? store_scan_authors(st, s_member_info, &m) : VOCFED_ENOMEM;
     if (rc) {
