@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h> /* cmocka needs these first */
@@ -1332,6 +1333,295 @@ test_command(void **state)
     net->passed = true;
 }
 
+/* ---- report --as-of and census dates (SPEC 12.5) ------------------------ */
+
+/* Writes text to path. */
+static void
+s_spit(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A CSV of n students for `vocfed import student`: valid 18-digit ID
+ * numbers numbered from first, enrolled but the first (status; NULL:
+ * enrolled too). */
+static void
+s_students_csv(const char *path, int first, int n, const char *status)
+{
+    static const int w[17] = {7, 9, 10, 5,  8, 4, 2, 1, 6,
+                              3, 7, 9,  10, 5, 8, 4, 2};
+    char text[2048];
+    int len =
+        snprintf(text, sizeof text, "id_number,level,intake_year,status\n");
+    for (int i = first; i < first + n; i++) {
+        char id[19];
+        snprintf(id, sizeof id, "34082520050101%03d", i);
+        int sum = 0;
+        for (int k = 0; k < 17; k++)
+            sum += (id[k] - '0') * w[k];
+        id[17] = "10X98765432"[sum % 11];
+        id[18] = 0;
+        len += snprintf(text + len, sizeof text - (size_t)len,
+                        "%s,higher,2026,%s\n", id,
+                        status && i == first ? status : "enrolled");
+    }
+    s_spit(path, text);
+}
+
+/* The report with what is about the moment it was made ("made") and
+ * the replication state the logs do not hold (a member's unsent,
+ * receipt_missing, behind, quarantined) taken out, as compact JSON in
+ * the object's order (malloc'd). */
+static char *
+s_logs_part(const char *report_text)
+{
+    json_t *j = th_json(report_text);
+    json_object_del(j, "made");
+    const char *id;
+    json_t *m;
+    json_object_foreach(json_object_get(j, "members"), id, m)
+    {
+        static const char *const rep[] = {"unsent", "receipt_missing", "behind",
+                                          "quarantined"};
+        for (size_t i = 0; i < 4; i++)
+            json_object_del(m, rep[i]);
+    }
+    char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    assert_non_null(text);
+    return text;
+}
+
+/* The time of a report's as_of, "2026-12-03T10:45:12Z". */
+static time_t
+s_iso_time(const char *iso)
+{
+    struct tm tm = {0};
+    assert_int_equal(sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year,
+                            &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                            &tm.tm_sec),
+                     6);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return timegm(&tm);
+}
+
+/* Waits until the clock is past the second of the ISO time iso (a
+ * report's as_of): what is signed from then on is after it. */
+static void
+s_wait_past(const char *iso)
+{
+    time_t t = s_iso_time(iso);
+    uint64_t deadline = th_now_ms() + 5000;
+    while (time(NULL) <= t) {
+        assert_true(th_now_ms() < deadline);
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* A member imports, prints its report, imports again: the report as of
+ * the moment the first was printed is the first, byte for byte, apart
+ * from when it was made and the replication state. */
+static void
+s_as_of_member(th_net_t *net, th_node_t *m)
+{
+    char key[256], a[256], b[256], asof[64], zoned[64];
+    snprintf(key, sizeof key, "%s/group.key", net->root);
+    snprintf(a, sizeof a, "%s/a.csv", net->root);
+    snprintf(b, sizeof b, "%s/b.csv", net->root);
+    th_run_t r = s_net_run(net, 0, TH_ARGS("linkage-key", "generate"));
+    s_spit(key, r.out);
+    th_run_free(&r);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "linkage-key", "import", key));
+    s_students_csv(a, 1, 3, NULL);
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "import", "student", a));
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", m->dir, "report", "--format", "json"));
+    char *then = strdup(r.out);
+    th_run_free(&r);
+    json_t *j1 = th_json(then);
+    assert_int_equal(s_jnum(j1, "figures", "hv_enrolled", "value", NULL), 3);
+    snprintf(asof, sizeof asof, "%s",
+             json_string_value(json_object_get(j1, "as_of")));
+    json_decref(j1);
+
+    /* more students, one withdrawn, a second later */
+    s_wait_past(asof);
+    s_students_csv(b, 3, 3, "withdrawn");
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "import", "student", b));
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", m->dir, "report", "--format", "json"));
+    char *now = s_logs_part(r.out), *want = s_logs_part(then);
+    th_run_free(&r);
+    if (!strcmp(now, want))
+        fail_msg("the second import changed nothing: the test proves nothing");
+    free(now);
+
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", m->dir, "report", "--format", "json",
+                          "--as-of", asof));
+    char *got = s_logs_part(r.out);
+    json_t *j2 = th_json(r.out);
+    th_run_free(&r);
+    if (strcmp(got, want) != 0)
+        fail_msg("report --as-of %s:\n%s\nthe report then:\n%s", asof, got,
+                 want);
+    /* what the logs do not hold is said to be unknown */
+    assert_true(json_is_null(th_jget(j2, "members", "aqvtc", "behind", NULL)));
+    json_decref(j2);
+    free(got);
+
+    /* the same moment in another zone */
+    struct tm tm;
+    time_t t = s_iso_time(asof) + 8 * 3600;
+    gmtime_r(&t, &tm);
+    strftime(zoned, sizeof zoned, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", m->dir, "report", "--format", "json",
+                          "--as-of", zoned));
+    got = s_logs_part(r.out);
+    th_run_free(&r);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    free(then);
+
+    /* before anything was signed: nothing */
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", m->dir, "report", "--format", "json",
+                          "--as-of", "2020-01-01"));
+    j2 = th_json(r.out);
+    th_run_free(&r);
+    assert_int_equal(s_jnum(j2, "figures", "hv_enrolled", "value", NULL), 0);
+    assert_int_equal(s_jnum(j2, "applied", "logs", "aqvtc", "applied"), 0);
+    assert_string_equal(json_string_value(json_object_get(j2, "as_of")),
+                        "2020-01-01T23:59:59Z");
+    json_decref(j2);
+}
+
+/* What --as-of refuses, exit 2, saying why. */
+static void
+s_as_of_refusals(th_net_t *net, th_node_t *m)
+{
+    static const char *const bad[] = {"2026-02-30",
+                                      "yesterday",
+                                      "2026-12-03T10:00",
+                                      "2026-12-03T25:00:00",
+                                      "2026-12-03T10:00:00+8",
+                                      "2026-1-3"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        th_run_t r = s_net_run(
+            net, 2, TH_ARGS("--dir", m->dir, "report", "--as-of", bad[i]));
+        char want[160];
+        snprintf(want, sizeof want,
+                 "--as-of '%s' is not a date (2026-09-01) "
+                 "nor a date and time to the second",
+                 bad[i]);
+        if (!strstr(r.err, want))
+            fail_msg("--as-of %s: %s", bad[i], r.err);
+        th_run_free(&r);
+    }
+    th_run_t r = s_net_run(
+        net, 2, TH_ARGS("--dir", m->dir, "report", "--as-of", "9999-01-01"));
+    assert_non_null(strstr(r.err, "--as-of is in the future: the logs may "
+                                  "still grow to it"));
+    th_run_free(&r);
+    r = s_net_run(net, 2,
+                  TH_ARGS("--dir", m->dir, "report", "--as-of", "2026-01-01",
+                          "--no-catch-up"));
+    assert_non_null(strstr(r.err, "--no-catch-up has nothing to leave out"));
+    th_run_free(&r);
+}
+
+/* The coordinator sets the census date of last year; at the coordinator
+ * a report of that year counts its stocks as of that day (nothing was
+ * signed then) and its flows by year, and says which. */
+static void
+s_census(th_net_t *net, th_node_t *m)
+{
+    char year[16], last[16], date[32], moment[48], source[48];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(year, sizeof year, "%d", tm.tm_year + 1900);
+    snprintf(last, sizeof last, "%d", tm.tm_year + 1899);
+    snprintf(date, sizeof date, "%s-06-30", last);
+    snprintf(moment, sizeof moment, "%sT23:59:59Z", date);
+    snprintf(source, sizeof source, "census_date:%s", last);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "put", "census_date", last,
+                          "month=6", "day=30"));
+    th_run_t r =
+        s_net_run(net, 1,
+                  TH_ARGS("--dir", net->coord.dir, "put", "census_date",
+                          "someday", "month=6", "day=30"));
+    assert_non_null(strstr(r.err, "the key of a census_date is a year "
+                                  "(2000-2100) or default"));
+    th_run_free(&r);
+    th_coord_start(net);
+    r = th_sync(net, m, 30);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+    const char *dirs[] = {net->coord.dir, m->dir};
+    for (size_t i = 0; i < 2; i++) {
+        r = s_net_run(net, 0,
+                      TH_ARGS("--dir", dirs[i], "report", "--format", "json",
+                              "--year", last));
+        json_t *j = th_json(r.out);
+        th_run_free(&r);
+        json_t *c = json_object_get(j, "census");
+        assert_string_equal(json_string_value(json_object_get(c, "date")),
+                            date);
+        assert_string_equal(json_string_value(json_object_get(c, "source")),
+                            source);
+        assert_true(json_is_true(json_object_get(c, "applied")));
+        json_t *hv = th_jget(j, "figures", "hv_enrolled", NULL);
+        assert_int_equal(s_jnum(hv, "value", NULL, NULL, NULL), 0);
+        assert_string_equal(json_string_value(json_object_get(hv, "basis")),
+                            "stock");
+        assert_string_equal(json_string_value(json_object_get(hv, "as_of")),
+                            moment);
+        json_t *tr = th_jget(j, "figures", "training_person_times", NULL);
+        assert_string_equal(json_string_value(json_object_get(tr, "basis")),
+                            "flow");
+        assert_string_equal(json_string_value(json_object_get(tr, "as_of")),
+                            json_string_value(json_object_get(j, "as_of")));
+        json_decref(j);
+    }
+    /* this year: its census day is not reached, stocks are as of now */
+    r = s_net_run(
+        net, 0,
+        TH_ARGS("--dir", m->dir, "report", "--format", "json", "--year", year));
+    json_t *j = th_json(r.out);
+    th_run_free(&r);
+    assert_string_equal(json_string_value(th_jget(j, "census", "source", NULL)),
+                        "default");
+    assert_true(json_is_false(th_jget(j, "census", "applied", NULL)));
+    assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "value", NULL), 4);
+    json_decref(j);
+}
+
+static void
+test_as_of(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "aqvtc", true);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "put", "member", "profile",
+                          "name_zh=太湖县职业教育中心", "role=county_school",
+                          "original_affiliation=太湖县教育局",
+                          "region_code=340825"));
+    s_as_of_member(net, m);
+    s_as_of_refusals(net, m);
+    s_census(net, m);
+}
+
 int
 main(void)
 {
@@ -1347,6 +1637,8 @@ main(void)
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_sections),
         cmocka_unit_test_setup_teardown(test_command, s_net_setup,
+                                        s_net_teardown),
+        cmocka_unit_test_setup_teardown(test_as_of, s_net_setup,
                                         s_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
