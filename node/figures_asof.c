@@ -417,6 +417,46 @@ s_census(int year, uint64_t ms, const char *source, bool applied)
                      "moment", iso, "source", source, "applied", applied);
 }
 
+/* One frame (a figure, or a year of it) of a member's report: a count
+ * or sum against the group's target is the member's share of it. */
+static void
+s_share_frame(json_t *frame, const char *unit)
+{
+    json_t *t = json_object_get(frame, "target");
+    json_t *v = json_object_get(frame, "value");
+    if (!strcmp(unit, "rate") || !json_is_number(t) || !json_is_number(v) ||
+        json_number_value(t) <= 0)
+        return; /* a rate is the member's own, comparable to the group's */
+    json_object_set_new(frame, "share_of_target",
+                        json_real(json_number_value(v) / json_number_value(t)));
+    json_object_set_new(frame, "status", json_string("share"));
+}
+
+/* A member's own report (SPEC 12.6): named by its profile, its shares
+ * of the group's targets. */
+static int
+s_member_view(json_t *rep, const char *self)
+{
+    json_t *me = json_object_get(json_object_get(rep, "members"), self), *f;
+    const char *id;
+    json_t *who = json_pack(
+        "{s:s, s:s, s:s}", "id", self, "name_zh",
+        me ? json_string_value(json_object_get(me, "name_zh")) : "", "name_en",
+        me ? json_string_value(json_object_get(me, "name_en")) : "");
+    if (!who || json_object_set_new(rep, "member", who))
+        return VOCFED_ENOMEM;
+    json_object_foreach(json_object_get(rep, "figures"), id, f)
+    {
+        const char *unit = json_string_value(json_object_get(f, "unit"));
+        json_t *by = json_object_get(f, "by_year"), *y;
+        const char *ys;
+        if (!by)
+            s_share_frame(f, unit ? unit : "");
+        json_object_foreach(by, ys, y) s_share_frame(y, unit ? unit : "");
+    }
+    return VOCFED_OK;
+}
+
 int
 node_figures_report(store_t *st, const char *coord, const node_fig_when_t *w,
                     json_t **out)
@@ -440,6 +480,10 @@ node_figures_report(store_t *st, const char *coord, const node_fig_when_t *w,
         json_object_set_new(rep, "census",
                             w->year ? s_census(w->year, c.ms, c.source, past)
                                     : json_null());
+        if (w->self)
+            rc = s_member_view(rep, w->self);
+        else
+            json_object_set_new(rep, "member", json_null());
     }
     json_decref(stocks);
     if (rc) {

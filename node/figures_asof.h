@@ -20,9 +20,11 @@
 
 /* What a report is of. */
 typedef struct {
-    int year;       /* the report year, 0 for every year */
-    uint64_t at_ms; /* the moment, ms since 1970 (a checkpoint at or
-                       before it counts); 0: now, the store as it is */
+    int year;         /* the report year, 0 for every year */
+    uint64_t at_ms;   /* the moment, ms since 1970 (a checkpoint at or
+                         before it counts); 0: now, the store as it is */
+    const char *self; /* the member whose report it is (its own figures,
+                         SPEC 12.6), NULL at the coordinator */
 } node_fig_when_t;
 
 /* The report (node_figures_json's object, SPEC 12.3) of what st's logs
@@ -32,6 +34,9 @@ typedef struct {
  * (node_fig_def_t.stock) are those of the logs at the census moment and
  * the flows those of w->at_ms; each figure says which it is ("basis")
  * and what moment it is of ("as_of"), and the report its "census".
+ * With w->self, the report is that member's (SPEC 12.6): "member" names
+ * it, and a count or sum it has against a group target is its share of
+ * that target (status "share", "share_of_target"), not behind it.
  * coord is the coordinator's id or NULL. Returns 0 with *out owned by
  * the caller, VOCFED_EINVALID when w->at_ms is in the future, or a
  * store status (a scratch store that could not be made, a log that

@@ -273,7 +273,10 @@ s_run(cli_t *cli, int argc, char **argv)
                 "yet (run 'vocfed sync'): the figures are this "
                 "member's share, without the group's targets\n",
                 cli->dir);
-    node_fig_when_t when = {.year = o.year, .at_ms = o.as_of_ms};
+    node_fig_when_t when = {.year = o.year,
+                            .at_ms = o.as_of_ms,
+                            .self = node_is_coordinator(node) ? NULL
+                                                              : node_id(node)};
     frc = node_figures_report(node_store(node), coord, &when, &report);
     if (frc == VOCFED_EINVALID) {
         rc = cli_usage_error(cli, "--as-of is in the future: the logs "

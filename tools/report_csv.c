@@ -50,8 +50,8 @@ s_bucket_name(const json_t *report, const char *breakdown, const char *bucket)
         const char *name = proto_region_name(bucket);
         return name ? name : "";
     }
-    static const char *const of_member[] = {"member", "payee", "roster",
-                                            "excluded", "applied"};
+    static const char *const of_member[] = {"member",   "payee",   "roster",
+                                            "excluded", "applied", "own"};
     for (size_t i = 0; i < sizeof of_member / sizeof *of_member; i++) {
         if (strcmp(breakdown, of_member[i]) != 0)
             continue;
@@ -107,6 +107,15 @@ s_csv_row(void *ctx, const report_row_t *row)
     fputc(',', out);
     if (row->status && (rc = s_csv_text(out, row->status)))
         return rc;
+    /* a stock or a flow, and the moment it is of (SPEC 12.5) */
+    json_t *fig =
+        json_object_get(json_object_get(c->report, "figures"), row->id);
+    fputc(',', out);
+    if ((rc = s_csv_text(out, report_str(fig, "basis"))))
+        return rc;
+    fputc(',', out);
+    if ((rc = s_csv_text(out, report_str(fig, "as_of"))))
+        return rc;
     fputs("\r\n", out);
     return ferror(out) ? -EIO : 0;
 }
@@ -135,7 +144,7 @@ s_csv_extra(const json_t *report, FILE *out, const char *const texts[6],
     fputs(",,,", out);
     if ((rc = s_csv_text(out, status)))
         return rc;
-    fputs("\r\n", out);
+    fputs(",,\r\n", out);
     return ferror(out) ? -EIO : 0;
 }
 
@@ -268,13 +277,31 @@ s_csv_applied(const json_t *report, FILE *out)
                        NULL, why);
 }
 
+/* Whose report it is: at a member, breakdown "own", bucket its id,
+ * bucket_name its name (SPEC 12.6); and the moments (status: the
+ * sentence of report_moments_text). */
+static int
+s_csv_own(const json_t *report, FILE *out)
+{
+    char moments[512];
+    json_t *m = json_object_get(report, "member");
+    int rc = 0;
+    if (json_is_object(m)) {
+        const char *texts[6] = {"", "", "", "", "own", report_str(m, "id")};
+        rc = s_csv_extra(report, out, texts, NULL, NULL, "member");
+    }
+    report_moments_text(report, moments, sizeof moments);
+    const char *texts[6] = {"", "", "", "", "moments", ""};
+    return rc ? rc : s_csv_extra(report, out, texts, NULL, NULL, moments);
+}
+
 int
 report_csv_write(const json_t *report, FILE *out)
 {
     /* The BOM tells Excel the file is UTF-8, not the local code page. */
     fputs("\xEF\xBB\xBF"
           "figure,zh,en,year,breakdown,bucket,bucket_name,value,numerator,"
-          "denominator,target,status\r\n",
+          "denominator,target,status,basis,as_of\r\n",
           out);
     s_csv_t c = {out, report};
     int rc = report_walk(report, REPORT_ALL, s_csv_row, &c);
@@ -286,5 +313,7 @@ report_csv_write(const json_t *report, FILE *out)
         rc = s_csv_members(report, out);
     if (!rc)
         rc = s_csv_applied(report, out);
+    if (!rc)
+        rc = s_csv_own(report, out);
     return rc;
 }

@@ -134,6 +134,38 @@ static const char s_fixture[] =
     "   \"en\": \"graduates\"},"
     "  \"staff\": {\"value\": 1, \"zh\": \"教职工\", \"en\": \"staff\"}}}";
 
+/* A member's own report of a past year (SPEC 12.5, 12.6): named by its
+ * profile, its shares of the group's targets, the stocks as of the
+ * census date and the flows by year. */
+static const char s_fixture_member[] =
+    "{\"group\": \"coord\", \"as_of\": \"2026-12-03T10:00:00Z\","
+    " \"made\": \"2026-12-03T10:00:01Z\", \"year\": 2025,"
+    " \"member\": {\"id\": \"tz\", \"name_zh\": \"太湖县职业教育中心\","
+    "  \"name_en\": \"Taihu Vocational Centre\"},"
+    " \"census\": {\"year\": 2025, \"date\": \"2025-12-31\", \"moment\":"
+    "  \"2025-12-31T23:59:59Z\", \"source\": \"census_date:2025\","
+    "  \"applied\": true},"
+    " \"members\": {\"tz\": {\"name_zh\": \"太湖县职业教育中心\", \"name_en\":"
+    "  \"Taihu Vocational Centre\", \"role\": \"county_school\","
+    "  \"original_affiliation\": \"太湖县教育局\", \"region_code\": \"340825\","
+    "  \"region_name\": \"太湖县\", \"size\": 12, \"root\": \"ab\","
+    "  \"checkpoint_time\": \"2025-09-01T00:00:00Z\", \"signed_age_s\": 1,"
+    "  \"unsent\": 0, \"receipt_missing\": false, \"behind\": false}},"
+    " \"regions\": {\"340825\": \"太湖县\"},"
+    " \"figures\": {"
+    "  \"hv_enrolled\": {\"zh\": \"集团高职在校生\", \"en\":"
+    "   \"higher-vocational students in school\", \"unit\": \"people\","
+    "   \"value\": 700, \"target\": 14000, \"target_year\": 2027,"
+    "   \"attainment\": 0.05, \"share_of_target\": 0.05, \"status\": \"share\","
+    "   \"by_member\": {\"tz\": 700}, \"by_county\": {\"340825\": 700},"
+    "   \"basis\": \"stock\", \"as_of\": \"2025-12-31T23:59:59Z\"},"
+    "  \"training_person_times\": {\"zh\": \"职业技能培训\", \"en\":"
+    "   \"training person-times\", \"unit\": \"person-times\", \"by_year\":"
+    "   {\"2025\": {\"value\": 3000, \"target\": 40000, \"target_year\": 2025,"
+    "   \"attainment\": 0.075, \"share_of_target\": 0.075, \"status\":"
+    "   \"share\", \"by_member\": {\"tz\": 3000}}}, \"basis\": \"flow\","
+    "   \"as_of\": \"2026-12-03T10:00:00Z\"}}}";
+
 static json_t *
 s_report(void)
 {
@@ -436,7 +468,8 @@ test_csv(void **state)
     assert_true(len > 3);
     assert_memory_equal(text, "\xEF\xBB\xBF", 3); /* the BOM */
     const char *head = "figure,zh,en,year,breakdown,bucket,bucket_name,"
-                       "value,numerator,denominator,target,status\r\n";
+                       "value,numerator,denominator,target,status,basis,"
+                       "as_of\r\n";
     assert_memory_equal(text + 3, head, strlen(head));
     /* RFC 4180: a comma and quotes inside a field. */
     assert_non_null(strstr(text, ",\"市人社局, \"\"直属\"\"\","));
@@ -448,7 +481,7 @@ test_csv(void **state)
     size_t nf[256];
     size_t n = s_csv_parse(text + 3, recs, nf, 256);
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(nf[i], 12);
+        assert_int_equal(nf[i], 14);
     char **r = s_csv_find(recs, n, "hv_enrolled", "2026", "group", "");
     assert_non_null(r);
     assert_string_equal(r[1], "集团高职在校生");
@@ -515,8 +548,11 @@ test_csv(void **state)
     assert_true(a && b && a < b);
     /* The header, then: hv 1+2+2+2, sv 1+2+2+2, training 1+2,
      * retention 2+1+1 (all_graduates), dual 1+2+1+1, self-hired 1+2,
-     * coop 1+2+2, consortium 1+1 (national), total 1, x_extra 1. */
-    assert_int_equal(n, 1 + 7 + 7 + 3 + 4 + 5 + 3 + 5 + 2 + 1 + 1);
+     * coop 1+2+2, consortium 1+1 (national), total 1, x_extra 1; last
+     * the moments the figures are of (SPEC 12.5). */
+    assert_int_equal(n, 1 + 7 + 7 + 3 + 4 + 5 + 3 + 5 + 2 + 1 + 1 + 1);
+    assert_string_equal(recs[n - 1][4], "moments");
+    assert_non_null(strstr(recs[n - 1][11], "stocks as of"));
     for (size_t i = 0; i < n; i++) {
         for (size_t k = 0; k < nf[i]; k++)
             free(recs[i][k]);
@@ -769,6 +805,73 @@ static const char s_fixture_sections[] =
     "  \"m7\": {\"applied\": 0, \"size\": 0, \"applied_time\": \"\"}}},"
     " \"multi_member_people\": {\"people\": 1}}";
 
+/* A member's own report, in every format: titled with its name, its
+ * share of each group target (not "behind"), each figure's basis, and
+ * what moments the stocks and the flows are of. */
+static void
+test_member_view(void **state)
+{
+    (void)state;
+    json_error_t err;
+    json_t *rep = json_loads(s_fixture_member, 0, &err);
+    assert_non_null(rep);
+    char *t = s_render(rep, CMD_REPORT_TABLE, false, NULL);
+    assert_memory_equal(t,
+                        "太湖县职业教育中心 Taihu Vocational Centre (tz) "
+                        "本单位指标 own figures, 集团 group coord\n",
+                        strlen("太湖县职业教育中心 Taihu Vocational Centre "
+                               "(tz) 本单位指标 own figures, 集团 group "
+                               "coord\n"));
+    assert_non_null(strstr(t, "存量指标截至统计时点 stocks as of the census "
+                              "date 2025-12-31T23:59:59Z (census_date:2025)"
+                              "；流量指标按年度，截至 flows by year, as of "
+                              "2026-12-03T10:00:00Z\n"));
+    assert_non_null(strstr(t, "占集团目标 Share of group target"));
+    assert_non_null(strstr(t, "成员份额 member's share"));
+    assert_null(strstr(t, "落后 behind"));
+    assert_null(strstr(t, "集团办学指标 Group figures"));
+    assert_non_null(strstr(t, "存量 stock"));
+    assert_non_null(strstr(t, "流量 flow"));
+    free(t);
+    char *h = s_render(rep, CMD_REPORT_HTML, false, NULL);
+    s_html_nesting(h);
+    assert_non_null(strstr(h, "<h1>太湖县职业教育中心 Taihu Vocational "
+                              "Centre (tz) 本单位指标 own figures"));
+    assert_non_null(strstr(h, "<th>占集团目标 Share of group target</th>"));
+    assert_non_null(strstr(h, "<td>存量 stock</td>"));
+    assert_null(strstr(h, "Group figures report"));
+    free(h);
+    char *c = s_render(rep, CMD_REPORT_CSV, false, NULL);
+    assert_non_null(strstr(c, "hv_enrolled,集团高职在校生,"
+                              "higher-vocational students in school,2025,"
+                              "group,,,700,,,14000,share,stock,"
+                              "2025-12-31T23:59:59Z\r\n"));
+    assert_non_null(strstr(c, ",2025,group,,,3000,,,40000,share,flow,"
+                              "2026-12-03T10:00:00Z\r\n"));
+    assert_non_null(
+        strstr(c, ",,,,own,tz,太湖县职业教育中心,,,,,member,,\r\n"));
+    assert_non_null(strstr(c, ",county,340825,太湖县,700,"));
+    free(c);
+    char *j = s_render(rep, CMD_REPORT_JSON, false, NULL);
+    assert_non_null(strstr(j, "\"share_of_target\""));
+    assert_non_null(strstr(j, "\"status\":\"share\""));
+    free(j);
+    char dir[64], path[128], cmd[256];
+    th_tmpdir(dir);
+    snprintf(path, sizeof path, "%s/m.xlsx", dir);
+    assert_int_equal(cmd_report_xlsx(rep, path), 0);
+    snprintf(cmd, sizeof cmd, "unzip -p '%s' xl/sharedStrings.xml", path);
+    char *ss = s_popen(cmd);
+    assert_non_null(strstr(ss, "<t>太湖县职业教育中心 Taihu Vocational Centre "
+                               "(tz) 本单位指标 own figures, 集团 group "
+                               "coord</t>"));
+    assert_non_null(strstr(ss, "<t>占集团目标 Share of group target</t>"));
+    assert_non_null(strstr(ss, "<t>成员份额 member's share</t>"));
+    free(ss);
+    th_rmdir(dir);
+    json_decref(rep);
+}
+
 /* The sections in every format: the rule said, who is paid, the others
  * in order, the pending line apart, the excluded sentence, the roster. */
 static void
@@ -831,18 +934,19 @@ test_sections(void **state)
     char *c = s_render(rep, CMD_REPORT_CSV, false, NULL);
     assert_non_null(strstr(c, "source_school_incentive,生源学校奖励,"
                               "source-school incentive,2025,pending,crony,,"
-                              "1000,2,,,pending\r\n"));
-    assert_non_null(strstr(c, ",2025,conflict,abc123,,3,,,,"
-                              "paid: m1 (jh1); others: m2 (<cr&ny>); m9\r\n"));
-    assert_non_null(strstr(c, ",,,,excluded,m9,九校,42,,,,revoked\r\n"));
+                              "1000,2,,,pending,,\r\n"));
+    assert_non_null(strstr(c,
+                           ",2025,conflict,abc123,,3,,,,"
+                           "paid: m1 (jh1); others: m2 (<cr&ny>); m9,,\r\n"));
+    assert_non_null(strstr(c, ",,,,excluded,m9,九校,42,,,,revoked,,\r\n"));
     assert_non_null(strstr(c, ",,,,roster,m2,二校,,,,,suspended "
-                              "quarantined\r\n"));
-    assert_non_null(strstr(c, ",,,,roster,m7,七校,,,,,none\r\n"));
+                              "quarantined,,\r\n"));
+    assert_non_null(strstr(c, ",,,,roster,m7,七校,,,,,none,,\r\n"));
     assert_non_null(strstr(c, ",,,,applied,m1,一校,8766,10000,,,"
-                              "2026-11-30T09:00:00Z\r\n"));
-    assert_non_null(strstr(c, ",,,,applied,m7,七校,0,0,,,\r\n"));
+                              "2026-11-30T09:00:00Z,,\r\n"));
+    assert_non_null(strstr(c, ",,,,applied,m7,七校,0,0,,,,,\r\n"));
     assert_non_null(strstr(c, ",,,,unapplied,,,1234,,,,made without catching "
-                              "up\r\n"));
+                              "up,,\r\n"));
     free(c);
 
     /* all of it in: said so, in every format */
@@ -858,7 +962,7 @@ test_sections(void **state)
     assert_null(strstr(t, "behind\n"));
     free(t);
     c = s_render(rep, CMD_REPORT_CSV, false, NULL);
-    assert_non_null(strstr(c, ",,,,unapplied,,,0,,,,complete\r\n"));
+    assert_non_null(strstr(c, ",,,,unapplied,,,0,,,,complete,,\r\n"));
     free(c);
     h = s_render(rep, CMD_REPORT_HTML, false, NULL);
     assert_null(strstr(h, "<tr class=\"behind\"><td>m1"));
@@ -961,6 +1065,7 @@ static const char *const s_golden_odd[] = {
     " {\"x\": 1, \"2026\": {\"value\": \"?\", \"by_member\": [1]}}}},"
     " \"subsidies\": {}, \"subsidy_total\": [], \"year\": -1}",
     s_fixture_sections,
+    s_fixture_member,
 };
 
 /* The workbook's parts that do not hold the time it was made. */
@@ -1636,6 +1741,7 @@ main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_sections),
+        cmocka_unit_test(test_member_view),
         cmocka_unit_test_setup_teardown(test_command, s_net_setup,
                                         s_net_teardown),
         cmocka_unit_test_setup_teardown(test_as_of, s_net_setup,
