@@ -1410,7 +1410,26 @@ test_command(void **state)
     assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "value", NULL), 3);
     assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "target", NULL),
                      14000);
+    /* its own report (SPEC 12.6): its name, its share of the target */
+    assert_string_equal(
+        json_string_value(th_jget(j, "member", "name_zh", NULL)),
+        "安庆职业技术学院");
+    assert_string_equal(
+        json_string_value(th_jget(j, "figures", "hv_enrolled", "status", NULL)),
+        "share");
+    assert_true(json_real_value(th_jget(j, "figures", "hv_enrolled",
+                                        "share_of_target", NULL)) ==
+                3.0 / 14000);
     json_decref(j);
+    r = s_net_run(net, 0, TH_ARGS("--dir", m->dir, "report"));
+    assert_memory_equal(r.out, "安庆职业技术学院 Anqing", 30);
+    assert_null(strstr(r.out, "落后 behind"));
+    th_run_free(&r);
+    r = s_net_run(net, 0, TH_ARGS("--dir", net->coord.dir, "report"));
+    assert_non_null(strstr(r.out, "集团办学指标 Group figures: coord\n"));
+    assert_non_null(strstr(r.out, "完成度 Attainment"));
+    assert_null(strstr(r.out, "member's share"));
+    th_run_free(&r);
     s_command_unapplied(net, m);
 
     /* Usage and environment errors. */
