@@ -182,9 +182,8 @@ s_check_census(const char *key, proto_kind_error_t *err)
     char *end;
     errno = 0;
     unsigned long y = strtoul(key, &end, 10);
-    if (!strcmp(key, "default") ||
-        (key[0] >= '0' && key[0] <= '9' && !*end && !errno && y >= 2000 &&
-         y <= 2100))
+    if (!strcmp(key, "default") || (key[0] >= '0' && key[0] <= '9' && !*end &&
+                                    !errno && y >= 2000 && y <= 2100))
         return VOCFED_OK;
     return s_check_refuse(err, key,
                           "统计时点的键应为年份（2000-2100）或 default",
