@@ -3,7 +3,9 @@
  * from. */
 #include "node/figures_catalogue.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -68,36 +70,40 @@ static const node_fig_rule_t s_r_total[] = {
 static const node_fig_def_t s_figs[] = {
     {"hv_enrolled", "集团高职在校生", "higher-vocational students in school",
      "people", false, NODE_FIG_PEOPLE, NODE_C_HV, NONE, NONE, 0, 2027, NO_T,
-     T(s_t_hv)},
+     T(s_t_hv), true},
     {"sv_enrolled", "中职在校生", "secondary-vocational students in school",
      "people", false, NODE_FIG_PEOPLE, NODE_C_SV, NONE, NONE, 0, 2027, NO_T,
-     T(s_t_sv)},
+     T(s_t_sv), true},
     {"training_person_times", "职业技能培训", "training person-times",
      "person-times", true, NODE_FIG_SUM, NODE_C_TPT, NONE, NONE, 0, 0, NO_T,
-     T(s_t_tpt)},
+     T(s_t_tpt), false},
     {"local_retention", "高职毕业生留地就业率", "local employment retention",
      "rate", true, NODE_FIG_RATIO, NODE_C_LRN, NODE_C_LRD, NODE_C_LRA, 0, 0,
-     NO_T, T(s_t_lr)},
+     NO_T, T(s_t_lr), false},
     {"industry_coverage", "主导产业专业覆盖率", "leading-industry coverage",
      "rate", false, NODE_FIG_COVERAGE, NODE_C_IND, NONE, NONE, 0, 2027, NO_T,
-     T(s_t_ind)},
+     T(s_t_ind), true},
     {"dual_qualified_share", "双师型教师占比", "dual-qualified teachers",
      "rate", false, NODE_FIG_SHARE, NODE_C_DQN, NODE_C_DQD, NONE, 0, 0, NO_T,
-     NO_T},
+     NO_T, true},
     {"self_hired_share", "自主招聘教师比例", "self-hired posts", "rate", true,
-     NODE_FIG_RATIO, NODE_C_SHN, NODE_C_SHD, NONE, 0.20, 0, NO_T, T(s_t_sh)},
+     NODE_FIG_RATIO, NODE_C_SHN, NODE_C_SHD, NONE, 0.20, 0, NO_T, T(s_t_sh),
+     true},
     {"coop_class_subsidy", "校企合作班补助", "cooperation-class subsidy",
-     "yuan", true, NODE_FIG_MONEY, NONE, NONE, NONE, 0, 0, T(s_r_coop), NO_T},
+     "yuan", true, NODE_FIG_MONEY, NONE, NONE, NONE, 0, 0, T(s_r_coop), NO_T,
+     false},
     {"source_school_incentive", "生源学校奖励", "source-school incentive",
-     "yuan", true, NODE_FIG_MONEY, NONE, NONE, NONE, 0, 0, T(s_r_ssi), NO_T},
+     "yuan", true, NODE_FIG_MONEY, NONE, NONE, NONE, 0, 0, T(s_r_ssi), NO_T,
+     false},
     {"cross_city_incentive", "跨市招生奖励", "cross-city recruitment incentive",
-     "yuan", true, NODE_FIG_MONEY, NONE, NONE, NONE, 0, 0, T(s_r_cci), NO_T},
+     "yuan", true, NODE_FIG_MONEY, NONE, NONE, NONE, 0, 0, T(s_r_cci), NO_T,
+     false},
     {"industry_college_award", "产业学院奖补", "industry-college award", "yuan",
-     true, NODE_FIG_MONEY, NONE, NONE, NONE, 0, 0, T(s_r_icol), NO_T},
+     true, NODE_FIG_MONEY, NONE, NONE, NONE, 0, 0, T(s_r_icol), NO_T, false},
     {"consortium_award", "产教联合体奖补", "consortium award", "yuan", true,
-     NODE_FIG_MONEY, NONE, NONE, NONE, 0, 0, T(s_r_cons), NO_T},
+     NODE_FIG_MONEY, NONE, NONE, NONE, 0, 0, T(s_r_cons), NO_T, false},
     {"subsidy_total", "奖补合计", "subsidy total", "yuan", true, NODE_FIG_TOTAL,
-     NONE, NONE, NONE, 0, 0, T(s_r_total), NO_T},
+     NONE, NONE, NONE, 0, 0, T(s_r_total), NO_T, false},
 };
 
 const node_fig_def_t *
@@ -169,11 +175,29 @@ s_check_refuse(proto_kind_error_t *err, const char *key, const char *zh,
     return VOCFED_EINVALID;
 }
 
+/* A census_date key: "default", or a year 2000-2100 (SPEC 12.5). */
+static int
+s_check_census(const char *key, proto_kind_error_t *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long y = strtoul(key, &end, 10);
+    if (!strcmp(key, "default") || (key[0] >= '0' && key[0] <= '9' && !*end &&
+                                    !errno && y >= 2000 && y <= 2100))
+        return VOCFED_OK;
+    return s_check_refuse(err, key,
+                          "统计时点的键应为年份（2000-2100）或 default",
+                          "the key of a census_date is a year (2000-2100) "
+                          "or default");
+}
+
 int
 node_figcat_check(const char *kind, const char *key, proto_kind_error_t *err)
 {
     char id[PROTO_KEY_MAX + 1];
     int year;
+    if (strcmp(kind, "census_date") == 0)
+        return s_check_census(key, err);
     bool target = strcmp(kind, "target") == 0;
     if (!target && strcmp(kind, "subsidy_rule") != 0)
         return VOCFED_OK;

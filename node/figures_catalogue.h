@@ -104,6 +104,10 @@ typedef struct {
     size_t nrules;                    /* how many */
     const node_fig_target_t *targets; /* the policy's targets (seed) */
     size_t ntargets;                  /* how many */
+    bool stock;                       /* a stock, counted at a moment (for
+                                         a past year: its census date,
+                                         SPEC 12.5); else a flow, counted
+                                         by the year it belongs to */
 } node_fig_def_t;
 
 /* The catalogue, in the figures' JSON order; *n gets its size. */
@@ -125,7 +129,8 @@ bool node_figcat_key_year(const char *key, char *id, size_t cap, int *year);
 /* Checks that a coordinator's record of kind/key names the catalogue
  * (SPEC 11.1): a `target` key is `<figure id>:<year>` of a figure in the
  * catalogue, a `subsidy_rule` key `<rule id>` or `<rule id>:<from year>`
- * of a rule in it; any other kind passes. For writes (node_append_as,
+ * of a rule in it, a `census_date` key a year (2000-2100) or `default`
+ * (SPEC 12.5); any other kind passes. For writes (node_append_as,
  * `vocfed put`, `vocfed import`): ingest does not call it, so that a
  * coordinator's history stays readable whatever the catalogue becomes.
  * Returns 0 or VOCFED_EINVALID with err filled (err may be NULL). */

@@ -6,7 +6,9 @@
 #include "node/figures_catalogue.h"
 #include "node/figures_rules.h"
 #include "node/figures_sections.h"
+#include "protocol/clock.h"
 #include "protocol/entry.h"
+#include "protocol/region.h"
 #include "storage/replica.h"
 
 #include <stdio.h>
@@ -136,12 +138,20 @@ s_target(store_t *st, const char *coord, const char *fig, int year, double *out)
     return ok;
 }
 
-static int
-s_this_year(void)
+/* The UTC calendar of the moment ms (milliseconds since 1970). */
+static void
+s_tm(uint64_t ms, struct tm *tm)
 {
-    time_t t = time(NULL);
+    time_t t = (time_t)(ms / 1000);
+    gmtime_r(&t, tm);
+}
+
+/* The year of the moment ms. */
+static int
+s_year_of(uint64_t ms)
+{
     struct tm tm;
-    gmtime_r(&t, &tm);
+    s_tm(ms, &tm);
     return tm.tm_year + 1900;
 }
 
@@ -152,7 +162,7 @@ s_this_year(void)
  * "<fig>:2024" is that baseline) to the target. */
 static const char *
 s_status(double value, bool has_target, double target, int target_year,
-         int year, bool has_base, double base)
+         int year, bool has_base, double base, uint64_t now_ms)
 {
     if (!has_target)
         return "no_target";
@@ -163,10 +173,9 @@ s_status(double value, bool has_target, double target, int target_year,
                                  (double)(target_year - NODE_FIG_BASE_YEAR);
         return value >= line ? "on_track" : "behind";
     }
-    if (year == target_year && year == s_this_year()) {
-        time_t t = time(NULL);
+    if (year == target_year && year == s_year_of(now_ms)) {
         struct tm tm;
-        gmtime_r(&t, &tm);
+        s_tm(now_ms, &tm);
         double part = (tm.tm_yday + 1) / 365.0;
         return value >= target * part ? "on_track" : "behind";
     }
@@ -227,16 +236,16 @@ s_figure_head(const char *zh, const char *en, const char *unit)
 
 static void
 s_set_target(json_t *o, double value, bool has, double target, int ty, int year,
-             bool has_base, double base)
+             bool has_base, double base, uint64_t now_ms)
 {
     json_object_set_new(o, "target", has ? json_real(target) : json_null());
     json_object_set_new(o, "target_year", has ? json_integer(ty) : json_null());
     json_object_set_new(o, "attainment",
                         has && target > 0 ? json_real(value / target)
                                           : json_null());
-    json_object_set_new(
-        o, "status",
-        json_string(s_status(value, has, target, ty, year, has_base, base)));
+    json_object_set_new(o, "status",
+                        json_string(s_status(value, has, target, ty, year,
+                                             has_base, base, now_ms)));
 }
 
 /* A snapshot count figure (people in school). */
@@ -273,6 +282,7 @@ typedef struct {
     json_t *c;         /* the counters as a tree (s_read_counter) */
     int year;          /* the year asked for, 0 for every year */
     int now;           /* the report's year */
+    uint64_t now_ms;   /* the moment the report is of (ms since 1970) */
     json_t *subs;      /* the subsidies, one line per payee and year */
     json_t *totals;    /* subsidy_total per year */
     int64_t money;     /* the year's money figures so far */
@@ -403,7 +413,7 @@ s_people(const s_model_t *m, const node_fig_def_t *fig, json_t *o)
     int64_t v = s_c(m->c, s_key(fig->num), 0, "g", "");
     json_object_set_new(o, "value", json_integer(v));
     s_set_target(o, (double)v, has, target, fig->target_year, m->now, has_base,
-                 base);
+                 base, m->now_ms);
     s_breakdowns(o, m->c, s_key(fig->num), 0);
 }
 
@@ -427,7 +437,7 @@ s_sum_year(const s_model_t *m, const node_fig_def_t *fig, int y)
     int64_t v = s_c(m->c, s_key(fig->num), y, "g", "");
     json_t *o = json_pack("{s:I}", "value", (json_int_t)v);
     bool has = s_target(m->st, m->coord, fig->id, y, &t);
-    s_set_target(o, (double)v, has, t, y, m->now, false, 0);
+    s_set_target(o, (double)v, has, t, y, m->now, false, 0, m->now_ms);
     s_breakdowns(o, m->c, s_key(fig->num), y);
     return o;
 }
@@ -461,7 +471,7 @@ s_ratio_year(const s_model_t *m, const node_fig_def_t *fig, int y)
     json_t *o = s_ratio(num, den);
     bool has = s_target(m->st, m->coord, fig->id, y, &t);
     s_set_target(o, den ? (double)num / (double)den : 0, has, t, y, m->now,
-                 false, 0);
+                 false, 0, m->now_ms);
     s_rate_breakdowns(o, m->c, nk, dk, y);
     if (fig->all != NODE_C_COUNT)
         json_object_set_new(
@@ -579,7 +589,7 @@ s_coverage(const s_model_t *m, const node_fig_def_t *fig, json_t *o)
     double ct = 0;
     bool chas = s_target(m->st, m->coord, fig->id, fig->target_year, &ct);
     s_set_target(o, nlead ? (double)ncov / (double)nlead : 0, chas, ct,
-                 fig->target_year, m->now, false, 0);
+                 fig->target_year, m->now, false, 0, m->now_ms);
     json_object_set_new(o, "covered", covered);
     json_object_set_new(o, "uncovered", uncovered);
     json_object_set_new(o, "by_member",
@@ -622,7 +632,7 @@ s_report_years(const s_model_t *m, int *years)
             s_years(m->c, s_key(f->rules[j].counter), years, &n, S_YEARS_MAX);
     }
     for (int y = NODE_FIG_BASE_YEAR;
-         y <= NODE_FIG_LAST_YEAR && y <= s_this_year(); y++) {
+         y <= NODE_FIG_LAST_YEAR && y <= s_year_of(m->now_ms); y++) {
         bool seen = false;
         for (size_t i = 0; i < n; i++)
             seen |= years[i] == y;
@@ -700,28 +710,88 @@ s_model_release(s_model_t *m)
 static json_t *
 s_report(s_model_t *m, json_t *figs, json_t *members)
 {
-    char when[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_pack("{s:s, s:s, s:i, s:O, s:o, s:o, s:O, s:O, s:O, s:{s:I}}",
-                     "group", m->coord ? m->coord : "", "as_of", when, "year",
-                     m->now, "applied", m->applied, "members", members,
-                     "figures", figs, "subsidies", m->subs, "pending",
+    char when[32], made[32];
+    node_fig_iso(m->now_ms, when, sizeof when);
+    node_fig_iso(proto_now_ms(), made, sizeof made);
+    return json_pack("{s:s, s:s, s:s, s:i, s:O, s:o, s:o, s:O, s:O, s:O, "
+                     "s:{s:I}}",
+                     "group", m->coord ? m->coord : "", "as_of", when, "made",
+                     made, "year", m->now, "applied", m->applied, "members",
+                     members, "figures", figs, "subsidies", m->subs, "pending",
                      m->pending, "subsidy_total", m->totals,
                      "multi_member_people", "people",
                      (json_int_t)s_c(m->c, "multi", 0, "g", ""));
 }
 
+/* The names of the region codes in by_county (a frame of a figure). */
+static void
+s_region_names(json_t *names, json_t *frame)
+{
+    const char *code;
+    json_t *v;
+    json_object_foreach(json_object_get(frame, "by_county"), code, v)
+    {
+        const char *name = proto_region_name(code);
+        if (name)
+            json_object_set_new(names, code, json_string(name));
+    }
+}
+
+/* The report's "regions" (SPEC 12.3): code -> Chinese name of every
+ * region code it shows (the figures' by_county buckets, the members'
+ * region_code) that GB/T 2260's table names (protocol/region.h). */
+static int
+s_regions(json_t *rep)
+{
+    json_t *names = json_object(), *f, *y, *mem;
+    const char *k, *ys;
+    if (!names)
+        return VOCFED_ENOMEM;
+    json_object_foreach(json_object_get(rep, "figures"), k, f)
+    {
+        s_region_names(names, f);
+        json_object_foreach(json_object_get(f, "by_year"), ys, y)
+            s_region_names(names, y);
+    }
+    json_object_foreach(json_object_get(rep, "members"), k, mem)
+    {
+        const char *code =
+            json_string_value(json_object_get(mem, "region_code"));
+        const char *name = proto_region_name(code);
+        if (name)
+            json_object_set_new(names, code, json_string(name));
+    }
+    return json_object_set_new(rep, "regions", names) ? VOCFED_ENOMEM : 0;
+}
+
+void
+node_fig_iso(uint64_t ms, char *out, size_t cap)
+{
+    struct tm tm;
+    s_tm(ms, &tm);
+    if (!strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) && cap)
+        out[0] = 0;
+}
+
 int
 node_figures_json(store_t *st, const char *coord, int year, json_t **out)
 {
+    return node_figures_json_at(st, coord, year, 0, out);
+}
+
+int
+node_figures_json_at(store_t *st, const char *coord, int year, uint64_t now_ms,
+                     json_t **out)
+{
+    /* "now" to the second, as the report prints it: a report made at
+     * 10:45:12.7 and one as of 10:45:12 compute the same (SPEC 12.5). */
+    now_ms = (now_ms ? now_ms : proto_now_ms()) / 1000 * 1000;
     s_model_t m = {.st = st,
                    .coord = coord,
                    .c = json_object(),
                    .year = year,
-                   .now = year ? year : s_this_year(),
+                   .now = year ? year : s_year_of(now_ms),
+                   .now_ms = now_ms,
                    .subs = json_array(),
                    .totals = json_object(),
                    .rules = json_object(),
@@ -738,13 +808,15 @@ node_figures_json(store_t *st, const char *coord, int year, json_t **out)
         !(rc = node_fig_schools(st, coord, &m.schools)) &&
         !(rc = s_figures(&m, figs))) {
         s_fill_years(&m, figs);
-        rc = node_fig_members(st, coord, &members);
+        rc = node_fig_members(st, coord, now_ms, &members);
     }
     if (!rc) {
         rep = s_report(&m, figs, members);
         figs = members = NULL; /* taken, or freed on failure */
         rc = rep ? node_fig_sections(st, coord, rep) : VOCFED_ENOMEM;
     }
+    if (!rc)
+        rc = s_regions(rep);
     json_decref(members);
     json_decref(figs);
     s_model_release(&m);

@@ -20,4 +20,16 @@
 int node_figures_json(store_t *st, const char *coord_id, int year,
                       json_t **out) VOCFED_WUR;
 
+/* node_figures_json with "now" the moment now_ms (ms since 1970; 0 for
+ * the clock), cut to the second: the report's as_of, the year a status
+ * is of and the part of it gone, the members' signed_age_s. The
+ * figures are those of st as it is: node/figures_asof.h makes a store
+ * of the logs as they were. */
+int node_figures_json_at(store_t *st, const char *coord_id, int year,
+                         uint64_t now_ms, json_t **out) VOCFED_WUR;
+
+/* The moment ms as ISO 8601 UTC to the second, "2026-12-03T10:45:12Z",
+ * into out (cap bytes; "" when it does not fit). */
+void node_fig_iso(uint64_t ms, char *out, size_t cap);
+
 #endif

@@ -7,6 +7,7 @@
 #include "node/roster.h"
 #include "protocol/clock.h"
 #include "protocol/entry.h"
+#include "protocol/region.h"
 #include "storage/replica.h"
 
 #include <stdio.h>
@@ -118,6 +119,7 @@ typedef struct {
     store_t *st;       /* the store */
     json_t *members;   /* id -> {...} */
     const char *coord; /* skip */
+    uint64_t now_ms;   /* the moment ages are counted to */
 } s_mem_t;
 
 /* How far a member is from the coordinator (SPEC 12.3). */
@@ -187,27 +189,29 @@ s_member_info(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
     }
     s_lag_t lag;
     s_member_lag(m, id, h.size, &lag);
-    uint64_t now = proto_now_ms();
+    uint64_t now = m->now_ms;
     json_int_t age = !h.time_ms         ? -1
                      : now >= h.time_ms ? (json_int_t)((now - h.time_ms) / 1000)
                                         : 0;
     json_object_set_new(
         m->members, id,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:b, "
-                  "s:b}",
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, "
+                  "s:b, s:b}",
                   "name_zh", f[0], "name_en", f[1], "role", f[2],
-                  "original_affiliation", f[3], "region_code", f[4], "size",
-                  (json_int_t)h.size, "root", root, "checkpoint_time", when,
-                  "signed_age_s", age, "unsent", (json_int_t)lag.unsent,
+                  "original_affiliation", f[3], "region_code", f[4],
+                  "region_name",
+                  proto_region_name(f[4]) ? proto_region_name(f[4]) : "",
+                  "size", (json_int_t)h.size, "root", root, "checkpoint_time",
+                  when, "signed_age_s", age, "unsent", (json_int_t)lag.unsent,
                   "receipt_missing", lag.receipt_missing, "behind",
                   lag.unsent > 0 || lag.receipt_missing));
     return VOCFED_OK;
 }
 
 int
-node_fig_members(store_t *st, const char *coord, json_t **out)
+node_fig_members(store_t *st, const char *coord, uint64_t now_ms, json_t **out)
 {
-    s_mem_t m = {st, json_object(), coord};
+    s_mem_t m = {st, json_object(), coord, now_ms};
     int rc =
         m.members ? store_scan_authors(st, s_member_info, &m) : VOCFED_ENOMEM;
     if (rc) {

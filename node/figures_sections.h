@@ -28,14 +28,16 @@ int64_t node_fig_rule_value(json_t *rules, const char *id, int year,
                             const char *field, int64_t fallback);
 
 /* The members as the report lists them (every author but coord): id ->
- * {name_zh, name_en, role, original_affiliation, region_code, size,
- * root, checkpoint_time, signed_age_s (since its last signed entry; -1
- * none), unsent (its entries the coordinator does not hold: what it said
- * in its last hello or heartbeat, SPEC 12.3), receipt_missing (no receipt
- * from it for the coordinator's log as it stands), behind (unsent or
- * receipt_missing)} into *out (owned by the caller).
+ * {name_zh, name_en, role, original_affiliation, region_code, region_name (GB/T
+ * 2260, "" unknown), size, root, checkpoint_time, signed_age_s (since its last
+ * signed entry; -1 none), unsent (its entries the coordinator does not hold:
+ * what it said in its last hello or heartbeat, SPEC 12.3), receipt_missing (no
+ * receipt from it for the coordinator's log as it stands), behind (unsent or
+ * receipt_missing)} into *out (owned by the caller); signed_age_s is
+ * counted to now_ms.
  * Returns 0, VOCFED_ENOMEM or a store status. */
-int node_fig_members(store_t *st, const char *coord, json_t **out) VOCFED_WUR;
+int node_fig_members(store_t *st, const char *coord, uint64_t now_ms,
+                     json_t **out) VOCFED_WUR;
 
 /* The coordinator's `school` records as an object code -> name into
  * *out (owned by the caller; empty without a coordinator or schools).

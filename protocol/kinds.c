@@ -234,6 +234,13 @@ static const proto_field_def_t s_school[] = {
 static const proto_field_def_t s_target[] = {
     TYPED("value", PROTO_FT_DECIMAL, true, "目标值", NULL, "target value"),
 };
+/* The day of a year on which the report counts its stocks (students in
+ * school, posts, staff shares) for that year once it is past (SPEC
+ * 12.5): key a year, or "default" for every year without its own. */
+static const proto_field_def_t s_census_date[] = {
+    INT("month", true, 1, 12, "月", NULL, "month"),
+    INT("day", true, 1, 31, "日", NULL, "day"),
+};
 static const proto_field_def_t s_subsidy_rule[] = {
     INT("amount", true, 0, 100000000, "金额（元）", "金额", "amount (yuan)"),
     INT("threshold", false, 0, 100000, "门槛", NULL, "threshold"),
@@ -290,6 +297,8 @@ static const proto_kind_def_t s_kinds[] = {
          PROTO_KEY_TEXT, NULL, NULL, NULL, NULL, false),
     KIND("subsidy_rule", "figure id[:from year]", "奖补规则", "subsidy rule",
          true, s_subsidy_rule, PROTO_KEY_TEXT, NULL, NULL, NULL, NULL, false),
+    KIND("census_date", "year, or default", "统计时点", "census date", true,
+         s_census_date, PROTO_KEY_TEXT, NULL, NULL, NULL, NULL, false),
     KIND("member_key", "member id", "成员密钥", "member key", true,
          s_member_key, PROTO_KEY_TEXT, NULL, NULL, NULL, NULL, false),
 };

@@ -2,6 +2,7 @@
  * table, JSON, CSV, an HTML page or an Excel workbook (DESIGN 7, 8). */
 #include "node/config.h"
 #include "node/figures.h"
+#include "node/figures_asof.h"
 #include "tools/cli.h"
 #include "tools/report_render.h"
 
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The options of one run. */
@@ -20,6 +22,7 @@ typedef struct {
     const char *out;         /* --out, or NULL */
     bool pretty;             /* --pretty */
     bool no_catch_up;        /* --no-catch-up */
+    uint64_t as_of_ms;       /* --as-of: the last ms it covers, 0 none */
 } s_opts_t;
 
 /* Writes the report to path through a temporary file in the same folder,
@@ -106,6 +109,96 @@ s_opt_year(cli_t *cli, const cli_opt_t *opt, const char *value)
     return CLI_GO_ON;
 }
 
+/* n digits of s as a number in [lo, hi] into *v; advances *s. */
+static bool
+s_digits(const char **s, int n, int lo, int hi, int *v)
+{
+    int x = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*s)[i];
+        if (c < '0' || c > '9')
+            return false;
+        x = x * 10 + (c - '0');
+    }
+    *s += n;
+    *v = x;
+    return x >= lo && x <= hi;
+}
+
+/* The zone after a time: "", "Z", or +HH:MM, +HHMM, +HH (and -) into
+ * *offset_s (east of UTC). */
+static bool
+s_zone(const char *s, long *offset_s)
+{
+    int h = 0, m = 0;
+    *offset_s = 0;
+    if (!*s || ((s[0] == 'Z' || s[0] == 'z') && !s[1]))
+        return true;
+    if (*s != '+' && *s != '-')
+        return false;
+    int sign = *s++ == '-' ? -1 : 1;
+    if (!s_digits(&s, 2, 0, 23, &h))
+        return false;
+    if (*s == ':')
+        s++;
+    if (*s && !s_digits(&s, 2, 0, 59, &m))
+        return false;
+    *offset_s = sign * (h * 3600L + m * 60L);
+    return *s == '\0';
+}
+
+/* --as-of TIME: YYYY-MM-DD (the whole day, UTC) or
+ * YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] (that whole second) into the last
+ * millisecond it covers (SPEC 12.5). */
+static bool
+s_parse_moment(const char *s, uint64_t *ms)
+{
+    struct tm tm = {0};
+    int y, mo, d, h = 23, mi = 59, sec = 59;
+    long off = 0;
+    if (!s_digits(&s, 4, 1970, 9999, &y) || *s++ != '-' ||
+        !s_digits(&s, 2, 1, 12, &mo) || *s++ != '-' ||
+        !s_digits(&s, 2, 1, 31, &d))
+        return false;
+    if (*s == 'T' || *s == 't' || *s == ' ') {
+        s++;
+        if (!s_digits(&s, 2, 0, 23, &h) || *s++ != ':' ||
+            !s_digits(&s, 2, 0, 59, &mi) || *s++ != ':' ||
+            !s_digits(&s, 2, 0, 59, &sec) || !s_zone(s, &off))
+            return false;
+    } else if (*s) {
+        return false;
+    }
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1)
+        return false; /* 2026-02-30 */
+    t -= off;
+    if (t < 0)
+        return false;
+    *ms = (uint64_t)t * 1000 + 999;
+    return true;
+}
+
+/* --as-of TIME */
+static int
+s_opt_as_of(cli_t *cli, const cli_opt_t *opt, const char *value)
+{
+    if (!s_parse_moment(value, opt->target))
+        return cli_usage_error(cli,
+                               "--as-of '%s' is not a date (2026-09-01) "
+                               "nor a date and time to the second "
+                               "(2026-09-01T08:00:00, UTC unless a zone "
+                               "follows: Z, +08:00)",
+                               value);
+    return CLI_GO_ON;
+}
+
 /* --format table|json|csv|html|xlsx */
 static int
 s_opt_format(cli_t *cli, const cli_opt_t *opt, const char *value)
@@ -140,11 +233,16 @@ s_parse(cli_t *cli, int argc, char **argv, s_opts_t *o)
         CLI_FN("out", &o->out, s_opt_out),
         CLI_FLAG("pretty", &o->pretty),
         CLI_FLAG("no-catch-up", &o->no_catch_up),
+        CLI_FN("as-of", &o->as_of_ms, s_opt_as_of),
         CLI_END,
     };
     int rc = cli_parse(cli, opts, argc, argv, NULL);
     if (rc != CLI_GO_ON)
         return rc;
+    if (o->as_of_ms && o->no_catch_up)
+        return cli_usage_error(cli, "--as-of reads the logs, not the "
+                                    "figures kept: --no-catch-up has "
+                                    "nothing to leave out");
     if (o->pretty && o->fmt != CMD_REPORT_JSON)
         return cli_usage_error(cli, "--pretty is for --format json");
     if (o->fmt == CMD_REPORT_XLSX && o->out && strcmp(o->out, "-") == 0)
@@ -175,7 +273,16 @@ s_run(cli_t *cli, int argc, char **argv)
                 "yet (run 'vocfed sync'): the figures are this "
                 "member's share, without the group's targets\n",
                 cli->dir);
-    frc = node_figures_json(node_store(node), coord, o.year, &report);
+    node_fig_when_t when = {.year = o.year,
+                            .at_ms = o.as_of_ms,
+                            .self = node_is_coordinator(node) ? NULL
+                                                              : node_id(node)};
+    frc = node_figures_report(node_store(node), coord, &when, &report);
+    if (frc == VOCFED_EINVALID) {
+        rc = cli_usage_error(cli, "--as-of is in the future: the logs "
+                                  "may still grow to it");
+        goto done;
+    }
     if (frc) {
         rc = cli_fail(frc, "cannot compute the figures of %s", cli->dir);
         goto done;
@@ -207,7 +314,8 @@ const cli_cmd_t cmd_report = {
     .name = "report",
     .summary = "the group's figures against the policy's targets",
     .usage =
-        "Usage: vocfed report [--year Y] [--format table|json|csv|html|xlsx]\n"
+        "Usage: vocfed report [--year Y] [--as-of TIME]\n"
+        "                     [--format table|json|csv|html|xlsx]\n"
         "                     [--out FILE] [--pretty] [--no-catch-up]\n"
         "\n"
         "The figures (docs/FIGURES.md) from the records this node holds: on "
@@ -244,14 +352,45 @@ const cli_cmd_t cmd_report = {
         "Options:\n"
         "  --year Y      the report year (per-year figures of that year "
         "only);\n"
-        "                default every year, with this year's status\n"
+        "                default every year, with this year's status. "
+        "The\n"
+        "                stocks (students in school, posts, staff "
+        "shares) of a\n"
+        "                past year are as of its census date: 31 "
+        "December,\n"
+        "                or the coordinator's 'census_date' record "
+        "(key the\n"
+        "                year or 'default', fields month and day); the "
+        "flows\n"
+        "                (training, intake, graduates, subsidies) by "
+        "their\n"
+        "                year. Each figure says which it is and what "
+        "moment\n"
+        "                it is of\n"
+        "  --as-of TIME  the figures as the logs stood at TIME: a date\n"
+        "                (2026-09-01, the whole day) or a date and time "
+        "to\n"
+        "                the second (2026-09-01T08:00:00; UTC unless a "
+        "zone\n"
+        "                follows: Z, +08:00). Each log up to its last\n"
+        "                checkpoint signed then is replayed, in the "
+        "order it\n"
+        "                arrived, into a scratch store in $TMPDIR "
+        "(removed\n"
+        "                after): the report printed at TIME, again. What "
+        "the\n"
+        "                coordinator had received then is not in the "
+        "logs:\n"
+        "                a member's unsent and behind are null\n"
         "  --format F    table  aligned text, Chinese labels first "
         "(default)\n"
         "                json   the figures object on one line (see "
         "--pretty)\n"
         "                csv    one row per figure, year and breakdown:\n"
-        "                       figure,zh,en,year,breakdown,bucket,value,\n"
-        "                       numerator,denominator,target,status\n"
+        "                       figure,zh,en,year,breakdown,bucket,\n"
+        "                       bucket_name,value,numerator,denominator,\n"
+        "                       target,status (bucket_name: a county's\n"
+        "                       name, GB/T 2260, or a member's)\n"
         "                       (UTF-8 with BOM, CRLF, RFC 4180 quoting; "
         "rates\n"
         "                       as fractions)\n"

@@ -1,8 +1,10 @@
 /* vocfed: the report as CSV (see report_format.h): UTF-8 with a BOM,
- * CRLF, RFC 4180 quoting; one row per figure x year x breakdown bucket,
+ * CRLF, RFC 4180 quoting; one row per figure x year x breakdown bucket
+ * (a county's bucket named by GB/T 2260, a member's by its profile),
  * numbers as numbers (rates as fractions); then, in the same columns,
  * the sections beside the figures (SPEC 12.3): breakdown "pending",
  * "conflict", "excluded" and "roster". */
+#include "protocol/region.h"
 #include "tools/report_format.h"
 #include "tools/report_model.h"
 
@@ -38,6 +40,27 @@ s_csv_text(FILE *out, const char *s)
     return 0;
 }
 
+/* The bucket_name column: a county's name (GB/T 2260, protocol/region.h)
+ * or a member's (its profile's), for a bucket of breakdown; "" when
+ * there is none. */
+static const char *
+s_bucket_name(const json_t *report, const char *breakdown, const char *bucket)
+{
+    if (!strcmp(breakdown, "county")) {
+        const char *name = proto_region_name(bucket);
+        return name ? name : "";
+    }
+    static const char *const of_member[] = {"member",   "payee",   "roster",
+                                            "excluded", "applied", "own"};
+    for (size_t i = 0; i < sizeof of_member / sizeof *of_member; i++) {
+        if (strcmp(breakdown, of_member[i]) != 0)
+            continue;
+        const char *name = report_member_name(report, bucket);
+        return name == bucket ? "" : name;
+    }
+    return "";
+}
+
 /* Writes a number as a number (rates as fractions), or nothing. */
 static void
 s_csv_num(FILE *out, const json_t *v)
@@ -48,21 +71,32 @@ s_csv_num(FILE *out, const json_t *v)
         fprintf(out, "%.10g", json_real_value(v));
 }
 
+/* What s_csv_row writes to. */
+typedef struct {
+    FILE *out;            /* the CSV */
+    const json_t *report; /* for the buckets' names */
+} s_csv_t;
+
 static int
 s_csv_row(void *ctx, const report_row_t *row)
 {
-    FILE *out = ctx;
-    const char *texts[] = {row->id, row->zh, row->en, row->year};
+    const s_csv_t *c = ctx;
+    FILE *out = c->out;
+    const char *bd = row->kind ? row->kind->name : "group";
+    const char *texts[] = {row->id,
+                           row->zh,
+                           row->en,
+                           row->year,
+                           bd,
+                           row->bucket,
+                           s_bucket_name(c->report, bd, row->bucket)};
     int rc;
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        if (i && fputc(',', out) == EOF)
+            return -EIO;
         if ((rc = s_csv_text(out, texts[i])))
             return rc;
-        fputc(',', out);
     }
-    fputs(row->kind ? row->kind->name : "group", out);
-    fputc(',', out);
-    if ((rc = s_csv_text(out, row->bucket)))
-        return rc;
     static const char *const nums[] = {"value", "numerator", "denominator"};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         fputc(',', out);
@@ -73,17 +107,27 @@ s_csv_row(void *ctx, const report_row_t *row)
     fputc(',', out);
     if (row->status && (rc = s_csv_text(out, row->status)))
         return rc;
+    /* a stock or a flow, and the moment it is of (SPEC 12.5) */
+    json_t *fig =
+        json_object_get(json_object_get(c->report, "figures"), row->id);
+    fputc(',', out);
+    if ((rc = s_csv_text(out, report_str(fig, "basis"))))
+        return rc;
+    fputc(',', out);
+    if ((rc = s_csv_text(out, report_str(fig, "as_of"))))
+        return rc;
     fputs("\r\n", out);
     return ferror(out) ? -EIO : 0;
 }
 
 /* One row of a section beside the figures, in the figures' columns:
- * texts are figure, zh, en, year, breakdown, bucket; then value and
+ * texts are figure, zh, en, year, breakdown, bucket; then bucket_name
+ * (s_bucket_name), value and
  * numerator (JSON numbers or NULL), no denominator nor target, and
  * status. */
 static int
-s_csv_extra(FILE *out, const char *const texts[6], const json_t *value,
-            const json_t *num, const char *status)
+s_csv_extra(const json_t *report, FILE *out, const char *const texts[6],
+            const json_t *value, const json_t *num, const char *status)
 {
     int rc;
     for (size_t i = 0; i < 6; i++) {
@@ -91,13 +135,16 @@ s_csv_extra(FILE *out, const char *const texts[6], const json_t *value,
             return rc;
         fputc(',', out);
     }
+    if ((rc = s_csv_text(out, s_bucket_name(report, texts[4], texts[5]))))
+        return rc;
+    fputc(',', out);
     s_csv_num(out, value);
     fputc(',', out);
     s_csv_num(out, num);
     fputs(",,,", out);
     if ((rc = s_csv_text(out, status)))
         return rc;
-    fputs("\r\n", out);
+    fputs(",,\r\n", out);
     return ferror(out) ? -EIO : 0;
 }
 
@@ -118,7 +165,7 @@ s_csv_pending(const json_t *report, FILE *out)
         const char *texts[6] = {
             id,     report_str(f, "zh"), report_str(f, "en"),
             t.year, "pending",           report_str(l, "payee")};
-        if ((rc = s_csv_extra(out, texts, json_object_get(l, "total"),
+        if ((rc = s_csv_extra(report, out, texts, json_object_get(l, "total"),
                               json_object_get(l, "count"), "pending")))
             break;
     }
@@ -150,7 +197,8 @@ s_csv_conflicts(const json_t *report, FILE *out)
                                     "conflict",
                                     t.person};
             json_t *n = json_integer((json_int_t)t.nothers + 1);
-            rc = n ? s_csv_extra(out, texts, n, NULL, status) : VOCFED_ENOMEM;
+            rc = n ? s_csv_extra(report, out, texts, n, NULL, status)
+                   : VOCFED_ENOMEM;
             json_decref(n);
         } else {
             rc = VOCFED_ENOMEM;
@@ -176,8 +224,8 @@ s_csv_members(const json_t *report, FILE *out)
     {
         const char *texts[6] = {"", "",         "",
                                 "", "excluded", report_str(x, "member")};
-        if ((rc = s_csv_extra(out, texts, json_object_get(x, "records"), NULL,
-                              report_str(x, "why"))))
+        if ((rc = s_csv_extra(report, out, texts, json_object_get(x, "records"),
+                              NULL, report_str(x, "why"))))
             return rc;
     }
     json_object_foreach(json_object_get(report, "members"), id, m)
@@ -193,7 +241,7 @@ s_csv_members(const json_t *report, FILE *out)
                      ? " quarantined"
                      : "");
         const char *texts[6] = {"", "", "", "", "roster", id};
-        if ((rc = s_csv_extra(out, texts, NULL, NULL, state)))
+        if ((rc = s_csv_extra(report, out, texts, NULL, NULL, state)))
             return rc;
     }
     return rc;
@@ -215,7 +263,7 @@ s_csv_applied(const json_t *report, FILE *out)
     json_object_foreach(json_object_get(a, "logs"), id, l)
     {
         const char *texts[6] = {"", "", "", "", "applied", id};
-        if ((rc = s_csv_extra(out, texts, json_object_get(l, "applied"),
+        if ((rc = s_csv_extra(report, out, texts, json_object_get(l, "applied"),
                               json_object_get(l, "size"),
                               report_str(l, "applied_time"))))
             return rc;
@@ -225,7 +273,26 @@ s_csv_applied(const json_t *report, FILE *out)
                       : json_is_true(json_object_get(a, "caught_up"))
                           ? "arrived while the report was made"
                           : "made without catching up";
-    return s_csv_extra(out, texts, json_object_get(a, "unapplied"), NULL, why);
+    return s_csv_extra(report, out, texts, json_object_get(a, "unapplied"),
+                       NULL, why);
+}
+
+/* Whose report it is: at a member, breakdown "own", bucket its id,
+ * bucket_name its name (SPEC 12.6); and the moments (status: the
+ * sentence of report_moments_text). */
+static int
+s_csv_own(const json_t *report, FILE *out)
+{
+    char moments[512];
+    json_t *m = json_object_get(report, "member");
+    int rc = 0;
+    if (json_is_object(m)) {
+        const char *texts[6] = {"", "", "", "", "own", report_str(m, "id")};
+        rc = s_csv_extra(report, out, texts, NULL, NULL, "member");
+    }
+    report_moments_text(report, moments, sizeof moments);
+    const char *texts[6] = {"", "", "", "", "moments", ""};
+    return rc ? rc : s_csv_extra(report, out, texts, NULL, NULL, moments);
 }
 
 int
@@ -233,10 +300,11 @@ report_csv_write(const json_t *report, FILE *out)
 {
     /* The BOM tells Excel the file is UTF-8, not the local code page. */
     fputs("\xEF\xBB\xBF"
-          "figure,zh,en,year,breakdown,bucket,value,numerator,denominator,"
-          "target,status\r\n",
+          "figure,zh,en,year,breakdown,bucket,bucket_name,value,numerator,"
+          "denominator,target,status,basis,as_of\r\n",
           out);
-    int rc = report_walk(report, REPORT_ALL, s_csv_row, out);
+    s_csv_t c = {out, report};
+    int rc = report_walk(report, REPORT_ALL, s_csv_row, &c);
     if (!rc)
         rc = s_csv_pending(report, out);
     if (!rc)
@@ -245,5 +313,7 @@ report_csv_write(const json_t *report, FILE *out)
         rc = s_csv_members(report, out);
     if (!rc)
         rc = s_csv_applied(report, out);
+    if (!rc)
+        rc = s_csv_own(report, out);
     return rc;
 }

@@ -318,10 +318,17 @@ s_html_cells(FILE *out, const report_row_t *row)
     fputs("</td></tr>\n", out);
 }
 
+/* What the overview's rows are written with. */
+typedef struct {
+    FILE *out;            /* where */
+    const json_t *report; /* for each figure's basis */
+} s_html_ov_t;
+
 static int
 s_html_overview_row(void *ctx, const report_row_t *row)
 {
-    FILE *out = ctx;
+    const s_html_ov_t *ov = ctx;
+    FILE *out = ov->out;
     fputs("<tr><td><a href=\"#f-", out);
     s_html(out, row->id);
     fputs("\">", out);
@@ -333,6 +340,9 @@ s_html_overview_row(void *ctx, const report_row_t *row)
         fputs(": ", out);
         s_html(out, report_part_label(row->bucket));
     }
+    fputs("</td><td>", out);
+    const char *basis = report_basis_label(ov->report, row->id);
+    s_html(out, basis[0] ? basis : "-");
     fputs("</td>", out);
     s_html_cells(out, row);
     return 0;
@@ -777,28 +787,40 @@ s_html_head(FILE *out, const json_t *report, const char *ryear)
           "<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, "
           "initial-scale=1\">\n"
-          "<title>集团办学指标 Group figures: ",
+          "<title>",
           out);
-    s_html(out, report_str(report, "group"));
+    char title[512], moments[512];
+    report_title(report, title, sizeof title);
+    report_moments_text(report, moments, sizeof moments);
+    s_html(out, title);
     if (ryear[0]) {
         fputc(' ', out);
         s_html(out, ryear);
     }
     fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", s_css);
-    fputs("<h1>集团办学指标报告 <span class=\"en\">Group figures "
-          "report</span></h1>\n<p class=\"meta\">集团 Group: ",
-          out);
+    if (json_is_object(json_object_get(report, "member"))) {
+        fputs("<h1>", out);
+        s_html(out, title);
+        fputs("</h1>\n<p class=\"meta\">集团 Group: ", out);
+    } else {
+        fputs("<h1>集团办学指标报告 <span class=\"en\">Group figures "
+              "report</span></h1>\n<p class=\"meta\">集团 Group: ",
+              out);
+    }
     s_html(out, report_str(report, "group"));
     fputs(" &middot; 报告年度 Report year: ", out);
     s_html(out, ryear[0] ? ryear : "全部 all");
     fputs(" &middot; 截至 As of: ", out);
     s_html(out, report_str(report, "as_of"));
+    fputs("</p>\n<p class=\"meta\">", out);
+    s_html(out, moments);
     fputs("</p>\n<h2>总览 <span class=\"en\">Overview</span></h2>\n"
-          "<table><thead><tr><th>指标 Figure</th><th>年度 Year</th>"
-          "<th>数值 Value</th><th>分子/分母 Num/Den</th><th>目标 Target</th>"
-          "<th>完成度 Attainment</th><th>状态 Status</th></tr></thead>"
-          "<tbody>\n",
+          "<table><thead><tr><th>指标 Figure</th><th>口径 Basis</th>"
+          "<th>年度 Year</th><th>数值 Value</th><th>分子/分母 Num/Den</th>"
+          "<th>目标 Target</th><th>",
           out);
+    s_html(out, report_attain_heading(report));
+    fputs("</th><th>状态 Status</th></tr></thead><tbody>\n", out);
 }
 
 int
@@ -807,8 +829,9 @@ report_html_write(const json_t *report, FILE *out)
     char ryear[32];
     report_year(report, ryear, sizeof ryear);
     s_html_head(out, report, ryear);
+    s_html_ov_t ov = {out, report};
     int rc = report_walk(report, REPORT_GROUP | REPORT_PART,
-                         s_html_overview_row, out);
+                         s_html_overview_row, &ov);
     if (rc)
         return rc;
     fputs("</tbody></table>\n"

@@ -419,6 +419,7 @@ static const struct {
     {"no_target", "无目标 no target"},
     {"within", "预算内 within budget"},
     {"over", "超预算 over budget"},
+    {"share", "成员份额 member's share"},
 };
 
 const char *
@@ -625,7 +626,11 @@ report_member_text(const json_t *member, report_member_text_t *t)
     t->state = json_is_true(json_object_get(member, "quarantined"))
                    ? "隔离 quarantined"
                : t->behind ? "落后 behind"
-                           : "最新 current";
+               /* a report as of a past moment: not in the logs (SPEC
+                * 12.5) */
+               : json_is_null(json_object_get(member, "behind"))
+                   ? "未知 unknown"
+                   : "最新 current";
 }
 
 int
@@ -686,4 +691,66 @@ report_out_status(FILE *out)
     if (fflush(out) != 0 || ferror(out))
         return errno ? -errno : -EIO;
     return 0;
+}
+
+/* ---- whose report, and of what moment (SPEC 12.5, 12.6) ----------------- */
+
+void
+report_title(const json_t *report, char *out, size_t cap)
+{
+    json_t *m = json_object_get(report, "member");
+    const char *group = report_str(report, "group");
+    if (!json_is_object(m)) {
+        snprintf(out, cap, "集团办学指标 Group figures: %s",
+                 group[0] ? group : "-");
+        return;
+    }
+    const char *zh = report_str(m, "name_zh"), *en = report_str(m, "name_en");
+    snprintf(out, cap, "%s%s%s (%s) 本单位指标 own figures, 集团 group %s", zh,
+             zh[0] && en[0] ? " " : "", en, report_str(m, "id"),
+             group[0] ? group : "-");
+}
+
+const char *
+report_attain_heading(const json_t *report)
+{
+    return json_is_object(json_object_get(report, "member"))
+               ? "占集团目标 Share of group target"
+               : "完成度 Attainment";
+}
+
+const char *
+report_basis_label(const json_t *report, const char *id)
+{
+    const char *b = report_str(
+        json_object_get(json_object_get(report, "figures"), id), "basis");
+    return !strcmp(b, "stock")  ? "存量 stock"
+           : !strcmp(b, "flow") ? "流量 flow"
+                                : "";
+}
+
+void
+report_moments_text(const json_t *report, char *out, size_t cap)
+{
+    json_t *c = json_object_get(report, "census");
+    const char *as_of = report_str(report, "as_of");
+    if (!json_is_object(c)) {
+        snprintf(out, cap,
+                 "存量指标截至 stocks as of %s；流量指标按年度 flows by year",
+                 as_of[0] ? as_of : "-");
+        return;
+    }
+    const char *src = report_str(c, "source");
+    if (!strcmp(src, "default"))
+        src = "默认 default";
+    if (json_is_true(json_object_get(c, "applied")))
+        snprintf(out, cap,
+                 "存量指标截至统计时点 stocks as of the census date %s "
+                 "(%s)；流量指标按年度，截至 flows by year, as of %s",
+                 report_str(c, "moment"), src, as_of[0] ? as_of : "-");
+    else
+        snprintf(out, cap,
+                 "统计时点 census date %s (%s) 未到 not reached: 存量与流量指标"
+                 "均截至 stocks and flows as of %s",
+                 report_str(c, "date"), src, as_of[0] ? as_of : "-");
 }

@@ -239,7 +239,9 @@ typedef struct {
     char root[17];     /* the first 16 characters of its root */
     bool behind;       /* its checkpoint is behind */
     const char *state; /* "隔离 quarantined" (its batches refused, SPEC
-                          8.5), "落后 behind" or "最新 current" */
+                          8.5), "落后 behind", "最新 current", or "未知
+                          unknown" (behind null: a report as of a past
+                          moment, SPEC 12.5) */
 } report_member_text_t;
 
 /* Fills t from one member of the report's "members". */
@@ -330,6 +332,25 @@ bool report_applied_complete(const json_t *report);
  * are not, and why (the report was made with --no-catch-up, or they
  * arrived while it was made). */
 void report_applied_text(const json_t *report, char *out, size_t cap);
+
+/* ---- whose report, and of what moment (SPEC 12.5, 12.6) ---------------- */
+
+/* The report's title: "集团办学指标 Group figures: coord", or for a
+ * member's own report its name and id ("太湖县职业教育中心 (aqvtc) 本单位
+ * 指标 own figures, 集团 group coord"). */
+void report_title(const json_t *report, char *out, size_t cap);
+
+/* The heading of the attainment column: a member's report shows its
+ * share of the group's target there. */
+const char *report_attain_heading(const json_t *report);
+
+/* "存量 stock" or "流量 flow" for figure id (its "basis"), "" when the
+ * report does not say. */
+const char *report_basis_label(const json_t *report, const char *id);
+
+/* One sentence on what moment the stocks and the flows are of, from
+ * the report's as_of and census. */
+void report_moments_text(const json_t *report, char *out, size_t cap);
 
 /* The status of the writes to out: 0, or -errno (-EIO when errno says
  * nothing). */

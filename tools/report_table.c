@@ -138,19 +138,31 @@ s_table_end(s_table_t *t, int rc, FILE *out)
     return rc;
 }
 
+/* The overview being made. */
+typedef struct {
+    s_table_t t;          /* the table */
+    const json_t *report; /* for each figure's basis */
+} s_overview_t;
+
 /* Adds a figure's overview row (report_walk callback). */
 static int
 s_table_figure(void *ctx, const report_row_t *row)
 {
-    s_table_t *t = ctx;
+    s_overview_t *o = ctx;
+    s_table_t *t = &o->t;
     report_cells_t c;
     char *label = report_row_label(row);
     if (!label)
         return VOCFED_ENOMEM;
     report_cells(row, &c);
-    const char *cells[] = {label,    row->year[0] ? row->year : "-",
-                           c.value,  c.numden,
-                           c.target, c.attain,
+    const char *basis = report_basis_label(o->report, row->id);
+    const char *cells[] = {label,
+                           basis[0] ? basis : "-",
+                           row->year[0] ? row->year : "-",
+                           c.value,
+                           c.numden,
+                           c.target,
+                           c.attain,
                            c.status};
     s_table_add(t, cells);
     free(label);
@@ -160,16 +172,16 @@ s_table_figure(void *ctx, const report_row_t *row)
 static int
 s_table_figures(const json_t *report, FILE *out)
 {
-    s_table_t t;
+    s_overview_t o = {.report = report};
     fputs("指标 Figures\n", out);
-    s_table_init(&t, "llrrrrl");
-    s_table_add(&t,
-                (const char *const[]){"指标 Figure", "年度 Year", "数值 Value",
-                                      "分子/分母 Num/Den", "目标 Target",
-                                      "完成度 Attainment", "状态 Status"});
+    s_table_init(&o.t, "lllrrrrl");
+    s_table_add(&o.t, (const char *const[]){
+                          "指标 Figure", "口径 Basis", "年度 Year",
+                          "数值 Value", "分子/分母 Num/Den", "目标 Target",
+                          report_attain_heading(report), "状态 Status"});
     int rc =
-        report_walk(report, REPORT_GROUP | REPORT_PART, s_table_figure, &t);
-    return s_table_end(&t, rc, out);
+        report_walk(report, REPORT_GROUP | REPORT_PART, s_table_figure, &o);
+    return s_table_end(&o.t, rc, out);
 }
 
 /* The payment lines of list (the report's "subsidies" or "pending")
@@ -446,16 +458,19 @@ report_table_write(const json_t *report, FILE *out)
 {
     char ryear[32];
     report_year(report, ryear, sizeof ryear);
-    char *group = report_clean(report_str(report, "group"), "?");
+    char title[512], moments[512];
+    report_title(report, title, sizeof title);
+    report_moments_text(report, moments, sizeof moments);
+    char *group = report_clean(title, "?");
     char *asof = report_clean(report_str(report, "as_of"), "?");
+    char *when = report_clean(moments, "?");
     int rc = VOCFED_ENOMEM;
-    if (!group || !asof)
+    if (!group || !asof || !when)
         goto done;
     fprintf(out,
-            "集团办学指标 Group figures: %s\n"
-            "报告年度 Report year: %s    截至 As of: %s\n\n",
-            group[0] ? group : "-", ryear[0] ? ryear : "全部 all",
-            asof[0] ? asof : "-");
+            "%s\n"
+            "报告年度 Report year: %s    截至 As of: %s\n%s\n\n",
+            group, ryear[0] ? ryear : "全部 all", asof[0] ? asof : "-", when);
     rc = s_table_figures(report, out);
     if (!rc)
         rc = s_table_subsidies(report, out);
@@ -474,5 +489,6 @@ report_table_write(const json_t *report, FILE *out)
 done:
     free(group);
     free(asof);
+    free(when);
     return rc;
 }

@@ -134,6 +134,7 @@ s_xoverview_row(void *ctx, const report_row_t *row)
     s_xnum(x, s->ws, r, 10, report_cell_get(row->cell, "attainment"), x->pct);
     if (row->status)
         s_xstr(x, s->ws, r, 11, report_status_label(row->status), NULL);
+    s_xstr(x, s->ws, r, 12, report_basis_label(x->rep, row->id), NULL);
     return x->oom ? VOCFED_ENOMEM : 0;
 }
 
@@ -166,17 +167,24 @@ s_xbucket_row(void *ctx, const report_row_t *row)
 static int
 s_xoverview(s_xlsx_t *x)
 {
-    static const char *const heads[] = {
-        "指标代码 Figure id", "指标 Figure",
-        "Figure (English)",   "单位 Unit",
-        "年度 Year",          "数值 Value",
-        "分子 Numerator",     "分母 Denominator",
-        "目标 Target",        "目标年度 Target year",
-        "完成度 Attainment",  "状态 Status",
+    const char *const heads[] = {
+        "指标代码 Figure id",
+        "指标 Figure",
+        "Figure (English)",
+        "单位 Unit",
+        "年度 Year",
+        "数值 Value",
+        "分子 Numerator",
+        "分母 Denominator",
+        "目标 Target",
+        "目标年度 Target year",
+        report_attain_heading(x->rep),
+        "状态 Status",
+        "口径 Basis",
     };
-    static const double widths[] = {22, 24, 36, 12, 10, 14,
-                                    14, 14, 14, 12, 14, 18};
-    s_xsheet_t s = {x, s_xsheet(x, "总览 Overview", heads, widths, 12), 1, 0};
+    static const double widths[] = {22, 24, 36, 12, 10, 14, 14,
+                                    14, 14, 12, 14, 18, 12};
+    s_xsheet_t s = {x, s_xsheet(x, "总览 Overview", heads, widths, 13), 1, 0};
     if (!s.ws)
         return 0;
     return report_walk(x->rep, REPORT_GROUP | REPORT_PART, s_xoverview_row, &s);
@@ -382,14 +390,20 @@ s_xapplied(s_xlsx_t *x, lxw_worksheet *ws, lxw_row_t r)
 static void
 s_xasof_footer(s_xlsx_t *x, lxw_worksheet *ws, lxw_row_t r)
 {
-    char ryear[32];
+    char ryear[32], title[512], moments[512];
     report_year(x->rep, ryear, sizeof ryear);
+    report_title(x->rep, title, sizeof title);
+    report_moments_text(x->rep, moments, sizeof moments);
+    s_xstr(x, ws, r, 0, "报告 Report", x->bold);
+    s_xstr(x, ws, r++, 1, title, NULL);
     s_xstr(x, ws, r, 0, "集团 Group", x->bold);
     s_xstr(x, ws, r++, 1, report_str(x->rep, "group"), NULL);
     s_xstr(x, ws, r, 0, "报告年度 Report year", x->bold);
     s_xyear(x, ws, r++, 1, ryear[0] ? ryear : "全部 all");
     s_xstr(x, ws, r, 0, "截至 As of", x->bold);
     s_xstr(x, ws, r++, 1, report_str(x->rep, "as_of"), NULL);
+    s_xstr(x, ws, r, 0, "口径 Basis", x->bold);
+    s_xstr(x, ws, r++, 1, moments, NULL);
     r++;
     r = s_xapplied(x, ws, r);
     s_xstr(x, ws, r++, 0, "多个成员处的人员 People at more than one member",

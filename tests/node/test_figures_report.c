@@ -5,10 +5,12 @@
  * and exclusions fed by hand to the callbacks the engine calls; roster
  * states). */
 #include "node/figures.h"
+#include "node/figures_asof.h"
 #include "node/figures_catalogue.h"
 #include "node/figures_sections.h"
 #include "node/node.h"
 #include "node/roster.h"
+#include "protocol/clock.h"
 #include "protocol/kinds.h"
 #include "tests/harness.h"
 
@@ -68,16 +70,16 @@ s_close(s_group_t *g)
     th_rmdir(g->dir);
 }
 
-/* put KIND KEY "f=v" ... NULL by author a through node_append_as (the
- * coordinator's role for the coordinator). Returns its status. */
+/* put KIND KEY with the "f=v" of ap by author a through node_append_as
+ * (the coordinator's role for the coordinator), signed at time_ms (0:
+ * now). Returns its status. */
 static int
-s_try(s_group_t *g, const s_author_t *a, const char *kind, const char *key, ...)
+s_vtry(s_group_t *g, const s_author_t *a, uint64_t time_ms, const char *kind,
+       const char *key, va_list ap)
 {
     const char *names[16], *values[16];
     char buf[16][128];
     size_t k = 0;
-    va_list ap;
-    va_start(ap, key);
     for (const char *fv = va_arg(ap, const char *); fv;
          fv = va_arg(ap, const char *)) {
         snprintf(buf[k], sizeof buf[k], "%s", fv);
@@ -87,17 +89,39 @@ s_try(s_group_t *g, const s_author_t *a, const char *kind, const char *key, ...)
         names[k] = buf[k];
         values[k++] = eq + 1;
     }
-    va_end(ap);
     proto_buf_t body;
     proto_buf_init(&body);
     assert_int_equal(
         proto_kind_body(proto_kind_find(kind), names, values, k, &body, NULL),
         0);
     store_record_t r = {PROTO_OP_PUT, kind, key, body.data, body.len};
-    int rc = node_append_as(g->st, a->id, a->sk, a == &g->coord, &r, 1, 0, NULL,
-                            NULL);
+    int rc = node_append_as(g->st, a->id, a->sk, a == &g->coord, &r, 1, time_ms,
+                            NULL, NULL);
     proto_buf_release(&body);
     return rc;
+}
+
+/* put KIND KEY "f=v" ... NULL by author a, now. Returns its status. */
+static int
+s_try(s_group_t *g, const s_author_t *a, const char *kind, const char *key, ...)
+{
+    va_list ap;
+    va_start(ap, key);
+    int rc = s_vtry(g, a, 0, kind, key, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* The same signed at time_ms; asserts it is written. */
+static void
+s_put_at(s_group_t *g, const s_author_t *a, uint64_t time_ms, const char *kind,
+         const char *key, ...)
+{
+    va_list ap;
+    va_start(ap, key);
+    int rc = s_vtry(g, a, time_ms, kind, key, ap);
+    va_end(ap);
+    assert_int_equal(rc, 0);
 }
 
 #define S_PUT(...) assert_int_equal(s_try(__VA_ARGS__, NULL), 0)
@@ -615,6 +639,87 @@ test_applied_as_of(void **state)
     s_close(&g);
 }
 
+/* The report as of a moment replays the logs' prefixes in the order
+ * their entries arrived here (SPEC 12.5): m2, registered after m1, sent
+ * its claim on a person first, so m2 is paid, as the report made then
+ * said; a log copied author by author would pay m1. What is signed after
+ * the moment is not in it, and the report then and the one as of then
+ * agree but for when they were made. */
+static void
+test_as_of_arrivals(void **state)
+{
+    (void)state;
+    s_group_t g;
+    const uint64_t t0 = 1772352000000ull; /* 2026-03-01T08:00:00Z */
+    s_open(&g);
+    s_put_at(&g, &g.coord, t0, "school", "jh1", "name=一中",
+             "region_code=340803", NULL);
+    s_put_at(&g, &g.m2, t0 + 1000, "student", PID("1"), "level=secondary",
+             "status=enrolled", "intake_year=2025", "origin_region=340803",
+             "source_school=jh1", NULL);
+    s_put_at(&g, &g.m1, t0 + 2000, "student", PID("1"), "level=secondary",
+             "status=enrolled", "intake_year=2025", "origin_region=340803",
+             "source_school=jh1", NULL);
+    json_t *then = NULL;
+    assert_int_equal(node_figures_json_at(g.st, "coord", 0, t0 + 2000, &then),
+                     0);
+    /* later: m1 withdraws its claim, another student */
+    s_put_at(&g, &g.m1, t0 + 5000, "student", PID("1"), "level=secondary",
+             "status=withdrawn", "intake_year=2025", "origin_region=340803",
+             NULL);
+    s_put_at(&g, &g.m1, t0 + 6000, "student", PID("2"), "level=higher",
+             "status=enrolled", "intake_year=2025", NULL);
+
+    node_fig_when_t w = {.at_ms = t0 + 2999};
+    json_t *j = NULL;
+    assert_int_equal(node_figures_report(g.st, "coord", &w, &j), 0);
+    json_t *c = json_array_get(json_object_get(j, "conflicts"), 0);
+    assert_non_null(c);
+    assert_string_equal(json_string_value(th_jget(c, "paid", "member", NULL)),
+                        "m2");
+    assert_int_equal(
+        json_integer_value(th_jget(j, "figures", "hv_enrolled", "value", NULL)),
+        0);
+    assert_int_equal(s_applied(j, "m1", "applied"), 1);
+    /* the report then, but for made and what the logs do not hold */
+    static const char *const gone[] = {"unsent", "receipt_missing", "behind",
+                                       "quarantined"};
+    json_t *both[2] = {then, j};
+    char *text[2];
+    for (int i = 0; i < 2; i++) {
+        const char *id;
+        json_t *m;
+        json_object_del(both[i], "made");
+        json_object_del(both[i], "census");
+        json_object_foreach(json_object_get(both[i], "members"), id, m)
+        {
+            for (size_t k = 0; k < 4; k++)
+                json_object_del(m, gone[k]);
+        }
+        json_t *f;
+        json_object_foreach(json_object_get(both[i], "figures"), id, f)
+        {
+            json_object_del(f, "basis");
+            json_object_del(f, "as_of");
+            json_object_del(f, "share_of_target");
+        }
+        json_object_del(both[i], "member");
+        text[i] = json_dumps(both[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
+        assert_non_null(text[i]);
+    }
+    assert_string_equal(text[1], text[0]);
+    free(text[0]);
+    free(text[1]);
+    json_decref(then);
+    json_decref(j);
+
+    /* a moment after now is refused */
+    w.at_ms = proto_now_ms() + 10 * 1000;
+    assert_int_equal(node_figures_report(g.st, "coord", &w, &j),
+                     VOCFED_EINVALID);
+    s_close(&g);
+}
+
 int
 main(void)
 {
@@ -627,6 +732,7 @@ main(void)
         cmocka_unit_test(test_roster_states),
         cmocka_unit_test(test_sections_from_engine),
         cmocka_unit_test(test_applied_as_of),
+        cmocka_unit_test(test_as_of_arrivals),
     };
     if (sodium_init() < 0)
         return 1;

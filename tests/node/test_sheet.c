@@ -209,6 +209,38 @@ s_english(s_state_t *st, char *en)
     return want;
 }
 
+/* The two CSVs above are also files in tests/vectors (students_en.csv,
+ * students_zh_gb18030.csv, the same bytes: checked here), and LibreOffice
+ * 7.4 (Debian 12's libreoffice-calc-nogui) converted each into an .xlsx
+ * and an .xls, the ID number column imported as text:
+ *   soffice --headless --infilter="CSV:44,34,76,1,1/2" \
+ *       --convert-to xlsx:"Calc MS Excel 2007 XML" students_en.csv
+ *   soffice --headless --infilter="CSV:44,34,85,1,2/2" \
+ *       --convert-to xls:"MS Excel 97" students_zh_gb18030.csv
+ * (76 is UTF-8, 85 GB18030 in the CSV filter's options; tests/README.md
+ * has all four commands). Each workbook must give the same records. */
+static void
+s_same_files(s_state_t *st, const char *en, const char *gb, size_t gblen,
+             const store_head_t *want)
+{
+    static const char *const vec[] = {
+        "students_en.csv",    "students_zh_gb18030.csv", "lo_students_en.xlsx",
+        "lo_students_en.xls", "lo_students_zh.xlsx",     "lo_students_zh.xls"};
+    for (size_t i = 0; i < sizeof vec / sizeof *vec; i++) {
+        char path[256];
+        size_t len;
+        snprintf(path, sizeof path, "%s/tests/vectors/%s", VOCFED_SOURCE_DIR,
+                 vec[i]);
+        uint8_t *x = s_slurp(path, &len);
+        if (i == 0 && (len != strlen(en) || memcmp(x, en, len) != 0))
+            fail_msg("%s is not the English CSV of this test", vec[i]);
+        if (i == 1 && (len != gblen || memcmp(x, gb, len) != 0))
+            fail_msg("%s is not the GB18030 CSV of this test", vec[i]);
+        s_same(st, vec[i], NULL, x, len, want);
+        free(x);
+    }
+}
+
 /* The same students, every way a registrar may have them. */
 static void
 test_same_records(void **state)
@@ -235,6 +267,7 @@ test_same_records(void **state)
     iconv_close(cd);
     s_same(st, "GB18030 CSV", NULL, (const uint8_t *)gb, sizeof gb - outleft,
            &want);
+    s_same_files(st, en, gb, sizeof gb - outleft, &want);
 
     /* libxlsxwriter's workbook: the students on the second sheet */
     snprintf(path, sizeof path, "%s/students.xlsx", st->root);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h> /* cmocka needs these first */
@@ -132,6 +133,38 @@ static const char s_fixture[] =
     "  \"graduates\": {\"value\": 3, \"zh\": \"毕业生\","
     "   \"en\": \"graduates\"},"
     "  \"staff\": {\"value\": 1, \"zh\": \"教职工\", \"en\": \"staff\"}}}";
+
+/* A member's own report of a past year (SPEC 12.5, 12.6): named by its
+ * profile, its shares of the group's targets, the stocks as of the
+ * census date and the flows by year. */
+static const char s_fixture_member[] =
+    "{\"group\": \"coord\", \"as_of\": \"2026-12-03T10:00:00Z\","
+    " \"made\": \"2026-12-03T10:00:01Z\", \"year\": 2025,"
+    " \"member\": {\"id\": \"tz\", \"name_zh\": \"太湖县职业教育中心\","
+    "  \"name_en\": \"Taihu Vocational Centre\"},"
+    " \"census\": {\"year\": 2025, \"date\": \"2025-12-31\", \"moment\":"
+    "  \"2025-12-31T23:59:59Z\", \"source\": \"census_date:2025\","
+    "  \"applied\": true},"
+    " \"members\": {\"tz\": {\"name_zh\": \"太湖县职业教育中心\", \"name_en\":"
+    "  \"Taihu Vocational Centre\", \"role\": \"county_school\","
+    "  \"original_affiliation\": \"太湖县教育局\", \"region_code\": \"340825\","
+    "  \"region_name\": \"太湖县\", \"size\": 12, \"root\": \"ab\","
+    "  \"checkpoint_time\": \"2025-09-01T00:00:00Z\", \"signed_age_s\": 1,"
+    "  \"unsent\": 0, \"receipt_missing\": false, \"behind\": false}},"
+    " \"regions\": {\"340825\": \"太湖县\"},"
+    " \"figures\": {"
+    "  \"hv_enrolled\": {\"zh\": \"集团高职在校生\", \"en\":"
+    "   \"higher-vocational students in school\", \"unit\": \"people\","
+    "   \"value\": 700, \"target\": 14000, \"target_year\": 2027,"
+    "   \"attainment\": 0.05, \"share_of_target\": 0.05, \"status\": \"share\","
+    "   \"by_member\": {\"tz\": 700}, \"by_county\": {\"340825\": 700},"
+    "   \"basis\": \"stock\", \"as_of\": \"2025-12-31T23:59:59Z\"},"
+    "  \"training_person_times\": {\"zh\": \"职业技能培训\", \"en\":"
+    "   \"training person-times\", \"unit\": \"person-times\", \"by_year\":"
+    "   {\"2025\": {\"value\": 3000, \"target\": 40000, \"target_year\": 2025,"
+    "   \"attainment\": 0.075, \"share_of_target\": 0.075, \"status\":"
+    "   \"share\", \"by_member\": {\"tz\": 3000}}}, \"basis\": \"flow\","
+    "   \"as_of\": \"2026-12-03T10:00:00Z\"}}}";
 
 static json_t *
 s_report(void)
@@ -434,8 +467,9 @@ test_csv(void **state)
     char *text = s_render(rep, CMD_REPORT_CSV, false, &len);
     assert_true(len > 3);
     assert_memory_equal(text, "\xEF\xBB\xBF", 3); /* the BOM */
-    const char *head = "figure,zh,en,year,breakdown,bucket,value,numerator,"
-                       "denominator,target,status\r\n";
+    const char *head = "figure,zh,en,year,breakdown,bucket,bucket_name,"
+                       "value,numerator,denominator,target,status,basis,"
+                       "as_of\r\n";
     assert_memory_equal(text + 3, head, strlen(head));
     /* RFC 4180: a comma and quotes inside a field. */
     assert_non_null(strstr(text, ",\"市人社局, \"\"直属\"\"\","));
@@ -447,52 +481,60 @@ test_csv(void **state)
     size_t nf[256];
     size_t n = s_csv_parse(text + 3, recs, nf, 256);
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(nf[i], 11);
+        assert_int_equal(nf[i], 14);
     char **r = s_csv_find(recs, n, "hv_enrolled", "2026", "group", "");
     assert_non_null(r);
     assert_string_equal(r[1], "集团高职在校生");
     assert_string_equal(r[2], "higher-vocational students in school");
-    assert_string_equal(r[6], "12345");
-    assert_string_equal(r[9], "14000");
-    assert_string_equal(r[10], "behind");
+    assert_string_equal(r[7], "12345");
+    assert_string_equal(r[10], "14000");
+    assert_string_equal(r[11], "behind");
     r = s_csv_find(recs, n, "hv_enrolled", "2026", "affiliation",
                    "市人社局, \"直属\"");
     assert_non_null(r);
-    assert_string_equal(r[6], "345");
+    assert_string_equal(r[7], "345");
+    /* A county's name and a member's beside the code. */
+    r = s_csv_find(recs, n, "hv_enrolled", "2026", "county", "340803");
+    assert_non_null(r);
+    assert_string_equal(r[6], "大观区");
+    assert_string_equal(r[7], "12000");
+    r = s_csv_find(recs, n, "hv_enrolled", "2026", "member", "aqvtc");
+    assert_non_null(r);
+    assert_string_equal(r[6], "安庆职业技术学院");
     r = s_csv_find(recs, n, "dual_qualified_share", "2026", "member", "aqis");
     assert_non_null(r);
-    assert_string_equal(r[6], "0.2637");
-    assert_string_equal(r[7], "53");
-    assert_string_equal(r[8], "201");
+    assert_string_equal(r[7], "0.2637");
+    assert_string_equal(r[8], "53");
+    assert_string_equal(r[9], "201");
     r = s_csv_find(recs, n, "local_retention", "2025", "group", "");
     assert_non_null(r);
-    assert_string_equal(r[6], "0.4");
-    assert_string_equal(r[9], "0.42");
+    assert_string_equal(r[7], "0.4");
+    assert_string_equal(r[10], "0.42");
     r = s_csv_find(recs, n, "coop_class_subsidy", "2026", "payee", "aqjs");
     assert_non_null(r);
-    assert_string_equal(r[6], "100000");
+    assert_string_equal(r[7], "100000");
     r = s_csv_find(recs, n, "subsidy_total", "2026", "group", "");
     assert_non_null(r);
-    assert_string_equal(r[9], "5000000"); /* the budget */
-    assert_string_equal(r[10], "over");
+    assert_string_equal(r[10], "5000000"); /* the budget */
+    assert_string_equal(r[11], "over");
     /* Parts of a figure: retention over all graduates beside it. */
     r = s_csv_find(recs, n, "local_retention", "2026", "part", "all_graduates");
     assert_non_null(r);
-    assert_string_equal(r[6], "0.4");
-    assert_string_equal(r[8], "1175");
+    assert_string_equal(r[7], "0.4");
+    assert_string_equal(r[9], "1175");
     assert_non_null(
         s_csv_find(recs, n, "consortium_award", "2026", "part", "national"));
     /* A member's own target: self-hired posts, each school. */
     r = s_csv_find(recs, n, "self_hired_share", "2026", "member", "aqjs");
     assert_non_null(r);
-    assert_string_equal(r[6], "0.15");
-    assert_string_equal(r[10], "behind");
+    assert_string_equal(r[7], "0.15");
+    assert_string_equal(r[11], "behind");
     r = s_csv_find(recs, n, "self_hired_share", "2026", "member", "aqvtc");
     assert_non_null(r);
-    assert_string_equal(r[10], "met");
+    assert_string_equal(r[11], "met");
     r = s_csv_find(recs, n, "x_extra", "2026", "group", "");
     assert_non_null(r);
-    assert_string_equal(r[6], "");
+    assert_string_equal(r[7], "");
     /* Members in roster order. */
     size_t a = 0, b = 0;
     for (size_t i = 0; i < n; i++) {
@@ -506,8 +548,11 @@ test_csv(void **state)
     assert_true(a && b && a < b);
     /* The header, then: hv 1+2+2+2, sv 1+2+2+2, training 1+2,
      * retention 2+1+1 (all_graduates), dual 1+2+1+1, self-hired 1+2,
-     * coop 1+2+2, consortium 1+1 (national), total 1, x_extra 1. */
-    assert_int_equal(n, 1 + 7 + 7 + 3 + 4 + 5 + 3 + 5 + 2 + 1 + 1);
+     * coop 1+2+2, consortium 1+1 (national), total 1, x_extra 1; last
+     * the moments the figures are of (SPEC 12.5). */
+    assert_int_equal(n, 1 + 7 + 7 + 3 + 4 + 5 + 3 + 5 + 2 + 1 + 1 + 1);
+    assert_string_equal(recs[n - 1][4], "moments");
+    assert_non_null(strstr(recs[n - 1][11], "stocks as of"));
     for (size_t i = 0; i < n; i++) {
         for (size_t k = 0; k < nf[i]; k++)
             free(recs[i][k]);
@@ -760,6 +805,73 @@ static const char s_fixture_sections[] =
     "  \"m7\": {\"applied\": 0, \"size\": 0, \"applied_time\": \"\"}}},"
     " \"multi_member_people\": {\"people\": 1}}";
 
+/* A member's own report, in every format: titled with its name, its
+ * share of each group target (not "behind"), each figure's basis, and
+ * what moments the stocks and the flows are of. */
+static void
+test_member_view(void **state)
+{
+    (void)state;
+    json_error_t err;
+    json_t *rep = json_loads(s_fixture_member, 0, &err);
+    assert_non_null(rep);
+    char *t = s_render(rep, CMD_REPORT_TABLE, false, NULL);
+    assert_memory_equal(t,
+                        "太湖县职业教育中心 Taihu Vocational Centre (tz) "
+                        "本单位指标 own figures, 集团 group coord\n",
+                        strlen("太湖县职业教育中心 Taihu Vocational Centre "
+                               "(tz) 本单位指标 own figures, 集团 group "
+                               "coord\n"));
+    assert_non_null(strstr(t, "存量指标截至统计时点 stocks as of the census "
+                              "date 2025-12-31T23:59:59Z (census_date:2025)"
+                              "；流量指标按年度，截至 flows by year, as of "
+                              "2026-12-03T10:00:00Z\n"));
+    assert_non_null(strstr(t, "占集团目标 Share of group target"));
+    assert_non_null(strstr(t, "成员份额 member's share"));
+    assert_null(strstr(t, "落后 behind"));
+    assert_null(strstr(t, "集团办学指标 Group figures"));
+    assert_non_null(strstr(t, "存量 stock"));
+    assert_non_null(strstr(t, "流量 flow"));
+    free(t);
+    char *h = s_render(rep, CMD_REPORT_HTML, false, NULL);
+    s_html_nesting(h);
+    assert_non_null(strstr(h, "<h1>太湖县职业教育中心 Taihu Vocational "
+                              "Centre (tz) 本单位指标 own figures"));
+    assert_non_null(strstr(h, "<th>占集团目标 Share of group target</th>"));
+    assert_non_null(strstr(h, "<td>存量 stock</td>"));
+    assert_null(strstr(h, "Group figures report"));
+    free(h);
+    char *c = s_render(rep, CMD_REPORT_CSV, false, NULL);
+    assert_non_null(strstr(c, "hv_enrolled,集团高职在校生,"
+                              "higher-vocational students in school,2025,"
+                              "group,,,700,,,14000,share,stock,"
+                              "2025-12-31T23:59:59Z\r\n"));
+    assert_non_null(strstr(c, ",2025,group,,,3000,,,40000,share,flow,"
+                              "2026-12-03T10:00:00Z\r\n"));
+    assert_non_null(
+        strstr(c, ",,,,own,tz,太湖县职业教育中心,,,,,member,,\r\n"));
+    assert_non_null(strstr(c, ",county,340825,太湖县,700,"));
+    free(c);
+    char *j = s_render(rep, CMD_REPORT_JSON, false, NULL);
+    assert_non_null(strstr(j, "\"share_of_target\""));
+    assert_non_null(strstr(j, "\"status\":\"share\""));
+    free(j);
+    char dir[64], path[128], cmd[256];
+    th_tmpdir(dir);
+    snprintf(path, sizeof path, "%s/m.xlsx", dir);
+    assert_int_equal(cmd_report_xlsx(rep, path), 0);
+    snprintf(cmd, sizeof cmd, "unzip -p '%s' xl/sharedStrings.xml", path);
+    char *ss = s_popen(cmd);
+    assert_non_null(strstr(ss, "<t>太湖县职业教育中心 Taihu Vocational Centre "
+                               "(tz) 本单位指标 own figures, 集团 group "
+                               "coord</t>"));
+    assert_non_null(strstr(ss, "<t>占集团目标 Share of group target</t>"));
+    assert_non_null(strstr(ss, "<t>成员份额 member's share</t>"));
+    free(ss);
+    th_rmdir(dir);
+    json_decref(rep);
+}
+
 /* The sections in every format: the rule said, who is paid, the others
  * in order, the pending line apart, the excluded sentence, the roster. */
 static void
@@ -821,18 +933,20 @@ test_sections(void **state)
 
     char *c = s_render(rep, CMD_REPORT_CSV, false, NULL);
     assert_non_null(strstr(c, "source_school_incentive,生源学校奖励,"
-                              "source-school incentive,2025,pending,crony,"
-                              "1000,2,,,pending\r\n"));
-    assert_non_null(strstr(c, ",2025,conflict,abc123,3,,,,"
-                              "paid: m1 (jh1); others: m2 (<cr&ny>); m9\r\n"));
-    assert_non_null(strstr(c, ",,,,excluded,m9,42,,,,revoked\r\n"));
-    assert_non_null(strstr(c, ",,,,roster,m2,,,,,suspended quarantined\r\n"));
-    assert_non_null(strstr(c, ",,,,roster,m7,,,,,none\r\n"));
-    assert_non_null(
-        strstr(c, ",,,,applied,m1,8766,10000,,,2026-11-30T09:00:00Z\r\n"));
-    assert_non_null(strstr(c, ",,,,applied,m7,0,0,,,\r\n"));
-    assert_non_null(
-        strstr(c, ",,,,unapplied,,1234,,,,made without catching up\r\n"));
+                              "source-school incentive,2025,pending,crony,,"
+                              "1000,2,,,pending,,\r\n"));
+    assert_non_null(strstr(c,
+                           ",2025,conflict,abc123,,3,,,,"
+                           "paid: m1 (jh1); others: m2 (<cr&ny>); m9,,\r\n"));
+    assert_non_null(strstr(c, ",,,,excluded,m9,九校,42,,,,revoked,,\r\n"));
+    assert_non_null(strstr(c, ",,,,roster,m2,二校,,,,,suspended "
+                              "quarantined,,\r\n"));
+    assert_non_null(strstr(c, ",,,,roster,m7,七校,,,,,none,,\r\n"));
+    assert_non_null(strstr(c, ",,,,applied,m1,一校,8766,10000,,,"
+                              "2026-11-30T09:00:00Z,,\r\n"));
+    assert_non_null(strstr(c, ",,,,applied,m7,七校,0,0,,,,,\r\n"));
+    assert_non_null(strstr(c, ",,,,unapplied,,,1234,,,,made without catching "
+                              "up,,\r\n"));
     free(c);
 
     /* all of it in: said so, in every format */
@@ -848,7 +962,7 @@ test_sections(void **state)
     assert_null(strstr(t, "behind\n"));
     free(t);
     c = s_render(rep, CMD_REPORT_CSV, false, NULL);
-    assert_non_null(strstr(c, ",,,,unapplied,,0,,,,complete\r\n"));
+    assert_non_null(strstr(c, ",,,,unapplied,,,0,,,,complete,,\r\n"));
     free(c);
     h = s_render(rep, CMD_REPORT_HTML, false, NULL);
     assert_null(strstr(h, "<tr class=\"behind\"><td>m1"));
@@ -951,6 +1065,7 @@ static const char *const s_golden_odd[] = {
     " {\"x\": 1, \"2026\": {\"value\": \"?\", \"by_member\": [1]}}}},"
     " \"subsidies\": {}, \"subsidy_total\": [], \"year\": -1}",
     s_fixture_sections,
+    s_fixture_member,
 };
 
 /* The workbook's parts that do not hold the time it was made. */
@@ -1218,6 +1333,13 @@ test_command(void **state)
     assert_string_equal(
         json_string_value(th_jget(j, "members", "aqvtc", "name_zh", NULL)),
         "安庆职业技术学院");
+    /* Region names beside the codes (SPEC 12.3). */
+    assert_string_equal(
+        json_string_value(th_jget(j, "members", "aqvtc", "region_name", NULL)),
+        "大观区");
+    assert_string_equal(
+        json_string_value(th_jget(j, "regions", "340803", NULL)), "大观区");
+    assert_int_equal(json_object_size(json_object_get(j, "regions")), 1);
     assert_true(s_jnum(j, "members", "aqvtc", "size", NULL) >= 5);
     assert_int_equal(
         json_string_length(th_jget(j, "members", "aqvtc", "root", NULL)), 64);
@@ -1288,7 +1410,30 @@ test_command(void **state)
     assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "value", NULL), 3);
     assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "target", NULL),
                      14000);
+    /* its own report (SPEC 12.6): its name, its share of the target */
+    assert_string_equal(
+        json_string_value(th_jget(j, "member", "name_zh", NULL)),
+        "安庆职业技术学院");
+    assert_string_equal(
+        json_string_value(th_jget(j, "figures", "hv_enrolled", "status", NULL)),
+        "share");
+    assert_true(json_real_value(th_jget(j, "figures", "hv_enrolled",
+                                        "share_of_target", NULL)) ==
+                3.0 / 14000);
     json_decref(j);
+    r = s_net_run(net, 0, TH_ARGS("--dir", m->dir, "report"));
+    assert_memory_equal(r.out, "安庆职业技术学院 Anqing", 30);
+    const char *hv = strstr(r.out, "\n集团高职在校生");
+    assert_non_null(hv);
+    const char *eol = strchr(hv + 1, '\n');
+    const char *share = strstr(hv, "成员份额 member's share");
+    assert_true(share && eol && share < eol);
+    th_run_free(&r);
+    r = s_net_run(net, 0, TH_ARGS("--dir", net->coord.dir, "report"));
+    assert_non_null(strstr(r.out, "集团办学指标 Group figures: coord\n"));
+    assert_non_null(strstr(r.out, "完成度 Attainment"));
+    assert_null(strstr(r.out, "member's share"));
+    th_run_free(&r);
     s_command_unapplied(net, m);
 
     /* Usage and environment errors. */
@@ -1316,6 +1461,295 @@ test_command(void **state)
     net->passed = true;
 }
 
+/* ---- report --as-of and census dates (SPEC 12.5) ------------------------ */
+
+/* Writes text to path. */
+static void
+s_spit(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A CSV of n students for `vocfed import student`: valid 18-digit ID
+ * numbers numbered from first, enrolled but the first (status; NULL:
+ * enrolled too). */
+static void
+s_students_csv(const char *path, int first, int n, const char *status)
+{
+    static const int w[17] = {7, 9, 10, 5,  8, 4, 2, 1, 6,
+                              3, 7, 9,  10, 5, 8, 4, 2};
+    char text[2048];
+    int len =
+        snprintf(text, sizeof text, "id_number,level,intake_year,status\n");
+    for (int i = first; i < first + n; i++) {
+        char id[19];
+        snprintf(id, sizeof id, "34082520050101%03d", i);
+        int sum = 0;
+        for (int k = 0; k < 17; k++)
+            sum += (id[k] - '0') * w[k];
+        id[17] = "10X98765432"[sum % 11];
+        id[18] = 0;
+        len += snprintf(text + len, sizeof text - (size_t)len,
+                        "%s,higher,2026,%s\n", id,
+                        status && i == first ? status : "enrolled");
+    }
+    s_spit(path, text);
+}
+
+/* The report with what is about the moment it was made ("made") and
+ * the replication state the logs do not hold (a member's unsent,
+ * receipt_missing, behind, quarantined) taken out, as compact JSON in
+ * the object's order (malloc'd). */
+static char *
+s_logs_part(const char *report_text)
+{
+    json_t *j = th_json(report_text);
+    json_object_del(j, "made");
+    const char *id;
+    json_t *m;
+    json_object_foreach(json_object_get(j, "members"), id, m)
+    {
+        static const char *const rep[] = {"unsent", "receipt_missing", "behind",
+                                          "quarantined"};
+        for (size_t i = 0; i < 4; i++)
+            json_object_del(m, rep[i]);
+    }
+    char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    assert_non_null(text);
+    return text;
+}
+
+/* The time of a report's as_of, "2026-12-03T10:45:12Z". */
+static time_t
+s_iso_time(const char *iso)
+{
+    struct tm tm = {0};
+    assert_int_equal(sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year,
+                            &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                            &tm.tm_sec),
+                     6);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return timegm(&tm);
+}
+
+/* Waits until the clock is past the second of the ISO time iso (a
+ * report's as_of): what is signed from then on is after it. */
+static void
+s_wait_past(const char *iso)
+{
+    time_t t = s_iso_time(iso);
+    uint64_t deadline = th_now_ms() + 5000;
+    while (time(NULL) <= t) {
+        assert_true(th_now_ms() < deadline);
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* A member imports, prints its report, imports again: the report as of
+ * the moment the first was printed is the first, byte for byte, apart
+ * from when it was made and the replication state. */
+static void
+s_as_of_member(th_net_t *net, th_node_t *m)
+{
+    char key[256], a[256], b[256], asof[64], zoned[64];
+    snprintf(key, sizeof key, "%s/group.key", net->root);
+    snprintf(a, sizeof a, "%s/a.csv", net->root);
+    snprintf(b, sizeof b, "%s/b.csv", net->root);
+    th_run_t r = s_net_run(net, 0, TH_ARGS("linkage-key", "generate"));
+    s_spit(key, r.out);
+    th_run_free(&r);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "linkage-key", "import", key));
+    s_students_csv(a, 1, 3, NULL);
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "import", "student", a));
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", m->dir, "report", "--format", "json"));
+    char *then = strdup(r.out);
+    th_run_free(&r);
+    json_t *j1 = th_json(then);
+    assert_int_equal(s_jnum(j1, "figures", "hv_enrolled", "value", NULL), 3);
+    snprintf(asof, sizeof asof, "%s",
+             json_string_value(json_object_get(j1, "as_of")));
+    json_decref(j1);
+
+    /* more students, one withdrawn, a second later */
+    s_wait_past(asof);
+    s_students_csv(b, 3, 3, "withdrawn");
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "import", "student", b));
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", m->dir, "report", "--format", "json"));
+    char *now = s_logs_part(r.out), *want = s_logs_part(then);
+    th_run_free(&r);
+    if (!strcmp(now, want))
+        fail_msg("the second import changed nothing: the test proves nothing");
+    free(now);
+
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", m->dir, "report", "--format", "json",
+                          "--as-of", asof));
+    char *got = s_logs_part(r.out);
+    json_t *j2 = th_json(r.out);
+    th_run_free(&r);
+    if (strcmp(got, want) != 0)
+        fail_msg("report --as-of %s:\n%s\nthe report then:\n%s", asof, got,
+                 want);
+    /* what the logs do not hold is said to be unknown */
+    assert_true(json_is_null(th_jget(j2, "members", "aqvtc", "behind", NULL)));
+    json_decref(j2);
+    free(got);
+
+    /* the same moment in another zone */
+    struct tm tm;
+    time_t t = s_iso_time(asof) + 8 * 3600;
+    gmtime_r(&t, &tm);
+    strftime(zoned, sizeof zoned, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", m->dir, "report", "--format", "json",
+                          "--as-of", zoned));
+    got = s_logs_part(r.out);
+    th_run_free(&r);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    free(then);
+
+    /* before anything was signed: nothing */
+    r = s_net_run(net, 0,
+                  TH_ARGS("--dir", m->dir, "report", "--format", "json",
+                          "--as-of", "2020-01-01"));
+    j2 = th_json(r.out);
+    th_run_free(&r);
+    assert_int_equal(s_jnum(j2, "figures", "hv_enrolled", "value", NULL), 0);
+    assert_int_equal(s_jnum(j2, "applied", "logs", "aqvtc", "applied"), 0);
+    assert_string_equal(json_string_value(json_object_get(j2, "as_of")),
+                        "2020-01-01T23:59:59Z");
+    json_decref(j2);
+}
+
+/* What --as-of refuses, exit 2, saying why. */
+static void
+s_as_of_refusals(th_net_t *net, th_node_t *m)
+{
+    static const char *const bad[] = {"2026-02-30",
+                                      "yesterday",
+                                      "2026-12-03T10:00",
+                                      "2026-12-03T25:00:00",
+                                      "2026-12-03T10:00:00+8",
+                                      "2026-1-3"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        th_run_t r = s_net_run(
+            net, 2, TH_ARGS("--dir", m->dir, "report", "--as-of", bad[i]));
+        char want[160];
+        snprintf(want, sizeof want,
+                 "--as-of '%s' is not a date (2026-09-01) "
+                 "nor a date and time to the second",
+                 bad[i]);
+        if (!strstr(r.err, want))
+            fail_msg("--as-of %s: %s", bad[i], r.err);
+        th_run_free(&r);
+    }
+    th_run_t r = s_net_run(
+        net, 2, TH_ARGS("--dir", m->dir, "report", "--as-of", "9999-01-01"));
+    assert_non_null(strstr(r.err, "--as-of is in the future: the logs may "
+                                  "still grow to it"));
+    th_run_free(&r);
+    r = s_net_run(net, 2,
+                  TH_ARGS("--dir", m->dir, "report", "--as-of", "2026-01-01",
+                          "--no-catch-up"));
+    assert_non_null(strstr(r.err, "--no-catch-up has nothing to leave out"));
+    th_run_free(&r);
+}
+
+/* The coordinator sets the census date of last year; at the coordinator
+ * a report of that year counts its stocks as of that day (nothing was
+ * signed then) and its flows by year, and says which. */
+static void
+s_census(th_net_t *net, th_node_t *m)
+{
+    char year[16], last[16], date[32], moment[48], source[48];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(year, sizeof year, "%d", tm.tm_year + 1900);
+    snprintf(last, sizeof last, "%d", tm.tm_year + 1899);
+    snprintf(date, sizeof date, "%s-06-30", last);
+    snprintf(moment, sizeof moment, "%sT23:59:59Z", date);
+    snprintf(source, sizeof source, "census_date:%s", last);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "put", "census_date", last,
+                          "month=6", "day=30"));
+    th_run_t r =
+        s_net_run(net, 1,
+                  TH_ARGS("--dir", net->coord.dir, "put", "census_date",
+                          "someday", "month=6", "day=30"));
+    assert_non_null(strstr(r.err, "the key of a census_date is a year "
+                                  "(2000-2100) or default"));
+    th_run_free(&r);
+    th_coord_start(net);
+    r = th_sync(net, m, 30);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+    const char *dirs[] = {net->coord.dir, m->dir};
+    for (size_t i = 0; i < 2; i++) {
+        r = s_net_run(net, 0,
+                      TH_ARGS("--dir", dirs[i], "report", "--format", "json",
+                              "--year", last));
+        json_t *j = th_json(r.out);
+        th_run_free(&r);
+        json_t *c = json_object_get(j, "census");
+        assert_string_equal(json_string_value(json_object_get(c, "date")),
+                            date);
+        assert_string_equal(json_string_value(json_object_get(c, "source")),
+                            source);
+        assert_true(json_is_true(json_object_get(c, "applied")));
+        json_t *hv = th_jget(j, "figures", "hv_enrolled", NULL);
+        assert_int_equal(s_jnum(hv, "value", NULL, NULL, NULL), 0);
+        assert_string_equal(json_string_value(json_object_get(hv, "basis")),
+                            "stock");
+        assert_string_equal(json_string_value(json_object_get(hv, "as_of")),
+                            moment);
+        json_t *tr = th_jget(j, "figures", "training_person_times", NULL);
+        assert_string_equal(json_string_value(json_object_get(tr, "basis")),
+                            "flow");
+        assert_string_equal(json_string_value(json_object_get(tr, "as_of")),
+                            json_string_value(json_object_get(j, "as_of")));
+        json_decref(j);
+    }
+    /* this year: its census day is not reached, stocks are as of now */
+    r = s_net_run(
+        net, 0,
+        TH_ARGS("--dir", m->dir, "report", "--format", "json", "--year", year));
+    json_t *j = th_json(r.out);
+    th_run_free(&r);
+    assert_string_equal(json_string_value(th_jget(j, "census", "source", NULL)),
+                        "default");
+    assert_true(json_is_false(th_jget(j, "census", "applied", NULL)));
+    assert_int_equal(s_jnum(j, "figures", "hv_enrolled", "value", NULL), 4);
+    json_decref(j);
+}
+
+static void
+test_as_of(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "aqvtc", true);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "put", "member", "profile",
+                          "name_zh=太湖县职业教育中心", "role=county_school",
+                          "original_affiliation=太湖县教育局",
+                          "region_code=340825"));
+    s_as_of_member(net, m);
+    s_as_of_refusals(net, m);
+    s_census(net, m);
+}
+
 int
 main(void)
 {
@@ -1330,7 +1764,10 @@ main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_sections),
+        cmocka_unit_test(test_member_view),
         cmocka_unit_test_setup_teardown(test_command, s_net_setup,
+                                        s_net_teardown),
+        cmocka_unit_test_setup_teardown(test_as_of, s_net_setup,
                                         s_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
