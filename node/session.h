@@ -91,6 +91,11 @@ typedef struct {
     uint64_t said;    /* the size of its log it said it holds, as last
                          written to the store (SPEC 12.3); 0 before */
     uint64_t said_ms; /* when (monotonic): at most one write a second */
+    /* Its copy of the coordinator's own log (SPEC 10.7). */
+    bool copy_heard;    /* it said, since the daemon started, how much of
+                           our log it holds (a hello or heads) */
+    uint64_t copy_size; /* that size */
+    bool copy_conflict; /* its copy is another history than ours */
 } node_session_t;
 
 /* Where a message came from, against the member's live connection. */
