@@ -44,8 +44,9 @@
 _Static_assert((uint64_t)S_RCVHWM *S_FRAME_MAX <= 280ull * 1024 * 1024,
                "a member's receive queue is bounded in bytes");
 #define S_IO_THREADS 2 /* libzmq I/O threads (CURVE, framing) */
-#define S_FETCH_WAIT_MS 10000 /* a member's answer to our pull of our own
-                                 log: after this, another may be asked */
+#define S_FETCH_WAIT_MS                                                        \
+    10000 /* a member's answer to our pull of our own                          \
+             log: after this, another may be asked */
 
 typedef struct {
     node_applier_t *applier;   /* applies the log behind it (SPEC 5.5) */
@@ -77,8 +78,8 @@ typedef struct {
     uint64_t fetch_ms;                 /* when (monotonic) */
     node_alarm_limit_t wait_log;       /* "waiting for members": logged
                                           once an interval */
-    uint64_t interval_ms;             /* abuse: logged once, tolerated
-                                         NODE_ABUSE_TOLERANCE times per interval */
+    uint64_t interval_ms;              /* abuse: logged once, tolerated
+                                          NODE_ABUSE_TOLERANCE times per interval */
     struct {
         zframe_t *payload;             /* the message (owns the bytes) */
         char member[PROTO_ID_MAX + 1]; /* who sent it */
@@ -282,8 +283,7 @@ s_on_batch(s_coord_t *c, node_session_t *s, const proto_msg_t *mm,
 static bool
 s_fetching(const s_coord_t *c)
 {
-    return c->fetch_from[0] &&
-           proto_mono_ms() - c->fetch_ms < S_FETCH_WAIT_MS;
+    return c->fetch_from[0] && proto_mono_ms() - c->fetch_ms < S_FETCH_WAIT_MS;
 }
 
 /* Member s holds more of our log than we do: we sign nothing (the
@@ -292,8 +292,8 @@ s_fetching(const s_coord_t *c)
 static void
 s_fetch(s_coord_t *c, node_session_t *s, uint64_t own)
 {
-    if (s_fetching(c) && strcmp(c->fetch_from, s->id) != 0)
-        return; /* after the one asked */
+    if (s_fetching(c))
+        return; /* one pull at a time: the next after its answer */
     if (!c->fenced) {
         if (store_fence_set(c->st, "a member holds more of this "
                                    "coordinator's log than it does: "
@@ -403,17 +403,16 @@ s_fence_poll(s_coord_t *c)
 }
 
 /* A batch of our own log from member s: the answer to our pull, taken in
- * like any (verified against our own key, SPEC 8.4), no receipt sent. A
- * batch of our log nobody asked for is the member's abuse. */
+ * like any (verified against our own key, SPEC 8.4), no receipt sent. One
+ * nobody asked for (an answer that came after its time) is dropped: only
+ * what we asked for is taken, one member at a time. */
 static void
 s_on_own_batch(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b)
 {
     store_ingest_result_t res;
     proto_buf_t reply;
     if (strcmp(c->fetch_from, s->id) != 0) {
-        node_session_abuse(c->sessions, s, NODE_ABUSE_REFUSED);
-        s_send_error(c, s, VOCFED_EAUTHOR, "a member may only send its own log",
-                     c->id, b->first_seq);
+        node_session_abuse(c->sessions, s, NODE_ABUSE_REPLAYED);
         return;
     }
     s_flush_group(c);
@@ -983,8 +982,8 @@ s_start(s_coord_t *c, const node_coordinator_opts_t *o)
     if (store_head(c->st, c->id, &h) == VOCFED_OK)
         c->own_size = h.size;
     char why[256];
-    if ((c->fenced = store_fence_get(c->st, why, sizeof why) !=
-                     VOCFED_ENOTFOUND))
+    if ((c->fenced =
+             store_fence_get(c->st, why, sizeof why) != VOCFED_ENOTFOUND))
         zsys_warning("coordinator: the store is fenced (%s): signing "
                      "nothing until every active member has given its copy "
                      "of our log (SPEC 10.7)",

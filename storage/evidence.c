@@ -146,8 +146,8 @@ store_quarantine(store_t *self, const char *author, const uint8_t *a,
                  size_t alen, const uint8_t *b, size_t blen, const char *reason)
 {
     s_quarantine_w_t q = {author, a, alen, b, blen, reason};
-    if (!proto_id_valid(author, strlen(author)) || strlen(reason) > 200 ||
-        !a || !b || !alen || !blen)
+    if (!proto_id_valid(author, strlen(author)) || strlen(reason) > 200 || !a ||
+        !b || !alen || !blen)
         return VOCFED_EINVALID;
     return store_i_write(self, s_quarantine_txn, &q);
 }

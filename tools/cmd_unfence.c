@@ -45,8 +45,7 @@ s_run(cli_t *cli, int argc, char **argv)
     }
     if ((rc = store_fence_clear(node_store(node))))
         return cli_fail(rc, "cannot lift the fence in %s", cli->dir);
-    printf("unfence: %s signs again (the fence was: %s)\n", node_id(node),
-           why);
+    printf("unfence: %s signs again (the fence was: %s)\n", node_id(node), why);
     return CLI_EXIT_OK;
 }
 
