@@ -1027,8 +1027,10 @@ node_coordinator_run(const node_coordinator_opts_t *o)
         return lock;
     if ((rc = s_open(&c, o->dir)) || (rc = s_start(&c, o)))
         goto done;
-    zsys_info("coordinator: id=%s listening on %s, %zu members on the roster",
-              c.id, o->listen, c.roster.count);
+    zsys_info("coordinator: id=%s listening on %s, %zu members on the "
+              "roster, heartbeat %" PRIu64 " s",
+              c.id, o->listen, c.roster.count,
+              (o->heartbeat_ms ? o->heartbeat_ms : 5000) / 1000);
     rc = s_loop(&c);
     s_flush_group(&c);
     node_sessions_persist(c.sessions, c.st, true);

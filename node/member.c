@@ -1148,7 +1148,8 @@ node_member_new(const node_member_opts_t *o, node_member_daemon_t **out)
     }
     if ((rc = m->watch = node_daemon_watch(o->dir)) < 0)
         goto fail;
-    zsys_info("member: id=%s dialling %s", m->id, o->coordinator);
+    zsys_info("member: id=%s dialling %s, heartbeat %" PRIu64 " s", m->id,
+              o->coordinator, m->hb_ms / 1000);
     *out = m;
     return VOCFED_OK;
 fail:

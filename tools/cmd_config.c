@@ -12,7 +12,8 @@ static bool
 s_role_reads(const node_t *node, const node_config_key_t *k)
 {
     bool coord = node_is_coordinator(node);
-    return strcmp(k->role, coord ? "coordinator" : "member") == 0;
+    return strcmp(k->role, "both") == 0 ||
+           strcmp(k->role, coord ? "coordinator" : "member") == 0;
 }
 
 static const node_config_key_t *

@@ -135,7 +135,8 @@ s_run_coordinator(cli_t *cli, int argc, char **argv)
         .dir = cli->dir,
         .verbose = o.verbose,
         .abuse_interval_ms = o.abuse_s * 1000,
-        .heartbeat_ms = o.heartbeat_s * 1000,
+        .heartbeat_ms = o.heartbeat_s ? o.heartbeat_s * 1000
+                                      : node_config_heartbeat_ms(&cfg),
         .listen = o.listen        ? o.listen
                   : cfg.listen[0] ? cfg.listen
                                   : NODE_DEFAULT_LISTEN,
@@ -216,7 +217,8 @@ s_member_opts(cli_t *cli, int argc, char **argv, s_opts_t *o,
         return rc;
     mo->dir = cli->dir;
     mo->debug = o->verbose;
-    mo->heartbeat_ms = o->heartbeat_s * 1000;
+    mo->heartbeat_ms =
+        o->heartbeat_s ? o->heartbeat_s * 1000 : node_config_heartbeat_ms(cfg);
     mo->coordinator = o->coordinator        ? o->coordinator
                       : cfg->coordinator[0] ? cfg->coordinator
                                             : NULL;
