@@ -76,10 +76,11 @@ typedef struct {
     char fetch_from[PROTO_ID_MAX + 1]; /* the member asked for our own
                                           log, "" when none */
     uint64_t fetch_ms;                 /* when (monotonic) */
-    node_alarm_limit_t wait_log;       /* "waiting for members": logged
-                                          once an interval */
-    uint64_t interval_ms;              /* abuse: logged once, tolerated
-                                          NODE_ABUSE_TOLERANCE times per interval */
+    bool lost_told; /* the lost entries alarmed, until the fence goes */
+    node_alarm_limit_t wait_log; /* "waiting for members": logged
+                                    once an interval */
+    uint64_t interval_ms;        /* abuse: logged once, tolerated
+                                    NODE_ABUSE_TOLERANCE times per interval */
     struct {
         zframe_t *payload;             /* the message (owns the bytes) */
         char member[PROTO_ID_MAX + 1]; /* who sent it */
@@ -286,38 +287,50 @@ s_fetching(const s_coord_t *c)
     return c->fetch_from[0] && proto_mono_ms() - c->fetch_ms < S_FETCH_WAIT_MS;
 }
 
-/* Member s holds more of our log than we do: we sign nothing (the
- * fence) and ask it for the entries from own + 1; one member at a
- * time. */
+/* Member s says it holds more of our log than we do: we ask it for the
+ * entries from own + 1, one pull at a time. A claim is not proof (heads
+ * are not signed): only the batch, signed with our key, is; it fences
+ * us (s_on_own_batch), so a member that lies stops nothing. */
 static void
 s_fetch(s_coord_t *c, node_session_t *s, uint64_t own)
 {
     if (s_fetching(c))
         return; /* one pull at a time: the next after its answer */
-    if (!c->fenced) {
-        if (store_fence_set(c->st, "a member holds more of this "
-                                   "coordinator's log than it does: "
-                                   "fetching it") != VOCFED_OK) {
-            zsys_error("coordinator: cannot fence the store: not fetching");
-            return;
-        }
-        c->fenced = true;
-    }
     proto_buf_reset(&c->out);
     if (proto_msg_encode_pull(c->id, own + 1, &c->out) != VOCFED_OK ||
         s_send(c, s, &c->out) != 0)
         return;
-    if (strcmp(c->fetch_from, s->id) != 0)
-        node_alarm(c->st, NULL, 0,
-                   &(node_alarm_t){NODE_ALARM_WARNING, "ahead", s->id, c->id,
-                                   s->copy_size,
-                                   "member holds more of our log than we "
-                                   "do: fetching it before we sign again"},
-                   "coordinator: member=%s holds %" PRIu64
-                   " entries of our log, we %" PRIu64 ": fetching them",
-                   s->id, s->copy_size, own);
+    zsys_info("coordinator: member=%s says it holds %" PRIu64
+              " entries of our log, we %" PRIu64 ": asking it for them",
+              s->id, s->copy_size, own);
     snprintf(c->fetch_from, sizeof c->fetch_from, "%s", s->id);
     c->fetch_ms = proto_mono_ms();
+}
+
+/* A batch of our own log past our head, signed with our key, came from
+ * member s: we lost entries we signed (put back from a copy, or a disk
+ * rolled back). We sign nothing (the fence) until every active member
+ * has given its copy (SPEC 10.7). */
+static void
+s_lost_entries(s_coord_t *c, node_session_t *s, uint64_t own)
+{
+    if (!c->fenced) {
+        if (store_fence_set(c->st, "a member held entries of this "
+                                   "coordinator's log it lacked: fetching "
+                                   "them") != VOCFED_OK)
+            zsys_error("coordinator: cannot fence the store");
+        else
+            c->fenced = true;
+    }
+    node_alarm(c->st, NULL, 0,
+               &(node_alarm_t){NODE_ALARM_WARNING, "ahead", s->id, c->id,
+                               s->copy_size,
+                               "member holds more of our log than we do: "
+                               "fetching it before we sign again"},
+               "coordinator: member=%s holds %" PRIu64
+               " entries of our log, we held %" PRIu64
+               ": fetching them, signing nothing meanwhile",
+               s->id, s->copy_size, own);
 }
 
 /* What member s says it holds of our log (its hello or heads): kept,
@@ -337,6 +350,8 @@ s_copy_said(s_coord_t *c, node_session_t *s, const proto_msg_heads_t *h)
         s_fetch(c, s, own.size);
         return;
     }
+    if (strcmp(c->fetch_from, s->id) == 0)
+        c->fetch_from[0] = 0; /* it holds no more: nothing to wait for */
     bool same = theirs.size == 0 ||
                 (store_root_at(c->st, c->id, theirs.size, root) == VOCFED_OK &&
                  memcmp(root, theirs.root, PROTO_HASH_LEN) == 0);
@@ -386,6 +401,7 @@ s_recovered_try(s_coord_t *c)
         return;
     }
     c->fenced = false;
+    c->lost_told = false;
     zsys_info("coordinator: our own log is whole (size %" PRIu64 ", as "
               "every member holds it): signing again",
               own.size);
@@ -402,6 +418,18 @@ s_fence_poll(s_coord_t *c)
     s_recovered_try(c);
 }
 
+/* Our own log came back as two histories (we signed at a size a member
+ * holds another entry at, between its claim and its batch): the evidence
+ * stays, but we do not quarantine ourselves. */
+static void
+s_own_equivocation(s_coord_t *c)
+{
+    if (store_release(c->st, c->id,
+                      "our own log: two histories signed; see the "
+                      "copy-conflict alarm (SPEC 10.7)") != VOCFED_OK)
+        zsys_error("coordinator: cannot lift our own quarantine");
+}
+
 /* A batch of our own log from member s: the answer to our pull, taken in
  * like any (verified against our own key, SPEC 8.4), no receipt sent. One
  * nobody asked for (an answer that came after its time) is dropped: only
@@ -410,8 +438,10 @@ static void
 s_on_own_batch(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b)
 {
     store_ingest_result_t res;
+    store_head_t own;
     proto_buf_t reply;
-    if (strcmp(c->fetch_from, s->id) != 0) {
+    if (strcmp(c->fetch_from, s->id) != 0 ||
+        store_head(c->st, c->id, &own) != VOCFED_OK) {
         node_session_abuse(c->sessions, s, NODE_ABUSE_REPLAYED);
         return;
     }
@@ -421,6 +451,8 @@ s_on_own_batch(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b)
     int rc = node_batch_accept(c->st, c->id, c->sk, b, &reply, &res);
     proto_buf_release(&reply);
     node_applier_kick(c->applier);
+    if (res.equivocation)
+        s_own_equivocation(c);
     if (rc) {
         s->copy_conflict = true;
         node_alarm(c->st, NULL, 0,
@@ -430,6 +462,10 @@ s_on_own_batch(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b)
                    "seq=%" PRIu64 " reason=%s: %s",
                    s->id, b->first_seq, vocfed_status_token(rc), res.what);
         return;
+    }
+    if (res.applied && own.size < res.head.size && !c->lost_told) {
+        s_lost_entries(c, s, own.size);
+        c->lost_told = true;
     }
     zsys_info("coordinator: fetched our own log from member=%s up to "
               "seq %" PRIu64,

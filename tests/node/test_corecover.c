@@ -20,7 +20,9 @@
  *    member's own checks, as a member without them sends it): the
  *    coordinator quarantines; `members evidence` shows both checkpoints;
  *    the right store put back and `members release`: it syncs again,
- *    the evidence stays, verify passes. */
+ *    the evidence stays, verify passes.
+ * 4. A member that claims more of the coordinator's log than it holds
+ *    (heads are not signed) fences nothing: the coordinator signs on. */
 #include "node/daemon.h"
 #include "node/identity.h"
 #include "node/replicate.h"
@@ -386,51 +388,102 @@ test_conflict(void **state)
     net->passed = true;
 }
 
+/* Sends the message in msg to the coordinator over CURVE as m (its key
+ * in dir), below the member's own checks, and waits for the first
+ * answer: answer gets the code of an error, or "receipt", "heads",
+ * "pull". */
+static void
+s_raw_send(th_net_t *net, const char *dir, const th_node_t *m,
+           const proto_buf_t *msg, char *answer, size_t cap)
+{
+    uint8_t pk[PROTO_PUBKEY_LEN], cpk[PROTO_PUBKEY_LEN], server[32];
+    uint8_t *sk = NULL;
+    zsock_t *d = NULL;
+    assert_int_equal(proto_unhex(m->pk, pk, sizeof pk), VOCFED_OK);
+    assert_int_equal(proto_unhex(net->coord.pk, cpk, sizeof cpk), VOCFED_OK);
+    assert_int_equal(node_identity_load(dir, pk, &sk), VOCFED_OK);
+    assert_int_equal(node_daemon_socket(ZMQ_DEALER, sk, &d), VOCFED_OK);
+    node_identity_free(&sk);
+    assert_int_equal(node_pubkey_curve(cpk, server), VOCFED_OK);
+    zsock_set_curve_serverkey_bin(d, server);
+    zsock_set_rcvtimeo(d, S_DEADLINE_MS);
+    assert_int_equal(zsock_connect(d, "%s", net->endpoint), 0);
+    assert_int_equal(zmq_send(zsock_resolve(d), msg->data, msg->len, 0),
+                     (int)msg->len);
+    zmsg_t *reply = zmsg_recv(d);
+    assert_non_null(reply);
+    zframe_t *f = zmsg_first(reply);
+    proto_msg_t mm;
+    assert_int_equal(proto_msg_decode(zframe_data(f), zframe_size(f), &mm), 0);
+    const char *names[] = {[PROTO_MSG_RECEIPT] = "receipt",
+                           [PROTO_MSG_HEADS] = "heads",
+                           [PROTO_MSG_PULL] = "pull"};
+    if (mm.type == PROTO_MSG_ERROR)
+        snprintf(answer, cap, "%.*s", (int)mm.error.code_len, mm.error.code);
+    else
+        snprintf(answer, cap, "%s",
+                 (size_t)mm.type < sizeof names / sizeof names[0] &&
+                         names[mm.type]
+                     ? names[mm.type]
+                     : "other");
+    zmsg_destroy(&reply);
+    zsock_destroy(&d);
+}
+
 /* The member's batch of its own log from held + 1, built from the store
- * in dir (signed by m's key there), sent to the coordinator over CURVE
- * as m, below the member's own checks. answer gets the code of the
- * coordinator's error, or "receipt". */
+ * in dir (signed by m's key there), sent as s_raw_send does. */
 static void
 s_raw_batch(th_net_t *net, const char *dir, const th_node_t *m, uint64_t held,
             char *answer, size_t cap)
 {
     store_t *st = NULL;
-    uint8_t pk[PROTO_PUBKEY_LEN], cpk[PROTO_PUBKEY_LEN], server[32];
-    uint8_t *sk = NULL;
     uint64_t last;
     proto_buf_t out;
     proto_buf_init(&out);
-    assert_int_equal(proto_unhex(m->pk, pk, sizeof pk), VOCFED_OK);
-    assert_int_equal(proto_unhex(net->coord.pk, cpk, sizeof cpk), VOCFED_OK);
     assert_int_equal(store_open(dir, &(store_opts_t){.no_derived = true}, &st),
                      0);
-    assert_int_equal(node_identity_load(dir, pk, &sk), VOCFED_OK);
     assert_int_equal(node_batch_build(st, m->id, held, NODE_BATCH_ENTRIES,
                                       NODE_BATCH_BYTES, &out, &last),
                      VOCFED_OK);
-    zsock_t *d = NULL;
-    assert_int_equal(node_daemon_socket(ZMQ_DEALER, sk, &d), VOCFED_OK);
-    assert_int_equal(node_pubkey_curve(cpk, server), VOCFED_OK);
-    zsock_set_curve_serverkey_bin(d, server);
-    zsock_set_rcvtimeo(d, S_DEADLINE_MS);
-    assert_int_equal(zsock_connect(d, "%s", net->endpoint), 0);
-    assert_int_equal(zmq_send(zsock_resolve(d), out.data, out.len, 0),
-                     (int)out.len);
-    zmsg_t *msg = zmsg_recv(d);
-    assert_non_null(msg);
-    zframe_t *f = zmsg_first(msg);
-    proto_msg_t mm;
-    assert_int_equal(proto_msg_decode(zframe_data(f), zframe_size(f), &mm), 0);
-    if (mm.type == PROTO_MSG_ERROR)
-        snprintf(answer, cap, "%.*s", (int)mm.error.code_len, mm.error.code);
-    else
-        snprintf(answer, cap, "%s",
-                 mm.type == PROTO_MSG_RECEIPT ? "receipt" : "other");
-    zmsg_destroy(&msg);
-    zsock_destroy(&d);
-    node_identity_free(&sk);
     store_destroy(&st);
+    s_raw_send(net, dir, m, &out, answer, cap);
     proto_buf_release(&out);
+}
+
+static bool
+s_logged(void *ctx)
+{
+    return th_proc_log_has(ctx, "asking it for them");
+}
+
+/* A member that claims to hold more of the coordinator's log than it
+ * does (heads are not signed) is asked for it, and stops nothing: the
+ * coordinator is not fenced and signs on. */
+static void
+test_lying_claim(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *a = th_net_member(net, "aqvtc", true);
+    th_coord_start(net);
+    char answer[64], why[256];
+    proto_head_t h[2] = {
+        {a->id, strlen(a->id), 0, {0}, 0},
+        {net->coord.id, strlen(net->coord.id), 1000000, {0}, 1000000}};
+    proto_hash(PROTO_HASH_BLAKE2B256, NULL, 0, h[0].root);
+    proto_buf_t out;
+    proto_buf_init(&out);
+    assert_int_equal(proto_msg_encode_hello(a->id, h, 2, &out), VOCFED_OK);
+    s_raw_send(net, a->dir, a, &out, answer, sizeof answer);
+    proto_buf_release(&out);
+    assert_string_equal(answer, "heads");
+    /* it was asked, and nothing more: no batch came */
+    assert_true(th_wait(s_logged, &net->coord.proc, S_DEADLINE_MS));
+    s_target(net, "hv_enrolled:2027", "7", 0);
+    s_fence(net, net->coord.dir, why, sizeof why);
+    assert_string_equal(why, "");
+    th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
+    net->passed = true;
 }
 
 /* Syncs m once; returns the exit code. */
@@ -526,6 +579,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_conflict, th_net_setup,
                                         th_net_teardown),
         cmocka_unit_test_setup_teardown(test_fork_release, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_lying_claim, th_net_setup,
                                         th_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
