@@ -418,6 +418,28 @@ s_fence_poll(s_coord_t *c)
     s_recovered_try(c);
 }
 
+/* Whether a refusal of a member's copy of our log says the copy is
+ * another history or forged, rather than our own trouble (a full disk, a
+ * stale batch: then it is asked again). */
+static bool
+s_conflicting(int rc)
+{
+    switch (rc) {
+    case VOCFED_EROOT:
+    case VOCFED_EPROOF:
+    case VOCFED_EEXISTS:
+    case VOCFED_EBADSIG:
+    case VOCFED_EAUTHOR:
+    case VOCFED_EBADRECORD:
+    case VOCFED_EBADTIME:
+    case VOCFED_EMALFORMED:
+    case VOCFED_ENONCANONICAL:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Our own log came back as two histories (we signed at a size a member
  * holds another entry at, between its claim and its batch): the evidence
  * stays, but we do not quarantine ourselves. */
@@ -453,6 +475,14 @@ s_on_own_batch(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b)
     node_applier_kick(c->applier);
     if (res.equivocation)
         s_own_equivocation(c);
+    if (rc && !s_conflicting(rc)) {
+        /* Our disk or our store, not its copy: asked again at its next
+         * heads. */
+        zsys_error("coordinator: cannot take our own log from member=%s: "
+                   "%s",
+                   s->id, vocfed_strerror(rc));
+        return;
+    }
     if (rc) {
         s->copy_conflict = true;
         node_alarm(c->st, NULL, 0,

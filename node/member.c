@@ -748,6 +748,8 @@ s_on_pull(node_member_daemon_t *m, const proto_msg_pull_t *p)
     int rc =
         node_batch_build(m->st, m->coord_id, p->from_seq - 1,
                          NODE_BATCH_ENTRIES, NODE_BATCH_BYTES, &m->out, &last);
+    if (rc == VOCFED_ENOTFOUND && m->o->once)
+        return; /* heads would make this session a daemon's (SPEC 10.3) */
     if (rc == VOCFED_ENOTFOUND) {
         proto_buf_reset(&m->out);
         rc = node_heads_encode(m->st, m->id, false, authors, 2, &m->out);
