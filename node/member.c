@@ -704,6 +704,11 @@ s_on_batch(node_member_daemon_t *m, const proto_msg_batch_t *b)
         s_pull(m);
         return;
     }
+    if (rc == VOCFED_EQUARANTINED && store_quarantined(m->st, m->coord_id)) {
+        if (!m->refusal)
+            m->refusal = rc;
+        return; /* asked before the conflict was found: told already */
+    }
     m->refused++;
     if (!m->refusal)
         m->refusal = rc;

@@ -15,13 +15,17 @@
  *    target at the size the members hold: coordinator-conflict at every
  *    member, the coordinator quarantined there with the evidence, its
  *    later log not taken; status exits 1.
- * 3. A member's store copied, the two copies sign different entries at
+ * 3. The same with two targets past the copy, which the member's copy
+ *    alone cannot show at one size: the batch does not extend it. The
+ *    right store put back and released at the member: the alarm clears,
+ *    the coordinator's log flows again.
+ * 4. A member's store copied, the two copies sign different entries at
  *    one size, both reach the coordinator (the second below the
  *    member's own checks, as a member without them sends it): the
  *    coordinator quarantines; `members evidence` shows both checkpoints;
  *    the right store put back and `members release`: it syncs again,
  *    the evidence stays, verify passes.
- * 4. A member that claims more of the coordinator's log than it holds
+ * 5. A member that claims more of the coordinator's log than it holds
  *    (heads are not signed) fences nothing: the coordinator signs on. */
 #include "node/daemon.h"
 #include "node/identity.h"
@@ -430,6 +434,70 @@ s_raw_send(th_net_t *net, const char *dir, const th_node_t *m,
     zsock_destroy(&d);
 }
 
+/* The coordinator put back without its fence signs two targets past
+ * the backup: its batch does not extend the member's copy (the heads
+ * alone show nothing: the size is past the member's). coordinator-
+ * conflict, the coordinator quarantined with the evidence. The operator
+ * puts the right store back and releases it at the member: the alarm
+ * clears and the member takes the coordinator's log again. */
+static void
+test_conflict_mended(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *a = th_net_member(net, "aqvtc", true);
+    s_config(net, a);
+    th_coord_start(net);
+    th_member_start(net, a);
+    char bk[160], right[160], v[64];
+    snprintf(bk, sizeof bk, "%s/bk", net->root);
+    snprintf(right, sizeof right, "%s/right", net->root);
+    th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "backup", bk));
+    long long base = s_size(net, net->coord.dir, net->coord.id);
+    s_target(net, "hv_enrolled:2027", "7", 0);
+    s_wait_size(net, a->dir, net->coord.id, base + 1);
+    assert_int_equal(th_stop(&a->proc, SIGTERM, 10000), 0);
+    assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
+    assert_int_equal(mkdir(right, 0700), 0);
+    s_put_back(net, right, net->coord.dir); /* the right store, aside */
+    s_put_back(net, net->coord.dir, bk);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "unfence", "--force"));
+    s_target(net, "hv_enrolled:2027", "8", 0);
+    s_target(net, "hv_enrolled:2028", "8", 0);
+    th_coord_start(net);
+    th_member_start(net, a);
+    s_alarm_t al = {net, a->dir, "coordinator-conflict"};
+    assert_true(th_wait(s_alarmed, &al, S_DEADLINE_MS));
+    assert_true(s_quarantined(net, a->dir, net->coord.id));
+    th_run_t r = th_net_run(net, TH_ARGS("--dir", a->dir, "members", "evidence",
+                                         net->coord.id, "--json"));
+    assert_int_equal(r.status, 0);
+    json_t *j = th_json(r.out);
+    json_t *ev = json_array_get(th_jget(j, "evidence", NULL), 0);
+    assert_int_equal(th_jint(ev, "held", "size", NULL), base + 1);
+    assert_int_equal(th_jint(ev, "received", "size", NULL), base + 2);
+    json_decref(j);
+    th_run_free(&r);
+    assert_int_equal(s_size(net, a->dir, net->coord.id), base + 1);
+    /* Mended: the right store back, then the release at the member. */
+    assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
+    s_put_back(net, net->coord.dir, right);
+    th_coord_start(net);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", a->dir, "members", "release", net->coord.id,
+                          "--note", "the right coordinator store is back"));
+    s_expect_no_alarm(net, a->dir);
+    s_target(net, "hv_enrolled:2029", "9", 0);
+    s_wait_size(net, a->dir, net->coord.id, base + 2);
+    s_target_at(net, a->dir, "hv_enrolled:2029", v, sizeof v);
+    assert_string_equal(v, "9");
+    s_target_at(net, a->dir, "hv_enrolled:2027", v, sizeof v);
+    assert_string_equal(v, "7");
+    s_verify_all(net);
+    net->passed = true;
+}
+
 /* The member's batch of its own log from held + 1, built from the store
  * in dir (signed by m's key there), sent as s_raw_send does. */
 static void
@@ -577,6 +645,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_recovers, th_net_setup,
                                         th_net_teardown),
         cmocka_unit_test_setup_teardown(test_conflict, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_mended, th_net_setup,
                                         th_net_teardown),
         cmocka_unit_test_setup_teardown(test_fork_release, th_net_setup,
                                         th_net_teardown),
