@@ -43,8 +43,8 @@ static const node_config_key_t s_keys[] = {
     {"listen", "coordinator", "tcp://HOST:PORT",
      "where to listen (HOST '*': every interface)"},
     {"heartbeat", "both", "seconds, 1 to 600",
-     "heartbeat interval of the daemon (default 5; the same on every node; "
-     "--heartbeat overrides)"},
+     "the heartbeat interval (default 5; the same on every node;\n"
+     "                   --heartbeat overrides it)"},
 };
 static const size_t s_offsets[] = {
     offsetof(node_config_t, coordinator),

@@ -72,7 +72,8 @@ int node_config_load_why(const char *dir, node_config_t *cfg, char *why,
  * print). */
 typedef struct {
     const char *name; /* as in the file: "coordinator" */
-    const char *role; /* the node that reads it: "member", "coordinator" */
+    const char *role; /* the node that reads it: "member", "coordinator",
+                         "both" (either daemon) */
     const char *form; /* its form: "tcp://HOST:PORT", "64 hex digits" */
     const char *help; /* what it is, one line */
 } node_config_key_t;
