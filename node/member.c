@@ -635,6 +635,9 @@ s_on_heads(node_member_daemon_t *m, const proto_msg_heads_t *h)
     s_pump(m);
     if (!s_heads_conflict(m, &theirs))
         s_pull(m);
+    /* `vocfed sync` says so: the coordinator's log is not taken */
+    if (m->o->once && !m->refusal && store_quarantined(m->st, m->coord_id))
+        m->refusal = VOCFED_EQUARANTINED;
 }
 
 static void

@@ -487,6 +487,13 @@ test_conflict_mended(void **state)
     json_decref(j);
     th_run_free(&r);
     assert_int_equal(s_size(net, a->dir, net->coord.id), base + 1);
+    /* A one-shot sync says the coordinator's log is not taken. */
+    assert_int_equal(th_stop(&a->proc, SIGTERM, 10000), 0);
+    r = th_sync(net, a, 30);
+    if (r.status != 1 || !strstr(r.err, "quarantined"))
+        fail_msg("sync: exit %d\n%s", r.status, r.err);
+    th_run_free(&r);
+    th_member_start(net, a);
     /* Mended: the right store back, then the release at the member. */
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
     s_put_back(net, net->coord.dir, right);
