@@ -44,9 +44,9 @@
 _Static_assert((uint64_t)S_RCVHWM *S_FRAME_MAX <= 280ull * 1024 * 1024,
                "a member's receive queue is bounded in bytes");
 #define S_IO_THREADS 2 /* libzmq I/O threads (CURVE, framing) */
-#define S_FETCH_WAIT_MS                                                        \
-    10000 /* a member's answer to our pull of our own                          \
-             log: after this, another may be asked */
+/* A member's answer to our pull of our own log (SPEC 10.7): after this,
+ * another member may be asked. */
+#define S_FETCH_WAIT_MS 10000
 
 typedef struct {
     node_applier_t *applier;   /* applies the log behind it (SPEC 5.5) */
@@ -1096,7 +1096,7 @@ node_coordinator_run(const node_coordinator_opts_t *o)
     zsys_info("coordinator: id=%s listening on %s, %zu members on the "
               "roster, heartbeat %" PRIu64 " s",
               c.id, o->listen, c.roster.count,
-              (o->heartbeat_ms ? o->heartbeat_ms : 5000) / 1000);
+              (o->heartbeat_ms ? o->heartbeat_ms : NODE_HEARTBEAT_MS) / 1000);
     rc = s_loop(&c);
     s_flush_group(&c);
     node_sessions_persist(c.sessions, c.st, true);

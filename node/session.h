@@ -19,6 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The heartbeat interval when none is given (SPEC 10.3). */
+#define NODE_HEARTBEAT_MS 5000
+
 /* Abuses in one interval before a member is throttled for the rest of it.
  * An honest member's worst case is a window of batches already taken
  * when its connection broke: at most 256 replays (member.c S_MAX_FLIGHT). */
