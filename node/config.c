@@ -42,18 +42,23 @@ static const node_config_key_t s_keys[] = {
      "the coordinator's id (optional: else found by its key)"},
     {"listen", "coordinator", "tcp://HOST:PORT",
      "where to listen (HOST '*': every interface)"},
+    {"heartbeat", "both", "seconds, 1 to 600",
+     "the heartbeat interval (default 5; the same on every node;\n"
+     "                   --heartbeat overrides it)"},
 };
 static const size_t s_offsets[] = {
     offsetof(node_config_t, coordinator),
     offsetof(node_config_t, coordinator_key),
     offsetof(node_config_t, coordinator_id),
     offsetof(node_config_t, listen),
+    offsetof(node_config_t, heartbeat),
 };
 static const size_t s_sizes[] = {
     sizeof(((node_config_t *)0)->coordinator),
     sizeof(((node_config_t *)0)->coordinator_key),
     sizeof(((node_config_t *)0)->coordinator_id),
     sizeof(((node_config_t *)0)->listen),
+    sizeof(((node_config_t *)0)->heartbeat),
 };
 #define S_NKEYS (sizeof s_keys / sizeof s_keys[0])
 
@@ -73,6 +78,25 @@ s_key_index(const char *key)
     return -1;
 }
 
+/* Seconds of a heartbeat: decimal digits only, 1 to
+ * NODE_HEARTBEAT_MAX_S; 0 when value is not that. */
+static uint64_t
+s_heartbeat_s(const char *value)
+{
+    char *end;
+    if (*value < '1' || *value > '9')
+        return 0;
+    errno = 0;
+    unsigned long long n = strtoull(value, &end, 10);
+    return errno || *end || n > NODE_HEARTBEAT_MAX_S ? 0 : (uint64_t)n;
+}
+
+uint64_t
+node_config_heartbeat_ms(const node_config_t *cfg)
+{
+    return s_heartbeat_s(cfg->heartbeat) * 1000;
+}
+
 /* Checks value (not "") as key number i's value. Returns 0 or
  * VOCFED_EINVALID with why. */
 static int
@@ -87,6 +111,14 @@ s_value_check(size_t i, const char *value, char *why, size_t cap)
         return node_endpoint_check(value, NODE_ENDPOINT_DIAL, NULL, why, cap);
     if (s_offsets[i] == offsetof(node_config_t, listen))
         return node_endpoint_check(value, NODE_ENDPOINT_BIND, NULL, why, cap);
+    if (s_offsets[i] == offsetof(node_config_t, heartbeat)) {
+        if (s_heartbeat_s(value))
+            return VOCFED_OK;
+        if (why && cap)
+            snprintf(why, cap, "not a whole number of seconds from 1 to %d",
+                     NODE_HEARTBEAT_MAX_S);
+        return VOCFED_EINVALID;
+    }
     bool ok = s_offsets[i] == offsetof(node_config_t, coordinator_key)
                   ? s_key_valid(value)
                   : proto_id_valid(value, strlen(value));
@@ -304,6 +336,7 @@ s_config_text(const node_config_t *cfg)
         {"node/coordinator_key", cfg->coordinator_key},
         {"node/coordinator_id", cfg->coordinator_id},
         {"node/listen", cfg->listen},
+        {"node/heartbeat", cfg->heartbeat},
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
         if (items[i][1][0])

@@ -5,6 +5,7 @@
  *       coordinator_key = "<64 hex digits>"     (its Ed25519 public key)
  *       coordinator_id = "coord"                (its node id)
  *       listen = "tcp://127.0.0.1:7700"         (coordinators: where to bind)
+ *       heartbeat = "5"                         (both daemons: seconds)
  *
  * Command-line options override the file. The keys and what each means
  * are node_config_keys(); `vocfed config` reads and writes them. */
@@ -25,7 +26,15 @@ typedef struct {
     char coordinator_key[2 * PROTO_PUBKEY_LEN + 1]; /* hex, "" if unset */
     char coordinator_id[PROTO_ID_MAX + 1];          /* id, "" if unset */
     char listen[NODE_ENDPOINT_MAX];                 /* endpoint, "" if unset */
+    char heartbeat[8]; /* seconds, 1 to NODE_HEARTBEAT_MAX_S, "" if unset */
 } node_config_t;
+
+/* The longest heartbeat interval the settings and --heartbeat take. */
+#define NODE_HEARTBEAT_MAX_S 600
+
+/* The heartbeat interval cfg gives, in ms; 0 when unset (the daemon's
+ * default, 5 s). */
+uint64_t node_config_heartbeat_ms(const node_config_t *cfg);
 
 /* Reads DIR/vocfed.cfg into cfg (all empty when there is no file).
  * Returns 0, VOCFED_EMALFORMED (a value too long or not of its form) or
@@ -41,7 +50,8 @@ int node_config_parse(const char *text, size_t len,
 
 /* True when every value of cfg is "" (unset) or of its form: an endpoint
  * is tcp://HOST:PORT (node_endpoint_check: coordinator dials, listen
- * binds); a key is 64 hex digits; an id is a node id (SPEC 3.2).
+ * binds); a key is 64 hex digits; an id is a node id (SPEC 3.2); the
+ * heartbeat a whole number of seconds from 1 to NODE_HEARTBEAT_MAX_S.
  * Otherwise false, with *bad (if not NULL) the name of the first bad
  * value ("coordinator", "coordinator_key", "coordinator_id", "listen"). */
 bool node_config_valid(const node_config_t *cfg, const char **bad);
@@ -62,7 +72,8 @@ int node_config_load_why(const char *dir, node_config_t *cfg, char *why,
  * print). */
 typedef struct {
     const char *name; /* as in the file: "coordinator" */
-    const char *role; /* the node that reads it: "member", "coordinator" */
+    const char *role; /* the node that reads it: "member", "coordinator",
+                         "both" (either daemon) */
     const char *form; /* its form: "tcp://HOST:PORT", "64 hex digits" */
     const char *help; /* what it is, one line */
 } node_config_key_t;

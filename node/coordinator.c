@@ -13,6 +13,7 @@
 #include "node/zap.h"
 #include "protocol/clock.h"
 #include "protocol/msg.h"
+#include "storage/backup.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -43,6 +44,9 @@
 _Static_assert((uint64_t)S_RCVHWM *S_FRAME_MAX <= 280ull * 1024 * 1024,
                "a member's receive queue is bounded in bytes");
 #define S_IO_THREADS 2 /* libzmq I/O threads (CURVE, framing) */
+/* A member's answer to our pull of our own log (SPEC 10.7): after this,
+ * another member may be asked. */
+#define S_FETCH_WAIT_MS 10000
 
 typedef struct {
     node_applier_t *applier;   /* applies the log behind it (SPEC 5.5) */
@@ -67,8 +71,16 @@ typedef struct {
     node_alarm_limit_t handshake_log; /* failed handshakes: logged once an
                                          interval, with their count */
     uint64_t handshakes_failed;       /* since the last such line */
-    uint64_t interval_ms;             /* abuse: logged once, tolerated
-                                         NODE_ABUSE_TOLERANCE times per interval */
+    bool fenced; /* our store is fenced: we may lack entries of our own
+                    log that members hold; we sign nothing (SPEC 10.7) */
+    char fetch_from[PROTO_ID_MAX + 1]; /* the member asked for our own
+                                          log, "" when none */
+    uint64_t fetch_ms;                 /* when (monotonic) */
+    bool lost_told; /* the lost entries alarmed, until the fence goes */
+    node_alarm_limit_t wait_log; /* "waiting for members": logged
+                                    once an interval */
+    uint64_t interval_ms;        /* abuse: logged once, tolerated
+                                    NODE_ABUSE_TOLERANCE times per interval */
     struct {
         zframe_t *payload;             /* the message (owns the bytes) */
         char member[PROTO_ID_MAX + 1]; /* who sent it */
@@ -76,6 +88,10 @@ typedef struct {
     } group[S_GROUP];                  /* batches waiting for one commit */
     size_t ngroup;                     /* how many */
 } s_coord_t;
+
+static void s_on_commit(s_coord_t *c);
+static void s_on_own_batch(s_coord_t *c, node_session_t *s,
+                           const proto_msg_batch_t *b);
 
 /* ---- sending ------------------------------------------------------------ */
 
@@ -231,6 +247,11 @@ s_on_batch(s_coord_t *c, node_session_t *s, const proto_msg_t *mm,
            zframe_t **payload)
 {
     const proto_msg_batch_t *b = &mm->batch;
+    if (b->author_len == strlen(c->id) &&
+        memcmp(b->author, c->id, b->author_len) == 0) {
+        s_on_own_batch(c, s, b);
+        return;
+    }
     if (b->author_len != strlen(s->id) ||
         memcmp(b->author, s->id, b->author_len) != 0) {
         char author[PROTO_ID_MAX + 1];
@@ -255,6 +276,237 @@ s_on_batch(s_coord_t *c, node_session_t *s, const proto_msg_t *mm,
              s->id);
     c->group[c->ngroup].msg = *mm;
     c->ngroup++;
+}
+
+/* ---- our own log from the members' copies (SPEC 10.7) ------------------ */
+
+/* Whether a pull of our own log waits for a member's answer. */
+static bool
+s_fetching(const s_coord_t *c)
+{
+    return c->fetch_from[0] && proto_mono_ms() - c->fetch_ms < S_FETCH_WAIT_MS;
+}
+
+/* Member s says it holds more of our log than we do: we ask it for the
+ * entries from own + 1, one pull at a time. A claim is not proof (heads
+ * are not signed): only the batch, signed with our key, is; it fences
+ * us (s_on_own_batch), so a member that lies stops nothing. */
+static void
+s_fetch(s_coord_t *c, node_session_t *s, uint64_t own)
+{
+    if (s_fetching(c))
+        return; /* one pull at a time: the next after its answer */
+    proto_buf_reset(&c->out);
+    if (proto_msg_encode_pull(c->id, own + 1, &c->out) != VOCFED_OK ||
+        s_send(c, s, &c->out) != 0)
+        return;
+    zsys_info("coordinator: member=%s says it holds %" PRIu64
+              " entries of our log, we %" PRIu64 ": asking it for them",
+              s->id, s->copy_size, own);
+    snprintf(c->fetch_from, sizeof c->fetch_from, "%s", s->id);
+    c->fetch_ms = proto_mono_ms();
+}
+
+/* A batch of our own log past our head, signed with our key, came from
+ * member s: we lost entries we signed (put back from a copy, or a disk
+ * rolled back). We sign nothing (the fence) until every active member
+ * has given its copy (SPEC 10.7). */
+static void
+s_lost_entries(s_coord_t *c, node_session_t *s, uint64_t own)
+{
+    if (!c->fenced) {
+        if (store_fence_set(c->st, "a member held entries of this "
+                                   "coordinator's log it lacked: fetching "
+                                   "them") != VOCFED_OK)
+            zsys_error("coordinator: cannot fence the store");
+        else
+            c->fenced = true;
+    }
+    node_alarm(c->st, NULL, 0,
+               &(node_alarm_t){NODE_ALARM_WARNING, "ahead", s->id, c->id,
+                               s->copy_size,
+                               "member holds more of our log than we do: "
+                               "fetching it before we sign again"},
+               "coordinator: member=%s holds %" PRIu64
+               " entries of our log, we held %" PRIu64
+               ": fetching them, signing nothing meanwhile",
+               s->id, s->copy_size, own);
+}
+
+/* What member s says it holds of our log (its hello or heads): kept,
+ * fetched when it is more than ours, an alarm when it is another
+ * history at a size we hold. */
+static void
+s_copy_said(s_coord_t *c, node_session_t *s, const proto_msg_heads_t *h)
+{
+    proto_head_t theirs;
+    store_head_t own;
+    uint8_t root[PROTO_HASH_LEN];
+    if (node_heads_find(h, c->id, &theirs) || store_head(c->st, c->id, &own))
+        return;
+    s->copy_heard = true;
+    s->copy_size = theirs.size;
+    if (theirs.size > own.size) {
+        s_fetch(c, s, own.size);
+        return;
+    }
+    if (strcmp(c->fetch_from, s->id) == 0)
+        c->fetch_from[0] = 0; /* it holds no more: nothing to wait for */
+    bool same = theirs.size == 0 ||
+                (store_root_at(c->st, c->id, theirs.size, root) == VOCFED_OK &&
+                 memcmp(root, theirs.root, PROTO_HASH_LEN) == 0);
+    if (same)
+        node_alarm_clear(c->st, "copy-conflict", s->id, c->id, UINT64_MAX);
+    else if (!s->copy_conflict)
+        node_alarm(c->st, NULL, 0,
+                   &(node_alarm_t){NODE_ALARM_ERROR, "copy-conflict", s->id,
+                                   c->id, theirs.size,
+                                   "member holds another history of our log"},
+                   "coordinator: member=%s holds another history of our "
+                   "log at size %" PRIu64,
+                   s->id, theirs.size);
+    s->copy_conflict = !same;
+}
+
+/* The fence goes once every active member on the roster has said, since
+ * the daemon started, how much of our log it holds, and none holds more
+ * than we do or another history (SPEC 10.7). */
+static void
+s_recovered_try(s_coord_t *c)
+{
+    store_head_t own;
+    size_t waiting = 0;
+    const char *first = NULL;
+    if (!c->fenced || s_fetching(c) || store_head(c->st, c->id, &own))
+        return;
+    for (size_t i = 0; i < c->roster.count; i++) {
+        const node_member_t *mb = &c->roster.members[i];
+        node_session_t *s = node_sessions_find(c->sessions, mb->id);
+        if (mb->status == NODE_MEMBER_ACTIVE &&
+            (!s || !s->copy_heard || s->copy_size > own.size ||
+             s->copy_conflict) &&
+            waiting++ == 0)
+            first = mb->id;
+    }
+    if (waiting) {
+        if (node_alarm_due(&c->wait_log, c->interval_ms))
+            zsys_info("coordinator: fenced, signing nothing: waiting for "
+                      "%zu member(s) (%s first) to give their copy of our "
+                      "log (SPEC 10.7)",
+                      waiting, first);
+        return;
+    }
+    if (store_fence_clear(c->st) != VOCFED_OK) {
+        zsys_error("coordinator: cannot lift the store's fence");
+        return;
+    }
+    c->fenced = false;
+    c->lost_told = false;
+    zsys_info("coordinator: our own log is whole (size %" PRIu64 ", as "
+              "every member holds it): signing again",
+              own.size);
+}
+
+/* The fence as the store has it now (an operator may lift it: `vocfed
+ * unfence`); while it stands, whether it may go. */
+static void
+s_fence_poll(s_coord_t *c)
+{
+    char why[2];
+    int rc = store_fence_get(c->st, why, sizeof why);
+    c->fenced = rc != VOCFED_ENOTFOUND;
+    s_recovered_try(c);
+}
+
+/* Whether a refusal of a member's copy of our log says the copy is
+ * another history or forged, rather than our own trouble (a full disk, a
+ * stale batch: then it is asked again). */
+static bool
+s_conflicting(int rc)
+{
+    switch (rc) {
+    case VOCFED_EROOT:
+    case VOCFED_EPROOF:
+    case VOCFED_EEXISTS:
+    case VOCFED_EBADSIG:
+    case VOCFED_EAUTHOR:
+    case VOCFED_EBADRECORD:
+    case VOCFED_EBADTIME:
+    case VOCFED_EMALFORMED:
+    case VOCFED_ENONCANONICAL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Our own log came back as two histories (we signed at a size a member
+ * holds another entry at, between its claim and its batch): the evidence
+ * stays, but we do not quarantine ourselves. */
+static void
+s_own_equivocation(s_coord_t *c)
+{
+    if (store_release(c->st, c->id,
+                      "our own log: two histories signed; see the "
+                      "copy-conflict alarm (SPEC 10.7)") != VOCFED_OK)
+        zsys_error("coordinator: cannot lift our own quarantine");
+}
+
+/* A batch of our own log from member s: the answer to our pull, taken in
+ * like any (verified against our own key, SPEC 8.4), no receipt sent. One
+ * nobody asked for (an answer that came after its time) is dropped: only
+ * what we asked for is taken, one member at a time. */
+static void
+s_on_own_batch(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b)
+{
+    store_ingest_result_t res;
+    store_head_t own;
+    proto_buf_t reply;
+    if (strcmp(c->fetch_from, s->id) != 0 ||
+        store_head(c->st, c->id, &own) != VOCFED_OK) {
+        node_session_abuse(c->sessions, s, NODE_ABUSE_REPLAYED);
+        return;
+    }
+    s_flush_group(c);
+    c->fetch_from[0] = 0;
+    proto_buf_init(&reply);
+    int rc = node_batch_accept(c->st, c->id, c->sk, b, &reply, &res);
+    proto_buf_release(&reply);
+    node_applier_kick(c->applier);
+    if (res.equivocation)
+        s_own_equivocation(c);
+    if (rc && !s_conflicting(rc)) {
+        /* Our disk or our store, not its copy: asked again at its next
+         * heads. */
+        zsys_error("coordinator: cannot take our own log from member=%s: "
+                   "%s",
+                   s->id, vocfed_strerror(rc));
+        return;
+    }
+    if (rc) {
+        s->copy_conflict = true;
+        node_alarm(c->st, NULL, 0,
+                   &(node_alarm_t){NODE_ALARM_ERROR, "copy-conflict", s->id,
+                                   c->id, b->first_seq, res.what},
+                   "coordinator: member=%s's copy of our log refused "
+                   "seq=%" PRIu64 " reason=%s: %s",
+                   s->id, b->first_seq, vocfed_status_token(rc), res.what);
+        return;
+    }
+    if (res.applied && own.size < res.head.size && !c->lost_told) {
+        s_lost_entries(c, s, own.size);
+        c->lost_told = true;
+    }
+    zsys_info("coordinator: fetched our own log from member=%s up to "
+              "seq %" PRIu64,
+              s->id, res.head.size);
+    s_on_commit(c); /* the roster may have grown; members are told */
+    if (res.head.size < s->copy_size) {
+        s_fetch(c, s, res.head.size);
+        return;
+    }
+    node_alarm_clear(c->st, "ahead", s->id, c->id, UINT64_MAX);
+    s_recovered_try(c);
 }
 
 /* ---- the other messages ------------------------------------------------- */
@@ -290,6 +542,9 @@ s_on_hello(s_coord_t *c, node_session_t *s, const proto_msg_heads_t *h)
         zsys_info("coordinator: hello member=%s", s->id);
     s_said(c, s, h);
     s_heads(c, s);
+    s_copy_said(c, s, h);
+    if (c->fenced)
+        s_recovered_try(c);
 }
 
 static void
@@ -331,6 +586,10 @@ s_on_receipt(s_coord_t *c, node_session_t *s, const proto_msg_receipt_t *r)
         return;
     int rc = node_receipt_check(c->st, s->id, m->pk, r->receipt, r->receipt_len,
                                 author, &ack);
+    store_head_t own;
+    if (rc == VOCFED_EROOT && strcmp(author, c->id) == 0 &&
+        store_head(c->st, c->id, &own) == VOCFED_OK && ack.acked > own.size)
+        return; /* it holds more of our log than we do: fetched (10.7) */
     if (rc == VOCFED_EROOT)
         node_alarm(c->st, NULL, 0,
                    &(node_alarm_t){NODE_ALARM_ERROR, "bad-receipt", s->id,
@@ -374,6 +633,9 @@ s_on_ping(s_coord_t *c, node_session_t *s, const proto_msg_heads_t *h)
     s->daemon = true;
     s_said(c, s, h);
     s_heads(c, s);
+    s_copy_said(c, s, h);
+    if (c->fenced)
+        s_recovered_try(c);
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -704,6 +966,8 @@ s_persist_due(zloop_t *loop, int timer_id, void *arg)
                      silent, NODE_CONNS_SILENT_MS / 1000);
     node_sessions_log_abuse(c->sessions);
     node_sessions_persist(c->sessions, c->st, false);
+    if (c->fenced)
+        s_fence_poll(c);
     return node_daemon_go_on();
 }
 
@@ -783,6 +1047,13 @@ s_start(s_coord_t *c, const node_coordinator_opts_t *o)
     store_head_t h;
     if (store_head(c->st, c->id, &h) == VOCFED_OK)
         c->own_size = h.size;
+    char why[256];
+    if ((c->fenced =
+             store_fence_get(c->st, why, sizeof why) != VOCFED_ENOTFOUND))
+        zsys_warning("coordinator: the store is fenced (%s): signing "
+                     "nothing until every active member has given its copy "
+                     "of our log (SPEC 10.7)",
+                     why);
     return VOCFED_OK;
 }
 
@@ -822,8 +1093,10 @@ node_coordinator_run(const node_coordinator_opts_t *o)
         return lock;
     if ((rc = s_open(&c, o->dir)) || (rc = s_start(&c, o)))
         goto done;
-    zsys_info("coordinator: id=%s listening on %s, %zu members on the roster",
-              c.id, o->listen, c.roster.count);
+    zsys_info("coordinator: id=%s listening on %s, %zu members on the "
+              "roster, heartbeat %" PRIu64 " s",
+              c.id, o->listen, c.roster.count,
+              (o->heartbeat_ms ? o->heartbeat_ms : NODE_HEARTBEAT_MS) / 1000);
     rc = s_loop(&c);
     s_flush_group(&c);
     node_sessions_persist(c.sessions, c.st, true);

@@ -85,6 +85,11 @@ struct node_member_daemon_t {
                                         (SPEC 10.6); 0 when not */
     bool own_pulling;                /* a pull of our own log is on its
                                         way */
+    uint64_t conflict_size;          /* the coordinator's heads conflict
+                                        with our copy of its log at this
+                                        size: its batch from there is
+                                        asked for, as evidence (SPEC
+                                        10.7); 0 when not */
     uint64_t last_rx_ms;             /* last message from the coordinator */
     uint64_t last_rx_mono;           /* the same, monotonic (silences are
                                         timed on it: the clock may jump) */
@@ -264,6 +269,7 @@ s_enter(node_member_daemon_t *m, node_member_state_t to, const char *why,
         m->pulling = false;
         m->own_pulling = false;
         m->own_target = 0;
+        m->conflict_size = 0;
     }
     if (to == NODE_MEMBER_HELLO_SENT)
         s_hello(m);
@@ -353,8 +359,9 @@ static void
 s_pull(node_member_daemon_t *m)
 {
     store_head_t held = {0};
-    if (!m->coord_id[0] || m->pulling || !m->connected)
-        return;
+    if (!m->coord_id[0] || m->pulling || !m->connected ||
+        store_quarantined(m->st, m->coord_id))
+        return; /* a coordinator in conflict: nothing taken (SPEC 10.7) */
     if (store_head(m->st, m->coord_id, &held) != VOCFED_OK)
         held.size = 0;
     if (m->coord_head <= held.size)
@@ -538,10 +545,83 @@ s_coordinator_is(node_member_daemon_t *m, const proto_msg_heads_t *h)
     return VOCFED_OK;
 }
 
+/* The coordinator offers a log that conflicts with our copy of it (SPEC
+ * 10.7): an alarm, told once a session; nothing more of its log is taken
+ * once it is quarantined, until an operator acts. */
+static void
+s_coord_conflict(node_member_daemon_t *m, uint64_t size, const char *why)
+{
+    node_alarm(m->st, NULL, 0,
+               &(node_alarm_t){NODE_ALARM_ERROR, "coordinator-conflict",
+                               m->coord_id, m->coord_id, size, why},
+               "member: the coordinator's log conflicts with our copy of it "
+               "at size %" PRIu64 ": %s; nothing more is taken from it until "
+               "an operator acts ('vocfed members evidence %s')",
+               size, why, m->coord_id);
+}
+
+/* A batch of the coordinator's log refused as conflicting with our copy
+ * where ingest found no two checkpoints at one size: our checkpoint
+ * covering its first entry (or our latest) and its last checkpoint are
+ * kept as the evidence, and the coordinator is quarantined here. */
+static void
+s_coord_quarantine(node_member_daemon_t *m, const proto_msg_batch_t *b,
+                   const char *why)
+{
+    proto_msg_iter_t it;
+    const uint8_t *cp = NULL, *p;
+    size_t len = 0, plen;
+    uint64_t size;
+    proto_buf_t held;
+    proto_buf_init(&held);
+    proto_msg_iter_init(&it, &b->checkpoints);
+    while (proto_msg_next_bin(&it, &p, &plen) == 1) {
+        cp = p;
+        len = plen;
+    }
+    if (store_checkpoint_covering(m->st, m->coord_id, b->first_seq, &held,
+                                  &size) != VOCFED_OK) {
+        proto_buf_reset(&held);
+        if (store_checkpoint_latest(m->st, m->coord_id, &held) != VOCFED_OK)
+            proto_buf_reset(&held); /* none: nothing to keep */
+    }
+    if (!cp || store_quarantine(m->st, m->coord_id, held.data, held.len, cp,
+                                len, why) != VOCFED_OK)
+        zsys_error("member: cannot quarantine the coordinator");
+    proto_buf_release(&held);
+}
+
+/* Whether the coordinator's heads conflict with our copy of its log: at
+ * a size we hold, another root (SPEC 10.7). Then, once a session, the
+ * alarm, and its batch from that size is asked for: its checkpoint there
+ * is the evidence (s_on_batch). */
+static bool
+s_heads_conflict(node_member_daemon_t *m, const proto_head_t *theirs)
+{
+    store_head_t held;
+    uint8_t root[PROTO_HASH_LEN];
+    if (theirs->size == 0 || store_head(m->st, m->coord_id, &held) ||
+        theirs->size > held.size ||
+        store_root_at(m->st, m->coord_id, theirs->size, root) ||
+        memcmp(root, theirs->root, PROTO_HASH_LEN) == 0)
+        return false;
+    if (m->conflict_size || store_quarantined(m->st, m->coord_id))
+        return true; /* told already */
+    s_coord_conflict(m, theirs->size,
+                     "the coordinator states another root of its log at a "
+                     "size we hold");
+    m->conflict_size = theirs->size;
+    proto_buf_reset(&m->out);
+    if (proto_msg_encode_pull(m->coord_id, theirs->size, &m->out) == 0 &&
+        s_send(m) == 0)
+        m->pulling = true;
+    return true;
+}
+
 static void
 s_on_heads(node_member_daemon_t *m, const proto_msg_heads_t *h)
 {
-    proto_head_t theirs;
+    proto_head_t theirs = {0};
     if (s_coordinator_is(m, h))
         return;
     if (node_heads_find(h, m->coord_id, &theirs) == VOCFED_OK)
@@ -553,7 +633,11 @@ s_on_heads(node_member_daemon_t *m, const proto_msg_heads_t *h)
     }
     m->pulling = false;
     s_pump(m);
-    s_pull(m);
+    if (!s_heads_conflict(m, &theirs))
+        s_pull(m);
+    /* `vocfed sync` says so: the coordinator's log is not taken */
+    if (m->o->once && !m->refusal && store_quarantined(m->st, m->coord_id))
+        m->refusal = VOCFED_EQUARANTINED;
 }
 
 static void
@@ -623,19 +707,67 @@ s_on_batch(node_member_daemon_t *m, const proto_msg_batch_t *b)
         s_pull(m);
         return;
     }
+    if (rc == VOCFED_EQUARANTINED && store_quarantined(m->st, m->coord_id)) {
+        if (!m->refusal)
+            m->refusal = rc;
+        return; /* asked before the conflict was found: told already */
+    }
     m->refused++;
+    if (!m->refusal)
+        m->refusal = rc;
+    if (res.equivocation || rc == VOCFED_EROOT || rc == VOCFED_EPROOF ||
+        rc == VOCFED_EEXISTS) {
+        /* Another history than our copy of it (SPEC 10.7). */
+        if (!m->conflict_size)
+            s_coord_conflict(m, b->first_seq, res.what);
+        if (!res.equivocation)
+            s_coord_quarantine(m, b, res.what);
+        return;
+    }
     node_alarm(m->st, NULL, 0,
                &(node_alarm_t){NODE_ALARM_WARNING, "refused", m->coord_id,
                                m->coord_id, b->first_seq, res.what},
                "member: refused the coordinator's batch seq=%" PRIu64
                " reason=%s: %s",
                b->first_seq, vocfed_status_token(rc), res.what);
-    if (!m->refusal)
-        m->refusal = rc;
     /* Our disk, not their log: pull again after the back-off (a hello,
      * its heads, then s_pull), when there may be room. */
     if (rc == VOCFED_ESTORAGEFULL)
         s_enter(m, NODE_MEMBER_BACKOFF, "storage full", s_backoff_next(m));
+}
+
+/* The coordinator, restored from a copy, fetches its own log from our
+ * copy of it (SPEC 10.7): one batch from from_seq, as it sends us its
+ * log; nothing from there: our heads. Only its own log, and nothing
+ * from a coordinator we hold in conflict. */
+static void
+s_on_pull(node_member_daemon_t *m, const proto_msg_pull_t *p)
+{
+    const char *authors[2] = {m->id, m->coord_id};
+    uint64_t last;
+    if (!m->coord_id[0] || p->author_len != strlen(m->coord_id) ||
+        memcmp(p->author, m->coord_id, p->author_len) != 0 ||
+        p->from_seq == 0 || store_quarantined(m->st, m->coord_id)) {
+        zsys_warning("member: ignored a pull of another log than the "
+                     "coordinator's, or from a coordinator in conflict");
+        return;
+    }
+    proto_buf_reset(&m->out);
+    int rc =
+        node_batch_build(m->st, m->coord_id, p->from_seq - 1,
+                         NODE_BATCH_ENTRIES, NODE_BATCH_BYTES, &m->out, &last);
+    if (rc == VOCFED_ENOTFOUND && m->o->once)
+        return; /* heads would make this session a daemon's (SPEC 10.3) */
+    if (rc == VOCFED_ENOTFOUND) {
+        proto_buf_reset(&m->out);
+        rc = node_heads_encode(m->st, m->id, false, authors, 2, &m->out);
+    }
+    if (rc == VOCFED_OK)
+        (void)s_send(m);
+    else
+        zsys_error("member: cannot answer the coordinator's pull from "
+                   "seq %" PRIu64 ": %s",
+                   p->from_seq, vocfed_strerror(rc));
 }
 
 static void
@@ -689,6 +821,9 @@ s_on_message(node_member_daemon_t *m)
         break;
     case PROTO_MSG_ERROR:
         s_on_error(m, &mm.error);
+        break;
+    case PROTO_MSG_PULL:
+        s_on_pull(m, &mm.pull);
         break;
     default:
         break;
@@ -1023,7 +1158,8 @@ node_member_new(const node_member_opts_t *o, node_member_daemon_t **out)
     }
     if ((rc = m->watch = node_daemon_watch(o->dir)) < 0)
         goto fail;
-    zsys_info("member: id=%s dialling %s", m->id, o->coordinator);
+    zsys_info("member: id=%s dialling %s, heartbeat %" PRIu64 " s", m->id,
+              o->coordinator, m->hb_ms / 1000);
     *out = m;
     return VOCFED_OK;
 fail:

@@ -313,6 +313,13 @@ node_append_as(store_t *store, const char *author, const uint8_t *sk,
                bool coordinator, const store_record_t *recs, size_t n,
                uint64_t time_ms, store_head_t *head, size_t *bad)
 {
+    /* A node that may lack entries of its own log signs nothing: it
+     * would sign a second history (SPEC 5.2 fence, 10.6, 10.7). Every
+     * signing path comes here: put, import, the roster. */
+    char why[2];
+    int rc = store_fence_get(store, why, sizeof why);
+    if (rc != VOCFED_ENOTFOUND)
+        return rc == VOCFED_OK || rc == VOCFED_ETOOLARGE ? VOCFED_EFENCED : rc;
     for (size_t i = 0; i < n; i++) {
         const proto_kind_def_t *k = proto_kind_find(recs[i].kind);
         if (!k || !node_kind_allowed(coordinator, k) ||
@@ -331,14 +338,8 @@ int
 node_append(node_t *node, const store_record_t *recs, size_t n,
             uint64_t time_ms, store_head_t *head, size_t *bad)
 {
-    char why[2];
     if ((node->flags & NODE_OPEN_READONLY) || !node->sk || !node->has_id)
         return VOCFED_EINVALID;
-    /* A node that may lack entries of its own log signs nothing: it
-     * would sign a second history (SPEC 5.2 fence, 10.6). */
-    int rc = store_fence_get(node->store, why, sizeof why);
-    if (rc != VOCFED_ENOTFOUND)
-        return rc == VOCFED_OK || rc == VOCFED_ETOOLARGE ? VOCFED_EFENCED : rc;
     return node_append_as(node->store, node->id, node->sk,
                           node_is_coordinator(node), recs, n, time_ms, head,
                           bad);

@@ -134,7 +134,8 @@ int node_append(node_t *node, const store_record_t *recs, size_t n,
 
 /* node_append for a caller that holds the parts instead of a node (the
  * roster, the seed): author and sk sign, coordinator is the author's
- * role. Same returns. */
+ * role. Same returns; both refuse a fenced store (SPEC 5.2 `fence`)
+ * with VOCFED_EFENCED, signing nothing. */
 int node_append_as(store_t *store, const char *author, const uint8_t *sk,
                    bool coordinator, const store_record_t *recs, size_t n,
                    uint64_t time_ms, store_head_t *head,

@@ -16,7 +16,6 @@
 #define S_BURST_MSGS 4000.0
 #define S_RATE_BYTES (64.0 * 1024 * 1024)
 #define S_BURST_BYTES (96.0 * 1024 * 1024)
-#define S_HEARTBEAT_MS 5000 /* default heartbeat interval (SPEC 10.3) */
 #define S_HEARTBEATS_LOST 3 /* intervals of silence: not connected */
 
 struct node_sessions_t {
@@ -82,7 +81,7 @@ node_sessions_new(size_t max, uint64_t interval_ms, node_sessions_t **out)
     self->burst_bytes = self->rate_bytes * S_BURST_BYTES / S_RATE_BYTES;
     self->max = max;
     self->interval_ms = interval_ms;
-    self->heartbeat_ms = S_HEARTBEAT_MS;
+    self->heartbeat_ms = NODE_HEARTBEAT_MS;
     *out = self;
     return VOCFED_OK;
 }
@@ -372,7 +371,7 @@ node_sessions_log_abuse(node_sessions_t *self)
 void
 node_sessions_heartbeat(node_sessions_t *self, uint64_t interval_ms)
 {
-    self->heartbeat_ms = interval_ms ? interval_ms : S_HEARTBEAT_MS;
+    self->heartbeat_ms = interval_ms ? interval_ms : NODE_HEARTBEAT_MS;
 }
 
 bool

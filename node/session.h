@@ -19,6 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The heartbeat interval when none is given (SPEC 10.3). */
+#define NODE_HEARTBEAT_MS 5000
+
 /* Abuses in one interval before a member is throttled for the rest of it.
  * An honest member's worst case is a window of batches already taken
  * when its connection broke: at most 256 replays (member.c S_MAX_FLIGHT). */
@@ -91,6 +94,11 @@ typedef struct {
     uint64_t said;    /* the size of its log it said it holds, as last
                          written to the store (SPEC 12.3); 0 before */
     uint64_t said_ms; /* when (monotonic): at most one write a second */
+    /* Its copy of the coordinator's own log (SPEC 10.7). */
+    bool copy_heard;    /* it said, since the daemon started, how much of
+                           our log it holds (a hello or heads) */
+    uint64_t copy_size; /* that size */
+    bool copy_conflict; /* its copy is another history than ours */
 } node_session_t;
 
 /* Where a message came from, against the member's live connection. */

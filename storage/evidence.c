@@ -123,6 +123,35 @@ store_quarantined(store_t *self, const char *author)
     return store_i_read(self, s_quarantined_txn, &q) == VOCFED_OK && q.yes;
 }
 
+/* What store_quarantine writes. */
+typedef struct {
+    const char *author; /* whose */
+    const uint8_t *a;   /* the checkpoint held */
+    size_t alen;        /* its bytes */
+    const uint8_t *b;   /* the one received */
+    size_t blen;        /* its bytes */
+    const char *reason; /* why */
+} s_quarantine_w_t;
+
+static int
+s_quarantine_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_quarantine_w_t *q = ctx;
+    return store_i_equivocation(self, txn, q->author, q->a, q->alen, q->b,
+                                q->blen, q->reason);
+}
+
+int
+store_quarantine(store_t *self, const char *author, const uint8_t *a,
+                 size_t alen, const uint8_t *b, size_t blen, const char *reason)
+{
+    s_quarantine_w_t q = {author, a, alen, b, blen, reason};
+    if (!proto_id_valid(author, strlen(author)) || strlen(reason) > 200 || !a ||
+        !b || !alen || !blen)
+        return VOCFED_EINVALID;
+    return store_i_write(self, s_quarantine_txn, &q);
+}
+
 /* ---- release (SPEC 8.5) ------------------------------------------------- */
 
 /* Release key: 'r' || author || 0x00 || time u64; value the note. */

@@ -165,6 +165,16 @@ typedef int (*store_evidence_fn)(void *ctx, uint64_t time_ms, const uint8_t *a,
 int store_scan_evidence(store_t *self, const char *author, store_evidence_fn fn,
                         void *ctx) VOCFED_WUR;
 
+/* Keeps two signed checkpoints of author that cannot both stand with
+ * the history held (a held, b received; as store_scan_evidence gives
+ * them) and quarantines author, in one write: what a member does when
+ * the coordinator offers a log that conflicts with its copy (SPEC 10.7)
+ * and ingest found no equivocation at one size itself. reason is one
+ * line (at most 200 bytes). Returns 0, VOCFED_EINVALID, or a status. */
+int store_quarantine(store_t *self, const char *author, const uint8_t *a,
+                     size_t alen, const uint8_t *b, size_t blen,
+                     const char *reason) VOCFED_WUR;
+
 /* Lifts author's quarantine (SPEC 8.5, an operator's act): the mark goes,
  * the evidence stays, and a release row (when, note: one line) is kept
  * beside it. Returns 0, VOCFED_ENOTFOUND when author is not quarantined,

@@ -2,6 +2,7 @@
  * (SPEC 5.2 fence, 10.6). */
 #include "tools/cli_fence.h"
 #include "node/config.h"
+#include "node/daemon.h"
 #include "node/member.h"
 #include "protocol/clock.h"
 #include "storage/backup.h"
@@ -74,6 +75,34 @@ cli_member_once(cli_t *cli, uint64_t timeout_ms, node_member_stats_t *stats,
     return CLI_EXIT_OK;
 }
 
+/* A fenced coordinator (SPEC 10.7): its daemon fetches its own log from
+ * the members; a command waits for that (a deadline), or says what to
+ * do when no daemon runs. */
+static int
+s_coordinator_fenced(cli_t *cli, node_t **node, const char *why)
+{
+    if (node_daemon_holder(cli->dir) == 0) {
+        cli_error("nothing signed: this coordinator is fenced (%s): start "
+                  "its daemon ('vocfed coordinator'): it fetches its own log "
+                  "from the members and lifts the fence once every active "
+                  "member has given its copy ('vocfed status')",
+                  why);
+        return CLI_EXIT_FAIL;
+    }
+    fprintf(stderr,
+            "vocfed: this coordinator is fenced (%s): waiting up to %d s for "
+            "its daemon to recover its own log from the members\n",
+            why, S_SYNC_MS / 1000);
+    cli_node_close(cli);
+    if (s_wait_daemon(cli, node) == VOCFED_OK)
+        return CLI_EXIT_OK;
+    cli_error("nothing signed: this coordinator is still fenced: it signs "
+              "nothing until every active member has given its copy of its "
+              "log ('vocfed status' says which are awaited; 'vocfed "
+              "unfence' when one is gone for good)");
+    return CLI_EXIT_FAIL;
+}
+
 int
 cli_unfence(cli_t *cli, node_t **node)
 {
@@ -85,11 +114,8 @@ cli_unfence(cli_t *cli, node_t **node)
         return cli_fail(rc, "cannot read the store in %s", cli->dir);
     node_config_t cfg;
     node_member_opts_t mo = {0};
-    if (node_is_coordinator(*node)) {
-        cli_error("this store is fenced (%s): a coordinator cannot lift it",
-                  why);
-        return CLI_EXIT_ENV;
-    }
+    if (node_is_coordinator(*node))
+        return s_coordinator_fenced(cli, node, why);
     fprintf(stderr,
             "vocfed: this store is fenced (%s): fetching its own log from "
             "the coordinator before signing\n",

@@ -156,10 +156,10 @@ s_backup(cli_t *cli, node_t *node, const char *dest, bool with_key)
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     snprintf(why, sizeof why, "a copy made by vocfed backup at %s", when);
     s_progress_t p = {proto_mono_ms(), 0};
-    /* The coordinator's copy carries no fence: nothing would lift it
-     * (its recovery from the members is not built yet, SPEC 5.6). */
-    rc = store_backup(node_store(node), dest,
-                      node_is_coordinator(node) ? NULL : why, s_progress, &p);
+    /* Every copy is fenced: put back, a member fetches its own log from
+     * the coordinator, a coordinator its own from the members, before
+     * either signs again (SPEC 5.6, 10.6, 10.7). */
+    rc = store_backup(node_store(node), dest, why, s_progress, &p);
     if (!rc)
         rc = s_copy_files(cli, dest, with_key, list, sizeof list);
     if (rc) {
@@ -221,8 +221,12 @@ const cli_cmd_t cmd_backup = {
         "and put and import run a sync themselves when no daemon runs. So "
         "a member put\n"
         "back from a copy never signs a second history. A coordinator's "
-        "copy is not\n"
-        "fenced (docs/ADMIN.md says what a restored coordinator needs).\n"
+        "copy is fenced\n"
+        "too: put back, its daemon fetches from the members the entries of "
+        "its own\n"
+        "log they hold past the copy, and signs nothing (put target, members "
+        "add, ...)\n"
+        "until every active member has given its copy (docs/ADMIN.md §12).\n"
         "\n"
         "Options:\n"
         "  --with-key    also copy the secret keys, node.key and "

@@ -12,7 +12,8 @@ static bool
 s_role_reads(const node_t *node, const node_config_key_t *k)
 {
     bool coord = node_is_coordinator(node);
-    return strcmp(k->role, coord ? "coordinator" : "member") == 0;
+    return strcmp(k->role, "both") == 0 ||
+           strcmp(k->role, coord ? "coordinator" : "member") == 0;
 }
 
 static const node_config_key_t *
@@ -152,9 +153,13 @@ s_usage_more(FILE *out)
     size_t n;
     const node_config_key_t *keys = node_config_keys(&n);
     fputs("\nKeys (section 'node' of the file):\n", out);
-    for (size_t i = 0; i < n; i++)
-        fprintf(out, "  %-16s %s, read by a %s node:\n  %-16s %s\n",
-                keys[i].name, keys[i].form, keys[i].role, "", keys[i].help);
+    for (size_t i = 0; i < n; i++) {
+        bool both = strcmp(keys[i].role, "both") == 0;
+        fprintf(out, "  %-16s %s, read by %s%s node%s:\n  %-16s %s\n",
+                keys[i].name, keys[i].form, both ? "every" : "a ",
+                both ? "" : keys[i].role, both ? "'s daemon" : "", "",
+                keys[i].help);
+    }
     fputs("\nExit status: 0 ok, 1 get: the key is not set; or the file does "
           "not check out\n(what is wrong is said; set does not write over "
           "it), 2 usage error\n(unknown key, a value not of its form, a key "

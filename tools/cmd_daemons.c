@@ -135,7 +135,8 @@ s_run_coordinator(cli_t *cli, int argc, char **argv)
         .dir = cli->dir,
         .verbose = o.verbose,
         .abuse_interval_ms = o.abuse_s * 1000,
-        .heartbeat_ms = o.heartbeat_s * 1000,
+        .heartbeat_ms = o.heartbeat_s ? o.heartbeat_s * 1000
+                                      : node_config_heartbeat_ms(&cfg),
         .listen = o.listen        ? o.listen
                   : cfg.listen[0] ? cfg.listen
                                   : NODE_DEFAULT_LISTEN,
@@ -166,6 +167,18 @@ const cli_cmd_t cmd_coordinator = {
         "before a\n"
         "signed receipt goes back. Stops cleanly on SIGINT or SIGTERM.\n"
         "\n"
+        "Every member holds a verified copy of the coordinator's log and "
+        "says how\n"
+        "much of it it holds: a coordinator put back from a copy fetches "
+        "what a member\n"
+        "holds past it (checked against its own key). A store put back "
+        "from 'vocfed\n"
+        "backup', or given entries of its own log it lacked, is fenced: it "
+        "signs\n"
+        "nothing until every active member has said, and 'vocfed status' "
+        "shows it\n"
+        "('vocfed unfence' for a member gone for good).\n"
+        "\n"
         "Options:\n"
         "  --listen ENDPOINT  where to listen (default: 'listen' in "
         "DIR/vocfed.cfg,\n"
@@ -187,7 +200,8 @@ const cli_cmd_t cmd_coordinator = {
         "                     a member not heard from for three intervals, "
         "or whose\n"
         "                     connection closed, is shown not connected; "
-        "default 5\n"
+        "default:\n"
+        "                     'heartbeat' in DIR/vocfed.cfg, then 5\n"
         "  --verbose          log every batch\n"
         "  --dir DIR          the store folder (default $VOCFED_DIR, then "
         "./vocfed-data)\n"
@@ -216,7 +230,8 @@ s_member_opts(cli_t *cli, int argc, char **argv, s_opts_t *o,
         return rc;
     mo->dir = cli->dir;
     mo->debug = o->verbose;
-    mo->heartbeat_ms = o->heartbeat_s * 1000;
+    mo->heartbeat_ms =
+        o->heartbeat_s ? o->heartbeat_s * 1000 : node_config_heartbeat_ms(cfg);
     mo->coordinator = o->coordinator        ? o->coordinator
                       : cfg->coordinator[0] ? cfg->coordinator
                                             : NULL;
@@ -284,9 +299,9 @@ const cli_cmd_t cmd_node = {
         "  --coordinator-key HEX   the coordinator's public key, 64 hex "
         "digits\n"
         "                          (default: DIR/vocfed.cfg)\n"
-        "  --heartbeat SECONDS     the heartbeat interval (default 5; the "
-        "same as\n"
-        "                          the coordinator's)\n"
+        "  --heartbeat SECONDS     the heartbeat interval, the same as the\n"
+        "                          coordinator's (default: 'heartbeat' in\n"
+        "                          DIR/vocfed.cfg, then 5)\n"
         "  --verbose               log each change of the session's state\n"
         "                          (disconnected, hello-sent, level, "
         "back-off)\n"

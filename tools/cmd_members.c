@@ -3,6 +3,7 @@
 #include "node/identity.h"
 #include "node/roster.h"
 #include "tools/cli.h"
+#include "tools/cli_fence.h"
 
 #include "storage/replica.h"
 #include "tools/members_evidence.h"
@@ -306,6 +307,13 @@ s_run(cli_t *cli, int argc, char **argv)
         return rc;
     store_t *store = node_store(node);
     const char *me = node_id(node);
+    /* The evidence and its release are this store's, not the roster's:
+     * no key, no roster lock; a member keeps evidence against the
+     * coordinator too (SPEC 8.5, 10.7). */
+    if (strcmp(req.sub, "evidence") == 0)
+        return cli_members_evidence(node, req.id, req.json);
+    if (strcmp(req.sub, "release") == 0)
+        return cli_members_release(node, req.id, req.note, req.json);
     if (!node_is_coordinator(node)) {
         cli_error("%s is a %s node, not the coordinator: the roster is kept "
                   "by the coordinator (made with 'vocfed init "
@@ -324,18 +332,14 @@ s_run(cli_t *cli, int argc, char **argv)
         return rc;
     }
 
-    /* The evidence and its release are this store's, not the roster's:
-     * no key, no roster lock (SPEC 8.5). */
-    if (strcmp(req.sub, "evidence") == 0)
-        return cli_members_evidence(node, req.id, req.json);
-    if (strcmp(req.sub, "release") == 0)
-        return cli_members_release(node, req.id, req.note, req.json);
     if (strcmp(req.id, me) == 0) {
         cli_error("%s is this coordinator's own id, not a member", req.id);
         return CLI_EXIT_FAIL;
     }
-    if ((rc = cli_node_key(cli)))
-        return rc;
+    if ((rc = cli_node_key(cli)) || (rc = cli_unfence(cli, &node)))
+        return rc; /* a fenced coordinator signs nothing (SPEC 10.7) */
+    store = node_store(node);
+    me = node_id(node);
     /* Check and append as one step: another `members` run waits
      * (SPEC 10.1). */
     int lock;
@@ -375,7 +379,17 @@ const cli_cmd_t cmd_members = {
         "which\n"
         "member ids exist, their Ed25519 public keys, and whether they may "
         "send.\n"
-        "Runs only on the coordinator node ('vocfed init --coordinator').\n"
+        "Runs only on the coordinator node ('vocfed init --coordinator'), "
+        "but for\n"
+        "evidence and release, which a member also runs about the "
+        "coordinator (a\n"
+        "coordinator whose log conflicts with the member's copy is "
+        "quarantined there).\n"
+        "A fenced coordinator (restored from a copy, fetching its own log "
+        "from the\n"
+        "members) changes no roster: add, suspend, activate and revoke wait "
+        "up to 30 s\n"
+        "for its daemon to lift the fence, then are refused (exit 1).\n"
         "\n"
         "  add       puts member ID with key PUBKEY on the roster (active) "
         "and\n"
@@ -427,7 +441,8 @@ const cli_cmd_t cmd_members = {
         "Exit status: 0 done, 1 refused (no such member, already on the "
         "roster, id\n"
         "known with another key, revoked, release of a member not "
-        "quarantined), 2 usage error or not a "
+        "quarantined, a\n"
+        "fenced coordinator), 2 usage error or not a "
         "coordinator node,\n"
         "3 no store, bad key file or disk full.\n",
     .run = s_run,

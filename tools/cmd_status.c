@@ -1,6 +1,7 @@
 /* vocfed status: what this node holds and how its peers stand (SPEC 10). */
 #include "storage/replica.h"
 #include "protocol/clock.h"
+#include "storage/backup.h"
 #include "tools/cli.h"
 
 #include <errno.h>
@@ -246,8 +247,18 @@ s_print(const node_t *node, json_t *j)
 {
     const char *key;
     json_t *v;
-    printf("node %s (%s, %s)\n\nlogs held:\n", node_id(node), node_name(node),
+    printf("node %s (%s, %s)\n", node_id(node), node_name(node),
            node_role(node));
+    const char *fence = json_string_value(json_object_get(j, "fenced"));
+    if (fence)
+        printf("\nFENCED: %s\n  it signs nothing until %s\n", fence,
+               node_is_coordinator(node)
+                   ? "every active member has given its copy of this "
+                     "coordinator's log\n  (the daemon fetches what they "
+                     "hold; 'vocfed unfence' for a member gone for good)"
+                   : "a session with the coordinator has fetched its own "
+                     "log");
+    printf("\nlogs held:\n");
     printf("  %-20s %10s %10s %10s  %s\n", "author", "size", "signed at",
            "applied", "root");
     json_object_foreach(json_object_get(j, "logs"), key, v)
@@ -314,6 +325,12 @@ s_run(cli_t *cli, int argc, char **argv)
         return cli_fail(rc, "cannot read the status of %s", cli->dir);
     }
     json_object_set_new(j, "alarms_raised", json_integer((json_int_t)s.raised));
+    char why[256];
+    int frc = store_fence_get(store, why, sizeof why);
+    json_object_set_new(j, "fenced",
+                        frc == VOCFED_ENOTFOUND ? json_null()
+                        : frc == VOCFED_OK      ? json_string(why)
+                                                : json_string("(unreadable)"));
     if (check)
         s_print_check(s.alarms, s.raised);
     else if (json)
@@ -347,6 +364,10 @@ const cli_cmd_t cmd_status = {
         "past a sequence gap, messages dropped over the rate limit, replies "
         "it\n"
         "did not read.\n"
+        "A fenced store (put back from a copy, or fetching entries of its own "
+        "log\n"
+        "from its peers) says so first: it signs nothing until the fence "
+        "goes.\n"
         "Then the alarms raised (refused batches, refusals by the peer,\n"
         "receipts whose root is not ours, quarantines, connections that fail\n"
         "and why) and the last ones cleared: an alarm is cleared when its "
@@ -364,7 +385,8 @@ const cli_cmd_t cmd_status = {
         "                malformed, too_large, replayed, seq_gaps, flooded,\n"
         "                unread, messages_in, bytes_in}}, alarms (a list of\n"
         "                {time, kind, peer, author, seq, text, raised,\n"
-        "                cleared}), alarms_raised\n"
+        "                cleared}), alarms_raised, fenced (null, or why the\n"
+        "                store signs nothing: SPEC 5.2)\n"
         "  --check       one line, for monitoring: 'OK: no alarm raised', or\n"
         "                'ALARM: N raised; first: KIND peer=PEER: "
         "TEXT'\n" CLI_HELP_COMMON "\n"

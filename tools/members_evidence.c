@@ -150,6 +150,13 @@ cli_members_release(node_t *node, const char *id, const char *note, bool json)
     }
     if (rc)
         return cli_fail(rc, "cannot release %s", id);
+    /* The operator has acted: the alarms the quarantine raised clear
+     * (SPEC 10.5). */
+    if (store_alarm_clear(node_store(node), "quarantine", id, id, UINT64_MAX,
+                          NULL) ||
+        store_alarm_clear(node_store(node), "coordinator-conflict", id, id,
+                          UINT64_MAX, NULL))
+        cli_error("released %s, but its alarms could not be cleared", id);
     if (json)
         return cli_members_evidence(node, id, true);
     printf("released %s: its batches are taken again; the evidence stays "

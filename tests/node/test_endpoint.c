@@ -116,12 +116,33 @@ test_config_keys(void **state)
     char why[256];
     size_t n;
     const node_config_key_t *keys = node_config_keys(&n);
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     for (size_t i = 0; i < n; i++) {
         assert_non_null(node_config_get(&cfg, keys[i].name));
         assert_string_equal(node_config_get(&cfg, keys[i].name), "");
         assert_true(strlen(keys[i].help) > 10);
     }
+    /* The heartbeat: whole seconds from 1 to 600; unset is 0 ms. */
+    assert_int_equal(node_config_heartbeat_ms(&cfg), 0);
+    const char *badhb[] = {"0", "601", "5s", "-1", "05", " 5", "1e3", "6000"};
+    for (size_t i = 0; i < sizeof badhb / sizeof badhb[0]; i++) {
+        assert_int_equal(
+            node_config_set(&cfg, "heartbeat", badhb[i], why, sizeof why),
+            VOCFED_EINVALID);
+        assert_non_null(strstr(why, "seconds from 1 to 600"));
+    }
+    assert_int_equal(node_config_set(&cfg, "heartbeat", "99999999999999999999",
+                                     why, sizeof why),
+                     VOCFED_EINVALID);
+    assert_int_equal(node_config_set(&cfg, "heartbeat", "600", why, sizeof why),
+                     0);
+    assert_int_equal(node_config_heartbeat_ms(&cfg), 600000);
+    assert_int_equal(node_config_set(&cfg, "heartbeat", "2", why, sizeof why),
+                     0);
+    assert_int_equal(node_config_heartbeat_ms(&cfg), 2000);
+    assert_true(node_config_valid(&cfg, NULL));
+    assert_int_equal(node_config_set(&cfg, "heartbeat", "", why, sizeof why),
+                     0);
     assert_null(node_config_get(&cfg, "nosuch"));
     assert_int_equal(node_config_set(&cfg, "nosuch", "x", why, sizeof why),
                      VOCFED_ENOTFOUND);

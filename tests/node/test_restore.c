@@ -8,8 +8,8 @@
  * 3. The same after its store is deleted and `vocfed restore` rebuilt
  *    it from the coordinator, a record the coordinator never got
  *    re-appended from the old store (--from).
- * 4. A real fork quarantines; `members evidence` shows it and `members
- *    release` lifts the quarantine, the evidence kept. */
+ * (A real fork quarantined, shown and released, and a coordinator put
+ * back from its backup: test_corecover.c.) */
 #include "protocol/hash.h"
 #include "storage/backup.h"
 #include "tests/harness.h"

@@ -5,7 +5,7 @@
  * zero, and a value of any other length is corruption, not a guess. And
  * SPEC 5.1 names every database a store has, and no other. The alarms
  * of storage/alarms.c: raised, cleared by their own cause only, old rows
- * read as history. */
+ * read as history. A quarantine kept by hand (store_quarantine). */
 #include "helpers.h"
 
 #include "storage/replica.h"
@@ -216,6 +216,71 @@ test_alarm_clear(void **state)
     store_destroy(&s);
 }
 
+/* One piece of evidence kept, copied out. */
+typedef struct {
+    int n;           /* rows seen */
+    size_t alen;     /* the first row's held checkpoint's bytes */
+    size_t blen;     /* its received one's */
+    char reason[64]; /* its reason */
+} s_ev_t;
+
+static int
+s_ev(void *ctx, uint64_t t, const uint8_t *a, size_t alen, const uint8_t *b,
+     size_t blen, const char *reason)
+{
+    s_ev_t *e = ctx;
+    (void)t;
+    (void)a;
+    (void)b;
+    if (e->n++ == 0) {
+        e->alen = alen;
+        e->blen = blen;
+        snprintf(e->reason, sizeof e->reason, "%s", reason);
+    }
+    return 0;
+}
+
+/* store_quarantine (a member holding the coordinator in conflict, SPEC
+ * 10.7): refused without both checkpoints, a valid id and a short
+ * reason; else the evidence kept and the author quarantined in one
+ * write, lifted by store_release with the evidence staying. */
+static void
+test_quarantine(void **state)
+{
+    const char *dir = *state;
+    store_t *s;
+    const uint8_t a[3] = {1, 2, 3}, b[2] = {4, 5};
+    char long_reason[202];
+    memset(long_reason, 'x', sizeof long_reason - 1);
+    long_reason[sizeof long_reason - 1] = 0;
+    assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
+    assert_int_equal(store_quarantine(s, "coord", a, 0, b, 2, "why"),
+                     VOCFED_EINVALID);
+    assert_int_equal(store_quarantine(s, "coord", a, 3, NULL, 2, "why"),
+                     VOCFED_EINVALID);
+    assert_int_equal(store_quarantine(s, "Coord", a, 3, b, 2, "why"),
+                     VOCFED_EINVALID);
+    assert_int_equal(store_quarantine(s, "coord", a, 3, b, 2, long_reason),
+                     VOCFED_EINVALID);
+    assert_false(store_quarantined(s, "coord"));
+    assert_int_equal(store_quarantine(s, "coord", a, 3, b, 2, "two roots"),
+                     VOCFED_OK);
+    assert_true(store_quarantined(s, "coord"));
+    assert_false(store_quarantined(s, "other"));
+    s_ev_t e = {0};
+    assert_int_equal(store_scan_evidence(s, "coord", s_ev, &e), VOCFED_OK);
+    assert_int_equal(e.n, 1);
+    assert_int_equal(e.alen, 3);
+    assert_int_equal(e.blen, 2);
+    assert_string_equal(e.reason, "two roots");
+    assert_int_equal(store_release(s, "coord", "looked"), VOCFED_OK);
+    assert_false(store_quarantined(s, "coord"));
+    e = (s_ev_t){0};
+    assert_int_equal(store_scan_evidence(s, "coord", s_ev, &e), VOCFED_OK);
+    assert_int_equal(e.n, 1);
+    store_destroy(&s);
+}
+
 /* An alarm row written before alarms were cleared (6 elements) reads as
  * history (cleared at its own time), since nothing would ever clear it;
  * a row that is not an alarm is corruption. */
@@ -362,6 +427,7 @@ main(void)
         S_T(test_peer_roundtrip),   S_T(test_peer_old_format),
         S_T(test_peer_bad_length),  S_T(test_alarm_clear),
         S_T(test_alarm_old_format), S_T(test_spec_databases),
+        S_T(test_quarantine),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);

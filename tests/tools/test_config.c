@@ -126,13 +126,20 @@ test_config_member(void **state)
     S_RUN(&r, "--dir", m, "config", "list");
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "coordinator=\ncoordinator_key=\n"
-                               "coordinator_id=\nlisten=\n");
+                               "coordinator_id=\nlisten=\nheartbeat=\n");
     th_run_free(&r);
     S_EXPECT(1, NULL, "--dir", m, "config", "get", "coordinator");
 
     S_EXPECT(0, NULL, "--dir", m, "config", "set", "coordinator",
              "tcp://127.0.0.1:7700");
     S_EXPECT(0, NULL, "--dir", m, "config", "set", "coordinator_key", st->cpk);
+    /* Both daemons read the heartbeat. */
+    S_EXPECT(0, NULL, "--dir", m, "config", "set", "heartbeat", "7");
+    S_RUN(&r, "--dir", m, "config", "get", "heartbeat");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "7\n");
+    th_run_free(&r);
+    S_EXPECT(0, NULL, "--dir", m, "config", "set", "heartbeat", "");
     S_RUN(&r, "--dir", m, "config", "get", "coordinator");
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "tcp://127.0.0.1:7700\n");
@@ -235,6 +242,20 @@ test_config_coordinator(void **state)
     snprintf(p.log, sizeof p.log, "%s/coord.log", st->root);
     th_spawn(&p, NULL, S_ARGV("--dir", c, "coordinator"));
     assert_true(th_wait(s_listening, &port, 15000));
+    assert_true(th_proc_log_has(&p, "heartbeat 5 s")); /* the default */
+    assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
+
+    /* The heartbeat from the file; --heartbeat overrides it. */
+    S_EXPECT(2, "seconds from 1 to 600", "--dir", c, "config", "set",
+             "heartbeat", "0");
+    S_EXPECT(0, NULL, "--dir", c, "config", "set", "heartbeat", "2");
+    th_spawn(&p, NULL, S_ARGV("--dir", c, "coordinator"));
+    assert_true(th_wait(s_listening, &port, 15000));
+    assert_true(th_proc_log_has(&p, "heartbeat 2 s"));
+    assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
+    th_spawn(&p, NULL, S_ARGV("--dir", c, "coordinator", "--heartbeat", "3"));
+    assert_true(th_wait(s_listening, &port, 15000));
+    assert_true(th_proc_log_has(&p, "heartbeat 3 s"));
     assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
 
     snprintf(path, sizeof path, "%s/%s", c, NODE_CONFIG_FILE);
