@@ -1,83 +1,125 @@
-/* vocfed: a daemon's applier thread (see applier.h; SPEC 5.5). */
+/* vocfed: a daemon's applier process (see applier.h; SPEC 5.5). */
+#define _GNU_SOURCE /* pipe2, close_range */
 #include "node/applier.h"
 #include "node/node.h"
 
 #include <czmq.h>
-#include <pthread.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define S_ERROR_LOG_MS 10000 /* a failing apply logged at most this often */
+#define S_STOP_MS 10000      /* a stopping child is killed after this */
 
 struct node_applier {
-    pthread_t thread;      /* the applier */
-    pthread_mutex_t mu;    /* guards the three below */
-    pthread_cond_t cv;     /* signalled by kick and stop */
-    bool kicked;           /* the log moved since the thread last looked */
-    bool stop;             /* the thread is to end */
-    uint64_t count;        /* entries applied */
-    node_t *node;          /* the thread's own handle */
-    uint64_t error_log_ms; /* when a failure may be logged again */
+    char *dir;          /* the node's folder */
+    pid_t pid;          /* the child (0: none) */
+    int kick;           /* the write end of its kick pipe (-1) */
+    int64_t restart_ms; /* a dead child is started again from then */
 };
 
-/* Waits for a kick, a stop or the tick. Returns false to stop. */
-static bool
-s_wait(node_applier_t *a)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += (long)NODE_APPLIER_TICK_MS * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
-    pthread_mutex_lock(&a->mu);
-    while (!a->kicked && !a->stop)
-        if (pthread_cond_timedwait(&a->cv, &a->mu, &until) != 0)
-            break; /* the tick */
-    a->kicked = false;
-    bool go_on = !a->stop;
-    pthread_mutex_unlock(&a->mu);
-    return go_on;
-}
+/* ---- the child --------------------------------------------------------- */
 
+/* Waits for a kick or the tick. Returns false when the daemon closed
+ * the pipe (or went away). */
 static bool
-s_stopping(node_applier_t *a)
+s_wait(int fd, pid_t parent)
 {
-    pthread_mutex_lock(&a->mu);
-    bool stop = a->stop;
-    pthread_mutex_unlock(&a->mu);
-    return stop;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int n = poll(&p, 1, NODE_APPLIER_TICK_MS);
+    if (getppid() != parent)
+        return false;
+    if (n <= 0)
+        return n == 0 || errno == EINTR;
+    char buf[256];
+    ssize_t r = read(fd, buf, sizeof buf); /* drain: one look for all */
+    return r > 0 || (r < 0 && (errno == EAGAIN || errno == EINTR));
 }
 
 /* Applies chunk after chunk until the derived data is up to date. */
 static void
-s_apply_all(node_applier_t *a)
+s_apply_all(store_t *st, int64_t *error_log_ms)
 {
-    store_t *st = node_store(a->node);
     size_t done;
     int rc;
-    do {
+    do
         rc = store_apply(st, NODE_APPLIER_CHUNK, &done);
-        pthread_mutex_lock(&a->mu);
-        a->count += done;
-        pthread_mutex_unlock(&a->mu);
-    } while (rc == VOCFED_OK && done > 0 && !s_stopping(a));
-    if (rc && zclock_mono() >= (int64_t)a->error_log_ms) {
+    while (rc == VOCFED_OK && done > 0);
+    if (rc && zclock_mono() >= *error_log_ms) {
         zsys_error("applier: applying the log failed: %s (retrying)",
                    vocfed_strerror(rc));
-        a->error_log_ms = (uint64_t)zclock_mono() + S_ERROR_LOG_MS;
+        *error_log_ms = zclock_mono() + S_ERROR_LOG_MS;
     }
 }
 
-static void *
-s_run(void *arg)
+/* The child's life: never returns. It uses nothing of the daemon's but
+ * the folder's name and the pipe (not its ZeroMQ context: it ends with
+ * _exit). */
+static void
+s_child(const char *dir, int fd, pid_t parent)
 {
-    node_applier_t *a = arg;
+    node_t *node = NULL;
+    int64_t error_log_ms = 0;
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* nothing lost mid-transaction */
+    signal(SIGINT, SIG_IGN);          /* the daemon stops it by the pipe */
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGPIPE, SIG_IGN);
+    if (getppid() != parent)
+        _exit(0);
+    int rc = node_open(dir, 0, &node);
+    if (rc) {
+        zsys_error("applier: cannot open %s: %s", dir, vocfed_strerror(rc));
+        _exit(3);
+    }
     do
-        s_apply_all(a);
-    while (s_wait(a));
-    return NULL;
+        s_apply_all(node_store(node), &error_log_ms);
+    while (s_wait(fd, parent));
+    node_close(&node);
+    _exit(0);
+}
+
+/* ---- the daemon's side ------------------------------------------------- */
+
+static int
+s_spawn(node_applier_t *a)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -errno;
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(p[0]);
+        close(p[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        /* Only the pipe and the standard streams: an inherited socket
+         * would keep the daemon's connections open after it closed
+         * them, and its listening port bound. */
+        if (dup2(p[0], 3) != 3 || close_range(4, ~0u, 0) != 0)
+            _exit(3);
+        s_child(a->dir, 3, parent);
+    }
+    close(p[0]);
+    if (fcntl(p[1], F_SETFL, O_NONBLOCK) != 0) { /* a full pipe: kicked */
+        int e = errno;
+        close(p[1]);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -e;
+    }
+    a->pid = pid;
+    a->kick = p[1];
+    return VOCFED_OK;
 }
 
 int
@@ -85,32 +127,36 @@ node_applier_start(const char *dir, node_applier_t **out)
 {
     *out = NULL;
     node_applier_t *a = calloc(1, sizeof *a);
-    if (!a)
+    if (!a || !(a->dir = strdup(dir))) {
+        free(a);
         return VOCFED_ENOMEM;
-    int rc = node_open(dir, 0, &a->node);
+    }
+    a->kick = -1;
+    int rc = s_spawn(a);
     if (rc) {
+        free(a->dir);
         free(a);
         return rc;
     }
-    pthread_mutex_init(&a->mu, NULL);
-    pthread_cond_init(&a->cv, NULL);
-    /* Signals are the daemon's main thread's (node_daemon_signals). */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    rc = pthread_create(&a->thread, NULL, s_run, a);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc) {
-        pthread_cond_destroy(&a->cv);
-        pthread_mutex_destroy(&a->mu);
-        node_close(&a->node);
-        free(a);
-        return -rc;
-    }
     *out = a;
     return VOCFED_OK;
+}
+
+/* Reaps a child that ended; true when one is running. */
+static bool
+s_alive(node_applier_t *a)
+{
+    int st;
+    if (a->pid && waitpid(a->pid, &st, WNOHANG) == a->pid) {
+        zsys_warning("applier: process %d ended (%s %d): starting another",
+                     (int)a->pid, WIFSIGNALED(st) ? "signal" : "exit",
+                     WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+        a->pid = 0;
+        close(a->kick);
+        a->kick = -1;
+        a->restart_ms = zclock_mono();
+    }
+    return a->pid != 0;
 }
 
 void
@@ -118,19 +164,24 @@ node_applier_kick(node_applier_t *self)
 {
     if (!self)
         return;
-    pthread_mutex_lock(&self->mu);
-    self->kicked = true;
-    pthread_cond_signal(&self->cv);
-    pthread_mutex_unlock(&self->mu);
+    if (!s_alive(self)) {
+        if (zclock_mono() < self->restart_ms)
+            return;
+        self->restart_ms = zclock_mono() + NODE_APPLIER_TICK_MS;
+        int rc = s_spawn(self);
+        if (rc) {
+            zsys_error("applier: cannot start: %s", vocfed_strerror(rc));
+            return;
+        }
+    }
+    ssize_t w = write(self->kick, "k", 1);
+    (void)w; /* EAGAIN: kicks already waiting */
 }
 
-uint64_t
-node_applier_count(node_applier_t *self)
+int
+node_applier_pid(const node_applier_t *self)
 {
-    pthread_mutex_lock(&self->mu);
-    uint64_t n = self->count;
-    pthread_mutex_unlock(&self->mu);
-    return n;
+    return self ? (int)self->pid : 0;
 }
 
 void
@@ -139,14 +190,21 @@ node_applier_stop(node_applier_t **self)
     if (!self || !*self)
         return;
     node_applier_t *a = *self;
-    pthread_mutex_lock(&a->mu);
-    a->stop = true;
-    pthread_cond_signal(&a->cv);
-    pthread_mutex_unlock(&a->mu);
-    pthread_join(a->thread, NULL);
-    pthread_cond_destroy(&a->cv);
-    pthread_mutex_destroy(&a->mu);
-    node_close(&a->node);
+    if (a->kick >= 0)
+        close(a->kick); /* the child ends after its transaction */
+    if (a->pid) {
+        int64_t until = zclock_mono() + S_STOP_MS;
+        while (waitpid(a->pid, NULL, WNOHANG) == 0) {
+            if (zclock_mono() >= until) {
+                kill(a->pid, SIGKILL);
+                waitpid(a->pid, NULL, 0);
+                break;
+            }
+            struct timespec ts = {0, 5 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    free(a->dir);
     free(a);
     *self = NULL;
 }

@@ -978,7 +978,7 @@ s_persist_due(zloop_t *loop, int timer_id, void *arg)
 static int
 s_open(s_coord_t *c, const char *dir)
 {
-    /* The receipts wait for the log only; the applier thread, with a
+    /* The receipts wait for the log only; the applier process, with a
      * handle of its own, applies the log to the figures (SPEC 5.5). */
     int rc = node_open(dir, NODE_OPEN_KEY | NODE_OPEN_ASYNC_APPLY, &c->node);
     if (rc || (rc = node_applier_start(dir, &c->applier)))

@@ -1094,7 +1094,7 @@ static int
 s_open(node_member_daemon_t *m, const char *dir)
 {
     /* A long-running member applies the coordinator's log behind it on
-     * a thread of its own (SPEC 5.5); `vocfed sync` (once) at once. */
+     * a process of its own (SPEC 5.5); `vocfed sync` (once) at once. */
     unsigned async = m->o->once ? 0 : NODE_OPEN_ASYNC_APPLY;
     int rc = node_open(dir, NODE_OPEN_KEY | async, &m->node);
     if (rc || (async && (rc = node_applier_start(dir, &m->applier))))

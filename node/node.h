@@ -32,7 +32,7 @@ enum {
     NODE_OPEN_SETTINGS = 1 << 4,    /* a member: read DIR/vocfed.cfg and find
                                        its coordinator among the authors */
     NODE_OPEN_ASYNC_APPLY = 1 << 5, /* a daemon's store: writes commit the
-                                       log only; its applier thread
+                                       log only; its applier process
                                        (node/applier.h) applies them
                                        (store_opts_t.async_apply) */
     NODE_OPEN_LAZY_APPLY = 1 << 6,  /* a command's store: writes commit

@@ -1,11 +1,13 @@
 /* vocfed: the coordinator's receipts wait for the log only; its applier
- * thread applies the figures behind it (SPEC 5.5), with real processes
+ * process applies the figures behind it (SPEC 5.5), with real processes
  * on 127.0.0.1.
  *
- * The test holds the writer's lock of the coordinator's derived
+ * The first test holds the writer's lock of the coordinator's derived
  * environment (derived.mdb) while a member syncs: the receipt must come
  * all the same, with the figures not applied; once the lock is let go
- * the applier catches up, and the figures verify. */
+ * the applier catches up, and the figures verify. The second looks at
+ * the applier process itself: it holds none of the daemon's sockets, one
+ * killed is replaced, and it ends with the daemon. */
 #include "tests/harness.h"
 
 #include <lmdb.h>
@@ -16,6 +18,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #define S_DEADLINE_MS 20000
 
@@ -93,12 +100,124 @@ test_receipt_before_figures(void **state)
     net->passed = true;
 }
 
+/* The pid of parent's one child (0: none, -1: more than one). */
+static pid_t
+s_child_of(pid_t parent)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    pid_t found = 0;
+    assert_non_null(d);
+    while ((e = readdir(d))) {
+        char path[300], buf[512];
+        long pid = strtol(e->d_name, NULL, 10);
+        if (pid <= 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        const char *rp = strrchr(buf, ')'); /* after the command's name */
+        char state;
+        long ppid;
+        if (rp && sscanf(rp + 1, " %c %ld", &state, &ppid) == 2 &&
+            ppid == parent && state != 'Z')
+            found = found ? -1 : (pid_t)pid;
+    }
+    closedir(d);
+    return found;
+}
+
+/* How many of pid's open files are sockets. */
+static int
+s_sockets(pid_t pid)
+{
+    char path[64], link[128];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int n = 0;
+    assert_non_null(d);
+    while ((e = readdir(d))) {
+        char fd[320];
+        snprintf(fd, sizeof fd, "%s/%s", path, e->d_name);
+        ssize_t len = readlink(fd, link, sizeof link - 1);
+        if (len > 0) {
+            link[len] = 0;
+            n += strncmp(link, "socket:", 7) == 0;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+typedef struct {
+    pid_t parent; /* the daemon */
+    pid_t not ;   /* a child that must not be the one found */
+    pid_t found;  /* the one found */
+} s_child_t;
+
+static bool
+s_has_child(void *ctx)
+{
+    s_child_t *c = ctx;
+    c->found = s_child_of(c->parent);
+    return c->found > 0 && c->found != c->not ;
+}
+
+static bool
+s_gone(void *ctx)
+{
+    return kill(*(pid_t *)ctx, 0) != 0;
+}
+
+static void
+test_applier_process(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "m1", true);
+    th_put_student(net, m, "s1", NULL);
+    th_coord_start(net);
+    s_child_t c = {net->coord.proc.pid, 0, 0};
+    assert_true(th_wait(s_has_child, &c, S_DEADLINE_MS));
+    pid_t first = c.found;
+    /* The coordinator's listening socket is open; the applier's copy of
+     * the process must hold no socket of it. */
+    assert_true(s_sockets(net->coord.proc.pid) > 0);
+    assert_int_equal(s_sockets(first), 0);
+
+    assert_int_equal(kill(first, SIGKILL), 0); /* mid-work or idle */
+    th_put_student(net, m, "s2", NULL);
+    th_run_t r = th_sync(net, m, 20);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+    s_applied_t a = {net, m->id, 2};
+    assert_true(th_wait(s_applied, &a, S_DEADLINE_MS));
+    c.not = first;
+    assert_true(th_wait(s_has_child, &c, S_DEADLINE_MS));
+    assert_true(th_proc_log_has(&net->coord.proc, "applier: process"));
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "verify", "--figures"));
+
+    pid_t second = c.found;
+    assert_int_equal(s_sockets(second), 0); /* forked beside live sockets */
+    assert_int_equal(th_stop(&net->coord.proc, SIGTERM, S_DEADLINE_MS), 0);
+    assert_true(th_wait(s_gone, &second, S_DEADLINE_MS));
+    net->passed = true;
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_receipt_before_figures,
                                         th_net_setup, th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_applier_process, th_net_setup,
+                                        th_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
