@@ -279,8 +279,17 @@ s_run(cli_t *cli, int argc, char **argv)
                                                               : node_id(node)};
     frc = node_figures_report(node_store(node), coord, &when, &report);
     if (frc == VOCFED_EINVALID) {
-        rc = cli_usage_error(cli, "--as-of is in the future: the logs "
-                                  "may still grow to it");
+        uint64_t now_ms = (uint64_t)time(NULL) * 1000;
+        if (o.as_of_ms % 86400000 == 86399999 &&
+            o.as_of_ms - 86399999 <= now_ms) /* a date: today */
+            rc = cli_usage_error(cli, "--as-of is in the future: a date "
+                                      "means the whole day, and today "
+                                      "(UTC) is not over; give a time "
+                                      "(YYYY-MM-DDTHH:MM:SS) or leave "
+                                      "--as-of out for the figures now");
+        else
+            rc = cli_usage_error(cli, "--as-of is in the future: the logs "
+                                      "may still grow to it");
         goto done;
     }
     if (frc) {

@@ -1659,6 +1659,13 @@ s_as_of_refusals(th_net_t *net, th_node_t *m)
     assert_non_null(strstr(r.err, "--as-of is in the future: the logs may "
                                   "still grow to it"));
     th_run_free(&r);
+    char today[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(today, sizeof today, "%Y-%m-%d", gmtime_r(&now, &tm));
+    r = s_net_run(net, 2, TH_ARGS("--dir", m->dir, "report", "--as-of", today));
+    assert_non_null(strstr(r.err, "today (UTC) is not over"));
+    th_run_free(&r);
     r = s_net_run(net, 2,
                   TH_ARGS("--dir", m->dir, "report", "--as-of", "2026-01-01",
                           "--no-catch-up"));
