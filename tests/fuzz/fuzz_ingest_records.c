@@ -96,6 +96,8 @@ s_cleanup(void)
     unlink(path);
     snprintf(path, sizeof path, "%s/derived.mdb-lock", s_rx.dir);
     unlink(path);
+    snprintf(path, sizeof path, "%s/derived.boot", s_rx.dir);
+    unlink(path); /* the derived data's boot guard (SPEC 5.5) */
     rmdir(s_rx.dir);
     free(s_rx.data);
 }
