@@ -3,6 +3,7 @@
  * the catalogue, each by its shape. */
 #include "node/figures_report.h"
 
+#include "node/certify.h"
 #include "node/figures_catalogue.h"
 #include "node/figures_rules.h"
 #include "node/figures_sections.h"
@@ -745,6 +746,8 @@ node_figures_json(store_t *st, const char *coord, int year, json_t **out)
         figs = members = NULL; /* taken, or freed on failure */
         rc = rep ? node_fig_sections(st, coord, rep) : VOCFED_ENOMEM;
     }
+    if (!rc) /* claims, decisions, payments (SPEC 11.6) */
+        rc = node_certify_sections(st, coord, rep);
     json_decref(members);
     json_decref(figs);
     s_model_release(&m);
