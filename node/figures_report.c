@@ -5,6 +5,7 @@
 
 #include "node/certify.h"
 #include "node/figures_catalogue.h"
+#include "node/figures_policy.h"
 #include "node/figures_rules.h"
 #include "node/figures_sections.h"
 #include "protocol/entry.h"
@@ -748,6 +749,8 @@ node_figures_json(store_t *st, const char *coord, int year, json_t **out)
     }
     if (!rc) /* claims, decisions, payments (SPEC 11.6) */
         rc = node_certify_sections(st, coord, rep);
+    if (!rc) /* county, progression, bodies by level (issue 14) */
+        rc = node_policy_sections(st, coord, rep);
     json_decref(members);
     json_decref(figs);
     s_model_release(&m);

@@ -228,6 +228,41 @@ s_csv_applied(const json_t *report, FILE *out)
     return s_csv_extra(out, texts, json_object_get(a, "unapplied"), NULL, why);
 }
 
+/* The certification and policy tables (report_xtables): breakdown the
+ * table's id, then each row's figure, year, bucket, value, numerator,
+ * denominator and status; zh and en the table's heading. */
+static int
+s_csv_xtables(const json_t *report, FILE *out)
+{
+    report_xtable_t *xt;
+    size_t n;
+    int rc = report_xtables(report, &xt, &n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; !rc && i < n; i++)
+        for (size_t r = 0; !rc && r < xt[i].nrows; r++) {
+            const report_xrow_t *x = &xt[i].rows[r];
+            const char *texts[] = {x->figure, xt[i].zh, xt[i].en,
+                                   x->year,   xt[i].id, x->bucket};
+            for (size_t k = 0; !rc && k < 6; k++) {
+                rc = s_csv_text(out, texts[k]);
+                fputc(',', out);
+            }
+            const json_t *nums[] = {x->value, x->num, x->den};
+            for (size_t k = 0; !rc && k < 3; k++) {
+                s_csv_num(out, nums[k]);
+                fputc(',', out);
+            }
+            fputc(',', out);
+            if (!rc && !(rc = s_csv_text(out, x->status)))
+                fputs("\r\n", out);
+            if (!rc && ferror(out))
+                rc = -EIO;
+        }
+    report_xtables_free(xt, n);
+    return rc;
+}
+
 int
 report_csv_write(const json_t *report, FILE *out)
 {
@@ -241,6 +276,8 @@ report_csv_write(const json_t *report, FILE *out)
         rc = s_csv_pending(report, out);
     if (!rc)
         rc = s_csv_conflicts(report, out);
+    if (!rc)
+        rc = s_csv_xtables(report, out);
     if (!rc)
         rc = s_csv_members(report, out);
     if (!rc)

@@ -31,10 +31,10 @@ typedef struct {
 
 /* A coordinator's store with two members. */
 typedef struct {
-    char dir[64];             /* temp folder */
-    store_t *st;              /* the store */
-    s_author_t coord, m1, m2; /* the coordinator and two members */
-    char why[600];            /* the last refusal */
+    char dir[64];                 /* temp folder */
+    store_t *st;                  /* the store */
+    s_author_t coord, m1, m2, m3; /* the coordinator and three members */
+    char why[600];                /* the last refusal */
 } s_group_t;
 
 static void
@@ -56,9 +56,11 @@ s_setup(void **state)
     s_author(&g->coord, "coord", 1);
     s_author(&g->m1, "m1", 2);
     s_author(&g->m2, "m2", 3);
+    s_author(&g->m3, "m3", 4);
     assert_int_equal(store_author_add(g->st, "coord", g->coord.pk), 0);
     assert_int_equal(store_author_add(g->st, "m1", g->m1.pk), 0);
     assert_int_equal(store_author_add(g->st, "m2", g->m2.pk), 0);
+    assert_int_equal(store_author_add(g->st, "m3", g->m3.pk), 0);
     assert_int_equal(node_figures_attach(g->st, "coord"), 0);
     *state = g;
     return 0;
@@ -428,6 +430,135 @@ test_verify(void **state)
     assert_non_null(strstr(why, "not m1's own entry"));
 }
 
+/* A del of kind/key by author a. */
+static void
+s_del(s_group_t *g, const s_author_t *a, const char *kind, const char *key)
+{
+    store_record_t r = {PROTO_OP_DEL, kind, key, NULL, 0};
+    assert_int_equal(
+        node_append_as(g->st, a->id, a->sk, false, &r, 1, 0, NULL, NULL), 0);
+}
+
+/* The kept figures equal a replay of the logs (verify --figures). */
+static void
+s_replay_equal(s_group_t *g)
+{
+    char what[256] = "";
+    int rc = node_figures_check(g->st, "coord", what, sizeof what);
+    if (rc)
+        fail_msg("figures differ from a replay: %s", what);
+}
+
+/* A county's shares with known numerators and denominators (保障措施 三). */
+static void
+test_county_share(void **state)
+{
+    s_group_t *g = *state;
+    S_PUT(g, &g->m1, "member", "profile", "name_zh=安庆工业学校", "role=school",
+          "original_affiliation=市教体局", "region_code=340803");
+    S_PUT(g, &g->m3, "member", "profile", "name_zh=太湖县教育局",
+          "role=government", "original_affiliation=太湖县人民政府",
+          "region_code=340825");
+    /* 太湖县 (340825), 2025: 3 secondary entrants (one enrolled at two
+     * members, counted once), 1 higher-vocational entrant; one from
+     * 望江县 (340827); one from 太湖县 in 2024 */
+    const char *sec[] = {PID("1"), PID("2"), PID("3")};
+    for (size_t i = 0; i < 3; i++)
+        S_PUT(g, &g->m1, "student", sec[i], "level=secondary",
+              "intake_year=2025", "status=enrolled", "origin_region=340825");
+    S_PUT(g, &g->m2, "student", PID("3"), "level=secondary", "intake_year=2025",
+          "status=enrolled", "origin_region=340825");
+    S_PUT(g, &g->m2, "student", PID("4"), "level=higher", "intake_year=2025",
+          "status=enrolled", "origin_region=340825");
+    S_PUT(g, &g->m1, "student", PID("5"), "level=secondary", "intake_year=2025",
+          "status=enrolled", "origin_region=340827");
+    S_PUT(g, &g->m1, "student", PID("6"), "level=secondary", "intake_year=2024",
+          "status=enrolled", "origin_region=340825");
+    /* the denominators: the government member's; a school's ignored */
+    S_PUT(g, &g->m3, "county_stat", "340825:2025", "region_code=340825",
+          "year=2025", "junior_grads=40", "high_grads=10");
+    S_PUT(g, &g->m1, "county_stat", "340825:2025", "region_code=340825",
+          "year=2025", "junior_grads=3", "high_grads=1");
+    json_t *rep = s_report(g);
+    json_t *county = json_object_get(rep, "county");
+    assert_int_equal(json_array_size(county), 1);
+    json_t *row = json_array_get(county, 0);
+    assert_string_equal(json_string_value(json_object_get(row, "region")),
+                        "340825");
+    assert_string_equal(json_string_value(json_object_get(row, "source")),
+                        "m3");
+    assert_int_equal(th_jint(row, "year", NULL), 2025);
+    assert_int_equal(th_jint(row, "secondary_intake", NULL), 3);
+    assert_int_equal(th_jint(row, "junior_grads", NULL), 40);
+    assert_int_equal(th_jint(row, "higher_intake", NULL), 1);
+    assert_int_equal(th_jint(row, "high_grads", NULL), 10);
+    assert_float_equal(json_real_value(json_object_get(row, "secondary_share")),
+                       0.075, 1e-12);
+    assert_float_equal(json_real_value(json_object_get(row, "higher_share")),
+                       0.1, 1e-12);
+    json_decref(rep);
+    s_replay_equal(g);
+}
+
+/* A 3+2 cohort: some progressed, one at two members, one withdrawn. */
+static void
+test_progression(void **state)
+{
+    s_group_t *g = *state;
+    /* six started a 3+2 or five-year secondary stage in 2023 at m1; F
+     * also at m3 (counted once, in m1's cohort: received first) */
+    const char *ids[] = {PID("a"), PID("b"), PID("c"),
+                         PID("d"), PID("e"), PID("f")};
+    for (size_t i = 0; i < 6; i++)
+        S_PUT(g, &g->m1, "student", ids[i], "level=secondary",
+              "pathway=three_plus_two", "intake_year=2023",
+              i == 2 ? "status=withdrawn" : "status=graduated");
+    S_PUT(g, &g->m3, "student", PID("f"), "level=secondary",
+          "pathway=five_year", "intake_year=2023", "status=graduated");
+    /* a regular secondary student is in no cohort */
+    S_PUT(g, &g->m1, "student", PID("9"), "level=secondary", "pathway=regular",
+          "intake_year=2023", "status=enrolled");
+    /* A at m2; B at m2 and at m3 (once); D withdrew from college; F at
+     * m1's own higher stage; C withdrew at secondary; E never went on;
+     * G is in higher study but started no secondary stage here */
+    S_PUT(g, &g->m2, "student", PID("a"), "level=higher", "intake_year=2026",
+          "status=enrolled");
+    S_PUT(g, &g->m2, "student", PID("b"), "level=higher", "intake_year=2026",
+          "status=enrolled");
+    S_PUT(g, &g->m3, "student", PID("b"), "level=higher", "intake_year=2026",
+          "status=enrolled");
+    S_PUT(g, &g->m2, "student", PID("d"), "level=higher", "intake_year=2026",
+          "status=withdrawn");
+    S_PUT(g, &g->m2, "student", PID("7"), "level=higher", "pathway=regular",
+          "intake_year=2026", "status=enrolled");
+    /* F's own record at m1 moves on to the higher stage: its start is
+     * the intake less three secondary years */
+    S_PUT(g, &g->m1, "student", PID("f"), "level=higher", "pathway=five_year",
+          "intake_year=2026", "status=enrolled");
+    json_t *rep = s_report(g);
+    assert_int_equal(th_jint(rep, "progression", "2023", "cohort", NULL), 6);
+    assert_int_equal(th_jint(rep, "progression", "2023", "progressed", NULL),
+                     3);
+    assert_int_equal(
+        th_jint(rep, "progression", "2023", "by_member", "m1", "cohort", NULL),
+        6);
+    assert_null(th_jget(rep, "progression", "2023", "by_member", "m3", NULL));
+    assert_float_equal(
+        json_real_value(th_jget(rep, "progression", "2023", "share", NULL)),
+        0.5, 1e-12);
+    json_decref(rep);
+    s_replay_equal(g);
+    /* A's college record goes, C's secondary record goes */
+    s_del(g, &g->m2, "student", PID("a"));
+    s_del(g, &g->m1, "student", PID("c"));
+    rep = s_report(g);
+    assert_int_equal(th_jint(rep, "progression", "2023", "cohort", NULL), 5);
+    assert_int_equal(th_jint(rep, "progression", "2023", "progressed", NULL),
+                     2);
+    json_decref(rep);
+    s_replay_equal(g);
+}
+
 int
 main(void)
 {
@@ -441,6 +572,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_hostile_claims, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_verify, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_county_share, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_progression, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

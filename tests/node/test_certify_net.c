@@ -31,8 +31,8 @@ s_sync_ok(th_net_t *net, const th_node_t *m)
 static json_t *
 s_list(th_net_t *net, const char *dir, int want)
 {
-    th_run_t r = th_net_run(
-        net, TH_ARGS("--dir", dir, "certify", "list", "--json"));
+    th_run_t r =
+        th_net_run(net, TH_ARGS("--dir", dir, "certify", "list", "--json"));
     if (r.status != want)
         fail_msg("certify list at %s: exit %d\n%s%s", dir, r.status, r.out,
                  r.err);
@@ -83,8 +83,8 @@ test_certify_end_to_end(void **state)
     th_net_expect(net, 1,
                   TH_ARGS("--dir", cd, "certify", "approve", "m1/none"));
     th_net_expect(net, 0,
-                  TH_ARGS("--dir", cd, "certify", "approve", "m1/k1",
-                          "--note", "class list checked"));
+                  TH_ARGS("--dir", cd, "certify", "approve", "m1/k1", "--note",
+                          "class list checked"));
     th_net_expect(net, 1,
                   TH_ARGS("--dir", cd, "certify", "paid", "m1/k1", "--amount",
                           "100001", "--date", "2025-12-01", "--ref", "V-1"));
@@ -115,11 +115,10 @@ test_certify_end_to_end(void **state)
     assert_string_equal(s_str(j, "state"), "changed");
     json_decref(j);
     /* and cannot be approved again: 18 students */
-    th_net_expect(net, 1,
-                  TH_ARGS("--dir", cd, "certify", "approve", "m1/k1"));
+    th_net_expect(net, 1, TH_ARGS("--dir", cd, "certify", "approve", "m1/k1"));
     th_net_expect(net, 0,
-                  TH_ARGS("--dir", cd, "certify", "reject", "m1/k1",
-                          "--note", "under 20"));
+                  TH_ARGS("--dir", cd, "certify", "reject", "m1/k1", "--note",
+                          "under 20"));
     s_sync_ok(net, m);
     j = s_list(net, m->dir, 0);
     assert_string_equal(s_str(j, "state"), "rejected");
@@ -133,8 +132,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_certify_end_to_end,
-                                        th_net_setup, th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_certify_end_to_end, th_net_setup,
+                                        th_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,15 +141,14 @@ test_lying_member(void **state)
      * (issue 14; SPEC 11.6). A fresh member, so that the batch holds
      * only the forged decision. */
     th_node_t *forger = th_net_member(net, "forger", true);
-    proto_field_t decision[] = {
-        {"amount", 6, TH_INT(100000000)},
-        {"claim_hash", 10,
-         TH_STR("00000000000000000000000000000000"
-                "00000000000000000000000000000000")},
-        {"claim_seq", 9, TH_INT(1)},
-        {"decision", 8, TH_STR("approved")},
-        {"subject", 7, TH_STR("coop_class")},
-        {"year", 4, TH_INT(2025)}};
+    proto_field_t decision[] = {{"amount", 6, TH_INT(100000000)},
+                                {"claim_hash", 10,
+                                 TH_STR("00000000000000000000000000000000"
+                                        "00000000000000000000000000000000")},
+                                {"claim_seq", 9, TH_INT(1)},
+                                {"decision", 8, TH_STR("approved")},
+                                {"subject", 7, TH_STR("coop_class")},
+                                {"year", 4, TH_INT(2025)}};
     s_lie(forger, "certification", "forger/k1", decision, 6);
     s_sync_refused(net, forger,
                    "kind certification is written by the coordinator");
