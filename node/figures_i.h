@@ -79,7 +79,8 @@ typedef struct {
 typedef struct {
     uint16_t year;                 /* cohort year; 0: not in a cohort */
     char member[PROTO_ID_MAX + 1]; /* where that cohort's claim came from */
-    bool progressed;               /* some claim says higher study (hvs) */
+    bool progressed;               /* a claim says higher study (hv) or a
+                                      higher graduate (lra) */
 } node_figx_path_t;
 
 /* The path of the claims c. */

@@ -3,8 +3,9 @@
  * h|<identity> blob, every member's) say whether the person started a
  * 3+2 or five-year secondary stage (counter p32, its intake year) and
  * whether the person is in higher-vocational study at a group college
- * (hvs); the person counts once in its cohort: the earliest such intake
- * year, under the member whose claim on it was received first. */
+ * (hv: enrolled) or graduated from it (lra); the person counts once in
+ * its cohort: the earliest such intake year, under the member whose
+ * claim on it was received first. */
 #include "node/figures_i.h"
 
 #include <stdio.h>
@@ -16,8 +17,8 @@ node_figx_path(const node_figx_claims_t *c, node_figx_path_t *out)
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < c->n; i++) {
         const node_figx_claim_t *x = &c->c[i];
-        if (x->fig == NODE_C_HVS)
-            out->progressed = true;
+        if (x->fig == NODE_C_HV || x->fig == NODE_C_LRA)
+            out->progressed = true; /* in higher study, or graduated */
         if (x->fig == NODE_C_P32 && (!out->year || x->year < out->year)) {
             out->year = x->year;
             snprintf(out->member, sizeof out->member, "%s", x->member);

@@ -505,11 +505,12 @@ static void
 test_progression(void **state)
 {
     s_group_t *g = *state;
-    /* six started a 3+2 or five-year secondary stage in 2023 at m1; F
-     * also at m3 (counted once, in m1's cohort: received first) */
-    const char *ids[] = {PID("a"), PID("b"), PID("c"),
-                         PID("d"), PID("e"), PID("f")};
-    for (size_t i = 0; i < 6; i++)
+    /* seven started a 3+2 or five-year secondary stage in 2023 at m1
+     * (H is 8); F also at m3 (counted once, in m1's cohort: received
+     * first) */
+    const char *ids[] = {PID("a"), PID("b"), PID("c"), PID("d"),
+                         PID("e"), PID("f"), PID("8")};
+    for (size_t i = 0; i < 7; i++)
         S_PUT(g, &g->m1, "student", ids[i], "level=secondary",
               "pathway=three_plus_two", "intake_year=2023",
               i == 2 ? "status=withdrawn" : "status=graduated");
@@ -519,8 +520,9 @@ test_progression(void **state)
     S_PUT(g, &g->m1, "student", PID("9"), "level=secondary", "pathway=regular",
           "intake_year=2023", "status=enrolled");
     /* A at m2; B at m2 and at m3 (once); D withdrew from college; F at
-     * m1's own higher stage; C withdrew at secondary; E never went on;
-     * G is in higher study but started no secondary stage here */
+     * m1's own higher stage; C withdrew at secondary; E graduated from
+     * m2's higher stage (a graduate record only); H never went on; G is
+     * in higher study but started no secondary stage here */
     S_PUT(g, &g->m2, "student", PID("a"), "level=higher", "intake_year=2026",
           "status=enrolled");
     S_PUT(g, &g->m2, "student", PID("b"), "level=higher", "intake_year=2026",
@@ -529,6 +531,8 @@ test_progression(void **state)
           "status=enrolled");
     S_PUT(g, &g->m2, "student", PID("d"), "level=higher", "intake_year=2026",
           "status=withdrawn");
+    S_PUT(g, &g->m2, "graduate", PID("e") ":2026", "level=higher",
+          "grad_year=2026", "destination=employed");
     S_PUT(g, &g->m2, "student", PID("7"), "level=higher", "pathway=regular",
           "intake_year=2026", "status=enrolled");
     /* F's own record at m1 moves on to the higher stage: its start is
@@ -536,25 +540,25 @@ test_progression(void **state)
     S_PUT(g, &g->m1, "student", PID("f"), "level=higher", "pathway=five_year",
           "intake_year=2026", "status=enrolled");
     json_t *rep = s_report(g);
-    assert_int_equal(th_jint(rep, "progression", "2023", "cohort", NULL), 6);
+    assert_int_equal(th_jint(rep, "progression", "2023", "cohort", NULL), 7);
     assert_int_equal(th_jint(rep, "progression", "2023", "progressed", NULL),
-                     3);
+                     4);
     assert_int_equal(
         th_jint(rep, "progression", "2023", "by_member", "m1", "cohort", NULL),
-        6);
+        7);
     assert_null(th_jget(rep, "progression", "2023", "by_member", "m3", NULL));
     assert_float_equal(
         json_real_value(th_jget(rep, "progression", "2023", "share", NULL)),
-        0.5, 1e-12);
+        4.0 / 7.0, 1e-12);
     json_decref(rep);
     s_replay_equal(g);
     /* A's college record goes, C's secondary record goes */
     s_del(g, &g->m2, "student", PID("a"));
     s_del(g, &g->m1, "student", PID("c"));
     rep = s_report(g);
-    assert_int_equal(th_jint(rep, "progression", "2023", "cohort", NULL), 5);
+    assert_int_equal(th_jint(rep, "progression", "2023", "cohort", NULL), 6);
     assert_int_equal(th_jint(rep, "progression", "2023", "progressed", NULL),
-                     2);
+                     3);
     json_decref(rep);
     s_replay_equal(g);
 }
