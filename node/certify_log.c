@@ -5,6 +5,7 @@
 
 #include "node/figures_sections.h"
 #include "node/node.h"
+#include "node/roster.h"
 #include "protocol/kinds.h"
 #include "storage/replica.h"
 
@@ -254,6 +255,49 @@ s_committed(const node_claim_t *c)
     return a > c->paid ? a : c->paid;
 }
 
+/* The claim's attachments are hashes: 64 lower-case hex digits each,
+ * ';'-separated (SPEC 11.6). */
+static int
+s_check_attachments(const node_claim_t *c, char *why, size_t cap)
+{
+    const char *p = c->attachments;
+    while (*p) {
+        size_t n = strcspn(p, ";");
+        bool ok = n == 2 * PROTO_HASH_LEN;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = (p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f');
+        if (!ok)
+            return s_say(why, cap,
+                         "attachment '%.*s' of claim %s/%s is not a hash "
+                         "(64 lower-case hex digits)",
+                         (int)(n < 80 ? n : 80), p, c->member, c->code);
+        p += n + (p[n] == ';');
+    }
+    return 0;
+}
+
+/* Whether member is revoked on coord's roster (its records no longer
+ * count, SPEC 12.2): nothing of it is decided or paid. */
+static int
+s_check_member(store_t *st, const char *coord, const char *member, char *why,
+               size_t cap)
+{
+    node_roster_t r;
+    int rc = node_roster_load(st, coord, &r);
+    if (rc)
+        return rc;
+    const node_member_t *m = node_roster_find(&r, member);
+    if (!m)
+        rc = s_say(why, cap, "%s is not on the roster", member);
+    else if (m->status == NODE_MEMBER_REVOKED)
+        rc = s_say(why, cap,
+                   "member %s is revoked: its claims are not "
+                   "decided nor paid",
+                   member);
+    node_roster_release(&r);
+    return rc;
+}
+
 /* An approval's checks (SPEC 11.6); *amount gets the yuan approved. */
 static int
 s_check_approve(store_t *st, const char *coord, const node_claims_t *cs,
@@ -273,7 +317,8 @@ s_check_approve(store_t *st, const char *coord, const node_claims_t *cs,
                    c->member, c->code, c->record_kind, c->record, c->member);
         goto cleanup;
     }
-    if ((rc = s_rule_max(rules, c, &max, why, cap)))
+    if ((rc = s_rule_max(rules, c, &max, why, cap)) ||
+        (rc = s_check_attachments(c, why, cap)))
         goto cleanup;
     *amount = asked_amount < 0 ? c->asked : asked_amount;
     if (*amount > c->asked)
@@ -357,6 +402,8 @@ node_certify_decide(store_t *st, const char *coord, const uint8_t *sk,
         rc = VOCFED_ENOTFOUND;
         s_say(why, cap, "no claim %s/%s in %s's log", d->member, d->code,
               d->member);
+    } else if ((rc = s_check_member(st, coord, d->member, why, cap))) {
+        /* refused */
     } else if (strcmp(d->decision, "approved") == 0) {
         rc = s_check_approve(st, coord, &cs, c, d->amount, &amount, why, cap);
     } else if (strcmp(d->decision, "revoked") == 0 &&
@@ -445,7 +492,8 @@ node_certify_pay(store_t *st, const char *coord, const uint8_t *sk,
         rc = VOCFED_ENOTFOUND;
         goto cleanup;
     }
-    if ((rc = s_check_pay(&cs, c, p, why, cap)))
+    if ((rc = s_check_member(st, coord, p->member, why, cap)) ||
+        (rc = s_check_pay(&cs, c, p, why, cap)))
         goto cleanup;
     int w =
         snprintf(key, sizeof key, "%s/%s/%s", p->member, p->code, p->voucher);

@@ -9,6 +9,7 @@
 #include "node/certify.h"
 #include "node/figures.h"
 #include "node/node.h"
+#include "node/roster.h"
 #include "protocol/kinds.h"
 #include "tests/harness.h"
 
@@ -62,6 +63,12 @@ s_setup(void **state)
     assert_int_equal(store_author_add(g->st, "m2", g->m2.pk), 0);
     assert_int_equal(store_author_add(g->st, "m3", g->m3.pk), 0);
     assert_int_equal(node_figures_attach(g->st, "coord"), 0);
+    /* on the coordinator's roster, as vocfed members add puts them */
+    const s_author_t *ms[] = {&g->m1, &g->m2, &g->m3};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(node_roster_add(g->st, "coord", g->coord.sk, ms[i]->id,
+                                         ms[i]->pk, "", "school"),
+                         0);
     *state = g;
     return 0;
 }
@@ -81,7 +88,7 @@ static int
 s_try(s_group_t *g, const s_author_t *a, const char *kind, const char *key, ...)
 {
     const char *names[16], *values[16];
-    char buf[16][128];
+    char buf[16][256];
     size_t k = 0;
     va_list ap;
     va_start(ap, key);
@@ -367,6 +374,14 @@ test_hostile_claims(void **state)
     /* no such claim */
     assert_int_equal(s_decide(g, "m1", "nope", "approved", -1),
                      VOCFED_ENOTFOUND);
+    /* attachments that are not hashes */
+    S_PUT(g, &g->m1, "claim", "x5", "subject=coop_class", "record=c9",
+          "year=2025", "amount=100000", "attachments=invoice.pdf");
+    assert_int_equal(s_decide(g, "m1", "x5", "approved", -1), VOCFED_EINVALID);
+    assert_non_null(strstr(g->why, "attachment 'invoice.pdf'"));
+    S_PUT(g, &g->m1, "claim", "x5", "subject=coop_class", "record=c9",
+          "year=2025", "amount=100000", "attachments=" PID("1") ";" PID("2"));
+    assert_int_equal(s_decide(g, "m1", "x5", "approved", -1), 0);
     /* the budget: approvals past the year's award budget are refused */
     S_PUT(g, &g->coord, "subsidy_rule", "subsidy_total:2026", "amount=0",
           "budget=150000");
@@ -380,6 +395,13 @@ test_hostile_claims(void **state)
     assert_int_equal(s_decide(g, "m1", "y2", "approved", -1), VOCFED_EINVALID);
     assert_non_null(strstr(g->why, "over the 2026 budget"));
     assert_int_equal(s_decide(g, "m1", "y2", "approved", 50000), 0);
+    /* a revoked member's claims are neither decided nor paid */
+    assert_int_equal(node_roster_set_status(g->st, "coord", g->coord.sk, "m1",
+                                            NODE_MEMBER_REVOKED),
+                     0);
+    assert_int_equal(s_pay(g, "m1", "x5", 1, "r1"), VOCFED_EINVALID);
+    assert_non_null(strstr(g->why, "revoked"));
+    assert_int_equal(s_decide(g, "m1", "x4", "rejected", -1), VOCFED_EINVALID);
 }
 
 /* A member checks each decision against the coordinator's key and its
