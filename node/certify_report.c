@@ -251,46 +251,118 @@ s_totals(store_t *st, const char *coord, json_t *report,
     return rc;
 }
 
-/* "certified": approved cooperation classes per year and certified
- * dual-qualified teachers (each person once) beside the claimed ones. */
-static json_t *
-s_certified(const json_t *report, const node_claims_t *cs)
+/* Whether member is a secondary school: it has secondary students in
+ * school (the sv_enrolled figure's by_member). */
+static bool
+s_secondary(const json_t *report, const char *member)
 {
-    json_t *coop = json_object(), *dq_people = json_object();
-    int64_t dq_claimed = 0;
-    for (size_t i = 0; coop && dq_people && i < cs->n; i++) {
-        const node_claim_t *c = &cs->v[i];
-        if (!c->has_claim)
-            continue;
-        if (strcmp(c->subject, "coop_class") == 0) {
-            char ys[16];
-            snprintf(ys, sizeof ys, "%d", c->year);
-            json_t *y = json_object_get(coop, ys);
-            if (!y)
-                json_object_set_new(coop, ys,
-                                    y = json_pack("{s:I, s:I}", "claimed",
-                                                  (json_int_t)0, "approved",
-                                                  (json_int_t)0));
-            s_add(y, "claimed", 1);
-            s_add(y, "approved", s_approved(c));
-        } else if (strcmp(c->subject, "dual_qualified") == 0) {
-            dq_claimed++;
-            if (s_approved(c) && c->students)
-                json_object_set_new(dq_people, c->record, json_true());
-        }
-    }
+    json_t *sv =
+        json_object_get(json_object_get(report, "figures"), "sv_enrolled");
+    return json_integer_value(
+               json_object_get(json_object_get(sv, "by_member"), member)) > 0;
+}
+
+/* The dual-qualified teachers certified (an approval that holds, a
+ * professional full-time teacher), each pseudo_id once: all, and at the
+ * secondary schools (措施 2). {teachers, reported, claimed, certified,
+ * certified_share}. */
+static json_t *
+s_dual(const json_t *report, const node_claims_t *cs, bool secondary)
+{
+    json_t *people = json_object(), *m;
     json_t *dq = json_object_get(json_object_get(report, "figures"),
                                  "dual_qualified_share");
-    json_int_t den = json_integer_value(json_object_get(dq, "denominator"));
-    size_t cert = json_object_size(dq_people);
-    json_t *o = json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:f}}", "coop_classes",
-                          coop, "dual_qualified", "teachers", den, "reported",
-                          json_integer_value(json_object_get(dq, "numerator")),
-                          "claimed", (json_int_t)dq_claimed, "certified",
-                          (json_int_t)cert, "certified_share",
-                          den > 0 ? (double)cert / (double)den : 0.0);
-    json_decref(dq_people);
-    return o;
+    json_int_t den = 0, num = 0, claimed = 0;
+    const char *id;
+    if (!people)
+        return NULL;
+    for (size_t i = 0; i < cs->n; i++) {
+        const node_claim_t *c = &cs->v[i];
+        if (!c->has_claim || strcmp(c->subject, "dual_qualified") != 0 ||
+            (secondary && !s_secondary(report, c->member)))
+            continue;
+        claimed++;
+        if (s_approved(c) && c->students)
+            json_object_set_new(people, c->record, json_true());
+    }
+    json_object_foreach(json_object_get(dq, "by_member"), id, m)
+    {
+        if (secondary && !s_secondary(report, id))
+            continue;
+        den += json_integer_value(json_object_get(m, "denominator"));
+        num += json_integer_value(json_object_get(m, "numerator"));
+    }
+    if (!secondary) { /* the group's own, each person once */
+        den = json_integer_value(json_object_get(dq, "denominator"));
+        num = json_integer_value(json_object_get(dq, "numerator"));
+    }
+    json_int_t cert = (json_int_t)json_object_size(people);
+    json_decref(people);
+    return json_pack(
+        "{s:I, s:I, s:I, s:I, s:o}", "teachers", den, "reported", num,
+        "claimed", claimed, "certified", cert, "certified_share",
+        den > 0 ? json_real((double)cert / (double)den) : json_null());
+}
+
+/* Approved cooperation classes per year beside the claimed ones; each
+ * year of the coop_class_subsidy figure gets approved_count and
+ * approved_value (the amounts of approvals that hold). */
+static json_t *
+s_coop(json_t *report, const node_claims_t *cs)
+{
+    json_t *coop = json_object();
+    json_t *fig =
+        json_object_get(json_object_get(json_object_get(report, "figures"),
+                                        "coop_class_subsidy"),
+                        "by_year");
+    for (size_t i = 0; coop && i < cs->n; i++) {
+        const node_claim_t *c = &cs->v[i];
+        char ys[16];
+        if (!c->has_claim || strcmp(c->subject, "coop_class") != 0)
+            continue;
+        snprintf(ys, sizeof ys, "%d", c->year);
+        json_t *y = json_object_get(coop, ys), *f;
+        if (!y && json_object_set_new(coop, ys,
+                                      y = json_pack("{s:I, s:I}", "claimed",
+                                                    (json_int_t)0, "approved",
+                                                    (json_int_t)0))) {
+            json_decref(coop);
+            return NULL;
+        }
+        s_add(y, "claimed", 1);
+        s_add(y, "approved", s_approved(c));
+        if ((f = json_object_get(fig, ys)) && s_approved(c)) {
+            if (!json_object_get(f, "approved_count")) {
+                json_object_set_new(f, "approved_count", json_integer(0));
+                json_object_set_new(f, "approved_value", json_integer(0));
+            }
+            s_add(f, "approved_count", 1);
+            s_add(f, "approved_value", c->approved);
+        }
+    }
+    return coop;
+}
+
+/* "certified": approved cooperation classes per year, certified
+ * dual-qualified teachers (all, and at secondary schools) beside the
+ * claimed and reported ones; the dual_qualified_share figure gets the
+ * same as "certified" and "certified_secondary". */
+static json_t *
+s_certified(json_t *report, const node_claims_t *cs)
+{
+    json_t *dq_fig = json_object_get(json_object_get(report, "figures"),
+                                     "dual_qualified_share");
+    json_t *all = s_dual(report, cs, false), *sec = s_dual(report, cs, true);
+    json_t *coop = s_coop(report, cs);
+    if (dq_fig && all && sec) {
+        json_object_set(dq_fig, "certified", all);
+        json_object_set(dq_fig, "certified_secondary", sec);
+    }
+    if (all && sec)
+        json_object_set(all, "secondary", sec);
+    json_decref(sec);
+    return json_pack("{s:o?, s:o?}", "coop_classes", coop, "dual_qualified",
+                     all);
 }
 
 int

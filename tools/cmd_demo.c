@@ -444,6 +444,7 @@ s_certify(s_demo_t *d)
         {"approve", "etdz/cons"},
         {"approve", "aqvtc/dq-0"},
         {"approve", "aqvtc/dq-1"},
+        {"approve", "aqis/dq-0"},
         {"approve", "aqvtc/rp-01"},
     };
     printf("5. the secretariat certifies at the coordinator (vocfed "

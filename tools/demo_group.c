@@ -272,9 +272,10 @@ s_fill_staff(cmd_demo_gen_t *g, const cmd_demo_member_t *m, int index,
                  i % 5 ? "course_type=professional" : "course_type=public",
                  i % 4 ? "post=authorised" : "post=self_hired", dual, NULL)))
             return rc;
-        /* the lead college claims certification of a few of them */
-        if (index == 0 && i % 5 && i < 12 && strcmp(dual + 15, "none") &&
-            (rc = s_claim_teacher(g, b, pid)))
+        /* the lead college and the industrial school claim certification
+         * of a few of them */
+        if ((index == 0 || index == 2) && i % 5 && i < 12 &&
+            strcmp(dual + 15, "none") && (rc = s_claim_teacher(g, b, pid)))
             return rc;
     }
     if (!m->teachers)

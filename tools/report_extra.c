@@ -247,13 +247,23 @@ s_budget(const json_t *report, report_xtable_t **v, size_t *n)
     return 0;
 }
 
+/* A share for people, "-" when there is none. */
+static const char *
+s_pct(const json_t *v, char *buf, size_t cap)
+{
+    if (!json_is_number(v))
+        return "-";
+    report_fmt_pct(json_number_value(v), buf, cap);
+    return buf;
+}
+
 /* Certified beside claimed: classes per year, dual-qualified teachers. */
 static int
 s_certified(const json_t *report, report_xtable_t **v, size_t *n)
 {
     json_t *cert = json_object_get(report, "certified"), *y;
     const char *ys;
-    char a[48], b[48], c[48], d[48], pct[32];
+    char a[48], b[48], c[48], pct[32];
     if (!cert)
         return 0;
     report_xtable_t *t =
@@ -272,31 +282,26 @@ s_certified(const json_t *report, report_xtable_t **v, size_t *n)
             return VOCFED_ENOMEM;
     }
     json_t *dq = json_object_get(cert, "dual_qualified");
-    if (!dq)
-        return 0;
-    report_fmt_pct(json_number_value(json_object_get(dq, "certified_share")),
-                   pct, sizeof pct);
-    return s_row(t, "dual_qualified_share", 0, "dual_qualified",
-                 json_object_get(dq, "certified"),
-                 json_object_get(dq, "claimed"),
-                 json_object_get(dq, "teachers"), "",
-                 "双师型教师 dual-qualified teachers", "-",
-                 s_n(json_object_get(dq, "reported"), a, sizeof a),
-                 s_n(json_object_get(dq, "claimed"), b, sizeof b),
-                 s_n(json_object_get(dq, "certified"), c, sizeof c),
-                 json_integer_value(json_object_get(dq, "teachers")) > 0
-                     ? pct
-                     : s_n(NULL, d, sizeof d));
-}
-
-/* A share for people, "-" when there is none. */
-static const char *
-s_pct(const json_t *v, char *buf, size_t cap)
-{
-    if (!json_is_number(v))
-        return "-";
-    report_fmt_pct(json_number_value(v), buf, cap);
-    return buf;
+    json_t *sec = json_object_get(dq, "secondary");
+    const char *label[2] = {"双师型教师 dual-qualified teachers",
+                            "中职学校双师型教师 at secondary schools"};
+    const char *bucket[2] = {"dual_qualified", "dual_qualified_secondary"};
+    json_t *which[2] = {dq, sec};
+    for (size_t k = 0; k < 2; k++) {
+        json_t *x = which[k];
+        if (!x)
+            continue;
+        if (s_row(
+                t, "dual_qualified_share", 0, bucket[k],
+                json_object_get(x, "certified"), json_object_get(x, "claimed"),
+                json_object_get(x, "teachers"), "", label[k], "-",
+                s_n(json_object_get(x, "reported"), a, sizeof a),
+                s_n(json_object_get(x, "claimed"), b, sizeof b),
+                s_n(json_object_get(x, "certified"), c, sizeof c),
+                s_pct(json_object_get(x, "certified_share"), pct, sizeof pct)))
+            return VOCFED_ENOMEM;
+    }
+    return 0;
 }
 
 /* The county assessment (保障措施 三). */

@@ -216,6 +216,12 @@ test_class_lifecycle(void **state)
                      100000);
     assert_int_equal(
         th_jint(rep, "certified", "coop_classes", "2025", "approved", NULL), 1);
+    assert_int_equal(th_jint(rep, "figures", "coop_class_subsidy", "by_year",
+                             "2025", "approved_count", NULL),
+                     1);
+    assert_int_equal(th_jint(rep, "figures", "coop_class_subsidy", "by_year",
+                             "2025", "approved_value", NULL),
+                     100000);
     json_decref(rep);
 
     /* the member changes the class: the approval lapses */
@@ -316,6 +322,26 @@ test_teacher_downgraded(void **state)
         th_jint(rep, "certified", "dual_qualified", "claimed", NULL), 2);
     assert_int_equal(
         th_jint(rep, "certified", "dual_qualified", "certified", NULL), 1);
+    /* m1 has no secondary students: none of it is a secondary school's */
+    assert_int_equal(th_jint(rep, "certified", "dual_qualified", "secondary",
+                             "teachers", NULL),
+                     0);
+    assert_true(json_is_null(th_jget(rep, "certified", "dual_qualified",
+                                     "secondary", "certified_share", NULL)));
+    json_decref(rep);
+    S_PUT(g, &g->m1, "student", PID("5"), "level=secondary", "intake_year=2025",
+          "status=enrolled");
+    rep = s_report(g);
+    assert_int_equal(th_jint(rep, "certified", "dual_qualified", "secondary",
+                             "certified", NULL),
+                     1);
+    assert_int_equal(th_jint(rep, "figures", "dual_qualified_share",
+                             "certified_secondary", "teachers", NULL),
+                     2);
+    assert_float_equal(
+        json_real_value(th_jget(rep, "figures", "dual_qualified_share",
+                                "certified", "certified_share", NULL)),
+        0.5, 1e-12);
     json_decref(rep);
     /* downgraded: the certification lapses, and cannot be given again */
     S_PUT(g, &g->m1, "staff", PID("1"), "category=fulltime_teacher",
