@@ -313,7 +313,7 @@ s_county(const json_t *report, report_xtable_t **v, size_t *n)
     if (!county)
         return 0;
     report_xtable_t *t = s_table(
-        v, n, "county", "县区考核：初中、高中毕业生进入集团学校",
+        v, n, "county_assessment", "县区考核：初中、高中毕业生进入集团学校",
         "County assessment: graduates entering the group's schools",
         "llrrrrrrl", "区县 County", "年度 Year", "初中毕业 Junior grads",
         "进入中职 Entered secondary", "占比 Share", "高中毕业 High grads",
@@ -326,7 +326,7 @@ s_county(const json_t *report, report_xtable_t **v, size_t *n)
         json_int_t y = json_integer_value(json_object_get(r, "year"));
         snprintf(ys, sizeof ys, "%" JSON_INTEGER_FORMAT, y);
         proto_region_label(report_str(r, "region"), lab, sizeof lab);
-        if (s_row(t, "county", y, report_str(r, "region"),
+        if (s_row(t, "county_assessment", y, report_str(r, "region"),
                   json_object_get(r, "secondary_share"),
                   json_object_get(r, "secondary_intake"),
                   json_object_get(r, "junior_grads"), report_str(r, "source"),

@@ -941,7 +941,8 @@ test_certify_sections(void **state)
     assert_non_null(strstr(c, ",2026,money,m1,200000,100000,100000,,\r\n"));
     assert_non_null(strstr(c, ",2026,budget,2026,100000,100000,5000000,,"
                               "within\r\n"));
-    assert_non_null(strstr(c, ",2025,county,340825,0.075,3,40,,gov\r\n"));
+    assert_non_null(
+        strstr(c, ",2025,county_assessment,340825,0.075,3,40,,gov\r\n"));
     assert_non_null(strstr(c, ",2023,progression,,0.5,3,6,,\r\n"));
     assert_non_null(strstr(c, ",2023,progression,m1,,3,6,,\r\n"));
     assert_non_null(strstr(c, "dual_qualified_share,认定与申报对照,Certified "
