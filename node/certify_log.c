@@ -298,6 +298,30 @@ s_check_member(store_t *st, const char *coord, const char *member, char *why,
     return rc;
 }
 
+/* One record is approved once: no other claim of the member on the same
+ * record and year holds an approval or was paid (a class claimed twice
+ * under two codes is not paid twice). */
+static int
+s_check_twice(const node_claims_t *cs, const node_claim_t *c, char *why,
+              size_t cap)
+{
+    for (size_t i = 0; c->record_kind[0] && i < cs->n; i++) {
+        const node_claim_t *o = &cs->v[i];
+        if (o == c || strcmp(o->member, c->member) ||
+            strcmp(o->record_kind, c->record_kind) ||
+            strcmp(o->record, c->record) || o->year != c->year)
+            continue;
+        if (o->state == NODE_CLAIM_APPROVED || o->state == NODE_CLAIM_PAID ||
+            o->paid > 0)
+            return s_say(why, cap,
+                         "%s '%s' of %d is approved or paid already, under "
+                         "claim %s/%s",
+                         c->record_kind, c->record, c->year, o->member,
+                         o->code);
+    }
+    return 0;
+}
+
 /* An approval's checks (SPEC 11.6); *amount gets the yuan approved. */
 static int
 s_check_approve(store_t *st, const char *coord, const node_claims_t *cs,
@@ -318,7 +342,8 @@ s_check_approve(store_t *st, const char *coord, const node_claims_t *cs,
         goto cleanup;
     }
     if ((rc = s_rule_max(rules, c, &max, why, cap)) ||
-        (rc = s_check_attachments(c, why, cap)))
+        (rc = s_check_attachments(c, why, cap)) ||
+        (rc = s_check_twice(cs, c, why, cap)))
         goto cleanup;
     *amount = asked_amount < 0 ? c->asked : asked_amount;
     if (*amount > c->asked)

@@ -282,7 +282,9 @@ test_pay_above_approved(void **state)
     assert_int_equal(c.paid, 80000);
     assert_int_equal(c.npayments, 2);
     /* bad dates and vouchers */
-    S_PUT(g, &g->m1, "claim", "k3", "subject=coop_class", "record=c2",
+    S_PUT(g, &g->m1, "coop_class", "c3", "enterprise=Huamao",
+          "cohort_year=2025", "students_at_start=30", "kind=named");
+    S_PUT(g, &g->m1, "claim", "k3", "subject=coop_class", "record=c3",
           "year=2025", "amount=100");
     assert_int_equal(s_decide(g, "m1", "k3", "approved", -1), 0);
     node_pay_t p = {"m1", "k3", 100, "2025-02-30", "b1", NULL};
@@ -382,6 +384,19 @@ test_hostile_claims(void **state)
           "year=2025", "amount=100000000");
     assert_int_equal(s_decide(g, "m1", "x3", "approved", -1), VOCFED_EINVALID);
     assert_non_null(strstr(g->why, "above what the rule allows"));
+    /* one class claimed under two codes is approved once */
+    S_PUT(g, &g->m1, "claim", "x3b", "subject=coop_class", "record=c9",
+          "year=2025", "amount=100000");
+    S_PUT(g, &g->m1, "claim", "x3c", "subject=coop_class", "record=c9",
+          "year=2025", "amount=100000");
+    assert_int_equal(s_decide(g, "m1", "x3b", "approved", -1), 0);
+    assert_int_equal(s_decide(g, "m1", "x3c", "approved", -1), VOCFED_EINVALID);
+    assert_non_null(strstr(g->why, "approved or paid already, under claim "
+                                   "m1/x3b"));
+    /* its approval revoked, the other claim may be approved */
+    assert_int_equal(s_decide(g, "m1", "x3b", "revoked", -1), 0);
+    assert_int_equal(s_decide(g, "m1", "x3c", "approved", -1), 0);
+    assert_int_equal(s_decide(g, "m1", "x3c", "revoked", -1), 0);
     /* a class under the threshold */
     S_PUT(g, &g->m1, "coop_class", "c8", "enterprise=Chery", "cohort_year=2025",
           "students_at_start=19", "kind=order");
@@ -415,7 +430,9 @@ test_hostile_claims(void **state)
           "students_at_start=25", "kind=order");
     S_PUT(g, &g->m1, "claim", "y1", "subject=coop_class", "record=c7",
           "year=2026", "amount=100000");
-    S_PUT(g, &g->m1, "claim", "y2", "subject=coop_class", "record=c7",
+    S_PUT(g, &g->m1, "coop_class", "c6", "enterprise=Chery", "cohort_year=2026",
+          "students_at_start=21", "kind=order");
+    S_PUT(g, &g->m1, "claim", "y2", "subject=coop_class", "record=c6",
           "year=2026", "amount=100000");
     assert_int_equal(s_decide(g, "m1", "y1", "approved", -1), 0);
     assert_int_equal(s_decide(g, "m1", "y2", "approved", -1), VOCFED_EINVALID);
