@@ -262,10 +262,17 @@ s_bodies_section(store_t *st, json_t *report)
     if (!out)
         return VOCFED_ENOMEM;
     json_t *cons = json_object_get(out, "consortium");
-    json_object_set_new(cons, "aims",
-                        json_pack("{s:i, s:i}", "municipal",
-                                  NODE_POLICY_MUNICIPAL_CONSORTIA, "national",
-                                  NODE_POLICY_NATIONAL_CONSORTIA));
+    json_t *lv = json_object_get(cons, "by_level");
+    json_object_set_new(
+        cons, "aims",
+        json_pack("{s:i, s:i, s:b, s:b}", "municipal",
+                  NODE_POLICY_MUNICIPAL_CONSORTIA, "national",
+                  NODE_POLICY_NATIONAL_CONSORTIA, "municipal_met",
+                  json_integer_value(json_object_get(lv, "municipal")) >=
+                      NODE_POLICY_MUNICIPAL_CONSORTIA,
+                  "national_met",
+                  json_integer_value(json_object_get(lv, "national")) >=
+                      NODE_POLICY_NATIONAL_CONSORTIA));
     return json_object_set_new(report, "bodies", out) ? VOCFED_ENOMEM : 0;
 }
 

@@ -409,14 +409,21 @@ s_bodies(const json_t *report, report_xtable_t **v, size_t *n)
             if (strcmp(k, "none") != 0)
                 total += json_integer_value(x);
         }
-        char l0[32], l1[32], l2[32], l3[32], tt[32], aim[96] = "-";
+        char l0[32], l1[32], l2[32], l3[32], tt[32], aim[160] = "-";
         json_t *aims = json_object_get(b, "aims");
         if (aims)
             snprintf(aim, sizeof aim,
                      "市级 %" JSON_INTEGER_FORMAT
-                     " municipal; 国家级 %" JSON_INTEGER_FORMAT " national",
+                     " municipal (%s); 国家级 %" JSON_INTEGER_FORMAT
+                     " national (%s)",
                      json_integer_value(json_object_get(aims, "municipal")),
-                     json_integer_value(json_object_get(aims, "national")));
+                     json_is_true(json_object_get(aims, "municipal_met"))
+                         ? "已达 met"
+                         : "未达 not yet",
+                     json_integer_value(json_object_get(aims, "national")),
+                     json_is_true(json_object_get(aims, "national_met"))
+                         ? "已达 met"
+                         : "未达 not yet");
         char *label =
             report_label(report_str(b, "zh"), report_str(b, "en"), kind);
         json_t *tot = json_integer(total);

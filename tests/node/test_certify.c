@@ -562,6 +562,23 @@ test_county_share(void **state)
     assert_float_equal(json_real_value(json_object_get(row, "higher_share")),
                        0.1, 1e-12);
     json_decref(rep);
+    /* bodies by level against the aims: two municipal consortia, one
+     * national */
+    S_PUT(g, &g->m1, "consortium", "k1", "name=一", "level=municipal");
+    S_PUT(g, &g->m2, "consortium", "k2", "name=二", "level=municipal");
+    S_PUT(g, &g->m3, "consortium", "k3", "name=三", "level=provincial");
+    S_PUT(g, &g->m1, "master_studio", "s1", "name=大师", "level=provincial");
+    rep = s_report(g);
+    assert_int_equal(
+        th_jint(rep, "bodies", "consortium", "by_level", "municipal", NULL), 2);
+    assert_true(json_is_true(
+        th_jget(rep, "bodies", "consortium", "aims", "municipal_met", NULL)));
+    assert_true(json_is_false(
+        th_jget(rep, "bodies", "consortium", "aims", "national_met", NULL)));
+    assert_int_equal(
+        th_jint(rep, "bodies", "master_studio", "by_level", "provincial", NULL),
+        1);
+    json_decref(rep);
     s_replay_equal(g);
 }
 

@@ -95,6 +95,27 @@ test_certify_end_to_end(void **state)
                   TH_ARGS("--dir", cd, "certify", "paid", "m1/k1", "--amount",
                           "100000", "--date", "2025-12-01", "--ref", "V-1"));
 
+    /* list --state, show */
+    th_run_t r = th_net_run(
+        net, TH_ARGS("--dir", cd, "certify", "list", "--state", "approved"));
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "no claims in state approved"));
+    th_run_free(&r);
+    r = th_net_run(net,
+                   TH_ARGS("--dir", cd, "certify", "show", "m1/k1", "--json"));
+    assert_int_equal(r.status, 0);
+    json_t *show = th_json(r.out);
+    th_run_free(&r);
+    assert_string_equal(
+        json_string_value(
+            th_jget(show, "payments", NULL)
+                ? json_object_get(
+                      json_array_get(json_object_get(show, "payments"), 0),
+                      "voucher")
+                : NULL),
+        "V-1");
+    json_decref(show);
+
     /* the member sees the decision on its claim, verified */
     s_sync_ok(net, m);
     j = s_list(net, m->dir, 0);

@@ -913,7 +913,8 @@ static const char s_fixture_certify[] =
     "\"progressed\": 3}}}},"
     " \"bodies\": {\"consortium\": {\"zh\": \"产教联合体\", \"en\": "
     "\"consortia\", \"by_level\": {\"municipal\": 1, \"national\": 1}, "
-    "\"aims\": {\"municipal\": 2, \"national\": 1}}}}";
+    "\"aims\": {\"municipal\": 2, \"national\": 1, \"municipal_met\": "
+    "false, \"national_met\": true}}}}";
 
 static void
 test_certify_sections(void **state)
@@ -931,7 +932,8 @@ test_certify_sections(void **state)
     assert_non_null(strstr(t, "7.5%"));
     assert_non_null(strstr(t, "10.0%"));
     assert_non_null(strstr(t, "50.0%"));
-    assert_non_null(strstr(t, "市级 2 municipal; 国家级 1 national"));
+    assert_non_null(strstr(t, "市级 2 municipal (未达 not yet); 国家级 1 "
+                              "national (已达 met)"));
     assert_null(strstr(t, "Claims: rejected")); /* no such claim: no table */
     free(t);
 
