@@ -199,6 +199,7 @@ extern const cli_cmd_t cmd_get;
 extern const cli_cmd_t cmd_log;
 extern const cli_cmd_t cmd_verify;
 extern const cli_cmd_t cmd_members;
+extern const cli_cmd_t cmd_certify;
 extern const cli_cmd_t cmd_coordinator;
 extern const cli_cmd_t cmd_node;
 extern const cli_cmd_t cmd_sync;

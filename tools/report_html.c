@@ -823,6 +823,48 @@ s_html_head(FILE *out, const json_t *report, const char *ryear)
     fputs("</th><th>状态 Status</th></tr></thead><tbody>\n", out);
 }
 
+/* The certification and policy tables (report_xtables). */
+static int
+s_html_xtables(FILE *out, const json_t *report)
+{
+    report_xtable_t *xt;
+    size_t n;
+    int rc = report_xtables(report, &xt, &n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        const report_xtable_t *t = &xt[i];
+        fputs("<h2>", out);
+        s_html(out, t->zh);
+        fputs(" <span class=\"en\">", out);
+        s_html(out, t->en);
+        fputs("</span></h2>\n", out);
+        if (t->nrows == 0) {
+            fputs("<p>无 none</p>\n", out);
+            continue;
+        }
+        fputs("<table><thead><tr>", out);
+        for (size_t c = 0; c < t->ncols; c++) {
+            fputs("<th>", out);
+            s_html(out, t->head[c]);
+            fputs("</th>", out);
+        }
+        fputs("</tr></thead><tbody>\n", out);
+        for (size_t r = 0; r < t->nrows; r++) {
+            fputs("<tr>", out);
+            for (size_t c = 0; c < t->ncols; c++) {
+                fputs(t->align[c] == 'r' ? "<td class=\"n\">" : "<td>", out);
+                s_html(out, t->rows[r].cells[c]);
+                fputs("</td>", out);
+            }
+            fputs("</tr>\n", out);
+        }
+        fputs("</tbody></table>\n", out);
+    }
+    report_xtables_free(xt, n);
+    return 0;
+}
+
 int
 report_html_write(const json_t *report, FILE *out)
 {
@@ -842,7 +884,8 @@ report_html_write(const json_t *report, FILE *out)
     s_html_subsidies(out, report);
     s_html_pending(out, report);
     s_html_totals(out, report);
-    if ((rc = s_html_conflicts(out, report)))
+    if ((rc = s_html_conflicts(out, report)) ||
+        (rc = s_html_xtables(out, report)))
         return rc;
     s_html_asof(out, report);
     s_html_applied(out, report);

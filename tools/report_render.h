@@ -50,7 +50,8 @@ int cmd_report_write(const json_t *report, cmd_report_format_t fmt, bool pretty,
 /* Writes report as an Excel workbook at path (made or replaced; on
  * failure path may be left partly written, so give a temporary name and
  * rename). Sheets: 总览 Overview, 按成员 By member, 按隶属 By
- * affiliation, 按区县 By county, 补助 Subsidies, 数据截至 As of. Returns
+ * affiliation, 按区县 By county, 补助 Subsidies, 认定与考核 Certification
+ * (when the report has its sections), 数据截至 As of. Returns
  * 0, VOCFED_EINVALID (not a report), VOCFED_ENOMEM, or -EIO when the
  * workbook could not be written. */
 int cmd_report_xlsx(const json_t *report, const char *path) VOCFED_WUR;
