@@ -959,6 +959,40 @@ test_metrics(void **state)
     g.net->passed = true;
 }
 
+/* At a member: its own figures and its link to the coordinator. */
+static void
+test_member_page(void **state)
+{
+    s_group_t g, at;
+    s_group(*state, &g);
+    at = g;
+    memset(&at.serve, 0, sizeof at.serve);
+    char l[64], *page;
+    at.port = th_free_port();
+    snprintf(l, sizeof l, "127.0.0.1:%d", at.port);
+    snprintf(at.serve.log, sizeof at.serve.log, "%s/serve-m1.log", g.net->root);
+    th_spawn(
+        &at.serve, g.net->root,
+        TH_ARGS(VOCFED_BINARY, "--dir", g.m[0]->dir, "serve", "--listen", l));
+    assert_true(th_wait(s_serving, &at.serve, 15000));
+    assert_int_equal(s_get(at.port, "/", NULL, &page), 200);
+    assert_non_null(strstr(page, "与协调方的连接"));
+    assert_non_null(strstr(page, "data-member=\"coord\""));
+    assert_null(strstr(page, "data-member=\"m2\""));
+    json_t *five = json_integer(5); /* m1's own students, not the group's */
+    assert_true(s_dom_has(page, "hv_enrolled", NULL, five));
+    json_decref(five);
+    free(page);
+    assert_int_equal(s_get(at.port, "/api/status.json", NULL, &page), 200);
+    json_t *st = th_json(page);
+    assert_string_equal(json_string_value(json_object_get(st, "id")), "m1");
+    json_decref(st);
+    free(page);
+    s_serve_stop(&at);
+    s_serve_stop(&g);
+    g.net->passed = true;
+}
+
 /* Runs `vocfed ARGS` with input on stdin; returns its exit code. */
 static int
 s_vocfed_stdin(th_net_t *net, const char *input, const char *const *args)
@@ -1185,6 +1219,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_dashboard_dom, th_net_setup,
                                         th_net_teardown),
         cmocka_unit_test_setup_teardown(test_dashboard_live, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_member_page, th_net_setup,
                                         th_net_teardown),
         cmocka_unit_test_setup_teardown(test_demo_serve, th_net_setup,
                                         th_net_teardown),
