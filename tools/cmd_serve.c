@@ -170,6 +170,7 @@ s_run(cli_t *cli, int argc, char **argv)
                                "with 'vocfed serve --add-user')",
                                o.listen);
     node_t *node;
+    cli->open_flags |= NODE_OPEN_ASYNC_APPLY; /* opening applies nothing */
     if ((rc = cli_node(cli, &node))) /* says why the store cannot open */
         return rc;
     cli_node_close(cli);
