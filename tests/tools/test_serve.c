@@ -1102,6 +1102,16 @@ test_refusals(void **state)
     assert_non_null(strstr(r.err, "--auth"));
     th_run_free(&r);
     assert_true(s_closed(port));
+    static const char *const listens[] = {"127.0.0.1",    "127.0.0.1:65536",
+                                          "127.0.0.1:-1", "host.example:80",
+                                          ":80",          "127.0.0.1:8080x"};
+    for (size_t i = 0; i < sizeof listens / sizeof listens[0]; i++) {
+        r = th_net_run(net, TH_ARGS("--dir", net->coord.dir, "serve",
+                                    "--listen", listens[i]));
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, "is not IPV4:PORT"));
+        th_run_free(&r);
+    }
 
     snprintf(users, sizeof users, "%s/users", net->root);
     assert_int_equal(s_vocfed_stdin(net, "short\n",
