@@ -105,6 +105,7 @@ s_generation(const json_t *status, uint64_t log_n, uint64_t applied_n,
         json_object_del(p, "last_contact");
         json_object_del(p, "last_contact_ms");
         json_object_del(p, "last_contact_age_s");
+        json_object_del(p, "acked_ms");
         json_object_del(json_object_get(p, "abuse"), "messages_in");
         json_object_del(json_object_get(p, "abuse"), "bytes_in");
     }

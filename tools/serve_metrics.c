@@ -122,10 +122,11 @@ s_peers(FILE *out, json_t *peers, const char *name, const char *type,
     }
 }
 
-/* A value per peer and author: peers.<peer>.<field>.<author>. */
+/* A value per peer and author: peers.<peer>.<field>.<author> (ms: a
+ * time in ms since 1970, given in seconds). */
 static void
 s_peer_logs(FILE *out, json_t *peers, const char *name, const char *help,
-            const char *field)
+            const char *field, bool ms)
 {
     const char *id, *author;
     json_t *p, *v;
@@ -134,7 +135,8 @@ s_peer_logs(FILE *out, json_t *peers, const char *name, const char *help,
     {
         json_object_foreach(json_object_get(p, field), author, v)
         {
-            s_sample(out, name, S_L("peer", id, "author", author), s_num(v));
+            s_sample_ms(out, name, S_L("peer", id, "author", author), s_num(v),
+                        ms);
         }
     }
 }
@@ -172,9 +174,13 @@ s_peers_all(FILE *out, json_t *status)
             "last_contact_ms", true);
     s_peer_logs(out, peers, "vocfed_peer_acked_entries",
                 "What the peer's last receipt says it holds of each log.",
-                "acked");
+                "acked", false);
+    s_peer_logs(out, peers, "vocfed_peer_receipt_timestamp_seconds",
+                "When the peer's last receipt for each log came (Unix time).",
+                "acked_ms", true);
     s_peer_logs(out, peers, "vocfed_peer_lag_entries",
-                "Entries of each log the peer has not acknowledged.", "lag");
+                "Entries of each log the peer has not acknowledged.", "lag",
+                false);
     s_peers(out, peers, "vocfed_peer_batches_refused_total", "counter",
             "Batches the peer refused or this node refused of it.", NULL,
             "refused", false);

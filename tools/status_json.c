@@ -48,6 +48,7 @@ s_author(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
 typedef struct {
     s_status_t *s; /* the whole status */
     json_t *acked; /* author -> size */
+    json_t *at;    /* author -> when that receipt came (ms) */
     json_t *lag;   /* author -> entries the peer lacks */
 } s_acks_t;
 
@@ -56,6 +57,7 @@ s_ack(void *ctx, const char *author, const store_ack_t *ack)
 {
     s_acks_t *a = ctx;
     json_object_set_new(a->acked, author, json_integer((json_int_t)ack->acked));
+    json_object_set_new(a->at, author, json_integer((json_int_t)ack->time_ms));
     json_t *log = json_object_get(a->s->logs, author);
     json_t *size = log ? json_object_get(log, "size") : NULL;
     if (size) {
@@ -88,10 +90,11 @@ s_peer(void *ctx, const store_peer_t *p)
 {
     s_status_t *s = ctx;
     char when[40];
-    s_acks_t a = {s, json_object(), json_object()};
+    s_acks_t a = {s, json_object(), json_object(), json_object()};
     int rc = store_scan_acks(s->store, p->id, s_ack, &a);
     if (rc) {
         json_decref(a.acked);
+        json_decref(a.at);
         json_decref(a.lag);
         return rc;
     }
@@ -111,12 +114,12 @@ s_peer(void *ctx, const store_peer_t *p)
     const char *link = s_link(p);
     json_object_set_new(
         s->peers, p->id,
-        json_pack("{s:b, s:s, s:s, s:I, s:I, s:o, s:o, s:I, s:I, s:o}",
+        json_pack("{s:b, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:o}",
                   "connected", !strcmp(link, "connected"), "link", link,
                   "last_contact", p->last_contact_ms ? when : "",
                   "last_contact_ms", (json_int_t)p->last_contact_ms,
-                  "last_contact_age_s", age, "acked", a.acked, "lag", a.lag,
-                  "refused", (json_int_t)p->refused, "malformed",
+                  "last_contact_age_s", age, "acked", a.acked, "acked_ms", a.at,
+                  "lag", a.lag, "refused", (json_int_t)p->refused, "malformed",
                   (json_int_t)p->malformed, "abuse", abuse));
     return 0;
 }

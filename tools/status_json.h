@@ -16,8 +16,8 @@
 /* Builds the status of node: {id, role, logs.<author>.{size, root,
  * checkpoint_size, quarantined, applied}, peers.<peer>.{connected, link,
  * last_contact, last_contact_ms, last_contact_age_s, acked.<author>,
- * lag.<author>, refused, malformed, abuse.{...}}, alarms [...],
- * alarms_raised} (the fields `vocfed status --help` lists). Returns 0
+ * acked_ms.<author>, lag.<author>, refused, malformed, abuse.{...}}, alarms
+ * [...], alarms_raised} (the fields `vocfed status --help` lists). Returns 0
  * with *out owned by the caller (json_decref), VOCFED_ENOMEM, or a store
  * status (then *out is untouched). */
 int cmd_status_json(node_t *node, json_t **out) VOCFED_WUR;

@@ -864,6 +864,14 @@ s_metrics_status(json_t *m, json_t *st)
                      author);
             s_metric_is(m, key, (double)json_integer_value(n));
         }
+        json_object_foreach(json_object_get(v, "acked_ms"), author, n)
+        {
+            snprintf(key, sizeof key,
+                     "vocfed_peer_receipt_timestamp_seconds{peer=\"%s\","
+                     "author=\"%s\"}",
+                     id, author);
+            s_metric_is(m, key, (double)json_integer_value(n) / 1000);
+        }
         json_object_foreach(json_object_get(v, "lag"), author, n)
         {
             snprintf(key, sizeof key,
