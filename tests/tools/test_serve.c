@@ -968,6 +968,41 @@ test_metrics(void **state)
     assert_true(json_equal(api, st));
     free(body);
     json_decref(api);
+
+    /* The downloads are vocfed report's (--no-catch-up: serve applies
+     * nothing; the daemon has applied everything by now). */
+    th_run_t r = th_net_run(g.net, TH_ARGS("--dir", g.net->coord.dir, "report",
+                                           "--format", "csv", "--no-catch-up"));
+    assert_int_equal(r.status, 0);
+    assert_int_equal(s_get(g.port, "/report.csv", NULL, &body), 200);
+    assert_string_equal(body, r.out);
+    free(body);
+    th_run_free(&r);
+    assert_int_equal(s_get(g.port, "/api/report.json?year=2025", NULL, &body),
+                     200);
+    api = th_json(body);
+    r = th_net_run(g.net,
+                   TH_ARGS("--dir", g.net->coord.dir, "report", "--format",
+                           "json", "--year", "2025", "--no-catch-up"));
+    json_t *cli = th_json(r.out), *both2[] = {api, cli};
+    for (size_t i = 0; i < 2; i++) { /* what moves with the clock */
+        json_object_del(both2[i], "as_of");
+        json_object_foreach(json_object_get(both2[i], "members"), id, v)
+        {
+            json_object_del(v, "signed_age_s");
+        }
+    }
+    assert_true(json_equal(api, cli));
+    json_decref(cli);
+    json_decref(api);
+    th_run_free(&r);
+    free(body);
+    char *resp;
+    const char xreq[] = "GET /report.xlsx HTTP/1.1\r\nHost: x\r\n"
+                        "Connection: close\r\n\r\n";
+    assert_int_equal(s_http_raw(g.port, xreq, strlen(xreq), &resp), 200);
+    assert_non_null(strstr(resp, "\r\n\r\nPK\x03\x04")); /* a zip */
+    free(resp);
     json_decref(m);
     json_decref(st);
     json_decref(report);
