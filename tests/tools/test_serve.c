@@ -923,6 +923,72 @@ s_metrics_figures(json_t *m, json_t *report)
     return n;
 }
 
+/* The API's status is the command's, but for what moves by itself. */
+static void
+s_api_status(s_group_t *g, json_t *st)
+{
+    char *body;
+    assert_int_equal(s_get(g->port, "/api/status.json", NULL, &body), 200);
+    json_t *api = th_json(body);
+    const char *id;
+    json_t *v;
+    json_t *both[] = {api, st};
+    for (size_t i = 0; i < 2; i++)
+        json_object_foreach(json_object_get(both[i], "peers"), id, v)
+        {
+            json_object_del(v, "last_contact");
+            json_object_del(v, "last_contact_ms");
+            json_object_del(v, "last_contact_age_s");
+            json_object_del(json_object_get(v, "abuse"), "messages_in");
+            json_object_del(json_object_get(v, "abuse"), "bytes_in");
+        }
+    assert_true(json_equal(api, st));
+    free(body);
+    json_decref(api);
+}
+
+/* The downloads are vocfed report's (--no-catch-up: serve applies
+ * nothing; the daemon has applied everything by now). */
+static void
+s_downloads(s_group_t *g)
+{
+    char *body, *resp;
+    const char *id;
+    json_t *v;
+    th_run_t r =
+        th_net_run(g->net, TH_ARGS("--dir", g->net->coord.dir, "report",
+                                   "--format", "csv", "--no-catch-up"));
+    assert_int_equal(r.status, 0);
+    assert_int_equal(s_get(g->port, "/report.csv", NULL, &body), 200);
+    assert_string_equal(body, r.out);
+    free(body);
+    th_run_free(&r);
+    assert_int_equal(s_get(g->port, "/api/report.json?year=2025", NULL, &body),
+                     200);
+    json_t *api = th_json(body);
+    r = th_net_run(g->net,
+                   TH_ARGS("--dir", g->net->coord.dir, "report", "--format",
+                           "json", "--year", "2025", "--no-catch-up"));
+    json_t *cli = th_json(r.out), *both[] = {api, cli};
+    for (size_t i = 0; i < 2; i++) { /* what moves with the clock */
+        json_object_del(both[i], "as_of");
+        json_object_foreach(json_object_get(both[i], "members"), id, v)
+        {
+            json_object_del(v, "signed_age_s");
+        }
+    }
+    assert_true(json_equal(api, cli));
+    json_decref(cli);
+    json_decref(api);
+    th_run_free(&r);
+    free(body);
+    const char xreq[] = "GET /report.xlsx HTTP/1.1\r\nHost: x\r\n"
+                        "Connection: close\r\n\r\n";
+    assert_int_equal(s_http_raw(g->port, xreq, strlen(xreq), &resp), 200);
+    assert_non_null(strstr(resp, "\r\n\r\nPK\x03\x04")); /* a zip */
+    free(resp);
+}
+
 /* /metrics passes `promtool check metrics` and its numbers are those of
  * `vocfed status --json` and `vocfed report --format json`;
  * /api/status.json is the status the command prints. */
@@ -950,59 +1016,8 @@ test_metrics(void **state)
     assert_true(s_metrics_figures(m, report) > 5);
     free(body);
 
-    /* The API's status is the command's, but for what moves by itself. */
-    assert_int_equal(s_get(g.port, "/api/status.json", NULL, &body), 200);
-    json_t *api = th_json(body);
-    const char *id;
-    json_t *v;
-    json_t *both[] = {api, st};
-    for (size_t i = 0; i < 2; i++)
-        json_object_foreach(json_object_get(both[i], "peers"), id, v)
-        {
-            json_object_del(v, "last_contact");
-            json_object_del(v, "last_contact_ms");
-            json_object_del(v, "last_contact_age_s");
-            json_object_del(json_object_get(v, "abuse"), "messages_in");
-            json_object_del(json_object_get(v, "abuse"), "bytes_in");
-        }
-    assert_true(json_equal(api, st));
-    free(body);
-    json_decref(api);
-
-    /* The downloads are vocfed report's (--no-catch-up: serve applies
-     * nothing; the daemon has applied everything by now). */
-    th_run_t r = th_net_run(g.net, TH_ARGS("--dir", g.net->coord.dir, "report",
-                                           "--format", "csv", "--no-catch-up"));
-    assert_int_equal(r.status, 0);
-    assert_int_equal(s_get(g.port, "/report.csv", NULL, &body), 200);
-    assert_string_equal(body, r.out);
-    free(body);
-    th_run_free(&r);
-    assert_int_equal(s_get(g.port, "/api/report.json?year=2025", NULL, &body),
-                     200);
-    api = th_json(body);
-    r = th_net_run(g.net,
-                   TH_ARGS("--dir", g.net->coord.dir, "report", "--format",
-                           "json", "--year", "2025", "--no-catch-up"));
-    json_t *cli = th_json(r.out), *both2[] = {api, cli};
-    for (size_t i = 0; i < 2; i++) { /* what moves with the clock */
-        json_object_del(both2[i], "as_of");
-        json_object_foreach(json_object_get(both2[i], "members"), id, v)
-        {
-            json_object_del(v, "signed_age_s");
-        }
-    }
-    assert_true(json_equal(api, cli));
-    json_decref(cli);
-    json_decref(api);
-    th_run_free(&r);
-    free(body);
-    char *resp;
-    const char xreq[] = "GET /report.xlsx HTTP/1.1\r\nHost: x\r\n"
-                        "Connection: close\r\n\r\n";
-    assert_int_equal(s_http_raw(g.port, xreq, strlen(xreq), &resp), 200);
-    assert_non_null(strstr(resp, "\r\n\r\nPK\x03\x04")); /* a zip */
-    free(resp);
+    s_api_status(&g, st);
+    s_downloads(&g);
     json_decref(m);
     json_decref(st);
     json_decref(report);
@@ -1113,17 +1128,12 @@ s_ok_again(void *ctx)
     return s_get(g->port, "/api/state", auth, NULL) == 200;
 }
 
-/* Loopback only without --auth; with it, 401 without the password; a
- * bad, oversized, written or too frequent request gets 4xx and the
- * server goes on; what a roster name holds is escaped. */
+/* A member whose profile's name is markup, synced once to the
+ * coordinator (started), applied there. */
 static void
-test_refusals(void **state)
+s_evil_member(s_group_t *g)
 {
-    th_net_t *net = *state;
-    s_group_t g = {.net = net};
-    char users[160], auth[64], bad[64];
-    th_net_init(net);
-    /* A member whose profile's name is markup, synced once. */
+    th_net_t *net = g->net;
     th_node_t *evil = th_net_member(net, "evil", true);
     th_coord_start(net);
     th_net_expect(net, 0,
@@ -1133,9 +1143,16 @@ test_refusals(void **state)
     th_run_t sr = th_sync(net, evil, 30);
     assert_int_equal(sr.status, 0);
     th_run_free(&sr);
-    g.m[0] = g.m[1] = evil;
-    g.size[0] = g.size[1] = 1;
-    assert_true(th_wait(s_applied, &g, 30000));
+    g->m[0] = g->m[1] = evil;
+    g->size[0] = g->size[1] = 1;
+    assert_true(th_wait(s_applied, g, 30000));
+}
+
+/* 0.0.0.0 without --auth, and malformed addresses: exit 2, nothing
+ * listening. */
+static void
+s_listen_refused(th_net_t *net)
+{
     int port = th_free_port();
     char l[64];
     snprintf(l, sizeof l, "0.0.0.0:%d", port);
@@ -1155,8 +1172,12 @@ test_refusals(void **state)
         assert_non_null(strstr(r.err, "is not IPV4:PORT"));
         th_run_free(&r);
     }
+}
 
-    snprintf(users, sizeof users, "%s/users", net->root);
+/* --add-user: a short password refused, then alice made (mode 0600). */
+static void
+s_add_user(th_net_t *net, const char *users)
+{
     assert_int_equal(s_vocfed_stdin(net, "short\n",
                                     TH_ARGS("serve", "--add-user", "alice",
                                             "--auth", users)),
@@ -1168,42 +1189,80 @@ test_refusals(void **state)
     struct stat sb;
     assert_int_equal(stat(users, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
+}
 
-    s_serve_start(&g, "0.0.0.0", users);
-    s_basic("alice:correct horse", auth);
-    s_basic("alice:wrong horse", bad);
-    char *resp;
+/* 401 without or with a wrong password, 405, 413, an oversized header,
+ * garbage, a bad year, an unknown path: each 4xx. */
+static void
+s_http_refusals(s_group_t *g, const char *auth, const char *bad)
+{
+    char *resp, req[30000];
     const char noauth[] = "GET /api/state HTTP/1.1\r\nHost: x\r\n"
                           "Connection: close\r\n\r\n";
-    assert_int_equal(s_http_raw(g.port, noauth, strlen(noauth), &resp), 401);
+    assert_int_equal(s_http_raw(g->port, noauth, strlen(noauth), &resp), 401);
     assert_non_null(strstr(resp, "WWW-Authenticate: Basic"));
     free(resp);
-    assert_int_equal(s_get(g.port, "/api/state", bad, NULL), 401);
-    assert_int_equal(s_get(g.port, "/api/state", auth, NULL), 200);
-
-    char req[30000];
+    assert_int_equal(s_get(g->port, "/api/state", bad, NULL), 401);
+    assert_int_equal(s_get(g->port, "/api/state", auth, NULL), 200);
     snprintf(req, sizeof req,
              "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n"
              "Content-Length: 3\r\nConnection: close\r\n\r\nabc",
              auth);
-    s_raw_is(g.port, req, strlen(req), 405, 405);
+    s_raw_is(g->port, req, strlen(req), 405, 405);
     snprintf(req, sizeof req,
              "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n"
              "Content-Length: 3\r\nConnection: close\r\n\r\nabc",
              auth);
-    s_raw_is(g.port, req, strlen(req), 413, 413);
+    s_raw_is(g->port, req, strlen(req), 413, 413);
     int n = snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: ");
     memset(req + n, 'a', 20000);
     snprintf(req + n + 20000, sizeof req - (size_t)n - 20000,
              "\r\nConnection: close\r\n\r\n");
-    s_raw_is(g.port, req, strlen(req), 400, 499);
+    s_raw_is(g->port, req, strlen(req), 400, 499);
     const char garbage[] = "\x01\x02 nonsense \xff\r\n\r\n";
-    s_raw_is(g.port, garbage, sizeof garbage - 1, 400, 499);
-    snprintf(req, sizeof req, "/?year=abc");
-    assert_int_equal(s_get(g.port, req, auth, NULL), 400);
-    assert_int_equal(s_get(g.port, "/admin", auth, NULL), 404);
+    s_raw_is(g->port, garbage, sizeof garbage - 1, 400, 499);
+    assert_int_equal(s_get(g->port, "/?year=abc", auth, NULL), 400);
+    assert_int_equal(s_get(g->port, "/?lang=fr", auth, NULL), 400);
+    assert_int_equal(s_get(g->port, "/admin", auth, NULL), 404);
+}
 
-    /* The roster name is shown, escaped. */
+/* A users file that is not one: serve does not start (exit 3). */
+static void
+s_bad_users_file(th_net_t *net, const char *users)
+{
+    char l[64];
+    FILE *f = fopen(users, "w");
+    assert_non_null(f);
+    fputs("alice:plaintext\n", f);
+    assert_int_equal(fclose(f), 0);
+    snprintf(l, sizeof l, "127.0.0.1:%d", th_free_port());
+    th_run_t r = th_net_run(net, TH_ARGS("--dir", net->coord.dir, "serve",
+                                         "--listen", l, "--auth", users));
+    assert_int_equal(r.status, 3);
+    assert_non_null(strstr(r.err, "line 1"));
+    th_run_free(&r);
+}
+
+/* Loopback only without --auth; with it, 401 without the password; a
+ * bad, oversized, written or too frequent request gets 4xx and the
+ * server goes on; what a member's profile holds is escaped. */
+static void
+test_refusals(void **state)
+{
+    th_net_t *net = *state;
+    s_group_t g = {.net = net};
+    char users[160], auth[64], bad[64];
+    th_net_init(net);
+    s_evil_member(&g);
+    s_listen_refused(net);
+    snprintf(users, sizeof users, "%s/users", net->root);
+    s_add_user(net, users);
+    s_serve_start(&g, "0.0.0.0", users);
+    s_basic("alice:correct horse", auth);
+    s_basic("alice:wrong horse", bad);
+    s_http_refusals(&g, auth, bad);
+
+    /* The profile's name is shown, escaped. */
     char *page;
     assert_int_equal(s_get(g.port, "/", auth, &page), 200);
     assert_null(strstr(page, "<img src=x"));
@@ -1218,18 +1277,7 @@ test_refusals(void **state)
     assert_true(th_wait(s_ok_again, &g, 10000));
     assert_true(th_running(&g.serve));
     s_serve_stop(&g);
-
-    /* A users file that is not one: serve does not start. */
-    FILE *f = fopen(users, "w");
-    assert_non_null(f);
-    fputs("alice:plaintext\n", f);
-    assert_int_equal(fclose(f), 0);
-    snprintf(l, sizeof l, "127.0.0.1:%d", th_free_port());
-    r = th_net_run(net, TH_ARGS("--dir", net->coord.dir, "serve", "--listen", l,
-                                "--auth", users));
-    assert_int_equal(r.status, 3);
-    assert_non_null(strstr(r.err, "line 1"));
-    th_run_free(&r);
+    s_bad_users_file(net, users);
     net->passed = true;
 }
 
