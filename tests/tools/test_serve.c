@@ -658,8 +658,12 @@ test_dashboard_dom(void **state)
     assert_true(n >= TH_DESIGN7_N);
     assert_non_null(strstr(dom, "data-member=\"m1\""));
     assert_non_null(strstr(dom, "data-member=\"m2\""));
-    assert_non_null(strstr(dom, "已连接")); /* both members connected */
-    assert_non_null(strstr(dom, "<svg "));  /* the charts */
+    size_t up = 0; /* both members shown connected */
+    for (const char *p = strstr(dom, "<td class=\"ok\">已连接"); p;
+         p = strstr(p + 1, "<td class=\"ok\">已连接"))
+        up++;
+    assert_int_equal(up, 2);
+    assert_non_null(strstr(dom, "<svg ")); /* the charts */
     free(dom);
     json_decref(report);
 
