@@ -188,6 +188,19 @@ int store_sync_point(store_t *self) VOCFED_WUR;
 /* The map size in bytes now (it grows as needed). */
 size_t store_map_size(const store_t *self);
 
+/* How much room one environment of the store takes (for monitoring). */
+typedef struct {
+    uint64_t map_bytes;  /* its map size now (as the file may grow to) */
+    uint64_t used_bytes; /* pages up to the last one in use, in bytes */
+    uint64_t file_bytes; /* the file's size on disk (0 if it has none) */
+} store_env_usage_t;
+
+/* The usage of the log's environment (data.mdb) and the derived one
+ * (derived.mdb), from LMDB's own figures of the last committed write and
+ * stat(2) of the files. Reads only. Returns 0 or a status. */
+int store_usage(store_t *self, store_env_usage_t *log,
+                store_env_usage_t *derived) VOCFED_WUR;
+
 /* ---- the applier (SPEC 5.5) -------------------------------------------- */
 
 /* Applies up to max_entries entries (0: no limit) the log holds beyond

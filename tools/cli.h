@@ -207,6 +207,7 @@ extern const cli_cmd_t cmd_status;
 extern const cli_cmd_t cmd_import;
 extern const cli_cmd_t cmd_linkage_key;
 extern const cli_cmd_t cmd_report;
+extern const cli_cmd_t cmd_serve;
 extern const cli_cmd_t cmd_demo;
 extern const cli_cmd_t cmd_backup;
 extern const cli_cmd_t cmd_restore;

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -99,8 +100,12 @@ s_spawn(const char *dir, const char *log, const char *const *args)
     for (; *args && n < 15; args++)
         argv[n++] = *args;
     argv[n] = NULL;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* The demo's nodes go with it, even when it is killed. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+            _exit(126);
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd >= 0) {
             dup2(fd, STDOUT_FILENO);
@@ -206,6 +211,7 @@ s_level(const char *coord_dir, char dirs[][300], size_t n, uint64_t *behind)
 /* One demo run. */
 typedef struct {
     bool keep;                            /* --keep, or kept for a look */
+    bool serve;                           /* --serve: the dashboard after */
     const char *html;                     /* --out */
     uint64_t timeout;                     /* --timeout, seconds */
     char self[4096];                      /* this program's path */
@@ -215,7 +221,8 @@ typedef struct {
     char logs[CMD_DEMO_MEMBERS + 1][300]; /* the daemons' logs */
     char endpoint[64];                    /* where the coordinator listens */
     char ckey[65];                        /* its public key, hex */
-    pid_t pids[CMD_DEMO_MEMBERS + 1];     /* the daemons, 0 when stopped */
+    pid_t pids[CMD_DEMO_MEMBERS + 2];     /* the daemons and serve, 0 when
+                                             stopped */
     size_t total;                         /* records written */
     char out[8192];                       /* a command's output */
     cmd_demo_gen_t gen;                   /* the synthetic records */
@@ -514,6 +521,69 @@ s_report(s_demo_t *d)
     return rc;
 }
 
+/* Whether something listens on 127.0.0.1:port within deadline_ms. */
+static bool
+s_listening(int port, uint64_t deadline_ms)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    uint64_t t0 = proto_mono_ms();
+    do {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        bool up = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (up)
+            return true;
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL); /* waiting for a port, with a deadline */
+    } while (proto_mono_ms() - t0 < deadline_ms);
+    return false;
+}
+
+/* --serve: every node started again and `vocfed serve` at the
+ * coordinator, its address printed; until SIGINT or SIGTERM (Ctrl-C).
+ * Returns 0 or an exit code. */
+static int
+s_serve(s_demo_t *d)
+{
+    char listen[64], log[320];
+    int port = s_free_port();
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+    snprintf(log, sizeof log, "%s/serve.log", d->root);
+    const char *cargs[] = {"coordinator", NULL};
+    d->pids[CMD_DEMO_MEMBERS] =
+        s_spawn(d->coord, d->logs[CMD_DEMO_MEMBERS], cargs);
+    for (int i = 0; i < CMD_DEMO_MEMBERS; i++) {
+        const char *margs[] = {"node", NULL};
+        d->pids[i] = s_spawn(d->dirs[i], d->logs[i], margs);
+    }
+    const char *sargs[] = {"serve", "--listen", listen, NULL};
+    d->pids[CMD_DEMO_MEMBERS + 1] = s_spawn(d->coord, log, sargs);
+    if (!s_listening(port, 10000)) {
+        cli_error("demo: vocfed serve did not start (its log: %s)", log);
+        d->keep = true;
+        return CLI_EXIT_ENV;
+    }
+    /* Blocked only now: the children started with the usual mask. */
+    sigset_t set;
+    int sig;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    printf("\n8. the dashboard (vocfed serve at the coordinator, every node "
+           "running):\n   http://%s/   (/metrics, /api/status.json; its log "
+           "%s)\n   Ctrl-C stops everything.\n",
+           listen, log);
+    fflush(stdout);
+    while (sigwait(&set, &sig) != 0) {
+    }
+    printf("\nvocfed demo: stopping\n");
+    return CLI_EXIT_OK;
+}
+
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
@@ -524,6 +594,7 @@ s_run(cli_t *cli, int argc, char **argv)
     d->timeout = 120;
     const cli_opt_t opts[] = {
         CLI_FLAG("keep", &d->keep),
+        CLI_FLAG("serve", &d->serve),
         CLI_STR("out", &d->html),
         CLI_FN("timeout", &d->timeout, s_opt_timeout),
         CLI_END,
@@ -544,8 +615,10 @@ s_run(cli_t *cli, int argc, char **argv)
     if ((rc = s_replicate(d)) == CLI_EXIT_OK &&
         (rc = s_certify(d)) == CLI_EXIT_OK)
         rc = s_report(d);
+    if (rc == CLI_EXIT_OK && d->serve)
+        rc = s_serve(d);
 done:
-    s_stop(d->pids, CMD_DEMO_MEMBERS + 1);
+    s_stop(d->pids, CMD_DEMO_MEMBERS + 2);
     if (d->keep) {
         printf("The group's folders are kept in %s\n", d->root);
     } else {
@@ -562,7 +635,8 @@ const cli_cmd_t cmd_demo = {
     .name = "demo",
     .summary = "run a whole 1+2+2+N group on 127.0.0.1 and print its report",
     .usage =
-        "Usage: vocfed demo [--out FILE] [--keep] [--timeout SECONDS]\n"
+        "Usage: vocfed demo [--out FILE] [--keep] [--serve] [--timeout "
+        "SECONDS]\n"
         "\n"
         "In a temporary folder: makes the coordinator and ten members (the "
         "lead\n"
@@ -591,6 +665,13 @@ const cli_cmd_t cmd_demo = {
         "  --out FILE         where the HTML report goes (default "
         "./report.html)\n"
         "  --keep             keep the group's folders and logs\n"
+        "  --serve            then start every node again and 'vocfed "
+        "serve' at the\n"
+        "                     coordinator on 127.0.0.1, print the "
+        "dashboard's\n"
+        "                     address and keep it all up until Ctrl-C "
+        "(SIGINT)\n"
+        "                     or SIGTERM\n"
         "  --timeout SECONDS  give up waiting for replication after this "
         "long (120)\n"
         "  -h, --help         print this help\n"
