@@ -47,6 +47,21 @@ s_size(th_net_t *net, const char *dir, const char *author)
     return n;
 }
 
+/* Waits for author's log at dir to reach want entries. */
+typedef struct {
+    th_net_t *net;      /* the network */
+    const char *dir;    /* whose store */
+    const char *author; /* which log */
+    long long want;     /* at least this many entries */
+} s_size_t;
+
+static bool
+s_size_reached(void *ctx)
+{
+    s_size_t *s = ctx;
+    return s_size(s->net, s->dir, s->author) >= s->want;
+}
+
 /* Syncs the member in dir once; returns the exit status. */
 static int
 s_sync_dir(th_net_t *net, const char *dir)
@@ -56,6 +71,18 @@ s_sync_dir(th_net_t *net, const char *dir)
     int status = r.status;
     th_run_free(&r);
     return status;
+}
+
+/* A session from the store in dir is refused at the transport (the
+ * coordinator's ZAP: the key is not on the roster). */
+static void
+s_refused_at_transport(th_net_t *net, const char *dir)
+{
+    th_run_t r = th_net_run(
+        net, TH_ARGS("--dir", dir, "sync", "--once", "--timeout", "10"));
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "sync: refused"));
+    th_run_free(&r);
 }
 
 /* m's public key on the coordinator's roster (64 hex digits). */
@@ -171,15 +198,92 @@ test_planned(void **state)
     th_node_t o = *m;
     snprintf(o.dir, sizeof o.dir, "%s", old);
     th_put_student(net, &o, "x1", NULL);
-    assert_int_not_equal(s_sync_dir(net, old), 0);
+    s_refused_at_transport(net, old);
     assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 2);
     /* The new key's daemon is admitted and sends what it signs. */
     th_member_start(net, m);
     th_put_student(net, m, "s3", NULL);
+    s_size_t sz = {net, net->coord.dir, m->id, n1 + 3};
+    assert_true(th_wait(s_size_reached, &sz, 30000));
     assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
-    assert_int_equal(s_sync_dir(net, m->dir), 0);
-    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 3);
     s_all_well(net, m->dir);
+    net->passed = true;
+}
+
+/* The lost key: init --recover, members rekey, restore. */
+static void
+test_lost(void **state)
+{
+    th_net_t *net = *state;
+    char old[100], newpk[65], onroster[65], cmd[400];
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "aqvtc", true);
+    th_node_t *b = th_net_member(net, "other", true);
+    s_config(net, m);
+    th_coord_start(net);
+    th_put_student(net, m, "s1", NULL);
+    th_put_student(net, m, "s2", NULL);
+    assert_int_equal(s_sync_dir(net, m->dir), 0);
+    long long n1 = s_size(net, net->coord.dir, m->id);
+    /* The member's folder is lost (kept aside here as the thief's). */
+    snprintf(old, sizeof old, "%s/old", net->root);
+    snprintf(cmd, sizeof cmd, "mv %s %s", m->dir, old);
+    th_net_note(net, "[%s]", cmd);
+    assert_int_equal(system(cmd), 0);
+    th_net_expect(net, 2, TH_ARGS("--dir", m->dir, "init", "--recover"));
+    th_run_t r = th_net_run(
+        net, TH_ARGS("--dir", m->dir, "init", "--recover", "--id", m->id,
+                     "--coordinator", net->endpoint, "--coordinator-key",
+                     net->coord.pk));
+    assert_int_equal(r.status, 0);
+    s_first_line(&r, newpk);
+    assert_non_null(strstr(r.err, "members rekey"));
+    th_run_free(&r);
+    /* Before the secretariat vouches: restore is refused at the
+     * transport, nothing left. */
+    th_net_expect(net, 1,
+                  TH_ARGS("--dir", m->dir, "restore", "--id", m->id,
+                          "--timeout", "5"));
+    /* members rekey: an unknown member, a key used before (another
+     * member's, the old one): refused. */
+    th_net_expect(net, 1,
+                  TH_ARGS("--dir", net->coord.dir, "members", "rekey", "nosuch",
+                          newpk));
+    th_net_expect(net, 1,
+                  TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id,
+                          b->pk));
+    th_net_expect(net, 2,
+                  TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id));
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id,
+                          newpk));
+    /* Again: the same key is a no-op; the old key back is refused. */
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id,
+                          newpk));
+    th_net_expect(net, 1,
+                  TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id,
+                          m->pk));
+    s_roster_key(net, m->id, onroster);
+    assert_string_equal(onroster, newpk);
+    th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
+
+    /* The member rebuilt: its log, verified against the key history. */
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "restore", "--id", m->id));
+    assert_int_equal(s_size(net, m->dir, m->id), n1);
+    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "verify"));
+    th_put_student(net, m, "s3", NULL);
+    assert_int_equal(s_sync_dir(net, m->dir), 0);
+    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 1);
+    s_all_well(net, m->dir);
+
+    /* The old key: refused at the transport. */
+    th_node_t o = *m;
+    snprintf(o.dir, sizeof o.dir, "%s", old);
+    th_put_student(net, &o, "x1", NULL);
+    s_refused_at_transport(net, old);
+    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 1);
+    th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
     net->passed = true;
 }
 
@@ -188,6 +292,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_planned, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_lost, th_net_setup,
                                         th_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
