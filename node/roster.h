@@ -83,9 +83,8 @@ int node_roster_set_status(store_t *store, const char *coord_id,
  * in). Returns 0, VOCFED_ENOTFOUND (not on the roster), VOCFED_EINVALID
  * (revoked, or pk not a valid key), VOCFED_EEXISTS (pk is the key on the
  * roster already) or a status. */
-int node_roster_set_key(store_t *store, const char *coord_id,
-                        const uint8_t *sk, const char *id,
-                        const uint8_t pk[PROTO_PUBKEY_LEN],
+int node_roster_set_key(store_t *store, const char *coord_id, const uint8_t *sk,
+                        const char *id, const uint8_t pk[PROTO_PUBKEY_LEN],
                         uint64_t from) VOCFED_WUR;
 
 /* Whether pk, or a key of the same X25519 form, is or was the key of

@@ -40,14 +40,12 @@ proto_handover_key(const proto_entry_t *e, const char *author,
         return s_bad(why, cap, "a key handover is a put of key_handover");
     if (e->key_len != alen || memcmp(e->key, author, alen) != 0 ||
         e->author_len != alen || memcmp(e->author, author, alen) != 0)
-        return s_bad(why, cap,
-                     "a key handover names its own author's id only");
+        return s_bad(why, cap, "a key handover names its own author's id only");
     if (proto_body_iter_init(&it, e->body, e->body_len) || it.remaining != 1 ||
         proto_body_iter_next(&it, &f) != 1 ||
         f.name_len != strlen(PROTO_HANDOVER_FIELD) ||
         memcmp(f.name, PROTO_HANDOVER_FIELD, f.name_len) != 0 ||
-        f.value.type != PROTO_VAL_STR ||
-        f.value.slen != 2 * PROTO_PUBKEY_LEN)
+        f.value.type != PROTO_VAL_STR || f.value.slen != 2 * PROTO_PUBKEY_LEN)
         return s_bad(why, cap,
                      "a key handover's body is {pubkey: 64 hex digits}");
     char hex[2 * PROTO_PUBKEY_LEN + 1];

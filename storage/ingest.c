@@ -103,8 +103,7 @@ s_find_handovers(s_ingest_t *in)
                    S_HANDOVERS_MAX);
             return VOCFED_EMALFORMED;
         }
-        if (proto_handover_key(&e, b->author, in->hand[in->nhand].pk, NULL,
-                               0))
+        if (proto_handover_key(&e, b->author, in->hand[in->nhand].pk, NULL, 0))
             continue;
         in->hand[in->nhand++].seq = e.seq;
     }
@@ -118,8 +117,8 @@ static int
 s_key_for(s_ingest_t *in, uint64_t size, uint8_t pk[PROTO_PUBKEY_LEN],
           uint64_t *from)
 {
-    int rc = store_i_key_at(in->tree.txn, in->tree.self, in->tree.authno,
-                            size, pk, from);
+    int rc = store_i_key_at(in->tree.txn, in->tree.self, in->tree.authno, size,
+                            pk, from);
     for (size_t i = 0; !rc && i < in->nhand; i++)
         if (in->hand[i].seq < size && in->hand[i].seq > *from) {
             memcpy(pk, in->hand[i].pk, PROTO_PUBKEY_LEN);
@@ -449,8 +448,10 @@ s_check_handover(s_ingest_t *in, const proto_entry_t *e, uint64_t seq)
         return VOCFED_EBADRECORD;
     }
     if (coord[0] && strcmp(in->b->author, coord) == 0) {
-        s_what(in->res, "entry %" PRIu64 ": the coordinator's key is not "
-               "replaced by a handover", seq);
+        s_what(in->res,
+               "entry %" PRIu64 ": the coordinator's key is not "
+               "replaced by a handover",
+               seq);
         return VOCFED_EBADRECORD;
     }
     if (s_batch_cp_at(in, seq) == in->b->ncp) {
@@ -460,19 +461,23 @@ s_check_handover(s_ingest_t *in, const proto_entry_t *e, uint64_t seq)
                seq);
         return VOCFED_EBADRECORD;
     }
-    if ((rc = store_i_key_at(in->tree.txn, in->tree.self, in->tree.authno,
-                             seq, cur, &from)))
+    if ((rc = store_i_key_at(in->tree.txn, in->tree.self, in->tree.authno, seq,
+                             cur, &from)))
         return rc;
     if (memcmp(cur, pk, PROTO_PUBKEY_LEN) == 0) {
-        s_what(in->res, "entry %" PRIu64 ": the key handed over to is the "
-               "one in force", seq);
+        s_what(in->res,
+               "entry %" PRIu64 ": the key handed over to is the "
+               "one in force",
+               seq);
         return VOCFED_EBADRECORD;
     }
-    rc = store_i_key_put(in->tree.txn, in->tree.self, in->tree.authno, seq,
-                         pk, STORE_KEY_HANDOVER);
+    rc = store_i_key_put(in->tree.txn, in->tree.self, in->tree.authno, seq, pk,
+                         STORE_KEY_HANDOVER);
     if (rc == VOCFED_EINVALID || rc == VOCFED_EEXISTS) {
-        s_what(in->res, "entry %" PRIu64 ": a key handover before a key "
-               "vouched for from seq %" PRIu64, seq, from);
+        s_what(in->res,
+               "entry %" PRIu64 ": a key handover before a key "
+               "vouched for from seq %" PRIu64,
+               seq, from);
         return VOCFED_EBADRECORD;
     }
     return rc;

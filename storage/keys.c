@@ -128,8 +128,8 @@ store_i_keys(MDB_txn *txn, store_t *self, uint32_t no, store_key_t *out,
     out[0].how = STORE_KEY_FIRST;
     s.n = 1;
     store_i_be32(k + 1, no);
-    if ((rc = store_i_scan(txn, self->authors, k, sizeof k, sizeof k,
-                           s_key_row, &s)))
+    if ((rc = store_i_scan(txn, self->authors, k, sizeof k, sizeof k, s_key_row,
+                           &s)))
         return rc;
     *n = s.n;
     return MDB_SUCCESS;
@@ -195,8 +195,8 @@ s_rekey_txn(store_t *self, MDB_txn *txn, void *ctx)
      * short) under none the new key could sign: refused. */
     if (c->from < held || held != cp_size)
         return VOCFED_EINVALID;
-    if ((rc = store_i_key_put(txn, self, no, c->from, c->pk,
-                              STORE_KEY_VOUCHED)))
+    if ((rc =
+             store_i_key_put(txn, self, no, c->from, c->pk, STORE_KEY_VOUCHED)))
         return rc;
     do {
         sizes[0] = 0;

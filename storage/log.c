@@ -618,8 +618,8 @@ s_append_key(s_append_ctx_t *a, uint64_t size, bool *handover,
              uint8_t newpk[PROTO_PUBKEY_LEN])
 {
     uint8_t pk[PROTO_PUBKEY_LEN], mine[PROTO_PUBKEY_LEN];
-    int rc = store_i_key_at(a->tree.txn, a->tree.self, a->tree.authno, size,
-                            pk, NULL);
+    int rc = store_i_key_at(a->tree.txn, a->tree.self, a->tree.authno, size, pk,
+                            NULL);
     if (rc)
         return rc;
     crypto_sign_ed25519_sk_to_pk(mine, a->sk);

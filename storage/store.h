@@ -129,10 +129,10 @@ int store_author_key(store_t *self, const char *id,
 
 /* ---- key history (SPEC 3.4, 5.1 `authors` 'k' rows; storage/keys.c) ---- */
 
-#define STORE_KEYS_MAX 64       /* keys one author may have had, at most */
-#define STORE_KEY_FIRST '-'     /* the key registered first */
-#define STORE_KEY_HANDOVER 'h'  /* a handover entry of the log at seq from */
-#define STORE_KEY_VOUCHED 'v'   /* the coordinator's roster vouches for it */
+#define STORE_KEYS_MAX 64      /* keys one author may have had, at most */
+#define STORE_KEY_FIRST '-'    /* the key registered first */
+#define STORE_KEY_HANDOVER 'h' /* a handover entry of the log at seq from */
+#define STORE_KEY_VOUCHED 'v'  /* the coordinator's roster vouches for it */
 
 /* One step of an author's key history: key signs every checkpoint of a
  * size past from, up to the next step's from. */

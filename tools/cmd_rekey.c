@@ -20,12 +20,12 @@
 
 /* What rekey was told, and what it found. */
 typedef struct {
-    bool finish;                    /* --finish: no session */
-    uint64_t timeout_s;             /* --timeout */
-    char path_new[PATH_MAX];        /* DIR/node.key.new */
-    char path_key[PATH_MAX];        /* DIR/node.key */
+    bool finish;                      /* --finish: no session */
+    uint64_t timeout_s;               /* --timeout */
+    char path_new[PATH_MAX];          /* DIR/node.key.new */
+    char path_key[PATH_MAX];          /* DIR/node.key */
     uint8_t pk_new[PROTO_PUBKEY_LEN]; /* the new key's public half */
-    uint64_t seq;                   /* the handover's seq */
+    uint64_t seq;                     /* the handover's seq */
 } s_opts_t;
 
 /* DIR/node.key.new: read when an earlier run made it, else made now.
@@ -255,8 +255,8 @@ const cli_cmd_t cmd_rekey = {
         "Options:\n"
         "  --timeout SECONDS  give up the session after this long (default "
         "60)\n"
-        "  --finish           no session: the new key into node.key\n" CLI_HELP_COMMON
-        "\n"
+        "  --finish           no session: the new key into "
+        "node.key\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 done, 1 the store's key is neither node.key's nor "
         "the new\n"
         "one's, 2 usage error or not a member, 3 a daemon holds the store, "

@@ -231,39 +231,39 @@ test_lost(void **state)
     th_net_note(net, "[%s]", cmd);
     assert_int_equal(system(cmd), 0);
     th_net_expect(net, 2, TH_ARGS("--dir", m->dir, "init", "--recover"));
-    th_run_t r = th_net_run(
-        net, TH_ARGS("--dir", m->dir, "init", "--recover", "--id", m->id,
-                     "--coordinator", net->endpoint, "--coordinator-key",
-                     net->coord.pk));
+    th_run_t r =
+        th_net_run(net, TH_ARGS("--dir", m->dir, "init", "--recover", "--id",
+                                m->id, "--coordinator", net->endpoint,
+                                "--coordinator-key", net->coord.pk));
     assert_int_equal(r.status, 0);
     s_first_line(&r, newpk);
     assert_non_null(strstr(r.err, "members rekey"));
     th_run_free(&r);
     /* Before the secretariat vouches: restore is refused at the
      * transport, nothing left. */
-    th_net_expect(net, 1,
-                  TH_ARGS("--dir", m->dir, "restore", "--id", m->id,
-                          "--timeout", "5"));
+    th_net_expect(
+        net, 1,
+        TH_ARGS("--dir", m->dir, "restore", "--id", m->id, "--timeout", "5"));
     /* members rekey: an unknown member, a key used before (another
      * member's, the old one): refused. */
-    th_net_expect(net, 1,
-                  TH_ARGS("--dir", net->coord.dir, "members", "rekey", "nosuch",
-                          newpk));
-    th_net_expect(net, 1,
-                  TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id,
-                          b->pk));
+    th_net_expect(
+        net, 1,
+        TH_ARGS("--dir", net->coord.dir, "members", "rekey", "nosuch", newpk));
+    th_net_expect(
+        net, 1,
+        TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id, b->pk));
     th_net_expect(net, 2,
                   TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id));
-    th_net_expect(net, 0,
-                  TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id,
-                          newpk));
+    th_net_expect(
+        net, 0,
+        TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id, newpk));
     /* Again: the same key is a no-op; the old key back is refused. */
-    th_net_expect(net, 0,
-                  TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id,
-                          newpk));
-    th_net_expect(net, 1,
-                  TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id,
-                          m->pk));
+    th_net_expect(
+        net, 0,
+        TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id, newpk));
+    th_net_expect(
+        net, 1,
+        TH_ARGS("--dir", net->coord.dir, "members", "rekey", m->id, m->pk));
     s_roster_key(net, m->id, onroster);
     assert_string_equal(onroster, newpk);
     th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));

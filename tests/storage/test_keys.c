@@ -29,23 +29,23 @@
 
 /* A log forged in memory: entries, their leaves, checkpoints. */
 typedef struct {
-    proto_buf_t e[S_MAX];             /* entries, seq 1.. */
+    proto_buf_t e[S_MAX]; /* entries, seq 1.. */
     uint8_t leaves[S_MAX][PROTO_HASH_LEN];
-    size_t n;                         /* entries */
-    proto_buf_t cp[S_MAX];            /* signed checkpoints */
-    uint64_t size[S_MAX];             /* their sizes */
-    size_t ncp;                       /* checkpoints */
-    uint8_t prev[PROTO_HASH_LEN];     /* hash of the last one */
+    size_t n;                     /* entries */
+    proto_buf_t cp[S_MAX];        /* signed checkpoints */
+    uint64_t size[S_MAX];         /* their sizes */
+    size_t ncp;                   /* checkpoints */
+    uint8_t prev[PROTO_HASH_LEN]; /* hash of the last one */
 } s_log_t;
 
 typedef struct {
-    char dir[64];                     /* the receiver's folder */
-    store_t *st;                      /* its store */
-    uint8_t pk[3][PROTO_PUBKEY_LEN];  /* K0 (registered), K1, K2 */
-    uint8_t sk[3][PROTO_SECKEY_LEN];  /* their secret halves */
+    char dir[64];                    /* the receiver's folder */
+    store_t *st;                     /* its store */
+    uint8_t pk[3][PROTO_PUBKEY_LEN]; /* K0 (registered), K1, K2 */
+    uint8_t sk[3][PROTO_SECKEY_LEN]; /* their secret halves */
     uint8_t evil_pk[PROTO_PUBKEY_LEN];
     uint8_t evil_sk[PROTO_SECKEY_LEN];
-    store_ingest_result_t res;        /* the last ingest */
+    store_ingest_result_t res; /* the last ingest */
 } s_t;
 
 static int
@@ -170,9 +170,9 @@ s_sign(s_log_t *l, const uint8_t sk[PROTO_SECKEY_LEN])
                             .size = l->n,
                             .time_ms = 1767225600000ull + l->n};
     snprintf(c.author, sizeof c.author, "%s", S_AUTHOR);
-    assert_int_equal(proto_merkle_root(PROTO_HASH_BLAKE2B256, l->n, s_source,
-                                       l, c.root),
-                     VOCFED_OK);
+    assert_int_equal(
+        proto_merkle_root(PROTO_HASH_BLAKE2B256, l->n, s_source, l, c.root),
+        VOCFED_OK);
     memcpy(c.prev, l->prev, PROTO_HASH_LEN);
     proto_buf_t *out = &l->cp[l->ncp];
     assert_int_equal(proto_checkpoint_sign(&c, sk, out), VOCFED_OK);
@@ -251,9 +251,9 @@ test_handover_taken_in(void **state)
     s_honest(t, &l);
     assert_int_equal(s_send(t, &l, 1, 0), VOCFED_OK);
     s_key_is(t, t->pk[1]);
-    assert_int_equal(store_author_keys(t->st, S_AUTHOR, keys, STORE_KEYS_MAX,
-                                       &n),
-                     VOCFED_OK);
+    assert_int_equal(
+        store_author_keys(t->st, S_AUTHOR, keys, STORE_KEYS_MAX, &n),
+        VOCFED_OK);
     assert_int_equal(n, 2);
     assert_int_equal(keys[1].from, 2);
     assert_int_equal(keys[1].how, STORE_KEY_HANDOVER);
@@ -379,31 +379,31 @@ test_append_rules(void **state)
     store_record_t two[2] = {rec, rec};
     store_record_t other = {PROTO_OP_PUT, PROTO_HANDOVER_KIND, "m2", b.data,
                             b.len};
-    assert_int_equal(store_append(t->st, S_AUTHOR, t->sk[0], two, 2, 0, NULL,
-                                  NULL),
-                     VOCFED_EINVALID);
-    assert_int_equal(store_append(t->st, S_AUTHOR, t->sk[0], &other, 1, 0,
-                                  NULL, NULL),
-                     VOCFED_EINVALID);
+    assert_int_equal(
+        store_append(t->st, S_AUTHOR, t->sk[0], two, 2, 0, NULL, NULL),
+        VOCFED_EINVALID);
+    assert_int_equal(
+        store_append(t->st, S_AUTHOR, t->sk[0], &other, 1, 0, NULL, NULL),
+        VOCFED_EINVALID);
     assert_int_equal(proto_handover_body(t->pk[0], &bo), VOCFED_OK);
-    store_record_t same = {PROTO_OP_PUT, PROTO_HANDOVER_KIND, S_AUTHOR,
-                           bo.data, bo.len};
-    assert_int_equal(store_append(t->st, S_AUTHOR, t->sk[0], &same, 1, 0, NULL,
-                                  NULL),
-                     VOCFED_EINVALID);
+    store_record_t same = {PROTO_OP_PUT, PROTO_HANDOVER_KIND, S_AUTHOR, bo.data,
+                           bo.len};
+    assert_int_equal(
+        store_append(t->st, S_AUTHOR, t->sk[0], &same, 1, 0, NULL, NULL),
+        VOCFED_EINVALID);
     /* Another key than the one in force signs nothing. */
-    assert_int_equal(store_append(t->st, S_AUTHOR, t->sk[1], &rec, 1, 0, NULL,
-                                  NULL),
-                     VOCFED_EKEY);
-    assert_int_equal(store_append(t->st, S_AUTHOR, t->sk[0], &rec, 1, 0, &h,
-                                  NULL),
-                     VOCFED_OK);
+    assert_int_equal(
+        store_append(t->st, S_AUTHOR, t->sk[1], &rec, 1, 0, NULL, NULL),
+        VOCFED_EKEY);
+    assert_int_equal(
+        store_append(t->st, S_AUTHOR, t->sk[0], &rec, 1, 0, &h, NULL),
+        VOCFED_OK);
     assert_int_equal(h.size, 3);
     s_key_is(t, t->pk[1]);
     /* The old key after its handover, and a second handover by it. */
-    assert_int_equal(store_append(t->st, S_AUTHOR, t->sk[0], &rec, 1, 0, NULL,
-                                  NULL),
-                     VOCFED_EKEY);
+    assert_int_equal(
+        store_append(t->st, S_AUTHOR, t->sk[0], &rec, 1, 0, NULL, NULL),
+        VOCFED_EKEY);
     th_students(t->st, S_AUTHOR, t->sk[1], 10, 2, 1, &h);
     assert_int_equal(h.size, 5);
     s_verifies(t);
@@ -458,8 +458,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_handover_race, s_setup,
                                         s_teardown),
-        cmocka_unit_test_setup_teardown(test_append_rules, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_append_rules, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_vouched, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
