@@ -9,6 +9,7 @@
 #include "node/meta.h"
 #include "storage/replica.h"
 
+#include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,7 +340,12 @@ node_append(node_t *node, const store_record_t *recs, size_t n,
     int rc = store_fence_get(node->store, why, sizeof why);
     if (rc != VOCFED_ENOTFOUND)
         return rc == VOCFED_OK || rc == VOCFED_ETOOLARGE ? VOCFED_EFENCED : rc;
-    return node_append_as(node->store, node->id, node->sk,
-                          node_is_coordinator(node), recs, n, time_ms, head,
-                          bad);
+    rc = node_append_as(node->store, node->id, node->sk,
+                        node_is_coordinator(node), recs, n, time_ms, head, bad);
+    if (rc == VOCFED_EKEY)
+        zsys_error("node: node.key is no longer the key in force for %s: "
+                   "a key handover was signed (SPEC 10.7); run 'vocfed "
+                   "rekey' to finish it",
+                   node->id);
+    return rc;
 }

@@ -225,7 +225,9 @@ test_lost(void **state)
     th_put_student(net, m, "s2", NULL);
     assert_int_equal(s_sync_dir(net, m->dir), 0);
     long long n1 = s_size(net, net->coord.dir, m->id);
-    /* The member's folder is lost (kept aside here as the thief's). */
+    th_put_student(net, m, "s3", NULL); /* never sent */
+    /* The member's key is lost; its old store stays (kept aside here,
+     * with the key, as a thief's too). */
     snprintf(old, sizeof old, "%s/old", net->root);
     snprintf(cmd, sizeof cmd, "mv %s %s", m->dir, old);
     th_net_note(net, "[%s]", cmd);
@@ -268,13 +270,17 @@ test_lost(void **state)
     assert_string_equal(onroster, newpk);
     th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
 
-    /* The member rebuilt: its log, verified against the key history. */
-    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "restore", "--id", m->id));
-    assert_int_equal(s_size(net, m->dir, m->id), n1);
+    /* The member rebuilt: its log, verified against the key history; s3,
+     * which the coordinator never got, signed again with the new key
+     * from the old store (signed by the old key, in the history). */
+    th_net_expect(
+        net, 0,
+        TH_ARGS("--dir", m->dir, "restore", "--id", m->id, "--from", old));
+    assert_int_equal(s_size(net, m->dir, m->id), n1 + 1);
     th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "verify"));
-    th_put_student(net, m, "s3", NULL);
+    th_put_student(net, m, "s4", NULL);
     assert_int_equal(s_sync_dir(net, m->dir), 0);
-    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 1);
+    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 2);
     s_all_well(net, m->dir);
 
     /* The old key: refused at the transport. */
@@ -282,7 +288,7 @@ test_lost(void **state)
     snprintf(o.dir, sizeof o.dir, "%s", old);
     th_put_student(net, &o, "x1", NULL);
     s_refused_at_transport(net, old);
-    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 1);
+    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 2);
     th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
     net->passed = true;
 }
