@@ -140,7 +140,7 @@ node_rekey_vouch(store_t *store, const char *coord_id, const uint8_t *sk,
             return VOCFED_OK;
         return store_author_rekey(store, id, me.key_from, pk);
     }
-    if ((rc = node_roster_key_unused(store, coord_id, pk)) ||
+    if ((rc = node_roster_key_unused(store, coord_id, pk, NULL)) ||
         (rc = s_held_whole(store, id, from)) ||
         (rc = node_roster_set_key(store, coord_id, sk, id, pk, *from)))
         return rc;

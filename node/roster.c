@@ -335,7 +335,7 @@ node_roster_add(store_t *store, const char *coord_id, const uint8_t *sk,
     /* One key, one member: CURVE admits a connection by its key alone
      * (node_roster_find_curve), so a key shared by two ids, or with the
      * coordinator, or kept by a revoked member, would be ambiguous. */
-    if ((rc = node_roster_key_unused(store, coord_id, pk)))
+    if ((rc = node_roster_key_unused(store, coord_id, pk, id)))
         return rc;
 
     proto_hex(pk, PROTO_PUBKEY_LEN, hex);
@@ -472,7 +472,7 @@ s_author_id(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
 
 int
 node_roster_key_unused(store_t *store, const char *coord_id,
-                       const uint8_t pk[PROTO_PUBKEY_LEN])
+                       const uint8_t pk[PROTO_PUBKEY_LEN], const char *except)
 {
     uint8_t curve[PROTO_PUBKEY_LEN], other[PROTO_PUBKEY_LEN];
     store_key_t keys[STORE_KEYS_MAX];
@@ -491,7 +491,9 @@ node_roster_key_unused(store_t *store, const char *coord_id,
     for (const char *id = zlist_first(ids); id && !rc; id = zlist_next(ids)) {
         if ((rc = store_author_keys(store, id, keys, STORE_KEYS_MAX, &n)))
             break;
-        for (size_t i = 0; i < n && !rc; i++)
+        /* except's key in force is the one an add may register again */
+        bool own = except && strcmp(id, except) == 0;
+        for (size_t i = 0; i < n - (own ? 1 : 0) && !rc; i++)
             if (memcmp(keys[i].pk, pk, PROTO_PUBKEY_LEN) == 0 ||
                 (node_pubkey_curve(keys[i].pk, other) == VOCFED_OK &&
                  memcmp(other, curve, PROTO_PUBKEY_LEN) == 0))

@@ -90,9 +90,12 @@ int node_roster_set_key(store_t *store, const char *coord_id, const uint8_t *sk,
 /* Whether pk, or a key of the same X25519 form, is or was the key of
  * any author the store knows (its key history included) or of a member
  * on coord_id's roster: VOCFED_EEXISTS if so, 0 if not, or a status. A
- * replaced key is never given to anyone again. */
+ * replaced key is never given to anyone again. The key in force of
+ * author except (may be NULL) does not count: an add may register it
+ * again under that id. */
 int node_roster_key_unused(store_t *store, const char *coord_id,
-                           const uint8_t pk[PROTO_PUBKEY_LEN]) VOCFED_WUR;
+                           const uint8_t pk[PROTO_PUBKEY_LEN],
+                           const char *except) VOCFED_WUR;
 
 /* Reads the roster from coord_id's log in store. out is replaced; free
  * with node_roster_release. */
