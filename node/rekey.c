@@ -60,7 +60,12 @@ s_hist_entry(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
         return 1;
     if (h->n && memcmp(h->out[h->n - 1].pk, pk, PROTO_PUBKEY_LEN) == 0)
         return 0; /* another change of the same member (status, name) */
-    if (h->n && from <= h->out[h->n - 1].from) {
+    if (h->n > 1 && from == 0 && h->out[h->n - 1].from == 0) {
+        /* replaced again before anything was signed: the last one holds */
+        memcpy(h->out[h->n - 1].pk, pk, PROTO_PUBKEY_LEN);
+        return 0;
+    }
+    if (h->n && from <= h->out[h->n - 1].from && from > 0) {
         h->bad = VOCFED_EMALFORMED; /* a step back */
         return 1;
     }

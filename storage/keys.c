@@ -77,8 +77,10 @@ store_i_key_put(MDB_txn *txn, store_t *self, uint32_t no, uint64_t from,
     int rc = store_i_key_at(txn, self, no, UINT64_MAX, cur, &last);
     if (rc)
         return rc;
-    /* The history only grows, and each step is another key. */
-    if (from <= last && last > 0)
+    /* The history only grows, and each step is another key. A step from
+     * 0 (a key replaced before anything was signed) replaces the one
+     * there: no checkpoint of either exists. */
+    if (from < last || (from == last && last > 0))
         return VOCFED_EINVALID;
     if (memcmp(cur, pk, PROTO_PUBKEY_LEN) == 0)
         return VOCFED_EEXISTS;
@@ -86,7 +88,8 @@ store_i_key_put(MDB_txn *txn, store_t *self, uint32_t no, uint64_t from,
     memcpy(v, pk, PROTO_PUBKEY_LEN);
     v[PROTO_PUBKEY_LEN] = (uint8_t)how;
     MDB_val key = {sizeof k, k}, d = {sizeof v, v};
-    return mdb_put(txn, self->authors, &key, &d, MDB_NOOVERWRITE);
+    return mdb_put(txn, self->authors, &key, &d,
+                   from == 0 ? 0 : MDB_NOOVERWRITE);
 }
 
 /* ---- reading the history ---------------------------------------------- */

@@ -655,8 +655,8 @@ s_check_keys(s_author_ctx_t *a, uint64_t last)
         MDB_val cp;
         if (k->how == STORE_KEY_HANDOVER)
             steps++;
-        if (k->from > last)
-            continue;
+        if (k->from > last || k->from == 0)
+            continue; /* not reached yet, or before anything was signed */
         if (store_i_cp_at(a->store, a->txn, a->authno, k->from, &cp))
             return s_fail(a->res, a->author, k->from, VOCFED_ECORRUPT,
                           "the key was replaced at size %" PRIu64

@@ -442,6 +442,14 @@ test_vouched(void **state)
     assert_int_equal(s_send(t, &l, 2, 1), VOCFED_OK);
     s_verifies(t);
     s_log_release(&l);
+    /* An author of whom nothing is held: a key from 0, twice. */
+    assert_int_equal(store_author_add(t->st, "m2", t->pk[0]), VOCFED_OK);
+    assert_int_equal(store_author_rekey(t->st, "m2", 0, t->pk[1]), VOCFED_OK);
+    assert_int_equal(store_author_rekey(t->st, "m2", 0, t->pk[2]), VOCFED_OK);
+    uint8_t cur[PROTO_PUBKEY_LEN];
+    assert_int_equal(store_author_key(t->st, "m2", cur), VOCFED_OK);
+    assert_memory_equal(cur, t->pk[2], PROTO_PUBKEY_LEN);
+    s_verifies(t);
 }
 
 int
