@@ -270,9 +270,9 @@ test_lost(void **state)
     assert_string_equal(onroster, newpk);
     th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
     /* A replaced key is never given to anyone again. */
-    th_net_expect(net, 1,
-                  TH_ARGS("--dir", net->coord.dir, "members", "add", "newbie",
-                          m->pk));
+    th_net_expect(
+        net, 1,
+        TH_ARGS("--dir", net->coord.dir, "members", "add", "newbie", m->pk));
 
     /* The member rebuilt: its log, verified against the key history; s3,
      * which the coordinator never got, signed again with the new key
