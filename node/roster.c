@@ -466,7 +466,7 @@ static int
 s_author_id(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
 {
     (void)pk;
-    zlist_append(ctx, strdup(id));
+    zlist_append(ctx, (char *)id); /* autofree: copied */
     return 0;
 }
 

@@ -170,7 +170,19 @@ test_planned(void **state)
     assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
     assert_int_equal(s_size(net, m->dir, m->id), n1);
 
-    th_run_t r = th_net_run(net, TH_ARGS("--dir", m->dir, "rekey"));
+    /* The coordinator away: the handover is signed, node.key keeps the
+     * old key, nothing else is signed until rekey is run again. */
+    assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
+    th_net_expect(net, 3, TH_ARGS("--dir", m->dir, "rekey", "--timeout", "2"));
+    assert_int_equal(s_size(net, m->dir, m->id), n1 + 1);
+    th_run_t r = th_net_run(net, TH_ARGS("--dir", m->dir, "whoami"));
+    assert_non_null(strstr(r.out, m->pk));
+    th_run_free(&r);
+    th_net_expect(net, 3,
+                  TH_ARGS("--dir", m->dir, "put", "major", "c1", "name=x",
+                          "level=higher", "status=active"));
+    th_coord_start(net);
+    r = th_net_run(net, TH_ARGS("--dir", m->dir, "rekey"));
     assert_int_equal(r.status, 0);
     s_first_line(&r, newpk);
     th_run_free(&r);
