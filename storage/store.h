@@ -160,8 +160,9 @@ int store_author_rekey(store_t *self, const char *id, uint64_t from,
 /* Takes a history (n steps, first key at from 0) vouched for by the
  * roster: a store holding none of id's log takes it whole (its first
  * key replaced: a member rebuilt with a new key learns the old ones);
- * otherwise the stored history must be its prefix, and the rest is
- * added. Returns 0, VOCFED_EEXISTS (it contradicts what is stored),
+ * otherwise one must be a prefix of the other, and what the stored one
+ * lacks is added (a handover of the store's own that the roster does
+ * not state yet leaves the stored one the longer). Returns 0, VOCFED_EEXISTS (it contradicts what is stored),
  * VOCFED_EINVALID, VOCFED_ENOTFOUND or a status. */
 int store_author_keys_adopt(store_t *self, const char *id,
                             const store_key_t *keys, size_t n) VOCFED_WUR;

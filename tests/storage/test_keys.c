@@ -452,6 +452,44 @@ test_vouched(void **state)
     s_verifies(t);
 }
 
+/* A history vouched for by the roster, taken by a member (SPEC 10.6):
+ * whole by a store holding nothing of the log (its first key replaced),
+ * else only when one is a prefix of the other. */
+static void
+test_adopt(void **state)
+{
+    s_t *t = *state;
+    s_log_t l;
+    store_key_t keys[STORE_KEYS_MAX], h[3];
+    size_t n;
+    memcpy(h[0].pk, t->pk[0], PROTO_PUBKEY_LEN);
+    h[0].from = 0;
+    memcpy(h[1].pk, t->pk[2], PROTO_PUBKEY_LEN);
+    h[1].from = 1;
+    assert_int_equal(store_author_add(t->st, "m3", t->pk[2]), VOCFED_OK);
+    assert_int_equal(store_author_keys_adopt(t->st, "m3", h, 2), VOCFED_OK);
+    assert_int_equal(store_author_keys(t->st, "m3", keys, STORE_KEYS_MAX, &n),
+                     VOCFED_OK);
+    assert_int_equal(n, 2);
+    assert_memory_equal(keys[0].pk, t->pk[0], PROTO_PUBKEY_LEN);
+    assert_memory_equal(keys[1].pk, t->pk[2], PROTO_PUBKEY_LEN);
+    /* m1 holds a log with a handover to K1 at 2. */
+    s_honest(t, &l);
+    assert_int_equal(s_send(t, &l, 1, 0), VOCFED_OK);
+    assert_int_equal(store_author_keys_adopt(t->st, S_AUTHOR, h, 1),
+                     VOCFED_OK); /* a prefix of ours */
+    h[1].from = 2;
+    assert_int_equal(store_author_keys_adopt(t->st, S_AUTHOR, h, 2),
+                     VOCFED_EEXISTS); /* another key at 2 */
+    memcpy(h[1].pk, t->pk[1], PROTO_PUBKEY_LEN);
+    memcpy(h[2].pk, t->pk[2], PROTO_PUBKEY_LEN);
+    h[2].from = 5;
+    assert_int_equal(store_author_keys_adopt(t->st, S_AUTHOR, h, 3), VOCFED_OK);
+    s_key_is(t, t->pk[2]);
+    s_verifies(t);
+    s_log_release(&l);
+}
+
 int
 main(void)
 {
@@ -468,6 +506,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_append_rules, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_vouched, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_adopt, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
