@@ -162,8 +162,9 @@ int store_author_rekey(store_t *self, const char *id, uint64_t from,
  * key replaced: a member rebuilt with a new key learns the old ones);
  * otherwise one must be a prefix of the other, and what the stored one
  * lacks is added (a handover of the store's own that the roster does
- * not state yet leaves the stored one the longer). Returns 0, VOCFED_EEXISTS (it contradicts what is stored),
- * VOCFED_EINVALID, VOCFED_ENOTFOUND or a status. */
+ * not state yet leaves the stored one the longer). Returns 0, VOCFED_EEXISTS
+ * (it contradicts what is stored), VOCFED_EINVALID, VOCFED_ENOTFOUND or a
+ * status. */
 int store_author_keys_adopt(store_t *self, const char *id,
                             const store_key_t *keys, size_t n) VOCFED_WUR;
 
