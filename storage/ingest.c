@@ -85,6 +85,21 @@ s_ingest_author(s_ingest_t *in)
     return MDB_SUCCESS;
 }
 
+/* Whether the len bytes at p hold the n bytes of t (t[0] first). */
+static bool
+s_holds(const uint8_t *p, size_t len, const char *t, size_t n)
+{
+    for (const uint8_t *q = p; len >= n && (size_t)(q - p) <= len - n;) {
+        q = memchr(q, (unsigned char)t[0], len - n + 1 - (size_t)(q - p));
+        if (!q)
+            return false;
+        if (memcmp(q, t, n) == 0)
+            return true;
+        q++;
+    }
+    return false;
+}
+
 /* The batch's handover entries (SPEC 3.4), read before any checkpoint
  * is opened: a checkpoint past one is signed by the key it names. An
  * entry that does not read as a handover here is refused in step 3. */
@@ -93,9 +108,15 @@ s_find_handovers(s_ingest_t *in)
 {
     const store_batch_t *b = in->b;
     in->nhand = 0;
+    /* The kind as encoded (a fixstr of 12 bytes): only an entry that
+     * holds these bytes is decoded here; step 3 decodes every one. */
+    static const char tag[] = "\xac" PROTO_HANDOVER_KIND;
+    _Static_assert(sizeof PROTO_HANDOVER_KIND - 1 == 12, "fixstr 0xac");
     for (size_t i = 0; i < b->count; i++) {
         proto_entry_t e;
-        if (proto_entry_decode(b->entries[i].data, b->entries[i].len, &e) ||
+        if (!s_holds(b->entries[i].data, b->entries[i].len, tag,
+                     sizeof tag - 1) ||
+            proto_entry_decode(b->entries[i].data, b->entries[i].len, &e) ||
             !proto_handover_is(&e) || e.seq != b->first_seq + i)
             continue;
         if (in->nhand == S_HANDOVERS_MAX) {
