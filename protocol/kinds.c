@@ -351,6 +351,8 @@ static const proto_field_def_t s_member_key[] = {
     STR("name", false, "名称", NULL, "name"),
     STR("role", false, "成员类型", NULL, "role"),
     ENUM("status", true, s_member_status, "状态", NULL, "status"),
+    /* the log size from which pubkey signs: a key replaced (SPEC 10.1) */
+    INT("key_from", false, 0, INT64_MAX, "密钥起用规模", NULL, "key from size"),
 };
 
 /* KIND(name, key help, zh, en, coordinator_only, fields, form, fixed,

@@ -212,6 +212,7 @@ extern const cli_cmd_t cmd_demo;
 extern const cli_cmd_t cmd_backup;
 extern const cli_cmd_t cmd_restore;
 extern const cli_cmd_t cmd_unfence;
+extern const cli_cmd_t cmd_rekey;
 
 /* The exit code for a status that ended a command: 0 for 0, 1 for a
  * failure found in the data or a refused request (malformed, bad
