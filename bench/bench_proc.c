@@ -374,6 +374,30 @@ bench_coordinator_start(const char *dir, const char *log, char *endpoint,
     bench_fail("the coordinator did not start");
 }
 
+pid_t
+bench_serve_start(const char *dir, const char *log, int *port)
+{
+    char listen[64];
+    *port = s_free_port();
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", *port);
+    const char *argv[] = {VOCFED_BINARY, "--dir", dir, "serve",
+                          "--listen",    listen,  NULL};
+    pid_t pid = bench_spawn(argv, log, "vocfed serve", false);
+    double end = bench_now() + 10;
+    while (bench_now() < end) {
+        bench_check_interrupted();
+        if (s_port_open(*port)) {
+            bench_child(pid)->daemon = true;
+            return pid;
+        }
+        if (bench_wait(pid, 0, 0) >= 0)
+            break;
+        bench_sleep_ns(2000000);
+    }
+    bench_tail(log);
+    bench_fail("vocfed serve did not start");
+}
+
 /* ---- /proc --------------------------------------------------------------- */
 
 /* utime + stime of pid, in seconds. */

@@ -131,6 +131,11 @@ void bench_run(const char *const *argv, const char *log, const char *what);
 pid_t bench_coordinator_start(const char *dir, const char *log, char *endpoint,
                               size_t cap);
 
+/* Starts `vocfed --dir DIR serve` on a free loopback port (issue 15),
+ * its output appended to log; returns its pid once the port accepts
+ * connections, *port where it listens. bench_fail if it does not start. */
+pid_t bench_serve_start(const char *dir, const char *log, int *port);
+
 /* ---- /proc --------------------------------------------------------------- */
 
 /* utime + stime of pid, in seconds. */

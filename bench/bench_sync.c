@@ -39,11 +39,13 @@
 #include "protocol/msg.h"
 #include "storage/store.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <lmdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -52,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -511,6 +514,7 @@ typedef struct {
     bool skip_sync;    /* --skip-sync */
     bool skip_latency; /* --skip-latency */
     bool skip_members; /* --skip-members */
+    bool serve;        /* --serve: part 1 with vocfed serve scraped */
     const char *tmp;   /* --dir: where the temporary folder goes */
     const char *mtmp;  /* --members-dir: part 3's member stores */
 } s_conf_t;
@@ -556,6 +560,71 @@ s_count_bytes(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
     return 0;
 }
 
+/* ---- vocfed serve alongside (issue 15) ----------------------------------- */
+
+/* A thread that fetches /metrics and / from vocfed serve every 100 ms. */
+typedef struct {
+    int port;         /* vocfed serve's */
+    atomic_bool stop; /* set to end it */
+    uint64_t ok;      /* answers 200 */
+    uint64_t failed;  /* other answers, or none */
+    double seconds;   /* spent waiting for the answers */
+} s_scraper_t;
+
+/* GET path from 127.0.0.1:port, read to the end. Whether it was 200. */
+static bool
+s_http_get(int port, const char *path)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port)};
+    char req[256], buf[65536];
+    int code = 0;
+    ssize_t n;
+    size_t got = 0;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    snprintf(req, sizeof req,
+             "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: "
+             "close\r\n\r\n",
+             path);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+        close(fd);
+        return false;
+    }
+    while ((n = recv(fd, buf, sizeof buf - 1, 0)) > 0) {
+        if (got == 0) {
+            buf[n] = 0;
+            if (sscanf(buf, "HTTP/1.%*d %d", &code) != 1)
+                code = 0;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    return code == 200;
+}
+
+static void *
+s_scrape(void *arg)
+{
+    s_scraper_t *sc = arg;
+    static const char *const paths[] = {"/metrics", "/"};
+    while (!atomic_load(&sc->stop)) {
+        for (size_t i = 0; i < 2; i++) {
+            double t0 = bench_now();
+            if (s_http_get(sc->port, paths[i]))
+                sc->ok++;
+            else
+                sc->failed++;
+            sc->seconds += bench_now() - t0;
+        }
+        bench_sleep_ns(100000000);
+    }
+    return NULL;
+}
+
 static void
 s_bench_sync(const s_conf_t *cf)
 {
@@ -571,8 +640,14 @@ s_bench_sync(const s_conf_t *cf)
     double *cwrite = calloc(runs, sizeof(double));
     double *scpu = calloc(runs, sizeof(double));
     double *blake = calloc(runs, sizeof(double));
+    double *scrapes = calloc(runs, sizeof(double));
+    double *scrape_ms = calloc(runs, sizeof(double));
+    double *serve_cpu = calloc(runs, sizeof(double));
+    uint64_t scrape_failed = 0;
     uint64_t entry_bytes = 0;
     size_t msg_len = 0, msg_entries = 0;
+    if (!scrapes || !scrape_ms || !serve_cpu)
+        bench_fail("out of memory");
     if (!sync || !fill || !zmsgs || !lmdb1 || !lmdbb || !lmdbi || !blake ||
         !ccpu || !cwrite || !scpu)
         bench_fail("out of memory");
@@ -605,6 +680,14 @@ s_bench_sync(const s_conf_t *cf)
         s_admit(&coord, &m);
 
         s_coordinator_start(&coord, endpoint);
+        pid_t serve = 0;
+        pthread_t scraper;
+        s_scraper_t sc = {0};
+        if (cf->serve) {
+            serve = bench_serve_start(coord.dir, coord.log, &sc.port);
+            if (pthread_create(&scraper, NULL, s_scrape, &sc) != 0)
+                bench_fail("cannot start the scraper");
+        }
         snprintf(timeout, sizeof timeout, "%" PRIu64, 600 + n / 1000);
         const char *argv[] = {VOCFED_BINARY,
                               "--dir",
@@ -639,6 +722,16 @@ s_bench_sync(const s_conf_t *cf)
                   (double)bench_g.rusage.ru_utime.tv_usec / 1e6 +
                   (double)bench_g.rusage.ru_stime.tv_sec +
                   (double)bench_g.rusage.ru_stime.tv_usec / 1e6;
+        if (serve) {
+            atomic_store(&sc.stop, true);
+            pthread_join(scraper, NULL);
+            scrapes[r] = (double)sc.ok / (t1 - t0);
+            scrape_ms[r] = sc.ok ? 1000 * sc.seconds / (double)sc.ok : 0;
+            scrape_failed += sc.failed;
+            serve_cpu[r] = bench_proc_cpu(serve) / (t1 - t0);
+            if (bench_stop(serve) != 0)
+                bench_fail("vocfed serve did not stop cleanly");
+        }
         s_daemon_stop(&coord);
 
         store_t *cst = NULL;
@@ -706,7 +799,16 @@ s_bench_sync(const s_conf_t *cf)
            "%.0f bytes per entry (wchar); vocfed sync used %.2f s of CPU\n",
            100 * bench_median(ccpu, runs), bench_median(cwrite, runs),
            bench_median(scpu, runs));
+    if (cf->serve)
+        printf("    with vocfed serve at the coordinator, /metrics and / "
+               "fetched every 100 ms: %.1f answers/s, %.1f ms each (median), "
+               "%" PRIu64 " failed; serve used %.0f %% of a core\n",
+               bench_median(scrapes, runs), bench_median(scrape_ms, runs),
+               scrape_failed, 100 * bench_median(serve_cpu, runs));
     fflush(stdout);
+    free(scrapes);
+    free(scrape_ms);
+    free(serve_cpu);
     free(sync);
     free(fill);
     free(zmsgs);
@@ -1179,7 +1281,8 @@ s_usage(FILE *f)
             "[--members M]\n"
             "                  [--seconds D] [--skip-sync] "
             "[--skip-latency] [--skip-members]\n"
-            "                  [--dir TMP] [--members-dir DIR] [--keep]\n"
+            "                  [--dir TMP] [--members-dir DIR] [--keep] "
+            "[--serve]\n"
             "  --entries N   part 1: entries to sync (default 1000000)\n"
             "  --runs R      part 1: runs, medians printed (default 3)\n"
             "  --puts K      part 2: timed puts (default 200)\n"
@@ -1192,6 +1295,10 @@ s_usage(FILE *f)
             "                writable, else TMP: members stand for other "
             "machines)\n"
             "  --keep        keep it (stores and daemon logs)\n"
+            "  --serve       part 1 with `vocfed serve` at the coordinator, "
+            "its\n"
+            "                /metrics and / fetched every 100 ms during the "
+            "sync\n"
             "vocfed binary: %s\n",
             VOCFED_BINARY);
 }
@@ -1211,6 +1318,7 @@ main(int argc, char **argv)
         OPT_SKIP_LATENCY,
         OPT_SKIP_MEMBERS,
         OPT_MEMBERS_DIR,
+        OPT_SERVE,
     };
     static const struct option opts[] = {
         {"entries", required_argument, 0, 'n'},
@@ -1221,6 +1329,7 @@ main(int argc, char **argv)
         {"skip-sync", no_argument, 0, OPT_SKIP_SYNC},
         {"skip-latency", no_argument, 0, OPT_SKIP_LATENCY},
         {"skip-members", no_argument, 0, OPT_SKIP_MEMBERS},
+        {"serve", no_argument, 0, OPT_SERVE},
         {"dir", required_argument, 0, 'd'},
         {"members-dir", required_argument, 0, OPT_MEMBERS_DIR},
         {"keep", no_argument, 0, 'k'},
@@ -1262,6 +1371,9 @@ main(int argc, char **argv)
             break;
         case OPT_SKIP_MEMBERS:
             cf.skip_members = true;
+            break;
+        case OPT_SERVE:
+            cf.serve = true;
             break;
         case 'd':
             cf.tmp = optarg;

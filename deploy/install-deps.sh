@@ -7,6 +7,8 @@ pkgs=(build-essential cmake pkg-config
       libzmq3-dev libczmq-dev liblmdb-dev libsodium-dev libmsgpack-dev
       libcmocka-dev libjansson-dev libcsv-dev libxlsxwriter-dev
       libzip-dev libexpat1-dev libfreexl-dev lmdb-utils clang-format
+      libmicrohttpd-dev   # vocfed serve
+      chromium prometheus # tests/tools/test_serve: headless browser, promtool
       man-db systemd)   # man -l and systemd-analyze verify: tests/install.sh
 if [ "${1:-}" = "--fuzz" ]; then
     pkgs+=(clang-14 libclang-rt-14-dev)

@@ -8,6 +8,7 @@
 #include "node/daemon.h"
 #include "node/node.h"
 #include "node/replicate.h"
+#include "node/rekey.h"
 #include "node/roster.h"
 #include "node/session.h"
 #include "node/zap.h"
@@ -55,6 +56,7 @@ typedef struct {
     store_t *st;               /* the coordinator's store, figures attached */
     const uint8_t *sk;         /* its Ed25519 secret key (guarded) */
     const char *id;            /* its node id */
+    const char *dir;           /* its store's folder (roster.lock) */
     node_roster_t roster;      /* who may connect */
     node_sessions_t *sessions; /* what we keep per member */
     node_zap_t *zap;           /* who may connect, asked by libzmq */
@@ -207,6 +209,60 @@ s_after_batch(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b,
         s_send(c, s, reply);
 }
 
+static void s_on_commit(s_coord_t *c);
+
+/* A member's key replaced by a handover it sent (SPEC 10.8): the roster
+ * follows, under the roster lock, and is reloaded at once so that ZAP
+ * and s_read refuse the old key from now on. A fenced coordinator signs
+ * nothing (SPEC 10.7): its roster follows once the fence goes
+ * (s_follow_all). */
+static void
+s_follow_keys(s_coord_t *c, const char *member)
+{
+    int lock = -1;
+    bool changed = false;
+    if (c->fenced) {
+        zsys_info("coordinator: member=%s handed its key over: the roster "
+                  "follows once the fence goes",
+                  member);
+        return;
+    }
+    int rc = node_roster_lock(c->dir, &lock);
+    if (rc == VOCFED_OK)
+        rc = node_rekey_follow(c->st, c->id, c->sk, member, &changed);
+    node_roster_unlock(lock);
+    if (rc)
+        zsys_error("coordinator: member=%s handed its key over but the "
+                   "roster could not follow: %s",
+                   member, vocfed_strerror(rc));
+    if (changed)
+        s_on_commit(c);
+}
+
+/* Whether a batch taken in replaced its member's key: the store's key
+ * is no longer the roster's. */
+static bool
+s_key_moved(s_coord_t *c, const char *member)
+{
+    uint8_t pk[PROTO_PUBKEY_LEN];
+    const node_member_t *m = node_roster_find(&c->roster, member);
+    return m && store_author_key(c->st, member, pk) == VOCFED_OK &&
+           memcmp(pk, m->pk, PROTO_PUBKEY_LEN) != 0;
+}
+
+/* Every handover taken in that the roster does not follow yet (one
+ * taken in just before a stop, or while fenced): it follows now. */
+static void
+s_follow_all(s_coord_t *c)
+{
+    for (size_t i = 0; i < c->roster.count; i++) {
+        char member[PROTO_ID_MAX + 1];
+        snprintf(member, sizeof member, "%s", c->roster.members[i].id);
+        if (s_key_moved(c, member))
+            s_follow_keys(c, member); /* may reload c->roster */
+    }
+}
+
 /* Commits the waiting batches together, then answers each. */
 static void
 s_flush_group(s_coord_t *c)
@@ -235,6 +291,11 @@ s_flush_group(s_coord_t *c)
         proto_buf_release(&replies[i]);
         zframe_destroy(&c->group[i].payload);
     }
+    /* After the receipts went out: a handover's sender has its receipt
+     * under the old key's connection before that key is refused. */
+    for (size_t i = 0; i < n; i++)
+        if (rcs[i] == VOCFED_OK && s_key_moved(c, c->group[i].member))
+            s_follow_keys(c, c->group[i].member);
     c->ngroup = 0;
 }
 
@@ -405,6 +466,7 @@ s_recovered_try(s_coord_t *c)
     zsys_info("coordinator: our own log is whole (size %" PRIu64 ", as "
               "every member holds it): signing again",
               own.size);
+    s_follow_all(c);
 }
 
 /* The fence as the store has it now (an operator may lift it: `vocfed
@@ -738,6 +800,18 @@ s_read(s_coord_t *c, node_session_t *s, zframe_t **payload)
                      NULL, 0);
         return;
     }
+    /* Admitted under a key the roster has replaced since (SPEC 10.8):
+     * nothing of it is read. */
+    char hex[2 * PROTO_PUBKEY_LEN + 1];
+    const char *key = zframe_meta(*payload, NODE_ZAP_KEY_PROPERTY);
+    proto_hex(m->curve_pk, PROTO_PUBKEY_LEN, hex);
+    if (!key || strcmp(key, hex) != 0) {
+        s_send_error(c, s, VOCFED_EDENIED,
+                     "this connection's key was replaced on the roster: "
+                     "connect with the new key",
+                     NULL, 0);
+        return;
+    }
     s_dispatch(c, s, payload);
 }
 
@@ -1023,6 +1097,7 @@ static int
 s_start(s_coord_t *c, const node_coordinator_opts_t *o)
 {
     int rc;
+    c->dir = o->dir;
     c->verbose = o->verbose;
     c->interval_ms =
         o->abuse_interval_ms ? o->abuse_interval_ms : NODE_ABUSE_INTERVAL_MS;
@@ -1054,6 +1129,8 @@ s_start(s_coord_t *c, const node_coordinator_opts_t *o)
                      "nothing until every active member has given its copy "
                      "of our log (SPEC 10.7)",
                      why);
+    else /* a handover taken in just before a stop: the roster follows */
+        s_follow_all(c);
     return VOCFED_OK;
 }
 

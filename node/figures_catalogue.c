@@ -18,7 +18,8 @@ static const char *const s_counter_key[NODE_C_COUNT] = {
     [NODE_C_IND] = "ind",     [NODE_C_DQN] = "dqn",     [NODE_C_DQD] = "dqd",
     [NODE_C_SHN] = "shn",     [NODE_C_SHD] = "shd",     [NODE_C_COOP] = "coop",
     [NODE_C_SSI] = "ssi",     [NODE_C_CCI] = "cci",     [NODE_C_ICOL] = "icol",
-    [NODE_C_CONSP] = "consp", [NODE_C_CONSN] = "consn",
+    [NODE_C_CONSP] = "consp", [NODE_C_CONSN] = "consn", [NODE_C_SVO] = "svo",
+    [NODE_C_HVO] = "hvo",     [NODE_C_P32] = "p32",
 };
 
 /* ---- targets (主要目标; 措施 12, 16) ------------------------------------ */

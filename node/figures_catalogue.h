@@ -48,6 +48,12 @@ typedef enum {
     NODE_C_ICOL,   /* icol: provincial industry colleges recognised */
     NODE_C_CONSP,  /* consp: provincial consortia recognised */
     NODE_C_CONSN,  /* consn: national consortia recognised */
+    NODE_C_SVO,    /* svo: secondary intake by local origin region
+                      (payee = the region; the county assessment) */
+    NODE_C_HVO,    /* hvo: higher-vocational intake by local origin */
+    NODE_C_P32,    /* p32: a 3+2 or five-year secondary start (cohort
+                      year = intake year): joined with hv and lra (in
+                      higher study, or graduated from it) into p32c, p32n */
     NODE_C_COUNT,  /* how many; also "none" in a figure's row */
 } node_counter_t;
 

@@ -269,6 +269,8 @@ s_claims_change(node_figx_t *f, const char *member, const char *identity,
         return rc;
     size_t members = s_claimants(&f->claims);
     int64_t contested = members >= 2 ? s_contested(&f->claims) : 0;
+    node_figx_path_t path0, path1; /* joined per person (figures_joins.c) */
+    node_figx_path(&f->claims, &path0);
     for (size_t i = 0; i < no && !rc; i++)
         if (!s_unit_in(un, nn, &uo[i]))
             rc = s_unit_change(f, member, &uo[i], NULL);
@@ -286,6 +288,9 @@ s_claims_change(node_figx_t *f, const char *member, const char *identity,
         return rc;
     if (identity[0] == 'p' && (members >= 2) != (now >= 2) &&
         (rc = node_figx_add(f, "f|multi|0|g|", now >= 2 ? 1 : -1)))
+        return rc;
+    node_figx_path(&f->claims, &path1);
+    if ((rc = node_figx_path_change(f, &path0, &path1)))
         return rc;
     v->blob_dirty = true;
     return node_figx_claims_encode(&f->claims, &v->blob);

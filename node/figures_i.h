@@ -73,6 +73,24 @@ typedef struct {
     node_figx_claims_t claims;    /* scratch: one identity's claims */
 } node_figx_t;
 
+/* A person's 3+2 / five-year progression as its claims give it
+ * (figures_joins.c, issue 14): counted once, in the cohort of its
+ * earliest p32 intake year, under the member of the first claim on it. */
+typedef struct {
+    uint16_t year;                 /* cohort year; 0: not in a cohort */
+    char member[PROTO_ID_MAX + 1]; /* where that cohort's claim came from */
+    bool progressed;               /* a claim says higher study (hv) or a
+                                      higher graduate (lra) */
+} node_figx_path_t;
+
+/* The path of the claims c. */
+void node_figx_path(const node_figx_claims_t *c, node_figx_path_t *out);
+
+/* The cohort counters f|p32c|<year>|g| and |s|<member> (the cohort) and
+ * f|p32n|... (those of it in higher study) move from before to after. */
+int node_figx_path_change(node_figx_t *f, const node_figx_path_t *before,
+                          const node_figx_path_t *after) VOCFED_WUR;
+
 int node_figx_init(node_figx_t *f, store_t *st, const char *coord);
 void node_figx_release(node_figx_t *f);
 void node_figx_reset(node_figx_t *f);

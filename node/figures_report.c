@@ -3,7 +3,9 @@
  * the catalogue, each by its shape. */
 #include "node/figures_report.h"
 
+#include "node/certify.h"
 #include "node/figures_catalogue.h"
+#include "node/figures_policy.h"
 #include "node/figures_rules.h"
 #include "node/figures_sections.h"
 #include "protocol/clock.h"
@@ -815,6 +817,10 @@ node_figures_json_at(store_t *st, const char *coord, int year, uint64_t now_ms,
         figs = members = NULL; /* taken, or freed on failure */
         rc = rep ? node_fig_sections(st, coord, rep) : VOCFED_ENOMEM;
     }
+    if (!rc) /* claims, decisions, payments (SPEC 11.6) */
+        rc = node_certify_sections(st, coord, rep);
+    if (!rc) /* county, progression, bodies by level (issue 14) */
+        rc = node_policy_sections(st, coord, rep);
     if (!rc)
         rc = s_regions(rep);
     json_decref(members);

@@ -98,6 +98,34 @@ s_add(s_rec_t *r, node_counter_t c, int64_t year, const char *payee,
 /* ---- one rule per kind ----------------------------------------------------
  */
 
+/* The years of the secondary stage of a 3+2 or five-year pathway. */
+#define NODE_FIG_SECONDARY_YEARS 3
+
+/* svo, hvo: intake by local origin region (the county assessment); p32:
+ * a 3+2 or five-year secondary start (the progression, joined per person
+ * with hv and lra in figures_joins.c). */
+static void
+s_student_paths(s_rec_t *r, const char *level)
+{
+    char origin[PROTO_KEY_MAX + 1], path[32];
+    int64_t year;
+    bool higher = strcmp(level, "higher") == 0;
+    bool secondary = strcmp(level, "secondary") == 0;
+    if (!INT(r, "intake_year", &year))
+        return;
+    if ((secondary || higher) && STR(r, "origin_region", origin) &&
+        s_local(origin))
+        s_add(r, secondary ? NODE_C_SVO : NODE_C_HVO, year, origin, 1);
+    STR(r, "pathway", path);
+    /* A member that runs both stages keeps one record per person: at the
+     * higher stage the secondary start is its intake less the three
+     * secondary years (SPEC 12.1). */
+    if ((secondary || higher) &&
+        (!strcmp(path, "three_plus_two") || !strcmp(path, "five_year")))
+        s_add(r, NODE_C_P32, secondary ? year : year - NODE_FIG_SECONDARY_YEARS,
+              NULL, 1);
+}
+
 /* hv, sv: enrolled people; ssi, cci: secondary intake by origin. */
 static void
 s_student(s_rec_t *r)
@@ -111,6 +139,7 @@ s_student(s_rec_t *r)
         s_add(r, NODE_C_HV, 0, NULL, 1);
     if (!strcmp(status, "enrolled") && !strcmp(level, "secondary"))
         s_add(r, NODE_C_SV, 0, NULL, 1);
+    s_student_paths(r, level);
     if (strcmp(level, "secondary") != 0 || !INT(r, "intake_year", &year) ||
         !STR(r, "origin_region", origin))
         return;

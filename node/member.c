@@ -7,11 +7,13 @@
 #include "node/daemon.h"
 #include "node/identity.h"
 #include "node/node.h"
+#include "node/rekey.h"
 #include "node/replicate.h"
 #include "protocol/msg.h"
 #include "storage/backup.h"
 
 #include <assert.h>
+#include <sodium.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -387,6 +389,46 @@ s_pull_own(node_member_daemon_t *m)
         m->own_pulling = true;
 }
 
+/* Before our own log is fetched (SPEC 10.6, 10.8): the coordinator's
+ * log is taken in first (s_pull, from s_on_heads and s_on_batch), so
+ * that the roster in it states our key history, which our store takes
+ * (node_rekey_adopt): a member rebuilt with a new key learns which
+ * key signed each checkpoint it is about to take in. Then the pull. */
+static void
+s_own_next(node_member_daemon_t *m)
+{
+    store_head_t held = {0};
+    uint8_t pk[PROTO_PUBKEY_LEN];
+    if (!m->own_target || m->own_pulling || !m->coord_id[0])
+        return;
+    if (store_head(m->st, m->coord_id, &held) != VOCFED_OK)
+        held.size = 0;
+    if (held.size < m->coord_head)
+        return; /* s_on_batch comes back here */
+    crypto_sign_ed25519_sk_to_pk(pk, m->sk);
+    int rc = node_rekey_adopt(m->st, m->coord_id, m->id, pk);
+    if (rc == VOCFED_EKEY || rc == VOCFED_EEXISTS) {
+        node_alarm(m->st, NULL, 0,
+                   &(node_alarm_t){NODE_ALARM_ERROR, "refused", m->coord_id,
+                                   m->id, 0,
+                                   "the roster gives this node another key "
+                                   "than node.key: nothing fetched"},
+                   "member: the coordinator's roster gives %s another key "
+                   "than node.key (%s): our log is not fetched",
+                   m->id, vocfed_strerror(rc));
+        if (!m->refusal)
+            m->refusal = VOCFED_EKEY;
+        s_enter(m, NODE_MEMBER_BACKOFF, "another key on the roster",
+                s_backoff_next(m));
+        return;
+    }
+    if (rc && rc != VOCFED_ENOTFOUND)
+        zsys_warning("member: cannot read our key history from the roster: "
+                     "%s",
+                     vocfed_strerror(rc));
+    s_pull_own(m);
+}
+
 /* The coordinator holds `theirs` entries of our log, we `ours`: we were
  * put back from a copy, or lost a commit. Signing now would sign a
  * second history, so we sign nothing (the fence) and fetch them first,
@@ -408,7 +450,7 @@ s_fetch_own(node_member_daemon_t *m, uint64_t ours, uint64_t theirs)
                theirs, ours);
     m->own_target = theirs;
     s_enter(m, NODE_MEMBER_LEVEL, "fetching our own log", 0);
-    s_pull_own(m);
+    s_own_next(m);
 }
 
 /* Whether the coordinator's copy of our log is ours at its size; when it
@@ -705,6 +747,7 @@ s_on_batch(node_member_daemon_t *m, const proto_msg_batch_t *b)
         node_alarm_clear(m->st, "refused", m->coord_id, m->coord_id,
                          res.head.size);
         s_pull(m);
+        s_own_next(m);
         return;
     }
     if (rc == VOCFED_EQUARANTINED && store_quarantined(m->st, m->coord_id)) {

@@ -9,6 +9,7 @@
 #include "node/meta.h"
 #include "storage/replica.h"
 
+#include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,7 +341,14 @@ node_append(node_t *node, const store_record_t *recs, size_t n,
 {
     if ((node->flags & NODE_OPEN_READONLY) || !node->sk || !node->has_id)
         return VOCFED_EINVALID;
-    return node_append_as(node->store, node->id, node->sk,
-                          node_is_coordinator(node), recs, n, time_ms, head,
-                          bad);
+    /* The fence (SPEC 5.2) is checked by node_append_as. */
+    int rc =
+        node_append_as(node->store, node->id, node->sk,
+                       node_is_coordinator(node), recs, n, time_ms, head, bad);
+    if (rc == VOCFED_EKEY)
+        zsys_error("node: node.key is no longer the key in force for %s: "
+                   "a key handover was signed (SPEC 10.8); run 'vocfed "
+                   "rekey' to finish it",
+                   node->id);
+    return rc;
 }

@@ -118,6 +118,22 @@ s_body_str(const uint8_t *body, size_t len, const char *name, bool required,
     return VOCFED_OK;
 }
 
+/* The optional key_from field of a validated body (0 when absent).
+ * Returns 0 or VOCFED_EMALFORMED (not a non-negative integer). */
+static int
+s_body_from(const uint8_t *body, size_t len, uint64_t *from)
+{
+    proto_value_t v;
+    int rc = proto_body_get(body, len, "key_from", &v);
+    *from = 0;
+    if (rc == VOCFED_ENOTFOUND)
+        return VOCFED_OK;
+    if (rc || v.type != PROTO_VAL_INT || v.i < 0)
+        return VOCFED_EMALFORMED;
+    *from = (uint64_t)v.i;
+    return VOCFED_OK;
+}
+
 /* Parses the entry that holds member key's current record (seq) in
  * coord_id's log into m. The bytes come from the disk or a peer: every
  * field is checked as if hostile. Returns 0, VOCFED_ECORRUPT (the entry
@@ -162,7 +178,8 @@ s_member_parse(const char *coord_id, const char *key, uint64_t seq,
         node_pubkey_curve(m->pk, m->curve_pk))
         return VOCFED_EMALFORMED;
     if (!s_name_valid(m->name, strlen(m->name)) ||
-        !s_role_valid(m->role, strlen(m->role)))
+        !s_role_valid(m->role, strlen(m->role)) ||
+        (rc = s_body_from(e.body, e.body_len, &m->key_from)))
         return VOCFED_EMALFORMED;
     for (size_t i = 0; i < S_NSTATUS; i++)
         if (strcmp(status, s_status_names[i]) == 0) {
@@ -318,7 +335,7 @@ node_roster_add(store_t *store, const char *coord_id, const uint8_t *sk,
     /* One key, one member: CURVE admits a connection by its key alone
      * (node_roster_find_curve), so a key shared by two ids, or with the
      * coordinator, or kept by a revoked member, would be ambiguous. */
-    if ((rc = s_key_unused(store, coord_id, pk, curve)))
+    if ((rc = node_roster_key_unused(store, coord_id, pk, id)))
         return rc;
 
     proto_hex(pk, PROTO_PUBKEY_LEN, hex);
@@ -340,6 +357,51 @@ node_roster_add(store_t *store, const char *coord_id, const uint8_t *sk,
     return VOCFED_OK;
 }
 
+/* A new entry for member id: its current body with the fields of repl
+ * (n of them) replaced or added. cur gets the member as it was. */
+static int
+s_rewrite(store_t *store, const char *coord_id, const uint8_t *sk,
+          const char *id, const proto_field_t *repl, size_t nrepl,
+          node_member_t *cur)
+{
+    proto_buf_t entry;
+    proto_entry_t e;
+    proto_body_iter_t it;
+    proto_field_t *fields = NULL;
+    size_t n = 0;
+    int rc;
+    proto_buf_init(&entry);
+    if ((rc = s_member_get(store, coord_id, id, cur, &entry)) ||
+        (rc = proto_entry_decode(entry.data, entry.len, &e)) ||
+        (rc = proto_body_iter_init(&it, e.body, e.body_len)))
+        goto done;
+    fields = calloc(it.remaining + nrepl + 1, sizeof *fields);
+    if (!fields) {
+        rc = VOCFED_ENOMEM;
+        goto done;
+    }
+    bool used[8] = {false};
+    while ((rc = proto_body_iter_next(&it, &fields[n])) == 1) {
+        for (size_t r = 0; r < nrepl && r < 8; r++)
+            if (fields[n].name_len == repl[r].name_len &&
+                memcmp(fields[n].name, repl[r].name, repl[r].name_len) == 0) {
+                fields[n].value = repl[r].value;
+                used[r] = true;
+            }
+        n++;
+    }
+    if (rc < 0)
+        goto done;
+    for (size_t r = 0; r < nrepl && r < 8; r++)
+        if (!used[r])
+            fields[n++] = repl[r];
+    rc = s_append(store, coord_id, sk, id, fields, n);
+done:
+    free(fields);
+    proto_buf_release(&entry);
+    return rc;
+}
+
 int
 node_roster_set_status(store_t *store, const char *coord_id, const uint8_t *sk,
                        const char *id, node_member_status_t status)
@@ -347,47 +409,98 @@ node_roster_set_status(store_t *store, const char *coord_id, const uint8_t *sk,
     assert(store && coord_id && sk && id);
     node_member_t cur;
     proto_buf_t entry;
-    proto_entry_t e;
-    proto_body_iter_t it;
-    proto_field_t *fields = NULL;
-    size_t n = 0;
     int rc;
     if ((unsigned)status >= S_NSTATUS ||
         !proto_id_valid(coord_id, strlen(coord_id)) ||
         !proto_id_valid(id, strlen(id)))
         return VOCFED_EINVALID;
     proto_buf_init(&entry);
-    if ((rc = s_member_get(store, coord_id, id, &cur, &entry)))
-        goto done;
+    rc = s_member_get(store, coord_id, id, &cur, &entry);
+    proto_buf_release(&entry);
+    if (rc)
+        return rc;
     /* Revoked is final: a revoked key may have leaked. */
-    if (cur.status == NODE_MEMBER_REVOKED) {
-        rc = VOCFED_EINVALID;
-        goto done;
-    }
+    if (cur.status == NODE_MEMBER_REVOKED)
+        return VOCFED_EINVALID;
     /* Nothing changes: no entry to say so. */
     if (cur.status == status)
-        goto done;
+        return VOCFED_OK;
+    proto_field_t f = {"status", 6, s_str_value(s_status_names[status])};
+    return s_rewrite(store, coord_id, sk, id, &f, 1, &cur);
+}
 
-    /* The same body, every field kept, with the new status. */
-    if ((rc = proto_entry_decode(entry.data, entry.len, &e)) ||
-        (rc = proto_body_iter_init(&it, e.body, e.body_len)))
-        goto done;
-    fields = calloc(it.remaining ? it.remaining : 1, sizeof *fields);
-    if (!fields) {
-        rc = VOCFED_ENOMEM;
-        goto done;
-    }
-    while ((rc = proto_body_iter_next(&it, &fields[n])) == 1) {
-        if (s_is(fields[n].name, fields[n].name_len, "status"))
-            fields[n].value = s_str_value(s_status_names[status]);
-        n++;
-    }
-    if (rc < 0)
-        goto done;
-    rc = s_append(store, coord_id, sk, id, fields, n);
-done:
-    free(fields);
+int
+node_roster_set_key(store_t *store, const char *coord_id, const uint8_t *sk,
+                    const char *id, const uint8_t pk[PROTO_PUBKEY_LEN],
+                    uint64_t from)
+{
+    assert(store && coord_id && sk && id && pk);
+    uint8_t curve[PROTO_PUBKEY_LEN];
+    char hex[2 * PROTO_PUBKEY_LEN + 1];
+    node_member_t cur;
+    proto_buf_t entry;
+    int rc;
+    if (!proto_id_valid(coord_id, strlen(coord_id)) ||
+        !proto_id_valid(id, strlen(id)) || from > INT64_MAX ||
+        node_pubkey_curve(pk, curve))
+        return VOCFED_EINVALID;
+    proto_buf_init(&entry);
+    rc = s_member_get(store, coord_id, id, &cur, &entry);
     proto_buf_release(&entry);
+    if (rc)
+        return rc;
+    if (cur.status == NODE_MEMBER_REVOKED)
+        return VOCFED_EINVALID;
+    if (memcmp(cur.pk, pk, PROTO_PUBKEY_LEN) == 0)
+        return VOCFED_EEXISTS;
+    proto_hex(pk, PROTO_PUBKEY_LEN, hex);
+    proto_field_t f[] = {
+        {"pubkey", 6, s_str_value(hex)},
+        {"key_from", 8, {.type = PROTO_VAL_INT, .i = (int64_t)from}},
+    };
+    return s_rewrite(store, coord_id, sk, id, f, 2, &cur);
+}
+
+/* The ids of every author the store knows, into a zlist of strings. */
+static int
+s_author_id(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    (void)pk;
+    zlist_append(ctx, (char *)id); /* autofree: copied */
+    return 0;
+}
+
+int
+node_roster_key_unused(store_t *store, const char *coord_id,
+                       const uint8_t pk[PROTO_PUBKEY_LEN], const char *except)
+{
+    uint8_t curve[PROTO_PUBKEY_LEN], other[PROTO_PUBKEY_LEN];
+    store_key_t keys[STORE_KEYS_MAX];
+    size_t n = 0;
+    if (node_pubkey_curve(pk, curve))
+        return VOCFED_EINVALID;
+    int rc = s_key_unused(store, coord_id, pk, curve);
+    zlist_t *ids = zlist_new();
+    if (!rc && !ids)
+        rc = VOCFED_ENOMEM;
+    if (rc)
+        goto done;
+    zlist_autofree(ids);
+    if ((rc = store_scan_authors(store, s_author_id, ids)))
+        goto done;
+    for (const char *id = zlist_first(ids); id && !rc; id = zlist_next(ids)) {
+        if ((rc = store_author_keys(store, id, keys, STORE_KEYS_MAX, &n)))
+            break;
+        /* except's key in force is the one an add may register again */
+        bool own = except && strcmp(id, except) == 0;
+        for (size_t i = 0; i < n - (own ? 1 : 0) && !rc; i++)
+            if (memcmp(keys[i].pk, pk, PROTO_PUBKEY_LEN) == 0 ||
+                (node_pubkey_curve(keys[i].pk, other) == VOCFED_OK &&
+                 memcmp(other, curve, PROTO_PUBKEY_LEN) == 0))
+                rc = VOCFED_EEXISTS;
+    }
+done:
+    zlist_destroy(&ids);
     return rc;
 }
 

@@ -38,6 +38,8 @@ typedef struct {
     char role[PROTO_KIND_MAX + 1];      /* role, may be empty */
     node_member_status_t status;        /* what it may do */
     uint64_t seq;                       /* roster entry that says so */
+    uint64_t key_from; /* pk signs the member's checkpoints past this
+                          size (0: from the start; SPEC 10.1) */
 } node_member_t;
 
 /* The roster at one moment. */
@@ -73,6 +75,27 @@ int node_roster_add(store_t *store, const char *coord_id, const uint8_t *sk,
 int node_roster_set_status(store_t *store, const char *coord_id,
                            const uint8_t *sk, const char *id,
                            node_member_status_t status) VOCFED_WUR;
+
+/* Replaces member id's key (SPEC 10.1): a new signed entry, every field
+ * kept, with pubkey pk and key_from from (the log size past which pk
+ * signs the member's checkpoints). The caller registers pk in the
+ * store's key history (store_author_rekey), or has (a handover taken
+ * in). Returns 0, VOCFED_ENOTFOUND (not on the roster), VOCFED_EINVALID
+ * (revoked, or pk not a valid key), VOCFED_EEXISTS (pk is the key on the
+ * roster already) or a status. */
+int node_roster_set_key(store_t *store, const char *coord_id, const uint8_t *sk,
+                        const char *id, const uint8_t pk[PROTO_PUBKEY_LEN],
+                        uint64_t from) VOCFED_WUR;
+
+/* Whether pk, or a key of the same X25519 form, is or was the key of
+ * any author the store knows (its key history included) or of a member
+ * on coord_id's roster: VOCFED_EEXISTS if so, 0 if not, or a status. A
+ * replaced key is never given to anyone again. The key in force of
+ * author except (may be NULL) does not count: an add may register it
+ * again under that id. */
+int node_roster_key_unused(store_t *store, const char *coord_id,
+                           const uint8_t pk[PROTO_PUBKEY_LEN],
+                           const char *except) VOCFED_WUR;
 
 /* Reads the roster from coord_id's log in store. out is replaced; free
  * with node_roster_release. */

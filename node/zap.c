@@ -16,8 +16,11 @@
 /* A request whose answer waits (SPEC 10.2): libzmq holds the connection
  * in its handshake meanwhile. */
 typedef struct {
-    zframe_t *peer;   /* the ZAP client's routing id on our ROUTER */
-    char *request_id; /* echoed back */
+    zframe_t *peer;                /* the ZAP client's routing id on our
+                                      ROUTER */
+    char *request_id;              /* echoed back */
+    uint8_t key[PROTO_PUBKEY_LEN]; /* its CURVE key: checked again when
+                                      it is admitted (a key replaced) */
 } s_waiting_t;
 
 /* What the handler keeps per roster member it was asked about. */
@@ -242,7 +245,7 @@ s_property(uint8_t *buf, size_t at, const char *name, const char *value)
  * number, which libzmq attaches to each of its messages. */
 static void
 s_answer(node_zap_t *self, zframe_t *peer, const char *request_id,
-         s_member_t *ms, const char *why)
+         s_member_t *ms, const uint8_t *key, const char *why)
 {
     zmsg_t *rep = zmsg_new();
     zmsg_append(rep, &(zframe_t *){zframe_dup(peer)});
@@ -257,13 +260,16 @@ s_answer(node_zap_t *self, zframe_t *peer, const char *request_id,
         zmsg_send(&rep, self->sock);
         return;
     }
-    uint8_t meta[1 + sizeof NODE_ZAP_CONN_PROPERTY + 4 + 24];
-    char conn[24];
+    uint8_t meta[1 + sizeof NODE_ZAP_CONN_PROPERTY + 4 + 24 + 1 +
+                 sizeof NODE_ZAP_KEY_PROPERTY + 4 + 2 * PROTO_PUBKEY_LEN];
+    char conn[24], hex[2 * PROTO_PUBKEY_LEN + 1];
     ms->conn = ++self->conns;
     ms->admitted_ms = proto_mono_ms();
     ms->spoken = false;
     snprintf(conn, sizeof conn, "%" PRIu64, ms->conn);
+    proto_hex(key, PROTO_PUBKEY_LEN, hex);
     size_t n = s_property(meta, 0, NODE_ZAP_CONN_PROPERTY, conn);
+    n = s_property(meta, n, NODE_ZAP_KEY_PROPERTY, hex);
     zmsg_addmem(rep, meta, n);
     zmsg_send(&rep, self->sock);
 }
@@ -288,7 +294,14 @@ s_admit_waiting(node_zap_t *self, s_member_t *ms)
     s_waiting_t w = ms->waiting;
     ms->waiting = (s_waiting_t){0};
     self->waiting--;
-    s_answer(self, w.peer, w.request_id, ms, NULL);
+    /* The roster may have changed while it waited: a key replaced or
+     * suspended since is refused now. */
+    const node_member_t *m = node_roster_find_curve(self->roster, w.key);
+    if (!m || m->status != NODE_MEMBER_ACTIVE || strcmp(m->id, ms->id) != 0)
+        s_answer(self, w.peer, w.request_id, NULL, NULL,
+                 "key no longer on the roster");
+    else
+        s_answer(self, w.peer, w.request_id, ms, w.key, NULL);
     zframe_destroy(&w.peer);
     zstr_free(&w.request_id);
 }
@@ -300,11 +313,11 @@ static void
 s_admit_or_wait(node_zap_t *self, s_member_t *ms, s_request_t *r)
 {
     if (!ms->waiting.peer && s_may_admit(self, ms)) {
-        s_answer(self, r->peer, r->request_id, ms, NULL);
+        s_answer(self, r->peer, r->request_id, ms, zframe_data(r->key), NULL);
         return;
     }
     if (ms->waiting.peer) {
-        s_answer(self, ms->waiting.peer, ms->waiting.request_id, NULL,
+        s_answer(self, ms->waiting.peer, ms->waiting.request_id, NULL, NULL,
                  "replaced by a newer connection");
         zframe_destroy(&ms->waiting.peer);
         zstr_free(&ms->waiting.request_id);
@@ -312,6 +325,7 @@ s_admit_or_wait(node_zap_t *self, s_member_t *ms, s_request_t *r)
     }
     ms->waiting.peer = r->peer;
     ms->waiting.request_id = r->request_id;
+    memcpy(ms->waiting.key, zframe_data(r->key), PROTO_PUBKEY_LEN);
     r->peer = NULL;
     r->request_id = NULL;
     self->waiting++;
@@ -339,7 +353,7 @@ node_zap_handle(node_zap_t *self)
     if (why) {
         s_log_refusal(self, &r, m, why);
         if (r.peer)
-            s_answer(self, r.peer, r.request_id, NULL, why);
+            s_answer(self, r.peer, r.request_id, NULL, NULL, why);
     } else {
         s_admit_or_wait(self, s_member(self, m->id), &r);
     }

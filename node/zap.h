@@ -26,6 +26,10 @@
 #define NODE_ZAP_DOMAIN "vocfed"
 /* Message property: the number ZAP gave the connection (SPEC 10.2). */
 #define NODE_ZAP_CONN_PROPERTY "X-Vocfed-Conn"
+/* Message property: the CURVE key (64 hex digits) ZAP admitted the
+ * connection under; a message whose key is no longer its member's on
+ * the roster (a key replaced, SPEC 10.8) is refused. */
+#define NODE_ZAP_KEY_PROPERTY "X-Vocfed-Key"
 /* A member's connection that was admitted and has not spoken holds its
  * place this long: the answer to another one waits meanwhile (SPEC
  * 10.2). Under libzmq's handshake timeout (30 s). */

@@ -118,6 +118,30 @@ static const char *const s_member_status[] = {"active", "suspended", "revoked",
                                               NULL};
 static const char *const s_member_status_zh[] = {"正常|有效", "暂停",
                                                  "撤销|吊销", NULL};
+/* What a claim asks the group to certify (认定, 措施 2, 9-11). */
+static const char *const s_claim_subject[] = {
+    "coop_class", "industry_college", "consortium", "dual_qualified",
+    "enrolment",  "reform_project",   NULL};
+static const char *const s_claim_subject_zh[] = {
+    "校企合作班|校企合作班组建",
+    "产业学院|产业学院认定",
+    "产教联合体|产教联合体认定",
+    "双师型教师|双师型教师认定|双师型",
+    "招生规模|招生规模认定",
+    "教学改革研究项目|教改项目|教改课题",
+    NULL};
+static const char *const s_decision[] = {"approved", "rejected", "revoked",
+                                         NULL};
+static const char *const s_decision_zh[] = {"认定|通过|批准", "不予认定|驳回",
+                                            "撤销认定|撤销", NULL};
+static const char *const s_project_level[] = {"school", "municipal",
+                                              "provincial", "national", NULL};
+static const char *const s_project_level_zh[] = {"校级", "市级", "省级",
+                                                 "国家级", NULL};
+static const char *const s_project_status[] = {"ongoing", "concluded",
+                                               "terminated", NULL};
+static const char *const s_project_status_zh[] = {"在研|进行中", "结题|已结题",
+                                                  "终止|撤项", NULL};
 
 /* ---- kinds --------------------------------------------------------------
  * Each field: its name, its Chinese display name and other Chinese header
@@ -247,11 +271,88 @@ static const proto_field_def_t s_subsidy_rule[] = {
     INT("budget", false, 0, 1000000000, "年度预算（元）", "年度预算",
         "budget (yuan)"),
 };
+/* A member's claim for certification and money (措施 2, 9-11; SPEC
+ * 11.6): what it claims (subject, and record: the key of the claimed
+ * record of the member's own log), the year, the amount asked. */
+static const proto_field_def_t s_claim[] = {
+    ENUM("subject", true, s_claim_subject, "申报事项", "认定事项|申报类型",
+         "subject"),
+    STR("record", false, "申报对象代码", "对象代码|记录代码", "record"),
+    TYPED("year", PROTO_FT_YEAR, true, "申报年度", "年度|年份", "year"),
+    INT("amount", false, 0, 100000000, "申请金额（元）", "申请金额",
+        "amount asked (yuan)"),
+    INT("quantity", false, 0, 10000000, "申报数量", "数量|人数", "quantity"),
+    TYPED("attachments", PROTO_FT_LIST, false, "附件哈希", "附件",
+          "attachments (hashes)"),
+    STR("note", false, "说明", "备注", "note"),
+};
+/* A teaching-reform research project (教学改革研究项目, 措施 2). */
+static const proto_field_def_t s_reform_project[] = {
+    STR("name", true, "项目名称", "课题名称|名称", "name"),
+    ENUM("level", true, s_project_level, "立项级别", "级别", "level"),
+    TYPED("year", PROTO_FT_YEAR, true, "立项年份", "立项年度|年度",
+          "year started"),
+    ENUM("status", false, s_project_status, "状态", "项目状态", "status"),
+};
+/* A county's graduates of one year (保障措施 三), from a government
+ * member: the denominators of the county assessment. */
+static const proto_field_def_t s_county_stat[] = {
+    TYPED("region_code", PROTO_FT_REGION, true, "行政区划代码",
+          "区划代码|县区代码", "region code"),
+    TYPED("year", PROTO_FT_YEAR, true, "年度", "年份|毕业年度", "year"),
+    INT("junior_grads", true, 0, 10000000, "初中毕业生数", "初中毕业生",
+        "junior-high graduates"),
+    INT("high_grads", true, 0, 10000000, "高中毕业生数", "高中毕业生",
+        "high-school graduates"),
+};
+/* A public training base (公共实训基地, 措施 14). */
+static const proto_field_def_t s_training_base[] = {
+    STR("name", true, "基地名称", "名称", "name"),
+    ENUM("level", true, s_project_level, "级别", "认定级别", "level"),
+    TYPED("year", PROTO_FT_YEAR, false, "建成年份", "认定年份|年度", "year"),
+    TYPED("shared", PROTO_FT_BOOL, false, "是否共享", "共享", "shared"),
+};
+/* A skill-master studio (技能大师工作室, 措施 14, 17). */
+static const proto_field_def_t s_master_studio[] = {
+    STR("name", true, "工作室名称", "名称", "name"),
+    ENUM("level", true, s_project_level, "级别", "认定级别", "level"),
+    TYPED("year", PROTO_FT_YEAR, false, "认定年份", "年度", "year"),
+};
+/* The secretariat's decision on one claim (SPEC 11.6): key
+ * <member>/<claim>; it names the exact entries it decided. */
+static const proto_field_def_t s_certification[] = {
+    ENUM("decision", true, s_decision, "认定结果", "结果", "decision"),
+    ENUM("subject", true, s_claim_subject, "申报事项", NULL, "subject"),
+    TYPED("year", PROTO_FT_YEAR, true, "申报年度", NULL, "year"),
+    INT("claim_seq", true, 1, 1000000000000000, "申报条目序号", NULL,
+        "claim entry seq"),
+    STR("claim_hash", true, "申报条目哈希", NULL, "claim entry hash"),
+    STR("record_kind", false, "对象类型", NULL, "record kind"),
+    STR("record_key", false, "对象代码", NULL, "record key"),
+    INT("record_seq", false, 1, 1000000000000000, "对象条目序号", NULL,
+        "record entry seq"),
+    STR("record_hash", false, "对象条目哈希", NULL, "record entry hash"),
+    INT("amount", false, 0, 100000000, "核定金额（元）", NULL,
+        "amount approved (yuan)"),
+    STR("note", false, "说明", NULL, "note"),
+};
+/* A payment against an approval (SPEC 11.6): key
+ * <member>/<claim>/<voucher>. */
+static const proto_field_def_t s_payment[] = {
+    INT("amount", true, 1, 100000000, "支付金额（元）", NULL,
+        "amount paid (yuan)"),
+    STR("date", true, "支付日期", NULL, "date"),
+    INT("decision_seq", true, 1, 1000000000000000, "认定条目序号", NULL,
+        "approval entry seq"),
+    STR("note", false, "说明", NULL, "note"),
+};
 static const proto_field_def_t s_member_key[] = {
     STR("pubkey", true, "公钥", NULL, "public key"),
     STR("name", false, "名称", NULL, "name"),
     STR("role", false, "成员类型", NULL, "role"),
     ENUM("status", true, s_member_status, "状态", NULL, "status"),
+    /* the log size from which pubkey signs: a key replaced (SPEC 10.1) */
+    INT("key_from", false, 0, INT64_MAX, "密钥起用规模", NULL, "key from size"),
 };
 
 /* KIND(name, key help, zh, en, coordinator_only, fields, form, fixed,
@@ -301,6 +402,24 @@ static const proto_kind_def_t s_kinds[] = {
          s_census_date, PROTO_KEY_TEXT, NULL, NULL, NULL, NULL, false),
     KIND("member_key", "member id", "成员密钥", "member key", true,
          s_member_key, PROTO_KEY_TEXT, NULL, NULL, NULL, NULL, false),
+    KIND("claim", "claim code", "认定申报", "claim", false, s_claim,
+         PROTO_KEY_TEXT, NULL, NULL, "code", "申报编号|编号|代码", false),
+    KIND("reform_project", "code", "教学改革研究项目",
+         "teaching-reform project", false, s_reform_project, PROTO_KEY_TEXT,
+         NULL, NULL, "code", "项目编号|代码", false),
+    KIND("county_stat", "region code:year", "县区毕业生统计",
+         "county graduates", false, s_county_stat, PROTO_KEY_TEXT, NULL, NULL,
+         NULL, NULL, false),
+    KIND("training_base", "code", "公共实训基地", "training base", false,
+         s_training_base, PROTO_KEY_TEXT, NULL, NULL, "code", "基地代码|代码",
+         false),
+    KIND("master_studio", "code", "技能大师工作室", "skill-master studio",
+         false, s_master_studio, PROTO_KEY_TEXT, NULL, NULL, "code",
+         "工作室代码|代码", false),
+    KIND("certification", "member/claim code", "认定决定", "certification",
+         true, s_certification, PROTO_KEY_TEXT, NULL, NULL, NULL, NULL, false),
+    KIND("payment", "member/claim code/voucher", "补助支付", "payment", true,
+         s_payment, PROTO_KEY_TEXT, NULL, NULL, NULL, NULL, false),
 };
 
 /* Chinese names of enumeration values, for reports. */

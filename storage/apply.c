@@ -30,8 +30,9 @@
 /* The derived layout (SPEC 5.5). Derived data of another layout is
  * dropped and applied again from the logs: 2 = pseudo_ids as 32 bytes
  * in the record index and the figures' keys, list items without the
- * pseudo_id again; 3 = persons by number (persons.c). */
-#define S_FORMAT 3
+ * pseudo_id again; 3 = persons by number (persons.c); 4 = the issue-14
+ * counters (svo, hvo, p32 and the cohorts p32c, p32n joined per person). */
+#define S_FORMAT 4
 
 /* ---- the point reached ------------------------------------------------- */
 

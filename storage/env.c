@@ -732,6 +732,40 @@ store_map_size(const store_t *self)
     return self->map_size;
 }
 
+/* One environment's usage: LMDB's info and stat, and the file's size. */
+static int
+s_env_usage(MDB_env *env, const char *dir, const char *file,
+            store_env_usage_t *out)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    struct stat fst;
+    char path[4096];
+    *out = (store_env_usage_t){0};
+    if (!env)
+        return 0;
+    int rc = mdb_env_info(env, &info);
+    if (!rc)
+        rc = mdb_env_stat(env, &st);
+    if (rc)
+        return store_i_status(rc);
+    out->map_bytes = (uint64_t)info.me_mapsize;
+    out->used_bytes = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    int n = snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (n > 0 && (size_t)n < sizeof path && stat(path, &fst) == 0)
+        out->file_bytes = (uint64_t)fst.st_size;
+    return 0;
+}
+
+int
+store_usage(store_t *self, store_env_usage_t *log, store_env_usage_t *derived)
+{
+    int rc = s_env_usage(self->env, self->dir, "data.mdb", log);
+    if (!rc)
+        rc = s_env_usage(self->denv, self->dir, "derived.mdb", derived);
+    return rc;
+}
+
 /* ---- the read runner and scans ------------------------------------------ */
 
 int

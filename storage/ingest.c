@@ -4,6 +4,7 @@
 #include "storage/log_internal.h"
 #include "storage/evidence.h"
 #include "protocol/clock.h"
+#include "protocol/handover.h"
 #include "protocol/kinds.h"
 #include "storage/pending.h"
 #include "storage/replica.h"
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define S_HANDOVERS_MAX 4 /* key handovers in one batch, at most */
 #define S_NO_SPACE "no space left to store it; nothing of it was kept"
 
 static void s_what(store_ingest_result_t *res, const char *fmt, ...)
@@ -57,6 +59,11 @@ typedef struct {
                                           count) */
     size_t nreach;                     /* how many */
     store_i_pending_t pend;            /* scratch: one pending row */
+    struct {
+        uint64_t seq;                 /* a handover entry of the batch */
+        uint8_t pk[PROTO_PUBKEY_LEN]; /* the key it names */
+    } hand[S_HANDOVERS_MAX];          /* the batch's, in seq order */
+    size_t nhand;                     /* how many */
 } s_ingest_t;
 
 /* The author: known, not quarantined, and its key. */
@@ -75,7 +82,70 @@ s_ingest_author(s_ingest_t *in)
         s_what(in->res, "author %s is quarantined", author);
         return VOCFED_EQUARANTINED;
     }
-    return store_i_author_pk(t->txn, t->self, t->authno, in->pk);
+    return MDB_SUCCESS;
+}
+
+/* Whether the len bytes at p hold the n bytes of t (t[0] first). */
+static bool
+s_holds(const uint8_t *p, size_t len, const char *t, size_t n)
+{
+    for (const uint8_t *q = p; len >= n && (size_t)(q - p) <= len - n;) {
+        q = memchr(q, (unsigned char)t[0], len - n + 1 - (size_t)(q - p));
+        if (!q)
+            return false;
+        if (memcmp(q, t, n) == 0)
+            return true;
+        q++;
+    }
+    return false;
+}
+
+/* The batch's handover entries (SPEC 3.4), read before any checkpoint
+ * is opened: a checkpoint past one is signed by the key it names. An
+ * entry that does not read as a handover here is refused in step 3. */
+static int
+s_find_handovers(s_ingest_t *in)
+{
+    const store_batch_t *b = in->b;
+    in->nhand = 0;
+    /* The kind as encoded (a fixstr of 12 bytes): only an entry that
+     * holds these bytes is decoded here; step 3 decodes every one. */
+    static const char tag[] = "\xac" PROTO_HANDOVER_KIND;
+    _Static_assert(sizeof PROTO_HANDOVER_KIND - 1 == 12, "fixstr 0xac");
+    for (size_t i = 0; i < b->count; i++) {
+        proto_entry_t e;
+        if (!s_holds(b->entries[i].data, b->entries[i].len, tag,
+                     sizeof tag - 1) ||
+            proto_entry_decode(b->entries[i].data, b->entries[i].len, &e) ||
+            !proto_handover_is(&e) || e.seq != b->first_seq + i)
+            continue;
+        if (in->nhand == S_HANDOVERS_MAX) {
+            s_what(in->res, "more than %d key handovers in one batch",
+                   S_HANDOVERS_MAX);
+            return VOCFED_EMALFORMED;
+        }
+        if (proto_handover_key(&e, b->author, in->hand[in->nhand].pk, NULL, 0))
+            continue;
+        in->hand[in->nhand++].seq = e.seq;
+    }
+    return MDB_SUCCESS;
+}
+
+/* The key that signs the author's checkpoint of size (SPEC 3.4): the
+ * batch's last handover below it, else the history's key there. *from
+ * gets the seq the key took over at (0: the first key). */
+static int
+s_key_for(s_ingest_t *in, uint64_t size, uint8_t pk[PROTO_PUBKEY_LEN],
+          uint64_t *from)
+{
+    int rc = store_i_key_at(in->tree.txn, in->tree.self, in->tree.authno, size,
+                            pk, from);
+    for (size_t i = 0; !rc && i < in->nhand; i++)
+        if (in->hand[i].seq < size && in->hand[i].seq > *from) {
+            memcpy(pk, in->hand[i].pk, PROTO_PUBKEY_LEN);
+            *from = in->hand[i].seq;
+        }
+    return rc;
 }
 
 /* SPEC 8.4 step 1: every checkpoint is signed by the author, and their
@@ -84,13 +154,26 @@ static int
 s_open_cps(s_ingest_t *in)
 {
     const store_batch_t *b = in->b;
-    for (size_t i = 0; i < b->ncp; i++) {
+    int rc = s_find_handovers(in);
+    for (size_t i = 0; !rc && i < b->ncp; i++) {
         const proto_checkpoint_t *c = &in->cps[i];
-        int rc = proto_checkpoint_open(
-            b->checkpoints[i].data, b->checkpoints[i].len, in->pk, &in->cps[i]);
-        if (rc) {
-            s_what(in->res, "checkpoint %zu of the batch: %s", i,
-                   vocfed_strerror(rc));
+        proto_checkpoint_t peek;
+        uint64_t from = 0;
+        if ((rc = proto_checkpoint_peek(b->checkpoints[i].data,
+                                        b->checkpoints[i].len, &peek)) ||
+            (rc = s_key_for(in, peek.size, in->pk, &from)) ||
+            (rc = proto_checkpoint_open(b->checkpoints[i].data,
+                                        b->checkpoints[i].len, in->pk,
+                                        &in->cps[i]))) {
+            if (rc == VOCFED_EBADSIG && from)
+                s_what(in->res,
+                       "checkpoint %zu of the batch (size %" PRIu64
+                       "): not signed by the key in force there (the key "
+                       "was replaced at seq %" PRIu64 ")",
+                       i, peek.size, from);
+            else
+                s_what(in->res, "checkpoint %zu of the batch: %s", i,
+                       vocfed_strerror(rc));
             return rc;
         }
         if (strcmp(c->author, b->author) != 0) {
@@ -108,7 +191,7 @@ s_open_cps(s_ingest_t *in)
             return VOCFED_EMALFORMED;
         }
     }
-    return MDB_SUCCESS;
+    return rc;
 }
 
 /* What is held of the log: its head, and its latest checkpoint. */
@@ -367,6 +450,60 @@ s_printable(char *dst, size_t cap, const char *src)
     dst[o] = 0;
 }
 
+/* A key handover (SPEC 3.4) in step 3: a member's (never the
+ * coordinator's), naming its author and a valid key other than the one
+ * in force, the last entry under a checkpoint of the batch at exactly
+ * its seq (signed by the old key: step 1 chose the key by size). Its
+ * key then signs every checkpoint past seq: the history row is written
+ * in this transaction. */
+static int
+s_check_handover(s_ingest_t *in, const proto_entry_t *e, uint64_t seq)
+{
+    uint8_t pk[PROTO_PUBKEY_LEN], cur[PROTO_PUBKEY_LEN];
+    char why[160];
+    const char *coord = in->tree.self->coord;
+    uint64_t from = 0;
+    int rc;
+    if (proto_handover_key(e, in->b->author, pk, why, sizeof why)) {
+        s_what(in->res, "entry %" PRIu64 ": %s", seq, why);
+        return VOCFED_EBADRECORD;
+    }
+    if (coord[0] && strcmp(in->b->author, coord) == 0) {
+        s_what(in->res,
+               "entry %" PRIu64 ": the coordinator's key is not "
+               "replaced by a handover",
+               seq);
+        return VOCFED_EBADRECORD;
+    }
+    if (s_batch_cp_at(in, seq) == in->b->ncp) {
+        s_what(in->res,
+               "entry %" PRIu64 ": a key handover must be the last entry "
+               "of a checkpoint the old key signs at its seq",
+               seq);
+        return VOCFED_EBADRECORD;
+    }
+    if ((rc = store_i_key_at(in->tree.txn, in->tree.self, in->tree.authno, seq,
+                             cur, &from)))
+        return rc;
+    if (memcmp(cur, pk, PROTO_PUBKEY_LEN) == 0) {
+        s_what(in->res,
+               "entry %" PRIu64 ": the key handed over to is the "
+               "one in force",
+               seq);
+        return VOCFED_EBADRECORD;
+    }
+    rc = store_i_key_put(in->tree.txn, in->tree.self, in->tree.authno, seq, pk,
+                         STORE_KEY_HANDOVER);
+    if (rc == VOCFED_EINVALID || rc == VOCFED_EEXISTS) {
+        s_what(in->res,
+               "entry %" PRIu64 ": a key handover before a key "
+               "vouched for from seq %" PRIu64,
+               seq, from);
+        return VOCFED_EBADRECORD;
+    }
+    return rc;
+}
+
 /* The kinds table and the role rule for a new entry (SPEC 8.4 step 3):
  * a coordinator-only kind only from the coordinator, any other only from
  * a member; without a coordinator known to the store, the table alone. */
@@ -376,6 +513,8 @@ s_check_record(s_ingest_t *in, const proto_entry_t *e, uint64_t seq)
     proto_kind_error_t err;
     char value[sizeof err.value];
     const char *coord = in->tree.self->coord;
+    if (proto_handover_is(e))
+        return s_check_handover(in, e, seq);
     int rc = proto_kind_check_entry(e, &err);
     if (rc) {
         s_printable(value, sizeof value, err.value);
@@ -520,8 +659,10 @@ s_at_seq(s_ingest_t *in, uint64_t seq, size_t *next_cp, size_t *next_reach)
     } else if (pending) {
         proto_checkpoint_t c;
         store_i_pending_t *p = &in->pend;
+        uint64_t from = 0;
         if ((rc = store_i_pending_at(in->tree.self, in->tree.txn,
                                      in->tree.authno, seq, p)) ||
+            (rc = s_key_for(in, seq, in->pk, &from)) ||
             (rc = proto_checkpoint_open(p->cp, p->len, in->pk, &c)))
             return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
         rc = s_store_cp(in, &c, p->cp, p->len, true);

@@ -4,9 +4,11 @@
 #include "storage/log_internal.h"
 #include "storage/persons.h"
 #include "protocol/clock.h"
+#include "protocol/handover.h"
 #include "protocol/merkle.h"
 
 #include <czmq.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,23 +32,6 @@ store_i_authno(MDB_txn *txn, store_t *self, const char *id, uint32_t *no)
     if (d.mv_size != 4)
         return VOCFED_ECORRUPT;
     *no = store_i_rd32(d.mv_data);
-    return MDB_SUCCESS;
-}
-
-int
-store_i_author_pk(MDB_txn *txn, store_t *self, uint32_t no,
-                  uint8_t pk[PROTO_PUBKEY_LEN])
-{
-    uint8_t nk[5];
-    nk[0] = 'n';
-    store_i_be32(nk + 1, no);
-    MDB_val key = {5, nk}, d;
-    int rc = mdb_get(txn, self->authors, &key, &d);
-    if (rc)
-        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
-    if (d.mv_size < PROTO_PUBKEY_LEN)
-        return VOCFED_ECORRUPT;
-    memcpy(pk, d.mv_data, PROTO_PUBKEY_LEN);
     return MDB_SUCCESS;
 }
 
@@ -627,6 +612,46 @@ s_append_dels_ready(s_append_ctx_t *a, uint64_t size)
     return rc;
 }
 
+/* The key that signs this write's checkpoint (at size) must be sk's
+ * (SPEC 3.4): after a handover the old key signs nothing more. A
+ * handover is appended alone, naming the author, to another key;
+ * *newpk gets that key (handover set). */
+static int
+s_append_key(s_append_ctx_t *a, uint64_t size, bool *handover,
+             uint8_t newpk[PROTO_PUBKEY_LEN])
+{
+    uint8_t pk[PROTO_PUBKEY_LEN], mine[PROTO_PUBKEY_LEN];
+    int rc = store_i_key_at(a->tree.txn, a->tree.self, a->tree.authno, size, pk,
+                            NULL);
+    if (rc)
+        return rc;
+    crypto_sign_ed25519_sk_to_pk(mine, a->sk);
+    if (sodium_memcmp(pk, mine, PROTO_PUBKEY_LEN) != 0)
+        return VOCFED_EKEY;
+    *handover = false;
+    for (size_t i = 0; i < a->n; i++) {
+        const store_record_t *r = &a->recs[i];
+        if (!r->kind || strcmp(r->kind, PROTO_HANDOVER_KIND) != 0)
+            continue;
+        proto_entry_t e = {.author = a->author,
+                           .author_len = a->author_len,
+                           .op = r->op,
+                           .kind = r->kind,
+                           .kind_len = strlen(r->kind),
+                           .key = r->key ? r->key : "",
+                           .key_len = r->key ? strlen(r->key) : 0,
+                           .body = r->body,
+                           .body_len = r->body_len};
+        a->bad = i;
+        if (a->n != 1 ||
+            proto_handover_key(&e, a->author, newpk, NULL, 0) != VOCFED_OK ||
+            memcmp(newpk, mine, PROTO_PUBKEY_LEN) == 0)
+            return VOCFED_EINVALID;
+        *handover = true;
+    }
+    return MDB_SUCCESS;
+}
+
 static int
 s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
 {
@@ -639,7 +664,10 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
     a->append_ok = true;
     a->dtxn = NULL;
     store_i_arrival_reset(self);
+    uint8_t newpk[PROTO_PUBKEY_LEN];
+    bool handover;
     if ((rc = s_append_load(a, &head, prev)) ||
+        (rc = s_append_key(a, head.size + a->n, &handover, newpk)) ||
         (rc = mdb_cursor_open(txn, self->entries, &a->cur)))
         return rc;
     if (a->has_del && (rc = s_append_dels_ready(a, head.size)))
@@ -650,6 +678,11 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
     if ((rc = store_i_arrival_flush(self, txn)))
         goto done;
     rc = s_append_checkpoint(a, head.size + a->n, prev, head.time_ms);
+    /* Signed by the old key at the handover's seq; the new one signs
+     * every checkpoint after it (SPEC 3.4). */
+    if (rc == MDB_SUCCESS && handover)
+        rc = store_i_key_put(txn, self, a->tree.authno, head.size + 1, newpk,
+                             STORE_KEY_HANDOVER);
 done:
     if (a->dtxn)
         mdb_txn_abort(a->dtxn);

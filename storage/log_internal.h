@@ -13,10 +13,31 @@
 /* The author's number. Returns 0, VOCFED_ENOTFOUND, or an LMDB code. */
 int store_i_authno(MDB_txn *txn, store_t *self, const char *id, uint32_t *no);
 
-/* The public key of author number no. Returns 0, VOCFED_ECORRUPT (no
- * key stored for a known number) or an LMDB code. */
+/* The public key of author number no in force now: the last of its key
+ * history (keys.c). Returns 0, VOCFED_ECORRUPT (no key stored for a
+ * known number) or an LMDB code. */
 int store_i_author_pk(MDB_txn *txn, store_t *self, uint32_t no,
                       uint8_t pk[PROTO_PUBKEY_LEN]);
+
+/* The key that signs author no's checkpoint of size `size` (SPEC 3.4):
+ * the one of the last history row whose from is below size, else the
+ * key registered first. *from (may be NULL) gets that row's from (0
+ * for the first key). Returns 0, VOCFED_ECORRUPT or an LMDB code. */
+int store_i_key_at(MDB_txn *txn, store_t *self, uint32_t no, uint64_t size,
+                   uint8_t pk[PROTO_PUBKEY_LEN], uint64_t *from);
+
+/* Adds a history row: pk signs no's checkpoints past from; how is
+ * STORE_KEY_HANDOVER or STORE_KEY_VOUCHED. Returns 0, VOCFED_EINVALID
+ * (from not past the last row's), VOCFED_EEXISTS (pk is the key in
+ * force already) or an LMDB code. */
+int store_i_key_put(MDB_txn *txn, store_t *self, uint32_t no, uint64_t from,
+                    const uint8_t pk[PROTO_PUBKEY_LEN], char how);
+
+/* No's history, the first key first, into out (cap rows; *n of them).
+ * Returns 0, VOCFED_ETOOLARGE (more than cap), VOCFED_ECORRUPT or an
+ * LMDB code. */
+int store_i_keys(MDB_txn *txn, store_t *self, uint32_t no, store_key_t *out,
+                 size_t cap, size_t *n);
 
 /* The id of author number no into id. Returns 0, VOCFED_ECORRUPT (no
  * such number, or a bad row) or an LMDB code. */

@@ -122,9 +122,51 @@ int store_meta_set(store_t *self, const char *name,
 int store_author_add(store_t *self, const char *id,
                      const uint8_t pk[PROTO_PUBKEY_LEN]) VOCFED_WUR;
 
-/* The key of a known author. Returns 0 or VOCFED_ENOTFOUND. */
+/* The key of a known author in force now (the last of its key
+ * history). Returns 0 or VOCFED_ENOTFOUND. */
 int store_author_key(store_t *self, const char *id,
                      uint8_t pk[PROTO_PUBKEY_LEN]) VOCFED_WUR;
+
+/* ---- key history (SPEC 3.4, 5.1 `authors` 'k' rows; storage/keys.c) ---- */
+
+#define STORE_KEYS_MAX 64      /* keys one author may have had, at most */
+#define STORE_KEY_FIRST '-'    /* the key registered first */
+#define STORE_KEY_HANDOVER 'h' /* a handover entry of the log at seq from */
+#define STORE_KEY_VOUCHED 'v'  /* the coordinator's roster vouches for it */
+
+/* One step of an author's key history: key signs every checkpoint of a
+ * size past from, up to the next step's from. */
+typedef struct {
+    uint64_t from;                /* 0 for the first key */
+    uint8_t pk[PROTO_PUBKEY_LEN]; /* the key */
+    char how;                     /* STORE_KEY_FIRST, _HANDOVER, _VOUCHED */
+} store_key_t;
+
+/* The author's key history, first key first, into out (cap rows, *n of
+ * them). Returns 0, VOCFED_ENOTFOUND, VOCFED_ETOOLARGE or a status. */
+int store_author_keys(store_t *self, const char *id, store_key_t *out,
+                      size_t cap, size_t *n) VOCFED_WUR;
+
+/* A key vouched for by the coordinator (`vocfed members rekey`): pk
+ * signs id's checkpoints past from. from must be at least the entries
+ * held, which must all be under a stored checkpoint; pending
+ * checkpoints past from are dropped (the old key signed them). Returns
+ * 0, VOCFED_EINVALID (from below what is held, or entries held past the
+ * latest checkpoint, or not past the last step), VOCFED_EEXISTS (pk is
+ * the key in force), VOCFED_ENOTFOUND or a status. */
+int store_author_rekey(store_t *self, const char *id, uint64_t from,
+                       const uint8_t pk[PROTO_PUBKEY_LEN]) VOCFED_WUR;
+
+/* Takes a history (n steps, first key at from 0) vouched for by the
+ * roster: a store holding none of id's log takes it whole (its first
+ * key replaced: a member rebuilt with a new key learns the old ones);
+ * otherwise one must be a prefix of the other, and what the stored one
+ * lacks is added (a handover of the store's own that the roster does
+ * not state yet leaves the stored one the longer). Returns 0, VOCFED_EEXISTS
+ * (it contradicts what is stored), VOCFED_EINVALID, VOCFED_ENOTFOUND or a
+ * status. */
+int store_author_keys_adopt(store_t *self, const char *id,
+                            const store_key_t *keys, size_t n) VOCFED_WUR;
 
 /* Calls fn for every known author, in registration order. */
 int store_scan_authors(store_t *self, store_author_fn fn, void *ctx) VOCFED_WUR;
@@ -187,6 +229,19 @@ int store_sync_point(store_t *self) VOCFED_WUR;
 
 /* The map size in bytes now (it grows as needed). */
 size_t store_map_size(const store_t *self);
+
+/* How much room one environment of the store takes (for monitoring). */
+typedef struct {
+    uint64_t map_bytes;  /* its map size now (as the file may grow to) */
+    uint64_t used_bytes; /* pages up to the last one in use, in bytes */
+    uint64_t file_bytes; /* the file's size on disk (0 if it has none) */
+} store_env_usage_t;
+
+/* The usage of the log's environment (data.mdb) and the derived one
+ * (derived.mdb), from LMDB's own figures of the last committed write and
+ * stat(2) of the files. Reads only. Returns 0 or a status. */
+int store_usage(store_t *self, store_env_usage_t *log,
+                store_env_usage_t *derived) VOCFED_WUR;
 
 /* ---- the applier (SPEC 5.5) -------------------------------------------- */
 

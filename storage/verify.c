@@ -3,6 +3,7 @@
 #include "storage/log_internal.h"
 #include "storage/persons.h"
 #include "storage/pending.h"
+#include "protocol/handover.h"
 #include "protocol/merkle.h"
 
 #include <czmq.h>
@@ -203,7 +204,11 @@ typedef struct {
     size_t author_len;          /* its length */
     store_verify_result_t *res; /* where failures go */
     s_level_t levels[PROTO_MERKLE_MAX_LEVELS]; /* node cursors */
-    uint8_t pk[PROTO_PUBKEY_LEN];              /* the author's key */
+    uint8_t pk[PROTO_PUBKEY_LEN];              /* the key in force at the
+                                                  checkpoint checked */
+    store_key_t keys[STORE_KEYS_MAX];          /* the key history */
+    size_t nkeys;                              /* its length */
+    uint64_t handovers;                        /* handover entries seen */
     uint8_t prev[PROTO_HASH_LEN];      /* hash of the last checkpoint checked */
     uint64_t prev_size;                /* its size, 0 before the first */
     uint64_t expected;                 /* the next seq the log must have */
@@ -221,6 +226,8 @@ typedef struct {
     store_verify_progress_fn progress; /* progress bar, or NULL */
     void *pctx;                        /* its context */
 } s_author_ctx_t;
+
+static void s_key_at(s_author_ctx_t *a, uint64_t size);
 
 static int s_fail(store_verify_result_t *res, const char *author, uint64_t seq,
                   int status, const char *fmt, ...)
@@ -462,6 +469,7 @@ s_pending_row(void *ctx, const store_i_pending_t *p)
     s_pending_t *q = ctx;
     s_author_ctx_t *a = q->a;
     proto_checkpoint_t c;
+    s_key_at(a, p->size);
     if (proto_checkpoint_open(p->cp, p->len, a->pk, &c) ||
         strcmp(c.author, a->author) != 0 || c.size <= a->fr.size) {
         q->bad = p->size ? p->size : 1;
@@ -519,9 +527,12 @@ s_open_author(s_author_ctx_t *a)
     if ((rc = store_i_authno(a->txn, a->store, a->author, &a->authno)) ||
         (rc = store_i_applied_seq(a->store, a->dtxn, a->authno, &a->applied)))
         return store_i_is_status(rc) ? rc : store_i_status(rc);
-    if (store_i_author_pk(a->txn, a->store, a->authno, a->pk))
+    if (store_i_keys(a->txn, a->store, a->authno, a->keys, STORE_KEYS_MAX,
+                     &a->nkeys))
         return s_fail(a->res, a->author, 0, VOCFED_ECORRUPT,
-                      "author has no public key");
+                      "author has no public key, or its key history does "
+                      "not read");
+    s_key_at(a, 1);
     proto_frontier_init(&a->fr, PROTO_HASH_BLAKE2B256);
     if ((rc = store_i_cp_at_or_below(a->store, a->txn, a->authno, UINT64_MAX,
                                      &a->total)) ||
@@ -606,6 +617,66 @@ s_check_entry(s_author_ctx_t *a, const s_item_t *it)
     return VOCFED_OK;
 }
 
+/* The key of the history in force at a checkpoint of size (SPEC 3.4)
+ * into a->pk. */
+static void
+s_key_at(s_author_ctx_t *a, uint64_t size)
+{
+    size_t i = 0;
+    while (i + 1 < a->nkeys && a->keys[i + 1].from < size)
+        i++;
+    memcpy(a->pk, a->keys[i].pk, PROTO_PUBKEY_LEN);
+}
+
+/* A handover entry (SPEC 3.4) must be the one its history row says, at
+ * the size of a checkpoint (the old key's). */
+static int
+s_check_handover(s_author_ctx_t *a, const s_item_t *it)
+{
+    uint8_t pk[PROTO_PUBKEY_LEN];
+    size_t i = 1;
+    while (i < a->nkeys && a->keys[i].from != it->seq)
+        i++;
+    if (proto_handover_key(&it->e, a->author, pk, NULL, 0) != VOCFED_OK ||
+        i == a->nkeys || a->keys[i].how != STORE_KEY_HANDOVER ||
+        memcmp(a->keys[i].pk, pk, PROTO_PUBKEY_LEN) != 0)
+        return s_fail(a->res, a->author, it->seq, VOCFED_ECORRUPT,
+                      "key handover entry does not match the key history");
+    if (a->crc != MDB_SUCCESS ||
+        store_i_rd64((uint8_t *)a->ck.mv_data + 4) != it->seq)
+        return s_fail(a->res, a->author, it->seq, VOCFED_ECORRUPT,
+                      "key handover entry is not the last of a checkpoint");
+    a->handovers++;
+    return VOCFED_OK;
+}
+
+/* After the entries: each step of the key history inside the log starts
+ * at a checkpoint, and each handover step has its entry. */
+static int
+s_check_keys(s_author_ctx_t *a, uint64_t last)
+{
+    uint64_t steps = 0;
+    for (size_t i = 1; i < a->nkeys; i++) {
+        const store_key_t *k = &a->keys[i];
+        MDB_val cp;
+        if (k->how == STORE_KEY_HANDOVER)
+            steps++;
+        if (k->from > last || k->from == 0)
+            continue; /* not reached yet, or before anything was signed */
+        if (store_i_cp_at(a->store, a->txn, a->authno, k->from, &cp))
+            return s_fail(a->res, a->author, k->from, VOCFED_ECORRUPT,
+                          "the key was replaced at size %" PRIu64
+                          ", where no checkpoint was signed",
+                          k->from);
+    }
+    if (steps != a->handovers)
+        return s_fail(a->res, a->author, last, VOCFED_ECORRUPT,
+                      "%" PRIu64 " key handover steps in the history, %" PRIu64
+                      " handover entries in the log",
+                      steps, a->handovers);
+    return VOCFED_OK;
+}
+
 /* A checkpoint at size seq must sign the root of 1..seq. */
 static int
 s_check_cp_at(s_author_ctx_t *a, uint64_t seq)
@@ -619,6 +690,7 @@ s_check_cp_at(s_author_ctx_t *a, uint64_t seq)
                       cp_size);
     if (cp_size > seq)
         return VOCFED_OK;
+    s_key_at(a, cp_size);
     int rc =
         s_check_cp(a, a->pk, &a->cv, cp_size, &a->fr, a->prev, a->prev_size);
     if (rc)
@@ -643,6 +715,7 @@ s_check_batch(s_author_ctx_t *a, size_t n)
             __builtin_prefetch(
                 &a->ix.slots[items[i + 8].name_hash[1] & (a->ix.cap - 1)], 1);
         if ((rc = s_check_entry(a, it)) ||
+            (proto_handover_is(&it->e) && (rc = s_check_handover(a, it))) ||
             (rc = proto_frontier_append(&a->fr, it->leaf, s_check_node, a)) ||
             /* the index as applied: the log up to a->applied */
             (it->seq <= a->applied &&
@@ -671,6 +744,8 @@ s_check_end(s_author_ctx_t *a)
                       " but the log ends at %" PRIu64 " (entries lost)",
                       store_i_rd64((uint8_t *)a->ck.mv_data + 4), last);
     int rc = s_check_pending(a, last);
+    if (!rc)
+        rc = s_check_keys(a, last);
     return rc ? rc : s_check_records(a);
 }
 

@@ -77,7 +77,8 @@ case $sysusers in /*) sdir=$stage$sysusers ;; *) sdir=$root/$sysusers ;; esac
 [ -f "$sdir/vocfed.conf" ] || fail "no $sdir/vocfed.conf"
 grep -q '^u vocfed ' "$sdir/vocfed.conf" || fail "no user in vocfed.conf"
 mkdir "$stage/verify"
-for u in vocfed-coordinator.service vocfed-node@.service; do
+for u in vocfed-coordinator.service vocfed-node@.service \
+         vocfed-serve@.service; do
     [ -f "$udir/$u" ] || fail "no unit $udir/$u"
     grep -q "^ExecStart=$prefix/bin/vocfed " "$udir/$u" ||
         fail "$u: ExecStart is not $prefix/bin/vocfed"
@@ -89,7 +90,8 @@ for u in vocfed-coordinator.service vocfed-node@.service; do
         >"$stage/verify/$u"
 done
 cd "$stage/verify"
-for u in vocfed-coordinator.service vocfed-node@test.service; do
+for u in vocfed-coordinator.service vocfed-node@test.service \
+         vocfed-serve@test.service; do
     out=$(SYSTEMD_UNIT_PATH=$stage/verify: systemd-analyze verify --man=no \
           "$u" 2>&1) || fail "systemd-analyze verify $u failed: $out"
     [ -z "$out" ] || fail "systemd-analyze verify $u said: $out"

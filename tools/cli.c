@@ -355,6 +355,11 @@ cli_kind_find(const cli_t *cli, const char *name, const proto_kind_def_t **out)
                                "kind '%s' is the roster: use 'vocfed "
                                "members'",
                                name);
+    /* Decisions and payments are checked against the claims they name
+     * (SPEC 11.6): written only through `vocfed certify`. */
+    if (strcmp(name, "certification") == 0 || strcmp(name, "payment") == 0)
+        return cli_usage_error(cli, "kind '%s' is written by 'vocfed certify'",
+                               name);
     *out = proto_kind_find(name);
     if (*out)
         return CLI_GO_ON;

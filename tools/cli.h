@@ -199,6 +199,7 @@ extern const cli_cmd_t cmd_get;
 extern const cli_cmd_t cmd_log;
 extern const cli_cmd_t cmd_verify;
 extern const cli_cmd_t cmd_members;
+extern const cli_cmd_t cmd_certify;
 extern const cli_cmd_t cmd_coordinator;
 extern const cli_cmd_t cmd_node;
 extern const cli_cmd_t cmd_sync;
@@ -206,10 +207,12 @@ extern const cli_cmd_t cmd_status;
 extern const cli_cmd_t cmd_import;
 extern const cli_cmd_t cmd_linkage_key;
 extern const cli_cmd_t cmd_report;
+extern const cli_cmd_t cmd_serve;
 extern const cli_cmd_t cmd_demo;
 extern const cli_cmd_t cmd_backup;
 extern const cli_cmd_t cmd_restore;
 extern const cli_cmd_t cmd_unfence;
+extern const cli_cmd_t cmd_rekey;
 
 /* The exit code for a status that ended a command: 0 for 0, 1 for a
  * failure found in the data or a refused request (malformed, bad

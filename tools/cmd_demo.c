@@ -1,12 +1,14 @@
 /* vocfed demo: a whole 1+2+2+N group on 127.0.0.1, for a newcomer.
  *
- * In a temporary folder: a coordinator and nine members (the lead
+ * In a temporary folder: a coordinator and ten members (the lead
  * college, the technician college, the industrial school, the two park
- * consortia, two enterprises, two county schools), each with its own key
+ * consortia, two enterprises, two county schools, the education bureau),
+ * each with its own key
  * and store; synthetic records at Anqing's scale written at each member
  * (one transaction, one signature per member); every node started as its
  * own process; wait until the coordinator is level with every member;
- * the report printed and written as report.html; everything stopped. */
+ * claims decided and paid at the coordinator, in every state; the
+ * report printed and written as report.html; everything stopped. */
 #include "node/node.h"
 #include "protocol/clock.h"
 #include "storage/store.h"
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -97,8 +100,12 @@ s_spawn(const char *dir, const char *log, const char *const *args)
     for (; *args && n < 15; args++)
         argv[n++] = *args;
     argv[n] = NULL;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* The demo's nodes go with it, even when it is killed. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+            _exit(126);
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd >= 0) {
             dup2(fd, STDOUT_FILENO);
@@ -204,6 +211,7 @@ s_level(const char *coord_dir, char dirs[][300], size_t n, uint64_t *behind)
 /* One demo run. */
 typedef struct {
     bool keep;                            /* --keep, or kept for a look */
+    bool serve;                           /* --serve: the dashboard after */
     const char *html;                     /* --out */
     uint64_t timeout;                     /* --timeout, seconds */
     char self[4096];                      /* this program's path */
@@ -213,7 +221,8 @@ typedef struct {
     char logs[CMD_DEMO_MEMBERS + 1][300]; /* the daemons' logs */
     char endpoint[64];                    /* where the coordinator listens */
     char ckey[65];                        /* its public key, hex */
-    pid_t pids[CMD_DEMO_MEMBERS + 1];     /* the daemons, 0 when stopped */
+    pid_t pids[CMD_DEMO_MEMBERS + 2];     /* the daemons and serve, 0 when
+                                             stopped */
     size_t total;                         /* records written */
     char out[8192];                       /* a command's output */
     cmd_demo_gen_t gen;                   /* the synthetic records */
@@ -381,13 +390,104 @@ s_replicate(s_demo_t *d)
         d->keep = true;
         return CLI_EXIT_ENV;
     }
-    printf("%s4. the coordinator is level with all nine members: %zu entries "
+    printf("%s4. the coordinator is level with all ten members: %zu entries "
            "verified\n   and committed in %.1f s\n\n",
            isatty(STDOUT_FILENO) ? "\r" : "", d->total, el);
     return CLI_EXIT_OK;
 }
 
-/* Steps 5 and 6: the figures verified, the report printed and written.
+/* Waits (up to the run's timeout) until the coordinator is level with
+ * every member again. Returns 0 or an exit code. */
+static int
+s_wait_level(s_demo_t *d)
+{
+    uint64_t t0 = proto_mono_ms(), behind;
+    while (!s_level(d->coord, d->dirs, CMD_DEMO_MEMBERS, &behind)) {
+        if (proto_mono_ms() - t0 > d->timeout * 1000) {
+            cli_error("demo: the coordinator is not level after %" PRIu64
+                      " s (logs in %s)",
+                      d->timeout, d->root);
+            d->keep = true;
+            return CLI_EXIT_ENV;
+        }
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL); /* polling the heads, not a handshake */
+    }
+    return CLI_EXIT_OK;
+}
+
+/* The folder of member id. */
+static const char *
+s_member_dir(const s_demo_t *d, const char *id)
+{
+    for (int i = 0; i < CMD_DEMO_MEMBERS; i++)
+        if (!strcmp(cmd_demo_group[i].id, id))
+            return d->dirs[i];
+    return d->coord;
+}
+
+/* Step 5: the secretariat decides the members' claims and pays (SPEC
+ * 11.6), so that the report shows a claim in every state; two members
+ * then change what was decided. Returns 0 or an exit code. */
+static int
+s_certify(s_demo_t *d)
+{
+    char date[16], y[8];
+    snprintf(date, sizeof date, "%d-11-30", d->gen.year);
+    snprintf(y, sizeof y, "%d", d->gen.year);
+    const char *steps[][10] = {
+        {"approve", "aqvtc/coop-aqvtc-c00", "--note", "名单已核 checked"},
+        {"paid", "aqvtc/coop-aqvtc-c00", "--amount", "100000", "--date", date,
+         "--ref", "AQ-0001"},
+        {"approve", "aqvtc/coop-aqvtc-c02"},
+        {"reject", "aqvtc/coop-aqvtc-c01", "--note", "19 人，不足 20 人"},
+        {"approve", "aqtc/coop-aqtc-c00"},
+        {"approve", "aqis/coop-aqis-c00"},
+        {"revoke", "aqis/coop-aqis-c00", "--note", "企业退出 the firm left"},
+        {"approve", "aqis/coop-aqis-c02"},
+        {"approve", "aqvtc/icol-auto"},
+        {"paid", "aqvtc/icol-auto", "--amount", "150000", "--date", date,
+         "--ref", "AQ-0002"},
+        {"approve", "etdz/cons"},
+        {"approve", "aqvtc/dq-0"},
+        {"approve", "aqvtc/dq-1"},
+        {"approve", "aqis/dq-0"},
+        {"approve", "aqvtc/rp-01"},
+    };
+    printf("5. the secretariat certifies at the coordinator (vocfed "
+           "certify):\n");
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        const char *const *a = steps[i];
+        int rc = s_vocfed(d->coord, d->out, sizeof d->out, "certify", a[0],
+                          a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
+        printf("   certify %-8s %-22s %s", a[0], a[1],
+               rc ? "FAILED\n" : d->out);
+        if (rc)
+            return CLI_EXIT_FAIL;
+    }
+    /* a payment above the amount approved is refused */
+    int rc = s_vocfed(d->coord, d->out, sizeof d->out, "certify", "paid",
+                      "aqvtc/coop-aqvtc-c02", "--amount", "120000", "--date",
+                      date, "--ref", "AQ-0003", NULL);
+    printf("   certify paid     aqvtc/coop-aqvtc-c02   120000 > 100000 "
+           "approved: %s\n",
+           rc == 1 ? "refused" : "NOT REFUSED");
+    if (rc != 1)
+        return CLI_EXIT_FAIL;
+    /* the members change what was decided: the decisions no longer hold */
+    if (s_vocfed(s_member_dir(d, "aqtc"), NULL, 0, "put", "coop_class",
+                 "aqtc-c00", "enterprise=jac", "students_at_start=22",
+                 (snprintf(d->out, sizeof d->out, "cohort_year=%s", y), d->out),
+                 "kind=order", NULL) ||
+        s_vocfed(s_member_dir(d, "aqis"), NULL, 0, "del", "claim",
+                 "coop-aqis-c02", NULL))
+        return CLI_EXIT_FAIL;
+    printf("   aqtc changes class aqtc-c00 after its approval; aqis withdraws "
+           "claim coop-aqis-c02\n\n");
+    return s_wait_level(d);
+}
+
+/* Steps 6 and 7: the figures verified, the report printed and written.
  * Returns 0 or an exit code. */
 static int
 s_report(s_demo_t *d)
@@ -395,10 +495,10 @@ s_report(s_demo_t *d)
     s_stop(d->pids, CMD_DEMO_MEMBERS + 1);
     int rc =
         s_vocfed(d->coord, d->out, sizeof d->out, "verify", "--figures", NULL);
-    printf("5. vocfed verify --figures at the coordinator: %s", d->out);
+    printf("6. vocfed verify --figures at the coordinator: %s", d->out);
     if (rc)
         return CLI_EXIT_FAIL;
-    printf("\n6. the report (vocfed report):\n\n");
+    printf("\n7. the report (vocfed report):\n\n");
     fflush(stdout);
     pid_t rp = fork();
     if (rp == 0) {
@@ -421,6 +521,69 @@ s_report(s_demo_t *d)
     return rc;
 }
 
+/* Whether something listens on 127.0.0.1:port within deadline_ms. */
+static bool
+s_listening(int port, uint64_t deadline_ms)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    uint64_t t0 = proto_mono_ms();
+    do {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        bool up = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (up)
+            return true;
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL); /* waiting for a port, with a deadline */
+    } while (proto_mono_ms() - t0 < deadline_ms);
+    return false;
+}
+
+/* --serve: every node started again and `vocfed serve` at the
+ * coordinator, its address printed; until SIGINT or SIGTERM (Ctrl-C).
+ * Returns 0 or an exit code. */
+static int
+s_serve(s_demo_t *d)
+{
+    char listen[64], log[320];
+    int port = s_free_port();
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+    snprintf(log, sizeof log, "%s/serve.log", d->root);
+    const char *cargs[] = {"coordinator", NULL};
+    d->pids[CMD_DEMO_MEMBERS] =
+        s_spawn(d->coord, d->logs[CMD_DEMO_MEMBERS], cargs);
+    for (int i = 0; i < CMD_DEMO_MEMBERS; i++) {
+        const char *margs[] = {"node", NULL};
+        d->pids[i] = s_spawn(d->dirs[i], d->logs[i], margs);
+    }
+    const char *sargs[] = {"serve", "--listen", listen, NULL};
+    d->pids[CMD_DEMO_MEMBERS + 1] = s_spawn(d->coord, log, sargs);
+    if (!s_listening(port, 10000)) {
+        cli_error("demo: vocfed serve did not start (its log: %s)", log);
+        d->keep = true;
+        return CLI_EXIT_ENV;
+    }
+    /* Blocked only now: the children started with the usual mask. */
+    sigset_t set;
+    int sig;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    printf("\n8. the dashboard (vocfed serve at the coordinator, every node "
+           "running):\n   http://%s/   (/metrics, /api/status.json; its log "
+           "%s)\n   Ctrl-C stops everything.\n",
+           listen, log);
+    fflush(stdout);
+    while (sigwait(&set, &sig) != 0) {
+    }
+    printf("\nvocfed demo: stopping\n");
+    return CLI_EXIT_OK;
+}
+
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
@@ -431,6 +594,7 @@ s_run(cli_t *cli, int argc, char **argv)
     d->timeout = 120;
     const cli_opt_t opts[] = {
         CLI_FLAG("keep", &d->keep),
+        CLI_FLAG("serve", &d->serve),
         CLI_STR("out", &d->html),
         CLI_FN("timeout", &d->timeout, s_opt_timeout),
         CLI_END,
@@ -443,15 +607,18 @@ s_run(cli_t *cli, int argc, char **argv)
     }
     if ((rc = s_make_coordinator(d)) || (rc = s_register_schools(d)))
         goto done;
-    printf("2. nine members, each with its own key and store, admitted to "
+    printf("2. ten members, each with its own key and store, admitted to "
            "the roster:\n");
     for (int i = 0; i < CMD_DEMO_MEMBERS; i++)
         if ((rc = s_make_member(d, i)))
             goto done;
-    if ((rc = s_replicate(d)) == CLI_EXIT_OK)
+    if ((rc = s_replicate(d)) == CLI_EXIT_OK &&
+        (rc = s_certify(d)) == CLI_EXIT_OK)
         rc = s_report(d);
+    if (rc == CLI_EXIT_OK && d->serve)
+        rc = s_serve(d);
 done:
-    s_stop(d->pids, CMD_DEMO_MEMBERS + 1);
+    s_stop(d->pids, CMD_DEMO_MEMBERS + 2);
     if (d->keep) {
         printf("The group's folders are kept in %s\n", d->root);
     } else {
@@ -468,28 +635,43 @@ const cli_cmd_t cmd_demo = {
     .name = "demo",
     .summary = "run a whole 1+2+2+N group on 127.0.0.1 and print its report",
     .usage =
-        "Usage: vocfed demo [--out FILE] [--keep] [--timeout SECONDS]\n"
+        "Usage: vocfed demo [--out FILE] [--keep] [--serve] [--timeout "
+        "SECONDS]\n"
         "\n"
-        "In a temporary folder: makes the coordinator and nine members (the "
+        "In a temporary folder: makes the coordinator and ten members (the "
         "lead\n"
         "college, the technician college, the industrial school, the two "
         "park\n"
-        "consortia, two enterprises, two county schools), gives each "
-        "synthetic\n"
-        "records at Anqing's scale (about 14,000 higher-vocational and "
-        "10,000\n"
-        "secondary students, 40,000 training person-times, teachers, majors, "
-        "classes,\n"
-        "colleges), starts every node as its own process on 127.0.0.1, waits "
-        "until\n"
-        "the coordinator is level with every member, verifies the figures, "
-        "prints\n"
-        "the report, writes it as HTML, and stops everything it started.\n"
+        "consortia, two enterprises, two county schools, the education "
+        "bureau),\n"
+        "gives each synthetic records at Anqing's scale (about 14,000 "
+        "higher-\n"
+        "vocational and 10,000 secondary students, 40,000 training "
+        "person-times,\n"
+        "teachers, majors, classes, colleges, claims, the counties' "
+        "graduates),\n"
+        "starts every node as its own process on 127.0.0.1, waits until the\n"
+        "coordinator is level with every member, decides the claims with "
+        "'vocfed\n"
+        "certify' (approved, paid, rejected, revoked; a payment above the "
+        "amount\n"
+        "approved refused), changes a class after its approval and withdraws "
+        "a\n"
+        "claim, verifies the figures, prints the report (claims in every "
+        "state, the\n"
+        "county table), writes it as HTML, and stops everything it started.\n"
         "\n"
         "Options:\n"
         "  --out FILE         where the HTML report goes (default "
         "./report.html)\n"
         "  --keep             keep the group's folders and logs\n"
+        "  --serve            then start every node again and 'vocfed "
+        "serve' at the\n"
+        "                     coordinator on 127.0.0.1, print the "
+        "dashboard's\n"
+        "                     address and keep it all up until Ctrl-C "
+        "(SIGINT)\n"
+        "                     or SIGTERM\n"
         "  --timeout SECONDS  give up waiting for replication after this "
         "long (120)\n"
         "  -h, --help         print this help\n"

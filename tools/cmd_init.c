@@ -287,6 +287,8 @@ typedef struct {
     const char *name; /* --name */
     const char *role; /* the role worked out by s_check_settings */
     bool json;        /* --json */
+    bool recover;     /* --recover: a new key for a member whose key was
+                         lost, no store (restore makes it) */
 } s_ident_t;
 
 /* Parses and checks the command line. Returns CLI_GO_ON or an exit code
@@ -302,6 +304,7 @@ s_parse(cli_t *cli, int argc, char **argv, s_ident_t *me, s_opts_t *o)
         CLI_STR("name", &me->name),
         CLI_STR("role", &o->role),
         CLI_FLAG("json", &me->json),
+        CLI_FLAG("recover", &me->recover),
         {"coordinator", 0, optional_argument, CLI_ARG_FN, o, s_opt_coordinator,
          0, 0},
         CLI_STR("coordinator-key", &o->key),
@@ -312,10 +315,14 @@ s_parse(cli_t *cli, int argc, char **argv, s_ident_t *me, s_opts_t *o)
     int rc;
     if ((rc = cli_parse(cli, opts, argc, argv, NULL)) != CLI_GO_ON)
         return rc;
-    if (!me->id || !me->name)
+    if (me->recover && !me->id)
+        return cli_usage_error(cli, "init --recover needs --id ID");
+    if (!me->recover && (!me->id || !me->name))
         return cli_usage_error(cli, "init needs --id ID and --name NAME");
     if ((rc = cli_check_id(cli, "--id", me->id)) != CLI_GO_ON)
         return rc;
+    if (me->recover && !me->name)
+        me->name = me->id; /* unused: restore takes the roster's */
     /* A name follows the rule of a natural key: printable UTF-8. */
     if (!proto_key_valid(me->name, strlen(me->name)))
         return cli_usage_error(cli,
@@ -357,10 +364,31 @@ s_make_store(cli_t *cli, const s_ident_t *me,
     return CLI_EXIT_OK;
 }
 
+/* --recover: the key is made, no store; what to do next. */
+static int
+s_recovered(const cli_t *cli, const s_ident_t *me,
+            const uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    char hex[2 * PROTO_PUBKEY_LEN + 1];
+    if (strcmp(me->role, CLI_ROLE_COORDINATOR) == 0) {
+        cli_error("--recover is for a member: a coordinator's key is not "
+                  "replaced this way");
+        s_unlink_key(cli);
+        return CLI_EXIT_USAGE;
+    }
+    proto_hex(pk, PROTO_PUBKEY_LEN, hex);
+    fprintf(stderr,
+            "vocfed: a new key for %s is in %s/%s (no store yet). Give the "
+            "public key\nto the secretariat, who runs 'vocfed members rekey "
+            "%s %s';\nthen run 'vocfed --dir %s restore --id %s'.\n",
+            me->id, cli->dir, NODE_KEY_FILE, me->id, hex, cli->dir, me->id);
+    return s_print(me->id, pk, me->json);
+}
+
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
-    s_ident_t me = {NULL, NULL, NULL, false};
+    s_ident_t me = {NULL, NULL, NULL, false, false};
     s_opts_t o;
     node_config_t old;
     bool had_old = false;
@@ -388,6 +416,8 @@ s_run(cli_t *cli, int argc, char **argv)
         rc = CLI_EXIT_ENV;
         goto undo_cfg;
     }
+    if (me.recover)
+        return s_recovered(cli, &me, pk);
     if ((rc = s_make_store(cli, &me, pk)))
         goto undo_key;
     return s_print(me.id, pk, me.json);
@@ -412,6 +442,8 @@ const cli_cmd_t cmd_init = {
         "                    [--coordinator-id ID]] [--json]\n"
         "       vocfed init --coordinator --id ID --name NAME\n"
         "                   [--listen ENDPOINT] [--json]\n"
+        "       vocfed init --recover --id ID [--coordinator ENDPOINT\n"
+        "                   --coordinator-key HEX] [--json]\n"
         "\n"
         "Makes the store folder (mode 0700, with its parents), a new Ed25519\n"
         "key pair in DIR/node.key (mode 0600) and the store, and records the\n"
@@ -435,6 +467,16 @@ const cli_cmd_t cmd_init = {
         "DIR/vocfed.cfg that no option names are kept; 'vocfed config' "
         "changes them\n"
         "later.\n"
+        "\n"
+        "The third form is for a member whose node.key was lost: it makes a "
+        "new key\n"
+        "pair (and vocfed.cfg) but no store, and prints the new public key. "
+        "The\n"
+        "secretariat vouches for it ('vocfed members rekey ID PUBKEY' on the\n"
+        "coordinator); then 'vocfed restore --id ID' rebuilds the store "
+        "from the\n"
+        "coordinator's copy of the member's log, which goes on under the "
+        "same id.\n"
         "\n"
         "Options:\n"
         "  --id ID       node id: a-z or 0-9, then also '_', '.', '-'; at "
@@ -464,6 +506,9 @@ const cli_cmd_t cmd_init = {
         "  --listen ENDPOINT\n"
         "                where the coordinator binds, e.g. "
         "tcp://0.0.0.0:7700\n"
+        "  --recover     a new key only, for a member whose key was lost "
+        "(no store,\n"
+        "                no --name)\n"
         "  --json        print {\"id\": ..., \"pubkey\": ...} "
         "instead\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 made, 2 usage error (also a bad endpoint or key), 3 "

@@ -1,6 +1,7 @@
 /* vocfed members: the roster the coordinator keeps in its own signed log
  * (DESIGN 8, node/roster.h): add, list, suspend, activate, revoke. */
 #include "node/identity.h"
+#include "node/rekey.h"
 #include "node/roster.h"
 #include "tools/cli.h"
 #include "tools/cli_fence.h"
@@ -230,6 +231,51 @@ s_refused(const node_t *node, const s_req_t *req, int status)
     return rc;
 }
 
+/* Why node_rekey_vouch refused req. Returns an exit code. */
+static int
+s_rekey_refused(const node_t *node, const s_req_t *req, int status)
+{
+    store_head_t head;
+    if (status == VOCFED_EINVALID &&
+        store_head(node_store(node), req->id, &head) == VOCFED_OK) {
+        node_roster_t r;
+        const node_member_t *m = NULL;
+        int rc = node_roster_load(node_store(node), node_id(node), &r);
+        if (rc == VOCFED_OK)
+            m = node_roster_find(&r, req->id);
+        bool revoked = m && m->status == NODE_MEMBER_REVOKED;
+        node_roster_release(&r);
+        if (!revoked) {
+            cli_error("member %s's log here ends past its latest checkpoint "
+                      "(a transfer cut short, %llu entries): the new key "
+                      "cannot take over there; nothing changed",
+                      req->id, (unsigned long long)head.size);
+            return CLI_EXIT_FAIL;
+        }
+    }
+    if (status == VOCFED_EEXISTS) {
+        cli_error("that public key is or was someone's (a member's, this "
+                  "coordinator's, or a key replaced): a new key, never "
+                  "used, is needed");
+        return CLI_EXIT_FAIL;
+    }
+    return s_refused(node, req, status);
+}
+
+/* What a rekey did, and what the member does next. */
+static int
+s_rekey_done(const cli_t *cli, store_t *store, const char *coord_id,
+             const s_req_t *req, uint64_t from)
+{
+    if (!req->json)
+        fprintf(stderr,
+                "vocfed: %s's key replaced from size %llu: its old key is "
+                "refused from now on.\nOn the member: 'vocfed restore --id "
+                "%s' in the folder 'vocfed init --recover'\nmade.\n",
+                req->id, (unsigned long long)from, req->id);
+    return s_report(cli, store, coord_id, "rekeyed", req->id, req->json);
+}
+
 /* Parses the command line into req. Returns CLI_GO_ON or an exit code
  * after printing. */
 static int
@@ -247,15 +293,16 @@ s_parse(cli_t *cli, int argc, char **argv, s_req_t *req)
     cli_args_t a;
     int rc = cli_parse_sub(cli, opts, argc, argv, &a,
                            "members needs add, list, suspend, activate, "
-                           "revoke, evidence or release");
+                           "revoke, rekey, evidence or release");
     if (rc != CLI_GO_ON)
         return rc;
     char **args = a.v;
     size_t nargs = a.n;
     req->sub = args[0];
     bool add = strcmp(req->sub, "add") == 0;
+    bool rekey = strcmp(req->sub, "rekey") == 0;
     size_t want;
-    if (add)
+    if (add || rekey)
         want = 3;
     else if (strcmp(req->sub, "list") == 0)
         want = 1;
@@ -266,7 +313,7 @@ s_parse(cli_t *cli, int argc, char **argv, s_req_t *req)
         return cli_usage_error(cli, "unknown members command '%s'", req->sub);
     if (nargs < want)
         return cli_usage_error(cli, "members %s needs %s", req->sub,
-                               add ? "ID and PUBKEY" : "ID");
+                               want == 3 ? "ID and PUBKEY" : "ID");
     if (nargs > want)
         return cli_usage_error(cli, "unexpected argument '%s'", args[want]);
     if (!add && (req->name || req->role))
@@ -278,10 +325,11 @@ s_parse(cli_t *cli, int argc, char **argv, s_req_t *req)
         if ((rc = cli_check_id(cli, "member id", req->id)) != CLI_GO_ON)
             return rc;
     }
+    if (want == 3 &&
+        (rc = cli_parse_pubkey(cli, "PUBKEY", args[2], req->pk)) != CLI_GO_ON)
+        return rc;
     if (!add)
         return CLI_GO_ON;
-    if ((rc = cli_parse_pubkey(cli, "PUBKEY", args[2], req->pk)) != CLI_GO_ON)
-        return rc;
     if (req->name && req->name[0] &&
         !proto_key_valid(req->name, strlen(req->name)))
         return cli_usage_error(cli,
@@ -346,6 +394,13 @@ s_run(cli_t *cli, int argc, char **argv)
     if ((rc = node_roster_lock(node_dir(node), &lock)))
         return cli_fail(rc, "cannot lock the roster in %s", cli->dir);
     const char *verb;
+    if (strcmp(req.sub, "rekey") == 0) {
+        uint64_t from = 0;
+        rc = node_rekey_vouch(store, me, node_sk(node), req.id, req.pk, &from);
+        node_roster_unlock(lock);
+        return rc ? s_rekey_refused(node, &req, rc)
+                  : s_rekey_done(cli, store, me, &req, from);
+    }
     if (strcmp(req.sub, "add") == 0) {
         verb = "added";
         rc = node_roster_add(store, me, node_sk(node), req.id, req.pk,
@@ -372,6 +427,7 @@ const cli_cmd_t cmd_members = {
         "       vocfed members suspend ID [--json]\n"
         "       vocfed members activate ID [--json]\n"
         "       vocfed members revoke ID [--json]\n"
+        "       vocfed members rekey ID PUBKEY [--json]\n"
         "       vocfed members evidence ID [--json]\n"
         "       vocfed members release ID [--note TEXT] [--json]\n"
         "\n"
@@ -387,9 +443,10 @@ const cli_cmd_t cmd_members = {
         "quarantined there).\n"
         "A fenced coordinator (restored from a copy, fetching its own log "
         "from the\n"
-        "members) changes no roster: add, suspend, activate and revoke wait "
-        "up to 30 s\n"
-        "for its daemon to lift the fence, then are refused (exit 1).\n"
+        "members) changes no roster: add, suspend, activate, revoke and "
+        "rekey\n"
+        "wait up to 30 s for its daemon to lift the fence, then are refused "
+        "(exit 1).\n"
         "\n"
         "  add       puts member ID with key PUBKEY on the roster (active) "
         "and\n"
@@ -402,6 +459,16 @@ const cli_cmd_t cmd_members = {
         "  suspend   refuses member ID for now (activate takes it back)\n"
         "  activate  lets a suspended member send again\n"
         "  revoke    refuses member ID for good: revoked is final\n"
+        "  rekey     member ID lost its key: PUBKEY (from 'vocfed init "
+        "--recover' on\n"
+        "            the member) replaces it from the size of ID's log held "
+        "here; the\n"
+        "            old key is refused from then on, checkpoints up to "
+        "that size\n"
+        "            stay verified under it. Then, on the member: 'vocfed "
+        "restore --id\n"
+        "            ID'. (A member that still has its key runs 'vocfed "
+        "rekey' itself.)\n"
         "  evidence  what member ID's quarantine rests on: each pair of "
         "checkpoints it\n"
         "            signed at one size (size, root, when signed, bytes), "
@@ -442,9 +509,9 @@ const cli_cmd_t cmd_members = {
         "roster, id\n"
         "known with another key, revoked, release of a member not "
         "quarantined, a\n"
-        "fenced coordinator), 2 usage error or not a "
-        "coordinator node,\n"
-        "3 no store, bad key file or disk full.\n",
+        "fenced coordinator, a rekey to a key used before), 2 usage error "
+        "or not a\n"
+        "coordinator node, 3 no store, bad key file or disk full.\n",
     .run = s_run,
     .needs = CLI_NEEDS_KEY,
 };

@@ -38,6 +38,10 @@ typedef struct {
     char old_name[NODE_NAME_MAX + 1];  /* its node_name */
     char old_role[PROTO_KIND_MAX + 1]; /* its node_role */
     uint8_t pk[PROTO_PUBKEY_LEN];      /* the public half of node.key */
+    uint8_t old_pk[PROTO_PUBKEY_LEN];  /* OLD's key, when another: a key
+                                          replaced since (SPEC 10.8), to
+                                          be found in the key history */
+    bool old_other_key;                /* OLD's key is not node.key's */
 } s_opts_t;
 
 static int
@@ -161,9 +165,13 @@ s_old(s_opts_t *o)
                              sizeof o->old_role)))
         return cli_fail(rc, "%s holds no node identity", o->from);
     proto_hex(o->pk, sizeof o->pk, mine);
-    if (strcmp(hex, mine) != 0) {
+    /* Another key: this id's before a key replacement, which the key
+     * history must show once the session has fetched it (s_old_key). */
+    o->old_other_key = strcmp(hex, mine) != 0;
+    if (o->old_other_key &&
+        (proto_unhex(hex, o->old_pk, sizeof o->old_pk) || !o->id)) {
         cli_error("%s is another node's store (key %.16s..., node.key is "
-                  "%.16s...)",
+                  "%.16s...; give --id for a key replaced since)",
                   o->from, hex, mine);
         return CLI_EXIT_FAIL;
     }
@@ -224,6 +232,28 @@ s_roster(node_t *node, const char *id)
         store_meta_set(node_store(node), NODE_META_ROLE, me->role))
         cli_error("cannot set the role the roster gives");
     node_roster_release(&r);
+}
+
+/* OLD under another key than node.key's: it must be a key of the id's
+ * history, as the roster stated it to the session. Returns 0 or an exit
+ * code after saying why. */
+static int
+s_old_key(node_t *node, const s_opts_t *o)
+{
+    store_key_t keys[STORE_KEYS_MAX];
+    size_t n = 0;
+    if (!o->old_other_key)
+        return 0;
+    int rc =
+        store_author_keys(node_store(node), o->id, keys, STORE_KEYS_MAX, &n);
+    for (size_t i = 0; rc == VOCFED_OK && i < n; i++)
+        if (memcmp(keys[i].pk, o->old_pk, PROTO_PUBKEY_LEN) == 0)
+            return 0;
+    cli_error("%s was signed by a key that is not in %s's key history: "
+              "another node's store; nothing of it signed again (the "
+              "rebuilt store stays)",
+              o->from, o->id);
+    return CLI_EXIT_FAIL;
 }
 
 /* Signs again what the old store holds that the coordinator never got
@@ -310,7 +340,8 @@ s_rebuild(cli_t *cli, s_opts_t *o)
     s_roster(node, o->id);
     if ((rc = node_key_load(node)))
         return cli_fail(rc, "cannot load the key");
-    if (o->old && (rc = s_reappend(cli, node, o, &again)))
+    if (o->old &&
+        ((rc = s_old_key(node, o)) || (rc = s_reappend(cli, node, o, &again))))
         return rc;
     return s_done(cli, node, o, &st, again);
 }
@@ -397,7 +428,9 @@ const cli_cmd_t cmd_restore = {
         "  --id ID            the node's id (default: OLD's)\n"
         "  --key FILE         the node's node.key, copied into DIR\n"
         "  --config FILE      the node's vocfed.cfg, copied into DIR\n"
-        "  --from OLD         an old store of this node (same key and id)\n"
+        "  --from OLD         an old store of this node (same id; its key, "
+        "or one\n"
+        "                     the key history shows it had: with --id)\n"
         "  --timeout SECONDS  give up the session after this long "
         "(default 60)\n" CLI_HELP_COMMON "\n"
         "Exit status: 0 rebuilt, 1 OLD is another node's or a record "

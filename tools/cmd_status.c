@@ -1,145 +1,10 @@
 /* vocfed status: what this node holds and how its peers stand (SPEC 10). */
-#include "storage/replica.h"
-#include "protocol/clock.h"
-#include "storage/backup.h"
 #include "tools/cli.h"
+#include "tools/status_json.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Everything status gathers, as one JSON object; printed as JSON or as a
- * report. */
-typedef struct {
-    store_t *store; /* the store */
-    json_t *logs;   /* author -> {size, root, checkpoint_size} */
-    json_t *peers;  /* peer -> {...} */
-    json_t *alarms; /* [ {...} ] */
-    size_t raised;  /* alarms raised (not cleared) */
-    int rc;         /* first failure */
-} s_status_t;
-
-static int
-s_author(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
-{
-    s_status_t *s = ctx;
-    store_head_t h;
-    uint64_t cp = 0, applied = 0;
-    char root[2 * PROTO_HASH_LEN + 1];
-    (void)pk;
-    int rc = store_head(s->store, id, &h);
-    if (!rc)
-        rc = store_checkpoint_size(s->store, id, &cp);
-    if (!rc) /* how far the record index and figures are (SPEC 5.5) */
-        rc = store_applied(s->store, id, &applied);
-    if (rc)
-        return rc;
-    proto_hex(h.root, PROTO_HASH_LEN, root);
-    json_object_set_new(
-        s->logs, id,
-        json_pack("{s:I, s:s, s:I, s:b, s:I}", "size", (json_int_t)h.size,
-                  "root", root, "checkpoint_size", (json_int_t)cp,
-                  "quarantined", store_quarantined(s->store, id), "applied",
-                  (json_int_t)applied));
-    return 0;
-}
-
-typedef struct {
-    s_status_t *s; /* the whole status */
-    json_t *acked; /* author -> size */
-    json_t *lag;   /* author -> entries the peer lacks */
-} s_acks_t;
-
-static int
-s_ack(void *ctx, const char *author, const store_ack_t *ack)
-{
-    s_acks_t *a = ctx;
-    json_object_set_new(a->acked, author, json_integer((json_int_t)ack->acked));
-    json_t *log = json_object_get(a->s->logs, author);
-    json_t *size = log ? json_object_get(log, "size") : NULL;
-    if (size) {
-        json_int_t lag = json_integer_value(size) - (json_int_t)ack->acked;
-        json_object_set_new(a->lag, author, json_integer(lag > 0 ? lag : 0));
-    }
-    return 0;
-}
-
-/* A daemon that said it was connected is believed only while it lives. */
-static bool
-s_alive(int pid)
-{
-    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
-/* How the peer's link stands (SPEC 10.5): a daemon of ours connected to
- * it, a one-shot `vocfed sync` running or run, or none. */
-static const char *
-s_link(const store_peer_t *p)
-{
-    bool alive = p->connected && s_alive(p->pid);
-    if (p->once)
-        return alive ? "syncing-once" : "synced-once";
-    return alive ? "connected" : "not-connected";
-}
-
-static int
-s_peer(void *ctx, const store_peer_t *p)
-{
-    s_status_t *s = ctx;
-    char when[40];
-    s_acks_t a = {s, json_object(), json_object()};
-    int rc = store_scan_acks(s->store, p->id, s_ack, &a);
-    if (rc) {
-        json_decref(a.acked);
-        json_decref(a.lag);
-        return rc;
-    }
-    cli_format_time(p->last_contact_ms, when, sizeof when);
-    uint64_t now = proto_now_ms();
-    json_int_t age = p->last_contact_ms && now >= p->last_contact_ms
-                         ? (json_int_t)((now - p->last_contact_ms) / 1000)
-                         : -1;
-    /* What the coordinator counted of this member (SPEC 10.5). */
-    json_t *abuse = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "refused",
-        (json_int_t)p->refused, "malformed", (json_int_t)p->malformed,
-        "too_large", (json_int_t)p->too_large, "replayed",
-        (json_int_t)p->replayed, "seq_gaps", (json_int_t)p->seq_gaps, "flooded",
-        (json_int_t)p->flooded, "unread", (json_int_t)p->unread, "messages_in",
-        (json_int_t)p->messages_in, "bytes_in", (json_int_t)p->bytes_in);
-    const char *link = s_link(p);
-    json_object_set_new(
-        s->peers, p->id,
-        json_pack("{s:b, s:s, s:s, s:I, s:I, s:o, s:o, s:I, s:I, s:o}",
-                  "connected", !strcmp(link, "connected"), "link", link,
-                  "last_contact", p->last_contact_ms ? when : "",
-                  "last_contact_ms", (json_int_t)p->last_contact_ms,
-                  "last_contact_age_s", age, "acked", a.acked, "lag", a.lag,
-                  "refused", (json_int_t)p->refused, "malformed",
-                  (json_int_t)p->malformed, "abuse", abuse));
-    return 0;
-}
-
-static int
-s_alarm(void *ctx, const store_alarm_t *a)
-{
-    s_status_t *s = ctx;
-    char when[40], cleared[40] = "";
-    cli_format_time(a->time_ms, when, sizeof when);
-    if (a->cleared_ms)
-        cli_format_time(a->cleared_ms, cleared, sizeof cleared);
-    else
-        s->raised++;
-    json_array_append_new(
-        s->alarms,
-        json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:s}", "time", when,
-                  "kind", a->kind, "peer", a->peer, "author", a->author, "seq",
-                  (json_int_t)a->seq, "text", a->text, "raised",
-                  a->cleared_ms == 0, "cleared", cleared));
-    return 0;
-}
 
 /* One peer of the report: its state, abuse and acknowledgements. */
 static void
@@ -313,26 +178,14 @@ s_run(cli_t *cli, int argc, char **argv)
     int rc = cli_parse(cli, opts, argc, argv, NULL);
     if (rc != CLI_GO_ON || (rc = cli_node(cli, &node)))
         return rc;
-    store_t *store = node_store(node);
-    s_status_t s = {store, json_object(), json_object(), json_array(), 0, 0};
-    json_t *j = json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", node_id(node),
-                          "role", node_role(node), "logs", s.logs, "peers",
-                          s.peers, "alarms", s.alarms);
-    if ((rc = store_scan_authors(store, s_author, &s)) ||
-        (rc = store_scan_peers(store, s_peer, &s)) ||
-        (rc = store_scan_alarms(store, s_alarm, &s))) {
-        json_decref(j);
+    json_t *j = NULL;
+    if ((rc = cmd_status_json(node, &j)))
         return cli_fail(rc, "cannot read the status of %s", cli->dir);
-    }
-    json_object_set_new(j, "alarms_raised", json_integer((json_int_t)s.raised));
-    char why[256];
-    int frc = store_fence_get(store, why, sizeof why);
-    json_object_set_new(j, "fenced",
-                        frc == VOCFED_ENOTFOUND ? json_null()
-                        : frc == VOCFED_OK      ? json_string(why)
-                                                : json_string("(unreadable)"));
+    json_t *alarms = json_object_get(j, "alarms");
+    size_t raised =
+        (size_t)json_integer_value(json_object_get(j, "alarms_raised"));
     if (check)
-        s_print_check(s.alarms, s.raised);
+        s_print_check(alarms, raised);
     else if (json)
         rc = cli_json_print(j);
     else
@@ -341,7 +194,7 @@ s_run(cli_t *cli, int argc, char **argv)
     if (rc)
         return rc;
     /* Monitoring reads the exit status: 1 while an alarm is raised. */
-    return s.raised ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    return raised ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
 const cli_cmd_t cmd_status = {
@@ -381,7 +234,9 @@ const cli_cmd_t cmd_status = {
         "                checkpoint_size, quarantined, applied},\n"
         "                peers.<peer>.{connected, link, last_contact,\n"
         "                last_contact_ms, last_contact_age_s, acked.<author>,\n"
-        "                lag.<author>, refused, malformed, abuse.{refused,\n"
+        "                acked_ms.<author> (when that receipt came), "
+        "lag.<author>,\n"
+        "                refused, malformed, abuse.{refused,\n"
         "                malformed, too_large, replayed, seq_gaps, flooded,\n"
         "                unread, messages_in, bytes_in}}, alarms (a list of\n"
         "                {time, kind, peer, author, seq, text, raised,\n"

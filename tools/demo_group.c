@@ -40,6 +40,8 @@ const cmd_demo_member_t cmd_demo_group[CMD_DEMO_MEMBERS] = {
      "county_school", "桐城市人民政府", "340881", 0, 1300, 0, 90, 600, 1},
     {"huaining", "怀宁县职业技术学校", "Huaining Vocational School",
      "county_school", "怀宁县人民政府", "340822", 0, 1200, 0, 80, 500, 1},
+    {"aqedu", "安庆市教育体育局", "Anqing Education and Sports Bureau",
+     "government", "安庆市人民政府", "340800", 0, 0, 0, 0, 0, 0},
 };
 
 static const char *const s_industries[] = {
@@ -167,8 +169,9 @@ s_fill_profile(const cmd_demo_member_t *m, int index, cmd_demo_batch_t *b)
 }
 
 /* The students. The first 300 secondary students of the industrial
- * school are also enrolled at the lead college (five-year pathway): the
- * same person at two members, counted once in each figure. */
+ * school are also enrolled at the lead college (five-year pathway, its
+ * higher stage from this year): the same person at two members, counted
+ * once in each figure, and their cohort progressed. */
 static int
 s_fill_students(cmd_demo_gen_t *g, const cmd_demo_member_t *m, int index,
                 cmd_demo_batch_t *b)
@@ -184,6 +187,8 @@ s_fill_students(cmd_demo_gen_t *g, const cmd_demo_member_t *m, int index,
             snprintf(idn, sizeof idn, "3408001999%04d%04d", index + 10, i);
         s_pseudo(g->link, idn, pid);
         int y = g->year - 2 + (int)(s_rand(g) % 3);
+        if (shared)
+            y = g->year; /* the five-year pathway's higher stage */
         const char *origin = s_rand(g) % 10 < 8
                                  ? (s_rand(g) % 2 ? "340822" : "340881")
                                  : (s_rand(g) % 2 ? "340100" : "341000");
@@ -196,7 +201,7 @@ s_fill_students(cmd_demo_gen_t *g, const cmd_demo_member_t *m, int index,
                         "status=enrolled", v[0], v[1], v[2], NULL)))
             return rc;
     }
-    snprintf(v[3], 96, "intake_year=%d", g->year - 2);
+    snprintf(v[3], 96, "intake_year=%d", g->year - 3);
     if (strcmp(m->id, "aqis") != 0)
         return VOCFED_OK;
     for (int i = 0; i < 300; i++) {
@@ -208,6 +213,31 @@ s_fill_students(cmd_demo_gen_t *g, const cmd_demo_member_t *m, int index,
             return rc;
     }
     return VOCFED_OK;
+}
+
+/* A claim of b's member (SPEC 11.6): code, subject, record, amount. */
+static int
+s_claim(const cmd_demo_gen_t *g, cmd_demo_batch_t *b, const char *code,
+        const char *subject, const char *record, long amount)
+{
+    char v[4][96];
+    snprintf(v[0], 96, "subject=%s", subject);
+    snprintf(v[1], 96, "record=%s", record);
+    snprintf(v[2], 96, "year=%d", g->year);
+    snprintf(v[3], 96, "amount=%ld", amount);
+    return s_rec(b, "claim", code, v[0], v[1], v[2], amount ? v[3] : "", NULL);
+}
+
+/* A dual-qualified teacher's claim, numbered in the batch. */
+static int
+s_claim_teacher(const cmd_demo_gen_t *g, cmd_demo_batch_t *b, const char *pid)
+{
+    char code[32];
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++)
+        k += !strcmp(b->recs[i].kind, "claim");
+    snprintf(code, sizeof code, "dq-%zu", k);
+    return s_claim(g, b, code, "dual_qualified", pid, 0);
 }
 
 /* The graduates, the teachers and the posts. */
@@ -242,6 +272,11 @@ s_fill_staff(cmd_demo_gen_t *g, const cmd_demo_member_t *m, int index,
                  i % 5 ? "course_type=professional" : "course_type=public",
                  i % 4 ? "post=authorised" : "post=self_hired", dual, NULL)))
             return rc;
+        /* the lead college and the industrial school claim certification
+         * of a few of them */
+        if ((index == 0 || index == 2) && i % 5 && i < 12 &&
+            strcmp(dual + 15, "none") && (rc = s_claim_teacher(g, b, pid)))
+            return rc;
     }
     if (!m->teachers)
         return VOCFED_OK;
@@ -249,6 +284,33 @@ s_fill_staff(cmd_demo_gen_t *g, const cmd_demo_member_t *m, int index,
     snprintf(v[1], 96, "self_hired_posts=%d", m->teachers / 4);
     snprintf(k, sizeof k, "%d", g->year);
     return s_rec(b, "posts", k, v[0], v[1], NULL);
+}
+
+/* The government member's county statistics (保障措施 三): the
+ * junior-high and high-school graduates of the counties the students
+ * come from, this year and the two before. */
+static int
+s_fill_county(const cmd_demo_gen_t *g, const cmd_demo_member_t *m,
+              cmd_demo_batch_t *b)
+{
+    static const struct {
+        const char *region; /* the county */
+        int junior, high;   /* its graduates a year */
+    } counties[] = {{"340822", 9200, 5600}, {"340881", 8700, 5100}};
+    char k[80], v[4][96];
+    int rc = 0;
+    if (strcmp(m->role, "government") != 0)
+        return 0;
+    for (size_t i = 0; !rc && i < 2; i++)
+        for (int y = g->year - 2; !rc && y <= g->year; y++) {
+            snprintf(k, sizeof k, "%s:%d", counties[i].region, y);
+            snprintf(v[0], 96, "region_code=%s", counties[i].region);
+            snprintf(v[1], 96, "year=%d", y);
+            snprintf(v[2], 96, "junior_grads=%d", counties[i].junior);
+            snprintf(v[3], 96, "high_grads=%d", counties[i].high);
+            rc = s_rec(b, "county_stat", k, v[0], v[1], v[2], v[3], NULL);
+        }
+    return rc;
 }
 
 /* Training, cooperation classes, industry colleges and consortia. */
@@ -277,6 +339,10 @@ s_fill_work(const cmd_demo_gen_t *g, const cmd_demo_member_t *m,
         if ((rc = s_rec(b, "coop_class", k, "enterprise=jac", v[0], v[1],
                         "kind=order", NULL)))
             return rc;
+        char code[96];
+        snprintf(code, sizeof code, "coop-%s", k);
+        if ((rc = s_claim(g, b, code, "coop_class", k, 100000)))
+            return rc;
     }
     snprintf(v[2], 96, "recognised_year=%d", g->year);
     snprintf(v[3], 96, "recognised_year=%d", g->year - 1);
@@ -288,13 +354,30 @@ s_fill_work(const cmd_demo_gen_t *g, const cmd_demo_member_t *m,
          (rc = s_rec(b, "industry_college", "digital", "name=数字产业学院",
                      "industry=digital", "level=municipal", v[2], NULL))))
         return rc;
-    if (!strcmp(m->role, "consortium"))
-        return s_rec(b, "consortium", m->id,
+    char yr[2][32];
+    snprintf(yr[0], sizeof yr[0], "year=%d", g->year);
+    snprintf(yr[1], sizeof yr[1], "year=%d", g->year - 1);
+    if (!strcmp(m->id, "aqvtc") &&
+        ((rc =
+              s_claim(g, b, "icol-auto", "industry_college", "auto", 300000)) ||
+         (rc = s_rec(b, "reform_project", "rp-01", "name=产教融合课程改革",
+                     "level=provincial", yr[1], "status=ongoing", NULL)) ||
+         (rc = s_claim(g, b, "rp-01", "reform_project", "rp-01", 0)) ||
+         (rc = s_rec(b, "master_studio", "ms-01", "name=汽车维修技能大师工作室",
+                     "level=provincial", yr[0], NULL)) ||
+         (rc = s_rec(b, "training_base", "tb-01", "name=智能制造公共实训基地",
+                     "level=municipal", yr[0], "shared=true", NULL))))
+        return rc;
+    if (!strcmp(m->role, "consortium") &&
+        ((rc = s_rec(b, "consortium", m->id,
                      (snprintf(v[0], 96, "name=%s", m->name_zh), v[0]),
                      !strcmp(m->id, "etdz") ? "level=provincial"
                                             : "level=municipal",
-                     v[2], NULL);
-    return VOCFED_OK;
+                     v[2], NULL)) ||
+         (rc = s_claim(g, b, "cons", "consortium", m->id,
+                       !strcmp(m->id, "etdz") ? 500000 : 0))))
+        return rc;
+    return s_fill_county(g, m, b);
 }
 
 int

@@ -1,8 +1,9 @@
 /* vocfed demo: the demo group (a lead college, a technician college, an
  * industrial school, two park consortia, two enterprises, two county
- * schools, DESIGN 1) and the synthetic records each member writes, at
- * Anqing's scale, through the kinds table. The same records on every
- * run but for the linkage key (random) and the year (the current one). */
+ * schools, DESIGN 1; the city's education bureau, a government member) and the
+ * synthetic records each member writes, at Anqing's scale, through the kinds
+ * table. The same records on every run but for the linkage key (random) and the
+ * year (the current one). */
 #ifndef VOCFED_TOOLS_DEMO_GROUP_H
 #define VOCFED_TOOLS_DEMO_GROUP_H
 
@@ -13,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CMD_DEMO_MEMBERS 9
+#define CMD_DEMO_MEMBERS 10
 
 /* One member of the demo group. */
 typedef struct {

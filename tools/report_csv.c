@@ -46,12 +46,13 @@ s_csv_text(FILE *out, const char *s)
 static const char *
 s_bucket_name(const json_t *report, const char *breakdown, const char *bucket)
 {
-    if (!strcmp(breakdown, "county")) {
+    if (!strcmp(breakdown, "county") ||
+        !strcmp(breakdown, "county_assessment")) {
         const char *name = proto_region_name(bucket);
         return name ? name : "";
     }
-    static const char *const of_member[] = {"member",   "payee",   "roster",
-                                            "excluded", "applied", "own"};
+    static const char *const of_member[] = {
+        "member", "payee", "roster", "excluded", "applied", "own", "money"};
     for (size_t i = 0; i < sizeof of_member / sizeof *of_member; i++) {
         if (strcmp(breakdown, of_member[i]) != 0)
             continue;
@@ -295,6 +296,51 @@ s_csv_own(const json_t *report, FILE *out)
     return rc ? rc : s_csv_extra(report, out, texts, NULL, NULL, moments);
 }
 
+/* One row of a certification or policy table in the figures' columns:
+ * figure, zh, en, year, breakdown, bucket, bucket_name, value,
+ * numerator, denominator, no target, status, no basis nor as_of. */
+static int
+s_csv_xrow(const json_t *report, FILE *out, const report_xtable_t *t,
+           const report_xrow_t *x)
+{
+    const char *texts[] = {x->figure, t->zh, t->en, x->year, t->id, x->bucket};
+    int rc = 0;
+    for (size_t k = 0; !rc && k < 6; k++) {
+        rc = s_csv_text(out, texts[k]);
+        fputc(',', out);
+    }
+    if (!rc && !(rc = s_csv_text(out, s_bucket_name(report, t->id, x->bucket))))
+        fputc(',', out);
+    const json_t *nums[] = {x->value, x->num, x->den};
+    for (size_t k = 0; !rc && k < 3; k++) {
+        s_csv_num(out, nums[k]);
+        fputc(',', out);
+    }
+    if (!rc)
+        fputc(',', out);
+    if (!rc && !(rc = s_csv_text(out, x->status)))
+        fputs(",,\r\n", out);
+    return rc ? rc : ferror(out) ? -EIO : 0;
+}
+
+/* The certification and policy tables (report_xtables): breakdown the
+ * table's id, then each row's figure, year, bucket, value, numerator,
+ * denominator and status; zh and en the table's heading. */
+static int
+s_csv_xtables(const json_t *report, FILE *out)
+{
+    report_xtable_t *xt;
+    size_t n;
+    int rc = report_xtables(report, &xt, &n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; !rc && i < n; i++)
+        for (size_t r = 0; !rc && r < xt[i].nrows; r++)
+            rc = s_csv_xrow(report, out, &xt[i], &xt[i].rows[r]);
+    report_xtables_free(xt, n);
+    return rc;
+}
+
 int
 report_csv_write(const json_t *report, FILE *out)
 {
@@ -309,6 +355,8 @@ report_csv_write(const json_t *report, FILE *out)
         rc = s_csv_pending(report, out);
     if (!rc)
         rc = s_csv_conflicts(report, out);
+    if (!rc)
+        rc = s_csv_xtables(report, out);
     if (!rc)
         rc = s_csv_members(report, out);
     if (!rc)

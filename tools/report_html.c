@@ -6,8 +6,10 @@
 #include "protocol/region.h"
 #include "tools/report_format.h"
 #include "tools/report_model.h"
+#include "tools/report_render.h"
 #include "tools/textwidth.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,18 +320,39 @@ s_html_cells(FILE *out, const report_row_t *row)
     fputs("</td></tr>\n", out);
 }
 
-/* What the overview's rows are written with. */
+/* The state of the overview's walk. */
 typedef struct {
     FILE *out;            /* where */
     const json_t *report; /* for each figure's basis */
+    bool data;            /* data-* attributes on the group rows (a page's) */
 } s_html_ov_t;
+
+/* data-figure, data-year and data-value of a group row, for programs. */
+static void
+s_html_data(FILE *out, const report_row_t *row)
+{
+    json_t *v = report_cell_get(row->cell, "value");
+    fputs(" data-figure=\"", out);
+    s_html(out, row->id);
+    fputs("\" data-year=\"", out);
+    s_html(out, row->year);
+    fputs("\" data-value=\"", out);
+    if (json_is_integer(v))
+        fprintf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v) && isfinite(json_real_value(v)))
+        fprintf(out, "%.17g", json_real_value(v));
+    fputc('"', out);
+}
 
 static int
 s_html_overview_row(void *ctx, const report_row_t *row)
 {
     const s_html_ov_t *ov = ctx;
     FILE *out = ov->out;
-    fputs("<tr><td><a href=\"#f-", out);
+    fputs("<tr", out);
+    if (ov->data && !row->kind)
+        s_html_data(out, row);
+    fputs("><td><a href=\"#f-", out);
     s_html(out, row->id);
     fputs("\">", out);
     s_html(out, row->zh[0] ? row->zh : row->id);
@@ -781,7 +804,8 @@ s_html_people(FILE *out, const json_t *report)
 
 /* The page's head and title, up to the overview's table. */
 static void
-s_html_head(FILE *out, const json_t *report, const char *ryear)
+s_html_head(FILE *out, const json_t *report, const char *ryear,
+            const cmd_report_page_t *page)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n"
           "<meta charset=\"utf-8\">\n"
@@ -797,7 +821,13 @@ s_html_head(FILE *out, const json_t *report, const char *ryear)
         fputc(' ', out);
         s_html(out, ryear);
     }
-    fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", s_css);
+    fprintf(out, "</title>\n<style>\n%s</style>\n", s_css);
+    if (page && page->head)
+        fputs(page->head, out);
+    fputs("</head>\n<body", out);
+    if (page && page->body_attrs)
+        fprintf(out, " %s", page->body_attrs);
+    fputs(">\n", out);
     if (json_is_object(json_object_get(report, "member"))) {
         fputs("<h1>", out);
         s_html(out, title);
@@ -814,7 +844,10 @@ s_html_head(FILE *out, const json_t *report, const char *ryear)
     s_html(out, report_str(report, "as_of"));
     fputs("</p>\n<p class=\"meta\">", out);
     s_html(out, moments);
-    fputs("</p>\n<h2>总览 <span class=\"en\">Overview</span></h2>\n"
+    fputs("</p>\n", out);
+    if (page && page->top)
+        page->top(page->ctx, out);
+    fputs("<h2>总览 <span class=\"en\">Overview</span></h2>\n"
           "<table><thead><tr><th>指标 Figure</th><th>口径 Basis</th>"
           "<th>年度 Year</th><th>数值 Value</th><th>分子/分母 Num/Den</th>"
           "<th>目标 Target</th><th>",
@@ -823,13 +856,56 @@ s_html_head(FILE *out, const json_t *report, const char *ryear)
     fputs("</th><th>状态 Status</th></tr></thead><tbody>\n", out);
 }
 
-int
-report_html_write(const json_t *report, FILE *out)
+/* The certification and policy tables (report_xtables). */
+static int
+s_html_xtables(FILE *out, const json_t *report)
+{
+    report_xtable_t *xt;
+    size_t n;
+    int rc = report_xtables(report, &xt, &n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        const report_xtable_t *t = &xt[i];
+        fputs("<h2>", out);
+        s_html(out, t->zh);
+        fputs(" <span class=\"en\">", out);
+        s_html(out, t->en);
+        fputs("</span></h2>\n", out);
+        if (t->nrows == 0) {
+            fputs("<p>无 none</p>\n", out);
+            continue;
+        }
+        fputs("<table><thead><tr>", out);
+        for (size_t c = 0; c < t->ncols; c++) {
+            fputs("<th>", out);
+            s_html(out, t->head[c]);
+            fputs("</th>", out);
+        }
+        fputs("</tr></thead><tbody>\n", out);
+        for (size_t r = 0; r < t->nrows; r++) {
+            fputs("<tr>", out);
+            for (size_t c = 0; c < t->ncols; c++) {
+                fputs(t->align[c] == 'r' ? "<td class=\"n\">" : "<td>", out);
+                s_html(out, t->rows[r].cells[c]);
+                fputs("</td>", out);
+            }
+            fputs("</tr>\n", out);
+        }
+        fputs("</tbody></table>\n", out);
+    }
+    report_xtables_free(xt, n);
+    return 0;
+}
+
+/* The page: the report, with page's additions when not NULL. */
+static int
+s_html_page(const json_t *report, const cmd_report_page_t *page, FILE *out)
 {
     char ryear[32];
     report_year(report, ryear, sizeof ryear);
-    s_html_head(out, report, ryear);
-    s_html_ov_t ov = {out, report};
+    s_html_head(out, report, ryear, page);
+    s_html_ov_t ov = {out, report, page != NULL};
     int rc = report_walk(report, REPORT_GROUP | REPORT_PART,
                          s_html_overview_row, &ov);
     if (rc)
@@ -842,8 +918,11 @@ report_html_write(const json_t *report, FILE *out)
     s_html_subsidies(out, report);
     s_html_pending(out, report);
     s_html_totals(out, report);
-    if ((rc = s_html_conflicts(out, report)))
+    if ((rc = s_html_conflicts(out, report)) ||
+        (rc = s_html_xtables(out, report)))
         return rc;
+    if (page && page->nodes)
+        page->nodes(page->ctx, out);
     s_html_asof(out, report);
     s_html_applied(out, report);
     s_html_excluded(out, report);
@@ -851,4 +930,28 @@ report_html_write(const json_t *report, FILE *out)
         return rc;
     fputs("<p class=\"meta\">vocfed report</p>\n</body>\n</html>\n", out);
     return 0;
+}
+
+int
+report_html_write(const json_t *report, FILE *out)
+{
+    return s_html_page(report, NULL, out);
+}
+
+int
+cmd_report_html_page(const json_t *report, const cmd_report_page_t *page,
+                     FILE *out)
+{
+    if (!report_is_report(report))
+        return VOCFED_EINVALID;
+    errno = 0;
+    int rc = s_html_page(report, page, out);
+    int wrc = report_out_status(out);
+    return wrc ? wrc : rc;
+}
+
+void
+cmd_report_html_text(FILE *out, const char *s)
+{
+    s_html(out, s);
 }

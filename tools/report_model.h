@@ -352,6 +352,45 @@ const char *report_basis_label(const json_t *report, const char *id);
  * the report's as_of and census. */
 void report_moments_text(const json_t *report, char *out, size_t cap);
 
+/* ---- certification and policy tables (report_extra.c; SPEC 12.3) ------ */
+
+#define REPORT_XCOLS_MAX 10
+
+/* One row of a table beside the figures: its cells for people, and what
+ * the CSV writes in the figures' columns. */
+typedef struct {
+    char *cells[REPORT_XCOLS_MAX]; /* display text, one per column */
+    const char *figure;            /* CSV figure (borrowed, "" none) */
+    char year[16];                 /* CSV year ("" none) */
+    char *bucket;                  /* CSV bucket */
+    json_t *value, *num, *den;     /* CSV value, numerator, denominator
+                                      (references held, may be NULL) */
+    char *status;                  /* CSV status */
+} report_xrow_t;
+
+/* One table: claims in one state, money in four states, the budget,
+ * certified beside claimed, the county assessment, progression by
+ * cohort, bodies by level. */
+typedef struct {
+    const char *id;                     /* the CSV breakdown: "claim"... */
+    const char *zh;                     /* heading, Chinese */
+    const char *en;                     /* heading, English */
+    const char *align;                  /* 'l' or 'r' per column */
+    size_t ncols;                       /* columns */
+    const char *head[REPORT_XCOLS_MAX]; /* column headings */
+    report_xrow_t *rows;                /* the rows */
+    size_t nrows, cap;                  /* used, allocated */
+} report_xtable_t;
+
+/* The tables of the sections the report has (claims, money, certified,
+ * county, progression, bodies; none for a section it lacks). *out is
+ * freed with report_xtables_free. Returns 0 or VOCFED_ENOMEM. */
+int report_xtables(const json_t *report, report_xtable_t **out,
+                   size_t *n) VOCFED_WUR;
+
+/* Frees what report_xtables made. */
+void report_xtables_free(report_xtable_t *t, size_t n);
+
 /* The status of the writes to out: 0, or -errno (-EIO when errno says
  * nothing). */
 int report_out_status(FILE *out) VOCFED_WUR;

@@ -47,10 +47,37 @@ const char *cmd_report_format_name(cmd_report_format_t fmt);
 int cmd_report_write(const json_t *report, cmd_report_format_t fmt, bool pretty,
                      FILE *out) VOCFED_WUR;
 
+/* What a page that shows the report adds to it: `vocfed serve`'s
+ * dashboard (tools/serve_page.c) is the HTML report with these. The
+ * strings are trusted HTML of the caller's; the callbacks write their
+ * own HTML, escaping what they show (cmd_report_html_text). */
+typedef struct {
+    const char *head;       /* put at the end of <head>, or NULL */
+    const char *body_attrs; /* attributes of <body> ("class=\"x\""), or
+                               NULL */
+    void (*top)(void *ctx, FILE *out);   /* after the title line, before
+                                            the overview; may be NULL */
+    void (*nodes)(void *ctx, FILE *out); /* before "As of"; may be NULL */
+    void *ctx;                           /* passed to top and nodes */
+} cmd_report_page_t;
+
+/* Writes report as the HTML page of CMD_REPORT_HTML with page's additions,
+ * and with data-figure, data-year and data-value (the value as in the
+ * JSON) on each group row of the overview, for programs that read the
+ * page. page NULL is cmd_report_write's page, byte for byte. Returns as
+ * cmd_report_write. */
+int cmd_report_html_page(const json_t *report, const cmd_report_page_t *page,
+                         FILE *out) VOCFED_WUR;
+
+/* Writes s as HTML text or attribute value (& < > " ' escaped, controls
+ * and bytes that are not UTF-8 replaced by U+FFFD). NULL writes nothing. */
+void cmd_report_html_text(FILE *out, const char *s);
+
 /* Writes report as an Excel workbook at path (made or replaced; on
  * failure path may be left partly written, so give a temporary name and
  * rename). Sheets: 总览 Overview, 按成员 By member, 按隶属 By
- * affiliation, 按区县 By county, 补助 Subsidies, 数据截至 As of. Returns
+ * affiliation, 按区县 By county, 补助 Subsidies, 认定与考核 Certification
+ * (when the report has its sections), 数据截至 As of. Returns
  * 0, VOCFED_EINVALID (not a report), VOCFED_ENOMEM, or -EIO when the
  * workbook could not be written. */
 int cmd_report_xlsx(const json_t *report, const char *path) VOCFED_WUR;

@@ -453,6 +453,31 @@ s_table_multi(const json_t *report, FILE *out)
     return rc;
 }
 
+/* The certification and policy tables (report_xtables). */
+static int
+s_table_xtables(const json_t *report, FILE *out)
+{
+    report_xtable_t *xt;
+    size_t n;
+    int rc = report_xtables(report, &xt, &n);
+    for (size_t i = 0; !rc && i < n; i++) {
+        s_table_t t;
+        fprintf(out, "%s %s\n", xt[i].zh, xt[i].en);
+        if (xt[i].nrows == 0) {
+            fputs("无 none\n\n", out);
+            continue;
+        }
+        s_table_init(&t, xt[i].align);
+        s_table_add(&t, xt[i].head);
+        for (size_t r = 0; r < xt[i].nrows; r++)
+            s_table_add(&t, (const char *const *)xt[i].rows[r].cells);
+        rc = s_table_end(&t, 0, out);
+    }
+    if (!rc)
+        report_xtables_free(xt, n);
+    return rc;
+}
+
 int
 report_table_write(const json_t *report, FILE *out)
 {
@@ -478,6 +503,8 @@ report_table_write(const json_t *report, FILE *out)
         rc = s_table_totals(report, out);
     if (!rc)
         rc = s_table_conflicts(report, out);
+    if (!rc)
+        rc = s_table_xtables(report, out);
     if (!rc)
         rc = s_table_excluded(report, out);
     if (!rc)

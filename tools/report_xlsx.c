@@ -480,6 +480,67 @@ s_xasof(s_xlsx_t *x)
     s_xasof_footer(x, ws, r + 1);
 }
 
+/* A right-aligned cell of report_xtables as a number when its text is
+ * one ("1,234", "45.3%"), else as text. */
+static void
+s_xcell(s_xlsx_t *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
+        const char *text, bool numeric)
+{
+    char digits[64];
+    size_t n = 0;
+    for (const char *p = text; numeric && *p && n + 1 < sizeof digits; p++)
+        if (*p != ',')
+            digits[n++] = *p;
+    digits[n] = 0;
+    bool pct = n > 1 && digits[n - 1] == '%';
+    if (pct)
+        digits[--n] = 0;
+    char *end = NULL;
+    double v = n ? strtod(digits, &end) : 0;
+    if (numeric && n && end && *end == '\0' && isfinite(v))
+        s_xerr(x, worksheet_write_number(ws, r, c, pct ? v / 100 : v,
+                                         pct ? x->pct : x->num));
+    else
+        s_xstr(x, ws, r, c, text, NULL);
+}
+
+/* The certification and policy tables (report_xtables), one under the
+ * other on one sheet. */
+static int
+s_xcertify(s_xlsx_t *x)
+{
+    report_xtable_t *xt;
+    size_t n;
+    int rc = report_xtables(x->rep, &xt, &n);
+    if (rc || n == 0) {
+        if (!rc)
+            report_xtables_free(xt, n);
+        return rc;
+    }
+    lxw_worksheet *ws =
+        workbook_add_worksheet(x->wb, "认定与考核 Certification");
+    lxw_row_t r = 0;
+    if (!ws)
+        s_xerr(x, LXW_ERROR_MEMORY_MALLOC_FAILED);
+    for (lxw_col_t c = 0; ws && c < REPORT_XCOLS_MAX; c++)
+        s_xerr(x, worksheet_set_column(ws, c, c, c ? 18 : 30, NULL));
+    for (size_t i = 0; ws && i < n; i++) {
+        char title[512];
+        snprintf(title, sizeof title, "%s %s", xt[i].zh, xt[i].en);
+        s_xstr(x, ws, r++, 0, title, x->bold);
+        for (size_t c = 0; c < xt[i].ncols; c++)
+            s_xstr(x, ws, r, (lxw_col_t)c, xt[i].head[c], x->bold);
+        r++;
+        for (size_t k = 0; k < xt[i].nrows; k++, r++)
+            for (size_t c = 0; c < xt[i].ncols; c++)
+                s_xcell(x, ws, r, (lxw_col_t)c, xt[i].rows[k].cells[c],
+                        xt[i].align[c] == 'r');
+        r++;
+    }
+    report_xtables_free(xt, n);
+    return 0;
+}
+
 int
 cmd_report_xlsx(const json_t *report, const char *path)
 {
@@ -508,8 +569,10 @@ cmd_report_xlsx(const json_t *report, const char *path)
         rc = s_xbreakdown(&x, 2); /* by county */
     if (!rc) {
         s_xsubsidies(&x);
-        s_xasof(&x);
+        rc = s_xcertify(&x);
     }
+    if (!rc)
+        s_xasof(&x);
     /* Close always: it frees the workbook (and writes the file). */
     lxw_error cerr = workbook_close(x.wb);
     if (rc)

@@ -11,10 +11,11 @@
 #include <string.h>
 
 static const cli_cmd_t *const s_cmds[] = {
-    &cmd_init, &cmd_whoami, &cmd_put,     &cmd_del,         &cmd_get,
-    &cmd_log,  &cmd_verify, &cmd_members, &cmd_coordinator, &cmd_node,
-    &cmd_sync, &cmd_status, &cmd_import,  &cmd_linkage_key, &cmd_report,
-    &cmd_demo, &cmd_config, &cmd_backup,  &cmd_restore,     &cmd_unfence,
+    &cmd_init,    &cmd_whoami,  &cmd_put,     &cmd_del,         &cmd_get,
+    &cmd_log,     &cmd_verify,  &cmd_members, &cmd_coordinator, &cmd_node,
+    &cmd_sync,    &cmd_status,  &cmd_import,  &cmd_linkage_key, &cmd_report,
+    &cmd_serve,   &cmd_demo,    &cmd_config,  &cmd_backup,      &cmd_restore,
+    &cmd_unfence, &cmd_certify, &cmd_rekey,
 };
 
 static void

@@ -137,6 +137,23 @@ test_lying_member(void **state)
     s_sync_refused(net, boss, "kind target is written by the coordinator");
     assert_true(s_held(net, boss->id) <= 0);
 
+    /* A member approving its own claim: a decision is the coordinator's
+     * (issue 14; SPEC 11.6). A fresh member, so that the batch holds
+     * only the forged decision. */
+    th_node_t *forger = th_net_member(net, "forger", true);
+    proto_field_t decision[] = {{"amount", 6, TH_INT(100000000)},
+                                {"claim_hash", 10,
+                                 TH_STR("00000000000000000000000000000000"
+                                        "00000000000000000000000000000000")},
+                                {"claim_seq", 9, TH_INT(1)},
+                                {"decision", 8, TH_STR("approved")},
+                                {"subject", 7, TH_STR("coop_class")},
+                                {"year", 4, TH_INT(2025)}};
+    s_lie(forger, "certification", "forger/k1", decision, 6);
+    s_sync_refused(net, forger,
+                   "kind certification is written by the coordinator");
+    assert_true(s_held(net, forger->id) <= 0);
+
     /* An honest member is not held up by them. */
     th_put_student(net, honest, "h1", NULL);
     th_put_student(net, honest, "h2", NULL);

@@ -993,6 +993,107 @@ test_sections(void **state)
     json_decref(rep);
 }
 
+/* The certification and policy sections (issue 14; SPEC 12.3). */
+static const char s_fixture_certify[] =
+    "{\"group\": \"g\", \"year\": 2026, \"figures\": {},"
+    " \"members\": {\"m1\": {\"name_zh\": \"一校\"}},"
+    " \"claims\": ["
+    "  {\"member\": \"m1\", \"claim\": \"k1\", \"subject\": "
+    "\"coop_class\", \"year\": 2026, \"asked\": 100000, \"record\": "
+    "\"c1\", \"state\": \"paid\", \"decision\": {\"decision\": "
+    "\"approved\", \"approved\": 100000, \"note\": \"<ok>\"}, "
+    "\"paid\": {\"amount\": 100000, \"payments\": 1}},"
+    "  {\"member\": \"m1\", \"claim\": \"k2\", \"subject\": "
+    "\"coop_class\", \"year\": 2026, \"asked\": 100000, \"record\": "
+    "\"c2\", \"state\": \"changed\", \"decision\": {\"decision\": "
+    "\"approved\", \"approved\": 100000}, \"paid\": {\"amount\": 0}}],"
+    " \"money\": [{\"figure\": \"coop_class_subsidy\", \"year\": 2026,"
+    "  \"member\": \"m1\", \"eligible\": 200000, \"claimed\": 200000,"
+    "  \"approved\": 100000, \"paid\": 100000}],"
+    " \"subsidy_total\": {\"2026\": {\"value\": 200000, \"budget\": "
+    "5000000, \"status\": \"within\", \"claimed\": 200000, "
+    "\"approved\": 100000, \"paid\": 100000, \"committed\": 100000, "
+    "\"committed_status\": \"within\"}},"
+    " \"certified\": {\"coop_classes\": {\"2026\": {\"claimed\": 2, "
+    "\"approved\": 1}}, \"dual_qualified\": {\"teachers\": 4, "
+    "\"reported\": 3, \"claimed\": 2, \"certified\": 1, "
+    "\"certified_share\": 0.25}},"
+    " \"county\": [{\"region\": \"340825\", \"name\": \"太湖县\", "
+    "\"year\": 2025, \"source\": \"gov\", \"junior_grads\": 40, "
+    "\"high_grads\": 10, \"secondary_intake\": 3, \"higher_intake\": 1, "
+    "\"secondary_share\": 0.075, \"higher_share\": 0.1}],"
+    " \"progression\": {\"2023\": {\"cohort\": 6, \"progressed\": 3, "
+    "\"share\": 0.5, \"by_member\": {\"m1\": {\"cohort\": 6, "
+    "\"progressed\": 3}}}},"
+    " \"bodies\": {\"consortium\": {\"zh\": \"产教联合体\", \"en\": "
+    "\"consortia\", \"by_level\": {\"municipal\": 1, \"national\": 1}, "
+    "\"aims\": {\"municipal\": 2, \"national\": 1, \"municipal_met\": "
+    "false, \"national_met\": true}}}}";
+
+static void
+test_certify_sections(void **state)
+{
+    (void)state;
+    json_t *rep = th_json(s_fixture_certify);
+    char *t = s_render(rep, CMD_REPORT_TABLE, false, NULL);
+    assert_non_null(strstr(t, "认定申报：已支付 Claims: paid\n"));
+    assert_non_null(strstr(t, "Claims: changed since the decision"));
+    assert_non_null(strstr(t, "m1/k1"));
+    assert_non_null(strstr(t, "<ok>"));
+    assert_non_null(strstr(t, "Subsidy money: eligible, claimed, approved, "
+                              "paid"));
+    assert_non_null(strstr(t, "340825 太湖县"));
+    assert_non_null(strstr(t, "7.5%"));
+    assert_non_null(strstr(t, "10.0%"));
+    assert_non_null(strstr(t, "50.0%"));
+    assert_non_null(strstr(t, "市级 2 municipal (未达 not yet); 国家级 1 "
+                              "national (已达 met)"));
+    assert_null(strstr(t, "Claims: rejected")); /* no such claim: no table */
+    free(t);
+
+    char *c = s_render(rep, CMD_REPORT_CSV, false, NULL);
+    /* bucket_name after bucket; no target, basis nor as_of (SPEC 12.3) */
+    assert_non_null(strstr(c, "coop_class,认定申报：已支付,Claims: paid,2026,"
+                              "claim,m1/k1,,100000,100000,100000,,paid,,\r\n"));
+    assert_non_null(
+        strstr(c, ",2026,money,m1,一校,200000,100000,100000,,,,\r\n"));
+    assert_non_null(strstr(c, ",2026,budget,2026,,100000,100000,5000000,,"
+                              "within,,\r\n"));
+    assert_non_null(strstr(
+        c, ",2025,county_assessment,340825,太湖县,0.075,3,40,,gov,,\r\n"));
+    assert_non_null(strstr(c, ",2023,progression,,,0.5,3,6,,,,\r\n"));
+    assert_non_null(strstr(c, ",2023,progression,m1,,,3,6,,,,\r\n"));
+    assert_non_null(strstr(c, "dual_qualified_share,认定与申报对照,Certified "
+                              "beside claimed,,certified,dual_qualified,,1,2,"
+                              "4,,,,\r\n"));
+    free(c);
+
+    char *h = s_render(rep, CMD_REPORT_HTML, false, NULL);
+    s_html_nesting(h);
+    assert_non_null(strstr(h, "<td>&lt;ok&gt;</td>"));
+    assert_non_null(strstr(h, "<h2>县区考核：初中、高中毕业生进入集团学校 "
+                              "<span class=\"en\">County assessment"));
+    free(h);
+
+    char dir[64], path[128], cmd[512];
+    th_tmpdir(dir);
+    snprintf(path, sizeof path, "%s/c.xlsx", dir);
+    assert_int_equal(cmd_report_xlsx(rep, path), 0);
+    if (system("command -v unzip >/dev/null 2>&1") == 0) {
+        snprintf(cmd, sizeof cmd, "unzip -p '%s' xl/workbook.xml", path);
+        char *wb = s_popen(cmd);
+        assert_non_null(strstr(wb, "认定与考核 Certification"));
+        free(wb);
+        snprintf(cmd, sizeof cmd, "unzip -p '%s' xl/sharedStrings.xml", path);
+        char *ss = s_popen(cmd);
+        assert_non_null(strstr(ss, "Claims: paid"));
+        assert_non_null(strstr(ss, "340825 太湖县"));
+        free(ss);
+    }
+    th_rmdir(dir);
+    json_decref(rep);
+}
+
 /* ---- errors and odd shapes --------------------------------------------- */
 
 static void
@@ -1772,6 +1873,7 @@ main(void)
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_sections),
         cmocka_unit_test(test_member_view),
+        cmocka_unit_test(test_certify_sections),
         cmocka_unit_test_setup_teardown(test_command, s_net_setup,
                                         s_net_teardown),
         cmocka_unit_test_setup_teardown(test_as_of, s_net_setup,
