@@ -10,6 +10,7 @@
 #include "node/replicate.h"
 #include "node/roster.h"
 #include "node/session.h"
+#include "node/stats.h"
 #include "node/zap.h"
 #include "protocol/clock.h"
 #include "protocol/msg.h"
@@ -73,8 +74,10 @@ typedef struct {
         zframe_t *payload;             /* the message (owns the bytes) */
         char member[PROTO_ID_MAX + 1]; /* who sent it */
         proto_msg_t msg;               /* decoded (borrows payload) */
+        uint64_t arrived_us;           /* when it was read (monotonic) */
     } group[S_GROUP];                  /* batches waiting for one commit */
     size_t ngroup;                     /* how many */
+    node_stats_t stats;                /* ingest and receipts (SPEC 5.1) */
 } s_coord_t;
 
 /* ---- sending ------------------------------------------------------------ */
@@ -191,6 +194,19 @@ s_after_batch(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b,
         s_send(c, s, reply);
 }
 
+/* The group's commit in the stats: its batches, the entries it took in
+ * and how long it took. */
+static void
+s_commit_stats(s_coord_t *c, size_t n, const store_ingest_result_t *res,
+               const int *rcs, uint64_t us)
+{
+    uint64_t entries = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rcs[i] == VOCFED_OK)
+            entries += res[i].applied;
+    node_stats_commit(&c->stats, n, entries, us);
+}
+
 /* Commits the waiting batches together, then answers each. */
 static void
 s_flush_group(s_coord_t *c)
@@ -206,16 +222,22 @@ s_flush_group(s_coord_t *c)
         m[i] = &c->group[i].msg.batch;
         proto_buf_init(&replies[i]);
     }
+    uint64_t t0 = node_stats_now_us();
     int rc =
         node_batch_accept_many(c->st, c->id, c->sk, m, n, replies, res, rcs);
+    s_commit_stats(c, n, res, rcs, node_stats_now_us() - t0);
     node_applier_kick(c->applier); /* the log moved (SPEC 5.5) */
     if (rc && c->verbose) /* every batch carries the status in rcs too */
         zsys_info("coordinator: %zu batches not committed: %s", n,
                   vocfed_strerror(rc));
     for (size_t i = 0; i < n; i++) {
         node_session_t *s = node_sessions_find(c->sessions, c->group[i].member);
+        node_stats_batch(&c->stats, rcs[i]);
         if (s)
             s_after_batch(c, s, m[i], rcs[i], &res[i], &replies[i]);
+        if (s && rcs[i] == VOCFED_OK && replies[i].len) /* a receipt sent */
+            node_stats_receipt(&c->stats,
+                               node_stats_now_us() - c->group[i].arrived_us, 1);
         proto_buf_release(&replies[i]);
         zframe_destroy(&c->group[i].payload);
     }
@@ -236,6 +258,7 @@ s_on_batch(s_coord_t *c, node_session_t *s, const proto_msg_t *mm,
         char author[PROTO_ID_MAX + 1];
         snprintf(author, sizeof author, "%.*s", (int)b->author_len, b->author);
         node_session_abuse(c->sessions, s, NODE_ABUSE_REFUSED);
+        node_stats_batch(&c->stats, VOCFED_EAUTHOR);
         node_alarm(c->st, &s->detail[NODE_ABUSE_REFUSED], c->interval_ms,
                    &(node_alarm_t){NODE_ALARM_WARNING, "refused", s->id, author,
                                    b->first_seq,
@@ -254,6 +277,7 @@ s_on_batch(s_coord_t *c, node_session_t *s, const proto_msg_t *mm,
     snprintf(c->group[c->ngroup].member, sizeof c->group[0].member, "%s",
              s->id);
     c->group[c->ngroup].msg = *mm;
+    c->group[c->ngroup].arrived_us = node_stats_now_us();
     c->ngroup++;
 }
 
@@ -704,6 +728,7 @@ s_persist_due(zloop_t *loop, int timer_id, void *arg)
                      silent, NODE_CONNS_SILENT_MS / 1000);
     node_sessions_log_abuse(c->sessions);
     node_sessions_persist(c->sessions, c->st, false);
+    node_stats_persist(&c->stats, c->st);
     return node_daemon_go_on();
 }
 
@@ -771,6 +796,7 @@ s_start(s_coord_t *c, const node_coordinator_opts_t *o)
         (rc = node_conns_new(&c->conns)))
         return rc;
     node_sessions_heartbeat(c->sessions, o->heartbeat_ms);
+    node_stats_init(&c->stats, c->st, c->id);
     node_zap_on_busy(c->zap, s_busy, c);
     node_daemon_signals();
     if ((rc = s_listen(c, o->listen))) {
@@ -827,6 +853,7 @@ node_coordinator_run(const node_coordinator_opts_t *o)
     rc = s_loop(&c);
     s_flush_group(&c);
     node_sessions_persist(c.sessions, c.st, true);
+    node_stats_persist(&c.stats, c.st);
     zsys_info("coordinator: stopped");
 done:
     if (c.watch >= 0)
