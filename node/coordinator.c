@@ -74,10 +74,12 @@ typedef struct {
         zframe_t *payload;             /* the message (owns the bytes) */
         char member[PROTO_ID_MAX + 1]; /* who sent it */
         proto_msg_t msg;               /* decoded (borrows payload) */
-        uint64_t arrived_us;           /* when it was read (monotonic) */
+        uint64_t arrived_us;           /* when it came (monotonic) */
     } group[S_GROUP];                  /* batches waiting for one commit */
     size_t ngroup;                     /* how many */
     node_stats_t stats;                /* ingest and receipts (SPEC 5.1) */
+    uint64_t came_us; /* when the message being read came (monotonic):
+                         before any wait for its member's rate */
 } s_coord_t;
 
 /* ---- sending ------------------------------------------------------------ */
@@ -277,7 +279,7 @@ s_on_batch(s_coord_t *c, node_session_t *s, const proto_msg_t *mm,
     snprintf(c->group[c->ngroup].member, sizeof c->group[0].member, "%s",
              s->id);
     c->group[c->ngroup].msg = *mm;
-    c->group[c->ngroup].arrived_us = node_stats_now_us();
+    c->group[c->ngroup].arrived_us = c->came_us;
     c->ngroup++;
 }
 
@@ -512,6 +514,7 @@ s_on_due(s_coord_t *c)
     int n = 0;
     while (n++ < S_BURST && !node_daemon_stopping() &&
            (f = node_sessions_due(c->sessions, &s))) {
+        c->came_us = s->due_arrived_us;
         s_read(c, s, &f);
         zframe_destroy(&f);
     }
@@ -523,6 +526,7 @@ s_on_message(s_coord_t *c)
     zmsg_t *msg = zmsg_recv(c->router);
     if (!msg)
         return;
+    c->came_us = node_stats_now_us();
     zframe_t *routing = zmsg_pop(msg);
     zframe_t *payload = zmsg_pop(msg);
     const char *user = payload ? zframe_meta(payload, "User-Id") : NULL;

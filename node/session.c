@@ -2,6 +2,7 @@
 #include "node/session.h"
 #include "protocol/clock.h"
 #include "node/daemon.h"
+#include "node/stats.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -221,6 +222,7 @@ s_defer(node_sessions_t *self, node_session_t *s, zframe_t **payload)
     size_t bytes = zframe_size(*payload);
     if (s->dn == 0)
         self->waiting[self->nwaiting++] = s;
+    s->deferred_us[(s->dhead + s->dn) % NODE_DEFER_MSGS] = node_stats_now_us();
     s->deferred[(s->dhead + s->dn++) % NODE_DEFER_MSGS] = *payload;
     *payload = NULL;
     s->dbytes += bytes;
@@ -256,6 +258,7 @@ static zframe_t *
 s_pop(node_sessions_t *self, node_session_t *s)
 {
     zframe_t *f = s->deferred[s->dhead];
+    s->due_arrived_us = s->deferred_us[s->dhead];
     s->deferred[s->dhead] = NULL;
     s->dhead = (s->dhead + 1) % NODE_DEFER_MSGS;
     s->dn--;

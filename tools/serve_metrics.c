@@ -291,8 +291,8 @@ s_stats(FILE *out, json_t *status)
     s_histogram(out, json_object_get(st, "put_to_receipt_seconds"),
                 "vocfed_put_to_receipt_seconds",
                 "Member: an own entry's commit to the coordinator's receipt "
-                "covering it (per entry). Coordinator: a batch read to its "
-                "receipt sent (per batch).");
+                "covering it (per entry). Coordinator: a batch's arrival to "
+                "its receipt sent (per batch).");
 }
 
 /* The store's files and maps, and how far the figures are applied. */
