@@ -169,6 +169,18 @@ s_batch_refused(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b,
                s->id, b->first_seq, vocfed_status_token(rc), res->what);
 }
 
+/* A batch's outcome, in the node's stats and its member's row (s may be
+ * NULL: its session is gone). */
+static void
+s_count_batch(s_coord_t *c, node_session_t *s, int rc)
+{
+    node_stats_batch(&c->stats, rc);
+    if (s) {
+        s->batches[store_stats_slot(rc)]++;
+        s->dirty = true;
+    }
+}
+
 /* After the group commit: b's author is s (s_on_batch checked it). */
 static void
 s_after_batch(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b,
@@ -234,7 +246,7 @@ s_flush_group(s_coord_t *c)
                   vocfed_strerror(rc));
     for (size_t i = 0; i < n; i++) {
         node_session_t *s = node_sessions_find(c->sessions, c->group[i].member);
-        node_stats_batch(&c->stats, rcs[i]);
+        s_count_batch(c, s, rcs[i]);
         if (s)
             s_after_batch(c, s, m[i], rcs[i], &res[i], &replies[i]);
         if (s && rcs[i] == VOCFED_OK && replies[i].len) /* a receipt sent */
@@ -260,7 +272,7 @@ s_on_batch(s_coord_t *c, node_session_t *s, const proto_msg_t *mm,
         char author[PROTO_ID_MAX + 1];
         snprintf(author, sizeof author, "%.*s", (int)b->author_len, b->author);
         node_session_abuse(c->sessions, s, NODE_ABUSE_REFUSED);
-        node_stats_batch(&c->stats, VOCFED_EAUTHOR);
+        s_count_batch(c, s, VOCFED_EAUTHOR);
         node_alarm(c->st, &s->detail[NODE_ABUSE_REFUSED], c->interval_ms,
                    &(node_alarm_t){NODE_ALARM_WARNING, "refused", s->id, author,
                                    b->first_seq,

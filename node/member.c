@@ -143,6 +143,8 @@ s_persist(node_member_daemon_t *m)
                       .pid = (int)getpid(),
                       .last_contact_ms = m->last_rx_ms,
                       .refused = m->refused};
+    /* the coordinator's batches are all a member takes in (SPEC 5.1) */
+    memcpy(p.batches, m->counts.s.batches, sizeof p.batches);
     snprintf(p.id, sizeof p.id, "%s", m->coord_id);
     if (store_peer_set(m->st, &p) == VOCFED_OK)
         m->dirty = false;
@@ -196,6 +198,7 @@ s_accept(node_member_daemon_t *m, const proto_msg_batch_t *b,
     node_stats_commit(&m->counts, 1, rc ? 0 : res->applied,
                       node_stats_now_us() - t0);
     node_stats_batch(&m->counts, rc);
+    m->dirty = true; /* the coordinator's row holds them too */
     return rc;
 }
 

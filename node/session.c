@@ -115,6 +115,7 @@ s_restore(node_session_t *s, store_t *st)
     s->count[NODE_ABUSE_UNREAD] = p.unread;
     s->messages_in = p.messages_in;
     s->bytes_in = p.bytes_in;
+    memcpy(s->batches, p.batches, sizeof s->batches);
     memcpy(s->logged, s->count, sizeof s->logged);
 }
 
@@ -425,6 +426,7 @@ node_sessions_persist(node_sessions_t *self, store_t *st, bool all_disconnected)
                           .unread = n[NODE_ABUSE_UNREAD],
                           .messages_in = s->messages_in,
                           .bytes_in = s->bytes_in};
+        memcpy(p.batches, s->batches, sizeof p.batches);
         snprintf(p.id, sizeof p.id, "%s", s->id);
         if (store_peer_set(st, &p) == VOCFED_OK) {
             s->dirty = false;

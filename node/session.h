@@ -12,6 +12,7 @@
 #include "node/alarm.h"
 #include "protocol/entry.h"
 #include "protocol/msg.h"
+#include "storage/stats.h"
 #include "storage/store.h"
 
 #include <czmq.h>
@@ -70,8 +71,10 @@ typedef struct {
     uint64_t throttled_until_ms;  /* everything dropped unread until then */
     uint64_t messages_in;         /* messages received */
     uint64_t bytes_in;            /* their bytes */
-    node_bucket_t msgs;           /* message rate limit */
-    node_bucket_t bytes;          /* byte rate limit */
+    uint64_t batches[STORE_STATS_OUTCOMES]; /* its batches by outcome
+                                               (SPEC 5.1), persisted */
+    node_bucket_t msgs;                     /* message rate limit */
+    node_bucket_t bytes;                    /* byte rate limit */
     /* Messages that came over its rate, read in order as its rate allows
      * (SPEC 10.5: credit). A ring of frames (owned). */
     zframe_t *deferred[NODE_DEFER_MSGS];   /* the messages, oldest at dhead */

@@ -162,6 +162,36 @@ s_abuse(FILE *out, json_t *peers)
     }
 }
 
+/* The result a batch's outcome is counted under. */
+static const char *
+s_result(const char *reason)
+{
+    if (!strcmp(reason, "ok"))
+        return "accepted";
+    return strcmp(reason, "storage-full") ? "refused" : "not_stored";
+}
+
+/* Each peer's batches by outcome (SPEC 5.1). */
+static void
+s_peer_batches(FILE *out, json_t *peers)
+{
+    const char *id, *reason;
+    json_t *p, *v;
+    s_family(out, "vocfed_peer_batches_total", "counter",
+             "Each peer's batches this node's daemon took in (accepted) or "
+             "not, by reason.");
+    json_object_foreach(peers, id, p)
+    {
+        json_object_foreach(json_object_get(p, "batches"), reason, v)
+        {
+            s_sample(
+                out, "vocfed_peer_batches_total",
+                S_L("peer", id, "result", s_result(reason), "reason", reason),
+                s_num(v));
+        }
+    }
+}
+
 static void
 s_peers_all(FILE *out, json_t *status)
 {
@@ -187,6 +217,7 @@ s_peers_all(FILE *out, json_t *status)
     s_peers(out, peers, "vocfed_peer_malformed_messages_total", "counter",
             "Malformed messages from the peer.", NULL, "malformed", false);
     s_abuse(out, peers);
+    s_peer_batches(out, peers);
     s_peers(out, peers, "vocfed_peer_messages_received_total", "counter",
             "Messages received from the peer (counted by a coordinator).",
             "abuse", "messages_in", false);
@@ -231,15 +262,6 @@ s_alarms(FILE *out, json_t *status)
                  s_num(json_array_get(v, 0)) + s_num(json_array_get(v, 1)));
     }
     json_decref(kinds);
-}
-
-/* The result a batch's outcome is counted under. */
-static const char *
-s_result(const char *reason)
-{
-    if (!strcmp(reason, "ok"))
-        return "accepted";
-    return strcmp(reason, "storage-full") ? "refused" : "not_stored";
 }
 
 /* A histogram of the status's stats (cumulative buckets, base units). */

@@ -86,6 +86,33 @@ s_link(const store_peer_t *p)
     return alive ? "connected" : "not-connected";
 }
 
+/* Outcomes always shown, counted or not (a series that appears only
+ * at its first count defeats rate()). */
+static const int s_shown[] = {
+    VOCFED_OK,         VOCFED_EBADSIG,     VOCFED_ESEQGAP, VOCFED_EBADRECORD,
+    VOCFED_EAUTHOR,    VOCFED_EROOT,       VOCFED_EPROOF,  VOCFED_EQUARANTINED,
+    VOCFED_EMALFORMED, VOCFED_ESTORAGEFULL};
+
+/* batches: reason -> count ("ok" for taken in, "other" for a status
+ * without a slot). */
+static json_t *
+s_batches(const uint64_t *batches)
+{
+    json_t *b = json_object();
+    for (size_t i = 0; i < sizeof s_shown / sizeof s_shown[0]; i++)
+        json_object_set_new(b, vocfed_status_token(s_shown[i]),
+                            json_integer(0));
+    for (size_t i = 0; i < STORE_STATS_OUTCOMES; i++) {
+        int code = store_stats_slot_status(i);
+        const char *reason =
+            i == STORE_STATS_OTHER ? "other" : vocfed_status_token(code);
+        if (batches[i] || json_object_get(b, reason))
+            json_object_set_new(b, reason,
+                                json_integer((json_int_t)batches[i]));
+    }
+    return b;
+}
+
 static int
 s_peer(void *ctx, const store_peer_t *p)
 {
@@ -122,6 +149,8 @@ s_peer(void *ctx, const store_peer_t *p)
                   "last_contact_age_s", age, "acked", a.acked, "acked_ms", a.at,
                   "lag", a.lag, "refused", (json_int_t)p->refused, "malformed",
                   (json_int_t)p->malformed, "abuse", abuse));
+    json_object_set_new(json_object_get(s->peers, p->id), "batches",
+                        s_batches(p->batches));
     return 0;
 }
 
@@ -142,33 +171,6 @@ s_alarm(void *ctx, const store_alarm_t *a)
                   (json_int_t)a->seq, "text", a->text, "raised",
                   a->cleared_ms == 0, "cleared", cleared));
     return 0;
-}
-
-/* Outcomes always shown, counted or not (a series that appears only
- * at its first count defeats rate()). */
-static const int s_shown[] = {
-    VOCFED_OK,         VOCFED_EBADSIG,     VOCFED_ESEQGAP, VOCFED_EBADRECORD,
-    VOCFED_EAUTHOR,    VOCFED_EROOT,       VOCFED_EPROOF,  VOCFED_EQUARANTINED,
-    VOCFED_EMALFORMED, VOCFED_ESTORAGEFULL};
-
-/* batches: reason -> count ("ok" for taken in, "other" for a status
- * without a slot). */
-static json_t *
-s_batches(const store_stats_t *st)
-{
-    json_t *b = json_object();
-    for (size_t i = 0; i < sizeof s_shown / sizeof s_shown[0]; i++)
-        json_object_set_new(b, vocfed_status_token(s_shown[i]),
-                            json_integer(0));
-    for (size_t i = 0; i < STORE_STATS_OUTCOMES; i++) {
-        int code = store_stats_slot_status(i);
-        const char *reason =
-            i == STORE_STATS_OTHER ? "other" : vocfed_status_token(code);
-        if (st->batches[i] || json_object_get(b, reason))
-            json_object_set_new(b, reason,
-                                json_integer((json_int_t)st->batches[i]));
-    }
-    return b;
 }
 
 /* A histogram: {count, sum, buckets: [{le, count}]}, cumulative, in base
@@ -201,7 +203,7 @@ s_stats(node_t *node, json_t *j)
     if (rc && rc != VOCFED_ENOTFOUND)
         return rc;
     json_t *o = json_pack(
-        "{s:o, s:o, s:o, s:o, s:o}", "batches", s_batches(&st),
+        "{s:o, s:o, s:o, s:o, s:o}", "batches", s_batches(st.batches),
         "commit_batches", s_hist(&st, STORE_HIST_COMMIT_BATCHES, false),
         "commit_entries", s_hist(&st, STORE_HIST_COMMIT_ENTRIES, false),
         "commit_seconds", s_hist(&st, STORE_HIST_COMMIT_US, true),

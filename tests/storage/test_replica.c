@@ -59,7 +59,8 @@ test_peer_roundtrip(void **state)
                       .flooded = 6,
                       .unread = 7,
                       .messages_in = 8,
-                      .bytes_in = 1ull << 40},
+                      .bytes_in = 1ull << 40,
+                      .batches = {[0] = 9, [23] = 2, [31] = 1}},
                  q;
     snprintf(p.id, sizeof p.id, "aqvtc");
     assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
@@ -110,21 +111,47 @@ test_peer_old_format(void **state)
     store_destroy(&s);
 }
 
+/* A value written before the batch outcomes (89 bytes) reads with its
+ * counters and no batches. */
+static void
+test_peer_v1_format(void **state)
+{
+    const char *dir = *state;
+    store_t *s;
+    store_peer_t q;
+    uint8_t v[89] = {1};
+    v[88] = 5; /* bytes_in 5 */
+    v[24] = 3; /* refused 3 */
+    assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
+    store_destroy(&s);
+    s_put_raw(dir, "v1", v, sizeof v);
+    assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
+    assert_int_equal(store_peer_get(s, "v1", &q), VOCFED_OK);
+    assert_int_equal(q.refused, 3);
+    assert_int_equal(q.bytes_in, 5);
+    for (size_t i = 0; i < STORE_STATS_OUTCOMES; i++)
+        assert_int_equal(q.batches[i], 0);
+    store_destroy(&s);
+}
+
 static void
 test_peer_bad_length(void **state)
 {
     const char *dir = *state;
     store_t *s;
     store_peer_t q;
-    uint8_t v[40] = {0};
+    uint8_t v[345 + 8] = {0};
     assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
     store_destroy(&s);
-    s_put_raw(dir, "odd", v, sizeof v);
-    assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
-    assert_int_equal(store_peer_get(s, "odd", &q), VOCFED_ECORRUPT);
-    int n = 0;
-    assert_int_equal(store_scan_peers(s, s_count, &n), VOCFED_ECORRUPT);
-    store_destroy(&s);
+    const size_t lens[] = {40, 90, 344, 353};
+    for (size_t i = 0; i < 4; i++) {
+        s_put_raw(dir, "odd", v, lens[i]);
+        assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
+        assert_int_equal(store_peer_get(s, "odd", &q), VOCFED_ECORRUPT);
+        int n = 0;
+        assert_int_equal(store_scan_peers(s, s_count, &n), VOCFED_ECORRUPT);
+        store_destroy(&s);
+    }
 }
 
 /* ---- alarms (SPEC 5.1, 10.5) ------------------------------------------- */
@@ -446,11 +473,11 @@ main(void)
 {
 #define S_T(f) cmocka_unit_test_setup_teardown(f, th_dir_setup, th_dir_teardown)
     const struct CMUnitTest tests[] = {
-        S_T(test_peer_roundtrip),           S_T(test_peer_old_format),
-        S_T(test_peer_bad_length),          S_T(test_alarm_clear),
-        S_T(test_alarm_old_format),         S_T(test_spec_databases),
-        S_T(test_stats_roundtrip),          S_T(test_stats_bad_length),
-        cmocka_unit_test(test_stats_slots),
+        S_T(test_peer_roundtrip),   S_T(test_peer_old_format),
+        S_T(test_peer_bad_length),  S_T(test_alarm_clear),
+        S_T(test_alarm_old_format), S_T(test_spec_databases),
+        S_T(test_stats_roundtrip),  S_T(test_stats_bad_length),
+        S_T(test_peer_v1_format),   cmocka_unit_test(test_stats_slots),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1111,6 +1111,15 @@ s_hist_sane(json_t *st, const char *name)
     }
 }
 
+/* The result label /metrics gives a reason. */
+static const char *
+s_result_of(const char *reason)
+{
+    return !strcmp(reason, "ok")             ? "accepted"
+           : !strcmp(reason, "storage-full") ? "not_stored"
+                                             : "refused";
+}
+
 /* Every stats number of the status in the metrics. */
 static void
 s_metrics_stats(json_t *m, json_t *st)
@@ -1126,13 +1135,23 @@ s_metrics_stats(json_t *m, json_t *st)
     size_t i;
     json_object_foreach(th_jget(st, "stats", "batches", NULL), reason, v)
     {
-        const char *result = !strcmp(reason, "ok")             ? "accepted"
-                             : !strcmp(reason, "storage-full") ? "not_stored"
-                                                               : "refused";
         snprintf(key, sizeof key,
-                 "vocfed_batches_total{result=\"%s\",reason=\"%s\"}", result,
-                 reason);
+                 "vocfed_batches_total{result=\"%s\",reason=\"%s\"}",
+                 s_result_of(reason), reason);
         s_metric_is(m, key, (double)json_integer_value(v));
+    }
+    const char *id;
+    json_t *p;
+    json_object_foreach(json_object_get(st, "peers"), id, p)
+    {
+        json_object_foreach(json_object_get(p, "batches"), reason, v)
+        {
+            snprintf(key, sizeof key,
+                     "vocfed_peer_batches_total{peer=\"%s\",result=\"%s\","
+                     "reason=\"%s\"}",
+                     id, s_result_of(reason), reason);
+            s_metric_is(m, key, (double)json_integer_value(v));
+        }
     }
     for (size_t h = 0; h < 4; h++) {
         json_t *o = th_jget(st, "stats", hists[h][0], NULL);
@@ -1171,6 +1190,18 @@ s_coord_stats_are(json_t *st, const s_group_t *g)
             assert_int_equal(json_integer_value(v), 0);
     }
     assert_int_equal(s_stat(st, "put_to_receipt_seconds", "count"), ok);
+    /* per member: the liar's refusal is its own; the accepted add up */
+    assert_int_equal(
+        th_jint(st, "peers", "liar", "batches", "bad-record", NULL), 1);
+    assert_int_equal(th_jint(st, "peers", "liar", "batches", "ok", NULL), 0);
+    assert_true(th_jint(st, "peers", "m1", "batches", "ok", NULL) >= 2);
+    assert_int_equal(
+        th_jint(st, "peers", "m1", "batches", "bad-record", NULL) +
+            th_jint(st, "peers", "m2", "batches", "bad-record", NULL),
+        0);
+    assert_int_equal(th_jint(st, "peers", "m1", "batches", "ok", NULL) +
+                         th_jint(st, "peers", "m2", "batches", "ok", NULL),
+                     ok);
     assert_int_equal(
         json_number_value(th_jget(st, "stats", "commit_batches", "sum", NULL)),
         ok + 1);
