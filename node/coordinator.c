@@ -11,6 +11,7 @@
 #include "node/rekey.h"
 #include "node/roster.h"
 #include "node/session.h"
+#include "node/stats.h"
 #include "node/zap.h"
 #include "protocol/clock.h"
 #include "protocol/msg.h"
@@ -87,8 +88,12 @@ typedef struct {
         zframe_t *payload;             /* the message (owns the bytes) */
         char member[PROTO_ID_MAX + 1]; /* who sent it */
         proto_msg_t msg;               /* decoded (borrows payload) */
+        uint64_t arrived_us;           /* when it came (monotonic) */
     } group[S_GROUP];                  /* batches waiting for one commit */
     size_t ngroup;                     /* how many */
+    node_stats_t stats;                /* ingest and receipts (SPEC 5.1) */
+    uint64_t came_us; /* when the message being read came (monotonic):
+                         before any wait for its member's rate */
 } s_coord_t;
 
 static void s_on_commit(s_coord_t *c);
@@ -182,6 +187,18 @@ s_batch_refused(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b,
                s->id, b->first_seq, vocfed_status_token(rc), res->what);
 }
 
+/* A batch's outcome, in the node's stats and its member's row (s may be
+ * NULL: its session is gone). */
+static void
+s_count_batch(s_coord_t *c, node_session_t *s, int rc)
+{
+    node_stats_batch(&c->stats, rc);
+    if (s) {
+        s->batches[store_stats_slot(rc)]++;
+        s->dirty = true;
+    }
+}
+
 /* After the group commit: b's author is s (s_on_batch checked it). */
 static void
 s_after_batch(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b,
@@ -263,6 +280,19 @@ s_follow_all(s_coord_t *c)
     }
 }
 
+/* The group's commit in the stats: its batches, the entries it took in
+ * and how long it took. */
+static void
+s_commit_stats(s_coord_t *c, size_t n, const store_ingest_result_t *res,
+               const int *rcs, uint64_t us)
+{
+    uint64_t entries = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rcs[i] == VOCFED_OK)
+            entries += res[i].applied;
+    node_stats_commit(&c->stats, n, entries, us);
+}
+
 /* Commits the waiting batches together, then answers each. */
 static void
 s_flush_group(s_coord_t *c)
@@ -278,16 +308,22 @@ s_flush_group(s_coord_t *c)
         m[i] = &c->group[i].msg.batch;
         proto_buf_init(&replies[i]);
     }
+    uint64_t t0 = node_stats_now_us();
     int rc =
         node_batch_accept_many(c->st, c->id, c->sk, m, n, replies, res, rcs);
+    s_commit_stats(c, n, res, rcs, node_stats_now_us() - t0);
     node_applier_kick(c->applier); /* the log moved (SPEC 5.5) */
     if (rc && c->verbose) /* every batch carries the status in rcs too */
         zsys_info("coordinator: %zu batches not committed: %s", n,
                   vocfed_strerror(rc));
     for (size_t i = 0; i < n; i++) {
         node_session_t *s = node_sessions_find(c->sessions, c->group[i].member);
+        s_count_batch(c, s, rcs[i]);
         if (s)
             s_after_batch(c, s, m[i], rcs[i], &res[i], &replies[i]);
+        if (s && rcs[i] == VOCFED_OK && replies[i].len) /* a receipt sent */
+            node_stats_receipt(&c->stats,
+                               node_stats_now_us() - c->group[i].arrived_us, 1);
         proto_buf_release(&replies[i]);
         zframe_destroy(&c->group[i].payload);
     }
@@ -318,6 +354,7 @@ s_on_batch(s_coord_t *c, node_session_t *s, const proto_msg_t *mm,
         char author[PROTO_ID_MAX + 1];
         snprintf(author, sizeof author, "%.*s", (int)b->author_len, b->author);
         node_session_abuse(c->sessions, s, NODE_ABUSE_REFUSED);
+        s_count_batch(c, s, VOCFED_EAUTHOR);
         node_alarm(c->st, &s->detail[NODE_ABUSE_REFUSED], c->interval_ms,
                    &(node_alarm_t){NODE_ALARM_WARNING, "refused", s->id, author,
                                    b->first_seq,
@@ -336,6 +373,7 @@ s_on_batch(s_coord_t *c, node_session_t *s, const proto_msg_t *mm,
     snprintf(c->group[c->ngroup].member, sizeof c->group[0].member, "%s",
              s->id);
     c->group[c->ngroup].msg = *mm;
+    c->group[c->ngroup].arrived_us = c->came_us;
     c->ngroup++;
 }
 
@@ -824,6 +862,7 @@ s_on_due(s_coord_t *c)
     int n = 0;
     while (n++ < S_BURST && !node_daemon_stopping() &&
            (f = node_sessions_due(c->sessions, &s))) {
+        c->came_us = s->due_arrived_us;
         s_read(c, s, &f);
         zframe_destroy(&f);
     }
@@ -835,6 +874,7 @@ s_on_message(s_coord_t *c)
     zmsg_t *msg = zmsg_recv(c->router);
     if (!msg)
         return;
+    c->came_us = node_stats_now_us();
     zframe_t *routing = zmsg_pop(msg);
     zframe_t *payload = zmsg_pop(msg);
     const char *user = payload ? zframe_meta(payload, "User-Id") : NULL;
@@ -1042,6 +1082,7 @@ s_persist_due(zloop_t *loop, int timer_id, void *arg)
     node_sessions_persist(c->sessions, c->st, false);
     if (c->fenced)
         s_fence_poll(c);
+    node_stats_persist(&c->stats, c->st);
     return node_daemon_go_on();
 }
 
@@ -1110,6 +1151,7 @@ s_start(s_coord_t *c, const node_coordinator_opts_t *o)
         (rc = node_conns_new(&c->conns)))
         return rc;
     node_sessions_heartbeat(c->sessions, o->heartbeat_ms);
+    node_stats_init(&c->stats, c->st, c->id);
     node_zap_on_busy(c->zap, s_busy, c);
     node_daemon_signals();
     if ((rc = s_listen(c, o->listen))) {
@@ -1177,6 +1219,7 @@ node_coordinator_run(const node_coordinator_opts_t *o)
     rc = s_loop(&c);
     s_flush_group(&c);
     node_sessions_persist(c.sessions, c.st, true);
+    node_stats_persist(&c.stats, c.st);
     zsys_info("coordinator: stopped");
 done:
     if (c.watch >= 0)

@@ -9,6 +9,7 @@
 #include "node/node.h"
 #include "node/rekey.h"
 #include "node/replicate.h"
+#include "node/stats.h"
 #include "protocol/msg.h"
 #include "storage/backup.h"
 
@@ -32,6 +33,15 @@
 #define S_REDIAL_MAX_MS 60000 /* ... to this */
 #define S_CONNECT_TIMEOUT_MS 10000   /* a TCP connect not done: timed out */
 #define S_PEER_UNKNOWN "coordinator" /* alarms' peer before its id is known */
+
+#define S_RUNS 64 /* runs of our own entries waiting for their receipt */
+
+/* Entries of our own log put while the daemon ran, waiting for the
+ * receipt that covers them (put-to-receipt latency, SPEC 5.1). */
+typedef struct {
+    uint64_t first, last; /* seqs */
+    uint64_t seen_us;     /* when their commit was seen (monotonic) */
+} s_run_t;
 
 /* A batch on its way. */
 typedef struct {
@@ -104,6 +114,10 @@ struct node_member_daemon_t {
     bool done;                       /* once: finished, with rc */
     int rc;                          /* once: the result */
     proto_buf_t out;                 /* scratch */
+    node_stats_t counts;             /* ingest and receipts (SPEC 5.1) */
+    uint64_t seen_size;              /* our log's size last seen */
+    s_run_t runs[S_RUNS];            /* our entries awaiting a receipt */
+    size_t nruns;                    /* how many */
 };
 
 static const char *const s_state_names[NODE_MEMBER_STATES] = {
@@ -136,9 +150,63 @@ s_persist(node_member_daemon_t *m)
                       .pid = (int)getpid(),
                       .last_contact_ms = m->last_rx_ms,
                       .refused = m->refused};
+    /* the coordinator's batches are all a member takes in (SPEC 5.1) */
+    memcpy(p.batches, m->counts.s.batches, sizeof p.batches);
     snprintf(p.id, sizeof p.id, "%s", m->coord_id);
     if (store_peer_set(m->st, &p) == VOCFED_OK)
         m->dirty = false;
+}
+
+/* Our own log grew (a put, an import): its new entries wait for the
+ * receipt that covers them. Entries fetched from the coordinator are not
+ * puts (s_on_own_batch moves seen_size past them first). */
+static void
+s_seen_own(node_member_daemon_t *m)
+{
+    store_head_t h;
+    if (store_head(m->st, m->id, &h) || h.size <= m->seen_size)
+        return;
+    if (m->nruns == S_RUNS) /* the newest run takes them, its time kept */
+        m->runs[S_RUNS - 1].last = h.size;
+    else
+        m->runs[m->nruns++] =
+            (s_run_t){m->seen_size + 1, h.size, node_stats_now_us()};
+    m->seen_size = h.size;
+}
+
+/* A receipt of the coordinator for our log up to acked: the waiting
+ * entries it covers, each with its latency. */
+static void
+s_receipt_stats(node_member_daemon_t *m, uint64_t acked)
+{
+    uint64_t now = node_stats_now_us();
+    size_t k = 0;
+    for (; k < m->nruns && m->runs[k].first <= acked; k++) {
+        s_run_t *r = &m->runs[k];
+        uint64_t upto = r->last < acked ? r->last : acked;
+        node_stats_receipt(&m->counts, now - r->seen_us, upto - r->first + 1);
+        if (r->last > acked) {
+            r->first = acked + 1;
+            break;
+        }
+    }
+    memmove(m->runs, m->runs + k, (m->nruns - k) * sizeof *m->runs);
+    m->nruns -= k;
+}
+
+/* A batch taken in with node_batch_accept, counted: its outcome and its
+ * commit. */
+static int
+s_accept(node_member_daemon_t *m, const proto_msg_batch_t *b,
+         store_ingest_result_t *res)
+{
+    uint64_t t0 = node_stats_now_us();
+    int rc = node_batch_accept(m->st, m->id, m->sk, b, &m->out, res);
+    node_stats_commit(&m->counts, 1, rc ? 0 : res->applied,
+                      node_stats_now_us() - t0);
+    node_stats_batch(&m->counts, rc);
+    m->dirty = true; /* the coordinator's row holds them too */
+    return rc;
 }
 
 static int
@@ -501,8 +569,10 @@ s_on_own_batch(node_member_daemon_t *m, const proto_msg_batch_t *b)
     if (!m->own_target)
         return; /* not asked for */
     proto_buf_reset(&m->out);
-    int rc = node_batch_accept(m->st, m->id, m->sk, b, &m->out, &res);
+    int rc = s_accept(m, b, &res);
     node_applier_kick(m->applier);
+    if (rc == VOCFED_OK && res.head.size > m->seen_size)
+        m->seen_size = res.head.size; /* fetched, not put */
     if (rc) {
         m->refused++;
         node_alarm(m->st, NULL, 0,
@@ -714,6 +784,7 @@ s_on_receipt(node_member_daemon_t *m, const proto_msg_receipt_t *r)
     }
     memmove(m->flight, m->flight + k, (m->nflight - k) * sizeof *m->flight);
     m->nflight -= k;
+    s_receipt_stats(m, ack.acked);
     if (ack.acked > m->remote_size) {
         m->stats.sent += ack.acked - m->remote_size;
         m->remote_size = ack.acked;
@@ -738,7 +809,7 @@ s_on_batch(node_member_daemon_t *m, const proto_msg_batch_t *b)
         return;
     }
     proto_buf_reset(&m->out);
-    int rc = node_batch_accept(m->st, m->id, m->sk, b, &m->out, &res);
+    int rc = s_accept(m, b, &res);
     node_applier_kick(m->applier); /* the log may have moved */
     if (m->out.len)
         s_send(m);
@@ -1066,8 +1137,10 @@ s_watch_ready(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     node_member_daemon_t *m = arg;
-    if (node_daemon_watch_commit(item->fd, m->st))
+    if (node_daemon_watch_commit(item->fd, m->st)) {
+        s_seen_own(m);
         s_pump(m);
+    }
     return s_next(m);
 }
 
@@ -1113,6 +1186,7 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
         s_ping(m);
     if (m->dirty)
         s_persist(m);
+    node_stats_persist(&m->counts, m->st);
     return s_next(m);
 }
 
@@ -1201,6 +1275,10 @@ node_member_new(const node_member_opts_t *o, node_member_daemon_t **out)
     }
     if ((rc = m->watch = node_daemon_watch(o->dir)) < 0)
         goto fail;
+    node_stats_init(&m->counts, m->st, m->id);
+    store_head_t h; /* what is there before we run is not timed */
+    if (store_head(m->st, m->id, &h) == VOCFED_OK)
+        m->seen_size = h.size;
     zsys_info("member: id=%s dialling %s, heartbeat %" PRIu64 " s", m->id,
               o->coordinator, m->hb_ms / 1000);
     *out = m;
@@ -1219,6 +1297,8 @@ node_member_destroy(node_member_daemon_t **self)
     m->connected = false; /* the coordinator: recorded disconnected */
     if (m->st && m->dealer)
         s_persist(m);
+    if (m->st)
+        node_stats_persist(&m->counts, m->st);
     if (m->loop && m->timer >= 0)
         zloop_timer_end(m->loop, m->timer);
     if (m->loop && m->redial_timer >= 0)

@@ -2,6 +2,7 @@
 #include "node/session.h"
 #include "protocol/clock.h"
 #include "node/daemon.h"
+#include "node/stats.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -113,6 +114,7 @@ s_restore(node_session_t *s, store_t *st)
     s->count[NODE_ABUSE_UNREAD] = p.unread;
     s->messages_in = p.messages_in;
     s->bytes_in = p.bytes_in;
+    memcpy(s->batches, p.batches, sizeof s->batches);
     memcpy(s->logged, s->count, sizeof s->logged);
 }
 
@@ -220,6 +222,7 @@ s_defer(node_sessions_t *self, node_session_t *s, zframe_t **payload)
     size_t bytes = zframe_size(*payload);
     if (s->dn == 0)
         self->waiting[self->nwaiting++] = s;
+    s->deferred_us[(s->dhead + s->dn) % NODE_DEFER_MSGS] = node_stats_now_us();
     s->deferred[(s->dhead + s->dn++) % NODE_DEFER_MSGS] = *payload;
     *payload = NULL;
     s->dbytes += bytes;
@@ -255,6 +258,7 @@ static zframe_t *
 s_pop(node_sessions_t *self, node_session_t *s)
 {
     zframe_t *f = s->deferred[s->dhead];
+    s->due_arrived_us = s->deferred_us[s->dhead];
     s->deferred[s->dhead] = NULL;
     s->dhead = (s->dhead + 1) % NODE_DEFER_MSGS;
     s->dn--;
@@ -421,6 +425,7 @@ node_sessions_persist(node_sessions_t *self, store_t *st, bool all_disconnected)
                           .unread = n[NODE_ABUSE_UNREAD],
                           .messages_in = s->messages_in,
                           .bytes_in = s->bytes_in};
+        memcpy(p.batches, s->batches, sizeof p.batches);
         snprintf(p.id, sizeof p.id, "%s", s->id);
         if (store_peer_set(st, &p) == VOCFED_OK) {
             s->dirty = false;

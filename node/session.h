@@ -12,6 +12,7 @@
 #include "node/alarm.h"
 #include "protocol/entry.h"
 #include "protocol/msg.h"
+#include "storage/stats.h"
 #include "storage/store.h"
 
 #include <czmq.h>
@@ -73,18 +74,23 @@ typedef struct {
     uint64_t throttled_until_ms;  /* everything dropped unread until then */
     uint64_t messages_in;         /* messages received */
     uint64_t bytes_in;            /* their bytes */
-    node_bucket_t msgs;           /* message rate limit */
-    node_bucket_t bytes;          /* byte rate limit */
+    uint64_t batches[STORE_STATS_OUTCOMES]; /* its batches by outcome
+                                               (SPEC 5.1), persisted */
+    node_bucket_t msgs;                     /* message rate limit */
+    node_bucket_t bytes;                    /* byte rate limit */
     /* Messages that came over its rate, read in order as its rate allows
      * (SPEC 10.5: credit). A ring of frames (owned). */
-    zframe_t *deferred[NODE_DEFER_MSGS]; /* the messages, oldest at dhead */
-    size_t dhead;                        /* the oldest */
-    size_t dn;                           /* how many */
-    size_t dbytes;                       /* their bytes */
-    uint64_t slowed;                     /* messages made to wait, all told */
-    uint64_t full_seq;                   /* first seq refused as storage full, 0
-                                            once a batch is stored again */
-    bool dirty;                          /* state to persist */
+    zframe_t *deferred[NODE_DEFER_MSGS];   /* the messages, oldest at dhead */
+    uint64_t deferred_us[NODE_DEFER_MSGS]; /* when each came (monotonic) */
+    uint64_t due_arrived_us; /* when the one node_sessions_due last gave
+                                back came */
+    size_t dhead;            /* the oldest */
+    size_t dn;               /* how many */
+    size_t dbytes;           /* their bytes */
+    uint64_t slowed;         /* messages made to wait, all told */
+    uint64_t full_seq;       /* first seq refused as storage full, 0
+                                once a batch is stored again */
+    bool dirty;              /* state to persist */
     /* Its live connection (SPEC 10.2): one per member. */
     uint64_t conn;    /* its number given by ZAP, 0 before the first message */
     int fd;           /* its socket in libzmq while open, else -1 */
@@ -156,7 +162,8 @@ node_admit_t node_session_admit(node_sessions_t *self, node_session_t *s,
                                 zframe_t **payload);
 
 /* The next waiting message whose member's rate now allows it: the frame
- * (the caller owns it), its session in *s; NULL when none is due. A
+ * (the caller owns it), its session in *s (with when it came in
+ * (*s)->due_arrived_us); NULL when none is due. A
  * throttled member's waiting messages are dropped (flooded). */
 zframe_t *node_sessions_due(node_sessions_t *self, node_session_t **s);
 

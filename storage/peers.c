@@ -3,6 +3,7 @@
  * each log. The alarms are in alarms.c. */
 #include "storage/replica.h"
 #include "protocol/clock.h"
+#include "storage/stats.h"
 #include "storage/store_internal.h"
 
 #include <stdio.h>
@@ -150,19 +151,22 @@ store_peer_said_get(store_t *self, const char *peer, const char *author,
     return store_i_read(self, s_get_txn, &g);
 }
 
-/* A peer's state (SPEC 5.1): link u8 (bit 0 connected, bit 1 the
+/* A peer's state (SPEC 5.1, 10.5): link u8 (bit 0 connected, bit 1 the
  * session was a one-shot `vocfed sync`), then u64s: pid, last contact,
  * refused, malformed, too_large, replayed, seq_gaps, flooded, unread,
- * messages_in, bytes_in. Stores written before the abuse counters hold the
- * first four u64s only (33 bytes); they read as zero counters. */
+ * messages_in, bytes_in, then the peer's batches by outcome slot
+ * (storage/stats.h). Stores written before the abuse counters hold the
+ * first four u64s only (33 bytes), before the outcomes the eleven (89):
+ * what they lack reads as zero. */
 #define S_PEER_COUNTERS 11
-#define S_PEER_LEN (1 + 8 * S_PEER_COUNTERS)
+#define S_PEER_LEN_V1 (1 + 8 * S_PEER_COUNTERS)
+#define S_PEER_LEN (S_PEER_LEN_V1 + 8 * STORE_STATS_OUTCOMES)
 #define S_PEER_LEN_V0 33
 
 static bool
 s_peer_len_ok(size_t len)
 {
-    return len == S_PEER_LEN || len == S_PEER_LEN_V0;
+    return len == S_PEER_LEN || len == S_PEER_LEN_V1 || len == S_PEER_LEN_V0;
 }
 
 /* Decodes a value whose length s_peer_len_ok accepted; p->id is left. */
@@ -171,7 +175,8 @@ s_peer_decode(const MDB_val *d, store_peer_t *p)
 {
     const uint8_t *v = d->mv_data;
     uint64_t n[S_PEER_COUNTERS] = {0};
-    for (size_t i = 0; 1 + 8 * (i + 1) <= d->mv_size; i++)
+    for (size_t i = 0; i < S_PEER_COUNTERS && 1 + 8 * (i + 1) <= d->mv_size;
+         i++)
         n[i] = store_i_rd64(v + 1 + 8 * i);
     p->connected = (v[0] & 1) != 0;
     p->once = (v[0] & 2) != 0;
@@ -186,6 +191,10 @@ s_peer_decode(const MDB_val *d, store_peer_t *p)
     p->unread = n[8];
     p->messages_in = n[9];
     p->bytes_in = n[10];
+    memset(p->batches, 0, sizeof p->batches);
+    if (d->mv_size == S_PEER_LEN)
+        for (size_t i = 0; i < STORE_STATS_OUTCOMES; i++)
+            p->batches[i] = store_i_rd64(v + S_PEER_LEN_V1 + 8 * i);
 }
 
 /* Decodes a peer's value into out (whose id is already set). */
@@ -233,6 +242,8 @@ store_peer_set(store_t *self, const store_peer_t *peer)
     v[0] = (uint8_t)((peer->connected ? 1 : 0) | (peer->once ? 2 : 0));
     for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
         store_i_be64(v + 1 + 8 * i, n[i]);
+    for (size_t i = 0; i < STORE_STATS_OUTCOMES; i++)
+        store_i_be64(v + S_PEER_LEN_V1 + 8 * i, peer->batches[i]);
     s_put_t p = {{store_i_key_tagged(k, 'p', peer->id), k}, {sizeof v, v}};
     return store_i_write(self, s_put_txn, &p);
 }

@@ -14,6 +14,7 @@
 
 #include "protocol/merkle.h"
 #include "protocol/msg.h"
+#include "storage/stats.h"
 #include "storage/store.h"
 
 #include <stdbool.h>
@@ -230,6 +231,10 @@ typedef struct {
     uint64_t unread;      /* replies dropped: the member does not read */
     uint64_t messages_in; /* messages received from it */
     uint64_t bytes_in;    /* their bytes */
+    /* Its batches this node's daemon took in or refused, by outcome slot
+     * (storage/stats.h, SPEC 5.1): counted by the coordinator per member,
+     * by a member for the coordinator. */
+    uint64_t batches[STORE_STATS_OUTCOMES];
 } store_peer_t;
 
 /* Records a receipt (and the raw signed bytes) from peer for author. */

@@ -107,6 +107,46 @@ s_print_alarms(json_t *alarms)
     }
 }
 
+/* A latency histogram's count and mean. */
+static void
+s_print_hist(const char *what, json_t *h)
+{
+    json_int_t n = json_integer_value(json_object_get(h, "count"));
+    double sum = json_number_value(json_object_get(h, "sum"));
+    printf(", %s %" JSON_INTEGER_FORMAT, what, n);
+    if (n)
+        printf(" (mean %.1f ms)", sum * 1000 / (double)n);
+}
+
+/* What the daemon counted of its ingest and receipts (SPEC 5.1). */
+static void
+s_print_stats(json_t *st)
+{
+    const char *reason;
+    json_t *v, *batches = json_object_get(st, "batches");
+    json_int_t refused = 0;
+    json_object_foreach(batches, reason, v)
+    {
+        if (strcmp(reason, "ok"))
+            refused += json_integer_value(v);
+    }
+    printf("\ningest: batches taken in %" JSON_INTEGER_FORMAT,
+           json_integer_value(json_object_get(batches, "ok")));
+    printf(", not taken %" JSON_INTEGER_FORMAT, refused);
+    json_object_foreach(batches, reason, v)
+    {
+        if (strcmp(reason, "ok") && json_integer_value(v))
+            printf(" %s %" JSON_INTEGER_FORMAT, reason, json_integer_value(v));
+    }
+    json_t *c = json_object_get(st, "commit_batches");
+    printf("\n  commits %" JSON_INTEGER_FORMAT,
+           json_integer_value(json_object_get(c, "count")));
+    s_print_hist("taking", json_object_get(st, "commit_seconds"));
+    s_print_hist("put to receipt",
+                 json_object_get(st, "put_to_receipt_seconds"));
+    printf("\n");
+}
+
 static void
 s_print(const node_t *node, json_t *j)
 {
@@ -143,6 +183,7 @@ s_print(const node_t *node, json_t *j)
     {
         s_print_peer(key, v);
     }
+    s_print_stats(json_object_get(j, "stats"));
     s_print_alarms(json_object_get(j, "alarms"));
 }
 
@@ -216,7 +257,9 @@ const cli_cmd_t cmd_status = {
         "member's abuse: messages over a size cap, replayed batches, batches\n"
         "past a sequence gap, messages dropped over the rate limit, replies "
         "it\n"
-        "did not read.\n"
+        "did not read. Then what this node's daemon counted of its ingest:\n"
+        "batches taken in and not (by reason), its commits and how long they\n"
+        "took, and put-to-receipt latency (written each second, SPEC 5.1).\n"
         "A fenced store (put back from a copy, or fetching entries of its own "
         "log\n"
         "from its peers) says so first: it signs nothing until the fence "
@@ -238,10 +281,15 @@ const cli_cmd_t cmd_status = {
         "lag.<author>,\n"
         "                refused, malformed, abuse.{refused,\n"
         "                malformed, too_large, replayed, seq_gaps, flooded,\n"
-        "                unread, messages_in, bytes_in}}, alarms (a list of\n"
+        "                unread, messages_in, bytes_in}, batches.<reason>},\n"
+        "                alarms (a list of\n"
         "                {time, kind, peer, author, seq, text, raised,\n"
         "                cleared}), alarms_raised, fenced (null, or why the\n"
-        "                store signs nothing: SPEC 5.2)\n"
+        "                store signs nothing: SPEC 5.2), stats.{batches.<reason>\n"
+        "                (ok: taken in; else SPEC's status token),\n"
+        "                commit_batches, commit_entries, commit_seconds,\n"
+        "                put_to_receipt_seconds} (histograms: count, sum,\n"
+        "                buckets [{le, count}] cumulative; SPEC 5.1)\n"
         "  --check       one line, for monitoring: 'OK: no alarm raised', or\n"
         "                'ALARM: N raised; first: KIND peer=PEER: "
         "TEXT'\n" CLI_HELP_COMMON "\n"

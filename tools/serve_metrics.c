@@ -162,6 +162,36 @@ s_abuse(FILE *out, json_t *peers)
     }
 }
 
+/* The result a batch's outcome is counted under. */
+static const char *
+s_result(const char *reason)
+{
+    if (!strcmp(reason, "ok"))
+        return "accepted";
+    return strcmp(reason, "storage-full") ? "refused" : "not_stored";
+}
+
+/* Each peer's batches by outcome (SPEC 5.1). */
+static void
+s_peer_batches(FILE *out, json_t *peers)
+{
+    const char *id, *reason;
+    json_t *p, *v;
+    s_family(out, "vocfed_peer_batches_total", "counter",
+             "Each peer's batches this node's daemon took in (accepted) or "
+             "not, by reason.");
+    json_object_foreach(peers, id, p)
+    {
+        json_object_foreach(json_object_get(p, "batches"), reason, v)
+        {
+            s_sample(
+                out, "vocfed_peer_batches_total",
+                S_L("peer", id, "result", s_result(reason), "reason", reason),
+                s_num(v));
+        }
+    }
+}
+
 static void
 s_peers_all(FILE *out, json_t *status)
 {
@@ -187,6 +217,7 @@ s_peers_all(FILE *out, json_t *status)
     s_peers(out, peers, "vocfed_peer_malformed_messages_total", "counter",
             "Malformed messages from the peer.", NULL, "malformed", false);
     s_abuse(out, peers);
+    s_peer_batches(out, peers);
     s_peers(out, peers, "vocfed_peer_messages_received_total", "counter",
             "Messages received from the peer (counted by a coordinator).",
             "abuse", "messages_in", false);
@@ -231,6 +262,59 @@ s_alarms(FILE *out, json_t *status)
                  s_num(json_array_get(v, 0)) + s_num(json_array_get(v, 1)));
     }
     json_decref(kinds);
+}
+
+/* A histogram of the status's stats (cumulative buckets, base units). */
+static void
+s_histogram(FILE *out, json_t *h, const char *name, const char *help)
+{
+    char bucket[128], sum[128], count[128], le[32];
+    size_t i;
+    json_t *b;
+    snprintf(bucket, sizeof bucket, "%s_bucket", name);
+    snprintf(sum, sizeof sum, "%s_sum", name);
+    snprintf(count, sizeof count, "%s_count", name);
+    s_family(out, name, "histogram", help);
+    json_array_foreach(json_object_get(h, "buckets"), i, b)
+    {
+        snprintf(le, sizeof le, "%g", s_num(json_object_get(b, "le")));
+        s_sample(out, bucket, S_L("le", le),
+                 s_num(json_object_get(b, "count")));
+    }
+    s_sample(out, bucket, S_L("le", "+Inf"),
+             s_num(json_object_get(h, "count")));
+    s_sample(out, sum, NULL, s_num(json_object_get(h, "sum")));
+    s_sample(out, count, NULL, s_num(json_object_get(h, "count")));
+}
+
+/* What the daemon counted of its ingest and receipts (SPEC 5.1). */
+static void
+s_stats(FILE *out, json_t *status)
+{
+    json_t *st = json_object_get(status, "stats"), *v;
+    const char *reason;
+    s_family(out, "vocfed_batches_total", "counter",
+             "Batches this node's daemon took in (accepted) or not, by "
+             "reason (SPEC's status tokens).");
+    json_object_foreach(json_object_get(st, "batches"), reason, v)
+    {
+        s_sample(out, "vocfed_batches_total",
+                 S_L("result", s_result(reason), "reason", reason), s_num(v));
+    }
+    s_histogram(out, json_object_get(st, "commit_batches"),
+                "vocfed_ingest_commit_batches",
+                "Batches per ingest commit (one durable transaction).");
+    s_histogram(out, json_object_get(st, "commit_entries"),
+                "vocfed_ingest_commit_entries",
+                "Entries taken in per ingest commit.");
+    s_histogram(out, json_object_get(st, "commit_seconds"),
+                "vocfed_ingest_commit_duration_seconds",
+                "How long each ingest commit took.");
+    s_histogram(out, json_object_get(st, "put_to_receipt_seconds"),
+                "vocfed_put_to_receipt_seconds",
+                "Member: an own entry's commit to the coordinator's receipt "
+                "covering it (per entry). Coordinator: a batch's arrival to "
+                "its receipt sent (per batch).");
 }
 
 /* The store's files and maps, and how far the figures are applied. */
@@ -368,6 +452,7 @@ serve_metrics_write(serve_data_t *d, const serve_counts_t *counts, FILE *out)
     s_logs_all(out, status);
     s_peers_all(out, status);
     s_alarms(out, status);
+    s_stats(out, status);
     json_decref(status);
     if ((rc = s_store(out, d)) || (rc = s_figures(out, d)))
         return rc;

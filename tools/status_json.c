@@ -4,6 +4,7 @@
 #include "protocol/hash.h"
 #include "storage/backup.h"
 #include "storage/replica.h"
+#include "storage/stats.h"
 #include "tools/cli.h"
 
 #include <errno.h>
@@ -86,6 +87,33 @@ s_link(const store_peer_t *p)
     return alive ? "connected" : "not-connected";
 }
 
+/* Outcomes always shown, counted or not (a series that appears only
+ * at its first count defeats rate()). */
+static const int s_shown[] = {
+    VOCFED_OK,         VOCFED_EBADSIG,     VOCFED_ESEQGAP, VOCFED_EBADRECORD,
+    VOCFED_EAUTHOR,    VOCFED_EROOT,       VOCFED_EPROOF,  VOCFED_EQUARANTINED,
+    VOCFED_EMALFORMED, VOCFED_ESTORAGEFULL};
+
+/* batches: reason -> count ("ok" for taken in, "other" for a status
+ * without a slot). */
+static json_t *
+s_batches(const uint64_t *batches)
+{
+    json_t *b = json_object();
+    for (size_t i = 0; i < sizeof s_shown / sizeof s_shown[0]; i++)
+        json_object_set_new(b, vocfed_status_token(s_shown[i]),
+                            json_integer(0));
+    for (size_t i = 0; i < STORE_STATS_OUTCOMES; i++) {
+        int code = store_stats_slot_status(i);
+        const char *reason =
+            i == STORE_STATS_OTHER ? "other" : vocfed_status_token(code);
+        if (batches[i] || json_object_get(b, reason))
+            json_object_set_new(b, reason,
+                                json_integer((json_int_t)batches[i]));
+    }
+    return b;
+}
+
 static int
 s_peer(void *ctx, const store_peer_t *p)
 {
@@ -122,6 +150,8 @@ s_peer(void *ctx, const store_peer_t *p)
                   "last_contact_age_s", age, "acked", a.acked, "acked_ms", a.at,
                   "lag", a.lag, "refused", (json_int_t)p->refused, "malformed",
                   (json_int_t)p->malformed, "abuse", abuse));
+    json_object_set_new(json_object_get(s->peers, p->id), "batches",
+                        s_batches(p->batches));
     return 0;
 }
 
@@ -144,6 +174,46 @@ s_alarm(void *ctx, const store_alarm_t *a)
     return 0;
 }
 
+/* A histogram: {count, sum, buckets: [{le, count}]}, cumulative, in base
+ * units (microseconds given as seconds when us). */
+static json_t *
+s_hist(const store_stats_t *st, store_hist_id_t h, bool us)
+{
+    size_t n;
+    const uint64_t *bounds = store_stats_bounds(h, &n);
+    const store_hist_t *x = &st->hist[h];
+    double unit = us ? 1e6 : 1;
+    json_t *buckets = json_array();
+    uint64_t cum = 0;
+    for (size_t i = 0; i < n; i++) {
+        cum += x->bucket[i];
+        json_array_append_new(buckets, json_pack("{s:f, s:I}", "le",
+                                                 (double)bounds[i] / unit,
+                                                 "count", (json_int_t)cum));
+    }
+    return json_pack("{s:I, s:f, s:o}", "count", (json_int_t)x->count, "sum",
+                     (double)x->sum / unit, "buckets", buckets);
+}
+
+/* What the daemon counted of its ingest and receipts (SPEC 5.1). */
+static int
+s_stats(node_t *node, json_t *j)
+{
+    store_stats_t st;
+    int rc = store_stats_get(node_store(node), node_id(node), &st);
+    if (rc && rc != VOCFED_ENOTFOUND)
+        return rc;
+    json_t *o = json_pack(
+        "{s:o, s:o, s:o, s:o, s:o}", "batches", s_batches(st.batches),
+        "commit_batches", s_hist(&st, STORE_HIST_COMMIT_BATCHES, false),
+        "commit_entries", s_hist(&st, STORE_HIST_COMMIT_ENTRIES, false),
+        "commit_seconds", s_hist(&st, STORE_HIST_COMMIT_US, true),
+        "put_to_receipt_seconds", s_hist(&st, STORE_HIST_RECEIPT_US, true));
+    if (!o || json_object_set_new(j, "stats", o))
+        return VOCFED_ENOMEM;
+    return 0;
+}
+
 int
 cmd_status_json(node_t *node, json_t **out)
 {
@@ -157,7 +227,8 @@ cmd_status_json(node_t *node, json_t **out)
     int rc;
     if ((rc = store_scan_authors(store, s_author, &s)) ||
         (rc = store_scan_peers(store, s_peer, &s)) ||
-        (rc = store_scan_alarms(store, s_alarm, &s))) {
+        (rc = store_scan_alarms(store, s_alarm, &s)) ||
+        (rc = s_stats(node, j))) {
         json_decref(j);
         return rc;
     }

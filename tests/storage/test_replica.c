@@ -5,10 +5,13 @@
  * zero, and a value of any other length is corruption, not a guess. And
  * SPEC 5.1 names every database a store has, and no other. The alarms
  * of storage/alarms.c: raised, cleared by their own cause only, old rows
- * read as history. A quarantine kept by hand (store_quarantine). */
+ * read as history. A quarantine kept by hand (store_quarantine). The
+ * stats row of storage/stats.c (SPEC 5.1): round trip, its outcome slots
+ * and bucket edges, any other length corrupt. */
 #include "helpers.h"
 
 #include "storage/replica.h"
+#include "storage/stats.h"
 
 #include <lmdb.h>
 #include <setjmp.h>
@@ -57,7 +60,8 @@ test_peer_roundtrip(void **state)
                       .flooded = 6,
                       .unread = 7,
                       .messages_in = 8,
-                      .bytes_in = 1ull << 40},
+                      .bytes_in = 1ull << 40,
+                      .batches = {[0] = 9, [23] = 2, [31] = 1}},
                  q;
     snprintf(p.id, sizeof p.id, "aqvtc");
     assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
@@ -108,21 +112,47 @@ test_peer_old_format(void **state)
     store_destroy(&s);
 }
 
+/* A value written before the batch outcomes (89 bytes) reads with its
+ * counters and no batches. */
+static void
+test_peer_v1_format(void **state)
+{
+    const char *dir = *state;
+    store_t *s;
+    store_peer_t q;
+    uint8_t v[89] = {1};
+    v[88] = 5; /* bytes_in 5 */
+    v[24] = 3; /* refused 3 */
+    assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
+    store_destroy(&s);
+    s_put_raw(dir, "v1", v, sizeof v);
+    assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
+    assert_int_equal(store_peer_get(s, "v1", &q), VOCFED_OK);
+    assert_int_equal(q.refused, 3);
+    assert_int_equal(q.bytes_in, 5);
+    for (size_t i = 0; i < STORE_STATS_OUTCOMES; i++)
+        assert_int_equal(q.batches[i], 0);
+    store_destroy(&s);
+}
+
 static void
 test_peer_bad_length(void **state)
 {
     const char *dir = *state;
     store_t *s;
     store_peer_t q;
-    uint8_t v[40] = {0};
+    uint8_t v[345 + 8] = {0};
     assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
     store_destroy(&s);
-    s_put_raw(dir, "odd", v, sizeof v);
-    assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
-    assert_int_equal(store_peer_get(s, "odd", &q), VOCFED_ECORRUPT);
-    int n = 0;
-    assert_int_equal(store_scan_peers(s, s_count, &n), VOCFED_ECORRUPT);
-    store_destroy(&s);
+    const size_t lens[] = {40, 90, 344, 353};
+    for (size_t i = 0; i < 4; i++) {
+        s_put_raw(dir, "odd", v, lens[i]);
+        assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
+        assert_int_equal(store_peer_get(s, "odd", &q), VOCFED_ECORRUPT);
+        int n = 0;
+        assert_int_equal(store_scan_peers(s, s_count, &n), VOCFED_ECORRUPT);
+        store_destroy(&s);
+    }
 }
 
 /* ---- alarms (SPEC 5.1, 10.5) ------------------------------------------- */
@@ -419,6 +449,91 @@ s_env_dbs(const char *path, unsigned flags, const char *spec, size_t n)
     return found;
 }
 
+/* The stats row: absent reads as zeros, round-trips, kept per node. */
+static void
+test_stats_roundtrip(void **state)
+{
+    const char *dir = *state;
+    store_t *s;
+    store_stats_t a = {0}, b;
+    assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
+    memset(&b, 0xee, sizeof b);
+    assert_int_equal(store_stats_get(s, "aqvtc", &b), VOCFED_ENOTFOUND);
+    assert_memory_equal(&a, &b, sizeof a);
+    a.batches[STORE_STATS_OK] = 7;
+    a.batches[store_stats_slot(VOCFED_EBADSIG)] = 2;
+    store_stats_observe(&a, STORE_HIST_RECEIPT_US, 1000, 3);     /* on 1 ms */
+    store_stats_observe(&a, STORE_HIST_RECEIPT_US, 1001, 1);     /* above */
+    store_stats_observe(&a, STORE_HIST_RECEIPT_US, 61000000, 1); /* +Inf */
+    store_stats_observe(&a, STORE_HIST_COMMIT_BATCHES, 16, 1);
+    a.hist[STORE_HIST_COMMIT_ENTRIES].sum = UINT64_MAX;
+    assert_int_equal(store_stats_set(s, "aqvtc", &a), VOCFED_OK);
+    assert_int_equal(store_stats_get(s, "aqvtc", &b), VOCFED_OK);
+    assert_memory_equal(&a, &b, sizeof a);
+    const store_hist_t *h = &b.hist[STORE_HIST_RECEIPT_US];
+    assert_int_equal(h->count, 5);
+    assert_int_equal(h->sum, 3000 + 1001 + 61000000);
+    assert_int_equal(h->bucket[0], 3);
+    assert_int_equal(h->bucket[1], 1);
+    uint64_t inbuckets = 0;
+    for (size_t i = 0; i < STORE_STATS_BUCKETS; i++)
+        inbuckets += h->bucket[i];
+    assert_int_equal(inbuckets, 4); /* above the last bound: count only */
+    assert_int_equal(b.hist[STORE_HIST_COMMIT_BATCHES].bucket[4], 1);
+    assert_int_equal(store_stats_get(s, "other", &b), VOCFED_ENOTFOUND);
+    assert_int_equal(store_stats_set(s, "not an id!", &a), VOCFED_EINVALID);
+    /* the 's' row is not a peer */
+    int n = 0;
+    assert_int_equal(store_scan_peers(s, s_count, &n), VOCFED_OK);
+    assert_int_equal(n, 0);
+    store_destroy(&s);
+}
+
+/* Outcome slots as SPEC 5.1 numbers them, and their way back. */
+static void
+test_stats_slots(void **state)
+{
+    (void)state;
+    assert_int_equal(store_stats_slot(VOCFED_OK), 0);
+    assert_int_equal(store_stats_slot(VOCFED_EBADSIG), 5);
+    assert_int_equal(store_stats_slot(VOCFED_ESEQGAP), 6);
+    assert_int_equal(store_stats_slot(VOCFED_ESTORAGEFULL), 8);
+    assert_int_equal(store_stats_slot(VOCFED_EBADRECORD), 23);
+    assert_int_equal(store_stats_slot(-9030), STORE_STATS_OTHER);
+    assert_int_equal(store_stats_slot(-5), STORE_STATS_OTHER); /* -errno */
+    for (int c = VOCFED_EMALFORMED; c >= VOCFED_EFENCED; c--)
+        assert_int_equal(store_stats_slot_status(store_stats_slot(c)), c);
+    assert_int_equal(store_stats_slot_status(0), VOCFED_OK);
+    size_t n;
+    const uint64_t *b = store_stats_bounds(STORE_HIST_COMMIT_US, &n);
+    assert_true(n <= STORE_STATS_BUCKETS);
+    for (size_t i = 1; i < n; i++)
+        assert_true(b[i] > b[i - 1]);
+}
+
+/* A stats row of another length is corruption, never a guess. */
+static void
+test_stats_bad_length(void **state)
+{
+    const char *dir = *state;
+    store_t *s;
+    store_stats_t b;
+    uint8_t v[8 * 104 + 8] = {0};
+    assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
+    store_destroy(&s);
+    const size_t lens[] = {0, 8, 8 * 104 - 1, 8 * 104 + 8};
+    for (size_t i = 0; i < 4; i++) {
+        th_lmdb_put(dir, "peers", "saqvtc", 6, v, lens[i]);
+        assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
+        assert_int_equal(store_stats_get(s, "aqvtc", &b), VOCFED_ECORRUPT);
+        store_destroy(&s);
+    }
+    th_lmdb_put(dir, "peers", "saqvtc", 6, v, 8 * 104);
+    assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
+    assert_int_equal(store_stats_get(s, "aqvtc", &b), VOCFED_OK);
+    store_destroy(&s);
+}
+
 int
 main(void)
 {
@@ -428,6 +543,8 @@ main(void)
         S_T(test_peer_bad_length),  S_T(test_alarm_clear),
         S_T(test_alarm_old_format), S_T(test_spec_databases),
         S_T(test_quarantine),
+        S_T(test_stats_roundtrip),  S_T(test_stats_bad_length),
+        S_T(test_peer_v1_format),   cmocka_unit_test(test_stats_slots),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);

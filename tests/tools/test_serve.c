@@ -11,7 +11,10 @@
  * with a mark set in the page's window before that proves it was not
  * reloaded. Without chromium or promtool the tests that need them fail
  * when CI=true and are skipped with a message otherwise. */
+#include "node/figures.h"
+#include "node/identity.h"
 #include "protocol/hash.h"
+#include "storage/store.h"
 #include "tests/harness.h"
 
 #include <arpa/inet.h>
@@ -1074,6 +1077,295 @@ test_metrics(void **state)
     g.net->passed = true;
 }
 
+/* ---- the daemons' ingest and receipt counts (SPEC 5.1 stats row) -------- */
+
+/* A training record with a negative count, signed under m's own key below
+ * node_append (no kinds check): the coordinator refuses its batch with
+ * bad-record (what tests/node/test_hostile.c does at length). */
+static void
+s_lie(const th_node_t *m)
+{
+    uint8_t pk[PROTO_PUBKEY_LEN], *sk = NULL;
+    store_t *st = NULL;
+    store_head_t head;
+    proto_buf_t body;
+    proto_field_t f[] = {{"completed", 9, TH_INT(-1000000)},
+                         {"type", 4, TH_STR("rural")},
+                         {"year", 4, TH_INT(2025)}};
+    proto_buf_init(&body);
+    assert_int_equal(proto_body_encode(f, 3, &body), VOCFED_OK);
+    store_record_t rec = {.op = PROTO_OP_PUT,
+                          .kind = "training",
+                          .key = "t-1",
+                          .body = body.data,
+                          .body_len = body.len};
+    assert_int_equal(proto_unhex(m->pk, pk, sizeof pk), VOCFED_OK);
+    assert_int_equal(store_open(m->dir, NULL, &st), VOCFED_OK);
+    assert_int_equal(node_figures_attach_store(st), VOCFED_OK);
+    assert_int_equal(node_identity_load(m->dir, pk, &sk), VOCFED_OK);
+    int rc = store_append(st, m->id, sk, &rec, 1, 0, &head, NULL);
+    node_identity_free(&sk);
+    store_destroy(&st);
+    proto_buf_release(&body);
+    assert_int_equal(rc, VOCFED_OK);
+}
+
+/* stats.<name>.<field> of a status, as an integer. */
+static long long
+s_stat(json_t *st, const char *name, const char *field)
+{
+    return th_jint(st, "stats", name, field, NULL);
+}
+
+/* What a stats wait wants: a node's status with a histogram count at
+ * least n (and, with sum_ok, the coordinator's entries all counted). */
+typedef struct {
+    th_net_t *net;     /* the network */
+    const char *dir;   /* the node's store */
+    const char *hist;  /* the histogram */
+    long long n;       /* its count wanted */
+    long long entries; /* commit_entries sum wanted, or -1 */
+} s_stats_want_t;
+
+static bool
+s_stats_reached(void *ctx)
+{
+    s_stats_want_t *w = ctx;
+    json_t *st = th_status(w->net, w->dir);
+    bool ok = s_stat(st, w->hist, "count") >= w->n &&
+              (w->entries < 0 ||
+               json_number_value(th_jget(st, "stats", "commit_entries", "sum",
+                                         NULL)) == (double)w->entries);
+    json_decref(st);
+    return ok;
+}
+
+/* A histogram of the status: cumulative buckets, none above its count. */
+static void
+s_hist_sane(json_t *st, const char *name)
+{
+    json_t *h = th_jget(st, "stats", name, NULL), *b;
+    size_t i;
+    long long last = 0, count = s_stat(st, name, "count");
+    assert_non_null(h);
+    json_array_foreach(json_object_get(h, "buckets"), i, b)
+    {
+        long long c = th_jint(b, "count", NULL);
+        assert_true(c >= last && c <= count);
+        last = c;
+    }
+}
+
+/* The result label /metrics gives a reason. */
+static const char *
+s_result_of(const char *reason)
+{
+    return !strcmp(reason, "ok")             ? "accepted"
+           : !strcmp(reason, "storage-full") ? "not_stored"
+                                             : "refused";
+}
+
+/* Every stats number of the status in the metrics. */
+static void
+s_metrics_stats(json_t *m, json_t *st)
+{
+    static const char *const hists[][2] = {
+        {"commit_batches", "vocfed_ingest_commit_batches"},
+        {"commit_entries", "vocfed_ingest_commit_entries"},
+        {"commit_seconds", "vocfed_ingest_commit_duration_seconds"},
+        {"put_to_receipt_seconds", "vocfed_put_to_receipt_seconds"}};
+    const char *reason;
+    json_t *v, *b;
+    char key[256];
+    size_t i;
+    json_object_foreach(th_jget(st, "stats", "batches", NULL), reason, v)
+    {
+        snprintf(key, sizeof key,
+                 "vocfed_batches_total{result=\"%s\",reason=\"%s\"}",
+                 s_result_of(reason), reason);
+        s_metric_is(m, key, (double)json_integer_value(v));
+    }
+    const char *id;
+    json_t *p;
+    json_object_foreach(json_object_get(st, "peers"), id, p)
+    {
+        json_object_foreach(json_object_get(p, "batches"), reason, v)
+        {
+            snprintf(key, sizeof key,
+                     "vocfed_peer_batches_total{peer=\"%s\",result=\"%s\","
+                     "reason=\"%s\"}",
+                     id, s_result_of(reason), reason);
+            s_metric_is(m, key, (double)json_integer_value(v));
+        }
+    }
+    for (size_t h = 0; h < 4; h++) {
+        json_t *o = th_jget(st, "stats", hists[h][0], NULL);
+        s_hist_sane(st, hists[h][0]);
+        json_array_foreach(json_object_get(o, "buckets"), i, b)
+        {
+            snprintf(key, sizeof key, "%s_bucket{le=\"%g\"}", hists[h][1],
+                     json_number_value(json_object_get(b, "le")));
+            s_metric_is(m, key, (double)th_jint(b, "count", NULL));
+        }
+        double count = (double)th_jint(o, "count", NULL);
+        snprintf(key, sizeof key, "%s_bucket{le=\"+Inf\"}", hists[h][1]);
+        s_metric_is(m, key, count);
+        snprintf(key, sizeof key, "%s_count", hists[h][1]);
+        s_metric_is(m, key, count);
+        snprintf(key, sizeof key, "%s_sum", hists[h][1]);
+        s_metric_is(m, key, json_number_value(json_object_get(o, "sum")));
+    }
+}
+
+/* The coordinator's counts are what the test did: every accepted batch
+ * got a receipt, every batch went through a group commit, the entries
+ * committed are the members' logs, the liar's batch refused with
+ * bad-record and nothing else refused. */
+static void
+s_coord_stats_are(json_t *st, const s_group_t *g)
+{
+    long long ok = th_jint(st, "stats", "batches", "ok", NULL);
+    assert_true(ok >= 3); /* m1 twice (before and after the put), m2 */
+    assert_int_equal(th_jint(st, "stats", "batches", "bad-record", NULL), 1);
+    const char *reason;
+    json_t *v;
+    json_object_foreach(th_jget(st, "stats", "batches", NULL), reason, v)
+    {
+        if (strcmp(reason, "ok") && strcmp(reason, "bad-record"))
+            assert_int_equal(json_integer_value(v), 0);
+    }
+    assert_int_equal(s_stat(st, "put_to_receipt_seconds", "count"), ok);
+    /* per member: the liar's refusal is its own; the accepted add up */
+    assert_int_equal(
+        th_jint(st, "peers", "liar", "batches", "bad-record", NULL), 1);
+    assert_int_equal(th_jint(st, "peers", "liar", "batches", "ok", NULL), 0);
+    assert_true(th_jint(st, "peers", "m1", "batches", "ok", NULL) >= 2);
+    assert_int_equal(
+        th_jint(st, "peers", "m1", "batches", "bad-record", NULL) +
+            th_jint(st, "peers", "m2", "batches", "bad-record", NULL),
+        0);
+    assert_int_equal(th_jint(st, "peers", "m1", "batches", "ok", NULL) +
+                         th_jint(st, "peers", "m2", "batches", "ok", NULL),
+                     ok);
+    assert_int_equal(
+        json_number_value(th_jget(st, "stats", "commit_batches", "sum", NULL)),
+        ok + 1);
+    long long commits = s_stat(st, "commit_batches", "count");
+    assert_true(commits >= 1 && commits <= ok + 1);
+    assert_int_equal(s_stat(st, "commit_entries", "count"), commits);
+    assert_int_equal(s_stat(st, "commit_seconds", "count"), commits);
+    assert_int_equal(
+        json_number_value(th_jget(st, "stats", "commit_entries", "sum", NULL)),
+        (long long)(g->size[0] + g->size[1]));
+}
+
+/* A member's put-to-receipt count is the entries put while its daemon
+ * ran (those before it started are not timed). */
+static void
+s_member_stats_are(th_net_t *net, const th_node_t *m, long long put)
+{
+    s_stats_want_t w = {net, m->dir, "put_to_receipt_seconds", put, -1};
+    assert_true(th_wait(s_stats_reached, &w, 30000));
+    json_t *st = th_status(net, m->dir);
+    assert_int_equal(s_stat(st, "put_to_receipt_seconds", "count"), put);
+    s_hist_sane(st, "put_to_receipt_seconds");
+    /* the coordinator's log, taken in batch by batch */
+    long long ok = th_jint(st, "stats", "batches", "ok", NULL);
+    assert_true(ok >= 1);
+    assert_int_equal(
+        json_number_value(th_jget(st, "stats", "commit_batches", "sum", NULL)),
+        ok);
+    json_decref(st);
+}
+
+/* The counts outlive the coordinator: written when it stops, read back
+ * when it starts and counted on from there. */
+static void
+s_stats_survive(s_group_t *g, json_t *st)
+{
+    th_net_t *net = g->net;
+    long long ok = th_jint(st, "stats", "batches", "ok", NULL);
+    long long commits = s_stat(st, "commit_batches", "count");
+    assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
+    json_t *stopped = th_status(net, net->coord.dir);
+    assert_true(json_equal(th_jget(stopped, "stats", NULL),
+                           th_jget(st, "stats", NULL)));
+    json_decref(stopped);
+    th_coord_start(net);
+    s_import(g, 1, 2); /* m2's daemon dials the coordinator again */
+    assert_true(th_wait(s_applied, g, 60000));
+    s_stats_want_t w = {net, net->coord.dir, "commit_batches", commits + 1,
+                        (long long)(g->size[0] + g->size[1])};
+    assert_true(th_wait(s_stats_reached, &w, 30000));
+    json_t *now = th_status(net, net->coord.dir);
+    assert_true(th_jint(now, "stats", "batches", "ok", NULL) > ok);
+    assert_int_equal(th_jint(now, "stats", "batches", "bad-record", NULL), 1);
+    json_decref(now);
+}
+
+/* The daemons count batches by outcome, their commits and put-to-receipt
+ * latency; /metrics shows them as `vocfed status --json` does, promtool
+ * passes it, and the numbers are what the test did: a liar's batch
+ * refused with bad-record, entries put at a running member timed to
+ * their receipt; a coordinator stopped and started again counts on. */
+static void
+test_metrics_counts(void **state)
+{
+    const char *promtool = s_need("promtool", s_promtools);
+    if (!promtool)
+        skip();
+    s_group_t g;
+    s_group(*state, &g);
+    th_node_t *liar = th_net_member(g.net, "liar", true);
+    s_lie(liar);
+    th_run_t r = th_sync(g.net, liar, 20);
+    if (r.status != 1 || !strstr(r.err, "bad-record"))
+        fail_msg("sync at liar: exit %d\n%s%s", r.status, r.out, r.err);
+    th_run_free(&r);
+    uint64_t before = g.size[0];
+    s_import(&g, 0, 4); /* m1's daemon runs: timed to the receipt */
+    assert_true(th_wait(s_applied, &g, 60000));
+    s_member_stats_are(g.net, g.m[0], (long long)(g.size[0] - before));
+    s_stats_want_t w = {g.net, g.net->coord.dir, "commit_batches", 1,
+                        (long long)(g.size[0] + g.size[1])};
+    assert_true(th_wait(s_stats_reached, &w, 30000));
+    char *body, path[160];
+    assert_int_equal(s_get(g.port, "/metrics", NULL, &body), 200);
+    json_t *st = th_status(g.net, g.net->coord.dir);
+    char *shown = json_dumps(th_jget(st, "stats", "batches", NULL),
+                             JSON_COMPACT); /* printed whole: under 1 KB */
+    print_message("coordinator batches: %s, commits %lld, receipts %lld\n",
+                  shown, s_stat(st, "commit_batches", "count"),
+                  s_stat(st, "put_to_receipt_seconds", "count"));
+    free(shown);
+    s_coord_stats_are(st, &g);
+    th_run_t text = th_net_run(
+        g.net, TH_ARGS("--dir", g.net->coord.dir, "status")); /* 1: an alarm */
+    char line[128];
+    snprintf(line, sizeof line,
+             "ingest: batches taken in %lld, not taken 1 bad-record 1\n",
+             th_jint(st, "stats", "batches", "ok", NULL));
+    if (text.status != 1 || !strstr(text.out, line))
+        fail_msg("vocfed status: exit %d, no '%s' in\n%s", text.status, line,
+                 text.out);
+    th_run_free(&text);
+    snprintf(path, sizeof path, "%s/metrics-counts.txt", g.net->root);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(body, f);
+    assert_int_equal(fclose(f), 0);
+    const char *argv[] = {promtool, "check", "metrics", NULL};
+    assert_int_equal(s_run_tool(argv, path, NULL, 30000), 0);
+    json_t *m = s_metrics_parse(body);
+    s_metrics_stats(m, st);
+    json_decref(m);
+    free(body);
+    s_stats_survive(&g, st);
+    json_decref(st);
+    s_serve_stop(&g);
+    g.net->passed = true;
+}
+
 /* At a member: its own figures and its link to the coordinator. */
 static void
 test_member_page(void **state)
@@ -1373,6 +1665,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_refusals, th_net_setup,
                                         th_net_teardown),
         cmocka_unit_test_setup_teardown(test_metrics, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_counts, th_net_setup,
                                         th_net_teardown),
         cmocka_unit_test_setup_teardown(test_dashboard_dom, th_net_setup,
                                         th_net_teardown),
