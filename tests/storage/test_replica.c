@@ -539,12 +539,17 @@ main(void)
 {
 #define S_T(f) cmocka_unit_test_setup_teardown(f, th_dir_setup, th_dir_teardown)
     const struct CMUnitTest tests[] = {
-        S_T(test_peer_roundtrip),   S_T(test_peer_old_format),
-        S_T(test_peer_bad_length),  S_T(test_alarm_clear),
-        S_T(test_alarm_old_format), S_T(test_spec_databases),
+        S_T(test_peer_roundtrip),
+        S_T(test_peer_old_format),
+        S_T(test_peer_bad_length),
+        S_T(test_alarm_clear),
+        S_T(test_alarm_old_format),
+        S_T(test_spec_databases),
         S_T(test_quarantine),
-        S_T(test_stats_roundtrip),  S_T(test_stats_bad_length),
-        S_T(test_peer_v1_format),   cmocka_unit_test(test_stats_slots),
+        S_T(test_stats_roundtrip),
+        S_T(test_stats_bad_length),
+        S_T(test_peer_v1_format),
+        cmocka_unit_test(test_stats_slots),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);
