@@ -69,7 +69,7 @@ static const node_fig_rule_t s_r_total[] = {
 #define NO_T NULL, 0
 
 static const node_fig_def_t s_figs[] = {
-    {"hv_enrolled", "集团高职在校生", "higher-vocational students in school",
+    {"hv_enrolled", "高职在校生", "higher-vocational students in school",
      "people", false, NODE_FIG_PEOPLE, NODE_C_HV, NONE, NONE, 0, 2027, NO_T,
      T(s_t_hv), true},
     {"sv_enrolled", "中职在校生", "secondary-vocational students in school",

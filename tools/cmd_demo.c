@@ -55,6 +55,8 @@ s_vocfed(const char *dir, char *out, size_t cap, ...)
     argv[n] = NULL;
     if (pipe(fds) != 0)
         return -1;
+    fflush(stdout); /* what the demo said so far comes before the child's
+                       messages, also when stdout is a file */
     pid_t pid = fork();
     if (pid < 0)
         return -1;
