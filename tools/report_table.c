@@ -460,6 +460,8 @@ s_table_xtables(const json_t *report, FILE *out)
     report_xtable_t *xt;
     size_t n;
     int rc = report_xtables(report, &xt, &n);
+    if (rc)
+        return rc; /* it freed what it made */
     for (size_t i = 0; !rc && i < n; i++) {
         s_table_t t;
         fprintf(out, "%s %s\n", xt[i].zh, xt[i].en);
@@ -473,8 +475,7 @@ s_table_xtables(const json_t *report, FILE *out)
             s_table_add(&t, (const char *const *)xt[i].rows[r].cells);
         rc = s_table_end(&t, 0, out);
     }
-    if (!rc)
-        report_xtables_free(xt, n);
+    report_xtables_free(xt, n); /* also after a failed write */
     return rc;
 }
 
