@@ -719,3 +719,47 @@ th_net_release(th_net_t *net)
     if (net->root[0])
         th_rmdir(net->root);
 }
+
+long long
+th_log_size(th_net_t *net, const char *dir, const char *author)
+{
+    json_t *j = th_status(net, dir);
+    long long n = th_jint(j, "logs", author, "size", NULL);
+    json_decref(j);
+    return n;
+}
+
+typedef struct {
+    th_net_t *net;      /* the network */
+    const char *dir;    /* whose store */
+    const char *author; /* which log */
+    long long want;     /* at least this many entries */
+} s_log_size_t;
+
+static bool
+s_log_size_reached(void *ctx)
+{
+    s_log_size_t *s = ctx;
+    return th_log_size(s->net, s->dir, s->author) >= s->want;
+}
+
+void
+th_wait_log_size(th_net_t *net, const char *dir, const char *author,
+                 long long n, int deadline_ms)
+{
+    s_log_size_t sz = {net, dir, author, n};
+    if (!th_wait(s_log_size_reached, &sz, deadline_ms))
+        fail_msg("%s holds %lld of %s's log, not %lld", dir,
+                 th_log_size(net, dir, author), author, n);
+}
+
+void
+th_member_config(th_net_t *net, const th_node_t *m)
+{
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator",
+                          net->endpoint));
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator_key",
+                          net->coord.pk));
+}

@@ -249,6 +249,19 @@ th_run_t th_sync(th_net_t *net, const th_node_t *m, int timeout_s);
  * (an alarm raised: its alarms_raised says how many). */
 json_t *th_status(th_net_t *net, const char *dir);
 
+/* The size of author's log at the store in dir (`status --json`), -1
+ * when the store holds none of it. */
+long long th_log_size(th_net_t *net, const char *dir, const char *author);
+
+/* Waits until author's log at dir holds at least n entries, else fails
+ * the test naming what it holds. */
+void th_wait_log_size(th_net_t *net, const char *dir, const char *author,
+                      long long n, int deadline_ms);
+
+/* Writes where m's coordinator is (endpoint and key) into its
+ * vocfed.cfg, as an operator would with `vocfed config set`. */
+void th_member_config(th_net_t *net, const th_node_t *m);
+
 /* th_students on node m's own store with its own key; root (may be NULL)
  * gets the new root in hex. Returns the log's size after it. */
 uint64_t th_bulk(const th_node_t *m, uint64_t first, size_t n, size_t pad,

@@ -51,53 +51,6 @@
 
 #define S_DEADLINE_MS 30000 /* for anything to settle */
 
-/* Where m's coordinator is, in its vocfed.cfg. */
-static void
-s_config(th_net_t *net, const th_node_t *m)
-{
-    th_net_expect(net, 0,
-                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator",
-                          net->endpoint));
-    th_net_expect(net, 0,
-                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator_key",
-                          net->coord.pk));
-}
-
-/* The size of author's log at the store in dir (`status --json`), -1
- * when absent. */
-static long long
-s_size(th_net_t *net, const char *dir, const char *author)
-{
-    json_t *j = th_status(net, dir);
-    long long n = th_jint(j, "logs", author, "size", NULL);
-    json_decref(j);
-    return n;
-}
-
-/* A condition: author's log at dir holds at least want entries. */
-typedef struct {
-    th_net_t *net;      /* the network */
-    const char *dir;    /* whose store */
-    const char *author; /* which log */
-    long long want;     /* at least this many entries */
-} s_size_t;
-
-static bool
-s_size_reached(void *ctx)
-{
-    s_size_t *s = ctx;
-    return s_size(s->net, s->dir, s->author) >= s->want;
-}
-
-static void
-s_wait_size(th_net_t *net, const char *dir, const char *author, long long n)
-{
-    s_size_t sz = {net, dir, author, n};
-    if (!th_wait(s_size_reached, &sz, S_DEADLINE_MS))
-        fail_msg("%s holds %lld of %s's log, not %lld", dir,
-                 s_size(net, dir, author), author, n);
-}
-
 /* The store in dir's fence (`status --json` fenced), "" when none. */
 static void
 s_fence(th_net_t *net, const char *dir, char *why, size_t cap)
@@ -245,29 +198,29 @@ test_recovers(void **state)
     th_net_init(net);
     th_node_t *a = th_net_member(net, "aqvtc", true);
     th_node_t *b = th_net_member(net, "bbbbb", true);
-    s_config(net, a);
-    s_config(net, b);
+    th_member_config(net, a);
+    th_member_config(net, b);
     th_coord_start(net);
     th_member_start(net, a);
     th_member_start(net, b);
     th_put_student(net, a, "s1", NULL);
-    s_wait_size(net, net->coord.dir, a->id, 1);
+    th_wait_log_size(net, net->coord.dir, a->id, 1, S_DEADLINE_MS);
     char bk[160], why[256], v[64];
     snprintf(bk, sizeof bk, "%s/bk", net->root);
     th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "backup", bk));
-    long long base = s_size(net, net->coord.dir, net->coord.id);
+    long long base = th_log_size(net, net->coord.dir, net->coord.id);
     /* b away; the target reaches a only; a's s2 reaches the coordinator. */
     assert_int_equal(th_stop(&b->proc, SIGTERM, 10000), 0);
     s_target(net, "hv_enrolled:2027", "7", 0);
     th_put_student(net, a, "s2", NULL);
-    s_wait_size(net, a->dir, net->coord.id, base + 1);
-    s_wait_size(net, net->coord.dir, a->id, 2);
+    th_wait_log_size(net, a->dir, net->coord.id, base + 1, S_DEADLINE_MS);
+    th_wait_log_size(net, net->coord.dir, a->id, 2, S_DEADLINE_MS);
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
 
     /* The copy put back: fenced, one entry short, no daemon: a put is
      * refused at once, nothing signed. */
     s_put_back(net, net->coord.dir, bk);
-    assert_int_equal(s_size(net, net->coord.dir, net->coord.id), base);
+    assert_int_equal(th_log_size(net, net->coord.dir, net->coord.id), base);
     s_fence(net, net->coord.dir, why, sizeof why);
     assert_non_null(strstr(why, "vocfed backup"));
     const char *const tries[][9] = {
@@ -280,12 +233,13 @@ test_recovers(void **state)
         assert_non_null(strstr(r.err, "fenced"));
         th_run_free(&r);
     }
-    assert_int_equal(s_size(net, net->coord.dir, net->coord.id), base);
+    assert_int_equal(th_log_size(net, net->coord.dir, net->coord.id), base);
 
     /* Its daemon fetches the target from a; b has not spoken: still
      * fenced. A put meanwhile waits for the fence. */
     th_coord_start(net);
-    s_wait_size(net, net->coord.dir, net->coord.id, base + 1);
+    th_wait_log_size(net, net->coord.dir, net->coord.id, base + 1,
+                     S_DEADLINE_MS);
     s_target_at(net, net->coord.dir, "hv_enrolled:2027", v, sizeof v);
     assert_string_equal(v, "7");
     s_fence(net, net->coord.dir, why, sizeof why);
@@ -296,7 +250,7 @@ test_recovers(void **state)
              TH_ARGS(VOCFED_BINARY, "--dir", net->coord.dir, "put", "target",
                      "hv_enrolled:2029", "value=9"));
     assert_true(th_wait(s_put_waits, &put, S_DEADLINE_MS));
-    assert_int_equal(s_size(net, net->coord.dir, net->coord.id), base + 1);
+    assert_int_equal(th_log_size(net, net->coord.dir, net->coord.id), base + 1);
     /* b speaks: every active member has; the fence goes, the put signs. */
     th_member_start(net, b);
     assert_true(th_wait(s_unfenced, net, S_DEADLINE_MS));
@@ -305,13 +259,14 @@ test_recovers(void **state)
         fail_msg("the waiting put exited %d", code);
     /* Every member gets both targets; a's s2 came back too. */
     for (size_t i = 0; i < net->n; i++) {
-        s_wait_size(net, net->members[i].dir, net->coord.id, base + 2);
+        th_wait_log_size(net, net->members[i].dir, net->coord.id, base + 2,
+                         S_DEADLINE_MS);
         s_target_at(net, net->members[i].dir, "hv_enrolled:2027", v, sizeof v);
         assert_string_equal(v, "7");
         s_target_at(net, net->members[i].dir, "hv_enrolled:2029", v, sizeof v);
         assert_string_equal(v, "9");
     }
-    s_wait_size(net, net->coord.dir, a->id, 2);
+    th_wait_log_size(net, net->coord.dir, a->id, 2, S_DEADLINE_MS);
     s_verify_all(net);
     for (size_t i = 0; i < net->n; i++) {
         s_expect_no_alarm(net, net->members[i].dir);
@@ -330,18 +285,19 @@ test_conflict(void **state)
     th_net_init(net);
     th_node_t *a = th_net_member(net, "aqvtc", true);
     th_node_t *b = th_net_member(net, "bbbbb", true);
-    s_config(net, a);
-    s_config(net, b);
+    th_member_config(net, a);
+    th_member_config(net, b);
     th_coord_start(net);
     th_member_start(net, a);
     th_member_start(net, b);
     char bk[160], v[64];
     snprintf(bk, sizeof bk, "%s/bk", net->root);
     th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "backup", bk));
-    long long base = s_size(net, net->coord.dir, net->coord.id);
+    long long base = th_log_size(net, net->coord.dir, net->coord.id);
     s_target(net, "hv_enrolled:2027", "7", 0);
     for (size_t i = 0; i < net->n; i++)
-        s_wait_size(net, net->members[i].dir, net->coord.id, base + 1);
+        th_wait_log_size(net, net->members[i].dir, net->coord.id, base + 1,
+                         S_DEADLINE_MS);
     assert_int_equal(th_stop(&a->proc, SIGTERM, 10000), 0);
     assert_int_equal(th_stop(&b->proc, SIGTERM, 10000), 0);
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
@@ -353,7 +309,7 @@ test_conflict(void **state)
                   TH_ARGS("--dir", net->coord.dir, "unfence", "--force"));
     th_net_expect(net, 2, TH_ARGS("--dir", a->dir, "unfence", "--force"));
     s_target(net, "hv_enrolled:2027", "8", 0);
-    assert_int_equal(s_size(net, net->coord.dir, net->coord.id), base + 1);
+    assert_int_equal(th_log_size(net, net->coord.dir, net->coord.id), base + 1);
     th_coord_start(net);
     th_member_start(net, a);
     th_member_start(net, b);
@@ -394,7 +350,7 @@ test_conflict(void **state)
     s_alarm_t cc = {net, net->coord.dir, "copy-conflict"};
     assert_true(th_wait(s_alarmed, &cc, S_DEADLINE_MS));
     for (size_t i = 0; i < net->n; i++)
-        assert_int_equal(s_size(net, net->members[i].dir, net->coord.id),
+        assert_int_equal(th_log_size(net, net->members[i].dir, net->coord.id),
                          base + 1);
     net->passed = true;
 }
@@ -453,16 +409,16 @@ test_conflict_mended(void **state)
     th_net_t *net = *state;
     th_net_init(net);
     th_node_t *a = th_net_member(net, "aqvtc", true);
-    s_config(net, a);
+    th_member_config(net, a);
     th_coord_start(net);
     th_member_start(net, a);
     char bk[160], right[160], v[64];
     snprintf(bk, sizeof bk, "%s/bk", net->root);
     snprintf(right, sizeof right, "%s/right", net->root);
     th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "backup", bk));
-    long long base = s_size(net, net->coord.dir, net->coord.id);
+    long long base = th_log_size(net, net->coord.dir, net->coord.id);
     s_target(net, "hv_enrolled:2027", "7", 0);
-    s_wait_size(net, a->dir, net->coord.id, base + 1);
+    th_wait_log_size(net, a->dir, net->coord.id, base + 1, S_DEADLINE_MS);
     assert_int_equal(th_stop(&a->proc, SIGTERM, 10000), 0);
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
     assert_int_equal(mkdir(right, 0700), 0);
@@ -486,7 +442,7 @@ test_conflict_mended(void **state)
     assert_int_equal(th_jint(ev, "received", "size", NULL), base + 2);
     json_decref(j);
     th_run_free(&r);
-    assert_int_equal(s_size(net, a->dir, net->coord.id), base + 1);
+    assert_int_equal(th_log_size(net, a->dir, net->coord.id), base + 1);
     /* A one-shot sync says the coordinator's log is not taken. */
     assert_int_equal(th_stop(&a->proc, SIGTERM, 10000), 0);
     r = th_sync(net, a, 30);
@@ -503,7 +459,7 @@ test_conflict_mended(void **state)
                           "--note", "the right coordinator store is back"));
     s_expect_no_alarm(net, a->dir);
     s_target(net, "hv_enrolled:2029", "9", 0);
-    s_wait_size(net, a->dir, net->coord.id, base + 2);
+    th_wait_log_size(net, a->dir, net->coord.id, base + 2, S_DEADLINE_MS);
     s_target_at(net, a->dir, "hv_enrolled:2029", v, sizeof v);
     assert_string_equal(v, "9");
     s_target_at(net, a->dir, "hv_enrolled:2027", v, sizeof v);
@@ -587,11 +543,11 @@ test_fork_release(void **state)
     th_net_t *net = *state;
     th_net_init(net);
     th_node_t *a = th_net_member(net, "aqvtc", true);
-    s_config(net, a);
+    th_member_config(net, a);
     th_coord_start(net);
     th_put_student(net, a, "s1", NULL);
     assert_int_equal(s_sync(net, a), 0);
-    long long held = s_size(net, net->coord.dir, a->id);
+    long long held = th_log_size(net, net->coord.dir, a->id);
     char copy[100], cmd[600], answer[64];
     snprintf(copy, sizeof copy, "%s/copy", net->root);
     snprintf(cmd, sizeof cmd, "cp -a %s %s", a->dir, copy);
@@ -601,7 +557,7 @@ test_fork_release(void **state)
     snprintf(c.dir, sizeof c.dir, "%s", copy);
     th_put_student(net, &c, "s3", NULL);
     assert_int_equal(s_sync(net, &c), 0);
-    assert_int_equal(s_size(net, net->coord.dir, a->id), held + 1);
+    assert_int_equal(th_log_size(net, net->coord.dir, a->id), held + 1);
     /* The original's own session sees the other history and sends
      * nothing (SPEC 10.6); sent below it, the coordinator quarantines. */
     assert_int_equal(s_sync(net, a), 1);
@@ -635,7 +591,7 @@ test_fork_release(void **state)
     th_net_expect(
         net, 1, TH_ARGS("--dir", net->coord.dir, "members", "release", a->id));
     assert_int_equal(s_sync(net, a), 0);
-    assert_int_equal(s_size(net, net->coord.dir, a->id), held + 2);
+    assert_int_equal(th_log_size(net, net->coord.dir, a->id), held + 2);
     assert_false(s_quarantined(net, net->coord.dir, a->id));
     r = th_net_run(net, TH_ARGS("--dir", net->coord.dir, "members", "evidence",
                                 a->id, "--json"));

@@ -25,43 +25,6 @@
 
 #include <cmocka.h>
 
-/* Where m's coordinator is, in its vocfed.cfg. */
-static void
-s_config(th_net_t *net, const th_node_t *m)
-{
-    th_net_expect(net, 0,
-                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator",
-                          net->endpoint));
-    th_net_expect(net, 0,
-                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator_key",
-                          net->coord.pk));
-}
-
-/* The size of author's log at the store in dir. */
-static long long
-s_size(th_net_t *net, const char *dir, const char *author)
-{
-    json_t *j = th_status(net, dir);
-    long long n = th_jint(j, "logs", author, "size", NULL);
-    json_decref(j);
-    return n;
-}
-
-/* Waits for author's log at dir to reach want entries. */
-typedef struct {
-    th_net_t *net;      /* the network */
-    const char *dir;    /* whose store */
-    const char *author; /* which log */
-    long long want;     /* at least this many entries */
-} s_size_t;
-
-static bool
-s_size_reached(void *ctx)
-{
-    s_size_t *s = ctx;
-    return s_size(s->net, s->dir, s->author) >= s->want;
-}
-
 /* Syncs the member in dir once; returns the exit status. */
 static int
 s_sync_dir(th_net_t *net, const char *dir)
@@ -156,11 +119,11 @@ test_planned(void **state)
     char old[100], newpk[65], onroster[65];
     th_net_init(net);
     th_node_t *m = th_net_member(net, "aqvtc", true);
-    s_config(net, m);
+    th_member_config(net, m);
     th_coord_start(net);
     th_put_student(net, m, "s1", NULL);
     assert_int_equal(s_sync_dir(net, m->dir), 0);
-    long long n1 = s_size(net, net->coord.dir, m->id);
+    long long n1 = th_log_size(net, net->coord.dir, m->id);
     snprintf(old, sizeof old, "%s/old", net->root);
     s_copy(net, m, old);
     /* A daemon on the store: refused, nothing signed. */
@@ -168,13 +131,13 @@ test_planned(void **state)
     assert_true(th_wait(s_daemon_holds, m, 10000));
     th_net_expect(net, 3, TH_ARGS("--dir", m->dir, "rekey"));
     assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
-    assert_int_equal(s_size(net, m->dir, m->id), n1);
+    assert_int_equal(th_log_size(net, m->dir, m->id), n1);
 
     /* The coordinator away: the handover is signed, node.key keeps the
      * old key, nothing else is signed until rekey is run again. */
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
     th_net_expect(net, 3, TH_ARGS("--dir", m->dir, "rekey", "--timeout", "2"));
-    assert_int_equal(s_size(net, m->dir, m->id), n1 + 1);
+    assert_int_equal(th_log_size(net, m->dir, m->id), n1 + 1);
     th_run_t r = th_net_run(net, TH_ARGS("--dir", m->dir, "whoami"));
     assert_non_null(strstr(r.out, m->pk));
     th_run_free(&r);
@@ -188,8 +151,8 @@ test_planned(void **state)
     th_run_free(&r);
     assert_string_not_equal(newpk, m->pk);
     /* The handover is in the log, under the old key's checkpoint. */
-    assert_int_equal(s_size(net, m->dir, m->id), n1 + 1);
-    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 1);
+    assert_int_equal(th_log_size(net, m->dir, m->id), n1 + 1);
+    assert_int_equal(th_log_size(net, net->coord.dir, m->id), n1 + 1);
     s_roster_key(net, m->id, onroster);
     assert_string_equal(onroster, newpk);
     r = th_net_run(net, TH_ARGS("--dir", m->dir, "whoami"));
@@ -202,7 +165,7 @@ test_planned(void **state)
     /* The log goes on under the same id, signed with the new key. */
     th_put_student(net, m, "s2", NULL);
     assert_int_equal(s_sync_dir(net, m->dir), 0);
-    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 2);
+    assert_int_equal(th_log_size(net, net->coord.dir, m->id), n1 + 2);
     s_all_well(net, m->dir);
 
     /* The old key at the transport: the copy signs (it does not know of
@@ -211,12 +174,11 @@ test_planned(void **state)
     snprintf(o.dir, sizeof o.dir, "%s", old);
     th_put_student(net, &o, "x1", NULL);
     s_refused_at_transport(net, old);
-    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 2);
+    assert_int_equal(th_log_size(net, net->coord.dir, m->id), n1 + 2);
     /* The new key's daemon is admitted and sends what it signs. */
     th_member_start(net, m);
     th_put_student(net, m, "s3", NULL);
-    s_size_t sz = {net, net->coord.dir, m->id, n1 + 3};
-    assert_true(th_wait(s_size_reached, &sz, 30000));
+    th_wait_log_size(net, net->coord.dir, m->id, n1 + 3, 30000);
     assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
     s_all_well(net, m->dir);
     net->passed = true;
@@ -231,12 +193,12 @@ test_lost(void **state)
     th_net_init(net);
     th_node_t *m = th_net_member(net, "aqvtc", true);
     th_node_t *b = th_net_member(net, "other", true);
-    s_config(net, m);
+    th_member_config(net, m);
     th_coord_start(net);
     th_put_student(net, m, "s1", NULL);
     th_put_student(net, m, "s2", NULL);
     assert_int_equal(s_sync_dir(net, m->dir), 0);
-    long long n1 = s_size(net, net->coord.dir, m->id);
+    long long n1 = th_log_size(net, net->coord.dir, m->id);
     th_put_student(net, m, "s3", NULL); /* never sent */
     /* The member's key is lost; its old store stays (kept aside here,
      * with the key, as a thief's too). */
@@ -292,11 +254,11 @@ test_lost(void **state)
     th_net_expect(
         net, 0,
         TH_ARGS("--dir", m->dir, "restore", "--id", m->id, "--from", old));
-    assert_int_equal(s_size(net, m->dir, m->id), n1 + 1);
+    assert_int_equal(th_log_size(net, m->dir, m->id), n1 + 1);
     th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "verify"));
     th_put_student(net, m, "s4", NULL);
     assert_int_equal(s_sync_dir(net, m->dir), 0);
-    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 2);
+    assert_int_equal(th_log_size(net, net->coord.dir, m->id), n1 + 2);
     s_all_well(net, m->dir);
 
     /* The old key: refused at the transport. */
@@ -304,7 +266,7 @@ test_lost(void **state)
     snprintf(o.dir, sizeof o.dir, "%s", old);
     th_put_student(net, &o, "x1", NULL);
     s_refused_at_transport(net, old);
-    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 2);
+    assert_int_equal(th_log_size(net, net->coord.dir, m->id), n1 + 2);
     th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
     net->passed = true;
 }
@@ -347,8 +309,8 @@ test_fenced(void **state)
     th_net_init(net);
     th_node_t *a = th_net_member(net, "aqvtc", true);
     th_node_t *b = th_net_member(net, "bbbbb", true);
-    s_config(net, a);
-    s_config(net, b);
+    th_member_config(net, a);
+    th_member_config(net, b);
     th_coord_start(net);
     th_put_student(net, a, "s1", NULL);
     assert_int_equal(s_sync_dir(net, a->dir), 0);
@@ -384,10 +346,10 @@ test_fenced(void **state)
     assert_true(th_wait(s_roster_moved, &w, 30000));
     s_fence(net, d, why, sizeof why);
     assert_string_equal(why, "");
-    long long n = s_size(net, d, a->id);
+    long long n = th_log_size(net, d, a->id);
     th_put_student(net, a, "s2", NULL);
     assert_int_equal(s_sync_dir(net, a->dir), 0);
-    assert_int_equal(s_size(net, d, a->id), n + 1);
+    assert_int_equal(th_log_size(net, d, a->id), n + 1);
     s_all_well(net, a->dir);
     net->passed = true;
 }

@@ -92,43 +92,6 @@ test_backup(void **state)
     net->passed = true;
 }
 
-/* Where m's coordinator is, in its vocfed.cfg (put's own session and
- * the daemon read it). */
-static void
-s_config(th_net_t *net, const th_node_t *m)
-{
-    th_net_expect(net, 0,
-                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator",
-                          net->endpoint));
-    th_net_expect(net, 0,
-                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator_key",
-                          net->coord.pk));
-}
-
-/* The size of author's log at the store in dir (`status --json`). */
-typedef struct {
-    th_net_t *net;      /* the network */
-    const char *dir;    /* whose store */
-    const char *author; /* which log */
-    long long want;     /* at least this many entries */
-} s_size_t;
-
-static long long
-s_size(th_net_t *net, const char *dir, const char *author)
-{
-    json_t *j = th_status(net, dir);
-    long long n = th_jint(j, "logs", author, "size", NULL);
-    json_decref(j);
-    return n;
-}
-
-static bool
-s_size_reached(void *ctx)
-{
-    s_size_t *s = ctx;
-    return s_size(s->net, s->dir, s->author) >= s->want;
-}
-
 /* Replaces m's store with the copy in from (its node.key kept). */
 static void
 s_put_back(th_net_t *net, const th_node_t *m, const char *from)
@@ -150,29 +113,26 @@ test_put_back(void **state)
     th_net_t *net = *state;
     th_net_init(net);
     th_node_t *m = th_net_member(net, "aqvtc", true);
-    s_config(net, m);
+    th_member_config(net, m);
     th_coord_start(net);
     th_put_student(net, m, "s1", NULL);
     th_member_start(net, m);
-    s_size_t sz = {net, net->coord.dir, m->id, 1};
-    assert_true(th_wait(s_size_reached, &sz, S_DEADLINE_MS));
+    th_wait_log_size(net, net->coord.dir, m->id, 1, S_DEADLINE_MS);
     char bk[160];
     snprintf(bk, sizeof bk, "%s/bk", net->root);
     th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "backup", bk));
     th_put_student(net, m, "s2", NULL); /* after the backup */
-    sz.want = s_size(net, m->dir, m->id);
-    assert_true(th_wait(s_size_reached, &sz, S_DEADLINE_MS));
-    long long before = sz.want;
+    long long before = th_log_size(net, m->dir, m->id);
+    th_wait_log_size(net, net->coord.dir, m->id, before, S_DEADLINE_MS);
     assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
     s_put_back(net, m, bk);
-    assert_true(s_size(net, m->dir, m->id) < before);
+    assert_true(th_log_size(net, m->dir, m->id) < before);
     /* The put fetches what the coordinator holds first: s2 comes back,
      * and s3 is signed after it. */
     th_put_student(net, m, "s3", NULL);
-    assert_int_equal(s_size(net, m->dir, m->id), before + 1);
+    assert_int_equal(th_log_size(net, m->dir, m->id), before + 1);
     th_member_start(net, m);
-    sz.want = before + 1;
-    assert_true(th_wait(s_size_reached, &sz, S_DEADLINE_MS));
+    th_wait_log_size(net, net->coord.dir, m->id, before + 1, S_DEADLINE_MS);
     th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
     th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "verify"));
     json_t *j = th_status(net, net->coord.dir);
@@ -263,23 +223,23 @@ test_restore_lost(void **state)
     th_net_t *net = *state;
     th_net_init(net);
     th_node_t *m = th_net_member(net, "aqvtc", true);
-    s_config(net, m);
+    th_member_config(net, m);
     th_coord_start(net);
     th_put_student(net, m, "s1", NULL);
     s_sync(net, m);
-    long long n1 = s_size(net, net->coord.dir, m->id);
+    long long n1 = th_log_size(net, net->coord.dir, m->id);
     assert_true(n1 >= 1);
     th_net_expect(net, 2, TH_ARGS("--dir", m->dir, "restore"));
     th_net_expect(net, 3, TH_ARGS("--dir", m->dir, "restore", "--id", m->id));
     s_lose_store(net, m->dir);
     th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "restore", "--id", m->id));
-    assert_int_equal(s_size(net, m->dir, m->id), n1);
+    assert_int_equal(th_log_size(net, m->dir, m->id), n1);
     assert_int_equal(s_record_seq(net, m->dir, m, "s1"),
                      s_record_seq(net, net->coord.dir, m, "s1"));
     th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "whoami"));
     th_put_student(net, m, "s2", NULL);
     s_sync(net, m);
-    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 1);
+    assert_int_equal(th_log_size(net, net->coord.dir, m->id), n1 + 1);
     assert_true(s_record_seq(net, net->coord.dir, m, "s1") > 0);
     assert_int_equal(s_record_seq(net, net->coord.dir, m, "s2"), n1 + 1);
     s_all_well(net, m);
@@ -299,7 +259,7 @@ test_restore_from(void **state)
     th_net_init(net);
     th_node_t *m = th_net_member(net, "aqvtc", true);
     th_node_t *o = th_net_member(net, "other", true);
-    s_config(net, m);
+    th_member_config(net, m);
     th_put_student(net, o, "x1", NULL);
     char bk[160], key[160], cfg[160], cmd[800];
     snprintf(bk, sizeof bk, "%s/bk", net->root);
@@ -311,7 +271,7 @@ test_restore_from(void **state)
     th_coord_start(net);
     th_put_student(net, m, "s1", NULL);
     s_sync(net, m);
-    long long n1 = s_size(net, net->coord.dir, m->id);
+    long long n1 = th_log_size(net, net->coord.dir, m->id);
     th_put_student(net, m, "s2", NULL); /* never sent */
     th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "backup", bk));
     snprintf(cmd, sizeof cmd, "rm -rf %s", m->dir);
@@ -333,10 +293,10 @@ test_restore_from(void **state)
     th_net_expect(net, 0,
                   TH_ARGS("--dir", m->dir, "restore", "--key", key, "--config",
                           cfg, "--from", bk));
-    assert_int_equal(s_size(net, m->dir, m->id), n1 + 1);
+    assert_int_equal(th_log_size(net, m->dir, m->id), n1 + 1);
     assert_int_equal(s_record_seq(net, m->dir, m, "s2"), n1 + 1);
     s_sync(net, m);
-    assert_int_equal(s_size(net, net->coord.dir, m->id), n1 + 1);
+    assert_int_equal(th_log_size(net, net->coord.dir, m->id), n1 + 1);
     assert_int_equal(s_record_seq(net, net->coord.dir, m, "s2"), n1 + 1);
     assert_true(s_record_seq(net, net->coord.dir, m, "s1") > 0);
     s_all_well(net, m);
@@ -345,7 +305,7 @@ test_restore_from(void **state)
      * are not signed again. */
     th_put_student(net, m, "s1", "x");
     s_sync(net, m);
-    long long n2 = s_size(net, net->coord.dir, m->id);
+    long long n2 = th_log_size(net, net->coord.dir, m->id);
     long long s1 = s_record_seq(net, net->coord.dir, m, "s1");
     assert_int_equal(s1, n2);
     snprintf(cmd, sizeof cmd, "rm -rf %s", m->dir);
@@ -353,7 +313,7 @@ test_restore_from(void **state)
     th_net_expect(net, 0,
                   TH_ARGS("--dir", m->dir, "restore", "--key", key, "--config",
                           cfg, "--from", bk));
-    assert_int_equal(s_size(net, m->dir, m->id), n2);
+    assert_int_equal(th_log_size(net, m->dir, m->id), n2);
     assert_int_equal(s_record_seq(net, m->dir, m, "s1"), s1);
     th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "verify"));
     net->passed = true;
