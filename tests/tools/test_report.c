@@ -1587,8 +1587,8 @@ s_students_csv(const char *path, int first, int n, const char *status)
     int len =
         snprintf(text, sizeof text, "id_number,level,intake_year,status\n");
     for (int i = first; i < first + n; i++) {
-        char id[19];
-        snprintf(id, sizeof id, "34082520050101%03d", i);
+        char id[32];
+        snprintf(id, sizeof id, "34082520050101%03u", (unsigned)i % 1000u);
         int sum = 0;
         for (int k = 0; k < 17; k++)
             sum += (id[k] - '0') * w[k];
