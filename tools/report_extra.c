@@ -64,8 +64,10 @@ s_row(report_xtable_t *t, const char *figure, json_int_t year,
     report_xrow_t *r = &t->rows[t->nrows++];
     memset(r, 0, sizeof *r);
     r->figure = figure ? figure : "";
-    snprintf(r->year, sizeof r->year, year ? "%" JSON_INTEGER_FORMAT : "",
-             year);
+    if (year)
+        snprintf(r->year, sizeof r->year, "%" JSON_INTEGER_FORMAT, year);
+    else
+        r->year[0] = '\0';
     r->bucket = s_dup(bucket);
     r->status = s_dup(status);
     r->value = json_incref(value);

@@ -475,8 +475,8 @@ s_handle(void *cls, struct MHD_Connection *c, const char *url,
     return s_queue(self, c, &a);
 }
 
-/* libmicrohttpd's messages, through our log. */
-static void
+/* libmicrohttpd's messages, through our log (fmt is its own). */
+__attribute__((format(printf, 2, 0))) static void
 s_log(void *cls, const char *fmt, va_list ap)
 {
     char line[512];
