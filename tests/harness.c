@@ -763,3 +763,18 @@ th_member_config(th_net_t *net, const th_node_t *m)
                   TH_ARGS("--dir", m->dir, "config", "set", "coordinator_key",
                           net->coord.pk));
 }
+
+void
+th_all_well(th_net_t *net, const char *dir)
+{
+    th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
+    th_net_expect(net, 0, TH_ARGS("--dir", dir, "verify"));
+    json_t *j = th_status(net, net->coord.dir);
+    assert_int_equal(th_jint(j, "alarms_raised", NULL), 0);
+    json_decref(j);
+    th_run_t r = th_net_run(
+        net, TH_ARGS("--dir", net->coord.dir, "members", "list", "--json"));
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.out, "\"quarantined\":true"));
+    th_run_free(&r);
+}

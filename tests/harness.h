@@ -258,6 +258,10 @@ long long th_log_size(th_net_t *net, const char *dir, const char *author);
 void th_wait_log_size(th_net_t *net, const char *dir, const char *author,
                       long long n, int deadline_ms);
 
+/* Both ends are well: `verify` passes at the coordinator and at dir, the
+ * coordinator has no alarm raised and no member quarantined. */
+void th_all_well(th_net_t *net, const char *dir);
+
 /* Writes where m's coordinator is (endpoint and key) into its
  * vocfed.cfg, as an operator would with `vocfed config set`. */
 void th_member_config(th_net_t *net, const th_node_t *m);

@@ -77,22 +77,6 @@ s_first_line(const th_run_t *r, char out[65])
     out[64] = 0;
 }
 
-/* No alarm and no quarantine at the coordinator, verify at both ends. */
-static void
-s_all_well(th_net_t *net, const char *dir)
-{
-    th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
-    th_net_expect(net, 0, TH_ARGS("--dir", dir, "verify"));
-    json_t *j = th_status(net, net->coord.dir);
-    assert_int_equal(th_jint(j, "alarms_raised", NULL), 0);
-    json_decref(j);
-    th_run_t r = th_net_run(
-        net, TH_ARGS("--dir", net->coord.dir, "members", "list", "--json"));
-    assert_int_equal(r.status, 0);
-    assert_null(strstr(r.out, "\"quarantined\":true"));
-    th_run_free(&r);
-}
-
 static bool
 s_daemon_holds(void *ctx)
 {
@@ -166,7 +150,7 @@ test_planned(void **state)
     th_put_student(net, m, "s2", NULL);
     assert_int_equal(s_sync_dir(net, m->dir), 0);
     assert_int_equal(th_log_size(net, net->coord.dir, m->id), n1 + 2);
-    s_all_well(net, m->dir);
+    th_all_well(net, m->dir);
 
     /* The old key at the transport: the copy signs (it does not know of
      * the handover) but its session is refused; nothing of it lands. */
@@ -180,7 +164,7 @@ test_planned(void **state)
     th_put_student(net, m, "s3", NULL);
     th_wait_log_size(net, net->coord.dir, m->id, n1 + 3, 30000);
     assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
-    s_all_well(net, m->dir);
+    th_all_well(net, m->dir);
     net->passed = true;
 }
 
@@ -259,7 +243,7 @@ test_lost(void **state)
     th_put_student(net, m, "s4", NULL);
     assert_int_equal(s_sync_dir(net, m->dir), 0);
     assert_int_equal(th_log_size(net, net->coord.dir, m->id), n1 + 2);
-    s_all_well(net, m->dir);
+    th_all_well(net, m->dir);
 
     /* The old key: refused at the transport. */
     th_node_t o = *m;
@@ -350,7 +334,7 @@ test_fenced(void **state)
     th_put_student(net, a, "s2", NULL);
     assert_int_equal(s_sync_dir(net, a->dir), 0);
     assert_int_equal(th_log_size(net, d, a->id), n + 1);
-    s_all_well(net, a->dir);
+    th_all_well(net, a->dir);
     net->passed = true;
 }
 

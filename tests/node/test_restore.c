@@ -198,22 +198,6 @@ s_lose_store(th_net_t *net, const char *dir)
     assert_int_equal(system(cmd), 0);
 }
 
-/* No alarm and no quarantine at the coordinator, verify at both ends. */
-static void
-s_all_well(th_net_t *net, const th_node_t *m)
-{
-    th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
-    th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "verify"));
-    json_t *j = th_status(net, net->coord.dir);
-    assert_int_equal(th_jint(j, "alarms_raised", NULL), 0);
-    json_decref(j);
-    th_run_t r = th_net_run(
-        net, TH_ARGS("--dir", net->coord.dir, "members", "list", "--json"));
-    assert_int_equal(r.status, 0);
-    assert_null(strstr(r.out, "\"quarantined\":true"));
-    th_run_free(&r);
-}
-
 /* The brief's scenario: put, sync, the store deleted (node.key and
  * vocfed.cfg kept), restore, put, sync: both records at the coordinator,
  * nothing quarantined. Refusals first: no id, a store already there. */
@@ -242,7 +226,7 @@ test_restore_lost(void **state)
     assert_int_equal(th_log_size(net, net->coord.dir, m->id), n1 + 1);
     assert_true(s_record_seq(net, net->coord.dir, m, "s1") > 0);
     assert_int_equal(s_record_seq(net, net->coord.dir, m, "s2"), n1 + 1);
-    s_all_well(net, m);
+    th_all_well(net, m->dir);
     net->passed = true;
 }
 
@@ -299,7 +283,7 @@ test_restore_from(void **state)
     assert_int_equal(th_log_size(net, net->coord.dir, m->id), n1 + 1);
     assert_int_equal(s_record_seq(net, net->coord.dir, m, "s2"), n1 + 1);
     assert_true(s_record_seq(net, net->coord.dir, m, "s1") > 0);
-    s_all_well(net, m);
+    th_all_well(net, m->dir);
     /* s1 changed and sent after the backup; the store lost again: the
      * backup's s1 (received, older) and s2 (the same value signed again)
      * are not signed again. */
