@@ -178,12 +178,6 @@ node_applier_kick(node_applier_t *self)
     (void)w; /* EAGAIN: kicks already waiting */
 }
 
-int
-node_applier_pid(const node_applier_t *self)
-{
-    return self ? (int)self->pid : 0;
-}
-
 void
 node_applier_stop(node_applier_t **self)
 {

@@ -36,9 +36,6 @@ int node_applier_start(const char *dir, node_applier_t **out) VOCFED_WUR;
  * per NODE_APPLIER_TICK_MS at most). Accepts NULL. */
 void node_applier_kick(node_applier_t *self);
 
-/* The child's pid (0: none running). */
-int node_applier_pid(const node_applier_t *self);
-
 /* Tells the child to stop after its transaction, waits for it (killing
  * it past a deadline: nothing is lost, the next applier resumes) and
  * NULLs *self. Accepts NULL and *self == NULL. */
