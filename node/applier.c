@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,6 +68,10 @@ s_child(const char *dir, int fd, pid_t parent)
     node_t *node = NULL;
     int64_t error_log_ms = 0;
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* nothing lost mid-transaction */
+    /* the log's work (receipts, imports) comes first; best effort */
+    errno = 0;
+    if (nice(NODE_APPLIER_NICE) == -1 && errno)
+        zsys_warning("applier: cannot lower its priority: %s", strerror(errno));
     signal(SIGINT, SIG_IGN);          /* the daemon stops it by the pipe */
     signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_IGN);

@@ -13,7 +13,10 @@
  * the reader table other processes' snapshots depend on). The child
  * ends when the daemon closes its end of the kick pipe, or dies (the
  * kernel's parent-death signal); a child that died is started again
- * at the next kick. Between two transactions a kill loses nothing. */
+ * at the next kick. Between two transactions a kill loses nothing.
+ * The child runs NODE_APPLIER_NICE nicer than the daemon: when the cores are busy,
+ * the log's work (ingest, receipts, a command's import) goes first and
+ * the applier takes what is left; on an idle core it runs at full speed. */
 #ifndef VOCFED_NODE_APPLIER_H
 #define VOCFED_NODE_APPLIER_H
 
@@ -24,6 +27,7 @@
 
 #define NODE_APPLIER_TICK_MS 200 /* the longest wait between two looks */
 #define NODE_APPLIER_CHUNK 65536 /* entries per transaction at most */
+#define NODE_APPLIER_NICE 10     /* added to the daemon's nice value */
 
 typedef struct node_applier node_applier_t;
 

@@ -9,6 +9,7 @@
  * the applier process itself: it holds none of the daemon's sockets, one
  * killed is replaced, and it ends with the daemon. */
 #include "tests/harness.h"
+#include "node/applier.h"
 
 #include <lmdb.h>
 #include <setjmp.h> /* cmocka needs these first */
@@ -20,7 +21,9 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -174,6 +177,20 @@ s_gone(void *ctx)
     return kill(*(pid_t *)ctx, 0) != 0;
 }
 
+typedef struct {
+    pid_t pid;
+    int want; /* its nice value */
+} s_nice_t;
+
+static bool
+s_niced(void *ctx)
+{
+    s_nice_t *n = ctx;
+    errno = 0;
+    int v = getpriority(PRIO_PROCESS, (id_t)n->pid);
+    return errno == 0 && v == n->want;
+}
+
 static void
 test_applier_process(void **state)
 {
@@ -189,6 +206,15 @@ test_applier_process(void **state)
      * the process must hold no socket of it. */
     assert_true(s_sockets(net->coord.proc.pid) > 0);
     assert_int_equal(s_sockets(first), 0);
+    /* It yields the cores to the log's work: NODE_APPLIER_NICE nicer. */
+    errno = 0;
+    int parent_nice = getpriority(PRIO_PROCESS, (id_t)net->coord.proc.pid);
+    assert_int_equal(errno, 0);
+    int want = parent_nice + NODE_APPLIER_NICE > 19
+                   ? 19
+                   : parent_nice + NODE_APPLIER_NICE;
+    s_nice_t nc = {first, want};
+    assert_true(th_wait(s_niced, &nc, S_DEADLINE_MS)); /* set after fork */
 
     assert_int_equal(kill(first, SIGKILL), 0); /* mid-work or idle */
     th_put_student(net, m, "s2", NULL);
