@@ -643,6 +643,10 @@ s_bench_sync(const s_conf_t *cf)
     double *scrapes = calloc(runs, sizeof(double));
     double *scrape_ms = calloc(runs, sizeof(double));
     double *serve_cpu = calloc(runs, sizeof(double));
+    double *first_tenth = calloc(runs, sizeof(double));
+    double *last_tenth = calloc(runs, sizeof(double));
+    if (!first_tenth || !last_tenth)
+        bench_fail("out of memory");
     uint64_t scrape_failed = 0;
     uint64_t entry_bytes = 0;
     size_t msg_len = 0, msg_entries = 0;
@@ -707,9 +711,29 @@ s_bench_sync(const s_conf_t *cf)
         double t0 = bench_now();
         pid_t pid = bench_spawn(argv, m.log, "vocfed sync", false);
         int rc;
-        while ((rc = bench_wait(pid, 0.05, 1000000)) < 0)
+        /* The coordinator's log of m, read every 50 ms: when it passed
+         * each tenth of n (the rate of the first tenth against the last). */
+        store_t *watch = NULL;
+        double tenth_t[11] = {0};
+        unsigned tenths = 0;
+        while ((rc = bench_wait(pid, 0.05, 1000000)) < 0) {
             bench_check_daemons();
+            store_head_t h;
+            if (!watch && store_open(coord.dir, NULL, &watch))
+                watch = NULL;
+            if (watch && !store_head(watch, m.id, &h))
+                while (tenths < 10 && h.size >= (tenths + 1) * (n / 10))
+                    tenth_t[++tenths] = bench_now() - t0;
+        }
         double t1 = bench_now();
+        store_destroy(&watch);
+        while (tenths < 10) /* the rest came in the last 50 ms */
+            tenth_t[++tenths] = t1 - t0;
+        first_tenth[r] =
+            (double)(n / 10) / (tenth_t[1] > 0 ? tenth_t[1] : 1e-9);
+        last_tenth[r] =
+            (double)(n / 10) /
+            (tenth_t[10] - tenth_t[9] > 0 ? tenth_t[10] - tenth_t[9] : 1e-9);
         if (rc != 0) {
             bench_tail(coord.log);
             bench_tail(m.log);
@@ -795,6 +819,12 @@ s_bench_sync(const s_conf_t *cf)
            "batch %.3f, LMDB + index %.3f, BLAKE2b %.3f\n",
            m_sync / m_zent, m_sync / m_l1, m_sync / m_lb, m_sync / m_li,
            m_sync / m_blake);
+    printf("    at the coordinator, the first tenth (%" PRIu64
+           " entries) came in at %.0f/s, the last at %.0f/s (last/first "
+           "%.2f; its log read every 50 ms)\n",
+           n / 10, bench_median(first_tenth, runs),
+           bench_median(last_tenth, runs),
+           bench_median(last_tenth, runs) / bench_median(first_tenth, runs));
     printf("    coordinator busy %.0f %% of the sync (utime+stime), wrote "
            "%.0f bytes per entry (wchar); vocfed sync used %.2f s of CPU\n",
            100 * bench_median(ccpu, runs), bench_median(cwrite, runs),
@@ -809,6 +839,8 @@ s_bench_sync(const s_conf_t *cf)
     free(scrapes);
     free(scrape_ms);
     free(serve_cpu);
+    free(first_tenth);
+    free(last_tenth);
     free(sync);
     free(fill);
     free(zmsgs);
