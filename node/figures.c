@@ -150,8 +150,9 @@ s_hook_prefetched(void *ctx, store_txn_t *txn)
 
 /* What the figures would refuse of an entry whatever came before it (a
  * record yielding too many items): refused in the log's write, before
- * the log holds it (SPEC 12.2). Uses the context's check scratch only:
- * the applier of another handle may be applying meanwhile. */
+ * the log holds it (SPEC 12.2). Its items are counted, not kept: it
+ * touches nothing of the context's, whose applier may be applying
+ * meanwhile. */
 static int
 s_hook_check(void *ctx, const char *author, const proto_entry_t *e)
 {
@@ -167,7 +168,7 @@ s_hook_check(void *ctx, const char *author, const proto_entry_t *e)
         !strcmp(key, NODE_FIG_PROFILE_KEY))
         return VOCFED_OK;
     return node_figrules_items(author, kind, key, e->body, e->body_len, id,
-                               sizeof id, f->check_items, &n);
+                               sizeof id, NULL, &n); /* counted only */
 }
 
 static void

@@ -64,8 +64,6 @@ typedef struct {
     bool memory_only;             /* replay (check, rebuild): the state is
                                      all in vals, nothing is read */
     node_fig_item_t *rec_items;   /* scratch: one record's items */
-    node_fig_item_t *check_items; /* scratch: the same for the log's
-                                     check (s_hook_check) */
     node_fig_item_t *old_list;    /* scratch: a list before */
     node_fig_item_t *new_list;    /* scratch: a list after */
     node_figx_claim_t *units_old; /* scratch: a member's units before */

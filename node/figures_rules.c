@@ -27,18 +27,35 @@ node_fig_cat(char *dst, size_t cap, ...)
     return n;
 }
 
+/* A found value as a string of at most cap - 1 bytes into out. */
+static bool
+s_value_str(int rc, const proto_value_t *v, char *out, size_t cap)
+{
+    out[0] = 0;
+    if (rc || v->type != PROTO_VAL_STR || v->slen >= cap)
+        return false;
+    memcpy(out, v->s, v->slen);
+    out[v->slen] = 0;
+    return v->slen > 0;
+}
+
+static bool
+s_value_int(int rc, const proto_value_t *v, int64_t *out)
+{
+    *out = 0;
+    if (rc || v->type != PROTO_VAL_INT)
+        return false;
+    *out = v->i;
+    return true;
+}
+
 bool
 node_fig_body_str(const uint8_t *body, size_t len, const char *name, char *out,
                   size_t cap)
 {
     proto_value_t v;
-    out[0] = 0;
-    if (!body || proto_body_get(body, len, name, &v) ||
-        v.type != PROTO_VAL_STR || v.slen >= cap)
-        return false;
-    memcpy(out, v.s, v.slen);
-    out[v.slen] = 0;
-    return v.slen > 0;
+    int rc = body ? proto_body_get(body, len, name, &v) : VOCFED_ENOTFOUND;
+    return s_value_str(rc, &v, out, cap);
 }
 
 bool
@@ -46,30 +63,79 @@ node_fig_body_int(const uint8_t *body, size_t len, const char *name,
                   int64_t *out)
 {
     proto_value_t v;
-    *out = 0;
-    if (!body || proto_body_get(body, len, name, &v) || v.type != PROTO_VAL_INT)
-        return false;
-    *out = v.i;
-    return true;
+    int rc = body ? proto_body_get(body, len, name, &v) : VOCFED_ENOTFOUND;
+    return s_value_int(rc, &v, out);
 }
 
 /* ---- the rules' parts -----------------------------------------------------
  */
 
+#define S_REC_FIELDS 64 /* a body's fields read once (a kind's at most) */
+
 /* One record being read. */
 typedef struct {
-    const char *member;     /* its author */
-    const char *key;        /* its natural key */
-    const uint8_t *b;       /* its body */
-    size_t len;             /* the body's length */
-    node_fig_item_t *items; /* where its items go */
-    size_t n;               /* how many so far */
-    bool overflow;          /* it yields more than NODE_FIG_ITEMS_MAX */
+    const char *member;            /* its author */
+    const char *key;               /* its natural key */
+    const uint8_t *b;              /* its body */
+    size_t len;                    /* the body's length */
+    node_fig_item_t *items;        /* where its items go (NULL: counted only) */
+    size_t n;                      /* how many so far */
+    bool overflow;                 /* it yields more than NODE_FIG_ITEMS_MAX */
+    proto_field_t f[S_REC_FIELDS]; /* the body's fields, read once */
+    size_t nf;                     /* how many */
+    bool indexed;                  /* f holds them all (else: read the
+                                      body for each) */
 } s_rec_t;
 
-#define STR(r, name, buf)                                                      \
-    node_fig_body_str((r)->b, (r)->len, name, buf, sizeof buf)
-#define INT(r, name, out) node_fig_body_int((r)->b, (r)->len, name, out)
+/* Reads the body's fields once into r->f (a body of a kind has at most
+ * 64; one with more is read field by field). */
+static void
+s_index(s_rec_t *r)
+{
+    proto_body_iter_t it;
+    int rc;
+    r->nf = 0;
+    r->indexed = false;
+    if (proto_body_iter_init(&it, r->b, r->len) || it.remaining > S_REC_FIELDS)
+        return;
+    while ((rc = proto_body_iter_next(&it, &r->f[r->nf])) == 1)
+        r->nf++;
+    r->indexed = rc == 0;
+}
+
+/* The value of field name: 0, or VOCFED_ENOTFOUND. */
+static int
+s_field(const s_rec_t *r, const char *name, proto_value_t *v)
+{
+    if (!r->indexed)
+        return proto_body_get(r->b, r->len, name, v);
+    size_t len = strlen(name);
+    for (size_t i = 0; i < r->nf; i++)
+        if (r->f[i].name_len == len && !memcmp(r->f[i].name, name, len)) {
+            *v = r->f[i].value;
+            return VOCFED_OK;
+        }
+    return VOCFED_ENOTFOUND;
+}
+
+static bool
+s_str_of(const s_rec_t *r, const char *name, char *out, size_t cap)
+{
+    proto_value_t v;
+    int rc = s_field(r, name, &v);
+    return s_value_str(rc, &v, out, cap);
+}
+
+static bool
+s_int_of(const s_rec_t *r, const char *name, int64_t *out)
+{
+    proto_value_t v;
+    int rc = s_field(r, name, &v);
+    return s_value_int(rc, &v, out);
+}
+
+#define STR(r, name, buf) s_str_of(r, name, buf, sizeof buf)
+#define INT(r, name, out) s_int_of(r, name, out)
 
 static bool
 s_local(const char *region)
@@ -85,6 +151,10 @@ s_add(s_rec_t *r, node_counter_t c, int64_t year, const char *payee,
         return; /* the kinds table keeps years in 2000-2100 */
     if (r->n >= NODE_FIG_ITEMS_MAX) {
         r->overflow = true; /* refused, never cut (SPEC 12.1) */
+        return;
+    }
+    if (!r->items) { /* counted only */
+        r->n++;
         return;
     }
     node_fig_item_t *it = &r->items[r->n++];
@@ -315,7 +385,15 @@ node_figrules_items(const char *member, const char *kind, const char *key,
     }
     if (!body)
         return VOCFED_OK;
-    s_rec_t r = {member, key, body, len, items, 0, false};
+    s_rec_t r; /* not zeroed: f is 3.5 KiB, and s_index fills what is read */
+    r.member = member;
+    r.key = key;
+    r.b = body;
+    r.len = len;
+    r.items = items;
+    r.n = 0;
+    r.overflow = false;
+    s_index(&r);
     s_rules[i].fn(&r);
     *nitems = r.overflow ? 0 : r.n;
     return r.overflow ? VOCFED_EBADRECORD : VOCFED_OK;

@@ -43,7 +43,8 @@ typedef struct {
 
 /* The identity of member's record kind/key into identity (icap bytes;
  * "" for kinds that feed no figure) and, when body is not NULL, its
- * items into items (NODE_FIG_ITEMS_MAX) and their number into *n.
+ * items into items (NODE_FIG_ITEMS_MAX; NULL: only counted) and their
+ * number into *n.
  * Returns 0, or VOCFED_EBADRECORD for a record that would yield more
  * (e.g. a major serving more industries than that): it is refused, never
  * cut short. */

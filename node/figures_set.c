@@ -21,13 +21,12 @@ node_figx_init(node_figx_t *f, store_t *st, const char *coord)
     f->vals = node_figx_map_new();
     f->profiles = zhashx_new();
     f->rec_items = calloc(NODE_FIG_ITEMS_MAX, sizeof *f->rec_items);
-    f->check_items = calloc(NODE_FIG_ITEMS_MAX, sizeof *f->check_items);
     f->old_list = calloc(NODE_FIGX_LIST_MAX, sizeof *f->old_list);
     f->new_list = calloc(NODE_FIGX_LIST_MAX, sizeof *f->new_list);
     f->units_old = calloc(NODE_FIGX_LIST_MAX, sizeof *f->units_old);
     f->units_new = calloc(NODE_FIGX_LIST_MAX, sizeof *f->units_new);
-    if (!f->vals || !f->profiles || !f->rec_items || !f->check_items ||
-        !f->old_list || !f->new_list || !f->units_old || !f->units_new)
+    if (!f->vals || !f->profiles || !f->rec_items || !f->old_list ||
+        !f->new_list || !f->units_old || !f->units_new)
         return VOCFED_ENOMEM;
     zhashx_set_destructor(f->profiles, (zhashx_destructor_fn *)zstr_free);
     return VOCFED_OK;
@@ -39,7 +38,6 @@ node_figx_release(node_figx_t *f)
     node_figx_map_destroy(&f->vals);
     zhashx_destroy(&f->profiles);
     free(f->rec_items);
-    free(f->check_items);
     free(f->old_list);
     free(f->new_list);
     free(f->units_old);

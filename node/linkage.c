@@ -3,6 +3,7 @@
 
 #include "node/file.h"
 #include "node/identity.h"
+#include "protocol/hash.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -221,10 +222,5 @@ node_pseudo_id(const uint8_t *key, const char *id_number,
 bool
 node_pseudo_id_valid(const char *s, size_t len)
 {
-    if (len != NODE_PSEUDO_ID_HEX)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
+    return len == NODE_PSEUDO_ID_HEX && proto_hex_lower_valid(s, len);
 }

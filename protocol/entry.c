@@ -299,9 +299,11 @@ proto_body_iter_next(proto_body_iter_t *it, proto_field_t *out)
 {
     if (it->remaining == 0)
         return 0;
-    int rc = proto_rd_str(&it->rd, &out->name, &out->name_len);
+    /* The body was validated (names and UTF-8) when it was read in:
+     * only the bounds are checked again. */
+    int rc = proto_rd_name(&it->rd, &out->name, &out->name_len);
     if (!rc)
-        rc = proto_rd_value(&it->rd, &out->value);
+        rc = proto_rd_value_checked(&it->rd, &out->value);
     if (rc)
         return rc;
     it->remaining--;

@@ -83,8 +83,10 @@ int proto_body_encode(proto_field_t *fields, size_t n,
  * Returns 0 or an error status. */
 int proto_body_validate(const uint8_t *body, size_t len) VOCFED_WUR;
 
-/* Starts reading a body that has been validated. Returns 0 or
- * VOCFED_EMALFORMED. */
+/* Starts reading a body that has been validated (proto_entry_decode,
+ * proto_body_validate, or made by proto_body_encode): the reader keeps
+ * to its bounds but does not check its names and UTF-8 again. Returns 0
+ * or VOCFED_EMALFORMED. */
 int proto_body_iter_init(proto_body_iter_t *it, const uint8_t *body,
                          size_t len) VOCFED_WUR;
 

@@ -65,6 +65,15 @@ static const uint8_t s_lower[256] = {
     ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
 
 bool
+proto_hex_lower_valid(const char *s, size_t len)
+{
+    unsigned bad = 0;
+    for (size_t i = 0; i < len; i++)
+        bad |= s_lower[(uint8_t)s[i]] == 0;
+    return !bad;
+}
+
+bool
 proto_unhex_lower(const char *hex, uint8_t *bin, size_t len)
 {
     unsigned bad = 0;

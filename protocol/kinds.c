@@ -1,5 +1,6 @@
 /* vocfed: the record kinds table (DESIGN 6, SPEC 11). */
 #include "protocol/kinds.h"
+#include "protocol/hash.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -721,12 +722,13 @@ proto_kind_year(const char *text, int64_t *year)
     return true;
 }
 
-/* A text value (STR, LIST, DECIMAL, REGION) of field f. */
+/* A text value (STR, LIST, DECIMAL, REGION) of field f; utf8_known:
+ * the text was read from a validated body, whose UTF-8 is checked. */
 static int
 s_value_text(const proto_field_def_t *f, const char *text, size_t len,
-             proto_value_t *v, proto_kind_error_t *err)
+             bool utf8_known, proto_value_t *v, proto_kind_error_t *err)
 {
-    if (len > PROTO_STR_MAX || !proto_utf8_valid(text, len)) {
+    if (len > PROTO_STR_MAX || (!utf8_known && !proto_utf8_valid(text, len))) {
         char zh[96];
         snprintf(zh, sizeof zh, "不是有效的 UTF-8 文本，或超过 %d 字节",
                  PROTO_STR_MAX);
@@ -842,7 +844,7 @@ s_value(const proto_field_def_t *f, const char *text, proto_value_t *v,
     case PROTO_FT_LIST:
     case PROTO_FT_DECIMAL:
     case PROTO_FT_REGION:
-        return s_value_text(f, text, len, v, err);
+        return s_value_text(f, text, len, false, v, err);
     case PROTO_FT_INT:
     case PROTO_FT_YEAR:
         return s_value_int(f, text, v, err);
@@ -858,12 +860,7 @@ s_value(const proto_field_def_t *f, const char *text, proto_value_t *v,
 static bool
 s_pseudo_id(const char *s, size_t len)
 {
-    if (len != 64)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
+    return len == 64 && proto_hex_lower_valid(s, len);
 }
 
 size_t
@@ -884,15 +881,16 @@ s_key_year(const char *s)
     return s_int(s, &y) && y >= 2000 && y <= 2100;
 }
 
-int
-proto_kind_check_key(const proto_kind_def_t *k, const char *key,
-                     proto_kind_error_t *err)
+/* proto_kind_check_key; key_known: the key is one a decoded entry
+ * holds, which decode found valid (proto_key_valid). */
+static int
+s_check_key(const proto_kind_def_t *k, const char *key, size_t len,
+            bool key_known, proto_kind_error_t *err)
 {
-    size_t len = strlen(key);
     const char *colon;
     const proto_field_def_t *yf;
     char zh[160];
-    if (!proto_key_valid(key, len))
+    if (!key_known && !proto_key_valid(key, len))
         return s_refuse(err, "", key, "键无效（1–256 字节可打印 UTF-8）",
                         "not a valid key (printable UTF-8, 1-256 bytes)");
     switch (k->key_form) {
@@ -936,6 +934,13 @@ proto_kind_check_key(const proto_kind_def_t *k, const char *key,
                         k->name);
     }
     return VOCFED_OK;
+}
+
+int
+proto_kind_check_key(const proto_kind_def_t *k, const char *key,
+                     proto_kind_error_t *err)
+{
+    return s_check_key(k, key, strlen(key), false, err);
 }
 
 /* The refusal of a field k does not have. */
@@ -1137,7 +1142,7 @@ s_check_value(const proto_field_def_t *f, const proto_value_t *v,
                               "required field is empty");
     if (f->type == PROTO_FT_ENUM)
         return s_value_enum(f, v->s, v->slen, false, &out, err);
-    return s_value_text(f, v->s, v->slen, &out, err);
+    return s_value_text(f, v->s, v->slen, true, &out, err);
 }
 
 /* The body of a put of kind k: a map of k's fields, each once, each of
@@ -1199,7 +1204,7 @@ proto_kind_check_entry(const proto_entry_t *e, proto_kind_error_t *err)
     if (!k)
         return s_refuse(err, "", kind, "未知的记录类型（不在类型表中）",
                         "kind '%s' is not in the kinds table", kind);
-    int rc = proto_kind_check_key(k, key, err);
+    int rc = s_check_key(k, key, e->key_len, true, err);
     if (rc && err) {
         /* the key named in both languages: the field is "" */
         char en[sizeof err->reason_en], zh[sizeof err->reason_zh];

@@ -162,8 +162,10 @@ int proto_kind_body_all(const proto_kind_def_t *k, const char *const *names,
                         proto_kind_error_t *errs, size_t errcap,
                         size_t *nerrs) VOCFED_WUR;
 
-/* Checks an encoded record, e.g. one decoded by proto_entry_decode from
- * a peer's batch, against the kinds table (SPEC 8.4, 11): its kind is in
+/* Checks an encoded record, one decoded by proto_entry_decode (e.g. from
+ * a peer's batch: decode has checked its key is valid text and its body
+ * canonical with valid UTF-8, and this does not check those again),
+ * against the kinds table (SPEC 8.4, 11): its kind is in
  * the table; its key is of the kind's form (proto_kind_check_key); a del
  * has no body; a put's body is a map of the kind's fields, each once and
  * of the msgpack type proto_kind_body stores for its type (int and year

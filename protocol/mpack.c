@@ -287,8 +287,8 @@ proto_rd_nil(proto_rd_t *r, bool *is_nil)
     return VOCFED_OK;
 }
 
-int
-proto_rd_value(proto_rd_t *r, proto_value_t *v)
+static int
+s_value(proto_rd_t *r, proto_value_t *v, bool utf8)
 {
     if (s_left(r) < 1)
         return VOCFED_EMALFORMED;
@@ -307,10 +307,22 @@ proto_rd_value(proto_rd_t *r, proto_value_t *v)
     }
     if ((b & 0xe0) == 0xa0 || (b >= 0xd9 && b <= 0xdb)) {
         v->type = PROTO_VAL_STR;
-        return proto_rd_str(r, &v->s, &v->slen);
+        return s_str(r, &v->s, &v->slen, utf8);
     }
     v->type = PROTO_VAL_INT;
     return proto_rd_int(r, &v->i);
+}
+
+int
+proto_rd_value(proto_rd_t *r, proto_value_t *v)
+{
+    return s_value(r, v, true);
+}
+
+int
+proto_rd_value_checked(proto_rd_t *r, proto_value_t *v)
+{
+    return s_value(r, v, false);
 }
 
 int

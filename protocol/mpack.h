@@ -59,6 +59,11 @@ int proto_rd_nil(proto_rd_t *r, bool *is_nil) VOCFED_WUR;
 /* One scalar (nil, bool, int, str). */
 int proto_rd_value(proto_rd_t *r, proto_value_t *v) VOCFED_WUR;
 
+/* proto_rd_value for bytes already read once with it (a validated
+ * body): the same bounds and forms, but a string's UTF-8 is not checked
+ * again. */
+int proto_rd_value_checked(proto_rd_t *r, proto_value_t *v) VOCFED_WUR;
+
 /* The status for a string read with proto_rd_name that breaks its
  * caller's rule: VOCFED_ENONCANONICAL when it is not even valid UTF-8 (what
  * proto_rd_str would have said), else VOCFED_EMALFORMED. */
