@@ -72,7 +72,7 @@ s_child(const char *dir, int fd, pid_t parent)
     errno = 0;
     if (nice(NODE_APPLIER_NICE) == -1 && errno)
         zsys_warning("applier: cannot lower its priority: %s", strerror(errno));
-    signal(SIGINT, SIG_IGN);          /* the daemon stops it by the pipe */
+    signal(SIGINT, SIG_IGN); /* the daemon stops it by the pipe */
     signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_IGN);
     if (getppid() != parent)
