@@ -14,8 +14,8 @@
  * ends when the daemon closes its end of the kick pipe, or dies (the
  * kernel's parent-death signal); a child that died is started again
  * at the next kick. Between two transactions a kill loses nothing.
- * The child runs NODE_APPLIER_NICE nicer than the daemon: when the cores are busy,
- * the log's work (ingest, receipts, a command's import) goes first and
+ * The child runs NODE_APPLIER_NICE nicer than the daemon: when the cores are
+ * busy, the log's work (ingest, receipts, a command's import) goes first and
  * the applier takes what is left; on an idle core it runs at full speed. */
 #ifndef VOCFED_NODE_APPLIER_H
 #define VOCFED_NODE_APPLIER_H
