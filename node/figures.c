@@ -162,8 +162,12 @@ s_hook_check(void *ctx, const char *author, const proto_entry_t *e)
     size_t n;
     if (e->op != PROTO_OP_PUT || (f->coord[0] && !strcmp(author, f->coord)))
         return VOCFED_OK;
-    snprintf(kind, sizeof kind, "%.*s", (int)e->kind_len, e->kind);
-    snprintf(key, sizeof key, "%.*s", (int)e->key_len, e->key);
+    size_t kl = e->kind_len < sizeof kind ? e->kind_len : sizeof kind - 1;
+    size_t yl = e->key_len < sizeof key ? e->key_len : sizeof key - 1;
+    memcpy(kind, e->kind, kl); /* not snprintf: once per entry taken in */
+    kind[kl] = 0;
+    memcpy(key, e->key, yl);
+    key[yl] = 0;
     if (!strcmp(kind, NODE_FIG_PROFILE_KIND) &&
         !strcmp(key, NODE_FIG_PROFILE_KEY))
         return VOCFED_OK;

@@ -4,6 +4,8 @@
 
 #include "protocol/kinds.h"
 
+#include <czmq.h>
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,20 +339,25 @@ typedef enum {
     S_ID_RECORD,     /* "u:" member/kind/key: the record itself */
 } s_identity_t;
 
+/* most: the s_add calls its function has (so at most that many items
+ * whatever the record says), or 0 when a record decides how many (a
+ * list). A kind with a bound under NODE_FIG_ITEMS_MAX cannot overflow,
+ * and the log's check (items NULL) need not read its body. */
 static const struct {
     const char *kind;       /* record kind */
     s_identity_t identity;  /* what it counts once */
     void (*fn)(s_rec_t *r); /* its items */
+    size_t most;            /* items at most (0: no bound) */
 } s_rules[] = {
-    {"student", S_ID_PERSON, s_student},
-    {"graduate", S_ID_PERSON, s_graduate},
-    {"staff", S_ID_PERSON, s_staff},
-    {"major", S_ID_RECORD, s_major},
-    {"posts", S_ID_RECORD, s_posts},
-    {"training", S_ID_ACTIVITY, s_training},
-    {"coop_class", S_ID_RECORD, s_coop_class},
-    {"industry_college", S_ID_RECORD, s_industry_college},
-    {"consortium", S_ID_RECORD, s_consortium},
+    {"student", S_ID_PERSON, s_student, 6},
+    {"graduate", S_ID_PERSON, s_graduate, 3},
+    {"staff", S_ID_PERSON, s_staff, 2},
+    {"major", S_ID_RECORD, s_major, 0},
+    {"posts", S_ID_RECORD, s_posts, 2},
+    {"training", S_ID_ACTIVITY, s_training, 1},
+    {"coop_class", S_ID_RECORD, s_coop_class, 1},
+    {"industry_college", S_ID_RECORD, s_industry_college, 1},
+    {"consortium", S_ID_RECORD, s_consortium, 2},
 };
 
 int
@@ -383,8 +390,9 @@ node_figrules_items(const char *member, const char *kind, const char *key,
         node_fig_cat(identity, icap, "u:", member, "/", kind, "/", key, NULL);
         break;
     }
-    if (!body)
-        return VOCFED_OK;
+    size_t most = s_rules[i].most;
+    if (!body || (!items && most && most <= NODE_FIG_ITEMS_MAX))
+        return VOCFED_OK; /* nothing read, or no overflow possible */
     s_rec_t r; /* not zeroed: f is 3.5 KiB, and s_index fills what is read */
     r.member = member;
     r.key = key;
@@ -395,6 +403,11 @@ node_figrules_items(const char *member, const char *kind, const char *key,
     r.overflow = false;
     s_index(&r);
     s_rules[i].fn(&r);
+    if (most && r.n > most) { /* the table above is wrong: refuse */
+        zsys_error("figures: %s yielded %zu items, more than its %zu", kind,
+                   r.n, most);
+        r.overflow = true;
+    }
     *nitems = r.overflow ? 0 : r.n;
     return r.overflow ? VOCFED_EBADRECORD : VOCFED_OK;
 }

@@ -525,7 +525,9 @@ s_check_record(s_ingest_t *in, const proto_entry_t *e, uint64_t seq)
             s_what(in->res, "entry %" PRIu64 ": %s", seq, err.reason_en);
     } else if (coord[0]) {
         char kind[PROTO_KIND_MAX + 1];
-        snprintf(kind, sizeof kind, "%.*s", (int)e->kind_len, e->kind);
+        size_t kl = e->kind_len < sizeof kind ? e->kind_len : sizeof kind - 1;
+        memcpy(kind, e->kind, kl); /* not snprintf: once per entry */
+        kind[kl] = 0;
         bool from_coord = strcmp(in->b->author, coord) == 0;
         if (proto_kind_find(kind)->coordinator_only == from_coord)
             return MDB_SUCCESS;
