@@ -72,8 +72,8 @@ s_entry(node_figx_t *f, const char *author, const proto_entry_t *e,
         return s_coordinator_entry(f, e);
     if ((rc = node_figx_excluded(f, author, &excluded)) || excluded)
         return rc; /* kept as evidence, not counted */
-    snprintf(kind, sizeof kind, "%.*s", (int)e->kind_len, e->kind);
-    snprintf(key, sizeof key, "%.*s", (int)e->key_len, e->key);
+    node_fig_span(kind, sizeof kind, e->kind, e->kind_len);
+    node_fig_span(key, sizeof key, e->key, e->key_len);
     const uint8_t *nb = e->op == PROTO_OP_PUT ? e->body : NULL;
     size_t nl = e->op == PROTO_OP_PUT ? e->body_len : 0;
     if (!strcmp(kind, NODE_FIG_PROFILE_KIND) &&
@@ -127,8 +127,8 @@ s_hook_prefetch(void *ctx, store_txn_t *txn, const char *author,
     (void)txn;
     if (f->coord[0] && !strcmp(author, f->coord))
         return VOCFED_OK;
-    snprintf(kind, sizeof kind, "%.*s", (int)e->kind_len, e->kind);
-    snprintf(key, sizeof key, "%.*s", (int)e->key_len, e->key);
+    node_fig_span(kind, sizeof kind, e->kind, e->kind_len);
+    node_fig_span(key, sizeof key, e->key, e->key_len);
     if (node_figrules_items(author, kind, key, NULL, 0, id, sizeof id, NULL,
                             &n) ||
         !id[0])
@@ -162,12 +162,8 @@ s_hook_check(void *ctx, const char *author, const proto_entry_t *e)
     size_t n;
     if (e->op != PROTO_OP_PUT || (f->coord[0] && !strcmp(author, f->coord)))
         return VOCFED_OK;
-    size_t kl = e->kind_len < sizeof kind ? e->kind_len : sizeof kind - 1;
-    size_t yl = e->key_len < sizeof key ? e->key_len : sizeof key - 1;
-    memcpy(kind, e->kind, kl); /* not snprintf: once per entry taken in */
-    kind[kl] = 0;
-    memcpy(key, e->key, yl);
-    key[yl] = 0;
+    node_fig_span(kind, sizeof kind, e->kind, e->kind_len);
+    node_fig_span(key, sizeof key, e->key, e->key_len);
     if (!strcmp(kind, NODE_FIG_PROFILE_KIND) &&
         !strcmp(key, NODE_FIG_PROFILE_KEY))
         return VOCFED_OK;

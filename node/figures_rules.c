@@ -11,6 +11,16 @@
 #include <string.h>
 
 size_t
+node_fig_span(char *dst, size_t cap, const char *src, size_t len)
+{
+    if (len > cap - 1)
+        len = cap - 1;
+    memcpy(dst, src, len);
+    dst[len] = 0;
+    return len;
+}
+
+size_t
 node_fig_cat(char *dst, size_t cap, ...)
 {
     va_list ap;

@@ -63,6 +63,10 @@ bool node_fig_body_str(const uint8_t *body, size_t len, const char *name,
 bool node_fig_body_int(const uint8_t *body, size_t len, const char *name,
                        int64_t *out);
 
+/* The len bytes at src as a string in dst (cap bytes), cut to fit. Not
+ * snprintf: the applier and the log's check make several per entry. */
+size_t node_fig_span(char *dst, size_t cap, const char *src, size_t len);
+
 /* Joins the NULL-terminated parts into dst, cut to cap - 1 bytes; the
  * hot path's cheap snprintf. Returns the length. */
 size_t node_fig_cat(char *dst, size_t cap, ...);

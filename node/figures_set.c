@@ -376,11 +376,18 @@ s_rec_pack(const char *rec, const char *identity, char *out, size_t cap)
     const char *slash = strchr(rec, '/');
     if (slash && !strncmp(identity, "p:", 2) && strlen(identity) == 66 &&
         !strncmp(slash + 1, identity + 2, 64)) {
-        snprintf(out, cap, "%.*s%c%s", (int)(slash - rec + 1), rec,
-                 NODE_FIGX_PSEUDO, slash + 65);
+        size_t a = (size_t)(slash - rec + 1), rest = strlen(slash + 65);
+        if (a + 1 + rest < cap) { /* not snprintf: once per item applied */
+            memcpy(out, rec, a);
+            out[a] = NODE_FIGX_PSEUDO;
+            memcpy(out + a + 1, slash + 65, rest + 1);
+        } else {
+            snprintf(out, cap, "%.*s%c%s", (int)a, rec, NODE_FIGX_PSEUDO,
+                     slash + 65);
+        }
         return;
     }
-    snprintf(out, cap, "%s", rec);
+    node_fig_span(out, cap, rec, strlen(rec));
 }
 
 static int
