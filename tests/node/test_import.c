@@ -381,6 +381,47 @@ static const char s_majors[] =
     "\"470206\",\"化工智能制造技术\",higher,chemical,active\n"
     "510201,\"计算机应用技术，含“引号”\",secondary,digital,closed\n";
 
+/* Keys given twice in a file of thousands of rows (the set of keys
+ * grows several times as it reads): each later row is refused naming the
+ * line of the first, also across the set's growth, and nothing is
+ * written; the file without them imports every row. */
+static void
+test_duplicate_keys(void **state)
+{
+    s_state_t *st = *state;
+    node_import_result_t res;
+    enum { S_ROWS = 5000 };
+    size_t cap = 64 + (S_ROWS + 2) * 48;
+    char *csv = malloc(cap);
+    assert_non_null(csv);
+    size_t n =
+        (size_t)snprintf(csv, cap, "code,name,level,industries,status\n");
+    for (int i = 0; i < S_ROWS; i++)
+        n += (size_t)snprintf(csv + n, cap - n, "M%05d,m,higher,auto,active\n",
+                              i);
+    size_t good = n;
+    /* line 2 holds M00000, line 3001 M02999 */
+    n += (size_t)snprintf(csv + n, cap - n, "M02999,m,higher,auto,active\n");
+    n += (size_t)snprintf(csv + n, cap - n, "M00000,m,higher,auto,active\n");
+    assert_int_equal(s_import(st, &st->a, "major", csv, n, false, false, &res),
+                     VOCFED_EINVALID);
+    assert_int_equal(res.nerrors, 2);
+    assert_int_equal(res.errors[0].line, S_ROWS + 2);
+    assert_string_equal(res.errors[0].value, "M02999");
+    assert_non_null(strstr(res.errors[0].reason_en, "line 3001"));
+    assert_int_equal(res.errors[1].line, S_ROWS + 3);
+    assert_non_null(strstr(res.errors[1].reason_en, "line 2"));
+    assert_int_equal(s_size(&st->a), 0);
+    node_import_result_release(&res);
+
+    assert_int_equal(
+        s_import(st, &st->a, "major", csv, good, false, false, &res), 0);
+    assert_int_equal(res.added, S_ROWS);
+    assert_int_equal(s_size(&st->a), S_ROWS);
+    node_import_result_release(&res);
+    free(csv);
+}
+
 /* GB18030 and a BOM read like plain UTF-8: the same records. */
 static void
 test_encodings(void **state)
@@ -1659,6 +1700,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bad_rows, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_keys, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_encodings, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_chinese, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refusals, s_setup, s_teardown),
