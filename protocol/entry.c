@@ -132,8 +132,17 @@ proto_body_encode(proto_field_t *fields, size_t n, proto_buf_t *out)
         if (!proto_field_name_valid(fields[i].name, fields[i].name_len) ||
             !s_value_valid(&fields[i].value))
             return VOCFED_EINVALID;
-    if (n > 1)
+    if (n > 32) {
         qsort(fields, n, sizeof *fields, s_field_cmp);
+    } else { /* a record's few fields: an insertion sort, no qsort call */
+        for (size_t i = 1; i < n; i++) {
+            proto_field_t f = fields[i];
+            size_t j = i;
+            for (; j > 0 && s_field_cmp(&fields[j - 1], &f) > 0; j--)
+                fields[j] = fields[j - 1];
+            fields[j] = f;
+        }
+    }
     for (size_t i = 1; i < n; i++)
         if (s_field_cmp(&fields[i - 1], &fields[i]) == 0)
             return VOCFED_EINVALID;
