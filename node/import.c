@@ -407,6 +407,8 @@ s_import(store_t *store, const char *author, const uint8_t *sk,
     im.kind = proto_kind_find(opts->kind);
     if (!im.kind)
         return VOCFED_ENOTFOUND;
+    if (opts->linkage_key)
+        node_pseudonymiser_init(&im.pseudo, opts->linkage_key);
     if ((rc = s_open(&im, data, len, &utf8, &text, &tlen)))
         goto done;
     rc = node_import_i_parse(&im, text, tlen);
@@ -433,6 +435,7 @@ done:
     if (im.status && rc != im.status)
         rc = im.status;
     node_import_i_seen_release(&im);
+    node_pseudonymiser_wipe(&im.pseudo);
     node_sheet_destroy(&im.sheet);
     free(im.rows);
     proto_buf_release(&im.cells);

@@ -12,6 +12,7 @@
 #define VOCFED_NODE_IMPORT_I_H
 
 #include "node/import.h"
+#include "node/linkage.h"
 #include "node/sheet.h"
 #include "protocol/buf.h"
 #include "protocol/kinds.h"
@@ -103,11 +104,12 @@ struct node_import_i_s {
     /* Past body_budget bytes of bodies the import goes lean: each row
      * keeps a digest of its body instead, and the write reads the file
      * again (node_import.h). */
-    size_t body_budget;         /* bytes of bodies kept at most */
-    bool lean;                  /* bodies dropped, digests kept */
-    node_import_i_emit_fn emit; /* the write pass: rows go there, not kept */
-    void *emit_ctx;             /* for emit */
-    size_t wrow;                /* the write pass: good rows seen */
+    size_t body_budget;          /* bytes of bodies kept at most */
+    bool lean;                   /* bodies dropped, digests kept */
+    node_import_i_emit_fn emit;  /* the write pass: rows go there, not kept */
+    void *emit_ctx;              /* for emit */
+    size_t wrow;                 /* the write pass: good rows seen */
+    node_pseudonymiser_t pseudo; /* opts->linkage_key made ready (if any) */
 };
 
 /* The digest of a row's body (lean mode). */

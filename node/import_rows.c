@@ -395,7 +395,7 @@ s_key(const node_import_i_t *im, size_t n, const char *const *names,
                             "and lost its last digits: format the column as "
                             "text (Format Cells -> Text) and enter the "
                             "numbers again");
-        if (node_pseudo_id(im->opts->linkage_key, keyval, pseudo))
+        if (node_pseudo_id_with(&im->pseudo, keyval, pseudo))
             return s_refuse(err,
                             "不是有效的身份证号（字母和数字；18 位号码的校验位"
                             "须正确）",

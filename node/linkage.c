@@ -219,6 +219,37 @@ node_pseudo_id(const uint8_t *key, const char *id_number,
     return rc;
 }
 
+void
+node_pseudonymiser_init(node_pseudonymiser_t *p, const uint8_t *key)
+{
+    crypto_generichash_init(&p->keyed, key, NODE_LINKAGE_KEY_LEN,
+                            NODE_PSEUDO_ID_HEX / 2);
+}
+
+void
+node_pseudonymiser_wipe(node_pseudonymiser_t *p)
+{
+    sodium_memzero(p, sizeof *p);
+}
+
+int
+node_pseudo_id_with(const node_pseudonymiser_t *p, const char *id_number,
+                    char out_hex[NODE_PSEUDO_ID_HEX + 1])
+{
+    char norm[NODE_ID_NUMBER_MAX + 1];
+    uint8_t h[NODE_PSEUDO_ID_HEX / 2];
+    int rc = node_id_number_normalise(id_number, norm);
+    if (rc == VOCFED_OK) {
+        crypto_generichash_state st = p->keyed; /* a copy: p stays ready */
+        crypto_generichash_update(&st, (const uint8_t *)norm, strlen(norm));
+        crypto_generichash_final(&st, h, sizeof h);
+        sodium_memzero(&st, sizeof st);
+        proto_hex(h, sizeof h, out_hex); /* a pseudo_id is no secret */
+    }
+    sodium_memzero(norm, sizeof norm);
+    return rc;
+}
+
 bool
 node_pseudo_id_valid(const char *s, size_t len)
 {

@@ -13,6 +13,7 @@
 
 #include "protocol/status.h"
 
+#include <sodium.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,6 +70,20 @@ int node_id_number_normalise(const char *id_number,
  * Returns 0 or VOCFED_EINVALID (see node_id_number_normalise). */
 int node_pseudo_id(const uint8_t *key, const char *id_number,
                    char out_hex[NODE_PSEUDO_ID_HEX + 1]) VOCFED_WUR;
+
+/* A linkage key made ready for many pseudo_ids (an import's rows): the
+ * keyed hash's key block is compressed once, not once a row. Holds
+ * material derived from the key: node_pseudonymiser_wipe it. */
+typedef struct {
+    crypto_generichash_state keyed; /* BLAKE2b after the key block */
+} node_pseudonymiser_t;
+
+void node_pseudonymiser_init(node_pseudonymiser_t *p, const uint8_t *key);
+void node_pseudonymiser_wipe(node_pseudonymiser_t *p);
+
+/* node_pseudo_id with p's key: the same pseudo_id. */
+int node_pseudo_id_with(const node_pseudonymiser_t *p, const char *id_number,
+                        char out_hex[NODE_PSEUDO_ID_HEX + 1]) VOCFED_WUR;
 
 /* Whether s (len bytes) looks like a pseudo_id: 64 lower-case hex
  * digits. */
