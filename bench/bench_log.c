@@ -52,7 +52,10 @@ s_median(double *v, int n)
 static void
 s_rmrf(const char *dir)
 {
-    static const char *const files[] = {"data.mdb", "lock.mdb"};
+    /* the log's environment and the derived one (the record index, kept
+     * even no_derived), with its boot guard */
+    static const char *const files[] = {"data.mdb", "lock.mdb", "derived.mdb",
+                                        "derived.mdb-lock", "derived.boot"};
     char path[4096];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         /* A truncated name would be another file: leave it. */
