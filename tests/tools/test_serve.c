@@ -1041,6 +1041,21 @@ s_downloads(s_group_t *g)
     free(resp);
 }
 
+/* `promtool check metrics` passes on body, written to dir/name. */
+static void
+s_promtool_check(const char *promtool, const char *dir, const char *name,
+                 const char *body)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(body, f);
+    assert_int_equal(fclose(f), 0);
+    const char *argv[] = {promtool, "check", "metrics", NULL};
+    assert_int_equal(s_run_tool(argv, path, NULL, 30000), 0);
+}
+
 /* /metrics passes `promtool check metrics` and its numbers are those of
  * `vocfed status --json` and `vocfed report --format json`;
  * /api/status.json is the status the command prints. */
@@ -1052,17 +1067,11 @@ test_metrics(void **state)
         skip();
     s_group_t g;
     s_group(*state, &g);
-    char *body, path[160];
+    char *body;
     assert_int_equal(s_get(g.port, "/metrics", NULL, &body), 200);
     json_t *st = th_status(g.net, g.net->coord.dir);
     json_t *report = s_report(&g);
-    snprintf(path, sizeof path, "%s/metrics.txt", g.net->root);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(body, f);
-    assert_int_equal(fclose(f), 0);
-    const char *argv[] = {promtool, "check", "metrics", NULL};
-    assert_int_equal(s_run_tool(argv, path, NULL, 30000), 0);
+    s_promtool_check(promtool, g.net->root, "metrics.txt", body);
     json_t *m = s_metrics_parse(body);
     s_metrics_status(m, st);
     assert_true(s_metrics_figures(m, report) > 5);
@@ -1329,7 +1338,7 @@ test_metrics_counts(void **state)
     s_stats_want_t w = {g.net, g.net->coord.dir, "commit_batches", 1,
                         (long long)(g.size[0] + g.size[1])};
     assert_true(th_wait(s_stats_reached, &w, 30000));
-    char *body, path[160];
+    char *body;
     assert_int_equal(s_get(g.port, "/metrics", NULL, &body), 200);
     json_t *st = th_status(g.net, g.net->coord.dir);
     char *shown = json_dumps(th_jget(st, "stats", "batches", NULL),
@@ -1349,13 +1358,7 @@ test_metrics_counts(void **state)
         fail_msg("vocfed status: exit %d, no '%s' in\n%s", text.status, line,
                  text.out);
     th_run_free(&text);
-    snprintf(path, sizeof path, "%s/metrics-counts.txt", g.net->root);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(body, f);
-    assert_int_equal(fclose(f), 0);
-    const char *argv[] = {promtool, "check", "metrics", NULL};
-    assert_int_equal(s_run_tool(argv, path, NULL, 30000), 0);
+    s_promtool_check(promtool, g.net->root, "metrics-counts.txt", body);
     json_t *m = s_metrics_parse(body);
     s_metrics_stats(m, st);
     json_decref(m);
