@@ -6,6 +6,7 @@
 #include "node/figures_sections.h"
 #include "node/node.h"
 #include "node/roster.h"
+#include "protocol/hash.h"
 #include "protocol/kinds.h"
 #include "storage/replica.h"
 
@@ -263,10 +264,7 @@ s_check_attachments(const node_claim_t *c, char *why, size_t cap)
     const char *p = c->attachments;
     while (*p) {
         size_t n = strcspn(p, ";");
-        bool ok = n == 2 * PROTO_HASH_LEN;
-        for (size_t i = 0; ok && i < n; i++)
-            ok = (p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f');
-        if (!ok)
+        if (n != 2 * PROTO_HASH_LEN || !proto_hex_lower_valid(p, n))
             return s_say(why, cap,
                          "attachment '%.*s' of claim %s/%s is not a hash "
                          "(64 lower-case hex digits)",

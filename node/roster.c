@@ -19,6 +19,7 @@
 #include "node/node.h"
 
 #include "node/identity.h"
+#include "protocol/hash.h"
 #include "storage/replica.h"
 
 #include <assert.h>
@@ -169,11 +170,9 @@ s_member_parse(const char *coord_id, const char *key, uint64_t seq,
                          sizeof m->role)))
         return rc == VOCFED_ENOTFOUND ? VOCFED_EMALFORMED : rc;
     /* 64 lowercase hex digits: one key has one spelling. */
-    if (strlen(hex) != 2 * PROTO_PUBKEY_LEN)
+    if (strlen(hex) != 2 * PROTO_PUBKEY_LEN ||
+        !proto_hex_lower_valid(hex, 2 * PROTO_PUBKEY_LEN))
         return VOCFED_EMALFORMED;
-    for (const char *p = hex; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return VOCFED_EMALFORMED;
     if (proto_unhex(hex, m->pk, PROTO_PUBKEY_LEN) ||
         node_pubkey_curve(m->pk, m->curve_pk))
         return VOCFED_EMALFORMED;
