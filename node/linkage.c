@@ -207,15 +207,10 @@ int
 node_pseudo_id(const uint8_t *key, const char *id_number,
                char out_hex[NODE_PSEUDO_ID_HEX + 1])
 {
-    char norm[NODE_ID_NUMBER_MAX + 1];
-    uint8_t h[NODE_PSEUDO_ID_HEX / 2];
-    int rc = node_id_number_normalise(id_number, norm);
-    if (rc == VOCFED_OK) {
-        crypto_generichash(h, sizeof h, (const uint8_t *)norm, strlen(norm),
-                           key, NODE_LINKAGE_KEY_LEN);
-        sodium_bin2hex(out_hex, NODE_PSEUDO_ID_HEX + 1, h, sizeof h);
-    }
-    sodium_memzero(norm, sizeof norm);
+    node_pseudonymiser_t p;
+    node_pseudonymiser_init(&p, key);
+    int rc = node_pseudo_id_with(&p, id_number, out_hex);
+    node_pseudonymiser_wipe(&p);
     return rc;
 }
 
