@@ -48,6 +48,20 @@ s_refused_at_transport(th_net_t *net, const char *dir)
     th_run_free(&r);
 }
 
+/* The copy of m's store at old (its old key) signs a put of its own, but
+ * its session is refused at the transport and the coordinator still
+ * holds size entries of m's log. */
+static void
+s_old_key_shut_out(th_net_t *net, const th_node_t *m, const char *old,
+                   long long size)
+{
+    th_node_t o = *m;
+    snprintf(o.dir, sizeof o.dir, "%s", old);
+    th_put_student(net, &o, "x1", NULL);
+    s_refused_at_transport(net, old);
+    assert_int_equal(th_log_size(net, net->coord.dir, m->id), size);
+}
+
 /* m's public key on the coordinator's roster (64 hex digits). */
 static void
 s_roster_key(th_net_t *net, const char *id, char out[65])
@@ -154,11 +168,7 @@ test_planned(void **state)
 
     /* The old key at the transport: the copy signs (it does not know of
      * the handover) but its session is refused; nothing of it lands. */
-    th_node_t o = *m;
-    snprintf(o.dir, sizeof o.dir, "%s", old);
-    th_put_student(net, &o, "x1", NULL);
-    s_refused_at_transport(net, old);
-    assert_int_equal(th_log_size(net, net->coord.dir, m->id), n1 + 2);
+    s_old_key_shut_out(net, m, old, n1 + 2);
     /* The new key's daemon is admitted and sends what it signs. */
     th_member_start(net, m);
     th_put_student(net, m, "s3", NULL);
@@ -246,11 +256,7 @@ test_lost(void **state)
     th_all_well(net, m->dir);
 
     /* The old key: refused at the transport. */
-    th_node_t o = *m;
-    snprintf(o.dir, sizeof o.dir, "%s", old);
-    th_put_student(net, &o, "x1", NULL);
-    s_refused_at_transport(net, old);
-    assert_int_equal(th_log_size(net, net->coord.dir, m->id), n1 + 2);
+    s_old_key_shut_out(net, m, old, n1 + 2);
     th_net_expect(net, 0, TH_ARGS("--dir", net->coord.dir, "verify"));
     net->passed = true;
 }
