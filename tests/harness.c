@@ -80,6 +80,29 @@ th_read_file(const char *path, size_t *len)
     return p;
 }
 
+int
+th_kind_vbody(const char *kind, va_list ap, proto_buf_t *out,
+              proto_kind_error_t *err)
+{
+    const char *names[32], *values[32];
+    char buf[32][256];
+    size_t k = 0;
+    for (const char *fv = va_arg(ap, const char *); fv;
+         fv = va_arg(ap, const char *)) {
+        assert_true(k < 32);
+        assert_true(strlen(fv) < sizeof buf[k]);
+        snprintf(buf[k], sizeof buf[k], "%s", fv);
+        char *eq = strchr(buf[k], '=');
+        assert_non_null(eq);
+        *eq = 0;
+        names[k] = buf[k];
+        values[k++] = eq + 1;
+    }
+    const proto_kind_def_t *def = proto_kind_find(kind);
+    assert_non_null(def);
+    return proto_kind_body(def, names, values, k, out, err);
+}
+
 void
 th_students(store_t *st, const char *author, const uint8_t *sk, uint64_t first,
             size_t n, size_t pad, store_head_t *head)

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "protocol/entry.h"
+#include "protocol/kinds.h"
 #include "storage/store.h"
 #include "storage/store_test.h" /* store_raw_put, for the tests */
 
@@ -45,6 +46,13 @@ uint8_t *th_read_file(const char *path, size_t *len);
  * meanwhile: LMDB serialises the writers. */
 void th_students(store_t *st, const char *author, const uint8_t *sk,
                  uint64_t first, size_t n, size_t pad, store_head_t *head);
+
+/* The body of a record of kind from "field=value" strings (up to 32, each
+ * under 256 bytes), read from ap up to a NULL, through the kinds table
+ * (proto_kind_body) into out. Returns its status (err, if not NULL, says
+ * why); a string without '=' or an unknown kind fails the test. */
+int th_kind_vbody(const char *kind, va_list ap, proto_buf_t *out,
+                  proto_kind_error_t *err);
 
 /* Puts key = value into the named database of the LMDB environment in
  * dir, below the store, as another version of the program (or a broken

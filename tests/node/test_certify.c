@@ -87,25 +87,12 @@ s_teardown(void **state)
 static int
 s_try(s_group_t *g, const s_author_t *a, const char *kind, const char *key, ...)
 {
-    const char *names[16], *values[16];
-    char buf[16][256];
-    size_t k = 0;
-    va_list ap;
-    va_start(ap, key);
-    for (const char *fv = va_arg(ap, const char *); fv;
-         fv = va_arg(ap, const char *)) {
-        snprintf(buf[k], sizeof buf[k], "%s", fv);
-        char *eq = strchr(buf[k], '=');
-        assert_non_null(eq);
-        *eq = 0;
-        names[k] = buf[k];
-        values[k++] = eq + 1;
-    }
-    va_end(ap);
     proto_buf_t body;
+    va_list ap;
     proto_buf_init(&body);
-    int rc =
-        proto_kind_body(proto_kind_find(kind), names, values, k, &body, NULL);
+    va_start(ap, key);
+    int rc = th_kind_vbody(kind, ap, &body, NULL);
+    va_end(ap);
     if (!rc) {
         store_record_t r = {PROTO_OP_PUT, kind, key, body.data, body.len};
         rc = node_append_as(g->st, a->id, a->sk, a == &g->coord, &r, 1, 0, NULL,

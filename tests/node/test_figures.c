@@ -67,28 +67,13 @@ s_register(s_node_t *n, const s_author_t *a)
 static void
 s_put(s_node_t *n, const s_author_t *a, const char *kind, const char *key, ...)
 {
-    const char *names[32], *values[32];
-    char buf[32][256];
-    size_t k = 0;
-    va_list ap;
-    va_start(ap, key);
-    for (const char *fv = va_arg(ap, const char *); fv;
-         fv = va_arg(ap, const char *)) {
-        snprintf(buf[k], sizeof buf[k], "%s", fv);
-        char *eq = strchr(buf[k], '=');
-        assert_non_null(eq);
-        *eq = 0;
-        names[k] = buf[k];
-        values[k] = eq + 1;
-        k++;
-    }
-    va_end(ap);
-    const proto_kind_def_t *def = proto_kind_find(kind);
-    assert_non_null(def);
     proto_buf_t body;
     proto_kind_error_t err;
+    va_list ap;
     proto_buf_init(&body);
-    int rc = proto_kind_body(def, names, values, k, &body, &err);
+    va_start(ap, key);
+    int rc = th_kind_vbody(kind, ap, &body, &err);
+    va_end(ap);
     if (rc)
         fprintf(stderr, "kind %s field %s value %s: %s\n", kind, err.field,
                 err.value, err.reason_en);

@@ -77,23 +77,9 @@ static int
 s_vtry(s_group_t *g, const s_author_t *a, uint64_t time_ms, const char *kind,
        const char *key, va_list ap)
 {
-    const char *names[16], *values[16];
-    char buf[16][128];
-    size_t k = 0;
-    for (const char *fv = va_arg(ap, const char *); fv;
-         fv = va_arg(ap, const char *)) {
-        snprintf(buf[k], sizeof buf[k], "%s", fv);
-        char *eq = strchr(buf[k], '=');
-        assert_non_null(eq);
-        *eq = 0;
-        names[k] = buf[k];
-        values[k++] = eq + 1;
-    }
     proto_buf_t body;
     proto_buf_init(&body);
-    assert_int_equal(
-        proto_kind_body(proto_kind_find(kind), names, values, k, &body, NULL),
-        0);
+    assert_int_equal(th_kind_vbody(kind, ap, &body, NULL), 0);
     store_record_t r = {PROTO_OP_PUT, kind, key, body.data, body.len};
     int rc = node_append_as(g->st, a->id, a->sk, a == &g->coord, &r, 1, time_ms,
                             NULL, NULL);
