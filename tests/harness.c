@@ -12,6 +12,7 @@
 #include <lmdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,15 @@ th_read_file(const char *path, size_t *len)
     }
     fclose(f);
     return p;
+}
+
+void
+th_author(th_author_t *a, const char *id, uint8_t seed_byte)
+{
+    uint8_t seed[32];
+    memset(seed, seed_byte, sizeof seed);
+    snprintf(a->id, sizeof a->id, "%s", id);
+    crypto_sign_seed_keypair(a->pk, a->sk, seed);
 }
 
 int

@@ -47,6 +47,16 @@ uint8_t *th_read_file(const char *path, size_t *len);
 void th_students(store_t *st, const char *author, const uint8_t *sk,
                  uint64_t first, size_t n, size_t pad, store_head_t *head);
 
+/* A log's author for a test: its id and an Ed25519 key pair drawn from a
+ * seed of 32 seed_byte bytes (the same keys every run). */
+typedef struct {
+    char id[PROTO_ID_MAX + 1]; /* author id */
+    uint8_t pk[32];            /* its key */
+    uint8_t sk[64];            /* its secret key */
+} th_author_t;
+
+void th_author(th_author_t *a, const char *id, uint8_t seed_byte);
+
 /* The body of a record of kind from "field=value" strings (up to 32, each
  * under 256 bytes), read from ap up to a NULL, through the kinds table
  * (proto_kind_body) into out. Returns its status (err, if not NULL, says

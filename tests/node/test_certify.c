@@ -24,11 +24,7 @@
 #include <sodium.h>
 
 /* One author of the test store. */
-typedef struct {
-    char id[PROTO_ID_MAX + 1]; /* author id */
-    uint8_t pk[32];            /* its key */
-    uint8_t sk[64];            /* its secret key */
-} s_author_t;
+typedef th_author_t s_author_t;
 
 /* A coordinator's store with two members. */
 typedef struct {
@@ -38,15 +34,6 @@ typedef struct {
     char why[600];                /* the last refusal */
 } s_group_t;
 
-static void
-s_author(s_author_t *a, const char *id, uint8_t seed_byte)
-{
-    uint8_t seed[32];
-    memset(seed, seed_byte, sizeof seed);
-    snprintf(a->id, sizeof a->id, "%s", id);
-    crypto_sign_seed_keypair(a->pk, a->sk, seed);
-}
-
 static int
 s_setup(void **state)
 {
@@ -54,10 +41,10 @@ s_setup(void **state)
     store_opts_t o = {.create = true};
     th_tmpdir(g->dir);
     assert_int_equal(store_open(g->dir, &o, &g->st), 0);
-    s_author(&g->coord, "coord", 1);
-    s_author(&g->m1, "m1", 2);
-    s_author(&g->m2, "m2", 3);
-    s_author(&g->m3, "m3", 4);
+    th_author(&g->coord, "coord", 1);
+    th_author(&g->m1, "m1", 2);
+    th_author(&g->m2, "m2", 3);
+    th_author(&g->m3, "m3", 4);
     assert_int_equal(store_author_add(g->st, "coord", g->coord.pk), 0);
     assert_int_equal(store_author_add(g->st, "m1", g->m1.pk), 0);
     assert_int_equal(store_author_add(g->st, "m2", g->m2.pk), 0);

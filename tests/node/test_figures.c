@@ -18,11 +18,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-typedef struct {
-    char id[PROTO_ID_MAX + 1]; /* author id */
-    uint8_t pk[32];            /* its key */
-    uint8_t sk[64];            /* its secret key */
-} s_author_t;
+typedef th_author_t s_author_t;
 
 typedef struct {
     char dir[64]; /* temp folder */
@@ -46,15 +42,6 @@ s_node_close(s_node_t *n)
     store_destroy(&n->st);
     snprintf(cmd, sizeof cmd, "rm -rf %s", n->dir);
     assert_int_equal(system(cmd), 0);
-}
-
-static void
-s_author(s_author_t *a, const char *id, uint8_t seed_byte)
-{
-    uint8_t seed[32];
-    memset(seed, seed_byte, sizeof seed);
-    snprintf(a->id, sizeof a->id, "%s", id);
-    crypto_sign_seed_keypair(a->pk, a->sk, seed);
 }
 
 static void
@@ -148,9 +135,9 @@ typedef struct {
 static void
 s_group(s_group_t *g)
 {
-    s_author(&g->coord, "coord", 1);
-    s_author(&g->m1, "m1", 2);
-    s_author(&g->m2, "m2", 3);
+    th_author(&g->coord, "coord", 1);
+    th_author(&g->m1, "m1", 2);
+    th_author(&g->m2, "m2", 3);
     s_node_open(&g->n, "coord");
     s_register(&g->n, &g->coord);
     s_register(&g->n, &g->m1);
@@ -359,7 +346,7 @@ test_random(void **state)
     s_group_t g;
     s_group(&g);
     s_author_t m3;
-    s_author(&m3, "m3", 4);
+    th_author(&m3, "m3", 4);
     s_register(&g.n, &m3);
     s_author_t *ms[3] = {&g.m1, &g.m2, &m3};
     s_node_t own[3];
@@ -429,7 +416,7 @@ test_map_growth(void **state)
     (void)state;
     s_node_t n;
     s_author_t a;
-    s_author(&a, "m1", 9);
+    th_author(&a, "m1", 9);
     snprintf(n.dir, sizeof n.dir, "/tmp/vocfed-fig-XXXXXX");
     assert_non_null(mkdtemp(n.dir));
     store_opts_t o = {.create = true, .map_size = 64 * 1024};
@@ -479,7 +466,7 @@ test_catalogue(void **state)
 
     s_node_t node;
     s_author_t coord;
-    s_author(&coord, "coord", 1);
+    th_author(&coord, "coord", 1);
     s_node_open(&node, "coord");
     s_register(&node, &coord);
     assert_int_equal(node_seed_coordinator(node.st, coord.id, coord.sk, NULL),
@@ -844,7 +831,7 @@ test_property_claims(void **state)
     s_group(&g);
     s_group(&clean);
     s_author_t m3;
-    s_author(&m3, "m3", 4);
+    th_author(&m3, "m3", 4);
     s_register(&g.n, &m3);
     s_register(&clean.n, &m3);
     s_author_t *ms[3] = {&g.m1, &g.m2, &m3};
