@@ -98,9 +98,10 @@ struct node_import_i_s {
     size_t nrows, rowcap;      /* used, allocated */
     proto_buf_t keys;          /* their keys */
     proto_buf_t bodies;        /* their bodies */
-    uint64_t *seen; /* open addressing over the key arena, no copies: each
-                       slot (hash >> 32) << 32 | (row index + 1), 0 empty */
-    size_t seencap; /* slots (a power of two), 0 before the first row */
+    uint64_t *seen;     /* open addressing over the key arena, no copies: each
+                           slot (hash >> 32) << 32 | (row index + 1), 0 empty */
+    size_t seencap;     /* slots (a power of two), 0 before the first row */
+    uint64_t seen_seed; /* their hash's, drawn with the first slots */
     /* Past body_budget bytes of bodies the import goes lean: each row
      * keeps a digest of its body instead, and the write reads the file
      * again (node_import.h). */

@@ -6,6 +6,7 @@
 
 #include "node/figures_catalogue.h"
 #include "node/linkage.h"
+#include "protocol/tabhash.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -522,23 +523,13 @@ s_row_cells(const node_import_i_t *im, s_cells_t *c)
  * A set of row indexes hashed by their keys in the key arena: one
  * uint64_t a slot and no copy of a key (a zhashx made one per row). */
 
+/* The key's hash under the set's seed (protocol/tabhash.h: the keys
+ * come from the file, so a fixed hash would let a file put every key
+ * on one probe chain); the slot is taken from the top 32 bits. */
 static uint64_t
-s_key_hash(const char *key)
+s_key_hash(const node_import_i_t *im, const char *key)
 {
-    /* Eight bytes a step (a key is most often a 64-digit pseudo_id, so a
-     * byte a step was 64 dependent multiplies), then a final mix; the
-     * slot is taken from the top 32 bits. */
-    size_t len = strlen(key), i = 0;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&w, key + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    w = 0;
-    memcpy(&w, key + i, len - i);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 29);
+    return proto_tabhash(im->seen_seed, key, strlen(key));
 }
 
 /* The slot for key: the one holding it, or the empty one it would take. */
@@ -563,7 +554,7 @@ node_import_i_seen_find(const node_import_i_t *im, const char *key)
 {
     if (!im->seencap)
         return 0;
-    uint64_t tag = s_key_hash(key);
+    uint64_t tag = s_key_hash(im, key);
     return (uint32_t)im->seen[s_seen_slot(im, key, tag)];
 }
 
@@ -573,6 +564,8 @@ s_seen_grow(node_import_i_t *im)
 {
     size_t cap = im->seencap ? 2 * im->seencap : 2048;
     uint64_t *old = im->seen;
+    if (!im->seencap)
+        im->seen_seed = proto_tabhash_seed();
     size_t oldcap = im->seencap;
     if (!(im->seen = calloc(cap, sizeof *im->seen))) {
         im->seen = old;
@@ -653,7 +646,7 @@ s_row_keep(node_import_i_t *im, const s_cells_t *c, const char *key,
         im->status = VOCFED_ENOMEM;
         return;
     }
-    uint64_t tag = s_key_hash(key);
+    uint64_t tag = s_key_hash(im, key);
     size_t slot = s_seen_slot(im, key, tag);
     size_t first = (uint32_t)im->seen[slot];
     if (first) {

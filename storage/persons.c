@@ -1,7 +1,8 @@
 /* vocfed: person numbers (see persons.h, SPEC 5.1). */
 #include "storage/persons.h"
 
-#include <sodium.h>
+#include "protocol/tabhash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,22 +21,17 @@ struct store_i_persons {
     uint64_t seed;   /* s_hash's */
 };
 
-/* The hash of a pseudo_id: all 32 bytes, mixed with the cache's seed
- * (drawn when the cache is made). A pseudo_id is a keyed hash when a member is
- * honest, but the bytes come from members: a fixed or partial hash would let
- * one choose keys that all fall on one probe chain (the applier quadratic: seen
- * with test keys whose first 8 bytes were all zero). */
+/* The hash of a pseudo_id: all 32 bytes under the cache's seed, drawn
+ * when the cache is made (protocol/tabhash.h). A pseudo_id is a keyed
+ * hash when a member is honest, but the bytes come from members: a fixed
+ * or partial hash would let one choose keys that all fall on one probe
+ * chain (the applier quadratic: seen with test keys whose first 8 bytes
+ * were all zero). Until issue 11's second review the seed was declared
+ * and never drawn: it was 0. */
 static uint64_t
 s_hash(uint64_t seed, const uint8_t pid[32])
 {
-    uint64_t h = 0, w;
-    for (int i = 0; i < 4; i++) {
-        memcpy(&w, pid + 8 * i, sizeof w);
-        h = (h ^ w ^ seed) * 0xff51afd7ed558ccdull;
-        h ^= h >> 33;
-    }
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 33);
+    return proto_tabhash(seed, pid, 32);
 }
 
 static s_slot_t *
@@ -91,8 +87,11 @@ void
 store_i_persons_begin(store_t *self, MDB_txn *txn)
 {
     struct store_i_persons *p = self->pcache;
-    if (!p && !(p = self->pcache = calloc(1, sizeof *p)))
-        return;          /* no cache: every lookup reads the tables */
+    if (!p) {
+        if (!(p = self->pcache = calloc(1, sizeof *p)))
+            return; /* no cache: every lookup reads the tables */
+        p->seed = proto_tabhash_seed();
+    }
     if (++p->gen == 0) { /* wrapped: clear the slots once */
         if (p->slots)
             memset(p->slots, 0, p->cap * sizeof *p->slots);
