@@ -32,6 +32,19 @@
  * meet it, and its batch is refused (SPEC 12.2). */
 #define NODE_FIGX_LIST_MAX 512
 
+/* The longest key of a member's own bucket (f|...|m|... or q), and the
+ * most buckets a list change touches (m and q for each item of the old
+ * list and of the new one). */
+#define NODE_FIGX_BUCKET_KEY (PROTO_KEY_MAX + PROTO_ID_MAX + 64)
+#define NODE_FIGX_BUCKETS (4 * NODE_FIGX_LIST_MAX)
+
+/* A member's own bucket and what its list gives it: the largest of its
+ * items there, before and after a change (INT64_MIN: none). */
+typedef struct {
+    char key[NODE_FIGX_BUCKET_KEY]; /* f|...|m|... or q */
+    int64_t before, after;          /* from the old list, the new one */
+} node_figx_bucket_t;
+
 /* A member's attributes for the a and c dimensions. */
 typedef struct {
     char affiliation[PROTO_KEY_MAX + 1]; /* original_affiliation */
@@ -69,6 +82,15 @@ typedef struct {
     node_figx_claim_t *units_old; /* scratch: a member's units before */
     node_figx_claim_t *units_new; /* scratch: and after */
     node_figx_claims_t claims;    /* scratch: one identity's claims */
+    node_figx_bucket_t *buckets;  /* scratch: a member's own buckets
+                                     (NODE_FIGX_BUCKETS) */
+    uint32_t *order;              /* map indexes in stored-key order: the
+                                     chunk's named values (nsorted), then
+                                     at a flush the changed ones added
+                                     since */
+    size_t nsorted, ordercap;     /* sorted when read, allocated */
+    struct s_sortrec *sortrec;    /* scratch: what is being sorted */
+    size_t sortcap;               /* its room */
 } node_figx_t;
 
 /* A person's 3+2 / five-year progression as its claims give it

@@ -1,6 +1,8 @@
 /* vocfed: the figures' working set map (see figures_map.h). */
 #include "node/figures_map.h"
 
+#include "protocol/tabhash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,8 @@ typedef struct {
     node_figx_val_t v; /* the value */
     uint64_t hash;     /* its key's hash */
     size_t koff;       /* its key in the arena */
+    size_t doff;       /* its stored key in the arena */
+    uint32_t dlen;     /* and that one's length */
 } s_slot_t;
 
 struct node_figx_map {
@@ -18,21 +22,21 @@ struct node_figx_map {
     size_t npages;      /* pages allocated */
     size_t n;           /* values in use */
     size_t nused_ever;  /* values whose blob was ever initialised */
-    uint32_t *table;    /* 1 + value index, 0: empty */
+    uint64_t *table;    /* the key's hash's top 32 bits << 32 | 1 + value
+                           index, 0: empty (a probe reads a value only
+                           when the top bits match) */
     size_t tcap;        /* table slots (a power of 2) */
-    char *keys;         /* the key arena */
+    char *keys;         /* the key arena: each key, then its stored
+                           form */
     size_t kused, kcap; /* used, allocated */
+    uint64_t seed;      /* the keys' hash's (protocol/tabhash.h) */
 };
 
 static uint64_t
-s_hash(const char *key, size_t *len)
+s_hash(const node_figx_map_t *self, const char *key, size_t *len)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    const char *p = key;
-    for (; *p; p++)
-        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-    *len = (size_t)(p - key);
-    return h ^ (h >> 29);
+    *len = strlen(key);
+    return proto_tabhash(self->seed, key, *len);
 }
 
 static s_slot_t *
@@ -48,6 +52,7 @@ node_figx_map_new(void)
     if (!self)
         return NULL;
     self->tcap = 1024;
+    self->seed = proto_tabhash_seed();
     self->table = calloc(self->tcap, sizeof *self->table);
     if (!self->table) {
         free(self);
@@ -98,13 +103,24 @@ s_eq(const node_figx_map_t *self, const s_slot_t *s, uint64_t h,
 node_figx_val_t *
 node_figx_map_get(node_figx_map_t *self, const char *key)
 {
+    node_figx_probe_t pr;
+    return node_figx_map_find(self, key, &pr);
+}
+
+node_figx_val_t *
+node_figx_map_find(node_figx_map_t *self, const char *key,
+                   node_figx_probe_t *pr)
+{
     size_t len;
-    uint64_t h = s_hash(key, &len);
+    uint64_t h = pr->hash = s_hash(self, key, &len);
+    pr->len = len;
     for (size_t i = h & (self->tcap - 1);; i = (i + 1) & (self->tcap - 1)) {
-        uint32_t x = self->table[i];
+        uint64_t x = self->table[i];
         if (!x)
             return NULL;
-        s_slot_t *s = s_slot(self, x - 1);
+        if (x >> 32 != h >> 32)
+            continue;
+        s_slot_t *s = s_slot(self, (uint32_t)x - 1);
         if (s_eq(self, s, h, key, len))
             return &s->v;
     }
@@ -115,14 +131,15 @@ static int
 s_grow_table(node_figx_map_t *self)
 {
     size_t cap = self->tcap * 2;
-    uint32_t *t = calloc(cap, sizeof *t);
+    uint64_t *t = calloc(cap, sizeof *t);
     if (!t)
         return -1;
     for (size_t v = 0; v < self->n; v++) {
-        size_t i = s_slot(self, v)->hash & (cap - 1);
+        uint64_t h = s_slot(self, v)->hash;
+        size_t i = h & (cap - 1);
         while (t[i])
             i = (i + 1) & (cap - 1);
-        t[i] = (uint32_t)v + 1;
+        t[i] = (h >> 32) << 32 | ((uint64_t)v + 1);
     }
     free(self->table);
     self->table = t;
@@ -130,7 +147,7 @@ s_grow_table(node_figx_map_t *self)
     return 0;
 }
 
-/* Room for one more value and len + 1 bytes of key. */
+/* Room for one more value and len bytes of keys. */
 static int
 s_room(node_figx_map_t *self, size_t len)
 {
@@ -147,9 +164,9 @@ s_room(node_figx_map_t *self, size_t len)
             return -1;
         self->npages++;
     }
-    if (self->kcap - self->kused < len + 1) {
+    if (self->kcap - self->kused < len) {
         size_t cap = self->kcap ? 2 * self->kcap : 1 << 16;
-        while (cap - self->kused < len + 1)
+        while (cap - self->kused < len)
             cap *= 2;
         char *k = realloc(self->keys, cap);
         if (!k)
@@ -161,11 +178,12 @@ s_room(node_figx_map_t *self, size_t len)
 }
 
 node_figx_val_t *
-node_figx_map_add(node_figx_map_t *self, const char *key)
+node_figx_map_add(node_figx_map_t *self, const char *key,
+                  const node_figx_probe_t *pr, const uint8_t *disk, size_t dlen)
 {
-    size_t len;
-    uint64_t h = s_hash(key, &len);
-    if (s_room(self, len))
+    size_t len = pr->len;
+    uint64_t h = pr->hash;
+    if (dlen > UINT32_MAX || s_room(self, len + 1 + dlen))
         return NULL;
     s_slot_t *s = s_slot(self, self->n);
     if (self->n == self->nused_ever) {
@@ -179,10 +197,14 @@ node_figx_map_add(node_figx_map_t *self, const char *key)
     s->koff = self->kused;
     memcpy(self->keys + self->kused, key, len + 1);
     self->kused += len + 1;
+    s->doff = self->kused;
+    s->dlen = (uint32_t)dlen;
+    memcpy(self->keys + self->kused, disk, dlen);
+    self->kused += dlen;
     size_t i = h & (self->tcap - 1);
     while (self->table[i])
         i = (i + 1) & (self->tcap - 1);
-    self->table[i] = (uint32_t)++self->n;
+    self->table[i] = (h >> 32) << 32 | (uint64_t)++self->n;
     return &s->v;
 }
 
@@ -192,4 +214,12 @@ node_figx_map_at(node_figx_map_t *self, size_t i, const char **key)
     s_slot_t *s = s_slot(self, i);
     *key = self->keys + s->koff;
     return &s->v;
+}
+
+const uint8_t *
+node_figx_map_disk(const node_figx_map_t *self, size_t i, size_t *len)
+{
+    const s_slot_t *s = s_slot(self, i);
+    *len = s->dlen;
+    return (const uint8_t *)self->keys + s->doff;
 }

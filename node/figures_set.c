@@ -25,8 +25,9 @@ node_figx_init(node_figx_t *f, store_t *st, const char *coord)
     f->new_list = calloc(NODE_FIGX_LIST_MAX, sizeof *f->new_list);
     f->units_old = calloc(NODE_FIGX_LIST_MAX, sizeof *f->units_old);
     f->units_new = calloc(NODE_FIGX_LIST_MAX, sizeof *f->units_new);
+    f->buckets = calloc(NODE_FIGX_BUCKETS, sizeof *f->buckets);
     if (!f->vals || !f->profiles || !f->rec_items || !f->old_list ||
-        !f->new_list || !f->units_old || !f->units_new)
+        !f->new_list || !f->units_old || !f->units_new || !f->buckets)
         return VOCFED_ENOMEM;
     zhashx_set_destructor(f->profiles, (zhashx_destructor_fn *)zstr_free);
     return VOCFED_OK;
@@ -42,7 +43,10 @@ node_figx_release(node_figx_t *f)
     free(f->new_list);
     free(f->units_old);
     free(f->units_new);
+    free(f->buckets);
     free(f->claims.c);
+    free(f->order);
+    free(f->sortrec);
     memset(f, 0, sizeof *f);
 }
 
@@ -50,6 +54,7 @@ void
 node_figx_reset(node_figx_t *f)
 {
     node_figx_map_reset(f->vals);
+    f->nsorted = 0;
     zhashx_purge(f->profiles);
 }
 
@@ -114,26 +119,28 @@ node_figx_key_text(const void *k, size_t len, char *out, size_t cap)
     return VOCFED_OK;
 }
 
-/* Reads v (key) as stored, through cur when not NULL. */
+/* Reads v as stored (its key k, kl bytes: the stored form when
+ * v->stored, which needs cur; a counter when counter), through cur when
+ * not NULL. */
 static int
-s_load(node_figx_t *f, store_fcursor_t *cur, const char *key,
-       node_figx_val_t *v)
+s_load(node_figx_t *f, store_fcursor_t *cur, const uint8_t *k, size_t kl,
+       bool counter, node_figx_val_t *v)
 {
-    uint8_t k[NODE_FIGX_KEY_MAX];
-    size_t kl = node_figx_key_disk(key, k);
     int rc = VOCFED_OK;
     v->loaded = true;
     if (f->memory_only || !f->txn)
         return VOCFED_OK;
     proto_buf_reset(&v->blob);
-    if (cur)
+    if (cur && v->stored)
+        rc = store_fcursor_get_stored(cur, k, kl, &v->blob);
+    else if (cur)
         rc = store_fcursor_get(cur, k, kl, &v->blob);
     else
         rc = store_txn_blob_get(f->txn, k, kl, &v->blob);
     if (rc == VOCFED_ENOTFOUND) {
         proto_buf_reset(&v->blob);
         rc = VOCFED_OK;
-    } else if (rc == VOCFED_OK && node_figx_is_counter(key)) {
+    } else if (rc == VOCFED_OK && counter) {
         if (v->blob.len != 8)
             return VOCFED_ECORRUPT;
         int64_t x = 0;
@@ -145,29 +152,59 @@ s_load(node_figx_t *f, store_fcursor_t *cur, const char *key,
     return rc;
 }
 
+/* Adds key (not found, *pr) to the working set; k gets its form before
+ * the person's number (kl bytes). In a transaction the map keeps the
+ * stored form when the person has a number: the applier's chunk numbers
+ * its persons first, so the person is looked up once here, not at each
+ * read and write, and the chunk's values sort as LMDB keeps them. */
+static node_figx_val_t *
+s_add(node_figx_t *f, const char *key, const node_figx_probe_t *pr,
+      uint8_t k[NODE_FIGX_KEY_MAX], size_t *kl)
+{
+    uint8_t sk[NODE_FIGX_KEY_MAX];
+    size_t skl = 0;
+    *kl = node_figx_key_disk(key, k);
+    bool stored = f->txn && !f->memory_only &&
+                  store_txn_fkey(f->txn, k, *kl, sk, &skl) == VOCFED_OK;
+    node_figx_val_t *v = stored ? node_figx_map_add(f->vals, key, pr, sk, skl)
+                                : node_figx_map_add(f->vals, key, pr, k, *kl);
+    if (v) {
+        v->counter = node_figx_is_counter(key);
+        v->stored = stored;
+    }
+    return v;
+}
+
 node_figx_val_t *
 node_figx_val(node_figx_t *f, const char *key, bool counter, int *rc)
 {
-    node_figx_val_t *v = node_figx_map_get(f->vals, key);
+    node_figx_probe_t pr;
+    node_figx_val_t *v = node_figx_map_find(f->vals, key, &pr);
+    uint8_t k[NODE_FIGX_KEY_MAX];
+    size_t kl;
     (void)counter;
     *rc = VOCFED_OK;
     if (v && v->loaded)
         return v;
-    if (!v && !(v = node_figx_map_add(f->vals, key))) {
+    if (v) { /* named, not read yet: a chunk without its prefetch */
+        kl = node_figx_key_disk(key, k);
+    } else if (!(v = s_add(f, key, &pr, k, &kl))) {
         *rc = VOCFED_ENOMEM;
         return NULL;
     }
-    if ((*rc = s_load(f, NULL, key, v)))
+    if ((*rc = s_load(f, NULL, k, kl, v->counter, v)))
         return NULL; /* the transaction fails: the map is reset */
     return v;
 }
-
 int
 node_figx_name(node_figx_t *f, const char *key)
 {
-    if (node_figx_map_get(f->vals, key))
+    uint8_t k[NODE_FIGX_KEY_MAX];
+    size_t kl;
+    node_figx_probe_t pr;
+    if (node_figx_map_find(f->vals, key, &pr))
         return VOCFED_OK;
-    return node_figx_map_add(f->vals, key) ? VOCFED_OK : VOCFED_ENOMEM;
+    return s_add(f, key, &pr, k, &kl) ? VOCFED_OK : VOCFED_ENOMEM;
 }
 
 int
@@ -182,98 +219,121 @@ node_figx_add(node_figx_t *f, const char *key, int64_t delta)
     return VOCFED_OK;
 }
 
-/* Values of the map with their stored keys, sorted as LMDB sorts them. */
-typedef struct {
-    const char *key;    /* its key */
-    node_figx_val_t *v; /* the value */
-    const uint8_t *k;   /* its stored key (in the arena) */
-    size_t koff, klen;  /* where there, and its length */
-} s_dirty_t;
+/* ---- the working set in key order ----------------------------------------
+ * Values are read and written in the order LMDB keeps their stored keys
+ * (issue 11): each page of the figures database is then touched once,
+ * LMDB finds each key next to the last, and its dirty list grows in
+ * order. The chunk's named values are sorted once, when they are read;
+ * the write merges them with the few values added since (counters). */
 
-typedef struct {
-    s_dirty_t *d;  /* the values picked */
-    size_t n;      /* how many */
-    uint8_t *keys; /* their stored keys */
-} s_sorted_t;
+/* A value to sort: the first sixteen bytes of its key (big-endian,
+ * zero-padded), so that most comparisons read no key: a list's key
+ * "i|<member>|" and its person's number fit there for a member id of up
+ * to nine bytes. */
+typedef struct s_sortrec {
+    uint64_t head[2]; /* the first bytes of its key */
+    uint32_t i;       /* its index in the map */
+} s_sortrec_t;
 
 static int
-s_dirty_cmp(const void *a, const void *b)
+s_cmp_disk(const node_figx_map_t *m, uint32_t a, uint32_t b)
 {
-    const s_dirty_t *x = a, *y = b;
-    size_t n = x->klen < y->klen ? x->klen : y->klen;
-    int c = memcmp(x->k, y->k, n);
-    return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+    size_t la, lb;
+    const uint8_t *ka = node_figx_map_disk(m, a, &la);
+    const uint8_t *kb = node_figx_map_disk(m, b, &lb);
+    int c = memcmp(ka, kb, la < lb ? la : lb);
+    return c ? c : (la > lb) - (la < lb);
 }
 
-/* The stored keys of s's values into its arena. */
+/* The map being sorted: qsort takes no context (one per thread). */
+static _Thread_local const node_figx_map_t *s_sorting;
+
 static int
-s_disk_keys(s_sorted_t *s)
+s_sortrec_cmp(const void *a, const void *b)
 {
-    size_t room = s->n * 64 + NODE_FIGX_KEY_MAX, used = 0;
-    if (!(s->keys = malloc(room)))
+    const s_sortrec_t *x = a, *y = b;
+    if (x->head[0] != y->head[0])
+        return x->head[0] < y->head[0] ? -1 : 1;
+    if (x->head[1] != y->head[1])
+        return x->head[1] < y->head[1] ? -1 : 1;
+    return s_cmp_disk(s_sorting, x->i, y->i);
+}
+
+/* Grows *p (*cap elements of size bytes) to hold n. */
+static int
+s_grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    if (n <= *cap)
+        return VOCFED_OK;
+    size_t c = *cap ? *cap : 1024;
+    while (c < n)
+        c *= 2;
+    void *q = realloc(*p, c * size);
+    if (!q)
         return VOCFED_ENOMEM;
-    for (size_t i = 0; i < s->n; i++) {
-        if (room - used < NODE_FIGX_KEY_MAX) {
-            uint8_t *k = realloc(s->keys, room *= 2);
-            if (!k)
-                return VOCFED_ENOMEM;
-            s->keys = k;
-        }
-        s->d[i].koff = used;
-        s->d[i].klen = node_figx_key_disk(s->d[i].key, s->keys + used);
-        used += s->d[i].klen;
-    }
-    for (size_t i = 0; i < s->n; i++)
-        s->d[i].k = s->keys + s->d[i].koff;
+    *p = q;
+    *cap = c;
     return VOCFED_OK;
 }
 
-/* The values of the map that pick says, sorted by stored key. */
+/* The values with index in [from, to) that pick says, sorted by stored
+ * key, into f->order from *n on (*n advances). */
 static int
-s_pick(node_figx_t *f, bool (*pick)(const node_figx_val_t *v), s_sorted_t *s)
+s_sort(node_figx_t *f, size_t from, size_t to,
+       bool (*pick)(const node_figx_val_t *v), size_t *n)
 {
-    size_t cap = node_figx_map_size(f->vals);
-    s->n = 0;
-    s->keys = NULL;
-    if (!(s->d = malloc((cap ? cap : 1) * sizeof *s->d)))
-        return VOCFED_ENOMEM;
-    for (size_t i = 0; i < cap; i++) {
+    size_t m = 0;
+    int rc = s_grow((void **)&f->sortrec, &f->sortcap, to - from,
+                    sizeof *f->sortrec);
+    if (!rc)
+        rc = s_grow((void **)&f->order, &f->ordercap, *n + to - from,
+                    sizeof *f->order);
+    if (rc)
+        return rc;
+    for (size_t i = from; i < to; i++) {
         const char *key;
-        node_figx_val_t *v = node_figx_map_at(f->vals, i, &key);
-        if (pick(v))
-            s->d[s->n++] = (s_dirty_t){key, v, NULL, 0, 0};
+        size_t kl;
+        if (!pick(node_figx_map_at(f->vals, i, &key)))
+            continue;
+        const uint8_t *k = node_figx_map_disk(f->vals, i, &kl);
+        s_sortrec_t *r = &f->sortrec[m++];
+        r->head[0] = r->head[1] = 0;
+        for (size_t j = 0; j < 16; j++)
+            r->head[j / 8] = r->head[j / 8] << 8 | (j < kl ? k[j] : 0);
+        r->i = (uint32_t)i;
     }
-    int rc = s_disk_keys(s);
-    if (rc == VOCFED_OK)
-        qsort(s->d, s->n, sizeof *s->d, s_dirty_cmp);
-    return rc;
-}
-
-static void
-s_sorted_free(s_sorted_t *s)
-{
-    free(s->d);
-    free(s->keys);
+    s_sorting = f->vals;
+    qsort(f->sortrec, m, sizeof *f->sortrec, s_sortrec_cmp);
+    for (size_t i = 0; i < m; i++)
+        f->order[(*n)++] = f->sortrec[i].i;
+    return VOCFED_OK;
 }
 
 static bool
-s_unloaded(const node_figx_val_t *v)
+s_any(const node_figx_val_t *v)
 {
-    return !v->loaded;
+    (void)v;
+    return true;
 }
 
 int
 node_figx_load_named(node_figx_t *f)
 {
-    s_sorted_t s;
     store_fcursor_t *cur = NULL;
-    int rc = s_pick(f, s_unloaded, &s);
-    if (!rc && s.n && !f->memory_only && f->txn)
+    size_t n = 0;
+    int rc = s_sort(f, 0, node_figx_map_size(f->vals), s_any, &n);
+    f->nsorted = rc ? 0 : n;
+    if (!rc && n && !f->memory_only && f->txn)
         rc = store_fcursor_open(f->txn, &cur);
-    for (size_t i = 0; i < s.n && !rc; i++)
-        rc = s_load(f, cur, s.d[i].key, s.d[i].v);
+    for (size_t i = 0; i < n && !rc; i++) {
+        const char *key;
+        size_t kl;
+        node_figx_val_t *v = node_figx_map_at(f->vals, f->order[i], &key);
+        const uint8_t *k = node_figx_map_disk(f->vals, f->order[i], &kl);
+        if (!v->loaded)
+            rc = s_load(f, cur, k, kl, v->counter, v);
+    }
     store_fcursor_close(&cur);
-    s_sorted_free(&s);
     return rc;
 }
 
@@ -283,40 +343,52 @@ s_changed(const node_figx_val_t *v)
     return v->loaded && (v->cur != v->base || v->blob_dirty);
 }
 
-/* Writes one changed value. */
+/* Writes value i of the map if it changed. */
 static int
-s_flush_one(store_fcursor_t *cur, const uint8_t *k, size_t kl, const char *key,
-            node_figx_val_t *v)
+s_flush_one(node_figx_t *f, store_fcursor_t *cur, uint32_t i)
 {
+    const char *key;
+    size_t kl;
+    node_figx_val_t *v = node_figx_map_at(f->vals, i, &key);
+    const uint8_t *k = node_figx_map_disk(f->vals, i, &kl);
     int rc;
-    if (node_figx_is_counter(key)) {
-        uint8_t b[8];
-        for (size_t i = 0; i < 8; i++)
-            b[i] = (uint8_t)((uint64_t)v->cur >> (56 - 8 * i));
-        rc = store_fcursor_set(cur, k, kl, b, v->cur ? 8 : 0);
-    } else {
-        rc = store_fcursor_set(cur, k, kl, v->blob.data, v->blob.len);
+    if (!s_changed(v))
+        return VOCFED_OK;
+    uint8_t b[8];
+    const void *data = v->blob.data;
+    size_t len = v->blob.len;
+    if (v->counter) {
+        for (size_t j = 0; j < 8; j++)
+            b[j] = (uint8_t)((uint64_t)v->cur >> (56 - 8 * j));
+        data = b;
+        len = v->cur ? 8 : 0;
     }
+    if (v->stored)
+        rc = store_fcursor_set_stored(cur, k, kl, data, len);
+    else
+        rc = store_fcursor_set(cur, k, kl, data, len);
     v->base = v->cur;
     v->blob_dirty = false;
     return rc;
 }
 
-/* The changed values are written in key order with one cursor: each page
- * of the figures database is then touched once, LMDB finds each key
- * next to the last, and its dirty list grows in order (issue 11). */
+/* The changed values are written in key order with one cursor: the ones
+ * sorted when read (f->order up to nsorted) merged with the ones added
+ * since, sorted now. */
 int
 node_figx_flush(node_figx_t *f)
 {
-    s_sorted_t s;
     store_fcursor_t *cur = NULL;
-    int rc = s_pick(f, s_changed, &s);
-    if (!rc && s.n)
+    size_t a = f->nsorted, b = a;
+    int rc = s_sort(f, a, node_figx_map_size(f->vals), s_changed, &b);
+    if (!rc && b)
         rc = store_fcursor_open(f->txn, &cur);
-    for (size_t i = 0; i < s.n && !rc; i++)
-        rc = s_flush_one(cur, s.d[i].k, s.d[i].klen, s.d[i].key, s.d[i].v);
+    for (size_t i = 0, j = a; (i < a || j < b) && !rc;) {
+        bool left = j == b || (i < a && s_cmp_disk(f->vals, f->order[i],
+                                                   f->order[j]) < 0);
+        rc = s_flush_one(f, cur, f->order[left ? i++ : j++]);
+    }
     store_fcursor_close(&cur);
-    s_sorted_free(&s);
     return rc;
 }
 

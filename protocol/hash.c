@@ -64,11 +64,42 @@ static const uint8_t s_lower[256] = {
     ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
     ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
 
+/* Eight characters at a time (SWAR): 0x80 in each byte of the result
+ * that is a lowercase hex digit, 0 in the others. Each byte added to
+ * stays below 0x100 (the bytes are below 0x80, checked, and each
+ * constant too), so no carry crosses into the next byte. */
+#define S_ONES 0x0101010101010101ull
+#define S_HIGH 0x8080808080808080ull
+
+static uint64_t
+s_hex8_ok(uint64_t w)
+{
+    uint64_t ascii = ~w & S_HIGH; /* a byte >= 0x80 is none */
+    uint64_t x = w & ~S_HIGH;
+    uint64_t ge0 = x + 0x50 * S_ONES, gt9 = x + 0x46 * S_ONES;
+    uint64_t gea = x + 0x1f * S_ONES, gtf = x + 0x19 * S_ONES;
+    return ascii & ((ge0 & ~gt9) | (gea & ~gtf)) & S_HIGH;
+}
+
+static uint64_t
+s_load8(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w); /* the first character in the low byte */
+#endif
+    return w;
+}
+
 bool
 proto_hex_lower_valid(const char *s, size_t len)
 {
     unsigned bad = 0;
-    for (size_t i = 0; i < len; i++)
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8)
+        bad |= s_hex8_ok(s_load8(s + i)) != S_HIGH;
+    for (; i < len; i++)
         bad |= s_lower[(uint8_t)s[i]] == 0;
     return !bad;
 }
@@ -77,7 +108,17 @@ bool
 proto_unhex_lower(const char *hex, uint8_t *bin, size_t len)
 {
     unsigned bad = 0;
-    for (size_t i = 0; i < len; i++) {
+    size_t i = 0;
+    for (; i + 4 <= len; i += 4) { /* eight digits, four bytes */
+        uint64_t w = s_load8(hex + 2 * i);
+        bad |= s_hex8_ok(w) != S_HIGH;
+        /* A digit's value: its low four bits, + 9 for a letter (0x40). */
+        uint64_t n = (w & 0x0f * S_ONES) + ((w >> 6) & S_ONES) * 9;
+        for (size_t j = 0; j < 4; j++)
+            bin[i + j] =
+                (uint8_t)((n >> (16 * j)) << 4 | (n >> (16 * j + 8) & 15));
+    }
+    for (; i < len; i++) {
         unsigned hi = s_lower[(uint8_t)hex[2 * i]];
         unsigned lo = s_lower[(uint8_t)hex[2 * i + 1]];
         bad |= (hi == 0) | (lo == 0);

@@ -453,17 +453,48 @@ store_fcursor_close(store_fcursor_t **self)
 }
 
 int
+store_txn_fkey(store_txn_t *t, const void *key, size_t klen, uint8_t *out,
+               size_t *olen)
+{
+    int rc = s_fkey(t->self, t->txn, key, klen, false, out, olen);
+    return rc == MDB_NOTFOUND ? VOCFED_ENOTFOUND : store_i_status(rc);
+}
+
+/* Reads stored key k into out. */
+static int
+s_fcursor_get(store_fcursor_t *self, MDB_val *k, proto_buf_t *out)
+{
+    MDB_val d;
+    int rc = mdb_cursor_get(self->cur, k, &d, MDB_SET_KEY);
+    if (rc)
+        return store_i_status(rc);
+    return proto_buf_append(out, d.mv_data, d.mv_size);
+}
+
+/* Writes (len 0: deletes) stored key k. Raw LMDB codes, as in
+ * store_txn_blob_set (map growth). */
+static int
+s_fcursor_set(store_fcursor_t *self, MDB_val *k, const void *data, size_t len)
+{
+    MDB_val d;
+    if (len == 0) {
+        int rc = mdb_cursor_get(self->cur, k, &d, MDB_SET);
+        if (rc == MDB_NOTFOUND)
+            return VOCFED_OK;
+        return rc ? rc : mdb_cursor_del(self->cur, 0);
+    }
+    d = (MDB_val){len, (void *)data};
+    return mdb_cursor_put(self->cur, k, &d, 0);
+}
+
+int
 store_fcursor_get(store_fcursor_t *self, const void *key, size_t klen,
                   proto_buf_t *out)
 {
     uint8_t kb[S_FKEY_MAX];
-    MDB_val k = {0, kb}, d;
+    MDB_val k = {0, kb};
     int rc = s_fkey(self->self, self->txn, key, klen, false, kb, &k.mv_size);
-    if (rc == MDB_SUCCESS)
-        rc = mdb_cursor_get(self->cur, &k, &d, MDB_SET_KEY);
-    if (rc)
-        return store_i_status(rc);
-    return proto_buf_append(out, d.mv_data, d.mv_size);
+    return rc ? store_i_status(rc) : s_fcursor_get(self, &k, out);
 }
 
 int
@@ -471,17 +502,29 @@ store_fcursor_set(store_fcursor_t *self, const void *key, size_t klen,
                   const void *data, size_t len)
 {
     uint8_t kb[S_FKEY_MAX];
-    MDB_val k = {0, kb}, d;
+    MDB_val k = {0, kb};
     int rc = s_fkey(self->self, self->txn, key, klen, len != 0, kb, &k.mv_size);
     if (rc)
         return rc == MDB_NOTFOUND ? VOCFED_OK : rc;
-    /* Raw LMDB codes, as in store_txn_blob_set (map growth). */
-    if (len == 0) {
-        rc = mdb_cursor_get(self->cur, &k, &d, MDB_SET);
-        if (rc == MDB_NOTFOUND)
-            return VOCFED_OK;
-        return rc ? rc : mdb_cursor_del(self->cur, 0);
-    }
-    d = (MDB_val){len, (void *)data};
-    return mdb_cursor_put(self->cur, &k, &d, 0);
+    return s_fcursor_set(self, &k, data, len);
+}
+
+int
+store_fcursor_get_stored(store_fcursor_t *self, const void *key, size_t klen,
+                         proto_buf_t *out)
+{
+    MDB_val k = {klen, (void *)key};
+    if (klen == 0 || klen > S_FKEY_MAX)
+        return VOCFED_EINVALID;
+    return s_fcursor_get(self, &k, out);
+}
+
+int
+store_fcursor_set_stored(store_fcursor_t *self, const void *key, size_t klen,
+                         const void *data, size_t len)
+{
+    MDB_val k = {klen, (void *)key};
+    if (klen == 0 || klen > S_FKEY_MAX)
+        return VOCFED_EINVALID;
+    return s_fcursor_set(self, &k, data, len);
 }

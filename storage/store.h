@@ -388,6 +388,23 @@ int store_fcursor_get(store_fcursor_t *self, const void *key, size_t klen,
 int store_fcursor_set(store_fcursor_t *self, const void *key, size_t klen,
                       const void *data, size_t len) VOCFED_WUR;
 
+/* The stored form of figures key key (klen bytes; its person, if any,
+ * as its number, SPEC 5.1) into out (at least klen bytes), *olen its
+ * length, in the hook's transaction. VOCFED_ENOTFOUND: the person has
+ * no number yet (nothing stored can hold the key; the forms above give
+ * it one when they write). Lets a caller that reads and writes a key
+ * in one transaction find its person once (issue 11). */
+int store_txn_fkey(store_txn_t *txn, const void *key, size_t klen, uint8_t *out,
+                   size_t *olen) VOCFED_WUR;
+
+/* store_fcursor_get and _set with a key store_txn_fkey gave in the
+ * same transaction. */
+int store_fcursor_get_stored(store_fcursor_t *self, const void *key,
+                             size_t klen, proto_buf_t *out) VOCFED_WUR;
+int store_fcursor_set_stored(store_fcursor_t *self, const void *key,
+                             size_t klen, const void *data,
+                             size_t len) VOCFED_WUR;
+
 /* Calls fn for each blob whose key starts with prefix (in key order), in
  * the hook's transaction. fn's non-zero value stops the scan and is
  * returned. */

@@ -1973,11 +1973,48 @@ test_unhex_lower(void **state)
     }
 }
 
+/* Both read eight digits at a time, then one at a time: every byte value
+ * at every place of a 64-digit id (each eight-digit step and its lane),
+ * and every length, is judged as a digit-by-digit reading would. The
+ * text sits at the end of its buffer: a read past it is ASan's. */
+static void
+test_hex_lower_every_place(void **state)
+{
+    (void)state;
+    char *hex = malloc(64);
+    uint8_t bin[32];
+    assert_non_null(hex);
+    memcpy(hex,
+           "0123456789abcdef0123456789abcdef"
+           "fedcba9876543210fedcba9876543210",
+           64);
+    for (int at = 0; at < 64; at++)
+        for (int c = 0; c < 256; c++) {
+            char was = hex[at];
+            hex[at] = (char)c;
+            bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+            assert_int_equal(proto_hex_lower_valid(hex, 64), ok);
+            assert_int_equal(proto_unhex_lower(hex, bin, 32), ok);
+            if (ok) {
+                unsigned v = (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+                assert_int_equal(at % 2 ? bin[at / 2] & 15 : bin[at / 2] >> 4,
+                                 v);
+            }
+            hex[at] = was;
+        }
+    for (size_t len = 0; len <= 64; len++) {
+        assert_true(proto_hex_lower_valid(hex + 64 - len, len));
+        assert_true(proto_unhex_lower(hex + 64 - len / 2 * 2, bin, len / 2));
+    }
+    free(hex);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unhex_lower),
+        cmocka_unit_test(test_hex_lower_every_place),
         cmocka_unit_test(test_rfc6962_roots),
         cmocka_unit_test(test_rfc6962_inclusion),
         cmocka_unit_test(test_rfc6962_consistency),
