@@ -223,3 +223,13 @@ node_figx_map_disk(const node_figx_map_t *self, size_t i, size_t *len)
     *len = s->dlen;
     return (const uint8_t *)self->keys + s->doff;
 }
+
+void
+node_figx_map_prefetch(const node_figx_map_t *self, size_t i, bool key)
+{
+    const s_slot_t *s = s_slot(self, i);
+    if (key)
+        __builtin_prefetch(self->keys + s->doff);
+    else
+        __builtin_prefetch(s);
+}

@@ -77,4 +77,9 @@ node_figx_val_t *node_figx_map_at(node_figx_map_t *self, size_t i,
 const uint8_t *node_figx_map_disk(const node_figx_map_t *self, size_t i,
                                   size_t *len);
 
+/* Asks the processor to fetch the i-th value (key false) or, once that
+ * is near, its stored key (key true): a walk in key order visits values
+ * at random places, and waits for each without this. */
+void node_figx_map_prefetch(const node_figx_map_t *self, size_t i, bool key);
+
 #endif

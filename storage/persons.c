@@ -135,10 +135,12 @@ s_cache_of(store_t *self, MDB_txn *txn)
     return p && p->txn == txn ? p : NULL;
 }
 
-/* Gives pid the next number (persons through pcur when not NULL). */
+/* Gives pid the next number (persons through pcur when not NULL); when
+ * it has one already, *no gets it if found (else VOCFED_ECORRUPT: the
+ * caller knew it had none). */
 static int
 s_give(store_t *self, MDB_txn *txn, MDB_cursor *pcur, const uint8_t pid[32],
-       uint32_t *no)
+       bool found, uint32_t *no)
 {
     struct store_i_persons *p = self->pcache;
     int rc;
@@ -168,6 +170,12 @@ s_give(store_t *self, MDB_txn *txn, MDB_cursor *pcur, const uint8_t pid[32],
             nv = {32, (void *)pid};
     rc = pcur ? mdb_cursor_put(pcur, &pk, &pv, MDB_NOOVERWRITE)
               : mdb_put(txn, self->persons, &pk, &pv, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST && found) { /* pv is the number it has */
+        if (pv.mv_size != 4)
+            return VOCFED_ECORRUPT;
+        *no = store_i_rd32(pv.mv_data);
+        return s_cache(p, pid, *no);
+    }
     if (rc || (rc = mdb_put(txn, self->pnums, &nk, &nv, MDB_APPEND)))
         return rc == MDB_KEYEXIST ? VOCFED_ECORRUPT : rc;
     *no = p->next++;
@@ -195,7 +203,7 @@ s_number(store_t *self, MDB_txn *txn, const uint8_t pid[32], bool create,
     }
     if (rc != MDB_NOTFOUND || !create)
         return rc;
-    return s_give(self, txn, NULL, pid, no);
+    return s_give(self, txn, NULL, pid, false, no);
 }
 
 int
@@ -257,22 +265,27 @@ store_i_persons_resolve(store_t *self, MDB_txn *txn, const uint8_t *const *pids,
                         size_t n)
 {
     struct store_i_persons *p = s_cache_of(self, txn);
+    bool cached = p && p->n; /* before this call */
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, self->persons, &cur);
     if (rc)
         return rc;
     for (size_t i = 0; i < n && !rc; i++) {
-        if (p && s_find(p, pids[i]))
+        /* pids are distinct: only what the transaction cached before can
+         * be found (a chunk's first call finds nothing: no probe). */
+        if (cached && s_find(p, pids[i]))
             continue;
         MDB_val k = {32, (void *)pids[i]}, d;
         uint32_t no;
-        rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY);
+        if (p) { /* one search: the put finds the number a person has */
+            rc = s_give(self, txn, cur, pids[i], true, &no);
+            continue;
+        }
+        rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY); /* not the writer */
         if (rc == MDB_SUCCESS)
-            rc = d.mv_size != 4 ? VOCFED_ECORRUPT
-                 : p            ? s_cache(p, pids[i], store_i_rd32(d.mv_data))
-                                : MDB_SUCCESS;
+            rc = d.mv_size != 4 ? VOCFED_ECORRUPT : MDB_SUCCESS;
         else if (rc == MDB_NOTFOUND)
-            rc = s_give(self, txn, cur, pids[i], &no);
+            rc = VOCFED_EINVALID; /* numbers are given in a write only */
     }
     mdb_cursor_close(cur);
     return rc;
