@@ -39,7 +39,13 @@ s_record(node_figx_t *f, const char *member, const char *kind, const char *key,
     node_fig_cat(rec, sizeof rec, kind, "/", key, NULL);
     for (size_t i = 0; i < n; i++)
         memcpy(f->rec_items[i].rec, rec, sizeof f->rec_items[i].rec);
-    return node_figx_change(f, member, id, rec, f->rec_items, n);
+    if (f->named) { /* the prefetch's, of this entry: the same identity */
+        f->hint_list = f->named->list;
+        f->hint_claims = f->named->claims;
+    }
+    rc = node_figx_change(f, member, id, rec, f->rec_items, n);
+    f->hint_list = f->hint_claims = NULL;
+    return rc;
 }
 
 /* The coordinator's own entry: a roster entry that revokes a member takes
@@ -98,8 +104,12 @@ static int
 s_hook_entry(void *ctx, store_txn_t *txn, const char *author,
              const proto_entry_t *e, const uint8_t *old_body, size_t old_len)
 {
+    node_figx_t *f = ctx;
     (void)txn;
-    return s_entry(ctx, author, e, old_body, old_len);
+    f->named = node_figx_ahead_pop(f, e);
+    int rc = s_entry(f, author, e, old_body, old_len);
+    f->named = NULL;
+    return rc;
 }
 
 static int
@@ -133,12 +143,13 @@ s_hook_prefetch(void *ctx, store_txn_t *txn, const char *author,
                             &n) ||
         !id[0])
         return VOCFED_OK; /* no identity: nothing to read ahead */
-    int rc;
     node_fig_cat(k, sizeof k, "i|", author, "|", id, NULL);
-    if ((rc = node_figx_name(f, k)))
-        return rc;
+    node_figx_val_t *list = node_figx_name(f, k);
     node_fig_cat(k, sizeof k, "h|", id, NULL);
-    return node_figx_name(f, k);
+    node_figx_val_t *claims = list ? node_figx_name(f, k) : NULL;
+    if (!claims)
+        return VOCFED_ENOMEM;
+    return node_figx_ahead_push(f, e, list, claims);
 }
 
 static int

@@ -181,6 +181,16 @@ s_hold(node_figx_t *f, const node_figx_claim_t *h, int sign)
 
 /* ---- a member's units ---------------------------------------------------- */
 
+/* The value *hint names when it has been read (the prefetch's, figures.c),
+ * else NULL; the hint is taken either way. */
+static node_figx_val_t *
+s_hinted(node_figx_val_t **hint)
+{
+    node_figx_val_t *v = *hint;
+    *hint = NULL;
+    return v && v->loaded ? v : NULL;
+}
+
 /* The units a list falls in, with the member's value (the largest of its
  * items there) and payee (that item's). */
 static size_t
@@ -302,9 +312,12 @@ s_claims_change(node_figx_t *f, const char *member, const char *identity,
                 const node_figx_claim_t *un, size_t nn)
 {
     char key[PROTO_KEY_MAX + PROTO_ID_MAX + 40];
-    int rc;
-    node_fig_cat(key, sizeof key, "h|", identity, NULL);
-    node_figx_val_t *v = node_figx_val(f, key, false, &rc);
+    int rc = VOCFED_OK;
+    node_figx_val_t *v = s_hinted(&f->hint_claims);
+    if (!v) {
+        node_fig_cat(key, sizeof key, "h|", identity, NULL);
+        v = node_figx_val(f, key, false, &rc);
+    }
     if (!v ||
         (rc = node_figx_claims_decode(v->blob.data, v->blob.len, &f->claims)))
         return rc;
@@ -409,9 +422,12 @@ node_figx_change(node_figx_t *f, const char *member, const char *identity,
 {
     char key[PROTO_KEY_MAX + 2 * PROTO_ID_MAX + 40];
     size_t no, nn = 0;
-    int rc;
-    node_fig_cat(key, sizeof key, "i|", member, "|", identity, NULL);
-    node_figx_val_t *v = node_figx_val(f, key, false, &rc);
+    int rc = VOCFED_OK;
+    node_figx_val_t *v = s_hinted(&f->hint_list);
+    if (!v) {
+        node_fig_cat(key, sizeof key, "i|", member, "|", identity, NULL);
+        v = node_figx_val(f, key, false, &rc);
+    }
     if (!v || (rc = node_figx_list_decode(&v->blob, member, identity,
                                           f->old_list, &no)))
         return rc;

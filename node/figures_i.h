@@ -45,6 +45,14 @@ typedef struct {
     int64_t before, after;          /* from the old list, the new one */
 } node_figx_bucket_t;
 
+/* What the prefetch named for one entry (figures.c): its member's list
+ * and the claims on its identity, so that the entry, applied, finds them
+ * without building their keys and looking them up again. */
+typedef struct {
+    const void *e;                  /* the entry (its place in the chunk) */
+    node_figx_val_t *list, *claims; /* its i| and h| values */
+} node_figx_ahead_t;
+
 /* A member's attributes for the a and c dimensions. */
 typedef struct {
     char affiliation[PROTO_KEY_MAX + 1]; /* original_affiliation */
@@ -69,28 +77,38 @@ typedef struct {
 } node_figx_claims_t;
 
 typedef struct {
-    store_t *st;                  /* the store */
-    store_txn_t *txn;             /* the transaction, or NULL */
-    char coord[PROTO_ID_MAX + 1]; /* the coordinator's id, "" unknown */
-    node_figx_map_t *vals;        /* key -> cached value */
-    zhashx_t *profiles;           /* member -> node_figx_profile_t */
-    bool memory_only;             /* replay (check, rebuild): the state is
-                                     all in vals, nothing is read */
-    node_fig_item_t *rec_items;   /* scratch: one record's items */
-    node_fig_item_t *old_list;    /* scratch: a list before */
-    node_fig_item_t *new_list;    /* scratch: a list after */
-    node_figx_claim_t *units_old; /* scratch: a member's units before */
-    node_figx_claim_t *units_new; /* scratch: and after */
-    node_figx_claims_t claims;    /* scratch: one identity's claims */
-    node_figx_bucket_t *buckets;  /* scratch: a member's own buckets
-                                     (NODE_FIGX_BUCKETS) */
-    uint32_t *order;              /* map indexes in stored-key order: the
-                                     chunk's named values (nsorted), then
-                                     at a flush the changed ones added
-                                     since */
-    size_t nsorted, ordercap;     /* sorted when read, allocated */
-    struct s_sortrec *sortrec;    /* scratch: what is being sorted */
-    size_t sortcap;               /* its room */
+    store_t *st;                    /* the store */
+    store_txn_t *txn;               /* the transaction, or NULL */
+    char coord[PROTO_ID_MAX + 1];   /* the coordinator's id, "" unknown */
+    node_figx_map_t *vals;          /* key -> cached value */
+    zhashx_t *profiles;             /* member -> node_figx_profile_t */
+    bool memory_only;               /* replay (check, rebuild): the state is
+                                       all in vals, nothing is read */
+    node_fig_item_t *rec_items;     /* scratch: one record's items */
+    node_fig_item_t *old_list;      /* scratch: a list before */
+    node_fig_item_t *new_list;      /* scratch: a list after */
+    node_figx_claim_t *units_old;   /* scratch: a member's units before */
+    node_figx_claim_t *units_new;   /* scratch: and after */
+    node_figx_claims_t claims;      /* scratch: one identity's claims */
+    node_figx_bucket_t *buckets;    /* scratch: a member's own buckets
+                                       (NODE_FIGX_BUCKETS) */
+    node_figx_ahead_t *ahead;       /* what the prefetch named, per entry,
+                                       in the chunk's order */
+    size_t nahead, aheadcap;        /* pushed, allocated */
+    size_t ahead_next;              /* the next one an entry may take */
+    node_figx_val_t *hint_list;     /* for node_figx_change: the list it is
+                                       to change, found already (NULL: look
+                                       it up); taken by the call */
+    node_figx_val_t *hint_claims;   /* and the claims on the identity */
+    const node_figx_ahead_t *named; /* what the prefetch named for the
+                                       entry being applied, or NULL */
+    uint32_t *order;                /* map indexes in stored-key order: the
+                                       chunk's named values (nsorted), then
+                                       at a flush the changed ones added
+                                       since */
+    size_t nsorted, ordercap;       /* sorted when read, allocated */
+    struct s_sortrec *sortrec;      /* scratch: what is being sorted */
+    size_t sortcap;                 /* its room */
 } node_figx_t;
 
 /* A person's 3+2 / five-year progression as its claims give it
@@ -122,8 +140,19 @@ node_figx_val_t *node_figx_val(node_figx_t *f, const char *key, bool counter,
                                int *rc);
 
 /* Names key as one the chunk will read (a prefetch): it is read with
- * the others, in key order, by node_figx_load_named. */
-int node_figx_name(node_figx_t *f, const char *key) VOCFED_WUR;
+ * the others, in key order, by node_figx_load_named. Returns its value
+ * (valid until the reset), NULL when out of memory. */
+node_figx_val_t *node_figx_name(node_figx_t *f, const char *key);
+
+/* Notes what the prefetch named for entry e (at the chunk's end;
+ * VOCFED_ENOMEM). */
+int node_figx_ahead_push(node_figx_t *f, const void *e, node_figx_val_t *list,
+                         node_figx_val_t *claims) VOCFED_WUR;
+
+/* What the prefetch named for e, if e is the next entry it named for;
+ * else NULL (an entry it named nothing for). Entries are applied in the
+ * order they were prefetched, so an entry never looks past the next. */
+const node_figx_ahead_t *node_figx_ahead_pop(node_figx_t *f, const void *e);
 
 /* Reads every named value not read yet, in key order. */
 int node_figx_load_named(node_figx_t *f) VOCFED_WUR;

@@ -47,6 +47,7 @@ node_figx_release(node_figx_t *f)
     free(f->claims.c);
     free(f->order);
     free(f->sortrec);
+    free(f->ahead);
     memset(f, 0, sizeof *f);
 }
 
@@ -55,6 +56,8 @@ node_figx_reset(node_figx_t *f)
 {
     node_figx_map_reset(f->vals);
     f->nsorted = 0;
+    f->nahead = f->ahead_next = 0;
+    f->hint_list = f->hint_claims = NULL;
     zhashx_purge(f->profiles);
 }
 
@@ -196,15 +199,38 @@ node_figx_val(node_figx_t *f, const char *key, bool counter, int *rc)
         return NULL; /* the transaction fails: the map is reset */
     return v;
 }
-int
+node_figx_val_t *
 node_figx_name(node_figx_t *f, const char *key)
 {
     uint8_t k[NODE_FIGX_KEY_MAX];
     size_t kl;
     node_figx_probe_t pr;
-    if (node_figx_map_find(f->vals, key, &pr))
-        return VOCFED_OK;
-    return s_add(f, key, &pr, k, &kl) ? VOCFED_OK : VOCFED_ENOMEM;
+    node_figx_val_t *v = node_figx_map_find(f->vals, key, &pr);
+    return v ? v : s_add(f, key, &pr, k, &kl);
+}
+
+int
+node_figx_ahead_push(node_figx_t *f, const void *e, node_figx_val_t *list,
+                     node_figx_val_t *claims)
+{
+    if (f->nahead == f->aheadcap) {
+        size_t cap = f->aheadcap ? 2 * f->aheadcap : 4096;
+        void *p = realloc(f->ahead, cap * sizeof *f->ahead);
+        if (!p)
+            return VOCFED_ENOMEM;
+        f->ahead = p;
+        f->aheadcap = cap;
+    }
+    f->ahead[f->nahead++] = (node_figx_ahead_t){e, list, claims};
+    return VOCFED_OK;
+}
+
+const node_figx_ahead_t *
+node_figx_ahead_pop(node_figx_t *f, const void *e)
+{
+    if (f->ahead_next < f->nahead && f->ahead[f->ahead_next].e == e)
+        return &f->ahead[f->ahead_next++];
+    return NULL;
 }
 
 int
