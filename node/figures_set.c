@@ -329,7 +329,8 @@ s_sort(node_figx_t *f, size_t from, size_t to,
         r->i = (uint32_t)i;
     }
     s_sorting = f->vals;
-    qsort(f->sortrec, m, sizeof *f->sortrec, s_sortrec_cmp);
+    if (m) /* sortrec is NULL before the first value */
+        qsort(f->sortrec, m, sizeof *f->sortrec, s_sortrec_cmp);
     for (size_t i = 0; i < m; i++)
         f->order[(*n)++] = f->sortrec[i].i;
     return VOCFED_OK;
