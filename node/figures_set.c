@@ -199,6 +199,26 @@ node_figx_val(node_figx_t *f, const char *key, bool counter, int *rc)
         return NULL; /* the transaction fails: the map is reset */
     return v;
 }
+/* Grows the array whose pointer is at pp (*cap elements of size bytes)
+ * to hold n. The pointer is read and written with memcpy: pp points to
+ * a pointer of another type than void *. */
+static int
+s_grow(void *pp, size_t *cap, size_t n, size_t size)
+{
+    void *p;
+    if (n <= *cap)
+        return VOCFED_OK;
+    size_t c = *cap ? *cap : 1024;
+    while (c < n)
+        c *= 2;
+    memcpy(&p, pp, sizeof p);
+    if (!(p = realloc(p, c * size)))
+        return VOCFED_ENOMEM;
+    memcpy(pp, &p, sizeof p);
+    *cap = c;
+    return VOCFED_OK;
+}
+
 node_figx_val_t *
 node_figx_name(node_figx_t *f, const char *key)
 {
@@ -213,14 +233,8 @@ int
 node_figx_ahead_push(node_figx_t *f, const void *e, node_figx_val_t *list,
                      node_figx_val_t *claims)
 {
-    if (f->nahead == f->aheadcap) {
-        size_t cap = f->aheadcap ? 2 * f->aheadcap : 4096;
-        void *p = realloc(f->ahead, cap * sizeof *f->ahead);
-        if (!p)
-            return VOCFED_ENOMEM;
-        f->ahead = p;
-        f->aheadcap = cap;
-    }
+    if (s_grow(&f->ahead, &f->aheadcap, f->nahead + 1, sizeof *f->ahead))
+        return VOCFED_ENOMEM;
     f->ahead[f->nahead++] = (node_figx_ahead_t){e, list, claims};
     return VOCFED_OK;
 }
@@ -285,23 +299,6 @@ s_sortrec_cmp(const void *a, const void *b)
     return s_cmp_disk(s_sorting, x->i, y->i);
 }
 
-/* Grows *p (*cap elements of size bytes) to hold n. */
-static int
-s_grow(void **p, size_t *cap, size_t n, size_t size)
-{
-    if (n <= *cap)
-        return VOCFED_OK;
-    size_t c = *cap ? *cap : 1024;
-    while (c < n)
-        c *= 2;
-    void *q = realloc(*p, c * size);
-    if (!q)
-        return VOCFED_ENOMEM;
-    *p = q;
-    *cap = c;
-    return VOCFED_OK;
-}
-
 /* The values with index in [from, to) that pick says, sorted by stored
  * key, into f->order from *n on (*n advances). */
 static int
@@ -309,11 +306,9 @@ s_sort(node_figx_t *f, size_t from, size_t to,
        bool (*pick)(const node_figx_val_t *v), size_t *n)
 {
     size_t m = 0;
-    int rc = s_grow((void **)&f->sortrec, &f->sortcap, to - from,
-                    sizeof *f->sortrec);
+    int rc = s_grow(&f->sortrec, &f->sortcap, to - from, sizeof *f->sortrec);
     if (!rc)
-        rc = s_grow((void **)&f->order, &f->ordercap, *n + to - from,
-                    sizeof *f->order);
+        rc = s_grow(&f->order, &f->ordercap, *n + to - from, sizeof *f->order);
     if (rc)
         return rc;
     for (size_t i = from; i < to; i++) {
