@@ -199,6 +199,7 @@ node_figx_val(node_figx_t *f, const char *key, bool counter, int *rc)
         return NULL; /* the transaction fails: the map is reset */
     return v;
 }
+
 /* Grows the array whose pointer is at pp (*cap elements of size bytes)
  * to hold n. The pointer is read and written with memcpy: pp points to
  * a pointer of another type than void *. */

@@ -26,8 +26,8 @@ struct store_i_persons {
  * hash when a member is honest, but the bytes come from members: a fixed
  * or partial hash would let one choose keys that all fall on one probe
  * chain (the applier quadratic: seen with test keys whose first 8 bytes
- * were all zero). Until issue 11's second review the seed was declared
- * and never drawn: it was 0. */
+ * were all zero). Before tabhash.h the seed was declared and never
+ * drawn: it was 0. */
 static uint64_t
 s_hash(uint64_t seed, const uint8_t pid[32])
 {
