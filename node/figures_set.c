@@ -271,7 +271,7 @@ node_figx_add(node_figx_t *f, const char *key, int64_t delta)
  * zero-padded), so that most comparisons read no key: a list's key
  * "i|<member>|" and its person's number fit there for a member id of up
  * to nine bytes. */
-typedef struct s_sortrec {
+typedef struct node_figx_sortrec {
     uint64_t head[2]; /* the first bytes of its key */
     uint32_t i;       /* its index in the map */
 } s_sortrec_t;
