@@ -153,12 +153,11 @@ s_hold(node_figx_t *f, const node_figx_claim_t *h, int sign)
     char key[PROTO_KEY_MAX + PROTO_ID_MAX + 64], y[8];
     int64_t v = sign * h->value;
     const node_figx_profile_t *p = node_figx_profile(f, h->member);
-    const char dims[] = {'g', 'a', 'c', 'p'};
-    const char *buckets[] = {"", p ? p->affiliation : "", p ? p->county : "",
-                             h->payee};
     int rc = VOCFED_OK;
     if (!p)
         return VOCFED_ENOMEM;
+    const char dims[] = {'g', 'a', 'c', 'p'};
+    const char *buckets[] = {"", p->affiliation, p->county, h->payee};
     size_t n = s_fprefix(key, sizeof key, h->fig, h->year);
     for (size_t i = 0; i < 4 && !rc; i++)
         if (dims[i] != 'p' || h->payee[0]) {
