@@ -114,10 +114,16 @@ struct node_member_daemon_t {
     bool done;                       /* once: finished, with rc */
     int rc;                          /* once: the result */
     proto_buf_t out;                 /* scratch */
-    node_stats_t counts;             /* ingest and receipts (SPEC 5.1) */
-    uint64_t seen_size;              /* our log's size last seen */
-    s_run_t runs[S_RUNS];            /* our entries awaiting a receipt */
-    size_t nruns;                    /* how many */
+    struct {
+        bool has;         /* a receipt checked, not yet recorded */
+        store_ack_t ack;  /* what it states */
+        proto_buf_t raw;  /* its signed bytes */
+    } ack;                /* the latest of the receipts read together:
+                             recorded once, after them (s_ack_record) */
+    node_stats_t counts;  /* ingest and receipts (SPEC 5.1) */
+    uint64_t seen_size;   /* our log's size last seen */
+    s_run_t runs[S_RUNS]; /* our entries awaiting a receipt */
+    size_t nruns;         /* how many */
 };
 
 static const char *const s_state_names[NODE_MEMBER_STATES] = {
@@ -396,6 +402,7 @@ s_ask_receipt(node_member_daemon_t *m, uint64_t size)
     store_ack_t ack;
     uint64_t last;
     if (size == 0 || m->nflight == S_MAX_FLIGHT ||
+        (m->ack.has && m->ack.ack.acked >= size) ||
         (store_peer_ack_get(m->st, m->coord_id, m->id, &ack) == VOCFED_OK &&
          ack.acked >= size))
         return;
@@ -759,8 +766,8 @@ s_on_receipt(node_member_daemon_t *m, const proto_msg_receipt_t *r)
     store_ack_t ack;
     if (!m->coord_id[0])
         return;
-    int rc = node_receipt_check(m->st, m->coord_id, m->o->coordinator_pk,
-                                r->receipt, r->receipt_len, author, &ack);
+    int rc = node_receipt_verify(m->st, m->coord_id, m->o->coordinator_pk,
+                                 r->receipt, r->receipt_len, author, &ack);
     if (rc == VOCFED_EROOT) {
         node_alarm(m->st, NULL, 0,
                    &(node_alarm_t){NODE_ALARM_ERROR, "bad-receipt", m->coord_id,
@@ -774,6 +781,17 @@ s_on_receipt(node_member_daemon_t *m, const proto_msg_receipt_t *r)
     }
     if (rc || strcmp(author, m->id) != 0)
         return;
+    /* Recorded after the messages read with it: one write (and fsync)
+     * for the receipts of a group commit, not one each. A crash before
+     * it loses no entry: the coordinator skips what it holds. */
+    if (!m->ack.has || ack.acked >= m->ack.ack.acked) {
+        proto_buf_reset(&m->ack.raw);
+        if (proto_buf_append(&m->ack.raw, r->receipt, r->receipt_len) ==
+            VOCFED_OK) {
+            m->ack.ack = ack;
+            m->ack.has = true;
+        }
+    }
     m->backoff_ms = 0; /* the coordinator takes our log */
     node_alarm_clear(m->st, "bad-receipt", m->coord_id, m->id, ack.acked);
     node_alarm_clear(m->st, "refused-by-peer", m->coord_id, m->id, ack.acked);
@@ -1104,6 +1122,22 @@ s_next(node_member_daemon_t *m)
     return m->stop || node_daemon_stopping() || s_once_over(m) ? -1 : 0;
 }
 
+/* Records the latest receipt read (s_on_receipt) as the coordinator's
+ * ack of our log. */
+static void
+s_ack_record(node_member_daemon_t *m)
+{
+    if (!m->ack.has)
+        return;
+    m->ack.has = false;
+    int rc = store_peer_ack(m->st, m->coord_id, m->id, &m->ack.ack,
+                            m->ack.raw.data, m->ack.raw.len);
+    if (rc)
+        zsys_warning("member: the receipt for %" PRIu64 " entries is not "
+                     "recorded: %s",
+                     m->ack.ack.acked, vocfed_strerror(rc));
+}
+
 static int
 s_dealer_ready(zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -1115,6 +1149,7 @@ s_dealer_ready(zloop_t *loop, zsock_t *sock, void *arg)
          (zsock_events(sock) & ZMQ_POLLIN);
          i++)
         s_on_message(m);
+    s_ack_record(m);
     return s_next(m);
 }
 
@@ -1265,6 +1300,7 @@ node_member_new(const node_member_opts_t *o, node_member_daemon_t **out)
                                 .hb_ms = o->heartbeat_ms ? o->heartbeat_ms
                                                          : S_HEARTBEAT_MS};
     proto_buf_init(&m->out);
+    proto_buf_init(&m->ack.raw);
     int rc = m->lock = node_daemon_take("member", o->dir);
     if (rc < 0 || (rc = s_open(m, o->dir)))
         goto fail;
@@ -1310,6 +1346,7 @@ node_member_destroy(node_member_daemon_t **self)
     node_applier_stop(&m->applier);
     node_close(&m->node);
     proto_buf_release(&m->out);
+    proto_buf_release(&m->ack.raw);
     node_daemon_unlock(m->lock);
     free(m);
     *self = NULL;

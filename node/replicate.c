@@ -241,6 +241,16 @@ node_receipt_check(store_t *st, const char *peer,
                    const uint8_t *receipt, size_t len, char *author,
                    store_ack_t *ack)
 {
+    int rc = node_receipt_verify(st, peer, peer_pk, receipt, len, author, ack);
+    return rc ? rc : store_peer_ack(st, peer, author, ack, receipt, len);
+}
+
+int
+node_receipt_verify(store_t *st, const char *peer,
+                    const uint8_t peer_pk[PROTO_PUBKEY_LEN],
+                    const uint8_t *receipt, size_t len, char *author,
+                    store_ack_t *ack)
+{
     proto_receipt_t r;
     uint8_t root[PROTO_HASH_LEN];
     int rc = proto_receipt_open(receipt, len, peer_pk, &r);
@@ -257,7 +267,7 @@ node_receipt_check(store_t *st, const char *peer,
         return rc == VOCFED_EINVALID ? VOCFED_EROOT : rc;
     if (memcmp(root, r.root, PROTO_HASH_LEN) != 0)
         return VOCFED_EROOT;
-    return store_peer_ack(st, peer, r.author, ack, receipt, len);
+    return VOCFED_OK;
 }
 
 /* ---- heads ------------------------------------------------------------ */

@@ -57,6 +57,13 @@ int node_receipt_check(store_t *st, const char *peer,
                        const uint8_t *receipt, size_t len, char *author,
                        store_ack_t *ack) VOCFED_WUR;
 
+/* node_receipt_check without the recording: the caller records it (with
+ * store_peer_ack), e.g. only the latest of several that came together. */
+int node_receipt_verify(store_t *st, const char *peer,
+                        const uint8_t peer_pk[PROTO_PUBKEY_LEN],
+                        const uint8_t *receipt, size_t len, char *author,
+                        store_ack_t *ack) VOCFED_WUR;
+
 /* Appends a receipt message signed by self_id's key sk for its head of
  * author's log (SPEC 8.6): a receipt given again, when the one sent with
  * a batch may have been lost. Returns 0, VOCFED_ENOTFOUND when it holds

@@ -114,9 +114,13 @@ proto_unhex_lower(const char *hex, uint8_t *bin, size_t len)
         bad |= s_hex8_ok(w) != S_HIGH;
         /* A digit's value: its low four bits, + 9 for a letter (0x40). */
         uint64_t n = (w & 0x0f * S_ONES) + ((w >> 6) & S_ONES) * 9;
-        for (size_t j = 0; j < 4; j++)
-            bin[i + j] =
-                (uint8_t)((n >> (16 * j)) << 4 | (n >> (16 * j + 8) & 15));
+        /* Pairs of digits into bytes, then the four bytes together: the
+         * first digit of a pair is the high nibble. */
+        n = ((n << 4) | (n >> 8)) & 0x00ff00ff00ff00ffull;
+        n = (n | n >> 8) & 0x0000ffff0000ffffull;
+        n = (n | n >> 16) & 0xffffffffull;
+        for (size_t j = 0; j < 4; j++) /* byte by byte: any byte order */
+            bin[i + j] = (uint8_t)(n >> (8 * j));
     }
     for (; i < len; i++) {
         unsigned hi = s_lower[(uint8_t)hex[2 * i]];

@@ -476,10 +476,14 @@ proto_kind_find(const char *name)
 const proto_field_def_t *
 proto_kind_field(const proto_kind_def_t *k, const char *name, size_t len)
 {
-    for (size_t i = 0; i < k->nfields; i++)
-        if (strlen(k->fields[i].name) == len &&
-            memcmp(k->fields[i].name, name, len) == 0)
+    /* Once per field of every entry checked: the first character turns
+     * most away before any length is taken (name may hold a NUL). */
+    for (size_t i = 0; i < k->nfields; i++) {
+        const char *f = k->fields[i].name;
+        if (len && f[0] == name[0] && strnlen(f, len + 1) == len &&
+            memcmp(f, name, len) == 0)
             return &k->fields[i];
+    }
     return NULL;
 }
 

@@ -2,6 +2,7 @@
  * is verified against the author's checkpoints and committed in one
  * transaction, or refused with nothing of it written. */
 #include "storage/log_internal.h"
+#include "storage/ahead.h"
 #include "storage/evidence.h"
 #include "protocol/clock.h"
 #include "protocol/handover.h"
@@ -34,13 +35,14 @@ s_what(store_ingest_result_t *res, const char *fmt, ...)
 /* ---- one batch -------------------------------------------------------- */
 
 typedef struct {
-    const store_batch_t *b;     /* the batch */
-    store_ingest_result_t *res; /* what happened */
-    proto_checkpoint_t *cps;    /* the batch's checkpoints, opened */
-    proto_buf_t buf;            /* scratch: leaf || entry */
-    bool equivocation;          /* set when evidence was written */
-    int refusal;                /* the status to report after commit */
-    size_t author_len;          /* strlen(b->author) */
+    const store_batch_t *b;      /* the batch */
+    store_i_ahead_slot_t *ahead; /* its entries checked ahead, or NULL */
+    store_ingest_result_t *res;  /* what happened */
+    proto_checkpoint_t *cps;     /* the batch's checkpoints, opened */
+    proto_buf_t buf;             /* scratch: a pending row */
+    bool equivocation;           /* set when evidence was written */
+    int refusal;                 /* the status to report after commit */
+    size_t author_len;           /* strlen(b->author) */
     /* Set by each run of the transaction (it may run again): */
     store_i_tree_t tree;               /* the author's tree in this txn */
     uint8_t pk[PROTO_PUBKEY_LEN];      /* the author's key */
@@ -575,31 +577,34 @@ s_check_times(s_ingest_t *in)
 static int
 s_take_entry(s_ingest_t *in, size_t i)
 {
-    static const uint8_t zero[PROTO_HASH_LEN];
     store_i_tree_t *t = &in->tree;
     const proto_bytes_t *bytes = &in->b->entries[i];
     uint64_t seq = in->b->first_seq + i;
     proto_entry_t e;
-    int rc = s_decode_entry(in, i, &e);
-    if (rc || (rc = s_check_record(in, &e, seq)))
-        return rc;
+    uint8_t leaf[PROTO_HASH_LEN];
+    int rc;
+    /* Checked ahead and passed (ahead.h), or checked here. */
+    if (!store_i_ahead_take(in->ahead, i, &e, leaf)) {
+        if ((rc = s_decode_entry(in, i, &e)) ||
+            (rc = s_check_record(in, &e, seq)))
+            return rc;
+        proto_hash_leaf(PROTO_HASH_BLAKE2B256, bytes->data, bytes->len, leaf);
+    }
     if ((rc = store_i_check(t->self, in->b->author, &e))) {
         s_what(in->res, "entry %" PRIu64 ": %s", seq, vocfed_strerror(rc));
         return rc;
     }
-    proto_buf_reset(&in->buf);
-    if ((rc = proto_buf_append(&in->buf, zero, PROTO_HASH_LEN)) ||
-        (rc = proto_buf_append(&in->buf, bytes->data, bytes->len)))
-        return rc;
-    proto_hash_leaf(PROTO_HASH_BLAKE2B256, bytes->data, bytes->len,
-                    in->buf.data);
+    /* The stored value (SPEC 5.1): the leaf hash, then the entry, written
+     * straight into the page LMDB reserves for it. */
     uint8_t ek[STORE_KEY_ENTRY_LEN];
     store_i_key_entry(ek, t->authno, seq);
-    MDB_val key = {sizeof ek, ek}, d = {in->buf.len, in->buf.data};
-    if ((rc = mdb_put(t->txn, t->self->entries, &key, &d, MDB_NOOVERWRITE)))
+    MDB_val key = {sizeof ek, ek}, d = {PROTO_HASH_LEN + bytes->len, NULL};
+    if ((rc = mdb_put(t->txn, t->self->entries, &key, &d,
+                      MDB_NOOVERWRITE | MDB_RESERVE)))
         return rc == MDB_KEYEXIST ? VOCFED_ECORRUPT : rc;
-    if ((rc = proto_frontier_append(&in->fr, in->buf.data, store_i_node_sink,
-                                    t)))
+    memcpy(d.mv_data, leaf, PROTO_HASH_LEN);
+    memcpy((uint8_t *)d.mv_data + PROTO_HASH_LEN, bytes->data, bytes->len);
+    if ((rc = proto_frontier_append(&in->fr, leaf, store_i_node_sink, t)))
         return rc;
     /* The record index and the figures follow from the log (apply.c). */
     return store_i_arrival_note(t->self, t->txn, t->authno, seq);
@@ -807,14 +812,19 @@ s_malformed(const store_batch_t *b, store_ingest_result_t *res)
 
 /* Runs one batch in a write of its own (parent NULL) or in a transaction
  * nested in parent, with cps (b->ncp of them) for its opened
- * checkpoints. Returns an LMDB code or status from the transaction;
- * *refusal gets the refusal to report when it committed. */
+ * checkpoints and ahead for its entries checked ahead (or NULL).
+ * Returns an LMDB code or status from the transaction; *refusal gets the
+ * refusal to report when it committed. */
 static int
 s_ingest_one(store_t *self, MDB_txn *parent, const store_batch_t *b,
-             proto_checkpoint_t *cps, store_ingest_result_t *res, int *refusal)
+             proto_checkpoint_t *cps, store_i_ahead_slot_t *ahead,
+             store_ingest_result_t *res, int *refusal)
 {
-    s_ingest_t in = {
-        .b = b, .res = res, .cps = cps, .author_len = strlen(b->author)};
+    s_ingest_t in = {.b = b,
+                     .ahead = ahead,
+                     .res = res,
+                     .cps = cps,
+                     .author_len = strlen(b->author)};
     MDB_txn *child = NULL;
     int rc;
     proto_buf_init(&in.buf);
@@ -855,7 +865,7 @@ store_ingest(store_t *self, const store_batch_t *b, store_ingest_result_t *res)
     for (size_t k = 0; k < b->count; k++)
         bytes += b->entries[k].len;
     (void)store_i_reserve(self, false, store_i_write_need(b->count, bytes));
-    int rc = s_ingest_one(self, NULL, b, cps, res, &refusal);
+    int rc = s_ingest_one(self, NULL, b, cps, NULL, res, &refusal);
     free(cps);
     if (rc == VOCFED_OK)
         store_i_sync_apply(self);
@@ -873,6 +883,7 @@ typedef struct {
     size_t n;                      /* how many */
     store_ingest_result_t *res;    /* per batch */
     int *rcs;                      /* per batch */
+    store_i_ahead_t *ahead;        /* their entries checked ahead, or NULL */
 } s_many_t;
 
 static int
@@ -890,7 +901,8 @@ s_many_txn(store_t *self, MDB_txn *txn, void *ctx)
         proto_checkpoint_t *cps = calloc(m->b[i]->ncp, sizeof *cps);
         if (!cps)
             return VOCFED_ENOMEM;
-        int rc = s_ingest_one(self, txn, m->b[i], cps, res, &refusal);
+        int rc = s_ingest_one(self, txn, m->b[i], cps,
+                              store_i_ahead_batch(m->ahead, i), res, &refusal);
         free(cps);
         if (rc == MDB_SUCCESS)
             m->rcs[i] = refusal;
@@ -930,7 +942,7 @@ int
 store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
                   store_ingest_result_t *res, int *rcs)
 {
-    s_many_t m = {b, n, res, rcs};
+    s_many_t m = {b, n, res, rcs, NULL};
     int rc = store_i_derived_ready(self);
     if (rc) {
         for (size_t i = 0; i < n; i++) {
@@ -945,7 +957,10 @@ store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
         for (size_t k = 0; b[i] && k < b[i]->count; k++, entries++)
             bytes += b[i]->entries[k].len;
     (void)store_i_reserve(self, false, store_i_write_need(entries, bytes));
+    m.ahead = store_i_ahead_start(b, n, self->coord, self->ahead_min,
+                                  self->ahead_first);
     rc = store_i_write(self, s_many_txn, &m);
+    store_i_ahead_stop(&m.ahead);
     if (rc == VOCFED_OK)
         store_i_sync_apply(self);
     if (rc == VOCFED_ESTORAGEFULL && n > 1) {

@@ -82,6 +82,9 @@ struct store_t {
     proto_buf_t scratch;    /* copy of a replaced record for the hook */
     char coord[PROTO_ID_MAX + 1]; /* the coordinator's id for ingest's role
                                      rule, "" unknown (SPEC 8.4) */
+    size_t ahead_min; /* entries of a group checked ahead from (ahead.h;
+                         0: STORE_AHEAD_MIN; store_test_ahead) */
+    bool ahead_first; /* the helper checks all before the ingest starts */
     struct store_txn {
         store_t *self; /* the store */
         MDB_txn *txn;  /* the derived environment's transaction */

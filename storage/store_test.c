@@ -146,6 +146,13 @@ store_test_map_stats(const store_t *self, uint64_t *reserved, uint64_t *redone)
     *redone = self->redone;
 }
 
+void
+store_test_ahead(store_t *self, size_t min, bool first)
+{
+    self->ahead_min = min;
+    self->ahead_first = first;
+}
+
 /* ---- person numbers ------------------------------------------------- */
 
 typedef struct {

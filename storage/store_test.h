@@ -30,6 +30,12 @@ int store_raw_put(store_t *self, store_raw_t what, const char *author,
 void store_test_map_stats(const store_t *self, uint64_t *reserved,
                           uint64_t *redone);
 
+/* How store_ingest_many checks entries ahead (storage/ahead.h): from
+ * groups of min entries (0: STORE_AHEAD_MIN); with first, the helper
+ * checks every entry of a group before the ingest takes any, so that
+ * each entry's verdict is the helper's. */
+void store_test_ahead(store_t *self, size_t min, bool first);
+
 /* Person numbers (SPEC 5.1, storage/persons.c). In one write of the
  * derived environment, the stored form of the figures key "h|" 0x01
  * pid of each of the n pseudo_ids at pids (32 bytes each) is made, each

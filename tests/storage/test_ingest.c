@@ -14,6 +14,7 @@
 #include "protocol/msg.h"
 #include "storage/replica.h"
 #include "storage/store.h"
+#include "storage/store_test.h"
 #include "storage/verify.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/fz_log.h"
@@ -621,6 +622,149 @@ test_role_rule(void **state)
     fz_log_release(&target);
 }
 
+/* ---- entries checked ahead (storage/ahead.h) --------------------------- */
+
+/* One batch of a group: entries first..first+count-1 of log, for a
+ * receiver whose latest checkpoint is at old_size. */
+typedef struct {
+    const fz_log_t *log;
+    uint64_t first;
+    size_t count;
+    uint64_t old_size;
+} s_part_t;
+
+/* Sends the n batches of parts as one group (node_batch_accept_many, as
+ * the coordinator does); rcs and res get each batch's fate. */
+static void
+s_send_group(s_t *t, const s_part_t *parts, size_t n, int *rcs,
+             store_ingest_result_t *res)
+{
+    proto_buf_t bufs[4], replies[4];
+    proto_msg_t msgs[4];
+    const proto_msg_batch_t *m[4];
+    assert_true(n <= 4);
+    for (size_t i = 0; i < n; i++) {
+        proto_buf_init(&bufs[i]);
+        proto_buf_init(&replies[i]);
+        assert_int_equal(fz_log_batch(parts[i].log, parts[i].first,
+                                      parts[i].count, parts[i].old_size,
+                                      &bufs[i]),
+                         VOCFED_OK);
+        assert_int_equal(proto_msg_decode(bufs[i].data, bufs[i].len, &msgs[i]),
+                         VOCFED_OK);
+        m[i] = &msgs[i].batch;
+    }
+    /* the group committed; each batch's fate is in rcs */
+    assert_int_equal(node_batch_accept_many(t->st, S_SELF, fz_receipt_sk(), m,
+                                            n, replies, res, rcs),
+                     VOCFED_OK);
+    for (size_t i = 0; i < n; i++) {
+        proto_buf_release(&bufs[i]);
+        proto_buf_release(&replies[i]);
+    }
+}
+
+/* With every entry's checks made by the helper thread first, a group
+ * takes what a lone batch takes and refuses what it refuses, naming
+ * the same entry, field and reason: a record the kinds table refuses,
+ * a coordinator's kind from a member, and the good batch after them,
+ * whose leaf hashes (the helper's) give the signed roots. */
+static void
+test_checked_ahead(void **state)
+{
+    s_t *t = *state;
+    store_head_t head;
+    int rcs[2];
+    store_ingest_result_t res[2];
+    store_set_coordinator(t->st, S_SELF);
+    store_test_ahead(t->st, 1, true);
+    s_send_group(t, (s_part_t[]){{&t->honest, 1, 4, 0}}, 1, rcs, res);
+    assert_int_equal(rcs[0], VOCFED_OK);
+    assert_int_equal(res[0].applied, 4);
+    for (size_t i = 0; i < sizeof s_bad / sizeof s_bad[0]; i++) {
+        fz_log_t bad;
+        s_bad_log(&bad, &s_bad[i]);
+        s_send_group(t, (s_part_t[]){{&bad, 5, 2, 4}}, 1, rcs, res);
+        assert_int_equal(rcs[0], VOCFED_EBADRECORD);
+        assert_non_null(strstr(res[0].what, s_bad[i].because));
+        assert_int_equal(res[0].applied, 0);
+        /* the same refusal for the batch alone (no helper) */
+        assert_int_equal(s_send(t, &bad, 5, 2, 4), VOCFED_EBADRECORD);
+        assert_string_equal(t->res.what, res[0].what);
+        assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+        assert_int_equal(head.size, 4);
+        fz_log_release(&bad);
+    }
+    /* The author as the coordinator: its students are refused. */
+    store_set_coordinator(t->st, FZ_LOG_AUTHOR);
+    s_send_group(t, (s_part_t[]){{&t->honest, 5, 2, 4}}, 1, rcs, res);
+    assert_int_equal(rcs[0], VOCFED_EBADRECORD);
+    assert_non_null(
+        strstr(res[0].what, "entry 5: kind student is written by members"));
+    store_set_coordinator(t->st, S_SELF);
+    s_send_group(t, (s_part_t[]){{&t->honest, 5, 2, 4}, {&t->honest, 7, 2, 6}},
+                 2, rcs, res);
+    assert_int_equal(rcs[0], VOCFED_OK);
+    assert_int_equal(rcs[1], VOCFED_OK);
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 8);
+    assert_memory_equal(head.root, res[1].head.root, PROTO_HASH_LEN);
+    store_verify_result_t vr;
+    assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+}
+
+/* The helper and the ingest racing for the entries (the helper started,
+ * not waited for), many times over, on a log of 64 entries in four
+ * batches whose last batch holds a bad record at 60: whoever checks an
+ * entry, the first three batches are taken whole and the last one is
+ * refused naming entry 60. */
+static void
+test_checked_ahead_racing(void **state)
+{
+    s_t *t = *state;
+    static const uint64_t sizes[] = {16, 32, 48, 64};
+    fz_log_t log;
+    proto_field_t f[4];
+    memcpy(f, s_bad[1].f, sizeof f); /* a student with a field 'note' */
+    assert_int_equal(fz_log_make(&log, 64, sizes, 4, 0, 0), VOCFED_OK);
+    assert_int_equal(
+        fz_log_set(&log, 60, s_bad[1].kind, s_bad[1].key, f, s_bad[1].n),
+        VOCFED_OK);
+    store_t *keep = t->st;
+    for (int round = 0; round < 40; round++) {
+        char dir[64];
+        th_tmpdir(dir);
+        store_opts_t o = {.create = true, .no_derived = true};
+        assert_int_equal(store_open(dir, &o, &t->st), VOCFED_OK);
+        assert_int_equal(
+            store_author_add(t->st, FZ_LOG_AUTHOR, fz_checkpoint_pk()),
+            VOCFED_OK);
+        store_set_coordinator(t->st, S_SELF);
+        store_test_ahead(t->st, 1, false);
+        int rcs[4];
+        store_ingest_result_t res[4];
+        s_send_group(t,
+                     (s_part_t[]){{&log, 1, 16, 0},
+                                  {&log, 17, 16, 16},
+                                  {&log, 33, 16, 32},
+                                  {&log, 49, 16, 48}},
+                     4, rcs, res);
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(rcs[i], VOCFED_OK);
+        assert_int_equal(rcs[3], VOCFED_EBADRECORD);
+        assert_non_null(strstr(res[3].what,
+                               "entry 60: field note: 'x': student has no "
+                               "field 'note'"));
+        store_head_t head;
+        assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+        assert_int_equal(head.size, 48);
+        store_destroy(&t->st);
+        th_rmdir(dir);
+    }
+    t->st = keep;
+    fz_log_release(&log);
+}
+
 /* Checkpoint times (SPEC 8.4): a new checkpoint dated before the one
  * before it, or more than STORE_CLOCK_SKEW_MS ahead of the receiver's
  * clock, refuses the batch as bad-time with nothing written; a date
@@ -675,6 +819,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_bad_record_refused, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_role_rule, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_checked_ahead, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_checked_ahead_racing, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_times, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_wrong_root_is_bad_root, s_setup,

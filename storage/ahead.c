@@ -1,0 +1,175 @@
+/* vocfed: a group's entries checked ahead, on a second thread (ahead.h). */
+#include "storage/ahead.h"
+#include "protocol/handover.h"
+#include "protocol/kinds.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A slot's states. FREE moves to HELPER (the helper checks it, then
+ * PASSED or FAILED) or to MINE (the ingest checks it); nothing else
+ * moves a slot, so whoever moved it from FREE owns it. */
+enum { S_FREE, S_HELPER, S_PASSED, S_FAILED, S_MINE };
+
+struct store_i_ahead_slot {
+    _Atomic unsigned char state;  /* S_* */
+    uint8_t leaf[PROTO_HASH_LEN]; /* PASSED: the leaf hash */
+    proto_entry_t e;              /* PASSED: the entry, decoded */
+    const store_batch_t *b;       /* its batch */
+    size_t k;                     /* its place there */
+};
+
+struct store_i_ahead {
+    store_i_ahead_slot_t *slots; /* every entry of the group, in order */
+    size_t n;                    /* how many */
+    size_t *first;               /* batch i's first slot (nb + 1 of them) */
+    size_t nb;                   /* batches */
+    const char *coord;           /* the coordinator's id, "" unknown */
+    atomic_bool stop;            /* the ingest is done: stop */
+    pthread_t thread;            /* the helper */
+    bool joined;                 /* it has been waited for */
+};
+
+/* The checks of ingest.c's s_decode_entry and s_check_record that an
+ * entry passes, on its bytes alone; true only if it passes them all (a
+ * handover is left to the ingest, which reads it with the batch). */
+static bool
+s_passes(const store_i_ahead_t *self, store_i_ahead_slot_t *s)
+{
+    const store_batch_t *b = s->b;
+    const proto_bytes_t *bytes = &b->entries[s->k];
+    proto_entry_t *e = &s->e;
+    size_t alen = strlen(b->author);
+    if (proto_entry_decode(bytes->data, bytes->len, e) != VOCFED_OK ||
+        e->author_len != alen || memcmp(e->author, b->author, alen) != 0 ||
+        e->seq != b->first_seq + s->k || proto_handover_is(e) ||
+        proto_kind_check_entry(e, NULL) != VOCFED_OK)
+        return false;
+    if (self->coord[0]) {
+        char kind[PROTO_KIND_MAX + 1]; /* checked: kind_len <= the max */
+        memcpy(kind, e->kind, e->kind_len);
+        kind[e->kind_len] = '\0';
+        bool from_coord = strcmp(b->author, self->coord) == 0;
+        const proto_kind_def_t *k = proto_kind_find(kind);
+        if (!k || k->coordinator_only != from_coord)
+            return false;
+    }
+    proto_hash_leaf(PROTO_HASH_BLAKE2B256, bytes->data, bytes->len, s->leaf);
+    return true;
+}
+
+static void *
+s_helper(void *arg)
+{
+    store_i_ahead_t *self = arg;
+    for (size_t i = 0; i < self->n; i++) {
+        if (atomic_load_explicit(&self->stop, memory_order_relaxed))
+            break;
+        store_i_ahead_slot_t *s = &self->slots[i];
+        unsigned char free_ = S_FREE;
+        if (!atomic_compare_exchange_strong_explicit(
+                &s->state, &free_, S_HELPER, memory_order_acquire,
+                memory_order_relaxed))
+            continue; /* the ingest caught up and took it */
+        bool ok = s_passes(self, s);
+        atomic_store_explicit(&s->state, ok ? S_PASSED : S_FAILED,
+                              memory_order_release);
+    }
+    return NULL;
+}
+
+store_i_ahead_t *
+store_i_ahead_start(const store_batch_t *const *b, size_t n, const char *coord,
+                    size_t min, bool first)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        if (b[i] && b[i]->author && b[i]->entries)
+            total += b[i]->count; /* each below PROTO_MSG_MAX_ENTRIES */
+    if (total == 0 || total < (min ? min : STORE_AHEAD_MIN))
+        return NULL;
+    store_i_ahead_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->slots = calloc(total, sizeof *self->slots);
+    self->first = calloc(n + 1, sizeof *self->first);
+    if (!self->slots || !self->first) {
+        free(self->slots);
+        free(self->first);
+        free(self);
+        return NULL;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        self->first[i] = at;
+        if (!b[i] || !b[i]->author || !b[i]->entries)
+            continue;
+        for (size_t k = 0; k < b[i]->count; k++, at++) {
+            atomic_init(&self->slots[at].state, S_FREE);
+            self->slots[at].b = b[i];
+            self->slots[at].k = k;
+        }
+    }
+    self->first[n] = at;
+    self->n = total;
+    self->nb = n;
+    self->coord = coord;
+    atomic_init(&self->stop, false);
+    if (pthread_create(&self->thread, NULL, s_helper, self) != 0) {
+        free(self->slots);
+        free(self->first);
+        free(self);
+        return NULL;
+    }
+    if (first) {
+        pthread_join(self->thread, NULL);
+        self->joined = true;
+    }
+    return self;
+}
+
+store_i_ahead_slot_t *
+store_i_ahead_batch(store_i_ahead_t *self, size_t i)
+{
+    if (!self || i >= self->nb || self->first[i] == self->first[i + 1])
+        return NULL;
+    return &self->slots[self->first[i]];
+}
+
+bool
+store_i_ahead_take(store_i_ahead_slot_t *slots, size_t k, proto_entry_t *e,
+                   uint8_t leaf[PROTO_HASH_LEN])
+{
+    if (!slots)
+        return false;
+    store_i_ahead_slot_t *s = &slots[k];
+    unsigned char st = S_FREE;
+    if (atomic_compare_exchange_strong_explicit(
+            &s->state, &st, S_MINE, memory_order_acquire, memory_order_acquire))
+        return false; /* the helper never reached it */
+    /* HELPER: it is being checked; not waited for (the helper may be off
+     * its core), checked here too. FAILED, MINE: checked here. */
+    if (st != S_PASSED)
+        return false;
+    *e = s->e;
+    memcpy(leaf, s->leaf, PROTO_HASH_LEN);
+    return true;
+}
+
+void
+store_i_ahead_stop(store_i_ahead_t **self)
+{
+    if (!self || !*self)
+        return;
+    store_i_ahead_t *a = *self;
+    atomic_store_explicit(&a->stop, true, memory_order_relaxed);
+    if (!a->joined)
+        pthread_join(a->thread, NULL);
+    free(a->slots);
+    free(a->first);
+    free(a);
+    *self = NULL;
+}

@@ -1,0 +1,64 @@
+/* vocfed: a group's entries checked ahead, on a second thread (SPEC 8.4,
+ * step 3).
+ *
+ * Of what step 3 does for an entry, a part depends on its bytes alone:
+ * it decodes; its author and seq are the batch's; it is not a handover;
+ * the kinds table takes it; its kind is one its author's role may write
+ * (the coordinator's id known); its leaf hash. For a group of batches
+ * taken in one commit (store_ingest_many), a helper thread does that
+ * part ahead of the ingest, in the same order: it starts while the
+ * ingest opens the first batch's checkpoints, and its part costs less
+ * than the rest, so the ingest mostly finds its entries checked. Each
+ * entry is claimed by one of the two (an atomic compare-and-swap): an
+ * entry the ingest reaches first, or finds the helper on, the ingest
+ * checks itself, and the helper goes on past it.
+ *
+ * The ingest uses the helper's work only for an entry that passed every
+ * one of those checks. Any other entry it checks itself, as without a
+ * helper, and refuses naming why. So the helper changes when the work
+ * is done, never what is taken or said. It reads the batches (which the
+ * caller keeps) and writes only its slots; it touches no LMDB handle,
+ * and it has ended before store_ingest_many returns. */
+#ifndef VOCFED_STORAGE_AHEAD_H
+#define VOCFED_STORAGE_AHEAD_H
+
+#include "protocol/entry.h"
+#include "protocol/hash.h"
+#include "storage/replica.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Entries in a group below which no helper starts: its start and end
+ * (~50 us) would cost more than it saves. */
+#define STORE_AHEAD_MIN 2048
+
+typedef struct store_i_ahead store_i_ahead_t;
+typedef struct store_i_ahead_slot store_i_ahead_slot_t;
+
+/* Starts a helper over the n batches at b (a NULL batch has no entries
+ * to check), when they hold min entries or more (0: STORE_AHEAD_MIN).
+ * coord is the receiver's coordinator id ("": not known), read in place
+ * while the helper runs. With first, the helper checks every entry
+ * before this returns (tests: each entry's verdict is the helper's).
+ * Returns NULL for no help (a small group, no memory, no thread): the
+ * ingest then does everything itself. */
+store_i_ahead_t *store_i_ahead_start(const store_batch_t *const *b, size_t n,
+                                     const char *coord, size_t min, bool first);
+
+/* Batch i's slots, or NULL (self NULL). */
+store_i_ahead_slot_t *store_i_ahead_batch(store_i_ahead_t *self, size_t i);
+
+/* Entry k (0-based) of a batch's slots (NULL: none). Returns true with
+ * *e (borrowing the batch's bytes) and leaf filled when the helper
+ * checked the entry and it passed (waiting for a check under way);
+ * false when the caller must check it itself (it is then the caller's:
+ * the helper will not start it). */
+bool store_i_ahead_take(store_i_ahead_slot_t *slots, size_t k, proto_entry_t *e,
+                        uint8_t leaf[PROTO_HASH_LEN]);
+
+/* Stops the helper, waits for it and frees everything; NULLs *self.
+ * Accepts NULL and *self == NULL. */
+void store_i_ahead_stop(store_i_ahead_t **self);
+
+#endif
