@@ -23,14 +23,21 @@ struct store_i_ahead_slot {
 };
 
 struct store_i_ahead {
+    store_i_helper_t *helper;    /* the thread that checks it */
     store_i_ahead_slot_t *slots; /* every entry of the group, in order */
     size_t n;                    /* how many */
     size_t *first;               /* batch i's first slot (nb + 1 of them) */
     size_t nb;                   /* batches */
     const char *coord;           /* the coordinator's id, "" unknown */
     atomic_bool stop;            /* the ingest is done: stop */
-    pthread_t thread;            /* the helper */
-    bool joined;                 /* it has been waited for */
+};
+
+struct store_i_helper {
+    pthread_t thread;       /* the helper */
+    pthread_mutex_t mutex;  /* guards the two below */
+    pthread_cond_t cond;    /* either changed */
+    store_i_ahead_t *group; /* the group to check, NULL while none */
+    bool quit;              /* end the thread */
 };
 
 /* The checks of ingest.c's s_decode_entry and s_check_record that an
@@ -61,10 +68,11 @@ s_passes(const store_i_ahead_t *self, store_i_ahead_slot_t *s)
     return true;
 }
 
-static void *
-s_helper(void *arg)
+/* Checks a group's entries in order, skipping those the ingest took,
+ * until the last or until told to stop. */
+static void
+s_check_group(store_i_ahead_t *self)
 {
-    store_i_ahead_t *self = arg;
     for (size_t i = 0; i < self->n; i++) {
         if (atomic_load_explicit(&self->stop, memory_order_relaxed))
             break;
@@ -78,12 +86,89 @@ s_helper(void *arg)
         atomic_store_explicit(&s->state, ok ? S_PASSED : S_FAILED,
                               memory_order_release);
     }
+}
+
+static void *
+s_helper(void *arg)
+{
+    store_i_helper_t *h = arg;
+    pthread_mutex_lock(&h->mutex);
+    for (;;) {
+        while (!h->group && !h->quit)
+            pthread_cond_wait(&h->cond, &h->mutex);
+        if (h->quit)
+            break;
+        store_i_ahead_t *g = h->group;
+        pthread_mutex_unlock(&h->mutex);
+        s_check_group(g);
+        pthread_mutex_lock(&h->mutex);
+        h->group = NULL; /* left it: its owner may free it */
+        pthread_cond_broadcast(&h->cond);
+    }
+    pthread_mutex_unlock(&h->mutex);
     return NULL;
 }
 
+static store_i_helper_t *
+s_helper_new(void)
+{
+    store_i_helper_t *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    if (pthread_mutex_init(&h->mutex, NULL) != 0) {
+        free(h);
+        return NULL;
+    }
+    if (pthread_cond_init(&h->cond, NULL) != 0) {
+        pthread_mutex_destroy(&h->mutex);
+        free(h);
+        return NULL;
+    }
+    if (pthread_create(&h->thread, NULL, s_helper, h) != 0) {
+        pthread_cond_destroy(&h->cond);
+        pthread_mutex_destroy(&h->mutex);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void
+store_i_helper_free(store_i_helper_t **helper)
+{
+    if (!helper || !*helper)
+        return;
+    store_i_helper_t *h = *helper;
+    pthread_mutex_lock(&h->mutex);
+    h->quit = true;
+    pthread_cond_broadcast(&h->cond);
+    pthread_mutex_unlock(&h->mutex);
+    pthread_join(h->thread, NULL);
+    pthread_cond_destroy(&h->cond);
+    pthread_mutex_destroy(&h->mutex);
+    free(h);
+    *helper = NULL;
+}
+
+/* Waits until the helper has left its group (h->mutex held). */
+static void
+s_wait_left(store_i_helper_t *h)
+{
+    while (h->group)
+        pthread_cond_wait(&h->cond, &h->mutex);
+}
+
+static void
+s_group_free(store_i_ahead_t *self)
+{
+    free(self->slots);
+    free(self->first);
+    free(self);
+}
+
 store_i_ahead_t *
-store_i_ahead_start(const store_batch_t *const *b, size_t n, const char *coord,
-                    size_t min, bool first)
+store_i_ahead_start(store_i_helper_t **helper, const store_batch_t *const *b,
+                    size_t n, const char *coord, size_t min, bool first)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
@@ -91,15 +176,17 @@ store_i_ahead_start(const store_batch_t *const *b, size_t n, const char *coord,
             total += b[i]->count; /* each below PROTO_MSG_MAX_ENTRIES */
     if (total == 0 || total < (min ? min : STORE_AHEAD_MIN))
         return NULL;
+    if (!*helper && !(*helper = s_helper_new()))
+        return NULL;
     store_i_ahead_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->slots = calloc(total, sizeof *self->slots);
+    /* Not zeroed: each slot's state, batch and place are set below, and
+     * its entry and leaf are read only once it has PASSED. */
+    self->slots = malloc(total * sizeof *self->slots);
     self->first = calloc(n + 1, sizeof *self->first);
     if (!self->slots || !self->first) {
-        free(self->slots);
-        free(self->first);
-        free(self);
+        s_group_free(self);
         return NULL;
     }
     size_t at = 0;
@@ -117,17 +204,16 @@ store_i_ahead_start(const store_batch_t *const *b, size_t n, const char *coord,
     self->n = total;
     self->nb = n;
     self->coord = coord;
+    self->helper = *helper;
     atomic_init(&self->stop, false);
-    if (pthread_create(&self->thread, NULL, s_helper, self) != 0) {
-        free(self->slots);
-        free(self->first);
-        free(self);
-        return NULL;
-    }
-    if (first) {
-        pthread_join(self->thread, NULL);
-        self->joined = true;
-    }
+    store_i_helper_t *h = *helper;
+    pthread_mutex_lock(&h->mutex);
+    s_wait_left(h); /* none: groups are one at a time */
+    h->group = self;
+    pthread_cond_broadcast(&h->cond);
+    if (first)
+        s_wait_left(h);
+    pthread_mutex_unlock(&h->mutex);
     return self;
 }
 
@@ -165,11 +251,12 @@ store_i_ahead_stop(store_i_ahead_t **self)
     if (!self || !*self)
         return;
     store_i_ahead_t *a = *self;
+    store_i_helper_t *h = a->helper;
     atomic_store_explicit(&a->stop, true, memory_order_relaxed);
-    if (!a->joined)
-        pthread_join(a->thread, NULL);
-    free(a->slots);
-    free(a->first);
-    free(a);
+    pthread_mutex_lock(&h->mutex);
+    if (h->group == a)
+        s_wait_left(h);
+    pthread_mutex_unlock(&h->mutex);
+    s_group_free(a);
     *self = NULL;
 }

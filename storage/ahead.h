@@ -18,7 +18,9 @@
  * helper, and refuses naming why. So the helper changes when the work
  * is done, never what is taken or said. It reads the batches (which the
  * caller keeps) and writes only its slots; it touches no LMDB handle,
- * and it has ended before store_ingest_many returns. */
+ * and it has left the group before store_ingest_many returns. The
+ * thread is the store's, started with its first large group and kept
+ * (starting a thread per group cost the ingest ~3% of its time). */
 #ifndef VOCFED_STORAGE_AHEAD_H
 #define VOCFED_STORAGE_AHEAD_H
 
@@ -33,17 +35,21 @@
  * (~50 us) would cost more than it saves. */
 #define STORE_AHEAD_MIN 2048
 
+typedef struct store_i_helper store_i_helper_t;
 typedef struct store_i_ahead store_i_ahead_t;
 typedef struct store_i_ahead_slot store_i_ahead_slot_t;
 
-/* Starts a helper over the n batches at b (a NULL batch has no entries
- * to check), when they hold min entries or more (0: STORE_AHEAD_MIN).
+/* Starts checking the n batches at b (a NULL batch has no entries to
+ * check) ahead, when they hold min entries or more (0: STORE_AHEAD_MIN),
+ * on the helper thread at *helper, which is started the first time
+ * (*helper NULL) and kept for the groups after (store_i_helper_free).
  * coord is the receiver's coordinator id ("": not known), read in place
- * while the helper runs. With first, the helper checks every entry
+ * while the helper works. With first, the helper checks every entry
  * before this returns (tests: each entry's verdict is the helper's).
  * Returns NULL for no help (a small group, no memory, no thread): the
  * ingest then does everything itself. */
-store_i_ahead_t *store_i_ahead_start(const store_batch_t *const *b, size_t n,
+store_i_ahead_t *store_i_ahead_start(store_i_helper_t **helper,
+                                     const store_batch_t *const *b, size_t n,
                                      const char *coord, size_t min, bool first);
 
 /* Batch i's slots, or NULL (self NULL). */
@@ -51,14 +57,18 @@ store_i_ahead_slot_t *store_i_ahead_batch(store_i_ahead_t *self, size_t i);
 
 /* Entry k (0-based) of a batch's slots (NULL: none). Returns true with
  * *e (borrowing the batch's bytes) and leaf filled when the helper
- * checked the entry and it passed (waiting for a check under way);
- * false when the caller must check it itself (it is then the caller's:
- * the helper will not start it). */
+ * checked the entry and it passed; false when the caller must check it
+ * itself (it is then the caller's: the helper will not start it). It
+ * never waits for the helper. */
 bool store_i_ahead_take(store_i_ahead_slot_t *slots, size_t k, proto_entry_t *e,
                         uint8_t leaf[PROTO_HASH_LEN]);
 
-/* Stops the helper, waits for it and frees everything; NULLs *self.
- * Accepts NULL and *self == NULL. */
+/* Tells the helper to leave the group, waits until it has, and frees
+ * the group's slots; NULLs *self. Accepts NULL and *self == NULL. */
 void store_i_ahead_stop(store_i_ahead_t **self);
+
+/* Ends the helper thread (waiting for it) and frees it; NULLs *helper.
+ * Accepts NULL and *helper == NULL. Not while a group is under way. */
+void store_i_helper_free(store_i_helper_t **helper);
 
 #endif

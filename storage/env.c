@@ -1,6 +1,7 @@
 /* vocfed: the store's environment and transaction runner (SPEC 5.4):
  * open and close, map growth, a full disk, the read runner and the
  * prefix scan, keys and status codes. */
+#include "storage/ahead.h"
 #include "storage/persons.h"
 #include "storage/store_internal.h"
 #include "protocol/clock.h"
@@ -716,6 +717,7 @@ store_destroy(store_t **self)
     if (!self || !*self)
         return;
     store_set_hook(*self, NULL);
+    store_i_helper_free(&(*self)->helper);
     mdb_env_close((*self)->env);
     mdb_env_close((*self)->denv);
     proto_buf_release(&(*self)->scratch);

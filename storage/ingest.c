@@ -957,8 +957,8 @@ store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
         for (size_t k = 0; b[i] && k < b[i]->count; k++, entries++)
             bytes += b[i]->entries[k].len;
     (void)store_i_reserve(self, false, store_i_write_need(entries, bytes));
-    m.ahead = store_i_ahead_start(b, n, self->coord, self->ahead_min,
-                                  self->ahead_first);
+    m.ahead = store_i_ahead_start(&self->helper, b, n, self->coord,
+                                  self->ahead_min, self->ahead_first);
     rc = store_i_write(self, s_many_txn, &m);
     store_i_ahead_stop(&m.ahead);
     if (rc == VOCFED_OK)

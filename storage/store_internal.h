@@ -85,6 +85,8 @@ struct store_t {
     size_t ahead_min; /* entries of a group checked ahead from (ahead.h;
                          0: STORE_AHEAD_MIN; store_test_ahead) */
     bool ahead_first; /* the helper checks all before the ingest starts */
+    struct store_i_helper *helper; /* ingest's helper thread (ahead.h), once
+                                      a large group came; NULL before */
     struct store_txn {
         store_t *self; /* the store */
         MDB_txn *txn;  /* the derived environment's transaction */
