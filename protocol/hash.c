@@ -118,9 +118,11 @@ proto_unhex_lower(const char *hex, uint8_t *bin, size_t len)
          * first digit of a pair is the high nibble. */
         n = ((n << 4) | (n >> 8)) & 0x00ff00ff00ff00ffull;
         n = (n | n >> 8) & 0x0000ffff0000ffffull;
-        n = (n | n >> 16) & 0xffffffffull;
-        for (size_t j = 0; j < 4; j++) /* byte by byte: any byte order */
-            bin[i + j] = (uint8_t)(n >> (8 * j));
+        uint32_t v = (uint32_t)(n | n >> 16); /* the first byte lowest */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        v = __builtin_bswap32(v);
+#endif
+        memcpy(bin + i, &v, 4);
     }
     for (; i < len; i++) {
         unsigned hi = s_lower[(uint8_t)hex[2 * i]];
