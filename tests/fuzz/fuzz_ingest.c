@@ -10,7 +10,10 @@
  * store must verify (SPEC 6); a refused batch must leave the head where
  * it was and answer with an error message, an accepted one must move
  * the head by the entries it applied and answer with a receipt that
- * opens with the receiver's key and states that head. */
+ * opens with the receiver's key and states that head. Then the same
+ * batch again, from the same store, as a group whose entries a helper
+ * thread checked first (storage/ahead.h, forced for one batch): the same
+ * fate, the same reason, the same head. */
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/fz_log.h"
 
@@ -19,6 +22,7 @@
 #include "protocol/receipt.h"
 #include "storage/replica.h"
 #include "storage/store.h"
+#include "storage/store_test.h"
 #include "storage/verify.h"
 
 #include <errno.h>
@@ -173,6 +177,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* What was committed, or kept as evidence, is a store that verifies. */
     FZ_CHECK(store_verify(st, NULL, &vr, NULL, NULL) == VOCFED_OK);
+    store_destroy(&st);
+
+    /* The same through store_ingest_many with every entry checked ahead. */
+    s_restore();
+    FZ_CHECK(store_open(s_rx.dir, &opts, &st) == VOCFED_OK);
+    store_test_ahead(st, 1, true);
+    const proto_msg_batch_t *mm[1] = {&m.batch};
+    proto_buf_t reply2;
+    store_ingest_result_t res2;
+    store_head_t head2;
+    int rc2;
+    proto_buf_init(&reply2);
+    FZ_CHECK(node_batch_accept_many(st, S_SELF, fz_receipt_sk(), mm, 1, &reply2,
+                                    &res2, &rc2) == VOCFED_OK);
+    FZ_CHECK(store_head(st, FZ_LOG_AUTHOR, &head2) == VOCFED_OK);
+    FZ_CHECK(rc2 == rc && res2.applied == res.applied &&
+             strcmp(res2.what, res.what) == 0 && head2.size == head.size &&
+             memcmp(head2.root, head.root, PROTO_HASH_LEN) == 0);
+    proto_buf_release(&reply2);
     store_destroy(&st);
     proto_buf_release(&reply);
     return 0;

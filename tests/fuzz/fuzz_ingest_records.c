@@ -19,7 +19,10 @@
  * table and is its author's kind to write (ingest's check, made again
  * here), and the kept figures equal a recomputation (node_figures_check);
  * a refused batch left the head where it was, got an error message, and
- * the figures still check.
+ * the figures still check. Then the same batch again, from the same
+ * store, as a group whose entries a helper thread checked first
+ * (storage/ahead.h, forced for one batch): the same fate, the same
+ * reason, the same head.
  */
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/fz_log.h"
@@ -32,6 +35,7 @@
 #include "protocol/receipt.h"
 #include "storage/replica.h"
 #include "storage/store.h"
+#include "storage/store_test.h"
 
 #include <fcntl.h>
 #include <stdbool.h>
@@ -327,6 +331,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s_check(st, author, &before, rc, &res, n, &reply);
     if (rc == VOCFED_OK)
         s_check_entries(&log, held, coord);
+    store_head_t after;
+    FZ_CHECK(store_head(st, author, &after) == VOCFED_OK);
+    store_destroy(&st);
+
+    /* The same through store_ingest_many with every entry checked ahead. */
+    s_restore();
+    st = s_open(false);
+    store_test_ahead(st, 1, true);
+    const proto_msg_batch_t *mm[1] = {&m.batch};
+    proto_buf_t reply2;
+    store_ingest_result_t res2;
+    int rc2;
+    proto_buf_init(&reply2);
+    FZ_CHECK(node_batch_accept_many(st, S_SELF, fz_receipt_sk(), mm, 1, &reply2,
+                                    &res2, &rc2) == VOCFED_OK);
+    store_head_t after2;
+    FZ_CHECK(store_head(st, author, &after2) == VOCFED_OK);
+    FZ_CHECK(rc2 == rc && res2.applied == res.applied &&
+             strcmp(res2.what, res.what) == 0 && after2.size == after.size &&
+             memcmp(after2.root, after.root, PROTO_HASH_LEN) == 0);
+    proto_buf_release(&reply2);
     store_destroy(&st);
 done:
     fz_log_release(&log);
