@@ -61,6 +61,17 @@ s_env_rate(const char *name, double dflt)
     return *end == '\0' && r >= 1.0 && r <= 1e12 ? r : dflt;
 }
 
+node_rates_t
+node_sessions_rates(void)
+{
+    node_rates_t r;
+    r.msgs = s_env_rate("VOCFED_RATE_MSGS", S_RATE_MSGS);
+    r.burst_msgs = r.msgs * S_BURST_MSGS / S_RATE_MSGS;
+    r.bytes = s_env_rate("VOCFED_RATE_BYTES", S_RATE_BYTES);
+    r.burst_bytes = r.bytes * S_BURST_BYTES / S_RATE_BYTES;
+    return r;
+}
+
 int
 node_sessions_new(size_t max, uint64_t interval_ms, node_sessions_t **out)
 {
@@ -76,10 +87,11 @@ node_sessions_new(size_t max, uint64_t interval_ms, node_sessions_t **out)
         free(self);
         return VOCFED_ENOMEM;
     }
-    self->rate_msgs = s_env_rate("VOCFED_RATE_MSGS", S_RATE_MSGS);
-    self->burst_msgs = self->rate_msgs * S_BURST_MSGS / S_RATE_MSGS;
-    self->rate_bytes = s_env_rate("VOCFED_RATE_BYTES", S_RATE_BYTES);
-    self->burst_bytes = self->rate_bytes * S_BURST_BYTES / S_RATE_BYTES;
+    node_rates_t r = node_sessions_rates();
+    self->rate_msgs = r.msgs;
+    self->burst_msgs = r.burst_msgs;
+    self->rate_bytes = r.bytes;
+    self->burst_bytes = r.burst_bytes;
     self->max = max;
     self->interval_ms = interval_ms;
     self->heartbeat_ms = NODE_HEARTBEAT_MS;

@@ -151,6 +151,18 @@ typedef enum {
     NODE_ADMIT_DROP      /* counted as flooded: drop it unread */
 } node_admit_t;
 
+/* A member's rates in force (SPEC 10.5): per second and the bursts. */
+typedef struct {
+    double msgs;        /* messages a second */
+    double burst_msgs;  /* messages at once */
+    double bytes;       /* bytes a second */
+    double burst_bytes; /* bytes at once */
+} node_rates_t;
+
+/* The defaults, or what VOCFED_RATE_MSGS and VOCFED_RATE_BYTES say (the
+ * bursts scaled with them): what node_sessions_new takes. */
+node_rates_t node_sessions_rates(void);
+
 /* A message *payload from s: counted, and stamped with its time. Within
  * its rate (SPEC 10.5: 2,000 messages/s, burst 4,000; 64 MiB/s, burst 96
  * MiB; VOCFED_RATE_MSGS and VOCFED_RATE_BYTES set others, bursts twice
