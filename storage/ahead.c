@@ -1,7 +1,5 @@
 /* vocfed: a group's entries checked ahead, on a second thread (ahead.h). */
 #include "storage/ahead.h"
-#include "protocol/handover.h"
-#include "protocol/kinds.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,13 +21,14 @@ struct store_i_ahead_slot {
 };
 
 struct store_i_ahead {
-    store_i_helper_t *helper;    /* the thread that checks it */
-    store_i_ahead_slot_t *slots; /* every entry of the group, in order */
-    size_t n;                    /* how many */
-    size_t *first;               /* batch i's first slot (nb + 1 of them) */
-    size_t nb;                   /* batches */
-    const char *coord;           /* the coordinator's id, "" unknown */
-    atomic_bool stop;            /* the ingest is done: stop */
+    store_i_helper_t *helper;     /* the thread that checks it */
+    store_i_ahead_slot_t *slots;  /* every entry of the group, in order */
+    size_t n;                     /* how many */
+    size_t *first;                /* batch i's first slot (nb + 1 of them) */
+    size_t nb;                    /* batches */
+    store_i_ahead_check_fn check; /* the ingest's checks */
+    const char *coord;            /* the coordinator's id, "" unknown */
+    atomic_bool stop;             /* the ingest is done: stop */
 };
 
 struct store_i_helper {
@@ -40,30 +39,13 @@ struct store_i_helper {
     bool quit;              /* end the thread */
 };
 
-/* The checks of ingest.c's s_decode_entry and s_check_record that an
- * entry passes, on its bytes alone; true only if it passes them all (a
- * handover is left to the ingest, which reads it with the batch). */
+/* The ingest's checks of the entry, then its leaf hash. */
 static bool
 s_passes(const store_i_ahead_t *self, store_i_ahead_slot_t *s)
 {
-    const store_batch_t *b = s->b;
-    const proto_bytes_t *bytes = &b->entries[s->k];
-    proto_entry_t *e = &s->e;
-    size_t alen = strlen(b->author);
-    if (proto_entry_decode(bytes->data, bytes->len, e) != VOCFED_OK ||
-        e->author_len != alen || memcmp(e->author, b->author, alen) != 0 ||
-        e->seq != b->first_seq + s->k || proto_handover_is(e) ||
-        proto_kind_check_entry(e, NULL) != VOCFED_OK)
+    const proto_bytes_t *bytes = &s->b->entries[s->k];
+    if (!self->check(s->b, s->k, self->coord, &s->e))
         return false;
-    if (self->coord[0]) {
-        char kind[PROTO_KIND_MAX + 1]; /* checked: kind_len <= the max */
-        memcpy(kind, e->kind, e->kind_len);
-        kind[e->kind_len] = '\0';
-        bool from_coord = strcmp(b->author, self->coord) == 0;
-        const proto_kind_def_t *k = proto_kind_find(kind);
-        if (!k || k->coordinator_only != from_coord)
-            return false;
-    }
     proto_hash_leaf(PROTO_HASH_BLAKE2B256, bytes->data, bytes->len, s->leaf);
     return true;
 }
@@ -168,7 +150,8 @@ s_group_free(store_i_ahead_t *self)
 
 store_i_ahead_t *
 store_i_ahead_start(store_i_helper_t **helper, const store_batch_t *const *b,
-                    size_t n, const char *coord, size_t min, bool first)
+                    size_t n, store_i_ahead_check_fn check, const char *coord,
+                    size_t min, bool first)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
@@ -203,6 +186,7 @@ store_i_ahead_start(store_i_helper_t **helper, const store_batch_t *const *b,
     self->first[n] = at;
     self->n = total;
     self->nb = n;
+    self->check = check;
     self->coord = coord;
     self->helper = *helper;
     atomic_init(&self->stop, false);

@@ -4,7 +4,9 @@
  * Of what step 3 does for an entry, a part depends on its bytes alone:
  * it decodes; its author and seq are the batch's; it is not a handover;
  * the kinds table takes it; its kind is one its author's role may write
- * (the coordinator's id known); its leaf hash. For a group of batches
+ * (the coordinator's id known); its leaf hash. The ingest hands those
+ * checks over as a function (store_i_ahead_check_fn: the code it runs
+ * itself), and the helper adds the leaf hash. For a group of batches
  * taken in one commit (store_ingest_many), a helper thread does that
  * part ahead of the ingest, in the same order: it starts while the
  * ingest opens the first batch's checkpoints, and its part costs less
@@ -38,12 +40,19 @@
  * entries/s). */
 #define STORE_AHEAD_MIN 2048
 
+/* Whether entry k of b passes the checks that need only its bytes (coord:
+ * the receiver's coordinator id, "" unknown), with *e the entry decoded.
+ * Called on the helper thread: it must touch nothing shared. */
+typedef bool (*store_i_ahead_check_fn)(const store_batch_t *b, size_t k,
+                                       const char *coord, proto_entry_t *e);
+
 typedef struct store_i_helper store_i_helper_t;
 typedef struct store_i_ahead store_i_ahead_t;
 typedef struct store_i_ahead_slot store_i_ahead_slot_t;
 
 /* Starts checking the n batches at b (a NULL batch has no entries to
- * check) ahead, when they hold min entries or more (0: STORE_AHEAD_MIN),
+ * check) ahead with check, when they hold min entries or more (0:
+ * STORE_AHEAD_MIN),
  * on the helper thread at *helper, which is started the first time
  * (*helper NULL) and kept for the groups after (store_i_helper_free).
  * coord is the receiver's coordinator id ("": not known), read in place
@@ -53,6 +62,7 @@ typedef struct store_i_ahead_slot store_i_ahead_slot_t;
  * ingest then does everything itself. */
 store_i_ahead_t *store_i_ahead_start(store_i_helper_t **helper,
                                      const store_batch_t *const *b, size_t n,
+                                     store_i_ahead_check_fn check,
                                      const char *coord, size_t min, bool first);
 
 /* Batch i's slots, or NULL (self NULL). */
