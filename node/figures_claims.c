@@ -14,6 +14,7 @@
 #include "node/figures_i.h"
 
 #include "node/figures_catalogue.h"
+#include "protocol/tabhash.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -146,26 +147,140 @@ s_fkey(char *key, size_t cap, unsigned fig, unsigned year, char dim,
     s_fbucket(key, cap, s_fprefix(key, cap, fig, year), dim, bucket);
 }
 
-/* Adds sign x the held claim h to the group's buckets. */
+/* ---- slots: the counters a tuple adds to, found once ------------------- */
+
+void
+node_figx_slots_forget(node_figx_t *f)
+{
+    node_figx_slots_t *t = &f->slots;
+    t->n = t->alen = 0;
+    if (++t->gen == 0) { /* never in practice: a chunk at least a turn */
+        if (t->s)
+            memset(t->s, 0, t->cap * sizeof *t->s);
+        t->gen = 1;
+    }
+}
+
+/* Doubles the table (from 1,024 slots), placing this generation's slots
+ * by their stored hashes. */
 static int
-s_hold(node_figx_t *f, const node_figx_claim_t *h, int sign)
+s_slots_grow(node_figx_slots_t *t)
+{
+    size_t cap = t->cap ? 2 * t->cap : 1024;
+    node_figx_slot_t *s = calloc(cap, sizeof *s);
+    if (!s)
+        return VOCFED_ENOMEM;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (t->s[i].gen != t->gen)
+            continue;
+        size_t j = t->s[i].hash & (cap - 1);
+        while (s[j].gen == t->gen)
+            j = (j + 1) & (cap - 1);
+        s[j] = t->s[i];
+    }
+    free(t->s);
+    t->s = s;
+    t->cap = cap;
+    return VOCFED_OK;
+}
+
+/* The tuple's bytes: use, fig, year, member, NUL, payee. */
+static size_t
+s_tuple(char *out, char use, unsigned fig, unsigned year, const char *member,
+        const char *payee)
+{
+    size_t lm = strnlen(member, PROTO_ID_MAX);
+    size_t lp = strnlen(payee, PROTO_KEY_MAX);
+    out[0] = use;
+    out[1] = (char)fig;
+    out[2] = (char)(year >> 8);
+    out[3] = (char)year;
+    memcpy(out + 4, member, lm);
+    out[4 + lm] = 0;
+    memcpy(out + 5 + lm, payee, lp);
+    return 5 + lm + lp;
+}
+
+/* The slot of (use, fig, year, member, payee). *hit: its counters are
+ * found; else they are to be found (v[] NULL) and the slot marked
+ * filled. NULL when out of memory. */
+static node_figx_slot_t *
+s_slot(node_figx_t *f, char use, unsigned fig, unsigned year,
+       const char *member, const char *payee, bool *hit)
+{
+    node_figx_slots_t *t = &f->slots;
+    char k[PROTO_ID_MAX + PROTO_KEY_MAX + 8];
+    size_t len = s_tuple(k, use, fig, year, member, payee);
+    uint64_t h = proto_tabhash(t->seed, k, len);
+    if (2 * (t->n + 1) > t->cap && s_slots_grow(t))
+        return NULL;
+    size_t i = h & (t->cap - 1);
+    for (;; i = (i + 1) & (t->cap - 1)) {
+        node_figx_slot_t *s = &t->s[i];
+        if (s->gen != t->gen)
+            break;
+        if (s->hash == h && s->len == len &&
+            !memcmp(t->arena + s->str, k, len)) {
+            if (!(*hit = s->filled)) /* a search that failed midway */
+                memset(s->v, 0, sizeof s->v);
+            return s;
+        }
+    }
+    if (t->alen + len > UINT32_MAX)
+        return NULL;
+    if (t->alen + len > t->acap) {
+        size_t cap = t->acap ? 2 * t->acap : 16384;
+        while (cap < t->alen + len)
+            cap *= 2;
+        char *a = realloc(t->arena, cap);
+        if (!a)
+            return NULL;
+        t->arena = a;
+        t->acap = cap;
+    }
+    node_figx_slot_t *s = &t->s[i];
+    memcpy(t->arena + t->alen, k, len);
+    *s = (node_figx_slot_t){.hash = h,
+                            .gen = t->gen,
+                            .str = (uint32_t)t->alen,
+                            .len = (uint16_t)len};
+    t->alen += len;
+    t->n++;
+    *hit = false;
+    return s;
+}
+
+/* Adds d to counter v, as node_figx_add does. */
+static int
+s_add(node_figx_val_t *v, int64_t d)
+{
+    return __builtin_add_overflow(v->cur, d, &v->cur) ? VOCFED_EBADRECORD
+                                                      : VOCFED_OK;
+}
+
+/* The slot of the held claim h, its five counters found. NULL with *rc
+ * set on failure. */
+static node_figx_slot_t *
+s_hold_slot(node_figx_t *f, const node_figx_claim_t *h, int *rc)
 {
     char key[PROTO_KEY_MAX + PROTO_ID_MAX + 64], y[8];
-    int64_t v = sign * h->value;
-    const node_figx_profile_t *p = node_figx_profile(f, h->member);
-    int rc = VOCFED_OK;
-    if (!p)
-        return VOCFED_ENOMEM;
+    bool hit;
+    node_figx_slot_t *s =
+        s_slot(f, 'h', h->fig, h->year, h->member, h->payee, &hit);
+    const node_figx_profile_t *p;
+    if (!s || hit || !(p = node_figx_profile(f, h->member))) {
+        *rc = s && hit ? VOCFED_OK : VOCFED_ENOMEM;
+        return s && hit ? s : NULL;
+    }
     const char dims[] = {'g', 'a', 'c', 'p'};
     const char *buckets[] = {"", p->affiliation, p->county, h->payee};
     size_t n = s_fprefix(key, sizeof key, h->fig, h->year);
-    for (size_t i = 0; i < 4 && !rc; i++)
+    for (size_t i = 0; i < 4; i++)
         if (dims[i] != 'p' || h->payee[0]) {
             s_fbucket(key, sizeof key, n, dims[i], buckets[i]);
-            rc = node_figx_add(f, key, v);
+            if (!(s->v[i] = node_figx_val(f, key, true, rc)))
+                return NULL;
         }
-    if (rc)
-        return rc;
     s_year_text(h->year, y);
     n = 2;
     key[0] = 'H';
@@ -175,7 +290,25 @@ s_hold(node_figx_t *f, const node_figx_claim_t *h, int sign)
     s_put(key, sizeof key, &n, node_counter_key((node_counter_t)h->fig));
     s_put(key, sizeof key, &n, "|");
     s_put(key, sizeof key, &n, y);
-    return node_figx_add(f, key, v);
+    if (!(s->v[4] = node_figx_val(f, key, true, rc)))
+        return NULL;
+    s->filled = true;
+    return s;
+}
+
+/* Adds sign x the held claim h to the group's buckets (g, a, c, p) and
+ * to what its member holds (H), in that order, as far as the first sum
+ * that would overflow. */
+static int
+s_hold(node_figx_t *f, const node_figx_claim_t *h, int sign)
+{
+    int64_t v = sign * h->value;
+    int rc = VOCFED_OK;
+    node_figx_slot_t *s = s_hold_slot(f, h, &rc);
+    for (size_t i = 0; s && i < 5 && !rc; i++)
+        if (s->v[i])
+            rc = s_add(s->v[i], v);
+    return rc;
 }
 
 /* ---- a member's units ---------------------------------------------------- */
@@ -353,19 +486,23 @@ s_claims_change(node_figx_t *f, const char *member, const char *identity,
 
 typedef node_figx_bucket_t s_bucket_t;
 
-/* Notes item it of one list (after: the new one) in bucket dim/bucket. */
+/* Notes item it of one list (after: the new one) in its bucket of dim. */
 static void
 s_bucket(s_bucket_t *bk, size_t *n, const node_fig_item_t *it, bool after,
-         char dim, const char *bucket)
+         char dim)
 {
-    char key[sizeof bk->key];
-    s_fkey(key, sizeof key, it->fig, it->year, dim, bucket);
+    const char *payee = dim == 'q' ? it->payee : "";
     size_t i = 0;
-    while (i < *n && strcmp(bk[i].key, key))
+    while (i < *n && !(bk[i].fig == it->fig && bk[i].year == it->year &&
+                       bk[i].dim == dim && !strcmp(bk[i].payee, payee)))
         i++;
     if (i == *n) {
-        memcpy(bk[i].key, key, sizeof key);
-        bk[i].before = bk[i].after = INT64_MIN; /* no item yet */
+        bk[i] = (s_bucket_t){.fig = it->fig,
+                             .year = it->year,
+                             .dim = dim,
+                             .payee = payee,
+                             .before = INT64_MIN, /* no item yet */
+                             .after = INT64_MIN};
         (*n)++;
     }
     int64_t *v = after ? &bk[i].after : &bk[i].before;
@@ -375,17 +512,37 @@ s_bucket(s_bucket_t *bk, size_t *n, const node_fig_item_t *it, bool after,
 
 /* Notes what a list gives the member's own buckets. */
 static void
-s_buckets(s_bucket_t *bk, size_t *nb, const char *member,
-          const node_fig_item_t *items, size_t n, bool after)
+s_buckets(s_bucket_t *bk, size_t *nb, const node_fig_item_t *items, size_t n,
+          bool after)
 {
-    char q[PROTO_ID_MAX + PROTO_KEY_MAX + 2];
     for (size_t i = 0; i < n; i++) {
-        s_bucket(bk, nb, &items[i], after, 'm', member);
-        if (items[i].payee[0]) {
-            node_fig_cat(q, sizeof q, member, "/", items[i].payee, NULL);
-            s_bucket(bk, nb, &items[i], after, 'q', q);
-        }
+        s_bucket(bk, nb, &items[i], after, 'm');
+        if (items[i].payee[0])
+            s_bucket(bk, nb, &items[i], after, 'q');
     }
+}
+
+/* The counter of member's own bucket b (f|<fig>|<year>|m|<member> or
+ * ...|q|<member>/<payee>). NULL with *rc set on failure. */
+static node_figx_val_t *
+s_own_val(node_figx_t *f, const char *member, const s_bucket_t *b, int *rc)
+{
+    char key[NODE_FIGX_BUCKET_KEY], q[PROTO_ID_MAX + PROTO_KEY_MAX + 2];
+    bool hit;
+    node_figx_slot_t *s =
+        s_slot(f, b->dim, b->fig, b->year, member, b->payee, &hit);
+    if (!s || hit) {
+        *rc = s ? VOCFED_OK : VOCFED_ENOMEM;
+        return s ? s->v[0] : NULL;
+    }
+    if (b->dim == 'q')
+        node_fig_cat(q, sizeof q, member, "/", b->payee, NULL);
+    s_fkey(key, sizeof key, b->fig, b->year, b->dim,
+           b->dim == 'q' ? q : member);
+    if (!(s->v[0] = node_figx_val(f, key, true, rc)))
+        return NULL;
+    s->filled = true;
+    return s->v[0];
 }
 
 /* The member's own buckets move from what its old list gives them to
@@ -397,18 +554,21 @@ s_own(node_figx_t *f, const char *member, const node_fig_item_t *old, size_t no,
     s_bucket_t *bk = f->buckets;
     size_t nb = 0;
     int rc = VOCFED_OK;
-    s_buckets(bk, &nb, member, old, no, false);
-    s_buckets(bk, &nb, member, now, nn, true);
+    s_buckets(bk, &nb, old, no, false);
+    s_buckets(bk, &nb, now, nn, true);
     for (size_t i = 0; i < nb && !rc; i++) {
         int64_t b = bk[i].before == INT64_MIN ? 0 : bk[i].before;
         int64_t a = bk[i].after == INT64_MIN ? 0 : bk[i].after;
         int64_t d;
         if (a == b)
             continue;
+        node_figx_val_t *v = s_own_val(f, member, &bk[i], &rc);
+        if (!v)
+            break;
         if (!__builtin_sub_overflow(a, b, &d))
-            rc = node_figx_add(f, bk[i].key, d);
-        else if (!(rc = node_figx_add(f, bk[i].key, -b))) /* each checked */
-            rc = node_figx_add(f, bk[i].key, a);
+            rc = s_add(v, d);
+        else if (!(rc = s_add(v, -b))) /* each checked */
+            rc = s_add(v, a);
     }
     return rc;
 }

@@ -39,11 +39,42 @@
 #define NODE_FIGX_BUCKETS (4 * NODE_FIGX_LIST_MAX)
 
 /* A member's own bucket and what its list gives it: the largest of its
- * items there, before and after a change (INT64_MIN: none). */
+ * items there, before and after a change (INT64_MIN: none). The bucket
+ * is f|<fig>|<year>|m|<member>, or for dim q f|...|q|<member>/<payee>. */
 typedef struct {
-    char key[NODE_FIGX_BUCKET_KEY]; /* f|...|m|... or q */
-    int64_t before, after;          /* from the old list, the new one */
+    uint8_t fig;           /* node_counter_t */
+    uint16_t year;         /* 0: no year */
+    char dim;              /* 'm' or 'q' */
+    const char *payee;     /* q: the item's payee (in the list's items) */
+    int64_t before, after; /* from the old list, the new one */
 } node_figx_bucket_t;
+
+/* The counters a held claim (use 'h': g a c p H) or a member's own
+ * bucket (use 'm' or 'q': v[0]) adds to, found once for each tuple (use,
+ * counter, year, member, payee) and kept until the working set's reset
+ * or a profile change (figures_claims.c): building a counter's key and
+ * looking it up was a fifth of the applier's instructions (callgrind,
+ * issue 11). A table of the chunk's tuples, open addressing under a
+ * seeded hash (the payees come from members); it holds at most one slot
+ * per counter of the working set, and keeps its memory for the next
+ * chunk, as the working set does. */
+typedef struct {
+    node_figx_val_t *v[5]; /* h: g a c p H (p NULL: no payee) */
+    uint64_t hash;         /* the tuple's */
+    uint32_t gen;          /* in the table when its generation */
+    uint32_t str;          /* the tuple's bytes in the arena */
+    uint16_t len;          /*   and their length */
+    bool filled;           /* v[] found */
+} node_figx_slot_t;
+
+typedef struct {
+    node_figx_slot_t *s; /* cap slots (a power of 2, or 0) */
+    size_t cap, n;       /* slots, those of this generation */
+    uint32_t gen;        /* the current generation (> 0) */
+    uint64_t seed;       /* the hash's */
+    char *arena;         /* the tuples' bytes */
+    size_t alen, acap;   /* used, allocated */
+} node_figx_slots_t;
 
 /* What the prefetch named for one entry (figures.c): its member's list
  * and the claims on its identity, so that the entry, applied, finds them
@@ -92,6 +123,7 @@ typedef struct {
     node_figx_claims_t claims;         /* scratch: one identity's claims */
     node_figx_bucket_t *buckets;       /* scratch: a member's own buckets
                                           (NODE_FIGX_BUCKETS) */
+    node_figx_slots_t slots;           /* the tuples' counters */
     node_figx_ahead_t *ahead;          /* what the prefetch named, per entry,
                                           in the chunk's order */
     size_t nahead, aheadcap;           /* pushed, allocated */
@@ -178,6 +210,11 @@ int node_figx_key_text(const void *k, size_t len, char *out,
 
 /* Whether key names a counter (else a blob). */
 bool node_figx_is_counter(const char *key);
+
+/* Forgets the slots (node_figx_slot_t): the values they point to are
+ * gone (a reset) or a member's a and c buckets have moved (a profile
+ * change). */
+void node_figx_slots_forget(node_figx_t *f);
 
 /* member's profile as the figures know it. */
 const node_figx_profile_t *node_figx_profile(node_figx_t *f,

@@ -51,6 +51,7 @@ s_profile_set(node_figx_t *f, const char *member, const node_figx_profile_t *p)
         return VOCFED_ENOMEM;
     *copy = *p;
     zhashx_update(f->profiles, member, copy);
+    node_figx_slots_forget(f); /* its held claims' a and c buckets */
     return VOCFED_OK;
 }
 

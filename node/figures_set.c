@@ -4,6 +4,7 @@
 
 #include "node/figures_catalogue.h"
 #include "protocol/hash.h"
+#include "protocol/tabhash.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@ node_figx_init(node_figx_t *f, store_t *st, const char *coord)
     f->units_old = calloc(NODE_FIGX_LIST_MAX, sizeof *f->units_old);
     f->units_new = calloc(NODE_FIGX_LIST_MAX, sizeof *f->units_new);
     f->buckets = calloc(NODE_FIGX_BUCKETS, sizeof *f->buckets);
+    f->slots.gen = 1;
+    f->slots.seed = proto_tabhash_seed();
     if (!f->vals || !f->profiles || !f->rec_items || !f->old_list ||
         !f->new_list || !f->units_old || !f->units_new || !f->buckets)
         return VOCFED_ENOMEM;
@@ -44,6 +47,8 @@ node_figx_release(node_figx_t *f)
     free(f->units_old);
     free(f->units_new);
     free(f->buckets);
+    free(f->slots.s);
+    free(f->slots.arena);
     free(f->claims.c);
     free(f->order);
     free(f->sortrec);
@@ -59,6 +64,7 @@ node_figx_reset(node_figx_t *f)
     f->nahead = f->ahead_next = 0;
     f->hint_list = f->hint_claims = NULL;
     zhashx_purge(f->profiles);
+    node_figx_slots_forget(f);
 }
 
 bool
