@@ -8,8 +8,10 @@
  * against the first), the derived environment's size per entry, and
  * raw LMDB's durable batched append measured in the same run (1,000
  * values of the entries' size per committed transaction).
- * Usage: bench_apply [--entries 1000000] [--members 10] [--chunk 65536]
- *                    [--dir /tmp] [--keep] */
+ * Usage: bench_apply [--entries 1000000] [--members 10] [--chunk fit|C]
+ *                    [--dir /tmp] [--keep]
+ * --chunk: entries per store_apply; fit (the default) as the daemon's
+ * applier does (STORE_APPLY_FIT: 65,536 to 262,144, by the persons held). */
 #include "bench/bench_raw.h"
 #include "node/figures.h"
 #include "protocol/kinds.h"
@@ -31,7 +33,7 @@
 typedef struct {
     size_t entries;  /* records in all */
     int members;     /* authors */
-    size_t chunk;    /* entries per store_apply */
+    size_t chunk;    /* entries per store_apply (STORE_APPLY_FIT) */
     const char *tmp; /* where the stores go */
     bool keep;       /* keep the store */
     char dir[4096];  /* the store */
@@ -84,8 +86,9 @@ s_apply(s_bench_t *b, store_t *st, double *rate, double *first, double *last)
         if (applied - mark >= 1000000 || applied >= b->entries) {
             double now = bench_now();
             double r = (double)(applied - mark) / (now - tm);
-            printf("  applied %zu: %.0f entries/s over the last %zu\n", applied,
-                   r, applied - mark);
+            printf("  applied %zu: %.0f entries/s over the last %zu (the last "
+                   "chunk %zu)\n",
+                   applied, r, applied - mark, done);
             if (mark == 0)
                 *first = r;
             *last = r;
@@ -125,9 +128,14 @@ s_run(s_bench_t *b)
     double per = stat(path, &sb) ? 0 : (double)sb.st_size / (double)b->entries;
     double raw = bench_raw_lmdb_batched(b->tmp, 1000000, 220, 1000);
     printf("log-only append: %.0f entries/s\n", wrate);
-    printf("applier: %.0f entries/s in all (chunk %zu); first million "
+    char chunk[32];
+    if (b->chunk == STORE_APPLY_FIT)
+        snprintf(chunk, sizeof chunk, "fitted");
+    else
+        snprintf(chunk, sizeof chunk, "%zu", b->chunk);
+    printf("applier: %.0f entries/s in all (chunk %s); first million "
            "%.0f/s, last %.0f/s (last/first %.2f)\n",
-           arate, b->chunk, first, last, first > 0 ? last / first : 0);
+           arate, chunk, first, last, first > 0 ? last / first : 0);
     printf("derived.mdb: %.0f bytes per entry\n", per);
     printf("raw LMDB durable batched append (1,000 x 220 B per txn): "
            "%.0f/s; applier ratio %.3f\n",
@@ -148,8 +156,10 @@ main(int argc, char **argv)
         {"keep", no_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    s_bench_t b = {
-        .entries = 1000000, .members = 10, .chunk = 65536, .tmp = "/tmp"};
+    s_bench_t b = {.entries = 1000000,
+                   .members = 10,
+                   .chunk = STORE_APPLY_FIT,
+                   .tmp = "/tmp"};
     int c;
     size_t members = 10;
     while ((c = getopt_long(argc, argv, "n:m:c:d:kh", opts, NULL)) != -1) {
@@ -163,8 +173,10 @@ main(int argc, char **argv)
                 return 2;
             break;
         case 'c':
-            if (bench_size_arg(optarg, &b.chunk))
+            if (strcmp(optarg, "fit") && bench_size_arg(optarg, &b.chunk))
                 return 2;
+            if (!strcmp(optarg, "fit"))
+                b.chunk = STORE_APPLY_FIT;
             break;
         case 'd':
             b.tmp = optarg;
@@ -174,7 +186,7 @@ main(int argc, char **argv)
             break;
         default:
             printf("usage: bench_apply [--entries N] [--members M] "
-                   "[--chunk C] [--dir /tmp] [--keep]\n");
+                   "[--chunk fit|C] [--dir /tmp] [--keep]\n");
             return c == 'h' ? 0 : 2;
         }
     }

@@ -50,7 +50,7 @@ s_apply_all(store_t *st, int64_t *error_log_ms)
     size_t done;
     int rc;
     do
-        rc = store_apply(st, NODE_APPLIER_CHUNK, &done);
+        rc = store_apply(st, STORE_APPLY_FIT, &done);
     while (rc == VOCFED_OK && done > 0);
     if (rc && zclock_mono() >= *error_log_ms) {
         zsys_error("applier: applying the log failed: %s (retrying)",

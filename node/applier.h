@@ -26,7 +26,6 @@
 #include <stdint.h>
 
 #define NODE_APPLIER_TICK_MS 200 /* the longest wait between two looks */
-#define NODE_APPLIER_CHUNK 65536 /* entries per transaction at most */
 #define NODE_APPLIER_NICE 10     /* added to the daemon's nice value */
 
 typedef struct node_applier node_applier_t;

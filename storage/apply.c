@@ -25,7 +25,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#define S_CHUNK 65536 /* entries per transaction of store_catch_up */
 #define S_ARRIVAL_LEN 20
 /* The derived layout (SPEC 5.5). Derived data of another layout is
  * dropped and applied again from the logs: 2 = pseudo_ids as 32 bytes
@@ -102,6 +101,7 @@ typedef struct {
     store_t *self;             /* the store */
     store_txn_t *t;            /* derived write + log snapshot */
     size_t budget;             /* entries still allowed */
+    bool fit;                  /* budget to be fitted (STORE_APPLY_FIT) */
     size_t done;               /* entries applied */
     uint64_t point;            /* last arrival applied whole */
     uint64_t end;              /* the log's last arrival */
@@ -292,6 +292,11 @@ s_apply_txn(store_t *self, MDB_txn *dtxn, void *ctx)
 {
     s_apply_t *a = ctx;
     store_txn_t t = {self, dtxn, NULL};
+    if (a->fit) { /* once: a transaction run again keeps its chunk */
+        a->budget = store_i_persons_chunk(self, dtxn, STORE_APPLY_FIT_MIN,
+                                          STORE_APPLY_FIT_MAX);
+        a->fit = false;
+    }
     size_t budget = a->budget;
     a->done = 0; /* the transaction may run again (map growth) */
     a->failed = 0;
@@ -334,7 +339,8 @@ s_apply(store_t *self, size_t max_entries, size_t *done, uint64_t *point,
         uint64_t *end)
 {
     s_apply_t a = {.self = self,
-                   .budget = max_entries ? max_entries : SIZE_MAX};
+                   .budget = max_entries ? max_entries : SIZE_MAX,
+                   .fit = max_entries == STORE_APPLY_FIT};
     /* Without the figures an apply would move the applied point past
      * entries it never counted (only a store opened no_derived applies
      * the record index alone). */
@@ -415,8 +421,8 @@ store_catch_up(store_t *self, size_t max_entries)
         ahead = false;
         size_t n;
         uint64_t end;
-        rc = s_apply(self, max_entries ? max_entries : S_CHUNK, &n, &point,
-                     &end);
+        rc = s_apply(self, max_entries ? max_entries : STORE_APPLY_FIT, &n,
+                     &point, &end);
     }
     return rc;
 }

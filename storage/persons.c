@@ -290,3 +290,13 @@ store_i_persons_resolve(store_t *self, MDB_txn *txn, const uint8_t *const *pids,
     mdb_cursor_close(cur);
     return rc;
 }
+
+size_t
+store_i_persons_chunk(store_t *self, MDB_txn *txn, size_t least, size_t most)
+{
+    MDB_stat st;
+    if (mdb_stat(txn, self->persons, &st))
+        return least;
+    size_t c = 4 * (size_t)st.ms_leaf_pages;
+    return c < least ? least : c > most ? most : c;
+}

@@ -53,6 +53,12 @@ int store_i_pkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
 int store_i_punkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
                    size_t from, uint8_t *out, size_t cap, size_t *olen);
 
+/* Four entries per leaf page of persons in txn, within [least, most]
+ * (least when it cannot be read): the applier's fitted chunk
+ * (STORE_APPLY_FIT). */
+size_t store_i_persons_chunk(store_t *self, MDB_txn *txn, size_t least,
+                             size_t most);
+
 /* Numbers for the n pseudo_ids at pids (32 bytes each, sorted, distinct),
  * given to those without one in this order, with one cursor: afterwards
  * store_i_pkey finds each of them in the cache. txn as for create. */

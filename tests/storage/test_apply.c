@@ -22,9 +22,10 @@
 
 /* What the counting hook does besides counting. */
 typedef struct {
-    int fail_at; /* the nth entry it sees fails (once), 0 never */
-    int exit_at; /* the nth entry it sees ends the process (_exit) */
-    int seen;    /* entries seen, in this process */
+    int fail_at;       /* the nth entry it sees fails (once), 0 never */
+    int exit_at;       /* the nth entry it sees ends the process (_exit) */
+    int seen;          /* entries seen, in this process */
+    size_t old_len[8]; /* the body each of seqs 1..7 replaced, its length */
 } s_hook_ctx_t;
 
 static int
@@ -35,8 +36,10 @@ s_hook_entry(void *ctx, store_txn_t *txn, const char *author,
     char k[32];
     int64_t v;
     int rc;
-    (void)author, (void)old_body, (void)old_len;
+    (void)author, (void)old_body;
     h->seen++;
+    if (e->seq < sizeof h->old_len / sizeof h->old_len[0])
+        h->old_len[e->seq] = old_len;
     if (h->exit_at && h->seen == h->exit_at)
         _exit(0); /* a kill in the middle of a chunk: nothing committed */
     if (h->fail_at && h->seen == h->fail_at) {
@@ -211,6 +214,80 @@ test_async_chunks(void **state)
     assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, "p6", &e, &seq),
                      VOCFED_ENOTFOUND);
     proto_buf_release(&e);
+    store_destroy(&s);
+}
+
+/* STORE_APPLY_FIT (the daemon's applier's chunk) is a bounded chunk, not
+ * "no limit" (it is SIZE_MAX): with an empty persons table a backlog of
+ * 70,000 goes in a chunk of STORE_APPLY_FIT_MIN, then the rest. */
+static void
+test_fitted_chunk(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k;
+    s_hook_ctx_t h = {0};
+    size_t done;
+    th_keys(24, &k);
+    store_t *s = s_open(dir, &k, true, &h);
+    for (int i = 0; i < 70000; i += 5000)
+        s_puts(s, &k, i + 1, 5000);
+    assert_int_equal(store_apply(s, STORE_APPLY_FIT, &done), 0);
+    assert_int_equal(done, STORE_APPLY_FIT_MIN);
+    assert_int_equal(store_apply(s, STORE_APPLY_FIT, &done), 0);
+    assert_int_equal(done, 70000 - STORE_APPLY_FIT_MIN);
+    assert_int_equal(store_apply(s, STORE_APPLY_FIT, &done), 0);
+    assert_int_equal(done, 0);
+    s_assert_once(s, 70000, 70000);
+    store_destroy(&s);
+}
+
+/* A chunk's record keys sorted whole, not by their first bytes: keys
+ * alike in their first 16 stored bytes (the author's number, the kind,
+ * and "pppp"), each put twice in one chunk between others. Each second
+ * put replaces the first (the hook sees its body), and the index holds
+ * the second. */
+static void
+test_sorted_past_head(void **state)
+{
+    const char *dir = *state;
+    static const char *const keys[] = {"ppppppppp1", "ppppppppp2",
+                                       "ppppppppp1", "ppppppppp3",
+                                       "ppppppppp2", "ppppppppp10"};
+    th_keys_t k;
+    s_hook_ctx_t h = {0};
+    th_batch_t b;
+    proto_buf_t e;
+    uint64_t seq;
+    size_t done;
+    th_keys(25, &k);
+    store_t *s = s_open(dir, &k, true, &h);
+    th_batch_init(&b, 6);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(th_batch_put(&b, keys[i], 2020 + i, 0), 0);
+    assert_int_equal(
+        store_append(s, TH_AUTHOR, k.sk, th_batch_recs(&b), 6, 0, NULL, NULL),
+        VOCFED_OK);
+    th_batch_release(&b);
+    assert_int_equal(store_apply(s, 0, &done), 0);
+    assert_int_equal(done, 6);
+    assert_int_equal(h.old_len[1], 0);
+    assert_int_equal(h.old_len[2], 0);
+    assert_true(h.old_len[3] > 0); /* replaces seq 1 */
+    assert_int_equal(h.old_len[4], 0);
+    assert_true(h.old_len[5] > 0); /* replaces seq 2 */
+    assert_int_equal(h.old_len[6], 0);
+    proto_buf_init(&e);
+    const uint64_t want[] = {3, 5, 4, 6};
+    const char *const which[] = {"ppppppppp1", "ppppppppp2", "ppppppppp3",
+                                 "ppppppppp10"};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(
+            store_record_get(s, TH_AUTHOR, TH_KIND, which[i], &e, &seq),
+            VOCFED_OK);
+        assert_int_equal(seq, want[i]);
+    }
+    proto_buf_release(&e);
+    s_assert_once(s, 6, 4);
     store_destroy(&s);
 }
 
@@ -505,6 +582,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         S_T(test_apply_fails_after_commit),
         S_T(test_async_chunks),
+        S_T(test_fitted_chunk),
+        S_T(test_sorted_past_head),
         S_T(test_processes),
         S_T(test_log_put_back),
         S_T(test_derived_guard),
