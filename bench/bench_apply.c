@@ -71,18 +71,38 @@ s_cpu(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* This process's RssAnon (its heap: the stores' maps are file pages),
+ * MiB; 0 when unknown. */
+static double
+s_anon_mib(void)
+{
+    char line[256];
+    double kb = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "RssAnon: %lf kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb / 1024;
+}
+
 /* The applier over the whole backlog; the rate of each million. */
 static int
 s_apply(s_bench_t *b, store_t *st, double *rate, double *first, double *last)
 {
     size_t applied = 0, mark = 0;
-    double t0 = bench_now(), tm = t0, c0 = s_cpu();
+    double t0 = bench_now(), tm = t0, c0 = s_cpu(), anon = 0;
     *first = *last = 0;
     while (applied < b->entries) {
         size_t done = 0;
         if (store_apply(st, b->chunk, &done) || done == 0)
             return -1;
         applied += done;
+        double a = s_anon_mib(); /* after a chunk */
+        if (a > anon)
+            anon = a;
         if (applied - mark >= 1000000 || applied >= b->entries) {
             double now = bench_now();
             double r = (double)(applied - mark) / (now - tm);
@@ -97,8 +117,10 @@ s_apply(s_bench_t *b, store_t *st, double *rate, double *first, double *last)
         }
     }
     *rate = (double)b->entries / (bench_now() - t0);
-    printf("  applier CPU: %.2f s (%.0f entries per CPU second)\n",
-           s_cpu() - c0, (double)b->entries / (s_cpu() - c0));
+    printf(
+        "  applier CPU: %.2f s (%.0f entries per CPU second); RssAnon "
+        "after a chunk at most %.0f MiB (the bench's own buffers included)\n",
+        s_cpu() - c0, (double)b->entries / (s_cpu() - c0), anon);
     return 0;
 }
 

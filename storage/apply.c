@@ -33,6 +33,14 @@
  * counters (svo, hvo, p32 and the cohorts p32c, p32n joined per person). */
 #define S_FORMAT 4
 
+/* New derived pages a chunk may need per entry, at most about: what it
+ * stores (~0.6 KB an entry at 10M) and the pages it copies (at 10M
+ * persons about one for four entries, SPEC 5.5), with room to spare. The
+ * map is grown by this before the chunk (s_reserve), so that a large
+ * chunk never fills it midway and runs again (262,144 entries are ~2 s
+ * of work). */
+#define S_NEED_ENTRY 4096
+
 /* ---- the point reached ------------------------------------------------- */
 
 /* A u64 value of the applied database (0 when absent). */
@@ -101,7 +109,6 @@ typedef struct {
     store_t *self;             /* the store */
     store_txn_t *t;            /* derived write + log snapshot */
     size_t budget;             /* entries still allowed */
-    bool fit;                  /* budget to be fitted (STORE_APPLY_FIT) */
     size_t done;               /* entries applied */
     uint64_t point;            /* last arrival applied whole */
     uint64_t end;              /* the log's last arrival */
@@ -292,11 +299,6 @@ s_apply_txn(store_t *self, MDB_txn *dtxn, void *ctx)
 {
     s_apply_t *a = ctx;
     store_txn_t t = {self, dtxn, NULL};
-    if (a->fit) { /* once: a transaction run again keeps its chunk */
-        a->budget = store_i_persons_chunk(self, dtxn, STORE_APPLY_FIT_MIN,
-                                          STORE_APPLY_FIT_MAX);
-        a->fit = false;
-    }
     size_t budget = a->budget;
     a->done = 0; /* the transaction may run again (map growth) */
     a->failed = 0;
@@ -333,14 +335,43 @@ s_skip(store_t *self, uint32_t authno, uint64_t seq)
     return VOCFED_OK;
 }
 
+/* The chunk STORE_APPLY_FIT means, from a snapshot of persons. */
+static size_t
+s_fit(store_t *self)
+{
+    MDB_txn *txn;
+    size_t n = STORE_APPLY_FIT_MIN;
+    if (store_i_dread_begin(self, &txn) == MDB_SUCCESS) {
+        n = store_i_persons_chunk(self, txn, STORE_APPLY_FIT_MIN,
+                                  STORE_APPLY_FIT_MAX);
+        mdb_txn_abort(txn);
+    }
+    return n;
+}
+
+/* Grows the derived map for a chunk of up to n entries before it begins,
+ * so that the chunk does not fill the map midway and run again: by
+ * S_NEED_ENTRY an entry, but never more than twice what derived.mdb
+ * holds plus 64 MiB. A small store's chunk is quick to run again, and a
+ * store with nothing to apply grows nothing. */
+static void
+s_reserve(store_t *self, size_t n)
+{
+    store_env_usage_t log, d;
+    if (store_usage(self, &log, &d) != VOCFED_OK)
+        return;
+    size_t cap = 2 * (size_t)d.used_bytes + ((size_t)64 << 20);
+    size_t need = n < cap / S_NEED_ENTRY ? n * S_NEED_ENTRY : cap;
+    (void)store_i_reserve(self, true, need);
+}
+
 /* One apply; *point gets the arrival applied up to, *end the log's. */
 static int
 s_apply(store_t *self, size_t max_entries, size_t *done, uint64_t *point,
         uint64_t *end)
 {
     s_apply_t a = {.self = self,
-                   .budget = max_entries ? max_entries : SIZE_MAX,
-                   .fit = max_entries == STORE_APPLY_FIT};
+                   .budget = max_entries ? max_entries : SIZE_MAX};
     /* Without the figures an apply would move the applied point past
      * entries it never counted (only a store opened no_derived applies
      * the record index alone). */
@@ -349,6 +380,9 @@ s_apply(store_t *self, size_t max_entries, size_t *done, uint64_t *point,
     *point = *end = 0;
     if (rc)
         return rc;
+    if (max_entries == STORE_APPLY_FIT)
+        a.budget = s_fit(self);
+    s_reserve(self, a.budget);
     store_i_chunk_init(&a.chunk);
     rc = store_i_dwrite(self, s_apply_txn, &a);
     while (rc == VOCFED_EBADRECORD && a.failed &&

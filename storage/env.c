@@ -404,6 +404,7 @@ s_write(store_t *self, bool derived, store_i_txn_fn fn, void *ctx)
             return s_write_failed(self, derived, rc);
         /* Grow and redo the whole transaction: nothing of it was kept. */
         self->redone += !derived;
+        self->dredone += derived;
         if ((rc = s_grow(self, derived)))
             return rc;
     }

@@ -135,12 +135,12 @@ s_cache_of(store_t *self, MDB_txn *txn)
     return p && p->txn == txn ? p : NULL;
 }
 
-/* Gives pid the next number (persons through pcur when not NULL); when
- * it has one already, *no gets it if found (else VOCFED_ECORRUPT: the
- * caller knew it had none). */
+/* Gives pid the next number (persons through pcur and pnums through ncur
+ * when not NULL); when it has one already, *no gets it if found (else
+ * VOCFED_ECORRUPT: the caller knew it had none). */
 static int
-s_give(store_t *self, MDB_txn *txn, MDB_cursor *pcur, const uint8_t pid[32],
-       bool found, uint32_t *no)
+s_give(store_t *self, MDB_txn *txn, MDB_cursor *pcur, MDB_cursor *ncur,
+       const uint8_t pid[32], bool found, uint32_t *no)
 {
     struct store_i_persons *p = self->pcache;
     int rc;
@@ -176,7 +176,10 @@ s_give(store_t *self, MDB_txn *txn, MDB_cursor *pcur, const uint8_t pid[32],
         *no = store_i_rd32(pv.mv_data);
         return s_cache(p, pid, *no);
     }
-    if (rc || (rc = mdb_put(txn, self->pnums, &nk, &nv, MDB_APPEND)))
+    if (!rc)
+        rc = ncur ? mdb_cursor_put(ncur, &nk, &nv, MDB_APPEND)
+                  : mdb_put(txn, self->pnums, &nk, &nv, MDB_APPEND);
+    if (rc)
         return rc == MDB_KEYEXIST ? VOCFED_ECORRUPT : rc;
     *no = p->next++;
     return s_cache(p, pid, *no);
@@ -203,7 +206,7 @@ s_number(store_t *self, MDB_txn *txn, const uint8_t pid[32], bool create,
     }
     if (rc != MDB_NOTFOUND || !create)
         return rc;
-    return s_give(self, txn, NULL, pid, false, no);
+    return s_give(self, txn, NULL, NULL, pid, false, no);
 }
 
 int
@@ -266,10 +269,14 @@ store_i_persons_resolve(store_t *self, MDB_txn *txn, const uint8_t *const *pids,
 {
     struct store_i_persons *p = s_cache_of(self, txn);
     bool cached = p && p->n; /* before this call */
-    MDB_cursor *cur;
+    MDB_cursor *cur, *ncur = NULL;
     int rc = mdb_cursor_open(txn, self->persons, &cur);
     if (rc)
         return rc;
+    if (p && (rc = mdb_cursor_open(txn, self->pnums, &ncur))) {
+        mdb_cursor_close(cur);
+        return rc;
+    }
     for (size_t i = 0; i < n && !rc; i++) {
         /* pids are distinct: only what the transaction cached before can
          * be found (a chunk's first call finds nothing: no probe). */
@@ -278,7 +285,7 @@ store_i_persons_resolve(store_t *self, MDB_txn *txn, const uint8_t *const *pids,
         MDB_val k = {32, (void *)pids[i]}, d;
         uint32_t no;
         if (p) { /* one search: the put finds the number a person has */
-            rc = s_give(self, txn, cur, pids[i], true, &no);
+            rc = s_give(self, txn, cur, ncur, pids[i], true, &no);
             continue;
         }
         rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY); /* not the writer */
@@ -288,6 +295,8 @@ store_i_persons_resolve(store_t *self, MDB_txn *txn, const uint8_t *const *pids,
             rc = VOCFED_EINVALID; /* numbers are given in a write only */
     }
     mdb_cursor_close(cur);
+    if (ncur)
+        mdb_cursor_close(ncur);
     return rc;
 }
 

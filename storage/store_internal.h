@@ -76,6 +76,7 @@ struct store_t {
     uint64_t reserved;      /* maps grown before a write (store_i_reserve) */
     uint64_t redone;        /* writes of the log run again after filling
                                its map */
+    uint64_t dredone;       /* writes of derived.mdb run again so */
     store_hook_t hook;      /* derived data kept with the records */
     bool has_hook;          /* hook is set */
     bool no_derived;        /* store_opts_t.no_derived */

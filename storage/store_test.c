@@ -146,6 +146,12 @@ store_test_map_stats(const store_t *self, uint64_t *reserved, uint64_t *redone)
     *redone = self->redone;
 }
 
+uint64_t
+store_test_dmap_redone(const store_t *self)
+{
+    return self->dredone;
+}
+
 void
 store_test_ahead(store_t *self, size_t min, bool first)
 {

@@ -30,6 +30,10 @@ int store_raw_put(store_t *self, store_raw_t what, const char *author,
 void store_test_map_stats(const store_t *self, uint64_t *reserved,
                           uint64_t *redone);
 
+/* How many writes of the derived environment ran again after filling
+ * its map (an applier's chunk, SPEC 5.5). */
+uint64_t store_test_dmap_redone(const store_t *self);
+
 /* How store_ingest_many checks entries ahead (storage/ahead.h): from
  * groups of min entries (0: STORE_AHEAD_MIN); with first, the helper
  * checks every entry of a group before the ingest takes any, so that
