@@ -4,6 +4,7 @@
 
 #include "node/figures_catalogue.h"
 #include "protocol/hash.h"
+#include "protocol/msort.h"
 #include "protocol/tabhash.h"
 
 #include <inttypes.h>
@@ -303,44 +304,8 @@ s_before(const node_figx_map_t *m, const s_sortrec_t *x, const s_sortrec_t *y)
     return s_cmp_disk(m, x->i, y->i) < 0;
 }
 
-/* Sorts a (n records) by key, with tmp (n records) as scratch: a merge
- * sort from the bottom up, runs of 16 first put in order by insertion.
- * Not qsort: its comparison through a pointer and its copy of each
- * 24-byte record through memcpy were a tenth of the applier (perf). */
-static void
-s_merge_sort(const node_figx_map_t *m, s_sortrec_t *a, s_sortrec_t *tmp,
-             size_t n)
-{
-    for (size_t lo = 0; lo < n; lo += 16) {
-        size_t hi = lo + 16 < n ? lo + 16 : n;
-        for (size_t i = lo + 1; i < hi; i++) {
-            s_sortrec_t x = a[i];
-            size_t j = i;
-            for (; j > lo && s_before(m, &x, &a[j - 1]); j--)
-                a[j] = a[j - 1];
-            a[j] = x;
-        }
-    }
-    s_sortrec_t *src = a, *dst = tmp;
-    for (size_t w = 16; w < n; w *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * w) {
-            size_t mid = lo + w < n ? lo + w : n;
-            size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                dst[k++] = s_before(m, &src[j], &src[i]) ? src[j++] : src[i++];
-            while (i < mid)
-                dst[k++] = src[i++];
-            while (j < hi)
-                dst[k++] = src[j++];
-        }
-        s_sortrec_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != a)
-        memcpy(a, src, n * sizeof *a);
-}
+/* s_merge_sort(m, a, tmp, n): a (n records) by key (protocol/msort.h). */
+PROTO_MSORT(s_merge_sort, s_sortrec_t, const node_figx_map_t *, s_before)
 
 /* The values with index in [from, to) that pick says, sorted by stored
  * key, into f->order from *n on (*n advances). */

@@ -17,6 +17,8 @@
 #include "storage/apply_i.h"
 #include "storage/persons.h"
 
+#include "protocol/msort.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,40 +154,15 @@ s_key_cmp(const s_key_t *x, const s_key_t *y)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* Sorts v (n) by s_key_cmp: a merge sort, bottom up, through tmp (n),
- * with the comparison inlined (qsort's call per comparison was most of
- * the applier's sorting, callgrind, issue 11). O(n log n) whatever the
- * keys, which members choose. */
-static void
-s_sort(s_key_t *v, s_key_t *tmp, size_t n)
+static inline bool
+s_key_before(const void *ctx, const s_key_t *x, const s_key_t *y)
 {
-    s_key_t *from = v, *to = tmp;
-    for (size_t i = 0; i + 1 < n; i += 2) /* runs of 2 */
-        if (s_key_cmp(&v[i], &v[i + 1]) > 0) {
-            s_key_t t = v[i];
-            v[i] = v[i + 1];
-            v[i + 1] = t;
-        }
-    for (size_t w = 2; w < n; w *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * w) {
-            size_t mid = lo + w < n ? lo + w : n;
-            size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
-            size_t a = lo, b = mid, o = lo;
-            while (a < mid && b < hi)
-                to[o++] =
-                    s_key_cmp(&from[b], &from[a]) < 0 ? from[b++] : from[a++];
-            while (a < mid)
-                to[o++] = from[a++];
-            while (b < hi)
-                to[o++] = from[b++];
-        }
-        s_key_t *t = from;
-        from = to;
-        to = t;
-    }
-    if (from != v)
-        memcpy(v, from, n * sizeof *v);
+    (void)ctx;
+    return s_key_cmp(x, y) < 0;
 }
+
+/* s_sort(NULL, v, tmp, n): v (n) by s_key_cmp (protocol/msort.h). */
+PROTO_MSORT(s_sort, s_key_t, const void *, s_key_before)
 
 /* The chunk's keys sorted (by key, then arrival). */
 static s_key_t *
@@ -197,7 +174,7 @@ s_sorted(const store_i_chunk_t *c)
         return NULL;
     for (size_t i = 0; i < c->n; i++)
         v[i] = s_key(c->keys + c->e[i].koff, c->e[i].klen, i);
-    s_sort(v, v + n, c->n);
+    s_sort(NULL, v, v + n, c->n);
     return v;
 }
 
@@ -370,7 +347,7 @@ s_persons(store_t *self, MDB_txn *txn, store_i_chunk_t *c)
     for (size_t i = 0; i < c->n; i++)
         if ((pid = s_pid(c->keys + c->e[i].koff, c->e[i].klen)))
             v[n++] = s_key(pid, 32, 0);
-    s_sort(v, v + cn, n);
+    s_sort(NULL, v, v + cn, n);
     for (size_t i = 0; i < n; i++)
         if (!d || memcmp(p[d - 1], v[i].k, 32))
             p[d++] = v[i].k;

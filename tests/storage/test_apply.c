@@ -54,17 +54,25 @@ s_hook_entry(void *ctx, store_txn_t *txn, const char *author,
     return store_txn_counter_set(txn, "n", 1, v + 1);
 }
 
-/* Opens dir's store (creating it with TH_AUTHOR), the counting hook on. */
+/* Opens dir's store (creating it with TH_AUTHOR; maps of map bytes, 0:
+ * the default), the counting hook on. */
 static store_t *
-s_open(const char *dir, const th_keys_t *k, bool async, s_hook_ctx_t *h)
+s_open_map(const char *dir, const th_keys_t *k, bool async, s_hook_ctx_t *h,
+           size_t map)
 {
-    store_opts_t o = {.create = true, .async_apply = async};
+    store_opts_t o = {.create = true, .async_apply = async, .map_size = map};
     store_t *s = NULL;
     assert_int_equal(store_open(dir, &o, &s), VOCFED_OK);
     assert_int_equal(store_author_add(s, TH_AUTHOR, k->pk), VOCFED_OK);
     store_hook_t hook = {.entry = s_hook_entry, .ctx = h};
     store_set_hook(s, &hook);
     return s;
+}
+
+static store_t *
+s_open(const char *dir, const th_keys_t *k, bool async, s_hook_ctx_t *h)
+{
+    return s_open_map(dir, k, async, h, 0);
 }
 
 /* Appends n puts p<first>..p<first+n-1> in one write. */
@@ -228,14 +236,9 @@ test_fitted_chunk(void **state)
     th_keys_t k;
     s_hook_ctx_t h = {0};
     size_t done;
-    store_opts_t o = {.create = true, .async_apply = true, .map_size = 1 << 20};
     uint64_t reserved, redone, reserved_before;
-    store_t *s;
     th_keys(24, &k);
-    assert_int_equal(store_open(dir, &o, &s), VOCFED_OK);
-    assert_int_equal(store_author_add(s, TH_AUTHOR, k.pk), VOCFED_OK);
-    store_hook_t hook = {.entry = s_hook_entry, .ctx = &h};
-    store_set_hook(s, &hook);
+    store_t *s = s_open_map(dir, &k, true, &h, 1 << 20);
     for (int i = 0; i < 70000; i += 5000)
         s_puts(s, &k, i + 1, 5000);
     store_test_map_stats(s, &reserved_before, &redone);
