@@ -259,7 +259,8 @@ int store_apply(store_t *self, size_t max_entries, size_t *done) VOCFED_WUR;
  * up to 262,144. A chunk's new persons land at random in that table; a
  * page a chunk copies and writes then takes several of them, not one
  * (bench_apply at 10M persons: 130k entries/s in chunks of 65,536, 141k
- * in 262,144, 139-140k fitted; the first million 160k, 137k, 166-188k). */
+ * in 262,144; fitted, the first million is not slowed). The cost is
+ * memory: the applier's heap reaches ~0.9 GiB at 262,144 (bench/README). */
 #define STORE_APPLY_FIT SIZE_MAX
 #define STORE_APPLY_FIT_MIN 65536
 #define STORE_APPLY_FIT_MAX 262144
