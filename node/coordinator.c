@@ -914,9 +914,12 @@ s_on_commit(s_coord_t *c)
      * not have applied it yet), then tell every member. */
     node_roster_t r = {0};
     if (store_catch_up(c->st, 0) == VOCFED_OK &&
-        node_roster_load(c->st, c->id, &r) == VOCFED_OK) {
+        node_roster_load(c->st, c->id, &r) == VOCFED_OK &&
+        node_roster_curves(&r) == VOCFED_OK) {
         node_roster_release(&c->roster);
         c->roster = r;
+    } else {
+        node_roster_release(&r);
     }
     for (node_session_t *s = node_sessions_first(c->sessions); s;
          s = node_sessions_next(c->sessions))
@@ -1145,6 +1148,7 @@ s_start(s_coord_t *c, const node_coordinator_opts_t *o)
     /* The roster is records of our log: read it applied (SPEC 5.5). */
     if ((rc = store_catch_up(c->st, 0)) ||
         (rc = node_roster_load(c->st, c->id, &c->roster)) ||
+        (rc = node_roster_curves(&c->roster)) ||
         (rc =
              node_sessions_new(S_MAX_SESSIONS, c->interval_ms, &c->sessions)) ||
         (rc = node_zap_new(&c->roster, c->interval_ms, &c->zap)) ||

@@ -173,8 +173,7 @@ s_member_parse(const char *coord_id, const char *key, uint64_t seq,
     if (strlen(hex) != 2 * PROTO_PUBKEY_LEN ||
         !proto_hex_lower_valid(hex, 2 * PROTO_PUBKEY_LEN))
         return VOCFED_EMALFORMED;
-    if (proto_unhex(hex, m->pk, PROTO_PUBKEY_LEN) ||
-        node_pubkey_curve(m->pk, m->curve_pk))
+    if (proto_unhex(hex, m->pk, PROTO_PUBKEY_LEN))
         return VOCFED_EMALFORMED;
     if (!s_name_valid(m->name, strlen(m->name)) ||
         !s_role_valid(m->role, strlen(m->role)) ||
@@ -252,6 +251,7 @@ s_key_unused(store_t *store, const char *coord_id,
         return VOCFED_EEXISTS;
     if ((rc = node_roster_load(store, coord_id, &r)))
         return rc;
+    rc = node_roster_curves(&r);
     for (size_t i = 0; i < r.count && rc == VOCFED_OK; i++)
         if (memcmp(r.members[i].pk, pk, PROTO_PUBKEY_LEN) == 0 ||
             memcmp(r.members[i].curve_pk, curve, PROTO_PUBKEY_LEN) == 0)
@@ -566,6 +566,21 @@ node_roster_load(store_t *store, const char *coord_id, node_roster_t *out)
         qsort(l.v, l.n, sizeof *l.v, s_member_cmp);
     out->members = l.v;
     out->count = l.n;
+    return VOCFED_OK;
+}
+
+int
+node_roster_curves(node_roster_t *r)
+{
+    for (size_t i = 0; i < r->count; i++) {
+        node_member_t *m = &r->members[i];
+        if (node_pubkey_curve(m->pk, m->curve_pk)) {
+            zsys_error("roster: the key of member %s is not a point of the "
+                       "curve (record seq=%llu)",
+                       m->id, (unsigned long long)m->seq);
+            return VOCFED_EMALFORMED;
+        }
+    }
     return VOCFED_OK;
 }
 

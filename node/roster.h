@@ -33,7 +33,8 @@ typedef enum {
 typedef struct {
     char id[PROTO_ID_MAX + 1];          /* member id */
     uint8_t pk[PROTO_PUBKEY_LEN];       /* its Ed25519 public key */
-    uint8_t curve_pk[PROTO_PUBKEY_LEN]; /* the same key as X25519 (CURVE) */
+    uint8_t curve_pk[PROTO_PUBKEY_LEN]; /* the same key as X25519 (CURVE):
+                                           set by node_roster_curves */
     char name[NODE_NAME_MAX + 1];       /* display name, may be empty */
     char role[PROTO_KIND_MAX + 1];      /* role, may be empty */
     node_member_status_t status;        /* what it may do */
@@ -98,9 +99,18 @@ int node_roster_key_unused(store_t *store, const char *coord_id,
                            const char *except) VOCFED_WUR;
 
 /* Reads the roster from coord_id's log in store. out is replaced; free
- * with node_roster_release. */
+ * with node_roster_release. Each pubkey is 64 lowercase hex digits; its
+ * X25519 form (curve_pk) is left zero: see node_roster_curves. */
 int node_roster_load(store_t *store, const char *coord_id,
                      node_roster_t *out) VOCFED_WUR;
+
+/* Fills every member's curve_pk, its key as X25519 (what CURVE sees).
+ * The conversion checks the key is a point of the curve's main subgroup
+ * and costs ~30 us a key, so node_roster_load leaves it to those who
+ * authenticate connections or compare keys. VOCFED_EMALFORMED (logged,
+ * naming the member) if a key is not such a point: no one could sign
+ * with it. */
+int node_roster_curves(node_roster_t *r) VOCFED_WUR;
 
 /* Frees what node_roster_load allocated; leaves an empty roster. */
 void node_roster_release(node_roster_t *r);
@@ -110,7 +120,8 @@ const node_member_t *node_roster_find(const node_roster_t *r, const char *id);
 
 /* The member whose CURVE public key this is, or NULL: also when two
  * roster entries share it (keys added before node_roster_add refused
- * that), as a connection under it could be either's. */
+ * that), as a connection under it could be either's. r's curves are
+ * filled (node_roster_curves). */
 const node_member_t *
 node_roster_find_curve(const node_roster_t *r,
                        const uint8_t curve_pk[PROTO_PUBKEY_LEN]);

@@ -417,9 +417,19 @@ s_lag_txn(store_t *self, MDB_txn *log, void *ctx)
     int rc = s_log_arrivals(self, log, &v[0]);
     if (rc || (rc = store_i_dread_begin(self, &dtxn)))
         return rc;
+    /* The point found to be this log's before is still: the derived
+     * data moves from it only by applying this log, and the log's
+     * arrivals do not change (a store put back from a copy is another
+     * store_t). A report reads ~1,000 times and checks once. */
     if ((rc = s_get_u64(self, dtxn, "n", 1, &v[1])) == MDB_SUCCESS &&
-        (rc = s_same(self, dtxn, log, v[1], &same)) == MDB_SUCCESS && !same)
-        v[1] = UINT64_MAX; /* none of it is this log's */
+        v[1] != atomic_load_explicit(&self->same_point, memory_order_relaxed) &&
+        (rc = s_same(self, dtxn, log, v[1], &same)) == MDB_SUCCESS) {
+        if (!same)
+            v[1] = UINT64_MAX; /* none of it is this log's */
+        else
+            atomic_store_explicit(&self->same_point, v[1],
+                                  memory_order_relaxed);
+    }
     mdb_txn_abort(dtxn);
     return rc;
 }

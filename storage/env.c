@@ -607,6 +607,7 @@ s_reopen(store_t *self, bool derived)
                  self->dir, derived ? "derived" : "log",
                  mdb_strerror(MDB_PANIC));
     MDB_env **env = derived ? &self->denv : &self->env;
+    atomic_store(&self->same_point, 0); /* checked again on the files */
     mdb_env_close(*env);
     *env = NULL;
     int rc = derived ? s_denv_open(self) : s_env_open(self);

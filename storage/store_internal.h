@@ -21,6 +21,7 @@
 #include "protocol/merkle.h"
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <lmdb.h>
 
 #define STORE_KEY_ENTRY_LEN 12 /* authno u32 | seq u64 */
@@ -62,6 +63,9 @@ struct store_t {
     MDB_dbi pnums;       /* denv: person number u32 -> pseudo_id */
     struct store_i_persons *pcache; /* numbers of this write (persons.c) */
     size_t dmap_size;               /* current map size of denv in bytes */
+    _Atomic uint64_t same_point;    /* a point of the derived data found
+                                       to be of this log (apply.c s_same);
+                                       0 none */
     bool async_apply;               /* store_opts_t.async_apply */
     bool lazy_apply;                /* store_opts_t.lazy_apply */
     struct {
