@@ -336,6 +336,68 @@ test_check_catches(void **state)
     s_node_close(&g.n);
 }
 
+/* A counter set to a value by store_with_txn, or read into ctx. */
+typedef struct {
+    const char *key; /* the counter's key */
+    int64_t value;   /* what to set, or what was read */
+    bool set;        /* set it, else read it */
+} s_counter_t;
+
+static int
+s_counter_txn(void *ctx, store_txn_t *txn)
+{
+    s_counter_t *c = ctx;
+    return c->set
+               ? store_txn_counter_set(txn, c->key, strlen(c->key), c->value)
+               : store_txn_counter_get(txn, c->key, strlen(c->key), &c->value);
+}
+
+static int64_t
+s_counter(s_node_t *n, const char *key)
+{
+    s_counter_t c = {key, 0, false};
+    assert_int_equal(store_with_txn(n->st, s_counter_txn, &c), 0);
+    return c.value;
+}
+
+/* A record that would carry a counter past INT64_MAX is refused by the
+ * figures (applied without it, its other counters rolled back with it):
+ * the counter keeps its value, never a wrapped one. Both ways a record
+ * adds: to the group's buckets of the person it holds (g), and to its
+ * member's own (m). Valid records cannot get there (a value is at most
+ * 1e9); a counter changed behind the figures' back can. */
+static void
+test_counter_overflow(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"f|hv|0|g|", "f|hv|0|m|m1"};
+    for (size_t i = 0; i < 2; i++) {
+        s_group_t g;
+        s_group(&g);
+        s_put(&g.n, &g.m1, "student", PID("1"), "level=higher",
+              "status=enrolled", "intake_year=2024", NULL);
+        const char *other = keys[1 - i];
+        assert_int_equal(s_counter(&g.n, keys[i]), 1);
+        assert_int_equal(s_counter(&g.n, other), 1);
+        s_counter_t c = {keys[i], INT64_MAX, true};
+        assert_int_equal(store_with_txn(g.n.st, s_counter_txn, &c), 0);
+
+        s_put(&g.n, &g.m1, "student", PID("2"), "level=higher",
+              "status=enrolled", "intake_year=2024", NULL);
+        assert_int_equal(s_counter(&g.n, keys[i]), INT64_MAX);
+        assert_int_equal(s_counter(&g.n, other), 1); /* rolled back */
+        /* A record after it counts as before. */
+        assert_int_equal(store_with_txn(g.n.st, s_counter_txn,
+                                        &(s_counter_t){keys[i], 1, true}),
+                         0);
+        s_put(&g.n, &g.m1, "student", PID("3"), "level=higher",
+              "status=enrolled", "intake_year=2024", NULL);
+        assert_int_equal(s_counter(&g.n, keys[i]), 2);
+        assert_int_equal(s_counter(&g.n, other), 2);
+        s_node_close(&g.n);
+    }
+}
+
 /* Random puts, changes and deletes at three members: the coordinator's
  * kept figures equal a full recomputation, and each member's own store
  * (its share) equals the coordinator's by_member where shares add. */
@@ -908,6 +970,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_answers),
         cmocka_unit_test(test_check_catches),
+        cmocka_unit_test(test_counter_overflow),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_map_growth),
         cmocka_unit_test(test_catalogue),
