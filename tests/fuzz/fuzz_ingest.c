@@ -15,6 +15,7 @@
  * thread checked first (storage/ahead.h, forced for one batch): the same
  * fate, the same reason, the same head. */
 #include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fz_again.h"
 #include "tests/fuzz/fz_log.h"
 
 #include "node/replicate.h"
@@ -22,7 +23,6 @@
 #include "protocol/receipt.h"
 #include "storage/replica.h"
 #include "storage/store.h"
-#include "storage/store_test.h"
 #include "storage/verify.h"
 
 #include <errno.h>
@@ -182,21 +182,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The same through store_ingest_many with every entry checked ahead. */
     s_restore();
     FZ_CHECK(store_open(s_rx.dir, &opts, &st) == VOCFED_OK);
-    store_test_ahead(st, 1, true);
-    const proto_msg_batch_t *mm[1] = {&m.batch};
-    proto_buf_t reply2;
-    store_ingest_result_t res2;
-    store_head_t head2;
-    int rc2;
-    proto_buf_init(&reply2);
-    FZ_CHECK(node_batch_accept_many(st, S_SELF, fz_receipt_sk(), mm, 1, &reply2,
-                                    &res2, &rc2) == VOCFED_OK);
-    FZ_CHECK(store_head(st, FZ_LOG_AUTHOR, &head2) == VOCFED_OK);
-    FZ_CHECK(rc2 == rc && res2.applied == res.applied &&
-             strcmp(res2.what, res.what) == 0 && head2.size == head.size &&
-             memcmp(head2.root, head.root, PROTO_HASH_LEN) == 0);
-    proto_buf_release(&reply2);
-    store_destroy(&st);
+    fz_again_ahead(st, S_SELF, &m.batch, rc, &res, FZ_LOG_AUTHOR, &head);
     proto_buf_release(&reply);
     return 0;
 }

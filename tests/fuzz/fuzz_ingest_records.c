@@ -25,6 +25,7 @@
  * reason, the same head.
  */
 #include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fz_again.h"
 #include "tests/fuzz/fz_log.h"
 #include "tests/fuzz/fz_records.h"
 
@@ -35,7 +36,6 @@
 #include "protocol/receipt.h"
 #include "storage/replica.h"
 #include "storage/store.h"
-#include "storage/store_test.h"
 
 #include <fcntl.h>
 #include <stdbool.h>
@@ -337,22 +337,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* The same through store_ingest_many with every entry checked ahead. */
     s_restore();
-    st = s_open(false);
-    store_test_ahead(st, 1, true);
-    const proto_msg_batch_t *mm[1] = {&m.batch};
-    proto_buf_t reply2;
-    store_ingest_result_t res2;
-    int rc2;
-    proto_buf_init(&reply2);
-    FZ_CHECK(node_batch_accept_many(st, S_SELF, fz_receipt_sk(), mm, 1, &reply2,
-                                    &res2, &rc2) == VOCFED_OK);
-    store_head_t after2;
-    FZ_CHECK(store_head(st, author, &after2) == VOCFED_OK);
-    FZ_CHECK(rc2 == rc && res2.applied == res.applied &&
-             strcmp(res2.what, res.what) == 0 && after2.size == after.size &&
-             memcmp(after2.root, after.root, PROTO_HASH_LEN) == 0);
-    proto_buf_release(&reply2);
-    store_destroy(&st);
+    fz_again_ahead(s_open(false), S_SELF, &m.batch, rc, &res, author, &after);
 done:
     fz_log_release(&log);
     proto_buf_release(&batch);
