@@ -44,6 +44,23 @@ int node_figures_rebuild(store_t *st, const char *coord_id) VOCFED_WUR;
 int node_figures_check(store_t *st, const char *coord_id, char *what,
                        size_t cap) VOCFED_WUR;
 
+/* Above this much derived data (derived.mdb in use), `verify --figures`
+ * recomputes beside the store (node_figures_check_beside): a replay
+ * into memory takes about 1.6 times the derived data. */
+#define NODE_FIGURES_CHECK_MEMORY_MAX ((uint64_t)512 << 20)
+
+/* The check of node_figures_check in bounded memory, for a large store:
+ * the derived data is made again from the logs by the applier into the
+ * scratch folder DIR/verify-figures.PID (as much disk as derived.mdb
+ * uses; refused with VOCFED_ESTORAGEFULL and what[] saying so when the
+ * disk has less), to where the kept one stands, then compared with it
+ * row by row (store_rederive_compare), and removed. Scratch folders of
+ * checks no longer running are removed first. The store in dir must not
+ * be open in this process (LMDB opens an environment once per process).
+ * fn (may be NULL) is told the progress. Returns as node_figures_check. */
+int node_figures_check_beside(const char *dir, char *what, size_t cap,
+                              store_rederive_fn fn, void *ctx) VOCFED_WUR;
+
 /* One member's claim on a unit: a person (or activity, or record), a
  * counter and a year (SPEC 12.2). */
 typedef struct {

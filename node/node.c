@@ -188,6 +188,7 @@ node_open_info(const char *dir, unsigned flags, node_open_info_t *info,
                        .async_apply = (flags & NODE_OPEN_ASYNC_APPLY) != 0,
                        .lazy_apply = (flags & NODE_OPEN_LAZY_APPLY) != 0,
                        .map_size = info->map_size,
+                       .derived_dir = info->derived_dir,
                        .found_version = &info->found_version};
     int rc = store_open(dir, &so, &n->store);
     if (rc == VOCFED_OK)

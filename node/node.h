@@ -56,11 +56,13 @@ typedef enum {
 
 /* More about one node_open: what the caller gives and gets back. */
 typedef struct {
-    size_t map_size;        /* in: initial map size, 0 for the default */
-    node_step_t step;       /* out: the step that failed */
-    const char *meta;       /* out: the meta name (NODE_STEP_META) */
-    uint64_t found_version; /* out: the store's format version found
-                               (NODE_STEP_STORE, VOCFED_EVERSION) */
+    size_t map_size;         /* in: initial map size, 0 for the default */
+    const char *derived_dir; /* in: the derived data's folder, NULL for
+                                dir (store_opts_t.derived_dir) */
+    node_step_t step;        /* out: the step that failed */
+    const char *meta;        /* out: the meta name (NODE_STEP_META) */
+    uint64_t found_version;  /* out: the store's format version found
+                                (NODE_STEP_STORE, VOCFED_EVERSION) */
 } node_open_info_t;
 
 /* Opens the node in dir as flags say (NODE_OPEN_*). Returns 0 with *out

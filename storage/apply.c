@@ -109,6 +109,7 @@ typedef struct {
     store_t *self;             /* the store */
     store_txn_t *t;            /* derived write + log snapshot */
     size_t budget;             /* entries still allowed */
+    uint64_t until;            /* the last arrival to apply, 0: the log's */
     size_t done;               /* entries applied */
     uint64_t point;            /* last arrival applied whole */
     uint64_t end;              /* the log's last arrival */
@@ -265,6 +266,8 @@ s_apply_run(store_t *self, s_apply_t *a)
         (rc = s_log_arrivals(self, a->t->log, &a->end)) ||
         (rc = s_same_log(self, a)))
         return rc;
+    if (a->until && a->end > a->until)
+        a->end = a->until;
     if (a->point >= a->end)
         return MDB_SUCCESS;
     self->htxn = *a->t;
@@ -365,13 +368,15 @@ s_reserve(store_t *self, size_t n)
     (void)store_i_reserve(self, true, need);
 }
 
-/* One apply; *point gets the arrival applied up to, *end the log's. */
+/* One apply, up to arrival until (0: the log's last); *point gets the
+ * arrival applied up to, *end the log's. */
 static int
-s_apply(store_t *self, size_t max_entries, size_t *done, uint64_t *point,
-        uint64_t *end)
+s_apply(store_t *self, size_t max_entries, uint64_t until, size_t *done,
+        uint64_t *point, uint64_t *end)
 {
     s_apply_t a = {.self = self,
-                   .budget = max_entries ? max_entries : SIZE_MAX};
+                   .budget = max_entries ? max_entries : SIZE_MAX,
+                   .until = until};
     /* Without the figures an apply would move the applied point past
      * entries it never counted (only a store opened no_derived applies
      * the record index alone). */
@@ -449,7 +454,7 @@ store_apply(store_t *self, size_t max_entries, size_t *done)
 {
     size_t n;
     uint64_t point, end;
-    int rc = s_apply(self, max_entries, &n, &point, &end);
+    int rc = s_apply(self, max_entries, 0, &n, &point, &end);
     if (done)
         *done = n;
     return rc;
@@ -465,10 +470,90 @@ store_catch_up(store_t *self, size_t max_entries)
         ahead = false;
         size_t n;
         uint64_t end;
-        rc = s_apply(self, max_entries ? max_entries : STORE_APPLY_FIT, &n,
+        rc = s_apply(self, max_entries ? max_entries : STORE_APPLY_FIT, 0, &n,
                      &point, &end);
     }
     return rc;
+}
+
+/* A u64 of the kept applied table (0 when absent), read through get. */
+static int
+s_kept_u64(store_i_kept_fn get, void *kctx, const void *k, size_t klen,
+           uint64_t *v)
+{
+    const uint8_t *d;
+    size_t len;
+    int rc = get(kctx, k, klen, &d, &len);
+    *v = 0;
+    if (rc == MDB_NOTFOUND)
+        return MDB_SUCCESS;
+    if (rc)
+        return rc;
+    if (len != 8)
+        return VOCFED_ECORRUPT;
+    *v = store_i_rd64(d);
+    return MDB_SUCCESS;
+}
+
+/* Arrival n of the log: its author's number and its run. */
+static int
+s_arrival_run(store_t *self, uint64_t n, uint32_t *authno, uint64_t *from,
+              uint64_t *to)
+{
+    MDB_txn *log;
+    uint8_t k[8];
+    store_i_be64(k, n);
+    MDB_val key = {sizeof k, k}, d;
+    int rc = store_i_read_begin(self, &log);
+    if (rc)
+        return rc;
+    rc = mdb_get(log, self->arrivals, &key, &d);
+    if (rc == MDB_SUCCESS && d.mv_size != S_ARRIVAL_LEN)
+        rc = VOCFED_ECORRUPT;
+    if (rc == MDB_SUCCESS) {
+        *authno = store_i_rd32(d.mv_data);
+        *from = store_i_rd64((const uint8_t *)d.mv_data + 4);
+        *to = store_i_rd64((const uint8_t *)d.mv_data + 12);
+    }
+    mdb_txn_abort(log);
+    return rc;
+}
+
+int
+store_i_apply_like(store_t *self, store_i_kept_fn get, void *kctx,
+                   store_i_step_fn step, void *sctx)
+{
+    uint64_t format, target, point = 0, end = 0, seq;
+    uint8_t k[5] = {'a'};
+    size_t n;
+    int rc;
+    if ((rc = s_kept_u64(get, kctx, "v", 1, &format)) ||
+        (rc = s_kept_u64(get, kctx, "n", 1, &target)))
+        return store_i_status(rc);
+    if (target && format != S_FORMAT)
+        return VOCFED_EVERSION; /* its applier will apply it again */
+    while (point < target) {
+        if ((rc = s_apply(self, STORE_APPLY_FIT, target, &n, &point, &end)))
+            return rc;
+        if (step)
+            step(sctx, point, target);
+        if (n == 0 && point < target)
+            return VOCFED_ECORRUPT; /* past the log's last arrival */
+    }
+    /* The kept data may have stopped inside the next arrival's run (its
+     * chunk ended there): as far into it. */
+    uint32_t authno = 0;
+    uint64_t from = 0, to = 0;
+    rc = s_arrival_run(self, target + 1, &authno, &from, &to);
+    if (rc == MDB_NOTFOUND)
+        return VOCFED_OK;
+    store_i_be32(k + 1, authno);
+    if (rc || (rc = s_kept_u64(get, kctx, k, sizeof k, &seq)))
+        return store_i_status(rc);
+    if (seq < from || seq >= to)
+        return VOCFED_OK; /* not into it (or whole: the point says not) */
+    return s_apply(self, (size_t)(seq - from + 1), target + 1, &n, &point,
+                   &end);
 }
 
 void

@@ -266,7 +266,7 @@ s_write_failed(store_t *self, bool derived, int rc)
 {
     if (rc != ENOSPC && rc != EDQUOT && rc != EIO)
         return store_i_status(rc);
-    uint64_t avail = s_free_bytes(self->dir);
+    uint64_t avail = s_free_bytes(derived ? self->ddir : self->dir);
     if (rc == EIO && avail >= S_FULL_SLACK) {
         /* A failing disk, not a full one. */
         zsys_error("store: %s: a write failed: %s", self->dir,
@@ -540,10 +540,10 @@ s_denv_open(store_t *self)
 {
     char path[4096];
     bool nosync;
-    int rc, n = snprintf(path, sizeof path, "%s/derived.mdb", self->dir);
+    int rc, n = snprintf(path, sizeof path, "%s/derived.mdb", self->ddir);
     if (n < 0 || (size_t)n >= sizeof path)
         return VOCFED_ETOOLARGE;
-    if ((rc = store_i_derived_guard(self->dir, NULL, &nosync)))
+    if ((rc = store_i_derived_guard(self->ddir, NULL, &nosync)))
         return rc;
     if ((rc = mdb_env_create(&self->denv)) ||
         (rc = mdb_env_set_maxdbs(self->denv, 8)) ||
@@ -642,7 +642,7 @@ s_derived_opts(store_t *self, const store_opts_t *opts)
     self->lazy_apply = opts->lazy_apply;
     char path[4096];
     struct stat st;
-    int n = snprintf(path, sizeof path, "%s/derived.mdb", self->dir);
+    int n = snprintf(path, sizeof path, "%s/derived.mdb", self->ddir);
     if (n < 0 || (size_t)n >= sizeof path)
         return VOCFED_ETOOLARGE;
     size_t map = opts->map_size ? opts->map_size : STORE_DEFAULT_MAP_SIZE;
@@ -675,7 +675,10 @@ store_open(const char *dir, const store_opts_t *opts, store_t **out)
         return -errno;
 
     store_t *self = calloc(1, sizeof *self);
-    if (!self || !(self->dir = strdup(dir))) {
+    if (!self || !(self->dir = strdup(dir)) ||
+        !(self->ddir = strdup(opts->derived_dir ? opts->derived_dir : dir))) {
+        if (self)
+            free(self->dir);
         free(self);
         return VOCFED_ENOMEM;
     }
@@ -709,6 +712,7 @@ fail:
     if (self->denv)
         mdb_env_close(self->denv);
     free(self->dir);
+    free(self->ddir);
     free(self);
     return rc;
 }
@@ -726,6 +730,7 @@ store_destroy(store_t **self)
     store_i_persons_free(*self);
     free((*self)->skips);
     free((*self)->dir);
+    free((*self)->ddir);
     free(*self);
     *self = NULL;
 }
@@ -766,7 +771,7 @@ store_usage(store_t *self, store_env_usage_t *log, store_env_usage_t *derived)
 {
     int rc = s_env_usage(self->env, self->dir, "data.mdb", log);
     if (!rc)
-        rc = s_env_usage(self->denv, self->dir, "derived.mdb", derived);
+        rc = s_env_usage(self->denv, self->ddir, "derived.mdb", derived);
     return rc;
 }
 

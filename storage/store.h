@@ -65,6 +65,10 @@ typedef struct {
                                 returns, and reads of derived data
                                 (records, counters, blobs) first apply
                                 whatever the log holds beyond them. */
+    const char *derived_dir; /* the folder of the derived environment
+                                (derived.mdb, its lock and its guard),
+                                NULL for dir: a recomputation beside the
+                                kept one (store_rederive_compare) */
     bool lazy_apply;         /* writes commit the log only, as with
                                 async_apply, but reads of derived data
                                 first apply what the log holds beyond
@@ -438,6 +442,46 @@ typedef int (*store_replay_fn)(void *ctx, const char *author,
                                const proto_entry_t *e);
 int store_txn_replay(store_txn_t *txn, store_replay_fn fn,
                      void *ctx) VOCFED_WUR;
+
+/* ---- the derived data recomputed beside the kept one (rederive.c) ------ */
+
+#define STORE_REDERIVE_KEY_MAX 1024
+
+/* The first difference store_rederive_compare found. */
+typedef struct {
+    const char *table;                   /* "figures", "applied" or "persons" */
+    uint8_t key[STORE_REDERIVE_KEY_MAX]; /* its key: the figures' in their
+                                            logical form, others as
+                                            stored (cut to the size) */
+    size_t klen;                         /* its length */
+    bool in_kept;                        /* the kept data holds the row */
+    bool in_again;                       /* the recomputation holds it */
+    bool values;         /* the values held are 8 bytes (counters): */
+    int64_t kept_value;  /* the kept one */
+    int64_t again_value; /* and the recomputed one */
+} store_rederive_diff_t;
+
+/* Progress: phase "persons" (rows copied of total), "apply" (arrival
+ * reached of the kept point), "compare" (rows of total). */
+typedef void (*store_rederive_fn)(void *ctx, const char *phase, uint64_t done,
+                                  uint64_t total);
+
+/* self is a store opened with derived_dir (a new, empty folder) and its
+ * hook set (node_open_info does both). Its derived data is made again
+ * from the logs by the applier, in fitted chunks (bounded memory, SPEC
+ * 5.5), to where the derived data kept in kept_dir (its derived.mdb: the
+ * store's own folder) stands in one read snapshot of it, held
+ * throughout (the kept data's applier goes on meanwhile); then the two
+ * are walked side by side, table `applied` then `figures`, row by row.
+ * The kept person numbers are taken first (and checked to be one to
+ * one), so that rows compare as stored. Returns 0 (equal),
+ * VOCFED_ECORRUPT with *diff set, VOCFED_ENOTFOUND (no kept derived
+ * data), VOCFED_EVERSION (the kept data is of an older layout: its
+ * applier makes it again), VOCFED_EINVALID (self is not a new
+ * recomputation with a hook) or a status. */
+int store_rederive_compare(store_t *self, const char *kept_dir,
+                           store_rederive_fn fn, void *ctx,
+                           store_rederive_diff_t *diff) VOCFED_WUR;
 
 /* Removes every counter and blob (for a rebuild). */
 int store_txn_counters_clear(store_txn_t *txn) VOCFED_WUR;

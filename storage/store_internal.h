@@ -56,6 +56,7 @@ struct store_t {
     size_t map_size;     /* current map size of env in bytes */
     MDB_env *denv;       /* the derived environment (derived.mdb,
                             SPEC 5.1), applied behind the log */
+    char *ddir;          /* its folder: dir, or store_opts_t.derived_dir */
     MDB_dbi records;     /* denv: authno | kind 0x00 key -> seq u64 */
     MDB_dbi figures;     /* denv: figure id | breakdown -> value */
     MDB_dbi applied;     /* denv: what is applied (apply.c) */
@@ -187,6 +188,24 @@ int store_i_arrivals_create(store_t *self, MDB_txn *txn, void *ctx);
 
 /* Forgets the run under way (a write begins, or is retried). */
 void store_i_arrival_reset(store_t *self);
+
+/* ---- a recomputation beside the kept derived data (rederive.c) ------- */
+
+/* Reads the kept applied table's value of key k: MDB_SUCCESS with *d
+ * and *len, MDB_NOTFOUND, or an LMDB code. */
+typedef int (*store_i_kept_fn)(void *ctx, const void *k, size_t klen,
+                               const uint8_t **d, size_t *len);
+
+/* After each chunk: the arrival reached and the one aimed at. */
+typedef void (*store_i_step_fn)(void *ctx, uint64_t point, uint64_t target);
+
+/* Applies self's logs, in fitted chunks, until its derived data stands
+ * where the kept one does (its applied table read through get): the
+ * kept point, and as far into the next arrival's run as it went.
+ * VOCFED_EVERSION: the kept data is of another layout; VOCFED_ECORRUPT:
+ * its point is past the log's last arrival. (apply.c) */
+int store_i_apply_like(store_t *self, store_i_kept_fn get, void *kctx,
+                       store_i_step_fn step, void *sctx);
 
 /* ---- transactions ------------------------------------------------------ */
 

@@ -3,6 +3,7 @@
  * full recomputation and against the members' own shares. */
 #include "node/figures.h"
 #include "node/figures_catalogue.h"
+#include "node/meta.h"
 #include "node/seed.h"
 #include "protocol/kinds.h"
 #include "tests/harness.h"
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -396,6 +399,156 @@ test_counter_overflow(void **state)
         assert_int_equal(s_counter(&g.n, other), 2);
         s_node_close(&g.n);
     }
+}
+
+/* The check beside the store (node_figures_check_beside). */
+
+/* Whether dir holds a scratch folder of a check. */
+static bool
+s_scratch_left(const char *dir)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "ls -d %s/verify-figures.* >/dev/null 2>&1", dir);
+    return system(cmd) == 0;
+}
+
+/* The body of kind from "f=v" ... NULL, through the kinds table. */
+static void
+s_body(proto_buf_t *out, const char *kind, ...)
+{
+    proto_kind_error_t err;
+    va_list ap;
+    va_start(ap, kind);
+    int rc = th_kind_vbody(kind, ap, out, &err);
+    va_end(ap);
+    assert_int_equal(rc, 0);
+}
+
+static int
+s_beside(s_node_t *n, char *what, size_t cap)
+{
+    store_destroy(&n->st); /* the check opens the store itself */
+    int rc = node_figures_check_beside(n->dir, what, cap, NULL, NULL);
+    assert_false(s_scratch_left(n->dir));
+    store_opts_t o = {0};
+    assert_int_equal(store_open(n->dir, &o, &n->st), 0);
+    assert_int_equal(node_figures_attach(n->st, "coord"), 0);
+    return rc;
+}
+
+/* The first "i|" blob's key into ctx (a proto_buf_t). */
+static int
+s_first_blob(void *ctx, const void *key, size_t klen, const uint8_t *data,
+             size_t len)
+{
+    (void)data;
+    (void)len;
+    proto_buf_t *b = ctx;
+    if (b->len)
+        return VOCFED_OK;
+    return proto_buf_append(b, key, klen);
+}
+
+static int
+s_poke_blob(void *ctx, store_txn_t *txn)
+{
+    proto_buf_t *b = ctx;
+    int rc = store_txn_scan_blobs(txn, "i|", 2, s_first_blob, b);
+    return rc ? rc : store_txn_blob_set(txn, b->data, b->len, "x", 1);
+}
+
+static void
+test_check_beside(void **state)
+{
+    (void)state;
+    s_group_t g;
+    char what[256];
+    s_group(&g);
+    /* The check opens the folder as a node does: a coordinator's. */
+    assert_int_equal(
+        store_meta_set(g.n.st, NODE_META_ROLE, NODE_ROLE_COORDINATOR), 0);
+    assert_int_equal(store_meta_set(g.n.st, NODE_META_ID, "coord"), 0);
+    for (int i = 0; i < 6; i++) {
+        char key[80];
+        snprintf(key, sizeof key, PID("%d"), i);
+        key[64] = 0;
+        s_put(&g.n, i % 2 ? &g.m1 : &g.m2, "student", key + (i > 9),
+              i % 3 ? "level=higher" : "level=secondary", "status=enrolled",
+              "intake_year=2024", NULL);
+    }
+    assert_int_equal(s_beside(&g.n, what, sizeof what), 0);
+
+    /* A kept counter changed: named, with both values. */
+    s_counter_t c = {"f|hv|0|g|", 7, true};
+    assert_int_equal(store_with_txn(g.n.st, s_counter_txn, &c), 0);
+    assert_int_equal(s_beside(&g.n, what, sizeof what), VOCFED_ECORRUPT);
+    assert_string_equal(what, "f|hv|0|g| is 7 but the logs give 4");
+    /* One missing. */
+    c.value = 0;
+    assert_int_equal(store_with_txn(g.n.st, s_counter_txn, &c), 0);
+    assert_int_equal(s_beside(&g.n, what, sizeof what), VOCFED_ECORRUPT);
+    assert_string_equal(what, "f|hv|0|g| is 0 but the logs give 4");
+    assert_int_equal(node_figures_rebuild(g.n.st, "coord"), 0);
+    assert_int_equal(s_beside(&g.n, what, sizeof what), 0);
+
+    /* A person's list changed: named by its pseudo_id. */
+    proto_buf_t b;
+    proto_buf_init(&b);
+    assert_int_equal(store_with_txn(g.n.st, s_poke_blob, &b), 0);
+    proto_buf_release(&b);
+    assert_int_equal(s_beside(&g.n, what, sizeof what), VOCFED_ECORRUPT);
+    assert_non_null(strstr(what, "i|"));
+    assert_non_null(
+        strstr(what, "is a stored value but the logs give another"));
+    assert_int_equal(node_figures_rebuild(g.n.st, "coord"), 0);
+    assert_int_equal(s_beside(&g.n, what, sizeof what), 0);
+
+    /* The kept data stopped inside an arrival's run (its chunk ended
+     * there): the recomputation goes as far, and they agree. */
+    store_destroy(&g.n.st);
+    store_opts_t o = {.async_apply = true};
+    assert_int_equal(store_open(g.n.dir, &o, &g.n.st), 0);
+    assert_int_equal(node_figures_attach(g.n.st, "coord"), 0);
+    store_record_t recs[10];
+    proto_buf_t bodies[10];
+    char keys[10][80];
+    for (int i = 0; i < 10; i++) {
+        proto_buf_init(&bodies[i]);
+        s_body(&bodies[i], "student", "level=higher", "status=enrolled",
+               "intake_year=2025", NULL);
+        snprintf(keys[i], sizeof keys[i], PID("b%d"), i);
+        keys[i][64] = 0;
+        recs[i] = (store_record_t){PROTO_OP_PUT, "student", keys[i],
+                                   bodies[i].data, bodies[i].len};
+    }
+    assert_int_equal(
+        store_append(g.n.st, g.m1.id, g.m1.sk, recs, 10, 0, NULL, NULL), 0);
+    for (int i = 0; i < 10; i++)
+        proto_buf_release(&bodies[i]);
+    uint64_t before, after;
+    assert_int_equal(store_applied(g.n.st, g.m1.id, &before), 0);
+    size_t done = 0;
+    assert_int_equal(store_apply(g.n.st, 4, &done), 0);
+    assert_int_equal(done, 4);
+    assert_int_equal(store_applied(g.n.st, g.m1.id, &after), 0);
+    assert_int_equal(after, before + 4);
+    assert_int_equal(s_beside(&g.n, what, sizeof what), 0);
+
+    /* A scratch folder left by a check that stopped is removed. */
+    char stale[200], file[260];
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    assert_true(pid > 0);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    snprintf(stale, sizeof stale, "%s/verify-figures.%ld", g.n.dir, (long)pid);
+    assert_int_equal(mkdir(stale, 0700), 0);
+    snprintf(file, sizeof file, "%s/derived.mdb", stale);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(s_beside(&g.n, what, sizeof what), 0);
+    s_node_close(&g.n);
 }
 
 /* Random puts, changes and deletes at three members: the coordinator's
@@ -971,6 +1124,7 @@ main(void)
         cmocka_unit_test(test_known_answers),
         cmocka_unit_test(test_check_catches),
         cmocka_unit_test(test_counter_overflow),
+        cmocka_unit_test(test_check_beside),
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_map_growth),
         cmocka_unit_test(test_catalogue),
