@@ -171,8 +171,8 @@ s_run(cli_t *cli, int argc, char **argv)
     const cli_opt_t opts[] = {
         CLI_ID("author", &author_opt),
         CLI_FLAG("json", &json),
-        CLI_FLAG("quiet", &quiet),
-        {"figures", 'q', no_argument, CLI_ARG_FLAG, &figures, NULL, 0, 0},
+        {"quiet", 'q', no_argument, CLI_ARG_FLAG, &quiet, NULL, 0, 0},
+        CLI_FLAG("figures", &figures),
         CLI_END,
     };
     int rc;

@@ -606,6 +606,11 @@ test_flow(void **state)
     assert_int_equal(r.status, 0);
     assert_int_equal(r.out_len, 0);
     th_run_free(&r);
+    /* -q is --quiet, as --help says (it was --figures's letter). */
+    S_RUN(&r, "verify", "--dir", d, "-q");
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.out_len, 0);
+    th_run_free(&r);
 
     s_assert_no_secret(st);
 }
