@@ -632,6 +632,19 @@ s_found_version_txn(store_t *self, MDB_txn *txn, void *ctx)
     return rc ? rc : s_read_version(self, txn, ctx);
 }
 
+/* The map an environment opens with: the default, or for a file larger
+ * than that its size and a quarter more. The map is address space, not
+ * disk; opened at the file's size exactly, every write of a command
+ * grew it first (and said so on stderr). */
+static size_t
+s_open_map(size_t map, size_t file)
+{
+    if (file <= map)
+        return map;
+    size_t more = file / 4;
+    return file + (more < ((size_t)64 << 20) ? ((size_t)64 << 20) : more);
+}
+
 /* The options about derived data, and the derived map's first size: as
  * the log's, or derived.mdb's size. */
 static int
@@ -646,8 +659,8 @@ s_derived_opts(store_t *self, const store_opts_t *opts)
     if (n < 0 || (size_t)n >= sizeof path)
         return VOCFED_ETOOLARGE;
     size_t map = opts->map_size ? opts->map_size : STORE_DEFAULT_MAP_SIZE;
-    if (!opts->map_size && stat(path, &st) == 0 && (size_t)st.st_size > map)
-        map = (size_t)st.st_size;
+    if (!opts->map_size && stat(path, &st) == 0)
+        map = s_open_map(map, (size_t)st.st_size);
     self->dmap_size = map;
     return MDB_SUCCESS;
 }
@@ -683,8 +696,8 @@ store_open(const char *dir, const store_opts_t *opts, store_t **out)
         return VOCFED_ENOMEM;
     }
     size_t map = opts->map_size ? opts->map_size : STORE_DEFAULT_MAP_SIZE;
-    if (exists && !opts->map_size && (size_t)st.st_size > map)
-        map = (size_t)st.st_size;
+    if (exists && !opts->map_size)
+        map = s_open_map(map, (size_t)st.st_size);
     self->map_size = map;
     if ((rc = s_derived_opts(self, opts)))
         goto fail;

@@ -44,7 +44,8 @@ typedef struct store_t store_t;
 typedef struct {
     bool create;             /* make the folder's store if there is none */
     size_t map_size;         /* initial map size in bytes; 0 = the larger of
-                                STORE_DEFAULT_MAP_SIZE and the file's size */
+                                STORE_DEFAULT_MAP_SIZE and the file's size
+                                and a quarter more */
     uint64_t *found_version; /* if not NULL, receives the format version
                         found in the folder (0 if none), also when
                         store_open fails with VOCFED_EVERSION */
