@@ -393,6 +393,25 @@ th_proc_log_has(const th_proc_t *p, const char *needle)
     return has;
 }
 
+typedef struct {
+    const th_proc_t *p;
+    const char *needle;
+} s_said_t;
+
+static bool
+s_said(void *ctx)
+{
+    const s_said_t *s = ctx;
+    return th_proc_log_has(s->p, s->needle);
+}
+
+bool
+th_proc_wait_log(const th_proc_t *p, const char *needle, int deadline_ms)
+{
+    s_said_t s = {p, needle};
+    return th_wait(s_said, &s, deadline_ms);
+}
+
 /* ---- waiting, ports, JSON --------------------------------------------- */
 
 uint64_t

@@ -132,6 +132,10 @@ bool th_running(th_proc_t *p);
 /* Whether p's log, since its last start, holds needle. */
 bool th_proc_log_has(const th_proc_t *p, const char *needle);
 
+/* Waits until p's log holds needle (th_proc_log_has), at most deadline_ms:
+ * a daemon may listen before it logs that it does. */
+bool th_proc_wait_log(const th_proc_t *p, const char *needle, int deadline_ms);
+
 /* ---- waiting, ports, JSON --------------------------------------------- */
 
 /* A condition to wait for. */

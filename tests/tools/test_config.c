@@ -242,7 +242,7 @@ test_config_coordinator(void **state)
     snprintf(p.log, sizeof p.log, "%s/coord.log", st->root);
     th_spawn(&p, NULL, S_ARGV("--dir", c, "coordinator"));
     assert_true(th_wait(s_listening, &port, 15000));
-    assert_true(th_proc_log_has(&p, "heartbeat 5 s")); /* the default */
+    assert_true(th_proc_wait_log(&p, "heartbeat 5 s", 15000)); /* the default */
     assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
 
     /* The heartbeat from the file; --heartbeat overrides it. */
@@ -251,11 +251,11 @@ test_config_coordinator(void **state)
     S_EXPECT(0, NULL, "--dir", c, "config", "set", "heartbeat", "2");
     th_spawn(&p, NULL, S_ARGV("--dir", c, "coordinator"));
     assert_true(th_wait(s_listening, &port, 15000));
-    assert_true(th_proc_log_has(&p, "heartbeat 2 s"));
+    assert_true(th_proc_wait_log(&p, "heartbeat 2 s", 15000));
     assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
     th_spawn(&p, NULL, S_ARGV("--dir", c, "coordinator", "--heartbeat", "3"));
     assert_true(th_wait(s_listening, &port, 15000));
-    assert_true(th_proc_log_has(&p, "heartbeat 3 s"));
+    assert_true(th_proc_wait_log(&p, "heartbeat 3 s", 15000));
     assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
 
     snprintf(path, sizeof path, "%s/%s", c, NODE_CONFIG_FILE);
