@@ -533,12 +533,13 @@ store_i_apply_like(store_t *self, store_i_kept_fn get, void *kctx,
     if (target && format != S_FORMAT)
         return VOCFED_EVERSION; /* its applier will apply it again */
     while (point < target) {
+        uint64_t before = point;
         if ((rc = s_apply(self, STORE_APPLY_FIT, target, &n, &point, &end)))
             return rc;
         if (step)
             step(sctx, point, target);
-        if (n == 0 && point < target)
-            return VOCFED_ECORRUPT; /* past the log's last arrival */
+        if (point == before && n == 0) /* (a run longer than a chunk */
+            return VOCFED_ECORRUPT;    /* moves no point) past the log */
     }
     /* The kept data may have stopped inside the next arrival's run (its
      * chunk ended there): as far into it. */

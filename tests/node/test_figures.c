@@ -503,6 +503,12 @@ test_check_beside(void **state)
     assert_int_equal(node_figures_rebuild(g.n.st, "coord"), 0);
     assert_int_equal(s_beside(&g.n, what, sizeof what), 0);
 
+    /* An arrival's run longer than two chunks (STORE_APPLY_FIT_MIN): the
+     * recomputation takes it in several. */
+    th_students(g.n.st, g.m1.id, g.m1.sk, 1000, 2 * STORE_APPLY_FIT_MIN + 100,
+                1, NULL);
+    assert_int_equal(s_beside(&g.n, what, sizeof what), 0);
+
     /* The kept data stopped inside an arrival's run (its chunk ended
      * there): the recomputation goes as far, and they agree. */
     store_destroy(&g.n.st);
