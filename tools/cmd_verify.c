@@ -17,27 +17,34 @@ typedef struct {
     unsigned pct; /* the percentage drawn last */
 } s_progress_t;
 
+/* Draws "LABEL [####   ]  pct%  done/total UNIT" over the line, when
+ * the percentage changed (phase: a new bar, drawn whatever it shows). */
 static void
-s_progress(void *ctx, uint64_t done, uint64_t total)
+s_bar(s_progress_t *p, const char *label, uint64_t done, uint64_t total,
+      const char *unit, bool phase)
 {
-    s_progress_t *p = ctx;
-    if (total < S_PROGRESS_MIN)
-        return;
     if (done > total)
         done = total;
     unsigned pct = (unsigned)(done * 100 / total);
-    if (p->shown && pct == p->pct)
+    if (p->shown && pct == p->pct && !phase)
         return;
     char bar[S_BAR_WIDTH + 1];
     unsigned fill = (unsigned)(done * S_BAR_WIDTH / total);
     for (unsigned i = 0; i < S_BAR_WIDTH; i++)
         bar[i] = i < fill ? '#' : ' ';
     bar[S_BAR_WIDTH] = '\0';
-    fprintf(stderr, "\rverify [%s] %3u%%  %llu/%llu entries", bar, pct,
-            (unsigned long long)done, (unsigned long long)total);
+    fprintf(stderr, "\r\033[K%s [%s] %3u%%  %llu/%llu %s", label, bar, pct,
+            (unsigned long long)done, (unsigned long long)total, unit);
     fflush(stderr);
     p->shown = true;
     p->pct = pct;
+}
+
+static void
+s_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    if (total >= S_PROGRESS_MIN)
+        s_bar(ctx, "verify", done, total, "entries", false);
 }
 
 /* The recomputation's progress (node_figures_check_beside), on the
@@ -45,7 +52,6 @@ s_progress(void *ctx, uint64_t done, uint64_t total)
 static void
 s_beside_progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
 {
-    s_progress_t *p = ctx;
     static const char *const words[][2] = {
         {"persons", "person numbers"},
         {"apply", "arrivals applied"},
@@ -55,21 +61,8 @@ s_beside_progress(void *ctx, const char *phase, uint64_t done, uint64_t total)
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strcmp(phase, words[i][0]) == 0)
             what = words[i][1];
-    if (total == 0)
-        return;
-    if (done > total)
-        done = total;
-    unsigned pct = (unsigned)(done * 100 / total);
-    char bar[S_BAR_WIDTH + 1];
-    unsigned fill = (unsigned)(done * S_BAR_WIDTH / total);
-    for (unsigned i = 0; i < S_BAR_WIDTH; i++)
-        bar[i] = i < fill ? '#' : ' ';
-    bar[S_BAR_WIDTH] = '\0';
-    fprintf(stderr, "\r\033[Kfigures [%s] %3u%%  %llu/%llu %s", bar, pct,
-            (unsigned long long)done, (unsigned long long)total, what);
-    fflush(stderr);
-    p->shown = true;
-    p->pct = pct;
+    if (total)
+        s_bar(ctx, "figures", done, total, what, true);
 }
 
 /* --figures: the kept figures against a recomputation, in memory for a
