@@ -61,6 +61,12 @@ static void
 s_say(const store_rederive_diff_t *d, char *what, size_t cap)
 {
     char k[NODE_FIGX_KEY_MAX];
+    if (!d->table) { /* not a row: the applied point or a value unread */
+        snprintf(what, cap,
+                 "the kept derived data does not fit its logs (its applied "
+                 "point is past them, or a value of it cannot be read)");
+        return;
+    }
     if (strcmp(d->table, "persons") == 0) {
         snprintf(what, cap,
                  "the kept person numbers are not one to one "

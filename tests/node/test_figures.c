@@ -554,6 +554,31 @@ test_check_beside(void **state)
     assert_non_null(f);
     fclose(f);
     assert_int_equal(s_beside(&g.n, what, sizeof what), 0);
+
+    /* Kept derived data applied past what the logs hold (another copy's,
+     * put in by hand): said so, no crash. */
+    char copy[100], cmd[400];
+    snprintf(copy, sizeof copy, "%s.copy", g.n.dir);
+    store_destroy(&g.n.st);
+    snprintf(cmd, sizeof cmd, "cp -a %s %s", g.n.dir, copy);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(store_open(g.n.dir, &o, &g.n.st), 0);
+    assert_int_equal(node_figures_attach(g.n.st, "coord"), 0);
+    s_put(&g.n, &g.m2, "student", PID("z"), "level=higher", "status=enrolled",
+          "intake_year=2024", NULL);
+    assert_int_equal(store_catch_up(g.n.st, 0), 0);
+    store_destroy(&g.n.st);
+    snprintf(cmd, sizeof cmd, "cp %s/derived.mdb %s/derived.mdb", g.n.dir,
+             copy);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(
+        node_figures_check_beside(copy, what, sizeof what, NULL, NULL),
+        VOCFED_ECORRUPT);
+    assert_non_null(strstr(what, "does not fit its logs"));
+    assert_false(s_scratch_left(copy));
+    snprintf(cmd, sizeof cmd, "rm -rf %s", copy);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(store_open(g.n.dir, &o, &g.n.st), 0);
     s_node_close(&g.n);
 }
 
