@@ -43,21 +43,29 @@
 
 /* ---- the point reached ------------------------------------------------- */
 
-/* A u64 value of the applied database (0 when absent). */
+/* The u64 of a value of the applied database that a get found (rc
+ * MDB_SUCCESS: its len bytes at d), 0 when it found none. */
 static int
-s_get_u64(store_t *self, MDB_txn *dtxn, const void *k, size_t klen, uint64_t *v)
+s_u64(int rc, const void *d, size_t len, uint64_t *v)
 {
-    MDB_val key = {klen, (void *)k}, d;
-    int rc = mdb_get(dtxn, self->applied, &key, &d);
     *v = 0;
     if (rc == MDB_NOTFOUND)
         return MDB_SUCCESS;
     if (rc)
         return rc;
-    if (d.mv_size != 8)
+    if (len != 8)
         return VOCFED_ECORRUPT;
-    *v = store_i_rd64(d.mv_data);
+    *v = store_i_rd64(d);
     return MDB_SUCCESS;
+}
+
+/* A u64 value of the applied database (0 when absent). */
+static int
+s_get_u64(store_t *self, MDB_txn *dtxn, const void *k, size_t klen, uint64_t *v)
+{
+    MDB_val key = {klen, (void *)k}, d = {0, NULL};
+    int rc = mdb_get(dtxn, self->applied, &key, &d);
+    return s_u64(rc, d.mv_data, d.mv_size, v);
 }
 
 static int
@@ -148,12 +156,10 @@ s_gather_row(void *ctx, const MDB_val *key, const MDB_val *d)
 {
     s_apply_t *a = ctx;
     store_t *self = a->self;
-    const uint8_t *v = d->mv_data;
-    if (key->mv_size != 8 || d->mv_size != S_ARRIVAL_LEN)
+    uint64_t from;
+    if (key->mv_size != 8 || store_i_arrival_row(d, &a->authno, &from, &a->to))
         return VOCFED_ECORRUPT;
-    uint64_t n = store_i_rd64(key->mv_data), from = store_i_rd64(v + 4);
-    a->authno = store_i_rd32(v);
-    a->to = store_i_rd64(v + 12);
+    uint64_t n = store_i_rd64(key->mv_data);
     if (a->budget == 0 || n > a->end)
         return STORE_I_END;
     int rc = store_i_applied_seq(self, a->t->txn, a->authno, &a->last);
@@ -481,18 +487,10 @@ static int
 s_kept_u64(store_i_kept_fn get, void *kctx, const void *k, size_t klen,
            uint64_t *v)
 {
-    const uint8_t *d;
-    size_t len;
+    const uint8_t *d = NULL;
+    size_t len = 0;
     int rc = get(kctx, k, klen, &d, &len);
-    *v = 0;
-    if (rc == MDB_NOTFOUND)
-        return MDB_SUCCESS;
-    if (rc)
-        return rc;
-    if (len != 8)
-        return VOCFED_ECORRUPT;
-    *v = store_i_rd64(d);
-    return MDB_SUCCESS;
+    return s_u64(rc, d, len, v);
 }
 
 /* Arrival n of the log: its author's number and its run. */
@@ -508,13 +506,8 @@ s_arrival_run(store_t *self, uint64_t n, uint32_t *authno, uint64_t *from,
     if (rc)
         return rc;
     rc = mdb_get(log, self->arrivals, &key, &d);
-    if (rc == MDB_SUCCESS && d.mv_size != S_ARRIVAL_LEN)
-        rc = VOCFED_ECORRUPT;
-    if (rc == MDB_SUCCESS) {
-        *authno = store_i_rd32(d.mv_data);
-        *from = store_i_rd64((const uint8_t *)d.mv_data + 4);
-        *to = store_i_rd64((const uint8_t *)d.mv_data + 12);
-    }
+    if (rc == MDB_SUCCESS)
+        rc = store_i_arrival_row(&d, authno, from, to);
     mdb_txn_abort(log);
     return rc;
 }

@@ -112,15 +112,27 @@ s_replay_span(s_replay_t *r, uint32_t authno, uint64_t from, uint64_t to)
     return rc == STORE_I_END ? MDB_SUCCESS : rc;
 }
 
+int
+store_i_arrival_row(const MDB_val *d, uint32_t *authno, uint64_t *from,
+                    uint64_t *to)
+{
+    const uint8_t *v = d->mv_data;
+    if (d->mv_size != S_ARRIVAL_LEN)
+        return VOCFED_ECORRUPT;
+    *authno = store_i_rd32(v);
+    *from = store_i_rd64(v + 4);
+    *to = store_i_rd64(v + 12);
+    return MDB_SUCCESS;
+}
+
 static int
 s_replay_row(void *ctx, const MDB_val *key, const MDB_val *d)
 {
     s_replay_t *r = ctx;
-    const uint8_t *v = d->mv_data;
-    if (key->mv_size != 8 || d->mv_size != S_ARRIVAL_LEN)
+    uint32_t no;
+    uint64_t from, to;
+    if (key->mv_size != 8 || store_i_arrival_row(d, &no, &from, &to))
         return VOCFED_ECORRUPT;
-    uint32_t no = store_i_rd32(v);
-    uint64_t from = store_i_rd64(v + 4), to = store_i_rd64(v + 12);
     if (no >= r->nauthors || from == 0 || to < from)
         return VOCFED_ECORRUPT;
     if (!r->measure)

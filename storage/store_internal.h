@@ -189,6 +189,11 @@ int store_i_arrivals_create(store_t *self, MDB_txn *txn, void *ctx);
 /* Forgets the run under way (a write begins, or is retried). */
 void store_i_arrival_reset(store_t *self);
 
+/* The row of one arrival, d: its author's number and its run. Returns
+ * MDB_SUCCESS, or VOCFED_ECORRUPT for a row not of that form. */
+int store_i_arrival_row(const MDB_val *d, uint32_t *authno, uint64_t *from,
+                        uint64_t *to);
+
 /* ---- a recomputation beside the kept derived data (rederive.c) ------- */
 
 /* Reads the kept applied table's value of key k: MDB_SUCCESS with *d
