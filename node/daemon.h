@@ -47,7 +47,11 @@ void node_daemon_watch_drain(int fd);
 
 /* After node_daemon_watch's fd became readable: drains it, and returns
  * true once st sees the latest commit (the event can come just before
- * the commit is visible: store_sync_point). */
+ * the commit is visible: store_sync_point). It waits for the writer's
+ * lock, as long as another process's transaction lasts: the coordinator
+ * uses it (its own ingest is its store's writer); the member daemon
+ * reads its head again a little later instead, so that a long import
+ * does not hold up its sending. */
 bool node_daemon_watch_commit(int fd, store_t *st);
 
 /* A socket of type (ZMQ_ROUTER, ZMQ_DEALER) that speaks CURVE with this

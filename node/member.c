@@ -26,12 +26,19 @@
 #define S_STALL_MS 30000                    /* receipts not back: resync */
 #define S_BACKOFF_MS 2000                   /* after a refusal: the first */
 #define S_BACKOFF_MAX_MS 60000 /* refusals and failed handshakes: at most */
-#define S_TICK_MS 1000        /* peer state written, stall checked, heartbeat */
-#define S_HEARTBEAT_MS 5000   /* default heartbeat interval (SPEC 10.3) */
-#define S_HEARTBEATS_LOST 3   /* intervals of silence: the link is lost */
-#define S_REDIAL_MS 1000      /* libzmq's first redial, doubling ... */
-#define S_REDIAL_MAX_MS 60000 /* ... to this */
-#define S_CONNECT_TIMEOUT_MS 10000   /* a TCP connect not done: timed out */
+#define S_TICK_MS 1000 /* peer state written, stall checked, heartbeat */
+/* With batches in flight, the receipt and the counters are recorded at
+ * most this often (SPEC 8.6). */
+#define S_RECORD_QUIET_MS 10000
+/* A wake that found no new entry: the head is read again after 1, 2,
+ * 4 ... ms, up to the last (SPEC 10.3). */
+#define S_RECHECK_FIRST_MS 1
+#define S_RECHECK_LAST_MS 256
+#define S_HEARTBEAT_MS 5000        /* default heartbeat interval (SPEC 10.3) */
+#define S_HEARTBEATS_LOST 3        /* intervals of silence: the link is lost */
+#define S_REDIAL_MS 1000           /* libzmq's first redial, doubling ... */
+#define S_REDIAL_MAX_MS 60000      /* ... to this */
+#define S_CONNECT_TIMEOUT_MS 10000 /* a TCP connect not done: timed out */
 #define S_PEER_UNKNOWN "coordinator" /* alarms' peer before its id is known */
 
 #define S_RUNS 64 /* runs of our own entries waiting for their receipt */
@@ -62,6 +69,9 @@ struct node_member_daemon_t {
     char coord_id[PROTO_ID_MAX + 1]; /* the coordinator's, once known */
     int lock;                        /* the daemon lock, or -1 */
     int watch;                       /* inotify on our store, or -1 */
+    int recheck_timer;               /* the watch's next read of our head
+                                        (s_watch_check), or -1 */
+    uint64_t recheck_ms;             /* its delay */
     zsock_t *dealer;                 /* to the coordinator */
     zactor_t *monitor;               /* connection events */
     zloop_t *loop;                   /* the loop attached to, not owned */
@@ -120,6 +130,8 @@ struct node_member_daemon_t {
         proto_buf_t raw;  /* its signed bytes */
     } ack;                /* the latest of the receipts read together:
                              recorded once, after them (s_ack_record) */
+    uint64_t recorded_ms; /* the receipt and counters last recorded
+                             (monotonic; s_record_due) */
     node_stats_t counts;  /* ingest and receipts (SPEC 5.1) */
     uint64_t seen_size;   /* our log's size last seen */
     s_run_t runs[S_RUNS]; /* our entries awaiting a receipt */
@@ -1122,6 +1134,19 @@ s_next(node_member_daemon_t *m)
     return m->stop || node_daemon_stopping() || s_once_over(m) ? -1 : 0;
 }
 
+/* Whether the daemon's own records (the latest receipt, the counters)
+ * are written now. A write takes the store's writer lock, which another
+ * process holds for as long as its transaction lasts (a long import's
+ * chunk), and the loop waits: with batches in flight it goes on sending
+ * instead, and writes when the flight lands, or S_RECORD_QUIET_MS after
+ * the last time. */
+static bool
+s_record_due(const node_member_daemon_t *m)
+{
+    return m->nflight == 0 ||
+           proto_mono_ms() - m->recorded_ms >= S_RECORD_QUIET_MS;
+}
+
 /* Records the latest receipt read (s_on_receipt) as the coordinator's
  * ack of our log. */
 static void
@@ -1132,6 +1157,7 @@ s_ack_record(node_member_daemon_t *m)
     m->ack.has = false;
     int rc = store_peer_ack(m->st, m->coord_id, m->id, &m->ack.ack,
                             m->ack.raw.data, m->ack.raw.len);
+    m->recorded_ms = proto_mono_ms();
     if (rc)
         zsys_warning("member: the receipt for %" PRIu64 " entries is not "
                      "recorded: %s",
@@ -1149,7 +1175,8 @@ s_dealer_ready(zloop_t *loop, zsock_t *sock, void *arg)
          (zsock_events(sock) & ZMQ_POLLIN);
          i++)
         s_on_message(m);
-    s_ack_record(m);
+    if (s_record_due(m))
+        s_ack_record(m);
     return s_next(m);
 }
 
@@ -1167,15 +1194,58 @@ s_monitor_ready(zloop_t *loop, zsock_t *sock, void *arg)
     return s_next(m);
 }
 
+static int s_recheck_due(zloop_t *loop, int timer_id, void *arg);
+
+/* Arms the watch's re-check after delay_ms (0: none), ending the one
+ * before. */
+static void
+s_recheck(node_member_daemon_t *m, uint64_t delay_ms)
+{
+    if (m->recheck_timer >= 0 && m->loop)
+        zloop_timer_end(m->loop, m->recheck_timer);
+    m->recheck_ms = delay_ms;
+    m->recheck_timer = m->loop && delay_ms
+                           ? zloop_timer(m->loop, delay_ms, 1, s_recheck_due, m)
+                           : -1;
+}
+
+/* Sends what our log holds beyond what was seen. A commit's last write
+ * wakes the watch a few microseconds before readers can see it; waiting
+ * for the commit to pass (store_sync_point, the writer's lock) would hold
+ * the loop for as long as another process's transaction lasts, a long
+ * import's chunk, while receipts wait and nothing is sent. So a wake
+ * that finds nothing new reads the head again after 1, 2, 4 ... 256 ms
+ * (the tick reads it every second too). */
+static void
+s_watch_check(node_member_daemon_t *m, uint64_t next_ms)
+{
+    uint64_t before = m->seen_size;
+    s_seen_own(m);
+    s_pump(m);
+    s_recheck(m, m->seen_size == before && next_ms <= S_RECHECK_LAST_MS
+                     ? next_ms
+                     : 0);
+}
+
+static int
+s_recheck_due(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    node_member_daemon_t *m = arg;
+    if (timer_id != m->recheck_timer)
+        return s_next(m);  /* ended after it was due */
+    m->recheck_timer = -1; /* it fired once, and is gone */
+    s_watch_check(m, m->recheck_ms * 2);
+    return s_next(m);
+}
+
 static int
 s_watch_ready(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     (void)loop;
     node_member_daemon_t *m = arg;
-    if (node_daemon_watch_commit(item->fd, m->st)) {
-        s_seen_own(m);
-        s_pump(m);
-    }
+    node_daemon_watch_drain(item->fd);
+    s_watch_check(m, S_RECHECK_FIRST_MS);
     return s_next(m);
 }
 
@@ -1219,9 +1289,15 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
     if (m->state == NODE_MEMBER_LEVEL && m->connected &&
         proto_mono_ms() - m->last_ping_ms >= m->hb_ms)
         s_ping(m);
+    s_seen_own(m); /* a commit the watch missed (s_watch_check) */
+    s_pump(m);
     if (m->dirty)
         s_persist(m);
-    node_stats_persist(&m->counts, m->st);
+    if (s_record_due(m)) {
+        s_ack_record(m);
+        node_stats_persist(&m->counts, m->st);
+        m->recorded_ms = proto_mono_ms();
+    }
     return s_next(m);
 }
 
@@ -1295,6 +1371,7 @@ node_member_new(const node_member_opts_t *o, node_member_daemon_t **out)
     *m = (node_member_daemon_t){.o = o,
                                 .lock = -1,
                                 .watch = -1,
+                                .recheck_timer = -1,
                                 .timer = -1,
                                 .redial_timer = -1,
                                 .hb_ms = o->heartbeat_ms ? o->heartbeat_ms
@@ -1331,12 +1408,16 @@ node_member_destroy(node_member_daemon_t **self)
     if (!m)
         return;
     m->connected = false; /* the coordinator: recorded disconnected */
+    if (m->st)
+        s_ack_record(m);
     if (m->st && m->dealer)
         s_persist(m);
     if (m->st)
         node_stats_persist(&m->counts, m->st);
     if (m->loop && m->timer >= 0)
         zloop_timer_end(m->loop, m->timer);
+    if (m->loop && m->recheck_timer >= 0)
+        zloop_timer_end(m->loop, m->recheck_timer);
     if (m->loop && m->redial_timer >= 0)
         zloop_timer_end(m->loop, m->redial_timer);
     if (m->watch >= 0)
@@ -1378,7 +1459,7 @@ node_member_loop(node_member_daemon_t *self)
         rc = node_daemon_loop(loop);
     zloop_destroy(&loop);
     self->loop = NULL;
-    self->timer = -1;
+    self->timer = self->recheck_timer = -1;
     if (self->redial_timer >= 0) { /* its timer went with the loop */
         self->redial_timer = -1;
         (void)zsock_connect(self->dealer, "%s", self->o->coordinator);

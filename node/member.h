@@ -82,7 +82,8 @@ int node_member_new(const node_member_opts_t *o,
 void node_member_destroy(node_member_daemon_t **self);
 
 /* Puts the member's readers and timers on loop (the caller's, once; it
- * must outlive the member's use of it). A handler of the member returns
+ * must outlive the member: node_member_destroy ends the member's timers
+ * on it). A handler of the member returns
  * -1, ending the loop, after node_member_stop, when the state observer
  * asks, on SIGINT/SIGTERM (node_daemon_signals), and with once: when
  * level, refused, or out of time. Returns 0 or VOCFED_ENOMEM. */

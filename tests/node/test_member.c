@@ -191,9 +191,9 @@ test_states(void **state)
     assert_true(s_run_until_copied(loop, &z, S_DEADLINE_MS));
     assert_int_equal(node_member_stats(member)->sent, (uint64_t)more);
     node_member_on_state(member, NULL, NULL);
-    zloop_destroy(&loop);
-    node_member_destroy(&member);
+    node_member_destroy(&member); /* before its loop: it ends its timers */
     assert_null(member);
+    zloop_destroy(&loop);
     net->passed = true;
 }
 

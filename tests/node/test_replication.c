@@ -4,6 +4,7 @@
  * client (a DEALER with an admitted member's CURVE keys) that sends what
  * no honest member sends. Every wait is on a condition with a deadline
  * (tests/harness.h); every process is stopped by pid. */
+#include "node/figures.h"
 #include "node/identity.h"
 #include "node/replicate.h"
 #include "protocol/hash.h"
@@ -13,6 +14,7 @@
 #include "tests/harness.h"
 
 #include <czmq.h>
+#include <lmdb.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -479,6 +481,80 @@ test_suspended_while_connected(void **state)
     net->passed = true;
 }
 
+/* The coordinator's receipt for m's log, as m's status shows it. */
+typedef struct {
+    th_net_t *net;   /* the network */
+    th_node_t *m;    /* the member */
+    long long acked; /* the receipt covers this many entries */
+} s_acked_t;
+
+static bool
+s_acked_is(void *ctx)
+{
+    s_acked_t *a = ctx;
+    json_t *ms = th_status(a->net, a->m->dir);
+    bool ok = th_jint(ms, "peers", a->net->coord.id, "acked", a->m->id, NULL) ==
+              a->acked;
+    json_decref(ms);
+    return ok;
+}
+
+/* Another process's long transaction on the member's store (an import
+ * writes its chunks one after another, each holding the writer's lock):
+ * the member daemon goes on sending what was committed before it. It
+ * does not wait for the lock to read its new head, and with batches in
+ * flight it records the receipts later (SPEC 8.6, 10.3). 30,000 entries
+ * are 30 batches, more than the 12 a member has in flight: a daemon that
+ * waits for the lock after the first ones (before: on each receipt)
+ * leaves the coordinator short until the lock is free. */
+static void
+test_sends_while_locked(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "bulk", true);
+    th_put_student(net, m, "s1", "one");
+    th_coord_start(net);
+    th_member_start(net, m);
+    s_copy_t z = {net, m->id, 1};
+    assert_true(th_wait(s_copy_is, &z, S_DEADLINE_MS));
+
+    /* As an import writes: the log only, the derived data left to the
+     * daemon's applier; then at once the writer's lock, as its next
+     * chunk would. */
+    uint8_t pk[PROTO_PUBKEY_LEN], *sk = NULL;
+    store_t *st = NULL;
+    store_head_t head;
+    assert_int_equal(proto_unhex(m->pk, pk, sizeof pk), VOCFED_OK);
+    assert_int_equal(
+        store_open(m->dir, &(store_opts_t){.lazy_apply = true}, &st),
+        VOCFED_OK);
+    assert_int_equal(node_figures_attach_store(st), VOCFED_OK);
+    assert_int_equal(node_identity_load(m->dir, pk, &sk), VOCFED_OK);
+    th_students(st, m->id, sk, 2, 30000, 8, &head);
+    node_identity_free(&sk);
+    store_destroy(&st);
+    z.size = (long long)head.size;
+    assert_int_equal(z.size, 30001);
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    assert_int_equal(mdb_env_create(&env), MDB_SUCCESS);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), MDB_SUCCESS);
+    assert_int_equal(mdb_env_open(env, m->dir, MDB_NOTLS, 0600), MDB_SUCCESS);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), MDB_SUCCESS);
+    bool sent = th_wait(s_copy_is, &z, S_DEADLINE_MS);
+    mdb_txn_abort(txn); /* the lock is free again */
+    mdb_env_close(env);
+    assert_true(sent);
+    /* The receipt is recorded once the flight has landed. */
+    s_acked_t a = {net, m, z.size};
+    assert_true(th_wait(s_acked_is, &a, S_DEADLINE_MS));
+    assert_true(th_running(&m->proc));
+    th_all_well(net, m->dir);
+    assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
+    net->passed = true;
+}
+
 /* ---- 4. a store altered on disk --------------------------------------- */
 
 static void
@@ -785,6 +861,7 @@ main(void)
         S_T(test_three_members),
         S_T(test_not_admitted),
         S_T(test_suspended_while_connected),
+        S_T(test_sends_while_locked),
         S_T(test_tampered_store),
         S_T(test_wrong_author),
         S_T(test_malformed),
