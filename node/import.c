@@ -411,7 +411,7 @@ s_import(store_t *store, const char *author, const uint8_t *sk,
         node_pseudonymiser_init(&im.pseudo, opts->linkage_key);
     if ((rc = s_open(&im, data, len, &utf8, &text, &tlen)))
         goto done;
-    rc = node_import_i_parse(&im, text, tlen);
+    rc = node_import_i_parse_split(&im, text, tlen);
     if (im.status) {
         rc = im.status;
         goto done;

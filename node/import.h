@@ -25,7 +25,9 @@
  * 16-byte digest of its body instead, and the write reads the file again
  * and makes the bodies of one chunk at a time (a file changed in between
  * is refused from that row on: VOCFED_EINVALID, "the file changed"). A
- * GB18030 file is converted to UTF-8 in memory whole. */
+ * GB18030 file is converted to UTF-8 in memory whole. A large CSV text
+ * is checked on two threads, the rows of each half on one; the result is
+ * the same as one thread's, errors and all. */
 #ifndef VOCFED_NODE_IMPORT_H
 #define VOCFED_NODE_IMPORT_H
 
@@ -48,6 +50,9 @@
 #define NODE_IMPORT_SYNC_SHARE 10
 /* Bytes of bodies kept before an import goes lean (import.h above). */
 #define NODE_IMPORT_BODY_BUDGET ((size_t)256 * 1024 * 1024)
+/* A CSV text of at least this many bytes is checked on two threads, each
+ * half of its rows on one (node/import_split.c). */
+#define NODE_IMPORT_SPLIT_MIN ((size_t)4 * 1024 * 1024)
 
 /* How the file's bytes are read. */
 typedef enum {
@@ -88,6 +93,10 @@ typedef struct {
                                          NODE_IMPORT_CHUNK_ROWS */
     size_t body_budget;               /* bytes of bodies kept; 0:
                                          NODE_IMPORT_BODY_BUDGET */
+    size_t split_min;                 /* CSV text checked on two threads
+                                         from this many bytes; 0:
+                                         NODE_IMPORT_SPLIT_MIN, SIZE_MAX:
+                                         never. Tests lower it. */
     uint64_t time_ms;                 /* the entries' time (ms since the
                                          epoch); 0: now. Tests fix it to
                                          compare roots. */

@@ -78,6 +78,12 @@ struct node_import_i_s {
     int status;                     /* first hard failure (ENOMEM, EKEY) */
     node_sheet_t *sheet;            /* a workbook's sheet, or NULL (CSV) */
     size_t line;                    /* the line being fed to the parser */
+    size_t line_base;               /* lines of the file before the text
+                                       given to the parser (a second half,
+                                       import_split.c) */
+    uint64_t progress_len;          /* the bytes progress is told of: the
+                                       whole file's when the text is its
+                                       first half; 0: the text's */
     size_t row_line;                /* the line the current row began on */
     bool in_row;                    /* a row has begun and not ended */
     size_t errcap;                  /* errors allocated */
@@ -156,5 +162,26 @@ void node_import_i_seen_release(node_import_i_t *im);
 
 /* Checks the current data row and keeps it (key, body) if good. */
 void node_import_i_row(node_import_i_t *im);
+
+/* Past the body budget: every row kept so far gets its digest, and the
+ * bodies go (the write pass makes them again). */
+void node_import_i_go_lean(node_import_i_t *im);
+
+/* Takes in the rows of later, the next part of the same file checked
+ * on its own with the same header: its rows, keys, bodies (or digests,
+ * when either is lean) and errors, after im's. Returns 0; VOCFED_EEXISTS,
+ * im unchanged, when a row of later has the key of one of im's (the
+ * error then names that row, which only a check of the whole file
+ * reports as one would); or VOCFED_ENOMEM. */
+int node_import_i_take(node_import_i_t *im, node_import_i_t *later) VOCFED_WUR;
+
+/* node_import_i_parse, on two threads when the text is large enough
+ * (opts->split_min): the header and the rows up to a line near the
+ * middle on this one, the rest on another, then put together
+ * (node_import_i_take). The same result as node_import_i_parse; a file
+ * with the same key in both halves is checked again whole, on one
+ * thread, for its error to read as one thread's. */
+int node_import_i_parse_split(node_import_i_t *im, const uint8_t *text,
+                              size_t len) VOCFED_WUR;
 
 #endif

@@ -619,10 +619,8 @@ s_row_lean(node_import_i_t *im, node_import_i_row_t *r)
     r->body_off = 0;
 }
 
-/* Past the budget: every row kept so far gets its digest, and the
- * bodies go (the write pass makes them again). */
-static void
-s_go_lean(node_import_i_t *im)
+void
+node_import_i_go_lean(node_import_i_t *im)
 {
     for (size_t i = 0; i < im->nrows; i++) {
         node_import_i_row_t *r = &im->rows[i];
@@ -680,9 +678,77 @@ s_row_keep(node_import_i_t *im, const s_cells_t *c, const char *key,
     im->seen[slot] = (tag & 0xffffffff00000000ull) | (uint64_t)(im->nrows + 1);
     im->nrows++;
     if (!im->lean && im->bodies.len > im->body_budget)
-        s_go_lean(im);
+        node_import_i_go_lean(im);
     else if (im->lean)
         s_row_lean(im, r);
+}
+
+/* Appends later's errors to im's. Returns 0 or VOCFED_ENOMEM. */
+static int
+s_take_errors(node_import_i_t *im, const node_import_i_t *later)
+{
+    node_import_result_t *res = im->res;
+    const node_import_result_t *lr = later->res;
+    if (!lr->nerrors)
+        return VOCFED_OK;
+    size_t need = res->nerrors + lr->nerrors;
+    if (need > im->errcap) {
+        node_import_error_t *e = realloc(res->errors, need * sizeof *e);
+        if (!e)
+            return VOCFED_ENOMEM;
+        res->errors = e;
+        im->errcap = need;
+    }
+    memcpy(res->errors + res->nerrors, lr->errors,
+           lr->nerrors * sizeof *lr->errors);
+    res->nerrors = need;
+    return VOCFED_OK;
+}
+
+int
+node_import_i_take(node_import_i_t *im, node_import_i_t *later)
+{
+    /* A key of both halves: its error names the first half's row, and
+     * only a check of the whole file writes it as one thread does. */
+    for (size_t i = 0; i < later->nrows; i++)
+        if (node_import_i_seen_find(im, (const char *)later->keys.data +
+                                            later->rows[i].key_off))
+            return VOCFED_EEXISTS;
+    if (im->lean != later->lean) /* both keep digests */
+        node_import_i_go_lean(im->lean ? later : im);
+    size_t n = im->nrows + later->nrows;
+    if (n >= UINT32_MAX - 2)
+        return VOCFED_ENOMEM;
+    if (n > im->rowcap) {
+        node_import_i_row_t *r = realloc(im->rows, n * sizeof *r);
+        if (!r)
+            return VOCFED_ENOMEM;
+        im->rows = r;
+        im->rowcap = n;
+    }
+    size_t kbase = im->keys.len, bbase = im->bodies.len;
+    if (proto_buf_append(&im->keys, later->keys.data, later->keys.len) ||
+        (later->bodies.len && proto_buf_append(&im->bodies, later->bodies.data,
+                                               later->bodies.len)) ||
+        s_take_errors(im, later))
+        return VOCFED_ENOMEM;
+    for (size_t i = 0; i < later->nrows; i++) {
+        node_import_i_row_t *r = &im->rows[im->nrows];
+        *r = later->rows[i];
+        r->key_off += kbase;
+        if (!im->lean)
+            r->body_off += bbase;
+        if (s_seen_room(im))
+            return VOCFED_ENOMEM;
+        const char *key = (const char *)im->keys.data + r->key_off;
+        uint64_t tag = s_key_hash(im, key);
+        size_t slot = s_seen_slot(im, key, tag);
+        im->seen[slot] =
+            (tag & 0xffffffff00000000ull) | (uint64_t)(im->nrows + 1);
+        im->nrows++;
+    }
+    im->res->rows += later->res->rows;
+    return VOCFED_OK;
 }
 
 /* The header of the column that holds field (its name if none). */

@@ -289,7 +289,8 @@ node_import_i_parse(node_import_i_t *im, const uint8_t *text, size_t len)
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
         return VOCFED_ENOMEM;
     size_t off = 0;
-    im->line = 0;
+    im->line = im->line_base;
+    uint64_t plen = im->progress_len ? im->progress_len : len;
     int rc = VOCFED_OK;
     while (off < len && im->status == VOCFED_OK) {
         const uint8_t *nl = memchr(text + off, '\n', len - off);
@@ -320,7 +321,9 @@ node_import_i_parse(node_import_i_t *im, const uint8_t *text, size_t len)
         }
         off += n;
         if (im->opts->progress && im->line % S_PROGRESS_EVERY == 0)
-            node_import_i_progress(im, NODE_IMPORT_VALIDATING, off, len);
+            node_import_i_progress(
+                im, NODE_IMPORT_VALIDATING,
+                (uint64_t)((unsigned __int128)off * plen / len), plen);
     }
     if (im->status == VOCFED_OK &&
         csv_fini(&p, s_on_field, s_on_row, im) != 0) {
@@ -329,7 +332,7 @@ node_import_i_parse(node_import_i_t *im, const uint8_t *text, size_t len)
             "not CSV: a quote that is not closed at the end of the file");
         rc = VOCFED_EINVALID;
     }
-    node_import_i_progress(im, NODE_IMPORT_VALIDATING, len, len);
+    node_import_i_progress(im, NODE_IMPORT_VALIDATING, plen, plen);
 done:
     csv_free(&p);
     return rc;

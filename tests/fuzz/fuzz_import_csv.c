@@ -11,7 +11,8 @@
  *   bit 7     check (as --check; the same reading)
  * Every refusal must name a line of the file, come in line order and be
  * UTF-8 throughout (the report is printed and put in JSON); nothing is
- * counted as written. */
+ * counted as written. The same file checked on two threads (a cut near
+ * its middle, node/import_split.c) gives the same report. */
 #include "tests/fuzz/fuzz.h"
 
 #include "node/import.h"
@@ -85,6 +86,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (i > 0 && res.format == NODE_SHEET_TEXT)
             FZ_CHECK(e->line >= res.errors[i - 1].line);
     }
+    /* Split in two (inputs here are under the size that splits). */
+    node_import_result_t two;
+    opts.split_min = 1;
+    FZ_CHECK(node_import_parse(&opts, file, len, &two) == rc);
+    FZ_CHECK(two.rows == res.rows && two.nerrors == res.nerrors &&
+             two.header_bad == res.header_bad &&
+             two.dropped_name == res.dropped_name);
+    for (size_t i = 0; i < res.nerrors; i++) {
+        const node_import_error_t *x = &res.errors[i], *y = &two.errors[i];
+        FZ_CHECK(x->line == y->line && !strcmp(x->column, y->column) &&
+                 !strcmp(x->value, y->value) &&
+                 !strcmp(x->reason_en, y->reason_en) &&
+                 !strcmp(x->reason_zh, y->reason_zh));
+    }
+    node_import_result_release(&two);
     node_import_result_release(&res);
     free(file);
     return 0;

@@ -1323,6 +1323,221 @@ test_chunks(void **state)
     proto_buf_release(&y);
 }
 
+/* ---- the check on two threads ----------------------------------------- */
+
+/* The same import, one pass and split in two (node/import_split.c): the
+ * same return, counts and errors (lines, columns, values, reasons) and,
+ * written, the same log. Each file is made so that what it tests falls on
+ * both sides of its middle. */
+typedef struct {
+    int rc;
+    node_import_result_t res;
+} s_run_t;
+
+static void
+s_run_one(s_state_t *st, s_node_t *n, const char *kind, const char *text,
+          size_t len, size_t split_min, size_t budget, s_run_t *out)
+{
+    node_import_opts_t opts = {.kind = kind,
+                               .linkage_key = st->key,
+                               .chunk_rows = 1000,
+                               .body_budget = budget,
+                               .time_ms = 1767225600000ull,
+                               .split_min = split_min};
+    out->rc = node_import(n->store, S_AUTHOR, n->sk, &opts,
+                          (const uint8_t *)text, len, &out->res);
+}
+
+static void
+s_same_split(s_state_t *st, const char *kind, const char *text, size_t budget)
+{
+    size_t len = strlen(text);
+    s_run_t one, two;
+    s_run_one(st, &st->a, kind, text, len, SIZE_MAX, budget, &one);
+    s_run_one(st, &st->b, kind, text, len, 1, budget, &two);
+    assert_int_equal(one.rc, two.rc);
+    assert_int_equal(one.res.rows, two.res.rows);
+    assert_int_equal(one.res.added, two.res.added);
+    assert_int_equal(one.res.changed, two.res.changed);
+    assert_int_equal(one.res.unchanged, two.res.unchanged);
+    assert_int_equal(one.res.header_bad, two.res.header_bad);
+    assert_int_equal(one.res.dropped_name, two.res.dropped_name);
+    assert_int_equal(one.res.nerrors, two.res.nerrors);
+    for (size_t i = 0; i < one.res.nerrors; i++) {
+        const node_import_error_t *x = &one.res.errors[i],
+                                  *y = &two.res.errors[i];
+        assert_int_equal(x->line, y->line);
+        assert_string_equal(x->column, y->column);
+        assert_string_equal(x->value, y->value);
+        assert_string_equal(x->reason_en, y->reason_en);
+        assert_string_equal(x->reason_zh, y->reason_zh);
+    }
+    assert_int_equal(one.res.head.size, two.res.head.size);
+    assert_memory_equal(one.res.head.root, two.res.head.root,
+                        sizeof one.res.head.root);
+    node_import_result_release(&one.res);
+    node_import_result_release(&two.res);
+}
+
+/* Appends a printf-formatted row to t (cap bytes). */
+static void
+s_row(char *t, size_t cap, const char *fmt, ...)
+{
+    size_t used = strlen(t);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t + used, cap - used, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < cap - used);
+}
+
+enum { S_SPLIT_ROWS = 400, S_SPLIT_CAP = 64 * 1024 };
+
+/* Students 0 .. S_SPLIT_ROWS - 1 (line i + 2), with what `odd` puts in
+ * row i's place when it returns true. */
+typedef bool (*s_odd_fn)(size_t i, char *t, size_t cap);
+
+static char *
+s_split_students(s_odd_fn odd, const char *eol)
+{
+    char *t = calloc(1, S_SPLIT_CAP);
+    assert_non_null(t);
+    s_row(t, S_SPLIT_CAP,
+          "id_number,name,level,major,intake_year,status,origin_region%s", eol);
+    for (size_t i = 0; i < S_SPLIT_ROWS; i++) {
+        char stem[18], id[19];
+        snprintf(stem, sizeof stem, "340803200601%05zu", i);
+        s_id(stem, id);
+        if (!odd || !odd(i, t, S_SPLIT_CAP))
+            s_row(t, S_SPLIT_CAP,
+                  "%s,学生%zu,higher,460104,2024,enrolled,"
+                  "340803%s",
+                  id, i, eol);
+    }
+    return t;
+}
+
+/* Bad values on both sides of the middle. */
+static bool
+s_odd_values(size_t i, char *t, size_t cap)
+{
+    if (i % 37 != 5)
+        return false;
+    s_row(t, cap, "34080320060100%03zu,x,higher,460104,%s,%s,340803\n", i,
+          i % 2 ? "1890" : "2024", i % 3 ? "enrolled" : "asleep");
+    return true;
+}
+
+/* The key of row 10 again in row 350 (across the middle), of row 250 in
+ * row 300 (both in the second half). */
+static bool
+s_odd_dups(size_t i, char *t, size_t cap)
+{
+    if (i != 300 && i != 350)
+        return false;
+    char stem[18], id[19];
+    snprintf(stem, sizeof stem, "340803200601%05zu",
+             (size_t)(i == 350 ? 10 : 250));
+    s_id(stem, id);
+    s_row(t, cap, "%s,again,higher,460104,2024,enrolled,340803\n", id);
+    return true;
+}
+
+/* Quoted cells with line ends and doubled quotes, around the middle and
+ * across the line where a cut by bytes alone would fall; blank lines. */
+static bool
+s_odd_quotes(size_t i, char *t, size_t cap)
+{
+    if (i < 180 || i > 230 || i % 4)
+        return false;
+    char stem[18], id[19];
+    snprintf(stem, sizeof stem, "340803200601%05zu", i);
+    s_id(stem, id);
+    s_row(t, cap,
+          "%s,\"名\n字 \"\"%zu\"\"\n\",higher,460104,2024,enrolled,"
+          "340803\n\n   \n",
+          id, i);
+    return true;
+}
+
+/* In row s_bad_at: a quote left open (the rest of the file is one
+ * cell: no cut outside quotes, one pass) or quotes inside a cell that is
+ * not quoted (not CSV: the check stops there). */
+static size_t s_bad_at;
+static bool s_bad_open;
+static bool
+s_odd_csv(size_t i, char *t, size_t cap)
+{
+    if (i != s_bad_at)
+        return false;
+    s_row(t, cap, "3408032006010%04zu,%s,higher,460104,2024,enrolled,340803\n",
+          i, s_bad_open ? "\"open" : "x\"y\"z");
+    return true;
+}
+
+/* Students whose names (dropped: text, no body) are long in the first
+ * 200 rows: the middle of the text falls near row 140, and the second
+ * half has more rows and bodies than the first (~18 KB against ~10 KB):
+ * a body budget between the two makes one half lean. */
+static char *
+s_split_named(const char *year)
+{
+    char *t = calloc(1, S_SPLIT_CAP);
+    assert_non_null(t);
+    s_row(t, S_SPLIT_CAP,
+          "id_number,name,level,major,intake_year,status,origin_region\n");
+    for (size_t i = 0; i < S_SPLIT_ROWS; i++) {
+        char stem[18], id[19];
+        snprintf(stem, sizeof stem, "340803200701%05zu", i);
+        s_id(stem, id);
+        s_row(t, S_SPLIT_CAP, "%s,%s,higher,460104,%s,enrolled,340803\n", id,
+              i < S_SPLIT_ROWS / 2 ? "名字名字名字名字名字名字名字名字名字名字"
+                                     "名字名字名字名字名字名字名字名字名字名字"
+                                   : "名",
+              year);
+    }
+    return t;
+}
+
+static void
+test_two_threads(void **state)
+{
+    s_state_t *st = *state;
+    char *t = s_split_students(NULL, "\n");
+    s_same_split(st, "student", t, 0); /* written: the same log */
+    s_same_split(st, "student", t, 0); /* again: all unchanged */
+    free(t);
+    t = s_split_students(NULL, "\r\n");
+    s_same_split(st, "student", t, 0);
+    free(t);
+    t = s_split_students(s_odd_values, "\n");
+    s_same_split(st, "student", t, 0);
+    free(t);
+    t = s_split_students(s_odd_dups, "\n");
+    s_same_split(st, "student", t, 0);
+    free(t);
+    t = s_split_students(s_odd_quotes, "\n");
+    s_same_split(st, "student", t, 0);
+    free(t);
+    size_t at[] = {100, 300};
+    for (size_t k = 0; k < 4; k++) {
+        s_bad_at = at[k % 2];
+        s_bad_open = k < 2;
+        t = s_split_students(s_odd_csv, "\n");
+        s_same_split(st, "student", t, 0);
+        free(t);
+    }
+    /* Lean on both sides (a budget of one byte), on the second only,
+     * or on none: the same log (each half has half the budget). */
+    size_t budgets[] = {1, 30000, 1 << 20};
+    const char *years[] = {"2023", "2022", "2021"}; /* written each time */
+    for (size_t k = 0; k < 3; k++) {
+        t = s_split_named(years[k]);
+        s_same_split(st, "student", t, budgets[k]);
+        free(t);
+    }
+}
+
 /* A progress function that, as the write begins, changes the file in
  * place (the first row's intake_year 2024 to 2023): a lean import, which
  * reads it again, must notice. */
@@ -1715,6 +1930,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_linkage, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_commands, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_chunks, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_two_threads, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_changed_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_interrupted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_schools_and_catalogue, s_setup,

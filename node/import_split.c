@@ -1,0 +1,170 @@
+/* vocfed: an import's check on two threads (node_import_i_parse_split,
+ * import_i.h).
+ *
+ * The text is cut at the end of a line near its middle that lies outside
+ * every quoted cell: a line end with an even number of '"' before it (in
+ * strict CSV a quote inside a quoted cell is doubled, and one anywhere
+ * else is an error the first half reports before the cut). The second
+ * half starts a row, so it is checked by a state of its own: the header
+ * read again from the text, its lines numbered from the cut, no progress
+ * calls (the first half tells the progress of the whole), half the body
+ * budget each. Then its rows, errors and keys are taken into the first
+ * half's (node_import_i_take), which is what one pass would have. */
+#include "node/import_i.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How many times ch is in p[from, to). */
+static size_t
+s_count(const uint8_t *p, size_t from, size_t to, int ch)
+{
+    size_t n = 0;
+    const uint8_t *q = p + from, *end = p + to;
+    while (q < end && (q = memchr(q, ch, (size_t)(end - q)))) {
+        n++;
+        q++;
+    }
+    return n;
+}
+
+/* The end (one past its '\n') of the first line that ends at or after
+ * from outside quotes; 0 if none. quotes: how many '"' are before from. */
+static size_t
+s_cut(const uint8_t *t, size_t len, size_t from, size_t quotes)
+{
+    size_t at = from;
+    while (at < len) {
+        const uint8_t *nl = memchr(t + at, '\n', len - at);
+        if (!nl)
+            return 0;
+        size_t end = (size_t)(nl - t) + 1;
+        quotes += s_count(t, at, end, '"');
+        if (quotes % 2 == 0)
+            return end;
+        at = end;
+    }
+    return 0;
+}
+
+/* The second half: its own state and result. */
+typedef struct {
+    node_import_opts_t opts;  /* the import's, without progress */
+    node_import_result_t res; /* its rows and errors */
+    node_import_i_t im;       /* its state */
+    const uint8_t *text;      /* its rows */
+    size_t len;               /* their bytes */
+    int rc;                   /* node_import_i_parse's */
+} s_half_t;
+
+static void *
+s_run(void *arg)
+{
+    s_half_t *h = arg;
+    h->rc = node_import_i_parse(&h->im, h->text, h->len);
+    return NULL;
+}
+
+static void
+s_half_free(s_half_t *h)
+{
+    node_import_i_seen_release(&h->im);
+    node_pseudonymiser_wipe(&h->im.pseudo);
+    free(h->im.rows);
+    proto_buf_release(&h->im.cells);
+    proto_buf_release(&h->im.keys);
+    proto_buf_release(&h->im.bodies);
+    free(h->res.errors);
+    free(h);
+}
+
+/* The second half's state, its header read from text[0, head); NULL when
+ * it cannot be (no memory, a header with errors: one pass reports it). */
+static s_half_t *
+s_half_new(const node_import_i_t *im, const uint8_t *text, size_t head)
+{
+    s_half_t *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->opts = *im->opts;
+    h->opts.progress = NULL;
+    h->im = (node_import_i_t){.opts = &h->opts,
+                              .kind = im->kind,
+                              .res = &h->res,
+                              .body_budget = im->body_budget,
+                              .pseudo = im->pseudo};
+    proto_buf_init(&h->im.cells);
+    proto_buf_init(&h->im.keys);
+    proto_buf_init(&h->im.bodies);
+    if (node_import_i_parse(&h->im, text, head) != VOCFED_OK || h->im.status ||
+        !h->im.ncols || h->im.header_bad || h->res.nerrors) {
+        s_half_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* im as before any text was read (for one pass over the whole). */
+static void
+s_restart(node_import_i_t *im)
+{
+    proto_buf_reset(&im->cells);
+    proto_buf_reset(&im->keys);
+    proto_buf_reset(&im->bodies);
+    node_import_i_seen_release(im);
+    im->ncells = im->ncols = im->nnamed = im->nrows = 0;
+    im->in_row = im->too_many = im->extra_text = false;
+    im->header_bad = im->lean = false;
+    im->res->rows = im->res->nerrors = 0;
+    im->res->dropped_name = false;
+}
+
+int
+node_import_i_parse_split(node_import_i_t *im, const uint8_t *text, size_t len)
+{
+    size_t min =
+        im->opts->split_min ? im->opts->split_min : NODE_IMPORT_SPLIT_MIN;
+    if (im->sheet || im->emit || min == SIZE_MAX || len < min)
+        return node_import_i_parse(im, text, len);
+    size_t head = s_cut(text, len, 0, 0);
+    size_t mid = len / 2 > head ? len / 2 : head;
+    size_t cut = head ? s_cut(text, len, mid, s_count(text, 0, mid, '"')) : 0;
+    s_half_t *h = cut && cut < len ? s_half_new(im, text, head) : NULL;
+    if (!h)
+        return node_import_i_parse(im, text, len);
+    size_t budget = im->body_budget;
+    h->im.body_budget = im->body_budget = budget / 2;
+    h->im.line_base = s_count(text, 0, cut, '\n');
+    h->text = text + cut;
+    h->len = len - cut;
+    pthread_t t;
+    if (pthread_create(&t, NULL, s_run, h) != 0) {
+        im->body_budget = budget;
+        s_half_free(h);
+        return node_import_i_parse(im, text, len);
+    }
+    im->progress_len = len;
+    int rc = node_import_i_parse(im, text, cut);
+    pthread_join(t, NULL);
+    im->progress_len = 0;
+    im->body_budget = budget;
+    /* What ends one pass in the first half ends it here too. */
+    if (rc || im->status)
+        goto done;
+    if (h->im.status) {
+        im->status = h->im.status;
+        goto done;
+    }
+    rc = node_import_i_take(im, &h->im);
+    if (rc == VOCFED_EEXISTS) {
+        s_restart(im);
+        rc = node_import_i_parse(im, text, len);
+    } else if (rc == VOCFED_OK) {
+        rc = h->rc; /* the second half's CSV error, after its rows */
+    }
+done:
+    s_half_free(h);
+    return rc;
+}
