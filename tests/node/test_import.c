@@ -1380,6 +1380,9 @@ s_same_split(s_state_t *st, const char *kind, const char *text, size_t budget)
 }
 
 /* Appends a printf-formatted row to t (cap bytes). */
+static void s_row(char *t, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 s_row(char *t, size_t cap, const char *fmt, ...)
 {
