@@ -18,19 +18,16 @@
 
 #define S_PREFIX "verify-figures."
 
-/* Removes a scratch folder: the derived environment's three files. */
+/* Removes a scratch folder: the derived environment's files, then it. */
 static void
 s_remove(const char *path)
 {
-    static const char *const names[] = {"derived.mdb", "derived.mdb-lock",
-                                        "derived.boot"};
-    char f[4200];
-    for (size_t i = 0; i < 3; i++) {
-        int n = snprintf(f, sizeof f, "%s/%s", path, names[i]);
-        if (n > 0 && (size_t)n < sizeof f)
-            unlink(f);
-    }
-    rmdir(path);
+    int rc = store_derived_remove(path);
+    if (!rc && rmdir(path))
+        rc = -errno;
+    if (rc)
+        zsys_warning("figures: cannot remove %s: %s", path,
+                     vocfed_strerror(rc));
 }
 
 /* The scratch folders of checks whose process is gone. */

@@ -52,6 +52,21 @@ s_remove(const char *dir)
     return 0;
 }
 
+int
+store_derived_remove(const char *dir)
+{
+    char path[4200];
+    int rc = s_remove(dir);
+    int n = snprintf(path, sizeof path, "%s/derived.boot", dir);
+    if (rc > 0) /* s_remove's errno */
+        return -rc;
+    if (!rc && (n < 0 || (size_t)n >= sizeof path))
+        rc = VOCFED_ETOOLARGE;
+    if (!rc && unlink(path) && errno != ENOENT)
+        rc = -errno;
+    return rc;
+}
+
 /* Writes this boot's id into fd (the guard file) durably. */
 static int
 s_write(int fd, const char *dir, const char *boot)

@@ -448,6 +448,13 @@ int store_txn_replay(store_txn_t *txn, store_replay_fn fn,
 
 #define STORE_REDERIVE_KEY_MAX 1024
 
+/* Removes the derived environment's files from folder dir (derived.mdb,
+ * its lock and its guard, SPEC 5.5), as for a scratch folder of
+ * store_rederive_compare that no process has open; the folder stays.
+ * Returns 0 (also when there were none), VOCFED_ETOOLARGE (a path too
+ * long) or -errno. */
+int store_derived_remove(const char *dir);
+
 /* The first difference store_rederive_compare found. */
 typedef struct {
     const char *table;                   /* "figures", "applied" or "persons" */
