@@ -16,6 +16,7 @@
 #include <assert.h>
 #include <sodium.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <string.h>
 
 #define S_MAX_FLIGHT                                                           \
@@ -1214,13 +1215,21 @@ s_recheck(node_member_daemon_t *m, uint64_t delay_ms)
  * for the commit to pass (store_sync_point, the writer's lock) would hold
  * the loop for as long as another process's transaction lasts, a long
  * import's chunk, while receipts wait and nothing is sent. So a wake
- * that finds nothing new reads the head again after 1, 2, 4 ... 256 ms
- * (the tick reads it every second too). */
+ * that finds nothing new reads the head again a few times, yielding the
+ * CPU between, then after 1, 2, 4 ... 256 ms (the tick reads it every
+ * second too). */
 static void
 s_watch_check(node_member_daemon_t *m, uint64_t next_ms)
 {
     uint64_t before = m->seen_size;
     s_seen_own(m);
+    /* The commit that woke us is usually visible microseconds later. */
+    for (int i = 0;
+         i < 16 && next_ms == S_RECHECK_FIRST_MS && m->seen_size == before;
+         i++) {
+        sched_yield();
+        s_seen_own(m);
+    }
     s_pump(m);
     s_recheck(m, m->seen_size == before && next_ms <= S_RECHECK_LAST_MS
                      ? next_ms
