@@ -1379,21 +1379,6 @@ s_same_split(s_state_t *st, const char *kind, const char *text, size_t budget)
     node_import_result_release(&two.res);
 }
 
-/* Appends a printf-formatted row to t (cap bytes). */
-static void s_row(char *t, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-s_row(char *t, size_t cap, const char *fmt, ...)
-{
-    size_t used = strlen(t);
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(t + used, cap - used, fmt, ap);
-    va_end(ap);
-    assert_true(n > 0 && (size_t)n < cap - used);
-}
-
 enum { S_SPLIT_ROWS = 400, S_SPLIT_CAP = 64 * 1024 };
 
 /* Students 0 .. S_SPLIT_ROWS - 1 (line i + 2), with what `odd` puts in
@@ -1405,14 +1390,14 @@ s_split_students(s_odd_fn odd, const char *eol)
 {
     char *t = calloc(1, S_SPLIT_CAP);
     assert_non_null(t);
-    s_row(t, S_SPLIT_CAP,
+    s_cat(t, S_SPLIT_CAP,
           "id_number,name,level,major,intake_year,status,origin_region%s", eol);
     for (size_t i = 0; i < S_SPLIT_ROWS; i++) {
         char stem[18], id[19];
         snprintf(stem, sizeof stem, "340803200601%05zu", i);
         s_id(stem, id);
         if (!odd || !odd(i, t, S_SPLIT_CAP))
-            s_row(t, S_SPLIT_CAP,
+            s_cat(t, S_SPLIT_CAP,
                   "%s,学生%zu,higher,460104,2024,enrolled,"
                   "340803%s",
                   id, i, eol);
@@ -1426,7 +1411,7 @@ s_odd_values(size_t i, char *t, size_t cap)
 {
     if (i % 37 != 5)
         return false;
-    s_row(t, cap, "34080320060100%03zu,x,higher,460104,%s,%s,340803\n", i,
+    s_cat(t, cap, "34080320060100%03zu,x,higher,460104,%s,%s,340803\n", i,
           i % 2 ? "1890" : "2024", i % 3 ? "enrolled" : "asleep");
     return true;
 }
@@ -1442,7 +1427,7 @@ s_odd_dups(size_t i, char *t, size_t cap)
     snprintf(stem, sizeof stem, "340803200601%05zu",
              (size_t)(i == 350 ? 10 : 250));
     s_id(stem, id);
-    s_row(t, cap, "%s,again,higher,460104,2024,enrolled,340803\n", id);
+    s_cat(t, cap, "%s,again,higher,460104,2024,enrolled,340803\n", id);
     return true;
 }
 
@@ -1456,7 +1441,7 @@ s_odd_quotes(size_t i, char *t, size_t cap)
     char stem[18], id[19];
     snprintf(stem, sizeof stem, "340803200601%05zu", i);
     s_id(stem, id);
-    s_row(t, cap,
+    s_cat(t, cap,
           "%s,\"名\n字 \"\"%zu\"\"\n\",higher,460104,2024,enrolled,"
           "340803\n\n   \n",
           id, i);
@@ -1473,7 +1458,7 @@ s_odd_csv(size_t i, char *t, size_t cap)
 {
     if (i != s_bad_at)
         return false;
-    s_row(t, cap, "3408032006010%04zu,%s,higher,460104,2024,enrolled,340803\n",
+    s_cat(t, cap, "3408032006010%04zu,%s,higher,460104,2024,enrolled,340803\n",
           i, s_bad_open ? "\"open" : "x\"y\"z");
     return true;
 }
@@ -1487,13 +1472,13 @@ s_split_named(const char *year)
 {
     char *t = calloc(1, S_SPLIT_CAP);
     assert_non_null(t);
-    s_row(t, S_SPLIT_CAP,
+    s_cat(t, S_SPLIT_CAP,
           "id_number,name,level,major,intake_year,status,origin_region\n");
     for (size_t i = 0; i < S_SPLIT_ROWS; i++) {
         char stem[18], id[19];
         snprintf(stem, sizeof stem, "340803200701%05zu", i);
         s_id(stem, id);
-        s_row(t, S_SPLIT_CAP, "%s,%s,higher,460104,%s,enrolled,340803\n", id,
+        s_cat(t, S_SPLIT_CAP, "%s,%s,higher,460104,%s,enrolled,340803\n", id,
               i < S_SPLIT_ROWS / 2 ? "名字名字名字名字名字名字名字名字名字名字"
                                      "名字名字名字名字名字名字名字名字名字名字"
                                    : "名",
