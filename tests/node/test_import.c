@@ -1495,18 +1495,18 @@ test_two_threads(void **state)
     s_same_split(st, "student", t, 0); /* written: the same log */
     s_same_split(st, "student", t, 0); /* again: all unchanged */
     free(t);
-    t = s_split_students(NULL, "\r\n");
-    s_same_split(st, "student", t, 0);
-    free(t);
-    t = s_split_students(s_odd_values, "\n");
-    s_same_split(st, "student", t, 0);
-    free(t);
-    t = s_split_students(s_odd_dups, "\n");
-    s_same_split(st, "student", t, 0);
-    free(t);
-    t = s_split_students(s_odd_quotes, "\n");
-    s_same_split(st, "student", t, 0);
-    free(t);
+    const struct {
+        s_odd_fn odd;
+        const char *eol;
+    } files[] = {{NULL, "\r\n"},
+                 {s_odd_values, "\n"},
+                 {s_odd_dups, "\n"},
+                 {s_odd_quotes, "\n"}};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        t = s_split_students(files[k].odd, files[k].eol);
+        s_same_split(st, "student", t, 0);
+        free(t);
+    }
     size_t at[] = {100, 300};
     for (size_t k = 0; k < 4; k++) {
         s_bad_at = at[k % 2];
