@@ -1,4 +1,4 @@
-/* vocfed: a group's entries checked ahead, on a second thread (ahead.h). */
+/* vocfed: work ahead on a second thread (ahead.h). */
 #include "storage/ahead.h"
 
 #include <pthread.h>
@@ -32,11 +32,12 @@ struct store_i_ahead {
 };
 
 struct store_i_helper {
-    pthread_t thread;       /* the helper */
-    pthread_mutex_t mutex;  /* guards the two below */
-    pthread_cond_t cond;    /* either changed */
-    store_i_ahead_t *group; /* the group to check, NULL while none */
-    bool quit;              /* end the thread */
+    pthread_t thread;      /* the helper */
+    pthread_mutex_t mutex; /* guards the three below */
+    pthread_cond_t cond;   /* they changed */
+    store_i_job_fn fn;     /* what it runs on job */
+    void *job;             /* the job under way, NULL while none */
+    bool quit;             /* end the thread */
 };
 
 /* The ingest's checks of the entry, then its leaf hash. */
@@ -53,8 +54,9 @@ s_passes(const store_i_ahead_t *self, store_i_ahead_slot_t *s)
 /* Checks a group's entries in order, skipping those the ingest took,
  * until the last or until told to stop. */
 static void
-s_check_group(store_i_ahead_t *self)
+s_check_group(void *job)
 {
+    store_i_ahead_t *self = job;
     for (size_t i = 0; i < self->n; i++) {
         if (atomic_load_explicit(&self->stop, memory_order_relaxed))
             break;
@@ -76,15 +78,16 @@ s_helper(void *arg)
     store_i_helper_t *h = arg;
     pthread_mutex_lock(&h->mutex);
     for (;;) {
-        while (!h->group && !h->quit)
+        while (!h->job && !h->quit)
             pthread_cond_wait(&h->cond, &h->mutex);
         if (h->quit)
             break;
-        store_i_ahead_t *g = h->group;
+        void *job = h->job;
+        store_i_job_fn fn = h->fn;
         pthread_mutex_unlock(&h->mutex);
-        s_check_group(g);
+        fn(job);
         pthread_mutex_lock(&h->mutex);
-        h->group = NULL; /* left it: its owner may free it */
+        h->job = NULL; /* left it: its owner may free it */
         pthread_cond_broadcast(&h->cond);
     }
     pthread_mutex_unlock(&h->mutex);
@@ -132,12 +135,47 @@ store_i_helper_free(store_i_helper_t **helper)
     *helper = NULL;
 }
 
-/* Waits until the helper has left its group (h->mutex held). */
+/* Waits until the helper has left its job (h->mutex held). */
 static void
 s_wait_left(store_i_helper_t *h)
 {
-    while (h->group)
+    while (h->job)
         pthread_cond_wait(&h->cond, &h->mutex);
+}
+
+bool
+store_i_helper_run(store_i_helper_t **helper, store_i_job_fn fn, void *job,
+                   bool wait)
+{
+    if (!*helper && !(*helper = s_helper_new()))
+        return false;
+    store_i_helper_t *h = *helper;
+    pthread_mutex_lock(&h->mutex);
+    s_wait_left(h); /* none: jobs are one at a time */
+    h->fn = fn;
+    h->job = job;
+    pthread_cond_broadcast(&h->cond);
+    if (wait)
+        s_wait_left(h);
+    pthread_mutex_unlock(&h->mutex);
+    return true;
+}
+
+void
+store_i_helper_leave(store_i_helper_t *h, void *job)
+{
+    pthread_mutex_lock(&h->mutex);
+    if (h->job == job)
+        s_wait_left(h);
+    pthread_mutex_unlock(&h->mutex);
+}
+
+/* Tells a job to stop (its flag at stop) and waits until h has left it. */
+static void
+s_stop(atomic_bool *stop, store_i_helper_t *h, void *job)
+{
+    atomic_store_explicit(stop, true, memory_order_relaxed);
+    store_i_helper_leave(h, job);
 }
 
 static void
@@ -158,8 +196,6 @@ store_i_ahead_start(store_i_helper_t **helper, const store_batch_t *const *b,
         if (b[i] && b[i]->author && b[i]->entries)
             total += b[i]->count; /* each below PROTO_MSG_MAX_ENTRIES */
     if (total == 0 || total < (min ? min : STORE_AHEAD_MIN))
-        return NULL;
-    if (!*helper && !(*helper = s_helper_new()))
         return NULL;
     store_i_ahead_t *self = calloc(1, sizeof *self);
     if (!self)
@@ -188,16 +224,12 @@ store_i_ahead_start(store_i_helper_t **helper, const store_batch_t *const *b,
     self->nb = n;
     self->check = check;
     self->coord = coord;
-    self->helper = *helper;
     atomic_init(&self->stop, false);
-    store_i_helper_t *h = *helper;
-    pthread_mutex_lock(&h->mutex);
-    s_wait_left(h); /* none: groups are one at a time */
-    h->group = self;
-    pthread_cond_broadcast(&h->cond);
-    if (first)
-        s_wait_left(h);
-    pthread_mutex_unlock(&h->mutex);
+    if (!store_i_helper_run(helper, s_check_group, self, first)) {
+        s_group_free(self);
+        return NULL;
+    }
+    self->helper = *helper;
     return self;
 }
 
@@ -234,13 +266,162 @@ store_i_ahead_stop(store_i_ahead_t **self)
 {
     if (!self || !*self)
         return;
-    store_i_ahead_t *a = *self;
-    store_i_helper_t *h = a->helper;
-    atomic_store_explicit(&a->stop, true, memory_order_relaxed);
-    pthread_mutex_lock(&h->mutex);
-    if (h->group == a)
-        s_wait_left(h);
-    pthread_mutex_unlock(&h->mutex);
-    s_group_free(a);
+    s_stop(&(*self)->stop, (*self)->helper, *self);
+    s_group_free(*self);
+    *self = NULL;
+}
+
+/* ---- an append's entries encoded ahead --------------------------------- */
+
+struct store_i_enc {
+    store_i_helper_t *helper;     /* the thread that encodes */
+    _Atomic unsigned char *state; /* per slot: S_* as above */
+    size_t *off;                  /* slot i at arena + off[i] (m + 1) */
+    uint32_t *len;                /* PASSED: its length */
+    uint8_t *arena;               /* the stored values */
+    size_t m;                     /* slots: the first m records */
+    store_i_enc_fn fn;            /* the append's encoder */
+    const void *ctx;              /* its context */
+    atomic_bool stop;             /* the append is done: stop */
+    atomic_size_t caught;         /* the append caught up with the helper
+                                     at this slot (0: not yet) */
+};
+
+/* Slots the helper leaves to the append when it finds the append caught
+ * up with it: the append, faster than the helper at what is left to it
+ * (the entries' writes and tree nodes), would otherwise meet it slot
+ * after slot and do the slot it is on again. Past the jump the helper
+ * is ahead until the append catches up again, so each does about the
+ * share that keeps both busy. */
+#define S_ENC_JUMP 256
+
+/* Encodes one slot into the arena; false when it cannot. */
+static bool
+s_enc_one(store_i_enc_t *self, size_t i, proto_buf_t *buf)
+{
+    proto_buf_reset(buf);
+    if (self->fn(self->ctx, i, buf) != 0 || buf->len < PROTO_HASH_LEN ||
+        buf->len > self->off[i + 1] - self->off[i])
+        return false;
+    uint8_t *v = self->arena + self->off[i];
+    memcpy(v, buf->data, buf->len);
+    proto_hash_leaf(PROTO_HASH_BLAKE2B256, v + PROTO_HASH_LEN,
+                    buf->len - PROTO_HASH_LEN, v);
+    self->len[i] = (uint32_t)buf->len;
+    return true;
+}
+
+static void
+s_enc_group(void *job)
+{
+    store_i_enc_t *self = job;
+    proto_buf_t buf;
+    proto_buf_init(&buf);
+    for (size_t i = 0; i < self->m; i++) {
+        if (atomic_load_explicit(&self->stop, memory_order_relaxed))
+            break;
+        size_t at = atomic_load_explicit(&self->caught, memory_order_relaxed);
+        if (at && i <= at) {
+            i = at + S_ENC_JUMP;
+            if (i >= self->m)
+                break;
+        }
+        unsigned char free_ = S_FREE;
+        if (!atomic_compare_exchange_strong_explicit(
+                &self->state[i], &free_, S_HELPER, memory_order_acquire,
+                memory_order_relaxed))
+            continue; /* the append caught up and took it */
+        bool ok = s_enc_one(self, i, &buf);
+        atomic_store_explicit(&self->state[i], ok ? S_PASSED : S_FAILED,
+                              memory_order_release);
+    }
+    proto_buf_release(&buf);
+}
+
+static void
+s_enc_free(store_i_enc_t *self)
+{
+    free(self->state);
+    free(self->off);
+    free(self->len);
+    free(self->arena);
+    free(self);
+}
+
+store_i_enc_t *
+store_i_enc_start(store_i_helper_t **helper, size_t n,
+                  store_i_enc_bound_fn bound, store_i_enc_fn fn,
+                  const void *ctx, size_t min, bool first)
+{
+    if (n == 0 || n < (min ? min : STORE_AHEAD_MIN))
+        return NULL;
+    store_i_enc_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->off = malloc((n + 1) * sizeof *self->off);
+    if (!self->off) {
+        s_enc_free(self);
+        return NULL;
+    }
+    size_t m = 0, at = 0;
+    for (; m < n; m++) {
+        size_t b = bound(ctx, m);
+        if (b > STORE_ENC_BYTES - at)
+            break;
+        self->off[m] = at;
+        at += b;
+    }
+    self->off[m] = at;
+    self->m = m;
+    self->state = malloc((m ? m : 1) * sizeof *self->state);
+    self->len = malloc((m ? m : 1) * sizeof *self->len);
+    self->arena = malloc(at ? at : 1);
+    if (m == 0 || !self->state || !self->len || !self->arena) {
+        s_enc_free(self);
+        return NULL;
+    }
+    for (size_t i = 0; i < m; i++)
+        atomic_init(&self->state[i], S_FREE);
+    self->fn = fn;
+    self->ctx = ctx;
+    atomic_init(&self->stop, false);
+    atomic_init(&self->caught, 0);
+    if (!store_i_helper_run(helper, s_enc_group, self, first)) {
+        s_enc_free(self);
+        return NULL;
+    }
+    self->helper = *helper;
+    return self;
+}
+
+bool
+store_i_enc_take(store_i_enc_t *self, size_t i, const uint8_t **v, size_t *len)
+{
+    if (!self || i >= self->m)
+        return false;
+    unsigned char st = S_FREE;
+    if (atomic_compare_exchange_strong_explicit(&self->state[i], &st, S_MINE,
+                                                memory_order_acquire,
+                                                memory_order_acquire)) {
+        /* the helper never reached it: ahead of it, it jumps */
+        atomic_store_explicit(&self->caught, i + 1, memory_order_relaxed);
+        return false;
+    }
+    if (st == S_HELPER) /* on it (not waited for): done here too */
+        atomic_store_explicit(&self->caught, i + 1, memory_order_relaxed);
+    if (st != S_PASSED)
+        return false; /* or it could not */
+    *v = self->arena + self->off[i];
+    *len = self->len[i];
+    return true;
+}
+
+void
+store_i_enc_stop(store_i_enc_t **self)
+{
+    if (!self || !*self)
+        return;
+    s_stop(&(*self)->stop, (*self)->helper, *self);
+    s_enc_free(*self);
     *self = NULL;
 }

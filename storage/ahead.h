@@ -1,5 +1,5 @@
-/* vocfed: a group's entries checked ahead, on a second thread (SPEC 8.4,
- * step 3).
+/* vocfed: work ahead on a second thread: a group's entries checked (SPEC 8.4,
+ * step 3), and an append's records encoded (SPEC 5.3; below).
  *
  * Of what step 3 does for an entry, a part depends on its bytes alone:
  * it decodes; its author and seq are the batch's; it is not a handover;
@@ -26,6 +26,7 @@
 #ifndef VOCFED_STORAGE_AHEAD_H
 #define VOCFED_STORAGE_AHEAD_H
 
+#include "protocol/buf.h"
 #include "protocol/entry.h"
 #include "protocol/hash.h"
 #include "storage/replica.h"
@@ -79,6 +80,63 @@ bool store_i_ahead_take(store_i_ahead_slot_t *slots, size_t k, proto_entry_t *e,
 /* Tells the helper to leave the group, waits until it has, and frees
  * the group's slots; NULLs *self. Accepts NULL and *self == NULL. */
 void store_i_ahead_stop(store_i_ahead_t **self);
+
+/* ---- an append's entries encoded ahead (SPEC 5.3) ----------------------
+ *
+ * store_append (log.c) encodes each record as its stored value, leaf
+ * hash || entry bytes, then writes it and its tree nodes. For an append
+ * of STORE_AHEAD_MIN records or more, the helper thread encodes and
+ * hashes them ahead, in order, into slots of one arena, with the same
+ * claims as above: a record the append reaches first, or finds the
+ * helper on, it encodes itself. A record the helper could not encode
+ * (the encoder refused it, no memory) is the append's to encode, and to
+ * refuse naming why. The arena holds at most STORE_ENC_BYTES: records
+ * past it are the append's alone. */
+
+#define STORE_ENC_BYTES ((size_t)64 * 1024 * 1024)
+
+/* The most bytes record i's stored value can take. */
+typedef size_t (*store_i_enc_bound_fn)(const void *ctx, size_t i);
+/* Appends record i's stored value, 32 zero bytes then its entry, to out;
+ * 0 or a status. Called on the helper thread: reads only what ctx's
+ * owner does not change while the helper works. */
+typedef int (*store_i_enc_fn)(const void *ctx, size_t i, proto_buf_t *out);
+
+typedef struct store_i_enc store_i_enc_t;
+
+/* Starts encoding records 0 .. n-1 ahead on the helper at *helper, when
+ * n >= min (0: STORE_AHEAD_MIN). With first, every slot is encoded
+ * before this returns (tests). NULL: no help. */
+store_i_enc_t *store_i_enc_start(store_i_helper_t **helper, size_t n,
+                                 store_i_enc_bound_fn bound, store_i_enc_fn fn,
+                                 const void *ctx, size_t min, bool first);
+
+/* Record i's stored value as the helper made it, leaf hash filled:
+ * true with *v and *len (in self's arena, until store_i_enc_stop); false
+ * when the caller must encode it (it is then the caller's). Never
+ * waits. Accepts NULL (false). */
+bool store_i_enc_take(store_i_enc_t *self, size_t i, const uint8_t **v,
+                      size_t *len);
+
+/* Tells the helper to stop, waits until it has left, frees all; NULLs
+ * *self. Accepts NULL and *self == NULL. */
+void store_i_enc_stop(store_i_enc_t **self);
+
+/* A job for the helper thread: fn(job) runs there once, then the helper
+ * leaves it. fn must touch no LMDB handle and nothing its owner writes
+ * without the job's own atomics. */
+typedef void (*store_i_job_fn)(void *job);
+
+/* Hands job to the helper thread at *helper (started the first time:
+ * *helper NULL), after the job before it has been left; with wait,
+ * returns once fn has run. False when the thread cannot be started
+ * (the caller then does the work itself). */
+bool store_i_helper_run(store_i_helper_t **helper, store_i_job_fn fn, void *job,
+                        bool wait);
+
+/* Waits until the helper has left job (at once if it is not on it).
+ * The job must have been told to stop, or it runs to its end. */
+void store_i_helper_leave(store_i_helper_t *h, void *job);
 
 /* Ends the helper thread (waiting for it) and frees it; NULLs *helper.
  * Accepts NULL and *helper == NULL. Not while a group is under way. */

@@ -2,6 +2,7 @@
  * entries with their tree nodes and checkpoint, and reading entries,
  * checkpoints, heads and proofs back. */
 #include "storage/log_internal.h"
+#include "storage/ahead.h"
 #include "storage/persons.h"
 #include "protocol/clock.h"
 #include "protocol/handover.h"
@@ -438,6 +439,8 @@ typedef struct {
     proto_frontier_t fr;        /* its frontier as entries go in */
     MDB_cursor *cur;            /* on entries, for MDB_APPEND */
     bool append_ok;             /* our entries sort last: MDB_APPEND works */
+    uint64_t seq0;              /* the first record's seq */
+    store_i_enc_t *enc;         /* records encoded ahead (ahead.h), or NULL */
     bool has_del;               /* the batch deletes: dels are checked */
     MDB_txn *dtxn;              /* derived snapshot for the del check */
     zhashx_t *seen;             /* kind 0x1f key -> S_LIVE / S_GONE, the
@@ -467,23 +470,74 @@ s_append_load(s_append_ctx_t *a, store_head_t *head,
                                                     : MDB_SUCCESS;
 }
 
-/* Writes the stored value leaf hash || entry bytes (SPEC 5.1) at seq. */
+/* Record i as entry seq (its kind and key checked present by the caller,
+ * or refused by the encoder). */
+static proto_entry_t
+s_entry(const s_append_ctx_t *a, size_t i, uint64_t seq)
+{
+    const store_record_t *r = &a->recs[i];
+    return (proto_entry_t){
+        .version = PROTO_ENTRY_VERSION,
+        .author = a->author,
+        .author_len = a->author_len,
+        .seq = seq,
+        .time_ms = a->time_ms,
+        .op = r->op,
+        .kind = r->kind,
+        .kind_len = r->kind ? strnlen(r->kind, PROTO_KIND_MAX + 1) : 0,
+        .key = r->key,
+        .key_len = r->key ? strnlen(r->key, PROTO_KEY_MAX + 1) : 0,
+        .body = r->op == PROTO_OP_PUT ? r->body : NULL,
+        .body_len = r->op == PROTO_OP_PUT ? r->body_len : 0,
+    };
+}
+
+/* The stored value of e, 32 zero bytes (the leaf hash's place) then the
+ * entry, appended to out. */
 static int
-s_append_put(s_append_ctx_t *a, const proto_entry_t *e, uint64_t seq)
+s_encode(const proto_entry_t *e, proto_buf_t *out)
 {
     static const uint8_t zero[PROTO_HASH_LEN];
+    int rc = proto_buf_append(out, zero, sizeof zero);
+    return rc ? rc : proto_entry_encode(e, out);
+}
+
+/* For the helper (ahead.h): the most record i's stored value takes, and
+ * the value itself. They read a's records, author, time and seq0, which
+ * stay as they are while the helper works. */
+static size_t
+s_enc_bound(const void *ctx, size_t i)
+{
+    const s_append_ctx_t *a = ctx;
+    const store_record_t *r = &a->recs[i];
+    /* The entry's array, version, seq, time and op, and the headers of
+     * its four strings: under 64 bytes. */
+    return PROTO_HASH_LEN + 64 + a->author_len +
+           (r->kind ? strnlen(r->kind, PROTO_KIND_MAX + 1) : 0) +
+           (r->key ? strnlen(r->key, PROTO_KEY_MAX + 1) : 0) +
+           (r->op == PROTO_OP_PUT ? r->body_len : 0);
+}
+
+static int
+s_enc_record(const void *ctx, size_t i, proto_buf_t *out)
+{
+    const s_append_ctx_t *a = ctx;
+    if (!a->recs[i].kind || !a->recs[i].key)
+        return VOCFED_EINVALID;
+    proto_entry_t e = s_entry(a, i, a->seq0 + i);
+    return s_encode(&e, out);
+}
+
+/* Writes the stored value v (len bytes: leaf hash || entry bytes, SPEC
+ * 5.1) at seq. */
+static int
+s_append_value(s_append_ctx_t *a, const uint8_t *v, size_t len, uint64_t seq)
+{
     store_i_tree_t *t = &a->tree;
-    int rc;
-    proto_buf_reset(&a->buf);
-    if ((rc = proto_buf_append(&a->buf, zero, sizeof zero)) ||
-        (rc = proto_entry_encode(e, &a->buf)))
-        return rc;
-    proto_hash_leaf(PROTO_HASH_BLAKE2B256, a->buf.data + PROTO_HASH_LEN,
-                    a->buf.len - PROTO_HASH_LEN, a->buf.data);
     uint8_t ek[STORE_KEY_ENTRY_LEN];
     store_i_key_entry(ek, t->authno, seq);
-    MDB_val key = {sizeof ek, ek}, d = {a->buf.len, a->buf.data};
-    rc = MDB_KEYEXIST;
+    MDB_val key = {sizeof ek, ek}, d = {len, (void *)v};
+    int rc = MDB_KEYEXIST;
     if (a->append_ok) {
         rc = mdb_cursor_put(a->cur, &key, &d, MDB_APPEND);
         /* KEYEXIST: another author's entries sort after ours. */
@@ -494,6 +548,19 @@ s_append_put(s_append_ctx_t *a, const proto_entry_t *e, uint64_t seq)
     if (rc == MDB_KEYEXIST)
         rc = VOCFED_ECORRUPT; /* an entry past the head */
     return rc;
+}
+
+/* Encodes e into a->buf and writes it at seq. */
+static int
+s_append_put(s_append_ctx_t *a, const proto_entry_t *e, uint64_t seq)
+{
+    proto_buf_reset(&a->buf);
+    int rc = s_encode(e, &a->buf);
+    if (rc)
+        return rc;
+    proto_hash_leaf(PROTO_HASH_BLAKE2B256, a->buf.data + PROTO_HASH_LEN,
+                    a->buf.len - PROTO_HASH_LEN, a->buf.data);
+    return s_append_value(a, a->buf.data, a->buf.len, seq);
 }
 
 /* A del must name a record that exists (SPEC 5.3): one the batch put
@@ -527,34 +594,31 @@ s_append_check(s_append_ctx_t *a, const proto_entry_t *e)
     return MDB_SUCCESS;
 }
 
-/* Appends record i as entry seq: its bytes, its tree nodes, its arrival. */
+/* Appends record i as entry seq: its bytes (encoded ahead, or here),
+ * its tree nodes, its arrival. */
 static int
 s_append_one(s_append_ctx_t *a, size_t i, uint64_t seq)
 {
     const store_record_t *r = &a->recs[i];
-    proto_entry_t e = {
-        .version = PROTO_ENTRY_VERSION,
-        .author = a->author,
-        .author_len = a->author_len,
-        .seq = seq,
-        .time_ms = a->time_ms,
-        .op = r->op,
-        .kind = r->kind,
-        .kind_len = r->kind ? strnlen(r->kind, PROTO_KIND_MAX + 1) : 0,
-        .key = r->key,
-        .key_len = r->key ? strnlen(r->key, PROTO_KEY_MAX + 1) : 0,
-        .body = r->op == PROTO_OP_PUT ? r->body : NULL,
-        .body_len = r->op == PROTO_OP_PUT ? r->body_len : 0,
-    };
+    proto_entry_t e = s_entry(a, i, seq);
+    const uint8_t *v;
+    size_t len;
     int rc;
     a->bad = i;
     if (!r->kind || !r->key)
         return VOCFED_EINVALID;
     if ((a->has_del && (rc = s_append_check(a, &e))) ||
-        (rc = store_i_check(a->tree.self, a->author, &e)) ||
-        (rc = s_append_put(a, &e, seq)) ||
-        (rc = proto_frontier_append(&a->fr, a->buf.data, store_i_node_sink,
-                                    &a->tree)))
+        (rc = store_i_check(a->tree.self, a->author, &e)))
+        return rc;
+    if (store_i_enc_take(a->enc, i, &v, &len)) {
+        a->tree.self->enc_taken++;
+        rc = s_append_value(a, v, len, seq);
+    } else {
+        rc = s_append_put(a, &e, seq);
+        v = a->buf.data;
+    }
+    if (rc ||
+        (rc = proto_frontier_append(&a->fr, v, store_i_node_sink, &a->tree)))
         return rc;
     /* The record index and the figures follow from the log (apply.c). */
     return store_i_arrival_note(a->tree.self, a->tree.txn, a->tree.authno, seq);
@@ -661,6 +725,7 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
     int rc;
     a->tree = (store_i_tree_t){self, txn, 0};
     a->cur = NULL;
+    a->enc = NULL;
     a->append_ok = true;
     a->dtxn = NULL;
     store_i_arrival_reset(self);
@@ -672,6 +737,9 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
         return rc;
     if (a->has_del && (rc = s_append_dels_ready(a, head.size)))
         goto done;
+    a->seq0 = head.size + 1;
+    a->enc = store_i_enc_start(&self->helper, a->n, s_enc_bound, s_enc_record,
+                               a, self->ahead_min, self->ahead_first);
     for (size_t i = 0; i < a->n; i++)
         if ((rc = s_append_one(a, i, head.size + 1 + i)))
             goto done;
@@ -684,6 +752,7 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
         rc = store_i_key_put(txn, self, a->tree.authno, head.size + 1, newpk,
                              STORE_KEY_HANDOVER);
 done:
+    store_i_enc_stop(&a->enc);
     if (a->dtxn)
         mdb_txn_abort(a->dtxn);
     mdb_cursor_close(a->cur);

@@ -90,9 +90,12 @@ struct store_t {
                                      rule, "" unknown (SPEC 8.4) */
     size_t ahead_min; /* entries of a group checked ahead from (ahead.h;
                          0: STORE_AHEAD_MIN; store_test_ahead) */
-    bool ahead_first; /* the helper checks all before the ingest starts */
-    struct store_i_helper *helper; /* ingest's helper thread (ahead.h), once
-                                      a large group came; NULL before */
+    bool ahead_first; /* the helper checks (encodes) all before the ingest
+                         (append) starts */
+    struct store_i_helper *helper; /* the helper thread of the ingest and
+                                      the append (ahead.h), once a large
+                                      group came; NULL before */
+    uint64_t enc_taken; /* records an append took encoded ahead (tests) */
     struct store_txn {
         store_t *self; /* the store */
         MDB_txn *txn;  /* the derived environment's transaction */

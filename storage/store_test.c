@@ -159,6 +159,12 @@ store_test_ahead(store_t *self, size_t min, bool first)
     self->ahead_first = first;
 }
 
+uint64_t
+store_test_enc_taken(const store_t *self)
+{
+    return self->enc_taken;
+}
+
 /* ---- person numbers ------------------------------------------------- */
 
 typedef struct {

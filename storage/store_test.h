@@ -34,11 +34,15 @@ void store_test_map_stats(const store_t *self, uint64_t *reserved,
  * its map (an applier's chunk, SPEC 5.5). */
 uint64_t store_test_dmap_redone(const store_t *self);
 
-/* How store_ingest_many checks entries ahead (storage/ahead.h): from
- * groups of min entries (0: STORE_AHEAD_MIN); with first, the helper
- * checks every entry of a group before the ingest takes any, so that
- * each entry's verdict is the helper's. */
+/* How store_ingest_many checks entries ahead, and store_append encodes
+ * them (storage/ahead.h): from groups of min entries (0:
+ * STORE_AHEAD_MIN; SIZE_MAX: never); with first, the helper checks
+ * (encodes) every entry of a group before the ingest (append) takes any,
+ * so that each entry's verdict (bytes) is the helper's. */
 void store_test_ahead(store_t *self, size_t min, bool first);
+
+/* How many records store_append took as the helper encoded them. */
+uint64_t store_test_enc_taken(const store_t *self);
 
 /* Person numbers (SPEC 5.1, storage/persons.c). In one write of the
  * derived environment, the stored form of the figures key "h|" 0x01

@@ -900,6 +900,139 @@ test_checkpoint_time_never_back(void **state)
     th_batch_release(&b);
 }
 
+/* ---- records encoded ahead (storage/ahead.h) -------------------------- */
+
+enum { S_AHEAD_N = 3000 }; /* records of the large append (>= 2048) */
+
+/* A store in dir/name appending with the helper as mode says: 0 never,
+ * 1 the helper encodes every record before the append takes any, 2 the
+ * two race. */
+static store_t *
+s_ahead_store(const char *dir, const char *name, const th_keys_t *k, int mode)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    store_t *s = th_create(path, k, 0);
+    assert_non_null(s);
+    store_test_ahead(s, mode == 0 ? SIZE_MAX : 1, mode == 1);
+    return s;
+}
+
+/* The large batch: puts k0..k2999 of varied lengths, and at 2000 a del
+ * of k10 (put earlier in the batch). */
+static void
+s_ahead_batch(th_batch_t *b)
+{
+    char key[32];
+    th_batch_init(b, S_AHEAD_N);
+    for (size_t i = 0; i < S_AHEAD_N; i++) {
+        snprintf(key, sizeof key, "k%zu", i);
+        int rc = i == 2000
+                     ? th_batch_del(b, "k10")
+                     : th_batch_put(b, key, 2020 + (int64_t)(i % 7), i % 97);
+        assert_int_equal(rc, VOCFED_OK);
+    }
+}
+
+static void
+test_append_ahead(void **state)
+{
+    const char *dir = *state;
+    static const char *names[3] = {"none", "first", "race"};
+    store_t *s[3];
+    store_head_t head[3];
+    th_keys_t k;
+    th_batch_t b;
+    size_t bad;
+    th_keys(1, &k);
+    for (int m = 0; m < 3; m++)
+        s[m] = s_ahead_store(dir, names[m], &k, m);
+
+    /* A small append first (below any helper's minimum: mode 1 and 2
+     * take 1), then the large one: the same bytes in all three. */
+    for (int m = 0; m < 3; m++) {
+        assert_int_equal(
+            th_append_puts(s[m], TH_AUTHOR, &k, "p", 1, 3, 5, &head[m]),
+            VOCFED_OK);
+        s_ahead_batch(&b);
+        assert_int_equal(store_append(s[m], TH_AUTHOR, k.sk, th_batch_recs(&b),
+                                      b.n, TH_TIME_MS + 9, &head[m], &bad),
+                         VOCFED_OK);
+        th_batch_release(&b);
+        assert_int_equal(head[m].size, 3 + S_AHEAD_N);
+        s_check_head(s[m], &head[m]);
+    }
+    assert_int_equal(store_test_enc_taken(s[0]), 0);
+    /* mode 1: every record of the large append, and each of the three
+     * small ones (a group from 1 record) */
+    assert_int_equal(store_test_enc_taken(s[1]), 3 + S_AHEAD_N);
+    assert_true(store_test_enc_taken(s[2]) <= 3 + S_AHEAD_N);
+    for (int m = 1; m < 3; m++)
+        assert_memory_equal(head[m].root, head[0].root, PROTO_HASH_LEN);
+    proto_buf_t x, y;
+    proto_buf_init(&x);
+    proto_buf_init(&y);
+    for (uint64_t seq = 1; seq <= 3 + S_AHEAD_N; seq++) {
+        proto_buf_reset(&x);
+        assert_int_equal(store_entry_get(s[0], TH_AUTHOR, seq, &x), VOCFED_OK);
+        for (int m = 1; m < 3; m++) {
+            proto_buf_reset(&y);
+            assert_int_equal(store_entry_get(s[m], TH_AUTHOR, seq, &y),
+                             VOCFED_OK);
+            assert_int_equal(y.len, x.len);
+            assert_memory_equal(y.data, x.data, x.len);
+        }
+    }
+    proto_buf_release(&x);
+    proto_buf_release(&y);
+
+    /* Refusals, the same whoever encoded: a body that is not canonical
+     * msgpack, a record without a key, a del of a record that is not
+     * there; nothing of the batch lands. */
+    static const uint8_t junk[] = {0x81, 0xc1, 0x01};
+    struct {
+        size_t at;
+        int rc;
+    } cases[] = {{2500, VOCFED_EINVALID},
+                 {100, VOCFED_EINVALID},
+                 {2999, VOCFED_ENOTFOUND}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int m = 0; m < 3; m++) {
+            s_ahead_batch(&b);
+            store_record_t *r = (store_record_t *)th_batch_recs(&b);
+            if (c == 0) {
+                r[cases[c].at].body = junk;
+                r[cases[c].at].body_len = sizeof junk;
+            } else if (c == 1) {
+                r[cases[c].at].key = NULL;
+            } else {
+                r[cases[c].at].op = PROTO_OP_DEL;
+                r[cases[c].at].key = "nobody";
+                r[cases[c].at].body = NULL;
+                r[cases[c].at].body_len = 0;
+            }
+            bad = 0;
+            uint64_t taken = store_test_enc_taken(s[m]);
+            assert_int_equal(store_append(s[m], TH_AUTHOR, k.sk, r, b.n,
+                                          TH_TIME_MS + 10, NULL, &bad),
+                             cases[c].rc);
+            th_batch_release(&b);
+            assert_int_equal(bad, cases[c].at);
+            if (m == 1) /* the helper's work was used up to the refusal */
+                assert_int_equal(store_test_enc_taken(s[m]) - taken,
+                                 cases[c].at);
+            store_head_t now;
+            assert_int_equal(store_head(s[m], TH_AUTHOR, &now), VOCFED_OK);
+            assert_int_equal(now.size, head[m].size);
+            assert_memory_equal(now.root, head[m].root, PROTO_HASH_LEN);
+        }
+    }
+    for (int m = 0; m < 3; m++) {
+        s_verify_ok(s[m], 3 + S_AHEAD_N, 3 + S_AHEAD_N - 2);
+        store_destroy(&s[m]);
+    }
+}
+
 int
 main(void)
 {
@@ -909,6 +1042,7 @@ main(void)
         S_T(test_format_version),
         S_T(test_authors),
         S_T(test_append),
+        S_T(test_append_ahead),
         S_T(test_proofs),
         S_T(test_map_growth),
         S_T(test_two_writers),
