@@ -1300,9 +1300,13 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
         s_ping(m);
     s_seen_own(m); /* a commit the watch missed (s_watch_check) */
     s_pump(m);
-    if (m->dirty)
-        s_persist(m);
+    /* The peer state (connected, last contact) as well: each message
+     * read makes it dirty, and writing it each tick took the lock each
+     * second of a sync. A session that ends empties the flight, so a
+     * lost link is written at the next tick. */
     if (s_record_due(m)) {
+        if (m->dirty)
+            s_persist(m);
         s_ack_record(m);
         node_stats_persist(&m->counts, m->st);
         m->recorded_ms = proto_mono_ms();

@@ -506,7 +506,12 @@ s_acked_is(void *ctx)
  * flight it records the receipts later (SPEC 8.6, 10.3). 30,000 entries
  * are 30 batches, more than the 12 a member has in flight: a daemon that
  * waits for the lock after the first ones (before: on each receipt)
- * leaves the coordinator short until the lock is free. */
+ * leaves the coordinator short until the lock is free. The coordinator
+ * takes them at S_LOCKED_RATE bytes a second, so that the sync lasts
+ * several of the member's ticks (a tick that wrote the link's state took
+ * the lock) and less than the 10 s after which the member records its
+ * receipts anyway (SPEC 8.6). */
+#define S_LOCKED_RATE "1000000"
 static void
 test_sends_while_locked(void **state)
 {
@@ -514,7 +519,9 @@ test_sends_while_locked(void **state)
     th_net_init(net);
     th_node_t *m = th_net_member(net, "bulk", true);
     th_put_student(net, m, "s1", "one");
+    assert_int_equal(setenv("VOCFED_RATE_BYTES", S_LOCKED_RATE, 1), 0);
     th_coord_start(net);
+    assert_int_equal(unsetenv("VOCFED_RATE_BYTES"), 0);
     th_member_start(net, m);
     s_copy_t z = {net, m->id, 1};
     assert_true(th_wait(s_copy_is, &z, S_DEADLINE_MS));
