@@ -31,6 +31,9 @@
 #define S_MAX_SESSIONS 100000 /* members connected at once */
 #define S_GROUP 16            /* batches committed together (one fsync) */
 #define S_BURST 64 /* messages read before ZAP and commits get a turn */
+/* ZAP requests answered in one turn: every one waiting, up to more
+ * members than dial at once in a province (node_zap_drain). */
+#define S_ZAP_DRAIN 4096
 #define S_OVERSIZE_MARGIN (1024 * 1024) /* refused by us, not by libzmq */
 /* The largest frame libzmq takes from a member (ZMQ_MAXMSGSIZE). */
 #define S_FRAME_MAX (PROTO_MSG_MAX + S_OVERSIZE_MARGIN)
@@ -1017,7 +1020,7 @@ s_zap_ready(zloop_t *loop, zsock_t *sock, void *arg)
     (void)loop;
     (void)sock;
     s_coord_t *c = arg;
-    node_zap_handle(c->zap);
+    (void)node_zap_drain(c->zap, S_ZAP_DRAIN);
     return node_daemon_go_on();
 }
 

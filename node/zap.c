@@ -369,6 +369,17 @@ node_zap_handle(node_zap_t *self)
     zmsg_destroy(&req);
 }
 
+size_t
+node_zap_drain(node_zap_t *self, size_t max)
+{
+    size_t n = 0;
+    while (n < max && (zsock_events(self->sock) & ZMQ_POLLIN)) {
+        node_zap_handle(self);
+        n++;
+    }
+    return n;
+}
+
 void
 node_zap_spoken(node_zap_t *self, const char *id, uint64_t conn)
 {

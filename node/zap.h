@@ -61,6 +61,13 @@ zsock_t *node_zap_sock(node_zap_t *self);
  * waiting (at most one per member: an older one is refused). */
 void node_zap_handle(node_zap_t *self);
 
+/* Handles the requests waiting now, at most max; returns how many. The
+ * coordinator's loop gives ZAP one turn between two bursts of members'
+ * messages (each burst up to a commit): one request a turn let hundreds
+ * of members dialling again at once wait minutes for their handshakes,
+ * past libzmq's handshake timeout, and dial again (SPEC 10.2). */
+size_t node_zap_drain(node_zap_t *self, size_t max);
+
 /* Tells the handler that member id's connection number conn (its
  * NODE_ZAP_CONN_PROPERTY) delivered a message: the member's waiting
  * request, if any, is admitted now. */
