@@ -304,6 +304,14 @@ typedef struct {
     s_vec_t lag;     /* entries written, not receipted */
     s_vec_t figtime; /* node_figures_json, s */
     uint64_t errors; /* refusals from the coordinator */
+    /* Why members said hello again (s_watchdog): no heads S_HELLO_RETRY
+     * after a hello, no receipt S_STALL with batches in flight, a
+     * back-off over (after a lost link or a refusal). */
+    uint64_t hello_retry, hello_stall, hello_backoff;
+    /* Links lost by how long before it the member last heard from the
+     * coordinator (its messages, not libzmq's heartbeats): under 1 s, 1
+     * to 5 s, over 5 s (libzmq's heartbeat timeout, node/daemon.c). */
+    uint64_t drop_quiet[3];
     double next_sample; /* when figures are sampled next */
     double next_proc;   /* when /proc is read next */
     double next_watch;  /* when sessions and links are looked at next */
@@ -608,6 +616,8 @@ s_drops(s_run_t *r)
                                           ZMQ_DONTWAIT) >= 0) {
             /* two frames per event: [event u16, value u32], endpoint */
             if (zmq_msg_more(&msg) && zmq_msg_size(&msg) == 6) {
+                double quiet = bench_now() - m->rx_at;
+                r->drop_quiet[quiet < 1 ? 0 : quiet <= 5 ? 1 : 2]++;
                 m->drops++;
                 s_backoff(m, 0); /* hello once linked again */
             }
@@ -649,10 +659,18 @@ s_watchdog(s_run_t *r, double now)
 {
     for (size_t i = 0; i < r->n; i++) {
         s_member_t *m = &r->m[i];
-        if ((m->state == S_HELLO && now - m->hello_at > S_HELLO_RETRY) ||
-            (m->state == S_LEVEL && m->nflight && now - m->rx_at > S_STALL) ||
-            (m->state == S_BACKOFF && now >= m->backoff_until))
+        uint64_t *why =
+            m->state == S_HELLO && now - m->hello_at > S_HELLO_RETRY
+                ? &r->hello_retry
+            : m->state == S_LEVEL && m->nflight && now - m->rx_at > S_STALL
+                ? &r->hello_stall
+            : m->state == S_BACKOFF && now >= m->backoff_until
+                ? &r->hello_backoff
+                : NULL;
+        if (why) {
+            (*why)++;
             s_hello(r, m);
+        }
     }
 }
 
@@ -1008,6 +1026,16 @@ s_steady(s_run_t *r)
            "again, resend from the coordinator's heads); %" PRIu64
            " links lost (ZMQ_EVENT_DISCONNECTED), all parts\n",
            r->errors, s_drops(r));
+    printf("  links lost, by the quiet before: %" PRIu64 " under 1 s, %" PRIu64
+           " 1-5 s, %" PRIu64
+           " over 5 s since the coordinator's last message\n",
+           r->drop_quiet[0], r->drop_quiet[1], r->drop_quiet[2]);
+    printf("  hellos again               %" PRIu64
+           " no heads in %.0f s, %" PRIu64 " no receipt in %.0f s, %" PRIu64
+           " after a back-off (a link lost, "
+           "a refusal)\n",
+           r->hello_retry, S_HELLO_RETRY, r->hello_stall, S_STALL,
+           r->hello_backoff);
 }
 
 /* Runs vocfed argv to the end (up to timeout s); returns its seconds,
