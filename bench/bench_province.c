@@ -36,6 +36,7 @@
 #include "node/daemon.h"
 #include "node/figures.h"
 #include "node/identity.h"
+#include "node/member.h"
 #include "node/replicate.h"
 #include "protocol/entry.h"
 #include "protocol/hash.h"
@@ -59,11 +60,13 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define S_FILL_TXN 50000            /* records per transaction when loading */
-#define S_MAX_FLIGHT 64             /* batches in flight per member */
-#define S_WINDOW (16 * 1024 * 1024) /* bytes in flight per member */
-#define S_HELLO_RETRY 3.0           /* s without heads: hello again */
-#define S_STALL 30.0                /* s without a receipt: hello again */
+#define S_FILL_TXN 50000 /* records per transaction when loading */
+/* As `vocfed node` does (node/member.c, SPEC 10.3): */
+#define S_MAX_FLIGHT NODE_MEMBER_MAX_FLIGHT /* batches in flight per member */
+#define S_WINDOW (16 * 1024 * 1024)         /* bytes in flight per member */
+#define S_HELLO_RETRY 3.0     /* s without heads: hello again, once; then */
+#define S_STALL 30.0          /* s without heads or a receipt: hello again */
+#define S_HELLO_AGAIN 0.2     /* s after a hello not sent: again */
 #define S_BACKOFF_S 2.0       /* s after a refusal before hello (member.c) */
 #define S_WATCH_S 0.1         /* s between two looks at sessions and links */
 #define S_DRAIN_TIMEOUT 300.0 /* s to wait for the last receipts */
@@ -256,6 +259,8 @@ typedef struct {
     uint64_t drops;       /* links it lost */
     s_state_t state;      /* where its session is */
     double hello_at;      /* when its last hello went */
+    unsigned hellos;      /* hellos said again while in S_HELLO */
+    bool hello_sent;      /* the last one went (else not linked yet) */
     double backoff_until; /* S_BACKOFF: when to say hello again */
     double rx_at;         /* its last message from the coordinator */
     uint64_t size;        /* entries in its log */
@@ -305,8 +310,8 @@ typedef struct {
     s_vec_t figtime; /* node_figures_json, s */
     uint64_t errors; /* refusals from the coordinator */
     /* Why members said hello again (s_watchdog): no heads S_HELLO_RETRY
-     * after a hello, no receipt S_STALL with batches in flight, a
-     * back-off over (after a lost link or a refusal). */
+     * after a hello (then S_STALL after the last), no receipt S_STALL with
+     * batches in flight, a back-off over (after a lost link or a refusal). */
     uint64_t hello_retry, hello_stall, hello_backoff;
     /* Links lost by how long before it the member last heard from the
      * coordinator (its messages, not libzmq's heartbeats): under 1 s, 1
@@ -431,7 +436,9 @@ s_hello(s_run_t *r, s_member_t *m)
     proto_buf_reset(&r->out);
     if (node_heads_encode(m->st, m->id, true, authors, 1, &r->out))
         bench_fail("member %s: cannot say hello", m->id);
-    (void)s_send(m, &r->out); /* not sent: said again after S_HELLO_RETRY */
+    /* not sent (the link not up yet): said again S_HELLO_AGAIN later */
+    m->hello_sent = s_send(m, &r->out);
+    m->hellos = m->state == S_HELLO && m->hello_sent ? m->hellos + 1 : 0;
     m->state = S_HELLO;
     m->hello_at = bench_now();
     m->nflight = 0;
@@ -640,6 +647,9 @@ s_connect(s_run_t *r, s_member_t *m)
     zsock_set_curve_serverkey_bin(m->dealer, server);
     zsock_set_maxmsgsize(m->dealer, PROTO_MSG_MAX);
     zsock_set_sndhwm(m->dealer, S_MAX_FLIGHT + 16);
+    /* Nothing queued for a link not up: what was queued for a lost one
+     * is dropped with it, not sent on the next after its gap. */
+    zsock_set_immediate(m->dealer, 1);
     zsock_set_rcvhwm(m->dealer, 1000);
     zsock_set_reconnect_ivl(m->dealer, 100);
     zsock_set_reconnect_ivl_max(m->dealer, 2000);
@@ -659,8 +669,14 @@ s_watchdog(s_run_t *r, double now)
 {
     for (size_t i = 0; i < r->n; i++) {
         s_member_t *m = &r->m[i];
+        if (m->state == S_HELLO && !m->hello_sent &&
+            now - m->hello_at > S_HELLO_AGAIN) {
+            s_hello(r, m); /* the link was not up: not a hello again */
+            continue;
+        }
         uint64_t *why =
-            m->state == S_HELLO && now - m->hello_at > S_HELLO_RETRY
+            m->state == S_HELLO &&
+                    now - m->hello_at > (m->hellos ? S_STALL : S_HELLO_RETRY)
                 ? &r->hello_retry
             : m->state == S_LEVEL && m->nflight && now - m->rx_at > S_STALL
                 ? &r->hello_stall
@@ -1031,10 +1047,10 @@ s_steady(s_run_t *r)
            " over 5 s since the coordinator's last message\n",
            r->drop_quiet[0], r->drop_quiet[1], r->drop_quiet[2]);
     printf("  hellos again               %" PRIu64
-           " no heads in %.0f s, %" PRIu64 " no receipt in %.0f s, %" PRIu64
-           " after a back-off (a link lost, "
+           " no heads (in %.0f s, then each %.0f s), %" PRIu64
+           " no receipt in %.0f s, %" PRIu64 " after a back-off (a link lost, "
            "a refusal)\n",
-           r->hello_retry, S_HELLO_RETRY, r->hello_stall, S_STALL,
+           r->hello_retry, S_HELLO_RETRY, S_STALL, r->hello_stall, S_STALL,
            r->hello_backoff);
 }
 

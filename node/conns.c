@@ -12,6 +12,9 @@ typedef struct {
     int fd;                        /* the descriptor (libzmq's) */
     uint64_t accepted_ms;          /* when it was accepted (monotonic) */
     bool spoken;                   /* a message came on it */
+    bool due;                      /* silent NODE_CONNS_SILENT_MS: its
+                                      queue is read out before it is shut */
+    uint64_t due_reads;            /* the reads counted when it was due */
     char member[PROTO_ID_MAX + 1]; /* whose, "" when not known */
     struct sockaddr_storage peer;  /* its peer's address ... */
     socklen_t peer_len;            /* ... of this length */
@@ -162,8 +165,22 @@ node_conns_close(node_conns_t *self, int fd)
     }
 }
 
+/* Whether c, found silent, may be shut: nothing is queued (empty), or
+ * since it was found silent the caller read more messages than there are
+ * connections (twice, and a margin): libzmq reads its connections' queues
+ * in turn, one message each, so a message queued on c has been read. */
+static bool
+s_silent_for_sure(node_conns_t *self, const s_conn_t *c, uint64_t reads,
+                  bool empty)
+{
+    return empty ||
+           reads - c->due_reads >=
+               2 * (uint64_t)zhashx_size(self->table) + NODE_CONNS_READS_MARGIN;
+}
+
 uint64_t
-node_conns_sweep(node_conns_t *self, uint64_t now_ms)
+node_conns_sweep(node_conns_t *self, uint64_t now_ms, uint64_t reads,
+                 bool empty)
 {
     uint64_t n = 0;
     zlistx_t *silent = zlistx_new(); /* their keys (copies) */
@@ -172,9 +189,16 @@ node_conns_sweep(node_conns_t *self, uint64_t now_ms)
     zlistx_set_duplicator(silent, (zlistx_duplicator_fn *)strdup);
     zlistx_set_destructor(silent, s_free);
     for (s_conn_t *c = zhashx_first(self->table); c;
-         c = zhashx_next(self->table))
-        if (!c->spoken && now_ms - c->accepted_ms >= NODE_CONNS_SILENT_MS)
+         c = zhashx_next(self->table)) {
+        if (c->spoken || now_ms - c->accepted_ms < NODE_CONNS_SILENT_MS)
+            continue;
+        if (!c->due) {
+            c->due = true;
+            c->due_reads = reads;
+        }
+        if (s_silent_for_sure(self, c, reads, empty))
             zlistx_add_end(silent, (void *)zhashx_cursor(self->table));
+    }
     for (const char *key = zlistx_first(silent); key;
          key = zlistx_next(silent)) {
         s_conn_t *c = zhashx_lookup(self->table, key);

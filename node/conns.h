@@ -55,8 +55,20 @@ bool node_conns_open(node_conns_t *self, int fd);
  * socket; forgets it. */
 void node_conns_close(node_conns_t *self, int fd);
 
+/* Reads past a silent connection's deadline, beyond two per connection,
+ * before it is shut while the socket still has messages queued. */
+#define NODE_CONNS_READS_MARGIN 64
+
 /* Shuts down the connections silent for NODE_CONNS_SILENT_MS since their
- * accept. Returns how many. */
-uint64_t node_conns_sweep(node_conns_t *self, uint64_t now_ms);
+ * accept whose first message cannot be waiting unread: reads is how many
+ * messages the caller has read from the socket so far (it only grows),
+ * empty whether it has none queued now. A connection past its deadline is
+ * shut once the socket is empty, or once the caller has read twice as
+ * many messages as there are connections (and NODE_CONNS_READS_MARGIN)
+ * since the sweep first found it past: libzmq hands out its connections'
+ * queued messages in turn. So a backlog delays the sweep, never shuts a
+ * connection whose hello waits in it. Returns how many were shut. */
+uint64_t node_conns_sweep(node_conns_t *self, uint64_t now_ms, uint64_t reads,
+                          bool empty);
 
 #endif

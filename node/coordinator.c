@@ -6,6 +6,7 @@
 #include "node/alarm.h"
 #include "node/conns.h"
 #include "node/daemon.h"
+#include "node/member.h"
 #include "node/node.h"
 #include "node/replicate.h"
 #include "node/rekey.h"
@@ -27,7 +28,6 @@
 #define S_PERSIST_MS 1000     /* peer state is written at most this often */
 #define S_ZAP_TICK_MS 100     /* waiting ZAP requests looked at (zap.h) */
 #define S_DUE_MS 5            /* messages over their member's rate looked at */
-#define S_SWEEP_DRAIN 4096    /* messages read before silent ones are shut */
 #define S_MAX_SESSIONS 100000 /* members connected at once */
 #define S_GROUP 16            /* batches committed together (one fsync) */
 #define S_BURST 64 /* messages read before ZAP and commits get a turn */
@@ -39,15 +39,18 @@
 #define S_FRAME_MAX (PROTO_MSG_MAX + S_OVERSIZE_MARGIN)
 /* Messages queued for one member / from one member inside libzmq. With
  * one live connection per member, S_RCVHWM frames of at most S_FRAME_MAX
- * (under 280 MiB) bound the memory one member can make the coordinator
- * hold (SPEC 10.2, 10.5). It is larger than the batches an honest member
- * keeps in flight (12, node/member.c), so an honest member never fills
- * its queue: libzmq 4.3.4 aborts when a heartbeat comes due on a full
- * queue whose peer has closed (SPEC 10.2, known limit). */
+ * (under 576 MiB) bound the memory one member can make the coordinator
+ * hold (SPEC 10.2, 10.5). The queue must not fill with an honest member's
+ * messages (coordinator.h); with 16, honest members under a province's
+ * backlog lost their links. libzmq 4.3.4 also aborts when a heartbeat
+ * comes due on a full queue whose peer has closed (SPEC 10.2, known
+ * limit). */
 #define S_SNDHWM 64
-#define S_RCVHWM 16
-_Static_assert((uint64_t)S_RCVHWM *S_FRAME_MAX <= 280ull * 1024 * 1024,
+#define S_RCVHWM NODE_COORDINATOR_RCVHWM
+_Static_assert((uint64_t)S_RCVHWM *S_FRAME_MAX <= 576ull * 1024 * 1024,
                "a member's receive queue is bounded in bytes");
+_Static_assert(S_RCVHWM - (S_RCVHWM + 1) / 2 + 1 > NODE_MEMBER_MAX_UNREAD,
+               "an honest member never fills its queue (coordinator.h)");
 #define S_IO_THREADS 2 /* libzmq I/O threads (CURVE, framing) */
 /* A member's answer to our pull of our own log (SPEC 10.7): after this,
  * another member may be asked. */
@@ -95,6 +98,7 @@ typedef struct {
     } group[S_GROUP];                  /* batches waiting for one commit */
     size_t ngroup;                     /* how many */
     node_stats_t stats;                /* ingest and receipts (SPEC 5.1) */
+    uint64_t reads;   /* messages read from the router (node_conns_sweep) */
     uint64_t came_us; /* when the message being read came (monotonic):
                          before any wait for its member's rate */
 } s_coord_t;
@@ -877,6 +881,7 @@ s_on_message(s_coord_t *c)
     zmsg_t *msg = zmsg_recv(c->router);
     if (!msg)
         return;
+    c->reads++;
     c->came_us = node_stats_now_us();
     zframe_t *routing = zmsg_pop(msg);
     zframe_t *payload = zmsg_pop(msg);
@@ -1072,14 +1077,13 @@ s_persist_due(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     s_coord_t *c = arg;
-    /* What is queued is read first: a connection swept has nothing
-     * queued, so libzmq has not stopped its input (SPEC 10.2). */
-    for (int i = 0; i < S_SWEEP_DRAIN && !node_daemon_stopping() &&
-                    (zsock_events(c->router) & ZMQ_POLLIN);
-         i++)
-        s_on_message(c);
     s_flush_group(c);
-    uint64_t silent = node_conns_sweep(c->conns, proto_mono_ms());
+    /* Only a connection whose first message cannot be queued unread is
+     * shut (conns.h): so libzmq has not stopped its input (SPEC 10.2),
+     * and a backlog of batches delays the sweep instead of shutting the
+     * members that dialled again behind it. */
+    uint64_t silent = node_conns_sweep(c->conns, proto_mono_ms(), c->reads,
+                                       !(zsock_events(c->router) & ZMQ_POLLIN));
     if (silent && node_alarm_due(&c->sweep_log, c->interval_ms))
         zsys_warning("coordinator: closed %" PRIu64 " connections that said "
                      "nothing for %d s",

@@ -16,6 +16,13 @@
 
 #define NODE_DEFAULT_LISTEN "tcp://127.0.0.1:7700"
 #define NODE_ABUSE_INTERVAL_MS 10000 /* SPEC 10.5 */
+/* Messages libzmq queues from one member's connection (ZMQ_RCVHWM). It
+ * tells the connection of the coordinator's reads every half queue, so a
+ * queue can be full, and libzmq stop reading the connection (heartbeats
+ * too, and then their timeout closes it), with half of it and one more
+ * unread: that must exceed what an honest member ever has unread there
+ * (NODE_MEMBER_MAX_UNREAD, SPEC 10.2). */
+#define NODE_COORDINATOR_RCVHWM 32
 
 typedef struct {
     const char *dir;    /* the coordinator's store */

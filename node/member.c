@@ -19,13 +19,18 @@
 #include <sched.h>
 #include <string.h>
 
-#define S_MAX_FLIGHT                                                           \
-    12 /* batches in flight: fewer than the coordinator queues (SPEC 10.2) */
+#define S_MAX_FLIGHT NODE_MEMBER_MAX_FLIGHT /* batches in flight */
 #define S_DEFAULT_WINDOW (16 * 1024 * 1024) /* bytes in flight */
-#define S_HELLO_RETRY_MS 3000               /* heads not back: again */
-#define S_HELLO_AGAIN_MS 200                /* hello not sent: again */
-#define S_STALL_MS 30000                    /* receipts not back: resync */
-#define S_BACKOFF_MS 2000                   /* after a refusal: the first */
+/* Heads not back: hello again once after this, then each S_STALL_MS.
+ * On a live link the hello is queued behind what the member sent before
+ * (its batches, with a province's backlog, maybe tens of seconds of the
+ * coordinator's work); each one more is one more message in its queue
+ * there, and a full queue stops libzmq reading the link, heartbeats too
+ * (SPEC 10.2, 10.3). */
+#define S_HELLO_RETRY_MS 3000
+#define S_HELLO_AGAIN_MS 200   /* hello not sent: again */
+#define S_STALL_MS 30000       /* receipts not back: resync */
+#define S_BACKOFF_MS 2000      /* after a refusal: the first */
 #define S_BACKOFF_MAX_MS 60000 /* refusals and failed handshakes: at most */
 #define S_TICK_MS 1000 /* peer state written, stall checked, heartbeat */
 /* With batches in flight, the receipt and the counters are recorded at
@@ -88,6 +93,9 @@ struct node_member_daemon_t {
                                         its retry is not told yet */
     uint64_t hb_ms;                  /* heartbeat interval */
     uint64_t last_ping_ms;           /* our last heads (monotonic) */
+    bool ping_out;                   /* a ping not answered yet */
+    unsigned hellos;                 /* hellos said again in this
+                                        hello-sent state */
     uint64_t dial_ms;                /* when the TCP connect under way
                                         began (monotonic), 0 if none */
     uint64_t backoff_ms;             /* the back-off step after a refusal
@@ -260,7 +268,9 @@ s_hello(node_member_daemon_t *m)
     bool sent = node_heads_encode(m->st, m->id, true, authors, n, &m->out) ==
                     VOCFED_OK &&
                 s_send(m) == 0;
-    s_timer(m, sent ? S_HELLO_RETRY_MS : S_HELLO_AGAIN_MS);
+    s_timer(m, !sent            ? S_HELLO_AGAIN_MS
+               : m->hellos == 0 ? S_HELLO_RETRY_MS
+                                : S_STALL_MS);
 }
 
 /* The peer our alarms about the coordinator name. */
@@ -284,8 +294,10 @@ s_ping(node_member_daemon_t *m)
     proto_buf_reset(&m->out);
     if (node_heads_encode(m->st, m->id, false, authors, 2, &m->out) ==
             VOCFED_OK &&
-        s_send(m) == 0)
+        s_send(m) == 0) {
         m->last_ping_ms = proto_mono_ms();
+        m->ping_out = true;
+    }
 }
 
 /* The next back-off step after a refusal or a failed handshake: the
@@ -355,14 +367,16 @@ s_enter(node_member_daemon_t *m, node_member_state_t to, const char *why,
     if (to == NODE_MEMBER_HELLO_SENT || to == NODE_MEMBER_BACKOFF) {
         m->nflight = 0; /* a new session starts from its heads */
         m->inflight_bytes = 0;
+        m->ping_out = false;
         m->pulling = false;
         m->own_pulling = false;
         m->own_target = 0;
         m->conflict_size = 0;
     }
-    if (to == NODE_MEMBER_HELLO_SENT)
+    if (to == NODE_MEMBER_HELLO_SENT) {
+        m->hellos = 0;
         s_hello(m);
-    else if (to == NODE_MEMBER_BACKOFF)
+    } else if (to == NODE_MEMBER_BACKOFF)
         s_timer(m, delay_ms);
     if (from == to)
         return;
@@ -756,6 +770,7 @@ s_on_heads(node_member_daemon_t *m, const proto_msg_heads_t *h)
     proto_head_t theirs = {0};
     if (s_coordinator_is(m, h))
         return;
+    m->ping_out = false;
     if (node_heads_find(h, m->coord_id, &theirs) == VOCFED_OK)
         m->coord_head = theirs.size;
     if (m->state == NODE_MEMBER_HELLO_SENT) {
@@ -1268,10 +1283,11 @@ s_timer_due(zloop_t *loop, int timer_id, void *arg)
     if (timer_id != m->timer)
         return s_next(m); /* ended after it was due */
     m->timer = -1;        /* it fired once, and is gone */
-    if (m->state == NODE_MEMBER_HELLO_SENT && m->connected)
+    if (m->state == NODE_MEMBER_HELLO_SENT && m->connected) {
+        m->hellos++;
         s_hello(m);
-    else if (m->state == NODE_MEMBER_BACKOFF && m->connected &&
-             !(m->o->once && m->refusal))
+    } else if (m->state == NODE_MEMBER_BACKOFF && m->connected &&
+               !(m->o->once && m->refusal))
         s_enter(m, NODE_MEMBER_HELLO_SENT, "back-off over", 0);
     return s_next(m);
 }
@@ -1287,7 +1303,7 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
         zsys_info("member: resynchronising with %s: no receipt",
                   s_peer_name(m));
         s_enter(m, NODE_MEMBER_HELLO_SENT, "no receipt", 0);
-    } else if (!m->o->once && m->state == NODE_MEMBER_LEVEL &&
+    } else if (!m->o->once && m->state == NODE_MEMBER_LEVEL && !m->nflight &&
                silent > S_HEARTBEATS_LOST * m->hb_ms) {
         /* Its heartbeats stopped: not connected, whatever TCP says. */
         zsys_warning("member: nothing from %s for %" PRIu64
@@ -1295,8 +1311,10 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
                      s_peer_name(m), silent / 1000);
         s_enter(m, NODE_MEMBER_HELLO_SENT, "no heartbeat", 0);
     }
-    if (m->state == NODE_MEMBER_LEVEL && m->connected &&
-        proto_mono_ms() - m->last_ping_ms >= m->hb_ms)
+    /* Heartbeats while idle, one at a time: with batches in flight the
+     * receipts are heard, and pings would only queue behind them. */
+    if (m->state == NODE_MEMBER_LEVEL && m->connected && !m->nflight &&
+        !m->ping_out && proto_mono_ms() - m->last_ping_ms >= m->hb_ms)
         s_ping(m);
     s_seen_own(m); /* a commit the watch missed (s_watch_check) */
     s_pump(m);

@@ -30,6 +30,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Batches a member keeps in flight, and the most messages it can have
+ * sent that the coordinator has not read: those batches, a heartbeat and
+ * two hellos (SPEC 10.3); the coordinator's queue holds more (SPEC 10.2,
+ * NODE_COORDINATOR_RCVHWM). */
+#define NODE_MEMBER_MAX_FLIGHT 12
+#define NODE_MEMBER_MAX_UNREAD (NODE_MEMBER_MAX_FLIGHT + 3)
+
 typedef struct {
     const char *dir;                          /* the member's store */
     const char *coordinator;                  /* endpoint to dial */

@@ -47,10 +47,10 @@
 #define S_FRAME (16 * 1024 * 1024) /* what each sends, again and again */
 #define S_TRANSPORT_MAX (PROTO_MSG_MAX + 1024 * 1024) /* libzmq's cap */
 /* What one member's frames may add to the coordinator's RSS here: its
- * live connection's queue (4), the frame libzmq's decoder holds and its
- * CURVE copy (2), and two for what glibc keeps of freed ones (SPEC 10.2
- * states the bound in general). */
-#define S_MEMBER_BOUND ((16L + 2 + 2) * S_TRANSPORT_MAX)
+ * live connection's queue (32, ZMQ_RCVHWM), the frame libzmq's decoder
+ * holds and its CURVE copy (2), and two for what glibc keeps of freed
+ * ones (SPEC 10.2 states the bound in general). */
+#define S_MEMBER_BOUND ((32L + 2 + 2) * S_TRANSPORT_MAX)
 
 typedef struct {
     th_net_t net;                /* coordinator, good, multi */

@@ -4,12 +4,15 @@
  * goes disconnected -> hello-sent -> level, into back-off when the
  * coordinator dies, and level again once it is back; what it put
  * meanwhile reaches the coordinator. */
+#include "node/daemon.h"
 #include "node/member.h"
 #include "protocol/hash.h"
+#include "protocol/msg.h"
 
 #include "tests/harness.h"
 
 #include <signal.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -197,11 +200,136 @@ test_states(void **state)
     net->passed = true;
 }
 
+/* A coordinator that reads and counts, and answers only when told: a
+ * CURVE ROUTER on 127.0.0.1 with a key of its own. */
+typedef struct {
+    zsock_t *router;           /* bound, CURVE server */
+    zframe_t *peer;            /* the member's routing id, once it spoke */
+    unsigned hellos;           /* messages by type */
+    unsigned heads;            /* (pings) */
+    unsigned batches;          /* */
+    unsigned others;           /* */
+    const proto_buf_t *answer; /* sent back to each ping, or NULL */
+} s_quiet_t;
+
+static int
+s_quiet_read(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    s_quiet_t *q = arg;
+    zmsg_t *msg = zmsg_recv(sock);
+    assert_non_null(msg);
+    zframe_t *routing = zmsg_pop(msg), *payload = zmsg_pop(msg);
+    assert_non_null(payload);
+    proto_msg_t mm;
+    assert_int_equal(
+        proto_msg_decode(zframe_data(payload), zframe_size(payload), &mm), 0);
+    unsigned *n = mm.type == PROTO_MSG_HELLO   ? &q->hellos
+                  : mm.type == PROTO_MSG_HEADS ? &q->heads
+                  : mm.type == PROTO_MSG_BATCH ? &q->batches
+                                               : &q->others;
+    (*n)++;
+    if (mm.type == PROTO_MSG_HEADS && q->answer) {
+        zmsg_t *a = zmsg_new();
+        zmsg_append(a, &(zframe_t *){zframe_dup(routing)});
+        zmsg_addmem(a, q->answer->data, q->answer->len);
+        assert_int_equal(zmsg_send(&a, sock), 0);
+    }
+    zframe_destroy(&q->peer);
+    q->peer = routing;
+    zframe_destroy(&payload);
+    zmsg_destroy(&msg);
+    return 0;
+}
+
+/* Runs loop for ms milliseconds. */
+static void
+s_run_for(zloop_t *loop, int ms)
+{
+    int timer = zloop_timer(loop, (size_t)ms, 1, s_deadline, NULL);
+    assert_true(timer >= 0);
+    zloop_start(loop);
+    zloop_timer_end(loop, timer);
+}
+
+/* A coordinator with a backlog (SPEC 10.2, 10.3): the member's messages
+ * wait in its queue there, and a full queue stops libzmq reading
+ * the link, heartbeats too. So while nothing comes back the member adds
+ * little to it: its hello is said again once after 3 s, not every 3 s;
+ * with batches in flight it sends no pings and no hello before 30 s
+ * without a receipt; and it keeps at most 12 batches in flight. */
+static void
+test_backlog(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "behind", false);
+    (void)th_bulk(m, 1, 13500, 16, NULL); /* 14 batches of at most 1,000 */
+
+    uint8_t pk[PROTO_PUBKEY_LEN], *sk = sodium_malloc(PROTO_SECKEY_LEN);
+    assert_non_null(sk);
+    crypto_sign_keypair(pk, sk);
+    s_quiet_t q = {0};
+    assert_int_equal(node_daemon_socket(ZMQ_ROUTER, sk, &q.router), 0);
+    zsock_set_curve_server(q.router, 1);
+    int port = zsock_bind(q.router, "tcp://127.0.0.1:*");
+    assert_true(port > 0);
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+
+    node_member_opts_t o = {
+        .dir = m->dir, .coordinator = endpoint, .heartbeat_ms = 1000};
+    memcpy(o.coordinator_pk, pk, sizeof pk);
+    node_member_daemon_t *member = NULL;
+    assert_int_equal(node_member_new(&o, &member), 0);
+    zloop_t *loop = zloop_new();
+    assert_non_null(loop);
+    assert_int_equal(node_member_attach(member, loop), 0);
+    assert_int_equal(zloop_reader(loop, q.router, s_quiet_read, &q), 0);
+
+    /* Nobody answers: hello at once, again 3 s later, not at 6 s. */
+    s_run_for(loop, 7500);
+    assert_int_equal(q.hellos, 2);
+    assert_int_equal(q.heads + q.batches + q.others, 0);
+    assert_int_equal(node_member_state(member), NODE_MEMBER_HELLO_SENT);
+
+    /* Heads: we hold none of its log. It sends 12 batches and its first
+     * ping (answered), then, with no receipt for 5 heartbeat intervals,
+     * nothing. */
+    proto_head_t h = {.author = m->id, .author_len = strlen(m->id)};
+    proto_hash(PROTO_HASH_BLAKE2B256, NULL, 0, h.root);
+    proto_buf_t out;
+    proto_buf_init(&out);
+    assert_int_equal(proto_msg_encode_heads("quiet", &h, 1, &out), 0);
+    assert_non_null(q.peer);
+    zmsg_t *msg = zmsg_new();
+    zmsg_append(msg, &(zframe_t *){zframe_dup(q.peer)});
+    zmsg_addmem(msg, out.data, out.len);
+    assert_int_equal(zmsg_send(&msg, q.router), 0);
+    q.hellos = 0;
+    q.answer = &out;
+    s_run_for(loop, 5500);
+    assert_int_equal(node_member_state(member), NODE_MEMBER_LEVEL);
+    assert_int_equal(q.batches, NODE_MEMBER_MAX_FLIGHT);
+    assert_int_equal(q.heads, 1);
+    assert_int_equal(q.hellos, 0);
+
+    proto_buf_release(&out);
+    node_member_destroy(&member);
+    zloop_destroy(&loop);
+    zframe_destroy(&q.peer);
+    zsock_destroy(&q.router);
+    sodium_free(sk);
+    net->passed = true;
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_states, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_backlog, th_net_setup,
                                         th_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
