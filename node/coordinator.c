@@ -49,7 +49,7 @@
 #define S_RCVHWM NODE_COORDINATOR_RCVHWM
 _Static_assert((uint64_t)S_RCVHWM *S_FRAME_MAX <= 576ull * 1024 * 1024,
                "a member's receive queue is bounded in bytes");
-_Static_assert(S_RCVHWM - (S_RCVHWM + 1) / 2 + 1 > NODE_MEMBER_MAX_UNREAD,
+_Static_assert(S_RCVHWM - (S_RCVHWM + 1) / 2 + 1 >= NODE_MEMBER_MAX_UNREAD,
                "an honest member never fills its queue (coordinator.h)");
 #define S_IO_THREADS 2 /* libzmq I/O threads (CURVE, framing) */
 /* A member's answer to our pull of our own log (SPEC 10.7): after this,

@@ -331,6 +331,29 @@ s_counted(void *ctx)
     return ok;
 }
 
+/* The messages the coordinator has read from the abuser (its row's
+ * abuse.messages_in, written each second). */
+static long long
+s_read_in(s_t *t)
+{
+    json_t *j = th_status(&t->net, t->net.coord.dir);
+    long long n = th_jint(j, "peers", "evil", "abuse", "messages_in", NULL);
+    json_decref(j);
+    return n;
+}
+
+typedef struct {
+    s_t *t;
+    long long upto; /* messages_in to reach */
+} s_read_t;
+
+static bool
+s_read_upto(void *ctx)
+{
+    s_read_t *r = ctx;
+    return s_read_in(r->t) >= r->upto;
+}
+
 /* Lines of the coordinator's log that hold needle. */
 static size_t
 s_log_lines(s_t *t, const char *needle)
@@ -420,8 +443,21 @@ test_abuse(void **state)
     }
     s_phase(t, S_REPLAY);
     assert_int_equal(s_held(t, "evil"), 1000);
+    long long before_gap = s_read_in(t);
+    uint64_t sent_before_gap = t->res[S_GAP].msgs;
     s_phase(t, S_GAP);
     assert_int_equal(s_held(t, "evil"), 1000); /* nothing past the gap */
+    /* The abuser leaves this connection only once the coordinator has
+     * read all it sent on it. Closing a connection whose queue at the
+     * coordinator is full is libzmq 4.3.4's known abort (SPEC 10.2), which
+     * no member's rule prevents and this test does not exercise: batches
+     * past a gap are refused more slowly than sent, and with the queue of
+     * 32 the abort came here under ASan. */
+    assert_true(
+        th_wait(s_read_upto,
+                &(s_read_t){t, before_gap + (long long)(t->res[S_GAP].msgs -
+                                                        sent_before_gap)},
+                S_VISIBLE_DEADLINE_MS));
     s_connect(t, false);
     s_phase(t, S_UNREAD);
 
