@@ -437,8 +437,9 @@ s_hello(s_run_t *r, s_member_t *m)
     if (node_heads_encode(m->st, m->id, true, authors, 1, &r->out))
         bench_fail("member %s: cannot say hello", m->id);
     /* not sent (the link not up yet): said again S_HELLO_AGAIN later */
+    bool again = m->state == S_HELLO && m->hello_sent; /* a hello again */
     m->hello_sent = s_send(m, &r->out);
-    m->hellos = m->state == S_HELLO && m->hello_sent ? m->hellos + 1 : 0;
+    m->hellos = m->state != S_HELLO ? 0 : m->hellos + again;
     m->state = S_HELLO;
     m->hello_at = bench_now();
     m->nflight = 0;

@@ -96,6 +96,8 @@ struct node_member_daemon_t {
     bool ping_out;                   /* a ping not answered yet */
     unsigned hellos;                 /* hellos said again in this
                                         hello-sent state */
+    bool hello_sent;                 /* the last hello went (else the
+                                        link was not up yet) */
     uint64_t dial_ms;                /* when the TCP connect under way
                                         began (monotonic), 0 if none */
     uint64_t backoff_ms;             /* the back-off step after a refusal
@@ -268,6 +270,7 @@ s_hello(node_member_daemon_t *m)
     bool sent = node_heads_encode(m->st, m->id, true, authors, n, &m->out) ==
                     VOCFED_OK &&
                 s_send(m) == 0;
+    m->hello_sent = sent;
     s_timer(m, !sent            ? S_HELLO_AGAIN_MS
                : m->hellos == 0 ? S_HELLO_RETRY_MS
                                 : S_STALL_MS);
@@ -1284,7 +1287,7 @@ s_timer_due(zloop_t *loop, int timer_id, void *arg)
         return s_next(m); /* ended after it was due */
     m->timer = -1;        /* it fired once, and is gone */
     if (m->state == NODE_MEMBER_HELLO_SENT && m->connected) {
-        m->hellos++;
+        m->hellos += m->hello_sent; /* one not sent is no hello again */
         s_hello(m);
     } else if (m->state == NODE_MEMBER_BACKOFF && m->connected &&
                !(m->o->once && m->refusal))
