@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -174,6 +173,21 @@ s_router(int hwm, zsock_t **dealer, zactor_t **mon)
     return r;
 }
 
+/* Reads the next message at the ROUTER: the member's number i. */
+static void
+s_read_next(zsock_t *r, int i)
+{
+    char want[16];
+    int n = snprintf(want, sizeof want, "%d", i);
+    assert_true(n > 0 && (size_t)n < sizeof want);
+    char *got = zstr_recv(r); /* the routing id */
+    zstr_free(&got);
+    got = zstr_recv(r);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    zstr_free(&got);
+}
+
 /* The member sends first + more messages, the coordinator reads first
  * of them, then nothing for S_STILL_MS: whether the link was lost. The
  * rest are read after, in order, when it was not. */
@@ -186,23 +200,13 @@ s_lost(int hwm, int first, int more)
     for (int i = 0; i < first + more; i++)
         assert_int_equal(zstr_sendf(d, "%d", i), 0);
     for (int i = 0; i < first; i++) {
-        char *got = zstr_recv(r); /* the routing id */
-        zstr_free(&got);
-        got = zstr_recv(r);
-        assert_non_null(got);
-        assert_int_equal(atoi(got), i);
-        zstr_free(&got);
+        s_read_next(r, i);
     }
     zpoller_t *p = zpoller_new(mon, NULL);
     bool lost = zpoller_wait(p, S_STILL_MS) != NULL;
     zpoller_destroy(&p);
     for (int i = first; !lost && i < first + more; i++) {
-        char *got = zstr_recv(r);
-        zstr_free(&got);
-        got = zstr_recv(r);
-        assert_non_null(got);
-        assert_int_equal(atoi(got), i);
-        zstr_free(&got);
+        s_read_next(r, i);
     }
     zactor_destroy(&mon);
     zsock_destroy(&d);

@@ -275,7 +275,8 @@ test_backlog(void **state)
     int port = zsock_bind(q.router, "tcp://127.0.0.1:*");
     assert_true(port > 0);
     char endpoint[64];
-    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    int n = snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    assert_true(n > 0 && (size_t)n < sizeof endpoint);
 
     node_member_opts_t o = {
         .dir = m->dir, .coordinator = endpoint, .heartbeat_ms = 1000};
