@@ -165,6 +165,30 @@ store_test_enc_taken(const store_t *self)
     return self->enc_taken;
 }
 
+/* ---- the log's pages --------------------------------------------------- */
+
+static int
+s_entry_pages_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    MDB_stat st;
+    int rc = mdb_stat(txn, self->entries, &st);
+    if (rc == MDB_SUCCESS) {
+        ((uint64_t *)ctx)[0] = st.ms_leaf_pages;
+        ((uint64_t *)ctx)[1] = st.ms_entries;
+    }
+    return rc;
+}
+
+int
+store_test_entry_pages(store_t *self, uint64_t *leaf_pages, uint64_t *entries)
+{
+    uint64_t r[2] = {0, 0};
+    int rc = store_i_read(self, s_entry_pages_txn, r);
+    *leaf_pages = r[0];
+    *entries = r[1];
+    return rc;
+}
+
 /* ---- person numbers ------------------------------------------------- */
 
 typedef struct {

@@ -41,6 +41,11 @@ uint64_t store_test_dmap_redone(const store_t *self);
  * so that each entry's verdict (bytes) is the helper's. */
 void store_test_ahead(store_t *self, size_t min, bool first);
 
+/* The leaf pages of the entries table (every author's log) and the
+ * entries they hold. */
+int store_test_entry_pages(store_t *self, uint64_t *leaf_pages,
+                           uint64_t *entries) VOCFED_WUR;
+
 /* How many records store_append took as the helper encoded them. */
 uint64_t store_test_enc_taken(const store_t *self);
 

@@ -9,6 +9,7 @@
 #include "protocol/merkle.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -934,6 +935,57 @@ s_ahead_batch(th_batch_t *b)
     }
 }
 
+/* The log that grows sorts last in the entries table (SPEC 5.1): a
+ * member's own log registered after its coordinator's is appended, each
+ * page filled; registered before it, each append lands in front of the
+ * coordinator's entries and splits its page in the middle. */
+#define S_OWN_CHUNKS 30
+#define S_OWN_CHUNK 100
+
+static void
+s_own_log_pages(const char *dir, const char *name, bool coordinator_first,
+                uint64_t *pages)
+{
+    char path[512];
+    th_keys_t k;
+    store_head_t head;
+    uint64_t entries;
+    th_keys(2, &k);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    store_t *s = th_open(path, true, 0, NULL);
+    assert_non_null(s);
+    if (coordinator_first)
+        assert_int_equal(store_author_add(s, "coord", k.pk), VOCFED_OK);
+    assert_int_equal(store_author_add(s, TH_AUTHOR, k.pk), VOCFED_OK);
+    if (!coordinator_first)
+        assert_int_equal(store_author_add(s, "coord", k.pk), VOCFED_OK);
+    /* The coordinator's log first, as a member takes it at its first
+     * contact; then the member's own, an import's chunks. */
+    assert_int_equal(th_append_puts(s, "coord", &k, "c", 1, 40, 40, &head),
+                     VOCFED_OK);
+    for (size_t c = 0; c < S_OWN_CHUNKS; c++)
+        assert_int_equal(th_append_puts(s, TH_AUTHOR, &k, "p",
+                                        1 + c * S_OWN_CHUNK, S_OWN_CHUNK, 60,
+                                        &head),
+                         VOCFED_OK);
+    assert_int_equal(head.size, S_OWN_CHUNKS * S_OWN_CHUNK);
+    assert_int_equal(store_test_entry_pages(s, pages, &entries), VOCFED_OK);
+    assert_int_equal(entries, 40 + S_OWN_CHUNKS * S_OWN_CHUNK);
+    store_destroy(&s);
+}
+
+static void
+test_own_log_last(void **state)
+{
+    const char *dir = *state;
+    uint64_t last, first;
+    s_own_log_pages(dir, "last", true, &last);
+    s_own_log_pages(dir, "first", false, &first);
+    print_message("own log last: %" PRIu64 " leaf pages; first: %" PRIu64 "\n",
+                  last, first);
+    assert_true(last * 4 < first * 3);
+}
+
 static void
 test_append_ahead(void **state)
 {
@@ -1043,6 +1095,7 @@ main(void)
         S_T(test_authors),
         S_T(test_append),
         S_T(test_append_ahead),
+        S_T(test_own_log_last),
         S_T(test_proofs),
         S_T(test_map_growth),
         S_T(test_two_writers),

@@ -963,6 +963,23 @@ s_memberth_json(const char *dir, json_t **all, size_t *n)
 
 /* init --coordinator, init of a member that names it, and the roster:
  * add, list, suspend, activate, revoke; members on a member node. */
+/* The ids store_scan_authors gives, in its order. */
+typedef struct {
+    char id[4][PROTO_ID_MAX + 1];
+    size_t n;
+} s_authors_t;
+
+static int
+s_author_id(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    s_authors_t *a = ctx;
+    (void)pk;
+    if (a->n == sizeof a->id / sizeof a->id[0])
+        return 1;
+    snprintf(a->id[a->n++], sizeof a->id[0], "%s", id);
+    return 0;
+}
+
 static void
 test_members(void **state)
 {
@@ -1054,6 +1071,17 @@ test_members(void **state)
     assert_string_equal(cfg.coordinator_id, "anqing");
     assert_string_equal(cfg.listen, "");
     s_pubkey(m, member_pk);
+    /* The coordinator's log is registered first, the member's own (the
+     * one that grows) after it: last in the entries table (SPEC 5.1). */
+    s_authors_t au = {0};
+    store_t *store = NULL;
+    store_opts_t opts = {0};
+    assert_int_equal(store_open(m, &opts, &store), 0);
+    assert_int_equal(store_scan_authors(store, s_author_id, &au), 0);
+    store_destroy(&store);
+    assert_int_equal(au.n, 2);
+    assert_string_equal(au.id[0], "anqing");
+    assert_string_equal(au.id[1], "aqvtc");
     /* A member with no settings has no settings file; "=" works too. */
     S_EXPECT(0, "--dir", m2, "init", "--id", "tlxx", "--name", "n");
     snprintf(cfg_path, sizeof cfg_path, "%s/vocfed.cfg", m2);
@@ -1280,6 +1308,11 @@ test_init_settings(void **state)
              "ff");
     S_EXPECT(2, "--dir", d, "init", "--id", "m", "--name", "m", "--coordinator",
              "tcp://h:1", "--coordinator-key", pk, "--coordinator-id", "Bad");
+    S_RUN(&r, "--dir", d, "init", "--id", "m", "--name", "m", "--coordinator",
+          "tcp://h:1", "--coordinator-key", pk, "--coordinator-id", "m");
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "this member's own id"));
+    th_run_free(&r);
     S_EXPECT(2, "--dir", d, "init", "--id", "m", "--name", "m", "--coordinator",
              "h:1", "--coordinator-key", pk);
     S_EXPECT(2, "--dir", d, "init", "--id", "m", "--name", "m",
