@@ -66,6 +66,8 @@ typedef struct {
         uint8_t pk[PROTO_PUBKEY_LEN]; /* the key it names */
     } hand[S_HANDOVERS_MAX];          /* the batch's, in seq order */
     size_t nhand;                     /* how many */
+    MDB_cursor *ecur;                 /* on entries, for MDB_APPEND */
+    bool append_ok;                   /* the author's entries sort last */
 } s_ingest_t;
 
 /* The author: known, not quarantined, and its key. */
@@ -621,8 +623,16 @@ s_take_entry(s_ingest_t *in, size_t i)
     uint8_t ek[STORE_KEY_ENTRY_LEN];
     store_i_key_entry(ek, t->authno, seq);
     MDB_val key = {sizeof ek, ek}, d = {PROTO_HASH_LEN + bytes->len, NULL};
-    if ((rc = mdb_put(t->txn, t->self->entries, &key, &d,
-                      MDB_NOOVERWRITE | MDB_RESERVE)))
+    rc = MDB_KEYEXIST;
+    if (in->append_ok) {
+        rc = mdb_cursor_put(in->ecur, &key, &d, MDB_APPEND | MDB_RESERVE);
+        /* KEYEXIST: another author's entries sort after these. */
+        in->append_ok = rc != MDB_KEYEXIST;
+    }
+    if (!in->append_ok)
+        rc = mdb_put(t->txn, t->self->entries, &key, &d,
+                     MDB_NOOVERWRITE | MDB_RESERVE);
+    if (rc)
         return rc == MDB_KEYEXIST ? VOCFED_ECORRUPT : rc;
     memcpy(d.mv_data, leaf, PROTO_HASH_LEN);
     memcpy((uint8_t *)d.mv_data + PROTO_HASH_LEN, bytes->data, bytes->len);
@@ -706,7 +716,7 @@ s_at_seq(s_ingest_t *in, uint64_t seq, size_t *next_cp, size_t *next_reach)
 /* Step 3: the entries, in order, building the tree; the checkpoints at
  * their sizes. */
 static int
-s_take_entries(s_ingest_t *in)
+s_take_entries_with(s_ingest_t *in)
 {
     const store_batch_t *b = in->b;
     store_i_tree_t *t = &in->tree;
@@ -733,6 +743,23 @@ s_take_entries(s_ingest_t *in)
             return rc;
     }
     return store_i_arrival_flush(t->self, t->txn);
+}
+
+/* s_take_entries_with, with a cursor on entries for its appends: a log
+ * that sorts last (the last registered author) is appended at the
+ * table's end, its pages filled (SPEC 5.1). */
+static int
+s_take_entries(s_ingest_t *in)
+{
+    store_i_tree_t *t = &in->tree;
+    int rc = mdb_cursor_open(t->txn, t->self->entries, &in->ecur);
+    if (rc)
+        return rc;
+    in->append_ok = true;
+    rc = s_take_entries_with(in);
+    mdb_cursor_close(in->ecur);
+    in->ecur = NULL;
+    return rc;
 }
 
 /* Step 4: a batch that ends inside a checkpoint's range is proved by the
