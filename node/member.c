@@ -674,6 +674,16 @@ s_coordinator_is(node_member_daemon_t *m, const proto_msg_heads_t *h)
     if (h->node_id_len > PROTO_ID_MAX)
         return VOCFED_EMALFORMED;
     snprintf(cid, sizeof cid, "%.*s", (int)h->node_id_len, h->node_id);
+    const char *want = m->o->coordinator_id;
+    if (!m->coord_id[0] && want && want[0] && strcmp(cid, want) != 0) {
+        /* Nothing of its log is taken under another id than the one the
+         * settings name (init registered that one, SPEC 5.1). */
+        zsys_error("member: the coordinator says it is %s, but this node's "
+                   "settings name %s (coordinator_id in vocfed.cfg)",
+                   cid, want);
+        m->refusal = VOCFED_EAUTHOR;
+        return VOCFED_EAUTHOR;
+    }
     if (!m->coord_id[0]) {
         /* First contact: the coordinator's log is verified with the key
          * we were given, and that key is bound to this id for good. */

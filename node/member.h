@@ -41,12 +41,14 @@ typedef struct {
     const char *dir;                          /* the member's store */
     const char *coordinator;                  /* endpoint to dial */
     uint8_t coordinator_pk[PROTO_PUBKEY_LEN]; /* its Ed25519 key */
-    bool once;             /* stop when both sides are level */
-    uint64_t timeout_ms;   /* once: give up after this long */
-    size_t window;         /* bytes in flight; 0 = default */
-    bool debug;            /* log each change of state (zsys_debug) */
-    uint64_t heartbeat_ms; /* a daemon's heartbeat interval (SPEC 10.3);
-                              0 = 5 s. Silent for three: not connected */
+    const char *coordinator_id; /* the id it must say it has; NULL or "":
+                                   any (learnt at the first contact) */
+    bool once;                  /* stop when both sides are level */
+    uint64_t timeout_ms;        /* once: give up after this long */
+    size_t window;              /* bytes in flight; 0 = default */
+    bool debug;                 /* log each change of state (zsys_debug) */
+    uint64_t heartbeat_ms;      /* a daemon's heartbeat interval (SPEC 10.3);
+                                   0 = 5 s. Silent for three: not connected */
 } node_member_opts_t;
 
 /* What `sync --once` saw. */

@@ -33,6 +33,7 @@ s_where(cli_t *cli, node_config_t *cfg, node_member_opts_t *mo)
     }
     mo->dir = cli->dir;
     mo->coordinator = cfg->coordinator;
+    mo->coordinator_id = cfg->coordinator_id;
     mo->once = true;
     mo->timeout_ms = S_SYNC_MS;
     return cli_parse_pubkey(cli, "coordinator_key", cfg->coordinator_key,

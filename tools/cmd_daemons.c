@@ -238,6 +238,9 @@ s_member_opts(cli_t *cli, int argc, char **argv, s_opts_t *o,
     const char *key = o->key                    ? o->key
                       : cfg->coordinator_key[0] ? cfg->coordinator_key
                                                 : NULL;
+    /* The id the settings name goes with the settings' key. */
+    if (!o->key)
+        mo->coordinator_id = cfg->coordinator_id;
     if (!mo->coordinator || !key)
         return cli_usage_error(cli, "where is the coordinator? give "
                                     "--coordinator ENDPOINT and "

@@ -858,6 +858,59 @@ test_malformed(void **state)
     net->passed = true;
 }
 
+/* A member whose settings name its coordinator's id (vocfed init
+ * --coordinator-id registers that id first, SPEC 5.1) takes nothing from
+ * a coordinator that says it has another id, and says why; with the
+ * right id it syncs. */
+static void
+test_coordinator_id(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "named", true);
+    th_put_student(net, m, "s1", "one");
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator",
+                          net->endpoint));
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator_key",
+                          net->coord.pk));
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator_id",
+                          "elsewhere"));
+    th_coord_start(net);
+
+    th_run_t r =
+        th_net_run(net, TH_ARGS("--dir", m->dir, "sync", "--timeout", "20"));
+    if (r.status != 1)
+        print_error("sync: exit %d\n%s%s", r.status, r.out, r.err);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "settings name elsewhere"));
+    th_run_free(&r);
+    json_t *ms = th_status(net, m->dir);
+    assert_null(th_jget(ms, "logs", net->coord.id, NULL));
+    json_decref(ms);
+    json_t *cs = th_status(net, net->coord.dir);
+    assert_int_equal(th_jint(cs, "logs", m->id, "size", NULL), 0);
+    json_decref(cs);
+
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator_id",
+                          net->coord.id));
+    r = th_net_run(net, TH_ARGS("--dir", m->dir, "sync", "--timeout", "20"));
+    if (r.status != 0)
+        print_error("sync: exit %d\n%s%s", r.status, r.out, r.err);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+    ms = th_status(net, m->dir);
+    assert_true(th_jint(ms, "logs", net->coord.id, "size", NULL) > 0);
+    json_decref(ms);
+    cs = th_status(net, net->coord.dir);
+    assert_int_equal(th_jint(cs, "logs", m->id, "size", NULL), 1);
+    json_decref(cs);
+    net->passed = true;
+}
+
 int
 main(void)
 {
@@ -872,6 +925,7 @@ main(void)
         S_T(test_tampered_store),
         S_T(test_wrong_author),
         S_T(test_malformed),
+        S_T(test_coordinator_id),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);
