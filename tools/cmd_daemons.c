@@ -301,7 +301,9 @@ const cli_cmd_t cmd_node = {
         "Options:\n" S_HELP_COORDINATOR
         "  --coordinator-key HEX   the coordinator's public key, 64 hex "
         "digits\n"
-        "                          (default: DIR/vocfed.cfg)\n"
+        "                          (default: DIR/vocfed.cfg, where a\n"
+        "                          coordinator_id also names the id the\n"
+        "                          coordinator must say it has)\n"
         "  --heartbeat SECONDS     the heartbeat interval, the same as the\n"
         "                          coordinator's (default: 'heartbeat' in\n"
         "                          DIR/vocfed.cfg, then 5)\n"
@@ -387,7 +389,8 @@ const cli_cmd_t cmd_sync = {
         "always does; the long-running form is 'vocfed node'.\n"
         "\n"
         "Options:\n" S_HELP_COORDINATOR
-        "  --coordinator-key HEX   its public key (default: DIR/vocfed.cfg)\n"
+        "  --coordinator-key HEX   its public key (default: DIR/vocfed.cfg,\n"
+        "                          with the id it must say it has, if set)\n"
         "  --timeout SECONDS       give up after this long (default 60)\n"
         "  --verbose               log each change of the session's state\n"
         "  --dir DIR               the store folder\n"
