@@ -105,8 +105,9 @@ s_find_author(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
     return 0;
 }
 
-/* A member's coordinator: the one vocfed.cfg names (when its log is
- * here), else the author with its key, else the one other author. */
+/* A member's coordinator: the one vocfed.cfg names (when entries of its
+ * log are here), else the author with its key, else the one other
+ * author. */
 static int
 s_find_coordinator(node_t *n, node_open_info_t *info)
 {
@@ -125,9 +126,11 @@ s_find_coordinator(node_t *n, node_open_info_t *info)
         return rc;
     }
     if (n->cfg.coordinator_id[0]) {
-        uint8_t pk[PROTO_PUBKEY_LEN];
-        /* Named but its log not here yet: the same as not known. */
-        if (store_author_key(n->store, n->cfg.coordinator_id, pk) == VOCFED_OK)
+        store_head_t head;
+        /* Named but its log not here yet (registered by init, SPEC 5.1,
+         * but nothing taken): the same as not known. */
+        if (store_head(n->store, n->cfg.coordinator_id, &head) == VOCFED_OK &&
+            head.size > 0)
             snprintf(n->coord, sizeof n->coord, "%s", n->cfg.coordinator_id);
     } else if (f.found[0]) {
         snprintf(n->coord, sizeof n->coord, "%s", f.found);

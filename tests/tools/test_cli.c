@@ -1082,6 +1082,11 @@ test_members(void **state)
     assert_int_equal(au.n, 2);
     assert_string_equal(au.id[0], "anqing");
     assert_string_equal(au.id[1], "aqvtc");
+    /* Registered, but nothing of its log here yet: not known. */
+    S_RUN(&r, "--dir", m, "report");
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.err, "the coordinator's log is not in"));
+    th_run_free(&r);
     /* A member with no settings has no settings file; "=" works too. */
     S_EXPECT(0, "--dir", m2, "init", "--id", "tlxx", "--name", "n");
     snprintf(cfg_path, sizeof cfg_path, "%s/vocfed.cfg", m2);
