@@ -677,10 +677,14 @@ s_coordinator_is(node_member_daemon_t *m, const proto_msg_heads_t *h)
     const char *want = m->o->coordinator_id;
     if (!m->coord_id[0] && want && want[0] && strcmp(cid, want) != 0) {
         /* Nothing of its log is taken under another id than the one the
-         * settings name (init registered that one, SPEC 5.1). */
-        zsys_error("member: the coordinator says it is %s, but this node's "
-                   "settings name %s (coordinator_id in vocfed.cfg)",
-                   cid, want);
+         * settings name (init registered that one, SPEC 5.1); a
+         * `connection` alarm until a session goes through (SPEC 10.3). */
+        char cause[2 * PROTO_ID_MAX + 96];
+        snprintf(cause, sizeof cause,
+                 "the coordinator says it is %s, but this node's settings "
+                 "name %s (coordinator_id in vocfed.cfg)",
+                 cid, want);
+        s_link_failed(m, cause, 0);
         m->refusal = VOCFED_EAUTHOR;
         return VOCFED_EAUTHOR;
     }

@@ -858,6 +858,24 @@ test_malformed(void **state)
     net->passed = true;
 }
 
+/* Whether status (--json) shows a raised alarm (not one cleared) of kind
+ * whose text holds part. */
+static bool
+s_has_alarm(json_t *status, const char *kind, const char *part)
+{
+    size_t i;
+    json_t *al;
+    json_array_foreach(json_object_get(status, "alarms"), i, al)
+    {
+        const char *k = json_string_value(json_object_get(al, "kind"));
+        const char *t = json_string_value(json_object_get(al, "text"));
+        if (k && t && strcmp(k, kind) == 0 && strstr(t, part) &&
+            json_is_true(json_object_get(al, "raised")))
+            return true;
+    }
+    return false;
+}
+
 /* A member whose settings name its coordinator's id (vocfed init
  * --coordinator-id registers that id first, SPEC 5.1) takes nothing from
  * a coordinator that says it has another id, and says why; with the
@@ -889,6 +907,7 @@ test_coordinator_id(void **state)
     th_run_free(&r);
     json_t *ms = th_status(net, m->dir);
     assert_null(th_jget(ms, "logs", net->coord.id, NULL));
+    assert_true(s_has_alarm(ms, "connection", "settings name elsewhere"));
     json_decref(ms);
     json_t *cs = th_status(net, net->coord.dir);
     assert_int_equal(th_jint(cs, "logs", m->id, "size", NULL), 0);
@@ -904,6 +923,7 @@ test_coordinator_id(void **state)
     th_run_free(&r);
     ms = th_status(net, m->dir);
     assert_true(th_jint(ms, "logs", net->coord.id, "size", NULL) > 0);
+    assert_false(s_has_alarm(ms, "connection", "settings name"));
     json_decref(ms);
     cs = th_status(net, net->coord.dir);
     assert_int_equal(th_jint(cs, "logs", m->id, "size", NULL), 1);
