@@ -887,12 +887,7 @@ test_coordinator_id(void **state)
     th_net_init(net);
     th_node_t *m = th_net_member(net, "named", true);
     th_put_student(net, m, "s1", "one");
-    th_net_expect(net, 0,
-                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator",
-                          net->endpoint));
-    th_net_expect(net, 0,
-                  TH_ARGS("--dir", m->dir, "config", "set", "coordinator_key",
-                          net->coord.pk));
+    th_member_config(net, m);
     th_net_expect(net, 0,
                   TH_ARGS("--dir", m->dir, "config", "set", "coordinator_id",
                           "elsewhere"));
