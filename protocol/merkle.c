@@ -403,8 +403,9 @@ proto_merkle_compact_range(proto_hash_alg_t alg, uint64_t begin, uint64_t end,
 }
 
 int
-proto_frontier_append_node(proto_frontier_t *f, unsigned level,
-                           const uint8_t hash[PROTO_HASH_LEN])
+proto_frontier_append_subtree(proto_frontier_t *f, unsigned level,
+                              const uint8_t hash[PROTO_HASH_LEN],
+                              proto_node_sink_fn sink, void *ctx)
 {
     assert(f && hash);
     if (level >= PROTO_MERKLE_MAX_LEVELS)
@@ -417,18 +418,50 @@ proto_frontier_append_node(proto_frontier_t *f, unsigned level,
     if (width > UINT64_MAX - f->size)
         return VOCFED_ETOOLARGE;
 
+    /* Carry into a temporary so a refusing sink leaves f as it was. */
     uint8_t carry[PROTO_HASH_LEN];
     memcpy(carry, hash, PROTO_HASH_LEN);
+    int rc;
+    if (sink && (rc = sink(ctx, level, f->size >> level, carry)) != 0)
+        return rc;
     unsigned top = level;
     while (f->size & ((uint64_t)1 << top)) {
         proto_hash_node(f->alg, f->hash[top], carry, carry);
         top++;
+        if (sink && (rc = sink(ctx, top, f->size >> top, carry)) != 0)
+            return rc;
     }
     /* As in proto_frontier_append: carried levels are zeroed so two
      * frontiers of one tree compare equal byte for byte. */
     memset(f->hash[level], 0, (size_t)(top - level) * PROTO_HASH_LEN);
     memcpy(f->hash[top], carry, PROTO_HASH_LEN);
     f->size += width;
+    return VOCFED_OK;
+}
+
+int
+proto_frontier_append_node(proto_frontier_t *f, unsigned level,
+                           const uint8_t hash[PROTO_HASH_LEN])
+{
+    return proto_frontier_append_subtree(f, level, hash, NULL, NULL);
+}
+
+int
+proto_merkle_subtree_hash(proto_hash_alg_t alg,
+                          const uint8_t (*leaves)[PROTO_HASH_LEN],
+                          unsigned level, uint8_t out[PROTO_HASH_LEN])
+{
+    assert(leaves && out);
+    if (level > PROTO_MERKLE_SUBTREE_MAX)
+        return VOCFED_EINVALID;
+    uint8_t h[(size_t)1 << PROTO_MERKLE_SUBTREE_MAX][PROTO_HASH_LEN];
+    size_t n = (size_t)1 << level;
+    memcpy(h, leaves, n * PROTO_HASH_LEN);
+    /* Each level pairs the one below in place, left to right. */
+    for (; n > 1; n /= 2)
+        for (size_t j = 0; j < n / 2; j++)
+            proto_hash_node(alg, h[2 * j], h[2 * j + 1], h[j]);
+    memcpy(out, h[0], PROTO_HASH_LEN);
     return VOCFED_OK;
 }
 

@@ -118,6 +118,26 @@ int proto_merkle_compact_range(proto_hash_alg_t alg, uint64_t begin,
  * tree would pass 2^64 - 1 leaves; on error f is unchanged. */
 int proto_frontier_append_node(proto_frontier_t *f, unsigned level,
                                const uint8_t hash[PROTO_HASH_LEN]) VOCFED_WUR;
+/* proto_frontier_append_node with a sink: sink gets the subtree itself
+ * (level, f->size >> level), then each parent the carry completes, as
+ * proto_frontier_append gives them (sink may be NULL). A sink's non-zero
+ * value is returned, and f is then unchanged. So a caller that has the
+ * hash of a whole aligned block of leaves (hashed elsewhere, e.g. on
+ * another thread) appends it in one step and stores the same nodes of
+ * levels >= level as the leaves one by one would have. */
+int proto_frontier_append_subtree(proto_frontier_t *f, unsigned level,
+                                  const uint8_t hash[PROTO_HASH_LEN],
+                                  proto_node_sink_fn sink,
+                                  void *ctx) VOCFED_WUR;
+/* The largest level proto_merkle_subtree_hash takes (64 leaves). */
+#define PROTO_MERKLE_SUBTREE_MAX 6
+/* out = the perfect subtree of the 2^level leaf hashes at leaves (in
+ * order): the node (level, i) of any tree whose leaves i * 2^level on
+ * are these. Returns 0, or VOCFED_EINVALID past PROTO_MERKLE_SUBTREE_MAX. */
+int proto_merkle_subtree_hash(proto_hash_alg_t alg,
+                              const uint8_t (*leaves)[PROTO_HASH_LEN],
+                              unsigned level,
+                              uint8_t out[PROTO_HASH_LEN]) VOCFED_WUR;
 
 /* Checks that the tree of the frontier's f->size leaves, extended by the
  * compact range [f->size, size) in right (proto_merkle_compact_range),

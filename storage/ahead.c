@@ -18,6 +18,10 @@ struct store_i_ahead_slot {
     proto_entry_t e;              /* PASSED: the entry, decoded */
     const store_batch_t *b;       /* its batch */
     size_t k;                     /* its place there */
+    bool has_blk;                 /* PASSED: blk is set */
+    store_i_block_t blk;          /* the block ending here (ahead.h) */
+    store_i_ahead_t *group;       /* the group it is a slot of */
+    size_t at;                    /* its place there */
 };
 
 struct store_i_ahead {
@@ -29,6 +33,8 @@ struct store_i_ahead {
     store_i_ahead_check_fn check; /* the ingest's checks */
     const char *coord;            /* the coordinator's id, "" unknown */
     atomic_bool stop;             /* the ingest is done: stop */
+    atomic_size_t caught;         /* the ingest caught up with the helper
+                                     at this slot (0: not yet) */
 };
 
 struct store_i_helper {
@@ -51,22 +57,70 @@ s_passes(const store_i_ahead_t *self, store_i_ahead_slot_t *s)
     return true;
 }
 
+/* Slots the helper leaves to the writer (the ingest, the append) when it
+ * finds the writer caught up with it: the writer, faster than the helper
+ * at what is left to it (the entries' writes and tree nodes), would
+ * otherwise meet it slot after slot, and check (encode) again each slot
+ * it finds the helper on. Past the jump the helper is ahead until the
+ * writer catches up again, so each does about the share that keeps both
+ * busy, and the helper's runs are long enough for its blocks. */
+#define S_JUMP 256
+
+/* Sets blk to the block of STORE_BLOCK leaves whose last is leaf last,
+ * from those leaves at leaves[0], leaves[step], ... (the helper's own). */
+static void
+s_block(store_i_block_t *blk, uint64_t last, const uint8_t *leaves, size_t step)
+{
+    uint8_t h[STORE_BLOCK][PROTO_HASH_LEN];
+    for (size_t j = 0; j < STORE_BLOCK; j++)
+        memcpy(h[j], leaves + j * step, PROTO_HASH_LEN);
+    blk->first = last + 1 - STORE_BLOCK;
+    int rc = proto_merkle_subtree_hash(PROTO_HASH_BLAKE2B256,
+                                       (const uint8_t(*)[PROTO_HASH_LEN])h,
+                                       STORE_NODE_MIN_LEVEL, blk->hash);
+    (void)rc; /* STORE_NODE_MIN_LEVEL <= PROTO_MERKLE_SUBTREE_MAX */
+}
+_Static_assert(STORE_NODE_MIN_LEVEL <= PROTO_MERKLE_SUBTREE_MAX,
+               "the helper hashes blocks of the lowest stored level");
+
 /* Checks a group's entries in order, skipping those the ingest took,
- * until the last or until told to stop. */
+ * until the last or until told to stop. An entry that ends an aligned
+ * block of its batch whose entries it all passed gets the block's node. */
 static void
 s_check_group(void *job)
 {
     store_i_ahead_t *self = job;
+    const store_batch_t *b = NULL; /* the batch of the run below */
+    size_t run = 0; /* slots up to here the helper passed, in b, in a row */
     for (size_t i = 0; i < self->n; i++) {
         if (atomic_load_explicit(&self->stop, memory_order_relaxed))
             break;
+        size_t at = atomic_load_explicit(&self->caught, memory_order_relaxed);
+        if (at && i <= at) {
+            i = at + S_JUMP;
+            run = 0;
+            if (i >= self->n)
+                break;
+        }
         store_i_ahead_slot_t *s = &self->slots[i];
         unsigned char free_ = S_FREE;
         if (!atomic_compare_exchange_strong_explicit(
                 &s->state, &free_, S_HELPER, memory_order_acquire,
-                memory_order_relaxed))
+                memory_order_relaxed)) {
+            run = 0;
             continue; /* the ingest caught up and took it */
+        }
         bool ok = s_passes(self, s);
+        if (s->b != b)
+            run = 0;
+        b = s->b;
+        run = ok ? run + 1 : 0;
+        uint64_t leaf = s->b->first_seq + s->k - 1;
+        s->has_blk = ok && run >= STORE_BLOCK &&
+                     (leaf & (STORE_BLOCK - 1)) == STORE_BLOCK - 1;
+        if (s->has_blk)
+            s_block(&s->blk, leaf, self->slots[i + 1 - STORE_BLOCK].leaf,
+                    sizeof *s);
         atomic_store_explicit(&s->state, ok ? S_PASSED : S_FAILED,
                               memory_order_release);
     }
@@ -217,6 +271,8 @@ store_i_ahead_start(store_i_helper_t **helper, const store_batch_t *const *b,
             atomic_init(&self->slots[at].state, S_FREE);
             self->slots[at].b = b[i];
             self->slots[at].k = k;
+            self->slots[at].group = self;
+            self->slots[at].at = at;
         }
     }
     self->first[n] = at;
@@ -225,6 +281,7 @@ store_i_ahead_start(store_i_helper_t **helper, const store_batch_t *const *b,
     self->check = check;
     self->coord = coord;
     atomic_init(&self->stop, false);
+    atomic_init(&self->caught, 0);
     if (!store_i_helper_run(helper, s_check_group, self, first)) {
         s_group_free(self);
         return NULL;
@@ -243,21 +300,32 @@ store_i_ahead_batch(store_i_ahead_t *self, size_t i)
 
 bool
 store_i_ahead_take(store_i_ahead_slot_t *slots, size_t k, proto_entry_t *e,
-                   uint8_t leaf[PROTO_HASH_LEN])
+                   uint8_t leaf[PROTO_HASH_LEN], const store_i_block_t **blk)
 {
+    *blk = NULL;
     if (!slots)
         return false;
     store_i_ahead_slot_t *s = &slots[k];
     unsigned char st = S_FREE;
-    if (atomic_compare_exchange_strong_explicit(
-            &s->state, &st, S_MINE, memory_order_acquire, memory_order_acquire))
-        return false; /* the helper never reached it */
+    if (atomic_compare_exchange_strong_explicit(&s->state, &st, S_MINE,
+                                                memory_order_acquire,
+                                                memory_order_acquire)) {
+        /* the helper never reached it: ahead of it, it jumps */
+        atomic_store_explicit(&s->group->caught, s->at + 1,
+                              memory_order_relaxed);
+        return false;
+    }
     /* HELPER: it is being checked; not waited for (the helper may be off
      * its core), checked here too. FAILED, MINE: checked here. */
+    if (st == S_HELPER)
+        atomic_store_explicit(&s->group->caught, s->at + 1,
+                              memory_order_relaxed);
     if (st != S_PASSED)
         return false;
     *e = s->e;
     memcpy(leaf, s->leaf, PROTO_HASH_LEN);
+    if (s->has_blk)
+        *blk = &s->blk;
     return true;
 }
 
@@ -280,20 +348,16 @@ struct store_i_enc {
     uint32_t *len;                /* PASSED: its length */
     uint8_t *arena;               /* the stored values */
     size_t m;                     /* slots: the first m records */
+    uint64_t leaf0;               /* record 0's leaf number */
+    store_i_block_t *blk;         /* the blocks, by their number less
+                                     leaf0's block number */
+    bool *has_blk;                /* made: blk[j] is set */
     store_i_enc_fn fn;            /* the append's encoder */
     const void *ctx;              /* its context */
     atomic_bool stop;             /* the append is done: stop */
     atomic_size_t caught;         /* the append caught up with the helper
                                      at this slot (0: not yet) */
 };
-
-/* Slots the helper leaves to the append when it finds the append caught
- * up with it: the append, faster than the helper at what is left to it
- * (the entries' writes and tree nodes), would otherwise meet it slot
- * after slot and do the slot it is on again. Past the jump the helper
- * is ahead until the append catches up again, so each does about the
- * share that keeps both busy. */
-#define S_ENC_JUMP 256
 
 /* Encodes one slot into the arena; false when it cannot. */
 static bool
@@ -311,27 +375,60 @@ s_enc_one(store_i_enc_t *self, size_t i, proto_buf_t *buf)
     return true;
 }
 
+/* Record i's block (it ends one): its place in self->blk. */
+static size_t
+s_blk_at(const store_i_enc_t *self, size_t i)
+{
+    return (size_t)((self->leaf0 + i) / STORE_BLOCK -
+                    self->leaf0 / STORE_BLOCK);
+}
+
+/* Sets record i's block from the leaves of records i - 15 .. i. */
+static void
+s_enc_block(store_i_enc_t *self, size_t i)
+{
+    uint8_t h[STORE_BLOCK][PROTO_HASH_LEN];
+    size_t j0 = i + 1 - STORE_BLOCK;
+    for (size_t j = 0; j < STORE_BLOCK; j++)
+        memcpy(h[j], self->arena + self->off[j0 + j], PROTO_HASH_LEN);
+    store_i_block_t *b = &self->blk[s_blk_at(self, i)];
+    b->first = self->leaf0 + j0;
+    int rc = proto_merkle_subtree_hash(PROTO_HASH_BLAKE2B256,
+                                       (const uint8_t(*)[PROTO_HASH_LEN])h,
+                                       STORE_NODE_MIN_LEVEL, b->hash);
+    (void)rc; /* STORE_NODE_MIN_LEVEL <= PROTO_MERKLE_SUBTREE_MAX */
+    self->has_blk[s_blk_at(self, i)] = true;
+}
+
 static void
 s_enc_group(void *job)
 {
     store_i_enc_t *self = job;
     proto_buf_t buf;
     proto_buf_init(&buf);
+    size_t run = 0; /* records up to here the helper made, in a row */
     for (size_t i = 0; i < self->m; i++) {
         if (atomic_load_explicit(&self->stop, memory_order_relaxed))
             break;
         size_t at = atomic_load_explicit(&self->caught, memory_order_relaxed);
         if (at && i <= at) {
-            i = at + S_ENC_JUMP;
+            i = at + S_JUMP;
+            run = 0;
             if (i >= self->m)
                 break;
         }
         unsigned char free_ = S_FREE;
         if (!atomic_compare_exchange_strong_explicit(
                 &self->state[i], &free_, S_HELPER, memory_order_acquire,
-                memory_order_relaxed))
+                memory_order_relaxed)) {
+            run = 0;
             continue; /* the append caught up and took it */
+        }
         bool ok = s_enc_one(self, i, &buf);
+        run = ok ? run + 1 : 0;
+        if (ok && run >= STORE_BLOCK &&
+            ((self->leaf0 + i) & (STORE_BLOCK - 1)) == STORE_BLOCK - 1)
+            s_enc_block(self, i); /* before the state says PASSED */
         atomic_store_explicit(&self->state[i], ok ? S_PASSED : S_FAILED,
                               memory_order_release);
     }
@@ -345,13 +442,15 @@ s_enc_free(store_i_enc_t *self)
     free(self->off);
     free(self->len);
     free(self->arena);
+    free(self->blk);
+    free(self->has_blk);
     free(self);
 }
 
 store_i_enc_t *
 store_i_enc_start(store_i_helper_t **helper, size_t n,
                   store_i_enc_bound_fn bound, store_i_enc_fn fn,
-                  const void *ctx, size_t min, bool first)
+                  const void *ctx, uint64_t leaf0, size_t min, bool first)
 {
     if (n == 0 || n < (min ? min : STORE_AHEAD_MIN))
         return NULL;
@@ -376,7 +475,12 @@ store_i_enc_start(store_i_helper_t **helper, size_t n,
     self->state = malloc((m ? m : 1) * sizeof *self->state);
     self->len = malloc((m ? m : 1) * sizeof *self->len);
     self->arena = malloc(at ? at : 1);
-    if (m == 0 || !self->state || !self->len || !self->arena) {
+    self->leaf0 = leaf0;
+    size_t nblk = m / STORE_BLOCK + 2; /* covers s_blk_at of 0 .. m-1 */
+    self->blk = malloc(nblk * sizeof *self->blk);
+    self->has_blk = calloc(nblk, sizeof *self->has_blk);
+    if (m == 0 || !self->state || !self->len || !self->arena || !self->blk ||
+        !self->has_blk) {
         s_enc_free(self);
         return NULL;
     }
@@ -395,8 +499,10 @@ store_i_enc_start(store_i_helper_t **helper, size_t n,
 }
 
 bool
-store_i_enc_take(store_i_enc_t *self, size_t i, const uint8_t **v, size_t *len)
+store_i_enc_take(store_i_enc_t *self, size_t i, const uint8_t **v, size_t *len,
+                 const store_i_block_t **blk)
 {
+    *blk = NULL;
     if (!self || i >= self->m)
         return false;
     unsigned char st = S_FREE;
@@ -413,6 +519,9 @@ store_i_enc_take(store_i_enc_t *self, size_t i, const uint8_t **v, size_t *len)
         return false; /* or it could not */
     *v = self->arena + self->off[i];
     *len = self->len[i];
+    if (((self->leaf0 + i) & (STORE_BLOCK - 1)) == STORE_BLOCK - 1 &&
+        self->has_blk[s_blk_at(self, i)])
+        *blk = &self->blk[s_blk_at(self, i)];
     return true;
 }
 

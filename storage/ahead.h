@@ -13,7 +13,11 @@
  * than the rest, so the ingest mostly finds its entries checked. Each
  * entry is claimed by one of the two (an atomic compare-and-swap): an
  * entry the ingest reaches first, or finds the helper on, the ingest
- * checks itself, and the helper goes on past it.
+ * checks itself, and the helper then jumps 256 entries past it (else the
+ * two would meet entry after entry, and the ingest check again each one
+ * it found the helper on: a tenth of a 1M sync's entries). The helper
+ * also hashes the tree's blocks of 16 leaves it checked in a row
+ * (store_i_block_t), which the ingest appends whole.
  *
  * The ingest uses the helper's work only for an entry that passed every
  * one of those checks. Any other entry it checks itself, as without a
@@ -30,9 +34,22 @@
 #include "protocol/entry.h"
 #include "protocol/hash.h"
 #include "storage/replica.h"
+#include "storage/store.h"
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* The tree's node over an aligned block of STORE_BLOCK leaves (level
+ * STORE_NODE_MIN_LEVEL, the lowest stored), hashed by the helper from the
+ * leaf hashes it made: the writer appends it whole when every leaf of
+ * the block is the helper's (store_i_fr_leaf, log_internal.h), so that
+ * 15 of each 16 of the tree's node hashes are off its thread. first is
+ * the block's first leaf number (seq - 1). */
+#define STORE_BLOCK ((size_t)1 << STORE_NODE_MIN_LEVEL)
+typedef struct {
+    uint64_t first;               /* its first leaf */
+    uint8_t hash[PROTO_HASH_LEN]; /* the node (STORE_NODE_MIN_LEVEL) */
+} store_i_block_t;
 
 /* Entries in a group below which the ingest checks them alone: a few
  * puts are checked sooner than the helper is handed them and its slots
@@ -73,9 +90,13 @@ store_i_ahead_slot_t *store_i_ahead_batch(store_i_ahead_t *self, size_t i);
  * *e (borrowing the batch's bytes) and leaf filled when the helper
  * checked the entry and it passed; false when the caller must check it
  * itself (it is then the caller's: the helper will not start it). It
- * never waits for the helper. */
+ * never waits for the helper. With true, *blk is the block that ends at
+ * this entry, when the entry ends an aligned block (its seq a multiple
+ * of STORE_BLOCK) whose entries the helper all passed, in this batch;
+ * else NULL. */
 bool store_i_ahead_take(store_i_ahead_slot_t *slots, size_t k, proto_entry_t *e,
-                        uint8_t leaf[PROTO_HASH_LEN]);
+                        uint8_t leaf[PROTO_HASH_LEN],
+                        const store_i_block_t **blk);
 
 /* Tells the helper to leave the group, waits until it has, and frees
  * the group's slots; NULLs *self. Accepts NULL and *self == NULL. */
@@ -105,18 +126,21 @@ typedef int (*store_i_enc_fn)(const void *ctx, size_t i, proto_buf_t *out);
 typedef struct store_i_enc store_i_enc_t;
 
 /* Starts encoding records 0 .. n-1 ahead on the helper at *helper, when
- * n >= min (0: STORE_AHEAD_MIN). With first, every slot is encoded
- * before this returns (tests). NULL: no help. */
+ * n >= min (0: STORE_AHEAD_MIN); record i is to be leaf leaf0 + i of its
+ * author's tree. With first, every slot is encoded before this returns
+ * (tests). NULL: no help. */
 store_i_enc_t *store_i_enc_start(store_i_helper_t **helper, size_t n,
                                  store_i_enc_bound_fn bound, store_i_enc_fn fn,
-                                 const void *ctx, size_t min, bool first);
+                                 const void *ctx, uint64_t leaf0, size_t min,
+                                 bool first);
 
 /* Record i's stored value as the helper made it, leaf hash filled:
  * true with *v and *len (in self's arena, until store_i_enc_stop); false
  * when the caller must encode it (it is then the caller's). Never
- * waits. Accepts NULL (false). */
+ * waits. Accepts NULL (false). With true, *blk is the block that ends
+ * at record i when the helper made all of its records, else NULL. */
 bool store_i_enc_take(store_i_enc_t *self, size_t i, const uint8_t **v,
-                      size_t *len);
+                      size_t *len, const store_i_block_t **blk);
 
 /* Tells the helper to stop, waits until it has left, frees all; NULLs
  * *self. Accepts NULL and *self == NULL. */

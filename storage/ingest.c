@@ -54,7 +54,7 @@ typedef struct {
     uint64_t held_size;                /* its size, 0 if none */
     uint8_t held_root[PROTO_HASH_LEN]; /* its root */
     uint64_t last;                     /* the batch's last seq */
-    proto_frontier_t fr;               /* the tree as entries go in */
+    store_i_fr_t fr;                   /* the tree as entries go in */
     bool consistent;                   /* consistency proved (step 2) */
     uint64_t *reach;                   /* sizes of pending checkpoints the
                                           entries reach, rising (room for
@@ -606,9 +606,11 @@ s_take_entry(s_ingest_t *in, size_t i)
     uint64_t seq = in->b->first_seq + i;
     proto_entry_t e;
     uint8_t leaf[PROTO_HASH_LEN];
+    const store_i_block_t *blk;
     int rc;
     /* Checked ahead and passed (ahead.h), or checked here. */
-    if (!store_i_ahead_take(in->ahead, i, &e, leaf)) {
+    bool ahead = store_i_ahead_take(in->ahead, i, &e, leaf, &blk);
+    if (!ahead) {
         if ((rc = s_decode_entry(in->b, in->author_len, i, &e, in->res)) ||
             (rc = s_check_record(in, &e, seq)))
             return rc;
@@ -636,7 +638,7 @@ s_take_entry(s_ingest_t *in, size_t i)
         return rc == MDB_KEYEXIST ? VOCFED_ECORRUPT : rc;
     memcpy(d.mv_data, leaf, PROTO_HASH_LEN);
     memcpy((uint8_t *)d.mv_data + PROTO_HASH_LEN, bytes->data, bytes->len);
-    if ((rc = proto_frontier_append(&in->fr, leaf, store_i_node_sink, t)))
+    if ((rc = store_i_fr_leaf(&in->fr, leaf, ahead, blk, t)))
         return rc;
     /* The record index and the figures follow from the log (apply.c). */
     return store_i_arrival_note(t->self, t->txn, t->authno, seq);
@@ -652,7 +654,10 @@ s_store_cp(s_ingest_t *in, const proto_checkpoint_t *c, const uint8_t *raw,
 {
     uint64_t seq = c->size;
     uint8_t root[PROTO_HASH_LEN];
-    proto_frontier_root(&in->fr, root);
+    int rc = store_i_fr_flush(&in->fr, &in->tree);
+    if (rc)
+        return rc;
+    proto_frontier_root(&in->fr.fr, root);
     if (memcmp(root, c->root, PROTO_HASH_LEN) != 0) {
         s_what(in->res,
                "entries up to %" PRIu64 " do not give the root "
@@ -670,8 +675,8 @@ s_store_cp(s_ingest_t *in, const proto_checkpoint_t *c, const uint8_t *raw,
     uint8_t ck[STORE_KEY_CP_LEN];
     store_i_key_cp(ck, in->tree.authno, seq);
     MDB_val cpk = {sizeof ck, ck}, cpv = {len, (void *)raw};
-    int rc = mdb_put(in->tree.txn, in->tree.self->checkpoints, &cpk, &cpv,
-                     MDB_NOOVERWRITE);
+    rc = mdb_put(in->tree.txn, in->tree.self->checkpoints, &cpk, &cpv,
+                 MDB_NOOVERWRITE);
     if (rc)
         return rc == MDB_KEYEXIST ? VOCFED_ECORRUPT : rc;
     if (proto_checkpoint_hash(raw, len, in->prev_hash))
@@ -722,8 +727,7 @@ s_take_entries_with(s_ingest_t *in)
     store_i_tree_t *t = &in->tree;
     int rc;
     store_i_arrival_reset(t->self);
-    if ((rc = proto_frontier_load(&in->fr, PROTO_HASH_BLAKE2B256, in->head.size,
-                                  store_i_node_source, t)))
+    if ((rc = store_i_fr_load(&in->fr, in->head.size, t)))
         return rc;
     size_t next_cp = 0, next_reach = 0;
     while (next_cp < b->ncp && in->cps[next_cp].size <= in->head.size)
@@ -742,6 +746,9 @@ s_take_entries_with(s_ingest_t *in)
         if ((rc = s_at_seq(in, seq, &next_cp, &next_reach)))
             return rc;
     }
+    if ((rc = store_i_fr_flush(&in->fr, t)))
+        return rc;
+    t->self->blocks_whole += in->fr.blocks;
     return store_i_arrival_flush(t->self, t->txn);
 }
 
@@ -773,7 +780,7 @@ s_keep_pending(s_ingest_t *in)
     const proto_bytes_t *raw = &b->checkpoints[b->ncp - 1];
     if (fin->size <= in->last)
         return MDB_SUCCESS;
-    if (proto_merkle_verify_range(PROTO_HASH_BLAKE2B256, &in->fr, fin->size,
+    if (proto_merkle_verify_range(PROTO_HASH_BLAKE2B256, &in->fr.fr, fin->size,
                                   b->range, fin->root) != VOCFED_OK) {
         s_what(in->res,
                "entries up to %" PRIu64 " are not in the tree "
@@ -833,7 +840,7 @@ s_ingest_txn(store_t *self, MDB_txn *txn, void *ctx)
         return VOCFED_EPROOF;
     const proto_checkpoint_t *fin = &in->cps[b->ncp - 1];
     res->head.size = in->last;
-    proto_frontier_root(&in->fr, res->head.root);
+    proto_frontier_root(&in->fr.fr, res->head.root);
     res->head.time_ms = fin->size == in->last ? fin->time_ms : in->head.time_ms;
     res->cp_size = in->held_size; /* the latest checkpoint now stored */
     return MDB_SUCCESS;

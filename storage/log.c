@@ -244,6 +244,62 @@ store_i_node_sink(void *ctx, unsigned level, uint64_t index,
     return mdb_put(t->txn, t->self->nodes, &key, &d, 0);
 }
 
+int
+store_i_fr_load(store_i_fr_t *f, uint64_t size, store_i_tree_t *t)
+{
+    f->nheld = 0;
+    f->ahead = true;
+    f->blocks = 0;
+    return proto_frontier_load(&f->fr, PROTO_HASH_BLAKE2B256, size,
+                               store_i_node_source, t);
+}
+
+int
+store_i_fr_flush(store_i_fr_t *f, store_i_tree_t *t)
+{
+    for (unsigned j = 0; j < f->nheld; j++) {
+        int rc =
+            proto_frontier_append(&f->fr, f->held[j], store_i_node_sink, t);
+        if (rc) {
+            /* The leaves not yet in stay held, in order. */
+            memmove(f->held, f->held[j], (f->nheld - j) * PROTO_HASH_LEN);
+            f->nheld -= j;
+            return rc;
+        }
+    }
+    f->nheld = 0;
+    f->ahead = true;
+    return MDB_SUCCESS;
+}
+
+int
+store_i_fr_leaf(store_i_fr_t *f, const uint8_t leaf[PROTO_HASH_LEN], bool ahead,
+                const store_i_block_t *blk, store_i_tree_t *t)
+{
+    /* Leaves below the levels stored go to no sink: only a whole block
+     * can skip them. */
+    if (f->nheld == 0 && (f->fr.size & (STORE_BLOCK - 1)) != 0)
+        return proto_frontier_append(&f->fr, leaf, store_i_node_sink, t);
+    memcpy(f->held[f->nheld++], leaf, PROTO_HASH_LEN);
+    f->ahead = f->ahead && ahead;
+    if (f->nheld < STORE_BLOCK)
+        return MDB_SUCCESS;
+    /* The helper's node is of the same leaves: it hashed every one held
+     * (ahead), the block is the one that starts at fr.size, and it ends
+     * with this leaf. */
+    if (f->ahead && blk && blk->first == f->fr.size) {
+        int rc = proto_frontier_append_subtree(&f->fr, STORE_NODE_MIN_LEVEL,
+                                               blk->hash, store_i_node_sink, t);
+        if (rc)
+            return rc;
+        f->nheld = 0;
+        f->ahead = true;
+        f->blocks++;
+        return MDB_SUCCESS;
+    }
+    return store_i_fr_flush(f, t);
+}
+
 /* ---- entries and checkpoints of one author ---------------------------- */
 
 /* The row keyed authno | n (entries, checkpoints) of dbi, borrowed. */
@@ -436,7 +492,7 @@ typedef struct {
     size_t bad;                 /* out: the record that failed */
     proto_buf_t buf;            /* scratch for encodings */
     store_i_tree_t tree;        /* the author's tree in this txn */
-    proto_frontier_t fr;        /* its frontier as entries go in */
+    store_i_fr_t fr;            /* its tree as entries go in */
     MDB_cursor *cur;            /* on entries, for MDB_APPEND */
     bool append_ok;             /* our entries sort last: MDB_APPEND works */
     uint64_t seq0;              /* the first record's seq */
@@ -462,10 +518,9 @@ s_append_load(s_append_ctx_t *a, store_head_t *head,
     int rc;
     if ((rc = store_i_authno(t->txn, t->self, a->author, &t->authno)) ||
         (rc = store_i_head(t->self, t->txn, t->authno, head, prev)) ||
-        (rc = proto_frontier_load(&a->fr, PROTO_HASH_BLAKE2B256, head->size,
-                                  store_i_node_source, t)))
+        (rc = store_i_fr_load(&a->fr, head->size, t)))
         return rc;
-    proto_frontier_root(&a->fr, root);
+    proto_frontier_root(&a->fr.fr, root);
     return memcmp(root, head->root, PROTO_HASH_LEN) ? VOCFED_ECORRUPT
                                                     : MDB_SUCCESS;
 }
@@ -603,6 +658,8 @@ s_append_one(s_append_ctx_t *a, size_t i, uint64_t seq)
     proto_entry_t e = s_entry(a, i, seq);
     const uint8_t *v;
     size_t len;
+    const store_i_block_t *blk;
+    bool ahead;
     int rc;
     a->bad = i;
     if (!r->kind || !r->key)
@@ -610,15 +667,14 @@ s_append_one(s_append_ctx_t *a, size_t i, uint64_t seq)
     if ((a->has_del && (rc = s_append_check(a, &e))) ||
         (rc = store_i_check(a->tree.self, a->author, &e)))
         return rc;
-    if (store_i_enc_take(a->enc, i, &v, &len)) {
+    if ((ahead = store_i_enc_take(a->enc, i, &v, &len, &blk))) {
         a->tree.self->enc_taken++;
         rc = s_append_value(a, v, len, seq);
     } else {
         rc = s_append_put(a, &e, seq);
         v = a->buf.data;
     }
-    if (rc ||
-        (rc = proto_frontier_append(&a->fr, v, store_i_node_sink, &a->tree)))
+    if (rc || (rc = store_i_fr_leaf(&a->fr, v, ahead, blk, &a->tree)))
         return rc;
     /* The record index and the figures follow from the log (apply.c). */
     return store_i_arrival_note(a->tree.self, a->tree.txn, a->tree.authno, seq);
@@ -637,11 +693,14 @@ s_append_checkpoint(s_append_ctx_t *a, uint64_t size,
                              .time_ms = a->time_ms > prev_time ? a->time_ms
                                                                : prev_time};
     memcpy(cp.author, a->author, a->author_len + 1);
-    proto_frontier_root(&a->fr, cp.root);
+    int rc = store_i_fr_flush(&a->fr, &a->tree);
+    if (rc)
+        return rc;
+    proto_frontier_root(&a->fr.fr, cp.root);
     memcpy(cp.prev, prev, PROTO_HASH_LEN);
     proto_buf_reset(&a->buf);
     a->bad = a->n;
-    int rc = proto_checkpoint_sign(&cp, a->sk, &a->buf);
+    rc = proto_checkpoint_sign(&cp, a->sk, &a->buf);
     if (rc)
         return rc;
     uint8_t ck[STORE_KEY_CP_LEN];
@@ -738,14 +797,17 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
     if (a->has_del && (rc = s_append_dels_ready(a, head.size)))
         goto done;
     a->seq0 = head.size + 1;
-    a->enc = store_i_enc_start(&self->helper, a->n, s_enc_bound, s_enc_record,
-                               a, self->ahead_min, self->ahead_first);
+    a->enc =
+        store_i_enc_start(&self->helper, a->n, s_enc_bound, s_enc_record, a,
+                          head.size, self->ahead_min, self->ahead_first);
     for (size_t i = 0; i < a->n; i++)
         if ((rc = s_append_one(a, i, head.size + 1 + i)))
             goto done;
     if ((rc = store_i_arrival_flush(self, txn)))
         goto done;
     rc = s_append_checkpoint(a, head.size + a->n, prev, head.time_ms);
+    if (rc == MDB_SUCCESS)
+        self->blocks_whole += a->fr.blocks;
     /* Signed by the old key at the handover's seq; the new one signs
      * every checkpoint after it (SPEC 3.4). */
     if (rc == MDB_SUCCESS && handover)

@@ -8,6 +8,7 @@
 #ifndef VOCFED_STORAGE_LOG_INTERNAL_H
 #define VOCFED_STORAGE_LOG_INTERNAL_H
 
+#include "storage/ahead.h"
 #include "storage/store_internal.h"
 
 /* The author's number. Returns 0, VOCFED_ENOTFOUND, or an LMDB code. */
@@ -73,6 +74,30 @@ int store_i_node_source(void *ctx, unsigned level, uint64_t index,
                         uint8_t out[PROTO_HASH_LEN]);
 int store_i_node_sink(void *ctx, unsigned level, uint64_t index,
                       const uint8_t hash[PROTO_HASH_LEN]);
+
+/* An author's tree as a write puts entries in (ingest.c, log.c): its
+ * right edge, with the leaves of an aligned block of STORE_BLOCK held
+ * back until the block is whole. A whole block whose leaves all came
+ * from the helper goes in as the node the helper hashed from them
+ * (store_i_block_t, ahead.h): one carry instead of 16, and the node
+ * stored as the leaves one by one would have stored it. Anything that
+ * reads fr flushes it first. */
+typedef struct {
+    proto_frontier_t fr;                       /* the edge, held leaves out */
+    uint8_t held[STORE_BLOCK][PROTO_HASH_LEN]; /* leaves fr.size ... */
+    unsigned nheld;                            /* ... how many */
+    bool ahead;      /* every held leaf is one the helper hashed */
+    uint64_t blocks; /* blocks appended whole (for the tests) */
+} store_i_fr_t;
+
+/* Loads f at size leaves from t's stored nodes. */
+int store_i_fr_load(store_i_fr_t *f, uint64_t size, store_i_tree_t *t);
+/* Appends leaf, its nodes stored in t. ahead: the helper hashed it; blk:
+ * the helper's node of the block that ends with it, or NULL. */
+int store_i_fr_leaf(store_i_fr_t *f, const uint8_t leaf[PROTO_HASH_LEN],
+                    bool ahead, const store_i_block_t *blk, store_i_tree_t *t);
+/* Appends the held leaves one by one: f->fr is then the whole tree. */
+int store_i_fr_flush(store_i_fr_t *f, store_i_tree_t *t);
 
 /* The stored value of entry seq of authno (leaf hash || entry bytes,
  * borrowed). VOCFED_ECORRUPT when it is missing or too short to hold

@@ -95,7 +95,9 @@ struct store_t {
     struct store_i_helper *helper; /* the helper thread of the ingest and
                                       the append (ahead.h), once a large
                                       group came; NULL before */
-    uint64_t enc_taken; /* records an append took encoded ahead (tests) */
+    uint64_t enc_taken;    /* records an append took encoded ahead (tests) */
+    uint64_t blocks_whole; /* blocks of the tree the ingest and the append
+                              took whole from the helper (tests) */
     struct store_txn {
         store_t *self; /* the store */
         MDB_txn *txn;  /* the derived environment's transaction */

@@ -165,6 +165,12 @@ store_test_enc_taken(const store_t *self)
     return self->enc_taken;
 }
 
+uint64_t
+store_test_blocks_whole(const store_t *self)
+{
+    return self->blocks_whole;
+}
+
 /* ---- the log's pages --------------------------------------------------- */
 
 static int

@@ -49,6 +49,10 @@ int store_test_entry_pages(store_t *self, uint64_t *leaf_pages,
 /* How many records store_append took as the helper encoded them. */
 uint64_t store_test_enc_taken(const store_t *self);
 
+/* How many blocks of 16 leaves the ingest and the append put in the
+ * tree as the node the helper hashed (store_i_fr_leaf). */
+uint64_t store_test_blocks_whole(const store_t *self);
+
 /* Person numbers (SPEC 5.1, storage/persons.c). In one write of the
  * derived environment, the stored form of the figures key "h|" 0x01
  * pid of each of the n pseudo_ids at pids (32 bytes each) is made, each

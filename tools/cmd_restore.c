@@ -34,14 +34,17 @@ typedef struct {
     bool cfg_copied;    /* DIR/vocfed.cfg made here */
     bool synced;        /* the session fetched our log: kept from here */
     store_t *old;       /* the old store, read only, or NULL */
-    char old_id[PROTO_ID_MAX + 1];     /* its node_id */
-    char old_name[NODE_NAME_MAX + 1];  /* its node_name */
-    char old_role[PROTO_KIND_MAX + 1]; /* its node_role */
-    uint8_t pk[PROTO_PUBKEY_LEN];      /* the public half of node.key */
-    uint8_t old_pk[PROTO_PUBKEY_LEN];  /* OLD's key, when another: a key
-                                          replaced since (SPEC 10.8), to
-                                          be found in the key history */
-    bool old_other_key;                /* OLD's key is not node.key's */
+    char old_id[PROTO_ID_MAX + 1];      /* its node_id */
+    char old_name[NODE_NAME_MAX + 1];   /* its node_name */
+    char old_role[PROTO_KIND_MAX + 1];  /* its node_role */
+    uint8_t pk[PROTO_PUBKEY_LEN];       /* the public half of node.key */
+    uint8_t old_pk[PROTO_PUBKEY_LEN];   /* OLD's key, when another: a key
+                                           replaced since (SPEC 10.8), to
+                                           be found in the key history */
+    bool old_other_key;                 /* OLD's key is not node.key's */
+    char coord_id[PROTO_ID_MAX + 1];    /* the settings' coordinator_id,
+                                           "" when they name none */
+    uint8_t coord_pk[PROTO_PUBKEY_LEN]; /* and its key */
 } s_opts_t;
 
 static int
@@ -144,6 +147,10 @@ s_config(cli_t *cli, s_opts_t *o)
                   cli->dir, NODE_CONFIG_FILE);
         return CLI_EXIT_ENV;
     }
+    /* Its log is registered first (s_make), as init does. */
+    if (cfg.coordinator_id[0] &&
+        proto_unhex(cfg.coordinator_key, o->coord_pk, sizeof o->coord_pk) == 0)
+        snprintf(o->coord_id, sizeof o->coord_id, "%s", cfg.coordinator_id);
     return 0;
 }
 
@@ -207,6 +214,11 @@ s_make(cli_t *cli, const s_opts_t *o)
     };
     for (size_t i = 0; !rc && i < sizeof meta / sizeof meta[0]; i++)
         rc = store_meta_set(st, meta[i][0], meta[i][1]);
+    /* The coordinator's log registered before ours, when the settings
+     * name its id: ours, the one that grows, then sorts last in the
+     * entries table, and its appends fill their pages (SPEC 5.1). */
+    if (!rc && o->coord_id[0] && strcmp(o->coord_id, o->id) != 0)
+        rc = store_author_add(st, o->coord_id, o->coord_pk);
     if (!rc)
         rc = store_author_add(st, o->id, o->pk);
     if (!rc)
@@ -404,7 +416,12 @@ const cli_cmd_t cmd_restore = {
         "tree is the same, then the coordinator's log. The display name "
         "and role\n"
         "are the roster's. Then it checks the rebuilt log ('verify' of "
-        "it).\n"
+        "it). When\n"
+        "vocfed.cfg names coordinator_id, the coordinator's log is "
+        "registered before\n"
+        "the node's own, as 'vocfed init --coordinator-id' does (its own "
+        "log, the one\n"
+        "that grows, then fills its pages).\n"
         "\n"
         "With --from OLD (an old store of this node: a backup, or what is "
         "left of\n"

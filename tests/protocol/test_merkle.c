@@ -1767,6 +1767,89 @@ test_append_node(void **state)
     assert_memory_equal(&f, &g, sizeof f);
 }
 
+/* A block of 2^l leaves hashed apart (proto_merkle_subtree_hash) and
+ * appended whole (proto_frontier_append_subtree): the same frontier, and
+ * the same sink calls at levels >= l, as its leaves one by one; a
+ * refusing sink leaves the frontier as it was. */
+static void
+test_append_subtree(void **state)
+{
+    (void)state;
+    proto_frontier_t f, g, before;
+    s_store_t *st = s_store_build(PROTO_HASH_BLAKE2B256, S_CROSS_MAX, &f);
+    s_call_t want[S_MAX_CALLS];
+    for (uint64_t a = 0; a <= S_CROSS_MAX; a++) {
+        st->limit = a;
+        assert_int_equal(proto_frontier_load(&f, st->alg, a, s_source, st),
+                         VOCFED_OK);
+        for (unsigned l = 0; l <= PROTO_MERKLE_SUBTREE_MAX; l++) {
+            uint64_t w = (uint64_t)1 << l;
+            if (a % w != 0 || a + w > S_CROSS_MAX)
+                continue;
+            uint8_t node[PROTO_HASH_LEN], ref[PROTO_HASH_LEN];
+            assert_int_equal(
+                proto_merkle_subtree_hash(st->alg, st->leaf + a, l, node),
+                VOCFED_OK);
+            s_ref_mth(st->alg, st->leaf + a, w, ref);
+            assert_memory_equal(node, ref, PROTO_HASH_LEN);
+            /* The leaves one by one: the calls at levels >= l. */
+            g = f;
+            unsigned nwant = 0;
+            for (uint64_t i = 0; i < w; i++) {
+                st->ncalls = 0;
+                st->sink_fail_at = 0;
+                assert_int_equal(
+                    proto_frontier_append(&g, st->leaf[a + i], s_sink, st),
+                    VOCFED_OK);
+                for (unsigned c = 0; c < st->ncalls; c++)
+                    if (st->calls[c].level >= l) {
+                        assert_true(nwant < S_MAX_CALLS);
+                        want[nwant++] = st->calls[c];
+                    }
+            }
+            /* The block whole. */
+            proto_frontier_t h = f;
+            st->ncalls = 0;
+            assert_int_equal(
+                proto_frontier_append_subtree(&h, l, node, s_sink, st),
+                VOCFED_OK);
+            assert_memory_equal(&h, &g, sizeof h);
+            assert_int_equal(st->ncalls, nwant);
+            for (unsigned c = 0; c < nwant; c++) {
+                assert_int_equal(st->calls[c].level, want[c].level);
+                assert_true(st->calls[c].index == want[c].index);
+            }
+            /* Refused at each call in turn: f unchanged. */
+            for (unsigned k = 1; k <= nwant; k++) {
+                h = f;
+                before = f;
+                st->ncalls = 0;
+                st->sink_fail_at = k;
+                st->sink_fail_rc = VOCFED_ESTORAGEFULL;
+                assert_int_equal(
+                    proto_frontier_append_subtree(&h, l, node, s_sink, st),
+                    VOCFED_ESTORAGEFULL);
+                assert_int_equal(st->ncalls, k);
+                assert_memory_equal(&h, &before, sizeof h);
+            }
+            st->sink_fail_at = 0;
+        }
+        /* Misaligned, or past the levels it takes: refused. */
+        if (a % 2) {
+            g = f;
+            assert_int_equal(
+                proto_frontier_append_subtree(&g, 1, st->leaf[0], s_sink, st),
+                VOCFED_EINVALID);
+            assert_memory_equal(&g, &f, sizeof g);
+        }
+    }
+    uint8_t out[PROTO_HASH_LEN];
+    assert_int_equal(proto_merkle_subtree_hash(
+                         st->alg, st->leaf, PROTO_MERKLE_SUBTREE_MAX + 1, out),
+                     VOCFED_EINVALID);
+    test_free(st);
+}
+
 /* Ranges of trees far larger than any store, in the all-equal tree. */
 static void
 test_range_huge(void **state)
@@ -2031,6 +2114,7 @@ main(void)
         cmocka_unit_test(test_range_cross_check_blake2b),
         cmocka_unit_test(test_range_batches),
         cmocka_unit_test(test_append_node),
+        cmocka_unit_test(test_append_subtree),
         cmocka_unit_test(test_range_huge),
         cmocka_unit_test(test_range_failures),
         cmocka_unit_test(test_range_garbage),

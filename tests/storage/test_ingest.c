@@ -20,6 +20,7 @@
 #include "tests/fuzz/fz_log.h"
 #include "tests/harness.h"
 
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -765,6 +766,77 @@ test_checked_ahead_racing(void **state)
     fz_log_release(&log);
 }
 
+/* The tree's blocks of 16 leaves hashed on the helper (ahead.h,
+ * store_i_fr_leaf): a log of 64 entries in three batches, one of which
+ * ends inside a block, with checkpoints inside blocks and on their
+ * ends, taken with no helper, with the helper first on every entry, and
+ * racing it. The same heads, a store that verifies (every stored node
+ * recomputed), and with the helper first every block that no batch end
+ * nor checkpoint cuts goes in whole (here the first and the last); none
+ * without the helper. */
+static void
+test_tree_blocks_ahead(void **state)
+{
+    s_t *t = *state;
+    static const uint64_t sizes[] = {16, 27, 37, 48, 64};
+    enum { N = 64, NCP = sizeof sizes / sizeof sizes[0], NP = 3 };
+    fz_log_t log;
+    assert_int_equal(fz_log_make(&log, N, sizes, NCP, 0, 0), VOCFED_OK);
+    const s_part_t p[NP] = {
+        {&log, 1, 16, 0}, {&log, 17, 21, 16}, {&log, 38, 27, 37}};
+    /* Blocks [16j, 16j + 16) inside one batch, no checkpoint inside. */
+    uint64_t whole = 0;
+    for (uint64_t j = 0; 16 * j + 16 <= N; j++) {
+        uint64_t lo = 16 * j, hi = lo + 16; /* leaves lo .. hi-1 */
+        bool in_one = false, cut = false;
+        for (int i = 0; i < NP; i++)
+            in_one |= lo >= p[i].first - 1 && hi <= p[i].first - 1 + p[i].count;
+        for (int c = 0; c < NCP; c++)
+            cut |= sizes[c] > lo && sizes[c] < hi;
+        whole += in_one && !cut;
+    }
+    assert_int_equal(whole, 2);
+    store_t *keep = t->st;
+    store_head_t heads[3];
+    for (int mode = 0; mode < 3; mode++) {
+        char dir[64];
+        th_tmpdir(dir);
+        store_opts_t o = {.create = true, .no_derived = true};
+        assert_int_equal(store_open(dir, &o, &t->st), VOCFED_OK);
+        assert_int_equal(
+            store_author_add(t->st, FZ_LOG_AUTHOR, fz_checkpoint_pk()),
+            VOCFED_OK);
+        store_set_coordinator(t->st, S_SELF);
+        store_test_ahead(t->st, mode == 0 ? SIZE_MAX : 1, mode == 1);
+        int rcs[NP];
+        store_ingest_result_t res[NP];
+        s_send_group(t, p, NP, rcs, res);
+        for (int i = 0; i < NP; i++) {
+            assert_int_equal(rcs[i], VOCFED_OK);
+            assert_int_equal(res[i].applied, p[i].count);
+        }
+        assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &heads[mode]),
+                         VOCFED_OK);
+        assert_int_equal(heads[mode].size, N);
+        assert_memory_equal(heads[mode].root, heads[0].root, PROTO_HASH_LEN);
+        store_verify_result_t vr;
+        assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+        uint64_t got = store_test_blocks_whole(t->st);
+        print_message("mode %d: %" PRIu64 " of %" PRIu64 " blocks whole\n",
+                      mode, got, whole);
+        if (mode == 0)
+            assert_int_equal(got, 0);
+        else if (mode == 1)
+            assert_int_equal(got, whole);
+        else
+            assert_true(got <= whole);
+        store_destroy(&t->st);
+        th_rmdir(dir);
+    }
+    t->st = keep;
+    fz_log_release(&log);
+}
+
 /* Checkpoint times (SPEC 8.4): a new checkpoint dated before the one
  * before it, or more than STORE_CLOCK_SKEW_MS ahead of the receiver's
  * clock, refuses the batch as bad-time with nothing written; a date
@@ -822,6 +894,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_checked_ahead, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_checked_ahead_racing, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_tree_blocks_ahead, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_times, s_setup,
                                         s_teardown),

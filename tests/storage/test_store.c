@@ -1015,6 +1015,12 @@ test_append_ahead(void **state)
         s_check_head(s[m], &head[m]);
     }
     assert_int_equal(store_test_enc_taken(s[0]), 0);
+    /* The tree's blocks of 16 (leaves 16 .. 3 + S_AHEAD_N - 1 hold
+     * (3 + S_AHEAD_N) / 16 - 1 whole ones): from the helper's leaves in
+     * mode 1, none without it. */
+    assert_int_equal(store_test_blocks_whole(s[0]), 0);
+    assert_int_equal(store_test_blocks_whole(s[1]), (3 + S_AHEAD_N) / 16 - 1);
+    assert_true(store_test_blocks_whole(s[2]) <= (3 + S_AHEAD_N) / 16 - 1);
     /* mode 1: every record of the large append, and each of the three
      * small ones (a group from 1 record) */
     assert_int_equal(store_test_enc_taken(s[1]), 3 + S_AHEAD_N);
