@@ -66,17 +66,27 @@ s_passes(const store_i_ahead_t *self, store_i_ahead_slot_t *s)
  * busy, and the helper's runs are long enough for its blocks. */
 #define S_JUMP 256
 
-/* Sets blk to the block of STORE_BLOCK leaves whose last is leaf last,
- * from those leaves at leaves[0], leaves[step], ... (the helper's own). */
-static void
-s_block(store_i_block_t *blk, uint64_t last, const uint8_t *leaves, size_t step)
+/* Moves *i, the helper's next slot, past the jump when the writer caught
+ * it at or past *i (*run, the helper's run, then ends). False: past n. */
+static bool
+s_jump(atomic_size_t *caught, size_t *i, size_t n, size_t *run)
 {
-    uint8_t h[STORE_BLOCK][PROTO_HASH_LEN];
-    for (size_t j = 0; j < STORE_BLOCK; j++)
-        memcpy(h[j], leaves + j * step, PROTO_HASH_LEN);
-    blk->first = last + 1 - STORE_BLOCK;
-    int rc = proto_merkle_subtree_hash(PROTO_HASH_BLAKE2B256,
-                                       (const uint8_t(*)[PROTO_HASH_LEN])h,
+    size_t at = atomic_load_explicit(caught, memory_order_relaxed);
+    if (at && *i <= at) {
+        *i = at + S_JUMP;
+        *run = 0;
+    }
+    return *i < n;
+}
+
+/* Sets blk to the node of the STORE_BLOCK leaf hashes at h (the helper's
+ * own), the first of them leaf number first. */
+static void
+s_block(store_i_block_t *blk, uint64_t first,
+        const uint8_t (*h)[PROTO_HASH_LEN])
+{
+    blk->first = first;
+    int rc = proto_merkle_subtree_hash(PROTO_HASH_BLAKE2B256, h,
                                        STORE_NODE_MIN_LEVEL, blk->hash);
     (void)rc; /* STORE_NODE_MIN_LEVEL <= PROTO_MERKLE_SUBTREE_MAX */
 }
@@ -93,15 +103,9 @@ s_check_group(void *job)
     const store_batch_t *b = NULL; /* the batch of the run below */
     size_t run = 0; /* slots up to here the helper passed, in b, in a row */
     for (size_t i = 0; i < self->n; i++) {
-        if (atomic_load_explicit(&self->stop, memory_order_relaxed))
+        if (atomic_load_explicit(&self->stop, memory_order_relaxed) ||
+            !s_jump(&self->caught, &i, self->n, &run))
             break;
-        size_t at = atomic_load_explicit(&self->caught, memory_order_relaxed);
-        if (at && i <= at) {
-            i = at + S_JUMP;
-            run = 0;
-            if (i >= self->n)
-                break;
-        }
         store_i_ahead_slot_t *s = &self->slots[i];
         unsigned char free_ = S_FREE;
         if (!atomic_compare_exchange_strong_explicit(
@@ -118,9 +122,14 @@ s_check_group(void *job)
         uint64_t leaf = s->b->first_seq + s->k - 1;
         s->has_blk = ok && run >= STORE_BLOCK &&
                      (leaf & (STORE_BLOCK - 1)) == STORE_BLOCK - 1;
-        if (s->has_blk)
-            s_block(&s->blk, leaf, self->slots[i + 1 - STORE_BLOCK].leaf,
-                    sizeof *s);
+        if (s->has_blk) {
+            uint8_t h[STORE_BLOCK][PROTO_HASH_LEN];
+            for (size_t j = 0; j < STORE_BLOCK; j++)
+                memcpy(h[j], self->slots[i + 1 - STORE_BLOCK + j].leaf,
+                       PROTO_HASH_LEN);
+            s_block(&s->blk, leaf + 1 - STORE_BLOCK,
+                    (const uint8_t(*)[PROTO_HASH_LEN])h);
+        }
         atomic_store_explicit(&s->state, ok ? S_PASSED : S_FAILED,
                               memory_order_release);
     }
@@ -391,12 +400,8 @@ s_enc_block(store_i_enc_t *self, size_t i)
     size_t j0 = i + 1 - STORE_BLOCK;
     for (size_t j = 0; j < STORE_BLOCK; j++)
         memcpy(h[j], self->arena + self->off[j0 + j], PROTO_HASH_LEN);
-    store_i_block_t *b = &self->blk[s_blk_at(self, i)];
-    b->first = self->leaf0 + j0;
-    int rc = proto_merkle_subtree_hash(PROTO_HASH_BLAKE2B256,
-                                       (const uint8_t(*)[PROTO_HASH_LEN])h,
-                                       STORE_NODE_MIN_LEVEL, b->hash);
-    (void)rc; /* STORE_NODE_MIN_LEVEL <= PROTO_MERKLE_SUBTREE_MAX */
+    s_block(&self->blk[s_blk_at(self, i)], self->leaf0 + j0,
+            (const uint8_t(*)[PROTO_HASH_LEN])h);
     self->has_blk[s_blk_at(self, i)] = true;
 }
 
@@ -408,15 +413,9 @@ s_enc_group(void *job)
     proto_buf_init(&buf);
     size_t run = 0; /* records up to here the helper made, in a row */
     for (size_t i = 0; i < self->m; i++) {
-        if (atomic_load_explicit(&self->stop, memory_order_relaxed))
+        if (atomic_load_explicit(&self->stop, memory_order_relaxed) ||
+            !s_jump(&self->caught, &i, self->m, &run))
             break;
-        size_t at = atomic_load_explicit(&self->caught, memory_order_relaxed);
-        if (at && i <= at) {
-            i = at + S_JUMP;
-            run = 0;
-            if (i >= self->m)
-                break;
-        }
         unsigned char free_ = S_FREE;
         if (!atomic_compare_exchange_strong_explicit(
                 &self->state[i], &free_, S_HELPER, memory_order_acquire,

@@ -830,3 +830,25 @@ th_all_well(th_net_t *net, const char *dir)
     assert_null(strstr(r.out, "\"quarantined\":true"));
     th_run_free(&r);
 }
+
+static int
+s_author_id(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    th_authors_t *a = ctx;
+    (void)pk;
+    if (a->n == sizeof a->id / sizeof a->id[0])
+        return 1;
+    snprintf(a->id[a->n++], sizeof a->id[0], "%s", id);
+    return 0;
+}
+
+void
+th_authors(const char *dir, th_authors_t *out)
+{
+    store_t *st = NULL;
+    memset(out, 0, sizeof *out);
+    assert_int_equal(store_open(dir, &(store_opts_t){.no_derived = true}, &st),
+                     VOCFED_OK);
+    assert_int_equal(store_scan_authors(st, s_author_id, out), VOCFED_OK);
+    store_destroy(&st);
+}

@@ -275,6 +275,15 @@ json_t *th_status(th_net_t *net, const char *dir);
  * when the store holds none of it. */
 long long th_log_size(th_net_t *net, const char *dir, const char *author);
 
+/* The ids of the authors registered in the store at dir (opened without
+ * its derived data), in the order store_scan_authors gives them: the
+ * order they were registered in. At most 4. */
+typedef struct {
+    char id[4][PROTO_ID_MAX + 1];
+    size_t n;
+} th_authors_t;
+void th_authors(const char *dir, th_authors_t *out);
+
 /* Waits until author's log at dir holds at least n entries, else fails
  * the test naming what it holds. */
 void th_wait_log_size(th_net_t *net, const char *dir, const char *author,

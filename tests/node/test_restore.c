@@ -12,7 +12,6 @@
  * back from its backup: test_corecover.c.) */
 #include "protocol/hash.h"
 #include "storage/backup.h"
-#include "storage/store.h"
 #include "tests/harness.h"
 
 #include <signal.h>
@@ -199,34 +198,6 @@ s_lose_store(th_net_t *net, const char *dir)
     assert_int_equal(system(cmd), 0);
 }
 
-/* The authors registered in the store at dir, in order (at most 4). */
-typedef struct {
-    size_t n;
-    char id[4][PROTO_ID_MAX + 1];
-} s_authors_t;
-
-static int
-s_author(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
-{
-    s_authors_t *a = ctx;
-    (void)pk;
-    if (a->n == sizeof a->id / sizeof a->id[0])
-        return 1;
-    snprintf(a->id[a->n++], sizeof a->id[0], "%s", id);
-    return 0;
-}
-
-static void
-s_authors(const char *dir, s_authors_t *a)
-{
-    store_t *st = NULL;
-    memset(a, 0, sizeof *a);
-    assert_int_equal(store_open(dir, &(store_opts_t){.no_derived = true}, &st),
-                     VOCFED_OK);
-    assert_int_equal(store_scan_authors(st, s_author, a), VOCFED_OK);
-    store_destroy(&st);
-}
-
 /* The brief's scenario: put, sync, the store deleted (node.key and
  * vocfed.cfg kept), restore, put, sync: both records at the coordinator,
  * nothing quarantined. Refusals first: no id, a store already there.
@@ -251,8 +222,8 @@ test_restore_lost(void **state)
                           net->coord.id));
     s_lose_store(net, m->dir);
     th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "restore", "--id", m->id));
-    s_authors_t au;
-    s_authors(m->dir, &au);
+    th_authors_t au;
+    th_authors(m->dir, &au);
     assert_int_equal(au.n, 2);
     assert_string_equal(au.id[0], net->coord.id);
     assert_string_equal(au.id[1], m->id);

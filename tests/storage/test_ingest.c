@@ -714,6 +714,20 @@ test_checked_ahead(void **state)
     assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
 }
 
+/* A new receiver in dir (made here) for t, its helper set as
+ * store_test_ahead(min, first) says. */
+static void
+s_fresh_receiver(s_t *t, char dir[64], size_t min, bool first)
+{
+    th_tmpdir(dir);
+    store_opts_t o = {.create = true, .no_derived = true};
+    assert_int_equal(store_open(dir, &o, &t->st), VOCFED_OK);
+    assert_int_equal(store_author_add(t->st, FZ_LOG_AUTHOR, fz_checkpoint_pk()),
+                     VOCFED_OK);
+    store_set_coordinator(t->st, S_SELF);
+    store_test_ahead(t->st, min, first);
+}
+
 /* The helper and the ingest racing for the entries (the helper started,
  * not waited for), many times over, on a log of 64 entries in four
  * batches whose last batch holds a bad record at 60: whoever checks an
@@ -734,14 +748,7 @@ test_checked_ahead_racing(void **state)
     store_t *keep = t->st;
     for (int round = 0; round < 40; round++) {
         char dir[64];
-        th_tmpdir(dir);
-        store_opts_t o = {.create = true, .no_derived = true};
-        assert_int_equal(store_open(dir, &o, &t->st), VOCFED_OK);
-        assert_int_equal(
-            store_author_add(t->st, FZ_LOG_AUTHOR, fz_checkpoint_pk()),
-            VOCFED_OK);
-        store_set_coordinator(t->st, S_SELF);
-        store_test_ahead(t->st, 1, false);
+        s_fresh_receiver(t, dir, 1, false);
         int rcs[4];
         store_ingest_result_t res[4];
         s_send_group(t,
@@ -800,14 +807,7 @@ test_tree_blocks_ahead(void **state)
     store_head_t heads[3];
     for (int mode = 0; mode < 3; mode++) {
         char dir[64];
-        th_tmpdir(dir);
-        store_opts_t o = {.create = true, .no_derived = true};
-        assert_int_equal(store_open(dir, &o, &t->st), VOCFED_OK);
-        assert_int_equal(
-            store_author_add(t->st, FZ_LOG_AUTHOR, fz_checkpoint_pk()),
-            VOCFED_OK);
-        store_set_coordinator(t->st, S_SELF);
-        store_test_ahead(t->st, mode == 0 ? SIZE_MAX : 1, mode == 1);
+        s_fresh_receiver(t, dir, mode == 0 ? SIZE_MAX : 1, mode == 1);
         int rcs[NP];
         store_ingest_result_t res[NP];
         s_send_group(t, p, NP, rcs, res);

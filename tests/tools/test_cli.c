@@ -963,23 +963,6 @@ s_memberth_json(const char *dir, json_t **all, size_t *n)
 
 /* init --coordinator, init of a member that names it, and the roster:
  * add, list, suspend, activate, revoke; members on a member node. */
-/* The ids store_scan_authors gives, in its order. */
-typedef struct {
-    char id[4][PROTO_ID_MAX + 1];
-    size_t n;
-} s_authors_t;
-
-static int
-s_author_id(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
-{
-    s_authors_t *a = ctx;
-    (void)pk;
-    if (a->n == sizeof a->id / sizeof a->id[0])
-        return 1;
-    snprintf(a->id[a->n++], sizeof a->id[0], "%s", id);
-    return 0;
-}
-
 static void
 test_members(void **state)
 {
@@ -1073,12 +1056,8 @@ test_members(void **state)
     s_pubkey(m, member_pk);
     /* The coordinator's log is registered first, the member's own (the
      * one that grows) after it: last in the entries table (SPEC 5.1). */
-    s_authors_t au = {0};
-    store_t *store = NULL;
-    store_opts_t opts = {0};
-    assert_int_equal(store_open(m, &opts, &store), 0);
-    assert_int_equal(store_scan_authors(store, s_author_id, &au), 0);
-    store_destroy(&store);
+    th_authors_t au;
+    th_authors(m, &au);
     assert_int_equal(au.n, 2);
     assert_string_equal(au.id[0], "anqing");
     assert_string_equal(au.id[1], "aqvtc");
