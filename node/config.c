@@ -39,7 +39,9 @@ static const node_config_key_t s_keys[] = {
     {"coordinator_key", "member", "64 hex digits",
      "the coordinator's public key ('vocfed whoami' on it)"},
     {"coordinator_id", "member", "node id",
-     "the coordinator's id (optional: else found by its key)"},
+     "the coordinator's id (optional: else found by its key); when\n"
+     "                   changed, the store's place for its log, while it\n"
+     "                   holds none of it, takes the new id"},
     {"listen", "coordinator", "tcp://HOST:PORT",
      "where to listen (HOST '*': every interface)"},
     {"heartbeat", "both", "seconds, 1 to 600",

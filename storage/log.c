@@ -144,6 +144,89 @@ store_author_add(store_t *self, const char *id,
     return store_i_write(self, s_author_add_txn, &a);
 }
 
+/* Whether dbi holds no key that begins with prefix (len bytes). */
+static int
+s_none_with(MDB_txn *txn, MDB_dbi dbi, const uint8_t *prefix, size_t len,
+            bool *none)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc)
+        return rc;
+    MDB_val key = {len, (void *)prefix}, d;
+    rc = mdb_cursor_get(cur, &key, &d, MDB_SET_RANGE);
+    mdb_cursor_close(cur);
+    *none = rc == MDB_NOTFOUND ||
+            (rc == MDB_SUCCESS &&
+             (key.mv_size < len || memcmp(key.mv_data, prefix, len) != 0));
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+typedef struct {
+    const char *from, *to; /* the ids */
+} s_rename_t;
+
+static int
+s_author_rename_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    const s_rename_t *r = ctx;
+    uint32_t no, other;
+    int rc = store_i_authno(txn, self, r->from, &no);
+    if (rc)
+        return rc;
+    if ((rc = store_i_authno(txn, self, r->to, &other)) != VOCFED_ENOTFOUND)
+        return rc ? rc : VOCFED_EEXISTS;
+    uint8_t a[4], k[5] = {'k'};
+    store_i_be32(a, no);
+    store_i_be32(k + 1, no);
+    const struct {
+        MDB_dbi dbi;
+        const uint8_t *prefix;
+        size_t len;
+    } held[] = {{self->entries, a, 4},
+                {self->checkpoints, a, 4},
+                {self->pending, a, 4},
+                {self->authors, k, 5}};
+    for (size_t i = 0; i < sizeof held / sizeof held[0]; i++) {
+        bool none;
+        if ((rc = s_none_with(txn, held[i].dbi, held[i].prefix, held[i].len,
+                              &none)))
+            return rc;
+        if (!none)
+            return VOCFED_EINVALID;
+    }
+    /* The 'n' row: the key registered first, then the id. */
+    size_t flen = strlen(r->from), tlen = strlen(r->to);
+    uint8_t fk[1 + PROTO_ID_MAX], tk[1 + PROTO_ID_MAX],
+        nk[5] = {'n'}, nv[PROTO_PUBKEY_LEN + PROTO_ID_MAX];
+    store_i_be32(nk + 1, no);
+    MDB_val k3 = {5, nk}, d3;
+    if ((rc = mdb_get(txn, self->authors, &k3, &d3)))
+        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+    if (d3.mv_size < PROTO_PUBKEY_LEN)
+        return VOCFED_ECORRUPT;
+    memcpy(nv, d3.mv_data, PROTO_PUBKEY_LEN);
+    memcpy(nv + PROTO_PUBKEY_LEN, r->to, tlen);
+    d3 = (MDB_val){PROTO_PUBKEY_LEN + tlen, nv};
+    fk[0] = tk[0] = 'i';
+    memcpy(fk + 1, r->from, flen);
+    memcpy(tk + 1, r->to, tlen);
+    MDB_val k1 = {1 + flen, fk}, k2 = {1 + tlen, tk}, d2 = {4, a};
+    if ((rc = mdb_del(txn, self->authors, &k1, NULL)) ||
+        (rc = mdb_put(txn, self->authors, &k2, &d2, MDB_NOOVERWRITE)))
+        return rc;
+    return mdb_put(txn, self->authors, &k3, &d3, 0);
+}
+
+int
+store_author_rename(store_t *self, const char *from, const char *to)
+{
+    if (!proto_id_valid(from, strlen(from)) || !proto_id_valid(to, strlen(to)))
+        return VOCFED_EINVALID;
+    s_rename_t r = {from, to};
+    return store_i_write(self, s_author_rename_txn, &r);
+}
+
 static int
 s_author_key_txn(store_t *self, MDB_txn *txn, uint32_t no, void *ctx)
 {

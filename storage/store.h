@@ -127,6 +127,16 @@ int store_meta_set(store_t *self, const char *name,
 int store_author_add(store_t *self, const char *id,
                      const uint8_t pk[PROTO_PUBKEY_LEN]) VOCFED_WUR;
 
+/* Gives the author from, which holds nothing of its log yet (no entry,
+ * checkpoint, pending checkpoint or step of key history), the id to
+ * instead, keeping its number (its place in the entries table, SPEC 5.1)
+ * and its key: a coordinator registered at init under a mistyped id.
+ * Returns 0, VOCFED_ENOTFOUND (from unknown), VOCFED_EEXISTS (to
+ * known), VOCFED_EINVALID (an id not valid, or from holds something),
+ * or another status. */
+int store_author_rename(store_t *self, const char *from,
+                        const char *to) VOCFED_WUR;
+
 /* The key of a known author in force now (the last of its key
  * history). Returns 0 or VOCFED_ENOTFOUND. */
 int store_author_key(store_t *self, const char *id,

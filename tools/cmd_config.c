@@ -69,12 +69,40 @@ s_list(const node_config_t *cfg, bool json)
     return cli_json_emit(j, "the settings");
 }
 
+/* The coordinator's id corrected (from was set): init registered the
+ * coordinator's log under from, first in the store (SPEC 5.1). While it
+ * holds none of that log, under the key the settings name, it takes the
+ * new id in its place; else it stays as it is (the log's first contact
+ * registers the new id). */
+static void
+s_coordinator_renamed(node_t *node, const node_config_t *cfg, const char *from)
+{
+    uint8_t want[PROTO_PUBKEY_LEN], pk[PROTO_PUBKEY_LEN];
+    store_t *st = node_store(node);
+    if (!from[0] || strcmp(from, cfg->coordinator_id) == 0 ||
+        !cfg->coordinator_id[0] ||
+        proto_unhex(cfg->coordinator_key, want, sizeof want) != 0 ||
+        store_author_key(st, from, pk) != VOCFED_OK ||
+        memcmp(pk, want, sizeof pk) != 0)
+        return;
+    int rc = store_author_rename(st, from, cfg->coordinator_id);
+    if (rc == VOCFED_OK)
+        printf("the store's place for the coordinator's log, registered as "
+               "'%s' (none of it held), is now '%s''s\n",
+               from, cfg->coordinator_id);
+    else if (rc != VOCFED_EINVALID && rc != VOCFED_EEXISTS)
+        cli_error("cannot move the store's place for the coordinator's "
+                  "log from '%s' to '%s': %s",
+                  from, cfg->coordinator_id, vocfed_strerror(rc));
+}
+
 static int
 s_set(cli_t *cli, node_t *node, node_config_t *cfg, const char *key,
       const char *value)
 {
     const node_config_key_t *k = s_key_find(key);
-    char why[256] = "";
+    char why[256] = "", was[sizeof cfg->coordinator_id];
+    snprintf(was, sizeof was, "%s", cfg->coordinator_id);
     if (!s_role_reads(node, k))
         return cli_usage_error(
             cli, "%s is read by a %s node; this one is a %s", key, k->role,
@@ -85,6 +113,8 @@ s_set(cli_t *cli, node_t *node, node_config_t *cfg, const char *key,
     int rc = node_config_save(cli->dir, cfg);
     if (rc)
         return cli_fail(rc, "cannot write %s/%s", cli->dir, NODE_CONFIG_FILE);
+    if (strcmp(key, "coordinator_id") == 0)
+        s_coordinator_renamed(node, cfg, was);
     return CLI_EXIT_OK;
 }
 

@@ -244,6 +244,60 @@ s_author_cb(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
     return 0;
 }
 
+/* A coordinator registered under a mistyped id, before the node's own
+ * log: while it holds nothing it takes the right id in its place, with
+ * its key; an author holding entries, an id taken, an unknown author or
+ * an invalid id are refused, and nothing moves. */
+static void
+test_author_rename(void **state)
+{
+    const char *dir = *state;
+    th_keys_t kc, km;
+    store_head_t head;
+    store_t *s;
+    uint8_t pk[PROTO_PUBKEY_LEN];
+    th_keys(1, &kc);
+    th_keys(2, &km);
+    assert_non_null(s = th_open(dir, true, 0, NULL));
+    assert_int_equal(store_author_add(s, "elsewhere", kc.pk), VOCFED_OK);
+    assert_int_equal(store_author_add(s, TH_AUTHOR, km.pk), VOCFED_OK);
+    assert_int_equal(store_author_rename(s, "elsewhere", "coord"), VOCFED_OK);
+    s_authors_t seen = {0};
+    assert_int_equal(store_scan_authors(s, s_author_cb, &seen), VOCFED_OK);
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.ids[0], "coord");
+    assert_memory_equal(seen.pks[0], kc.pk, PROTO_PUBKEY_LEN);
+    assert_string_equal(seen.ids[1], TH_AUTHOR);
+    assert_int_equal(store_author_key(s, "elsewhere", pk), VOCFED_ENOTFOUND);
+    assert_int_equal(store_author_key(s, "coord", pk), VOCFED_OK);
+    assert_memory_equal(pk, kc.pk, PROTO_PUBKEY_LEN);
+    /* Refusals. */
+    assert_int_equal(store_author_rename(s, "coord", TH_AUTHOR),
+                     VOCFED_EEXISTS);
+    assert_int_equal(store_author_rename(s, "nobody", "other"),
+                     VOCFED_ENOTFOUND);
+    assert_int_equal(store_author_rename(s, "coord", "Bad!"), VOCFED_EINVALID);
+    assert_int_equal(th_append_puts(s, "coord", &kc, "c", 1, 3, 3, &head),
+                     VOCFED_OK);
+    assert_int_equal(store_author_rename(s, "coord", "other"), VOCFED_EINVALID);
+    assert_int_equal(store_author_rename(s, TH_AUTHOR, "other"), VOCFED_OK);
+    assert_int_equal(th_append_puts(s, "other", &km, "p", 1, 2, 2, &head),
+                     VOCFED_OK);
+    assert_int_equal(store_author_rename(s, "other", TH_AUTHOR),
+                     VOCFED_EINVALID);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(store_scan_authors(s, s_author_cb, &seen), VOCFED_OK);
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.ids[0], "coord");
+    assert_string_equal(seen.ids[1], "other");
+    assert_int_equal(store_head(s, "coord", &head), VOCFED_OK);
+    assert_int_equal(head.size, 3);
+    assert_int_equal(store_head(s, "other", &head), VOCFED_OK);
+    assert_int_equal(head.size, 2);
+    s_verify_ok(s, 5, 5);
+    store_destroy(&s);
+}
+
 static int
 s_entry_never(void *ctx, uint64_t seq, const uint8_t *data, size_t len)
 {
@@ -1099,6 +1153,7 @@ main(void)
         S_T(test_open),
         S_T(test_format_version),
         S_T(test_authors),
+        S_T(test_author_rename),
         S_T(test_append),
         S_T(test_append_ahead),
         S_T(test_own_log_last),

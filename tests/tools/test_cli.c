@@ -1061,6 +1061,20 @@ test_members(void **state)
     assert_int_equal(au.n, 2);
     assert_string_equal(au.id[0], "anqing");
     assert_string_equal(au.id[1], "aqvtc");
+    /* The id corrected: the place registered first, which holds nothing,
+     * takes the new id (and back). */
+    S_RUN(&r, "--dir", m, "config", "set", "coordinator_id", "anqing2");
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "'anqing' (none of it held), is now "
+                                  "'anqing2''s"));
+    th_run_free(&r);
+    th_authors(m, &au);
+    assert_int_equal(au.n, 2);
+    assert_string_equal(au.id[0], "anqing2");
+    assert_string_equal(au.id[1], "aqvtc");
+    S_EXPECT(0, "--dir", m, "config", "set", "coordinator_id", "anqing");
+    th_authors(m, &au);
+    assert_string_equal(au.id[0], "anqing");
     /* Registered, but nothing of its log here yet: not known. */
     S_RUN(&r, "--dir", m, "report");
     assert_int_equal(r.status, 0);
