@@ -200,8 +200,12 @@ s_sorted(const store_i_chunk_t *c)
 static bool
 s_same_key(const s_key_t *a, const s_key_t *b)
 {
-    return a->len == b->len && a->h[0] == b->h[0] && a->h[1] == b->h[1] &&
-           (a->len <= 16 || memcmp(a->k + 16, b->k + 16, a->len - 16) == 0);
+    if (a->len != b->len || a->h[0] != b->h[0] || a->h[1] != b->h[1])
+        return false;
+    if (a->len <= 24) /* as s_key_cmp */
+        return a->len <= 16 ||
+               s_tail(a->k, a->len - 16) == s_tail(b->k, b->len - 16);
+    return memcmp(a->k + 16, b->k + 16, a->len - 16) == 0;
 }
 
 /* Step 2: what each entry replaces. The first entry of a key replaces
