@@ -87,8 +87,9 @@ s_coordinator_renamed(node_t *node, const node_config_t *cfg, const char *from)
         return;
     int rc = store_author_rename(st, from, cfg->coordinator_id);
     if (rc == VOCFED_OK)
-        printf("the store's place for the coordinator's log, registered as "
-               "'%s' (none of it held), is now '%s''s\n",
+        printf("the coordinator's log, registered in this store as '%s' "
+               "and holding none of its entries yet, is now registered as "
+               "'%s' (still first)\n",
                from, cfg->coordinator_id);
     else if (rc != VOCFED_EINVALID && rc != VOCFED_EEXISTS)
         cli_error("cannot move the store's place for the coordinator's "

@@ -1065,8 +1065,9 @@ test_members(void **state)
      * takes the new id (and back). */
     S_RUN(&r, "--dir", m, "config", "set", "coordinator_id", "anqing2");
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "'anqing' (none of it held), is now "
-                                  "'anqing2''s"));
+    assert_non_null(strstr(r.out, "registered in this store as 'anqing' "
+                                  "and holding none of its entries yet, is "
+                                  "now registered as 'anqing2'"));
     th_run_free(&r);
     th_authors(m, &au);
     assert_int_equal(au.n, 2);
