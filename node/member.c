@@ -666,45 +666,103 @@ s_level_start(node_member_daemon_t *m, const proto_msg_heads_t *h)
     s_persist(m);
 }
 
-/* Learns (first contact) or checks the coordinator's id. */
+/* The store's authors, looked at for the coordinator's key. */
+typedef struct {
+    const char *self;          /* this node's id: never the coordinator */
+    const char *said;          /* the id the coordinator says it has */
+    const uint8_t *key;        /* the coordinator's key */
+    bool said_ok;              /* `said` is registered, with that key */
+    bool said_other;           /* `said` is registered, another key */
+    char as[PROTO_ID_MAX + 1]; /* another author with that key */
+} s_known_t;
+
+static int
+s_known_author(void *ctx, const char *id, const uint8_t pk[PROTO_PUBKEY_LEN])
+{
+    s_known_t *k = ctx;
+    bool key = memcmp(pk, k->key, PROTO_PUBKEY_LEN) == 0;
+    if (strcmp(id, k->said) == 0)
+        *(key ? &k->said_ok : &k->said_other) = true;
+    else if (key && strcmp(id, k->self) != 0)
+        snprintf(k->as, sizeof k->as, "%s", id);
+    return 0;
+}
+
+/* Refuses the coordinator's heads for `cause`: nothing of its log is
+ * taken, and a `connection` alarm stays raised until a session goes
+ * through (SPEC 10.3). */
+static int
+s_coordinator_refused(node_member_daemon_t *m, const char *cause)
+{
+    s_link_failed(m, cause, 0);
+    m->refusal = VOCFED_EAUTHOR;
+    return VOCFED_EAUTHOR;
+}
+
+/* Learns (first contact) or checks the coordinator's id. Its key is
+ * bound to one id in this store: a coordinator that says it has another
+ * (another store made with the same key, an id mistyped at its init) is
+ * refused, whether the settings name the id, an earlier session of this
+ * daemon learnt it, or the store registered it before (SPEC 10.3). */
 static int
 s_coordinator_is(node_member_daemon_t *m, const proto_msg_heads_t *h)
 {
     char cid[PROTO_ID_MAX + 1];
+    char cause[2 * PROTO_ID_MAX + 128];
     if (h->node_id_len > PROTO_ID_MAX)
         return VOCFED_EMALFORMED;
     snprintf(cid, sizeof cid, "%.*s", (int)h->node_id_len, h->node_id);
     const char *want = m->o->coordinator_id;
-    if (!m->coord_id[0] && want && want[0] && strcmp(cid, want) != 0) {
+    if (m->coord_id[0]) {
+        if (strcmp(cid, m->coord_id) == 0)
+            return VOCFED_OK;
+        snprintf(cause, sizeof cause,
+                 "the coordinator now says it is %s; it said %s before, and "
+                 "its log here is %s's",
+                 cid, m->coord_id, m->coord_id);
+        return s_coordinator_refused(m, cause);
+    }
+    if (want && want[0] && strcmp(cid, want) != 0) {
         /* Nothing of its log is taken under another id than the one the
-         * settings name (init registered that one, SPEC 5.1); a
-         * `connection` alarm until a session goes through (SPEC 10.3). */
-        char cause[2 * PROTO_ID_MAX + 96];
+         * settings name (init registered that one, SPEC 5.1). */
         snprintf(cause, sizeof cause,
                  "the coordinator says it is %s, but this node's settings "
                  "name %s (coordinator_id in vocfed.cfg)",
                  cid, want);
-        s_link_failed(m, cause, 0);
-        m->refusal = VOCFED_EAUTHOR;
-        return VOCFED_EAUTHOR;
+        return s_coordinator_refused(m, cause);
     }
-    if (!m->coord_id[0]) {
-        /* First contact: the coordinator's log is verified with the key
-         * we were given, and that key is bound to this id for good. */
-        int rc = store_author_add(m->st, cid, m->o->coordinator_pk);
-        if (rc) {
-            zsys_error("member: coordinator %s: %s", cid, vocfed_strerror(rc));
-            m->refusal = rc;
-            return rc;
-        }
-        snprintf(m->coord_id, sizeof m->coord_id, "%s", cid);
-        store_set_coordinator(m->st, cid); /* the role rule, SPEC 8.4 */
-    } else if (strcmp(cid, m->coord_id) != 0) {
-        zsys_error("member: the coordinator now says it is %s, not %s", cid,
-                   m->coord_id);
-        m->refusal = VOCFED_EAUTHOR;
-        return VOCFED_EAUTHOR;
+    s_known_t k = {.self = m->id, .said = cid, .key = m->o->coordinator_pk};
+    int rc = store_scan_authors(m->st, s_known_author, &k);
+    if (rc) {
+        zsys_error("member: cannot read this store's authors: %s",
+                   vocfed_strerror(rc));
+        m->refusal = rc;
+        return rc;
     }
+    if (k.said_other) { /* this node's own id among them */
+        snprintf(cause, sizeof cause,
+                 "the coordinator says it is %s, an id this store holds "
+                 "with another key",
+                 cid);
+        return s_coordinator_refused(m, cause);
+    }
+    if (!k.said_ok && k.as[0]) {
+        snprintf(cause, sizeof cause,
+                 "the coordinator says it is %s, but its key is registered "
+                 "in this store as %s",
+                 cid, k.as);
+        return s_coordinator_refused(m, cause);
+    }
+    /* First contact: the coordinator's log is verified with the key we
+     * were given, and that key is bound to this id for good. */
+    if (!k.said_ok &&
+        (rc = store_author_add(m->st, cid, m->o->coordinator_pk))) {
+        zsys_error("member: coordinator %s: %s", cid, vocfed_strerror(rc));
+        m->refusal = rc;
+        return rc;
+    }
+    snprintf(m->coord_id, sizeof m->coord_id, "%s", cid);
+    store_set_coordinator(m->st, cid); /* the role rule, SPEC 8.4 */
     return VOCFED_OK;
 }
 

@@ -6,6 +6,9 @@
  * (tests/harness.h); every process is stopped by pid. */
 #include "node/figures.h"
 #include "node/identity.h"
+#include "node/meta.h"
+#include "node/node.h"
+#include "node/seed.h"
 #include "node/replicate.h"
 #include "protocol/hash.h"
 #include "protocol/msg.h"
@@ -22,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <setjmp.h> /* cmocka needs these first */
 
@@ -926,6 +930,153 @@ test_coordinator_id(void **state)
     net->passed = true;
 }
 
+/* Another coordinator store made with the coordinator's own key under
+ * the id `id` (node.key copied, then what `vocfed init --coordinator`
+ * writes): what an operator gets by making the coordinator again from its
+ * old key with another id. It admits m and is not started. */
+static void
+s_twin(th_net_t *net, th_node_t *t, const char *id, const th_node_t *m)
+{
+    char from[192], to[192];
+    memset(t, 0, sizeof *t);
+    snprintf(t->id, sizeof t->id, "%s", id);
+    snprintf(t->dir, sizeof t->dir, "%s/%s", net->root, id);
+    snprintf(t->proc.log, sizeof t->proc.log, "%s/%s.log", net->root, id);
+    snprintf(t->pk, sizeof t->pk, "%s", net->coord.pk);
+    assert_int_equal(mkdir(t->dir, 0700), 0);
+    snprintf(from, sizeof from, "%s/node.key", net->coord.dir);
+    snprintf(to, sizeof to, "%s/node.key", t->dir);
+    size_t len;
+    uint8_t *key = th_read_file(from, &len);
+    assert_non_null(key);
+    FILE *f = fopen(to, "wb");
+    assert_non_null(f);
+    assert_int_equal(fchmod(fileno(f), 0600), 0);
+    assert_int_equal(fwrite(key, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    free(key);
+
+    uint8_t pk[PROTO_PUBKEY_LEN], *sk = NULL;
+    assert_int_equal(proto_unhex(t->pk, pk, sizeof pk), 0);
+    assert_int_equal(node_identity_load(t->dir, pk, &sk), 0);
+    node_t *n = NULL;
+    assert_int_equal(node_open(t->dir, NODE_OPEN_CREATE, &n), 0);
+    store_t *st = node_store(n);
+    const char *const meta[][2] = {
+        {NODE_META_ID, id},
+        {NODE_META_NAME, "Twin"},
+        {NODE_META_ROLE, "coordinator"},
+        {NODE_META_PUBKEY, t->pk},
+        {NODE_META_CREATED, "1"},
+    };
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
+        assert_int_equal(store_meta_set(st, meta[i][0], meta[i][1]), 0);
+    assert_int_equal(store_author_add(st, id, pk), 0);
+    assert_int_equal(node_seed_coordinator(st, id, sk, NULL), 0);
+    node_close(&n);
+    node_identity_free(&sk);
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", t->dir, "members", "add", m->id, m->pk));
+}
+
+/* The member's alarm of kind "connection" whose text has `part` is
+ * raised (or, raised false, none such is). */
+static bool
+s_connection_alarm(th_net_t *net, const th_node_t *m, const char *part)
+{
+    json_t *ms = th_status(net, m->dir);
+    bool has = s_has_alarm(ms, "connection", part);
+    json_decref(ms);
+    return has;
+}
+
+typedef struct {
+    th_net_t *net;
+    const th_node_t *m;
+    const char *part;
+} s_alarm_wait_t;
+
+static bool
+s_alarm_raised(void *ctx)
+{
+    s_alarm_wait_t *w = ctx;
+    return s_connection_alarm(w->net, w->m, w->part);
+}
+
+static bool
+s_alarm_gone(void *ctx)
+{
+    return !s_alarm_raised(ctx);
+}
+
+/* A coordinator's key is bound to one id at a member (SPEC 10.3): a
+ * coordinator with that key that says it has another id is refused with
+ * a `connection` alarm, nothing of its log is taken and no author is
+ * registered for it; whether the member's store learnt the id in an
+ * earlier run (`vocfed sync` here) or its running daemon did, and the
+ * settings name none. The right coordinator back clears the alarm. */
+static void
+test_coordinator_renamed(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "school", true);
+    th_put_student(net, m, "s1", "one");
+    th_coord_start(net);
+    th_run_t r = th_sync(net, m, 20);
+    assert_int_equal(r.status, 0);
+    th_run_free(&r);
+    th_authors_t before;
+    th_authors(m->dir, &before);
+    assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
+
+    th_node_t twin;
+    s_twin(net, &twin, "twin", m);
+    const char *argv[] = {VOCFED_BINARY, "--dir",       twin.dir, "coordinator",
+                          "--listen",    net->endpoint, NULL};
+    th_spawn(&twin.proc, net->root, argv);
+    assert_true(th_proc_wait_log(&twin.proc, "listening on", 10000));
+
+    /* A later run: the store registered the key as "coord". */
+    r = th_sync(net, m, 20);
+    if (r.status != 1)
+        print_error("sync: exit %d\n%s%s", r.status, r.out, r.err);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err,
+                           "says it is twin, but its key is registered in this "
+                           "store as coord"));
+    th_run_free(&r);
+    assert_true(s_connection_alarm(net, m, "key is registered in this store"));
+    th_authors_t after;
+    th_authors(m->dir, &after);
+    assert_int_equal(after.n, before.n);
+    assert_int_equal(th_log_size(net, m->dir, "twin"), -1);
+
+    /* The running daemon: it learns "coord", then the twin answers. */
+    th_stop(&twin.proc, SIGTERM, 10000);
+    th_coord_start(net);
+    th_member_start(net, m);
+    s_alarm_wait_t w = {net, m, "key is registered in this store"};
+    assert_true(th_wait(s_alarm_gone, &w, S_DEADLINE_MS));
+    th_put_student(net, m, "s2", "two");
+    th_wait_log_size(net, net->coord.dir, m->id, 2, S_DEADLINE_MS);
+    assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
+    th_spawn(&twin.proc, net->root, argv);
+    assert_true(th_proc_wait_log(&twin.proc, "listening on", 10000));
+    w.part = "now says it is twin; it said coord before";
+    assert_true(th_wait(s_alarm_raised, &w, S_DEADLINE_MS));
+    assert_true(th_proc_log_has(&m->proc, "now says it is twin"));
+    th_authors(m->dir, &after);
+    assert_int_equal(after.n, before.n);
+
+    /* The right coordinator again: the alarm clears. */
+    th_stop(&twin.proc, SIGTERM, 10000);
+    th_coord_start(net);
+    assert_true(th_wait(s_alarm_gone, &w, S_DEADLINE_MS));
+    th_stop(&m->proc, SIGTERM, 10000);
+    net->passed = true;
+}
+
 int
 main(void)
 {
@@ -941,6 +1092,7 @@ main(void)
         S_T(test_wrong_author),
         S_T(test_malformed),
         S_T(test_coordinator_id),
+        S_T(test_coordinator_renamed),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);
