@@ -1,17 +1,46 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test (cmocka unit tests
 # and the integration tests that start real processes on 127.0.0.1).
-# Usage: deploy/test.sh [--asan]   (--asan: AddressSanitizer + UBSan build)
+# Usage: deploy/test.sh [--asan | --tsan]
+#   --asan  every test, built with AddressSanitizer + UBSan (build-asan)
+#   --tsan  the tests of the code that runs on two threads (the ingest's
+#           and the append's helper, verify's second core, the import's
+#           check in two halves), built with clang-14 and
+#           ThreadSanitizer (build-tsan); the daemons' tests are left out
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash deploy/install-deps.sh
-if [ "${1:-}" = "--asan" ]; then
+case "${1:-}" in
+--asan)
+    bash deploy/install-deps.sh
     bash deploy/build.sh build-asan -DVOCFED_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
     cd build-asan
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-else
+    ctest --output-on-failure --timeout 600 -j2
+    ;;
+--tsan)
+    bash deploy/install-deps.sh --fuzz # clang-14
+    tests=(storage/store storage/verify storage/replica storage/apply
+        storage/ingest storage/keys node/log node/import)
+    targets=()
+    for t in "${tests[@]}"; do targets+=(--target "test_${t#*/}"); done
+    cmake -S . -B build-tsan -DVOCFED_WERROR=ON -DVOCFED_TSAN=ON \
+        -DCMAKE_C_COMPILER=clang-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build build-tsan -j"$(nproc)" "${targets[@]}"
+    cd build-tsan
+    # die_after_fork=0: test_kill9 forks a writer after czmq started threads
+    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0
+    regex=$(printf '^%s$|' "${tests[@]}")
+    ctest --output-on-failure --timeout 900 -j2 -R "${regex%|}"
+    ;;
+"")
+    bash deploy/install-deps.sh
     bash deploy/build.sh build
     cd build
-fi
-ctest --output-on-failure --timeout 600 -j2
+    ctest --output-on-failure --timeout 600 -j2
+    ;;
+*)
+    echo "usage: deploy/test.sh [--asan | --tsan]" >&2
+    exit 2
+    ;;
+esac
