@@ -4,6 +4,7 @@
 #include "node/linkage.h"
 #include "protocol/clock.h"
 #include "storage/backup.h"
+#include "storage/verify.h"
 #include "tools/cli.h"
 
 #include <dirent.h>
@@ -107,6 +108,68 @@ s_copy_file(const char *dir, const char *dest, const char *name, bool *copied)
     return rc;
 }
 
+static void
+s_verify_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    s_progress_t *p = ctx;
+    uint64_t now = proto_mono_ms();
+    if (now - (p->told_ms ? p->told_ms : p->start_ms) < S_TELL_MS)
+        return;
+    p->told_ms = now;
+    fprintf(stderr,
+            "vocfed: backup: %llu of %llu entries of the copy verified, "
+            "%llu s\n",
+            (unsigned long long)done, (unsigned long long)total,
+            (unsigned long long)((now - p->start_ms) / 1000));
+}
+
+/* Removes the folder dir and the files in it. */
+static void
+s_remove_folder(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char p[PATH_MAX];
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            s_path(p, sizeof p, dir, e->d_name) == 0)
+            unlink(p);
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+/* Verifies the copy's logs as 'vocfed verify' does (every entry, tree
+ * node and checkpoint signature), reading the copy itself. Its derived
+ * data goes into a folder of its own in dest, removed after, and stays
+ * empty: nothing is applied, so the records index has nothing to be
+ * checked against. Returns 0 (res says what was checked), the failure
+ * (res says where) or an environment status. */
+static int
+s_verify_copy(const char *dest, store_verify_result_t *res, s_progress_t *p)
+{
+    char ddir[PATH_MAX];
+    int n = snprintf(ddir, sizeof ddir, "%s/verify.%ld", dest, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof ddir)
+        return VOCFED_ETOOLARGE;
+    if (mkdir(ddir, 0700) != 0)
+        return -errno;
+    store_t *st = NULL;
+    store_opts_t o = {.async_apply = true, .derived_dir = ddir};
+    int rc = store_open(dest, &o, &st);
+    if (rc == VOCFED_OK) {
+        p->start_ms = proto_mono_ms();
+        p->told_ms = 0;
+        rc = store_verify(st, NULL, res, s_verify_progress, p);
+        store_destroy(&st);
+        char lock[PATH_MAX]; /* the open made it: the copy had none */
+        if (s_path(lock, sizeof lock, dest, "lock.mdb") == 0)
+            unlink(lock);
+    }
+    s_remove_folder(ddir);
+    return rc;
+}
+
 /* Removes what a failed backup left in dest, and dest if it made it. */
 static void
 s_undo(const char *dest, bool made)
@@ -142,9 +205,10 @@ s_copy_files(cli_t *cli, const char *dest, bool with_key, char *list,
 }
 
 static int
-s_backup(cli_t *cli, node_t *node, const char *dest, bool with_key)
+s_backup(cli_t *cli, node_t *node, const char *dest, bool with_key, bool verify)
 {
-    char why[96], list[64] = "";
+    char why[96], list[64] = "", checked[128] = "";
+    store_verify_result_t res = {0};
     bool made;
     int rc = s_dest_ready(dest, &made);
     if (rc)
@@ -167,12 +231,31 @@ s_backup(cli_t *cli, node_t *node, const char *dest, bool with_key)
             s_undo(dest, made);
         return cli_fail(rc, "cannot back up %s into %s", cli->dir, dest);
     }
+    /* A copy is checked before it is called one: a backup found bad only
+     * when it is needed is no backup. */
+    if (verify && (rc = s_verify_copy(dest, &res, &p)) != VOCFED_OK) {
+        s_undo(dest, made);
+        if (cli_exit_code(rc) == CLI_EXIT_ENV)
+            return cli_fail(rc, "cannot verify the copy of %s in %s", cli->dir,
+                            dest);
+        cli_error("the copy of %s fails verification: author=%s seq=%llu: %s "
+                  "(%s); it is removed. The store itself: 'vocfed --dir %s "
+                  "verify'",
+                  cli->dir, res.author, (unsigned long long)res.seq, res.what,
+                  vocfed_strerror(rc), cli->dir);
+        return CLI_EXIT_FAIL;
+    }
+    if (verify)
+        snprintf(checked, sizeof checked,
+                 "; verified: %llu entries, %llu checkpoints",
+                 (unsigned long long)res.entries,
+                 (unsigned long long)res.checkpoints);
     struct stat st;
     char path[PATH_MAX];
     if (s_path(path, sizeof path, dest, "data.mdb") || stat(path, &st) != 0)
         st.st_size = 0;
-    printf("backup: %s: the log (%llu bytes)%s%s\n", dest,
-           (unsigned long long)st.st_size, list,
+    printf("backup: %s: the log (%llu bytes)%s%s%s\n", dest,
+           (unsigned long long)st.st_size, list, checked,
            with_key ? "" : "; not the secret keys (--with-key)");
     return CLI_EXIT_OK;
 }
@@ -180,8 +263,9 @@ s_backup(cli_t *cli, node_t *node, const char *dest, bool with_key)
 static int
 s_run(cli_t *cli, int argc, char **argv)
 {
-    bool with_key = false;
-    const cli_opt_t opts[] = {CLI_FLAG("with-key", &with_key), CLI_END};
+    bool with_key = false, no_verify = false;
+    const cli_opt_t opts[] = {CLI_FLAG("with-key", &with_key),
+                              CLI_FLAG("no-verify", &no_verify), CLI_END};
     cli_args_t args;
     node_t *node;
     int rc = cli_parse(cli, opts, argc, argv, &args);
@@ -191,14 +275,14 @@ s_run(cli_t *cli, int argc, char **argv)
         return cli_usage_error(cli, "backup takes one folder, DEST");
     if ((rc = cli_node(cli, &node)))
         return rc;
-    return s_backup(cli, node, args.v[0], with_key);
+    return s_backup(cli, node, args.v[0], with_key, !no_verify);
 }
 
 const cli_cmd_t cmd_backup = {
     .name = "backup",
     .summary = "a consistent, compacted copy of the store, while it runs",
     .usage =
-        "Usage: vocfed backup [--with-key] DEST\n"
+        "Usage: vocfed backup [--with-key] [--no-verify] DEST\n"
         "\n"
         "Copies the store's log (data.mdb) into the folder DEST from one "
         "consistent\n"
@@ -208,9 +292,21 @@ const cli_cmd_t cmd_backup = {
         "is rebuilt\n"
         "when the copy is opened. DEST must not exist (it is made, mode "
         "0700) or be an\n"
-        "empty folder. A copy that takes more than 2 s prints a progress "
-        "line on\n"
-        "stderr every 2 s. 'vocfed --dir DEST verify' checks the copy.\n"
+        "empty folder.\n"
+        "\n"
+        "Then the copy is verified, read back from DEST: every entry, tree "
+        "node and\n"
+        "checkpoint signature of every log, as 'vocfed verify' checks them "
+        "(its\n"
+        "records and figures are not made, so not checked: 'vocfed --dir "
+        "DEST\n"
+        "verify' makes them in DEST and checks them too). A copy that "
+        "fails is\n"
+        "removed (exit 1): the store it came from is damaged, 'vocfed "
+        "verify' it.\n"
+        "Copying or verifying for more than 2 s prints a progress line on "
+        "stderr\n"
+        "every 2 s.\n"
         "\n"
         "A member's copy is fenced: put back in place of the store, it "
         "signs nothing\n"
@@ -232,10 +328,16 @@ const cli_cmd_t cmd_backup = {
         "  --with-key    also copy the secret keys, node.key and "
         "linkage.key (without\n"
         "                it, keep node.key safe apart: the copy is of no "
-        "use without it)\n" CLI_HELP_COMMON "\n"
-        "Exit status: 0 copied, 1 DEST not empty, 2 usage error, 3 the "
-        "store cannot\n"
-        "be read or the copy written (nothing is left in DEST then).\n",
+        "use without it)\n"
+        "  --no-verify   do not read the copy back and verify "
+        "it\n" CLI_HELP_COMMON "\n"
+        "Exit status: 0 copied (and verified), 1 DEST not empty or the "
+        "copy fails\n"
+        "verification, 2 usage error, 3 the store cannot be read or the "
+        "copy written\n"
+        "or read back. After 1 or 3 nothing is left in DEST (a DEST that "
+        "was not\n"
+        "empty is left as it was).\n",
     .run = s_run,
     .needs = CLI_NEEDS_STORE,
 };

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -89,6 +90,54 @@ test_backup(void **state)
     snprintf(full, sizeof full, "%s/no/such", net->root);
     th_net_expect(net, 3, TH_ARGS("--dir", m->dir, "backup", full));
     th_net_expect(net, 2, TH_ARGS("--dir", m->dir, "backup"));
+
+    /* The copy is verified: it says how much, and leaves nothing of the
+     * check in DEST. */
+    snprintf(full, sizeof full, "%s/bkcheck", net->root);
+    th_run_t r = th_net_run(net, TH_ARGS("--dir", m->dir, "backup", full));
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "verified: 2 entries"));
+    th_run_free(&r);
+    assert_false(s_exists(full, "lock.mdb"));
+    assert_false(s_exists(full, "derived.mdb"));
+    DIR *d = opendir(full);
+    struct dirent *e;
+    size_t files = 0;
+    while (d && (e = readdir(d)))
+        files += e->d_name[0] != '.' && strcmp(e->d_name, "vocfed.cfg");
+    closedir(d);
+    assert_int_equal(files, 1); /* data.mdb */
+
+    /* A byte of an entry changed on disk (a value of its body, so that it
+     * still decodes): the copy takes it faithfully, fails its check, and
+     * is removed; --no-verify keeps it. */
+    store_t *st = NULL;
+    proto_buf_t b;
+    proto_buf_init(&b);
+    assert_int_equal(store_open(m->dir, NULL, &st), VOCFED_OK);
+    assert_int_equal(store_entry_get(st, m->id, 2, &b), VOCFED_OK);
+    uint8_t *p = NULL;
+    for (size_t i = 0; !p && i + 6 <= b.len; i++)
+        if (memcmp(b.data + i, "higher", 6) == 0)
+            p = b.data + i;
+    assert_non_null(p);
+    *p = 'H';
+    int rc =
+        store_raw_put(st, STORE_RAW_ENTRY, m->id, 2, NULL, 0, b.data, b.len);
+    store_destroy(&st);
+    proto_buf_release(&b);
+    assert_int_equal(rc, VOCFED_OK);
+    snprintf(full, sizeof full, "%s/bkbad", net->root);
+    r = th_net_run(net, TH_ARGS("--dir", m->dir, "backup", full));
+    if (r.status != 1)
+        print_error("backup: exit %d\n%s%s", r.status, r.out, r.err);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "fails verification: author=aqvtc seq=2"));
+    th_run_free(&r);
+    assert_false(s_exists(full, ""));
+    th_net_expect(net, 0,
+                  TH_ARGS("--dir", m->dir, "backup", "--no-verify", full));
+    th_net_expect(net, 1, TH_ARGS("--dir", full, "verify"));
     net->passed = true;
 }
 
