@@ -23,6 +23,8 @@ node_file_open(const char *path, struct stat *st)
 int
 node_file_check(const struct stat *st, uint64_t max)
 {
+    if (S_ISDIR(st->st_mode))
+        return -EISDIR; /* says "Is a directory", not "Invalid argument" */
     if (!S_ISREG(st->st_mode))
         return -EINVAL;
     return (uint64_t)st->st_size > max ? VOCFED_ETOOLARGE : VOCFED_OK;

@@ -19,7 +19,8 @@
 int node_file_open(const char *path, struct stat *st) VOCFED_WUR;
 
 /* Whether st (from node_file_open) is a regular file of at most max
- * bytes. Returns 0, -EINVAL (not a regular file) or VOCFED_ETOOLARGE. */
+ * bytes. Returns 0, -EISDIR (a folder), -EINVAL (another kind of file
+ * that is not a regular one: a device, a pipe) or VOCFED_ETOOLARGE. */
 int node_file_check(const struct stat *st, uint64_t max) VOCFED_WUR;
 
 /* Reads fd into buf until the end of the file or until buf (cap bytes)

@@ -1063,6 +1063,12 @@ test_commands(void **state)
             NULL);
     assert_int_equal(r.status, 2);
     th_run_free(&r);
+    /* A folder given for the file: said so, not "Invalid argument". */
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "student", m), NULL);
+    assert_int_equal(r.status, 3);
+    assert_non_null(strstr(r.err, "Is a directory"));
+    th_run_free(&r);
     s_id_commands(st, m);
 }
 
