@@ -739,7 +739,7 @@ s_coordinator_is(node_member_daemon_t *m, const proto_msg_heads_t *h)
         m->refusal = rc;
         return rc;
     }
-    if (k.said_other) { /* this node's own id among them */
+    if (k.said_other) { /* that id with another key: this node's own, say */
         snprintf(cause, sizeof cause,
                  "the coordinator says it is %s, an id this store holds "
                  "with another key",
