@@ -172,6 +172,29 @@ th_lmdb_put(const char *dir, const char *db, const void *key, size_t key_len,
     mdb_env_close(env);
 }
 
+void
+th_tamper_entry(const char *dir, const char *author, uint64_t seq,
+                const char *needle, char to)
+{
+    store_t *st = NULL;
+    proto_buf_t e;
+    size_t n = strlen(needle);
+    proto_buf_init(&e);
+    assert_int_equal(store_open(dir, NULL, &st), VOCFED_OK);
+    assert_int_equal(store_entry_get(st, author, seq, &e), VOCFED_OK);
+    uint8_t *p = NULL;
+    for (size_t i = 0; !p && i + n <= e.len; i++)
+        if (memcmp(e.data + i, needle, n) == 0)
+            p = e.data + i;
+    assert_non_null(p);
+    *p = (uint8_t)to;
+    int rc =
+        store_raw_put(st, STORE_RAW_ENTRY, author, seq, NULL, 0, e.data, e.len);
+    store_destroy(&st);
+    proto_buf_release(&e);
+    assert_int_equal(rc, VOCFED_OK);
+}
+
 /* ---- running vocfed --------------------------------------------------- */
 
 void

@@ -70,6 +70,13 @@ int th_kind_vbody(const char *kind, va_list ap, proto_buf_t *out,
 void th_lmdb_put(const char *dir, const char *db, const void *key,
                  size_t key_len, const void *value, size_t value_len);
 
+/* Changes entry seq of author's log in the store at dir on disk, in
+ * place: the first byte of the first occurrence of `needle` (a value of
+ * its body, so that the entry still decodes) becomes `to`. No store may
+ * be open on dir in this process. */
+void th_tamper_entry(const char *dir, const char *author, uint64_t seq,
+                     const char *needle, char to);
+
 /* ---- running vocfed --------------------------------------------------- */
 
 /* Bytes collected from a run, NUL-terminated. */

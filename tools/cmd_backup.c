@@ -27,19 +27,30 @@ typedef struct {
     uint64_t told_ms;  /* the last line, or 0 */
 } s_progress_t;
 
+/* Whether a progress line is due (at most one every S_TELL_MS); *secs
+ * gets the time since the start. */
+static bool
+s_due(s_progress_t *p, unsigned long long *secs)
+{
+    uint64_t now = proto_mono_ms();
+    if (now - (p->told_ms ? p->told_ms : p->start_ms) < S_TELL_MS)
+        return false;
+    p->told_ms = now;
+    *secs = (now - p->start_ms) / 1000;
+    return true;
+}
+
 static void
 s_progress(void *ctx, uint64_t done, uint64_t most)
 {
-    s_progress_t *p = ctx;
-    uint64_t now = proto_mono_ms();
-    if (now - (p->told_ms ? p->told_ms : p->start_ms) < S_TELL_MS)
+    unsigned long long secs;
+    if (!s_due(ctx, &secs))
         return;
-    p->told_ms = now;
     fprintf(stderr,
             "vocfed: backup: %llu MiB written (the log uses %llu MiB "
             "before compaction), %llu s\n",
             (unsigned long long)(done >> 20), (unsigned long long)(most >> 20),
-            (unsigned long long)((now - p->start_ms) / 1000));
+            secs);
 }
 
 /* Whether dest can take the copy: absent (made here, 0700) or an empty
@@ -111,16 +122,12 @@ s_copy_file(const char *dir, const char *dest, const char *name, bool *copied)
 static void
 s_verify_progress(void *ctx, uint64_t done, uint64_t total)
 {
-    s_progress_t *p = ctx;
-    uint64_t now = proto_mono_ms();
-    if (now - (p->told_ms ? p->told_ms : p->start_ms) < S_TELL_MS)
-        return;
-    p->told_ms = now;
-    fprintf(stderr,
-            "vocfed: backup: %llu of %llu entries of the copy verified, "
-            "%llu s\n",
-            (unsigned long long)done, (unsigned long long)total,
-            (unsigned long long)((now - p->start_ms) / 1000));
+    unsigned long long secs;
+    if (s_due(ctx, &secs))
+        fprintf(stderr,
+                "vocfed: backup: %llu of %llu entries of the copy verified, "
+                "%llu s\n",
+                (unsigned long long)done, (unsigned long long)total, secs);
 }
 
 /* Removes the folder dir and the files in it. */

@@ -111,22 +111,7 @@ test_backup(void **state)
     /* A byte of an entry changed on disk (a value of its body, so that it
      * still decodes): the copy takes it faithfully, fails its check, and
      * is removed; --no-verify keeps it. */
-    store_t *st = NULL;
-    proto_buf_t b;
-    proto_buf_init(&b);
-    assert_int_equal(store_open(m->dir, NULL, &st), VOCFED_OK);
-    assert_int_equal(store_entry_get(st, m->id, 2, &b), VOCFED_OK);
-    uint8_t *p = NULL;
-    for (size_t i = 0; !p && i + 6 <= b.len; i++)
-        if (memcmp(b.data + i, "higher", 6) == 0)
-            p = b.data + i;
-    assert_non_null(p);
-    *p = 'H';
-    int rc =
-        store_raw_put(st, STORE_RAW_ENTRY, m->id, 2, NULL, 0, b.data, b.len);
-    store_destroy(&st);
-    proto_buf_release(&b);
-    assert_int_equal(rc, VOCFED_OK);
+    th_tamper_entry(m->dir, m->id, 2, "higher", 'H');
     snprintf(full, sizeof full, "%s/bkbad", net->root);
     r = th_net_run(net, TH_ARGS("--dir", m->dir, "backup", full));
     if (r.status != 1)
