@@ -20,6 +20,10 @@
 
 #define S_FILE_MAX (1024 * 1024) /* vocfed.cfg and the keys: at most */
 #define S_TELL_MS 2000           /* a progress line at most this often */
+/* The folder in DEST the copy is written and verified in, before its
+ * files are moved into DEST: a backup cut short (killed, the power
+ * lost) leaves this, never a DEST/data.mdb that looks like a copy. */
+#define S_WORK "backup.incomplete"
 
 /* The progress lines of a long copy on stderr. */
 typedef struct {
@@ -70,10 +74,20 @@ s_dest_ready(const char *dest, bool *made)
     if (!d)
         return cli_fail(-errno, "cannot read %s", dest);
     struct dirent *e;
-    bool empty = true;
-    while (empty && (e = readdir(d)))
-        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    bool empty = true, work = false;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            empty = false;
+            work = work || strcmp(e->d_name, S_WORK) == 0;
+        }
     closedir(d);
+    if (work) {
+        cli_error("%s holds %s/%s, left by a backup that was cut short (or "
+                  "is running now): it is no copy. Remove it ('rm -r "
+                  "%s/%s') and run the backup again",
+                  dest, dest, S_WORK, dest, S_WORK);
+        return CLI_EXIT_FAIL;
+    }
     if (!empty) {
         cli_error("%s is not empty: a backup goes into a new or empty folder",
                   dest);
@@ -130,7 +144,8 @@ s_verify_progress(void *ctx, uint64_t done, uint64_t total)
                 (unsigned long long)done, (unsigned long long)total, secs);
 }
 
-/* Removes the folder dir and the files in it. */
+/* Removes the folder dir and what is in it (the copy's work folder
+ * holds the verification's own). */
 static void
 s_remove_folder(const char *dir)
 {
@@ -139,8 +154,9 @@ s_remove_folder(const char *dir)
     char p[PATH_MAX];
     while (d && (e = readdir(d)))
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-            s_path(p, sizeof p, dir, e->d_name) == 0)
-            unlink(p);
+            s_path(p, sizeof p, dir, e->d_name) == 0 && unlink(p) != 0 &&
+            errno == EISDIR)
+            s_remove_folder(p);
     if (d)
         closedir(d);
     rmdir(dir);
@@ -177,18 +193,54 @@ s_verify_copy(const char *dest, store_verify_result_t *res, s_progress_t *p)
     return rc;
 }
 
-/* Removes what a failed backup left in dest, and dest if it made it. */
+/* The files a copy is made of, the log last: moved into DEST in this
+ * order, so a DEST/data.mdb is the sign of a whole, verified copy. */
+static const char *const s_names[] = {"vocfed.cfg", "node.key",
+                                      NODE_LINKAGE_FILE, "data.mdb"};
+#define S_NAMES (sizeof s_names / sizeof s_names[0])
+
+/* Removes what a failed backup left in dest (its work folder, the files
+ * it moved), and dest if it made it. */
 static void
-s_undo(const char *dest, bool made)
+s_undo(const char *dest, const char *work, bool made)
 {
-    static const char *const names[] = {"data.mdb", "lock.mdb", "vocfed.cfg",
-                                        "node.key", NODE_LINKAGE_FILE};
     char p[PATH_MAX];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (s_path(p, sizeof p, dest, names[i]) == 0)
+    s_remove_folder(work);
+    for (size_t i = 0; i < S_NAMES; i++)
+        if (s_path(p, sizeof p, dest, s_names[i]) == 0)
             unlink(p);
     if (made)
         rmdir(dest);
+}
+
+/* Syncs the folder dir's entries to disk. Returns 0 or -errno. */
+static int
+s_sync_folder(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd < 0 || fsync(fd) != 0 ? -errno : 0;
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* Moves the copy's files from work into dest (the log last), syncs
+ * dest, and removes work. Returns 0 or -errno. */
+static int
+s_publish(const char *work, const char *dest)
+{
+    char from[PATH_MAX], to[PATH_MAX];
+    for (size_t i = 0; i < S_NAMES; i++) {
+        if (s_path(from, sizeof from, work, s_names[i]) ||
+            s_path(to, sizeof to, dest, s_names[i]))
+            return VOCFED_ETOOLARGE;
+        if (rename(from, to) != 0 && errno != ENOENT) /* keys: if asked */
+            return -errno;
+    }
+    int rc = s_sync_folder(dest);
+    if (rc == 0 && rmdir(work) != 0)
+        rc = -errno;
+    return rc ? rc : s_sync_folder(dest);
 }
 
 /* The files beside the log: the settings, and the secrets when asked;
@@ -197,16 +249,15 @@ static int
 s_copy_files(cli_t *cli, const char *dest, bool with_key, char *list,
              size_t cap)
 {
-    const char *names[] = {"vocfed.cfg", "node.key", NODE_LINKAGE_FILE};
-    size_t n = with_key ? 3 : 1;
+    size_t n = with_key ? 3 : 1; /* s_names: the settings, the keys */
     for (size_t i = 0; i < n; i++) {
         bool copied;
-        int rc = s_copy_file(cli->dir, dest, names[i], &copied);
+        int rc = s_copy_file(cli->dir, dest, s_names[i], &copied);
         if (rc)
             return rc;
         size_t used = strlen(list);
         if (copied)
-            snprintf(list + used, cap - used, ", %s", names[i]);
+            snprintf(list + used, cap - used, ", %s", s_names[i]);
     }
     return 0;
 }
@@ -230,18 +281,26 @@ s_backup(cli_t *cli, node_t *node, const char *dest, bool with_key, bool verify)
     /* Every copy is fenced: put back, a member fetches its own log from
      * the coordinator, a coordinator its own from the members, before
      * either signs again (SPEC 5.6, 10.6, 10.7). */
-    rc = store_backup(node_store(node), dest, why, s_progress, &p);
-    if (!rc)
-        rc = s_copy_files(cli, dest, with_key, list, sizeof list);
+    char work[PATH_MAX];
+    if ((rc = s_path(work, sizeof work, dest, S_WORK)) == 0 &&
+        mkdir(work, 0700) != 0)
+        rc = -errno;
     if (rc) {
-        if (rc != VOCFED_EEXISTS)
-            s_undo(dest, made);
+        if (made)
+            rmdir(dest);
+        return cli_fail(rc, "cannot back up %s into %s", cli->dir, dest);
+    }
+    rc = store_backup(node_store(node), work, why, s_progress, &p);
+    if (!rc)
+        rc = s_copy_files(cli, work, with_key, list, sizeof list);
+    if (rc) {
+        s_undo(dest, work, made);
         return cli_fail(rc, "cannot back up %s into %s", cli->dir, dest);
     }
     /* A copy is checked before it is called one: a backup found bad only
      * when it is needed is no backup. */
-    if (verify && (rc = s_verify_copy(dest, &res, &p)) != VOCFED_OK) {
-        s_undo(dest, made);
+    if (verify && (rc = s_verify_copy(work, &res, &p)) != VOCFED_OK) {
+        s_undo(dest, work, made);
         if (cli_exit_code(rc) == CLI_EXIT_ENV)
             return cli_fail(rc, "cannot verify the copy of %s in %s", cli->dir,
                             dest);
@@ -251,6 +310,11 @@ s_backup(cli_t *cli, node_t *node, const char *dest, bool with_key, bool verify)
                   cli->dir, res.author, (unsigned long long)res.seq, res.what,
                   vocfed_strerror(rc), cli->dir);
         return CLI_EXIT_FAIL;
+    }
+    if ((rc = s_publish(work, dest)) != VOCFED_OK) {
+        s_undo(dest, work, made);
+        return cli_fail(rc, "cannot move the copy of %s into %s", cli->dir,
+                        dest);
     }
     if (verify)
         snprintf(checked, sizeof checked,
@@ -301,8 +365,8 @@ const cli_cmd_t cmd_backup = {
         "0700) or be an\n"
         "empty folder.\n"
         "\n"
-        "Then the copy is verified, read back from DEST: every entry, tree "
-        "node and\n"
+        "Then the copy is verified, read back from disk: every entry, "
+        "tree node and\n"
         "checkpoint signature of every log, as 'vocfed verify' checks them "
         "(its\n"
         "records and figures are not made, so not checked: 'vocfed --dir "
@@ -314,6 +378,14 @@ const cli_cmd_t cmd_backup = {
         "Copying or verifying for more than 2 s prints a progress line on "
         "stderr\n"
         "every 2 s.\n"
+        "\n"
+        "The copy is written and verified in DEST/backup.incomplete, and "
+        "only then\n"
+        "moved into DEST, data.mdb last: a DEST/data.mdb is a whole copy. "
+        "A backup\n"
+        "cut short (killed, the power lost) leaves DEST/backup.incomplete, "
+        "which is\n"
+        "no copy; a backup into that DEST says so until it is removed.\n"
         "\n"
         "A member's copy is fenced: put back in place of the store, it "
         "signs nothing\n"

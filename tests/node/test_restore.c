@@ -2,7 +2,8 @@
  * 8.7, 8.5): real coordinator and member processes on 127.0.0.1.
  *
  * 1. `vocfed backup`: a copy that verifies, fenced, without the secret
- *    key unless --with-key; DEST not empty is refused and left alone.
+ *    key unless --with-key; DEST not empty is refused and left alone;
+ *    killed at any moment, it leaves no DEST/data.mdb but a whole one.
  * 2. A member put back from its backup, a put, then its daemon: no
  *    quarantine, both records at the coordinator, verify everywhere.
  * 3. The same after its store is deleted and `vocfed restore` rebuilt
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h> /* cmocka needs these first */
@@ -123,6 +125,66 @@ test_backup(void **state)
     th_net_expect(net, 0,
                   TH_ARGS("--dir", m->dir, "backup", "--no-verify", full));
     th_net_expect(net, 1, TH_ARGS("--dir", full, "verify"));
+    net->passed = true;
+}
+
+/* Waits until ms milliseconds after t0: where a kill lands, not a
+ * hand-off between processes. */
+static void
+s_until(uint64_t t0, uint64_t ms)
+{
+    while (th_now_ms() < t0 + ms)
+        nanosleep(&(struct timespec){0, 200 * 1000}, NULL);
+}
+
+/* A backup killed at every moment of its run, 2 ms apart, until one
+ * ends before its kill: a DEST/data.mdb is always a whole copy that
+ * verifies, and a DEST without one (what a cut backup leaves) is
+ * refused by the next backup, which names what to remove. */
+static void
+test_backup_cut(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "aqvtc", false);
+    th_bulk(m, 1, 20000, 600, NULL); /* ~16 MB: a copy of a few dozen ms */
+    char dest[160], name[200];
+    snprintf(dest, sizeof dest, "%s/bkcut", net->root);
+    size_t cut = 0, whole = 0, runs = 0;
+    bool ended = false;
+    for (uint64_t at = 0; !ended && at < 4000; at += 2) {
+        th_proc_t b = {0};
+        snprintf(b.log, sizeof b.log, "%s/backup.log", net->root);
+        uint64_t t0 = th_now_ms();
+        th_spawn(&b, net->root,
+                 TH_ARGS(VOCFED_BINARY, "--dir", m->dir, "backup", dest));
+        s_until(t0, at);
+        int code = th_stop(&b, SIGKILL, S_DEADLINE_MS);
+        ended = code == 0;
+        runs++;
+        if (code != 0 && code != 128 + SIGKILL)
+            fail_msg("the backup killed after %llu ms exited %d",
+                     (unsigned long long)at, code);
+        if (s_exists(dest, "data.mdb")) {
+            whole++; /* the copy of a backup killed after its last move */
+            th_net_expect(net, 0, TH_ARGS("--dir", dest, "verify"));
+        } else if (s_exists(dest, "backup.incomplete")) {
+            cut++;
+            th_run_t r =
+                th_net_run(net, TH_ARGS("--dir", m->dir, "backup", dest));
+            snprintf(name, sizeof name, "rm -r %s/backup.incomplete", dest);
+            if (r.status != 1 || !strstr(r.err, name))
+                fail_msg("a backup into a cut one's DEST: exit %d\n%s",
+                         r.status, r.err);
+            th_run_free(&r);
+        }
+        th_rmdir(dest);
+    }
+    print_message("%zu backups cut, %zu killed after the copy was whole, "
+                  "%zu in all\n",
+                  cut, whole, runs);
+    assert_true(ended);   /* one ran to its end */
+    assert_true(cut > 3); /* and the kills landed in the copy's work */
     net->passed = true;
 }
 
@@ -352,6 +414,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_backup, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_backup_cut, th_net_setup,
                                         th_net_teardown),
         cmocka_unit_test_setup_teardown(test_put_back, th_net_setup,
                                         th_net_teardown),
