@@ -150,7 +150,9 @@ s_county(store_t *st, json_t *report, json_t *c)
 
 /* ---- progression by cohort ----------------------------------------------- */
 
-/* "progression": per cohort year {cohort, progressed, share, by_member}. */
+/* "progression": per cohort year {cohort, progressed, share, by_member:
+ * {member: {cohort, progressed, share}}}, the member where the cohort
+ * started. */
 static int
 s_progression(json_t *report, json_t *c)
 {
@@ -166,10 +168,13 @@ s_progression(json_t *report, json_t *c)
         const char *mid;
         json_object_foreach(json_object_get(yr, "s"), mid, v)
         {
-            json_object_set_new(bm, mid,
-                                json_pack("{s:I, s:I}", "cohort",
-                                          json_integer_value(v), "progressed",
-                                          s_get(c, "p32n", ys, "s", mid)));
+            json_int_t mn = json_integer_value(v);
+            json_int_t mk = s_get(c, "p32n", ys, "s", mid);
+            json_object_set_new(
+                bm, mid,
+                json_pack(
+                    "{s:I, s:I, s:o}", "cohort", mn, "progressed", mk, "share",
+                    mn > 0 ? json_real((double)mk / (double)mn) : json_null()));
         }
         json_t *o = json_pack(
             "{s:I, s:I, s:o, s:o}", "cohort", n, "progressed", k, "share",

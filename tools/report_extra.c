@@ -371,12 +371,14 @@ s_progression(const json_t *report, report_xtable_t **v, size_t *n)
             return VOCFED_ENOMEM;
         json_object_foreach(json_object_get(y, "by_member"), id, m)
         {
-            if (s_row(t, "progression", strtol(ys, NULL, 10), id, NULL,
+            if (s_row(t, "progression", strtol(ys, NULL, 10), id,
+                      json_object_get(m, "share"),
                       json_object_get(m, "progressed"),
                       json_object_get(m, "cohort"), "", ys,
                       report_member_name(report, id),
                       s_n(json_object_get(m, "cohort"), a, sizeof a),
-                      s_n(json_object_get(m, "progressed"), b, sizeof b), "-"))
+                      s_n(json_object_get(m, "progressed"), b, sizeof b),
+                      s_pct(json_object_get(m, "share"), p, sizeof p)))
                 return VOCFED_ENOMEM;
         }
     }

@@ -602,6 +602,10 @@ test_progression(void **state)
     assert_int_equal(
         th_jint(rep, "progression", "2023", "by_member", "m1", "cohort", NULL),
         7);
+    assert_float_equal(
+        json_real_value(th_jget(rep, "progression", "2023", "by_member", "m1",
+                                "share", NULL)),
+        4.0 / 7.0, 1e-12);
     assert_null(th_jget(rep, "progression", "2023", "by_member", "m3", NULL));
     assert_float_equal(
         json_real_value(th_jget(rep, "progression", "2023", "share", NULL)),

@@ -1024,7 +1024,7 @@ static const char s_fixture_certify[] =
     "\"secondary_share\": 0.075, \"higher_share\": 0.1}],"
     " \"progression\": {\"2023\": {\"cohort\": 6, \"progressed\": 3, "
     "\"share\": 0.5, \"by_member\": {\"m1\": {\"cohort\": 6, "
-    "\"progressed\": 3}}}},"
+    "\"progressed\": 3, \"share\": 0.5}}}},"
     " \"bodies\": {\"consortium\": {\"zh\": \"产教联合体\", \"en\": "
     "\"consortia\", \"by_level\": {\"municipal\": 1, \"national\": 1}, "
     "\"aims\": {\"municipal\": 2, \"national\": 1, \"municipal_met\": "
@@ -1062,7 +1062,7 @@ test_certify_sections(void **state)
     assert_non_null(strstr(
         c, ",2025,county_assessment,340825,太湖县,0.075,3,40,,gov,,\r\n"));
     assert_non_null(strstr(c, ",2023,progression,,,0.5,3,6,,,,\r\n"));
-    assert_non_null(strstr(c, ",2023,progression,m1,,,3,6,,,,\r\n"));
+    assert_non_null(strstr(c, ",2023,progression,m1,,0.5,3,6,,,,\r\n"));
     assert_non_null(strstr(c, "dual_qualified_share,认定与申报对照,Certified "
                               "beside claimed,,certified,dual_qualified,,1,2,"
                               "4,,,,\r\n"));
