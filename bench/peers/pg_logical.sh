@@ -4,7 +4,8 @@
 # bench/README.md, "bench/peers").
 #
 #   pg_logical.sh [--rows N] [--csv FILE] [--dir DIR] [--pgbin DIR]
-#                 [--sub-commit off|on] [--deadline S] [--poll S] [--keep]
+#                 [--sub-commit off|on] [--deadline S] [--poll S]
+#                 [--poll-max S] [--keep]
 #
 # Setup (not timed): two new clusters (initdb, trust on loopback, UTF8, C
 # locale, every other setting the default: fsync on, synchronous_commit on;
@@ -24,12 +25,15 @@
 # at the publisher:
 #   copy        until the COPY returns (committed at the publisher);
 #   replicated  until the subscriber's `SELECT count(*)` is N.
-# Polls every --poll seconds (default 0.05; 1/200 of the time elapsed when
-# that is longer) up to --deadline (default 900 s), from the COPY's return.
+# Polls from the COPY's return up to --deadline (default 900 s, whole
+# seconds), as vocfed_e2e.sh does (poll.sh): a quarter of the time the rate
+# so far says is left, at least --poll (default 0.05 s) and at most
+# --poll-max (default 1 s) between polls.
 # Both clusters are stopped and the folder removed at the end, also after
 # a failure (--keep leaves the folder). Prints a summary on stderr and:
 #   pg_logical rows=N copy_s=.. replicated_s=.. copy_rps=.. replicated_rps=..
-#   (and sub_commit=off|on).
+#   (and sub_commit=off|on polls=.. poll_cpu_s=.., the polls' psql
+#   processes; the servers' side of their count(*) is not in it).
 # Exit: 0, 1 a deadline passed or a check failed, 2 usage, 3 environment.
 set -euo pipefail
 
@@ -40,9 +44,10 @@ BASE=/tmp
 PGBIN=/usr/lib/postgresql/15/bin
 DEADLINE=900
 POLL=0.05
+POLL_MAX=1
 KEEP=0
 SUBCOMMIT=off
-usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --rows) ROWS=$2; shift 2 ;;
@@ -52,12 +57,15 @@ while [ $# -gt 0 ]; do
     --sub-commit) SUBCOMMIT=$2; shift 2 ;;
     --deadline) DEADLINE=$2; shift 2 ;;
     --poll) POLL=$2; shift 2 ;;
+    --poll-max) POLL_MAX=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     -h | --help) usage ;;
     *) echo "pg_logical: unknown argument $1" >&2; usage ;;
     esac
 done
-[[ "$ROWS" =~ ^[1-9][0-9]*$ && "$SUBCOMMIT" =~ ^(on|off)$ ]] || usage
+[[ "$ROWS" =~ ^[1-9][0-9]*$ && "$SUBCOMMIT" =~ ^(on|off)$ &&
+    "$DEADLINE" =~ ^[1-9][0-9]*$ && "$POLL" =~ ^[0-9]*\.?[0-9]+$ &&
+    "$POLL_MAX" =~ ^[0-9]*\.?[0-9]+$ ]] || usage
 for b in initdb pg_ctl; do
     [ -x "$PGBIN/$b" ] || { echo "pg_logical: no $PGBIN/$b" >&2; exit 3; }
 done
@@ -90,10 +98,10 @@ trap 'exit 130' INT TERM
 
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-past() { awk -v a="$1" -v b="$(now)" -v d="$DEADLINE" 'BEGIN { exit !(b - a > d) }'; }
-# The poll interval: --poll, or 1/200 of the time since $1 if longer (each
-# poll is a process; the error stays <= 0.5%), as in vocfed_e2e.sh.
-interval() { awk -v a="$1" -v b="$(now)" -v p="$POLL" 'BEGIN { i = (b - a) / 200; printf "%.3f", (i > p ? i : p) }'; }
+# Whether more than DEADLINE s passed since $1 (a $EPOCHREALTIME).
+past() { (( ${EPOCHREALTIME/./} - ${1/./} > DEADLINE * 1000000 )); }
+# shellcheck source=bench/peers/poll.sh
+. "$ROOT/bench/peers/poll.sh"
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -154,16 +162,20 @@ pq "$PPORT" -c "\\copy student FROM '$CSV' WITH (FORMAT csv)"
 T_COPY=$(now)
 N=$(pq "$PPORT" -Atc "SELECT count(*) FROM student")
 [ "$N" = "$ROWS" ] || { echo "pg_logical: the publisher holds $N rows, not $ROWS" >&2; exit 1; }
+poll_cpu_ms CPU_BEFORE
+FIRST=1
 while :; do
     N=$(pq "$SPORT" -Atc "SELECT count(*) FROM student")
     [ "$N" -lt "$ROWS" ] || break
+    [ -z "$FIRST" ] || { FIRST=""; poll_phase "$N"; }
     if past "$T0"; then
         echo "pg_logical: deadline of $DEADLINE s passed ($N of $ROWS rows at the subscriber)" >&2
         exit 1
     fi
-    sleep "$(interval "$T0")"
+    poll_sleep "$N" "$ROWS"
 done
 T_REP=$(now)
+poll_cpu_ms CPU_AFTER
 [ "$N" = "$ROWS" ] || { echo "pg_logical: the subscriber holds $N rows, not $ROWS" >&2; exit 1; }
 
 COPY_S=$(elapsed "$T0" "$T_COPY")
@@ -172,4 +184,5 @@ rps() { awk -v n="$ROWS" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
 echo "pg_logical: $ROWS rows: COPY at the publisher $COPY_S s ($(rps "$COPY_S") rows/s);" \
     "all at the subscriber $REP_S s ($(rps "$REP_S") rows/s)" >&2
 echo "pg_logical rows=$ROWS copy_s=$COPY_S replicated_s=$REP_S" \
-    "copy_rps=$(rps "$COPY_S") replicated_rps=$(rps "$REP_S") sub_commit=$SUBCOMMIT"
+    "copy_rps=$(rps "$COPY_S") replicated_rps=$(rps "$REP_S") sub_commit=$SUBCOMMIT" \
+    "polls=$POLLS poll_cpu_s=$(awk -v m="$((CPU_AFTER - CPU_BEFORE))" 'BEGIN { printf "%.3f", m / 1000 }')"

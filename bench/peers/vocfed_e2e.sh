@@ -4,7 +4,7 @@
 # on 127.0.0.1 (see bench/README.md, "bench/peers").
 #
 #   vocfed_e2e.sh [--rows N] [--vocfed PATH] [--dir DIR] [--csv FILE --key FILE]
-#                 [--deadline S] [--poll S] [--keep]
+#                 [--deadline S] [--poll S] [--poll-max S] [--keep]
 #
 # Setup (not timed): a linkage key; `vocfed init --coordinator`; a member
 # `vocfed init --coordinator ENDPOINT --coordinator-key HEX`, admitted with
@@ -22,11 +22,14 @@
 #               its own work). Then, not timed, `vocfed report --format
 #               json --no-catch-up` must count every row (hv_enrolled +
 #               sv_enrolled == N) with nothing left unapplied.
-# Polls every --poll seconds (default 0.05; 1/200 of the time elapsed when
-# that is longer) up to --deadline (default 900 s), from the import's exit
-# (no receipt can cover rows not yet committed).
+# Polls from the import's exit (no receipt can cover rows not yet
+# committed) up to --deadline (default 900 s, whole seconds): each phase
+# (receipt, figures) waits a quarter of the time its rate so far says is
+# left, at least --poll (default 0.05 s) and at most --poll-max (default
+# 1 s) between polls (poll.sh); the summary says how many polls there were
+# and the CPU they took.
 # Prints a human summary on stderr and one line on stdout:
-#   vocfed_e2e rows=N import_s=.. receipt_s=.. figures_s=.. receipt_rps=.. figures_rps=..
+#   vocfed_e2e rows=N import_s=.. receipt_s=.. figures_s=.. receipt_rps=.. figures_rps=.. polls=.. poll_cpu_s=..
 # Exit: 0, 1 a deadline passed or a check failed, 2 usage, 3 environment.
 set -euo pipefail
 
@@ -38,8 +41,9 @@ CSV=""
 KEY=""
 DEADLINE=900
 POLL=0.05
+POLL_MAX=1
 KEEP=0
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --rows) ROWS=$2; shift 2 ;;
@@ -49,12 +53,14 @@ while [ $# -gt 0 ]; do
     --key) KEY=$2; shift 2 ;;
     --deadline) DEADLINE=$2; shift 2 ;;
     --poll) POLL=$2; shift 2 ;;
+    --poll-max) POLL_MAX=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     -h | --help) usage ;;
     *) echo "vocfed_e2e: unknown argument $1" >&2; usage ;;
     esac
 done
-[[ "$ROWS" =~ ^[1-9][0-9]*$ ]] || usage
+[[ "$ROWS" =~ ^[1-9][0-9]*$ && "$DEADLINE" =~ ^[1-9][0-9]*$ &&
+    "$POLL" =~ ^[0-9]*\.?[0-9]+$ && "$POLL_MAX" =~ ^[0-9]*\.?[0-9]+$ ]] || usage
 if [ -n "$CSV" ] && [ -z "$KEY" ]; then
     echo "vocfed_e2e: --csv needs --key (the linkage key it was made with)" >&2
     exit 2
@@ -82,10 +88,10 @@ trap 'exit 130' INT TERM
 
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-past() { awk -v a="$1" -v b="$(now)" -v d="$DEADLINE" 'BEGIN { exit !(b - a > d) }'; }
-# The poll interval: --poll, or 1/200 of the time since $1 if longer (each
-# poll is a process that takes ~10 ms of a core; the error stays <= 0.5%).
-interval() { awk -v a="$1" -v b="$(now)" -v p="$POLL" 'BEGIN { i = (b - a) / 200; printf "%.3f", (i > p ? i : p) }'; }
+# Whether more than DEADLINE s passed since $1 (a $EPOCHREALTIME).
+past() { (( ${EPOCHREALTIME/./} - ${1/./} > DEADLINE * 1000000 )); }
+# shellcheck source=bench/peers/poll.sh
+. "$ROOT/bench/peers/poll.sh"
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -184,7 +190,9 @@ if [ "$SIZE" != "$TARGET" ]; then
     echo "vocfed_e2e: after the import the member's log has $SIZE entries, not $TARGET" >&2
     exit 1
 fi
-T_RECEIPT="" T_FIGURES="" ACKED=0 APPLIED=0
+poll_cpu_ms CPU_BEFORE # the import's is in it; the daemons are reaped at the end
+T_RECEIPT="" T_FIGURES="" ACKED=0 APPLIED=0 PHASE=receipt
+poll_phase "$BASE_SIZE"
 while [ -z "$T_FIGURES" ]; do
     if [ -z "$T_RECEIPT" ]; then
         read -r _ ACKED _ < <(member_state)
@@ -193,6 +201,7 @@ while [ -z "$T_FIGURES" ]; do
     if [ -n "$T_RECEIPT" ]; then
         APPLIED=$(coord_applied)
         [ "$APPLIED" -ge "$TARGET" ] && T_FIGURES=$(now)
+        [ "$PHASE" = figures ] || { PHASE=figures; poll_phase "$APPLIED"; }
     fi
     if past "$T0"; then
         echo "vocfed_e2e: deadline of $DEADLINE s passed (acked $ACKED of $TARGET," \
@@ -200,8 +209,16 @@ while [ -z "$T_FIGURES" ]; do
         tail -n 5 "$WORK/coordinator.log" "$WORK/node.log" >&2
         exit 1
     fi
-    [ -n "$T_FIGURES" ] || sleep "$(interval "$T0")"
+    if [ -z "$T_FIGURES" ]; then
+        if [ "$PHASE" = receipt ]; then
+            poll_sleep "$ACKED" "$TARGET"
+        else
+            poll_sleep "$APPLIED" "$TARGET"
+        fi
+    fi
 done
+poll_cpu_ms CPU_AFTER
+POLL_CPU_MS=$((CPU_AFTER - CPU_BEFORE))
 read -r PEOPLE UNAPPLIED < <(coord_people)
 [ "$PEOPLE" = "$ROWS" ] || { echo "vocfed_e2e: the coordinator counts $PEOPLE people, not $ROWS" >&2; exit 1; }
 [ "$UNAPPLIED" = 0 ] || { echo "vocfed_e2e: the coordinator's report leaves $UNAPPLIED entries out" >&2; exit 1; }
@@ -216,6 +233,8 @@ if [ -s "$WORK/poll.err" ]; then
 fi
 echo "vocfed_e2e: $ROWS rows: import $IMP_S s ($(rps "$IMP_S") rows/s);" \
     "to the coordinator's receipt $REC_S s ($(rps "$REC_S") rows/s);" \
-    "to its figures $FIG_S s ($(rps "$FIG_S") rows/s)" >&2
+    "to its figures $FIG_S s ($(rps "$FIG_S") rows/s); $POLLS polls," \
+    "$POLL_CPU_MS ms of CPU" >&2
 echo "vocfed_e2e rows=$ROWS import_s=$IMP_S receipt_s=$REC_S figures_s=$FIG_S" \
-    "import_rps=$(rps "$IMP_S") receipt_rps=$(rps "$REC_S") figures_rps=$(rps "$FIG_S")"
+    "import_rps=$(rps "$IMP_S") receipt_rps=$(rps "$REC_S") figures_rps=$(rps "$FIG_S")" \
+    "polls=$POLLS poll_cpu_s=$(awk -v m="$POLL_CPU_MS" 'BEGIN { printf "%.3f", m / 1000 }')"
