@@ -5,8 +5,10 @@
 #   --asan  every test, built with AddressSanitizer + UBSan (build-asan)
 #   --tsan  the tests of the code that runs on two threads (the ingest's
 #           and the append's helper, verify's second core, the import's
-#           check in two halves), built with clang-14 and
-#           ThreadSanitizer (build-tsan); the daemons' tests are left out
+#           check in two halves) and four tests of the daemons (member and
+#           coordinator processes on 127.0.0.1, built the same way), with
+#           clang-14 and ThreadSanitizer (build-tsan); what libzmq does
+#           out of TSan's sight is suppressed (tests/tsan.supp)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -21,15 +23,17 @@ case "${1:-}" in
 --tsan)
     bash deploy/install-deps.sh --fuzz # clang-14
     tests=(storage/store storage/verify storage/replica storage/apply
-        storage/ingest storage/keys node/log node/import)
-    targets=()
+        storage/ingest storage/keys node/log node/import
+        node/member node/conns node/certify_net node/roster_race)
+    targets=(--target vocfed)
     for t in "${tests[@]}"; do targets+=(--target "test_${t#*/}"); done
     cmake -S . -B build-tsan -DVOCFED_WERROR=ON -DVOCFED_TSAN=ON \
         -DCMAKE_C_COMPILER=clang-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build build-tsan -j"$(nproc)" "${targets[@]}"
     cd build-tsan
     # die_after_fork=0: test_kill9 forks a writer after czmq started threads
-    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:die_after_fork=0
+    # The daemons the tests start inherit it.
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:suppressions=$PWD/../tests/tsan.supp"
     regex=$(printf '^%s$|' "${tests[@]}")
     # setarch -R: TSan runtimes of clang-14's age are known to fail
     # ("unexpected memory mapping") under the address randomisation of
