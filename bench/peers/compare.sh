@@ -11,11 +11,13 @@
 # export for vocfed, and the same rows as pseudo_id + fields for
 # PostgreSQL), then R rounds of pg_logical.sh and vocfed_e2e.sh on them
 # (which goes first alternates), then `bench_log --records N --runs 3` for
-# the raw LMDB append rate (MDB_APPEND, one durable transaction). Prints
-# every run, the medians, and the ratios:
+# the raw LMDB append rates (MDB_APPEND: one durable transaction for all,
+# and one per 1,000 values). Prints every run, the medians, and the ratios:
 #   vocfed import-to-receipt / PostgreSQL copy-to-subscriber   (target >= 5)
 #   vocfed import-to-figures / PostgreSQL copy-to-subscriber
 #   vocfed import-to-figures / raw LMDB durable append          (target >= 0.08)
+#     against both raw rates: the issue's "durable batched append" reads
+#     either way, and the two differ by 2-3x
 # Defaults: N = 100000, R = 3, under /tmp, build-bench's binaries, the
 # subscription's synchronous_commit off (PostgreSQL's default; see
 # pg_logical.sh).
@@ -99,8 +101,10 @@ done
 
 echo "  bench_log --records $ROWS --runs 3:"
 "$BENCH_LOG" --records "$ROWS" --runs 3 --dir "$BASE" | tee "$WORK/bench_log.out" | awk '{ print "    " $0 }'
-LMDB=$(sed -n 's|^ *raw LMDB append.* \([0-9][0-9]*\) values/s.*|\1|p' "$WORK/bench_log.out")
-[ -n "$LMDB" ] || { echo "compare: no raw LMDB rate in bench_log's output" >&2; exit 1; }
+LMDB=$(sed -n 's|^ *raw LMDB append (1 txn, MDB_APPEND) *\([0-9][0-9]*\) values/s.*|\1|p' "$WORK/bench_log.out")
+LMDB_B=$(sed -n 's|^ *raw LMDB append (1 txn per 1000) *\([0-9][0-9]*\) values/s.*|\1|p' "$WORK/bench_log.out")
+[[ "$LMDB" =~ ^[0-9]+$ && "$LMDB_B" =~ ^[0-9]+$ ]] ||
+    { echo "compare: no raw LMDB rates in bench_log's output" >&2; exit 1; }
 
 M_PGC=$(median <<<"$PG_COPY")
 M_PG=$(median <<<"$PG_REP")
@@ -114,9 +118,11 @@ printf '  %-58s %10.0f\n' "PostgreSQL 15: COPY at the publisher" "$M_PGC" \
     "vocfed: import (the member's own commit)" "$M_IMP" \
     "vocfed: import start -> coordinator's receipt" "$M_REC" \
     "vocfed: import start -> coordinator's figures" "$M_FIG" \
-    "raw LMDB durable batched append (bench_log, 1 txn)" "$LMDB"
+    "raw LMDB durable append (bench_log, 1 txn)" "$LMDB" \
+    "raw LMDB durable append (bench_log, 1 txn per 1000)" "$LMDB_B"
 echo "ratios:"
 echo "  vocfed to receipt / PostgreSQL to subscriber   $(ratio "$M_REC" "$M_PG")  (target >= 5)"
 echo "  vocfed to figures / PostgreSQL to subscriber   $(ratio "$M_FIG" "$M_PG")"
-echo "  vocfed to figures / raw LMDB append            $(ratio "$M_FIG" "$LMDB")  (target >= 0.08)"
+echo "  vocfed to figures / raw LMDB append, 1 txn     $(ratio "$M_FIG" "$LMDB")  (target >= 0.08)"
+echo "  vocfed to figures / raw LMDB append, per 1000  $(ratio "$M_FIG" "$LMDB_B")  (target >= 0.08)"
 echo "compare: load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
