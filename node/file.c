@@ -71,7 +71,12 @@ node_file_replace(const char *tmp, const char *path, const char *dir)
         unlink(tmp);
         return rc;
     }
-    /* The rename itself must survive a crash. */
+    return node_file_sync_dir(dir); /* the rename must survive a crash */
+}
+
+int
+node_file_sync_dir(const char *dir)
+{
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return -errno;

@@ -32,6 +32,10 @@ int node_file_read(int fd, void *buf, size_t cap, size_t *len) VOCFED_WUR;
  * VOCFED_ESTORAGEFULL when write() wrote nothing. */
 int node_file_write(int fd, const void *data, size_t len) VOCFED_WUR;
 
+/* Syncs the folder dir's entries (a rename, a new file) to disk.
+ * Returns 0 or -errno. */
+int node_file_sync_dir(const char *dir) VOCFED_WUR;
+
 /* Renames tmp over path, then syncs dir (the folder of both) so that
  * the rename survives a crash. When the rename fails, tmp is removed.
  * Returns 0 or -errno. */

@@ -213,17 +213,6 @@ s_undo(const char *dest, const char *work, bool made)
         rmdir(dest);
 }
 
-/* Syncs the folder dir's entries to disk. Returns 0 or -errno. */
-static int
-s_sync_folder(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = fd < 0 || fsync(fd) != 0 ? -errno : 0;
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
 /* Moves the copy's files from work into dest (the log last), syncs
  * dest, and removes work. Returns 0 or -errno. */
 static int
@@ -237,10 +226,10 @@ s_publish(const char *work, const char *dest)
         if (rename(from, to) != 0 && errno != ENOENT) /* keys: if asked */
             return -errno;
     }
-    int rc = s_sync_folder(dest);
+    int rc = node_file_sync_dir(dest);
     if (rc == 0 && rmdir(work) != 0)
         rc = -errno;
-    return rc ? rc : s_sync_folder(dest);
+    return rc ? rc : node_file_sync_dir(dest);
 }
 
 /* The files beside the log: the settings, and the secrets when asked;
