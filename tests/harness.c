@@ -67,16 +67,31 @@ th_rmdir(const char *dir)
 uint8_t *
 th_read_file(const char *path, size_t *len)
 {
+    /* To the end, not to the size stat gives: /proc's files say 0. */
     FILE *f = fopen(path, "rb");
     uint8_t *p = NULL;
-    struct stat st;
+    size_t cap = 0;
     *len = 0;
     if (!f)
         return NULL;
-    if (fstat(fileno(f), &st) == 0 && (p = malloc((size_t)st.st_size + 1))) {
-        *len = fread(p, 1, (size_t)st.st_size, f);
-        p[*len] = 0;
+    for (;;) {
+        if (cap - *len < 2) {
+            uint8_t *q = realloc(p, cap ? 2 * cap : 4096);
+            if (!q) {
+                free(p);
+                fclose(f);
+                *len = 0;
+                return NULL;
+            }
+            p = q;
+            cap = cap ? 2 * cap : 4096;
+        }
+        size_t got = fread(p + *len, 1, cap - *len - 1, f);
+        *len += got;
+        if (got == 0)
+            break;
     }
+    p[*len] = 0;
     fclose(f);
     return p;
 }

@@ -109,6 +109,8 @@ typedef struct {
     void (*usage_more)(FILE *out); /* prints more help after usage (e.g.
                                       from a table), or NULL */
     unsigned needs;                /* CLI_NEEDS_*: what cli_node opens */
+    bool large;                    /* works through large data: started
+                                      again on huge pages (tools/thp.h) */
 } cli_cmd_t;
 
 /* The state of one vocfed run. */
@@ -213,6 +215,7 @@ extern const cli_cmd_t cmd_backup;
 extern const cli_cmd_t cmd_restore;
 extern const cli_cmd_t cmd_unfence;
 extern const cli_cmd_t cmd_rekey;
+extern const cli_cmd_t cmd_wait;
 
 /* The exit code for a status that ended a command: 0 for 0, 1 for a
  * failure found in the data or a refused request (malformed, bad

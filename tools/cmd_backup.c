@@ -340,6 +340,7 @@ s_run(cli_t *cli, int argc, char **argv)
 
 const cli_cmd_t cmd_backup = {
     .name = "backup",
+    .large = true,
     .summary = "a consistent, compacted copy of the store, while it runs",
     .usage =
         "Usage: vocfed backup [--with-key] [--no-verify] DEST\n"

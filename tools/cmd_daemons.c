@@ -151,6 +151,7 @@ s_run_coordinator(cli_t *cli, int argc, char **argv)
 
 const cli_cmd_t cmd_coordinator = {
     .name = "coordinator",
+    .large = true,
     .summary = "run the coordinator daemon (members replicate to it)",
     .usage =
         "Usage: vocfed coordinator [--listen ENDPOINT] [--abuse-interval "
@@ -268,6 +269,7 @@ s_run_node(cli_t *cli, int argc, char **argv)
 
 const cli_cmd_t cmd_node = {
     .name = "node",
+    .large = true,
     .summary = "run the member daemon (replicates to the coordinator)",
     .usage =
         "Usage: vocfed node [--coordinator ENDPOINT] [--coordinator-key "
@@ -374,6 +376,7 @@ s_run_sync(cli_t *cli, int argc, char **argv)
 
 const cli_cmd_t cmd_sync = {
     .name = "sync",
+    .large = true,
     .summary = "bring this node and the coordinator level once, then exit",
     .usage =
         "Usage: vocfed sync [--coordinator ENDPOINT] [--coordinator-key HEX]"

@@ -511,6 +511,7 @@ s_run(cli_t *cli, int argc, char **argv)
 
 const cli_cmd_t cmd_import = {
     .name = "import",
+    .large = true,
     .summary = "import records of one kind from a CSV file or a workbook",
     .usage =
         "Usage: vocfed import KIND FILE.csv|FILE.xlsx|FILE.xls [--check] "

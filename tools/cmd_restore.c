@@ -392,6 +392,7 @@ s_run(cli_t *cli, int argc, char **argv)
 
 const cli_cmd_t cmd_restore = {
     .name = "restore",
+    .large = true,
     .summary = "rebuild a member's lost store from the coordinator's copy",
     .usage =
         "Usage: vocfed restore --id ID [--key FILE] [--config FILE] "

@@ -208,6 +208,7 @@ s_run(cli_t *cli, int argc, char **argv)
 
 const cli_cmd_t cmd_verify = {
     .name = "verify",
+    .large = true,
     .summary = "re-check every entry, tree node, checkpoint and record",
     .usage =
         "Usage: vocfed verify [--author ID] [--figures] [--json | --quiet]\n"

@@ -2,6 +2,7 @@
  * (DESIGN 8). */
 #include "node/log.h"
 #include "tools/cli.h"
+#include "tools/thp.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -15,7 +16,7 @@ static const cli_cmd_t *const s_cmds[] = {
     &cmd_log,     &cmd_verify,  &cmd_members, &cmd_coordinator, &cmd_node,
     &cmd_sync,    &cmd_status,  &cmd_import,  &cmd_linkage_key, &cmd_report,
     &cmd_serve,   &cmd_demo,    &cmd_config,  &cmd_backup,      &cmd_restore,
-    &cmd_unfence, &cmd_certify, &cmd_rekey,
+    &cmd_unfence, &cmd_certify, &cmd_rekey,   &cmd_wait,
 };
 
 static void
@@ -39,6 +40,12 @@ s_usage(FILE *out)
           "  VOCFED_DIR       the store folder when --dir is not given\n"
           "  VOCFED_MAP_SIZE  initial LMDB map size in bytes (it grows as "
           "needed)\n"
+          "  GLIBC_TUNABLES   import, coordinator, node, sync, verify, "
+          "backup and restore\n"
+          "                   start again with glibc.malloc.hugetlb=1 added "
+          "(malloc on\n"
+          "                   huge pages); naming that tunable yourself "
+          "(=0: off) stops it\n"
           "\n"
           "Exit status: 0 ok, 1 a failure found (tampering, no such record, "
           "a refused\n"
@@ -116,6 +123,8 @@ s_run(int argc, char **argv)
     cli.cmd = s_find(cargv[0]);
     if (!cli.cmd)
         return cli_usage_error(&cli, "unknown command '%s'", cargv[0]);
+    if (cli.cmd->large)
+        thp_reexec(argv); /* returns when it did not */
     cli_getopt_reset();
     /* The command opens the node it declared (cli_node) once it has
      * checked its command line; it is closed here, the key wiped. */

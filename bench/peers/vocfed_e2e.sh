@@ -4,7 +4,7 @@
 # on 127.0.0.1 (see bench/README.md, "bench/peers").
 #
 #   vocfed_e2e.sh [--rows N] [--vocfed PATH] [--dir DIR] [--csv FILE --key FILE]
-#                 [--deadline S] [--poll S] [--poll-max S] [--keep]
+#                 [--deadline S] [--keep]
 #
 # Setup (not timed): a linkage key; `vocfed init --coordinator`; a member
 # `vocfed init --coordinator ENDPOINT --coordinator-key HEX`, admitted with
@@ -12,25 +12,27 @@
 # and `vocfed node` started and connected. Timed from the spawn of
 # `vocfed import student FILE` at the member:
 #   import      until the import process exits (its rows committed, fsync);
-#   receipt     until the member holds the coordinator's receipt (acked in
-#               `vocfed status --json`) covering its whole log;
-#   figures     until `vocfed status --json` at the coordinator shows the
-#               member's log applied to its figures up to the last seq
-#               (logs.school1.applied: the daemon's applier has counted
-#               every row); status reads that point and does no applying
+#   receipt     until `vocfed wait receipt` at the member exits: the
+#               coordinator's receipt (acked in `vocfed status --json`)
+#               covers the member's whole log;
+#   figures     then until `vocfed wait applied` at the coordinator exits:
+#               every log it holds is applied to its figures up to its last
+#               seq (logs.school1.applied: the daemon's applier has counted
+#               every row); wait reads that point and does no applying
 #               (`vocfed report` would apply what is left itself, and time
 #               its own work). Then, not timed, `vocfed report --format
 #               json --no-catch-up` must count every row (hv_enrolled +
 #               sv_enrolled == N) with nothing left unapplied.
-# Polls from the import's exit (no receipt can cover rows not yet
-# committed) up to --deadline (default 900 s, whole seconds): each phase
-# (receipt, figures) waits a quarter of the time its rate so far says is
-# left, at least --poll (default 0.05 s) and at most --poll-max (default
-# 1 s) between polls (poll.sh); the summary says how many polls there were
-# and the CPU they took.
+# Both waits start at the import's exit (no receipt can cover rows not yet
+# committed) and give up at --deadline (default 900 s, whole seconds). Each
+# is one process reading its store every 10 ms; before `vocfed wait`
+# existed this script ran `vocfed status --json | jq` in a loop, 50-100 ms
+# of CPU a look (bench/README.md). The summary gives the waits' CPU.
 # Prints a human summary on stderr and one line on stdout:
 #   vocfed_e2e rows=N import_s=.. receipt_s=.. figures_s=.. receipt_rps=.. figures_rps=.. polls=.. poll_cpu_s=..
+# (polls: the wait processes, 2; poll_cpu_s: their CPU.)
 # Exit: 0, 1 a deadline passed or a check failed, 2 usage, 3 environment.
+
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -40,10 +42,8 @@ BASE=/tmp
 CSV=""
 KEY=""
 DEADLINE=900
-POLL=0.05
-POLL_MAX=1
 KEEP=0
-usage() { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --rows) ROWS=$2; shift 2 ;;
@@ -52,15 +52,12 @@ while [ $# -gt 0 ]; do
     --csv) CSV=$2; shift 2 ;;
     --key) KEY=$2; shift 2 ;;
     --deadline) DEADLINE=$2; shift 2 ;;
-    --poll) POLL=$2; shift 2 ;;
-    --poll-max) POLL_MAX=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     -h | --help) usage ;;
     *) echo "vocfed_e2e: unknown argument $1" >&2; usage ;;
     esac
 done
-[[ "$ROWS" =~ ^[1-9][0-9]*$ && "$DEADLINE" =~ ^[1-9][0-9]*$ &&
-    "$POLL" =~ ^[0-9]*\.?[0-9]+$ && "$POLL_MAX" =~ ^[0-9]*\.?[0-9]+$ ]] || usage
+[[ "$ROWS" =~ ^[1-9][0-9]*$ && "$DEADLINE" =~ ^[1-9][0-9]*$ ]] || usage
 if [ -n "$CSV" ] && [ -z "$KEY" ]; then
     echo "vocfed_e2e: --csv needs --key (the linkage key it was made with)" >&2
     exit 2
@@ -91,7 +88,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 # Whether more than DEADLINE s passed since $1 (a $EPOCHREALTIME).
 past() { (( ${EPOCHREALTIME/./} - ${1/./} > DEADLINE * 1000000 )); }
 # shellcheck source=bench/peers/poll.sh
-. "$ROOT/bench/peers/poll.sh"
+. "$ROOT/bench/peers/poll.sh" # poll_cpu_ms
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -136,15 +133,6 @@ member_state() {
     [[ "$out" =~ ^[0-9]+\ [0-9]+\ [01]$ ]] || out="-1 -1 0"
     echo "$out"
 }
-# How far the coordinator's applier is in the member's log (status reads
-# the point, it applies nothing), or -1.
-coord_applied() {
-    local out
-    out=$(vf "$C" status --json 2>>"$WORK/poll.err" |
-        jq -r '.logs.school1.applied // 0' 2>>"$WORK/poll.err") || true
-    [[ "$out" =~ ^[0-9]+$ ]] || out=-1
-    echo "$out"
-}
 # The coordinator's figures as they are (no catching up): "PEOPLE UNAPPLIED",
 # people the enrolled ones, higher + secondary; or "-1 -1".
 coord_people() {
@@ -160,7 +148,7 @@ coord_people() {
 T0=$(now)
 while read -r _ _ CONN < <(member_state); [ "$CONN" != 1 ]; do
     past "$T0" && { echo "vocfed_e2e: the member never connected" >&2; exit 1; }
-    sleep "$POLL"
+    sleep 0.05
 done
 read -r BASE_SIZE _ _ < <(member_state)
 [ "$BASE_SIZE" != -1 ] || read -r BASE_SIZE _ _ < <(member_state)
@@ -191,32 +179,24 @@ if [ "$SIZE" != "$TARGET" ]; then
     exit 1
 fi
 poll_cpu_ms CPU_BEFORE # the import's is in it; the daemons are reaped at the end
-T_RECEIPT="" T_FIGURES="" ACKED=0 APPLIED=0 PHASE=receipt
-poll_phase "$BASE_SIZE"
-while [ -z "$T_FIGURES" ]; do
-    if [ -z "$T_RECEIPT" ]; then
-        read -r _ ACKED _ < <(member_state)
-        [ "$ACKED" -ge "$TARGET" ] && T_RECEIPT=$(now)
-    fi
-    if [ -n "$T_RECEIPT" ]; then
-        APPLIED=$(coord_applied)
-        [ "$APPLIED" -ge "$TARGET" ] && T_FIGURES=$(now)
-        [ "$PHASE" = figures ] || { PHASE=figures; poll_phase "$APPLIED"; }
-    fi
-    if past "$T0"; then
-        echo "vocfed_e2e: deadline of $DEADLINE s passed (acked $ACKED of $TARGET," \
-            "applied $APPLIED of $TARGET); logs in $WORK" >&2
+# The seconds left of the deadline (at least 1), for a wait's --timeout.
+left() { echo $((DEADLINE - (${EPOCHREALTIME/./} - ${T0/./}) / 1000000 > 0 ?
+    DEADLINE - (${EPOCHREALTIME/./} - ${T0/./}) / 1000000 : 1)); }
+# A wait that fails (deadline, store) ends the run with its message.
+wait_for() {
+    local dir=$1 what=$2
+    vf "$dir" wait "$what" --quiet --timeout "$(left)" 2>>"$WORK/poll.err" || {
+        echo "vocfed_e2e: 'vocfed wait $what' failed at $dir:" \
+            "$(tail -1 "$WORK/poll.err"); logs in $WORK" >&2
         tail -n 5 "$WORK/coordinator.log" "$WORK/node.log" >&2
         exit 1
-    fi
-    if [ -z "$T_FIGURES" ]; then
-        if [ "$PHASE" = receipt ]; then
-            poll_sleep "$ACKED" "$TARGET"
-        else
-            poll_sleep "$APPLIED" "$TARGET"
-        fi
-    fi
-done
+    }
+    POLLS=$((POLLS + 1))
+}
+wait_for "$M" receipt
+T_RECEIPT=$(now)
+wait_for "$C" applied
+T_FIGURES=$(now)
 poll_cpu_ms CPU_AFTER
 POLL_CPU_MS=$((CPU_AFTER - CPU_BEFORE))
 read -r PEOPLE UNAPPLIED < <(coord_people)
@@ -228,12 +208,12 @@ REC_S=$(elapsed "$T0" "$T_RECEIPT")
 FIG_S=$(elapsed "$T0" "$T_FIGURES")
 rps() { awk -v n="$ROWS" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
 if [ -s "$WORK/poll.err" ]; then
-    echo "vocfed_e2e: some polls failed (retried), the last message:" >&2
+    echo "vocfed_e2e: some status reads failed (retried), the last message:" >&2
     tail -1 "$WORK/poll.err" >&2
 fi
 echo "vocfed_e2e: $ROWS rows: import $IMP_S s ($(rps "$IMP_S") rows/s);" \
     "to the coordinator's receipt $REC_S s ($(rps "$REC_S") rows/s);" \
-    "to its figures $FIG_S s ($(rps "$FIG_S") rows/s); $POLLS polls," \
+    "to its figures $FIG_S s ($(rps "$FIG_S") rows/s); $POLLS waits," \
     "$POLL_CPU_MS ms of CPU" >&2
 echo "vocfed_e2e rows=$ROWS import_s=$IMP_S receipt_s=$REC_S figures_s=$FIG_S" \
     "import_rps=$(rps "$IMP_S") receipt_rps=$(rps "$REC_S") figures_rps=$(rps "$FIG_S")" \
