@@ -60,9 +60,19 @@ thp_reexec(char **argv)
         return;
     }
     snprintf(val, n, "%s%s" S_TUNABLE "=1", old ? old : "", old ? ":" : "");
-    if (setenv("GLIBC_TUNABLES", val, 1) == 0) {
+    /* The program's path, not /proc/self/exe: the name the process
+     * goes by (ps, pgrep -x, top) is the file's name it was started as. */
+    char self[4096];
+    ssize_t n_self = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n_self > 0 && (size_t)n_self < sizeof self - 1) {
+        self[n_self] = 0;
+        /* Replaced or removed since it started (an upgrade): run on. */
+        if (strstr(self, " (deleted)") || access(self, X_OK) != 0)
+            n_self = -1;
+    }
+    if (n_self > 0 && setenv("GLIBC_TUNABLES", val, 1) == 0) {
         fflush(NULL);
-        execv("/proc/self/exe", argv);
+        execv(self, argv);
         /* Not started again (no /proc, say): go on as we are. */
         if (keep)
             setenv("GLIBC_TUNABLES", keep, 1);

@@ -23,10 +23,11 @@
  * told to). envp is the environment to judge (environ). */
 const char *thp_skip_reason(char *const *envp);
 
-/* Starts this program again (/proc/self/exe, the same argv and PID) with
- * glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, unless thp_skip_reason
- * says not to. Returns only when it did not; an exec that fails leaves
- * the environment as it was and the process going on. */
+/* Starts this program again (the file /proc/self/exe names, so that ps
+ * shows the same name; the same argv and PID) with glibc.malloc.hugetlb=1
+ * added to GLIBC_TUNABLES, unless thp_skip_reason says not to. Returns only
+ * when it did not; an exec that fails leaves the environment as it was and the
+ * process going on. */
 void thp_reexec(char **argv);
 
 #endif

@@ -102,6 +102,14 @@ s_coordinator_with(th_net_t *net, const char *given, const char *want)
     char seen[256];
     s_tunables_of(net->coord.proc.pid, seen, sizeof seen);
     assert_string_equal(seen, want);
+    /* Under its own name (pgrep -x vocfed, ps), not "exe". */
+    char path[64];
+    size_t len = 0;
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)net->coord.proc.pid);
+    uint8_t *comm = th_read_file(path, &len);
+    assert_non_null(comm);
+    assert_string_equal((char *)comm, "vocfed\n");
+    free(comm);
     /* Started again with the same PID: stopped by it, as ever. */
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
 }
