@@ -4,8 +4,7 @@
 # bench/README.md, "bench/peers").
 #
 #   pg_logical.sh [--rows N] [--csv FILE] [--dir DIR] [--pgbin DIR]
-#                 [--sub-commit off|on] [--deadline S] [--poll S]
-#                 [--poll-max S] [--keep]
+#                 [--sub-commit off|on] [--deadline S] [--poll S] [--keep]
 #
 # Setup (not timed): two new clusters (initdb, trust on loopback, UTF8, C
 # locale, every other setting the default: fsync on, synchronous_commit on;
@@ -24,19 +23,26 @@
 # by gen_students.py. Timed from the start of `\copy student FROM FILE`
 # at the publisher:
 #   copy        until the COPY returns (committed at the publisher);
-#   replicated  until the subscriber's `SELECT count(*)` is N.
-# Polls from the COPY's return up to --deadline (default 900 s, whole
-# seconds), as vocfed_e2e.sh does (poll.sh): a quarter of the time the rate
-# so far says is left, at least --poll (default 0.05 s) and at most
-# --poll-max (default 1 s) between polls. The rate is that of the
-# subscriber's WAL towards what the COPY wrote at the publisher (the
-# count(*) moves only when the whole COPY commits); count(*) runs past 80%
-# of it.
+#   replicated  until the subscriber has applied the COPY's transaction:
+#               its subscription's replication origin
+#               (pg_replication_origin_status.remote_lsn) has moved past
+#               the publisher's WAL position before the COPY; it moves in
+#               the commit that makes the rows visible, and the COPY is the
+#               only transaction since. Then, not timed, the subscriber's
+#               `SELECT count(*)` must be N.
+# The wait is one psql process at the subscriber from the COPY's return:
+# a DO block that reads the origin every 10 ms (pg_sleep), up to
+# --deadline (default 900 s, whole seconds), as vocfed_e2e.sh waits with
+# one `vocfed wait` process. (Until 2026-12-05 both scripts polled from
+# the shell, a psql or `vocfed status | jq` process every 0.05-1 s, 50-100
+# ms of CPU each: bench/README.md.)
 # Both clusters are stopped and the folder removed at the end, also after
 # a failure (--keep leaves the folder). Prints a summary on stderr and:
 #   pg_logical rows=N copy_s=.. replicated_s=.. copy_rps=.. replicated_rps=..
-#   (and sub_commit=off|on polls=.. poll_cpu_s=.., the polls' psql
-#   processes; the servers' side of their count(*) is not in it).
+#   (and sub_commit=off|on polls=.. poll_cpu_s=..: the waiting psql
+#   process, 1, and its CPU; the server's side of its loop is not in it).
+# --poll: between two looks at the subscription's state while it gets ready
+# (not timed).
 # Exit: 0, 1 a deadline passed or a check failed, 2 usage, 3 environment.
 set -euo pipefail
 
@@ -47,10 +53,9 @@ BASE=/tmp
 PGBIN=/usr/lib/postgresql/15/bin
 DEADLINE=900
 POLL=0.05
-POLL_MAX=1
 KEEP=0
 SUBCOMMIT=off
-usage() { sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --rows) ROWS=$2; shift 2 ;;
@@ -60,15 +65,13 @@ while [ $# -gt 0 ]; do
     --sub-commit) SUBCOMMIT=$2; shift 2 ;;
     --deadline) DEADLINE=$2; shift 2 ;;
     --poll) POLL=$2; shift 2 ;;
-    --poll-max) POLL_MAX=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     -h | --help) usage ;;
     *) echo "pg_logical: unknown argument $1" >&2; usage ;;
     esac
 done
 [[ "$ROWS" =~ ^[1-9][0-9]*$ && "$SUBCOMMIT" =~ ^(on|off)$ &&
-    "$DEADLINE" =~ ^[1-9][0-9]*$ && "$POLL" =~ ^[0-9]*\.?[0-9]+$ &&
-    "$POLL_MAX" =~ ^[0-9]*\.?[0-9]+$ ]] || usage
+    "$DEADLINE" =~ ^[1-9][0-9]*$ && "$POLL" =~ ^[0-9]*\.?[0-9]+$ ]] || usage
 for b in initdb pg_ctl; do
     [ -x "$PGBIN/$b" ] || { echo "pg_logical: no $PGBIN/$b" >&2; exit 3; }
 done
@@ -159,38 +162,37 @@ until [ "$(pq "$SPORT" -Atc "SELECT count(*) FILTER (WHERE srsubstate <> 'r')
 done
 echo "pg_logical: publisher :$PPORT, subscriber :$SPORT, subscription ready; copying $ROWS rows" >&2
 
-# The COPY is one transaction: the subscriber's count(*) stays 0 until it
-# commits the whole of it, so it says nothing of how far the apply is. The
-# subscriber's WAL does: it grows as the rows are applied, to about what
-# the COPY wrote at the publisher. The polls pace themselves on that
-# (poll.sh) and count the rows only past 80% of it, when the end is near
-# (a count(*) scans every row written so far).
-lsn() { pq "$1" -Atc "SELECT pg_current_wal_insert_lsn()"; }
-P0=$(lsn "$PPORT")
-S0=$(lsn "$SPORT")
+# The COPY is one transaction; its commit at the subscriber moves the
+# subscription's origin past P0 (the publisher's position before it).
+P0=$(pq "$PPORT" -Atc "SELECT pg_current_wal_insert_lsn()")
+ORIGIN="SELECT s.remote_lsn FROM pg_replication_origin_status s
+    JOIN pg_subscription p ON s.external_id = 'pg_' || p.oid
+    WHERE p.subname = 'sub'"
+[ -n "$(pq "$SPORT" -Atc "$ORIGIN")" ] ||
+    { echo "pg_logical: the subscription has no replication origin" >&2; exit 3; }
 
 # ---- timed -----------------------------------------------------------------
 T0=$(now)
 pq "$PPORT" -c "\\copy student FROM '$CSV' WITH (FORMAT csv)"
 T_COPY=$(now)
-WAL=$(pq "$PPORT" -Atc "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$P0')::bigint")
-NEAR=$((WAL * 8 / 10))
 poll_cpu_ms CPU_BEFORE
-FIRST=1
-while :; do
-    read -r W N < <(pq "$SPORT" -AtF' ' -c "SELECT d, CASE WHEN d >= $NEAR
-        THEN (SELECT count(*) FROM student) ELSE -1 END FROM (SELECT
-        pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$S0')::bigint AS d) w")
-    [ "$N" -lt "$ROWS" ] || break
-    [ -z "$FIRST" ] || { FIRST=""; poll_phase "$W"; }
-    if past "$T0"; then
-        echo "pg_logical: deadline of $DEADLINE s passed ($N of $ROWS rows at the subscriber)" >&2
-        exit 1
-    fi
-    poll_sleep "$W" "$WAL"
-done
+LEFT=$((DEADLINE - (${EPOCHREALTIME/./} - ${T0/./}) / 1000000))
+((LEFT > 0)) || LEFT=1
+pq "$SPORT" -c "DO \$\$ DECLARE stop timestamptz := clock_timestamp()
+    + interval '$LEFT s'; BEGIN
+    WHILE coalesce(($ORIGIN) <= '$P0'::pg_lsn, true) LOOP
+        IF clock_timestamp() > stop THEN
+            RAISE EXCEPTION 'deadline of $DEADLINE s passed';
+        END IF;
+        PERFORM pg_sleep(0.01);
+    END LOOP; END \$\$;" 2>"$WORK/wait.err" || {
+    echo "pg_logical: waiting at the subscriber failed: $(tail -1 "$WORK/wait.err")" >&2
+    exit 1
+}
 T_REP=$(now)
+POLLS=1
 poll_cpu_ms CPU_AFTER
+N=$(pq "$SPORT" -Atc "SELECT count(*) FROM student")
 [ "$N" = "$ROWS" ] || { echo "pg_logical: the subscriber holds $N rows, not $ROWS" >&2; exit 1; }
 N=$(pq "$PPORT" -Atc "SELECT count(*) FROM student")
 [ "$N" = "$ROWS" ] || { echo "pg_logical: the publisher holds $N rows, not $ROWS" >&2; exit 1; }
