@@ -106,8 +106,8 @@ now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 # Whether more than DEADLINE s passed since $1 (a $EPOCHREALTIME).
 past() { (( ${EPOCHREALTIME/./} - ${1/./} > DEADLINE * 1000000 )); }
-# shellcheck source=bench/peers/poll.sh
-. "$ROOT/bench/peers/poll.sh"
+# shellcheck source=bench/peers/cpu.sh
+. "$ROOT/bench/peers/cpu.sh"
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
