@@ -16,6 +16,7 @@
 #endif
 #endif
 
+#ifndef S_SANITIZED
 /* The value of name in envp, or NULL. */
 static const char *
 s_env(char *const *envp, const char *name)
@@ -26,6 +27,7 @@ s_env(char *const *envp, const char *name)
             return *envp + n + 1;
     return NULL;
 }
+#endif
 
 const char *
 thp_skip_reason(char *const *envp)
