@@ -66,7 +66,9 @@ thp_reexec(char **argv)
      * goes by (ps, pgrep -x, top) is the file's name it was started as. */
     char self[4096];
     ssize_t n_self = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n_self > 0 && (size_t)n_self < sizeof self - 1) {
+    if (n_self <= 0 || (size_t)n_self >= sizeof self - 1) {
+        n_self = -1; /* no /proc, or a path too long for us: run on */
+    } else {
         self[n_self] = 0;
         /* Replaced or removed since it started (an upgrade): run on. */
         if (strstr(self, " (deleted)") || access(self, X_OK) != 0)
@@ -75,7 +77,7 @@ thp_reexec(char **argv)
     if (n_self > 0 && setenv("GLIBC_TUNABLES", val, 1) == 0) {
         fflush(NULL);
         execv(self, argv);
-        /* Not started again (no /proc, say): go on as we are. */
+        /* Not started again: go on as we are. */
         if (keep)
             setenv("GLIBC_TUNABLES", keep, 1);
         else
