@@ -1,6 +1,7 @@
 /* vocfed: a daemon's applier process (see applier.h; SPEC 5.5). */
 #define _GNU_SOURCE /* pipe2, close_range */
 #include "node/applier.h"
+#include "node/daemon.h"
 #include "node/node.h"
 
 #include <czmq.h>
@@ -43,15 +44,17 @@ s_wait(int fd, pid_t parent)
     return r > 0 || (r < 0 && (errno == EAGAIN || errno == EINTR));
 }
 
-/* Applies chunk after chunk until the derived data is up to date. */
+/* Applies chunk after chunk until the derived data is up to date; *work
+ * grows by the entries applied. */
 static void
-s_apply_all(store_t *st, int64_t *error_log_ms)
+s_apply_all(store_t *st, int64_t *error_log_ms, uint64_t *work)
 {
     size_t done;
     int rc;
-    do
+    do {
         rc = store_apply(st, STORE_APPLY_FIT, &done);
-    while (rc == VOCFED_OK && done > 0);
+        *work += rc == VOCFED_OK ? done : 0;
+    } while (rc == VOCFED_OK && done > 0);
     if (rc && zclock_mono() >= *error_log_ms) {
         zsys_error("applier: applying the log failed: %s (retrying)",
                    vocfed_strerror(rc));
@@ -82,9 +85,13 @@ s_child(const char *dir, int fd, pid_t parent)
         zsys_error("applier: cannot open %s: %s", dir, vocfed_strerror(rc));
         _exit(3);
     }
-    do
-        s_apply_all(node_store(node), &error_log_ms);
-    while (s_wait(fd, parent));
+    /* A chunk's tables are large (ADMIN 9): given back once idle. */
+    node_daemon_trim_t trim = {0};
+    uint64_t work = 0;
+    do {
+        s_apply_all(node_store(node), &error_log_ms, &work);
+        node_daemon_trim_idle(&trim, work, (uint64_t)zclock_mono());
+    } while (s_wait(fd, parent));
     node_close(&node);
     _exit(0);
 }

@@ -101,6 +101,8 @@ typedef struct {
     uint64_t reads;   /* messages read from the router (node_conns_sweep) */
     uint64_t came_us; /* when the message being read came (monotonic):
                          before any wait for its member's rate */
+
+    node_daemon_trim_t trim; /* the heap given back after a burst */
 } s_coord_t;
 
 static void s_on_commit(s_coord_t *c);
@@ -1093,6 +1095,9 @@ s_persist_due(zloop_t *loop, int timer_id, void *arg)
     if (c->fenced)
         s_fence_poll(c);
     node_stats_persist(&c->stats, c->st);
+    node_daemon_trim_idle(&c->trim,
+                          c->stats.s.hist[STORE_HIST_COMMIT_ENTRIES].sum,
+                          proto_mono_ms());
     return node_daemon_go_on();
 }
 

@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,4 +199,26 @@ node_daemon_loop(zloop_t *loop)
             return -errno;
     }
     return VOCFED_OK;
+}
+
+bool
+node_daemon_trim_idle(node_daemon_trim_t *t, uint64_t work, uint64_t now_ms)
+{
+    if (t->at && now_ms - t->at < NODE_DAEMON_TRIM_MS)
+        return false;
+    uint64_t done = t->at ? work - t->work : 0; /* the first look: none */
+    t->work = work;
+    t->at = now_ms ? now_ms : 1;
+    if (done > t->peak) {
+        t->peak = done;
+        return false;
+    }
+    if (t->peak < NODE_DAEMON_TRIM_MIN ||
+        done >= t->peak / NODE_DAEMON_TRIM_DROP)
+        return false;
+    t->peak = done;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+    return true;
 }

@@ -1,0 +1,108 @@
+/* Tests of node/daemon.h's heap trim after a burst: when it trims, and
+ * that a trim gives freed heap memory back. */
+#include "node/daemon.h"
+#include "tests/harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <setjmp.h> /* cmocka needs these first */
+
+#include <cmocka.h>
+
+/* When: once a second at most, at the first look whose work is below a
+ * sixteenth of the most seen since the last trim. */
+static void
+test_when(void **state)
+{
+    (void)state;
+    node_daemon_trim_t t = {0};
+    uint64_t now = 5000, work = 123456; /* counts kept from earlier runs */
+    assert_false(node_daemon_trim_idle(&t, work, now)); /* the first look */
+    for (int i = 0; i < 5; i++) { /* a steady rate trims nothing */
+        now += 1000;
+        work += 1000;
+        assert_false(node_daemon_trim_idle(&t, work, now));
+    }
+    now += 1000;
+    work += 100000; /* a burst */
+    assert_false(node_daemon_trim_idle(&t, work, now));
+    work += 5000; /* more of it, looked at too soon: not a look */
+    assert_false(node_daemon_trim_idle(&t, work, now + 999));
+    now += 1000;
+    work += 7000; /* 12,000 since the last look: not below 100,000/16 */
+    assert_false(node_daemon_trim_idle(&t, work, now));
+    now += 1000;
+    work += 6000; /* below it: the burst is over */
+    assert_true(node_daemon_trim_idle(&t, work, now));
+    now += 1000;
+    work += 6000; /* the same rate again: the same peak */
+    assert_false(node_daemon_trim_idle(&t, work, now));
+    now += 1000; /* idle after 6,000 a look: that was a burst too */
+    assert_true(node_daemon_trim_idle(&t, work, now));
+    for (int i = 0; i < 3; i++) { /* idle on: nothing more */
+        now += 1000;
+        assert_false(node_daemon_trim_idle(&t, work, now));
+    }
+    now += 1000;
+    work += 4000; /* below NODE_DAEMON_TRIM_MIN: no burst */
+    assert_false(node_daemon_trim_idle(&t, work, now));
+    now += 1000;
+    assert_false(node_daemon_trim_idle(&t, work, now));
+}
+
+/* The process's anonymous memory, KiB (/proc/self/status RssAnon). */
+static long
+s_rss_anon(void)
+{
+    size_t len;
+    uint8_t *st = th_read_file("/proc/self/status", &len);
+    assert_non_null(st);
+    const char *p = strstr((char *)st, "RssAnon:");
+    assert_non_null(p);
+    long kib = strtol(p + 8, NULL, 10);
+    free(st);
+    return kib;
+}
+
+/* What: heap memory freed below a block still in use (which keeps
+ * malloc's own trimming of the heap's top from giving it back) goes back
+ * to the system. */
+static void
+test_gives_back(void **state)
+{
+    (void)state;
+    enum { N = 64 * 1024, SIZE = 1000 }; /* 64 MB in small blocks */
+    char **blocks = calloc(N, sizeof *blocks);
+    assert_non_null(blocks);
+    for (size_t i = 0; i < N; i++) {
+        assert_non_null(blocks[i] = malloc(SIZE));
+        memset(blocks[i], 1, SIZE);
+    }
+    for (size_t i = 0; i + 1 < N; i++) /* the last one pins the top */
+        free(blocks[i]);
+    long before = s_rss_anon();
+    node_daemon_trim_t t = {0};
+    assert_false(node_daemon_trim_idle(&t, 0, 1000));
+    assert_false(node_daemon_trim_idle(&t, 1000000, 2000)); /* a burst */
+    assert_true(node_daemon_trim_idle(&t, 1000000, 3000));  /* it ended */
+    long after = s_rss_anon();
+    print_message("RssAnon %ld KiB before the trim, %ld after\n", before,
+                  after);
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+    assert_true(before - after > 32 * 1024); /* ASan's is not malloc's */
+#endif
+    free(blocks[N - 1]);
+    free(blocks);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_when),
+        cmocka_unit_test(test_gives_back),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
