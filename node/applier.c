@@ -85,12 +85,12 @@ s_child(const char *dir, int fd, pid_t parent)
         zsys_error("applier: cannot open %s: %s", dir, vocfed_strerror(rc));
         _exit(3);
     }
-    /* A chunk's tables are large (ADMIN 9): given back once idle. */
+    /* A chunk's tables are large (ADMIN 9): given back after a burst. */
     node_daemon_trim_t trim = {0};
     uint64_t work = 0;
     do {
         s_apply_all(node_store(node), &error_log_ms, &work);
-        node_daemon_trim_idle(&trim, work, (uint64_t)zclock_mono());
+        node_daemon_trim_after_burst(&trim, work, (uint64_t)zclock_mono());
     } while (s_wait(fd, parent));
     node_close(&node);
     _exit(0);

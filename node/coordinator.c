@@ -1095,9 +1095,9 @@ s_persist_due(zloop_t *loop, int timer_id, void *arg)
     if (c->fenced)
         s_fence_poll(c);
     node_stats_persist(&c->stats, c->st);
-    node_daemon_trim_idle(&c->trim,
-                          c->stats.s.hist[STORE_HIST_COMMIT_ENTRIES].sum,
-                          proto_mono_ms());
+    node_daemon_trim_after_burst(&c->trim,
+                                 c->stats.s.hist[STORE_HIST_COMMIT_ENTRIES].sum,
+                                 proto_mono_ms());
     return node_daemon_go_on();
 }
 

@@ -202,11 +202,14 @@ node_daemon_loop(zloop_t *loop)
 }
 
 bool
-node_daemon_trim_idle(node_daemon_trim_t *t, uint64_t work, uint64_t now_ms)
+node_daemon_trim_after_burst(node_daemon_trim_t *t, uint64_t work,
+                             uint64_t now_ms)
 {
     if (t->at && now_ms - t->at < NODE_DAEMON_TRIM_MS)
         return false;
-    uint64_t done = t->at ? work - t->work : 0; /* the first look: none */
+    /* The first look, or a count that went back (a member's sending
+     * starts again lower after a new hello): none done. */
+    uint64_t done = t->at && work >= t->work ? work - t->work : 0;
     t->work = work;
     t->at = now_ms ? now_ms : 1;
     if (done > t->peak) {

@@ -90,7 +90,7 @@ typedef struct {
     uint64_t at;   /* when (ms) */
     uint64_t peak; /* the most done between two looks since the last trim */
 } node_daemon_trim_t;
-bool node_daemon_trim_idle(node_daemon_trim_t *t, uint64_t work,
-                           uint64_t now_ms); /* true: it trimmed */
+bool node_daemon_trim_after_burst(node_daemon_trim_t *t, uint64_t work,
+                                  uint64_t now_ms); /* true: it trimmed */
 
 #endif

@@ -1395,8 +1395,8 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
         s_ping(m);
     s_seen_own(m); /* a commit the watch missed (s_watch_check) */
     s_pump(m);
-    node_daemon_trim_idle(&m->trim, m->next_from + m->coord_head,
-                          proto_mono_ms());
+    node_daemon_trim_after_burst(&m->trim, m->next_from + m->coord_head,
+                                 proto_mono_ms());
     /* The peer state (connected, last contact) as well: each message
      * read makes it dirty, and writing it each tick took the lock each
      * second of a sync. A session that ends empties the flight, so a

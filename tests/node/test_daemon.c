@@ -19,37 +19,41 @@ test_when(void **state)
     (void)state;
     node_daemon_trim_t t = {0};
     uint64_t now = 5000, work = 123456; /* counts kept from earlier runs */
-    assert_false(node_daemon_trim_idle(&t, work, now)); /* the first look */
+    assert_false(
+        node_daemon_trim_after_burst(&t, work, now)); /* the first look */
     for (int i = 0; i < 5; i++) { /* a steady rate trims nothing */
         now += 1000;
         work += 1000;
-        assert_false(node_daemon_trim_idle(&t, work, now));
+        assert_false(node_daemon_trim_after_burst(&t, work, now));
     }
     now += 1000;
     work += 100000; /* a burst */
-    assert_false(node_daemon_trim_idle(&t, work, now));
+    assert_false(node_daemon_trim_after_burst(&t, work, now));
     work += 5000; /* more of it, looked at too soon: not a look */
-    assert_false(node_daemon_trim_idle(&t, work, now + 999));
+    assert_false(node_daemon_trim_after_burst(&t, work, now + 999));
     now += 1000;
     work += 7000; /* 12,000 since the last look: not below 100,000/16 */
-    assert_false(node_daemon_trim_idle(&t, work, now));
+    assert_false(node_daemon_trim_after_burst(&t, work, now));
     now += 1000;
     work += 6000; /* below it: the burst is over */
-    assert_true(node_daemon_trim_idle(&t, work, now));
+    assert_true(node_daemon_trim_after_burst(&t, work, now));
     now += 1000;
     work += 6000; /* the same rate again: the same peak */
-    assert_false(node_daemon_trim_idle(&t, work, now));
+    assert_false(node_daemon_trim_after_burst(&t, work, now));
     now += 1000; /* idle after 6,000 a look: that was a burst too */
-    assert_true(node_daemon_trim_idle(&t, work, now));
+    assert_true(node_daemon_trim_after_burst(&t, work, now));
     for (int i = 0; i < 3; i++) { /* idle on: nothing more */
         now += 1000;
-        assert_false(node_daemon_trim_idle(&t, work, now));
+        assert_false(node_daemon_trim_after_burst(&t, work, now));
     }
     now += 1000;
-    work += 4000; /* below NODE_DAEMON_TRIM_MIN: no burst */
-    assert_false(node_daemon_trim_idle(&t, work, now));
+    work -= 100000; /* a count that went back: none done, no burst */
+    assert_false(node_daemon_trim_after_burst(&t, work, now));
     now += 1000;
-    assert_false(node_daemon_trim_idle(&t, work, now));
+    work += 4000; /* below NODE_DAEMON_TRIM_MIN: no burst */
+    assert_false(node_daemon_trim_after_burst(&t, work, now));
+    now += 1000;
+    assert_false(node_daemon_trim_after_burst(&t, work, now));
 }
 
 /* The process's anonymous memory, KiB (/proc/self/status RssAnon). */
@@ -84,9 +88,9 @@ test_gives_back(void **state)
         free(blocks[i]);
     long before = s_rss_anon();
     node_daemon_trim_t t = {0};
-    assert_false(node_daemon_trim_idle(&t, 0, 1000));
-    assert_false(node_daemon_trim_idle(&t, 1000000, 2000)); /* a burst */
-    assert_true(node_daemon_trim_idle(&t, 1000000, 3000));  /* it ended */
+    assert_false(node_daemon_trim_after_burst(&t, 0, 1000));
+    assert_false(node_daemon_trim_after_burst(&t, 1000000, 2000)); /* a burst */
+    assert_true(node_daemon_trim_after_burst(&t, 1000000, 3000)); /* it ended */
     long after = s_rss_anon();
     print_message("RssAnon %ld KiB before the trim, %ld after\n", before,
                   after);
