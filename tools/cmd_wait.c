@@ -2,6 +2,7 @@
  * or until the figures include every entry this node holds. For scripts
  * and operators: one process reading the store every 10 ms, where a loop
  * of `vocfed status --json` starts a process (~20 ms of CPU) per look. */
+#include "protocol/clock.h"
 #include "storage/replica.h"
 #include "tools/cli.h"
 
@@ -15,15 +16,6 @@
 
 #define S_POLL_NS 10000000L /* between two looks at the store */
 #define S_SHOW_MS 1000      /* between two progress lines */
-
-/* Milliseconds on a monotonic clock. */
-static uint64_t
-s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* One log and the size it must reach. */
 typedef struct {
@@ -159,12 +151,12 @@ s_run(cli_t *cli, int argc, char **argv)
     }
     bool show = !quiet && isatty(STDERR_FILENO);
     const char *what = receipt ? "received by the coordinator" : "applied";
-    uint64_t start = s_now_ms(), shown = 0, done = 0, total = 0;
+    uint64_t start = proto_mono_ms(), shown = 0, done = 0, total = 0;
     bool late = false, any = false;
     for (;;) {
         if ((rc = s_progress(st, receipt, peer, &l, &done, &total, &any)))
             break;
-        uint64_t now = s_now_ms();
+        uint64_t now = proto_mono_ms();
         if (done >= total)
             break;
         if ((late = now - start >= timeout_s * 1000))
