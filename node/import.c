@@ -35,7 +35,7 @@ s_same_body(const node_import_i_t *im, const node_import_i_row_t *r,
 {
     uint8_t d[NODE_IMPORT_DIGEST_LEN];
     if (!im->lean)
-        return memcmp(body, im->bodies.data + r->body_off, r->body_len) == 0;
+        return memcmp(body, node_import_i_body(im, r), r->body_len) == 0;
     node_import_i_digest(body, r->body_len, d);
     return memcmp(d, r->digest, sizeof d) == 0;
 }
@@ -83,7 +83,8 @@ s_on_current(void *ctx, const char *key, uint64_t seq, const uint8_t *entry,
 /* ---- writing, chunk by chunk ------------------------------------------ */
 
 /* The records of one transaction being gathered. A put's body is its
- * offset in *bodies until the chunk is written. */
+ * offset in *body until the chunk is written (the arena may move as it
+ * grows), or its address when body is NULL. */
 typedef struct {
     node_import_i_t *im;     /* the import */
     store_t *store;          /* where */
@@ -91,7 +92,7 @@ typedef struct {
     const uint8_t *sk;       /* signing key */
     store_record_t *recs;    /* the chunk's records */
     size_t n, cap;           /* used, room (opts->chunk_rows) */
-    const proto_buf_t *body; /* the arena the bodies are in */
+    const proto_buf_t *body; /* the arena the bodies are in, or NULL */
     size_t bytes;            /* bodies in the chunk */
     uint64_t done, total;    /* records written, to write */
 } s_writer_t;
@@ -104,7 +105,7 @@ s_flush(s_writer_t *w)
     node_import_result_t *res = im->res;
     if (w->n == 0)
         return VOCFED_OK;
-    for (size_t i = 0; i < w->n; i++)
+    for (size_t i = 0; w->body && i < w->n; i++)
         if (w->recs[i].op == PROTO_OP_PUT)
             w->recs[i].body = w->body->data + (uintptr_t)w->recs[i].body;
     int rc = node_append_as(w->store, w->author, w->sk, im->opts->coordinator,
@@ -121,10 +122,10 @@ s_flush(s_writer_t *w)
     return VOCFED_OK;
 }
 
-/* Adds a record (a put's body: len bytes at offset off of w->body) and
- * writes the chunk once full. */
+/* Adds a record (a put's body: len bytes at offset off of w->body, or
+ * at address off when w->body is NULL) and writes the chunk once full. */
 static int
-s_add(s_writer_t *w, store_record_t rec, size_t off, size_t len)
+s_add(s_writer_t *w, store_record_t rec, uintptr_t off, size_t len)
 {
     if (rec.op == PROTO_OP_PUT) {
         rec.body = (const uint8_t *)(uintptr_t)off;
@@ -141,7 +142,7 @@ s_put(const node_import_i_t *im, const node_import_i_row_t *r)
 {
     return (store_record_t){.op = PROTO_OP_PUT,
                             .kind = im->kind->name,
-                            .key = (const char *)im->keys.data + r->key_off};
+                            .key = node_import_i_key(im, r)};
 }
 
 /* The write pass of a lean import (node_import_i_emit_fn): the file read
@@ -155,7 +156,7 @@ s_emit(node_import_i_t *im, const char *key, size_t body_off)
     node_import_i_digest(im->bodies.data + body_off, len, d);
     const node_import_i_row_t *r = k < im->nrows ? &im->rows[k] : NULL;
     if (!r || r->body_len != len || memcmp(d, r->digest, sizeof d) != 0 ||
-        strcmp(key, (const char *)im->keys.data + r->key_off) != 0) {
+        strcmp(key, node_import_i_key(im, r)) != 0) {
         im->bodies.len = body_off;
         node_import_i_error(im, im->row_line, "", "", "文件在导入过程中被修改",
                             "the file changed while it was imported");
@@ -207,11 +208,12 @@ s_write_all(s_writer_t *w, const s_scan_t *sc, const uint8_t *text, size_t tlen)
     if (im->lean) {
         rc = s_write_lean(w, text, tlen);
     } else {
-        w->body = &im->bodies;
+        w->body = NULL; /* the arenas stay where they are now */
         for (size_t i = 0; i < im->nrows && !rc; i++) {
             const node_import_i_row_t *r = &im->rows[i];
             if (r->state != NODE_IMPORT_ROW_UNCHANGED)
-                rc = s_add(w, s_put(im, r), r->body_off, r->body_len);
+                rc = s_add(w, s_put(im, r),
+                           (uintptr_t)node_import_i_body(im, r), r->body_len);
         }
     }
     for (size_t i = 0; i < sc->ndels && !rc; i++) {

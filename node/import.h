@@ -19,8 +19,10 @@
  * chunks, run again, writes the rest and completes it.
  *
  * Memory: the file is mapped, not read into memory; each good row keeps
- * its key (~65 bytes for a person), a 64-byte row and a 16-byte slot of
- * the duplicate-key set. Bodies are kept while they total at most
+ * its key (~65 bytes for a person), a 56-byte row and a 16-byte slot of
+ * the duplicate-key set, room for which is made at the first row for as
+ * many rows as the text has lines (room never written takes no memory).
+ * Bodies are kept while they total at most
  * opts->body_budget bytes; past it the import goes lean: each row keeps a
  * 16-byte digest of its body instead, and the write reads the file again
  * and makes the bodies of one chunk at a time (a file changed in between

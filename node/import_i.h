@@ -53,6 +53,8 @@ typedef struct {
     size_t body_off; /* its canonical body in the body arena */
     size_t body_len; /* its length */
     uint8_t state;   /* NODE_IMPORT_ROW_* once compared with the store */
+    uint8_t part;    /* 1: taken from a later part (node_import_i_take),
+                        its key and body in that part's arenas */
     uint8_t digest[NODE_IMPORT_DIGEST_LEN]; /* of its body, in lean mode
                                                (the body is not kept) */
 } node_import_i_row_t;
@@ -108,6 +110,18 @@ struct node_import_i_s {
                            slot (hash >> 32) << 32 | (row index + 1), 0 empty */
     size_t seencap;     /* slots (a power of two), 0 before the first row */
     uint64_t seen_seed; /* their hash's, drawn with the first slots */
+    size_t rows_hint;   /* the lines of the text: how many rows to make
+                           room for at the first one (0: grow as they come) */
+    /* What node_import_i_take took in: the later part's rows are
+     * rows[split, nrows), their keys and bodies in its own arenas (not
+     * copied), found through its own set (index + 1 from split). */
+    bool taken;          /* a later part was taken in */
+    size_t split;        /* its first row */
+    proto_buf_t keys2;   /* its keys */
+    proto_buf_t bodies2; /* its bodies (empty when lean) */
+    uint64_t *seen2;     /* its key set */
+    size_t seencap2;     /* its slots */
+    uint64_t seen_seed2; /* its hash's seed */
     /* Past body_budget bytes of bodies the import goes lean: each row
      * keeps a digest of its body instead, and the write reads the file
      * again (node_import.h). */
@@ -118,6 +132,21 @@ struct node_import_i_s {
     size_t wrow;                 /* the write pass: good rows seen */
     node_pseudonymiser_t pseudo; /* opts->linkage_key made ready (if any) */
 };
+
+/* A kept row's key (NUL-terminated). */
+static inline const char *
+node_import_i_key(const node_import_i_t *im, const node_import_i_row_t *r)
+{
+    return (const char *)(r->part ? im->keys2.data : im->keys.data) +
+           r->key_off;
+}
+
+/* A kept row's body (r->body_len bytes; not in lean mode). */
+static inline const uint8_t *
+node_import_i_body(const node_import_i_t *im, const node_import_i_row_t *r)
+{
+    return (r->part ? im->bodies2.data : im->bodies.data) + r->body_off;
+}
 
 /* The digest of a row's body (lean mode). */
 void node_import_i_digest(const uint8_t *body, size_t len,
@@ -157,8 +186,15 @@ void node_import_i_header(node_import_i_t *im);
 /* The row of the file whose key is key: its index + 1, or 0 if none. */
 size_t node_import_i_seen_find(const node_import_i_t *im, const char *key);
 
-/* Frees the key set. */
+/* Frees the key sets (and what node_import_i_take took in). */
 void node_import_i_seen_release(node_import_i_t *im);
+
+/* Whether a key of later's rows [from, to) is one of im's rows (im not
+ * yet having taken a part in). Reads only: two threads may look at
+ * once. */
+bool node_import_i_seen_any(const node_import_i_t *im,
+                            const node_import_i_t *later, size_t from,
+                            size_t to);
 
 /* Checks the current data row and keeps it (key, body) if good. */
 void node_import_i_row(node_import_i_t *im);
@@ -168,11 +204,12 @@ void node_import_i_row(node_import_i_t *im);
 void node_import_i_go_lean(node_import_i_t *im);
 
 /* Takes in the rows of later, the next part of the same file checked
- * on its own with the same header: its rows, keys, bodies (or digests,
- * when either is lean) and errors, after im's. Returns 0; VOCFED_EEXISTS,
- * im unchanged, when a row of later has the key of one of im's (the
- * error then names that row, which only a check of the whole file
- * reports as one would); or VOCFED_ENOMEM. */
+ * on its own with the same header, no key of which is one of im's
+ * (node_import_i_seen_any, which the caller asked): its rows and errors
+ * after im's, its key and body arenas and its key set moved in whole
+ * (not copied: later's are left empty), or its digests when either is
+ * lean. Once only, and im's own rows are then complete. Returns 0 or
+ * VOCFED_ENOMEM (im unchanged). */
 int node_import_i_take(node_import_i_t *im, node_import_i_t *later) VOCFED_WUR;
 
 /* node_import_i_parse, on two threads when the text is large enough

@@ -8,6 +8,7 @@
 #include "node/linkage.h"
 #include "protocol/tabhash.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -532,37 +533,69 @@ s_key_hash(const node_import_i_t *im, const char *key)
     return proto_tabhash(im->seen_seed, key, strlen(key));
 }
 
-/* The slot for key: the one holding it, or the empty one it would take. */
+/* The slot for key in a set over rows (keys in the arena keys): the one
+ * holding it, or the empty one it would take. */
 static size_t
-s_seen_slot(const node_import_i_t *im, const char *key, uint64_t tag)
+s_slot(const uint64_t *set, size_t cap, const node_import_i_row_t *rows,
+       const uint8_t *keys, const char *key, uint64_t tag)
 {
-    size_t mask = im->seencap - 1;
+    size_t mask = cap - 1;
     for (size_t i = (size_t)(tag >> 32) & mask;; i = (i + 1) & mask) {
-        uint64_t v = im->seen[i];
+        uint64_t v = set[i];
         if (v == 0)
             return i;
         if ((v >> 32) == (tag >> 32) &&
-            strcmp((const char *)im->keys.data +
-                       im->rows[(uint32_t)v - 1].key_off,
-                   key) == 0)
+            strcmp((const char *)keys + rows[(uint32_t)v - 1].key_off, key) ==
+                0)
             return i;
     }
+}
+
+/* The slot for key in im's own set. */
+static size_t
+s_seen_slot(const node_import_i_t *im, const char *key, uint64_t tag)
+{
+    return s_slot(im->seen, im->seencap, im->rows, im->keys.data, key, tag);
 }
 
 size_t
 node_import_i_seen_find(const node_import_i_t *im, const char *key)
 {
-    if (!im->seencap)
-        return 0;
-    uint64_t tag = s_key_hash(im, key);
-    return (uint32_t)im->seen[s_seen_slot(im, key, tag)];
+    size_t len = strlen(key), at = 0;
+    if (im->seencap)
+        at = (uint32_t)im->seen[s_seen_slot(
+            im, key, proto_tabhash(im->seen_seed, key, len))];
+    if (!at && im->taken && im->seencap2) {
+        uint64_t tag = proto_tabhash(im->seen_seed2, key, len);
+        at = (uint32_t)
+                 im->seen2[s_slot(im->seen2, im->seencap2, im->rows + im->split,
+                                  im->keys2.data, key, tag)];
+        at = at ? im->split + at : 0;
+    }
+    return at;
 }
 
-/* Doubles the set (at least 2048 slots). Returns 0 or VOCFED_ENOMEM. */
-static int
-s_seen_grow(node_import_i_t *im)
+bool
+node_import_i_seen_any(const node_import_i_t *im, const node_import_i_t *later,
+                       size_t from, size_t to)
 {
-    size_t cap = im->seencap ? 2 * im->seencap : 2048;
+    if (!im->seencap)
+        return false;
+    for (size_t i = from; i < to; i++) {
+        const char *key =
+            (const char *)later->keys.data + later->rows[i].key_off;
+        uint64_t tag = s_key_hash(im, key);
+        if (im->seen[s_seen_slot(im, key, tag)])
+            return true;
+    }
+    return false;
+}
+
+/* Grows the set to cap slots (a power of two, more than it has).
+ * Returns 0 or VOCFED_ENOMEM. */
+static int
+s_seen_grow_to(node_import_i_t *im, size_t cap)
+{
     uint64_t *old = im->seen;
     if (!im->seencap)
         im->seen_seed = proto_tabhash_seed();
@@ -584,13 +617,24 @@ s_seen_grow(node_import_i_t *im)
     return VOCFED_OK;
 }
 
+/* The slots for n rows: a power of two, at least 2048 and twice n. */
+static size_t
+s_seen_cap(size_t n)
+{
+    size_t cap = 2048;
+    while (cap < 2 * n && cap < SIZE_MAX / 4)
+        cap *= 2;
+    return cap;
+}
+
 /* Room in the set for one more row. Returns 0 or VOCFED_ENOMEM. */
 static int
 s_seen_room(node_import_i_t *im)
 {
     if (im->nrows >= UINT32_MAX - 2)
         return VOCFED_ENOMEM;
-    if ((im->nrows + 1) * 2 > im->seencap && s_seen_grow(im))
+    if ((im->nrows + 1) * 2 > im->seencap &&
+        s_seen_grow_to(im, im->seencap ? 2 * im->seencap : 2048))
         return VOCFED_ENOMEM;
     return VOCFED_OK;
 }
@@ -601,6 +645,13 @@ node_import_i_seen_release(node_import_i_t *im)
     free(im->seen);
     im->seen = NULL;
     im->seencap = 0;
+    free(im->seen2);
+    im->seen2 = NULL;
+    im->seencap2 = 0;
+    proto_buf_release(&im->keys2);
+    proto_buf_release(&im->bodies2);
+    im->taken = false;
+    im->split = 0;
 }
 
 void
@@ -633,12 +684,41 @@ node_import_i_go_lean(node_import_i_t *im)
     im->lean = true;
 }
 
+/* Makes room, at the first row kept, for as many as the text has lines
+ * (im->rows_hint) of its size: no growing and moving of the arenas and
+ * the set as the rows come (what is not used is never touched). Bodies
+ * up to the budget only. Best effort: a failure leaves the growing. */
+static void
+s_reserve(node_import_i_t *im, size_t key_len, size_t body_len)
+{
+    size_t n = im->rows_hint;
+    if (n < 2 || im->nrows || n >= UINT32_MAX / 4)
+        return;
+    node_import_i_row_t *r = realloc(im->rows, n * sizeof *r);
+    if (r) {
+        im->rows = r;
+        im->rowcap = n;
+    }
+    if (proto_buf_reserve(&im->keys, n * (key_len + 1) + n * (key_len + 1) / 8))
+        return;
+    size_t want = n * body_len + n * body_len / 4;
+    if (!im->lean &&
+        proto_buf_reserve(&im->bodies,
+                          want < im->body_budget ? want : im->body_budget))
+        return;
+    size_t cap = s_seen_cap(n);
+    if (cap > im->seencap && s_seen_grow_to(im, cap))
+        return;
+}
+
 /* Keeps a good row (its body is at body_off of the body arena) unless
  * its key was in the file already. */
 static void
 s_row_keep(node_import_i_t *im, const s_cells_t *c, const char *key,
            size_t body_off)
 {
+    if (!im->nrows)
+        s_reserve(im, strlen(key), im->bodies.len - body_off);
     /* One hash and one probe: the slot found is the one the row takes. */
     if (s_seen_room(im)) {
         im->status = VOCFED_ENOMEM;
@@ -708,14 +788,7 @@ s_take_errors(node_import_i_t *im, const node_import_i_t *later)
 int
 node_import_i_take(node_import_i_t *im, node_import_i_t *later)
 {
-    /* A key of both halves: its error names the first half's row, and
-     * only a check of the whole file writes it as one thread does. */
-    for (size_t i = 0; i < later->nrows; i++)
-        if (node_import_i_seen_find(im, (const char *)later->keys.data +
-                                            later->rows[i].key_off))
-            return VOCFED_EEXISTS;
-    if (im->lean != later->lean) /* both keep digests */
-        node_import_i_go_lean(im->lean ? later : im);
+    assert(!im->taken && !later->taken);
     size_t n = im->nrows + later->nrows;
     if (n >= UINT32_MAX - 2)
         return VOCFED_ENOMEM;
@@ -726,27 +799,27 @@ node_import_i_take(node_import_i_t *im, node_import_i_t *later)
         im->rows = r;
         im->rowcap = n;
     }
-    size_t kbase = im->keys.len, bbase = im->bodies.len;
-    if (proto_buf_append(&im->keys, later->keys.data, later->keys.len) ||
-        (later->bodies.len && proto_buf_append(&im->bodies, later->bodies.data,
-                                               later->bodies.len)) ||
-        s_take_errors(im, later))
+    if (s_take_errors(im, later))
         return VOCFED_ENOMEM;
+    if (im->lean != later->lean) /* both keep digests */
+        node_import_i_go_lean(im->lean ? later : im);
     for (size_t i = 0; i < later->nrows; i++) {
-        node_import_i_row_t *r = &im->rows[im->nrows];
+        node_import_i_row_t *r = &im->rows[im->nrows + i];
         *r = later->rows[i];
-        r->key_off += kbase;
-        if (!im->lean)
-            r->body_off += bbase;
-        if (s_seen_room(im))
-            return VOCFED_ENOMEM;
-        const char *key = (const char *)im->keys.data + r->key_off;
-        uint64_t tag = s_key_hash(im, key);
-        size_t slot = s_seen_slot(im, key, tag);
-        im->seen[slot] =
-            (tag & 0xffffffff00000000ull) | (uint64_t)(im->nrows + 1);
-        im->nrows++;
+        r->part = 1;
     }
+    im->taken = true;
+    im->split = im->nrows;
+    im->nrows = n;
+    im->keys2 = later->keys;
+    im->bodies2 = later->bodies;
+    im->seen2 = later->seen;
+    im->seencap2 = later->seencap;
+    im->seen_seed2 = later->seen_seed;
+    proto_buf_init(&later->keys);
+    proto_buf_init(&later->bodies);
+    later->seen = NULL;
+    later->seencap = 0;
     im->res->rows += later->res->rows;
     return VOCFED_OK;
 }

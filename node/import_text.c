@@ -280,6 +280,20 @@ s_parse_sheet(node_import_i_t *im)
 
 /* Feeds the text to libcsv a line at a time, so that each row knows the
  * line it began on. */
+/* The lines of text (one more than its '\n's but for a last one that
+ * ends the text): at least its rows. */
+static size_t
+s_lines(const uint8_t *text, size_t len)
+{
+    size_t n = 0, off = 0;
+    const uint8_t *nl;
+    while (off < len && (nl = memchr(text + off, '\n', len - off))) {
+        n++;
+        off = (size_t)(nl - text) + 1;
+    }
+    return n + (off < len);
+}
+
 int
 node_import_i_parse(node_import_i_t *im, const uint8_t *text, size_t len)
 {
@@ -290,6 +304,8 @@ node_import_i_parse(node_import_i_t *im, const uint8_t *text, size_t len)
         return VOCFED_ENOMEM;
     size_t off = 0;
     im->line = im->line_base;
+    if (!im->emit && !im->nrows) /* rows to make room for (import_i.h) */
+        im->rows_hint = s_lines(text, len);
     uint64_t plen = im->progress_len ? im->progress_len : len;
     int rc = VOCFED_OK;
     while (off < len && im->status == VOCFED_OK) {

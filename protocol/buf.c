@@ -26,6 +26,21 @@ proto_buf_reset(proto_buf_t *b)
 }
 
 int
+proto_buf_reserve(proto_buf_t *b, size_t n)
+{
+    if (n <= b->cap - b->len)
+        return VOCFED_OK;
+    if (n > SIZE_MAX - b->len)
+        return VOCFED_ENOMEM;
+    uint8_t *p = realloc(b->data, b->len + n);
+    if (!p)
+        return VOCFED_ENOMEM;
+    b->data = p;
+    b->cap = b->len + n;
+    return VOCFED_OK;
+}
+
+int
 proto_buf_append_slow(proto_buf_t *b, const void *data, size_t len)
 {
     if (len > SIZE_MAX - b->len)

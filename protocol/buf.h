@@ -23,6 +23,10 @@ void proto_buf_release(proto_buf_t *b);
 /* Forgets the contents, keeps the allocation. */
 void proto_buf_reset(proto_buf_t *b);
 
+/* Makes room for at least n more bytes, so that appends up to them do
+ * not move the data. Returns 0 or VOCFED_ENOMEM (the buffer unchanged). */
+int proto_buf_reserve(proto_buf_t *b, size_t n) VOCFED_WUR;
+
 /* Appends len bytes, growing the buffer. Returns 0 or VOCFED_ENOMEM. */
 int proto_buf_append_slow(proto_buf_t *b, const void *data,
                           size_t len) VOCFED_WUR;

@@ -44,7 +44,13 @@ struct store_i_helper {
     store_i_job_fn fn;     /* what it runs on job */
     void *job;             /* the job under way, NULL while none */
     bool quit;             /* end the thread */
+    /* The last append's encoding slots, kept for the next (its owner's
+     * thread only): an import's appends of 100,000 records each would
+     * otherwise map and fault in a fresh arena of ~40 MB every time. */
+    store_i_enc_t *spare;
 };
+
+static void s_enc_free(store_i_enc_t *self);
 
 /* The ingest's checks of the entry, then its leaf hash. */
 static bool
@@ -194,6 +200,7 @@ store_i_helper_free(store_i_helper_t **helper)
     pthread_join(h->thread, NULL);
     pthread_cond_destroy(&h->cond);
     pthread_mutex_destroy(&h->mutex);
+    s_enc_free(h->spare);
     free(h);
     *helper = NULL;
 }
@@ -351,21 +358,23 @@ store_i_ahead_stop(store_i_ahead_t **self)
 /* ---- an append's entries encoded ahead --------------------------------- */
 
 struct store_i_enc {
-    store_i_helper_t *helper;     /* the thread that encodes */
-    _Atomic unsigned char *state; /* per slot: S_* as above */
-    size_t *off;                  /* slot i at arena + off[i] (m + 1) */
-    uint32_t *len;                /* PASSED: its length */
-    uint8_t *arena;               /* the stored values */
-    size_t m;                     /* slots: the first m records */
-    uint64_t leaf0;               /* record 0's leaf number */
-    store_i_block_t *blk;         /* the blocks, by their number less
-                                     leaf0's block number */
-    bool *has_blk;                /* made: blk[j] is set */
-    store_i_enc_fn fn;            /* the append's encoder */
-    const void *ctx;              /* its context */
-    atomic_bool stop;             /* the append is done: stop */
-    atomic_size_t caught;         /* the append caught up with the helper
-                                     at this slot (0: not yet) */
+    store_i_helper_t *helper;        /* the thread that encodes */
+    _Atomic unsigned char *state;    /* per slot: S_* as above */
+    size_t *off;                     /* slot i at arena + off[i] (m + 1) */
+    uint32_t *len;                   /* PASSED: its length */
+    uint8_t *arena;                  /* the stored values */
+    size_t m;                        /* slots: the first m records */
+    uint64_t leaf0;                  /* record 0's leaf number */
+    store_i_block_t *blk;            /* the blocks, by their number less
+                                        leaf0's block number */
+    bool *has_blk;                   /* made: blk[j] is set */
+    size_t offcap, statecap, lencap; /* the room of off, state, len, */
+    size_t arenacap, blkcap, hascap; /* arena, blk and has_blk */
+    store_i_enc_fn fn;               /* the append's encoder */
+    const void *ctx;                 /* its context */
+    atomic_bool stop;                /* the append is done: stop */
+    atomic_size_t caught;            /* the append caught up with the helper
+                                        at this slot (0: not yet) */
 };
 
 /* Encodes one slot into the arena; false when it cannot. */
@@ -437,6 +446,8 @@ s_enc_group(void *job)
 static void
 s_enc_free(store_i_enc_t *self)
 {
+    if (!self)
+        return;
     free(self->state);
     free(self->off);
     free(self->len);
@@ -446,6 +457,38 @@ s_enc_free(store_i_enc_t *self)
     free(self);
 }
 
+/* Grows *p to at least n elements of size each (*cap of them now);
+ * false when out of memory (*p kept). */
+static bool
+s_room(void **p, size_t *cap, size_t n, size_t size)
+{
+    if (n <= *cap)
+        return true;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+/* An encoding's slots for n records: the helper's spare, grown where it
+ * is short, or new ones. NULL: no memory. */
+static store_i_enc_t *
+s_enc_get(store_i_helper_t *helper, size_t n)
+{
+    store_i_enc_t *self = helper ? helper->spare : NULL;
+    if (self)
+        helper->spare = NULL;
+    else if (!(self = calloc(1, sizeof *self)))
+        return NULL;
+    if (!s_room((void **)&self->off, &self->offcap, n + 1, sizeof *self->off)) {
+        s_enc_free(self);
+        return NULL;
+    }
+    return self;
+}
+
 store_i_enc_t *
 store_i_enc_start(store_i_helper_t **helper, size_t n,
                   store_i_enc_bound_fn bound, store_i_enc_fn fn,
@@ -453,14 +496,9 @@ store_i_enc_start(store_i_helper_t **helper, size_t n,
 {
     if (n == 0 || n < (min ? min : STORE_AHEAD_MIN))
         return NULL;
-    store_i_enc_t *self = calloc(1, sizeof *self);
+    store_i_enc_t *self = s_enc_get(*helper, n);
     if (!self)
         return NULL;
-    self->off = malloc((n + 1) * sizeof *self->off);
-    if (!self->off) {
-        s_enc_free(self);
-        return NULL;
-    }
     size_t m = 0, at = 0;
     for (; m < n; m++) {
         size_t b = bound(ctx, m);
@@ -471,18 +509,20 @@ store_i_enc_start(store_i_helper_t **helper, size_t n,
     }
     self->off[m] = at;
     self->m = m;
-    self->state = malloc((m ? m : 1) * sizeof *self->state);
-    self->len = malloc((m ? m : 1) * sizeof *self->len);
-    self->arena = malloc(at ? at : 1);
     self->leaf0 = leaf0;
     size_t nblk = m / STORE_BLOCK + 2; /* covers s_blk_at of 0 .. m-1 */
-    self->blk = malloc(nblk * sizeof *self->blk);
-    self->has_blk = calloc(nblk, sizeof *self->has_blk);
-    if (m == 0 || !self->state || !self->len || !self->arena || !self->blk ||
-        !self->has_blk) {
+    if (m == 0 ||
+        !s_room((void **)&self->state, &self->statecap, m,
+                sizeof *self->state) ||
+        !s_room((void **)&self->len, &self->lencap, m, sizeof *self->len) ||
+        !s_room((void **)&self->arena, &self->arenacap, at, 1) ||
+        !s_room((void **)&self->blk, &self->blkcap, nblk, sizeof *self->blk) ||
+        !s_room((void **)&self->has_blk, &self->hascap, nblk,
+                sizeof *self->has_blk)) {
         s_enc_free(self);
         return NULL;
     }
+    memset(self->has_blk, 0, nblk * sizeof *self->has_blk);
     for (size_t i = 0; i < m; i++)
         atomic_init(&self->state[i], S_FREE);
     self->fn = fn;
@@ -529,7 +569,10 @@ store_i_enc_stop(store_i_enc_t **self)
 {
     if (!self || !*self)
         return;
-    s_stop(&(*self)->stop, (*self)->helper, *self);
-    s_enc_free(*self);
+    store_i_enc_t *e = *self;
+    s_stop(&e->stop, e->helper, e);
+    /* the slots are kept for the next append (the helper has left them) */
+    s_enc_free(e->helper->spare);
+    e->helper->spare = e;
     *self = NULL;
 }

@@ -1532,6 +1532,48 @@ test_two_threads(void **state)
     }
 }
 
+/* Students 0 .. n - 1, with row dup (if any) given the key of row 20: a
+ * file large enough for the look for a key of both halves to run on two
+ * threads (import_split.c, from 8,192 rows in the second half). s_cat
+ * walks the whole text each time: the rows are written in place. */
+static char *
+s_split_many(size_t n, size_t dup)
+{
+    size_t cap = 96 * (n + 2), len = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    len += (size_t)snprintf(t, cap,
+                            "id_number,name,level,major,intake_year,status,"
+                            "origin_region\n");
+    for (size_t i = 0; i < n; i++) {
+        char stem[18], id[19];
+        snprintf(stem, sizeof stem, "340803200801%05zu", i == dup ? 20 : i);
+        s_id(stem, id);
+        int w = snprintf(t + len, cap - len,
+                         "%s,名,higher,460104,2024,enrolled,340803\n", id);
+        assert_true(w > 0 && (size_t)w < cap - len);
+        len += (size_t)w;
+    }
+    return t;
+}
+
+static void
+test_two_threads_large(void **state)
+{
+    s_state_t *st = *state;
+    /* the duplicate in the first and in the second half of the second
+     * half's rows (each looked at by one thread), then none: written,
+     * and again (all unchanged: each row found in its half's set) */
+    size_t dups[] = {12000, 18000, SIZE_MAX};
+    for (size_t k = 0; k < 3; k++) {
+        char *t = s_split_many(20000, dups[k]);
+        s_same_split(st, "student", t, 0);
+        if (dups[k] == SIZE_MAX)
+            s_same_split(st, "student", t, 0);
+        free(t);
+    }
+}
+
 /* A progress function that, as the write begins, changes the file in
  * place (the first row's intake_year 2024 to 2023): a lean import, which
  * reads it again, must notice. */
@@ -1925,6 +1967,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_commands, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_chunks, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_two_threads, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_two_threads_large, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_changed_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_interrupted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_schools_and_catalogue, s_setup,

@@ -1139,8 +1139,20 @@ test_append_ahead(void **state)
             assert_memory_equal(now.root, head[m].root, PROTO_HASH_LEN);
         }
     }
+    /* The helper keeps one append's slots for the next: a smaller
+     * append after the large one (and the refused ones), of other keys
+     * and sizes, reads nothing left in them. */
     for (int m = 0; m < 3; m++) {
-        s_verify_ok(s[m], 3 + S_AHEAD_N, 3 + S_AHEAD_N - 2);
+        assert_int_equal(th_append_puts(s[m], TH_AUTHOR, &k, "q", 1,
+                                        S_AHEAD_N - 700, 41, &head[m]),
+                         VOCFED_OK);
+        assert_int_equal(head[m].size, 3 + 2 * S_AHEAD_N - 700);
+        s_check_head(s[m], &head[m]);
+    }
+    for (int m = 1; m < 3; m++)
+        assert_memory_equal(head[m].root, head[0].root, PROTO_HASH_LEN);
+    for (int m = 0; m < 3; m++) {
+        s_verify_ok(s[m], 3 + 2 * S_AHEAD_N - 700, 3 + 2 * S_AHEAD_N - 702);
         store_destroy(&s[m]);
     }
 }
