@@ -63,6 +63,7 @@
 
 #define S_FILL_TXN 100000      /* records per transaction when filling */
 #define S_BIG_TXN 1000000      /* raw LMDB "1 txn": LMDB's dirty page cap */
+#define S_KILO_TXN 1000        /* raw LMDB per 1,000: the batches of before */
 #define S_RECORDS_RATE 10      /* records/s per member in part 3 */
 #define S_POLL_NS 100000       /* between two looks at the coordinator */
 #define S_E2E_PUTS 20          /* puts through a `vocfed put` process */
@@ -636,6 +637,7 @@ s_bench_sync(const s_conf_t *cf)
     double *zmsgs = calloc(runs, sizeof(double));
     double *lmdb1 = calloc(runs, sizeof(double));
     double *lmdbb = calloc(runs, sizeof(double));
+    double *lmdbk = calloc(runs, sizeof(double));
     double *lmdbi = calloc(runs, sizeof(double));
     double *ccpu = calloc(runs, sizeof(double));
     double *cwrite = calloc(runs, sizeof(double));
@@ -646,7 +648,7 @@ s_bench_sync(const s_conf_t *cf)
     double *serve_cpu = calloc(runs, sizeof(double));
     double *first_tenth = calloc(runs, sizeof(double));
     double *last_tenth = calloc(runs, sizeof(double));
-    if (!first_tenth || !last_tenth)
+    if (!first_tenth || !last_tenth || !lmdbk)
         bench_fail("out of memory");
     uint64_t scrape_failed = 0;
     uint64_t entry_bytes = 0;
@@ -783,6 +785,9 @@ s_bench_sync(const s_conf_t *cf)
         bench_path(dir, "%s/raw-lmdb", bench_g.root);
         lmdb1[r] = s_raw_lmdb(dir, (size_t)n, avg, S_BIG_TXN, false);
         lmdbb[r] = s_raw_lmdb(dir, (size_t)n, avg, msg_entries, false);
+        lmdbk[r] = msg_entries == S_KILO_TXN
+                       ? lmdbb[r]
+                       : s_raw_lmdb(dir, (size_t)n, avg, S_KILO_TXN, false);
         lmdbi[r] = s_raw_lmdb(dir, (size_t)n, avg, msg_entries, true);
         blake[r] = s_raw_blake2b((size_t)n, avg);
     }
@@ -791,6 +796,7 @@ s_bench_sync(const s_conf_t *cf)
     double m_zmsg = bench_median(zmsgs, runs), m_l1 = bench_median(lmdb1, runs);
     double m_lb = bench_median(lmdbb, runs), m_li = bench_median(lmdbi, runs);
     double m_blake = bench_median(blake, runs);
+    double m_lk = bench_median(lmdbk, runs);
     double m_zent = m_zmsg * (double)msg_entries;
     printf("bench_sync: initial sync of %" PRIu64 " entries, %" PRIu64
            " bytes per entry on average, batches of %zu entries (%zu bytes); "
@@ -806,6 +812,9 @@ s_bench_sync(const s_conf_t *cf)
         printf("  raw LMDB append (1 txn per %d) %12.0f values/s\n", S_BIG_TXN,
                m_l1);
     printf("  raw LMDB append (1 txn per batch)    %12.0f values/s\n", m_lb);
+    printf("  raw LMDB append (1 txn per %d)     %12.0f values/s  (batches "
+           "of 1,000 entries, as members sent them before 2026-12-05)\n",
+           S_KILO_TXN, m_lk);
     printf("  raw LMDB, + random-key index         %12.0f values/s  (1 txn "
            "per batch; a 64-byte pseudo id per value)\n",
            m_li);
@@ -820,6 +829,8 @@ s_bench_sync(const s_conf_t *cf)
            "batch %.3f, LMDB + index %.3f, BLAKE2b %.3f\n",
            m_sync / m_zent, m_sync / m_l1, m_sync / m_lb, m_sync / m_li,
            m_sync / m_blake);
+    printf("    ratio to raw LMDB 1 txn per %d %.3f\n", S_KILO_TXN,
+           m_sync / m_lk);
     /* The coordinator reads one member's bytes at its rate after a burst
      * (SPEC 10.5): the least time this sync can take. */
     node_rates_t rt = node_sessions_rates();
@@ -864,6 +875,7 @@ s_bench_sync(const s_conf_t *cf)
     free(zmsgs);
     free(lmdb1);
     free(lmdbb);
+    free(lmdbk);
     free(lmdbi);
     free(ccpu);
     free(cwrite);

@@ -15,6 +15,7 @@
  *
  * The tmpfs mounts need a mount namespace of the program's own (see
  * tests/tmpfs.h): root, as in CI, or unprivileged user namespaces. */
+#include "node/replicate.h"
 #include "protocol/hash.h"
 #include "storage/replica.h"
 #include "storage/store.h"
@@ -38,7 +39,11 @@
 
 #include <cmocka.h>
 
-#define S_ROWS 3000         /* rows of the large files */
+#define S_ROWS 3000 /* rows of the large files */
+/* The log a member sends to a coordinator whose disk fills: three batches
+ * (node/replicate.h), and the room that takes one or two of them. */
+#define S_SYNC_ROWS (3 * NODE_BATCH_ENTRIES)
+#define S_SYNC_ROOM_KIB 1600
 #define S_DEADLINE_MS 60000 /* for a transfer to complete */
 #define S_EXIT_MS 10000     /* for a refused daemon to exit */
 #define S_FS_KIB 4096       /* each tmpfs; a filler file leaves less */
@@ -310,11 +315,11 @@ test_coordinator_full(void **state)
     th_net_init(net);
     th_node_t *m = th_net_member(net, "aqvtc", true);
     snprintf(big, sizeof big, "%s/big.csv", net->root);
-    s_majors_csv(big, S_ROWS);
+    s_majors_csv(big, S_SYNC_ROWS);
     th_net_expect(net, 0, TH_ARGS("--dir", m->dir, "import", "major", big));
     s_log_t mine = s_log(net, m->dir, m->id);
-    assert_int_equal(mine.size, S_ROWS);
-    s_to_tmpfs(st, net->coord.dir, 400);
+    assert_int_equal(mine.size, S_SYNC_ROWS);
+    s_to_tmpfs(st, net->coord.dir, S_SYNC_ROOM_KIB);
     th_coord_start(net);
 
     /* `vocfed sync` stops at the refusal and says why. */
@@ -334,11 +339,11 @@ test_coordinator_full(void **state)
     json_t *j = th_status(net, net->coord.dir); /* works on a full disk */
     assert_int_equal(th_jint(j, "logs", m->id, "size", NULL), held.size);
     json_decref(j);
-    print_message("coordinator with 400 KiB free: held %lld of %d entries, "
+    print_message("coordinator with %d KiB free: held %lld of %d entries, "
                   "receipts for %lld\n",
-                  held.size, S_ROWS, acked);
-    assert_true(held.size > 0 && held.size < S_ROWS);
-    assert_int_equal(held.size % 1000, 0);
+                  S_SYNC_ROOM_KIB, held.size, S_SYNC_ROWS, acked);
+    assert_true(held.size > 0 && held.size < S_SYNC_ROWS);
+    assert_int_equal(held.size % NODE_BATCH_ENTRIES, 0);
     assert_true(acked <= held.size);
     long long coord_own = s_log(net, net->coord.dir, net->coord.id).size;
     assert_int_equal(s_verify(net, net->coord.dir), coord_own + held.size);
@@ -353,7 +358,7 @@ test_coordinator_full(void **state)
     assert_true(th_wait(s_caught_up, &w, S_DEADLINE_MS));
     print_message("room freed: level after %llu ms\n",
                   (unsigned long long)(th_now_ms() - t0));
-    assert_int_equal(s_verify(net, net->coord.dir), coord_own + S_ROWS);
+    assert_int_equal(s_verify(net, net->coord.dir), coord_own + S_SYNC_ROWS);
     assert_int_equal(th_stop(&m->proc, SIGTERM, 10000), 0);
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
     /* The coordinator's full disk is not the member's abuse (SPEC 10.5):

@@ -6,6 +6,7 @@
  * meanwhile reaches the coordinator. */
 #include "node/daemon.h"
 #include "node/member.h"
+#include "node/replicate.h"
 #include "protocol/hash.h"
 #include "protocol/msg.h"
 
@@ -264,7 +265,11 @@ test_backlog(void **state)
     th_net_t *net = *state;
     th_net_init(net);
     th_node_t *m = th_net_member(net, "behind", false);
-    (void)th_bulk(m, 1, 13500, 16, NULL); /* 14 batches of at most 1,000 */
+    /* 14 batches of at most NODE_BATCH_ENTRIES (the last one short) */
+    (void)th_bulk(m, 1,
+                  (NODE_MEMBER_MAX_FLIGHT + 2) * NODE_BATCH_ENTRIES -
+                      NODE_BATCH_ENTRIES / 2,
+                  16, NULL);
 
     uint8_t pk[PROTO_PUBKEY_LEN], *sk = sodium_malloc(PROTO_SECKEY_LEN);
     assert_non_null(sk);
