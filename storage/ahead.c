@@ -457,18 +457,42 @@ s_enc_free(store_i_enc_t *self)
     free(self);
 }
 
-/* Grows *p to at least n elements of size each (*cap of them now);
- * false when out of memory (*p kept). */
-static bool
-s_room(void **p, size_t *cap, size_t n, size_t size)
+/* p grown to at least n elements of size each (*cap of them now, *cap
+ * updated): p itself when it has room, a new block (p then gone), or
+ * NULL when out of memory (p kept). */
+static void *
+s_grow(void *p, size_t *cap, size_t n, size_t size)
 {
     if (n <= *cap)
-        return true;
-    void *q = realloc(*p, n * size);
-    if (!q)
+        return p;
+    void *q = realloc(p, n * size);
+    if (q)
+        *cap = n;
+    return q;
+}
+
+/* Room in self for m slots, at bytes of arena and nblk blocks; false
+ * when out of memory (what was grown kept). */
+static bool
+s_enc_room(store_i_enc_t *self, size_t m, size_t at, size_t nblk)
+{
+    void *q;
+    if (!(q = s_grow(self->state, &self->statecap, m, sizeof *self->state)))
         return false;
-    *p = q;
-    *cap = n;
+    self->state = q;
+    if (!(q = s_grow(self->len, &self->lencap, m, sizeof *self->len)))
+        return false;
+    self->len = q;
+    if (!(q = s_grow(self->arena, &self->arenacap, at ? at : 1, 1)))
+        return false;
+    self->arena = q;
+    if (!(q = s_grow(self->blk, &self->blkcap, nblk, sizeof *self->blk)))
+        return false;
+    self->blk = q;
+    if (!(q = s_grow(self->has_blk, &self->hascap, nblk,
+                     sizeof *self->has_blk)))
+        return false;
+    self->has_blk = q;
     return true;
 }
 
@@ -482,10 +506,12 @@ s_enc_get(store_i_helper_t *helper, size_t n)
         helper->spare = NULL;
     else if (!(self = calloc(1, sizeof *self)))
         return NULL;
-    if (!s_room((void **)&self->off, &self->offcap, n + 1, sizeof *self->off)) {
+    size_t *off = s_grow(self->off, &self->offcap, n + 1, sizeof *self->off);
+    if (!off) {
         s_enc_free(self);
         return NULL;
     }
+    self->off = off;
     return self;
 }
 
@@ -511,14 +537,7 @@ store_i_enc_start(store_i_helper_t **helper, size_t n,
     self->m = m;
     self->leaf0 = leaf0;
     size_t nblk = m / STORE_BLOCK + 2; /* covers s_blk_at of 0 .. m-1 */
-    if (m == 0 ||
-        !s_room((void **)&self->state, &self->statecap, m,
-                sizeof *self->state) ||
-        !s_room((void **)&self->len, &self->lencap, m, sizeof *self->len) ||
-        !s_room((void **)&self->arena, &self->arenacap, at, 1) ||
-        !s_room((void **)&self->blk, &self->blkcap, nblk, sizeof *self->blk) ||
-        !s_room((void **)&self->has_blk, &self->hascap, nblk,
-                sizeof *self->has_blk)) {
+    if (m == 0 || !s_enc_room(self, m, at, nblk)) {
         s_enc_free(self);
         return NULL;
     }

@@ -142,8 +142,11 @@ store_i_enc_t *store_i_enc_start(store_i_helper_t **helper, size_t n,
 bool store_i_enc_take(store_i_enc_t *self, size_t i, const uint8_t **v,
                       size_t *len, const store_i_block_t **blk);
 
-/* Tells the helper to stop, waits until it has left, frees all; NULLs
- * *self. Accepts NULL and *self == NULL. */
+/* Tells the helper to stop, waits until it has left, and gives the
+ * slots back to the helper, which keeps them for the next append (up to
+ * STORE_ENC_BYTES of arena, freed with the helper: an import's chunks
+ * would otherwise fault in a new arena each); NULLs *self. Accepts NULL
+ * and *self == NULL. */
 void store_i_enc_stop(store_i_enc_t **self);
 
 /* A job for the helper thread: fn(job) runs there once, then the helper
