@@ -1547,7 +1547,8 @@ s_split_many(size_t n, size_t dup)
                             "origin_region\n");
     for (size_t i = 0; i < n; i++) {
         char stem[18], id[19];
-        snprintf(stem, sizeof stem, "340803200801%05zu", i == dup ? 20 : i);
+        snprintf(stem, sizeof stem, "340803200801%05u",
+                 (unsigned)((i == dup ? 20 : i) % 100000));
         s_id(stem, id);
         int w = snprintf(t + len, cap - len,
                          "%s,名,higher,460104,2024,enrolled,340803\n", id);
