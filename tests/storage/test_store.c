@@ -1139,20 +1139,37 @@ test_append_ahead(void **state)
             assert_memory_equal(now.root, head[m].root, PROTO_HASH_LEN);
         }
     }
-    /* The helper keeps one append's slots for the next: a smaller
-     * append after the large one (and the refused ones), of other keys
-     * and sizes, reads nothing left in them. */
-    for (int m = 0; m < 3; m++) {
-        assert_int_equal(th_append_puts(s[m], TH_AUTHOR, &k, "q", 1,
-                                        S_AHEAD_N - 700, 41, &head[m]),
-                         VOCFED_OK);
-        assert_int_equal(head[m].size, 3 + 2 * S_AHEAD_N - 700);
-        s_check_head(s[m], &head[m]);
+    /* The helper keeps one append's slots for the next: appends after the
+     * large one (and the refused ones), of other keys and sizes, read
+     * nothing left in them, and in mode 1 the helper makes every record
+     * of each. The second starts on a block of 16 leaves, so its first
+     * block is whole (made by the helper); the third starts inside a
+     * block, for which the kept slots still hold the second's first
+     * block: it must not be taken (store_i_fr_leaf checks a block's
+     * first leaf, and the slots' blocks are cleared). */
+    const size_t adds[] = {16 - (3 + S_AHEAD_N) % 16, S_AHEAD_N - 700,
+                           S_AHEAD_N - 900};
+    static const char *const prefixes[] = {"a", "q", "r"};
+    uint64_t size = 3 + S_AHEAD_N, records = 3 + S_AHEAD_N - 2;
+    for (size_t a = 0; a < 3; a++) {
+        uint64_t taken = store_test_enc_taken(s[1]);
+        for (int m = 0; m < 3; m++) {
+            assert_int_equal(th_append_puts(s[m], TH_AUTHOR, &k, prefixes[a], 1,
+                                            adds[a], 41, &head[m]),
+                             VOCFED_OK);
+            assert_int_equal(head[m].size, size + adds[a]);
+            s_check_head(s[m], &head[m]);
+        }
+        assert_int_equal(store_test_enc_taken(s[1]) - taken, adds[a]);
+        size += adds[a];
+        records += adds[a];
+        for (int m = 1; m < 3; m++)
+            assert_memory_equal(head[m].root, head[0].root, PROTO_HASH_LEN);
     }
-    for (int m = 1; m < 3; m++)
-        assert_memory_equal(head[m].root, head[0].root, PROTO_HASH_LEN);
+    assert_int_equal((3 + S_AHEAD_N + adds[0]) % 16, 0);
+    assert_true((size - adds[2]) % 16 != 0);
     for (int m = 0; m < 3; m++) {
-        s_verify_ok(s[m], 3 + 2 * S_AHEAD_N - 700, 3 + 2 * S_AHEAD_N - 702);
+        s_verify_ok(s[m], size, records);
         store_destroy(&s[m]);
     }
 }
