@@ -707,8 +707,8 @@ s_reserve(node_import_i_t *im, size_t key_len, size_t body_len)
                           want < im->body_budget ? want : im->body_budget))
         return;
     size_t cap = s_seen_cap(n);
-    if (cap > im->seencap && s_seen_grow_to(im, cap))
-        return;
+    if (cap > im->seencap)
+        (void)s_seen_grow_to(im, cap); /* best effort, as above */
 }
 
 /* Keeps a good row (its body is at body_off of the body arena) unless
