@@ -56,9 +56,10 @@ static void
 s_rmrf(const char *dir)
 {
     /* the log's environment and the derived one (the record index, kept
-     * even no_derived), with its boot guard */
-    static const char *const files[] = {"data.mdb", "lock.mdb", "derived.mdb",
-                                        "derived.mdb-lock", "derived.boot"};
+     * even no_derived), with its boot guard and the openers' lock */
+    static const char *const files[] = {"data.mdb",     "lock.mdb",
+                                        "derived.mdb",  "derived.mdb-lock",
+                                        "derived.boot", "open.lock"};
     char path[4096];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         /* A truncated name would be another file: leave it. */

@@ -64,6 +64,11 @@ store_derived_remove(const char *dir)
         rc = VOCFED_ETOOLARGE;
     if (!rc && unlink(path) && errno != ENOENT)
         rc = -errno;
+    n = snprintf(path, sizeof path, "%s/" STORE_OPEN_LOCK, dir);
+    if (!rc && (n < 0 || (size_t)n >= sizeof path))
+        rc = VOCFED_ETOOLARGE;
+    if (!rc && unlink(path) && errno != ENOENT)
+        rc = -errno;
     return rc;
 }
 

@@ -34,6 +34,9 @@
 
 #define STORE_FORMAT_VERSION 1
 #define STORE_DEFAULT_MAP_SIZE ((size_t)256 << 20)
+/* The file in a store's folder (and in a derived folder) that its
+ * openers take in turn, an exclusive flock each (SPEC 5.1). */
+#define STORE_OPEN_LOCK "open.lock"
 /* Perfect subtrees below this level are not stored but recomputed from
  * the leaf hashes kept with the entries (at most 8 of them). SPEC 5.1 */
 #define STORE_NODE_MIN_LEVEL 4
@@ -459,7 +462,8 @@ int store_txn_replay(store_txn_t *txn, store_replay_fn fn,
 #define STORE_REDERIVE_KEY_MAX 1024
 
 /* Removes the derived environment's files from folder dir (derived.mdb,
- * its lock and its guard, SPEC 5.5), as for a scratch folder of
+ * its lock, its guard and open.lock, SPEC 5.1, 5.5), as for a scratch
+ * folder of
  * store_rederive_compare that no process has open; the folder stays.
  * Returns 0 (also when there were none), VOCFED_ETOOLARGE (a path too
  * long) or -errno. */

@@ -152,6 +152,24 @@ int store_i_derived_ready(const store_t *self);
 
 /* ---- the applier (apply.c) -------------------------------------------- */
 
+/* ---- opening an environment (envopen.c) -------------------------------- */
+
+/* Makes *env: creates, configures and opens it. Returns an LMDB code;
+ * *env may be set on failure. */
+typedef int (*store_i_env_make_fn)(void *ctx, MDB_env **env);
+
+/* Opens an environment with make, holding dir's open.lock; opens it
+ * again when its lock table is behind its data file (a killed opener).
+ * what ("log", "derived") names it in the log. Returns an LMDB code or
+ * VOCFED_ELOCKED (the table still behind: another process holds it); on
+ * failure *env may be set, and the caller closes it. */
+int store_i_env_open(const char *dir, const char *what,
+                     store_i_env_make_fn make, void *ctx, MDB_env **env);
+
+/* True when env's lock table names an older transaction than its data
+ * file's last commit (*table, *last: the two). */
+bool store_i_env_table_behind(MDB_env *env, uint64_t *table, uint64_t *last);
+
 /* The guard of derived.mdb against a machine crash (dguard.c, SPEC
  * 5.5): removes a derived.mdb written without sync in another boot, and
  * notes this boot in DIR/derived.boot. *nosync says whether derived.mdb

@@ -806,7 +806,12 @@ th_net_release(th_net_t *net)
                 net->commands.data ? net->commands.data : "");
     }
     th_text_free(&net->commands);
-    if (net->root[0])
+    /* VOCFED_TEST_KEEP=1 keeps a failed test's folder (its stores and
+     * its commands' output) to look into. */
+    const char *keep = getenv("VOCFED_TEST_KEEP");
+    if (!net->passed && keep && *keep && strcmp(keep, "0") != 0 && net->root[0])
+        fprintf(stderr, "---- kept %s (VOCFED_TEST_KEEP) ----\n", net->root);
+    else if (net->root[0])
         th_rmdir(net->root);
 }
 

@@ -185,8 +185,10 @@ s_verify_copy(const char *dest, store_verify_result_t *res, s_progress_t *p)
         p->told_ms = 0;
         rc = store_verify(st, NULL, res, s_verify_progress, p);
         store_destroy(&st);
-        char lock[PATH_MAX]; /* the open made it: the copy had none */
+        char lock[PATH_MAX]; /* the open made them: the copy had none */
         if (s_path(lock, sizeof lock, dest, "lock.mdb") == 0)
+            unlink(lock);
+        if (s_path(lock, sizeof lock, dest, STORE_OPEN_LOCK) == 0)
             unlink(lock);
     }
     s_remove_folder(ddir);

@@ -88,8 +88,9 @@ s_copy_in(cli_t *cli, const char *from, const char *name, size_t max)
 static void
 s_undo(cli_t *cli, const s_opts_t *o)
 {
-    static const char *const names[] = {"data.mdb", "lock.mdb", "derived.mdb",
-                                        "derived.mdb-lock", "derived.boot"};
+    static const char *const names[] = {"data.mdb",     "lock.mdb",
+                                        "derived.mdb",  "derived.mdb-lock",
+                                        "derived.boot", STORE_OPEN_LOCK};
     char p[PATH_MAX];
     cli_node_close(cli);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

@@ -60,6 +60,8 @@ s_cleanup(void)
     unlink(path);
     snprintf(path, sizeof path, "%s/derived.boot", s_rx.dir);
     unlink(path); /* the derived data's boot guard (SPEC 5.5) */
+    snprintf(path, sizeof path, "%s/open.lock", s_rx.dir);
+    unlink(path); /* the openers' lock (SPEC 5.1) */
     rmdir(s_rx.dir);
     free(s_rx.data);
 }

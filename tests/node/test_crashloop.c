@@ -148,6 +148,7 @@ typedef struct {
     uint64_t rows_in;  /* entries those writes made */
     uint64_t failed;   /* writes that exited non-zero */
     uint64_t imports;  /* imports acknowledged */
+    long long own_max; /* greatest size of its log seen at the member */
     bool down;         /* its daemon is killed, not started yet */
     uint64_t up_at_ms; /* when to start it again */
     long long acked_at_kill;     /* what the coordinator had acknowledged
@@ -425,6 +426,32 @@ s_receipt_seen(s_run_t *r, const char *where, const char *author,
     }
     if (acked > *max)
         *max = acked;
+}
+
+/* After member mi's write ended (kind, key as it was): its own log at
+ * the member holds every entry of the writes acknowledged so far, and
+ * never fewer than were seen before (only that writer writes it). Found
+ * here, a lost write is named with the moment it was seen, not only at
+ * the end. */
+static void
+s_own_log_check(s_run_t *r, size_t mi, s_wkind_t kind, const char *key,
+                uint64_t serial, bool ok)
+{
+    s_member_t *m = &r->m[mi];
+    long long size = s_read(m->node->dir, m->node->id, "coord").size;
+    bool lost = size < m->own_max || (uint64_t)size < m->rows_in;
+    if (lost) {
+        s_violation(
+            r,
+            "%s's log holds %lld entries after write %" PRIu64
+            " (kind %d, key %s, %s); its acknowledged writes made %" PRIu64
+            ", %lld were seen before",
+            m->node->id, size, serial, (int)kind, key,
+            ok ? "acknowledged" : "failed", m->rows_in, m->own_max);
+        s_print_since(&m->w);
+    }
+    if (size > m->own_max)
+        m->own_max = size;
 }
 
 /* ---- kills --------------------------------------------------------------- */
@@ -854,8 +881,12 @@ test_crash_loop(void **state)
             s_member_t *m = &r->m[i];
             if (m->wkind != S_W_NONE && !th_running(&m->w)) {
                 bool import = m->wkind == S_W_IMPORT;
-                if (s_write_done(r, i) && import &&
-                    s_range(&m->rng, 0, 1) == 0) {
+                s_wkind_t kind = m->wkind;
+                char key[65];
+                snprintf(key, sizeof key, "%s", m->key);
+                bool ok = s_write_done(r, i);
+                s_own_log_check(r, i, kind, key, m->serial, ok);
+                if (ok && import && s_range(&m->rng, 0, 1) == 0) {
                     /* Its batches are on their way now: kill soon. */
                     uint64_t soon = now + s_range(&m->rng, 0, 150);
                     if (soon < next_kill)
@@ -924,7 +955,11 @@ test_crash_loop(void **state)
                 struct timespec ts = {0, 10 * 1000000};
                 nanosleep(&ts, NULL);
             }
-            s_write_done(r, i);
+            s_wkind_t kind = m->wkind;
+            char key[65];
+            snprintf(key, sizeof key, "%s", m->key);
+            bool ok = s_write_done(r, i);
+            s_own_log_check(r, i, kind, key, m->serial, ok);
         }
     }
     if (cw.pid) {
