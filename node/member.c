@@ -934,6 +934,17 @@ s_on_batch(node_member_daemon_t *m, const proto_msg_batch_t *b)
     proto_buf_reset(&m->out);
     int rc = s_accept(m, b, &res);
     node_applier_kick(m->applier); /* the log may have moved */
+    if (rc == VOCFED_ESEQGAP && res.stale) {
+        /* Built before we took another batch of the same entries (a
+         * push and the answer to our pull, say): nothing wrong on either
+         * side, so no refusal sent and no alarm; asked again from what
+         * we hold. */
+        zsys_debug("member: the coordinator's batch seq=%" PRIu64
+                   " was overtaken: %s",
+                   b->first_seq, res.what);
+        s_pull(m);
+        return;
+    }
     if (m->out.len)
         s_send(m);
     if (rc == VOCFED_OK) {

@@ -389,6 +389,7 @@ s_check_consistency(s_ingest_t *in)
     if (fin->size <= in->held_size || in->held_size == 0)
         return MDB_SUCCESS;
     if (b->old_size != in->held_size) {
+        in->res->stale = b->old_size < in->held_size;
         s_what(in->res,
                "stale: the receiver's checkpoint is at %" PRIu64
                ", the batch proves from %" PRIu64,

@@ -75,6 +75,8 @@ typedef struct {
     store_head_t head; /* the author's log after it */
     uint64_t cp_size;  /* latest checkpoint held after it */
     bool equivocation; /* the refusal is proof of it */
+    bool stale;        /* refused as built for fewer entries than held
+                          (VOCFED_ESEQGAP): a batch overtaken by another */
     char what[160];    /* why it was refused */
 } store_ingest_result_t;
 

@@ -623,6 +623,33 @@ test_role_rule(void **state)
     fz_log_release(&target);
 }
 
+/* A batch built for a receiver that held fewer entries than it holds
+ * now (overtaken by another batch of the same entries) is refused as
+ * stale, and says so, so that a member asks again without an alarm
+ * (node/member.c); a batch that proves from more than is held is a gap,
+ * not stale. Neither writes anything. */
+static void
+test_stale_batch(void **state)
+{
+    s_t *t = *state;
+    store_head_t head;
+    assert_int_equal(s_send(t, &t->honest, 1, 4, 0), VOCFED_OK);
+    assert_false(t->res.stale);
+    /* 1..6 as for an empty receiver: overtaken by 1..4 */
+    assert_int_equal(s_send(t, &t->honest, 1, 6, 0), VOCFED_ESEQGAP);
+    assert_true(t->res.stale);
+    assert_non_null(strstr(t->res.what, "stale"));
+    /* 7..8 proving from 6, which is not held */
+    assert_int_equal(s_send(t, &t->honest, 7, 2, 6), VOCFED_ESEQGAP);
+    assert_false(t->res.stale);
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 4);
+    /* from what is held, it is taken */
+    assert_int_equal(s_send(t, &t->honest, 5, 2, 4), VOCFED_OK);
+    assert_false(t->res.stale);
+    assert_int_equal(t->res.head.size, 6);
+}
+
 /* ---- entries checked ahead (storage/ahead.h) --------------------------- */
 
 /* One batch of a group: entries first..first+count-1 of log, for a
@@ -888,6 +915,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_equivocation_quarantines, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_stale_batch, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_record_refused, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_role_rule, s_setup, s_teardown),
