@@ -55,8 +55,10 @@ s_guard(const char *dir)
     return fd;
 }
 
-bool
-store_i_env_table_behind(MDB_env *env, uint64_t *table, uint64_t *last)
+/* True when env's lock table names an older transaction than its data
+ * file's last commit (*table, *last: the two). */
+static bool
+s_table_behind(MDB_env *env, uint64_t *table, uint64_t *last)
 {
     MDB_envinfo info;
     MDB_txn *txn;
@@ -85,7 +87,7 @@ store_i_env_open(const char *dir, const char *what, store_i_env_make_fn make,
     for (int i = 0;; i++) {
         if ((rc = make(ctx, env)) != MDB_SUCCESS)
             break;
-        if (!store_i_env_table_behind(*env, &table, &last))
+        if (!s_table_behind(*env, &table, &last))
             break;
         if (i == S_REOPENS) {
             zsys_error("store: %s: the %s environment's lock table says "

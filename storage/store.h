@@ -463,8 +463,8 @@ int store_txn_replay(store_txn_t *txn, store_replay_fn fn,
 
 /* Removes the derived environment's files from folder dir (derived.mdb,
  * its lock, its guard and open.lock, SPEC 5.1, 5.5), as for a scratch
- * folder of
- * store_rederive_compare that no process has open; the folder stays.
+ * folder of store_rederive_compare that no process has open; the folder
+ * stays.
  * Returns 0 (also when there were none), VOCFED_ETOOLARGE (a path too
  * long) or -errno. */
 int store_derived_remove(const char *dir);

@@ -150,8 +150,6 @@ int store_i_status(int rc);
  * derived data (no hook, and the store not opened no_derived), else 0. */
 int store_i_derived_ready(const store_t *self);
 
-/* ---- the applier (apply.c) -------------------------------------------- */
-
 /* ---- opening an environment (envopen.c) -------------------------------- */
 
 /* Makes *env: creates, configures and opens it. Returns an LMDB code;
@@ -166,9 +164,7 @@ typedef int (*store_i_env_make_fn)(void *ctx, MDB_env **env);
 int store_i_env_open(const char *dir, const char *what,
                      store_i_env_make_fn make, void *ctx, MDB_env **env);
 
-/* True when env's lock table names an older transaction than its data
- * file's last commit (*table, *last: the two). */
-bool store_i_env_table_behind(MDB_env *env, uint64_t *table, uint64_t *last);
+/* ---- the applier (apply.c) -------------------------------------------- */
 
 /* The guard of derived.mdb against a machine crash (dguard.c, SPEC
  * 5.5): removes a derived.mdb written without sync in another boot, and
