@@ -100,6 +100,28 @@ s_ready_or_kill(pid_t pid, char what)
     fail_msg("the child could not take the locks or write lock.mdb");
 }
 
+/* In a child: tells the parent what (a byte on fd), then waits for
+ * SIGKILL. */
+static void __attribute__((noreturn)) s_child_say(int fd, char what)
+{
+    if (write(fd, &what, 1) != 1)
+        _exit(3);
+    for (;;)
+        pause();
+}
+
+/* In the parent: what child pid said on fd (closed here); on with
+ * S_READY, else the child killed and the test failed. */
+static void
+s_child_heard(int fd, pid_t pid)
+{
+    char what = S_FAILED;
+    if (read(fd, &what, 1) != 1)
+        what = S_FAILED;
+    close(fd);
+    s_ready_or_kill(pid, what);
+}
+
 /* Forks the killed opener (see the top): holds open.lock and LMDB's
  * exclusive lock with the id 0 written, then waits for SIGKILL. Returns
  * its pid once it is there. */
@@ -123,16 +145,10 @@ s_killed_opener(const char *dir, uint64_t last)
         if (gfd >= 0 && flock(gfd, LOCK_EX) == 0 && lfd >= 0 &&
             fcntl(lfd, F_SETLK, &excl) == 0)
             what = s_table_zero(lfd, last);
-        if (write(p[1], &what, 1) != 1)
-            _exit(3);
-        for (;;)
-            pause();
+        s_child_say(p[1], what);
     }
     close(p[1]);
-    if (read(p[0], &what, 1) != 1)
-        what = S_FAILED;
-    close(p[0]);
-    s_ready_or_kill(pid, what);
+    s_child_heard(p[0], pid);
     return pid;
 }
 
@@ -263,16 +279,10 @@ test_table_behind_refused(void **state)
                 what = s_table_zero(lfd, last);
             /* lfd stays open: closing it would drop the env's locks */
         }
-        if (write(p[1], &what, 1) != 1)
-            _exit(3);
-        for (;;)
-            pause();
+        s_child_say(p[1], what);
     }
     close(p[1]);
-    if (read(p[0], &what, 1) != 1)
-        what = S_FAILED;
-    close(p[0]);
-    s_ready_or_kill(holder, what);
+    s_child_heard(p[0], holder);
 
     store_t *s = th_open(dir, false, 0, &rc);
     assert_null(s);
