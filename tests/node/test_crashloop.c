@@ -7,7 +7,9 @@
  * killed with SIGKILL and started again after a random delay.
  *
  * A write is acknowledged when its command exited 0; each must be at its
- * member and in the coordinator's copy at the end. Around every kill the
+ * member and in the coordinator's copy at the end, and the member's own
+ * log is read after every write: it never holds fewer entries than the
+ * acknowledged writes made, nor fewer than before. Around every kill the
  * receipts are compared with the store of their issuer: what the
  * coordinator acknowledged to a member (the member's last receipt) must
  * be in the coordinator's store once it is dead, and what a member
