@@ -499,21 +499,10 @@ s_init_txn(store_t *self, MDB_txn *txn, void *ctx)
 /* Creates and opens self->env on self->dir with self->map_size (LMDB
  * takes at least the file's size). */
 static int
-s_env_make(void *ctx, MDB_env **env)
-{
-    store_t *self = ctx;
-    int rc;
-    if ((rc = mdb_env_create(env)) || (rc = mdb_env_set_maxdbs(*env, 16)) ||
-        (rc = mdb_env_set_mapsize(*env, self->map_size)) ||
-        (rc = mdb_env_open(*env, self->dir, MDB_NOTLS, 0600)))
-        return rc;
-    return MDB_SUCCESS;
-}
-
-static int
 s_env_open(store_t *self)
 {
-    int rc = store_i_env_open(self->dir, "log", s_env_make, self, &self->env);
+    store_i_env_spec_t spec = {self->dir, 16, self->map_size, MDB_NOTLS};
+    int rc = store_i_env_open(self->dir, "log", &spec, &self->env);
     if (rc)
         return rc;
     MDB_envinfo info;
@@ -541,27 +530,6 @@ s_open_read(store_t *self)
     return rc;
 }
 
-/* What s_denv_make needs. */
-typedef struct {
-    store_t *self;
-    const char *path; /* derived.mdb */
-    bool nosync;      /* written without sync (dguard.c) */
-} s_dmake_t;
-
-static int
-s_denv_make(void *ctx, MDB_env **env)
-{
-    s_dmake_t *m = ctx;
-    int rc;
-    if ((rc = mdb_env_create(env)) || (rc = mdb_env_set_maxdbs(*env, 8)) ||
-        (rc = mdb_env_set_mapsize(*env, m->self->dmap_size)) ||
-        (rc = mdb_env_open(
-             *env, m->path,
-             MDB_NOTLS | MDB_NOSUBDIR | (m->nosync ? MDB_NOSYNC : 0), 0600)))
-        return rc;
-    return MDB_SUCCESS;
-}
-
 /* Creates and opens self->denv, the derived environment: the file
  * derived.mdb in the folder, with its own lock file (SPEC 5.1), written
  * without sync behind its guard (dguard.c, SPEC 5.5). */
@@ -575,9 +543,10 @@ s_denv_open(store_t *self)
         return VOCFED_ETOOLARGE;
     if ((rc = store_i_derived_guard(self->ddir, NULL, &nosync)))
         return rc;
-    s_dmake_t m = {self, path, nosync};
-    if ((rc = store_i_env_open(self->ddir, "derived", s_denv_make, &m,
-                               &self->denv)))
+    store_i_env_spec_t spec = {path, 8, self->dmap_size,
+                               MDB_NOTLS | MDB_NOSUBDIR |
+                                   (nosync ? MDB_NOSYNC : 0)};
+    if ((rc = store_i_env_open(self->ddir, "derived", &spec, &self->denv)))
         return rc;
     MDB_envinfo info;
     if (mdb_env_info(self->denv, &info) == MDB_SUCCESS &&

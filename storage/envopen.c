@@ -76,16 +76,30 @@ s_table_behind(MDB_env *env, uint64_t *table, uint64_t *last)
     return *table + 1 < *last;
 }
 
+/* Creates *env and opens it as spec says. Returns an LMDB code; *env
+ * may be set on failure. */
+static int
+s_make(const store_i_env_spec_t *spec, MDB_env **env)
+{
+    int rc;
+    if ((rc = mdb_env_create(env)) ||
+        (rc = mdb_env_set_maxdbs(*env, spec->maxdbs)) ||
+        (rc = mdb_env_set_mapsize(*env, spec->map)) ||
+        (rc = mdb_env_open(*env, spec->path, spec->flags, 0600)))
+        return rc;
+    return MDB_SUCCESS;
+}
+
 int
-store_i_env_open(const char *dir, const char *what, store_i_env_make_fn make,
-                 void *ctx, MDB_env **env)
+store_i_env_open(const char *dir, const char *what,
+                 const store_i_env_spec_t *spec, MDB_env **env)
 {
     int guard = s_guard(dir);
     int rc;
     uint64_t table, last;
     *env = NULL;
     for (int i = 0;; i++) {
-        if ((rc = make(ctx, env)) != MDB_SUCCESS)
+        if ((rc = s_make(spec, env)) != MDB_SUCCESS)
             break;
         if (!s_table_behind(*env, &table, &last))
             break;

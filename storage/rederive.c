@@ -39,25 +39,6 @@ s_kept_close(s_kept_t *k)
     k->env = NULL;
 }
 
-/* What s_kept_make needs. */
-typedef struct {
-    const char *path; /* the kept derived.mdb */
-    size_t map;       /* its size */
-} s_kept_make_t;
-
-static int
-s_kept_make(void *ctx, MDB_env **env)
-{
-    s_kept_make_t *m = ctx;
-    int rc;
-    if ((rc = mdb_env_create(env)) || (rc = mdb_env_set_maxdbs(*env, 8)) ||
-        (rc = mdb_env_set_mapsize(*env, m->map)) ||
-        (rc = mdb_env_open(*env, m->path, MDB_RDONLY | MDB_NOSUBDIR | MDB_NOTLS,
-                           0600)))
-        return rc;
-    return MDB_SUCCESS;
-}
-
 static int
 s_kept_open(const char *dir, s_kept_t *k)
 {
@@ -71,9 +52,9 @@ s_kept_open(const char *dir, s_kept_t *k)
         return VOCFED_ENOTFOUND;
     /* The live store's derived file: opened as its other openers do
      * (envopen.c, SPEC 5.1). */
-    s_kept_make_t m = {path, (size_t)sb.st_size};
-    if ((rc =
-             store_i_env_open(dir, "kept derived", s_kept_make, &m, &k->env)) ||
+    store_i_env_spec_t spec = {path, 8, (size_t)sb.st_size,
+                               MDB_RDONLY | MDB_NOSUBDIR | MDB_NOTLS};
+    if ((rc = store_i_env_open(dir, "kept derived", &spec, &k->env)) ||
         (rc = mdb_txn_begin(k->env, NULL, MDB_RDONLY, &k->txn)) ||
         (rc = mdb_dbi_open(k->txn, "figures", 0, &k->figures)) ||
         (rc = mdb_dbi_open(k->txn, "applied", 0, &k->applied)) ||

@@ -152,17 +152,22 @@ int store_i_derived_ready(const store_t *self);
 
 /* ---- opening an environment (envopen.c) -------------------------------- */
 
-/* Makes *env: creates, configures and opens it. Returns an LMDB code;
- * *env may be set on failure. */
-typedef int (*store_i_env_make_fn)(void *ctx, MDB_env **env);
+/* An environment to open: mdb_env_create, then these. */
+typedef struct {
+    const char *path; /* the folder, or the file with MDB_NOSUBDIR */
+    unsigned maxdbs;  /* named databases */
+    size_t map;       /* map size */
+    unsigned flags;   /* mdb_env_open's */
+} store_i_env_spec_t;
 
-/* Opens an environment with make, holding dir's open.lock; opens it
- * again when its lock table is behind its data file (a killed opener).
- * what ("log", "derived") names it in the log. Returns an LMDB code or
- * VOCFED_ELOCKED (the table still behind: another process holds it); on
- * failure *env may be set, and the caller closes it. */
+/* Opens the environment spec describes into *env, holding dir's
+ * open.lock; opens it again when its lock table is behind its data file
+ * (a killed opener). what ("log", "derived") names it in the log.
+ * Returns an LMDB code or VOCFED_ELOCKED (the table still behind:
+ * another process holds it); on failure *env may be set, and the caller
+ * closes it. */
 int store_i_env_open(const char *dir, const char *what,
-                     store_i_env_make_fn make, void *ctx, MDB_env **env);
+                     const store_i_env_spec_t *spec, MDB_env **env);
 
 /* ---- the applier (apply.c) -------------------------------------------- */
 
