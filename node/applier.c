@@ -44,17 +44,55 @@ s_wait(int fd, pid_t parent)
     return r > 0 || (r < 0 && (errno == EAGAIN || errno == EINTR));
 }
 
-/* Applies chunk after chunk until the derived data is up to date; *work
- * grows by the entries applied. */
-static void
-s_apply_all(store_t *st, int64_t *error_log_ms, uint64_t *work)
+bool
+node_applier_pace_wait(node_applier_pace_t *pace, uint64_t log_n,
+                       uint64_t backlog, int64_t now_ms)
 {
-    size_t done;
-    int rc;
-    do {
+    if (pace->look_ms && log_n > pace->log_n)
+        pace->grew_ms = now_ms;
+    pace->log_n = log_n;
+    pace->look_ms = now_ms;
+    bool grew = pace->grew_ms && now_ms - pace->grew_ms <= NODE_APPLIER_GREW_MS;
+    if (backlog < NODE_APPLIER_BULK) {
+        pace->defer_from_ms = 0; /* caught up: the next bulk is waited for */
+        return false;
+    }
+    if (pace->defer_from_ms < 0 || !grew)
+        return false; /* catching up after a wait, or the log is quiet */
+    if (!pace->defer_from_ms)
+        pace->defer_from_ms = now_ms;
+    if (now_ms - pace->defer_from_ms < NODE_APPLIER_DEFER_MS)
+        return true;
+    pace->defer_from_ms = -1; /* waited long enough: apply until caught up */
+    return false;
+}
+
+/* Whether to wait for a bulk arrival to land (node_applier_pace_wait). A
+ * store that cannot be read is not waited for: the apply says why. */
+static bool
+s_pace_wait(store_t *st, node_applier_pace_t *pace)
+{
+    uint64_t log_n, backlog;
+    if (store_apply_backlog(st, NODE_APPLIER_BULK, &log_n, &backlog) !=
+        VOCFED_OK)
+        return false;
+    return node_applier_pace_wait(pace, log_n, backlog, zclock_mono());
+}
+
+/* Applies chunk after chunk until the derived data is up to date or a
+ * bulk arrival is to be waited for; *work grows by the entries applied. */
+static void
+s_apply_all(store_t *st, node_applier_pace_t *pace, int64_t *error_log_ms,
+            uint64_t *work)
+{
+    size_t done = 0;
+    int rc = VOCFED_OK;
+    while (!s_pace_wait(st, pace)) {
         rc = store_apply(st, STORE_APPLY_FIT, &done);
         *work += rc == VOCFED_OK ? done : 0;
-    } while (rc == VOCFED_OK && done > 0);
+        if (rc != VOCFED_OK || done == 0)
+            break;
+    }
     if (rc && zclock_mono() >= *error_log_ms) {
         zsys_error("applier: applying the log failed: %s (retrying)",
                    vocfed_strerror(rc));
@@ -87,9 +125,10 @@ s_child(const char *dir, int fd, pid_t parent)
     }
     /* A chunk's tables are large (ADMIN 9): given back after a burst. */
     node_daemon_trim_t trim = {0};
+    node_applier_pace_t pace = {0};
     uint64_t work = 0;
     do {
-        s_apply_all(node_store(node), &error_log_ms, &work);
+        s_apply_all(node_store(node), &pace, &error_log_ms, &work);
         node_daemon_trim_after_burst(&trim, work, (uint64_t)zclock_mono());
     } while (s_wait(fd, parent));
     node_close(&node);

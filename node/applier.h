@@ -16,19 +16,52 @@
  * at the next kick. Between two transactions a kill loses nothing.
  * The child runs NODE_APPLIER_NICE nicer than the daemon: when the cores are
  * busy, the log's work (ingest, receipts, a command's import) goes first and
- * the applier takes what is left; on an idle core it runs at full speed. */
+ * the applier takes what is left; on an idle core it runs at full speed.
+ *
+ * A bulk arrival (an import's chunks, a member's sync) lands first: while
+ * the log is more than NODE_APPLIER_BULK entries ahead of the derived data
+ * and still growing, the child waits, for at most NODE_APPLIER_DEFER_MS,
+ * then applies in large chunks until it is within NODE_APPLIER_BULK of the
+ * log again (a bulk that outlasts the wait is applied as it comes). Small
+ * steady writes are applied at once. node_applier_pace_wait decides. */
 #ifndef VOCFED_NODE_APPLIER_H
 #define VOCFED_NODE_APPLIER_H
 
 #include "protocol/status.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define NODE_APPLIER_TICK_MS 200 /* the longest wait between two looks */
 #define NODE_APPLIER_NICE 10     /* added to the daemon's nice value */
 
+/* A bulk arrival: at least this many entries not applied, and the log
+ * found longer than at the look before by a look at most
+ * NODE_APPLIER_GREW_MS ago. */
+#define NODE_APPLIER_BULK 8192
+#define NODE_APPLIER_GREW_MS (2 * NODE_APPLIER_TICK_MS)
+#define NODE_APPLIER_DEFER_MS 5000 /* the longest wait for one */
+
 typedef struct node_applier node_applier_t;
+
+/* The child's looks at the log, for node_applier_pace_wait.
+ * Zero-initialise. */
+typedef struct {
+    uint64_t log_n;        /* the arrival order's length at the last look */
+    int64_t look_ms;       /* when that look was (0: none yet) */
+    int64_t grew_ms;       /* the last look that found it longer (0: none) */
+    int64_t defer_from_ms; /* waiting since (0: not waiting; -1: waited
+                              its longest, applying until caught up) */
+} node_applier_pace_t;
+
+/* A look at the log at now_ms (a monotonic clock, > 0): log_n the last
+ * number of its arrival order, backlog the entries not yet applied
+ * (store_apply_backlog, counted up to NODE_APPLIER_BULK). Returns true
+ * when the applier should wait rather than apply now: a bulk arrival
+ * (above) waited for less than NODE_APPLIER_DEFER_MS. */
+bool node_applier_pace_wait(node_applier_pace_t *pace, uint64_t log_n,
+                            uint64_t backlog, int64_t now_ms);
 
 /* Starts the applier process for the node in dir (the store must open
  * there with the figures attached: checked in the child, which logs and

@@ -455,6 +455,54 @@ store_apply_lag(store_t *self, uint64_t *log_n, uint64_t *applied_n)
     return rc;
 }
 
+/* What store_apply_backlog counts: v[0] the log's last arrival, v[1] the
+ * point applied, then the entries of the runs past it (up to max). */
+typedef struct {
+    uint64_t v[2];
+    uint64_t max, entries;
+} s_backlog_t;
+
+static int
+s_backlog_txn(store_t *self, MDB_txn *log, void *ctx)
+{
+    s_backlog_t *b = ctx;
+    int rc = s_lag_txn(self, log, b->v);
+    if (rc || b->v[1] >= b->v[0])
+        return rc; /* up to date, or not this log's (UINT64_MAX) */
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(log, self->arrivals, &c)))
+        return rc;
+    uint8_t key[8];
+    store_i_be64(key, b->v[1] + 1);
+    MDB_val k = {sizeof key, key}, d;
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+         rc == MDB_SUCCESS && b->entries < b->max;
+         rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        if (d.mv_size != 20) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        uint64_t from = store_i_rd64((const uint8_t *)d.mv_data + 4);
+        uint64_t to = store_i_rd64((const uint8_t *)d.mv_data + 12);
+        b->entries += to >= from ? to - from + 1 : 0;
+    }
+    mdb_cursor_close(c);
+    if (b->entries > b->max)
+        b->entries = b->max;
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+int
+store_apply_backlog(store_t *self, uint64_t max, uint64_t *log_n,
+                    uint64_t *entries)
+{
+    s_backlog_t b = {.max = max};
+    int rc = store_i_read(self, s_backlog_txn, &b);
+    *log_n = b.v[0];
+    *entries = rc == VOCFED_OK ? b.entries : 0;
+    return rc;
+}
+
 int
 store_apply(store_t *self, size_t max_entries, size_t *done)
 {

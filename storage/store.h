@@ -299,6 +299,14 @@ int store_applied(store_t *self, const char *author, uint64_t *seq) VOCFED_WUR;
 int store_apply_lag(store_t *self, uint64_t *log_n,
                     uint64_t *applied_n) VOCFED_WUR;
 
+/* The entries not yet applied (in the arrival order's runs past the point
+ * applied), counted up to max: *entries gets at most max, and a look reads
+ * at most max runs. *log_n gets the log's last arrival number. Derived
+ * data of another log counts 0 (the next apply redoes it). Returns a
+ * status. */
+int store_apply_backlog(store_t *self, uint64_t max, uint64_t *log_n,
+                        uint64_t *entries) VOCFED_WUR;
+
 /* ---- derived data (SPEC 5.5) ------------------------------------------- */
 
 /* A write transaction as the apply hook sees it. */

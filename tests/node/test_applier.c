@@ -236,10 +236,78 @@ test_applier_process(void **state)
     net->passed = true;
 }
 
+/* ---- the pace (node_applier_pace_wait), no processes ------------------ */
+
+/* Small steady writes are applied at once, however fast they come; the
+ * first look applies whatever is behind (nothing is known to be landing). */
+static void
+test_pace_small_writes(void **state)
+{
+    (void)state;
+    node_applier_pace_t p = {0};
+    assert_false(node_applier_pace_wait(&p, 5, 2 * NODE_APPLIER_BULK, 1000));
+    for (int64_t t = 1000, n = 5; t < 20000; t += 50, n++)
+        assert_false(
+            node_applier_pace_wait(&p, (uint64_t)n, NODE_APPLIER_BULK - 1, t));
+}
+
+/* A bulk landing (the log growing, a backlog of NODE_APPLIER_BULK or more)
+ * is waited for; once the log has been quiet for more than
+ * NODE_APPLIER_GREW_MS the applier applies. */
+static void
+test_pace_bulk_then_quiet(void **state)
+{
+    (void)state;
+    node_applier_pace_t p = {0};
+    int64_t t = 1000;
+    assert_false(node_applier_pace_wait(&p, 1, 0, t));
+    uint64_t n = 1;
+    for (int i = 0; i < 10; i++) { /* a commit every 250 ms, a tick between */
+        t += 125;
+        assert_true(node_applier_pace_wait(&p, ++n, NODE_APPLIER_BULK, t));
+        t += 125;
+        assert_true(node_applier_pace_wait(&p, n, NODE_APPLIER_BULK, t));
+    }
+    int64_t last = t - 125; /* the look that found the last growth */
+    while (t + NODE_APPLIER_TICK_MS - last <= NODE_APPLIER_GREW_MS) {
+        t += NODE_APPLIER_TICK_MS;
+        assert_true(node_applier_pace_wait(&p, n, NODE_APPLIER_BULK, t));
+    }
+    t += NODE_APPLIER_TICK_MS; /* quiet for longer than GREW_MS */
+    assert_false(node_applier_pace_wait(&p, n, NODE_APPLIER_BULK, t));
+    /* applying: still a bulk behind, but nothing is landing */
+    assert_false(node_applier_pace_wait(&p, n, NODE_APPLIER_BULK, t + 900));
+}
+
+/* A bulk that outlasts NODE_APPLIER_DEFER_MS is waited for no longer:
+ * the applier applies while it is NODE_APPLIER_BULK or more behind, the
+ * log still growing, and once caught up it waits for the next bulk. */
+static void
+test_pace_longest_wait(void **state)
+{
+    (void)state;
+    node_applier_pace_t p = {0};
+    int64_t t = 1000;
+    uint64_t n = 1;
+    assert_false(node_applier_pace_wait(&p, n, 0, t));
+    int64_t start = t + 100;
+    for (t = start; t - start < NODE_APPLIER_DEFER_MS; t += 100)
+        assert_true(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
+    for (int i = 0; i < 100; i++, t += 100) /* still growing: applied */
+        assert_false(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
+    /* caught up, then another bulk lands: waited for again */
+    assert_false(node_applier_pace_wait(&p, ++n, 10, t));
+    t += 100;
+    assert_true(node_applier_pace_wait(&p, ++n, NODE_APPLIER_BULK, t));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pace_small_writes),
+        cmocka_unit_test(test_pace_bulk_then_quiet),
+        cmocka_unit_test(test_pace_longest_wait),
         cmocka_unit_test_setup_teardown(test_receipt_before_figures,
                                         th_net_setup, th_net_teardown),
         cmocka_unit_test_setup_teardown(test_applier_process, th_net_setup,

@@ -225,6 +225,46 @@ test_async_chunks(void **state)
     store_destroy(&s);
 }
 
+/* store_apply_backlog counts the entries of the runs past the point
+ * applied, up to its max, and gives the log's last arrival: three writes
+ * (three runs of 5, 3 and 4 entries), applied in parts. */
+static void
+test_backlog(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k;
+    s_hook_ctx_t h = {0};
+    uint64_t log_n = 99, n = 99, lag_n, applied_n;
+    size_t done;
+    th_keys(26, &k);
+    store_t *s = s_open(dir, &k, true, &h);
+    assert_int_equal(store_apply_backlog(s, 100, &log_n, &n), 0);
+    assert_int_equal(n, 0);
+    s_puts(s, &k, 1, 5);
+    s_puts(s, &k, 6, 3);
+    s_puts(s, &k, 9, 4);
+    assert_int_equal(store_apply_lag(s, &lag_n, &applied_n), 0);
+    assert_int_equal(store_apply_backlog(s, 100, &log_n, &n), 0);
+    assert_int_equal(log_n, lag_n); /* the same arrival number */
+    assert_int_equal(n, 12);
+    assert_int_equal(store_apply_backlog(s, 7, &log_n, &n), 0);
+    assert_int_equal(n, 7); /* capped: two runs read, 8 counted */
+    assert_int_equal(store_apply(s, 5, &done), 0); /* the first run whole */
+    assert_int_equal(done, 5);
+    assert_int_equal(store_apply_backlog(s, 100, &log_n, &n), 0);
+    assert_int_equal(n, 7);
+    assert_int_equal(store_apply(s, 2, &done), 0); /* part of the second */
+    assert_int_equal(done, 2);
+    assert_int_equal(store_apply_backlog(s, 100, &log_n, &n), 0);
+    assert_int_equal(n, 7); /* the point is at a whole run: it counts whole */
+    assert_int_equal(store_catch_up(s, 0), 0);
+    assert_int_equal(store_apply_backlog(s, 100, &log_n, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(log_n, lag_n);
+    s_assert_once(s, 12, 12);
+    store_destroy(&s);
+}
+
 /* STORE_APPLY_FIT (the daemon's applier's chunk) is a bounded chunk, not
  * "no limit" (it is SIZE_MAX): with an empty persons table a backlog of
  * 70,000 goes in a chunk of STORE_APPLY_FIT_MIN, then the rest; and the
@@ -598,6 +638,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         S_T(test_apply_fails_after_commit),
         S_T(test_async_chunks),
+        S_T(test_backlog),
         S_T(test_fitted_chunk),
         S_T(test_sorted_past_head),
         S_T(test_processes),
