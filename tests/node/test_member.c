@@ -6,6 +6,7 @@
  * meanwhile reaches the coordinator. */
 #include "node/daemon.h"
 #include "node/member.h"
+#include "node/node.h"
 #include "node/replicate.h"
 #include "protocol/hash.h"
 #include "protocol/msg.h"
@@ -351,6 +352,194 @@ test_backlog(void **state)
     net->passed = true;
 }
 
+/* A coordinator played by the test with the real coordinator's key and
+ * store: it answers the hello with its head, and sends the batches the
+ * test builds. It records what the member says. */
+typedef struct {
+    zsock_t *router;      /* bound, CURVE server with the coordinator's key */
+    zframe_t *peer;       /* the member's routing id, once it spoke */
+    unsigned hellos;      /* messages by type */
+    unsigned receipts;    /* */
+    unsigned errors;      /* */
+    uint64_t pulls[8];    /* from_seq of each pull of the coordinator's log */
+    unsigned npulls;      /* */
+    unsigned want_pulls;  /* ends the loop at this many pulls (0: never) */
+    unsigned want_hellos; /* ... at this many hellos */
+} s_fake_t;
+
+static int
+s_fake_read(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    s_fake_t *f = arg;
+    zmsg_t *msg = zmsg_recv(sock);
+    assert_non_null(msg);
+    zframe_t *routing = zmsg_pop(msg), *payload = zmsg_pop(msg);
+    assert_non_null(payload);
+    proto_msg_t mm;
+    assert_int_equal(
+        proto_msg_decode(zframe_data(payload), zframe_size(payload), &mm), 0);
+    if (mm.type == PROTO_MSG_HELLO)
+        f->hellos++;
+    else if (mm.type == PROTO_MSG_RECEIPT)
+        f->receipts++;
+    else if (mm.type == PROTO_MSG_ERROR)
+        f->errors++;
+    else if (mm.type == PROTO_MSG_PULL && mm.pull.author_len == 5 &&
+             memcmp(mm.pull.author, "coord", 5) == 0 &&
+             f->npulls < sizeof f->pulls / sizeof f->pulls[0])
+        f->pulls[f->npulls++] = mm.pull.from_seq;
+    zframe_destroy(&f->peer);
+    f->peer = routing;
+    zframe_destroy(&payload);
+    zmsg_destroy(&msg);
+    return (f->want_pulls && f->npulls >= f->want_pulls) ||
+                   (f->want_hellos && f->hellos >= f->want_hellos)
+               ? -1
+               : 0;
+}
+
+/* Sends the message in out to the member. */
+static void
+s_fake_send(s_fake_t *f, const proto_buf_t *out)
+{
+    assert_non_null(f->peer);
+    zmsg_t *msg = zmsg_new();
+    zmsg_append(msg, &(zframe_t *){zframe_dup(f->peer)});
+    zmsg_addmem(msg, out->data, out->len);
+    assert_int_equal(zmsg_send(&msg, f->router), 0);
+}
+
+/* Runs loop until f has n pulls and h hellos, or deadline_ms passed. */
+static void
+s_fake_run(zloop_t *loop, s_fake_t *f, unsigned n, unsigned h, int deadline_ms)
+{
+    f->want_pulls = n;
+    f->want_hellos = h;
+    int timer = zloop_timer(loop, (size_t)deadline_ms, 1, s_deadline, NULL);
+    assert_true(timer >= 0);
+    if (f->npulls < n || f->hellos < h)
+        zloop_start(loop);
+    zloop_timer_end(loop, timer);
+    f->want_pulls = f->want_hellos = 0;
+}
+
+/* Sends the batch of the coordinator's log built for a receiver that
+ * holds `held` entries, at most max entries. */
+static void
+s_fake_batch(s_fake_t *f, store_t *cst, uint64_t held, size_t max)
+{
+    proto_buf_t out;
+    uint64_t last;
+    proto_buf_init(&out);
+    assert_int_equal(node_batch_build(cst, "coord", held, max, NODE_BATCH_BYTES,
+                                      &out, &last),
+                     0);
+    s_fake_send(f, &out);
+    proto_buf_release(&out);
+}
+
+/* A batch overtaken on the way (SPEC 8.3): the member took the
+ * coordinator's log but for its last two entries, then a batch of all of
+ * it comes that was built for a receiver holding none (a push and the
+ * answer to a pull, say). The member sends no refusal for it and asks
+ * again from what it holds; the next batch completes its copy. */
+static void
+test_stale_batch(void **state)
+{
+    th_net_t *net = *state;
+    th_net_init(net);
+    th_node_t *m = th_net_member(net, "m1", true); /* a member_key entry */
+    for (int i = 0; i < 5; i++) {
+        char v[32];
+        snprintf(v, sizeof v, "value=%d", 100 + i);
+        th_net_expect(net, 0,
+                      TH_ARGS("--dir", net->coord.dir, "put", "target",
+                              "hv_enrolled:2028", v));
+    }
+    node_t *coord = NULL;
+    assert_int_equal(node_open(net->coord.dir, 0, &coord), 0);
+    assert_int_equal(node_key_load(coord), 0);
+    store_t *cst = node_store(coord);
+    store_head_t ch;
+    assert_int_equal(store_head(cst, "coord", &ch), 0);
+    assert_true(ch.size >= 6);
+
+    s_fake_t f = {0};
+    assert_int_equal(node_daemon_socket(ZMQ_ROUTER, node_sk(coord), &f.router),
+                     0);
+    zsock_set_curve_server(f.router, 1);
+    int port = zsock_bind(f.router, "tcp://127.0.0.1:*");
+    assert_true(port > 0);
+    char endpoint[64];
+    int n = snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    assert_true(n > 0 && (size_t)n < sizeof endpoint);
+    /* no pings in the test's few seconds: their answers would pull too */
+    node_member_opts_t o = {
+        .dir = m->dir, .coordinator = endpoint, .heartbeat_ms = 60000};
+    memcpy(o.coordinator_pk, node_pubkey(coord), PROTO_PUBKEY_LEN);
+    node_member_daemon_t *member = NULL;
+    assert_int_equal(node_member_new(&o, &member), 0);
+    zloop_t *loop = zloop_new();
+    assert_non_null(loop);
+    assert_int_equal(node_member_attach(member, loop), 0);
+    assert_int_equal(zloop_reader(loop, f.router, s_fake_read, &f), 0);
+
+    /* hello; our heads: the coordinator's log, none of the member's */
+    s_fake_run(loop, &f, 0, 1, S_DEADLINE_MS);
+    assert_int_equal(f.hellos, 1);
+    proto_head_t h[2] = {{.author = "coord",
+                          .author_len = 5,
+                          .size = ch.size,
+                          .cp_size = ch.size},
+                         {.author = m->id, .author_len = strlen(m->id)}};
+    memcpy(h[0].root, ch.root, sizeof h[0].root);
+    proto_hash(PROTO_HASH_BLAKE2B256, NULL, 0, h[1].root);
+    proto_buf_t out;
+    proto_buf_init(&out);
+    assert_int_equal(proto_msg_encode_heads("coord", h, 2, &out), 0);
+    s_fake_send(&f, &out);
+    proto_buf_release(&out);
+
+    s_fake_run(loop, &f, 1, 0, S_DEADLINE_MS);
+    assert_int_equal(f.npulls, 1);
+    assert_int_equal(f.pulls[0], 1);
+    /* 1..size-2: the last entry a put's, with its checkpoint */
+    uint64_t part = ch.size - 2;
+    s_fake_batch(&f, cst, 0, part);
+    s_fake_run(loop, &f, 2, 0, S_DEADLINE_MS);
+    assert_int_equal(f.npulls, 2);
+    assert_int_equal(f.pulls[1], part + 1);
+    assert_int_equal(f.receipts, 1);
+
+    s_fake_batch(&f, cst, 0, 64); /* 1..size, built for an empty receiver */
+    s_fake_run(loop, &f, 3, 0, S_DEADLINE_MS);
+    assert_int_equal(f.npulls, 3);
+    assert_int_equal(f.pulls[2], part + 1); /* asked again from what it holds */
+    assert_int_equal(f.errors, 0);          /* and nothing refused */
+    assert_int_equal(f.receipts, 1);
+
+    s_fake_batch(&f, cst, part, 64); /* the rest */
+    s_run_for(loop, 500);
+    assert_int_equal(f.errors, 0);
+    assert_int_equal(f.receipts, 2);
+    node_member_destroy(&member);
+    zloop_destroy(&loop);
+
+    store_head_t mh;
+    store_t *mst = NULL;
+    store_opts_t so = {0};
+    assert_int_equal(store_open(m->dir, &so, &mst), 0);
+    assert_int_equal(store_head(mst, "coord", &mh), 0);
+    assert_int_equal(mh.size, ch.size);
+    assert_memory_equal(mh.root, ch.root, sizeof mh.root);
+    store_destroy(&mst);
+    node_close(&coord);
+    zframe_destroy(&f.peer);
+    zsock_destroy(&f.router);
+    net->passed = true;
+}
+
 int
 main(void)
 {
@@ -358,6 +547,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_states, th_net_setup,
                                         th_net_teardown),
         cmocka_unit_test_setup_teardown(test_backlog, th_net_setup,
+                                        th_net_teardown),
+        cmocka_unit_test_setup_teardown(test_stale_batch, th_net_setup,
                                         th_net_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
