@@ -205,6 +205,35 @@ test_states(void **state)
     net->passed = true;
 }
 
+/* One message from the member at a test's router: its routing id kept
+ * in *peer (the one before destroyed), its payload decoded into *mm. The
+ * frame returned holds the bytes *mm points into: destroy it after. */
+static zframe_t *
+s_router_take(zsock_t *router, zframe_t **peer, proto_msg_t *mm)
+{
+    zmsg_t *msg = zmsg_recv(router);
+    assert_non_null(msg);
+    zframe_t *routing = zmsg_pop(msg), *payload = zmsg_pop(msg);
+    assert_non_null(payload);
+    zmsg_destroy(&msg);
+    assert_int_equal(
+        proto_msg_decode(zframe_data(payload), zframe_size(payload), mm), 0);
+    zframe_destroy(peer);
+    *peer = routing;
+    return payload;
+}
+
+/* Sends the message in out through router to the member at peer. */
+static void
+s_router_send(zsock_t *router, zframe_t *peer, const proto_buf_t *out)
+{
+    assert_non_null(peer);
+    zmsg_t *msg = zmsg_new();
+    zmsg_append(msg, &(zframe_t *){zframe_dup(peer)});
+    zmsg_addmem(msg, out->data, out->len);
+    assert_int_equal(zmsg_send(&msg, router), 0);
+}
+
 /* A coordinator that reads and counts, and answers only when told: a
  * CURVE ROUTER on 127.0.0.1 with a key of its own. */
 typedef struct {
@@ -224,28 +253,16 @@ s_quiet_read(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     s_quiet_t *q = arg;
-    zmsg_t *msg = zmsg_recv(sock);
-    assert_non_null(msg);
-    zframe_t *routing = zmsg_pop(msg), *payload = zmsg_pop(msg);
-    assert_non_null(payload);
     proto_msg_t mm;
-    assert_int_equal(
-        proto_msg_decode(zframe_data(payload), zframe_size(payload), &mm), 0);
+    zframe_t *payload = s_router_take(sock, &q->peer, &mm);
     unsigned *n = mm.type == PROTO_MSG_HELLO   ? &q->hellos
                   : mm.type == PROTO_MSG_HEADS ? &q->heads
                   : mm.type == PROTO_MSG_BATCH ? &q->batches
                                                : &q->others;
     (*n)++;
-    if (mm.type == PROTO_MSG_HEADS && q->answer) {
-        zmsg_t *a = zmsg_new();
-        zmsg_append(a, &(zframe_t *){zframe_dup(routing)});
-        zmsg_addmem(a, q->answer->data, q->answer->len);
-        assert_int_equal(zmsg_send(&a, sock), 0);
-    }
-    zframe_destroy(&q->peer);
-    q->peer = routing;
+    if (mm.type == PROTO_MSG_HEADS && q->answer)
+        s_router_send(sock, q->peer, q->answer);
     zframe_destroy(&payload);
-    zmsg_destroy(&msg);
     return q->stop_batches && q->batches >= q->stop_batches ? -1 : 0;
 }
 
@@ -328,11 +345,7 @@ test_backlog(void **state)
     proto_buf_t out;
     proto_buf_init(&out);
     assert_int_equal(proto_msg_encode_heads("quiet", &h, 1, &out), 0);
-    assert_non_null(q.peer);
-    zmsg_t *msg = zmsg_new();
-    zmsg_append(msg, &(zframe_t *){zframe_dup(q.peer)});
-    zmsg_addmem(msg, out.data, out.len);
-    assert_int_equal(zmsg_send(&msg, q.router), 0);
+    s_router_send(q.router, q.peer, &out);
     q.hellos = 0;
     q.answer = &out;
     assert_true(
@@ -372,13 +385,8 @@ s_fake_read(zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void)loop;
     s_fake_t *f = arg;
-    zmsg_t *msg = zmsg_recv(sock);
-    assert_non_null(msg);
-    zframe_t *routing = zmsg_pop(msg), *payload = zmsg_pop(msg);
-    assert_non_null(payload);
     proto_msg_t mm;
-    assert_int_equal(
-        proto_msg_decode(zframe_data(payload), zframe_size(payload), &mm), 0);
+    zframe_t *payload = s_router_take(sock, &f->peer, &mm);
     if (mm.type == PROTO_MSG_HELLO)
         f->hellos++;
     else if (mm.type == PROTO_MSG_RECEIPT)
@@ -389,25 +397,11 @@ s_fake_read(zloop_t *loop, zsock_t *sock, void *arg)
              memcmp(mm.pull.author, "coord", 5) == 0 &&
              f->npulls < sizeof f->pulls / sizeof f->pulls[0])
         f->pulls[f->npulls++] = mm.pull.from_seq;
-    zframe_destroy(&f->peer);
-    f->peer = routing;
     zframe_destroy(&payload);
-    zmsg_destroy(&msg);
     return (f->want_pulls && f->npulls >= f->want_pulls) ||
                    (f->want_hellos && f->hellos >= f->want_hellos)
                ? -1
                : 0;
-}
-
-/* Sends the message in out to the member. */
-static void
-s_fake_send(s_fake_t *f, const proto_buf_t *out)
-{
-    assert_non_null(f->peer);
-    zmsg_t *msg = zmsg_new();
-    zmsg_append(msg, &(zframe_t *){zframe_dup(f->peer)});
-    zmsg_addmem(msg, out->data, out->len);
-    assert_int_equal(zmsg_send(&msg, f->router), 0);
 }
 
 /* Runs loop until f has n pulls and h hellos, or deadline_ms passed. */
@@ -435,7 +429,7 @@ s_fake_batch(s_fake_t *f, store_t *cst, uint64_t held, size_t max)
     assert_int_equal(node_batch_build(cst, "coord", held, max, NODE_BATCH_BYTES,
                                       &out, &last),
                      0);
-    s_fake_send(f, &out);
+    s_router_send(f->router, f->peer, &out);
     proto_buf_release(&out);
 }
 
@@ -498,7 +492,7 @@ test_stale_batch(void **state)
     proto_buf_t out;
     proto_buf_init(&out);
     assert_int_equal(proto_msg_encode_heads("coord", h, 2, &out), 0);
-    s_fake_send(&f, &out);
+    s_router_send(f.router, f.peer, &out);
     proto_buf_release(&out);
 
     s_fake_run(loop, &f, 1, 0, S_DEADLINE_MS);
