@@ -369,15 +369,16 @@ test_backlog(void **state)
  * store: it answers the hello with its head, and sends the batches the
  * test builds. It records what the member says. */
 typedef struct {
-    zsock_t *router;      /* bound, CURVE server with the coordinator's key */
-    zframe_t *peer;       /* the member's routing id, once it spoke */
-    unsigned hellos;      /* messages by type */
-    unsigned receipts;    /* */
-    unsigned errors;      /* */
-    uint64_t pulls[8];    /* from_seq of each pull of the coordinator's log */
-    unsigned npulls;      /* */
-    unsigned want_pulls;  /* ends the loop at this many pulls (0: never) */
-    unsigned want_hellos; /* ... at this many hellos */
+    zsock_t *router;        /* bound, CURVE server with the coordinator's key */
+    zframe_t *peer;         /* the member's routing id, once it spoke */
+    unsigned hellos;        /* messages by type */
+    unsigned receipts;      /* */
+    unsigned errors;        /* */
+    uint64_t pulls[8];      /* from_seq of each pull of the coordinator's log */
+    unsigned npulls;        /* */
+    unsigned want_pulls;    /* the loop ends once it has this many pulls, */
+    unsigned want_hellos;   /* hellos and receipts (all 0: it never ends) */
+    unsigned want_receipts; /* */
 } s_fake_t;
 
 static int
@@ -398,24 +399,27 @@ s_fake_read(zloop_t *loop, zsock_t *sock, void *arg)
              f->npulls < sizeof f->pulls / sizeof f->pulls[0])
         f->pulls[f->npulls++] = mm.pull.from_seq;
     zframe_destroy(&payload);
-    return (f->want_pulls && f->npulls >= f->want_pulls) ||
-                   (f->want_hellos && f->hellos >= f->want_hellos)
+    bool wants = f->want_pulls || f->want_hellos || f->want_receipts;
+    return wants && f->npulls >= f->want_pulls && f->hellos >= f->want_hellos &&
+                   f->receipts >= f->want_receipts
                ? -1
                : 0;
 }
 
-/* Runs loop until f has n pulls and h hellos, or deadline_ms passed. */
+/* Runs loop until f has n pulls, h hellos and r receipts, or
+ * S_DEADLINE_MS passed. */
 static void
-s_fake_run(zloop_t *loop, s_fake_t *f, unsigned n, unsigned h, int deadline_ms)
+s_fake_run(zloop_t *loop, s_fake_t *f, unsigned n, unsigned h, unsigned r)
 {
     f->want_pulls = n;
     f->want_hellos = h;
-    int timer = zloop_timer(loop, (size_t)deadline_ms, 1, s_deadline, NULL);
+    f->want_receipts = r;
+    int timer = zloop_timer(loop, S_DEADLINE_MS, 1, s_deadline, NULL);
     assert_true(timer >= 0);
-    if (f->npulls < n || f->hellos < h)
+    if (f->npulls < n || f->hellos < h || f->receipts < r)
         zloop_start(loop);
     zloop_timer_end(loop, timer);
-    f->want_pulls = f->want_hellos = 0;
+    f->want_pulls = f->want_hellos = f->want_receipts = 0;
 }
 
 /* Sends the batch of the coordinator's log built for a receiver that
@@ -480,7 +484,7 @@ test_stale_batch(void **state)
     assert_int_equal(zloop_reader(loop, f.router, s_fake_read, &f), 0);
 
     /* hello; our heads: the coordinator's log, none of the member's */
-    s_fake_run(loop, &f, 0, 1, S_DEADLINE_MS);
+    s_fake_run(loop, &f, 0, 1, 0);
     assert_int_equal(f.hellos, 1);
     proto_head_t h[2] = {{.author = "coord",
                           .author_len = 5,
@@ -495,26 +499,26 @@ test_stale_batch(void **state)
     s_router_send(f.router, f.peer, &out);
     proto_buf_release(&out);
 
-    s_fake_run(loop, &f, 1, 0, S_DEADLINE_MS);
+    s_fake_run(loop, &f, 1, 0, 0);
     assert_int_equal(f.npulls, 1);
     assert_int_equal(f.pulls[0], 1);
     /* 1..size-2: the last entry a put's, with its checkpoint */
     uint64_t part = ch.size - 2;
     s_fake_batch(&f, cst, 0, part);
-    s_fake_run(loop, &f, 2, 0, S_DEADLINE_MS);
+    s_fake_run(loop, &f, 2, 0, 1);
     assert_int_equal(f.npulls, 2);
     assert_int_equal(f.pulls[1], part + 1);
     assert_int_equal(f.receipts, 1);
 
     s_fake_batch(&f, cst, 0, 64); /* 1..size, built for an empty receiver */
-    s_fake_run(loop, &f, 3, 0, S_DEADLINE_MS);
+    s_fake_run(loop, &f, 3, 0, 0);
     assert_int_equal(f.npulls, 3);
     assert_int_equal(f.pulls[2], part + 1); /* asked again from what it holds */
     assert_int_equal(f.errors, 0);          /* and nothing refused */
     assert_int_equal(f.receipts, 1);
 
     s_fake_batch(&f, cst, part, 64); /* the rest */
-    s_run_for(loop, 500);
+    s_fake_run(loop, &f, 0, 0, 2);
     assert_int_equal(f.errors, 0);
     assert_int_equal(f.receipts, 2);
     node_member_destroy(&member);
