@@ -19,7 +19,7 @@
  * the applier takes what is left; on an idle core it runs at full speed.
  *
  * A bulk arrival (an import's chunks, a member's sync) lands first: while
- * the log is more than NODE_APPLIER_BULK entries ahead of the derived data
+ * the log is NODE_APPLIER_BULK entries or more ahead of the derived data
  * and still growing, the child waits, for at most NODE_APPLIER_DEFER_MS,
  * then applies in large chunks until it is within NODE_APPLIER_BULK of the
  * log again (a bulk that outlasts the wait is applied as it comes). Small
