@@ -462,6 +462,22 @@ typedef struct {
     uint64_t max, entries;
 } s_backlog_t;
 
+/* A row of the arrivals past the point: its run's entries counted. */
+static int
+s_backlog_row(void *ctx, const MDB_val *key, const MDB_val *d)
+{
+    s_backlog_t *b = ctx;
+    uint32_t authno;
+    uint64_t from, to;
+    (void)key;
+    if (b->entries >= b->max)
+        return STORE_I_END;
+    if (store_i_arrival_row(d, &authno, &from, &to))
+        return VOCFED_ECORRUPT;
+    b->entries += to >= from ? to - from + 1 : 0;
+    return 0;
+}
+
 static int
 s_backlog_txn(store_t *self, MDB_txn *log, void *ctx)
 {
@@ -469,27 +485,12 @@ s_backlog_txn(store_t *self, MDB_txn *log, void *ctx)
     int rc = s_lag_txn(self, log, b->v);
     if (rc || b->v[1] >= b->v[0])
         return rc; /* up to date, or not this log's (UINT64_MAX) */
-    MDB_cursor *c;
-    if ((rc = mdb_cursor_open(log, self->arrivals, &c)))
-        return rc;
-    uint8_t key[8];
-    store_i_be64(key, b->v[1] + 1);
-    MDB_val k = {sizeof key, key}, d;
-    for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
-         rc == MDB_SUCCESS && b->entries < b->max;
-         rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
-        if (d.mv_size != 20) {
-            rc = MDB_CORRUPTED;
-            break;
-        }
-        uint64_t from = store_i_rd64((const uint8_t *)d.mv_data + 4);
-        uint64_t to = store_i_rd64((const uint8_t *)d.mv_data + 12);
-        b->entries += to >= from ? to - from + 1 : 0;
-    }
-    mdb_cursor_close(c);
+    uint8_t k[8];
+    store_i_be64(k, b->v[1] + 1);
+    rc = store_i_scan(log, self->arrivals, k, sizeof k, 0, s_backlog_row, b);
     if (b->entries > b->max)
         b->entries = b->max;
-    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+    return rc;
 }
 
 int
