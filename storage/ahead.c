@@ -35,6 +35,7 @@ struct store_i_ahead {
     atomic_bool stop;             /* the ingest is done: stop */
     atomic_size_t caught;         /* the ingest caught up with the helper
                                      at this slot (0: not yet) */
+    bool lent;                    /* slots are the helper's (kept) */
 };
 
 struct store_i_helper {
@@ -48,9 +49,17 @@ struct store_i_helper {
      * thread only): an import's appends of 100,000 records each would
      * otherwise map and fault in a fresh arena of ~40 MB every time. */
     store_i_enc_t *spare;
+    /* The groups' slots, lent to one group at a time (its owner's thread
+     * only): a coordinator's groups of ~25,000 entries each had mapped
+     * and faulted in ~7 MB of fresh slots every time, ~4% of its
+     * ingest's thread in a 1M-row e2e run (bench/README.md). At most
+     * S_SLOTS_KEEP are kept; a larger group has its own. */
+    store_i_ahead_slot_t *slots;
+    size_t slotcap;
 };
 
 static void s_enc_free(store_i_enc_t *self);
+static void *s_grow(void *p, size_t *cap, size_t n, size_t size);
 
 /* The ingest's checks of the entry, then its leaf hash. */
 static bool
@@ -201,6 +210,7 @@ store_i_helper_free(store_i_helper_t **helper)
     pthread_cond_destroy(&h->cond);
     pthread_mutex_destroy(&h->mutex);
     s_enc_free(h->spare);
+    free(h->slots);
     free(h);
     *helper = NULL;
 }
@@ -248,12 +258,32 @@ s_stop(atomic_bool *stop, store_i_helper_t *h, void *job)
     store_i_helper_leave(h, job);
 }
 
+/* Slots of a group kept by the helper for the next (above). */
+#define S_SLOTS_KEEP ((size_t)16 * PROTO_MSG_MAX_ENTRIES)
+
 static void
 s_group_free(store_i_ahead_t *self)
 {
-    free(self->slots);
+    if (!self->lent)
+        free(self->slots);
     free(self->first);
     free(self);
+}
+
+/* Slots for total entries: the helper's, grown where short, when they
+ * are few enough to keep; else the group's own. NULL: no memory. */
+static store_i_ahead_slot_t *
+s_slots_get(store_i_helper_t *h, store_i_ahead_t *self, size_t total)
+{
+    if (total > S_SLOTS_KEEP)
+        return malloc(total * sizeof *self->slots);
+    store_i_ahead_slot_t *q =
+        s_grow(h->slots, &h->slotcap, total, sizeof *h->slots);
+    if (q) {
+        h->slots = q;
+        self->lent = true;
+    }
+    return q;
 }
 
 store_i_ahead_t *
@@ -267,12 +297,16 @@ store_i_ahead_start(store_i_helper_t **helper, const store_batch_t *const *b,
             total += b[i]->count; /* each below PROTO_MSG_MAX_ENTRIES */
     if (total == 0 || total < (min ? min : STORE_AHEAD_MIN))
         return NULL;
+    if (!*helper && !(*helper = s_helper_new()))
+        return NULL;
     store_i_ahead_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     /* Not zeroed: each slot's state, batch and place are set below, and
-     * its entry and leaf are read only once it has PASSED. */
-    self->slots = malloc(total * sizeof *self->slots);
+     * its entry and leaf are read only once it has PASSED. The helper is
+     * in no group now (store_i_ahead_stop left the last), so its slots
+     * are free to lend. */
+    self->slots = s_slots_get(*helper, self, total);
     self->first = calloc(n + 1, sizeof *self->first);
     if (!self->slots || !self->first) {
         s_group_free(self);

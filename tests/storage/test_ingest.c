@@ -800,6 +800,44 @@ test_checked_ahead_racing(void **state)
     fz_log_release(&log);
 }
 
+/* Groups one after another on one store lend the helper's kept slots
+ * (ahead.c): a small group, a larger one (the slots grown), a small one
+ * again (slots left as the larger group left them, each set afresh).
+ * Every group is taken, with the helper first on every entry, and the
+ * copy ends where the log ends, with its root, and verifies. */
+static void
+test_checked_ahead_groups(void **state)
+{
+    s_t *t = *state;
+    static const uint64_t sizes[] = {8, 24, 40, 56, 64};
+    fz_log_t log;
+    assert_int_equal(fz_log_make(&log, 64, sizes, 5, 0, 0), VOCFED_OK);
+    store_set_coordinator(t->st, S_SELF);
+    store_test_ahead(t->st, 1, true);
+    int rcs[3];
+    store_ingest_result_t res[3];
+    const s_part_t groups[][3] = {
+        {{&log, 1, 8, 0}},
+        {{&log, 9, 16, 8}, {&log, 25, 16, 24}, {&log, 41, 16, 40}},
+        {{&log, 57, 8, 56}},
+    };
+    const size_t n[] = {1, 3, 1};
+    for (size_t g = 0; g < 3; g++) {
+        s_send_group(t, groups[g], n[g], rcs, res);
+        for (size_t i = 0; i < n[g]; i++) {
+            assert_int_equal(rcs[i], VOCFED_OK);
+            assert_int_equal(res[i].applied, groups[g][i].count);
+        }
+    }
+    store_head_t head;
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 64);
+    assert_memory_equal(head.root, res[0].head.root, PROTO_HASH_LEN);
+    store_verify_result_t vr;
+    assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+    fz_log_release(&log);
+}
+
 /* The tree's blocks of 16 leaves hashed on the helper (ahead.h,
  * store_i_fr_leaf): a log of 64 entries in three batches, one of which
  * ends inside a block, with checkpoints inside blocks and on their
@@ -920,6 +958,8 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_role_rule, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_checked_ahead, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_checked_ahead_groups, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_checked_ahead_racing, s_setup,
                                         s_teardown),
