@@ -99,7 +99,9 @@ bool store_i_ahead_take(store_i_ahead_slot_t *slots, size_t k, proto_entry_t *e,
                         const store_i_block_t **blk);
 
 /* Tells the helper to leave the group, waits until it has, and frees
- * the group's slots; NULLs *self. Accepts NULL and *self == NULL. */
+ * the group (its slots, up to 16 full batches' worth, stay with the
+ * helper for the next group: fresh ones cost page faults every group);
+ * NULLs *self. Accepts NULL and *self == NULL. */
 void store_i_ahead_stop(store_i_ahead_t **self);
 
 /* ---- an append's entries encoded ahead (SPEC 5.3) ----------------------
