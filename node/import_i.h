@@ -221,4 +221,11 @@ int node_import_i_take(node_import_i_t *im, node_import_i_t *later) VOCFED_WUR;
 int node_import_i_parse_split(node_import_i_t *im, const uint8_t *text,
                               size_t len) VOCFED_WUR;
 
+/* Whether data (len bytes) is UTF-8 (proto_utf8_valid), looked at on two
+ * threads when it is as large as node_import_i_parse_split would split:
+ * the halves cut before a byte that starts a character, so that each
+ * is UTF-8 exactly when the whole is. */
+bool node_import_i_utf8_valid(const node_import_i_t *im, const uint8_t *data,
+                              size_t len);
+
 #endif

@@ -53,6 +53,49 @@ s_cut(const uint8_t *t, size_t len, size_t from, size_t quotes)
     return 0;
 }
 
+/* The fewest bytes of text looked at on two threads (opts->split_min). */
+static size_t
+s_min(const node_import_i_t *im)
+{
+    return im->opts->split_min ? im->opts->split_min : NODE_IMPORT_SPLIT_MIN;
+}
+
+/* One half of the look at whether the text is UTF-8. */
+typedef struct {
+    const uint8_t *p;
+    size_t len;
+    bool valid;
+} s_utf8_t;
+
+static void *
+s_utf8_run(void *arg)
+{
+    s_utf8_t *u = arg;
+    u->valid = proto_utf8_valid((const char *)u->p, u->len);
+    return NULL;
+}
+
+bool
+node_import_i_utf8_valid(const node_import_i_t *im, const uint8_t *data,
+                         size_t len)
+{
+    size_t min = s_min(im), cut = len / 2;
+    if (min == SIZE_MAX || len < min || len < 2)
+        return proto_utf8_valid((const char *)data, len);
+    /* Back to the start of a character: at most three continuation
+     * bytes (10xxxxxx) end a UTF-8 character. After more, the second
+     * half starts with one: not UTF-8, as the whole is not. */
+    for (int i = 0; i < 3 && cut > 0 && (data[cut] & 0xc0) == 0x80; i++)
+        cut--;
+    pthread_t t;
+    s_utf8_t a = {data, cut, false}, b = {data + cut, len - cut, false};
+    if (pthread_create(&t, NULL, s_utf8_run, &b) != 0)
+        return proto_utf8_valid((const char *)data, len);
+    s_utf8_run(&a);
+    pthread_join(t, NULL);
+    return a.valid && b.valid;
+}
+
 /* The second half: its own state and result. */
 typedef struct {
     node_import_opts_t opts;  /* the import's, without progress */
@@ -158,8 +201,7 @@ s_restart(node_import_i_t *im)
 int
 node_import_i_parse_split(node_import_i_t *im, const uint8_t *text, size_t len)
 {
-    size_t min =
-        im->opts->split_min ? im->opts->split_min : NODE_IMPORT_SPLIT_MIN;
+    size_t min = s_min(im);
     if (im->sheet || im->emit || min == SIZE_MAX || len < min)
         return node_import_i_parse(im, text, len);
     size_t head = s_cut(text, len, 0, 0);

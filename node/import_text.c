@@ -137,7 +137,7 @@ node_import_i_decode(node_import_i_t *im, const uint8_t *data, size_t len,
     node_import_result_t *res = im->res;
     node_encoding_t enc = im->opts->encoding;
     bool bom = s_has_bom(data, len);
-    bool valid = proto_utf8_valid((const char *)data, len);
+    bool valid = node_import_i_utf8_valid(im, data, len);
     if (enc == NODE_ENC_AUTO)
         enc = bom || valid ? NODE_ENC_UTF8 : NODE_ENC_GB18030;
     res->encoding = enc;

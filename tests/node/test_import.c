@@ -2,6 +2,7 @@
  * vocfed import, vocfed linkage-key; SPEC 11). */
 #define _XOPEN_SOURCE 700 /* posix_openpt and its friends */
 #include "node/import.h"
+#include "node/import_i.h"
 #include "node/linkage.h"
 #include "node/node.h"
 #include "protocol/entry.h"
@@ -1331,6 +1332,43 @@ test_chunks(void **state)
 
 /* ---- the check on two threads ----------------------------------------- */
 
+/* Whether a text is UTF-8, asked on two threads (split_min 1): the same
+ * answer as one look at the whole, wherever the middle falls (the text
+ * moved along by 0 .. 7 ASCII bytes before it), for texts whose middle
+ * is inside a character, on a bad byte, a truncated character, an
+ * overlong form, a surrogate, or a run of continuation bytes. */
+static void
+test_utf8_two_threads(void **state)
+{
+    (void)state;
+    static const char *const middles[] = {
+        "学生", /* good, 3-byte characters */
+        "a\xf0\x9f\x98\x80"
+        "b",                        /* good, a 4-byte one */
+        "ab\xe5\xad",               /* a character cut short */
+        "\xe5\xad\xa6\xa6\xa6\xa6", /* continuation bytes run on */
+        "\x80",                     /* a lone continuation byte */
+        "\xc0\xaf",                 /* an overlong '/' */
+        "\xed\xa0\x80",             /* a surrogate */
+        "\xff",                     /* never in UTF-8 */
+    };
+    node_import_opts_t opts = {.split_min = 1};
+    node_import_i_t im = {.opts = &opts};
+    char text[64];
+    for (size_t m = 0; m < sizeof middles / sizeof middles[0]; m++)
+        for (size_t pad = 0; pad < 8; pad++)
+            for (size_t tail = 0; tail < 8; tail++) {
+                int n = snprintf(text, sizeof text, "%.*s%s%.*s", (int)pad,
+                                 "xxxxxxxx", middles[m], (int)tail, "yyyyyyyy");
+                assert_true(n > 0 && (size_t)n < sizeof text);
+                bool whole = proto_utf8_valid(text, (size_t)n);
+                assert_int_equal(node_import_i_utf8_valid(
+                                     &im, (const uint8_t *)text, (size_t)n),
+                                 whole);
+                assert_int_equal(whole, m < 2);
+            }
+}
+
 /* The same import, one pass and split in two (node/import_split.c): the
  * same return, counts and errors (lines, columns, values, reasons) and,
  * written, the same log. Each file is made so that what it tests falls on
@@ -1967,6 +2005,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_linkage, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_commands, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_chunks, s_setup, s_teardown),
+        cmocka_unit_test(test_utf8_two_threads),
         cmocka_unit_test_setup_teardown(test_two_threads, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_two_threads_large, s_setup,
                                         s_teardown),
