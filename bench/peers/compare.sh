@@ -20,8 +20,9 @@
 #     either way, and the two differ by 2-3x
 # Defaults: N = 100000, R = 3, under /tmp, build-bench's binaries, the
 # subscription's synchronous_commit off (PostgreSQL's default; see
-# pg_logical.sh). --poll is pg_logical.sh's shortest time between two
-# polls; vocfed_e2e.sh waits with `vocfed wait`, which reads every 10 ms.
+# pg_logical.sh). --poll is passed to pg_logical.sh: its time between two
+# looks while the subscription gets ready (not timed). Both scripts wait
+# timed in one process that looks every 10 ms.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +35,7 @@ BENCH_LOG="$ROOT/build-bench/bench/bench_log"
 POLL=0.05
 DEADLINE=900
 PGSUB=off
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --rows) ROWS=$2; shift 2 ;;
