@@ -51,9 +51,10 @@ struct store_i_helper {
     store_i_enc_t *spare;
     /* The groups' slots, lent to one group at a time (its owner's thread
      * only): a coordinator's groups of ~25,000 entries each had mapped
-     * and faulted in ~7 MB of fresh slots every time, ~4% of its
-     * ingest's thread in a 1M-row e2e run (bench/README.md). At most
-     * S_SLOTS_KEEP are kept; a larger group has its own. */
+     * and faulted in ~5 MB of fresh slots every time, ~3-4% of its
+     * ingest thread's time in a 1M-row e2e run (bench/README.md). At
+     * most S_SLOTS_KEEP are kept (~216 bytes each, ~14 MB); a larger
+     * group has its own. */
     store_i_ahead_slot_t *slots;
     size_t slotcap;
 };
