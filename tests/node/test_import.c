@@ -1342,9 +1342,8 @@ test_utf8_two_threads(void **state)
 {
     (void)state;
     static const char *const middles[] = {
-        "学生", /* good, 3-byte characters */
-        "a\xf0\x9f\x98\x80"
-        "b",                        /* good, a 4-byte one */
+        "学生",                     /* good, 3-byte characters */
+        "a\U0001F600b",             /* good, a 4-byte one */
         "ab\xe5\xad",               /* a character cut short */
         "\xe5\xad\xa6\xa6\xa6\xa6", /* continuation bytes run on */
         "\x80",                     /* a lone continuation byte */
