@@ -259,6 +259,12 @@ s_stop(atomic_bool *stop, store_i_helper_t *h, void *job)
     store_i_helper_leave(h, job);
 }
 
+size_t
+store_i_helper_slots(const store_i_helper_t *helper)
+{
+    return helper ? helper->slotcap : 0;
+}
+
 /* Slots of a group kept by the helper for the next (above). */
 #define S_SLOTS_KEEP ((size_t)16 * PROTO_MSG_MAX_ENTRIES)
 

@@ -98,6 +98,9 @@ bool store_i_ahead_take(store_i_ahead_slot_t *slots, size_t k, proto_entry_t *e,
                         uint8_t leaf[PROTO_HASH_LEN],
                         const store_i_block_t **blk);
 
+/* How many entries' slots helper keeps for the next group (0 for NULL). */
+size_t store_i_helper_slots(const store_i_helper_t *helper);
+
 /* Tells the helper to leave the group, waits until it has, and frees
  * the group (its slots, up to 16 full batches' worth, stay with the
  * helper for the next group: fresh ones cost page faults every group);

@@ -159,6 +159,12 @@ store_test_ahead(store_t *self, size_t min, bool first)
     self->ahead_first = first;
 }
 
+size_t
+store_test_ahead_slots(const store_t *self)
+{
+    return store_i_helper_slots(self->helper);
+}
+
 uint64_t
 store_test_enc_taken(const store_t *self)
 {

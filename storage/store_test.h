@@ -53,6 +53,10 @@ uint64_t store_test_enc_taken(const store_t *self);
  * tree as the node the helper hashed (store_i_fr_leaf). */
 uint64_t store_test_blocks_whole(const store_t *self);
 
+/* How many entries' slots the helper keeps for the next group (0: no
+ * helper, or none kept; storage/ahead.c). */
+size_t store_test_ahead_slots(const store_t *self);
+
 /* Person numbers (SPEC 5.1, storage/persons.c). In one write of the
  * derived environment, the stored form of the figures key "h|" 0x01
  * pid of each of the n pseudo_ids at pids (32 bytes each) is made, each

@@ -802,7 +802,7 @@ test_checked_ahead_racing(void **state)
 
 /* Groups one after another on one store lend the helper's kept slots
  * (ahead.c): a small group, a larger one (the slots grown), a small one
- * again (slots left as the larger group left them, each set afresh).
+ * again (the same slots, as the larger group left them, each set afresh).
  * Every group is taken, with the helper first on every entry, and the
  * copy ends where the log ends, with its root, and verifies. */
 static void
@@ -822,12 +822,15 @@ test_checked_ahead_groups(void **state)
         {{&log, 57, 8, 56}},
     };
     const size_t n[] = {1, 3, 1};
+    /* the slots kept after each group: grown, then kept as they are */
+    const size_t kept[] = {8, 48, 48};
     for (size_t g = 0; g < 3; g++) {
         s_send_group(t, groups[g], n[g], rcs, res);
         for (size_t i = 0; i < n[g]; i++) {
             assert_int_equal(rcs[i], VOCFED_OK);
             assert_int_equal(res[i].applied, groups[g][i].count);
         }
+        assert_int_equal(store_test_ahead_slots(t->st), kept[g]);
     }
     store_head_t head;
     assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
