@@ -134,18 +134,25 @@ proto_body_encode(proto_field_t *fields, size_t n, proto_buf_t *out)
             return VOCFED_EINVALID;
     if (n > 32) {
         qsort(fields, n, sizeof *fields, s_field_cmp);
-    } else { /* a record's few fields: an insertion sort, no qsort call */
+        for (size_t i = 1; i < n; i++)
+            if (s_field_cmp(&fields[i - 1], &fields[i]) == 0)
+                return VOCFED_EINVALID;
+    } else {
+        /* A record's few fields: an insertion sort, no qsort call. The
+         * comparison that stops a field's move is with the greatest
+         * field before it not above it, so a name already there is
+         * found by it, and no second pass is needed. */
         for (size_t i = 1; i < n; i++) {
             proto_field_t f = fields[i];
             size_t j = i;
-            for (; j > 0 && s_field_cmp(&fields[j - 1], &f) > 0; j--)
+            int c = 1;
+            for (; j > 0 && (c = s_field_cmp(&fields[j - 1], &f)) > 0; j--)
                 fields[j] = fields[j - 1];
-            fields[j] = f;
+            fields[j] = f; /* the fields stay whole, refused or not */
+            if (c == 0)
+                return VOCFED_EINVALID;
         }
     }
-    for (size_t i = 1; i < n; i++)
-        if (s_field_cmp(&fields[i - 1], &fields[i]) == 0)
-            return VOCFED_EINVALID;
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
     if (msgpack_pack_map(&pk, n))

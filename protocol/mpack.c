@@ -331,15 +331,36 @@ proto_rd_name_error(const char *s, size_t len)
     return proto_utf8_valid(s, len) ? VOCFED_EMALFORMED : VOCFED_ENONCANONICAL;
 }
 
+/* Whether all eight bytes of w are printable ASCII (0x20-0x7e). With
+ * each byte below 0x80 (checked first), adding 0x60 sets its top bit
+ * exactly when it is 0x20 or more, and adding 0x01 exactly when it is
+ * 0x7f; no sum passes 0xff, so no carry reaches the next byte. */
+static bool
+s_printable8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = ones << 7;
+    return !(w & high) && ((w + 0x60 * ones) & high) == high &&
+           !((w + ones) & high);
+}
+
 bool
 proto_text_valid(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
+    size_t i = 0;
+    /* Keys and most values are printable ASCII: eight bytes at a time
+     * while they are. What is left is checked byte by byte, and as
+     * UTF-8 from there: the bytes before are whole characters. */
+    for (uint64_t w; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (!s_printable8(w))
+            break;
+    }
+    for (size_t j = i; j < len; j++) {
+        unsigned char c = (unsigned char)s[j];
         if (c < 0x20 || c == 0x7f)
             return false;
     }
-    return proto_utf8_valid(s, len);
+    return i == len || proto_utf8_valid(s + i, len - i);
 }
 
 bool
@@ -350,6 +371,23 @@ proto_utf8_valid(const char *str, size_t len)
     if (len == 0)
         return true;
     const uint8_t *s = (const uint8_t *)str, *end = s + len;
+    /* Most values are a few bytes of ASCII: a short one is looked at
+     * whole first, eight bytes at a time (the last word padded with
+     * zeros), before the loop below, which takes a byte at a time from
+     * where its words end. */
+    if (len <= 64) {
+        const uint64_t high = 0x8080808080808080ull;
+        uint64_t any = 0, w;
+        size_t i = 0;
+        for (; i + 8 <= len; i += 8) {
+            memcpy(&w, s + i, 8);
+            any |= w;
+        }
+        w = 0;
+        memcpy(&w, s + i, len - i);
+        if (!((any | w) & high))
+            return true;
+    }
     while (s < end) {
         /* Most text is ASCII: skip it eight bytes at a time. */
         while (end - s >= 8) {

@@ -1092,6 +1092,37 @@ test_body_encode(void **state)
     };
     proto_buf_reset(&b);
     assert_int_equal(proto_body_encode(dup, 3, &b), VOCFED_EINVALID);
+    /* Two of eight fields (or of 40, past the insertion sort) named
+     * alike, at every two places, the others in rising, falling and
+     * mixed order: refused, and the fields given are all still there
+     * (each name, "aa" to "bn", counted in and out). */
+    char two[40][2];
+    for (size_t i = 0; i < 40; i++)
+        two[i][0] = (char)('a' + i / 26), two[i][1] = (char)('a' + i % 26);
+    for (size_t total = 8; total <= 40; total += 32)
+        for (size_t order = 0; order < 3; order++)
+            for (size_t p = 0; p < total; p++)
+                for (size_t q = p + 1; q < total; q++) {
+                    proto_field_t many[40];
+                    int count[40] = {0};
+                    for (size_t i = 0; i < total; i++) {
+                        size_t at = order == 0   ? i
+                                    : order == 1 ? total - 1 - i
+                                                 : (i * 3) % total;
+                        many[i] = (proto_field_t){
+                            two[at], 2, {.type = PROTO_VAL_INT, .i = 1}};
+                    }
+                    many[q].name = many[p].name;
+                    for (size_t i = 0; i < total; i++)
+                        count[(many[i].name - two[0]) / 2]++;
+                    proto_buf_reset(&b);
+                    assert_int_equal(proto_body_encode(many, total, &b),
+                                     VOCFED_EINVALID);
+                    for (size_t i = 0; i < total; i++)
+                        count[(many[i].name - two[0]) / 2]--;
+                    for (size_t c = 0; c < 40; c++)
+                        assert_int_equal(count[c], 0);
+                }
 
     /* Bad names. */
     static const char *const bad[] = {"",    "A",   "1a",  "_a",
@@ -1325,6 +1356,119 @@ test_names(void **state)
     assert_false(proto_key_valid("\xed\xa0\x80", 3));
 }
 
+/* UTF-8 (RFC 3629) a byte at a time, as proto_utf8_valid took it before
+ * its words: shortest forms, no surrogates, nothing past U+10FFFF. */
+static bool
+s_utf8_ref(const uint8_t *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        uint8_t c = s[i];
+        size_t n = c < 0x80                 ? 1
+                   : c >= 0xc2 && c <= 0xdf ? 2
+                   : c >= 0xe0 && c <= 0xef ? 3
+                   : c >= 0xf0 && c <= 0xf4 ? 4
+                                            : 0;
+        if (!n || len - i < n)
+            return false;
+        uint32_t cp = n == 1 ? c : c & (0x7f >> n);
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+/* proto_utf8_valid against s_utf8_ref: every string of one to three
+ * bytes, and every pair of bytes at the start, the middle and the end
+ * of ASCII texts of lengths about its word and short-text limits. */
+static void
+test_utf8_words(void **state)
+{
+    (void)state;
+    uint8_t t[80];
+    size_t refused = 0;
+    for (uint32_t v = 0; v < 1u << 24; v++) {
+        t[0] = (uint8_t)v, t[1] = (uint8_t)(v >> 8), t[2] = (uint8_t)(v >> 16);
+        for (size_t len = 1; len <= 3; len++) {
+            if (len < 3 && v >> (8 * len)) /* each shorter one once */
+                continue;
+            bool want = s_utf8_ref(t, len);
+            assert_int_equal(proto_utf8_valid((const char *)t, len), want);
+            refused += !want;
+        }
+    }
+    static const size_t lens[] = {2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 72};
+    for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
+        size_t len = lens[li];
+        size_t ats[] = {0, len / 2 - 1, len - 2};
+        for (size_t ai = 0; ai < 3; ai++)
+            for (uint32_t v = 0; v < 1u << 16; v++) {
+                memset(t, 'a', len);
+                t[ats[ai]] = (uint8_t)v;
+                t[ats[ai] + 1] = (uint8_t)(v >> 8);
+                bool want = s_utf8_ref(t, len);
+                assert_int_equal(proto_utf8_valid((const char *)t, len), want);
+                refused += !want;
+            }
+    }
+    assert_true(refused > (1u << 23)); /* most byte strings are not UTF-8 */
+}
+
+/* proto_text_valid as it was written before its eight-bytes-at-a-time
+ * path: every byte looked at, then the UTF-8. */
+static bool
+s_text_valid_ref(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+    }
+    return proto_utf8_valid(s, len);
+}
+
+/* Every byte value at every place of texts of 0-24 bytes of printable
+ * ASCII, alone and beside a whole 2-, 3- or 4-byte character, at every
+ * alignment: the fast path agrees with the byte-at-a-time one. */
+static void
+test_text_valid_words(void **state)
+{
+    (void)state;
+    static const char *const chars[] = {"", "\xc2\xa9", "\xe4\xb8\xad",
+                                        "\xf0\x9f\x98\x80"};
+    char t[40];
+    size_t checked = 0, refused = 0;
+    assert_true(proto_text_valid(NULL, 0));
+    for (size_t ci = 0; ci < sizeof chars / sizeof *chars; ci++) {
+        size_t cl = strlen(chars[ci]);
+        for (size_t len = 1; len <= 24; len++)
+            for (size_t at = 0; at < len; at++)
+                for (size_t cat = 0; cat + cl <= len + cl; cat += 3)
+                    for (unsigned b = 0; b < 256; b++) {
+                        /* printable ASCII all through, then the character
+                         * at cat, then byte b at at. */
+                        size_t n = len + cl;
+                        for (size_t i = 0; i < n; i++)
+                            t[i] = (char)(0x20 + (i * 7 + len) % 0x5f);
+                        memcpy(t + (cat < len ? cat : len), chars[ci], cl);
+                        t[at] = (char)b;
+                        bool want = s_text_valid_ref(t, n);
+                        assert_int_equal(proto_text_valid(t, n), want);
+                        checked++;
+                        refused += !want;
+                    }
+    }
+    /* The loops reached both answers, many times. */
+    assert_true(checked > 100000);
+    assert_true(refused > checked / 4 && refused < checked);
+}
+
 /* ---- golden vectors ------------------------------------------------------ */
 
 static void
@@ -1427,6 +1571,8 @@ main(void)
         cmocka_unit_test(test_body_read),
         cmocka_unit_test(test_encode_refusals),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_text_valid_words),
+        cmocka_unit_test(test_utf8_words),
         cmocka_unit_test(test_golden_put),
         cmocka_unit_test(test_golden_del),
     };
