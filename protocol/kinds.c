@@ -992,7 +992,7 @@ proto_kind_body_all(const proto_kind_def_t *k, const char *const *names,
     proto_field_t fields[64];
     proto_kind_error_t e;
     size_t nf = 0, ne = 0;
-    bool seen[64] = {false}, bad[64] = {false};
+    bool seen[64] = {false}, bad[64] = {false}, given[64] = {false};
     *nerrs = 0;
     if (k->nfields > 64 || n > 64) {
         (void)s_refuse(&e, "", "", "字段过多（最多 64 个）",
@@ -1026,12 +1026,10 @@ proto_kind_body_all(const proto_kind_def_t *k, const char *const *names,
         fields[nf].name = f->name;
         fields[nf].name_len = strlen(f->name);
         nf++;
+        given[idx] = true;
     }
     for (size_t j = 0; j < k->nfields; j++) {
-        size_t i = 0;
-        while (i < nf && fields[i].name != k->fields[j].name)
-            i++;
-        if (k->fields[j].required && i == nf && !bad[j]) {
+        if (k->fields[j].required && !given[j] && !bad[j]) {
             char zh[160];
             snprintf(zh, sizeof zh, "缺少必填字段（%s）", k->fields[j].zh);
             (void)s_refuse(&e, k->fields[j].name, "", zh,

@@ -361,6 +361,22 @@ test_school_kind(void **state)
     assert_int_equal(proto_kind_body(k, names + 1, good + 1, 1, &body, &err),
                      VOCFED_EINVALID);
     assert_string_equal(err.field, "name");
+    /* An empty value is no value: a required field given empty is
+     * missing. A required field with a bad value is that one error, not
+     * also a missing field. */
+    const char *empty[] = {"", "340803"};
+    proto_buf_reset(&body);
+    assert_int_equal(proto_kind_body(k, names, empty, 2, &body, &err),
+                     VOCFED_EINVALID);
+    assert_string_equal(err.field, "name");
+    assert_non_null(strstr(err.reason_en, "required field is missing"));
+    proto_kind_error_t errs[4];
+    size_t ne = 0;
+    proto_buf_reset(&body);
+    assert_int_equal(proto_kind_body_all(k, names, bad, 2, &body, errs, 4, &ne),
+                     VOCFED_EINVALID);
+    assert_int_equal(ne, 1);
+    assert_string_equal(errs[0].field, "region_code");
     proto_buf_release(&body);
 }
 
