@@ -12,23 +12,25 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define ENUM(n_, r_, v_, z_, a_, e_)                                           \
     {                                                                          \
-        .name = n_, .type = PROTO_FT_ENUM, .required = r_, .values = v_,       \
-        .values_zh = v_##_zh, .zh = z_, .zh_alt = a_, .en = e_                 \
+        .name = n_, .name_len = sizeof(n_) - 1, .type = PROTO_FT_ENUM,         \
+        .required = r_, .values = v_, .values_zh = v_##_zh, .zh = z_,          \
+        .zh_alt = a_, .en = e_                                                 \
     }
 #define STR(n_, r_, z_, a_, e_)                                                \
     {                                                                          \
-        .name = n_, .type = PROTO_FT_STR, .required = r_, .zh = z_,            \
-        .zh_alt = a_, .en = e_                                                 \
+        .name = n_, .name_len = sizeof(n_) - 1, .type = PROTO_FT_STR,          \
+        .required = r_, .zh = z_, .zh_alt = a_, .en = e_                       \
     }
 #define INT(n_, r_, lo_, hi_, z_, a_, e_)                                      \
     {                                                                          \
-        .name = n_, .type = PROTO_FT_INT, .required = r_, .min = lo_,          \
-        .max = hi_, .zh = z_, .zh_alt = a_, .en = e_                           \
+        .name = n_, .name_len = sizeof(n_) - 1, .type = PROTO_FT_INT,          \
+        .required = r_, .min = lo_, .max = hi_, .zh = z_, .zh_alt = a_,        \
+        .en = e_                                                               \
     }
 #define TYPED(n_, t_, r_, z_, a_, e_)                                          \
     {                                                                          \
-        .name = n_, .type = t_, .required = r_, .zh = z_, .zh_alt = a_,        \
-        .en = e_                                                               \
+        .name = n_, .name_len = sizeof(n_) - 1, .type = t_, .required = r_,    \
+        .zh = z_, .zh_alt = a_, .en = e_                                       \
     }
 
 /* ---- enumerations -----------------------------------------------------
@@ -479,10 +481,11 @@ proto_kind_field(const proto_kind_def_t *k, const char *name, size_t len)
     /* Once per field of every entry checked: the first character turns
      * most away before any length is taken (name may hold a NUL). */
     for (size_t i = 0; i < k->nfields; i++) {
-        const char *f = k->fields[i].name;
-        if (len && f[0] == name[0] && strnlen(f, len + 1) == len &&
-            memcmp(f, name, len) == 0)
-            return &k->fields[i];
+        const proto_field_def_t *d = &k->fields[i];
+        if (len && d->name[0] == name[0] &&
+            (d->name_len ? d->name_len : strnlen(d->name, len + 1)) == len &&
+            memcmp(d->name, name, len) == 0)
+            return d;
     }
     return NULL;
 }
@@ -788,15 +791,20 @@ s_value_enum(const proto_field_def_t *f, const char *text, size_t len,
              bool zh_ok, proto_value_t *v, proto_kind_error_t *err)
 {
     char en[240], zh[240], why[PROTO_REASON_MAX];
-    for (size_t i = 0; f->values[i]; i++)
-        if ((strlen(f->values[i]) == len && !memcmp(f->values[i], text, len)) ||
-            (zh_ok && f->values_zh &&
-             proto_names_has(f->values_zh[i], text, len))) {
-            v->type = PROTO_VAL_STR;
-            v->s = f->values[i];
-            v->slen = strlen(f->values[i]);
-            return VOCFED_OK;
-        }
+    /* The English values first (what is stored, and what most files
+     * hold), then the Chinese names: no Chinese name of a field is one
+     * of its English values (test_enum_names_apart), so the order of the
+     * two looks changes no answer. */
+    for (int pass = 0; pass < (zh_ok && f->values_zh ? 2 : 1); pass++)
+        for (size_t i = 0; f->values[i]; i++)
+            if (pass ? proto_names_has(f->values_zh[i], text, len)
+                     : strlen(f->values[i]) == len &&
+                           !memcmp(f->values[i], text, len)) {
+                v->type = PROTO_VAL_STR;
+                v->s = f->values[i];
+                v->slen = strlen(f->values[i]);
+                return VOCFED_OK;
+            }
     s_allowed(f, en, sizeof en, zh, sizeof zh);
     int n =
         snprintf(why, sizeof why, "不是允许的取值，应为：%s（或 %s）", zh, en);

@@ -32,6 +32,7 @@ typedef enum {
 /* One field of a kind. */
 typedef struct {
     const char *name;             /* field name, also the CSV column */
+    size_t name_len;              /* strlen(name), or 0: not given */
     proto_field_type_t type;      /* how its text is read */
     bool required;                /* must be present and non-empty */
     const char *const *values;    /* PROTO_FT_ENUM: NULL-terminated list */

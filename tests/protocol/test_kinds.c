@@ -380,6 +380,45 @@ test_school_kind(void **state)
     proto_buf_release(&body);
 }
 
+/* The kinds' tables as the lookups take them: each field's name_len is
+ * its name's length (proto_kind_field compares it first), and no
+ * Chinese name of an enumeration is one of its English values (the
+ * English ones are looked at first, then the Chinese: s_value_enum).
+ * Every name a Chinese list holds is taken as its own value. */
+static void
+test_enum_names_apart(void **state)
+{
+    (void)state;
+    size_t nk, lists = 0;
+    const proto_kind_def_t *kinds = proto_kinds(&nk);
+    for (size_t i = 0; i < nk; i++)
+        for (size_t j = 0; j < kinds[i].nfields; j++) {
+            const proto_field_def_t *f = &kinds[i].fields[j];
+            assert_int_equal(f->name_len, strlen(f->name));
+            assert_ptr_equal(
+                proto_kind_field(&kinds[i], f->name, strlen(f->name)), f);
+            if (f->type != PROTO_FT_ENUM)
+                continue;
+            for (size_t v = 0; f->values[v]; v++) {
+                lists++;
+                for (const char *z = f->values_zh[v]; *z;) {
+                    size_t n = strcspn(z, "|");
+                    for (size_t w = 0; f->values[w]; w++)
+                        assert_false(strlen(f->values[w]) == n &&
+                                     !memcmp(f->values[w], z, n));
+                    z += n + (z[n] == '|');
+                }
+            }
+        }
+    assert_true(lists > 20);
+    /* A kind built by hand, its name_len not given, is looked up too. */
+    proto_field_def_t bare[] = {{.name = "alpha"}, {.name = "beta"}};
+    proto_kind_def_t k = {.name = "x", .fields = bare, .nfields = 2};
+    assert_ptr_equal(proto_kind_field(&k, "beta", 4), &bare[1]);
+    assert_null(proto_kind_field(&k, "bet", 3));
+    assert_null(proto_kind_field(&k, "betas", 5));
+}
+
 /* Every enumeration value has Chinese names beside it, each taken in
  * place of the English value (the stored body is the same); a body that
  * holds a Chinese value is refused at ingest: only English is stored. */
@@ -451,6 +490,7 @@ main(void)
         cmocka_unit_test(test_op_and_body),
         cmocka_unit_test(test_school_kind),
         cmocka_unit_test(test_chinese_values),
+        cmocka_unit_test(test_enum_names_apart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
