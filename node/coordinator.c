@@ -1223,6 +1223,7 @@ node_coordinator_run(const node_coordinator_opts_t *o)
      * large messages must not hold up every other member's (SPEC 10.5).
      * Only takes effect before the first socket; none exists yet. */
     zmq_ctx_set(zsys_init(), ZMQ_IO_THREADS, S_IO_THREADS);
+    node_daemon_heap_keep(); /* the members' batches: node/daemon.h */
     int lock = node_daemon_take("coordinator", o->dir);
     if (lock < 0)
         return lock;

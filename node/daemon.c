@@ -201,6 +201,15 @@ node_daemon_loop(zloop_t *loop)
     return VOCFED_OK;
 }
 
+void
+node_daemon_heap_keep(void)
+{
+#ifdef __GLIBC__
+    (void)mallopt(M_MMAP_THRESHOLD, NODE_DAEMON_MMAP_MAX);
+    (void)mallopt(M_TRIM_THRESHOLD, NODE_DAEMON_TRIM_TOP);
+#endif
+}
+
 bool
 node_daemon_trim_after_burst(node_daemon_trim_t *t, uint64_t work,
                              uint64_t now_ms)

@@ -70,6 +70,21 @@ int node_daemon_loop(zloop_t *loop);
  * arrived (the loop ends between two events). */
 int node_daemon_go_on(void);
 
+/* Keeps the daemon's large blocks in its heap: glibc (M_MMAP_THRESHOLD)
+ * maps a block of NODE_DAEMON_MMAP_MAX or more apart, not smaller ones,
+ * and gives back the free top of a heap (M_TRIM_THRESHOLD) only past
+ * NODE_DAEMON_TRIM_TOP, besides node_daemon_trim_after_burst below.
+ * By default a block of a batch's size (~1 MiB, allocated by libzmq's
+ * I/O thread for each message received) could be mapped and unmapped
+ * each time, or the heap's top given back and taken again, so that most
+ * messages were written into memory never touched before: a page fault
+ * each 4 KiB, dear on a virtual machine (bench/README.md). Called once,
+ * at a daemon's start (the applier, a fork, inherits it). Nothing
+ * outside glibc. */
+#define NODE_DAEMON_MMAP_MAX (32 << 20) /* glibc's most for it */
+#define NODE_DAEMON_TRIM_TOP (256 << 20)
+void node_daemon_heap_keep(void);
+
 /* Gives the heap's free memory back to the system when a burst of work
  * is over: malloc_trim(0) once, at the first look (one per
  * NODE_DAEMON_TRIM_MS at most) whose work done since the last look is

@@ -1631,6 +1631,7 @@ node_member_run(const node_member_opts_t *o, node_member_stats_t *stats)
     if (stats)
         memset(stats, 0, sizeof *stats);
     node_daemon_signals();
+    node_daemon_heap_keep(); /* its batches: node/daemon.h */
     int rc = node_member_new(o, &m);
     if (rc)
         return rc;
