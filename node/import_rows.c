@@ -803,12 +803,11 @@ s_take_errors(node_import_i_t *im, const node_import_i_t *later)
     return VOCFED_OK;
 }
 
-int
-node_import_i_rows_room(node_import_i_t *im, size_t more)
+/* Room for n rows in im->rows. Returns 0 or VOCFED_ENOMEM (im
+ * unchanged). */
+static int
+s_rows_cap(node_import_i_t *im, size_t n)
 {
-    if (more > UINT32_MAX - im->nrows)
-        return VOCFED_ENOMEM;
-    size_t n = im->nrows + more;
     if (n > im->rowcap) {
         node_import_i_row_t *r = realloc(im->rows, n * sizeof *r);
         if (!r)
@@ -816,6 +815,14 @@ node_import_i_rows_room(node_import_i_t *im, size_t more)
         im->rows = r;
         im->rowcap = n;
     }
+    return VOCFED_OK;
+}
+
+int
+node_import_i_rows_room(node_import_i_t *im, size_t more)
+{
+    if (more > UINT32_MAX - im->nrows || s_rows_cap(im, im->nrows + more))
+        return VOCFED_ENOMEM;
     memset(im->rows + im->nrows, 0, more * sizeof *im->rows);
     return VOCFED_OK;
 }
@@ -825,15 +832,8 @@ node_import_i_take(node_import_i_t *im, node_import_i_t *later)
 {
     assert(!im->taken && !later->taken);
     size_t n = im->nrows + later->nrows;
-    if (n >= UINT32_MAX - 2)
+    if (n >= UINT32_MAX - 2 || s_rows_cap(im, n))
         return VOCFED_ENOMEM;
-    if (n > im->rowcap) {
-        node_import_i_row_t *r = realloc(im->rows, n * sizeof *r);
-        if (!r)
-            return VOCFED_ENOMEM;
-        im->rows = r;
-        im->rowcap = n;
-    }
     if (s_take_errors(im, later))
         return VOCFED_ENOMEM;
     if (im->lean != later->lean) /* both keep digests */
