@@ -373,8 +373,8 @@ proto_utf8_valid(const char *str, size_t len)
     const uint8_t *s = (const uint8_t *)str, *end = s + len;
     /* Most values are a few bytes of ASCII: a short one is looked at
      * whole first, eight bytes at a time (the last word padded with
-     * zeros), before the loop below, which takes a byte at a time from
-     * where its words end. */
+     * zeros). One that is not all ASCII goes through the loop below
+     * from its start. */
     if (len <= 64) {
         const uint64_t high = 0x8080808080808080ull;
         uint64_t any = 0, w;
