@@ -30,8 +30,9 @@
  * dropped and applied again from the logs: 2 = pseudo_ids as 32 bytes
  * in the record index and the figures' keys, list items without the
  * pseudo_id again; 3 = persons by number (persons.c); 4 = the issue-14
- * counters (svo, hvo, p32 and the cohorts p32c, p32n joined per person). */
-#define S_FORMAT 4
+ * counters (svo, hvo, p32 and the cohorts p32c, p32n joined per person);
+ * 5 = new persons in pnew, settled into persons in bulk (persons.h). */
+#define S_FORMAT 5
 
 /* New derived pages a chunk may need per entry, at most about: what it
  * stores (~0.6 KB an entry at 10M) and the pages it copies (at 10M
@@ -344,18 +345,41 @@ s_skip(store_t *self, uint32_t authno, uint64_t seq)
     return VOCFED_OK;
 }
 
-/* The chunk STORE_APPLY_FIT means, from a snapshot of persons. */
-static size_t
-s_fit(store_t *self)
+/* From a snapshot of persons: the chunk STORE_APPLY_FIT means (into
+ * *fit when not NULL), and whether pnew is due to be settled (*bytes:
+ * about what the settling writes, 0 when not due). */
+static void
+s_plan(store_t *self, size_t *fit, size_t *bytes)
 {
     MDB_txn *txn;
-    size_t n = STORE_APPLY_FIT_MIN;
-    if (store_i_dread_begin(self, &txn) == MDB_SUCCESS) {
-        n = store_i_persons_chunk(self, txn, STORE_APPLY_FIT_MIN,
-                                  STORE_APPLY_FIT_MAX);
-        mdb_txn_abort(txn);
-    }
-    return n;
+    MDB_stat b, y;
+    bool due = false;
+    *bytes = 0;
+    if (fit)
+        *fit = STORE_APPLY_FIT_MIN;
+    if (store_i_dread_begin(self, &txn) != MDB_SUCCESS)
+        return;
+    if (fit)
+        *fit = store_i_persons_chunk(self, txn, STORE_APPLY_FIT_MIN,
+                                     STORE_APPLY_FIT_MAX);
+    if (store_i_persons_due(self, txn, &due) == MDB_SUCCESS && due &&
+        mdb_stat(txn, self->persons, &b) == MDB_SUCCESS &&
+        mdb_stat(txn, self->pnew, &y) == MDB_SUCCESS)
+        *bytes = (size_t)(b.ms_branch_pages + b.ms_leaf_pages +
+                          y.ms_branch_pages + y.ms_leaf_pages) *
+                 b.ms_psize * 5 / 4; /* + splits */
+    mdb_txn_abort(txn);
+}
+
+/* Settles pnew into persons (persons.h) if it is still due. */
+static int
+s_settle_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    size_t *moved = ctx;
+    bool due;
+    int rc = store_i_persons_due(self, txn, &due);
+    *moved = 0;
+    return rc || !due ? rc : store_i_persons_settle(self, txn, moved);
 }
 
 /* Grows the derived map for a chunk of up to n entries before it begins,
@@ -391,8 +415,17 @@ s_apply(store_t *self, size_t max_entries, uint64_t until, size_t *done,
     *point = *end = 0;
     if (rc)
         return rc;
-    if (max_entries == STORE_APPLY_FIT)
-        a.budget = s_fit(self);
+    size_t settle = 0, moved = 0;
+    s_plan(self, max_entries == STORE_APPLY_FIT ? &a.budget : NULL, &settle);
+    if (settle) { /* in a write of its own, before the chunk */
+        int64_t t0 = zclock_mono();
+        (void)store_i_reserve(self, true, settle);
+        if ((rc = store_i_dwrite(self, s_settle_txn, &moved)))
+            return rc;
+        if (moved)
+            zsys_info("store: %zu new persons settled in %" PRId64 " ms", moved,
+                      zclock_mono() - t0);
+    }
     s_reserve(self, a.budget);
     store_i_chunk_init(&a.chunk);
     rc = store_i_dwrite(self, s_apply_txn, &a);

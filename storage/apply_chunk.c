@@ -355,36 +355,63 @@ s_pid(const uint8_t *k, size_t len)
 }
 
 /* Step 1b: the chunk's persons get their numbers, in pseudo_id order with
- * one cursor (persons.c), and its record keys their stored form. */
+ * one cursor (persons.c), and its record keys their stored form: a key
+ * with a person takes the number resolve gave (no lookup per entry), any
+ * other goes through store_i_pkey. */
 static int
 s_persons(store_t *self, MDB_txn *txn, store_i_chunk_t *c)
 {
     size_t cn = c->n ? c->n : 1, n = 0, d = 0;
     s_key_t *v = malloc(2 * cn * sizeof *v);
     const uint8_t **p = malloc(cn * sizeof *p);
+    uint32_t *which = malloc(cn * sizeof *which), *nos = NULL;
+    bool *has = calloc(cn, sizeof *has); /* entry i's key names a person */
     const uint8_t *pid;
-    if (!v || !p) {
-        free(v);
-        free(p);
-        return VOCFED_ENOMEM;
+    int rc = MDB_SUCCESS;
+    if (!v || !p || !which || !has)
+        rc = VOCFED_ENOMEM;
+    for (size_t i = 0; i < c->n && !rc; i++)
+        if ((pid = s_pid(c->keys + c->e[i].koff, c->e[i].klen))) {
+            v[n++] = s_key(pid, 32, i);
+            has[i] = true;
+        }
+    if (!rc) {
+        s_sort(NULL, v, v + cn, n);
+        for (size_t i = 0; i < n; i++) {
+            if (!d || memcmp(p[d - 1], v[i].k, 32))
+                p[d++] = v[i].k;
+            which[i] = (uint32_t)(d - 1);
+        }
+        if (!(nos = malloc((d ? d : 1) * sizeof *nos)))
+            rc = VOCFED_ENOMEM;
     }
-    for (size_t i = 0; i < c->n; i++)
-        if ((pid = s_pid(c->keys + c->e[i].koff, c->e[i].klen)))
-            v[n++] = s_key(pid, 32, 0);
-    s_sort(NULL, v, v + cn, n);
-    for (size_t i = 0; i < n; i++)
-        if (!d || memcmp(p[d - 1], v[i].k, 32))
-            p[d++] = v[i].k;
-    free(v);
-    int rc = store_i_persons_resolve(self, txn, p, d);
+    if (!rc)
+        rc = store_i_persons_resolve(self, txn, p, d, nos);
+    /* The stored form, in place: the mark, the number, then the bytes
+     * after the 32 of the pseudo_id (as store_i_pkey). Every pseudo_id
+     * was compared above, before any key changed. */
+    for (size_t j = 0; j < n && !rc; j++) {
+        store_i_chunk_entry_t *x = &c->e[v[j].i];
+        uint8_t *k = c->keys + x->koff;
+        size_t at = (size_t)(v[j].k - k); /* the pseudo_id, after the mark */
+        store_i_be32(k + at, nos[which[j]]);
+        memmove(k + at + 4, k + at + 32, x->klen - at - 32);
+        x->klen -= STORE_PERSON_SHRINK;
+    }
+    free(nos);
+    free(which);
     free(p);
     for (size_t i = 0; i < c->n && !rc; i++) {
+        if (has[i])
+            continue;
         uint8_t *k = c->keys + c->e[i].koff;
         size_t len;
         if ((rc = store_i_pkey(self, txn, k, c->e[i].klen, 4, false, k, &len)))
             break;
         c->e[i].klen = (uint32_t)len;
     }
+    free(has);
+    free(v);
     return rc;
 }
 

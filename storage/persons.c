@@ -19,6 +19,10 @@ struct store_i_persons {
     MDB_txn *txn;    /* the write transaction cached */
     uint32_t next;   /* the next number to give (0: not read yet) */
     uint64_t seed;   /* s_hash's */
+    /* The person found last (valid when last_gen is gen): the figures
+     * name one entry's person several times in a row. */
+    uint8_t last[32];
+    uint32_t last_no, last_gen;
 };
 
 /* The hash of a pseudo_id: all 32 bytes under the cache's seed, drawn
@@ -100,6 +104,7 @@ store_i_persons_begin(store_t *self, MDB_txn *txn)
     p->n = 0;
     p->txn = txn;
     p->next = 0;
+    p->last_gen = 0; /* (gen is never 0) */
 }
 
 void
@@ -117,6 +122,8 @@ store_i_persons_open(store_t *self, MDB_txn *txn, bool create)
 {
     unsigned flags = create ? MDB_CREATE : 0;
     int rc = mdb_dbi_open(txn, "persons", flags, &self->persons);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_dbi_open(txn, "pnew", flags, &self->pnew);
     return rc ? rc : mdb_dbi_open(txn, "pnums", flags, &self->pnums);
 }
 
@@ -124,7 +131,95 @@ int
 store_i_persons_drop(store_t *self, MDB_txn *txn)
 {
     int rc = mdb_drop(txn, self->persons, 0);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_drop(txn, self->pnew, 0);
     return rc ? rc : mdb_drop(txn, self->pnums, 0);
+}
+
+int
+store_i_persons_get(store_t *self, MDB_txn *txn, const uint8_t pid[32],
+                    uint32_t *no)
+{
+    MDB_val k = {32, (void *)pid}, d;
+    int rc = mdb_get(txn, self->pnew, &k, &d);
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_get(txn, self->persons, &k, &d);
+    if (rc)
+        return rc;
+    if (d.mv_size != 4)
+        return VOCFED_ECORRUPT;
+    *no = store_i_rd32(d.mv_data);
+    return MDB_SUCCESS;
+}
+
+/* The integer square root of v (rounded down). */
+static uint64_t
+s_isqrt(uint64_t v)
+{
+    uint64_t r = 0;
+    for (uint64_t b = (uint64_t)1 << 62; b; b >>= 2) {
+        if (v >= r + b) {
+            v -= r + b;
+            r = (r >> 1) + b;
+        } else {
+            r >>= 1;
+        }
+    }
+    return r;
+}
+
+uint64_t
+store_i_persons_young_most(uint64_t settled)
+{
+    uint64_t t = s_isqrt(2 * settled * STORE_APPLY_FIT_MAX);
+    return t < STORE_APPLY_FIT_MIN ? STORE_APPLY_FIT_MIN : t;
+}
+
+int
+store_i_persons_due(store_t *self, MDB_txn *txn, bool *due)
+{
+    MDB_stat b, y;
+    int rc = mdb_stat(txn, self->persons, &b);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_stat(txn, self->pnew, &y);
+    *due = rc == MDB_SUCCESS &&
+           y.ms_entries >= store_i_persons_young_most(b.ms_entries);
+    return rc;
+}
+
+int
+store_i_persons_settle(store_t *self, MDB_txn *txn, size_t *moved)
+{
+    MDB_cursor *yc, *bc;
+    MDB_val k, d;
+    *moved = 0;
+    int rc = mdb_cursor_open(txn, self->pnew, &yc);
+    if (rc)
+        return rc;
+    if ((rc = mdb_cursor_open(txn, self->persons, &bc))) {
+        mdb_cursor_close(yc);
+        return rc;
+    }
+    /* In key order: each put lands on or after the page of the one
+     * before, so each page of persons is copied once. */
+    for (rc = mdb_cursor_get(yc, &k, &d, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(yc, &k, &d, MDB_NEXT)) {
+        if (k.mv_size != 32 || d.mv_size != 4) {
+            rc = VOCFED_ECORRUPT;
+            break;
+        }
+        rc = mdb_cursor_put(bc, &k, &d, MDB_NOOVERWRITE);
+        if (rc) {
+            rc = rc == MDB_KEYEXIST ? VOCFED_ECORRUPT : rc; /* in both */
+            break;
+        }
+        (*moved)++;
+    }
+    mdb_cursor_close(bc);
+    mdb_cursor_close(yc);
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_drop(txn, self->pnew, 0);
+    return rc;
 }
 
 /* The cache of txn, or NULL (another transaction: a reader). */
@@ -135,9 +230,10 @@ s_cache_of(store_t *self, MDB_txn *txn)
     return p && p->txn == txn ? p : NULL;
 }
 
-/* Gives pid the next number (persons through pcur and pnums through ncur
- * when not NULL); when it has one already, *no gets it if found (else
- * VOCFED_ECORRUPT: the caller knew it had none). */
+/* Gives pid the next number (pnew through pcur and pnums through ncur
+ * when not NULL); when pnew has it already, *no gets its number if found
+ * (else VOCFED_ECORRUPT: the caller knew it had none). persons, the
+ * settled ones, the caller looked in first. */
 static int
 s_give(store_t *self, MDB_txn *txn, MDB_cursor *pcur, MDB_cursor *ncur,
        const uint8_t pid[32], bool found, uint32_t *no)
@@ -169,7 +265,7 @@ s_give(store_t *self, MDB_txn *txn, MDB_cursor *pcur, MDB_cursor *ncur,
     MDB_val pk = {32, (void *)pid}, pv = {4, nb}, nk = {4, nb},
             nv = {32, (void *)pid};
     rc = pcur ? mdb_cursor_put(pcur, &pk, &pv, MDB_NOOVERWRITE)
-              : mdb_put(txn, self->persons, &pk, &pv, MDB_NOOVERWRITE);
+              : mdb_put(txn, self->pnew, &pk, &pv, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST && found) { /* pv is the number it has */
         if (pv.mv_size != 4)
             return VOCFED_ECORRUPT;
@@ -191,19 +287,20 @@ s_number(store_t *self, MDB_txn *txn, const uint8_t pid[32], bool create,
          uint32_t *no)
 {
     struct store_i_persons *p = s_cache_of(self, txn);
-    s_slot_t *s = p ? s_find(p, pid) : NULL;
-    if (s) {
-        *no = s->no;
+    if (p && p->last_gen == p->gen && !memcmp(p->last, pid, 32)) {
+        *no = p->last_no;
         return MDB_SUCCESS;
     }
-    MDB_val k = {32, (void *)pid}, d;
-    int rc = mdb_get(txn, self->persons, &k, &d);
-    if (rc == MDB_SUCCESS) {
-        if (d.mv_size != 4)
-            return VOCFED_ECORRUPT;
-        *no = store_i_rd32(d.mv_data);
-        return p ? s_cache(p, pid, *no) : MDB_SUCCESS;
+    s_slot_t *s = p ? s_find(p, pid) : NULL;
+    if (s) {
+        memcpy(p->last, pid, 32);
+        p->last_no = *no = s->no;
+        p->last_gen = p->gen;
+        return MDB_SUCCESS;
     }
+    int rc = store_i_persons_get(self, txn, pid, no);
+    if (rc == MDB_SUCCESS)
+        return p ? s_cache(p, pid, *no) : MDB_SUCCESS;
     if (rc != MDB_NOTFOUND || !create)
         return rc;
     return s_give(self, txn, NULL, NULL, pid, false, no);
@@ -265,36 +362,58 @@ store_i_punkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
 
 int
 store_i_persons_resolve(store_t *self, MDB_txn *txn, const uint8_t *const *pids,
-                        size_t n)
+                        size_t n, uint32_t *nos)
 {
     struct store_i_persons *p = s_cache_of(self, txn);
     bool cached = p && p->n; /* before this call */
-    MDB_cursor *cur, *ncur = NULL;
+    MDB_cursor *cur, *ycur, *ncur = NULL;
     int rc = mdb_cursor_open(txn, self->persons, &cur);
     if (rc)
         return rc;
+    if ((rc = mdb_cursor_open(txn, self->pnew, &ycur))) {
+        mdb_cursor_close(cur);
+        return rc;
+    }
     if (p && (rc = mdb_cursor_open(txn, self->pnums, &ncur))) {
+        mdb_cursor_close(ycur);
         mdb_cursor_close(cur);
         return rc;
     }
     for (size_t i = 0; i < n && !rc; i++) {
         /* pids are distinct: only what the transaction cached before can
          * be found (a chunk's first call finds nothing: no probe). */
-        if (cached && s_find(p, pids[i]))
-            continue;
+        s_slot_t *s = cached ? s_find(p, pids[i]) : NULL;
         MDB_val k = {32, (void *)pids[i]}, d;
-        uint32_t no;
-        if (p) { /* one search: the put finds the number a person has */
-            rc = s_give(self, txn, cur, ncur, pids[i], true, &no);
-            continue;
+        uint32_t no = 0;
+        if (s) {
+            no = s->no;
+        } else if ((rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY)) ==
+                   MDB_SUCCESS) {
+            /* The settled persons first, read only: their pages stay
+             * clean. */
+            if (d.mv_size != 4)
+                rc = VOCFED_ECORRUPT;
+            else if ((no = store_i_rd32(d.mv_data)) && p)
+                rc = s_cache(p, pids[i], no);
+        } else if (rc != MDB_NOTFOUND) {
+            break;
+        } else if (p) { /* one search: the put finds the number pnew has */
+            rc = s_give(self, txn, ycur, ncur, pids[i], true, &no);
+        } else {
+            k = (MDB_val){32, (void *)pids[i]};
+            rc = mdb_cursor_get(ycur, &k, &d, MDB_SET_KEY); /* not a writer */
+            if (rc == MDB_SUCCESS && d.mv_size != 4)
+                rc = VOCFED_ECORRUPT;
+            else if (rc == MDB_SUCCESS)
+                no = store_i_rd32(d.mv_data);
+            else if (rc == MDB_NOTFOUND)
+                rc = VOCFED_EINVALID; /* numbers are given in a write only */
         }
-        rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY); /* not the writer */
-        if (rc == MDB_SUCCESS)
-            rc = d.mv_size != 4 ? VOCFED_ECORRUPT : MDB_SUCCESS;
-        else if (rc == MDB_NOTFOUND)
-            rc = VOCFED_EINVALID; /* numbers are given in a write only */
+        if (nos)
+            nos[i] = no;
     }
     mdb_cursor_close(cur);
+    mdb_cursor_close(ycur);
     if (ncur)
         mdb_cursor_close(ncur);
     return rc;
@@ -303,9 +422,9 @@ store_i_persons_resolve(store_t *self, MDB_txn *txn, const uint8_t *const *pids,
 size_t
 store_i_persons_chunk(store_t *self, MDB_txn *txn, size_t least, size_t most)
 {
-    MDB_stat st;
-    if (mdb_stat(txn, self->persons, &st))
+    MDB_stat st, y;
+    if (mdb_stat(txn, self->persons, &st) || mdb_stat(txn, self->pnew, &y))
         return least;
-    size_t c = 4 * (size_t)st.ms_leaf_pages;
+    size_t c = 4 * (size_t)(st.ms_leaf_pages + y.ms_leaf_pages);
     return c < least ? least : c > most ? most : c;
 }

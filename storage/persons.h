@@ -1,10 +1,15 @@
 /* vocfed: person numbers (SPEC 5.1). Inside storage/ only.
  *
  * The derived data names a person by a number given at first sight, not
- * by the 32 bytes of its pseudo_id: `persons` maps the pseudo_id to the
- * number and `pnums` the number back. Numbers grow with arrival, so a
- * new person (the bulk of any import) lands at the end of every table
- * keyed by person, and only `persons` takes a random insert.
+ * by the 32 bytes of its pseudo_id: `persons` and `pnew` map the
+ * pseudo_id to the number and `pnums` the number back. Numbers grow with
+ * arrival, so a new person (the bulk of any import) lands at the end of
+ * every table keyed by person, and only the pseudo_id's table takes a
+ * random insert. That table is two: a new person goes into `pnew`, small,
+ * whose pages a chunk copies few of; once `pnew` holds
+ * store_i_persons_young_most(settled) persons, they are moved into
+ * `persons` (settled) in key order, in a write of their own, which copies
+ * each page of `persons` once. Each person is in exactly one of the two.
  *
  * Callers above storage/ never see numbers: they give and get keys in
  * their logical form, where a person is STORE_KEY_PSEUDO and the 32
@@ -33,8 +38,28 @@ void store_i_persons_free(store_t *self);
 /* Opens (create: creates) the two databases in txn. */
 int store_i_persons_open(store_t *self, MDB_txn *txn, bool create);
 
-/* Empties both (the derived data dropped, apply.c). */
+/* Empties the three (the derived data dropped, apply.c). */
 int store_i_persons_drop(store_t *self, MDB_txn *txn);
+
+/* pid's number in txn from the two tables (not the cache): MDB_SUCCESS,
+ * MDB_NOTFOUND, VOCFED_ECORRUPT or an LMDB code. */
+int store_i_persons_get(store_t *self, MDB_txn *txn, const uint8_t pid[32],
+                        uint32_t *no);
+
+/* How many persons pnew holds before they are settled, when persons holds
+ * `settled`: sqrt(2 * settled * STORE_APPLY_FIT_MAX), at least
+ * STORE_APPLY_FIT_MIN. A chunk copies about every page of pnew, a
+ * settling every page of persons; this bound makes the two costs equal
+ * per chunk, and their sum least (SPEC 5.5). */
+uint64_t store_i_persons_young_most(uint64_t settled);
+
+/* *due: pnew holds that many in txn (any transaction). */
+int store_i_persons_due(store_t *self, MDB_txn *txn, bool *due);
+
+/* Moves every row of pnew into persons, in key order, and empties pnew
+ * (*moved: how many). A pseudo_id in both is VOCFED_ECORRUPT. Numbers do
+ * not change; txn is a write of the derived environment. */
+int store_i_persons_settle(store_t *self, MDB_txn *txn, size_t *moved);
 
 /* The stored form of key k (len bytes) into out (len bytes at least):
  * the first STORE_KEY_PSEUDO at or after from, with 32 bytes after it,
@@ -53,16 +78,18 @@ int store_i_pkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
 int store_i_punkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
                    size_t from, uint8_t *out, size_t cap, size_t *olen);
 
-/* Four entries per leaf page of persons in txn, within [least, most]
- * (least when it cannot be read): the applier's fitted chunk
- * (STORE_APPLY_FIT). */
+/* Four entries per leaf page of persons and pnew in txn, within
+ * [least, most] (least when it cannot be read): the applier's fitted
+ * chunk (STORE_APPLY_FIT). */
 size_t store_i_persons_chunk(store_t *self, MDB_txn *txn, size_t least,
                              size_t most);
 
 /* Numbers for the n pseudo_ids at pids (32 bytes each, sorted, distinct),
  * given to those without one in this order, with one cursor: afterwards
- * store_i_pkey finds each of them in the cache. txn as for create. */
+ * store_i_pkey finds each of them in the cache, and nos[i] (nos not
+ * NULL) holds the number of pids[i]. txn as for create. */
 int store_i_persons_resolve(store_t *self, MDB_txn *txn,
-                            const uint8_t *const *pids, size_t n);
+                            const uint8_t *const *pids, size_t n,
+                            uint32_t *nos);
 
 #endif

@@ -25,7 +25,8 @@
 typedef struct {
     MDB_env *env;
     MDB_txn *txn;
-    MDB_dbi figures, applied, persons, pnums;
+    MDB_dbi figures, applied, persons, pnew, pnums;
+    bool has_pnew; /* (derived data of layout 5 on: persons.h) */
 } s_kept_t;
 
 static void
@@ -62,6 +63,14 @@ s_kept_open(const char *dir, s_kept_t *k)
         (rc = mdb_dbi_open(k->txn, "pnums", 0, &k->pnums))) {
         s_kept_close(k);
         return rc == MDB_NOTFOUND ? VOCFED_ENOTFOUND : store_i_status(rc);
+    }
+    /* An older layout has no pnew: its version is refused after the
+     * seeding (store_i_apply_like), as before. */
+    rc = mdb_dbi_open(k->txn, "pnew", 0, &k->pnew);
+    k->has_pnew = rc == MDB_SUCCESS;
+    if (rc && rc != MDB_NOTFOUND) {
+        s_kept_close(k);
+        return store_i_status(rc);
     }
     return VOCFED_OK;
 }
@@ -165,17 +174,19 @@ s_copy(store_t *self, s_kept_t *kept, MDB_dbi from, MDB_dbi to, s_copy_t *c)
     return VOCFED_OK;
 }
 
-/* Every number of pnums names a person that persons gives it back. */
+/* Every number of pnums names a person that persons or pnew gives it
+ * back, and the two hold as many as pnums. */
 static int
 s_one_to_one(store_t *self, store_rederive_diff_t *diff)
 {
     MDB_txn *txn;
     MDB_cursor *c;
-    MDB_val k, v, back;
+    MDB_val k, v;
     int rc = store_i_dread_begin(self, &txn);
     if (rc)
         return store_i_status(rc);
-    size_t np = s_rows(txn, self->persons, NULL);
+    size_t np =
+        s_rows(txn, self->persons, NULL) + s_rows(txn, self->pnew, NULL);
     size_t nn = s_rows(txn, self->pnums, NULL);
     if ((rc = mdb_cursor_open(txn, self->pnums, &c))) {
         mdb_txn_abort(txn);
@@ -183,11 +194,12 @@ s_one_to_one(store_t *self, store_rederive_diff_t *diff)
     }
     rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
     while (rc == MDB_SUCCESS) {
-        int g = mdb_get(txn, self->persons, &v, &back);
-        if (g == MDB_NOTFOUND ||
+        uint32_t no = 0;
+        int g = v.mv_size == 32 ? store_i_persons_get(self, txn, v.mv_data, &no)
+                                : VOCFED_ECORRUPT;
+        if (g == MDB_NOTFOUND || g == VOCFED_ECORRUPT ||
             (g == MDB_SUCCESS &&
-             (back.mv_size != k.mv_size ||
-              memcmp(back.mv_data, k.mv_data, k.mv_size) != 0))) {
+             (k.mv_size != 4 || store_i_rd32(k.mv_data) != no))) {
             rc = VOCFED_ECORRUPT;
             break;
         }
@@ -224,7 +236,8 @@ s_seed(store_t *self, s_kept_t *kept, store_rederive_fn fn, void *ctx,
     int rc = store_i_dread_begin(self, &txn);
     if (rc)
         return store_i_status(rc);
-    size_t mine = s_rows(txn, self->persons, NULL);
+    size_t mine =
+        s_rows(txn, self->persons, NULL) + s_rows(txn, self->pnew, NULL);
     MDB_val key = {1, "n"}, v;
     if (mdb_get(txn, self->applied, &key, &v) == MDB_SUCCESS && v.mv_size == 8)
         point = store_i_rd64(v.mv_data);
@@ -232,10 +245,15 @@ s_seed(store_t *self, s_kept_t *kept, store_rederive_fn fn, void *ctx,
     if (mine || point)
         return VOCFED_EINVALID; /* not a new derived folder */
     s_copy_t c = {.fn = fn, .ctx = ctx};
+    size_t by = 0;
     c.total = s_rows(kept->txn, kept->persons, &bp) +
+              (kept->has_pnew ? s_rows(kept->txn, kept->pnew, &by) : 0) +
               s_rows(kept->txn, kept->pnums, &bn);
+    bp += by;
     (void)store_i_reserve(self, true, bp + bn + bp / 4 + bn / 4);
     if ((rc = s_copy(self, kept, kept->persons, self->persons, &c)) ||
+        (kept->has_pnew &&
+         (rc = s_copy(self, kept, kept->pnew, self->pnew, &c))) ||
         (rc = s_copy(self, kept, kept->pnums, self->pnums, &c)))
         return rc;
     return s_one_to_one(self, diff);

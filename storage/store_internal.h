@@ -61,6 +61,7 @@ struct store_t {
     MDB_dbi figures;     /* denv: figure id | breakdown -> value */
     MDB_dbi applied;     /* denv: what is applied (apply.c) */
     MDB_dbi persons;     /* denv: pseudo_id -> person number u32 */
+    MDB_dbi pnew;        /* denv: the same, persons numbered lately */
     MDB_dbi pnums;       /* denv: person number u32 -> pseudo_id */
     struct store_i_persons *pcache; /* numbers of this write (persons.c) */
     size_t dmap_size;               /* current map size of denv in bytes */

@@ -240,29 +240,75 @@ typedef struct {
     const uint8_t *pid;
     uint32_t *no;
     uint64_t *count;
+    uint64_t *settled;
 } s_person_t;
 
 static int
 s_person_txn(store_t *self, MDB_txn *txn, void *ctx)
 {
     s_person_t *p = ctx;
-    MDB_val k = {32, (void *)p->pid}, d;
-    MDB_stat a, b;
-    int rc = mdb_get(txn, self->persons, &k, &d);
-    *p->no = rc == MDB_SUCCESS && d.mv_size == 4 ? store_i_rd32(d.mv_data) : 0;
-    if (rc && rc != MDB_NOTFOUND)
+    MDB_stat a, y, b;
+    int rc = store_i_persons_get(self, txn, p->pid, p->no);
+    if (rc == MDB_NOTFOUND)
+        *p->no = 0;
+    else if (rc)
         return rc;
     if ((rc = mdb_stat(txn, self->persons, &a)) ||
+        (rc = mdb_stat(txn, self->pnew, &y)) ||
         (rc = mdb_stat(txn, self->pnums, &b)))
         return rc;
-    *p->count = a.ms_entries;
-    return a.ms_entries == b.ms_entries ? MDB_SUCCESS : VOCFED_ECORRUPT;
+    *p->count = a.ms_entries + y.ms_entries;
+    if (p->settled)
+        *p->settled = a.ms_entries;
+    return *p->count == b.ms_entries ? MDB_SUCCESS : VOCFED_ECORRUPT;
 }
 
 int
 store_test_person(store_t *self, const uint8_t pid[32], uint32_t *no,
                   uint64_t *count)
 {
-    s_person_t p = {pid, no, count};
+    s_person_t p = {pid, no, count, NULL};
     return store_i_status(store_i_read_derived(self, s_person_txn, &p));
+}
+
+int
+store_test_persons_settled(store_t *self, const uint8_t pid[32], uint32_t *no,
+                           uint64_t *count, uint64_t *settled)
+{
+    s_person_t p = {pid, no, count, settled};
+    return store_i_status(store_i_read_derived(self, s_person_txn, &p));
+}
+
+typedef struct {
+    const uint8_t *pid;
+    uint32_t no;
+} s_plant_t;
+
+static int
+s_plant_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_plant_t *p = ctx;
+    uint8_t nb[4];
+    store_i_be32(nb, p->no);
+    MDB_val k = {32, (void *)p->pid}, d = {4, nb};
+    return mdb_put(txn, self->persons, &k, &d, 0);
+}
+
+int
+store_test_persons_plant(store_t *self, const uint8_t pid[32], uint32_t no)
+{
+    s_plant_t p = {pid, no};
+    return store_i_status(store_i_dwrite(self, s_plant_txn, &p));
+}
+
+static int
+s_settle_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    return store_i_persons_settle(self, txn, ctx);
+}
+
+int
+store_test_persons_settle(store_t *self, size_t *moved)
+{
+    return store_i_status(store_i_dwrite(self, s_settle_txn, moved));
 }

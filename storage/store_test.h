@@ -67,9 +67,23 @@ int store_test_persons_give(store_t *self, const uint8_t *pids, size_t n,
                             bool fail, uint32_t *nos) VOCFED_WUR;
 
 /* The number stored for pid (0: none), and how many persons the
- * derived environment numbers (the rows of `persons`, which must equal
- * those of `pnums`, else VOCFED_ECORRUPT). */
+ * derived environment numbers (the rows of `persons` and `pnew`, which
+ * must equal those of `pnums`, else VOCFED_ECORRUPT). */
 int store_test_person(store_t *self, const uint8_t pid[32], uint32_t *no,
                       uint64_t *count) VOCFED_WUR;
+
+/* The same, and how many of them are settled (in `persons`, not `pnew`:
+ * storage/persons.h). */
+int store_test_persons_settled(store_t *self, const uint8_t pid[32],
+                               uint32_t *no, uint64_t *count,
+                               uint64_t *settled) VOCFED_WUR;
+
+/* Writes (pid, no) into `persons` (the settled persons) as it stands,
+ * whatever `pnew` and `pnums` hold: a corrupt derived file, to test. */
+int store_test_persons_plant(store_t *self, const uint8_t pid[32],
+                             uint32_t no) VOCFED_WUR;
+
+/* Settles pnew into persons now, due or not (*moved: how many). */
+int store_test_persons_settle(store_t *self, size_t *moved) VOCFED_WUR;
 
 #endif

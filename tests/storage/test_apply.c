@@ -631,6 +631,90 @@ test_person_numbers(void **state)
     store_destroy(&s);
 }
 
+/* New persons go into pnew, and are settled into persons in a write of
+ * their own before the chunk that finds pnew holding
+ * store_i_persons_young_most(settled) of them (SPEC 5.5). Numbers do not
+ * change; lookups find a person in either table; each entry counts once;
+ * a pseudo_id found in both tables is corruption, not a second number. */
+static void
+test_persons_settle(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k;
+    s_hook_ctx_t h = {0};
+    uint8_t pid[32];
+    uint32_t no;
+    uint64_t count, settled, seq;
+    size_t done;
+    proto_buf_t e;
+    char key[65];
+    th_keys(28, &k);
+    store_t *s = s_open(dir, &k, true, &h);
+    assert_int_equal(th_append_puts(s, TH_AUTHOR, &k, NULL, 1, 100000, 0, NULL),
+                     0);
+    for (int i = 0; i < 4; i++) { /* 80,000 persons: none settled */
+        assert_int_equal(store_apply(s, 20000, &done), 0);
+        assert_int_equal(done, 20000);
+    }
+    s_pid(80000, pid);
+    assert_int_equal(store_test_persons_settled(s, pid, &no, &count, &settled),
+                     0);
+    assert_int_equal(count, 80000);
+    assert_int_equal(settled, 0);
+    assert_int_equal(no, 80000);
+    assert_true(80000 >= STORE_APPLY_FIT_MIN); /* so pnew is due */
+    /* The next apply settles the 80,000 first, then numbers its own. */
+    assert_int_equal(store_apply(s, 20000, &done), 0);
+    assert_int_equal(done, 20000);
+    assert_int_equal(store_test_persons_settled(s, pid, &no, &count, &settled),
+                     0);
+    assert_int_equal(count, 100000);
+    assert_int_equal(settled, 80000);
+    assert_int_equal(no, 80000); /* the same number, now settled */
+    s_pid(100000, pid);
+    assert_int_equal(store_test_persons_settled(s, pid, &no, &count, &settled),
+                     0);
+    assert_int_equal(no, 100000); /* in pnew */
+    assert_int_equal(store_apply(s, 20000, &done), 0);
+    assert_int_equal(done, 0);
+    s_assert_once(s, 100000, 100000);
+    /* Records found through either table; a second put of a settled
+     * person replaces its record under the same number. */
+    proto_buf_init(&e);
+    snprintf(key, sizeof key, "%064x", 7);
+    assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, key, &e, &seq), 0);
+    assert_int_equal(seq, 7);
+    snprintf(key, sizeof key, "%064x", 99999);
+    assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, key, &e, &seq), 0);
+    assert_int_equal(seq, 99999);
+    assert_int_equal(th_append_puts(s, TH_AUTHOR, &k, NULL, 7, 1, 0, NULL), 0);
+    assert_int_equal(store_apply(s, 20000, &done), 0);
+    assert_int_equal(done, 1);
+    snprintf(key, sizeof key, "%064x", 7);
+    assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, key, &e, &seq), 0);
+    assert_int_equal(seq, 100001);
+    proto_buf_release(&e);
+    s_pid(7, pid);
+    assert_int_equal(store_test_persons_settled(s, pid, &no, &count, &settled),
+                     0);
+    assert_int_equal(no, 7);
+    assert_int_equal(count, 100000);
+
+    /* A person of pnew planted in persons as well: the settling that
+     * would find it twice refuses, and the derived data stays as it was. */
+    s_pid(99999, pid);
+    assert_int_equal(store_test_persons_plant(s, pid, 99999), 0);
+    assert_int_equal(store_test_persons_settled(s, pid, &no, &count, &settled),
+                     VOCFED_ECORRUPT); /* more names than numbers */
+    size_t moved = 1;
+    assert_int_equal(store_test_persons_settle(s, &moved), VOCFED_ECORRUPT);
+    assert_int_equal(store_test_persons_settled(s, pid, &no, &count, &settled),
+                     VOCFED_ECORRUPT); /* rolled back: as it was */
+    assert_int_equal(settled, 80001);
+    assert_int_equal(count, 100001);
+    store_destroy(&s);
+}
+
 int
 main(void)
 {
@@ -646,6 +730,7 @@ main(void)
         S_T(test_derived_guard),
         S_T(test_no_hook_applies_nothing),
         S_T(test_person_numbers),
+        S_T(test_persons_settle),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);
