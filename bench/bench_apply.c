@@ -5,9 +5,10 @@
  * commit); then store_apply brings the record index and the figures up
  * to the log, in the applier's chunks. Printed: the log-only write rate,
  * the applier's rate in all and per million entries (the last million
- * against the first), the derived environment's size per entry, and
- * raw LMDB's durable batched append measured in the same run (1,000
- * values of the entries' size per committed transaction).
+ * against the first), the bytes it wrote per entry, the derived
+ * environment's size per entry, and raw LMDB's durable batched append
+ * measured in the same run (1,000 values of the entries' size per
+ * committed transaction).
  * Usage: bench_apply [--entries 1000000] [--members 10] [--chunk fit|C]
  *                    [--dir /tmp] [--keep]
  * --chunk: entries per store_apply; fit (the default) as the daemon's
