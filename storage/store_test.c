@@ -312,3 +312,25 @@ store_test_persons_settle(store_t *self, size_t *moved)
 {
     return store_i_status(store_i_dwrite(self, s_settle_txn, moved));
 }
+
+/* The derived data as layout 4 left it: every person in persons, no pnew
+ * database, "v" 4. */
+static int
+s_layout4_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    size_t moved;
+    uint8_t v[8];
+    (void)ctx;
+    store_i_be64(v, 4);
+    MDB_val k = {1, "v"}, d = {8, v};
+    int rc = store_i_persons_settle(self, txn, &moved);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_drop(txn, self->pnew, 1);
+    return rc ? rc : mdb_put(txn, self->applied, &k, &d, 0);
+}
+
+int
+store_test_derived_layout4(store_t *self)
+{
+    return store_i_status(store_i_dwrite(self, s_layout4_txn, NULL));
+}

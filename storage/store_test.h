@@ -86,4 +86,9 @@ int store_test_persons_plant(store_t *self, const uint8_t pid[32],
 /* Settles pnew into persons now, due or not (*moved: how many). */
 int store_test_persons_settle(store_t *self, size_t *moved) VOCFED_WUR;
 
+/* Makes the derived data look as layout 4 left it (SPEC 5.5 "v"): every
+ * person in `persons`, no `pnew` database, "v" 4. Close the store after:
+ * its handle of pnew is gone. */
+int store_test_derived_layout4(store_t *self) VOCFED_WUR;
+
 #endif

@@ -715,6 +715,50 @@ test_persons_settle(void **state)
     store_destroy(&s);
 }
 
+/* A store whose derived data is of layout 4 (no pnew, every person in
+ * persons, "v" 4), opened by this code: the open makes pnew, the first
+ * read drops the old derived data and applies it all again from the log,
+ * once; persons then come from pnew. */
+static void
+test_layout_upgrade(void **state)
+{
+    const char *dir = *state;
+    th_keys_t k;
+    s_hook_ctx_t h = {0};
+    uint8_t pid[32];
+    uint32_t no;
+    uint64_t count, settled, seq;
+    proto_buf_t e;
+    char key[65];
+    th_keys(29, &k);
+    store_t *s = s_open(dir, &k, false, &h);
+    assert_int_equal(th_append_puts(s, TH_AUTHOR, &k, NULL, 1, 300, 0, NULL),
+                     0);
+    s_assert_once(s, 300, 300);
+    assert_int_equal(store_test_derived_layout4(s), 0);
+    store_destroy(&s);
+
+    store_opts_t o = {0};
+    assert_int_equal(store_open(dir, &o, &s), VOCFED_OK);
+    store_hook_t hook = {.entry = s_hook_entry, .ctx = &h};
+    store_set_hook(s, &hook);
+    h.seen = 0;
+    proto_buf_init(&e);
+    snprintf(key, sizeof key, "%064x", 42);
+    assert_int_equal(store_record_get(s, TH_AUTHOR, TH_KIND, key, &e, &seq), 0);
+    assert_int_equal(seq, 42);
+    proto_buf_release(&e);
+    assert_int_equal(h.seen, 300); /* applied again, each entry once */
+    s_pid(300, pid);
+    assert_int_equal(store_test_persons_settled(s, pid, &no, &count, &settled),
+                     0);
+    assert_int_equal(count, 300);
+    assert_int_equal(settled, 0); /* all in pnew now */
+    assert_int_equal(no, 300);
+    s_assert_once(s, 300, 300);
+    store_destroy(&s);
+}
+
 int
 main(void)
 {
@@ -731,6 +775,7 @@ main(void)
         S_T(test_no_hook_applies_nothing),
         S_T(test_person_numbers),
         S_T(test_persons_settle),
+        S_T(test_layout_upgrade),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);
