@@ -224,6 +224,8 @@ s_read_index(store_t *self, MDB_txn *txn, store_i_chunk_t *c, const s_key_t *v)
             x->prev = v[i - 1].i + 1;
             continue;
         }
+        if (store_i_person_fresh(self, txn, v[i].k, v[i].len, 4))
+            continue; /* a person new in this chunk: no record yet */
         MDB_val key = {v[i].len, (void *)v[i].k}, d;
         rc = mdb_cursor_get(cur, &key, &d, MDB_SET_KEY);
         if (rc == MDB_NOTFOUND) {
@@ -319,14 +321,12 @@ s_prefetch(store_t *self, store_txn_t *t, const store_i_chunk_t *c)
     return rc;
 }
 
-/* Step 3b: the hook, in arrival order. *failed gets the entry it
- * refused. */
+/* Step 3b: the hook, in arrival order (after s_prefetch). *failed gets
+ * the entry it refused. */
 static int
 s_hook(store_t *self, store_txn_t *t, const store_i_chunk_t *c, size_t *failed)
 {
-    int rc = s_prefetch(self, t, c);
-    if (rc)
-        return rc;
+    int rc = MDB_SUCCESS;
     for (size_t i = 0; i < c->n; i++) {
         const store_i_chunk_entry_t *x = &c->e[i];
         uint32_t authno = c->ids[x->author].authno;
@@ -425,7 +425,13 @@ store_i_chunk_apply(store_t *self, store_txn_t *t, store_i_chunk_t *c,
     if (!rc && !v)
         rc = VOCFED_ENOMEM;
     *failed = SIZE_MAX;
+    /* Steps 2 and 3a only read: a key naming a person this chunk
+     * numbered is absent from the index and the figures without a look. */
+    store_i_persons_fresh_reads(self, t->txn, true);
     if (!rc && hook && (rc = s_read_index(self, t->txn, c, v)) == MDB_SUCCESS)
+        rc = s_prefetch(self, t, c);
+    store_i_persons_fresh_reads(self, t->txn, false);
+    if (!rc && hook)
         rc = s_hook(self, t, c, failed);
     if (!rc)
         rc = s_write_index(self, t->txn, c, v);

@@ -516,6 +516,8 @@ store_fcursor_get_stored(store_fcursor_t *self, const void *key, size_t klen,
     MDB_val k = {klen, (void *)key};
     if (klen == 0 || klen > S_FKEY_MAX)
         return VOCFED_EINVALID;
+    if (store_i_person_fresh(self->self, self->txn, key, klen, 0))
+        return VOCFED_ENOTFOUND; /* persons.h: numbered in this chunk */
     return s_fcursor_get(self, &k, out);
 }
 

@@ -23,6 +23,9 @@ struct store_i_persons {
      * name one entry's person several times in a row. */
     uint8_t last[32];
     uint32_t last_no, last_gen;
+    uint32_t fresh;   /* the first number this write gives (0: none yet) */
+    bool fresh_reads; /* store_i_person_fresh may answer (the chunk's
+                         reads, before it writes anything) */
 };
 
 /* The hash of a pseudo_id: all 32 bytes under the cache's seed, drawn
@@ -105,6 +108,8 @@ store_i_persons_begin(store_t *self, MDB_txn *txn)
     p->txn = txn;
     p->next = 0;
     p->last_gen = 0; /* (gen is never 0) */
+    p->fresh = 0;
+    p->fresh_reads = false;
 }
 
 void
@@ -259,6 +264,7 @@ s_give(store_t *self, MDB_txn *txn, MDB_cursor *pcur, MDB_cursor *ncur,
             p->next = store_i_rd32(k.mv_data) + 1;
         if (!p->next)
             return VOCFED_ETOOLARGE; /* 2^32 - 1 persons */
+        p->fresh = p->next; /* no stored key holds a number from here */
     }
     uint8_t nb[4];
     store_i_be32(nb, p->next);
@@ -427,4 +433,26 @@ store_i_persons_chunk(store_t *self, MDB_txn *txn, size_t least, size_t most)
         return least;
     size_t c = 4 * (size_t)(st.ms_leaf_pages + y.ms_leaf_pages);
     return c < least ? least : c > most ? most : c;
+}
+
+void
+store_i_persons_fresh_reads(store_t *self, MDB_txn *txn, bool on)
+{
+    struct store_i_persons *p = s_cache_of(self, txn);
+    if (p)
+        p->fresh_reads = on;
+}
+
+bool
+store_i_person_fresh(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
+                     size_t from)
+{
+    struct store_i_persons *p = s_cache_of(self, txn);
+    if (!p || !p->fresh_reads || !p->fresh)
+        return false;
+    const uint8_t *m =
+        from < len ? memchr(k + from, STORE_KEY_PSEUDO, len - from) : NULL;
+    if (!m || (size_t)(k + len - m) < 5)
+        return false;
+    return store_i_rd32(m + 1) >= p->fresh;
 }

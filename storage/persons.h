@@ -92,4 +92,17 @@ int store_i_persons_resolve(store_t *self, MDB_txn *txn,
                             const uint8_t *const *pids, size_t n,
                             uint32_t *nos);
 
+/* Whether stored key k (len bytes; its person's mark searched for from
+ * `from`, as store_i_pkey) names a person numbered in this write
+ * transaction, so that no committed table can hold it: a read may take
+ * it as absent without looking. Answers true only between
+ * store_i_persons_fresh_reads(.., true) and (.., false), which the
+ * chunk calls around its reads (apply_chunk.c): once anything is
+ * written in the transaction, a key of a new person may be there. */
+bool store_i_person_fresh(store_t *self, MDB_txn *txn, const uint8_t *k,
+                          size_t len, size_t from);
+
+/* Turns store_i_person_fresh's answers on or off for txn. */
+void store_i_persons_fresh_reads(store_t *self, MDB_txn *txn, bool on);
+
 #endif
