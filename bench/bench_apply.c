@@ -72,21 +72,33 @@ s_cpu(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* The number after label in the first line of /proc/self/<file> that
+ * begins with it; 0 when unknown. */
+static double
+s_proc_number(const char *file, const char *label)
+{
+    char line[256], path[64];
+    double v = 0;
+    size_t n = strlen(label);
+    snprintf(path, sizeof path, "/proc/self/%s", file);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, label, n)) {
+            v = strtod(line + n, NULL);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
 /* This process's RssAnon (its heap: the stores' maps are file pages),
  * MiB; 0 when unknown. */
 static double
 s_anon_mib(void)
 {
-    char line[256];
-    double kb = 0;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "RssAnon: %lf kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb / 1024;
+    return s_proc_number("status", "RssAnon:") / 1024;
 }
 
 /* Bytes this process has handed to write(2) and its kin so far
@@ -95,16 +107,7 @@ s_anon_mib(void)
 static double
 s_wchar(void)
 {
-    char line[256];
-    double v = 0;
-    FILE *f = fopen("/proc/self/io", "r");
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "wchar: %lf", &v) == 1)
-            break;
-    fclose(f);
-    return v;
+    return s_proc_number("io", "wchar:");
 }
 
 /* The applier over the whole backlog; the rate of each million. */

@@ -192,19 +192,25 @@ store_i_persons_due(store_t *self, MDB_txn *txn, bool *due)
     return rc;
 }
 
+/* Cursors on a and b in txn: both open, or neither (an LMDB code). */
+static int
+s_cursors(MDB_txn *txn, MDB_dbi a, MDB_dbi b, MDB_cursor **ca, MDB_cursor **cb)
+{
+    int rc = mdb_cursor_open(txn, a, ca);
+    if (rc == MDB_SUCCESS && (rc = mdb_cursor_open(txn, b, cb)))
+        mdb_cursor_close(*ca);
+    return rc;
+}
+
 int
 store_i_persons_settle(store_t *self, MDB_txn *txn, size_t *moved)
 {
     MDB_cursor *yc, *bc;
     MDB_val k, d;
     *moved = 0;
-    int rc = mdb_cursor_open(txn, self->pnew, &yc);
+    int rc = s_cursors(txn, self->pnew, self->persons, &yc, &bc);
     if (rc)
         return rc;
-    if ((rc = mdb_cursor_open(txn, self->persons, &bc))) {
-        mdb_cursor_close(yc);
-        return rc;
-    }
     /* In key order: each put lands on or after the page of the one
      * before, so each page of persons is copied once. */
     for (rc = mdb_cursor_get(yc, &k, &d, MDB_FIRST); rc == MDB_SUCCESS;
@@ -373,13 +379,9 @@ store_i_persons_resolve(store_t *self, MDB_txn *txn, const uint8_t *const *pids,
     struct store_i_persons *p = s_cache_of(self, txn);
     bool cached = p && p->n; /* before this call */
     MDB_cursor *cur, *ycur, *ncur = NULL;
-    int rc = mdb_cursor_open(txn, self->persons, &cur);
+    int rc = s_cursors(txn, self->persons, self->pnew, &cur, &ycur);
     if (rc)
         return rc;
-    if ((rc = mdb_cursor_open(txn, self->pnew, &ycur))) {
-        mdb_cursor_close(cur);
-        return rc;
-    }
     if (p && (rc = mdb_cursor_open(txn, self->pnums, &ncur))) {
         mdb_cursor_close(ycur);
         mdb_cursor_close(cur);
