@@ -352,8 +352,7 @@ static void
 s_plan(store_t *self, size_t *fit, size_t *bytes)
 {
     MDB_txn *txn;
-    MDB_stat b, y;
-    bool due = false;
+    bool due;
     *bytes = 0;
     if (fit)
         *fit = STORE_APPLY_FIT_MIN;
@@ -362,12 +361,8 @@ s_plan(store_t *self, size_t *fit, size_t *bytes)
     if (fit)
         *fit = store_i_persons_chunk(self, txn, STORE_APPLY_FIT_MIN,
                                      STORE_APPLY_FIT_MAX);
-    if (store_i_persons_due(self, txn, &due) == MDB_SUCCESS && due &&
-        mdb_stat(txn, self->persons, &b) == MDB_SUCCESS &&
-        mdb_stat(txn, self->pnew, &y) == MDB_SUCCESS)
-        *bytes = (size_t)(b.ms_branch_pages + b.ms_leaf_pages +
-                          y.ms_branch_pages + y.ms_leaf_pages) *
-                 b.ms_psize * 5 / 4; /* + splits */
+    if (store_i_persons_due(self, txn, &due, bytes) != MDB_SUCCESS)
+        *bytes = 0;
     mdb_txn_abort(txn);
 }
 
@@ -377,7 +372,7 @@ s_settle_txn(store_t *self, MDB_txn *txn, void *ctx)
 {
     size_t *moved = ctx;
     bool due;
-    int rc = store_i_persons_due(self, txn, &due);
+    int rc = store_i_persons_due(self, txn, &due, NULL);
     *moved = 0;
     return rc || !due ? rc : store_i_persons_settle(self, txn, moved);
 }

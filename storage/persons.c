@@ -181,7 +181,7 @@ store_i_persons_young_most(uint64_t settled)
 }
 
 int
-store_i_persons_due(store_t *self, MDB_txn *txn, bool *due)
+store_i_persons_due(store_t *self, MDB_txn *txn, bool *due, size_t *bytes)
 {
     MDB_stat b, y;
     int rc = mdb_stat(txn, self->persons, &b);
@@ -189,6 +189,11 @@ store_i_persons_due(store_t *self, MDB_txn *txn, bool *due)
         rc = mdb_stat(txn, self->pnew, &y);
     *due = rc == MDB_SUCCESS &&
            y.ms_entries >= store_i_persons_young_most(b.ms_entries);
+    if (bytes) /* every page of both, and a quarter more for splits */
+        *bytes = !*due ? 0
+                       : (size_t)(b.ms_branch_pages + b.ms_leaf_pages +
+                                  y.ms_branch_pages + y.ms_leaf_pages) *
+                             b.ms_psize * 5 / 4;
     return rc;
 }
 

@@ -53,8 +53,9 @@ int store_i_persons_get(store_t *self, MDB_txn *txn, const uint8_t pid[32],
  * per chunk, and their sum least (SPEC 5.5). */
 uint64_t store_i_persons_young_most(uint64_t settled);
 
-/* *due: pnew holds that many in txn (any transaction). */
-int store_i_persons_due(store_t *self, MDB_txn *txn, bool *due);
+/* *due: pnew holds that many in txn (any transaction); *bytes (when
+ * not NULL): about what the settling writes, 0 when not due. */
+int store_i_persons_due(store_t *self, MDB_txn *txn, bool *due, size_t *bytes);
 
 /* Moves every row of pnew into persons, in key order, and empties pnew
  * (*moved: how many). A pseudo_id in both is VOCFED_ECORRUPT. Numbers do
