@@ -28,13 +28,13 @@ struct node_applier {
 
 /* ---- the child --------------------------------------------------------- */
 
-/* Waits for a kick or the tick. Returns false when the daemon closed
- * the pipe (or went away). */
+/* Waits for a kick or ms milliseconds. Returns false when the daemon
+ * closed the pipe (or went away). */
 static bool
-s_wait(int fd, pid_t parent)
+s_wait(int fd, pid_t parent, int ms)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
-    int n = poll(&p, 1, NODE_APPLIER_TICK_MS);
+    int n = poll(&p, 1, ms);
     if (getppid() != parent)
         return false;
     if (n <= 0)
@@ -67,6 +67,20 @@ node_applier_pace_wait(node_applier_pace_t *pace, uint64_t log_n,
     return false;
 }
 
+int
+node_applier_pace_sleep_ms(const node_applier_pace_t *pace, int64_t now_ms)
+{
+    if (pace->defer_from_ms <= 0 || !pace->grew_ms ||
+        now_ms - pace->grew_ms > NODE_APPLIER_GREW_MS)
+        return NODE_APPLIER_TICK_MS; /* not waiting for a bulk */
+    int64_t quiet = pace->grew_ms + NODE_APPLIER_GREW_MS + 1;
+    int64_t longest = pace->defer_from_ms + NODE_APPLIER_DEFER_MS;
+    int64_t ms = (quiet < longest ? quiet : longest) - now_ms;
+    return ms < 1                      ? 1
+           : ms > NODE_APPLIER_TICK_MS ? NODE_APPLIER_TICK_MS
+                                       : (int)ms;
+}
+
 /* Whether to wait for a bulk arrival to land (node_applier_pace_wait). A
  * store that cannot be read is not waited for: the apply says why. */
 static bool
@@ -80,8 +94,10 @@ s_pace_wait(store_t *st, node_applier_pace_t *pace)
 }
 
 /* Applies chunk after chunk until the derived data is up to date or a
- * bulk arrival is to be waited for; *work grows by the entries applied. */
-static void
+ * bulk arrival is to be waited for; *work grows by the entries applied.
+ * Returns how long to sleep before the next look
+ * (node_applier_pace_sleep_ms). */
+static int
 s_apply_all(store_t *st, node_applier_pace_t *pace, int64_t *error_log_ms,
             uint64_t *work)
 {
@@ -98,6 +114,7 @@ s_apply_all(store_t *st, node_applier_pace_t *pace, int64_t *error_log_ms,
                    vocfed_strerror(rc));
         *error_log_ms = zclock_mono() + S_ERROR_LOG_MS;
     }
+    return node_applier_pace_sleep_ms(pace, zclock_mono());
 }
 
 /* The child's life: never returns. It uses nothing of the daemon's but
@@ -127,10 +144,11 @@ s_child(const char *dir, int fd, pid_t parent)
     node_daemon_trim_t trim = {0};
     node_applier_pace_t pace = {0};
     uint64_t work = 0;
+    int sleep_ms;
     do {
-        s_apply_all(node_store(node), &pace, &error_log_ms, &work);
+        sleep_ms = s_apply_all(node_store(node), &pace, &error_log_ms, &work);
         node_daemon_trim_after_burst(&trim, work, (uint64_t)zclock_mono());
-    } while (s_wait(fd, parent));
+    } while (s_wait(fd, parent, sleep_ms));
     node_close(&node);
     _exit(0);
 }

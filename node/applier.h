@@ -38,9 +38,11 @@
 
 /* A bulk arrival: at least this many entries not applied, and the log
  * found longer than at the look before by a look at most
- * NODE_APPLIER_GREW_MS ago. */
+ * NODE_APPLIER_GREW_MS ago. The window is longer than the gaps between a
+ * bulk's commits (an import's chunks, the coordinator's groups: ~40-160
+ * ms measured) and short, since the figures wait for it after the last. */
 #define NODE_APPLIER_BULK 8192
-#define NODE_APPLIER_GREW_MS (2 * NODE_APPLIER_TICK_MS)
+#define NODE_APPLIER_GREW_MS 250
 #define NODE_APPLIER_DEFER_MS 5000 /* the longest wait for one */
 
 typedef struct node_applier node_applier_t;
@@ -62,6 +64,13 @@ typedef struct {
  * (above) waited for less than NODE_APPLIER_DEFER_MS. */
 bool node_applier_pace_wait(node_applier_pace_t *pace, uint64_t log_n,
                             uint64_t backlog, int64_t now_ms);
+
+/* How long the child may sleep after a look at now_ms before the next
+ * (ms, 1 to NODE_APPLIER_TICK_MS): while it waits for a bulk, until the
+ * log will have been quiet for NODE_APPLIER_GREW_MS (or the longest wait
+ * ends), so that it applies then and not at a later tick. A kick (the log
+ * moved) wakes it sooner. */
+int node_applier_pace_sleep_ms(const node_applier_pace_t *pace, int64_t now_ms);
 
 /* Starts the applier process for the node in dir (the store must open
  * there with the figures attached: checked in the child, which logs and

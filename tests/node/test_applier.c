@@ -301,6 +301,51 @@ test_pace_longest_wait(void **state)
     assert_true(node_applier_pace_wait(&p, ++n, NODE_APPLIER_BULK, t));
 }
 
+/* The child's sleep between looks: a tick when it is not waiting for a
+ * bulk; while it waits, up to the moment the log will have been quiet for
+ * NODE_APPLIER_GREW_MS, so that the look then applies (not a tick later);
+ * near the longest wait, up to its end. */
+static void
+test_pace_sleep(void **state)
+{
+    (void)state;
+    node_applier_pace_t p = {0};
+    int64_t t = 1000;
+    uint64_t n = 1;
+    assert_false(node_applier_pace_wait(&p, n, 0, t));
+    assert_int_equal(node_applier_pace_sleep_ms(&p, t), NODE_APPLIER_TICK_MS);
+    t += 30; /* a bulk's commit */
+    assert_true(node_applier_pace_wait(&p, ++n, NODE_APPLIER_BULK, t));
+    int64_t grew = t;
+    int ms = node_applier_pace_sleep_ms(&p, t);
+    assert_true(ms >= 1 && ms <= NODE_APPLIER_TICK_MS);
+    /* sleeping as told, again and again, with nothing landing: the first
+     * look past the quiet window applies, at most 1 ms after it */
+    for (int i = 0; i < 100; i++) {
+        t += ms;
+        if (!node_applier_pace_wait(&p, n, NODE_APPLIER_BULK, t))
+            break;
+        assert_true(t - grew <= NODE_APPLIER_GREW_MS);
+        ms = node_applier_pace_sleep_ms(&p, t);
+        assert_true(ms >= 1 && ms <= NODE_APPLIER_TICK_MS);
+    }
+    assert_int_equal(t - grew, NODE_APPLIER_GREW_MS + 1);
+    assert_false(node_applier_pace_wait(&p, n, NODE_APPLIER_BULK, t));
+    assert_int_equal(node_applier_pace_sleep_ms(&p, t), NODE_APPLIER_TICK_MS);
+    /* a bulk that keeps landing: the sleep never passes the longest wait */
+    node_applier_pace_t q = {0};
+    t = 1000;
+    n = 1;
+    assert_false(node_applier_pace_wait(&q, n, 0, t));
+    int64_t start = t + 10;
+    for (t = start; node_applier_pace_wait(&q, ++n, NODE_APPLIER_BULK, t);
+         t += 10)
+        assert_true(t + node_applier_pace_sleep_ms(&q, t) <=
+                    start + NODE_APPLIER_DEFER_MS + NODE_APPLIER_GREW_MS + 1);
+    assert_true(t - start >= NODE_APPLIER_DEFER_MS);
+    assert_int_equal(node_applier_pace_sleep_ms(&q, t), NODE_APPLIER_TICK_MS);
+}
+
 int
 main(void)
 {
@@ -308,6 +353,7 @@ main(void)
         cmocka_unit_test(test_pace_small_writes),
         cmocka_unit_test(test_pace_bulk_then_quiet),
         cmocka_unit_test(test_pace_longest_wait),
+        cmocka_unit_test(test_pace_sleep),
         cmocka_unit_test_setup_teardown(test_receipt_before_figures,
                                         th_net_setup, th_net_teardown),
         cmocka_unit_test_setup_teardown(test_applier_process, th_net_setup,
