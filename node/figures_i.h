@@ -141,6 +141,10 @@ typedef struct {
     size_t nsorted, ordercap;          /* sorted when read, allocated */
     struct node_figx_sortrec *sortrec; /* scratch: what is being sorted */
     size_t sortcap;                    /* its room */
+    char excl_member[PROTO_ID_MAX + 1]; /* the member whose e| counter */
+    node_figx_val_t *excl;              /* is this (NULL: none), found
+                                           once per working set: every
+                                           entry asks (node_figx_excluded) */
 } node_figx_t;
 
 /* A person's 3+2 / five-year progression as its claims give it

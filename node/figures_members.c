@@ -192,9 +192,14 @@ int
 node_figx_excluded(node_figx_t *f, const char *member, bool *yes)
 {
     char key[PROTO_ID_MAX + 4];
-    int rc;
-    node_fig_cat(key, sizeof key, "e|", member, NULL);
-    node_figx_val_t *v = node_figx_val(f, key, true, &rc);
+    int rc = VOCFED_OK;
+    node_figx_val_t *v = f->excl;
+    if (!v || strcmp(f->excl_member, member)) {
+        node_fig_cat(key, sizeof key, "e|", member, NULL);
+        v = node_figx_val(f, key, true, &rc);
+        f->excl = v; /* valid until the working set's reset */
+        node_fig_cat(f->excl_member, sizeof f->excl_member, member, NULL);
+    }
     *yes = v && v->cur != 0;
     return rc;
 }

@@ -64,6 +64,7 @@ node_figx_reset(node_figx_t *f)
     f->nsorted = 0;
     f->nahead = f->ahead_next = 0;
     f->hint_list = f->hint_claims = NULL;
+    f->excl = NULL;
     zhashx_purge(f->profiles);
     node_figx_slots_forget(f);
 }
