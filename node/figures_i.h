@@ -108,39 +108,39 @@ typedef struct {
 } node_figx_claims_t;
 
 typedef struct {
-    store_t *st;                       /* the store */
-    store_txn_t *txn;                  /* the transaction, or NULL */
-    char coord[PROTO_ID_MAX + 1];      /* the coordinator's id, "" unknown */
-    node_figx_map_t *vals;             /* key -> cached value */
-    zhashx_t *profiles;                /* member -> node_figx_profile_t */
-    bool memory_only;                  /* replay (check, rebuild): the state is
-                                          all in vals, nothing is read */
-    node_fig_item_t *rec_items;        /* scratch: one record's items */
-    node_fig_item_t *old_list;         /* scratch: a list before */
-    node_fig_item_t *new_list;         /* scratch: a list after */
-    node_figx_claim_t *units_old;      /* scratch: a member's units before */
-    node_figx_claim_t *units_new;      /* scratch: and after */
-    node_figx_claims_t claims;         /* scratch: one identity's claims */
-    node_figx_bucket_t *buckets;       /* scratch: a member's own buckets
-                                          (NODE_FIGX_BUCKETS) */
-    node_figx_slots_t slots;           /* the tuples' counters */
-    node_figx_ahead_t *ahead;          /* what the prefetch named, per entry,
-                                          in the chunk's order */
-    size_t nahead, aheadcap;           /* pushed, allocated */
-    size_t ahead_next;                 /* the next one an entry may take */
-    node_figx_val_t *hint_list;        /* for node_figx_change: the list it is
-                                          to change, found already (NULL: look
-                                          it up); taken by the call */
-    node_figx_val_t *hint_claims;      /* and the claims on the identity */
-    const node_figx_ahead_t *named;    /* what the prefetch named for the
-                                          entry being applied, or NULL */
-    uint32_t *order;                   /* map indexes in stored-key order: the
-                                          chunk's named values (nsorted), then
-                                          at a flush the changed ones added
-                                          since */
-    size_t nsorted, ordercap;          /* sorted when read, allocated */
-    struct node_figx_sortrec *sortrec; /* scratch: what is being sorted */
-    size_t sortcap;                    /* its room */
+    store_t *st;                        /* the store */
+    store_txn_t *txn;                   /* the transaction, or NULL */
+    char coord[PROTO_ID_MAX + 1];       /* the coordinator's id, "" unknown */
+    node_figx_map_t *vals;              /* key -> cached value */
+    zhashx_t *profiles;                 /* member -> node_figx_profile_t */
+    bool memory_only;                   /* replay (check, rebuild): the state is
+                                           all in vals, nothing is read */
+    node_fig_item_t *rec_items;         /* scratch: one record's items */
+    node_fig_item_t *old_list;          /* scratch: a list before */
+    node_fig_item_t *new_list;          /* scratch: a list after */
+    node_figx_claim_t *units_old;       /* scratch: a member's units before */
+    node_figx_claim_t *units_new;       /* scratch: and after */
+    node_figx_claims_t claims;          /* scratch: one identity's claims */
+    node_figx_bucket_t *buckets;        /* scratch: a member's own buckets
+                                           (NODE_FIGX_BUCKETS) */
+    node_figx_slots_t slots;            /* the tuples' counters */
+    node_figx_ahead_t *ahead;           /* what the prefetch named, per entry,
+                                           in the chunk's order */
+    size_t nahead, aheadcap;            /* pushed, allocated */
+    size_t ahead_next;                  /* the next one an entry may take */
+    node_figx_val_t *hint_list;         /* for node_figx_change: the list it is
+                                           to change, found already (NULL: look
+                                           it up); taken by the call */
+    node_figx_val_t *hint_claims;       /* and the claims on the identity */
+    const node_figx_ahead_t *named;     /* what the prefetch named for the
+                                           entry being applied, or NULL */
+    uint32_t *order;                    /* map indexes in stored-key order: the
+                                           chunk's named values (nsorted), then
+                                           at a flush the changed ones added
+                                           since */
+    size_t nsorted, ordercap;           /* sorted when read, allocated */
+    struct node_figx_sortrec *sortrec;  /* scratch: what is being sorted */
+    size_t sortcap;                     /* its room */
     char excl_member[PROTO_ID_MAX + 1]; /* the member whose e| counter */
     node_figx_val_t *excl;              /* is this (NULL: none), found
                                            once per working set: every
