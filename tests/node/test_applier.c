@@ -343,13 +343,13 @@ test_pace_bulk_then_quiet(void **state)
     int64_t t = 1000;
     assert_false(node_applier_pace_wait(&p, 1, 0, t));
     uint64_t n = 1;
-    for (int i = 0; i < 10; i++) { /* a commit every 250 ms, a tick between */
-        t += 125;
+    for (int i = 0; i < 5; i++) { /* a commit every 160 ms, a look between */
+        t += 80;
         assert_true(node_applier_pace_wait(&p, ++n, NODE_APPLIER_BULK, t));
-        t += 125;
+        t += 80;
         assert_true(node_applier_pace_wait(&p, n, NODE_APPLIER_BULK, t));
     }
-    int64_t last = t - 125; /* the look that found the last growth */
+    int64_t last = t - 80; /* the look that found the last growth */
     while (t + NODE_APPLIER_TICK_MS - last <= NODE_APPLIER_GREW_MS) {
         t += NODE_APPLIER_TICK_MS;
         assert_true(node_applier_pace_wait(&p, n, NODE_APPLIER_BULK, t));
