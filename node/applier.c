@@ -84,17 +84,26 @@ node_applier_pace_sleep_ms(const node_applier_pace_t *pace, int64_t now_ms)
 /* Whether the daemon has closed the kick pipe (or gone away): looked at
  * between two chunks, without waiting, so that a stop ends the child
  * after its transaction even while it works off a backlog. Kicks read
- * here are not lost: the loop is applying anyway. */
+ * here are not lost: the loop is applying anyway, and looks at the log
+ * before its next chunk. */
 static bool
 s_stopping(int fd, pid_t parent)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
+    char buf[4096];
     if (getppid() != parent)
         return true;
-    if (poll(&p, 1, 0) <= 0)
-        return false;
-    char buf[256];
-    return read(fd, buf, sizeof buf) == 0;
+    /* every kick queued first (up to a pipe's 64 KiB of them after a
+     * long chunk), then the end of the pipe; read only while poll says
+     * so: the read end blocks */
+    while (poll(&p, 1, 0) > 0) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r == 0)
+            return true;
+        if (r < 0)
+            return false;
+    }
+    return false;
 }
 
 /* Whether to wait for a bulk arrival to land (node_applier_pace_wait). A
