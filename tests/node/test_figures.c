@@ -320,6 +320,36 @@ s_poke(void *ctx, store_txn_t *txn)
     return store_txn_counter_set(txn, "f|hv|0|g|", 9, 7);
 }
 
+/* A person's unit at two members after each member's major (a category
+ * counter, its units named by industry): the units of one record are
+ * built in scratch that the record before filled, and a student's
+ * counters are no category's, so p1 is still one unit, claimed twice and
+ * counted once (figures_claims.c s_units). */
+static void
+test_units_after_categories(void **state)
+{
+    (void)state;
+    s_group_t g;
+    s_group(&g);
+    s_node_t *n = &g.n;
+    s_put(n, &g.m1, "major", "460104", "name=汽车", "level=higher",
+          "industries=auto;food", "status=active", NULL);
+    s_put(n, &g.m1, "student", PID("1"), "level=higher", "status=enrolled",
+          "intake_year=2024", NULL);
+    s_put(n, &g.m2, "major", "660301", "name=化工", "level=secondary",
+          "industries=chem", "status=active", NULL);
+    s_put(n, &g.m2, "student", PID("1"), "level=higher", "status=enrolled",
+          "intake_year=2024", NULL);
+    json_t *j = s_figs(n, "coord");
+    assert_int_equal(s_num(j, "hv_enrolled", NULL, "value"), 1);
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_member", "m1"), 1);
+    assert_int_equal(s_sub(j, "hv_enrolled", NULL, "by_member", "m2"), 1);
+    assert_int_equal(s_num(j, "industry_coverage", NULL, "numerator"), 2);
+    json_decref(j);
+    s_check(n, "coord");
+    s_node_close(n);
+}
+
 static void
 test_check_catches(void **state)
 {
@@ -1153,6 +1183,7 @@ main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_answers),
+        cmocka_unit_test(test_units_after_categories),
         cmocka_unit_test(test_check_catches),
         cmocka_unit_test(test_counter_overflow),
         cmocka_unit_test(test_check_beside),
