@@ -31,8 +31,10 @@
  * in the record index and the figures' keys, list items without the
  * pseudo_id again; 3 = persons by number (persons.c); 4 = the issue-14
  * counters (svo, hvo, p32 and the cohorts p32c, p32n joined per person);
- * 5 = new persons in pnew, settled into persons in bulk (persons.h). */
-#define S_FORMAT 5
+ * 5 = new persons in pnew, settled into persons in bulk (persons.h);
+ * 6 = the figures' lists and claims about a person led by the person
+ * (persons.h), so that a new person's go at the end, each page filled. */
+#define S_FORMAT 6
 
 /* New derived pages a chunk may need per entry, at most about: what it
  * stores (~0.6 KB an entry at 10M) and the pages it copies (at 10M

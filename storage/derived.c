@@ -302,7 +302,12 @@ store_txn_counters_clear(store_txn_t *t)
 }
 
 /* A prefix scan of the figures database in logical keys (persons.c):
- * the prefix turned into its stored form, each row's key back. */
+ * the prefix turned into its stored form, each row's key back. Keys led
+ * by their person (persons.h) do not sort with their prefix: a prefix
+ * that may begin one (`h|`, `i|<member>|`) also reads the range of those
+ * keys, STORE_KEY_LED on, and keeps the rows whose logical key begins
+ * with it (the lists of one member are among every person's: a scan of
+ * all, which only a member's exclusion and the figures' check do). */
 typedef struct {
     store_t *self;       /* the store */
     MDB_txn *txn;        /* the transaction scanned */
@@ -311,6 +316,7 @@ typedef struct {
     void *ctx;           /* its context */
     const void *prefix;  /* the keys wanted begin with it */
     size_t plen;         /* its length */
+    bool filter;         /* rows not beginning with it are skipped */
     int stop;            /* fn's non-zero value, if it stopped the scan */
 } s_fscan_t;
 
@@ -324,6 +330,8 @@ s_fscan_row(void *ctx, const MDB_val *key, const MDB_val *d)
                             sizeof kb, &kl);
     if (rc)
         return rc;
+    if (c->filter && (kl < c->plen || memcmp(kb, c->prefix, c->plen) != 0))
+        return MDB_SUCCESS;
     if (c->bfn)
         return c->stop = c->bfn(c->ctx, kb, kl, d->mv_data, d->mv_size);
     if (d->mv_size != 8)
@@ -344,8 +352,14 @@ s_fscan_txn(store_t *self, MDB_txn *txn, void *ctx)
         rc = s_fkey(self, txn, c->prefix, c->plen, false, pb, &pl);
     if (rc == MDB_NOTFOUND)
         return MDB_SUCCESS; /* a person this store never saw: no rows */
-    return rc ? rc
-              : store_i_scan(txn, self->figures, pb, pl, pl, s_fscan_row, c);
+    c->filter = pl && pb[0] == STORE_KEY_LED; /* one person's, led */
+    if (!rc)
+        rc = store_i_scan(txn, self->figures, pb, pl, pl, s_fscan_row, c);
+    if (rc || c->stop || !c->plen || !store_i_prefix_led(c->prefix, c->plen))
+        return rc;
+    static const uint8_t led = STORE_KEY_LED;
+    c->filter = true;
+    return store_i_scan(txn, self->figures, &led, 1, 1, s_fscan_row, c);
 }
 
 int

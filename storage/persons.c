@@ -323,14 +323,40 @@ s_number(store_t *self, MDB_txn *txn, const uint8_t pid[32], bool create,
     return s_give(self, txn, NULL, NULL, pid, false, no);
 }
 
+/* Whether k (len bytes) begins a family whose keys are led by their
+ * person: `h|` or `i|` (persons.h). */
+static bool
+s_led_family(const uint8_t *k, size_t len)
+{
+    return len >= 2 && (k[0] == 'h' || k[0] == 'i') && k[1] == '|';
+}
+
+bool
+store_i_pkey_led(const uint8_t *k, size_t len, size_t from, size_t at)
+{
+    return from == 0 && at >= 2 && len == at + 33 && s_led_family(k, len);
+}
+
+bool
+store_i_prefix_led(const uint8_t *p, size_t plen)
+{
+    if (memchr(p, STORE_KEY_PSEUDO, plen))
+        return false; /* a person's prefix is stored as that person's */
+    if (plen == 1)
+        return p[0] == 'h' || p[0] == 'i';
+    return plen == 0 || s_led_family(p, plen);
+}
+
 int
 store_i_pkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
              size_t from, bool create, uint8_t *out, size_t *olen)
 {
+    if (from == 0 && len && k[0] == STORE_KEY_LED)
+        return VOCFED_EINVALID; /* would read as led by a person */
     const uint8_t *m =
         from < len ? memchr(k + from, STORE_KEY_PSEUDO, len - from) : NULL;
     if (!m) {
-        memcpy(out, k, len);
+        memmove(out, k, len);
         *olen = len;
         return MDB_SUCCESS;
     }
@@ -341,10 +367,30 @@ store_i_pkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
     int rc = s_number(self, txn, m + 1, create, &no);
     if (rc)
         return rc;
+    *olen = len - STORE_PERSON_SHRINK;
+    if (store_i_pkey_led(k, len, from, at)) {
+        memmove(out + 5, k, at); /* the person first, then the rest */
+        out[0] = STORE_KEY_LED;
+        store_i_be32(out + 1, no);
+        return MDB_SUCCESS;
+    }
     memmove(out, k, at + 1);
     store_i_be32(out + at + 1, no);
     memmove(out + at + 5, k + at + 33, len - at - 33);
-    *olen = len - STORE_PERSON_SHRINK;
+    return MDB_SUCCESS;
+}
+
+/* The pseudo_id of person number no (4 bytes at nb) in txn. */
+static int
+s_pid_of(store_t *self, MDB_txn *txn, const uint8_t *nb, const uint8_t **pid)
+{
+    MDB_val nk = {4, (void *)nb}, d;
+    int rc = mdb_get(txn, self->pnums, &nk, &d);
+    if (rc)
+        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
+    if (d.mv_size != 32)
+        return VOCFED_ECORRUPT;
+    *pid = d.mv_data;
     return MDB_SUCCESS;
 }
 
@@ -352,6 +398,20 @@ int
 store_i_punkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
                size_t from, uint8_t *out, size_t cap, size_t *olen)
 {
+    if (from == 0 && len && k[0] == STORE_KEY_LED) {
+        const uint8_t *pid;
+        if (len < 7 || len + STORE_PERSON_SHRINK > cap ||
+            !s_led_family(k + 5, len - 5))
+            return VOCFED_ECORRUPT;
+        int rc = s_pid_of(self, txn, k + 1, &pid);
+        if (rc)
+            return rc;
+        memmove(out, k + 5, len - 5);
+        out[len - 5] = STORE_KEY_PSEUDO;
+        memcpy(out + len - 4, pid, 32);
+        *olen = len + STORE_PERSON_SHRINK;
+        return MDB_SUCCESS;
+    }
     const uint8_t *m =
         from < len ? memchr(k + from, STORE_KEY_PSEUDO, len - from) : NULL;
     if (len + (m ? STORE_PERSON_SHRINK : 0) > cap)
@@ -364,15 +424,13 @@ store_i_punkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
     size_t at = (size_t)(m - k);
     if (len - at - 1 < 4)
         return VOCFED_ECORRUPT;
-    MDB_val nk = {4, (void *)(m + 1)}, d;
-    int rc = mdb_get(txn, self->pnums, &nk, &d);
+    const uint8_t *pid;
+    int rc = s_pid_of(self, txn, m + 1, &pid);
     if (rc)
-        return rc == MDB_NOTFOUND ? VOCFED_ECORRUPT : rc;
-    if (d.mv_size != 32)
-        return VOCFED_ECORRUPT;
+        return rc;
     memmove(out + at + 33, k + at + 5, len - at - 5);
     memmove(out, k, at + 1);
-    memcpy(out + at + 1, d.mv_data, 32);
+    memcpy(out + at + 1, pid, 32);
     *olen = len + STORE_PERSON_SHRINK;
     return MDB_SUCCESS;
 }
@@ -457,6 +515,8 @@ store_i_person_fresh(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
     struct store_i_persons *p = s_cache_of(self, txn);
     if (!p || !p->fresh_reads || !p->fresh)
         return false;
+    if (from == 0 && len >= 5 && k[0] == STORE_KEY_LED)
+        return store_i_rd32(k + 1) >= p->fresh;
     const uint8_t *m =
         from < len ? memchr(k + from, STORE_KEY_PSEUDO, len - from) : NULL;
     if (!m || (size_t)(k + len - m) < 5)

@@ -201,6 +201,45 @@ store_test_entry_pages(store_t *self, uint64_t *leaf_pages, uint64_t *entries)
     return rc;
 }
 
+/* ---- the figures' pages ----------------------------------------------- */
+
+static int
+s_figures_pages_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    uint64_t *r = ctx;
+    MDB_stat st;
+    MDB_cursor *c;
+    MDB_val k, d;
+    int rc = mdb_stat(txn, self->figures, &st);
+    if (rc || (rc = mdb_cursor_open(txn, self->figures, &c)))
+        return rc;
+    r[0] = st.ms_leaf_pages;
+    r[1] = st.ms_psize;
+    r[2] = r[3] = 0;
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        /* A leaf node: its 8-byte header, the key and the value (even
+         * length), and its 2-byte pointer in the page. */
+        r[2] += 8 + ((k.mv_size + d.mv_size + 1) & ~(size_t)1) + 2;
+        r[3] += k.mv_data && ((const uint8_t *)k.mv_data)[0] == STORE_KEY_LED;
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+int
+store_test_figures_pages(store_t *self, uint64_t *leaf_pages,
+                         uint64_t *page_size, uint64_t *bytes, uint64_t *led)
+{
+    uint64_t r[4] = {0, 0, 0, 0};
+    int rc = store_i_read_derived(self, s_figures_pages_txn, r);
+    *leaf_pages = r[0];
+    *page_size = r[1];
+    *bytes = r[2];
+    *led = r[3];
+    return store_i_status(rc);
+}
+
 /* ---- person numbers ------------------------------------------------- */
 
 typedef struct {
@@ -221,9 +260,9 @@ s_give_txn(store_t *self, MDB_txn *txn, void *ctx)
         int rc = store_i_pkey(self, txn, k, sizeof k, 0, true, out, &len);
         if (rc)
             return rc;
-        if (len != 7 || out[2] != STORE_KEY_PSEUDO)
-            return VOCFED_ECORRUPT;
-        g->nos[i] = store_i_rd32(out + 3);
+        if (len != 7 || out[0] != STORE_KEY_LED || memcmp(out + 5, "h|", 2))
+            return VOCFED_ECORRUPT; /* led by the person (persons.h) */
+        g->nos[i] = store_i_rd32(out + 1);
     }
     return g->fail ? VOCFED_ESTORE : MDB_SUCCESS;
 }

@@ -46,6 +46,14 @@ void store_test_ahead(store_t *self, size_t min, bool first);
 int store_test_entry_pages(store_t *self, uint64_t *leaf_pages,
                            uint64_t *entries) VOCFED_WUR;
 
+/* The leaf pages of the figures database (derived), LMDB's page size,
+ * the bytes its rows take on leaf pages (node headers, keys, values and
+ * their pointers), and how many of its keys are led by their person
+ * (storage/persons.h). */
+int store_test_figures_pages(store_t *self, uint64_t *leaf_pages,
+                             uint64_t *page_size, uint64_t *bytes,
+                             uint64_t *led) VOCFED_WUR;
+
 /* How many records store_append took as the helper encoded them. */
 uint64_t store_test_enc_taken(const store_t *self);
 
@@ -59,7 +67,8 @@ size_t store_test_ahead_slots(const store_t *self);
 
 /* Person numbers (SPEC 5.1, storage/persons.c). In one write of the
  * derived environment, the stored form of the figures key "h|" 0x01
- * pid of each of the n pseudo_ids at pids (32 bytes each) is made, each
+ * pid (0xFE no "h|", led by the person) of each of the n pseudo_ids at
+ * pids (32 bytes each) is made, each
  * person without a number given the next; nos[i] gets the number (0:
  * none). With fail the write is aborted after it (VOCFED_ESTORE).
  * Returns a status. */

@@ -8,6 +8,7 @@
 #include "protocol/kinds.h"
 #include "tests/harness.h"
 
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -988,6 +989,109 @@ test_too_many_items_refused(void **state)
     s_node_close(&g.n);
 }
 
+/* A new person's lists and claims are stored led by the person (SPEC
+ * 5.1 `figures`): after every key stored, so that each page fills.
+ * Keyed `h|`/`i|<member>|` then the person, each insert landed in front
+ * of the next range's first key and LMDB split the page in the middle:
+ * half full (persons.h). Two members take new persons in turns, one
+ * write each: with the old keys this test's pages are ~55% full. The
+ * scans by prefix still find one member's lists, every claim, and the
+ * figures equal a recomputation. */
+#define S_LED_ROUNDS 30
+#define S_LED_BATCH 100
+
+static int
+s_count_blob(void *ctx, const void *key, size_t klen, const uint8_t *data,
+             size_t len)
+{
+    (void)key;
+    (void)klen;
+    (void)data;
+    (void)len;
+    (*(size_t *)ctx)++;
+    return VOCFED_OK;
+}
+
+/* The rows whose key begins with prefix, then (hex not NULL) a
+ * person: its mark 0x01 and the 32 bytes of hex (the key as the figures
+ * give it to the store, SPEC 12.2). */
+static size_t
+s_blobs(s_node_t *n, const char *prefix, const char *hex)
+{
+    uint8_t k[120];
+    size_t c = 0, len = strlen(prefix);
+    memcpy(k, prefix, len);
+    if (hex) {
+        k[len++] = 0x01;
+        assert_int_equal(sodium_hex2bin(k + len, 32, hex, 64, NULL, NULL, NULL),
+                         0);
+        len += 32;
+    }
+    assert_int_equal(store_scan_blobs(n->st, k, len, s_count_blob, &c), 0);
+    return c;
+}
+
+static void
+test_lists_led_by_person(void **state)
+{
+    (void)state;
+    s_group_t g;
+    s_group(&g);
+    s_node_t *n = &g.n;
+    static char keys[S_LED_BATCH][65];
+    store_record_t r[S_LED_BATCH];
+    proto_buf_t body;
+    proto_buf_init(&body);
+    s_body(&body, "student", "level=higher", "status=enrolled",
+           "intake_year=2024", NULL);
+    /* Round k: m1 takes persons 2k*B.., m2 persons (2k+1)*B..; the first
+     * round's persons of m1 also at m2 (a person at two members). */
+    for (int k = 0; k < S_LED_ROUNDS; k++) {
+        for (int m = 0; m < 2; m++) {
+            int first = (2 * k + m) * S_LED_BATCH;
+            if (k == 0 && m == 1)
+                first = 0;
+            for (int i = 0; i < S_LED_BATCH; i++) {
+                snprintf(keys[i], sizeof keys[i], "%064x", first + i + 1);
+                r[i] = (store_record_t){PROTO_OP_PUT, "student", keys[i],
+                                        body.data, body.len};
+            }
+            const s_author_t *a = m ? &g.m2 : &g.m1;
+            assert_int_equal(store_append(n->st, a->id, a->sk, r, S_LED_BATCH,
+                                          0, NULL, NULL),
+                             0);
+        }
+    }
+    proto_buf_release(&body);
+    size_t per = S_LED_ROUNDS * S_LED_BATCH; /* lists of each member */
+    size_t persons = 2 * per - S_LED_BATCH;  /* the first round's shared */
+    uint64_t pages, psize, bytes, led;
+    assert_int_equal(
+        store_test_figures_pages(n->st, &pages, &psize, &bytes, &led), 0);
+    assert_int_equal(led, 2 * per + persons); /* every list and claim */
+    double fill = (double)bytes / (double)(pages * (psize - 16));
+    print_message("figures: %" PRIu64 " leaf pages, %.2f full\n", pages, fill);
+    assert_true(fill > 0.8);
+    assert_int_equal(s_blobs(n, "i|m1|", NULL), per);
+    assert_int_equal(s_blobs(n, "i|m2|", NULL), per);
+    assert_int_equal(s_blobs(n, "i|", NULL), 2 * per);
+    assert_int_equal(s_blobs(n, "h|", NULL), persons);
+    assert_int_equal(s_blobs(n, "h|", PID("1")), 0); /* never seen */
+    char one[65];
+    snprintf(one, sizeof one, "%064x", 1);
+    assert_int_equal(s_blobs(n, "h|", one), 1);
+    assert_int_equal(s_blobs(n, "i|m2|", one), 1);
+    assert_int_equal(s_blobs(n, "i|m1|", one), 1);
+    snprintf(one, sizeof one, "%064x", 2 * S_LED_BATCH + 1); /* m1's only */
+    assert_int_equal(s_blobs(n, "i|m1|", one), 1);
+    assert_int_equal(s_blobs(n, "i|m2|", one), 0);
+    json_t *j = s_figs(n, "coord");
+    assert_int_equal(s_num(j, "hv_enrolled", NULL, "value"), persons);
+    json_decref(j);
+    s_check(n, "coord");
+    s_node_close(n);
+}
+
 /* A revoked member's records leave the group's figures (kept as
  * evidence, listed as excluded); a suspended one keeps counting. */
 typedef struct {
@@ -1193,6 +1297,7 @@ main(void)
         cmocka_unit_test(test_claims_paid_once),
         cmocka_unit_test(test_person_bounded_per_member),
         cmocka_unit_test(test_too_many_items_refused),
+        cmocka_unit_test(test_lists_led_by_person),
         cmocka_unit_test(test_revoked_excluded),
         cmocka_unit_test(test_profile_change),
         cmocka_unit_test(test_property_claims),
