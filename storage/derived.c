@@ -498,6 +498,15 @@ s_fcursor_set(store_fcursor_t *self, MDB_val *k, const void *data, size_t len)
         return rc ? rc : mdb_cursor_del(self->cur, 0);
     }
     d = (MDB_val){len, (void *)data};
+    /* A new person's list or claims go after every key (persons.h): an
+     * append, whose split leaves the full page as it is and starts the
+     * next, where a put copies the page to split it. LMDB refuses it
+     * (MDB_KEYEXIST) unless the key is past the last one. */
+    if (store_i_led_new(self->self, self->txn, k->mv_data, k->mv_size)) {
+        int rc = mdb_cursor_put(self->cur, k, &d, MDB_APPEND);
+        if (rc != MDB_KEYEXIST)
+            return rc;
+    }
     return mdb_cursor_put(self->cur, k, &d, 0);
 }
 

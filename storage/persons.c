@@ -509,6 +509,14 @@ store_i_persons_fresh_reads(store_t *self, MDB_txn *txn, bool on)
 }
 
 bool
+store_i_led_new(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len)
+{
+    struct store_i_persons *p = s_cache_of(self, txn);
+    return p && p->fresh && len >= 5 && k[0] == STORE_KEY_LED &&
+           store_i_rd32(k + 1) >= p->fresh;
+}
+
+bool
 store_i_person_fresh(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
                      size_t from)
 {

@@ -135,6 +135,13 @@ int store_i_persons_resolve(store_t *self, MDB_txn *txn,
 bool store_i_person_fresh(store_t *self, MDB_txn *txn, const uint8_t *k,
                           size_t len, size_t from);
 
+/* Whether stored figures key k (len bytes) is led by a person numbered
+ * in this write transaction (txn), whose keys no committed row holds: a
+ * writer in key order may try it as an append (MDB_APPEND, which LMDB
+ * refuses with MDB_KEYEXIST unless it goes after the last key). Unlike
+ * store_i_person_fresh it answers at any time of the write. */
+bool store_i_led_new(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len);
+
 /* Turns store_i_person_fresh's answers on or off for txn. */
 void store_i_persons_fresh_reads(store_t *self, MDB_txn *txn, bool on);
 

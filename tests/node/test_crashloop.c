@@ -1243,13 +1243,16 @@ s_wait_applying(const char *dir, const char *author, uint64_t target,
 /* The member's own log: its applier is at work as its daemon starts;
  * killed a random moment later if it still is, then started again (its
  * new connection then waits until the coordinator's heartbeat finds the
- * old one dead, up to 6 s: SPEC 10.2). */
+ * old one dead, up to 6 s: SPEC 10.2). The moment is within 40 ms of the
+ * start: measured, the daemon had applied 20,000 students 58 ms after
+ * it was started and 50,000 after 115 ms (with up to 120 ms, both rounds
+ * of a run missed about one time in three). */
 static void
 s_apply_member_kill(s_apply_run_t *a)
 {
     uint64_t left;
     th_member_start(a->net, a->m);
-    s_sleep_ms(s_range(&a->rng, 10, 120));
+    s_sleep_ms(s_range(&a->rng, 2, 40));
     if (s_kill_applying(&a->m->proc, a->m->dir, a->m->id, &left)) {
         a->member_mid += left > 0;
         a->left_behind += left;
