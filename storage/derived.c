@@ -317,6 +317,8 @@ typedef struct {
     const void *prefix;  /* the keys wanted begin with it */
     size_t plen;         /* its length */
     bool filter;         /* rows not beginning with it are skipped */
+    bool led;            /* ... and the range led by persons is read, for
+                            a prefix without a person */
     int stop;            /* fn's non-zero value, if it stopped the scan */
 } s_fscan_t;
 
@@ -326,6 +328,12 @@ s_fscan_row(void *ctx, const MDB_val *key, const MDB_val *d)
     s_fscan_t *c = ctx;
     uint8_t kb[S_FKEY_MAX + STORE_PERSON_SHRINK];
     size_t kl;
+    const uint8_t *k = key->mv_data;
+    /* A led key (0xFE no F) reads F 0x01 pid: a prefix without a person
+     * begins it only if it begins F, which is known without the pid. */
+    if (c->led && (key->mv_size < 5 + c->plen || k[0] != STORE_KEY_LED ||
+                   memcmp(k + 5, c->prefix, c->plen) != 0))
+        return MDB_SUCCESS;
     int rc = store_i_punkey(c->self, c->txn, key->mv_data, key->mv_size, 0, kb,
                             sizeof kb, &kl);
     if (rc)
@@ -358,7 +366,7 @@ s_fscan_txn(store_t *self, MDB_txn *txn, void *ctx)
     if (rc || c->stop || !c->plen || !store_i_prefix_led(c->prefix, c->plen))
         return rc;
     static const uint8_t led = STORE_KEY_LED;
-    c->filter = true;
+    c->filter = c->led = true;
     return store_i_scan(txn, self->figures, &led, 1, 1, s_fscan_row, c);
 }
 
