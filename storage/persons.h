@@ -96,7 +96,7 @@ int store_i_pkey(store_t *self, MDB_txn *txn, const uint8_t *k, size_t len,
 
 /* Whether the logical key k (len bytes, searched from `from` as
  * store_i_pkey) is stored led by its person: from is 0 (the figures),
- * k begins `h|` or `i|`, and its only mark, at `at`, has exactly 32
+ * k begins `h|` or `i|`, and its first mark, at `at`, has exactly 32
  * bytes after it. */
 bool store_i_pkey_led(const uint8_t *k, size_t len, size_t from, size_t at);
 

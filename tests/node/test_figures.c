@@ -994,7 +994,7 @@ test_too_many_items_refused(void **state)
  * Keyed `h|`/`i|<member>|` then the person, each insert landed in front
  * of the next range's first key and LMDB split the page in the middle:
  * half full (persons.h). Two members take new persons in turns, one
- * write each: with the old keys this test's pages are ~55% full. The
+ * write each: with the old keys this test's pages are 58% full. The
  * scans by prefix still find one member's lists, every claim, and the
  * figures equal a recomputation. */
 #define S_LED_ROUNDS 30
