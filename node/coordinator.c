@@ -877,6 +877,26 @@ s_on_due(s_coord_t *c)
     }
 }
 
+/* Spare capacity (SPEC 10.5): with nothing on the socket, what waits over
+ * its member's rate is read anyway, one member after another in turn, a
+ * group at most per call, so that a member alone is slowed only by what
+ * the coordinator can take. Whatever comes on the socket goes first. */
+static void
+s_on_spare(s_coord_t *c)
+{
+    node_session_t *s;
+    zframe_t *f;
+    int n = 0;
+    while (n++ < S_GROUP && !node_daemon_stopping() &&
+           !(zsock_events(c->router) & ZMQ_POLLIN) &&
+           (f = node_sessions_lend(c->sessions, &s))) {
+        c->came_us = s->due_arrived_us;
+        s_read(c, s, &f);
+        zframe_destroy(&f);
+    }
+    s_flush_group(c);
+}
+
 static void
 s_on_message(s_coord_t *c)
 {
@@ -1044,10 +1064,13 @@ s_router_ready(zloop_t *loop, zsock_t *sock, void *arg)
          i++)
         s_on_message(c);
     s_flush_group(c);
+    if (node_sessions_waiting(c->sessions))
+        s_on_spare(c);
     return node_daemon_go_on();
 }
 
-/* Messages over their member's rate are read as its rate allows. */
+/* Messages over their member's rate are read as its rate allows, or on
+ * spare capacity. */
 static int
 s_due_tick(zloop_t *loop, int timer_id, void *arg)
 {
@@ -1057,6 +1080,7 @@ s_due_tick(zloop_t *loop, int timer_id, void *arg)
     if (node_sessions_waiting(c->sessions)) {
         s_on_due(c);
         s_flush_group(c);
+        s_on_spare(c);
     }
     return node_daemon_go_on();
 }

@@ -29,6 +29,7 @@ struct node_sessions_t {
     node_session_t **waiting;       /* sessions with messages waiting */
     size_t nwaiting;                /* how many */
     size_t waiting_bytes;           /* bytes waiting in all */
+    size_t lend_next;               /* waiting[] lent to next, in turn */
     uint64_t heartbeat_ms;          /* members' heartbeat interval */
 };
 
@@ -321,6 +322,44 @@ node_sessions_due(node_sessions_t *self, node_session_t **s)
     return NULL;
 }
 
+/* Takes cost from b, to zero at most: a loan is not a debt. */
+static void
+s_bucket_drain(node_bucket_t *b, double cost)
+{
+    b->tokens = b->tokens > cost ? b->tokens - cost : 0;
+}
+
+zframe_t *
+node_sessions_lend(node_sessions_t *self, node_session_t **s)
+{
+    uint64_t now = proto_mono_ms();
+    for (size_t k = 0; k < self->nwaiting; k++) {
+        size_t i = (self->lend_next + k) % self->nwaiting;
+        node_session_t *w = self->waiting[i];
+        if (now < w->throttled_until_ms || now < w->unlent_until_ms)
+            continue;
+        size_t bytes = zframe_size(w->deferred[w->dhead]);
+        s_bucket_fill(&w->msgs, self->rate_msgs, self->burst_msgs, now);
+        s_bucket_fill(&w->bytes, self->rate_bytes, self->burst_bytes, now);
+        s_bucket_drain(&w->msgs, 1);
+        s_bucket_drain(&w->bytes, (double)bytes);
+        w->lent++;
+        if (now >= w->lend_log_ms) {
+            zsys_info("coordinator: member=%s read past its rate on spare "
+                      "capacity, messages since the last line: %" PRIu64,
+                      w->id, w->lent - w->lent_logged);
+            w->lent_logged = w->lent;
+            w->lend_log_ms = now + self->interval_ms;
+        }
+        /* s_pop may move another session into place i: the next turn
+         * goes to whoever follows this one. */
+        self->lend_next = w->dn > 1 ? i + 1 : i;
+        *s = w;
+        return s_pop(self, w);
+    }
+    return NULL;
+}
+
 bool
 node_sessions_waiting(const node_sessions_t *self)
 {
@@ -357,6 +396,7 @@ node_session_abuse(node_sessions_t *self, node_session_t *s, node_abuse_t kind)
     s->count[kind]++;
     s->dirty = true;
     uint64_t now = proto_mono_ms();
+    s->unlent_until_ms = now + self->interval_ms; /* SPEC 10.5: no loan */
     if (kind != NODE_ABUSE_FLOODED) {
         if (now >= s->window_start_ms + self->interval_ms) {
             s->window_start_ms = now;

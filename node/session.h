@@ -82,15 +82,20 @@ typedef struct {
      * (SPEC 10.5: credit). A ring of frames (owned). */
     zframe_t *deferred[NODE_DEFER_MSGS];   /* the messages, oldest at dhead */
     uint64_t deferred_us[NODE_DEFER_MSGS]; /* when each came (monotonic) */
-    uint64_t due_arrived_us; /* when the one node_sessions_due last gave
-                                back came */
-    size_t dhead;            /* the oldest */
-    size_t dn;               /* how many */
-    size_t dbytes;           /* their bytes */
-    uint64_t slowed;         /* messages made to wait, all told */
-    uint64_t full_seq;       /* first seq refused as storage full, 0
-                                once a batch is stored again */
-    bool dirty;              /* state to persist */
+    uint64_t due_arrived_us;  /* when the one node_sessions_due last gave
+                                 back came */
+    size_t dhead;             /* the oldest */
+    size_t dn;                /* how many */
+    size_t dbytes;            /* their bytes */
+    uint64_t slowed;          /* messages made to wait, all told */
+    uint64_t lent;            /* waiting messages read on spare capacity,
+                                 all told (node_sessions_lend) */
+    uint64_t lent_logged;     /* lent when last logged */
+    uint64_t lend_log_ms;     /* when lending may be logged again */
+    uint64_t unlent_until_ms; /* abuse: nothing lent to it until then */
+    uint64_t full_seq;        /* first seq refused as storage full, 0
+                                 once a batch is stored again */
+    bool dirty;               /* state to persist */
     /* Its live connection (SPEC 10.2): one per member. */
     uint64_t conn;    /* its number given by ZAP, 0 before the first message */
     int fd;           /* its socket in libzmq while open, else -1 */
@@ -178,6 +183,16 @@ node_admit_t node_session_admit(node_sessions_t *self, node_session_t *s,
  * (*s)->due_arrived_us); NULL when none is due. A
  * throttled member's waiting messages are dropped (flooded). */
 zframe_t *node_sessions_due(node_sessions_t *self, node_session_t **s);
+
+/* Spare capacity (SPEC 10.5): for a caller with nothing else to read, the
+ * oldest waiting message of the next waiting member in turn, read although
+ * its rate does not allow it yet; its buckets are emptied (never below
+ * zero), so under contention it waits for its rate again. A member counted
+ * for any abuse in the last interval, or throttled, is lent nothing. The
+ * frame (the caller owns it), its session in *s (with when it came in
+ * (*s)->due_arrived_us); NULL when nothing can be lent. Logged once per
+ * interval per member. */
+zframe_t *node_sessions_lend(node_sessions_t *self, node_session_t **s);
 
 /* Whether any message waits. */
 bool node_sessions_waiting(const node_sessions_t *self);
