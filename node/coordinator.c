@@ -862,38 +862,41 @@ s_read(s_coord_t *c, node_session_t *s, zframe_t **payload)
     s_dispatch(c, s, payload);
 }
 
-/* Reads the messages that waited for their members' rate and now may. */
+/* Reads messages that waited over their members' rate: those their rate
+ * now allows (S_BURST at most), or with lend, on spare capacity (SPEC
+ * 10.5): while nothing is on the socket, what waits is read anyway, one
+ * member after another in turn, a group at most, so that a member alone
+ * is slowed only by what the coordinator can take. Whatever comes on the
+ * socket goes first. */
 static void
-s_on_due(s_coord_t *c)
+s_read_waiting(s_coord_t *c, bool lend)
 {
     node_session_t *s;
     zframe_t *f;
-    int n = 0;
-    while (n++ < S_BURST && !node_daemon_stopping() &&
-           (f = node_sessions_due(c->sessions, &s))) {
+    for (int n = 0; n < (lend ? S_GROUP : S_BURST); n++) {
+        if (node_daemon_stopping() ||
+            (lend && (zsock_events(c->router) & ZMQ_POLLIN)))
+            break;
+        f = lend ? node_sessions_lend(c->sessions, &s)
+                 : node_sessions_due(c->sessions, &s);
+        if (!f)
+            break;
         c->came_us = s->due_arrived_us;
         s_read(c, s, &f);
         zframe_destroy(&f);
     }
 }
 
-/* Spare capacity (SPEC 10.5): with nothing on the socket, what waits over
- * its member's rate is read anyway, one member after another in turn, a
- * group at most per call, so that a member alone is slowed only by what
- * the coordinator can take. Whatever comes on the socket goes first. */
+static void
+s_on_due(s_coord_t *c)
+{
+    s_read_waiting(c, false);
+}
+
 static void
 s_on_spare(s_coord_t *c)
 {
-    node_session_t *s;
-    zframe_t *f;
-    int n = 0;
-    while (n++ < S_GROUP && !node_daemon_stopping() &&
-           !(zsock_events(c->router) & ZMQ_POLLIN) &&
-           (f = node_sessions_lend(c->sessions, &s))) {
-        c->came_us = s->due_arrived_us;
-        s_read(c, s, &f);
-        zframe_destroy(&f);
-    }
+    s_read_waiting(c, true);
     s_flush_group(c);
 }
 
