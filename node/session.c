@@ -322,11 +322,16 @@ node_sessions_due(node_sessions_t *self, node_session_t **s)
     return NULL;
 }
 
-/* Takes cost from b, to zero at most: a loan is not a debt. */
+/* Takes cost from b, to zero at most: a loan is not a debt, nor does it
+ * forgive one (a full bucket takes any one message, and may go below
+ * zero for it). */
 static void
 s_bucket_drain(node_bucket_t *b, double cost)
 {
-    b->tokens = b->tokens > cost ? b->tokens - cost : 0;
+    if (b->tokens > cost)
+        b->tokens -= cost;
+    else if (b->tokens > 0)
+        b->tokens = 0;
 }
 
 zframe_t *

@@ -57,18 +57,26 @@ s_teardown(void **state)
     return 0;
 }
 
-/* A message of s whose first byte is tag; what admit said. */
+/* A message of s of len bytes (at most 1000) whose bytes are tag; what
+ * admit said. */
 static node_admit_t
-s_send(s_t *t, node_session_t *s, char tag)
+s_send_len(s_t *t, node_session_t *s, char tag, size_t len)
 {
-    char body[100];
-    memset(body, tag, sizeof body);
-    zframe_t *f = zframe_new(body, sizeof body);
+    char body[1000];
+    memset(body, tag, len);
+    zframe_t *f = zframe_new(body, len);
     node_admit_t a = node_session_admit(t->ss, s, &f);
     if (a == NODE_ADMIT_DEFER)
         assert_null(f); /* the session holds it */
     zframe_destroy(&f);
     return a;
+}
+
+/* A message of 100 bytes. */
+static node_admit_t
+s_send(s_t *t, node_session_t *s, char tag)
+{
+    return s_send_len(t, s, tag, 100);
 }
 
 /* The next lent message: its tag and member; 0 when none. */
@@ -102,7 +110,9 @@ test_lend_in_order(void **state)
     assert_int_equal(s_lend(t, &s), 0);
     assert_false(node_sessions_waiting(t->ss));
     assert_int_equal(t->a->lent, 2);
-    /* The loan emptied its buckets: its next message waits. */
+    /* Its first message (100 bytes against a burst of 1.5) left its byte
+     * bucket in debt; the loans did not forgive it. */
+    assert_true(t->a->bytes.tokens < -90);
     assert_int_equal(s_send(t, t->a, '3'), NODE_ADMIT_DEFER);
     assert_null(node_sessions_due(t->ss, &s));
     assert_int_equal(s_lend(t, &s), '3');
@@ -160,6 +170,28 @@ test_no_loan_after_flood(void **state)
     assert_int_equal(t->a->dn, NODE_DEFER_MSGS);
 }
 
+/* A loan empties the buckets, never below zero: at 1,000 bytes a second
+ * (burst 1,500), a first message of 1,000 bytes is read and leaves 500;
+ * the second waits, and lent, takes the 500 and no more. */
+static void
+test_loan_empties(void **state)
+{
+    s_t *t = *state;
+    node_sessions_destroy(&t->ss);
+    assert_int_equal(setenv("VOCFED_RATE_BYTES", "1000", 1), 0);
+    assert_int_equal(node_sessions_new(16, 10000, &t->ss), VOCFED_OK);
+    assert_int_equal(unsetenv("VOCFED_RATE_BYTES"), 0);
+    bool made;
+    node_session_t *c = node_sessions_get(t->ss, t->st, "c", &made);
+    node_session_t *s = NULL;
+    assert_non_null(c);
+    assert_int_equal(s_send_len(t, c, 'c', 1000), NODE_ADMIT_READ);
+    assert_int_equal(s_send_len(t, c, 'c', 1000), NODE_ADMIT_DEFER);
+    assert_true(c->bytes.tokens > 0 && c->bytes.tokens < 1000);
+    assert_int_equal(s_lend(t, &s), 'c');
+    assert_true(c->bytes.tokens >= 0 && c->bytes.tokens < 100);
+}
+
 int
 main(void)
 {
@@ -171,6 +203,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_no_loan_after_flood, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_loan_empties, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
