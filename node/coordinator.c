@@ -217,8 +217,12 @@ s_after_batch(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b,
         s->full_seq = 0;
         /* its log got past what was refused (SPEC 10.5) */
         node_alarm_clear(c->st, "refused", s->id, s->id, res->head.size);
-        /* All held already: a replay, or a resend after a lost receipt. */
-        if (res->applied == 0 && res->skipped > 0)
+        /* All held already. A replay only if our receipts on this
+         * connection covered it: else it is an honest resend, of a
+         * receipt lost with a connection or a member put back (SPEC
+         * 10.5), and the receipt below answers it. */
+        if (res->applied == 0 && res->skipped > 0 &&
+            b->first_seq - 1 + b->entries.count <= s->receipted)
             node_session_abuse(c->sessions, s, NODE_ABUSE_REPLAYED);
         if (res->applied && c->verbose)
             zsys_info("coordinator: member=%s +%" PRIu64
@@ -231,8 +235,9 @@ s_after_batch(s_coord_t *c, node_session_t *s, const proto_msg_batch_t *b,
     } else {
         s_batch_refused(c, s, b, rc, res);
     }
-    if (reply->len)
-        s_send(c, s, reply);
+    if (reply->len && s_send(c, s, reply) == 0 && rc == VOCFED_OK &&
+        res->head.size > s->receipted)
+        s->receipted = res->head.size;
 }
 
 static void s_on_commit(s_coord_t *c);

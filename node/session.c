@@ -188,7 +188,8 @@ node_session_connection(node_session_t *s, uint64_t conn, int fd)
     s->fd = fd;
     s->daemon = false; /* until this connection's first heartbeat */
     s->dirty = true;
-    s->full_seq = 0; /* the member sends again from our size (SPEC 10.3) */
+    s->full_seq = 0;  /* the member sends again from our size (SPEC 10.3) */
+    s->receipted = 0; /* nothing receipted on this connection yet */
     return NODE_CONN_NEW;
 }
 

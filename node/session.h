@@ -24,8 +24,10 @@
 #define NODE_HEARTBEAT_MS 5000
 
 /* Abuses in one interval before a member is throttled for the rest of it.
- * An honest member's worst case is a window of batches already taken
- * when its connection broke: at most 256 replays (member.c S_MAX_FLIGHT). */
+ * An honest member's worst case is the batches it had in flight when its
+ * connection broke, come late (at most 12, member.h: gaps after a
+ * coordinator's restart); what it sends again that was never receipted
+ * to it on its live connection is not counted at all (coordinator.c). */
 #define NODE_ABUSE_TOLERANCE 512
 
 /* Kinds of abuse from an admitted member (SPEC 10.5). */
@@ -33,7 +35,8 @@ typedef enum {
     NODE_ABUSE_MALFORMED, /* does not decode */
     NODE_ABUSE_TOO_LARGE, /* over a cap of SPEC 8.9 */
     NODE_ABUSE_REFUSED,   /* batch refused (signature, root, author, ...) */
-    NODE_ABUSE_REPLAYED,  /* batch of entries already held */
+    NODE_ABUSE_REPLAYED,  /* batch of entries already held and receipted
+                             on this connection */
     NODE_ABUSE_SEQ_GAP,   /* batch starts past the held log */
     NODE_ABUSE_FLOODED,   /* over the rate limit: dropped unread */
     NODE_ABUSE_UNREAD,    /* reply dropped: the member does not read */
@@ -95,6 +98,9 @@ typedef struct {
     uint64_t unlent_until_ms; /* abuse: nothing lent to it until then */
     uint64_t full_seq;        /* first seq refused as storage full, 0
                                  once a batch is stored again */
+    uint64_t receipted;       /* the size of its log our receipts on its
+                                 live connection covered, 0: none sent on
+                                 it (a resend of more is no replay) */
     bool dirty;               /* state to persist */
     /* Its live connection (SPEC 10.2): one per member. */
     uint64_t conn;    /* its number given by ZAP, 0 before the first message */

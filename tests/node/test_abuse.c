@@ -561,6 +561,70 @@ test_abuse(void **state)
     t->net.passed = true;
 }
 
+/* ---- resend: what was never receipted on a connection is no replay ----- */
+
+/* Sends one frame and waits for the coordinator's one reply to it (a
+ * batch's receipt): by then its outcome is counted. */
+static void
+s_exchange(s_t *t, const proto_buf_t *msg)
+{
+    s_result_t scratch = {0};
+    zmq_msg_t m;
+    s_send(t, &scratch, msg->data, msg->len);
+    assert_int_equal(scratch.msgs, 1);
+    zsock_set_rcvtimeo(t->sock, S_VISIBLE_DEADLINE_MS);
+    zmq_msg_init(&m);
+    assert_true(zmq_msg_recv(&m, zsock_resolve(t->sock), 0) >= 0);
+    proto_msg_t reply;
+    assert_int_equal(
+        proto_msg_decode(zmq_msg_data(&m), zmq_msg_size(&m), &reply),
+        VOCFED_OK);
+    assert_int_equal(reply.type, PROTO_MSG_RECEIPT);
+    zmq_msg_close(&m);
+}
+
+/* A batch the coordinator holds, sent again, is counted `replayed` only
+ * when the coordinator's receipts on the member's live connection
+ * covered it (SPEC 10.5): on a new connection (a member whose receipt was
+ * lost with the old one, or one put back from a copy) the resend is
+ * answered with a receipt and not counted; sent once more on that
+ * connection, after its receipt, it is a replay again. */
+static void
+test_resend(void **state)
+{
+    s_t *t = *state;
+    th_net_init(&t->net);
+    t->evil = th_net_member(&t->net, "evil", true);
+    s_keys(t->evil, &t->evil_st, &t->evil_sk);
+    s_append(t->evil_st, "evil", t->evil_sk, 0, 100);
+    uint64_t last;
+    assert_int_equal(node_batch_build(t->evil_st, "evil", 0, 100,
+                                      NODE_BATCH_BYTES, &t->replay, &last),
+                     VOCFED_OK);
+    th_coord_start(&t->net);
+    assert_int_equal(store_open(t->net.coord.dir, NULL, &t->coord_st),
+                     VOCFED_OK);
+
+    s_connect(t, true);
+    s_exchange(t, &t->replay); /* taken */
+    assert_int_equal(s_held(t, "evil"), 100);
+    s_exchange(t, &t->replay); /* receipted on this connection: a replay */
+    s_connect(t, true);        /* a new connection */
+    s_exchange(t, &t->replay); /* never receipted on it: a resend */
+    s_exchange(t, &t->replay); /* and now a replay */
+
+    /* Its counters are written when the coordinator stops. */
+    assert_int_equal(th_stop(&t->net.coord.proc, SIGTERM, 10000), 0);
+    store_peer_t p;
+    assert_int_equal(store_peer_get(t->coord_st, "evil", &p), VOCFED_OK);
+    printf("resend: 4 batches of the same 100 entries on 2 connections: "
+           "replayed %" PRIu64 ", refused %" PRIu64 ", seq_gaps %" PRIu64 "\n",
+           p.replayed, p.refused, p.seq_gaps);
+    assert_int_equal(p.replayed, 2);
+    assert_int_equal(p.refused + p.seq_gaps + p.malformed, 0);
+    t->net.passed = true;
+}
+
 /* ---- credit: a fast honest member is never dropped --------------------- */
 
 #define S_CREDIT_ENTRIES 6000 /* the fast member's log */
@@ -669,6 +733,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_abuse, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_resend, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_credit, th_net_setup,
                                         th_net_teardown),
     };
