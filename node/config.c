@@ -47,6 +47,13 @@ static const node_config_key_t s_keys[] = {
     {"heartbeat", "both", "seconds, 1 to 600",
      "the heartbeat interval (default 5; the same on every node;\n"
      "                   --heartbeat overrides it)"},
+    {"rate_msgs", "coordinator", "messages a second, 1 to 1000000",
+     "each member's message rate, bursts of twice it (default\n"
+     "                   2000; --rate-msgs overrides it)"},
+    {"rate_bytes", "coordinator", "bytes a second, 1M to 16G",
+     "each member's byte rate, bursts of 1.5 times it (K, M, G:\n"
+     "                   KiB, MiB, GiB; default 64M; --rate-bytes overrides "
+     "it)"},
 };
 static const size_t s_offsets[] = {
     offsetof(node_config_t, coordinator),
@@ -54,6 +61,8 @@ static const size_t s_offsets[] = {
     offsetof(node_config_t, coordinator_id),
     offsetof(node_config_t, listen),
     offsetof(node_config_t, heartbeat),
+    offsetof(node_config_t, rate_msgs),
+    offsetof(node_config_t, rate_bytes),
 };
 static const size_t s_sizes[] = {
     sizeof(((node_config_t *)0)->coordinator),
@@ -61,6 +70,8 @@ static const size_t s_sizes[] = {
     sizeof(((node_config_t *)0)->coordinator_id),
     sizeof(((node_config_t *)0)->listen),
     sizeof(((node_config_t *)0)->heartbeat),
+    sizeof(((node_config_t *)0)->rate_msgs),
+    sizeof(((node_config_t *)0)->rate_bytes),
 };
 #define S_NKEYS (sizeof s_keys / sizeof s_keys[0])
 
@@ -99,6 +110,42 @@ node_config_heartbeat_ms(const node_config_t *cfg)
     return s_heartbeat_s(cfg->heartbeat) * 1000;
 }
 
+/* Decimal digits only, at most max; 0 when s is not that. */
+static uint64_t
+s_count(const char *s, size_t len, uint64_t max)
+{
+    uint64_t v = 0;
+    if (len == 0 || len > 19 || s[0] == '0')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    return v <= max ? v : 0;
+}
+
+uint64_t
+node_rate_msgs(const char *s)
+{
+    return s_count(s, strlen(s), NODE_RATE_MSGS_MAX);
+}
+
+uint64_t
+node_rate_bytes(const char *s)
+{
+    size_t len = strlen(s);
+    char last = len ? s[len - 1] : 0;
+    unsigned shift = last == 'K' || last == 'k'   ? 10
+                     : last == 'M' || last == 'm' ? 20
+                     : last == 'G' || last == 'g' ? 30
+                                                  : 0;
+    uint64_t v =
+        s_count(s, shift ? len - 1 : len, NODE_RATE_BYTES_MAX >> shift);
+    v <<= shift;
+    return v >= NODE_RATE_BYTES_MIN ? v : 0;
+}
+
 /* Checks value (not "") as key number i's value. Returns 0 or
  * VOCFED_EINVALID with why. */
 static int
@@ -113,6 +160,15 @@ s_value_check(size_t i, const char *value, char *why, size_t cap)
         return node_endpoint_check(value, NODE_ENDPOINT_DIAL, NULL, why, cap);
     if (s_offsets[i] == offsetof(node_config_t, listen))
         return node_endpoint_check(value, NODE_ENDPOINT_BIND, NULL, why, cap);
+    if (s_offsets[i] == offsetof(node_config_t, rate_msgs) ||
+        s_offsets[i] == offsetof(node_config_t, rate_bytes)) {
+        bool msgs = s_offsets[i] == offsetof(node_config_t, rate_msgs);
+        if (msgs ? node_rate_msgs(value) : node_rate_bytes(value))
+            return VOCFED_OK;
+        if (why && cap)
+            snprintf(why, cap, "not %s", s_keys[i].form);
+        return VOCFED_EINVALID;
+    }
     if (s_offsets[i] == offsetof(node_config_t, heartbeat)) {
         if (s_heartbeat_s(value))
             return VOCFED_OK;
@@ -333,16 +389,13 @@ s_config_text(const node_config_t *cfg)
         goto done;
     zconfig_set_comment(root, " vocfed node settings (see 'vocfed config "
                               "--help'); written by vocfed");
-    const char *const items[][2] = {
-        {"node/coordinator", cfg->coordinator},
-        {"node/coordinator_key", cfg->coordinator_key},
-        {"node/coordinator_id", cfg->coordinator_id},
-        {"node/listen", cfg->listen},
-        {"node/heartbeat", cfg->heartbeat},
-    };
-    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
-        if (items[i][1][0])
-            zconfig_put(root, items[i][0], items[i][1]);
+    for (size_t i = 0; i < S_NKEYS; i++) { /* every key, in file order */
+        const char *v = (const char *)cfg + s_offsets[i];
+        char path[64];
+        snprintf(path, sizeof path, "node/%s", s_keys[i].name);
+        if (v[0])
+            zconfig_put(root, path, v);
+    }
     text = zconfig_str_save(root);
 done:
     zconfig_destroy(&root);

@@ -6,6 +6,8 @@
  *       coordinator_id = "coord"                (its node id)
  *       listen = "tcp://127.0.0.1:7700"         (coordinators: where to bind)
  *       heartbeat = "5"                         (both daemons: seconds)
+ *       rate_msgs = "2000"                      (coordinators: a member's
+ *       rate_bytes = "64M"                       rate a second, SPEC 10.5)
  *
  * Command-line options override the file. The keys and what each means
  * are node_config_keys(); `vocfed config` reads and writes them. */
@@ -26,8 +28,21 @@ typedef struct {
     char coordinator_key[2 * PROTO_PUBKEY_LEN + 1]; /* hex, "" if unset */
     char coordinator_id[PROTO_ID_MAX + 1];          /* id, "" if unset */
     char listen[NODE_ENDPOINT_MAX];                 /* endpoint, "" if unset */
-    char heartbeat[8]; /* seconds, 1 to NODE_HEARTBEAT_MAX_S, "" if unset */
+    char heartbeat[8];   /* seconds, 1 to NODE_HEARTBEAT_MAX_S, "" if unset */
+    char rate_msgs[16];  /* messages a second (node_rate_msgs), "" if unset */
+    char rate_bytes[24]; /* bytes a second (node_rate_bytes), "" if unset */
 } node_config_t;
+
+/* A member's rate at the coordinator (SPEC 10.5), as the settings and
+ * `vocfed coordinator --rate-msgs/--rate-bytes` take it: messages a
+ * second, decimal digits, 1 to 1,000,000; bytes a second, decimal digits
+ * with an optional K, M or G (KiB, MiB, GiB), 1 MiB to 16 GiB. Each
+ * returns the rate, or 0 when s is not of that form. */
+#define NODE_RATE_MSGS_MAX 1000000
+#define NODE_RATE_BYTES_MIN ((uint64_t)1 << 20)
+#define NODE_RATE_BYTES_MAX ((uint64_t)16 << 30)
+uint64_t node_rate_msgs(const char *s);
+uint64_t node_rate_bytes(const char *s);
 
 /* The longest heartbeat interval the settings and --heartbeat take. */
 #define NODE_HEARTBEAT_MAX_S 600

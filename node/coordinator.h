@@ -34,6 +34,8 @@ typedef struct {
                                    0: NODE_ABUSE_INTERVAL_MS */
     uint64_t heartbeat_ms;      /* members' heartbeat interval: one silent for
                                    three is not connected (SPEC 10.3); 0: 5 s */
+    uint64_t rate_msgs;         /* each member's rate (SPEC 10.5): messages a */
+    uint64_t rate_bytes;        /* second and bytes a second; 0: the default */
 } node_coordinator_opts_t;
 
 /* Runs until SIGINT/SIGTERM. Returns 0 after a clean stop, or a status

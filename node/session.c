@@ -63,14 +63,30 @@ s_env_rate(const char *name, double dflt)
 }
 
 node_rates_t
-node_sessions_rates(void)
+node_sessions_rates_at(uint64_t msgs, uint64_t bytes)
 {
     node_rates_t r;
-    r.msgs = s_env_rate("VOCFED_RATE_MSGS", S_RATE_MSGS);
+    r.msgs = msgs ? (double)msgs : s_env_rate("VOCFED_RATE_MSGS", S_RATE_MSGS);
     r.burst_msgs = r.msgs * S_BURST_MSGS / S_RATE_MSGS;
-    r.bytes = s_env_rate("VOCFED_RATE_BYTES", S_RATE_BYTES);
+    r.bytes =
+        bytes ? (double)bytes : s_env_rate("VOCFED_RATE_BYTES", S_RATE_BYTES);
     r.burst_bytes = r.bytes * S_BURST_BYTES / S_RATE_BYTES;
     return r;
+}
+
+node_rates_t
+node_sessions_rates(void)
+{
+    return node_sessions_rates_at(0, 0);
+}
+
+void
+node_sessions_set_rates(node_sessions_t *self, const node_rates_t *r)
+{
+    self->rate_msgs = r->msgs;
+    self->burst_msgs = r->burst_msgs;
+    self->rate_bytes = r->bytes;
+    self->burst_bytes = r->burst_bytes;
 }
 
 int
@@ -89,10 +105,7 @@ node_sessions_new(size_t max, uint64_t interval_ms, node_sessions_t **out)
         return VOCFED_ENOMEM;
     }
     node_rates_t r = node_sessions_rates();
-    self->rate_msgs = r.msgs;
-    self->burst_msgs = r.burst_msgs;
-    self->rate_bytes = r.bytes;
-    self->burst_bytes = r.burst_bytes;
+    node_sessions_set_rates(self, &r);
     self->max = max;
     self->interval_ms = interval_ms;
     self->heartbeat_ms = NODE_HEARTBEAT_MS;

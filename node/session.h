@@ -170,14 +170,22 @@ typedef struct {
     double burst_bytes; /* bytes at once */
 } node_rates_t;
 
-/* The defaults, or what VOCFED_RATE_MSGS and VOCFED_RATE_BYTES say (the
- * bursts scaled with them): what node_sessions_new takes. */
+/* Rates of msgs messages and bytes bytes a second, the bursts scaled
+ * with them (twice and 1.5 times); either 0: the default, or what
+ * VOCFED_RATE_MSGS or VOCFED_RATE_BYTES says (tests, benchmarks). */
+node_rates_t node_sessions_rates_at(uint64_t msgs, uint64_t bytes);
+
+/* node_sessions_rates_at(0, 0): what node_sessions_new takes. */
 node_rates_t node_sessions_rates(void);
+
+/* Every member's rates from now on (`vocfed coordinator --rate-msgs`,
+ * `--rate-bytes`). */
+void node_sessions_set_rates(node_sessions_t *self, const node_rates_t *r);
 
 /* A message *payload from s: counted, and stamped with its time. Within
  * its rate (SPEC 10.5: 2,000 messages/s, burst 4,000; 64 MiB/s, burst 96
- * MiB; VOCFED_RATE_MSGS and VOCFED_RATE_BYTES set others, bursts twice
- * and 1.5 times them, for tests) and with nothing waiting: READ. Over its
+ * MiB, unless node_sessions_set_rates gave others) and with nothing
+ * waiting: READ. Over its
  * rate, or behind what waits, with room (NODE_DEFER_*): DEFER, and s has
  * taken *payload (NULLed). Throttled, or no room: DROP, counted as
  * flooded. */

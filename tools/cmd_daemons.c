@@ -27,7 +27,32 @@ typedef struct {
     uint64_t abuse_s;        /* --abuse-interval */
     uint64_t heartbeat_s;    /* --heartbeat (the daemons) */
     bool daemon;             /* node, not sync: takes --heartbeat */
+    uint64_t rate_msgs;      /* --rate-msgs (0: the default) */
+    uint64_t rate_bytes;     /* --rate-bytes (0: the default) */
 } s_opts_t;
+
+static int
+s_opt_rate_msgs(cli_t *cli, const cli_opt_t *opt, const char *value)
+{
+    if (!(*(uint64_t *)opt->target = node_rate_msgs(value)))
+        return cli_usage_error(cli,
+                               "--rate-msgs '%s' is not a number of messages "
+                               "a second from 1 to %d",
+                               value, NODE_RATE_MSGS_MAX);
+    return CLI_GO_ON;
+}
+
+static int
+s_opt_rate_bytes(cli_t *cli, const cli_opt_t *opt, const char *value)
+{
+    if (!(*(uint64_t *)opt->target = node_rate_bytes(value)))
+        return cli_usage_error(cli,
+                               "--rate-bytes '%s' is not a number of bytes a "
+                               "second from 1M to 16G (a number, or one "
+                               "ending in K, M or G)",
+                               value);
+    return CLI_GO_ON;
+}
 
 static int
 s_parse(cli_t *cli, int argc, char **argv, bool member, s_opts_t *o)
@@ -37,6 +62,8 @@ s_parse(cli_t *cli, int argc, char **argv, bool member, s_opts_t *o)
         CLI_STR("listen", &o->listen),
         CLI_SECONDS("abuse-interval", &o->abuse_s, 1, 3600),
         CLI_SECONDS("heartbeat", &o->heartbeat_s, 1, 600),
+        CLI_FN("rate-msgs", &o->rate_msgs, s_opt_rate_msgs),
+        CLI_FN("rate-bytes", &o->rate_bytes, s_opt_rate_bytes),
         CLI_FLAG("verbose", &o->verbose),
         CLI_END,
     };
@@ -140,6 +167,9 @@ s_run_coordinator(cli_t *cli, int argc, char **argv)
         .listen = o.listen        ? o.listen
                   : cfg.listen[0] ? cfg.listen
                                   : NODE_DEFAULT_LISTEN,
+        .rate_msgs = o.rate_msgs ? o.rate_msgs : node_rate_msgs(cfg.rate_msgs),
+        .rate_bytes =
+            o.rate_bytes ? o.rate_bytes : node_rate_bytes(cfg.rate_bytes),
     };
     rc = node_coordinator_run(&co);
     if (rc == VOCFED_ELOCKED)
@@ -156,7 +186,8 @@ const cli_cmd_t cmd_coordinator = {
     .usage =
         "Usage: vocfed coordinator [--listen ENDPOINT] [--abuse-interval "
         "SECONDS]\n"
-        "                          [--heartbeat SECONDS] [--verbose]\n"
+        "                          [--heartbeat SECONDS] [--rate-msgs N]\n"
+        "                          [--rate-bytes N] [--verbose]\n"
         "\n"
         "Runs the group's coordinator on a node made by 'vocfed init "
         "--coordinator'.\n"
@@ -203,6 +234,24 @@ const cli_cmd_t cmd_coordinator = {
         "                     connection closed, is shown not connected; "
         "default:\n"
         "                     'heartbeat' in DIR/vocfed.cfg, then 5\n"
+        "  --rate-msgs N      each member's rate: N messages a second, "
+        "bursts of 2N\n"
+        "                     (1 to 1000000; default: 'rate_msgs' in "
+        "DIR/vocfed.cfg,\n"
+        "                     then 2000)\n"
+        "  --rate-bytes N     and N bytes a second, bursts of 1.5N (1M to "
+        "16G, with\n"
+        "                     K, M, G for KiB, MiB, GiB; default: "
+        "'rate_bytes' in\n"
+        "                     DIR/vocfed.cfg, then 64M). What a member "
+        "sends past its\n"
+        "                     rate waits, in order, and is read as its rate "
+        "allows: a\n"
+        "                     fast member is slowed, never dropped, and read "
+        "past its\n"
+        "                     rate whenever the coordinator has nothing else "
+        "to read\n"
+        "                     (logged once per interval)\n"
         "  --verbose          log every batch\n"
         "  --dir DIR          the store folder (default $VOCFED_DIR, then "
         "./vocfed-data)\n"

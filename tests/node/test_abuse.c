@@ -660,11 +660,12 @@ test_credit(void **state)
     th_node_t *m = th_net_member(net, "fast", true);
     assert_int_equal(th_bulk(m, 0, S_CREDIT_ENTRIES, S_CREDIT_PAD, NULL),
                      S_CREDIT_ENTRIES);
-    char rate[32];
-    snprintf(rate, sizeof rate, "%d", S_CREDIT_RATE);
-    assert_int_equal(setenv("VOCFED_RATE_BYTES", rate, 1), 0);
-    th_coord_start(net);
-    assert_int_equal(unsetenv("VOCFED_RATE_BYTES"), 0);
+    /* The operator's option (1M: S_CREDIT_RATE), said in the start line. */
+    th_coord_start_with(net, TH_ARGS("--rate-bytes", "1M"));
+    assert_true(th_proc_wait_log(&net->coord.proc,
+                                 "each member's rate 2000 messages/s and "
+                                 "1.0 MiB/s",
+                                 10000));
     s_credit_t c = {net, NULL};
     assert_int_equal(store_open(net->coord.dir, NULL, &c.st), VOCFED_OK);
     uint64_t t0 = th_now_ms();

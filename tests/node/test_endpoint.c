@@ -116,7 +116,7 @@ test_config_keys(void **state)
     char why[256];
     size_t n;
     const node_config_key_t *keys = node_config_keys(&n);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 7);
     for (size_t i = 0; i < n; i++) {
         assert_non_null(node_config_get(&cfg, keys[i].name));
         assert_string_equal(node_config_get(&cfg, keys[i].name), "");
@@ -146,6 +146,39 @@ test_config_keys(void **state)
     assert_null(node_config_get(&cfg, "nosuch"));
     assert_int_equal(node_config_set(&cfg, "nosuch", "x", why, sizeof why),
                      VOCFED_ENOTFOUND);
+
+    /* A member's rates (SPEC 10.5): what --rate-msgs and --rate-bytes
+     * take too. */
+    assert_int_equal(node_rate_msgs("1"), 1);
+    assert_int_equal(node_rate_msgs("1000000"), 1000000);
+    assert_int_equal(node_rate_bytes("1M"), 1048576);
+    assert_int_equal(node_rate_bytes("1048576"), 1048576);
+    assert_int_equal(node_rate_bytes("1024k"), 1048576);
+    assert_int_equal(node_rate_bytes("16G"), (uint64_t)16 << 30);
+    assert_int_equal(node_rate_bytes("64m"), (uint64_t)64 << 20);
+    const char *badmsgs[] = {"0",  "1000001", "05",
+                             "-1", " 5",      "5 ",
+                             "2k", "",        "99999999999999999999999"};
+    for (size_t i = 0; i < sizeof badmsgs / sizeof badmsgs[0]; i++)
+        assert_int_equal(node_rate_msgs(badmsgs[i]), 0);
+    const char *badbytes[] = {
+        "0", "1048575", "1023K", "17G", "16385M", "1.5M",
+        "M", "",        "-1M",   "1MB", "1 M",    "18446744073709551615G"};
+    for (size_t i = 0; i < sizeof badbytes / sizeof badbytes[0]; i++)
+        assert_int_equal(node_rate_bytes(badbytes[i]), 0);
+    assert_int_equal(
+        node_config_set(&cfg, "rate_bytes", "512K", why, sizeof why),
+        VOCFED_EINVALID);
+    assert_non_null(strstr(why, "1M to 16G"));
+    assert_int_equal(node_config_set(&cfg, "rate_bytes", "2G", why, sizeof why),
+                     0);
+    assert_int_equal(
+        node_config_set(&cfg, "rate_msgs", "2000", why, sizeof why), 0);
+    assert_true(node_config_valid(&cfg, NULL));
+    assert_int_equal(node_config_set(&cfg, "rate_bytes", "", why, sizeof why),
+                     0);
+    assert_int_equal(node_config_set(&cfg, "rate_msgs", "", why, sizeof why),
+                     0);
 
     assert_int_equal(
         node_config_set(&cfg, "listen", "tcp://*:7700", why, sizeof why), 0);

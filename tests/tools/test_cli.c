@@ -1328,6 +1328,20 @@ test_init_settings(void **state)
     S_EXPECT(0, "--dir", d, "init", "--role", "coordinator", "--id", "c",
              "--name", "c", "--listen", "tcp://*:7700");
     S_EXPECT(0, "--dir", d, "members", "list");
+    /* A member's rate out of range or not a number: a usage error, before
+     * the daemon starts (test_abuse's test_credit runs one with 1M). */
+    static const char *const bad_rates[][2] = {
+        {"--rate-bytes", "0"},     {"--rate-bytes", "512K"},
+        {"--rate-bytes", "17G"},   {"--rate-bytes", "1.5M"},
+        {"--rate-bytes", "-1M"},   {"--rate-bytes", "M"},
+        {"--rate-msgs", "0"},      {"--rate-msgs", "1000001"},
+        {"--rate-msgs", "2000/s"}, {"--rate-msgs", ""}};
+    for (size_t i = 0; i < sizeof bad_rates / sizeof bad_rates[0]; i++) {
+        S_RUN(&r, "--dir", d, "coordinator", bad_rates[i][0], bad_rates[i][1]);
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, bad_rates[i][0]));
+        th_run_free(&r);
+    }
 
     /* A refused init (a store is there) does not touch vocfed.cfg. */
     snprintf(cfg_path, sizeof cfg_path, "%s/vocfed.cfg", other);

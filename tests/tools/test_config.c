@@ -126,7 +126,8 @@ test_config_member(void **state)
     S_RUN(&r, "--dir", m, "config", "list");
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "coordinator=\ncoordinator_key=\n"
-                               "coordinator_id=\nlisten=\nheartbeat=\n");
+                               "coordinator_id=\nlisten=\nheartbeat=\n"
+                               "rate_msgs=\nrate_bytes=\n");
     th_run_free(&r);
     S_EXPECT(1, NULL, "--dir", m, "config", "get", "coordinator");
 
@@ -257,6 +258,32 @@ test_config_coordinator(void **state)
     assert_true(th_wait(s_listening, &port, 15000));
     assert_true(th_proc_wait_log(&p, "heartbeat 3 s", 15000));
     assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
+
+    /* A member's rates from the file (the defaults first); the options
+     * override them, each on its own. */
+    S_EXPECT(2, "not bytes a second, 1M to 16G", "--dir", c, "config", "set",
+             "rate_bytes", "512K");
+    S_EXPECT(2, "not messages a second", "--dir", c, "config", "set",
+             "rate_msgs", "0");
+    S_EXPECT(2, "read by a coordinator node", "--dir", st->member, "config",
+             "set", "rate_msgs", "100");
+    th_spawn(&p, NULL, S_ARGV("--dir", c, "coordinator"));
+    assert_true(th_proc_wait_log(
+        &p, "each member's rate 2000 messages/s and 64.0 MiB/s", 15000));
+    assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
+    S_EXPECT(0, NULL, "--dir", c, "config", "set", "rate_bytes", "1G");
+    S_EXPECT(0, NULL, "--dir", c, "config", "set", "rate_msgs", "500");
+    th_spawn(&p, NULL, S_ARGV("--dir", c, "coordinator"));
+    assert_true(th_proc_wait_log(
+        &p, "each member's rate 500 messages/s and 1024.0 MiB/s", 15000));
+    assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
+    th_spawn(&p, NULL,
+             S_ARGV("--dir", c, "coordinator", "--rate-bytes", "3145728"));
+    assert_true(th_proc_wait_log(
+        &p, "each member's rate 500 messages/s and 3.0 MiB/s", 15000));
+    assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
+    S_EXPECT(0, NULL, "--dir", c, "config", "set", "rate_bytes", "");
+    S_EXPECT(0, NULL, "--dir", c, "config", "set", "rate_msgs", "");
 
     snprintf(path, sizeof path, "%s/%s", c, NODE_CONFIG_FILE);
     FILE *f = fopen(path, "w");
