@@ -142,6 +142,8 @@ s_restore(node_session_t *s, store_t *st)
     s->bytes_in = p.bytes_in;
     memcpy(s->batches, p.batches, sizeof s->batches);
     memcpy(s->logged, s->count, sizeof s->logged);
+    s->slowed = p.waited;
+    s->lent = s->lent_logged = p.lent;
 }
 
 node_session_t *
@@ -255,6 +257,7 @@ s_defer(node_sessions_t *self, node_session_t *s, zframe_t **payload)
     s->dbytes += bytes;
     self->waiting_bytes += bytes;
     s->slowed++;
+    s->dirty = true;
 }
 
 node_admit_t
@@ -363,6 +366,7 @@ node_sessions_lend(node_sessions_t *self, node_session_t **s)
         s_bucket_drain(&w->msgs, 1);
         s_bucket_drain(&w->bytes, (double)bytes);
         w->lent++;
+        w->dirty = true;
         if (now >= w->lend_log_ms) {
             zsys_info("coordinator: member=%s read past its rate on spare "
                       "capacity, messages since the last line: %" PRIu64,
@@ -495,7 +499,9 @@ node_sessions_persist(node_sessions_t *self, store_t *st, bool all_disconnected)
                           .flooded = n[NODE_ABUSE_FLOODED],
                           .unread = n[NODE_ABUSE_UNREAD],
                           .messages_in = s->messages_in,
-                          .bytes_in = s->bytes_in};
+                          .bytes_in = s->bytes_in,
+                          .waited = s->slowed,
+                          .lent = s->lent};
         memcpy(p.batches, s->batches, sizeof p.batches);
         snprintf(p.id, sizeof p.id, "%s", s->id);
         if (store_peer_set(st, &p) == VOCFED_OK) {

@@ -90,9 +90,10 @@ typedef struct {
     size_t dhead;             /* the oldest */
     size_t dn;                /* how many */
     size_t dbytes;            /* their bytes */
-    uint64_t slowed;          /* messages made to wait, all told */
+    uint64_t slowed;          /* messages made to wait, all told
+                                 (persisted: `waited`) */
     uint64_t lent;            /* waiting messages read on spare capacity,
-                                 all told (node_sessions_lend) */
+                                 all told (node_sessions_lend; persisted) */
     uint64_t lent_logged;     /* lent when last logged */
     uint64_t lend_log_ms;     /* when lending may be logged again */
     uint64_t unlent_until_ms; /* abuse: nothing lent to it until then */

@@ -155,18 +155,21 @@ store_peer_said_get(store_t *self, const char *peer, const char *author,
  * session was a one-shot `vocfed sync`), then u64s: pid, last contact,
  * refused, malformed, too_large, replayed, seq_gaps, flooded, unread,
  * messages_in, bytes_in, then the peer's batches by outcome slot
- * (storage/stats.h). Stores written before the abuse counters hold the
- * first four u64s only (33 bytes), before the outcomes the eleven (89):
- * what they lack reads as zero. */
+ * (storage/stats.h), then waited and lent. Stores written before the
+ * abuse counters hold the first four u64s only (33 bytes), before the
+ * outcomes the eleven (89), before waited and lent the outcomes too
+ * (345): what they lack reads as zero. */
 #define S_PEER_COUNTERS 11
 #define S_PEER_LEN_V1 (1 + 8 * S_PEER_COUNTERS)
-#define S_PEER_LEN (S_PEER_LEN_V1 + 8 * STORE_STATS_OUTCOMES)
+#define S_PEER_LEN_V2 (S_PEER_LEN_V1 + 8 * STORE_STATS_OUTCOMES)
+#define S_PEER_LEN (S_PEER_LEN_V2 + 16)
 #define S_PEER_LEN_V0 33
 
 static bool
 s_peer_len_ok(size_t len)
 {
-    return len == S_PEER_LEN || len == S_PEER_LEN_V1 || len == S_PEER_LEN_V0;
+    return len == S_PEER_LEN || len == S_PEER_LEN_V2 || len == S_PEER_LEN_V1 ||
+           len == S_PEER_LEN_V0;
 }
 
 /* Decodes a value whose length s_peer_len_ok accepted; p->id is left. */
@@ -192,9 +195,14 @@ s_peer_decode(const MDB_val *d, store_peer_t *p)
     p->messages_in = n[9];
     p->bytes_in = n[10];
     memset(p->batches, 0, sizeof p->batches);
-    if (d->mv_size == S_PEER_LEN)
+    if (d->mv_size >= S_PEER_LEN_V2)
         for (size_t i = 0; i < STORE_STATS_OUTCOMES; i++)
             p->batches[i] = store_i_rd64(v + S_PEER_LEN_V1 + 8 * i);
+    p->waited = p->lent = 0;
+    if (d->mv_size == S_PEER_LEN) {
+        p->waited = store_i_rd64(v + S_PEER_LEN_V2);
+        p->lent = store_i_rd64(v + S_PEER_LEN_V2 + 8);
+    }
 }
 
 /* Decodes a peer's value into out (whose id is already set). */
@@ -244,6 +252,8 @@ store_peer_set(store_t *self, const store_peer_t *peer)
         store_i_be64(v + 1 + 8 * i, n[i]);
     for (size_t i = 0; i < STORE_STATS_OUTCOMES; i++)
         store_i_be64(v + S_PEER_LEN_V1 + 8 * i, peer->batches[i]);
+    store_i_be64(v + S_PEER_LEN_V2, peer->waited);
+    store_i_be64(v + S_PEER_LEN_V2 + 8, peer->lent);
     s_put_t p = {{store_i_key_tagged(k, 'p', peer->id), k}, {sizeof v, v}};
     return store_i_write(self, s_put_txn, &p);
 }

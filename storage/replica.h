@@ -237,6 +237,10 @@ typedef struct {
      * (storage/stats.h, SPEC 5.1): counted by the coordinator per member,
      * by a member for the coordinator. */
     uint64_t batches[STORE_STATS_OUTCOMES];
+    /* Its messages over its rate at the coordinator (SPEC 10.5): made to
+     * wait, and of those read on spare capacity; zero at a member. */
+    uint64_t waited;
+    uint64_t lent;
 } store_peer_t;
 
 /* Records a receipt (and the raw signed bytes) from peer for author. */

@@ -43,6 +43,13 @@ s_print_peer(const char *key, json_t *v)
     }
     if (any)
         printf("\n");
+    json_t *rate = json_object_get(v, "rate");
+    json_int_t waited = json_integer_value(json_object_get(rate, "waited"));
+    if (waited)
+        printf("      over its rate: %" JSON_INTEGER_FORMAT
+               " messages waited, %" JSON_INTEGER_FORMAT
+               " of them read on spare capacity\n",
+               waited, json_integer_value(json_object_get(rate, "lent")));
     const char *author;
     json_t *n;
     json_object_foreach(json_object_get(v, "acked"), author, n)
@@ -257,7 +264,9 @@ const cli_cmd_t cmd_status = {
         "member's abuse: messages over a size cap, replayed batches, batches\n"
         "past a sequence gap, messages dropped over the rate limit, replies "
         "it\n"
-        "did not read. Then what this node's daemon counted of its ingest:\n"
+        "did not read; and how many of its messages waited over its rate\n"
+        "and how many of those were read on spare capacity (not abuse).\n"
+        "Then what this node's daemon counted of its ingest:\n"
         "batches taken in and not (by reason), its commits and how long they\n"
         "took, and put-to-receipt latency (written each second, SPEC 5.1).\n"
         "A fenced store (put back from a copy, or fetching entries of its own "
@@ -281,7 +290,8 @@ const cli_cmd_t cmd_status = {
         "lag.<author>,\n"
         "                refused, malformed, abuse.{refused,\n"
         "                malformed, too_large, replayed, seq_gaps, flooded,\n"
-        "                unread, messages_in, bytes_in}, batches.<reason>},\n"
+        "                unread, messages_in, bytes_in}, batches.<reason>,\n"
+        "                rate.{waited, lent}},\n"
         "                alarms (a list of\n"
         "                {time, kind, peer, author, seq, text, raised,\n"
         "                cleared}), alarms_raised, fenced (null, or why the\n"

@@ -223,6 +223,12 @@ s_peers_all(FILE *out, json_t *status)
             "abuse", "messages_in", false);
     s_peers(out, peers, "vocfed_peer_received_bytes_total", "counter",
             "Bytes of those messages.", "abuse", "bytes_in", false);
+    s_peers(out, peers, "vocfed_peer_rate_waited_messages_total", "counter",
+            "The peer's messages that waited over its rate (SPEC 10.5).",
+            "rate", "waited", false);
+    s_peers(out, peers, "vocfed_peer_rate_lent_messages_total", "counter",
+            "Of those, read on spare capacity before its rate allowed.", "rate",
+            "lent", false);
 }
 
 /* Alarms by kind: raised now (gauge), and every one kept (counter). */

@@ -152,6 +152,10 @@ s_peer(void *ctx, const store_peer_t *p)
                   (json_int_t)p->malformed, "abuse", abuse));
     json_object_set_new(json_object_get(s->peers, p->id), "batches",
                         s_batches(p->batches));
+    /* Its messages over its rate (SPEC 10.5): not abuse. */
+    json_object_set_new(json_object_get(s->peers, p->id), "rate",
+                        json_pack("{s:I, s:I}", "waited", (json_int_t)p->waited,
+                                  "lent", (json_int_t)p->lent));
     return 0;
 }
 

@@ -689,7 +689,14 @@ test_credit(void **state)
                                 "capacity"));
     assert_int_equal(p.flooded, 0);
     assert_int_equal(p.seq_gaps, 0);
+    /* Counted, where an operator looks (SPEC 5.1, the peers row). */
+    printf("credit: waited %" PRIu64 ", lent %" PRIu64 "\n", p.waited, p.lent);
+    assert_true(p.waited > 0);
+    assert_true(p.lent > 0 && p.lent <= p.waited);
     store_destroy(&c.st);
+    th_run_t r = th_net_run(net, TH_ARGS("--dir", net->coord.dir, "status"));
+    assert_non_null(strstr(r.out, "messages waited"));
+    th_run_free(&r);
     th_net_expect(net, 0,
                   TH_ARGS("--dir", net->coord.dir, "verify", "--figures"));
     net->passed = true;

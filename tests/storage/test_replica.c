@@ -61,7 +61,9 @@ test_peer_roundtrip(void **state)
                       .unread = 7,
                       .messages_in = 8,
                       .bytes_in = 1ull << 40,
-                      .batches = {[0] = 9, [23] = 2, [31] = 1}},
+                      .batches = {[0] = 9, [23] = 2, [31] = 1},
+                      .waited = 10,
+                      .lent = 1ull << 33},
                  q;
     snprintf(p.id, sizeof p.id, "aqvtc");
     assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
@@ -135,17 +137,42 @@ test_peer_v1_format(void **state)
     store_destroy(&s);
 }
 
+/* A value written before waited and lent (345 bytes: the outcomes last)
+ * reads with its outcomes and neither. */
+static void
+test_peer_v2_format(void **state)
+{
+    const char *dir = *state;
+    store_t *s;
+    store_peer_t q;
+    uint8_t v[345] = {1};
+    v[88] = 5;  /* bytes_in 5 */
+    v[96] = 4;  /* batches[0] 4 */
+    v[344] = 3; /* batches[31] 3 */
+    assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
+    store_destroy(&s);
+    s_put_raw(dir, "v2", v, sizeof v);
+    assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
+    assert_int_equal(store_peer_get(s, "v2", &q), VOCFED_OK);
+    assert_int_equal(q.bytes_in, 5);
+    assert_int_equal(q.batches[0], 4);
+    assert_int_equal(q.batches[STORE_STATS_OUTCOMES - 1], 3);
+    assert_int_equal(q.waited, 0);
+    assert_int_equal(q.lent, 0);
+    store_destroy(&s);
+}
+
 static void
 test_peer_bad_length(void **state)
 {
     const char *dir = *state;
     store_t *s;
     store_peer_t q;
-    uint8_t v[345 + 8] = {0};
+    uint8_t v[361 + 8] = {0};
     assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
     store_destroy(&s);
-    const size_t lens[] = {40, 90, 344, 353};
-    for (size_t i = 0; i < 4; i++) {
+    const size_t lens[] = {40, 90, 344, 353, 360, 362, 369};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
         s_put_raw(dir, "odd", v, lens[i]);
         assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
         assert_int_equal(store_peer_get(s, "odd", &q), VOCFED_ECORRUPT);
@@ -539,17 +566,12 @@ main(void)
 {
 #define S_T(f) cmocka_unit_test_setup_teardown(f, th_dir_setup, th_dir_teardown)
     const struct CMUnitTest tests[] = {
-        S_T(test_peer_roundtrip),
-        S_T(test_peer_old_format),
-        S_T(test_peer_bad_length),
-        S_T(test_alarm_clear),
-        S_T(test_alarm_old_format),
-        S_T(test_spec_databases),
-        S_T(test_quarantine),
-        S_T(test_stats_roundtrip),
-        S_T(test_stats_bad_length),
-        S_T(test_peer_v1_format),
-        cmocka_unit_test(test_stats_slots),
+        S_T(test_peer_roundtrip),   S_T(test_peer_old_format),
+        S_T(test_peer_bad_length),  S_T(test_alarm_clear),
+        S_T(test_alarm_old_format), S_T(test_spec_databases),
+        S_T(test_quarantine),       S_T(test_stats_roundtrip),
+        S_T(test_stats_bad_length), S_T(test_peer_v1_format),
+        S_T(test_peer_v2_format),   cmocka_unit_test(test_stats_slots),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -898,6 +898,12 @@ s_metrics_status(json_t *m, json_t *st)
         snprintf(key, sizeof key,
                  "vocfed_peer_batches_refused_total{peer=\"%s\"}", id);
         s_metric_is(m, key, (double)th_jint(v, "refused", NULL));
+        snprintf(key, sizeof key,
+                 "vocfed_peer_rate_waited_messages_total{peer=\"%s\"}", id);
+        s_metric_is(m, key, (double)th_jint(v, "rate", "waited", NULL));
+        snprintf(key, sizeof key,
+                 "vocfed_peer_rate_lent_messages_total{peer=\"%s\"}", id);
+        s_metric_is(m, key, (double)th_jint(v, "rate", "lent", NULL));
     }
     s_metric_is(m, "vocfed_alarms_raised{kind=\"all\"}",
                 (double)th_jint(st, "alarms_raised", NULL));
