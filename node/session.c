@@ -256,8 +256,7 @@ s_defer(node_sessions_t *self, node_session_t *s, zframe_t **payload)
     *payload = NULL;
     s->dbytes += bytes;
     self->waiting_bytes += bytes;
-    s->slowed++;
-    s->dirty = true;
+    s->slowed++; /* (admit set dirty) */
 }
 
 node_admit_t
