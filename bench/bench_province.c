@@ -1073,6 +1073,50 @@ s_timed(const char *const *argv, const char *log, const char *what,
     return bench_now() - t0;
 }
 
+/* What the coordinator counted of its members, written when it stopped:
+ * their messages over the rate (waited, lent on spare capacity) and what
+ * it held against them (SPEC 10.5). */
+typedef struct {
+    uint64_t members, waiting, waited, lent, replayed, seq_gaps, flooded, other;
+} s_peer_sum_t;
+
+static int
+s_peer_sum(void *ctx, const store_peer_t *p)
+{
+    s_peer_sum_t *t = ctx;
+    t->members++;
+    t->waiting += p->waited > 0;
+    t->waited += p->waited;
+    t->lent += p->lent;
+    t->replayed += p->replayed;
+    t->seq_gaps += p->seq_gaps;
+    t->flooded += p->flooded;
+    t->other += p->refused + p->malformed + p->too_large + p->unread;
+    return 0;
+}
+
+static void
+s_peers_print(const s_run_t *r)
+{
+    store_opts_t o = {.async_apply = true};
+    store_t *st = NULL;
+    s_peer_sum_t t = {0};
+    if (store_open(r->cdir, &o, &st) || store_scan_peers(st, s_peer_sum, &t)) {
+        fprintf(stderr, "bench_province: cannot read the peers of %s\n",
+                r->cdir);
+        store_destroy(&st);
+        return;
+    }
+    store_destroy(&st);
+    printf("  over the rate              %" PRIu64 " messages of %" PRIu64
+           " members waited, %" PRIu64 " of them lent on spare capacity\n",
+           t.waited, t.waiting, t.lent);
+    printf("  abuse counted              replayed %" PRIu64
+           ", seq_gaps %" PRIu64 ", flooded %" PRIu64 ", other %" PRIu64
+           " (%" PRIu64 " members)\n",
+           t.replayed, t.seq_gaps, t.flooded, t.other, t.members);
+}
+
 /* The end: the report's time, disk per record, the daemon stopped, and
  * with --verify the figures checked from the records. */
 static void
@@ -1126,6 +1170,7 @@ s_finish(s_run_t *r)
     int rc = bench_stop(r->pid);
     if (rc != 0)
         fprintf(stderr, "bench_province: the coordinator exited with %d\n", rc);
+    s_peers_print(r);
     if (r->cf->verify) {
         const char *v[] = {VOCFED_BINARY, "--dir",     r->cdir,
                            "verify",      "--figures", NULL};
