@@ -689,7 +689,7 @@ test_credit(void **state)
                                 "capacity"));
     assert_int_equal(p.flooded, 0);
     assert_int_equal(p.seq_gaps, 0);
-    /* Counted, where an operator looks (SPEC 5.1, the peers row). */
+    /* Counted, where an operator looks (SPEC 10.5, the peers row). */
     printf("credit: waited %" PRIu64 ", lent %" PRIu64 "\n", p.waited, p.lent);
     assert_true(p.waited > 0);
     assert_true(p.lent > 0 && p.lent <= p.waited);
