@@ -219,6 +219,22 @@ s_fault(th_net_t *net, s_fault_t fault)
     /* Both daemons stop cleanly. */
     assert_int_equal(th_stop(&c.m->proc, SIGTERM, 10000), 0);
     assert_int_equal(th_stop(&net->coord.proc, SIGTERM, 10000), 0);
+    /* An honest member's fault is not its abuse (SPEC 10.5): what it sent
+     * again was never receipted on its new connection. Only late batches
+     * of a window in flight may count, as gaps (printed). */
+    json_t *st = th_status(net, net->coord.dir);
+    json_t *ab = th_jget(st, "peers", c.m->id, "abuse", NULL);
+    print_message("abuse counted after the fault: replayed %lld, seq_gaps "
+                  "%lld\n",
+                  th_jint(ab, "replayed", NULL), th_jint(ab, "seq_gaps", NULL));
+    static const char *const honest[] = {"refused",  "malformed", "too_large",
+                                         "replayed", "flooded",   "unread"};
+    for (size_t i = 0; i < sizeof honest / sizeof honest[0]; i++)
+        if (th_jint(ab, honest[i], NULL) != 0)
+            fail_msg("the coordinator counted %s %lld against an honest "
+                     "member",
+                     honest[i], th_jint(ab, honest[i], NULL));
+    json_decref(st);
     net->passed = true;
 }
 
