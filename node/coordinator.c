@@ -66,6 +66,7 @@ typedef struct {
     const char *dir;           /* its store's folder (roster.lock) */
     node_roster_t roster;      /* who may connect */
     node_sessions_t *sessions; /* what we keep per member */
+    node_rates_t rates;        /* each member's rates in force (SPEC 10.5) */
     node_zap_t *zap;           /* who may connect, asked by libzmq */
     zsock_t *router;           /* the members' socket */
     zactor_t *monitor;         /* its connections' events (zmonitor) */
@@ -1199,8 +1200,8 @@ s_start(s_coord_t *c, const node_coordinator_opts_t *o)
         (rc = node_conns_new(&c->conns)))
         return rc;
     node_sessions_heartbeat(c->sessions, o->heartbeat_ms);
-    node_rates_t rates = node_sessions_rates_at(o->rate_msgs, o->rate_bytes);
-    node_sessions_set_rates(c->sessions, &rates);
+    c->rates = node_sessions_rates_at(o->rate_msgs, o->rate_bytes);
+    node_sessions_set_rates(c->sessions, &c->rates);
     node_stats_init(&c->stats, c->st, c->id);
     node_zap_on_busy(c->zap, s_busy, c);
     node_daemon_signals();
@@ -1263,13 +1264,12 @@ node_coordinator_run(const node_coordinator_opts_t *o)
         return lock;
     if ((rc = s_open(&c, o->dir)) || (rc = s_start(&c, o)))
         goto done;
-    node_rates_t rates = node_sessions_rates_at(o->rate_msgs, o->rate_bytes);
     zsys_info("coordinator: id=%s listening on %s, %zu members on the "
               "roster, heartbeat %" PRIu64 " s, each member's rate %.0f "
               "messages/s and %.1f MiB/s",
               c.id, o->listen, c.roster.count,
               (o->heartbeat_ms ? o->heartbeat_ms : NODE_HEARTBEAT_MS) / 1000,
-              rates.msgs, rates.bytes / 1048576.0);
+              c.rates.msgs, c.rates.bytes / 1048576.0);
     rc = s_loop(&c);
     s_flush_group(&c);
     node_sessions_persist(c.sessions, c.st, true);
