@@ -91,25 +91,6 @@ s_key_index(const char *key)
     return -1;
 }
 
-/* Seconds of a heartbeat: decimal digits only, 1 to
- * NODE_HEARTBEAT_MAX_S; 0 when value is not that. */
-static uint64_t
-s_heartbeat_s(const char *value)
-{
-    char *end;
-    if (*value < '1' || *value > '9')
-        return 0;
-    errno = 0;
-    unsigned long long n = strtoull(value, &end, 10);
-    return errno || *end || n > NODE_HEARTBEAT_MAX_S ? 0 : (uint64_t)n;
-}
-
-uint64_t
-node_config_heartbeat_ms(const node_config_t *cfg)
-{
-    return s_heartbeat_s(cfg->heartbeat) * 1000;
-}
-
 /* Decimal digits only, at most max; 0 when s is not that. */
 static uint64_t
 s_count(const char *s, size_t len, uint64_t max)
@@ -123,6 +104,20 @@ s_count(const char *s, size_t len, uint64_t max)
         v = v * 10 + (uint64_t)(s[i] - '0');
     }
     return v <= max ? v : 0;
+}
+
+/* Seconds of a heartbeat: decimal digits only, 1 to
+ * NODE_HEARTBEAT_MAX_S; 0 when value is not that. */
+static uint64_t
+s_heartbeat_s(const char *value)
+{
+    return s_count(value, strlen(value), NODE_HEARTBEAT_MAX_S);
+}
+
+uint64_t
+node_config_heartbeat_ms(const node_config_t *cfg)
+{
+    return s_heartbeat_s(cfg->heartbeat) * 1000;
 }
 
 uint64_t
