@@ -4,7 +4,7 @@
 
 #include "node/figures_catalogue.h"
 #include "protocol/hash.h"
-#include "protocol/msort.h"
+#include "protocol/rsort.h"
 #include "protocol/tabhash.h"
 
 #include <inttypes.h>
@@ -305,8 +305,8 @@ s_before(const node_figx_map_t *m, const s_sortrec_t *x, const s_sortrec_t *y)
     return s_cmp_disk(m, x->i, y->i) < 0;
 }
 
-/* s_merge_sort(m, a, tmp, n): a (n records) by key (protocol/msort.h). */
-PROTO_MSORT(s_merge_sort, s_sortrec_t, const node_figx_map_t *, s_before)
+/* s_key_sort(m, a, tmp, n): a (n records) by key (protocol/rsort.h). */
+PROTO_RSORT(s_key_sort, s_sortrec_t, const node_figx_map_t *, s_before, head, 2)
 
 /* The values with index in [from, to) that pick says, sorted by stored
  * key, into f->order from *n on (*n advances). */
@@ -334,7 +334,7 @@ s_sort(node_figx_t *f, size_t from, size_t to,
         r->i = (uint32_t)i;
     }
     if (m) /* sortrec is NULL before the first value */
-        s_merge_sort(f->vals, f->sortrec, f->sortrec + m, m);
+        s_key_sort(f->vals, f->sortrec, f->sortrec + m, m);
     for (size_t i = 0; i < m; i++)
         f->order[(*n)++] = f->sortrec[i].i;
     return VOCFED_OK;

@@ -17,14 +17,14 @@
 #include "storage/apply_i.h"
 #include "storage/persons.h"
 
-#include "protocol/msort.h"
+#include "protocol/rsort.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* One record key of the chunk (or a person's pseudo_id), for sorting. */
 typedef struct {
-    uint64_t h[2];    /* its first 16 bytes, big-endian, zero-padded */
+    uint64_t h[3];    /* its first 24 bytes, big-endian, zero-padded */
     const uint8_t *k; /* its bytes (in the chunk's key arena) */
     uint32_t len;     /* their length */
     uint32_t i;       /* the entry */
@@ -126,46 +126,26 @@ store_i_chunk_add(store_i_chunk_t *c, uint32_t authno, const char *id,
 static s_key_t
 s_key(const uint8_t *k, size_t len, size_t i)
 {
-    s_key_t x = {{0, 0}, k, (uint32_t)len, (uint32_t)i};
-    uint8_t b[16] = {0};
-    memcpy(b, k, len < 16 ? len : 16);
-    for (int j = 0; j < 8; j++) {
-        x.h[0] = x.h[0] << 8 | b[j];
-        x.h[1] = x.h[1] << 8 | b[8 + j];
-    }
+    s_key_t x = {{0, 0, 0}, k, (uint32_t)len, (uint32_t)i};
+    uint8_t b[24] = {0};
+    memcpy(b, k, len < 24 ? len : 24);
+    for (int j = 0; j < 8; j++)
+        for (int w = 0; w < 3; w++)
+            x.h[w] = x.h[w] << 8 | b[8 * w + j];
     return x;
 }
 
-/* Bytes 16 .. 16 + t - 1 of k (t <= 8), big-endian. */
-static inline uint64_t
-s_tail(const uint8_t *k, size_t t)
-{
-    uint64_t v = 0;
-    for (size_t j = 0; j < t; j++)
-        v = v << 8 | k[16 + j];
-    return v;
-}
-
-/* Key order, then arrival: most pairs differ in their heads, and are
- * compared without reading the keys. A record key with a person number
- * is 17 bytes (SPEC 5.1), and keys of one chunk's new persons share
- * their heads 256 at a time: their short tails are compared here, not
- * by a call. */
+/* Key order, then arrival: most pairs differ in their first 24 bytes,
+ * and are compared without reading the keys. A record key with a person
+ * number is 17 bytes (SPEC 5.1). */
 static inline int
 s_key_cmp(const s_key_t *x, const s_key_t *y)
 {
-    if (x->h[0] != y->h[0])
-        return x->h[0] < y->h[0] ? -1 : 1;
-    if (x->h[1] != y->h[1])
-        return x->h[1] < y->h[1] ? -1 : 1;
+    for (int w = 0; w < 3; w++)
+        if (x->h[w] != y->h[w])
+            return x->h[w] < y->h[w] ? -1 : 1;
     size_t n = x->len < y->len ? x->len : y->len;
-    int d = 0;
-    if (n > 16 && n <= 24) {
-        uint64_t a = s_tail(x->k, n - 16), b = s_tail(y->k, n - 16);
-        d = a < b ? -1 : a > b;
-    } else if (n > 24) {
-        d = memcmp(x->k + 16, y->k + 16, n - 16);
-    }
+    int d = n > 24 ? memcmp(x->k + 24, y->k + 24, n - 24) : 0;
     if (d)
         return d;
     if (x->len != y->len)
@@ -180,8 +160,8 @@ s_key_before(const void *ctx, const s_key_t *x, const s_key_t *y)
     return s_key_cmp(x, y) < 0;
 }
 
-/* s_sort(NULL, v, tmp, n): v (n) by s_key_cmp (protocol/msort.h). */
-PROTO_MSORT(s_sort, s_key_t, const void *, s_key_before)
+/* s_sort(NULL, v, tmp, n): v (n) by s_key_cmp (protocol/rsort.h). */
+PROTO_RSORT(s_sort, s_key_t, const void *, s_key_before, h, 3)
 
 /* The chunk's keys sorted (by key, then arrival). */
 static s_key_t *
@@ -200,12 +180,10 @@ s_sorted(const store_i_chunk_t *c)
 static bool
 s_same_key(const s_key_t *a, const s_key_t *b)
 {
-    if (a->len != b->len || a->h[0] != b->h[0] || a->h[1] != b->h[1])
+    if (a->len != b->len || a->h[0] != b->h[0] || a->h[1] != b->h[1] ||
+        a->h[2] != b->h[2])
         return false;
-    if (a->len <= 24) /* as s_key_cmp */
-        return a->len <= 16 ||
-               s_tail(a->k, a->len - 16) == s_tail(b->k, b->len - 16);
-    return memcmp(a->k + 16, b->k + 16, a->len - 16) == 0;
+    return a->len <= 24 || memcmp(a->k + 24, b->k + 24, a->len - 24) == 0;
 }
 
 /* Step 2: what each entry replaces. The first entry of a key replaces
