@@ -258,6 +258,16 @@ s_child_env(const char *const *env)
     }
 }
 
+static int s_exec_deadline_ms = TH_EXEC_DEADLINE_MS;
+
+int
+th_exec_deadline(int ms)
+{
+    int was = s_exec_deadline_ms;
+    s_exec_deadline_ms = ms > 0 ? ms : TH_EXEC_DEADLINE_MS;
+    return was;
+}
+
 void
 th_exec(th_run_t *r, const char *cwd, const char *const *env,
         const char *const *argv, th_text_t *transcript)
@@ -296,11 +306,22 @@ th_exec(th_run_t *r, const char *cwd, const char *const *env,
     close(err[1]);
     struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
     int open_fds = 2;
+    uint64_t end = th_now_ms() + (uint64_t)s_exec_deadline_ms;
+    bool killed = false;
     while (open_fds > 0) {
-        int n = poll(fds, 2, -1);
+        uint64_t now = th_now_ms();
+        if (now >= end) { /* it hangs: killed, and its run fails */
+            kill(pid, SIGKILL);
+            killed = true;
+            for (int i = 0; i < 2; i++)
+                if (fds[i].fd >= 0)
+                    close(fds[i].fd);
+            break;
+        }
+        int n = poll(fds, 2, (int)(end - now));
         if (n < 0 && errno == EINTR)
             continue;
-        assert_true(n > 0);
+        assert_true(n >= 0);
         for (int i = 0; i < 2; i++) {
             if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
                 continue;
@@ -323,6 +344,20 @@ th_exec(th_run_t *r, const char *cwd, const char *const *env,
     while (waitpid(pid, &ws, 0) < 0)
         assert_int_equal(errno, EINTR);
     r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    if (killed) { /* the command, as far as it fits */
+        char note[512];
+        size_t len = (size_t)snprintf(note, sizeof note, "\n[harness:");
+        const size_t room = sizeof note - 64; /* for the end */
+        for (size_t i = 0; argv[i] && len < room; i++) {
+            len += (size_t)snprintf(note + len, room - len, " %s", argv[i]);
+            len = len < room ? len : room - 1;
+        }
+        len += (size_t)snprintf(note + len, sizeof note - len,
+                                " still running after %d ms: killed]\n",
+                                s_exec_deadline_ms);
+        th_text_add(&e, note, len < sizeof note ? len : sizeof note - 1);
+        print_error("%s", note);
+    }
     r->out = o.data;
     r->out_len = o.len;
     r->err = e.data;

@@ -105,12 +105,22 @@ typedef struct {
  * VOCFED_MAP_SIZE unset and env ("NAME=VALUE" strings, NULL-terminated,
  * or NULL) added, and waits for it to exit. Everything it prints is also
  * appended to transcript when not NULL. r's buffers are the caller's:
- * th_run_free. */
+ * th_run_free. A run still going at the deadline (th_exec_deadline) is
+ * killed: its status is -1 and its stderr ends with a line saying so. */
 void th_exec(th_run_t *r, const char *cwd, const char *const *env,
              const char *const *argv, th_text_t *transcript);
 
 /* Frees r's buffers. */
 void th_run_free(th_run_t *r);
+
+/* How long th_exec lets a run go before it kills it, by default: a
+ * command that hangs fails its test long before ctest's timeout. */
+#define TH_EXEC_DEADLINE_MS (10 * 60 * 1000)
+
+/* Sets th_exec's deadline (ms <= 0: the default) for the runs after it,
+ * and returns the one before: a test that expects a refusal (a daemon
+ * that must not start) sets a short one around it. */
+int th_exec_deadline(int ms);
 
 /* ---- daemons ------------------------------------------------------------ */
 

@@ -1336,12 +1336,16 @@ test_init_settings(void **state)
         {"--rate-bytes", "-1M"},   {"--rate-bytes", "M"},
         {"--rate-msgs", "0"},      {"--rate-msgs", "1000001"},
         {"--rate-msgs", "2000/s"}, {"--rate-msgs", ""}};
+    /* A daemon that took the value would run: it is killed at 30 s, and
+     * the test fails there, not at ctest's timeout. */
+    int was = th_exec_deadline(30000);
     for (size_t i = 0; i < sizeof bad_rates / sizeof bad_rates[0]; i++) {
         S_RUN(&r, "--dir", d, "coordinator", bad_rates[i][0], bad_rates[i][1]);
         assert_int_equal(r.status, 2);
         assert_non_null(strstr(r.err, bad_rates[i][0]));
         th_run_free(&r);
     }
+    th_exec_deadline(was);
 
     /* A refused init (a store is there) does not touch vocfed.cfg. */
     snprintf(cfg_path, sizeof cfg_path, "%s/vocfed.cfg", other);
