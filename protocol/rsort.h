@@ -19,12 +19,14 @@
  * whenever x's words are less. It decides the order of records whose
  * words are equal, and keeps the order of those it does not separate.
  *
- * The records are dealt into 256 groups by a byte of the words, from the
- * first on, skipping a byte every record shares; a group of at most 32,
- * or one past the last byte, goes to the merge sort. Each byte is looked
- * at in one pass and moved in one more: O(n * 8 * words) whatever the
- * keys, which members choose, and far fewer passes when they are random
- * or share their leading bytes. Not a public header of any layer: a
+ * The records are dealt into 256 groups by the first byte of the words
+ * in which they differ (found in one pass that compares each record's
+ * words with the first's: the bytes they all share cost nothing more),
+ * and each group again by its own first such byte; a group of at most
+ * 32, or whose words are all equal, goes to the merge sort. A byte is
+ * dealt in one pass to count and one to move: O(n * 8 * words) whatever
+ * the keys, which members choose, and far fewer passes when they are
+ * random or share their leading bytes. Not a public header of any layer: a
  * template. */
 #ifndef VOCFED_PROTOCOL_RSORT_H
 #define VOCFED_PROTOCOL_RSORT_H
@@ -42,35 +44,39 @@
 
 #define PROTO_RSORT(name, type, ctx_type, before, field, words)                \
     PROTO_MSORT(name##_merge, type, ctx_type, before)                          \
-    static void name##_from(ctx_type ctx, type *a, type *tmp, size_t n,        \
-                            unsigned b)                                        \
+    static void name##_deal(ctx_type ctx, type *a, type *tmp, size_t n)        \
     {                                                                          \
-        size_t cnt[256];                                                       \
-        for (; n > 32 && b < 8 * (words); b++) {                               \
-            memset(cnt, 0, sizeof cnt);                                        \
-            for (size_t i = 0; i < n; i++)                                     \
-                cnt[PROTO_RSORT_BYTE(a[i].field, b)]++;                        \
-            if (cnt[PROTO_RSORT_BYTE(a[0].field, b)] == n)                     \
-                continue;   /* every record has this byte */                   \
-            size_t sum = 0; /* cnt[d] becomes where group d begins */          \
-            for (unsigned d = 0; d < 256; d++) {                               \
-                size_t c = cnt[d];                                             \
-                cnt[d] = sum;                                                  \
-                sum += c;                                                      \
-            }                                                                  \
-            for (size_t i = 0; i < n; i++) /* ... then where it ends */        \
-                tmp[cnt[PROTO_RSORT_BYTE(a[i].field, b)]++] = a[i];            \
-            memcpy(a, tmp, n * sizeof *a);                                     \
-            for (size_t d = 0, lo = 0; d < 256; lo = cnt[d++])                 \
-                if (cnt[d] - lo > 1)                                           \
-                    name##_from(ctx, a + lo, tmp + lo, cnt[d] - lo, b + 1);    \
+        uint64_t diff[(words)] = {0};                                          \
+        for (size_t i = 1; i < n && n > 32; i++)                               \
+            for (unsigned w = 0; w < (words); w++)                             \
+                diff[w] |= a[i].field[w] ^ a[0].field[w];                      \
+        unsigned b = 0;                                                        \
+        while (b < (words) && !diff[b])                                        \
+            b++;                                                               \
+        if (b == (words)) { /* 32 or fewer, or equal words */                  \
+            name##_merge(ctx, a, tmp, n);                                      \
             return;                                                            \
         }                                                                      \
-        name##_merge(ctx, a, tmp, n);                                          \
+        b = 8 * b + (unsigned)__builtin_clzll(diff[b]) / 8; /* the byte */     \
+        size_t cnt[256] = {0}, sum = 0;                                        \
+        for (size_t i = 0; i < n; i++)                                         \
+            cnt[PROTO_RSORT_BYTE(a[i].field, b)]++;                            \
+        for (unsigned d = 0; d < 256; d++) { /* where group d begins */        \
+            size_t c = cnt[d];                                                 \
+            cnt[d] = sum;                                                      \
+            sum += c;                                                          \
+        }                                                                      \
+        for (size_t i = 0; i < n; i++) /* ... then where it ends */            \
+            tmp[cnt[PROTO_RSORT_BYTE(a[i].field, b)]++] = a[i];                \
+        memcpy(a, tmp, n * sizeof *a);                                         \
+        for (size_t d = 0, lo = 0; d < 256; lo = cnt[d++])                     \
+            if (cnt[d] - lo > 1)                                               \
+                name##_deal(ctx, a + lo, tmp + lo, cnt[d] - lo);               \
     }                                                                          \
     static void name(ctx_type ctx, type *a, type *tmp, size_t n)               \
     {                                                                          \
-        name##_from(ctx, a, tmp, n, 0);                                        \
+        if (n > 1)                                                             \
+            name##_deal(ctx, a, tmp, n);                                       \
     }
 
 #endif

@@ -341,7 +341,8 @@ s_persons(store_t *self, MDB_txn *txn, store_i_chunk_t *c)
 {
     size_t cn = c->n ? c->n : 1, n = 0, d = 0;
     s_key_t *v = malloc(2 * cn * sizeof *v);
-    const uint8_t **p = malloc(cn * sizeof *p);
+    const uint8_t **p = calloc(cn, sizeof *p); /* calloc: gcc 12 -O2 saw
+                                                  p[] passed unset */
     uint32_t *which = malloc(cn * sizeof *which), *nos = NULL;
     bool *has = calloc(cn, sizeof *has); /* entry i's key names a person */
     const uint8_t *pid;
