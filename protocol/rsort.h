@@ -24,10 +24,11 @@
  * words with the first's: the bytes they all share cost nothing more),
  * and each group again by its own first such byte; a group of at most
  * 32, or whose words are all equal, goes to the merge sort. A byte is
- * dealt in one pass to count and one to move: O(n * 8 * words) whatever
- * the keys, which members choose, and far fewer passes when they are
- * random or share their leading bytes. Not a public header of any layer: a
- * template. */
+ * dealt in one pass to count and one to move, and a group is dealt at
+ * most 8 * words times: O(n * 8 * words) whatever the keys, which members
+ * choose, but for the merge sort's O(m log m) of m records equal in all
+ * their words; far fewer passes when the keys are random or share their
+ * leading bytes. Not a public header of any layer: a template. */
 #ifndef VOCFED_PROTOCOL_RSORT_H
 #define VOCFED_PROTOCOL_RSORT_H
 
