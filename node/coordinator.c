@@ -4,6 +4,7 @@
 #include "node/coordinator.h"
 #include "node/applier.h"
 #include "node/alarm.h"
+#include "node/config.h"
 #include "node/conns.h"
 #include "node/daemon.h"
 #include "node/member.h"
@@ -67,6 +68,8 @@ typedef struct {
     node_roster_t roster;      /* who may connect */
     node_sessions_t *sessions; /* what we keep per member */
     node_rates_t rates;        /* each member's rates in force (SPEC 10.5) */
+    uint64_t rate_msgs_fixed;  /* the rates given on the command line (0: */
+    uint64_t rate_bytes_fixed; /* none), which a SIGHUP keeps */
     node_zap_t *zap;           /* who may connect, asked by libzmq */
     zsock_t *router;           /* the members' socket */
     zactor_t *monitor;         /* its connections' events (zmonitor) */
@@ -980,6 +983,37 @@ s_busy(void *arg, const char *id)
     return s && s->fd >= 0;
 }
 
+/* After a SIGHUP: the members' rate from vocfed.cfg again, where the
+ * command line did not fix it (the option, then the file, then
+ * VOCFED_RATE_*, then the default, as at the start). A file that cannot
+ * be read, or holds a bad value, changes nothing. */
+static void
+s_reload(s_coord_t *c)
+{
+    node_config_t cfg;
+    char why[320] = "";
+    int rc = node_config_load_why(c->dir, &cfg, why, sizeof why);
+    if (rc) {
+        zsys_error("coordinator: SIGHUP: %s/%s: %s: each member's rate stays "
+                   "%.0f messages/s and %.1f MiB/s",
+                   c->dir, NODE_CONFIG_FILE, why[0] ? why : vocfed_strerror(rc),
+                   c->rates.msgs, c->rates.bytes / 1048576.0);
+        return;
+    }
+    uint64_t msgs =
+        c->rate_msgs_fixed ? c->rate_msgs_fixed : node_rate_msgs(cfg.rate_msgs);
+    uint64_t bytes = c->rate_bytes_fixed ? c->rate_bytes_fixed
+                                         : node_rate_bytes(cfg.rate_bytes);
+    c->rates = node_sessions_rates_at(msgs, bytes);
+    node_sessions_set_rates(c->sessions, &c->rates);
+    zsys_info("coordinator: SIGHUP: %s read again: each member's rate %.0f "
+              "messages/s and %.1f MiB/s%s",
+              NODE_CONFIG_FILE, c->rates.msgs, c->rates.bytes / 1048576.0,
+              c->rate_msgs_fixed || c->rate_bytes_fixed
+                  ? " (a rate given on the command line kept)"
+                  : "");
+}
+
 static int
 s_zap_tick(zloop_t *loop, int timer_id, void *arg)
 {
@@ -987,6 +1021,8 @@ s_zap_tick(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     s_coord_t *c = arg;
     node_zap_tick(c->zap);
+    if (node_daemon_reload_asked())
+        s_reload(c);
     return node_daemon_go_on();
 }
 
@@ -1202,9 +1238,12 @@ s_start(s_coord_t *c, const node_coordinator_opts_t *o)
     node_sessions_heartbeat(c->sessions, o->heartbeat_ms);
     c->rates = node_sessions_rates_at(o->rate_msgs, o->rate_bytes);
     node_sessions_set_rates(c->sessions, &c->rates);
+    c->rate_msgs_fixed = o->rate_msgs_fixed ? o->rate_msgs : 0;
+    c->rate_bytes_fixed = o->rate_bytes_fixed ? o->rate_bytes : 0;
     node_stats_init(&c->stats, c->st, c->id);
     node_zap_on_busy(c->zap, s_busy, c);
     node_daemon_signals();
+    node_daemon_signal_reload();
     if ((rc = s_listen(c, o->listen))) {
         zsys_error("coordinator: cannot listen on %s: %s", o->listen,
                    vocfed_strerror(rc));

@@ -36,9 +36,14 @@ typedef struct {
                                    three is not connected (SPEC 10.3); 0: 5 s */
     uint64_t rate_msgs;         /* each member's rate (SPEC 10.5): messages a */
     uint64_t rate_bytes;        /* second and bytes a second; 0: the default */
+    bool rate_msgs_fixed;       /* given on the command line: a SIGHUP, */
+    bool rate_bytes_fixed;      /* which reads vocfed.cfg again, keeps it */
 } node_coordinator_opts_t;
 
-/* Runs until SIGINT/SIGTERM. Returns 0 after a clean stop, or a status
+/* Runs until SIGINT/SIGTERM; on SIGHUP reads the members' rate from
+ * vocfed.cfg again (a rate fixed on the command line stays, a file it
+ * cannot read leaves the rates as they were, said in the log). Returns 0
+ * after a clean stop, or a status
  * (VOCFED_ELOCKED: another daemon has the store; -errno: cannot bind). */
 int node_coordinator_run(const node_coordinator_opts_t *o);
 

@@ -45,6 +45,35 @@ node_daemon_stopping(void)
     return s_stop != 0;
 }
 
+static volatile sig_atomic_t s_reload;
+
+static void
+s_on_hup(int sig)
+{
+    (void)sig;
+    s_reload = 1;
+}
+
+void
+node_daemon_signal_reload(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_hup;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART; /* the loop goes on: the request is polled */
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+bool
+node_daemon_reload_asked(void)
+{
+    if (!s_reload)
+        return false;
+    s_reload = 0; /* before the settings are read: a later SIGHUP counts */
+    return true;
+}
+
 int
 node_daemon_lock(const char *dir, int *holder)
 {

@@ -38,6 +38,15 @@ void node_daemon_signals(void);
 /* True once SIGINT or SIGTERM arrived. */
 bool node_daemon_stopping(void);
 
+/* Installs a SIGHUP handler that asks for the settings to be read again
+ * (node_daemon_reload_asked); without it SIGHUP ends the process. The
+ * coordinator reads its members' rate again (docs/ADMIN.md §10). */
+void node_daemon_signal_reload(void);
+
+/* True once after each SIGHUP (or several before the look): the request
+ * is taken, so the settings read after it are the ones to use. */
+bool node_daemon_reload_asked(void);
+
 /* An inotify descriptor that becomes readable when DIR/data.mdb is
  * written (a commit by any process). Returns the fd or -errno. */
 int node_daemon_watch(const char *dir);

@@ -170,6 +170,8 @@ s_run_coordinator(cli_t *cli, int argc, char **argv)
         .rate_msgs = o.rate_msgs ? o.rate_msgs : node_rate_msgs(cfg.rate_msgs),
         .rate_bytes =
             o.rate_bytes ? o.rate_bytes : node_rate_bytes(cfg.rate_bytes),
+        .rate_msgs_fixed = o.rate_msgs != 0,
+        .rate_bytes_fixed = o.rate_bytes != 0,
     };
     rc = node_coordinator_run(&co);
     if (rc == VOCFED_ELOCKED)
@@ -251,7 +253,9 @@ const cli_cmd_t cmd_coordinator = {
         "past its\n"
         "                     rate whenever the coordinator has nothing else "
         "to read\n"
-        "                     (logged once per interval)\n"
+        "                     (logged once per interval). SIGHUP reads both "
+        "from\n"
+        "                     DIR/vocfed.cfg again (a rate given here stays)\n"
         "  --verbose          log every batch\n"
         "  --dir DIR          the store folder (default $VOCFED_DIR, then "
         "./vocfed-data)\n"

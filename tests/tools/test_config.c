@@ -281,6 +281,46 @@ test_config_coordinator(void **state)
              S_ARGV("--dir", c, "coordinator", "--rate-bytes", "3145728"));
     assert_true(th_proc_wait_log(
         &p, "each member's rate 500 messages/s and 3.0 MiB/s", 15000));
+    /* SIGHUP reads the file again: its rate_msgs is taken, its
+     * rate_bytes not (the option fixed it); a file it cannot read
+     * changes nothing, and the daemon goes on. */
+    S_EXPECT(0, NULL, "--dir", c, "config", "set", "rate_msgs", "700");
+    S_EXPECT(0, NULL, "--dir", c, "config", "set", "rate_bytes", "2G");
+    assert_int_equal(kill(p.pid, SIGHUP), 0);
+    assert_true(th_proc_wait_log(
+        &p,
+        "SIGHUP: vocfed.cfg read again: each member's rate 700 messages/s "
+        "and 3.0 MiB/s (a rate given on the command line kept)",
+        15000));
+    snprintf(path, sizeof path, "%s/%s", c, NODE_CONFIG_FILE);
+    char *kept = s_cfg_text(c);
+    FILE *bad = fopen(path, "w");
+    assert_non_null(bad);
+    fputs("node\n    rate_msgs = \"2000/s\"\n", bad);
+    assert_int_equal(fclose(bad), 0);
+    assert_int_equal(kill(p.pid, SIGHUP), 0);
+    assert_true(th_proc_wait_log(&p,
+                                 "each member's rate stays 700 messages/s "
+                                 "and 3.0 MiB/s",
+                                 15000));
+    assert_true(th_proc_log_has(&p, "rate_msgs"));
+    assert_int_equal(th_stop(&p, SIGTERM, 10000), 0); /* still running */
+    bad = fopen(path, "w");
+    assert_non_null(bad);
+    fputs(kept, bad);
+    assert_int_equal(fclose(bad), 0);
+    free(kept);
+    /* Without options both come from the file at a SIGHUP. */
+    th_spawn(&p, NULL, S_ARGV("--dir", c, "coordinator"));
+    assert_true(th_proc_wait_log(
+        &p, "each member's rate 700 messages/s and 2048.0 MiB/s", 15000));
+    S_EXPECT(0, NULL, "--dir", c, "config", "set", "rate_msgs", "900");
+    assert_int_equal(kill(p.pid, SIGHUP), 0);
+    assert_true(th_proc_wait_log(&p,
+                                 "SIGHUP: vocfed.cfg read again: each member's "
+                                 "rate 900 messages/s and 2048.0 MiB/s",
+                                 15000));
+    assert_false(th_proc_log_has(&p, "command line kept"));
     assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
     S_EXPECT(0, NULL, "--dir", c, "config", "set", "rate_bytes", "");
     S_EXPECT(0, NULL, "--dir", c, "config", "set", "rate_msgs", "");
