@@ -660,11 +660,22 @@ test_credit(void **state)
     th_node_t *m = th_net_member(net, "fast", true);
     assert_int_equal(th_bulk(m, 0, S_CREDIT_ENTRIES, S_CREDIT_PAD, NULL),
                      S_CREDIT_ENTRIES);
-    /* The operator's option (1M: S_CREDIT_RATE), said in the start line. */
-    th_coord_start_with(net, TH_ARGS("--rate-bytes", "1M"));
+    /* The operator's rate (1M: S_CREDIT_RATE), set in vocfed.cfg while
+     * the coordinator runs and read again on SIGHUP: the rate that binds
+     * below is the one read then (the messages' rate is fixed by the
+     * option and stays). */
+    th_coord_start_with(net, TH_ARGS("--rate-msgs", "2000"));
     assert_true(th_proc_wait_log(&net->coord.proc,
                                  "each member's rate 2000 messages/s and "
-                                 "1.0 MiB/s",
+                                 "64.0 MiB/s",
+                                 10000));
+    th_net_expect(
+        net, 0,
+        TH_ARGS("--dir", net->coord.dir, "config", "set", "rate_bytes", "1M"));
+    assert_int_equal(kill(net->coord.proc.pid, SIGHUP), 0);
+    assert_true(th_proc_wait_log(&net->coord.proc,
+                                 "SIGHUP: vocfed.cfg read again: each "
+                                 "member's rate 2000 messages/s and 1.0 MiB/s",
                                  10000));
     s_credit_t c = {net, NULL};
     assert_int_equal(store_open(net->coord.dir, NULL, &c.st), VOCFED_OK);
