@@ -18,6 +18,7 @@
 #include "protocol/clock.h"
 #include "protocol/msg.h"
 #include "storage/backup.h"
+#include "storage/stats.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -983,6 +984,19 @@ s_busy(void *arg, const char *id)
     return s && s->fd >= 0;
 }
 
+/* The rates in force into the rates row (SPEC 10.5), for `vocfed status`
+ * and /metrics; a failed write is logged, the rates hold anyway. */
+static void
+s_rates_row(s_coord_t *c)
+{
+    store_rates_t r = {(uint64_t)c->rates.msgs, (uint64_t)c->rates.bytes,
+                       proto_now_ms()};
+    int rc = store_rates_set(c->st, c->id, &r);
+    if (rc)
+        zsys_warning("coordinator: cannot write the rates in force: %s",
+                     vocfed_strerror(rc));
+}
+
 /* After a SIGHUP: the members' rate from vocfed.cfg again, where the
  * command line did not fix it (the option, then the file, then
  * VOCFED_RATE_*, then the default, as at the start). A file that cannot
@@ -1006,6 +1020,7 @@ s_reload(s_coord_t *c)
                                          : node_rate_bytes(cfg.rate_bytes);
     c->rates = node_sessions_rates_at(msgs, bytes);
     node_sessions_set_rates(c->sessions, &c->rates);
+    s_rates_row(c);
     zsys_info("coordinator: SIGHUP: %s read again: each member's rate %.0f "
               "messages/s and %.1f MiB/s%s",
               NODE_CONFIG_FILE, c->rates.msgs, c->rates.bytes / 1048576.0,
@@ -1240,6 +1255,7 @@ s_start(s_coord_t *c, const node_coordinator_opts_t *o)
     node_sessions_set_rates(c->sessions, &c->rates);
     c->rate_msgs_fixed = o->rate_msgs_fixed ? o->rate_msgs : 0;
     c->rate_bytes_fixed = o->rate_bytes_fixed ? o->rate_bytes : 0;
+    s_rates_row(c);
     node_stats_init(&c->stats, c->st, c->id);
     node_zap_on_busy(c->zap, s_busy, c);
     node_daemon_signals();

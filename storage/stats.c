@@ -163,3 +163,65 @@ store_stats_set(store_t *self, const char *id, const store_stats_t *s)
     s_row_t r = {{store_i_key_tagged(k, 's', id), k}, NULL, v};
     return store_i_write(self, s_set_txn, &r);
 }
+
+/* ---- the rates row ------------------------------------------------------ */
+
+#define S_RATES_LEN 24 /* three u64 */
+
+typedef struct {
+    MDB_val key;      /* 'c' || id */
+    store_rates_t *r; /* read into */
+} s_rates_row_t;
+
+static int
+s_rates_get_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    s_rates_row_t *row = ctx;
+    MDB_val d;
+    int rc = mdb_get(txn, self->peers, &row->key, &d);
+    if (rc)
+        return rc;
+    if (d.mv_size != S_RATES_LEN)
+        return VOCFED_ECORRUPT;
+    const uint8_t *v = d.mv_data;
+    row->r->msgs = store_i_rd64(v);
+    row->r->bytes = store_i_rd64(v + 8);
+    row->r->since_ms = store_i_rd64(v + 16);
+    return VOCFED_OK;
+}
+
+int
+store_rates_get(store_t *self, const char *id, store_rates_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!proto_id_valid(id, strlen(id)))
+        return VOCFED_ENOTFOUND;
+    uint8_t k[1 + PROTO_ID_MAX];
+    store_rates_t r = {0};
+    s_rates_row_t row = {{store_i_key_tagged(k, 'c', id), k}, &r};
+    int rc = store_i_read(self, s_rates_get_txn, &row);
+    if (rc == VOCFED_OK)
+        *out = r;
+    return rc;
+}
+
+static int
+s_rates_set_txn(store_t *self, MDB_txn *txn, void *ctx)
+{
+    const MDB_val *kv = ctx;
+    MDB_val d = kv[1];
+    return mdb_put(txn, self->peers, (MDB_val *)&kv[0], &d, 0);
+}
+
+int
+store_rates_set(store_t *self, const char *id, const store_rates_t *r)
+{
+    if (!proto_id_valid(id, strlen(id)))
+        return VOCFED_EINVALID;
+    uint8_t k[1 + PROTO_ID_MAX], v[S_RATES_LEN];
+    store_i_be64(v, r->msgs);
+    store_i_be64(v + 8, r->bytes);
+    store_i_be64(v + 16, r->since_ms);
+    MDB_val kv[2] = {{store_i_key_tagged(k, 'c', id), k}, {sizeof v, v}};
+    return store_i_write(self, s_rates_set_txn, kv);
+}

@@ -67,4 +67,23 @@ int store_stats_get(store_t *self, const char *id,
 int store_stats_set(store_t *self, const char *id,
                     const store_stats_t *s) VOCFED_WUR;
 
+/* The members' rate a coordinator's daemon runs with (SPEC 5.1 and 10.5,
+ * "the rates row", `'c' ‖ id`): written when it starts and at each
+ * SIGHUP that reads vocfed.cfg again, so that `vocfed status` and
+ * `/metrics` say the rates in force. */
+typedef struct {
+    uint64_t msgs;     /* messages a second */
+    uint64_t bytes;    /* bytes a second */
+    uint64_t since_ms; /* when they took effect (Unix time, ms) */
+} store_rates_t;
+
+/* Reads node id's rates row; VOCFED_ENOTFOUND (out zeroed) when none was
+ * written, VOCFED_ECORRUPT when it is not 24 bytes. */
+int store_rates_get(store_t *self, const char *id,
+                    store_rates_t *out) VOCFED_WUR;
+
+/* Replaces node id's rates row, in a write transaction of its own. */
+int store_rates_set(store_t *self, const char *id,
+                    const store_rates_t *r) VOCFED_WUR;
+
 #endif

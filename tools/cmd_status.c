@@ -191,6 +191,16 @@ s_print(const node_t *node, json_t *j)
         s_print_peer(key, v);
     }
     s_print_stats(json_object_get(j, "stats"));
+    json_t *rates = json_object_get(j, "rates");
+    if (json_is_object(rates))
+        printf(
+            "\nrate: each member %" JSON_INTEGER_FORMAT
+            " messages/s and %.1f MiB/s, since %s (the daemon's start or "
+            "its last SIGHUP)\n",
+            json_integer_value(json_object_get(rates, "messages_per_s")),
+            (double)json_integer_value(json_object_get(rates, "bytes_per_s")) /
+                1048576.0,
+            json_string_value(json_object_get(rates, "since")));
     s_print_alarms(json_object_get(j, "alarms"));
 }
 
@@ -266,6 +276,8 @@ const cli_cmd_t cmd_status = {
         "it\n"
         "did not read; and how many of its messages waited over its rate\n"
         "and how many of those were read on spare capacity (not abuse).\n"
+        "At a coordinator, the members' rate its daemon runs with, since its\n"
+        "start or its last SIGHUP.\n"
         "Then what this node's daemon counted of its ingest:\n"
         "batches taken in and not (by reason), its commits and how long they\n"
         "took, and put-to-receipt latency (written each second, SPEC 5.1).\n"
@@ -300,7 +312,10 @@ const cli_cmd_t cmd_status = {
         "                (ok: taken in; else SPEC's status token),\n"
         "                commit_batches, commit_entries, commit_seconds,\n"
         "                put_to_receipt_seconds} (histograms: count, sum,\n"
-        "                buckets [{le, count}] cumulative; SPEC 5.1)\n"
+        "                buckets [{le, count}] cumulative; SPEC 5.1),\n"
+        "                rates (a coordinator: {messages_per_s, "
+        "bytes_per_s,\n"
+        "                since, since_ms}, null before its daemon ran)\n"
         "  --check       one line, for monitoring: 'OK: no alarm raised', or\n"
         "                'ALARM: N raised; first: KIND peer=PEER: "
         "TEXT'\n" CLI_HELP_COMMON "\n"

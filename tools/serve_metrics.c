@@ -323,6 +323,25 @@ s_stats(FILE *out, json_t *status)
                 "its receipt sent (per batch).");
 }
 
+/* At a coordinator, the members' rate its daemon runs with (SPEC 10.5),
+ * once a daemon wrote it. */
+static void
+s_rates(FILE *out, json_t *status)
+{
+    json_t *r = json_object_get(status, "rates");
+    if (!json_is_object(r))
+        return;
+    s_family(out, "vocfed_member_rate_messages_per_second", "gauge",
+             "Each member's message rate the coordinator's daemon runs with "
+             "(its start or its last SIGHUP).");
+    s_sample(out, "vocfed_member_rate_messages_per_second", NULL,
+             s_num(json_object_get(r, "messages_per_s")));
+    s_family(out, "vocfed_member_rate_bytes_per_second", "gauge",
+             "Each member's byte rate the coordinator's daemon runs with.");
+    s_sample(out, "vocfed_member_rate_bytes_per_second", NULL,
+             s_num(json_object_get(r, "bytes_per_s")));
+}
+
 /* The store's files and maps, and how far the figures are applied. */
 static int
 s_store(FILE *out, serve_data_t *d)
@@ -459,6 +478,7 @@ serve_metrics_write(serve_data_t *d, const serve_counts_t *counts, FILE *out)
     s_peers_all(out, status);
     s_alarms(out, status);
     s_stats(out, status);
+    s_rates(out, status);
     json_decref(status);
     if ((rc = s_store(out, d)) || (rc = s_figures(out, d)))
         return rc;

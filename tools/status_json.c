@@ -218,6 +218,30 @@ s_stats(node_t *node, json_t *j)
     return 0;
 }
 
+/* At a coordinator, the members' rate its daemon runs with (the rates
+ * row, SPEC 10.5): null before a daemon wrote it. */
+static int
+s_rates(node_t *node, json_t *j)
+{
+    store_rates_t r;
+    json_t *o = json_null();
+    if (node_is_coordinator(node)) {
+        int rc = store_rates_get(node_store(node), node_id(node), &r);
+        if (rc && rc != VOCFED_ENOTFOUND)
+            return rc;
+        char since[64];
+        cli_format_time(r.since_ms, since, sizeof since);
+        if (rc == VOCFED_OK)
+            o = json_pack("{s:I, s:I, s:s, s:I}", "messages_per_s",
+                          (json_int_t)r.msgs, "bytes_per_s",
+                          (json_int_t)r.bytes, "since", since, "since_ms",
+                          (json_int_t)r.since_ms);
+    }
+    if (!o || json_object_set_new(j, "rates", o))
+        return VOCFED_ENOMEM;
+    return 0;
+}
+
 int
 cmd_status_json(node_t *node, json_t **out)
 {
@@ -232,7 +256,7 @@ cmd_status_json(node_t *node, json_t **out)
     if ((rc = store_scan_authors(store, s_author, &s)) ||
         (rc = store_scan_peers(store, s_peer, &s)) ||
         (rc = store_scan_alarms(store, s_alarm, &s)) ||
-        (rc = s_stats(node, j))) {
+        (rc = s_stats(node, j)) || (rc = s_rates(node, j))) {
         json_decref(j);
         return rc;
     }

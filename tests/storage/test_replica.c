@@ -561,17 +561,55 @@ test_stats_bad_length(void **state)
     store_destroy(&s);
 }
 
+/* The rates row (SPEC 10.5): none before a daemon wrote it, then what it
+ * wrote; not a peer, and of another length corruption. */
+static void
+test_rates_row(void **state)
+{
+    const char *dir = *state;
+    store_t *s;
+    store_rates_t a = {2000, 16ull << 30, 1796546470720ull}, b;
+    assert_int_equal(store_open(dir, &s_create, &s), VOCFED_OK);
+    memset(&b, 0xee, sizeof b);
+    assert_int_equal(store_rates_get(s, "coord", &b), VOCFED_ENOTFOUND);
+    assert_int_equal(b.msgs + b.bytes + b.since_ms, 0);
+    assert_int_equal(store_rates_set(s, "coord", &a), VOCFED_OK);
+    assert_int_equal(store_rates_get(s, "coord", &b), VOCFED_OK);
+    assert_memory_equal(&a, &b, sizeof a);
+    assert_int_equal(store_rates_get(s, "other", &b), VOCFED_ENOTFOUND);
+    assert_int_equal(store_rates_set(s, "not an id!", &a), VOCFED_EINVALID);
+    int n = 0;
+    assert_int_equal(store_scan_peers(s, s_count, &n), VOCFED_OK);
+    assert_int_equal(n, 0);
+    store_destroy(&s);
+    uint8_t v[32] = {0};
+    const size_t lens[] = {0, 16, 23, 25, 32};
+    for (size_t i = 0; i < 5; i++) {
+        th_lmdb_put(dir, "peers", "ccoord", 6, v, lens[i]);
+        assert_int_equal(store_open(dir, NULL, &s), VOCFED_OK);
+        assert_int_equal(store_rates_get(s, "coord", &b), VOCFED_ECORRUPT);
+        store_destroy(&s);
+    }
+}
+
 int
 main(void)
 {
 #define S_T(f) cmocka_unit_test_setup_teardown(f, th_dir_setup, th_dir_teardown)
     const struct CMUnitTest tests[] = {
-        S_T(test_peer_roundtrip),   S_T(test_peer_old_format),
-        S_T(test_peer_bad_length),  S_T(test_alarm_clear),
-        S_T(test_alarm_old_format), S_T(test_spec_databases),
-        S_T(test_quarantine),       S_T(test_stats_roundtrip),
-        S_T(test_stats_bad_length), S_T(test_peer_v1_format),
-        S_T(test_peer_v2_format),   cmocka_unit_test(test_stats_slots),
+        S_T(test_peer_roundtrip),
+        S_T(test_peer_old_format),
+        S_T(test_peer_bad_length),
+        S_T(test_alarm_clear),
+        S_T(test_alarm_old_format),
+        S_T(test_spec_databases),
+        S_T(test_quarantine),
+        S_T(test_stats_roundtrip),
+        S_T(test_stats_bad_length),
+        S_T(test_peer_v1_format),
+        S_T(test_peer_v2_format),
+        S_T(test_rates_row),
+        cmocka_unit_test(test_stats_slots),
     };
 #undef S_T
     return cmocka_run_group_tests(tests, NULL, NULL);

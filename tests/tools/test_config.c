@@ -321,6 +321,13 @@ test_config_coordinator(void **state)
                                  "rate 900 messages/s and 2048.0 MiB/s",
                                  15000));
     assert_false(th_proc_log_has(&p, "command line kept"));
+    /* And where an operator looks: status says the rates in force. */
+    th_run_t sr;
+    S_RUN(&sr, "--dir", c, "status");
+    assert_int_equal(sr.status, 0);
+    assert_non_null(strstr(
+        sr.out, "rate: each member 900 messages/s and 2048.0 MiB/s, since"));
+    th_run_free(&sr);
     assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
     S_EXPECT(0, NULL, "--dir", c, "config", "set", "rate_bytes", "");
     S_EXPECT(0, NULL, "--dir", c, "config", "set", "rate_msgs", "");

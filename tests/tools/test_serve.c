@@ -907,6 +907,14 @@ s_metrics_status(json_t *m, json_t *st)
     }
     s_metric_is(m, "vocfed_alarms_raised{kind=\"all\"}",
                 (double)th_jint(st, "alarms_raised", NULL));
+    /* A coordinator whose daemon ran: the members' rate in force. */
+    json_t *rates = json_object_get(st, "rates");
+    assert_true(json_is_object(rates));
+    s_metric_is(m, "vocfed_member_rate_messages_per_second",
+                (double)th_jint(st, "rates", "messages_per_s", NULL));
+    s_metric_is(m, "vocfed_member_rate_bytes_per_second",
+                (double)th_jint(st, "rates", "bytes_per_s", NULL));
+    assert_true(th_jint(st, "rates", "messages_per_s", NULL) > 0);
 }
 
 /* Every figure per year of the report in the metrics. */
