@@ -195,8 +195,8 @@ s_print(const node_t *node, json_t *j)
     if (json_is_object(rates))
         printf(
             "\nrate: each member %" JSON_INTEGER_FORMAT
-            " messages/s and %.1f MiB/s, since %s (the daemon's start or "
-            "its last SIGHUP)\n",
+            " messages/s and %.1f MiB/s, as the daemon set them at %s (its "
+            "start or a SIGHUP)\n",
             json_integer_value(json_object_get(rates, "messages_per_s")),
             (double)json_integer_value(json_object_get(rates, "bytes_per_s")) /
                 1048576.0,

@@ -326,7 +326,8 @@ test_config_coordinator(void **state)
     S_RUN(&sr, "--dir", c, "status");
     assert_int_equal(sr.status, 0);
     assert_non_null(strstr(
-        sr.out, "rate: each member 900 messages/s and 2048.0 MiB/s, since"));
+        sr.out, "rate: each member 900 messages/s and 2048.0 MiB/s, as the "
+                "daemon set them at"));
     th_run_free(&sr);
     assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
     S_EXPECT(0, NULL, "--dir", c, "config", "set", "rate_bytes", "");
