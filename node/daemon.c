@@ -17,25 +17,35 @@
 #include <sodium.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t s_stop;
+static volatile sig_atomic_t s_stop, s_reload;
 
 static void
 s_on_signal(int sig)
 {
-    (void)sig;
-    s_stop = 1;
+    if (sig == SIGHUP)
+        s_reload = 1;
+    else
+        s_stop = 1;
 }
 
-void
-node_daemon_signals(void)
+/* sig sets its flag (s_on_signal); flags for sigaction. */
+static void
+s_catch(int sig, int flags)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
     sigemptyset(&sa.sa_mask);
+    sa.sa_flags = flags;
+    sigaction(sig, &sa, NULL);
+}
+
+void
+node_daemon_signals(void)
+{
     /* No SA_RESTART: a blocking poll returns EINTR and the loop stops. */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    s_catch(SIGINT, 0);
+    s_catch(SIGTERM, 0);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -45,24 +55,10 @@ node_daemon_stopping(void)
     return s_stop != 0;
 }
 
-static volatile sig_atomic_t s_reload;
-
-static void
-s_on_hup(int sig)
-{
-    (void)sig;
-    s_reload = 1;
-}
-
 void
 node_daemon_signal_reload(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_hup;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART; /* the loop goes on: the request is polled */
-    sigaction(SIGHUP, &sa, NULL);
+    s_catch(SIGHUP, SA_RESTART); /* the loop goes on: the request is polled */
 }
 
 bool
