@@ -258,6 +258,15 @@ s_child_env(const char *const *env)
     }
 }
 
+void
+th_write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
 static int s_exec_deadline_ms = TH_EXEC_DEADLINE_MS;
 
 int

@@ -113,6 +113,10 @@ void th_exec(th_run_t *r, const char *cwd, const char *const *env,
 /* Frees r's buffers. */
 void th_run_free(th_run_t *r);
 
+/* Writes text as the whole file at path (a test's CSV, a settings file
+ * edited by hand); fails the test when it cannot. */
+void th_write_text(const char *path, const char *text);
+
 /* How long th_exec lets a run go before it kills it, by default: a
  * command that hangs fails its test long before ctest's timeout. */
 #define TH_EXEC_DEADLINE_MS (10 * 60 * 1000)

@@ -1146,16 +1146,6 @@ test_kind_rules(void **state)
     assert_string_equal(err.reason_en, "the key of member is 'profile'");
 }
 
-/* Writes text to path. */
-static void
-s_write(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    assert_true(fputs(text, f) >= 0);
-    assert_int_equal(fclose(f), 0);
-}
-
 /* `vocfed import school` at the coordinator registers source schools;
  * a member is refused with the reason; a target or rule whose id is not
  * in the figure catalogue is refused by put and by import (SPEC 11.1). */
@@ -1170,12 +1160,12 @@ test_schools_and_catalogue(void **state)
     snprintf(csv, sizeof csv, "%s/schools.csv", st->root);
     snprintf(bad, sizeof bad, "%s/bad_schools.csv", st->root);
     snprintf(tcsv, sizeof tcsv, "%s/targets.csv", st->root);
-    s_write(csv, "code,name,region_code\n"
-                 "jh01,安庆市第十四中学,340803\n"
-                 "jh02,怀宁县石牌初级中学,340822\n");
-    s_write(bad, "code,name,region_code\njh03,桐城二中,3408\n");
-    s_write(tcsv, "key,value\nhv_enrolled:2027,15000\n"
-                  "no_such_figure:2027,1\n");
+    th_write_text(csv, "code,name,region_code\n"
+                       "jh01,安庆市第十四中学,340803\n"
+                       "jh02,怀宁县石牌初级中学,340822\n");
+    th_write_text(bad, "code,name,region_code\njh03,桐城二中,3408\n");
+    th_write_text(tcsv, "key,value\nhv_enrolled:2027,15000\n"
+                        "no_such_figure:2027,1\n");
     th_exec(&r, NULL, NULL,
             TH_ARGS(VOCFED_BINARY, "--dir", c, "init", "--coordinator", "--id",
                     "anqing", "--name", "集团"),

@@ -107,16 +107,6 @@ test_endpoint_options(void **state)
     assert_int_equal(stat(fresh, &sb), -1); /* nothing made */
 }
 
-/* Writes text as the whole file at path (an editor's change). */
-static void
-s_write(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    assert_true(fputs(text, f) >= 0);
-    assert_int_equal(fclose(f), 0);
-}
-
 /* Reads the settings file whole (NUL-terminated; free it). */
 static char *
 s_cfg_text(const char *dir)
@@ -304,7 +294,7 @@ test_config_coordinator(void **state)
         15000));
     snprintf(path, sizeof path, "%s/%s", c, NODE_CONFIG_FILE);
     char *kept = s_cfg_text(c);
-    s_write(path, "node\n    rate_msgs = \"2000/s\"\n");
+    th_write_text(path, "node\n    rate_msgs = \"2000/s\"\n");
     assert_int_equal(kill(p.pid, SIGHUP), 0);
     assert_true(th_proc_wait_log(&p,
                                  "each member's rate stays 700 messages/s "
@@ -312,7 +302,7 @@ test_config_coordinator(void **state)
                                  15000));
     assert_true(th_proc_log_has(&p, "rate_msgs"));
     assert_int_equal(th_stop(&p, SIGTERM, 10000), 0); /* still running */
-    s_write(path, kept);
+    th_write_text(path, kept);
     free(kept);
     /* Without options both come from the file at a SIGHUP. */
     th_spawn(&p, NULL, S_ARGV("--dir", c, "coordinator"));
@@ -338,7 +328,7 @@ test_config_coordinator(void **state)
     S_EXPECT(0, NULL, "--dir", c, "config", "set", "rate_msgs", "");
 
     snprintf(path, sizeof path, "%s/%s", c, NODE_CONFIG_FILE);
-    s_write(path, "node\n    listen = \"tcp://0.0.0.0:80000\"\n");
+    th_write_text(path, "node\n    listen = \"tcp://0.0.0.0:80000\"\n");
     S_EXPECT(2, "listen 'tcp://0.0.0.0:80000': the port 80000 is out of range",
              "--dir", c, "coordinator");
     S_EXPECT(1, "out of range", "--dir", c, "config", "list");
