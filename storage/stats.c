@@ -104,10 +104,12 @@ s_unflat(const uint64_t *u, store_stats_t *s)
     }
 }
 
+/* ---- rows of n big-endian u64 in peers: the stats row, the rates row ---- */
+
 typedef struct {
-    MDB_val key;      /* 's' || id */
-    store_stats_t *s; /* read into (get) */
-    const uint8_t *v; /* the value (set) */
+    MDB_val key; /* tag || id */
+    uint64_t *u; /* read into, or written from */
+    size_t n;    /* how many */
 } s_row_t;
 
 static int
@@ -115,113 +117,83 @@ s_get_txn(store_t *self, MDB_txn *txn, void *ctx)
 {
     s_row_t *r = ctx;
     MDB_val d;
-    uint64_t u[S_U64];
     int rc = mdb_get(txn, self->peers, &r->key, &d);
     if (rc)
         return rc;
-    if (d.mv_size != 8 * S_U64)
+    if (d.mv_size != 8 * r->n)
         return VOCFED_ECORRUPT;
-    for (size_t i = 0; i < S_U64; i++)
-        u[i] = store_i_rd64((const uint8_t *)d.mv_data + 8 * i);
-    s_unflat(u, r->s);
+    for (size_t i = 0; i < r->n; i++)
+        r->u[i] = store_i_rd64((const uint8_t *)d.mv_data + 8 * i);
     return VOCFED_OK;
 }
 
-int
-store_stats_get(store_t *self, const char *id, store_stats_t *out)
+/* Node id's row of tag into u (n u64): VOCFED_ENOTFOUND when none was
+ * written (or id is no id), VOCFED_ECORRUPT of another length. */
+static int
+s_row_get(store_t *self, char tag, const char *id, uint64_t *u, size_t n)
 {
-    memset(out, 0, sizeof *out);
     if (!proto_id_valid(id, strlen(id)))
         return VOCFED_ENOTFOUND;
     uint8_t k[1 + PROTO_ID_MAX];
-    store_stats_t s = {0};
-    s_row_t r = {{store_i_key_tagged(k, 's', id), k}, &s, NULL};
-    int rc = store_i_read(self, s_get_txn, &r);
-    if (rc == VOCFED_OK)
-        *out = s;
-    return rc;
+    s_row_t r = {{store_i_key_tagged(k, tag, id), k}, u, n};
+    return store_i_read(self, s_get_txn, &r);
 }
 
 static int
 s_set_txn(store_t *self, MDB_txn *txn, void *ctx)
 {
     s_row_t *r = ctx;
-    MDB_val d = {8 * S_U64, (void *)r->v};
+    uint8_t v[8 * S_U64];
+    for (size_t i = 0; i < r->n; i++)
+        store_i_be64(v + 8 * i, r->u[i]);
+    MDB_val d = {8 * r->n, v};
     return mdb_put(txn, self->peers, &r->key, &d, 0);
+}
+
+/* Replaces node id's row of tag with u (n u64, at most S_U64). */
+static int
+s_row_set(store_t *self, char tag, const char *id, uint64_t *u, size_t n)
+{
+    if (!proto_id_valid(id, strlen(id)))
+        return VOCFED_EINVALID;
+    uint8_t k[1 + PROTO_ID_MAX];
+    s_row_t r = {{store_i_key_tagged(k, tag, id), k}, u, n};
+    return store_i_write(self, s_set_txn, &r);
+}
+
+int
+store_stats_get(store_t *self, const char *id, store_stats_t *out)
+{
+    uint64_t u[S_U64];
+    memset(out, 0, sizeof *out);
+    int rc = s_row_get(self, 's', id, u, S_U64);
+    if (rc == VOCFED_OK)
+        s_unflat(u, out);
+    return rc;
 }
 
 int
 store_stats_set(store_t *self, const char *id, const store_stats_t *s)
 {
-    if (!proto_id_valid(id, strlen(id)))
-        return VOCFED_EINVALID;
-    uint8_t k[1 + PROTO_ID_MAX], v[8 * S_U64];
     uint64_t u[S_U64];
     s_flat(s, u);
-    for (size_t i = 0; i < S_U64; i++)
-        store_i_be64(v + 8 * i, u[i]);
-    s_row_t r = {{store_i_key_tagged(k, 's', id), k}, NULL, v};
-    return store_i_write(self, s_set_txn, &r);
-}
-
-/* ---- the rates row ------------------------------------------------------ */
-
-#define S_RATES_LEN 24 /* three u64 */
-
-typedef struct {
-    MDB_val key;      /* 'c' || id */
-    store_rates_t *r; /* read into */
-} s_rates_row_t;
-
-static int
-s_rates_get_txn(store_t *self, MDB_txn *txn, void *ctx)
-{
-    s_rates_row_t *row = ctx;
-    MDB_val d;
-    int rc = mdb_get(txn, self->peers, &row->key, &d);
-    if (rc)
-        return rc;
-    if (d.mv_size != S_RATES_LEN)
-        return VOCFED_ECORRUPT;
-    const uint8_t *v = d.mv_data;
-    row->r->msgs = store_i_rd64(v);
-    row->r->bytes = store_i_rd64(v + 8);
-    row->r->since_ms = store_i_rd64(v + 16);
-    return VOCFED_OK;
+    return s_row_set(self, 's', id, u, S_U64);
 }
 
 int
 store_rates_get(store_t *self, const char *id, store_rates_t *out)
 {
+    uint64_t u[3];
     memset(out, 0, sizeof *out);
-    if (!proto_id_valid(id, strlen(id)))
-        return VOCFED_ENOTFOUND;
-    uint8_t k[1 + PROTO_ID_MAX];
-    store_rates_t r = {0};
-    s_rates_row_t row = {{store_i_key_tagged(k, 'c', id), k}, &r};
-    int rc = store_i_read(self, s_rates_get_txn, &row);
+    int rc = s_row_get(self, 'c', id, u, 3);
     if (rc == VOCFED_OK)
-        *out = r;
+        *out = (store_rates_t){u[0], u[1], u[2]};
     return rc;
-}
-
-static int
-s_rates_set_txn(store_t *self, MDB_txn *txn, void *ctx)
-{
-    const MDB_val *kv = ctx;
-    MDB_val d = kv[1];
-    return mdb_put(txn, self->peers, (MDB_val *)&kv[0], &d, 0);
 }
 
 int
 store_rates_set(store_t *self, const char *id, const store_rates_t *r)
 {
-    if (!proto_id_valid(id, strlen(id)))
-        return VOCFED_EINVALID;
-    uint8_t k[1 + PROTO_ID_MAX], v[S_RATES_LEN];
-    store_i_be64(v, r->msgs);
-    store_i_be64(v + 8, r->bytes);
-    store_i_be64(v + 16, r->since_ms);
-    MDB_val kv[2] = {{store_i_key_tagged(k, 'c', id), k}, {sizeof v, v}};
-    return store_i_write(self, s_rates_set_txn, kv);
+    uint64_t u[3] = {r->msgs, r->bytes, r->since_ms};
+    return s_row_set(self, 'c', id, u, 3);
 }
