@@ -328,9 +328,7 @@ s_sort(node_figx_t *f, size_t from, size_t to,
             continue;
         const uint8_t *k = node_figx_map_disk(f->vals, i, &kl);
         s_sortrec_t *r = &f->sortrec[m++];
-        r->head[0] = r->head[1] = 0;
-        for (size_t j = 0; j < 16; j++)
-            r->head[j / 8] = r->head[j / 8] << 8 | (j < kl ? k[j] : 0);
+        proto_rsort_words(r->head, 2, k, kl);
         r->i = (uint32_t)i;
     }
     if (m) /* sortrec is NULL before the first value */

@@ -39,6 +39,25 @@
 #include <stdint.h>
 #include <string.h>
 
+/* w[0 .. n) = the first 8 * n bytes of the len bytes at k, big-endian,
+ * zero-padded past len (n at most 4): what a record leads with. One load
+ * a word, not a shift a byte (the shifts were 2.7% of the applier's
+ * instructions, callgrind). */
+static inline void
+proto_rsort_words(uint64_t *w, unsigned n, const uint8_t *k, size_t len)
+{
+    uint8_t b[32] = {0};
+    memcpy(b, k, len < 8 * n ? len : 8 * n);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t v;
+        memcpy(&v, b + 8 * i, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap64(v);
+#endif
+        w[i] = v;
+    }
+}
+
 /* Byte b (0 first) of the words at w. */
 #define PROTO_RSORT_BYTE(w, b)                                                 \
     ((unsigned)((w)[(b) >> 3] >> (56 - 8 * ((b)&7))) & 0xffu)

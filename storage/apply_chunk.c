@@ -127,11 +127,7 @@ static s_key_t
 s_key(const uint8_t *k, size_t len, size_t i)
 {
     s_key_t x = {{0, 0, 0}, k, (uint32_t)len, (uint32_t)i};
-    uint8_t b[24] = {0};
-    memcpy(b, k, len < 24 ? len : 24);
-    for (int j = 0; j < 8; j++)
-        for (int w = 0; w < 3; w++)
-            x.h[w] = x.h[w] << 8 | b[8 * w + j];
+    proto_rsort_words(x.h, 3, k, len);
     return x;
 }
 
