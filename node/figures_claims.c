@@ -339,7 +339,7 @@ s_units(const node_fig_item_t *items, size_t n, const char *member,
         c->value = items[i].value;
         c->cat[0] = 0;
         if (s_category(c->fig))
-            node_fig_cat(c->cat, sizeof c->cat, items[i].payee, NULL);
+            node_fig_copy(c->cat, sizeof c->cat, items[i].payee);
         size_t j = 0;
         while (j < nu && !node_figx_same_unit(&u[j], c))
             j++;
@@ -349,8 +349,8 @@ s_units(const node_fig_item_t *items, size_t n, const char *member,
             u[j].value = c->value;
             c = &u[j];
         }
-        node_fig_cat(c->member, sizeof c->member, member, NULL);
-        node_fig_cat(c->payee, sizeof c->payee, items[i].payee, NULL);
+        node_fig_copy(c->member, sizeof c->member, member);
+        node_fig_copy(c->payee, sizeof c->payee, items[i].payee);
         nu += j == nu;
     }
     return nu;

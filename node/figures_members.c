@@ -198,7 +198,7 @@ node_figx_excluded(node_figx_t *f, const char *member, bool *yes)
         node_fig_cat(key, sizeof key, "e|", member, NULL);
         v = node_figx_val(f, key, true, &rc);
         f->excl = v; /* valid until the working set's reset */
-        node_fig_cat(f->excl_member, sizeof f->excl_member, member, NULL);
+        node_fig_copy(f->excl_member, sizeof f->excl_member, member);
     }
     *yes = v && v->cur != 0;
     return rc;

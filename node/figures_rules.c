@@ -172,8 +172,8 @@ s_add(s_rec_t *r, node_counter_t c, int64_t year, const char *payee,
     node_fig_item_t *it = &r->items[r->n++];
     it->fig = (uint8_t)c;
     it->year = (uint16_t)year;
-    node_fig_cat(it->member, sizeof it->member, r->member, NULL);
-    node_fig_cat(it->payee, sizeof it->payee, payee ? payee : "", NULL);
+    node_fig_copy(it->member, sizeof it->member, r->member);
+    node_fig_copy(it->payee, sizeof it->payee, payee ? payee : "");
     it->value = value;
 }
 

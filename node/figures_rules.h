@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Local region codes start with this (Anqing, DESIGN 7). */
 #define NODE_LOCAL_REGION "3408"
@@ -70,5 +71,18 @@ size_t node_fig_span(char *dst, size_t cap, const char *src, size_t len);
 /* Joins the NULL-terminated parts into dst, cut to cap - 1 bytes; the
  * hot path's cheap snprintf. Returns the length. */
 size_t node_fig_cat(char *dst, size_t cap, ...);
+
+/* src into dst (cap bytes), cut to cap - 1: node_fig_cat of one part,
+ * without its argument list (the applier copies about ten strings an
+ * entry this way: 1.9% of its instructions as node_fig_cat, callgrind).
+ * Returns the length. */
+static inline size_t
+node_fig_copy(char *dst, size_t cap, const char *src)
+{
+    size_t l = strnlen(src, cap - 1);
+    memcpy(dst, src, l);
+    dst[l] = 0;
+    return l;
+}
 
 #endif
