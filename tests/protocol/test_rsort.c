@@ -1,7 +1,8 @@
 /* The radix sort template (protocol/rsort.h): for keys of every shape a
  * member can make (random, sharing their leading bytes, equal in all the
  * words and told apart only by the comparison, all equal, longer than the
- * words), it gives what a stable sort by the comparison gives. */
+ * words), it gives what a stable sort by the comparison gives; and the
+ * words proto_rsort_words makes of a key. */
 #include "protocol/rsort.h"
 
 #include <setjmp.h>
@@ -143,12 +144,38 @@ test_words_deal(void **state)
     assert_true(s_merged > 12 * 70000);
 }
 
+/* proto_rsort_words gives the words the byte-wise definition gives: the
+ * first 8 * n bytes of the key, big-endian, zeros past its length (and
+ * never a byte past it: the key is followed by 0xff here). */
+static void
+test_words(void **state)
+{
+    (void)state;
+    uint8_t buf[48];
+    for (size_t len = 0; len <= 40; len++)
+        for (unsigned n = 1; n <= 4; n++) {
+            for (size_t j = 0; j < sizeof buf; j++)
+                buf[j] = j < len ? (uint8_t)s_next() : 0xff;
+            uint64_t w[4] = {0}, want[4] = {0};
+            proto_rsort_words(w, n, buf, len);
+            for (size_t j = 0; j < 8 * n; j++)
+                want[j / 8] = want[j / 8] << 8 | (j < len ? buf[j] : 0);
+            for (unsigned i = 0; i < n; i++)
+                assert_true(w[i] == want[i]);
+        }
+    const uint8_t k[3] = {0x01, 0x02, 0x03}; /* a value, not a mirror */
+    uint64_t w[1];
+    proto_rsort_words(w, 1, k, sizeof k);
+    assert_true(w[0] == 0x0102030000000000ull);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_shape),
         cmocka_unit_test(test_words_deal),
+        cmocka_unit_test(test_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
