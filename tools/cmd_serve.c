@@ -86,7 +86,11 @@ s_add_user(cli_t *cli, const s_opts_t *o)
             cli_fail(rc, "cannot write %s", o->auth);
         rc = rc == VOCFED_EMALFORMED ? CLI_EXIT_FAIL : CLI_EXIT_ENV;
     } else {
-        printf("用户 user %s 已写入 written to %s\n", o->add_user, o->auth);
+        printf(
+            "用户 user %s 已写入 written to %s\n"
+            "运行中的 vocfed serve 收到 SIGHUP 后生效 a running vocfed serve "
+            "takes it at its next SIGHUP (systemctl reload)\n",
+            o->add_user, o->auth);
     }
     sodium_memzero(pw, sizeof pw);
     sodium_memzero(again, sizeof again);
@@ -108,12 +112,46 @@ s_users(const s_opts_t *o, serve_users_t **users)
     return CLI_EXIT_ENV;
 }
 
-/* Serves until SIGINT or SIGTERM (blocked here before the server's
- * thread starts, so that it inherits the mask and only sigwait sees
- * them). */
+/* SIGHUP: the users of --auth read again and put in place of *users (a
+ * password added, changed or taken out there holds from now on); a file
+ * that cannot be read, or is not a users file, changes nothing, and the
+ * log says why. Without --auth there is nothing to read. */
+static void
+s_reload(const s_opts_t *o, serve_http_t *http, serve_users_t **users)
+{
+    char why[256] = "";
+    serve_users_t *fresh = NULL;
+    if (!*users) {
+        printf("vocfed serve: SIGHUP: nothing to read again (no --auth: "
+               "loopback only)\n");
+        fflush(stdout);
+        return;
+    }
+    int rc = serve_users_load(o->auth, &fresh, why, sizeof why);
+    if (rc) {
+        fprintf(stderr,
+                "vocfed serve: SIGHUP: --auth %s not read again: %s; the "
+                "users stay as they were\n",
+                o->auth, why[0] ? why : vocfed_strerror(rc));
+        fflush(stderr);
+        return;
+    }
+    serve_users_t *old = serve_http_set_users(http, fresh);
+    serve_users_destroy(&old);
+    *users = fresh;
+    size_t n = serve_users_count(fresh);
+    printf("vocfed serve: SIGHUP: --auth %s read again: %zu user%s\n", o->auth,
+           n, n == 1 ? "" : "s");
+    fflush(stdout);
+}
+
+/* Serves until SIGINT or SIGTERM, reading --auth again at each SIGHUP
+ * (all three blocked here before the server's thread starts, so that it
+ * inherits the mask and only sigwait sees them). *users is replaced at
+ * a reload: the caller frees what it holds at the end. */
 static int
 s_serve(cli_t *cli, const s_opts_t *o, const struct sockaddr_in *addr,
-        serve_users_t *users)
+        serve_users_t **users)
 {
     serve_data_t *data = NULL;
     serve_http_t *http = NULL;
@@ -121,10 +159,11 @@ s_serve(cli_t *cli, const s_opts_t *o, const struct sockaddr_in *addr,
     int sig, rc = serve_data_new(cli->dir, NULL, &data);
     if (rc)
         return cli_fail(rc, "cannot open %s", cli->dir);
-    serve_http_opts_t ho = {*addr, users, data, (unsigned)o->refresh};
+    serve_http_opts_t ho = {*addr, *users, data, (unsigned)o->refresh};
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     if ((rc = serve_http_start(&ho, &http))) {
         serve_data_destroy(&data);
@@ -134,9 +173,14 @@ s_serve(cli_t *cli, const s_opts_t *o, const struct sockaddr_in *addr,
     inet_ntop(AF_INET, &addr->sin_addr, host, sizeof host);
     printf("vocfed serve: 看板 dashboard at http://%s:%u/ (%s; Ctrl-C stops)\n",
            host, serve_http_port(http),
-           users ? "password required" : "loopback only");
+           *users ? "password required" : "loopback only");
     fflush(stdout);
-    while (sigwait(&set, &sig) != 0) {
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+        s_reload(o, http, users);
     }
     serve_http_stop(&http);
     serve_data_destroy(&data);
@@ -177,7 +221,7 @@ s_run(cli_t *cli, int argc, char **argv)
     serve_users_t *users = NULL;
     if (o.auth && (rc = s_users(&o, &users)))
         return rc;
-    rc = s_serve(cli, &o, &addr, users);
+    rc = s_serve(cli, &o, &addr, &users);
     serve_users_destroy(&users);
     return rc;
 }
@@ -192,11 +236,17 @@ const cli_cmd_t cmd_serve = {
         "\n"
         "Serves this node over HTTP, beside its daemon, until SIGINT or "
         "SIGTERM.\n"
+
         "It only reads the store (read transactions; it applies nothing "
         "and\n"
         "takes no writer's lock): the figures are as the daemon's applier "
         "left\n"
         "them, and the page says how many entries are not in them yet.\n"
+        "SIGHUP reads the --auth file again (systemctl reload): a user "
+        "added,\n"
+        "taken out or given a new password there holds from then on; a "
+        "file\n"
+        "that cannot be read, or is not a users file, changes nothing.\n"
         "\n"
         "  /                 the dashboard: the figures against their "
         "targets with\n"

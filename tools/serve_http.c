@@ -8,6 +8,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,9 @@ typedef struct {
 
 struct serve_http {
     struct MHD_Daemon *mhd;        /* the server */
-    serve_http_opts_t o;           /* how it serves */
+    serve_http_opts_t o;           /* how it serves (o.users under lock) */
+    bool auth;                     /* it asks for a password */
+    pthread_mutex_t lock;          /* o.users: a check, a replacement */
     serve_counts_t counts;         /* for /metrics */
     s_client_t clients[S_CLIENTS]; /* the rate limit's memory */
 };
@@ -415,7 +418,7 @@ s_refuse(serve_http_t *self, struct MHD_Connection *c, const char *method,
          s_answer_t *a)
 {
     s_client_t *cl = s_client(self, s_ip(c));
-    if (!s_allow(cl) || (self->o.users && s_locked_out(cl))) {
+    if (!s_allow(cl) || (self->auth && s_locked_out(cl))) {
         self->counts.rate_limited++;
         *a = s_text(MHD_HTTP_TOO_MANY_REQUESTS, "429 请求过多 too many "
                                                 "requests\n");
@@ -435,11 +438,16 @@ s_refuse(serve_http_t *self, struct MHD_Connection *c, const char *method,
         *a = s_text(MHD_HTTP_CONTENT_TOO_LARGE, "413 不接受请求体 no body\n");
         return true;
     }
-    if (!self->o.users)
+    if (!self->auth)
         return false;
     char *pass = NULL;
     char *user = MHD_basic_auth_get_username_password(c, &pass);
-    bool ok = user && pass && serve_users_check(self->o.users, user, pass);
+    bool ok = false;
+    if (user && pass) {
+        pthread_mutex_lock(&self->lock);
+        ok = serve_users_check(self->o.users, user, pass);
+        pthread_mutex_unlock(&self->lock);
+    }
     if (pass) {
         sodium_memzero(pass, strlen(pass));
         MHD_free(pass);
@@ -505,6 +513,8 @@ serve_http_start(const serve_http_opts_t *o, serve_http_t **out)
     if (!self)
         return VOCFED_ENOMEM;
     self->o = *o;
+    self->auth = o->users != NULL;
+    pthread_mutex_init(&self->lock, NULL);
     self->counts.started_ms = proto_now_ms();
     self->mhd = MHD_start_daemon(
         MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
@@ -517,6 +527,7 @@ serve_http_start(const serve_http_opts_t *o, serve_http_t **out)
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
     if (!self->mhd) {
         int e = errno ? -errno : -EADDRINUSE;
+        pthread_mutex_destroy(&self->lock);
         free(self);
         return e;
     }
@@ -538,6 +549,17 @@ serve_http_stop(serve_http_t **self)
     if (!self || !*self)
         return;
     MHD_stop_daemon((*self)->mhd);
+    pthread_mutex_destroy(&(*self)->lock);
     free(*self);
     *self = NULL;
+}
+
+serve_users_t *
+serve_http_set_users(serve_http_t *self, serve_users_t *users)
+{
+    pthread_mutex_lock(&self->lock);
+    serve_users_t *old = self->o.users;
+    self->o.users = users;
+    pthread_mutex_unlock(&self->lock);
+    return old;
 }

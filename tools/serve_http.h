@@ -13,7 +13,9 @@
  * passwords in a minute 429 until the minute is over.
  *
  * One thread of libmicrohttpd's answers every request, so the data
- * (serve_data.h) is used by that thread only. */
+ * (serve_data.h) is used by that thread only; the users may be replaced
+ * from another thread (serve_http_set_users: `vocfed serve` on SIGHUP),
+ * under a lock that each password check holds. */
 #ifndef VOCFED_TOOLS_SERVE_HTTP_H
 #define VOCFED_TOOLS_SERVE_HTTP_H
 
@@ -57,6 +59,13 @@ bool serve_http_loopback(const struct sockaddr_in *addr);
  * owned by the caller (serve_http_stop), or -errno / VOCFED_ENOMEM when
  * it cannot listen. */
 int serve_http_start(const serve_http_opts_t *o, serve_http_t **out) VOCFED_WUR;
+
+/* Replaces the users of a server started with users (o->users not NULL;
+ * users not NULL either): every request checked after this returns sees
+ * users, and none is still checking against the old ones, which are
+ * returned for the caller to free. A password remembered by the old
+ * users is not by the new: it is checked again. */
+serve_users_t *serve_http_set_users(serve_http_t *self, serve_users_t *users);
 
 /* The port it listens on. */
 uint16_t serve_http_port(const serve_http_t *self);

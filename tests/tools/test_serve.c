@@ -1601,9 +1601,65 @@ s_bad_users_file(th_net_t *net, const char *users)
     th_run_free(&r);
 }
 
+/* The users file read again on SIGHUP, by the running server: a user
+ * added is let in only after it, a password changed and a user taken out
+ * are refused after it (the old password had been remembered), and a
+ * file that is not a users file changes nothing. */
+static void
+s_users_reload(s_group_t *g, const char *users)
+{
+    char alice[64], alice2[64], bob[64];
+    s_basic("alice:correct horse", alice);
+    s_basic("alice:battery staple", alice2);
+    s_basic("bob:tr0ub4dor&3", bob);
+    assert_int_equal(
+        s_vocfed_stdin(g->net, "tr0ub4dor&3\n",
+                       TH_ARGS("serve", "--add-user", "bob", "--auth", users)),
+        0);
+    assert_int_equal(s_get(g->port, "/api/state", bob, NULL), 401);
+    assert_int_equal(kill(g->serve.pid, SIGHUP), 0);
+    assert_true(th_proc_wait_log(&g->serve, "read again: 2 users", 15000));
+    assert_int_equal(s_get(g->port, "/api/state", bob, NULL), 200);
+    assert_int_equal(s_get(g->port, "/api/state", alice, NULL), 200);
+
+    /* alice's password changed, bob taken out (by hand: no command does). */
+    assert_int_equal(s_vocfed_stdin(g->net, "battery staple\n",
+                                    TH_ARGS("serve", "--add-user", "alice",
+                                            "--auth", users)),
+                     0);
+    size_t len;
+    char *text = (char *)th_read_file(users, &len);
+    assert_non_null(text);
+    char *b = strstr(text, "bob:");
+    assert_non_null(b);
+    char *end = strchr(b, '\n');
+    memmove(b, end ? end + 1 : b + strlen(b), strlen(end ? end + 1 : "") + 1);
+    th_write_text(users, text);
+    free(text);
+    assert_int_equal(s_get(g->port, "/api/state", alice, NULL), 200);
+    assert_int_equal(kill(g->serve.pid, SIGHUP), 0);
+    assert_true(th_proc_wait_log(&g->serve, "read again: 1 user\n", 15000));
+    assert_int_equal(s_get(g->port, "/api/state", alice, NULL), 401);
+    assert_int_equal(s_get(g->port, "/api/state", bob, NULL), 401);
+    assert_int_equal(s_get(g->port, "/api/state", alice2, NULL), 200);
+
+    /* Not a users file: the users stay, and the log says why. */
+    text = (char *)th_read_file(users, &len);
+    assert_non_null(text);
+    th_write_text(users, "alice:plaintext\n");
+    assert_int_equal(kill(g->serve.pid, SIGHUP), 0);
+    assert_true(th_proc_wait_log(&g->serve, "not read again: line 1", 15000));
+    assert_true(th_proc_log_has(&g->serve, "the users stay as they were"));
+    assert_int_equal(s_get(g->port, "/api/state", alice2, NULL), 200);
+    th_write_text(users, text);
+    free(text);
+    assert_true(th_running(&g->serve));
+}
+
 /* Loopback only without --auth; with it, 401 without the password; a
  * bad, oversized, written or too frequent request gets 4xx and the
- * server goes on; what a member's profile holds is escaped. */
+ * server goes on; what a member's profile holds is escaped; SIGHUP reads
+ * the users file again. */
 static void
 test_refusals(void **state)
 {
@@ -1634,6 +1690,7 @@ test_refusals(void **state)
     assert_true(limited);
     assert_true(th_wait(s_ok_again, &g, 10000));
     assert_true(th_running(&g.serve));
+    s_users_reload(&g, users);
     s_serve_stop(&g);
     s_bad_users_file(net, users);
     net->passed = true;
