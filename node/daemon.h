@@ -40,7 +40,8 @@ bool node_daemon_stopping(void);
 
 /* Installs a SIGHUP handler that asks for the settings to be read again
  * (node_daemon_reload_asked); without it SIGHUP ends the process. The
- * coordinator reads its members' rate again (docs/ADMIN.md §10). */
+ * coordinator reads its members' rate again (docs/ADMIN.md §10); a
+ * member's daemon reads nothing, and says so. */
 void node_daemon_signal_reload(void);
 
 /* True once after each SIGHUP (or several before the look): the request

@@ -1404,6 +1404,9 @@ s_tick(zloop_t *loop, int timer_id, void *arg)
     if (m->state == NODE_MEMBER_LEVEL && m->connected && !m->nflight &&
         !m->ping_out && proto_mono_ms() - m->last_ping_ms >= m->hb_ms)
         s_ping(m);
+    if (node_daemon_reload_asked())
+        zsys_info("member: SIGHUP: a member daemon reads nothing again "
+                  "(a changed vocfed.cfg needs a restart); running on");
     s_seen_own(m); /* a commit the watch missed (s_watch_check) */
     s_pump(m);
     node_daemon_trim_after_burst(&m->trim, m->next_from + m->coord_head,
@@ -1631,6 +1634,9 @@ node_member_run(const node_member_opts_t *o, node_member_stats_t *stats)
     if (stats)
         memset(stats, 0, sizeof *stats);
     node_daemon_signals();
+    if (!o->once) /* the daemon: a SIGHUP meant for the others on this
+                     machine (the coordinator, vocfed serve) is no stop */
+        node_daemon_signal_reload();
     node_daemon_heap_keep(); /* its batches: node/daemon.h */
     int rc = node_member_new(o, &m);
     if (rc)

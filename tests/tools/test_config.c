@@ -340,6 +340,28 @@ test_config_coordinator(void **state)
     free(text);
 }
 
+/* A member's daemon takes SIGHUP (meant for a coordinator or vocfed
+ * serve beside it) without stopping: it says it reads nothing again, and
+ * SIGTERM still ends it cleanly. */
+static void
+test_member_hup(void **state)
+{
+    s_state_t *st = *state;
+    char ep[64];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", th_free_port());
+    th_proc_t p = {0};
+    snprintf(p.log, sizeof p.log, "%s/member.log", st->root);
+    th_spawn(&p, NULL,
+             S_ARGV("--dir", st->member, "node", "--coordinator", ep,
+                    "--coordinator-key", st->cpk));
+    assert_true(th_proc_wait_log(&p, "member: id=m1 dialling", 15000));
+    assert_int_equal(kill(p.pid, SIGHUP), 0);
+    assert_true(th_proc_wait_log(
+        &p, "SIGHUP: a member daemon reads nothing again", 15000));
+    assert_true(th_running(&p));
+    assert_int_equal(th_stop(&p, SIGTERM, 10000), 0);
+}
+
 int
 main(void)
 {
@@ -348,6 +370,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_config_member, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_member_hup, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_config_coordinator, s_setup,
                                         s_teardown),
     };
