@@ -113,9 +113,10 @@ s_users(const s_opts_t *o, serve_users_t **users)
 }
 
 /* SIGHUP: the users of --auth read again and put in place of *users (a
- * password added, changed or taken out there holds from now on); a file
- * that cannot be read, or is not a users file, changes nothing, and the
- * log says why. Without --auth there is nothing to read. */
+ * user added, taken out or given a new password there holds from now
+ * on); a file that cannot be read, or is not a users file, changes
+ * nothing, and the log says why. Without --auth there is nothing to
+ * read. */
 static void
 s_reload(const s_opts_t *o, serve_http_t *http, serve_users_t **users)
 {
@@ -236,7 +237,6 @@ const cli_cmd_t cmd_serve = {
         "\n"
         "Serves this node over HTTP, beside its daemon, until SIGINT or "
         "SIGTERM.\n"
-
         "It only reads the store (read transactions; it applies nothing "
         "and\n"
         "takes no writer's lock): the figures are as the daemon's applier "
