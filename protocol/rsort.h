@@ -47,7 +47,8 @@ static inline void
 proto_rsort_words(uint64_t *w, unsigned n, const uint8_t *k, size_t len)
 {
     uint8_t b[32] = {0};
-    memcpy(b, k, len < 8 * n ? len : 8 * n);
+    if (len) /* k may be NULL then */
+        memcpy(b, k, len < 8 * n ? len : 8 * n);
     for (unsigned i = 0; i < n; i++) {
         uint64_t v;
         memcpy(&v, b + 8 * i, 8);

@@ -164,9 +164,11 @@ test_words(void **state)
                 assert_true(w[i] == want[i]);
         }
     const uint8_t k[3] = {0x01, 0x02, 0x03}; /* a value, not a mirror */
-    uint64_t w[1];
+    uint64_t w[2] = {1, 1};
     proto_rsort_words(w, 1, k, sizeof k);
     assert_true(w[0] == 0x0102030000000000ull);
+    proto_rsort_words(w, 2, NULL, 0); /* an empty key: zeros, nothing read */
+    assert_true(w[0] == 0 && w[1] == 0);
 }
 
 int
