@@ -5,6 +5,10 @@
 #include <sodium.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 void
 proto_hash(proto_hash_alg_t alg, const uint8_t *data, size_t len,
            uint8_t out[PROTO_HASH_LEN])
@@ -92,11 +96,46 @@ s_load8(const char *s)
     return w;
 }
 
+#ifdef __SSE2__
+/* Sixteen characters at a time (SSE2, every x86-64): *val gets each
+ * one's digit value (meaningless where it is none); returns a mask of
+ * 16 bits, one set for each character that is a lowercase hex digit. A
+ * byte of 0x80 or more is negative to the signed compares and falls in
+ * neither range. */
+static unsigned
+s_hex16(const char *s, __m128i *val)
+{
+    __m128i c = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)),
+                                _mm_cmplt_epi8(c, _mm_set1_epi8('9' + 1)));
+    __m128i let = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('a' - 1)),
+                                _mm_cmplt_epi8(c, _mm_set1_epi8('f' + 1)));
+    /* A digit's value: its low four bits, + 9 for a letter ('a' is 0x61). */
+    *val = _mm_add_epi8(_mm_and_si128(c, _mm_set1_epi8(0x0f)),
+                        _mm_and_si128(let, _mm_set1_epi8(9)));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, let));
+}
+
+/* The eight bytes of sixteen digit values, each in the low byte of its
+ * 16-bit lane: the first digit of a pair (the lower address) is the
+ * high nibble. */
+static __m128i
+s_pairs(__m128i val)
+{
+    __m128i hi = _mm_and_si128(_mm_slli_epi16(val, 4), _mm_set1_epi16(0x00f0));
+    return _mm_or_si128(hi, _mm_srli_epi16(val, 8));
+}
+#endif
+
 bool
 proto_hex_lower_valid(const char *s, size_t len)
 {
     unsigned bad = 0;
     size_t i = 0;
+#ifdef __SSE2__
+    for (__m128i v; i + 16 <= len; i += 16)
+        bad |= s_hex16(s + i, &v) != 0xffffu;
+#endif
     for (; i + 8 <= len; i += 8)
         bad |= s_hex8_ok(s_load8(s + i)) != S_HIGH;
     for (; i < len; i++)
@@ -109,6 +148,15 @@ proto_unhex_lower(const char *hex, uint8_t *bin, size_t len)
 {
     unsigned bad = 0;
     size_t i = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= len; i += 16) { /* 32 digits, 16 bytes */
+        __m128i a, b;
+        bad |= s_hex16(hex + 2 * i, &a) != 0xffffu;
+        bad |= s_hex16(hex + 2 * i + 16, &b) != 0xffffu;
+        _mm_storeu_si128((__m128i *)(void *)(bin + i),
+                         _mm_packus_epi16(s_pairs(a), s_pairs(b)));
+    }
+#endif
     for (; i + 4 <= len; i += 4) { /* eight digits, four bytes */
         uint64_t w = s_load8(hex + 2 * i);
         bad |= s_hex8_ok(w) != S_HIGH;
