@@ -28,6 +28,20 @@ void proto_hash_node(proto_hash_alg_t alg, const uint8_t left[PROTO_HASH_LEN],
                      const uint8_t right[PROTO_HASH_LEN],
                      uint8_t out[PROTO_HASH_LEN]);
 
+/* BLAKE2b-256 only, several messages at a time (hashx.c): eight to a
+ * register where the processor has AVX-512F, else one by one. The same
+ * bytes as the calls above. */
+
+/* out[i] = H(0x00 || data[i]) (len[i] bytes), i < n. */
+void proto_hash_leaves(size_t n, const uint8_t *const *data, const size_t *len,
+                       uint8_t (*out)[PROTO_HASH_LEN]);
+
+/* out[i] = H(0x01 || in[2i] || in[2i+1]), i < n: a level of a tree
+ * from the one below. out may be in (each step reads before it writes,
+ * and out[i] is never past in[2i]). */
+void proto_hash_pairs(size_t n, const uint8_t (*in)[PROTO_HASH_LEN],
+                      uint8_t (*out)[PROTO_HASH_LEN]);
+
 /* Writes 2*len lowercase hex digits and a NUL into hex (2*len+1 bytes). */
 void proto_hex(const uint8_t *bin, size_t len, char *hex);
 

@@ -62,17 +62,6 @@ struct store_i_helper {
 static void s_enc_free(store_i_enc_t *self);
 static void *s_grow(void *p, size_t *cap, size_t n, size_t size);
 
-/* The ingest's checks of the entry, then its leaf hash. */
-static bool
-s_passes(const store_i_ahead_t *self, store_i_ahead_slot_t *s)
-{
-    const proto_bytes_t *bytes = &s->b->entries[s->k];
-    if (!self->check(s->b, s->k, self->coord, &s->e))
-        return false;
-    proto_hash_leaf(PROTO_HASH_BLAKE2B256, bytes->data, bytes->len, s->leaf);
-    return true;
-}
-
 /* Slots the helper leaves to the writer (the ingest, the append) when it
  * finds the writer caught up with it: the writer, faster than the helper
  * at what is left to it (the entries' writes and tree nodes), would
@@ -96,58 +85,108 @@ s_jump(atomic_size_t *caught, size_t *i, size_t n, size_t *run)
 }
 
 /* Sets blk to the node of the STORE_BLOCK leaf hashes at h (the helper's
- * own), the first of them leaf number first. */
+ * own, overwritten: each level is made in place, eight pairs at a time
+ * where the processor allows), the first of them leaf number first. */
 static void
-s_block(store_i_block_t *blk, uint64_t first,
-        const uint8_t (*h)[PROTO_HASH_LEN])
+s_block(store_i_block_t *blk, uint64_t first, uint8_t (*h)[PROTO_HASH_LEN])
 {
     blk->first = first;
-    int rc = proto_merkle_subtree_hash(PROTO_HASH_BLAKE2B256, h,
-                                       STORE_NODE_MIN_LEVEL, blk->hash);
-    (void)rc; /* STORE_NODE_MIN_LEVEL <= PROTO_MERKLE_SUBTREE_MAX */
+    for (size_t n = STORE_BLOCK / 2; n >= 1; n /= 2)
+        proto_hash_pairs(n, (const uint8_t(*)[PROTO_HASH_LEN])h, h);
+    memcpy(blk->hash, h[0], PROTO_HASH_LEN);
 }
-_Static_assert(STORE_NODE_MIN_LEVEL <= PROTO_MERKLE_SUBTREE_MAX,
-               "the helper hashes blocks of the lowest stored level");
+
+/* Slots the helper claims at once: their leaf hashes are made together
+ * (proto_hash_leaves: eight lanes of AVX-512F). */
+#define S_CLAIM 8
+
+/* Claims up to S_CLAIM free slots from slot i on, in a row (each FREE to
+ * HELPER), into cl; how many (0: slot i is the ingest's). */
+static size_t
+s_claim(store_i_ahead_slot_t *slots, size_t i, size_t n,
+        store_i_ahead_slot_t **cl)
+{
+    size_t got = 0;
+    while (got < S_CLAIM && i + got < n) {
+        store_i_ahead_slot_t *s = &slots[i + got];
+        unsigned char free_ = S_FREE;
+        if (!atomic_compare_exchange_strong_explicit(
+                &s->state, &free_, S_HELPER, memory_order_acquire,
+                memory_order_relaxed))
+            break; /* the ingest caught up and took it */
+        cl[got++] = s;
+    }
+    return got;
+}
+
+/* Checks the got slots claimed at cl (each HELPER, its claimer's: the
+ * helper's or the ingest's) with the ingest's checks, then makes the
+ * leaf hashes of those that passed together; ok[j] says which passed.
+ * What it sets is published by the claimer (the state's store). */
+static void
+s_check_claimed(const store_i_ahead_t *self, store_i_ahead_slot_t **cl,
+                size_t got, bool *ok)
+{
+    const uint8_t *data[S_CLAIM] = {0};
+    size_t len[S_CLAIM] = {0}, idx[S_CLAIM], np = 0;
+    uint8_t leaf[S_CLAIM][PROTO_HASH_LEN];
+    for (size_t j = 0; j < got; j++) {
+        store_i_ahead_slot_t *s = cl[j];
+        ok[j] = self->check(s->b, s->k, self->coord, &s->e);
+        if (ok[j]) {
+            data[np] = s->b->entries[s->k].data;
+            len[np] = s->b->entries[s->k].len;
+            idx[np++] = j;
+        }
+    }
+    proto_hash_leaves(np, data, len, leaf);
+    for (size_t q = 0; q < np; q++)
+        memcpy(cl[idx[q]]->leaf, leaf[q], PROTO_HASH_LEN);
+}
 
 /* Checks a group's entries in order, skipping those the ingest took,
- * until the last or until told to stop. An entry that ends an aligned
- * block of its batch whose entries it all passed gets the block's node. */
+ * until the last or until told to stop; up to S_CLAIM at a time, whose
+ * leaf hashes are made together. An entry that ends an aligned block of
+ * its batch whose entries it all passed gets the block's node. */
 static void
 s_check_group(void *job)
 {
     store_i_ahead_t *self = job;
     const store_batch_t *b = NULL; /* the batch of the run below */
     size_t run = 0; /* slots up to here the helper passed, in b, in a row */
-    for (size_t i = 0; i < self->n; i++) {
+    store_i_ahead_slot_t *cl[S_CLAIM];
+    bool ok[S_CLAIM];
+    size_t i = 0;
+    while (i < self->n) {
         if (atomic_load_explicit(&self->stop, memory_order_relaxed) ||
             !s_jump(&self->caught, &i, self->n, &run))
             break;
-        store_i_ahead_slot_t *s = &self->slots[i];
-        unsigned char free_ = S_FREE;
-        if (!atomic_compare_exchange_strong_explicit(
-                &s->state, &free_, S_HELPER, memory_order_acquire,
-                memory_order_relaxed)) {
+        size_t got = s_claim(self->slots, i, self->n, cl);
+        if (got == 0) {
             run = 0;
-            continue; /* the ingest caught up and took it */
+            i++;
+            continue;
         }
-        bool ok = s_passes(self, s);
-        if (s->b != b)
-            run = 0;
-        b = s->b;
-        run = ok ? run + 1 : 0;
-        uint64_t leaf = s->b->first_seq + s->k - 1;
-        s->has_blk = ok && run >= STORE_BLOCK &&
-                     (leaf & (STORE_BLOCK - 1)) == STORE_BLOCK - 1;
-        if (s->has_blk) {
-            uint8_t h[STORE_BLOCK][PROTO_HASH_LEN];
-            for (size_t j = 0; j < STORE_BLOCK; j++)
-                memcpy(h[j], self->slots[i + 1 - STORE_BLOCK + j].leaf,
-                       PROTO_HASH_LEN);
-            s_block(&s->blk, leaf + 1 - STORE_BLOCK,
-                    (const uint8_t(*)[PROTO_HASH_LEN])h);
+        s_check_claimed(self, cl, got, ok);
+        for (size_t j = 0; j < got; j++, i++) {
+            store_i_ahead_slot_t *s = cl[j];
+            if (s->b != b)
+                run = 0;
+            b = s->b;
+            run = ok[j] ? run + 1 : 0;
+            uint64_t lf = s->b->first_seq + s->k - 1;
+            s->has_blk = ok[j] && run >= STORE_BLOCK &&
+                         (lf & (STORE_BLOCK - 1)) == STORE_BLOCK - 1;
+            if (s->has_blk) {
+                uint8_t h[STORE_BLOCK][PROTO_HASH_LEN];
+                for (size_t q = 0; q < STORE_BLOCK; q++)
+                    memcpy(h[q], self->slots[i + 1 - STORE_BLOCK + q].leaf,
+                           PROTO_HASH_LEN);
+                s_block(&s->blk, lf + 1 - STORE_BLOCK, h);
+            }
+            atomic_store_explicit(&s->state, ok[j] ? S_PASSED : S_FAILED,
+                                  memory_order_release);
         }
-        atomic_store_explicit(&s->state, ok ? S_PASSED : S_FAILED,
-                              memory_order_release);
     }
 }
 
@@ -363,17 +402,29 @@ store_i_ahead_take(store_i_ahead_slot_t *slots, size_t k, proto_entry_t *e,
     if (!slots)
         return false;
     store_i_ahead_slot_t *s = &slots[k];
-    unsigned char st = S_FREE;
-    if (atomic_compare_exchange_strong_explicit(&s->state, &st, S_MINE,
-                                                memory_order_acquire,
-                                                memory_order_acquire)) {
-        /* the helper never reached it: ahead of it, it jumps */
-        atomic_store_explicit(&s->group->caught, s->at + 1,
-                              memory_order_relaxed);
-        return false;
+    store_i_ahead_t *g = s->group;
+    if (atomic_load_explicit(&s->state, memory_order_acquire) == S_FREE) {
+        /* The helper never reached it: the ingest claims it and the free
+         * slots after it, up to S_CLAIM, checks them as the helper would
+         * (their leaf hashes together), and the helper jumps past. */
+        store_i_ahead_slot_t *cl[S_CLAIM];
+        bool ok[S_CLAIM];
+        size_t got = s_claim(g->slots, s->at, g->n, cl);
+        if (got) {
+            atomic_store_explicit(&g->caught, s->at + got,
+                                  memory_order_relaxed);
+            s_check_claimed(g, cl, got, ok);
+            for (size_t j = 0; j < got; j++) {
+                cl[j]->has_blk = false; /* the helper's blocks only */
+                atomic_store_explicit(&cl[j]->state,
+                                      ok[j] ? S_PASSED : S_FAILED,
+                                      memory_order_release);
+            }
+        }
     }
+    unsigned char st = atomic_load_explicit(&s->state, memory_order_acquire);
     /* HELPER: it is being checked; not waited for (the helper may be off
-     * its core), checked here too. FAILED, MINE: checked here. */
+     * its core), checked here too. FAILED: checked here (to say why). */
     if (st == S_HELPER)
         atomic_store_explicit(&s->group->caught, s->at + 1,
                               memory_order_relaxed);
@@ -418,7 +469,8 @@ struct store_i_enc {
                                         at this slot (0: not yet) */
 };
 
-/* Encodes one slot into the arena; false when it cannot. */
+/* Encodes one slot into the arena, its leaf hash not made yet; false
+ * when it cannot. */
 static bool
 s_enc_one(store_i_enc_t *self, size_t i, proto_buf_t *buf)
 {
@@ -426,10 +478,7 @@ s_enc_one(store_i_enc_t *self, size_t i, proto_buf_t *buf)
     if (self->fn(self->ctx, i, buf) != 0 || buf->len < PROTO_HASH_LEN ||
         buf->len > self->off[i + 1] - self->off[i])
         return false;
-    uint8_t *v = self->arena + self->off[i];
-    memcpy(v, buf->data, buf->len);
-    proto_hash_leaf(PROTO_HASH_BLAKE2B256, v + PROTO_HASH_LEN,
-                    buf->len - PROTO_HASH_LEN, v);
+    memcpy(self->arena + self->off[i], buf->data, buf->len);
     self->len[i] = (uint32_t)buf->len;
     return true;
 }
@@ -450,36 +499,70 @@ s_enc_block(store_i_enc_t *self, size_t i)
     size_t j0 = i + 1 - STORE_BLOCK;
     for (size_t j = 0; j < STORE_BLOCK; j++)
         memcpy(h[j], self->arena + self->off[j0 + j], PROTO_HASH_LEN);
-    s_block(&self->blk[s_blk_at(self, i)], self->leaf0 + j0,
-            (const uint8_t(*)[PROTO_HASH_LEN])h);
+    s_block(&self->blk[s_blk_at(self, i)], self->leaf0 + j0, h);
     self->has_blk[s_blk_at(self, i)] = true;
 }
 
+/* Claims up to S_CLAIM free records from i on, in a row; how many (0:
+ * record i is the append's). */
+static size_t
+s_enc_claim(store_i_enc_t *self, size_t i)
+{
+    size_t got = 0;
+    while (got < S_CLAIM && i + got < self->m) {
+        unsigned char free_ = S_FREE;
+        if (!atomic_compare_exchange_strong_explicit(
+                &self->state[i + got], &free_, S_HELPER, memory_order_acquire,
+                memory_order_relaxed))
+            break; /* the append caught up and took it */
+        got++;
+    }
+    return got;
+}
+
+/* Encodes the records in order, skipping those the append took, up to
+ * S_CLAIM at a time, whose leaf hashes are made together. */
 static void
 s_enc_group(void *job)
 {
     store_i_enc_t *self = job;
     proto_buf_t buf;
     proto_buf_init(&buf);
+    const uint8_t *data[S_CLAIM] = {0};
+    size_t len[S_CLAIM] = {0}, idx[S_CLAIM];
+    uint8_t leaf[S_CLAIM][PROTO_HASH_LEN];
+    bool ok[S_CLAIM];
     size_t run = 0; /* records up to here the helper made, in a row */
-    for (size_t i = 0; i < self->m; i++) {
+    size_t i = 0;
+    while (i < self->m) {
         if (atomic_load_explicit(&self->stop, memory_order_relaxed) ||
             !s_jump(&self->caught, &i, self->m, &run))
             break;
-        unsigned char free_ = S_FREE;
-        if (!atomic_compare_exchange_strong_explicit(
-                &self->state[i], &free_, S_HELPER, memory_order_acquire,
-                memory_order_relaxed)) {
+        size_t got = s_enc_claim(self, i), np = 0;
+        if (got == 0) {
             run = 0;
-            continue; /* the append caught up and took it */
+            i++;
+            continue;
         }
-        bool ok = s_enc_one(self, i, &buf);
-        run = ok ? run + 1 : 0;
-        if (ok && run >= STORE_BLOCK &&
-            ((self->leaf0 + i) & (STORE_BLOCK - 1)) == STORE_BLOCK - 1)
-            s_enc_block(self, i); /* before the state says PASSED */
-        atomic_store_explicit(&self->state[i], ok ? S_PASSED : S_FAILED,
-                              memory_order_release);
+        for (size_t j = 0; j < got; j++)
+            if ((ok[j] = s_enc_one(self, i + j, &buf))) {
+                const uint8_t *v = self->arena + self->off[i + j];
+                data[np] = v + PROTO_HASH_LEN;
+                len[np] = self->len[i + j] - PROTO_HASH_LEN;
+                idx[np++] = j;
+            }
+        proto_hash_leaves(np, data, len, leaf);
+        for (size_t q = 0; q < np; q++)
+            memcpy(self->arena + self->off[i + idx[q]], leaf[q],
+                   PROTO_HASH_LEN);
+        for (size_t j = 0; j < got; j++, i++) {
+            run = ok[j] ? run + 1 : 0;
+            if (ok[j] && run >= STORE_BLOCK &&
+                ((self->leaf0 + i) & (STORE_BLOCK - 1)) == STORE_BLOCK - 1)
+                s_enc_block(self, i); /* before the state says PASSED */
+            atomic_store_explicit(&self->state[i], ok[j] ? S_PASSED : S_FAILED,
+                                  memory_order_release);
+        }
     }
     proto_buf_release(&buf);
 }

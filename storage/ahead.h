@@ -11,13 +11,16 @@
  * part ahead of the ingest, in the same order: it starts while the
  * ingest opens the first batch's checkpoints, and its part costs less
  * than the rest, so the ingest mostly finds its entries checked. Each
- * entry is claimed by one of the two (an atomic compare-and-swap): an
- * entry the ingest reaches first, or finds the helper on, the ingest
- * checks itself, and the helper then jumps 256 entries past it (else the
- * two would meet entry after entry, and the ingest check again each one
- * it found the helper on: a tenth of a 1M sync's entries). The helper
- * also hashes the tree's blocks of 16 leaves it checked in a row
- * (store_i_block_t), which the ingest appends whole.
+ * entry is claimed by one of the two (an atomic compare-and-swap), up to
+ * eight in a row at a time, whose leaf hashes are then made together
+ * (proto_hash_leaves, hash.h): an entry the ingest reaches first it
+ * claims with the free ones after it and checks with the helper's code;
+ * one it finds the helper on it checks itself; and the helper then
+ * jumps 256 entries past it (else the two would meet entry after entry,
+ * and the ingest check again each one it found the helper on: a tenth
+ * of a 1M sync's entries). The helper also hashes the tree's blocks of
+ * 16 leaves it checked in a row (store_i_block_t), which the ingest
+ * appends whole.
  *
  * The ingest uses the helper's work only for an entry that passed every
  * one of those checks. Any other entry it checks itself, as without a
@@ -87,10 +90,13 @@ store_i_ahead_t *store_i_ahead_start(store_i_helper_t **helper,
 store_i_ahead_slot_t *store_i_ahead_batch(store_i_ahead_t *self, size_t i);
 
 /* Entry k (0-based) of a batch's slots (NULL: none). Returns true with
- * *e (borrowing the batch's bytes) and leaf filled when the helper
- * checked the entry and it passed; false when the caller must check it
- * itself (it is then the caller's: the helper will not start it). It
- * never waits for the helper. With true, *blk is the block that ends at
+ * *e (borrowing the batch's bytes) and leaf filled when the entry was
+ * checked ahead and passed: by the helper, or here, when the helper had
+ * not reached it (it and up to seven free entries after it are claimed
+ * and checked with the helper's code, their leaf hashes together).
+ * False when the caller must check it itself (it failed those checks,
+ * or the helper is on it; the helper will not start it). It never
+ * waits for the helper. With true, *blk is the block that ends at
  * this entry, when the entry ends an aligned block (its seq a multiple
  * of STORE_BLOCK) whose entries the helper all passed, in this batch;
  * else NULL. */

@@ -369,18 +369,29 @@ store_i_fr_leaf(store_i_fr_t *f, const uint8_t leaf[PROTO_HASH_LEN], bool ahead,
         return MDB_SUCCESS;
     /* The helper's node is of the same leaves: it hashed every one held
      * (ahead), the block is the one that starts at fr.size, and it ends
-     * with this leaf. */
-    if (f->ahead && blk && blk->first == f->fr.size) {
-        int rc = proto_frontier_append_subtree(&f->fr, STORE_NODE_MIN_LEVEL,
-                                               blk->hash, store_i_node_sink, t);
-        if (rc)
-            return rc;
-        f->nheld = 0;
-        f->ahead = true;
-        f->blocks++;
-        return MDB_SUCCESS;
+     * with this leaf. Else the node is made here, a level at a time (its
+     * pairs hashed together, hash.h), from the leaves held: the block
+     * starts at fr.size, aligned (held from an aligned size on), so it
+     * goes in whole either way, and the nodes below it go to no sink. */
+    uint8_t node[PROTO_HASH_LEN];
+    bool helpers = f->ahead && blk && blk->first == f->fr.size;
+    if (helpers) {
+        memcpy(node, blk->hash, PROTO_HASH_LEN);
+    } else {
+        uint8_t h[STORE_BLOCK][PROTO_HASH_LEN];
+        memcpy(h, f->held, sizeof h);
+        for (size_t n = STORE_BLOCK / 2; n >= 1; n /= 2)
+            proto_hash_pairs(n, (const uint8_t(*)[PROTO_HASH_LEN])h, h);
+        memcpy(node, h[0], PROTO_HASH_LEN);
     }
-    return store_i_fr_flush(f, t);
+    int rc = proto_frontier_append_subtree(&f->fr, STORE_NODE_MIN_LEVEL, node,
+                                           store_i_node_sink, t);
+    if (rc)
+        return rc;
+    f->nheld = 0;
+    f->ahead = true;
+    f->blocks += helpers;
+    return MDB_SUCCESS;
 }
 
 /* ---- entries and checkpoints of one author ---------------------------- */

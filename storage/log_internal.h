@@ -77,17 +77,18 @@ int store_i_node_sink(void *ctx, unsigned level, uint64_t index,
 
 /* An author's tree as a write puts entries in (ingest.c, log.c): its
  * right edge, with the leaves of an aligned block of STORE_BLOCK held
- * back until the block is whole. A whole block whose leaves all came
- * from the helper goes in as the node the helper hashed from them
- * (store_i_block_t, ahead.h): one carry instead of 16, and the node
- * stored as the leaves one by one would have stored it. Anything that
- * reads fr flushes it first. */
+ * back until the block is whole. A whole block goes in as one node:
+ * the node the helper hashed from them when its leaves all came from
+ * the helper (store_i_block_t, ahead.h), else made from the held leaves
+ * a level at a time; one carry instead of 16, and the node stored as
+ * the leaves one by one would have stored it. Anything that reads fr
+ * flushes it first (the held leaves of a block not whole, one by one). */
 typedef struct {
     proto_frontier_t fr;                       /* the edge, held leaves out */
     uint8_t held[STORE_BLOCK][PROTO_HASH_LEN]; /* leaves fr.size ... */
     unsigned nheld;                            /* ... how many */
     bool ahead;      /* every held leaf is one the helper hashed */
-    uint64_t blocks; /* blocks appended whole (for the tests) */
+    uint64_t blocks; /* blocks of the helper's node (for the tests) */
 } store_i_fr_t;
 
 /* Loads f at size leaves from t's stored nodes. */
