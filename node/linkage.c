@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+_Static_assert(NODE_ID_NUMBER_MAX <= 128,
+               "a normalised ID number is hashed in one block");
 _Static_assert(NODE_LINKAGE_KEY_LEN >= crypto_generichash_KEYBYTES_MIN &&
                    NODE_LINKAGE_KEY_LEN <= crypto_generichash_KEYBYTES_MAX,
                "the linkage key is a BLAKE2b key");
@@ -217,8 +219,8 @@ node_pseudo_id(const uint8_t *key, const char *id_number,
 void
 node_pseudonymiser_init(node_pseudonymiser_t *p, const uint8_t *key)
 {
-    crypto_generichash_init(&p->keyed, key, NODE_LINKAGE_KEY_LEN,
-                            NODE_PSEUDO_ID_HEX / 2);
+    proto_hash_keyed_init(&p->keyed, key, NODE_LINKAGE_KEY_LEN,
+                          NODE_PSEUDO_ID_HEX / 2);
 }
 
 void
@@ -235,10 +237,7 @@ node_pseudo_id_with(const node_pseudonymiser_t *p, const char *id_number,
     uint8_t h[NODE_PSEUDO_ID_HEX / 2];
     int rc = node_id_number_normalise(id_number, norm);
     if (rc == VOCFED_OK) {
-        crypto_generichash_state st = p->keyed; /* a copy: p stays ready */
-        crypto_generichash_update(&st, (const uint8_t *)norm, strlen(norm));
-        crypto_generichash_final(&st, h, sizeof h);
-        sodium_memzero(&st, sizeof st);
+        proto_hash_keyed(&p->keyed, (const uint8_t *)norm, strlen(norm), h);
         proto_hex(h, sizeof h, out_hex); /* a pseudo_id is no secret */
     }
     sodium_memzero(norm, sizeof norm);

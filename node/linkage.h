@@ -11,6 +11,7 @@
 #ifndef VOCFED_NODE_LINKAGE_H
 #define VOCFED_NODE_LINKAGE_H
 
+#include "protocol/hash.h"
 #include "protocol/status.h"
 
 #include <sodium.h>
@@ -72,10 +73,12 @@ int node_pseudo_id(const uint8_t *key, const char *id_number,
                    char out_hex[NODE_PSEUDO_ID_HEX + 1]) VOCFED_WUR;
 
 /* A linkage key made ready for many pseudo_ids (an import's rows): the
- * keyed hash's key block is compressed once, not once a row. Holds
- * material derived from the key: node_pseudonymiser_wipe it. */
+ * keyed hash's key block is compressed once, not once a row
+ * (proto_hash_keyed, protocol/hash.h: libsodium's state compresses it
+ * again in each copy, two blocks a row). Holds material derived from
+ * the key: node_pseudonymiser_wipe it. */
 typedef struct {
-    crypto_generichash_state keyed; /* BLAKE2b after the key block */
+    proto_hash_keyed_t keyed; /* BLAKE2b after the key block */
 } node_pseudonymiser_t;
 
 void node_pseudonymiser_init(node_pseudonymiser_t *p, const uint8_t *key);

@@ -42,6 +42,26 @@ void proto_hash_leaves(size_t n, const uint8_t *const *data, const size_t *len,
 void proto_hash_pairs(size_t n, const uint8_t (*in)[PROTO_HASH_LEN],
                       uint8_t (*out)[PROTO_HASH_LEN]);
 
+/* Keyed BLAKE2b (RFC 7693) of short messages under one key: the key's
+ * block is compressed once (proto_hash_keyed_init), each message then
+ * in one block (the pseudonyms of an import's rows). The same bytes as
+ * crypto_generichash with that key. Holds material derived from the
+ * key: sodium_memzero it after use. */
+typedef struct {
+    uint64_t h[8]; /* the chaining value after the key's block */
+    size_t outlen; /* digest bytes */
+} proto_hash_keyed_t;
+
+/* klen 1..64 key bytes, outlen 1..64. */
+void proto_hash_keyed_init(proto_hash_keyed_t *k, const uint8_t *key,
+                           size_t klen, size_t outlen);
+
+/* out (k->outlen bytes) = BLAKE2b_key(msg), len 1 to 128 (an empty
+ * message would end in the key's block, compressed without its final
+ * flag here). */
+void proto_hash_keyed(const proto_hash_keyed_t *k, const uint8_t *msg,
+                      size_t len, uint8_t *out);
+
 /* Writes 2*len lowercase hex digits and a NUL into hex (2*len+1 bytes). */
 void proto_hex(const uint8_t *bin, size_t len, char *hex);
 

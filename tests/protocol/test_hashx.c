@@ -5,7 +5,10 @@
  * of a tree made in place is the one made pair by pair. Each message
  * sits at the end of its own allocation: a read past it is ASan's.
  * Where the processor lacks AVX-512F the functions take the one-by-one
- * path and this checks that; CI's machines have it (the lanes checked). */
+ * path and this checks that; CI's machines have it (the lanes checked).
+ * And the keyed hash with its key's block compressed once is
+ * crypto_generichash's for every key length, digest length and message
+ * length it takes (1 to 128). */
 #include "protocol/hash.h"
 #include "protocol/merkle.h"
 
@@ -18,6 +21,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #define S_MAX 40 /* messages in one call, at most: five lane groups */
 
@@ -130,6 +134,37 @@ test_pairs(void **state)
     assert_memory_equal(leaves[0], root, PROTO_HASH_LEN);
 }
 
+/* proto_hash_keyed against crypto_generichash: keys of 1 to 64 bytes,
+ * digests of 1 to 64, messages of 1 to 128 (each at the end of its
+ * allocation), one key's state used for many messages. */
+static void
+test_keyed(void **state)
+{
+    (void)state;
+    uint8_t key[64], want[64], got[64];
+    for (size_t klen = 1; klen <= 64; klen++)
+        for (size_t outlen = 1; outlen <= 64; outlen += klen % 2 ? 7 : 31) {
+            for (size_t j = 0; j < klen; j++)
+                key[j] = (uint8_t)s_rand();
+            proto_hash_keyed_t k;
+            proto_hash_keyed_init(&k, key, klen, outlen);
+            for (size_t len = 1; len <= 128; len++) {
+                uint8_t *msg = malloc(len);
+                assert_non_null(msg);
+                for (size_t j = 0; j < len; j++)
+                    msg[j] = (uint8_t)s_rand();
+                memset(got, 0xAA, sizeof got);
+                proto_hash_keyed(&k, msg, len, got);
+                assert_int_equal(
+                    crypto_generichash(want, outlen, msg, len, key, klen), 0);
+                assert_memory_equal(got, want, outlen);
+                assert_true(outlen == 64 || got[outlen] == 0xAA);
+                free(msg);
+            }
+            sodium_memzero(&k, sizeof k);
+        }
+}
+
 int
 main(void)
 {
@@ -137,6 +172,7 @@ main(void)
         cmocka_unit_test(test_leaves_every_length),
         cmocka_unit_test(test_leaves_mixed),
         cmocka_unit_test(test_pairs),
+        cmocka_unit_test(test_keyed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
