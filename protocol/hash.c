@@ -16,7 +16,7 @@ proto_hash(proto_hash_alg_t alg, const uint8_t *data, size_t len,
     if (alg == PROTO_HASH_SHA256)
         crypto_hash_sha256(out, data, len);
     else
-        crypto_generichash(out, PROTO_HASH_LEN, data, len, NULL, 0);
+        proto_blake2b256(NULL, 0, data, len, out);
 }
 
 void
@@ -31,11 +31,7 @@ proto_hash_leaf(proto_hash_alg_t alg, const uint8_t *data, size_t len,
         crypto_hash_sha256_update(&st, data, len);
         crypto_hash_sha256_final(&st, out);
     } else {
-        crypto_generichash_state st;
-        crypto_generichash_init(&st, NULL, 0, PROTO_HASH_LEN);
-        crypto_generichash_update(&st, &prefix, 1);
-        crypto_generichash_update(&st, data, len);
-        crypto_generichash_final(&st, out, PROTO_HASH_LEN);
+        proto_blake2b256(&prefix, 1, data, len, out);
     }
 }
 

@@ -16,7 +16,7 @@
  * carries its final flag and its own byte count. Processors without
  * AVX-512F (and valgrind, which hides it) take proto_hash_leaf and
  * proto_hash_node one message at a time, and so do calls of one or two
- * messages: a lane group costs about as much as two blocks alone.
+ * messages: a lane group costs about as much as three blocks alone.
  *
  * The keyed hash is plain C, one block: libsodium's keyed state holds
  * the key's block uncompressed, so each copy of it (a pseudonym a row)
@@ -63,10 +63,16 @@ static const uint8_t s_sigma[12][16] = {
 static uint64_t
 s_le64(const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w;
+    memcpy(&w, p, sizeof w);
+    return w;
+#else
     uint64_t w = 0;
     for (int i = 7; i >= 0; i--)
         w = w << 8 | p[i];
     return w;
+#endif
 }
 
 #define S_ROR(x, n) ((x) >> (n) | (x) << (64 - (n)))
@@ -83,9 +89,11 @@ s_le64(const uint8_t *p)
     } while (0)
 
 /* Compresses one block into h (RFC 7693 3.2): t bytes through it, last
- * its final flag. */
+ * its final flag; wipe: its working words are zeroed after (a keyed
+ * hash's). */
 static void
-s_compress1(uint64_t h[8], const uint8_t blk[S_BLOCK], uint64_t t, bool last)
+s_compress1(uint64_t h[8], const uint8_t blk[S_BLOCK], uint64_t t, bool last,
+            bool wipe)
 {
     uint64_t m[16], v[16];
     for (int w = 0; w < 16; w++)
@@ -110,8 +118,54 @@ s_compress1(uint64_t h[8], const uint8_t blk[S_BLOCK], uint64_t t, bool last)
     }
     for (int i = 0; i < 8; i++)
         h[i] ^= v[i] ^ v[i + 8];
-    sodium_memzero(m, sizeof m); /* the keyed hash's: a person's number */
-    sodium_memzero(v, sizeof v);
+    if (wipe) { /* the keyed hash's: a person's number */
+        sodium_memzero(m, sizeof m);
+        sodium_memzero(v, sizeof v);
+    }
+}
+
+/* The first outlen bytes of h, little-endian, into out. */
+static void
+s_digest(const uint64_t h[8], uint8_t *out, size_t outlen)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(out, h, outlen);
+#else
+    for (size_t i = 0; i < outlen; i++)
+        out[i] = (uint8_t)(h[i / 8] >> (8 * (i % 8)));
+#endif
+}
+
+void
+proto_blake2b256(const uint8_t *pre, size_t prelen, const uint8_t *data,
+                 size_t len, uint8_t out[PROTO_HASH_LEN])
+{
+    uint64_t h[8];
+    uint8_t tmp[S_BLOCK];
+    size_t total = prelen + len;
+    size_t nbl = total ? (total + S_BLOCK - 1) / S_BLOCK : 1;
+    for (int i = 0; i < 8; i++)
+        h[i] = s_iv[i];
+    h[0] ^= S_PARAM0;
+    for (size_t bl = 0; bl < nbl; bl++) {
+        size_t start = bl * S_BLOCK;
+        size_t n = total - start < S_BLOCK ? total - start : S_BLOCK;
+        const uint8_t *src = tmp;
+        if (start >= prelen && n == S_BLOCK) {
+            src = data + (start - prelen); /* a whole block of data */
+        } else {
+            size_t p = start < prelen ? prelen - start : 0; /* of pre */
+            if (p > n)
+                p = n;
+            memset(tmp, 0, sizeof tmp);
+            if (p)
+                memcpy(tmp, pre + start, p);
+            if (n > p)
+                memcpy(tmp + p, data + (start + p - prelen), n - p);
+        }
+        s_compress1(h, src, start + n, bl + 1 == nbl, false);
+    }
+    s_digest(h, out, PROTO_HASH_LEN);
 }
 
 void
@@ -124,7 +178,7 @@ proto_hash_keyed_init(proto_hash_keyed_t *k, const uint8_t *key, size_t klen,
         k->h[i] = s_iv[i];
     k->h[0] ^= 0x01010000ull | (uint64_t)klen << 8 | (uint64_t)outlen;
     k->outlen = outlen;
-    s_compress1(k->h, blk, S_BLOCK, false);
+    s_compress1(k->h, blk, S_BLOCK, false, true);
     sodium_memzero(blk, sizeof blk);
 }
 
@@ -136,10 +190,8 @@ proto_hash_keyed(const proto_hash_keyed_t *k, const uint8_t *msg, size_t len,
     uint8_t blk[S_BLOCK] = {0}, o[64];
     memcpy(h, k->h, sizeof h);
     memcpy(blk, msg, len < S_BLOCK ? len : S_BLOCK);
-    s_compress1(h, blk, S_BLOCK + len, true);
-    for (int i = 0; i < 8; i++)
-        for (int j = 0; j < 8; j++)
-            o[8 * i + j] = (uint8_t)(h[i] >> (8 * j));
+    s_compress1(h, blk, S_BLOCK + len, true, true);
+    s_digest(h, o, k->outlen);
     memcpy(out, o, k->outlen);
     sodium_memzero(h, sizeof h);
     sodium_memzero(blk, sizeof blk);

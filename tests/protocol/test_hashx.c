@@ -1,14 +1,14 @@
-/* The tree's hashes several at a time (protocol/hashx.c): for messages of
+/* Our BLAKE2b (protocol/hashx.c) against libsodium's. The one-message
+ * hashes (proto_hash, proto_hash_leaf, proto_hash_node) for every length
+ * to eight blocks. The tree's hashes several at a time: for messages of
  * every length up to a few blocks, in groups of every size and with
- * lengths mixed in a group (each lane of its own length), they are the
- * bytes proto_hash_leaf and proto_hash_node give one at a time; a level
- * of a tree made in place is the one made pair by pair. Each message
- * sits at the end of its own allocation: a read past it is ASan's.
- * Where the processor lacks AVX-512F the functions take the one-by-one
- * path and this checks that; CI's machines have it (the lanes checked).
- * And the keyed hash with its key's block compressed once is
- * crypto_generichash's for every key length, digest length and message
- * length it takes (1 to 128). */
+ * lengths mixed in a group (each lane of its own length); a level of a
+ * tree made in place is the one made pair by pair. Each message sits at
+ * the end of its own allocation: a read past it is ASan's. Where the
+ * processor lacks AVX-512F the lanes' functions go one by one and this
+ * checks that; CI's machines have it (the lanes checked). And the keyed
+ * hash with its key's block compressed once, for every key length,
+ * digest length and message length it takes (1 to 128). */
 #include "protocol/hash.h"
 #include "protocol/merkle.h"
 
@@ -36,6 +36,19 @@ s_rand(void)
     return (uint32_t)(s_rng >> 16);
 }
 
+/* libsodium's BLAKE2b-256 of prefix || data: the reference. */
+static void
+s_ref(uint8_t prefix, bool has_prefix, const uint8_t *data, size_t len,
+      uint8_t out[PROTO_HASH_LEN])
+{
+    crypto_generichash_state st;
+    assert_int_equal(crypto_generichash_init(&st, NULL, 0, PROTO_HASH_LEN), 0);
+    if (has_prefix)
+        assert_int_equal(crypto_generichash_update(&st, &prefix, 1), 0);
+    assert_int_equal(crypto_generichash_update(&st, data, len), 0);
+    assert_int_equal(crypto_generichash_final(&st, out, PROTO_HASH_LEN), 0);
+}
+
 /* n messages of the lengths in len, each at the end of its allocation,
  * hashed both ways. */
 static void
@@ -54,7 +67,7 @@ s_check_leaves(size_t n, const size_t *len)
     memset(got, 0xAA, sizeof got);
     proto_hash_leaves(n, data, len, got);
     for (size_t i = 0; i < n; i++) {
-        proto_hash_leaf(PROTO_HASH_BLAKE2B256, msg[i], len[i], want);
+        s_ref(0x00, true, msg[i], len[i], want);
         assert_memory_equal(got[i], want, PROTO_HASH_LEN);
     }
     assert_true(n == S_MAX || got[n][0] == 0xAA); /* nothing past n */
@@ -115,8 +128,10 @@ test_pairs(void **state)
             proto_hash_pairs(n, (const uint8_t(*)[PROTO_HASH_LEN])in, out);
             proto_hash_pairs(n, (const uint8_t(*)[PROTO_HASH_LEN])copy, copy);
             for (size_t i = 0; i < n; i++) {
-                proto_hash_node(PROTO_HASH_BLAKE2B256, in[2 * i], in[2 * i + 1],
-                                want);
+                uint8_t buf[2 * PROTO_HASH_LEN];
+                memcpy(buf, in[2 * i], PROTO_HASH_LEN);
+                memcpy(buf + PROTO_HASH_LEN, in[2 * i + 1], PROTO_HASH_LEN);
+                s_ref(0x01, true, buf, sizeof buf, want);
                 assert_memory_equal(out[i], want, PROTO_HASH_LEN);
                 assert_memory_equal(copy[i], want, PROTO_HASH_LEN);
             }
@@ -132,6 +147,38 @@ test_pairs(void **state)
     for (size_t n = 8; n >= 1; n /= 2)
         proto_hash_pairs(n, (const uint8_t(*)[PROTO_HASH_LEN])leaves, leaves);
     assert_memory_equal(leaves[0], root, PROTO_HASH_LEN);
+}
+
+/* The one-message hashes (hash.c over proto_blake2b256) against
+ * libsodium: every length from 0 to eight blocks and a few bytes, the
+ * message at the end of its allocation; a node from its two halves. */
+static void
+test_one_by_one(void **state)
+{
+    (void)state;
+    uint8_t want[PROTO_HASH_LEN], got[PROTO_HASH_LEN];
+    for (size_t len = 0; len <= 8 * 128 + 3; len++) {
+        uint8_t *msg = malloc(len ? len : 1);
+        assert_non_null(msg);
+        for (size_t j = 0; j < len; j++)
+            msg[j] = (uint8_t)s_rand();
+        s_ref(0, false, msg, len, want);
+        proto_hash(PROTO_HASH_BLAKE2B256, msg, len, got);
+        assert_memory_equal(got, want, PROTO_HASH_LEN);
+        s_ref(0x00, true, msg, len, want);
+        proto_hash_leaf(PROTO_HASH_BLAKE2B256, msg, len, got);
+        assert_memory_equal(got, want, PROTO_HASH_LEN);
+        uint8_t pre = (uint8_t)s_rand();
+        s_ref(pre, true, msg, len, want);
+        proto_blake2b256(&pre, 1, msg, len, got);
+        assert_memory_equal(got, want, PROTO_HASH_LEN);
+        if (len == 64) {
+            s_ref(0x01, true, msg, len, want);
+            proto_hash_node(PROTO_HASH_BLAKE2B256, msg, msg + 32, got);
+            assert_memory_equal(got, want, PROTO_HASH_LEN);
+        }
+        free(msg);
+    }
 }
 
 /* proto_hash_keyed against crypto_generichash: keys of 1 to 64 bytes,
@@ -173,6 +220,7 @@ main(void)
         cmocka_unit_test(test_leaves_mixed),
         cmocka_unit_test(test_pairs),
         cmocka_unit_test(test_keyed),
+        cmocka_unit_test(test_one_by_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
