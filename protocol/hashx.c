@@ -25,6 +25,7 @@
  * ~365 here). Its working words are wiped after each message. */
 #include "protocol/hash.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -188,6 +189,7 @@ proto_hash_keyed(const proto_hash_keyed_t *k, const uint8_t *msg, size_t len,
 {
     uint64_t h[8];
     uint8_t blk[S_BLOCK] = {0}, o[64];
+    assert(len >= 1 && len <= S_BLOCK); /* one block, not the key's alone */
     memcpy(h, k->h, sizeof h);
     memcpy(blk, msg, len < S_BLOCK ? len : S_BLOCK);
     s_compress1(h, blk, S_BLOCK + len, true, true);
