@@ -59,7 +59,7 @@ static const uint8_t s_sigma[12][16] = {
  * 1 (RFC 7693 2.5). */
 #define S_PARAM0 0x01010020ull
 
-/* ---- one message (keyed, short): plain C ------------------------------- */
+/* ---- one message at a time: plain C ------------------------------------ */
 
 static uint64_t
 s_le64(const uint8_t *p)
