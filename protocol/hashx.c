@@ -174,6 +174,7 @@ proto_hash_keyed_init(proto_hash_keyed_t *k, const uint8_t *key, size_t klen,
                       size_t outlen)
 {
     uint8_t blk[S_BLOCK] = {0};
+    assert(klen >= 1 && klen <= 64 && outlen >= 1 && outlen <= 64);
     memcpy(blk, key, klen);
     for (int i = 0; i < 8; i++)
         k->h[i] = s_iv[i];
