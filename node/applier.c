@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -55,16 +57,25 @@ node_applier_pace_wait(node_applier_pace_t *pace, uint64_t log_n,
     bool grew = pace->grew_ms && now_ms - pace->grew_ms <= NODE_APPLIER_GREW_MS;
     if (backlog < NODE_APPLIER_BULK) {
         pace->defer_from_ms = 0; /* caught up: the next bulk is waited for */
+        pace->bulk_from_ms = 0;
         return false;
     }
     if (pace->defer_from_ms < 0 || !grew)
         return false; /* catching up after a wait, or the log is quiet */
     if (!pace->defer_from_ms)
-        pace->defer_from_ms = now_ms;
+        pace->defer_from_ms = pace->bulk_from_ms = now_ms;
     if (now_ms - pace->defer_from_ms < NODE_APPLIER_DEFER_MS)
         return true;
     pace->defer_from_ms = -1; /* waited long enough: apply until caught up */
     return false;
+}
+
+bool
+node_applier_pace_idle(const node_applier_pace_t *pace, int64_t now_ms)
+{
+    return pace->defer_from_ms < 0 && pace->bulk_from_ms > 0 &&
+           now_ms - pace->bulk_from_ms < NODE_APPLIER_IDLE_MOST_MS &&
+           pace->grew_ms && now_ms - pace->grew_ms <= NODE_APPLIER_GREW_MS;
 }
 
 int
@@ -118,22 +129,99 @@ s_pace_wait(store_t *st, node_applier_pace_t *pace)
     return node_applier_pace_wait(pace, log_n, backlog, zclock_mono());
 }
 
+/* Chunks applied by one thread: the child's own, or its idle one. */
+typedef struct {
+    store_t *st;
+    node_applier_pace_t *pace;
+    uint64_t *work;
+    int fd;
+    pid_t parent;
+    bool idle; /* the idle thread: only while node_applier_pace_idle */
+    bool more; /* out: it stopped with more to apply (not waiting) */
+    int rc;    /* out: the last apply's status */
+    int err;   /* out: the idle thread could not take SCHED_IDLE */
+} s_run_t;
+
+/* Applies chunk after chunk until the derived data is up to date, a
+ * bulk is to be waited for, the daemon stops it, or (idle) the bulk is
+ * no longer one to apply on idle CPU. */
+static void *
+s_run(void *arg)
+{
+    s_run_t *r = arg;
+    size_t done = 0;
+    r->rc = VOCFED_OK;
+    r->more = false;
+    while (!s_pace_wait(r->st, r->pace)) {
+        if (r->idle != node_applier_pace_idle(r->pace, zclock_mono())) {
+            r->more = true; /* the other thread's chunks */
+            break;
+        }
+        r->rc = store_apply(r->st, STORE_APPLY_FIT, &done);
+        *r->work += r->rc == VOCFED_OK ? done : 0;
+        if (r->rc != VOCFED_OK || done == 0 || s_stopping(r->fd, r->parent))
+            break;
+    }
+    return NULL;
+}
+
+/* The idle thread: takes SCHED_IDLE itself (glibc's thread attributes
+ * take no SCHED_IDLE; on Linux sched_setscheduler(0) is the calling
+ * thread's), then runs r; r->err is the error when it could not. */
+static void *
+s_idle_main(void *arg)
+{
+    s_run_t *r = arg;
+    struct sched_param sp = {0};
+    if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0) {
+        r->err = errno;
+        return NULL;
+    }
+    return s_run(r);
+}
+
+/* Runs r on a thread of its own in SCHED_IDLE and waits for it; 0, or
+ * the error that kept it from running there (nothing applied: the
+ * caller then applies at its nice value). */
+static int
+s_run_idle(s_run_t *r)
+{
+    pthread_t t;
+    r->err = 0;
+    int e = pthread_create(&t, NULL, s_idle_main, r);
+    if (e)
+        return e;
+    pthread_join(t, NULL);
+    return r->err;
+}
+
+/* Whether a SCHED_IDLE thread could be started (the child's, which has
+ * one thread of its own: looked at and set on it only). */
+static bool s_idle_ok = true;
+
 /* Applies chunk after chunk until the derived data is up to date or a
- * bulk arrival is to be waited for; *work grows by the entries applied.
- * Returns how long to sleep before the next look
- * (node_applier_pace_sleep_ms). */
+ * bulk arrival is to be waited for, a bulk that still lands on idle CPU
+ * only (applier.h); *work grows by the entries applied. Returns how long
+ * to sleep before the next look (node_applier_pace_sleep_ms). */
 static int
 s_apply_all(store_t *st, node_applier_pace_t *pace, int64_t *error_log_ms,
             uint64_t *work, int fd, pid_t parent)
 {
-    size_t done = 0;
-    int rc = VOCFED_OK;
-    while (!s_pace_wait(st, pace)) {
-        rc = store_apply(st, STORE_APPLY_FIT, &done);
-        *work += rc == VOCFED_OK ? done : 0;
-        if (rc != VOCFED_OK || done == 0 || s_stopping(fd, parent))
-            break;
-    }
+    s_run_t r = {st, pace, work, fd, parent, false, false, VOCFED_OK, 0};
+    do {
+        int e = 0;
+        r.idle = s_idle_ok && node_applier_pace_idle(pace, zclock_mono());
+        if (r.idle && (e = s_run_idle(&r))) {
+            zsys_warning("applier: no thread in SCHED_IDLE (%s): a bulk is "
+                         "applied at the applier's nice value",
+                         strerror(e));
+            s_idle_ok = false;
+            r.idle = false;
+        }
+        if (!r.idle)
+            s_run(&r);
+    } while (r.more && r.rc == VOCFED_OK);
+    int rc = r.rc;
     if (rc && zclock_mono() >= *error_log_ms) {
         zsys_error("applier: applying the log failed: %s (retrying)",
                    vocfed_strerror(rc));

@@ -23,7 +23,18 @@
  * and still growing, the child waits, for at most NODE_APPLIER_DEFER_MS,
  * then applies in large chunks until it is within NODE_APPLIER_BULK of the
  * log again (a bulk that outlasts the wait is applied as it comes). Small
- * steady writes are applied at once. node_applier_pace_wait decides. */
+ * steady writes are applied at once. node_applier_pace_wait decides.
+ *
+ * A bulk applied as it comes is applied on idle CPU only: a thread of the
+ * child in SCHED_IDLE takes the chunks while the log still grows, for at
+ * most NODE_APPLIER_IDLE_MOST_MS from the bulk's start, then the child's
+ * own thread (nice) goes on. At nice 10 alone the applier took ~12% of a
+ * 10M sync's rate, most of it at its end; in SCHED_IDLE it takes none,
+ * and the 1M figures come as soon (bench/README.md, 2026-12-06). The
+ * bound keeps the figures moving under a load that never leaves a core
+ * idle (SCHED_IDLE gets ~0.3% of a busy core), and a thread, not the
+ * process, takes the class: an unprivileged process cannot leave it
+ * (RLIMIT_NICE). node_applier_pace_idle decides. */
 #ifndef VOCFED_NODE_APPLIER_H
 #define VOCFED_NODE_APPLIER_H
 
@@ -46,6 +57,8 @@
 /* The longest wait for one: a longer one held the figures back with no
  * gain to receipts (bench/README.md, 2026-12-06). */
 #define NODE_APPLIER_DEFER_MS 1000
+/* The longest a bulk is applied on idle CPU only, from its start. */
+#define NODE_APPLIER_IDLE_MOST_MS 30000
 
 typedef struct node_applier node_applier_t;
 
@@ -57,6 +70,7 @@ typedef struct {
     int64_t grew_ms;       /* the last look that found it longer (0: none) */
     int64_t defer_from_ms; /* waiting since (0: not waiting; -1: waited
                               its longest, applying until caught up) */
+    int64_t bulk_from_ms;  /* the bulk waited for began (0: none) */
 } node_applier_pace_t;
 
 /* A look at the log at now_ms (a monotonic clock, > 0): log_n the last
@@ -66,6 +80,13 @@ typedef struct {
  * (above) waited for less than NODE_APPLIER_DEFER_MS. */
 bool node_applier_pace_wait(node_applier_pace_t *pace, uint64_t log_n,
                             uint64_t backlog, int64_t now_ms);
+
+/* Whether the chunks applied after the look at now_ms are a bulk's that
+ * still lands, to be applied on idle CPU only: the wait for it is over
+ * (node_applier_pace_wait applies), the backlog is NODE_APPLIER_BULK or
+ * more and the log grew within NODE_APPLIER_GREW_MS, and the bulk began
+ * less than NODE_APPLIER_IDLE_MOST_MS ago. */
+bool node_applier_pace_idle(const node_applier_pace_t *pace, int64_t now_ms);
 
 /* How long the child may sleep after a look at now_ms before the next
  * (ms, 1 to NODE_APPLIER_TICK_MS): while it waits for a bulk, until the

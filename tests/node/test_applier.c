@@ -416,6 +416,56 @@ test_pace_longest_wait(void **state)
     assert_true(node_applier_pace_wait(&p, ++n, NODE_APPLIER_BULK, t));
 }
 
+/* Which chunks go on idle CPU only (node_applier_pace_idle): none while
+ * the bulk is waited for; those of a bulk that still lands once the wait
+ * is over; none while the log is quiet, though the backlog is large;
+ * none past NODE_APPLIER_IDLE_MOST_MS from the bulk's start, while it
+ * still lands; and a next bulk after catching up gets its own. */
+static void
+test_pace_idle(void **state)
+{
+    (void)state;
+    node_applier_pace_t p = {0};
+    int64_t t = 1000;
+    uint64_t n = 1;
+    assert_false(node_applier_pace_wait(&p, n, 0, t));
+    assert_false(node_applier_pace_idle(&p, t));
+    int64_t start = t + 100;
+    for (t = start; t - start < NODE_APPLIER_DEFER_MS; t += 100) {
+        assert_true(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
+        assert_false(node_applier_pace_idle(&p, t)); /* waited for */
+    }
+    assert_false(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
+    assert_true(node_applier_pace_idle(&p, t)); /* still landing */
+    /* quiet past the window, the backlog still large: the nice class */
+    t += NODE_APPLIER_GREW_MS + 1;
+    assert_false(node_applier_pace_wait(&p, n, 5 * NODE_APPLIER_BULK, t));
+    assert_false(node_applier_pace_idle(&p, t));
+    /* landing again, the same bulk: idle again */
+    t += 100;
+    assert_false(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
+    assert_true(node_applier_pace_idle(&p, t));
+    /* landing on past the bound: the nice class */
+    while (t - start < NODE_APPLIER_IDLE_MOST_MS - 100) {
+        t += 100;
+        assert_false(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
+        assert_true(node_applier_pace_idle(&p, t));
+    }
+    t += 100;
+    assert_false(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
+    assert_false(node_applier_pace_idle(&p, t));
+    /* caught up: not idle; the next bulk is waited for, then idle */
+    assert_false(node_applier_pace_wait(&p, ++n, 10, t));
+    assert_false(node_applier_pace_idle(&p, t));
+    start = t + 100;
+    for (t = start; t - start < NODE_APPLIER_DEFER_MS; t += 100) {
+        assert_true(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
+        assert_false(node_applier_pace_idle(&p, t));
+    }
+    assert_false(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
+    assert_true(node_applier_pace_idle(&p, t));
+}
+
 /* The child's sleep between looks: a tick when it is not waiting for a
  * bulk; while it waits, up to the moment the log will have been quiet for
  * NODE_APPLIER_GREW_MS, so that the look then applies (not a tick later);
@@ -468,6 +518,7 @@ main(void)
         cmocka_unit_test(test_pace_small_writes),
         cmocka_unit_test(test_pace_bulk_then_quiet),
         cmocka_unit_test(test_pace_longest_wait),
+        cmocka_unit_test(test_pace_idle),
         cmocka_unit_test(test_pace_sleep),
         cmocka_unit_test_setup_teardown(test_receipt_before_figures,
                                         th_net_setup, th_net_teardown),
