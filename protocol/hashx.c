@@ -137,6 +137,22 @@ s_digest(const uint64_t h[8], uint8_t *out, size_t outlen)
 #endif
 }
 
+/* Fills tmp with bytes start .. start + n - 1 (n <= S_BLOCK) of
+ * pre || data (prelen and then data's bytes), zero-padded to a block. */
+static void
+s_fill(uint8_t tmp[S_BLOCK], const uint8_t *pre, size_t prelen,
+       const uint8_t *data, size_t start, size_t n)
+{
+    size_t p = start < prelen ? prelen - start : 0; /* of pre */
+    if (p > n)
+        p = n;
+    memset(tmp, 0, S_BLOCK);
+    if (p)
+        memcpy(tmp, pre + start, p);
+    if (n > p)
+        memcpy(tmp + p, data + (start + p - prelen), n - p);
+}
+
 void
 proto_blake2b256(const uint8_t *pre, size_t prelen, const uint8_t *data,
                  size_t len, uint8_t out[PROTO_HASH_LEN])
@@ -152,18 +168,10 @@ proto_blake2b256(const uint8_t *pre, size_t prelen, const uint8_t *data,
         size_t start = bl * S_BLOCK;
         size_t n = total - start < S_BLOCK ? total - start : S_BLOCK;
         const uint8_t *src = tmp;
-        if (start >= prelen && n == S_BLOCK) {
+        if (start >= prelen && n == S_BLOCK)
             src = data + (start - prelen); /* a whole block of data */
-        } else {
-            size_t p = start < prelen ? prelen - start : 0; /* of pre */
-            if (p > n)
-                p = n;
-            memset(tmp, 0, sizeof tmp);
-            if (p)
-                memcpy(tmp, pre + start, p);
-            if (n > p)
-                memcpy(tmp + p, data + (start + p - prelen), n - p);
-        }
+        else
+            s_fill(tmp, pre, prelen, data, start, n);
         s_compress1(h, src, start + n, bl + 1 == nbl, false);
     }
     s_digest(h, out, PROTO_HASH_LEN);
@@ -292,14 +300,7 @@ s_block(s_blocks_t *b, unsigned i, const s_msg_t *x, size_t bl, size_t nbl)
     size_t total = 1 + x->len; /* bytes of the message, the prefix in it */
     size_t start = bl * S_BLOCK;
     size_t n = total - start < S_BLOCK ? total - start : S_BLOCK;
-    memset(tmp, 0, sizeof tmp);
-    if (start == 0) {
-        tmp[0] = x->prefix;
-        if (n > 1)
-            memcpy(tmp + 1, x->data, n - 1);
-    } else {
-        memcpy(tmp, x->data + start - 1, n);
-    }
+    s_fill(tmp, &x->prefix, 1, x->data, start, n);
     for (int w = 0; w < 16; w++)
         memcpy(&b->m[w][i], tmp + 8 * w, 8); /* little-endian words */
     b->t[i] = start + n;
