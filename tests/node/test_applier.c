@@ -394,6 +394,21 @@ test_pace_bulk_then_quiet(void **state)
     assert_false(node_applier_pace_wait(&p, n, NODE_APPLIER_BULK, t + 900));
 }
 
+/* A bulk landing from *t + 100 on, a look every 100 ms with 5 *
+ * NODE_APPLIER_BULK behind: waited for, never idle, for
+ * NODE_APPLIER_DEFER_MS; *t ends at the first look past the wait.
+ * Returns when it began. */
+static int64_t
+s_bulk_waited(node_applier_pace_t *p, int64_t *t, uint64_t *n)
+{
+    int64_t start = *t + 100;
+    for (*t = start; *t - start < NODE_APPLIER_DEFER_MS; *t += 100) {
+        assert_true(node_applier_pace_wait(p, ++*n, 5 * NODE_APPLIER_BULK, *t));
+        assert_false(node_applier_pace_idle(p, *t));
+    }
+    return start;
+}
+
 /* A bulk that outlasts NODE_APPLIER_DEFER_MS is waited for no longer:
  * the applier applies while it is NODE_APPLIER_BULK or more behind, the
  * log still growing, and once caught up it waits for the next bulk. */
@@ -405,9 +420,7 @@ test_pace_longest_wait(void **state)
     int64_t t = 1000;
     uint64_t n = 1;
     assert_false(node_applier_pace_wait(&p, n, 0, t));
-    int64_t start = t + 100;
-    for (t = start; t - start < NODE_APPLIER_DEFER_MS; t += 100)
-        assert_true(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
+    s_bulk_waited(&p, &t, &n);
     for (int i = 0; i < 100; i++, t += 100) /* still growing: applied */
         assert_false(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
     /* caught up, then another bulk lands: waited for again */
@@ -430,11 +443,7 @@ test_pace_idle(void **state)
     uint64_t n = 1;
     assert_false(node_applier_pace_wait(&p, n, 0, t));
     assert_false(node_applier_pace_idle(&p, t));
-    int64_t start = t + 100;
-    for (t = start; t - start < NODE_APPLIER_DEFER_MS; t += 100) {
-        assert_true(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
-        assert_false(node_applier_pace_idle(&p, t)); /* waited for */
-    }
+    int64_t start = s_bulk_waited(&p, &t, &n);
     assert_false(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
     assert_true(node_applier_pace_idle(&p, t)); /* still landing */
     /* quiet past the window, the backlog still large: the nice class */
@@ -457,11 +466,7 @@ test_pace_idle(void **state)
     /* caught up: not idle; the next bulk is waited for, then idle */
     assert_false(node_applier_pace_wait(&p, ++n, 10, t));
     assert_false(node_applier_pace_idle(&p, t));
-    start = t + 100;
-    for (t = start; t - start < NODE_APPLIER_DEFER_MS; t += 100) {
-        assert_true(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
-        assert_false(node_applier_pace_idle(&p, t));
-    }
+    s_bulk_waited(&p, &t, &n);
     assert_false(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
     assert_true(node_applier_pace_idle(&p, t));
 }
