@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A slot's states. FREE moves to HELPER (the helper checks it, then
- * PASSED or FAILED) or to MINE (the ingest checks it); nothing else
+/* A slot's states. FREE moves to HELPER when claimed, by the helper or
+ * by the ingest or append that caught it up (either checks or encodes
+ * it with the helper's code, then sets PASSED or FAILED); nothing else
  * moves a slot, so whoever moved it from FREE owns it. */
-enum { S_FREE, S_HELPER, S_PASSED, S_FAILED, S_MINE };
+enum { S_FREE, S_HELPER, S_PASSED, S_FAILED };
 
 struct store_i_ahead_slot {
     _Atomic unsigned char state;  /* S_* */
@@ -467,6 +468,8 @@ struct store_i_enc {
     atomic_bool stop;                /* the append is done: stop */
     atomic_size_t caught;            /* the append caught up with the helper
                                         at this slot (0: not yet) */
+    proto_buf_t mine;                /* the append's scratch, for the slots
+                                        it claims (store_i_enc_take) */
 };
 
 /* Encodes one slot into the arena, its leaf hash not made yet; false
@@ -520,6 +523,29 @@ s_enc_claim(store_i_enc_t *self, size_t i)
     return got;
 }
 
+/* Encodes the got records claimed from i on (each HELPER, its claimer's:
+ * the helper's or the append's) into the arena with buf as scratch, then
+ * makes the leaf hashes of those encoded together; ok[j] says which.
+ * What it sets is published by the claimer (the state's store). */
+static void
+s_enc_claimed(store_i_enc_t *self, size_t i, size_t got, proto_buf_t *buf,
+              bool *ok)
+{
+    const uint8_t *data[S_CLAIM] = {0};
+    size_t len[S_CLAIM] = {0}, idx[S_CLAIM], np = 0;
+    uint8_t leaf[S_CLAIM][PROTO_HASH_LEN];
+    for (size_t j = 0; j < got; j++)
+        if ((ok[j] = s_enc_one(self, i + j, buf))) {
+            const uint8_t *v = self->arena + self->off[i + j];
+            data[np] = v + PROTO_HASH_LEN;
+            len[np] = self->len[i + j] - PROTO_HASH_LEN;
+            idx[np++] = j;
+        }
+    proto_hash_leaves(np, data, len, leaf);
+    for (size_t q = 0; q < np; q++)
+        memcpy(self->arena + self->off[i + idx[q]], leaf[q], PROTO_HASH_LEN);
+}
+
 /* Encodes the records in order, skipping those the append took, up to
  * S_CLAIM at a time, whose leaf hashes are made together. */
 static void
@@ -528,9 +554,6 @@ s_enc_group(void *job)
     store_i_enc_t *self = job;
     proto_buf_t buf;
     proto_buf_init(&buf);
-    const uint8_t *data[S_CLAIM] = {0};
-    size_t len[S_CLAIM] = {0}, idx[S_CLAIM];
-    uint8_t leaf[S_CLAIM][PROTO_HASH_LEN];
     bool ok[S_CLAIM];
     size_t run = 0; /* records up to here the helper made, in a row */
     size_t i = 0;
@@ -538,23 +561,13 @@ s_enc_group(void *job)
         if (atomic_load_explicit(&self->stop, memory_order_relaxed) ||
             !s_jump(&self->caught, &i, self->m, &run))
             break;
-        size_t got = s_enc_claim(self, i), np = 0;
+        size_t got = s_enc_claim(self, i);
         if (got == 0) {
             run = 0;
             i++;
             continue;
         }
-        for (size_t j = 0; j < got; j++)
-            if ((ok[j] = s_enc_one(self, i + j, &buf))) {
-                const uint8_t *v = self->arena + self->off[i + j];
-                data[np] = v + PROTO_HASH_LEN;
-                len[np] = self->len[i + j] - PROTO_HASH_LEN;
-                idx[np++] = j;
-            }
-        proto_hash_leaves(np, data, len, leaf);
-        for (size_t q = 0; q < np; q++)
-            memcpy(self->arena + self->off[i + idx[q]], leaf[q],
-                   PROTO_HASH_LEN);
+        s_enc_claimed(self, i, got, &buf, ok);
         for (size_t j = 0; j < got; j++, i++) {
             run = ok[j] ? run + 1 : 0;
             if (ok[j] && run >= STORE_BLOCK &&
@@ -578,6 +591,7 @@ s_enc_free(store_i_enc_t *self)
     free(self->arena);
     free(self->blk);
     free(self->has_blk);
+    proto_buf_release(&self->mine);
     free(self);
 }
 
@@ -687,18 +701,32 @@ store_i_enc_take(store_i_enc_t *self, size_t i, const uint8_t **v, size_t *len,
     *blk = NULL;
     if (!self || i >= self->m)
         return false;
-    unsigned char st = S_FREE;
-    if (atomic_compare_exchange_strong_explicit(&self->state[i], &st, S_MINE,
-                                                memory_order_acquire,
-                                                memory_order_acquire)) {
-        /* the helper never reached it: ahead of it, it jumps */
-        atomic_store_explicit(&self->caught, i + 1, memory_order_relaxed);
-        return false;
+    if (atomic_load_explicit(&self->state[i], memory_order_acquire) ==
+        S_FREE) {
+        /* The helper never reached it: the append claims it and the free
+         * records after it, up to S_CLAIM, encodes them as the helper
+         * would (their leaf hashes together), and the helper jumps past.
+         * Blocks stay the helper's alone (store_i_fr_leaf makes the rest). */
+        bool ok[S_CLAIM];
+        size_t got = s_enc_claim(self, i);
+        if (got) {
+            atomic_store_explicit(&self->caught, i + got,
+                                  memory_order_relaxed);
+            s_enc_claimed(self, i, got, &self->mine, ok);
+            for (size_t j = 0; j < got; j++)
+                atomic_store_explicit(&self->state[i + j],
+                                      ok[j] ? S_PASSED : S_FAILED,
+                                      memory_order_release);
+        }
     }
-    if (st == S_HELPER) /* on it (not waited for): done here too */
+    unsigned char st = atomic_load_explicit(&self->state[i],
+                                            memory_order_acquire);
+    /* HELPER: it is being encoded; not waited for (the helper may be off
+     * its core), encoded by the caller. FAILED: the caller's, to say why. */
+    if (st == S_HELPER)
         atomic_store_explicit(&self->caught, i + 1, memory_order_relaxed);
     if (st != S_PASSED)
-        return false; /* or it could not */
+        return false;
     *v = self->arena + self->off[i];
     *len = self->len[i];
     if (((self->leaf0 + i) & (STORE_BLOCK - 1)) == STORE_BLOCK - 1 &&

@@ -119,8 +119,10 @@ void store_i_ahead_stop(store_i_ahead_t **self);
  * hash || entry bytes, then writes it and its tree nodes. For an append
  * of STORE_AHEAD_MIN records or more, the helper thread encodes and
  * hashes them ahead, in order, into slots of one arena, with the same
- * claims as above: a record the append reaches first, or finds the
- * helper on, it encodes itself. A record the helper could not encode
+ * claims as above: a record the append reaches first it claims with the
+ * free ones after it, up to eight, and encodes with the helper's code
+ * (their leaf hashes together); one it finds the helper on it encodes
+ * itself. A record the helper could not encode
  * (the encoder refused it, no memory) is the append's to encode, and to
  * refuse naming why. The arena holds at most STORE_ENC_BYTES: records
  * past it are the append's alone. */
@@ -145,10 +147,12 @@ store_i_enc_t *store_i_enc_start(store_i_helper_t **helper, size_t n,
                                  const void *ctx, uint64_t leaf0, size_t min,
                                  bool first);
 
-/* Record i's stored value as the helper made it, leaf hash filled:
+/* Record i's stored value as the helper made it, or as made here when
+ * the helper had not reached it (it and up to seven free records after
+ * it are claimed and encoded with the helper's code), leaf hash filled:
  * true with *v and *len (in self's arena, until store_i_enc_stop); false
- * when the caller must encode it (it is then the caller's). Never
- * waits. Accepts NULL (false). With true, *blk is the block that ends
+ * when the caller must encode it (the helper is on it, or it could not
+ * be encoded). Never waits. Accepts NULL (false). With true, *blk is the block that ends
  * at record i when the helper made all of its records, else NULL. */
 bool store_i_enc_take(store_i_enc_t *self, size_t i, const uint8_t **v,
                       size_t *len, const store_i_block_t **blk);
