@@ -701,8 +701,7 @@ store_i_enc_take(store_i_enc_t *self, size_t i, const uint8_t **v, size_t *len,
     *blk = NULL;
     if (!self || i >= self->m)
         return false;
-    if (atomic_load_explicit(&self->state[i], memory_order_acquire) ==
-        S_FREE) {
+    if (atomic_load_explicit(&self->state[i], memory_order_acquire) == S_FREE) {
         /* The helper never reached it: the append claims it and the free
          * records after it, up to S_CLAIM, encodes them as the helper
          * would (their leaf hashes together), and the helper jumps past.
@@ -710,8 +709,7 @@ store_i_enc_take(store_i_enc_t *self, size_t i, const uint8_t **v, size_t *len,
         bool ok[S_CLAIM];
         size_t got = s_enc_claim(self, i);
         if (got) {
-            atomic_store_explicit(&self->caught, i + got,
-                                  memory_order_relaxed);
+            atomic_store_explicit(&self->caught, i + got, memory_order_relaxed);
             s_enc_claimed(self, i, got, &self->mine, ok);
             for (size_t j = 0; j < got; j++)
                 atomic_store_explicit(&self->state[i + j],
@@ -719,8 +717,8 @@ store_i_enc_take(store_i_enc_t *self, size_t i, const uint8_t **v, size_t *len,
                                       memory_order_release);
         }
     }
-    unsigned char st = atomic_load_explicit(&self->state[i],
-                                            memory_order_acquire);
+    unsigned char st =
+        atomic_load_explicit(&self->state[i], memory_order_acquire);
     /* HELPER: it is being encoded; not waited for (the helper may be off
      * its core), encoded by the caller. FAILED: the caller's, to say why. */
     if (st == S_HELPER)
