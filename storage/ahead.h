@@ -152,8 +152,9 @@ store_i_enc_t *store_i_enc_start(store_i_helper_t **helper, size_t n,
  * it are claimed and encoded with the helper's code), leaf hash filled:
  * true with *v and *len (in self's arena, until store_i_enc_stop); false
  * when the caller must encode it (the helper is on it, or it could not
- * be encoded). Never waits. Accepts NULL (false). With true, *blk is the block that ends
- * at record i when the helper made all of its records, else NULL. */
+ * be encoded). Never waits. Accepts NULL (false). With true, *blk is
+ * the block that ends at record i when the helper made all of its
+ * records, else NULL. */
 bool store_i_enc_take(store_i_enc_t *self, size_t i, const uint8_t **v,
                       size_t *len, const store_i_block_t **blk);
 
