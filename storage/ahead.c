@@ -580,6 +580,13 @@ s_enc_group(void *job)
     proto_buf_release(&buf);
 }
 
+/* The helper's job when it is to encode nothing (STORE_I_ENC_IDLE). */
+static void
+s_enc_idle(void *job)
+{
+    (void)job;
+}
+
 static void
 s_enc_free(store_i_enc_t *self)
 {
@@ -656,7 +663,8 @@ s_enc_get(store_i_helper_t *helper, size_t n)
 store_i_enc_t *
 store_i_enc_start(store_i_helper_t **helper, size_t n,
                   store_i_enc_bound_fn bound, store_i_enc_fn fn,
-                  const void *ctx, uint64_t leaf0, size_t min, bool first)
+                  const void *ctx, uint64_t leaf0, size_t min,
+                  store_i_enc_how_t how)
 {
     if (n == 0 || n < (min ? min : STORE_AHEAD_MIN))
         return NULL;
@@ -686,7 +694,9 @@ store_i_enc_start(store_i_helper_t **helper, size_t n,
     self->ctx = ctx;
     atomic_init(&self->stop, false);
     atomic_init(&self->caught, 0);
-    if (!store_i_helper_run(helper, s_enc_group, self, first)) {
+    if (!store_i_helper_run(helper,
+                            how == STORE_I_ENC_IDLE ? s_enc_idle : s_enc_group,
+                            self, how != STORE_I_ENC_RACE)) {
         s_enc_free(self);
         return NULL;
     }

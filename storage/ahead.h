@@ -138,14 +138,22 @@ typedef int (*store_i_enc_fn)(const void *ctx, size_t i, proto_buf_t *out);
 
 typedef struct store_i_enc store_i_enc_t;
 
+/* How the helper encodes an append's records: racing the append; every
+ * record before store_i_enc_start returns (tests: each record's bytes are
+ * the helper's); or none (tests: the append claims every one). */
+typedef enum {
+    STORE_I_ENC_RACE,
+    STORE_I_ENC_FIRST,
+    STORE_I_ENC_IDLE
+} store_i_enc_how_t;
+
 /* Starts encoding records 0 .. n-1 ahead on the helper at *helper, when
- * n >= min (0: STORE_AHEAD_MIN); record i is to be leaf leaf0 + i of its
- * author's tree. With first, every slot is encoded before this returns
- * (tests). NULL: no help. */
+ * n >= min (0: STORE_AHEAD_MIN), as how says; record i is to be leaf
+ * leaf0 + i of its author's tree. NULL: no help. */
 store_i_enc_t *store_i_enc_start(store_i_helper_t **helper, size_t n,
                                  store_i_enc_bound_fn bound, store_i_enc_fn fn,
                                  const void *ctx, uint64_t leaf0, size_t min,
-                                 bool first);
+                                 store_i_enc_how_t how);
 
 /* Record i's stored value as the helper made it, or as made here when
  * the helper had not reached it (it and up to seven free records after

@@ -891,9 +891,11 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
     if (a->has_del && (rc = s_append_dels_ready(a, head.size)))
         goto done;
     a->seq0 = head.size + 1;
-    a->enc =
-        store_i_enc_start(&self->helper, a->n, s_enc_bound, s_enc_record, a,
-                          head.size, self->ahead_min, self->ahead_first);
+    a->enc = store_i_enc_start(&self->helper, a->n, s_enc_bound, s_enc_record,
+                               a, head.size, self->ahead_min,
+                               self->ahead_idle    ? STORE_I_ENC_IDLE
+                               : self->ahead_first ? STORE_I_ENC_FIRST
+                                                   : STORE_I_ENC_RACE);
     for (size_t i = 0; i < a->n; i++)
         if ((rc = s_append_one(a, i, head.size + 1 + i)))
             goto done;

@@ -93,6 +93,8 @@ struct store_t {
                          0: STORE_AHEAD_MIN; store_test_ahead) */
     bool ahead_first; /* the helper checks (encodes) all before the ingest
                          (append) starts */
+    bool ahead_idle;  /* the helper encodes none of an append's records:
+                         the append claims them (tests) */
     struct store_i_helper *helper; /* the helper thread of the ingest and
                                       the append (ahead.h), once a large
                                       group came; NULL before */

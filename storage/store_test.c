@@ -159,6 +159,12 @@ store_test_ahead(store_t *self, size_t min, bool first)
     self->ahead_first = first;
 }
 
+void
+store_test_ahead_idle(store_t *self, bool idle)
+{
+    self->ahead_idle = idle;
+}
+
 size_t
 store_test_ahead_slots(const store_t *self)
 {

@@ -41,6 +41,11 @@ uint64_t store_test_dmap_redone(const store_t *self);
  * so that each entry's verdict (bytes) is the helper's. */
 void store_test_ahead(store_t *self, size_t min, bool first);
 
+/* With idle, the helper encodes none of store_append's records: the
+ * append claims each, eight at a time, and encodes them with the
+ * helper's code (storage/ahead.h). */
+void store_test_ahead_idle(store_t *self, bool idle);
+
 /* The leaf pages of the entries table (every author's log) and the
  * entries they hold. */
 int store_test_entry_pages(store_t *self, uint64_t *leaf_pages,

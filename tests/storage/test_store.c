@@ -961,7 +961,8 @@ enum { S_AHEAD_N = 3000 }; /* records of the large append (>= 2048) */
 
 /* A store in dir/name appending with the helper as mode says: 0 never,
  * 1 the helper encodes every record before the append takes any, 2 the
- * two race. */
+ * two race, 3 the helper encodes none (the append claims each, eight at
+ * a time, and encodes them with the helper's code). */
 static store_t *
 s_ahead_store(const char *dir, const char *name, const th_keys_t *k, int mode)
 {
@@ -970,6 +971,7 @@ s_ahead_store(const char *dir, const char *name, const th_keys_t *k, int mode)
     store_t *s = th_create(path, k, 0);
     assert_non_null(s);
     store_test_ahead(s, mode == 0 ? SIZE_MAX : 1, mode == 1);
+    store_test_ahead_idle(s, mode == 3);
     return s;
 }
 
@@ -1044,19 +1046,20 @@ static void
 test_append_ahead(void **state)
 {
     const char *dir = *state;
-    static const char *names[3] = {"none", "first", "race"};
-    store_t *s[3];
-    store_head_t head[3];
+    enum { S_MODES = 4 };
+    static const char *names[S_MODES] = {"none", "first", "race", "idle"};
+    store_t *s[S_MODES];
+    store_head_t head[S_MODES];
     th_keys_t k;
     th_batch_t b;
     size_t bad;
     th_keys(1, &k);
-    for (int m = 0; m < 3; m++)
+    for (int m = 0; m < S_MODES; m++)
         s[m] = s_ahead_store(dir, names[m], &k, m);
 
-    /* A small append first (below any helper's minimum: mode 1 and 2
-     * take 1), then the large one: the same bytes in all three. */
-    for (int m = 0; m < 3; m++) {
+    /* A small append first (below any helper's minimum: modes 1 to 3
+     * take 1), then the large one: the same bytes in all four. */
+    for (int m = 0; m < S_MODES; m++) {
         assert_int_equal(
             th_append_puts(s[m], TH_AUTHOR, &k, "p", 1, 3, 5, &head[m]),
             VOCFED_OK);
@@ -1075,11 +1078,14 @@ test_append_ahead(void **state)
     assert_int_equal(store_test_blocks_whole(s[0]), 0);
     assert_int_equal(store_test_blocks_whole(s[1]), (3 + S_AHEAD_N) / 16 - 1);
     assert_true(store_test_blocks_whole(s[2]) <= (3 + S_AHEAD_N) / 16 - 1);
-    /* mode 1: every record of the large append, and each of the three
-     * small ones (a group from 1 record) */
+    assert_int_equal(store_test_blocks_whole(s[3]), 0);
+    /* modes 1 and 3: every record of the large append, and each of the
+     * three small ones (a group from 1 record), by the helper or claimed
+     * by the append */
     assert_int_equal(store_test_enc_taken(s[1]), 3 + S_AHEAD_N);
     assert_true(store_test_enc_taken(s[2]) <= 3 + S_AHEAD_N);
-    for (int m = 1; m < 3; m++)
+    assert_int_equal(store_test_enc_taken(s[3]), 3 + S_AHEAD_N);
+    for (int m = 1; m < S_MODES; m++)
         assert_memory_equal(head[m].root, head[0].root, PROTO_HASH_LEN);
     proto_buf_t x, y;
     proto_buf_init(&x);
@@ -1087,7 +1093,7 @@ test_append_ahead(void **state)
     for (uint64_t seq = 1; seq <= 3 + S_AHEAD_N; seq++) {
         proto_buf_reset(&x);
         assert_int_equal(store_entry_get(s[0], TH_AUTHOR, seq, &x), VOCFED_OK);
-        for (int m = 1; m < 3; m++) {
+        for (int m = 1; m < S_MODES; m++) {
             proto_buf_reset(&y);
             assert_int_equal(store_entry_get(s[m], TH_AUTHOR, seq, &y),
                              VOCFED_OK);
@@ -1109,7 +1115,7 @@ test_append_ahead(void **state)
                  {100, VOCFED_EINVALID},
                  {2999, VOCFED_ENOTFOUND}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        for (int m = 0; m < 3; m++) {
+        for (int m = 0; m < S_MODES; m++) {
             s_ahead_batch(&b);
             store_record_t *r = (store_record_t *)th_batch_recs(&b);
             if (c == 0) {
@@ -1130,7 +1136,8 @@ test_append_ahead(void **state)
                              cases[c].rc);
             th_batch_release(&b);
             assert_int_equal(bad, cases[c].at);
-            if (m == 1) /* the helper's work was used up to the refusal */
+            if (m == 1 || m == 3) /* what was encoded ahead was used up to
+                                     the refusal */
                 assert_int_equal(store_test_enc_taken(s[m]) - taken,
                                  cases[c].at);
             store_head_t now;
@@ -1153,7 +1160,8 @@ test_append_ahead(void **state)
     uint64_t size = 3 + S_AHEAD_N, records = 3 + S_AHEAD_N - 2;
     for (size_t a = 0; a < 3; a++) {
         uint64_t taken = store_test_enc_taken(s[1]);
-        for (int m = 0; m < 3; m++) {
+        uint64_t claimed = store_test_enc_taken(s[3]);
+        for (int m = 0; m < S_MODES; m++) {
             assert_int_equal(th_append_puts(s[m], TH_AUTHOR, &k, prefixes[a], 1,
                                             adds[a], 41, &head[m]),
                              VOCFED_OK);
@@ -1161,14 +1169,16 @@ test_append_ahead(void **state)
             s_check_head(s[m], &head[m]);
         }
         assert_int_equal(store_test_enc_taken(s[1]) - taken, adds[a]);
+        assert_int_equal(store_test_enc_taken(s[3]) - claimed, adds[a]);
         size += adds[a];
         records += adds[a];
-        for (int m = 1; m < 3; m++)
+        for (int m = 1; m < S_MODES; m++)
             assert_memory_equal(head[m].root, head[0].root, PROTO_HASH_LEN);
     }
     assert_int_equal((3 + S_AHEAD_N + adds[0]) % 16, 0);
     assert_true((size - adds[2]) % 16 != 0);
-    for (int m = 0; m < 3; m++) {
+    assert_int_equal(store_test_blocks_whole(s[3]), 0);
+    for (int m = 0; m < S_MODES; m++) {
         s_verify_ok(s[m], size, records);
         store_destroy(&s[m]);
     }
