@@ -576,6 +576,7 @@ store_i_head(store_t *self, MDB_txn *txn, uint32_t authno, store_head_t *out,
  * opened async_apply). */
 
 typedef struct {
+    store_t *store;             /* the store (its hook's check) */
     const char *author;         /* whose log */
     size_t author_len;          /* its length */
     const uint8_t *sk;          /* its secret key */
@@ -652,8 +653,10 @@ s_encode(const proto_entry_t *e, proto_buf_t *out)
 }
 
 /* For the helper (ahead.h): the most record i's stored value takes, and
- * the value itself. They read a's records, author, time and seq0, which
- * stay as they are while the helper works. */
+ * the value itself, made only when the hook's check passes the entry
+ * (else the append checks it, and says why). They read a's store,
+ * records, author, time and seq0, which stay as they are while the
+ * helper works; the check touches nothing shared (store_hook_t). */
 static size_t
 s_enc_bound(const void *ctx, size_t i)
 {
@@ -674,7 +677,8 @@ s_enc_record(const void *ctx, size_t i, proto_buf_t *out)
     if (!a->recs[i].kind || !a->recs[i].key)
         return VOCFED_EINVALID;
     proto_entry_t e = s_entry(a, i, a->seq0 + i);
-    return s_encode(&e, out);
+    int rc = store_i_check(a->store, a->author, &e);
+    return rc ? rc : s_encode(&e, out);
 }
 
 /* Writes the stored value v (len bytes: leaf hash || entry bytes, SPEC
@@ -743,13 +747,14 @@ s_append_check(s_append_ctx_t *a, const proto_entry_t *e)
     return MDB_SUCCESS;
 }
 
-/* Appends record i as entry seq: its bytes (encoded ahead, or here),
- * its tree nodes, its arrival. */
+/* Appends record i as entry seq: its bytes (encoded ahead, the hook's
+ * check passed there, or here), its tree nodes, its arrival. A record
+ * taken encoded ahead is not read here: its kind, key and body are in
+ * memory the helper touched, not this thread. */
 static int
 s_append_one(s_append_ctx_t *a, size_t i, uint64_t seq)
 {
     const store_record_t *r = &a->recs[i];
-    proto_entry_t e = s_entry(a, i, seq);
     const uint8_t *v;
     size_t len;
     const store_i_block_t *blk;
@@ -758,13 +763,18 @@ s_append_one(s_append_ctx_t *a, size_t i, uint64_t seq)
     a->bad = i;
     if (!r->kind || !r->key)
         return VOCFED_EINVALID;
-    if ((a->has_del && (rc = s_append_check(a, &e))) ||
-        (rc = store_i_check(a->tree.self, a->author, &e)))
-        return rc;
+    if (a->has_del) {
+        proto_entry_t e = s_entry(a, i, seq);
+        if ((rc = s_append_check(a, &e)))
+            return rc;
+    }
     if ((ahead = store_i_enc_take(a->enc, i, &v, &len, &blk))) {
         a->tree.self->enc_taken++;
         rc = s_append_value(a, v, len, seq);
     } else {
+        proto_entry_t e = s_entry(a, i, seq);
+        if ((rc = store_i_check(a->tree.self, a->author, &e)))
+            return rc;
         rc = s_append_put(a, &e, seq);
         v = a->buf.data;
     }
@@ -925,7 +935,8 @@ store_append(store_t *self, const char *author,
     if (n == 0 || !proto_id_valid(author, strlen(author)) ||
         store_i_derived_ready(self))
         return VOCFED_EINVALID;
-    s_append_ctx_t a = {.author = author,
+    s_append_ctx_t a = {.store = self,
+                        .author = author,
                         .author_len = strlen(author),
                         .sk = sk,
                         .recs = recs,
