@@ -32,7 +32,7 @@ struct store_i_ahead {
     size_t *first;                /* batch i's first slot (nb + 1 of them) */
     size_t nb;                    /* batches */
     store_i_ahead_check_fn check; /* the ingest's checks */
-    const char *coord;            /* the coordinator's id, "" unknown */
+    void *ctx;                    /* check's context */
     atomic_bool stop;             /* the ingest is done: stop */
     atomic_size_t caught;         /* the ingest caught up with the helper
                                      at this slot (0: not yet) */
@@ -133,7 +133,7 @@ s_check_claimed(const store_i_ahead_t *self, store_i_ahead_slot_t **cl,
     uint8_t leaf[S_CLAIM][PROTO_HASH_LEN];
     for (size_t j = 0; j < got; j++) {
         store_i_ahead_slot_t *s = cl[j];
-        ok[j] = self->check(s->b, s->k, self->coord, &s->e);
+        ok[j] = self->check(s->b, s->k, self->ctx, &s->e);
         if (ok[j]) {
             data[np] = s->b->entries[s->k].data;
             len[np] = s->b->entries[s->k].len;
@@ -335,7 +335,7 @@ s_slots_get(store_i_helper_t *h, store_i_ahead_t *self, size_t total)
 
 store_i_ahead_t *
 store_i_ahead_start(store_i_helper_t **helper, const store_batch_t *const *b,
-                    size_t n, store_i_ahead_check_fn check, const char *coord,
+                    size_t n, store_i_ahead_check_fn check, void *ctx,
                     size_t min, bool first)
 {
     size_t total = 0;
@@ -376,7 +376,7 @@ store_i_ahead_start(store_i_helper_t **helper, const store_batch_t *const *b,
     self->n = total;
     self->nb = n;
     self->check = check;
-    self->coord = coord;
+    self->ctx = ctx;
     atomic_init(&self->stop, false);
     atomic_init(&self->caught, 0);
     if (!store_i_helper_run(helper, s_check_group, self, first)) {

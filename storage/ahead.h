@@ -61,11 +61,11 @@ typedef struct {
  * entries/s). */
 #define STORE_AHEAD_MIN 2048
 
-/* Whether entry k of b passes the checks that need only its bytes (coord:
- * the receiver's coordinator id, "" unknown), with *e the entry decoded.
- * Called on the helper thread: it must touch nothing shared. */
+/* Whether entry k of b passes the checks that need only its bytes, with
+ * *e the entry decoded; ctx is store_i_ahead_start's. Called on the
+ * helper thread: it must touch nothing shared. */
 typedef bool (*store_i_ahead_check_fn)(const store_batch_t *b, size_t k,
-                                       const char *coord, proto_entry_t *e);
+                                       void *ctx, proto_entry_t *e);
 
 typedef struct store_i_helper store_i_helper_t;
 typedef struct store_i_ahead store_i_ahead_t;
@@ -76,15 +76,15 @@ typedef struct store_i_ahead_slot store_i_ahead_slot_t;
  * STORE_AHEAD_MIN),
  * on the helper thread at *helper, which is started the first time
  * (*helper NULL) and kept for the groups after (store_i_helper_free).
- * coord is the receiver's coordinator id ("": not known), read in place
- * while the helper works. With first, the helper checks every entry
- * before this returns (tests: each entry's verdict is the helper's).
- * Returns NULL for no help (a small group, no memory, no thread): the
- * ingest then does everything itself. */
+ * ctx is handed to check (the ingest's: its store, whose coordinator id
+ * and hook the check reads in place while the helper works). With first, the
+ * helper checks every entry before this returns (tests: each entry's verdict is
+ * the helper's). Returns NULL for no help (a small group, no memory, no
+ * thread): the ingest then does everything itself. */
 store_i_ahead_t *store_i_ahead_start(store_i_helper_t **helper,
                                      const store_batch_t *const *b, size_t n,
-                                     store_i_ahead_check_fn check,
-                                     const char *coord, size_t min, bool first);
+                                     store_i_ahead_check_fn check, void *ctx,
+                                     size_t min, bool first);
 
 /* Batch i's slots, or NULL (self NULL). */
 store_i_ahead_slot_t *store_i_ahead_batch(store_i_ahead_t *self, size_t i);

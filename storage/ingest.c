@@ -555,17 +555,22 @@ s_check_record(s_ingest_t *in, const proto_entry_t *e, uint64_t seq)
 }
 
 /* Entry k of b passes the checks of step 3 that need only its bytes
- * (s_decode_entry, s_check_kind), made by the helper of ahead.h with the
- * very code the ingest runs; a handover is left to the ingest, which
- * reads it with the batch. What the checks say is not kept. */
+ * (s_decode_entry, s_check_kind, the hook's check), made by the helper
+ * of ahead.h with the very code the ingest runs; ctx is the store, whose
+ * coordinator id and hook stay as they are while the helper works (the
+ * hook's check touches nothing shared: store_hook_t). A handover is
+ * left to the ingest, which reads it with the batch. What the checks
+ * say is not kept. */
 static bool
-s_entry_passes(const store_batch_t *b, size_t k, const char *coord,
-               proto_entry_t *e)
+s_entry_passes(const store_batch_t *b, size_t k, void *ctx, proto_entry_t *e)
 {
+    store_t *self = ctx;
     store_ingest_result_t res;
     return s_decode_entry(b, strlen(b->author), k, e, &res) == MDB_SUCCESS &&
            !proto_handover_is(e) &&
-           s_check_kind(b, coord, e, b->first_seq + k, &res) == MDB_SUCCESS;
+           s_check_kind(b, self->coord, e, b->first_seq + k, &res) ==
+               MDB_SUCCESS &&
+           store_i_check(self, b->author, e) == MDB_SUCCESS;
 }
 
 /* SPEC 8.4 step 2: the batch's new checkpoints are dated no earlier than
@@ -615,11 +620,11 @@ s_take_entry(s_ingest_t *in, size_t i)
         if ((rc = s_decode_entry(in->b, in->author_len, i, &e, in->res)) ||
             (rc = s_check_record(in, &e, seq)))
             return rc;
+        if ((rc = store_i_check(t->self, in->b->author, &e))) {
+            s_what(in->res, "entry %" PRIu64 ": %s", seq, vocfed_strerror(rc));
+            return rc;
+        }
         proto_hash_leaf(PROTO_HASH_BLAKE2B256, bytes->data, bytes->len, leaf);
-    }
-    if ((rc = store_i_check(t->self, in->b->author, &e))) {
-        s_what(in->res, "entry %" PRIu64 ": %s", seq, vocfed_strerror(rc));
-        return rc;
     }
     /* The stored value (SPEC 5.1): the leaf hash, then the entry, written
      * straight into the page LMDB reserves for it. */
@@ -1014,9 +1019,8 @@ store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
         for (size_t k = 0; b[i] && k < b[i]->count; k++, entries++)
             bytes += b[i]->entries[k].len;
     (void)store_i_reserve(self, false, store_i_write_need(entries, bytes));
-    m.ahead =
-        store_i_ahead_start(&self->helper, b, n, s_entry_passes, self->coord,
-                            self->ahead_min, self->ahead_first);
+    m.ahead = store_i_ahead_start(&self->helper, b, n, s_entry_passes, self,
+                                  self->ahead_min, self->ahead_first);
     rc = store_i_write(self, s_many_txn, &m);
     store_i_ahead_stop(&m.ahead);
     if (rc == VOCFED_OK)

@@ -334,7 +334,10 @@ typedef struct {
                             log's write for each new entry, before the
                             derived data sees it; what it refuses (a
                             non-zero status) refuses the write. It must
-                            depend on the entry alone. */
+                            depend on the entry alone and touch nothing
+                            shared: it runs on the ingest's and the
+                            append's helper thread too (ahead.h), beside
+                            the writer and the applier. */
     int (*prefetch)(void *ctx, store_txn_t *txn, const char *author,
                     const proto_entry_t *e);        /* may be NULL: called for
                                    each entry of a chunk before entry is called

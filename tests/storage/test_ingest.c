@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -741,6 +742,53 @@ test_checked_ahead(void **state)
     assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
 }
 
+/* A hook's check that refuses entry 6 (of any log) and counts its calls
+ * (atomically: the helper thread calls it too). */
+static atomic_int s_hook_calls;
+
+static int
+s_hook_refuse_6(void *ctx, const char *author, const proto_entry_t *e)
+{
+    (void)ctx;
+    (void)author;
+    atomic_fetch_add(&s_hook_calls, 1);
+    return e->seq == 6 ? VOCFED_EBADRECORD : VOCFED_OK;
+}
+
+/* The hook's check (what the figures refuse of an entry alone) is made
+ * with the other checks ahead, on the helper: an entry it refuses is
+ * refused as when the ingest checks alone, naming the entry; the entries
+ * the helper passed are not checked again. */
+static void
+test_checked_ahead_hook(void **state)
+{
+    s_t *t = *state;
+    store_head_t head;
+    int rcs[1];
+    store_ingest_result_t res[1];
+    store_set_coordinator(t->st, S_SELF);
+    store_hook_t h = {.check = s_hook_refuse_6};
+    store_set_hook(t->st, &h);
+    store_test_ahead(t->st, 1, true);
+    atomic_store(&s_hook_calls, 0);
+    s_send_group(t, (s_part_t[]){{&t->honest, 1, 4, 0}}, 1, rcs, res);
+    assert_int_equal(rcs[0], VOCFED_OK);
+    assert_int_equal(atomic_load(&s_hook_calls), 4); /* once each */
+    s_send_group(t, (s_part_t[]){{&t->honest, 5, 2, 4}}, 1, rcs, res);
+    assert_int_equal(rcs[0], VOCFED_EBADRECORD);
+    assert_non_null(strstr(res[0].what, "entry 6: "));
+    char what[sizeof res[0].what];
+    memcpy(what, res[0].what, sizeof what);
+    /* the same refusal for the batch alone (no helper) */
+    store_test_ahead(t->st, SIZE_MAX, false);
+    assert_int_equal(s_send(t, &t->honest, 5, 2, 4), VOCFED_EBADRECORD);
+    assert_string_equal(t->res.what, what);
+    assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+    assert_int_equal(head.size, 4);
+    store_set_hook(t->st, NULL);
+    assert_int_equal(s_send(t, &t->honest, 5, 2, 4), VOCFED_OK);
+}
+
 /* A new receiver in dir (made here) for t, its helper set as
  * store_test_ahead(min, first) says. */
 static void
@@ -961,6 +1009,8 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_role_rule, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_checked_ahead, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_checked_ahead_hook, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_checked_ahead_groups, s_setup,
                                         s_teardown),

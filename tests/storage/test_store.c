@@ -975,6 +975,16 @@ s_ahead_store(const char *dir, const char *name, const th_keys_t *k, int mode)
     return s;
 }
 
+/* A hook's check refusing the record keyed k1500. */
+static int
+s_refuse_k1500(void *ctx, const char *author, const proto_entry_t *e)
+{
+    (void)ctx;
+    (void)author;
+    return e->key_len == 5 && !memcmp(e->key, "k1500", 5) ? VOCFED_EBADRECORD
+                                                          : VOCFED_OK;
+}
+
 /* The large batch: puts k0..k2999 of varied lengths, and at 2000 a del
  * of k10 (put earlier in the batch). */
 static void
@@ -1106,14 +1116,17 @@ test_append_ahead(void **state)
 
     /* Refusals, the same whoever encoded: a body that is not canonical
      * msgpack, a record without a key, a del of a record that is not
-     * there; nothing of the batch lands. */
+     * there, a record the hook's check refuses (which the helper runs
+     * with its encoding); nothing of the batch lands. */
     static const uint8_t junk[] = {0x81, 0xc1, 0x01};
     struct {
         size_t at;
         int rc;
     } cases[] = {{2500, VOCFED_EINVALID},
                  {100, VOCFED_EINVALID},
-                 {2999, VOCFED_ENOTFOUND}};
+                 {2999, VOCFED_ENOTFOUND},
+                 {1500, VOCFED_EBADRECORD}};
+    store_hook_t refuse = {.check = s_refuse_k1500};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         for (int m = 0; m < S_MODES; m++) {
             s_ahead_batch(&b);
@@ -1123,11 +1136,13 @@ test_append_ahead(void **state)
                 r[cases[c].at].body_len = sizeof junk;
             } else if (c == 1) {
                 r[cases[c].at].key = NULL;
-            } else {
+            } else if (c == 2) {
                 r[cases[c].at].op = PROTO_OP_DEL;
                 r[cases[c].at].key = "nobody";
                 r[cases[c].at].body = NULL;
                 r[cases[c].at].body_len = 0;
+            } else {
+                store_set_hook(s[m], &refuse);
             }
             bad = 0;
             uint64_t taken = store_test_enc_taken(s[m]);
@@ -1135,6 +1150,7 @@ test_append_ahead(void **state)
                                           TH_TIME_MS + 10, NULL, &bad),
                              cases[c].rc);
             th_batch_release(&b);
+            store_set_hook(s[m], NULL);
             assert_int_equal(bad, cases[c].at);
             if (m == 1 || m == 3) /* what was encoded ahead was used up to
                                      the refusal */
