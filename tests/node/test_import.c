@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1015,7 +1016,29 @@ test_commands(void **state)
     j = th_json(r.out);
     assert_int_equal(th_jint(j, "unchanged", NULL), S_NSTEMS);
     assert_int_equal(th_jint(j, "first_seq", NULL), 0);
+    /* bulk work: 10 steps lower in CPU priority than its parent (at most
+     * 19), unless --nice says otherwise */
+    errno = 0;
+    int base = getpriority(PRIO_PROCESS, 0);
+    assert_false(base == -1 && errno);
+    assert_int_equal(th_jint(j, "nice", NULL), base + 10 > 19 ? 19 : base + 10);
     json_decref(j);
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "student", csv,
+                    "--json", "--nice", "0"),
+            NULL);
+    assert_int_equal(r.status, 0);
+    j = th_json(r.out);
+    assert_int_equal(th_jint(j, "nice", NULL), base);
+    json_decref(j);
+    th_run_free(&r);
+    th_exec(&r, NULL, NULL,
+            TH_ARGS(VOCFED_BINARY, "--dir", m, "import", "student", csv,
+                    "--nice", "20"),
+            NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--nice '20' is not a number from 0 to 19"));
     th_run_free(&r);
 
     /* A bad row: exit 1, the row on stdout, nothing written. */
