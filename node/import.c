@@ -88,7 +88,10 @@ s_on_current(void *ctx, const char *key, uint64_t seq, const uint8_t *entry,
 
 /* The records of one transaction being gathered. A put's body is its
  * offset in *body until the chunk is written (the arena may move as it
- * grows), or its address when body is NULL. */
+ * grows), or its address when body is NULL. With the bodies in place
+ * (body NULL), a full chunk waits in held until the one after it is
+ * gathered too, so that the store encodes that one while the held one's
+ * commit syncs (store_append_next). */
 typedef struct {
     node_import_i_t *im;     /* the import */
     store_t *store;          /* where */
@@ -96,34 +99,72 @@ typedef struct {
     const uint8_t *sk;       /* signing key */
     store_record_t *recs;    /* the chunk's records */
     size_t n, cap;           /* used, room (opts->chunk_rows) */
+    store_record_t *held;    /* a full chunk not written yet (cap of room) */
+    size_t nheld;            /* its records (0: none) */
     const proto_buf_t *body; /* the arena the bodies are in, or NULL */
     size_t bytes;            /* bodies in the chunk */
     uint64_t done, total;    /* records written, to write */
 } s_writer_t;
 
-/* Appends the chunk: one transaction, one checkpoint. */
+/* Appends n records: one transaction, one checkpoint; the store is told
+ * the nn records at next are the next chunk (NULL: none known). */
 static int
-s_flush(s_writer_t *w)
+s_append(s_writer_t *w, const store_record_t *recs, size_t n,
+         const store_record_t *next, size_t nn)
 {
     node_import_i_t *im = w->im;
     node_import_result_t *res = im->res;
-    if (w->n == 0)
-        return VOCFED_OK;
-    for (size_t i = 0; w->body && i < w->n; i++)
-        if (w->recs[i].op == PROTO_OP_PUT)
-            w->recs[i].body = w->body->data + (uintptr_t)w->recs[i].body;
+    store_append_next(w->store, next, nn);
     int rc = node_append_as(w->store, w->author, w->sk, im->opts->coordinator,
-                            w->recs, w->n, im->opts->time_ms, &res->head, NULL);
+                            recs, n, im->opts->time_ms, &res->head, NULL);
     if (rc)
         return rc;
     if (!res->first_seq)
-        res->first_seq = res->head.size - w->n + 1;
+        res->first_seq = res->head.size - n + 1;
     res->last_seq = res->head.size;
-    w->done += w->n;
-    w->n = 0;
-    w->bytes = 0;
+    w->done += n;
     node_import_i_progress(im, NODE_IMPORT_WRITING, w->done, w->total);
     return VOCFED_OK;
+}
+
+/* Writes what is gathered: the held chunk, then the one being filled. */
+static int
+s_flush(s_writer_t *w)
+{
+    int rc = VOCFED_OK;
+    if (w->nheld) {
+        rc = s_append(w, w->held, w->nheld, w->n ? w->recs : NULL, w->n);
+        w->nheld = 0;
+    }
+    if (rc || w->n == 0)
+        return rc;
+    for (size_t i = 0; w->body && i < w->n; i++)
+        if (w->recs[i].op == PROTO_OP_PUT)
+            w->recs[i].body = w->body->data + (uintptr_t)w->recs[i].body;
+    rc = s_append(w, w->recs, w->n, NULL, 0);
+    w->n = 0;
+    w->bytes = 0;
+    return rc;
+}
+
+/* A full chunk: written now (bodies by offset: the arena starts afresh
+ * after it), or held until the next is gathered, the held one before it
+ * written now with this one named next. */
+static int
+s_full(s_writer_t *w)
+{
+    if (w->body || !w->held)
+        return s_flush(w);
+    int rc = VOCFED_OK;
+    if (w->nheld)
+        rc = s_append(w, w->held, w->nheld, w->recs, w->n);
+    store_record_t *t = w->held;
+    w->held = w->recs;
+    w->nheld = w->n;
+    w->recs = t;
+    w->n = 0;
+    w->bytes = 0;
+    return rc;
 }
 
 /* Adds a record (a put's body: len bytes at offset off of w->body, or
@@ -137,7 +178,7 @@ s_add(s_writer_t *w, store_record_t rec, uintptr_t off, size_t len)
         w->bytes += len;
     }
     w->recs[w->n++] = rec;
-    return w->n == w->cap || w->bytes >= NODE_IMPORT_CHUNK_BYTES ? s_flush(w)
+    return w->n == w->cap || w->bytes >= NODE_IMPORT_CHUNK_BYTES ? s_full(w)
                                                                  : VOCFED_OK;
 }
 
@@ -318,6 +359,10 @@ s_write(node_import_i_t *im, store_t *store, const char *author,
         rc = VOCFED_ENOMEM;
         goto done;
     }
+    /* a second chunk's room, so that one is encoded while the other's
+     * commit syncs; without it, one chunk at a time */
+    if (!im->lean && w.total > w.cap)
+        w.held = malloc(w.cap * sizeof *w.held);
     node_import_i_progress(im, NODE_IMPORT_WRITING, 0, w.total);
     rc = s_write_all(&w, &sc, text, tlen);
 done:
@@ -325,7 +370,9 @@ done:
      * sync keeps its counts (what would have been done) */
     if (rc && rc != VOCFED_EDENIED)
         res->added = res->changed = res->unchanged = res->deleted = 0;
+    store_append_next(store, NULL, 0); /* the helper leaves w's records */
     free(w.recs);
+    free(w.held);
     free(sc.dels);
     proto_buf_release(&sc.delkeys);
     return rc;

@@ -13,6 +13,7 @@
 void
 store_set_hook(store_t *self, const store_hook_t *hook)
 {
+    store_i_next_drop(self); /* its encoding reads the hook's check */
     if (self->has_hook && self->hook.destroy)
         self->hook.destroy(self->hook.ctx);
     self->has_hook = hook != NULL;

@@ -731,6 +731,7 @@ store_destroy(store_t **self)
 {
     if (!self || !*self)
         return;
+    store_i_next_drop(*self); /* before the hook its encoding reads */
     store_set_hook(*self, NULL);
     store_i_helper_free(&(*self)->helper);
     mdb_env_close((*self)->env);

@@ -1019,6 +1019,7 @@ store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
         for (size_t k = 0; b[i] && k < b[i]->count; k++, entries++)
             bytes += b[i]->entries[k].len;
     (void)store_i_reserve(self, false, store_i_write_need(entries, bytes));
+    store_i_next_drop(self); /* the helper is this group's */
     m.ahead = store_i_ahead_start(&self->helper, b, n, s_entry_passes, self,
                                   self->ahead_min, self->ahead_first);
     rc = store_i_write(self, s_many_txn, &m);

@@ -583,6 +583,7 @@ typedef struct {
     const store_record_t *recs; /* what to append */
     size_t n;                   /* how many */
     uint64_t time_ms;           /* entry and checkpoint time */
+    bool time_given;            /* the caller's, not now's */
     store_head_t head;          /* out: the new head */
     size_t bad;                 /* out: the record that failed */
     proto_buf_t buf;            /* scratch for encodings */
@@ -592,6 +593,7 @@ typedef struct {
     bool append_ok;             /* our entries sort last: MDB_APPEND works */
     uint64_t seq0;              /* the first record's seq */
     store_i_enc_t *enc;         /* records encoded ahead (ahead.h), or NULL */
+    struct store_i_next *took;  /* the next-append work enc came from */
     bool has_del;               /* the batch deletes: dels are checked */
     MDB_txn *dtxn;              /* derived snapshot for the del check */
     zhashx_t *seen;             /* kind 0x1f key -> S_LIVE / S_GONE, the
@@ -679,6 +681,99 @@ s_enc_record(const void *ctx, size_t i, proto_buf_t *out)
     proto_entry_t e = s_entry(a, i, a->seq0 + i);
     int rc = store_i_check(a->store, a->author, &e);
     return rc ? rc : s_encode(&e, out);
+}
+
+/* ---- the next append's records, encoded during this one's commit ------ */
+
+/* The records store_append_next named, being encoded by the helper: a
+ * the context s_enc_record reads (store, author, records, time, seq0),
+ * which lives until the helper has left it. */
+struct store_i_next {
+    s_append_ctx_t a;
+    char author[PROTO_ID_MAX + 1];
+    store_i_enc_t *enc;
+};
+
+void
+store_append_next(store_t *self, const store_record_t *recs, size_t n)
+{
+    if (!recs || !n)
+        store_i_next_drop(self);
+    self->next_recs = n ? recs : NULL;
+    self->next_n = recs ? n : 0;
+}
+
+void
+store_i_next_drop(store_t *self)
+{
+    if (!self->next)
+        return;
+    store_i_enc_stop(&self->next->enc);
+    free(self->next);
+    self->next = NULL;
+}
+
+/* After a's records are in (size the log's size then), before the
+ * commit: the records named next start encoding on the helper, at the
+ * seq after size, dated a's time when the caller gave it, else now. */
+static void
+s_next_start(store_t *self, const s_append_ctx_t *a, uint64_t size)
+{
+    const store_record_t *recs = self->next_recs;
+    size_t n = self->next_n;
+    self->next_recs = NULL; /* named for one append */
+    self->next_n = 0;
+    if (!recs || a->author_len > PROTO_ID_MAX)
+        return;
+    struct store_i_next *x = calloc(1, sizeof *x);
+    if (!x)
+        return;
+    memcpy(x->author, a->author, a->author_len + 1);
+    x->a =
+        (s_append_ctx_t){.store = self,
+                         .author = x->author,
+                         .author_len = a->author_len,
+                         .recs = recs,
+                         .n = n,
+                         .time_ms = a->time_given ? a->time_ms : proto_now_ms(),
+                         .time_given = a->time_given,
+                         .seq0 = size + 1};
+    x->enc = store_i_enc_start(&self->helper, n, s_enc_bound, s_enc_record,
+                               &x->a, size, self->ahead_min,
+                               self->ahead_idle    ? STORE_I_ENC_IDLE
+                               : self->ahead_first ? STORE_I_ENC_FIRST
+                                                   : STORE_I_ENC_RACE);
+    if (!x->enc) {
+        free(x);
+        return;
+    }
+    self->next = x;
+}
+
+/* The work of s_next_start when a is the append it was for (its author,
+ * records, seq after size, and a time the caller left to the store or
+ * gave the same): a's time becomes the one encoded, and a keeps the
+ * context until its encoding stops. Else the work is thrown away: NULL. */
+static store_i_enc_t *
+s_next_take(store_t *self, s_append_ctx_t *a, uint64_t size)
+{
+    struct store_i_next *x = self->next;
+    if (!x)
+        return NULL;
+    self->next = NULL;
+    if (x->a.recs != a->recs || x->a.n != a->n || x->a.seq0 != size + 1 ||
+        strcmp(x->author, a->author) != 0 ||
+        (a->time_given && a->time_ms != x->a.time_ms)) {
+        store_i_enc_stop(&x->enc);
+        free(x);
+        return NULL;
+    }
+    a->time_ms = x->a.time_ms;
+    a->took = x;
+    self->next_taken++;
+    store_i_enc_t *enc = x->enc;
+    x->enc = NULL;
+    return enc;
 }
 
 /* Writes the stored value v (len bytes: leaf hash || entry bytes, SPEC
@@ -889,6 +984,7 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
     a->tree = (store_i_tree_t){self, txn, 0};
     a->cur = NULL;
     a->enc = NULL;
+    a->took = NULL;
     a->append_ok = true;
     a->dtxn = NULL;
     store_i_arrival_reset(self);
@@ -901,11 +997,14 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
     if (a->has_del && (rc = s_append_dels_ready(a, head.size)))
         goto done;
     a->seq0 = head.size + 1;
-    a->enc = store_i_enc_start(&self->helper, a->n, s_enc_bound, s_enc_record,
-                               a, head.size, self->ahead_min,
-                               self->ahead_idle    ? STORE_I_ENC_IDLE
-                               : self->ahead_first ? STORE_I_ENC_FIRST
-                                                   : STORE_I_ENC_RACE);
+    /* encoded during the last append's commit (store_append_next), or
+     * from now on */
+    if (!(a->enc = s_next_take(self, a, head.size)))
+        a->enc = store_i_enc_start(&self->helper, a->n, s_enc_bound,
+                                   s_enc_record, a, head.size, self->ahead_min,
+                                   self->ahead_idle    ? STORE_I_ENC_IDLE
+                                   : self->ahead_first ? STORE_I_ENC_FIRST
+                                                       : STORE_I_ENC_RACE);
     for (size_t i = 0; i < a->n; i++)
         if ((rc = s_append_one(a, i, head.size + 1 + i)))
             goto done;
@@ -921,9 +1020,14 @@ s_append_txn(store_t *self, MDB_txn *txn, void *ctx)
                              STORE_KEY_HANDOVER);
 done:
     store_i_enc_stop(&a->enc);
+    free(a->took); /* the helper has left it */
+    a->took = NULL;
     if (a->dtxn)
         mdb_txn_abort(a->dtxn);
     mdb_cursor_close(a->cur);
+    /* The next append's records, encoded while this commit syncs. */
+    if (rc == MDB_SUCCESS)
+        s_next_start(self, a, head.size + a->n);
     return rc;
 }
 
@@ -936,6 +1040,7 @@ store_append(store_t *self, const char *author,
         store_i_derived_ready(self))
         return VOCFED_EINVALID;
     s_append_ctx_t a = {.store = self,
+                        .time_given = time_ms != 0,
                         .author = author,
                         .author_len = strlen(author),
                         .sk = sk,
@@ -962,6 +1067,12 @@ store_append(store_t *self, const char *author,
     }
     if (rc == VOCFED_EINTERRUPTED)
         rc = VOCFED_ELOCKED; /* another writer kept moving the log */
+    /* Records named next are for the append after a successful one: the
+     * caller may free them once this returns. */
+    if (rc != VOCFED_OK)
+        store_i_next_drop(self);
+    self->next_recs = NULL;
+    self->next_n = 0;
     if (rc == VOCFED_OK)
         store_i_sync_apply(self);
     proto_buf_release(&a.buf);

@@ -203,6 +203,23 @@ int store_append(store_t *self, const char *author,
                  size_t n, uint64_t time_ms, store_head_t *head,
                  size_t *bad) VOCFED_WUR;
 
+/* Names the records of the next store_append (an import's next chunk),
+ * so that the append under way, once its records are in, has its helper
+ * thread encode them (SPEC 5.3, storage/ahead.h) while its commit waits
+ * for the disk. The next store_append takes that work when it is by the
+ * same author, of these very records (recs and n) and at the seq after
+ * the append under way, with time_ms 0 or the time they were encoded
+ * for; time_ms 0 then dates them when their encoding started, just
+ * before that commit, not when the append is called. Anything else
+ * throws the work away. The records, and what they point at, must stay
+ * as they are until the store_append after the one they were named
+ * before returns (an import names chunk k + 1 before it appends chunk k,
+ * which takes what was encoded during chunk k - 1's commit), or until
+ * this is called with NULL, 0 (nothing next), which waits until the
+ * helper has left them. Named before an append that fails, they are
+ * forgotten and their encoding dropped. */
+void store_append_next(store_t *self, const store_record_t *recs, size_t n);
+
 /* The author's head. An author with no checkpoint has size 0 and the
  * empty tree's root. Returns 0 or VOCFED_ENOTFOUND (unknown author). */
 int store_head(store_t *self, const char *author, store_head_t *out) VOCFED_WUR;

@@ -95,9 +95,13 @@ struct store_t {
                          (append) starts */
     bool ahead_idle;  /* the helper encodes none of an append's records:
                          the append claims them (tests) */
-    struct store_i_helper *helper; /* the helper thread of the ingest and
-                                      the append (ahead.h), once a large
-                                      group came; NULL before */
+    const store_record_t *next_recs; /* store_append_next: the records of */
+    size_t next_n;                   /* the next append, named */
+    struct store_i_next *next;       /* ... and being encoded (log.c) */
+    uint64_t next_taken;             /* appends that took such work (tests) */
+    struct store_i_helper *helper;   /* the helper thread of the ingest and
+                                        the append (ahead.h), once a large
+                                        group came; NULL before */
     uint64_t enc_taken;    /* records an append took encoded ahead (tests) */
     uint64_t blocks_whole; /* blocks of the tree the ingest and the append
                               took whole from the helper (tests) */
@@ -109,6 +113,11 @@ struct store_t {
 };
 
 /* ---- keys (big-endian: keys sort as numbers) --------------------------- */
+
+/* Throws away the next append's records encoded ahead, if any
+ * (store_append_next): waits until the helper has left them. Before
+ * anything else hands the helper a job, and before the store goes. */
+void store_i_next_drop(store_t *self);
 
 void store_i_be32(uint8_t *p, uint32_t v);
 void store_i_be64(uint8_t *p, uint64_t v);

@@ -165,6 +165,12 @@ store_test_ahead_idle(store_t *self, bool idle)
     self->ahead_idle = idle;
 }
 
+uint64_t
+store_test_next_taken(const store_t *self)
+{
+    return self->next_taken;
+}
+
 size_t
 store_test_ahead_slots(const store_t *self)
 {

@@ -46,6 +46,10 @@ void store_test_ahead(store_t *self, size_t min, bool first);
  * helper's code (storage/ahead.h). */
 void store_test_ahead_idle(store_t *self, bool idle);
 
+/* Appends that took records encoded during the append before them
+ * (store_append_next). */
+uint64_t store_test_next_taken(const store_t *self);
+
 /* The leaf pages of the entries table (every author's log) and the
  * entries they hold. */
 int store_test_entry_pages(store_t *self, uint64_t *leaf_pages,

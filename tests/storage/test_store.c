@@ -1001,6 +1001,152 @@ s_ahead_batch(th_batch_t *b)
     }
 }
 
+/* n puts keyed <prefix>0 .. <prefix>n-1, in b (released by the caller). */
+static const store_record_t *
+s_next_batch(th_batch_t *b, const char *prefix, size_t n)
+{
+    char key[32];
+    th_batch_init(b, n);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "%s%zu", prefix, i);
+        assert_int_equal(th_batch_put(b, key, 2020 + (int64_t)(i % 7), i % 61),
+                         VOCFED_OK);
+    }
+    return th_batch_recs(b);
+}
+
+/* store_append_next: the next append's records encoded during this
+ * one's commit, by the helper racing (mode 2 of s_ahead_store) or before
+ * the commit (mode 1), and without a helper (mode 0): the same bytes
+ * and roots in all three. Taken only by the append they were named for
+ * (records, seq, time); a failed append, another append or another time
+ * throws the work away; a store closed with work pending frees it. */
+static void
+test_append_next(void **state)
+{
+    const char *dir = *state;
+    static const char *names[3] = {"none", "first", "race"};
+    store_t *s[3];
+    store_head_t head[3];
+    th_keys_t k;
+    th_batch_t a, b, c, d;
+    size_t bad;
+    th_keys(1, &k);
+    for (int m = 0; m < 3; m++)
+        s[m] = s_ahead_store(dir, names[m], &k, m);
+    const store_record_t *ra = s_next_batch(&a, "a", 2100);
+    const store_record_t *rb = s_next_batch(&b, "b", 2300);
+    const store_record_t *rc = s_next_batch(&c, "c", 2200);
+    const store_record_t *rd = s_next_batch(&d, "d", 2200); /* as many as c */
+    th_batch_t g;
+    const store_record_t *rg = s_next_batch(&g, "g", 2150);
+    uint64_t size = 0;
+    for (int m = 0; m < 3; m++) {
+        /* as an import does: b named next, a appended; g named, b
+         * appended (taking what a's commit encoded); g appended: both
+         * taken (not without a helper) */
+        store_append_next(s[m], rb, b.n);
+        assert_int_equal(store_append(s[m], TH_AUTHOR, k.sk, ra, a.n,
+                                      TH_TIME_MS, &head[m], &bad),
+                         VOCFED_OK);
+        store_append_next(s[m], rg, g.n);
+        assert_int_equal(store_append(s[m], TH_AUTHOR, k.sk, rb, b.n,
+                                      TH_TIME_MS, &head[m], &bad),
+                         VOCFED_OK);
+        assert_int_equal(store_test_next_taken(s[m]), m ? 1 : 0);
+        assert_int_equal(store_append(s[m], TH_AUTHOR, k.sk, rg, g.n,
+                                      TH_TIME_MS, &head[m], &bad),
+                         VOCFED_OK);
+        assert_int_equal(store_test_next_taken(s[m]), m ? 2 : 0);
+        /* c named and encoded after a0's change, then d appended (as
+         * many records, at the same time): thrown away; c named and
+         * encoded after a2's change, then appended at another time:
+         * thrown away */
+        store_append_next(s[m], rc, c.n);
+        assert_int_equal(store_append(s[m], TH_AUTHOR, k.sk, ra, 1,
+                                      TH_TIME_MS + 1, &head[m], &bad),
+                         VOCFED_OK);
+        assert_int_equal(store_append(s[m], TH_AUTHOR, k.sk, rd, d.n,
+                                      TH_TIME_MS + 1, &head[m], &bad),
+                         VOCFED_OK);
+        assert_int_equal(store_test_next_taken(s[m]), m ? 2 : 0);
+        store_append_next(s[m], rc, c.n);
+        assert_int_equal(store_append(s[m], TH_AUTHOR, k.sk, ra + 2, 1,
+                                      TH_TIME_MS + 2, &head[m], &bad),
+                         VOCFED_OK);
+        assert_int_equal(store_append(s[m], TH_AUTHOR, k.sk, rc, c.n,
+                                      TH_TIME_MS + 3, &head[m], &bad),
+                         VOCFED_OK);
+        assert_int_equal(store_test_next_taken(s[m]), m ? 2 : 0);
+        size = a.n + b.n + g.n + 1 + d.n + 1 + c.n;
+        assert_int_equal(head[m].size, size);
+        s_check_head(s[m], &head[m]);
+    }
+    for (int m = 1; m < 3; m++)
+        assert_memory_equal(head[m].root, head[0].root, PROTO_HASH_LEN);
+    proto_buf_t x, y;
+    proto_buf_init(&x);
+    proto_buf_init(&y);
+    for (uint64_t seq = 1; seq <= size; seq++) {
+        proto_buf_reset(&x);
+        assert_int_equal(store_entry_get(s[0], TH_AUTHOR, seq, &x), VOCFED_OK);
+        for (int m = 1; m < 3; m++) {
+            proto_buf_reset(&y);
+            assert_int_equal(store_entry_get(s[m], TH_AUTHOR, seq, &y),
+                             VOCFED_OK);
+            assert_int_equal(y.len, x.len);
+            assert_memory_equal(y.data, x.data, x.len);
+        }
+    }
+    proto_buf_release(&x);
+    proto_buf_release(&y);
+    /* Time 0 (now): the named records are dated when their encoding
+     * started, and taken. A failed append (a del of a record that is
+     * not there) forgets what was named and drops what was encoded. */
+    for (int m = 1; m < 3; m++) {
+        th_batch_t e;
+        const store_record_t *re = s_next_batch(&e, "e", 2050);
+        store_append_next(s[m], re, e.n);
+        assert_int_equal(
+            store_append(s[m], TH_AUTHOR, k.sk, ra + 1, 1, 0, &head[m], &bad),
+            VOCFED_OK);
+        uint64_t t0 = head[m].time_ms;
+        assert_int_equal(
+            store_append(s[m], TH_AUTHOR, k.sk, re, e.n, 0, &head[m], &bad),
+            VOCFED_OK);
+        assert_int_equal(store_test_next_taken(s[m]), 3);
+        assert_true(head[m].time_ms >= t0);
+        store_record_t gone = {
+            .op = PROTO_OP_DEL, .kind = TH_KIND, .key = "nobody"};
+        th_batch_release(&e);
+        re = s_next_batch(&e, "f", 2050);
+        store_append_next(s[m], re, e.n);
+        assert_int_equal(
+            store_append(s[m], TH_AUTHOR, k.sk, &gone, 1, 0, &head[m], &bad),
+            VOCFED_ENOTFOUND);
+        assert_int_equal(
+            store_append(s[m], TH_AUTHOR, k.sk, re, e.n, 0, &head[m], &bad),
+            VOCFED_OK);
+        assert_int_equal(store_test_next_taken(s[m]), 3);
+        /* named and encoded, then the store closed */
+        store_append_next(s[m], ra, a.n);
+        assert_int_equal(
+            store_append(s[m], TH_AUTHOR, k.sk, rb + 1, 1, 0, &head[m], &bad),
+            VOCFED_OK);
+        th_batch_release(&e);
+        s_verify_ok(s[m], size + 1 + 2050 + 2050 + 1,
+                    a.n + b.n + c.n + d.n + g.n + 2050 + 2050);
+    }
+    s_verify_ok(s[0], size, a.n + b.n + c.n + d.n + g.n);
+    for (int m = 0; m < 3; m++)
+        store_destroy(&s[m]);
+    th_batch_release(&a);
+    th_batch_release(&b);
+    th_batch_release(&c);
+    th_batch_release(&d);
+    th_batch_release(&g);
+}
+
 /* The log that grows sorts last in the entries table (SPEC 5.1): a
  * member's own log registered after its coordinator's is appended, each
  * page filled; registered before it, each append lands in front of the
@@ -1211,6 +1357,7 @@ main(void)
         S_T(test_author_rename),
         S_T(test_append),
         S_T(test_append_ahead),
+        S_T(test_append_next),
         S_T(test_own_log_last),
         S_T(test_proofs),
         S_T(test_map_growth),
