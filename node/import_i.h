@@ -72,6 +72,20 @@ typedef struct node_import_i_s node_import_i_t;
 typedef void (*node_import_i_emit_fn)(node_import_i_t *im, const char *key,
                                       size_t body_off);
 
+/* A good row whose key's pseudonym waits to be made with the next ones
+ * (eight at a time, node_pseudo_ids_normalised), and the row kept then
+ * (import_rows.c). Holds a person's number: wiped once kept. */
+#define NODE_IMPORT_PEND 8
+typedef struct {
+    char norm[NODE_ID_NUMBER_MAX + 1]; /* its ID number, normalised */
+    char key[PROTO_KEY_MAX + 1];       /* its key, the pseudonym's 64
+                                          digits at its start to fill */
+    char keyval[128];                  /* the key's cell, as in an error */
+    const char *keycol;                /* its column's name (the header's) */
+    size_t line;                       /* the line it began on */
+    size_t body_off, body_len;         /* its body in the body arena */
+} node_import_i_pend_t;
+
 /* The state of one import. */
 struct node_import_i_s {
     const node_import_opts_t *opts; /* what to do */
@@ -131,6 +145,8 @@ struct node_import_i_s {
     void *emit_ctx;              /* for emit */
     size_t wrow;                 /* the write pass: good rows seen */
     node_pseudonymiser_t pseudo; /* opts->linkage_key made ready (if any) */
+    node_import_i_pend_t pend[NODE_IMPORT_PEND]; /* rows waiting for their */
+    size_t npend;                                /* pseudonyms, in order */
 };
 
 /* A kept row's key (NUL-terminated). */
@@ -196,8 +212,14 @@ bool node_import_i_seen_any(const node_import_i_t *im,
                             const node_import_i_t *later, size_t from,
                             size_t to);
 
-/* Checks the current data row and keeps it (key, body) if good. */
+/* Checks the current data row and keeps it (key, body) if good; a row
+ * keyed by an ID number may wait for the next ones' (their pseudonyms
+ * made together): node_import_i_pend_flush keeps those waiting, and
+ * node_import_i_parse calls it at its end. */
 void node_import_i_row(node_import_i_t *im);
+
+/* Keeps the rows waiting for their pseudonyms (above). */
+void node_import_i_pend_flush(node_import_i_t *im);
 
 /* Past the body budget: every row kept so far gets its digest, and the
  * bodies go (the write pass makes them again). */

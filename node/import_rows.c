@@ -373,11 +373,15 @@ s_excel_number(const char *v)
 
 /* Makes a row's natural key (SPEC 11.2) from its key cell (keyval, in a
  * column of role keyrole; NODE_IMPORT_COL_DROP for none) and its fields.
- * Returns 0 with key filled, or VOCFED_EINVALID with err's reasons filled. */
+ * Returns 0 with key filled, or VOCFED_EINVALID with err's reasons filled.
+ * With norm, an ID number's pseudonym is left to be made later with
+ * others (s_pend_flush): its normalised number goes to norm and the key
+ * starts with 64 zeros in its place (a key checked as the real one). */
 static int
 s_key(const node_import_i_t *im, size_t n, const char *const *names,
       const char *const *values, node_import_i_role_t keyrole,
-      const char *keyval, char key[PROTO_KEY_MAX + 1], proto_kind_error_t *err)
+      const char *keyval, char key[PROTO_KEY_MAX + 1],
+      char norm[NODE_ID_NUMBER_MAX + 1], proto_kind_error_t *err)
 {
     const proto_kind_def_t *k = im->kind;
     char pseudo[NODE_PSEUDO_ID_HEX + 1];
@@ -397,13 +401,19 @@ s_key(const node_import_i_t *im, size_t n, const char *const *names,
                             "and lost its last digits: format the column as "
                             "text (Format Cells -> Text) and enter the "
                             "numbers again");
-        if (node_pseudo_id_with(&im->pseudo, keyval, pseudo))
+        if (norm
+                ? node_id_number_normalise(keyval, norm) != VOCFED_OK
+                : node_pseudo_id_with(&im->pseudo, keyval, pseudo) != VOCFED_OK)
             return s_refuse(err,
                             "不是有效的身份证号（字母和数字；18 位号码的校验位"
                             "须正确）",
                             "not a valid ID-card number (letters and "
                             "digits; an 18-digit number must have its "
                             "right check digit)");
+        if (norm) {
+            memset(pseudo, '0', NODE_PSEUDO_ID_HEX);
+            pseudo[NODE_PSEUDO_ID_HEX] = '\0';
+        }
         pid = pseudo;
     } else if (keyrole == NODE_IMPORT_COL_NATURAL && im->kind->person) {
         pid = keyval;
@@ -729,14 +739,43 @@ s_reserve(node_import_i_t *im, size_t key_len, size_t body_len)
         (void)s_seen_grow_to(im, cap); /* best effort, as above */
 }
 
-/* Keeps a good row (its body is at body_off of the body arena) unless
- * its key was in the file already. */
+/* A good row to keep: where it is, its key's cell, its body. */
+typedef struct {
+    size_t line;        /* the line it began on */
+    const char *keycol; /* its key's column, "" */
+    const char *keyval; /* its key's cell, "" */
+    size_t body_off;    /* its body in the body arena */
+    size_t body_len;    /* its length */
+} s_keep_t;
+
+/* Records the error of a row kept after rows that came later in the file
+ * (s_pend_flush): moved back before their errors, so that the errors
+ * stay in the order of their lines. */
 static void
-s_row_keep(node_import_i_t *im, const s_cells_t *c, const char *key,
-           const uint64_t *early_tag, size_t body_off)
+s_error_in_order(node_import_i_t *im)
 {
+    node_import_result_t *res = im->res;
+    if (res->nerrors == 0)
+        return;
+    size_t i = res->nerrors - 1;
+    node_import_error_t e = res->errors[i];
+    while (i > 0 && res->errors[i - 1].line > e.line) {
+        res->errors[i] = res->errors[i - 1];
+        i--;
+    }
+    res->errors[i] = e;
+}
+
+/* Keeps a good row unless its key was in the file already; with late
+ * (a row kept after later ones), its error goes among theirs in the
+ * order of their lines, and going lean is left to the caller. */
+static void
+s_row_keep(node_import_i_t *im, const s_keep_t *w, const char *key,
+           const uint64_t *early_tag, bool late)
+{
+    size_t body_off = w->body_off;
     if (!im->nrows)
-        s_reserve(im, strlen(key), im->bodies.len - body_off);
+        s_reserve(im, strlen(key), w->body_len);
     /* One hash and one probe: the slot found is the one the row takes. */
     if (s_seen_room(im)) {
         im->status = VOCFED_ENOMEM;
@@ -748,10 +787,13 @@ s_row_keep(node_import_i_t *im, const s_cells_t *c, const char *key,
     if (first) {
         char zh[64];
         size_t other = im->rows[first - 1].line;
-        im->bodies.len = body_off;
+        if (body_off + w->body_len == im->bodies.len)
+            im->bodies.len = body_off; /* else rows after it wait (late) */
         snprintf(zh, sizeof zh, "与第 %zu 行的键重复", other);
-        node_import_i_error(im, im->row_line, c->keycol, c->keyval, zh,
+        node_import_i_error(im, w->line, w->keycol, w->keyval, zh,
                             "the same key as line %zu", other);
+        if (late)
+            s_error_in_order(im);
         return;
     }
     if (im->nrows == im->rowcap) {
@@ -765,20 +807,82 @@ s_row_keep(node_import_i_t *im, const s_cells_t *c, const char *key,
         im->rowcap = cap;
     }
     node_import_i_row_t *r = &im->rows[im->nrows];
-    *r = (node_import_i_row_t){.line = im->row_line,
+    *r = (node_import_i_row_t){.line = w->line,
                                .key_off = im->keys.len,
                                .body_off = body_off,
-                               .body_len = im->bodies.len - body_off};
+                               .body_len = w->body_len};
     if (proto_buf_append(&im->keys, key, strlen(key) + 1)) {
         im->status = VOCFED_ENOMEM;
         return;
     }
     im->seen[slot] = (tag & 0xffffffff00000000ull) | (uint64_t)(im->nrows + 1);
     im->nrows++;
+    if (late)   /* the rows after it still in the arena: s_pend_flush goes */
+        return; /* lean, if it must, once they are all kept */
     if (!im->lean && im->bodies.len > im->body_budget)
         node_import_i_go_lean(im);
     else if (im->lean)
         s_row_lean(im, r);
+}
+
+/* Keeps the rows waiting for their pseudonyms, in the order they came:
+ * the pseudonyms made together (eight at a time), each put in its key in
+ * place of the zeros, then each row kept. Their errors (a key given
+ * twice) go among the errors of the rows after them in line order. The
+ * persons' numbers are wiped. */
+void
+node_import_i_pend_flush(node_import_i_t *im)
+{
+    size_t n = im->npend;
+    if (n == 0)
+        return;
+    const char *norm[NODE_IMPORT_PEND];
+    char hex[NODE_IMPORT_PEND][NODE_PSEUDO_ID_HEX + 1];
+    for (size_t i = 0; i < n; i++)
+        norm[i] = im->pend[i].norm;
+    uint64_t tag[NODE_IMPORT_PEND];
+    node_pseudo_ids_normalised(&im->pseudo, n, norm, hex);
+    /* the keys' slots in the set, misses in a table of megabytes,
+     * fetched together (once the set's seed is drawn, with its first
+     * slots) */
+    bool tagged = im->seencap != 0;
+    for (size_t i = 0; i < n && tagged; i++) {
+        memcpy(im->pend[i].key, hex[i], NODE_PSEUDO_ID_HEX);
+        tag[i] = s_key_hash(im, im->pend[i].key);
+        __builtin_prefetch(
+            &im->seen[(size_t)(tag[i] >> 32) & (im->seencap - 1)]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        node_import_i_pend_t *p = &im->pend[i];
+        memcpy(p->key, hex[i], NODE_PSEUDO_ID_HEX);
+        s_keep_t w = {p->line, p->keycol, p->keyval, p->body_off, p->body_len};
+        if (im->status == VOCFED_OK)
+            s_row_keep(im, &w, p->key, tagged ? &tag[i] : NULL, true);
+        sodium_memzero(p->norm, sizeof p->norm);
+        sodium_memzero(p->keyval, sizeof p->keyval);
+    }
+    sodium_memzero(hex, sizeof hex);
+    im->npend = 0;
+    if (!im->lean && im->bodies.len > im->body_budget)
+        node_import_i_go_lean(im);
+}
+
+/* Holds a good row until its pseudonym is made with the next ones: up to
+ * NODE_IMPORT_PEND of them, then all kept (node_import_i_pend_flush). */
+static void
+s_row_pend(node_import_i_t *im, const s_cells_t *c, const char *key,
+           const char *norm, size_t body_off)
+{
+    node_import_i_pend_t *p = &im->pend[im->npend++];
+    memcpy(p->norm, norm, sizeof p->norm);
+    memcpy(p->key, key, strlen(key) + 1);
+    node_import_i_copy_utf8(p->keyval, sizeof p->keyval, c->keyval);
+    p->keycol = c->keycol;
+    p->line = im->row_line;
+    p->body_off = body_off;
+    p->body_len = im->bodies.len - body_off;
+    if (im->npend == NODE_IMPORT_PEND)
+        node_import_i_pend_flush(im);
 }
 
 /* Appends later's errors to im's. Returns 0 or VOCFED_ENOMEM. */
@@ -907,10 +1011,18 @@ node_import_i_row(node_import_i_t *im)
      * and not when the year it ends with is bad (the body's error says
      * so). The hash waits for the set's seed, drawn with its first
      * slots. */
-    bool key_bad =
-        s_key(im, c.n, c.names, c.values, c.keyrole, c.keyval, key, &err);
+    /* A person's pseudonym is made with the next rows' (eight at a
+     * time) when the row is kept as it is read, not in the write pass
+     * nor lean (whose rows are kept one by one). */
+    char norm[NODE_ID_NUMBER_MAX + 1];
+    bool pend =
+        c.keyrole == NODE_IMPORT_COL_ID_NUMBER && !im->emit && !im->lean;
+    if (!pend)
+        node_import_i_pend_flush(im); /* in the order of the file */
+    bool key_bad = s_key(im, c.n, c.names, c.values, c.keyrole, c.keyval, key,
+                         pend ? norm : NULL, &err);
     uint64_t tag = 0;
-    bool tagged = !key_bad && !im->emit && im->seencap;
+    bool tagged = !key_bad && !pend && !im->emit && im->seencap;
     if (tagged) {
         tag = s_key_hash(im, key);
         __builtin_prefetch(&im->seen[(size_t)(tag >> 32) & (im->seencap - 1)]);
@@ -923,11 +1035,18 @@ node_import_i_row(node_import_i_t *im)
         good = false;
     }
     if (!good) {
+        sodium_memzero(norm, sizeof norm);
         im->bodies.len = body_off;
         return;
     }
-    if (im->emit)
+    if (im->emit) {
         im->emit(im, key, body_off);
-    else
-        s_row_keep(im, &c, key, tagged ? &tag : NULL, body_off);
+    } else if (pend) {
+        s_row_pend(im, &c, key, norm, body_off);
+        sodium_memzero(norm, sizeof norm);
+    } else {
+        s_keep_t w = {im->row_line, c.keycol, c.keyval, body_off,
+                      im->bodies.len - body_off};
+        s_row_keep(im, &w, key, tagged ? &tag : NULL, false);
+    }
 }

@@ -274,6 +274,7 @@ s_parse_sheet(node_import_i_t *im)
         if (im->opts->progress && i % S_PROGRESS_EVERY == 0)
             node_import_i_progress(im, NODE_IMPORT_VALIDATING, i, n);
     }
+    node_import_i_pend_flush(im);
     node_import_i_progress(im, NODE_IMPORT_VALIDATING, n, n);
     return VOCFED_OK;
 }
@@ -350,6 +351,7 @@ node_import_i_parse(node_import_i_t *im, const uint8_t *text, size_t len)
     }
     node_import_i_progress(im, NODE_IMPORT_VALIDATING, plen, plen);
 done:
+    node_import_i_pend_flush(im); /* the rows still waiting */
     csv_free(&p);
     return rc;
 }

@@ -92,4 +92,12 @@ int node_pseudo_id_with(const node_pseudonymiser_t *p, const char *id_number,
  * digits. */
 bool node_pseudo_id_valid(const char *s, size_t len);
 
+/* The pseudo_ids of n ID numbers normalised already
+ * (node_id_number_normalise), made together (eight at a time where the
+ * processor allows, protocol/hash.h): the same as node_pseudo_id_with's.
+ * Wipes what it held of the numbers. */
+void node_pseudo_ids_normalised(const node_pseudonymiser_t *p, size_t n,
+                                const char *const *norm,
+                                char (*out_hex)[NODE_PSEUDO_ID_HEX + 1]);
+
 #endif

@@ -69,6 +69,14 @@ void proto_hash_keyed_init(proto_hash_keyed_t *k, const uint8_t *key,
 void proto_hash_keyed(const proto_hash_keyed_t *k, const uint8_t *msg,
                       size_t len, uint8_t *out);
 
+/* proto_hash_keyed of n messages, msg[i] of len[i] bytes (1 to 128
+ * each), into out + i * k->outlen: eight at a time in the lanes of
+ * AVX-512F where the processor has it (the same bytes). Wipes what it
+ * held of the messages and the key's state. */
+void proto_hash_keyed_many(const proto_hash_keyed_t *k, size_t n,
+                           const uint8_t *const *msg, const size_t *len,
+                           uint8_t *out);
+
 /* Writes 2*len lowercase hex digits and a NUL into hex (2*len+1 bytes). */
 void proto_hex(const uint8_t *bin, size_t len, char *hex);
 

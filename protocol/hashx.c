@@ -233,9 +233,13 @@ typedef struct {
         b = _mm512_ror_epi64(_mm512_xor_si512(b, c), 63);                      \
     } while (0)
 
-/* Compresses each active lane's block into its state h (RFC 7693 3.2). */
-__attribute__((target("avx512f"))) static void
-s_compress8(uint64_t h[8][S_LANES], const s_blocks_t *b, unsigned active)
+/* Compresses each active lane's block into its state h (RFC 7693 3.2);
+ * with wipe (the keyed hash's: persons' numbers) zeroes its copy of the
+ * blocks after. Inlined into s_compress8 and s_compress8_wipe, so that
+ * the leaves' copy stays in registers. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+s_compress8_body(uint64_t h[8][S_LANES], const s_blocks_t *b, unsigned active,
+                 bool wipe)
 {
     __m512i m[16];
     for (int w = 0; w < 16; w++)
@@ -275,6 +279,22 @@ s_compress8(uint64_t h[8][S_LANES], const s_blocks_t *b, unsigned active)
         _mm512_storeu_si512(
             h[i], _mm512_mask_mov_epi64(old, k, _mm512_xor_si512(old, x[i])));
     }
+    if (wipe) {
+        sodium_memzero(m, sizeof m);
+        sodium_memzero(x, sizeof x);
+    }
+}
+
+__attribute__((target("avx512f"))) static void
+s_compress8(uint64_t h[8][S_LANES], const s_blocks_t *b, unsigned active)
+{
+    s_compress8_body(h, b, active, false);
+}
+
+__attribute__((target("avx512f"))) static void
+s_compress8_wipe(uint64_t h[8][S_LANES], const s_blocks_t *b, unsigned active)
+{
+    s_compress8_body(h, b, active, true);
 }
 
 /* Whether this processor (and its system) runs AVX-512F. */
@@ -337,7 +357,60 @@ s_group(const s_msg_t *x, unsigned k, uint8_t (*out)[PROTO_HASH_LEN])
             memcpy(out[i] + 8 * j, &h[j][i], 8);
 }
 
+/* Keyed messages k_n <= S_LANES of one block each (proto_hash_keyed),
+ * the chaining value after the key's block in every lane; wipes them. */
+static void
+s_keyed_group(const proto_hash_keyed_t *k, const uint8_t *const *msg,
+              const size_t *len, unsigned n, uint8_t *out)
+{
+    uint64_t h[8][S_LANES];
+    s_blocks_t b;
+    uint8_t tmp[S_BLOCK], o[64];
+    memset(&b, 0, sizeof b);
+    for (int j = 0; j < 8; j++)
+        for (unsigned i = 0; i < S_LANES; i++)
+            h[j][i] = k->h[j];
+    for (unsigned i = 0; i < n; i++) {
+        memset(tmp, 0, sizeof tmp);
+        memcpy(tmp, msg[i], len[i]);
+        for (int w = 0; w < 16; w++)
+            memcpy(&b.m[w][i], tmp + 8 * w, 8); /* little-endian words */
+        b.t[i] = S_BLOCK + len[i];
+        b.f[i] = ~0ull;
+    }
+    s_compress8_wipe(h, &b, (1u << n) - 1);
+    for (unsigned i = 0; i < n; i++) {
+        for (int j = 0; j < 8; j++)
+            memcpy(o + 8 * j, &h[j][i], 8);
+        memcpy(out + i * k->outlen, o, k->outlen);
+    }
+    sodium_memzero(h, sizeof h);
+    sodium_memzero(&b, sizeof b);
+    sodium_memzero(tmp, sizeof tmp);
+    sodium_memzero(o, sizeof o);
+}
+
 #endif /* S_LANES_X86 */
+
+void
+proto_hash_keyed_many(const proto_hash_keyed_t *k, size_t n,
+                      const uint8_t *const *msg, const size_t *len,
+                      uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        assert(len[i] >= 1 && len[i] <= S_BLOCK);
+#ifdef S_LANES_X86
+    if (n > 2 && s_wide()) {
+        for (size_t at = 0; at < n; at += S_LANES) {
+            unsigned g = n - at < S_LANES ? (unsigned)(n - at) : S_LANES;
+            s_keyed_group(k, msg + at, len + at, g, out + at * k->outlen);
+        }
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++)
+        proto_hash_keyed(k, msg[i], len[i], out + i * k->outlen);
+}
 
 void
 proto_hash_leaves(size_t n, const uint8_t *const *data, const size_t *len,

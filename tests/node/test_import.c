@@ -383,6 +383,73 @@ static const char s_majors[] =
     "\"470206\",\"化工智能制造技术\",higher,chemical,active\n"
     "510201,\"计算机应用技术，含“引号”\",secondary,digital,closed\n";
 
+/* Rows keyed by ID numbers have their pseudonyms made eight at a time
+ * (import_rows.c): each record is under node_pseudo_id of its number,
+ * across groups of 8, 8 and 5; a number given twice is refused in line
+ * order among the other rows' errors that came before its group was
+ * kept (lines 5, 7, 12, 13), and at the file's end (line 23). */
+static void
+test_pseudonyms_together(void **state)
+{
+    s_state_t *st = *state;
+    node_import_result_t res;
+    enum { S_N = 21 };
+    char ids[S_N][19], csv[4096];
+    size_t used = (size_t)snprintf(csv, sizeof csv,
+                                   "id_number,level,intake_year,status\n");
+    for (size_t i = 0; i < S_N; i++) {
+        char stem[18];
+        snprintf(stem, sizeof stem, "340803200501%05zu", i);
+        s_id(stem, ids[i]);
+        used += (size_t)snprintf(csv + used, sizeof csv - used,
+                                 "%s,higher,2024,enrolled\n", ids[i]);
+    }
+    assert_int_equal(
+        s_import(st, &st->a, "student", csv, used, false, false, &res), 0);
+    assert_int_equal(res.added, S_N);
+    node_import_result_release(&res);
+    for (size_t i = 0; i < S_N; i++) {
+        char pid[NODE_PSEUDO_ID_HEX + 1];
+        proto_buf_t b;
+        proto_buf_init(&b);
+        assert_int_equal(node_pseudo_id(st->key, ids[i], pid), 0);
+        if (!s_body(&st->a, "student", pid, &b))
+            fail_msg("row %zu (%s) is not under its pseudo_id", i, ids[i]);
+        proto_buf_release(&b);
+    }
+
+    /* lines: 2.. hold ids[0..]; line 5 gives line 3's number again, 7 a
+     * bad status, 12 line 2's number, 13 a bad year, 23 line 4's */
+    used = (size_t)snprintf(csv, sizeof csv,
+                            "id_number,level,intake_year,status\n");
+    for (size_t line = 2; line <= 23; line++) {
+        const char *id = line == 5    ? ids[1]
+                         : line == 12 ? ids[0]
+                         : line == 23 ? ids[2]
+                                      : ids[line - 2];
+        used += (size_t)snprintf(
+            csv + used, sizeof csv - used, "%s,higher,%s,%s\n", id,
+            line == 13 ? "1999" : "2024", line == 7 ? "enroled" : "enrolled");
+    }
+    assert_int_equal(
+        s_import(st, &st->b, "student", csv, used, true, false, &res),
+        VOCFED_EINVALID);
+    static const size_t lines[] = {5, 7, 12, 13, 23};
+    static const size_t firsts[] = {3, 0, 2, 0, 4};
+    assert_int_equal(res.nerrors, 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(res.errors[i].line, lines[i]);
+        if (firsts[i]) {
+            char want[64];
+            snprintf(want, sizeof want, "the same key as line %zu", firsts[i]);
+            assert_string_equal(res.errors[i].reason_en, want);
+            assert_string_equal(res.errors[i].column, "id_number");
+            assert_string_equal(res.errors[i].value, ids[firsts[i] - 2]);
+        }
+    }
+    node_import_result_release(&res);
+}
+
 /* Keys given twice in a file of thousands of rows (the set of keys
  * grows several times as it reads): each later row is refused naming the
  * line of the first, also across the set's growth, and nothing is
@@ -2045,6 +2112,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_bad_rows, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_pseudonyms_together, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_keys, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_encodings, s_setup, s_teardown),

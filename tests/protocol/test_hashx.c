@@ -8,7 +8,8 @@
  * processor lacks AVX-512F the lanes' functions go one by one and this
  * checks that; CI's machines have it (the lanes checked). And the keyed
  * hash with its key's block compressed once, for every key length,
- * digest length and message length it takes (1 to 128). */
+ * digest length and message length it takes (1 to 128), one message at
+ * a time and in groups (proto_hash_keyed_many). */
 #include "protocol/hash.h"
 #include "protocol/merkle.h"
 
@@ -212,6 +213,55 @@ test_keyed(void **state)
         }
 }
 
+/* proto_hash_keyed_many against crypto_generichash: groups of every
+ * size up to S_MAX, each message of its own length from 1 to 128 (the
+ * lengths around a word's and the block's edges among them), each at the
+ * end of its allocation; a digest of 32 bytes (the pseudonyms') and one
+ * of 17; nothing written past the last digest. */
+static void
+test_keyed_many(void **state)
+{
+    (void)state;
+    static const size_t outlens[] = {32, 17};
+    uint8_t key[32], want[64];
+    for (size_t j = 0; j < sizeof key; j++)
+        key[j] = (uint8_t)s_rand();
+    for (size_t o = 0; o < sizeof outlens / sizeof *outlens; o++) {
+        size_t outlen = outlens[o];
+        proto_hash_keyed_t k;
+        proto_hash_keyed_init(&k, key, sizeof key, outlen);
+        for (int round = 0; round < 40; round++)
+            for (size_t n = 1; n <= S_MAX; n++) {
+                uint8_t *msg[S_MAX];
+                const uint8_t *m[S_MAX];
+                size_t len[S_MAX];
+                uint8_t got[S_MAX * 32 + 1];
+                for (size_t i = 0; i < n; i++) {
+                    static const size_t edge[] = {1, 7, 8, 9, 18, 127, 128};
+                    len[i] =
+                        s_rand() % 3 ? 1 + s_rand() % 128 : edge[s_rand() % 7];
+                    msg[i] = malloc(len[i]);
+                    assert_non_null(msg[i]);
+                    for (size_t j = 0; j < len[i]; j++)
+                        msg[i][j] = (uint8_t)s_rand();
+                    m[i] = msg[i];
+                }
+                memset(got, 0xAA, sizeof got);
+                proto_hash_keyed_many(&k, n, m, len, got);
+                for (size_t i = 0; i < n; i++) {
+                    assert_int_equal(crypto_generichash(want, outlen, msg[i],
+                                                        len[i], key,
+                                                        sizeof key),
+                                     0);
+                    assert_memory_equal(got + i * outlen, want, outlen);
+                    free(msg[i]);
+                }
+                assert_int_equal(got[n * outlen], 0xAA);
+            }
+        sodium_memzero(&k, sizeof k);
+    }
+}
+
 int
 main(void)
 {
@@ -220,6 +270,7 @@ main(void)
         cmocka_unit_test(test_leaves_mixed),
         cmocka_unit_test(test_pairs),
         cmocka_unit_test(test_keyed),
+        cmocka_unit_test(test_keyed_many),
         cmocka_unit_test(test_one_by_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
