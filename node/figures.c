@@ -171,8 +171,9 @@ s_hook_check(void *ctx, const char *author, const proto_entry_t *e)
     char kind[PROTO_KIND_MAX + 1], key[PROTO_KEY_MAX + 1];
     char id[PROTO_KEY_MAX + PROTO_ID_MAX + 32];
     size_t n;
-    if (e->op != PROTO_OP_PUT || (f->coord[0] && !strcmp(author, f->coord)))
-        return VOCFED_OK;
+    if (e->op != PROTO_OP_PUT || (f->coord[0] && !strcmp(author, f->coord)) ||
+        !node_figrules_may_refuse(e->kind, e->kind_len))
+        return VOCFED_OK; /* a student's, say: at most 6 items */
     node_fig_span(kind, sizeof kind, e->kind, e->kind_len);
     node_fig_span(key, sizeof key, e->key, e->key_len);
     if (!strcmp(kind, NODE_FIG_PROFILE_KIND) &&

@@ -370,6 +370,16 @@ static const struct {
     {"consortium", S_ID_RECORD, s_consortium, 2},
 };
 
+bool
+node_figrules_may_refuse(const char *kind, size_t len)
+{
+    for (size_t i = 0; i < sizeof s_rules / sizeof s_rules[0]; i++)
+        if (strlen(s_rules[i].kind) == len &&
+            !memcmp(s_rules[i].kind, kind, len))
+            return !s_rules[i].most || s_rules[i].most > NODE_FIG_ITEMS_MAX;
+    return false; /* no rule: it yields nothing */
+}
+
 int
 node_figrules_items(const char *member, const char *kind, const char *key,
                     const uint8_t *body, size_t len, char *identity,

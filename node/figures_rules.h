@@ -54,6 +54,12 @@ int node_figrules_items(const char *member, const char *kind, const char *key,
                         size_t icap, node_fig_item_t *items,
                         size_t *n) VOCFED_WUR;
 
+/* Whether node_figrules_items can refuse a record of the kind (len
+ * bytes, not NUL-terminated): only a kind whose records may yield more
+ * items than NODE_FIG_ITEMS_MAX (its bound unknown or above it). The
+ * store's check (figures.c) asks first, once per entry it writes. */
+bool node_figrules_may_refuse(const char *kind, size_t len);
+
 /* The text field name of a canonical body into out (cap bytes; "" when
  * absent, not text or too long). Returns whether it is non-empty. */
 bool node_fig_body_str(const uint8_t *body, size_t len, const char *name,

@@ -989,6 +989,24 @@ test_too_many_items_refused(void **state)
     s_node_close(&g.n);
 }
 
+/* The store's check asks node_figrules_may_refuse first: only kinds
+ * whose records may yield more than NODE_FIG_ITEMS_MAX items (a major's
+ * industries: no bound) are read further; a student's (6 at most), a
+ * kind without a rule and a prefix of a kind's name are not. */
+static void
+test_may_refuse(void **state)
+{
+    (void)state;
+    assert_true(node_figrules_may_refuse("major", 5));
+    assert_false(node_figrules_may_refuse("student", 7));
+    assert_false(node_figrules_may_refuse("staff", 5));
+    assert_false(node_figrules_may_refuse("majorx", 5 + 1));
+    assert_false(node_figrules_may_refuse("maj", 3));
+    assert_false(node_figrules_may_refuse("census_date", 11));
+    /* kind_len bytes of a longer buffer, as an entry's kind is */
+    assert_true(node_figrules_may_refuse("major|460104", 5));
+}
+
 /* A new person's lists and claims are stored led by the person (SPEC
  * 5.1 `figures`): after every key stored, so that each page fills.
  * Keyed `h|`/`i|<member>|` then the person, each insert landed in front
@@ -1297,6 +1315,7 @@ main(void)
         cmocka_unit_test(test_claims_paid_once),
         cmocka_unit_test(test_person_bounded_per_member),
         cmocka_unit_test(test_too_many_items_refused),
+        cmocka_unit_test(test_may_refuse),
         cmocka_unit_test(test_lists_led_by_person),
         cmocka_unit_test(test_revoked_excluded),
         cmocka_unit_test(test_profile_change),
