@@ -192,6 +192,13 @@ s_check_census(const char *key, proto_kind_error_t *err)
                           "or default");
 }
 
+bool
+node_figcat_keyed(const char *kind)
+{
+    return strcmp(kind, "census_date") == 0 || strcmp(kind, "target") == 0 ||
+           strcmp(kind, "subsidy_rule") == 0;
+}
+
 int
 node_figcat_check(const char *kind, const char *key, proto_kind_error_t *err)
 {

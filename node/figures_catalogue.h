@@ -143,6 +143,10 @@ bool node_figcat_key_year(const char *key, char *id, size_t cap, int *year);
 int node_figcat_check(const char *kind, const char *key,
                       proto_kind_error_t *err) VOCFED_WUR;
 
+/* Whether node_figcat_check looks at the keys of kind at all (target,
+ * subsidy_rule, census_date); for any other it passes every key. */
+bool node_figcat_keyed(const char *kind);
+
 /* The kind of record a payee of counter c must be registered as in the
  * coordinator's log for its payment to be payable ("school" for the
  * source-school incentive, SPEC 12.3), or NULL when any payee is. */

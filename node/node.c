@@ -325,11 +325,20 @@ node_append_as(store_t *store, const char *author, const uint8_t *sk,
     int rc = store_fence_get(store, why, sizeof why);
     if (rc != VOCFED_ENOTFOUND)
         return rc == VOCFED_OK || rc == VOCFED_ETOOLARGE ? VOCFED_EFENCED : rc;
+    /* What depends on the kind alone is looked up once for a run of
+     * records naming it by the same pointer (an import's chunk). */
+    const char *kind = NULL;
+    const proto_kind_def_t *k = NULL;
+    bool allowed = false, keyed = false;
     for (size_t i = 0; i < n; i++) {
-        const proto_kind_def_t *k = proto_kind_find(recs[i].kind);
-        if (!k || !node_kind_allowed(coordinator, k) ||
-            proto_kind_check_key(k, recs[i].key, NULL) ||
-            (recs[i].op == PROTO_OP_PUT &&
+        if (!i || recs[i].kind != kind) {
+            kind = recs[i].kind;
+            k = kind ? proto_kind_find(kind) : NULL;
+            allowed = k && node_kind_allowed(coordinator, k);
+            keyed = k && node_figcat_keyed(k->name);
+        }
+        if (!allowed || proto_kind_check_key(k, recs[i].key, NULL) ||
+            (recs[i].op == PROTO_OP_PUT && keyed &&
              node_figcat_check(k->name, recs[i].key, NULL))) {
             if (bad)
                 *bad = i;

@@ -268,6 +268,39 @@ test_catalogue_keys(void **state)
                      VOCFED_EINVALID);
     assert_non_null(strstr(err.reason_en, "not a subsidy rule"));
     assert_int_equal(node_figcat_check("student", "anything", &err), 0);
+    assert_true(node_figcat_keyed("target"));
+    assert_true(node_figcat_keyed("subsidy_rule"));
+    assert_true(node_figcat_keyed("census_date"));
+    assert_false(node_figcat_keyed("student"));
+
+    /* Several records in one append, one kind named by the same pointer
+     * (looked up once): the bad one is refused whatever its place, and
+     * so is a kind the author may not write after one it may. */
+    proto_buf_t body;
+    proto_buf_init(&body);
+    const char *names[] = {"value"}, *values[] = {"1"};
+    assert_int_equal(proto_kind_body(proto_kind_find("target"), names, values,
+                                     1, &body, &err),
+                     0);
+    const char *target = "target";
+    store_record_t three[3] = {
+        {PROTO_OP_PUT, target, "hv_enrolled:2028", body.data, body.len},
+        {PROTO_OP_PUT, target, "hv_enrolled:2029", body.data, body.len},
+        {PROTO_OP_PUT, target, "no_such:2030", body.data, body.len}};
+    size_t bad = 0;
+    assert_int_equal(node_append_as(g.st, g.coord.id, g.coord.sk, true, three,
+                                    3, 0, NULL, &bad),
+                     VOCFED_EINVALID);
+    assert_int_equal(bad, 2);
+    three[2].key = "hv_enrolled:2030";
+    assert_int_equal(node_append_as(g.st, g.coord.id, g.coord.sk, false, three,
+                                    3, 0, NULL, &bad),
+                     VOCFED_EINVALID); /* a member may not write targets */
+    assert_int_equal(bad, 0);
+    assert_int_equal(node_append_as(g.st, g.coord.id, g.coord.sk, true, three,
+                                    3, 0, NULL, &bad),
+                     VOCFED_OK);
+    proto_buf_release(&body);
 
     int year;
     char id[64];
