@@ -685,9 +685,9 @@ s_enc_record(const void *ctx, size_t i, proto_buf_t *out)
 
 /* ---- the next append's records, encoded during this one's commit ------ */
 
-/* The records store_append_next named, being encoded by the helper: a
- * the context s_enc_record reads (store, author, records, time, seq0),
- * which lives until the helper has left it. */
+/* The records store_append_next named, being encoded by the helper: in
+ * a, the context s_enc_record reads (store, author, records, time,
+ * seq0), which lives until the helper has left it. */
 struct store_i_next {
     s_append_ctx_t a;
     char author[PROTO_ID_MAX + 1];
