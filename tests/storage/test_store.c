@@ -985,6 +985,29 @@ s_refuse_k1500(void *ctx, const char *author, const proto_entry_t *e)
                                                           : VOCFED_OK;
 }
 
+/* Entries 1 .. size of TH_AUTHOR's log in s[1 .. n-1] are byte for byte
+ * those of s[0]. */
+static void
+s_same_entries(store_t *const *s, int n, uint64_t size)
+{
+    proto_buf_t x, y;
+    proto_buf_init(&x);
+    proto_buf_init(&y);
+    for (uint64_t seq = 1; seq <= size; seq++) {
+        proto_buf_reset(&x);
+        assert_int_equal(store_entry_get(s[0], TH_AUTHOR, seq, &x), VOCFED_OK);
+        for (int m = 1; m < n; m++) {
+            proto_buf_reset(&y);
+            assert_int_equal(store_entry_get(s[m], TH_AUTHOR, seq, &y),
+                             VOCFED_OK);
+            assert_int_equal(y.len, x.len);
+            assert_memory_equal(y.data, x.data, x.len);
+        }
+    }
+    proto_buf_release(&x);
+    proto_buf_release(&y);
+}
+
 /* The large batch: puts k0..k2999 of varied lengths, and at 2000 a del
  * of k10 (put earlier in the batch). */
 static void
@@ -1084,22 +1107,7 @@ test_append_next(void **state)
     }
     for (int m = 1; m < 3; m++)
         assert_memory_equal(head[m].root, head[0].root, PROTO_HASH_LEN);
-    proto_buf_t x, y;
-    proto_buf_init(&x);
-    proto_buf_init(&y);
-    for (uint64_t seq = 1; seq <= size; seq++) {
-        proto_buf_reset(&x);
-        assert_int_equal(store_entry_get(s[0], TH_AUTHOR, seq, &x), VOCFED_OK);
-        for (int m = 1; m < 3; m++) {
-            proto_buf_reset(&y);
-            assert_int_equal(store_entry_get(s[m], TH_AUTHOR, seq, &y),
-                             VOCFED_OK);
-            assert_int_equal(y.len, x.len);
-            assert_memory_equal(y.data, x.data, x.len);
-        }
-    }
-    proto_buf_release(&x);
-    proto_buf_release(&y);
+    s_same_entries(s, 3, size);
     /* Time 0 (now): the named records are dated when their encoding
      * started, and taken. A failed append (a del of a record that is
      * not there) forgets what was named and drops what was encoded. */
@@ -1243,22 +1251,7 @@ test_append_ahead(void **state)
     assert_int_equal(store_test_enc_taken(s[3]), 3 + S_AHEAD_N);
     for (int m = 1; m < S_MODES; m++)
         assert_memory_equal(head[m].root, head[0].root, PROTO_HASH_LEN);
-    proto_buf_t x, y;
-    proto_buf_init(&x);
-    proto_buf_init(&y);
-    for (uint64_t seq = 1; seq <= 3 + S_AHEAD_N; seq++) {
-        proto_buf_reset(&x);
-        assert_int_equal(store_entry_get(s[0], TH_AUTHOR, seq, &x), VOCFED_OK);
-        for (int m = 1; m < S_MODES; m++) {
-            proto_buf_reset(&y);
-            assert_int_equal(store_entry_get(s[m], TH_AUTHOR, seq, &y),
-                             VOCFED_OK);
-            assert_int_equal(y.len, x.len);
-            assert_memory_equal(y.data, x.data, x.len);
-        }
-    }
-    proto_buf_release(&x);
-    proto_buf_release(&y);
+    s_same_entries(s, S_MODES, 3 + S_AHEAD_N);
 
     /* Refusals, the same whoever encoded: a body that is not canonical
      * msgpack, a record without a key, a del of a record that is not
