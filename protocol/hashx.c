@@ -371,8 +371,7 @@ s_keyed_group(const proto_hash_keyed_t *k, const uint8_t *const *msg,
         for (unsigned i = 0; i < S_LANES; i++)
             h[j][i] = k->h[j];
     for (unsigned i = 0; i < n; i++) {
-        memset(tmp, 0, sizeof tmp);
-        memcpy(tmp, msg[i], len[i]);
+        s_fill(tmp, NULL, 0, msg[i], 0, len[i]);
         for (int w = 0; w < 16; w++)
             memcpy(&b.m[w][i], tmp + 8 * w, 8); /* little-endian words */
         b.t[i] = S_BLOCK + len[i];
