@@ -842,19 +842,20 @@ node_import_i_pend_flush(node_import_i_t *im)
         norm[i] = im->pend[i].norm;
     uint64_t tag[NODE_IMPORT_PEND];
     node_pseudo_ids_normalised(&im->pseudo, n, norm, hex);
-    /* the keys' slots in the set, misses in a table of megabytes,
-     * fetched together (once the set's seed is drawn, with its first
-     * slots) */
+    /* each key made whole, and its slot in the set, a miss in a table of
+     * megabytes, fetched with the others' (once the set's seed is drawn,
+     * with its first slots) */
     bool tagged = im->seencap != 0;
-    for (size_t i = 0; i < n && tagged; i++) {
+    for (size_t i = 0; i < n; i++) {
         memcpy(im->pend[i].key, hex[i], NODE_PSEUDO_ID_HEX);
-        tag[i] = s_key_hash(im, im->pend[i].key);
-        __builtin_prefetch(
-            &im->seen[(size_t)(tag[i] >> 32) & (im->seencap - 1)]);
+        if (tagged) {
+            tag[i] = s_key_hash(im, im->pend[i].key);
+            __builtin_prefetch(
+                &im->seen[(size_t)(tag[i] >> 32) & (im->seencap - 1)]);
+        }
     }
     for (size_t i = 0; i < n; i++) {
         node_import_i_pend_t *p = &im->pend[i];
-        memcpy(p->key, hex[i], NODE_PSEUDO_ID_HEX);
         s_keep_t w = {p->line, p->keycol, p->keyval, p->body_off, p->body_len};
         if (im->status == VOCFED_OK)
             s_row_keep(im, &w, p->key, tagged ? &tag[i] : NULL, true);
