@@ -103,7 +103,8 @@ s_profile_changes(const char *tmp, uint8_t pk[32], uint8_t sk[64],
         if (proto_kind_body(proto_kind_find("member"), names, values, 4, &b,
                             &err))
             return 1;
-        store_record_t r = {PROTO_OP_PUT, "member", "profile", b.data, b.len};
+        store_record_t r = {PROTO_OP_PUT, "member", "profile",
+                            b.data,       b.len,    false};
         double a = s_now();
         int rc = store_append(st, "m0", sk, &r, 1, 0, NULL, NULL);
         ms[i] = (s_now() - a) * 1000;

@@ -115,8 +115,9 @@ s_make_batch(s_batch_t *b, size_t n)
         proto_buf_init(&b->bodies[i]);
         if (proto_body_encode(f, sizeof f / sizeof f[0], &b->bodies[i]))
             return -1;
-        b->recs[i] = (store_record_t){PROTO_OP_PUT, "student", b->keys[i],
-                                      b->bodies[i].data, b->bodies[i].len};
+        b->recs[i] =
+            (store_record_t){PROTO_OP_PUT,      "student",        b->keys[i],
+                             b->bodies[i].data, b->bodies[i].len, false};
     }
     return 0;
 }

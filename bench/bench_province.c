@@ -333,8 +333,8 @@ s_gen(s_run_t *r, s_member_t *m, size_t n)
         char *key = r->keys[i];
         if (k == 0) {
             /* its body comes from s_profile (s_append) */
-            r->recs[i] =
-                (store_record_t){PROTO_OP_PUT, "member", "profile", NULL, 0};
+            r->recs[i] = (store_record_t){PROTO_OP_PUT, "member", "profile",
+                                          NULL,         0,        false};
             continue;
         }
         s_kind_t kind = s_kind_of(k);
@@ -352,8 +352,8 @@ s_gen(s_run_t *r, s_member_t *m, size_t n)
             snprintf(key, 80, "%c-%s-%" PRIu64, kind == S_MAJOR ? 'm' : 't',
                      m->id, k);
         m->students += kind == S_STUDENT;
-        r->recs[i] = (store_record_t){PROTO_OP_PUT, s_kind_names[kind], key,
-                                      b->data, b->len};
+        r->recs[i] = (store_record_t){
+            PROTO_OP_PUT, s_kind_names[kind], key, b->data, b->len, false};
     }
 }
 

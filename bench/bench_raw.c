@@ -131,8 +131,8 @@ bench_students(size_t first, size_t n, int m, proto_buf_t *bodies,
         if (proto_kind_body(proto_kind_find("student"), names, values, 6,
                             &bodies[i], &err))
             return -1;
-        recs[i] = (store_record_t){PROTO_OP_PUT, "student", keys[i],
-                                   bodies[i].data, bodies[i].len};
+        recs[i] = (store_record_t){PROTO_OP_PUT,   "student",     keys[i],
+                                   bodies[i].data, bodies[i].len, false};
     }
     return 0;
 }

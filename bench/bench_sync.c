@@ -153,8 +153,9 @@ static store_record_t
 s_record(uint64_t i, char key[72])
 {
     s_key(i, key);
-    return (store_record_t){PROTO_OP_PUT, "student", key, s_bodies[i % 12].data,
-                            s_bodies[i % 12].len};
+    return (store_record_t){
+        PROTO_OP_PUT,         "student", key, s_bodies[i % 12].data,
+        s_bodies[i % 12].len, false};
 }
 
 /* ---- nodes --------------------------------------------------------------- */

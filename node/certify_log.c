@@ -190,7 +190,7 @@ s_write(store_t *st, const char *coord, const uint8_t *sk, const char *kind,
                    err.field, err.value, err.reason_en);
         goto cleanup;
     }
-    store_record_t r = {PROTO_OP_PUT, kind, key, body.data, body.len};
+    store_record_t r = {PROTO_OP_PUT, kind, key, body.data, body.len, false};
     rc = node_append_as(st, coord, sk, true, &r, 1, 0, &head, NULL);
     if (!rc)
         *seq = head.size;

@@ -102,7 +102,17 @@ typedef struct {
         uint64_t arrived_us;           /* when it came (monotonic) */
     } group[S_GROUP];                  /* batches waiting for one commit */
     size_t ngroup;                     /* how many */
-    node_stats_t stats;                /* ingest and receipts (SPEC 5.1) */
+    /* Messages read during a group's commit (s_peek), in the order they
+     * came, before any later one: the batches among them checked on the
+     * store's helper thread while the commit waits for the disk
+     * (store_ingest_next). Read from here first (s_on_message). */
+    struct {
+        zmsg_t *msg;      /* the message (owns the bytes) */
+        uint64_t came_us; /* when it was read (monotonic) */
+    } early[S_GROUP];
+    size_t nearly, early_at;        /* how many; the next to read */
+    proto_msg_t early_dec[S_GROUP]; /* s_peek's scratch */
+    node_stats_t stats;             /* ingest and receipts (SPEC 5.1) */
     uint64_t reads;   /* messages read from the router (node_conns_sweep) */
     uint64_t came_us; /* when the message being read came (monotonic):
                          before any wait for its member's rate */
@@ -312,9 +322,64 @@ s_commit_stats(s_coord_t *c, size_t n, const store_ingest_result_t *res,
     node_stats_commit(&c->stats, n, entries, us);
 }
 
+/* Whether a message of s read early is worth checking ahead: s has
+ * nothing waiting for its rate and is not throttled (a flood is read
+ * only as its rate allows: SPEC 10.5). */
+static bool
+s_early_ok(const node_session_t *s)
+{
+    return s->dn == 0 && proto_mono_ms() >= s->throttled_until_ms;
+}
+
+/* Before a group's commit (store_ingest_then_fn): reads what waits on
+ * the socket, S_GROUP messages at most, and names the batches among them
+ * from members that may send now for their entries to be checked during
+ * the commit. Their bytes stay in c->early until read, and whatever is
+ * not then taken into a group drops the work first (s_on_message). */
+static void
+s_peek(store_t *st, void *ctx)
+{
+    s_coord_t *c = ctx;
+    while (c->nearly < S_GROUP && !node_daemon_stopping() &&
+           (zsock_events(c->router) & ZMQ_POLLIN)) {
+        zmsg_t *msg = zmsg_recv(c->router);
+        if (!msg)
+            break;
+        c->early[c->nearly].msg = msg;
+        c->early[c->nearly++].came_us = node_stats_now_us();
+    }
+    const proto_msg_batch_t *m[S_GROUP];
+    size_t k = 0;
+    for (size_t i = c->early_at; i < c->nearly; i++) {
+        zmsg_t *msg = c->early[i].msg;
+        zframe_t *payload = zmsg_size(msg) == 2 ? zmsg_last(msg) : NULL;
+        const char *user = payload ? zframe_meta(payload, "User-Id") : NULL;
+        node_session_t *s = user ? node_sessions_find(c->sessions, user) : NULL;
+        proto_msg_t *mm = &c->early_dec[k];
+        if (!s || !s_early_ok(s) ||
+            proto_msg_decode(zframe_data(payload), zframe_size(payload), mm) ||
+            mm->type != PROTO_MSG_BATCH ||
+            mm->batch.author_len != strlen(s->id) ||
+            memcmp(mm->batch.author, s->id, mm->batch.author_len) != 0)
+            continue;
+        m[k++] = &mm->batch;
+    }
+    node_batch_name_next(st, m, k);
+}
+
+static void s_flush(s_coord_t *c, bool peek);
+
 /* Commits the waiting batches together, then answers each. */
 static void
 s_flush_group(s_coord_t *c)
+{
+    s_flush(c, false);
+}
+
+/* s_flush_group; with peek, what comes meanwhile is read and checked
+ * during the commit (s_peek). */
+static void
+s_flush(s_coord_t *c, bool peek)
 {
     size_t n = c->ngroup;
     if (n == 0)
@@ -328,8 +393,8 @@ s_flush_group(s_coord_t *c)
         proto_buf_init(&replies[i]);
     }
     uint64_t t0 = node_stats_now_us();
-    int rc =
-        node_batch_accept_many(c->st, c->id, c->sk, m, n, replies, res, rcs);
+    int rc = node_batch_accept_many_then(c->st, c->id, c->sk, m, n, replies,
+                                         res, rcs, peek ? s_peek : NULL, c);
     s_commit_stats(c, n, res, rcs, node_stats_now_us() - t0);
     node_applier_kick(c->applier); /* the log moved (SPEC 5.5) */
     if (rc && c->verbose) /* every batch carries the status in rcs too */
@@ -910,16 +975,38 @@ s_on_spare(s_coord_t *c)
     s_flush_group(c);
 }
 
+/* The messages read early that are left (the daemon stops): the work on
+ * them dropped first. */
+static void
+s_early_free(s_coord_t *c)
+{
+    store_ingest_next_drop(c->st);
+    for (size_t i = c->early_at; i < c->nearly; i++)
+        zmsg_destroy(&c->early[i].msg);
+    c->nearly = c->early_at = 0;
+}
+
+/* Reads the next message: the first read early, else from the socket. */
 static void
 s_on_message(s_coord_t *c)
 {
-    zmsg_t *msg = zmsg_recv(c->router);
-    if (!msg)
-        return;
+    zmsg_t *msg;
+    bool early = c->early_at < c->nearly;
+    if (early) {
+        msg = c->early[c->early_at].msg;
+        c->came_us = c->early[c->early_at].came_us;
+        c->early[c->early_at++].msg = NULL;
+        if (c->early_at == c->nearly)
+            c->nearly = c->early_at = 0;
+    } else {
+        if (!(msg = zmsg_recv(c->router)))
+            return;
+        c->came_us = node_stats_now_us();
+    }
     c->reads++;
-    c->came_us = node_stats_now_us();
     zframe_t *routing = zmsg_pop(msg);
     zframe_t *payload = zmsg_pop(msg);
+    zframe_t *const first = payload; /* where the group may take it */
     const char *user = payload ? zframe_meta(payload, "User-Id") : NULL;
     bool made;
     node_session_t *s = NULL;
@@ -939,6 +1026,12 @@ s_on_message(s_coord_t *c)
     if (node_session_admit(c->sessions, s, &payload) == NODE_ADMIT_READ)
         s_read(c, s, &payload);
 done:
+    /* A message read early whose bytes go anywhere but into the group
+     * (refused, waiting for its rate, not a batch): the work named on
+     * them is dropped before they may go. */
+    if (early && store_ingest_next_pending(c->st) &&
+        !(c->ngroup && c->group[c->ngroup - 1].payload == first))
+        store_ingest_next_drop(c->st);
     zframe_destroy(&routing);
     zframe_destroy(&payload);
     zmsg_destroy(&msg);
@@ -1119,11 +1212,24 @@ s_router_ready(zloop_t *loop, zsock_t *sock, void *arg)
     (void)loop;
     s_coord_t *c = arg;
     s_on_due(c); /* what waited goes first */
-    for (int i = 0; i < S_BURST && !node_daemon_stopping() &&
-                    (zsock_events(sock) & ZMQ_POLLIN);
-         i++)
-        s_on_message(c);
-    s_flush_group(c);
+    int i = 0;
+    for (;;) {
+        /* What was read during the last commit, all of it, first, and
+         * alone in its group: its batches are the ones being checked. */
+        if (c->early_at < c->nearly)
+            for (; c->early_at < c->nearly; i++)
+                s_on_message(c);
+        else
+            for (; i < S_BURST && !node_daemon_stopping() &&
+                   (zsock_events(sock) & ZMQ_POLLIN);
+                 i++)
+                s_on_message(c);
+        /* Another round only within the burst: then what comes during
+         * this commit is read and checked meanwhile. */
+        s_flush(c, i < S_BURST && !node_daemon_stopping());
+        if (c->early_at == c->nearly)
+            break;
+    }
     if (node_sessions_waiting(c->sessions))
         s_on_spare(c);
     return node_daemon_go_on();
@@ -1327,6 +1433,7 @@ node_coordinator_run(const node_coordinator_opts_t *o)
               c.rates.msgs, c.rates.bytes / 1048576.0);
     rc = s_loop(&c);
     s_flush_group(&c);
+    s_early_free(&c);
     node_sessions_persist(c.sessions, c.st, true);
     node_stats_persist(&c.stats, c.st);
     zsys_info("coordinator: stopped");

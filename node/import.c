@@ -185,9 +185,11 @@ s_add(s_writer_t *w, store_record_t rec, uintptr_t off, size_t len)
 static store_record_t
 s_put(const node_import_i_t *im, const node_import_i_row_t *r)
 {
+    /* Its body is the check's proto_body_encode (or the write pass's). */
     return (store_record_t){.op = PROTO_OP_PUT,
                             .kind = im->kind->name,
-                            .key = node_import_i_key(im, r)};
+                            .key = node_import_i_key(im, r),
+                            .body_made = true};
 }
 
 /* The write pass of a lean import (node_import_i_emit_fn): the file read

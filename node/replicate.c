@@ -182,6 +182,39 @@ node_batch_accept_many(store_t *st, const char *self_id, const uint8_t *sk,
                        proto_buf_t *replies, store_ingest_result_t *res,
                        int *rcs)
 {
+    return node_batch_accept_many_then(st, self_id, sk, m, n, replies, res, rcs,
+                                       NULL, NULL);
+}
+
+void
+node_batch_name_next(store_t *st, const proto_msg_batch_t *const *m, size_t n)
+{
+    s_prepared_t p[NODE_BATCH_NEXT_MAX];
+    const store_batch_t *bs[NODE_BATCH_NEXT_MAX];
+    store_ingest_result_t res;
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < NODE_BATCH_NEXT_MAX; i++) {
+        if (s_prepare(m[i], &p[k], &res) == VOCFED_OK) {
+            bs[k] = &p[k].b;
+            k++;
+        } else {
+            s_prepared_release(&p[k]);
+        }
+    }
+    if (k)
+        store_ingest_next(st, bs, k); /* copies what it keeps */
+    else
+        store_ingest_next_drop(st);
+    for (size_t i = 0; i < k; i++)
+        s_prepared_release(&p[i]);
+}
+
+int
+node_batch_accept_many_then(store_t *st, const char *self_id, const uint8_t *sk,
+                            const proto_msg_batch_t *const *m, size_t n,
+                            proto_buf_t *replies, store_ingest_result_t *res,
+                            int *rcs, store_ingest_then_fn then, void *ctx)
+{
     s_prepared_t *p = calloc(n ? n : 1, sizeof *p);
     const store_batch_t **bs = calloc(n ? n : 1, sizeof *bs);
     store_ingest_result_t *r2 = calloc(n ? n : 1, sizeof *r2);
@@ -201,7 +234,7 @@ node_batch_accept_many(store_t *st, const char *self_id, const uint8_t *sk,
         }
     }
     if (k) {
-        rc = store_ingest_many(st, bs, k, r2, rc2);
+        rc = store_ingest_many_then(st, bs, k, r2, rc2, then, ctx);
         for (size_t j = 0; j < k; j++) {
             res[idx[j]] = r2[j];
             rcs[idx[j]] = rc ? rc : rc2[j];

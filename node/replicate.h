@@ -55,6 +55,28 @@ int node_batch_accept_many(store_t *st, const char *self_id, const uint8_t *sk,
                            proto_buf_t *replies, store_ingest_result_t *res,
                            int *rcs) VOCFED_WUR;
 
+/* node_batch_accept_many calling then before the commit (NULL: none):
+ * see store_ingest_many_then. */
+int node_batch_accept_many_then(store_t *st, const char *self_id,
+                                const uint8_t *sk,
+                                const proto_msg_batch_t *const *m, size_t n,
+                                proto_buf_t *replies,
+                                store_ingest_result_t *res, int *rcs,
+                                store_ingest_then_fn then,
+                                void *ctx) VOCFED_WUR;
+
+/* The most batches node_batch_name_next names. */
+#define NODE_BATCH_NEXT_MAX 32
+
+/* Names to st the batches of the n (at most NODE_BATCH_NEXT_MAX) batch
+ * messages at m, for their entries to be checked ahead of the next
+ * node_batch_accept_many (store_ingest_next): one that does not read as a
+ * batch is left out, and with none, what was named before is dropped.
+ * The messages' bytes must stay where they are, unchanged, until that
+ * group's accept returns or store_ingest_next_drop. */
+void node_batch_name_next(store_t *st, const proto_msg_batch_t *const *m,
+                          size_t n);
+
 /* Checks a signed receipt from peer (issuer must be peer, signature by
  * peer_pk) against this node's own copy of the author's log, and records
  * it as the peer's ack. author (PROTO_ID_MAX + 1 bytes) and ack get what

@@ -191,9 +191,9 @@ s_records(node_restore_plan_t *p)
     if (!p->recs)
         return VOCFED_ENOMEM;
     for (size_t i = 0; i < p->n; i++)
-        p->recs[i] =
-            (store_record_t){p->items[i].op, p->items[i].kind, p->items[i].key,
-                             p->items[i].body, p->items[i].body_len};
+        p->recs[i] = (store_record_t){p->items[i].op,       p->items[i].kind,
+                                      p->items[i].key,      p->items[i].body,
+                                      p->items[i].body_len, false};
     return 0;
 }
 

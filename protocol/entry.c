@@ -209,8 +209,9 @@ proto_body_validate(const uint8_t *body, size_t len)
     return proto_rd_done(&r) ? VOCFED_OK : VOCFED_EMALFORMED;
 }
 
-int
-proto_entry_encode(const proto_entry_t *e, proto_buf_t *out)
+/* proto_entry_encode; made: the body is proto_body_encode's, not read. */
+static int
+s_entry_encode(const proto_entry_t *e, bool made, proto_buf_t *out)
 {
     if (e->version != PROTO_ENTRY_VERSION)
         return VOCFED_EINVALID;
@@ -222,7 +223,7 @@ proto_entry_encode(const proto_entry_t *e, proto_buf_t *out)
     if (e->op == PROTO_OP_PUT) {
         if (!e->body)
             return VOCFED_EINVALID;
-        int rc = proto_body_validate(e->body, e->body_len);
+        int rc = made ? VOCFED_OK : proto_body_validate(e->body, e->body_len);
         if (rc)
             return rc == VOCFED_ETOOLARGE ? rc : VOCFED_EINVALID;
     } else if (e->body) {
@@ -248,6 +249,18 @@ proto_entry_encode(const proto_entry_t *e, proto_buf_t *out)
                    ? proto_buf_append(out, e->body, e->body_len) != 0
                    : msgpack_pack_nil(&pk);
     return proto_buf_finish(out, start, fail, PROTO_ENTRY_MAX);
+}
+
+int
+proto_entry_encode(const proto_entry_t *e, proto_buf_t *out)
+{
+    return s_entry_encode(e, false, out);
+}
+
+int
+proto_entry_encode_made(const proto_entry_t *e, proto_buf_t *out)
+{
+    return s_entry_encode(e, true, out);
 }
 
 int

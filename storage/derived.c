@@ -13,7 +13,8 @@
 void
 store_set_hook(store_t *self, const store_hook_t *hook)
 {
-    store_i_next_drop(self); /* its encoding reads the hook's check */
+    store_i_next_drop(self);  /* its encoding reads the hook's check */
+    store_i_inext_drop(self); /* so do the next group's checks */
     if (self->has_hook && self->hook.destroy)
         self->hook.destroy(self->hook.ctx);
     self->has_hook = hook != NULL;

@@ -731,7 +731,8 @@ store_destroy(store_t **self)
 {
     if (!self || !*self)
         return;
-    store_i_next_drop(*self); /* before the hook its encoding reads */
+    store_i_next_drop(*self);  /* before the hook its encoding reads */
+    store_i_inext_drop(*self); /* and the next group's checks */
     store_set_hook(*self, NULL);
     store_i_helper_free(&(*self)->helper);
     mdb_env_close((*self)->env);

@@ -855,6 +855,7 @@ s_ingest_txn(store_t *self, MDB_txn *txn, void *ctx)
 void
 store_set_coordinator(store_t *self, const char *id)
 {
+    store_i_inext_drop(self); /* its checks read the id */
     snprintf(self->coord, sizeof self->coord, "%s",
              id && proto_id_valid(id, strlen(id)) ? id : "");
 }
@@ -946,7 +947,23 @@ typedef struct {
     store_ingest_result_t *res;    /* per batch */
     int *rcs;                      /* per batch */
     store_i_ahead_t *ahead;        /* their entries checked ahead, or NULL */
+    store_i_ahead_slot_t **slots;  /* batch i's slots there, or NULL */
+    struct store_i_inext *took;    /* the named batches ahead came from */
+    store_ingest_then_fn then;     /* before the commit, or NULL */
+    void *then_ctx;                /* its context */
 } s_many_t;
+
+/* The group's checks ahead are over (every entry written): the helper
+ * leaves them, and is free for the batches named next. */
+static void
+s_many_ahead_stop(s_many_t *m)
+{
+    store_i_ahead_stop(&m->ahead);
+    for (size_t i = 0; i < m->n; i++)
+        m->slots[i] = NULL;
+    free(m->took); /* the helper has left its batches */
+    m->took = NULL;
+}
 
 static int
 s_many_txn(store_t *self, MDB_txn *txn, void *ctx)
@@ -963,8 +980,8 @@ s_many_txn(store_t *self, MDB_txn *txn, void *ctx)
         proto_checkpoint_t *cps = calloc(m->b[i]->ncp, sizeof *cps);
         if (!cps)
             return VOCFED_ENOMEM;
-        int rc = s_ingest_one(self, txn, m->b[i], cps,
-                              store_i_ahead_batch(m->ahead, i), res, &refusal);
+        int rc =
+            s_ingest_one(self, txn, m->b[i], cps, m->slots[i], res, &refusal);
         free(cps);
         if (rc == MDB_SUCCESS)
             m->rcs[i] = refusal;
@@ -974,6 +991,12 @@ s_many_txn(store_t *self, MDB_txn *txn, void *ctx)
             return rc; /* map full (grow and redo all) or storage trouble */
         if (m->rcs[i] != VOCFED_OK)
             res->applied = res->skipped = 0; /* nothing of it was written */
+    }
+    if (m->then) {
+        /* Written: while the commit below waits for the disk, the helper
+         * checks what the caller names next. */
+        s_many_ahead_stop(m);
+        m->then(self, m->then_ctx);
     }
     return MDB_SUCCESS;
 }
@@ -1000,16 +1023,164 @@ s_many_one_by_one(store_t *self, const store_batch_t *const *b, size_t n,
     }
 }
 
+/* ---- the next group's batches, checked during this one's commit ------ */
+
+/* The batches store_ingest_next named: copies of their descriptions (the
+ * bytes are the caller's), and their checks on the helper. */
+struct store_i_inext {
+    size_t n;                         /* batches */
+    store_batch_t *b;                 /* their descriptions */
+    const store_batch_t **bp;         /* b[i]'s address (the helper's) */
+    proto_bytes_t *ents;              /* every batch's entries, in a row */
+    char (*author)[PROTO_ID_MAX + 1]; /* b[i].author */
+    store_i_ahead_t *ahead;           /* their checks */
+};
+
+void
+store_i_inext_drop(store_t *self)
+{
+    struct store_i_inext *x = self->inext;
+    if (!x)
+        return;
+    self->inext = NULL;
+    store_i_ahead_stop(&x->ahead);
+    free(x);
+}
+
+void
+store_ingest_next_drop(store_t *self)
+{
+    store_i_inext_drop(self);
+}
+
+bool
+store_ingest_next_pending(const store_t *self)
+{
+    return self->inext != NULL;
+}
+
+void
+store_ingest_next(store_t *self, const store_batch_t *const *b, size_t n)
+{
+    store_i_inext_drop(self);
+    store_i_next_drop(self); /* an append's: the helper is the group's */
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!b[i] || !b[i]->author || !b[i]->entries ||
+            strlen(b[i]->author) > PROTO_ID_MAX ||
+            b[i]->count > PROTO_MSG_MAX_ENTRIES)
+            return; /* only what a group would take */
+        total += b[i]->count;
+    }
+    if (n == 0 || total < (self->ahead_min ? self->ahead_min : STORE_AHEAD_MIN))
+        return;
+    /* One block: the descriptions, their addresses, the authors, then the
+     * entries (each part aligned as its type wants). */
+    size_t at_bp = n * sizeof(store_batch_t);
+    size_t at_au = at_bp + n * sizeof(store_batch_t *);
+    size_t at_en = at_au + n * (PROTO_ID_MAX + 1);
+    at_en = (at_en + _Alignof(proto_bytes_t) - 1) / _Alignof(proto_bytes_t) *
+            _Alignof(proto_bytes_t);
+    struct store_i_inext *x =
+        malloc(sizeof *x + at_en + total * sizeof(proto_bytes_t));
+    if (!x)
+        return;
+    uint8_t *base = (uint8_t *)(x + 1);
+    x->n = n;
+    x->b = (store_batch_t *)base;
+    x->bp = (const store_batch_t **)(base + at_bp);
+    x->author = (char(*)[PROTO_ID_MAX + 1])(base + at_au);
+    x->ents = (proto_bytes_t *)(base + at_en);
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(x->author[i], sizeof x->author[i], "%s", b[i]->author);
+        memcpy(&x->ents[at], b[i]->entries, b[i]->count * sizeof *x->ents);
+        x->b[i] = (store_batch_t){.author = x->author[i],
+                                  .first_seq = b[i]->first_seq,
+                                  .entries = &x->ents[at],
+                                  .count = b[i]->count};
+        x->bp[i] = &x->b[i];
+        at += b[i]->count;
+    }
+    x->ahead = store_i_ahead_start(&self->helper, x->bp, n, s_entry_passes,
+                                   self, self->ahead_min, self->ahead_first);
+    if (!x->ahead) {
+        free(x);
+        return;
+    }
+    self->inext = x;
+}
+
+/* Whether the named batch x is b: the same author, first seq and
+ * entries, at the same addresses (the caller kept their bytes). */
+static bool
+s_same_batch(const store_batch_t *x, const store_batch_t *b)
+{
+    if (!b || !b->author || !b->entries || x->first_seq != b->first_seq ||
+        x->count != b->count || strcmp(x->author, b->author) != 0)
+        return false;
+    for (size_t k = 0; k < b->count; k++)
+        if (x->entries[k].data != b->entries[k].data ||
+            x->entries[k].len != b->entries[k].len)
+            return false;
+    return true;
+}
+
+/* The checks of the batches named next, for the group m: each batch of
+ * m that is one of them gets its slots; true when any did (m then owns
+ * the work). Else the work is thrown away. */
+static bool
+s_inext_take(store_t *self, s_many_t *m)
+{
+    struct store_i_inext *x = self->inext;
+    if (!x)
+        return false;
+    self->inext = NULL;
+    bool any = false;
+    for (size_t i = 0, j = 0; i < m->n; i++) {
+        /* In order, as named: a batch not there is passed over. */
+        for (size_t q = j; q < x->n; q++)
+            if (s_same_batch(&x->b[q], m->b[i])) {
+                m->slots[i] = store_i_ahead_batch(x->ahead, q);
+                any |= m->slots[i] != NULL;
+                j = q + 1;
+                break;
+            }
+    }
+    if (!any) {
+        store_i_ahead_stop(&x->ahead);
+        free(x);
+        return false;
+    }
+    m->ahead = x->ahead;
+    m->took = x;
+    self->inext_taken++;
+    return true;
+}
+
 int
 store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
                   store_ingest_result_t *res, int *rcs)
 {
-    s_many_t m = {b, n, res, rcs, NULL};
+    return store_ingest_many_then(self, b, n, res, rcs, NULL, NULL);
+}
+
+int
+store_ingest_many_then(store_t *self, const store_batch_t *const *b, size_t n,
+                       store_ingest_result_t *res, int *rcs,
+                       store_ingest_then_fn then, void *ctx)
+{
+    s_many_t m = {b, n, res, rcs, NULL, NULL, NULL, then, ctx};
     int rc = store_i_derived_ready(self);
+    if (!rc && !(m.slots = calloc(n ? n : 1, sizeof *m.slots)))
+        rc = VOCFED_ENOMEM;
     if (rc) {
+        store_i_inext_drop(self);
         for (size_t i = 0; i < n; i++) {
             memset(&res[i], 0, sizeof res[i]);
-            s_what(&res[i], "no derived data attached to the store");
+            s_what(&res[i], rc == VOCFED_ENOMEM
+                                ? "no memory to take the batch in"
+                                : "no derived data attached to the store");
             rcs[i] = rc;
         }
         return rc;
@@ -1020,13 +1191,19 @@ store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
             bytes += b[i]->entries[k].len;
     (void)store_i_reserve(self, false, store_i_write_need(entries, bytes));
     store_i_next_drop(self); /* the helper is this group's */
-    m.ahead = store_i_ahead_start(&self->helper, b, n, s_entry_passes, self,
-                                  self->ahead_min, self->ahead_first);
+    if (!s_inext_take(self, &m)) {
+        m.ahead = store_i_ahead_start(&self->helper, b, n, s_entry_passes, self,
+                                      self->ahead_min, self->ahead_first);
+        for (size_t i = 0; i < n; i++)
+            m.slots[i] = store_i_ahead_batch(m.ahead, i);
+    }
     rc = store_i_write(self, s_many_txn, &m);
-    store_i_ahead_stop(&m.ahead);
+    s_many_ahead_stop(&m);
+    free(m.slots);
     if (rc == VOCFED_OK)
         store_i_sync_apply(self);
     if (rc == VOCFED_ESTORAGEFULL && n > 1) {
+        store_i_inext_drop(self); /* one by one, each its own group */
         s_many_one_by_one(self, b, n, res, rcs);
         return VOCFED_OK; /* rcs[i] tells each batch's fate */
     }

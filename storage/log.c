@@ -647,11 +647,13 @@ s_entry(const s_append_ctx_t *a, size_t i, uint64_t seq)
 /* The stored value of e, 32 zero bytes (the leaf hash's place) then the
  * entry, appended to out. */
 static int
-s_encode(const proto_entry_t *e, proto_buf_t *out)
+s_encode(const proto_entry_t *e, bool made, proto_buf_t *out)
 {
     static const uint8_t zero[PROTO_HASH_LEN];
     int rc = proto_buf_append(out, zero, sizeof zero);
-    return rc ? rc : proto_entry_encode(e, out);
+    if (rc)
+        return rc;
+    return made ? proto_entry_encode_made(e, out) : proto_entry_encode(e, out);
 }
 
 /* For the helper (ahead.h): the most record i's stored value takes, and
@@ -680,7 +682,7 @@ s_enc_record(const void *ctx, size_t i, proto_buf_t *out)
         return VOCFED_EINVALID;
     proto_entry_t e = s_entry(a, i, a->seq0 + i);
     int rc = store_i_check(a->store, a->author, &e);
-    return rc ? rc : s_encode(&e, out);
+    return rc ? rc : s_encode(&e, a->recs[i].body_made, out);
 }
 
 /* ---- the next append's records, encoded during this one's commit ------ */
@@ -798,12 +800,12 @@ s_append_value(s_append_ctx_t *a, const uint8_t *v, size_t len, uint64_t seq)
     return rc;
 }
 
-/* Encodes e into a->buf and writes it at seq. */
+/* Encodes e (record i) into a->buf and writes it at seq. */
 static int
-s_append_put(s_append_ctx_t *a, const proto_entry_t *e, uint64_t seq)
+s_append_put(s_append_ctx_t *a, const proto_entry_t *e, size_t i, uint64_t seq)
 {
     proto_buf_reset(&a->buf);
-    int rc = s_encode(e, &a->buf);
+    int rc = s_encode(e, a->recs[i].body_made, &a->buf);
     if (rc)
         return rc;
     proto_hash_leaf(PROTO_HASH_BLAKE2B256, a->buf.data + PROTO_HASH_LEN,
@@ -870,7 +872,7 @@ s_append_one(s_append_ctx_t *a, size_t i, uint64_t seq)
         proto_entry_t e = s_entry(a, i, seq);
         if ((rc = store_i_check(a->tree.self, a->author, &e)))
             return rc;
-        rc = s_append_put(a, &e, seq);
+        rc = s_append_put(a, &e, i, seq);
         v = a->buf.data;
     }
     if (rc || (rc = store_i_fr_leaf(&a->fr, v, ahead, blk, &a->tree)))
@@ -1049,6 +1051,7 @@ store_append(store_t *self, const char *author,
                         .time_ms = time_ms ? time_ms : proto_now_ms()};
     for (size_t i = 0; i < n && !a.has_del; i++)
         a.has_del = recs[i].op != PROTO_OP_PUT;
+    store_i_inext_drop(self); /* the helper is this append's */
     if (a.has_del && !(a.seen = zhashx_new()))
         return VOCFED_ENOMEM;
     proto_buf_init(&a.buf);

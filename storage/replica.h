@@ -118,6 +118,42 @@ int store_ingest(store_t *self, const store_batch_t *batch,
 int store_ingest_many(store_t *self, const store_batch_t *const *b, size_t n,
                       store_ingest_result_t *res, int *rcs) VOCFED_WUR;
 
+/* Called by store_ingest_many_then once the group's batches are written,
+ * before their commit: it may name the batches of the next group
+ * (store_ingest_next), whose checks then run on the helper thread while
+ * the commit waits for the disk. It must touch the store in no other
+ * way. It may be called twice for one group (a map grown, the group
+ * written again). */
+typedef void (*store_ingest_then_fn)(store_t *self, void *ctx);
+
+/* store_ingest_many, calling then (NULL: none) before the commit. */
+int store_ingest_many_then(store_t *self, const store_batch_t *const *b,
+                           size_t n, store_ingest_result_t *res, int *rcs,
+                           store_ingest_then_fn then, void *ctx) VOCFED_WUR;
+
+/* Names the batches the next store_ingest_many will likely take, so that
+ * the helper thread checks their entries ahead: the checks that need
+ * only an entry's bytes, its author and its seq (storage/ahead.h). The
+ * store copies the batches' descriptions (author, first seq, and each
+ * entry's address and length); the bytes must stay where they are,
+ * unchanged, until the next store_ingest_many returns, or until
+ * store_ingest_next_drop. That group uses the work for each of its
+ * batches with the same author, first seq and entries (addresses and
+ * lengths), in the order named; it checks any other batch itself, and
+ * throws the work away when none is one. As for a group's own checks
+ * ahead, the work changes when an entry is checked, never what is taken
+ * or said. A group too small to be checked ahead names nothing.
+ * Dropped by a new hook, a coordinator's id set, an append, and the
+ * store's end. */
+void store_ingest_next(store_t *self, const store_batch_t *const *b, size_t n);
+
+/* Throws away the batches store_ingest_next named, waiting until the
+ * helper has left them: their bytes may then go. */
+void store_ingest_next_drop(store_t *self);
+
+/* Whether batches named by store_ingest_next wait for a group. */
+bool store_ingest_next_pending(const store_t *self);
+
 /* Tells ingest which author is the coordinator, for the role rule of
  * SPEC 8.4 (node_open does it once it knows; a member's daemon when it
  * learns the coordinator's id). id is copied; NULL, "" or an invalid id

@@ -88,6 +88,9 @@ typedef struct {
     const char *key;     /* NUL-terminated natural key */
     const uint8_t *body; /* canonical body (proto_body_encode), or NULL */
     size_t body_len;     /* its length */
+    bool body_made;      /* proto_body_encode made body in this process
+                            (an import's rows): not read again to check
+                            it (proto_entry_encode_made); else it is */
 } store_record_t;
 
 /* The head of one author's log: its latest checkpoint. */

@@ -99,6 +99,10 @@ struct store_t {
     size_t next_n;                   /* the next append, named */
     struct store_i_next *next;       /* ... and being encoded (log.c) */
     uint64_t next_taken;             /* appends that took such work (tests) */
+    struct store_i_inext *inext;     /* store_ingest_next: the batches of
+                                        the next group, being checked
+                                        (ingest.c) */
+    uint64_t inext_taken;            /* groups that took such work (tests) */
     struct store_i_helper *helper;   /* the helper thread of the ingest and
                                         the append (ahead.h), once a large
                                         group came; NULL before */
@@ -118,6 +122,12 @@ struct store_t {
  * (store_append_next): waits until the helper has left them. Before
  * anything else hands the helper a job, and before the store goes. */
 void store_i_next_drop(store_t *self);
+
+/* Throws away the next group's batches named by store_ingest_next, if
+ * any: waits until the helper has left them. Before the checks' inputs
+ * change (the hook, the coordinator's id), before an append hands the
+ * helper its records, and before the store goes. */
+void store_i_inext_drop(store_t *self);
 
 void store_i_be32(uint8_t *p, uint32_t v);
 void store_i_be64(uint8_t *p, uint64_t v);

@@ -171,6 +171,12 @@ store_test_next_taken(const store_t *self)
     return self->next_taken;
 }
 
+uint64_t
+store_test_inext_taken(const store_t *self)
+{
+    return self->inext_taken;
+}
+
 size_t
 store_test_ahead_slots(const store_t *self)
 {

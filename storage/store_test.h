@@ -50,6 +50,9 @@ void store_test_ahead_idle(store_t *self, bool idle);
  * (store_append_next). */
 uint64_t store_test_next_taken(const store_t *self);
 
+/* Groups that took the checks of batches named by store_ingest_next. */
+uint64_t store_test_inext_taken(const store_t *self);
+
 /* The leaf pages of the entries table (every author's log) and the
  * entries they hold. */
 int store_test_entry_pages(store_t *self, uint64_t *leaf_pages,

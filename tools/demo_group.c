@@ -112,8 +112,8 @@ s_rec(cmd_demo_batch_t *b, const char *kind, const char *key, ...)
         return rc;
     }
     snprintf(b->keys[b->n], sizeof b->keys[b->n], "%s", key);
-    b->recs[b->n] =
-        (store_record_t){PROTO_OP_PUT, kind, NULL, body->data, body->len};
+    b->recs[b->n] = (store_record_t){PROTO_OP_PUT, kind,      NULL,
+                                     body->data,   body->len, false};
     b->n++;
     return VOCFED_OK;
 }

@@ -81,7 +81,8 @@ s_try(s_group_t *g, const s_author_t *a, const char *kind, const char *key, ...)
     int rc = th_kind_vbody(kind, ap, &body, NULL);
     va_end(ap);
     if (!rc) {
-        store_record_t r = {PROTO_OP_PUT, kind, key, body.data, body.len};
+        store_record_t r = {PROTO_OP_PUT, kind,     key,
+                            body.data,    body.len, false};
         rc = node_append_as(g->st, a->id, a->sk, a == &g->coord, &r, 1, 0, NULL,
                             NULL);
     }
@@ -473,7 +474,7 @@ test_verify(void **state)
 static void
 s_del(s_group_t *g, const s_author_t *a, const char *kind, const char *key)
 {
-    store_record_t r = {PROTO_OP_DEL, kind, key, NULL, 0};
+    store_record_t r = {PROTO_OP_DEL, kind, key, NULL, 0, false};
     assert_int_equal(
         node_append_as(g->st, a->id, a->sk, false, &r, 1, 0, NULL, NULL), 0);
 }

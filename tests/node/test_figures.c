@@ -69,7 +69,7 @@ s_put(s_node_t *n, const s_author_t *a, const char *kind, const char *key, ...)
         fprintf(stderr, "kind %s field %s value %s: %s\n", kind, err.field,
                 err.value, err.reason_en);
     assert_int_equal(rc, 0);
-    store_record_t r = {PROTO_OP_PUT, kind, key, body.data, body.len};
+    store_record_t r = {PROTO_OP_PUT, kind, key, body.data, body.len, false};
     assert_int_equal(store_append(n->st, a->id, a->sk, &r, 1, 0, NULL, NULL),
                      0);
     proto_buf_release(&body);
@@ -78,7 +78,7 @@ s_put(s_node_t *n, const s_author_t *a, const char *kind, const char *key, ...)
 static void
 s_del(s_node_t *n, const s_author_t *a, const char *kind, const char *key)
 {
-    store_record_t r = {PROTO_OP_DEL, kind, key, NULL, 0};
+    store_record_t r = {PROTO_OP_DEL, kind, key, NULL, 0, false};
     assert_int_equal(store_append(n->st, a->id, a->sk, &r, 1, 0, NULL, NULL),
                      0);
 }
@@ -555,8 +555,8 @@ test_check_beside(void **state)
                "intake_year=2025", NULL);
         snprintf(keys[i], sizeof keys[i], PID("b%d"), i);
         keys[i][64] = 0;
-        recs[i] = (store_record_t){PROTO_OP_PUT, "student", keys[i],
-                                   bodies[i].data, bodies[i].len};
+        recs[i] = (store_record_t){PROTO_OP_PUT,   "student",     keys[i],
+                                   bodies[i].data, bodies[i].len, false};
     }
     assert_int_equal(
         store_append(g.n.st, g.m1.id, g.m1.sk, recs, 10, 0, NULL, NULL), 0);
@@ -971,8 +971,8 @@ test_too_many_items_refused(void **state)
                              &err);
     assert_int_equal(rc, 0); /* the kinds table takes it */
     {
-        store_record_t r = {PROTO_OP_PUT, "major", "460104", body.data,
-                            body.len};
+        store_record_t r = {PROTO_OP_PUT, "major",  "460104",
+                            body.data,    body.len, false};
         assert_int_equal(
             store_append(g.n.st, g.m1.id, g.m1.sk, &r, 1, 0, NULL, NULL),
             VOCFED_EBADRECORD);
@@ -1072,7 +1072,7 @@ test_lists_led_by_person(void **state)
             for (int i = 0; i < S_LED_BATCH; i++) {
                 snprintf(keys[i], sizeof keys[i], "%064x", first + i + 1);
                 r[i] = (store_record_t){PROTO_OP_PUT, "student", keys[i],
-                                        body.data, body.len};
+                                        body.data,    body.len,  false};
             }
             const s_author_t *a = m ? &g.m2 : &g.m1;
             assert_int_equal(store_append(n->st, a->id, a->sk, r, S_LED_BATCH,

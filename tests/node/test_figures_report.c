@@ -67,7 +67,7 @@ s_vtry(s_group_t *g, const s_author_t *a, uint64_t time_ms, const char *kind,
     proto_buf_t body;
     proto_buf_init(&body);
     assert_int_equal(th_kind_vbody(kind, ap, &body, NULL), 0);
-    store_record_t r = {PROTO_OP_PUT, kind, key, body.data, body.len};
+    store_record_t r = {PROTO_OP_PUT, kind, key, body.data, body.len, false};
     int rc = node_append_as(g->st, a->id, a->sk, a == &g->coord, &r, 1, time_ms,
                             NULL, NULL);
     proto_buf_release(&body);
@@ -284,9 +284,9 @@ test_catalogue_keys(void **state)
                      0);
     const char *target = "target";
     store_record_t three[3] = {
-        {PROTO_OP_PUT, target, "hv_enrolled:2028", body.data, body.len},
-        {PROTO_OP_PUT, target, "hv_enrolled:2029", body.data, body.len},
-        {PROTO_OP_PUT, target, "no_such:2030", body.data, body.len}};
+        {PROTO_OP_PUT, target, "hv_enrolled:2028", body.data, body.len, false},
+        {PROTO_OP_PUT, target, "hv_enrolled:2029", body.data, body.len, false},
+        {PROTO_OP_PUT, target, "no_such:2030", body.data, body.len, false}};
     size_t bad = 0;
     assert_int_equal(node_append_as(g.st, g.coord.id, g.coord.sk, true, three,
                                     3, 0, NULL, &bad),
@@ -314,7 +314,8 @@ test_catalogue_keys(void **state)
 
     /* A del of such a record is not checked: the store says it is not
      * there, not that the key is refused. */
-    store_record_t del = {PROTO_OP_DEL, "target", "no_such:2027", NULL, 0};
+    store_record_t del = {PROTO_OP_DEL, "target", "no_such:2027",
+                          NULL,         0,        false};
     assert_int_not_equal(
         node_append_as(g.st, "coord", g.coord.sk, true, &del, 1, 0, NULL, NULL),
         VOCFED_EINVALID);

@@ -29,7 +29,8 @@ s_training(proto_buf_t *body, store_record_t *rec, const char *kind)
     assert_int_equal(proto_kind_body(proto_kind_find("training"), names, values,
                                      3, body, &err),
                      0);
-    *rec = (store_record_t){PROTO_OP_PUT, kind, "t-1", body->data, body->len};
+    *rec = (store_record_t){PROTO_OP_PUT, kind,      "t-1",
+                            body->data,   body->len, false};
 }
 
 static uint64_t

@@ -663,10 +663,12 @@ typedef struct {
 } s_part_t;
 
 /* Sends the n batches of parts as one group (node_batch_accept_many, as
- * the coordinator does); rcs and res get each batch's fate. */
+ * the coordinator does), with then called before its commit; rcs and res
+ * get each batch's fate. */
 static void
-s_send_group(s_t *t, const s_part_t *parts, size_t n, int *rcs,
-             store_ingest_result_t *res)
+s_send_group_then(s_t *t, const s_part_t *parts, size_t n, int *rcs,
+                  store_ingest_result_t *res, store_ingest_then_fn then,
+                  void *ctx)
 {
     proto_buf_t bufs[4], replies[4];
     proto_msg_t msgs[4];
@@ -684,13 +686,21 @@ s_send_group(s_t *t, const s_part_t *parts, size_t n, int *rcs,
         m[i] = &msgs[i].batch;
     }
     /* the group committed; each batch's fate is in rcs */
-    assert_int_equal(node_batch_accept_many(t->st, S_SELF, fz_receipt_sk(), m,
-                                            n, replies, res, rcs),
+    assert_int_equal(node_batch_accept_many_then(t->st, S_SELF, fz_receipt_sk(),
+                                                 m, n, replies, res, rcs, then,
+                                                 ctx),
                      VOCFED_OK);
     for (size_t i = 0; i < n; i++) {
         proto_buf_release(&bufs[i]);
         proto_buf_release(&replies[i]);
     }
+}
+
+static void
+s_send_group(s_t *t, const s_part_t *parts, size_t n, int *rcs,
+             store_ingest_result_t *res)
+{
+    s_send_group_then(t, parts, n, rcs, res, NULL, NULL);
 }
 
 /* With every entry's checks made by the helper thread first, a group
@@ -953,6 +963,170 @@ test_tree_blocks_ahead(void **state)
     fz_log_release(&log);
 }
 
+/* ---- the next group named during a commit (store_ingest_next) -------- */
+
+/* The messages of a group to come, made once: their bytes stay where
+ * they are, as a coordinator's read messages do until their group. */
+typedef struct {
+    proto_buf_t bufs[4];
+    proto_msg_t msgs[4];
+    size_t n;
+    int calls; /* s_name_then's */
+} s_named_t;
+
+static void
+s_named_make(s_named_t *x, const s_part_t *parts, size_t n)
+{
+    memset(x, 0, sizeof *x);
+    x->n = n;
+    for (size_t i = 0; i < n; i++) {
+        proto_buf_init(&x->bufs[i]);
+        assert_int_equal(fz_log_batch(parts[i].log, parts[i].first,
+                                      parts[i].count, parts[i].old_size,
+                                      &x->bufs[i]),
+                         VOCFED_OK);
+        assert_int_equal(
+            proto_msg_decode(x->bufs[i].data, x->bufs[i].len, &x->msgs[i]),
+            VOCFED_OK);
+    }
+}
+
+static void
+s_named_free(s_named_t *x)
+{
+    for (size_t i = 0; i < x->n; i++)
+        proto_buf_release(&x->bufs[i]);
+}
+
+/* A group's then (store_ingest_then_fn): names x's batches next. */
+static void
+s_name_then(store_t *st, void *ctx)
+{
+    s_named_t *x = ctx;
+    const proto_msg_batch_t *m[4];
+    for (size_t i = 0; i < x->n; i++)
+        m[i] = &x->msgs[i].batch;
+    node_batch_name_next(st, m, x->n);
+    x->calls++;
+}
+
+/* Takes x's messages (their bytes where they were named) as one group;
+ * rcs and res get each batch's fate. */
+static void
+s_take_named(s_t *t, s_named_t *x, int *rcs, store_ingest_result_t *res)
+{
+    proto_buf_t replies[4];
+    const proto_msg_batch_t *m[4];
+    for (size_t i = 0; i < x->n; i++) {
+        proto_buf_init(&replies[i]);
+        m[i] = &x->msgs[i].batch;
+    }
+    assert_int_equal(node_batch_accept_many(t->st, S_SELF, fz_receipt_sk(), m,
+                                            x->n, replies, res, rcs),
+                     VOCFED_OK);
+    for (size_t i = 0; i < x->n; i++)
+        proto_buf_release(&replies[i]);
+}
+
+/* A group named by the one before it, before that one's commit, is taken
+ * with the checks the helper made meanwhile: what it takes and refuses is
+ * what a group not named takes and refuses (a record the kinds table
+ * refuses at 60, the same reason), with the helper first on every entry
+ * and racing the ingest, many times over; the copy verifies. A group of
+ * other bytes (a copy of the messages, elsewhere) does not take the
+ * work, and is taken all the same; and work dropped (by the caller, by a
+ * new hook) leaves nothing pending, its bytes free to go. */
+static void
+test_ingest_next(void **state)
+{
+    s_t *t = *state;
+    static const uint64_t sizes[] = {16, 32, 48, 64};
+    fz_log_t log;
+    proto_field_t f[4];
+    memcpy(f, s_bad[1].f, sizeof f); /* a student with a field 'note' */
+    assert_int_equal(fz_log_make(&log, 64, sizes, 4, 0, 0), VOCFED_OK);
+    assert_int_equal(
+        fz_log_set(&log, 60, s_bad[1].kind, s_bad[1].key, f, s_bad[1].n),
+        VOCFED_OK);
+    const s_part_t first[] = {{&log, 1, 16, 0}};
+    const s_part_t next[] = {
+        {&log, 17, 16, 16}, {&log, 33, 16, 32}, {&log, 49, 16, 48}};
+    store_t *keep = t->st;
+    for (int round = 0; round < 24; round++) {
+        char dir[64];
+        bool helper_first = round % 2 == 0;
+        s_fresh_receiver(t, dir, 1, helper_first);
+        s_named_t x;
+        s_named_make(&x, next, 3);
+        int rcs[3];
+        store_ingest_result_t res[3];
+        s_send_group_then(t, first, 1, rcs, res, s_name_then, &x);
+        assert_int_equal(rcs[0], VOCFED_OK);
+        assert_int_equal(x.calls, 1);
+        assert_true(store_ingest_next_pending(t->st));
+        assert_int_equal(store_test_inext_taken(t->st), 0);
+        s_take_named(t, &x, rcs, res);
+        assert_false(store_ingest_next_pending(t->st));
+        assert_int_equal(store_test_inext_taken(t->st), 1);
+        assert_int_equal(rcs[0], VOCFED_OK);
+        assert_int_equal(rcs[1], VOCFED_OK);
+        assert_int_equal(rcs[2], VOCFED_EBADRECORD);
+        assert_non_null(strstr(res[2].what,
+                               "entry 60: field note: 'x': student has no "
+                               "field 'note'"));
+        store_head_t head;
+        assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
+        assert_int_equal(head.size, 48);
+        assert_memory_equal(head.root, res[1].head.root, PROTO_HASH_LEN);
+        store_verify_result_t vr;
+        assert_int_equal(store_verify(t->st, NULL, &vr, NULL, NULL), VOCFED_OK);
+        s_named_free(&x);
+        store_destroy(&t->st);
+        th_rmdir(dir);
+    }
+    /* Other bytes than those named: the work is not taken. */
+    char dir[64];
+    s_fresh_receiver(t, dir, 1, true);
+    s_named_t x, copy;
+    s_named_make(&x, next, 2);
+    s_named_make(&copy, next, 2);
+    int rcs[3];
+    store_ingest_result_t res[3];
+    s_send_group_then(t, first, 1, rcs, res, s_name_then, &x);
+    assert_true(store_ingest_next_pending(t->st));
+    s_take_named(t, &copy, rcs, res);
+    assert_false(store_ingest_next_pending(t->st));
+    assert_int_equal(store_test_inext_taken(t->st), 0);
+    assert_int_equal(rcs[0], VOCFED_OK);
+    assert_int_equal(rcs[1], VOCFED_OK);
+    s_named_free(&copy);
+    s_named_free(&x);
+    /* Dropped by the caller, then by a new hook: nothing pending, and the
+     * bytes named may go before the next group. */
+    const s_part_t last[] = {{&log, 49, 11, 48}};
+    s_named_make(&x, last, 1);
+    node_batch_name_next(t->st, (const proto_msg_batch_t *[]){&x.msgs[0].batch},
+                         1);
+    assert_true(store_ingest_next_pending(t->st));
+    store_ingest_next_drop(t->st);
+    assert_false(store_ingest_next_pending(t->st));
+    node_batch_name_next(t->st, (const proto_msg_batch_t *[]){&x.msgs[0].batch},
+                         1);
+    assert_true(store_ingest_next_pending(t->st));
+    store_hook_t h = {.check = s_hook_refuse_6};
+    store_set_hook(t->st, &h);
+    assert_false(store_ingest_next_pending(t->st));
+    store_set_hook(t->st, NULL);
+    s_named_free(&x);
+    s_send_group(t, last, 1, rcs, res);
+    assert_int_equal(rcs[0], VOCFED_OK);
+    assert_int_equal(store_test_inext_taken(t->st), 0);
+    store_destroy(&t->st);
+    th_rmdir(dir);
+    t->st = keep;
+    fz_log_release(&log);
+}
+
 /* Checkpoint times (SPEC 8.4): a new checkpoint dated before the one
  * before it, or more than STORE_CLOCK_SKEW_MS ahead of the receiver's
  * clock, refuses the batch as bad-time with nothing written; a date
@@ -1018,6 +1192,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_tree_blocks_ahead, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_next, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_times, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_wrong_root_is_bad_root, s_setup,

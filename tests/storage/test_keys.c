@@ -374,11 +374,11 @@ test_append_rules(void **state)
     proto_buf_init(&bo);
     th_students(t->st, S_AUTHOR, t->sk[0], 1, 2, 1, &h);
     assert_int_equal(proto_handover_body(t->pk[1], &b), VOCFED_OK);
-    store_record_t rec = {PROTO_OP_PUT, PROTO_HANDOVER_KIND, S_AUTHOR, b.data,
-                          b.len};
+    store_record_t rec = {
+        PROTO_OP_PUT, PROTO_HANDOVER_KIND, S_AUTHOR, b.data, b.len, false};
     store_record_t two[2] = {rec, rec};
-    store_record_t other = {PROTO_OP_PUT, PROTO_HANDOVER_KIND, "m2", b.data,
-                            b.len};
+    store_record_t other = {
+        PROTO_OP_PUT, PROTO_HANDOVER_KIND, "m2", b.data, b.len, false};
     assert_int_equal(
         store_append(t->st, S_AUTHOR, t->sk[0], two, 2, 0, NULL, NULL),
         VOCFED_EINVALID);
@@ -386,8 +386,8 @@ test_append_rules(void **state)
         store_append(t->st, S_AUTHOR, t->sk[0], &other, 1, 0, NULL, NULL),
         VOCFED_EINVALID);
     assert_int_equal(proto_handover_body(t->pk[0], &bo), VOCFED_OK);
-    store_record_t same = {PROTO_OP_PUT, PROTO_HANDOVER_KIND, S_AUTHOR, bo.data,
-                           bo.len};
+    store_record_t same = {
+        PROTO_OP_PUT, PROTO_HANDOVER_KIND, S_AUTHOR, bo.data, bo.len, false};
     assert_int_equal(
         store_append(t->st, S_AUTHOR, t->sk[0], &same, 1, 0, NULL, NULL),
         VOCFED_EINVALID);
