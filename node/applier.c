@@ -60,8 +60,13 @@ node_applier_pace_wait(node_applier_pace_t *pace, uint64_t log_n,
         pace->bulk_from_ms = 0;
         return false;
     }
-    if (pace->defer_from_ms < 0 || !grew)
-        return false; /* catching up after a wait, or the log is quiet */
+    if (pace->defer_from_ms < 0)
+        return false; /* catching up after a wait */
+    if (!grew) {
+        if (pace->defer_from_ms) /* the bulk waited for has landed */
+            pace->defer_from_ms = -1;
+        return false; /* the log is quiet */
+    }
     if (!pace->defer_from_ms)
         pace->defer_from_ms = pace->bulk_from_ms = now_ms;
     if (now_ms - pace->defer_from_ms < NODE_APPLIER_DEFER_MS)
@@ -74,8 +79,7 @@ bool
 node_applier_pace_idle(const node_applier_pace_t *pace, int64_t now_ms)
 {
     return pace->defer_from_ms < 0 && pace->bulk_from_ms > 0 &&
-           now_ms - pace->bulk_from_ms < NODE_APPLIER_IDLE_MOST_MS &&
-           pace->grew_ms && now_ms - pace->grew_ms <= NODE_APPLIER_GREW_MS;
+           now_ms - pace->bulk_from_ms < NODE_APPLIER_IDLE_MOST_MS;
 }
 
 int

@@ -25,16 +25,20 @@
  * log again (a bulk that outlasts the wait is applied as it comes). Small
  * steady writes are applied at once. node_applier_pace_wait decides.
  *
- * A bulk applied as it comes is applied on idle CPU only: a thread of the
- * child in SCHED_IDLE takes the chunks while the log still grows, for at
- * most NODE_APPLIER_IDLE_MOST_MS from the bulk's start, then the child's
- * own thread (nice) goes on. At nice 10 alone the applier took ~12% of a
- * 10M sync's rate, most of it at its end; in SCHED_IDLE it takes none,
- * and the 1M figures come as soon (bench/README.md, 2026-12-06). The
- * bound keeps the figures moving under a load that never leaves a core
- * idle (SCHED_IDLE gets ~0.3% of a busy core), and a thread, not the
- * process, takes the class: an unprivileged process cannot leave it
- * (RLIMIT_NICE). node_applier_pace_idle decides. */
+ * A bulk is applied on idle CPU only: once the wait is over, a thread of
+ * the child in SCHED_IDLE takes its chunks, whether the log still grows
+ * or has gone quiet, for at most NODE_APPLIER_IDLE_MOST_MS from the bulk's
+ * start, then the child's own thread (nice) goes on. At nice 10 alone the
+ * applier took ~12% of a 10M sync's rate, most of it at its end; in
+ * SCHED_IDLE it takes none, and the 1M figures come as soon
+ * (bench/README.md, 2026-12-06). A log gone quiet is not the end of the
+ * log's work: a member's import that has landed is still being sent to
+ * the coordinator, and at nice 10 its applier took ~0.1 s of a core from
+ * that send in the last 0.5 s of a 1M-row end-to-end run. The bound keeps
+ * the figures moving under a load that never leaves a core idle
+ * (SCHED_IDLE gets ~0.3% of a busy core), and a thread, not the process,
+ * takes the class: an unprivileged process cannot leave it (RLIMIT_NICE).
+ * node_applier_pace_idle decides. */
 #ifndef VOCFED_NODE_APPLIER_H
 #define VOCFED_NODE_APPLIER_H
 

@@ -368,7 +368,8 @@ test_pace_small_writes(void **state)
 
 /* A bulk landing (the log growing, a backlog of NODE_APPLIER_BULK or more)
  * is waited for; once the log has been quiet for more than
- * NODE_APPLIER_GREW_MS the applier applies. */
+ * NODE_APPLIER_GREW_MS the applier applies, on idle CPU (the bulk's
+ * sender may still be sending it on), even if it grows again. */
 static void
 test_pace_bulk_then_quiet(void **state)
 {
@@ -388,10 +389,16 @@ test_pace_bulk_then_quiet(void **state)
         t += NODE_APPLIER_TICK_MS;
         assert_true(node_applier_pace_wait(&p, n, NODE_APPLIER_BULK, t));
     }
+    assert_false(node_applier_pace_idle(&p, t)); /* waited for */
     t += NODE_APPLIER_TICK_MS; /* quiet for longer than GREW_MS */
     assert_false(node_applier_pace_wait(&p, n, NODE_APPLIER_BULK, t));
+    assert_true(node_applier_pace_idle(&p, t));
     /* applying: still a bulk behind, but nothing is landing */
     assert_false(node_applier_pace_wait(&p, n, NODE_APPLIER_BULK, t + 900));
+    assert_true(node_applier_pace_idle(&p, t + 900));
+    /* landing again: not waited for again until caught up */
+    assert_false(node_applier_pace_wait(&p, ++n, NODE_APPLIER_BULK, t + 1000));
+    assert_true(node_applier_pace_idle(&p, t + 1000));
 }
 
 /* A bulk landing from *t + 100 on, a look every 100 ms with 5 *
@@ -430,10 +437,10 @@ test_pace_longest_wait(void **state)
 }
 
 /* Which chunks go on idle CPU only (node_applier_pace_idle): none while
- * the bulk is waited for; those of a bulk that still lands once the wait
- * is over; none while the log is quiet, though the backlog is large;
- * none past NODE_APPLIER_IDLE_MOST_MS from the bulk's start, while it
- * still lands; and a next bulk after catching up gets its own. */
+ * the bulk is waited for; those of a bulk once the wait is over, still
+ * landing or with the log gone quiet (its sender may still be sending
+ * it on); none past NODE_APPLIER_IDLE_MOST_MS from the bulk's start; and
+ * a next bulk after catching up gets its own. */
 static void
 test_pace_idle(void **state)
 {
@@ -446,10 +453,10 @@ test_pace_idle(void **state)
     int64_t start = s_bulk_waited(&p, &t, &n);
     assert_false(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
     assert_true(node_applier_pace_idle(&p, t)); /* still landing */
-    /* quiet past the window, the backlog still large: the nice class */
+    /* quiet past the window, the backlog still large: still idle */
     t += NODE_APPLIER_GREW_MS + 1;
     assert_false(node_applier_pace_wait(&p, n, 5 * NODE_APPLIER_BULK, t));
-    assert_false(node_applier_pace_idle(&p, t));
+    assert_true(node_applier_pace_idle(&p, t));
     /* landing again, the same bulk: idle again */
     t += 100;
     assert_false(node_applier_pace_wait(&p, ++n, 5 * NODE_APPLIER_BULK, t));
