@@ -102,6 +102,8 @@ typedef struct {
     uint64_t time_ms;                 /* the entries' time (ms since the
                                          epoch); 0: now. Tests fix it to
                                          compare roots. */
+    bool test_no_plain;               /* libcsv reads every line, plain
+                                         or not (tests compare) */
     node_import_progress_fn progress; /* or NULL */
     void *progress_ctx;               /* passed to progress */
 } node_import_opts_t;

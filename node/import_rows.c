@@ -877,7 +877,13 @@ s_row_pend(node_import_i_t *im, const s_cells_t *c, const char *key,
     node_import_i_pend_t *p = &im->pend[im->npend++];
     memcpy(p->norm, norm, sizeof p->norm);
     memcpy(p->key, key, strlen(key) + 1);
-    node_import_i_copy_utf8(p->keyval, sizeof p->keyval, c->keyval);
+    /* The cell is UTF-8 (the text was checked whole, a sheet's cells
+     * each): cut, and checked again, only when it does not fit. */
+    size_t kl = strlen(c->keyval);
+    if (kl < sizeof p->keyval)
+        memcpy(p->keyval, c->keyval, kl + 1);
+    else
+        node_import_i_copy_utf8(p->keyval, sizeof p->keyval, c->keyval);
     p->keycol = c->keycol;
     p->line = im->row_line;
     p->body_off = body_off;

@@ -126,12 +126,18 @@ s_pack_value(msgpack_packer *pk, const proto_value_t *v)
 int
 proto_body_encode(proto_field_t *fields, size_t n, proto_buf_t *out)
 {
-    if (n > PROTO_FIELDS_MAX)
-        return VOCFED_ETOOLARGE;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && n <= PROTO_FIELDS_MAX; i++)
         if (!proto_field_name_valid(fields[i].name, fields[i].name_len) ||
             !s_value_valid(&fields[i].value))
             return VOCFED_EINVALID;
+    return proto_body_encode_checked(fields, n, out);
+}
+
+int
+proto_body_encode_checked(proto_field_t *fields, size_t n, proto_buf_t *out)
+{
+    if (n > PROTO_FIELDS_MAX)
+        return VOCFED_ETOOLARGE;
     if (n > 32) {
         qsort(fields, n, sizeof *fields, s_field_cmp);
         for (size_t i = 1; i < n; i++)

@@ -86,6 +86,15 @@ int proto_entry_decode(const uint8_t *data, size_t len,
 int proto_body_encode(proto_field_t *fields, size_t n,
                       proto_buf_t *out) VOCFED_WUR;
 
+/* proto_body_encode for fields the caller has checked: each name valid
+ * (proto_field_name_valid) and each str value UTF-8 of at most
+ * PROTO_STR_MAX bytes (proto_kind_body_all: names from the kinds table,
+ * values by their field's rule). They are not looked at again: the
+ * body is canonical only if that holds. Sorts, refuses a name given
+ * twice, encodes. */
+int proto_body_encode_checked(proto_field_t *fields, size_t n,
+                              proto_buf_t *out) VOCFED_WUR;
+
 /* Validates an encoded body (what decode does for the entry's body).
  * Returns 0 or an error status. */
 int proto_body_validate(const uint8_t *body, size_t len) VOCFED_WUR;

@@ -1045,7 +1045,8 @@ proto_kind_body_all(const proto_kind_def_t *k, const char *const *names,
             s_note(errs, errcap, &ne, &e);
         }
     }
-    if (!ne && proto_body_encode(fields, nf, out)) {
+    /* Names from the table, values checked by their rules (s_value). */
+    if (!ne && proto_body_encode_checked(fields, nf, out)) {
         (void)s_refuse(&e, "", "", "记录无法编码",
                        "the record cannot be encoded");
         s_note(errs, errcap, &ne, &e);

@@ -99,7 +99,11 @@ s_check_put(const proto_kind_def_t *k, const char *key, const proto_buf_t *body,
 }
 
 /* Every kind: all fields given, only the required ones, each with two
- * different values: proto_kind_body's body passes; so does a del. */
+ * different values: proto_kind_body's body passes (proto_entry_encode
+ * reads it back: proto_kind_body_all encodes with
+ * proto_body_encode_checked, which does not); so does a del. The
+ * table's field names are valid names, and its enum values valid text,
+ * which that encoder takes on trust. */
 static void
 test_bodies_from_text_pass(void **state)
 {
@@ -109,6 +113,14 @@ test_bodies_from_text_pass(void **state)
     assert_true(nk >= 14);
     for (size_t i = 0; i < nk; i++) {
         const proto_kind_def_t *k = &kinds[i];
+        for (size_t j = 0; j < k->nfields; j++) {
+            const proto_field_def_t *f = &k->fields[j];
+            assert_true(proto_field_name_valid(f->name, strlen(f->name)));
+            for (size_t v = 0; f->type == PROTO_FT_ENUM && f->values[v]; v++)
+                assert_true(
+                    strlen(f->values[v]) <= PROTO_STR_MAX &&
+                    proto_utf8_valid(f->values[v], strlen(f->values[v])));
+        }
         for (int variant = 0; variant < 4; variant++) {
             const char *names[64], *values[64];
             char bufs[64][32];
