@@ -105,22 +105,95 @@ s_value_valid(const proto_value_t *v)
     return false;
 }
 
-static int
-s_pack_value(msgpack_packer *pk, const proto_value_t *v)
+/* ---- a body's bytes, written in place ------------------------------- */
+
+/* The shortest msgpack heads (SPEC 3.2: canonical), as msgpack-c writes
+ * them: a body is written straight into its buffer, one reserve, no
+ * packer callback per piece (they were 11% of an import's check). */
+static uint8_t *
+s_put_be(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+    return p + n;
+}
+
+static uint8_t *
+s_put_str(uint8_t *p, const char *s, size_t n)
+{
+    if (n < 32) {
+        *p++ = (uint8_t)(0xa0 | n);
+    } else if (n < 256) {
+        *p++ = 0xd9;
+        *p++ = (uint8_t)n;
+    } else if (n < 65536) {
+        *p++ = 0xda;
+        p = s_put_be(p, n, 2);
+    } else {
+        *p++ = 0xdb;
+        p = s_put_be(p, n, 4);
+    }
+    if (n)
+        memcpy(p, s, n);
+    return p + n;
+}
+
+static uint8_t *
+s_put_int(uint8_t *p, int64_t d)
+{
+    if (d >= 0) {
+        uint64_t u = (uint64_t)d;
+        if (u < 128) {
+            *p++ = (uint8_t)u;
+        } else if (u < 256) {
+            *p++ = 0xcc;
+            *p++ = (uint8_t)u;
+        } else if (u < 65536) {
+            *p++ = 0xcd;
+            p = s_put_be(p, u, 2);
+        } else if (u < 4294967296ull) {
+            *p++ = 0xce;
+            p = s_put_be(p, u, 4);
+        } else {
+            *p++ = 0xcf;
+            p = s_put_be(p, u, 8);
+        }
+    } else if (d >= -32) {
+        *p++ = (uint8_t)(int8_t)d; /* negative fixint */
+    } else if (d >= -128) {
+        *p++ = 0xd0;
+        *p++ = (uint8_t)(int8_t)d;
+    } else if (d >= -32768) {
+        *p++ = 0xd1;
+        p = s_put_be(p, (uint64_t)d, 2);
+    } else if (d >= INT32_MIN) {
+        *p++ = 0xd2;
+        p = s_put_be(p, (uint64_t)d, 4);
+    } else {
+        *p++ = 0xd3;
+        p = s_put_be(p, (uint64_t)d, 8);
+    }
+    return p;
+}
+
+static uint8_t *
+s_put_value(uint8_t *p, const proto_value_t *v)
 {
     switch (v->type) {
     case PROTO_VAL_NIL:
-        return msgpack_pack_nil(pk);
+        *p++ = 0xc0;
+        break;
     case PROTO_VAL_BOOL:
-        return v->b ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+        *p++ = v->b ? 0xc3 : 0xc2;
+        break;
     case PROTO_VAL_INT:
-        return msgpack_pack_int64(pk, v->i);
+        p = s_put_int(p, v->i);
+        break;
     case PROTO_VAL_STR:
-        if (msgpack_pack_str(pk, v->slen))
-            return -1;
-        return msgpack_pack_str_body(pk, v->s, v->slen);
+        p = s_put_str(p, v->s, v->slen);
+        break;
     }
-    return -1;
+    return p;
 }
 
 int
@@ -159,16 +232,28 @@ proto_body_encode_checked(proto_field_t *fields, size_t n, proto_buf_t *out)
                 return VOCFED_EINVALID;
         }
     }
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, proto_buf_msgpack_write);
-    if (msgpack_pack_map(&pk, n))
+    /* The most it takes: a map head, and per field a name's head and
+     * bytes, a value's head (an int's 9) and bytes. */
+    size_t most = 5;
+    for (size_t i = 0; i < n; i++)
+        most +=
+            5 + fields[i].name_len + 9 +
+            (fields[i].value.type == PROTO_VAL_STR ? fields[i].value.slen : 0);
+    if (proto_buf_reserve(out, most))
         return VOCFED_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        if (msgpack_pack_str(&pk, fields[i].name_len) ||
-            msgpack_pack_str_body(&pk, fields[i].name, fields[i].name_len) ||
-            s_pack_value(&pk, &fields[i].value))
-            return VOCFED_ENOMEM;
+    uint8_t *p = out->data + out->len;
+    if (n < 16) {
+        *p++ = (uint8_t)(0x80 | n);
+    } else {
+        _Static_assert(PROTO_FIELDS_MAX < 65536, "a map16 holds them");
+        *p++ = 0xde;
+        p = s_put_be(p, n, 2);
     }
+    for (size_t i = 0; i < n; i++) {
+        p = s_put_str(p, fields[i].name, fields[i].name_len);
+        p = s_put_value(p, &fields[i].value);
+    }
+    out->len = (size_t)(p - out->data);
     return VOCFED_OK;
 }
 

@@ -6,6 +6,8 @@
 #include "protocol/entry.h"
 #include "protocol/hash.h"
 
+#include <msgpack.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -142,7 +144,7 @@ s_span_eq(const char *a, size_t alen, const char *b, size_t blen)
 
 /* Reads every field of a validated body, re-encodes them with
  * proto_body_encode and checks that gives the same bytes: the body
- * reader and msgpack-c's packer agree on the one canonical form. */
+ * reader and the body writer agree on the one canonical form. */
 static void
 s_assert_body_reencodes(const uint8_t *body, size_t len)
 {
@@ -1548,6 +1550,91 @@ test_encode_made(void **state)
     proto_buf_release(&y);
 }
 
+/* msgpack-c's packing of a sorted body: what the body writer, which
+ * writes its bytes itself, must give byte for byte. */
+static void
+s_msgpack_c_body(const proto_field_t *f, size_t n, msgpack_sbuffer *sb)
+{
+    msgpack_packer pk;
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    assert_int_equal(msgpack_pack_map(&pk, (uint32_t)n), 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(msgpack_pack_str(&pk, f[i].name_len), 0);
+        assert_int_equal(msgpack_pack_str_body(&pk, f[i].name, f[i].name_len),
+                         0);
+        const proto_value_t *v = &f[i].value;
+        int rc = v->type == PROTO_VAL_NIL ? msgpack_pack_nil(&pk)
+                 : v->type == PROTO_VAL_BOOL
+                     ? (v->b ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk))
+                 : v->type == PROTO_VAL_INT
+                     ? msgpack_pack_int64(&pk, v->i)
+                     : (msgpack_pack_str(&pk, v->slen) ||
+                        msgpack_pack_str_body(&pk, v->s, v->slen));
+        assert_int_equal(rc, 0);
+    }
+}
+
+/* The body writer gives msgpack-c's bytes: every int head at and around
+ * each boundary of its encodings, strings of every head's lengths
+ * (0, 31, 32, 255, 256, up to PROTO_STR_MAX), nil and bools, and maps of
+ * 1 to 40 fields (fixmap, then map16 from 16). The bodies validate. */
+static void
+test_body_as_msgpack_c(void **state)
+{
+    (void)state;
+    static const int64_t edges[] = {
+        0,         1,           127,        128,        255,       256,
+        65535,     65536,       4294967295, 4294967296, INT64_MAX, -1,
+        -32,       -33,         -128,       -129,       -32768,    -32769,
+        INT32_MIN, -2147483649, INT64_MIN,  -31,        126,       65534};
+    static const size_t lens[] = {0, 1, 31, 32, 255, 256, 1000, PROTO_STR_MAX};
+    static char text[PROTO_STR_MAX];
+    memset(text, 'a', sizeof text);
+    char names[40][8];
+    proto_buf_t b;
+    proto_buf_init(&b);
+    uint64_t r = 0x9e3779b97f4a7c15ull;
+    for (int round = 0; round < 600; round++) {
+        size_t n = 1 + (size_t)round % 40;
+        proto_field_t f[40];
+        for (size_t i = 0; i < n; i++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            snprintf(names[i], sizeof names[i], "f%02zu", i);
+            f[i].name = names[i];
+            f[i].name_len = strlen(names[i]);
+            switch (r % 4) {
+            case 0:
+                f[i].value = (proto_value_t){
+                    .type = PROTO_VAL_INT,
+                    .i = edges[(r >> 8) % (sizeof edges / sizeof edges[0])]};
+                break;
+            case 1:
+                f[i].value = (proto_value_t){
+                    .type = PROTO_VAL_STR,
+                    .s = text,
+                    .slen = lens[(r >> 8) % (sizeof lens / sizeof lens[0])]};
+                break;
+            case 2:
+                f[i].value =
+                    (proto_value_t){.type = PROTO_VAL_BOOL, .b = (r >> 8) & 1};
+                break;
+            default:
+                f[i].value = (proto_value_t){.type = PROTO_VAL_NIL};
+            }
+        }
+        proto_buf_reset(&b);
+        assert_int_equal(proto_body_encode(f, n, &b), VOCFED_OK); /* sorts */
+        msgpack_sbuffer sb;
+        s_msgpack_c_body(f, n, &sb);
+        assert_int_equal(b.len, sb.size);
+        assert_memory_equal(b.data, sb.data, sb.size);
+        msgpack_sbuffer_destroy(&sb);
+        assert_int_equal(proto_body_validate(b.data, b.len), VOCFED_OK);
+    }
+    proto_buf_release(&b);
+}
+
 static void
 test_golden_put(void **state)
 {
@@ -1651,6 +1738,7 @@ main(void)
         cmocka_unit_test(test_text_valid_words),
         cmocka_unit_test(test_utf8_words),
         cmocka_unit_test(test_encode_made),
+        cmocka_unit_test(test_body_as_msgpack_c),
         cmocka_unit_test(test_golden_put),
         cmocka_unit_test(test_golden_del),
     };
