@@ -454,12 +454,14 @@ s_key(const node_import_i_t *im, size_t n, const char *const *names,
 /* Checks one data row and keeps it if good. */
 /* One row's cells split by role: the fields, and the key's cell. */
 typedef struct {
-    const char *headers[NODE_IMPORT_COLUMNS_MAX]; /* their headers */
-    const char *names[NODE_IMPORT_COLUMNS_MAX];   /* field names */
-    const char *values[NODE_IMPORT_COLUMNS_MAX];  /* their values */
-    size_t n;                                     /* how many */
-    const char *keycol;                           /* the key's column, "" */
-    const char *keyval;                           /* its value, "" */
+    const char *headers[NODE_IMPORT_COLUMNS_MAX];           /* their headers */
+    const char *names[NODE_IMPORT_COLUMNS_MAX];             /* field names */
+    const char *values[NODE_IMPORT_COLUMNS_MAX];            /* their values */
+    size_t lens[NODE_IMPORT_COLUMNS_MAX];                   /* their lengths */
+    const proto_field_def_t *defs[NODE_IMPORT_COLUMNS_MAX]; /* the fields */
+    size_t n;                                               /* how many */
+    const char *keycol;           /* the key's column, "" */
+    const char *keyval;           /* its value, "" */
     node_import_i_role_t keyrole; /* its role; NODE_IMPORT_COL_DROP: none */
 } s_cells_t;
 
@@ -519,6 +521,14 @@ s_row_cells(const node_import_i_t *im, s_cells_t *c)
         case NODE_IMPORT_COL_FIELD:
             c->headers[c->n] = im->cols[i].name;
             c->names[c->n] = im->cols[i].field->name;
+            c->defs[c->n] = im->cols[i].field;
+            /* up to the next kept cell's start, or the cells' end (only
+             * NODE_IMPORT_COLUMNS_MAX are kept), less its NUL */
+            c->lens[c->n] =
+                (i + 1 < im->ncells && i + 1 < NODE_IMPORT_COLUMNS_MAX
+                     ? im->cell_off[i + 1]
+                     : im->cells.len) -
+                im->cell_off[i] - 1;
             c->values[c->n++] = v;
             break;
         case NODE_IMPORT_COL_KEY:
@@ -988,8 +998,8 @@ s_row_body(node_import_i_t *im, const s_cells_t *c, bool *year_bad)
     proto_kind_error_t errs[NODE_IMPORT_COLUMNS_MAX];
     size_t ne = 0;
     *year_bad = false;
-    if (!proto_kind_body_all(im->kind, c->names, c->values, c->n, &im->bodies,
-                             errs, NODE_IMPORT_COLUMNS_MAX, &ne))
+    if (!proto_kind_body_defs(im->kind, c->defs, c->values, c->lens, c->n,
+                              &im->bodies, errs, NODE_IMPORT_COLUMNS_MAX, &ne))
         return true;
     for (size_t i = 0; i < ne; i++) {
         const proto_kind_error_t *e = &errs[i];

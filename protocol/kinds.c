@@ -844,12 +844,12 @@ ok:
     return VOCFED_OK;
 }
 
-/* Parses one value of field f into v (strings borrow text). */
+/* Parses one value of field f, text of len bytes (NUL-terminated), into
+ * v (strings borrow text). */
 static int
-s_value(const proto_field_def_t *f, const char *text, proto_value_t *v,
-        proto_kind_error_t *err)
+s_value(const proto_field_def_t *f, const char *text, size_t len,
+        proto_value_t *v, proto_kind_error_t *err)
 {
-    size_t len = strlen(text);
     memset(v, 0, sizeof *v);
     switch (f->type) {
     case PROTO_FT_STR:
@@ -992,10 +992,13 @@ s_note(proto_kind_error_t *errs, size_t errcap, size_t *n,
     }
 }
 
-int
-proto_kind_body_all(const proto_kind_def_t *k, const char *const *names,
-                    const char *const *values, size_t n, proto_buf_t *out,
-                    proto_kind_error_t *errs, size_t errcap, size_t *nerrs)
+/* proto_kind_body_all, and proto_kind_body_defs when defs and lens are
+ * given (names then unread). */
+static int
+s_body_all(const proto_kind_def_t *k, const proto_field_def_t *const *defs,
+           const char *const *names, const char *const *values,
+           const size_t *lens, size_t n, proto_buf_t *out,
+           proto_kind_error_t *errs, size_t errcap, size_t *nerrs)
 {
     proto_field_t fields[64];
     proto_kind_error_t e;
@@ -1010,15 +1013,16 @@ proto_kind_body_all(const proto_kind_def_t *k, const char *const *names,
     }
     for (size_t i = 0; i < n; i++) {
         const proto_field_def_t *f =
-            proto_kind_field(k, names[i], strlen(names[i]));
+            defs ? defs[i] : proto_kind_field(k, names[i], strlen(names[i]));
+        size_t vlen = lens ? lens[i] : strlen(values[i]);
         if (!f) {
-            (void)s_no_field(k, names[i], values[i], strlen(values[i]), &e);
+            (void)s_no_field(k, names[i], values[i], vlen, &e);
             s_note(errs, errcap, &ne, &e);
             continue;
         }
         size_t idx = (size_t)(f - k->fields);
         if (seen[idx]) {
-            (void)s_refuse(&e, names[i], values[i], "字段重复",
+            (void)s_refuse(&e, f->name, values[i], "字段重复",
                            "field given twice");
             s_note(errs, errcap, &ne, &e);
             continue;
@@ -1026,13 +1030,13 @@ proto_kind_body_all(const proto_kind_def_t *k, const char *const *names,
         seen[idx] = true;
         if (!values[i][0])
             continue; /* empty: absent */
-        if (s_value(f, values[i], &fields[nf].value, &e)) {
+        if (s_value(f, values[i], vlen, &fields[nf].value, &e)) {
             s_note(errs, errcap, &ne, &e);
             bad[idx] = true;
             continue;
         }
         fields[nf].name = f->name;
-        fields[nf].name_len = strlen(f->name);
+        fields[nf].name_len = f->name_len ? f->name_len : strlen(f->name);
         nf++;
         given[idx] = true;
     }
@@ -1053,6 +1057,25 @@ proto_kind_body_all(const proto_kind_def_t *k, const char *const *names,
     }
     *nerrs = ne;
     return ne ? VOCFED_EINVALID : VOCFED_OK;
+}
+
+int
+proto_kind_body_all(const proto_kind_def_t *k, const char *const *names,
+                    const char *const *values, size_t n, proto_buf_t *out,
+                    proto_kind_error_t *errs, size_t errcap, size_t *nerrs)
+{
+    return s_body_all(k, NULL, names, values, NULL, n, out, errs, errcap,
+                      nerrs);
+}
+
+int
+proto_kind_body_defs(const proto_kind_def_t *k,
+                     const proto_field_def_t *const *defs,
+                     const char *const *values, const size_t *lens, size_t n,
+                     proto_buf_t *out, proto_kind_error_t *errs, size_t errcap,
+                     size_t *nerrs)
+{
+    return s_body_all(k, defs, NULL, values, lens, n, out, errs, errcap, nerrs);
 }
 
 int

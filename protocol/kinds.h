@@ -163,6 +163,16 @@ int proto_kind_body_all(const proto_kind_def_t *k, const char *const *names,
                         proto_kind_error_t *errs, size_t errcap,
                         size_t *nerrs) VOCFED_WUR;
 
+/* proto_kind_body_all for fields already found: defs[i] is k's field
+ * (not NULL) for values[i], which is lens[i] bytes (NUL-terminated).
+ * The same body and errors, without a lookup or a strlen a field (an
+ * import's rows: its header's columns name the fields). */
+int proto_kind_body_defs(const proto_kind_def_t *k,
+                         const proto_field_def_t *const *defs,
+                         const char *const *values, const size_t *lens,
+                         size_t n, proto_buf_t *out, proto_kind_error_t *errs,
+                         size_t errcap, size_t *nerrs) VOCFED_WUR;
+
 /* Checks an encoded record, one decoded by proto_entry_decode (e.g. from
  * a peer's batch: decode has checked its key is valid text and its body
  * canonical with valid UTF-8, and this does not check those again),

@@ -142,6 +142,37 @@ test_bodies_from_text_pass(void **state)
             if (rc)
                 print_error("%s: %s: %s\n", k->name, err.field, err.reason_en);
             assert_int_equal(rc, VOCFED_OK);
+            /* The fields found beforehand, the lengths given: the same
+             * body; and the same refusal for a value that is not one
+             * (the first field's, the text "\x01"). */
+            const proto_field_def_t *defs[64];
+            size_t lens[64], ne, ne2;
+            for (size_t j = 0; j < n; j++) {
+                defs[j] = proto_kind_field(k, names[j], strlen(names[j]));
+                lens[j] = strlen(values[j]);
+            }
+            proto_buf_t same;
+            proto_buf_init(&same);
+            assert_int_equal(proto_kind_body_defs(k, defs, values, lens, n,
+                                                  &same, &err, 1, &ne),
+                             VOCFED_OK);
+            assert_int_equal(same.len, body.len);
+            assert_memory_equal(same.data, body.data, body.len);
+            const char *keep = values[0];
+            values[0] = "\x01";
+            lens[0] = 1;
+            proto_kind_error_t e1, e2;
+            assert_int_equal(
+                proto_kind_body_all(k, names, values, n, &same, &e1, 1, &ne),
+                VOCFED_EINVALID);
+            assert_int_equal(proto_kind_body_defs(k, defs, values, lens, n,
+                                                  &same, &e2, 1, &ne2),
+                             VOCFED_EINVALID);
+            assert_int_equal(ne, ne2);
+            assert_string_equal(e1.field, e2.field);
+            assert_string_equal(e1.reason_en, e2.reason_en);
+            values[0] = keep;
+            proto_buf_release(&same);
             proto_buf_release(&body);
         }
         proto_entry_t del = {.version = PROTO_ENTRY_VERSION,
