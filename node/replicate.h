@@ -21,8 +21,11 @@
  * them in one group and then waited for the member to hear the receipts
  * and send more (a 1M-entry sync: 72 commits, the coordinator busy ~85%).
  * With 4,096 it commits fewer, larger groups: measured 338-350k -> 392-445k
- * entries/s (bench_sync, bench/README.md). */
-#define NODE_BATCH_ENTRIES 4096
+ * entries/s (bench_sync, bench/README.md). With 8,192 (and the 16 MiB
+ * window, ~8 of a student's batches of ~1.8 MB in flight), fewer commits
+ * again, each fsync's fixed cost shared by more entries: a 1M-row e2e's
+ * receipt median 1.435 -> 1.385 s (bench/README.md, 2026-12-06). */
+#define NODE_BATCH_ENTRIES 8192
 #define NODE_BATCH_BYTES (4 * 1024 * 1024) /* entry bytes per batch */
 _Static_assert(NODE_BATCH_ENTRIES <= PROTO_MSG_MAX_ENTRIES,
                "a batch the receiver takes");

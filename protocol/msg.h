@@ -29,7 +29,7 @@
 #define PROTO_MSG_VERSION 2
 /* Bytes of one message: 16 MiB of entries and room for the rest. */
 #define PROTO_MSG_MAX (16 * 1024 * 1024 + 64 * 1024)
-#define PROTO_MSG_MAX_ENTRIES 4096 /* entries in one batch */
+#define PROTO_MSG_MAX_ENTRIES 8192 /* entries in one batch (SPEC 8.9) */
 #define PROTO_MSG_MAX_HEADS 4096   /* authors in one heads map */
 /* Checkpoints in one batch: one per entry and the one covering the last. */
 #define PROTO_MSG_MAX_CHECKPOINTS (PROTO_MSG_MAX_ENTRIES + 1)

@@ -54,7 +54,7 @@ struct store_i_helper {
      * only): a coordinator's groups of ~25,000 entries each had mapped
      * and faulted in ~5 MB of fresh slots every time, ~3-4% of its
      * ingest thread's time in a 1M-row e2e run (bench/README.md). At
-     * most S_SLOTS_KEEP are kept (~216 bytes each, ~14 MB); a larger
+     * most S_SLOTS_KEEP are kept (~216 bytes each, ~28 MB); a larger
      * group has its own. */
     store_i_ahead_slot_t *slots;
     size_t slotcap;

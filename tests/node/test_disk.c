@@ -43,10 +43,10 @@
 /* The log a member sends to a coordinator whose disk fills: three batches
  * (node/replicate.h), and the room that takes one or two of them. */
 #define S_SYNC_ROWS (3 * NODE_BATCH_ENTRIES)
-#define S_SYNC_ROOM_KIB 1600
+#define S_SYNC_ROOM_KIB 3200
 #define S_DEADLINE_MS 60000 /* for a transfer to complete */
 #define S_EXIT_MS 10000     /* for a refused daemon to exit */
-#define S_FS_KIB 4096       /* each tmpfs; a filler file leaves less */
+#define S_FS_KIB 8192       /* each tmpfs; a filler file leaves less */
 
 /* Per test: the network and what is mounted in it. */
 typedef struct {
