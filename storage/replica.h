@@ -108,9 +108,11 @@ typedef struct {
 int store_ingest(store_t *self, const store_batch_t *batch,
                  store_ingest_result_t *res) VOCFED_WUR;
 
-/* store_ingest for n batches in one durable commit: each batch in its own
- * nested transaction, so a refused one leaves nothing and does not stop
- * the others; one fsync for all (SPEC 8.4, group commit). When the group
+/* store_ingest for n batches in one durable commit: each batch straight in
+ * the group's transaction, and when one is refused, the group written
+ * again with each batch in its own nested transaction, so a refused one
+ * leaves nothing and does not stop the others; one fsync for all (SPEC
+ * 8.4, group commit). When the group
  * does not fit on the disk, the batches are taken in one commit each, in
  * order, up to the first that does not fit (VOCFED_ESTORAGEFULL for it
  * and every later one). rcs[i] and res[i] tell each batch's fate. Returns

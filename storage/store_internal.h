@@ -103,6 +103,8 @@ struct store_t {
                                         the next group, being checked
                                         (ingest.c) */
     uint64_t inext_taken;            /* groups that took such work (tests) */
+    uint64_t flat_redone;            /* groups written again nested, a batch
+                                        refused (ingest.c; tests) */
     struct store_i_helper *helper;   /* the helper thread of the ingest and
                                         the append (ahead.h), once a large
                                         group came; NULL before */

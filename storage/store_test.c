@@ -177,6 +177,12 @@ store_test_inext_taken(const store_t *self)
     return self->inext_taken;
 }
 
+uint64_t
+store_test_flat_redone(const store_t *self)
+{
+    return self->flat_redone;
+}
+
 size_t
 store_test_ahead_slots(const store_t *self)
 {

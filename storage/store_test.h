@@ -53,6 +53,10 @@ uint64_t store_test_next_taken(const store_t *self);
 /* Groups that took the checks of batches named by store_ingest_next. */
 uint64_t store_test_inext_taken(const store_t *self);
 
+/* Groups store_ingest_many wrote again with each batch nested, one having
+ * been refused in the group's own transaction. */
+uint64_t store_test_flat_redone(const store_t *self);
+
 /* The leaf pages of the entries table (every author's log) and the
  * entries they hold. */
 int store_test_entry_pages(store_t *self, uint64_t *leaf_pages,

@@ -848,6 +848,8 @@ test_checked_ahead_racing(void **state)
         assert_non_null(strstr(res[3].what,
                                "entry 60: field note: 'x': student has no "
                                "field 'note'"));
+        /* written flat, then again nested for the refused batch */
+        assert_int_equal(store_test_flat_redone(t->st), 1);
         store_head_t head;
         assert_int_equal(store_head(t->st, FZ_LOG_AUTHOR, &head), VOCFED_OK);
         assert_int_equal(head.size, 48);
@@ -1063,11 +1065,13 @@ test_ingest_next(void **state)
         s_send_group_then(t, first, 1, rcs, res, s_name_then, &x);
         assert_int_equal(rcs[0], VOCFED_OK);
         assert_int_equal(x.calls, 1);
+        assert_int_equal(store_test_flat_redone(t->st), 0); /* flat */
         assert_true(store_ingest_next_pending(t->st));
         assert_int_equal(store_test_inext_taken(t->st), 0);
         s_take_named(t, &x, rcs, res);
         assert_false(store_ingest_next_pending(t->st));
         assert_int_equal(store_test_inext_taken(t->st), 1);
+        assert_int_equal(store_test_flat_redone(t->st), 1); /* 60 refused */
         assert_int_equal(rcs[0], VOCFED_OK);
         assert_int_equal(rcs[1], VOCFED_OK);
         assert_int_equal(rcs[2], VOCFED_EBADRECORD);
