@@ -1671,7 +1671,7 @@ s_shapes_text(uint64_t seed, size_t rows, bool last_eol, bool clean)
     uint64_t r = seed * 2654435761u + 1;
     for (size_t i = 0; i < rows; i++) {
         r ^= r << 13, r ^= r >> 7, r ^= r << 17;
-        char stem[18], id[19];
+        char stem[48], id[19]; /* 17 digits (s_id checks) */
         /* clean: students no other seed has */
         snprintf(stem, sizeof stem, "3408032005%02u%05zu",
                  clean ? (unsigned)(seed % 100) : 1u, clean ? i : i % 300);
@@ -1731,7 +1731,7 @@ s_shapes_text(uint64_t seed, size_t rows, bool last_eol, bool clean)
         }
     }
     if (!last_eol) { /* one more row, and no line end after it */
-        char stem[18], id[19];
+        char stem[48], id[19];
         snprintf(stem, sizeof stem, "340803200502%05zu", rows);
         s_id(stem, id);
         s_cat(t, cap, "%s,last,higher,460104,2024,enrolled,340803", id);

@@ -1492,8 +1492,7 @@ test_encode_made(void **state)
         0,  1,   127, 128,  255,  256,       65535,     65536,
         -1, -32, -33, -128, -129, INT64_MAX, INT64_MIN, 4294967296};
     static const char *const strs[] = {"", "higher", "汽车及零部件",
-                                       "a longer note that is past 31 bytes "
-                                       "of text"};
+                                       "a longer note, past 31 bytes of text"};
     proto_buf_t body, x, y;
     proto_buf_init(&body);
     proto_buf_init(&x);
@@ -1591,7 +1590,7 @@ test_body_as_msgpack_c(void **state)
     static const size_t lens[] = {0, 1, 31, 32, 255, 256, 1000, PROTO_STR_MAX};
     static char text[PROTO_STR_MAX];
     memset(text, 'a', sizeof text);
-    char names[40][8];
+    char names[40][24];
     proto_buf_t b;
     proto_buf_init(&b);
     uint64_t r = 0x9e3779b97f4a7c15ull;
