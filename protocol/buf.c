@@ -55,7 +55,7 @@ proto_buf_append_slow(proto_buf_t *b, const void *data, size_t len)
         b->data = p;
         b->cap = cap;
     }
-    if (len)
+    if (len && data)
         memcpy(b->data + b->len, data, len);
     b->len += len;
     return VOCFED_OK;

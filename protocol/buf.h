@@ -31,6 +31,21 @@ int proto_buf_reserve(proto_buf_t *b, size_t n) VOCFED_WUR;
 int proto_buf_append_slow(proto_buf_t *b, const void *data,
                           size_t len) VOCFED_WUR;
 
+/* Makes room for at least n more bytes as appends do: the buffer at
+ * least doubled when it grows (proto_buf_reserve grows it to exactly
+ * what is asked: one item after another appended so would each copy
+ * the whole buffer). Returns 0 or VOCFED_ENOMEM (the buffer unchanged). */
+static inline int VOCFED_WUR
+proto_buf_room(proto_buf_t *b, size_t n)
+{
+    if (n <= b->cap - b->len)
+        return VOCFED_OK;
+    int rc = proto_buf_append_slow(b, NULL, n); /* grows, writes nothing */
+    if (rc == VOCFED_OK)
+        b->len -= n;
+    return rc;
+}
+
 /* Appends len bytes. Returns 0 or VOCFED_ENOMEM. Inline: encoders call it
  * for every few bytes. */
 static inline int VOCFED_WUR

@@ -239,7 +239,7 @@ proto_body_encode_checked(proto_field_t *fields, size_t n, proto_buf_t *out)
         most +=
             5 + fields[i].name_len + 9 +
             (fields[i].value.type == PROTO_VAL_STR ? fields[i].value.slen : 0);
-    if (proto_buf_reserve(out, most))
+    if (proto_buf_room(out, most))
         return VOCFED_ENOMEM;
     uint8_t *p = out->data + out->len;
     if (n < 16) {
