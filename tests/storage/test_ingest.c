@@ -813,6 +813,20 @@ s_fresh_receiver(s_t *t, char dir[64], size_t min, bool first)
     store_test_ahead(t->st, min, first);
 }
 
+/* A log of 64 entries, checkpoints at 16, 32, 48 and 64, whose entry 60
+ * is a student with a field 'note' (the kinds table refuses it). */
+static void
+s_log_bad_at_60(fz_log_t *log)
+{
+    static const uint64_t sizes[] = {16, 32, 48, 64};
+    proto_field_t f[4];
+    memcpy(f, s_bad[1].f, sizeof f);
+    assert_int_equal(fz_log_make(log, 64, sizes, 4, 0, 0), VOCFED_OK);
+    assert_int_equal(
+        fz_log_set(log, 60, s_bad[1].kind, s_bad[1].key, f, s_bad[1].n),
+        VOCFED_OK);
+}
+
 /* The helper and the ingest racing for the entries (the helper started,
  * not waited for), many times over, on a log of 64 entries in four
  * batches whose last batch holds a bad record at 60: whoever checks an
@@ -822,14 +836,8 @@ static void
 test_checked_ahead_racing(void **state)
 {
     s_t *t = *state;
-    static const uint64_t sizes[] = {16, 32, 48, 64};
     fz_log_t log;
-    proto_field_t f[4];
-    memcpy(f, s_bad[1].f, sizeof f); /* a student with a field 'note' */
-    assert_int_equal(fz_log_make(&log, 64, sizes, 4, 0, 0), VOCFED_OK);
-    assert_int_equal(
-        fz_log_set(&log, 60, s_bad[1].kind, s_bad[1].key, f, s_bad[1].n),
-        VOCFED_OK);
+    s_log_bad_at_60(&log);
     store_t *keep = t->st;
     for (int round = 0; round < 40; round++) {
         char dir[64];
@@ -1042,14 +1050,8 @@ static void
 test_ingest_next(void **state)
 {
     s_t *t = *state;
-    static const uint64_t sizes[] = {16, 32, 48, 64};
     fz_log_t log;
-    proto_field_t f[4];
-    memcpy(f, s_bad[1].f, sizeof f); /* a student with a field 'note' */
-    assert_int_equal(fz_log_make(&log, 64, sizes, 4, 0, 0), VOCFED_OK);
-    assert_int_equal(
-        fz_log_set(&log, 60, s_bad[1].kind, s_bad[1].key, f, s_bad[1].n),
-        VOCFED_OK);
+    s_log_bad_at_60(&log);
     const s_part_t first[] = {{&log, 1, 16, 0}};
     const s_part_t next[] = {
         {&log, 17, 16, 16}, {&log, 33, 16, 32}, {&log, 49, 16, 48}};
