@@ -1473,6 +1473,22 @@ test_text_valid_words(void **state)
 
 /* ---- golden vectors ------------------------------------------------------ */
 
+/* A value drawn by r: an int (i), a str (s, slen bytes), a bool or nil. */
+static proto_value_t
+s_drawn(uint64_t r, int64_t i, const char *s, size_t slen)
+{
+    switch (r % 4) {
+    case 0:
+        return (proto_value_t){.type = PROTO_VAL_INT, .i = i};
+    case 1:
+        return (proto_value_t){.type = PROTO_VAL_STR, .s = s, .slen = slen};
+    case 2:
+        return (proto_value_t){.type = PROTO_VAL_BOOL, .b = (r >> 8) & 1};
+    default:
+        return (proto_value_t){.type = PROTO_VAL_NIL};
+    }
+}
+
 /* proto_entry_encode_made: for a body proto_body_encode made, the bytes
  * of proto_entry_encode, which validates it; the premise that lets an
  * import skip that read: every body proto_body_encode makes validates
@@ -1505,24 +1521,8 @@ test_encode_made(void **state)
             r ^= r << 13, r ^= r >> 7, r ^= r << 17;
             f[i].name = names[(i * 5 + (size_t)round) % 12];
             f[i].name_len = strlen(f[i].name);
-            switch (r % 4) {
-            case 0:
-                f[i].value = (proto_value_t){.type = PROTO_VAL_INT,
-                                             .i = ints[(r >> 8) % 16]};
-                break;
-            case 1: {
-                const char *t = strs[(r >> 8) % 4];
-                f[i].value = (proto_value_t){
-                    .type = PROTO_VAL_STR, .s = t, .slen = strlen(t)};
-                break;
-            }
-            case 2:
-                f[i].value =
-                    (proto_value_t){.type = PROTO_VAL_BOOL, .b = (r >> 8) & 1};
-                break;
-            default:
-                f[i].value = (proto_value_t){.type = PROTO_VAL_NIL};
-            }
+            const char *t = strs[(r >> 8) % 4];
+            f[i].value = s_drawn(r, ints[(r >> 8) % 16], t, strlen(t));
         }
         proto_buf_reset(&body);
         if (proto_body_encode(f, n, &body) != VOCFED_OK)
@@ -1602,25 +1602,9 @@ test_body_as_msgpack_c(void **state)
             snprintf(names[i], sizeof names[i], "f%02zu", i);
             f[i].name = names[i];
             f[i].name_len = strlen(names[i]);
-            switch (r % 4) {
-            case 0:
-                f[i].value = (proto_value_t){
-                    .type = PROTO_VAL_INT,
-                    .i = edges[(r >> 8) % (sizeof edges / sizeof edges[0])]};
-                break;
-            case 1:
-                f[i].value = (proto_value_t){
-                    .type = PROTO_VAL_STR,
-                    .s = text,
-                    .slen = lens[(r >> 8) % (sizeof lens / sizeof lens[0])]};
-                break;
-            case 2:
-                f[i].value =
-                    (proto_value_t){.type = PROTO_VAL_BOOL, .b = (r >> 8) & 1};
-                break;
-            default:
-                f[i].value = (proto_value_t){.type = PROTO_VAL_NIL};
-            }
+            f[i].value =
+                s_drawn(r, edges[(r >> 8) % (sizeof edges / sizeof edges[0])],
+                        text, lens[(r >> 8) % (sizeof lens / sizeof lens[0])]);
         }
         proto_buf_reset(&b);
         assert_int_equal(proto_body_encode(f, n, &b), VOCFED_OK); /* sorts */
